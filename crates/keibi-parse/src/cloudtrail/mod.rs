@@ -1,0 +1,5 @@
+//! AWS CloudTrail in every envelope it is delivered in, and CloudWatch Logs
+//! subscription payloads (which may carry database log lines).
+
+pub mod cloudwatch;
+pub mod records;

@@ -1,0 +1,30 @@
+//! Settings that change how input is interpreted (not what is detected).
+
+use std::sync::Arc;
+
+use chrono::FixedOffset;
+
+/// What a parser needs to know beyond the bytes.
+#[derive(Debug, Clone)]
+pub struct ParseConfig {
+    /// Path shown in events and problems (`-` for standard input).
+    pub file: Arc<str>,
+    /// Database instance id for events from this input (see `docs/events.md`).
+    pub instance: Option<String>,
+    /// PostgreSQL `log_line_prefix` given with `--pg-prefix`; `None` detects it.
+    pub pg_prefix: Option<String>,
+    /// Offset for timestamps written without a zone (MariaDB server_audit, MySQL 5.x
+    /// error logs, syslog). RDS writes UTC, so UTC is the default.
+    pub local_offset: FixedOffset,
+}
+
+impl ParseConfig {
+    pub fn new(file: impl Into<Arc<str>>) -> Self {
+        ParseConfig {
+            file: file.into(),
+            instance: None,
+            pg_prefix: None,
+            local_offset: FixedOffset::east_opt(0).expect("zero offset is valid"),
+        }
+    }
+}

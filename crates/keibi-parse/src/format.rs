@@ -1,0 +1,183 @@
+//! Every log format keibi reads, in one list: its name, how it is recognised from a
+//! file's first lines, and how its parser is built. Adding a format means adding a
+//! variant here and a module that provides `sniff` and a parser.
+
+use std::fmt;
+use std::str::FromStr;
+
+use crate::{cloudtrail, mysql, postgres, LineParser, Lines, ParseConfig, Parser};
+
+/// A log format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Format {
+    PostgresStderr,
+    PostgresSyslog,
+    PostgresCsv,
+    PostgresJson,
+    MysqlAudit,
+    MysqlError,
+    MysqlGeneral,
+    MysqlEnterpriseAudit,
+    Cloudtrail,
+    CloudwatchLogs,
+}
+
+/// Every format, in the order detection breaks ties.
+pub const FORMATS: &[Format] = &[
+    Format::CloudwatchLogs,
+    Format::Cloudtrail,
+    Format::MysqlEnterpriseAudit,
+    Format::PostgresJson,
+    Format::PostgresCsv,
+    Format::PostgresSyslog,
+    Format::PostgresStderr,
+    Format::MysqlAudit,
+    Format::MysqlError,
+    Format::MysqlGeneral,
+];
+
+/// The first bytes of an input, as detection sees them.
+pub struct Sample<'a> {
+    /// Up to the first 64 KiB of the (decompressed) input.
+    pub head: &'a [u8],
+    /// The first non-empty complete lines of `head` (at most 64).
+    pub lines: Vec<&'a [u8]>,
+}
+
+impl<'a> Sample<'a> {
+    /// `complete` says `head` is the whole input (so its last line is complete too).
+    pub fn new(head: &'a [u8], complete: bool) -> Self {
+        let mut lines: Vec<&[u8]> = head.split(|&b| b == b'\n').collect();
+        if !complete && lines.len() > 1 {
+            lines.pop();
+        }
+        let lines = lines
+            .into_iter()
+            .map(|l| l.strip_suffix(b"\r").unwrap_or(l))
+            .filter(|l| !l.iter().all(u8::is_ascii_whitespace))
+            .take(64)
+            .collect();
+        Sample { head, lines }
+    }
+
+    /// Percentage (0-100) of sample lines for which `f` holds.
+    pub fn share(&self, f: impl Fn(&[u8]) -> bool) -> u8 {
+        if self.lines.is_empty() {
+            return 0;
+        }
+        let n = self.lines.iter().filter(|l| f(l)).count();
+        (n * 100 / self.lines.len()) as u8
+    }
+}
+
+impl Format {
+    /// The name used by `--log-format` and in messages.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::PostgresStderr => "postgres-stderr",
+            Format::PostgresSyslog => "postgres-syslog",
+            Format::PostgresCsv => "postgres-csv",
+            Format::PostgresJson => "postgres-json",
+            Format::MysqlAudit => "mysql-audit",
+            Format::MysqlError => "mysql-error",
+            Format::MysqlGeneral => "mysql-general",
+            Format::MysqlEnterpriseAudit => "mysql-enterprise-audit",
+            Format::Cloudtrail => "cloudtrail",
+            Format::CloudwatchLogs => "cloudwatch-logs",
+        }
+    }
+
+    /// How sure (0-100) this format is that `sample` is written in it.
+    pub fn sniff(self, sample: &Sample<'_>) -> u8 {
+        match self {
+            Format::PostgresStderr => postgres::stderr::sniff(sample),
+            Format::PostgresSyslog => postgres::syslog::sniff(sample),
+            Format::PostgresCsv => postgres::csvlog::sniff(sample),
+            Format::PostgresJson => postgres::jsonlog::sniff(sample),
+            Format::MysqlAudit => mysql::audit::sniff(sample),
+            Format::MysqlError => mysql::error::sniff(sample),
+            Format::MysqlGeneral => mysql::general::sniff(sample),
+            Format::MysqlEnterpriseAudit => mysql::enterprise::sniff(sample),
+            Format::Cloudtrail => cloudtrail::records::sniff(sample),
+            Format::CloudwatchLogs => cloudtrail::cloudwatch::sniff(sample),
+        }
+    }
+
+    /// A line parser, for formats read one line at a time (`None` for JSON document formats).
+    pub fn line_parser(self, cfg: &ParseConfig) -> Option<Box<dyn LineParser>> {
+        Some(match self {
+            Format::PostgresStderr => Box::new(postgres::stderr::StderrParser::new(cfg)),
+            Format::PostgresSyslog => Box::new(postgres::syslog::SyslogParser::new(cfg)),
+            Format::PostgresCsv => Box::new(postgres::csvlog::CsvlogParser::new(cfg)),
+            Format::PostgresJson => Box::new(postgres::jsonlog::JsonlogParser::new(cfg)),
+            Format::MysqlAudit => Box::new(mysql::audit::AuditParser::new(cfg)),
+            Format::MysqlError => Box::new(mysql::error::ErrorLogParser::new(cfg)),
+            Format::MysqlGeneral => Box::new(mysql::general::GeneralLogParser::new(cfg)),
+            Format::MysqlEnterpriseAudit | Format::Cloudtrail | Format::CloudwatchLogs => {
+                return None
+            }
+        })
+    }
+
+    /// The parser for a whole input in this format.
+    pub fn parser(self, cfg: &ParseConfig) -> Box<dyn Parser> {
+        if let Some(lp) = self.line_parser(cfg) {
+            return Box::new(Lines::new(lp));
+        }
+        match self {
+            Format::MysqlEnterpriseAudit => {
+                Box::new(mysql::enterprise::EnterpriseAuditParser::new(cfg))
+            }
+            Format::Cloudtrail => Box::new(cloudtrail::records::CloudtrailParser::new(cfg)),
+            Format::CloudwatchLogs => Box::new(cloudtrail::cloudwatch::CloudwatchParser::new(cfg)),
+            _ => unreachable!("line formats are handled above"),
+        }
+    }
+}
+
+impl fmt::Display for Format {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Format {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        FORMATS
+            .iter()
+            .copied()
+            .find(|f| f.name() == s)
+            .ok_or_else(|| {
+                let names: Vec<_> = FORMATS.iter().map(|f| f.name()).collect();
+                format!("unknown log format '{s}' (known: {})", names.join(", "))
+            })
+    }
+}
+
+/// Minimum sniff score for a format to be chosen.
+pub const MIN_CONFIDENCE: u8 = 30;
+
+/// Detects the format of an input from its first bytes. `None` when nothing is
+/// confident enough.
+pub fn detect(head: &[u8], complete: bool) -> Option<Format> {
+    let sample = Sample::new(head, complete);
+    let mut best: Option<(u8, Format)> = None;
+    for &f in FORMATS {
+        let score = f.sniff(&sample);
+        if score >= MIN_CONFIDENCE && best.is_none_or(|(b, _)| score > b) {
+            best = Some((score, f));
+        }
+    }
+    best.map(|(_, f)| f)
+}
+
+impl<T: LineParser + ?Sized> LineParser for Box<T> {
+    fn line(&mut self, line: &[u8], lineno: u64, out: &mut crate::Output) {
+        (**self).line(line, lineno, out)
+    }
+    fn finish(&mut self, out: &mut crate::Output) {
+        (**self).finish(out)
+    }
+}
