@@ -1,1 +1,15 @@
-//! placeholder
+//! Reads inputs for keibi: files, directories (recursively), `.gz`/`.zst`/`.bz2`
+//! archives and standard input; detects each input's format; parses inputs on worker
+//! threads; and merges all events in time order with bounded memory.
+//!
+//! This is the effectful edge around the pure `keibi-parse`: everything that touches
+//! the file system or threads lives here, so parsers stay testable on bytes alone.
+
+mod decode;
+mod inputs;
+mod merge;
+mod stream;
+
+pub use inputs::{expand, instance_from_path, Input};
+pub use merge::{run, IngestOptions, Notice, Report};
+pub use stream::Opened;

@@ -1,0 +1,323 @@
+//! Reads every input and hands their events to one consumer in time order.
+//!
+//! Each input is parsed on its own worker thread and sends batches through a bounded
+//! channel, so memory stays constant however large the inputs are and parsing runs
+//! beside the consumer (output formatting) on another core. Inputs are opened in the
+//! order of their first timestamp and only when the merge reaches it, so a directory
+//! of a thousand hourly files holds only the overlapping ones open at once.
+
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, VecDeque};
+use std::io;
+use std::sync::atomic::AtomicU64;
+use std::sync::mpsc::{sync_channel, Receiver};
+use std::sync::Arc;
+use std::thread;
+
+use chrono::{DateTime, FixedOffset, Utc};
+use keibi_model::Event;
+use keibi_parse::Format;
+
+use crate::inputs::Input;
+use crate::stream::{Batch, OpenError, Opened};
+
+/// How inputs are read.
+#[derive(Debug, Clone)]
+pub struct IngestOptions {
+    /// Force a format instead of detecting it.
+    pub format: Option<Format>,
+    /// PostgreSQL `log_line_prefix`, when not one keibi recognises by itself.
+    pub pg_prefix: Option<String>,
+    /// Database instance id for every event (overrides what logs and paths say).
+    pub instance: Option<String>,
+    /// Offset for timestamps logged without a zone.
+    pub local_offset: FixedOffset,
+    /// Keep events at or after this time.
+    pub since: Option<DateTime<Utc>>,
+    /// Keep events before this time.
+    pub until: Option<DateTime<Utc>>,
+    /// Events per batch sent from a worker.
+    pub batch: usize,
+}
+
+impl Default for IngestOptions {
+    fn default() -> Self {
+        IngestOptions {
+            format: None,
+            pg_prefix: None,
+            instance: None,
+            local_offset: FixedOffset::east_opt(0).expect("zero offset is valid"),
+            since: None,
+            until: None,
+            batch: 1024,
+        }
+    }
+}
+
+/// Something worth telling the user while reading.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Notice {
+    /// An input was opened and its format detected (or forced).
+    Opened { file: Arc<str>, format: Format },
+    /// An input could not be read at all.
+    FileError { file: Arc<str>, error: String },
+    /// A line that was not understood (`unrecognized`), or a warning about one that was.
+    Line {
+        file: Arc<str>,
+        line: u64,
+        reason: String,
+        unrecognized: bool,
+    },
+    /// An input ended early (truncated or corrupt archive, read error).
+    ReadError {
+        file: Arc<str>,
+        line: u64,
+        error: String,
+    },
+}
+
+/// What was read, in numbers.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Report {
+    /// Inputs opened and parsed (whether or not they held events).
+    pub files: u64,
+    /// Inputs that could not be read at all.
+    pub failed: u64,
+    /// Events handed to the consumer (after `--since`/`--until`).
+    pub events: u64,
+    /// Lines no parser understood.
+    pub unrecognized: u64,
+}
+
+enum Source {
+    /// Opened during the first pass and kept (standard input, or few inputs).
+    Kept(Box<Opened>, Batch),
+    /// To be reopened when the merge reaches its first timestamp.
+    Later(Input),
+}
+
+struct Pending {
+    first: Option<DateTime<Utc>>,
+    order: usize,
+    source: Source,
+}
+
+struct Active {
+    queue: VecDeque<Event>,
+    rx: Option<Receiver<Batch>>,
+}
+
+/// How many inputs are kept open after the first pass; more are reopened lazily.
+const KEEP_OPEN: usize = 16;
+
+/// Reads `inputs` and calls `sink` with every event in time order. `sink` returning an
+/// error (a closed pipe) stops reading. `progress` counts raw bytes read.
+pub fn run(
+    inputs: Vec<Input>,
+    opts: &IngestOptions,
+    progress: Arc<AtomicU64>,
+    mut sink: impl FnMut(Event) -> io::Result<()>,
+    mut notice: impl FnMut(Notice),
+) -> io::Result<Report> {
+    let mut report = Report::default();
+    let keep_all = inputs.len() <= KEEP_OPEN;
+    let mut pending = Vec::with_capacity(inputs.len());
+
+    // First pass: open each input, detect its format, read its first batch for the
+    // first timestamp.
+    for (order, input) in inputs.into_iter().enumerate() {
+        let file = input.display();
+        match Opened::open(input.clone(), opts, progress.clone()) {
+            Ok(mut opened) => {
+                notice(Notice::Opened {
+                    file: file.clone(),
+                    format: opened.format,
+                });
+                let first_batch = opened.next_batch(opts.batch);
+                let first = first_batch.events.first().map(|e| e.time);
+                let source = if keep_all || matches!(input, Input::Stdin) {
+                    Source::Kept(Box::new(opened), first_batch)
+                } else {
+                    Source::Later(input)
+                };
+                pending.push(Pending {
+                    first,
+                    order,
+                    source,
+                });
+            }
+            Err(OpenError::Empty) => report.files += 1,
+            Err(e @ OpenError::Undetected { .. }) => {
+                if let OpenError::Undetected { lines, .. } = e {
+                    report.unrecognized += lines;
+                }
+                report.failed += 1;
+                notice(Notice::FileError {
+                    file,
+                    error: e.to_string(),
+                });
+            }
+            Err(e) => {
+                report.failed += 1;
+                notice(Notice::FileError {
+                    file,
+                    error: e.to_string(),
+                });
+            }
+        }
+    }
+    // Inputs without any event go first (they only contribute problems), then by time.
+    pending.sort_by_key(|p| (p.first, p.order));
+    let mut pending: VecDeque<Pending> = pending.into();
+
+    let mut actives: Vec<Active> = Vec::new();
+    let mut heap: BinaryHeap<Reverse<(DateTime<Utc>, usize)>> = BinaryHeap::new();
+
+    let mut handle =
+        |batch: Batch, file: &Arc<str>, report: &mut Report, notice: &mut dyn FnMut(Notice)| {
+            for p in batch.problems {
+                let unrecognized = p.lines > 0;
+                report.unrecognized += p.lines;
+                notice(Notice::Line {
+                    file: file.clone(),
+                    line: p.line,
+                    reason: p.reason,
+                    unrecognized,
+                });
+            }
+            if let Some((line, error)) = batch.error {
+                notice(Notice::ReadError {
+                    file: file.clone(),
+                    line,
+                    error,
+                });
+            }
+            batch.events
+        };
+
+    thread::scope(|scope| -> io::Result<()> {
+        loop {
+            // Activate every input whose first event is due before the next merged event.
+            let next_time = heap.peek().map(|Reverse((t, _))| *t);
+            while let Some(p) = pending.front() {
+                let due = match (next_time, p.first) {
+                    (None, _) | (_, None) => true,
+                    (Some(t), Some(f)) => f <= t,
+                };
+                if !due {
+                    break;
+                }
+                let Some(p) = pending.pop_front() else { break };
+                let (mut opened, first_batch) = match p.source {
+                    Source::Kept(o, b) => (o, b),
+                    Source::Later(input) => {
+                        let file = input.display();
+                        match Opened::open(input, opts, progress.clone()) {
+                            Ok(mut o) => {
+                                let b = o.next_batch(opts.batch);
+                                (Box::new(o), b)
+                            }
+                            Err(e) => {
+                                report.failed += 1;
+                                notice(Notice::FileError {
+                                    file,
+                                    error: e.to_string(),
+                                });
+                                continue;
+                            }
+                        }
+                    }
+                };
+                report.files += 1;
+                let file = opened.file.clone();
+                let last = first_batch.last;
+                let events = handle(first_batch, &file, &mut report, &mut notice);
+                let rx = if last {
+                    None
+                } else {
+                    let (tx, rx) = sync_channel::<Batch>(2);
+                    let want = opts.batch;
+                    scope.spawn(move || loop {
+                        let b = opened.next_batch(want);
+                        let last = b.last;
+                        if tx.send(b).is_err() || last {
+                            break;
+                        }
+                    });
+                    Some(rx)
+                };
+                let idx = actives.len();
+                actives.push(Active {
+                    queue: events.into(),
+                    rx,
+                });
+                refill(
+                    &mut actives[idx],
+                    idx,
+                    &file,
+                    &mut heap,
+                    &mut report,
+                    &mut notice,
+                    &mut handle,
+                );
+            }
+
+            let Some(Reverse((_, idx))) = heap.pop() else {
+                if pending.is_empty() {
+                    return Ok(());
+                }
+                continue;
+            };
+            let active = &mut actives[idx];
+            if let Some(event) = active.queue.pop_front() {
+                let file = event.file.clone();
+                report.events += 1;
+                if let Err(e) = sink(event) {
+                    // Dropping the receivers stops the workers.
+                    actives.clear();
+                    return Err(e);
+                }
+                refill(
+                    &mut actives[idx],
+                    idx,
+                    &file,
+                    &mut heap,
+                    &mut report,
+                    &mut notice,
+                    &mut handle,
+                );
+            }
+        }
+    })?;
+    Ok(report)
+}
+
+/// Makes sure an active input's next event is in the heap, waiting for its worker's
+/// next batch when its queue ran dry.
+fn refill(
+    active: &mut Active,
+    idx: usize,
+    file: &Arc<str>,
+    heap: &mut BinaryHeap<Reverse<(DateTime<Utc>, usize)>>,
+    report: &mut Report,
+    notice: &mut dyn FnMut(Notice),
+    handle: &mut dyn FnMut(Batch, &Arc<str>, &mut Report, &mut dyn FnMut(Notice)) -> Vec<Event>,
+) {
+    while active.queue.is_empty() {
+        let Some(rx) = &active.rx else { return };
+        match rx.recv() {
+            Ok(batch) => {
+                let last = batch.last;
+                let events = handle(batch, file, report, notice);
+                active.queue.extend(events);
+                if last {
+                    active.rx = None;
+                }
+            }
+            Err(_) => active.rx = None,
+        }
+    }
+    if let Some(e) = active.queue.front() {
+        heap.push(Reverse((e.time, idx)));
+    }
+}

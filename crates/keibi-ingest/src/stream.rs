@@ -1,0 +1,252 @@
+//! One opened input: its decompressed reader, its detected format and parser, and the
+//! loop that turns its bytes into batches of events.
+
+use std::io::{self, Read};
+use std::sync::atomic::AtomicU64;
+use std::sync::Arc;
+
+use keibi_model::Event;
+use keibi_parse::{detect, Format, Output, ParseConfig, Parser, Problem};
+
+use crate::decode;
+use crate::inputs::{instance_from_path, Input};
+use crate::merge::IngestOptions;
+
+/// How much of an input detection looks at.
+const HEAD: usize = 64 * 1024;
+/// Read size for the parse loop.
+const CHUNK: usize = 256 * 1024;
+
+/// Why an input could not be read at all.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    #[error("{0}")]
+    Io(#[from] io::Error),
+    #[error("format not recognized (first line: {first:?}); name it with --log-format")]
+    Undetected {
+        first: String,
+        /// Lines in the input, all of them unrecognized.
+        lines: u64,
+    },
+    #[error("empty input")]
+    Empty,
+}
+
+/// What one read step produced.
+#[derive(Debug, Default)]
+pub struct Batch {
+    pub events: Vec<Event>,
+    pub problems: Vec<Problem>,
+    /// A read error that ended this input early (truncated gzip, I/O error), with the
+    /// line it happened at.
+    pub error: Option<(u64, String)>,
+    /// Whether the input is finished after this batch.
+    pub last: bool,
+}
+
+/// An input, opened and with its format known.
+pub struct Opened {
+    pub input: Input,
+    pub format: Format,
+    pub file: Arc<str>,
+    reader: Box<dyn Read + Send>,
+    parser: Box<dyn Parser>,
+    /// Bytes read ahead for detection, not yet parsed.
+    pending: Vec<u8>,
+    explicit_instance: Option<String>,
+    path_instance: Option<String>,
+    since: Option<chrono::DateTime<chrono::Utc>>,
+    until: Option<chrono::DateTime<chrono::Utc>>,
+    /// Newlines read so far (to say where a read error happened).
+    lines: u64,
+    buf: Vec<u8>,
+    finished: bool,
+    /// A read error met while reading ahead for detection, reported after the head is parsed.
+    deferred: Option<io::Error>,
+}
+
+impl Opened {
+    /// Opens an input, undoes its compression and detects its format.
+    pub fn open(
+        input: Input,
+        opts: &IngestOptions,
+        counter: Arc<AtomicU64>,
+    ) -> Result<Opened, OpenError> {
+        let (mut reader, _) = decode::open(&input, counter)?;
+        let mut head = Vec::with_capacity(HEAD);
+        let (complete, deferred) = read_up_to(&mut reader, &mut head, HEAD)?;
+        if head.iter().all(u8::is_ascii_whitespace) && complete {
+            return Err(OpenError::Empty);
+        }
+        let format = match opts.format {
+            Some(f) => f,
+            None => match detect(&head, complete) {
+                Some(f) => f,
+                None => {
+                    let first = head
+                        .split(|&b| b == b'\n')
+                        .find(|l| !l.iter().all(u8::is_ascii_whitespace));
+                    let first = String::from_utf8_lossy(first.unwrap_or_default())
+                        .chars()
+                        .take(80)
+                        .collect();
+                    return Err(OpenError::Undetected {
+                        first,
+                        lines: count_lines(&head, &mut reader),
+                    });
+                }
+            },
+        };
+        let file = input.display();
+        let mut cfg = ParseConfig::new(file.clone());
+        cfg.pg_prefix = opts.pg_prefix.clone();
+        cfg.local_offset = opts.local_offset;
+        cfg.instance = opts.instance.clone();
+        let parser = format.parser(&cfg);
+        // The directory rule names database instances; a CloudTrail archive's directories
+        // are account and region names, not instances.
+        let path_instance = if format == Format::Cloudtrail {
+            None
+        } else {
+            instance_from_path(&input)
+        };
+        Ok(Opened {
+            input,
+            format,
+            file,
+            reader,
+            parser,
+            pending: head,
+            explicit_instance: opts.instance.clone(),
+            path_instance,
+            since: opts.since,
+            until: opts.until,
+            lines: 0,
+            buf: vec![0; CHUNK],
+            finished: false,
+            deferred,
+        })
+    }
+
+    /// Reads and parses until about `want` events are ready or the input ends.
+    pub fn next_batch(&mut self, want: usize) -> Batch {
+        let mut out = Output::new();
+        let mut batch = Batch::default();
+        if self.finished {
+            batch.last = true;
+            return batch;
+        }
+        if !self.pending.is_empty() {
+            let head = std::mem::take(&mut self.pending);
+            self.lines += memchr::memchr_iter(b'\n', &head).count() as u64;
+            self.parser.push(&head, &mut out);
+        }
+        if let Some(e) = self.deferred.take() {
+            batch.error = Some((self.lines + 1, describe_read_error(&e)));
+            self.finish(&mut out);
+        }
+        while !self.finished && out.events.len() < want && out.problems.len() < want {
+            match self.reader.read(&mut self.buf) {
+                Ok(0) => {
+                    self.finish(&mut out);
+                    break;
+                }
+                Ok(n) => {
+                    self.lines += memchr::memchr_iter(b'\n', &self.buf[..n]).count() as u64;
+                    self.parser.push(&self.buf[..n], &mut out);
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    batch.error = Some((self.lines + 1, describe_read_error(&e)));
+                    self.finish(&mut out);
+                    break;
+                }
+            }
+        }
+        batch.last = self.finished;
+        batch.problems = out.problems;
+        batch.events = out.events;
+        self.post_process(&mut batch.events);
+        batch
+    }
+
+    fn finish(&mut self, out: &mut Output) {
+        self.parser.finish(out);
+        self.finished = true;
+    }
+
+    /// Applies the instance rule and the time window, and puts the batch in time order
+    /// (CloudTrail files in particular are only roughly ordered).
+    fn post_process(&self, events: &mut Vec<Event>) {
+        if let Some(inst) = &self.explicit_instance {
+            for e in events.iter_mut() {
+                e.instance = Some(inst.clone());
+            }
+        } else if let Some(inst) = &self.path_instance {
+            for e in events
+                .iter_mut()
+                .filter(|e| e.instance.is_none() && e.source.engine().is_some())
+            {
+                e.instance = Some(inst.clone());
+            }
+        }
+        if self.since.is_some() || self.until.is_some() {
+            events.retain(|e| {
+                self.since.is_none_or(|s| e.time >= s) && self.until.is_none_or(|u| e.time < u)
+            });
+        }
+        if !events.is_sorted_by_key(|e| e.time) {
+            events.sort_by_key(|e| e.time);
+        }
+    }
+}
+
+fn describe_read_error(e: &io::Error) -> String {
+    match e.kind() {
+        io::ErrorKind::UnexpectedEof => {
+            "compressed data ends early (truncated file?); read what came before".into()
+        }
+        io::ErrorKind::InvalidInput | io::ErrorKind::InvalidData => {
+            format!("corrupt compressed data ({e}); read what came before")
+        }
+        _ => format!("read error ({e}); read what came before"),
+    }
+}
+
+/// Counts the lines of an input that could not be read, so they are reported as
+/// unrecognized rather than silently dropped.
+fn count_lines(head: &[u8], reader: &mut dyn Read) -> u64 {
+    let mut n = memchr::memchr_iter(b'\n', head).count() as u64;
+    let mut last = head.last().copied();
+    let mut buf = vec![0u8; CHUNK];
+    while let Ok(k) = reader.read(&mut buf) {
+        if k == 0 {
+            break;
+        }
+        n += memchr::memchr_iter(b'\n', &buf[..k]).count() as u64;
+        last = Some(buf[k - 1]);
+    }
+    n + u64::from(last.is_some_and(|b| b != b'\n'))
+}
+
+/// Reads until `buf` holds `limit` bytes or the input ends; returns whether it ended,
+/// and the error that ended it early after some bytes were read.
+fn read_up_to(
+    r: &mut dyn Read,
+    buf: &mut Vec<u8>,
+    limit: usize,
+) -> io::Result<(bool, Option<io::Error>)> {
+    let mut chunk = [0u8; 16 * 1024];
+    while buf.len() < limit {
+        let want = (limit - buf.len()).min(chunk.len());
+        match r.read(&mut chunk[..want]) {
+            Ok(0) => return Ok((true, None)),
+            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            // A damaged archive: detect on what we have and report the error after it.
+            Err(e) if !buf.is_empty() => return Ok((true, Some(e))),
+            Err(e) => return Err(e),
+        }
+    }
+    Ok((false, None))
+}

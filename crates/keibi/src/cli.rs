@@ -1,0 +1,96 @@
+//! Command-line definitions (clap). Every command's flags live here, so `--help` and
+//! the README stay in step with one file.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "keibi",
+    version,
+    about = "Detects unauthorized access to PostgreSQL and MySQL/MariaDB databases (RDS, Aurora, self-hosted) and AWS accounts, from their logs and CloudTrail."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct Global {
+    /// When to colour terminal output.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, global = true)]
+    pub color: ColorChoice,
+    /// Print no warnings (the closing summary line is still printed).
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Read database and CloudTrail logs and print them as one normalized event stream.
+    Events(EventsArgs),
+    /// Run keibi on built-in demo data (real PostgreSQL and MariaDB logs with a brute force).
+    Demo(DemoArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct InputArgs {
+    /// Files, directories (read recursively), .gz/.zst/.bz2 archives, or - for stdin.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<String>,
+    /// Read every input as this format instead of detecting it.
+    #[arg(long, value_name = "FORMAT")]
+    pub log_format: Option<keibi_parse::Format>,
+    /// PostgreSQL log_line_prefix of the inputs, when it is not one keibi recognises.
+    #[arg(long, value_name = "PREFIX")]
+    pub pg_prefix: Option<String>,
+    /// Database instance id to give every event (default: from the logs and their paths).
+    #[arg(long, value_name = "ID")]
+    pub instance: Option<String>,
+    /// UTC offset of timestamps logged without a zone (MariaDB audit, syslog), e.g. +09:00.
+    #[arg(long, value_name = "OFFSET", default_value = "+00:00")]
+    pub log_timezone: String,
+    /// Only events at or after this time (RFC 3339, YYYY-MM-DD, or an age such as 24h, 7d).
+    #[arg(long, value_name = "TIME")]
+    pub since: Option<String>,
+    /// Only events before this time (same forms as --since).
+    #[arg(long, value_name = "TIME")]
+    pub until: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum EventFormat {
+    /// One JSON object per line.
+    Jsonl,
+    /// Aligned columns for a person at a terminal.
+    Table,
+}
+
+#[derive(Debug, Args)]
+pub struct EventsArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Output format [default: table on a terminal, jsonl otherwise].
+    #[arg(long, value_enum)]
+    pub format: Option<EventFormat>,
+    /// Exit 1 when any input line was not recognized.
+    #[arg(long)]
+    pub fail_on_unparsed: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Also write the demo logs to this directory, to read them with other commands.
+    #[arg(long, value_name = "DIR")]
+    pub write_to: Option<PathBuf>,
+}

@@ -1,0 +1,55 @@
+//! `keibi events`: every input as one normalized event stream, in time order.
+
+use std::io::{self, BufWriter, IsTerminal, Write};
+
+use anyhow::Result;
+use keibi_ingest::Report;
+
+use crate::cli::{ColorChoice, EventFormat, EventsArgs, Global};
+use crate::output::table::EventTable;
+
+pub fn run(args: &EventsArgs, global: &Global) -> Result<u8> {
+    let stdout = io::stdout();
+    let is_tty = stdout.is_terminal();
+    let format = args.format.unwrap_or(if is_tty {
+        EventFormat::Table
+    } else {
+        EventFormat::Jsonl
+    });
+    let color = match global.color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => is_tty && std::env::var_os("NO_COLOR").is_none(),
+    };
+    let mut out = BufWriter::with_capacity(256 * 1024, stdout.lock());
+    let report = match format {
+        EventFormat::Jsonl => super::read_inputs(&args.input, global, |e| {
+            serde_json::to_writer(&mut out, &e).map_err(io::Error::other)?;
+            out.write_all(b"\n")
+        })?,
+        EventFormat::Table => {
+            let mut table = EventTable::new(&mut out, color);
+            let r = super::read_inputs(&args.input, global, |e| table.write(&e))?;
+            table.flush()?;
+            r
+        }
+    };
+    out.flush()?;
+    Ok(summarize(&report, args.fail_on_unparsed))
+}
+
+/// Prints the closing line and chooses the exit code: 2 when nothing at all could be
+/// read, 1 when `--fail-on-unparsed` and some line was not recognized, else 0.
+pub fn summarize(report: &Report, fail_on_unparsed: bool) -> u8 {
+    eprintln!(
+        "keibi: {} events from {} files, {} unrecognized lines",
+        report.events, report.files, report.unrecognized
+    );
+    if report.files == 0 && report.events == 0 {
+        2
+    } else if fail_on_unparsed && report.unrecognized > 0 {
+        1
+    } else {
+        0
+    }
+}

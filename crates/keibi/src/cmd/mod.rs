@@ -1,0 +1,120 @@
+//! The commands. Each is one module with a `run(args, global) -> Result<exit code>`;
+//! reading inputs (shared by every command that reads logs) is here.
+
+pub mod demo;
+pub mod events;
+
+use std::collections::HashMap;
+use std::io;
+use std::sync::atomic::AtomicU64;
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use chrono::Utc;
+use keibi_ingest::{IngestOptions, Notice, Report};
+use keibi_model::Event;
+
+use crate::cli::{Global, InputArgs};
+use crate::output::sanitize::terminal;
+use crate::progress::Progress;
+
+/// Unrecognized-line warnings shown per file before they are only counted.
+const WARNINGS_PER_FILE: u64 = 5;
+
+/// Builds ingest options from the input flags.
+pub fn ingest_options(args: &InputArgs) -> Result<IngestOptions> {
+    let now = Utc::now();
+    let offset = keibi_parse::time::zone_offset(&args.log_timezone).with_context(|| {
+        format!(
+            "--log-timezone '{}' is not an offset such as +09:00 or UTC",
+            args.log_timezone
+        )
+    })?;
+    Ok(IngestOptions {
+        format: args.log_format,
+        pg_prefix: args.pg_prefix.clone(),
+        instance: args.instance.clone(),
+        local_offset: offset,
+        since: args
+            .since
+            .as_deref()
+            .map(|s| crate::timearg::parse(s, now))
+            .transpose()
+            .context("--since")?,
+        until: args
+            .until
+            .as_deref()
+            .map(|s| crate::timearg::parse(s, now))
+            .transpose()
+            .context("--until")?,
+        ..IngestOptions::default()
+    })
+}
+
+/// Reads every input named by `args` in time order, printing warnings on stderr, and
+/// hands each event to `sink`. Returns what was read.
+pub fn read_inputs(
+    args: &InputArgs,
+    global: &Global,
+    sink: impl FnMut(Event) -> io::Result<()>,
+) -> Result<Report> {
+    let opts = ingest_options(args)?;
+    let (inputs, errors) = keibi_ingest::expand(&args.paths);
+    let quiet = global.quiet;
+    for (path, e) in &errors {
+        eprintln!("keibi: error: {}: {e}", terminal(path));
+    }
+    let total: u64 = inputs.iter().filter_map(|i| i.size()).sum();
+    let counter = Arc::new(AtomicU64::new(0));
+    let progress = Progress::start(total, counter.clone(), quiet);
+
+    let mut shown: HashMap<Arc<str>, u64> = HashMap::new();
+    let notice = |n: Notice| match n {
+        Notice::Opened { .. } => {}
+        Notice::FileError { file, error } => {
+            eprintln!("keibi: error: {}: {}", terminal(&file), terminal(&error))
+        }
+        Notice::ReadError { file, line, error } => {
+            eprintln!(
+                "keibi: warning: {}:{line}: {}",
+                terminal(&file),
+                terminal(&error)
+            )
+        }
+        Notice::Line {
+            file,
+            line,
+            reason,
+            unrecognized,
+        } => {
+            let n = shown.entry(file.clone()).or_default();
+            *n += u64::from(unrecognized);
+            if !quiet && (!unrecognized || *n <= WARNINGS_PER_FILE) {
+                let what = if unrecognized {
+                    "unrecognized line"
+                } else {
+                    "warning"
+                };
+                eprintln!(
+                    "keibi: {what}: {}:{line}: {}",
+                    terminal(&file),
+                    terminal(&reason)
+                );
+            }
+        }
+    };
+    let result = keibi_ingest::run(inputs, &opts, counter, sink, notice);
+    progress.finish();
+    let mut report = result?;
+    report.failed += errors.len() as u64;
+    if !quiet {
+        for (file, n) in shown.iter().filter(|(_, n)| **n > WARNINGS_PER_FILE) {
+            eprintln!(
+                "keibi: {}: {} more unrecognized lines not shown",
+                terminal(file),
+                n - WARNINGS_PER_FILE
+            );
+        }
+    }
+    Ok(report)
+}

@@ -1,0 +1,26 @@
+//! The `keibi` binary's library half: command-line definitions, commands, and output
+//! formatting. `main.rs` only calls [`run`]; integration tests run the built binary.
+
+pub mod cli;
+mod cmd;
+pub mod output;
+mod progress;
+pub mod timearg;
+
+use anyhow::Result;
+
+/// Runs a parsed command line; returns the exit code.
+pub fn run(cli: cli::Cli) -> Result<u8> {
+    match cli.command {
+        cli::Command::Events(args) => cmd::events::run(&args, &cli.global),
+        cli::Command::Demo(args) => cmd::demo::run(&args, &cli.global),
+    }
+}
+
+/// Whether an error is a closed output pipe (`keibi events ... | head`), which is not a failure.
+pub fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}

@@ -1,0 +1,6 @@
+//! Output formats. Every string that came from a log is attacker-controlled: the
+//! terminal writer escapes control characters (no escape-sequence injection), JSON is
+//! escaped by serde.
+
+pub mod sanitize;
+pub mod table;
