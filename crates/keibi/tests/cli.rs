@@ -1,0 +1,244 @@
+//! End-to-end tests of the `keibi` command on files: the summary line, exit codes,
+//! compression, merge order, time windows, and hostile input. (Real-server tests are
+//! in `servers.rs`.)
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+fn keibi() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_keibi"))
+}
+
+fn samples() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/samples")
+}
+
+fn sample(name: &str) -> PathBuf {
+    samples().join(name)
+}
+
+fn run(args: &[&str]) -> Output {
+    keibi().args(args).output().expect("keibi runs")
+}
+
+fn run_stdin(args: &[&str], input: &[u8]) -> Output {
+    let mut child = keibi()
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("keibi runs");
+    let mut stdin = child.stdin.take().unwrap();
+    let input = input.to_vec();
+    let writer = std::thread::spawn(move || {
+        let _ = stdin.write_all(&input);
+    });
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    out
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn events(o: &Output) -> Vec<serde_json::Value> {
+    String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON: {e}: {l}")))
+        .collect()
+}
+
+/// The closing line: (events, files, unrecognized).
+fn summary(o: &Output) -> (u64, u64, u64) {
+    let err = stderr(o);
+    let last = err.lines().last().unwrap_or_default().to_string();
+    let nums: Vec<u64> = last
+        .strip_prefix("keibi: ")
+        .unwrap_or_else(|| panic!("no summary line in {err}"))
+        .split(|c: char| !c.is_ascii_digit())
+        .filter(|s| !s.is_empty())
+        .map(|s| s.parse().unwrap())
+        .collect();
+    assert!(
+        last.ends_with(" unrecognized lines") && last.contains(" events from ") && nums.len() == 3,
+        "summary line: {last}"
+    );
+    (nums[0], nums[1], nums[2])
+}
+
+#[test]
+fn every_sample_is_read_with_nothing_unrecognized() {
+    let out = run(&["events", "--format", "jsonl", "--fail-on-unparsed", samples().to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let (n, files, unrec) = summary(&out);
+    assert_eq!(files, 7);
+    assert_eq!(unrec, 0);
+    let evs = events(&out);
+    assert_eq!(evs.len() as u64, n);
+    assert!(n > 100, "{n} events");
+    // Merged in time order across all files.
+    let times: Vec<&str> = evs.iter().map(|e| e["time"].as_str().unwrap()).collect();
+    let mut sorted = times.clone();
+    sorted.sort();
+    assert_eq!(times, sorted);
+    // Every event says where it came from.
+    for e in &evs {
+        assert!(e["file"].as_str().unwrap().starts_with(samples().to_str().unwrap()));
+        assert!(e["line"].as_u64().unwrap() >= 1);
+    }
+}
+
+#[test]
+fn fail_on_unparsed_and_exit_codes() {
+    let dir = tempfile::tempdir().unwrap();
+    let mixed = dir.path().join("server_audit.log");
+    let mut body = std::fs::read(sample("mariadb-server_audit.log")).unwrap();
+    body.extend_from_slice(b"this line is not an audit record\n");
+    std::fs::write(&mixed, &body).unwrap();
+    let out = run(&["events", "--format", "jsonl", mixed.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0));
+    let (n, files, unrec) = summary(&out);
+    assert_eq!((n, files, unrec), (15, 1, 1));
+    assert!(stderr(&out).contains(&format!("{}:16:", mixed.display())), "{}", stderr(&out));
+    let out = run(&["events", "--format", "jsonl", "--fail-on-unparsed", mixed.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+
+    // Nothing readable at all: exit 2.
+    let out = run(&["events", "/nonexistent/keibi"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("/nonexistent/keibi"));
+    let out = run_stdin(&["events", "-"], b"\x00\x01\x02 binary garbage \xff\xfe\n");
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(summary(&out), (0, 0, 1));
+}
+
+#[test]
+fn reads_stdin_and_every_compression() {
+    let raw = std::fs::read(sample("postgresql-rds-prefix.log")).unwrap();
+    let plain = run_stdin(&["events", "--format", "jsonl", "-"], &raw);
+    assert_eq!(plain.status.code(), Some(0), "{}", stderr(&plain));
+    let base = events(&plain);
+    assert!(!base.is_empty());
+
+    let dir = tempfile::tempdir().unwrap();
+    let gz = {
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        e.write_all(&raw).unwrap();
+        e.finish().unwrap()
+    };
+    let zst = zstd::encode_all(&raw[..], 1).unwrap();
+    let bz = {
+        let mut e = bzip2::write::BzEncoder::new(Vec::new(), bzip2::Compression::fast());
+        e.write_all(&raw).unwrap();
+        e.finish().unwrap()
+    };
+    // Names that lie about the content: compression is told by magic bytes.
+    for (name, bytes) in [("a.log.gz", &gz), ("b.log", &zst), ("c.bz2", &bz)] {
+        let p = dir.path().join(name);
+        std::fs::write(&p, bytes).unwrap();
+        let out = run(&["events", "--format", "jsonl", p.to_str().unwrap()]);
+        assert_eq!(out.status.code(), Some(0), "{name}: {}", stderr(&out));
+        let evs = events(&out);
+        assert_eq!(evs.len(), base.len(), "{name}");
+        assert_eq!(evs[3]["action"], base[3]["action"]);
+        assert_eq!(evs[3]["line"], base[3]["line"]);
+    }
+}
+
+#[test]
+fn truncated_gzip_keeps_what_came_before_and_says_where() {
+    let raw = std::fs::read(sample("postgresql-rds-prefix.log")).unwrap().repeat(50);
+    let gz = {
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        e.write_all(&raw).unwrap();
+        e.finish().unwrap()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("cut.log.gz");
+    std::fs::write(&p, &gz[..gz.len() * 2 / 3]).unwrap();
+    let other = sample("mariadb-server_audit.log");
+    let out = run(&["events", "--format", "jsonl", p.to_str().unwrap(), other.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains(&format!("keibi: warning: {}:", p.display())), "{err}");
+    assert!(err.contains("truncated"), "{err}");
+    let evs = events(&out);
+    let from_cut = evs.iter().filter(|e| e["file"] == p.to_str().unwrap()).count();
+    assert!(from_cut > 100, "read {from_cut} events before the damage");
+    assert_eq!(evs.iter().filter(|e| e["file"] == other.to_str().unwrap()).count(), 15);
+}
+
+#[test]
+fn rotated_files_and_time_window() {
+    let dir = tempfile::tempdir().unwrap();
+    let inst = dir.path().join("orders-db");
+    std::fs::create_dir(&inst).unwrap();
+    // The newer file has the plain name, the older one the rotation suffix.
+    std::fs::copy(sample("mariadb-server_audit.log"), inst.join("server_audit.log.1")).unwrap();
+    std::fs::copy(sample("mariadb-hydra-bruteforce-audit.log"), inst.join("server_audit.log")).unwrap();
+    let out = run(&["events", "--format", "jsonl", dir.path().to_str().unwrap()]);
+    let evs = events(&out);
+    assert_eq!(evs.len(), 31);
+    assert!(evs[0]["file"].as_str().unwrap().ends_with("server_audit.log.1"));
+    assert!(evs[30]["file"].as_str().unwrap().ends_with("server_audit.log"));
+    assert!(evs.iter().all(|e| e["instance"] == "orders-db"), "instance from the directory");
+
+    let out = run(&["events", "--format", "jsonl", "--instance", "x", dir.path().to_str().unwrap()]);
+    assert!(events(&out).iter().all(|e| e["instance"] == "x"), "--instance wins");
+
+    let out = run(&[
+        "events", "--format", "jsonl", "--since", "2026-11-28T15:42:14Z", "--until", "2026-11-28 15:42:15",
+        dir.path().to_str().unwrap(),
+    ]);
+    let evs = events(&out);
+    assert_eq!(evs.len(), 8);
+    assert!(evs.iter().all(|e| e["time"] == "2026-11-28T15:42:14Z"));
+}
+
+#[test]
+fn hostile_input_never_panics() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut body = std::fs::read(sample("mariadb-server_audit.log")).unwrap();
+    body.extend_from_slice(b"20261128 15:42:10,vm,\xff\xfe\x1b[31mevil,127.0.0.1,5,0,CONNECT,shop,,0\n");
+    body.extend(std::iter::repeat_n(b'A', 10 << 20));
+    body.extend_from_slice(b"\n");
+    body.extend_from_slice(b"20261128 15:42:11,vm,app,127.0.0.1,5,0,DISCONNECT,shop,,0\n");
+    let p = dir.path().join("audit.log");
+    std::fs::write(&p, &body).unwrap();
+    for format in ["jsonl", "table"] {
+        let out = run(&["events", "--format", format, p.to_str().unwrap()]);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(!text.contains('\x1b'), "raw escape reached the {format} output");
+        let err = stderr(&out);
+        assert!(err.contains(":17:"), "the 10 MB line is named: {err}");
+        assert!(!err.contains("panicked"), "{err}");
+        let (n, _, _) = summary(&out);
+        assert_eq!(n, 17, "the record after the long line is still read");
+    }
+}
+
+#[test]
+fn closed_pipe_is_not_an_error() {
+    let mut child = keibi()
+        .args(["events", "--format", "jsonl", samples().to_str().unwrap()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+}
+
+#[test]
+fn demo_runs() {
+    let out = run(&["demo"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("login_failure"), "{text}");
+    assert!(text.contains("shop-postgres"), "{text}");
+}
