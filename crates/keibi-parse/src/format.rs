@@ -119,10 +119,11 @@ impl Format {
         })
     }
 
-    /// The parser for a whole input in this format.
+    /// The parser for a whole input in this format. Line formats follow a change of
+    /// format part-way through the input (see `switch.rs`).
     pub fn parser(self, cfg: &ParseConfig) -> Box<dyn Parser> {
         if let Some(lp) = self.line_parser(cfg) {
-            return Box::new(Lines::new(lp));
+            return Box::new(Lines::new(crate::switch::Switching::new(self, lp, cfg)));
         }
         match self {
             Format::MysqlEnterpriseAudit => {

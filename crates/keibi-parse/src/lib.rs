@@ -17,6 +17,7 @@ mod lines;
 pub mod mysql;
 mod output;
 pub mod postgres;
+mod switch;
 pub mod time;
 
 pub use config::ParseConfig;
