@@ -16,6 +16,10 @@ pub struct ParseConfig {
     /// Offset for timestamps written without a zone (MariaDB server_audit, MySQL 5.x
     /// error logs, syslog). RDS writes UTC, so UTC is the default.
     pub local_offset: FixedOffset,
+    /// Year of the first line of a BSD syslog file, whose timestamps have none (the
+    /// caller may know it, e.g. from the file's modification time). `None`: the year
+    /// comes from dated content in the file, else a fixed default (see `postgres::syslog`).
+    pub syslog_year: Option<i32>,
 }
 
 impl ParseConfig {
@@ -25,6 +29,7 @@ impl ParseConfig {
             instance: None,
             pg_prefix: None,
             local_offset: FixedOffset::east_opt(0).expect("zero offset is valid"),
+            syslog_year: None,
         }
     }
 }
