@@ -13,6 +13,7 @@
 pub mod cloudtrail;
 mod config;
 mod format;
+pub mod jsonsplit;
 mod lines;
 pub mod mysql;
 mod output;
