@@ -2,4 +2,6 @@
 //! subscription payloads (which may carry database log lines).
 
 pub mod cloudwatch;
+mod keys;
+mod record;
 pub mod records;
