@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# The whole test suite, the one command the README gives: installs the real servers
+# the integration tests start (PostgreSQL + pgaudit, MariaDB), then runs rustfmt,
+# clippy and every test of the workspace with missing servers counted as failures.
+#
+# CI runs it as root on a fresh Debian 12 (.ci/run). A developer can run it too:
+# as root it installs what is missing; otherwise it says what to install.
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+step() { printf '\n==> %s\n' "$*"; }
+die() {
+    printf '\nscripts/test.sh: FAILED: %s\n' "$*" >&2
+    exit 1
+}
+
+# --- Debian packages -------------------------------------------------------
+
+installed() {
+    dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'
+}
+
+apt_updated=no
+apt_install() {
+    if [ "$(id -u)" -ne 0 ]; then
+        die "missing Debian packages: $*; install them (sudo apt-get install $*) or run this script as root"
+    fi
+    local logf
+    logf=$(mktemp)
+    # Wait for another apt (an unattended upgrade, a parallel install) rather than
+    # fail on its lock.
+    local apt=(apt-get -q -y -o DPkg::Lock::Timeout=600 -o Dpkg::Use-Pty=0)
+    if [ "$apt_updated" = no ]; then
+        "${apt[@]}" update >"$logf" 2>&1 || { cat "$logf" >&2; die "apt-get update failed"; }
+        apt_updated=yes
+    fi
+    echo "installing: $*"
+    # Recommends are not needed by the tests and double the download. The package
+    # scripts cannot start the distribution's own clusters without an init system,
+    # and the tests never use them: they start their own servers.
+    DEBIAN_FRONTEND=noninteractive "${apt[@]}" install --no-install-recommends "$@" \
+        >>"$logf" 2>&1 || { tail -n 50 "$logf" >&2; die "apt-get install $* failed"; }
+    rm -f "$logf"
+}
+
+# The newest PostgreSQL major whose server is installed, as the tests choose it.
+pg_major() {
+    local d major=""
+    for d in /usr/lib/postgresql/*/bin/postgres; do
+        [ -x "$d" ] || continue
+        d=${d#/usr/lib/postgresql/}
+        d=${d%%/*}
+        if [ -z "$major" ] || [ "$d" -gt "$major" ]; then major=$d; fi
+    done
+    echo "$major"
+}
+
+ensure_packages() {
+    if ! command -v dpkg-query >/dev/null; then
+        echo "not a Debian system: install PostgreSQL with pgaudit and MariaDB yourself" >&2
+        return
+    fi
+    local missing=() p
+    for p in postgresql mariadb-server zstd bzip2; do
+        installed "$p" || missing+=("$p")
+    done
+    if [ ${#missing[@]} -gt 0 ]; then apt_install "${missing[@]}"; fi
+
+    local major
+    major=$(pg_major)
+    [ -n "$major" ] || die "no PostgreSQL server under /usr/lib/postgresql after installing postgresql"
+    installed "postgresql-$major-pgaudit" || apt_install "postgresql-$major-pgaudit"
+    echo "PostgreSQL $major with pgaudit, $(mariadbd --version 2>/dev/null | sed 's/^.*Ver //; s/ for .*//' || echo 'MariaDB ?')"
+}
+
+step "test servers (Debian packages)"
+ensure_packages
+
+command -v cargo >/dev/null || die "cargo is not installed (https://rustup.rs)"
+cargo fmt --version >/dev/null 2>&1 || die "rustfmt is missing (rustup component add rustfmt)"
+cargo clippy --version >/dev/null 2>&1 || die "clippy is missing (rustup component add clippy)"
+
+# The real-server tests skip when a server is missing, which is right on a laptop
+# and wrong here: a skipped test would pass CI without testing anything.
+export KEIBI_REQUIRE_SERVERS=1
+
+step "cargo fmt --all -- --check"
+cargo fmt --all -- --check || die "code is not formatted: run cargo fmt --all"
+
+step "cargo clippy --workspace --all-targets -- -D warnings"
+cargo clippy --workspace --all-targets -- -D warnings || die "clippy found problems"
+
+if cargo nextest --version >/dev/null 2>&1; then
+    step "cargo nextest run --workspace"
+    cargo nextest run --workspace --no-fail-fast || die "tests failed (see the summary above)"
+    # nextest does not run doc tests.
+    step "cargo test --workspace --doc"
+    cargo test --workspace --doc || die "doc tests failed"
+else
+    step "cargo test --workspace"
+    cargo test --workspace --no-fail-fast || die "tests failed"
+fi
+
+printf '\nscripts/test.sh: all passed: fmt, clippy, unit, doc and real-server tests\n'
