@@ -1,23 +1,559 @@
-//! PostgreSQL stderr logs with any log_line_prefix (RDS included).
+//! PostgreSQL stderr logs with any `log_line_prefix` (RDS included): the format most
+//! servers write, and the only one RDS and Aurora offer without extra set-up.
+//!
+//! PostgreSQL writes one error report contiguously: its first line, then DETAIL/HINT/
+//! CONTEXT/STATEMENT lines with the same prefix, each possibly continued on tab-indented
+//! lines. The parser holds the report until the next report starts, so a report is one
+//! event.
 
+use chrono::{DateTime, Offset, Utc};
+use keibi_model::SourceKind;
+
+use super::message::{text, Level, LineText, Origin, Report, Sessions};
+use super::prefix::{Matched, PrefixSet, STDERR_CANDIDATES};
 use crate::format::Sample;
 use crate::{LineParser, Output, ParseConfig};
 
-/// How sure (0-100) this format is that the sample is written in it.
-pub fn sniff(_sample: &Sample<'_>) -> u8 {
-    0
+/// How sure (0-100) this format is that the sample is written in it: the share of
+/// lines that a known prefix and a level word read (continuation lines count when a
+/// line before them did).
+pub fn sniff(sample: &Sample<'_>) -> u8 {
+    if sample.lines.is_empty() {
+        return 0;
+    }
+    let mut set = PrefixSet::new(None, &[STDERR_CANDIDATES], Utc.fix());
+    let mut seen = false;
+    let mut hits = 0usize;
+    for line in &sample.lines {
+        let ok = if line.first() == Some(&b'\t') {
+            seen
+        } else {
+            set.match_line(line).is_some()
+        };
+        seen |= ok;
+        hits += usize::from(ok);
+    }
+    (hits * 100 / sample.lines.len()) as u8
 }
 
-pub struct StderrParser {}
+/// Assembles reports from prefixed lines; shared with syslog, whose lines carry the
+/// same prefix and message after the syslog header.
+pub(crate) struct Reports {
+    pub origin: Origin,
+    sessions: Sessions,
+    pending: Option<Report>,
+}
+
+impl Reports {
+    pub fn new(origin: Origin) -> Self {
+        Reports {
+            origin,
+            sessions: Sessions::new(),
+            pending: None,
+        }
+    }
+
+    /// Emits the pending report.
+    pub fn flush(&mut self, out: &mut Output) {
+        let keep = match &mut self.pending {
+            Some(r) => self.sessions.complete(r),
+            None => return,
+        };
+        if let Some(r) = self.pending.take().filter(|_| keep) {
+            out.event(r.event);
+        }
+    }
+
+    /// The pending report, for continuation text.
+    pub fn pending(&mut self) -> Option<&mut Report> {
+        self.pending.as_mut()
+    }
+
+    /// A line that a prefix read. `time` is the event time when the prefix has none;
+    /// `pid` the process when the prefix has none (syslog's).
+    pub fn line(
+        &mut self,
+        m: &Matched,
+        line: &[u8],
+        lineno: u64,
+        time: DateTime<Utc>,
+        pid: Option<u32>,
+        out: &mut Output,
+    ) {
+        let line = LineText::new(line);
+        let msg = line.text_from(m.text);
+        match m.level {
+            Level::Part(part) => {
+                // A part belongs to the report before it; one whose report was not seen
+                // (the log starts mid-report, another process's line) adds nothing.
+                if let Some(r) = &mut self.pending {
+                    let same = match (r.event.pid, m.caps.pid.or(pid)) {
+                        (Some(a), Some(b)) => a == b,
+                        _ => true,
+                    };
+                    if same {
+                        r.add_part(part, &msg);
+                    }
+                }
+            }
+            Level::Primary(word) => {
+                self.flush(out);
+                let event = self.origin.event(m.caps.time.unwrap_or(time), lineno);
+                // Built in place: an event is large, and this runs for every line.
+                let e = &mut self.pending.insert(Report::new(event)).event;
+                e.pid = pid;
+                m.caps.fill(&line, e);
+                e.level = Some(word.to_string());
+                e.message = Some(msg);
+            }
+        }
+    }
+}
+
+/// Reads stderr logs line by line (see the module documentation).
+pub struct StderrParser {
+    prefixes: PrefixSet,
+    reports: Reports,
+    /// Time of the last line that had one, for prefixes without a time escape.
+    last_time: Option<DateTime<Utc>>,
+}
 
 impl StderrParser {
-    pub fn new(_cfg: &ParseConfig) -> Self {
-        StderrParser {}
+    pub fn new(cfg: &ParseConfig) -> Self {
+        StderrParser {
+            prefixes: PrefixSet::new(
+                cfg.pg_prefix.as_deref(),
+                &[STDERR_CANDIDATES],
+                cfg.local_offset,
+            ),
+            reports: Reports::new(Origin::new(cfg, SourceKind::PostgresStderr)),
+            last_time: None,
+        }
     }
 }
 
 impl LineParser for StderrParser {
-    fn line(&mut self, _line: &[u8], lineno: u64, out: &mut Output) {
-        out.unrecognized(lineno, "parser not implemented yet");
+    fn line(&mut self, line: &[u8], lineno: u64, out: &mut Output) {
+        if line.first() == Some(&b'\t') {
+            if let Some(r) = self.reports.pending() {
+                r.extend(&text(&line[1..]), true);
+            }
+            return;
+        }
+        if line.iter().all(u8::is_ascii_whitespace) {
+            return;
+        }
+        let Some(m) = self.prefixes.match_line(line) else {
+            out.unrecognized(lineno, self.prefixes.mismatch_reason());
+            return;
+        };
+        if m.caps.time.is_some() {
+            self.last_time = m.caps.time;
+        }
+        let time = self.last_time.unwrap_or(DateTime::UNIX_EPOCH);
+        self.reports.line(&m, line, lineno, time, None, out);
+    }
+
+    fn finish(&mut self, out: &mut Output) {
+        self.reports.flush(out);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::postgres::parse_bytes;
+    use crate::Format;
+    use keibi_model::event::StatementClass;
+    use keibi_model::{Action, Event};
+
+    const RDS: &[u8] = include_bytes!("../../tests/data/postgres/postgresql-rds-prefix.log");
+    const HYDRA: &[u8] =
+        include_bytes!("../../tests/data/postgres/postgresql-hydra-bruteforce.log");
+
+    fn run(cfg: &ParseConfig, bytes: &[u8]) -> Output {
+        let out = parse_bytes(Format::PostgresStderr, cfg, bytes, 4096);
+        // Chunk boundaries carry no meaning.
+        let small = parse_bytes(Format::PostgresStderr, cfg, bytes, 7);
+        assert_eq!(out.events, small.events);
+        out
+    }
+
+    fn parse(text: &str) -> Output {
+        run(&ParseConfig::new("t.log"), text.as_bytes())
+    }
+
+    fn with_prefix(prefix: &str, text: &str) -> Output {
+        let mut cfg = ParseConfig::new("t.log");
+        cfg.pg_prefix = Some(prefix.to_string());
+        run(&cfg, text.as_bytes())
+    }
+
+    fn actions(events: &[Event]) -> Vec<Action> {
+        events.iter().map(|e| e.action).collect()
+    }
+
+    #[test]
+    fn hydra_bruteforce_sample() {
+        let out = run(&ParseConfig::new("hydra.log"), HYDRA);
+        assert_eq!(out.unrecognized_lines(), 0, "{:?}", out.problems);
+        assert!(out.problems.is_empty());
+        let count = |a: Action| out.events.iter().filter(|e| e.action == a).count();
+        let failures: Vec<&Event> = out
+            .events
+            .iter()
+            .filter(|e| e.action == Action::LoginFailure)
+            .collect();
+        assert_eq!(failures.len(), 4);
+        for f in &failures {
+            assert_eq!(f.user.as_deref(), Some("app"));
+            assert_eq!(f.database.as_deref(), Some("template1"));
+            assert_eq!(f.client_ip, Some("127.0.0.1".parse().unwrap()));
+            assert_eq!(f.error_code.as_deref(), Some("28P01"));
+            // The DETAIL names the pg_hba.conf line, and so the method.
+            assert_eq!(f.auth_method.as_deref(), Some("scram-sha-256"));
+            assert!(f
+                .detail
+                .as_deref()
+                .unwrap()
+                .starts_with("Connection matched pg_hba.conf line 87"));
+            assert_eq!(f.level.as_deref(), Some("FATAL"));
+        }
+        assert_eq!(failures[0].line, 5);
+        assert_eq!(failures[0].pid, Some(8002));
+        assert_eq!(failures[0].client_port, Some(40124));
+        assert_eq!(count(Action::ConnectionReceived), 10);
+        assert_eq!(count(Action::LoginSuccess), 1);
+        assert_eq!(count(Action::Disconnect), 1);
+        assert_eq!(out.events.len(), 16);
+        let ok = out
+            .events
+            .iter()
+            .find(|e| e.action == Action::LoginSuccess)
+            .unwrap();
+        assert_eq!(ok.user.as_deref(), Some("app"));
+        assert_eq!(ok.auth_method.as_deref(), Some("scram-sha-256"));
+        assert_eq!(ok.tls, Some(false));
+        assert_eq!(ok.time.to_rfc3339(), "2026-11-28T15:41:43+00:00");
+        // Events come out in line order.
+        assert!(out.events.windows(2).all(|w| w[0].line < w[1].line));
+    }
+
+    #[test]
+    fn rds_prefix_sample() {
+        let out = run(&ParseConfig::new("rds.log"), RDS);
+        assert!(out.problems.is_empty(), "{:?}", out.problems);
+        let a = actions(&out.events);
+        use Action::*;
+        assert_eq!(
+            a,
+            vec![
+                Other,
+                Other,
+                Other,
+                Other,
+                Other,
+                Other,
+                ConnectionReceived,
+                LoginSuccess,
+                Statement,
+                Disconnect,
+                ConnectionReceived,
+                LoginFailure,
+                ConnectionReceived,
+                LoginFailure,
+                ConnectionReceived,
+                LoginSuccess,
+                Statement,
+                Statement,
+                Disconnect,
+                ConnectionReceived,
+                LoginSuccess,
+                Statement,
+                Disconnect,
+                ConnectionReceived,
+                LoginSuccess,
+                LoginFailure,
+            ]
+        );
+        let e = &out.events[0];
+        assert_eq!(e.message.as_deref(), Some("pgaudit extension initialized"));
+        assert_eq!((e.user.as_ref(), e.pid), (None, Some(5916)));
+        // The first audit record: quoted statement with a comma.
+        let st = out.events[8].statement.as_deref().unwrap();
+        assert_eq!(st.text, "SELECT id, email FROM customers WHERE id = 1");
+        assert_eq!(st.class, Some(StatementClass::Read));
+        assert_eq!(st.audit_type.as_deref(), Some("SESSION"));
+        assert_eq!(out.events[8].user.as_deref(), Some("app"));
+        // The DETAIL with a tab-indented second line belongs to its failure.
+        let f = &out.events[13];
+        assert_eq!(f.user.as_deref(), Some("nosuchuser"));
+        assert_eq!(f.line, 16);
+        assert_eq!(
+            f.detail.as_deref(),
+            Some("Role \"nosuchuser\" does not exist.\nConnection matched pg_hba.conf line 87: \"host    all             all             127.0.0.1/32            scram-sha-256\"")
+        );
+        // GRANT is a ROLE statement.
+        let g = &out.events[21];
+        assert_eq!(
+            g.statement.as_deref().unwrap().class,
+            Some(StatementClass::Role)
+        );
+        assert_eq!(g.user.as_deref(), Some("postgres"));
+        let last = out.events.last().unwrap();
+        assert_eq!(last.error_code.as_deref(), Some("3D000"));
+        assert_eq!(last.database.as_deref(), Some("nosuchdb"));
+        // The connection-received line has `[unknown]` for the user: not kept.
+        assert_eq!(out.events[6].user, None);
+        assert_eq!(out.events[6].client_port, Some(34292));
+    }
+
+    #[test]
+    fn debian_prefix_local_and_ipv6() {
+        let out = parse(concat!(
+            "2026-11-28 15:41:22.101 UTC [900] LOG:  database system is ready to accept connections\n",
+            "2026-11-28 15:41:22.201 UTC [901] [unknown]@[unknown] LOG:  connection received: host=[local]\n",
+            "2026-11-28 15:41:22.202 UTC [901] bob@shop LOG:  connection authorized: user=bob database=shop application_name=psql\n",
+            "2026-11-28 15:41:22.301 UTC [902] [unknown]@[unknown] LOG:  connection received: host=::1 port=51000\n",
+            "2026-11-28 15:41:22.302 UTC [902] eve@shop FATAL:  password authentication failed for user \"eve\"\n",
+            "2026-11-28 15:41:22.302 UTC [902] eve@shop DETAIL:  Connection matched file \"/etc/postgresql/16/main/pg_hba.conf\" line 128: \"host all all ::1/128 md5\"\n",
+            "2026-11-28 15:41:22.401 UTC [901] bob@shop ERROR:  relation \"nope\" does not exist at character 15\n",
+            "2026-11-28 15:41:22.401 UTC [901] bob@shop STATEMENT:  select * from nope\n",
+            "\twhere a = 1;\n",
+        ));
+        assert!(out.problems.is_empty(), "{:?}", out.problems);
+        let a = actions(&out.events);
+        use Action::*;
+        assert_eq!(
+            a,
+            vec![
+                Other,
+                ConnectionReceived,
+                LoginSuccess,
+                ConnectionReceived,
+                LoginFailure,
+                Other
+            ]
+        );
+        assert_eq!(out.events[1].client_host.as_deref(), Some("[local]"));
+        assert_eq!(out.events[2].user.as_deref(), Some("bob"));
+        assert_eq!(out.events[2].application.as_deref(), Some("psql"));
+        assert_eq!(out.events[3].client_ip, Some("::1".parse().unwrap()));
+        assert_eq!(out.events[3].client_port, Some(51000));
+        assert_eq!(out.events[4].auth_method.as_deref(), Some("md5"));
+        let err = &out.events[5];
+        let st = err.statement.as_deref().unwrap();
+        assert_eq!(st.text, "select * from nope\nwhere a = 1;");
+        assert_eq!(st.class, Some(StatementClass::Read));
+        assert_eq!(err.time.to_rfc3339(), "2026-11-28T15:41:22.401+00:00");
+    }
+
+    #[test]
+    fn rds_ipv6_local_ssl_and_no_pg_hba() {
+        let out = parse(concat!(
+            "2026-11-28 15:41:22 UTC:2001:db8::1(5432):[unknown]@[unknown]:[10]:LOG:  connection received: host=2001:db8::1 port=5432\n",
+            "2026-11-28 15:41:22 UTC:2001:db8::1(5432):app@shop:[10]:LOG:  connection authorized: user=app database=shop application_name=psql SSL enabled (protocol=TLSv1.3, cipher=TLS_AES_256_GCM_SHA384, bits=256)\n",
+            "2026-11-28 15:41:22 UTC:[local]:postgres@postgres:[11]:LOG:  connection authorized: user=postgres database=postgres\n",
+            "2020-03-11 20:40:50 CET:192.168.1.201(50906):gilles@pgbench:[12795]:FATAL:  no pg_hba.conf entry for host \"192.168.1.201\", user \"gilles\", database \"pgbench\", SSL on\n",
+            "2026-11-28 15:41:22 UTC:10.0.0.5(40000):[unknown]@[unknown]:[13]:LOG:  incomplete startup packet\n",
+        ));
+        assert!(out.problems.is_empty(), "{:?}", out.problems);
+        let e = &out.events[0];
+        assert_eq!(e.client_ip, Some("2001:db8::1".parse().unwrap()));
+        assert_eq!(e.client_port, Some(5432));
+        let e = &out.events[1];
+        assert_eq!((e.action, e.tls), (Action::LoginSuccess, Some(true)));
+        assert_eq!(e.client_ip, Some("2001:db8::1".parse().unwrap()));
+        let e = &out.events[2];
+        assert_eq!(e.client_host.as_deref(), Some("[local]"));
+        assert_eq!(e.tls, Some(false));
+        let e = &out.events[3];
+        assert_eq!(e.action, Action::LoginFailure);
+        assert_eq!(e.error_code.as_deref(), Some("28000"));
+        assert_eq!(e.client_ip, Some("192.168.1.201".parse().unwrap()));
+        assert_eq!(e.time.to_rfc3339(), "2020-03-11T19:40:50+00:00");
+        assert_eq!(out.events[4].action, Action::Probe);
+    }
+
+    #[test]
+    fn pgaudit_statement_across_continuation_lines() {
+        let out = parse(concat!(
+            "2026-11-28 15:41:22 UTC:127.0.0.1(1):app@shop:[5]:LOG:  AUDIT: SESSION,4,1,WRITE,INSERT,,,\"INSERT INTO notes (a, b) VALUES ('x, y', \"\"quoted\"\"),\n",
+            "\t('second\n",
+            "\tline')\",<not logged>\n",
+            "2026-11-28 15:41:23 UTC:127.0.0.1(1):app@shop:[5]:LOG:  disconnection: session time: 0:00:01.000 user=app database=shop host=127.0.0.1 port=1\n",
+        ));
+        assert!(out.problems.is_empty(), "{:?}", out.problems);
+        assert_eq!(out.events.len(), 2);
+        let e = &out.events[0];
+        assert_eq!(e.action, Action::Statement);
+        let st = e.statement.as_deref().unwrap();
+        assert_eq!(
+            st.text,
+            "INSERT INTO notes (a, b) VALUES ('x, y', \"quoted\"),\n('second\nline')"
+        );
+        assert_eq!(st.class, Some(StatementClass::Write));
+        assert_eq!(st.command.as_deref(), Some("INSERT"));
+    }
+
+    #[test]
+    fn explicit_prefix_with_sqlstate_and_session() {
+        let out = with_prefix(
+            "%m %c %e [%p] %q%u@%d/%a ",
+            concat!(
+                "2026-11-28 15:41:22.123 UTC 6b0af627.1782 00000 [6018] LOG:  checkpoint starting: time\n",
+                "2026-11-28 15:41:22.123 UTC 6b0af627.1783 28P01 [6019] app@shop/my app FATAL:  password authentication failed for user \"app\"\n",
+                "not a log line\n",
+            ),
+        );
+        assert_eq!(out.events.len(), 2);
+        assert_eq!(out.events[0].error_code, None);
+        assert_eq!(out.events[0].session_id.as_deref(), Some("6b0af627.1782"));
+        let e = &out.events[1];
+        assert_eq!(e.error_code.as_deref(), Some("28P01"));
+        assert_eq!(e.application.as_deref(), Some("my app"));
+        assert_eq!(out.problems.len(), 1);
+        assert_eq!(out.problems[0].line, 3);
+        assert!(
+            out.problems[0].reason.contains("%m %c %e"),
+            "{}",
+            out.problems[0].reason
+        );
+    }
+
+    #[test]
+    fn relocks_onto_another_candidate() {
+        let out = parse(concat!(
+            "2026-11-28 15:41:22 UTC [5]: [1-1] user=a,db=b,app=c,client=10.0.0.1 LOG:  connection authorized: user=a database=b\n",
+            "2026-11-28 15:41:22 UTC-6b0af627.1782-LOG:  checkpoint starting: time\n",
+            "< 2026-11-28 15:41:22.000 UTC >LOG:  x\n",
+            "2026-11-28 15:41:22.000 UTC [7] 10.0.0.2 u@d FATAL:  role \"u\" does not exist\n",
+        ));
+        assert!(out.problems.is_empty(), "{:?}", out.problems);
+        let a = actions(&out.events);
+        assert_eq!(
+            a,
+            vec![
+                Action::LoginSuccess,
+                Action::Other,
+                Action::Other,
+                Action::LoginFailure
+            ]
+        );
+        assert_eq!(out.events[0].client_ip, Some("10.0.0.1".parse().unwrap()));
+        assert_eq!(out.events[1].session_id.as_deref(), Some("6b0af627.1782"));
+        assert_eq!(out.events[3].client_ip, Some("10.0.0.2".parse().unwrap()));
+    }
+
+    #[test]
+    fn hostile_lines_never_panic() {
+        let mut input: Vec<u8> = Vec::new();
+        input.extend_from_slice(b"2026-11-28 15:41:22 UTC:127.0.0.1(1):\xff\xfe@shop:[5]:LOG:  statement: select '\xc3\x28'\n");
+        input.extend_from_slice(b"2026-11-28 15:41:22 UTC:127.0.0.1(1):app@shop:[5]:\n");
+        input.extend_from_slice(b"2026-11-28 15:41:22 UTC:127.0.0.1(1):app@sh\n");
+        input.extend_from_slice(b"2026-11-28 15:4\n");
+        input.extend_from_slice(b"\t\n\n   \n");
+        input.extend_from_slice(
+            b"2026-11-28 15:41:22 UTC:127.0.0.1(99999999999999):a@b:[99999999999]:LOG:  x\n",
+        );
+        input.extend_from_slice(
+            b"2026-11-28 15:41:22 UTC:127.0.0.1(1):app@shop:[5]:LOG:  statement: select '",
+        );
+        input.extend(std::iter::repeat_n(b'x', 100_000));
+        input.extend_from_slice(b"'\n");
+        for _ in 0..3000 {
+            input.extend_from_slice(b"\tand more\n");
+        }
+        input.extend_from_slice(
+            b"2026-11-28 15:41:22 UTC:127.0.0.1(1):app@shop:[5]:STATEMENT:  orphan? no, attached\n",
+        );
+        let out = parse(std::str::from_utf8(&input).unwrap_or(&String::from_utf8_lossy(&input)));
+        let out2 = run(&ParseConfig::new("t.log"), &input);
+        assert_eq!(out.events.len(), out2.events.len());
+        let out = out2;
+        assert_eq!(out.events.len(), 2);
+        assert_eq!(out.events[0].user.as_deref(), Some("\u{fffd}\u{fffd}"));
+        let big = &out.events[1];
+        assert_eq!(
+            big.statement.as_deref().unwrap().text.len(),
+            100_000 + 3000 * 9 + 9
+        );
+        // The prefix-only, truncated and out-of-range lines are unrecognized.
+        assert_eq!(out.unrecognized_lines(), 4, "{:?}", out.problems);
+    }
+
+    #[test]
+    fn sniff_claims_stderr_only() {
+        use crate::format::Sample;
+        let s = |b: &[u8]| sniff(&Sample::new(b, true));
+        assert_eq!(s(RDS), 100);
+        assert_eq!(s(HYDRA), 100);
+        assert_eq!(
+            s(include_bytes!(
+                "../../tests/data/postgres/postgresql-jsonlog.json"
+            )),
+            0
+        );
+        assert_eq!(
+            s(b"2026-11-28 15:41:22 0 [Note] Starting MariaDB 10.11.6\n"),
+            0
+        );
+        assert_eq!(
+            s(b"2026-11-28T15:41:22.123456Z 0 [System] [MY-010116] [Server] mysqld\n"),
+            0
+        );
+        assert_eq!(s(b"2026-11-28 15:41:22.123 UTC,\"app\",\"shop\",5,\"127.0.0.1:1\",6b0af627.5,1,\"idle\",2026-11-28 15:41:22 UTC,3/1,0,LOG,00000,\"x\",,,,,,,,,\"psql\",\"client backend\",,0\n"), 0);
+        assert_eq!(s(b"Nov 28 15:41:22 host postgres[5]: [1-1] LOG:  x\n"), 0);
+    }
+
+    /// Throughput on RDS-prefixed lines: `cargo test --release -p keibi-parse -- --ignored
+    /// --nocapture stderr_throughput`.
+    #[test]
+    #[ignore]
+    fn stderr_throughput() {
+        let mut input = Vec::new();
+        let mut i = 0u32;
+        while input.len() < 200 << 20 {
+            // A busy server writes many lines per second.
+            let sec = (i / 16) % 60;
+            let pid = 1000 + i % 5000;
+            let port = 30000 + i % 30000;
+            let line = match i % 6 {
+                0 => format!("2026-11-28 15:41:{sec:02} UTC:10.0.{}.{}({port}):[unknown]@[unknown]:[{pid}]:LOG:  connection received: host=10.0.{}.{} port={port}\n", i % 200, i % 250, i % 200, i % 250),
+                1 => format!("2026-11-28 15:41:{sec:02} UTC:10.0.{}.{}({port}):app@shop:[{pid}]:LOG:  connection authorized: user=app database=shop application_name=psql\n", i % 200, i % 250),
+                2 => format!("2026-11-28 15:41:{sec:02} UTC:10.0.{}.{}({port}):app@shop:[{pid}]:LOG:  AUDIT: SESSION,1,1,READ,SELECT,,,\"SELECT id, email FROM customers WHERE id = {i}\",<not logged>\n", i % 200, i % 250),
+                3 => format!("2026-11-28 15:41:{sec:02} UTC:10.0.{}.{}({port}):app@shop:[{pid}]:FATAL:  password authentication failed for user \"app\"\n", i % 200, i % 250),
+                4 => format!("2026-11-28 15:41:{sec:02} UTC:10.0.{}.{}({port}):app@shop:[{pid}]:DETAIL:  Connection matched pg_hba.conf line 87: \"host all all 0.0.0.0/0 scram-sha-256\"\n", i % 200, i % 250),
+                _ => format!("2026-11-28 15:41:{sec:02} UTC:10.0.{}.{}({port}):app@shop:[{pid}]:LOG:  disconnection: session time: 0:00:00.009 user=app database=shop host=10.0.{}.{} port={port}\n", i % 200, i % 250, i % 200, i % 250),
+            };
+            input.extend_from_slice(line.as_bytes());
+            i += 1;
+        }
+        let cfg = ParseConfig::new("bench.log");
+        let mut best = f64::MAX;
+        for _ in 0..3 {
+            let mut p = Format::PostgresStderr.parser(&cfg);
+            let mut out = Output::new();
+            let mut events = 0;
+            // Only the parser is timed: dropping the events is the consumer's work.
+            let mut secs = 0.0;
+            for c in input.chunks(1 << 20) {
+                let start = std::time::Instant::now();
+                p.push(c, &mut out);
+                secs += start.elapsed().as_secs_f64();
+                events += out.events.len();
+                out.events.clear();
+            }
+            p.finish(&mut out);
+            events += out.events.len();
+            best = best.min(secs);
+            assert!(out.problems.is_empty());
+            assert_eq!(events as u32, i - i / 6);
+        }
+        let mbs = input.len() as f64 / (1 << 20) as f64 / best;
+        println!(
+            "postgres stderr (RDS prefix): {mbs:.0} MiB/s over {} MiB",
+            input.len() >> 20
+        );
     }
 }
