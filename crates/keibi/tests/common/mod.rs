@@ -312,8 +312,12 @@ pub fn capture(files: &[(&Path, &str)]) {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/captured");
     fs::create_dir_all(&dir).expect("create tests/data/captured");
     for (src, name) in files {
-        fs::copy(src, dir.join(name))
+        let dst = dir.join(name);
+        fs::copy(src, &dst)
             .unwrap_or_else(|e| panic!("copy {} to captured/{name}: {e}", src.display()));
+        // The servers write their logs private (0600); fixtures are for everyone.
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(&dst, fs::Permissions::from_mode(0o644)).expect("chmod fixture");
     }
 }
 
