@@ -86,7 +86,7 @@ fn walk(dir: &Path, files: &mut Vec<PathBuf>, errors: &mut Vec<(String, io::Erro
     for entry in entries.flatten() {
         let name = entry.file_name();
         let name = name.to_string_lossy();
-        if name.starts_with('.') || name == "CloudTrail-Digest" {
+        if name.starts_with('.') || name == "CloudTrail-Digest" || is_documentation(&name) {
             continue;
         }
         let path = entry.path();
@@ -97,6 +97,17 @@ fn walk(dir: &Path, files: &mut Vec<PathBuf>, errors: &mut Vec<(String, io::Erro
             Err(e) => errors.push((path.to_string_lossy().into_owned(), e)),
         }
     }
+}
+
+/// Files that sit beside logs but are never logs (a folder's README, a licence, a
+/// checksum). Only directory walks pass over them; a file named on the command line is
+/// always read.
+fn is_documentation(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    lower.starts_with("readme")
+        || lower.starts_with("license")
+        || lower.starts_with("licence")
+        || [".md", ".sha256", ".md5", ".sig", ".asc"].iter().any(|ext| lower.ends_with(ext))
 }
 
 /// Splits a file name into its base and a rotation number: `server_audit.log.3` and

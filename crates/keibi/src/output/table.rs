@@ -33,7 +33,12 @@ impl<W: Write> EventTable<W> {
                 "TIME", "INSTANCE", "ACTION", "USER@DATABASE", "CLIENT"
             )?;
         }
-        let time = e.time.to_rfc3339_opts(SecondsFormat::Millis, true);
+        let precision = if e.time.timestamp_subsec_nanos() == 0 {
+            SecondsFormat::Secs
+        } else {
+            SecondsFormat::Millis
+        };
+        let time = e.time.to_rfc3339_opts(precision, true);
         let instance = e.instance.as_deref().unwrap_or("-");
         let who = match (&e.user, &e.database) {
             (Some(u), Some(d)) => format!("{u}@{d}"),
