@@ -181,6 +181,8 @@ impl Postgres {
                 .arg(self.dir().join("pg_ctl.log"))
                 .args(["-w", "-t", "60", "start"]),
         );
+        // Even a failed `pg_ctl start -w` may leave a postmaster behind: Drop stops it.
+        self.running = true;
         if !out.status.success() {
             let log = fs::read_to_string(self.dir().join("pg_ctl.log")).unwrap_or_default();
             let stderr_log = fs::read_to_string(self.stderr_log()).unwrap_or_default();
@@ -189,7 +191,6 @@ impl Postgres {
                 describe(&out)
             );
         }
-        self.running = true;
     }
 
     /// Roles, the database and a table, created over the Unix socket as the
