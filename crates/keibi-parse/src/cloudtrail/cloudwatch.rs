@@ -513,23 +513,51 @@ mod tests {
         );
         p.finish(&mut out);
         assert!(p.streams.is_empty());
-        // Four messages: each is an event or, at most, one unrecognized line for the
-        // group (a continuation line adds to its record).
-        assert!(out.unrecognized_lines() <= 4, "{:?}", out.problems);
-        for pr in out.problems.iter().filter(|p| p.lines > 0) {
+        assert!(out.problems.is_empty(), "{:?}", out.problems);
+        let actions: Vec<_> = out.events.iter().map(|e| e.action).collect();
+        assert_eq!(
+            actions,
+            [
+                Action::ConnectionReceived,
+                Action::LoginFailure,
+                Action::Statement
+            ]
+        );
+        for e in &out.events {
+            assert_eq!(e.instance.as_deref(), Some("orders-db"));
+            assert_eq!(e.source, SourceKind::PostgresStderr);
+            assert_eq!(e.line, 1, "concatenated payloads share line 1");
+        }
+        // The DETAIL line came in the next payload and still joined its record, and a
+        // message with newlines is one record.
+        assert!(out.events[1]
+            .detail
+            .as_deref()
+            .is_some_and(|d| d.contains("pg_hba.conf line 13")));
+        assert_eq!(out.events[1].user.as_deref(), Some("app"));
+        let st = out.events[2].statement.as_deref().expect("a statement");
+        assert!(st.text.contains("FROM accounts"), "{}", st.text);
+    }
+
+    #[test]
+    fn failed_messages_count_once_and_name_the_log_group() {
+        let doc = payload(
+            "/aws/rds/instance/orders-db/postgresql",
+            &["\u{1} not a log line\nnor this\nnor this", "\u{2} nope"],
+        );
+        let mut p = parser(None);
+        let mut out = run(&mut p, doc.as_bytes(), 64);
+        p.finish(&mut out);
+        assert!(out.events.is_empty());
+        assert_eq!(out.unrecognized_lines(), 2, "{:?}", out.problems);
+        for pr in &out.problems {
             assert!(
                 pr.reason
                     .starts_with("/aws/rds/instance/orders-db/postgresql: "),
                 "{}",
                 pr.reason
             );
-            assert_eq!(pr.lines, 1);
-            assert_eq!(pr.line, 1, "concatenated payloads share line 1");
-        }
-        for e in &out.events {
-            assert_eq!(e.instance.as_deref(), Some("orders-db"));
-            assert_eq!(e.source, SourceKind::PostgresStderr);
-            assert_eq!(e.line, 1);
+            assert_eq!((pr.line, pr.lines), (1, 1));
         }
     }
 
@@ -539,14 +567,10 @@ mod tests {
         let mut out = run(&mut p, fixture!("cloudwatch-lambda.json"), 4096);
         assert_eq!(formats(&p)[0].1, Some(Format::PostgresStderr));
         p.finish(&mut out);
-        assert!(
-            out.problems
-                .iter()
-                .all(|p| p.reason.starts_with("/aws/rds/instance/orders-db/")),
-            "{:?}",
-            out.problems
-        );
-        assert!(out.unrecognized_lines() <= 2);
+        assert!(out.problems.is_empty(), "{:?}", out.problems);
+        let actions: Vec<_> = out.events.iter().map(|e| e.action).collect();
+        assert_eq!(actions, [Action::ConnectionReceived, Action::LoginFailure]);
+        assert_eq!(out.events[1].instance.as_deref(), Some("orders-db"));
     }
 
     #[test]
@@ -562,11 +586,24 @@ mod tests {
             )]
         );
         p.finish(&mut out);
-        assert!(out.unrecognized_lines() <= 4);
+        assert!(out.problems.is_empty(), "{:?}", out.problems);
+        let actions: Vec<_> = out.events.iter().map(|e| e.action).collect();
+        assert_eq!(
+            actions,
+            [
+                Action::LoginFailure,
+                Action::LoginSuccess,
+                Action::Statement,
+                Action::Disconnect
+            ]
+        );
         for e in &out.events {
             assert_eq!(e.instance.as_deref(), Some("orders-cluster"));
             assert_eq!(e.source, SourceKind::MysqlAudit);
+            assert_eq!(e.line, 1, "the pretty-printed payload starts at line 1");
         }
+        let st = out.events[2].statement.as_deref().expect("a statement");
+        assert_eq!(st.text, "SELECT * FROM accounts WHERE note = 'a,b'");
     }
 
     #[test]
