@@ -1,23 +1,1024 @@
-//! MariaDB server_audit, RDS for MySQL audit (11 fields), Aurora MySQL audit (epoch µs).
+//! MariaDB server_audit records, the audit log of MariaDB and of RDS for MySQL/MariaDB
+//! (which add an 11th `connection_type` field) and of Aurora MySQL (whose timestamp is
+//! Unix epoch microseconds), written to the plugin's own file or through syslog.
+//!
+//! A record is `timestamp,serverhost,username,host,connectionid,queryid,operation,
+//! database,object,retcode[,connection_type]`; through syslog the timestamp is replaced
+//! by the syslog header (`Nov 28 15:42:14 vm mysql-server_auditing: [info] vm,app,...`).
+//!
+//! Two fields are not the server's own text. The object (a query) is quoted with `\'`
+//! and `\\` escaped, so it may hold commas and, in some versions, line breaks: a record
+//! whose quote does not close on its line continues on the next ones. The user name of
+//! a failed login is whatever the client sent, unescaped, so it may hold commas and
+//! quotes: when the fields do not line up, the user name is taken to end at a later
+//! comma, and a reading that ends the record cleanly beats one that leaves a quote open.
+//! A line that is itself a record ends an open quote, so a stray quote in a user name
+//! cannot hide the records after it.
 
+use std::sync::Arc;
+
+use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, Utc};
+use keibi_model::event::StatementClass;
+use keibi_model::{Action, Event, SourceKind, Statement};
+
+use super::text::{lossy, split_host_port, zone_suffix, Src};
 use crate::format::Sample;
-use crate::{LineParser, Output, ParseConfig};
+use crate::time::{from_epoch, parse_compact_ymd_hms, parse_ymd_hms, to_utc};
+use crate::{LineParser, Output, ParseConfig, Problem};
+
+/// Longest record (a query spread over lines) kept while its quote is open.
+const MAX_RECORD: usize = 1 << 20;
+/// Most lines one record may span.
+const MAX_RECORD_LINES: u64 = 10_000;
+/// Year of BSD syslog lines when the configuration gives none: fixed and obviously
+/// old (as for PostgreSQL syslog), never the clock.
+const DEFAULT_YEAR: i32 = 2000;
+/// Most commas tried as the end of a user name that holds commas.
+const MAX_USER_COMMAS: usize = 160;
 
 /// How sure (0-100) this format is that the sample is written in it.
-pub fn sniff(_sample: &Sample<'_>) -> u8 {
-    0
+pub fn sniff(sample: &Sample<'_>) -> u8 {
+    sample.share(|l| !matches!(parse(l), Parsed::Bad(_)))
 }
 
-pub struct AuditParser {}
+/// When a record happened, as written.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Stamp {
+    Utc(DateTime<Utc>),
+    /// Server local time (`YYYYMMDD HH:MM:SS`, syslog ISO without zone).
+    Local(NaiveDateTime),
+    /// BSD syslog: month, day, time; no year.
+    Bsd(u32, u32, NaiveTime),
+}
 
-impl AuditParser {
-    pub fn new(_cfg: &ParseConfig) -> Self {
-        AuditParser {}
+/// The object field.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Object<'a> {
+    /// Unquoted: a table name, or empty.
+    Plain(&'a [u8]),
+    /// The escaped text between the quotes.
+    Quoted(&'a [u8]),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+struct Record<'a> {
+    stamp: Stamp,
+    user: &'a [u8],
+    host: &'a [u8],
+    connection: &'a [u8],
+    op: &'a [u8],
+    database: &'a [u8],
+    object: Object<'a>,
+    retcode: &'a [u8],
+    connection_type: Option<&'a [u8]>,
+}
+
+#[derive(Debug, PartialEq)]
+enum Parsed<'a> {
+    Record(Record<'a>),
+    /// A record whose quoted object goes on past the end of the text.
+    Open,
+    Bad(&'static str),
+}
+
+/// Operations whose object is never a query.
+fn is_connection_op(op: &[u8]) -> bool {
+    matches!(
+        op,
+        b"CONNECT" | b"FAILED_CONNECT" | b"DISCONNECT" | b"CHANGE_USER" | b"PROXY_CONNECT"
+    )
+}
+
+fn table_class(op: &[u8]) -> Option<StatementClass> {
+    Some(match op {
+        b"READ" => StatementClass::Read,
+        b"WRITE" => StatementClass::Write,
+        b"CREATE" | b"ALTER" | b"RENAME" | b"DROP" => StatementClass::Ddl,
+        _ => return None,
+    })
+}
+
+fn is_digits(b: &[u8]) -> bool {
+    !b.is_empty() && b.len() <= 20 && b.iter().all(u8::is_ascii_digit)
+}
+
+/// A retcode: an error number, possibly negative.
+fn is_retcode(b: &[u8]) -> bool {
+    is_digits(b.strip_prefix(b"-").unwrap_or(b))
+}
+
+fn is_op(b: &[u8]) -> bool {
+    !b.is_empty() && b.len() <= 32 && b.iter().all(|c| c.is_ascii_uppercase() || *c == b'_')
+}
+
+/// Positions of the commas in `b`, byte by byte: the fields searched are short, where
+/// memchr's set-up costs more than it saves.
+fn commas(b: &[u8]) -> impl Iterator<Item = usize> + '_ {
+    b.iter()
+        .enumerate()
+        .filter(|&(_, &c)| c == b',')
+        .map(|(i, _)| i)
+}
+
+/// Parses one record (lines of a multi-line record joined with `\n`).
+fn parse(rec: &[u8]) -> Parsed<'_> {
+    let Some((stamp, rest)) = split_stamp(rec) else {
+        return Parsed::Bad("expected a server_audit record (timestamp,serverhost,username,...)");
+    };
+    let Some(comma) = commas(rest).next() else {
+        return Parsed::Bad("expected server_audit fields after the timestamp");
+    };
+    let fields = &rest[comma + 1..];
+    let mut open = false;
+    // The user name normally ends at the first comma; a client-chosen name may hold more.
+    for end in commas(fields).take(MAX_USER_COMMAS) {
+        match after_user(stamp, &fields[..end], &fields[end + 1..]) {
+            Parsed::Record(r) => return Parsed::Record(r),
+            Parsed::Open => open = true,
+            Parsed::Bad(_) => {}
+        }
+    }
+    if open {
+        Parsed::Open
+    } else {
+        Parsed::Bad("expected server_audit fields: host,connectionid,queryid,operation,database,object,retcode")
     }
 }
 
+/// The fields after the user name: `host,connectionid,queryid,operation,database,object,retcode[,type]`.
+fn after_user<'a>(stamp: Stamp, user: &'a [u8], b: &'a [u8]) -> Parsed<'a> {
+    let bad = Parsed::Bad("fields do not line up");
+    let mut it = commas(b);
+    let (Some(c1), Some(c2), Some(c3), Some(c4)) = (it.next(), it.next(), it.next(), it.next())
+    else {
+        return bad;
+    };
+    let (host, connection, query_id, op) =
+        (&b[..c1], &b[c1 + 1..c2], &b[c2 + 1..c3], &b[c3 + 1..c4]);
+    if !is_digits(connection) || !is_digits(query_id) || !is_op(op) {
+        return bad;
+    }
+    let tail = &b[c4 + 1..];
+    let Some(c) = commas(tail).next() else {
+        return bad;
+    };
+    let record = |database, object, retcode, connection_type| {
+        Parsed::Record(Record {
+            stamp,
+            user,
+            host,
+            connection,
+            op,
+            database,
+            object,
+            retcode,
+            connection_type,
+        })
+    };
+    let (database, after) = (&tail[..c], &tail[c + 1..]);
+    if after.first() == Some(&b'\'') && !is_connection_op(op) {
+        return match close_quote(after) {
+            Some((text, retcode, ct)) => record(database, Object::Quoted(text), retcode, ct),
+            None => Parsed::Open,
+        };
+    }
+    // Unquoted object (a table name or nothing), retcode (empty for table events), type.
+    let mut parts = after.splitn(3, |&c| c == b',');
+    let (Some(object), Some(retcode)) = (parts.next(), parts.next()) else {
+        return bad;
+    };
+    let ct = parts.next();
+    let plain_ok = (retcode.is_empty() || is_retcode(retcode))
+        && ct.is_none_or(|t| !t.contains(&b',') && !t.contains(&b'\''))
+        && !object.contains(&b'\'')
+        && (!is_connection_op(op) || object.is_empty());
+    if plain_ok {
+        return record(database, Object::Plain(object), retcode, ct);
+    }
+    // A database name holding a comma, before a quoted query.
+    if op.starts_with(b"QUERY") {
+        if let Some(q) = memchr::memmem::find(tail, b",'") {
+            return match close_quote(&tail[q + 1..]) {
+                Some((text, retcode, ct)) => record(&tail[..q], Object::Quoted(text), retcode, ct),
+                None => Parsed::Open,
+            };
+        }
+    }
+    bad
+}
+
+/// A closed quoted object: the escaped text, the retcode and the connection type.
+type Closed<'a> = (&'a [u8], &'a [u8], Option<&'a [u8]>);
+
+/// `'escaped text',retcode[,type]` to the end of `b`: the text, retcode and type.
+/// `None` while the quote is still open. The closing quote is found from the right,
+/// so a writer that did not escape a quote inside the text is still read.
+fn close_quote(b: &[u8]) -> Option<Closed<'_>> {
+    let c1 = memchr::memrchr(b',', b)?;
+    let last = &b[c1 + 1..];
+    if is_retcode(last) && closes_at(b, c1) {
+        return Some((&b[1..c1 - 1], last, None));
+    }
+    let c2 = memchr::memrchr(b',', &b[..c1])?;
+    let retcode = &b[c2 + 1..c1];
+    if is_retcode(retcode) && !last.contains(&b'\'') && closes_at(b, c2) {
+        return Some((&b[1..c2 - 1], retcode, Some(last)));
+    }
+    None
+}
+
+/// Whether `b[comma - 1]` is a closing quote: not the opening one, not escaped.
+fn closes_at(b: &[u8], comma: usize) -> bool {
+    if comma < 2 || b[comma - 1] != b'\'' {
+        return false;
+    }
+    let backslashes = b[1..comma - 1]
+        .iter()
+        .rev()
+        .take_while(|&&c| c == b'\\')
+        .count();
+    backslashes % 2 == 0
+}
+
+/// The timestamp (or syslog header) and what follows it, from the serverhost on.
+fn split_stamp(line: &[u8]) -> Option<(Stamp, &[u8])> {
+    match line.first()? {
+        b'0'..=b'9' => {
+            if let Some((t, n)) = parse_compact_ymd_hms(line) {
+                if line.get(n) == Some(&b',') {
+                    return Some((Stamp::Local(t), &line[n + 1..]));
+                }
+            }
+            let digits = line.iter().take_while(|c| c.is_ascii_digit()).count();
+            if line.get(digits) == Some(&b',') && (9..=19).contains(&digits) {
+                let n: i64 = std::str::from_utf8(&line[..digits]).ok()?.parse().ok()?;
+                return Some((Stamp::Utc(from_epoch(n)?), &line[digits + 1..]));
+            }
+            syslog(line)
+        }
+        _ => syslog(line),
+    }
+}
+
+const MONTHS: [&[u8; 3]; 12] = [
+    b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov", b"Dec",
+];
+
+fn word(b: &[u8]) -> Option<(&[u8], &[u8])> {
+    let i = memchr::memchr(b' ', b)?;
+    Some((&b[..i], &b[i + 1..]))
+}
+
+fn two_digits(b: &[u8]) -> Option<u32> {
+    match b {
+        [a, c] if a.is_ascii_digit() && c.is_ascii_digit() => {
+            Some(u32::from(a - b'0') * 10 + u32::from(c - b'0'))
+        }
+        [b' ', c] if c.is_ascii_digit() => Some(u32::from(c - b'0')),
+        _ => None,
+    }
+}
+
+/// A syslog line carrying a record: BSD (`Nov 28 15:42:14 host ident: `), ISO-dated
+/// (`2026-11-28T15:42:14.123+01:00 host ident: `) or RFC 5424, optionally `<PRI>`-led;
+/// then the plugin's `syslog_info` and a space before the serverhost.
+fn syslog(line: &[u8]) -> Option<(Stamp, &[u8])> {
+    let mut b = line;
+    if b.first() == Some(&b'<') {
+        let close = b.iter().take(6).position(|&c| c == b'>')?;
+        b = &b[close + 1..];
+    }
+    let rfc5424 = b.starts_with(b"1 ");
+    if rfc5424 {
+        b = &b[2..];
+    }
+    let stamp;
+    if b.len() > 16 && MONTHS.iter().any(|m| b.starts_with(*m)) {
+        let month = MONTHS.iter().position(|m| b.starts_with(*m))? as u32 + 1;
+        if b[3] != b' ' || b[6] != b' ' || b[9] != b':' || b[12] != b':' || b[15] != b' ' {
+            return None;
+        }
+        let day = two_digits(&b[4..6]).filter(|d| (1..=31).contains(d))?;
+        let time = NaiveTime::from_hms_opt(
+            two_digits(&b[7..9])?,
+            two_digits(&b[10..12])?,
+            two_digits(&b[13..15])?.min(59),
+        )?;
+        stamp = Stamp::Bsd(month, day, time);
+        b = &b[16..];
+    } else {
+        let (t, n) = parse_ymd_hms(b)?;
+        let (zone, z) = zone_suffix(&b[n..]);
+        stamp = match zone {
+            Some(off) => Stamp::Utc(to_utc(t, off)),
+            None => Stamp::Local(t),
+        };
+        b = b.get(n + z..)?.strip_prefix(b" ")?;
+    }
+    let (_host, rest) = word(b)?;
+    let mut msg = if rfc5424 {
+        let (_app, rest) = word(rest)?;
+        let (_procid, rest) = word(rest)?;
+        let (_msgid, rest) = word(rest)?;
+        let (_sd, rest) = word(rest)?;
+        rest
+    } else {
+        let (ident, rest) = word(rest)?;
+        if ident.last() != Some(&b':') {
+            return None;
+        }
+        rest
+    };
+    // `syslog_info` (often empty) and a space come before the serverhost.
+    let comma = memchr::memchr(b',', msg)?;
+    if let Some(space) = memchr::memrchr(b' ', &msg[..comma]) {
+        msg = &msg[space + 1..];
+    }
+    Some((stamp, msg))
+}
+
+/// MariaDB server_audit / RDS / Aurora audit parser.
+pub struct AuditParser {
+    file: Arc<str>,
+    instance: Option<String>,
+    offset: FixedOffset,
+    year: i32,
+    last_month: u32,
+    ports_seen: bool,
+    /// The last local time read and its UTC value: records come many to a second.
+    last_local: Option<(NaiveDateTime, DateTime<Utc>)>,
+    /// A record whose quote is open: its lines so far (joined by `\n`).
+    pending: Vec<u8>,
+    pending_line: u64,
+    pending_lines: u64,
+}
+
+impl AuditParser {
+    pub fn new(cfg: &ParseConfig) -> Self {
+        AuditParser {
+            file: cfg.file.clone(),
+            instance: cfg.instance.clone(),
+            offset: cfg.local_offset,
+            year: cfg.syslog_year.unwrap_or(DEFAULT_YEAR),
+            last_month: 0,
+            ports_seen: false,
+            last_local: None,
+            pending: Vec::new(),
+            pending_line: 0,
+            pending_lines: 0,
+        }
+    }
+
+    fn time(&mut self, stamp: Stamp) -> DateTime<Utc> {
+        match stamp {
+            Stamp::Utc(t) => t,
+            Stamp::Local(t) => match self.last_local {
+                Some((naive, utc)) if naive == t => utc,
+                _ => {
+                    let utc = to_utc(t, self.offset);
+                    self.last_local = Some((t, utc));
+                    utc
+                }
+            },
+            Stamp::Bsd(month, day, time) => {
+                // The year turns when the month goes back by six or more.
+                if self.last_month >= month + 6 {
+                    self.year += 1;
+                }
+                self.last_month = month;
+                let date = NaiveDate::from_ymd_opt(self.year, month, day)
+                    .or_else(|| NaiveDate::from_ymd_opt(self.year, month, 28))
+                    .unwrap_or_default();
+                to_utc(NaiveDateTime::new(date, time), self.offset)
+            }
+        }
+    }
+
+    fn emit<'a>(&mut self, src: &Src<'a>, r: &Record<'a>, line: u64, out: &mut Output) {
+        let retcode = r.retcode.strip_prefix(b"-").unwrap_or(r.retcode);
+        let failed = !retcode.is_empty() && retcode.iter().any(|&c| c != b'0');
+        let op = r.op;
+        let mut statement = None;
+        let action = match op {
+            b"CONNECT" | b"CHANGE_USER" | b"FAILED_CONNECT" => {
+                if !failed && op != b"FAILED_CONNECT" {
+                    Action::LoginSuccess
+                } else if r.user.is_empty() {
+                    // No user name sent: a scanner or a client that never got as far as
+                    // authenticating (bad handshake, packets out of order).
+                    Action::Probe
+                } else {
+                    Action::LoginFailure
+                }
+            }
+            b"DISCONNECT" => Action::Disconnect,
+            _ => {
+                if let Some(class) = table_class(op) {
+                    let table = match r.object {
+                        Object::Plain(t) | Object::Quoted(t) => t,
+                    };
+                    let mut object = Vec::with_capacity(r.database.len() + 1 + table.len());
+                    if !r.database.is_empty() {
+                        object.extend_from_slice(r.database);
+                        object.push(b'.');
+                    }
+                    object.extend_from_slice(table);
+                    statement = Some(Statement {
+                        class: Some(class),
+                        command: Some(lossy(op)),
+                        object: Some(lossy(&object)),
+                        ..Statement::default()
+                    });
+                    Action::Statement
+                } else if op.starts_with(b"QUERY") {
+                    let text = match r.object {
+                        Object::Quoted(t) => unescape(src, t),
+                        Object::Plain(t) => src.string(t),
+                    };
+                    statement = Some(Statement::from_sql(text));
+                    Action::Statement
+                } else {
+                    Action::Other
+                }
+            }
+        };
+        let time = self.time(r.stamp);
+        let mut e = Event::new(
+            time,
+            SourceKind::MysqlAudit,
+            self.file.clone(),
+            line,
+            action,
+        );
+        e.instance.clone_from(&self.instance);
+        e.user = src.non_empty(r.user);
+        if !r.host.is_empty() {
+            let host = src.str(r.host);
+            let (h, port) = split_host_port(&host, &mut self.ports_seen);
+            e.set_client(h);
+            e.client_port = port;
+        }
+        e.session_id = Some(src.string(r.connection));
+        e.database = src.non_empty(r.database);
+        if failed {
+            e.error_code = Some(lossy(r.retcode));
+        }
+        e.tls = r.connection_type.and_then(tls);
+        e.statement = statement.map(Box::new);
+        // The action says what CONNECT, FAILED_CONNECT and DISCONNECT mean; other
+        // operations keep their name.
+        if matches!(action, Action::Other) || op == b"CHANGE_USER" {
+            e.message = Some(lossy(op));
+        }
+        out.event(e);
+    }
+
+    fn flush_open(&mut self, reason: &str, out: &mut Output) {
+        if self.pending_lines > 0 {
+            out.problems.push(Problem {
+                line: self.pending_line,
+                reason: reason.to_string(),
+                lines: self.pending_lines,
+            });
+        }
+        self.pending.clear();
+        self.pending_lines = 0;
+        if self.pending.capacity() > 1 << 16 {
+            self.pending = Vec::new();
+        }
+    }
+
+    fn start(&mut self, line: &[u8], lineno: u64, out: &mut Output) {
+        match parse(line) {
+            Parsed::Record(r) => self.emit(&Src::new(line), &r, lineno, out),
+            Parsed::Open => {
+                self.pending.extend_from_slice(line);
+                self.pending_line = lineno;
+                self.pending_lines = 1;
+            }
+            Parsed::Bad(why) => {
+                if !line.iter().all(u8::is_ascii_whitespace) {
+                    out.unrecognized(lineno, why)
+                }
+            }
+        }
+    }
+}
+
+/// RDS `connection_type`: MySQL's vio type number or its name.
+fn tls(t: &[u8]) -> Option<bool> {
+    match t {
+        b"" | b"0" => None,
+        b"4" => Some(true),
+        _ if t.eq_ignore_ascii_case(b"Undefined") => None,
+        _ if t.eq_ignore_ascii_case(b"SSL/TLS") || t.eq_ignore_ascii_case(b"SSL") => Some(true),
+        _ => Some(false),
+    }
+}
+
+/// Undoes the plugin's escaping: `\'`, `\\`, and `\n` `\r` `\t` from writers that escape
+/// line breaks. Other backslashes are kept as written.
+fn unescape<'a>(src: &Src<'a>, b: &'a [u8]) -> String {
+    if memchr::memchr(b'\\', b).is_none() {
+        return src.string(b);
+    }
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while let Some(off) = memchr::memchr(b'\\', &b[i..]) {
+        out.extend_from_slice(&b[i..i + off]);
+        let j = i + off;
+        match b.get(j + 1) {
+            Some(&c @ (b'\'' | b'\\')) => out.push(c),
+            Some(b'n') => out.push(b'\n'),
+            Some(b'r') => out.push(b'\r'),
+            Some(b't') => out.push(b'\t'),
+            Some(&c) => out.extend_from_slice(&[b'\\', c]),
+            None => {
+                out.push(b'\\');
+                i = j + 1;
+                break;
+            }
+        }
+        i = j + 2;
+    }
+    out.extend_from_slice(b.get(i..).unwrap_or_default());
+    match String::from_utf8(out) {
+        Ok(s) => s,
+        Err(e) => lossy(e.as_bytes()),
+    }
+}
+
+/// Whether a line could end a quoted object: `...',retcode` or `...',retcode,type`.
+/// Cheap, so a long multi-line query is parsed once, not once per line.
+fn may_close(line: &[u8]) -> bool {
+    let Some(c1) = memchr::memrchr(b',', line) else {
+        return false;
+    };
+    if c1 >= 1 && line[c1 - 1] == b'\'' && is_retcode(&line[c1 + 1..]) {
+        return true;
+    }
+    let Some(c2) = memchr::memrchr(b',', &line[..c1]) else {
+        return false;
+    };
+    c2 >= 1 && line[c2 - 1] == b'\'' && is_retcode(&line[c2 + 1..c1])
+}
+
 impl LineParser for AuditParser {
-    fn line(&mut self, _line: &[u8], lineno: u64, out: &mut Output) {
-        out.unrecognized(lineno, "parser not implemented yet");
+    fn line(&mut self, line: &[u8], lineno: u64, out: &mut Output) {
+        if self.pending_lines == 0 {
+            return self.start(line, lineno, out);
+        }
+        if !matches!(parse(line), Parsed::Bad(_)) {
+            self.flush_open("quoted object not closed before the next record", out);
+            return self.start(line, lineno, out);
+        }
+        if self.pending.len() + 1 + line.len() > MAX_RECORD
+            || self.pending_lines >= MAX_RECORD_LINES
+        {
+            self.flush_open("quoted object not closed within 1 MiB or 10000 lines", out);
+            return self.start(line, lineno, out);
+        }
+        self.pending.push(b'\n');
+        self.pending.extend_from_slice(line);
+        self.pending_lines += 1;
+        if !may_close(line) {
+            return;
+        }
+        let pending = std::mem::take(&mut self.pending);
+        let result = match parse(&pending) {
+            Parsed::Record(r) => {
+                self.emit(&Src::new(&pending), &r, self.pending_line, out);
+                None
+            }
+            Parsed::Open => Some(None),
+            Parsed::Bad(why) => Some(Some(why)),
+        };
+        self.pending = pending;
+        match result {
+            None => {
+                self.pending_lines = 0;
+                self.flush_open("", out);
+            }
+            Some(None) => {}
+            Some(Some(why)) => self.flush_open(why, out),
+        }
+    }
+
+    fn finish(&mut self, out: &mut Output) {
+        self.flush_open("quoted object not closed at end of input", out);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Lines, Parser};
+    use keibi_model::Action::*;
+
+    fn run_cfg(input: &[u8], cfg: &ParseConfig) -> Output {
+        let mut p = Lines::new(AuditParser::new(cfg));
+        let mut out = Output::new();
+        p.push(input, &mut out);
+        p.finish(&mut out);
+        out
+    }
+
+    fn run(input: &[u8]) -> Output {
+        run_cfg(input, &ParseConfig::new("audit.log"))
+    }
+
+    fn text(e: &Event) -> &str {
+        e.statement.as_ref().map_or("", |s| s.text.as_str())
+    }
+
+    fn rfc3339(e: &Event) -> String {
+        e.time.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
+    }
+
+    #[test]
+    fn mariadb_session_sample() {
+        let out = run(include_bytes!(
+            "../../tests/data/mysql/mariadb-server_audit.log"
+        ));
+        assert_eq!(out.problems, vec![]);
+        assert_eq!(out.events.len(), 15);
+        let e = &out.events[0];
+        assert_eq!((e.action, e.line), (LoginSuccess, 1));
+        assert_eq!(e.user.as_deref(), Some("app"));
+        assert_eq!(e.database.as_deref(), Some("shop"));
+        assert_eq!(e.client_ip, Some("127.0.0.1".parse().unwrap()));
+        assert_eq!(e.session_id.as_deref(), Some("5"));
+        assert_eq!(e.error_code, None);
+        assert_eq!(rfc3339(e), "2026-11-28T15:42:10Z");
+        assert_eq!(e.instance, None, "serverhost is not an instance id");
+        let q = &out.events[1];
+        assert_eq!(q.action, Statement);
+        assert_eq!(text(q), "SELECT id,email FROM customers WHERE id=1");
+        let outfile = &out.events[8];
+        assert_eq!(
+            text(outfile),
+            "SELECT * FROM customers INTO OUTFILE '/tmp/x.csv'"
+        );
+        let st = outfile.statement.as_deref().unwrap();
+        assert_eq!(st.class, Some(StatementClass::Read));
+        assert_eq!(outfile.error_code.as_deref(), Some("1227"));
+        let grant = &out.events[13];
+        assert_eq!(text(grant), "GRANT SELECT ON shop.* TO 'app'@'%'");
+        assert_eq!(
+            grant.statement.as_deref().unwrap().class,
+            Some(StatementClass::Role)
+        );
+        assert_eq!(grant.error_code.as_deref(), Some("1044"));
+        let failures: Vec<_> = out
+            .events
+            .iter()
+            .filter(|e| e.action == LoginFailure)
+            .map(|e| {
+                (
+                    e.line,
+                    e.user.as_deref().unwrap(),
+                    e.error_code.as_deref().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            failures,
+            vec![
+                (4, "app", "1045"),
+                (6, "nosuchuser", "1045"),
+                (11, "app", "1044")
+            ]
+        );
+        assert_eq!(
+            out.events.iter().filter(|e| e.action == Disconnect).count(),
+            6
+        );
+    }
+
+    #[test]
+    fn hydra_sample_tells_probes_from_failed_logins() {
+        let out = run(include_bytes!(
+            "../../tests/data/mysql/mariadb-hydra-bruteforce-audit.log"
+        ));
+        assert_eq!(out.problems, vec![]);
+        let count = |a| out.events.iter().filter(|e| e.action == a).count();
+        assert_eq!(
+            (count(Probe), count(LoginFailure), count(LoginSuccess)),
+            (4, 3, 1)
+        );
+        assert_eq!(count(Disconnect), 8);
+        for e in out.events.iter().filter(|e| e.action == Probe) {
+            assert_eq!(e.user, None);
+            assert_eq!(e.error_code.as_deref(), Some("1156"));
+            assert_eq!(e.client_ip, Some("127.0.0.1".parse().unwrap()));
+        }
+        for e in out.events.iter().filter(|e| e.action == LoginFailure) {
+            assert_eq!(e.user.as_deref(), Some("app"));
+            assert_eq!(e.error_code.as_deref(), Some("1045"));
+        }
+        let ok = out
+            .events
+            .iter()
+            .find(|e| e.action == LoginSuccess)
+            .unwrap();
+        assert_eq!((ok.line, ok.session_id.as_deref()), (15, Some("18")));
+    }
+
+    #[test]
+    fn local_time_uses_the_configured_offset() {
+        let mut cfg = ParseConfig::new("a");
+        cfg.local_offset = FixedOffset::east_opt(3600).unwrap();
+        let out = run_cfg(
+            b"20261128 15:42:14,vm,app,127.0.0.1,12,0,CONNECT,,,0\n",
+            &cfg,
+        );
+        assert_eq!(rfc3339(&out.events[0]), "2026-11-28T14:42:14Z");
+    }
+
+    #[test]
+    fn rds_connection_type_and_aurora_epoch() {
+        let out = run(
+            b"20230803 22:47:27,ip-172-21-4-250,admin,10.0.0.5,27,0,CONNECT,,,0,4\n\
+20230803 22:47:28,ip-172-21-4-250,admin,10.0.0.5,27,3,QUERY,db,'select 1, 2',0,1\n\
+20230803 22:47:29,ip-172-21-4-250,admin,10.0.0.5,27,0,DISCONNECT,,,0,SSL/TLS\n\
+20230803 22:47:29,ip-172-21-4-250,rdsadmin,localhost,28,0,CONNECT,mysql,,0,Socket\n\
+1728498527380921,auora-mysql-node1,user_1,172.31.49.222,147189,0,FAILED_CONNECT,,,1045\n\
+1728498527380940,auora-mysql-node1,user_1,172.31.49.222,147189,0,DISCONNECT,,,0\n",
+        );
+        assert_eq!(out.problems, vec![]);
+        let e = &out.events;
+        assert_eq!((e[0].action, e[0].tls), (LoginSuccess, Some(true)));
+        assert_eq!(
+            (e[1].action, e[1].tls, text(&e[1])),
+            (Statement, Some(false), "select 1, 2")
+        );
+        assert_eq!(e[2].tls, Some(true));
+        assert_eq!(e[3].client_host.as_deref(), Some("localhost"));
+        assert_eq!(e[3].tls, Some(false));
+        assert_eq!(e[4].action, LoginFailure);
+        assert_eq!(rfc3339(&e[4]), "2024-10-09T18:28:47.380921Z");
+        assert_eq!(e[4].user.as_deref(), Some("user_1"));
+        assert_eq!(e[4].client_ip, Some("172.31.49.222".parse().unwrap()));
+        assert_eq!(e[4].session_id.as_deref(), Some("147189"));
+        assert_eq!(e[5].action, Disconnect);
+    }
+
+    #[test]
+    fn query_over_three_lines_with_commas_and_escaped_quotes() {
+        let input = b"20261128 15:42:10,vm,app,10.0.0.7,5,0,CONNECT,shop,,0\n\
+20261128 15:42:10,vm,app,10.0.0.7,5,9,QUERY,shop,'SELECT a, b\n\
+FROM t WHERE name = \\'O\\'\\'Brien, x\\',0\n  AND c = \\'\\\\\\',1',1064\n\
+20261128 15:42:11,vm,app,10.0.0.7,5,0,DISCONNECT,shop,,0\n";
+        let out = run(input);
+        assert_eq!(out.problems, vec![]);
+        assert_eq!(out.events.len(), 3);
+        let q = &out.events[1];
+        assert_eq!((q.action, q.line), (Statement, 2));
+        assert_eq!(
+            text(q),
+            "SELECT a, b\nFROM t WHERE name = 'O''Brien, x',0\n  AND c = '\\',1"
+        );
+        assert_eq!(q.error_code.as_deref(), Some("1064"));
+        assert_eq!(
+            q.statement.as_deref().unwrap().class,
+            Some(StatementClass::Read)
+        );
+        assert_eq!((out.events[2].action, out.events[2].line), (Disconnect, 5));
+        // The same, fed one byte at a time.
+        let mut p = Lines::new(AuditParser::new(&ParseConfig::new("audit.log")));
+        let mut out2 = Output::new();
+        for b in input.chunks(1) {
+            p.push(b, &mut out2);
+        }
+        p.finish(&mut out2);
+        assert_eq!(out2.events, out.events);
+    }
+
+    #[test]
+    fn table_events() {
+        let out = run(
+            b"20261128 15:42:10,vm,app,127.0.0.1,5,9,READ,shop,customers,\n\
+20261128 15:42:10,vm,app,127.0.0.1,5,10,WRITE,shop,orders,\n\
+20261128 15:42:10,vm,app,127.0.0.1,5,11,RENAME,shop,a|shop.b,\n\
+20261128 15:42:10,vm,app,127.0.0.1,5,12,QUERY_DDL,shop,'DROP TABLE a',0\n",
+        );
+        assert_eq!(out.problems, vec![]);
+        let st: Vec<_> = out
+            .events
+            .iter()
+            .map(|e| {
+                let s = e.statement.as_deref().unwrap();
+                (
+                    s.class.unwrap(),
+                    s.command.clone().unwrap(),
+                    s.object.clone(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            st,
+            vec![
+                (
+                    StatementClass::Read,
+                    "READ".into(),
+                    Some("shop.customers".into())
+                ),
+                (
+                    StatementClass::Write,
+                    "WRITE".into(),
+                    Some("shop.orders".into())
+                ),
+                (
+                    StatementClass::Ddl,
+                    "RENAME".into(),
+                    Some("shop.a|shop.b".into())
+                ),
+                (StatementClass::Ddl, "DROP TABLE".into(), None),
+            ]
+        );
+    }
+
+    #[test]
+    fn mariadb_12_host_and_port() {
+        let out = run(
+            b"20261128 15:42:14,vm,app,10.0.0.5:51234,12,0,FAILED_CONNECT,,,1045\n\
+20261128 15:42:14,vm,app,::1:51235,13,0,CONNECT,,,0\n",
+        );
+        assert_eq!(out.problems, vec![]);
+        assert_eq!(out.events[0].client_ip, Some("10.0.0.5".parse().unwrap()));
+        assert_eq!(out.events[0].client_port, Some(51234));
+        assert_eq!(out.events[1].client_ip, Some("::1".parse().unwrap()));
+        assert_eq!(out.events[1].client_port, Some(51235));
+    }
+
+    #[test]
+    fn syslog_variants() {
+        let mut cfg = ParseConfig::new("a");
+        cfg.syslog_year = Some(2026);
+        let out = run_cfg(
+            b"Nov 28 15:42:14 vm mysql-server_auditing:  vm,app,127.0.0.1,12,0,FAILED_CONNECT,,,1045\n\
+Nov 28 15:42:15 vm mysql-server_auditing: prod-1 vm,app,127.0.0.1,13,7,QUERY,shop,'SELECT 1',0\n\
+2026-11-28T15:42:16.250+01:00 vm mysql-server_auditing:  vm,,10.1.1.1,14,0,FAILED_CONNECT,,,1043\n\
+<134>1 2026-11-28T15:42:17Z vm mysql-server_auditing - - -  vm,app,127.0.0.1,15,0,DISCONNECT,,,0\n\
+Jan  2 00:00:01 vm mysql-server_auditing:  vm,app,127.0.0.1,16,0,CONNECT,,,0\n",
+            &cfg,
+        );
+        assert_eq!(out.problems, vec![]);
+        let got: Vec<_> = out.events.iter().map(|e| (e.action, rfc3339(e))).collect();
+        assert_eq!(
+            got,
+            vec![
+                (LoginFailure, "2026-11-28T15:42:14Z".into()),
+                (Statement, "2026-11-28T15:42:15Z".into()),
+                (Probe, "2026-11-28T14:42:16.250Z".into()),
+                (Disconnect, "2026-11-28T15:42:17Z".into()),
+                (LoginSuccess, "2027-01-02T00:00:01Z".into()),
+            ]
+        );
+        assert_eq!(text(&out.events[1]), "SELECT 1");
+    }
+
+    #[test]
+    fn client_chosen_user_names_cannot_move_fields() {
+        let out = run(
+            b"20261128 15:42:14,vm,a,b,c,10.0.0.9,40,0,FAILED_CONNECT,,,1045\n\
+20261128 15:42:14,vm,x,1.2.3.4,5,6,QUERY,db,',10.0.0.1,77,0,FAILED_CONNECT,,,1045\n\
+20261128 15:42:15,vm,app,10.0.0.1,78,0,CONNECT,,,0\n",
+        );
+        assert_eq!(out.problems, vec![]);
+        let e = &out.events;
+        assert_eq!(
+            (e[0].action, e[0].user.as_deref()),
+            (LoginFailure, Some("a,b,c"))
+        );
+        assert_eq!(e[0].client_ip, Some("10.0.0.9".parse().unwrap()));
+        assert_eq!(e[1].action, LoginFailure);
+        assert_eq!(e[1].user.as_deref(), Some("x,1.2.3.4,5,6,QUERY,db,'"));
+        assert_eq!(e[1].client_ip, Some("10.0.0.1".parse().unwrap()));
+        assert_eq!(e[1].session_id.as_deref(), Some("77"));
+        assert_eq!(e[2].action, LoginSuccess);
+    }
+
+    #[test]
+    fn an_open_quote_ends_at_the_next_record_or_the_end() {
+        let out = run(
+            b"20261128 15:42:14,vm,app,10.0.0.1,5,6,QUERY,db,'SELECT \\'\n\
+more text\n\
+20261128 15:42:15,vm,app,10.0.0.1,5,0,DISCONNECT,,,0\n\
+20261128 15:42:16,vm,app,10.0.0.1,6,7,QUERY,db,'SELECT 2\n\
+and never closed\n",
+        );
+        assert_eq!(out.events.len(), 1);
+        assert_eq!(out.events[0].action, Disconnect);
+        assert_eq!(
+            out.problems,
+            vec![
+                Problem {
+                    line: 1,
+                    reason: "quoted object not closed before the next record".into(),
+                    lines: 2
+                },
+                Problem {
+                    line: 4,
+                    reason: "quoted object not closed at end of input".into(),
+                    lines: 2
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn an_open_quote_is_bounded() {
+        let mut input = b"20261128 15:42:14,vm,app,10.0.0.1,5,6,QUERY,db,'SELECT\n".to_vec();
+        for _ in 0..MAX_RECORD_LINES + 2 {
+            input.extend_from_slice(b"x\n");
+        }
+        let out = run(&input);
+        assert_eq!(out.problems[0].line, 1);
+        assert_eq!(out.problems[0].lines, MAX_RECORD_LINES);
+        assert_eq!(out.unrecognized_lines(), MAX_RECORD_LINES + 3);
+        let mut big = b"20261128 15:42:14,vm,app,10.0.0.1,5,6,QUERY,db,'SELECT\n".to_vec();
+        for _ in 0..3 {
+            big.extend(std::iter::repeat_n(b'y', 600_000));
+            big.push(b'\n');
+        }
+        let out = run(&big);
+        assert_eq!((out.problems[0].line, out.problems[0].lines), (1, 2));
+    }
+
+    #[test]
+    fn other_lines_are_unrecognized_and_nothing_panics() {
+        let out = run(b"hello world\n2026-11-28 15:42:04 0 [Note] x\n\
+20261128 15:42:14,vm,app\n\
+20261128 15:42:14,vm,app,1.2.3.4,x,0,CONNECT,,,0\n\
+20261128 15:42:14,vm,\xff\xfe,1.2.3.4,9,0,FAILED_CONNECT,,,1045\n\
+20261128 15:42:14,vm,app,1.2.3.4,9,1,QUERY,db,'\xc3\x28 \\\\',0\n\n");
+        assert_eq!(out.unrecognized_lines(), 4);
+        assert!(out.problems.iter().all(|p| p.line <= 4));
+        assert_eq!(out.events[0].user.as_deref(), Some("\u{fffd}\u{fffd}"));
+        assert_eq!(text(&out.events[1]), "\u{fffd}( \\");
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        let alphabet = b"20261128 15:4,',\\\nQUERYCONNECT\xff";
+        for _ in 0..200 {
+            let mut input = Vec::new();
+            for _ in 0..300 {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                input.push(alphabet[(seed % alphabet.len() as u64) as usize]);
+            }
+            let _ = run(&input);
+        }
+    }
+
+    #[test]
+    fn sniffing() {
+        let s = |b: &[u8]| sniff(&Sample::new(b, true));
+        assert_eq!(
+            s(include_bytes!(
+                "../../tests/data/mysql/mariadb-hydra-bruteforce-audit.log"
+            )),
+            100
+        );
+        assert_eq!(
+            s(include_bytes!("../../tests/data/mysql/mariadb-error.log")),
+            0
+        );
+        assert_eq!(
+            s(b"1728498527380921,n1,u,172.31.49.222,1,0,FAILED_CONNECT,,,1045"),
+            100
+        );
+    }
+
+    /// Throughput on one core: `cargo test --release -p keibi-parse audit_throughput -- --ignored --nocapture`.
+    #[test]
+    #[ignore]
+    fn audit_throughput() {
+        let lines: [&[u8]; 4] = [
+            b"20261128 15:42:10,vm,app,127.0.0.1,5,0,CONNECT,shop,,0\n",
+            b"20261128 15:42:10,vm,app,127.0.0.1,5,9,QUERY,shop,'SELECT id,email FROM customers WHERE id=1',0\n",
+            b"20261128 15:42:10,vm,app,127.0.0.1,8,11,QUERY,shop,'SELECT * FROM customers INTO OUTFILE \\'/tmp/x.csv\\'',1227\n",
+            b"20261128 15:42:10,vm,app,127.0.0.1,5,0,DISCONNECT,shop,,0\n",
+        ];
+        let mut input = Vec::new();
+        while input.len() < 200 << 20 {
+            for l in lines {
+                input.extend_from_slice(l);
+            }
+        }
+        let mut p = Lines::new(AuditParser::new(&ParseConfig::new("a")));
+        let start = std::time::Instant::now();
+        let mut events = 0;
+        for chunk in input.chunks(1 << 16) {
+            let mut out = Output::new();
+            p.push(chunk, &mut out);
+            events += out.events.len();
+        }
+        let secs = start.elapsed().as_secs_f64();
+        println!(
+            "{} MB in {secs:.2}s: {:.0} MB/s, {events} events",
+            input.len() >> 20,
+            input.len() as f64 / secs / 1e6
+        );
     }
 }

@@ -5,3 +5,4 @@ pub mod audit;
 pub mod enterprise;
 pub mod error;
 pub mod general;
+mod text;

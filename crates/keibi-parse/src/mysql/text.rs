@@ -1,0 +1,306 @@
+//! Pieces of MySQL/MariaDB log text that more than one log kind writes the same way:
+//! the "Access denied" messages, timestamps with a space-padded hour, `host:port`.
+
+use std::borrow::Cow;
+
+use chrono::{FixedOffset, NaiveDateTime};
+
+use crate::time::parse_ymd_hms;
+
+/// Bytes as text; invalid UTF-8 becomes U+FFFD.
+pub(crate) fn lossy(b: &[u8]) -> String {
+    // `from_utf8` is the fast check; the lossy walk is for the rare invalid text.
+    match std::str::from_utf8(b) {
+        Ok(s) => s.to_owned(),
+        Err(_) => String::from_utf8_lossy(b).into_owned(),
+    }
+}
+
+/// A record's bytes, checked for UTF-8 once so that its fields become text without
+/// each being checked again; invalid records fall back to lossy conversion per field.
+pub(crate) struct Src<'a> {
+    bytes: &'a [u8],
+    text: Option<&'a str>,
+}
+
+impl<'a> Src<'a> {
+    pub(crate) fn new(bytes: &'a [u8]) -> Self {
+        Src {
+            bytes,
+            text: std::str::from_utf8(bytes).ok(),
+        }
+    }
+
+    /// `field`, a part of this record's bytes, as text.
+    pub(crate) fn str(&self, field: &'a [u8]) -> Cow<'a, str> {
+        if let Some(t) = self.text {
+            let start = (field.as_ptr() as usize).wrapping_sub(self.bytes.as_ptr() as usize);
+            let s = start
+                .checked_add(field.len())
+                .and_then(|end| t.get(start..end));
+            if let Some(s) = s.filter(|s| s.as_ptr() == field.as_ptr()) {
+                return Cow::Borrowed(s);
+            }
+        }
+        String::from_utf8_lossy(field)
+    }
+
+    pub(crate) fn string(&self, field: &'a [u8]) -> String {
+        self.str(field).into_owned()
+    }
+
+    /// `Some(text)` unless empty.
+    pub(crate) fn non_empty(&self, field: &'a [u8]) -> Option<String> {
+        (!field.is_empty()).then(|| self.string(field))
+    }
+}
+
+/// A failed login as the server words it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Denied<'a> {
+    pub user: &'a str,
+    pub host: &'a str,
+    pub database: Option<&'a str>,
+    /// MySQL error number: 1045 bad password or user, 1044 no access to the database,
+    /// 1698 no password accepted (unix_socket), 1130 host not allowed, 1129 host blocked.
+    pub code: &'static str,
+}
+
+/// Reads `Access denied for user 'U'@'H' (using password: YES|NO)`, `... to database 'D'`,
+/// the bare `Access denied for user 'U'@'H'`, `Host 'H' is not allowed to connect ...`
+/// and `Host 'H' is blocked because of many connection errors ...`.
+///
+/// The user name of a failed login is whatever the client sent and may hold quotes and
+/// `@`; the host is the server's own text. So for 1045 the host is taken after the last
+/// `'@'`. For 1044 the login succeeded (the user is a real account) and the database
+/// name is the client's, so the split is at the first `'@'` instead.
+pub(crate) fn access_denied(msg: &str) -> Option<Denied<'_>> {
+    let msg = msg.trim_end().trim_end_matches('.');
+    if let Some(rest) = msg.strip_prefix("Host '") {
+        let (host, tail) = rest.split_once('\'')?;
+        let code = if tail.starts_with(" is not allowed to connect") {
+            "1130"
+        } else if tail.starts_with(" is blocked because of many connection errors") {
+            "1129"
+        } else {
+            return None;
+        };
+        return Some(Denied {
+            user: "",
+            host,
+            database: None,
+            code,
+        });
+    }
+    let rest = msg.strip_prefix("Access denied for user '")?;
+    for suffix in ["' (using password: YES)", "' (using password: NO)"] {
+        if let Some(body) = rest.strip_suffix(suffix) {
+            let (user, host) = body.rsplit_once("'@'")?;
+            return Some(Denied {
+                user,
+                host,
+                database: None,
+                code: "1045",
+            });
+        }
+    }
+    let body = rest.strip_suffix('\'')?;
+    if let Some(d) = for_database(body) {
+        return Some(d);
+    }
+    let (user, host) = body.rsplit_once("'@'")?;
+    Some(Denied {
+        user,
+        host,
+        database: None,
+        code: "1698",
+    })
+}
+
+/// `U'@'H' to database 'D` (outer quotes already removed).
+fn for_database(body: &str) -> Option<Denied<'_>> {
+    let (user, rest) = body.split_once("'@'")?;
+    let (host, database) = rest.split_once("' to database '")?;
+    if host.contains('\'') {
+        return None;
+    }
+    Some(Denied {
+        user,
+        host,
+        database: Some(database),
+        code: "1044",
+    })
+}
+
+/// `YYYY-MM-DD HH:MM:SS[.frac]`, also with a `T`, or MariaDB's space-padded hour
+/// (`2021-11-09  5:13:12`). Returns the naive time and bytes used.
+pub(crate) fn parse_date_time(b: &[u8]) -> Option<(NaiveDateTime, usize)> {
+    if let Some(r) = parse_ymd_hms(b) {
+        return Some(r);
+    }
+    // `YYYY-MM-DD  H:MM:SS`: pad the hour and read it the common way.
+    if b.len() < 19 || b.get(10..12) != Some(b"  ") || b.get(13) != Some(&b':') {
+        return None;
+    }
+    let mut padded = [0u8; 19];
+    padded.copy_from_slice(&b[..19]);
+    padded[11] = b'0';
+    let (t, _) = parse_ymd_hms(&padded)?;
+    Some((t, 19))
+}
+
+/// A zone written right after a timestamp: `Z`, `+HH:MM`, `-HH:MM`, `+HHMM`.
+/// Returns the offset and bytes used; `(None, 0)` when there is none.
+pub(crate) fn zone_suffix(b: &[u8]) -> (Option<FixedOffset>, usize) {
+    match b.first() {
+        Some(b'Z') => (FixedOffset::east_opt(0), 1),
+        Some(&sign @ (b'+' | b'-')) => {
+            let digit = |i: usize| {
+                b.get(i)
+                    .filter(|c| c.is_ascii_digit())
+                    .map(|c| i32::from(c - b'0'))
+            };
+            let (Some(h1), Some(h2)) = (digit(1), digit(2)) else {
+                return (None, 0);
+            };
+            let (m, used) = match (b.get(3), digit(3), digit(4), digit(5)) {
+                (Some(b':'), _, Some(m1), Some(m2)) => (m1 * 10 + m2, 6),
+                (_, Some(m1), Some(m2), _) => (m1 * 10 + m2, 5),
+                _ => (0, 3),
+            };
+            let secs = (h1 * 10 + h2) * 3600 + m * 60;
+            let secs = if sign == b'-' { -secs } else { secs };
+            match FixedOffset::east_opt(secs) {
+                Some(o) => (Some(o), used),
+                None => (None, 0),
+            }
+        }
+        _ => (None, 0),
+    }
+}
+
+/// Splits MariaDB 12's `host:port` (and `[v6]:port`). An unbracketed address with several
+/// colons is IPv6 and is split only once this input is known to carry ports
+/// (`ports_seen`), and then only when what is left is an IPv6 address.
+pub(crate) fn split_host_port<'a>(host: &'a str, ports_seen: &mut bool) -> (&'a str, Option<u16>) {
+    if let Some(rest) = host.strip_prefix('[') {
+        if let Some((addr, port)) = rest.split_once("]:") {
+            if let Some(p) = port_number(port) {
+                *ports_seen = true;
+                return (addr, Some(p));
+            }
+        }
+        return (host, None);
+    }
+    let Some((left, port)) = host.rsplit_once(':') else {
+        return (host, None);
+    };
+    let Some(p) = port_number(port) else {
+        return (host, None);
+    };
+    if !left.contains(':') {
+        *ports_seen = true;
+        return (left, Some(p));
+    }
+    if *ports_seen && left.parse::<std::net::Ipv6Addr>().is_ok() {
+        return (left, Some(p));
+    }
+    (host, None)
+}
+
+fn port_number(s: &str) -> Option<u16> {
+    if s.is_empty() || s.len() > 5 || !s.bytes().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    s.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn access_denied_messages() {
+        let d = access_denied("Access denied for user 'app'@'127.0.0.1' (using password: YES)")
+            .unwrap();
+        assert_eq!(
+            (d.user, d.host, d.database, d.code),
+            ("app", "127.0.0.1", None, "1045")
+        );
+        let d = access_denied("Access denied for user 'app'@'127.0.0.1' to database 'nosuchdb'")
+            .unwrap();
+        assert_eq!(
+            (d.user, d.host, d.database, d.code),
+            ("app", "127.0.0.1", Some("nosuchdb"), "1044")
+        );
+        let d = access_denied("Access denied for user 'root'@'localhost'").unwrap();
+        assert_eq!((d.user, d.host, d.code), ("root", "localhost", "1698"));
+        let d = access_denied("Host '10.1.2.3' is not allowed to connect to this MariaDB server")
+            .unwrap();
+        assert_eq!((d.host, d.code), ("10.1.2.3", "1130"));
+        let d = access_denied("Host 'h.example' is blocked because of many connection errors; unblock with 'mariadb-admin flush-hosts'").unwrap();
+        assert_eq!((d.host, d.code), ("h.example", "1129"));
+        assert!(access_denied("Access denied; you need the SUPER privilege").is_none());
+        assert!(access_denied("Access denied for user 'x").is_none());
+    }
+
+    #[test]
+    fn hostile_user_names_do_not_move_the_host() {
+        // The client chose the user name `a'@'1.1.1.1`: the host is still the server's.
+        let d =
+            access_denied("Access denied for user 'a'@'1.1.1.1'@'10.0.0.9' (using password: NO)")
+                .unwrap();
+        assert_eq!((d.user, d.host), ("a'@'1.1.1.1", "10.0.0.9"));
+        // The client chose the database name: the host is the one after the real user.
+        let d = access_denied(
+            "Access denied for user 'app'@'10.0.0.9' to database 'x'@'1.1.1.1' to database 'y'",
+        )
+        .unwrap();
+        assert_eq!(
+            (d.user, d.host, d.database),
+            ("app", "10.0.0.9", Some("x'@'1.1.1.1' to database 'y"))
+        );
+    }
+
+    #[test]
+    fn dates_and_zones() {
+        let (t, n) = parse_date_time(b"2021-11-09  5:13:12 8 [Warning]").unwrap();
+        assert_eq!((t.to_string().as_str(), n), ("2021-11-09 05:13:12", 19));
+        let (t, n) = parse_date_time(b"2019-01-03T08:50:04.634875Z 113").unwrap();
+        assert_eq!(
+            (t.to_string().as_str(), n),
+            ("2019-01-03 08:50:04.634875", 26)
+        );
+        assert!(parse_date_time(b"2021-11-09  x:13:12").is_none());
+        assert_eq!(zone_suffix(b"Z 1"), (FixedOffset::east_opt(0), 1));
+        assert_eq!(zone_suffix(b"+05:30 x"), (FixedOffset::east_opt(19800), 6));
+        assert_eq!(zone_suffix(b"-0800"), (FixedOffset::east_opt(-28800), 5));
+        assert_eq!(zone_suffix(b" 113"), (None, 0));
+    }
+
+    #[test]
+    fn host_and_port() {
+        let mut seen = false;
+        assert_eq!(split_host_port("::1", &mut seen), ("::1", None));
+        assert_eq!(
+            split_host_port("2001:db8::12:3306", &mut seen),
+            ("2001:db8::12:3306", None)
+        );
+        assert!(!seen);
+        assert_eq!(
+            split_host_port("10.0.0.5:41234", &mut seen),
+            ("10.0.0.5", Some(41234))
+        );
+        assert!(seen);
+        assert_eq!(
+            split_host_port("::1:41234", &mut seen),
+            ("::1", Some(41234))
+        );
+        assert_eq!(
+            split_host_port("[fe80::1]:5", &mut seen),
+            ("fe80::1", Some(5))
+        );
+        assert_eq!(split_host_port("localhost", &mut seen), ("localhost", None));
+        assert_eq!(split_host_port("h:99999", &mut seen), ("h:99999", None));
+    }
+}
