@@ -456,6 +456,44 @@ mod tests {
     }
 
     #[test]
+    fn detection_picks_these_formats() {
+        use crate::Format;
+        let d = |b: &[u8]| crate::detect(b, true);
+        for f in [
+            &fixture!("s3-records.json")[..],
+            fixture!("pretty.json"),
+            fixture!("records.jsonl"),
+            fixture!("bare-array.json"),
+            fixture!("firehose-concatenated.json"),
+            fixture!("lookup-events.json"),
+            fixture!("console-download.json"),
+            fixture!("eventbridge.jsonl"),
+            fixture!("digest.json"),
+            fixture!("invalid-middle.json"),
+        ] {
+            assert_eq!(
+                d(f),
+                Some(Format::Cloudtrail),
+                "{}",
+                String::from_utf8_lossy(&f[..60])
+            );
+        }
+        for f in [
+            &fixture!("cloudwatch-rds-postgresql.json")[..],
+            fixture!("cloudwatch-rds-audit.json"),
+            fixture!("cloudwatch-lambda.json"),
+            fixture!("cloudwatch-cloudtrail.json"),
+        ] {
+            assert_eq!(
+                d(f),
+                Some(Format::CloudwatchLogs),
+                "{}",
+                String::from_utf8_lossy(&f[..60])
+            );
+        }
+    }
+
+    #[test]
     fn sniff_claims_every_envelope_and_nothing_else() {
         let s = |b: &[u8]| sniff(&Sample::new(b, true));
         for f in [
