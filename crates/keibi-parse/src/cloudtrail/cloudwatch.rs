@@ -321,7 +321,7 @@ fn message(
         Reader::Cloudtrail => record::read_slice(msg.as_bytes(), line, ctx, scratch),
         Reader::Undecided => scratch.unrecognized(line, "no known log format in message"),
     }
-    drain(s, scratch, Some(line), out);
+    drain(s, scratch, true, out);
 }
 
 /// A line reader for `format`, stamped with `instance`, following format changes.
@@ -364,13 +364,13 @@ fn finish_stream(s: &mut Stream, scratch: &mut Output, out: &mut Output) {
         Reader::Doc(_, p) => p.finish(scratch),
         Reader::Cloudtrail | Reader::Undecided => {}
     }
-    drain(s, scratch, None, out);
+    drain(s, scratch, false, out);
 }
 
 /// Moves what a stream's reader wrote into `out`: events get the stream's instance,
-/// problems are prefixed with the log group. The failures of one message (`line` is
-/// its payload's line) count as one unrecognized line.
-fn drain(s: &Stream, scratch: &mut Output, line: Option<u64>, out: &mut Output) {
+/// problems are prefixed with the log group. With `one_message`, what failed is one
+/// message and counts as one unrecognized line, however many lines it had.
+fn drain(s: &Stream, scratch: &mut Output, one_message: bool, out: &mut Output) {
     for mut e in scratch.events.drain(..) {
         if s.instance.is_some() {
             e.instance.clone_from(&s.instance);
@@ -379,7 +379,7 @@ fn drain(s: &Stream, scratch: &mut Output, line: Option<u64>, out: &mut Output) 
     }
     let mut failed = false;
     for p in scratch.problems.drain(..) {
-        if line.is_some() && p.lines > 0 {
+        if one_message && p.lines > 0 {
             if failed {
                 continue;
             }
@@ -387,16 +387,13 @@ fn drain(s: &Stream, scratch: &mut Output, line: Option<u64>, out: &mut Output) 
         }
         let reason = match (s.group.is_empty(), s.reader.format().filter(|_| s.detected)) {
             (true, None) => p.reason,
+            (true, Some(f)) => format!("(read as {f}): {}", p.reason),
             (false, None) => format!("{}: {}", s.group, p.reason),
-            (_, Some(f)) => format!("{} (read as {f}): {}", s.group, p.reason),
+            (false, Some(f)) => format!("{} (read as {f}): {}", s.group, p.reason),
         };
-        let lines = if line.is_some() {
-            p.lines.min(1)
-        } else {
-            p.lines
-        };
+        let lines = if one_message { p.lines.min(1) } else { p.lines };
         out.problems.push(Problem {
-            line: line.unwrap_or(p.line),
+            line: p.line,
             reason,
             lines,
         });
