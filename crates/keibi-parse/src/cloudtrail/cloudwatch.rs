@@ -765,4 +765,25 @@ mod tests {
             0
         );
     }
+
+    #[test]
+    fn hostile_input_never_panics() {
+        let inputs: &[&[u8]] = &[
+            b"",
+            b"]]]}}}{{{",
+            b"{\"logEvents\":[1,2]}",
+            b"{\"messageType\":\"DATA_MESSAGE\",\"logGroup\":7,\"logEvents\":[]}",
+            b"{\"messageType\":\"DATA_MESSAGE\",\"logGroup\":\"/aws/rds/instance/\\u0000/postgresql\",\"logEvents\":[{\"message\":\"\\ud800\"}]}",
+            b"{\"awslogs\":{\"data\":\"H4sI\"}}",
+            b"\xff\xfe{\"logEvents\":[{\"message\":\"\xff\"}]}",
+        ];
+        for input in inputs {
+            for chunk in [1, 3, 1000] {
+                let mut p = parser(None);
+                let mut out = run(&mut p, input, chunk);
+                p.finish(&mut out);
+                assert!(out.events.is_empty());
+            }
+        }
+    }
 }
