@@ -1,23 +1,647 @@
-//! MySQL/MariaDB general query log.
+//! The MySQL/MariaDB general query log: every connection, statement and disconnection,
+//! as `time  id Command<TAB>argument`.
+//!
+//! - MySQL 5.7/8: `2026-11-28T15:42:10.123456Z\t   12 Connect\tapp@127.0.0.1 on shop using TCP/IP`
+//! - MariaDB (and MySQL before 5.7): `261128 15:42:10\t     12 Query\tSELECT 1`, where the
+//!   time is written only on the first record of each second and later records start
+//!   with tabs (`\t\t     13 Query\tSELECT 1`): they take the last time seen.
+//!
+//! A statement may span lines: a line that does not start a record continues the one
+//! before. The server's header (`/usr/sbin/mysqld, Version: ... started with:`, `Tcp
+//! port: ...`, `Time  Id Command  Argument`) is read and skipped. Only Connect names
+//! the user and client, so they are remembered per connection id for the records that
+//! follow.
 
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use chrono::{DateTime, FixedOffset, Offset, Utc};
+use keibi_model::{Action, Event, SourceKind, Statement};
+
+use super::text::{access_denied, lossy, zone_suffix};
 use crate::format::Sample;
-use crate::{LineParser, Output, ParseConfig};
+use crate::time::{parse_short_ymd_hms, parse_ymd_hms, to_utc};
+use crate::{LineParser, Output, ParseConfig, Problem};
+
+/// Most connections remembered; the oldest (lowest id) are forgotten first.
+const MAX_SESSIONS: usize = 100_000;
+/// Longest argument kept for one record (a statement over many lines).
+const MAX_ARGUMENT: usize = 1 << 20;
+/// Most records held while waiting for the first timestamp of the input.
+const MAX_WAITING: usize = 10_000;
+
+/// The server's command names, longest first so `Binlog Dump GTID` wins over `Binlog Dump`.
+const COMMANDS: &[&str] = &[
+    "Binlog Dump GTID",
+    "Reset Connection",
+    "Register Slave",
+    "Delayed insert",
+    "Unimpl get tid",
+    "Bulk_execute",
+    "Slave_worker",
+    "Change user",
+    "Binlog Dump",
+    "Connect Out",
+    "Processlist",
+    "Field List",
+    "Statistics",
+    "Close stmt",
+    "Reset stmt",
+    "Set option",
+    "Table Dump",
+    "Long Data",
+    "Slave_SQL",
+    "Com_multi",
+    "Create DB",
+    "Shutdown",
+    "Slave_IO",
+    "Init DB",
+    "Connect",
+    "Execute",
+    "Prepare",
+    "Drop DB",
+    "Refresh",
+    "Daemon",
+    "Query",
+    "Sleep",
+    "Debug",
+    "Fetch",
+    "Error",
+    "Clone",
+    "Quit",
+    "Kill",
+    "Ping",
+    "Time",
+];
 
 /// How sure (0-100) this format is that the sample is written in it.
-pub fn sniff(_sample: &Sample<'_>) -> u8 {
-    0
+pub fn sniff(sample: &Sample<'_>) -> u8 {
+    sample.share(|l| {
+        matches!(
+            read_line(l, Utc.fix()),
+            Line::Start { .. } | Line::Header { .. }
+        )
+    })
 }
 
-pub struct GeneralLogParser {}
+#[derive(Debug, PartialEq)]
+enum Line<'a> {
+    Start {
+        time: Option<DateTime<Utc>>,
+        id: &'a [u8],
+        command: &'a str,
+        argument: &'a [u8],
+    },
+    /// The header the server writes when it opens the log; `restart` on its first line.
+    Header { restart: bool },
+    /// Starts with a timestamp but is not a record of this format.
+    Foreign,
+    /// Anything else: a continuation line, or garbage.
+    Text,
+}
 
-impl GeneralLogParser {
-    pub fn new(_cfg: &ParseConfig) -> Self {
-        GeneralLogParser {}
+fn read_line(line: &[u8], offset: FixedOffset) -> Line<'_> {
+    let (time, rest) = match line.first() {
+        Some(b'0'..=b'9') => match stamp(line, offset) {
+            Some((t, n)) => (Some(t), &line[n..]),
+            None => return header_or(line, Line::Foreign),
+        },
+        Some(b'\t' | b' ') => (None, line),
+        _ => return header_or(line, Line::Text),
+    };
+    let timed = time.is_some();
+    let not_a_record = if timed { Line::Foreign } else { Line::Text };
+    // Whitespace, the connection id, one space, the command.
+    let ws = rest
+        .iter()
+        .take_while(|c| **c == b' ' || **c == b'\t')
+        .count();
+    if ws == 0 {
+        return not_a_record;
+    }
+    let rest = &rest[ws..];
+    let digits = rest.iter().take_while(|c| c.is_ascii_digit()).count();
+    if digits == 0 || digits > 20 || rest.get(digits) != Some(&b' ') {
+        return not_a_record;
+    }
+    let (id, rest) = (&rest[..digits], &rest[digits + 1..]);
+    match command(rest, timed) {
+        Some((command, argument)) => Line::Start {
+            time,
+            id,
+            command,
+            argument,
+        },
+        None => not_a_record,
     }
 }
 
+/// The command and argument after the id: `Query\tSELECT 1`, or with spaces
+/// (`Connect   Access denied ...`), which only a known command name can delimit.
+fn command(rest: &[u8], timed: bool) -> Option<(&str, &[u8])> {
+    if let Some(tab) = memchr::memchr(b'\t', rest) {
+        let name = std::str::from_utf8(&rest[..tab]).ok()?.trim_end();
+        if let Some(known) = COMMANDS.iter().find(|c| **c == name) {
+            return Some((known, &rest[tab + 1..]));
+        }
+        // A command this list lacks, on a line whose timestamp says it is a record.
+        let plausible = !name.is_empty()
+            && name.len() <= 32
+            && name
+                .bytes()
+                .all(|c| c.is_ascii_alphanumeric() || c == b' ' || c == b'_');
+        if timed && plausible {
+            return Some((name, &rest[tab + 1..]));
+        }
+    }
+    for known in COMMANDS {
+        if let Some(after) = rest.strip_prefix(known.as_bytes()) {
+            if after.is_empty() || after[0] == b' ' || after[0] == b'\t' {
+                let spaces = after
+                    .iter()
+                    .take_while(|c| **c == b' ' || **c == b'\t')
+                    .count();
+                return Some((known, &after[spaces..]));
+            }
+        }
+    }
+    None
+}
+
+/// `YYYY-MM-DDTHH:MM:SS.frac` with `Z` or an offset (MySQL 5.7+), or `YYMMDD HH:MM:SS`
+/// in server local time (MariaDB, older MySQL). Returns the time and bytes used.
+fn stamp(line: &[u8], offset: FixedOffset) -> Option<(DateTime<Utc>, usize)> {
+    if line.get(4) == Some(&b'-') {
+        if line.get(10) != Some(&b'T') {
+            return None;
+        }
+        let (t, n) = parse_ymd_hms(line)?;
+        let (zone, z) = zone_suffix(&line[n..]);
+        return Some((to_utc(t, zone.unwrap_or(offset)), n + z));
+    }
+    let (t, n) = parse_short_ymd_hms(line)?;
+    Some((to_utc(t, offset), n))
+}
+
+fn header_or<'a>(line: &[u8], otherwise: Line<'a>) -> Line<'a> {
+    let trimmed = line.trim_ascii_end();
+    if trimmed.ends_with(b"started with:") && memchr::memmem::find(line, b", Version: ").is_some() {
+        return Line::Header { restart: true };
+    }
+    if line.starts_with(b"Tcp port: ") {
+        return Line::Header { restart: false };
+    }
+    if (line.starts_with(b"Time ") || line.starts_with(b"Time\t"))
+        && memchr::memmem::find(line, b"Id Command").is_some()
+        && trimmed.ends_with(b"Argument")
+    {
+        return Line::Header { restart: false };
+    }
+    otherwise
+}
+
+/// What a Connect record said about a connection.
+#[derive(Debug, Clone, Default)]
+struct Session {
+    user: Option<String>,
+    client: Option<String>,
+    database: Option<String>,
+}
+
+/// A record read, not yet emitted: more lines may belong to its argument.
+struct Pending {
+    time: Option<DateTime<Utc>>,
+    line: u64,
+    lines: u64,
+    id: u64,
+    id_text: String,
+    command: String,
+    argument: Vec<u8>,
+}
+
+/// MySQL/MariaDB general query log parser.
+pub struct GeneralLogParser {
+    file: Arc<str>,
+    instance: Option<String>,
+    offset: FixedOffset,
+    last_time: Option<DateTime<Utc>>,
+    pending: Option<Pending>,
+    /// Records before the input's first timestamp (a MariaDB log cut mid-second).
+    waiting: Vec<Pending>,
+    sessions: BTreeMap<u64, Session>,
+}
+
+impl GeneralLogParser {
+    pub fn new(cfg: &ParseConfig) -> Self {
+        GeneralLogParser {
+            file: cfg.file.clone(),
+            instance: cfg.instance.clone(),
+            offset: cfg.local_offset,
+            last_time: None,
+            pending: None,
+            waiting: Vec::new(),
+            sessions: BTreeMap::new(),
+        }
+    }
+
+    fn flush(&mut self, out: &mut Output) {
+        let Some(p) = self.pending.take() else {
+            return;
+        };
+        match p.time {
+            Some(t) => self.emit(p, t, out),
+            None if self.waiting.len() < MAX_WAITING => self.waiting.push(p),
+            None => out.problems.push(Problem {
+                line: p.line,
+                reason: "record before any timestamp, too many to hold".into(),
+                lines: p.lines,
+            }),
+        }
+    }
+
+    fn remember(&mut self, id: u64, s: Session) {
+        self.sessions.insert(id, s);
+        while self.sessions.len() > MAX_SESSIONS {
+            self.sessions.pop_first();
+        }
+    }
+
+    fn emit(&mut self, p: Pending, time: DateTime<Utc>, out: &mut Output) {
+        let mut e = Event::new(
+            time,
+            SourceKind::MysqlGeneral,
+            self.file.clone(),
+            p.line,
+            Action::Other,
+        );
+        e.instance.clone_from(&self.instance);
+        e.session_id = Some(p.id_text);
+        let argument = String::from_utf8_lossy(&p.argument);
+        let argument = argument.trim_end_matches(['\t', ' ']);
+        let known = self.sessions.get(&p.id).cloned().unwrap_or_default();
+        let fill = |e: &mut Event, s: &Session| {
+            e.user.clone_from(&s.user);
+            if let Some(c) = &s.client {
+                e.set_client(c);
+            }
+            e.database.clone_from(&s.database);
+        };
+        match p.command.as_str() {
+            "Connect" | "Change user" => {
+                if let Some(d) = access_denied(argument) {
+                    e.action = Action::LoginFailure;
+                    e.user = (!d.user.is_empty()).then(|| d.user.to_string());
+                    e.set_client(d.host);
+                    e.database = d.database.map(str::to_string);
+                    e.error_code = Some(d.code.to_string());
+                    e.message = Some(argument.to_string());
+                } else {
+                    let (s, tls) = connect_argument(argument);
+                    fill(&mut e, &s);
+                    e.tls = tls;
+                    e.action = if p.command == "Connect" {
+                        Action::LoginSuccess
+                    } else {
+                        e.message = Some(p.command.clone());
+                        e.detail = Some(argument.to_string());
+                        Action::Other
+                    };
+                    self.remember(p.id, s);
+                }
+            }
+            "Query" | "Execute" | "Prepare" => {
+                fill(&mut e, &known);
+                e.action = Action::Statement;
+                e.statement = Some(Box::new(Statement::from_sql(argument)));
+                if p.command != "Query" {
+                    e.message = Some(p.command);
+                }
+            }
+            "Quit" => {
+                fill(&mut e, &known);
+                e.action = Action::Disconnect;
+                self.sessions.remove(&p.id);
+            }
+            command => {
+                fill(&mut e, &known);
+                if command == "Init DB" && !argument.is_empty() {
+                    e.database = Some(argument.to_string());
+                    if let Some(s) = self.sessions.get_mut(&p.id) {
+                        s.database = Some(argument.to_string());
+                    }
+                }
+                e.message = Some(p.command.clone());
+                if !argument.is_empty() {
+                    e.detail = Some(argument.to_string());
+                }
+            }
+        }
+        out.event(e);
+    }
+
+    /// The first timestamp of the input dates the records read before it.
+    fn release_waiting(&mut self, time: DateTime<Utc>, out: &mut Output) {
+        for p in std::mem::take(&mut self.waiting) {
+            self.emit(p, time, out);
+        }
+    }
+}
+
+/// `user@host [as priv] on [db] [using TYPE]` (MariaDB: `app@localhost as anonymous on shop`).
+fn connect_argument(arg: &str) -> (Session, Option<bool>) {
+    let (account, mut rest) = arg.split_once(' ').unwrap_or((arg, ""));
+    let (user, host) = account.rsplit_once('@').unwrap_or((account, ""));
+    let mut s = Session {
+        user: (!user.is_empty()).then(|| user.to_string()),
+        client: (!host.is_empty()).then(|| host.to_string()),
+        database: None,
+    };
+    if let Some(r) = rest.strip_prefix("as ") {
+        rest = r.split_once(' ').map_or("", |(_, after)| after);
+    }
+    let mut tls = None;
+    if let Some(r) = rest.strip_prefix("on") {
+        let r = r.strip_prefix(' ').unwrap_or(r);
+        let (db, using) = match r.find("using ") {
+            Some(i) => (&r[..i], Some(&r[i + 6..])),
+            None => (r, None),
+        };
+        let db = db.trim();
+        s.database = (!db.is_empty()).then(|| db.to_string());
+        tls = using.map(|u| u.trim().eq_ignore_ascii_case("SSL/TLS"));
+    }
+    (s, tls)
+}
+
 impl LineParser for GeneralLogParser {
-    fn line(&mut self, _line: &[u8], lineno: u64, out: &mut Output) {
-        out.unrecognized(lineno, "parser not implemented yet");
+    fn line(&mut self, line: &[u8], lineno: u64, out: &mut Output) {
+        match read_line(line, self.offset) {
+            Line::Start {
+                time,
+                id,
+                command,
+                argument,
+            } => {
+                self.flush(out);
+                if let Some(t) = time {
+                    self.last_time = Some(t);
+                    self.release_waiting(t, out);
+                }
+                let id_text = lossy(id);
+                self.pending = Some(Pending {
+                    time: time.or(self.last_time),
+                    line: lineno,
+                    lines: 1,
+                    id: id_text.parse().unwrap_or(u64::MAX),
+                    id_text,
+                    command: command.to_string(),
+                    argument: argument[..argument.len().min(MAX_ARGUMENT)].to_vec(),
+                });
+            }
+            Line::Header { restart } => {
+                self.flush(out);
+                if restart {
+                    self.sessions.clear();
+                }
+            }
+            Line::Foreign => {
+                self.flush(out);
+                out.unrecognized(
+                    lineno,
+                    "expected a general log record (time, id, command, argument)",
+                );
+            }
+            Line::Text => match self.pending.as_mut() {
+                Some(p) => {
+                    p.lines += 1;
+                    if p.argument.len() + 1 + line.len() <= MAX_ARGUMENT {
+                        p.argument.push(b'\n');
+                        p.argument.extend_from_slice(line);
+                    }
+                }
+                None if line.iter().all(u8::is_ascii_whitespace) => {}
+                None => out.unrecognized(
+                    lineno,
+                    "expected a general log record (time, id, command, argument)",
+                ),
+            },
+        }
+    }
+
+    fn finish(&mut self, out: &mut Output) {
+        self.flush(out);
+        for p in std::mem::take(&mut self.waiting) {
+            out.problems.push(Problem {
+                line: p.line,
+                reason: "record with no timestamp anywhere before it".into(),
+                lines: p.lines,
+            });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Lines, Parser};
+    use keibi_model::event::StatementClass;
+    use keibi_model::Action::*;
+
+    fn run_cfg(input: &[u8], cfg: &ParseConfig) -> Output {
+        let mut p = Lines::new(GeneralLogParser::new(cfg));
+        let mut out = Output::new();
+        p.push(input, &mut out);
+        p.finish(&mut out);
+        out
+    }
+
+    fn run(input: &[u8]) -> Output {
+        run_cfg(input, &ParseConfig::new("general.log"))
+    }
+
+    fn rfc3339(e: &Event) -> String {
+        e.time.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
+    }
+
+    fn text(e: &Event) -> &str {
+        e.statement.as_ref().map_or("", |s| s.text.as_str())
+    }
+
+    const MYSQL8: &[u8] = b"/usr/sbin/mysqld, Version: 8.0.35 (MySQL Community Server - GPL). started with:\n\
+Tcp port: 3306  Unix socket: /var/run/mysqld/mysqld.sock\n\
+Time                 Id Command    Argument\n\
+2026-11-28T15:42:10.123456Z\t   12 Connect\tapp@10.0.0.5 on shop using SSL/TLS\n\
+2026-11-28T15:42:10.223456Z\t   12 Query\tSELECT id, name\n\
+FROM customers\n\
+WHERE id = 1\n\
+2026-11-28T15:42:10.323456Z\t   12 Init DB\tbilling\n\
+2026-11-28T15:42:10.423456Z\t   12 Execute\tUPDATE invoices SET paid = 1 WHERE id = 7\n\
+2026-11-28T15:42:10.523456Z\t   12 Quit\t\n\
+2023-07-31T08:34:16.116872Z        14 Connect   Access denied for user 'user'@'192.168.121.1' (using password: YES)\n\
+2026-11-28T15:42:11.000000Z\t   15 Connect\troot@localhost on  using Socket\n\
+2026-11-28T15:42:11.100000Z\t   15 Ping\t\n";
+
+    #[test]
+    fn mysql_8_general_log() {
+        let out = run(MYSQL8);
+        assert_eq!(out.problems, vec![]);
+        let got: Vec<_> = out.events.iter().map(|e| (e.line, e.action)).collect();
+        assert_eq!(
+            got,
+            vec![
+                (4, LoginSuccess),
+                (5, Statement),
+                (8, Other),
+                (9, Statement),
+                (10, Disconnect),
+                (11, LoginFailure),
+                (12, LoginSuccess),
+                (13, Other)
+            ]
+        );
+        let e = &out.events;
+        assert_eq!(e[0].user.as_deref(), Some("app"));
+        assert_eq!(e[0].client_ip, Some("10.0.0.5".parse().unwrap()));
+        assert_eq!(e[0].database.as_deref(), Some("shop"));
+        assert_eq!(e[0].tls, Some(true));
+        assert_eq!(e[0].session_id.as_deref(), Some("12"));
+        assert_eq!(rfc3339(&e[0]), "2026-11-28T15:42:10.123456Z");
+        assert_eq!(text(&e[1]), "SELECT id, name\nFROM customers\nWHERE id = 1");
+        assert_eq!(e[1].user.as_deref(), Some("app"), "the session's user");
+        assert_eq!(e[1].client_ip, Some("10.0.0.5".parse().unwrap()));
+        assert_eq!(e[2].database.as_deref(), Some("billing"));
+        assert_eq!(e[2].message.as_deref(), Some("Init DB"));
+        assert_eq!(
+            e[3].database.as_deref(),
+            Some("billing"),
+            "Init DB changed it"
+        );
+        assert_eq!(
+            e[3].statement.as_deref().unwrap().class,
+            Some(StatementClass::Write)
+        );
+        assert_eq!(e[3].message.as_deref(), Some("Execute"));
+        assert_eq!(e[4].user.as_deref(), Some("app"));
+        assert_eq!(e[5].user.as_deref(), Some("user"));
+        assert_eq!(e[5].client_ip, Some("192.168.121.1".parse().unwrap()));
+        assert_eq!(e[5].error_code.as_deref(), Some("1045"));
+        assert_eq!((e[6].database.as_deref(), e[6].tls), (None, Some(false)));
+        assert_eq!(e[6].client_host.as_deref(), Some("localhost"));
+        assert_eq!(e[7].message.as_deref(), Some("Ping"));
+    }
+
+    #[test]
+    fn mariadb_general_log_carries_the_time_forward() {
+        let mut cfg = ParseConfig::new("general.log");
+        cfg.local_offset = FixedOffset::east_opt(3600).unwrap();
+        let input = b"\t\t     11 Query\tSELECT 0\n\
+/usr/sbin/mariadbd, Version: 10.11.6-MariaDB-0+deb12u1-log (Debian 12). started with:\n\
+Tcp port: 3306  Unix socket: /run/mysqld/mysqld.sock\n\
+Time\t\t    Id Command\tArgument\n\
+261128 15:42:10\t     12 Connect\tapp@localhost as anonymous on shop\n\
+\t\t     12 Query\tSELECT 1\n\
+\t\tFROM dual\n\
+\t\t     13 Connect\tAccess denied for user 'x'@'localhost' (using password: YES)\n\
+261128  9:42:11\t     12 Quit\t\n";
+        let out = run_cfg(input, &cfg);
+        assert_eq!(out.problems, vec![]);
+        let got: Vec<_> = out
+            .events
+            .iter()
+            .map(|e| (e.line, e.action, rfc3339(e)))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (1, Statement, "2026-11-28T14:42:10Z".into()),
+                (5, LoginSuccess, "2026-11-28T14:42:10Z".into()),
+                (6, Statement, "2026-11-28T14:42:10Z".into()),
+                (8, LoginFailure, "2026-11-28T14:42:10Z".into()),
+                (9, Disconnect, "2026-11-28T08:42:11Z".into()),
+            ]
+        );
+        let e = &out.events;
+        assert_eq!(
+            (e[1].user.as_deref(), e[1].database.as_deref()),
+            (Some("app"), Some("shop"))
+        );
+        assert_eq!(text(&e[2]), "SELECT 1\n\t\tFROM dual");
+        assert_eq!(e[2].user.as_deref(), Some("app"));
+        assert_eq!(e[3].user.as_deref(), Some("x"));
+    }
+
+    #[test]
+    fn records_with_no_timestamp_at_all_are_reported() {
+        let out = run(b"\t\t     11 Query\tSELECT 0\n\t\t     11 Quit\t\n");
+        assert_eq!(out.events, vec![]);
+        assert_eq!(out.unrecognized_lines(), 2);
+    }
+
+    #[test]
+    fn other_formats_are_unrecognized() {
+        let out = run(b"garbage\n\
+2026-11-28 15:42:04 0 [Note] InnoDB: x\n\
+130324 17:56:14 [Warning] Access denied for user 'root'@'1.2.3.4' (using password: YES)\n\
+20261128 15:42:14,vm,app,127.0.0.1,12,0,FAILED_CONNECT,,,1045\n\
+2026-11-28T15:42:10.123456Z\t   12 Query\tSELECT 1\n\
+more of the query\n\
+\xff\xfe\n");
+        let lines: Vec<u64> = out.problems.iter().map(|p| p.line).collect();
+        assert_eq!(lines, vec![1, 2, 3, 4]);
+        assert_eq!(out.events.len(), 1);
+        assert_eq!(
+            text(&out.events[0]),
+            "SELECT 1\nmore of the query\n\u{fffd}\u{fffd}"
+        );
+    }
+
+    #[test]
+    fn sessions_are_bounded() {
+        let mut p = GeneralLogParser::new(&ParseConfig::new("g"));
+        let mut out = Output::new();
+        for id in 0..(MAX_SESSIONS as u64 + 10) {
+            let line = format!("2026-11-28T15:42:10Z\t{id} Connect\tu@h on d");
+            p.line(line.as_bytes(), id + 1, &mut out);
+        }
+        p.finish(&mut out);
+        assert_eq!(p.sessions.len(), MAX_SESSIONS);
+        assert!(!p.sessions.contains_key(&0), "the oldest are forgotten");
+    }
+
+    #[test]
+    fn sniffing() {
+        let s = |b: &[u8]| sniff(&Sample::new(b, true));
+        assert_eq!(s(MYSQL8), 84);
+        assert_eq!(
+            s(b"261128 15:42:10\t     12 Connect\tapp@localhost as anonymous on shop"),
+            100
+        );
+        assert_eq!(s(b"2023-07-31T08:34:16.116872Z        14 Connect   Access denied for user 'user'@'192.168.121.1' (using password: YES)"), 100);
+        assert_eq!(
+            s(include_bytes!("../../tests/data/mysql/mariadb-error.log")),
+            0
+        );
+        assert_eq!(
+            s(include_bytes!(
+                "../../tests/data/mysql/mariadb-server_audit.log"
+            )),
+            0
+        );
+    }
+
+    #[test]
+    fn hostile_bytes_do_not_panic() {
+        let mut seed = 0x0f1e_2d3c_4b5a_6978u64;
+        let alphabet = b"261128 15:42:10\t 12Connect Query@\n\xff'Access denied";
+        for _ in 0..300 {
+            let mut input = Vec::new();
+            for _ in 0..200 {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                input.push(alphabet[(seed % alphabet.len() as u64) as usize]);
+            }
+            let _ = run(&input);
+        }
     }
 }
