@@ -13,7 +13,15 @@ pub fn parse(csv: &str, f: &mut CsvFields) -> Option<Statement> {
     if !f.split(csv.as_bytes()) || f.len() < 8 {
         return None;
     }
-    let field = |i: usize| String::from_utf8_lossy(f.get(i).unwrap_or_default());
+    // Fields of a `&str` split at ASCII quotes and commas are UTF-8; the lossy path is
+    // a fallback only.
+    let field = |i: usize| {
+        let b = f.get(i).unwrap_or_default();
+        match std::str::from_utf8(b) {
+            Ok(s) => std::borrow::Cow::Borrowed(s),
+            Err(_) => String::from_utf8_lossy(b),
+        }
+    };
     let opt = |i: usize| {
         let v = field(i);
         (!v.is_empty()).then(|| v.into_owned())

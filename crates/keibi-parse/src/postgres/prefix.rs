@@ -304,13 +304,61 @@ impl Prefix {
             budget: 64 + 4 * self.toks.len(),
         };
         let mut caps = Captures::default();
-        let pos = self.at(0, 0, &mut caps, &mut cx)?;
+        let pos = match self.first_try(&mut caps, &mut cx) {
+            Some(pos) => pos,
+            None => {
+                caps = Captures::default();
+                self.at(0, 0, &mut caps, &mut cx)?
+            }
+        };
         let (level, n) = level_at(line.get(pos..)?)?;
         Some(Matched {
             caps,
             level,
             text: pos + n,
         })
+    }
+
+    /// The split that [`Prefix::at`] tries first, in one pass without backtracking: the
+    /// common case, and several times cheaper. `None` when it fails or when the prefix
+    /// needs a choice the full matcher makes (an address before `:`, a field before a
+    /// field).
+    fn first_try(&self, caps: &mut Captures, cx: &mut Cx<'_>) -> Option<usize> {
+        let line = cx.line;
+        let mut pos = 0;
+        for (i, tok) in self.toks.iter().enumerate() {
+            let rest = line.get(pos..)?;
+            match tok {
+                Tok::Lit(n) => {
+                    if rest.len() < n.len() || !n.iter().zip(rest).all(|(a, b)| a == b) {
+                        return None;
+                    }
+                    pos += n.len();
+                }
+                Tok::Q => {
+                    if level_at(rest).is_some() {
+                        return Some(pos);
+                    }
+                }
+                Tok::Field(esc, w) if esc.free() => {
+                    let from = pos + w;
+                    let e = match self.toks.get(i + 1) {
+                        Some(Tok::Lit(n)) if *esc == Esc::Host && n.first() == Some(&b':') => {
+                            return None
+                        }
+                        Some(Tok::Lit(n)) => from + find_lit(line.get(from..)?, n)?,
+                        None => from + next_level(line.get(from..)?)?,
+                        Some(_) => return None,
+                    };
+                    if !take(*esc, *w, pos, e, line, caps) {
+                        return None;
+                    }
+                    pos = e;
+                }
+                Tok::Field(esc, w) => pos = self.fixed(*esc, *w, pos, caps, cx)?,
+            }
+        }
+        level_at(line.get(pos..)?).map(|_| pos)
     }
 
     /// Matches tokens from `i` on at `pos`; returns where the level word starts.
@@ -437,7 +485,7 @@ impl Prefix {
                 if n == 0 {
                     return None;
                 }
-                caps.pid = Some(std::str::from_utf8(&b[..n]).ok()?.parse().ok()?);
+                caps.pid = Some(u32::try_from(number(&b[..n])?).ok()?);
                 n
             }
             Esc::Leader => digits(b),
@@ -552,6 +600,17 @@ fn host_char(c: u8) -> bool {
     c.is_ascii_alphanumeric() || matches!(c, b'.' | b'-' | b'_' | b':' | b'%' | b'[' | b']')
 }
 
+/// The value of ASCII digits (`None` when empty, not digits, or too large): cheaper than
+/// `str::parse` after a UTF-8 check, on every line.
+fn number(b: &[u8]) -> Option<u64> {
+    if b.is_empty() || b.len() > 18 {
+        return None;
+    }
+    b.iter().try_fold(0u64, |n, &c| {
+        c.is_ascii_digit().then(|| n * 10 + u64::from(c - b'0'))
+    })
+}
+
 fn digits(b: &[u8]) -> usize {
     b.iter().take(20).take_while(|c| c.is_ascii_digit()).count()
 }
@@ -571,9 +630,7 @@ fn remote(b: &[u8], p: usize, caps: &mut Captures) -> usize {
         let d = digits(&b[k + 1..]);
         if d > 0 && b.get(k + 1 + d) == Some(&b')') {
             caps.host = Some(Span::new(p, p + k));
-            caps.port = std::str::from_utf8(&b[k + 1..k + 1 + d])
-                .ok()
-                .and_then(|s| s.parse().ok());
+            caps.port = number(&b[k + 1..k + 1 + d]).and_then(|n| u16::try_from(n).ok());
             return k + d + 2;
         }
     }
@@ -590,11 +647,8 @@ fn epoch_ms(b: &[u8]) -> Option<(DateTime<Utc>, usize)> {
     if f == 0 {
         return None;
     }
-    let secs: i64 = std::str::from_utf8(&b[..s]).ok()?.parse().ok()?;
-    let mut nanos: u32 = std::str::from_utf8(&b[s + 1..s + 1 + f])
-        .ok()?
-        .parse()
-        .ok()?;
+    let secs = i64::try_from(number(&b[..s])?).ok()?;
+    let mut nanos = u32::try_from(number(&b[s + 1..s + 1 + f])?).ok()?;
     for _ in f..9 {
         nanos *= 10;
     }
