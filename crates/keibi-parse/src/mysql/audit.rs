@@ -15,6 +15,7 @@
 //! A line that is itself a record ends an open quote, so a stray quote in a user name
 //! cannot hide the records after it.
 
+use std::net::IpAddr;
 use std::sync::Arc;
 
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, Utc};
@@ -337,6 +338,16 @@ fn syslog(line: &[u8]) -> Option<(Stamp, &[u8])> {
     Some((stamp, msg))
 }
 
+/// The last host field read and the client it gave: clients repeat, and reading an
+/// address costs more than comparing a few bytes.
+#[derive(Default)]
+struct Client {
+    host: Vec<u8>,
+    ip: Option<IpAddr>,
+    name: Option<String>,
+    port: Option<u16>,
+}
+
 /// MariaDB server_audit / RDS / Aurora audit parser.
 pub struct AuditParser {
     file: Arc<str>,
@@ -345,6 +356,7 @@ pub struct AuditParser {
     year: i32,
     last_month: u32,
     ports_seen: bool,
+    last_client: Client,
     /// The last local time read and its UTC value: records come many to a second.
     last_local: Option<(NaiveDateTime, DateTime<Utc>)>,
     /// A record whose quote is open: its lines so far (joined by `\n`).
@@ -363,6 +375,7 @@ impl AuditParser {
             last_month: 0,
             ports_seen: false,
             last_local: None,
+            last_client: Client::default(),
             pending: Vec::new(),
             pending_line: 0,
             pending_lines: 0,
@@ -453,10 +466,20 @@ impl AuditParser {
         e.instance.clone_from(&self.instance);
         e.user = src.non_empty(r.user);
         if !r.host.is_empty() {
-            let host = src.str(r.host);
-            let (h, port) = split_host_port(&host, &mut self.ports_seen);
-            e.set_client(h);
-            e.client_port = port;
+            let c = &mut self.last_client;
+            if c.host != r.host {
+                let host = src.str(r.host);
+                let (h, port) = split_host_port(&host, &mut self.ports_seen);
+                e.set_client(h);
+                e.client_port = port;
+                c.host.clear();
+                c.host.extend_from_slice(r.host);
+                (c.ip, c.name, c.port) = (e.client_ip, e.client_host.clone(), port);
+            } else {
+                e.client_ip = c.ip;
+                e.client_host.clone_from(&c.name);
+                e.client_port = c.port;
+            }
         }
         e.session_id = Some(src.string(r.connection));
         e.database = src.non_empty(r.database);
@@ -519,33 +542,29 @@ fn tls(t: &[u8]) -> Option<bool> {
 /// Undoes the plugin's escaping: `\'`, `\\`, and `\n` `\r` `\t` from writers that escape
 /// line breaks. Other backslashes are kept as written.
 fn unescape<'a>(src: &Src<'a>, b: &'a [u8]) -> String {
-    if memchr::memchr(b'\\', b).is_none() {
-        return src.string(b);
-    }
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while let Some(off) = memchr::memchr(b'\\', &b[i..]) {
-        out.extend_from_slice(&b[i..i + off]);
-        let j = i + off;
-        match b.get(j + 1) {
-            Some(&c @ (b'\'' | b'\\')) => out.push(c),
-            Some(b'n') => out.push(b'\n'),
-            Some(b'r') => out.push(b'\r'),
-            Some(b't') => out.push(b'\t'),
-            Some(&c) => out.extend_from_slice(&[b'\\', c]),
-            None => {
-                out.push(b'\\');
-                i = j + 1;
-                break;
+    let text = src.str(b);
+    let mut rest: &str = &text;
+    let mut out = String::with_capacity(rest.len());
+    while let Some(i) = rest.find('\\') {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + 1..];
+        let unescaped = match after.as_bytes().first() {
+            Some(b'\'') => '\'',
+            Some(b'\\') => '\\',
+            Some(b'n') => '\n',
+            Some(b'r') => '\r',
+            Some(b't') => '\t',
+            _ => {
+                out.push('\\');
+                rest = after;
+                continue;
             }
-        }
-        i = j + 2;
+        };
+        out.push(unescaped);
+        rest = &after[1..];
     }
-    out.extend_from_slice(b.get(i..).unwrap_or_default());
-    match String::from_utf8(out) {
-        Ok(s) => s,
-        Err(e) => lossy(e.as_bytes()),
-    }
+    out.push_str(rest);
+    out
 }
 
 /// Whether a line could end a quoted object: `...',retcode` or `...',retcode,type`.
@@ -990,35 +1009,62 @@ and never closed\n",
         );
     }
 
-    /// Throughput on one core: `cargo test --release -p keibi-parse audit_throughput -- --ignored --nocapture`.
+    /// CPU time of this thread (other work on the machine does not count), from
+    /// `/proc/thread-self/schedstat` where there is one; else wall time.
+    fn cpu_seconds() -> f64 {
+        static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+        std::fs::read_to_string("/proc/thread-self/schedstat")
+            .ok()
+            .and_then(|s| s.split(' ').next()?.parse::<f64>().ok())
+            .map(|ns| ns / 1e9)
+            .unwrap_or_else(|| {
+                START
+                    .get_or_init(std::time::Instant::now)
+                    .elapsed()
+                    .as_secs_f64()
+            })
+    }
+
+    /// Throughput on a mix of records like a busy application's: `cargo test --release
+    /// -p keibi-parse -- --ignored --nocapture audit_throughput`.
     #[test]
     #[ignore]
     fn audit_throughput() {
-        let lines: [&[u8]; 4] = [
-            b"20261128 15:42:10,vm,app,127.0.0.1,5,0,CONNECT,shop,,0\n",
-            b"20261128 15:42:10,vm,app,127.0.0.1,5,9,QUERY,shop,'SELECT id,email FROM customers WHERE id=1',0\n",
-            b"20261128 15:42:10,vm,app,127.0.0.1,8,11,QUERY,shop,'SELECT * FROM customers INTO OUTFILE \\'/tmp/x.csv\\'',1227\n",
-            b"20261128 15:42:10,vm,app,127.0.0.1,5,0,DISCONNECT,shop,,0\n",
+        let lines: [&[u8]; 8] = [
+            b"20261128 03:00:00,ip-10-0-2-17,app,10.0.1.48,66828,1270284,QUERY,shop,'SELECT id, email, name, created_at FROM order_items WHERE id = 548500',0\n",
+            b"20261128 03:00:00,ip-10-0-2-17,app,10.0.1.58,66834,1270287,QUERY,shop,'INSERT INTO customers (name, email, note) VALUES (\\'M\xc3\xbcller\\', \\'u769638@example.com\\', \\'prefers email, not phone\\')',0\n",
+            b"20261128 03:00:00,ip-10-0-2-17,app,10.0.3.59,66844,1270281,QUERY,shop,'select @@version_comment limit 1',0\n",
+            b"20261128 03:00:00,ip-10-0-2-17,reporting,91.76.116.202,66831,1270283,QUERY,shop,'SHOW DATABASES',0\n",
+            b"20261128 03:00:01,ip-10-0-2-17,app,10.0.1.22,66847,1270286,QUERY,shop,'UPDATE orders SET status = \\'shipped\\' WHERE id = 750389',0\n",
+            b"20261128 03:00:01,ip-10-0-2-17,app,10.0.1.22,66850,0,CONNECT,shop,,0\n",
+            b"20261128 03:00:01,ip-10-0-2-17,app,10.0.1.22,66847,0,DISCONNECT,shop,,0\n",
+            b"20261128 03:00:01,ip-10-0-2-17,admin,203.0.113.7,66851,0,FAILED_CONNECT,,,1045\n",
         ];
         let mut input = Vec::new();
-        while input.len() < 200 << 20 {
+        while input.len() < 128 << 20 {
             for l in lines {
                 input.extend_from_slice(l);
             }
         }
-        let mut p = Lines::new(AuditParser::new(&ParseConfig::new("a")));
-        let start = std::time::Instant::now();
-        let mut events = 0;
-        for chunk in input.chunks(1 << 16) {
+        let mut best = f64::MAX;
+        for _ in 0..5 {
+            let mut p = Lines::new(AuditParser::new(&ParseConfig::new("a")));
             let mut out = Output::new();
-            p.push(chunk, &mut out);
-            events += out.events.len();
+            let mut secs = 0.0;
+            // Only the parser is timed: dropping the events is the consumer's work.
+            for c in input.chunks(1 << 20) {
+                let start = cpu_seconds();
+                p.push(c, &mut out);
+                secs += cpu_seconds() - start;
+                assert!(out.problems.is_empty());
+                out.events.clear();
+            }
+            best = best.min(secs);
         }
-        let secs = start.elapsed().as_secs_f64();
         println!(
-            "{} MB in {secs:.2}s: {:.0} MB/s, {events} events",
-            input.len() >> 20,
-            input.len() as f64 / secs / 1e6
+            "server_audit: {:.0} MB/s of CPU time over {} MiB",
+            input.len() as f64 / best / 1e6,
+            input.len() >> 20
         );
     }
 }
