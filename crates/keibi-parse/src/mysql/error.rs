@@ -19,7 +19,7 @@ use std::sync::Arc;
 use chrono::{DateTime, FixedOffset, Offset, Utc};
 use keibi_model::{Action, Event, SourceKind};
 
-use super::text::{access_denied, parse_date_time, zone_suffix};
+use super::text::{access_denied, parse_date_time, starts_with_timestamp, zone_suffix};
 use crate::format::Sample;
 use crate::time::{parse_short_ymd_hms, to_utc};
 use crate::{LineParser, Output, ParseConfig};
@@ -57,27 +57,16 @@ struct Fields<'a> {
     message: &'a str,
 }
 
-/// Whether a line starts with something like a timestamp: a date, or the digits of one.
-fn timestamped(l: &[u8]) -> bool {
-    let digits = l.iter().take_while(|c| c.is_ascii_digit()).count();
-    match l.get(digits) {
-        Some(b'-') => digits == 4,
-        Some(b' ') => digits == 6 || digits == 8,
-        Some(b',') => digits >= 9,
-        _ => false,
-    }
-}
-
 /// Reads the timestamp and the bracketed fields of a line.
 fn head(line: &str, offset: FixedOffset) -> Head<'_> {
     let b = line.as_bytes();
-    let (time, n) = match b.first() {
-        Some(b'0'..=b'9') => match stamp(b, offset) {
-            Some(t) => t,
-            None if timestamped(b) => return Head::Foreign,
-            None => return Head::Untimed,
-        },
-        _ => return Head::Untimed,
+    let Some((time, n)) = stamp(b, offset) else {
+        // Another log's line (a JSON log's record, say) is not a continuation of ours.
+        return if starts_with_timestamp(b) || b.starts_with(b"{\"") {
+            Head::Foreign
+        } else {
+            Head::Untimed
+        };
     };
     match line.get(n..).and_then(fields) {
         Some(f) => Head::Record(time, f),
@@ -584,15 +573,25 @@ stack_bottom = 0x0 thread_stack 0x49000\n\
 261128 15:42:10\t     12 Connect\tapp@localhost on shop\n\
 2026-11-28 15:41:22.123 UTC [123] LOG:  connection received\n\
 2026-11-28 15:42:10 x [Warning] no thread\n\
-\xff\xfe continuation with bad bytes\n");
+\xff\xfe continuation with bad bytes\n\
+2026-11-28 15:42:11 7 [Note] next\n\
+Nov 28 15:41:22 host postgres[123]: [1-1] LOG:  connection received\n\
+{\"timestamp\":\"2026-11-28 15:41:22.123 UTC\",\"pid\":1}\n\
+2026-11-28 15:42:12 8 [Note] last\n\
+\x20a real continuation\n");
         let lines: Vec<u64> = out.problems.iter().map(|p| p.line).collect();
         // Line 7 follows a foreign line, not an event of this format.
-        assert_eq!(lines, vec![1, 2, 4, 5, 6, 7]);
+        assert_eq!(lines, vec![1, 2, 4, 5, 6, 7, 9, 10]);
         assert!(out.problems.iter().all(|p: &Problem| p.lines == 1));
-        assert_eq!(out.events.len(), 1);
+        assert_eq!(out.events.len(), 3);
         assert_eq!(
             out.events[0].detail, None,
             "foreign lines end the event before them"
+        );
+        assert_eq!(out.events[1].detail, None);
+        assert_eq!(
+            out.events[2].detail.as_deref(),
+            Some(" a real continuation")
         );
     }
 

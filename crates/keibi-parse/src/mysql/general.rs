@@ -18,7 +18,7 @@ use std::sync::Arc;
 use chrono::{DateTime, FixedOffset, Offset, Utc};
 use keibi_model::{Action, Event, SourceKind, Statement};
 
-use super::text::{access_denied, lossy, zone_suffix};
+use super::text::{access_denied, lossy, starts_with_timestamp, zone_suffix};
 use crate::format::Sample;
 use crate::time::{parse_short_ymd_hms, parse_ymd_hms, to_utc};
 use crate::{LineParser, Output, ParseConfig, Problem};
@@ -104,9 +104,13 @@ fn read_line(line: &[u8], offset: FixedOffset) -> Line<'_> {
     let (time, rest) = match line.first() {
         Some(b'0'..=b'9') => match stamp(line, offset) {
             Some((t, n)) => (Some(t), &line[n..]),
-            None => return header_or(line, Line::Foreign),
+            // A statement's next line may well start with digits; another log's line
+            // starts with a real date.
+            None if starts_with_timestamp(line) => return Line::Foreign,
+            None => return header_or(line, Line::Text),
         },
         Some(b'\t' | b' ') => (None, line),
+        _ if starts_with_timestamp(line) => return Line::Foreign,
         _ => return header_or(line, Line::Text),
     };
     let timed = time.is_some();
@@ -585,13 +589,21 @@ Time\t\t    Id Command\tArgument\n\
 20261128 15:42:14,vm,app,127.0.0.1,12,0,FAILED_CONNECT,,,1045\n\
 2026-11-28T15:42:10.123456Z\t   12 Query\tSELECT 1\n\
 more of the query\n\
-\xff\xfe\n");
+\xff\xfe\n\
+2026-11-28T15:42:10.223456Z\t   12 Query\tINSERT INTO t VALUES (1,\n\
+123456 , 2),\n\
+20261128, 3)\n\
+Nov 28 15:41:22 host postgres[123]: [1-1] LOG:  connection received\n");
         let lines: Vec<u64> = out.problems.iter().map(|p| p.line).collect();
-        assert_eq!(lines, vec![1, 2, 3, 4]);
-        assert_eq!(out.events.len(), 1);
+        assert_eq!(lines, vec![1, 2, 3, 4, 11]);
+        assert_eq!(out.events.len(), 2);
         assert_eq!(
             text(&out.events[0]),
             "SELECT 1\nmore of the query\n\u{fffd}\u{fffd}"
+        );
+        assert_eq!(
+            text(&out.events[1]),
+            "INSERT INTO t VALUES (1,\n123456 , 2),\n20261128, 3)"
         );
     }
 

@@ -149,6 +149,54 @@ pub(crate) fn parse_date_time(b: &[u8]) -> Option<(NaiveDateTime, usize)> {
     Some((t, 19))
 }
 
+/// Whether a line starts with a date and time in a shape some log writes: ISO
+/// (`2026-11-28T15:42:10`, `2026-11-28 15:42:10`), `YYMMDD HH:MM:SS`, `YYYYMMDD HH:MM:SS`,
+/// a Unix epoch before a comma, or a syslog header (`<PRI>`, `Nov 28 15:42:10`). A real
+/// date is required, so text that merely starts with digits (a statement's next line)
+/// does not count.
+pub(crate) fn starts_with_timestamp(line: &[u8]) -> bool {
+    let line = match line.strip_prefix(b"<") {
+        Some(rest) => match rest.iter().take(4).position(|&c| c == b'>') {
+            Some(close) => &rest[close + 1..],
+            None => return false,
+        },
+        None => line,
+    };
+    match line.first() {
+        Some(b'0'..=b'9') => {}
+        Some(_) => return bsd_header(line),
+        None => return false,
+    }
+    if parse_date_time(line).is_some()
+        || crate::time::parse_short_ymd_hms(line).is_some()
+        || crate::time::parse_compact_ymd_hms(line).is_some()
+    {
+        return true;
+    }
+    let digits = line.iter().take_while(|c| c.is_ascii_digit()).count();
+    (9..=19).contains(&digits) && line.get(digits) == Some(&b',')
+}
+
+/// `Mmm dd HH:MM:SS ` (day space-padded).
+fn bsd_header(b: &[u8]) -> bool {
+    const MONTHS: [&[u8]; 12] = [
+        b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov",
+        b"Dec",
+    ];
+    let digit = |i: usize| b.get(i).is_some_and(u8::is_ascii_digit);
+    b.len() >= 16
+        && MONTHS.iter().any(|m| b.starts_with(m))
+        && b[3] == b' '
+        && (digit(4) || b[4] == b' ')
+        && digit(5)
+        && b[6] == b' '
+        && digit(7)
+        && digit(8)
+        && b[9] == b':'
+        && b[12] == b':'
+        && b[15] == b' '
+}
+
 /// A zone written right after a timestamp: `Z`, `+HH:MM`, `-HH:MM`, `+HHMM`.
 /// Returns the offset and bytes used; `(None, 0)` when there is none.
 pub(crate) fn zone_suffix(b: &[u8]) -> (Option<FixedOffset>, usize) {
@@ -276,6 +324,40 @@ mod tests {
         assert_eq!(zone_suffix(b"+05:30 x"), (FixedOffset::east_opt(19800), 6));
         assert_eq!(zone_suffix(b"-0800"), (FixedOffset::east_opt(-28800), 5));
         assert_eq!(zone_suffix(b" 113"), (None, 0));
+    }
+
+    #[test]
+    fn timestamps_at_line_start() {
+        for yes in [
+            &b"2026-11-28T15:42:10.1Z x"[..],
+            b"2026-11-28 15:42:10 0 [Note]",
+            b"261128 15:42:10\t 1 Query",
+            b"20261128 15:42:10,vm,",
+            b"1728498527380921,node",
+            b"Nov 28 15:42:10 host x:",
+            b"<134>Nov  8 15:42:10 host x:",
+        ] {
+            assert!(
+                starts_with_timestamp(yes),
+                "{}",
+                String::from_utf8_lossy(yes)
+            );
+        }
+        for no in [
+            &b"123456 , 2)"[..],
+            b"2026, 1)",
+            b"12345678,",
+            b"Nov 28 is a date",
+            b"  InnoDB: x",
+            b"",
+            b"<",
+        ] {
+            assert!(
+                !starts_with_timestamp(no),
+                "{}",
+                String::from_utf8_lossy(no)
+            );
+        }
     }
 
     #[test]
