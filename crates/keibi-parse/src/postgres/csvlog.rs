@@ -6,7 +6,7 @@ use chrono::{Offset, Utc};
 use csv_core::{ReadRecordResult, Reader};
 use keibi_model::SourceKind;
 
-use super::message::{add_detail, known, text, Origin, Report, Sessions};
+use super::message::{add_detail, known, text, Known, Origin, Report, Sessions};
 use super::prefix::{pg_time, TimeCache};
 use crate::format::Sample;
 use crate::{LineParser, Output, ParseConfig, Problem};
@@ -272,6 +272,7 @@ impl CsvlogParser {
         }
         let query = text(get(QUERY));
         let mut r = Report::new(e);
+        r.known = Known::ALL;
         r.set_statement(&query);
         if !context.is_empty() {
             r.set_context();

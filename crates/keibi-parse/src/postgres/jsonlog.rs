@@ -9,7 +9,7 @@ use keibi_model::SourceKind;
 use serde::de::{self, Deserializer, Unexpected, Visitor};
 use serde::Deserialize;
 
-use super::message::{add_detail, known, Origin, Report, Sessions};
+use super::message::{add_detail, known, Known, Origin, Report, Sessions};
 use super::prefix::{pg_time, TimeCache};
 use crate::format::Sample;
 use crate::{LineParser, Output, ParseConfig};
@@ -169,6 +169,7 @@ impl JsonlogParser {
             }
         }
         let mut report = Report::new(e);
+        report.known = Known::ALL;
         if let Some(sql) = r.statement.as_deref() {
             report.set_statement(sql);
         }

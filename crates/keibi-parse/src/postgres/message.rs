@@ -5,6 +5,7 @@
 use std::borrow::Cow;
 use std::collections::{HashMap, VecDeque};
 use std::hash::{BuildHasherDefault, Hasher};
+use std::net::IpAddr;
 use std::sync::Arc;
 
 use chrono::{DateTime, FixedOffset, Utc};
@@ -210,9 +211,30 @@ enum Tail {
     Skip,
 }
 
+/// Which fields the format itself gives on every line (prefix escapes, csvlog and
+/// jsonlog columns). Fields it does not give are carried from a process's connection
+/// and login lines to its later events; fields it gives need no carrying.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Known {
+    pub client: bool,
+    pub user: bool,
+    pub database: bool,
+    pub application: bool,
+}
+
+impl Known {
+    pub const ALL: Known = Known {
+        client: true,
+        user: true,
+        database: true,
+        application: true,
+    };
+}
+
 /// One error report being read: the event of its first line plus the parts after it.
 pub struct Report {
     pub event: Event,
+    pub known: Known,
     tail: Tail,
     statement: Option<String>,
     context: bool,
@@ -223,6 +245,7 @@ impl Report {
     pub fn new(event: Event) -> Self {
         Report {
             event,
+            known: Known::default(),
             tail: Tail::Message,
             statement: None,
             context: false,
@@ -248,7 +271,11 @@ impl Report {
                 "CONTEXT: "
             }
             Part::Query => "QUERY: ",
-            Part::Location => "LOCATION: ",
+            // Source file and function (`log_error_verbosity = verbose`): no use here.
+            Part::Location => {
+                self.tail = Tail::Skip;
+                return;
+            }
         };
         add_detail(&mut self.event, label, text);
         self.tail = Tail::Detail;
@@ -327,17 +354,30 @@ const MAX_SESSIONS: usize = 100_000;
 /// What is known about one server process between its log lines.
 #[derive(Debug, Default)]
 struct PidState {
+    /// When it was first seen (see `Sessions::state`).
+    seq: u64,
     /// From `connection authenticated`, for the `connection authorized` line after it.
     auth_method: Option<String>,
     logged_in: bool,
+    /// From `connection received` and the login: for the process's later events when
+    /// the prefix lacks them (PostgreSQL's default `%m [%p] ` has no client or user).
+    client_ip: Option<IpAddr>,
+    client_host: Option<String>,
+    client_port: Option<u16>,
+    user: Option<String>,
+    database: Option<String>,
+    application: Option<String>,
 }
 
 /// Decides what each report means, remembering per server process what later lines
-/// need (the authentication method, whether it has logged in). Bounded.
+/// need (the authentication method, whether it has logged in, its client and user).
+/// Bounded.
 #[derive(Default)]
 pub struct Sessions {
     pids: HashMap<u32, PidState, BuildHasherDefault<PidHasher>>,
-    order: VecDeque<u32>,
+    /// Pids in the order first seen, with the sequence number they had then.
+    order: VecDeque<(u32, u64)>,
+    seq: u64,
     csv: CsvFields,
 }
 
@@ -348,20 +388,31 @@ impl Sessions {
 
     fn state(&mut self, pid: u32) -> &mut PidState {
         if !self.pids.contains_key(&pid) {
+            // Entries of `order` whose pid was forgotten, or forgotten and seen again
+            // since, are stale: their sequence number no longer matches.
             while self.pids.len() >= MAX_SESSIONS {
-                match self.order.pop_front() {
-                    Some(old) => {
-                        self.pids.remove(&old);
-                    }
-                    None => self.pids.clear(),
+                let Some((old, seq)) = self.order.pop_front() else {
+                    self.pids.clear();
+                    break;
+                };
+                if self.pids.get(&old).is_some_and(|s| s.seq == seq) {
+                    self.pids.remove(&old);
                 }
             }
             if self.order.len() >= 2 * MAX_SESSIONS {
-                // Forgotten pids linger in `order`; keep it bounded too.
                 let live = &self.pids;
-                self.order.retain(|p| live.contains_key(p));
+                self.order
+                    .retain(|(p, seq)| live.get(p).is_some_and(|s| s.seq == *seq));
             }
-            self.order.push_back(pid);
+            self.seq += 1;
+            self.order.push_back((pid, self.seq));
+            self.pids.insert(
+                pid,
+                PidState {
+                    seq: self.seq,
+                    ..PidState::default()
+                },
+            );
         }
         self.pids.entry(pid).or_default()
     }
@@ -393,14 +444,20 @@ impl Sessions {
         let msg = event.message.take().unwrap_or_default();
         // A message raised from a function (RAISE LOG 'connection authorized: ...') has
         // a CONTEXT: it is a user's text, never a server event.
-        let action = if report.context {
-            Some(Action::Other)
+        let (action, ends) = if report.context {
+            (Some(Action::Other), false)
         } else {
-            self.meaning(event, &msg)
+            self.meaning(event, &msg, report.known)
         };
         event.message = Some(msg);
         let Some(action) = action else { return false };
         event.action = action;
+        if action != Action::ConnectionReceived {
+            self.enrich(event);
+        }
+        if ends {
+            self.forget(event.pid);
+        }
         if event.statement.is_none() {
             if let Some(sql) = report.statement.take() {
                 event.statement = Some(Box::new(Statement::from_sql(sql)));
@@ -409,21 +466,54 @@ impl Sessions {
         true
     }
 
-    fn meaning(&mut self, e: &mut Event, msg: &str) -> Option<Action> {
+    /// Fills what the event lacks from what its process said before.
+    fn enrich(&self, e: &mut Event) {
+        let Some(st) = e.pid.and_then(|p| self.pids.get(&p)) else {
+            return;
+        };
+        if e.client_ip.is_none() && e.client_host.is_none() {
+            e.client_ip = st.client_ip;
+            e.client_host.clone_from(&st.client_host);
+        }
+        if e.client_port.is_none() {
+            e.client_port = st.client_port;
+        }
+        if e.user.is_none() {
+            e.user.clone_from(&st.user);
+        }
+        if e.database.is_none() {
+            e.database.clone_from(&st.database);
+        }
+        if e.application.is_none() {
+            e.application.clone_from(&st.application);
+        }
+    }
+
+    /// The action of a message, and whether it ends its process's session.
+    fn meaning(&mut self, e: &mut Event, msg: &str, known: Known) -> (Option<Action>, bool) {
         let level = e.level.as_deref().unwrap_or("");
+        let (log, fatal) = (level == "LOG", level == "FATAL");
         // The first byte rules out most of the comparisons below, for every line.
         let first = msg.as_bytes().first().copied().unwrap_or(0);
-        if level == "LOG" && matches!(first, b'c' | b'r' | b'd') {
+        if log && matches!(first, b'c' | b'r' | b'd') {
             if let Some(rest) = msg.strip_prefix("connection received: ") {
+                // A new connection: what was known of an earlier process with this pid
+                // is stale.
                 self.forget(e.pid);
                 received(e, rest);
-                return Some(Action::ConnectionReceived);
+                if let Some(pid) = e.pid.filter(|_| !known.client) {
+                    let st = self.state(pid);
+                    st.client_ip = e.client_ip;
+                    st.client_host.clone_from(&e.client_host);
+                    st.client_port = e.client_port;
+                }
+                return (Some(Action::ConnectionReceived), false);
             }
             if let Some(rest) = msg.strip_prefix("connection authenticated: ") {
                 if let (Some(pid), Some(method)) = (e.pid, authenticated_method(rest)) {
                     self.state(pid).auth_method = Some(method.to_string());
                 }
-                return None;
+                return (None, false);
             }
             let authorized = msg
                 .strip_prefix("connection authorized: ")
@@ -436,33 +526,43 @@ impl Sessions {
                     if let Some(m) = st.auth_method.take() {
                         e.auth_method = Some(m);
                     }
+                    // Only what later lines will lack: copying costs on every login.
+                    if !known.user {
+                        st.user.clone_from(&e.user);
+                    }
+                    if !known.database {
+                        st.database.clone_from(&e.database);
+                    }
+                    if !known.application {
+                        st.application.clone_from(&e.application);
+                    }
                 }
-                return Some(Action::LoginSuccess);
+                return (Some(Action::LoginSuccess), false);
             }
             if let Some(rest) = msg.strip_prefix("disconnection: session time: ") {
                 disconnection(e, rest);
-                self.forget(e.pid);
-                return Some(Action::Disconnect);
+                return (Some(Action::Disconnect), true);
             }
         }
-        if level == "FATAL" {
+        if fatal {
             if let Some(action) = login_failure(e, msg) {
-                self.forget(e.pid);
-                return Some(action);
+                return (Some(action), true);
             }
         }
         if matches!(first, b'i' | b'r' | b'u' | b'n' | b'c') {
             if let Some(code) = probe_code(msg, || e.user.is_none() && !self.logged_in(e.pid)) {
                 set_code(e, code);
-                return Some(Action::Probe);
+                return (Some(Action::Probe), false);
             }
         }
         statement(e, msg, &mut self.csv);
-        Some(if e.statement.is_some() {
+        let action = if e.statement.is_some() {
             Action::Statement
         } else {
             Action::Other
-        })
+        };
+        // Any other FATAL ends the process too (`terminating connection ...`).
+        (Some(action), fatal)
     }
 }
 
@@ -1016,5 +1116,27 @@ mod tests {
         assert!(s.pids.len() <= MAX_SESSIONS);
         assert!(s.logged_in(Some(MAX_SESSIONS as u32 + 5)));
         assert!(!s.logged_in(Some(0)));
+
+        // A pid forgotten and seen again is young: eviction takes the oldest live one.
+        let mut s = Sessions::new();
+        for pid in 0..MAX_SESSIONS as u32 {
+            s.state(pid).logged_in = true;
+        }
+        s.forget(Some(0));
+        s.state(0).logged_in = true;
+        s.state(u32::MAX).logged_in = true;
+        assert!(s.logged_in(Some(0)));
+        assert!(!s.logged_in(Some(1)));
+        assert!(s.logged_in(Some(2)));
+
+        // Churn (few pids, each connection a new process) keeps the order list small
+        // and cheap.
+        let mut s = Sessions::new();
+        for i in 0..1_000_000u32 {
+            s.state(i % 7);
+            s.forget(Some(i % 7));
+        }
+        assert!(s.order.len() <= 2 * MAX_SESSIONS);
+        assert!(s.pids.is_empty());
     }
 }

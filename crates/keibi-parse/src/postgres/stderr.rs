@@ -9,7 +9,7 @@
 use chrono::{DateTime, Offset, Utc};
 use keibi_model::SourceKind;
 
-use super::message::{text, Level, LineText, Origin, Report, Sessions};
+use super::message::{text, Known, Level, LineText, Origin, Report, Sessions};
 use super::prefix::{Matched, PrefixSet, STDERR_CANDIDATES};
 use crate::format::Sample;
 use crate::{LineParser, Output, ParseConfig};
@@ -99,17 +99,48 @@ impl Reports {
                 }
             }
             Level::Primary(word) => {
+                // `log_error_verbosity = verbose` starts the message with the SQLSTATE.
+                let (code, msg) = split_sqlstate(msg);
                 self.flush(out);
                 let event = self.origin.event(m.caps.time.unwrap_or(time), lineno);
                 // Built in place: an event is large, and this runs for every line.
-                let e = &mut self.pending.insert(Report::new(event)).event;
+                let r = self.pending.insert(Report::new(event));
+                r.known = Known {
+                    client: m.caps.host.is_some(),
+                    user: m.caps.user.is_some(),
+                    database: m.caps.db.is_some(),
+                    application: m.caps.app.is_some(),
+                };
+                let e = &mut r.event;
                 e.pid = pid;
                 m.caps.fill(&line, e);
                 e.level = Some(word.to_string());
                 e.message = Some(msg);
+                if let Some(code) = code {
+                    e.error_code = Some(code);
+                }
             }
         }
     }
+}
+
+/// Splits `28P01: message` (the SQLSTATE that `log_error_verbosity = verbose` writes
+/// first) into the code and the message. Every SQLSTATE has a digit, which tells it
+/// from a message's own first word (`AUDIT: `).
+fn split_sqlstate(mut msg: String) -> (Option<String>, String) {
+    let b = msg.as_bytes();
+    let is_code = b.len() >= 7
+        && b[5..7] == *b": "
+        && b[..5]
+            .iter()
+            .all(|c| c.is_ascii_digit() || c.is_ascii_uppercase())
+        && b[..5].iter().any(u8::is_ascii_digit);
+    if !is_code {
+        return (None, msg);
+    }
+    let code = (&b[..5] != b"00000").then(|| msg[..5].to_string());
+    msg.replace_range(..7, "");
+    (code, msg)
 }
 
 /// Reads stderr logs line by line (see the module documentation).
@@ -421,6 +452,70 @@ mod tests {
             "{}",
             out.problems[0].reason
         );
+    }
+
+    #[test]
+    fn default_prefix_carries_client_and_user_per_process() {
+        // PostgreSQL's own default `%m [%p] `: neither client nor user in the prefix.
+        let out = parse(concat!(
+            "2026-11-28 15:41:22.100 UTC [31] LOG:  connection received: host=198.51.100.7 port=40000\n",
+            "2026-11-28 15:41:22.101 UTC [32] LOG:  connection received: host=198.51.100.8 port=40001\n",
+            "2026-11-28 15:41:22.102 UTC [31] LOG:  connection authorized: user=app database=shop application_name=psql\n",
+            "2026-11-28 15:41:22.103 UTC [32] FATAL:  password authentication failed for user \"admin\"\n",
+            "2026-11-28 15:41:22.104 UTC [31] LOG:  statement: DELETE FROM orders\n",
+            "2026-11-28 15:41:22.105 UTC [31] LOG:  disconnection: session time: 0:00:00.005 user=app database=shop host=198.51.100.7 port=40000\n",
+            // The pid is reused by a new process: nothing carries over.
+            "2026-11-28 15:41:23.000 UTC [31] LOG:  statement: SELECT 1\n",
+        ));
+        assert!(out.problems.is_empty(), "{:?}", out.problems);
+        let e = &out.events;
+        assert_eq!(e[2].action, Action::LoginSuccess);
+        assert_eq!(e[2].client_ip, Some("198.51.100.7".parse().unwrap()));
+        assert_eq!(e[2].client_port, Some(40000));
+        assert_eq!(e[3].action, Action::LoginFailure);
+        assert_eq!(e[3].client_ip, Some("198.51.100.8".parse().unwrap()));
+        assert_eq!(e[3].user.as_deref(), Some("admin"));
+        assert_eq!(e[4].action, Action::Statement);
+        assert_eq!(e[4].user.as_deref(), Some("app"));
+        assert_eq!(e[4].database.as_deref(), Some("shop"));
+        assert_eq!(e[4].application.as_deref(), Some("psql"));
+        assert_eq!(e[4].client_ip, Some("198.51.100.7".parse().unwrap()));
+        assert_eq!(e[6].user, None);
+        assert_eq!(e[6].client_ip, None);
+    }
+
+    #[test]
+    fn verbose_error_messages() {
+        // `log_error_verbosity = verbose`: the SQLSTATE starts the message, and LOCATION
+        // lines follow (captured from PostgreSQL 15).
+        let out = parse(concat!(
+            "2026-11-30 21:06:48.237 UTC [29348] app@shop FATAL:  28P01: password authentication failed for user \"app\"\n",
+            "2026-11-30 21:06:48.237 UTC [29348] app@shop DETAIL:  Connection matched pg_hba.conf line 89: \"host    all             all             ::1/128                 scram-sha-256\"\n",
+            "2026-11-30 21:06:48.237 UTC [29348] app@shop LOCATION:  auth_failed, auth.c:334\n",
+            "2026-11-30 21:06:48.196 UTC [29346] app@shop LOG:  00000: AUDIT: SESSION,1,1,DDL,CREATE TABLE,,,\"CREATE TABLE t (id int, note text);\",<not logged>\n",
+            "2026-11-30 21:06:48.196 UTC [29346] app@shop LOCATION:  log_audit_event, pgaudit.c:783\n",
+            "2026-11-30 21:06:48.197 UTC [29346] app@shop LOG:  AUDIT: SESSION,2,1,READ,SELECT,,,SELECT 1,<not logged>\n",
+        ));
+        assert!(out.problems.is_empty(), "{:?}", out.problems);
+        let f = &out.events[0];
+        assert_eq!(f.action, Action::LoginFailure);
+        assert_eq!(
+            f.message.as_deref(),
+            Some("password authentication failed for user \"app\"")
+        );
+        assert_eq!(f.error_code.as_deref(), Some("28P01"));
+        assert_eq!(f.auth_method.as_deref(), Some("scram-sha-256"));
+        assert!(!f.detail.as_deref().unwrap().contains("auth.c"));
+        let a = &out.events[1];
+        assert_eq!(
+            (a.action, a.error_code.as_deref()),
+            (Action::Statement, None)
+        );
+        assert_eq!(
+            a.statement.as_deref().unwrap().command.as_deref(),
+            Some("CREATE TABLE")
+        );
+        assert_eq!(out.events[2].action, Action::Statement);
     }
 
     #[test]
