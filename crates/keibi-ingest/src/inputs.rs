@@ -107,7 +107,9 @@ fn is_documentation(name: &str) -> bool {
     lower.starts_with("readme")
         || lower.starts_with("license")
         || lower.starts_with("licence")
-        || [".md", ".sha256", ".md5", ".sig", ".asc"].iter().any(|ext| lower.ends_with(ext))
+        || [".md", ".sha256", ".md5", ".sig", ".asc"]
+            .iter()
+            .any(|ext| lower.ends_with(ext))
 }
 
 /// Splits a file name into its base and a rotation number: `server_audit.log.3` and

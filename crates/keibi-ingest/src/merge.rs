@@ -173,28 +173,6 @@ pub fn run(
     let mut actives: Vec<Active> = Vec::new();
     let mut heap: BinaryHeap<Reverse<(DateTime<Utc>, usize)>> = BinaryHeap::new();
 
-    let mut handle =
-        |batch: Batch, file: &Arc<str>, report: &mut Report, notice: &mut dyn FnMut(Notice)| {
-            for p in batch.problems {
-                let unrecognized = p.lines > 0;
-                report.unrecognized += p.lines;
-                notice(Notice::Line {
-                    file: file.clone(),
-                    line: p.line,
-                    reason: p.reason,
-                    unrecognized,
-                });
-            }
-            if let Some((line, error)) = batch.error {
-                notice(Notice::ReadError {
-                    file: file.clone(),
-                    line,
-                    error,
-                });
-            }
-            batch.events
-        };
-
     thread::scope(|scope| -> io::Result<()> {
         loop {
             // Activate every input whose first event is due before the next merged event.
@@ -231,7 +209,7 @@ pub fn run(
                 report.files += 1;
                 let file = opened.file.clone();
                 let last = first_batch.last;
-                let events = handle(first_batch, &file, &mut report, &mut notice);
+                let events = take_batch(first_batch, &file, &mut report, &mut notice);
                 let rx = if last {
                     None
                 } else {
@@ -258,7 +236,6 @@ pub fn run(
                     &mut heap,
                     &mut report,
                     &mut notice,
-                    &mut handle,
                 );
             }
 
@@ -284,7 +261,6 @@ pub fn run(
                     &mut heap,
                     &mut report,
                     &mut notice,
-                    &mut handle,
                 );
             }
         }
@@ -301,14 +277,13 @@ fn refill(
     heap: &mut BinaryHeap<Reverse<(DateTime<Utc>, usize)>>,
     report: &mut Report,
     notice: &mut dyn FnMut(Notice),
-    handle: &mut dyn FnMut(Batch, &Arc<str>, &mut Report, &mut dyn FnMut(Notice)) -> Vec<Event>,
 ) {
     while active.queue.is_empty() {
         let Some(rx) = &active.rx else { return };
         match rx.recv() {
             Ok(batch) => {
                 let last = batch.last;
-                let events = handle(batch, file, report, notice);
+                let events = take_batch(batch, file, report, notice);
                 active.queue.extend(events);
                 if last {
                     active.rx = None;
@@ -320,4 +295,31 @@ fn refill(
     if let Some(e) = active.queue.front() {
         heap.push(Reverse((e.time, idx)));
     }
+}
+
+/// Counts and reports a batch's problems and read error; returns its events.
+fn take_batch(
+    batch: Batch,
+    file: &Arc<str>,
+    report: &mut Report,
+    notice: &mut dyn FnMut(Notice),
+) -> Vec<Event> {
+    for p in batch.problems {
+        let unrecognized = p.lines > 0;
+        report.unrecognized += p.lines;
+        notice(Notice::Line {
+            file: file.clone(),
+            line: p.line,
+            reason: p.reason,
+            unrecognized,
+        });
+    }
+    if let Some((line, error)) = batch.error {
+        notice(Notice::ReadError {
+            file: file.clone(),
+            line,
+            error,
+        });
+    }
+    batch.events
 }

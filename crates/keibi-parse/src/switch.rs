@@ -15,7 +15,11 @@ pub struct Switching {
 
 impl Switching {
     pub fn new(format: Format, inner: Box<dyn LineParser>, cfg: &ParseConfig) -> Self {
-        Switching { format, inner, cfg: cfg.clone() }
+        Switching {
+            format,
+            inner,
+            cfg: cfg.clone(),
+        }
     }
 
     /// Another line format that is sure of this one line, if any.
@@ -39,8 +43,12 @@ impl LineParser for Switching {
         if !out.problems[before..].iter().any(failed) {
             return;
         }
-        let Some(next) = self.other_format(line) else { return };
-        let Some(mut parser) = next.line_parser(&self.cfg) else { return };
+        let Some(next) = self.other_format(line) else {
+            return;
+        };
+        let Some(mut parser) = next.line_parser(&self.cfg) else {
+            return;
+        };
         let mut trial = Output::new();
         parser.line(line, lineno, &mut trial);
         if trial.unrecognized_lines() > 0 {
@@ -57,7 +65,10 @@ impl LineParser for Switching {
             }
         }
         self.inner.finish(out);
-        out.warning(lineno, format!("format changes here from {} to {}", self.format, next));
+        out.warning(
+            lineno,
+            format!("format changes here from {} to {}", self.format, next),
+        );
         out.events.append(&mut trial.events);
         out.problems.append(&mut trial.problems);
         self.format = next;

@@ -71,7 +71,13 @@ fn summary(o: &Output) -> (u64, u64, u64) {
 
 #[test]
 fn every_sample_is_read_with_nothing_unrecognized() {
-    let out = run(&["events", "--format", "jsonl", "--fail-on-unparsed", samples().to_str().unwrap()]);
+    let out = run(&[
+        "events",
+        "--format",
+        "jsonl",
+        "--fail-on-unparsed",
+        samples().to_str().unwrap(),
+    ]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let (n, files, unrec) = summary(&out);
     assert_eq!(files, 7);
@@ -86,7 +92,10 @@ fn every_sample_is_read_with_nothing_unrecognized() {
     assert_eq!(times, sorted);
     // Every event says where it came from.
     for e in &evs {
-        assert!(e["file"].as_str().unwrap().starts_with(samples().to_str().unwrap()));
+        assert!(e["file"]
+            .as_str()
+            .unwrap()
+            .starts_with(samples().to_str().unwrap()));
         assert!(e["line"].as_u64().unwrap() >= 1);
     }
 }
@@ -102,8 +111,18 @@ fn fail_on_unparsed_and_exit_codes() {
     assert_eq!(out.status.code(), Some(0));
     let (n, files, unrec) = summary(&out);
     assert_eq!((n, files, unrec), (15, 1, 1));
-    assert!(stderr(&out).contains(&format!("{}:16:", mixed.display())), "{}", stderr(&out));
-    let out = run(&["events", "--format", "jsonl", "--fail-on-unparsed", mixed.to_str().unwrap()]);
+    assert!(
+        stderr(&out).contains(&format!("{}:16:", mixed.display())),
+        "{}",
+        stderr(&out)
+    );
+    let out = run(&[
+        "events",
+        "--format",
+        "jsonl",
+        "--fail-on-unparsed",
+        mixed.to_str().unwrap(),
+    ]);
     assert_eq!(out.status.code(), Some(1));
 
     // Nothing readable at all: exit 2.
@@ -150,7 +169,9 @@ fn reads_stdin_and_every_compression() {
 
 #[test]
 fn truncated_gzip_keeps_what_came_before_and_says_where() {
-    let raw = std::fs::read(sample("postgresql-rds-prefix.log")).unwrap().repeat(50);
+    let raw = std::fs::read(sample("postgresql-rds-prefix.log"))
+        .unwrap()
+        .repeat(50);
     let gz = {
         let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
         e.write_all(&raw).unwrap();
@@ -160,15 +181,32 @@ fn truncated_gzip_keeps_what_came_before_and_says_where() {
     let p = dir.path().join("cut.log.gz");
     std::fs::write(&p, &gz[..gz.len() * 2 / 3]).unwrap();
     let other = sample("mariadb-server_audit.log");
-    let out = run(&["events", "--format", "jsonl", p.to_str().unwrap(), other.to_str().unwrap()]);
+    let out = run(&[
+        "events",
+        "--format",
+        "jsonl",
+        p.to_str().unwrap(),
+        other.to_str().unwrap(),
+    ]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let err = stderr(&out);
-    assert!(err.contains(&format!("keibi: warning: {}:", p.display())), "{err}");
+    assert!(
+        err.contains(&format!("keibi: warning: {}:", p.display())),
+        "{err}"
+    );
     assert!(err.contains("truncated"), "{err}");
     let evs = events(&out);
-    let from_cut = evs.iter().filter(|e| e["file"] == p.to_str().unwrap()).count();
+    let from_cut = evs
+        .iter()
+        .filter(|e| e["file"] == p.to_str().unwrap())
+        .count();
     assert!(from_cut > 100, "read {from_cut} events before the damage");
-    assert_eq!(evs.iter().filter(|e| e["file"] == other.to_str().unwrap()).count(), 15);
+    assert_eq!(
+        evs.iter()
+            .filter(|e| e["file"] == other.to_str().unwrap())
+            .count(),
+        15
+    );
 }
 
 #[test]
@@ -177,20 +215,53 @@ fn rotated_files_and_time_window() {
     let inst = dir.path().join("orders-db");
     std::fs::create_dir(&inst).unwrap();
     // The newer file has the plain name, the older one the rotation suffix.
-    std::fs::copy(sample("mariadb-server_audit.log"), inst.join("server_audit.log.1")).unwrap();
-    std::fs::copy(sample("mariadb-hydra-bruteforce-audit.log"), inst.join("server_audit.log")).unwrap();
+    std::fs::copy(
+        sample("mariadb-server_audit.log"),
+        inst.join("server_audit.log.1"),
+    )
+    .unwrap();
+    std::fs::copy(
+        sample("mariadb-hydra-bruteforce-audit.log"),
+        inst.join("server_audit.log"),
+    )
+    .unwrap();
     let out = run(&["events", "--format", "jsonl", dir.path().to_str().unwrap()]);
     let evs = events(&out);
     assert_eq!(evs.len(), 31);
-    assert!(evs[0]["file"].as_str().unwrap().ends_with("server_audit.log.1"));
-    assert!(evs[30]["file"].as_str().unwrap().ends_with("server_audit.log"));
-    assert!(evs.iter().all(|e| e["instance"] == "orders-db"), "instance from the directory");
-
-    let out = run(&["events", "--format", "jsonl", "--instance", "x", dir.path().to_str().unwrap()]);
-    assert!(events(&out).iter().all(|e| e["instance"] == "x"), "--instance wins");
+    assert!(evs[0]["file"]
+        .as_str()
+        .unwrap()
+        .ends_with("server_audit.log.1"));
+    assert!(evs[30]["file"]
+        .as_str()
+        .unwrap()
+        .ends_with("server_audit.log"));
+    assert!(
+        evs.iter().all(|e| e["instance"] == "orders-db"),
+        "instance from the directory"
+    );
 
     let out = run(&[
-        "events", "--format", "jsonl", "--since", "2026-11-28T15:42:14Z", "--until", "2026-11-28 15:42:15",
+        "events",
+        "--format",
+        "jsonl",
+        "--instance",
+        "x",
+        dir.path().to_str().unwrap(),
+    ]);
+    assert!(
+        events(&out).iter().all(|e| e["instance"] == "x"),
+        "--instance wins"
+    );
+
+    let out = run(&[
+        "events",
+        "--format",
+        "jsonl",
+        "--since",
+        "2026-11-28T15:42:14Z",
+        "--until",
+        "2026-11-28 15:42:15",
         dir.path().to_str().unwrap(),
     ]);
     let evs = events(&out);
@@ -202,7 +273,9 @@ fn rotated_files_and_time_window() {
 fn hostile_input_never_panics() {
     let dir = tempfile::tempdir().unwrap();
     let mut body = std::fs::read(sample("mariadb-server_audit.log")).unwrap();
-    body.extend_from_slice(b"20261128 15:42:10,vm,\xff\xfe\x1b[31mevil,127.0.0.1,5,0,CONNECT,shop,,0\n");
+    body.extend_from_slice(
+        b"20261128 15:42:10,vm,\xff\xfe\x1b[31mevil,127.0.0.1,5,0,CONNECT,shop,,0\n",
+    );
     body.extend(std::iter::repeat_n(b'A', 10 << 20));
     body.extend_from_slice(b"\n");
     body.extend_from_slice(b"20261128 15:42:11,vm,app,127.0.0.1,5,0,DISCONNECT,shop,,0\n");
@@ -212,7 +285,10 @@ fn hostile_input_never_panics() {
         let out = run(&["events", "--format", format, p.to_str().unwrap()]);
         assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
         let text = String::from_utf8_lossy(&out.stdout);
-        assert!(!text.contains('\x1b'), "raw escape reached the {format} output");
+        assert!(
+            !text.contains('\x1b'),
+            "raw escape reached the {format} output"
+        );
         let err = stderr(&out);
         assert!(err.contains(":17:"), "the 10 MB line is named: {err}");
         assert!(!err.contains("panicked"), "{err}");
