@@ -165,9 +165,13 @@ pub struct Statement {
 }
 
 impl Statement {
-    /// A statement from plain SQL text, with class and command derived from the SQL.
+    /// A statement from plain SQL text, with class and command derived from the SQL
+    /// and password literals masked (see [`crate::sql::redact_passwords`]).
     pub fn from_sql(text: impl Into<String>) -> Self {
-        let text = text.into();
+        let mut text = text.into();
+        if let std::borrow::Cow::Owned(masked) = crate::sql::redact_passwords(&text) {
+            text = masked;
+        }
         let (class, command) = crate::sql::classify(&text);
         Statement {
             class,
