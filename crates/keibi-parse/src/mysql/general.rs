@@ -233,6 +233,10 @@ pub struct GeneralLogParser {
     /// Records before the input's first timestamp (a MariaDB log cut mid-second).
     waiting: Vec<Pending>,
     sessions: BTreeMap<u64, Session>,
+    /// A Connect that looked successful, held until the next record: MariaDB and MySQL
+    /// log a failed login as `Connect user@host on db` followed by a second `Connect`
+    /// on the same connection id saying `Access denied`.
+    held: Option<(u64, Event)>,
 }
 
 impl GeneralLogParser {
@@ -245,6 +249,7 @@ impl GeneralLogParser {
             pending: None,
             waiting: Vec::new(),
             sessions: BTreeMap::new(),
+            held: None,
         }
     }
 
@@ -271,6 +276,17 @@ impl GeneralLogParser {
     }
 
     fn emit(&mut self, p: Pending, time: DateTime<Utc>, out: &mut Output) {
+        if let Some((id, held)) = self.held.take() {
+            let denied = p.command == "Connect"
+                && id == p.id
+                && access_denied(&String::from_utf8_lossy(&p.argument)).is_some();
+            if denied {
+                // The login failed: the attempt is the failure event below, not a success.
+                self.sessions.remove(&id);
+            } else {
+                out.event(held);
+            }
+        }
         let mut e = Event::new(
             time,
             SourceKind::MysqlGeneral,
@@ -303,7 +319,8 @@ impl GeneralLogParser {
                     let (s, tls) = connect_argument(argument);
                     fill(&mut e, &s);
                     e.tls = tls;
-                    e.action = if p.command == "Connect" {
+                    let connect = p.command == "Connect";
+                    e.action = if connect {
                         Action::LoginSuccess
                     } else {
                         e.message = Some(p.command.clone());
@@ -311,6 +328,10 @@ impl GeneralLogParser {
                         Action::Other
                     };
                     self.remember(p.id, s);
+                    if connect {
+                        self.held = Some((p.id, e));
+                        return;
+                    }
                 }
             }
             "Query" | "Execute" | "Prepare" => {
@@ -434,6 +455,9 @@ impl LineParser for GeneralLogParser {
 
     fn finish(&mut self, out: &mut Output) {
         self.flush(out);
+        if let Some((_, held)) = self.held.take() {
+            out.event(held);
+        }
         for p in std::mem::take(&mut self.waiting) {
             out.problems.push(Problem {
                 line: p.line,
@@ -572,6 +596,35 @@ Time\t\t    Id Command\tArgument\n\
         assert_eq!(text(&e[2]), "SELECT 1\n\t\tFROM dual");
         assert_eq!(e[2].user.as_deref(), Some("app"));
         assert_eq!(e[3].user.as_deref(), Some("x"));
+    }
+
+    #[test]
+    fn a_denied_connect_is_a_failure_not_a_success() {
+        // As MariaDB 10.11 writes a wrong password (captured by the real-server tests).
+        let out = run(
+            b"261130 20:57:50\t     5 Connect\tapp@127.0.0.1 on shop using TCP/IP\n\
+\t\t     5 Connect\tAccess denied for user 'app'@'127.0.0.1' (using password: YES)\n\
+\t\t     6 Connect\tapp@127.0.0.1 on shop using TCP/IP\n\
+\t\t     6 Query\tSELECT 1\n\
+\t\t     7 Connect\tapp@127.0.0.1 on shop using TCP/IP\n",
+        );
+        let actions: Vec<_> = out
+            .events
+            .iter()
+            .map(|e| (e.action, e.session_id.clone().unwrap()))
+            .collect();
+        assert_eq!(
+            actions,
+            vec![
+                (LoginFailure, "5".into()),
+                (LoginSuccess, "6".into()),
+                (Statement, "6".into()),
+                (LoginSuccess, "7".into()),
+            ]
+        );
+        assert_eq!(out.events[0].error_code.as_deref(), Some("1045"));
+        assert_eq!(out.events[0].line, 2);
+        assert_eq!(out.events[2].user.as_deref(), Some("app"));
     }
 
     #[test]
