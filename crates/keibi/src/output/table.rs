@@ -53,14 +53,10 @@ impl<W: Write> EventTable<W> {
             (None, Some(h), _) => h.clone(),
             (None, None, _) => "-".into(),
         };
-        let what = match (&e.statement, &e.message) {
-            (Some(st), _) => st.text.as_str(),
-            (None, Some(m)) => m.as_str(),
-            (None, None) => "",
-        };
+        let what = describe(e);
         let what = match &e.error_code {
             Some(code) if e.action == Action::LoginFailure => format!("[{code}] {what}"),
-            _ => what.to_string(),
+            _ => what.into_owned(),
         };
         let action = e.action.as_str();
         let (on, off) = match (self.color, e.action) {
@@ -85,6 +81,32 @@ impl<W: Write> EventTable<W> {
 
     pub fn flush(&mut self) -> io::Result<()> {
         self.out.flush()
+    }
+}
+
+/// The WHAT column: the statement, else the log's message, else a few words for the
+/// action (MySQL audit records carry no message of their own).
+fn describe(e: &Event) -> std::borrow::Cow<'_, str> {
+    if let Some(st) = &e.statement {
+        if !st.text.is_empty() {
+            return st.text.as_str().into();
+        }
+        let parts: Vec<&str> = [st.command.as_deref(), st.object.as_deref()]
+            .into_iter()
+            .flatten()
+            .collect();
+        return parts.join(" ").into();
+    }
+    if let Some(m) = &e.message {
+        return m.as_str().into();
+    }
+    match e.action {
+        Action::LoginSuccess => "login".into(),
+        Action::LoginFailure => "login failed".into(),
+        Action::Probe => "connection closed without authenticating".into(),
+        Action::Disconnect => "disconnected".into(),
+        Action::ConnectionReceived => "connection received".into(),
+        _ => "".into(),
     }
 }
 
