@@ -38,31 +38,39 @@ pub enum Part {
 /// Reads the level word at the start of `b` (`LOG:` followed by one or two spaces, or
 /// the end of the line). Returns the level and where the message text starts.
 pub fn level_at(b: &[u8]) -> Option<(Level, usize)> {
-    // The longest word is STATEMENT: its colon is at index 9 at most.
-    // A loop: the colon is within 10 bytes, too near for memchr to pay.
-    let colon = b.iter().take(10).position(|&c| c == b':')?;
-    let level = match &b[..colon] {
-        b"LOG" => Level::Primary("LOG"),
-        b"ERROR" => Level::Primary("ERROR"),
-        b"FATAL" => Level::Primary("FATAL"),
-        b"WARNING" => Level::Primary("WARNING"),
-        b"NOTICE" => Level::Primary("NOTICE"),
-        b"INFO" => Level::Primary("INFO"),
-        b"PANIC" => Level::Primary("PANIC"),
-        b"DEBUG" => Level::Primary("DEBUG"),
-        b"DEBUG1" => Level::Primary("DEBUG1"),
-        b"DEBUG2" => Level::Primary("DEBUG2"),
-        b"DEBUG3" => Level::Primary("DEBUG3"),
-        b"DEBUG4" => Level::Primary("DEBUG4"),
-        b"DEBUG5" => Level::Primary("DEBUG5"),
-        b"DETAIL" => Level::Part(Part::Detail),
-        b"HINT" => Level::Part(Part::Hint),
-        b"CONTEXT" => Level::Part(Part::Context),
-        b"STATEMENT" => Level::Part(Part::Statement),
-        b"QUERY" => Level::Part(Part::Query),
-        b"LOCATION" => Level::Part(Part::Location),
+    use Level::{Part as P, Primary};
+    // Dispatch on the first byte; LOG, by far the most common, is tested first.
+    let (level, colon) = match *b.first()? {
+        b'L' if b.starts_with(b"LOG:") => (Primary("LOG"), 3),
+        b'L' if b.starts_with(b"LOCATION:") => (P(Part::Location), 8),
+        b'E' if b.starts_with(b"ERROR:") => (Primary("ERROR"), 5),
+        b'F' if b.starts_with(b"FATAL:") => (Primary("FATAL"), 5),
+        b'W' if b.starts_with(b"WARNING:") => (Primary("WARNING"), 7),
+        b'N' if b.starts_with(b"NOTICE:") => (Primary("NOTICE"), 6),
+        b'I' if b.starts_with(b"INFO:") => (Primary("INFO"), 4),
+        b'P' if b.starts_with(b"PANIC:") => (Primary("PANIC"), 5),
+        b'D' if b.starts_with(b"DETAIL:") => (P(Part::Detail), 6),
+        b'D' if b.starts_with(b"DEBUG") => {
+            let level = match b.get(5)? {
+                b':' => "DEBUG",
+                b'1' => "DEBUG1",
+                b'2' => "DEBUG2",
+                b'3' => "DEBUG3",
+                b'4' => "DEBUG4",
+                b'5' => "DEBUG5",
+                _ => return None,
+            };
+            (Primary(level), level.len())
+        }
+        b'H' if b.starts_with(b"HINT:") => (P(Part::Hint), 4),
+        b'C' if b.starts_with(b"CONTEXT:") => (P(Part::Context), 7),
+        b'S' if b.starts_with(b"STATEMENT:") => (P(Part::Statement), 9),
+        b'Q' if b.starts_with(b"QUERY:") => (P(Part::Query), 5),
         _ => return None,
     };
+    if b.get(colon) != Some(&b':') {
+        return None;
+    }
     let mut i = colon + 1;
     match b.get(i) {
         None => return Some((level, i)),
@@ -212,14 +220,15 @@ enum Tail {
 }
 
 /// Which fields the format itself gives on every line (prefix escapes, csvlog and
-/// jsonlog columns). Fields it does not give are carried from a process's connection
-/// and login lines to its later events; fields it gives need no carrying.
+/// jsonlog columns). The client, user and database it does not give are carried from a
+/// process's connection and login lines to its later events (the application is not:
+/// RDS's prefix lacks only it, and copying it into every event would cost a fifth of
+/// the parser's speed).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Known {
     pub client: bool,
     pub user: bool,
     pub database: bool,
-    pub application: bool,
 }
 
 impl Known {
@@ -227,7 +236,6 @@ impl Known {
         client: true,
         user: true,
         database: true,
-        application: true,
     };
 }
 
@@ -359,14 +367,19 @@ struct PidState {
     /// From `connection authenticated`, for the `connection authorized` line after it.
     auth_method: Option<String>,
     logged_in: bool,
-    /// From `connection received` and the login: for the process's later events when
-    /// the prefix lacks them (PostgreSQL's default `%m [%p] ` has no client or user).
+    /// Boxed: most prefixes give these on every line, and the map stays small then.
+    carried: Option<Box<Carried>>,
+}
+
+/// From `connection received` and the login: for the process's later events when the
+/// prefix lacks them (PostgreSQL's default `%m [%p] ` has no client or user).
+#[derive(Debug, Default)]
+struct Carried {
     client_ip: Option<IpAddr>,
     client_host: Option<String>,
     client_port: Option<u16>,
     user: Option<String>,
     database: Option<String>,
-    application: Option<String>,
 }
 
 /// Decides what each report means, remembering per server process what later lines
@@ -452,7 +465,8 @@ impl Sessions {
         event.message = Some(msg);
         let Some(action) = action else { return false };
         event.action = action;
-        if action != Action::ConnectionReceived {
+        let all_known = report.known.client && report.known.user && report.known.database;
+        if action != Action::ConnectionReceived && !all_known {
             self.enrich(event);
         }
         if ends {
@@ -468,7 +482,7 @@ impl Sessions {
 
     /// Fills what the event lacks from what its process said before.
     fn enrich(&self, e: &mut Event) {
-        let Some(st) = e.pid.and_then(|p| self.pids.get(&p)) else {
+        let Some(st) = e.pid.and_then(|p| self.pids.get(&p)?.carried.as_deref()) else {
             return;
         };
         if e.client_ip.is_none() && e.client_host.is_none() {
@@ -483,9 +497,6 @@ impl Sessions {
         }
         if e.database.is_none() {
             e.database.clone_from(&st.database);
-        }
-        if e.application.is_none() {
-            e.application.clone_from(&st.application);
         }
     }
 
@@ -502,7 +513,7 @@ impl Sessions {
                 self.forget(e.pid);
                 received(e, rest);
                 if let Some(pid) = e.pid.filter(|_| !known.client) {
-                    let st = self.state(pid);
+                    let st = self.state(pid).carried.get_or_insert_with(Box::default);
                     st.client_ip = e.client_ip;
                     st.client_host.clone_from(&e.client_host);
                     st.client_port = e.client_port;
@@ -527,14 +538,10 @@ impl Sessions {
                         e.auth_method = Some(m);
                     }
                     // Only what later lines will lack: copying costs on every login.
-                    if !known.user {
-                        st.user.clone_from(&e.user);
-                    }
-                    if !known.database {
-                        st.database.clone_from(&e.database);
-                    }
-                    if !known.application {
-                        st.application.clone_from(&e.application);
+                    if !known.user || !known.database {
+                        let c = st.carried.get_or_insert_with(Box::default);
+                        c.user.clone_from(&e.user);
+                        c.database.clone_from(&e.database);
                     }
                 }
                 return (Some(Action::LoginSuccess), false);

@@ -109,7 +109,6 @@ impl Reports {
                     client: m.caps.host.is_some(),
                     user: m.caps.user.is_some(),
                     database: m.caps.db.is_some(),
-                    application: m.caps.app.is_some(),
                 };
                 let e = &mut r.event;
                 e.pid = pid;
@@ -478,7 +477,7 @@ mod tests {
         assert_eq!(e[4].action, Action::Statement);
         assert_eq!(e[4].user.as_deref(), Some("app"));
         assert_eq!(e[4].database.as_deref(), Some("shop"));
-        assert_eq!(e[4].application.as_deref(), Some("psql"));
+        assert_eq!(e[4].application, None);
         assert_eq!(e[4].client_ip, Some("198.51.100.7".parse().unwrap()));
         assert_eq!(e[6].user, None);
         assert_eq!(e[6].client_ip, None);
