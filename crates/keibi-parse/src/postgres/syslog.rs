@@ -80,8 +80,12 @@ fn bsd_time(b: &[u8]) -> Option<(HeaderTime, &[u8])> {
     Some((HeaderTime::Bsd(month, day, time), &b[16..]))
 }
 
-/// `YYYY-MM-DDTHH:MM:SS[.frac][Z|+HH:MM] `.
+/// `YYYY-MM-DDTHH:MM:SS[.frac][Z|+HH:MM] `. The `T` is required: a space there is a
+/// stderr line (`2026-11-28 15:41:22 UTC [5]: [1-1] ...` would read as host `UTC`).
 fn iso_time(b: &[u8], offset: FixedOffset) -> Option<(HeaderTime, &[u8])> {
+    if b.get(10) != Some(&b'T') {
+        return None;
+    }
     let (naive, mut n) = parse_ymd_hms(b)?;
     let mut off = offset;
     match b.get(n) {
@@ -90,9 +94,14 @@ fn iso_time(b: &[u8], offset: FixedOffset) -> Option<(HeaderTime, &[u8])> {
             n += 1;
         }
         Some(b'+' | b'-') => {
-            let z = b.get(n..n + 6)?;
-            off = zone_offset(std::str::from_utf8(z).ok()?)?;
-            n += 6;
+            // `+00:00`, or journald's `+0000`.
+            let len = 1 + b[n + 1..]
+                .iter()
+                .take(5)
+                .take_while(|c| c.is_ascii_digit() || **c == b':')
+                .count();
+            off = zone_offset(std::str::from_utf8(&b[n..n + len]).ok()?)?;
+            n += len;
         }
         _ => {}
     }
@@ -434,6 +443,7 @@ mod tests {
                 "<134>1 2026-11-28T15:41:23Z db1 postgres 78 - [meta x=\"a]b\"] [4-1] LOG:  incomplete startup packet\n",
                 "<134>1 2026-11-28T15:41:24Z db1 postgres 79 - - [5-1] 2026-11-28 15:41:24.5 UTC [79] LOG:  x\n",
                 "2026-11-28T15:41:25Z db1 postgres: LOG:  no sequence numbers here\n",
+                "2026-11-28T16:41:26+0100 db1 postgres[80]: 2026-11-28 15:41:26.500 UTC [80] LOG:  journald\n",
                 "Nov 28 15:41:22 db1 mysqld[5]: 2026-11-28 15:41:22 0 [Note] not postgres\n",
                 "not syslog at all\n",
             ),
@@ -448,9 +458,15 @@ mod tests {
         assert_eq!(e.time.to_rfc3339(), "2026-11-28T15:41:23+00:00");
         assert_eq!(out.events[2].message.as_deref(), Some("x"));
         assert_eq!(out.events[3].pid, None);
-        assert_eq!(out.events.len(), 4);
+        // journald's `short-iso` zone; the prefix's time, more precise, is the event's.
+        assert_eq!(out.events[4].pid, Some(80));
+        assert_eq!(
+            out.events[4].time.to_rfc3339(),
+            "2026-11-28T15:41:26.500+00:00"
+        );
+        assert_eq!(out.events.len(), 5);
         let lines: Vec<u64> = out.problems.iter().map(|p| p.line).collect();
-        assert_eq!(lines, vec![5, 6]);
+        assert_eq!(lines, vec![6, 7]);
         assert!(out.problems[1].reason.contains("syslog header"));
     }
 
