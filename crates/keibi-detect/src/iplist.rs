@@ -1,0 +1,1167 @@
+//! Address lists that findings consult: threat lists (`MaliciousIPCaller`), Tor exit
+//! lists (`TorIPCaller`) and trusted lists (which silence login and network findings).
+//! The caller reads the files; this module reads their text in every format the
+//! contract names, and answers "is this address listed, and by which list" with a
+//! binary search over merged ranges, so a million-entry list costs a few bytes per
+//! entry and well under a microsecond per lookup.
+//!
+//! Accepted, line by line and mixed freely (the format of a file is never guessed):
+//! one address, CIDR (`/len` or a dotted IPv4 netmask) or range (`a-b`, `a - b`, CIDR
+//! endpoints allowed, as FireHOL's `iprange` reads them) per line; comments from `#` or
+//! `;` to the end of a line; the Tor project's exit-address blocks (`ExitAddress IP
+//! DATE TIME`, with their `ExitNode`, `Published` and `LastStatus` lines skipped).
+//! A line that is none of these is a problem with its line number, and the rest of
+//! the list still loads.
+
+use std::fmt;
+use std::net::IpAddr;
+
+/// Problems kept per list; further ones are only counted, so a garbage file cannot
+/// fill memory with messages.
+pub const MAX_KEPT_PROBLEMS: usize = 100;
+
+/// How much of an unreadable line a problem quotes.
+const SNIPPET_BYTES: usize = 48;
+
+const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// `::ffff:0.0.0.0/96`: IPv6 addresses that are IPv4 addresses in disguise.
+const MAPPED_LO: u128 = 0xffff_0000_0000;
+const MAPPED_HI: u128 = 0xffff_ffff_ffff;
+
+/// A line of a list that is not an address, CIDR, range, comment or Tor metadata.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListProblem {
+    /// 1-based line number.
+    pub line: u64,
+    /// Lower-case reason, no final period, quoting (escaped, shortened) what was found.
+    pub reason: String,
+}
+
+impl fmt::Display for ListProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "line {}: {}", self.line, self.reason)
+    }
+}
+
+/// Why a list could not be used at all.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ListError {
+    /// Not one line of the list was an address, CIDR or range: almost certainly the
+    /// wrong file, which must not pass for an empty (and so silently useless) list.
+    #[error("{list}: no address, CIDR or range in the list{}", first_problem(.malformed, .problems))]
+    NoEntries {
+        /// The list's name, as given to [`IpList::parse`].
+        list: String,
+        /// How many lines were malformed.
+        malformed: u64,
+        /// The first of them (at most [`MAX_KEPT_PROBLEMS`]).
+        problems: Vec<ListProblem>,
+    },
+}
+
+fn first_problem(malformed: &u64, problems: &[ListProblem]) -> String {
+    match problems.first() {
+        Some(p) => format!(" ({malformed} malformed lines, first {p})"),
+        None => String::new(),
+    }
+}
+
+/// The integer form of an address family, for code shared by IPv4 (`u32`) and IPv6
+/// (`u128`) ranges.
+trait Addr: Copy + Ord + fmt::Debug {
+    fn succ(self) -> Option<Self>;
+    fn pred(self) -> Option<Self>;
+}
+
+impl Addr for u32 {
+    fn succ(self) -> Option<Self> {
+        self.checked_add(1)
+    }
+    fn pred(self) -> Option<Self> {
+        self.checked_sub(1)
+    }
+}
+
+impl Addr for u128 {
+    fn succ(self) -> Option<Self> {
+        self.checked_add(1)
+    }
+    fn pred(self) -> Option<Self> {
+        self.checked_sub(1)
+    }
+}
+
+/// An inclusive range of addresses of one family.
+type Span<T> = (T, T);
+
+/// An address as a lookup key: IPv4-mapped IPv6 (`::ffff:a.b.c.d`, as dual-stack
+/// servers log IPv4 clients) becomes the IPv4 address it carries.
+enum Key {
+    V4(u32),
+    V6(u128),
+}
+
+fn key(ip: IpAddr) -> Key {
+    match ip {
+        IpAddr::V4(a) => Key::V4(u32::from(a)),
+        IpAddr::V6(a) => match a.to_ipv4_mapped() {
+            Some(v4) => Key::V4(u32::from(v4)),
+            None => Key::V6(u128::from(a)),
+        },
+    }
+}
+
+/// Whether `x` lies in one of the sorted, disjoint `spans`.
+fn spans_contain<T: Addr>(spans: &[Span<T>], x: T) -> bool {
+    let i = spans.partition_point(|s| s.0 <= x);
+    i.checked_sub(1)
+        .and_then(|j| spans.get(j))
+        .is_some_and(|s| x <= s.1)
+}
+
+/// Sorts spans and merges the overlapping and adjacent ones, leaving the fewest
+/// disjoint spans that cover the same addresses.
+fn merge<T: Addr>(spans: &mut Vec<Span<T>>) {
+    spans.sort_unstable();
+    // `dedup_by` hands (later, kept): since spans are sorted by start, a later span
+    // that starts inside or right after the kept one extends it.
+    spans.dedup_by(|next, kept| {
+        if kept.1.succ().is_none_or(|after| next.0 <= after) {
+            kept.1 = kept.1.max(next.1);
+            true
+        } else {
+            false
+        }
+    });
+    spans.shrink_to_fit();
+}
+
+/// One list read from text: its name and its merged ranges.
+#[derive(Debug, Clone)]
+pub struct IpList {
+    name: String,
+    v4: Vec<Span<u32>>,
+    v6: Vec<Span<u128>>,
+    entries: u64,
+    malformed: u64,
+    problems: Vec<ListProblem>,
+}
+
+impl IpList {
+    /// Reads a list. `name` names it in findings and messages (usually the file
+    /// name). Malformed lines are skipped and reported by [`IpList::problems`]; a list
+    /// with no valid entry at all is an error.
+    pub fn parse(name: impl Into<String>, text: &[u8]) -> Result<IpList, ListError> {
+        let mut list = IpList {
+            name: name.into(),
+            v4: Vec::new(),
+            v6: Vec::new(),
+            entries: 0,
+            malformed: 0,
+            problems: Vec::new(),
+        };
+        let text = text.strip_prefix(UTF8_BOM).unwrap_or(text);
+        for (lineno, line) in (1u64..).zip(text.split(|&b| b == b'\n')) {
+            match parse_line(line) {
+                Ok(Parsed::Skip) => {}
+                Ok(Parsed::V4(span)) => {
+                    list.entries += 1;
+                    list.v4.push(span);
+                }
+                Ok(Parsed::V6(span)) => {
+                    list.entries += 1;
+                    list.add_v6(span);
+                }
+                Err(reason) => {
+                    list.malformed += 1;
+                    if list.problems.len() < MAX_KEPT_PROBLEMS {
+                        list.problems.push(ListProblem {
+                            line: lineno,
+                            reason,
+                        });
+                    }
+                }
+            }
+        }
+        if list.entries == 0 {
+            return Err(ListError::NoEntries {
+                list: list.name,
+                malformed: list.malformed,
+                problems: list.problems,
+            });
+        }
+        merge(&mut list.v4);
+        merge(&mut list.v6);
+        Ok(list)
+    }
+
+    /// Lookups of mapped addresses go to the IPv4 table, so the part of an IPv6 range
+    /// that covers `::ffff:0:0/96` is entered there too (`::/0` lists every IPv4
+    /// address as well).
+    fn add_v6(&mut self, (lo, hi): Span<u128>) {
+        let (mlo, mhi) = (lo.max(MAPPED_LO), hi.min(MAPPED_HI));
+        if mlo <= mhi {
+            // Both ends are inside the mapped block, so they fit in 32 bits.
+            self.v4
+                .push(((mlo - MAPPED_LO) as u32, (mhi - MAPPED_LO) as u32));
+        }
+        if lo < MAPPED_LO || hi > MAPPED_HI {
+            self.v6.push((lo, hi));
+        }
+    }
+
+    /// The name given to [`IpList::parse`].
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Valid entry lines read (before merging).
+    pub fn entries(&self) -> u64 {
+        self.entries
+    }
+
+    /// Disjoint ranges left after merging overlapping and adjacent entries.
+    pub fn ranges(&self) -> usize {
+        self.v4.len() + self.v6.len()
+    }
+
+    /// Lines that were skipped as malformed.
+    pub fn malformed(&self) -> u64 {
+        self.malformed
+    }
+
+    /// The first [`MAX_KEPT_PROBLEMS`] malformed lines, in line order.
+    pub fn problems(&self) -> &[ListProblem] {
+        &self.problems
+    }
+
+    /// Whether the list covers `ip`.
+    pub fn contains(&self, ip: IpAddr) -> bool {
+        match key(ip) {
+            Key::V4(x) => spans_contain(&self.v4, x),
+            Key::V6(x) => spans_contain(&self.v6, x),
+        }
+    }
+
+    /// The list's name when it covers `ip`.
+    pub fn lookup(&self, ip: IpAddr) -> Option<&str> {
+        self.contains(ip).then_some(self.name.as_str())
+    }
+}
+
+/// What one line holds.
+#[derive(Debug, PartialEq, Eq)]
+enum Parsed {
+    /// Blank, comment, or Tor metadata.
+    Skip,
+    V4(Span<u32>),
+    V6(Span<u128>),
+}
+
+fn parse_line(line: &[u8]) -> Result<Parsed, String> {
+    let end = line
+        .iter()
+        .position(|&b| b == b'#' || b == b';')
+        .unwrap_or(line.len());
+    let data = line.get(..end).unwrap_or(line).trim_ascii();
+    if data.is_empty() {
+        return Ok(Parsed::Skip);
+    }
+    let Ok(text) = std::str::from_utf8(data) else {
+        return Err(format!(
+            "expected an address, CIDR or range, found invalid UTF-8 {}",
+            snippet(data)
+        ));
+    };
+    let mut words = text.split_ascii_whitespace();
+    match words.next() {
+        // The Tor project's exit-addresses blocks: only the addresses matter.
+        Some("ExitNode" | "Published" | "LastStatus") => return Ok(Parsed::Skip),
+        Some("ExitAddress") => {
+            let Some(addr) = words.next() else {
+                return Err("expected an address after ExitAddress, found nothing".into());
+            };
+            return parse_net(addr);
+        }
+        _ => {}
+    }
+    if let Some((first, last)) = text.split_once('-') {
+        let first = first.trim_ascii();
+        let first_addr = first.split_once('/').map_or(first, |(addr, _)| addr);
+        if first_addr.parse::<IpAddr>().is_err() {
+            // Not a range that went wrong but not a range at all (`not-an-ip`).
+            return Err(format!(
+                "expected an address, CIDR or range, found {}",
+                snippet(data)
+            ));
+        }
+        return parse_range(first, last.trim_ascii());
+    }
+    if text.contains(|c: char| c.is_ascii_whitespace()) {
+        return Err(format!(
+            "expected one address, CIDR or range per line, found {}",
+            snippet(data)
+        ));
+    }
+    parse_net(text)
+}
+
+/// `first-last`, where each end may be an address or a CIDR (the range runs from the
+/// first network's start to the last network's end, as `iprange` reads it).
+fn parse_range(first: &str, last: &str) -> Result<Parsed, String> {
+    match (parse_net(first)?, parse_net(last)?) {
+        (Parsed::V4((lo, _)), Parsed::V4((_, hi))) if lo <= hi => Ok(Parsed::V4((lo, hi))),
+        (Parsed::V6((lo, _)), Parsed::V6((_, hi))) if lo <= hi => Ok(Parsed::V6((lo, hi))),
+        (Parsed::V4(_), Parsed::V4(_)) | (Parsed::V6(_), Parsed::V6(_)) => Err(format!(
+            "range start {} is after its end {}",
+            snippet(first.as_bytes()),
+            snippet(last.as_bytes())
+        )),
+        _ => Err(format!(
+            "range mixes IPv4 and IPv6: {} - {}",
+            snippet(first.as_bytes()),
+            snippet(last.as_bytes())
+        )),
+    }
+}
+
+/// An address or a CIDR. Host bits under the prefix are ignored (`10.1.2.3/8` is
+/// `10.0.0.0/8`), as `iprange` does by default. IPv6 networks inside the mapped block
+/// come back as IPv4.
+fn parse_net(text: &str) -> Result<Parsed, String> {
+    let (addr, prefix) = match text.split_once('/') {
+        Some((addr, prefix)) => (addr, Some(prefix)),
+        None => (text, None),
+    };
+    let Ok(ip) = addr.parse::<IpAddr>() else {
+        return Err(format!(
+            "expected an IPv4 or IPv6 address, found {}",
+            snippet(addr.as_bytes())
+        ));
+    };
+    match ip {
+        IpAddr::V4(a) => {
+            let bits = match prefix {
+                None => 32,
+                Some(p) => v4_prefix(p)?,
+            };
+            let mask = u32::MAX.checked_shl(32 - bits).unwrap_or(0);
+            let lo = u32::from(a) & mask;
+            Ok(Parsed::V4((lo, lo | !mask)))
+        }
+        IpAddr::V6(a) => {
+            let bits = match prefix {
+                None => 128,
+                Some(p) => prefix_len(p, 128)?,
+            };
+            let mask = u128::MAX.checked_shl(128 - bits).unwrap_or(0);
+            let lo = u128::from(a) & mask;
+            let hi = lo | !mask;
+            if (MAPPED_LO..=MAPPED_HI).contains(&lo) && hi <= MAPPED_HI {
+                return Ok(Parsed::V4((
+                    (lo - MAPPED_LO) as u32,
+                    (hi - MAPPED_LO) as u32,
+                )));
+            }
+            Ok(Parsed::V6((lo, hi)))
+        }
+    }
+}
+
+/// An IPv4 prefix: a length, or a contiguous dotted netmask (`255.255.255.0`).
+fn v4_prefix(p: &str) -> Result<u32, String> {
+    if p.contains('.') {
+        let Ok(mask) = p.parse::<std::net::Ipv4Addr>() else {
+            return Err(format!(
+                "expected a prefix length or netmask after '/', found {}",
+                snippet(p.as_bytes())
+            ));
+        };
+        let m = u32::from(mask);
+        if m.leading_ones() + m.trailing_zeros() != 32 {
+            return Err(format!(
+                "netmask {} is not contiguous",
+                snippet(p.as_bytes())
+            ));
+        }
+        return Ok(m.leading_ones());
+    }
+    prefix_len(p, 32)
+}
+
+fn prefix_len(p: &str, max: u32) -> Result<u32, String> {
+    let digits = !p.is_empty() && p.len() <= 3 && p.bytes().all(|b| b.is_ascii_digit());
+    match p.parse::<u32>() {
+        Ok(n) if digits && n <= max => Ok(n),
+        Ok(n) if digits => Err(format!("prefix length {n} is out of range 0-{max}")),
+        _ => Err(format!(
+            "expected a prefix length after '/', found {}",
+            snippet(p.as_bytes())
+        )),
+    }
+}
+
+/// Quotes the start of what was found, escaped so a hostile list cannot put control
+/// characters in a terminal through a problem message.
+fn snippet(b: &[u8]) -> String {
+    let cut = b.get(..SNIPPET_BYTES).unwrap_or(b);
+    let more = if cut.len() < b.len() { "..." } else { "" };
+    format!("\"{}\"{more}", String::from_utf8_lossy(cut).escape_debug())
+}
+
+/// Disjoint ranges of one family, each tagged with the list it came from, kept as
+/// three parallel arrays so the binary search walks only the starts.
+#[derive(Debug, Clone, Default)]
+struct Table<T> {
+    starts: Vec<T>,
+    ends: Vec<T>,
+    lists: Vec<u32>,
+}
+
+impl<T: Addr> Table<T> {
+    /// Combines the lists' spans (each list sorted and disjoint already). Where lists
+    /// overlap, the earlier list names the addresses, so the name a finding quotes
+    /// does not depend on how ranges happened to split.
+    fn combine<'a>(lists: impl Iterator<Item = &'a [Span<T>]>) -> Table<T>
+    where
+        T: 'a,
+    {
+        let mut acc: Vec<(T, T, u32)> = Vec::new();
+        for (idx, spans) in (0u32..).zip(lists) {
+            let mut fresh = Vec::new();
+            uncovered(&acc, spans, idx, &mut fresh);
+            if fresh.is_empty() {
+                continue;
+            }
+            acc.extend(fresh);
+            acc.sort_unstable_by_key(|r| r.0);
+            // Pieces of one list that the subtraction left touching each other.
+            acc.dedup_by(|next, kept| {
+                if kept.2 == next.2 && kept.1.succ() == Some(next.0) {
+                    kept.1 = next.1;
+                    true
+                } else {
+                    false
+                }
+            });
+        }
+        let mut table = Table {
+            starts: Vec::with_capacity(acc.len()),
+            ends: Vec::with_capacity(acc.len()),
+            lists: Vec::with_capacity(acc.len()),
+        };
+        for (lo, hi, idx) in acc {
+            table.starts.push(lo);
+            table.ends.push(hi);
+            table.lists.push(idx);
+        }
+        table
+    }
+
+    fn find(&self, x: T) -> Option<u32> {
+        let i = self.starts.partition_point(|&s| s <= x);
+        let j = i.checked_sub(1)?;
+        if x <= *self.ends.get(j)? {
+            self.lists.get(j).copied()
+        } else {
+            None
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.starts.len()
+    }
+
+    fn bytes(&self) -> usize {
+        self.starts.capacity() * std::mem::size_of::<T>()
+            + self.ends.capacity() * std::mem::size_of::<T>()
+            + self.lists.capacity() * std::mem::size_of::<u32>()
+    }
+}
+
+/// Pushes onto `out` the parts of `spans` that no range in `acc` covers, tagged
+/// `idx`. Both inputs are sorted and disjoint; one pass over each.
+fn uncovered<T: Addr>(
+    acc: &[(T, T, u32)],
+    spans: &[Span<T>],
+    idx: u32,
+    out: &mut Vec<(T, T, u32)>,
+) {
+    let mut j = 0;
+    for &(start, end) in spans {
+        while acc.get(j).is_some_and(|r| r.1 < start) {
+            j += 1;
+        }
+        let mut cur = start;
+        let mut covered = false;
+        while let Some(&(lo, hi, _)) = acc.get(j) {
+            if lo > end {
+                break;
+            }
+            if lo > cur {
+                if let Some(before) = lo.pred() {
+                    out.push((cur, before, idx));
+                }
+            }
+            match hi.succ() {
+                // The range ends inside this span: go on after it. It cannot reach
+                // the next span, which starts after `end`.
+                Some(after) if hi < end => {
+                    cur = after;
+                    j += 1;
+                }
+                // It covers the rest of this span, and may reach into the next.
+                _ => {
+                    covered = true;
+                    break;
+                }
+            }
+        }
+        if !covered {
+            out.push((cur, end, idx));
+        }
+    }
+}
+
+/// Several lists of one role (every `--threat-list`, say) as one lookup table that
+/// still knows which list each address came from.
+#[derive(Debug, Clone, Default)]
+pub struct IpSet {
+    names: Vec<String>,
+    entries: u64,
+    v4: Table<u32>,
+    v6: Table<u128>,
+}
+
+impl IpSet {
+    /// Combines lists; where they overlap, the earlier list is the one reported.
+    pub fn new(lists: Vec<IpList>) -> IpSet {
+        let v4 = Table::combine(lists.iter().map(|l| l.v4.as_slice()));
+        let v6 = Table::combine(lists.iter().map(|l| l.v6.as_slice()));
+        IpSet {
+            entries: lists.iter().map(|l| l.entries).sum(),
+            names: lists.into_iter().map(|l| l.name).collect(),
+            v4,
+            v6,
+        }
+    }
+
+    /// Whether no list was given (or every list was empty).
+    pub fn is_empty(&self) -> bool {
+        self.v4.len() == 0 && self.v6.len() == 0
+    }
+
+    /// The lists' names, in the order given.
+    pub fn names(&self) -> &[String] {
+        &self.names
+    }
+
+    /// Valid entry lines over all lists.
+    pub fn entries(&self) -> u64 {
+        self.entries
+    }
+
+    /// Disjoint ranges held.
+    pub fn ranges(&self) -> usize {
+        self.v4.len() + self.v6.len()
+    }
+
+    /// Heap bytes held by the tables: 12 per IPv4 range, 36 per IPv6 range.
+    pub fn memory_bytes(&self) -> usize {
+        self.v4.bytes() + self.v6.bytes()
+    }
+
+    /// Whether any list covers `ip`.
+    pub fn contains(&self, ip: IpAddr) -> bool {
+        self.find(ip).is_some()
+    }
+
+    /// The name of the (first) list that covers `ip`.
+    pub fn lookup(&self, ip: IpAddr) -> Option<&str> {
+        let idx = self.find(ip)?;
+        self.names.get(idx as usize).map(String::as_str)
+    }
+
+    fn find(&self, ip: IpAddr) -> Option<u32> {
+        match key(ip) {
+            Key::V4(x) => self.v4.find(x),
+            Key::V6(x) => self.v6.find(x),
+        }
+    }
+}
+
+/// What the lists say about one address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reputation<'a> {
+    /// On no list.
+    Unlisted,
+    /// On a trusted list: no login or network finding may be raised for it, whatever
+    /// the threat and Tor lists say.
+    Trusted {
+        /// The trusted list that names it.
+        list: &'a str,
+    },
+    /// On a threat list, a Tor exit list, or both, and on no trusted list.
+    Listed {
+        /// The Tor exit list that names it.
+        tor: Option<&'a str>,
+        /// The threat list that names it.
+        threat: Option<&'a str>,
+    },
+}
+
+/// The three roles of `keibi scan`'s `--threat-list`, `--tor-list` and
+/// `--trusted-list`.
+#[derive(Debug, Clone, Default)]
+pub struct ThreatLists {
+    /// Malicious addresses (`MaliciousIPCaller`).
+    pub threat: IpSet,
+    /// Tor exit nodes (`TorIPCaller`).
+    pub tor: IpSet,
+    /// Addresses that must never raise login or network findings.
+    pub trusted: IpSet,
+}
+
+impl ThreatLists {
+    /// Trusted lists take precedence: an address on one is `Trusted` even if a threat
+    /// or Tor list also names it, as GuardDuty's trusted IP lists do.
+    pub fn reputation(&self, ip: IpAddr) -> Reputation<'_> {
+        if let Some(list) = self.trusted.lookup(ip) {
+            return Reputation::Trusted { list };
+        }
+        match (self.tor.lookup(ip), self.threat.lookup(ip)) {
+            (None, None) => Reputation::Unlisted,
+            (tor, threat) => Reputation::Listed { tor, threat },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::{Ipv4Addr, Ipv6Addr};
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().expect("test address")
+    }
+
+    fn list(text: &str) -> IpList {
+        IpList::parse("test", text.as_bytes()).expect("list loads")
+    }
+
+    fn fixture(name: &str) -> Vec<u8> {
+        let path = format!("{}/tests/data/iplists/{name}", env!("CARGO_MANIFEST_DIR"));
+        std::fs::read(&path).expect("fixture")
+    }
+
+    /// splitmix64: deterministic test data without a dependency.
+    struct Rng(u64);
+
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            let mut z = self.0;
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            z ^ (z >> 31)
+        }
+        fn below(&mut self, n: u64) -> u64 {
+            self.next() % n
+        }
+    }
+
+    #[test]
+    fn plain_list_with_comments_of_every_kind() {
+        let l = list(
+            "# my blocklist\n\
+             ; semicolon comment\n\
+             \n\
+             203.0.113.7\n\
+             198.51.100.0/24   # office range, trailing comment\n\
+             \t192.0.2.1 ; tab before, semicolon comment\r\n\
+             2001:db8::/32\n",
+        );
+        assert_eq!(l.entries(), 4);
+        assert!(l.problems().is_empty(), "{:?}", l.problems());
+        assert!(l.contains(ip("203.0.113.7")));
+        assert!(!l.contains(ip("203.0.113.8")));
+        assert!(l.contains(ip("198.51.100.255")));
+        assert!(l.contains(ip("192.0.2.1")));
+        assert!(l.contains(ip("2001:db8:ffff::1")));
+        assert!(!l.contains(ip("2001:db9::1")));
+        assert_eq!(l.lookup(ip("198.51.100.1")), Some("test"));
+        assert_eq!(l.lookup(ip("8.8.8.8")), None);
+    }
+
+    #[test]
+    fn plain_fixture() {
+        let l = IpList::parse("plain.txt", &fixture("plain.txt")).expect("loads");
+        assert!(l.problems().is_empty(), "{:?}", l.problems());
+        assert_eq!(l.entries(), 7);
+        assert!(l.contains(ip("45.155.205.233")));
+        assert!(l.contains(ip("185.220.101.200")));
+        assert!(l.contains(ip("2a0b:f4c2::9")));
+        assert!(!l.contains(ip("45.155.205.234")));
+    }
+
+    #[test]
+    fn tor_bulk_exit_list_fixture() {
+        let l = IpList::parse("torbulkexitlist", &fixture("torbulkexitlist")).expect("loads");
+        assert!(l.problems().is_empty(), "{:?}", l.problems());
+        assert_eq!(l.entries(), 8);
+        assert!(l.contains(ip("185.220.101.1")));
+        assert!(l.contains(ip("204.8.96.153")));
+        assert!(!l.contains(ip("185.220.101.2")));
+    }
+
+    #[test]
+    fn tor_exit_addresses_fixture_takes_only_exit_addresses() {
+        let l = IpList::parse("exit-addresses", &fixture("exit-addresses")).expect("loads");
+        assert!(l.problems().is_empty(), "{:?}", l.problems());
+        // Four blocks, one of them with two ExitAddress lines.
+        assert_eq!(l.entries(), 5);
+        assert!(l.contains(ip("171.25.193.25")));
+        assert!(l.contains(ip("171.25.193.77")));
+        assert!(l.contains(ip("109.70.100.4")));
+        // The dates and the fingerprints are not addresses of anything.
+        assert!(!l.contains(ip("171.25.193.26")));
+    }
+
+    #[test]
+    fn tor_exit_address_without_address_is_a_problem() {
+        let l = list("ExitNode ABCD\nExitAddress\nExitAddress 192.0.2.9 2026-11-28 12:00:00\n");
+        assert_eq!(l.entries(), 1);
+        assert_eq!(l.problems().len(), 1);
+        assert_eq!(l.problems()[0].line, 2);
+        assert!(l.problems()[0].reason.contains("ExitAddress"));
+    }
+
+    #[test]
+    fn firehol_netset_fixture() {
+        let l = IpList::parse("firehol_level1.netset", &fixture("firehol_level1.netset"))
+            .expect("loads");
+        assert!(l.problems().is_empty(), "{:?}", l.problems());
+        assert_eq!(l.entries(), 10);
+        assert!(l.contains(ip("0.0.0.1")), "0.0.0.0/8 is listed");
+        assert!(l.contains(ip("5.8.63.200")));
+        assert!(
+            l.contains(ip("14.7.255.255")),
+            "14.4.0.0/14 ends at 14.7.255.255"
+        );
+        assert!(!l.contains(ip("14.8.0.0")));
+        assert!(l.contains(ip("5.196.183.77")), "a /31");
+        assert!(!l.contains(ip("5.196.183.78")));
+    }
+
+    #[test]
+    fn firehol_ranges_and_netmasks() {
+        let l = list(
+            "10.0.0.5-10.0.0.9\n\
+             10.1.0.0 - 10.1.0.255\n\
+             10.2.0.0/24 - 10.2.2.0/24\n\
+             10.3.0.0/255.255.0.0\n\
+             2001:db8::1 - 2001:db8::ff\n",
+        );
+        assert!(l.problems().is_empty(), "{:?}", l.problems());
+        assert!(!l.contains(ip("10.0.0.4")));
+        assert!(l.contains(ip("10.0.0.5")));
+        assert!(l.contains(ip("10.0.0.9")));
+        assert!(!l.contains(ip("10.0.0.10")));
+        assert!(l.contains(ip("10.1.0.128")));
+        assert!(
+            l.contains(ip("10.2.2.255")),
+            "CIDR range end is the last network's end"
+        );
+        assert!(!l.contains(ip("10.2.3.0")));
+        assert!(l.contains(ip("10.3.200.1")));
+        assert!(!l.contains(ip("10.4.0.0")));
+        assert!(l.contains(ip("2001:db8::ff")));
+        assert!(!l.contains(ip("2001:db8::100")));
+    }
+
+    #[test]
+    fn cidr_edges() {
+        let all4 = list("0.0.0.0/0\n");
+        assert!(all4.contains(ip("0.0.0.0")));
+        assert!(all4.contains(ip("255.255.255.255")));
+        assert!(!all4.contains(ip("2001:db8::1")));
+        assert_eq!(all4.ranges(), 1);
+
+        let all6 = list("::/0\n");
+        assert!(all6.contains(ip("::")));
+        assert!(all6.contains(ip("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff")));
+        // ::/0 holds the mapped block, so it lists every IPv4 address too.
+        assert!(all6.contains(ip("192.0.2.1")));
+
+        let host = list("192.0.2.1/32\n2001:db8::1/128\n");
+        assert!(host.contains(ip("192.0.2.1")));
+        assert!(!host.contains(ip("192.0.2.0")));
+        assert!(!host.contains(ip("192.0.2.2")));
+        assert!(host.contains(ip("2001:db8::1")));
+        assert!(!host.contains(ip("2001:db8::2")));
+        assert!(!host.contains(ip("2001:db8::")));
+
+        // Network boundaries of a /24, and host bits that are dropped.
+        let net = list("198.51.100.77/24\n");
+        assert!(!net.contains(ip("198.51.99.255")));
+        assert!(net.contains(ip("198.51.100.0")));
+        assert!(net.contains(ip("198.51.100.255")));
+        assert!(!net.contains(ip("198.51.101.0")));
+
+        let top = list("255.255.255.255\nffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff\n");
+        assert!(top.contains(ip("255.255.255.255")));
+        assert!(!top.contains(ip("255.255.255.254")));
+        assert!(top.contains(ip("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff")));
+    }
+
+    #[test]
+    fn overlapping_and_adjacent_ranges_merge() {
+        let l = list(
+            "10.0.0.0/24\n10.0.0.128/25\n10.0.1.0/24\n10.0.0.7\n\
+             10.0.3.0/24\n\
+             2001:db8::/64\n2001:db8:0:1::/64\n",
+        );
+        // 10.0.0.0/24 + 10.0.1.0/24 adjacent, the /25 and the host inside; 10.0.3.0/24
+        // apart (10.0.2.0/24 missing); the two /64s adjacent.
+        assert_eq!(l.entries(), 7);
+        assert_eq!(l.ranges(), 3);
+        assert_eq!(
+            l.v4,
+            vec![(0x0a00_0000, 0x0a00_01ff), (0x0a00_0300, 0x0a00_03ff)]
+        );
+        assert!(!l.contains(ip("10.0.2.0")));
+        assert!(l.contains(ip("2001:db8:0:1:ffff::")));
+
+        let top = list("255.255.255.0/24\n255.255.255.255\n0.0.0.0/0\n");
+        assert_eq!(top.v4, vec![(0, u32::MAX)]);
+    }
+
+    #[test]
+    fn ipv4_mapped_ipv6_is_ipv4() {
+        let l = list("192.0.2.0/24\n::ffff:198.51.100.7\n::ffff:203.0.113.0/120\n");
+        assert!(l.problems().is_empty(), "{:?}", l.problems());
+        assert!(
+            l.contains(ip("::ffff:192.0.2.10")),
+            "mapped lookup of an IPv4 entry"
+        );
+        assert!(
+            l.contains(ip("198.51.100.7")),
+            "mapped entry found by IPv4 lookup"
+        );
+        assert!(l.contains(ip("203.0.113.255")));
+        assert!(!l.contains(ip("203.0.114.0")));
+        assert!(l.v6.is_empty(), "mapped entries are held as IPv4");
+        // IPv4-compatible (::a.b.c.d, deprecated) is not mapped and stays IPv6.
+        assert!(!l.contains(ip("::192.0.2.10")));
+        // A mixed-notation range works when both ends are IPv4 in the end.
+        let r = list("::ffff:10.0.0.1 - 10.0.0.3\n");
+        assert!(r.contains(ip("10.0.0.2")));
+    }
+
+    #[test]
+    fn malformed_lines_are_reported_and_the_rest_loads() {
+        let l = list(
+            "192.0.2.1\n\
+             not-an-ip\n\
+             192.0.2.300\n\
+             10.0.0.0/33\n\
+             10.0.0.0/255.0.255.0\n\
+             2001:db8::/129\n\
+             10.0.0.9-10.0.0.1\n\
+             10.0.0.1 - 2001:db8::1\n\
+             10.0.0.0/\n\
+             192.0.2.2 extra words\n\
+             012.0.0.1\n\
+             198.51.100.1\n",
+        );
+        assert_eq!(l.entries(), 2);
+        assert!(l.contains(ip("192.0.2.1")));
+        assert!(l.contains(ip("198.51.100.1")));
+        let lines: Vec<u64> = l.problems().iter().map(|p| p.line).collect();
+        assert_eq!(lines, (2..=11).collect::<Vec<u64>>());
+        assert_eq!(l.malformed(), 10);
+        let reasons: Vec<&str> = l.problems().iter().map(|p| p.reason.as_str()).collect();
+        assert_eq!(
+            reasons[0], "expected an address, CIDR or range, found \"not-an-ip\"",
+            "a dash in a word is not a range"
+        );
+        assert!(reasons[2].contains("out of range 0-32"), "{reasons:?}");
+        assert!(reasons[3].contains("not contiguous"), "{reasons:?}");
+        assert!(reasons[4].contains("out of range 0-128"), "{reasons:?}");
+        assert!(reasons[5].contains("after its end"), "{reasons:?}");
+        assert!(reasons[6].contains("mixes IPv4 and IPv6"), "{reasons:?}");
+        assert!(
+            reasons[8].contains("one address, CIDR or range per line"),
+            "{reasons:?}"
+        );
+        for r in &reasons {
+            assert!(r.starts_with(|c: char| c.is_ascii_lowercase()), "{r}");
+            assert!(!r.ends_with('.'), "{r}");
+        }
+        assert_eq!(
+            l.problems()[1].to_string(),
+            "line 3: expected an IPv4 or IPv6 address, found \"192.0.2.300\""
+        );
+    }
+
+    #[test]
+    fn a_list_with_no_entry_is_an_error() {
+        let err = IpList::parse("empty.txt", b"# nothing here\n\n").expect_err("no entries");
+        assert_eq!(
+            err.to_string(),
+            "empty.txt: no address, CIDR or range in the list"
+        );
+        let err = IpList::parse("wrong.csv", b"id,name\n1,alice\n").expect_err("no entries");
+        let msg = err.to_string();
+        assert!(msg.starts_with("wrong.csv: no address"), "{msg}");
+        assert!(msg.contains("2 malformed lines, first line 1:"), "{msg}");
+        assert!(IpList::parse("nothing", b"").is_err());
+    }
+
+    #[test]
+    fn problems_kept_are_bounded() {
+        let mut text = String::from("192.0.2.1\n");
+        for _ in 0..10_000 {
+            text.push_str("junk\n");
+        }
+        let l = list(&text);
+        assert_eq!(l.malformed(), 10_000);
+        assert_eq!(l.problems().len(), MAX_KEPT_PROBLEMS);
+        assert_eq!(
+            l.problems().last().map(|p| p.line),
+            Some(MAX_KEPT_PROBLEMS as u64 + 1)
+        );
+    }
+
+    #[test]
+    fn hostile_input_does_not_panic() {
+        // Binary garbage.
+        let mut rng = Rng(7);
+        let garbage: Vec<u8> = (0..200_000).map(|_| rng.next() as u8).collect();
+        let _ = IpList::parse("garbage", &garbage);
+
+        // A 10 MB line between two good ones: reported, shortened, the rest loads.
+        let mut text = b"192.0.2.1\n".to_vec();
+        text.extend(std::iter::repeat_n(b'9', 10 << 20));
+        text.extend_from_slice(b"\n192.0.2.2\n");
+        let l = IpList::parse("long", &text).expect("loads");
+        assert_eq!(l.entries(), 2);
+        assert_eq!(l.problems().len(), 1);
+        assert_eq!(l.problems()[0].line, 2);
+        assert!(l.problems()[0].reason.len() < 200, "quotes are shortened");
+
+        // Invalid UTF-8 in a comment is fine; in an entry it is a problem.
+        let l = IpList::parse("utf8", b"# caf\xe9\n192.0.2.1 # \xff\xfe\n\xff\xfe.1.2.3\n")
+            .expect("loads");
+        assert_eq!(l.entries(), 1);
+        assert_eq!(l.problems().len(), 1);
+        assert_eq!(l.problems()[0].line, 3);
+        assert!(l.problems()[0].reason.contains("invalid UTF-8"));
+
+        // Control characters are escaped in messages.
+        let l = list("192.0.2.1\n\x1b[31mred\n");
+        assert!(
+            !l.problems()[0].reason.contains('\x1b'),
+            "{:?}",
+            l.problems()
+        );
+
+        // A BOM, NULs, lone dashes and slashes.
+        let l = IpList::parse(
+            "odd",
+            b"\xEF\xBB\xBF192.0.2.1\n\0\n-\n/\n--\n1.2.3.4/\n::/\n",
+        )
+        .expect("loads");
+        assert!(l.contains(ip("192.0.2.1")), "BOM stripped");
+        assert_eq!(l.malformed(), 6);
+    }
+
+    #[test]
+    fn mutated_fixtures_do_not_panic() {
+        let mut rng = Rng(42);
+        for name in [
+            "plain.txt",
+            "torbulkexitlist",
+            "exit-addresses",
+            "firehol_level1.netset",
+        ] {
+            let base = fixture(name);
+            for _ in 0..300 {
+                let mut bytes = base.clone();
+                for _ in 0..1 + rng.below(8) {
+                    let at = rng.below(bytes.len() as u64) as usize;
+                    let alphabet = b"0123456789abcdef.:/-# \n\xff";
+                    let b = alphabet[rng.below(alphabet.len() as u64) as usize];
+                    if let Some(slot) = bytes.get_mut(at) {
+                        *slot = b;
+                    }
+                }
+                if let Ok(l) = IpList::parse(name, &bytes) {
+                    let _ = l.contains(ip("192.0.2.1"));
+                }
+            }
+        }
+    }
+
+    fn random_v4_spans(rng: &mut Rng, n: usize) -> Vec<Span<u32>> {
+        (0..n)
+            .map(|_| {
+                // A small space so that entries overlap and touch often.
+                let lo = rng.below(1 << 16) as u32;
+                let len = [0, 0, 1, 3, 15, 255][rng.below(6) as usize];
+                (lo, lo.saturating_add(len))
+            })
+            .collect()
+    }
+
+    fn text_of(spans: &[Span<u32>]) -> String {
+        spans
+            .iter()
+            .map(|&(lo, hi)| format!("{}-{}\n", Ipv4Addr::from(lo), Ipv4Addr::from(hi)))
+            .collect()
+    }
+
+    #[test]
+    fn lookup_matches_a_linear_scan_on_random_data() {
+        let mut rng = Rng(2026);
+        for round in 0..20 {
+            let n = 1 + rng.below(2000) as usize;
+            let spans = random_v4_spans(&mut rng, n);
+            let l = list(&text_of(&spans));
+            for w in l.v4.windows(2) {
+                assert!(w[0].1.saturating_add(1) < w[1].0, "merged and apart: {w:?}");
+            }
+            for _ in 0..5000 {
+                let x = rng.below(1 << 16 | 512) as u32;
+                let naive = spans.iter().any(|&(lo, hi)| lo <= x && x <= hi);
+                assert_eq!(
+                    l.contains(IpAddr::V4(Ipv4Addr::from(x))),
+                    naive,
+                    "round {round}, {x}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn ipv6_lookup_matches_a_linear_scan_on_random_data() {
+        let mut rng = Rng(99);
+        let base: u128 = 0x2001_0db8 << 96;
+        let spans: Vec<Span<u128>> = (0..3000)
+            .map(|_| {
+                let lo = base + u128::from(rng.below(1 << 20));
+                (lo, lo + u128::from(rng.below(300)))
+            })
+            .collect();
+        let text: String = spans
+            .iter()
+            .map(|&(lo, hi)| format!("{} - {}\n", Ipv6Addr::from(lo), Ipv6Addr::from(hi)))
+            .collect();
+        let l = list(&text);
+        let set = IpSet::new(vec![l.clone()]);
+        for _ in 0..20_000 {
+            let x = base + u128::from(rng.below(1 << 20 | 1024));
+            let naive = spans.iter().any(|&(lo, hi)| lo <= x && x <= hi);
+            let addr = IpAddr::V6(Ipv6Addr::from(x));
+            assert_eq!(l.contains(addr), naive, "{x:x}");
+            assert_eq!(set.contains(addr), naive, "{x:x}");
+        }
+    }
+
+    #[test]
+    fn set_names_the_first_list_and_matches_a_linear_scan() {
+        let mut rng = Rng(5);
+        for _ in 0..10 {
+            let raw: Vec<Vec<Span<u32>>> = (0..1 + rng.below(4))
+                .map(|_| {
+                    let n = 1 + rng.below(500) as usize;
+                    random_v4_spans(&mut rng, n)
+                })
+                .collect();
+            let lists: Vec<IpList> = raw
+                .iter()
+                .enumerate()
+                .map(|(i, spans)| IpList::parse(format!("list{i}"), text_of(spans).as_bytes()))
+                .collect::<Result<_, _>>()
+                .expect("lists load");
+            let set = IpSet::new(lists);
+            for w in set.v4.starts.windows(2) {
+                assert!(w[0] < w[1]);
+            }
+            for (end, next) in set.v4.ends.iter().zip(set.v4.starts.iter().skip(1)) {
+                assert!(end < next, "disjoint");
+            }
+            for _ in 0..5000 {
+                let x = rng.below(1 << 16 | 512) as u32;
+                let naive = raw
+                    .iter()
+                    .position(|spans| spans.iter().any(|&(lo, hi)| lo <= x && x <= hi))
+                    .map(|i| format!("list{i}"));
+                let got = set.lookup(IpAddr::V4(Ipv4Addr::from(x)));
+                assert_eq!(got, naive.as_deref(), "{x}");
+            }
+        }
+    }
+
+    #[test]
+    fn set_combines_lists_and_keeps_names() {
+        let a = IpList::parse("abuse.txt", b"10.0.0.0/24\n2001:db8::/48\n").expect("a");
+        let b = IpList::parse(
+            "firehol.netset",
+            b"10.0.0.128/25\n10.0.1.0/24\n172.16.0.1\n",
+        )
+        .expect("b");
+        let set = IpSet::new(vec![a, b]);
+        assert_eq!(set.entries(), 5);
+        assert_eq!(
+            set.lookup(ip("10.0.0.200")),
+            Some("abuse.txt"),
+            "earlier list wins"
+        );
+        assert_eq!(set.lookup(ip("10.0.1.5")), Some("firehol.netset"));
+        assert_eq!(set.lookup(ip("::ffff:172.16.0.1")), Some("firehol.netset"));
+        assert_eq!(set.lookup(ip("2001:db8:0:ff::1")), Some("abuse.txt"));
+        assert_eq!(set.lookup(ip("172.16.0.2")), None);
+        assert_eq!(set.names(), ["abuse.txt", "firehol.netset"]);
+        assert_eq!(set.ranges(), 4);
+        assert_eq!(set.memory_bytes(), 3 * 12 + 36);
+        assert!(IpSet::default().is_empty());
+        assert!(!IpSet::default().contains(ip("10.0.0.1")));
+    }
+
+    #[test]
+    fn trusted_lists_take_precedence() {
+        let load = |name: &str, text: &str| {
+            IpSet::new(vec![IpList::parse(name, text.as_bytes()).expect("loads")])
+        };
+        let lists = ThreatLists {
+            threat: load("threat.txt", "203.0.113.0/24\n198.51.100.9\n"),
+            tor: load("tor", "203.0.113.5\n198.51.100.9\n"),
+            trusted: load("office.txt", "203.0.113.5\n"),
+        };
+        assert_eq!(
+            lists.reputation(ip("203.0.113.5")),
+            Reputation::Trusted { list: "office.txt" }
+        );
+        assert_eq!(
+            lists.reputation(ip("198.51.100.9")),
+            Reputation::Listed {
+                tor: Some("tor"),
+                threat: Some("threat.txt")
+            }
+        );
+        assert_eq!(
+            lists.reputation(ip("203.0.113.6")),
+            Reputation::Listed {
+                tor: None,
+                threat: Some("threat.txt")
+            }
+        );
+        assert_eq!(lists.reputation(ip("192.0.2.1")), Reputation::Unlisted);
+        assert_eq!(
+            ThreatLists::default().reputation(ip("192.0.2.1")),
+            Reputation::Unlisted
+        );
+    }
+}
