@@ -1,8 +1,11 @@
 //! keibi's plain data model: the normalized [`Event`] every parser produces and every
-//! detector reads. No I/O, no async, no parsing: only types, their serialization and
-//! small pure helpers (dotted-path field lookup, SQL statement classification).
+//! detector reads, and the [`Finding`] every detector produces. No I/O, no async, no
+//! parsing: only types, their serialization and small pure helpers (dotted-path field
+//! lookup, SQL statement classification, finding ids and aggregation).
 
 pub mod event;
+pub mod finding;
 pub mod sql;
 
 pub use event::{Action, Event, SourceKind, Statement};
+pub use finding::{Actor, Evidence, Finding, Resource, Severity, SeverityLabel};
