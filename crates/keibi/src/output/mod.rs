@@ -2,5 +2,6 @@
 //! terminal writer escapes control characters (no escape-sequence injection), JSON is
 //! escaped by serde.
 
+pub mod findings;
 pub mod sanitize;
 pub mod table;

@@ -1,0 +1,540 @@
+//! Output formats for findings: `jsonl`, `json`, `csv` for programs and spreadsheets,
+//! `table` for a person at a terminal. JSON follows the findings contract through the
+//! model's serializer; CSV and the table flatten it and defuse attacker-written text
+//! (formula injection, terminal escape sequences).
+
+use std::borrow::Cow;
+use std::io::{self, Write};
+
+use chrono::{DateTime, Utc};
+use keibi_model::finding::{count_by_label, Evidence, Finding, SeverityLabel};
+
+use super::sanitize::{cut, terminal};
+
+/// How `keibi scan` prints findings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum FindingFormat {
+    /// Aligned columns for a person, most severe first, with a summary line.
+    Table,
+    /// One JSON object per line.
+    Jsonl,
+    /// One pretty-printed JSON array.
+    Json,
+    /// A header row and one row per finding (RFC 4180), safe to open in a spreadsheet.
+    Csv,
+}
+
+/// Writes `findings` in `format`. `color` only affects `table`. Machine formats keep
+/// the order given; the table sorts most severe first (see [`by_severity`]).
+pub fn write_findings<W: Write>(
+    format: FindingFormat,
+    findings: &[Finding],
+    color: bool,
+    mut out: W,
+) -> io::Result<()> {
+    match format {
+        FindingFormat::Jsonl => {
+            for f in findings {
+                serde_json::to_writer(&mut out, f).map_err(io::Error::other)?;
+                out.write_all(b"\n")?;
+            }
+        }
+        FindingFormat::Json => {
+            serde_json::to_writer_pretty(&mut out, findings).map_err(io::Error::other)?;
+            out.write_all(b"\n")?;
+        }
+        FindingFormat::Csv => write_csv(findings, &mut out)?,
+        FindingFormat::Table => write_table(findings, color, &mut out)?,
+    }
+    out.flush()
+}
+
+/// The order a person reads findings in: most severe first, then the most recently
+/// active, then by id so equal findings always print the same way.
+pub fn by_severity(a: &Finding, b: &Finding) -> std::cmp::Ordering {
+    b.severity
+        .cmp(&a.severity)
+        .then(b.last_seen.cmp(&a.last_seen))
+        .then_with(|| a.id.cmp(&b.id))
+}
+
+// ---------------------------------------------------------------- CSV
+
+/// The CSV columns, in order. Arrays are joined with `;`; evidence is `source:line`
+/// or `source:event_id`.
+pub const CSV_HEADER: [&str; 21] = [
+    "id",
+    "type",
+    "severity",
+    "severity_label",
+    "title",
+    "description",
+    "remediation",
+    "mitre",
+    "resource_kind",
+    "resource_id",
+    "resource_engine",
+    "actor_ip",
+    "actor_user",
+    "actor_app",
+    "actor_ips",
+    "actor_users",
+    "first_seen",
+    "last_seen",
+    "count",
+    "evidence",
+    "detector",
+];
+
+fn write_csv<W: Write>(findings: &[Finding], out: W) -> io::Result<()> {
+    let mut w = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::CRLF)
+        .from_writer(out);
+    w.write_record(CSV_HEADER)?;
+    for f in findings {
+        let evidence = joined(f.evidence.iter().map(|e| match e {
+            Evidence::Line { source, line } => format!("{source}:{line}"),
+            Evidence::Event { source, event_id } => format!("{source}:{event_id}"),
+        }));
+        let a = &f.actor;
+        let row: [String; 21] = [
+            f.id.clone(),
+            f.finding_type.clone(),
+            f.severity.to_string(),
+            f.severity.label().to_string(),
+            f.title.clone(),
+            f.description.clone(),
+            f.remediation.clone(),
+            joined(&f.mitre),
+            f.resource.kind.clone(),
+            f.resource.id.clone(),
+            f.resource.engine.clone().unwrap_or_default(),
+            a.ip.map(|ip| ip.to_string()).unwrap_or_default(),
+            a.user.clone().unwrap_or_default(),
+            a.app.clone().unwrap_or_default(),
+            many(&a.ips),
+            many(&a.users),
+            rfc3339(&f.first_seen),
+            rfc3339(&f.last_seen),
+            f.count.to_string(),
+            evidence,
+            f.detector.clone(),
+        ];
+        w.write_record(row.iter().map(|c| defuse(c).into_owned()))?;
+    }
+    w.flush()?;
+    Ok(())
+}
+
+fn joined<T: std::fmt::Display>(items: impl IntoIterator<Item = T>) -> String {
+    let mut s = String::new();
+    for (i, item) in items.into_iter().enumerate() {
+        if i > 0 {
+            s.push(';');
+        }
+        s.push_str(&item.to_string());
+    }
+    s
+}
+
+/// The `ips`/`users` cell: empty for one value, as in JSON (the single column has it).
+fn many<T: std::fmt::Display>(set: &[T]) -> String {
+    if set.len() > 1 {
+        joined(set)
+    } else {
+        String::new()
+    }
+}
+
+/// Stops a spreadsheet from reading a cell as a formula (OWASP "CSV injection"): a
+/// cell starting with `=`, `+`, `-`, `@`, tab or CR gets a leading `'`. Quoting of
+/// commas, quotes and newlines is the CSV writer's job.
+fn defuse(cell: &str) -> Cow<'_, str> {
+    match cell.as_bytes().first() {
+        Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r') => Cow::Owned(format!("'{cell}")),
+        _ => Cow::Borrowed(cell),
+    }
+}
+
+fn rfc3339(t: &DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
+}
+
+// ---------------------------------------------------------------- table
+
+/// Column caps: long values are cut with `…` so one hostile user name cannot push
+/// the rest of the line off the screen. Columns are as wide as their widest cell.
+const TYPE_MAX: usize = 60;
+const ACTOR_MAX: usize = 60;
+const RESOURCE_MAX: usize = 32;
+const TITLE_MAX: usize = 120;
+
+struct Row<'a> {
+    finding: &'a Finding,
+    severity: String,
+    count: String,
+    kind: String,
+    actor: String,
+    resource: String,
+    seen: String,
+    title: String,
+}
+
+fn write_table<W: Write>(findings: &[Finding], color: bool, out: &mut W) -> io::Result<()> {
+    let mut sorted: Vec<&Finding> = findings.iter().collect();
+    sorted.sort_by(|a, b| by_severity(a, b));
+    let rows: Vec<Row<'_>> = sorted.into_iter().map(row).collect();
+    if !rows.is_empty() {
+        let width = |head: &str, cell: for<'r, 'f> fn(&'r Row<'f>) -> &'r str| {
+            rows.iter()
+                .map(|r| cell(r).chars().count())
+                .chain([head.chars().count()])
+                .max()
+                .unwrap_or(0)
+        };
+        let w_sev = width("SEVERITY", |r| &r.severity);
+        let w_count = width("COUNT", |r| &r.count);
+        let w_type = width("TYPE", |r| &r.kind);
+        let w_actor = width("ACTOR", |r| &r.actor);
+        let w_res = width("RESOURCE", |r| &r.resource);
+        let w_seen = width("SEEN", |r| &r.seen);
+        writeln!(
+            out,
+            "{:<w_sev$}  {:>w_count$}  {:<w_type$}  {:<w_actor$}  {:<w_res$}  {:<w_seen$}  TITLE",
+            "SEVERITY", "COUNT", "TYPE", "ACTOR", "RESOURCE", "SEEN"
+        )?;
+        for r in &rows {
+            // Pad outside the colour codes so they do not count towards the width.
+            let pad = w_sev.saturating_sub(r.severity.chars().count());
+            let (on, off) = paint(color, r.finding.severity.label());
+            writeln!(
+                out,
+                "{on}{}{off}{:pad$}  {:>w_count$}  {:<w_type$}  {:<w_actor$}  {:<w_res$}  {:<w_seen$}  {}",
+                r.severity, "", r.count, r.kind, r.actor, r.resource, r.seen, r.title
+            )?;
+        }
+    }
+    writeln!(out, "{}", summary(findings))
+}
+
+fn paint(color: bool, label: SeverityLabel) -> (&'static str, &'static str) {
+    if !color {
+        return ("", "");
+    }
+    match label {
+        SeverityLabel::Critical => ("\x1b[1;31m", "\x1b[0m"),
+        SeverityLabel::High => ("\x1b[31m", "\x1b[0m"),
+        SeverityLabel::Medium => ("\x1b[33m", "\x1b[0m"),
+        SeverityLabel::Low => ("\x1b[34m", "\x1b[0m"),
+    }
+}
+
+/// Escapes for the terminal, then cuts: the escaped form is what takes screen room.
+fn cell(s: &str, max: usize) -> String {
+    cut(&terminal(s), max).into_owned()
+}
+
+fn row(f: &Finding) -> Row<'_> {
+    let a = &f.actor;
+    let who_ip = match (a.ip, a.ips.len()) {
+        (Some(ip), _) => Some(ip.to_string()),
+        (None, n) if n > 1 => Some(format!(
+            "{n}{} addresses",
+            if a.ips_truncated { "+" } else { "" }
+        )),
+        (None, 1) => a.ips.first().map(|ip| ip.to_string()),
+        _ => None,
+    };
+    let who_user = match (&a.user, a.users.len()) {
+        (Some(u), _) => Some(u.clone()),
+        (None, n) if n > 1 => Some(format!(
+            "{n}{} users",
+            if a.users_truncated { "+" } else { "" }
+        )),
+        (None, 1) => a.users.first().cloned(),
+        _ => None,
+    };
+    let actor = match (who_ip, who_user) {
+        (Some(ip), Some(u)) => format!("{ip} / {u}"),
+        (Some(one), None) | (None, Some(one)) => one,
+        (None, None) => "-".into(),
+    };
+    let resource = if f.resource.id.is_empty() {
+        "-"
+    } else {
+        &f.resource.id
+    };
+    Row {
+        finding: f,
+        severity: format!("{} {}", f.severity.label(), f.severity),
+        count: f.count.to_string(),
+        kind: cell(&f.finding_type, TYPE_MAX),
+        actor: cell(&actor, ACTOR_MAX),
+        resource: cell(resource, RESOURCE_MAX),
+        seen: seen(&f.first_seen, &f.last_seen),
+        title: cell(&f.title, TITLE_MAX),
+    }
+}
+
+/// `first – last` to the second; the last time drops its date when it is the same day.
+fn seen(first: &DateTime<Utc>, last: &DateTime<Utc>) -> String {
+    let a = first.format("%Y-%m-%d %H:%M:%SZ").to_string();
+    if first.timestamp() == last.timestamp() {
+        a
+    } else if first.date_naive() == last.date_naive() {
+        format!("{a} – {}", last.format("%H:%M:%SZ"))
+    } else {
+        format!("{a} – {}", last.format("%Y-%m-%d %H:%M:%SZ"))
+    }
+}
+
+/// `3 findings: 1 Critical, 2 High, 0 Medium, 0 Low`, most severe first.
+fn summary(findings: &[Finding]) -> String {
+    if findings.is_empty() {
+        return "no findings".into();
+    }
+    let parts: Vec<String> = count_by_label(findings)
+        .iter()
+        .rev()
+        .map(|(label, n)| format!("{n} {label}"))
+        .collect();
+    let noun = if findings.len() == 1 {
+        "finding"
+    } else {
+        "findings"
+    };
+    format!("{} {noun}: {}", findings.len(), parts.join(", "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use keibi_model::finding::{Actor, Resource, Severity};
+
+    fn t(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).unwrap().into()
+    }
+
+    fn finding(kind: &str, severity: f64, user: &str) -> Finding {
+        let mut f = Finding::new(
+            "test",
+            kind,
+            &[user],
+            Severity::new(severity),
+            Resource {
+                kind: "db_instance".into(),
+                id: "prod-db".into(),
+                engine: Some("postgres".into()),
+            },
+            t("2026-11-28T15:41:43Z"),
+        );
+        f.title = format!("{kind} by {user}");
+        f.description = "d".into();
+        f.remediation = "r".into();
+        f.mitre = vec!["T1110".into(), "T1110.001".into()];
+        f.actor = Actor {
+            ip: Some("203.0.113.7".parse().unwrap()),
+            user: Some(user.into()),
+            ..Actor::default()
+        };
+        f.last_seen = t("2026-11-28T15:44:02.5Z");
+        f.count = 3;
+        f.evidence = vec![
+            Evidence::Line {
+                source: "pg.log".into(),
+                line: 7,
+            },
+            Evidence::Event {
+                source: "ct.json".into(),
+                event_id: "e-1".into(),
+            },
+        ];
+        f
+    }
+
+    fn render(format: FindingFormat, fs: &[Finding], color: bool) -> String {
+        let mut buf = Vec::new();
+        write_findings(format, fs, color, &mut buf).unwrap();
+        String::from_utf8(buf).unwrap()
+    }
+
+    #[test]
+    fn jsonl_is_one_contract_object_per_line() {
+        let fs = [
+            finding("A:RDS/X", 5.0, "alice"),
+            finding("B:RDS/Y", 9.0, "bob"),
+        ];
+        let s = render(FindingFormat::Jsonl, &fs, true);
+        let lines: Vec<&str> = s.lines().collect();
+        assert_eq!(lines.len(), 2);
+        assert!(s.ends_with('\n'));
+        let v: serde_json::Value = serde_json::from_str(lines[0]).unwrap();
+        assert_eq!(v["type"], "A:RDS/X", "machine formats keep the given order");
+        assert_eq!(v["severity_label"], "Medium");
+        assert_eq!(v["evidence"][1]["event_id"], "e-1");
+        assert!(!s.contains('\x1b'));
+    }
+
+    #[test]
+    fn json_is_one_pretty_array() {
+        let fs = [finding("A:RDS/X", 5.0, "alice")];
+        let s = render(FindingFormat::Json, &fs, false);
+        assert!(s.starts_with("[\n  {\n    \"id\": "), "{s}");
+        let v: serde_json::Value = serde_json::from_str(&s).unwrap();
+        assert_eq!(v.as_array().unwrap().len(), 1);
+        assert_eq!(render(FindingFormat::Json, &[], false), "[]\n");
+    }
+
+    fn csv_rows(s: &str) -> Vec<Vec<String>> {
+        csv::ReaderBuilder::new()
+            .has_headers(false)
+            .from_reader(s.as_bytes())
+            .records()
+            .map(|r| r.unwrap().iter().map(str::to_string).collect())
+            .collect()
+    }
+
+    #[test]
+    fn csv_header_arrays_and_quoting() {
+        let mut f = finding("A:RDS/X", 7.0, "alice");
+        f.description = "said \"hi\", then\nleft".into();
+        f.actor.ip = None;
+        f.actor.ips = vec!["10.0.0.2".parse().unwrap(), "10.0.0.10".parse().unwrap()];
+        let s = render(FindingFormat::Csv, &[f], false);
+        assert!(s.contains("\"said \"\"hi\"\", then\nleft\""), "{s}");
+        assert!(s.ends_with("\r\n"));
+        let rows = csv_rows(&s);
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[0], CSV_HEADER);
+        let col = |name: &str| {
+            let i = CSV_HEADER.iter().position(|h| *h == name).unwrap();
+            rows[1][i].clone()
+        };
+        assert_eq!(col("description"), "said \"hi\", then\nleft");
+        assert_eq!(col("severity"), "7.0");
+        assert_eq!(col("severity_label"), "High");
+        assert_eq!(col("mitre"), "T1110;T1110.001");
+        assert_eq!(col("actor_ip"), "");
+        assert_eq!(col("actor_ips"), "10.0.0.2;10.0.0.10");
+        assert_eq!(col("actor_users"), "", "one user goes in actor_user only");
+        assert_eq!(col("actor_user"), "alice");
+        assert_eq!(col("evidence"), "pg.log:7;ct.json:e-1");
+        assert_eq!(col("first_seen"), "2026-11-28T15:41:43Z");
+        assert_eq!(col("last_seen"), "2026-11-28T15:44:02.500Z");
+        assert_eq!(col("count"), "3");
+        assert_eq!(col("resource_engine"), "postgres");
+    }
+
+    #[test]
+    fn csv_defuses_formulas() {
+        let mut f = finding("A:RDS/X", 5.0, "=cmd|' /C calc'!A0");
+        f.title = "+SUM(1,2)".into();
+        f.description = "-2+3".into();
+        f.remediation = "@SUM(A1)".into();
+        f.actor.app = Some("\tpsql".into());
+        f.detector = "\r=1".into();
+        let rows = csv_rows(&render(FindingFormat::Csv, &[f], false));
+        let col = |name: &str| {
+            let i = CSV_HEADER.iter().position(|h| *h == name).unwrap();
+            rows[1][i].clone()
+        };
+        assert_eq!(col("actor_user"), "'=cmd|' /C calc'!A0");
+        assert_eq!(col("title"), "'+SUM(1,2)");
+        assert_eq!(col("description"), "'-2+3");
+        assert_eq!(col("remediation"), "'@SUM(A1)");
+        assert_eq!(col("actor_app"), "'\tpsql");
+        assert_eq!(col("detector"), "'\r=1");
+        // Harmless cells are left alone.
+        assert_eq!(col("type"), "A:RDS/X");
+        assert_eq!(defuse("a=b"), "a=b");
+        assert_eq!(defuse(""), "");
+    }
+
+    #[test]
+    fn table_escapes_hostile_text() {
+        let mut f = finding("A:RDS/X", 5.0, "evil\x1b]0;pwned\x07\x1b[2J");
+        f.title = "t\x1b[31m\nforged line".into();
+        let plain = render(FindingFormat::Table, std::slice::from_ref(&f), false);
+        assert!(!plain.contains('\x1b'), "{plain:?}");
+        assert!(plain.contains("evil\\u{1b}]0;pwned\\u{7}"), "{plain}");
+        assert!(plain.contains("t\\u{1b}[31m\\nforged line"), "{plain}");
+        assert_eq!(
+            plain.lines().count(),
+            3,
+            "header, one row, summary: {plain}"
+        );
+        // With colour on, the only escapes are keibi's own around the label.
+        let colored = render(FindingFormat::Table, &[f], true);
+        assert_eq!(colored.matches('\x1b').count(), 2, "{colored:?}");
+        assert!(colored.contains("\x1b[33mMedium 5.0\x1b[0m"), "{colored:?}");
+    }
+
+    #[test]
+    fn table_cuts_long_cells() {
+        let f = finding("A:RDS/X", 5.0, &"u".repeat(500));
+        let s = render(FindingFormat::Table, &[f], false);
+        let row = s.lines().nth(1).unwrap();
+        assert!(row.contains('…'));
+        assert!(row.chars().count() < 300, "{}", row.chars().count());
+    }
+
+    #[test]
+    fn table_orders_by_severity_and_summarises() {
+        let fs = [
+            finding("Low:RDS/A", 2.0, "a"),
+            finding("Crit:RDS/B", 9.5, "b"),
+            finding("Med:RDS/C", 5.0, "c"),
+            finding("High:RDS/D", 8.0, "d"),
+            finding("High:RDS/E", 8.0, "e"),
+        ];
+        let s = render(FindingFormat::Table, &fs, false);
+        let types: Vec<&str> = s
+            .lines()
+            .skip(1)
+            .take(5)
+            .filter_map(|l| l.split_whitespace().nth(3))
+            .collect();
+        assert_eq!(
+            types,
+            [
+                "Crit:RDS/B",
+                "High:RDS/D",
+                "High:RDS/E",
+                "Med:RDS/C",
+                "Low:RDS/A"
+            ],
+            "{s}"
+        );
+        let last = s.lines().last().unwrap();
+        assert_eq!(last, "5 findings: 1 Critical, 2 High, 1 Medium, 1 Low");
+        assert!(s.lines().next().unwrap().starts_with("SEVERITY"));
+        assert!(s.contains("203.0.113.7 / a"));
+        assert!(s.contains("2026-11-28 15:41:43Z – 15:44:02Z"));
+        assert_eq!(render(FindingFormat::Table, &[], true), "no findings\n");
+    }
+
+    #[test]
+    fn table_actor_summarises_many() {
+        let mut f = finding("A:RDS/X", 5.0, "a");
+        f.actor = Actor {
+            users: vec!["a".into(), "b".into(), "c".into()],
+            ips: vec!["10.0.0.1".parse().unwrap(), "10.0.0.2".parse().unwrap()],
+            ips_truncated: true,
+            ..Actor::default()
+        };
+        let s = render(FindingFormat::Table, &[f], false);
+        assert!(s.contains("2+ addresses / 3 users"), "{s}");
+    }
+
+    #[test]
+    fn seen_spans_days() {
+        assert_eq!(
+            seen(&t("2026-11-28T23:59:00Z"), &t("2026-11-29T00:01:00Z")),
+            "2026-11-28 23:59:00Z – 2026-11-29 00:01:00Z"
+        );
+        assert_eq!(
+            seen(&t("2026-11-28T23:59:00Z"), &t("2026-11-28T23:59:00.4Z")),
+            "2026-11-28 23:59:00Z"
+        );
+    }
+}
