@@ -13,8 +13,9 @@ use crate::{LineParser, Output, ParseConfig, Problem};
 
 /// The fields of one CSV record, unescaped (`""` read as `"`).
 pub struct CsvFields {
-    /// Built once: building a reader costs more than reading a record.
-    rdr: Reader,
+    /// Built on first use and kept: building a reader costs more than reading a
+    /// record, and parsers (and sniffs) are made for inputs that never get here.
+    rdr: Option<Reader>,
     out: Vec<u8>,
     ends: Vec<usize>,
     n: usize,
@@ -26,7 +27,7 @@ const MAX_FIELDS: usize = 1024;
 impl CsvFields {
     pub fn new() -> Self {
         CsvFields {
-            rdr: Reader::new(),
+            rdr: None,
             out: Vec::new(),
             ends: vec![0; 32],
             n: 0,
@@ -39,14 +40,12 @@ impl CsvFields {
         self.out.clear();
         self.out.resize(input.len() + 1, 0);
         'retry: loop {
-            self.rdr.reset();
+            let rdr = self.rdr.get_or_insert_with(Reader::new);
+            rdr.reset();
             let (mut nin, mut nout, mut nend) = (0, 0, 0);
             loop {
-                let (res, i, o, e) = self.rdr.read_record(
-                    &input[nin..],
-                    &mut self.out[nout..],
-                    &mut self.ends[nend..],
-                );
+                let (res, i, o, e) =
+                    rdr.read_record(&input[nin..], &mut self.out[nout..], &mut self.ends[nend..]);
                 nin += i;
                 nout += o;
                 nend += e;

@@ -11,7 +11,6 @@ use std::sync::Arc;
 use chrono::{DateTime, FixedOffset, Utc};
 use keibi_model::{Action, Event, SourceKind, Statement};
 
-use super::csvlog::CsvFields;
 use super::pgaudit;
 use crate::ParseConfig;
 
@@ -391,7 +390,6 @@ pub struct Sessions {
     /// Pids in the order first seen, with the sequence number they had then.
     order: VecDeque<(u32, u64)>,
     seq: u64,
-    csv: CsvFields,
 }
 
 impl Sessions {
@@ -562,7 +560,7 @@ impl Sessions {
                 return (Some(Action::Probe), false);
             }
         }
-        statement(e, msg, &mut self.csv);
+        statement(e, msg);
         let action = if e.statement.is_some() {
             Action::Statement
         } else {
@@ -809,9 +807,9 @@ fn probe_code(msg: &str, pre_auth: impl FnOnce() -> bool) -> Option<&'static str
 
 /// Statements: pgaudit `AUDIT:` records and `log_statement`/`log_min_duration_statement`
 /// lines. Sets `e.statement` when `msg` is one.
-fn statement(e: &mut Event, msg: &str, fields: &mut CsvFields) {
+fn statement(e: &mut Event, msg: &str) {
     if let Some(csv) = msg.strip_prefix("AUDIT: ") {
-        if let Some(st) = pgaudit::parse(csv, fields) {
+        if let Some(st) = pgaudit::parse(csv) {
             e.statement = Some(Box::new(st));
         }
         return;

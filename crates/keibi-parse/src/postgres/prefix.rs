@@ -5,6 +5,8 @@
 //! free-text fields (`%u`, `%d`, `%a` ...) run to the next literal of the prefix, with a
 //! little bounded backtracking when that split leaves no level word after the prefix.
 
+use std::sync::OnceLock;
+
 use chrono::{DateTime, FixedOffset, Utc};
 use keibi_model::Event;
 
@@ -749,39 +751,70 @@ pub fn pg_time(
 /// The prefixes a parser may see: the configured one, or the candidates. Locks onto the
 /// first that matches and tries the others on a line it does not match.
 pub struct PrefixSet {
-    prefixes: Vec<Prefix>,
+    /// The configured prefix, when there is one.
+    own: Vec<Prefix>,
+    /// The candidates otherwise: compiled once per process, since a parser (and a
+    /// sniff) is made for every input and, on a line that fails, for every format.
+    shared: &'static [Prefix],
     locked: usize,
-    configured: bool,
     cache: TimeCache,
     offset: FixedOffset,
 }
 
-impl PrefixSet {
-    pub fn new(configured: Option<&str>, candidates: &[&[&str]], offset: FixedOffset) -> Self {
-        let prefixes: Vec<Prefix> = match configured {
-            Some(p) => vec![Prefix::compile(p)],
-            None => candidates
+/// Which candidate prefixes a [`PrefixSet`] without a configured prefix tries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Candidates {
+    /// [`STDERR_CANDIDATES`].
+    Stderr,
+    /// [`STDERR_CANDIDATES`], then [`SYSLOG_CANDIDATES`].
+    Syslog,
+}
+
+impl Candidates {
+    fn compiled(self) -> &'static [Prefix] {
+        static STDERR: OnceLock<Vec<Prefix>> = OnceLock::new();
+        static SYSLOG: OnceLock<Vec<Prefix>> = OnceLock::new();
+        let (cell, lists): (_, &[&[&str]]) = match self {
+            Candidates::Stderr => (&STDERR, &[STDERR_CANDIDATES]),
+            Candidates::Syslog => (&SYSLOG, &[STDERR_CANDIDATES, SYSLOG_CANDIDATES]),
+        };
+        cell.get_or_init(|| {
+            lists
                 .iter()
-                .flat_map(|c| c.iter())
+                .flat_map(|l| l.iter())
                 .map(|p| Prefix::compile(p))
-                .collect(),
+                .collect()
+        })
+    }
+}
+
+impl PrefixSet {
+    pub fn new(configured: Option<&str>, candidates: Candidates, offset: FixedOffset) -> Self {
+        let (own, shared) = match configured {
+            Some(p) => (vec![Prefix::compile(p)], &[][..]),
+            None => (Vec::new(), candidates.compiled()),
         };
         PrefixSet {
-            prefixes,
+            own,
+            shared,
             locked: 0,
-            configured: configured.is_some(),
             cache: TimeCache::default(),
             offset,
         }
     }
 
     pub fn match_line(&mut self, line: &[u8]) -> Option<Matched> {
-        if let Some(p) = self.prefixes.get(self.locked) {
+        let prefixes = if self.own.is_empty() {
+            self.shared
+        } else {
+            &self.own[..]
+        };
+        if let Some(p) = prefixes.get(self.locked) {
             if let Some(m) = p.matches(line, self.offset, &mut self.cache) {
                 return Some(m);
             }
         }
-        for (i, p) in self.prefixes.iter().enumerate() {
+        for (i, p) in prefixes.iter().enumerate() {
             if i == self.locked {
                 continue;
             }
@@ -796,15 +829,20 @@ impl PrefixSet {
     /// Matches with the prefix locked onto only (for text that may not be a prefixed
     /// line at all, such as a syslog chunk).
     pub fn match_locked(&mut self, line: &[u8]) -> Option<Matched> {
-        self.prefixes
+        let prefixes = if self.own.is_empty() {
+            self.shared
+        } else {
+            &self.own[..]
+        };
+        prefixes
             .get(self.locked)?
             .matches(line, self.offset, &mut self.cache)
     }
 
     /// Why a line did not match, for `Output::unrecognized`.
     pub fn mismatch_reason(&self) -> String {
-        match self.prefixes.first() {
-            Some(p) if self.configured => format!(
+        match self.own.first() {
+            Some(p) => format!(
                 "expected log_line_prefix '{}' followed by a level such as LOG:",
                 p.source()
             ),
@@ -1019,7 +1057,7 @@ mod tests {
 
     #[test]
     fn sets_lock_and_relock() {
-        let mut s = PrefixSet::new(None, &[STDERR_CANDIDATES], utc());
+        let mut s = PrefixSet::new(None, Candidates::Stderr, utc());
         let deb = "2026-11-28 15:41:22.123 UTC [42] app@shop LOG:  x";
         let g = s.match_line(deb.as_bytes()).unwrap();
         assert_eq!(field(deb, g.caps.user), Some("app"));
@@ -1029,7 +1067,7 @@ mod tests {
         assert_eq!(s.locked, 0);
         assert!(s.match_line(b"garbage").is_none());
         assert!(s.mismatch_reason().contains("--pg-prefix"));
-        let s = PrefixSet::new(Some("%m "), &[STDERR_CANDIDATES], utc());
+        let s = PrefixSet::new(Some("%m "), Candidates::Stderr, utc());
         assert!(s.mismatch_reason().contains("'%m '"));
     }
 

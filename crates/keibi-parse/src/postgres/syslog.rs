@@ -19,8 +19,8 @@
 use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, Offset, Utc};
 use keibi_model::SourceKind;
 
-use super::message::{text, Level, Origin};
-use super::prefix::{PrefixSet, STDERR_CANDIDATES, SYSLOG_CANDIDATES};
+use super::message::{Level, Origin};
+use super::prefix::{Candidates, PrefixSet};
 use super::stderr::Reports;
 use crate::format::Sample;
 use crate::time::{parse_ymd_hms, to_utc, zone_offset};
@@ -218,7 +218,7 @@ pub fn sniff(sample: &Sample<'_>) -> u8 {
     if sample.lines.is_empty() {
         return 0;
     }
-    let mut set = PrefixSet::new(None, &[STDERR_CANDIDATES, SYSLOG_CANDIDATES], Utc.fix());
+    let mut set = PrefixSet::new(None, Candidates::Syslog, Utc.fix());
     let hits = sample
         .lines
         .iter()
@@ -247,7 +247,7 @@ impl SyslogParser {
         SyslogParser {
             prefixes: PrefixSet::new(
                 cfg.pg_prefix.as_deref(),
-                &[STDERR_CANDIDATES, SYSLOG_CANDIDATES],
+                Candidates::Syslog,
                 cfg.local_offset,
             ),
             reports: Reports::new(Origin::new(cfg, SourceKind::PostgresSyslog)),
@@ -305,7 +305,7 @@ impl LineParser for SyslogParser {
             }
             if let Some(t) = tab_continuation(rest) {
                 if let Some(r) = self.reports.pending() {
-                    r.extend(&text(t), true);
+                    r.extend(&String::from_utf8_lossy(t), true);
                 }
                 return;
             }
@@ -315,7 +315,7 @@ impl LineParser for SyslogParser {
                 }
                 _ => {
                     if let Some(r) = self.reports.pending() {
-                        r.extend(&text(rest), false);
+                        r.extend(&String::from_utf8_lossy(rest), false);
                     }
                 }
             }
@@ -323,7 +323,7 @@ impl LineParser for SyslogParser {
         }
         if let Some(t) = tab_continuation(rest) {
             if let Some(r) = self.reports.pending() {
-                r.extend(&text(t), true);
+                r.extend(&String::from_utf8_lossy(t), true);
             }
             return;
         }
