@@ -16,13 +16,16 @@ targets=("$@")
 cargo fuzz build -O >/dev/null 2>logs.build || { cat logs.build >&2; exit 1; }
 rm -f logs.build
 mkdir -p logs
+bin=target/$(rustc -vV | sed -n 's/^host: //p')/release
 
 run() {
     local t=$1
     mkdir -p "corpus/$t" "artifacts/$t"
     local before
     before=$(ls "artifacts/$t" | wc -l)
-    cargo fuzz run -O "$t" "corpus/$t" "seeds/$t" -- \
+    # The binaries built above, not `cargo fuzz run`: that rebuilds from the work tree,
+    # which may have changed (or stopped compiling) since.
+    "$bin/$t" "corpus/$t" "seeds/$t" -artifact_prefix="artifacts/$t/" \
         -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
         >"logs/$t.log" 2>&1
     local rc=$?
