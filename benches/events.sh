@@ -19,7 +19,8 @@
 #      of a 2-core machine busy), peak RSS, and unrecognized lines (should be 0).
 # Targets: peak RSS < 100 MB whatever SIZE.
 #
-# Environment: KEIBI_BENCH_DATA overrides bench-data/; KEIBI_GEN_SEED the seed (1).
+# Environment: KEIBI_BENCH_DATA overrides bench-data/; KEIBI_GEN_SEED the seed (1);
+# CARGO_TARGET_DIR is honoured.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -43,8 +44,8 @@ fi
 
 echo "events.sh: building release binaries" >&2
 cargo build --release --quiet -p keibi --bin keibi -p keibi-bench --bin keibi-gen
-keibi=target/release/keibi
-gen=target/release/keibi-gen
+keibi=${CARGO_TARGET_DIR:-target}/release/keibi
+gen=${CARGO_TARGET_DIR:-target}/release/keibi-gen
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
