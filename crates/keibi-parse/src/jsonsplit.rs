@@ -861,9 +861,7 @@ mod tests {
             let len = (round * 7) % 400;
             let mut input = Vec::with_capacity(len);
             for _ in 0..len {
-                seed ^= seed << 13;
-                seed ^= seed >> 7;
-                seed ^= seed << 17;
+                seed = crate::testutil::xorshift(seed);
                 input.push(alphabet[(seed % alphabet.len() as u64) as usize]);
             }
             for make in [(|| JsonSplitter::new(64)) as fn() -> JsonSplitter, || {

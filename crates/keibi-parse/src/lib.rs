@@ -19,6 +19,8 @@ pub mod mysql;
 mod output;
 pub mod postgres;
 mod switch;
+#[cfg(test)]
+mod testutil;
 pub mod time;
 
 pub use config::ParseConfig;

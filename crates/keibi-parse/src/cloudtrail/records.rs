@@ -529,9 +529,7 @@ mod tests {
         let mut hex = |n: usize| {
             let mut s = String::with_capacity(n);
             for _ in 0..n {
-                seed ^= seed << 13;
-                seed ^= seed >> 7;
-                seed ^= seed << 17;
+                seed = crate::testutil::xorshift(seed);
                 s.push(char::from(b"0123456789abcdef"[(seed % 16) as usize]));
             }
             s

@@ -635,11 +635,7 @@ mod tests {
     use keibi_model::Action::*;
 
     fn run_cfg(input: &[u8], cfg: &ParseConfig) -> Output {
-        let mut p = Lines::new(AuditParser::new(cfg));
-        let mut out = Output::new();
-        p.push(input, &mut out);
-        p.finish(&mut out);
-        out
+        crate::testutil::run_lines(AuditParser::new(cfg), input)
     }
 
     fn run(input: &[u8]) -> Output {
@@ -981,9 +977,7 @@ and never closed\n",
         for _ in 0..200 {
             let mut input = Vec::new();
             for _ in 0..300 {
-                seed ^= seed << 13;
-                seed ^= seed >> 7;
-                seed ^= seed << 17;
+                seed = crate::testutil::xorshift(seed);
                 input.push(alphabet[(seed % alphabet.len() as u64) as usize]);
             }
             let _ = run(&input);
@@ -1007,22 +1001,6 @@ and never closed\n",
             s(b"1728498527380921,n1,u,172.31.49.222,1,0,FAILED_CONNECT,,,1045"),
             100
         );
-    }
-
-    /// CPU time of this thread (other work on the machine does not count), from
-    /// `/proc/thread-self/schedstat` where there is one; else wall time.
-    fn cpu_seconds() -> f64 {
-        static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
-        std::fs::read_to_string("/proc/thread-self/schedstat")
-            .ok()
-            .and_then(|s| s.split(' ').next()?.parse::<f64>().ok())
-            .map(|ns| ns / 1e9)
-            .unwrap_or_else(|| {
-                START
-                    .get_or_init(std::time::Instant::now)
-                    .elapsed()
-                    .as_secs_f64()
-            })
     }
 
     /// Throughput on a mix of records like a busy application's: `cargo test --release
@@ -1053,9 +1031,9 @@ and never closed\n",
             let mut secs = 0.0;
             // Only the parser is timed: dropping the events is the consumer's work.
             for c in input.chunks(1 << 20) {
-                let start = cpu_seconds();
+                let start = crate::testutil::cpu_seconds();
                 p.push(c, &mut out);
-                secs += cpu_seconds() - start;
+                secs += crate::testutil::cpu_seconds() - start;
                 assert!(out.problems.is_empty());
                 out.events.clear();
             }

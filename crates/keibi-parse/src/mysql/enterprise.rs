@@ -430,9 +430,7 @@ garbage \xff\xfe\n\
         for _ in 0..300 {
             let mut input = Vec::new();
             for _ in 0..300 {
-                seed ^= seed << 13;
-                seed ^= seed >> 7;
-                seed ^= seed << 17;
+                seed = crate::testutil::xorshift(seed);
                 input.push(alphabet[(seed % alphabet.len() as u64) as usize]);
             }
             let _ = run(&input);

@@ -471,16 +471,12 @@ impl LineParser for GeneralLogParser {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{Lines, Parser};
+
     use keibi_model::event::StatementClass;
     use keibi_model::Action::*;
 
     fn run_cfg(input: &[u8], cfg: &ParseConfig) -> Output {
-        let mut p = Lines::new(GeneralLogParser::new(cfg));
-        let mut out = Output::new();
-        p.push(input, &mut out);
-        p.finish(&mut out);
-        out
+        crate::testutil::run_lines(GeneralLogParser::new(cfg), input)
     }
 
     fn run(input: &[u8]) -> Output {
@@ -701,9 +697,7 @@ Nov 28 15:41:22 host postgres[123]: [1-1] LOG:  connection received\n");
         for _ in 0..300 {
             let mut input = Vec::new();
             for _ in 0..200 {
-                seed ^= seed << 13;
-                seed ^= seed >> 7;
-                seed ^= seed << 17;
+                seed = crate::testutil::xorshift(seed);
                 input.push(alphabet[(seed % alphabet.len() as u64) as usize]);
             }
             let _ = run(&input);

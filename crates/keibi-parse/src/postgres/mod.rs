@@ -8,22 +8,8 @@ pub mod prefix;
 pub mod stderr;
 pub mod syslog;
 
-/// Runs a whole input through a format's parser, in chunks of `chunk` bytes.
 #[cfg(test)]
-pub(crate) fn parse_bytes(
-    format: crate::Format,
-    cfg: &crate::ParseConfig,
-    bytes: &[u8],
-    chunk: usize,
-) -> crate::Output {
-    let mut p = format.parser(cfg);
-    let mut out = crate::Output::new();
-    for c in bytes.chunks(chunk.max(1)) {
-        p.push(c, &mut out);
-    }
-    p.finish(&mut out);
-    out
-}
+pub(crate) use crate::testutil::parse_bytes;
 
 #[cfg(test)]
 mod tests {
@@ -60,9 +46,7 @@ mod tests {
             .collect();
         let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
         let mut rnd = |n: usize| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
+            x = crate::testutil::xorshift(x);
             (x % n.max(1) as u64) as usize
         };
         let alphabet = b"\t\n\r \",:@[]()%-.0123456789LOGFATALDETAIL\xff\xc3{}";

@@ -603,22 +603,6 @@ mod tests {
         assert_eq!(s(b"Nov 28 15:41:22 host postgres[5]: [1-1] LOG:  x\n"), 0);
     }
 
-    /// CPU time of this thread (so other work on the machine does not count), from
-    /// `/proc/thread-self/schedstat` where there is one; else wall time.
-    fn cpu_seconds() -> f64 {
-        static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
-        std::fs::read_to_string("/proc/thread-self/schedstat")
-            .ok()
-            .and_then(|s| s.split(' ').next()?.parse::<f64>().ok())
-            .map(|ns| ns / 1e9)
-            .unwrap_or_else(|| {
-                START
-                    .get_or_init(std::time::Instant::now)
-                    .elapsed()
-                    .as_secs_f64()
-            })
-    }
-
     /// Throughput on RDS-prefixed lines: `cargo test --release -p keibi-parse -- --ignored
     /// --nocapture stderr_throughput`.
     #[test]
@@ -656,9 +640,9 @@ mod tests {
             // Only the parser is timed: dropping the events is the consumer's work.
             let mut secs = 0.0;
             for c in input.chunks(1 << 20) {
-                let start = cpu_seconds();
+                let start = crate::testutil::cpu_seconds();
                 p.push(c, &mut out);
-                secs += cpu_seconds() - start;
+                secs += crate::testutil::cpu_seconds() - start;
                 events += out.events.len();
                 out.events.clear();
                 out.problems.clear();
