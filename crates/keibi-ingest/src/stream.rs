@@ -145,13 +145,22 @@ impl Opened {
             batch.error = Some((self.lines + 1, describe_read_error(&e)));
             self.finish(&mut out);
         }
-        while !self.finished && out.events.len() < want && out.problems.len() < want {
+        // A batch ends at `want` events or after one chunk of input, whichever comes
+        // first: a CloudTrail record costs kilobytes once parsed, so counting events
+        // alone would let a batch of them grow to tens of megabytes.
+        let mut read_this_batch = 0;
+        while !self.finished
+            && out.events.len() < want
+            && out.problems.len() < want
+            && read_this_batch < CHUNK
+        {
             match self.reader.read(&mut self.buf) {
                 Ok(0) => {
                     self.finish(&mut out);
                     break;
                 }
                 Ok(n) => {
+                    read_this_batch += n;
                     self.lines += memchr::memchr_iter(b'\n', &self.buf[..n]).count() as u64;
                     self.parser.push(&self.buf[..n], &mut out);
                 }
