@@ -176,8 +176,11 @@ pub fn run(
     thread::scope(|scope| -> io::Result<()> {
         loop {
             // Activate every input whose first event is due before the next merged event.
-            let next_time = heap.peek().map(|Reverse((t, _))| *t);
             while let Some(p) = pending.front() {
+                // Peeked afresh for each input: the one just activated may come first.
+                // Peeked once, an empty heap at start made every input due, opening all
+                // files at once (900 MB for 1 GB of CloudTrail in 21 files).
+                let next_time = heap.peek().map(|Reverse((t, _))| *t);
                 let due = match (next_time, p.first) {
                     (None, _) | (_, None) => true,
                     (Some(t), Some(f)) => f <= t,
