@@ -22,8 +22,9 @@ impl Switching {
         }
     }
 
-    /// Another line format that is sure of this one line, if any.
-    fn other_format(&self, line: &[u8]) -> Option<Format> {
+    /// Another line format that is sure of this one line, if any, with its parser
+    /// (built once, here).
+    fn other_format(&self, line: &[u8]) -> Option<(Format, Box<dyn LineParser>)> {
         let sample = Sample::new(line, true);
         crate::FORMATS
             .iter()
@@ -31,7 +32,8 @@ impl Switching {
             .filter(|f| *f != self.format)
             // Sniff first: building a parser (a CSV reader, compiled prefixes) for each
             // format on every unreadable line cost ~60 µs a line.
-            .find(|f| f.sniff(&sample) == 100 && f.line_parser(&self.cfg).is_some())
+            .filter(|f| f.sniff(&sample) == 100)
+            .find_map(|f| Some((f, f.line_parser(&self.cfg)?)))
     }
 }
 
@@ -43,10 +45,7 @@ impl LineParser for Switching {
         if !out.problems[before..].iter().any(failed) {
             return;
         }
-        let Some(next) = self.other_format(line) else {
-            return;
-        };
-        let Some(mut parser) = next.line_parser(&self.cfg) else {
+        let Some((next, mut parser)) = self.other_format(line) else {
             return;
         };
         let mut trial = Output::new();
