@@ -1,9 +1,26 @@
 //! Detection: everything that turns keibi events into findings lives here, pure like
 //! the parsers (no I/O, no threads, no clock), so `keibi scan` and a daemon share it
-//! unchanged. Today it holds the address lists that findings consult (threat, Tor exit
-//! and trusted lists, `iplist`); the Sigma rule engine and the stateful detectors
-//! come next.
+//! unchanged.
+//!
+//! * [`Scanner`] runs one scan: each event goes through the Sigma rules
+//!   ([`sigma::RuleSet`], data in `rules/`) and the stateful [`Detector`]s
+//!   ([`detectors`]), which raise and grow findings in [`Findings`].
+//! * [`Config`] holds every threshold; [`ThreatLists`] the threat, Tor exit and
+//!   trusted address lists (`iplist`).
 
+pub mod config;
+pub mod detector;
+pub mod detectors;
+pub mod findings;
 pub mod iplist;
+pub mod scanner;
+pub mod sigma;
 
+pub use config::Config;
+pub use detector::{db_resource, Context, Detector};
+pub use findings::{Findings, Raise};
 pub use iplist::{IpList, IpSet, ListError, ListProblem, Reputation, ThreatLists};
+pub use scanner::{ScanReport, Scanner};
+
+#[cfg(test)]
+pub(crate) mod testutil;

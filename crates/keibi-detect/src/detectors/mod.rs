@@ -1,0 +1,14 @@
+//! The built-in stateful detectors: logic that reads badly as a Sigma rule
+//! (windows over several users or sources, sequences, per-actor history).
+//!
+//! **Adding a detector**: write a module with a type implementing
+//! [`crate::Detector`], give it a config section in [`crate::config`] if it has
+//! thresholds, and add one line to [`builtin`].
+
+use crate::config::Config;
+use crate::detector::Detector;
+
+/// Every built-in detector, configured.
+pub fn builtin(_config: &Config) -> Vec<Box<dyn Detector>> {
+    vec![]
+}

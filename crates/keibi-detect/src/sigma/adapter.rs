@@ -1,0 +1,77 @@
+//! Lets the Sigma engine read a keibi [`Event`] in place: field names are the
+//! event's own (`user`, `client_ip`, `statement.text` ...; `docs/rules.md`) and,
+//! for CloudTrail, the native record's dotted paths (`eventName`,
+//! `requestParameters.publiclyAccessible` ...). Nothing is converted per event.
+
+use std::borrow::Cow;
+
+use keibi_model::event::FieldRef;
+use keibi_model::Event;
+use rsigma_eval::EventValue;
+use serde_json::Value;
+
+/// A borrowed keibi event as the Sigma engine sees it.
+pub struct View<'a>(pub &'a Event);
+
+/// The string fields that keyword rules (bare values in a detection) search.
+const KEYWORD_FIELDS: &[&str] = &[
+    "message",
+    "statement.text",
+    "detail",
+    "user",
+    "database",
+    "application",
+    "client_host",
+];
+
+impl rsigma_eval::Event for View<'_> {
+    fn get_field(&self, path: &str) -> Option<EventValue<'_>> {
+        Some(match self.0.get(path)? {
+            FieldRef::Str(s) => EventValue::Str(Cow::Borrowed(s)),
+            FieldRef::Owned(s) => EventValue::Str(Cow::Owned(s)),
+            FieldRef::Int(n) => EventValue::Int(n),
+            FieldRef::Bool(b) => EventValue::Bool(b),
+            FieldRef::Json(v) => EventValue::from(v),
+        })
+    }
+
+    fn any_string_value(&self, pred: &dyn Fn(&str) -> bool) -> bool {
+        let mut hit = false;
+        self.visit_string_values(&mut |s| hit = hit || pred(s));
+        hit
+    }
+
+    fn all_string_values(&self) -> Vec<Cow<'_, str>> {
+        let mut out = Vec::new();
+        self.visit_string_values(&mut |s| out.push(Cow::Owned(s.to_string())));
+        out
+    }
+
+    fn visit_string_values(&self, visit: &mut dyn FnMut(&str)) {
+        let e = self.0;
+        for f in KEYWORD_FIELDS {
+            if let Some(FieldRef::Str(s)) = e.get(f) {
+                visit(s);
+            }
+        }
+        if let Some(record) = e.record.as_deref() {
+            visit_json(record, visit, 0);
+        }
+    }
+
+    fn to_json(&self) -> Value {
+        serde_json::to_value(self.0).unwrap_or(Value::Null)
+    }
+}
+
+fn visit_json(v: &Value, visit: &mut dyn FnMut(&str), depth: usize) {
+    if depth > 64 {
+        return;
+    }
+    match v {
+        Value::String(s) => visit(s),
+        Value::Array(a) => a.iter().for_each(|x| visit_json(x, visit, depth + 1)),
+        Value::Object(m) => m.values().for_each(|x| visit_json(x, visit, depth + 1)),
+        _ => {}
+    }
+}

@@ -1,0 +1,325 @@
+//! keibi's own metadata in a Sigma rule (the top-level `keibi:` mapping, documented
+//! in `docs/rules.md`) and the finding texts it templates.
+
+use std::fmt::Write as _;
+
+use keibi_model::{Event, Finding, Severity};
+use rsigma_parser::Level;
+use serde::Deserialize;
+
+/// What a rule's matches become. Rules without a `keibi:` mapping (community rules)
+/// get the Sigma defaults: type `Sigma:<Source>/<rule id>`, severity from `level`,
+/// the rule's title and description, MITRE ids from its `attack.tNNNN` tags.
+#[derive(Debug)]
+pub struct Meta {
+    pub finding_type: String,
+    pub severity: Severity,
+    pub title: Template,
+    pub description: Template,
+    pub remediation: String,
+    pub mitre: Vec<String>,
+    /// Event fields whose values (besides rule and type) key one finding:
+    /// matches with the same values aggregate into it.
+    pub group_by: Vec<String>,
+    /// `resource.kind` and the event field holding `resource.id`; `None` means the
+    /// database instance (database logs) or the AWS account (CloudTrail).
+    pub resource: Option<(String, String)>,
+}
+
+/// The `keibi:` mapping as written.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawMeta {
+    #[serde(rename = "type")]
+    pub finding_type: String,
+    pub severity: Option<f64>,
+    pub title: Option<String>,
+    pub description: Option<String>,
+    pub remediation: Option<String>,
+    #[serde(default)]
+    pub mitre: Vec<String>,
+    #[serde(default)]
+    pub group_by: Vec<String>,
+    pub resource_kind: Option<String>,
+    pub resource_id: Option<String>,
+}
+
+/// Sigma `level` to severity, as the catalog's CloudTrail section fixes it.
+pub fn level_severity(level: Option<Level>) -> Severity {
+    Severity::new(match level {
+        Some(Level::Informational) => 1.0,
+        Some(Level::Low) | None => 3.0,
+        Some(Level::Medium) => 5.0,
+        Some(Level::High) => 7.5,
+        Some(Level::Critical) => 9.5,
+    })
+}
+
+/// MITRE technique ids from Sigma tags: `attack.t1110.001` → `T1110.001`.
+pub fn mitre_from_tags(tags: &[String]) -> Vec<String> {
+    tags.iter()
+        .filter_map(|t| t.strip_prefix("attack.t"))
+        .filter(|id| id.chars().next().is_some_and(|c| c.is_ascii_digit()))
+        .map(|id| format!("T{}", id.to_ascii_uppercase()))
+        .collect()
+}
+
+/// One piece of a title or description template.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Seg {
+    Lit(String),
+    /// `{path}`: the field of the finding's first event.
+    Field(String),
+    /// `{count}`, `{first_seen}` ...: a figure of the aggregated finding.
+    Agg(Agg),
+}
+
+/// Figures of the whole finding, filled in when the scan ends.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Agg {
+    Count,
+    FirstSeen,
+    LastSeen,
+    Duration,
+    Ips,
+    Users,
+}
+
+impl Agg {
+    fn parse(name: &str) -> Option<Agg> {
+        Some(match name {
+            "count" => Agg::Count,
+            "first_seen" => Agg::FirstSeen,
+            "last_seen" => Agg::LastSeen,
+            "duration" => Agg::Duration,
+            "ips" => Agg::Ips,
+            "users" => Agg::Users,
+            _ => return None,
+        })
+    }
+}
+
+/// A parsed template: `{name}` is a figure or an event field, `{{`/`}}` are braces.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Template(pub Vec<Seg>);
+
+/// The longest value a template takes from an event field (statements can be
+/// megabytes; titles are one line).
+const FIELD_MAX_CHARS: usize = 160;
+
+impl Template {
+    pub fn parse(s: &str) -> Result<Template, String> {
+        let mut segs = Vec::new();
+        let mut lit = String::new();
+        let mut chars = s.chars().peekable();
+        while let Some(c) = chars.next() {
+            match c {
+                '{' if chars.peek() == Some(&'{') => {
+                    chars.next();
+                    lit.push('{');
+                }
+                '}' if chars.peek() == Some(&'}') => {
+                    chars.next();
+                    lit.push('}');
+                }
+                '{' => {
+                    let mut name = String::new();
+                    loop {
+                        match chars.next() {
+                            Some('}') => break,
+                            Some(c) => name.push(c),
+                            None => return Err(format!("unclosed `{{` in template {s:?}")),
+                        }
+                    }
+                    let name = name.trim();
+                    if name.is_empty() {
+                        return Err(format!("empty `{{}}` in template {s:?}"));
+                    }
+                    if !lit.is_empty() {
+                        segs.push(Seg::Lit(std::mem::take(&mut lit)));
+                    }
+                    segs.push(match Agg::parse(name) {
+                        Some(a) => Seg::Agg(a),
+                        None => Seg::Field(name.to_string()),
+                    });
+                }
+                '}' => return Err(format!("lone `}}` in template {s:?} (write `}}}}`)")),
+                c => lit.push(c),
+            }
+        }
+        if !lit.is_empty() {
+            segs.push(Seg::Lit(lit));
+        }
+        Ok(Template(segs))
+    }
+
+    /// A literal template.
+    pub fn literal(s: &str) -> Template {
+        Template(vec![Seg::Lit(s.to_string())])
+    }
+
+    /// Fills in event fields from `ev`, keeping the figures for [`Template::finish`].
+    /// A missing field reads `-`.
+    pub fn bind(&self, ev: &Event) -> Template {
+        let mut out: Vec<Seg> = Vec::with_capacity(self.0.len());
+        for seg in &self.0 {
+            let text = match seg {
+                Seg::Field(path) => field_text(ev, path),
+                Seg::Lit(s) => s.clone(),
+                Seg::Agg(_) => {
+                    out.push(seg.clone());
+                    continue;
+                }
+            };
+            match out.last_mut() {
+                Some(Seg::Lit(prev)) => prev.push_str(&text),
+                _ => out.push(Seg::Lit(text)),
+            }
+        }
+        Template(out)
+    }
+
+    /// The final text, with the finding's figures.
+    pub fn finish(&self, f: &Finding) -> String {
+        let mut s = String::new();
+        for seg in &self.0 {
+            match seg {
+                Seg::Lit(l) => s.push_str(l),
+                Seg::Field(p) => {
+                    let _ = write!(s, "{{{p}}}");
+                }
+                Seg::Agg(a) => agg_text(&mut s, *a, f),
+            }
+        }
+        s
+    }
+}
+
+/// The full text of an event field (`-` when absent), for aggregation keys.
+pub fn field_value(ev: &Event, path: &str) -> String {
+    use keibi_model::event::FieldRef;
+    match ev.get(path) {
+        None => "-".to_string(),
+        Some(FieldRef::Str(s)) => s.to_string(),
+        Some(FieldRef::Owned(s)) => s,
+        Some(FieldRef::Int(n)) => n.to_string(),
+        Some(FieldRef::Bool(b)) => b.to_string(),
+        Some(FieldRef::Json(serde_json::Value::String(s))) => s.clone(),
+        Some(FieldRef::Json(v)) => v.to_string(),
+    }
+}
+
+fn field_text(ev: &Event, path: &str) -> String {
+    truncate(field_value(ev, path), FIELD_MAX_CHARS)
+}
+
+/// At most `max` characters, on one line, with `…` when cut.
+pub fn truncate(s: String, max: usize) -> String {
+    let one_line: String = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    if one_line.chars().count() <= max {
+        return one_line;
+    }
+    let mut t: String = one_line.chars().take(max).collect();
+    t.push('…');
+    t
+}
+
+fn agg_text(s: &mut String, a: Agg, f: &Finding) {
+    match a {
+        Agg::Count => {
+            let _ = write!(s, "{}", f.count);
+        }
+        Agg::FirstSeen => s.push_str(&f.first_seen.format("%Y-%m-%d %H:%M:%S UTC").to_string()),
+        Agg::LastSeen => s.push_str(&f.last_seen.format("%Y-%m-%d %H:%M:%S UTC").to_string()),
+        Agg::Duration => s.push_str(&human_duration((f.last_seen - f.first_seen).num_seconds())),
+        Agg::Ips => {
+            let ips: Vec<String> = if f.actor.ips.is_empty() {
+                f.actor.ip.iter().map(|i| i.to_string()).collect()
+            } else {
+                f.actor.ips.iter().map(|i| i.to_string()).collect()
+            };
+            s.push_str(&list_text(&ips, f.actor.ips_truncated));
+        }
+        Agg::Users => {
+            let users: Vec<String> = if f.actor.users.is_empty() {
+                f.actor.user.iter().cloned().collect()
+            } else {
+                f.actor.users.clone()
+            };
+            s.push_str(&list_text(&users, f.actor.users_truncated));
+        }
+    }
+}
+
+/// `a, b, c and 12 more`, at most five named; `-` when empty.
+pub fn list_text(items: &[String], truncated: bool) -> String {
+    if items.is_empty() {
+        return "-".to_string();
+    }
+    let shown: Vec<String> = items
+        .iter()
+        .take(5)
+        .map(|i| truncate(i.clone(), 64))
+        .collect();
+    let rest = items.len().saturating_sub(5);
+    let mut s = shown.join(", ");
+    if rest > 0 || truncated {
+        let _ = write!(s, " and {}{} more", rest, if truncated { "+" } else { "" });
+    }
+    s
+}
+
+/// `45 s`, `12 min`, `3.5 h`, `2.0 days`.
+pub fn human_duration(secs: i64) -> String {
+    let secs = secs.max(0);
+    if secs < 120 {
+        format!("{secs} s")
+    } else if secs < 7200 {
+        format!("{} min", secs / 60)
+    } else if secs < 172_800 {
+        format!("{:.1} h", secs as f64 / 3600.0)
+    } else {
+        format!("{:.1} days", secs as f64 / 86400.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn template_parses_fields_figures_and_escapes() {
+        let t = Template::parse("{user} tried {count}x {{not}} from {client_ip}").unwrap();
+        assert_eq!(
+            t.0,
+            vec![
+                Seg::Field("user".into()),
+                Seg::Lit(" tried ".into()),
+                Seg::Agg(Agg::Count),
+                Seg::Lit("x {not} from ".into()),
+                Seg::Field("client_ip".into()),
+            ]
+        );
+        assert!(Template::parse("{user").is_err());
+        assert!(Template::parse("a } b").is_err());
+        assert!(Template::parse("{}").is_err());
+    }
+
+    #[test]
+    fn tags_give_mitre_ids() {
+        let tags = vec![
+            "attack.t1110.001".to_string(),
+            "attack.credential-access".to_string(),
+            "attack.t1098".to_string(),
+        ];
+        assert_eq!(mitre_from_tags(&tags), vec!["T1110.001", "T1098"]);
+    }
+
+    #[test]
+    fn long_values_are_cut_to_one_line() {
+        let s = truncate("a\nb  c".to_string(), 10);
+        assert_eq!(s, "a b c");
+        let s = truncate("x".repeat(300), 10);
+        assert_eq!(s.chars().count(), 11);
+    }
+}

@@ -1,0 +1,573 @@
+//! Sigma rules: loading (built-in files embedded at build time, and users' own),
+//! keibi's metadata, and the detector that runs them with `rsigma-eval`.
+//!
+//! Rules are routed by `logsource` to the events they can match: `product:
+//! postgresql` (or `postgres`), `product: mysql` (or `mariadb`), `category:
+//! database` (both engines), `product: aws` / `service: cloudtrail`. Rules for other
+//! log sources (Windows, Linux ...) are counted as skipped, not loaded.
+
+pub mod adapter;
+pub mod meta;
+
+use std::collections::{HashMap, HashSet};
+use std::fmt;
+use std::sync::Arc;
+
+use keibi_model::{Event, Resource, Severity, SourceKind};
+use rsigma_eval::{CorrelationConfig, CorrelationEngine, ResultBody};
+use rsigma_parser::{CorrelationRule, LogSource, SigmaCollection, SigmaRule};
+
+use crate::config::Config;
+use crate::detector::{db_resource, Context, Detector};
+use crate::findings::Raise;
+use crate::scanner::is_login_or_network;
+use meta::{level_severity, mitre_from_tags, Meta, RawMeta, Template};
+
+include!(concat!(env!("OUT_DIR"), "/builtin_rules.rs"));
+
+/// The event families rules are routed to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Family {
+    Postgres,
+    Mysql,
+    Cloudtrail,
+}
+
+impl Family {
+    const ALL: [Family; 3] = [Family::Postgres, Family::Mysql, Family::Cloudtrail];
+
+    pub fn of(source: SourceKind) -> Family {
+        match source.engine() {
+            Some("postgres") => Family::Postgres,
+            Some(_) => Family::Mysql,
+            None => Family::Cloudtrail,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Family::Postgres => "postgresql",
+            Family::Mysql => "mysql",
+            Family::Cloudtrail => "cloudtrail",
+        }
+    }
+
+    /// The resource type in `Sigma:<Resource>/<rule>` finding types.
+    fn sigma_type_prefix(self) -> &'static str {
+        match self {
+            Family::Postgres | Family::Mysql => "Sigma:RDS",
+            Family::Cloudtrail => "Sigma:CloudTrail",
+        }
+    }
+
+    fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// A rule that could not be loaded, and why. Never dropped silently.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoadProblem {
+    /// The file (or `builtin:<path>`) it came from.
+    pub origin: String,
+    /// The rule's title, when it got that far.
+    pub rule: Option<String>,
+    pub reason: String,
+}
+
+impl fmt::Display for LoadProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.rule {
+            Some(r) => write!(f, "{}: rule {r:?}: {}", self.origin, self.reason),
+            None => write!(f, "{}: {}", self.origin, self.reason),
+        }
+    }
+}
+
+/// What `keibi rules list` shows of a loaded rule.
+#[derive(Debug, Clone)]
+pub struct RuleInfo {
+    /// `name`, else `id`, else the title: what findings carry as `detector`.
+    pub key: String,
+    pub title: String,
+    pub correlation: bool,
+    pub origin: String,
+    pub finding_type: String,
+    pub severity: Severity,
+    pub families: Vec<Family>,
+}
+
+struct Loaded<T> {
+    rule: T,
+    meta: Arc<Meta>,
+    families: Vec<Family>,
+}
+
+/// Rules loaded so far. Build with [`RuleSet::builtin`] and [`RuleSet::add_source`],
+/// then [`RuleSet::compile`].
+#[derive(Default)]
+pub struct RuleSet {
+    rules: Vec<Loaded<SigmaRule>>,
+    correlations: Vec<Loaded<CorrelationRule>>,
+    infos: Vec<RuleInfo>,
+    problems: Vec<LoadProblem>,
+    keys: HashMap<String, String>,
+    skipped: usize,
+}
+
+impl RuleSet {
+    /// keibi's built-in rules (the files under `rules/`, embedded).
+    pub fn builtin() -> RuleSet {
+        let mut set = RuleSet::default();
+        for (path, text) in BUILTIN {
+            set.add_source(&format!("builtin:{path}"), text);
+        }
+        set
+    }
+
+    /// Loads the rules of one YAML file (several documents allowed). Each rule that
+    /// cannot be used becomes a [`LoadProblem`]; the others load.
+    pub fn add_source(&mut self, origin: &str, yaml: &str) {
+        let collection = match rsigma_parser::parse_sigma_yaml(yaml) {
+            Ok(c) => c,
+            Err(e) => {
+                self.problem(origin, None, format!("not a Sigma rule file: {e}"));
+                return;
+            }
+        };
+        for e in &collection.errors {
+            self.problem(origin, None, e.clone());
+        }
+        for rule in collection.rules {
+            self.add_rule(origin, rule);
+        }
+        for corr in collection.correlations {
+            self.add_correlation(origin, corr);
+        }
+        if !collection.filters.is_empty() {
+            self.problem(
+                origin,
+                None,
+                format!(
+                    "{} filter rule(s): Sigma filters are not supported yet",
+                    collection.filters.len()
+                ),
+            );
+        }
+    }
+
+    fn problem(&mut self, origin: &str, rule: Option<&str>, reason: String) {
+        self.problems.push(LoadProblem {
+            origin: origin.to_string(),
+            rule: rule.map(str::to_string),
+            reason,
+        });
+    }
+
+    fn claim_key(&mut self, origin: &str, title: &str, key: &str) -> bool {
+        if let Some(prev) = self.keys.get(key) {
+            let reason = format!("duplicate rule id/name {key:?} (first loaded from {prev})");
+            self.problem(origin, Some(title), reason);
+            return false;
+        }
+        self.keys.insert(key.to_string(), origin.to_string());
+        true
+    }
+
+    fn add_rule(&mut self, origin: &str, mut rule: SigmaRule) {
+        // rsigma-eval resolves correlation references through rule ids only; a
+        // rule known by `name` alone gets it as its id so correlations can use it.
+        if rule.id.is_none() {
+            rule.id.clone_from(&rule.name);
+        }
+        let Some(families) = families(&rule.logsource) else {
+            self.skipped += 1;
+            return;
+        };
+        if let Err(e) = rsigma_eval::compile_rule(&rule) {
+            self.problem(origin, Some(&rule.title), e.to_string());
+            return;
+        }
+        let key = rule_key(rule.name.as_deref(), rule.id.as_deref(), &rule.title);
+        let meta = match build_meta(
+            &rule.custom_attributes,
+            &rule.title,
+            rule.description.as_deref(),
+            rule.level,
+            &rule.tags,
+            &key,
+            families[0],
+        ) {
+            Ok(m) => Arc::new(m),
+            Err(reason) => return self.problem(origin, Some(&rule.title), reason),
+        };
+        if !self.claim_key(origin, &rule.title, &key) {
+            return;
+        }
+        self.infos
+            .push(info(&key, &rule.title, false, origin, &meta, &families));
+        self.rules.push(Loaded {
+            rule,
+            meta,
+            families,
+        });
+    }
+
+    fn add_correlation(&mut self, origin: &str, corr: CorrelationRule) {
+        let key = rule_key(corr.name.as_deref(), corr.id.as_deref(), &corr.title);
+        // A correlation runs where all the rules it reads run.
+        let mut fams: Option<HashSet<Family>> = None;
+        for r in &corr.rules {
+            let found = self
+                .rules
+                .iter()
+                .find(|l| l.rule.id.as_deref() == Some(r) || l.rule.name.as_deref() == Some(r));
+            let Some(l) = found else {
+                let reason = format!("refers to rule {r:?}, which is not loaded (rules must come before the correlation that uses them)");
+                return self.problem(origin, Some(&corr.title), reason);
+            };
+            let these: HashSet<Family> = l.families.iter().copied().collect();
+            fams = Some(match fams {
+                None => these,
+                Some(f) => f.intersection(&these).copied().collect(),
+            });
+        }
+        let mut families: Vec<Family> = fams.unwrap_or_default().into_iter().collect();
+        families.sort();
+        if families.is_empty() {
+            let reason = "its rules share no log source".to_string();
+            return self.problem(origin, Some(&corr.title), reason);
+        }
+        let meta = match build_meta(
+            &corr.custom_attributes,
+            &corr.title,
+            corr.description.as_deref(),
+            corr.level,
+            &corr.tags,
+            &key,
+            families[0],
+        ) {
+            Ok(m) => Arc::new(m),
+            Err(reason) => return self.problem(origin, Some(&corr.title), reason),
+        };
+        if !self.claim_key(origin, &corr.title, &key) {
+            return;
+        }
+        self.infos
+            .push(info(&key, &corr.title, true, origin, &meta, &families));
+        self.correlations.push(Loaded {
+            rule: corr,
+            meta,
+            families,
+        });
+    }
+
+    /// The rules that loaded, in load order.
+    pub fn rules(&self) -> &[RuleInfo] {
+        &self.infos
+    }
+
+    /// The rules that did not load, with reasons.
+    pub fn problems(&self) -> &[LoadProblem] {
+        &self.problems
+    }
+
+    /// Rules for log sources keibi does not read (Windows, Linux ...).
+    pub fn skipped(&self) -> usize {
+        self.skipped
+    }
+
+    /// Compiles the rules into one detector per scan. Placeholders for `|expand`
+    /// come from `config.placeholders`. Problems found here join
+    /// [`RuleSet::problems`].
+    pub fn compile(&mut self, config: &Config) -> SigmaDetector {
+        let mut engines: [Option<CorrelationEngine>; 3] = [None, None, None];
+        let mut meta = HashMap::new();
+        for fam in Family::ALL {
+            let mut coll = SigmaCollection::new();
+            for l in self.rules.iter().filter(|l| l.families.contains(&fam)) {
+                coll.rules.push(l.rule.clone());
+            }
+            for l in self
+                .correlations
+                .iter()
+                .filter(|l| l.families.contains(&fam))
+            {
+                coll.correlations.push(l.rule.clone());
+            }
+            if coll.rules.is_empty() {
+                continue;
+            }
+            let mut engine = CorrelationEngine::new(CorrelationConfig::default());
+            if !config.placeholders.is_empty() {
+                match placeholder_pipeline(config) {
+                    Ok(p) => engine.add_pipeline(p),
+                    Err(e) => self.problem("config", None, format!("placeholders: {e}")),
+                }
+            }
+            if let Err(e) = engine.add_collection(&coll) {
+                self.problem(
+                    "rules",
+                    None,
+                    format!("{} rules could not be compiled: {e}", fam.as_str()),
+                );
+                continue;
+            }
+            engines[fam.index()] = Some(engine);
+        }
+        // Rules read only by correlations (`generate: false`, the default) raise
+        // nothing of their own.
+        let quiet: HashSet<&str> = self
+            .correlations
+            .iter()
+            .filter(|c| !c.rule.generate)
+            .flat_map(|c| c.rule.rules.iter().map(String::as_str))
+            .collect();
+        let mut silent = HashSet::new();
+        for l in &self.rules {
+            let key = rule_key(l.rule.name.as_deref(), l.rule.id.as_deref(), &l.rule.title);
+            let hk = header_key(l.rule.id.as_deref(), &l.rule.title);
+            let named = |x: Option<&str>| x.is_some_and(|x| quiet.contains(x));
+            if named(l.rule.id.as_deref()) || named(l.rule.name.as_deref()) {
+                silent.insert(hk.clone());
+            }
+            meta.insert(hk, (key, l.meta.clone()));
+        }
+        for l in &self.correlations {
+            let key = rule_key(l.rule.name.as_deref(), l.rule.id.as_deref(), &l.rule.title);
+            meta.insert(
+                header_key(l.rule.id.as_deref(), &l.rule.title),
+                (key, l.meta.clone()),
+            );
+        }
+        SigmaDetector {
+            engines,
+            meta,
+            silent,
+            texts: HashMap::new(),
+        }
+    }
+}
+
+fn info(
+    key: &str,
+    title: &str,
+    correlation: bool,
+    origin: &str,
+    meta: &Meta,
+    families: &[Family],
+) -> RuleInfo {
+    RuleInfo {
+        key: key.to_string(),
+        title: title.to_string(),
+        correlation,
+        origin: origin.to_string(),
+        finding_type: meta.finding_type.clone(),
+        severity: meta.severity,
+        families: families.to_vec(),
+    }
+}
+
+fn rule_key(name: Option<&str>, id: Option<&str>, title: &str) -> String {
+    name.or(id).unwrap_or(title).to_string()
+}
+
+/// How an engine result names its rule: the id, else the title.
+fn header_key(id: Option<&str>, title: &str) -> String {
+    id.unwrap_or(title).to_string()
+}
+
+fn placeholder_pipeline(config: &Config) -> Result<rsigma_eval::Pipeline, String> {
+    let yaml = serde_json::json!({
+        "name": "keibi placeholders",
+        "vars": config.placeholders,
+        "transformations": [{"type": "value_placeholders"}],
+    })
+    .to_string();
+    rsigma_eval::parse_pipeline(&yaml).map_err(|e| e.to_string())
+}
+
+/// The families a logsource routes to; `None` for log sources keibi does not read.
+fn families(ls: &LogSource) -> Option<Vec<Family>> {
+    let low = |s: &Option<String>| s.as_deref().map(str::to_ascii_lowercase);
+    let (cat, product, service) = (low(&ls.category), low(&ls.product), low(&ls.service));
+    match product.as_deref() {
+        Some("postgresql" | "postgres") => Some(vec![Family::Postgres]),
+        Some("mysql" | "mariadb") => Some(vec![Family::Mysql]),
+        Some("aws") => match service.as_deref() {
+            None | Some("cloudtrail") => Some(vec![Family::Cloudtrail]),
+            Some(_) => None,
+        },
+        None if service.as_deref() == Some("cloudtrail") => Some(vec![Family::Cloudtrail]),
+        None if cat.as_deref() == Some("database") => Some(vec![Family::Postgres, Family::Mysql]),
+        _ => None,
+    }
+}
+
+fn build_meta(
+    attrs: &HashMap<String, yaml_serde::Value>,
+    title: &str,
+    description: Option<&str>,
+    level: Option<rsigma_parser::Level>,
+    tags: &[String],
+    key: &str,
+    family: Family,
+) -> Result<Meta, String> {
+    let raw: Option<RawMeta> = match attrs.get("keibi") {
+        None => None,
+        Some(v) => {
+            Some(yaml_serde::from_value(v.clone()).map_err(|e| format!("`keibi:` metadata: {e}"))?)
+        }
+    };
+    let parse = |s: &str, what: &str| Template::parse(s).map_err(|e| format!("keibi.{what}: {e}"));
+    Ok(match raw {
+        None => Meta {
+            finding_type: format!("{}/{key}", family.sigma_type_prefix()),
+            severity: level_severity(level),
+            title: Template::literal(title),
+            description: Template::literal(description.unwrap_or(title)),
+            remediation: "Review the events behind this finding; if the activity is not expected, \
+                          treat the credentials involved as compromised."
+                .to_string(),
+            mitre: mitre_from_tags(tags),
+            group_by: Vec::new(),
+            resource: None,
+        },
+        Some(r) => {
+            if let Some(s) = r.severity {
+                if !(1.0..=10.0).contains(&s) {
+                    return Err(format!("keibi.severity {s} is outside 1.0-10.0"));
+                }
+            }
+            let resource = match (r.resource_kind, r.resource_id) {
+                (Some(k), Some(i)) => Some((k, i)),
+                (None, None) => None,
+                _ => return Err("keibi.resource_kind and keibi.resource_id go together".into()),
+            };
+            Meta {
+                finding_type: r.finding_type,
+                severity: r
+                    .severity
+                    .map(Severity::new)
+                    .unwrap_or_else(|| level_severity(level)),
+                title: parse(r.title.as_deref().unwrap_or(title), "title")?,
+                description: parse(
+                    r.description.as_deref().or(description).unwrap_or(title),
+                    "description",
+                )?,
+                remediation: r.remediation.unwrap_or_default(),
+                mitre: if r.mitre.is_empty() {
+                    mitre_from_tags(tags)
+                } else {
+                    r.mitre
+                },
+                group_by: r.group_by,
+                resource,
+            }
+        }
+    })
+}
+
+/// Runs compiled Sigma rules over events: each match raises or grows one finding
+/// per (rule, resource, `group_by` values or correlation group).
+pub struct SigmaDetector {
+    engines: [Option<CorrelationEngine>; 3],
+    /// By the engine's name for a rule: (the finding's `detector`, metadata).
+    meta: HashMap<String, (String, Arc<Meta>)>,
+    /// Detection rules whose matches only feed correlations.
+    silent: HashSet<String>,
+    /// Title and description templates bound to each finding's first event.
+    texts: HashMap<String, (Template, Template)>,
+}
+
+impl SigmaDetector {
+    /// A detector with no rules.
+    pub fn empty() -> SigmaDetector {
+        RuleSet::default().compile(&Config::default())
+    }
+}
+
+impl Detector for SigmaDetector {
+    fn id(&self) -> &'static str {
+        "sigma"
+    }
+
+    fn observe(&mut self, ev: &Event, cx: &mut Context<'_>) {
+        let fam = Family::of(ev.source);
+        let Some(engine) = self.engines[fam.index()].as_mut() else {
+            return;
+        };
+        if is_login_or_network(ev.action) && cx.is_trusted(ev) {
+            return;
+        }
+        let results = engine.process_event_at(&adapter::View(ev), ev.time.timestamp());
+        for r in results {
+            let hk = header_key(r.header.rule_id.as_deref(), &r.header.rule_title);
+            if r.is_detection() && self.silent.contains(&hk) {
+                continue;
+            }
+            let Some((detector, meta)) = self.meta.get(&hk) else {
+                continue;
+            };
+            let resource = resource_of(ev, meta, fam);
+            let mut parts: Vec<String> = vec![resource.id.clone()];
+            match &r.body {
+                ResultBody::Detection(_) => {
+                    for f in &meta.group_by {
+                        parts.push(meta::field_value(ev, f));
+                    }
+                }
+                ResultBody::Correlation(c) => {
+                    parts.extend(c.group_key.iter().map(|(_, v)| v.clone()));
+                }
+            }
+            let key: Vec<&str> = parts.iter().map(String::as_str).collect();
+            let f = cx.findings.raise(Raise {
+                detector,
+                finding_type: &meta.finding_type,
+                key: &key,
+                severity: meta.severity,
+                resource,
+                time: ev.time,
+            });
+            let first = f.count == 0;
+            f.absorb(ev);
+            if first {
+                f.mitre.clone_from(&meta.mitre);
+                f.remediation.clone_from(&meta.remediation);
+                let (t, d) = (meta.title.bind(ev), meta.description.bind(ev));
+                f.title = t.finish(f);
+                f.description = d.finish(f);
+                self.texts.insert(f.id.clone(), (t, d));
+            }
+        }
+    }
+
+    fn finish(&mut self, cx: &mut Context<'_>) {
+        for (id, (t, d)) in &self.texts {
+            if let Some(f) = cx.findings.get_mut(id) {
+                f.title = t.finish(f);
+                f.description = d.finish(f);
+            }
+        }
+    }
+}
+
+fn resource_of(ev: &Event, meta: &Meta, fam: Family) -> Resource {
+    match (&meta.resource, fam) {
+        (Some((kind, field)), _) => Resource {
+            kind: kind.clone(),
+            id: meta::field_value(ev, field),
+            engine: ev.source.engine().map(str::to_string),
+        },
+        (None, Family::Cloudtrail) => Resource {
+            kind: "aws_account".to_string(),
+            id: meta::field_value(ev, "recipientAccountId"),
+            engine: None,
+        },
+        (None, _) => db_resource(ev),
+    }
+}
+
+#[cfg(test)]
+mod tests;

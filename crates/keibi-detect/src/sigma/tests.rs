@@ -1,0 +1,125 @@
+use crate::config::Config;
+use crate::sigma::RuleSet;
+use crate::testutil::{events, run_rules};
+
+const PG: &str = "\
+2026-11-02 10:00:01 UTC:203.0.113.9(50000):alice@shop:[100]:LOG:  connection authorized: user=alice database=shop
+2026-11-02 10:00:02 UTC:203.0.113.9(50000):alice@shop:[100]:LOG:  statement: ALTER ROLE mallory SUPERUSER
+2026-11-02 10:05:02 UTC:203.0.113.9(50000):alice@shop:[100]:LOG:  statement: ALTER ROLE eve SUPERUSER
+2026-11-02 10:06:02 UTC:10.0.0.5(50001):bob@shop:[101]:LOG:  statement: select 1
+";
+
+const RULE: &str = r#"
+title: Role made superuser
+id: 2f1d3c4e-0000-4000-8000-000000000001
+name: test-superuser
+logsource:
+  product: postgresql
+detection:
+  sel:
+    statement.text|contains|all: ['alter role', 'superuser']
+  condition: sel
+level: high
+tags: [attack.privilege-escalation, attack.t1098]
+keibi:
+  type: PrivilegeEscalation:RDS/RoleElevated
+  severity: 8.0
+  group_by: [user]
+  title: "{user} granted superuser on {instance}"
+  description: "{count} statements by {user} from {ips} over {duration}: {statement.text}"
+  remediation: Revoke it.
+"#;
+
+#[test]
+fn a_rule_raises_one_aggregated_finding_with_texts() {
+    let evs = events("pg.log", "db1", PG);
+    let f = run_rules(RULE, Config::default(), &evs);
+    assert_eq!(f.len(), 1, "{f:#?}");
+    let f = &f[0];
+    assert_eq!(f.finding_type, "PrivilegeEscalation:RDS/RoleElevated");
+    assert_eq!(f.count, 2);
+    assert_eq!(f.detector, "test-superuser");
+    assert_eq!(f.title, "alice granted superuser on db1");
+    assert_eq!(
+        f.description,
+        "2 statements by alice from 203.0.113.9 over 5 min: ALTER ROLE mallory SUPERUSER"
+    );
+    assert_eq!(f.mitre, vec!["T1098"]);
+    assert_eq!(f.resource.id, "db1");
+    assert_eq!(f.evidence.len(), 2);
+    // Same input, same id.
+    let again = run_rules(RULE, Config::default(), &evs);
+    assert_eq!(again[0].id, f.id);
+}
+
+#[test]
+fn community_rules_get_sigma_defaults() {
+    let rule = RULE.split("keibi:").next().unwrap();
+    let evs = events("pg.log", "db1", PG);
+    let f = run_rules(rule, Config::default(), &evs);
+    assert_eq!(f.len(), 1);
+    assert_eq!(f[0].finding_type, "Sigma:RDS/test-superuser");
+    assert_eq!(f[0].severity.value(), 7.5);
+    assert_eq!(f[0].title, "Role made superuser");
+}
+
+#[test]
+fn event_count_correlation_fires_per_group() {
+    let yaml = r#"
+title: statement
+name: any-statement
+logsource:
+  product: postgresql
+detection:
+  sel:
+    action: statement
+  condition: sel
+---
+title: Many statements by one user
+name: many-statements
+correlation:
+  type: event_count
+  rules: [any-statement]
+  group-by: [user]
+  timespan: 10m
+  condition:
+    gte: 2
+level: medium
+keibi:
+  type: Test:RDS/Many
+  title: "{user} ran many statements"
+"#;
+    let evs = events("pg.log", "db1", PG);
+    let f = run_rules(yaml, Config::default(), &evs);
+    assert_eq!(f.len(), 1, "{f:#?}");
+    assert_eq!(f[0].finding_type, "Test:RDS/Many");
+    assert_eq!(f[0].title, "alice ran many statements");
+}
+
+#[test]
+fn bad_rules_are_reported_with_file_and_reason() {
+    let mut set = RuleSet::default();
+    set.add_source("bad.yml", "title: x\nlogsource: {product: postgresql}\ndetection:\n  sel:\n    user|nosuchmodifier: a\n  condition: sel\n");
+    set.add_source("bad2.yml", "title: y\nlogsource: {product: postgresql}\ndetection:\n  sel:\n    user: a\n  condition: sel\nkeibi:\n  typo: 1\n");
+    set.add_source(
+        "win.yml",
+        "title: z\nlogsource: {product: windows}\ndetection:\n  sel:\n    a: b\n  condition: sel\n",
+    );
+    set.add_source("notyaml.yml", "{{{");
+    let p: Vec<String> = set.problems().iter().map(|p| p.to_string()).collect();
+    assert_eq!(p.len(), 3, "{p:#?}");
+    assert!(p[0].starts_with("bad.yml"), "{p:#?}");
+    assert!(
+        p[1].contains("bad2.yml") && p[1].contains("keibi"),
+        "{p:#?}"
+    );
+    assert!(p[2].starts_with("notyaml.yml"), "{p:#?}");
+    assert_eq!(set.skipped(), 1);
+}
+
+#[test]
+fn builtin_rules_all_load() {
+    let mut set = RuleSet::builtin();
+    let _ = set.compile(&Config::default());
+    assert!(set.problems().is_empty(), "{:#?}", set.problems());
+}
