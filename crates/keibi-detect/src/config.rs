@@ -75,3 +75,16 @@ impl Default for ActivityConfig {
         }
     }
 }
+
+/// A configuration file that could not be used.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct ConfigError(String);
+
+impl Config {
+    /// Reads a YAML configuration; every key is optional, unknown keys are errors
+    /// (a misspelt threshold must not silently keep its default).
+    pub fn from_yaml(text: &str) -> Result<Config, ConfigError> {
+        yaml_serde::from_str(text).map_err(|e| ConfigError(e.to_string()))
+    }
+}

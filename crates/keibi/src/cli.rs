@@ -39,8 +39,74 @@ pub enum ColorChoice {
 pub enum Command {
     /// Read database and CloudTrail logs and print them as one normalized event stream.
     Events(EventsArgs),
+    /// Scan database and CloudTrail logs for attacks and print the findings.
+    Scan(ScanArgs),
+    /// List the detection rules, or check rule files.
+    #[command(subcommand)]
+    Rules(RulesCommand),
     /// Run keibi on built-in demo data (real PostgreSQL and MariaDB logs with a brute force).
     Demo(DemoArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    #[command(flatten)]
+    pub detect: DetectArgs,
+    /// Output format [default: table on a terminal, jsonl otherwise].
+    #[arg(long, value_enum)]
+    pub format: Option<crate::output::findings::FindingFormat>,
+    /// Exit 1 when a finding at or above this severity is found (Low, Medium, High,
+    /// Critical, or a number 1.0-10.0).
+    #[arg(long, value_name = "SEVERITY")]
+    pub fail_on: Option<keibi_model::Severity>,
+    /// Print only findings at or above this severity.
+    #[arg(long, value_name = "SEVERITY")]
+    pub min_severity: Option<keibi_model::Severity>,
+}
+
+/// What detection runs with: rules, lists and thresholds.
+#[derive(Debug, Args)]
+pub struct DetectArgs {
+    /// Also load the Sigma rules in this file or directory (repeatable).
+    #[arg(long = "rules", value_name = "DIR")]
+    pub rules: Vec<PathBuf>,
+    /// Do not load keibi's built-in rules (only those given with --rules).
+    #[arg(long)]
+    pub no_builtin_rules: bool,
+    /// Tor exit list (the Tor project's exit-addresses file, or one address per line).
+    #[arg(long, value_name = "FILE")]
+    pub tor_list: Vec<PathBuf>,
+    /// List of malicious addresses or CIDRs (plain or FireHOL netset; repeatable).
+    #[arg(long, value_name = "FILE")]
+    pub threat_list: Vec<PathBuf>,
+    /// Addresses that must never raise login or network findings (repeatable).
+    #[arg(long, value_name = "FILE")]
+    pub trusted_list: Vec<PathBuf>,
+    /// AWS account snapshots may be shared with (repeatable).
+    #[arg(long, value_name = "ID")]
+    pub trusted_account: Vec<String>,
+    /// Detection settings (thresholds, placeholders, database ports) as YAML.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RulesCommand {
+    /// List the loaded rules: built-in ones and those given with --rules.
+    List {
+        /// Also load the Sigma rules in this file or directory (repeatable).
+        #[arg(long = "rules", value_name = "DIR")]
+        rules: Vec<PathBuf>,
+    },
+    /// Check rule files: every rule that cannot load is printed with its file and
+    /// the reason; exits 1 if there is any.
+    Lint {
+        /// Rule files or directories.
+        #[arg(required = true, value_name = "PATH")]
+        paths: Vec<PathBuf>,
+    },
 }
 
 #[derive(Debug, Args)]

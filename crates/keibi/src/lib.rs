@@ -13,6 +13,8 @@ use anyhow::Result;
 pub fn run(cli: cli::Cli) -> Result<u8> {
     match cli.command {
         cli::Command::Events(args) => cmd::events::run(&args, &cli.global),
+        cli::Command::Scan(args) => cmd::scan::run(&args, &cli.global),
+        cli::Command::Rules(c) => cmd::rules::run(&c, &cli.global),
         cli::Command::Demo(args) => cmd::demo::run(&args, &cli.global),
     }
 }

@@ -156,6 +156,11 @@ impl RuleSet {
         }
     }
 
+    /// Records a rule file that could not be read at all.
+    pub fn add_source_problem(&mut self, origin: &str, reason: &str) {
+        self.problem(origin, None, reason.to_string());
+    }
+
     fn problem(&mut self, origin: &str, rule: Option<&str>, reason: String) {
         self.problems.push(LoadProblem {
             origin: origin.to_string(),

@@ -3,6 +3,8 @@
 
 pub mod demo;
 pub mod events;
+pub mod rules;
+pub mod scan;
 
 use std::collections::HashMap;
 use std::io;

@@ -1,0 +1,129 @@
+//! `keibi scan`: reads logs like `keibi events`, runs every rule and detector over
+//! them in time order, and prints the findings (contract: docs/finding-catalog.md).
+
+use std::io::{self, BufWriter, IsTerminal, Write};
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use keibi_detect::{Config, IpList, IpSet, ScanReport, Scanner, ThreatLists};
+use keibi_model::finding::count_by_label;
+
+use crate::cli::{ColorChoice, DetectArgs, Global, ScanArgs};
+use crate::output::findings::{write_findings, FindingFormat};
+use crate::output::sanitize::terminal;
+
+pub fn run(args: &ScanArgs, global: &Global) -> Result<u8> {
+    let stdout = io::stdout();
+    let is_tty = stdout.is_terminal();
+    let format = args.format.unwrap_or(if is_tty {
+        FindingFormat::Table
+    } else {
+        FindingFormat::Jsonl
+    });
+    let color = match global.color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => is_tty && std::env::var_os("NO_COLOR").is_none(),
+    };
+    let mut scanner = build_scanner(&args.detect, global)?;
+    let report = super::read_inputs(&args.input, global, |e| {
+        scanner.observe(&e);
+        Ok(())
+    })?;
+    let ScanReport {
+        mut findings,
+        trusted_events,
+        ..
+    } = scanner.finish();
+    if let Some(min) = args.min_severity {
+        findings.retain(|f| f.severity >= min);
+    }
+    let mut out = BufWriter::with_capacity(64 * 1024, stdout.lock());
+    write_findings(format, &findings, color, &mut out)?;
+    if format == FindingFormat::Table && trusted_events > 0 {
+        writeln!(
+            out,
+            "{trusted_events} login and connection events from trusted addresses raised no findings"
+        )?;
+    }
+    out.flush()?;
+    drop(out);
+    let code = super::events::summarize(&report, false);
+    let by_label = count_by_label(&findings);
+    let counts: Vec<String> = by_label
+        .iter()
+        .rev()
+        .filter(|(_, n)| *n > 0)
+        .map(|(l, n)| format!("{n} {}", l.as_str()))
+        .collect();
+    eprintln!(
+        "keibi: {} findings{}",
+        findings.len(),
+        if counts.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", counts.join(", "))
+        }
+    );
+    if code != 0 {
+        return Ok(code);
+    }
+    let failed = args
+        .fail_on
+        .is_some_and(|min| findings.iter().any(|f| f.severity >= min));
+    Ok(u8::from(failed))
+}
+
+/// Loads rules, lists and settings into a ready scanner; rule problems are printed
+/// as warnings, unreadable lists and settings are errors (exit 2).
+pub fn build_scanner(d: &DetectArgs, _global: &Global) -> Result<Scanner> {
+    let mut config = match &d.config {
+        Some(p) => {
+            let text =
+                std::fs::read_to_string(p).with_context(|| format!("--config {}", p.display()))?;
+            Config::from_yaml(&text).with_context(|| format!("--config {}", p.display()))?
+        }
+        None => Config::default(),
+    };
+    config
+        .trusted_accounts
+        .extend(d.trusted_account.iter().cloned());
+    let lists = ThreatLists {
+        threat: load_lists("--threat-list", &d.threat_list)?,
+        tor: load_lists("--tor-list", &d.tor_list)?,
+        trusted: load_lists("--trusted-list", &d.trusted_list)?,
+    };
+    let mut rules = if d.no_builtin_rules {
+        keibi_detect::sigma::RuleSet::default()
+    } else {
+        keibi_detect::sigma::RuleSet::builtin()
+    };
+    super::rules::load_paths(&mut rules, &d.rules)?;
+    let sigma = rules.compile(&config);
+    super::rules::print_problems(&rules);
+    Ok(Scanner::new(config, lists, sigma))
+}
+
+fn load_lists(flag: &str, paths: &[impl AsRef<Path>]) -> Result<IpSet> {
+    let mut lists = Vec::new();
+    for p in paths {
+        let p = p.as_ref();
+        let bytes = std::fs::read(p).with_context(|| format!("{flag} {}", p.display()))?;
+        let name = p
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| p.display().to_string());
+        let list =
+            IpList::parse(name, &bytes).with_context(|| format!("{flag} {}", p.display()))?;
+        for prob in list.problems() {
+            eprintln!(
+                "keibi: warning: {}:{}: {}",
+                terminal(&p.display().to_string()),
+                prob.line,
+                terminal(&prob.reason)
+            );
+        }
+        lists.push(list);
+    }
+    Ok(IpSet::new(lists))
+}
