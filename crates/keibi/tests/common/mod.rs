@@ -326,3 +326,54 @@ pub fn version(exe: &Path) -> String {
     let out = output(Command::new(exe).arg("--version"));
     String::from_utf8_lossy(&out.stdout).trim().to_owned()
 }
+
+/// What `keibi scan --format jsonl` printed.
+pub struct Scan {
+    pub findings: Vec<Value>,
+    pub stderr: String,
+    pub code: Option<i32>,
+}
+
+/// Runs `keibi scan --format jsonl` with `args` (flags and paths).
+pub fn keibi_scan(args: &[&std::ffi::OsStr]) -> Scan {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_keibi"));
+    cmd.args(["scan", "--format", "jsonl"]).args(args);
+    let out = output(&mut cmd);
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    let findings = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| {
+            serde_json::from_str(l).unwrap_or_else(|e| panic!("keibi printed non-JSON ({e}): {l}"))
+        })
+        .collect();
+    Scan {
+        findings,
+        stderr,
+        code: out.status.code(),
+    }
+}
+
+impl Scan {
+    /// Findings of this type.
+    pub fn of_type<'a>(&'a self, t: &'a str) -> impl Iterator<Item = &'a Value> + 'a {
+        self.findings
+            .iter()
+            .filter(move |f| str_field(f, "type") == Some(t))
+    }
+
+    /// One line per finding: type, severity, count, title.
+    pub fn brief(&self) -> String {
+        self.findings
+            .iter()
+            .map(|f| {
+                format!(
+                    "  {} {} x{} {}\n",
+                    str_field(f, "type").unwrap_or("?"),
+                    f.get("severity").unwrap_or(&Value::Null),
+                    f.get("count").unwrap_or(&Value::Null),
+                    str_field(f, "title").unwrap_or("?")
+                )
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,122 @@
+//! One scenario folder per finding type, run through the real `keibi scan`.
+//!
+//! `tests/scenarios/<slug>/expect` names the type (`type: ...`) and optional extra
+//! arguments (`args: ...`, paths relative to the folder). Every file under
+//! `attack/` together must raise at least one finding of that type; the near-misses
+//! under `benign/` must raise none. Adding a scenario is adding a folder.
+
+mod common;
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+
+use common::{keibi_scan, Scan};
+
+struct Scenario {
+    dir: PathBuf,
+    finding_type: String,
+    args: Vec<OsString>,
+}
+
+fn load(dir: &Path) -> Scenario {
+    let expect = std::fs::read_to_string(dir.join("expect"))
+        .unwrap_or_else(|e| panic!("{}: no expect file: {e}", dir.display()));
+    let mut finding_type = None;
+    let mut args = Vec::new();
+    for line in expect
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+    {
+        if let Some(t) = line.strip_prefix("type:") {
+            finding_type = Some(t.trim().to_string());
+        } else if let Some(a) = line.strip_prefix("args:") {
+            for word in a.split_whitespace() {
+                // Flags stay as written; anything else is a path in the folder.
+                if word.starts_with('-') {
+                    args.push(OsString::from(word));
+                } else {
+                    args.push(dir.join(word).into_os_string());
+                }
+            }
+        } else {
+            panic!("{}: expect: cannot read line {line:?}", dir.display());
+        }
+    }
+    Scenario {
+        dir: dir.to_path_buf(),
+        finding_type: finding_type
+            .unwrap_or_else(|| panic!("{}: expect has no `type:` line", dir.display())),
+        args,
+    }
+}
+
+fn run(s: &Scenario, part: &str) -> Option<Scan> {
+    let path = s.dir.join(part);
+    if !path.is_dir() {
+        return None;
+    }
+    let mut args: Vec<&std::ffi::OsStr> = s.args.iter().map(OsString::as_os_str).collect();
+    args.push(path.as_os_str());
+    let scan = keibi_scan(&args);
+    assert_eq!(
+        scan.code,
+        Some(0),
+        "{}/{part}: keibi scan exited {:?}:\n{}",
+        s.dir.display(),
+        scan.code,
+        scan.stderr
+    );
+    assert!(
+        scan.stderr.contains(" 0 unrecognized lines"),
+        "{}/{part}: scenario logs must be read completely:\n{}",
+        s.dir.display(),
+        scan.stderr
+    );
+    Some(scan)
+}
+
+#[test]
+fn every_scenario_fires_on_its_attack_and_not_on_its_near_misses() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/scenarios");
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(&root)
+        .map(|rd| {
+            rd.flatten()
+                .map(|e| e.path())
+                .filter(|p| p.is_dir())
+                .collect()
+        })
+        .unwrap_or_default();
+    dirs.sort();
+    let mut failures = Vec::new();
+    for dir in &dirs {
+        let s = load(dir);
+        let name = dir.file_name().unwrap_or_default().to_string_lossy();
+        match run(&s, "attack") {
+            None => failures.push(format!("{name}: no attack/ folder")),
+            Some(scan) => {
+                if scan.of_type(&s.finding_type).next().is_none() {
+                    failures.push(format!(
+                        "{name}: attack raised no {}; findings:\n{}",
+                        s.finding_type,
+                        scan.brief()
+                    ));
+                }
+            }
+        }
+        match run(&s, "benign") {
+            None => failures.push(format!("{name}: no benign/ folder")),
+            Some(scan) => {
+                if scan.of_type(&s.finding_type).next().is_some() {
+                    failures.push(format!(
+                        "{name}: near-misses raised {}; findings:\n{}",
+                        s.finding_type,
+                        scan.brief()
+                    ));
+                }
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    eprintln!("{} scenarios passed", dirs.len());
+}
