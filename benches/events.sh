@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# End-to-end benchmark of `keibi events`: throughput, CPU use and peak memory on
-# realistic generated logs, one run per kind of input.
+# End-to-end benchmark of `keibi events` (and `keibi scan`): throughput, CPU use and
+# peak memory on realistic generated logs, one run per kind of input and command.
 #
 # Usage: benches/events.sh [SIZE] [KIND...]
 #   SIZE  input per kind, uncompressed (default 1G; K/M/G suffixes, powers of 1024)
@@ -19,7 +19,9 @@
 #      of a 2-core machine busy), peak RSS, and unrecognized lines (should be 0).
 # Targets: peak RSS < 100 MB whatever SIZE.
 #
-# Environment: KEIBI_BENCH_DATA overrides bench-data/; KEIBI_GEN_SEED the seed (1);
+# Environment: KEIBI_BENCH_COMMANDS lists the commands to time on each input
+# (default "events"; "events scan" compares scanning with all built-in rules to
+# reading, the issue's scan <= 1.5x events target); KEIBI_BENCH_DATA overrides bench-data/; KEIBI_GEN_SEED the seed (1);
 # CARGO_TARGET_DIR is honoured.
 set -euo pipefail
 
@@ -29,6 +31,7 @@ shift || true
 kinds=("$@")
 [ ${#kinds[@]} -gt 0 ] || kinds=(postgres mariadb cloudtrail)
 data=${KEIBI_BENCH_DATA:-bench-data}
+read -r -a commands <<<"${KEIBI_BENCH_COMMANDS:-events}"
 seed=${KEIBI_GEN_SEED:-1}
 
 if [ ! -x /usr/bin/time ]; then
@@ -68,25 +71,28 @@ for kind in "${kinds[@]}"; do
     # Warm the page cache so the run measures keibi, not the disk.
     cat $(find "$dir" -type f) >/dev/null
 
-    echo "events.sh: keibi events --format jsonl $dir" >&2
-    rc=0
-    /usr/bin/time -f '%e %U %S %M' -o "$tmp/time" \
-        "$keibi" events --format jsonl "$dir" >/dev/null 2>"$tmp/keibi.err" || rc=$?
-    summary=$(grep '^keibi: .* events from' "$tmp/keibi.err" | tail -1 || true)
-    if [ "$rc" != 0 ] || [ -z "$summary" ]; then
-        echo "events.sh: keibi exited $rc on $kind:" >&2
-        tail -5 "$tmp/keibi.err" >&2
-    fi
-    read -r wall user sys rss_kb <"$tmp/time"
-    events=$(sed -n 's/^keibi: \([0-9]*\) events from.*/\1/p' <<<"$summary")
-    unrec=$(sed -n 's/.* \([0-9]*\) unrecognized lines.*/\1/p' <<<"$summary")
-    rows+=("$(awk -v k="$kind" -v b="$bytes" -v f="$files" -v w="$wall" -v u="$user" \
-        -v s="$sys" -v r="$rss_kb" -v e="${events:-0}" -v x="${unrec:-?}" 'BEGIN {
-        if (w <= 0) w = 0.01
-        printf "%-11s %9.0f %6d %8.2f %8.1f %11d %11.0f %6.0f%% %9.1f %8s\n",
-            k, b / 1e6, f, w, b / 1e6 / w, e, e / w, (u + s) / w * 100, r / 1024, x }')")
+    for command in "${commands[@]}"; do
+        echo "events.sh: keibi $command --format jsonl $dir" >&2
+        rc=0
+        /usr/bin/time -f '%e %U %S %M' -o "$tmp/time" \
+            "$keibi" "$command" --format jsonl "$dir" >/dev/null 2>"$tmp/keibi.err" || rc=$?
+        summary=$(grep '^keibi: .* events from' "$tmp/keibi.err" | tail -1 || true)
+        if [ "$rc" != 0 ] || [ -z "$summary" ]; then
+            echo "events.sh: keibi exited $rc on $kind:" >&2
+            tail -5 "$tmp/keibi.err" >&2
+        fi
+        read -r wall user sys rss_kb <"$tmp/time"
+        events=$(sed -n 's/^keibi: \([0-9]*\) events from.*/\1/p' <<<"$summary")
+        unrec=$(sed -n 's/.* \([0-9]*\) unrecognized lines.*/\1/p' <<<"$summary")
+        findings=$(sed -n 's/^keibi: \([0-9]*\) findings.*/\1/p' "$tmp/keibi.err" | tail -1)
+        rows+=("$(awk -v k="$kind" -v c="$command" -v b="$bytes" -v f="$files" -v w="$wall" -v u="$user" \
+            -v s="$sys" -v r="$rss_kb" -v e="${events:-0}" -v x="${unrec:-?}" -v n="${findings:--}" 'BEGIN {
+            if (w <= 0) w = 0.01
+            printf "%-11s %-7s %9.0f %6d %8.2f %8.1f %11d %11.0f %6.0f%% %9.1f %8s %8s\n",
+                k, c, b / 1e6, f, w, b / 1e6 / w, e, e / w, (u + s) / w * 100, r / 1024, x, n }')")
+    done
 done
 
-printf '%-11s %9s %6s %8s %8s %11s %11s %7s %9s %8s\n' \
-    kind input_MB files wall_s MB/s events events/s CPU peak_MiB unrecog
+printf '%-11s %-7s %9s %6s %8s %8s %11s %11s %7s %9s %8s %8s\n' \
+    kind command input_MB files wall_s MB/s events events/s CPU peak_MiB unrecog findings
 printf '%s\n' "${rows[@]}"
