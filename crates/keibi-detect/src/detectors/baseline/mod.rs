@@ -1,0 +1,261 @@
+//! Behavioural baselines: what is normal for each database user, each instance's
+//! failed logins and each IAM principal, learned online from the events themselves,
+//! and the AnomalousBehavior findings when something departs from it.
+//!
+//! * Per (instance, database user), from successful logins: source networks (/24,
+//!   /48), ASN and country (with `--asn-db` / `--geoip-db`), client application family,
+//!   authentication method, TLS, hours and days of the week ([`profile::LoginProfile`]).
+//!   A departure raises `CredentialAccess:RDS/AnomalousBehavior.SuccessfulLogin`
+//!   (`logins.rs`).
+//! * Per instance, the usual hourly volume and sources of failed logins: an hour far
+//!   above it raises `CredentialAccess:RDS/AnomalousBehavior.FailedLogin`.
+//! * Per IAM principal, from CloudTrail: networks, ASNs, countries, user agent
+//!   families, regions and the sensitive calls it makes. A destructive or exposing
+//!   RDS/EC2 call from a source or tool never seen for it raises
+//!   `Impact:IAMUser/AnomalousBehavior` (`principal.rs`).
+//!
+//! A profile judges nothing until it is mature (enough events over enough days,
+//! [`crate::config::BaselineConfig`]). Events arrive in time order, so one long archive
+//! both trains and detects; profiles live in a [`BaselineStore`] that the binary
+//! persists (`--state`), so the next run starts mature. Every anomaly is explained in
+//! plain words (`explain.rs`): which factors were new and what is usual.
+//!
+//! Ordinary novelty stays below Medium: a new server in a known /24 is not new at all;
+//! a new version of a known client is the same family; a new tool or an odd hour from
+//! a known network is Low; a brand-new user is silent until its profile matures.
+
+pub mod explain;
+mod logins;
+mod principal;
+pub mod profile;
+mod store;
+#[cfg(test)]
+mod tests;
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use keibi_model::{Action, Event, SourceKind};
+
+pub use store::{BaselineStore, Counts, ImportError, Profiles};
+
+use crate::config::Config;
+use crate::detector::{Context, Detector};
+use profile::{Maturity, Secs};
+
+/// The detector id (part of finding ids: never rename).
+pub const ID: &str = "baseline";
+pub const SUCCESS_TYPE: &str = "CredentialAccess:RDS/AnomalousBehavior.SuccessfulLogin";
+pub const FAILED_TYPE: &str = "CredentialAccess:RDS/AnomalousBehavior.FailedLogin";
+pub const IMPACT_TYPE: &str = "Impact:IAMUser/AnomalousBehavior";
+
+/// Where an address is on the Internet: its autonomous system and country. The binary
+/// implements it over MaxMind-format databases (GeoLite2, DB-IP); keibi-detect only
+/// asks, so detection stays free of I/O.
+pub trait NetInfo: Send + Sync {
+    /// The ASN and its organisation.
+    fn asn(&self, ip: IpAddr) -> Option<(u32, String)>;
+    /// The ISO 3166 country code (`JP`, `NL`).
+    fn country(&self, ip: IpAddr) -> Option<String>;
+}
+
+/// An optional [`NetInfo`] in the configuration (not read from files).
+#[derive(Clone, Default)]
+pub struct NetInfoHandle(pub Option<Arc<dyn NetInfo>>);
+
+impl std::fmt::Debug for NetInfoHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() {
+            "NetInfo"
+        } else {
+            "no NetInfo"
+        })
+    }
+}
+
+/// Settings copied out of the configuration at construction.
+#[derive(Debug, Clone, Copy)]
+struct Settings {
+    logins: Maturity,
+    calls: Maturity,
+    settle: Secs,
+    max_profiles: usize,
+    failed_min: u32,
+    failed_factor: u32,
+    failures_before: u32,
+    failures_before_secs: Secs,
+}
+
+/// Failures remembered per source address, for "failures came first".
+const MAX_RECENT_FAILURES: usize = 16_384;
+/// FailedLogin episodes whose final texts are pending.
+const MAX_EPISODES: usize = 1_024;
+
+/// The baselines detector. See the module documentation.
+pub struct BaselineDetector {
+    s: Settings,
+    store: BaselineStore,
+    net: Option<Arc<dyn NetInfo>>,
+    /// Learn only: `keibi learn` trains profiles and raises nothing.
+    learn_only: bool,
+    /// `baseline.enabled`: when off, the detector ignores every event.
+    enabled: bool,
+    /// Failed logins per source address: (count, last time), bounded.
+    recent_failures: HashMap<IpAddr, (u32, Secs)>,
+    /// FailedLogin findings by id: what their final description needs.
+    episodes: HashMap<String, logins::Episode>,
+    /// The last address looked up, and its answer (logs repeat addresses).
+    cache: Option<(IpAddr, Lookup)>,
+}
+
+/// ASN and country of one address.
+#[derive(Debug, Clone, Default)]
+struct Lookup {
+    asn: Option<profile::Asn>,
+    country: Option<Box<str>>,
+}
+
+impl BaselineDetector {
+    /// A detector that learns and raises findings, with the store and lookups the
+    /// configuration carries.
+    pub fn new(config: &Config) -> BaselineDetector {
+        let b = &config.baseline;
+        let days = |min_events| Maturity {
+            min_events,
+            min_days: b.min_days,
+            min_active_days: b.min_active_days,
+        };
+        let s = Settings {
+            logins: days(b.min_logins),
+            calls: days(b.min_api_calls),
+            settle: b.settle_secs.max(0),
+            max_profiles: b.max_profiles,
+            failed_min: b.failed_logins_min.max(1),
+            failed_factor: b.failed_logins_factor.max(1),
+            failures_before: b.failures_before.max(1),
+            failures_before_secs: b.failures_before_secs.max(0),
+        };
+        b.store.lock().set_max(s.max_profiles);
+        BaselineDetector {
+            s,
+            store: b.store.clone(),
+            net: b.net_info.0.clone(),
+            learn_only: false,
+            enabled: b.enabled,
+            recent_failures: HashMap::new(),
+            episodes: HashMap::new(),
+            cache: None,
+        }
+    }
+
+    /// A detector that only learns (`keibi learn`).
+    pub fn learner(config: &Config) -> BaselineDetector {
+        BaselineDetector {
+            learn_only: true,
+            ..BaselineDetector::new(config)
+        }
+    }
+
+    fn lookup(&mut self, ip: Option<IpAddr>) -> Lookup {
+        let (Some(ip), Some(net)) = (ip, &self.net) else {
+            return Lookup::default();
+        };
+        if let Some((at, l)) = &self.cache {
+            if *at == ip {
+                return l.clone();
+            }
+        }
+        let l = Lookup {
+            asn: net.asn(ip).map(|(n, org)| profile::Asn {
+                n,
+                org: profile::bounded(&org),
+            }),
+            country: net.country(ip).map(|c| profile::bounded(&c)),
+        };
+        self.cache = Some((ip, l.clone()));
+        l
+    }
+
+    /// Counts a failed login from `ip` at `t`; the map stays bounded by dropping
+    /// entries older than the window, then the oldest half.
+    fn note_failure(&mut self, ip: IpAddr, t: Secs) {
+        let window = self.s.failures_before_secs;
+        if self.recent_failures.len() >= MAX_RECENT_FAILURES
+            && !self.recent_failures.contains_key(&ip)
+        {
+            self.recent_failures
+                .retain(|_, (_, last)| t - *last <= window);
+            if self.recent_failures.len() >= MAX_RECENT_FAILURES / 2 {
+                let mut lasts: Vec<Secs> = self.recent_failures.values().map(|v| v.1).collect();
+                let mid = lasts.len() / 2;
+                let (_, cut, _) = lasts.select_nth_unstable(mid);
+                let cut = *cut;
+                self.recent_failures.retain(|_, (_, last)| *last > cut);
+            }
+        }
+        let e = self.recent_failures.entry(ip).or_insert((0, t));
+        if t - e.1 > window {
+            e.0 = 0;
+        }
+        e.0 = e.0.saturating_add(1);
+        e.1 = t;
+    }
+
+    /// Failed logins from `ip` within the window before `t`.
+    fn failures_before(&self, ip: IpAddr, t: Secs) -> u32 {
+        match self.recent_failures.get(&ip) {
+            Some((n, last)) if t - last <= self.s.failures_before_secs => *n,
+            _ => 0,
+        }
+    }
+}
+
+impl Detector for BaselineDetector {
+    fn id(&self) -> &'static str {
+        ID
+    }
+
+    fn observe(&mut self, ev: &Event, cx: &mut Context<'_>) {
+        if !self.enabled {
+            return;
+        }
+        match ev.action {
+            Action::LoginSuccess | Action::LoginFailure if cx.is_trusted(ev) => {}
+            Action::LoginSuccess => self.login_success(ev, cx),
+            Action::LoginFailure => self.login_failure(ev, cx),
+            Action::ApiCall if ev.source == SourceKind::Cloudtrail => self.api_call(ev, cx),
+            _ => {}
+        }
+    }
+
+    fn finish(&mut self, cx: &mut Context<'_>) {
+        self.finish_failed(cx);
+    }
+}
+
+/// Whether an address is on the public Internet (not private, loopback, link-local,
+/// carrier-grade NAT or unique-local). Documentation ranges count as public.
+pub fn is_public(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => {
+            let o = v4.octets();
+            !(v4.is_private()
+                || v4.is_loopback()
+                || v4.is_link_local()
+                || v4.is_unspecified()
+                || v4.is_broadcast()
+                || (o[0] == 100 && (o[1] & 0xc0) == 64))
+        }
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => is_public(IpAddr::V4(v4)),
+            None => {
+                let s = v6.segments()[0];
+                !(v6.is_loopback()
+                    || v6.is_unspecified()
+                    || (s & 0xfe00) == 0xfc00
+                    || (s & 0xffc0) == 0xfe80)
+            }
+        },
+    }
+}
