@@ -5,12 +5,12 @@
 //! [`crate::Detector`], give it a config section in [`crate::config`] if it has
 //! thresholds, and add one line to [`builtin`].
 
-pub mod baseline;
+pub mod cloudtrail;
 
 use crate::config::Config;
 use crate::detector::Detector;
 
 /// Every built-in detector, configured.
 pub fn builtin(_config: &Config) -> Vec<Box<dyn Detector>> {
-    vec![Box::new(baseline::BaselineDetector::new(_config))]
+    vec![Box::new(cloudtrail::CloudTrail::new(_config))]
 }

@@ -1,0 +1,323 @@
+//! Bursts counted per principal: AccessDeniedBurst and snapshots deleted in bulk,
+//! in bounded memory.
+
+use std::collections::{HashSet, VecDeque};
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, Utc};
+
+use super::*;
+
+/// Principals whose bursts are tracked at once; the least recently active are
+/// forgotten first (an attacker cycling through principals cannot grow memory).
+const MAX_PRINCIPALS: usize = 4096;
+/// Entries kept per principal never exceed this, whatever the thresholds say.
+const MAX_ENTRIES: usize = 1024;
+
+/// Error codes that mean "you may not", across AWS services' spellings.
+pub(super) fn is_denied(code: &str) -> bool {
+    let c = code.strip_prefix("Client.").unwrap_or(code);
+    matches!(
+        c,
+        "AccessDenied" | "AccessDeniedException" | "UnauthorizedOperation" | "UnauthorizedAccess"
+    )
+}
+
+/// One call remembered by a burst: enough to count it and to absorb it into the
+/// finding later (time, address, evidence), without keeping the record.
+struct Entry {
+    time: DateTime<Utc>,
+    api: Box<str>,
+    ip: Option<IpAddr>,
+    file: Arc<str>,
+    line: u64,
+    event_id: Option<Box<str>>,
+    app: Option<Box<str>>,
+}
+
+impl Entry {
+    fn of(ev: &Event, api: String) -> Entry {
+        Entry {
+            time: ev.time,
+            api: api.into_boxed_str(),
+            ip: ev.client_ip,
+            file: ev.file.clone(),
+            line: ev.line,
+            event_id: ev
+                .record
+                .as_deref()
+                .and_then(|r| str_at(r, &["eventID"]))
+                .map(Box::from),
+            app: ev.application.as_deref().map(Box::from),
+        }
+    }
+
+    /// A stand-in event carrying what [`Finding::absorb`] reads.
+    fn event(&self, user: &str) -> Event {
+        let mut e = Event::new(
+            self.time,
+            SourceKind::Cloudtrail,
+            self.file.clone(),
+            self.line,
+            Action::ApiCall,
+        );
+        e.client_ip = self.ip;
+        e.user = Some(user.to_string());
+        e.application = self.app.as_deref().map(str::to_string);
+        if let Some(id) = &self.event_id {
+            e.record = Some(Box::new(serde_json::json!({ "eventID": id.as_ref() })));
+        }
+        e
+    }
+}
+
+/// One principal's recent calls of one kind, and whether its finding is live.
+#[derive(Default)]
+struct Burst {
+    entries: VecDeque<Entry>,
+    /// Until when further calls join the raised finding without a new burst.
+    live_until: Option<DateTime<Utc>>,
+    touched: u64,
+}
+
+/// Bursts by principal, at most [`MAX_PRINCIPALS`].
+#[derive(Default)]
+pub(super) struct Bursts {
+    map: HashMap<String, Burst>,
+    tick: u64,
+}
+
+/// What [`Bursts::push`] decided.
+enum Verdict {
+    Nothing,
+    /// The threshold was crossed: these calls make up the finding.
+    Raise(Vec<Entry>),
+    /// The finding is live: this call joins it.
+    Join,
+}
+
+impl Bursts {
+    /// Records one call by `who` and tells whether a finding starts or grows.
+    fn push(
+        &mut self,
+        who: &str,
+        entry: Entry,
+        calls: u32,
+        apis: u32,
+        window: Duration,
+    ) -> Verdict {
+        self.tick += 1;
+        if !self.map.contains_key(who) && self.map.len() >= MAX_PRINCIPALS {
+            self.evict();
+        }
+        let tick = self.tick;
+        let b = self.map.entry(who.to_string()).or_default();
+        b.touched = tick;
+        let now = entry.time;
+        if b.live_until.is_some_and(|t| now <= t) {
+            b.live_until = Some(now + window);
+            return Verdict::Join;
+        }
+        b.live_until = None;
+        b.entries.push_back(entry);
+        while b.entries.front().is_some_and(|e| now - e.time > window) {
+            b.entries.pop_front();
+        }
+        let cap = (calls.max(apis) as usize)
+            .saturating_mul(2)
+            .clamp(16, MAX_ENTRIES);
+        while b.entries.len() > cap {
+            b.entries.pop_front();
+        }
+        if b.entries.len() < calls.max(1) as usize {
+            return Verdict::Nothing;
+        }
+        let distinct: HashSet<&str> = b.entries.iter().map(|e| &*e.api).collect();
+        if distinct.len() < apis.max(1) as usize {
+            return Verdict::Nothing;
+        }
+        b.live_until = Some(now + window);
+        Verdict::Raise(b.entries.drain(..).collect())
+    }
+
+    /// Forgets the least recently active half.
+    fn evict(&mut self) {
+        let mut ticks: Vec<u64> = self.map.values().map(|b| b.touched).collect();
+        ticks.sort_unstable();
+        let cut = ticks[ticks.len() / 2];
+        self.map.retain(|_, b| b.touched > cut);
+    }
+}
+
+impl CloudTrail {
+    /// Discovery:IAMUser/AccessDeniedBurst.
+    pub(super) fn access_denied(&mut self, c: &Call<'_>, cx: &mut Context<'_>) {
+        let cfg = &cx.config.cloudtrail;
+        let window =
+            Duration::seconds(cfg.access_denied_window_secs.min(i64::MAX as u64 / 1000) as i64);
+        let api = format!("{}:{}", c.source.trim_end_matches(".amazonaws.com"), c.name);
+        let entry = Entry::of(c.ev, truncate(api, 96));
+        let verdict = self.denied.push(
+            c.who,
+            entry,
+            cfg.access_denied_calls,
+            cfg.access_denied_apis,
+            window,
+        );
+        let entries = match verdict {
+            Verdict::Nothing => return,
+            Verdict::Join => Vec::new(),
+            Verdict::Raise(e) => e,
+        };
+        let mut names: Vec<String> = Vec::new();
+        for e in &entries {
+            if !names.iter().any(|n| **n == *e.api) {
+                names.push(e.api.to_string());
+            }
+        }
+        let shown = list_text(
+            &names[..names.len().min(MAX_QUOTED)],
+            names.len() > MAX_QUOTED,
+        );
+        let found = Found {
+            finding_type: ACCESS_DENIED_BURST,
+            severity: 5.0,
+            resource_kind: "aws_account",
+            resource_id: c.account,
+            mitre: &["T1580", "T1087"],
+            title: format!("Burst of denied AWS API calls by {}", c.who),
+            description: format!(
+                "{} was refused {} time(s) across {} different APIs ({shown}) within {} s, \
+                 {}. Trying many APIs and being refused is what enumerating a stolen key's \
+                 permissions looks like.",
+                c.who,
+                entries.len().max(1),
+                names.len().max(1),
+                cx.config.cloudtrail.access_denied_window_secs,
+                c.origin(),
+            ),
+            remediation: "Ask the owner of the principal what it was doing. If nobody knows, \
+                treat its credentials as stolen: deactivate its access keys or revoke its role \
+                sessions, rotate them, and look at the calls that succeeded from the same \
+                addresses.",
+        };
+        self.raise_entries(cx, c, found, &entries);
+    }
+
+    /// ProtectionWeakened: snapshots deleted in bulk by one principal.
+    pub(super) fn snapshot_deleted(&mut self, c: &Call<'_>, cx: &mut Context<'_>) {
+        let cfg = &cx.config.cloudtrail;
+        let window =
+            Duration::seconds(cfg.snapshot_delete_window_secs.min(i64::MAX as u64 / 1000) as i64);
+        let snap = c
+            .req_str(&["dBSnapshotIdentifier"])
+            .or_else(|| c.req_str(&["dBClusterSnapshotIdentifier"]))
+            .unwrap_or("-");
+        let entry = Entry::of(c.ev, truncate(snap.to_string(), 96));
+        let verdict = self
+            .deletes
+            .push(c.who, entry, cfg.snapshot_deletes, 1, window);
+        let entries = match verdict {
+            Verdict::Nothing => return,
+            Verdict::Join => Vec::new(),
+            Verdict::Raise(e) => e,
+        };
+        let names: Vec<String> = entries.iter().map(|e| e.api.to_string()).collect();
+        let shown = list_text(
+            &names[..names.len().min(MAX_QUOTED)],
+            names.len() > MAX_QUOTED,
+        );
+        let found = Found {
+            finding_type: PROTECTION_WEAKENED,
+            severity: 6.0,
+            resource_kind: "aws_account",
+            resource_id: c.account,
+            mitre: &["T1562", "T1490"],
+            title: format!("RDS snapshots deleted in bulk by {}", c.who),
+            description: format!(
+                "{} deleted {} RDS snapshots within {} s ({shown}) {}. Deleting the backups \
+                 first is how ransom and sabotage attacks make sure nothing can be restored.",
+                c.who,
+                names.len().max(1),
+                cfg.snapshot_delete_window_secs,
+                c.origin(),
+            ),
+            remediation: "Ask the owner of the principal whether this is a planned clean-up. If \
+                not, revoke its keys or sessions at once, check which snapshots and automated \
+                backups remain (aws rds describe-db-snapshots), copy the newest to another \
+                account, and turn on deletion protection for the databases.",
+        };
+        self.raise_entries(cx, c, found, &entries);
+    }
+
+    /// Raises a burst finding from its remembered calls, or adds the current call to
+    /// the live one.
+    fn raise_entries(
+        &mut self,
+        cx: &mut Context<'_>,
+        c: &Call<'_>,
+        found: Found<'_>,
+        entries: &[Entry],
+    ) {
+        if entries.is_empty() {
+            self.raise(cx, c.who, found, &[c.ev]);
+            return;
+        }
+        let evs: Vec<Event> = entries.iter().map(|e| e.event(c.who)).collect();
+        let refs: Vec<&Event> = evs.iter().collect();
+        self.raise(cx, c.who, found, &refs);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ev() -> Event {
+        let mut e = Event::new(
+            DateTime::from_timestamp(1_800_000_000, 0).unwrap_or_default(),
+            SourceKind::Cloudtrail,
+            Arc::from("ct.json"),
+            1,
+            Action::ApiCall,
+        );
+        e.record = Some(Box::new(serde_json::json!({"eventID": "e-1"})));
+        e
+    }
+
+    #[test]
+    fn burst_memory_is_bounded() {
+        let mut b = Bursts::default();
+        let ev = ev();
+        let window = Duration::seconds(600);
+        for i in 0..(MAX_PRINCIPALS * 3) {
+            let who = format!("arn:aws:sts::123456789012:assumed-role/r/session-{i}");
+            let _ = b.push(&who, Entry::of(&ev, "iam:ListUsers".into()), 20, 5, window);
+            assert!(b.map.len() <= MAX_PRINCIPALS);
+        }
+        for _ in 0..5000 {
+            let _ = b.push("one", Entry::of(&ev, "iam:ListUsers".into()), 20, 5, window);
+        }
+        assert!(b.map["one"].entries.len() <= 40);
+    }
+
+    #[test]
+    fn denied_codes_across_services() {
+        for yes in [
+            "AccessDenied",
+            "AccessDeniedException",
+            "Client.UnauthorizedOperation",
+            "UnauthorizedOperation",
+        ] {
+            assert!(is_denied(yes), "{yes}");
+        }
+        for no in [
+            "ThrottlingException",
+            "DBInstanceNotFound",
+            "Client.InvalidParameterValue",
+            "",
+        ] {
+            assert!(!is_denied(no), "{no}");
+        }
+    }
+}

@@ -1,0 +1,333 @@
+//! AWS control-plane detections that read badly as Sigma rules: request shapes with
+//! lists of objects (security-group permissions, parameter lists, event selectors),
+//! comparisons with configuration (database ports, trusted and organization
+//! accounts), the threat and Tor lists, and bursts counted per principal. The plain
+//! one-call detections are YAML rules under `rules/cloudtrail/`.
+//!
+//! A failed call (`errorCode` present) changed nothing: it raises no change finding
+//! and only feeds AccessDeniedBurst. Records of AWS services acting on their own
+//! (`userIdentity.type: AWSService`) raise nothing; calls a service made for a
+//! principal (`invokedBy`) still change what they change, so they count for exposure
+//! findings but not for bursts, where the service's retries are not the principal's.
+//!
+//! Findings aggregate per (type, resource, principal): the same principal opening
+//! the same security group twice grows one finding's `count`.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+
+use keibi_model::{Action, Event, Finding, Resource, Severity, SourceKind};
+use serde_json::Value;
+
+use crate::config::Config;
+use crate::detector::{Context, Detector};
+use crate::findings::Raise;
+use crate::iplist::Reputation;
+use crate::sigma::meta::{list_text, truncate};
+
+mod bursts;
+mod changes;
+mod network;
+
+use bursts::{is_denied, Bursts};
+
+pub const DETECTOR_ID: &str = "cloudtrail";
+
+pub const DB_PORT_OPEN: &str = "Policy:EC2/DatabasePortOpenToInternet";
+pub const SNAPSHOT_SHARED: &str = "Exfiltration:RDS/SnapshotSharedExternally";
+pub const PROTECTION_WEAKENED: &str = "Stealth:RDS/ProtectionWeakened";
+pub const TRAIL_DISABLED: &str = "Stealth:IAMUser/CloudTrailLoggingDisabled";
+pub const DETECTION_DISABLED: &str = "Stealth:IAMUser/DetectionDisabled";
+pub const ACCESS_DENIED_BURST: &str = "Discovery:IAMUser/AccessDeniedBurst";
+pub const MALICIOUS_IP: &str = "Recon:IAMUser/MaliciousIPCaller";
+pub const TOR_IP: &str = "Recon:IAMUser/TorIPCaller";
+
+/// Parameter names, accounts and the like quoted in one description.
+const MAX_QUOTED: usize = 8;
+
+/// The CloudTrail detector. See the module documentation.
+pub struct CloudTrail {
+    denied: Bursts,
+    deletes: Bursts,
+    /// Description of each finding without its figures; [`Detector::finish`] adds
+    /// the count, time span and addresses.
+    texts: HashMap<String, String>,
+}
+
+impl CloudTrail {
+    pub fn new(_config: &Config) -> CloudTrail {
+        CloudTrail {
+            denied: Bursts::default(),
+            deletes: Bursts::default(),
+            texts: HashMap::new(),
+        }
+    }
+}
+
+/// What the detector reads of one record.
+struct Call<'a> {
+    ev: &'a Event,
+    rec: &'a Value,
+    source: &'a str,
+    name: &'a str,
+    /// `user`: the principal ARN (or the best the record offers).
+    who: &'a str,
+    account: &'a str,
+}
+
+impl Call<'_> {
+    fn req(&self, path: &[&str]) -> Option<&Value> {
+        at(self.rec.get("requestParameters")?, path)
+    }
+
+    fn req_str(&self, path: &[&str]) -> Option<&str> {
+        self.req(path).and_then(Value::as_str)
+    }
+
+    fn origin(&self) -> String {
+        let ip = self
+            .rec
+            .get("sourceIPAddress")
+            .and_then(Value::as_str)
+            .unwrap_or("-");
+        let region = self.rec.get("awsRegion").and_then(Value::as_str);
+        let ua = self.ev.application.as_deref().unwrap_or("-");
+        let mut s = format!(
+            "from {} ({})",
+            truncate(ip.to_string(), 64),
+            truncate(ua.to_string(), 120)
+        );
+        if let Some(r) = region {
+            s.push_str(&format!(" in {}", truncate(r.to_string(), 32)));
+        }
+        s.push_str(&format!(" of account {}", self.account));
+        s
+    }
+}
+
+fn at<'a>(mut v: &'a Value, path: &[&str]) -> Option<&'a Value> {
+    for p in path {
+        v = v.get(p)?;
+    }
+    Some(v)
+}
+
+fn str_at<'a>(v: &'a Value, path: &[&str]) -> Option<&'a str> {
+    at(v, path)
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+}
+
+/// A number that may arrive as a JSON number or a string (`"5432"`).
+fn num(v: Option<&Value>) -> Option<i64> {
+    match v? {
+        Value::Number(n) => n.as_i64(),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+/// A boolean that may arrive as `true` or `"true"`.
+fn flag(v: Option<&Value>) -> Option<bool> {
+    match v? {
+        Value::Bool(b) => Some(*b),
+        Value::String(s) if s.eq_ignore_ascii_case("true") => Some(true),
+        Value::String(s) if s.eq_ignore_ascii_case("false") => Some(false),
+        _ => None,
+    }
+}
+
+/// A list that CloudTrail writes either as an array, as `{"items": [...]}` (EC2's
+/// query-API shape), or as a lone object when it has one element.
+fn items(v: Option<&Value>) -> Vec<&Value> {
+    match v {
+        Some(Value::Array(a)) => a.iter().collect(),
+        Some(obj @ Value::Object(m)) => match m.get("items") {
+            Some(Value::Array(a)) => a.iter().collect(),
+            Some(_) => Vec::new(),
+            None if m.is_empty() => Vec::new(),
+            None => vec![obj],
+        },
+        _ => Vec::new(),
+    }
+}
+
+impl Detector for CloudTrail {
+    fn id(&self) -> &'static str {
+        DETECTOR_ID
+    }
+
+    fn observe(&mut self, ev: &Event, cx: &mut Context<'_>) {
+        if ev.source != SourceKind::Cloudtrail || ev.action != Action::ApiCall {
+            return;
+        }
+        let Some(rec) = ev.record.as_deref() else {
+            return;
+        };
+        if str_at(rec, &["userIdentity", "type"]) == Some("AWSService") {
+            return;
+        }
+        let call = Call {
+            ev,
+            rec,
+            source: str_at(rec, &["eventSource"]).unwrap_or("-"),
+            name: str_at(rec, &["eventName"]).unwrap_or("-"),
+            who: ev.user.as_deref().unwrap_or("-"),
+            account: str_at(rec, &["recipientAccountId"])
+                .or_else(|| str_at(rec, &["userIdentity", "accountId"]))
+                .unwrap_or("-"),
+        };
+        let for_principal = str_at(rec, &["userIdentity", "invokedBy"]).is_none();
+        self.reputation(&call, cx);
+        if let Some(code) = ev.error_code.as_deref() {
+            if for_principal && is_denied(code) {
+                self.access_denied(&call, cx);
+            }
+            return;
+        }
+        match (call.source, call.name) {
+            ("ec2.amazonaws.com", "AuthorizeSecurityGroupIngress" | "ModifySecurityGroupRules") => {
+                self.security_group(&call, cx)
+            }
+            ("ec2.amazonaws.com", "CreateNetworkAclEntry" | "ReplaceNetworkAclEntry") => {
+                self.network_acl(&call, cx)
+            }
+            (
+                "rds.amazonaws.com",
+                "ModifyDBSnapshotAttribute" | "ModifyDBClusterSnapshotAttribute",
+            ) => self.snapshot_shared(&call, cx),
+            ("rds.amazonaws.com", "DeleteDBSnapshot" | "DeleteDBClusterSnapshot")
+                if for_principal =>
+            {
+                self.snapshot_deleted(&call, cx)
+            }
+            (
+                "rds.amazonaws.com",
+                "ModifyDBParameterGroup"
+                | "ModifyDBClusterParameterGroup"
+                | "ResetDBParameterGroup"
+                | "ResetDBClusterParameterGroup",
+            ) => self.parameter_group(&call, cx),
+            ("cloudtrail.amazonaws.com", "PutEventSelectors") => self.event_selectors(&call, cx),
+            ("guardduty.amazonaws.com", "UpdateDetector") => self.guardduty_features(&call, cx),
+            _ => {}
+        }
+    }
+
+    fn finish(&mut self, cx: &mut Context<'_>) {
+        for f in cx.findings.of_detector(DETECTOR_ID) {
+            if let Some(base) = self.texts.get(&f.id) {
+                f.description = format!("{base} {}", figures(f));
+            }
+        }
+    }
+}
+
+/// `3 call(s) between A and B; addresses: x, y.`
+fn figures(f: &Finding) -> String {
+    let ips: Vec<String> = if f.actor.ips.is_empty() {
+        f.actor.ip.iter().map(IpAddr::to_string).collect()
+    } else {
+        f.actor.ips.iter().map(IpAddr::to_string).collect()
+    };
+    format!(
+        "{} call(s) between {} and {}; source addresses: {}.",
+        f.count,
+        f.first_seen.format("%Y-%m-%d %H:%M:%S UTC"),
+        f.last_seen.format("%Y-%m-%d %H:%M:%S UTC"),
+        list_text(&ips, f.actor.ips_truncated)
+    )
+}
+
+/// One finding's identity and texts, for [`CloudTrail::raise`].
+struct Found<'a> {
+    finding_type: &'a str,
+    severity: f64,
+    resource_kind: &'a str,
+    resource_id: &'a str,
+    mitre: &'a [&'a str],
+    title: String,
+    description: String,
+    remediation: &'a str,
+}
+
+impl CloudTrail {
+    /// Raises or grows the finding keyed by (type, resource, principal) and absorbs
+    /// `evs` into it. Texts are written when the finding is new.
+    fn raise(&mut self, cx: &mut Context<'_>, who: &str, found: Found<'_>, evs: &[&Event]) {
+        let Some(first) = evs.first() else {
+            return;
+        };
+        let f = cx.findings.raise(Raise {
+            detector: DETECTOR_ID,
+            finding_type: found.finding_type,
+            key: &[found.resource_kind, found.resource_id, who],
+            severity: Severity::new(found.severity),
+            resource: Resource {
+                kind: found.resource_kind.to_string(),
+                id: found.resource_id.to_string(),
+                engine: None,
+            },
+            time: first.time,
+        });
+        let new = f.count == 0;
+        for e in evs {
+            f.absorb(e);
+        }
+        if new {
+            f.title = truncate(found.title, 200);
+            f.remediation = found.remediation.to_string();
+            f.mitre = found.mitre.iter().map(|m| m.to_string()).collect();
+            f.description = format!("{} {}", found.description, figures(f));
+            self.texts.insert(f.id.clone(), found.description);
+        }
+    }
+
+    /// Recon:IAMUser/MaliciousIPCaller and TorIPCaller: any call, failed or not,
+    /// from a listed address.
+    fn reputation(&mut self, c: &Call<'_>, cx: &mut Context<'_>) {
+        let Reputation::Listed { tor, threat } = cx.reputation(c.ev) else {
+            return;
+        };
+        let (tor, threat) = (tor.map(str::to_string), threat.map(str::to_string));
+        let ip = c.ev.client_ip.map(|i| i.to_string()).unwrap_or_default();
+        for (list, finding_type, what, mitre) in [
+            (tor, TOR_IP, "a Tor exit node", &["T1090.003"][..]),
+            (
+                threat,
+                MALICIOUS_IP,
+                "an address on a threat list",
+                &["T1595"][..],
+            ),
+        ] {
+            let Some(list) = list else { continue };
+            let found = Found {
+                finding_type,
+                severity: 6.0,
+                resource_kind: "aws_account",
+                resource_id: c.account,
+                mitre,
+                title: format!("AWS API calls from {what} ({ip}) by {}", c.who),
+                description: format!(
+                    "{} called {} ({}) {}; {ip} is {what} (list {}).",
+                    c.who,
+                    c.name,
+                    c.source,
+                    c.origin(),
+                    truncate(list, 64)
+                ),
+                remediation: "Nobody in your team should reach AWS through such an address. \
+                    Treat the principal's credentials as stolen: deactivate its access keys or \
+                    revoke its role sessions (IAM > Roles > Revoke active sessions), rotate them, \
+                    and review every call listed in the evidence, failed ones included.",
+            };
+            self.raise(cx, c.who, found, &[c.ev]);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;
+
+#[cfg(test)]
+mod rules_tests;
