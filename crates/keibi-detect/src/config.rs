@@ -23,6 +23,8 @@ pub struct Config {
     pub trusted_accounts: Vec<String>,
     /// Ports that count as database ports for network exposure findings.
     pub db_ports: Vec<u16>,
+    /// Behavioural baselines: per-user and per-principal profiles (detectors/baseline).
+    pub baseline: BaselineConfig,
     /// AWS control-plane detections (detectors/cloudtrail/).
     pub cloudtrail: CloudTrailConfig,
 }
@@ -35,6 +37,7 @@ impl Default for Config {
             placeholders: BTreeMap::new(),
             trusted_accounts: Vec::new(),
             db_ports: vec![3306, 5432, 1433, 1521, 5439, 27017, 6379, 9200],
+            baseline: BaselineConfig::default(),
             cloudtrail: CloudTrailConfig::default(),
         }
     }
@@ -75,6 +78,70 @@ impl Default for ActivityConfig {
         ActivityConfig {
             mass_destruction_statements: 10,
             mass_destruction_window_secs: 300,
+        }
+    }
+}
+
+/// Settings of the behavioural baselines (detectors/baseline, docs/baselines.md).
+///
+/// A profile judges nothing until it is mature: at least `min_logins` (or
+/// `min_api_calls`) events spread over at least `min_days` days, on at least
+/// `min_active_days` different days. GuardDuty waits up to two weeks; with `keibi
+/// learn` over archived logs, a profile can be mature before the first scan.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct BaselineConfig {
+    /// Learn profiles and raise the AnomalousBehavior findings.
+    pub enabled: bool,
+    /// Successful logins a user's profile needs before it judges logins.
+    pub min_logins: u64,
+    /// Successful API calls a principal's profile needs before it judges calls.
+    pub min_api_calls: u64,
+    /// Days between the first and the last event a profile learned from.
+    pub min_days: u32,
+    /// Distinct days with events (a week of history with one busy day is not a week).
+    pub min_active_days: u32,
+    /// A value first seen after maturity (a new network, a new client) stays "new"
+    /// this long: repeats of an anomaly grow one finding; afterwards it is routine.
+    pub settle_secs: i64,
+    /// Profiles kept of each kind (logins, principals); the least recently active
+    /// are forgotten first. About 1 KiB each.
+    pub max_profiles: usize,
+    /// AnomalousBehavior.FailedLogin: failures in one clock hour at an instance must
+    /// reach at least this many ...
+    pub failed_logins_min: u32,
+    /// ... and this many times the most the instance has usually had in an hour.
+    pub failed_logins_factor: u32,
+    /// A login from a public address counts as "failures came first" (High) after at
+    /// least this many failed logins from the same address ...
+    pub failures_before: u32,
+    /// ... within this window before it.
+    pub failures_before_secs: i64,
+    /// Where profiles live: shared with the binary, which loads and saves them
+    /// (`--state`). Not read from a configuration file.
+    #[serde(skip)]
+    pub store: crate::detectors::baseline::BaselineStore,
+    /// ASN and country lookups (`--asn-db`, `--geoip-db`), when given.
+    #[serde(skip)]
+    pub net_info: crate::detectors::baseline::NetInfoHandle,
+}
+
+impl Default for BaselineConfig {
+    fn default() -> Self {
+        BaselineConfig {
+            enabled: true,
+            min_logins: 10,
+            min_api_calls: 10,
+            min_days: 7,
+            min_active_days: 3,
+            settle_secs: 86_400,
+            max_profiles: 100_000,
+            failed_logins_min: 10,
+            failed_logins_factor: 3,
+            failures_before: 3,
+            failures_before_secs: 3_600,
+            store: Default::default(),
+            net_info: Default::default(),
         }
     }
 }

@@ -5,6 +5,7 @@
 //! [`crate::Detector`], give it a config section in [`crate::config`] if it has
 //! thresholds, and add one line to [`builtin`].
 
+pub mod baseline;
 pub mod cloudtrail;
 
 use crate::config::Config;
@@ -12,5 +13,8 @@ use crate::detector::Detector;
 
 /// Every built-in detector, configured.
 pub fn builtin(_config: &Config) -> Vec<Box<dyn Detector>> {
-    vec![Box::new(cloudtrail::CloudTrail::new(_config))]
+    vec![
+        Box::new(baseline::BaselineDetector::new(_config)),
+        Box::new(cloudtrail::CloudTrail::new(_config)),
+    ]
 }
