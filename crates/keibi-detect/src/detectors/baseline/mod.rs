@@ -31,6 +31,8 @@ pub mod profile;
 mod store;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_principal;
 
 use std::collections::HashMap;
 use std::net::IpAddr;
