@@ -175,10 +175,7 @@ impl CloudTrail {
                 names.push(e.api.to_string());
             }
         }
-        let shown = list_text(
-            &names[..names.len().min(MAX_QUOTED)],
-            names.len() > MAX_QUOTED,
-        );
+        let shown = list_text(&names, false);
         let found = Found {
             finding_type: ACCESS_DENIED_BURST,
             severity: 5.0,
@@ -187,7 +184,7 @@ impl CloudTrail {
             mitre: &["T1580", "T1087"],
             title: format!("Burst of denied AWS API calls by {}", c.who),
             description: format!(
-                "{} was refused {} time(s) across {} different APIs ({shown}) within {} s, \
+                "{} was refused at least {} times across {} different APIs ({shown}) within {} s, \
                  {}. Trying many APIs and being refused is what enumerating a stolen key's \
                  permissions looks like.",
                 c.who,
@@ -223,10 +220,7 @@ impl CloudTrail {
             Verdict::Raise(e) => e,
         };
         let names: Vec<String> = entries.iter().map(|e| e.api.to_string()).collect();
-        let shown = list_text(
-            &names[..names.len().min(MAX_QUOTED)],
-            names.len() > MAX_QUOTED,
-        );
+        let shown = list_text(&names, false);
         let found = Found {
             finding_type: PROTECTION_WEAKENED,
             severity: 6.0,
@@ -235,7 +229,7 @@ impl CloudTrail {
             mitre: &["T1562", "T1490"],
             title: format!("RDS snapshots deleted in bulk by {}", c.who),
             description: format!(
-                "{} deleted {} RDS snapshots within {} s ({shown}) {}. Deleting the backups \
+                "{} deleted at least {} RDS snapshots within {} s ({shown}) {}. Deleting the backups \
                  first is how ransom and sabotage attacks make sure nothing can be restored.",
                 c.who,
                 names.len().max(1),

@@ -66,10 +66,7 @@ impl CloudTrail {
             ("db_snapshot", "dBSnapshotIdentifier", "snapshot")
         };
         let id = c.req_str(&[key]).unwrap_or("-").to_string();
-        let accounts = list_text(
-            &external[..external.len().min(MAX_QUOTED)],
-            external.len() > MAX_QUOTED,
-        );
+        let accounts = list_text(&external, false);
         let found = Found {
             finding_type: SNAPSHOT_SHARED,
             severity: 7.0,

@@ -42,9 +42,6 @@ pub const ACCESS_DENIED_BURST: &str = "Discovery:IAMUser/AccessDeniedBurst";
 pub const MALICIOUS_IP: &str = "Recon:IAMUser/MaliciousIPCaller";
 pub const TOR_IP: &str = "Recon:IAMUser/TorIPCaller";
 
-/// Parameter names, accounts and the like quoted in one description.
-const MAX_QUOTED: usize = 8;
-
 /// The CloudTrail detector. See the module documentation.
 pub struct CloudTrail {
     denied: Bursts,
