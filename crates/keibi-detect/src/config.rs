@@ -13,7 +13,7 @@ use serde::Deserialize;
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
-    /// Brute force, spraying, stuffing, success after failures (detectors/login.rs).
+    /// Brute force, spraying, stuffing, success after failures (detectors/login/).
     pub login: LoginConfig,
     /// Mass destruction, ransom notes, schema enumeration (detectors/activity.rs).
     pub activity: ActivityConfig,
@@ -43,14 +43,71 @@ impl Default for Config {
     }
 }
 
-/// Thresholds of the login detectors. Windows are in seconds.
+/// Thresholds of the login detectors (`detectors/login/`). Windows are in seconds.
+///
+/// The defaults are chosen from what a team's own traffic looks like, so that it raises
+/// nothing: a person who mistypes a password makes one or two failures per try (libpq
+/// with `sslmode=prefer` retries a refused TLS login without TLS, so PostgreSQL logs
+/// two), seconds apart; an application whose stored password is out of date after a
+/// rotation fails at its retry rate (every few seconds) from its own few servers,
+/// all in one private network; a connection pool reconnecting all day only succeeds.
+/// Attack tools (hydra, medusa, ncrack, nmap's brute scripts) fail tens to thousands
+/// of times, several per second, from one address, or spread over many networks.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct LoginConfig {
-    /// BruteForce: at least this many failed logins from one source ...
+    /// BruteForce: at least this many failed logins from one address on one
+    /// instance ...
     pub brute_force_failures: u32,
-    /// ... within this window.
+    /// ... within this window. 20 in 10 minutes is beyond any person's typos and
+    /// beyond an application's retries for a short outage (one every 5 s for a
+    /// minute is 12), and far below what any tool does in its first minute.
     pub brute_force_window_secs: u64,
+    /// BruteForce, short-burst form: this many attempts from one address (failed
+    /// logins, and connections that never authenticated) ...
+    pub brute_force_burst_attempts: u32,
+    /// ... of which at least this many failed logins ...
+    pub brute_force_burst_failures: u32,
+    /// ... within this many seconds: faster than anyone types a password. It is
+    /// raised Low (a client opening several connections at once with a wrong
+    /// password does this too) and Medium when a login from the address follows
+    /// within a minute. It catches a tool that finds a weak password in its first
+    /// seconds, before the volume threshold is reached.
+    pub brute_force_burst_secs: u64,
+    /// SuccessfulBruteForce: a successful login from an address that failed at least
+    /// this many times (failed logins in its current brute-force episode, at least one
+    /// of them for the user that then logged in).
+    pub successful_brute_force_failures: u32,
+    /// An address that had logged in successfully as a user at least this many times
+    /// before failing as that user is a known client of it (an application server whose
+    /// stored password went out of date): its failures for that user raise a Low
+    /// BruteForce that says so, and its login afterwards no SuccessfulBruteForce.
+    pub known_client_logins: u32,
+    /// PasswordSpray: at least this many distinct user names failing from one
+    /// address ...
+    pub spray_users: u32,
+    /// ... with at most this many failed logins per user name on average ...
+    pub spray_max_attempts_per_user: u32,
+    /// ... within this window (sprays go slowly to stay under lockout policies).
+    pub spray_window_secs: u64,
+    /// CredentialStuffing: failed logins as one user from at least this many distinct
+    /// addresses ...
+    pub stuffing_sources: u32,
+    /// ... in at least this many distinct networks (a /24 for public IPv4, a /16
+    /// for private IPv4, a /48 for IPv6) ...
+    pub stuffing_networks: u32,
+    /// ... within this window. The network count is what keeps a fleet of
+    /// application servers with a stale password (many addresses, one VPC) silent.
+    pub stuffing_window_secs: u64,
+    /// Discovery (threat-listed or Tor addresses): a connection that no login attempt
+    /// from the same address follows within this many seconds is a probe.
+    pub probe_grace_secs: u64,
+    /// Memory bound: source addresses (per instance) whose login history is kept;
+    /// the least recently active are forgotten first.
+    pub max_tracked_sources: usize,
+    /// Memory bound: user names (per instance) whose failures from many addresses
+    /// are tracked, least recently active forgotten first.
+    pub max_tracked_users: usize,
 }
 
 impl Default for LoginConfig {
@@ -58,6 +115,20 @@ impl Default for LoginConfig {
         LoginConfig {
             brute_force_failures: 20,
             brute_force_window_secs: 600,
+            brute_force_burst_attempts: 4,
+            brute_force_burst_failures: 3,
+            brute_force_burst_secs: 2,
+            successful_brute_force_failures: 20,
+            known_client_logins: 10,
+            spray_users: 5,
+            spray_max_attempts_per_user: 5,
+            spray_window_secs: 3600,
+            stuffing_sources: 10,
+            stuffing_networks: 5,
+            stuffing_window_secs: 3600,
+            probe_grace_secs: 120,
+            max_tracked_sources: 10_000,
+            max_tracked_users: 10_000,
         }
     }
 }

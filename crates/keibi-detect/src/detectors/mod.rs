@@ -7,6 +7,7 @@
 
 pub mod baseline;
 pub mod cloudtrail;
+pub mod login;
 
 use crate::config::Config;
 use crate::detector::Detector;
@@ -16,5 +17,8 @@ pub fn builtin(_config: &Config) -> Vec<Box<dyn Detector>> {
     vec![
         Box::new(baseline::BaselineDetector::new(_config)),
         Box::new(cloudtrail::CloudTrail::new(_config)),
+        Box::new(login::SourceDetector::new(&_config.login)),
+        Box::new(login::StuffingDetector::new(&_config.login)),
+        Box::new(login::ReputationDetector::new(&_config.login)),
     ]
 }
