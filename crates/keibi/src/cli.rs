@@ -41,6 +41,8 @@ pub enum Command {
     Events(EventsArgs),
     /// Scan database and CloudTrail logs for attacks and print the findings.
     Scan(ScanArgs),
+    /// Learn behavioural baselines from archived logs into a state file (raises nothing).
+    Learn(LearnArgs),
     /// List the detection rules, or check rule files.
     #[command(subcommand)]
     Rules(RulesCommand),
@@ -88,6 +90,33 @@ pub struct DetectArgs {
     #[arg(long, value_name = "ID")]
     pub trusted_account: Vec<String>,
     /// Detection settings (thresholds, placeholders, database ports) as YAML.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Behavioural profiles to start from and save to (created when missing).
+    #[arg(long, value_name = "FILE")]
+    pub state: Option<PathBuf>,
+    /// MaxMind-format country database (GeoLite2-Country/City or DB-IP .mmdb).
+    #[arg(long, value_name = "FILE")]
+    pub geoip_db: Option<PathBuf>,
+    /// MaxMind-format ASN database (GeoLite2-ASN or DB-IP ASN .mmdb).
+    #[arg(long, value_name = "FILE")]
+    pub asn_db: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct LearnArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// State file to learn into (created when missing); then `keibi scan --state FILE`.
+    #[arg(long, value_name = "FILE")]
+    pub state: PathBuf,
+    /// MaxMind-format country database (GeoLite2-Country/City or DB-IP .mmdb).
+    #[arg(long, value_name = "FILE")]
+    pub geoip_db: Option<PathBuf>,
+    /// MaxMind-format ASN database (GeoLite2-ASN or DB-IP ASN .mmdb).
+    #[arg(long, value_name = "FILE")]
+    pub asn_db: Option<PathBuf>,
+    /// Detection settings (maturity thresholds under `baseline:`) as YAML.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
 }

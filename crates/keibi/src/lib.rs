@@ -1,6 +1,7 @@
 //! The `keibi` binary's library half: command-line definitions, commands, and output
 //! formatting. `main.rs` only calls [`run`]; integration tests run the built binary.
 
+mod baselines;
 pub mod cli;
 mod cmd;
 pub mod output;
@@ -14,6 +15,7 @@ pub fn run(cli: cli::Cli) -> Result<u8> {
     match cli.command {
         cli::Command::Events(args) => cmd::events::run(&args, &cli.global),
         cli::Command::Scan(args) => cmd::scan::run(&args, &cli.global),
+        cli::Command::Learn(args) => cmd::learn::run(&args, &cli.global),
         cli::Command::Rules(c) => cmd::rules::run(&c, &cli.global),
         cli::Command::Demo(args) => cmd::demo::run(&args, &cli.global),
     }

@@ -25,7 +25,7 @@ pub fn run(args: &ScanArgs, global: &Global) -> Result<u8> {
         ColorChoice::Never => false,
         ColorChoice::Auto => is_tty && std::env::var_os("NO_COLOR").is_none(),
     };
-    let mut scanner = build_scanner(&args.detect, global)?;
+    let (mut scanner, persist) = build_scanner(&args.detect, global)?;
     let report = super::read_inputs(&args.input, global, |e| {
         scanner.observe(&e);
         Ok(())
@@ -35,6 +35,9 @@ pub fn run(args: &ScanArgs, global: &Global) -> Result<u8> {
         trusted_events,
         ..
     } = scanner.finish();
+    if let Some(p) = &persist {
+        p.save()?;
+    }
     if let Some(min) = args.min_severity {
         findings.retain(|f| f.severity >= min);
     }
@@ -75,8 +78,12 @@ pub fn run(args: &ScanArgs, global: &Global) -> Result<u8> {
 }
 
 /// Loads rules, lists and settings into a ready scanner; rule problems are printed
-/// as warnings, unreadable lists and settings are errors (exit 2).
-pub fn build_scanner(d: &DetectArgs, _global: &Global) -> Result<Scanner> {
+/// as warnings, unreadable lists and settings are errors (exit 2). Also returns the
+/// behavioural profiles' state file (`--state`), to save when the scan ends.
+pub fn build_scanner(
+    d: &DetectArgs,
+    _global: &Global,
+) -> Result<(Scanner, Option<crate::baselines::Persist>)> {
     let mut config = match &d.config {
         Some(p) => {
             let text =
@@ -101,7 +108,14 @@ pub fn build_scanner(d: &DetectArgs, _global: &Global) -> Result<Scanner> {
     super::rules::load_paths(&mut rules, &d.rules)?;
     let sigma = rules.compile(&config);
     super::rules::print_problems(&rules);
-    Ok(Scanner::new(config, lists, sigma))
+    let persist = crate::baselines::setup(
+        &mut config,
+        d.state.as_deref(),
+        d.asn_db.as_deref(),
+        d.geoip_db.as_deref(),
+        _global.quiet,
+    )?;
+    Ok((Scanner::new(config, lists, sigma), persist))
 }
 
 fn load_lists(flag: &str, paths: &[impl AsRef<Path>]) -> Result<IpSet> {

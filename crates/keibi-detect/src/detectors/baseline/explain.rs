@@ -9,7 +9,7 @@
 use std::fmt::Display;
 use std::net::IpAddr;
 
-use super::profile::{bounded, Asn, Net};
+use super::profile::{bounded, largest_gap, Asn, Net};
 
 /// Usual values named in an explanation; more are summarised as "and N more".
 const SHOWN: usize = 3;
@@ -114,28 +114,13 @@ pub fn list<T: Display>(items: impl IntoIterator<Item = T>) -> String {
 /// The usual hours as one range, "09:00-19:00": the smallest span of the day (it may
 /// wrap midnight) that holds every usual hour. `any hour` when there is no gap.
 pub fn hour_range(mask: u32) -> String {
-    if mask == 0 {
+    if mask & 0xff_ffff == 0 {
         return "none".to_string();
     }
-    let on = |h: usize| mask & (1 << (h % 24)) != 0;
-    // The longest run of empty hours; the range starts right after it.
-    let (mut best_len, mut best_end) = (0, 0);
-    for start in 0..24 {
-        if on(start) {
-            continue;
-        }
-        let len = (0..24).take_while(|&k| !on(start + k)).count();
-        if len > best_len {
-            best_len = len;
-            best_end = start + len;
-        }
+    match largest_gap(mask) {
+        None => "any hour".to_string(),
+        Some((start, len)) => format!("{:02}:00-{:02}:00", (start + len) % 24, start),
     }
-    if best_len == 0 {
-        return "any hour".to_string();
-    }
-    let from = best_end % 24;
-    let to = (best_end + 24 - best_len) % 24;
-    format!("{from:02}:00-{to:02}:00")
 }
 
 const DAYS: [&str; 7] = [

@@ -331,13 +331,37 @@ impl Hours {
             .fold(0u32, |m, h| m | 1 << h)
     }
 
-    /// True when the hour of `t`, and the hours either side of it, were never routine.
+    /// True when `t` falls in the user's quiet hours: the longest run of hours with
+    /// no routine login, when that run is a real night (at least [`MIN_QUIET_HOURS`]),
+    /// less its first and last hour (a login just before the usual start is not news).
+    /// A user active all day (an application pool) has no quiet hours.
     pub fn unusual(&self, t: Secs, j: &Judge) -> bool {
-        let mask = self.usual_mask(j);
-        let h = hour_of(t);
-        let near = [(h + 23) % 24, h, (h + 1) % 24];
-        mask != 0 && near.iter().all(|&x| mask & (1 << x) == 0)
+        let Some((start, len)) = largest_gap(self.usual_mask(j)) else {
+            return false;
+        };
+        let offset = (hour_of(t) + 24 - start) % 24;
+        len >= MIN_QUIET_HOURS && offset >= 1 && offset + 2 <= len
     }
+}
+
+/// The shortest run of quiet hours that counts as a night.
+pub const MIN_QUIET_HOURS: usize = 6;
+
+/// The longest circular run of hours absent from `mask`: (first hour, length). `None`
+/// when the mask is empty or full.
+pub fn largest_gap(mask: u32) -> Option<(usize, usize)> {
+    let on = |h: usize| mask & (1 << (h % 24)) != 0;
+    if mask & 0xff_ffff == 0 {
+        return None;
+    }
+    let mut best: Option<(usize, usize)> = None;
+    for start in (0..24).filter(|&h| !on(h) && on(h + 23)) {
+        let len = (0..24).take_while(|&k| !on(start + k)).count();
+        if best.is_none_or(|(_, l)| len > l) {
+            best = Some((start, len));
+        }
+    }
+    best
 }
 
 /// Hour of the day, UTC.
@@ -585,10 +609,24 @@ mod tests {
             h.observe(d * DAY + 18 * 3600);
         }
         let j = judge(200 * DAY);
+        assert_eq!(largest_gap(h.usual_mask(&j)), Some((19, 14)));
         assert!(!h.unusual(200 * DAY + 10 * 3600, &j));
+        assert!(
+            !h.unusual(200 * DAY + 8 * 3600, &j),
+            "just before the usual start"
+        );
         assert!(!h.unusual(200 * DAY + 19 * 3600 + 59 * 60, &j));
         assert!(h.unusual(200 * DAY + 3 * 3600, &j));
         assert_eq!(weekday_of(0), 3, "1970-01-01 was a Thursday");
+        // A pool connecting every six hours has no night.
+        let mut pool = Hours::default();
+        for d in 0..10 {
+            for hour in [1, 7, 13, 19] {
+                pool.observe(d * DAY + hour * 3600);
+            }
+        }
+        assert!(!pool.unusual(200 * DAY + 10 * 3600, &j));
+        assert!(!pool.unusual(200 * DAY + 4 * 3600, &j));
     }
 
     #[test]

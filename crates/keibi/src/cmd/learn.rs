@@ -1,0 +1,50 @@
+//! `keibi learn`: reads archived logs like `keibi scan`, but only trains behavioural
+//! profiles and saves them to the state file, so that `keibi scan --state` (or a
+//! daemon) judges logins and API calls from its first event instead of after weeks.
+
+use anyhow::{Context, Result};
+use keibi_detect::detectors::baseline::BaselineDetector;
+use keibi_detect::{Config, Scanner, ThreatLists};
+
+use crate::baselines;
+use crate::cli::{Global, LearnArgs};
+use crate::output::sanitize::terminal;
+
+pub fn run(args: &LearnArgs, global: &Global) -> Result<u8> {
+    let mut config = match &args.config {
+        Some(p) => {
+            let text =
+                std::fs::read_to_string(p).with_context(|| format!("--config {}", p.display()))?;
+            Config::from_yaml(&text).with_context(|| format!("--config {}", p.display()))?
+        }
+        None => Config::default(),
+    };
+    let persist = baselines::setup(
+        &mut config,
+        Some(&args.state),
+        args.asn_db.as_deref(),
+        args.geoip_db.as_deref(),
+        global.quiet,
+    )?
+    .context("--state")?;
+    let before = persist.counts();
+    let learner = BaselineDetector::learner(&config);
+    let mut scanner =
+        Scanner::with_detectors(config, ThreatLists::default(), vec![Box::new(learner)]);
+    let report = super::read_inputs(&args.input, global, |e| {
+        scanner.observe(&e);
+        Ok(())
+    })?;
+    scanner.finish();
+    let saved = persist.save()?;
+    let code = super::events::summarize(&report, false);
+    let after = persist.counts();
+    eprintln!(
+        "keibi: learned {} (before: {}); saved {} profiles to {}",
+        baselines::summary(&after),
+        baselines::summary(&before),
+        saved.written,
+        terminal(&persist.path().display().to_string())
+    );
+    Ok(code)
+}
