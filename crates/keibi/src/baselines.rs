@@ -53,9 +53,11 @@ impl Mmdb {
 impl NetInfo for Mmdb {
     fn asn(&self, ip: IpAddr) -> Option<(u32, String)> {
         let r = self.asn.as_ref()?.lookup(ip).ok()?;
-        let n: u32 = r
+        // GeoLite2 stores a uint32, other writers may use a wider integer.
+        let n: u64 = r
             .decode_path(&[PathElement::Key("autonomous_system_number")])
             .ok()??;
+        let n = u32::try_from(n).ok()?;
         let org: Option<String> = r
             .decode_path(&[PathElement::Key("autonomous_system_organization")])
             .ok()
