@@ -133,22 +133,88 @@ impl Default for LoginConfig {
     }
 }
 
-/// Thresholds of the activity detectors. Windows are in seconds.
+/// Thresholds of the database activity detectors (`detectors/activity.rs`).
+/// Windows are in seconds. The defaults keep a team's own work silent: a deploy's
+/// migrations drop a few tables, a dump restore drops and re-creates every table, an
+/// ETL job truncates and reloads its staging tables, ORMs and DBA tools read the
+/// catalogs whenever they connect.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ActivityConfig {
-    /// MassDestruction: at least this many destructive statements by one session
-    /// or user ...
-    pub mass_destruction_statements: u32,
-    /// ... within this window.
+    /// MassDestruction: at least this many distinct tables or databases destroyed
+    /// (DROP, TRUNCATE, DELETE without WHERE) by one actor on one instance ...
+    pub mass_destruction_objects: u32,
+    /// ... within this window ...
     pub mass_destruction_window_secs: u64,
+    /// ... that the same actor did not create again or reload within this long (a
+    /// restore or a reload does, at once). The finding waits this long after a drop.
+    pub mass_destruction_settle_secs: u64,
+    /// RansomNote: data destroyed and a ransom-named table/database or a demand
+    /// created on the same instance within this long of each other.
+    pub ransom_lookback_secs: u64,
+    /// SchemaEnumeration: catalog reads are counted over this window.
+    pub schema_enum_window_secs: u64,
+    /// SchemaEnumeration, unusual actor: at least this many catalog queries ...
+    pub schema_enum_statements: u32,
+    /// ... over at least this many distinct catalog objects, by an actor that did not
+    /// read catalogs when it started ...
+    pub schema_enum_objects: u32,
+    /// ... which means: its first catalog read came later than this many seconds
+    /// after its first event ...
+    pub schema_enum_startup_secs: u64,
+    /// ... and after more than this many of its statements.
+    pub schema_enum_startup_statements: u64,
+    /// SchemaEnumeration, any actor: account-wide catalogs (databases, roles, grants)
+    /// weigh 1 and credential catalogs (pg_shadow, pg_authid, mysql.user) 2; reading
+    /// this much within the window raises the finding.
+    pub schema_enum_account_weight: u32,
+    /// Client names (application_name prefixes, any case) of administration tools:
+    /// their catalog reads are a person browsing, and stay Low.
+    pub admin_tools: Vec<String>,
+    /// Users whose statements these detectors ignore: RDS's own management account.
+    pub ignore_users: Vec<String>,
+    /// Memory bound: actors (instance, user, client) tracked by each detector; the
+    /// least recently active are forgotten first.
+    pub max_tracked_actors: usize,
 }
 
 impl Default for ActivityConfig {
     fn default() -> Self {
         ActivityConfig {
-            mass_destruction_statements: 10,
+            mass_destruction_objects: 10,
             mass_destruction_window_secs: 300,
+            mass_destruction_settle_secs: 300,
+            ransom_lookback_secs: 3600,
+            schema_enum_window_secs: 300,
+            schema_enum_statements: 10,
+            schema_enum_objects: 4,
+            schema_enum_startup_secs: 60,
+            schema_enum_startup_statements: 20,
+            schema_enum_account_weight: 3,
+            admin_tools: [
+                "psql",
+                "pgcli",
+                "pgadmin",
+                "dbeaver",
+                "datagrip",
+                "jetbrains",
+                "tableplus",
+                "navicat",
+                "heidisql",
+                "mysql workbench",
+                "beekeeper",
+                "postico",
+                "azure data studio",
+                "dbvis",
+                "mycli",
+                "sequel",
+                "adminer",
+                "phpmyadmin",
+            ]
+            .map(String::from)
+            .to_vec(),
+            ignore_users: vec!["rdsadmin".to_string()],
+            max_tracked_actors: 10_000,
         }
     }
 }

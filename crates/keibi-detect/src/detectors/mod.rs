@@ -5,6 +5,7 @@
 //! [`crate::Detector`], give it a config section in [`crate::config`] if it has
 //! thresholds, and add one line to [`builtin`].
 
+pub mod activity;
 pub mod baseline;
 pub mod cloudtrail;
 pub mod login;
@@ -15,6 +16,9 @@ use crate::detector::Detector;
 /// Every built-in detector, configured.
 pub fn builtin(_config: &Config) -> Vec<Box<dyn Detector>> {
     vec![
+        Box::new(activity::MassDestruction::new(&_config.activity)),
+        Box::new(activity::RansomNote::new(&_config.activity)),
+        Box::new(activity::SchemaEnumeration::new(&_config.activity)),
         Box::new(baseline::BaselineDetector::new(_config)),
         Box::new(cloudtrail::CloudTrail::new(_config)),
         Box::new(login::SourceDetector::new(&_config.login)),

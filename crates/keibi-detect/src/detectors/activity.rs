@@ -1,0 +1,151 @@
+//! Database activity that no single statement shows: many tables destroyed in a
+//! short time ([`MassDestruction`]), the extortion pattern of data destroyed and a
+//! ransom note left ([`RansomNote`]), and a burst of catalog reads by a client that
+//! does not usually read them ([`SchemaEnumeration`]). What one statement shows
+//! (a GRANT, a COPY ... PROGRAM) is a Sigma rule under `rules/database/`.
+//!
+//! All three read statements from any log that has them (pgaudit, `log_statement`,
+//! server_audit QUERY and TABLE events, the general log). Their state is per instance
+//! and actor, capped in size and forgotten by event time (never by the clock);
+//! `docs/rules.md` and the detectors' own docs say what each keeps.
+
+mod destruction;
+mod enumeration;
+mod ransom;
+mod sqltext;
+
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, Utc};
+use keibi_model::{Action, Event, Finding, SourceKind};
+
+pub use destruction::MassDestruction;
+pub use enumeration::SchemaEnumeration;
+pub use ransom::RansomNote;
+
+use crate::config::ActivityConfig;
+
+/// Longest window a setting may ask for (ten years), so time arithmetic stays in range.
+const MAX_WINDOW_SECS: u64 = 315_576_000;
+
+/// A window from a setting in seconds.
+fn secs(s: u64) -> Duration {
+    Duration::seconds(s.min(MAX_WINDOW_SECS) as i64)
+}
+
+/// `t + d`, saturating at the end of time: log timestamps are written by whoever
+/// writes the logs, and chrono panics on overflow.
+fn plus(t: DateTime<Utc>, d: Duration) -> DateTime<Utc> {
+    t.checked_add_signed(d).unwrap_or(DateTime::<Utc>::MAX_UTC)
+}
+
+/// A statement these detectors read: executed (PostgreSQL logs a failed one again as
+/// an ERROR, which is not a `statement` event; MySQL's audit gives it a retcode), by a
+/// user that is not in `ignore_users`.
+fn statement_of<'e>(ev: &'e Event, cfg: &ActivityConfig) -> Option<&'e keibi_model::Statement> {
+    if ev.action != Action::Statement || ev.error_code.is_some() {
+        return None;
+    }
+    if let Some(u) = ev.user.as_deref() {
+        if cfg.ignore_users.iter().any(|i| i == u) {
+            return None;
+        }
+    }
+    ev.statement.as_deref()
+}
+
+/// Who did it, for keys and texts: the user, else the client, else the session.
+fn actor_of(ev: &Event) -> String {
+    if let Some(u) = &ev.user {
+        return u.clone();
+    }
+    if let Some(ip) = ev.client_ip {
+        return ip.to_string();
+    }
+    if let Some(h) = &ev.client_host {
+        return h.clone();
+    }
+    match &ev.session_id {
+        Some(s) => format!("session {s}"),
+        None => "-".to_string(),
+    }
+}
+
+/// What a finding needs of an event that is kept until later (a few hundred bytes,
+/// not the statement): enough to count it, name its actor and cite its line.
+#[derive(Debug, Clone)]
+struct Mark {
+    time: DateTime<Utc>,
+    source: SourceKind,
+    file: Arc<str>,
+    line: u64,
+    instance: Option<String>,
+    client_ip: Option<IpAddr>,
+    user: Option<String>,
+    application: Option<String>,
+}
+
+impl Mark {
+    fn of(ev: &Event) -> Mark {
+        Mark {
+            time: ev.time,
+            source: ev.source,
+            file: ev.file.clone(),
+            line: ev.line,
+            instance: ev.instance.clone(),
+            client_ip: ev.client_ip,
+            user: ev.user.clone(),
+            application: ev.application.clone(),
+        }
+    }
+
+    /// Counts the marked event into a finding.
+    fn absorb_into(&self, f: &mut Finding) {
+        let mut e = Event::new(
+            self.time,
+            self.source,
+            self.file.clone(),
+            self.line,
+            Action::Statement,
+        );
+        e.instance.clone_from(&self.instance);
+        e.client_ip = self.client_ip;
+        e.user.clone_from(&self.user);
+        e.application.clone_from(&self.application);
+        f.absorb(&e);
+    }
+}
+
+/// A bare event for [`db_resource`].
+fn mark_event(m: &Mark) -> Event {
+    let mut e = Event::new(m.time, m.source, m.file.clone(), m.line, Action::Statement);
+    e.instance.clone_from(&m.instance);
+    e
+}
+
+/// `a, b, c and 4 more`, from at most `max` names.
+fn name_list<'a>(names: impl IntoIterator<Item = &'a str>, total: usize, max: usize) -> String {
+    let shown: Vec<&str> = names.into_iter().take(max).collect();
+    let mut s = shown.join(", ");
+    if total > shown.len() {
+        s.push_str(&format!(" and {} more", total - shown.len()));
+    }
+    s
+}
+
+/// A tagged name (`t:orders`, `db:shop`) as a person reads it.
+fn display_name(tagged: &str) -> String {
+    match tagged.split_once(':') {
+        Some(("db", n)) => format!("database {n}"),
+        Some((_, n)) => n.to_string(),
+        None => tagged.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod enumeration_tests;
+#[cfg(test)]
+mod rule_tests;
+#[cfg(test)]
+mod tests;

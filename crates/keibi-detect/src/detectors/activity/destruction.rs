@@ -1,0 +1,436 @@
+//! Impact:RDS/MassDestruction: many tables or databases destroyed in a short time.
+//!
+//! The detector counts the distinct tables and databases one actor (user, else
+//! client) destroys on one instance: DROP TABLE/DATABASE/SCHEMA, TRUNCATE, DELETE
+//! without WHERE. Ordinary life destroys tables too, and the detector tells it apart
+//! by what comes next:
+//!
+//! * a dump restore (`mysqldump` files, `pg_restore --clean`) drops each table and
+//!   creates it again; an ETL job truncates a staging table and reloads it. An object
+//!   that the same actor creates again or refills (CREATE, INSERT, COPY ... FROM,
+//!   LOAD DATA) within `mass_destruction_settle_secs` was replaced, not destroyed (an
+//!   application inserting into a table someone else emptied does not count);
+//! * a job or migration that creates a work table and drops it later destroyed
+//!   nothing that existed before: drops of tables created on the instance within the
+//!   window are not counted;
+//! * a deploy's migrations drop a few tables: the threshold
+//!   (`mass_destruction_objects`, 10 distinct objects within
+//!   `mass_destruction_window_secs`) is far above that.
+//!
+//! So a destroyed object counts once it has *settled* (not come back within the
+//! settle time); the finding is raised then, or when the input ends. The delay is the
+//! price of never paging anyone for a restore.
+//!
+//! State: per instance and actor, at most 2×threshold (16-256) destroyed objects
+//! waiting and as many counted, at most [`MAX_CREATED`] recent creations per
+//! instance, at most [`MAX_DUE`] objects waiting in all; past `max_tracked_actors`
+//! actors the idle ones, then the least recently active instances, are forgotten.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+
+use chrono::{DateTime, Duration, Utc};
+use keibi_model::{Event, Severity, Statement};
+
+use super::sqltext::{self, Verb};
+use super::{actor_of, display_name, mark_event, name_list, plus, secs, statement_of, Mark};
+use crate::config::ActivityConfig;
+use crate::detector::{db_resource, Context, Detector};
+use crate::findings::Raise;
+
+const MASS_ID: &str = "activity-mass-destruction";
+const MASS_TYPE: &str = "Impact:RDS/MassDestruction";
+
+/// Recent creations remembered per instance (drops of them are not destruction).
+const MAX_CREATED: usize = 256;
+/// Objects waiting to settle, over all instances; beyond it the oldest settle early.
+const MAX_DUE: usize = 65_536;
+/// Distinct names remembered per finding to count them.
+const MAX_SEEN: usize = 4096;
+
+/// One destroyed object waiting to settle, or settled and counted.
+#[derive(Debug, Clone)]
+struct Gone {
+    name: String,
+    verb: Verb,
+    mark: Mark,
+    absorbed: bool,
+}
+
+#[derive(Default)]
+struct ActorState {
+    /// Destroyed, not yet settled, in time order.
+    pending: VecDeque<Gone>,
+    /// Settled within the window, in time order.
+    settled: VecDeque<Gone>,
+    /// The finding of this actor's current episode.
+    finding: Option<String>,
+    last_seen: Option<DateTime<Utc>>,
+}
+
+#[derive(Default)]
+struct InstanceState {
+    actors: HashMap<String, ActorState>,
+    /// Tables/databases created here recently, with when.
+    created: VecDeque<(DateTime<Utc>, String)>,
+    last_seen: Option<DateTime<Utc>>,
+}
+
+/// What a MassDestruction finding's texts are written from.
+#[derive(Default)]
+struct MassStats {
+    actor: String,
+    instance: String,
+    names: Vec<String>,
+    seen: HashSet<String>,
+    distinct: usize,
+    drops: u64,
+    truncates: u64,
+    deletes: u64,
+}
+
+/// Impact:RDS/MassDestruction (see the module docs).
+pub struct MassDestruction {
+    cfg: ActivityConfig,
+    instances: HashMap<String, InstanceState>,
+    /// (settles at, instance, actor) of every pending object, in time order.
+    due: VecDeque<(DateTime<Utc>, String, String)>,
+    stats: HashMap<String, MassStats>,
+}
+
+impl MassDestruction {
+    pub fn new(cfg: &ActivityConfig) -> Self {
+        MassDestruction {
+            cfg: cfg.clone(),
+            instances: HashMap::new(),
+            due: VecDeque::new(),
+            stats: HashMap::new(),
+        }
+    }
+
+    fn window(&self) -> Duration {
+        secs(self.cfg.mass_destruction_window_secs)
+    }
+
+    fn settle(&self) -> Duration {
+        secs(self.cfg.mass_destruction_settle_secs)
+    }
+
+    fn per_actor_cap(&self) -> usize {
+        (self.cfg.mass_destruction_objects as usize * 2).clamp(16, 256)
+    }
+
+    /// Settles every pending object whose time has come by `now`.
+    fn settle_due(&mut self, now: DateTime<Utc>, cx: &mut Context<'_>) {
+        while let Some((at, _, _)) = self.due.front() {
+            if *at > now {
+                break;
+            }
+            let Some((at, inst, actor)) = self.due.pop_front() else {
+                break;
+            };
+            self.settle_actor(&inst, &actor, at, cx);
+        }
+    }
+
+    /// Moves the actor's pending objects destroyed at or before `now - settle` to the
+    /// settled window and raises or grows the finding when they are enough.
+    fn settle_actor(&mut self, inst: &str, actor: &str, now: DateTime<Utc>, cx: &mut Context<'_>) {
+        let (settle, window, threshold) = (
+            self.settle(),
+            self.window(),
+            self.cfg.mass_destruction_objects.max(1) as usize,
+        );
+        let cap = self.per_actor_cap();
+        let Some(st) = self
+            .instances
+            .get_mut(inst)
+            .and_then(|i| i.actors.get_mut(actor))
+        else {
+            return;
+        };
+        let mut moved = false;
+        while st
+            .pending
+            .front()
+            .is_some_and(|g| plus(g.mark.time, settle) <= now)
+        {
+            if let Some(g) = st.pending.pop_front() {
+                st.settled.push_back(g);
+                moved = true;
+            }
+        }
+        if !moved {
+            return;
+        }
+        // The window ends at the newest settled object.
+        let newest = st.settled.back().map(|g| g.mark.time).unwrap_or(now);
+        while st.settled.len() > cap
+            || st
+                .settled
+                .front()
+                .is_some_and(|g| plus(g.mark.time, window) < newest)
+        {
+            st.settled.pop_front();
+        }
+        let mut distinct: Vec<&str> = st.settled.iter().map(|g| g.name.as_str()).collect();
+        distinct.sort_unstable();
+        distinct.dedup();
+        // An episode already raised grows while drops go on within its window.
+        let ongoing = st.finding.as_ref().is_some_and(|id| {
+            cx.findings
+                .get_mut(id)
+                .is_some_and(|f| plus(f.last_seen, window) >= newest)
+        });
+        if distinct.len() < threshold && !ongoing {
+            return;
+        }
+        let Some(first) = st.settled.front() else {
+            return;
+        };
+        let f = cx.findings.raise(Raise {
+            detector: MASS_ID,
+            finding_type: MASS_TYPE,
+            key: &[inst, actor],
+            severity: Severity::new(8.0),
+            resource: db_resource(&mark_event(&first.mark)),
+            time: first.mark.time,
+        });
+        let stats = self.stats.entry(f.id.clone()).or_default();
+        stats.actor = actor.to_string();
+        stats.instance = inst.to_string();
+        for g in st.settled.iter_mut().filter(|g| !g.absorbed) {
+            g.absorbed = true;
+            g.mark.absorb_into(f);
+            match g.verb {
+                Verb::Drop => stats.drops += 1,
+                Verb::Truncate => stats.truncates += 1,
+                Verb::DeleteAll => stats.deletes += 1,
+            }
+            // Past MAX_SEEN names every one counts as new: a bound, not a count.
+            if stats.seen.len() >= MAX_SEEN || stats.seen.insert(g.name.clone()) {
+                stats.distinct += 1;
+                if stats.names.len() < 8 {
+                    stats.names.push(g.name.clone());
+                }
+            }
+        }
+        st.finding = Some(f.id.clone());
+        write_mass_texts(f, stats, &self.cfg);
+    }
+
+    /// Forgets idle instances and actors when there are too many.
+    fn evict(&mut self, now: DateTime<Utc>) {
+        let horizon = self.window() + self.settle();
+        let max = self.cfg.max_tracked_actors.max(1);
+        let total: usize = self.instances.values().map(|i| i.actors.len().max(1)).sum();
+        if total <= max {
+            return;
+        }
+        for inst in self.instances.values_mut() {
+            inst.actors.retain(|_, a| {
+                !a.pending.is_empty() || a.last_seen.is_some_and(|t| plus(t, horizon) > now)
+            });
+        }
+        self.instances.retain(|_, i| {
+            !i.actors.is_empty() || i.last_seen.is_some_and(|t| plus(t, horizon) > now)
+        });
+        // Still too many: the least recently active instances go.
+        while self
+            .instances
+            .values()
+            .map(|i| i.actors.len().max(1))
+            .sum::<usize>()
+            > max
+        {
+            let oldest = self
+                .instances
+                .iter()
+                .min_by_key(|(k, i)| (i.last_seen, (*k).clone()))
+                .map(|(k, _)| k.clone());
+            match oldest {
+                Some(k) => {
+                    self.instances.remove(&k);
+                }
+                None => break,
+            }
+        }
+    }
+}
+
+fn write_mass_texts(f: &mut keibi_model::Finding, s: &MassStats, cfg: &ActivityConfig) {
+    let names: Vec<String> = s.names.iter().map(|n| display_name(n)).collect();
+    let list = name_list(names.iter().map(String::as_str), s.distinct, 8);
+    let mut what = Vec::new();
+    if s.drops > 0 {
+        what.push(format!("{} DROP", s.drops));
+    }
+    if s.truncates > 0 {
+        what.push(format!("{} TRUNCATE", s.truncates));
+    }
+    if s.deletes > 0 {
+        what.push(format!("{} DELETE without WHERE", s.deletes));
+    }
+    f.title = format!(
+        "{} destroyed {} tables or databases on {}",
+        s.actor, s.distinct, s.instance
+    );
+    f.description = format!(
+        "{} (from {}) destroyed {} distinct tables or databases on {} between {} and {} \
+         ({}): {}. None of them was created again or reloaded within {} min, as a dump \
+         restore or an ETL reload would do.",
+        s.actor,
+        crate::sigma::meta::list_text(
+            &f.actor
+                .ips
+                .iter()
+                .map(|i| i.to_string())
+                .collect::<Vec<_>>(),
+            f.actor.ips_truncated
+        ),
+        s.distinct,
+        s.instance,
+        f.first_seen.format("%Y-%m-%d %H:%M:%S UTC"),
+        f.last_seen.format("%Y-%m-%d %H:%M:%S UTC"),
+        what.join(", "),
+        list,
+        cfg.mass_destruction_settle_secs / 60,
+    );
+    f.remediation = format!(
+        "If nobody planned this clean-up: lock {} now (PostgreSQL: ALTER ROLE ... NOLOGIN \
+         and pg_terminate_backend its sessions; MySQL: ALTER USER ... ACCOUNT LOCK and KILL \
+         its connections) and rotate its password. Restore the lost data from the latest \
+         snapshot or point-in-time recovery to just before {} into a new instance (RDS: \
+         restore-db-instance-to-point-in-time) and copy back what is missing. Look for a \
+         ransom note (tables or databases named README/RECOVER/WARNING) and for bulk reads \
+         or exports by the same user before the drops.",
+        s.actor,
+        f.first_seen.format("%Y-%m-%d %H:%M:%S UTC"),
+    );
+    f.mitre = vec!["T1485".to_string()];
+}
+
+impl Detector for MassDestruction {
+    fn id(&self) -> &'static str {
+        MASS_ID
+    }
+
+    fn observe(&mut self, ev: &Event, cx: &mut Context<'_>) {
+        self.settle_due(ev.time, cx);
+        let Some(st) = statement_of(ev, &self.cfg) else {
+            return;
+        };
+        let inst_id = ev.instance.as_deref().unwrap_or("unknown");
+        if let Some(name) = sqltext::rebuilt(st) {
+            self.rebuilt(inst_id, &actor_of(ev), name, st, ev.time);
+            return;
+        }
+        let Some(d) = sqltext::destruction(st) else {
+            return;
+        };
+        let (window, settle, cap) = (self.window(), self.settle(), self.per_actor_cap());
+        let actor = actor_of(ev);
+        let inst = self.instances.entry(inst_id.to_string()).or_default();
+        inst.last_seen = Some(ev.time);
+        while inst
+            .created
+            .front()
+            .is_some_and(|(t, _)| plus(*t, window) < ev.time)
+        {
+            inst.created.pop_front();
+        }
+        let mut added = false;
+        let mut overflow = false;
+        {
+            let a = inst.actors.entry(actor.clone()).or_default();
+            a.last_seen = Some(ev.time);
+            for name in d.names {
+                // A work table made here a moment ago is not data that existed.
+                if inst.created.iter().any(|(_, n)| *n == name) {
+                    continue;
+                }
+                if a.pending.iter().any(|g| g.name == name) {
+                    continue;
+                }
+                a.pending.push_back(Gone {
+                    name,
+                    verb: d.verb,
+                    mark: Mark::of(ev),
+                    absorbed: false,
+                });
+                added = true;
+                overflow |= a.pending.len() > cap;
+            }
+        }
+        if added {
+            self.due
+                .push_back((plus(ev.time, settle), inst_id.to_string(), actor.clone()));
+        }
+        if overflow {
+            // Too many waiting: the oldest settle now rather than be forgotten.
+            let at = self
+                .instances
+                .get(inst_id)
+                .and_then(|i| i.actors.get(&actor))
+                .and_then(|a| a.pending.front())
+                .map_or(ev.time, |g| plus(g.mark.time, settle));
+            self.settle_actor(inst_id, &actor, at, cx);
+        }
+        while self.due.len() > MAX_DUE {
+            if let Some((at, i, a)) = self.due.pop_front() {
+                self.settle_actor(&i, &a, at, cx);
+            }
+        }
+        self.evict(ev.time);
+    }
+
+    fn finish(&mut self, cx: &mut Context<'_>) {
+        // The input ended: nothing will come back now.
+        let keys: Vec<(String, String)> = self
+            .instances
+            .iter()
+            .flat_map(|(i, s)| s.actors.keys().map(move |a| (i.clone(), a.clone())))
+            .collect();
+        let mut keys = keys;
+        keys.sort();
+        for (i, a) in keys {
+            self.settle_actor(&i, &a, DateTime::<Utc>::MAX_UTC, cx);
+        }
+        self.due.clear();
+    }
+}
+
+impl MassDestruction {
+    /// `name` is created or refilled by `actor`: its pending destructions of it were a
+    /// replacement (a restore, a reload). Another actor's refill does not count: an
+    /// application inserting into a table an attacker emptied is not a reload.
+    fn rebuilt(
+        &mut self,
+        inst_id: &str,
+        actor: &str,
+        name: String,
+        st: &Statement,
+        time: DateTime<Utc>,
+    ) {
+        let creates = st
+            .command
+            .as_deref()
+            .is_some_and(|c| c.starts_with("CREATE"));
+        let Some(inst) = self.instances.get_mut(inst_id) else {
+            if creates {
+                let inst = self.instances.entry(inst_id.to_string()).or_default();
+                inst.last_seen = Some(time);
+                inst.created.push_back((time, name));
+            }
+            return;
+        };
+        if let Some(a) = inst.actors.get_mut(actor) {
+            a.pending.retain(|g| g.name != name);
+        }
+        if creates {
+            if inst.created.len() >= MAX_CREATED {
+                inst.created.pop_front();
+            }
+            inst.created.push_back((time, name));
+        }
+    }
+}

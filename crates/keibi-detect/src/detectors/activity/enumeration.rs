@@ -1,0 +1,540 @@
+//! Discovery:RDS/SchemaEnumeration: a burst of catalog reads by a client that does not
+//! usually read the catalogs.
+//!
+//! Reading the catalogs is ordinary: ORMs (Rails, Django, Hibernate, Sequelize) read
+//! `pg_attribute`, `pg_type`, `information_schema.columns` ... when a process starts
+//! and again lazily as models load; psql's `\d`, DBeaver and pgAdmin read dozens of
+//! catalogs on connect; monitoring agents read `pg_database` every few seconds. So the
+//! detector judges the *actor*, one (instance, user, client address), and what it
+//! reads:
+//!
+//! * an actor whose first catalog read came within `schema_enum_startup_secs` of its
+//!   first event, or within its first `schema_enum_startup_statements` statements,
+//!   introspects at start-up like an ORM or a tool: its catalog reads are its normal
+//!   behaviour and only the second test below applies to it;
+//! * an actor that had been working for a while without reading catalogs, then reads
+//!   `schema_enum_statements` (10) catalog queries over `schema_enum_objects` (4)
+//!   distinct catalog objects within `schema_enum_window_secs` (5 min), is doing
+//!   something new: SQL injection through an application's connection, or a person at
+//!   a stolen session, exploring;
+//! * any actor reading account-wide and credential catalogs that applications never
+//!   read (databases, roles, grants: weight 1; password hashes such as `pg_shadow`,
+//!   `pg_authid`, `mysql.user`: weight 2) to a total weight of
+//!   `schema_enum_account_weight` (3) within the window is mapping the server.
+//!
+//! Severity is 4.0, 5.0 when credential catalogs were read, and at most 2.5 when the
+//! client names itself an administration tool (`admin_tools`: psql, pgAdmin, DBeaver
+//! ...): a person browsing with a DBA tool is worth knowing, not waking anyone. Only
+//! PostgreSQL logs carry the client's name; MySQL's audit log does not.
+//!
+//! What it cannot see: a bot that logs in with stolen credentials and lists tables at
+//! once, touching no account or credential catalog, looks like an application
+//! starting. Its next steps (exports, drops, a ransom note) and the login detectors
+//! are what catch it.
+//!
+//! State: per actor a few counters, the catalog reads of the window (at most
+//! [`MAX_HITS`]) and up to [`MAX_MARKS`] evidence references; at most
+//! `max_tracked_actors` actors, the least recently active forgotten first.
+
+use std::collections::{HashMap, VecDeque};
+
+use chrono::{DateTime, Duration, Utc};
+use keibi_model::{Action, Event, Finding, Severity};
+
+use super::sqltext::{contains_ci, head};
+use super::{name_list, plus, secs, Mark};
+use crate::config::ActivityConfig;
+use crate::detector::{db_resource, Context, Detector};
+use crate::findings::Raise;
+
+const ID: &str = "activity-schema-enumeration";
+const TYPE: &str = "Discovery:RDS/SchemaEnumeration";
+
+/// Catalog reads remembered per actor (the window's).
+const MAX_HITS: usize = 64;
+/// Events kept per actor to cite as evidence when the finding is raised.
+const MAX_MARKS: usize = 8;
+
+/// How much a catalog says about the server beyond one application's tables.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Tier {
+    /// Tables, columns, indexes, types: what ORMs and tools read.
+    Structure,
+    /// Databases, roles, grants: the map of the whole server.
+    Account,
+    /// Password hashes, user mappings, pg_hba rules.
+    Credential,
+}
+
+/// The catalogs recognised, by lower-case name; a statement's catalogs are a bit set
+/// over this table (at most 128 entries).
+const CATALOGS: &[(&str, Tier)] = &[
+    // PostgreSQL
+    ("pg_class", Tier::Structure),
+    ("pg_attribute", Tier::Structure),
+    ("pg_type", Tier::Structure),
+    ("pg_namespace", Tier::Structure),
+    ("pg_index", Tier::Structure),
+    ("pg_indexes", Tier::Structure),
+    ("pg_constraint", Tier::Structure),
+    ("pg_attrdef", Tier::Structure),
+    ("pg_description", Tier::Structure),
+    ("pg_proc", Tier::Structure),
+    ("pg_tables", Tier::Structure),
+    ("pg_views", Tier::Structure),
+    ("pg_matviews", Tier::Structure),
+    ("pg_sequences", Tier::Structure),
+    ("pg_sequence", Tier::Structure),
+    ("pg_extension", Tier::Structure),
+    ("pg_inherits", Tier::Structure),
+    ("pg_enum", Tier::Structure),
+    ("pg_trigger", Tier::Structure),
+    ("pg_depend", Tier::Structure),
+    ("pg_am", Tier::Structure),
+    ("pg_collation", Tier::Structure),
+    ("pg_policy", Tier::Structure),
+    ("pg_rewrite", Tier::Structure),
+    ("pg_stats", Tier::Structure),
+    ("pg_statistic", Tier::Structure),
+    ("pg_language", Tier::Structure),
+    ("pg_foreign_table", Tier::Structure),
+    ("pg_available_extensions", Tier::Structure),
+    ("pg_database", Tier::Account),
+    ("pg_roles", Tier::Account),
+    ("pg_user", Tier::Account),
+    ("pg_group", Tier::Account),
+    ("pg_auth_members", Tier::Account),
+    ("pg_tablespace", Tier::Account),
+    ("pg_foreign_server", Tier::Account),
+    ("pg_shadow", Tier::Credential),
+    ("pg_authid", Tier::Credential),
+    ("pg_user_mappings", Tier::Credential),
+    ("pg_user_mapping", Tier::Credential),
+    ("pg_hba_file_rules", Tier::Credential),
+    ("pg_ident_file_mappings", Tier::Credential),
+    // information_schema (both engines)
+    ("information_schema.tables", Tier::Structure),
+    ("information_schema.columns", Tier::Structure),
+    ("information_schema.views", Tier::Structure),
+    ("information_schema.routines", Tier::Structure),
+    ("information_schema.key_column_usage", Tier::Structure),
+    ("information_schema.table_constraints", Tier::Structure),
+    (
+        "information_schema.referential_constraints",
+        Tier::Structure,
+    ),
+    (
+        "information_schema.constraint_column_usage",
+        Tier::Structure,
+    ),
+    ("information_schema.check_constraints", Tier::Structure),
+    ("information_schema.statistics", Tier::Structure),
+    ("information_schema.triggers", Tier::Structure),
+    ("information_schema.sequences", Tier::Structure),
+    ("information_schema.parameters", Tier::Structure),
+    ("information_schema.partitions", Tier::Structure),
+    ("information_schema.events", Tier::Structure),
+    ("information_schema.*", Tier::Structure),
+    ("information_schema.schemata", Tier::Account),
+    ("information_schema.user_privileges", Tier::Account),
+    ("information_schema.schema_privileges", Tier::Account),
+    ("information_schema.table_privileges", Tier::Account),
+    ("information_schema.column_privileges", Tier::Account),
+    ("information_schema.role_table_grants", Tier::Account),
+    ("information_schema.enabled_roles", Tier::Account),
+    ("information_schema.applicable_roles", Tier::Account),
+    (
+        "information_schema.administrable_role_authorizations",
+        Tier::Account,
+    ),
+    // MySQL / MariaDB
+    ("mysql.db", Tier::Account),
+    ("mysql.tables_priv", Tier::Account),
+    ("mysql.columns_priv", Tier::Account),
+    ("mysql.proxies_priv", Tier::Account),
+    ("mysql.roles_mapping", Tier::Account),
+    ("mysql.role_edges", Tier::Account),
+    ("mysql.user", Tier::Credential),
+    ("mysql.global_priv", Tier::Credential),
+    ("show tables", Tier::Structure),
+    ("show columns", Tier::Structure),
+    ("show index", Tier::Structure),
+    ("show create table", Tier::Structure),
+    ("show table status", Tier::Structure),
+    ("describe", Tier::Structure),
+    ("show databases", Tier::Account),
+    ("show grants", Tier::Account),
+    ("show privileges", Tier::Account),
+    ("show create user", Tier::Credential),
+];
+
+fn bit(name: &str) -> u128 {
+    CATALOGS
+        .iter()
+        .position(|(n, _)| *n == name)
+        .map_or(0, |i| 1u128 << i)
+}
+
+fn tier_weight(t: Tier) -> u32 {
+    match t {
+        Tier::Structure => 0,
+        Tier::Account => 1,
+        Tier::Credential => 2,
+    }
+}
+
+/// The catalogs a statement reads, as a bit set over [`CATALOGS`] (0: none).
+pub fn catalogs(command: &str, text: &str) -> u128 {
+    match command {
+        "SHOW" => return show_catalog(text),
+        "DESCRIBE" | "DESC" => return bit("describe"),
+        "SELECT" | "TABLE" => {}
+        _ => return 0,
+    }
+    let t = head(text);
+    if !(contains_ci(t, "pg_") || contains_ci(t, "information_schema") || contains_ci(t, "mysql")) {
+        return 0;
+    }
+    // Lower case, quotes dropped: `"pg_catalog"."pg_class"`, `` `mysql`.`user` ``.
+    let low: String = t
+        .chars()
+        .filter(|c| *c != '"' && *c != '`')
+        .map(|c| c.to_ascii_lowercase())
+        .collect();
+    let b = low.as_bytes();
+    let ident = |from: usize| -> &str {
+        let end = b[from..]
+            .iter()
+            .position(|c| !(c.is_ascii_alphanumeric() || *c == b'_'))
+            .map_or(b.len(), |p| from + p);
+        &low[from..end]
+    };
+    let starts_word = |i: usize| i == 0 || !(b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'_');
+    let mut mask = 0u128;
+    let mut i = 0;
+    while i < b.len() {
+        let rest = &low[i..];
+        if rest.starts_with("information_schema.") && starts_word(i) {
+            let name = ident(i + "information_schema.".len());
+            let m = bit(&format!("information_schema.{name}"));
+            mask |= if m == 0 {
+                bit("information_schema.*")
+            } else {
+                m
+            };
+            i += "information_schema.".len();
+        } else if rest.starts_with("pg_") && starts_word(i) {
+            let name = ident(i);
+            mask |= bit(name);
+            i += name.len().max(1);
+        } else if rest.starts_with("mysql.") && starts_word(i) {
+            let name = ident(i + "mysql.".len());
+            mask |= bit(&format!("mysql.{name}"));
+            i += "mysql.".len();
+        } else {
+            i += 1;
+        }
+        while i < b.len() && !low.is_char_boundary(i) {
+            i += 1;
+        }
+    }
+    mask
+}
+
+/// MySQL `SHOW ...` statements that list the schema or the accounts.
+fn show_catalog(text: &str) -> u128 {
+    let words: Vec<String> = head(text)
+        .split_whitespace()
+        .take(4)
+        .map(|w| w.to_ascii_lowercase())
+        .collect();
+    let w: Vec<&str> = words
+        .iter()
+        .map(String::as_str)
+        .filter(|w| !matches!(*w, "full" | "extended" | "global" | "session"))
+        .collect();
+    match w.as_slice() {
+        ["show", "databases" | "schemas", ..] => bit("show databases"),
+        ["show", "tables", ..] => bit("show tables"),
+        ["show", "columns" | "fields", ..] => bit("show columns"),
+        ["show", "index" | "indexes" | "keys", ..] => bit("show index"),
+        ["show", "create", "table", ..] => bit("show create table"),
+        ["show", "table", "status", ..] => bit("show table status"),
+        ["show", "grants", ..] => bit("show grants"),
+        ["show", "privileges", ..] => bit("show privileges"),
+        ["show", "create", "user", ..] => bit("show create user"),
+        _ => 0,
+    }
+}
+
+#[derive(Default)]
+pub(super) struct ActorState {
+    first_seen: Option<DateTime<Utc>>,
+    last_seen: Option<DateTime<Utc>>,
+    statements: u64,
+    /// Decided at the actor's first catalog read.
+    introspects_at_start: Option<bool>,
+    /// Statements and seconds before that first read, when it came late.
+    quiet: Option<(u64, i64)>,
+    hits: VecDeque<(DateTime<Utc>, u128)>,
+    marks: VecDeque<Mark>,
+    finding: Option<String>,
+    app: Option<String>,
+}
+
+/// What a finding's texts are written from.
+#[derive(Default)]
+struct Stats {
+    actor: String,
+    instance: String,
+    reads: u64,
+    mask: u128,
+    late: Option<(u64, i64)>,
+    tool: Option<String>,
+}
+
+/// Discovery:RDS/SchemaEnumeration (see the module docs).
+pub struct SchemaEnumeration {
+    cfg: ActivityConfig,
+    pub(super) actors: HashMap<String, ActorState>,
+    stats: HashMap<String, Stats>,
+}
+
+impl SchemaEnumeration {
+    pub fn new(cfg: &ActivityConfig) -> Self {
+        SchemaEnumeration {
+            cfg: cfg.clone(),
+            actors: HashMap::new(),
+            stats: HashMap::new(),
+        }
+    }
+
+    fn window(&self) -> Duration {
+        secs(self.cfg.schema_enum_window_secs)
+    }
+
+    /// Makes room for one more actor: the idle first, then the least recently active.
+    fn make_room(&mut self, now: DateTime<Utc>) {
+        let max = self.cfg.max_tracked_actors.max(1);
+        if self.actors.len() < max {
+            return;
+        }
+        let idle = self.window() * 12;
+        self.actors
+            .retain(|_, a| a.last_seen.is_some_and(|t| plus(t, idle) > now));
+        if self.actors.len() < max {
+            return;
+        }
+        // Forget the oldest eighth at once, so a flood of new actors costs one sort
+        // per many events rather than a scan per event.
+        let mut by_age: Vec<(Option<DateTime<Utc>>, String)> = self
+            .actors
+            .iter()
+            .map(|(k, a)| (a.last_seen, k.clone()))
+            .collect();
+        by_age.sort();
+        for (_, k) in by_age.into_iter().take((max / 8).max(1)) {
+            self.actors.remove(&k);
+        }
+    }
+}
+
+/// The client's name when it is one of `admin_tools` (compared by prefix, any case).
+fn admin_tool(cfg: &ActivityConfig, app: Option<&str>) -> Option<String> {
+    let app = app?;
+    let low = app.to_ascii_lowercase();
+    cfg.admin_tools
+        .iter()
+        .any(|t| low.starts_with(&t.to_ascii_lowercase()))
+        .then(|| app.to_string())
+}
+
+impl Detector for SchemaEnumeration {
+    fn id(&self) -> &'static str {
+        ID
+    }
+
+    fn observe(&mut self, ev: &Event, cx: &mut Context<'_>) {
+        if !matches!(ev.action, Action::Statement | Action::LoginSuccess) {
+            return;
+        }
+        let Some(user) = ev.user.as_deref() else {
+            return;
+        };
+        if self.cfg.ignore_users.iter().any(|u| u == user) {
+            return;
+        }
+        let client = match (ev.client_ip, &ev.client_host) {
+            (Some(ip), _) => ip.to_string(),
+            (None, Some(h)) => h.clone(),
+            (None, None) => "-".to_string(),
+        };
+        let inst = ev.instance.as_deref().unwrap_or("unknown");
+        let key = format!("{inst}\u{1f}{user}\u{1f}{client}");
+        let mask = match ev.statement.as_deref() {
+            Some(st) if ev.action == Action::Statement => {
+                catalogs(st.command.as_deref().unwrap_or(""), &st.text)
+            }
+            _ => 0,
+        };
+        if !self.actors.contains_key(&key) {
+            self.make_room(ev.time);
+        }
+        let window = self.window();
+        let cfg = &self.cfg;
+        let a = self.actors.entry(key).or_default();
+        let first = *a.first_seen.get_or_insert(ev.time);
+        a.last_seen = Some(ev.time);
+        if a.app.is_none() {
+            a.app.clone_from(&ev.application);
+        }
+        if ev.action != Action::Statement {
+            return;
+        }
+        a.statements = a.statements.saturating_add(1);
+        if mask == 0 {
+            return;
+        }
+        if a.introspects_at_start.is_none() {
+            let secs = (ev.time - first).num_seconds();
+            let start = secs <= cfg.schema_enum_startup_secs as i64
+                || a.statements <= cfg.schema_enum_startup_statements;
+            a.introspects_at_start = Some(start);
+            if !start {
+                a.quiet = Some((a.statements - 1, secs));
+            }
+        }
+        let start = a.introspects_at_start == Some(true);
+        let late = a.quiet;
+        a.hits.push_back((ev.time, mask));
+        while a.hits.len() > MAX_HITS || a.hits.front().is_some_and(|h| plus(h.0, window) < ev.time)
+        {
+            a.hits.pop_front();
+        }
+        if a.marks.len() >= MAX_MARKS {
+            a.marks.pop_front();
+        }
+        a.marks.push_back(Mark::of(ev));
+
+        // An episode already raised grows with every catalog read in its window.
+        let ongoing = a.finding.as_ref().is_some_and(|id| {
+            cx.findings
+                .get_mut(id)
+                .is_some_and(|f| plus(f.last_seen, window) >= ev.time)
+        });
+        let all: u128 = a.hits.iter().fold(0, |m, h| m | h.1);
+        let distinct = all.count_ones();
+        let weight: u32 = CATALOGS
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| all & (1u128 << i) != 0)
+            .map(|(_, (_, t))| tier_weight(*t))
+            .sum();
+        let unusual = !start
+            && a.hits.len() >= cfg.schema_enum_statements as usize
+            && distinct >= cfg.schema_enum_objects;
+        let mapping = weight >= cfg.schema_enum_account_weight;
+        if !(ongoing || unusual || mapping) {
+            return;
+        }
+        let tool = admin_tool(cfg, a.app.as_deref());
+        let f = cx.findings.raise(Raise {
+            detector: ID,
+            finding_type: TYPE,
+            key: &[inst, user, &client],
+            severity: Severity::new(4.0),
+            resource: db_resource(ev),
+            time: ev.time,
+        });
+        let stats = self.stats.entry(f.id.clone()).or_default();
+        if ongoing {
+            a.marks.clear();
+            Mark::of(ev).absorb_into(f);
+            stats.reads += 1;
+        } else {
+            // The window's reads make the finding; the last few are cited.
+            let uncited = a.hits.len().saturating_sub(a.marks.len()) as u64;
+            for m in a.marks.drain(..) {
+                m.absorb_into(f);
+            }
+            f.count = f.count.saturating_add(uncited);
+            if let Some((t, _)) = a.hits.front() {
+                f.first_seen = f.first_seen.min(*t);
+            }
+            stats.reads += a.hits.len() as u64;
+        }
+        stats.actor = format!("{user} from {client}");
+        stats.instance = inst.to_string();
+        stats.mask |= all;
+        if stats.late.is_none() {
+            stats.late = late;
+        }
+        stats.tool = tool;
+        a.finding = Some(f.id.clone());
+        write_texts(f, stats);
+    }
+}
+
+fn write_texts(f: &mut Finding, s: &Stats) {
+    let names: Vec<&str> = CATALOGS
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| s.mask & (1u128 << i) != 0)
+        .map(|(_, (n, _))| *n)
+        .collect();
+    let credential: Vec<&str> = CATALOGS
+        .iter()
+        .enumerate()
+        .filter(|(i, (_, t))| s.mask & (1u128 << i) != 0 && *t == Tier::Credential)
+        .map(|(_, (n, _))| *n)
+        .collect();
+    let mut sev: f64 = if credential.is_empty() { 4.0 } else { 5.0 };
+    if s.tool.is_some() {
+        sev = sev.min(2.5);
+    }
+    f.severity = Severity::new(sev);
+    f.title = format!(
+        "Schema enumeration on {}: {} read {} catalog objects",
+        s.instance,
+        s.actor,
+        names.len()
+    );
+    let mut d = format!(
+        "{} ran {} catalog queries on {} between {} and {}, over {}.",
+        s.actor,
+        f.count.max(s.reads),
+        s.instance,
+        f.first_seen.format("%Y-%m-%d %H:%M:%S UTC"),
+        f.last_seen.format("%Y-%m-%d %H:%M:%S UTC"),
+        name_list(names.iter().copied(), names.len(), 10),
+    );
+    if let Some((n, secs)) = s.late {
+        d.push_str(&format!(
+            " This client had run {n} statements over {} without reading the catalogs, \
+             unlike an application or ORM that inspects the schema when it starts.",
+            crate::sigma::meta::human_duration(secs)
+        ));
+    }
+    if !credential.is_empty() {
+        d.push_str(&format!(
+            " It read password-hash or credential catalogs ({}).",
+            credential.join(", ")
+        ));
+    } else if s.late.is_none() {
+        d.push_str(" It read the server's databases, roles or grants, which applications do not.");
+    }
+    if let Some(t) = &s.tool {
+        d.push_str(&format!(
+            " The client names itself {t}, an administration tool: likely a person browsing, \
+             severity lowered."
+        ));
+    }
+    f.description = d;
+    f.remediation = "Check who uses this account from this address. If it is an application, \
+        look for SQL injection in the endpoints it served at that time (catalog reads in the \
+        middle of its normal traffic are a classic sign) and for InitialAccess:RDS/SQLInjection \
+        findings. If it is not a known person or tool: lock the account, rotate its password, \
+        and review what it read and exported next."
+        .to_string();
+    f.mitre = vec!["T1082".to_string(), "T1087".to_string()];
+}

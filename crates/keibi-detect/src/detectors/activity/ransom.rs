@@ -1,0 +1,356 @@
+//! Impact:RDS/RansomNote: the extortion campaigns against exposed databases
+//! (`README_TO_RECOVER_*`, `PLEASE_READ_ME_*`, `WARNING`): data destroyed and a note
+//! left, a table or database with a ransom name or a demand with bitcoin text.
+//!
+//! The two halves must both be seen on one instance within `ransom_lookback_secs` of
+//! each other, in either order:
+//!
+//! * a *ransom-named* table or database (`readme`, `README_TO_RECOVER_A`, `warning`)
+//!   counts only when the same actor destroyed at least two tables, or a database,
+//!   within the lookback: a deploy that drops one old table and creates
+//!   `password_recover_tokens`, or a docs table called `readme`, is ordinary; a restore
+//!   that drops its own `readme` table and creates it again is not a note;
+//! * a *demand* (a bitcoin address or the word bitcoin/BTC, with "recover", "pay",
+//!   "backup" ...) counts with any destruction on the instance; alone, it raises the
+//!   finding at 7.0 and says the destruction was not seen (it may be in logs not read,
+//!   or not logged), and a destruction seen later makes it 9.5.
+//!
+//! State per instance: the last 64 destructions and 16 notes within the lookback; at
+//! most `max_tracked_actors` instances, the least recently active forgotten first.
+
+use std::collections::{HashMap, VecDeque};
+
+use chrono::{DateTime, Duration, Utc};
+use keibi_model::{Event, Finding, Severity, Statement};
+
+use super::sqltext::{self, contains_ci};
+use super::{actor_of, display_name, mark_event, name_list, plus, secs, statement_of, Mark};
+use crate::config::ActivityConfig;
+use crate::detector::{db_resource, Context, Detector};
+use crate::findings::Raise;
+use crate::sigma::meta::list_text;
+
+const ID: &str = "activity-ransom-note";
+const TYPE: &str = "Impact:RDS/RansomNote";
+
+/// Destructions and notes kept per instance.
+const MAX_DESTROYED: usize = 64;
+const MAX_NOTES: usize = 16;
+
+#[derive(Debug, Clone)]
+struct Destroyed {
+    name: String,
+    actor: String,
+    mark: Mark,
+    absorbed: bool,
+}
+
+#[derive(Debug, Clone)]
+struct Note {
+    /// The created name (`db:readme_to_recover_a`) or the demand's first words.
+    what: String,
+    /// A demand text rather than a name.
+    demand: bool,
+    actor: String,
+    mark: Mark,
+    absorbed: bool,
+}
+
+#[derive(Default)]
+struct InstanceState {
+    destroyed: VecDeque<Destroyed>,
+    notes: VecDeque<Note>,
+    last_seen: Option<DateTime<Utc>>,
+}
+
+impl InstanceState {
+    /// Whether `actor` destroyed enough here for a ransom-named object to be a note:
+    /// two distinct tables, or a database.
+    fn wiped_by(&self, actor: &str) -> bool {
+        let mine: Vec<&str> = self
+            .destroyed
+            .iter()
+            .filter(|d| d.actor == actor)
+            .map(|d| d.name.as_str())
+            .collect();
+        mine.iter().any(|n| n.starts_with("db:"))
+            || mine.iter().any(|n| mine.iter().any(|m| m != n))
+    }
+
+    /// Whether the pattern is complete (`Some(true)`), a demand stands alone
+    /// (`Some(false)`), or there is nothing to raise yet.
+    fn verdict(&self) -> Option<bool> {
+        let full = self.notes.iter().any(|n| {
+            if n.demand {
+                !self.destroyed.is_empty()
+            } else {
+                self.wiped_by(&n.actor)
+            }
+        });
+        if full {
+            return Some(true);
+        }
+        self.notes.iter().any(|n| n.demand).then_some(false)
+    }
+}
+
+/// What a finding's texts are written from.
+#[derive(Default)]
+struct Stats {
+    instance: String,
+    destroyed: u64,
+    destroyed_names: Vec<String>,
+    notes: Vec<String>,
+    demand: Option<String>,
+}
+
+/// Impact:RDS/RansomNote (see the module docs).
+pub struct RansomNote {
+    cfg: ActivityConfig,
+    instances: HashMap<String, InstanceState>,
+    stats: HashMap<String, Stats>,
+}
+
+impl RansomNote {
+    pub fn new(cfg: &ActivityConfig) -> Self {
+        RansomNote {
+            cfg: cfg.clone(),
+            instances: HashMap::new(),
+            stats: HashMap::new(),
+        }
+    }
+
+    fn lookback(&self) -> Duration {
+        secs(self.cfg.ransom_lookback_secs)
+    }
+
+    /// Raises or grows the instance's finding when the pattern (or a demand) is there.
+    fn judge(&mut self, inst_id: &str, cx: &mut Context<'_>) {
+        let Some(inst) = self.instances.get_mut(inst_id) else {
+            return;
+        };
+        let Some(full) = inst.verdict() else {
+            return;
+        };
+        let first = inst
+            .destroyed
+            .iter()
+            .map(|d| &d.mark)
+            .chain(inst.notes.iter().map(|n| &n.mark))
+            .min_by_key(|m| m.time)
+            .cloned();
+        let Some(first) = first else {
+            return;
+        };
+        let sev = Severity::new(if full { 9.5 } else { 7.0 });
+        let f = cx.findings.raise(Raise {
+            detector: ID,
+            finding_type: TYPE,
+            key: &[inst_id],
+            severity: sev,
+            resource: db_resource(&mark_event(&first)),
+            time: first.time,
+        });
+        if f.severity < sev {
+            // A demand seen first, the destruction now: the whole pattern.
+            f.severity = sev;
+        }
+        let stats = self.stats.entry(f.id.clone()).or_default();
+        stats.instance = inst_id.to_string();
+        for d in inst.destroyed.iter_mut().filter(|d| !d.absorbed) {
+            d.absorbed = true;
+            d.mark.absorb_into(f);
+            stats.destroyed += 1;
+            if stats.destroyed_names.len() < 8 && !stats.destroyed_names.contains(&d.name) {
+                stats.destroyed_names.push(d.name.clone());
+            }
+        }
+        for n in inst.notes.iter_mut().filter(|n| !n.absorbed) {
+            // A ransom-named object is part of the story only when its actor wiped data.
+            if !n.demand && !full {
+                continue;
+            }
+            n.absorbed = true;
+            n.mark.absorb_into(f);
+            if n.demand {
+                stats.demand.get_or_insert_with(|| n.what.clone());
+            } else if stats.notes.len() < 5 && !stats.notes.contains(&n.what) {
+                stats.notes.push(n.what.clone());
+            }
+        }
+        write_texts(f, stats);
+    }
+
+    /// Makes room for one more instance.
+    fn make_room(&mut self, inst_id: &str) {
+        if self.instances.contains_key(inst_id)
+            || self.instances.len() < self.cfg.max_tracked_actors.max(1)
+        {
+            return;
+        }
+        let oldest = self
+            .instances
+            .iter()
+            .min_by_key(|(k, i)| (i.last_seen, (*k).clone()))
+            .map(|(k, _)| k.clone());
+        if let Some(k) = oldest {
+            self.instances.remove(&k);
+        }
+    }
+}
+
+impl Detector for RansomNote {
+    fn id(&self) -> &'static str {
+        ID
+    }
+
+    fn observe(&mut self, ev: &Event, cx: &mut Context<'_>) {
+        let Some(st) = statement_of(ev, &self.cfg) else {
+            return;
+        };
+        let destroyed = sqltext::destruction(st);
+        let note = note_of(st);
+        if destroyed.is_none() && note.is_none() {
+            return;
+        }
+        let lookback = self.lookback();
+        let inst_id = ev.instance.as_deref().unwrap_or("unknown").to_string();
+        self.make_room(&inst_id);
+        let actor = actor_of(ev);
+        let inst = self.instances.entry(inst_id.clone()).or_default();
+        inst.last_seen = Some(ev.time);
+        while inst
+            .destroyed
+            .front()
+            .is_some_and(|d| plus(d.mark.time, lookback) < ev.time)
+        {
+            inst.destroyed.pop_front();
+        }
+        while inst
+            .notes
+            .front()
+            .is_some_and(|n| plus(n.mark.time, lookback) < ev.time)
+        {
+            inst.notes.pop_front();
+        }
+        if let Some(d) = destroyed {
+            for name in d.names {
+                if inst.destroyed.len() >= MAX_DESTROYED {
+                    inst.destroyed.pop_front();
+                }
+                inst.destroyed.push_back(Destroyed {
+                    name,
+                    actor: actor.clone(),
+                    mark: Mark::of(ev),
+                    absorbed: false,
+                });
+            }
+        }
+        if let Some((what, demand)) = note {
+            // A restore dropping and re-creating its own `readme` table is not a note.
+            let replaced = !demand && inst.destroyed.iter().any(|d| d.name == what);
+            if !replaced {
+                if inst.notes.len() >= MAX_NOTES {
+                    inst.notes.pop_front();
+                }
+                inst.notes.push_back(Note {
+                    what,
+                    demand,
+                    actor,
+                    mark: Mark::of(ev),
+                    absorbed: false,
+                });
+            }
+        }
+        self.judge(&inst_id, cx);
+    }
+}
+
+/// A ransom-named table or database being created, or a demand being written:
+/// (what, whether it is a demand).
+fn note_of(st: &Statement) -> Option<(String, bool)> {
+    let cmd = st.command.as_deref()?;
+    if matches!(
+        cmd,
+        "INSERT" | "REPLACE" | "UPDATE" | "COMMENT" | "CREATE TABLE"
+    ) {
+        let t = sqltext::head(&st.text);
+        // The cheap test first: this runs for every INSERT.
+        let hint = contains_ci(t, "btc")
+            || contains_ci(t, "bitcoin")
+            || contains_ci(t, "recover your")
+            || contains_ci(t, "backed up");
+        if hint && sqltext::ransom_text(t) {
+            let what = crate::sigma::meta::truncate(t.to_string(), 160);
+            return Some((what, true));
+        }
+    }
+    if cmd.starts_with("CREATE") {
+        let name = sqltext::rebuilt(st)?;
+        if sqltext::ransom_name(&name) {
+            return Some((name, false));
+        }
+    }
+    None
+}
+
+fn write_texts(f: &mut Finding, s: &Stats) {
+    let notes: Vec<String> = s.notes.iter().map(|n| display_name(n)).collect();
+    let gone: Vec<String> = s.destroyed_names.iter().map(|n| display_name(n)).collect();
+    let note_list = name_list(notes.iter().map(String::as_str), notes.len(), 5);
+    let users = list_text(&f.actor.users, f.actor.users_truncated);
+    let ips: Vec<String> = f.actor.ips.iter().map(|i| i.to_string()).collect();
+    let ips = list_text(&ips, f.actor.ips_truncated);
+    let when = |t: DateTime<Utc>| t.format("%Y-%m-%d %H:%M:%S UTC").to_string();
+    if s.destroyed > 0 {
+        f.title = format!(
+            "Ransom note on {}: data destroyed, then {} left",
+            s.instance,
+            if notes.is_empty() {
+                "a ransom demand".to_string()
+            } else {
+                note_list.clone()
+            }
+        );
+        let mut d = format!(
+            "{} destructive statement(s) on {} ({}) by {} from {}, between {} and {}",
+            s.destroyed,
+            s.instance,
+            name_list(gone.iter().map(String::as_str), gone.len(), 8),
+            users,
+            ips,
+            when(f.first_seen),
+            when(f.last_seen),
+        );
+        if !notes.is_empty() {
+            d.push_str(&format!(", with {note_list} created"));
+        }
+        if let Some(t) = &s.demand {
+            d.push_str(&format!(" and a demand written: {t}"));
+        }
+        d.push_str(
+            ". This is how the extortion campaigns against exposed databases work: the data \
+             is usually gone (not encrypted), and paying does not bring it back.",
+        );
+        f.description = d;
+    } else {
+        f.title = format!("Ransom demand written to {}", s.instance);
+        f.description = format!(
+            "A ransom demand was written to {} by {} from {} at {}: {}. The destruction that \
+             usually comes with it was not seen in these logs (it may be in logs not read, or \
+             statement logging may not cover it).",
+            s.instance,
+            users,
+            ips,
+            when(f.first_seen),
+            s.demand.as_deref().unwrap_or("-"),
+        );
+    }
+    f.remediation = "Do not pay: these campaigns rarely keep a copy. Close the database to the \
+        internet now (security group or firewall: no 0.0.0.0/0 on the database port), lock the \
+        account that did it and rotate every database password. Restore from the latest \
+        snapshot or point-in-time recovery to just before the first drop into a new instance, \
+        and check which tables are missing or emptied. Keep the logs: they are the evidence."
+        .to_string();
+    f.mitre = vec!["T1485".to_string(), "T1486".to_string()];
+}
