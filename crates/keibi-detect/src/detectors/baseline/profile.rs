@@ -113,6 +113,9 @@ impl<T> SeenSet<T> {
                 self.items.swap_remove(at);
             }
         }
+        // Most sets hold one or two values: grow one at a time (a rare event) rather
+        // than by doubling, which would reserve four entries for one.
+        self.items.reserve_exact(1);
         self.items.push(Seen {
             v: make(),
             first: t,

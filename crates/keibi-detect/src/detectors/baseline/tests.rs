@@ -476,3 +476,109 @@ fn state_stays_bounded_for_many_users() {
     let c = config.baseline.store.lock().counts();
     assert!(c.logins <= 1_000, "{c:?}");
 }
+
+fn rss_bytes() -> usize {
+    let statm = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();
+    let pages: usize = statm
+        .split_whitespace()
+        .nth(1)
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(0);
+    pages * 4096
+}
+
+/// Bytes per profile at the issue's scale: 100,000 database users, each with two
+/// networks, two clients and ten usual hours, and 100,000 principals. Run with
+/// `cargo test -p keibi-detect --release bytes_per_profile -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn bytes_per_profile() {
+    const N: u32 = 100_000;
+    let mut config = Config::default();
+    config.baseline.max_profiles = N as usize;
+    let mut d = BaselineDetector::new(&config);
+    let mut findings = crate::Findings::default();
+    let lists = ThreatLists::default();
+    let mut cx = Context {
+        config: &config,
+        lists: &lists,
+        findings: &mut findings,
+    };
+    let before = rss_bytes();
+    let mut e = keibi_model::Event::new(
+        at(0, 0, 0),
+        keibi_model::SourceKind::PostgresStderr,
+        Arc::from("f"),
+        1,
+        keibi_model::Action::LoginSuccess,
+    );
+    e.instance = Some("orders-db".into());
+    e.auth_method = Some("scram-sha-256".into());
+    e.tls = Some(true);
+    for round in 0..20u32 {
+        for i in 0..N {
+            e.user = Some(format!("user{i:06}"));
+            e.client_ip = Some(IpAddr::from([
+                10,
+                (i >> 8) as u8,
+                (round % 2) as u8,
+                i as u8,
+            ]));
+            e.application = Some(
+                if round % 3 == 0 {
+                    "DBeaver 23.1.0 - Main"
+                } else {
+                    "psql"
+                }
+                .into(),
+            );
+            e.time = at(i64::from(round), 8 + i64::from(round % 10), 0);
+            d.observe(&e, &mut cx);
+        }
+    }
+    let logins = rss_bytes() - before;
+    let mut c = e.clone();
+    c.source = keibi_model::SourceKind::Cloudtrail;
+    c.action = keibi_model::Action::ApiCall;
+    c.record = Some(Box::new(serde_json::json!({
+        "eventName": "DescribeDBInstances", "eventSource": "rds.amazonaws.com",
+        "awsRegion": "ap-northeast-1"
+    })));
+    let before = rss_bytes();
+    for round in 0..10u32 {
+        for i in 0..N {
+            c.user = Some(format!("arn:aws:iam::123456789012:user/deployer-{i:06}"));
+            c.client_ip = Some(IpAddr::from([198, 51, (round % 2) as u8, i as u8]));
+            c.application = Some(
+                if round % 2 == 0 {
+                    "aws-cli/2.15.0"
+                } else {
+                    "Boto3/1.34.0"
+                }
+                .into(),
+            );
+            c.time = at(i64::from(round), 10, 0);
+            d.observe(&c, &mut cx);
+        }
+    }
+    let principals = rss_bytes() - before;
+    let mut json = 0usize;
+    let mut rows = 0usize;
+    let store = config.baseline.store.clone();
+    let mut p = store.lock();
+    let approx = p.approx_bytes();
+    p.export(true, |k, v| {
+        json += k.len() + v.len();
+        rows += 1;
+    });
+    let counts = p.counts();
+    println!(
+        "{counts:?}\nRSS: {} B per user profile (with its instance), {} B per principal; \
+         approx_bytes: {} B per profile; JSON: {} B per profile over {rows} rows",
+        logins / N as usize,
+        principals / N as usize,
+        approx / (2 * N as usize),
+        json / rows.max(1)
+    );
+    assert_eq!(counts.logins, N as usize);
+}
