@@ -65,7 +65,25 @@ fn fires(rule: &str, log: &str, ty: &str) -> Finding {
     );
     assert_eq!(f[0].finding_type, ty);
     assert_eq!(f[0].resource.id, "orders-db");
+    assert_texts(&f[0]);
     f.into_iter().next().expect("one finding")
+}
+
+/// Texts are complete: remediation is plain text (not a template), titles are one
+/// line with every field filled.
+#[track_caller]
+fn assert_texts(f: &Finding) {
+    assert!(!f.remediation.is_empty(), "{f:#?}");
+    assert!(!f.remediation.contains('{'), "{}", f.remediation);
+    assert!(!f.title.contains('\n'), "{}", f.title);
+    // Statement text may hold braces; an unfilled template name may not.
+    for name in [
+        "user", "count", "ips", "users", "first_seen", "last_seen", "duration", "instance",
+        "client_ip", "statement.text",
+    ] {
+        let t = format!("{{{name}}}");
+        assert!(!f.title.contains(&t) && !f.description.contains(&t), "{f:#?}");
+    }
 }
 
 #[track_caller]
@@ -130,6 +148,7 @@ fn each(rule: &str, ty: &str, pg: &[&str], my: &[&str]) {
     for (stmts, log) in [(pg, pg_batch(pg)), (my, my_batch(my))] {
         let all = findings(rule, &log);
         assert!(all.iter().all(|f| f.finding_type == ty), "{all:#?}");
+        all.iter().for_each(assert_texts);
         for (s, hit) in stmts.iter().zip(fired(rule, &log, stmts.len())) {
             assert!(hit, "expected {ty} on: {s}");
         }
@@ -604,4 +623,70 @@ fn sql_injection() {
     assert!(f[0]
         .description
         .starts_with(&format!("{} statement(s)", INJECTIONS.len())));
+}
+
+/// The YAML blocks of docs/rules.md, in order.
+fn doc_blocks() -> Vec<String> {
+    let doc = include_str!("../../../../../docs/rules.md");
+    doc.split("```yaml\n")
+        .skip(1)
+        .filter_map(|b| b.split("```").next())
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn the_examples_in_docs_rules_md_work_as_documented() {
+    let blocks = doc_blocks();
+    assert_eq!(blocks.len(), 4, "docs/rules.md changed: update this test");
+
+    // The correlation: one user failing from five addresses.
+    let mut log = String::new();
+    for i in 0..5 {
+        log.push_str(&format!(
+            "2026-12-01 10:00:0{i} UTC:203.0.113.{i}(5000{i}):app@shop:[90{i}]:FATAL:  password authentication failed for user \"app\"\n"
+        ));
+    }
+    let f = findings(&blocks[0], &log);
+    assert_eq!(f.len(), 1, "{f:#?}");
+    assert_eq!(f[0].finding_type, "Custom:RDS/ManySources");
+    assert_eq!(f[0].title, "app failed to log in from many addresses on orders-db");
+
+    // Placeholders from the configuration file.
+    let config = Config::from_yaml(&blocks[1]).expect("the documented config loads");
+    let rule = format!(
+        "title: Grant by someone not an admin\nname: doc-placeholder\nlogsource:\n  category: database\n{}level: medium\n",
+        blocks[2]
+    );
+    let log = "2026-12-01 10:00:01 UTC:10.0.8.20(50100):alice@shop:[4100]:LOG:  statement: GRANT SELECT ON orders TO reporting\n\
+               2026-12-01 10:00:02 UTC:10.0.8.21(50101):mallory@shop:[4101]:LOG:  statement: GRANT SELECT ON orders TO mallory\n";
+    let f = run_rules(&rule, config, &events("db.log", "orders-db", log));
+    assert_eq!(f.len(), 1, "{f:#?}");
+    assert_eq!(f[0].actor.user.as_deref(), Some("mallory"));
+    assert_eq!(f[0].finding_type, "Sigma:RDS/doc-placeholder");
+    assert_eq!(f[0].severity.value(), 5.0);
+
+    // The worked example, on the log line the document shows.
+    let doc = include_str!("../../../../../docs/rules.md");
+    let line = doc
+        .lines()
+        .find(|l| l.contains("CREATE TRIGGER audit_orders"))
+        .expect("the example log line")
+        .trim_start();
+    let f = fires(&blocks[3], &format!("{line}\n"), "Custom:RDS/TriggerOutsideMigrations");
+    assert_eq!(f.title, "alice created a trigger on orders-db");
+    assert_eq!(f.severity.value(), 5.0);
+    assert_eq!(f.mitre, vec!["T1546"]);
+    let deploy = line.replace("alice@", "deploy@");
+    silent(&blocks[3], &format!("{deploy}\n"));
+}
+
+#[test]
+fn refused_statements_are_not_results() {
+    // PostgreSQL refuses a GRANT: the ERROR carries the statement, but nothing was
+    // granted (no log_statement line here, as with log_statement = 'none').
+    let log = "2026-12-01 10:00:01 UTC:10.0.3.14(41000):shop@shop:[20000]:ERROR:  permission denied to grant role \"rds_superuser\"\n\
+               2026-12-01 10:00:01 UTC:10.0.3.14(41000):shop@shop:[20000]:STATEMENT:  GRANT rds_superuser TO shop\n";
+    silent(ROLE, log);
+    silent(EXPORT, &log.replace("GRANT rds_superuser TO shop", "COPY orders TO '/tmp/o.csv'"));
 }
