@@ -46,7 +46,7 @@ pub enum Command {
     /// List the detection rules, or check rule files.
     #[command(subcommand)]
     Rules(RulesCommand),
-    /// Run keibi on built-in demo data (real PostgreSQL and MariaDB logs with a brute force).
+    /// Generate a week of RDS PostgreSQL and MySQL logs with attacks woven in, and scan it.
     Demo(DemoArgs),
 }
 
@@ -185,7 +185,12 @@ pub struct EventsArgs {
 
 #[derive(Debug, Args)]
 pub struct DemoArgs {
-    /// Also write the demo logs to this directory, to read them with other commands.
+    /// Write the demo logs and lists to this directory (default: a new temporary
+    /// directory, kept), replacing the logs of an earlier demo written there.
     #[arg(long, value_name = "DIR")]
     pub write_to: Option<PathBuf>,
+    /// Last day of the generated week, YYYY-MM-DD (default: yesterday, UTC). The same
+    /// day always gives the same logs.
+    #[arg(long, value_name = "DATE")]
+    pub week_ending: Option<chrono::NaiveDate>,
 }

@@ -4,6 +4,7 @@
 mod baselines;
 pub mod cli;
 mod cmd;
+mod demo;
 pub mod output;
 mod progress;
 pub mod timearg;
