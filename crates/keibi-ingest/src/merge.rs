@@ -170,10 +170,13 @@ pub fn run(
     pending.sort_by_key(|p| (p.first, p.order));
     let mut pending: VecDeque<Pending> = pending.into();
 
-    let mut actives: Vec<Active> = Vec::new();
-    let mut heap: BinaryHeap<Reverse<(DateTime<Utc>, usize)>> = BinaryHeap::new();
-
     thread::scope(|scope| -> io::Result<()> {
+        // Inside the scope, so that a panic in `sink` drops the receivers while
+        // unwinding, which stops the workers: the scope then joins them and the panic
+        // propagates. Outside, the scope would wait for workers blocked on a full
+        // channel forever.
+        let mut actives: Vec<Active> = Vec::new();
+        let mut heap: BinaryHeap<Reverse<(DateTime<Utc>, usize)>> = BinaryHeap::new();
         loop {
             // Activate every input whose first event is due before the next merged event.
             while let Some(p) = pending.front() {
