@@ -149,6 +149,27 @@ fn items(v: Option<&Value>) -> Vec<&Value> {
     }
 }
 
+/// The calls the change detections read (their source is checked afterwards).
+fn is_watched(name: &str) -> bool {
+    matches!(
+        name,
+        "AuthorizeSecurityGroupIngress"
+            | "ModifySecurityGroupRules"
+            | "CreateNetworkAclEntry"
+            | "ReplaceNetworkAclEntry"
+            | "ModifyDBSnapshotAttribute"
+            | "ModifyDBClusterSnapshotAttribute"
+            | "DeleteDBSnapshot"
+            | "DeleteDBClusterSnapshot"
+            | "ModifyDBParameterGroup"
+            | "ModifyDBClusterParameterGroup"
+            | "ResetDBParameterGroup"
+            | "ResetDBClusterParameterGroup"
+            | "PutEventSelectors"
+            | "UpdateDetector"
+    )
+}
+
 impl Detector for CloudTrail {
     fn id(&self) -> &'static str {
         DETECTOR_ID
@@ -161,6 +182,16 @@ impl Detector for CloudTrail {
         let Some(rec) = ev.record.as_deref() else {
             return;
         };
+        // Cheap tests first: almost every record is a read none of these detections
+        // cares about, and a scan sees millions. Only a listed address, a refusal or
+        // one of the watched calls reads further into the record.
+        let listed = matches!(cx.reputation(ev), Reputation::Listed { .. });
+        let denied = ev.error_code.as_deref().is_some_and(is_denied);
+        let name = str_at(rec, &["eventName"]).unwrap_or("-");
+        let watched = ev.error_code.is_none() && is_watched(name);
+        if !(listed || denied || watched) {
+            return;
+        }
         if str_at(rec, &["userIdentity", "type"]) == Some("AWSService") {
             return;
         }
@@ -168,18 +199,20 @@ impl Detector for CloudTrail {
             ev,
             rec,
             source: str_at(rec, &["eventSource"]).unwrap_or("-"),
-            name: str_at(rec, &["eventName"]).unwrap_or("-"),
+            name,
             who: ev.user.as_deref().unwrap_or("-"),
             account: str_at(rec, &["recipientAccountId"])
                 .or_else(|| str_at(rec, &["userIdentity", "accountId"]))
                 .unwrap_or("-"),
         };
         let for_principal = str_at(rec, &["userIdentity", "invokedBy"]).is_none();
-        self.reputation(&call, cx);
-        if let Some(code) = ev.error_code.as_deref() {
-            if for_principal && is_denied(code) {
-                self.access_denied(&call, cx);
-            }
+        if listed {
+            self.reputation(&call, cx);
+        }
+        if denied && for_principal {
+            self.access_denied(&call, cx);
+        }
+        if !watched {
             return;
         }
         match (call.source, call.name) {
