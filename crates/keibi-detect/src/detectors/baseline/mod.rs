@@ -109,6 +109,8 @@ pub struct BaselineDetector {
     episodes: HashMap<String, logins::Episode>,
     /// The last address looked up, and its answer (logs repeat addresses).
     cache: Option<(IpAddr, Lookup)>,
+    /// The last user agent and its family.
+    agent_cache: Option<(String, Box<str>)>,
 }
 
 /// ASN and country of one address.
@@ -148,6 +150,7 @@ impl BaselineDetector {
             recent_failures: HashMap::new(),
             episodes: HashMap::new(),
             cache: None,
+            agent_cache: None,
         }
     }
 

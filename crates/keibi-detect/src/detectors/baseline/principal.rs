@@ -133,16 +133,9 @@ fn resource(ev: &Event) -> Resource {
     }
 }
 
-fn text(ev: &Event, path: &str) -> Option<Box<str>> {
-    match ev.get(path) {
-        Some(FieldRef::Str(s)) if !s.is_empty() => Some(bounded(s)),
-        _ => None,
-    }
-}
-
 fn factors(
     p: &PrincipalProfile,
-    o: &CallObs,
+    o: &CallObs<'_>,
     call: Option<&str>,
     j: &super::profile::Judge,
 ) -> Vec<Factor> {
@@ -161,7 +154,7 @@ fn factors(
     if let Some((now, usual)) = text_new(&p.agents, Some(&o.agent), j) {
         f.push(Factor::App { now, usual });
     }
-    if let Some((now, usual)) = text_new(&p.regions, o.region.as_deref(), j) {
+    if let Some((now, usual)) = text_new(&p.regions, o.region, j) {
         f.push(Factor::Region { now, usual });
     }
     if let Some(call) = call {
@@ -176,16 +169,31 @@ fn factors(
     f
 }
 
-struct CallObs {
+struct CallObs<'e> {
     t: Secs,
     ip: Option<std::net::IpAddr>,
     net: Option<Net>,
     look: super::Lookup,
     agent: Box<str>,
-    region: Option<Box<str>>,
+    region: Option<&'e str>,
 }
 
 impl BaselineDetector {
+    /// The family of a user agent; the last one is remembered, since a trail repeats
+    /// the same few agents.
+    fn agent(&mut self, ua: &str) -> Box<str> {
+        match &self.agent_cache {
+            Some((last, fam)) if last.as_str() == ua => fam.clone(),
+            _ => {
+                let fam = explain::agent_family(ua);
+                if ua.len() <= 1024 {
+                    self.agent_cache = Some((ua.to_string(), fam.clone()));
+                }
+                fam
+            }
+        }
+    }
+
     pub(super) fn api_call(&mut self, ev: &Event, cx: &mut Context<'_>) {
         if ev.error_code.is_some() {
             return; // a refused call changed nothing and must not become routine
@@ -200,8 +208,11 @@ impl BaselineDetector {
             // Calls made by AWS services name a host, not an address: no network.
             net: ev.client_ip.map(Net::of_ip),
             look: self.lookup(ev.client_ip.filter(|ip| is_public(*ip))),
-            agent: explain::agent_family(ev.application.as_deref().unwrap_or("")),
-            region: text(ev, "awsRegion"),
+            agent: self.agent(ev.application.as_deref().unwrap_or("")),
+            region: match ev.get("awsRegion") {
+                Some(FieldRef::Str(r)) if !r.is_empty() => Some(r),
+                _ => None,
+            },
         };
         let call = sensitive(ev).map(bounded);
         let s = self.s;
@@ -292,9 +303,9 @@ impl BaselineDetector {
         let agent = &o.agent;
         p.agents
             .observe(|x| x == agent, || agent.clone(), o.t, caps::APPS);
-        if let Some(r) = &o.region {
+        if let Some(r) = o.region {
             p.regions
-                .observe(|x| x == r, || r.clone(), o.t, caps::REGIONS);
+                .observe(|x| &**x == r, || bounded(r), o.t, caps::REGIONS);
         }
         if let Some(c) = &call {
             p.calls.observe(|x| x == c, || c.clone(), o.t, caps::CALLS);
