@@ -119,7 +119,7 @@ impl Default for LoginConfig {
             brute_force_burst_failures: 3,
             brute_force_burst_secs: 2,
             successful_brute_force_failures: 20,
-            known_client_logins: 10,
+            known_client_logins: 5,
             spray_users: 5,
             spray_max_attempts_per_user: 5,
             spray_window_secs: 3600,

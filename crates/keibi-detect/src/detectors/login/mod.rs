@@ -137,6 +137,16 @@ pub(crate) fn conn_id(ev: &Event) -> Option<u64> {
     }
 }
 
+/// Pushes onto a vector that never holds more than `cap` items, its capacity growing
+/// from one and doubling up to `cap` (a `Vec` starts at four and overshoots): most keys
+/// hold one or two items, and thousands of keys are kept.
+pub(crate) fn push_small<T>(v: &mut Vec<T>, item: T, cap: usize) {
+    if v.len() == v.capacity() {
+        v.reserve_exact(v.len().clamp(1, cap.saturating_sub(v.len()).max(1)));
+    }
+    v.push(item);
+}
+
 /// Milliseconds since the epoch: window arithmetic on plain integers.
 pub(crate) fn ms(t: DateTime<Utc>) -> i64 {
     t.timestamp_millis()
@@ -294,16 +304,17 @@ impl Instances {
 /// come from different files. Within one file nothing is a repeat: a MySQL connection
 /// may fail `CHANGE_USER` many times, and each is a guess.
 ///
-/// Bounded: [`Repeats::CAP`] connections, each forgotten a minute after it was first
-/// seen (both copies of a login are written within the same second).
+/// Bounded: [`Repeats::CAP`] connections (80 bytes each), each forgotten a minute after
+/// it was first seen (both copies of a login are written within the same second).
 pub(crate) struct Repeats {
-    seen: Lru<(u32, u64, Kind), Seen>,
+    /// By a hash of (instance, connection, kind): 8 bytes a key, as thousands are kept.
+    seen: Lru<u64, Seen>,
 }
 
 struct Seen {
     first: i64,
-    /// Events per file for this connection (a few files at most).
-    files: Vec<(Arc<str>, u32)>,
+    /// Events per file (by a hash of its name; 0 = free) for this connection, inline.
+    files: [(u64, u32); Repeats::FILES],
 }
 
 impl Default for Repeats {
@@ -315,9 +326,9 @@ impl Default for Repeats {
 }
 
 impl Repeats {
-    const CAP: usize = 8192;
+    const CAP: usize = 4096;
     const KEEP_MS: i64 = 60_000;
-    const FILES: usize = 4;
+    const FILES: usize = 3;
 
     /// True when `ev` repeats an event already seen in another file.
     pub(crate) fn is_repeat(&mut self, instance: u32, ev: &Event, kind: Kind) -> bool {
@@ -332,22 +343,21 @@ impl Repeats {
         {
             self.seen.pop_oldest();
         }
-        let key = (instance, conn, kind);
+        let key = hash_of(&(instance, conn, kind));
+        let file = hash_of(&*ev.file).max(1);
         self.seen.touch(&key, || Seen {
             first: now,
-            files: Vec::new(),
+            files: Default::default(),
         });
         let Some(seen) = self.seen.get_mut(&key) else {
             return false;
         };
-        let mine = match seen.files.iter().position(|(f, _)| **f == *ev.file) {
+        let known = seen.files.iter().position(|&(f, _)| f == file);
+        let mine = match known.or_else(|| seen.files.iter().position(|&(f, _)| f == 0)) {
             Some(i) => i,
-            None if seen.files.len() < Self::FILES => {
-                seen.files.push((ev.file.clone(), 0));
-                seen.files.len() - 1
-            }
             None => return false,
         };
+        seen.files[mine].0 = file;
         seen.files[mine].1 += 1;
         let n = seen.files[mine].1;
         seen.files

@@ -27,7 +27,7 @@ use keibi_model::{Event, Finding, Severity};
 
 use super::lru::Lru;
 use super::text::{plural, rate, sentences, span, still_going, users, when, when_after};
-use super::{absorb_backlog, classify, conn_id, ms, Instances, Kind, Ref, Repeats};
+use super::{absorb_backlog, classify, conn_id, ms, push_small, Instances, Kind, Ref, Repeats};
 use crate::config::LoginConfig;
 use crate::detector::{db_resource, Context, Detector};
 use crate::findings::Raise;
@@ -167,7 +167,7 @@ impl Detector for ReputationDetector {
                 p.last_conn = conn;
                 p.count += 1;
                 if p.head.len() < EVIDENCE_HEAD {
-                    p.head.push(Ref::of(ev, None));
+                    push_small(&mut p.head, Ref::of(ev, None), EVIDENCE_HEAD);
                 }
             }
         }
@@ -295,10 +295,14 @@ fn text(f: &mut Finding, lists: &ThreatLists, also: Also, end: Option<DateTime<U
         TOR_SUCCESS | MALICIOUS_SUCCESS => {
             f.title = format!("Login to {inst} as {who} from {what} {ip}");
             f.description = sentences(&[
-                format!(
-                    "{ip} logged in to {inst} as {who} {} {when_phrase}.",
-                    plural(f.count, "time", "times")
-                ),
+                if f.count > 1 {
+                    format!(
+                        "{ip} logged in to {inst} as {who} {} {when_phrase}.",
+                        plural(f.count, "time", "times")
+                    )
+                } else {
+                    format!("{ip} logged in to {inst} as {who} {when_phrase}.")
+                },
                 format!("{ip} is on {list}. {why}"),
                 if also.failed {
                     "It also failed to log in (see the FailedLogin finding for the same address)."

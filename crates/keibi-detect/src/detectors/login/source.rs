@@ -15,12 +15,19 @@
 //! so at Low severity.
 //!
 //! **Memory bound**: at most `max_tracked_sources` addresses (least recently active
-//! forgotten first), each holding at most `brute_force_failures +
-//! brute_force_burst_attempts` timestamps, 10 evidence references and
-//! `max(8, spray_users + 1)` user slots (names cut to 64 bytes): about 3.5 KB per
-//! address at worst with the defaults, so 35 MB for 10,000 addresses; a typical
-//! address (a few failures, one user) takes a few hundred bytes. Forgetting an
-//! address loses its history, never a finding already raised.
+//! forgotten first), each holding at most `brute_force_failures` failure times, the
+//! attempts of the last burst window (16 at most with the defaults), 10 evidence
+//! references and `max(8, spray_users + 1)` user slots (names cut to 64 bytes).
+//! Measured (massif, release build): about 2.4 KB per address at worst (each failing
+//! 24 times with 8 user names of 63 bytes), 23 MB for 9,500 such addresses; about
+//! 0.6 KB for an address that failed once (6 MB at the 10,000 bound under a flood
+//! of 500,000 addresses). Forgetting an address loses its history, never a finding
+//! already raised.
+//!
+//! **Limit**: an attack spread over more than `max_tracked_sources` addresses that
+//! are all active at once, each staying under the thresholds, cycles every address
+//! out before it returns and is not counted per address (the bound wins over
+//! recall); CredentialStuffing still sees it when it targets the same users.
 
 use std::collections::VecDeque;
 use std::net::IpAddr;
@@ -33,7 +40,8 @@ use keibi_model::{Event, Finding, Severity};
 use super::lru::Lru;
 use super::source_text;
 use super::{
-    absorb_backlog, classify, ms, unknown_user, user_of, Instances, Kind, Notes, Ref, Repeats,
+    absorb_backlog, classify, ms, push_small, unknown_user, user_of, Instances, Kind, Notes, Ref,
+    Repeats,
 };
 use crate::config::LoginConfig;
 use crate::detector::{db_resource, Context, Detector};
@@ -93,7 +101,7 @@ pub struct SourceDetector {
     lim: Limits,
     instances: Instances,
     repeats: Repeats,
-    sources: Lru<(u32, IpAddr), Source>,
+    sources: Lru<(u32, IpAddr), Box<Source>>,
     notes: Notes<Note>,
 }
 
@@ -126,7 +134,7 @@ struct Source {
     /// A targeted user's slot was forgotten during this episode (too many names).
     users_dropped: bool,
     /// The PasswordSpray finding while the spray goes on, and its last failure.
-    spray: Option<(String, i64)>,
+    spray: Option<Box<(String, i64)>>,
 }
 
 /// Failures with no gap longer than the window.
@@ -144,7 +152,7 @@ struct Episode {
     /// Logins from the address during the episode: how many, the first, and whether
     /// one was a targeted user's right after a failure.
     logins: u64,
-    first_login: Option<(DateTime<Utc>, String)>,
+    first_login: Option<Box<(DateTime<Utc>, String)>>,
     quick_login: bool,
 }
 
@@ -220,7 +228,7 @@ impl Detector for SourceDetector {
             return;
         }
         let key = (inst, ip);
-        self.sources.touch(&key, Source::default);
+        self.sources.touch(&key, Box::default);
         let Some(src) = self.sources.get_mut(&key) else {
             return;
         };
@@ -345,7 +353,7 @@ impl Source {
                 Some(volume) => self.raise_brute_force(at, cx, Some(at.ev), volume),
                 None => {
                     if self.ep.head.len() < EVIDENCE_HEAD {
-                        self.ep.head.push(Ref::of(at.ev, name));
+                        push_small(&mut self.ep.head, Ref::of(at.ev, name), EVIDENCE_HEAD);
                     }
                 }
             },
@@ -385,7 +393,7 @@ impl Source {
             ep.logins += 1;
             ep.quick_login |= quick;
             if ep.first_login.is_none() {
-                ep.first_login = Some(first.clone());
+                ep.first_login = Some(Box::new(first.clone()));
             }
             if let Some(note) = ep.bf.as_deref().and_then(|id| at.notes.of(id)) {
                 note.logins_after += 1;
@@ -486,7 +494,7 @@ impl Source {
             note.probes += self.ep.probes;
             note.quick_login |= self.ep.quick_login;
             if note.first_login_after.is_none() {
-                note.first_login_after.clone_from(&self.ep.first_login);
+                note.first_login_after = self.ep.first_login.as_deref().cloned();
             }
             if known.is_some() {
                 note.known = known;
@@ -500,7 +508,7 @@ impl Source {
 
     fn spray(&mut self, at: &mut At<'_>, cx: &mut Context<'_>, newly_missing: bool) {
         let (lim, now) = (at.lim, at.now);
-        if let Some((id, last)) = &mut self.spray {
+        if let Some((id, last)) = self.spray.as_deref_mut() {
             if now.saturating_sub(*last) <= lim.spray_window {
                 *last = now;
                 if let Some(f) = cx.findings.get_mut(id) {
@@ -546,7 +554,7 @@ impl Source {
         if let Some(note) = at.notes.of(&id) {
             note.missing_users += missing;
         }
-        self.spray = Some((id, now));
+        self.spray = Some(Box::new((id, now)));
     }
 
     /// The slot of a user name, made (forgetting the least recently active slot when
@@ -562,22 +570,31 @@ impl Source {
                 self.users_dropped |= gone.last_fail >= self.ep.start && self.ep.failures > 0;
             }
         }
-        self.users.push(Slot {
-            name,
-            last: now,
-            last_fail: i64::MIN,
-            window_fails: 0,
-            first: None,
-            missing: false,
-            streak: 0,
-            logins: 0,
-            sbf: None,
-        });
+        push_small(
+            &mut self.users,
+            Slot {
+                name,
+                last: now,
+                last_fail: i64::MIN,
+                window_fails: 0,
+                first: None,
+                missing: false,
+                streak: 0,
+                logins: 0,
+                sbf: None,
+            },
+            lim.user_slots,
+        );
         self.users.len() - 1
     }
 }
 
+/// Pushes, keeping at most `cap`. Capacity grows from one (not four), doubling: most
+/// addresses fail once or twice, and thousands of them are kept.
 fn push_bounded<T>(q: &mut VecDeque<T>, v: T, cap: usize) {
+    if q.len() == q.capacity() {
+        q.reserve_exact(q.len().clamp(1, cap.max(1)));
+    }
     q.push_back(v);
     while q.len() > cap {
         q.pop_front();

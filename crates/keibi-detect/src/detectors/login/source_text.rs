@@ -82,7 +82,9 @@ pub(super) fn brute_force(f: &mut Finding, note: Option<&Note>, end: Option<Date
     } else {
         format!("as {} users: {}", user_count(&f.actor), users(&f.actor))
     };
-    let kind = if note.volume {
+    let kind = if known_client {
+        String::new()
+    } else if note.volume {
         "Attack tools such as hydra do this; people mistyping a password and applications retrying do not fail this often.".to_string()
     } else {
         "It was a short burst, faster than a person types: the first seconds of an attack tool, or a client opening several connections at once with a wrong password.".to_string()
@@ -126,11 +128,12 @@ pub(super) fn brute_force(f: &mut Finding, note: Option<&Note>, end: Option<Date
         ),
         _ => format!("Check that the password of {targets} is long and random; change it if it may be weak."),
     };
-    f.remediation = sentences(&[
-        block(&ip),
-        rotate,
-        format!("If {ip} is your own (an application with an out-of-date password), update the password it uses and add the address to a --trusted-list."),
-    ]);
+    let own = format!("If {ip} is your own (an application with an out-of-date password), update the password it uses and add the address to a --trusted-list.");
+    f.remediation = if known_client {
+        sentences(&[own, block(&ip)])
+    } else {
+        sentences(&[block(&ip), rotate, own])
+    };
     f.mitre = vec!["T1110.001".to_string()];
 }
 
@@ -190,10 +193,14 @@ pub(super) fn successful(f: &mut Finding, note: Option<&Note>) {
     };
     f.description = sentences(&[
         format!(
-            "{ip} logged in to {inst} as {user} at {} after {}{since} ({} of them as {user}).",
+            "{ip} logged in to {inst} as {user} at {} after {}{since} ({}).",
             when(f.first_seen),
             plural(note.failures_before, "failed login", "failed logins"),
-            num(note.user_failures)
+            if note.user_failures >= note.failures_before {
+                format!("all of them as {user}")
+            } else {
+                format!("{} of them as {user}", num(note.user_failures))
+            }
         ),
         format!("A password found by guessing is the likeliest explanation: treat the password of {user} as known to whoever controls {ip}."),
         again,

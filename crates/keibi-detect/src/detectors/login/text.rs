@@ -55,7 +55,7 @@ pub(crate) fn span(from: DateTime<Utc>, to: DateTime<Utc>) -> String {
 /// minute`, `about 5 an hour`; empty when the span is too short to say.
 pub(crate) fn rate(count: u64, from: DateTime<Utc>, to: DateTime<Utc>) -> String {
     let ms = (to - from).num_milliseconds();
-    if count < 2 || ms < 1000 {
+    if count < 5 || ms < 1000 {
         return String::new();
     }
     let per_sec = count as f64 * 1000.0 / ms as f64;
@@ -166,6 +166,11 @@ mod tests {
         assert_eq!(rate(600, a, t("2026-11-28T15:42:43Z")), "about 10 a second");
         assert_eq!(rate(30, a, t("2026-11-28T15:51:43Z")), "about 3 a minute");
         assert_eq!(rate(5, a, a), "");
+        assert_eq!(
+            rate(3, a, t("2026-11-28T15:42:25Z")),
+            "",
+            "too few to call a rate"
+        );
         assert_eq!(names(&["app"], 1, 5), "app");
         assert_eq!(names(&["app", "root"], 2, 5), "app and root");
         assert_eq!(names(&["a", "b", "c"], 3, 5), "a, b and c");
