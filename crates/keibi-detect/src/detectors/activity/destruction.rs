@@ -321,7 +321,7 @@ impl Detector for MassDestruction {
         };
         let inst_id = ev.instance.as_deref().unwrap_or("unknown");
         if let Some(name) = sqltext::rebuilt(st) {
-            self.rebuilt(inst_id, &actor_of(ev), name, st, ev.time);
+            self.rebuilt(inst_id, ev, name, st);
             return;
         }
         let Some(d) = sqltext::destruction(st) else {
@@ -400,17 +400,11 @@ impl Detector for MassDestruction {
 }
 
 impl MassDestruction {
-    /// `name` is created or refilled by `actor`: its pending destructions of it were a
-    /// replacement (a restore, a reload). Another actor's refill does not count: an
+    /// `name` is created or refilled by the event's actor: its pending destructions of
+    /// it were a replacement (a restore, a reload). Another actor's refill does not count: an
     /// application inserting into a table an attacker emptied is not a reload.
-    fn rebuilt(
-        &mut self,
-        inst_id: &str,
-        actor: &str,
-        name: String,
-        st: &Statement,
-        time: DateTime<Utc>,
-    ) {
+    fn rebuilt(&mut self, inst_id: &str, ev: &Event, name: String, st: &Statement) {
+        let time = ev.time;
         let creates = st
             .command
             .as_deref()
@@ -423,8 +417,12 @@ impl MassDestruction {
             }
             return;
         };
-        if let Some(a) = inst.actors.get_mut(actor) {
-            a.pending.retain(|g| g.name != name);
+        // Runs for every INSERT: the actor's name is built only when someone here has
+        // destroyed something.
+        if !inst.actors.is_empty() {
+            if let Some(a) = inst.actors.get_mut(&actor_of(ev)) {
+                a.pending.retain(|g| g.name != name);
+            }
         }
         if creates {
             if inst.created.len() >= MAX_CREATED {

@@ -23,7 +23,7 @@ use std::collections::{HashMap, VecDeque};
 use chrono::{DateTime, Duration, Utc};
 use keibi_model::{Event, Finding, Severity, Statement};
 
-use super::sqltext::{self, contains_ci};
+use super::sqltext;
 use super::{actor_of, display_name, mark_event, name_list, plus, secs, statement_of, Mark};
 use crate::config::ActivityConfig;
 use crate::detector::{db_resource, Context, Detector};
@@ -235,6 +235,14 @@ impl Detector for RansomNote {
         }
         if let Some(d) = destroyed {
             for name in d.names {
+                // pgaudit and log_statement both on log a drop twice.
+                if inst
+                    .destroyed
+                    .iter()
+                    .any(|x| x.name == name && x.actor == actor)
+                {
+                    continue;
+                }
                 if inst.destroyed.len() >= MAX_DESTROYED {
                     inst.destroyed.pop_front();
                 }
@@ -276,11 +284,7 @@ fn note_of(st: &Statement) -> Option<(String, bool)> {
     ) {
         let t = sqltext::head(&st.text);
         // The cheap test first: this runs for every INSERT.
-        let hint = contains_ci(t, "btc")
-            || contains_ci(t, "bitcoin")
-            || contains_ci(t, "recover your")
-            || contains_ci(t, "backed up");
-        if hint && sqltext::ransom_text(t) {
+        if sqltext::ransom_hint(t) && sqltext::ransom_text(t) {
             let what = crate::sigma::meta::truncate(t.to_string(), 160);
             return Some((what, true));
         }
@@ -313,7 +317,7 @@ fn write_texts(f: &mut Finding, s: &Stats) {
             }
         );
         let mut d = format!(
-            "{} destructive statement(s) on {} ({}) by {} from {}, between {} and {}",
+            "{} table(s) or database(s) destroyed on {} ({}) by {} from {}, between {} and {}",
             s.destroyed,
             s.instance,
             name_list(gone.iter().map(String::as_str), gone.len(), 8),

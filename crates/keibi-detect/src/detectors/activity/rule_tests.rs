@@ -78,11 +78,22 @@ fn assert_texts(f: &Finding) {
     assert!(!f.title.contains('\n'), "{}", f.title);
     // Statement text may hold braces; an unfilled template name may not.
     for name in [
-        "user", "count", "ips", "users", "first_seen", "last_seen", "duration", "instance",
-        "client_ip", "statement.text",
+        "user",
+        "count",
+        "ips",
+        "users",
+        "first_seen",
+        "last_seen",
+        "duration",
+        "instance",
+        "client_ip",
+        "statement.text",
     ] {
         let t = format!("{{{name}}}");
-        assert!(!f.title.contains(&t) && !f.description.contains(&t), "{f:#?}");
+        assert!(
+            !f.title.contains(&t) && !f.description.contains(&t),
+            "{f:#?}"
+        );
     }
 }
 
@@ -650,7 +661,10 @@ fn the_examples_in_docs_rules_md_work_as_documented() {
     let f = findings(&blocks[0], &log);
     assert_eq!(f.len(), 1, "{f:#?}");
     assert_eq!(f[0].finding_type, "Custom:RDS/ManySources");
-    assert_eq!(f[0].title, "app failed to log in from many addresses on orders-db");
+    assert_eq!(
+        f[0].title,
+        "app failed to log in from many addresses on orders-db"
+    );
 
     // Placeholders from the configuration file.
     let config = Config::from_yaml(&blocks[1]).expect("the documented config loads");
@@ -673,7 +687,11 @@ fn the_examples_in_docs_rules_md_work_as_documented() {
         .find(|l| l.contains("CREATE TRIGGER audit_orders"))
         .expect("the example log line")
         .trim_start();
-    let f = fires(&blocks[3], &format!("{line}\n"), "Custom:RDS/TriggerOutsideMigrations");
+    let f = fires(
+        &blocks[3],
+        &format!("{line}\n"),
+        "Custom:RDS/TriggerOutsideMigrations",
+    );
     assert_eq!(f.title, "alice created a trigger on orders-db");
     assert_eq!(f.severity.value(), 5.0);
     assert_eq!(f.mitre, vec!["T1546"]);
@@ -688,5 +706,8 @@ fn refused_statements_are_not_results() {
     let log = "2026-12-01 10:00:01 UTC:10.0.3.14(41000):shop@shop:[20000]:ERROR:  permission denied to grant role \"rds_superuser\"\n\
                2026-12-01 10:00:01 UTC:10.0.3.14(41000):shop@shop:[20000]:STATEMENT:  GRANT rds_superuser TO shop\n";
     silent(ROLE, log);
-    silent(EXPORT, &log.replace("GRANT rds_superuser TO shop", "COPY orders TO '/tmp/o.csv'"));
+    silent(
+        EXPORT,
+        &log.replace("GRANT rds_superuser TO shop", "COPY orders TO '/tmp/o.csv'"),
+    );
 }

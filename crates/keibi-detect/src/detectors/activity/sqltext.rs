@@ -38,6 +38,29 @@ pub fn contains_ci(hay: &str, needle: &str) -> bool {
         .any(|i| h[i].to_ascii_lowercase() == first && h[i..i + n.len()].eq_ignore_ascii_case(n))
 }
 
+/// Whether text may hold a ransom demand (`btc`, `bitcoin`, `recover your`, `backed
+/// up`, any case), in one pass: the cheap test run on every INSERT before
+/// [`ransom_text`].
+pub fn ransom_hint(text: &str) -> bool {
+    let b = head(text).as_bytes();
+    (0..b.len()).any(|i| {
+        let rest = &b[i..];
+        match b[i].to_ascii_lowercase() {
+            b'b' => {
+                starts_ci(rest, b"btc")
+                    || starts_ci(rest, b"bitcoin")
+                    || starts_ci(rest, b"backed up")
+            }
+            b'r' => starts_ci(rest, b"recover your"),
+            _ => false,
+        }
+    })
+}
+
+fn starts_ci(hay: &[u8], needle: &[u8]) -> bool {
+    hay.len() >= needle.len() && hay[..needle.len()].eq_ignore_ascii_case(needle)
+}
+
 /// What a destructive statement does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Verb {
