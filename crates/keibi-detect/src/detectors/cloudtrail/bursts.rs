@@ -158,7 +158,7 @@ impl CloudTrail {
         let api = format!("{}:{}", c.source.trim_end_matches(".amazonaws.com"), c.name);
         let entry = Entry::of(c.ev, truncate(api, 96));
         let verdict = self.denied.push(
-            c.who,
+            &c.who,
             entry,
             cfg.access_denied_calls,
             cfg.access_denied_apis,
@@ -180,7 +180,7 @@ impl CloudTrail {
             finding_type: ACCESS_DENIED_BURST,
             severity: 5.0,
             resource_kind: "aws_account",
-            resource_id: c.account,
+            resource_id: &c.account,
             mitre: &["T1580", "T1087"],
             title: format!("Burst of denied AWS API calls by {}", c.who),
             description: format!(
@@ -213,7 +213,7 @@ impl CloudTrail {
         let entry = Entry::of(c.ev, truncate(snap.to_string(), 96));
         let verdict = self
             .deletes
-            .push(c.who, entry, cfg.snapshot_deletes, 1, window);
+            .push(&c.who, entry, cfg.snapshot_deletes, 1, window);
         let entries = match verdict {
             Verdict::Nothing => return,
             Verdict::Join => Vec::new(),
@@ -225,7 +225,7 @@ impl CloudTrail {
             finding_type: PROTECTION_WEAKENED,
             severity: 6.0,
             resource_kind: "aws_account",
-            resource_id: c.account,
+            resource_id: &c.account,
             mitre: &["T1562", "T1490"],
             title: format!("RDS snapshots deleted in bulk by {}", c.who),
             description: format!(
@@ -254,12 +254,12 @@ impl CloudTrail {
         entries: &[Entry],
     ) {
         if entries.is_empty() {
-            self.raise(cx, c.who, found, &[c.ev]);
+            self.raise(cx, &c.who, found, &[c.ev]);
             return;
         }
-        let evs: Vec<Event> = entries.iter().map(|e| e.event(c.who)).collect();
+        let evs: Vec<Event> = entries.iter().map(|e| e.event(&c.who)).collect();
         let refs: Vec<&Event> = evs.iter().collect();
-        self.raise(cx, c.who, found, &refs);
+        self.raise(cx, &c.who, found, &refs);
     }
 }
 

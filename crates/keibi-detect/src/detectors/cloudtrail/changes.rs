@@ -65,7 +65,7 @@ impl CloudTrail {
         } else {
             ("db_snapshot", "dBSnapshotIdentifier", "snapshot")
         };
-        let id = c.req_str(&[key]).unwrap_or("-").to_string();
+        let id = short(c.req_str(&[key]).unwrap_or("-"));
         let accounts = list_text(&external, false);
         let found = Found {
             finding_type: SNAPSHOT_SHARED,
@@ -91,7 +91,7 @@ impl CloudTrail {
                 the principal's keys or sessions, and treat the data as copied. If the account \
                 is one of yours, add it to cloudtrail.org_accounts or --trusted-account.",
         };
-        self.raise(cx, c.who, found, &[c.ev]);
+        self.raise(cx, &c.who, found, &[c.ev]);
     }
 
     /// Stealth:RDS/ProtectionWeakened from a parameter-group change that turns off
@@ -131,7 +131,7 @@ impl CloudTrail {
         } else {
             ("db_parameter_group", "dBParameterGroupName")
         };
-        let id = c.req_str(&[key]).unwrap_or("-").to_string();
+        let id = short(c.req_str(&[key]).unwrap_or("-"));
         let found = Found {
             finding_type: PROTECTION_WEAKENED,
             severity: 6.0,
@@ -156,7 +156,7 @@ impl CloudTrail {
                 server_audit_logging=1), revoke the principal's keys or sessions, and review \
                 what the databases logged just before the change.",
         };
-        self.raise(cx, c.who, found, &[c.ev]);
+        self.raise(cx, &c.who, found, &[c.ev]);
     }
 
     /// Stealth:IAMUser/CloudTrailLoggingDisabled from PutEventSelectors that leave
@@ -165,7 +165,7 @@ impl CloudTrail {
         if records_management_writes(c) {
             return;
         }
-        let trail = c.req_str(&["trailName"]).unwrap_or("-").to_string();
+        let trail = short(c.req_str(&["trailName"]).unwrap_or("-"));
         let found = Found {
             finding_type: TRAIL_DISABLED,
             severity: 8.0,
@@ -188,7 +188,7 @@ impl CloudTrail {
                 behind the principal whether they did it; if not, revoke its keys or sessions \
                 and review everything it did.",
         };
-        self.raise(cx, c.who, found, &[c.ev]);
+        self.raise(cx, &c.who, found, &[c.ev]);
     }
 
     /// Stealth:IAMUser/DetectionDisabled from a GuardDuty UpdateDetector that turns
@@ -210,7 +210,7 @@ impl CloudTrail {
             finding_type: DETECTION_DISABLED,
             severity: 8.0,
             resource_kind: "aws_account",
-            resource_id: c.account,
+            resource_id: &c.account,
             mitre: &["T1562.001"],
             title: format!("GuardDuty RDS login monitoring turned off by {}", c.who),
             description: format!(
@@ -224,7 +224,7 @@ impl CloudTrail {
                 --features Name=RDS_LOGIN_EVENTS,Status=ENABLED). Ask the person behind the \
                 principal whether they did it; if not, revoke its keys or sessions.",
         };
-        self.raise(cx, c.who, found, &[c.ev]);
+        self.raise(cx, &c.who, found, &[c.ev]);
     }
 }
 

@@ -67,9 +67,10 @@ struct Call<'a> {
     rec: &'a Value,
     source: &'a str,
     name: &'a str,
-    /// `user`: the principal ARN (or the best the record offers).
-    who: &'a str,
-    account: &'a str,
+    /// `user`: the principal ARN (or the best the record offers), cut to
+    /// [`MAX_ID`] like every identifier a finding quotes (log fields are hostile).
+    who: String,
+    account: String,
 }
 
 impl Call<'_> {
@@ -100,6 +101,15 @@ impl Call<'_> {
         s.push_str(&format!(" of account {}", self.account));
         s
     }
+}
+
+/// The longest identifier (ARN, snapshot or group id) a finding keeps: AWS's own
+/// limits are far below it, so only a forged record is cut.
+const MAX_ID: usize = 256;
+
+/// An identifier from the record, cut to [`MAX_ID`] characters.
+fn short(s: &str) -> String {
+    truncate(s.to_string(), MAX_ID)
 }
 
 fn at<'a>(mut v: &'a Value, path: &[&str]) -> Option<&'a Value> {
@@ -200,10 +210,12 @@ impl Detector for CloudTrail {
             rec,
             source: str_at(rec, &["eventSource"]).unwrap_or("-"),
             name,
-            who: ev.user.as_deref().unwrap_or("-"),
-            account: str_at(rec, &["recipientAccountId"])
-                .or_else(|| str_at(rec, &["userIdentity", "accountId"]))
-                .unwrap_or("-"),
+            who: short(ev.user.as_deref().unwrap_or("-")),
+            account: short(
+                str_at(rec, &["recipientAccountId"])
+                    .or_else(|| str_at(rec, &["userIdentity", "accountId"]))
+                    .unwrap_or("-"),
+            ),
         };
         let for_principal = str_at(rec, &["userIdentity", "invokedBy"]).is_none();
         if listed {
@@ -335,7 +347,7 @@ impl CloudTrail {
                 finding_type,
                 severity: 6.0,
                 resource_kind: "aws_account",
-                resource_id: c.account,
+                resource_id: &c.account,
                 mitre,
                 title: format!("AWS API calls from {what} ({ip}) by {}", c.who),
                 description: format!(
@@ -351,7 +363,7 @@ impl CloudTrail {
                     revoke its role sessions (IAM > Roles > Revoke active sessions), rotate them, \
                     and review every call listed in the evidence, failed ones included.",
             };
-            self.raise(cx, c.who, found, &[c.ev]);
+            self.raise(cx, &c.who, found, &[c.ev]);
         }
     }
 }

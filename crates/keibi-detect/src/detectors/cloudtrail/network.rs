@@ -19,7 +19,7 @@ impl CloudTrail {
             let Some(req) = c.req(&["ModifySecurityGroupRulesRequest"]) else {
                 return;
             };
-            group = str_at(req, &["GroupId"]).unwrap_or("-").to_string();
+            group = short(str_at(req, &["GroupId"]).unwrap_or("-"));
             for r in items(req.get("SecurityGroupRule")) {
                 let Some(rule) = r.get("SecurityGroupRule") else {
                     continue;
@@ -40,11 +40,11 @@ impl CloudTrail {
                 }
             }
         } else {
-            group = c
-                .req_str(&["groupId"])
-                .or_else(|| c.req_str(&["groupName"]))
-                .unwrap_or("-")
-                .to_string();
+            group = short(
+                c.req_str(&["groupId"])
+                    .or_else(|| c.req_str(&["groupName"]))
+                    .unwrap_or("-"),
+            );
             // The flat CLI form: one CIDR and one range at the top level.
             if let Some(cidr) = c.req_str(&["cidrIp"]).filter(|c| is_internet(c)) {
                 let proto = proto_of(c.req(&["ipProtocol"]));
@@ -103,7 +103,7 @@ impl CloudTrail {
         let Some(port) = covered(&proto, from, to, &cx.config.db_ports) else {
             return;
         };
-        let acl = c.req_str(&["networkAclId"]).unwrap_or("-").to_string();
+        let acl = short(c.req_str(&["networkAclId"]).unwrap_or("-"));
         let open = vec![(port, cidr.to_string())];
         self.exposure(c, cx, "network_acl", "Network ACL", &acl, &open);
     }
@@ -127,7 +127,7 @@ impl CloudTrail {
             resource_kind: kind,
             resource_id: id,
             mitre: &["T1133"],
-            title: exposure_title(label, id, port, cidr, c.who),
+            title: exposure_title(label, id, port, cidr, &c.who),
             description: format!(
                 "{} called {} on {} {id} {}, allowing inbound {}. A database listening \
                  there can now be reached by every scanner on the internet.",
@@ -142,7 +142,7 @@ impl CloudTrail {
                 application's security group or office/VPN ranges. Then check the databases \
                 behind it for logins from unknown addresses since the change.",
         };
-        self.raise(cx, c.who, found, &[c.ev]);
+        self.raise(cx, &c.who, found, &[c.ev]);
     }
 }
 

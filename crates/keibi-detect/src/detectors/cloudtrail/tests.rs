@@ -673,3 +673,22 @@ fn database_logs_are_ignored() {
     )
     .is_empty());
 }
+
+#[test]
+fn forged_identifiers_are_cut() {
+    let mut r = ingress_flat(1, "0.0.0.0/0", json!(5432), json!(5432));
+    r["requestParameters"]["groupId"] = json!(format!("sg-{}", "0".repeat(100_000)));
+    r["userIdentity"]["arn"] = json!(format!(
+        "arn:aws:iam::123456789012:user/{}",
+        "x".repeat(100_000)
+    ));
+    let f = detect(Config::default(), ThreatLists::default(), &[r]);
+    assert_eq!(types(&f), vec![DB_PORT_OPEN]);
+    assert!(
+        f[0].resource.id.chars().count() <= 257,
+        "{}",
+        f[0].resource.id.len()
+    );
+    assert!(f[0].title.chars().count() <= 201);
+    assert!(f[0].description.len() < 2_000, "{}", f[0].description.len());
+}
