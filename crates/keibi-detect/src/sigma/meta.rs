@@ -16,7 +16,7 @@ pub struct Meta {
     pub severity: Severity,
     pub title: Template,
     pub description: Template,
-    pub remediation: String,
+    pub remediation: Template,
     pub mitre: Vec<String>,
     /// Event fields whose values (besides rule and type) key one finding:
     /// matches with the same values aggregate into it.

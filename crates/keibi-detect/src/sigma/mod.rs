@@ -25,6 +25,10 @@ use meta::{level_severity, mitre_from_tags, Meta, RawMeta, Template};
 
 include!(concat!(env!("OUT_DIR"), "/builtin_rules.rs"));
 
+/// Entries kept in one correlation group's window (event times, or time and value):
+/// beyond it the oldest are dropped, which only matters for thresholds above it.
+const MAX_GROUP_ENTRIES: usize = 10_000;
+
 /// The event families rules are routed to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Family {
@@ -303,7 +307,13 @@ impl RuleSet {
             if coll.rules.is_empty() {
                 continue;
             }
-            let mut engine = CorrelationEngine::new(CorrelationConfig::default());
+            let mut engine = CorrelationEngine::new(CorrelationConfig {
+                // Per-group window state is otherwise unbounded (it grows with
+                // timespan x event rate); the number of groups is capped by
+                // `max_state_entries` (100,000 by default).
+                max_group_entries: Some(MAX_GROUP_ENTRIES),
+                ..CorrelationConfig::default()
+            });
             if !config.placeholders.is_empty() {
                 match placeholder_pipeline(config) {
                     Ok(p) => engine.add_pipeline(p),
@@ -431,9 +441,10 @@ fn build_meta(
             severity: level_severity(level),
             title: Template::literal(title),
             description: Template::literal(description.unwrap_or(title)),
-            remediation: "Review the events behind this finding; if the activity is not expected, \
-                          treat the credentials involved as compromised."
-                .to_string(),
+            remediation: Template::literal(
+                "Review the events behind this finding; if the activity is not expected, \
+                 treat the credentials involved as compromised.",
+            ),
             mitre: mitre_from_tags(tags),
             group_by: Vec::new(),
             resource: None,
@@ -460,7 +471,7 @@ fn build_meta(
                     r.description.as_deref().or(description).unwrap_or(title),
                     "description",
                 )?,
-                remediation: r.remediation.unwrap_or_default(),
+                remediation: parse(r.remediation.as_deref().unwrap_or_default(), "remediation")?,
                 mitre: if r.mitre.is_empty() {
                     mitre_from_tags(tags)
                 } else {
@@ -481,8 +492,8 @@ pub struct SigmaDetector {
     meta: HashMap<String, (String, Arc<Meta>)>,
     /// Detection rules whose matches only feed correlations.
     silent: HashSet<String>,
-    /// Title and description templates bound to each finding's first event.
-    texts: HashMap<String, (Template, Template)>,
+    /// Title, description and remediation templates bound to each finding's first event.
+    texts: HashMap<String, [Template; 3]>,
 }
 
 impl SigmaDetector {
@@ -539,20 +550,25 @@ impl Detector for SigmaDetector {
             f.absorb(ev);
             if first {
                 f.mitre.clone_from(&meta.mitre);
-                f.remediation.clone_from(&meta.remediation);
-                let (t, d) = (meta.title.bind(ev), meta.description.bind(ev));
+                let (t, d, r) = (
+                    meta.title.bind(ev),
+                    meta.description.bind(ev),
+                    meta.remediation.bind(ev),
+                );
                 f.title = t.finish(f);
                 f.description = d.finish(f);
-                self.texts.insert(f.id.clone(), (t, d));
+                f.remediation = r.finish(f);
+                self.texts.insert(f.id.clone(), [t, d, r]);
             }
         }
     }
 
     fn finish(&mut self, cx: &mut Context<'_>) {
-        for (id, (t, d)) in &self.texts {
+        for (id, [t, d, r]) in &self.texts {
             if let Some(f) = cx.findings.get_mut(id) {
                 f.title = t.finish(f);
                 f.description = d.finish(f);
+                f.remediation = r.finish(f);
             }
         }
     }

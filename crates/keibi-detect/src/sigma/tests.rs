@@ -27,7 +27,7 @@ keibi:
   group_by: [user]
   title: "{user} granted superuser on {instance}"
   description: "{count} statements by {user} from {ips} over {duration}: {statement.text}"
-  remediation: Revoke it.
+  remediation: Revoke it from {user}.
 "#;
 
 #[test]
@@ -45,6 +45,7 @@ fn a_rule_raises_one_aggregated_finding_with_texts() {
         "2 statements by alice from 203.0.113.9 over 5 min: ALTER ROLE mallory SUPERUSER"
     );
     assert_eq!(f.mitre, vec!["T1098"]);
+    assert_eq!(f.remediation, "Revoke it from alice.");
     assert_eq!(f.resource.id, "db1");
     assert_eq!(f.evidence.len(), 2);
     // Same input, same id.
