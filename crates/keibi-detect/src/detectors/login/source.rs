@@ -8,6 +8,11 @@
 //! failure of the episode grows the one finding for (instance, address); a later
 //! episode that qualifies again grows the same finding, as GuardDuty aggregates.
 //!
+//! An episode spread thinly over many user names is a PasswordSpray (at least
+//! `spray_users` names within `spray_window_secs`, at most
+//! `spray_max_attempts_per_user` failures per name on average); while it looks like
+//! one it raises no BruteForce as well, as the same failures would be reported twice.
+//!
 //! A login for a targeted user after `successful_brute_force_failures` failures of the
 //! episode is a SuccessfulBruteForce, unless the address was already a known client of
 //! that user (it had logged in as it `known_client_logins` times before): then the
@@ -350,8 +355,10 @@ impl Source {
                 }
             }
             None => match self.qualifies(now, lim) {
-                Some(volume) => self.raise_brute_force(at, cx, Some(at.ev), volume),
-                None => {
+                Some(volume) if !self.spray_like(now, lim) => {
+                    self.raise_brute_force(at, cx, Some(at.ev), volume)
+                }
+                _ => {
                     if self.ep.head.len() < EVIDENCE_HEAD {
                         push_small(&mut self.ep.head, Ref::of(at.ev, name), EVIDENCE_HEAD);
                     }
@@ -371,7 +378,9 @@ impl Source {
         if let Some(note) = self.ep.bf.as_deref().and_then(|id| at.notes.of(id)) {
             note.probes += 1;
         } else if let Some(volume) = self.qualifies(now, lim) {
-            self.raise_brute_force(at, cx, None, volume);
+            if !self.spray_like(now, lim) {
+                self.raise_brute_force(at, cx, None, volume);
+            }
         }
     }
 
@@ -508,8 +517,11 @@ impl Source {
 
     fn spray(&mut self, at: &mut At<'_>, cx: &mut Context<'_>, newly_missing: bool) {
         let (lim, now) = (at.lim, at.now);
+        // A spray that turns into many tries per name (hydra -u looping over a user
+        // list) ends here; the brute force takes over.
+        let thin = self.spray_like(now, lim);
         if let Some((id, last)) = self.spray.as_deref_mut() {
-            if now.saturating_sub(*last) <= lim.spray_window {
+            if thin && now.saturating_sub(*last) <= lim.spray_window {
                 *last = now;
                 if let Some(f) = cx.findings.get_mut(id) {
                     f.absorb(at.ev);
@@ -520,19 +532,19 @@ impl Source {
                 return;
             }
             self.spray = None;
+            return;
+        }
+        if !thin {
+            return;
         }
         let recent =
             |s: &&Slot| s.window_fails > 0 && now.saturating_sub(s.last_fail) <= lim.spray_window;
-        let distinct = self.users.iter().filter(recent).count();
         let total: u64 = self
             .users
             .iter()
             .filter(recent)
             .map(|s| s.window_fails)
             .sum();
-        if distinct < lim.spray_users || total > distinct as u64 * lim.spray_ratio {
-            return;
-        }
         let mut backlog: Vec<Ref> = self
             .users
             .iter()
@@ -555,6 +567,20 @@ impl Source {
             note.missing_users += missing;
         }
         self.spray = Some(Box::new((id, now)));
+    }
+
+    /// Whether the recent failures are spread thinly over many user names.
+    fn spray_like(&self, now: i64, lim: &Limits) -> bool {
+        let recent =
+            |s: &&Slot| s.window_fails > 0 && now.saturating_sub(s.last_fail) <= lim.spray_window;
+        let distinct = self.users.iter().filter(recent).count();
+        let total: u64 = self
+            .users
+            .iter()
+            .filter(recent)
+            .map(|s| s.window_fails)
+            .sum();
+        distinct >= lim.spray_users && total <= distinct as u64 * lim.spray_ratio
     }
 
     /// The slot of a user name, made (forgetting the least recently active slot when

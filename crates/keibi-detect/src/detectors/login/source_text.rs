@@ -159,7 +159,7 @@ pub(super) fn spray(f: &mut Finding, note: Option<&Note>, end: Option<DateTime<U
             span_phrase(f),
             users(&f.actor)
         ),
-        "Few attempts per name is password spraying: one or two common passwords against many accounts, slowly enough to stay under lockout policies.".to_string(),
+        "Few attempts per name is password spraying: a few common passwords tried against many accounts, which stays under per-account lockout policies.".to_string(),
         missing,
         after_phrase(note),
         still_going(f.last_seen, end, "failure"),

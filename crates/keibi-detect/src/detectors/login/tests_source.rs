@@ -449,3 +449,58 @@ fn hostile_times_do_not_panic() {
     e.push(ok);
     let _ = scan(&e);
 }
+
+#[test]
+fn a_fast_spray_is_one_spray_not_also_a_brute_force() {
+    let mut log = Log::default();
+    let users = [
+        "admin",
+        "root",
+        "mysql",
+        "backup",
+        "test",
+        "guest",
+        "magento",
+        "wordpress",
+        "dbadmin",
+        "user",
+        "web",
+        "shop",
+    ];
+    // Three passwords against each of twelve names in four minutes: 36 failures.
+    for round in 0..3 {
+        for (i, u) in users.iter().enumerate() {
+            log.my_fail(round * 80 + i as i64 * 6, ATTACKER, u);
+        }
+    }
+    let fs = scan(&evs("audit.log", &log.text));
+    assert_eq!(of(&fs, SPRAY).len(), 1, "{:?}", types(&fs));
+    assert_eq!(of(&fs, SPRAY)[0].count, 36);
+    assert!(of(&fs, BRUTE_FORCE).is_empty(), "{:?}", types(&fs));
+
+    // hydra -L users.txt -P passwords.txt: many passwords per name is a brute force.
+    let mut hydra = Log::default();
+    for i in 0..200 {
+        hydra.my_fail(i / 4, ATTACKER, users[(i / 40) as usize]);
+    }
+    let fs = scan(&evs("audit.log", &hydra.text));
+    assert!(of(&fs, SPRAY).is_empty(), "{:?}", types(&fs));
+    let bf = of(&fs, BRUTE_FORCE);
+    assert_eq!(bf.len(), 1, "{:?}", types(&fs));
+    assert_eq!((bf[0].count, bf[0].actor.users.len()), (200, 5));
+    // hydra -u loops over the users: its first round looks like a spray, then the
+    // brute force takes over and the spray stops growing.
+    let mut looping = Log::default();
+    for i in 0..200 {
+        looping.my_fail(i / 4, ATTACKER, users[(i % 6) as usize]);
+    }
+    let fs = scan(&evs("audit.log", &looping.text));
+    let bf = of(&fs, BRUTE_FORCE);
+    assert_eq!(bf.len(), 1, "{:?}", types(&fs));
+    assert_eq!(bf[0].count, 200);
+    assert!(
+        of(&fs, SPRAY).iter().all(|f| f.count <= 31),
+        "{:?}",
+        types(&fs)
+    );
+}
