@@ -65,13 +65,37 @@ struct Demo {
     findings: Vec<Value>,
 }
 
-/// The pinned week, written and scanned once for every test here.
+/// The pinned week, written and scanned once per test run and shared by every test
+/// here. nextest runs each test in its own process, so "once" is arranged across
+/// processes: a file lock, and a stamp naming the run (`NEXTEST_RUN_ID`, else this
+/// process) that wrote the week; a later run writes it afresh for its own binary.
 fn demo() -> &'static Demo {
     static DEMO: OnceLock<Demo> = OnceLock::new();
     DEMO.get_or_init(|| {
-        let dir = scratch("demo-week");
-        let out = run_demo(&dir, &["--week-ending", WEEK_ENDING]);
+        let root = Path::new(env!("CARGO_TARGET_TMPDIR"));
+        std::fs::create_dir_all(root).unwrap();
+        let lock = std::fs::File::create(root.join("demo-week.lock")).unwrap();
+        lock.lock().unwrap();
+        let run = std::env::var("NEXTEST_RUN_ID")
+            .unwrap_or_else(|_| format!("pid {}", std::process::id()));
+        let dir = root.join("demo-week");
+        let stamp = root.join("demo-week.stamp");
+        let (out_file, err_file) = (root.join("demo-week.stdout"), root.join("demo-week.stderr"));
+        if std::fs::read_to_string(&stamp).ok().as_deref() != Some(run.as_str()) {
+            let _ = std::fs::remove_file(&stamp);
+            let dir = scratch("demo-week");
+            let out = run_demo(&dir, &["--week-ending", WEEK_ENDING]);
+            std::fs::write(&out_file, &out.stdout).unwrap();
+            std::fs::write(&err_file, &out.stderr).unwrap();
+            std::fs::write(&stamp, &run).unwrap();
+        }
+        let out = Output {
+            status: std::os::unix::process::ExitStatusExt::from_raw(0),
+            stdout: std::fs::read(&out_file).unwrap(),
+            stderr: std::fs::read(&err_file).unwrap(),
+        };
         let findings = scan_jsonl(&dir);
+        lock.unlock().unwrap();
         Demo { dir, out, findings }
     })
 }

@@ -29,12 +29,8 @@ pub fn run(args: &LearnArgs, global: &Global) -> Result<u8> {
     .context("--state")?;
     let before = persist.counts();
     let learner = BaselineDetector::learner(&config);
-    let mut scanner =
-        Scanner::with_detectors(config, ThreatLists::default(), vec![Box::new(learner)]);
-    let report = super::read_inputs(&args.input, global, |e| {
-        scanner.observe(&e);
-        Ok(())
-    })?;
+    let scanner = Scanner::with_detectors(config, ThreatLists::default(), vec![Box::new(learner)]);
+    let (report, scanner) = super::scan::detect(&args.input, global, scanner)?;
     scanner.finish();
     let saved = persist.save()?;
     let code = super::events::summarize(&report, false);

@@ -25,11 +25,8 @@ pub fn run(args: &ScanArgs, global: &Global) -> Result<u8> {
         ColorChoice::Never => false,
         ColorChoice::Auto => is_tty && std::env::var_os("NO_COLOR").is_none(),
     };
-    let (mut scanner, persist) = build_scanner(&args.detect, global)?;
-    let report = super::read_inputs(&args.input, global, |e| {
-        scanner.observe(&e);
-        Ok(())
-    })?;
+    let (scanner, persist) = build_scanner(&args.detect, global)?;
+    let (report, scanner) = detect(&args.input, global, scanner)?;
     let ScanReport {
         mut findings,
         trusted_events,
@@ -75,6 +72,52 @@ pub fn run(args: &ScanArgs, global: &Global) -> Result<u8> {
         .fail_on
         .is_some_and(|min| findings.iter().any(|f| f.severity >= min));
     Ok(u8::from(failed))
+}
+
+/// Events handed to the detection thread at a time: large enough that channel
+/// hand-offs cost nothing, small enough to bound memory (a few MB in flight).
+const DETECT_BATCH: usize = 1024;
+
+/// Reads the inputs (merge on this thread, parsing on the ingest workers) and runs
+/// detection on a thread of its own, so reading and detecting overlap on two cores.
+/// Events stay in time order: one channel, one consumer.
+pub fn detect(
+    input: &crate::cli::InputArgs,
+    global: &Global,
+    mut scanner: Scanner,
+) -> Result<(keibi_ingest::Report, Scanner)> {
+    std::thread::scope(|scope| {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<keibi_model::Event>>(4);
+        let worker = scope.spawn(move || {
+            for batch in rx {
+                for e in &batch {
+                    scanner.observe(e);
+                }
+            }
+            scanner
+        });
+        let mut batch = Vec::with_capacity(DETECT_BATCH);
+        let read = super::read_inputs(input, global, |e| {
+            batch.push(e);
+            if batch.len() == DETECT_BATCH {
+                let full = std::mem::replace(&mut batch, Vec::with_capacity(DETECT_BATCH));
+                // The detection thread only stops by panicking: stop reading, and
+                // `join` below re-raises its panic.
+                tx.send(full)
+                    .map_err(|_| io::Error::other("the detection thread stopped"))?;
+            }
+            Ok(())
+        });
+        if !batch.is_empty() {
+            let _ = tx.send(batch);
+        }
+        drop(tx);
+        let scanner = match worker.join() {
+            Ok(s) => s,
+            Err(panic) => std::panic::resume_unwind(panic),
+        };
+        Ok((read?, scanner))
+    })
 }
 
 /// Loads rules, lists and settings into a ready scanner; rule problems are printed
