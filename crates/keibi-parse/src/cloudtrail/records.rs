@@ -547,7 +547,7 @@ mod tests {
                 0 => (
                     "rds.amazonaws.com",
                     "ModifyDBInstance",
-                    serde_json::json!({"dBInstanceIdentifier": format!("db-{}", i % 97), "publiclyAccessible": i % 11 == 0, "applyImmediately": true, "backupRetentionPeriod": i % 8}),
+                    serde_json::json!({"dBInstanceIdentifier": format!("db-{}", i % 97), "publiclyAccessible": i.is_multiple_of(11), "applyImmediately": true, "backupRetentionPeriod": i % 8}),
                 ),
                 1 => (
                     "ec2.amazonaws.com",
