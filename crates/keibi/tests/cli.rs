@@ -319,3 +319,109 @@ fn demo_runs() {
     assert!(text.contains("CredentialAccess:RDS/BruteForce"), "{text}");
     assert!(text.contains("shop-postgres"), "{text}");
 }
+
+#[test]
+fn rules_list_shows_the_builtin_rules() {
+    let out = run(&["rules", "list"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    for t in [
+        "PrivilegeEscalation:RDS/RoleElevated",
+        "Execution:RDS/ServerSideCommand",
+        "InitialAccess:RDS/SQLInjection",
+        "Exfiltration:RDS/SnapshotPublic",
+    ] {
+        assert!(text.contains(t), "{t} missing from:\n{text}");
+    }
+    assert!(stderr(&out).contains(" 0 problems"), "{}", stderr(&out));
+}
+
+#[test]
+fn rules_lint_names_each_bad_rule_with_its_file_and_reason() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let good = "title: ok\nname: ok-rule\nlogsource: {product: postgresql}\ndetection:\n  s:\n    user: mallory\n  condition: s\nlevel: high\n";
+    let bad_modifier = "title: bad\nlogsource: {product: mysql}\ndetection:\n  s:\n    user|frobnicate: x\n  condition: s\n";
+    let bad_meta = "title: meta\nlogsource: {product: mysql}\ndetection:\n  s:\n    user: x\n  condition: s\nkeibi:\n  type: X:RDS/Y\n  severity: 42\n";
+    std::fs::write(dir.path().join("good.yml"), good).unwrap();
+    std::fs::write(dir.path().join("bad-modifier.yml"), bad_modifier).unwrap();
+    std::fs::write(dir.path().join("bad-meta.yaml"), bad_meta).unwrap();
+    let out = run(&["rules", "lint", &dir.path().to_string_lossy()]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("bad-modifier.yml") && text.contains("frobnicate"),
+        "{text}"
+    );
+    assert!(
+        text.contains("bad-meta.yaml") && text.contains("severity"),
+        "{text}"
+    );
+    assert!(!text.contains("good.yml"), "{text}");
+    assert!(
+        stderr(&out).contains("3 files, 1 rules loaded, 2 problems"),
+        "{}",
+        stderr(&out)
+    );
+
+    // A scan with them still runs the good rule, and warns about the others.
+    let log = dir.path().join("pg.log");
+    std::fs::write(
+        &log,
+        "2026-11-02 10:00:01 UTC:203.0.113.9(50000):mallory@shop:[100]:LOG:  connection authorized: user=mallory database=shop\n",
+    )
+    .unwrap();
+    let rules = dir.path().to_string_lossy().into_owned();
+    let out = run(&[
+        "scan",
+        "--format",
+        "jsonl",
+        "--rules",
+        &rules,
+        &log.to_string_lossy(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("Sigma:RDS/ok-rule"));
+    assert!(stderr(&out).contains("rule not loaded: ") && stderr(&out).contains("bad-meta.yaml"));
+}
+
+#[test]
+fn trusted_addresses_raise_nothing_and_the_table_says_so() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut log = String::new();
+    for i in 0..40 {
+        log.push_str(&format!(
+            "2026-11-02 10:00:{:02} UTC:203.0.113.9({}):postgres@shop:[{}]:FATAL:  password authentication failed for user \"postgres\"\n",
+            i,
+            50000 + i,
+            100 + i
+        ));
+    }
+    let path = dir.path().join("pg.log");
+    std::fs::write(&path, log).unwrap();
+    let p = path.to_string_lossy().into_owned();
+    let out = run(&["scan", "--format", "jsonl", &p]);
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("CredentialAccess:RDS/BruteForce"),
+        "the control: without a trusted list it is a brute force"
+    );
+    let trusted = dir.path().join("office.txt");
+    std::fs::write(&trusted, "# office\n203.0.113.0/24\n").unwrap();
+    let t = trusted.to_string_lossy().into_owned();
+    let out = run(&[
+        "--color",
+        "never",
+        "scan",
+        "--format",
+        "table",
+        "--trusted-list",
+        &t,
+        &p,
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(!text.contains("BruteForce"), "{text}");
+    assert!(
+        text.contains("40 login and connection events from trusted addresses raised no findings"),
+        "{text}"
+    );
+}

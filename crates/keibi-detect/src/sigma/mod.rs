@@ -592,3 +592,6 @@ fn resource_of(ev: &Event, meta: &Meta, fam: Family) -> Resource {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod feature_tests;
