@@ -1,26 +1,21 @@
 //! `keibi events`: every input as one normalized event stream, in time order.
 
-use std::io::{self, BufWriter, IsTerminal, Write};
+use std::io::{self, BufWriter, Write};
 
 use anyhow::Result;
 use keibi_ingest::Report;
 
-use crate::cli::{ColorChoice, EventFormat, EventsArgs, Global};
+use crate::cli::{EventFormat, EventsArgs, Global};
 use crate::output::table::EventTable;
 
 pub fn run(args: &EventsArgs, global: &Global) -> Result<u8> {
     let stdout = io::stdout();
-    let is_tty = stdout.is_terminal();
+    let (is_tty, color) = super::terminal_output(global);
     let format = args.format.unwrap_or(if is_tty {
         EventFormat::Table
     } else {
         EventFormat::Jsonl
     });
-    let color = match global.color {
-        ColorChoice::Always => true,
-        ColorChoice::Never => false,
-        ColorChoice::Auto => is_tty && std::env::var_os("NO_COLOR").is_none(),
-    };
     let mut out = BufWriter::with_capacity(256 * 1024, stdout.lock());
     let report = match format {
         EventFormat::Jsonl => super::read_inputs(&args.input, global, |e| {

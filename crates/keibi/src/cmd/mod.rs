@@ -24,6 +24,20 @@ use crate::progress::Progress;
 /// Unrecognized-line warnings shown per file before they are only counted.
 const WARNINGS_PER_FILE: u64 = 5;
 
+/// Whether stdout is a terminal (tables are the default there, JSON lines when
+/// piped), and whether to colour: `--color`, else only on a terminal without
+/// `NO_COLOR`.
+pub fn terminal_output(global: &Global) -> (bool, bool) {
+    use std::io::IsTerminal;
+    let is_tty = io::stdout().is_terminal();
+    let color = match global.color {
+        crate::cli::ColorChoice::Always => true,
+        crate::cli::ColorChoice::Never => false,
+        crate::cli::ColorChoice::Auto => is_tty && std::env::var_os("NO_COLOR").is_none(),
+    };
+    (is_tty, color)
+}
+
 /// Builds ingest options from the input flags.
 pub fn ingest_options(args: &InputArgs) -> Result<IngestOptions> {
     let now = Utc::now();

@@ -1,30 +1,25 @@
 //! `keibi scan`: reads logs like `keibi events`, runs every rule and detector over
 //! them in time order, and prints the findings (contract: docs/finding-catalog.md).
 
-use std::io::{self, BufWriter, IsTerminal, Write};
+use std::io::{self, BufWriter, Write};
 use std::path::Path;
 
 use anyhow::{Context, Result};
 use keibi_detect::{Config, IpList, IpSet, ScanReport, Scanner, ThreatLists};
 use keibi_model::finding::count_by_label;
 
-use crate::cli::{ColorChoice, DetectArgs, Global, ScanArgs};
+use crate::cli::{DetectArgs, Global, ScanArgs};
 use crate::output::findings::{write_findings, FindingFormat};
 use crate::output::sanitize::terminal;
 
 pub fn run(args: &ScanArgs, global: &Global) -> Result<u8> {
     let stdout = io::stdout();
-    let is_tty = stdout.is_terminal();
+    let (is_tty, color) = super::terminal_output(global);
     let format = args.format.unwrap_or(if is_tty {
         FindingFormat::Table
     } else {
         FindingFormat::Jsonl
     });
-    let color = match global.color {
-        ColorChoice::Always => true,
-        ColorChoice::Never => false,
-        ColorChoice::Auto => is_tty && std::env::var_os("NO_COLOR").is_none(),
-    };
     let (scanner, persist) = build_scanner(&args.detect, global)?;
     let (report, scanner) = detect(&args.input, global, scanner)?;
     let ScanReport {
