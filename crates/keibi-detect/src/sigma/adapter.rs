@@ -10,8 +10,24 @@ use keibi_model::Event;
 use rsigma_eval::EventValue;
 use serde_json::Value;
 
-/// A borrowed keibi event as the Sigma engine sees it.
-pub struct View<'a>(pub &'a Event);
+/// A borrowed keibi event as the Sigma engine sees it. Values the event holds in
+/// another form (the client address, the time) are rendered at most once per event,
+/// however many rules read them.
+pub struct View<'a> {
+    event: &'a Event,
+    client_ip: std::cell::OnceCell<Option<String>>,
+    time: std::cell::OnceCell<String>,
+}
+
+impl<'a> View<'a> {
+    pub fn new(event: &'a Event) -> View<'a> {
+        View {
+            event,
+            client_ip: std::cell::OnceCell::new(),
+            time: std::cell::OnceCell::new(),
+        }
+    }
+}
 
 /// The string fields that keyword rules (bare values in a detection) search.
 const KEYWORD_FIELDS: &[&str] = &[
@@ -26,7 +42,23 @@ const KEYWORD_FIELDS: &[&str] = &[
 
 impl rsigma_eval::Event for View<'_> {
     fn get_field(&self, path: &str) -> Option<EventValue<'_>> {
-        Some(match self.0.get(path)? {
+        match path {
+            "client_ip" => {
+                let ip = self
+                    .client_ip
+                    .get_or_init(|| self.event.client_ip.map(|ip| ip.to_string()));
+                return ip.as_deref().map(|s| EventValue::Str(Cow::Borrowed(s)));
+            }
+            "time" => {
+                let t = self.time.get_or_init(|| match self.event.get("time") {
+                    Some(FieldRef::Owned(s)) => s,
+                    _ => String::new(),
+                });
+                return Some(EventValue::Str(Cow::Borrowed(t)));
+            }
+            _ => {}
+        }
+        Some(match self.event.get(path)? {
             FieldRef::Str(s) => EventValue::Str(Cow::Borrowed(s)),
             FieldRef::Owned(s) => EventValue::Str(Cow::Owned(s)),
             FieldRef::Int(n) => EventValue::Int(n),
@@ -48,7 +80,7 @@ impl rsigma_eval::Event for View<'_> {
     }
 
     fn visit_string_values(&self, visit: &mut dyn FnMut(&str)) {
-        let e = self.0;
+        let e = self.event;
         for f in KEYWORD_FIELDS {
             if let Some(FieldRef::Str(s)) = e.get(f) {
                 visit(s);
@@ -60,7 +92,7 @@ impl rsigma_eval::Event for View<'_> {
     }
 
     fn to_json(&self) -> Value {
-        serde_json::to_value(self.0).unwrap_or(Value::Null)
+        serde_json::to_value(self.event).unwrap_or(Value::Null)
     }
 }
 

@@ -516,7 +516,7 @@ impl Detector for SigmaDetector {
         if is_login_or_network(ev.action) && cx.is_trusted(ev) {
             return;
         }
-        let results = engine.process_event_at(&adapter::View(ev), ev.time.timestamp());
+        let results = engine.process_event_at(&adapter::View::new(ev), ev.time.timestamp());
         for r in results {
             let hk = header_key(r.header.rule_id.as_deref(), &r.header.rule_title);
             if r.is_detection() && self.silent.contains(&hk) {
