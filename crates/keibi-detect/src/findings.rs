@@ -7,12 +7,22 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use keibi_model::{Finding, Resource, Severity};
 
+/// Distinct findings one scan keeps (a few KB each). Attackers choose user names and
+/// addresses, so the number of distinct keys is theirs to choose; beyond this many,
+/// new keys are counted ([`Findings::dropped`]) and reported, not kept. Far more
+/// findings than a person reads, far less memory than a machine has.
+pub const MAX_FINDINGS: usize = 20_000;
+
 /// Findings by id, in the order they were first raised.
 #[derive(Debug, Default)]
 pub struct Findings {
     index: HashMap<String, usize>,
     list: Vec<Finding>,
     trusted_events: u64,
+    /// Where raises land once [`MAX_FINDINGS`] are kept: a scratch finding with an
+    /// empty id, overwritten by every such raise and never reported.
+    overflow: Option<Box<Finding>>,
+    dropped: u64,
 }
 
 /// What identifies a finding and what it starts with.
@@ -35,7 +45,7 @@ impl Findings {
         let at = match self.index.get(&id) {
             Some(&at) => at,
             None => {
-                let f = Finding::new(
+                let mut f = Finding::new(
                     r.detector,
                     r.finding_type,
                     r.key,
@@ -43,6 +53,11 @@ impl Findings {
                     r.resource,
                     r.time,
                 );
+                if self.list.len() >= MAX_FINDINGS {
+                    self.dropped += 1;
+                    f.id = String::new();
+                    return self.overflow.insert(Box::new(f));
+                }
                 self.list.push(f);
                 self.index.insert(id, self.list.len() - 1);
                 self.list.len() - 1
@@ -70,6 +85,11 @@ impl Findings {
         self.trusted_events += 1;
     }
 
+    /// Raises of new findings that were not kept because [`MAX_FINDINGS`] were.
+    pub fn dropped(&self) -> u64 {
+        self.dropped
+    }
+
     /// Events ignored because they came from trusted addresses.
     pub fn trusted_events(&self) -> u64 {
         self.trusted_events
@@ -95,5 +115,42 @@ impl Findings {
                 .then(a.id.cmp(&b.id))
         });
         list
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_store_keeps_at_most_max_findings_and_counts_the_rest() {
+        let mut store = Findings::default();
+        let t = DateTime::<Utc>::UNIX_EPOCH;
+        for i in 0..MAX_FINDINGS + 5 {
+            let key = i.to_string();
+            let f = store.raise(Raise {
+                detector: "d",
+                finding_type: "T",
+                key: &[&key],
+                severity: Severity::new(5.0),
+                resource: Resource::default(),
+                time: t,
+            });
+            f.count += 1;
+        }
+        assert_eq!(store.len(), MAX_FINDINGS);
+        assert_eq!(store.dropped(), 5);
+        // Keys already kept still grow.
+        let f = store.raise(Raise {
+            detector: "d",
+            finding_type: "T",
+            key: &["0"],
+            severity: Severity::new(5.0),
+            resource: Resource::default(),
+            time: t,
+        });
+        f.count += 1;
+        assert_eq!(f.count, 2);
+        assert!(store.into_sorted().iter().all(|f| !f.id.is_empty()));
     }
 }

@@ -27,6 +27,8 @@ pub struct ScanReport {
     pub events: u64,
     /// Login and connection events from trusted addresses, which raise nothing.
     pub trusted_events: u64,
+    /// New findings not kept because the store was full ([`crate::findings::MAX_FINDINGS`]).
+    pub dropped_findings: u64,
 }
 
 impl Scanner {
@@ -85,10 +87,12 @@ impl Scanner {
             d.finish(&mut cx);
         }
         let trusted_events = self.findings.trusted_events();
+        let dropped_findings = self.findings.dropped();
         ScanReport {
             findings: self.findings.into_sorted(),
             events: self.events,
             trusted_events,
+            dropped_findings,
         }
     }
 }

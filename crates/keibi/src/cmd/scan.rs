@@ -25,8 +25,15 @@ pub fn run(args: &ScanArgs, global: &Global) -> Result<u8> {
     let ScanReport {
         mut findings,
         trusted_events,
+        dropped_findings,
         ..
     } = scanner.finish();
+    if dropped_findings > 0 {
+        eprintln!(
+            "keibi: warning: {dropped_findings} further findings were not kept: a scan keeps at most {} distinct findings (narrow the input with --since/--until or the paths)",
+            keibi_detect::findings::MAX_FINDINGS
+        );
+    }
     if let Some(p) = &persist {
         p.save()?;
     }
