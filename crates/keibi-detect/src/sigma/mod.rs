@@ -204,7 +204,7 @@ impl RuleSet {
             rule.description.as_deref(),
             rule.level,
             &rule.tags,
-            &key,
+            rule.id.as_deref().unwrap_or(&rule.title),
             families[0],
         ) {
             Ok(m) => Arc::new(m),
@@ -253,7 +253,7 @@ impl RuleSet {
             corr.description.as_deref(),
             corr.level,
             &corr.tags,
-            &key,
+            rule_key(corr.id.as_deref(), corr.name.as_deref(), &corr.title).as_str(),
             families[0],
         ) {
             Ok(m) => Arc::new(m),
@@ -425,7 +425,9 @@ fn build_meta(
     description: Option<&str>,
     level: Option<rsigma_parser::Level>,
     tags: &[String],
-    key: &str,
+    // What names a community rule's finding type: its `id` (SigmaHQ's are UUIDs),
+    // else its `name`, else its title.
+    type_key: &str,
     family: Family,
 ) -> Result<Meta, String> {
     let raw: Option<RawMeta> = match attrs.get("keibi") {
@@ -437,7 +439,7 @@ fn build_meta(
     let parse = |s: &str, what: &str| Template::parse(s).map_err(|e| format!("keibi.{what}: {e}"));
     Ok(match raw {
         None => Meta {
-            finding_type: format!("{}/{key}", family.sigma_type_prefix()),
+            finding_type: format!("{}/{type_key}", family.sigma_type_prefix()),
             severity: level_severity(level),
             title: Template::literal(title),
             description: Template::literal(description.unwrap_or(title)),
