@@ -1,7 +1,7 @@
 //! One scenario folder per finding type, run through the real `keibi scan`.
 //!
 //! `tests/scenarios/<slug>/expect` names the type (`type: ...`) and optional extra
-//! arguments (`args: ...`, paths relative to the folder). Every file under
+//! arguments (`args: ...`; a word naming a file in the folder is that file). Every file under
 //! `attack/` together must raise at least one finding of that type; the near-misses
 //! under `benign/` must raise none. Adding a scenario is adding a folder.
 
@@ -32,11 +32,13 @@ fn load(dir: &Path) -> Scenario {
             finding_type = Some(t.trim().to_string());
         } else if let Some(a) = line.strip_prefix("args:") {
             for word in a.split_whitespace() {
-                // Flags stay as written; anything else is a path in the folder.
-                if word.starts_with('-') {
-                    args.push(OsString::from(word));
+                // A word naming a file in the folder is that file; anything else
+                // (flags, account ids, severities) stays as written.
+                let path = dir.join(word);
+                if !word.starts_with('-') && path.exists() {
+                    args.push(path.into_os_string());
                 } else {
-                    args.push(dir.join(word).into_os_string());
+                    args.push(OsString::from(word));
                 }
             }
         } else {
