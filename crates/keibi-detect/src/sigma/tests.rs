@@ -59,7 +59,10 @@ fn community_rules_get_sigma_defaults() {
     let evs = events("pg.log", "db1", PG);
     let f = run_rules(rule, Config::default(), &evs);
     assert_eq!(f.len(), 1);
-    assert_eq!(f[0].finding_type, "Sigma:RDS/2f1d3c4e-0000-4000-8000-000000000001");
+    assert_eq!(
+        f[0].finding_type,
+        "Sigma:RDS/2f1d3c4e-0000-4000-8000-000000000001"
+    );
     assert_eq!(f[0].severity.value(), 7.5);
     assert_eq!(f[0].title, "Role made superuser");
 }
