@@ -25,6 +25,11 @@ use meta::{level_severity, mitre_from_tags, Meta, RawMeta, Template};
 
 include!(concat!(env!("OUT_DIR"), "/builtin_rules.rs"));
 
+/// Sigma v1 aggregation functions in a condition, which v2 (and rsigma) dropped.
+const V1_AGGREGATIONS: &[&str] = &[
+    "| count(", "| min(", "| max(", "| avg(", "| sum(", "| near ",
+];
+
 /// Entries kept in one correlation group's window (event times, or time and value):
 /// beyond it the oldest are dropped, which only matters for thresholds above it.
 const MAX_GROUP_ENTRIES: usize = 10_000;
@@ -80,10 +85,13 @@ pub struct LoadProblem {
 }
 
 impl fmt::Display for LoadProblem {
+    /// One line: parser errors come with multi-line source excerpts, which read as
+    /// `\n` noise once a terminal or log escapes them.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let reason = self.reason.split_whitespace().collect::<Vec<_>>().join(" ");
         match &self.rule {
-            Some(r) => write!(f, "{}: rule {r:?}: {}", self.origin, self.reason),
-            None => write!(f, "{}: {}", self.origin, self.reason),
+            Some(r) => write!(f, "{}: rule {r:?}: {reason}", self.origin),
+            None => write!(f, "{}: {reason}", self.origin),
         }
     }
 }
@@ -140,7 +148,15 @@ impl RuleSet {
             }
         };
         for e in &collection.errors {
-            self.problem(origin, None, e.clone());
+            let mut reason = e.clone();
+            if V1_AGGREGATIONS.iter().any(|a| e.contains(a)) {
+                reason.push_str(
+                    " (this is Sigma v1's `| count() by ...` aggregation, which Sigma v2 \
+                     replaced by correlation rules: rewrite it as an `event_count` or \
+                     `value_count` correlation, see docs/rules.md)",
+                );
+            }
+            self.problem(origin, None, reason);
         }
         for rule in collection.rules {
             self.add_rule(origin, rule);

@@ -110,8 +110,14 @@ fn bad_rules_are_reported_with_file_and_reason() {
         "title: z\nlogsource: {product: windows}\ndetection:\n  sel:\n    a: b\n  condition: sel\n",
     );
     set.add_source("notyaml.yml", "{{{");
+    set.add_source("v1.yml", "title: w\nlogsource: {product: postgresql}\ndetection:\n  sel:\n    action: login_failure\n  condition: sel | count() by client_ip > 10\n");
     let p: Vec<String> = set.problems().iter().map(|p| p.to_string()).collect();
-    assert_eq!(p.len(), 3, "{p:#?}");
+    assert_eq!(p.len(), 4, "{p:#?}");
+    assert!(
+        p[3].starts_with("v1.yml") && p[3].contains("event_count"),
+        "{p:#?}"
+    );
+    assert!(!p[3].contains('\n'), "one line: {p:#?}");
     assert!(p[0].starts_with("bad.yml"), "{p:#?}");
     assert!(
         p[1].contains("bad2.yml") && p[1].contains("keibi"),
