@@ -63,6 +63,10 @@ impl rsigma_eval::Event for View<'_> {
             FieldRef::Owned(s) => EventValue::Str(Cow::Owned(s)),
             FieldRef::Int(n) => EventValue::Int(n),
             FieldRef::Bool(b) => EventValue::Bool(b),
+            // A whole object (`requestParameters`) is matched as its JSON text, as
+            // SigmaHQ's CloudTrail rules expect (`requestParameters|contains:
+            // 'Suspended'`); its members stay reachable by dotted path.
+            FieldRef::Json(v @ Value::Object(_)) => EventValue::Str(Cow::Owned(v.to_string())),
             FieldRef::Json(v) => EventValue::from(v),
         })
     }

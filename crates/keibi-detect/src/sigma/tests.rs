@@ -133,3 +133,16 @@ fn builtin_rules_all_load() {
     let _ = set.compile(&Config::default());
     assert!(set.problems().is_empty(), "{:#?}", set.problems());
 }
+
+#[test]
+fn an_object_field_matches_as_its_json_text() {
+    let records = r#"{"Records":[{"eventVersion":"1.09","eventTime":"2026-11-28T09:00:00Z","eventSource":"s3.amazonaws.com","eventName":"PutBucketVersioning","awsRegion":"eu-west-1","sourceIPAddress":"203.0.113.7","userAgent":"aws-cli/2.15","userIdentity":{"type":"IAMUser","arn":"arn:aws:iam::123456789012:user/bob","accountId":"123456789012"},"requestParameters":{"bucketName":"backups","VersioningConfiguration":{"Status":"Suspended"}},"responseElements":null,"eventID":"e1","recipientAccountId":"123456789012"}]}"#;
+    let evs = events("ct.json", "acct", records);
+    let rule = "title: versioning suspended\nid: 6a6b2f3e-1111-4222-8333-444455556666\nlogsource:\n  product: aws\n  service: cloudtrail\ndetection:\n  sel:\n    eventName: PutBucketVersioning\n    requestParameters|contains: Suspended\n  nested:\n    requestParameters.VersioningConfiguration.Status: Suspended\n  condition: sel and nested\nlevel: medium\n";
+    let f = run_rules(rule, Config::default(), &evs);
+    assert_eq!(f.len(), 1, "{f:#?}");
+    assert_eq!(
+        f[0].finding_type,
+        "Sigma:CloudTrail/6a6b2f3e-1111-4222-8333-444455556666"
+    );
+}
