@@ -15,6 +15,7 @@ pub mod findings;
 pub mod iplist;
 pub mod scanner;
 pub mod sigma;
+pub mod text;
 
 pub use config::Config;
 pub use detector::{db_resource, Context, Detector};

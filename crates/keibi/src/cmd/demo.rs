@@ -49,7 +49,7 @@ pub fn run(args: &DemoArgs, global: &Global) -> Result<u8> {
         week.last_day,
         week.log_files("shop-postgres"),
         week.log_files("shop-mysql"),
-        thousands(week.lines),
+        keibi_detect::text::thousands(week.lines),
         terminal(&logs.display().to_string()),
         shell_word(&logs),
         shell_word(&tor),
@@ -113,19 +113,6 @@ fn shell_word(p: &Path) -> String {
     }
 }
 
-/// `71203` as `71,203`.
-fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -141,8 +128,8 @@ mod tests {
             "'/tmp/my demo/logs'"
         );
         assert_eq!(shell_word(Path::new("/tmp/it's")), "'/tmp/it'\\''s'");
-        assert_eq!(thousands(71_203), "71,203");
-        assert_eq!(thousands(999), "999");
-        assert_eq!(thousands(1_000_000), "1,000,000");
+        assert_eq!(keibi_detect::text::thousands(71_203), "71,203");
+        assert_eq!(keibi_detect::text::thousands(999), "999");
+        assert_eq!(keibi_detect::text::thousands(1_000_000), "1,000,000");
     }
 }

@@ -139,8 +139,9 @@ impl Week {
     }
 }
 
-/// A UTC civil time from Unix seconds (Howard Hinnant's `civil_from_days`), cheaper
-/// than chrono's formatting for the ~100k stamps a demo writes in a debug build.
+/// A UTC civil time from Unix seconds, as plain fields: the writers format them
+/// by hand, which is cheaper than chrono's formatting for the ~100k stamps a demo
+/// writes in a debug build (the calendar arithmetic itself is chrono's).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Civil {
     year: i64,
@@ -153,23 +154,15 @@ struct Civil {
 
 impl Civil {
     fn from_unix(t: i64) -> Self {
-        let days = t.div_euclid(86_400);
-        let secs = t.rem_euclid(86_400) as u32;
-        let z = days + 719_468;
-        let era = z.div_euclid(146_097);
-        let doe = z.rem_euclid(146_097);
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-        let mp = (5 * doy + 2) / 153;
-        let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
-        let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+        use chrono::{Datelike, Timelike};
+        let d = DateTime::from_timestamp(t, 0).unwrap_or_default();
         Civil {
-            year: yoe + era * 400 + i64::from(month <= 2),
-            month,
-            day,
-            hour: secs / 3600,
-            minute: secs / 60 % 60,
-            second: secs % 60,
+            year: i64::from(d.year()),
+            month: d.month(),
+            day: d.day(),
+            hour: d.hour(),
+            minute: d.minute(),
+            second: d.second(),
         }
     }
 }

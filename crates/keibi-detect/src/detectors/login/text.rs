@@ -20,15 +20,7 @@ pub(crate) fn when_after(t: DateTime<Utc>, base: DateTime<Utc>) -> String {
 
 /// `1,532`.
 pub(crate) fn num(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
+    crate::text::thousands(n)
 }
 
 /// `1 failed login` / `3 failed logins`.
