@@ -4,7 +4,7 @@
 //! formats, 150 MB/s of uncompressed bytes for CloudTrail including gunzip.
 //!
 //! `cargo bench -p keibi-parse --bench parsers`; `KEIBI_BENCH_MIB` sets the input
-//! size per format (default 64).
+//! size per format (default 64). It runs on mimalloc, as the `keibi` binary does.
 
 use std::hint::black_box;
 use std::io::{Read, Write as _};
@@ -17,6 +17,11 @@ use keibi_bench::mariadb::Mariadb;
 use keibi_bench::postgres::Postgres;
 use keibi_bench::{fill, Clock, DEFAULT_START};
 use keibi_parse::{Format, Output, ParseConfig};
+
+/// The `keibi` binary's allocator, so the figures are what users get: parsing
+/// allocates a few strings per event, so the allocator is part of a parser's speed.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// keibi-ingest's read size.
 const CHUNK: usize = 256 * 1024;

@@ -1,6 +1,7 @@
 //! The `keibi` binary's library half: command-line definitions, commands, and output
 //! formatting. `main.rs` only calls [`run`]; integration tests run the built binary.
 
+pub mod alloc;
 mod baselines;
 pub mod cli;
 mod cmd;

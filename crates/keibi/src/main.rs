@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
+    keibi::alloc::configure();
     let cli = keibi::cli::Cli::parse();
     match keibi::run(cli) {
         Ok(code) => ExitCode::from(code),
