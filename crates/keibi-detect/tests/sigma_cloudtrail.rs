@@ -100,7 +100,7 @@ fn each_rule_matches_its_records_and_none_of_its_near_misses() {
     }
     let all_ids: BTreeSet<String> = records()
         .iter()
-        .filter_map(|e| e.session_id.clone())
+        .filter_map(|e| e.session_id.as_deref().map(str::to_string))
         .collect();
     for id in &ids {
         let prefix = format!("hit-{}-", &id[..8]);

@@ -5,7 +5,7 @@ use std::io::{self, Read};
 use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 
-use keibi_model::Event;
+use keibi_model::{CompactString, Event};
 use keibi_parse::{detect, Format, Output, ParseConfig, Parser, Problem};
 
 use crate::decode;
@@ -53,8 +53,8 @@ pub struct Opened {
     parser: Box<dyn Parser>,
     /// Bytes read ahead for detection, not yet parsed.
     pending: Vec<u8>,
-    explicit_instance: Option<String>,
-    path_instance: Option<String>,
+    explicit_instance: Option<CompactString>,
+    path_instance: Option<CompactString>,
     since: Option<chrono::DateTime<chrono::Utc>>,
     until: Option<chrono::DateTime<chrono::Utc>>,
     /// Newlines read so far (to say where a read error happened).
@@ -108,7 +108,7 @@ impl Opened {
         let path_instance = if format == Format::Cloudtrail {
             None
         } else {
-            instance_from_path(&input)
+            instance_from_path(&input).map(Into::into)
         };
         Ok(Opened {
             input,
@@ -117,7 +117,7 @@ impl Opened {
             reader,
             parser,
             pending: head,
-            explicit_instance: opts.instance.clone(),
+            explicit_instance: opts.instance.as_deref().map(Into::into),
             path_instance,
             since: opts.since,
             until: opts.until,

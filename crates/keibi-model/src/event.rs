@@ -7,6 +7,7 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use chrono::{DateTime, SecondsFormat, Utc};
+use compact_str::CompactString;
 use serde::{Deserialize, Serialize, Serializer};
 
 /// Which log format an event was read from.
@@ -152,16 +153,16 @@ pub struct Statement {
     pub class: Option<StatementClass>,
     /// Command tag, upper case: `SELECT`, `CREATE TABLE`, `GRANT`, `ALTER ROLE` ...
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub command: Option<String>,
+    pub command: Option<CompactString>,
     /// Object type from the audit record (`TABLE`, `FUNCTION` ...).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub object_type: Option<String>,
+    pub object_type: Option<CompactString>,
     /// Fully qualified object name from the audit record (`public.accounts`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub object: Option<String>,
+    pub object: Option<CompactString>,
     /// pgaudit audit type: `SESSION` or `OBJECT`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub audit_type: Option<String>,
+    pub audit_type: Option<CompactString>,
 }
 
 impl Statement {
@@ -195,7 +196,7 @@ pub struct Event {
     pub source: SourceKind,
     /// Database instance identifier (see `docs/events.md` for where it comes from).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub instance: Option<String>,
+    pub instance: Option<CompactString>,
     /// File it was read from (`-` for standard input).
     pub file: Arc<str>,
     /// 1-based line of the file where the event starts.
@@ -206,26 +207,26 @@ pub struct Event {
     pub client_ip: Option<IpAddr>,
     /// Client host when it is not an IP address (`[local]`, a host name, `rds.amazonaws.com`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub client_host: Option<String>,
+    pub client_host: Option<CompactString>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_port: Option<u16>,
     /// Database user, or for CloudTrail the principal's ARN.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user: Option<String>,
+    pub user: Option<CompactString>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub database: Option<String>,
+    pub database: Option<CompactString>,
     /// `application_name`, MySQL program name, or CloudTrail `userAgent`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub application: Option<String>,
+    pub application: Option<CompactString>,
     /// Server session or connection id (PostgreSQL `%c`, MySQL connection id).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub session_id: Option<String>,
+    pub session_id: Option<CompactString>,
     /// Server process id, when the log has one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pid: Option<u32>,
     /// Authentication method (`scram-sha-256`, `md5`, `trust` ...).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub auth_method: Option<String>,
+    pub auth_method: Option<CompactString>,
     /// Whether the connection used TLS, when the log says.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tls: Option<bool>,
@@ -233,10 +234,10 @@ pub struct Event {
     pub statement: Option<Box<Statement>>,
     /// SQLSTATE (PostgreSQL), MySQL error number, or CloudTrail `errorCode`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error_code: Option<String>,
+    pub error_code: Option<CompactString>,
     /// The server's own level word (`LOG`, `FATAL`, `Warning`, `Note` ...).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub level: Option<String>,
+    pub level: Option<CompactString>,
     /// The log message, or for CloudTrail `eventSource:eventName`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
@@ -248,7 +249,7 @@ pub struct Event {
     pub record: Option<Box<serde_json::Value>>,
 }
 
-fn s(v: &Option<String>) -> Option<FieldRef<'_>> {
+fn s<T: std::ops::Deref<Target = str>>(v: &Option<T>) -> Option<FieldRef<'_>> {
     v.as_deref().map(FieldRef::Str)
 }
 
@@ -322,7 +323,7 @@ impl Event {
                 )
             }
             Ok(ip) => self.client_ip = Some(ip),
-            Err(_) => self.client_host = Some(host.to_string()),
+            Err(_) => self.client_host = Some(host.into()),
         }
     }
 

@@ -420,7 +420,7 @@ impl Finding {
             a.user = single(&a.users, a.users_truncated);
         }
         if a.app.is_none() {
-            a.app.clone_from(&e.application);
+            a.app = e.application.as_deref().map(str::to_string);
         }
         if self.resource.engine.is_none() {
             self.resource.engine = e.source.engine().map(str::to_string);

@@ -5,6 +5,8 @@
 
 use std::borrow::Cow;
 
+use compact_str::{format_compact, CompactString};
+
 use crate::event::StatementClass;
 
 /// Object kinds that make a two-word command tag (`CREATE TABLE`, `DROP ROLE`).
@@ -71,17 +73,17 @@ const NOISE: &[&str] = &[
 ];
 
 /// Returns the statement class and the upper-case command tag, when recognisable.
-pub fn classify(sql: &str) -> (Option<StatementClass>, Option<String>) {
+pub fn classify(sql: &str) -> (Option<StatementClass>, Option<CompactString>) {
     let mut words = Words::new(sql);
     let Some(first) = words.next() else {
         return (None, None);
     };
-    let verb = first.to_ascii_uppercase();
+    let verb = upper(first);
     use StatementClass::*;
-    let two_word = |words: &mut Words<'_>, verb: &str| -> String {
+    let two_word = |words: &mut Words<'_>, verb: &str| -> CompactString {
         let mut in_definer = false;
         for w in words.by_ref().take(10) {
-            let up = w.to_ascii_uppercase();
+            let up = upper(w);
             if up.starts_with("DEFINER") {
                 // MySQL `DEFINER=`user`@`host``: skip the account words.
                 in_definer = true;
@@ -95,14 +97,14 @@ pub fn classify(sql: &str) -> (Option<StatementClass>, Option<String>) {
             }
             if OBJECT_KINDS.contains(&up.as_str()) {
                 return match up.as_str() {
-                    "MATERIALIZED" => format!("{verb} MATERIALIZED VIEW"),
-                    "FOREIGN" => format!("{verb} FOREIGN TABLE"),
-                    _ => format!("{verb} {up}"),
+                    "MATERIALIZED" => format_compact!("{verb} MATERIALIZED VIEW"),
+                    "FOREIGN" => format_compact!("{verb} FOREIGN TABLE"),
+                    _ => format_compact!("{verb} {up}"),
                 };
             }
             break;
         }
-        verb.to_string()
+        CompactString::from(verb)
     };
     let (class, command) = match verb.as_str() {
         "SELECT" | "SHOW" | "DESCRIBE" | "DESC" | "EXPLAIN" | "TABLE" | "VALUES" | "FETCH" => {
@@ -111,21 +113,19 @@ pub fn classify(sql: &str) -> (Option<StatementClass>, Option<String>) {
         "WITH" => {
             // A CTE's class is that of its main statement; find the first DML verb.
             let main = words
-                .map(|w| w.to_ascii_uppercase())
+                .map(upper)
                 .find(|w| matches!(w.as_str(), "INSERT" | "UPDATE" | "DELETE" | "MERGE"))
-                .unwrap_or_else(|| "SELECT".to_string());
+                .unwrap_or_else(|| CompactString::const_new("SELECT"));
             let class = if main == "SELECT" { Read } else { Write };
             (class, main)
         }
         "INSERT" | "UPDATE" | "DELETE" | "TRUNCATE" | "MERGE" | "REPLACE" | "UPSERT" => {
             (Write, verb.clone())
         }
-        "LOAD" => (Write, "LOAD DATA".to_string()),
+        "LOAD" => (Write, CompactString::const_new("LOAD DATA")),
         "COPY" => {
             // COPY ... TO reads data out; COPY ... FROM writes it in.
-            let dir = words
-                .map(|w| w.to_ascii_uppercase())
-                .find(|w| w == "TO" || w == "FROM");
+            let dir = words.map(upper).find(|w| w == "TO" || w == "FROM");
             (
                 if dir.as_deref() == Some("FROM") {
                     Write
@@ -148,9 +148,9 @@ pub fn classify(sql: &str) -> (Option<StatementClass>, Option<String>) {
         }
         "SET" => {
             // MySQL's SET PASSWORD changes a credential.
-            match words.next().map(|w| w.to_ascii_uppercase()).as_deref() {
-                Some("PASSWORD") => (Role, "SET PASSWORD".to_string()),
-                Some("ROLE") => (MiscSet, "SET ROLE".to_string()),
+            match words.next().map(upper).as_deref() {
+                Some("PASSWORD") => (Role, CompactString::const_new("SET PASSWORD")),
+                Some("ROLE") => (MiscSet, CompactString::const_new("SET ROLE")),
                 _ => (MiscSet, verb.clone()),
             }
         }
@@ -168,6 +168,13 @@ pub fn classify(sql: &str) -> (Option<StatementClass>, Option<String>) {
         _ => return (None, None),
     };
     (Some(class), Some(command))
+}
+
+/// A word in upper case, inline when short (every SQL keyword is).
+fn upper(w: &str) -> CompactString {
+    let mut c = CompactString::from(w);
+    c.make_ascii_uppercase();
+    c
 }
 
 /// What replaces a password literal.
@@ -363,7 +370,7 @@ mod tests {
     use super::*;
     use StatementClass::*;
 
-    fn c(sql: &str) -> (Option<StatementClass>, Option<String>) {
+    fn c(sql: &str) -> (Option<StatementClass>, Option<CompactString>) {
         classify(sql)
     }
 

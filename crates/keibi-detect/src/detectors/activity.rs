@@ -18,7 +18,7 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
-use keibi_model::{Action, Event, Finding, SourceKind};
+use keibi_model::{Action, CompactString, Event, Finding, SourceKind};
 
 pub use destruction::MassDestruction;
 pub use enumeration::SchemaEnumeration;
@@ -58,13 +58,13 @@ fn statement_of<'e>(ev: &'e Event, cfg: &ActivityConfig) -> Option<&'e keibi_mod
 /// Who did it, for keys and texts: the user, else the client, else the session.
 fn actor_of(ev: &Event) -> String {
     if let Some(u) = &ev.user {
-        return u.clone();
+        return u.to_string();
     }
     if let Some(ip) = ev.client_ip {
         return ip.to_string();
     }
     if let Some(h) = &ev.client_host {
-        return h.clone();
+        return h.to_string();
     }
     match &ev.session_id {
         Some(s) => format!("session {s}"),
@@ -80,10 +80,10 @@ struct Mark {
     source: SourceKind,
     file: Arc<str>,
     line: u64,
-    instance: Option<String>,
+    instance: Option<CompactString>,
     client_ip: Option<IpAddr>,
-    user: Option<String>,
-    application: Option<String>,
+    user: Option<CompactString>,
+    application: Option<CompactString>,
 }
 
 impl Mark {

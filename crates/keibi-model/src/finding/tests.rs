@@ -14,7 +14,7 @@ fn login_failure(time: &str, line: u64, ip: &str, user: &str) -> Event {
         Action::LoginFailure,
     );
     e.set_client(ip);
-    e.user = Some(user.to_string());
+    e.user = Some(user.into());
     e
 }
 

@@ -155,7 +155,7 @@ impl CloudwatchParser {
             cfg: cfg.clone(),
             ctx: Ctx {
                 file: cfg.file.clone(),
-                instance: cfg.instance.clone(),
+                instance: cfg.instance.as_deref().map(Into::into),
             },
             max_decoded: MAX_DECODED,
             splitter: JsonSplitter::new(MAX_PAYLOAD),
@@ -373,7 +373,7 @@ fn finish_stream(s: &mut Stream, scratch: &mut Output, out: &mut Output) {
 fn drain(s: &Stream, scratch: &mut Output, one_message: bool, out: &mut Output) {
     for mut e in scratch.events.drain(..) {
         if s.instance.is_some() {
-            e.instance.clone_from(&s.instance);
+            e.instance = s.instance.as_deref().map(Into::into);
         }
         out.event(e);
     }

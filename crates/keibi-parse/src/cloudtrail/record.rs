@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use keibi_model::{Action, Event, SourceKind};
+use keibi_model::{Action, CompactString, Event, SourceKind};
 use serde_json::{Map, Value};
 
 use crate::time::{parse_ymd_hms, to_utc, zone_offset};
@@ -23,7 +23,7 @@ const MAX_DEPTH: u32 = 6;
 #[derive(Debug, Clone)]
 pub struct Ctx {
     pub file: Arc<str>,
-    pub instance: Option<String>,
+    pub instance: Option<CompactString>,
 }
 
 /// Reads one JSON value that holds CloudTrail records in any envelope, starting at
@@ -147,7 +147,7 @@ fn str_of<'a>(m: &'a Map<String, Value>, key: &str) -> Option<&'a str> {
 ///    kind of caller it was when the record says anything about it.
 ///
 /// Empty strings are skipped at every step.
-pub fn principal(record: &Map<String, Value>) -> Option<String> {
+pub fn principal(record: &Map<String, Value>) -> Option<CompactString> {
     let id = record.get("userIdentity")?.as_object()?;
     let issuer = || {
         id.get("sessionContext")?
@@ -162,7 +162,7 @@ pub fn principal(record: &Map<String, Value>) -> Option<String> {
         .or_else(|| str_of(id, "principalId"))
         .or_else(|| str_of(id, "userName"))
         .or_else(|| str_of(id, "type"))
-        .map(str::to_string)
+        .map(Into::into)
 }
 
 /// Parses `eventTime`: RFC 3339 with or without fractional seconds, `Z` or an offset.
@@ -193,14 +193,14 @@ pub fn to_event(record: Map<String, Value>, line: u64, ctx: &Ctx) -> Result<Even
         line,
         Action::ApiCall,
     );
-    e.instance = ctx.instance.clone();
+    e.instance.clone_from(&ctx.instance);
     if let Some(ip) = str_of(&record, "sourceIPAddress") {
         e.set_client(ip);
     }
     e.user = principal(&record);
-    e.application = str_of(&record, "userAgent").map(str::to_string);
-    e.error_code = str_of(&record, "errorCode").map(str::to_string);
-    e.session_id = str_of(&record, "eventID").map(str::to_string);
+    e.application = str_of(&record, "userAgent").map(Into::into);
+    e.error_code = str_of(&record, "errorCode").map(Into::into);
+    e.session_id = str_of(&record, "eventID").map(Into::into);
     let name = str_of(&record, "eventName").unwrap_or_default();
     e.message = Some(match str_of(&record, "eventSource") {
         Some(source) => format!("{source}:{name}"),

@@ -50,7 +50,7 @@ impl CloudtrailParser {
         CloudtrailParser {
             ctx: Ctx {
                 file: cfg.file.clone(),
-                instance: cfg.instance.clone(),
+                instance: cfg.instance.as_deref().map(Into::into),
             },
             splitter: JsonSplitter::with_array_keys(MAX_RECORD, &["Records", "Events"]),
         }

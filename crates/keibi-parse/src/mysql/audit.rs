@@ -20,9 +20,9 @@ use std::sync::Arc;
 
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, Utc};
 use keibi_model::event::StatementClass;
-use keibi_model::{Action, Event, SourceKind, Statement};
+use keibi_model::{Action, CompactString, Event, SourceKind, Statement};
 
-use super::text::{lossy, split_host_port, zone_suffix, Src};
+use super::text::{lossy, lossy_short, split_host_port, zone_suffix, Src};
 use crate::format::Sample;
 use crate::time::{from_epoch, parse_compact_ymd_hms, parse_ymd_hms, to_utc};
 use crate::{LineParser, Output, ParseConfig, Problem};
@@ -344,14 +344,14 @@ fn syslog(line: &[u8]) -> Option<(Stamp, &[u8])> {
 struct Client {
     host: Vec<u8>,
     ip: Option<IpAddr>,
-    name: Option<String>,
+    name: Option<CompactString>,
     port: Option<u16>,
 }
 
 /// MariaDB server_audit / RDS / Aurora audit parser.
 pub struct AuditParser {
     file: Arc<str>,
-    instance: Option<String>,
+    instance: Option<CompactString>,
     offset: FixedOffset,
     year: i32,
     last_month: u32,
@@ -369,7 +369,7 @@ impl AuditParser {
     pub fn new(cfg: &ParseConfig) -> Self {
         AuditParser {
             file: cfg.file.clone(),
-            instance: cfg.instance.clone(),
+            instance: cfg.instance.as_deref().map(Into::into),
             offset: cfg.local_offset,
             year: cfg.syslog_year.unwrap_or(DEFAULT_YEAR),
             last_month: 0,
@@ -438,8 +438,8 @@ impl AuditParser {
                     object.extend_from_slice(table);
                     statement = Some(Statement {
                         class: Some(class),
-                        command: Some(lossy(op)),
-                        object: Some(lossy(&object)),
+                        command: Some(lossy_short(op)),
+                        object: Some(lossy_short(&object)),
                         ..Statement::default()
                     });
                     Action::Statement
@@ -481,10 +481,10 @@ impl AuditParser {
                 e.client_port = c.port;
             }
         }
-        e.session_id = Some(src.string(r.connection));
+        e.session_id = Some(src.short(r.connection));
         e.database = src.non_empty(r.database);
         if failed {
-            e.error_code = Some(lossy(r.retcode));
+            e.error_code = Some(lossy_short(r.retcode));
         }
         e.tls = r.connection_type.and_then(tls);
         e.statement = statement.map(Box::new);

@@ -14,7 +14,9 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use keibi_model::event::StatementClass;
-use keibi_model::{Action, Event, SourceKind, Statement};
+use keibi_model::{
+    format_compact, Action, CompactString, Event, SourceKind, Statement, ToCompactString,
+};
 use serde_json::Value;
 
 use crate::format::Sample;
@@ -43,7 +45,7 @@ pub fn sniff(sample: &Sample<'_>) -> u8 {
 /// MySQL Enterprise Audit JSON parser.
 pub struct EnterpriseAuditParser {
     file: Arc<str>,
-    instance: Option<String>,
+    instance: Option<CompactString>,
     splitter: JsonSplitter,
 }
 
@@ -51,7 +53,7 @@ impl EnterpriseAuditParser {
     pub fn new(cfg: &ParseConfig) -> Self {
         EnterpriseAuditParser {
             file: cfg.file.clone(),
-            instance: cfg.instance.clone(),
+            instance: cfg.instance.as_deref().map(Into::into),
             splitter: JsonSplitter::new(MAX_RECORD),
         }
     }
@@ -77,7 +79,7 @@ impl Parser for EnterpriseAuditParser {
     }
 }
 
-fn piece(p: Piece<'_>, file: &Arc<str>, instance: &Option<String>, out: &mut Output) {
+fn piece(p: Piece<'_>, file: &Arc<str>, instance: &Option<CompactString>, out: &mut Output) {
     let (bytes, line) = match p {
         Piece::Value { bytes, line } | Piece::Outer { bytes, line, .. } => (bytes, line),
         Piece::Skipped { line, lines, why } => {
@@ -118,16 +120,16 @@ fn text<'a>(v: &'a Value, path: &[&str]) -> &'a str {
 }
 
 /// A number or string at `path`, as text.
-fn number(v: &Value, path: &[&str]) -> Option<String> {
+fn number(v: &Value, path: &[&str]) -> Option<CompactString> {
     match path.iter().try_fold(v, |v, k| v.get(k))? {
-        Value::Number(n) => Some(n.to_string()),
-        Value::String(s) if !s.is_empty() => Some(s.clone()),
+        Value::Number(n) => Some(n.to_compact_string()),
+        Value::String(s) if !s.is_empty() => Some(s.into()),
         _ => None,
     }
 }
 
-fn non_empty(s: &str) -> Option<String> {
-    (!s.is_empty()).then(|| s.to_string())
+fn non_empty(s: &str) -> Option<CompactString> {
+    (!s.is_empty()).then(|| s.into())
 }
 
 /// `timestamp` ("YYYY-MM-DD hh:mm:ss", UTC), else `time` (Unix seconds, written when
@@ -214,9 +216,9 @@ fn record(v: &Value, file: &Arc<str>, line: u64) -> Option<Event> {
                 StatementClass::Write
             });
             st.object = Some(if db.is_empty() {
-                table.to_string()
+                table.into()
             } else {
-                format!("{db}.{table}")
+                format_compact!("{db}.{table}")
             });
             e.database = non_empty(db);
             e.action = Action::Statement;
@@ -234,7 +236,7 @@ fn record(v: &Value, file: &Arc<str>, line: u64) -> Option<Event> {
                 e.statement = Some(Box::new(Statement::from_sql(query)));
                 e.error_code = number(data, &["status"]).filter(|s| s != "0");
             } else if let Some(command) = non_empty(text(data, &["command"])) {
-                e.detail = Some(command);
+                e.detail = Some(command.into());
             }
         }
     }

@@ -17,7 +17,7 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, FixedOffset, Offset, Utc};
-use keibi_model::{Action, Event, SourceKind};
+use keibi_model::{Action, CompactString, Event, SourceKind};
 
 use super::text::{access_denied, parse_date_time, starts_with_timestamp, zone_suffix};
 use crate::format::Sample;
@@ -188,25 +188,25 @@ fn classify(e: &mut Event, code: Option<&str>) {
     let msg = e.message.as_deref().unwrap_or_default();
     if let Some(d) = access_denied(msg) {
         let (user, host, database, code) = (
-            (!d.user.is_empty()).then(|| d.user.to_string()),
+            (!d.user.is_empty()).then(|| d.user.into()),
             d.host.to_string(),
-            d.database.map(str::to_string),
+            d.database.map(Into::into),
             d.code,
         );
         e.action = Action::LoginFailure;
         e.user = user;
         e.set_client(&host);
         e.database = database;
-        e.error_code = Some(code.to_string());
+        e.error_code = Some(code.into());
         return;
     }
     if let Some(a) = aborted(msg) {
         let never_authenticated = a.user == "unauthenticated";
         let (user, host, database, connection, reason) = (
-            a.user.to_string(),
+            CompactString::from(a.user),
             a.host.to_string(),
-            a.database.to_string(),
-            a.connection.to_string(),
+            CompactString::from(a.database),
+            CompactString::from(a.connection),
             a.reason.to_string(),
         );
         e.set_client(&host);
@@ -221,17 +221,17 @@ fn classify(e: &mut Event, code: Option<&str>) {
                 e.database = Some(database);
             }
         }
-        e.error_code = code.map(str::to_string);
+        e.error_code = code.map(Into::into);
         return;
     }
     e.action = Action::Other;
-    e.error_code = code.map(str::to_string);
+    e.error_code = code.map(Into::into);
 }
 
 /// MySQL/MariaDB error log parser.
 pub struct ErrorLogParser {
     file: Arc<str>,
-    instance: Option<String>,
+    instance: Option<CompactString>,
     offset: FixedOffset,
     /// The last event, held while continuation lines may follow.
     pending: Option<Event>,
@@ -242,7 +242,7 @@ impl ErrorLogParser {
     pub fn new(cfg: &ParseConfig) -> Self {
         ErrorLogParser {
             file: cfg.file.clone(),
-            instance: cfg.instance.clone(),
+            instance: cfg.instance.as_deref().map(Into::into),
             offset: cfg.local_offset,
             pending: None,
             last_time: None,
@@ -304,8 +304,8 @@ impl LineParser for ErrorLogParser {
             Head::Record(time, f) => {
                 self.flush(out);
                 let mut e = self.event(time, lineno);
-                e.level = f.level.map(str::to_string);
-                e.session_id = f.thread.filter(|t| *t != "0").map(str::to_string);
+                e.level = f.level.map(Into::into);
+                e.session_id = f.thread.filter(|t| *t != "0").map(Into::into);
                 e.message = Some(f.message.to_string());
                 classify(&mut e, f.code);
                 self.last_time = Some(time);

@@ -16,9 +16,9 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, FixedOffset, Offset, Utc};
-use keibi_model::{Action, Event, SourceKind, Statement};
+use keibi_model::{Action, CompactString, Event, SourceKind, Statement};
 
-use super::text::{access_denied, lossy, starts_with_timestamp, zone_suffix};
+use super::text::{access_denied, lossy_short, starts_with_timestamp, zone_suffix};
 use crate::format::Sample;
 use crate::time::{parse_short_ymd_hms, parse_ymd_hms, to_utc};
 use crate::{LineParser, Output, ParseConfig, Problem};
@@ -207,9 +207,9 @@ fn header_or<'a>(line: &[u8], otherwise: Line<'a>) -> Line<'a> {
 /// What a Connect record said about a connection.
 #[derive(Debug, Clone, Default)]
 struct Session {
-    user: Option<String>,
+    user: Option<CompactString>,
     client: Option<String>,
-    database: Option<String>,
+    database: Option<CompactString>,
 }
 
 /// A record read, not yet emitted: more lines may belong to its argument.
@@ -218,7 +218,7 @@ struct Pending {
     line: u64,
     lines: u64,
     id: u64,
-    id_text: String,
+    id_text: CompactString,
     command: String,
     argument: Vec<u8>,
 }
@@ -226,7 +226,7 @@ struct Pending {
 /// MySQL/MariaDB general query log parser.
 pub struct GeneralLogParser {
     file: Arc<str>,
-    instance: Option<String>,
+    instance: Option<CompactString>,
     offset: FixedOffset,
     last_time: Option<DateTime<Utc>>,
     pending: Option<Pending>,
@@ -243,7 +243,7 @@ impl GeneralLogParser {
     pub fn new(cfg: &ParseConfig) -> Self {
         GeneralLogParser {
             file: cfg.file.clone(),
-            instance: cfg.instance.clone(),
+            instance: cfg.instance.as_deref().map(Into::into),
             offset: cfg.local_offset,
             last_time: None,
             pending: None,
@@ -310,10 +310,10 @@ impl GeneralLogParser {
             "Connect" | "Change user" => {
                 if let Some(d) = access_denied(argument) {
                     e.action = Action::LoginFailure;
-                    e.user = (!d.user.is_empty()).then(|| d.user.to_string());
+                    e.user = (!d.user.is_empty()).then(|| d.user.into());
                     e.set_client(d.host);
-                    e.database = d.database.map(str::to_string);
-                    e.error_code = Some(d.code.to_string());
+                    e.database = d.database.map(Into::into);
+                    e.error_code = Some(d.code.into());
                     e.message = Some(argument.to_string());
                 } else {
                     let (s, tls) = connect_argument(argument);
@@ -350,9 +350,9 @@ impl GeneralLogParser {
             command => {
                 fill(&mut e, &known);
                 if command == "Init DB" && !argument.is_empty() {
-                    e.database = Some(argument.to_string());
+                    e.database = Some(argument.into());
                     if let Some(s) = self.sessions.get_mut(&p.id) {
-                        s.database = Some(argument.to_string());
+                        s.database = Some(argument.into());
                     }
                 }
                 e.message = Some(p.command.clone());
@@ -377,7 +377,7 @@ fn connect_argument(arg: &str) -> (Session, Option<bool>) {
     let (account, mut rest) = arg.split_once(' ').unwrap_or((arg, ""));
     let (user, host) = account.rsplit_once('@').unwrap_or((account, ""));
     let mut s = Session {
-        user: (!user.is_empty()).then(|| user.to_string()),
+        user: (!user.is_empty()).then(|| user.into()),
         client: (!host.is_empty()).then(|| host.to_string()),
         database: None,
     };
@@ -392,7 +392,7 @@ fn connect_argument(arg: &str) -> (Session, Option<bool>) {
             None => (r, None),
         };
         let db = db.trim();
-        s.database = (!db.is_empty()).then(|| db.to_string());
+        s.database = (!db.is_empty()).then(|| db.into());
         tls = using.map(|u| u.trim().eq_ignore_ascii_case("SSL/TLS"));
     }
     (s, tls)
@@ -412,7 +412,7 @@ impl LineParser for GeneralLogParser {
                     self.last_time = Some(t);
                     self.release_waiting(t, out);
                 }
-                let id_text = lossy(id);
+                let id_text = lossy_short(id);
                 self.pending = Some(Pending {
                     time: time.or(self.last_time),
                     line: lineno,

@@ -4,6 +4,7 @@
 use std::borrow::Cow;
 
 use chrono::{FixedOffset, NaiveDateTime};
+use keibi_model::CompactString;
 
 use crate::time::parse_ymd_hms;
 
@@ -13,6 +14,14 @@ pub(crate) fn lossy(b: &[u8]) -> String {
     match std::str::from_utf8(b) {
         Ok(s) => s.to_owned(),
         Err(_) => String::from_utf8_lossy(b).into_owned(),
+    }
+}
+
+/// Bytes as a short field (user, code ...): inline, no allocation, up to 24 bytes.
+pub(crate) fn lossy_short(b: &[u8]) -> CompactString {
+    match std::str::from_utf8(b) {
+        Ok(s) => s.into(),
+        Err(_) => CompactString::from_utf8_lossy(b),
     }
 }
 
@@ -49,9 +58,17 @@ impl<'a> Src<'a> {
         self.str(field).into_owned()
     }
 
-    /// `Some(text)` unless empty.
-    pub(crate) fn non_empty(&self, field: &'a [u8]) -> Option<String> {
-        (!field.is_empty()).then(|| self.string(field))
+    /// `field` as a short field (user, database ...).
+    pub(crate) fn short(&self, field: &'a [u8]) -> CompactString {
+        match self.str(field) {
+            Cow::Borrowed(s) => s.into(),
+            Cow::Owned(s) => s.into(),
+        }
+    }
+
+    /// `Some(short text)` unless empty.
+    pub(crate) fn non_empty(&self, field: &'a [u8]) -> Option<CompactString> {
+        (!field.is_empty()).then(|| self.short(field))
     }
 }
 

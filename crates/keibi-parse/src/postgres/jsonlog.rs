@@ -5,7 +5,7 @@
 use std::borrow::Cow;
 use std::fmt;
 
-use keibi_model::SourceKind;
+use keibi_model::{CompactString, SourceKind};
 use serde::de::{self, Deserializer, Unexpected, Visitor};
 use serde::Deserialize;
 
@@ -82,7 +82,7 @@ impl<'de> Deserialize<'de> for Int {
     }
 }
 
-fn text_of(v: &Option<Cow<'_, str>>) -> Option<String> {
+fn text_of(v: &Option<Cow<'_, str>>) -> Option<CompactString> {
     v.as_deref().and_then(|s| known(s.as_bytes()))
 }
 

@@ -8,7 +8,7 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use chrono::{DateTime, FixedOffset, Utc};
-use keibi_model::{Action, Event, SourceKind, Statement};
+use keibi_model::{Action, CompactString, Event, SourceKind, Statement};
 
 use crate::ParseConfig;
 
@@ -95,6 +95,15 @@ pub fn text(b: &[u8]) -> String {
     }
 }
 
+/// Text from the log for a short field (user, database, code ...): inline, no
+/// allocation, when up to 24 bytes.
+pub fn short(b: &[u8]) -> CompactString {
+    match std::str::from_utf8(b) {
+        Ok(s) => s.into(),
+        Err(_) => CompactString::from_utf8_lossy(b),
+    }
+}
+
 /// `str::find` for the short fixed keys of PostgreSQL messages: `str::find` builds a
 /// searcher per call, which costs more than the search in these short texts.
 fn find(hay: &str, needle: &str) -> Option<usize> {
@@ -145,27 +154,35 @@ impl<'a> LineText<'a> {
         self.text(start, self.bytes.len())
     }
 
+    /// The text from `start` to `end` as a short field.
+    pub fn short(&self, start: usize, end: usize) -> CompactString {
+        match self.valid.and_then(|s| s.get(start..end)) {
+            Some(t) => t.into(),
+            None => short(self.bytes(start, end)),
+        }
+    }
+
     /// As [`known`].
-    pub fn known(&self, start: usize, end: usize) -> Option<String> {
+    pub fn known(&self, start: usize, end: usize) -> Option<CompactString> {
         let b = self.bytes(start, end);
-        (!b.is_empty() && b != b"[unknown]").then(|| self.text(start, end))
+        (!b.is_empty() && b != b"[unknown]").then(|| self.short(start, end))
     }
 }
 
 /// `Some(text)` unless it is empty or PostgreSQL's `[unknown]` placeholder (before
 /// authentication the user and database are not known yet).
-pub fn known(b: &[u8]) -> Option<String> {
+pub fn known(b: &[u8]) -> Option<CompactString> {
     if b.is_empty() || b == b"[unknown]" {
         None
     } else {
-        Some(text(b))
+        Some(short(b))
     }
 }
 
 /// Where events come from: the same for every event of one input.
 pub struct Origin {
     file: Arc<str>,
-    instance: Option<String>,
+    instance: Option<CompactString>,
     source: SourceKind,
     /// Offset for timestamps whose zone is missing or unknown.
     pub offset: FixedOffset,
@@ -175,7 +192,7 @@ impl Origin {
     pub fn new(cfg: &ParseConfig, source: SourceKind) -> Self {
         Origin {
             file: cfg.file.clone(),
-            instance: cfg.instance.clone(),
+            instance: cfg.instance.as_deref().map(Into::into),
             source,
             offset: cfg.local_offset,
         }
@@ -368,7 +385,7 @@ struct PidState {
     /// When it was first seen (see `Sessions::state`).
     seq: u64,
     /// From `connection authenticated`, for the `connection authorized` line after it.
-    auth_method: Option<String>,
+    auth_method: Option<CompactString>,
     logged_in: bool,
     /// Boxed: most prefixes give these on every line, and the map stays small then.
     carried: Option<Box<Carried>>,
@@ -379,10 +396,10 @@ struct PidState {
 #[derive(Debug, Default)]
 struct Carried {
     client_ip: Option<IpAddr>,
-    client_host: Option<String>,
+    client_host: Option<CompactString>,
     client_port: Option<u16>,
-    user: Option<String>,
-    database: Option<String>,
+    user: Option<CompactString>,
+    database: Option<CompactString>,
 }
 
 /// Decides what each report means, remembering per server process what later lines
@@ -524,7 +541,7 @@ impl Sessions {
             }
             if let Some(rest) = msg.strip_prefix("connection authenticated: ") {
                 if let (Some(pid), Some(method)) = (e.pid, authenticated_method(rest)) {
-                    self.state(pid).auth_method = Some(method.to_string());
+                    self.state(pid).auth_method = Some(method.into());
                 }
                 return (None, false);
             }

@@ -9,7 +9,7 @@
 use std::borrow::Cow;
 
 use keibi_model::event::StatementClass;
-use keibi_model::Statement;
+use keibi_model::{CompactString, Statement};
 
 /// Reads the CSV after `AUDIT: `: `AUDIT_TYPE,STATEMENT_ID,SUBSTATEMENT_ID,CLASS,COMMAND,
 /// OBJECT_TYPE,OBJECT_NAME,STATEMENT,PARAMETER[,ROWS]`. `None` when it has fewer than
@@ -21,7 +21,7 @@ pub fn parse(csv: &str) -> Option<Statement> {
         *slot = fields.next()?;
     }
     let [audit_type, _, _, class, command, object_type, object, text] = f;
-    let opt = |v: Cow<'_, str>| (!v.is_empty()).then(|| v.into_owned());
+    let opt = |v: Cow<'_, str>| (!v.is_empty()).then(|| CompactString::from(v));
     Some(Statement {
         text: text.into_owned(),
         class: class_from_name(&class),

@@ -7,7 +7,7 @@
 //! event.
 
 use chrono::{DateTime, Offset, Utc};
-use keibi_model::SourceKind;
+use keibi_model::{CompactString, SourceKind};
 
 use super::message::{Known, Level, LineText, Origin, Report, Sessions};
 use super::prefix::{Candidates, Matched, PrefixSet};
@@ -113,7 +113,7 @@ impl Reports {
                 let e = &mut r.event;
                 e.pid = pid;
                 m.caps.fill(&line, e);
-                e.level = Some(word.to_string());
+                e.level = Some(word.into());
                 e.message = Some(msg);
                 if let Some(code) = code {
                     e.error_code = Some(code);
@@ -126,7 +126,7 @@ impl Reports {
 /// Splits `28P01: message` (the SQLSTATE that `log_error_verbosity = verbose` writes
 /// first) into the code and the message. Every SQLSTATE has a digit, which tells it
 /// from a message's own first word (`AUDIT: `).
-fn split_sqlstate(mut msg: String) -> (Option<String>, String) {
+fn split_sqlstate(mut msg: String) -> (Option<CompactString>, String) {
     let b = msg.as_bytes();
     let is_code = b.len() >= 7
         && b[5..7] == *b": "
@@ -137,7 +137,7 @@ fn split_sqlstate(mut msg: String) -> (Option<String>, String) {
     if !is_code {
         return (None, msg);
     }
-    let code = (&b[..5] != b"00000").then(|| msg[..5].to_string());
+    let code = (&b[..5] != b"00000").then(|| CompactString::from(&msg[..5]));
     msg.replace_range(..7, "");
     (code, msg)
 }

@@ -42,7 +42,7 @@ impl<W: Write> EventTable<W> {
         let instance = e.instance.as_deref().unwrap_or("-");
         let who = match (&e.user, &e.database) {
             (Some(u), Some(d)) => format!("{u}@{d}"),
-            (Some(u), None) => u.clone(),
+            (Some(u), None) => u.to_string(),
             (None, Some(d)) => format!("@{d}"),
             (None, None) => "-".into(),
         };
@@ -50,7 +50,7 @@ impl<W: Write> EventTable<W> {
             (Some(ip), _, Some(p)) if ip.is_ipv6() => format!("[{ip}]:{p}"),
             (Some(ip), _, Some(p)) => format!("{ip}:{p}"),
             (Some(ip), _, None) => ip.to_string(),
-            (None, Some(h), _) => h.clone(),
+            (None, Some(h), _) => h.to_string(),
             (None, None, _) => "-".into(),
         };
         let what = describe(e);

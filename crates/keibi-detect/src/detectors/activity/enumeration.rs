@@ -366,7 +366,7 @@ impl Detector for SchemaEnumeration {
         }
         let client = match (ev.client_ip, &ev.client_host) {
             (Some(ip), _) => ip.to_string(),
-            (None, Some(h)) => h.clone(),
+            (None, Some(h)) => h.to_string(),
             (None, None) => "-".to_string(),
         };
         let inst = ev.instance.as_deref().unwrap_or("unknown");
@@ -386,7 +386,7 @@ impl Detector for SchemaEnumeration {
         let first = *a.first_seen.get_or_insert(ev.time);
         a.last_seen = Some(ev.time);
         if a.app.is_none() {
-            a.app.clone_from(&ev.application);
+            a.app = ev.application.as_deref().map(str::to_string);
         }
         if ev.action != Action::Statement {
             return;

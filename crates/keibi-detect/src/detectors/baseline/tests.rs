@@ -468,7 +468,7 @@ fn state_stays_bounded_for_many_users() {
     );
     e.instance = Some("db".into());
     for i in 0..5_000u32 {
-        e.user = Some(format!("user{i}"));
+        e.user = Some(format!("user{i}").into());
         e.client_ip = Some(IpAddr::from([203, 0, (i >> 8) as u8, i as u8]));
         e.time = at(0, 0, 0) + Duration::seconds(i64::from(i));
         d.observe(&e, &mut cx);
@@ -517,7 +517,7 @@ fn bytes_per_profile() {
     e.tls = Some(true);
     for round in 0..20u32 {
         for i in 0..N {
-            e.user = Some(format!("user{i:06}"));
+            e.user = Some(format!("user{i:06}").into());
             e.client_ip = Some(IpAddr::from([
                 10,
                 (i >> 8) as u8,
@@ -547,7 +547,7 @@ fn bytes_per_profile() {
     let before = rss_bytes();
     for round in 0..10u32 {
         for i in 0..N {
-            c.user = Some(format!("arn:aws:iam::123456789012:user/deployer-{i:06}"));
+            c.user = Some(format!("arn:aws:iam::123456789012:user/deployer-{i:06}").into());
             c.client_ip = Some(IpAddr::from([198, 51, (round % 2) as u8, i as u8]));
             c.application = Some(
                 if round % 2 == 0 {

@@ -62,8 +62,8 @@ impl Entry {
             Action::ApiCall,
         );
         e.client_ip = self.ip;
-        e.user = Some(user.to_string());
-        e.application = self.app.as_deref().map(str::to_string);
+        e.user = Some(user.into());
+        e.application = self.app.as_deref().map(Into::into);
         if let Some(id) = &self.event_id {
             e.record = Some(Box::new(serde_json::json!({ "eventID": id.as_ref() })));
         }

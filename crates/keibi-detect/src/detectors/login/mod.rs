@@ -211,9 +211,9 @@ impl Ref {
             self.line,
             self.action,
         );
-        e.instance = Some(instance.to_string());
+        e.instance = Some(instance.into());
         e.client_ip = self.ip;
-        e.user = self.user.as_deref().map(str::to_string);
+        e.user = self.user.as_deref().map(Into::into);
         e
     }
 }
@@ -500,7 +500,7 @@ mod tests {
             "20261128 15:42:14,vm,app,127.0.0.1,12,0,FAILED_CONNECT,,,1045\n",
         )
         .remove(0);
-        e.user = Some("é".repeat(100));
+        e.user = Some("é".repeat(100).into());
         let u = user_of(&e).unwrap();
         assert!(u.len() <= MAX_NAME && u.chars().all(|c| c == 'é'));
     }

@@ -420,7 +420,7 @@ fn memory_stays_bounded_under_a_million_addresses_and_the_attacker_is_still_seen
             e.client_ip = Some(attacker);
         } else {
             e.client_ip = Some(IpAddr::from(i.wrapping_mul(2_654_435_761).to_be_bytes()));
-            e.user = Some(format!("user{i}"));
+            e.user = Some(format!("user{i}").into());
         }
         e.pid = Some(i);
         d.observe(&e, &mut cx);

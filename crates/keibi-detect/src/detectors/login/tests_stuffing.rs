@@ -167,7 +167,7 @@ fn memory_stays_bounded_under_a_million_user_names() {
     };
     for i in 0..1_000_000u32 {
         let mut e = template.clone();
-        e.user = Some(format!("user{i}"));
+        e.user = Some(format!("user{i}").into());
         e.client_ip = Some(std::net::IpAddr::from(
             i.wrapping_mul(2_654_435_761).to_be_bytes(),
         ));

@@ -5,14 +5,14 @@
 
 use std::borrow::Cow;
 
-use keibi_model::{Action, Event, Statement};
+use keibi_model::{Action, CompactString, Event, Statement};
 
 use super::{find, rfind};
 use crate::postgres::pgaudit;
 
 pub(super) fn set_code(e: &mut Event, code: &str) {
     if e.error_code.is_none() {
-        e.error_code = Some(code.to_string());
+        e.error_code = Some(code.into());
     }
 }
 
@@ -38,9 +38,9 @@ fn set_client(e: &mut Event, host: &str, port: &str) {
 
 /// Sets a field from the message unless it is empty or the field already holds it (the
 /// prefix usually gave it: this saves an allocation per event).
-fn put(field: &mut Option<String>, v: &str) {
+fn put(field: &mut Option<CompactString>, v: &str) {
     if !v.is_empty() && field.as_deref() != Some(v) {
-        *field = Some(v.to_string());
+        *field = Some(v.into());
     }
 }
 
@@ -143,7 +143,7 @@ pub(super) fn login_failure(e: &mut Event, msg: &str) -> Option<Action> {
         };
         set_code(e, if word == "password" { "28P01" } else { "28000" });
         if !method.is_empty() {
-            e.auth_method = Some(method.into_owned());
+            e.auth_method = Some(method.into());
         }
         return Some(Action::LoginFailure);
     }
@@ -161,7 +161,7 @@ pub(super) fn login_failure(e: &mut Event, msg: &str) -> Option<Action> {
             put(&mut e.database, d);
         }
         if msg.starts_with("pg_hba.conf") {
-            e.auth_method = Some("reject".to_string());
+            e.auth_method = Some("reject".into());
         }
         set_code(e, "28000");
         return Some(Action::LoginFailure);

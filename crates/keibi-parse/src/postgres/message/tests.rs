@@ -5,7 +5,7 @@ fn report(level: &'static str, msg: &str) -> Report {
     let cfg = ParseConfig::new("t.log");
     let o = Origin::new(&cfg, SourceKind::PostgresStderr);
     let mut e = o.event(DateTime::UNIX_EPOCH, 1);
-    e.level = Some(level.to_string());
+    e.level = Some(level.into());
     e.message = Some(msg.to_string());
     e.pid = Some(42);
     Report::new(e)
