@@ -18,7 +18,7 @@ pub struct ParseConfig {
     pub local_offset: FixedOffset,
     /// Year of the first line of a BSD syslog file, whose timestamps have none (the
     /// caller may know it, e.g. from the file's modification time). `None`: the year
-    /// comes from dated content in the file, else a fixed default (see `postgres::syslog`).
+    /// comes from dated content in the file, else a fixed default (see `crate::syslog::Clock`).
     pub syslog_year: Option<i32>,
 }
 

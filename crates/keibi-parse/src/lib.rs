@@ -19,6 +19,7 @@ pub mod mysql;
 mod output;
 pub mod postgres;
 mod switch;
+pub mod syslog;
 #[cfg(test)]
 mod testutil;
 pub mod time;
