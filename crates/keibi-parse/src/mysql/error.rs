@@ -13,6 +13,13 @@
 //! reports and stack traces) and goes to its `detail`, except the start-up banner
 //! (`Version: '...'  socket: ...`), which is its own event, and lines that start with
 //! some other timestamp, which belong to another format.
+//!
+//! Through syslog or journald (Debian's and Ubuntu's MariaDB write their error log to
+//! the journal; `journalctl -u mariadb`, rsyslog files): any line may carry a syslog
+//! header naming a MySQL program (`mysqld`, `mariadbd`, `mysqld_safe` ...), followed by
+//! one of the lines above, or by the message without the server's own timestamp
+//! (`[Warning] ...`, MySQL 8's syslog sink `[MY-010926] [Server] ...`), which then
+//! takes the header's time. Lines of other programs are unrecognized.
 
 use std::sync::Arc;
 
@@ -21,6 +28,7 @@ use keibi_model::{Action, CompactString, Event, SourceKind};
 
 use super::text::{access_denied, parse_date_time, starts_with_timestamp, zone_suffix};
 use crate::format::Sample;
+use crate::syslog::{self, Clock, HeaderTime};
 use crate::time::{parse_short_ymd_hms, to_utc};
 use crate::{LineParser, Output, ParseConfig};
 
@@ -35,6 +43,31 @@ pub fn sniff(sample: &Sample<'_>) -> u8 {
                 head(&String::from_utf8_lossy(l), Utc.fix()),
                 Head::Record(..)
             )
+            || syslog::header(l, Utc.fix()).is_some_and(|h| is_mysql_program(h.program))
+    })
+}
+
+/// Whether a syslog program name is a MySQL/MariaDB server or its scripts:
+/// `mysqld`, `mariadbd`, `mysqld_safe`, `mariadb`, `/usr/sbin/mysqld` ...
+fn is_mysql_program(program: &[u8]) -> bool {
+    let name = program.rsplit(|&b| b == b'/').next().unwrap_or(program);
+    let lower = |p: &[u8]| name.len() >= p.len() && name[..p.len()].eq_ignore_ascii_case(p);
+    lower(b"mysql") || lower(b"mariadb")
+}
+
+/// A message sent to syslog without the server's timestamp: `[thread] [Level] ...`,
+/// or MySQL 8's syslog sink `[MY-010926] [Server] message` (the level is the syslog
+/// priority, which the file does not keep).
+fn syslog_fields(rest: &str) -> Option<Fields<'_>> {
+    if let Some(f) = fields(rest).filter(|f| f.level.is_some()) {
+        return Some(f);
+    }
+    let (code, after) = bracket(rest.trim_start()).filter(|(c, _)| c.starts_with("MY-"))?;
+    let message = bracket(after).map_or(after, |(_subsystem, after)| after);
+    Some(Fields {
+        code: Some(code),
+        message,
+        ..Fields::default()
     })
 }
 
@@ -236,6 +269,8 @@ pub struct ErrorLogParser {
     /// The last event, held while continuation lines may follow.
     pending: Option<Event>,
     last_time: Option<DateTime<Utc>>,
+    /// Times of syslog headers.
+    clock: Clock,
 }
 
 impl ErrorLogParser {
@@ -246,7 +281,69 @@ impl ErrorLogParser {
             offset: cfg.local_offset,
             pending: None,
             last_time: None,
+            clock: Clock::new(cfg.local_offset, cfg.syslog_year),
         }
+    }
+
+    /// A record: flushes the event before it and holds this one for continuations.
+    fn record(&mut self, time: DateTime<Utc>, f: Fields<'_>, lineno: u64, out: &mut Output) {
+        self.flush(out);
+        let mut e = self.event(time, lineno);
+        e.level = f.level.map(Into::into);
+        e.session_id = f.thread.filter(|t| *t != "0").map(Into::into);
+        e.message = Some(f.message.to_string());
+        classify(&mut e, f.code);
+        self.last_time = Some(time);
+        self.pending = Some(e);
+    }
+
+    /// A line with a syslog header: `false` when it has none.
+    fn syslog_line(&mut self, raw: &[u8], lineno: u64, out: &mut Output) -> bool {
+        let Some(h) = syslog::header(raw, self.offset) else {
+            return false;
+        };
+        if !is_mysql_program(h.program) {
+            self.flush(out);
+            out.unrecognized(
+                lineno,
+                "a syslog line from a program other than MySQL/MariaDB",
+            );
+            return true;
+        }
+        let text = String::from_utf8_lossy(h.rest);
+        if let Head::Record(time, f) = head(&text, self.offset) {
+            // The server's own time, more precise than the header's; it also dates the
+            // BSD headers that follow.
+            if matches!(h.time, HeaderTime::Bsd(..)) {
+                self.clock.learn_year(time);
+            }
+            self.record(time, f, lineno, out);
+        } else if let Some(f) = syslog_fields(&text) {
+            let time = self.clock.time(h.time);
+            self.record(time, f, lineno, out);
+        } else if h.rest.iter().all(u8::is_ascii_whitespace) {
+            return true;
+        } else if self
+            .pending
+            .as_ref()
+            .is_some_and(|p| p.pid.is_some() && p.pid == h.pid)
+        {
+            // More lines of the same process's message (a stack trace, InnoDB notes).
+            self.continuation(h.rest);
+            return true;
+        } else {
+            // A script's own words (`mysqld_safe Starting ...`): an event of its own.
+            let time = self.clock.time(h.time);
+            let f = Fields {
+                message: text.trim(),
+                ..Fields::default()
+            };
+            self.record(time, f, lineno, out);
+        }
+        if let Some(e) = self.pending.as_mut() {
+            e.pid = h.pid;
+        }
+        true
     }
 
     fn event(&self, time: DateTime<Utc>, line: u64) -> Event {
@@ -301,16 +398,8 @@ impl LineParser for ErrorLogParser {
     fn line(&mut self, raw: &[u8], lineno: u64, out: &mut Output) {
         let line = String::from_utf8_lossy(raw);
         match head(&line, self.offset) {
-            Head::Record(time, f) => {
-                self.flush(out);
-                let mut e = self.event(time, lineno);
-                e.level = f.level.map(Into::into);
-                e.session_id = f.thread.filter(|t| *t != "0").map(Into::into);
-                e.message = Some(f.message.to_string());
-                classify(&mut e, f.code);
-                self.last_time = Some(time);
-                self.pending = Some(e);
-            }
+            Head::Record(time, f) => self.record(time, f, lineno, out),
+            _ if self.syslog_line(raw, lineno, out) => {}
             Head::Foreign => {
                 self.flush(out);
                 out.unrecognized(
@@ -343,288 +432,4 @@ impl LineParser for ErrorLogParser {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::Problem;
-    use keibi_model::Action::*;
-
-    fn run_cfg(input: &[u8], cfg: &ParseConfig) -> Output {
-        crate::testutil::run_lines(ErrorLogParser::new(cfg), input)
-    }
-
-    fn run(input: &[u8]) -> Output {
-        run_cfg(input, &ParseConfig::new("error.log"))
-    }
-
-    fn rfc3339(e: &Event) -> String {
-        e.time.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
-    }
-
-    #[test]
-    fn mariadb_sample_every_line_read() {
-        let out = run(include_bytes!("../../tests/data/mysql/mariadb-error.log"));
-        assert_eq!(out.problems, vec![]);
-        assert_eq!(out.events.len(), 35);
-        let first = &out.events[0];
-        assert_eq!((first.action, first.line), (Other, 1));
-        assert_eq!(
-            first.message.as_deref(),
-            Some("server_audit: MariaDB Audit Plugin version 1.4.14 STARTED.")
-        );
-        assert_eq!(rfc3339(first), "2026-11-28T15:42:04Z");
-        let banner = out.events.iter().find(|e| e.line == 31).unwrap();
-        assert_eq!(banner.action, Other);
-        assert!(banner
-            .message
-            .as_deref()
-            .unwrap()
-            .starts_with("Version: '10.11.19-MariaDB"));
-        assert_eq!(rfc3339(banner), "2026-11-28T15:42:04Z");
-        let failures: Vec<_> = out
-            .events
-            .iter()
-            .filter(|e| e.action == LoginFailure)
-            .map(|e| {
-                (
-                    e.line,
-                    e.user.as_deref().unwrap(),
-                    e.client_ip.unwrap().to_string(),
-                    e.error_code.as_deref().unwrap(),
-                    e.database.as_deref(),
-                    e.session_id.as_deref().unwrap(),
-                    e.level.as_deref().unwrap(),
-                )
-            })
-            .collect();
-        assert_eq!(
-            failures,
-            vec![
-                (33, "app", "127.0.0.1".into(), "1045", None, "6", "Warning"),
-                (
-                    34,
-                    "nosuchuser",
-                    "127.0.0.1".into(),
-                    "1045",
-                    None,
-                    "7",
-                    "Warning"
-                ),
-                (
-                    35,
-                    "app",
-                    "127.0.0.1".into(),
-                    "1044",
-                    Some("nosuchdb"),
-                    "9",
-                    "Warning"
-                ),
-            ]
-        );
-        assert_eq!(
-            out.events[3].session_id, None,
-            "thread 0 is the server itself"
-        );
-        assert_eq!(out.events[3].level.as_deref(), Some("Note"));
-    }
-
-    #[test]
-    fn hydra_sample_probes_and_failures() {
-        let out = run(include_bytes!(
-            "../../tests/data/mysql/mariadb-hydra-bruteforce-error.log"
-        ));
-        assert_eq!(out.problems, vec![]);
-        assert_eq!(out.events.len(), 13);
-        let count = |a| out.events.iter().filter(|e| e.action == a).count();
-        assert_eq!(
-            (
-                count(Probe),
-                count(LoginFailure),
-                count(Disconnect),
-                count(Other)
-            ),
-            (4, 3, 1, 5)
-        );
-        let probe = &out.events[1];
-        assert_eq!(probe.action, Probe);
-        assert_eq!(probe.session_id.as_deref(), Some("11"));
-        assert_eq!(probe.client_ip, Some("127.0.0.1".parse().unwrap()));
-        assert_eq!(probe.user, None);
-        assert_eq!(
-            probe.detail.as_deref(),
-            Some("This connection closed normally without authentication")
-        );
-        let fail = &out.events[2];
-        assert_eq!(
-            (
-                fail.action,
-                fail.user.as_deref(),
-                fail.error_code.as_deref()
-            ),
-            (LoginFailure, Some("app"), Some("1045"))
-        );
-        let bye = &out.events[12];
-        assert_eq!(
-            (bye.action, bye.user.as_deref(), bye.database.as_deref()),
-            (Disconnect, Some("app"), None)
-        );
-        assert_eq!(
-            bye.detail.as_deref(),
-            Some("Got an error reading communication packets")
-        );
-        assert_eq!(
-            out.events[0].message.as_deref(),
-            Some("mariadbd: Got packets out of order")
-        );
-        assert_eq!(out.events[0].level.as_deref(), Some("ERROR"));
-    }
-
-    #[test]
-    fn mysql_8_and_5_7_and_old_lines() {
-        let out = run(b"2019-01-03T08:50:04.634875Z 113 [Note] [MY-010926] [Server] Access denied for user 'root'@'192.0.2.1' (using password: NO)\n\
-2020-04-16T05:13:40.861934Z 344 [Note] Access denied for user 'root'@'27.155.87.54' (using password: YES)\n\
-2021-11-09  5:13:12 8 [Warning] Access denied for user 'example-user'@'172.17.0.1' (using password: YES)\n\
-130324  7:56:14 [Warning] Access denied for user 'root'@'61.160.223.112' (using password: YES)\n\
-2023-01-01T10:00:00.000000+02:00 12 [Warning] [MY-010055] [Server] IP address '10.9.9.9' could not be resolved: Name or service not known\n\
-2023-01-01T10:00:01.000000Z 14 [Note] [MY-010914] [Server] Aborted connection 14 to db: 'unconnected' user: 'unauthenticated' host: '10.9.9.9' (Got an error reading communication packets).\n\
-2023-01-01T10:00:02Z 15 [Warning] Host 'scanner.example' is blocked because of many connection errors; unblock with 'mysqladmin flush-hosts'\n");
-        assert_eq!(out.problems, vec![]);
-        let e = &out.events;
-        assert_eq!(
-            (e[0].action, e[0].error_code.as_deref()),
-            (LoginFailure, Some("1045"))
-        );
-        assert_eq!(e[0].client_ip, Some("192.0.2.1".parse().unwrap()));
-        assert_eq!(e[0].session_id.as_deref(), Some("113"));
-        assert_eq!(e[0].level.as_deref(), Some("Note"));
-        assert_eq!(
-            e[0].message.as_deref(),
-            Some("Access denied for user 'root'@'192.0.2.1' (using password: NO)")
-        );
-        assert_eq!(rfc3339(&e[0]), "2019-01-03T08:50:04.634875Z");
-        assert_eq!(
-            (e[1].action, e[1].user.as_deref()),
-            (LoginFailure, Some("root"))
-        );
-        assert_eq!(rfc3339(&e[2]), "2021-11-09T05:13:12Z");
-        assert_eq!(e[2].user.as_deref(), Some("example-user"));
-        assert_eq!(
-            (e[3].action, rfc3339(&e[3])),
-            (LoginFailure, "2013-03-24T07:56:14Z".into())
-        );
-        assert_eq!(e[3].session_id, None);
-        assert_eq!(
-            (e[4].action, e[4].error_code.as_deref()),
-            (Other, Some("MY-010055"))
-        );
-        assert_eq!(rfc3339(&e[4]), "2023-01-01T08:00:00Z");
-        assert_eq!(
-            (e[5].action, e[5].session_id.as_deref()),
-            (Probe, Some("14"))
-        );
-        assert_eq!(
-            e[5].detail.as_deref(),
-            Some("Got an error reading communication packets")
-        );
-        assert_eq!(
-            (e[6].action, e[6].error_code.as_deref()),
-            (LoginFailure, Some("1129"))
-        );
-        assert_eq!(e[6].client_host.as_deref(), Some("scanner.example"));
-    }
-
-    #[test]
-    fn continuation_lines_go_to_the_detail() {
-        let out = run(b"2026-11-28 15:42:04 0 [ERROR] mariadbd got signal 11 ;\n\
-Sorry, we probably made a mistake, and this is a bug.\n\
-\n\
-stack_bottom = 0x0 thread_stack 0x49000\n\
-/usr/sbin/mariadbd(my_print_stacktrace+0x32)[0x55d1b5a3d0b2]\n\
-2026-11-28 15:42:05 0 [Note] next\n");
-        assert_eq!(out.problems, vec![]);
-        assert_eq!(out.events.len(), 2);
-        assert_eq!(
-            out.events[0].detail.as_deref(),
-            Some("Sorry, we probably made a mistake, and this is a bug.\n\nstack_bottom = 0x0 thread_stack 0x49000\n/usr/sbin/mariadbd(my_print_stacktrace+0x32)[0x55d1b5a3d0b2]")
-        );
-        assert_eq!(out.events[1].line, 6);
-    }
-
-    #[test]
-    fn a_user_name_with_a_line_break_is_still_a_failed_login() {
-        let out = run(b"2026-11-28 15:42:10 6 [Warning] Access denied for user 'ad\nmin'@'10.0.0.8' (using password: YES)\n");
-        assert_eq!(out.problems, vec![]);
-        let e = &out.events[0];
-        assert_eq!(
-            (e.action, e.user.as_deref()),
-            (LoginFailure, Some("ad\nmin"))
-        );
-        assert_eq!(e.client_ip, Some("10.0.0.8".parse().unwrap()));
-    }
-
-    #[test]
-    fn other_formats_and_orphans_are_unrecognized() {
-        let out = run(b"orphan line\n\
-20261128 15:42:14,vm,app,127.0.0.1,12,0,FAILED_CONNECT,,,1045\n\
-2026-11-28 15:42:10 6 [Warning] ok\n\
-261128 15:42:10\t     12 Connect\tapp@localhost on shop\n\
-2026-11-28 15:41:22.123 UTC [123] LOG:  connection received\n\
-2026-11-28 15:42:10 x [Warning] no thread\n\
-\xff\xfe continuation with bad bytes\n\
-2026-11-28 15:42:11 7 [Note] next\n\
-Nov 28 15:41:22 host postgres[123]: [1-1] LOG:  connection received\n\
-{\"timestamp\":\"2026-11-28 15:41:22.123 UTC\",\"pid\":1}\n\
-2026-11-28 15:42:12 8 [Note] last\n\
-\x20a real continuation\n");
-        let lines: Vec<u64> = out.problems.iter().map(|p| p.line).collect();
-        // Line 7 follows a foreign line, not an event of this format.
-        assert_eq!(lines, vec![1, 2, 4, 5, 6, 7, 9, 10]);
-        assert!(out.problems.iter().all(|p: &Problem| p.lines == 1));
-        assert_eq!(out.events.len(), 3);
-        assert_eq!(
-            out.events[0].detail, None,
-            "foreign lines end the event before them"
-        );
-        assert_eq!(out.events[1].detail, None);
-        assert_eq!(
-            out.events[2].detail.as_deref(),
-            Some(" a real continuation")
-        );
-    }
-
-    #[test]
-    fn sniffing() {
-        let s = |b: &[u8]| sniff(&Sample::new(b, true));
-        assert_eq!(
-            s(include_bytes!(
-                "../../tests/data/mysql/mariadb-hydra-bruteforce-error.log"
-            )),
-            100
-        );
-        assert!(s(include_bytes!("../../tests/data/mysql/mariadb-error.log")) >= 90);
-        assert_eq!(
-            s(include_bytes!(
-                "../../tests/data/mysql/mariadb-server_audit.log"
-            )),
-            0
-        );
-        assert_eq!(s(b"2023-07-31T08:34:16.116872Z        14 Connect   Access denied for user 'u'@'h' (using password: YES)"), 0);
-        assert_eq!(
-            s(b"2019-01-03T08:50:04.634875Z 113 [Note] [MY-010926] [Server] Access denied"),
-            100
-        );
-    }
-
-    #[test]
-    fn hostile_bytes_do_not_panic() {
-        let mut seed = 0x1234_5678_9abc_def1u64;
-        let alphabet = b"2026-11-28 15:42:04 0[Note]'@Access denied for user \n\xff\xc3MY-";
-        for _ in 0..300 {
-            let mut input = Vec::new();
-            for _ in 0..200 {
-                seed = crate::testutil::xorshift(seed);
-                input.push(alphabet[(seed % alphabet.len() as u64) as usize]);
-            }
-            let _ = run(&input);
-        }
-    }
-}
+mod tests;

@@ -277,10 +277,14 @@ mod tests {
             out.events[4].time.to_rfc3339(),
             "2026-11-28T15:41:26.500+00:00"
         );
-        assert_eq!(out.events.len(), 5);
-        let lines: Vec<u64> = out.problems.iter().map(|p| p.line).collect();
-        assert_eq!(lines, vec![6, 7]);
-        assert!(out.problems[1].reason.contains("syslog header"));
+        // The mysqld line is MySQL's error log through syslog: the reader follows the
+        // file into that format (with a warning) and reads it.
+        assert_eq!(out.events.len(), 6);
+        assert_eq!(out.events[5].source, keibi_model::SourceKind::MysqlError);
+        // The untimed line after it continues its message, as in any error log.
+        assert_eq!(out.events[5].detail.as_deref(), Some("not syslog at all"));
+        assert_eq!(out.unrecognized_lines(), 0, "{:?}", out.problems);
+        assert!(out.problems[0].reason.contains("to mysql-error"));
     }
 
     #[test]
