@@ -62,7 +62,8 @@ ensure_packages() {
         return
     fi
     local missing=() p
-    for p in postgresql mariadb-server zstd bzip2; do
+    # rsyslog: the MariaDB test files its error log through a real rsyslogd.
+    for p in postgresql mariadb-server zstd bzip2 rsyslog; do
         installed "$p" || missing+=("$p")
     done
     if [ ${#missing[@]} -gt 0 ]; then apt_install "${missing[@]}"; fi

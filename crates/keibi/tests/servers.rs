@@ -249,6 +249,26 @@ fn mariadb_logs_are_read_completely() {
     let all = keibi_events(&[&db.audit_log(), &db.error_log(), &db.general_log()], &[]);
     all.assert_complete("the MariaDB logs", 3);
     all.assert_time_ordered("the MariaDB logs");
+
+    // The same error log through syslog, as Debian's MariaDB files it (stderr to the
+    // journal, the journal to rsyslog): a real rsyslogd writes the headers.
+    let Some(syslog) = common::rsyslog::Rsyslog::start() else {
+        return;
+    };
+    syslog.send_file("mariadbd", 4242, &db.error_log());
+    common::capture(&[(&syslog.log(), "mariadb-error-syslog.log")]);
+    let what = format!("the error log through rsyslog ({})", db.version);
+    let k = keibi_events(&[&syslog.log()], &[]);
+    k.assert_complete(&what, 1);
+    k.assert_time_ordered(&what);
+    assert_sources(&k, &what, "mysql_error");
+    check_mariadb(&k, &what, "mysql_error");
+    let plain = keibi_events(&[&db.error_log()], &[]);
+    assert_eq!(
+        k.with_action("login_failure").count(),
+        plain.with_action("login_failure").count(),
+        "{what}: failed logins differ from the plain error log"
+    );
 }
 
 fn check_mariadb(k: &Keibi, what: &str, source: &str) {

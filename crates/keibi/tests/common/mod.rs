@@ -9,6 +9,7 @@
 
 pub mod mariadb;
 pub mod postgres;
+pub mod rsyslog;
 
 use std::fs;
 use std::net::TcpListener;

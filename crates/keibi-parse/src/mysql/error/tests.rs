@@ -3,6 +3,7 @@
 use super::*;
 use crate::Problem;
 use keibi_model::Action::*;
+use std::net::IpAddr;
 
 fn run_cfg(input: &[u8], cfg: &ParseConfig) -> Output {
     crate::testutil::run_lines(ErrorLogParser::new(cfg), input)
@@ -376,4 +377,27 @@ fn syslog_sniffing() {
         crate::postgres::syslog::sniff(&Sample::new(SYSLOG.as_bytes(), true)),
         0
     );
+}
+
+#[test]
+fn real_error_log_through_rsyslog() {
+    let out = run(include_bytes!(
+        "../../../tests/data/mysql/mariadb-error-syslog.log"
+    ));
+    assert_eq!(out.problems, vec![]);
+    let failed: Vec<(&str, Option<IpAddr>)> = out
+        .events
+        .iter()
+        .filter(|e| e.action == LoginFailure)
+        .map(|e| (e.user.as_deref().unwrap_or(""), e.client_ip))
+        .collect();
+    let lo = Some(IpAddr::from([127, 0, 0, 1]));
+    assert_eq!(failed, vec![("app", lo), ("nosuchuser", lo)]);
+    assert_eq!(out.events.iter().filter(|e| e.action == Probe).count(), 1);
+    assert!(out.events.iter().all(|e| e.pid == Some(4242)));
+    // The server's own timestamps, not the header's.
+    assert!(out
+        .events
+        .iter()
+        .all(|e| rfc3339(e).starts_with("2026-12-01T02:31")));
 }
