@@ -107,15 +107,21 @@ impl Findings {
     /// order: the same input prints the same way).
     pub fn into_sorted(self) -> Vec<Finding> {
         let mut list = self.list;
-        list.sort_by(|a, b| {
-            b.severity
-                .value()
-                .total_cmp(&a.severity.value())
-                .then(a.first_seen.cmp(&b.first_seen))
-                .then(a.id.cmp(&b.id))
-        });
+        sort(&mut list);
         list
     }
+}
+
+/// Most severe first, then earliest first, then by id: a total order, so findings
+/// gathered in several stores (one per scan lane) print as one store's would.
+pub fn sort(list: &mut [Finding]) {
+    list.sort_by(|a, b| {
+        b.severity
+            .value()
+            .total_cmp(&a.severity.value())
+            .then(a.first_seen.cmp(&b.first_seen))
+            .then(a.id.cmp(&b.id))
+    });
 }
 
 #[cfg(test)]

@@ -3,6 +3,8 @@
 
 use keibi_model::{Action, Event, Finding};
 
+use std::sync::Arc;
+
 use crate::config::Config;
 use crate::detector::{Context, Detector};
 use crate::findings::Findings;
@@ -11,11 +13,14 @@ use crate::sigma::SigmaDetector;
 
 /// One scan: rules, detectors, lists and the findings so far.
 pub struct Scanner {
-    config: Config,
-    lists: ThreatLists,
+    config: Arc<Config>,
+    lists: Arc<ThreatLists>,
     detectors: Vec<Box<dyn Detector>>,
     findings: Findings,
     events: u64,
+    /// Whether this scanner counts events from trusted addresses (one lane of a
+    /// split scan does, so they are counted once).
+    counts_trusted: bool,
 }
 
 /// What a scan produced.
@@ -29,6 +34,33 @@ pub struct ScanReport {
     pub trusted_events: u64,
     /// New findings not kept because the store was full ([`crate::findings::MAX_FINDINGS`]).
     pub dropped_findings: u64,
+}
+
+impl ScanReport {
+    /// Joins the reports of a scanner's lanes ([`Scanner::into_lanes`]).
+    pub fn merge(reports: impl IntoIterator<Item = ScanReport>) -> ScanReport {
+        let mut all = ScanReport {
+            findings: Vec::new(),
+            events: 0,
+            trusted_events: 0,
+            dropped_findings: 0,
+        };
+        for r in reports {
+            all.findings.extend(r.findings);
+            // Every lane saw every event.
+            all.events = all.events.max(r.events);
+            all.trusted_events += r.trusted_events;
+            all.dropped_findings += r.dropped_findings;
+        }
+        crate::findings::sort(&mut all.findings);
+        // One cap for the whole scan, as a single store has: the least severe go.
+        let max = crate::findings::MAX_FINDINGS;
+        if all.findings.len() > max {
+            all.dropped_findings += (all.findings.len() - max) as u64;
+            all.findings.truncate(max);
+        }
+        all
+    }
 }
 
 impl Scanner {
@@ -47,12 +79,34 @@ impl Scanner {
         detectors: Vec<Box<dyn Detector>>,
     ) -> Scanner {
         Scanner {
-            config,
-            lists,
+            config: Arc::new(config),
+            lists: Arc::new(lists),
             detectors,
             findings: Findings::default(),
             events: 0,
+            counts_trusted: true,
         }
+    }
+
+    /// Splits a scanner that has not started into lanes that each see every event
+    /// and can run on threads of their own: the first detector (the Sigma rules, for
+    /// [`Scanner::new`]) in one, the stateful detectors in the other. Each lane keeps
+    /// its own findings; [`ScanReport::merge`] joins their reports into what one
+    /// scanner would have reported. No detector reads another's findings.
+    pub fn into_lanes(mut self) -> Vec<Scanner> {
+        if self.detectors.len() < 2 || self.events > 0 {
+            return vec![self];
+        }
+        let rest = self.detectors.split_off(1);
+        let other = Scanner {
+            config: self.config.clone(),
+            lists: self.lists.clone(),
+            detectors: rest,
+            findings: Findings::default(),
+            events: 0,
+            counts_trusted: false,
+        };
+        vec![self, other]
     }
 
     /// Feeds one event to every detector.
@@ -63,7 +117,7 @@ impl Scanner {
             lists: &self.lists,
             findings: &mut self.findings,
         };
-        if is_login_or_network(ev.action) && cx.is_trusted(ev) {
+        if self.counts_trusted && is_login_or_network(ev.action) && cx.is_trusted(ev) {
             cx.findings.note_trusted();
         }
         for d in &mut self.detectors {
@@ -103,4 +157,80 @@ pub fn is_login_or_network(a: Action) -> bool {
         a,
         Action::ConnectionReceived | Action::LoginSuccess | Action::LoginFailure | Action::Probe
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sigma::RuleSet;
+    use crate::testutil::events;
+
+    /// A brute force that succeeds, then an escalation: findings from the Sigma
+    /// rules and from the stateful detectors, with trusted traffic beside it.
+    fn log() -> String {
+        let mut s = String::new();
+        for i in 0..25 {
+            s.push_str(&format!(
+                "2026-11-28 03:00:{i:02} UTC:203.0.113.9(4{i:04}):app@shop:[{}]:FATAL:  password authentication failed for user \"app\"\n",
+                100 + i
+            ));
+        }
+        s.push_str("2026-11-28 03:01:00 UTC:203.0.113.9(50000):app@shop:[200]:LOG:  connection authorized: user=app database=shop\n");
+        s.push_str("2026-11-28 03:01:05 UTC:203.0.113.9(50000):app@shop:[200]:LOG:  AUDIT: SESSION,1,1,ROLE,ALTER ROLE,,,ALTER ROLE app SUPERUSER,<not logged>\n");
+        s.push_str("2026-11-28 03:02:00 UTC:10.0.0.5(50001):app@shop:[201]:FATAL:  password authentication failed for user \"app\"\n");
+        s
+    }
+
+    fn scanner(config: &Config, lists: ThreatLists) -> Scanner {
+        let sigma = RuleSet::builtin().compile(config);
+        Scanner::new(config.clone(), lists, sigma)
+    }
+
+    #[test]
+    fn lanes_report_what_one_scanner_reports() {
+        let evs = events("postgresql.log", "db1", &log());
+        let config = Config::default();
+        let lists = || ThreatLists {
+            trusted: crate::iplist::IpSet::new(vec![crate::iplist::IpList::parse(
+                "office",
+                b"10.0.0.0/8\n",
+            )
+            .unwrap()]),
+            ..ThreatLists::default()
+        };
+
+        let mut one = scanner(&config, lists());
+        for e in &evs {
+            one.observe(e);
+        }
+        let one = one.finish();
+
+        let mut lanes = scanner(&config, lists()).into_lanes();
+        assert_eq!(lanes.len(), 2);
+        for lane in &mut lanes {
+            for e in &evs {
+                lane.observe(e);
+            }
+        }
+        let joined = ScanReport::merge(lanes.into_iter().map(Scanner::finish));
+
+        let types: Vec<&str> = one
+            .findings
+            .iter()
+            .map(|f| f.finding_type.as_str())
+            .collect();
+        assert!(
+            types.contains(&"CredentialAccess:RDS/AnomalousBehavior.SuccessfulBruteForce"),
+            "{types:?}"
+        );
+        assert!(
+            types.contains(&"PrivilegeEscalation:RDS/RoleElevated"),
+            "{types:?}"
+        );
+        let ids = |r: &ScanReport| r.findings.iter().map(|f| f.id.clone()).collect::<Vec<_>>();
+        assert_eq!(ids(&joined), ids(&one));
+        assert_eq!(joined.events, one.events);
+        assert_eq!((joined.trusted_events, one.trusted_events), (1, 1));
+        assert_eq!(joined.dropped_findings, 0);
+    }
 }

@@ -10,7 +10,7 @@ use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
 use std::io;
 use std::sync::atomic::AtomicU64;
-use std::sync::mpsc::{sync_channel, Receiver};
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 use std::sync::Arc;
 use std::thread;
 
@@ -105,6 +105,8 @@ struct Pending {
 struct Active {
     queue: VecDeque<Event>,
     rx: Option<Receiver<Batch>>,
+    /// Hands emptied batches back to the worker, to parse the next ones into.
+    spare: Option<SyncSender<Vec<Event>>>,
 }
 
 /// How many inputs are kept open after the first pass; more are reopened lazily.
@@ -216,24 +218,27 @@ pub fn run(
                 let file = opened.file.clone();
                 let last = first_batch.last;
                 let events = take_batch(first_batch, &file, &mut report, &mut notice);
-                let rx = if last {
-                    None
+                let (rx, spare) = if last {
+                    (None, None)
                 } else {
                     let (tx, rx) = sync_channel::<Batch>(2);
+                    let (spare_tx, spare_rx) = sync_channel::<Vec<Event>>(2);
                     let want = opts.batch;
                     scope.spawn(move || loop {
-                        let b = opened.next_batch(want);
+                        let events = spare_rx.try_recv().unwrap_or_default();
+                        let b = opened.next_batch_into(want, events);
                         let last = b.last;
                         if tx.send(b).is_err() || last {
                             break;
                         }
                     });
-                    Some(rx)
+                    (Some(rx), Some(spare_tx))
                 };
                 let idx = actives.len();
                 actives.push(Active {
                     queue: events.into(),
                     rx,
+                    spare,
                 });
                 refill(
                     &mut actives[idx],
@@ -290,9 +295,15 @@ fn refill(
             Ok(batch) => {
                 let last = batch.last;
                 let events = take_batch(batch, file, report, notice);
-                active.queue.extend(events);
+                // The batch becomes the queue as it is (no copy); the emptied queue's
+                // buffer goes back to the worker for a later batch.
+                let used = std::mem::replace(&mut active.queue, events.into());
+                if let Some(spare) = &active.spare {
+                    let _ = spare.try_send(Vec::from(used));
+                }
                 if last {
                     active.rx = None;
+                    active.spare = None;
                 }
             }
             Err(_) => active.rx = None,

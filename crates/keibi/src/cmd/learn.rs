@@ -30,8 +30,7 @@ pub fn run(args: &LearnArgs, global: &Global) -> Result<u8> {
     let before = persist.counts();
     let learner = BaselineDetector::learner(&config);
     let scanner = Scanner::with_detectors(config, ThreatLists::default(), vec![Box::new(learner)]);
-    let (report, scanner) = super::scan::detect(&args.input, global, scanner)?;
-    scanner.finish();
+    let (report, _) = super::scan::detect(&args.input, global, scanner)?;
     let saved = persist.save()?;
     let code = super::events::summarize(&report, false);
     let after = persist.counts();

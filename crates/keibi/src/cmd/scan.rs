@@ -21,13 +21,15 @@ pub fn run(args: &ScanArgs, global: &Global) -> Result<u8> {
         FindingFormat::Jsonl
     });
     let (scanner, persist) = build_scanner(&args.detect, global)?;
-    let (report, scanner) = detect(&args.input, global, scanner)?;
-    let ScanReport {
-        mut findings,
-        trusted_events,
-        dropped_findings,
-        ..
-    } = scanner.finish();
+    let (
+        report,
+        ScanReport {
+            mut findings,
+            trusted_events,
+            dropped_findings,
+            ..
+        },
+    ) = detect(&args.input, global, scanner)?;
     if dropped_findings > 0 {
         eprintln!(
             "keibi: warning: {dropped_findings} further findings were not kept: a scan keeps at most {} distinct findings (narrow the input with --since/--until or the paths)",
@@ -81,44 +83,73 @@ pub fn run(args: &ScanArgs, global: &Global) -> Result<u8> {
 const DETECT_BATCH: usize = 1024;
 
 /// Reads the inputs (merge on this thread, parsing on the ingest workers) and runs
-/// detection on a thread of its own, so reading and detecting overlap on two cores.
-/// Events stay in time order: one channel, one consumer.
+/// detection beside it: the scanner's lanes ([`Scanner::into_lanes`]: the Sigma
+/// rules, the stateful detectors) each on a thread of their own, all fed the same
+/// batches in time order. Returns what was read and the joined findings.
 pub fn detect(
     input: &crate::cli::InputArgs,
     global: &Global,
-    mut scanner: Scanner,
-) -> Result<(keibi_ingest::Report, Scanner)> {
+    scanner: Scanner,
+) -> Result<(keibi_ingest::Report, ScanReport)> {
+    use std::sync::mpsc::sync_channel;
+    use std::sync::Arc;
+    type Batch = Arc<Vec<keibi_model::Event>>;
     std::thread::scope(|scope| {
-        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<keibi_model::Event>>(4);
-        let worker = scope.spawn(move || {
-            for batch in rx {
-                for e in &batch {
-                    scanner.observe(e);
+        // Emptied batches come back to be filled again (from the lane that finishes
+        // a batch last): a fresh third of a megabyte per batch costs page faults.
+        let (spare_tx, spare_rx) = sync_channel::<Vec<keibi_model::Event>>(4);
+        let mut lanes = Vec::new();
+        for mut lane in scanner.into_lanes() {
+            let (tx, rx) = sync_channel::<Batch>(4);
+            let spare_tx = spare_tx.clone();
+            let worker = scope.spawn(move || {
+                for batch in rx {
+                    for e in batch.iter() {
+                        lane.observe(e);
+                    }
+                    if let Ok(mut events) = Arc::try_unwrap(batch) {
+                        events.clear();
+                        let _ = spare_tx.try_send(events);
+                    }
                 }
+                lane.finish()
+            });
+            lanes.push((tx, worker));
+        }
+        drop(spare_tx);
+        let send = |batch: Vec<keibi_model::Event>| -> io::Result<()> {
+            let batch = Arc::new(batch);
+            for (tx, _) in &lanes {
+                // A lane only stops by panicking: stop reading, and `join` below
+                // re-raises its panic.
+                tx.send(batch.clone())
+                    .map_err(|_| io::Error::other("a detection thread stopped"))?;
             }
-            scanner
-        });
+            Ok(())
+        };
         let mut batch = Vec::with_capacity(DETECT_BATCH);
         let read = super::read_inputs(input, global, |e| {
             batch.push(e);
             if batch.len() == DETECT_BATCH {
-                let full = std::mem::replace(&mut batch, Vec::with_capacity(DETECT_BATCH));
-                // The detection thread only stops by panicking: stop reading, and
-                // `join` below re-raises its panic.
-                tx.send(full)
-                    .map_err(|_| io::Error::other("the detection thread stopped"))?;
+                let next = spare_rx
+                    .try_recv()
+                    .unwrap_or_else(|_| Vec::with_capacity(DETECT_BATCH));
+                send(std::mem::replace(&mut batch, next))?;
             }
             Ok(())
         });
         if !batch.is_empty() {
-            let _ = tx.send(batch);
+            let _ = send(batch);
         }
-        drop(tx);
-        let scanner = match worker.join() {
-            Ok(s) => s,
-            Err(panic) => std::panic::resume_unwind(panic),
-        };
-        Ok((read?, scanner))
+        let mut reports = Vec::new();
+        for (tx, worker) in lanes {
+            drop(tx);
+            match worker.join() {
+                Ok(r) => reports.push(r),
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+        }
+        Ok((read?, ScanReport::merge(reports)))
     })
 }
 
