@@ -62,6 +62,11 @@ add mysql_general "$captured"/mariadb-general.log
 add mysql_enterprise_audit "$constructed"/enterprise-audit.json
 add cloudtrail $(ls "$parse"/cloudtrail/*.json* | grep -v cloudwatch)
 add cloudwatch_logs "$parse"/cloudtrail/cloudwatch-*.json
+# CloudWatch Logs exports: real logs with the export's time (and `aws logs tail`'s
+# stream) in front of each line.
+sed 's/^/2026-11-28T16:00:00.000Z /' "$captured"/postgresql-rds-prefix.log >"$constructed/export-postgres"
+sed 's/^/2026-11-28T16:00:00.000000+00:00 orders-db /' "$captured"/mariadb-server_audit.log >"$constructed/tail-mariadb"
+add cloudwatch_export "$constructed"/export-postgres "$constructed"/tail-mariadb
 mkdir -p "$seeds/detect"
 for t in "$seeds"/*/; do
     [ "$(basename "$t")" = detect ] || cp "$t"* "$seeds/detect/"

@@ -20,6 +20,7 @@ pub enum Format {
     MysqlEnterpriseAudit,
     Cloudtrail,
     CloudwatchLogs,
+    CloudwatchExport,
 }
 
 /// Every format, in the order detection breaks ties.
@@ -34,6 +35,7 @@ pub const FORMATS: &[Format] = &[
     Format::MysqlAudit,
     Format::MysqlError,
     Format::MysqlGeneral,
+    Format::CloudwatchExport,
 ];
 
 /// The first bytes of an input, as detection sees them.
@@ -84,6 +86,7 @@ impl Format {
             Format::MysqlEnterpriseAudit => "mysql-enterprise-audit",
             Format::Cloudtrail => "cloudtrail",
             Format::CloudwatchLogs => "cloudwatch-logs",
+            Format::CloudwatchExport => "cloudwatch-export",
         }
     }
 
@@ -100,6 +103,7 @@ impl Format {
             Format::MysqlEnterpriseAudit => mysql::enterprise::sniff(sample),
             Format::Cloudtrail => cloudtrail::records::sniff(sample),
             Format::CloudwatchLogs => cloudtrail::cloudwatch::sniff(sample),
+            Format::CloudwatchExport => cloudtrail::export::sniff(sample),
         }
     }
 
@@ -113,6 +117,7 @@ impl Format {
             Format::MysqlAudit => Box::new(mysql::audit::AuditParser::new(cfg)),
             Format::MysqlError => Box::new(mysql::error::ErrorLogParser::new(cfg)),
             Format::MysqlGeneral => Box::new(mysql::general::GeneralLogParser::new(cfg)),
+            Format::CloudwatchExport => Box::new(cloudtrail::export::ExportParser::new(cfg)),
             Format::MysqlEnterpriseAudit | Format::Cloudtrail | Format::CloudwatchLogs => {
                 return None
             }
@@ -163,15 +168,19 @@ pub const MIN_CONFIDENCE: u8 = 30;
 /// Detects the format of an input from its first bytes. `None` when nothing is
 /// confident enough.
 pub fn detect(head: &[u8], complete: bool) -> Option<Format> {
-    let sample = Sample::new(head, complete);
+    detect_among(&Sample::new(head, complete), FORMATS).map(|(f, _)| f)
+}
+
+/// The format among `formats` most sure of `sample` (ties: the first), with its score.
+pub(crate) fn detect_among(sample: &Sample<'_>, formats: &[Format]) -> Option<(Format, u8)> {
     let mut best: Option<(u8, Format)> = None;
-    for &f in FORMATS {
-        let score = f.sniff(&sample);
+    for &f in formats {
+        let score = f.sniff(sample);
         if score >= MIN_CONFIDENCE && best.is_none_or(|(b, _)| score > b) {
             best = Some((score, f));
         }
     }
-    best.map(|(_, f)| f)
+    best.map(|(s, f)| (f, s))
 }
 
 impl<T: LineParser + ?Sized> LineParser for Box<T> {

@@ -1,7 +1,9 @@
-//! AWS CloudTrail in every envelope it is delivered in, and CloudWatch Logs
-//! subscription payloads (which may carry database log lines).
+//! AWS CloudTrail in every envelope it is delivered in, CloudWatch Logs subscription
+//! payloads (which may carry database log lines), and CloudWatch Logs exported as
+//! text (database log lines behind the export's time).
 
 pub mod cloudwatch;
+pub mod export;
 mod keys;
 mod record;
 pub mod records;
