@@ -22,7 +22,10 @@ pub const DEFAULT_YEAR: i32 = 2000;
 pub enum HeaderTime {
     /// BSD: month (1-12), day and time of day, no year, local time.
     Bsd(u32, u32, NaiveTime),
+    /// ISO-dated with a zone (`Z`, `+01:00`, journald's `+0100`).
     Full(DateTime<Utc>),
+    /// ISO-dated without a zone: local time.
+    Local(NaiveDateTime),
 }
 
 /// A syslog header and what follows it.
@@ -70,15 +73,15 @@ fn bsd_time(b: &[u8]) -> Option<(HeaderTime, &[u8])> {
 
 /// `YYYY-MM-DDTHH:MM:SS[.frac][Z|+HH:MM] `. The `T` is required: a space there is a
 /// stderr line (`2026-11-28 15:41:22 UTC [5]: [1-1] ...` would read as host `UTC`).
-fn iso_time(b: &[u8], offset: FixedOffset) -> Option<(HeaderTime, &[u8])> {
+fn iso_time(b: &[u8]) -> Option<(HeaderTime, &[u8])> {
     if b.get(10) != Some(&b'T') {
         return None;
     }
     let (naive, mut n) = parse_ymd_hms(b)?;
-    let mut off = offset;
+    let mut off = None;
     match b.get(n) {
         Some(b'Z') => {
-            off = Utc.fix();
+            off = Some(Utc.fix());
             n += 1;
         }
         Some(b'+' | b'-') => {
@@ -88,7 +91,7 @@ fn iso_time(b: &[u8], offset: FixedOffset) -> Option<(HeaderTime, &[u8])> {
                 .take(5)
                 .take_while(|c| c.is_ascii_digit() || **c == b':')
                 .count();
-            off = zone_offset(std::str::from_utf8(&b[n..n + len]).ok()?)?;
+            off = Some(zone_offset(std::str::from_utf8(&b[n..n + len]).ok()?)?);
             n += len;
         }
         _ => {}
@@ -96,7 +99,11 @@ fn iso_time(b: &[u8], offset: FixedOffset) -> Option<(HeaderTime, &[u8])> {
     if b.get(n) != Some(&b' ') {
         return None;
     }
-    Some((HeaderTime::Full(to_utc(naive, off)), &b[n + 1..]))
+    let time = match off {
+        Some(off) => HeaderTime::Full(to_utc(naive, off)),
+        None => HeaderTime::Local(naive),
+    };
+    Some((time, &b[n + 1..]))
 }
 
 /// RFC 5424 structured data: `-` or one or more `[id key="value" ...]` elements.
@@ -121,8 +128,8 @@ fn skip_structured_data(b: &[u8]) -> Option<&[u8]> {
     (i > 0).then(|| &b[i..])
 }
 
-/// Reads the header of a syslog line; `offset` is the zone of BSD and zone-less times.
-pub fn header(line: &[u8], offset: FixedOffset) -> Option<Header<'_>> {
+/// Reads the header of a syslog line.
+pub fn header(line: &[u8]) -> Option<Header<'_>> {
     let mut b = line;
     if b.first() == Some(&b'<') {
         let end = memchr::memchr(b'>', b.get(..5)?)?;
@@ -135,7 +142,7 @@ pub fn header(line: &[u8], offset: FixedOffset) -> Option<Header<'_>> {
     }
     let (time, rest) = match bsd_time(b) {
         Some(t) if !rfc5424 => t,
-        _ => iso_time(b, offset)?,
+        _ => iso_time(b)?,
     };
     let (host, rest) = word(rest)?;
     if host.is_empty() {
@@ -193,6 +200,11 @@ impl Clock {
     pub fn time(&mut self, t: HeaderTime) -> DateTime<Utc> {
         match t {
             HeaderTime::Full(t) => {
+                self.learn_year(t);
+                t
+            }
+            HeaderTime::Local(t) => {
+                let t = to_utc(t, self.offset);
                 self.learn_year(t);
                 t
             }

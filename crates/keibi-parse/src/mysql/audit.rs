@@ -18,22 +18,20 @@
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, Utc};
+use chrono::{DateTime, FixedOffset, NaiveDateTime, NaiveTime, Utc};
 use keibi_model::event::StatementClass;
 use keibi_model::{Action, CompactString, Event, SourceKind, Statement};
 
-use super::text::{lossy, lossy_short, split_host_port, zone_suffix, Src};
+use super::text::{lossy, lossy_short, split_host_port, Src};
 use crate::format::Sample;
-use crate::time::{from_epoch, parse_compact_ymd_hms, parse_ymd_hms, to_utc};
+use crate::syslog::{Clock, HeaderTime};
+use crate::time::{from_epoch, parse_compact_ymd_hms, to_utc};
 use crate::{LineParser, Output, ParseConfig, Problem};
 
 /// Longest record (a query spread over lines) kept while its quote is open.
 const MAX_RECORD: usize = 1 << 20;
 /// Most lines one record may span.
 const MAX_RECORD_LINES: u64 = 10_000;
-/// Year of BSD syslog lines when the configuration gives none: fixed and obviously
-/// old (as for PostgreSQL syslog), never the clock.
-const DEFAULT_YEAR: i32 = 2000;
 /// Most commas tried as the end of a user name that holds commas.
 const MAX_USER_COMMAS: usize = 160;
 
@@ -261,75 +259,16 @@ fn split_stamp(line: &[u8]) -> Option<(Stamp, &[u8])> {
     }
 }
 
-const MONTHS: [&[u8; 3]; 12] = [
-    b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov", b"Dec",
-];
-
-fn word(b: &[u8]) -> Option<(&[u8], &[u8])> {
-    let i = memchr::memchr(b' ', b)?;
-    Some((&b[..i], &b[i + 1..]))
-}
-
-fn two_digits(b: &[u8]) -> Option<u32> {
-    match b {
-        [a, c] if a.is_ascii_digit() && c.is_ascii_digit() => {
-            Some(u32::from(a - b'0') * 10 + u32::from(c - b'0'))
-        }
-        [b' ', c] if c.is_ascii_digit() => Some(u32::from(c - b'0')),
-        _ => None,
-    }
-}
-
-/// A syslog line carrying a record: BSD (`Nov 28 15:42:14 host ident: `), ISO-dated
-/// (`2026-11-28T15:42:14.123+01:00 host ident: `) or RFC 5424, optionally `<PRI>`-led;
-/// then the plugin's `syslog_info` and a space before the serverhost.
+/// A syslog line carrying a record (any header [`crate::syslog`] reads), then the
+/// plugin's `syslog_info` and a space before the serverhost.
 fn syslog(line: &[u8]) -> Option<(Stamp, &[u8])> {
-    let mut b = line;
-    if b.first() == Some(&b'<') {
-        let close = b.iter().take(6).position(|&c| c == b'>')?;
-        b = &b[close + 1..];
-    }
-    let rfc5424 = b.starts_with(b"1 ");
-    if rfc5424 {
-        b = &b[2..];
-    }
-    let stamp;
-    if b.len() > 16 && MONTHS.iter().any(|m| b.starts_with(*m)) {
-        let month = MONTHS.iter().position(|m| b.starts_with(*m))? as u32 + 1;
-        if b[3] != b' ' || b[6] != b' ' || b[9] != b':' || b[12] != b':' || b[15] != b' ' {
-            return None;
-        }
-        let day = two_digits(&b[4..6]).filter(|d| (1..=31).contains(d))?;
-        let time = NaiveTime::from_hms_opt(
-            two_digits(&b[7..9])?,
-            two_digits(&b[10..12])?,
-            two_digits(&b[13..15])?.min(59),
-        )?;
-        stamp = Stamp::Bsd(month, day, time);
-        b = &b[16..];
-    } else {
-        let (t, n) = parse_ymd_hms(b)?;
-        let (zone, z) = zone_suffix(&b[n..]);
-        stamp = match zone {
-            Some(off) => Stamp::Utc(to_utc(t, off)),
-            None => Stamp::Local(t),
-        };
-        b = b.get(n + z..)?.strip_prefix(b" ")?;
-    }
-    let (_host, rest) = word(b)?;
-    let mut msg = if rfc5424 {
-        let (_app, rest) = word(rest)?;
-        let (_procid, rest) = word(rest)?;
-        let (_msgid, rest) = word(rest)?;
-        let (_sd, rest) = word(rest)?;
-        rest
-    } else {
-        let (ident, rest) = word(rest)?;
-        if ident.last() != Some(&b':') {
-            return None;
-        }
-        rest
+    let h = crate::syslog::header(line)?;
+    let stamp = match h.time {
+        HeaderTime::Bsd(month, day, time) => Stamp::Bsd(month, day, time),
+        HeaderTime::Full(t) => Stamp::Utc(t),
+        HeaderTime::Local(t) => Stamp::Local(t),
     };
+    let mut msg = h.rest;
     // `syslog_info` (often empty) and a space come before the serverhost.
     let comma = memchr::memchr(b',', msg)?;
     if let Some(space) = memchr::memrchr(b' ', &msg[..comma]) {
@@ -353,8 +292,8 @@ pub struct AuditParser {
     file: Arc<str>,
     instance: Option<CompactString>,
     offset: FixedOffset,
-    year: i32,
-    last_month: u32,
+    /// Times of BSD syslog headers.
+    clock: Clock,
     ports_seen: bool,
     last_client: Client,
     /// The last local time read and its UTC value: records come many to a second.
@@ -371,8 +310,7 @@ impl AuditParser {
             file: cfg.file.clone(),
             instance: cfg.instance.as_deref().map(Into::into),
             offset: cfg.local_offset,
-            year: cfg.syslog_year.unwrap_or(DEFAULT_YEAR),
-            last_month: 0,
+            clock: Clock::new(cfg.local_offset, cfg.syslog_year),
             ports_seen: false,
             last_local: None,
             last_client: Client::default(),
@@ -393,17 +331,7 @@ impl AuditParser {
                     utc
                 }
             },
-            Stamp::Bsd(month, day, time) => {
-                // The year turns when the month goes back by six or more.
-                if self.last_month >= month + 6 {
-                    self.year += 1;
-                }
-                self.last_month = month;
-                let date = NaiveDate::from_ymd_opt(self.year, month, day)
-                    .or_else(|| NaiveDate::from_ymd_opt(self.year, month, 28))
-                    .unwrap_or_default();
-                to_utc(NaiveDateTime::new(date, time), self.offset)
-            }
+            Stamp::Bsd(month, day, time) => self.clock.time(HeaderTime::Bsd(month, day, time)),
         }
     }
 

@@ -43,7 +43,7 @@ pub fn sniff(sample: &Sample<'_>) -> u8 {
                 head(&String::from_utf8_lossy(l), Utc.fix()),
                 Head::Record(..)
             )
-            || syslog::header(l, Utc.fix()).is_some_and(|h| is_mysql_program(h.program))
+            || syslog::header(l).is_some_and(|h| is_mysql_program(h.program))
     })
 }
 
@@ -299,7 +299,7 @@ impl ErrorLogParser {
 
     /// A line with a syslog header: `false` when it has none.
     fn syslog_line(&mut self, raw: &[u8], lineno: u64, out: &mut Output) -> bool {
-        let Some(h) = syslog::header(raw, self.offset) else {
+        let Some(h) = syslog::header(raw) else {
             return false;
         };
         if !is_mysql_program(h.program) {

@@ -10,7 +10,7 @@
 //! Headers and the year of BSD times are read by [`crate::syslog`]; `%t`/`%m` in the
 //! prefix also give the year.
 
-use chrono::{FixedOffset, Offset, Utc};
+use chrono::{Offset, Utc};
 use keibi_model::SourceKind;
 
 use super::message::{Level, Origin};
@@ -59,7 +59,7 @@ pub fn sniff(sample: &Sample<'_>) -> u8 {
     let hits = sample
         .lines
         .iter()
-        .filter(|line| match header(line, Utc.fix()) {
+        .filter(|line| match header(line) {
             Some(h) => {
                 let (seq, rest) = sequence(h.rest);
                 seq.is_some() || set.match_line(rest).is_some()
@@ -76,7 +76,6 @@ pub struct SyslogParser {
     reports: Reports,
     /// Process and report number of the pending report, which later chunks extend.
     pending_seq: Option<(Option<u32>, u64)>,
-    offset: FixedOffset,
     clock: Clock,
 }
 
@@ -90,7 +89,6 @@ impl SyslogParser {
             ),
             reports: Reports::new(Origin::new(cfg, SourceKind::PostgresSyslog)),
             pending_seq: None,
-            offset: cfg.local_offset,
             clock: Clock::new(cfg.local_offset, cfg.syslog_year),
         }
     }
@@ -101,7 +99,7 @@ impl LineParser for SyslogParser {
         if line.iter().all(u8::is_ascii_whitespace) {
             return;
         }
-        let Some(h) = header(line, self.offset) else {
+        let Some(h) = header(line) else {
             out.unrecognized(
                 lineno,
                 "expected a syslog header (time, host, program[pid]:) before the PostgreSQL message",
