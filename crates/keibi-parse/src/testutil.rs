@@ -24,6 +24,11 @@ pub(crate) fn run_lines<P: LineParser>(parser: P, input: &[u8]) -> Output {
     out
 }
 
+/// An event's time as RFC 3339 UTC, sub-seconds only when it has them.
+pub(crate) fn rfc3339(e: &keibi_model::Event) -> String {
+    e.time.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
+}
+
 /// One step of xorshift64: deterministic noise for mutated-input tests.
 pub(crate) fn xorshift(mut x: u64) -> u64 {
     x ^= x << 13;

@@ -246,6 +246,7 @@ fn record(v: &Value, file: &Arc<str>, line: u64) -> Option<Event> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testutil::rfc3339;
     use keibi_model::Action::*;
 
     fn run_chunks(chunks: &[&[u8]]) -> Output {
@@ -260,10 +261,6 @@ mod tests {
 
     fn run(input: &[u8]) -> Output {
         run_chunks(&[input])
-    }
-
-    fn rfc3339(e: &Event) -> String {
-        e.time.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
     }
 
     const PRETTY: &[u8] = br#"[

@@ -471,6 +471,7 @@ impl LineParser for GeneralLogParser {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testutil::rfc3339;
 
     use keibi_model::event::StatementClass;
     use keibi_model::Action::*;
@@ -481,10 +482,6 @@ mod tests {
 
     fn run(input: &[u8]) -> Output {
         run_cfg(input, &ParseConfig::new("general.log"))
-    }
-
-    fn rfc3339(e: &Event) -> String {
-        e.time.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
     }
 
     fn text(e: &Event) -> &str {

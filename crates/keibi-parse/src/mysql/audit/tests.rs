@@ -1,4 +1,5 @@
 use super::*;
+use crate::testutil::rfc3339;
 use crate::{Lines, Parser};
 use keibi_model::Action::*;
 
@@ -12,10 +13,6 @@ fn run(input: &[u8]) -> Output {
 
 fn text(e: &Event) -> &str {
     e.statement.as_ref().map_or("", |s| s.text.as_str())
-}
-
-fn rfc3339(e: &Event) -> String {
-    e.time.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
 }
 
 #[test]

@@ -1,6 +1,7 @@
 //! Tests of the MySQL/MariaDB error log parser.
 
 use super::*;
+use crate::testutil::rfc3339;
 use crate::Problem;
 use keibi_model::Action::*;
 use std::net::IpAddr;
@@ -11,10 +12,6 @@ fn run_cfg(input: &[u8], cfg: &ParseConfig) -> Output {
 
 fn run(input: &[u8]) -> Output {
     run_cfg(input, &ParseConfig::new("error.log"))
-}
-
-fn rfc3339(e: &Event) -> String {
-    e.time.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
 }
 
 #[test]
