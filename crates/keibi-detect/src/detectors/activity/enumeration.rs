@@ -37,11 +37,12 @@
 //! `max_tracked_actors` actors, the least recently active forgotten first.
 
 use std::collections::{HashMap, VecDeque};
+use std::net::IpAddr;
 
 use chrono::{DateTime, Duration, Utc};
-use keibi_model::{Action, Event, Finding, Severity};
+use keibi_model::{Action, CompactString, Event, Finding, Severity};
 
-use super::sqltext::{contains_ci, head};
+use super::sqltext::{contains_any_ci, head};
 use super::{name_list, plus, secs, Mark};
 use crate::config::ActivityConfig;
 use crate::detector::{db_resource, Context, Detector};
@@ -192,7 +193,7 @@ pub fn catalogs(command: &str, text: &str) -> u128 {
         _ => return 0,
     }
     let t = head(text);
-    if !(contains_ci(t, "pg_") || contains_ci(t, "information_schema") || contains_ci(t, "mysql")) {
+    if !contains_any_ci(t, &["pg_", "information_schema", "mysql"]) {
         return 0;
     }
     // Lower case, quotes dropped: `"pg_catalog"."pg_class"`, `` `mysql`.`user` ``.
@@ -296,8 +297,34 @@ struct Stats {
 /// Discovery:RDS/SchemaEnumeration (see the module docs).
 pub struct SchemaEnumeration {
     cfg: ActivityConfig,
-    pub(super) actors: HashMap<String, ActorState>,
+    pub(super) actors: HashMap<ActorKey, ActorState>,
     stats: HashMap<String, Stats>,
+}
+
+/// Who reads catalogs: an instance's user from one client.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub(super) struct ActorKey {
+    instance: CompactString,
+    user: CompactString,
+    client: Client,
+}
+
+/// Where an actor connects from.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+enum Client {
+    Ip(IpAddr),
+    Host(CompactString),
+    Unknown,
+}
+
+impl std::fmt::Display for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Client::Ip(ip) => ip.fmt(f),
+            Client::Host(h) => f.write_str(h),
+            Client::Unknown => f.write_str("-"),
+        }
+    }
 }
 
 impl SchemaEnumeration {
@@ -327,7 +354,7 @@ impl SchemaEnumeration {
         }
         // Forget the oldest eighth at once, so a flood of new actors costs one sort
         // per many events rather than a scan per event.
-        let mut by_age: Vec<(Option<DateTime<Utc>>, String)> = self
+        let mut by_age: Vec<(Option<DateTime<Utc>>, ActorKey)> = self
             .actors
             .iter()
             .map(|(k, a)| (a.last_seen, k.clone()))
@@ -364,13 +391,17 @@ impl Detector for SchemaEnumeration {
         if self.cfg.ignore_users.iter().any(|u| u == user) {
             return;
         }
-        let client = match (ev.client_ip, &ev.client_host) {
-            (Some(ip), _) => ip.to_string(),
-            (None, Some(h)) => h.to_string(),
-            (None, None) => "-".to_string(),
-        };
         let inst = ev.instance.as_deref().unwrap_or("unknown");
-        let key = format!("{inst}\u{1f}{user}\u{1f}{client}");
+        // Built for every statement: no formatting, and short names stay inline.
+        let key = ActorKey {
+            instance: inst.into(),
+            user: user.into(),
+            client: match (ev.client_ip, &ev.client_host) {
+                (Some(ip), _) => Client::Ip(ip),
+                (None, Some(h)) => Client::Host(h.clone()),
+                (None, None) => Client::Unknown,
+            },
+        };
         let mask = match ev.statement.as_deref() {
             Some(st) if ev.action == Action::Statement => {
                 catalogs(st.command.as_deref().unwrap_or(""), &st.text)
@@ -382,6 +413,7 @@ impl Detector for SchemaEnumeration {
         }
         let window = self.window();
         let cfg = &self.cfg;
+        let key_client = key.client.clone();
         let a = self.actors.entry(key).or_default();
         let first = *a.first_seen.get_or_insert(ev.time);
         a.last_seen = Some(ev.time);
@@ -438,6 +470,7 @@ impl Detector for SchemaEnumeration {
             return;
         }
         let tool = admin_tool(cfg, a.app.as_deref());
+        let client = key_client.to_string();
         let f = cx.findings.raise(Raise {
             detector: ID,
             finding_type: TYPE,

@@ -24,18 +24,19 @@ pub fn head(s: &str) -> &str {
     &s[..end]
 }
 
-/// Whether `hay` contains `needle` (ASCII, written in lower case), ignoring ASCII
-/// case, without allocating.
-pub fn contains_ci(hay: &str, needle: &str) -> bool {
-    let (h, n) = (hay.as_bytes(), needle.as_bytes());
-    let Some(&first) = n.first() else {
-        return true;
-    };
-    if h.len() < n.len() {
-        return false;
-    }
-    (0..=h.len() - n.len())
-        .any(|i| h[i].to_ascii_lowercase() == first && h[i..i + n.len()].eq_ignore_ascii_case(n))
+/// Whether `hay` contains any of `needles` (ASCII, written in lower case), ignoring
+/// ASCII case: one pass over `hay` however many needles.
+pub fn contains_any_ci(hay: &str, needles: &[&str]) -> bool {
+    let h = hay.as_bytes();
+    (0..h.len()).any(|i| {
+        let c = h[i].to_ascii_lowercase();
+        needles.iter().any(|n| {
+            let n = n.as_bytes();
+            n.first() == Some(&c)
+                && h.len() - i >= n.len()
+                && h[i..i + n.len()].eq_ignore_ascii_case(n)
+        })
+    })
 }
 
 /// Whether text may hold a ransom demand (`btc`, `bitcoin`, `recover your`, `backed
@@ -517,6 +518,18 @@ mod tests {
 
     fn names(sql: &str) -> Option<(Verb, Vec<String>)> {
         destruction(&st(sql)).map(|d| (d.verb, d.names))
+    }
+
+    #[test]
+    fn contains_any_ignores_ascii_case_and_stays_in_bounds() {
+        let n = &["pg_", "information_schema", "mysql"];
+        assert!(contains_any_ci("SELECT * FROM PG_Roles", n));
+        assert!(contains_any_ci("select * from `MySQL`.`user`", n));
+        assert!(contains_any_ci("x Information_Schema.tables", n));
+        assert!(!contains_any_ci("SELECT * FROM orders WHERE note = 'p'", n));
+        assert!(!contains_any_ci("pg", n));
+        assert!(!contains_any_ci("", n));
+        assert!(!contains_any_ci("ÿ\u{0}informat", n));
     }
 
     #[test]
