@@ -87,6 +87,8 @@ pub struct Report {
     pub events: u64,
     /// Lines no parser understood.
     pub unrecognized: u64,
+    /// The most inputs open at once (consecutive files: one or two).
+    pub open_at_most: u64,
 }
 
 enum Source {
@@ -103,6 +105,7 @@ struct Pending {
 }
 
 struct Active {
+    file: Arc<str>,
     queue: VecDeque<Event>,
     rx: Option<Receiver<Batch>>,
     /// Hands emptied batches back to the worker, to parse the next ones into.
@@ -178,6 +181,9 @@ pub fn run(
         // propagates. Outside, the scope would wait for workers blocked on a full
         // channel forever.
         let mut actives: Vec<Active> = Vec::new();
+        // Slots of finished inputs, for the next ones: a directory of thousands of
+        // files must not keep an entry (or a batch's buffer) per file read.
+        let mut free: Vec<usize> = Vec::new();
         let mut heap: BinaryHeap<Reverse<(DateTime<Utc>, usize)>> = BinaryHeap::new();
         loop {
             // Activate every input whose first event is due before the next merged event.
@@ -234,20 +240,27 @@ pub fn run(
                     });
                     (Some(rx), Some(spare_tx))
                 };
-                let idx = actives.len();
-                actives.push(Active {
+                let active = Active {
+                    file,
                     queue: events.into(),
                     rx,
                     spare,
-                });
-                refill(
-                    &mut actives[idx],
-                    idx,
-                    &file,
-                    &mut heap,
-                    &mut report,
-                    &mut notice,
-                );
+                };
+                let idx = match free.pop() {
+                    Some(i) => {
+                        actives[i] = active;
+                        i
+                    }
+                    None => {
+                        actives.push(active);
+                        actives.len() - 1
+                    }
+                };
+                let open = (actives.len() - free.len()) as u64;
+                report.open_at_most = report.open_at_most.max(open);
+                if !refill(&mut actives[idx], idx, &mut heap, &mut report, &mut notice) {
+                    free.push(idx);
+                }
             }
 
             let Some(Reverse((_, idx))) = heap.pop() else {
@@ -258,21 +271,15 @@ pub fn run(
             };
             let active = &mut actives[idx];
             if let Some(event) = active.queue.pop_front() {
-                let file = event.file.clone();
                 report.events += 1;
                 if let Err(e) = sink(event) {
                     // Dropping the receivers stops the workers.
                     actives.clear();
                     return Err(e);
                 }
-                refill(
-                    &mut actives[idx],
-                    idx,
-                    &file,
-                    &mut heap,
-                    &mut report,
-                    &mut notice,
-                );
+                if !refill(&mut actives[idx], idx, &mut heap, &mut report, &mut notice) {
+                    free.push(idx);
+                }
             }
         }
     })?;
@@ -280,21 +287,25 @@ pub fn run(
 }
 
 /// Makes sure an active input's next event is in the heap, waiting for its worker's
-/// next batch when its queue ran dry.
+/// next batch when its queue ran dry. `false` when the input is finished: its buffer
+/// is released and its slot may serve another input.
 fn refill(
     active: &mut Active,
     idx: usize,
-    file: &Arc<str>,
     heap: &mut BinaryHeap<Reverse<(DateTime<Utc>, usize)>>,
     report: &mut Report,
     notice: &mut dyn FnMut(Notice),
-) {
+) -> bool {
     while active.queue.is_empty() {
-        let Some(rx) = &active.rx else { return };
+        let Some(rx) = &active.rx else {
+            active.queue = VecDeque::new();
+            active.spare = None;
+            return false;
+        };
         match rx.recv() {
             Ok(batch) => {
                 let last = batch.last;
-                let events = take_batch(batch, file, report, notice);
+                let events = take_batch(batch, &active.file, report, notice);
                 // The batch becomes the queue as it is (no copy); the emptied queue's
                 // buffer goes back to the worker for a later batch.
                 let used = std::mem::replace(&mut active.queue, events.into());
@@ -312,6 +323,7 @@ fn refill(
     if let Some(e) = active.queue.front() {
         heap.push(Reverse((e.time, idx)));
     }
+    true
 }
 
 /// Counts and reports a batch's problems and read error; returns its events.

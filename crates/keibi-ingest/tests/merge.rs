@@ -57,6 +57,50 @@ fn many_inputs_merge_in_time_order() {
         times.windows(2).all(|w| w[0] <= w[1]),
         "events out of order"
     );
+    // Interleaved in time: every input is open at once.
+    assert_eq!(report.open_at_most, 20);
+}
+
+/// A day of consecutive files (rotated hourly, or split exports): each is opened when
+/// the merge reaches it and released when it is read, so memory does not grow with
+/// the number of files (400 files of 1 GB once held 290 MB of finished inputs' buffers).
+#[test]
+fn consecutive_inputs_are_opened_one_after_another() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for f in 0..300 {
+        let mut text = String::new();
+        for i in 0..20 {
+            let s = f * 20 + i;
+            text.push_str(&format!(
+                "2026-11-02 {:02}:{:02}:{:02} UTC:10.0.0.1(5000):app@shop:[100]:LOG:  statement: SELECT {i}\n",
+                s / 3600 % 24,
+                s / 60 % 60,
+                s % 60,
+            ));
+        }
+        std::fs::write(dir.path().join(format!("postgresql.log.{f:04}")), text).expect("write log");
+    }
+    let (inputs, errors) = expand(&paths(dir.path()));
+    assert!(errors.is_empty());
+    let mut last = None;
+    let report = run(
+        inputs,
+        &IngestOptions::default(),
+        Arc::new(AtomicU64::new(0)),
+        |e| {
+            assert!(last <= Some(e.time), "events out of order");
+            last = Some(e.time);
+            Ok(())
+        },
+        |_| {},
+    )
+    .expect("merge");
+    assert_eq!((report.events, report.files), (6000, 300));
+    assert!(
+        report.open_at_most <= 2,
+        "{} open at once",
+        report.open_at_most
+    );
 }
 
 #[test]
