@@ -185,6 +185,20 @@ fn is_banner(line: &[u8]) -> bool {
     line.starts_with(b"Version: '") && memchr::memmem::find(line, b"port: ").is_some()
 }
 
+/// The message, with the password masked when it is MySQL's first-start note `A
+/// temporary password is generated for root@localhost: <password>`: a credential must
+/// not travel on into events, alerts and exports.
+fn mask_temporary_password(msg: &str) -> String {
+    const NOTE: &str = "temporary password is generated for ";
+    match msg.find(NOTE) {
+        Some(i) => match msg[i..].find(": ") {
+            Some(j) => format!("{}: *****", &msg[..i + j]),
+            None => msg.to_string(),
+        },
+        None => msg.to_string(),
+    }
+}
+
 /// `Aborted connection N to db: 'D' user: 'U' host: 'H' (reason)`.
 #[derive(Debug, PartialEq)]
 struct Aborted<'a> {
@@ -291,7 +305,7 @@ impl ErrorLogParser {
         let mut e = self.event(time, lineno);
         e.level = f.level.map(Into::into);
         e.session_id = f.thread.filter(|t| *t != "0").map(Into::into);
-        e.message = Some(f.message.to_string());
+        e.message = Some(mask_temporary_password(f.message));
         classify(&mut e, f.code);
         self.last_time = Some(time);
         self.pending = Some(e);

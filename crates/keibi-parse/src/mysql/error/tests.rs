@@ -398,3 +398,19 @@ fn real_error_log_through_rsyslog() {
         .iter()
         .all(|e| rfc3339(e).starts_with("2026-12-01T02:31")));
 }
+
+#[test]
+fn the_first_start_temporary_password_is_masked() {
+    let out = run(b"2018-05-08T03:17:41.417934Z 5 [Note] [MY-010454] [Server] A temporary password is generated for root@localhost: d#<jy<Qpj6Li\n");
+    assert_eq!(
+        out.events[0].message.as_deref(),
+        Some("A temporary password is generated for root@localhost: *****")
+    );
+    let out = run(
+        b"2018-05-08T03:17:41Z 5 [Note] A temporary password is generated for root@localhost\n",
+    );
+    assert_eq!(
+        out.events[0].message.as_deref(),
+        Some("A temporary password is generated for root@localhost")
+    );
+}
