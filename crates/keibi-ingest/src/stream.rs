@@ -6,7 +6,7 @@ use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 
 use keibi_model::{CompactString, Event};
-use keibi_parse::{detect, Format, Output, ParseConfig, Parser, Problem};
+use keibi_parse::{detect_with_prefix, Format, Output, ParseConfig, Parser, Problem};
 
 use crate::decode;
 use crate::inputs::{instance_from_path, Input};
@@ -22,7 +22,7 @@ const CHUNK: usize = 256 * 1024;
 pub enum OpenError {
     #[error("{0}")]
     Io(#[from] io::Error),
-    #[error("format not recognized (first line: {first:?}); name it with --log-format")]
+    #[error("format not recognized (first line: {first:?}); name it with --log-format, or for PostgreSQL give your log_line_prefix with --pg-prefix")]
     Undetected {
         first: String,
         /// Lines in the input, all of them unrecognized.
@@ -80,7 +80,7 @@ impl Opened {
         }
         let format = match opts.format {
             Some(f) => f,
-            None => match detect(&head, complete) {
+            None => match detect_with_prefix(&head, complete, opts.pg_prefix.as_deref()) {
                 Some(f) => f,
                 None => {
                     let first = head

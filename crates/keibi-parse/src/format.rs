@@ -171,6 +171,19 @@ pub fn detect(head: &[u8], complete: bool) -> Option<Format> {
     detect_among(&Sample::new(head, complete), FORMATS).map(|(f, _)| f)
 }
 
+/// As [`detect`], knowing the `log_line_prefix` the user gave (`--pg-prefix`): a
+/// PostgreSQL log written with it is recognised even when that prefix is none of the
+/// common ones keibi knows.
+pub fn detect_with_prefix(head: &[u8], complete: bool, pg_prefix: Option<&str>) -> Option<Format> {
+    let sample = Sample::new(head, complete);
+    if let Some(p) = pg_prefix {
+        if postgres::stderr::sniff_with(&sample, Some(p)) >= MIN_CONFIDENCE {
+            return Some(Format::PostgresStderr);
+        }
+    }
+    detect_among(&sample, FORMATS).map(|(f, _)| f)
+}
+
 /// The format among `formats` most sure of `sample` (ties: the first), with its score.
 pub(crate) fn detect_among(sample: &Sample<'_>, formats: &[Format]) -> Option<(Format, u8)> {
     let mut best: Option<(u8, Format)> = None;

@@ -25,7 +25,7 @@ mod testutil;
 pub mod time;
 
 pub use config::ParseConfig;
-pub use format::{detect, Format, FORMATS};
+pub use format::{detect, detect_with_prefix, Format, FORMATS};
 pub use lines::{LineParser, Lines, MAX_LINE};
 pub use output::{Output, Problem};
 

@@ -18,10 +18,16 @@ use crate::{LineParser, Output, ParseConfig};
 /// lines that a known prefix and a level word read (continuation lines count when a
 /// line before them did).
 pub fn sniff(sample: &Sample<'_>) -> u8 {
+    sniff_with(sample, None)
+}
+
+/// As [`sniff`], with the `log_line_prefix` the user gave (`--pg-prefix`) instead of
+/// the common ones.
+pub fn sniff_with(sample: &Sample<'_>, prefix: Option<&str>) -> u8 {
     if sample.lines.is_empty() {
         return 0;
     }
-    let mut set = PrefixSet::new(None, Candidates::Stderr, Utc.fix());
+    let mut set = PrefixSet::new(prefix, Candidates::Stderr, Utc.fix());
     let mut seen = false;
     let mut hits = 0usize;
     for line in &sample.lines {
@@ -660,6 +666,31 @@ mod tests {
             "postgres stderr (RDS prefix): {mbs:.0} MiB/s ({:.0} MB/s) of CPU time over {} MiB",
             mbs * 1.048576,
             input.len() >> 20
+        );
+    }
+}
+
+#[cfg(test)]
+mod prefix_tests {
+    use crate::Format;
+
+    #[test]
+    fn pgbadger_style_prefixes_are_known_and_a_given_one_is_used() {
+        // pgbadger's documented prefix with db= first.
+        let begin_end = b"2021-02-14 01:34:02 CET [30291]: db=template1,user=postgres,app=[unknown],client=[local] LOG:  connection authorized: user=postgres database=template1\n";
+        assert_eq!(crate::detect(begin_end, true), Some(Format::PostgresStderr));
+        let own =
+            b"2021-12-03 07:14:48.591 UTC [4913] user=user1,db=mydb LOG:  statement: SELECT 1\n";
+        assert_eq!(crate::detect(own, true), None);
+        assert_eq!(
+            crate::detect_with_prefix(own, true, Some("%m [%p] user=%u,db=%d ")),
+            Some(Format::PostgresStderr)
+        );
+        // A prefix that does not fit the log changes nothing.
+        let mysql = b"2023-11-21 19:42:20 134334 [Warning] Access denied for user 'root'@'34.140.248.32' (using password: NO)\n";
+        assert_eq!(
+            crate::detect_with_prefix(mysql, true, Some("%m [%p] user=%u,db=%d ")),
+            Some(Format::MysqlError)
         );
     }
 }

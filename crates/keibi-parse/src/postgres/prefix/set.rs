@@ -16,6 +16,9 @@ pub const STDERR_CANDIDATES: &[&str] = &[
     // pgbadger's recommendations, old and new.
     "%t [%p]: [%l-1] user=%u,db=%d,app=%a,client=%h ",
     "%t [%p]: user=%u,db=%d,app=%a,client=%h ",
+    "%t [%p]: db=%d,user=%u,app=%a,client=%h ",
+    "%m [%p]: [%l-1] user=%u,db=%d,app=%a,client=%h ",
+    "%m [%p]: user=%u,db=%d,app=%a,client=%h ",
     // Google Cloud SQL.
     "%t [%p]: [%l-1] db=%d,user=%u ",
     "%t [%p]: [%l-1] ",
