@@ -129,9 +129,6 @@ fn read_layout(lines: &[&[u8]]) -> Option<(Layout, Format, u8)> {
         let Some((format, score)) = detect_among(&sample, MESSAGE_FORMATS) else {
             continue;
         };
-        let share = stamped * 100 / lines.len().max(1);
-        // Continuation lines count for the layout when the messages' format read them.
-        let score = score.max(share.min(100) as u8);
         if best.is_none_or(|(_, _, b)| score > b) {
             best = Some((layout, format, score));
         }
