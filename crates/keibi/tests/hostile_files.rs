@@ -195,6 +195,25 @@ fn lists_and_configs_that_never_end_are_errors_at_once() {
 }
 
 #[test]
+fn files_over_their_cap_are_refused_before_reading() {
+    // Sparse files: their size is known without reading a byte.
+    let dir = tempfile::tempdir().unwrap();
+    let log = s(&sample("postgresql-rds-prefix.log"));
+    for (flag, cap) in [("--threat-list", 256usize << 20), ("--asn-db", 512 << 20)] {
+        let p = dir.path().join(flag.trim_start_matches('-'));
+        let f = std::fs::File::create(&p).unwrap();
+        f.set_len(cap as u64 + 1).unwrap();
+        let out = run_bounded(&["scan", flag, &s(&p), &log]);
+        assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+        assert!(
+            stderr(&out).contains(&format!("larger than {cap} bytes")),
+            "{}",
+            stderr(&out)
+        );
+    }
+}
+
+#[test]
 fn absurd_config_windows_and_hostile_config_yaml_are_errors_not_panics() {
     let dir = tempfile::tempdir().unwrap();
     let log = s(&sample("postgresql-hydra-bruteforce.log"));

@@ -75,10 +75,10 @@ pub fn read_capped(path: &std::path::Path, max: usize, text: bool) -> io::Result
                 ));
             }
         }
-        out.extend_from_slice(&chunk[..n]);
-        if out.len() > max {
+        if out.len() + n > max {
             return Err(too_large());
         }
+        out.extend_from_slice(&chunk[..n]);
     }
     Ok(out)
 }
