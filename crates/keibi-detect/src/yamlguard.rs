@@ -43,13 +43,13 @@ pub enum YamlLimitError {
     },
     #[error("line {line}: aliases (*name) and anchors (&name) are not allowed in {what}")]
     Alias { line: u64, what: &'static str },
-    #[error("line {line}: nested more than {max} levels deep, more than {what} may be")]
+    #[error("line {line}: nested more than {max} levels deep, the limit for {what}")]
     TooDeep {
         line: u64,
         max: usize,
         what: &'static str,
     },
-    #[error("line {line}: more than {max} values, more than {what} may hold")]
+    #[error("line {line}: more than {max} values, the limit for {what}")]
     TooManyNodes {
         line: u64,
         max: usize,

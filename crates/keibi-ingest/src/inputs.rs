@@ -200,8 +200,12 @@ impl<'a> Walker<'a> {
                     continue;
                 }
             };
-            let wanted_file = meta.is_file() && (self.want)(&path);
-            if !meta.is_dir() && !wanted_file {
+            if !meta.is_dir() && !(self.want)(&path) {
+                continue;
+            }
+            if !meta.is_dir() && !meta.is_file() {
+                // A FIFO or a device would block or never end.
+                self.warn(&path, "not a regular file or directory, skipped".into());
                 continue;
             }
             let id = identity(&path, &meta);
@@ -502,14 +506,17 @@ mod tests {
         }
 
         #[test]
-        fn dangling_links_and_unreadable_directories_are_errors_with_their_path() {
+        fn dangling_links_and_special_files_are_reported_with_their_path() {
             let dir = tree();
             let logs = dir.path().join("logs");
             symlink("nowhere", logs.join("gone.log")).unwrap();
+            symlink("/dev/zero", logs.join("zero.log")).unwrap();
             let e = expand(&[logs.to_string_lossy().into_owned()]);
             assert_eq!(e.inputs.len(), 3);
             assert_eq!(e.errors.len(), 1);
             assert!(e.errors[0].0.ends_with("gone.log"));
+            assert_eq!(e.warnings.len(), 1);
+            assert!(e.warnings[0].0.ends_with("zero.log"), "{:?}", e.warnings);
         }
     }
 }

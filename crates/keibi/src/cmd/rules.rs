@@ -88,6 +88,8 @@ pub fn load_paths(set: &mut RuleSet, paths: &[PathBuf]) -> Result<usize> {
             files.extend(walker.walk(p));
         } else if p.is_file() {
             files.push(p.clone());
+        } else if p.exists() {
+            bail!("--rules {}: not a file or directory", p.display());
         } else {
             bail!("--rules {}: no such file or directory", p.display());
         }
