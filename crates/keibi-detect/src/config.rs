@@ -10,6 +10,8 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
+use crate::yamlguard::Limits;
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
@@ -324,10 +326,122 @@ impl Default for CloudTrailConfig {
 #[error("{0}")]
 pub struct ConfigError(String);
 
+/// The longest window a setting may ask for: ten years, in seconds.
+pub const MAX_WINDOW_SECS: u64 = 315_576_000;
+
+/// What a configuration file may be: a full one is a few KB; anchors and aliases
+/// are refused (they can expand a few KB into gigabytes), see [`crate::yamlguard`].
+pub const CONFIG_LIMITS: Limits = Limits {
+    max_bytes: 1 << 20,
+    max_depth: 16,
+    max_nodes: 100_000,
+    what: "configuration files",
+};
+
 impl Config {
     /// Reads a YAML configuration; every key is optional, unknown keys are errors
     /// (a misspelt threshold must not silently keep its default).
     pub fn from_yaml(text: &str) -> Result<Config, ConfigError> {
-        yaml_serde::from_str(text).map_err(|e| ConfigError(e.to_string()))
+        crate::yamlguard::check(text, &CONFIG_LIMITS).map_err(|e| ConfigError(e.to_string()))?;
+        let config: Config = yaml_serde::from_str(text).map_err(|e| ConfigError(e.to_string()))?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Refuses windows no one means: more than [`MAX_WINDOW_SECS`] (ten years), or
+    /// negative. The detectors clamp them as well, so that time arithmetic never
+    /// overflows whatever a `Config` holds; a file asking for them is a mistake to say.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let (l, a, b, c) = (
+            &self.login,
+            &self.activity,
+            &self.baseline,
+            &self.cloudtrail,
+        );
+        let unsigned = [
+            ("login.brute_force_window_secs", l.brute_force_window_secs),
+            ("login.brute_force_burst_secs", l.brute_force_burst_secs),
+            ("login.spray_window_secs", l.spray_window_secs),
+            ("login.stuffing_window_secs", l.stuffing_window_secs),
+            ("login.probe_grace_secs", l.probe_grace_secs),
+            (
+                "activity.mass_destruction_window_secs",
+                a.mass_destruction_window_secs,
+            ),
+            (
+                "activity.mass_destruction_settle_secs",
+                a.mass_destruction_settle_secs,
+            ),
+            ("activity.ransom_lookback_secs", a.ransom_lookback_secs),
+            (
+                "activity.schema_enum_window_secs",
+                a.schema_enum_window_secs,
+            ),
+            (
+                "activity.schema_enum_startup_secs",
+                a.schema_enum_startup_secs,
+            ),
+            (
+                "cloudtrail.access_denied_window_secs",
+                c.access_denied_window_secs,
+            ),
+            (
+                "cloudtrail.snapshot_delete_window_secs",
+                c.snapshot_delete_window_secs,
+            ),
+        ];
+        let signed = [
+            ("baseline.settle_secs", b.settle_secs),
+            ("baseline.failures_before_secs", b.failures_before_secs),
+        ];
+        let bad = unsigned
+            .into_iter()
+            .map(|(k, v)| (k, i128::from(v)))
+            .chain(signed.into_iter().map(|(k, v)| (k, i128::from(v))))
+            .find(|(_, v)| !(0..=i128::from(MAX_WINDOW_SECS)).contains(v));
+        match bad {
+            Some((key, v)) => Err(ConfigError(format!(
+                "{key}: {v} seconds is not a window (0 to {MAX_WINDOW_SECS}, ten years)"
+            ))),
+            None => Ok(()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn windows_beyond_ten_years_or_negative_are_refused_by_name() {
+        let e = Config::from_yaml("login:\n  brute_force_window_secs: 18446744073709551615\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("login.brute_force_window_secs"), "{e}");
+        let e = Config::from_yaml("baseline:\n  settle_secs: -1\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("baseline.settle_secs"), "{e}");
+        let ok = Config::from_yaml("cloudtrail:\n  snapshot_delete_window_secs: 315576000\n");
+        assert!(ok.is_ok());
+        assert!(Config::default().validate().is_ok());
+    }
+
+    #[test]
+    fn aliases_and_deep_nesting_are_refused_before_deserializing() {
+        let e = Config::from_yaml("x: &a [1]\ny: *a\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("line 1") && e.contains("configuration files"),
+            "{e}"
+        );
+        let deep = format!(
+            "placeholders: {}{}\n",
+            "[".repeat(100_000),
+            "]".repeat(100_000)
+        );
+        let e = Config::from_yaml(&deep).unwrap_err().to_string();
+        assert!(e.contains("levels deep"), "{e}");
     }
 }

@@ -29,6 +29,11 @@ const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
 const MAPPED_LO: u128 = 0xffff_0000_0000;
 const MAPPED_HI: u128 = 0xffff_ffff_ffff;
 
+/// The largest list file keibi reads: FireHOL's level 1-4 sets and the Tor exit
+/// lists are a few MB; the cap only stops a wrong file (`/dev/zero`, a disk image)
+/// from being read whole.
+pub const MAX_LIST_BYTES: usize = 256 << 20;
+
 /// A line of a list that is not an address, CIDR, range, comment or Tor metadata.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ListProblem {

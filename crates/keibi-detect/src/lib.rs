@@ -16,6 +16,7 @@ pub mod iplist;
 pub mod scanner;
 pub mod sigma;
 pub mod text;
+pub mod yamlguard;
 
 pub use config::Config;
 pub use detector::{db_resource, Context, Detector};

@@ -4,6 +4,7 @@
 //! directories an input was found in.
 
 use std::cmp::Ordering;
+use std::collections::HashMap;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -39,62 +40,209 @@ impl Input {
     }
 }
 
+/// What [`expand`] made of the arguments.
+#[derive(Debug, Default)]
+pub struct Expanded {
+    pub inputs: Vec<Input>,
+    /// Paths that could not be read (a missing argument, an unreadable directory or
+    /// entry, a dangling link): each is reported and counts as an input that failed.
+    pub errors: Vec<(String, io::Error)>,
+    /// What the walk passed over on purpose (a symbolic link loop, a directory or file
+    /// reached a second time, a tree too deep): reported, not failures.
+    pub warnings: Vec<(String, String)>,
+}
+
 /// Expands user arguments into inputs. Unreadable paths are returned as errors next to
 /// the inputs that could be listed, so one bad argument does not stop the others.
-pub fn expand(args: &[String]) -> (Vec<Input>, Vec<(String, io::Error)>) {
-    let mut inputs = Vec::new();
-    let mut errors = Vec::new();
+/// Directories are walked by one [`Walker`] for all arguments, so a directory or file
+/// reached twice (through links, or named twice) is read once.
+pub fn expand(args: &[String]) -> Expanded {
+    let mut out = Expanded::default();
+    let skip =
+        |name: &str| name.starts_with('.') || name == "CloudTrail-Digest" || is_documentation(name);
+    let mut walker = Walker::new(&skip, &|_| true);
     for arg in args {
         if arg == "-" {
-            inputs.push(Input::Stdin);
+            out.inputs.push(Input::Stdin);
             continue;
         }
         let path = PathBuf::from(arg);
         match std::fs::metadata(&path) {
             Ok(m) if m.is_dir() => {
-                let mut files = Vec::new();
-                walk(&path, &mut files, &mut errors, 0);
+                let mut files = walker.walk(&path);
                 files.sort_by(|a, b| rotation_order(a, b));
-                inputs.extend(files.into_iter().map(|p| Input::File {
+                out.inputs.extend(files.into_iter().map(|p| Input::File {
                     display: Arc::from(p.to_string_lossy().as_ref()),
                     path: p,
                     root: Some(path.clone()),
                 }));
             }
-            Ok(_) => inputs.push(Input::File {
+            Ok(_) => out.inputs.push(Input::File {
                 display: Arc::from(arg.as_str()),
                 path: path.clone(),
                 root: None,
             }),
-            Err(e) => errors.push((arg.clone(), e)),
+            Err(e) => out.errors.push((arg.clone(), e)),
         }
     }
-    (inputs, errors)
+    out.errors.append(&mut walker.errors);
+    out.warnings.append(&mut walker.warnings);
+    out
 }
 
-fn walk(dir: &Path, files: &mut Vec<PathBuf>, errors: &mut Vec<(String, io::Error)>, depth: usize) {
-    if depth > 64 {
-        return; // a symlink loop or an absurd tree; stop rather than recurse forever
+/// Directories nested deeper than this below a walked directory are not read.
+pub const MAX_WALK_DEPTH: usize = 64;
+
+/// Identity of a file or directory: device and inode, so that a symbolic link and
+/// its target (or two links to one place) are known to be the same.
+#[cfg(unix)]
+fn identity(_path: &Path, meta: &std::fs::Metadata) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    Some((meta.dev(), meta.ino()))
+}
+
+/// Elsewhere only the depth bound stops a loop.
+#[cfg(not(unix))]
+fn identity(_path: &Path, _meta: &std::fs::Metadata) -> Option<(u64, u64)> {
+    None
+}
+
+type Id = (u64, u64);
+
+/// Walks directories recursively, following symbolic links, for inputs and for rule
+/// files alike. Entries are visited in name order. Each directory and each file is
+/// visited at most once however many links lead to it, a link back to a directory
+/// being walked (a loop) is not followed, and everything passed over or unreadable is
+/// reported with its path: nothing is dropped silently.
+pub struct Walker<'a> {
+    /// Entry names (files or directories) not to visit at all.
+    skip: &'a dyn Fn(&str) -> bool,
+    /// Files to list.
+    want: &'a dyn Fn(&Path) -> bool,
+    /// Everything visited so far, with the path it was first seen at.
+    seen: HashMap<Id, PathBuf>,
+    /// Unreadable directories and entries, dangling links.
+    pub errors: Vec<(String, io::Error)>,
+    /// Loops, repeats and trees too deep, passed over.
+    pub warnings: Vec<(String, String)>,
+}
+
+impl<'a> Walker<'a> {
+    pub fn new(skip: &'a dyn Fn(&str) -> bool, want: &'a dyn Fn(&Path) -> bool) -> Walker<'a> {
+        Walker {
+            skip,
+            want,
+            seen: HashMap::new(),
+            errors: Vec::new(),
+            warnings: Vec::new(),
+        }
     }
-    let entries = match std::fs::read_dir(dir) {
-        Ok(e) => e,
-        Err(e) => {
-            errors.push((dir.to_string_lossy().into_owned(), e));
-            return;
+
+    /// The wanted files under `dir`, in walk order (name order, depth first), except
+    /// those an earlier walk of this walker listed already.
+    pub fn walk(&mut self, dir: &Path) -> Vec<PathBuf> {
+        let mut files = Vec::new();
+        let meta = match std::fs::metadata(dir) {
+            Ok(m) => m,
+            Err(e) => {
+                self.errors.push((dir.to_string_lossy().into_owned(), e));
+                return files;
+            }
+        };
+        let mut ancestors = Vec::new();
+        if let Some(id) = identity(dir, &meta) {
+            if let Some(first) = self.seen.get(&id) {
+                let first = first.to_string_lossy().into_owned();
+                self.warn(dir, format!("the same directory as {first}, read once"));
+                return files;
+            }
+            self.seen.insert(id, dir.to_path_buf());
+            ancestors.push(id);
         }
-    };
-    for entry in entries.flatten() {
-        let name = entry.file_name();
-        let name = name.to_string_lossy();
-        if name.starts_with('.') || name == "CloudTrail-Digest" || is_documentation(&name) {
-            continue;
+        self.walk_in(dir, &mut ancestors, &mut files);
+        files
+    }
+
+    fn warn(&mut self, path: &Path, message: String) {
+        self.warnings
+            .push((path.to_string_lossy().into_owned(), message));
+    }
+
+    fn walk_in(&mut self, dir: &Path, ancestors: &mut Vec<Id>, files: &mut Vec<PathBuf>) {
+        let entries = match std::fs::read_dir(dir) {
+            Ok(e) => e,
+            Err(e) => {
+                self.errors.push((dir.to_string_lossy().into_owned(), e));
+                return;
+            }
+        };
+        let mut paths = Vec::new();
+        for entry in entries {
+            match entry {
+                Ok(e) => paths.push(e.path()),
+                Err(e) => self.errors.push((dir.to_string_lossy().into_owned(), e)),
+            }
         }
-        let path = entry.path();
-        match std::fs::metadata(&path) {
-            Ok(m) if m.is_dir() => walk(&path, files, errors, depth + 1),
-            Ok(m) if m.is_file() => files.push(path),
-            Ok(_) => {}
-            Err(e) => errors.push((path.to_string_lossy().into_owned(), e)),
+        paths.sort();
+        for path in paths {
+            let name = path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            if (self.skip)(&name) {
+                continue;
+            }
+            // Follows links: a link is visited as what it leads to.
+            let meta = match std::fs::metadata(&path) {
+                Ok(m) => m,
+                Err(e) => {
+                    self.errors.push((path.to_string_lossy().into_owned(), e));
+                    continue;
+                }
+            };
+            if !meta.is_dir() && !(self.want)(&path) {
+                continue;
+            }
+            if !meta.is_dir() && !meta.is_file() {
+                // A FIFO or a device would block or never end.
+                self.warn(&path, "not a regular file or directory, skipped".into());
+                continue;
+            }
+            let id = identity(&path, &meta);
+            if let Some(id) = &id {
+                if let Some(first) = self.seen.get(id) {
+                    let first = first.to_string_lossy().into_owned();
+                    let message = if ancestors.contains(id) {
+                        format!("a symbolic link loop (back to {first}), not followed")
+                    } else if meta.is_dir() {
+                        format!("the same directory as {first}, read once")
+                    } else {
+                        format!("the same file as {first}, read once")
+                    };
+                    self.warn(&path, message);
+                    continue;
+                }
+            }
+            if meta.is_dir() && ancestors.len() > MAX_WALK_DEPTH {
+                let message = format!("more than {MAX_WALK_DEPTH} directories deep, not read");
+                self.warn(&path, message);
+                continue;
+            }
+            if let Some(id) = id {
+                self.seen.insert(id, path.clone());
+            }
+            if meta.is_dir() {
+                let pushed = id.is_some();
+                if let Some(id) = id {
+                    ancestors.push(id);
+                }
+                self.walk_in(&path, ancestors, files);
+                if pushed {
+                    ancestors.pop();
+                }
+            } else {
+                files.push(path);
+            }
         }
     }
 }
@@ -282,5 +430,93 @@ mod tests {
             )),
             None
         );
+    }
+
+    #[cfg(unix)]
+    mod walk {
+        use super::super::*;
+        use std::os::unix::fs::symlink;
+
+        fn tree() -> tempfile::TempDir {
+            let dir = tempfile::tempdir().unwrap();
+            let a = dir.path().join("logs/a");
+            std::fs::create_dir_all(&a).unwrap();
+            std::fs::write(dir.path().join("logs/top.log"), "x\n").unwrap();
+            std::fs::write(a.join("one.log"), "x\n").unwrap();
+            std::fs::write(a.join("two.log"), "x\n").unwrap();
+            dir
+        }
+
+        fn names(e: &Expanded) -> Vec<String> {
+            e.inputs.iter().map(|i| i.display().to_string()).collect()
+        }
+
+        #[test]
+        fn links_to_ancestors_are_loops_reported_and_not_followed() {
+            let dir = tree();
+            let logs = dir.path().join("logs");
+            let arg = vec![logs.to_string_lossy().into_owned()];
+            let plain = expand(&arg);
+            assert_eq!(plain.inputs.len(), 3);
+            assert!(plain.warnings.is_empty() && plain.errors.is_empty());
+
+            // One link to the parent: read 32 times over before.
+            symlink("..", logs.join("a/up")).unwrap();
+            let one = expand(&arg);
+            assert_eq!(names(&one), names(&plain));
+            assert_eq!(one.warnings.len(), 1, "{:?}", one.warnings);
+            assert!(one.warnings[0].0.ends_with("a/up"));
+            assert!(one.warnings[0].1.contains("loop"), "{:?}", one.warnings);
+
+            // Two: exponential before.
+            symlink("..", logs.join("a/up2")).unwrap();
+            symlink(".", logs.join("a/self")).unwrap();
+            let two = expand(&arg);
+            assert_eq!(names(&two), names(&plain));
+            assert_eq!(two.warnings.len(), 3, "{:?}", two.warnings);
+            assert!(two.errors.is_empty());
+        }
+
+        #[test]
+        fn a_directory_or_file_reached_twice_is_read_once_and_said() {
+            let dir = tree();
+            let logs = dir.path().join("logs");
+            let other = dir.path().join("other");
+            std::fs::create_dir(&other).unwrap();
+            symlink(logs.join("a"), other.join("a-again")).unwrap();
+            symlink(logs.join("top.log"), other.join("top-again.log")).unwrap();
+            std::fs::write(other.join("own.log"), "x\n").unwrap();
+            let e = expand(&[
+                logs.to_string_lossy().into_owned(),
+                other.to_string_lossy().into_owned(),
+            ]);
+            assert_eq!(e.inputs.len(), 4, "{:?}", names(&e));
+            let w: Vec<&str> = e.warnings.iter().map(|(_, m)| m.as_str()).collect();
+            assert_eq!(w.len(), 2, "{w:?}");
+            assert!(w.iter().any(|m| m.starts_with("the same directory as")));
+            assert!(w.iter().any(|m| m.starts_with("the same file as")));
+            // A link to a file outside the walked tree is followed, once.
+            let outside = tempfile::tempdir().unwrap();
+            std::fs::write(outside.path().join("far.log"), "x\n").unwrap();
+            symlink(outside.path().join("far.log"), other.join("far.log")).unwrap();
+            // (alone, `other` holds a-again's two files, own, top-again and far).
+            let e = expand(&[other.to_string_lossy().into_owned()]);
+            assert_eq!(e.inputs.len(), 5, "{:?}", names(&e));
+            assert!(e.warnings.is_empty(), "{:?}", e.warnings);
+        }
+
+        #[test]
+        fn dangling_links_and_special_files_are_reported_with_their_path() {
+            let dir = tree();
+            let logs = dir.path().join("logs");
+            symlink("nowhere", logs.join("gone.log")).unwrap();
+            symlink("/dev/zero", logs.join("zero.log")).unwrap();
+            let e = expand(&[logs.to_string_lossy().into_owned()]);
+            assert_eq!(e.inputs.len(), 3);
+            assert_eq!(e.errors.len(), 1);
+            assert!(e.errors[0].0.ends_with("gone.log"));
+            assert_eq!(e.warnings.len(), 1);
+            assert!(e.warnings[0].0.ends_with("zero.log"), "{:?}", e.warnings);
+        }
     }
 }

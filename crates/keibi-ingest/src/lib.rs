@@ -10,6 +10,6 @@ mod inputs;
 mod merge;
 mod stream;
 
-pub use inputs::{expand, instance_from_path, Input};
+pub use inputs::{expand, instance_from_path, Expanded, Input, Walker};
 pub use merge::{run, IngestOptions, Notice, Report};
 pub use stream::Opened;

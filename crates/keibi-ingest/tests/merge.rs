@@ -36,7 +36,7 @@ fn paths(dir: &Path) -> Vec<String> {
 fn many_inputs_merge_in_time_order() {
     let dir = tempfile::tempdir().expect("tempdir");
     interleaved(dir.path(), 20, 300);
-    let (inputs, errors) = expand(&paths(dir.path()));
+    let keibi_ingest::Expanded { inputs, errors, .. } = expand(&paths(dir.path()));
     assert!(errors.is_empty());
     let mut times = Vec::new();
     let report = run(
@@ -80,7 +80,7 @@ fn consecutive_inputs_are_opened_one_after_another() {
         }
         std::fs::write(dir.path().join(format!("postgresql.log.{f:04}")), text).expect("write log");
     }
-    let (inputs, errors) = expand(&paths(dir.path()));
+    let keibi_ingest::Expanded { inputs, errors, .. } = expand(&paths(dir.path()));
     assert!(errors.is_empty());
     let mut last = None;
     let report = run(
@@ -107,7 +107,7 @@ fn consecutive_inputs_are_opened_one_after_another() {
 fn a_failing_sink_stops_the_merge() {
     let dir = tempfile::tempdir().expect("tempdir");
     interleaved(dir.path(), 4, 50_000);
-    let (inputs, _) = expand(&paths(dir.path()));
+    let inputs = expand(&paths(dir.path())).inputs;
     let mut n = 0;
     let r = run(
         inputs,
@@ -133,7 +133,7 @@ fn a_failing_sink_stops_the_merge() {
 fn a_panicking_sink_does_not_hang() {
     let dir = tempfile::tempdir().expect("tempdir");
     interleaved(dir.path(), 4, 50_000);
-    let (inputs, _) = expand(&paths(dir.path()));
+    let inputs = expand(&paths(dir.path())).inputs;
     let (done_tx, done_rx) = mpsc::channel();
     std::thread::spawn(move || {
         let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {

@@ -10,8 +10,19 @@
 //! key and JSON bytes (`keibi_detect::detectors::baseline::Profiles::export`) and
 //! reads them back. A format number in a second table lets a future keibi refuse or
 //! migrate a file written by an incompatible one.
+//!
+//! A damaged file (flipped bytes, a truncated copy, a key that is not UTF-8) is an
+//! error naming it, never a panic: redb reports most damage as errors, but some of it
+//! makes redb panic (it unwraps a stored key's UTF-8, asserts on its allocator state).
+//! Every call into redb therefore runs under [`std::panic::catch_unwind`]; a panic
+//! there becomes [`StateError::Damaged`], its message is not printed, and the file is
+//! not touched again by this process.
 
+use std::cell::Cell;
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Once;
 
 use redb::{Database, ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition};
 
@@ -23,20 +34,59 @@ pub const FORMAT: &str = "1";
 /// Why the state file could not be used.
 #[derive(Debug, thiserror::Error)]
 pub enum StateError {
-    #[error("{path}: {source}")]
-    Db {
-        path: PathBuf,
-        #[source]
-        source: redb::Error,
-    },
+    /// redb's error, in the message (not as a source, which would print it twice).
+    #[error("{path}: {error}")]
+    Db { path: PathBuf, error: redb::Error },
     #[error("{path}: written by another keibi (state format {found}, this keibi reads {FORMAT})")]
     Format { path: PathBuf, found: String },
+    #[error(
+        "{path}: damaged, not a usable keibi state file ({reason}); move it away to start afresh"
+    )]
+    Damaged { path: PathBuf, reason: String },
+}
+
+thread_local! {
+    /// Set while this thread runs redb under [`guarded`]: its panics are caught and
+    /// reported as errors, so the panic hook stays quiet for them.
+    static QUIET: Cell<bool> = const { Cell::new(false) };
+}
+
+static HOOK: Once = Once::new();
+
+/// Runs `f` (calls into redb on the file at `path`), turning a panic into
+/// [`StateError::Damaged`]. The first call wraps the process's panic hook so that it
+/// says nothing for panics caught here; panics elsewhere are reported as before.
+fn guarded<T>(path: &Path, f: impl FnOnce() -> Result<T, StateError>) -> Result<T, StateError> {
+    HOOK.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if !QUIET.with(Cell::get) {
+                previous(info);
+            }
+        }));
+    });
+    let was = QUIET.with(|q| q.replace(true));
+    let result = catch_unwind(AssertUnwindSafe(f));
+    QUIET.with(|q| q.set(was));
+    result.unwrap_or_else(|panic| {
+        let reason = panic
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "the store failed".to_string());
+        Err(StateError::Damaged {
+            path: path.to_path_buf(),
+            reason,
+        })
+    })
 }
 
 /// An open state file.
 pub struct StateFile {
     db: Database,
     path: PathBuf,
+    /// redb panicked on this file once: it is not used again.
+    damaged: AtomicBool,
 }
 
 /// What a save wrote.
@@ -85,23 +135,41 @@ impl Batch<'_> {
 impl StateFile {
     /// Opens the state file, creating it when missing.
     pub fn open(path: &Path) -> Result<StateFile, StateError> {
-        let err = |source: redb::Error| StateError::Db {
-            path: path.to_path_buf(),
-            source,
-        };
-        let db = Database::create(path).map_err(|e| err(e.into()))?;
-        let file = StateFile {
-            db,
-            path: path.to_path_buf(),
-        };
-        file.check_format().map_err(|e| match e {
-            Ok(found) => StateError::Format {
+        guarded(path, || {
+            let err = |error: redb::Error| StateError::Db {
                 path: path.to_path_buf(),
-                found,
-            },
-            Err(e) => err(e),
-        })?;
-        Ok(file)
+                error,
+            };
+            let db = Database::create(path).map_err(|e| err(e.into()))?;
+            let file = StateFile {
+                db,
+                path: path.to_path_buf(),
+                damaged: AtomicBool::new(false),
+            };
+            file.check_format().map_err(|e| match e {
+                Ok(found) => StateError::Format {
+                    path: path.to_path_buf(),
+                    found,
+                },
+                Err(e) => err(e),
+            })?;
+            Ok(file)
+        })
+    }
+
+    /// Runs `f` on the database unless it was found damaged, under [`guarded`].
+    fn with<T>(&self, f: impl FnOnce() -> Result<T, StateError>) -> Result<T, StateError> {
+        if self.damaged.load(Ordering::Relaxed) {
+            return Err(StateError::Damaged {
+                path: self.path.clone(),
+                reason: "it failed earlier in this run".to_string(),
+            });
+        }
+        let r = guarded(&self.path, f);
+        if matches!(r, Err(StateError::Damaged { .. })) {
+            self.damaged.store(true, Ordering::Relaxed);
+        }
+        r
     }
 
     /// Stamps a new file with [`FORMAT`]; `Err(Ok(found))` for another format.
@@ -132,26 +200,38 @@ impl StateFile {
     fn err(&self, source: impl Into<redb::Error>) -> StateError {
         StateError::Db {
             path: self.path.clone(),
-            source: source.into(),
+            error: source.into(),
         }
     }
 
     /// Hands every stored key and value to `f`; returns how many there were.
+    /// A damaged file is an error before `f` has seen anything only when the damage
+    /// is found at once; otherwise `f` may have seen some rows first.
     pub fn read(&self, mut f: impl FnMut(&str, &[u8])) -> Result<u64, StateError> {
-        let tx = self.db.begin_read().map_err(|e| self.err(e))?;
-        let table = tx.open_table(PROFILES).map_err(|e| self.err(e))?;
-        let mut n = 0;
-        for row in table.iter().map_err(|e| self.err(e))? {
-            let (k, v) = row.map_err(|e| self.err(e))?;
-            f(k.value(), v.value());
-            n += 1;
-        }
-        Ok(n)
+        self.with(|| {
+            let tx = self.db.begin_read().map_err(|e| self.err(e))?;
+            let table = tx.open_table(PROFILES).map_err(|e| self.err(e))?;
+            let mut n = 0;
+            for row in table.iter().map_err(|e| self.err(e))? {
+                let (k, v) = row.map_err(|e| self.err(e))?;
+                f(k.value(), v.value());
+                n += 1;
+            }
+            Ok(n)
+        })
     }
 
     /// One save, atomically: `clear` drops everything stored first (a full rewrite),
     /// then `f` puts and deletes. Nothing is written unless all of it is.
     pub fn write(&self, clear: bool, f: impl FnOnce(&mut Batch<'_>)) -> Result<Saved, StateError> {
+        self.with(|| self.write_unguarded(clear, f))
+    }
+
+    fn write_unguarded(
+        &self,
+        clear: bool,
+        f: impl FnOnce(&mut Batch<'_>),
+    ) -> Result<Saved, StateError> {
         let tx = self.db.begin_write().map_err(|e| self.err(e))?;
         let saved = {
             let mut table = tx.open_table(PROFILES).map_err(|e| self.err(e))?;
@@ -175,9 +255,11 @@ impl StateFile {
 
     /// Stored values.
     pub fn len(&self) -> Result<u64, StateError> {
-        let tx = self.db.begin_read().map_err(|e| self.err(e))?;
-        let table = tx.open_table(PROFILES).map_err(|e| self.err(e))?;
-        table.len().map_err(|e| self.err(e))
+        self.with(|| {
+            let tx = self.db.begin_read().map_err(|e| self.err(e))?;
+            let table = tx.open_table(PROFILES).map_err(|e| self.err(e))?;
+            table.len().map_err(|e| self.err(e))
+        })
     }
 
     pub fn is_empty(&self) -> Result<bool, StateError> {
@@ -238,5 +320,83 @@ mod tests {
         std::fs::write(&path, "these are not profiles\n".repeat(200)).unwrap();
         let e = StateFile::open(&path).err().expect("refused");
         assert!(e.to_string().contains("notes.txt"), "{e}");
+    }
+
+    /// A state file with a few profiles, and its bytes.
+    fn written(dir: &Path) -> (PathBuf, Vec<u8>) {
+        let path = dir.join("keibi.state");
+        let s = StateFile::open(&path).unwrap();
+        s.write(false, |b| {
+            for i in 0..40 {
+                b.put(&format!("[\"login\",\"db\",\"user{i:02}\"]"), b"{\"n\":1}");
+            }
+        })
+        .unwrap();
+        drop(s);
+        let bytes = std::fs::read(&path).unwrap();
+        (path, bytes)
+    }
+
+    /// Opens and reads a file the way `--state` does.
+    fn open_and_read(path: &Path) -> Result<u64, StateError> {
+        let s = StateFile::open(path)?;
+        let n = s.read(|_, _| {})?;
+        s.write(false, |b| b.put("x", b"1"))?;
+        Ok(n)
+    }
+
+    #[test]
+    fn a_key_that_is_not_utf8_is_a_damaged_file_not_a_panic() {
+        let dir = tempfile::tempdir().unwrap();
+        let (path, mut bytes) = written(dir.path());
+        let at = bytes
+            .windows(6)
+            .position(|w| w == b"user07")
+            .expect("the key is stored as is");
+        bytes[at] = 0xff;
+        std::fs::write(&path, &bytes).unwrap();
+        let e = open_and_read(&path).unwrap_err();
+        assert!(matches!(e, StateError::Damaged { .. }), "{e}");
+        assert!(e.to_string().contains("keibi.state"), "{e}");
+        // Once damaged, the file is not used again by this process.
+        let s = StateFile::open(&path);
+        assert!(s.is_ok(), "opening reads no key");
+        let s = s.unwrap();
+        assert!(s.read(|_, _| {}).is_err());
+        assert!(s.len().is_err(), "refused after the damage was found");
+    }
+
+    #[test]
+    fn truncated_and_scribbled_files_are_errors_never_panics() {
+        let dir = tempfile::tempdir().unwrap();
+        let (path, bytes) = written(dir.path());
+        for cut in [0, 1, 100, 4096, bytes.len() / 2, bytes.len() - 1] {
+            std::fs::write(&path, &bytes[..cut]).unwrap();
+            // An empty file is a new state file: the rest must be refused.
+            if let Err(e) = open_and_read(&path) {
+                assert!(e.to_string().contains("keibi.state"), "{e}");
+            } else {
+                assert_eq!(cut, 0, "a file cut at {cut} bytes was read as sound");
+            }
+        }
+        // Deterministic scribbles over the whole file: any outcome but a panic.
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let mut refused = 0;
+        for _ in 0..60 {
+            let mut b = bytes.clone();
+            for _ in 0..40 {
+                let at = (next() % b.len() as u64) as usize;
+                b[at] = next() as u8;
+            }
+            std::fs::write(&path, &b).unwrap();
+            refused += usize::from(open_and_read(&path).is_err());
+        }
+        assert!(refused > 0, "scribbled files were all read as sound");
     }
 }

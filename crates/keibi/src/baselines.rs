@@ -22,10 +22,16 @@ pub struct Mmdb {
     geo: Option<Reader<Vec<u8>>>,
 }
 
+/// The largest `.mmdb` keibi reads into memory: GeoLite2-City is about 70 MB and
+/// DB-IP's city database about 130 MB; the cap stops a wrong file (`/dev/zero`).
+pub const MAX_MMDB_BYTES: usize = 512 << 20;
+
 /// Opens a database and checks it is of the kind the flag expects (an ASN database
 /// given as `--geoip-db` would silently answer nothing).
 fn open_db(flag: &str, path: &Path, kinds: &[&str]) -> Result<Reader<Vec<u8>>> {
-    let r = Reader::open_readfile(path).with_context(|| format!("{flag} {}", path.display()))?;
+    let what = || format!("{flag} {}", path.display());
+    let bytes = crate::cmd::read_capped(path, MAX_MMDB_BYTES, false).with_context(what)?;
+    let r = Reader::from_source(bytes).with_context(what)?;
     let kind = r.metadata().database_type.clone();
     let lower = kind.to_ascii_lowercase();
     if !kinds.iter().any(|k| lower.contains(k)) {

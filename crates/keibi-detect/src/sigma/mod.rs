@@ -21,6 +21,7 @@ use crate::config::Config;
 use crate::detector::{db_resource, Context, Detector};
 use crate::findings::Raise;
 use crate::scanner::is_login_or_network;
+use crate::yamlguard::Limits;
 use meta::{level_severity, mitre_from_tags, Meta, RawMeta, Template};
 
 include!(concat!(env!("OUT_DIR"), "/builtin_rules.rs"));
@@ -29,6 +30,16 @@ include!(concat!(env!("OUT_DIR"), "/builtin_rules.rs"));
 const V1_AGGREGATIONS: &[&str] = &[
     "| count(", "| min(", "| max(", "| avg(", "| sum(", "| near ",
 ];
+
+/// What a rule file may be: SigmaHQ's largest rule files are a few tens of KB, and
+/// none uses anchors or aliases. Checked before the text is parsed
+/// ([`crate::yamlguard`]), so a hostile file costs milliseconds, not gigabytes.
+pub const RULE_FILE_LIMITS: Limits = Limits {
+    max_bytes: 1 << 20,
+    max_depth: 64,
+    max_nodes: 200_000,
+    what: "rule files",
+};
 
 /// Entries kept in one correlation group's window (event times, or time and value):
 /// beyond it the oldest are dropped, which only matters for thresholds above it.
@@ -140,6 +151,10 @@ impl RuleSet {
     /// Loads the rules of one YAML file (several documents allowed). Each rule that
     /// cannot be used becomes a [`LoadProblem`]; the others load.
     pub fn add_source(&mut self, origin: &str, yaml: &str) {
+        if let Err(e) = crate::yamlguard::check(yaml, &RULE_FILE_LIMITS) {
+            self.problem(origin, None, e.to_string());
+            return;
+        }
         let collection = match rsigma_parser::parse_sigma_yaml(yaml) {
             Ok(c) => c,
             Err(e) => {

@@ -146,3 +146,37 @@ fn an_object_field_matches_as_its_json_text() {
         "Sigma:CloudTrail/6a6b2f3e-1111-4222-8333-444455556666"
     );
 }
+
+/// Built-in rules with bytes scribbled over, and YAML special characters spliced in:
+/// loading reports problems, never panics (a poor man's fuzzing of the YAML bound
+/// and the parser behind it, deterministic).
+#[test]
+fn scribbled_rule_files_load_or_are_reported_never_panic() {
+    let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+    let mut next = move || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    let specials = b"&*[]{}:-|>!%@`'\"#,?\n\t \\";
+    for (path, text) in super::BUILTIN {
+        for _ in 0..12 {
+            let mut b = text.as_bytes().to_vec();
+            for _ in 0..1 + next() % 8 {
+                let at = (next() % b.len() as u64) as usize;
+                let r = next();
+                b[at] = if r % 2 == 0 {
+                    specials[(r >> 8) as usize % specials.len()]
+                } else {
+                    (r >> 8) as u8
+                };
+            }
+            let text = String::from_utf8_lossy(&b);
+            let mut set = RuleSet::default();
+            set.add_source(path, &text);
+            // Reaching here, and compiling what loaded, is the test.
+            let _ = set.compile(&Config::default());
+        }
+    }
+}

@@ -4,21 +4,14 @@
 
 use anyhow::{Context, Result};
 use keibi_detect::detectors::baseline::BaselineDetector;
-use keibi_detect::{Config, Scanner, ThreatLists};
+use keibi_detect::{Scanner, ThreatLists};
 
 use crate::baselines;
 use crate::cli::{Global, LearnArgs};
 use crate::output::sanitize::terminal;
 
 pub fn run(args: &LearnArgs, global: &Global) -> Result<u8> {
-    let mut config = match &args.config {
-        Some(p) => {
-            let text =
-                std::fs::read_to_string(p).with_context(|| format!("--config {}", p.display()))?;
-            Config::from_yaml(&text).with_context(|| format!("--config {}", p.display()))?
-        }
-        None => Config::default(),
-    };
+    let mut config = super::scan::load_config(args.config.as_deref())?;
     let persist = baselines::setup(
         &mut config,
         Some(&args.state),

@@ -38,6 +38,55 @@ pub fn terminal_output(global: &Global) -> (bool, bool) {
     (is_tty, color)
 }
 
+/// Reads a whole file of at most `max` bytes: the lists, rules and settings keibi
+/// loads into memory. A larger file, or one that never ends (`/dev/zero`, a FIFO), is
+/// an error after at most `max + 1` bytes; with `text`, so is a NUL byte (binary
+/// data, `/dev/urandom`), at the first chunk that holds one.
+pub fn read_capped(path: &std::path::Path, max: usize, text: bool) -> io::Result<Vec<u8>> {
+    use std::io::Read;
+    let too_large = || {
+        io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("larger than {max} bytes, the most keibi reads of such a file"),
+        )
+    };
+    let file = std::fs::File::open(path)?;
+    if file.metadata()?.len() > max as u64 {
+        return Err(too_large());
+    }
+    let mut out = Vec::new();
+    let mut reader = file.take(max as u64 + 1);
+    let mut chunk = vec![0u8; 64 * 1024];
+    loop {
+        let n = match reader.read(&mut chunk) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if text {
+            if let Some(i) = memchr_nul(&chunk[..n]) {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    format!(
+                        "binary data (a NUL byte at offset {}), not a text file",
+                        out.len() + i
+                    ),
+                ));
+            }
+        }
+        if out.len() + n > max {
+            return Err(too_large());
+        }
+        out.extend_from_slice(&chunk[..n]);
+    }
+    Ok(out)
+}
+
+fn memchr_nul(b: &[u8]) -> Option<usize> {
+    b.iter().position(|&c| c == 0)
+}
+
 /// Builds ingest options from the input flags.
 pub fn ingest_options(args: &InputArgs) -> Result<IngestOptions> {
     let now = Utc::now();
@@ -76,10 +125,17 @@ pub fn read_inputs(
     sink: impl FnMut(Event) -> io::Result<()>,
 ) -> Result<Report> {
     let opts = ingest_options(args)?;
-    let (inputs, errors) = keibi_ingest::expand(&args.paths);
+    let keibi_ingest::Expanded {
+        inputs,
+        errors,
+        warnings,
+    } = keibi_ingest::expand(&args.paths);
     let quiet = global.quiet;
     for (path, e) in &errors {
         eprintln!("keibi: error: {}: {e}", terminal(path));
+    }
+    for (path, w) in &warnings {
+        eprintln!("keibi: warning: {}: {}", terminal(path), terminal(w));
     }
     let total: u64 = inputs.iter().filter_map(|i| i.size()).sum();
     let counter = Arc::new(AtomicU64::new(0));

@@ -5,7 +5,7 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Result};
-use keibi_detect::sigma::RuleSet;
+use keibi_detect::sigma::{RuleSet, RULE_FILE_LIMITS};
 
 use crate::cli::{Global, RulesCommand};
 use crate::output::sanitize::terminal;
@@ -74,22 +74,39 @@ pub fn print_problems(set: &RuleSet) {
 }
 
 /// Loads every rule file under `paths` (files, or directories searched recursively
-/// for `.yml`/`.yaml`, in name order). Returns how many files were read. A path that
-/// does not exist is an error; a file that cannot be read is a problem of the set.
+/// for `.yml`/`.yaml`, in name order, by the same walker as inputs: links are
+/// followed once, loops are not). Returns how many files were read. A path that does
+/// not exist is an error; a file or directory that cannot be read is a problem of the
+/// set; what the walk passed over (a loop, a file reached twice) is a warning.
 pub fn load_paths(set: &mut RuleSet, paths: &[PathBuf]) -> Result<usize> {
     let mut files = Vec::new();
+    let hidden = |name: &str| name.starts_with('.');
+    let yaml = |p: &Path| matches!(p.extension().and_then(|x| x.to_str()), Some("yml" | "yaml"));
+    let mut walker = keibi_ingest::Walker::new(&hidden, &yaml);
     for p in paths {
         if p.is_dir() {
-            walk(p, &mut files);
+            files.extend(walker.walk(p));
         } else if p.is_file() {
             files.push(p.clone());
+        } else if p.exists() {
+            bail!("--rules {}: not a file or directory", p.display());
         } else {
             bail!("--rules {}: no such file or directory", p.display());
         }
     }
+    for (path, e) in &walker.errors {
+        set.add_source_problem(path, &e.to_string());
+    }
+    for (path, w) in &walker.warnings {
+        eprintln!(
+            "keibi: warning: --rules {}: {}",
+            terminal(path),
+            terminal(w)
+        );
+    }
     for f in &files {
         let origin = f.display().to_string();
-        match std::fs::read(f) {
+        match super::read_capped(f, RULE_FILE_LIMITS.max_bytes, true) {
             Ok(bytes) => match String::from_utf8(bytes) {
                 Ok(text) => set.add_source(&origin, &text),
                 Err(_) => set.add_source_problem(&origin, "not UTF-8 text"),
@@ -98,26 +115,4 @@ pub fn load_paths(set: &mut RuleSet, paths: &[PathBuf]) -> Result<usize> {
         }
     }
     Ok(files.len())
-}
-
-fn walk(dir: &Path, files: &mut Vec<PathBuf>) {
-    let Ok(rd) = std::fs::read_dir(dir) else {
-        return;
-    };
-    let mut entries: Vec<PathBuf> = rd.flatten().map(|e| e.path()).collect();
-    entries.sort();
-    for p in entries {
-        let hidden = p
-            .file_name()
-            .and_then(|n| n.to_str())
-            .is_some_and(|n| n.starts_with('.'));
-        if hidden {
-            continue;
-        }
-        if p.is_dir() {
-            walk(&p, files);
-        } else if matches!(p.extension().and_then(|x| x.to_str()), Some("yml" | "yaml")) {
-            files.push(p);
-        }
-    }
 }

@@ -160,14 +160,7 @@ pub fn build_scanner(
     d: &DetectArgs,
     _global: &Global,
 ) -> Result<(Scanner, Option<crate::baselines::Persist>)> {
-    let mut config = match &d.config {
-        Some(p) => {
-            let text =
-                std::fs::read_to_string(p).with_context(|| format!("--config {}", p.display()))?;
-            Config::from_yaml(&text).with_context(|| format!("--config {}", p.display()))?
-        }
-        None => Config::default(),
-    };
+    let mut config = load_config(d.config.as_deref())?;
     config
         .trusted_accounts
         .extend(d.trusted_account.iter().cloned());
@@ -194,11 +187,27 @@ pub fn build_scanner(
     Ok((Scanner::new(config, lists, sigma), persist))
 }
 
+/// Reads `--config` (at most [`keibi_detect::config::CONFIG_LIMITS`]), or the
+/// defaults without one.
+pub fn load_config(path: Option<&Path>) -> Result<Config> {
+    let Some(p) = path else {
+        return Ok(Config::default());
+    };
+    let what = || format!("--config {}", p.display());
+    let bytes = super::read_capped(p, keibi_detect::config::CONFIG_LIMITS.max_bytes, true)
+        .with_context(what)?;
+    let text = String::from_utf8(bytes)
+        .map_err(|_| anyhow::anyhow!("not UTF-8 text"))
+        .with_context(what)?;
+    Config::from_yaml(&text).with_context(what)
+}
+
 fn load_lists(flag: &str, paths: &[impl AsRef<Path>]) -> Result<IpSet> {
     let mut lists = Vec::new();
     for p in paths {
         let p = p.as_ref();
-        let bytes = std::fs::read(p).with_context(|| format!("{flag} {}", p.display()))?;
+        let bytes = super::read_capped(p, keibi_detect::iplist::MAX_LIST_BYTES, true)
+            .with_context(|| format!("{flag} {}", p.display()))?;
         let name = p
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())

@@ -279,7 +279,7 @@ impl Activity {
         self.n = self.n.saturating_add(1);
         if self.matured_at.is_none()
             && self.n >= m.min_events
-            && self.last - self.first >= Secs::from(m.min_days) * DAY
+            && self.last.saturating_sub(self.first) >= Secs::from(m.min_days) * DAY
             && self.days >= m.min_active_days
         {
             self.matured_at = Some(t);
@@ -297,7 +297,8 @@ impl Activity {
 
     /// Whole days of history.
     pub fn span_days(&self) -> i64 {
-        (self.last - self.first) / DAY
+        // Saturating: times loaded from a state file may be anything.
+        self.last.saturating_sub(self.first) / DAY
     }
 }
 
@@ -499,7 +500,7 @@ impl FailProfile {
     /// Returns whether a new hour started.
     pub fn roll(&mut self, t: Secs, settle: Secs) -> bool {
         let h = t - t.rem_euclid(3600);
-        if self.pending_max > self.max_hour && t - self.pending_since >= settle {
+        if self.pending_max > self.max_hour && t.saturating_sub(self.pending_since) >= settle {
             self.max_hour = self.pending_max;
             self.pending_max = 0;
         }

@@ -8,6 +8,21 @@ use chrono::{DateTime, Duration, Utc};
 
 use super::*;
 
+/// Longest window a setting may ask for (ten years): a larger one means "forever"
+/// and keeps time arithmetic in range.
+const MAX_WINDOW_SECS: u64 = 315_576_000;
+
+/// A window from a setting in seconds.
+fn window_secs(s: u64) -> Duration {
+    Duration::seconds(s.min(MAX_WINDOW_SECS) as i64)
+}
+
+/// `t + d`, saturating at the end of time (log timestamps are attacker-written and
+/// chrono panics on overflow).
+fn later(t: DateTime<Utc>, d: Duration) -> DateTime<Utc> {
+    t.checked_add_signed(d).unwrap_or(DateTime::<Utc>::MAX_UTC)
+}
+
 /// Principals whose bursts are tracked at once; the least recently active are
 /// forgotten first (an attacker cycling through principals cannot grow memory).
 const MAX_PRINCIPALS: usize = 4096;
@@ -115,7 +130,7 @@ impl Bursts {
         b.touched = tick;
         let now = entry.time;
         if b.live_until.is_some_and(|t| now <= t) {
-            b.live_until = Some(now + window);
+            b.live_until = Some(later(now, window));
             return Verdict::Join;
         }
         b.live_until = None;
@@ -136,7 +151,7 @@ impl Bursts {
         if distinct.len() < apis.max(1) as usize {
             return Verdict::Nothing;
         }
-        b.live_until = Some(now + window);
+        b.live_until = Some(later(now, window));
         Verdict::Raise(b.entries.drain(..).collect())
     }
 
@@ -153,8 +168,7 @@ impl CloudTrail {
     /// Discovery:IAMUser/AccessDeniedBurst.
     pub(super) fn access_denied(&mut self, c: &Call<'_>, cx: &mut Context<'_>) {
         let cfg = &cx.config.cloudtrail;
-        let window =
-            Duration::seconds(cfg.access_denied_window_secs.min(i64::MAX as u64 / 1000) as i64);
+        let window = window_secs(cfg.access_denied_window_secs);
         let api = format!("{}:{}", c.source.trim_end_matches(".amazonaws.com"), c.name);
         let entry = Entry::of(c.ev, truncate(api, 96));
         let verdict = self.denied.push(
@@ -204,8 +218,7 @@ impl CloudTrail {
     /// ProtectionWeakened: snapshots deleted in bulk by one principal.
     pub(super) fn snapshot_deleted(&mut self, c: &Call<'_>, cx: &mut Context<'_>) {
         let cfg = &cx.config.cloudtrail;
-        let window =
-            Duration::seconds(cfg.snapshot_delete_window_secs.min(i64::MAX as u64 / 1000) as i64);
+        let window = window_secs(cfg.snapshot_delete_window_secs);
         let snap = c
             .req_str(&["dBSnapshotIdentifier"])
             .or_else(|| c.req_str(&["dBClusterSnapshotIdentifier"]))
