@@ -6,10 +6,18 @@
 //! the file system or threads lives here, so parsers stay testable on bytes alone.
 
 mod decode;
+mod feed;
+mod fingerprint;
+mod follow;
 mod inputs;
+mod live;
 mod merge;
 mod stream;
 
+pub use feed::Checkpoint;
+pub use fingerprint::Fingerprint;
+pub use follow::{FollowError, FollowOptions, FollowSource, FollowStats};
 pub use inputs::{expand, instance_from_path, Input};
+pub use live::{LiveSource, Poll, ReaderSource, SourceState};
 pub use merge::{run, IngestOptions, Notice, Report};
 pub use stream::Opened;

@@ -1,0 +1,362 @@
+//! Real files in temporary directories, real time; generous timeouts, no timing
+//! assertions. Each event is a failed login of a user named after its number, so a
+//! test can say which lines were read, and how often.
+
+use std::fs::OpenOptions;
+use std::io::Write;
+use std::thread;
+
+use keibi_model::Event;
+
+use super::*;
+
+/// A PostgreSQL failed login (RDS prefix) of user `u{i}`, with a DETAIL continuation
+/// when `detail` (a multi-line entry the parser holds back).
+fn entry(i: u32, detail: bool) -> String {
+    let t = format!(
+        "2026-11-28 {:02}:{:02}:{:02} UTC",
+        10 + i / 3600,
+        (i / 60) % 60,
+        i % 60
+    );
+    let mut s = format!(
+        "{t}:192.0.2.7({}):u{i}@shop:[{}]:FATAL:  28P01: password authentication failed for user \"u{i}\"\n",
+        40000 + i,
+        8000 + i
+    );
+    if detail {
+        s += &format!(
+            "{t}:192.0.2.7({}):u{i}@shop:[{}]:DETAIL:  Connection matched pg_hba.conf line 87: \"host all all 0.0.0.0/0 scram-sha-256\"\n",
+            40000 + i,
+            8000 + i
+        );
+    }
+    s
+}
+
+fn entries(range: std::ops::Range<u32>) -> String {
+    range.map(|i| entry(i, i % 3 == 0)).collect()
+}
+
+fn append(path: &Path, text: &str) {
+    let mut f = OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .unwrap();
+    f.write_all(text.as_bytes()).unwrap();
+}
+
+fn fast() -> FollowOptions {
+    FollowOptions {
+        discover: Duration::from_millis(50),
+        flush_after: Duration::from_millis(150),
+        linger: Duration::from_millis(300),
+        ..FollowOptions::default()
+    }
+}
+
+fn follow(patterns: &[&Path], opts: FollowOptions, cps: Vec<Checkpoint>) -> FollowSource {
+    let p: Vec<String> = patterns
+        .iter()
+        .map(|p| p.to_string_lossy().into_owned())
+        .collect();
+    FollowSource::new(&p, opts, cps).unwrap()
+}
+
+/// What a test collected from a source.
+#[derive(Default)]
+struct Seen {
+    events: Vec<Event>,
+    checkpoints: HashMap<Fingerprint, Checkpoint>,
+    notices: Vec<Notice>,
+}
+
+impl Seen {
+    fn users(&self) -> Vec<u32> {
+        let mut v: Vec<u32> = self
+            .events
+            .iter()
+            .map(|e| e.user.as_deref().unwrap()[1..].parse().unwrap())
+            .collect();
+        v.sort_unstable();
+        v
+    }
+}
+
+/// Polls until `n` events were read (20 s at most), then half a second more to catch
+/// anything read twice.
+fn read_until(src: &mut FollowSource, seen: &mut Seen, n: usize) {
+    let start = Instant::now();
+    while seen.events.len() < n && start.elapsed() < Duration::from_secs(20) {
+        poll_once(src, seen);
+    }
+    let settle = Instant::now();
+    while settle.elapsed() < Duration::from_millis(500) {
+        poll_once(src, seen);
+    }
+}
+
+fn poll_once(src: &mut FollowSource, seen: &mut Seen) {
+    let p = src.poll(Instant::now());
+    seen.events.extend(p.events);
+    seen.notices.extend(p.notices);
+    for c in p.checkpoints {
+        seen.checkpoints.insert(c.fingerprint, c);
+    }
+    if p.state != SourceState::Reading {
+        thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn range(r: std::ops::Range<u32>) -> Vec<u32> {
+    r.collect()
+}
+
+#[test]
+fn appended_lines_are_read_with_their_line_numbers() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("postgresql.log");
+    append(&log, &entries(0..10));
+    let mut src = follow(&[&log], fast(), vec![]);
+    let mut seen = Seen::default();
+    read_until(&mut src, &mut seen, 10);
+    assert_eq!(seen.users(), range(0..10));
+    // A partial line waits for its newline.
+    let more = entries(10..20);
+    let (a, b) = more.split_at(more.len() - 30);
+    append(&log, a);
+    read_until(&mut src, &mut seen, 19);
+    assert_eq!(seen.users(), range(0..19));
+    append(&log, b);
+    read_until(&mut src, &mut seen, 20);
+    assert_eq!(seen.users(), range(0..20));
+    // Line numbers are the file's: entry 19 starts on the line after all before it.
+    let lines_before = entries(0..19).lines().count() as u64;
+    let last = seen
+        .events
+        .iter()
+        .find(|e| e.user.as_deref() == Some("u19"))
+        .unwrap();
+    assert_eq!(last.line, lines_before + 1);
+    assert!(seen
+        .events
+        .iter()
+        .all(|e| e.file.ends_with("postgresql.log")));
+    assert_eq!(src.stats().opened, 1);
+}
+
+#[test]
+fn rotation_by_rename_reads_the_old_file_to_its_end_and_the_new_from_its_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("postgresql.log");
+    let mut writer = OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&log)
+        .unwrap();
+    writer.write_all(entries(0..10).as_bytes()).unwrap();
+    let opts = FollowOptions {
+        linger: Duration::from_secs(3),
+        ..fast()
+    };
+    let mut src = follow(&[&log], opts, vec![]);
+    let mut seen = Seen::default();
+    read_until(&mut src, &mut seen, 10);
+    // Rotate: the writer still has the old file open and writes to it, as a server
+    // does until it reopens its log.
+    fs::rename(&log, dir.path().join("postgresql.log.1")).unwrap();
+    writer.write_all(entries(10..15).as_bytes()).unwrap();
+    append(&log, &entries(15..25));
+    read_until(&mut src, &mut seen, 25);
+    writer.write_all(entries(25..27).as_bytes()).unwrap();
+    read_until(&mut src, &mut seen, 27);
+    assert_eq!(seen.users(), range(0..27));
+    assert_eq!(src.stats().moved, 1);
+    // The old file lingered, then was finished and closed.
+    assert_eq!(src.open_files().len(), 2);
+    thread::sleep(Duration::from_millis(3200));
+    poll_once(&mut src, &mut seen);
+    assert_eq!(src.open_files(), vec![log.clone()]);
+    assert!(seen.checkpoints.values().any(|c| c.done));
+}
+
+#[test]
+fn copytruncate_loses_nothing_when_the_copy_is_followed() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("postgresql.log");
+    append(&log, &entries(0..10));
+    let mut src = follow(&[dir.path()], fast(), vec![]);
+    let mut seen = Seen::default();
+    read_until(&mut src, &mut seen, 10);
+    // Written after the last poll and before the rotation: only the copy has them.
+    append(&log, &entries(10..15));
+    fs::copy(&log, dir.path().join("postgresql.log.1")).unwrap();
+    OpenOptions::new()
+        .write(true)
+        .open(&log)
+        .unwrap()
+        .set_len(0)
+        .unwrap();
+    append(&log, &entries(15..20));
+    read_until(&mut src, &mut seen, 20);
+    assert_eq!(seen.users(), range(0..20));
+    assert_eq!(src.stats().truncated, 1);
+}
+
+#[test]
+fn copytruncate_of_a_named_file_starts_again_at_zero() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("postgresql.log");
+    append(&log, &entries(0..10));
+    let mut src = follow(&[&log], fast(), vec![]);
+    let mut seen = Seen::default();
+    read_until(&mut src, &mut seen, 10);
+    OpenOptions::new()
+        .write(true)
+        .open(&log)
+        .unwrap()
+        .set_len(0)
+        .unwrap();
+    // More than was there before: a size check alone would not see the truncation.
+    append(&log, &entries(10..40));
+    read_until(&mut src, &mut seen, 40);
+    assert_eq!(seen.users(), range(0..40));
+    let first_new = seen
+        .events
+        .iter()
+        .find(|e| e.user.as_deref() == Some("u10"))
+        .unwrap();
+    assert_eq!(
+        first_new.line, 1,
+        "line numbers start again with the content"
+    );
+}
+
+#[test]
+fn restart_from_checkpoints_gives_exactly_the_rest_even_mid_entry() {
+    let all = entries(0..30);
+    let lines: Vec<&str> = all.split_inclusive('\n').collect();
+    // Uninterrupted, to compare with.
+    let dir = tempfile::tempdir().unwrap();
+    let whole_log = dir.path().join("whole").join("postgresql.log");
+    fs::create_dir(whole_log.parent().unwrap()).unwrap();
+    append(&whole_log, &all);
+    let mut whole = Seen::default();
+    read_until(&mut follow(&[&whole_log], fast(), vec![]), &mut whole, 30);
+    let key = |e: &Event| (e.user.clone(), e.line, e.detail.clone(), e.time);
+    let want: Vec<_> = whole.events.iter().map(key).collect();
+    assert_eq!(want.len(), 30);
+
+    // Stopped at several points: after an entry whose DETAIL is not written yet, in
+    // the middle of a line, and at entry boundaries.
+    for stop in [1usize, 5, 7, 11, 20, lines.len() - 1] {
+        let log = dir.path().join(format!("s{stop}")).join("postgresql.log");
+        fs::create_dir(log.parent().unwrap()).unwrap();
+        let head: String = lines[..stop].concat();
+        append(&log, &head);
+        append(&log, &lines[stop][..10]);
+        let opts = FollowOptions {
+            // No idle flush: the held entry is still held when the daemon dies.
+            flush_after: Duration::from_secs(3600),
+            ..fast()
+        };
+        let mut first = follow(&[&log], opts.clone(), vec![]);
+        let mut seen = Seen::default();
+        for _ in 0..10 {
+            poll_once(&mut first, &mut seen);
+        }
+        drop(first); // killed: only what was handed out with its checkpoints counts
+        append(&log, &lines[stop][10..]);
+        append(&log, &lines[stop + 1..].concat());
+        let cps: Vec<Checkpoint> = seen.checkpoints.values().cloned().collect();
+        assert_eq!(cps.len(), 1);
+        let mut second = follow(&[&log], fast(), cps);
+        read_until(&mut second, &mut seen, 30);
+        let got: Vec<_> = seen.events.iter().map(key).collect();
+        assert_eq!(got, want, "stopped after {stop} lines");
+    }
+}
+
+#[test]
+fn a_glob_picks_up_new_files_and_only_those_it_matches() {
+    let dir = tempfile::tempdir().unwrap();
+    append(&dir.path().join("a.log"), &entries(0..5));
+    let glob = dir.path().join("*.log");
+    let mut src = follow(&[&glob], fast(), vec![]);
+    let mut seen = Seen::default();
+    read_until(&mut src, &mut seen, 5);
+    append(&dir.path().join("b.log"), &entries(5..10));
+    append(&dir.path().join("c.txt"), &entries(10..15));
+    read_until(&mut src, &mut seen, 10);
+    assert_eq!(seen.users(), range(0..10));
+}
+
+fn gzip(from: &Path, to: &Path) {
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(&fs::read(from).unwrap()).unwrap();
+    fs::write(to, gz.finish().unwrap()).unwrap();
+}
+
+#[test]
+fn a_compressed_rotated_file_already_read_is_not_read_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("postgresql.log");
+    append(&log, &entries(0..10));
+    let mut src = follow(&[dir.path()], fast(), vec![]);
+    let mut seen = Seen::default();
+    read_until(&mut src, &mut seen, 10);
+    // logrotate: rename, new file, compress the old one.
+    let old = dir.path().join("postgresql.log.1");
+    fs::rename(&log, &old).unwrap();
+    append(&log, &entries(10..15));
+    gzip(&old, &dir.path().join("postgresql.log.1.gz"));
+    fs::remove_file(&old).unwrap();
+    // And a compressed file never seen before is read once, whole.
+    let other = dir.path().join("other.log");
+    fs::write(&other, entries(100..105)).unwrap();
+    gzip(&other, &dir.path().join("other.log.gz"));
+    fs::remove_file(&other).unwrap();
+    read_until(&mut src, &mut seen, 20);
+    let mut want = range(0..15);
+    want.extend(100..105);
+    assert_eq!(seen.users(), want);
+    assert!(src.stats().duplicates >= 1);
+}
+
+#[test]
+fn a_file_compressed_while_stopped_resumes_from_its_checkpoint() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("postgresql.log");
+    append(&log, &entries(0..10));
+    let mut seen = Seen::default();
+    read_until(&mut follow(&[dir.path()], fast(), vec![]), &mut seen, 10);
+    let cps: Vec<Checkpoint> = seen.checkpoints.values().cloned().collect();
+    // While keibi was stopped: more lines, then rotated and compressed.
+    append(&log, &entries(10..15));
+    gzip(&log, &dir.path().join("postgresql.log.1.gz"));
+    fs::remove_file(&log).unwrap();
+    let mut src = follow(&[dir.path()], fast(), cps);
+    read_until(&mut src, &mut seen, 15);
+    assert_eq!(seen.users(), range(0..15));
+}
+
+#[test]
+fn a_new_file_too_short_to_fingerprint_is_read_once_it_has_a_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("postgresql.log");
+    let one = entry(1, false);
+    append(&log, &one[..20]);
+    let mut src = follow(&[dir.path()], fast(), vec![]);
+    let mut seen = Seen::default();
+    read_until(&mut src, &mut seen, 0);
+    assert!(seen.events.is_empty());
+    append(&log, &one[20..]);
+    read_until(&mut src, &mut seen, 1);
+    append(&log, &entries(2..12));
+    read_until(&mut src, &mut seen, 11);
+    assert_eq!(seen.users(), range(1..12));
+    // The fingerprint taken on the short file was lengthened.
+    let fp = seen.checkpoints.keys().max_by_key(|f| f.len).unwrap();
+    assert!(!fp.is_short());
+}
