@@ -12,6 +12,7 @@ mod follow;
 mod inputs;
 mod live;
 mod merge;
+mod order;
 mod stream;
 
 pub use feed::Checkpoint;
@@ -20,4 +21,5 @@ pub use follow::{FollowError, FollowOptions, FollowSource, FollowStats};
 pub use inputs::{expand, instance_from_path, Input};
 pub use live::{LiveSource, Poll, ReaderSource, SourceState};
 pub use merge::{run, IngestOptions, Notice, Report};
+pub use order::{OrderOptions, OrderStats, Orderer};
 pub use stream::Opened;
