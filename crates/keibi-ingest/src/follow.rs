@@ -35,7 +35,7 @@ use keibi_parse::{detect_with_prefix, Output, ParseConfig};
 
 use crate::decode::{self, Compression};
 use crate::feed::{set_instance, Checkpoint, Feed, MAX_PARTIAL};
-use crate::fingerprint::{Fingerprint, MAX_HEAD};
+use crate::fingerprint::{self, Fingerprint};
 use crate::inputs::{instance_from_path, Input};
 use crate::live::{LiveSource, Poll, SourceState, DEFAULT_FLUSH_AFTER};
 use crate::merge::{IngestOptions, Notice};
@@ -322,13 +322,13 @@ impl FollowSource {
             // The head still the one fingerprinted? (truncated and written past the
             // old size between two polls would not show as shrinking)
             if let Reader::Plain(f) = &mut t.reader {
-                match read_head_at_start(f, t.pos, MAX_HEAD) {
+                match read_head_at_start(f, t.pos, fingerprint::HEAD) {
                     Ok(head) if !t.fp.matches(&head) => {
                         self.truncated(id, now, poll);
                         return self.look_at(path, root, now, poll);
                     }
                     Ok(head) if t.fp.is_short() => {
-                        if let Some(longer) = Fingerprint::of(&head, false) {
+                        if let Some(longer) = Fingerprint::of(&head) {
                             if longer.len > t.fp.len {
                                 t.fp = longer;
                             }
@@ -422,11 +422,13 @@ impl FollowSource {
         // A file already known by its content?
         if let Some(fp) = self.known(&head) {
             let active = self.open.values().any(|t| t.fp == fp);
-            let resume = self
-                .resting
-                .get(&fp)
-                .map(|(_, c)| c.clone())
-                .filter(|c| !c.done || (!packed && size > c.offset));
+            let resume = self.resting.get(&fp).map(|(_, c)| c.clone()).filter(|c| {
+                if packed {
+                    !c.done
+                } else {
+                    size > c.offset
+                }
+            });
             match resume {
                 Some(cp) if !active && (packed || cp.offset <= size) => {
                     self.resting.remove(&fp);
@@ -456,8 +458,8 @@ impl FollowSource {
             }
             return;
         }
-        let Some(fp) = Fingerprint::of(&head, complete || packed) else {
-            // Not one whole line yet.
+        let Some(fp) = Fingerprint::of(&head) else {
+            // Empty.
             self.judged.insert(
                 id,
                 Judged {
@@ -493,12 +495,24 @@ impl FollowSource {
         self.start(id, input, &display, packed, fp, format, None, now, poll);
     }
 
-    /// The known fingerprint (open or resting) a file starting with `head` has.
+    /// The known fingerprint (open or resting) a file starting with `head` has: the
+    /// same head, or a file known while shorter that has grown (prefix-matched; only
+    /// those not read to their end can grow, so the search stays short).
     fn known(&self, head: &[u8]) -> Option<Fingerprint> {
+        let same = Fingerprint::of(head)?;
+        if self.resting.contains_key(&same) || self.open.values().any(|t| t.fp == same) {
+            return Some(same);
+        }
         self.open
             .values()
             .map(|t| t.fp)
-            .chain(self.resting.keys().copied())
+            .chain(
+                self.resting
+                    .values()
+                    .filter(|(_, c)| !c.done)
+                    .map(|(_, c)| c.fingerprint),
+            )
+            .filter(|fp| fp.len < same.len)
             .find(|fp| fp.matches(head))
     }
 

@@ -342,7 +342,7 @@ fn a_file_compressed_while_stopped_resumes_from_its_checkpoint() {
 }
 
 #[test]
-fn a_new_file_too_short_to_fingerprint_is_read_once_it_has_a_line() {
+fn a_short_new_file_is_read_once_it_has_a_line_and_its_fingerprint_lengthened() {
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("postgresql.log");
     let one = entry(1, false);
