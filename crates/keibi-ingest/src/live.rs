@@ -58,7 +58,10 @@ pub trait LiveSource: Send {
 }
 
 /// How long a held multi-line entry waits for its continuation before it is flushed.
-pub const DEFAULT_FLUSH_AFTER: Duration = Duration::from_secs(1);
+/// Servers write an entry's lines together (PostgreSQL one message with its DETAIL and
+/// STATEMENT at once), so half a second of quiet means the entry is complete, and a
+/// lone last event is out well within a second of being written.
+pub const DEFAULT_FLUSH_AFTER: Duration = Duration::from_millis(500);
 
 /// Bytes detection may wait for before it gives up on a stream.
 const DETECT_HEAD: usize = 64 * 1024;
