@@ -101,7 +101,9 @@ impl Feed {
             fed_offset: offset,
             fed_lines: line,
             line_open: false,
-            safe: (offset, line, skip),
+            // Replayed events are counted again as they come; until then `to_skip`
+            // holds them (see `checkpoint`).
+            safe: (offset, line, 0),
             starts: VecDeque::new(),
             to_skip: skip,
             held: false,
@@ -117,7 +119,7 @@ impl Feed {
             format: self.format,
             offset: self.safe.0,
             line: self.safe.1,
-            skip: self.safe.2,
+            skip: self.safe.2 + self.to_skip,
             done: self.finished,
         }
     }
@@ -331,6 +333,29 @@ mod tests {
         assert_eq!(serde_json::from_str::<Checkpoint>(&json).unwrap(), cp);
         let bad = json.replace("mysql-audit", "nope");
         assert!(serde_json::from_str::<Checkpoint>(&bad).is_err());
+    }
+
+    #[test]
+    fn resuming_again_and_again_without_new_input_keeps_the_checkpoint() {
+        let cfg = ParseConfig::new("pg.log");
+        let mut out = Output::new();
+        let mut f = Feed::new(Format::PostgresStderr, &cfg, None);
+        f.push(PG.as_bytes(), &mut out);
+        let first = f.checkpoint(fp());
+        assert!(first.skip > 0);
+        let mut cp = first.clone();
+        for _ in 0..3 {
+            let mut g = Feed::new(Format::PostgresStderr, &cfg, Some(&cp));
+            assert_eq!(g.checkpoint(fp()), cp, "before reading");
+            g.push(&PG.as_bytes()[cp.offset as usize..], &mut out);
+            cp = g.checkpoint(fp());
+            assert_eq!(cp, first, "after reading the same again");
+        }
+        assert_eq!(
+            out.events.len(),
+            4,
+            "the held last entry is not emitted yet"
+        );
     }
 
     #[test]

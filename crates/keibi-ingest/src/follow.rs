@@ -432,6 +432,7 @@ impl FollowSource {
             match resume {
                 Some(cp) if !active && (packed || cp.offset <= size) => {
                     self.resting.remove(&fp);
+                    self.forget_shorter(fp, &head);
                     self.start(
                         id,
                         input,
@@ -496,8 +497,9 @@ impl FollowSource {
     }
 
     /// The known fingerprint (open or resting) a file starting with `head` has: the
-    /// same head, or a file known while shorter that has grown (prefix-matched; only
-    /// those not read to their end can grow, so the search stays short).
+    /// same head, or a file known while shorter than a full head (prefix-matched: it
+    /// has grown, or it is that file compressed; such short fingerprints are few, so
+    /// only they are hashed again).
     fn known(&self, head: &[u8]) -> Option<Fingerprint> {
         let same = Fingerprint::of(head)?;
         if self.resting.contains_key(&same) || self.open.values().any(|t| t.fp == same) {
@@ -506,14 +508,18 @@ impl FollowSource {
         self.open
             .values()
             .map(|t| t.fp)
-            .chain(
-                self.resting
-                    .values()
-                    .filter(|(_, c)| !c.done)
-                    .map(|(_, c)| c.fingerprint),
-            )
-            .filter(|fp| fp.len < same.len)
-            .find(|fp| fp.matches(head))
+            .chain(self.resting.keys().copied())
+            .filter(|fp| fp.len < same.len && fp.matches(head))
+            // A file known while short was fingerprinted again as it grew: the longest
+            // fingerprint is the latest knowledge (older ones may linger in a store).
+            .max_by_key(|fp| fp.len)
+    }
+
+    /// Forgets resting checkpoints of shorter fingerprints of the file starting with
+    /// `head`, now known as `fp`.
+    fn forget_shorter(&mut self, fp: Fingerprint, head: &[u8]) {
+        self.resting
+            .retain(|k, (_, c)| c.done || k.len >= fp.len || !k.matches(head));
     }
 
     #[allow(clippy::too_many_arguments)]
