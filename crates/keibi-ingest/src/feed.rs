@@ -329,7 +329,10 @@ mod tests {
             done: false,
         };
         let json = serde_json::to_string(&cp).unwrap();
-        assert!(json.contains(r#""format":"mysql-audit""#), "{json}");
+        assert_eq!(
+            json,
+            r#"{"fingerprint":{"len":300,"hash":"000000000000002a"},"format":"mysql-audit","offset":1234,"line":10,"skip":2,"done":false}"#
+        );
         assert_eq!(serde_json::from_str::<Checkpoint>(&json).unwrap(), cp);
         let bad = json.replace("mysql-audit", "nope");
         assert!(serde_json::from_str::<Checkpoint>(&bad).is_err());

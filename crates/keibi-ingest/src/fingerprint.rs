@@ -24,8 +24,24 @@ pub struct Fingerprint {
     /// Bytes covered.
     pub len: u32,
     /// The first 64 bits of the SHA-256 of those bytes (stable across versions and
-    /// machines, unlike `std`'s hasher: checkpoints are stored).
+    /// machines, unlike `std`'s hasher: checkpoints are stored). Written as 16 hex
+    /// digits: a JSON number this large loses digits in JavaScript, and SQLite's
+    /// integers are signed.
+    #[serde(with = "hex64")]
     pub hash: u64,
+}
+
+mod hex64 {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(v: &u64, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&format!("{v:016x}"))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+        let text = String::deserialize(d)?;
+        u64::from_str_radix(&text, 16).map_err(serde::de::Error::custom)
+    }
 }
 
 impl Fingerprint {

@@ -458,6 +458,10 @@ fn killed_and_restarted_100_times_across_rotations_reads_every_entry_once() {
     );
     for e in &seen.events {
         let i: u32 = e.user.as_deref().unwrap()[1..].parse().unwrap();
-        assert_eq!(e.detail.is_some(), i.is_multiple_of(3), "entry {i} read whole");
+        assert_eq!(
+            e.detail.is_some(),
+            i.is_multiple_of(3),
+            "entry {i} read whole"
+        );
     }
 }
