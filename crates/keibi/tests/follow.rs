@@ -2,7 +2,8 @@
 //! (`pg_rotate_logfile()` to a new file name), a logrotate-style copytruncate of the
 //! current file, and a restart of the follower from its checkpoints in the middle of
 //! a file. Every failed login (each with its own user name) must be read exactly
-//! once.
+//! once. The same for a real MariaDB: server_audit's own rotation, a copytruncate
+//! of its error log, and a restart.
 
 mod common;
 
@@ -14,7 +15,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use keibi_ingest::{Checkpoint, FollowOptions, FollowSource, LiveSource};
-use keibi_model::{Action, Event};
+use keibi_model::{Action, Event, SourceKind};
 
 /// A follower polling on its own thread until told to stop, putting what it reads in
 /// `seen`; returns the checkpoints it handed out.
@@ -159,5 +160,96 @@ fn postgresql_rotation_copytruncate_and_restart_lose_and_double_nothing() {
     assert!(
         logs >= 4,
         "PostgreSQL rotated to new files ({logs} .log files)"
+    );
+}
+
+fn failed_users_from(events: &[Event], source: SourceKind) -> Vec<String> {
+    let only: Vec<Event> = events
+        .iter()
+        .filter(|e| e.source == source)
+        .cloned()
+        .collect();
+    failed_users(&only)
+}
+
+#[test]
+fn mariadb_audit_rotation_error_log_copytruncate_and_restart_lose_and_double_nothing() {
+    use common::mariadb::*;
+    let Some(db) = Mariadb::start() else {
+        return;
+    };
+    let admin = |s: &str| {
+        let out = db.client_tcp(ADMIN_USER, ADMIN_PASSWORD, None, s);
+        assert!(out.status.success(), "{s}: {}", common::describe(&out));
+    };
+    let mut expected = Vec::new();
+    let mut attack = |round: usize| {
+        for i in 0..3 {
+            let user = format!("intruder{round}x{i}");
+            let out = db.client_tcp(&user, "guess", None, "SELECT 1;\n");
+            assert!(!out.status.success());
+            expected.push(user);
+        }
+    };
+    let d = db.dir().display().to_string();
+    let patterns = [format!("{d}/server_audit.log*"), format!("{d}/error.log*")];
+    let opts = FollowOptions {
+        discover: Duration::from_millis(200),
+        ..FollowOptions::default()
+    };
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let stop = Arc::new(AtomicBool::new(false));
+    let first = spawn_follower(
+        FollowSource::new(&patterns, opts.clone(), vec![]).unwrap(),
+        seen.clone(),
+        stop.clone(),
+    );
+    attack(0);
+    // server_audit's own rotation: server_audit.log becomes server_audit.log.1.
+    admin("SET GLOBAL server_audit_file_rotate_now = ON;\n");
+    attack(1);
+    thread::sleep(Duration::from_millis(1500));
+    stop.store(true, Ordering::SeqCst);
+    let checkpoints = first.join().unwrap();
+
+    // While the follower is stopped: more attempts, a copytruncate of the error log,
+    // more attempts.
+    attack(2);
+    thread::sleep(Duration::from_millis(300)); // the error log is written after the reply
+    fs::copy(db.error_log(), db.dir().join("error.log.1")).unwrap();
+    fs::OpenOptions::new()
+        .write(true)
+        .open(db.error_log())
+        .unwrap()
+        .set_len(0)
+        .unwrap();
+    attack(3);
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let second = spawn_follower(
+        FollowSource::new(&patterns, opts, checkpoints).unwrap(),
+        seen.clone(),
+        stop.clone(),
+    );
+    admin("SET GLOBAL server_audit_file_rotate_now = ON;\n");
+    attack(4);
+    expected.sort();
+    let complete = |events: &[Event]| {
+        failed_users_from(events, SourceKind::MysqlAudit).len() >= expected.len()
+            && failed_users_from(events, SourceKind::MysqlError).len() >= expected.len()
+    };
+    let start = Instant::now();
+    while !complete(&seen.lock().unwrap()) && start.elapsed() < common::WAIT {
+        thread::sleep(Duration::from_millis(200));
+    }
+    thread::sleep(Duration::from_secs(1));
+    stop.store(true, Ordering::SeqCst);
+    second.join().unwrap();
+    let seen = seen.lock().unwrap();
+    assert_eq!(failed_users_from(&seen, SourceKind::MysqlAudit), expected);
+    assert_eq!(failed_users_from(&seen, SourceKind::MysqlError), expected);
+    assert!(
+        db.dir().join("server_audit.log.2").exists(),
+        "server_audit rotated twice"
     );
 }
