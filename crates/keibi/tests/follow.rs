@@ -105,6 +105,9 @@ fn postgresql_rotation_copytruncate_and_restart_lose_and_double_nothing() {
         .filter(|p| p.extension().is_some_and(|x| x == "log"))
         .max_by_key(|p| fs::metadata(p).and_then(|m| m.modified()).ok())
         .unwrap();
+    // The logger process writes after the client has its answer: wait for the last
+    // attempt to be in the file before copying it.
+    common::wait_for_text(&current, "\"intruder3x3\"");
     let copy = pg.log_dir().join("rotated.log");
     fs::copy(&current, &copy).unwrap();
     fs::OpenOptions::new()
@@ -215,7 +218,7 @@ fn mariadb_audit_rotation_error_log_copytruncate_and_restart_lose_and_double_not
     // While the follower is stopped: more attempts, a copytruncate of the error log,
     // more attempts.
     attack(2);
-    thread::sleep(Duration::from_millis(300)); // the error log is written after the reply
+    common::wait_for_text(&db.error_log(), "'intruder2x2'"); // written after the reply
     fs::copy(db.error_log(), db.dir().join("error.log.1")).unwrap();
     fs::OpenOptions::new()
         .write(true)
