@@ -673,8 +673,16 @@ impl FollowSource {
         let Some(t) = self.open.get_mut(&id) else {
             return false;
         };
-        if let Reader::Plain(f) = &t.reader {
-            if f.metadata().is_ok_and(|m| m.len() < t.pos) {
+        if let Reader::Plain(f) = &mut t.reader {
+            // Shrunk below what was read, or grown with another head (truncated and
+            // written past the old size since the last poll): a kilobyte read per
+            // poll of a growing file keeps the second from passing for growth.
+            let len = f.metadata().map_or(t.pos, |m| m.len());
+            let replaced = len < t.pos
+                || (len > t.pos
+                    && matches!(read_head_at_start(f, t.pos, fingerprint::HEAD),
+                                Ok(h) if !t.fp.matches(&h)));
+            if replaced {
                 self.truncated(id, now, poll);
                 return true;
             }

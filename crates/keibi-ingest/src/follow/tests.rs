@@ -234,6 +234,30 @@ fn copytruncate_of_a_named_file_starts_again_at_zero() {
 }
 
 #[test]
+fn a_truncation_overwritten_past_the_old_size_is_seen_between_directory_walks() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("postgresql.log");
+    append(&log, &entries(0..10));
+    let opts = FollowOptions {
+        discover: Duration::from_secs(3600),
+        ..fast()
+    };
+    let mut src = follow(&[dir.path()], opts, vec![]);
+    let mut seen = Seen::default();
+    read_until(&mut src, &mut seen, 10);
+    OpenOptions::new()
+        .write(true)
+        .open(&log)
+        .unwrap()
+        .set_len(0)
+        .unwrap();
+    append(&log, &entries(10..40));
+    read_until(&mut src, &mut seen, 40);
+    assert_eq!(seen.users(), range(0..40));
+    assert_eq!(src.stats().truncated, 1);
+}
+
+#[test]
 fn restart_from_checkpoints_gives_exactly_the_rest_even_mid_entry() {
     let all = entries(0..30);
     let lines: Vec<&str> = all.split_inclusive('\n').collect();
