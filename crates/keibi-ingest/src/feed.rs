@@ -112,6 +112,12 @@ impl Feed {
         }
     }
 
+    /// Whether the format is read line by line (else a document format, fed as bytes
+    /// arrive: a JSON splitter needs no newline, and CloudTrail writes none).
+    pub fn line_oriented(&self) -> bool {
+        self.by_line
+    }
+
     /// The checkpoint after everything handed out so far.
     pub fn checkpoint(&self, fingerprint: Fingerprint) -> Checkpoint {
         Checkpoint {

@@ -750,7 +750,7 @@ impl FollowSource {
 
 /// Feeds a file's complete lines (all of it when `all`, or a piece of an over-long line).
 fn flush_partial(t: &mut Tracked, out: &mut Output, all: bool) {
-    let cut = if all || t.partial.len() > MAX_PARTIAL {
+    let cut = if all || t.partial.len() > MAX_PARTIAL || !t.feed.line_oriented() {
         t.partial.len()
     } else {
         memchr::memrchr(b'\n', &t.partial).map_or(0, |nl| nl + 1)

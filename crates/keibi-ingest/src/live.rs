@@ -139,7 +139,7 @@ impl ReaderSource {
     fn detect(&mut self, ended: bool, poll: &mut Poll) {
         let complete = ended;
         let whole_line = memchr::memchr(b'\n', &self.head).is_some();
-        if !(whole_line || ended) {
+        if !(whole_line || ended || self.head.len() >= DETECT_HEAD) {
             return;
         }
         let format = self
@@ -177,7 +177,7 @@ impl ReaderSource {
 
     fn feed_lines(&mut self, out: &mut Output, all: bool) {
         let Some(feed) = &mut self.feed else { return };
-        let cut = if all || self.partial.len() > MAX_PARTIAL {
+        let cut = if all || self.partial.len() > MAX_PARTIAL || !feed.line_oriented() {
             self.partial.len()
         } else {
             match memchr::memrchr(b'\n', &self.partial) {

@@ -489,3 +489,69 @@ fn killed_and_restarted_100_times_across_rotations_reads_every_entry_once() {
         );
     }
 }
+
+/// A CloudTrail record whose identity block (the same in every file, as one role's
+/// calls are) is longer than most of a fingerprint's head.
+fn trail_record(i: u32) -> String {
+    format!(
+        r#"{{"eventVersion":"1.09","userIdentity":{{"type":"AssumedRole","principalId":"AROAEXAMPLEEXAMPLE01:deploy-bot","arn":"arn:aws:sts::111122223333:assumed-role/deploy-bot/deploy-bot","accountId":"111122223333","accessKeyId":"ASIAEXAMPLEEXAMPLE01","sessionContext":{{"sessionIssuer":{{"type":"Role","principalId":"AROAEXAMPLEEXAMPLE01","arn":"arn:aws:iam::111122223333:role/deploy-bot","accountId":"111122223333","userName":"deploy-bot"}},"attributes":{{"creationDate":"2026-11-28T09:00:00Z","mfaAuthenticated":"false"}}}}}},"eventTime":"2026-11-28T10:{:02}:{:02}Z","eventSource":"rds.amazonaws.com","eventName":"DescribeDBInstances","awsRegion":"us-east-1","sourceIPAddress":"192.0.2.10","userAgent":"aws-cli/2.15.0","requestParameters":null,"responseElements":null,"requestID":"req-{i}","eventID":"evt-{i}","readOnly":true,"eventType":"AwsApiCall","recipientAccountId":"111122223333"}}"#,
+        i / 60,
+        i % 60
+    )
+}
+
+fn delivery(ids: std::ops::Range<u32>) -> String {
+    let records: Vec<String> = ids.map(trail_record).collect();
+    format!("{{\"Records\":[{}]}}", records.join(","))
+}
+
+#[test]
+fn cloudtrail_deliveries_appearing_in_a_directory_are_each_read_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let day = dir
+        .path()
+        .join("AWSLogs/111122223333/CloudTrail/us-east-1/2026/11/28");
+    fs::create_dir_all(&day).unwrap();
+    let put_gz = |name: &str, text: &str| {
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        gz.write_all(text.as_bytes()).unwrap();
+        // Written beside and renamed into place, as `aws s3 sync` does.
+        let tmp = dir.path().join(format!(".{name}.part"));
+        fs::write(&tmp, gz.finish().unwrap()).unwrap();
+        fs::rename(&tmp, day.join(name)).unwrap();
+    };
+    let root = dir.path().join("AWSLogs");
+    let mut src = follow(&[&root], fast(), vec![]);
+    let mut seen = Seen::default();
+    put_gz(
+        "111122223333_CloudTrail_us-east-1_20261128T1000Z_a.json.gz",
+        &delivery(0..2),
+    );
+    read_until(&mut src, &mut seen, 2);
+    put_gz(
+        "111122223333_CloudTrail_us-east-1_20261128T1005Z_b.json.gz",
+        &delivery(2..5),
+    );
+    // A plain delivery written in two goes: its records are read as they complete.
+    let plain = day.join("111122223333_CloudTrail_us-east-1_20261128T1010Z_c.json");
+    let text = delivery(5..8);
+    let half = text.len() / 2;
+    append(&plain, &text[..half]);
+    read_until(&mut src, &mut seen, 6);
+    append(&plain, &text[half..]);
+    read_until(&mut src, &mut seen, 8);
+    let mut ids: Vec<String> = seen
+        .events
+        .iter()
+        .map(|e| e.session_id.as_deref().unwrap_or_default().to_string())
+        .collect();
+    ids.sort();
+    let want: Vec<String> = (0..8).map(|i| format!("evt-{i}")).collect();
+    let mut want_sorted = want.clone();
+    want_sorted.sort();
+    assert_eq!(ids, want_sorted);
+    // CloudTrail's directories are accounts and regions, not database instances.
+    assert!(seen.events.iter().all(|e| e.instance.is_none()));
+    // The compressed deliveries were read whole and closed.
+    assert!(seen.checkpoints.values().filter(|c| c.done).count() >= 2);
+}
