@@ -30,7 +30,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use globset::{Glob, GlobMatcher};
+use globset::{GlobBuilder, GlobMatcher};
 use keibi_parse::{detect_with_prefix, Output, ParseConfig};
 
 use crate::decode::{self, Compression};
@@ -167,7 +167,10 @@ impl FollowSource {
         let mut targets = Vec::new();
         for p in patterns {
             if p.contains(['*', '?', '[', '{']) {
-                let matcher = Glob::new(p)
+                // Shell semantics: `*` stays within a directory, `**` crosses them.
+                let matcher = GlobBuilder::new(p)
+                    .literal_separator(true)
+                    .build()
                     .map_err(|error| FollowError::Glob {
                         pattern: p.clone(),
                         error,
@@ -267,7 +270,8 @@ impl FollowSource {
                     found.extend(
                         files
                             .into_iter()
-                            .filter(|f| matcher.is_match(f))
+                            // `*.log` names `a.log`, which the walk of `.` finds as `./a.log`.
+                            .filter(|f| matcher.is_match(f.strip_prefix(".").unwrap_or(f)))
                             .map(|f| (f, Some(base.clone()))),
                     );
                 }
@@ -324,7 +328,7 @@ impl FollowSource {
             if let Reader::Plain(f) = &mut t.reader {
                 match read_head_at_start(f, t.pos, fingerprint::HEAD) {
                     Ok(head) if !t.fp.matches(&head) => {
-                        self.truncated(id, now, poll);
+                        self.truncated(id, poll);
                         return self.look_at(path, root, now, poll);
                     }
                     Ok(head) if t.fp.is_short() => {
@@ -648,7 +652,7 @@ impl FollowSource {
     /// A file shrank under its handle, or its head changed: copytruncate, or replaced
     /// in place. What it held is flushed and its checkpoint kept for a copy to go on
     /// from; the inode is then a new file.
-    fn truncated(&mut self, id: FileId, _now: Instant, poll: &mut Poll) {
+    fn truncated(&mut self, id: FileId, poll: &mut Poll) {
         self.stats.truncated += 1;
         let Some(mut t) = self.open.remove(&id) else {
             return;
@@ -683,7 +687,7 @@ impl FollowSource {
                     && matches!(read_head_at_start(f, t.pos, fingerprint::HEAD),
                                 Ok(h) if !t.fp.matches(&h)));
             if replaced {
-                self.truncated(id, now, poll);
+                self.truncated(id, poll);
                 return true;
             }
         }

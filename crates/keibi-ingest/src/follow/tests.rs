@@ -312,8 +312,17 @@ fn a_glob_picks_up_new_files_and_only_those_it_matches() {
     read_until(&mut src, &mut seen, 5);
     append(&dir.path().join("b.log"), &entries(5..10));
     append(&dir.path().join("c.txt"), &entries(10..15));
+    // `*` stays within its directory, as in a shell.
+    fs::create_dir(dir.path().join("sub")).unwrap();
+    append(&dir.path().join("sub/d.log"), &entries(15..20));
     read_until(&mut src, &mut seen, 10);
     assert_eq!(seen.users(), range(0..10));
+    let deep = dir.path().join("**/*.log");
+    let mut all = Seen::default();
+    read_until(&mut follow(&[&deep], fast(), vec![]), &mut all, 15);
+    let mut want = range(0..10);
+    want.extend(15..20);
+    assert_eq!(all.users(), want);
 }
 
 fn gzip(from: &Path, to: &Path) {
@@ -554,4 +563,50 @@ fn cloudtrail_deliveries_appearing_in_a_directory_are_each_read_once() {
     assert!(seen.events.iter().all(|e| e.instance.is_none()));
     // The compressed deliveries were read whole and closed.
     assert!(seen.checkpoints.values().filter(|c| c.done).count() >= 2);
+}
+
+#[test]
+fn two_followed_logs_come_out_in_time_order_through_the_ordering_stage() {
+    use crate::order::{OrderOptions, Orderer};
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+    fs::create_dir(&a).unwrap();
+    fs::create_dir(&b).unwrap();
+    // Even seconds in one instance's log, odd in the other's; the second log's later
+    // half arrives a moment after the first was read to its end.
+    let evens: String = (0..40).step_by(2).map(|i| entry(i, false)).collect();
+    let odds: String = (1..20).step_by(2).map(|i| entry(i, false)).collect();
+    let later: String = (21..40).step_by(2).map(|i| entry(i, false)).collect();
+    append(&a.join("postgresql.log"), &evens);
+    append(&b.join("postgresql.log"), &odds);
+    let mut sources = [follow(&[&a], fast(), vec![]), follow(&[&b], fast(), vec![])];
+    // A generous idle timeout: a busy machine must not make the first log quiet
+    // before the second log's later half is read.
+    let mut order = Orderer::new(OrderOptions {
+        idle: Duration::from_secs(5),
+        ..OrderOptions::default()
+    });
+    let ids = [order.add_source(), order.add_source()];
+    let mut out = Vec::new();
+    let start = Instant::now();
+    let mut appended = false;
+    while out.len() < 40 && start.elapsed() < Duration::from_secs(20) {
+        let now = Instant::now();
+        for (src, id) in sources.iter_mut().zip(ids) {
+            let p = src.poll(now);
+            order.push(id, p.events, p.state, now, &mut out);
+        }
+        order.release(now, &mut out);
+        if !appended && start.elapsed() > Duration::from_millis(100) {
+            append(&b.join("postgresql.log"), &later);
+            appended = true;
+        }
+        thread::sleep(Duration::from_millis(20));
+    }
+    let users: Vec<u32> = out
+        .iter()
+        .map(|e| e.user.as_deref().unwrap()[1..].parse().unwrap())
+        .collect();
+    assert_eq!(users, range(0..40));
+    assert_eq!(order.stats().late, 0);
 }
