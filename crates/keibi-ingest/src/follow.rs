@@ -138,6 +138,9 @@ struct Judged {
 const MAX_RESTING: usize = 10_000;
 /// Bytes read from a new file's start for its fingerprint and format.
 const HEAD: usize = 64 * 1024;
+/// Bytes read in one poll from all files together: a poll's events stay a few
+/// megabytes however many files have a backlog.
+const POLL_BUDGET: usize = 8 << 20;
 /// Depth of directory walks.
 const MAX_DEPTH: usize = 16;
 
@@ -154,6 +157,9 @@ pub struct FollowSource {
     next_discover: Option<Instant>,
     stats: FollowStats,
     buf: Vec<u8>,
+    /// Bytes read in this poll, and whose turn it is to be read first.
+    polled: usize,
+    turn: usize,
 }
 
 impl FollowSource {
@@ -207,6 +213,8 @@ impl FollowSource {
             next_discover: None,
             stats: FollowStats::default(),
             buf: vec![0; 64 * 1024],
+            polled: 0,
+            turn: 0,
         };
         for cp in checkpoints {
             src.rest(cp);
@@ -696,9 +704,10 @@ impl FollowSource {
         let mut ended = false;
         let mut error = None;
         while got < budget {
+            let want = (budget - got).min(self.buf.len());
             let r = match &mut t.reader {
-                Reader::Plain(f) => f.read(&mut self.buf),
-                Reader::Packed(r) => r.read(&mut self.buf),
+                Reader::Plain(f) => f.read(&mut self.buf[..want]),
+                Reader::Packed(r) => r.read(&mut self.buf[..want]),
             };
             match r {
                 Ok(0) => {
@@ -722,6 +731,7 @@ impl FollowSource {
         if got > 0 {
             t.last_growth = now;
         }
+        self.polled += got;
         let packed = matches!(t.reader, Reader::Packed(_));
         if let Some(e) = error {
             poll.notices.push(Notice::ReadError {
@@ -785,8 +795,19 @@ impl LiveSource for FollowSource {
         self.discover(now, &mut poll);
         let mut ids: Vec<FileId> = self.open.keys().copied().collect();
         ids.sort_unstable();
+        // Each poll starts at the next file, so a bounded poll is fair to all.
+        if !ids.is_empty() {
+            let turn = self.turn % ids.len();
+            ids.rotate_left(turn);
+        }
+        self.turn = self.turn.wrapping_add(1);
+        self.polled = 0;
         let mut more = false;
         for id in ids {
+            if self.polled >= POLL_BUDGET {
+                more = true;
+                break;
+            }
             more |= self.read(id, now, &mut poll);
         }
         if let Some(inst) = self.opts.ingest.instance.as_deref() {

@@ -610,3 +610,28 @@ fn two_followed_logs_come_out_in_time_order_through_the_ordering_stage() {
     assert_eq!(users, range(0..40));
     assert_eq!(order.stats().late, 0);
 }
+
+#[test]
+fn a_backlog_is_read_in_bounded_polls() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("postgresql.log");
+    append(&log, &entries(0..300));
+    let opts = FollowOptions {
+        read_budget: 4096,
+        ..fast()
+    };
+    let mut src = follow(&[&log], opts, vec![]);
+    let first = src.poll(Instant::now());
+    assert_eq!(first.state, SourceState::Reading);
+    assert!(
+        !first.events.is_empty() && first.events.len() < 60,
+        "{}",
+        first.events.len()
+    );
+    let mut seen = Seen {
+        events: first.events,
+        ..Seen::default()
+    };
+    read_until(&mut src, &mut seen, 300);
+    assert_eq!(seen.users(), range(0..300));
+}
