@@ -126,3 +126,70 @@ fn pg_line(i: usize) -> String {
         8000 + i
     )
 }
+
+#[test]
+#[ignore = "a measurement: reads 40 MB twice"]
+fn catch_up_against_batch_reading() {
+    // A daemon started on a large existing log reads it as a backlog: compare with the
+    // batch reader `keibi events` uses, on the same file (build profile as run).
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("postgresql.log");
+    let mut f = std::fs::File::create(&path).unwrap();
+    let mut n = 0usize;
+    while n < 300_000 {
+        let mut chunk = String::new();
+        for i in n..n + 1000 {
+            chunk += &pg_line(i);
+            if i % 3 == 0 {
+                chunk += "2026-11-28 15:41:43 UTC:192.0.2.7(40001):u1@shop:[8001]:DETAIL:  Connection matched pg_hba.conf line 87\n";
+            }
+        }
+        f.write_all(chunk.as_bytes()).unwrap();
+        n += 1000;
+    }
+    drop(f);
+    let mb = std::fs::metadata(&path).unwrap().len() as f64 / 1e6;
+
+    let start = Instant::now();
+    let inputs = vec![keibi_ingest::Input::File {
+        path: path.clone(),
+        display: path.to_string_lossy().into(),
+        root: None,
+    }];
+    let mut batch = 0usize;
+    keibi_ingest::run(
+        inputs,
+        &keibi_ingest::IngestOptions::default(),
+        Default::default(),
+        |_| {
+            batch += 1;
+            Ok(())
+        },
+        |_| {},
+    )
+    .unwrap();
+    let batch_time = start.elapsed();
+
+    let start = Instant::now();
+    let mut src = FollowSource::new(
+        &[path.to_string_lossy().into_owned()],
+        FollowOptions::default(),
+        vec![],
+    )
+    .unwrap();
+    let mut live = 0usize;
+    while live < n {
+        let p = src.poll(Instant::now());
+        live += p.events.len();
+        if p.state != SourceState::Reading && live < n {
+            thread::sleep(Duration::from_millis(10));
+        }
+    }
+    let live_time = start.elapsed();
+    assert_eq!(batch, n);
+    println!(
+        "{mb:.0} MB, {n} events: batch {:.0} MB/s, live catch-up {:.0} MB/s",
+        mb / batch_time.as_secs_f64(),
+        mb / live_time.as_secs_f64()
+    );
+}
