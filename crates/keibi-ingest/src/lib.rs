@@ -2,6 +2,11 @@
 //! archives and standard input; detects each input's format; parses inputs on worker
 //! threads; and merges all events in time order with bounded memory.
 //!
+//! Live sources (`keibi run`) follow files, globs, directories and standard input as
+//! they grow ([`FollowSource`], [`ReaderSource`]), across rotation, and hand out
+//! [`Checkpoint`]s with their events; [`Orderer`] merges them in time order with
+//! watermarks. `docs/sources.md` describes them for users.
+//!
 //! This is the effectful edge around the pure `keibi-parse`: everything that touches
 //! the file system or threads lives here, so parsers stay testable on bytes alone.
 
