@@ -46,7 +46,7 @@ mod hex64 {
 
 impl Fingerprint {
     /// The fingerprint of a file whose first bytes are `head` (as many as it has, up to
-    /// [`HEAD`] or more). `None` for an empty file.
+    /// 1 KiB or more). `None` for an empty file.
     pub fn of(head: &[u8]) -> Option<Fingerprint> {
         let len = head.len().min(HEAD);
         (len > 0).then(|| Fingerprint {
