@@ -34,7 +34,7 @@ pub enum Compression {
 }
 
 impl Compression {
-    fn sniff(head: &[u8]) -> Self {
+    pub(crate) fn sniff(head: &[u8]) -> Self {
         if head.starts_with(&[0x1f, 0x8b]) {
             Compression::Gzip
         } else if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {

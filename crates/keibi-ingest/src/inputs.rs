@@ -52,15 +52,19 @@ pub struct Expanded {
     pub warnings: Vec<(String, String)>,
 }
 
+/// Entries no walk of log inputs visits: hidden files, CloudTrail's digest folders
+/// and documentation next to logs. Shared by `keibi events`/`scan` and the live sources.
+pub(crate) fn skip_entry(name: &str) -> bool {
+    name.starts_with('.') || name == "CloudTrail-Digest" || is_documentation(name)
+}
+
 /// Expands user arguments into inputs. Unreadable paths are returned as errors next to
 /// the inputs that could be listed, so one bad argument does not stop the others.
 /// Directories are walked by one [`Walker`] for all arguments, so a directory or file
 /// reached twice (through links, or named twice) is read once.
 pub fn expand(args: &[String]) -> Expanded {
     let mut out = Expanded::default();
-    let skip =
-        |name: &str| name.starts_with('.') || name == "CloudTrail-Digest" || is_documentation(name);
-    let mut walker = Walker::new(&skip, &|_| true);
+    let mut walker = Walker::new(&skip_entry, &|_| true);
     for arg in args {
         if arg == "-" {
             out.inputs.push(Input::Stdin);

@@ -2,14 +2,29 @@
 //! archives and standard input; detects each input's format; parses inputs on worker
 //! threads; and merges all events in time order with bounded memory.
 //!
+//! Live sources (`keibi run`) follow files, globs, directories and standard input as
+//! they grow ([`FollowSource`], [`ReaderSource`]), across rotation, and hand out
+//! [`Checkpoint`]s with their events; [`Orderer`] merges them in time order with
+//! watermarks. `docs/sources.md` describes them for users.
+//!
 //! This is the effectful edge around the pure `keibi-parse`: everything that touches
 //! the file system or threads lives here, so parsers stay testable on bytes alone.
 
 mod decode;
+mod feed;
+mod fingerprint;
+mod follow;
 mod inputs;
+mod live;
 mod merge;
+mod order;
 mod stream;
 
+pub use feed::Checkpoint;
+pub use fingerprint::Fingerprint;
+pub use follow::{FollowError, FollowOptions, FollowSource, FollowStats};
 pub use inputs::{expand, instance_from_path, Expanded, Input, Walker};
+pub use live::{LiveSource, Poll, ReaderSource, SourceState};
 pub use merge::{run, IngestOptions, Notice, Report};
+pub use order::{OrderOptions, OrderStats, Orderer};
 pub use stream::Opened;
