@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use crate::config::Config;
 use crate::detector::{Context, Detector};
-use crate::findings::Findings;
+use crate::findings::{Findings, Rollup, Stored};
 use crate::iplist::ThreatLists;
 use crate::sigma::SigmaDetector;
 
@@ -26,40 +26,56 @@ pub struct Scanner {
 /// What a scan produced.
 #[derive(Debug)]
 pub struct ScanReport {
-    /// Most severe first (see [`Findings::into_sorted`]).
+    /// Most severe first (see [`crate::findings::sort`]), roll-up findings among them.
     pub findings: Vec<Finding>,
+    /// What each roll-up finding in `findings` stands for (by its id).
+    pub rollups: Vec<Rollup>,
     /// Events read.
     pub events: u64,
     /// Login and connection events from trusted addresses, which raise nothing.
     pub trusted_events: u64,
-    /// New findings not kept because the store was full ([`crate::findings::MAX_FINDINGS`]).
+    /// New findings neither kept nor rolled up (more than
+    /// [`crate::findings::MAX_ROLLUPS`] detector-and-type pairs overflowed).
     pub dropped_findings: u64,
 }
 
 impl ScanReport {
-    /// Joins the reports of a scanner's lanes ([`Scanner::into_lanes`]).
+    /// Joins the reports of a scanner's lanes ([`Scanner::into_lanes`]), with one
+    /// store's guarantees: at most [`crate::findings::MAX_FINDINGS`] findings one by
+    /// one, the most severe, the rest rolled up (see [`crate::findings`]).
     pub fn merge(reports: impl IntoIterator<Item = ScanReport>) -> ScanReport {
-        let mut all = ScanReport {
-            findings: Vec::new(),
-            events: 0,
-            trusted_events: 0,
-            dropped_findings: 0,
-        };
-        for r in reports {
-            all.findings.extend(r.findings);
-            // Every lane saw every event.
-            all.events = all.events.max(r.events);
-            all.trusted_events += r.trusted_events;
-            all.dropped_findings += r.dropped_findings;
+        Self::merge_capped(reports, crate::findings::MAX_FINDINGS)
+    }
+
+    /// [`ScanReport::merge`] with another bound (tests).
+    pub fn merge_capped(reports: impl IntoIterator<Item = ScanReport>, cap: usize) -> ScanReport {
+        let mut events = 0;
+        let stores: Vec<Stored> = reports
+            .into_iter()
+            .map(|r| {
+                // Every lane saw every event.
+                events = events.max(r.events);
+                Stored {
+                    findings: r.findings,
+                    rollups: r.rollups,
+                    dropped: r.dropped_findings,
+                    trusted_events: r.trusted_events,
+                }
+            })
+            .collect();
+        let all = crate::findings::merge(stores, cap);
+        ScanReport {
+            findings: all.findings,
+            rollups: all.rollups,
+            events,
+            trusted_events: all.trusted_events,
+            dropped_findings: all.dropped,
         }
-        crate::findings::sort(&mut all.findings);
-        // One cap for the whole scan, as a single store has: the least severe go.
-        let max = crate::findings::MAX_FINDINGS;
-        if all.findings.len() > max {
-            all.dropped_findings += (all.findings.len() - max) as u64;
-            all.findings.truncate(max);
-        }
-        all
+    }
+
+    /// Findings folded into roll-ups.
+    pub fn rolled_up(&self) -> u64 {
+        self.rollups.iter().map(|r| r.findings).sum()
     }
 }
 
@@ -88,6 +104,15 @@ impl Scanner {
         }
     }
 
+    /// Keeps at most `cap` findings one by one instead of
+    /// [`crate::findings::MAX_FINDINGS`] (tests of floods); call before the first event.
+    pub fn with_findings_cap(mut self, cap: usize) -> Scanner {
+        if self.events == 0 {
+            self.findings = Findings::with_cap(cap);
+        }
+        self
+    }
+
     /// Splits a scanner that has not started into lanes that each see every event
     /// and can run on threads of their own: the first detector (the Sigma rules, for
     /// [`Scanner::new`]) in one, the stateful detectors in the other. Each lane keeps
@@ -102,7 +127,7 @@ impl Scanner {
             config: self.config.clone(),
             lists: self.lists.clone(),
             detectors: rest,
-            findings: Findings::default(),
+            findings: Findings::with_cap(self.findings.cap()),
             events: 0,
             counts_trusted: false,
         };
@@ -140,13 +165,13 @@ impl Scanner {
         for d in &mut self.detectors {
             d.finish(&mut cx);
         }
-        let trusted_events = self.findings.trusted_events();
-        let dropped_findings = self.findings.dropped();
+        let stored = self.findings.finish();
         ScanReport {
-            findings: self.findings.into_sorted(),
+            findings: stored.findings,
+            rollups: stored.rollups,
             events: self.events,
-            trusted_events,
-            dropped_findings,
+            trusted_events: stored.trusted_events,
+            dropped_findings: stored.dropped,
         }
     }
 }

@@ -5,6 +5,7 @@ use std::io::{self, BufWriter, Write};
 use std::path::Path;
 
 use anyhow::{Context, Result};
+use keibi_detect::text::thousands;
 use keibi_detect::{Config, IpList, IpSet, ScanReport, Scanner, ThreatLists};
 use keibi_model::finding::count_by_label;
 
@@ -21,19 +22,29 @@ pub fn run(args: &ScanArgs, global: &Global) -> Result<u8> {
         FindingFormat::Jsonl
     });
     let (scanner, persist) = build_scanner(&args.detect, global)?;
-    let (
-        report,
-        ScanReport {
-            mut findings,
-            trusted_events,
-            dropped_findings,
-            ..
-        },
-    ) = detect(&args.input, global, scanner)?;
+    let (report, scan) = detect(&args.input, global, scanner)?;
+    let rolled_up = scan.rolled_up();
+    let ScanReport {
+        mut findings,
+        trusted_events,
+        dropped_findings,
+        rollups,
+        ..
+    } = scan;
+    if rolled_up > 0 {
+        eprintln!(
+            "keibi: note: more than {} findings: the most severe are listed one by one, and {} less severe ones are rolled up into {} (one per detector and type)",
+            thousands(keibi_detect::findings::MAX_FINDINGS as u64),
+            thousands(rolled_up),
+            if rollups.len() == 1 { "1 roll-up finding".to_string() } else { format!("{} roll-up findings", rollups.len()) },
+        );
+    }
     if dropped_findings > 0 {
         eprintln!(
-            "keibi: warning: {dropped_findings} further findings were not kept: a scan keeps at most {} distinct findings (narrow the input with --since/--until or the paths)",
-            keibi_detect::findings::MAX_FINDINGS
+            "keibi: warning: {} findings were dropped unseen: more than {} kinds of findings overflowed the {} kept (narrow the input with --since/--until or the paths)",
+            thousands(dropped_findings),
+            keibi_detect::findings::MAX_ROLLUPS,
+            thousands(keibi_detect::findings::MAX_FINDINGS as u64),
         );
     }
     if let Some(p) = &persist {
@@ -60,8 +71,15 @@ pub fn run(args: &ScanArgs, global: &Global) -> Result<u8> {
         .filter(|(_, n)| *n > 0)
         .map(|(l, n)| format!("{n} {}", l.as_str()))
         .collect();
+    let mut extra = String::new();
+    if rolled_up > 0 {
+        extra.push_str(&format!(", {} more rolled up", thousands(rolled_up)));
+    }
+    if dropped_findings > 0 {
+        extra.push_str(&format!(", {} dropped", thousands(dropped_findings)));
+    }
     eprintln!(
-        "keibi: {} findings{}",
+        "keibi: {} findings{}{extra}",
         findings.len(),
         if counts.is_empty() {
             String::new()
@@ -72,10 +90,21 @@ pub fn run(args: &ScanArgs, global: &Global) -> Result<u8> {
     if code != 0 {
         return Ok(code);
     }
-    let failed = args
-        .fail_on
-        .is_some_and(|min| findings.iter().any(|f| f.severity >= min));
-    Ok(u8::from(failed))
+    let Some(min) = args.fail_on else {
+        return Ok(0);
+    };
+    if findings.iter().any(|f| f.severity >= min) {
+        return Ok(1);
+    }
+    if dropped_findings > 0 {
+        // What was dropped was never looked at: it may have been at or above `min`.
+        eprintln!(
+            "keibi: --fail-on {min}: failing because {} findings were dropped unseen and may have been that severe",
+            thousands(dropped_findings)
+        );
+        return Ok(1);
+    }
+    Ok(0)
 }
 
 /// Events handed to the detection thread at a time: large enough that channel
