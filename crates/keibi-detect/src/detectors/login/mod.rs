@@ -176,6 +176,29 @@ pub(crate) fn network(ip: IpAddr) -> (IpAddr, u8) {
     }
 }
 
+/// The source a login detector counts per: the address for IPv4, its /64 for IPv6
+/// (an IPv6 client owns at least a /64 and may take any address in it, so a tool can
+/// rotate through billions of addresses; counting per address would see each once).
+/// IPv4-mapped IPv6 addresses (`::ffff:192.0.2.1`) stay whole: they are IPv4 clients.
+pub(crate) fn source_of(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) if v6.to_ipv4_mapped().is_none() => {
+            IpAddr::from((u128::from(v6) & !((1u128 << 64) - 1)).to_be_bytes())
+        }
+        _ => ip,
+    }
+}
+
+/// A source ([`source_of`]) as it is written into finding keys and texts: an IPv4
+/// address as itself (so IPv4 finding ids are what they always were), an IPv6 source
+/// as its network, `2001:db8:1:2::/64`.
+pub(crate) fn source_name(src: IpAddr) -> String {
+    match src {
+        IpAddr::V6(v6) if v6.to_ipv4_mapped().is_none() => format!("{src}/64"),
+        _ => src.to_string(),
+    }
+}
+
 /// What is kept of an event that happened before its finding existed: enough to add
 /// it to the finding later (evidence, time, user) without keeping the whole event.
 #[derive(Debug, Clone)]
@@ -416,6 +439,20 @@ mod tests {
         assert_eq!(n("2001:db8:1:2::1"), n("2001:db8:1:ffff::9"));
         assert_ne!(n("2001:db8:1::1"), n("2001:db8:2::1"));
         assert_eq!(n("2001:db8:1::1").0.to_string(), "2001:db8:1::");
+    }
+
+    #[test]
+    fn ipv6_sources_are_their_64_and_ipv4_stays_whole() {
+        let src = |s: &str| source_of(s.parse().unwrap());
+        assert_eq!(src("2001:db8:1:2::1"), src("2001:db8:1:2:ffff:ee:dd:cc"));
+        assert_ne!(src("2001:db8:1:2::1"), src("2001:db8:1:3::1"));
+        assert_eq!(
+            source_name(src("2001:db8:1:2:a:b:c:d")),
+            "2001:db8:1:2::/64"
+        );
+        assert_eq!(source_name(src("203.0.113.9")), "203.0.113.9");
+        assert_eq!(source_name(src("::ffff:203.0.113.9")), "::ffff:203.0.113.9");
+        assert_ne!(src("::ffff:203.0.113.9"), src("::ffff:203.0.113.10"));
     }
 
     #[test]
