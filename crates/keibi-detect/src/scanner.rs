@@ -258,4 +258,54 @@ mod tests {
         assert_eq!((joined.trusted_events, one.trusted_events), (1, 1));
         assert_eq!(joined.dropped_findings, 0);
     }
+
+    #[test]
+    fn lanes_keep_the_flood_guarantee_a_ransom_note_after_a_full_store_is_reported() {
+        let mut s = String::new();
+        for a in 0..120 {
+            for k in 0..4 {
+                s.push_str(&format!(
+                    "2026-11-28 03:{:02}:{:02} UTC:45.10.{a}.7(4{k}{a:03}):postgres@postgres:[{}]:FATAL:  password authentication failed for user \"postgres\"\n",
+                    a / 60,
+                    a % 60,
+                    1000 + a * 4 + k
+                ));
+            }
+        }
+        for (i, t) in ["customers", "orders", "payments"].iter().enumerate() {
+            s.push_str(&format!("2026-11-28 04:00:0{i} UTC:45.148.10.81(53300):postgres@shop:[31800]:LOG:  AUDIT: SESSION,{},1,DDL,DROP TABLE,TABLE,public.{t},DROP TABLE IF EXISTS {t} CASCADE;,<not logged>\n", i + 1));
+        }
+        s.push_str("2026-11-28 04:00:05 UTC:45.148.10.81(53300):postgres@shop:[31800]:LOG:  AUDIT: SESSION,4,1,DDL,CREATE TABLE,TABLE,public.readme_to_recover,CREATE TABLE readme_to_recover (text_field text);,<not logged>\n");
+        s.push_str("2026-11-28 04:00:06 UTC:45.148.10.81(53300):postgres@shop:[31800]:LOG:  AUDIT: SESSION,5,1,WRITE,INSERT,TABLE,public.readme_to_recover,\"INSERT INTO readme_to_recover (text_field) VALUES ('All your data is backed up. To recover your lost data, pay 0.01 BTC to 1BoatSLRHtKNngkdXEeobR76b53LETtpyT');\",<not logged>\n");
+        let evs = events("postgresql.log", "db1", &s);
+        let config = Config::default();
+        let mut lanes = scanner(&config, ThreatLists::default())
+            .with_findings_cap(50)
+            .into_lanes();
+        assert_eq!(lanes.len(), 2);
+        for lane in &mut lanes {
+            for e in &evs {
+                lane.observe(e);
+            }
+        }
+        let reports: Vec<ScanReport> = lanes.into_iter().map(Scanner::finish).collect();
+        let joined = ScanReport::merge_capped(reports, 50);
+        let ransom = joined
+            .findings
+            .iter()
+            .find(|f| f.finding_type == "Impact:RDS/RansomNote")
+            .expect("the ransom note is kept");
+        assert!(ransom.severity.value() >= 9.0);
+        assert_eq!(joined.dropped_findings, 0);
+        assert!(joined.rolled_up() > 0);
+        let kept = joined.findings.len() - joined.rollups.len();
+        assert!(kept <= 50, "{kept}");
+        let bf: u64 = joined
+            .findings
+            .iter()
+            .filter(|f| f.finding_type == "CredentialAccess:RDS/BruteForce")
+            .map(|f| f.count)
+            .sum();
+        assert_eq!(bf, 480, "every failure counted, kept or rolled up");
+    }
 }
