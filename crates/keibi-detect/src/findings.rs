@@ -899,4 +899,19 @@ mod tests {
         let total: u64 = all.findings.iter().map(|f| f.count).sum();
         assert_eq!(total, 11);
     }
+
+    #[test]
+    fn only_when_roll_ups_run_out_is_anything_dropped_and_counted() {
+        let mut store = Findings::with_cap(1);
+        for i in 0..300 {
+            raise(&mut store, &format!("Sigma:test/rule{i}"), "k", 5.0, i);
+        }
+        // One kept, one roll-up per further type up to the bound, the rest dropped.
+        assert_eq!(store.len(), 1 + MAX_ROLLUPS);
+        assert_eq!(store.dropped(), 300 - 1 - MAX_ROLLUPS as u64);
+        // A dropped raise still hands out something to write to, never reported.
+        let out = store.finish();
+        assert!(out.findings.iter().all(|f| !f.id.is_empty()));
+        assert_eq!(out.findings.len(), 1 + MAX_ROLLUPS);
+    }
 }

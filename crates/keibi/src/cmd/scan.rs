@@ -8,6 +8,7 @@ use anyhow::{Context, Result};
 use keibi_detect::text::thousands;
 use keibi_detect::{Config, IpList, IpSet, ScanReport, Scanner, ThreatLists};
 use keibi_model::finding::count_by_label;
+use keibi_model::{Finding, Severity};
 
 use crate::cli::{DetectArgs, Global, ScanArgs};
 use crate::output::findings::{write_findings, FindingFormat};
@@ -93,18 +94,24 @@ pub fn run(args: &ScanArgs, global: &Global) -> Result<u8> {
     let Some(min) = args.fail_on else {
         return Ok(0);
     };
+    Ok(u8::from(fails(&findings, dropped_findings, min)))
+}
+
+/// Whether `--fail-on min` fails: a finding (a roll-up counts with the highest
+/// severity folded into it) at or above `min`, or any finding dropped unseen, which
+/// may have been that severe (said on stderr).
+fn fails(findings: &[Finding], dropped: u64, min: Severity) -> bool {
     if findings.iter().any(|f| f.severity >= min) {
-        return Ok(1);
+        return true;
     }
-    if dropped_findings > 0 {
-        // What was dropped was never looked at: it may have been at or above `min`.
+    if dropped > 0 {
         eprintln!(
             "keibi: --fail-on {min}: failing because {} findings were dropped unseen and may have been that severe",
-            thousands(dropped_findings)
+            thousands(dropped)
         );
-        return Ok(1);
+        return true;
     }
-    Ok(0)
+    false
 }
 
 /// Events handed to the detection thread at a time: large enough that channel
@@ -245,4 +252,27 @@ fn load_lists(flag: &str, paths: &[impl AsRef<Path>]) -> Result<IpSet> {
         lists.push(list);
     }
     Ok(IpSet::new(lists))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::DateTime;
+    use keibi_model::Resource;
+
+    #[test]
+    fn fail_on_fails_on_a_severe_finding_or_anything_dropped() {
+        let t = DateTime::UNIX_EPOCH;
+        let f =
+            |sev: f64| Finding::new("d", "T", &["k"], Severity::new(sev), Resource::default(), t);
+        let high: Severity = "high".parse().unwrap();
+        assert!(fails(&[f(5.0), f(9.5)], 0, high));
+        assert!(!fails(&[f(5.0)], 0, high));
+        assert!(
+            fails(&[f(5.0)], 3, high),
+            "dropped findings may have been High"
+        );
+        assert!(fails(&[], 1, high));
+        assert!(!fails(&[], 0, high));
+    }
 }
