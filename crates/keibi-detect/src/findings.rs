@@ -197,34 +197,34 @@ impl Findings {
             self.handed = Handed::One(at);
             return &mut self.list[at];
         }
-        let f = Finding::new(
+        let f = blank(
             r.detector,
             r.finding_type,
-            r.key,
+            id,
             r.severity,
             r.resource,
             r.time,
         );
-        if let Some(&ri) = self.folded.get(&hash_of(&id)) {
+        if let Some(&ri) = self.folded.get(&hash_of(&f.id)) {
             return self.scratch(ri as usize, f, false);
         }
         let sev = tenths(f.severity);
         if self.list.len() < self.cap {
             let at = self.list.len();
             self.seq += 1;
-            self.list.push(f);
             self.meta.push((sev, self.seq));
             self.rank.insert((sev, Reverse(self.seq), at));
-            self.index.insert(id, at);
+            self.index.insert(f.id.clone(), at);
+            self.list.push(f);
             self.handed = Handed::One(at);
             return &mut self.list[at];
         }
         match self.rank.first().copied() {
             Some((least, _, at)) if sev > least => {
                 self.rank.remove(&(least, Reverse(self.meta[at].1), at));
+                self.index.insert(f.id.clone(), at);
                 let old = std::mem::replace(&mut self.list[at], f);
                 self.index.remove(&old.id);
-                self.index.insert(id, at);
                 self.seq += 1;
                 self.meta[at] = (sev, self.seq);
                 self.rank.insert((sev, Reverse(self.seq), at));
@@ -262,11 +262,11 @@ impl Findings {
             Some(&ri) => ri,
             None => *self.folded.get(&hash_of(id))? as usize,
         };
-        let r = &self.rollups[ri].0;
-        let f = Finding::new(
+        let (r, meta) = &self.rollups[ri];
+        let f = blank(
             &r.detector,
             &r.finding_type,
-            &[],
+            meta.id.clone(),
             r.severity,
             r.resource.clone(),
             r.last_seen,
@@ -342,7 +342,9 @@ impl Findings {
 
     /// Hands out `f` as a stand-in for roll-up `ri`, to be folded in at the next call.
     fn scratch(&mut self, ri: usize, mut f: Finding, new: bool) -> &mut Finding {
-        f.id.clone_from(&self.rollups[ri].1.id);
+        if f.id != self.rollups[ri].1.id {
+            f.id.clone_from(&self.rollups[ri].1.id);
+        }
         &mut self.pending.insert(Box::new((ri, f, new))).1
     }
 
@@ -419,6 +421,33 @@ impl Findings {
             return;
         };
         fold_into(r, meta, f, new, &mut self.distinct_used);
+    }
+}
+
+/// [`Finding::new`] with its id already computed (no second hash per event).
+fn blank(
+    detector: &str,
+    finding_type: &str,
+    id: String,
+    severity: Severity,
+    resource: Resource,
+    time: DateTime<Utc>,
+) -> Finding {
+    Finding {
+        id,
+        finding_type: finding_type.to_string(),
+        severity,
+        title: String::new(),
+        description: String::new(),
+        remediation: String::new(),
+        mitre: Vec::new(),
+        resource,
+        actor: Default::default(),
+        first_seen: time,
+        last_seen: time,
+        count: 0,
+        evidence: Vec::new(),
+        detector: detector.to_string(),
     }
 }
 
