@@ -274,6 +274,12 @@ impl Findings {
         Some(self.scratch(ri, f, false))
     }
 
+    /// Whether a finding with this id is kept (one by one, or as a roll-up's id):
+    /// what a detector keeps per finding may be forgotten when this is false.
+    pub fn holds(&self, id: &str) -> bool {
+        self.index.contains_key(id) || self.rollup_at.contains_key(id)
+    }
+
     /// This detector's findings kept one by one, to write final texts in
     /// [`crate::Detector::finish`] (roll-ups get theirs from the store).
     pub fn of_detector<'s>(

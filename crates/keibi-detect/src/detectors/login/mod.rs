@@ -390,8 +390,10 @@ impl Repeats {
     }
 }
 
-/// Extra facts kept per finding for its final text, by finding id. Bounded: past
-/// [`Notes::CAP`] findings, new ones get no notes (and a plainer description).
+/// Extra facts kept per finding for its final text, by finding id. Bounded: once
+/// [`Notes::CAP`] are kept, the notes of findings the store no longer holds (rolled
+/// up to make room for more severe ones) are forgotten ([`Notes::prune`]); the store
+/// holds fewer findings than the cap, so a new finding always gets its notes.
 pub(crate) struct Notes<T> {
     map: HashMap<String, T>,
 }
@@ -405,7 +407,17 @@ impl<T> Default for Notes<T> {
 }
 
 impl<T: Default> Notes<T> {
-    const CAP: usize = 20_000;
+    const CAP: usize = crate::findings::MAX_FINDINGS + crate::findings::MAX_ROLLUPS + Self::SLACK;
+    /// Room left after a prune at worst: more than one event's new findings.
+    const SLACK: usize = 1024;
+
+    /// When full, forgets the notes of findings `store` no longer holds. Call before
+    /// an event's notes are taken.
+    pub(crate) fn prune(&mut self, store: &crate::findings::Findings) {
+        if self.map.len() >= Self::CAP {
+            self.map.retain(|id, _| store.holds(id));
+        }
+    }
 
     /// The notes of a finding, created empty when there is room.
     pub(crate) fn of(&mut self, id: &str) -> Option<&mut T> {
@@ -527,6 +539,33 @@ mod tests {
         assert!(!r.is_repeat(0, &audit[0], Kind::Failed));
         // ... and its copy in the other file is again a repeat.
         assert!(r.is_repeat(0, &error[0], Kind::Failed));
+    }
+
+    #[test]
+    fn full_notes_forget_findings_the_store_no_longer_holds() {
+        use crate::findings::{Findings, Raise};
+        let mut store = Findings::default();
+        let held = store
+            .raise(Raise {
+                detector: "d",
+                finding_type: "T",
+                key: &["k"],
+                severity: keibi_model::Severity::new(5.0),
+                resource: Default::default(),
+                time: DateTime::<Utc>::UNIX_EPOCH,
+            })
+            .id
+            .clone();
+        let mut notes: Notes<u32> = Notes::default();
+        *notes.of(&held).unwrap() = 7;
+        for i in 1..Notes::<u32>::CAP {
+            notes.of(&format!("gone{i}")).unwrap();
+        }
+        assert!(notes.of("one more").is_none(), "full");
+        notes.prune(&store);
+        assert_eq!(notes.map.len(), 1);
+        assert_eq!(notes.get(&held), Some(&7));
+        assert!(notes.of("one more").is_some());
     }
 
     #[test]

@@ -237,6 +237,7 @@ impl Detector for SourceDetector {
         if kind == Kind::Connected || cx.is_trusted(ev) || self.repeats.is_repeat(inst, ev, kind) {
             return;
         }
+        self.notes.prune(cx.findings);
         let ip = source_of(ip);
         let key = (inst, ip);
         self.sources.touch(&key, Box::default);

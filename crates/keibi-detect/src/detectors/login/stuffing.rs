@@ -140,6 +140,7 @@ impl Detector for StuffingDetector {
         if cx.is_trusted(ev) || self.repeats.is_repeat(inst, ev, kind) {
             return;
         }
+        self.notes.prune(cx.findings);
         // An IPv6 source is its /64: rotating through one network is one source.
         let ip = source_of(ip);
         let key = (inst, hash_of(&*user));
