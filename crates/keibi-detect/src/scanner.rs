@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use crate::config::Config;
 use crate::detector::{Context, Detector};
-use crate::findings::Findings;
+use crate::findings::{Findings, Rollup, Stored};
 use crate::iplist::ThreatLists;
 use crate::sigma::SigmaDetector;
 
@@ -26,40 +26,56 @@ pub struct Scanner {
 /// What a scan produced.
 #[derive(Debug)]
 pub struct ScanReport {
-    /// Most severe first (see [`Findings::into_sorted`]).
+    /// Most severe first (see [`crate::findings::sort`]), roll-up findings among them.
     pub findings: Vec<Finding>,
+    /// What each roll-up finding in `findings` stands for (by its id).
+    pub rollups: Vec<Rollup>,
     /// Events read.
     pub events: u64,
     /// Login and connection events from trusted addresses, which raise nothing.
     pub trusted_events: u64,
-    /// New findings not kept because the store was full ([`crate::findings::MAX_FINDINGS`]).
+    /// New findings neither kept nor rolled up (more than
+    /// [`crate::findings::MAX_ROLLUPS`] detector-and-type pairs overflowed).
     pub dropped_findings: u64,
 }
 
 impl ScanReport {
-    /// Joins the reports of a scanner's lanes ([`Scanner::into_lanes`]).
+    /// Joins the reports of a scanner's lanes ([`Scanner::into_lanes`]), with one
+    /// store's guarantees: at most [`crate::findings::MAX_FINDINGS`] findings one by
+    /// one, the most severe, the rest rolled up (see [`crate::findings`]).
     pub fn merge(reports: impl IntoIterator<Item = ScanReport>) -> ScanReport {
-        let mut all = ScanReport {
-            findings: Vec::new(),
-            events: 0,
-            trusted_events: 0,
-            dropped_findings: 0,
-        };
-        for r in reports {
-            all.findings.extend(r.findings);
-            // Every lane saw every event.
-            all.events = all.events.max(r.events);
-            all.trusted_events += r.trusted_events;
-            all.dropped_findings += r.dropped_findings;
+        Self::merge_capped(reports, crate::findings::MAX_FINDINGS)
+    }
+
+    /// [`ScanReport::merge`] with another bound (tests).
+    pub fn merge_capped(reports: impl IntoIterator<Item = ScanReport>, cap: usize) -> ScanReport {
+        let mut events = 0;
+        let stores: Vec<Stored> = reports
+            .into_iter()
+            .map(|r| {
+                // Every lane saw every event.
+                events = events.max(r.events);
+                Stored {
+                    findings: r.findings,
+                    rollups: r.rollups,
+                    dropped: r.dropped_findings,
+                    trusted_events: r.trusted_events,
+                }
+            })
+            .collect();
+        let all = crate::findings::merge(stores, cap);
+        ScanReport {
+            findings: all.findings,
+            rollups: all.rollups,
+            events,
+            trusted_events: all.trusted_events,
+            dropped_findings: all.dropped,
         }
-        crate::findings::sort(&mut all.findings);
-        // One cap for the whole scan, as a single store has: the least severe go.
-        let max = crate::findings::MAX_FINDINGS;
-        if all.findings.len() > max {
-            all.dropped_findings += (all.findings.len() - max) as u64;
-            all.findings.truncate(max);
-        }
-        all
+    }
+
+    /// Findings folded into roll-ups.
+    pub fn rolled_up(&self) -> u64 {
+        self.rollups.iter().map(|r| r.findings).sum()
     }
 }
 
@@ -88,6 +104,15 @@ impl Scanner {
         }
     }
 
+    /// Keeps at most `cap` findings one by one instead of
+    /// [`crate::findings::MAX_FINDINGS`] (tests of floods); call before the first event.
+    pub fn with_findings_cap(mut self, cap: usize) -> Scanner {
+        if self.events == 0 {
+            self.findings = Findings::with_cap(cap);
+        }
+        self
+    }
+
     /// Splits a scanner that has not started into lanes that each see every event
     /// and can run on threads of their own: the first detector (the Sigma rules, for
     /// [`Scanner::new`]) in one, the stateful detectors in the other. Each lane keeps
@@ -102,7 +127,7 @@ impl Scanner {
             config: self.config.clone(),
             lists: self.lists.clone(),
             detectors: rest,
-            findings: Findings::default(),
+            findings: Findings::with_cap(self.findings.cap()),
             events: 0,
             counts_trusted: false,
         };
@@ -140,13 +165,13 @@ impl Scanner {
         for d in &mut self.detectors {
             d.finish(&mut cx);
         }
-        let trusted_events = self.findings.trusted_events();
-        let dropped_findings = self.findings.dropped();
+        let stored = self.findings.finish();
         ScanReport {
-            findings: self.findings.into_sorted(),
+            findings: stored.findings,
+            rollups: stored.rollups,
             events: self.events,
-            trusted_events,
-            dropped_findings,
+            trusted_events: stored.trusted_events,
+            dropped_findings: stored.dropped,
         }
     }
 }
@@ -232,5 +257,55 @@ mod tests {
         assert_eq!(joined.events, one.events);
         assert_eq!((joined.trusted_events, one.trusted_events), (1, 1));
         assert_eq!(joined.dropped_findings, 0);
+    }
+
+    #[test]
+    fn lanes_keep_the_flood_guarantee_a_ransom_note_after_a_full_store_is_reported() {
+        let mut s = String::new();
+        for a in 0..120 {
+            for k in 0..4 {
+                s.push_str(&format!(
+                    "2026-11-28 03:{:02}:{:02} UTC:45.10.{a}.7(4{k}{a:03}):postgres@postgres:[{}]:FATAL:  password authentication failed for user \"postgres\"\n",
+                    a / 60,
+                    a % 60,
+                    1000 + a * 4 + k
+                ));
+            }
+        }
+        for (i, t) in ["customers", "orders", "payments"].iter().enumerate() {
+            s.push_str(&format!("2026-11-28 04:00:0{i} UTC:45.148.10.81(53300):postgres@shop:[31800]:LOG:  AUDIT: SESSION,{},1,DDL,DROP TABLE,TABLE,public.{t},DROP TABLE IF EXISTS {t} CASCADE;,<not logged>\n", i + 1));
+        }
+        s.push_str("2026-11-28 04:00:05 UTC:45.148.10.81(53300):postgres@shop:[31800]:LOG:  AUDIT: SESSION,4,1,DDL,CREATE TABLE,TABLE,public.readme_to_recover,CREATE TABLE readme_to_recover (text_field text);,<not logged>\n");
+        s.push_str("2026-11-28 04:00:06 UTC:45.148.10.81(53300):postgres@shop:[31800]:LOG:  AUDIT: SESSION,5,1,WRITE,INSERT,TABLE,public.readme_to_recover,\"INSERT INTO readme_to_recover (text_field) VALUES ('All your data is backed up. To recover your lost data, pay 0.01 BTC to 1BoatSLRHtKNngkdXEeobR76b53LETtpyT');\",<not logged>\n");
+        let evs = events("postgresql.log", "db1", &s);
+        let config = Config::default();
+        let mut lanes = scanner(&config, ThreatLists::default())
+            .with_findings_cap(50)
+            .into_lanes();
+        assert_eq!(lanes.len(), 2);
+        for lane in &mut lanes {
+            for e in &evs {
+                lane.observe(e);
+            }
+        }
+        let reports: Vec<ScanReport> = lanes.into_iter().map(Scanner::finish).collect();
+        let joined = ScanReport::merge_capped(reports, 50);
+        let ransom = joined
+            .findings
+            .iter()
+            .find(|f| f.finding_type == "Impact:RDS/RansomNote")
+            .expect("the ransom note is kept");
+        assert!(ransom.severity.value() >= 9.0);
+        assert_eq!(joined.dropped_findings, 0);
+        assert!(joined.rolled_up() > 0);
+        let kept = joined.findings.len() - joined.rollups.len();
+        assert!(kept <= 50, "{kept}");
+        let bf: u64 = joined
+            .findings
+            .iter()
+            .filter(|f| f.finding_type == "CredentialAccess:RDS/BruteForce")
+            .map(|f| f.count)
+            .sum();
+        assert_eq!(bf, 480, "every failure counted, kept or rolled up");
     }
 }

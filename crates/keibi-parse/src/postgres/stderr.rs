@@ -210,6 +210,8 @@ mod tests {
     const HYDRA: &[u8] =
         include_bytes!("../../tests/data/postgres/postgresql-hydra-bruteforce.log");
 
+    const IPV6: &[u8] = include_bytes!("../../tests/data/postgres/postgresql-ipv6-client.log");
+
     fn run(cfg: &ParseConfig, bytes: &[u8]) -> Output {
         let out = parse_bytes(Format::PostgresStderr, cfg, bytes, 4096);
         // Chunk boundaries carry no meaning.
@@ -230,6 +232,32 @@ mod tests {
 
     fn actions(events: &[Event]) -> Vec<Action> {
         events.iter().map(|e| e.action).collect()
+    }
+
+    #[test]
+    fn ipv6_clients_sample() {
+        let out = run(&ParseConfig::new("ipv6.log"), IPV6);
+        assert_eq!(out.unrecognized_lines(), 0, "{:?}", out.problems);
+        let of = |a: Action| out.events.iter().filter(move |e| e.action == a);
+        let failures: Vec<&Event> = of(Action::LoginFailure).collect();
+        assert_eq!(failures.len(), 5);
+        let ports: Vec<u16> = failures.iter().filter_map(|e| e.client_port).collect();
+        assert_eq!(ports, [54424, 54428, 54436, 54456, 50990]);
+        let v6: std::net::IpAddr = "::1".parse().unwrap();
+        assert!(failures.iter().all(|e| e.client_ip == Some(v6)));
+        // The other login is the set-up over the Unix socket (`[local]`).
+        let logins: Vec<&Event> = of(Action::LoginSuccess)
+            .filter(|e| e.client_ip.is_some())
+            .collect();
+        assert_eq!(logins.len(), 1);
+        assert_eq!(
+            (
+                logins[0].client_ip,
+                logins[0].client_port,
+                logins[0].user.as_deref()
+            ),
+            (Some(v6), Some(54444), Some("postgres"))
+        );
     }
 
     #[test]

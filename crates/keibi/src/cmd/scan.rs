@@ -5,8 +5,10 @@ use std::io::{self, BufWriter, Write};
 use std::path::Path;
 
 use anyhow::{Context, Result};
+use keibi_detect::text::thousands;
 use keibi_detect::{Config, IpList, IpSet, ScanReport, Scanner, ThreatLists};
 use keibi_model::finding::count_by_label;
+use keibi_model::{Finding, Severity};
 
 use crate::cli::{DetectArgs, Global, ScanArgs};
 use crate::output::findings::{write_findings, FindingFormat};
@@ -21,19 +23,29 @@ pub fn run(args: &ScanArgs, global: &Global) -> Result<u8> {
         FindingFormat::Jsonl
     });
     let (scanner, persist) = build_scanner(&args.detect, global)?;
-    let (
-        report,
-        ScanReport {
-            mut findings,
-            trusted_events,
-            dropped_findings,
-            ..
-        },
-    ) = detect(&args.input, global, scanner)?;
+    let (report, scan) = detect(&args.input, global, scanner)?;
+    let rolled_up = scan.rolled_up();
+    let ScanReport {
+        mut findings,
+        trusted_events,
+        dropped_findings,
+        rollups,
+        ..
+    } = scan;
+    if rolled_up > 0 {
+        eprintln!(
+            "keibi: note: more than {} findings: the most severe are listed one by one, and {} less severe ones are rolled up into {} (one per detector and type)",
+            thousands(keibi_detect::findings::MAX_FINDINGS as u64),
+            thousands(rolled_up),
+            if rollups.len() == 1 { "1 roll-up finding".to_string() } else { format!("{} roll-up findings", rollups.len()) },
+        );
+    }
     if dropped_findings > 0 {
         eprintln!(
-            "keibi: warning: {dropped_findings} further findings were not kept: a scan keeps at most {} distinct findings (narrow the input with --since/--until or the paths)",
-            keibi_detect::findings::MAX_FINDINGS
+            "keibi: warning: {} findings were dropped unseen: more than {} kinds of findings overflowed the {} kept (narrow the input with --since/--until or the paths)",
+            thousands(dropped_findings),
+            keibi_detect::findings::MAX_ROLLUPS,
+            thousands(keibi_detect::findings::MAX_FINDINGS as u64),
         );
     }
     if let Some(p) = &persist {
@@ -60,8 +72,15 @@ pub fn run(args: &ScanArgs, global: &Global) -> Result<u8> {
         .filter(|(_, n)| *n > 0)
         .map(|(l, n)| format!("{n} {}", l.as_str()))
         .collect();
+    let mut extra = String::new();
+    if rolled_up > 0 {
+        extra.push_str(&format!(", {} more rolled up", thousands(rolled_up)));
+    }
+    if dropped_findings > 0 {
+        extra.push_str(&format!(", {} dropped", thousands(dropped_findings)));
+    }
     eprintln!(
-        "keibi: {} findings{}",
+        "keibi: {} findings{}{extra}",
         findings.len(),
         if counts.is_empty() {
             String::new()
@@ -72,10 +91,27 @@ pub fn run(args: &ScanArgs, global: &Global) -> Result<u8> {
     if code != 0 {
         return Ok(code);
     }
-    let failed = args
-        .fail_on
-        .is_some_and(|min| findings.iter().any(|f| f.severity >= min));
-    Ok(u8::from(failed))
+    let Some(min) = args.fail_on else {
+        return Ok(0);
+    };
+    Ok(u8::from(fails(&findings, dropped_findings, min)))
+}
+
+/// Whether `--fail-on min` fails: a finding (a roll-up counts with the highest
+/// severity folded into it) at or above `min`, or any finding dropped unseen, which
+/// may have been that severe (said on stderr).
+fn fails(findings: &[Finding], dropped: u64, min: Severity) -> bool {
+    if findings.iter().any(|f| f.severity >= min) {
+        return true;
+    }
+    if dropped > 0 {
+        eprintln!(
+            "keibi: --fail-on {min}: failing because {} findings were dropped unseen and may have been that severe",
+            thousands(dropped)
+        );
+        return true;
+    }
+    false
 }
 
 /// Events handed to the detection thread at a time: large enough that channel
@@ -225,4 +261,27 @@ fn load_lists(flag: &str, paths: &[impl AsRef<Path>]) -> Result<IpSet> {
         lists.push(list);
     }
     Ok(IpSet::new(lists))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::DateTime;
+    use keibi_model::Resource;
+
+    #[test]
+    fn fail_on_fails_on_a_severe_finding_or_anything_dropped() {
+        let t = DateTime::UNIX_EPOCH;
+        let f =
+            |sev: f64| Finding::new("d", "T", &["k"], Severity::new(sev), Resource::default(), t);
+        let high: Severity = "high".parse().unwrap();
+        assert!(fails(&[f(5.0), f(9.5)], 0, high));
+        assert!(!fails(&[f(5.0)], 0, high));
+        assert!(
+            fails(&[f(5.0)], 3, high),
+            "dropped findings may have been High"
+        );
+        assert!(fails(&[], 1, high));
+        assert!(!fails(&[], 0, high));
+    }
 }

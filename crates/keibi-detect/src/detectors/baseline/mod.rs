@@ -182,9 +182,11 @@ impl BaselineDetector {
         l
     }
 
-    /// Counts a failed login from `ip` at `t`; the map stays bounded by dropping
-    /// entries older than the window, then the oldest half.
+    /// Counts a failed login from `ip` at `t` (an IPv6 address counts for its /64,
+    /// as in the login detectors); the map stays bounded by dropping entries older
+    /// than the window, then the oldest half.
     fn note_failure(&mut self, ip: IpAddr, t: Secs) {
+        let ip = crate::detectors::login::source_of(ip);
         let window = self.s.failures_before_secs;
         if self.recent_failures.len() >= MAX_RECENT_FAILURES
             && !self.recent_failures.contains_key(&ip)
@@ -207,9 +209,12 @@ impl BaselineDetector {
         e.1 = t;
     }
 
-    /// Failed logins from `ip` within the window before `t`.
+    /// Failed logins from `ip` (its /64 for IPv6) within the window before `t`.
     fn failures_before(&self, ip: IpAddr, t: Secs) -> u32 {
-        match self.recent_failures.get(&ip) {
+        match self
+            .recent_failures
+            .get(&crate::detectors::login::source_of(ip))
+        {
             Some((n, last)) if t - last <= self.s.failures_before_secs => *n,
             _ => 0,
         }

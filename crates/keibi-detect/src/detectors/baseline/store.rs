@@ -24,9 +24,13 @@ pub enum ImportError {
     },
 }
 
-/// Every profile, by kind. Each kind holds at most `max` profiles; past that the
-/// least recently active sixteenth is evicted at once (amortised, so a flood of new
-/// users costs O(log n) per user, not a scan per user).
+/// Every profile, by kind. Each kind holds at most `max` profiles; past that a
+/// sixteenth is evicted at once (amortised, so a flood of new users costs O(log n)
+/// per user, not a scan per user), the least valuable first: immature profiles before
+/// matured ones, among them those learned from the fewest events, then the least
+/// recently active. A flood of new names (forged, or simply many) therefore evicts
+/// its own kind and never a matured profile while an immature one is left; matured
+/// profiles go, least recently active first, only when nothing else can make room.
 #[derive(Debug)]
 pub struct Profiles {
     /// instance -> user -> profile (nested so a lookup needs no allocation).
@@ -152,17 +156,15 @@ impl Profiles {
     }
 
     fn evict_logins(&mut self, _now: Secs) {
-        let mut all: Vec<(Secs, Box<str>, Box<str>)> = self
+        let all: Vec<(Worth, Box<str>, Box<str>)> = self
             .logins
             .iter()
             .flat_map(|(i, m)| {
                 m.iter()
-                    .map(move |(u, p)| (p.act.last, i.clone(), u.clone()))
+                    .map(move |(u, p)| (Worth::of(&p.act), i.clone(), u.clone()))
             })
             .collect();
-        let n = self.batch().min(all.len());
-        all.select_nth_unstable_by_key(n.saturating_sub(1), |e| e.0);
-        for (_, i, u) in all.into_iter().take(n) {
+        for (_, i, u) in least_worth(all, self.batch()) {
             if let Some(m) = self.logins.get_mut(&i) {
                 if m.remove(&u).is_some() {
                     self.login_count -= 1;
@@ -176,14 +178,12 @@ impl Profiles {
     }
 
     fn evict_principals(&mut self, _now: Secs) {
-        let mut all: Vec<(Secs, Box<str>)> = self
+        let all: Vec<(Worth, Box<str>, ())> = self
             .principals
             .iter()
-            .map(|(k, p)| (p.act.last, k.clone()))
+            .map(|(k, p)| (Worth::of(&p.act), k.clone(), ()))
             .collect();
-        let n = self.batch().min(all.len());
-        all.select_nth_unstable_by_key(n.saturating_sub(1), |e| e.0);
-        for (_, k) in all.into_iter().take(n) {
+        for (_, k, ()) in least_worth(all, self.batch()) {
             self.principals.remove(&k);
             self.note_removed(key(&["principal", &k]));
         }
@@ -310,6 +310,38 @@ impl Profiles {
     }
 }
 
+/// How much a profile is worth keeping, least first: immature before matured; an
+/// immature one by how many events it learned from, then how recently it was active;
+/// a matured one by how recently it was active.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct Worth {
+    mature: bool,
+    events: u64,
+    last: Secs,
+}
+
+impl Worth {
+    fn of(a: &super::profile::Activity) -> Worth {
+        let mature = a.matured_at.is_some();
+        Worth {
+            mature,
+            events: if mature { 0 } else { a.n },
+            last: a.last,
+        }
+    }
+}
+
+/// The `n` entries worth least (ties by key, so eviction is the same every run).
+fn least_worth<A: Ord, B: Ord>(mut all: Vec<(Worth, A, B)>, n: usize) -> Vec<(Worth, A, B)> {
+    let n = n.min(all.len());
+    if n == 0 {
+        return Vec::new();
+    }
+    all.select_nth_unstable(n - 1);
+    all.truncate(n);
+    all
+}
+
 fn to_json<T: serde::Serialize>(v: &T) -> Vec<u8> {
     serde_json::to_vec(v).unwrap_or_default()
 }
@@ -384,5 +416,71 @@ mod tests {
         assert_eq!(again, 0, "nothing changed since");
         assert!(q.import("[\"nope\"]", b"{}").is_err());
         assert!(q.import("[\"login\",\"a\",\"b\"]", b"not json").is_err());
+    }
+
+    #[test]
+    fn a_flood_of_new_names_never_evicts_a_matured_profile() {
+        use super::super::profile::Maturity;
+        let m = Maturity {
+            min_events: 20,
+            min_days: 7,
+            min_active_days: 3,
+        };
+        let day = super::super::profile::DAY;
+        let mut p = Profiles::new(DEFAULT_MAX);
+        // Fifty real users log in twice a day for two weeks: their profiles mature.
+        for d in 0..14 {
+            for u in 0..50 {
+                for h in [9, 17] {
+                    let t = d * day + h * 3600;
+                    p.login("prod", &format!("real{u}"), t).act.observe(t, &m);
+                }
+            }
+        }
+        // Some users had logged in a few times without maturing yet.
+        for u in 0..20 {
+            for k in 0..3 {
+                let t = 14 * day + k;
+                p.login("prod", &format!("new{u}"), t).act.observe(t, &m);
+            }
+        }
+        assert_eq!(p.counts().logins_mature, 50);
+        // Then 110,000 distinct names, one login each, all more recent.
+        for i in 0..110_000i64 {
+            let t = 15 * day + i;
+            p.login("prod", &format!("forged{i}"), t).act.observe(t, &m);
+        }
+        let c = p.counts();
+        assert!(c.logins <= DEFAULT_MAX, "{c:?}");
+        assert_eq!(c.logins_mature, 50, "every matured profile kept");
+        for u in 0..50 {
+            let real = p.login_ref("prod", &format!("real{u}")).unwrap();
+            assert!(real.act.matured_at.is_some());
+        }
+        // Immature profiles with more history outlive the one-login names ...
+        assert!((0..20).all(|u| p.login_ref("prod", &format!("new{u}")).is_some()));
+        // ... which evict each other, oldest first.
+        assert!(p.login_ref("prod", "forged0").is_none());
+        assert!(p.login_ref("prod", "forged109999").is_some());
+
+        // The same holds for IAM principals.
+        let mut p = Profiles::new(64);
+        for d in 0..14 {
+            let t = d * day;
+            p.principal("arn:aws:iam::1:role/deploy", t)
+                .act
+                .observe(t, &m);
+            p.principal("arn:aws:iam::1:role/deploy", t + 60)
+                .act
+                .observe(t + 60, &m);
+        }
+        for i in 0..1_000i64 {
+            let t = 15 * day + i;
+            p.principal(&format!("arn:aws:iam::1:user/x{i}"), t)
+                .act
+                .observe(t, &m);
+        }
+        assert!(p.counts().principals <= 64);
+        assert!(p.principal_ref("arn:aws:iam::1:role/deploy").is_some());
     }
 }

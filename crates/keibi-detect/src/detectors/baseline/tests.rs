@@ -202,6 +202,26 @@ fn failures_from_the_address_first_make_it_high() {
 }
 
 #[test]
+fn failures_from_rotating_ipv6_addresses_of_the_64_count_as_the_same_source() {
+    let mut pg = Pg::routine(21);
+    for i in 0..5 {
+        pg.fail(
+            at(21, 10, i),
+            &format!("2001:db8:7:42::{:x}", 0x100 + i),
+            "bob",
+        );
+    }
+    pg.login(at(21, 10, 6), "2001:db8:7:42::9", "bob", "psql", true);
+    let f = scan(&pg.text());
+    let s = success(&f);
+    assert_eq!(s.len(), 1, "{f:#?}");
+    assert_eq!(s[0].severity.value(), 8.0);
+    assert!(s[0]
+        .description
+        .contains("5 failed logins from this address came first"));
+}
+
+#[test]
 fn repeats_of_an_anomaly_grow_one_finding_until_it_settles() {
     let mut pg = Pg::routine(21);
     for m in 0..3 {

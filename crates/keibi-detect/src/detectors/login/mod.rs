@@ -176,6 +176,29 @@ pub(crate) fn network(ip: IpAddr) -> (IpAddr, u8) {
     }
 }
 
+/// The source a login detector counts per: the address for IPv4, its /64 for IPv6
+/// (an IPv6 client owns at least a /64 and may take any address in it, so a tool can
+/// rotate through billions of addresses; counting per address would see each once).
+/// IPv4-mapped IPv6 addresses (`::ffff:192.0.2.1`) stay whole: they are IPv4 clients.
+pub(crate) fn source_of(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) if v6.to_ipv4_mapped().is_none() => {
+            IpAddr::from((u128::from(v6) & !((1u128 << 64) - 1)).to_be_bytes())
+        }
+        _ => ip,
+    }
+}
+
+/// A source ([`source_of`]) as it is written into finding keys and texts: an IPv4
+/// address as itself (so IPv4 finding ids are what they always were), an IPv6 source
+/// as its network, `2001:db8:1:2::/64`.
+pub(crate) fn source_name(src: IpAddr) -> String {
+    match src {
+        IpAddr::V6(v6) if v6.to_ipv4_mapped().is_none() => format!("{src}/64"),
+        _ => src.to_string(),
+    }
+}
+
 /// What is kept of an event that happened before its finding existed: enough to add
 /// it to the finding later (evidence, time, user) without keeping the whole event.
 #[derive(Debug, Clone)]
@@ -367,8 +390,10 @@ impl Repeats {
     }
 }
 
-/// Extra facts kept per finding for its final text, by finding id. Bounded: past
-/// [`Notes::CAP`] findings, new ones get no notes (and a plainer description).
+/// Extra facts kept per finding for its final text, by finding id. Bounded: once
+/// [`Notes::CAP`] are kept, the notes of findings the store no longer holds (rolled
+/// up to make room for more severe ones) are forgotten ([`Notes::prune`]); the store
+/// holds fewer findings than the cap, so a new finding always gets its notes.
 pub(crate) struct Notes<T> {
     map: HashMap<String, T>,
 }
@@ -382,7 +407,17 @@ impl<T> Default for Notes<T> {
 }
 
 impl<T: Default> Notes<T> {
-    const CAP: usize = 20_000;
+    const CAP: usize = crate::findings::MAX_FINDINGS + crate::findings::MAX_ROLLUPS + Self::SLACK;
+    /// Room left after a prune at worst: more than one event's new findings.
+    const SLACK: usize = 1024;
+
+    /// When full, forgets the notes of findings `store` no longer holds. Call before
+    /// an event's notes are taken.
+    pub(crate) fn prune(&mut self, store: &crate::findings::Findings) {
+        if self.map.len() >= Self::CAP {
+            self.map.retain(|id, _| store.holds(id));
+        }
+    }
 
     /// The notes of a finding, created empty when there is room.
     pub(crate) fn of(&mut self, id: &str) -> Option<&mut T> {
@@ -416,6 +451,20 @@ mod tests {
         assert_eq!(n("2001:db8:1:2::1"), n("2001:db8:1:ffff::9"));
         assert_ne!(n("2001:db8:1::1"), n("2001:db8:2::1"));
         assert_eq!(n("2001:db8:1::1").0.to_string(), "2001:db8:1::");
+    }
+
+    #[test]
+    fn ipv6_sources_are_their_64_and_ipv4_stays_whole() {
+        let src = |s: &str| source_of(s.parse().unwrap());
+        assert_eq!(src("2001:db8:1:2::1"), src("2001:db8:1:2:ffff:ee:dd:cc"));
+        assert_ne!(src("2001:db8:1:2::1"), src("2001:db8:1:3::1"));
+        assert_eq!(
+            source_name(src("2001:db8:1:2:a:b:c:d")),
+            "2001:db8:1:2::/64"
+        );
+        assert_eq!(source_name(src("203.0.113.9")), "203.0.113.9");
+        assert_eq!(source_name(src("::ffff:203.0.113.9")), "::ffff:203.0.113.9");
+        assert_ne!(src("::ffff:203.0.113.9"), src("::ffff:203.0.113.10"));
     }
 
     #[test]
@@ -490,6 +539,33 @@ mod tests {
         assert!(!r.is_repeat(0, &audit[0], Kind::Failed));
         // ... and its copy in the other file is again a repeat.
         assert!(r.is_repeat(0, &error[0], Kind::Failed));
+    }
+
+    #[test]
+    fn full_notes_forget_findings_the_store_no_longer_holds() {
+        use crate::findings::{Findings, Raise};
+        let mut store = Findings::default();
+        let held = store
+            .raise(Raise {
+                detector: "d",
+                finding_type: "T",
+                key: &["k"],
+                severity: keibi_model::Severity::new(5.0),
+                resource: Default::default(),
+                time: DateTime::<Utc>::UNIX_EPOCH,
+            })
+            .id
+            .clone();
+        let mut notes: Notes<u32> = Notes::default();
+        *notes.of(&held).unwrap() = 7;
+        for i in 1..Notes::<u32>::CAP {
+            notes.of(&format!("gone{i}")).unwrap();
+        }
+        assert!(notes.of("one more").is_none(), "full");
+        notes.prune(&store);
+        assert_eq!(notes.map.len(), 1);
+        assert_eq!(notes.get(&held), Some(&7));
+        assert!(notes.of("one more").is_some());
     }
 
     #[test]

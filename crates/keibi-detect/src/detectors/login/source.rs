@@ -1,6 +1,11 @@
 //! What one address does to one instance: `BruteForce`, `PasswordSpray` and
 //! `AnomalousBehavior.SuccessfulBruteForce`.
 //!
+//! An IPv6 source is its /64 ([`super::source_of`]): a client owns at least a /64 and
+//! may rotate through it, one address per attempt. Its findings' keys and texts name
+//! the network (`2001:db8:1:2::/64`); `actor.ips` lists the addresses used. IPv4
+//! sources are single addresses, with the same finding ids as ever.
+//!
 //! Per (instance, address) it keeps an *episode*: failed logins with no gap longer
 //! than the brute-force window. An episode becomes a BruteForce when it reaches
 //! `brute_force_failures` failures within the window (volume), or a short burst of
@@ -45,8 +50,8 @@ use keibi_model::{Event, Finding, Severity};
 use super::lru::Lru;
 use super::source_text;
 use super::{
-    absorb_backlog, classify, ms, push_small, unknown_user, user_of, Instances, Kind, Notes, Ref,
-    Repeats,
+    absorb_backlog, classify, ms, push_small, source_name, source_of, unknown_user, user_of,
+    Instances, Kind, Notes, Ref, Repeats,
 };
 use crate::config::LoginConfig;
 use crate::detector::{db_resource, Context, Detector};
@@ -232,6 +237,8 @@ impl Detector for SourceDetector {
         if kind == Kind::Connected || cx.is_trusted(ev) || self.repeats.is_repeat(inst, ev, kind) {
             return;
         }
+        self.notes.prune(cx.findings);
+        let ip = source_of(ip);
         let key = (inst, ip);
         self.sources.touch(&key, Box::default);
         let Some(src) = self.sources.get_mut(&key) else {
@@ -274,6 +281,7 @@ struct At<'a> {
     lim: &'a Limits,
     notes: &'a mut Notes<Note>,
     instance: &'a str,
+    /// The source ([`source_of`]): the address, or an IPv6 address's /64.
     ip: IpAddr,
     ev: &'a Event,
     now: i64,
@@ -419,7 +427,7 @@ impl Source {
                 f.absorb(at.ev);
             }
         } else if targeted && !known && self.ep.failures >= lim.successful {
-            let ip = at.ip.to_string();
+            let ip = source_name(at.ip);
             let f = at.raise(cx, SUCCESSFUL, &[at.instance, &ip, &s.name], 8.0);
             for r in self.ep.head.iter().take(EVIDENCE_HEAD / 2) {
                 f.push_evidence(Evidence::Line {
@@ -484,7 +492,7 @@ impl Source {
         ev: Option<&Event>,
         volume: bool,
     ) {
-        let ip = at.ip.to_string();
+        let ip = source_name(at.ip);
         let f = at.raise(cx, BRUTE_FORCE, &[at.instance, &ip], 5.0);
         absorb_backlog(f, at.instance, &self.ep.head, ev, self.ep.failures);
         let id = f.id.clone();
@@ -559,7 +567,7 @@ impl Source {
             .filter(recent)
             .filter(|s| s.missing)
             .count() as u64;
-        let ip = at.ip.to_string();
+        let ip = source_name(at.ip);
         let f = at.raise(cx, SPRAY, &[at.instance, &ip], 6.0);
         absorb_backlog(f, at.instance, &backlog, Some(at.ev), total);
         let id = f.id.clone();

@@ -9,8 +9,12 @@ use super::text::{
     names, num, plural, rate, sentences, span, still_going, user_count, users, when, when_after,
 };
 
-/// The address a finding is about, as text.
+/// The source a finding is about, as text: its address, or for IPv6 its /64
+/// (`2001:db8:1:2::/64`, see [`super::source_of`]).
 fn ip_of(f: &Finding) -> String {
+    if let Some(v6) = v6_source(f) {
+        return v6;
+    }
     f.actor.ip.map_or_else(
         || {
             let ips: Vec<String> = f.actor.ips.iter().map(ToString::to_string).collect();
@@ -18,6 +22,30 @@ fn ip_of(f: &Finding) -> String {
         },
         |ip| ip.to_string(),
     )
+}
+
+/// The /64 of an IPv6 finding's addresses (all in one: it is the finding's key).
+fn v6_source(f: &Finding) -> Option<String> {
+    let ip = f.actor.ip.or_else(|| f.actor.ips.first().copied())?;
+    let text = super::source_name(super::source_of(ip));
+    text.contains('/').then_some(text)
+}
+
+/// For an IPv6 source, how many of its addresses were used: one client rotating
+/// through its /64 looks like many addresses and is one source.
+fn rotation(f: &Finding) -> String {
+    if v6_source(f).is_none() {
+        return String::new();
+    }
+    match (f.actor.ip, f.actor.ips.len(), f.actor.ips_truncated) {
+        (Some(ip), _, _) => format!("All from one address of that network, {ip}."),
+        (None, n, more) => format!(
+            "They came from {}{} different addresses of that /64 (listed in actor.ips{}): one IPv6 client owns a whole /64 and can change address at will, so keibi counts the network, not the address.",
+            if more { "more than " } else { "" },
+            num(n as u64),
+            if more { ", the first 100" } else { "" }
+        ),
+    }
 }
 
 fn span_phrase(f: &Finding) -> String {
@@ -115,6 +143,7 @@ pub(super) fn brute_force(f: &mut Finding, note: Option<&Note>, end: Option<Date
             plural(f.count, "time", "times"),
             span_phrase(f)
         ),
+        rotation(f),
         kind,
         probes,
         known,
@@ -159,6 +188,7 @@ pub(super) fn spray(f: &mut Finding, note: Option<&Note>, end: Option<DateTime<U
             span_phrase(f),
             users(&f.actor)
         ),
+        rotation(f),
         "Few attempts per name is password spraying: a few common passwords tried against many accounts, which stays under per-account lockout policies.".to_string(),
         missing,
         after_phrase(note),
@@ -202,6 +232,7 @@ pub(super) fn successful(f: &mut Finding, note: Option<&Note>) {
                 format!("{} of them as {user}", num(note.user_failures))
             }
         ),
+        rotation(f),
         format!("A password found by guessing is the likeliest explanation: treat the password of {user} as known to whoever controls {ip}."),
         again,
     ]);
@@ -213,7 +244,10 @@ pub(super) fn successful(f: &mut Finding, note: Option<&Note>) {
     } else {
         (
             format!("ALTER ROLE \"{user}\" PASSWORD '<new password>'"),
-            format!("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '{user}' AND client_addr = '{ip}'"),
+            format!(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '{user}' AND client_addr {} '{ip}'",
+                if ip.contains('/') { "<<" } else { "=" }
+            ),
         )
     };
     f.remediation = sentences(&[

@@ -1,8 +1,10 @@
 //! Many addresses failing as the same user: `CredentialStuffing` (distributed
 //! guessing, each address staying under any per-address threshold).
 //!
-//! Per (instance, user name) it keeps the addresses that failed as that user within
-//! `stuffing_window_secs`. It fires when they number at least `stuffing_sources` *and*
+//! Per (instance, user name) it keeps the sources that failed as that user within
+//! `stuffing_window_secs` (a source is an address, or an IPv6 address's /64: one
+//! client rotating through its network is one source). It fires when they number at
+//! least `stuffing_sources` *and*
 //! come from at least `stuffing_networks` networks ([`super::network`]: a /24 for
 //! public IPv4, a /16 for private IPv4, a /48 for IPv6). The network count is what
 //! tells a botnet from your own fleet: after a password rotation, every application
@@ -30,8 +32,8 @@ use super::text::{
     names, num, plural, rate, sentences, span, still_going, users, when, when_after,
 };
 use super::{
-    absorb_backlog, classify, hash_of, ms, network, push_small, user_of, Instances, Kind, Notes,
-    Ref, Repeats,
+    absorb_backlog, classify, hash_of, ms, network, push_small, source_of, user_of, Instances,
+    Kind, Notes, Ref, Repeats,
 };
 use crate::config::LoginConfig;
 use crate::detector::{db_resource, Context, Detector};
@@ -138,6 +140,9 @@ impl Detector for StuffingDetector {
         if cx.is_trusted(ev) || self.repeats.is_repeat(inst, ev, kind) {
             return;
         }
+        self.notes.prune(cx.findings);
+        // An IPv6 source is its /64: rotating through one network is one source.
+        let ip = source_of(ip);
         let key = (inst, hash_of(&*user));
         let now = ms(ev.time);
         if kind == Kind::Authenticated {
@@ -260,7 +265,7 @@ impl StuffingDetector {
         if let Some(note) = self.notes.of(id) {
             note.logins += 1;
             if note.first_login.is_none() {
-                note.first_login = Some((ev.time, ip, user.to_string()));
+                note.first_login = Some((ev.time, ev.client_ip.unwrap_or(ip), user.to_string()));
             }
         }
     }

@@ -504,3 +504,72 @@ fn a_fast_spray_is_one_spray_not_also_a_brute_force() {
         types(&fs)
     );
 }
+
+/// An address of 2001:db8:7:42::/64 that no attempt uses twice.
+fn rotating(i: u32) -> String {
+    format!(
+        "2001:db8:7:42:{:x}:{:x}:{:x}:1",
+        i >> 16,
+        i & 0xffff,
+        (i * 7919) & 0xffff
+    )
+}
+
+#[test]
+fn an_ipv6_client_rotating_through_its_64_is_one_source() {
+    let mut log = Log::default();
+    for i in 0..5_000u32 {
+        log.pg_fail(i64::from(i / 10), &rotating(i), "postgres", "postgres");
+    }
+    log.pg_ok(501, &rotating(5_000), "postgres", "postgres");
+    let fs = scan(&evs("pg.log", &log.text));
+    let bf = of(&fs, BRUTE_FORCE);
+    assert_eq!(bf.len(), 1, "{:?}", types(&fs));
+    let net = "2001:db8:7:42::/64";
+    assert_eq!(
+        bf[0].id,
+        keibi_model::finding::finding_id("login_source", BRUTE_FORCE, &["db1", net])
+    );
+    assert_eq!(bf[0].count, 5_000);
+    assert_eq!(bf[0].actor.ip, None);
+    assert_eq!(bf[0].actor.ips.len(), 100, "the first 100 addresses");
+    assert!(bf[0].actor.ips_truncated);
+    assert_eq!(
+        bf[0].title,
+        format!("Brute force on db1 from {net}: 5,000 failed logins, then a login as postgres")
+    );
+    assert!(
+        bf[0]
+            .description
+            .contains("more than 100 different addresses of that /64"),
+        "{}",
+        bf[0].description
+    );
+    let s = of(&fs, SUCCESSFUL);
+    assert_eq!(s.len(), 1, "{:?}", types(&fs));
+    assert!(s[0].title.contains(net), "{}", s[0].title);
+    assert!(s[0]
+        .remediation
+        .contains(&format!("client_addr << '{net}'")));
+}
+
+#[test]
+fn ipv6_clients_in_different_64s_mistyping_once_raise_nothing() {
+    let mut log = Log::default();
+    for (i, ip) in [
+        "2001:db8:1:1::10",
+        "2001:db8:1:2::10",
+        "2001:db8:2:1::77",
+        "2a00:1450:4001:80b::200e",
+        "2600:1f18:abc:de00::5",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let t = i as i64 * 3;
+        log.pg_fail(t, ip, "app", "shop");
+        log.pg_ok(t + 2, ip, "app", "shop");
+    }
+    let fs = scan(&evs("pg.log", &log.text));
+    assert!(fs.is_empty(), "{:?}", types(&fs));
+}
