@@ -57,11 +57,11 @@ use std::path::PathBuf;
 use std::str::FromStr;
 
 use chrono::{DateTime, Utc};
-use ipnet::IpNet;
+pub use ipnet::IpNet;
 pub use keibi_model::{ChangeKind, Finding, FindingChange, Severity};
 
 pub use error::StoreError;
-pub use store::Store;
+pub use store::{finding_json, Store, APPLICATION_ID, BUSY_TIMEOUT, SCHEMA};
 
 /// Where a source was read up to. `position` must only grow for the same `source`
 /// (a byte offset, a record number); `data` is the source's own, opaque here.

@@ -322,7 +322,7 @@ impl Store {
                 for id in &ids {
                     let stored = read_finding(&tx, &path, id)?;
                     let history = read_history(&tx, &path, id)?;
-                    let line = export_line(&stored, &history);
+                    let line = finding_json(&stored, &history);
                     serde_json::to_writer(&mut enc, &line).map_err(|e| io(e.into()))?;
                     enc.write_all(b"\n").map_err(io)?;
                 }
@@ -397,8 +397,9 @@ impl Store {
     }
 }
 
-/// One exported finding: the finding, its workflow and its history.
-fn export_line(f: &StoredFinding, history: &[HistoryEntry]) -> serde_json::Value {
+/// A finding, its workflow and its history as one JSON object: a line of a
+/// [`Store::prune`] export, and `keibi findings show --format json`.
+pub fn finding_json(f: &StoredFinding, history: &[HistoryEntry]) -> serde_json::Value {
     let t = |t: &DateTime<Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
     serde_json::json!({
         "finding": f.finding,
