@@ -275,6 +275,28 @@ impl Store {
         })
     }
 
+    /// How many findings have each status (every status, in [`Status::ALL`]'s order).
+    pub fn count_by_status(&self) -> Result<Vec<(Status, u64)>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT status, count(*) FROM findings GROUP BY status")
+            .map_err(|e| self.err(e))?;
+        let rows: Vec<(String, i64)> = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .and_then(|r| r.collect())
+            .map_err(|e| self.err(e))?;
+        Ok(Status::ALL
+            .iter()
+            .map(|st| {
+                let n = rows
+                    .iter()
+                    .find(|(s, _)| s == st.as_str())
+                    .map_or(0, |(_, n)| u64::try_from(*n).unwrap_or(0));
+                (*st, n)
+            })
+            .collect())
+    }
+
     /// Removes findings last seen before `older_than`, with their history. With
     /// `export`, they are first written to a new `keibi-findings-*.jsonl.zst` in that
     /// directory (one JSON object per finding: the finding, its workflow and its
@@ -744,19 +766,23 @@ fn apply_change(
             _ => {}
         }
     }
-    write_row(
-        tx,
-        path,
-        &Row {
-            f: &f,
-            status,
-            status_by: status_by.as_deref(),
-            status_at,
-            status_note: status_note.as_deref(),
-            suppression: held_by,
-            at,
-        },
-    )?;
+    // A replayed or empty change usually changes nothing: no write then.
+    let same = f == old.finding && status == old.status && held_by == suppression;
+    if !same {
+        write_row(
+            tx,
+            path,
+            &Row {
+                f: &f,
+                status,
+                status_by: status_by.as_deref(),
+                status_at,
+                status_note: status_note.as_deref(),
+                suppression: held_by,
+                at,
+            },
+        )?;
+    }
     match outcome {
         Outcome::SeverityRaised => {
             add_history(tx, path, id, at, "severity_raised", &f, None, None)?

@@ -20,6 +20,9 @@ use crate::output::sanitize::terminal;
 /// Longest line `import` accepts (a finding keeps at most 20 evidence references and
 /// 100 addresses and users: far below this).
 const MAX_IMPORT_LINE: u64 = 8 << 20;
+/// Most findings one import takes: it is one transaction, held in memory until it
+/// commits (a scan writes at most `keibi_detect::findings::MAX_FINDINGS`).
+const MAX_IMPORT_FINDINGS: usize = 100_000;
 
 pub fn run(args: &FindingsArgs, global: &Global) -> Result<u8> {
     let path = args.store.as_path();
@@ -138,16 +141,11 @@ pub fn run(args: &FindingsArgs, global: &Global) -> Result<u8> {
                 bytes(size.wal),
                 bytes(size.free)
             )?;
-            let mut by_status = Vec::new();
-            for st in Status::ALL {
-                let n = store
-                    .findings(&Query {
-                        statuses: vec![st],
-                        ..Query::default()
-                    })?
-                    .len();
-                by_status.push(format!("{n} {st}"));
-            }
+            let by_status: Vec<String> = store
+                .count_by_status()?
+                .iter()
+                .map(|(st, n)| format!("{n} {st}"))
+                .collect();
             writeln!(
                 out,
                 "findings   {} ({})",
@@ -371,6 +369,13 @@ fn import(path: &Path, file: &str) -> Result<u8> {
                 terminal(&f.id)
             );
         }
+        if changes.len() >= MAX_IMPORT_FINDINGS {
+            bail!(
+                "{}: more than {MAX_IMPORT_FINDINGS} findings (a scan writes at most {}); split the file",
+                terminal(&name),
+                keibi_detect::findings::MAX_FINDINGS
+            );
+        }
         let added = f.count;
         changes.push(FindingChange {
             kind: ChangeKind::New,
@@ -383,11 +388,20 @@ fn import(path: &Path, file: &str) -> Result<u8> {
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect();
+    let source = format!("import:sha256:{hex}");
     let mut store = Store::open(path)?;
+    if store.checkpoints()?.iter().any(|c| c.source == source) {
+        // What the commit would find too, without replaying every finding.
+        eprintln!(
+            "keibi: {} was imported before (same content): nothing changed",
+            terminal(&name)
+        );
+        return Ok(0);
+    }
     let commit = Commit {
         finding_changes: changes,
         checkpoints: vec![Checkpoint {
-            source: format!("import:sha256:{hex}"),
+            source,
             position: total.max(1),
             data: Vec::new(),
         }],
