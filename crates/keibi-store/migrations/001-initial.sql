@@ -26,6 +26,8 @@ CREATE TABLE findings (
     finding     TEXT NOT NULL
 ) STRICT;
 CREATE INDEX findings_last_seen ON findings (last_seen);
+-- The order `keibi findings list` shows: the first page is read off this index.
+CREATE INDEX findings_order ON findings (severity DESC, last_seen DESC, id);
 CREATE INDEX findings_status ON findings (status, severity);
 CREATE INDEX findings_type ON findings (type);
 

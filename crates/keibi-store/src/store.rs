@@ -95,6 +95,9 @@ impl Store {
             )));
         }
         store.exec("PRAGMA synchronous = FULL")?;
+        // After a large commit (an import) the WAL is cut back to this at the next
+        // checkpoint instead of keeping its largest size.
+        store.exec("PRAGMA journal_size_limit = 16777216")?;
         if !fresh {
             store.quick_check()?;
         }
@@ -472,7 +475,7 @@ fn read_finding_opt(
     id: &str,
 ) -> Result<Option<StoredFinding>, StoreError> {
     let mut stmt = conn
-        .prepare(&format!(
+        .prepare_cached(&format!(
             "SELECT {FINDING_COLUMNS} FROM findings WHERE id = ?1"
         ))
         .map_err(|e| StoreError::sqlite(path, e))?;
@@ -560,12 +563,13 @@ fn add_history(
         // A run of the same detection entry is one row that moves on, so history
         // grows with what happened to the finding, not with the number of batches.
         let last: Option<(i64, String)> = tx
-            .query_row(
+            .prepare_cached(
                 "SELECT seq, what FROM history WHERE finding_id = ?1 ORDER BY seq DESC LIMIT 1",
-                [id],
-                |r| Ok((r.get(0)?, r.get(1)?)),
             )
-            .optional()
+            .and_then(|mut stmt| {
+                stmt.query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
+                    .optional()
+            })
             .map_err(err)?;
         if let Some((seq, last_what)) = last {
             if last_what == what {
@@ -578,11 +582,21 @@ fn add_history(
             }
         }
     }
-    tx.execute(
+    tx.prepare_cached(
         "INSERT INTO history (finding_id, at, what, count, severity, by, note)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        params![id, millis(at), what, count, f.severity.value(), by, note],
     )
+    .and_then(|mut stmt| {
+        stmt.execute(params![
+            id,
+            millis(at),
+            what,
+            count,
+            f.severity.value(),
+            by,
+            note
+        ])
+    })
     .map_err(err)?;
     Ok(())
 }
@@ -605,7 +619,7 @@ fn write_row(tx: &Connection, path: &Path, row: &Row<'_>) -> Result<(), StoreErr
         id: f.id.clone(),
         source,
     })?;
-    tx.execute(
+    tx.prepare_cached(
         "INSERT INTO findings (id, type, severity, first_seen, last_seen, count, resource_id,
              actor_ip, actor_user, detector, status, status_by, status_at, status_note,
              suppression, updated_at, finding)
@@ -618,7 +632,9 @@ fn write_row(tx: &Connection, path: &Path, row: &Row<'_>) -> Result<(), StoreErr
              status_by = excluded.status_by, status_at = excluded.status_at,
              status_note = excluded.status_note, suppression = excluded.suppression,
              updated_at = excluded.updated_at, finding = excluded.finding",
-        params![
+    )
+    .and_then(|mut stmt| {
+        stmt.execute(params![
             f.id,
             f.finding_type,
             f.severity.value(),
@@ -636,8 +652,8 @@ fn write_row(tx: &Connection, path: &Path, row: &Row<'_>) -> Result<(), StoreErr
             row.suppression,
             millis(row.at),
             json,
-        ],
-    )
+        ])
+    })
     .map_err(err)?;
     Ok(())
 }
@@ -701,11 +717,8 @@ fn apply_change(
     let active = added > 0;
     let rule = rule_for(&f);
     let suppression: Option<i64> = tx
-        .query_row(
-            "SELECT suppression FROM findings WHERE id = ?1",
-            [id],
-            |r| r.get(0),
-        )
+        .prepare_cached("SELECT suppression FROM findings WHERE id = ?1")
+        .and_then(|mut stmt| stmt.query_row([id], |r| r.get(0)))
         .map_err(|e| StoreError::sqlite(path, e))?;
 
     let mut status = old.status;
