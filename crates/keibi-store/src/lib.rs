@@ -359,4 +359,12 @@ pub trait FindingStore {
     fn suppress(&mut self, rule: &Suppression) -> Result<(i64, u64), StoreError>;
     /// Every suppression rule, expired ones included.
     fn suppressions(&self) -> Result<Vec<Suppression>, StoreError>;
+    /// Retention: deletes findings last seen before `older_than` with their history,
+    /// first exporting them to a `.jsonl.zst` file in `export` when given.
+    fn prune(
+        &mut self,
+        older_than: DateTime<Utc>,
+        export: Option<&std::path::Path>,
+        at: DateTime<Utc>,
+    ) -> Result<Pruned, StoreError>;
 }

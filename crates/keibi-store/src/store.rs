@@ -305,7 +305,7 @@ impl Store {
     /// directory (one JSON object per finding: the finding, its workflow and its
     /// history), which is flushed to disk before anything is deleted: a failure
     /// leaves the store as it was, never findings neither exported nor kept.
-    pub fn prune(
+    fn prune_export(
         &mut self,
         older_than: DateTime<Utc>,
         export: Option<&Path>,
@@ -1103,6 +1103,17 @@ impl FindingStore for Store {
 
     fn suppressions(&self) -> Result<Vec<Suppression>, StoreError> {
         read_suppressions(&self.conn, &self.path)
+    }
+
+    /// Exported findings are flushed to disk before anything is deleted: a failure
+    /// leaves the store as it was, never findings neither exported nor kept.
+    fn prune(
+        &mut self,
+        older_than: DateTime<Utc>,
+        export: Option<&Path>,
+        at: DateTime<Utc>,
+    ) -> Result<Pruned, StoreError> {
+        self.prune_export(older_than, export, at)
     }
 }
 
