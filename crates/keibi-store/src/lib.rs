@@ -368,3 +368,7 @@ pub trait FindingStore {
         at: DateTime<Utc>,
     ) -> Result<Pruned, StoreError>;
 }
+
+/// The daemon holds the store as `Box<dyn FindingStore>`: the trait must stay
+/// object-safe (this fails to compile otherwise).
+const _: Option<&dyn FindingStore> = None;

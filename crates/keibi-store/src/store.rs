@@ -521,29 +521,36 @@ fn read_suppressions(conn: &Connection, path: &Path) -> Result<Vec<Suppression>,
              FROM suppressions ORDER BY id",
         )
         .map_err(err)?;
-    let rows = stmt
+    let rows: Vec<(Suppression, Option<String>)> = stmt
         .query_map([], |r| {
-            let network: Option<String> = r.get(3)?;
-            Ok(Suppression {
+            let s = Suppression {
                 id: r.get(0)?,
                 finding_type: r.get(1)?,
                 resource: r.get(2)?,
-                // Written by this crate from a parsed IpNet; a row that no longer
-                // parses matches nothing rather than everything.
-                network: network.map(|n| {
-                    n.parse()
-                        .unwrap_or_else(|_| ipnet::IpNet::from(std::net::IpAddr::from([0u8; 16])))
-                }),
+                network: None,
                 user: r.get(4)?,
                 expires_at: r.get::<_, Option<i64>>(5)?.map(from_millis),
                 reason: r.get(6)?,
                 created_by: r.get(7)?,
                 created_at: from_millis(r.get(8)?),
-            })
+            };
+            Ok((s, r.get(3)?))
         })
         .and_then(|r| r.collect())
         .map_err(err)?;
-    Ok(rows)
+    // Written by this crate from a parsed range: one that no longer parses is damage,
+    // reported rather than guessed at (a wrong guess would silence findings).
+    rows.into_iter()
+        .map(|(mut s, network)| {
+            if let Some(n) = network {
+                s.network = Some(n.parse().map_err(|_| StoreError::Corrupt {
+                    path: path.to_path_buf(),
+                    detail: format!("suppression rule {} has an unreadable range {n:?}", s.id),
+                })?);
+            }
+            Ok(s)
+        })
+        .collect()
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -783,3 +783,25 @@ fn readers_and_writers_wait_for_a_held_write_transaction() {
     assert_eq!(after.status, Status::Acknowledged);
     holder.join().unwrap();
 }
+
+#[test]
+fn an_unreadable_rule_is_reported_not_guessed() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.db");
+    let mut s = Store::open(&path).unwrap();
+    s.suppress(&rule(Some("10.0.0.0/8"), None)).unwrap();
+    let c = rusqlite::Connection::open(&path).unwrap();
+    c.execute("UPDATE suppressions SET network = 'ten-slash-eight'", [])
+        .unwrap();
+    drop(c);
+    let f = finding("a", "10.1.1.1", 1, t(1, 0), t(1, 0));
+    let e = s
+        .commit(&commit(
+            t(1, 1),
+            vec![change(ChangeKind::New, &f, 1)],
+            vec![],
+        ))
+        .unwrap_err();
+    assert!(e.to_string().contains("unreadable range"), "{e}");
+    assert!(matches!(s.finding(&f.id), Err(StoreError::NotFound(_))));
+}
