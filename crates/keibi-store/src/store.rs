@@ -371,9 +371,9 @@ impl Store {
             .execute("DELETE FROM findings WHERE last_seen < ?1", [cutoff])
             .map_err(err)? as u64;
         tx.commit().map_err(err)?;
-        // Give the freed pages back to the file system (the WAL first, so the main
-        // file holds them).
-        self.exec("PRAGMA wal_checkpoint(TRUNCATE); PRAGMA incremental_vacuum;")?;
+        // Give the freed pages back to the file system: move them to the end and cut
+        // (into the WAL), then fold the WAL into the file, which shrinks it.
+        self.exec("PRAGMA incremental_vacuum; PRAGMA wal_checkpoint(TRUNCATE);")?;
         Ok(pruned)
     }
 

@@ -557,6 +557,11 @@ fn prune_exports_then_deletes() {
     let after = s.size().unwrap();
     assert_eq!((after.findings, after.history), (1, 1));
     assert_eq!(after.wal, 0, "the WAL was folded in");
+    assert_eq!(after.free, 0, "freed pages went back to the file system");
+    assert!(
+        after.file < before.file + before.wal,
+        "{after:?} {before:?}"
+    );
     // Nothing left to prune: no empty export file.
     let p = s.prune(day(10), Some(&export), day(29)).unwrap();
     assert_eq!((p.findings, p.exported_to), (0, None));
