@@ -3,10 +3,12 @@
 //! parsing: only types, their serialization and small pure helpers (dotted-path field
 //! lookup, SQL statement classification, finding ids and aggregation).
 
+pub mod change;
 pub mod event;
 pub mod finding;
 pub mod sql;
 
+pub use change::{ChangeKind, FindingChange};
 /// The type of short event fields (user, database, command ...): up to 24 bytes are
 /// stored inline, so most events allocate only for their message and statement text.
 pub use compact_str::{format_compact, CompactString, ToCompactString};

@@ -48,6 +48,8 @@ pub enum Command {
     Rules(RulesCommand),
     /// Generate a week of RDS PostgreSQL and MySQL logs with attacks woven in, and scan it.
     Demo(DemoArgs),
+    /// The finding store: list, show, acknowledge, resolve, suppress, import, prune.
+    Findings(FindingsArgs),
 }
 
 #[derive(Debug, Args)]
@@ -193,4 +195,122 @@ pub struct DemoArgs {
     /// day always gives the same logs.
     #[arg(long, value_name = "DATE")]
     pub week_ending: Option<chrono::NaiveDate>,
+}
+
+#[derive(Debug, Args)]
+pub struct FindingsArgs {
+    /// The store file (`keibi findings import` creates it).
+    #[arg(long, value_name = "FILE", default_value = "keibi.db", global = true)]
+    pub store: PathBuf,
+    #[command(subcommand)]
+    pub command: FindingsCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum FindingsCommand {
+    /// List stored findings, most severe first.
+    List {
+        /// Only findings with this status: new, acknowledged, resolved, suppressed
+        /// (repeatable) [default: new and acknowledged].
+        #[arg(long, value_name = "STATUS")]
+        status: Vec<String>,
+        /// Every status.
+        #[arg(long, conflicts_with = "status")]
+        all: bool,
+        /// Only findings at or above this severity.
+        #[arg(long, value_name = "SEVERITY")]
+        min_severity: Option<keibi_model::Severity>,
+        /// Only findings of this type (repeatable).
+        #[arg(long = "type", value_name = "TYPE")]
+        types: Vec<String>,
+        /// At most this many findings.
+        #[arg(long, value_name = "N")]
+        limit: Option<usize>,
+        /// Output format [default: table on a terminal, jsonl otherwise].
+        #[arg(long, value_enum)]
+        format: Option<crate::output::findings::FindingFormat>,
+    },
+    /// Show one finding with its workflow and history.
+    Show {
+        /// The finding's id, or a unique start of it.
+        id: String,
+        /// Output format [default: text on a terminal, json otherwise].
+        #[arg(long, value_enum)]
+        format: Option<ShowFormat>,
+    },
+    /// Acknowledge a finding (someone is on it).
+    Ack(StatusArgs),
+    /// Resolve a finding (it reopens if the activity comes back).
+    Resolve(StatusArgs),
+    /// Set a finding back to new.
+    Reopen(StatusArgs),
+    /// Suppress stored and future findings that match every condition given.
+    Suppress(SuppressArgs),
+    /// List the suppression rules.
+    Suppressions,
+    /// Read `keibi scan --format jsonl` output into the store (creating it); importing
+    /// the same file again changes nothing.
+    Import {
+        /// A file of findings as JSON lines, or - for standard input.
+        #[arg(value_name = "FILE")]
+        file: String,
+    },
+    /// Delete findings last seen before a time, optionally exporting them first.
+    Prune {
+        /// Findings last seen before this are deleted (RFC 3339, YYYY-MM-DD, or an age
+        /// such as 90d).
+        #[arg(long, value_name = "TIME")]
+        older_than: String,
+        /// First write them, with their history, to a .jsonl.zst file in this directory.
+        #[arg(long, value_name = "DIR")]
+        export: Option<PathBuf>,
+    },
+    /// The store's size and what it holds.
+    Info,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ShowFormat {
+    /// For a person.
+    Text,
+    /// The finding, its workflow and its history as one JSON object.
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// The finding's id, or a unique start of it.
+    pub id: String,
+    /// Why (kept in the history).
+    #[arg(long, value_name = "TEXT")]
+    pub note: Option<String>,
+    /// Who [default: $USER].
+    #[arg(long, value_name = "NAME")]
+    pub by: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct SuppressArgs {
+    /// Finding type, e.g. CredentialAccess:RDS/BruteForce.
+    #[arg(long = "type", value_name = "TYPE")]
+    pub finding_type: Option<String>,
+    /// Resource id: instance identifier, account id or ARN.
+    #[arg(long, value_name = "ID")]
+    pub resource: Option<String>,
+    /// An address or CIDR range holding every address of the finding.
+    #[arg(long, value_name = "CIDR")]
+    pub ip: Option<String>,
+    /// The user every event of the finding was by.
+    #[arg(long, value_name = "USER")]
+    pub user: Option<String>,
+    /// When the rule ends: a duration from now (90m, 24h, 7d, 2w) or a time (RFC 3339,
+    /// YYYY-MM-DD) [default: never].
+    #[arg(long, value_name = "WHEN")]
+    pub expires: Option<String>,
+    /// Why (shown with the rule and in the findings' history).
+    #[arg(long, value_name = "TEXT")]
+    pub reason: Option<String>,
+    /// Who [default: $USER].
+    #[arg(long, value_name = "NAME")]
+    pub by: Option<String>,
 }

@@ -20,6 +20,7 @@ pub fn run(cli: cli::Cli) -> Result<u8> {
         cli::Command::Learn(args) => cmd::learn::run(&args, &cli.global),
         cli::Command::Rules(c) => cmd::rules::run(&c, &cli.global),
         cli::Command::Demo(args) => cmd::demo::run(&args, &cli.global),
+        cli::Command::Findings(args) => cmd::findings::run(&args, &cli.global),
     }
 }
 

@@ -3,6 +3,7 @@
 
 pub mod demo;
 pub mod events;
+pub mod findings;
 pub mod learn;
 pub mod rules;
 pub mod scan;

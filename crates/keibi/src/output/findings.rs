@@ -44,8 +44,24 @@ pub fn write_findings<W: Write>(
             out.write_all(b"\n")?;
         }
         FindingFormat::Csv => write_csv(findings, &mut out)?,
-        FindingFormat::Table => write_table(findings, color, &mut out)?,
+        FindingFormat::Table => write_table(findings, None, color, &mut out)?,
     }
+    out.flush()
+}
+
+/// As [`write_findings`], with each finding's workflow status (`statuses[i]` is
+/// `findings[i]`'s) as a STATUS column of the table; machine formats are the same.
+pub fn write_findings_with_status<W: Write>(
+    format: FindingFormat,
+    findings: &[Finding],
+    statuses: &[&str],
+    color: bool,
+    mut out: W,
+) -> io::Result<()> {
+    if format != FindingFormat::Table {
+        return write_findings(format, findings, color, out);
+    }
+    write_table(findings, Some(statuses), color, &mut out)?;
     out.flush()
 }
 
@@ -171,6 +187,7 @@ const TITLE_MAX: usize = 120;
 
 struct Row<'a> {
     finding: &'a Finding,
+    status: &'a str,
     severity: String,
     count: String,
     kind: String,
@@ -180,10 +197,36 @@ struct Row<'a> {
     title: String,
 }
 
-fn write_table<W: Write>(findings: &[Finding], color: bool, out: &mut W) -> io::Result<()> {
-    let mut sorted: Vec<&Finding> = findings.iter().collect();
-    sorted.sort_by(|a, b| by_severity(a, b));
-    let rows: Vec<Row<'_>> = sorted.into_iter().map(row).collect();
+fn write_table<W: Write>(
+    findings: &[Finding],
+    statuses: Option<&[&str]>,
+    color: bool,
+    out: &mut W,
+) -> io::Result<()> {
+    let mut sorted: Vec<(&Finding, &str)> = findings
+        .iter()
+        .enumerate()
+        .map(|(i, f)| (f, statuses.and_then(|s| s.get(i).copied()).unwrap_or("")))
+        .collect();
+    sorted.sort_by(|a, b| by_severity(a.0, b.0));
+    let rows: Vec<Row<'_>> = sorted.into_iter().map(|(f, st)| row(f, st)).collect();
+    // The STATUS column, for stored findings: its width and its header.
+    let w_status = if statuses.is_some() {
+        rows.iter()
+            .map(|r| r.status.chars().count())
+            .chain(["STATUS".len()])
+            .max()
+            .unwrap_or(0)
+    } else {
+        0
+    };
+    let status_cell = |s: &str| {
+        if statuses.is_some() {
+            format!("{s:<w_status$}  ")
+        } else {
+            String::new()
+        }
+    };
     if !rows.is_empty() {
         let width = |head: &str, cell: for<'r, 'f> fn(&'r Row<'f>) -> &'r str| {
             rows.iter()
@@ -200,8 +243,14 @@ fn write_table<W: Write>(findings: &[Finding], color: bool, out: &mut W) -> io::
         let w_seen = width("SEEN", |r| &r.seen);
         writeln!(
             out,
-            "{:<w_sev$}  {:>w_count$}  {:<w_type$}  {:<w_actor$}  {:<w_res$}  {:<w_seen$}  TITLE",
-            "SEVERITY", "COUNT", "TYPE", "ACTOR", "RESOURCE", "SEEN"
+            "{}{:<w_sev$}  {:>w_count$}  {:<w_type$}  {:<w_actor$}  {:<w_res$}  {:<w_seen$}  TITLE",
+            status_cell("STATUS"),
+            "SEVERITY",
+            "COUNT",
+            "TYPE",
+            "ACTOR",
+            "RESOURCE",
+            "SEEN"
         )?;
         for r in &rows {
             // Pad outside the colour codes so they do not count towards the width.
@@ -209,8 +258,16 @@ fn write_table<W: Write>(findings: &[Finding], color: bool, out: &mut W) -> io::
             let (on, off) = paint(color, r.finding.severity.label());
             writeln!(
                 out,
-                "{on}{}{off}{:pad$}  {:>w_count$}  {:<w_type$}  {:<w_actor$}  {:<w_res$}  {:<w_seen$}  {}",
-                r.severity, "", r.count, r.kind, r.actor, r.resource, r.seen, r.title
+                "{}{on}{}{off}{:pad$}  {:>w_count$}  {:<w_type$}  {:<w_actor$}  {:<w_res$}  {:<w_seen$}  {}",
+                status_cell(r.status),
+                r.severity,
+                "",
+                r.count,
+                r.kind,
+                r.actor,
+                r.resource,
+                r.seen,
+                r.title
             )?;
         }
     }
@@ -234,7 +291,7 @@ fn cell(s: &str, max: usize) -> String {
     cut(&terminal(s), max).into_owned()
 }
 
-fn row(f: &Finding) -> Row<'_> {
+fn row<'a>(f: &'a Finding, status: &'a str) -> Row<'a> {
     let a = &f.actor;
     let who_ip = match (a.ip, a.ips.len()) {
         (Some(ip), _) => Some(ip.to_string()),
@@ -266,6 +323,7 @@ fn row(f: &Finding) -> Row<'_> {
     };
     Row {
         finding: f,
+        status,
         severity: format!("{} {}", f.severity.label(), f.severity),
         count: f.count.to_string(),
         kind: cell(&f.finding_type, TYPE_MAX),
@@ -467,6 +525,36 @@ mod tests {
         let colored = render(FindingFormat::Table, &[f], true);
         assert_eq!(colored.matches('\x1b').count(), 2, "{colored:?}");
         assert!(colored.contains("\x1b[33mMedium 5.0\x1b[0m"), "{colored:?}");
+    }
+
+    #[test]
+    fn table_with_status_column_follows_the_sorted_rows() {
+        let fs = [
+            finding("Low:RDS/A", 2.0, "a"),
+            finding("Crit:RDS/B", 9.5, "b"),
+        ];
+        let mut buf = Vec::new();
+        write_findings_with_status(
+            FindingFormat::Table,
+            &fs,
+            &["resolved", "acknowledged"],
+            false,
+            &mut buf,
+        )
+        .unwrap();
+        let s = String::from_utf8(buf).unwrap();
+        let lines: Vec<&str> = s.lines().collect();
+        assert!(lines[0].starts_with("STATUS        SEVERITY"), "{s}");
+        assert!(lines[1].starts_with("acknowledged  Critical 9.5"), "{s}");
+        assert!(lines[2].starts_with("resolved      Low 2.0"), "{s}");
+        // Machine formats are the contract's, unchanged.
+        let mut buf = Vec::new();
+        write_findings_with_status(FindingFormat::Jsonl, &fs, &["new", "new"], false, &mut buf)
+            .unwrap();
+        assert_eq!(
+            String::from_utf8(buf).unwrap(),
+            render(FindingFormat::Jsonl, &fs, false)
+        );
     }
 
     #[test]

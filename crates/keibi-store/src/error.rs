@@ -1,0 +1,85 @@
+//! Why the store could not do what was asked. Every variant names the file; SQLite's
+//! own codes are sorted into the cases a person can act on (not a store, damaged,
+//! read-only, disk full, busy) so the binary can say what to do.
+
+use std::path::PathBuf;
+
+use rusqlite::ErrorCode;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("{path}: not a keibi store ({why})")]
+    Foreign { path: PathBuf, why: String },
+    #[error("{path}: the store is damaged ({detail}); restore it from a backup or move it away and start a new one")]
+    Corrupt { path: PathBuf, detail: String },
+    #[error(
+        "{path}: written by a newer keibi (store schema {found}, this keibi knows up to {known})"
+    )]
+    TooNew {
+        path: PathBuf,
+        found: i64,
+        known: i64,
+    },
+    #[error("{path}: the store is read-only here (file or directory permissions, or a read-only file system)")]
+    ReadOnly { path: PathBuf },
+    #[error("{path}: the disk is full; nothing was written (free space and retry)")]
+    DiskFull { path: PathBuf },
+    #[error("{path}: the store stayed locked by another process for longer than the busy timeout")]
+    Busy { path: PathBuf },
+    #[error("{path}: {source}")]
+    Sqlite {
+        path: PathBuf,
+        #[source]
+        source: rusqlite::Error,
+    },
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path}: stored finding {id} cannot be read: {source}")]
+    BadRow {
+        path: PathBuf,
+        id: String,
+        #[source]
+        source: serde_json::Error,
+    },
+    #[error("no finding with an id starting with {0:?}")]
+    NotFound(String),
+    #[error("{prefix:?} is the start of {count} finding ids; give more of it")]
+    Ambiguous { prefix: String, count: usize },
+    #[error("checkpoint of {source_id} moves back from {stored} to {given} while other sources move on: a batch mixes replayed and new input, refused so nothing is counted twice")]
+    CheckpointConflict {
+        source_id: String,
+        stored: u64,
+        given: u64,
+    },
+    #[error("{0}")]
+    Invalid(String),
+}
+
+impl StoreError {
+    /// Sorts an SQLite error into the variant a person can act on.
+    pub(crate) fn sqlite(path: &std::path::Path, e: rusqlite::Error) -> StoreError {
+        let path = path.to_path_buf();
+        let code = match &e {
+            rusqlite::Error::SqliteFailure(f, _) => Some(f.code),
+            _ => None,
+        };
+        match code {
+            Some(ErrorCode::NotADatabase) => StoreError::Foreign {
+                path,
+                why: "not an SQLite database, or one whose header is damaged".into(),
+            },
+            Some(ErrorCode::DatabaseCorrupt) => StoreError::Corrupt {
+                path,
+                detail: e.to_string(),
+            },
+            Some(ErrorCode::ReadOnly) => StoreError::ReadOnly { path },
+            Some(ErrorCode::DiskFull) => StoreError::DiskFull { path },
+            Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => StoreError::Busy { path },
+            _ => StoreError::Sqlite { path, source: e },
+        }
+    }
+}

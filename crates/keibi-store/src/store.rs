@@ -1,0 +1,1188 @@
+//! The SQLite store: opening (checks, pragmas, migrations), commits, queries,
+//! workflow, suppressions and retention.
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use chrono::{DateTime, TimeZone, Utc};
+use keibi_model::finding::Finding;
+use keibi_model::{FindingChange, Severity};
+use rusqlite::{
+    params, Connection, OpenFlags, OptionalExtension, Transaction, TransactionBehavior,
+};
+
+use crate::merge::merge;
+use crate::{
+    Applied, Checkpoint, Commit, Committed, FindingStore, HistoryEntry, Outcome, Pruned, Query,
+    Size, Status, StatusChange, StoreError, StoredFinding, Suppression,
+};
+
+/// keibi's mark in the SQLite header (`PRAGMA application_id`): "KEIB".
+pub const APPLICATION_ID: i32 = 0x4b45_4942;
+
+/// The migrations, in order; a store at schema `n` has had the first `n` applied.
+const MIGRATIONS: &[&str] = &[include_str!("../migrations/001-initial.sql")];
+
+/// The schema this keibi writes.
+pub const SCHEMA: i64 = MIGRATIONS.len() as i64;
+
+/// How long a command waits for another process's write transaction (the daemon
+/// holds one for a batch, milliseconds) before it reports the store busy.
+pub const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Longest accepted id prefix, note, name or reason, in bytes (they are typed by
+/// people or come from a finding, and a store is no place for megabytes of text).
+const MAX_TEXT: usize = 4096;
+
+/// An open store.
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").field("path", &self.path).finish()
+    }
+}
+
+fn millis(t: DateTime<Utc>) -> i64 {
+    t.timestamp_millis()
+}
+
+fn from_millis(ms: i64) -> DateTime<Utc> {
+    Utc.timestamp_millis_opt(ms).single().unwrap_or_default()
+}
+
+fn bounded(what: &str, s: &Option<String>) -> Result<(), StoreError> {
+    match s {
+        Some(v) if v.len() > MAX_TEXT => Err(StoreError::Invalid(format!(
+            "{what} is longer than {MAX_TEXT} bytes"
+        ))),
+        _ => Ok(()),
+    }
+}
+
+impl Store {
+    /// Opens the store for reading and writing, creating it when missing: checks it
+    /// is keibi's and undamaged (`quick_check`, which reads the whole file), sets WAL
+    /// and `synchronous = FULL`, and applies pending migrations.
+    pub fn open(path: &Path) -> Result<Store, StoreError> {
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let mut store = Store::connect(path, flags)?;
+        let fresh = store.identify()?;
+        if store.conn.is_readonly(rusqlite::MAIN_DB).unwrap_or(false) {
+            return Err(StoreError::ReadOnly {
+                path: path.to_path_buf(),
+            });
+        }
+        if fresh {
+            // Must precede the first table; lets prune give pages back to the disk.
+            store.exec("PRAGMA auto_vacuum = INCREMENTAL")?;
+        }
+        let mode: String = store
+            .conn
+            .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
+            .map_err(|e| store.err(e))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(StoreError::Invalid(format!(
+                "{}: the file system does not allow a write-ahead log (journal mode {mode})",
+                path.display()
+            )));
+        }
+        store.exec("PRAGMA synchronous = FULL")?;
+        // After a large commit (an import) the WAL is cut back to this at the next
+        // checkpoint instead of keeping its largest size.
+        store.exec("PRAGMA journal_size_limit = 16777216")?;
+        if !fresh {
+            store.quick_check()?;
+        }
+        store.migrate()?;
+        Ok(store)
+    }
+
+    /// Opens an existing store for reading only (`SQLITE_OPEN_READ_ONLY`): nothing
+    /// can be written through it, whatever the file's permissions.
+    pub fn open_read_only(path: &Path) -> Result<Store, StoreError> {
+        if !path.exists() {
+            return Err(StoreError::Io {
+                path: path.to_path_buf(),
+                source: std::io::Error::new(std::io::ErrorKind::NotFound, "no store here"),
+            });
+        }
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let store = Store::connect(path, flags)?;
+        if store.identify()? {
+            return Err(StoreError::Foreign {
+                path: path.to_path_buf(),
+                why: "an empty file".into(),
+            });
+        }
+        let version = store.user_version()?;
+        if version > SCHEMA {
+            return Err(StoreError::TooNew {
+                path: path.to_path_buf(),
+                found: version,
+                known: SCHEMA,
+            });
+        }
+        if version < SCHEMA {
+            return Err(StoreError::Invalid(format!(
+                "{}: store schema {version} is older than this keibi's ({SCHEMA}); open it once for writing to upgrade it",
+                path.display()
+            )));
+        }
+        Ok(store)
+    }
+
+    fn connect(path: &Path, flags: OpenFlags) -> Result<Store, StoreError> {
+        let conn =
+            Connection::open_with_flags(path, flags).map_err(|e| StoreError::sqlite(path, e))?;
+        conn.busy_timeout(BUSY_TIMEOUT)
+            .map_err(|e| StoreError::sqlite(path, e))?;
+        Ok(Store {
+            conn,
+            path: path.to_path_buf(),
+        })
+    }
+
+    /// Refuses a file that is not keibi's; true when it is a new, empty database.
+    fn identify(&self) -> Result<bool, StoreError> {
+        let app: i32 = self
+            .conn
+            .query_row("PRAGMA application_id", [], |r| r.get(0))
+            .map_err(|e| self.err(e))?;
+        if app == APPLICATION_ID {
+            return Ok(false);
+        }
+        let objects: i64 = self
+            .conn
+            .query_row("SELECT count(*) FROM sqlite_schema", [], |r| r.get(0))
+            .map_err(|e| self.err(e))?;
+        match (app, objects) {
+            (0, 0) => Ok(true),
+            (0, _) => Err(StoreError::Foreign {
+                path: self.path.clone(),
+                why: "an SQLite database without keibi's application id".into(),
+            }),
+            (other, _) => Err(StoreError::Foreign {
+                path: self.path.clone(),
+                why: format!(
+                    "an SQLite database of another application (application id {other:#x})"
+                ),
+            }),
+        }
+    }
+
+    fn quick_check(&self) -> Result<(), StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("PRAGMA quick_check(5)")
+            .map_err(|e| self.err(e))?;
+        let rows: Vec<String> = stmt
+            .query_map([], |r| r.get(0))
+            .and_then(|rows| rows.collect())
+            .map_err(|e| self.err(e))?;
+        if rows.len() == 1 && rows[0] == "ok" {
+            Ok(())
+        } else {
+            Err(StoreError::Corrupt {
+                path: self.path.clone(),
+                detail: rows.join("; "),
+            })
+        }
+    }
+
+    fn user_version(&self) -> Result<i64, StoreError> {
+        self.conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(|e| self.err(e))
+    }
+
+    /// Applies the migrations the store lacks, all in one transaction, and stamps
+    /// the application id with the first.
+    fn migrate(&mut self) -> Result<(), StoreError> {
+        let path = self.path.clone();
+        let err = |e| StoreError::sqlite(&path, e);
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(err)?;
+        let version: i64 = tx
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(err)?;
+        if version > SCHEMA {
+            return Err(StoreError::TooNew {
+                path: path.clone(),
+                found: version,
+                known: SCHEMA,
+            });
+        }
+        if version == SCHEMA {
+            return Ok(());
+        }
+        for sql in MIGRATIONS
+            .iter()
+            .skip(usize::try_from(version).unwrap_or(0))
+        {
+            tx.execute_batch(sql).map_err(err)?;
+        }
+        tx.execute_batch(&format!(
+            "PRAGMA application_id = {APPLICATION_ID}; PRAGMA user_version = {SCHEMA};"
+        ))
+        .map_err(err)?;
+        tx.commit().map_err(err)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn err(&self, e: rusqlite::Error) -> StoreError {
+        StoreError::sqlite(&self.path, e)
+    }
+
+    fn exec(&self, sql: &str) -> Result<(), StoreError> {
+        self.conn.execute_batch(sql).map_err(|e| self.err(e))
+    }
+
+    fn write_tx(&mut self) -> Result<Transaction<'_>, StoreError> {
+        let path = self.path.clone();
+        self.conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| StoreError::sqlite(&path, e))
+    }
+
+    /// The sizes of the file, its WAL and its free pages, and the rows kept.
+    pub fn size(&self) -> Result<Size, StoreError> {
+        let len = |p: &Path| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0);
+        let mut wal = self.path.as_os_str().to_owned();
+        wal.push("-wal");
+        let q = |sql: &str| -> Result<u64, StoreError> {
+            let v: i64 = self
+                .conn
+                .query_row(sql, [], |r| r.get(0))
+                .map_err(|e| self.err(e))?;
+            Ok(u64::try_from(v).unwrap_or(0))
+        };
+        Ok(Size {
+            file: len(&self.path),
+            wal: len(Path::new(&wal)),
+            free: q("PRAGMA freelist_count")?.saturating_mul(q("PRAGMA page_size")?),
+            findings: q("SELECT count(*) FROM findings")?,
+            history: q("SELECT count(*) FROM history")?,
+        })
+    }
+
+    /// How many findings have each status (every status, in [`Status::ALL`]'s order).
+    pub fn count_by_status(&self) -> Result<Vec<(Status, u64)>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT status, count(*) FROM findings GROUP BY status")
+            .map_err(|e| self.err(e))?;
+        let rows: Vec<(String, i64)> = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .and_then(|r| r.collect())
+            .map_err(|e| self.err(e))?;
+        Ok(Status::ALL
+            .iter()
+            .map(|st| {
+                let n = rows
+                    .iter()
+                    .find(|(s, _)| s == st.as_str())
+                    .map_or(0, |(_, n)| u64::try_from(*n).unwrap_or(0));
+                (*st, n)
+            })
+            .collect())
+    }
+
+    /// Removes findings last seen before `older_than`, with their history. With
+    /// `export`, they are first written to a new `keibi-findings-*.jsonl.zst` in that
+    /// directory (one JSON object per finding: the finding, its workflow and its
+    /// history), which is flushed to disk before anything is deleted: a failure
+    /// leaves the store as it was, never findings neither exported nor kept.
+    fn prune_export(
+        &mut self,
+        older_than: DateTime<Utc>,
+        export: Option<&Path>,
+        at: DateTime<Utc>,
+    ) -> Result<Pruned, StoreError> {
+        let path = self.path.clone();
+        let err = |e| StoreError::sqlite(&path, e);
+        let cutoff = millis(older_than);
+        let tx = self.write_tx()?;
+        let mut pruned = Pruned::default();
+        if let Some(dir) = export {
+            let ids: Vec<String> = {
+                let mut stmt = tx
+                    .prepare("SELECT id FROM findings WHERE last_seen < ?1 ORDER BY first_seen, id")
+                    .map_err(err)?;
+                let rows = stmt
+                    .query_map([cutoff], |r| r.get(0))
+                    .and_then(|r| r.collect::<Result<Vec<String>, _>>())
+                    .map_err(err)?;
+                rows
+            };
+            if !ids.is_empty() {
+                let name = format!(
+                    "keibi-findings-before-{}-{}.jsonl.zst",
+                    older_than.format("%Y%m%dT%H%M%SZ"),
+                    at.format("%Y%m%dT%H%M%S%.3fZ")
+                );
+                let file_path = dir.join(name);
+                let io = |source| StoreError::Io {
+                    path: file_path.clone(),
+                    source,
+                };
+                let file = File::options()
+                    .write(true)
+                    .create_new(true)
+                    .open(&file_path)
+                    .map_err(io)?;
+                let mut enc = zstd::Encoder::new(BufWriter::new(file), 3).map_err(io)?;
+                for id in &ids {
+                    let stored = read_finding(&tx, &path, id)?;
+                    let history = read_history(&tx, &path, id)?;
+                    let line = finding_json(&stored, &history);
+                    serde_json::to_writer(&mut enc, &line).map_err(|e| io(e.into()))?;
+                    enc.write_all(b"\n").map_err(io)?;
+                }
+                let buf = enc.finish().map_err(io)?;
+                let file = buf.into_inner().map_err(|e| io(e.into_error()))?;
+                file.sync_all().map_err(io)?;
+                // The new name must survive a crash too.
+                if let Ok(d) = File::open(dir) {
+                    let _ = d.sync_all();
+                }
+                pruned.exported_to = Some(file_path);
+            }
+        }
+        pruned.history = tx
+            .execute(
+                "DELETE FROM history WHERE finding_id IN (SELECT id FROM findings WHERE last_seen < ?1)",
+                [cutoff],
+            )
+            .map_err(err)? as u64;
+        pruned.findings = tx
+            .execute("DELETE FROM findings WHERE last_seen < ?1", [cutoff])
+            .map_err(err)? as u64;
+        tx.commit().map_err(err)?;
+        // Give the freed pages back to the file system: move them to the end and cut
+        // (into the WAL), then fold the WAL into the file, which shrinks it.
+        self.exec("PRAGMA incremental_vacuum; PRAGMA wal_checkpoint(TRUNCATE);")?;
+        Ok(pruned)
+    }
+
+    fn resolve_id(conn: &Connection, path: &Path, prefix: &str) -> Result<String, StoreError> {
+        let p = prefix.trim().to_ascii_lowercase();
+        if p.is_empty() || p.len() > 64 || !p.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(StoreError::Invalid(format!(
+                "{prefix:?} is not a finding id (hexadecimal digits, or the start of them)"
+            )));
+        }
+        let mut stmt = conn
+            .prepare("SELECT id FROM findings WHERE id GLOB ?1 || '*' LIMIT 2")
+            .map_err(|e| StoreError::sqlite(path, e))?;
+        let ids: Vec<String> = stmt
+            .query_map([&p], |r| r.get(0))
+            .and_then(|r| r.collect())
+            .map_err(|e| StoreError::sqlite(path, e))?;
+        match ids.len() {
+            0 => Err(StoreError::NotFound(p)),
+            1 => Ok(ids.into_iter().next().unwrap_or_default()),
+            _ => {
+                let count: i64 = conn
+                    .query_row(
+                        "SELECT count(*) FROM findings WHERE id GLOB ?1 || '*'",
+                        [&p],
+                        |r| r.get(0),
+                    )
+                    .map_err(|e| StoreError::sqlite(path, e))?;
+                Err(StoreError::Ambiguous {
+                    prefix: p,
+                    count: usize::try_from(count).unwrap_or(usize::MAX),
+                })
+            }
+        }
+    }
+
+    fn active_suppressions(
+        tx: &Connection,
+        path: &Path,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Suppression>, StoreError> {
+        Ok(read_suppressions(tx, path)?
+            .into_iter()
+            .filter(|s| s.expires_at.is_none_or(|t| t > now))
+            .collect())
+    }
+}
+
+/// A finding, its workflow and its history as one JSON object: a line of a
+/// [`Store::prune`] export, and `keibi findings show --format json`.
+pub fn finding_json(f: &StoredFinding, history: &[HistoryEntry]) -> serde_json::Value {
+    let t = |t: &DateTime<Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    serde_json::json!({
+        "finding": f.finding,
+        "status": f.status.as_str(),
+        "status_by": f.status_by,
+        "status_at": f.status_at.as_ref().map(t),
+        "status_note": f.status_note,
+        "history": history.iter().map(|h| serde_json::json!({
+            "at": t(&h.at),
+            "what": h.what,
+            "count": h.count,
+            "severity": h.severity,
+            "by": h.by,
+            "note": h.note,
+        })).collect::<Vec<_>>(),
+    })
+}
+
+fn status_of(s: &str) -> Status {
+    s.parse().unwrap_or(Status::New)
+}
+
+const FINDING_COLUMNS: &str = "finding, status, status_by, status_at, status_note, updated_at, id";
+
+fn stored_from_row(path: &Path, r: &rusqlite::Row<'_>) -> Result<StoredFinding, StoreError> {
+    let get = |e| StoreError::sqlite(path, e);
+    let json: String = r.get(0).map_err(get)?;
+    let id: String = r.get(6).map_err(get)?;
+    let finding: Finding = serde_json::from_str(&json).map_err(|source| StoreError::BadRow {
+        path: path.to_path_buf(),
+        id,
+        source,
+    })?;
+    let status: String = r.get(1).map_err(get)?;
+    Ok(StoredFinding {
+        finding,
+        status: status_of(&status),
+        status_by: r.get(2).map_err(get)?,
+        status_at: r.get::<_, Option<i64>>(3).map_err(get)?.map(from_millis),
+        status_note: r.get(4).map_err(get)?,
+        updated_at: from_millis(r.get(5).map_err(get)?),
+    })
+}
+
+fn read_finding_opt(
+    conn: &Connection,
+    path: &Path,
+    id: &str,
+) -> Result<Option<StoredFinding>, StoreError> {
+    let mut stmt = conn
+        .prepare_cached(&format!(
+            "SELECT {FINDING_COLUMNS} FROM findings WHERE id = ?1"
+        ))
+        .map_err(|e| StoreError::sqlite(path, e))?;
+    let mut rows = stmt.query([id]).map_err(|e| StoreError::sqlite(path, e))?;
+    match rows.next().map_err(|e| StoreError::sqlite(path, e))? {
+        Some(r) => Ok(Some(stored_from_row(path, r)?)),
+        None => Ok(None),
+    }
+}
+
+fn read_finding(conn: &Connection, path: &Path, id: &str) -> Result<StoredFinding, StoreError> {
+    read_finding_opt(conn, path, id)?.ok_or_else(|| StoreError::NotFound(id.to_string()))
+}
+
+fn read_history(conn: &Connection, path: &Path, id: &str) -> Result<Vec<HistoryEntry>, StoreError> {
+    let err = |e| StoreError::sqlite(path, e);
+    let mut stmt = conn
+        .prepare(
+            "SELECT at, what, count, severity, by, note FROM history WHERE finding_id = ?1 ORDER BY seq",
+        )
+        .map_err(err)?;
+    let rows = stmt
+        .query_map([id], |r| {
+            Ok(HistoryEntry {
+                at: from_millis(r.get(0)?),
+                what: r.get(1)?,
+                count: u64::try_from(r.get::<_, i64>(2)?).unwrap_or(0),
+                severity: Severity::new(r.get(3)?),
+                by: r.get(4)?,
+                note: r.get(5)?,
+            })
+        })
+        .and_then(|r| r.collect())
+        .map_err(err)?;
+    Ok(rows)
+}
+
+fn read_suppressions(conn: &Connection, path: &Path) -> Result<Vec<Suppression>, StoreError> {
+    let err = |e| StoreError::sqlite(path, e);
+    let mut stmt = conn
+        .prepare(
+            "SELECT id, type, resource, network, user, expires_at, reason, created_by, created_at
+             FROM suppressions ORDER BY id",
+        )
+        .map_err(err)?;
+    let rows: Vec<(Suppression, Option<String>)> = stmt
+        .query_map([], |r| {
+            let s = Suppression {
+                id: r.get(0)?,
+                finding_type: r.get(1)?,
+                resource: r.get(2)?,
+                network: None,
+                user: r.get(4)?,
+                expires_at: r.get::<_, Option<i64>>(5)?.map(from_millis),
+                reason: r.get(6)?,
+                created_by: r.get(7)?,
+                created_at: from_millis(r.get(8)?),
+            };
+            Ok((s, r.get(3)?))
+        })
+        .and_then(|r| r.collect())
+        .map_err(err)?;
+    // Written by this crate from a parsed range: one that no longer parses is damage,
+    // reported rather than guessed at (a wrong guess would silence findings).
+    rows.into_iter()
+        .map(|(mut s, network)| {
+            if let Some(n) = network {
+                s.network = Some(n.parse().map_err(|_| StoreError::Corrupt {
+                    path: path.to_path_buf(),
+                    detail: format!("suppression rule {} has an unreadable range {n:?}", s.id),
+                })?);
+            }
+            Ok(s)
+        })
+        .collect()
+}
+
+#[allow(clippy::too_many_arguments)]
+fn add_history(
+    tx: &Connection,
+    path: &Path,
+    id: &str,
+    at: DateTime<Utc>,
+    what: &str,
+    f: &Finding,
+    by: Option<&str>,
+    note: Option<&str>,
+) -> Result<(), StoreError> {
+    let err = |e| StoreError::sqlite(path, e);
+    let count = i64::try_from(f.count).unwrap_or(i64::MAX);
+    if what == "grew" || what == "closed" {
+        // A run of the same detection entry is one row that moves on, so history
+        // grows with what happened to the finding, not with the number of batches.
+        let last: Option<(i64, String)> = tx
+            .prepare_cached(
+                "SELECT seq, what FROM history WHERE finding_id = ?1 ORDER BY seq DESC LIMIT 1",
+            )
+            .and_then(|mut stmt| {
+                stmt.query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
+                    .optional()
+            })
+            .map_err(err)?;
+        if let Some((seq, last_what)) = last {
+            if last_what == what {
+                tx.execute(
+                    "UPDATE history SET at = ?2, count = ?3, severity = ?4 WHERE seq = ?1",
+                    params![seq, millis(at), count, f.severity.value()],
+                )
+                .map_err(err)?;
+                return Ok(());
+            }
+        }
+    }
+    tx.prepare_cached(
+        "INSERT INTO history (finding_id, at, what, count, severity, by, note)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )
+    .and_then(|mut stmt| {
+        stmt.execute(params![
+            id,
+            millis(at),
+            what,
+            count,
+            f.severity.value(),
+            by,
+            note
+        ])
+    })
+    .map_err(err)?;
+    Ok(())
+}
+
+struct Row<'a> {
+    f: &'a Finding,
+    status: Status,
+    status_by: Option<&'a str>,
+    status_at: Option<DateTime<Utc>>,
+    status_note: Option<&'a str>,
+    suppression: Option<i64>,
+    at: DateTime<Utc>,
+}
+
+fn write_row(tx: &Connection, path: &Path, row: &Row<'_>) -> Result<(), StoreError> {
+    let err = |e| StoreError::sqlite(path, e);
+    let f = row.f;
+    let json = serde_json::to_string(f).map_err(|source| StoreError::BadRow {
+        path: path.to_path_buf(),
+        id: f.id.clone(),
+        source,
+    })?;
+    tx.prepare_cached(
+        "INSERT INTO findings (id, type, severity, first_seen, last_seen, count, resource_id,
+             actor_ip, actor_user, detector, status, status_by, status_at, status_note,
+             suppression, updated_at, finding)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)
+         ON CONFLICT (id) DO UPDATE SET type = excluded.type, severity = excluded.severity,
+             first_seen = excluded.first_seen, last_seen = excluded.last_seen,
+             count = excluded.count, resource_id = excluded.resource_id,
+             actor_ip = excluded.actor_ip, actor_user = excluded.actor_user,
+             detector = excluded.detector, status = excluded.status,
+             status_by = excluded.status_by, status_at = excluded.status_at,
+             status_note = excluded.status_note, suppression = excluded.suppression,
+             updated_at = excluded.updated_at, finding = excluded.finding",
+    )
+    .and_then(|mut stmt| {
+        stmt.execute(params![
+            f.id,
+            f.finding_type,
+            f.severity.value(),
+            millis(f.first_seen),
+            millis(f.last_seen),
+            i64::try_from(f.count).unwrap_or(i64::MAX),
+            f.resource.id,
+            f.actor.ip.map(|ip| ip.to_string()),
+            f.actor.user,
+            f.detector,
+            row.status.as_str(),
+            row.status_by,
+            row.status_at.map(millis),
+            row.status_note,
+            row.suppression,
+            millis(row.at),
+            json,
+        ])
+    })
+    .map_err(err)?;
+    Ok(())
+}
+
+/// Applies one finding change inside the commit's transaction.
+fn apply_change(
+    tx: &Connection,
+    path: &Path,
+    change: &FindingChange,
+    added: u64,
+    at: DateTime<Utc>,
+    rules: &[Suppression],
+) -> Result<Applied, StoreError> {
+    let id = &change.finding.id;
+    if id.is_empty() || id.len() > 128 {
+        return Err(StoreError::Invalid(format!(
+            "a finding change has an id of {} bytes",
+            id.len()
+        )));
+    }
+    let rule_for = |f: &Finding| rules.iter().find(|r| r.matches(f, at)).map(|r| r.id);
+    let Some(old) = read_finding_opt(tx, path, id)? else {
+        let mut f = change.finding.clone();
+        if added > 0 {
+            f.count = added;
+        }
+        let rule = rule_for(&f);
+        let status = if rule.is_some() {
+            Status::Suppressed
+        } else {
+            Status::New
+        };
+        let by = rule.map(|r| format!("rule {r}"));
+        write_row(
+            tx,
+            path,
+            &Row {
+                f: &f,
+                status,
+                status_by: by.as_deref(),
+                status_at: Some(at),
+                status_note: None,
+                suppression: rule,
+                at,
+            },
+        )?;
+        add_history(tx, path, id, at, "new", &f, None, None)?;
+        if rule.is_some() {
+            add_history(tx, path, id, at, "suppressed", &f, by.as_deref(), None)?;
+        }
+        return Ok(Applied {
+            id: id.clone(),
+            outcome: Outcome::New,
+            status,
+            notify: rule.is_none(),
+            count: f.count,
+        });
+    };
+    let f = merge(&old.finding, &change.finding, added);
+    let raised = f.severity > old.finding.severity;
+    let active = added > 0;
+    let rule = rule_for(&f);
+    let suppression: Option<i64> = tx
+        .prepare_cached("SELECT suppression FROM findings WHERE id = ?1")
+        .and_then(|mut stmt| stmt.query_row([id], |r| r.get(0)))
+        .map_err(|e| StoreError::sqlite(path, e))?;
+
+    let mut status = old.status;
+    let mut status_by = old.status_by.clone();
+    let mut status_at = old.status_at;
+    let mut status_note = old.status_note.clone();
+    let mut held_by = suppression;
+    let mut outcome = if raised {
+        Outcome::SeverityRaised
+    } else if active {
+        Outcome::Grew
+    } else if change.kind == keibi_model::ChangeKind::Closed {
+        Outcome::Closed
+    } else {
+        Outcome::Unchanged
+    };
+    let mut history: Vec<(&str, Option<String>, Option<String>)> = Vec::new();
+    if active {
+        match (old.status, rule) {
+            (Status::Suppressed, Some(_)) => {}
+            (_, Some(r)) => {
+                status = Status::Suppressed;
+                held_by = Some(r);
+                status_by = Some(format!("rule {r}"));
+                status_at = Some(at);
+                status_note = None;
+                history.push(("suppressed", status_by.clone(), None));
+            }
+            (Status::Resolved, None) => {
+                status = Status::New;
+                held_by = None;
+                status_by = None;
+                status_at = Some(at);
+                status_note = None;
+                outcome = Outcome::Reopened;
+                history.push((
+                    "reopened",
+                    None,
+                    Some("new activity after it was resolved".into()),
+                ));
+            }
+            (Status::Suppressed, None) if suppression.is_some() => {
+                status = Status::New;
+                held_by = None;
+                status_by = None;
+                status_at = Some(at);
+                status_note = None;
+                outcome = Outcome::Reopened;
+                history.push((
+                    "unsuppressed",
+                    None,
+                    Some(format!(
+                        "new activity after suppression rule {} expired or was removed",
+                        suppression.unwrap_or_default()
+                    )),
+                ));
+            }
+            _ => {}
+        }
+    }
+    // A replayed or empty change usually changes nothing: no write then.
+    let same = f == old.finding && status == old.status && held_by == suppression;
+    if !same {
+        write_row(
+            tx,
+            path,
+            &Row {
+                f: &f,
+                status,
+                status_by: status_by.as_deref(),
+                status_at,
+                status_note: status_note.as_deref(),
+                suppression: held_by,
+                at,
+            },
+        )?;
+    }
+    match outcome {
+        Outcome::SeverityRaised => {
+            add_history(tx, path, id, at, "severity_raised", &f, None, None)?
+        }
+        Outcome::Grew | Outcome::Reopened => add_history(tx, path, id, at, "grew", &f, None, None)?,
+        Outcome::Closed => add_history(tx, path, id, at, "closed", &f, None, None)?,
+        Outcome::New | Outcome::Unchanged => {}
+    }
+    for (what, by, note) in &history {
+        add_history(tx, path, id, at, what, &f, by.as_deref(), note.as_deref())?;
+    }
+    let notify = status != Status::Suppressed
+        && matches!(outcome, Outcome::Reopened | Outcome::SeverityRaised);
+    Ok(Applied {
+        id: id.clone(),
+        outcome,
+        status,
+        notify,
+        count: f.count,
+    })
+}
+
+impl FindingStore for Store {
+    fn commit(&mut self, commit: &Commit) -> Result<Committed, StoreError> {
+        let path = self.path.clone();
+        let err = |e| StoreError::sqlite(&path, e);
+        let tx = self.write_tx()?;
+        // Sort the checkpoints against the stored ones (the crate documentation's rule).
+        let mut moving = false;
+        let mut older: Option<(String, u64, u64)> = None;
+        for cp in &commit.checkpoints {
+            let stored: Option<i64> = tx
+                .query_row(
+                    "SELECT position FROM checkpoints WHERE source = ?1",
+                    [&cp.source],
+                    |r| r.get(0),
+                )
+                .optional()
+                .map_err(err)?;
+            match stored.map(|p| u64::try_from(p).unwrap_or(0)) {
+                None => moving = true,
+                Some(p) if cp.position > p => moving = true,
+                Some(p) if cp.position < p => {
+                    older.get_or_insert((cp.source.clone(), p, cp.position));
+                }
+                Some(_) => {}
+            }
+        }
+        if moving {
+            if let Some((source_id, stored, given)) = older {
+                return Err(StoreError::CheckpointConflict {
+                    source_id,
+                    stored,
+                    given,
+                });
+            }
+        }
+        let replayed = !commit.checkpoints.is_empty() && !moving;
+        let rules = Store::active_suppressions(&tx, &path, commit.at)?;
+        let mut findings = Vec::with_capacity(commit.finding_changes.len());
+        for change in &commit.finding_changes {
+            let added = if replayed { 0 } else { change.added };
+            findings.push(apply_change(&tx, &path, change, added, commit.at, &rules)?);
+        }
+        if !replayed {
+            for cp in &commit.checkpoints {
+                tx.execute(
+                    "INSERT INTO checkpoints (source, position, data, updated_at) VALUES (?1, ?2, ?3, ?4)
+                     ON CONFLICT (source) DO UPDATE SET position = excluded.position,
+                         data = excluded.data, updated_at = excluded.updated_at",
+                    params![
+                        cp.source,
+                        i64::try_from(cp.position).unwrap_or(i64::MAX),
+                        cp.data,
+                        millis(commit.at)
+                    ],
+                )
+                .map_err(err)?;
+            }
+            for (key, value) in &commit.profile_puts {
+                tx.execute(
+                    "INSERT INTO profiles (key, value) VALUES (?1, ?2)
+                     ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                    params![key, value],
+                )
+                .map_err(err)?;
+            }
+            for key in &commit.profile_deletes {
+                tx.execute("DELETE FROM profiles WHERE key = ?1", [key])
+                    .map_err(err)?;
+            }
+        }
+        tx.commit().map_err(err)?;
+        Ok(Committed { replayed, findings })
+    }
+
+    fn checkpoints(&self) -> Result<Vec<Checkpoint>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT source, position, data FROM checkpoints ORDER BY source")
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok(Checkpoint {
+                    source: r.get(0)?,
+                    position: u64::try_from(r.get::<_, i64>(1)?).unwrap_or(0),
+                    data: r.get(2)?,
+                })
+            })
+            .and_then(|r| r.collect())
+            .map_err(|e| self.err(e))?;
+        Ok(rows)
+    }
+
+    fn load_profiles(&self, f: &mut dyn FnMut(&str, &[u8])) -> Result<u64, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT key, value FROM profiles ORDER BY key")
+            .map_err(|e| self.err(e))?;
+        let mut rows = stmt.query([]).map_err(|e| self.err(e))?;
+        let mut n = 0;
+        while let Some(r) = rows.next().map_err(|e| self.err(e))? {
+            let k: String = r.get(0).map_err(|e| self.err(e))?;
+            let v: Vec<u8> = r.get(1).map_err(|e| self.err(e))?;
+            f(&k, &v);
+            n += 1;
+        }
+        Ok(n)
+    }
+
+    fn findings(&self, q: &Query) -> Result<Vec<StoredFinding>, StoreError> {
+        let mut sql = format!("SELECT {FINDING_COLUMNS} FROM findings WHERE 1");
+        let mut args: Vec<rusqlite::types::Value> = Vec::new();
+        if !q.statuses.is_empty() {
+            sql.push_str(" AND status IN (");
+            for (i, s) in q.statuses.iter().enumerate() {
+                sql.push_str(if i == 0 { "?" } else { ", ?" });
+                args.push(s.as_str().to_string().into());
+            }
+            sql.push(')');
+        }
+        if let Some(min) = q.min_severity {
+            sql.push_str(" AND severity >= ?");
+            args.push(min.value().into());
+        }
+        if !q.types.is_empty() {
+            sql.push_str(" AND type IN (");
+            for (i, t) in q.types.iter().enumerate() {
+                sql.push_str(if i == 0 { "?" } else { ", ?" });
+                args.push(t.clone().into());
+            }
+            sql.push(')');
+        }
+        sql.push_str(" ORDER BY severity DESC, last_seen DESC, id");
+        if let Some(limit) = q.limit {
+            sql.push_str(" LIMIT ?");
+            args.push(i64::try_from(limit).unwrap_or(i64::MAX).into());
+        }
+        let mut stmt = self.conn.prepare(&sql).map_err(|e| self.err(e))?;
+        let mut rows = stmt
+            .query(rusqlite::params_from_iter(args))
+            .map_err(|e| self.err(e))?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next().map_err(|e| self.err(e))? {
+            out.push(stored_from_row(&self.path, r)?);
+        }
+        Ok(out)
+    }
+
+    fn finding(&self, id_or_prefix: &str) -> Result<StoredFinding, StoreError> {
+        let id = Store::resolve_id(&self.conn, &self.path, id_or_prefix)?;
+        read_finding(&self.conn, &self.path, &id)
+    }
+
+    fn history(&self, id: &str) -> Result<Vec<HistoryEntry>, StoreError> {
+        read_history(&self.conn, &self.path, id)
+    }
+
+    fn set_status(
+        &mut self,
+        id_or_prefix: &str,
+        change: &StatusChange,
+    ) -> Result<StoredFinding, StoreError> {
+        bounded("the note", &change.note)?;
+        bounded("the name", &change.by)?;
+        let path = self.path.clone();
+        let tx = self.write_tx()?;
+        let id = Store::resolve_id(&tx, &path, id_or_prefix)?;
+        let old = read_finding(&tx, &path, &id)?;
+        let status = change.transition.target();
+        write_row(
+            &tx,
+            &path,
+            &Row {
+                f: &old.finding,
+                status,
+                status_by: change.by.as_deref(),
+                status_at: Some(change.at),
+                status_note: change.note.as_deref(),
+                suppression: None,
+                at: change.at,
+            },
+        )?;
+        add_history(
+            &tx,
+            &path,
+            &id,
+            change.at,
+            change.transition.history(),
+            &old.finding,
+            change.by.as_deref(),
+            change.note.as_deref(),
+        )?;
+        let now = read_finding(&tx, &path, &id)?;
+        tx.commit().map_err(|e| StoreError::sqlite(&path, e))?;
+        Ok(now)
+    }
+
+    fn suppress(&mut self, rule: &Suppression) -> Result<(i64, u64), StoreError> {
+        if rule.finding_type.is_none()
+            && rule.resource.is_none()
+            && rule.network.is_none()
+            && rule.user.is_none()
+        {
+            return Err(StoreError::Invalid(
+                "a suppression needs at least one of type, resource, address range or user".into(),
+            ));
+        }
+        for (what, v) in [
+            ("the type", &rule.finding_type),
+            ("the resource", &rule.resource),
+            ("the user", &rule.user),
+            ("the reason", &rule.reason),
+            ("the name", &rule.created_by),
+        ] {
+            bounded(what, v)?;
+        }
+        let path = self.path.clone();
+        let err = |e| StoreError::sqlite(&path, e);
+        let tx = self.write_tx()?;
+        tx.execute(
+            "INSERT INTO suppressions (type, resource, network, user, expires_at, reason, created_by, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![
+                rule.finding_type,
+                rule.resource,
+                rule.network.map(|n| n.to_string()),
+                rule.user,
+                rule.expires_at.map(millis),
+                rule.reason,
+                rule.created_by,
+                millis(rule.created_at),
+            ],
+        )
+        .map_err(err)?;
+        let id = tx.last_insert_rowid();
+        let stored = Suppression { id, ..rule.clone() };
+        // Findings already stored and still open are suppressed now; resolved ones
+        // stay resolved (new activity on them meets the rule then).
+        let candidates: Vec<String> = {
+            let mut stmt = tx
+                .prepare("SELECT id FROM findings WHERE status IN ('new', 'acknowledged')")
+                .map_err(err)?;
+            let rows = stmt
+                .query_map([], |r| r.get(0))
+                .and_then(|r| r.collect::<Result<Vec<String>, _>>())
+                .map_err(err)?;
+            rows
+        };
+        let by = format!("rule {id}");
+        let mut n = 0;
+        for fid in candidates {
+            let old = read_finding(&tx, &path, &fid)?;
+            if !stored.matches(&old.finding, rule.created_at) {
+                continue;
+            }
+            write_row(
+                &tx,
+                &path,
+                &Row {
+                    f: &old.finding,
+                    status: Status::Suppressed,
+                    status_by: Some(&by),
+                    status_at: Some(rule.created_at),
+                    status_note: rule.reason.as_deref(),
+                    suppression: Some(id),
+                    at: rule.created_at,
+                },
+            )?;
+            add_history(
+                &tx,
+                &path,
+                &fid,
+                rule.created_at,
+                "suppressed",
+                &old.finding,
+                Some(rule.created_by.as_deref().unwrap_or(&by)),
+                rule.reason.as_deref(),
+            )?;
+            n += 1;
+        }
+        tx.commit().map_err(err)?;
+        Ok((id, n))
+    }
+
+    fn suppressions(&self) -> Result<Vec<Suppression>, StoreError> {
+        read_suppressions(&self.conn, &self.path)
+    }
+
+    /// Exported findings are flushed to disk before anything is deleted: a failure
+    /// leaves the store as it was, never findings neither exported nor kept.
+    fn prune(
+        &mut self,
+        older_than: DateTime<Utc>,
+        export: Option<&Path>,
+        at: DateTime<Utc>,
+    ) -> Result<Pruned, StoreError> {
+        self.prune_export(older_than, export, at)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use keibi_model::finding::Resource;
+    use keibi_model::ChangeKind;
+
+    fn finding(i: usize) -> Finding {
+        let mut f = Finding::new(
+            "test",
+            "Discovery:RDS/SchemaEnumeration",
+            &[&i.to_string()],
+            Severity::new(3.0),
+            Resource::default(),
+            Utc.timestamp_opt(1_800_000_000, 0).unwrap(),
+        );
+        f.count = 1;
+        f.description = "x".repeat(2000);
+        f
+    }
+
+    /// A full disk, made by capping the file's pages: the commit fails with a clear
+    /// error, and the store is whole and as before.
+    #[test]
+    fn a_full_disk_fails_the_commit_and_keeps_the_store() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.db");
+        let mut s = Store::open(&path).unwrap();
+        let mut c = Commit::new(Utc::now());
+        c.finding_changes.push(FindingChange {
+            kind: ChangeKind::New,
+            finding: finding(0),
+            added: 1,
+        });
+        s.commit(&c).unwrap();
+        let pages: i64 = s
+            .conn
+            .query_row("PRAGMA page_count", [], |r| r.get(0))
+            .unwrap();
+        s.exec(&format!("PRAGMA max_page_count = {}", pages + 2))
+            .unwrap();
+        let mut big = Commit::new(Utc::now());
+        big.finding_changes = (1..200)
+            .map(|i| FindingChange {
+                kind: ChangeKind::New,
+                finding: finding(i),
+                added: 1,
+            })
+            .collect();
+        big.checkpoints.push(Checkpoint {
+            source: "pg".into(),
+            position: 10,
+            data: vec![],
+        });
+        let e = s.commit(&big).expect_err("the disk is full");
+        assert!(matches!(e, StoreError::DiskFull { .. }), "{e}");
+        assert!(e.to_string().contains("disk is full"), "{e}");
+        drop(s);
+        let s = Store::open(&path).unwrap();
+        assert_eq!(s.size().unwrap().findings, 1);
+        assert!(s.checkpoints().unwrap().is_empty(), "nothing of the batch");
+    }
+}

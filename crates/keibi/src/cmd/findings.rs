@@ -1,0 +1,537 @@
+//! `keibi findings`: reads and changes the finding store (`keibi-store`) — also while
+//! a daemon writes it — and imports `keibi scan --format jsonl` output into it.
+
+use std::io::{self, BufRead, BufReader, BufWriter, Read, Write};
+use std::path::Path;
+
+use anyhow::{bail, Context, Result};
+use chrono::{DateTime, Duration, Utc};
+use keibi_model::{ChangeKind, Finding, FindingChange};
+use keibi_store::{
+    Checkpoint, Commit, FindingStore, HistoryEntry, Query, Status, StatusChange, Store,
+    StoredFinding, Suppression, Transition,
+};
+use sha2::{Digest, Sha256};
+
+use crate::cli::{FindingsArgs, FindingsCommand, Global, ShowFormat, StatusArgs, SuppressArgs};
+use crate::output::findings::{write_findings_with_status, FindingFormat};
+use crate::output::sanitize::terminal;
+
+/// Longest line `import` accepts (a finding keeps at most 20 evidence references and
+/// 100 addresses and users: far below this).
+const MAX_IMPORT_LINE: u64 = 8 << 20;
+/// Most findings one import takes: it is one transaction, held in memory until it
+/// commits (a scan writes at most `keibi_detect::findings::MAX_FINDINGS`).
+const MAX_IMPORT_FINDINGS: usize = 100_000;
+
+pub fn run(args: &FindingsArgs, global: &Global) -> Result<u8> {
+    let path = args.store.as_path();
+    match &args.command {
+        FindingsCommand::List {
+            status,
+            all,
+            min_severity,
+            types,
+            limit,
+            format,
+        } => {
+            let statuses = if *all {
+                Vec::new()
+            } else if status.is_empty() {
+                vec![Status::New, Status::Acknowledged]
+            } else {
+                status
+                    .iter()
+                    .map(|s| s.parse::<Status>())
+                    .collect::<Result<_, _>>()?
+            };
+            let store = open_read(path)?;
+            let found = store.findings(&Query {
+                statuses,
+                min_severity: *min_severity,
+                types: types.clone(),
+                limit: *limit,
+            })?;
+            let (is_tty, color) = super::terminal_output(global);
+            let format = format.unwrap_or(if is_tty {
+                FindingFormat::Table
+            } else {
+                FindingFormat::Jsonl
+            });
+            let statuses: Vec<&str> = found.iter().map(|s| s.status.as_str()).collect();
+            let findings: Vec<Finding> = found.into_iter().map(|s| s.finding).collect();
+            let mut out = BufWriter::new(io::stdout().lock());
+            write_findings_with_status(format, &findings, &statuses, color, &mut out)?;
+            out.flush()?;
+            Ok(0)
+        }
+        FindingsCommand::Show { id, format } => {
+            let store = open_read(path)?;
+            let f = store.finding(id)?;
+            let history = store.history(&f.finding.id)?;
+            let (is_tty, _) = super::terminal_output(global);
+            let mut out = BufWriter::new(io::stdout().lock());
+            match format.unwrap_or(if is_tty {
+                ShowFormat::Text
+            } else {
+                ShowFormat::Json
+            }) {
+                ShowFormat::Json => {
+                    serde_json::to_writer_pretty(
+                        &mut out,
+                        &keibi_store::finding_json(&f, &history),
+                    )?;
+                    writeln!(out)?;
+                }
+                ShowFormat::Text => show_text(&mut out, &f, &history)?,
+            }
+            out.flush()?;
+            Ok(0)
+        }
+        FindingsCommand::Ack(a) => transition(path, a, Transition::Acknowledge),
+        FindingsCommand::Resolve(a) => transition(path, a, Transition::Resolve),
+        FindingsCommand::Reopen(a) => transition(path, a, Transition::Reopen),
+        FindingsCommand::Suppress(a) => suppress(path, a),
+        FindingsCommand::Suppressions => {
+            let store = open_read(path)?;
+            let mut out = BufWriter::new(io::stdout().lock());
+            let now = Utc::now();
+            for r in store.suppressions()? {
+                writeln!(out, "{}", rule_text(&r, now))?;
+            }
+            out.flush()?;
+            Ok(0)
+        }
+        FindingsCommand::Import { file } => import(path, file),
+        FindingsCommand::Prune { older_than, export } => {
+            let now = Utc::now();
+            let cutoff = crate::timearg::parse(older_than, now).context("--older-than")?;
+            if let Some(dir) = export {
+                if !dir.is_dir() {
+                    bail!("--export {}: not a directory", dir.display());
+                }
+            }
+            let mut store = open_write(path)?;
+            let before = store.size()?;
+            let pruned = store.prune(cutoff, export.as_deref(), now)?;
+            let after = store.size()?;
+            if let Some(f) = &pruned.exported_to {
+                eprintln!("keibi: exported to {}", f.display());
+            }
+            eprintln!(
+                "keibi: {} findings and {} history entries last seen before {} deleted; store {} -> {}",
+                pruned.findings,
+                pruned.history,
+                cutoff.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                bytes(before.file + before.wal),
+                bytes(after.file + after.wal),
+            );
+            Ok(0)
+        }
+        FindingsCommand::Info => {
+            let store = open_read(path)?;
+            let size = store.size()?;
+            let mut out = io::stdout().lock();
+            writeln!(out, "store      {}", terminal(&path.display().to_string()))?;
+            writeln!(
+                out,
+                "size       {} (file {}, write-ahead log {}, free inside {})",
+                bytes(size.file + size.wal),
+                bytes(size.file),
+                bytes(size.wal),
+                bytes(size.free)
+            )?;
+            let by_status: Vec<String> = store
+                .count_by_status()?
+                .iter()
+                .map(|(st, n)| format!("{n} {st}"))
+                .collect();
+            writeln!(
+                out,
+                "findings   {} ({})",
+                size.findings,
+                by_status.join(", ")
+            )?;
+            writeln!(out, "history    {} entries", size.history)?;
+            writeln!(
+                out,
+                "rules      {} suppressions",
+                store.suppressions()?.len()
+            )?;
+            writeln!(out, "sources    {} checkpoints", store.checkpoints()?.len())?;
+            Ok(0)
+        }
+    }
+}
+
+fn no_store(path: &Path) -> anyhow::Error {
+    anyhow::anyhow!(
+        "{}: no store here (`keibi findings import` creates one from `keibi scan --format jsonl` output; or give --store FILE)",
+        path.display()
+    )
+}
+
+fn open_read(path: &Path) -> Result<Store> {
+    if !path.exists() {
+        return Err(no_store(path));
+    }
+    Ok(Store::open_read_only(path)?)
+}
+
+fn open_write(path: &Path) -> Result<Store> {
+    if !path.exists() {
+        return Err(no_store(path));
+    }
+    Ok(Store::open(path)?)
+}
+
+fn who(by: &Option<String>) -> Option<String> {
+    by.clone()
+        .or_else(|| std::env::var("USER").ok().filter(|u| !u.is_empty()))
+}
+
+fn transition(path: &Path, a: &StatusArgs, t: Transition) -> Result<u8> {
+    let mut store = open_write(path)?;
+    let f = store.set_status(
+        &a.id,
+        &StatusChange {
+            transition: t,
+            at: Utc::now(),
+            by: who(&a.by),
+            note: a.note.clone(),
+        },
+    )?;
+    eprintln!(
+        "keibi: {} {}: {}",
+        f.finding.id,
+        f.status,
+        terminal(&f.finding.title)
+    );
+    Ok(0)
+}
+
+/// `7d` from now, or a time.
+fn expiry(s: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>> {
+    let t = s.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    if !num.is_empty() {
+        if let Ok(n) = num.parse::<i64>() {
+            let d = match unit {
+                "m" => Duration::try_minutes(n),
+                "h" => Duration::try_hours(n),
+                "d" => Duration::try_days(n),
+                "w" => Duration::try_weeks(n),
+                _ => None,
+            };
+            if let Some(at) = d.and_then(|d| now.checked_add_signed(d)) {
+                return Ok(at);
+            }
+        }
+    }
+    let at = crate::timearg::parse(t, now)
+        .with_context(|| format!("--expires '{s}': use a duration (90m, 24h, 7d, 2w) or a time"))?;
+    if at <= now {
+        bail!("--expires '{s}' is in the past");
+    }
+    Ok(at)
+}
+
+fn suppress(path: &Path, a: &SuppressArgs) -> Result<u8> {
+    let now = Utc::now();
+    let network =
+        a.ip.as_deref()
+            .map(|s| {
+                let s = s.trim();
+                s.parse::<keibi_store::IpNet>()
+                    .map(|n| n.trunc())
+                    .or_else(|_| s.parse::<std::net::IpAddr>().map(keibi_store::IpNet::from))
+                    .with_context(|| format!("--ip '{s}' is not an address or CIDR range"))
+            })
+            .transpose()?;
+    let rule = Suppression {
+        id: 0,
+        finding_type: a.finding_type.clone(),
+        resource: a.resource.clone(),
+        network,
+        user: a.user.clone(),
+        expires_at: a.expires.as_deref().map(|s| expiry(s, now)).transpose()?,
+        reason: a.reason.clone(),
+        created_by: who(&a.by),
+        created_at: now,
+    };
+    if rule.finding_type.is_none()
+        && rule.resource.is_none()
+        && rule.network.is_none()
+        && rule.user.is_none()
+    {
+        bail!("give at least one of --type, --resource, --ip, --user");
+    }
+    let mut store = open_write(path)?;
+    let (id, n) = store.suppress(&rule)?;
+    let stored = Suppression { id, ..rule };
+    eprintln!(
+        "keibi: {}; {n} stored findings suppressed",
+        rule_text(&stored, now)
+    );
+    Ok(0)
+}
+
+fn rule_text(r: &Suppression, now: DateTime<Utc>) -> String {
+    let mut parts = vec![format!("rule {}:", r.id)];
+    if let Some(t) = &r.finding_type {
+        parts.push(format!("type {}", terminal(t)));
+    }
+    if let Some(x) = &r.resource {
+        parts.push(format!("resource {}", terminal(x)));
+    }
+    if let Some(n) = &r.network {
+        parts.push(format!("addresses in {n}"));
+    }
+    if let Some(u) = &r.user {
+        parts.push(format!("user {}", terminal(u)));
+    }
+    match r.expires_at {
+        Some(t) if t <= now => parts.push(format!("expired {}", rfc3339(t))),
+        Some(t) => parts.push(format!("until {}", rfc3339(t))),
+        None => parts.push("no expiry".into()),
+    }
+    if let Some(by) = &r.created_by {
+        parts.push(format!("by {}", terminal(by)));
+    }
+    if let Some(why) = &r.reason {
+        parts.push(format!("({})", terminal(why)));
+    }
+    parts.join(" ")
+}
+
+fn rfc3339(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+fn bytes(n: u64) -> String {
+    if n >= 10 << 20 {
+        format!("{} MiB", n >> 20)
+    } else if n >= 10 << 10 {
+        format!("{} KiB", n >> 10)
+    } else {
+        format!("{n} B")
+    }
+}
+
+/// Reads JSON lines of findings, all or nothing: a line that is not a finding stops
+/// the import before anything is written. The file's SHA-256 is the import's
+/// checkpoint, so importing the same file again is a replay that counts nothing.
+fn import(path: &Path, file: &str) -> Result<u8> {
+    let (input, name): (Box<dyn Read>, String) = if file == "-" {
+        (Box::new(io::stdin().lock()), "standard input".into())
+    } else {
+        let f = std::fs::File::open(file).with_context(|| file.to_string())?;
+        (Box::new(f), file.to_string())
+    };
+    let mut reader = BufReader::with_capacity(256 * 1024, input);
+    let mut digest = Sha256::new();
+    let mut total: u64 = 0;
+    let mut changes = Vec::new();
+    let mut line = Vec::new();
+    for n in 1u64.. {
+        line.clear();
+        let read = (&mut reader)
+            .take(MAX_IMPORT_LINE + 1)
+            .read_until(b'\n', &mut line)
+            .with_context(|| name.clone())?;
+        if read == 0 {
+            break;
+        }
+        if line.len() as u64 > MAX_IMPORT_LINE {
+            bail!(
+                "{}:{n}: line longer than {} MiB",
+                terminal(&name),
+                MAX_IMPORT_LINE >> 20
+            );
+        }
+        digest.update(&line);
+        total += line.len() as u64;
+        let text = line.trim_ascii();
+        if text.is_empty() {
+            continue;
+        }
+        let f: Finding = serde_json::from_slice(text).with_context(|| {
+            format!(
+                "{}:{n}: not a finding (import reads `keibi scan --format jsonl` output)",
+                terminal(&name)
+            )
+        })?;
+        if f.id.is_empty() || f.id.len() > 64 || !f.id.bytes().all(|b| b.is_ascii_hexdigit()) {
+            bail!(
+                "{}:{n}: {:?} is not a finding id",
+                terminal(&name),
+                terminal(&f.id)
+            );
+        }
+        if changes.len() >= MAX_IMPORT_FINDINGS {
+            bail!(
+                "{}: more than {MAX_IMPORT_FINDINGS} findings (a scan writes at most {}); split the file",
+                terminal(&name),
+                keibi_detect::findings::MAX_FINDINGS
+            );
+        }
+        let added = f.count;
+        changes.push(FindingChange {
+            kind: ChangeKind::New,
+            finding: f,
+            added,
+        });
+    }
+    let hex: String = digest
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let source = format!("import:sha256:{hex}");
+    let mut store = Store::open(path)?;
+    if store.checkpoints()?.iter().any(|c| c.source == source) {
+        // What the commit would find too, without replaying every finding.
+        eprintln!(
+            "keibi: {} was imported before (same content): nothing changed",
+            terminal(&name)
+        );
+        return Ok(0);
+    }
+    let commit = Commit {
+        finding_changes: changes,
+        checkpoints: vec![Checkpoint {
+            source,
+            position: total.max(1),
+            data: Vec::new(),
+        }],
+        ..Commit::new(Utc::now())
+    };
+    let done = store.commit(&commit)?;
+    if done.replayed {
+        eprintln!(
+            "keibi: {} was imported before (same content): nothing changed",
+            terminal(&name)
+        );
+        return Ok(0);
+    }
+    let new = done
+        .findings
+        .iter()
+        .filter(|a| a.outcome == keibi_store::Outcome::New)
+        .count();
+    let suppressed = done
+        .findings
+        .iter()
+        .filter(|a| a.status == Status::Suppressed)
+        .count();
+    eprintln!(
+        "keibi: imported {} findings into {}: {new} new, {} grew, {suppressed} suppressed",
+        done.findings.len(),
+        terminal(&path.display().to_string()),
+        done.findings.len() - new,
+    );
+    Ok(0)
+}
+
+fn show_text(out: &mut impl Write, s: &StoredFinding, history: &[HistoryEntry]) -> io::Result<()> {
+    let f = &s.finding;
+    let t = |x: &str| terminal(x).into_owned();
+    writeln!(out, "{}", t(&f.title))?;
+    writeln!(out)?;
+    writeln!(out, "id          {}", t(&f.id))?;
+    writeln!(out, "type        {}", t(&f.finding_type))?;
+    writeln!(out, "severity    {} {}", f.severity.label(), f.severity)?;
+    let mut status = s.status.to_string();
+    if let Some(by) = &s.status_by {
+        status.push_str(&format!(" by {}", t(by)));
+    }
+    if let Some(at) = s.status_at {
+        status.push_str(&format!(" at {}", rfc3339(at)));
+    }
+    if let Some(note) = &s.status_note {
+        status.push_str(&format!(": {}", t(note)));
+    }
+    writeln!(out, "status      {status}")?;
+    writeln!(
+        out,
+        "resource    {} {}{}",
+        t(&f.resource.kind),
+        t(&f.resource.id),
+        f.resource
+            .engine
+            .as_deref()
+            .map(|e| format!(" ({})", t(e)))
+            .unwrap_or_default()
+    )?;
+    let a = &f.actor;
+    let ips: Vec<String> = a.ip.iter().chain(&a.ips).map(|ip| ip.to_string()).collect();
+    let users: Vec<String> = a.user.iter().chain(&a.users).map(|u| t(u)).collect();
+    writeln!(
+        out,
+        "actor       addresses {}; users {}{}",
+        if ips.is_empty() {
+            "-".into()
+        } else {
+            ips.join(", ")
+        },
+        if users.is_empty() {
+            "-".into()
+        } else {
+            users.join(", ")
+        },
+        a.app
+            .as_deref()
+            .map(|x| format!("; app {}", t(x)))
+            .unwrap_or_default()
+    )?;
+    writeln!(
+        out,
+        "seen        {} to {}, {} events",
+        rfc3339(f.first_seen),
+        rfc3339(f.last_seen),
+        f.count
+    )?;
+    writeln!(out, "detector    {}", t(&f.detector))?;
+    if !f.mitre.is_empty() {
+        writeln!(out, "mitre       {}", t(&f.mitre.join(", ")))?;
+    }
+    writeln!(out)?;
+    writeln!(out, "{}", t(&f.description))?;
+    writeln!(out)?;
+    writeln!(out, "What to do: {}", t(&f.remediation))?;
+    if !f.evidence.is_empty() {
+        writeln!(out)?;
+        writeln!(out, "Evidence:")?;
+        for e in &f.evidence {
+            match e {
+                keibi_model::Evidence::Line { source, line } => {
+                    writeln!(out, "  {}:{line}", t(source))?
+                }
+                keibi_model::Evidence::Event { source, event_id } => {
+                    writeln!(out, "  {} event {}", t(source), t(event_id))?
+                }
+            }
+        }
+    }
+    writeln!(out)?;
+    writeln!(out, "History:")?;
+    for h in history {
+        write!(
+            out,
+            "  {}  {:<15}  count {:>6}  severity {}",
+            rfc3339(h.at),
+            h.what,
+            h.count,
+            h.severity
+        )?;
+        if let Some(by) = &h.by {
+            write!(out, "  by {}", t(by))?;
+        }
+        if let Some(note) = &h.note {
+            write!(out, "  {}", t(note))?;
+        }
+        writeln!(out)?;
+    }
+    Ok(())
+}
