@@ -320,6 +320,50 @@ fn demo_runs() {
     assert!(text.contains("shop-postgres"), "{text}");
 }
 
+/// A link planted in the `--write-to` folder (a log file's name pointing at a file
+/// outside, or a whole directory pointing elsewhere) is refused, and nothing outside
+/// the folder is written; a second demo into the same real folder still works.
+#[test]
+fn demo_never_writes_through_a_planted_link() {
+    use std::os::unix::fs::symlink;
+    let outside = tempfile::tempdir().expect("tempdir");
+    let victim = outside.path().join("victim");
+    std::fs::write(&victim, b"precious\n").unwrap();
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let audit = dir.path().join("logs/shop-mysql/audit");
+    std::fs::create_dir_all(&audit).unwrap();
+    symlink(&victim, audit.join("server_audit.log")).unwrap();
+    let out = run(&["demo", "--write-to", &dir.path().to_string_lossy()]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("is a symbolic link"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(std::fs::read(&victim).unwrap(), b"precious\n");
+
+    // A directory on the way that is a link to somewhere else.
+    let dir = tempfile::tempdir().expect("tempdir");
+    symlink(outside.path(), dir.path().join("lists")).unwrap();
+    let out = run(&["demo", "--write-to", &dir.path().to_string_lossy()]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("lists is a symbolic link"),
+        "{}",
+        stderr(&out)
+    );
+    let names: Vec<_> = std::fs::read_dir(outside.path()).unwrap().collect();
+    assert_eq!(names.len(), 1, "only the victim is outside: {names:?}");
+
+    // An ordinary folder, written twice.
+    let dir = tempfile::tempdir().expect("tempdir");
+    for _ in 0..2 {
+        let out = run(&["demo", "--write-to", &dir.path().to_string_lossy()]);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    }
+}
+
 #[test]
 fn rules_list_shows_the_builtin_rules() {
     let out = run(&["rules", "list"]);
