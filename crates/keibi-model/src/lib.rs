@@ -3,6 +3,7 @@
 //! parsing: only types, their serialization and small pure helpers (dotted-path field
 //! lookup, SQL statement classification, finding ids and aggregation).
 
+pub mod cut;
 pub mod event;
 pub mod finding;
 pub mod sql;
