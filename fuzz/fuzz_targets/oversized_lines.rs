@@ -3,4 +3,6 @@
 //! the marker between them. No panic, bounded output, any chunking.
 #![no_main]
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| { keibi_fuzz::parse_cut(data) });
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    keibi_fuzz::parse_cut(data)
+});
