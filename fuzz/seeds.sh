@@ -67,9 +67,22 @@ add cloudwatch_logs "$parse"/cloudtrail/cloudwatch-*.json
 sed 's/^/2026-11-28T16:00:00.000Z /' "$captured"/postgresql-rds-prefix.log >"$constructed/export-postgres"
 sed 's/^/2026-11-28T16:00:00.000000+00:00 orders-db /' "$captured"/mariadb-server_audit.log >"$constructed/tail-mariadb"
 add cloudwatch_export "$constructed"/export-postgres "$constructed"/tail-mariadb
+# oversized_lines: a byte choosing the line format (its index among the line formats,
+# see src/lib.rs), the control byte, then the first 4 KiB of a real log, whose long
+# lines pass the target's 256-byte bound.
+cut_seed() { # index name file
+    mkdir -p "$seeds/oversized_lines"
+    { printf "\\x$1\\x00"; head -c 4096 "$3"; } >"$seeds/oversized_lines/$2"
+    { printf "\\x$1\\x05"; head -c 4096 "$3"; } >"$seeds/oversized_lines/$2.chunked"
+}
+cut_seed 00 postgres.json "$captured"/postgresql.json
+cut_seed 01 postgres.csv "$captured"/postgresql.csv
+cut_seed 03 postgres-rds.log "$captured"/postgresql-rds-prefix.log
+cut_seed 04 mariadb-server_audit.log "$captured"/mariadb-server_audit.log
+cut_seed 06 mariadb-general.log "$captured"/mariadb-general.log
 mkdir -p "$seeds/detect"
 for t in "$seeds"/*/; do
-    [ "$(basename "$t")" = detect ] || cp "$t"* "$seeds/detect/"
+    case "$(basename "$t")" in detect | oversized_lines) ;; *) cp "$t"* "$seeds/detect/" ;; esac
 done
 # detect reads its control byte's low bit as "the head is the whole input".
 for f in "$seeds"/detect/*; do

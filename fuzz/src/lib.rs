@@ -34,9 +34,39 @@ pub fn chunks(data: &[u8]) -> (Vec<&[u8]>, &[u8]) {
 
 /// Feeds `data` to `format`'s parser and checks the output stays bounded.
 pub fn parse(format: Format, data: &[u8]) {
+    parse_with(format, data, keibi_parse::MAX_LINE)
+}
+
+/// The line bound of [`parse_cut`]: small, so that fuzzed inputs reach the cut of
+/// oversized lines (head, marker, tail; events marked `oversized`).
+pub const CUT_LINE: usize = 256;
+
+/// The line formats, in [`keibi_parse::FORMATS`] order.
+pub fn line_formats() -> Vec<Format> {
+    let cfg = ParseConfig::new("fuzz");
+    keibi_parse::FORMATS
+        .iter()
+        .copied()
+        .filter(|f| f.line_parser(&cfg).is_some())
+        .collect()
+}
+
+/// The first byte chooses a line format (its index in [`line_formats`], modulo); the
+/// rest goes to that format's parser as in [`parse`], with lines over [`CUT_LINE`]
+/// bytes cut.
+pub fn parse_cut(data: &[u8]) {
+    let Some((&pick, rest)) = data.split_first() else {
+        return;
+    };
+    let formats = line_formats();
+    parse_with(formats[usize::from(pick) % formats.len()], rest, CUT_LINE)
+}
+
+fn parse_with(format: Format, data: &[u8], max_line: usize) {
     let (chunks, body) = chunks(data);
     let mut cfg = ParseConfig::new("fuzz");
     cfg.instance = Some("fuzz-db".into());
+    cfg.max_line = max_line;
     let mut parser = format.parser(&cfg);
     let mut out = Output::new();
     let mut seen = Seen::default();
@@ -78,6 +108,7 @@ impl Seen {
             // An event may repeat what it read (JSON escaping can make a byte six),
             // plus a fixed set of fields: anything larger is memory out of thin air.
             let size = serde_json::to_vec(&e).map(|v| v.len()).unwrap_or(0);
+            // (A cut line's marker is shorter than what it stands for.)
             assert!(
                 size <= 8 * fed + 4096,
                 "event of {size} bytes from {fed} bytes of input: {e:?}"
@@ -112,6 +143,18 @@ fn newlines(b: &[u8]) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_cut_target_reaches_the_cut_in_every_line_format() {
+        assert_eq!(line_formats().len(), 8);
+        for pick in 0..8u8 {
+            let mut data = vec![pick, 0];
+            data.extend_from_slice(b"2026-11-28 15:41:43 UTC:10.0.0.5(4000):app@shop:[7]:LOG:  statement: SELECT 1 /*");
+            data.extend(std::iter::repeat_n(b'x', 1000));
+            data.extend_from_slice(b"*/; DROP TABLE orders\nnext\n");
+            parse_cut(&data);
+        }
+    }
 
     #[test]
     fn chunks_cover_the_input_in_order() {

@@ -17,7 +17,8 @@ use crate::yamlguard::Limits;
 pub struct Config {
     /// Brute force, spraying, stuffing, success after failures (detectors/login/).
     pub login: LoginConfig,
-    /// Mass destruction, ransom notes, schema enumeration (detectors/activity.rs).
+    /// Mass destruction, ransom notes, schema enumeration, oversized statements
+    /// (detectors/activity.rs).
     pub activity: ActivityConfig,
     /// Values for Sigma `|expand` placeholders, by placeholder name without `%`.
     pub placeholders: BTreeMap<String, Vec<String>>,
@@ -170,6 +171,11 @@ pub struct ActivityConfig {
     /// weigh 1 and credential catalogs (pg_shadow, pg_authid, mysql.user) 2; reading
     /// this much within the window raises the finding.
     pub schema_enum_account_weight: u32,
+    /// OversizedStatement: a statement at least this long (bytes, as logged) is a
+    /// finding. 1 MiB is what keibi reads of a line whole; a migration's bulk INSERT
+    /// of a few hundred KB and mysqldump's extended INSERTs (cut at its
+    /// `net_buffer_length`, 1,046,528 bytes by default) stay under it.
+    pub oversized_statement_bytes: u64,
     /// Client names (application_name prefixes, any case) of administration tools:
     /// their catalog reads are a person browsing, and stay Low.
     pub admin_tools: Vec<String>,
@@ -193,6 +199,7 @@ impl Default for ActivityConfig {
             schema_enum_startup_secs: 60,
             schema_enum_startup_statements: 20,
             schema_enum_account_weight: 3,
+            oversized_statement_bytes: 1 << 20,
             admin_tools: [
                 "psql",
                 "pgcli",

@@ -87,6 +87,9 @@ pub struct Report {
     pub events: u64,
     /// Lines no parser understood.
     pub unrecognized: u64,
+    /// Inputs in no known format given up on after a bounded look
+    /// (`stream::UNDETECTED_BYTES`): their lines past it are in no count.
+    pub unread: u64,
     /// The most inputs open at once (consecutive files: one or two).
     pub open_at_most: u64,
 }
@@ -153,8 +156,9 @@ pub fn run(
             }
             Err(OpenError::Empty) => report.files += 1,
             Err(e @ OpenError::Undetected { .. }) => {
-                if let OpenError::Undetected { lines, .. } = e {
+                if let OpenError::Undetected { lines, whole, .. } = e {
                     report.unrecognized += lines;
+                    report.unread += u64::from(!whole);
                 }
                 report.failed += 1;
                 notice(Notice::FileError {

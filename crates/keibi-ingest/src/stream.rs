@@ -16,17 +16,28 @@ use crate::merge::IngestOptions;
 const HEAD: usize = 64 * 1024;
 /// Read size for the parse loop.
 const CHUNK: usize = 256 * 1024;
+/// How much of an input in no known format is read (to count its lines as
+/// unrecognized) before giving up on it, whichever comes first: `/dev/urandom` or an
+/// endless pipe must not stall the scan of every other input.
+pub const UNDETECTED_BYTES: u64 = 1 << 20;
+pub const UNDETECTED_LINES: u64 = 10_000;
 
 /// Why an input could not be read at all.
 #[derive(Debug, thiserror::Error)]
 pub enum OpenError {
     #[error("{0}")]
     Io(#[from] io::Error),
-    #[error("format not recognized (first line: {first:?}); name it with --log-format, or for PostgreSQL give your log_line_prefix with --pg-prefix")]
+    #[error("format not recognized (first line: {first:?}){}; name it with --log-format, or for PostgreSQL give your log_line_prefix with --pg-prefix", gave_up(*.whole, *.bytes, *.lines))]
     Undetected {
         first: String,
-        /// Lines in the input, all of them unrecognized.
+        /// Lines looked at, all of them unrecognized: every line of the input when
+        /// `whole`, else those in its first `bytes`.
         lines: u64,
+        /// Bytes looked at.
+        bytes: u64,
+        /// Whether the input ended within the look ([`UNDETECTED_BYTES`],
+        /// [`UNDETECTED_LINES`]); when not, the rest was not read.
+        whole: bool,
     },
     #[error("empty input")]
     Empty,
@@ -90,9 +101,12 @@ impl Opened {
                         .chars()
                         .take(80)
                         .collect();
+                    let (lines, bytes, whole) = count_lines(&head, complete, &mut reader);
                     return Err(OpenError::Undetected {
                         first,
-                        lines: count_lines(&head, &mut reader),
+                        lines,
+                        bytes,
+                        whole,
                     });
                 }
             },
@@ -235,20 +249,69 @@ fn describe_read_error(e: &io::Error) -> String {
     }
 }
 
-/// Counts the lines of an input that could not be read, so they are reported as
-/// unrecognized rather than silently dropped.
-fn count_lines(head: &[u8], reader: &mut dyn Read) -> u64 {
-    let mut n = memchr::memchr_iter(b'\n', head).count() as u64;
-    let mut last = head.last().copied();
-    let mut buf = vec![0u8; CHUNK];
-    while let Ok(k) = reader.read(&mut buf) {
-        if k == 0 {
-            break;
-        }
-        n += memchr::memchr_iter(b'\n', &buf[..k]).count() as u64;
-        last = Some(buf[k - 1]);
+fn gave_up(whole: bool, bytes: u64, lines: u64) -> String {
+    if whole {
+        String::new()
+    } else {
+        format!(
+            "; gave up on it after its first {bytes} bytes ({lines} lines), the rest is not read"
+        )
     }
-    n + u64::from(last.is_some_and(|b| b != b'\n'))
+}
+
+/// Counts the lines of an input that could not be read, so they are reported as
+/// unrecognized rather than silently dropped, looking at no more than
+/// [`UNDETECTED_BYTES`] or [`UNDETECTED_LINES`]. Returns the lines and bytes looked
+/// at and whether that was the whole input (`complete`: `head` already is).
+fn count_lines(head: &[u8], complete: bool, reader: &mut dyn Read) -> (u64, u64, bool) {
+    let mut lines = 0u64;
+    let mut bytes = 0u64;
+    let mut last = None;
+    // Counts the lines of `data`, stopping at the line bound; false once a bound is met.
+    let mut look = |data: &[u8]| -> bool {
+        let room = (UNDETECTED_BYTES - bytes).min(data.len() as u64) as usize;
+        let data = &data[..room];
+        let mut taken = data.len();
+        for nl in memchr::memchr_iter(b'\n', data) {
+            lines += 1;
+            if lines == UNDETECTED_LINES {
+                taken = nl + 1;
+                break;
+            }
+        }
+        bytes += taken as u64;
+        if taken > 0 {
+            last = Some(data[taken - 1]);
+        }
+        lines < UNDETECTED_LINES && bytes < UNDETECTED_BYTES
+    };
+    let mut going = look(head);
+    let mut whole = complete && going;
+    if !complete && going {
+        let mut buf = vec![0u8; CHUNK];
+        loop {
+            match reader.read(&mut buf) {
+                Ok(0) => {
+                    whole = true;
+                    break;
+                }
+                Ok(k) => {
+                    going = look(&buf[..k]);
+                    if !going {
+                        break;
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                // A damaged archive of unknown content: what was read is all there is.
+                Err(_) => {
+                    whole = true;
+                    break;
+                }
+            }
+        }
+    }
+    let unfinished = u64::from(last.is_some_and(|b| b != b'\n'));
+    (lines + unfinished, bytes, whole)
 }
 
 /// Reads until `buf` holds `limit` bytes or the input ends; returns whether it ended,
@@ -271,4 +334,48 @@ fn read_up_to(
         }
     }
     Ok((false, None))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An endless reader of one repeated line.
+    struct Endless(&'static [u8], usize);
+    impl Read for Endless {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            for b in buf.iter_mut() {
+                *b = self.0[self.1 % self.0.len()];
+                self.1 += 1;
+            }
+            Ok(buf.len())
+        }
+    }
+
+    #[test]
+    fn counting_an_unrecognized_input_is_bounded() {
+        // Short lines: the line bound is met first, at exactly that many lines.
+        let (lines, bytes, whole) = count_lines(b"", false, &mut Endless(b"garbage\n", 0));
+        assert_eq!(
+            (lines, bytes, whole),
+            (UNDETECTED_LINES, 8 * UNDETECTED_LINES, false)
+        );
+        // Long lines: the byte bound.
+        let mut long = vec![b'x'; 999];
+        long.push(b'\n');
+        let long: &'static [u8] = long.leak();
+        let (lines, bytes, whole) = count_lines(b"", false, &mut Endless(long, 0));
+        assert_eq!(bytes, UNDETECTED_BYTES);
+        assert_eq!(
+            lines,
+            UNDETECTED_BYTES / 1000 + 1,
+            "the cut line counts once"
+        );
+        assert!(!whole);
+        // A short input is counted whole, with or without a final newline.
+        let mut r: &[u8] = b"c\nd";
+        assert_eq!(count_lines(b"a\nb\n", false, &mut r), (4, 7, true));
+        let mut r: &[u8] = b"";
+        assert_eq!(count_lines(b"a\nb", true, &mut r), (2, 3, true));
+    }
 }

@@ -201,6 +201,11 @@ pub struct Event {
     pub file: Arc<str>,
     /// 1-based line of the file where the event starts.
     pub line: u64,
+    /// Set when the event was read from a line longer than the parsers' bound (1 MiB):
+    /// that line's length in bytes. Only its head and tail were read; the text says
+    /// where the middle was left out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oversized: Option<u64>,
     pub action: Action,
     /// Client address, when the log gives one as an IP address.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -282,6 +287,7 @@ impl Event {
             instance: None,
             file,
             line,
+            oversized: None,
             action,
             client_ip: None,
             client_host: None,
@@ -343,6 +349,7 @@ impl Event {
             "instance" => return s(&self.instance),
             "file" => return Some(FieldRef::Str(&self.file)),
             "line" => return Some(FieldRef::Int(self.line as i64)),
+            "oversized" => return self.oversized.map(|n| FieldRef::Int(n as i64)),
             "action" => return Some(FieldRef::Str(self.action.as_str())),
             "client_ip" => return self.client_ip.map(|ip| FieldRef::Owned(ip.to_string())),
             "client_host" => return s(&self.client_host),

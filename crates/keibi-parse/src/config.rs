@@ -20,6 +20,10 @@ pub struct ParseConfig {
     /// caller may know it, e.g. from the file's modification time). `None`: the year
     /// comes from dated content in the file, else a fixed default (see `crate::syslog::Clock`).
     pub syslog_year: Option<i32>,
+    /// Longest line a line parser is handed whole; of a longer one only the head and
+    /// the tail are read ([`crate::MAX_LINE`]; a fuzz target lowers it so that small
+    /// inputs reach the cut).
+    pub max_line: usize,
 }
 
 impl ParseConfig {
@@ -30,6 +34,7 @@ impl ParseConfig {
             pg_prefix: None,
             local_offset: FixedOffset::east_opt(0).expect("zero offset is valid"),
             syslog_year: None,
+            max_line: crate::MAX_LINE,
         }
     }
 }

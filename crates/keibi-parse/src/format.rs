@@ -128,7 +128,8 @@ impl Format {
     /// format part-way through the input (see `switch.rs`).
     pub fn parser(self, cfg: &ParseConfig) -> Box<dyn Parser> {
         if let Some(lp) = self.line_parser(cfg) {
-            return Box::new(Lines::new(crate::switch::Switching::new(self, lp, cfg)));
+            let switching = crate::switch::Switching::new(self, lp, cfg);
+            return Box::new(Lines::with_max_line(switching, cfg.max_line));
         }
         match self {
             Format::MysqlEnterpriseAudit => {

@@ -320,6 +320,50 @@ fn demo_runs() {
     assert!(text.contains("shop-postgres"), "{text}");
 }
 
+/// A link planted in the `--write-to` folder (a log file's name pointing at a file
+/// outside, or a whole directory pointing elsewhere) is refused, and nothing outside
+/// the folder is written; a second demo into the same real folder still works.
+#[test]
+fn demo_never_writes_through_a_planted_link() {
+    use std::os::unix::fs::symlink;
+    let outside = tempfile::tempdir().expect("tempdir");
+    let victim = outside.path().join("victim");
+    std::fs::write(&victim, b"precious\n").unwrap();
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let audit = dir.path().join("logs/shop-mysql/audit");
+    std::fs::create_dir_all(&audit).unwrap();
+    symlink(&victim, audit.join("server_audit.log")).unwrap();
+    let out = run(&["demo", "--write-to", &dir.path().to_string_lossy()]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("is a symbolic link"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(std::fs::read(&victim).unwrap(), b"precious\n");
+
+    // A directory on the way that is a link to somewhere else.
+    let dir = tempfile::tempdir().expect("tempdir");
+    symlink(outside.path(), dir.path().join("lists")).unwrap();
+    let out = run(&["demo", "--write-to", &dir.path().to_string_lossy()]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("lists is a symbolic link"),
+        "{}",
+        stderr(&out)
+    );
+    let names: Vec<_> = std::fs::read_dir(outside.path()).unwrap().collect();
+    assert_eq!(names.len(), 1, "only the victim is outside: {names:?}");
+
+    // An ordinary folder, written twice.
+    let dir = tempfile::tempdir().expect("tempdir");
+    for _ in 0..2 {
+        let out = run(&["demo", "--write-to", &dir.path().to_string_lossy()]);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    }
+}
+
 #[test]
 fn rules_list_shows_the_builtin_rules() {
     let out = run(&["rules", "list"]);
@@ -454,4 +498,110 @@ fn pg_prefix_alone_makes_an_unknown_prefix_readable() {
         (ev[1]["action"].as_str(), ev[1]["user"].as_str()),
         (Some("login_failure"), Some("eve"))
     );
+}
+
+/// Waits for `child` at most `secs` seconds; kills it and fails when it takes longer.
+fn wait_or_kill(mut child: std::process::Child, secs: u64) -> Output {
+    let start = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if start.elapsed() > std::time::Duration::from_secs(secs) {
+            let _ = child.kill();
+            let out = child.wait_with_output().unwrap();
+            panic!("still running after {secs} s: {}", stderr(&out));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    child.wait_with_output().unwrap()
+}
+
+/// An input in no known format is looked at for a bounded amount and given up on with
+/// a warning naming it, instead of being read to its end: `/dev/urandom` ends promptly,
+/// with exit 2 when nothing else could be read, and the summary says what was not read.
+#[test]
+fn an_endless_unrecognized_file_is_given_up_on() {
+    let child = keibi()
+        .args(["events", "--format", "jsonl", "/dev/urandom"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let out = wait_or_kill(child, 60);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("/dev/urandom: format not recognized")
+            && err.contains("gave up on it after its first 1048576 bytes"),
+        "{err}"
+    );
+    let last = err.lines().last().unwrap();
+    assert!(
+        last.starts_with("keibi: 0 events from 0 files, ")
+            && last.ends_with(
+                " unrecognized lines (and the rest of 1 input in no known format, not read)"
+            ),
+        "{last}"
+    );
+    // Beside a readable file, the readable one is read, and --fail-on-unparsed fails.
+    let child = keibi()
+        .args([
+            "events",
+            "--format",
+            "jsonl",
+            "--fail-on-unparsed",
+            "/dev/urandom",
+        ])
+        .arg(sample("postgresql-rds-prefix.log"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let out = wait_or_kill(child, 60);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(!events(&out).is_empty());
+}
+
+/// An endless standard input in no known format (a process writing forever) ends
+/// promptly too; the writer is killed after.
+#[test]
+fn an_endless_unrecognized_stdin_is_given_up_on() {
+    let mut writer = Command::new("yes")
+        .arg("this is not a log line")
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("yes runs");
+    let child = keibi()
+        .args(["events", "--format", "jsonl", "-"])
+        .stdin(Stdio::from(writer.stdout.take().unwrap()))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let out = wait_or_kill(child, 60);
+    let _ = writer.kill();
+    let _ = writer.wait();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains(
+            "keibi: error: -: format not recognized (first line: \"this is not a log line\")"
+        ) && err.contains("(10000 lines)"),
+        "{err}"
+    );
+    assert!(
+        err.contains("0 events from 0 files, 10000 unrecognized lines (and the rest"),
+        "{err}"
+    );
+}
+
+/// A short file in no known format is still counted whole, and the summary is the
+/// usual one.
+#[test]
+fn a_short_unrecognized_file_counts_all_its_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("notes.txt");
+    std::fs::write(&f, "one\ntwo\nthree").unwrap();
+    let out = run(&["events", "--fail-on-unparsed", f.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert_eq!(summary(&out), (0, 0, 3));
+    assert!(!stderr(&out).contains("gave up"), "{}", stderr(&out));
 }

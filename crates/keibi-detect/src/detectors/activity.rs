@@ -11,6 +11,7 @@
 
 mod destruction;
 mod enumeration;
+mod oversized;
 mod ransom;
 mod sqltext;
 
@@ -22,6 +23,7 @@ use keibi_model::{Action, CompactString, Event, Finding, SourceKind};
 
 pub use destruction::MassDestruction;
 pub use enumeration::SchemaEnumeration;
+pub use oversized::OversizedStatement;
 pub use ransom::RansomNote;
 
 use crate::config::ActivityConfig;

@@ -19,6 +19,7 @@ pub fn builtin(_config: &Config) -> Vec<Box<dyn Detector>> {
         Box::new(activity::MassDestruction::new(&_config.activity)),
         Box::new(activity::RansomNote::new(&_config.activity)),
         Box::new(activity::SchemaEnumeration::new(&_config.activity)),
+        Box::new(activity::OversizedStatement::new(&_config.activity)),
         Box::new(baseline::BaselineDetector::new(_config)),
         Box::new(cloudtrail::CloudTrail::new(_config)),
         Box::new(login::SourceDetector::new(&_config.login)),

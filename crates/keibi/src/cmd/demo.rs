@@ -3,6 +3,8 @@
 //! new user sees findings with one command, offline, in seconds.
 
 use std::ffi::OsString;
+use std::fs::OpenOptions;
+use std::io::{ErrorKind, Write};
 use std::path::Path;
 
 use anyhow::{Context, Result};
@@ -29,15 +31,7 @@ pub fn run(args: &DemoArgs, global: &Global) -> Result<u8> {
             .keep(),
     };
     let week = demo::generate(last_day);
-    remove_earlier_demo(&dir)?;
-    for file in &week.files {
-        let path = dir.join(&file.path);
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent)
-                .with_context(|| format!("creating {}", parent.display()))?;
-        }
-        std::fs::write(&path, &file.body).with_context(|| format!("writing {}", path.display()))?;
-    }
+    write_week(&dir, &week)?;
     let logs = dir.join(LOG_DIR);
     let (tor, threats) = (dir.join(TOR_LIST), dir.join(THREAT_LIST));
     eprintln!(
@@ -78,25 +72,99 @@ pub fn run(args: &DemoArgs, global: &Global) -> Result<u8> {
     super::scan::run(&scan, global)
 }
 
+/// Writes the week's files under `dir` without ever following a symbolic link below
+/// it: `--write-to` may name a folder others can write to, and a link planted there
+/// (`logs/shop-mysql/audit/server_audit.log -> ~/.bashrc`) would otherwise have the demo
+/// overwrite its target. Every directory on the way is checked and every file is
+/// created anew (`O_EXCL`, which fails on any link, even one planted after the check).
+/// `dir` itself is the user's choice and may be a link.
+fn write_week(dir: &Path, week: &demo::Demo) -> Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    remove_earlier_demo(dir)?;
+    for file in &week.files {
+        let mut path = dir.to_path_buf();
+        let mut parts = file.path.split('/').peekable();
+        while let Some(part) = parts.next() {
+            path.push(part);
+            if parts.peek().is_some() {
+                ensure_real_dir(&path)?;
+            }
+        }
+        match std::fs::symlink_metadata(&path) {
+            Ok(m) if m.is_file() => std::fs::remove_file(&path)
+                .with_context(|| format!("removing {}", path.display()))?,
+            Ok(m) => refuse(&path, &m)?,
+            Err(e) if e.kind() == ErrorKind::NotFound => {}
+            Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
+        }
+        OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path)
+            .and_then(|mut f| f.write_all(&file.body))
+            .with_context(|| format!("writing {}", path.display()))?;
+    }
+    Ok(())
+}
+
+/// `path` is a directory (created when missing), not a link to one.
+fn ensure_real_dir(path: &Path) -> Result<()> {
+    match std::fs::symlink_metadata(path) {
+        Ok(m) if m.is_dir() => Ok(()),
+        Ok(m) => refuse(path, &m),
+        Err(e) if e.kind() == ErrorKind::NotFound => {
+            std::fs::create_dir(path).with_context(|| format!("creating {}", path.display()))
+        }
+        Err(e) => Err(e).with_context(|| format!("reading {}", path.display())),
+    }
+}
+
+fn refuse(path: &Path, m: &std::fs::Metadata) -> Result<()> {
+    let what = if m.file_type().is_symlink() {
+        "a symbolic link"
+    } else {
+        "not a regular file or directory"
+    };
+    anyhow::bail!(
+        "{} is {what}: keibi demo writes only its own files and never through a link; \
+         remove it or choose an empty folder",
+        path.display()
+    )
+}
+
 /// Removes the log files an earlier `keibi demo --write-to` left in the same place
 /// (another week's hourly files would otherwise be read too). Only the demo's own
-/// file names in the demo's own directories are touched.
+/// file names in the demo's own directories are touched; a link among them is refused
+/// (the scan would read its target).
 fn remove_earlier_demo(dir: &Path) -> Result<()> {
     let ours: [(&str, &str); 2] = [
         ("shop-postgres/error", "postgresql.log."),
         ("shop-mysql/audit", "server_audit.log"),
     ];
     for (sub, prefix) in ours {
-        let d = dir.join(LOG_DIR).join(sub);
+        let mut d = dir.to_path_buf();
+        for part in std::iter::once(LOG_DIR).chain(sub.split('/')) {
+            d.push(part);
+            match std::fs::symlink_metadata(&d) {
+                Ok(m) if m.is_dir() => {}
+                Ok(m) => refuse(&d, &m)?,
+                Err(_) => break,
+            }
+        }
         let Ok(entries) = std::fs::read_dir(&d) else {
             continue;
         };
         for entry in entries.flatten() {
-            let is_file = entry.file_type().is_ok_and(|t| t.is_file());
-            if is_file && entry.file_name().to_string_lossy().starts_with(prefix) {
-                std::fs::remove_file(entry.path())
-                    .with_context(|| format!("removing {}", entry.path().display()))?;
+            if !entry.file_name().to_string_lossy().starts_with(prefix) {
+                continue;
             }
+            let m = std::fs::symlink_metadata(entry.path())
+                .with_context(|| format!("reading {}", entry.path().display()))?;
+            if !m.is_file() {
+                refuse(&entry.path(), &m)?;
+            }
+            std::fs::remove_file(entry.path())
+                .with_context(|| format!("removing {}", entry.path().display()))?;
         }
     }
     Ok(())

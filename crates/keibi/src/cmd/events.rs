@@ -34,15 +34,21 @@ pub fn run(args: &EventsArgs, global: &Global) -> Result<u8> {
 }
 
 /// Prints the closing line and chooses the exit code: 2 when nothing at all could be
-/// read, 1 when `--fail-on-unparsed` and some line was not recognized, else 0.
+/// read, 1 when `--fail-on-unparsed` and some line was not recognized (or an input in
+/// no known format was given up on), else 0.
 pub fn summarize(report: &Report, fail_on_unparsed: bool) -> u8 {
+    let unread = match report.unread {
+        0 => String::new(),
+        1 => " (and the rest of 1 input in no known format, not read)".into(),
+        n => format!(" (and the rest of {n} inputs in no known format, not read)"),
+    };
     eprintln!(
-        "keibi: {} events from {} files, {} unrecognized lines",
+        "keibi: {} events from {} files, {} unrecognized lines{unread}",
         report.events, report.files, report.unrecognized
     );
     if report.files == 0 && report.events == 0 {
         2
-    } else if fail_on_unparsed && report.unrecognized > 0 {
+    } else if fail_on_unparsed && (report.unrecognized > 0 || report.unread > 0) {
         1
     } else {
         0

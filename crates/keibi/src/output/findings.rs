@@ -105,6 +105,7 @@ pub const CSV_HEADER: [&str; 21] = [
 fn write_csv<W: Write>(findings: &[Finding], out: W) -> io::Result<()> {
     let mut w = csv::WriterBuilder::new()
         .terminator(csv::Terminator::CRLF)
+        .quote_style(csv::QuoteStyle::Always)
         .from_writer(out);
     w.write_record(CSV_HEADER)?;
     for f in findings {
@@ -162,14 +163,48 @@ fn many<T: std::fmt::Display>(set: &[T]) -> String {
     }
 }
 
-/// Stops a spreadsheet from reading a cell as a formula (OWASP "CSV injection"): a
-/// cell starting with `=`, `+`, `-`, `@`, tab or CR gets a leading `'`. Quoting of
-/// commas, quotes and newlines is the CSV writer's job.
+/// Makes a cell safe to open in a spreadsheet (OWASP "CSV injection"). Every cell is
+/// also quoted by the writer (`QuoteStyle::Always`), so a reader that honours quotes
+/// never splits one.
+///
+/// * Control characters other than newline (raw ESC, CR, tab, NUL ...) and invisible
+///   or format characters (`sanitize::is_unsafe`) become `\u{..}` escapes.
+/// * A formula trigger (`=`, `+`, `-`, `@`) that starts the cell gets a `'` before it,
+///   which spreadsheets read as "this is text". So does one that starts a piece after
+///   a `,`, `;` or newline: a spreadsheet that splits on `;` (the list separator where
+///   `,` is the decimal comma) or ignores the quotes makes `a;=cmd` two cells, the
+///   second a formula. Spaces and quotes between the separator and the trigger do not
+///   hide it.
 fn defuse(cell: &str) -> Cow<'_, str> {
-    match cell.as_bytes().first() {
-        Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r') => Cow::Owned(format!("'{cell}")),
-        _ => Cow::Borrowed(cell),
+    let trigger = |c: char| matches!(c, '=' | '+' | '-' | '@');
+    let hostile = |c: char| c != '\n' && super::sanitize::is_unsafe(c);
+    let mut at_start = true;
+    let mut needs = false;
+    for c in cell.chars() {
+        if hostile(c) || (at_start && trigger(c)) {
+            needs = true;
+            break;
+        }
+        at_start = matches!(c, ',' | ';' | '\n') || (at_start && matches!(c, ' ' | '"'));
     }
+    if !needs {
+        return Cow::Borrowed(cell);
+    }
+    let mut out = String::with_capacity(cell.len() + 4);
+    let mut at_start = true;
+    for c in cell.chars() {
+        if hostile(c) {
+            out.push_str(&c.escape_unicode().to_string());
+            at_start = false;
+            continue;
+        }
+        if at_start && trigger(c) {
+            out.push('\'');
+        }
+        out.push(c);
+        at_start = matches!(c, ',' | ';' | '\n') || (at_start && matches!(c, ' ' | '"'));
+    }
+    Cow::Owned(out)
 }
 
 fn rfc3339(t: &DateTime<Utc>) -> String {
@@ -500,12 +535,41 @@ mod tests {
         assert_eq!(col("title"), "'+SUM(1,2)");
         assert_eq!(col("description"), "'-2+3");
         assert_eq!(col("remediation"), "'@SUM(A1)");
-        assert_eq!(col("actor_app"), "'\tpsql");
-        assert_eq!(col("detector"), "'\r=1");
+        // Raw control characters are shown, never written: a tab or CR cannot start a cell.
+        assert_eq!(col("actor_app"), "\\u{9}psql");
+        assert_eq!(col("detector"), "\\u{d}=1");
         // Harmless cells are left alone.
         assert_eq!(col("type"), "A:RDS/X");
         assert_eq!(defuse("a=b"), "a=b");
+        assert_eq!(defuse("T1110;T1110.001"), "T1110;T1110.001");
+        assert_eq!(defuse("10.0.0.2;10.0.0.10"), "10.0.0.2;10.0.0.10");
+        assert_eq!(defuse("x-y, a+b"), "x-y, a+b");
         assert_eq!(defuse(""), "");
+    }
+
+    /// A spreadsheet that splits on `;` (or `,`, or lines, ignoring the quotes) must not
+    /// find a formula at the start of any piece (OWASP's `=1+2";=1+2`).
+    #[test]
+    fn csv_defuses_formulas_after_separators() {
+        assert_eq!(defuse("a;=cmd|' /C calc'!A0"), "a;'=cmd|' /C calc'!A0");
+        assert_eq!(defuse("=1+2\";=1+2"), "'=1+2\";'=1+2");
+        assert_eq!(defuse("x, @SUM(A1)"), "x, '@SUM(A1)");
+        assert_eq!(defuse("x;\"+1"), "x;\"'+1");
+        assert_eq!(defuse("ok\n-2+3"), "ok\n'-2+3");
+        assert_eq!(defuse("a;\x1b[2J=1"), "a;\\u{1b}[2J=1");
+        assert_eq!(defuse("post\u{2060}gres"), "post\\u{2060}gres");
+        let mut f = finding("A:RDS/X", 5.0, "bob;=HYPERLINK(\"http://x\")");
+        f.title = "Login as bob,-1+1".into();
+        let s = render(FindingFormat::Csv, &[f], false);
+        // Every cell is quoted, so `;` inside one never splits it for a quote-aware reader.
+        assert!(s.contains("\"bob;'=HYPERLINK(\"\"http://x\"\")\""), "{s}");
+        // And a reader that splits on `;` or `,` regardless of quotes finds no formula.
+        for line in s.lines() {
+            for piece in line.split([';', ',']) {
+                let p = piece.trim_start_matches([' ', '"']);
+                assert!(!p.starts_with(['=', '+', '-', '@']), "{piece:?} in {line}");
+            }
+        }
     }
 
     #[test]
