@@ -23,7 +23,7 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use std::hash::{DefaultHasher, Hash, Hasher};
 
 use chrono::{DateTime, Utc};
-use keibi_model::finding::{finding_id, MAX_DISTINCT};
+use keibi_model::finding::{finding_id, insert_bounded, single, MAX_DISTINCT};
 use keibi_model::{Finding, Resource, Severity};
 
 use crate::text::thousands;
@@ -518,26 +518,6 @@ fn count_distinct(set: &mut HashSet<u64>, h: u64, budget: &mut usize) -> bool {
     set.insert(h);
     *budget += 1;
     true
-}
-
-/// Inserts into a sorted set of at most [`MAX_DISTINCT`]; true when the value was new
-/// but the set was full.
-fn insert_bounded<T: Ord + Clone>(set: &mut Vec<T>, v: &T) -> bool {
-    match set.binary_search(v) {
-        Ok(_) => false,
-        Err(_) if set.len() >= MAX_DISTINCT => true,
-        Err(at) => {
-            set.insert(at, v.clone());
-            false
-        }
-    }
-}
-
-fn single<T: Clone>(set: &[T], truncated: bool) -> Option<T> {
-    match set {
-        [one] if !truncated => Some(one.clone()),
-        _ => None,
-    }
 }
 
 impl Rollup {

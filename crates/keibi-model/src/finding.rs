@@ -448,7 +448,7 @@ impl Finding {
 
 /// Inserts into a sorted set of at most [`MAX_DISTINCT`]; true when the value was new
 /// but the set was full (it is then dropped: the first distinct values seen are kept).
-fn insert_bounded<T: Ord + ?Sized + ToOwned<Owned = O>, O: Ord + std::borrow::Borrow<T>>(
+pub fn insert_bounded<T: Ord + ?Sized + ToOwned<Owned = O>, O: Ord + std::borrow::Borrow<T>>(
     set: &mut Vec<O>,
     v: &T,
 ) -> bool {
@@ -462,7 +462,8 @@ fn insert_bounded<T: Ord + ?Sized + ToOwned<Owned = O>, O: Ord + std::borrow::Bo
     }
 }
 
-fn single<T: Clone>(set: &[T], truncated: bool) -> Option<T> {
+/// The one value of a set that is known to hold exactly one.
+pub fn single<T: Clone>(set: &[T], truncated: bool) -> Option<T> {
     match set {
         [one] if !truncated => Some(one.clone()),
         _ => None,
