@@ -79,6 +79,7 @@ fn walk(v: &yaml_serde::Value, prefix: &str, out: &mut Vec<String>) {
                     yaml_serde::Value::Sequence(items)
                         if items.first().is_some_and(|i| i.is_mapping()) =>
                     {
+                        out.push(path.clone());
                         walk(&items[0], &format!("{path}[]"), out)
                     }
                     _ => out.push(path),
@@ -443,4 +444,78 @@ fn a_file_of_many_mistakes_is_read_in_bounded_time_and_output() {
     let p = load(&text).unwrap_err();
     assert_eq!(p.len(), MAX_PROBLEMS + 1);
     assert!(t.elapsed().as_secs() < 20, "{:?}", t.elapsed());
+}
+
+const DOCS: &str = include_str!("../../../../docs/configuration.md");
+
+/// The keys in the first column of docs/configuration.md's tables.
+fn documented_keys() -> Vec<String> {
+    DOCS.lines()
+        .filter_map(|l| l.strip_prefix("| `"))
+        .filter_map(|l| l.split_once('`').map(|(k, _)| k.to_string()))
+        .filter(|k| SECTIONS.iter().any(|s| k.starts_with(&format!("{s}."))))
+        .collect()
+}
+
+#[test]
+fn the_docs_document_every_key_and_only_real_ones() {
+    let documented = documented_keys();
+    for k in document_keys() {
+        if k == "detection" {
+            continue;
+        }
+        assert!(
+            documented.contains(&k),
+            "docs/configuration.md has no row for `{k}`"
+        );
+    }
+    let real = document_keys();
+    for k in &documented {
+        if let Some(path) = k.strip_prefix("detection.") {
+            // keibi-detect's Config refuses unknown keys: a documented key that is
+            // not one is an "unknown field" error (a wrong type is another error).
+            let mut yaml = String::new();
+            let parts: Vec<&str> = path.split('.').collect();
+            for (depth, p) in parts.iter().enumerate() {
+                yaml.push_str(&"  ".repeat(depth));
+                yaml.push_str(p);
+                yaml.push(':');
+                yaml.push(if depth + 1 == parts.len() { ' ' } else { '\n' });
+            }
+            yaml.push_str("~\n");
+            if let Err(p) = load(&yaml) {
+                assert!(
+                    !p.iter().any(|p| p.reason.contains("unknown")),
+                    "docs/configuration.md documents `{k}`, which is not a detection key: {p:?}"
+                );
+            }
+        } else {
+            assert!(
+                real.contains(k),
+                "docs/configuration.md documents `{k}`, which is not a key"
+            );
+        }
+    }
+}
+
+#[test]
+fn the_docs_examples_load() {
+    let mut blocks = 0;
+    let mut rest = DOCS;
+    while let Some(i) = rest.find("```yaml\n") {
+        let body = &rest[i + 8..];
+        let end = body.find("```").unwrap();
+        let block = &body[..end];
+        rest = &body[end + 3..];
+        blocks += 1;
+        // Paths in examples are illustrations: only their existence may fail.
+        if let Err(p) = load(block) {
+            let other: Vec<&Problem> = p
+                .iter()
+                .filter(|p| !p.reason.ends_with("does not exist"))
+                .collect();
+            assert!(other.is_empty(), "example\n{block}\n{other:?}");
+        }
+    }
+    assert!(blocks >= 6, "{blocks} examples");
 }
