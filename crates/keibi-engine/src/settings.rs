@@ -499,6 +499,35 @@ impl Settings {
         Err(r.problems)
     }
 
+    /// The settings of the quick path, `keibi run PATH... [--store FILE]`: defaults,
+    /// following what `keibi scan PATH...` would read (`-` is standard input, a
+    /// directory every file under it, a name with `*`, `?` or `[` a glob, anything
+    /// else a file).
+    pub fn quick(paths: &[String], store: Option<PathBuf>) -> Settings {
+        let inputs = paths
+            .iter()
+            .map(|p| {
+                let mut s = Source::default();
+                if p == "-" {
+                    s.stdin = true;
+                } else if Path::new(p).is_dir() {
+                    s.dir = Some(PathBuf::from(p));
+                } else if p.contains(['*', '?', '[']) && !Path::new(p).exists() {
+                    s.glob = Some(p.clone());
+                } else {
+                    s.path = Some(PathBuf::from(p));
+                }
+                s
+            })
+            .collect();
+        let mut settings = Settings::default();
+        settings.sources.inputs = inputs;
+        if let Some(store) = store {
+            settings.store.path = store;
+        }
+        settings
+    }
+
     /// Makes relative paths relative to `base` (what a settings file's paths mean).
     pub fn resolve_paths(&mut self, base: &Path) {
         let fix = |p: &mut PathBuf| {
@@ -928,6 +957,16 @@ impl Reader<'_> {
 /// the start of a line (a flow mapping).
 fn top_level_lines(text: &str, keys: &[String]) -> Option<Vec<(usize, usize)>> {
     use std::collections::HashMap;
+    // YAML also breaks lines at a lone CR, which `lines()` does not: such a file is
+    // read whole.
+    if text
+        .as_bytes()
+        .windows(2)
+        .any(|w| w[0] == b'\r' && w[1] != b'\n')
+        || text.ends_with('\r')
+    {
+        return None;
+    }
     let wanted: std::collections::HashSet<&str> = keys.iter().map(String::as_str).collect();
     let mut starts: HashMap<&str, usize> = HashMap::new();
     let mut lines = Vec::new();

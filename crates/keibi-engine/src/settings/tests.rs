@@ -519,3 +519,78 @@ fn the_docs_examples_load() {
     }
     assert!(blocks >= 6, "{blocks} examples");
 }
+
+#[test]
+fn hostile_text_is_a_problem_never_a_panic() {
+    let cases = [
+        "\u{0}",
+        "\r",
+        "store:\r  path: a.db\rlog:\r  level: warn\r",
+        "store:\r\n  path: a.db\r\nlog:\r\n  level: warn\r\n",
+        "\t\tstore: 1",
+        "store: {path: [}",
+        "? [a, b]\n: c\n",
+        "1: 2\n",
+        "sources:\n  inputs:\n    - - - path: x\n",
+        "sources:\n  inputs:\n- path: x\n",
+        "\u{feff}store:\n  path: x\n",
+        "store:\n  path: \"\\u202e\\u0007.db\"\n  retention: 1\u{0301}d\n",
+        "\"store\":\n  \"pth\": x\n",
+        "detection: |\nstore: x\n",
+        "tuning:\n  severity:\n    ? [1]\n    : high\n",
+        "---\nstore: {}\n---\nlog: {}\n",
+        ":\n",
+        "store:\n  path: x\nstore:\n  path: y\n",
+    ];
+    for text in cases {
+        let _ = load(text);
+    }
+    // A file written with lone CRs is read whole, with its values right.
+    let (s, _) = load("store:\r  path: a.db\rlog:\r  level: warn\r").unwrap();
+    assert_eq!(
+        (s.store.path, s.log.level),
+        (PathBuf::from("a.db"), LogLevel::Warn)
+    );
+    let (s, _) = load("store:\r\n  path: a.db\r\nlog:\r\n  level: warn\r\n").unwrap();
+    assert_eq!(
+        (s.store.path, s.log.level),
+        (PathBuf::from("a.db"), LogLevel::Warn)
+    );
+    // Every prefix of a full file: no panic, and lines within the file.
+    let text = STARTER;
+    let lines = text.lines().count() + 1;
+    for end in (0..text.len())
+        .step_by(11)
+        .filter(|i| text.is_char_boundary(*i))
+    {
+        if let Err(p) = load(&text[..end]) {
+            assert!(p.iter().all(|p| p.line >= 1 && p.line <= lines), "{p:?}");
+        }
+    }
+}
+
+#[test]
+fn the_quick_path_follows_what_scan_would_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("a.log"), "").unwrap();
+    let paths = vec![
+        "-".to_string(),
+        d.display().to_string(),
+        d.join("a.log").display().to_string(),
+        d.join("*.log").display().to_string(),
+    ];
+    let s = Settings::quick(&paths, Some(PathBuf::from("/tmp/k.db")));
+    let targets: Vec<Target<'_>> = s.sources.inputs.iter().filter_map(Source::target).collect();
+    assert_eq!(
+        targets,
+        vec![
+            Target::Stdin,
+            Target::Dir(d),
+            Target::Path(&d.join("a.log")),
+            Target::Glob(&paths[3]),
+        ]
+    );
+    assert_eq!(s.store.path, PathBuf::from("/tmp/k.db"));
+    assert_eq!(s.sources.poll_interval, Sources::default().poll_interval);
+}
