@@ -5,10 +5,12 @@
 //! Reading a file reports every problem it can find at once, each with its file,
 //! line, column and reason: a problem of YAML syntax or of the bounds of
 //! [`keibi_detect::yamlguard`] stops the reading; otherwise each section is read on
-//! its own (the first wrong key or value of each section is reported, with where it
-//! is), and then every value that parsed is checked (files exist, a source names one
-//! thing to read, a suppression says what it suppresses ...) and all those problems
-//! are reported too.
+//! its own from its own lines (so yaml_serde places a wrong key or value exactly),
+//! and a section that fails is read again key by key and list item by list item, so
+//! that each gets its own problem. Then every value that parsed is checked (files
+//! exist, a source names one thing to read, a suppression says what it suppresses
+//! ...) and all those problems are reported too, placed by reading the
+//! indentation (`locate.rs`).
 //!
 //! A file with only detection settings (the form `--config` has always read) is the
 //! `detection` section of a file with defaults elsewhere: see [`Form::Flat`].
@@ -696,13 +698,13 @@ impl Reader<'_> {
             let path = [key(k)];
             // A section that cannot be read keeps its defaults (its problem is kept).
             let _read = match k.as_str() {
-                "sources" => self.section(&padded, &path, &mut settings.sources),
-                "lists" => self.section(&padded, &path, &mut settings.lists),
-                "tuning" => self.section(&padded, &path, &mut settings.tuning),
-                "rules" => self.section(&padded, &path, &mut settings.rules),
-                "store" => self.section(&padded, &path, &mut settings.store),
-                "server" => self.section(&padded, &path, &mut settings.server),
-                "log" => self.section(&padded, &path, &mut settings.log),
+                "sources" => self.section(&padded, (start, end), &path, &mut settings.sources),
+                "lists" => self.section(&padded, (start, end), &path, &mut settings.lists),
+                "tuning" => self.section(&padded, (start, end), &path, &mut settings.tuning),
+                "rules" => self.section(&padded, (start, end), &path, &mut settings.rules),
+                "store" => self.section(&padded, (start, end), &path, &mut settings.store),
+                "server" => self.section(&padded, (start, end), &path, &mut settings.server),
+                "log" => self.section(&padded, (start, end), &path, &mut settings.log),
                 "detection" => match self.detection(&padded, value, &path) {
                     Some(d) => {
                         settings.detection = d;
@@ -744,6 +746,7 @@ impl Reader<'_> {
     fn section<T: serde::de::DeserializeOwned>(
         &mut self,
         padded: &str,
+        (start, end): (usize, usize),
         path: &[Seg],
         out: &mut T,
     ) -> bool {
@@ -755,10 +758,73 @@ impl Reader<'_> {
                 true
             }
             Err(e) => {
-                self.yaml_error(&e, path, &[]);
+                if !self.refine::<T>(start, end) {
+                    self.yaml_error(&e, path, &[]);
+                }
                 false
             }
         }
+    }
+
+    /// Finds the problems of a section that did not read, one per key of it and
+    /// one per item of a list under a key: each part is read alone, the others left
+    /// out (every field has a default). False when no part alone has a problem
+    /// (one that lies between parts is then reported whole).
+    fn refine<T: serde::de::DeserializeOwned>(&mut self, start: usize, end: usize) -> bool {
+        let lines: Vec<&str> = self.text.lines().collect();
+        let fails = |keep: &[(usize, usize)]| -> Option<yaml_serde::Error> {
+            let mut text = String::new();
+            let mut cur = 0;
+            for &(lo, hi) in keep {
+                text.extend(std::iter::repeat_n('\n', lo.saturating_sub(cur)));
+                for l in lines.get(lo..hi).unwrap_or_default() {
+                    text.push_str(l);
+                    text.push('\n');
+                }
+                cur = hi;
+            }
+            yaml_serde::from_str::<BTreeMap<String, Option<T>>>(&text).err()
+        };
+        let head = (start, start + 1);
+        let mut found = Vec::new();
+        // Each reading costs a pass over the file's head: bounded as problems are.
+        let mut tries = 0;
+        for (lo, hi) in locate::blocks(&lines, start + 1, end) {
+            if found.len() >= MAX_PROBLEMS || tries >= 4 * MAX_PROBLEMS {
+                break;
+            }
+            tries += 1;
+            let Some(e) = fails(&[head, (lo, hi)]) else {
+                continue;
+            };
+            let items = locate::blocks(&lines, lo + 1, hi);
+            let is_list = items
+                .first()
+                .is_some_and(|(i, _)| locate::parts(lines[*i]).1.starts_with('-'));
+            let mut in_items = Vec::new();
+            if is_list {
+                for (n, &(ilo, ihi)) in items.iter().enumerate() {
+                    if found.len() + in_items.len() >= MAX_PROBLEMS || tries >= 4 * MAX_PROBLEMS {
+                        break;
+                    }
+                    tries += 1;
+                    // Read alone, the item is item 0 in the message's path.
+                    in_items.extend(fails(&[head, (lo, lo + 1), (ilo, ihi)]).map(|e| (e, Some(n))));
+                }
+            }
+            if in_items.is_empty() {
+                found.push((e, None));
+            } else {
+                found.extend(in_items);
+            }
+        }
+        for (e, item) in &found {
+            self.yaml_error(e, &[], &[]);
+            if let (Some(n), Some(p)) = (item, self.problems.last_mut()) {
+                p.reason = p.reason.replacen("[0]", &format!("[{n}]"), 1);
+            }
+        }
+        !found.is_empty()
     }
 
     /// The detection settings under `path` (`raw` is their value): deserialized

@@ -12,12 +12,12 @@ pub enum Seg {
 }
 
 /// A line's indentation, its text after it, and whether it holds content.
-fn parts(line: &str) -> (usize, &str) {
+pub(super) fn parts(line: &str) -> (usize, &str) {
     let t = line.trim_start_matches(' ');
     (line.len() - t.len(), t)
 }
 
-fn is_content(line: &str) -> bool {
+pub(super) fn is_content(line: &str) -> bool {
     let t = line.trim();
     !t.is_empty() && !t.starts_with('#') && t != "---"
 }
@@ -136,6 +136,32 @@ pub fn locate(text: &str, path: &[Seg]) -> (usize, usize) {
         parent_indent = Some(col);
     }
     found
+}
+
+/// The blocks of lines `[lo, hi)` hold: one per key of a mapping, or one per item of
+/// a sequence, each `(first line, end)`. Block YAML only; comments and blank lines
+/// belong to the block before them.
+pub fn blocks(lines: &[&str], lo: usize, hi: usize) -> Vec<(usize, usize)> {
+    let mut starts = Vec::new();
+    let mut shape: Option<(usize, bool)> = None;
+    for (i, line) in lines.iter().enumerate().take(hi).skip(lo) {
+        if !is_content(line) {
+            continue;
+        }
+        let (ind, t) = parts(line);
+        let dash = t.starts_with('-');
+        match shape {
+            None => {
+                shape = Some((ind, dash));
+                starts.push(i);
+            }
+            Some((at, seq)) if ind == at && dash == seq => starts.push(i),
+            Some((at, _)) if ind < at => break,
+            _ => {}
+        }
+    }
+    let ends = starts.iter().skip(1).copied().chain(std::iter::once(hi));
+    starts.iter().copied().zip(ends).collect()
 }
 
 #[cfg(test)]

@@ -594,3 +594,40 @@ fn the_quick_path_follows_what_scan_would_read() {
     assert_eq!(s.store.path, PathBuf::from("/tmp/k.db"));
     assert_eq!(s.sources.poll_interval, Sources::default().poll_interval);
 }
+
+#[test]
+fn each_key_and_list_item_of_a_section_has_its_problem_reported() {
+    let text = "\
+sources:
+  inputs:
+    - path: /tmp
+      formt: x
+    - stdin: true
+    - stdin: maybe
+    - glob: '*.log'
+      pg_prefx: '%m'
+  poll_interval: 5
+  idle_timeout: 1s
+  allowed_lateness: soon
+tuning:
+  suppress:
+    - ip: 10.0.0.0/33
+    - type: T
+    - user: u
+      expires: tomorrow
+  severity:
+    T: extreme
+";
+    let p = problems(text);
+    let want = [
+        "4:7: sources.inputs[0]: unknown key `formt`: did you mean `format`?",
+        "6:14: sources.inputs[2].stdin: invalid type: string \"maybe\", expected a boolean",
+        "8:7: sources.inputs[3]: unknown key `pg_prefx`: did you mean `pg_prefix`?",
+        "9:18: sources.poll_interval: \"5\" is not a duration: write a number and a unit, as 250ms, 90s, 5m, 2h or 7d",
+        "11:21: sources.allowed_lateness: \"soon\" is not a duration: write a number and a unit, as 250ms, 90s, 5m, 2h or 7d",
+        "14:11: tuning.suppress[0].ip: \"10.0.0.0/33\" is not an address or a CIDR range (as 10.0.0.0/8)",
+        "17:16: tuning.suppress[2].expires: \"tomorrow\" is not a date (2026-12-31) or an RFC 3339 time",
+        "19:8: tuning.severity.T: invalid severity \"extreme\": expected low, medium, high, critical or a number from 1.0 to 10.0",
+    ];
+    assert_eq!(p, want, "got:\n{}", p.join("\n"));
+}
