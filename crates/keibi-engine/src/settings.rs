@@ -659,7 +659,7 @@ impl Reader<'_> {
         if !sectioned {
             // The flat form: all of it is detection settings.
             let raw = yaml_serde::Value::Mapping(map);
-            return self.detection(self.text, raw, &[]).map(|detection| {
+            return self.detection(self.text, None, raw, &[]).map(|detection| {
                 let s = Settings {
                     detection,
                     ..Settings::default()
@@ -705,7 +705,7 @@ impl Reader<'_> {
                 "store" => self.section(&padded, (start, end), &path, &mut settings.store),
                 "server" => self.section(&padded, (start, end), &path, &mut settings.server),
                 "log" => self.section(&padded, (start, end), &path, &mut settings.log),
-                "detection" => match self.detection(&padded, value, &path) {
+                "detection" => match self.detection(&padded, Some((start, end)), value, &path) {
                     Some(d) => {
                         settings.detection = d;
                         true
@@ -829,15 +829,25 @@ impl Reader<'_> {
 
     /// The detection settings under `path` (`raw` is their value): deserialized
     /// from the text for the place of a wrong key, then checked as `--config` is.
-    fn detection(&mut self, text: &str, raw: yaml_serde::Value, path: &[Seg]) -> Option<Detection> {
+    fn detection(
+        &mut self,
+        text: &str,
+        lines: Option<(usize, usize)>,
+        raw: yaml_serde::Value,
+        path: &[Seg],
+    ) -> Option<Detection> {
         let typed = if path.is_empty() {
             yaml_serde::from_str::<Option<keibi_detect::Config>>(text).map(|_| ())
         } else {
             yaml_serde::from_str::<BTreeMap<String, Option<keibi_detect::Config>>>(text).map(|_| ())
         };
         if let Err(e) = typed {
-            let cands: &[&str] = if path.is_empty() { &SECTIONS } else { &[] };
-            self.yaml_error(&e, path, cands);
+            let refined =
+                lines.is_some_and(|(start, end)| self.refine::<keibi_detect::Config>(start, end));
+            if !refined {
+                let cands: &[&str] = if path.is_empty() { &SECTIONS } else { &[] };
+                self.yaml_error(&e, path, cands);
+            }
             return None;
         }
         match Detection::from_value(raw) {

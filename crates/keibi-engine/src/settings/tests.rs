@@ -617,6 +617,10 @@ tuning:
       expires: tomorrow
   severity:
     T: extreme
+detection:
+  login:
+    brute_force_failurs: 3
+  db_ports: [http]
 ";
     let p = problems(text);
     let want = [
@@ -628,6 +632,8 @@ tuning:
         "14:11: tuning.suppress[0].ip: \"10.0.0.0/33\" is not an address or a CIDR range (as 10.0.0.0/8)",
         "17:16: tuning.suppress[2].expires: \"tomorrow\" is not a date (2026-12-31) or an RFC 3339 time",
         "19:8: tuning.severity.T: invalid severity \"extreme\": expected low, medium, high, critical or a number from 1.0 to 10.0",
+        "22:5: detection.login: unknown key `brute_force_failurs`: did you mean `brute_force_failures`?",
+        "23:14: detection.db_ports[0]: invalid type: string \"http\", expected u16",
     ];
     assert_eq!(p, want, "got:\n{}", p.join("\n"));
 }
