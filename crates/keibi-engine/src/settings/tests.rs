@@ -637,3 +637,42 @@ detection:
     ];
     assert_eq!(p, want, "got:\n{}", p.join("\n"));
 }
+
+#[test]
+fn load_reads_a_file_with_paths_from_its_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("office.txt"), "10.0.0.0/8\n").unwrap();
+    let file = d.join("keibi.yaml");
+    std::fs::write(
+        &file,
+        "lists:\n  trusted: [office.txt]\nstore:\n  path: k.db\n",
+    )
+    .unwrap();
+    let (s, form) = Settings::load(&file).unwrap();
+    assert_eq!(form, Form::Sectioned);
+    assert_eq!(s.lists.trusted, vec![d.join("office.txt")]);
+    assert_eq!(s.store.path, d.join("k.db"));
+    // Problems name the file as given.
+    std::fs::write(&file, "lists:\n  trusted: [nothere.txt]\n").unwrap();
+    match Settings::load(&file) {
+        Err(LoadError::Invalid(p)) => {
+            assert_eq!(p.len(), 1);
+            assert_eq!(p[0].file, file.display().to_string());
+            assert_eq!((p[0].line, p[0].column), (2, 3));
+        }
+        other => panic!("{other:?}"),
+    }
+    // Unreadable: missing, a directory, too large, not UTF-8.
+    std::fs::write(d.join("big.yaml"), " ".repeat(LIMITS.max_bytes + 1)).unwrap();
+    std::fs::write(d.join("bin.yaml"), b"\xff\xfe").unwrap();
+    for f in ["missing.yaml", ".", "big.yaml", "bin.yaml"] {
+        assert!(
+            matches!(
+                Settings::load(&d.join(f)),
+                Err(LoadError::Unreadable { .. })
+            ),
+            "{f}"
+        );
+    }
+}
