@@ -50,6 +50,32 @@ pub enum Command {
     Demo(DemoArgs),
     /// The finding store: list, show, acknowledge, resolve, suppress, import, prune.
     Findings(FindingsArgs),
+    /// Write a commented settings file (keibi.yaml) with every default.
+    Init(InitArgs),
+    /// Check a settings file.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Where to write it.
+    #[arg(long, short, value_name = "FILE", default_value = "keibi.yaml")]
+    pub output: PathBuf,
+    /// Replace the file if it exists.
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Read a settings file and print every problem with its file, line and column;
+    /// exits 1 if there is any, 2 if the file cannot be read.
+    Check {
+        /// The settings file.
+        #[arg(value_name = "FILE", default_value = "keibi.yaml")]
+        file: PathBuf,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -91,7 +117,8 @@ pub struct DetectArgs {
     /// AWS account snapshots may be shared with (repeatable).
     #[arg(long, value_name = "ID")]
     pub trusted_account: Vec<String>,
-    /// Detection settings (thresholds, placeholders, database ports) as YAML.
+    /// Settings file: a keibi.yaml (its detection, lists, tuning and rules sections
+    /// apply), or detection settings only (thresholds, placeholders, database ports).
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Behavioural profiles to start from and save to (created when missing).

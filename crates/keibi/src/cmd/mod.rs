@@ -1,9 +1,11 @@
 //! The commands. Each is one module with a `run(args, global) -> Result<exit code>`;
 //! reading inputs (shared by every command that reads logs) is here.
 
+pub mod config;
 pub mod demo;
 pub mod events;
 pub mod findings;
+pub mod init;
 pub mod learn;
 pub mod rules;
 pub mod scan;

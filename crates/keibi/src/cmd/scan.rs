@@ -10,6 +10,8 @@ use keibi_detect::{Config, IpList, IpSet, ScanReport, Scanner, ThreatLists};
 use keibi_model::finding::count_by_label;
 use keibi_model::{Finding, Severity};
 
+use keibi_engine::settings::{Settings, Tuned, Tuning};
+
 use crate::cli::{DetectArgs, Global, ScanArgs};
 use crate::output::findings::{write_findings, FindingFormat};
 use crate::output::sanitize::terminal;
@@ -22,7 +24,7 @@ pub fn run(args: &ScanArgs, global: &Global) -> Result<u8> {
     } else {
         FindingFormat::Jsonl
     });
-    let (scanner, persist) = build_scanner(&args.detect, global)?;
+    let (scanner, persist, tuning) = build_scanner(&args.detect, global)?;
     let (report, scan) = detect(&args.input, global, scanner)?;
     let rolled_up = scan.rolled_up();
     let ScanReport {
@@ -32,6 +34,16 @@ pub fn run(args: &ScanArgs, global: &Global) -> Result<u8> {
         rollups,
         ..
     } = scan;
+    let tuned = tuning.apply(&mut findings, chrono::Utc::now());
+    if tuned.rescored > 0 {
+        keibi_detect::findings::sort(&mut findings);
+    }
+    if tuned != Tuned::default() && !global.quiet {
+        eprintln!(
+            "keibi: tuning (--config): {} findings suppressed, {} from disabled detectors dropped, {} given another severity",
+            tuned.suppressed, tuned.disabled, tuned.rescored
+        );
+    }
     if rolled_up > 0 {
         eprintln!(
             "keibi: note: more than {} findings: the most severe are listed one by one, and {} less severe ones are rolled up into {} (one per detector and type)",
@@ -191,74 +203,105 @@ pub fn detect(
 
 /// Loads rules, lists and settings into a ready scanner; rule problems are printed
 /// as warnings, unreadable lists and settings are errors (exit 2). Also returns the
-/// behavioural profiles' state file (`--state`), to save when the scan ends.
+/// behavioural profiles' state file (`--state`), to save when the scan ends, and
+/// the settings file's tuning, to apply to the findings.
+///
+/// A settings file in sections adds its lists and rules to the flags' (a database
+/// given by a flag replaces the file's) and `rules.builtin: false` is
+/// `--no-builtin-rules`; a flat one is detection settings only.
 pub fn build_scanner(
     d: &DetectArgs,
-    _global: &Global,
-) -> Result<(Scanner, Option<crate::baselines::Persist>)> {
-    let mut config = load_config(d.config.as_deref())?;
+    global: &Global,
+) -> Result<(Scanner, Option<crate::baselines::Persist>, Tuning)> {
+    let settings = load_settings(d.config.as_deref())?;
+    let file = &settings.lists;
+    let mut config = settings.detection.config.clone();
+    config
+        .trusted_accounts
+        .extend(file.trusted_accounts.iter().cloned());
     config
         .trusted_accounts
         .extend(d.trusted_account.iter().cloned());
     let lists = ThreatLists {
-        threat: load_lists("--threat-list", &d.threat_list)?,
-        tor: load_lists("--tor-list", &d.tor_list)?,
-        trusted: load_lists("--trusted-list", &d.trusted_list)?,
+        threat: load_lists(&[
+            ("lists.threat", &file.threat),
+            ("--threat-list", &d.threat_list),
+        ])?,
+        tor: load_lists(&[("lists.tor", &file.tor), ("--tor-list", &d.tor_list)])?,
+        trusted: load_lists(&[
+            ("lists.trusted", &file.trusted),
+            ("--trusted-list", &d.trusted_list),
+        ])?,
     };
-    let mut rules = if d.no_builtin_rules {
+    let mut rules = if d.no_builtin_rules || !settings.rules.builtin {
         keibi_detect::sigma::RuleSet::default()
     } else {
         keibi_detect::sigma::RuleSet::builtin()
     };
+    super::rules::load_paths(&mut rules, &settings.rules.paths)?;
     super::rules::load_paths(&mut rules, &d.rules)?;
     let sigma = rules.compile(&config);
     super::rules::print_problems(&rules);
     let persist = crate::baselines::setup(
         &mut config,
         d.state.as_deref(),
-        d.asn_db.as_deref(),
-        d.geoip_db.as_deref(),
-        _global.quiet,
+        d.asn_db.as_deref().or(file.asn_db.as_deref()),
+        d.geoip_db.as_deref().or(file.geoip_db.as_deref()),
+        global.quiet,
     )?;
-    Ok((Scanner::new(config, lists, sigma), persist))
+    Ok((Scanner::new(config, lists, sigma), persist, settings.tuning))
 }
 
-/// Reads `--config` (at most [`keibi_detect::config::CONFIG_LIMITS`]), or the
-/// defaults without one.
-pub fn load_config(path: Option<&Path>) -> Result<Config> {
+/// Reads `--config` (at most [`keibi_engine::settings::LIMITS`]): a settings file
+/// in sections or detection settings only; the defaults without one. Its problems
+/// are one error, every one on its line.
+pub fn load_settings(path: Option<&Path>) -> Result<Settings> {
     let Some(p) = path else {
-        return Ok(Config::default());
+        return Ok(Settings::default());
     };
     let what = || format!("--config {}", p.display());
-    let bytes = super::read_capped(p, keibi_detect::config::CONFIG_LIMITS.max_bytes, true)
-        .with_context(what)?;
-    let text = String::from_utf8(bytes)
-        .map_err(|_| anyhow::anyhow!("not UTF-8 text"))
-        .with_context(what)?;
-    Config::from_yaml(&text).with_context(what)
+    let text = super::config::read(p).with_context(what)?;
+    let base = p.parent().unwrap_or(Path::new(""));
+    match Settings::from_yaml(&text, &p.display().to_string(), base) {
+        Ok((s, _)) => Ok(s),
+        Err(problems) => {
+            let all: Vec<String> = problems
+                .iter()
+                .map(|p| terminal(&p.to_string()).into_owned())
+                .collect();
+            Err(anyhow::anyhow!("{}", all.join("\n"))).with_context(what)
+        }
+    }
 }
 
-fn load_lists(flag: &str, paths: &[impl AsRef<Path>]) -> Result<IpSet> {
+/// The detection settings of `--config` (for `keibi learn`).
+pub fn load_config(path: Option<&Path>) -> Result<Config> {
+    Ok(load_settings(path)?.detection.config)
+}
+
+/// Reads address lists, each group under the name of where it was given.
+fn load_lists(groups: &[(&str, &Vec<std::path::PathBuf>)]) -> Result<IpSet> {
     let mut lists = Vec::new();
-    for p in paths {
-        let p = p.as_ref();
-        let bytes = super::read_capped(p, keibi_detect::iplist::MAX_LIST_BYTES, true)
-            .with_context(|| format!("{flag} {}", p.display()))?;
-        let name = p
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| p.display().to_string());
-        let list =
-            IpList::parse(name, &bytes).with_context(|| format!("{flag} {}", p.display()))?;
-        for prob in list.problems() {
-            eprintln!(
-                "keibi: warning: {}:{}: {}",
-                terminal(&p.display().to_string()),
-                prob.line,
-                terminal(&prob.reason)
-            );
+    for (flag, paths) in groups {
+        for p in paths.iter() {
+            let bytes = super::read_capped(p, keibi_detect::iplist::MAX_LIST_BYTES, true)
+                .with_context(|| format!("{flag} {}", p.display()))?;
+            let name = p
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_else(|| p.display().to_string());
+            let list =
+                IpList::parse(name, &bytes).with_context(|| format!("{flag} {}", p.display()))?;
+            for prob in list.problems() {
+                eprintln!(
+                    "keibi: warning: {}:{}: {}",
+                    terminal(&p.display().to_string()),
+                    prob.line,
+                    terminal(&prob.reason)
+                );
+            }
+            lists.push(list);
         }
-        lists.push(list);
     }
     Ok(IpSet::new(lists))
 }

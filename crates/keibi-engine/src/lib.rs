@@ -1,0 +1,9 @@
+//! The engine behind `keibi run`. For now its settings: one YAML file (`keibi.yaml`)
+//! in sections — `sources`, `detection`, `lists`, `tuning`, `rules`, `store`,
+//! `server`, `log` — read within the bounds of [`keibi_detect::yamlguard`], with
+//! every problem reported by file, line and column (see `docs/configuration.md`).
+//! The pipeline, the daemon supervisor, reload and shutdown move here later.
+
+pub mod settings;
+
+pub use settings::{LoadError, Problem, Settings};
