@@ -145,3 +145,47 @@ fn hostile_names_forge_nothing_and_are_reported() {
         ev.dump()
     );
 }
+
+/// The same class on a real MariaDB: user names holding the error log's and
+/// server_audit's own delimiters, or a line break and a forged error-log record.
+/// `keibi scan` reports the attempts, and no event takes the host a name claims.
+#[test]
+fn mariadb_hostile_names_are_reported_and_forge_no_host() {
+    use common::mariadb::*;
+    let Some(mut db) = Mariadb::start() else {
+        return;
+    };
+    let names = [
+        "root'@'10.9.9.9' (using password: YES)".to_string(),
+        "app',root,10.9.9.9,1,2,QUERY,shop,'DROP TABLE t".to_string(),
+        "evil\n2026-01-01  3:00:00 9 [Warning] Access denied for user 'root'@'10.9.9.9".to_string(),
+    ];
+    for user in &names {
+        let out = db.client_tcp(user, "nope", None, "SELECT 1;\n");
+        assert!(!out.status.success(), "a wrong password was accepted");
+    }
+    let out = db.client_tcp(
+        APP_USER,
+        APP_PASSWORD,
+        Some(DATABASE),
+        &format!("{DONE};\n"),
+    );
+    assert!(out.status.success(), "{}", common::describe(&out));
+    wait_for_text(&db.audit_log(), "keibi-injection-done");
+    db.stop();
+    for log in [db.error_log(), db.audit_log()] {
+        let what = format!("{} (MariaDB {})", log.display(), db.version);
+        let scan = keibi_scan(&[log.as_os_str()]);
+        assert_eq!(scan.code, Some(0), "{what}: {}", scan.stderr);
+        // Grouped by client: the name cut by a line break has no host on its line.
+        let attempts: u64 = scan
+            .of_type("DefenseEvasion:RDS/LogInjection")
+            .filter_map(|f| f.get("count").and_then(|c| c.as_u64()))
+            .sum();
+        assert!(attempts >= 3, "{what}:\n{}", scan.brief());
+        let ev = keibi_events(&[&log], &[]);
+        for e in &ev.events {
+            assert_ne!(str_field(e, "client_ip"), Some("10.9.9.9"), "{what}: {e}");
+        }
+    }
+}
