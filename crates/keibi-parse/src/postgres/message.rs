@@ -406,7 +406,9 @@ struct PidState {
     /// The client of `connection received`, and the user and database it logged in
     /// as: what later lines of the process must agree with (see [`Sessions::judge`]).
     client: Option<trust::Client>,
-    login: Option<Box<(CompactString, CompactString)>>,
+    /// The client as text, as a prefix writes it: compared before parsing.
+    client_text: CompactString,
+    login: Option<(CompactString, CompactString)>,
     /// Boxed: most prefixes give these on every line, and the map stays small then.
     carried: Option<Box<Carried>>,
 }
@@ -514,7 +516,8 @@ impl Sessions {
         };
         if let (Some(known), Some(host)) = (&st.client, claim.host) {
             // The server writes one client for a process: another one is decisive.
-            score += if known.is(host) { 1 } else { -4 };
+            let same = st.client_text.as_str() == host || known.is(host);
+            score += if same { 1 } else { -4 };
         }
         let kind = trust::kind(claim.msg);
         match (&st.login, kind) {
@@ -523,7 +526,7 @@ impl Sessions {
             (None, trust::Kind::Session) if st.received => score -= 2,
             _ => {}
         }
-        if let Some(login) = st.login.as_deref() {
+        if let Some(login) = &st.login {
             for (have, claimed) in [(&login.0, claim.user), (&login.1, claim.db)] {
                 if let Some(c) = claimed {
                     score += if have.as_str() == c { 1 } else { -4 };
@@ -620,9 +623,15 @@ impl Sessions {
                 received(e, rest);
                 if let Some(pid) = e.pid {
                     let client = trust::Client::of(e);
+                    let text = match &client {
+                        Some(trust::Client::Ip(ip)) => keibi_model::format_compact!("{ip}"),
+                        Some(trust::Client::Host(h)) => h.clone(),
+                        None => CompactString::default(),
+                    };
                     let st = self.state(pid);
                     st.received = true;
                     st.client = client;
+                    st.client_text = text;
                     if !known.client {
                         let st = st.carried.get_or_insert_with(Box::default);
                         st.client_ip = e.client_ip;
@@ -646,10 +655,10 @@ impl Sessions {
                 if let Some(pid) = e.pid {
                     let st = self.state(pid);
                     st.logged_in = true;
-                    st.login = Some(Box::new((
+                    st.login = Some((
                         e.user.clone().unwrap_or_default(),
                         e.database.clone().unwrap_or_default(),
-                    )));
+                    ));
                     if let Some(m) = st.auth_method.take() {
                         e.auth_method = Some(m);
                     }

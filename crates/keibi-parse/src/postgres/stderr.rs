@@ -170,8 +170,12 @@ impl Reports {
     /// [`Sessions::judge`]); `pid` is the process a syslog header names.
     fn score(&self, s: &Split, text: &LineText<'_>, pid: Option<u32>) -> i32 {
         let c = &s.m.caps;
-        let user = c.user.and_then(|u| text.known(u.start(), u.end()));
-        let db = c.db.and_then(|d| text.known(d.start(), d.end()));
+        // Borrowed from the line: this runs for every line.
+        let name = |sp: Option<Span>| {
+            sp.map(|x| text.cow(x.start(), x.end()))
+                .filter(|n| !n.is_empty() && n != "[unknown]")
+        };
+        let (user, db) = (name(c.user), name(c.db));
         let host = c.host.map(|h| text.cow(h.start(), h.end()));
         let msg = text.cow(s.m.text, usize::MAX);
         let header_differs = matches!((pid, c.pid), (Some(a), Some(b)) if a != b);
@@ -226,13 +230,17 @@ impl Reports {
     ) -> bool {
         let text = LineText::new(line);
         let many = !alts.is_empty() || divisible(first, line);
-        let all = if many {
-            Self::expand(first, alts, line)
+        // One split (nearly every line): no allocation.
+        let single = [Split {
+            m: *first,
+            shifted: false,
+        }];
+        let expanded;
+        let all: &[Split] = if many {
+            expanded = Self::expand(first, alts, line);
+            &expanded
         } else {
-            vec![Split {
-                m: *first,
-                shifted: false,
-            }]
+            &single
         };
         // A part of the pending report, unless another split reads a login whose
         // message confirms it.
@@ -457,8 +465,14 @@ pub(crate) const MAX_ALTERNATIVES: usize = 3;
 /// Whether a matched line may split another way: its message holds a level word (a
 /// name before it may hold a prefix and level), or it was joined across a line break.
 pub(crate) fn second_look(line: &[u8], m: &Matched) -> bool {
-    line.get(m.text..)
-        .is_some_and(|msg| crate::postgres::prefix::next_level(msg).is_some())
+    // A level word is followed by a colon and two spaces: one vector scan for that
+    // rules out nearly every message.
+    static COLON_SPACES: std::sync::OnceLock<memchr::memmem::Finder<'static>> =
+        std::sync::OnceLock::new();
+    let finder = COLON_SPACES.get_or_init(|| memchr::memmem::Finder::new(b":  "));
+    line.get(m.text..).is_some_and(|msg| {
+        finder.find(msg).is_some() && crate::postgres::prefix::next_level(msg).is_some()
+    })
 }
 
 impl StderrParser {
@@ -523,8 +537,26 @@ impl StderrParser {
             Some(m) => {
                 // Only a login line can be the rest of a name (the name is the one
                 // the login quotes); anything else is judged as it stands.
-                let msg = LineText::new(line).cow(m.text, usize::MAX).into_owned();
-                if trust::kind(&msg) != trust::Kind::Login {
+                let msg = line.get(m.text..).unwrap_or_default();
+                if !trust::is_login(msg) {
+                    return false;
+                }
+                // Cheap first: a login whose message agrees with its own prefix is
+                // not the rest of a name.
+                let text = LineText::new(line);
+                let name = |sp: Option<Span>| {
+                    sp.map(|x| text.cow(x.start(), x.end()))
+                        .filter(|n| !n.is_empty() && n != "[unknown]")
+                };
+                let msg = text.cow(m.text, usize::MAX);
+                let own = trust::message_score(&Claim {
+                    pid: None,
+                    user: name(m.caps.user).as_deref(),
+                    db: name(m.caps.db).as_deref(),
+                    host: None,
+                    msg: &msg,
+                });
+                if own >= 0 {
                     return false;
                 }
                 let alts = self.alternatives(line, m);

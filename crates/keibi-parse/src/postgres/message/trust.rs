@@ -61,6 +61,11 @@ impl Client {
             .strip_prefix('[')
             .and_then(|h| h.strip_suffix(']'))
             .unwrap_or(host);
+        if let Client::Host(h) = self {
+            if h.as_str() == host {
+                return true;
+            }
+        }
         match (self, bare.parse::<IpAddr>()) {
             (Client::Ip(ip), Ok(IpAddr::V6(v6))) => {
                 *ip == v6.to_ipv4_mapped().map_or(IpAddr::V6(v6), IpAddr::V4)
@@ -82,19 +87,37 @@ pub enum Kind {
     Other,
 }
 
-const LOGIN_FAILURES: &[&str] = &[
-    "authentication failed for user \"",
-    "no pg_hba.conf entry for ",
-    "pg_hba.conf rejects ",
-    "role \"",
-    "database \"",
-];
+const AUTH_FAILED: &[u8] = b"authentication failed for user \"";
+
+/// Where `<method> authentication failed for user "` ends, when `msg` starts with it
+/// (the method is one word: `password`, `"trust"`, `GSSAPI` ...). Only the message's
+/// first words are read: this runs on every line.
+fn auth_failed_end(msg: &[u8]) -> Option<usize> {
+    if msg.starts_with(AUTH_FAILED) {
+        return Some(AUTH_FAILED.len());
+    }
+    let sp = memchr::memchr(b' ', &msg[..msg.len().min(24)])?;
+    msg[sp + 1..]
+        .starts_with(AUTH_FAILED)
+        .then_some(sp + 1 + AUTH_FAILED.len())
+}
+
+/// Whether a message is a login succeeding or failing (see [`Kind::Login`]), from its
+/// first bytes.
+pub fn is_login(msg: &[u8]) -> bool {
+    const STARTS: &[&[u8]] = &[
+        b"connection authorized: ",
+        b"replication connection authorized: ",
+        b"no pg_hba.conf entry for ",
+        b"pg_hba.conf rejects ",
+        b"role \"",
+        b"database \"",
+    ];
+    STARTS.iter().any(|k| msg.starts_with(k)) || auth_failed_end(msg).is_some()
+}
 
 pub fn kind(msg: &str) -> Kind {
-    if msg.starts_with("connection authorized: ")
-        || LOGIN_FAILURES.iter().any(|k| msg.starts_with(k))
-        || find(msg, LOGIN_FAILURES[0]).is_some_and(|i| !msg[..i].trim_end().contains(' '))
-    {
+    if is_login(msg.as_bytes()) {
         return Kind::Login;
     }
     let m = msg
@@ -142,11 +165,8 @@ pub fn message_score(c: &Claim<'_>) -> i32 {
             0
         };
     }
-    if let Some(i) = find(msg, "authentication failed for user \"") {
-        if msg[..i].trim_end().contains(' ') {
-            return 0;
-        }
-        let rest = &msg[i + 32..];
+    if let Some(end) = auth_failed_end(msg.as_bytes()) {
+        let rest = &msg[end..];
         return match rest.strip_suffix('"') {
             Some(q) => same(c.user, q),
             // A line break in the name: the rest is on the next lines.
@@ -188,6 +208,8 @@ pub fn message_score(c: &Claim<'_>) -> i32 {
 /// log prefix and level word (`:[7]:LOG:  `, `LOG:  statement:`).
 pub fn suspicious_name(name: &str) -> Option<&'static str> {
     let b = name.as_bytes();
+    // Every pattern below has one of these: most names have none.
+    memchr::memchr3(b':', b'\n', b'\r', b)?;
     if b.iter().any(|c| matches!(c, b'\n' | b'\r')) {
         return Some("line break in a name");
     }
