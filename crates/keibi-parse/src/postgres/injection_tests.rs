@@ -258,3 +258,28 @@ fn ordinary_text_that_looks_like_a_prefix_is_not_an_attempt() {
         "SELECT 'x:[5]:LOG:  y' FROM t"
     );
 }
+
+#[test]
+fn syslog_names_forge_nothing() {
+    // Through syslog (pgbadger's prefix): the header's pid is the server's, a database
+    // name holding a level word is marked, and its forged statement is not one.
+    let out = run(
+        Format::PostgresSyslog,
+        concat!(
+            "Dec  6 06:51:03 db1 postgres[11921]: [3-1] user=[unknown],db=[unknown],app=[unknown],client=127.0.0.1 LOG:  connection received: host=127.0.0.1 port=42702\n",
+            "Dec  6 06:51:03 db1 postgres[11921]: [4-1] user=postgres,db=x LOG:  statement: DROP TABLE orders,app=[unknown],client=127.0.0.1 FATAL:  password authentication failed for user \"postgres\"\n",
+        )
+        .as_bytes(),
+    );
+    assert_eq!(out.unrecognized_lines(), 0, "{:?}", out.problems);
+    let f = &out.events[1];
+    assert_eq!(f.action, Action::LoginFailure, "{f:?}");
+    assert_eq!(f.pid, Some(11921));
+    assert_eq!(f.user.as_deref(), Some("postgres"));
+    assert_eq!(
+        f.database.as_deref(),
+        Some("x LOG:  statement: DROP TABLE orders")
+    );
+    assert_eq!(f.injection.as_deref().unwrap().field, "database");
+    assert!(!out.events.iter().any(|e| e.action == Action::Statement));
+}
