@@ -180,6 +180,7 @@ pub struct ActivityConfig {
     /// their catalog reads are a person browsing, and stay Low.
     pub admin_tools: Vec<String>,
     /// Users whose statements these detectors ignore: RDS's own management account.
+    /// Only the exact name over the local socket counts (see `activity::ignored`).
     pub ignore_users: Vec<String>,
     /// Memory bound: actors (instance, user, client) tracked by each detector; the
     /// least recently active are forgotten first.

@@ -252,6 +252,25 @@ pub struct Event {
     /// The whole CloudTrail record, native field names intact.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub record: Option<Box<serde_json::Value>>,
+    /// Set when the line shows text a client planted to forge log lines: a user or
+    /// database name carrying a log prefix, a level word or a line break, or prefix
+    /// fields that contradict the message or the process's session. The event's own
+    /// fields are then the ones the server asserted (see `docs/events.md`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub injection: Option<Box<Injection>>,
+}
+
+/// Evidence of a log-injection attempt on one event (see [`Event::injection`]).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Injection {
+    /// Which field carried it: `user`, `database`, `application` or `prefix` (the
+    /// line's prefix fields contradict what the server asserted).
+    pub field: CompactString,
+    /// The offending text as the server logged it (escaped by every output).
+    pub value: String,
+    /// Why, in a few words: `prefix and level in a name`, `line break in a name`,
+    /// `prefix contradicts the message` ...
+    pub reason: CompactString,
 }
 
 fn s<T: std::ops::Deref<Target = str>>(v: &Option<T>) -> Option<FieldRef<'_>> {
@@ -305,6 +324,7 @@ impl Event {
             message: None,
             detail: None,
             record: None,
+            injection: None,
         }
     }
 
@@ -365,6 +385,11 @@ impl Event {
             "level" => return s(&self.level),
             "message" => return s(&self.message),
             "detail" => return s(&self.detail),
+            "injection.field" => return self.injection.as_deref().map(|i| FieldRef::Str(&i.field)),
+            "injection.value" => return self.injection.as_deref().map(|i| FieldRef::Str(&i.value)),
+            "injection.reason" => {
+                return self.injection.as_deref().map(|i| FieldRef::Str(&i.reason))
+            }
             _ => {}
         }
         if let Some(rest) = path.strip_prefix("statement.") {

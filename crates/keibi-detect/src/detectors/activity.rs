@@ -44,17 +44,29 @@ fn plus(t: DateTime<Utc>, d: Duration) -> DateTime<Utc> {
 
 /// A statement these detectors read: executed (PostgreSQL logs a failed one again as
 /// an ERROR, which is not a `statement` event; MySQL's audit gives it a retcode), by a
-/// user that is not in `ignore_users`.
+/// user that is not an ignored service account (see [`ignored`]).
 fn statement_of<'e>(ev: &'e Event, cfg: &ActivityConfig) -> Option<&'e keibi_model::Statement> {
     if ev.action != Action::Statement || ev.error_code.is_some() {
         return None;
     }
-    if let Some(u) = ev.user.as_deref() {
-        if cfg.ignore_users.iter().any(|i| i == u) {
-            return None;
-        }
+    if ignored(ev, cfg) {
+        return None;
     }
     ev.statement.as_deref()
+}
+
+/// Whether the event is one of `ignore_users` (RDS's own `rdsadmin`) as the log proves
+/// it: that exact name, case included, over the local socket (`[local]` for
+/// PostgreSQL, `localhost` for MySQL), and no sign of a forged line. RDS's agent runs
+/// on the instance; a role named `rdsadmin@x`, or `rdsadmin` from a network address,
+/// is anybody.
+pub(crate) fn ignored(ev: &Event, cfg: &ActivityConfig) -> bool {
+    let Some(u) = ev.user.as_deref() else {
+        return false;
+    };
+    let local = ev.client_ip.is_none()
+        && matches!(ev.client_host.as_deref(), Some("[local]" | "localhost"));
+    local && ev.injection.is_none() && cfg.ignore_users.iter().any(|i| i == u)
 }
 
 /// Who did it, for keys and texts: the user, else the client, else the session.

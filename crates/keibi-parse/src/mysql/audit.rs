@@ -421,6 +421,7 @@ impl AuditParser {
         if matches!(action, Action::Other) || op == b"CHANGE_USER" {
             e.message = Some(lossy(op));
         }
+        super::text::mark_names(&mut e, false);
         out.event(e);
     }
 

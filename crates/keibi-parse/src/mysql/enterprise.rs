@@ -101,6 +101,7 @@ fn piece(p: Piece<'_>, file: &Arc<str>, instance: &Option<CompactString>, out: &
         Ok(v) => match record(&v, file, line) {
             Some(mut e) => {
                 e.instance.clone_from(instance);
+                super::text::mark_names(&mut e, false);
                 out.event(e);
             }
             None => out.problems.push(problem(

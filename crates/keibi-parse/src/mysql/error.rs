@@ -240,11 +240,13 @@ fn classify(e: &mut Event, code: Option<&str>) {
             d.database.map(Into::into),
             d.code,
         );
+        let cut = d.cut;
         e.action = Action::LoginFailure;
         e.user = user;
         e.set_client(&host);
         e.database = database;
         e.error_code = Some(code.into());
+        super::text::mark_names(e, cut);
         return;
     }
     if let Some(a) = aborted(msg) {
@@ -373,7 +375,8 @@ impl ErrorLogParser {
     }
 
     fn flush(&mut self, out: &mut Output) {
-        if let Some(e) = self.pending.take() {
+        if let Some(mut e) = self.pending.take() {
+            super::text::mark_names(&mut e, false);
             out.event(e);
         }
     }
@@ -385,15 +388,18 @@ impl ErrorLogParser {
         };
         let text = String::from_utf8_lossy(line);
         // A user name with a line break splits an "Access denied" message over lines.
-        let split_denial = e.action == Action::Other
-            && e.message.as_deref().is_some_and(|m| {
-                m.starts_with("Access denied for user '") && m.len() + text.len() < 4096
-            });
+        // The first line alone is a failure whose name is cut (`Denied::cut`).
+        let split_denial = e.message.as_deref().is_some_and(|m| {
+            m.starts_with("Access denied for user '")
+                && m.len() + text.len() < 4096
+                && (e.action == Action::Other || access_denied(m).is_some_and(|d| d.cut))
+        });
         if split_denial {
             if let Some(m) = e.message.as_mut() {
                 m.push('\n');
                 m.push_str(&text);
             }
+            e.injection = None;
             let code = e.error_code.take();
             classify(e, code.as_deref());
             return;

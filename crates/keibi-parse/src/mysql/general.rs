@@ -284,6 +284,8 @@ impl GeneralLogParser {
                 // The login failed: the attempt is the failure event below, not a success.
                 self.sessions.remove(&id);
             } else {
+                let mut held = held;
+                super::text::mark_names(&mut held, false);
                 out.event(held);
             }
         }
@@ -309,11 +311,13 @@ impl GeneralLogParser {
         match p.command.as_str() {
             "Connect" | "Change user" => {
                 if let Some(d) = access_denied(argument) {
+                    let cut = d.cut;
                     e.action = Action::LoginFailure;
                     e.user = (!d.user.is_empty()).then(|| d.user.into());
                     e.set_client(d.host);
                     e.database = d.database.map(Into::into);
                     e.error_code = Some(d.code.into());
+                    super::text::mark_names(&mut e, cut);
                     e.message = Some(argument.to_string());
                 } else {
                     let (s, tls) = connect_argument(argument);
@@ -361,6 +365,7 @@ impl GeneralLogParser {
                 }
             }
         }
+        super::text::mark_names(&mut e, false);
         out.event(e);
     }
 
@@ -455,7 +460,8 @@ impl LineParser for GeneralLogParser {
 
     fn finish(&mut self, out: &mut Output) {
         self.flush(out);
-        if let Some((_, held)) = self.held.take() {
+        if let Some((_, mut held)) = self.held.take() {
+            super::text::mark_names(&mut held, false);
             out.event(held);
         }
         for p in std::mem::take(&mut self.waiting) {

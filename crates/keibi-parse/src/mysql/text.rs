@@ -4,7 +4,7 @@
 use std::borrow::Cow;
 
 use chrono::{FixedOffset, NaiveDateTime};
-use keibi_model::CompactString;
+use keibi_model::{CompactString, Event, Injection};
 
 use crate::time::parse_ymd_hms;
 
@@ -81,6 +81,9 @@ pub(crate) struct Denied<'a> {
     /// MySQL error number: 1045 bad password or user, 1044 no access to the database,
     /// 1698 no password accepted (unix_socket), 1130 host not allowed, 1129 host blocked.
     pub code: &'static str,
+    /// The message ends inside the user name: the name held a line break, and the
+    /// rest of it (and the real host) are on the next physical line.
+    pub cut: bool,
 }
 
 /// Reads `Access denied for user 'U'@'H' (using password: YES|NO)`, `... to database 'D'`,
@@ -107,6 +110,7 @@ pub(crate) fn access_denied(msg: &str) -> Option<Denied<'_>> {
             host,
             database: None,
             code,
+            cut: false,
         });
     }
     let rest = msg.strip_prefix("Access denied for user '")?;
@@ -118,10 +122,21 @@ pub(crate) fn access_denied(msg: &str) -> Option<Denied<'_>> {
                 host,
                 database: None,
                 code: "1045",
+                cut: false,
             });
         }
     }
-    let body = rest.strip_suffix('\'')?;
+    let Some(body) = rest.strip_suffix('\'') else {
+        // No closing quote and no host: a user name cut by a line break is still a
+        // failed login (the server wrote the rest on the next line).
+        return (!rest.contains("'@'")).then_some(Denied {
+            user: rest,
+            host: "",
+            database: None,
+            code: "1045",
+            cut: true,
+        });
+    };
     if let Some(d) = for_database(body) {
         return Some(d);
     }
@@ -131,7 +146,61 @@ pub(crate) fn access_denied(msg: &str) -> Option<Denied<'_>> {
         host,
         database: None,
         code: "1698",
+        cut: false,
     })
+}
+
+/// Why a user or database name a client chose is an attempt to forge log lines: a
+/// line break, or the text that delimits a name in MySQL's own logs (`'@'` and
+/// `(using password:` of the error and general logs, a level word of the error log,
+/// an operation between commas of server_audit).
+pub(crate) fn suspicious_name(name: &str) -> Option<&'static str> {
+    if name.bytes().any(|c| matches!(c, b'\n' | b'\r')) {
+        return Some("line break in a name");
+    }
+    const MARKS: &[&str] = &[
+        "'@'",
+        "(using password:",
+        "[Warning]",
+        "[Note]",
+        "[ERROR]",
+        "[System]",
+        ",QUERY,",
+        ",CONNECT,",
+        ",FAILED_CONNECT,",
+        ",DISCONNECT,",
+    ];
+    MARKS
+        .iter()
+        .any(|m| name.contains(m))
+        .then_some("log delimiters in a name")
+}
+
+/// Marks `e` when its user or database name is an attempt to forge log lines (see
+/// [`suspicious_name`]); `cut` when the message ended inside the user name.
+pub(crate) fn mark_names(e: &mut Event, cut: bool) {
+    if e.injection.is_some() {
+        return;
+    }
+    if cut {
+        e.injection = Some(Box::new(Injection {
+            field: "user".into(),
+            value: e.user.as_deref().unwrap_or_default().to_string(),
+            reason: "line break in a name".into(),
+        }));
+        return;
+    }
+    for (field, v) in [("user", &e.user), ("database", &e.database)] {
+        if let Some(why) = v.as_deref().and_then(suspicious_name) {
+            let value = v.as_deref().unwrap_or_default().to_string();
+            e.injection = Some(Box::new(Injection {
+                field: field.into(),
+                value,
+                reason: why.into(),
+            }));
+            return;
+        }
+    }
 }
 
 /// `U'@'H' to database 'D` (outer quotes already removed).
@@ -146,6 +215,7 @@ fn for_database(body: &str) -> Option<Denied<'_>> {
         host,
         database: Some(database),
         code: "1044",
+        cut: false,
     })
 }
 
@@ -306,7 +376,14 @@ mod tests {
         let d = access_denied("Host 'h.example' is blocked because of many connection errors; unblock with 'mariadb-admin flush-hosts'").unwrap();
         assert_eq!((d.host, d.code), ("h.example", "1129"));
         assert!(access_denied("Access denied; you need the SUPER privilege").is_none());
-        assert!(access_denied("Access denied for user 'x").is_none());
+        // A name cut by a line break: still a failed login, with no host yet.
+        let d = access_denied("Access denied for user 'x").unwrap();
+        assert_eq!((d.user, d.host, d.cut), ("x", "", true));
+        assert!(suspicious_name("a'@'b").is_some());
+        assert!(suspicious_name("x\ny").is_some());
+        assert!(suspicious_name("app',root,1.2.3.4,1,2,QUERY,shop,'x").is_some());
+        assert!(suspicious_name("ops@example.com").is_none());
+        assert!(suspicious_name("a,b,\"c").is_none());
     }
 
     #[test]

@@ -13,6 +13,7 @@ use keibi_model::{Action, CompactString, Event, SourceKind, Statement};
 use crate::ParseConfig;
 
 mod fields;
+pub(crate) mod trust;
 use fields::{
     authenticated_method, authorized_fields, disconnection, login_failure, probe_code, received,
     set_code, statement,
@@ -146,6 +147,15 @@ impl<'a> LineText<'a> {
         match self.valid.and_then(|s| s.get(start..end)) {
             Some(t) => t.to_owned(),
             None => text(self.bytes(start, end)),
+        }
+    }
+
+    /// The text from `start` to `end` (clamped to the line), borrowed when valid UTF-8.
+    pub fn cow(&self, start: usize, end: usize) -> std::borrow::Cow<'a, str> {
+        let end = end.min(self.bytes.len());
+        match self.valid.and_then(|s| s.get(start..end)) {
+            Some(t) => std::borrow::Cow::Borrowed(t),
+            None => String::from_utf8_lossy(self.bytes(start, end)),
         }
     }
 
@@ -387,6 +397,18 @@ struct PidState {
     /// From `connection authenticated`, for the `connection authorized` line after it.
     auth_method: Option<CompactString>,
     logged_in: bool,
+    /// Whether its `connection received` line was read: it then has not logged in
+    /// before that line, and its client is known.
+    received: bool,
+    /// Its session ended (FATAL, disconnection): only its trailing parts may follow;
+    /// another line with its pid is a new process.
+    ended: bool,
+    /// The client of `connection received`, and the user and database it logged in
+    /// as: what later lines of the process must agree with (see [`Sessions::judge`]).
+    client: Option<trust::Client>,
+    /// The client as text, as a prefix writes it: compared before parsing.
+    client_text: CompactString,
+    login: Option<(CompactString, CompactString)>,
     /// Boxed: most prefixes give these on every line, and the map stays small then.
     carried: Option<Box<Carried>>,
 }
@@ -419,6 +441,10 @@ impl Sessions {
     }
 
     fn state(&mut self, pid: u32) -> &mut PidState {
+        if self.pids.get(&pid).is_some_and(|s| s.ended) {
+            // A new process with the pid of one that ended.
+            self.pids.remove(&pid);
+        }
         if !self.pids.contains_key(&pid) {
             // Entries of `order` whose pid was forgotten, or forgotten and seen again
             // since, are stale: their sequence number no longer matches.
@@ -455,9 +481,70 @@ impl Sessions {
         }
     }
 
+    /// A process ended: nothing it said carries over, but its parts (DETAIL after a
+    /// FATAL) still belong to it, and a statement after its end contradicts it.
+    fn end(&mut self, pid: Option<u32>) {
+        if let Some(st) = pid.and_then(|p| self.pids.get_mut(&p)) {
+            if st.received {
+                st.ended = true;
+                st.logged_in = false;
+                st.login = None;
+                st.auth_method = None;
+                st.carried = None;
+            } else {
+                self.forget(pid);
+            }
+        }
+    }
+
     fn logged_in(&self, pid: Option<u32>) -> bool {
         pid.and_then(|p| self.pids.get(&p))
             .is_some_and(|s| s.logged_in)
+    }
+
+    /// How well a prefixed line's claim fits what its process said before (its
+    /// client, whether and as whom it logged in) and its own message (see
+    /// [`trust`]): above 0 it fits, below it contradicts.
+    pub fn judge(&self, claim: &trust::Claim<'_>) -> i32 {
+        let mut score = trust::message_score(claim);
+        let Some(st) = claim
+            .pid
+            .and_then(|p| self.pids.get(&p))
+            .filter(|s| !s.ended)
+        else {
+            return score;
+        };
+        if let (Some(known), Some(host)) = (&st.client, claim.host) {
+            // The server writes one client for a process: another one is decisive.
+            let same = st.client_text.as_str() == host || known.is(host);
+            score += if same { 1 } else { -4 };
+        }
+        let kind = trust::kind(claim.msg);
+        match (&st.login, kind) {
+            (Some(_), trust::Kind::Login) => score -= 2,
+            (None, trust::Kind::Login) if st.received => score += 1,
+            (None, trust::Kind::Session) if st.received => score -= 2,
+            _ => {}
+        }
+        if let Some(login) = &st.login {
+            for (have, claimed) in [(&login.0, claim.user), (&login.1, claim.db)] {
+                if let Some(c) = claimed {
+                    score += if have.as_str() == c { 1 } else { -4 };
+                }
+            }
+        }
+        score
+    }
+
+    /// Whether the log has shown this process connecting.
+    pub fn knows(&self, pid: Option<u32>) -> bool {
+        pid.and_then(|p| self.pids.get(&p))
+            .is_some_and(|s| s.received)
+    }
+
+    /// The client a process's `connection received` line named.
+    pub fn client_of(&self, pid: Option<u32>) -> Option<trust::Client> {
+        self.pids.get(&pid?).filter(|s| !s.ended)?.client.clone()
     }
 
     /// The complete report's event, with its action; `None` for a message that only
@@ -489,13 +576,16 @@ impl Sessions {
             self.enrich(event);
         }
         if ends {
-            self.forget(event.pid);
+            self.end(event.pid);
         }
         if event.statement.is_none() {
             if let Some(sql) = report.statement.take() {
                 event.statement = Some(Box::new(Statement::from_sql(sql)));
             }
         }
+        // Names are the client's: one holding a prefix, level or line break is an
+        // attempt to forge lines, in every format (csvlog and jsonlog are not fooled).
+        trust::mark_names(event);
         true
     }
 
@@ -531,11 +621,23 @@ impl Sessions {
                 // is stale.
                 self.forget(e.pid);
                 received(e, rest);
-                if let Some(pid) = e.pid.filter(|_| !known.client) {
-                    let st = self.state(pid).carried.get_or_insert_with(Box::default);
-                    st.client_ip = e.client_ip;
-                    st.client_host.clone_from(&e.client_host);
-                    st.client_port = e.client_port;
+                if let Some(pid) = e.pid {
+                    let client = trust::Client::of(e);
+                    let text = match &client {
+                        Some(trust::Client::Ip(ip)) => keibi_model::format_compact!("{ip}"),
+                        Some(trust::Client::Host(h)) => h.clone(),
+                        None => CompactString::default(),
+                    };
+                    let st = self.state(pid);
+                    st.received = true;
+                    st.client = client;
+                    st.client_text = text;
+                    if !known.client {
+                        let st = st.carried.get_or_insert_with(Box::default);
+                        st.client_ip = e.client_ip;
+                        st.client_host.clone_from(&e.client_host);
+                        st.client_port = e.client_port;
+                    }
                 }
                 return (Some(Action::ConnectionReceived), false);
             }
@@ -553,6 +655,10 @@ impl Sessions {
                 if let Some(pid) = e.pid {
                     let st = self.state(pid);
                     st.logged_in = true;
+                    st.login = Some((
+                        e.user.clone().unwrap_or_default(),
+                        e.database.clone().unwrap_or_default(),
+                    ));
                     if let Some(m) = st.auth_method.take() {
                         e.auth_method = Some(m);
                     }

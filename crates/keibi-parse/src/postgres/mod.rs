@@ -12,6 +12,9 @@ pub mod syslog;
 pub(crate) use crate::testutil::parse_bytes;
 
 #[cfg(test)]
+mod injection_tests;
+
+#[cfg(test)]
 mod tests {
     use crate::format::Sample;
     use crate::Format;

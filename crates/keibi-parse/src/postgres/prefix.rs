@@ -23,7 +23,7 @@ pub struct Span {
 }
 
 impl Span {
-    fn new(start: usize, end: usize) -> Self {
+    pub(crate) fn new(start: usize, end: usize) -> Self {
         let c = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
         Span {
             start: c(start),
@@ -107,6 +107,8 @@ impl Captures {
 pub struct Matched {
     pub caps: Captures,
     pub level: Level,
+    /// Where the level word starts.
+    pub level_pos: usize,
     /// Where the message text starts (after `LEVEL:  `).
     pub text: usize,
 }
@@ -204,6 +206,8 @@ struct Cx<'a> {
     offset: FixedOffset,
     cache: &'a mut TimeCache,
     budget: usize,
+    /// The level word must start here or later (to list a line's other splits).
+    min_level: usize,
 }
 
 impl Prefix {
@@ -269,11 +273,25 @@ impl Prefix {
         offset: FixedOffset,
         cache: &mut TimeCache,
     ) -> Option<Matched> {
+        self.matches_from(line, offset, cache, 0)
+    }
+
+    /// As [`Prefix::matches`], for the first split whose level word starts at
+    /// `min_level` or later: a name holding a prefix and a level word makes a line
+    /// split more than one way, and the caller judges which split the server wrote.
+    pub fn matches_from(
+        &self,
+        line: &[u8],
+        offset: FixedOffset,
+        cache: &mut TimeCache,
+        min_level: usize,
+    ) -> Option<Matched> {
         let mut cx = Cx {
             line,
             offset,
             cache,
             budget: 64 + 4 * self.toks.len(),
+            min_level,
         };
         let mut caps = Captures::default();
         let pos = match self.first_try(&mut caps, &mut cx) {
@@ -287,6 +305,7 @@ impl Prefix {
         Some(Matched {
             caps,
             level,
+            level_pos: pos,
             text: pos + n,
         })
     }
@@ -308,7 +327,7 @@ impl Prefix {
                     pos += n.len();
                 }
                 Tok::Q => {
-                    if level_at(rest).is_some() {
+                    if pos >= cx.min_level && level_at(rest).is_some() {
                         return Some(pos);
                     }
                 }
@@ -330,7 +349,54 @@ impl Prefix {
                 Tok::Field(esc, w) => pos = self.fixed(*esc, *w, pos, caps, cx)?,
             }
         }
-        level_at(line.get(pos..)?).map(|_| pos)
+        level_at(line.get(pos..)?)
+            .filter(|_| pos >= cx.min_level)
+            .map(|_| pos)
+    }
+
+    /// Whether `line` is this prefix cut short inside a user, database or application
+    /// name: what PostgreSQL writes when a name holds a line break (the rest of the
+    /// name, and the rest of the prefix, are on the next physical line).
+    pub fn cut_in_name(&self, line: &[u8], offset: FixedOffset, cache: &mut TimeCache) -> bool {
+        let mut cx = Cx {
+            line,
+            offset,
+            cache,
+            budget: 64,
+            min_level: 0,
+        };
+        let mut caps = Captures::default();
+        let mut pos = 0;
+        for (i, tok) in self.toks.iter().enumerate() {
+            let Some(rest) = line.get(pos..) else {
+                return false;
+            };
+            match tok {
+                Tok::Lit(n) => {
+                    if !rest.starts_with(n) {
+                        return false;
+                    }
+                    pos += n.len();
+                }
+                Tok::Q => {}
+                Tok::Field(esc, _) if esc.free() => {
+                    let names = matches!(esc, Esc::User | Esc::Db | Esc::App);
+                    let end = match self.toks.get(i + 1) {
+                        Some(Tok::Lit(n)) => find_lit(rest, n),
+                        _ => None,
+                    };
+                    match end {
+                        Some(e) => pos += e,
+                        None => return names,
+                    }
+                }
+                Tok::Field(esc, w) => match self.fixed(*esc, *w, pos, &mut caps, &mut cx) {
+                    Some(p) => pos = p,
+                    None => return false,
+                },
+            }
+        }
+        false
     }
 
     /// Matches tokens from `i` on at `pos`; returns where the level word starts.
@@ -339,7 +405,7 @@ impl Prefix {
         let line = cx.line;
         let rest = line.get(pos..)?;
         let Some(tok) = self.toks.get(i) else {
-            return level_at(rest).map(|_| pos);
+            return level_at(rest).filter(|_| pos >= cx.min_level).map(|_| pos);
         };
         match tok {
             Tok::Lit(f) => {
@@ -354,7 +420,7 @@ impl Prefix {
             Tok::Q => {
                 // A level word right here is a non-session line; trying it first keeps
                 // a message's own text from being read as the session fields.
-                if level_at(rest).is_some() {
+                if pos >= cx.min_level && level_at(rest).is_some() {
                     return Some(pos);
                 }
                 self.at(i + 1, pos, caps, cx)
@@ -628,7 +694,7 @@ fn epoch_ms(b: &[u8]) -> Option<(DateTime<Utc>, usize)> {
 }
 
 /// Where the first level word of `b` starts.
-fn next_level(b: &[u8]) -> Option<usize> {
+pub(crate) fn next_level(b: &[u8]) -> Option<usize> {
     for c in memchr::memchr_iter(b':', b) {
         for s in c.saturating_sub(9)..c {
             if let Some((_, n)) = level_at(&b[s..]) {

@@ -15,7 +15,7 @@ use keibi_model::SourceKind;
 
 use super::message::{Level, Origin};
 use super::prefix::{Candidates, PrefixSet};
-use super::stderr::Reports;
+use super::stderr::{second_look, Reports, MAX_ALTERNATIVES};
 use crate::format::Sample;
 use crate::syslog::{header, num, Clock};
 use crate::{LineParser, Output, ParseConfig};
@@ -121,7 +121,7 @@ impl LineParser for SyslogParser {
             }
             match self.prefixes.match_locked(rest) {
                 Some(m) if matches!(m.level, Level::Part(_)) => {
-                    self.reports.line(&m, rest, lineno, time, h.pid, out);
+                    self.reports.line(&m, &[], rest, lineno, time, h.pid, out);
                 }
                 _ => {
                     if let Some(r) = self.reports.pending() {
@@ -147,7 +147,12 @@ impl LineParser for SyslogParser {
         if let Level::Primary(_) = m.level {
             self.pending_seq = seq.map(|(n, _)| (h.pid, n));
         }
-        self.reports.line(&m, rest, lineno, time, h.pid, out);
+        let alts = if second_look(rest, &m) {
+            self.prefixes.alternatives(rest, &m, MAX_ALTERNATIVES)
+        } else {
+            Vec::new()
+        };
+        self.reports.line(&m, &alts, rest, lineno, time, h.pid, out);
     }
 
     fn finish(&mut self, out: &mut Output) {

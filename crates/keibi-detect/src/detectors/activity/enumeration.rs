@@ -388,7 +388,7 @@ impl Detector for SchemaEnumeration {
         let Some(user) = ev.user.as_deref() else {
             return;
         };
-        if self.cfg.ignore_users.iter().any(|u| u == user) {
+        if super::ignored(ev, &self.cfg) {
             return;
         }
         let inst = ev.instance.as_deref().unwrap_or("unknown");

@@ -71,11 +71,12 @@ fn schema_enumeration_ignores_orm_startup_and_monitoring() {
         pg.sql(t, "10.0.9.9", "datadog", 3000, "SELECT datname, numbackends, xact_commit FROM pg_stat_database JOIN pg_database USING (datname)");
         pg.sql(t, "10.0.9.9", "datadog", 3000, "SELECT relname, n_live_tup FROM pg_stat_user_tables JOIN pg_class ON pg_class.oid = relid JOIN pg_namespace ON pg_namespace.oid = relnamespace");
     }
-    // RDS's own agent.
+    // RDS's own agent, over the local socket as on RDS (`[local]`, peer
+    // authentication as rdsmon).
     for k in 0..50 {
         pg.sql(
             k * 60,
-            "127.0.0.1",
+            "[local]",
             "rdsadmin",
             1,
             "SELECT d.datname, r.rolname FROM pg_database d, pg_roles r, pg_authid a",

@@ -266,6 +266,34 @@ fn role_elevated() {
         ROLE,
         "2026-12-01 10:00:01 UTC:[local]:rdsadmin@rdsadmin:[77]:LOG:  statement: GRANT rds_superuser TO postgres\n",
     );
+    // Names that imitate it are somebody else (issue 10): a role named rdsadmin@x
+    // (its line splits as "rdsadmin" at the first @), RDS's name in another case, and
+    // rdsadmin itself from a network address. Lines as a real PostgreSQL 15 wrote them
+    // (keibi-parse's postgresql-injection.log).
+    let imitations = [
+        concat!(
+            "2026-12-06 06:51:08 UTC:127.0.0.1(34994):[unknown]@[unknown]:[12355]:LOG:  connection received: host=127.0.0.1 port=34994\n",
+            "2026-12-06 06:51:08 UTC:127.0.0.1(34994):rdsadmin@x@shop:[12355]:LOG:  connection authorized: user=rdsadmin@x database=shop application_name=psql\n",
+            "2026-12-06 06:51:08 UTC:127.0.0.1(34994):rdsadmin@x@shop:[12355]:LOG:  statement: ALTER ROLE app SUPERUSER\n",
+        ),
+        // Without its login in the log the split stays ambiguous, and the address
+        // alone rules the exemption out.
+        "2026-12-06 06:51:08 UTC:127.0.0.1(34994):rdsadmin@x@shop:[12355]:LOG:  statement: ALTER ROLE app SUPERUSER\n",
+        concat!(
+            "2026-12-06 06:51:08 UTC:127.0.0.1(35008):[unknown]@[unknown]:[12360]:LOG:  connection received: host=127.0.0.1 port=35008\n",
+            "2026-12-06 06:51:08 UTC:127.0.0.1(35008):rdsadmin@shop:[12360]:LOG:  connection authorized: user=rdsadmin database=shop application_name=psql\n",
+            "2026-12-06 06:51:08 UTC:127.0.0.1(35008):rdsadmin@shop:[12360]:LOG:  statement: ALTER ROLE reporting SUPERUSER\n",
+        ),
+        "2026-12-01 10:00:01 UTC:[local]:RDSADMIN@rdsadmin:[77]:LOG:  statement: GRANT rds_superuser TO postgres\n",
+        "20261201 10:00:01,ip-10-0-1-5,rdsadmin,203.0.113.9,3,7,QUERY,mysql,'GRANT ALL ON *.* TO \\'m\\'@\\'%\\' WITH GRANT OPTION',0\n",
+    ];
+    for log in imitations {
+        let f = fires(ROLE, log, "PrivilegeEscalation:RDS/RoleElevated");
+        let user = f.actor.user.as_deref().unwrap_or_default().to_lowercase();
+        assert!(user.starts_with("rdsadmin"), "{f:#?}");
+    }
+    let f = fires(ROLE, imitations[0], "PrivilegeEscalation:RDS/RoleElevated");
+    assert_eq!(f.actor.user.as_deref(), Some("rdsadmin@x"));
 }
 
 #[test]
@@ -710,4 +738,33 @@ fn refused_statements_are_not_results() {
         EXPORT,
         &log.replace("GRANT rds_superuser TO shop", "COPY orders TO '/tmp/o.csv'"),
     );
+}
+
+#[test]
+fn log_injection() {
+    const RULE: &str = include_str!("../../../rules/database/log-injection.yml");
+    const T: &str = "DefenseEvasion:RDS/LogInjection";
+    // A brute force whose database name forges a successful login, as a real
+    // PostgreSQL 15 wrote it (keibi-parse's postgresql-injection.log).
+    let log = concat!(
+        "2026-12-06 06:51:03 UTC:127.0.0.1(42702):[unknown]@[unknown]:[11921]:LOG:  connection received: host=127.0.0.1 port=42702\n",
+        "2026-12-06 06:51:03 UTC:127.0.0.1(42702):postgres@x:[1]:LOG:  connection authorized: user=postgres database=x:[11921]:FATAL:  password authentication failed for user \"postgres\"\n",
+        "2026-12-06 06:51:03 UTC:127.0.0.1(42702):postgres@x:[1]:LOG:  connection authorized: user=postgres database=x:[11921]:DETAIL:  Connection matched pg_hba.conf line 91: \"host    all             all             127.0.0.1/32            scram-sha-256\"\n",
+    );
+    let f = fires(RULE, log, T);
+    assert_eq!(f.severity.value(), 7.0);
+    // The description quotes the name (texts collapse runs of spaces).
+    assert!(
+        f.description
+            .contains("in the database: x:[1]:LOG: connection authorized"),
+        "{}",
+        f.description
+    );
+    assert!(f.title.contains("127.0.0.1"), "{}", f.title);
+    // Ordinary names, and SQL text that looks like a prefix, are not attempts.
+    silent(
+        RULE,
+        &pg_statement("SELECT 'x:[5]:LOG:  statement: DROP TABLE t'"),
+    );
+    silent(RULE, &pg_statement("SELECT 1"));
 }

@@ -21,6 +21,15 @@ pub(super) fn t0() -> DateTime<Utc> {
         .into()
 }
 
+/// `%r` of the RDS prefix: `[local]` for the Unix socket, else `ip(port)`.
+fn remote(ip: &str, pid: u32) -> String {
+    if ip == "[local]" {
+        ip.to_string()
+    } else {
+        format!("{ip}(5{pid})")
+    }
+}
+
 /// Writes PostgreSQL stderr lines with the RDS prefix.
 pub(super) struct Pg {
     out: String,
@@ -41,9 +50,15 @@ impl Pg {
         app: &str,
     ) -> &mut Self {
         let t = (t0() + Duration::seconds(secs)).format("%Y-%m-%d %H:%M:%S UTC");
+        let remote = remote(ip, pid);
+        let received = if ip == "[local]" {
+            "host=[local]".to_string()
+        } else {
+            format!("host={ip} port=5{pid}")
+        };
         self.out.push_str(&format!(
-            "{t}:{ip}(5{pid}):[unknown]@[unknown]:[{pid}]:LOG:  connection received: host={ip} port=5{pid}\n\
-             {t}:{ip}(5{pid}):{user}@shop:[{pid}]:LOG:  connection authorized: user={user} database=shop application_name={app}\n"
+            "{t}:{remote}:[unknown]@[unknown]:[{pid}]:LOG:  connection received: {received}\n\
+             {t}:{remote}:{user}@shop:[{pid}]:LOG:  connection authorized: user={user} database=shop application_name={app}\n"
         ));
         self
     }
@@ -58,8 +73,9 @@ impl Pg {
         sql: &str,
     ) -> &mut Self {
         let t = (t0() + Duration::seconds(secs)).format("%Y-%m-%d %H:%M:%S UTC");
+        let remote = remote(ip, pid);
         self.out.push_str(&format!(
-            "{t}:{ip}(5{pid}):{user}@shop:[{pid}]:LOG:  statement: {sql}\n"
+            "{t}:{remote}:{user}@shop:[{pid}]:LOG:  statement: {sql}\n"
         ));
         self
     }
@@ -77,9 +93,10 @@ impl Pg {
         sql: &str,
     ) -> &mut Self {
         let t = (t0() + Duration::seconds(secs)).format("%Y-%m-%d %H:%M:%S UTC");
+        let remote = remote(ip, pid);
         let q = sql.replace('"', "\"\"");
         self.out.push_str(&format!(
-            "{t}:{ip}(5{pid}):{user}@shop:[{pid}]:LOG:  AUDIT: SESSION,1,1,{class_cmd},{object},\"{q}\",<not logged>\n"
+            "{t}:{remote}:{user}@shop:[{pid}]:LOG:  AUDIT: SESSION,1,1,{class_cmd},{object},\"{q}\",<not logged>\n"
         ));
         self
     }

@@ -412,3 +412,45 @@ fn audit_throughput() {
         input.len() >> 20
     );
 }
+
+/// server_audit as a real MariaDB 10.11 wrote it for hostile user names and SQL
+/// (issue 10): commas and quotes in a user name do not move the fields after it (read
+/// from the right), names holding the log's delimiters are marked, and a forged record
+/// inside a statement's text stays that statement's text.
+#[test]
+fn hostile_names_and_sql_from_a_real_server() {
+    let out = run(include_bytes!(
+        "../../../tests/data/mysql/mariadb-injection-server_audit.log"
+    ));
+    let failures: Vec<(&str, bool)> = out
+        .events
+        .iter()
+        .filter(|e| e.action == LoginFailure)
+        .map(|e| (e.user.as_deref().unwrap_or(""), e.injection.is_some()))
+        .collect();
+    assert_eq!(
+        failures,
+        vec![
+            ("root'@'10.9.9.9' (using password: YES)", true),
+            ("a,b,\"c", false),
+            ("app',root,10.9.9.9,1,2,QUERY,shop,'DROP TABLE t", true),
+        ]
+    );
+    for e in &out.events {
+        assert_ne!(e.client_ip, Some("10.9.9.9".parse().unwrap()), "{e:?}");
+        // root only ever connected over the socket (the set-up).
+        if e.user.as_deref() == Some("root") {
+            assert_eq!(e.client_host.as_deref(), Some("localhost"), "{e:?}");
+        }
+    }
+    let forged = out
+        .events
+        .iter()
+        .filter_map(|e| e.statement.as_deref())
+        .find(|s| s.text.contains("DROP TABLE orders"))
+        .expect("the SQL holding a forged record");
+    assert!(forged.text.starts_with("select 'x"), "{}", forged.text);
+    // The user name with a line break splits its two records over four lines, which are
+    // not read (reported, not forged).
+    assert_eq!(out.unrecognized_lines(), 4, "{:?}", out.problems);
+}

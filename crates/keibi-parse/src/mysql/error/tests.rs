@@ -215,6 +215,54 @@ fn a_user_name_with_a_line_break_is_still_a_failed_login() {
         (LoginFailure, Some("ad\nmin"))
     );
     assert_eq!(e.client_ip, Some("10.0.0.8".parse().unwrap()));
+    // The line break is an attempt to forge lines (issue 10).
+    let inj = e.injection.as_deref().expect("marked");
+    assert_eq!(
+        (inj.field.as_str(), inj.value.as_str()),
+        ("user", "ad\nmin")
+    );
+}
+
+/// User names as a real MariaDB 10.11 wrote them (issue 10): the host is the server's
+/// (after the last `'@'`), names holding the log's delimiters or a line break are marked,
+/// and a name cut by a line break whose rest looks like a record is still a failure.
+#[test]
+fn hostile_user_names_from_a_real_server() {
+    let out = run(include_bytes!(
+        "../../../tests/data/mysql/mariadb-injection-error.log"
+    ));
+    let failures: Vec<&keibi_model::Event> = out
+        .events
+        .iter()
+        .filter(|e| e.action == LoginFailure)
+        .collect();
+    let seen: Vec<(&str, Option<String>, bool)> = failures
+        .iter()
+        .map(|e| {
+            (
+                e.user.as_deref().unwrap_or(""),
+                e.client_ip.map(|i| i.to_string()),
+                e.injection.is_some(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        vec![
+            (
+                "root'@'10.9.9.9' (using password: YES)",
+                Some("127.0.0.1".into()),
+                true
+            ),
+            ("evil", None, true),
+            ("a,b,\"c", Some("127.0.0.1".into()), false),
+            (
+                "app',root,10.9.9.9,1,2,QUERY,shop,'DROP TABLE t",
+                Some("127.0.0.1".into()),
+                true
+            ),
+        ]
+    );
 }
 
 #[test]

@@ -133,6 +133,46 @@ impl PrefixSet {
             .matches(line, self.offset, &mut self.cache)
     }
 
+    /// The other ways the locked prefix splits `line` after `first` (at most `max`,
+    /// each with its level word further right): a user or database name that holds a
+    /// prefix and a level word gives a line several splits. Only the locked prefix:
+    /// the question is which split the server wrote, not which prefix.
+    pub fn alternatives(&mut self, line: &[u8], first: &Matched, max: usize) -> Vec<Matched> {
+        let prefixes = if self.own.is_empty() {
+            self.shared
+        } else {
+            &self.own[..]
+        };
+        let Some(p) = prefixes.get(self.locked) else {
+            return Vec::new();
+        };
+        let mut out: Vec<Matched> = Vec::new();
+        let mut from = first.level_pos + 1;
+        while out.len() < max {
+            match p.matches_from(line, self.offset, &mut self.cache, from) {
+                Some(m) => {
+                    from = m.level_pos + 1;
+                    out.push(m);
+                }
+                None => break,
+            }
+        }
+        out
+    }
+
+    /// Whether the locked prefix reads `line` as cut inside a name (see
+    /// [`Prefix::cut_in_name`]).
+    pub fn cut_in_name(&mut self, line: &[u8]) -> bool {
+        let prefixes = if self.own.is_empty() {
+            self.shared
+        } else {
+            &self.own[..]
+        };
+        prefixes
+            .get(self.locked)
+            .is_some_and(|p| p.cut_in_name(line, self.offset, &mut self.cache))
+    }
+
     /// Why a line did not match, for `Output::unrecognized`.
     pub fn mismatch_reason(&self) -> String {
         match self.own.first() {
