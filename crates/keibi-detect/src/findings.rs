@@ -759,7 +759,7 @@ mod tests {
         Resource {
             kind: "db_instance".into(),
             id: "db1".into(),
-            engine: Some("postgres".into()),
+            engine: Some(keibi_model::Engine::Postgres),
         }
     }
 

@@ -16,7 +16,7 @@ use serde::ser::SerializeStruct;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use sha2::{Digest, Sha256};
 
-use crate::event::{Event, SourceKind};
+use crate::event::{Engine, Event, SourceKind};
 
 /// Evidence references kept per finding: the first [`EVIDENCE_HEAD`] events and the
 /// most recent rest, so both how it started and that it is still going are visible.
@@ -209,7 +209,7 @@ pub struct Resource {
     pub id: String,
     /// `postgres` or `mysql`, where known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub engine: Option<String>,
+    pub engine: Option<Engine>,
 }
 
 /// Who did it. Single values when there is one; `ips`/`users` when the finding
@@ -423,7 +423,7 @@ impl Finding {
             a.app = e.application.as_deref().map(str::to_string);
         }
         if self.resource.engine.is_none() {
-            self.resource.engine = e.source.engine().map(str::to_string);
+            self.resource.engine = e.source.engine();
         }
         self.push_evidence(Evidence::of(e));
     }

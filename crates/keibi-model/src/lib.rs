@@ -10,5 +10,5 @@ pub mod sql;
 /// The type of short event fields (user, database, command ...): up to 24 bytes are
 /// stored inline, so most events allocate only for their message and statement text.
 pub use compact_str::{format_compact, CompactString, ToCompactString};
-pub use event::{Action, Event, SourceKind, Statement};
+pub use event::{Action, Engine, Event, SourceKind, Statement};
 pub use finding::{Actor, Evidence, Finding, Resource, Severity, SeverityLabel};

@@ -13,7 +13,7 @@ use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::sync::Arc;
 
-use keibi_model::{Event, Resource, Severity, SourceKind};
+use keibi_model::{Engine, Event, Resource, Severity, SourceKind};
 use rsigma_eval::{CorrelationConfig, CorrelationEngine, ResultBody};
 use rsigma_parser::{CorrelationRule, LogSource, SigmaCollection, SigmaRule};
 
@@ -56,11 +56,15 @@ pub enum Family {
 impl Family {
     const ALL: [Family; 3] = [Family::Postgres, Family::Mysql, Family::Cloudtrail];
 
-    pub fn of(source: SourceKind) -> Family {
-        match source.engine() {
-            Some("postgres") => Family::Postgres,
-            Some(_) => Family::Mysql,
-            None => Family::Cloudtrail,
+    /// The family a source's events are routed to: its engine's, CloudTrail's, or
+    /// none (a log that is neither a database's nor CloudTrail matches no rule; it
+    /// never falls through to another family's rules).
+    pub fn of(source: SourceKind) -> Option<Family> {
+        match (source.engine(), source) {
+            (Some(Engine::Postgres), _) => Some(Family::Postgres),
+            (Some(Engine::Mysql), _) => Some(Family::Mysql),
+            (None, SourceKind::Cloudtrail) => Some(Family::Cloudtrail),
+            (None, _) => None,
         }
     }
 
@@ -542,7 +546,9 @@ impl Detector for SigmaDetector {
     }
 
     fn observe(&mut self, ev: &Event, cx: &mut Context<'_>) {
-        let fam = Family::of(ev.source);
+        let Some(fam) = Family::of(ev.source) else {
+            return;
+        };
         let Some(engine) = self.engines[fam.index()].as_mut() else {
             return;
         };
@@ -612,7 +618,7 @@ fn resource_of(ev: &Event, meta: &Meta, fam: Family) -> Resource {
         (Some((kind, field)), _) => Resource {
             kind: kind.clone(),
             id: meta::field_value(ev, field),
-            engine: ev.source.engine().map(str::to_string),
+            engine: ev.source.engine(),
         },
         (None, Family::Cloudtrail) => Resource {
             kind: "aws_account".to_string(),

@@ -180,3 +180,33 @@ fn scribbled_rule_files_load_or_are_reported_never_panic() {
         }
     }
 }
+
+#[test]
+fn every_source_routes_to_its_own_family_and_never_to_another_engines() {
+    use crate::sigma::Family;
+    use keibi_model::{Engine, SourceKind};
+    let all = [
+        SourceKind::PostgresStderr,
+        SourceKind::PostgresSyslog,
+        SourceKind::PostgresCsv,
+        SourceKind::PostgresJson,
+        SourceKind::MysqlAudit,
+        SourceKind::MysqlError,
+        SourceKind::MysqlGeneral,
+        SourceKind::MysqlEnterpriseAudit,
+        SourceKind::Cloudtrail,
+    ];
+    for s in all {
+        let want = match s.engine() {
+            Some(Engine::Postgres) => Some(Family::Postgres),
+            Some(Engine::Mysql) => Some(Family::Mysql),
+            None => Some(Family::Cloudtrail),
+        };
+        assert_eq!(Family::of(s), want, "{s:?}");
+        // The family's name agrees with the source's: a PostgreSQL log is never
+        // matched by MySQL rules, nor the reverse.
+        let prefix = s.as_str().split('_').next().unwrap_or_default();
+        let fam = Family::of(s).map(|f| f.as_str()).unwrap_or_default();
+        assert!(fam.starts_with(prefix), "{s:?} routed to {fam}");
+    }
+}

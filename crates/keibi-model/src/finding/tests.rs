@@ -27,7 +27,7 @@ fn full() -> Finding {
         Resource {
             kind: "db_instance".into(),
             id: "prod-db".into(),
-            engine: Some("postgres".into()),
+            engine: Some(Engine::Postgres),
         },
         t("2026-11-28T15:41:43Z"),
     );
@@ -280,7 +280,7 @@ fn aggregation_counts_times_and_actors() {
     assert_eq!(f.last_seen, t("2026-11-28T15:41:43Z"));
     assert_eq!(f.actor.ip, Some("203.0.113.7".parse().unwrap()));
     assert_eq!(f.actor.user.as_deref(), Some("postgres"));
-    assert_eq!(f.resource.engine.as_deref(), Some("postgres"));
+    assert_eq!(f.resource.engine, Some(Engine::Postgres));
 
     // Out of order events still widen the span on both sides.
     f.absorb(&login_failure(
