@@ -55,5 +55,6 @@ pub fn db_resource(ev: &Event) -> Resource {
         kind: "db_instance".to_string(),
         id: ev.instance.as_deref().unwrap_or("unknown").to_string(),
         engine: ev.source.engine(),
+        ..Default::default()
     }
 }

@@ -760,6 +760,7 @@ mod tests {
             kind: "db_instance".into(),
             id: "db1".into(),
             engine: Some(keibi_model::Engine::Postgres),
+            ..Default::default()
         }
     }
 

@@ -210,6 +210,14 @@ pub struct Resource {
     /// `postgres` or `mysql`, where known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub engine: Option<Engine>,
+    /// The AWS account the resource is in, where known (CloudTrail's
+    /// `recipientAccountId`); omitted when unknown.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account: Option<String>,
+    /// The AWS region the resource is in, where known (CloudTrail's `awsRegion`);
+    /// omitted when unknown.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
 }
 
 /// Who did it. Single values when there is one; `ips`/`users` when the finding
@@ -389,8 +397,8 @@ impl Finding {
     }
 
     /// Adds one event: `count`, the time span, the distinct addresses and users, the
-    /// client application (the first one known), `resource.engine` when unset, and
-    /// the evidence.
+    /// client application (the first one known), `resource.engine` when unset (and a
+    /// CloudTrail record's account and region), and the evidence.
     ///
     /// `actor.ip` / `actor.user` follow the distinct sets: the one value while there
     /// is one, none once there are several (the arrays then say who).
@@ -425,6 +433,15 @@ impl Finding {
         if self.resource.engine.is_none() {
             self.resource.engine = e.source.engine();
         }
+        if e.source == SourceKind::Cloudtrail {
+            let r = &mut self.resource;
+            if r.account.is_none() {
+                r.account = record_str(e, "recipientAccountId");
+            }
+            if r.region.is_none() {
+                r.region = record_str(e, "awsRegion");
+            }
+        }
         self.push_evidence(Evidence::of(e));
     }
 
@@ -444,6 +461,16 @@ impl Finding {
     pub fn severity_label(&self) -> SeverityLabel {
         self.severity.label()
     }
+}
+
+/// The longest account id or region name taken from a record (real ones are 12 and
+/// at most 14 characters; a forged record's are attacker-written).
+const MAX_PLACE_CHARS: usize = 64;
+
+/// A short string field of a CloudTrail record, `None` when absent, empty or too long.
+fn record_str(e: &Event, key: &str) -> Option<String> {
+    let v = e.record.as_deref()?.get(key)?.as_str()?;
+    (!v.is_empty() && v.len() <= MAX_PLACE_CHARS).then(|| v.to_string())
 }
 
 /// Inserts into a sorted set of at most [`MAX_DISTINCT`]; true when the value was new

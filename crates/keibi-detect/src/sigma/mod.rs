@@ -619,11 +619,13 @@ fn resource_of(ev: &Event, meta: &Meta, fam: Family) -> Resource {
             kind: kind.clone(),
             id: meta::field_value(ev, field),
             engine: ev.source.engine(),
+            ..Default::default()
         },
         (None, Family::Cloudtrail) => Resource {
             kind: "aws_account".to_string(),
             id: meta::field_value(ev, "recipientAccountId"),
             engine: None,
+            ..Default::default()
         },
         (None, _) => db_resource(ev),
     }

@@ -328,6 +328,7 @@ mod tests {
                 kind: "db_instance".into(),
                 id: "prod-db".into(),
                 engine: Some(keibi_model::Engine::Postgres),
+                ..Default::default()
             },
             t("2026-11-28T15:41:43Z"),
         );

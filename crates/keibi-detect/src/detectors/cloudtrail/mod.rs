@@ -309,6 +309,7 @@ impl CloudTrail {
                 kind: found.resource_kind.to_string(),
                 id: found.resource_id.to_string(),
                 engine: None,
+                ..Default::default()
             },
             time: first.time,
         });
