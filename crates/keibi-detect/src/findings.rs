@@ -446,6 +446,7 @@ fn blank(
         title: String::new(),
         description: String::new(),
         remediation: String::new(),
+        suggested_actions: Vec::new(),
         mitre: Vec::new(),
         resource,
         actor: Default::default(),

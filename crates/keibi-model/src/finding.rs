@@ -17,6 +17,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use sha2::{Digest, Sha256};
 
 use crate::event::{Engine, Event, SourceKind};
+use crate::spec::SuggestedAction;
 
 /// Evidence references kept per finding: the first [`EVIDENCE_HEAD`] events and the
 /// most recent rest, so both how it started and that it is still going are visible.
@@ -299,6 +300,10 @@ pub struct Finding {
     pub title: String,
     pub description: String,
     pub remediation: String,
+    /// Structured actions beside the prose remediation, targets filled from the
+    /// actor and resource; omitted from JSON when empty.
+    #[serde(default)]
+    pub suggested_actions: Vec<SuggestedAction>,
     pub mitre: Vec<String>,
     pub resource: Resource,
     #[serde(default)]
@@ -329,6 +334,11 @@ impl Serialize for Finding {
         st.serialize_field("title", &self.title)?;
         st.serialize_field("description", &self.description)?;
         st.serialize_field("remediation", &self.remediation)?;
+        if self.suggested_actions.is_empty() {
+            st.skip_field("suggested_actions")?;
+        } else {
+            st.serialize_field("suggested_actions", &self.suggested_actions)?;
+        }
         st.serialize_field("mitre", &self.mitre)?;
         st.serialize_field("resource", &self.resource)?;
         st.serialize_field("actor", &self.actor)?;
@@ -385,6 +395,7 @@ impl Finding {
             title: String::new(),
             description: String::new(),
             remediation: String::new(),
+            suggested_actions: Vec::new(),
             mitre: Vec::new(),
             resource,
             actor: Actor::default(),

@@ -5,6 +5,7 @@
 
 pub mod event;
 pub mod finding;
+pub mod spec;
 pub mod sql;
 
 /// The type of short event fields (user, database, command ...): up to 24 bytes are
@@ -12,3 +13,4 @@ pub mod sql;
 pub use compact_str::{format_compact, CompactString, ToCompactString};
 pub use event::{Action, Engine, Event, SourceKind, Statement};
 pub use finding::{Actor, Evidence, Finding, Resource, Severity, SeverityLabel};
+pub use spec::{ActionKind, FindingSpec, SuggestedAction};
