@@ -39,6 +39,25 @@ impl Entry {
     }
 }
 
+/// Sets a finding's suggested actions at the end of a scan: those [`suggest`] derives
+/// from `kinds`, then those of other declared kinds its detector added while it ran.
+pub fn fill(f: &mut Finding, kinds: &[ActionKind]) {
+    let mut own = std::mem::take(&mut f.suggested_actions);
+    own.retain(|a| !a.kind().from_actor_and_resource() && kinds.contains(&a.kind()));
+    let mut all = suggest(f, kinds);
+    all.extend(own);
+    all.truncate(MAX_ACTIONS);
+    f.suggested_actions = all;
+}
+
+/// Adds an action a detector found while it ran (kept by [`fill`] when its kind is
+/// declared), unless the finding has it or already has [`MAX_ACTIONS`].
+pub fn add(f: &mut Finding, action: SuggestedAction) {
+    if f.suggested_actions.len() < MAX_ACTIONS && !f.suggested_actions.contains(&action) {
+        f.suggested_actions.push(action);
+    }
+}
+
 /// Suggested actions, most at once: a distributed attack's addresses are many.
 pub const MAX_ACTIONS: usize = 20;
 
@@ -107,6 +126,8 @@ pub fn suggest(f: &Finding, kinds: &[ActionKind]) -> Vec<SuggestedAction> {
                     }
                 });
             }
+            // Added by the detector that read the call (see `fill`).
+            ActionKind::RevokeIngress => {}
         }
     }
     out.truncate(MAX_ACTIONS);

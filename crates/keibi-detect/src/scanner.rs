@@ -195,7 +195,7 @@ fn suggest_actions(detectors: &[Box<dyn Detector>], findings: &mut [Finding]) {
     }
     for f in findings {
         if let Some(k) = kinds.get(&(f.detector.clone(), f.finding_type.clone())) {
-            f.suggested_actions = crate::catalog::suggest(f, k);
+            crate::catalog::fill(f, k);
         }
     }
 }

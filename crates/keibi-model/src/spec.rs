@@ -62,16 +62,18 @@ pub enum ActionKind {
     RotateCredentials,
     ClosePublicAccess,
     RestoreLogging,
+    RevokeIngress,
 }
 
 impl ActionKind {
-    pub const ALL: [ActionKind; 6] = [
+    pub const ALL: [ActionKind; 7] = [
         ActionKind::BlockAddress,
         ActionKind::LockRole,
         ActionKind::EndSessions,
         ActionKind::RotateCredentials,
         ActionKind::ClosePublicAccess,
         ActionKind::RestoreLogging,
+        ActionKind::RevokeIngress,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -82,7 +84,15 @@ impl ActionKind {
             ActionKind::RotateCredentials => "rotate_credentials",
             ActionKind::ClosePublicAccess => "close_public_access",
             ActionKind::RestoreLogging => "restore_logging",
+            ActionKind::RevokeIngress => "revoke_ingress",
         }
+    }
+
+    /// Whether an action of this kind follows from a finding's actor and resource
+    /// alone; the others (which port, which range) only the detector that read the
+    /// call knows, and it adds them itself.
+    pub fn from_actor_and_resource(self) -> bool {
+        !matches!(self, ActionKind::RevokeIngress)
     }
 }
 
@@ -118,6 +128,14 @@ pub enum SuggestedAction {
         resource_kind: String,
         resource: String,
     },
+    /// Remove what opens a port to a range: a security-group rule or a network-ACL
+    /// entry (`resource_kind` `security_group` or `network_acl`).
+    RevokeIngress {
+        resource_kind: String,
+        resource: String,
+        port: String,
+        cidr: String,
+    },
 }
 
 impl SuggestedAction {
@@ -129,6 +147,7 @@ impl SuggestedAction {
             SuggestedAction::RotateCredentials { .. } => ActionKind::RotateCredentials,
             SuggestedAction::ClosePublicAccess { .. } => ActionKind::ClosePublicAccess,
             SuggestedAction::RestoreLogging { .. } => ActionKind::RestoreLogging,
+            SuggestedAction::RevokeIngress { .. } => ActionKind::RevokeIngress,
         }
     }
 }

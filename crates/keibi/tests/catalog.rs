@@ -256,3 +256,34 @@ fn a_public_snapshot_suggests_closing_it_and_names_its_account_and_region() {
     assert_eq!(close["resource"], r["id"], "{f}");
     assert_eq!(close["resource_kind"], r["kind"], "{f}");
 }
+
+/// A database port opened to the internet suggests revoking exactly what opened it:
+/// the security group or ACL, the port and the range, as the call said.
+#[test]
+fn a_port_opened_to_the_internet_suggests_revoking_that_rule() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/scenarios/ct-db-port-open/attack");
+    let scan = keibi_scan(&[dir.as_os_str()]);
+    let mut seen = 0;
+    for f in scan.of_type("Policy:EC2/DatabasePortOpenToInternet") {
+        let actions = f["suggested_actions"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{f}"));
+        assert!(!actions.is_empty(), "{f}");
+        for a in actions {
+            assert_eq!(a["action"], "revoke_ingress", "{f}");
+            assert_eq!(a["resource"], f["resource"]["id"], "{f}");
+            assert_eq!(a["resource_kind"], f["resource"]["kind"], "{f}");
+            let cidr = a["cidr"].as_str().unwrap_or_default();
+            assert!(cidr == "0.0.0.0/0" || cidr == "::/0", "{f}");
+            assert!(
+                f["title"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .contains(a["port"].as_str().unwrap_or("?")),
+                "{f}"
+            );
+        }
+        seen += 1;
+    }
+    assert!(seen > 0, "{:?}", scan.findings);
+}

@@ -51,7 +51,7 @@ pub(crate) fn specs() -> Vec<keibi_model::FindingSpec> {
             &["T1133"],
             "Database port open to the internet",
             "Remove the rule or entry that opens the port to 0.0.0.0/0 or ::/0 and allow only the addresses that need the database.",
-            &[],
+            &[keibi_model::ActionKind::RevokeIngress],
         ),
         keibi_model::FindingSpec::new(
             SNAPSHOT_SHARED,

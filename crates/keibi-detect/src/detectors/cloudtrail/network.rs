@@ -143,6 +143,18 @@ impl CloudTrail {
                 behind it for logins from unknown addresses since the change.",
         };
         self.raise(cx, &c.who, found, &[c.ev]);
+        let fid = keibi_model::finding::finding_id(DETECTOR_ID, DB_PORT_OPEN, &[kind, id, &c.who]);
+        if let Some(f) = cx.findings.get_mut(&fid) {
+            for (port, cidr) in open {
+                let action = keibi_model::SuggestedAction::RevokeIngress {
+                    resource_kind: kind.to_string(),
+                    resource: id.to_string(),
+                    port: port.clone(),
+                    cidr: cidr.clone(),
+                };
+                crate::catalog::add(f, action);
+            }
+        }
     }
 }
 
