@@ -275,11 +275,19 @@ fn a_port_opened_to_the_internet_suggests_revoking_that_rule() {
             assert_eq!(a["resource_kind"], f["resource"]["kind"], "{f}");
             let cidr = a["cidr"].as_str().unwrap_or_default();
             assert!(cidr == "0.0.0.0/0" || cidr == "::/0", "{f}");
+            let port = a["port"].as_str().unwrap_or_default();
+            let title = f["title"].as_str().unwrap_or_default();
             assert!(
-                f["title"]
-                    .as_str()
-                    .unwrap_or_default()
-                    .contains(a["port"].as_str().unwrap_or("?")),
+                port.chars().all(|c| c.is_ascii_digit() || c == '-') || port == "all",
+                "{f}"
+            );
+            let said = if port == "all" {
+                "all ports".to_string()
+            } else {
+                format!("port {port}")
+            };
+            assert!(
+                title.contains(&said) || title.contains(&format!("ports {port}")),
                 "{f}"
             );
         }
