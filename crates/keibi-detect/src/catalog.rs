@@ -151,6 +151,27 @@ mod tests {
     }
 
     #[test]
+    fn every_builtin_detector_declares_its_types_once_under_its_own_id() {
+        let mut seen = std::collections::HashSet::new();
+        for d in crate::detectors::builtin(&crate::Config::default()) {
+            let entries = d.catalog();
+            assert!(!entries.is_empty(), "{} declares nothing", d.id());
+            for e in entries {
+                assert_eq!(e.source, d.id());
+                assert_eq!(e.origin, "detector");
+                assert!(
+                    seen.insert((e.source.clone(), e.spec.finding_type.clone())),
+                    "{} declares {} twice",
+                    e.source,
+                    e.spec.finding_type
+                );
+                assert!(e.spec.finding_type.contains(':') && e.spec.finding_type.contains('/'));
+                assert!(!e.spec.mitre.is_empty() && !e.spec.title.is_empty());
+            }
+        }
+    }
+
+    #[test]
     fn a_successful_brute_force_blocks_locks_and_ends() {
         let mut f = finding("db_instance", Some(Engine::Postgres));
         f.actor.ip = Some("203.0.113.9".parse().unwrap());
