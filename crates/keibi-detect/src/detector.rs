@@ -23,6 +23,11 @@ pub trait Detector: Send {
     /// The input has ended: raise what is still pending and write the final titles
     /// and descriptions of this detector's findings (see [`Findings::of_detector`]).
     fn finish(&mut self, _cx: &mut Context<'_>) {}
+
+    /// Every finding type this detector can raise, with its spec: the code side of
+    /// `docs/finding-catalog.md` (see [`crate::catalog`]). No default: a detector
+    /// that does not say what it raises does not build.
+    fn catalog(&self) -> Vec<crate::catalog::Entry>;
 }
 
 /// What a detector may read and write while it runs.
@@ -54,6 +59,7 @@ pub fn db_resource(ev: &Event) -> Resource {
     Resource {
         kind: "db_instance".to_string(),
         id: ev.instance.as_deref().unwrap_or("unknown").to_string(),
-        engine: ev.source.engine().map(str::to_string),
+        engine: ev.source.engine(),
+        ..Default::default()
     }
 }

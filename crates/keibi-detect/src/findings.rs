@@ -446,6 +446,7 @@ fn blank(
         title: String::new(),
         description: String::new(),
         remediation: String::new(),
+        suggested_actions: Vec::new(),
         mitre: Vec::new(),
         resource,
         actor: Default::default(),
@@ -739,7 +740,8 @@ mod tests {
         Resource {
             kind: "db_instance".into(),
             id: "db1".into(),
-            engine: Some("postgres".into()),
+            engine: Some(keibi_model::Engine::Postgres),
+            ..Default::default()
         }
     }
 

@@ -8,6 +8,7 @@
 //! * [`Config`] holds every threshold; [`ThreatLists`] the threat, Tor exit and
 //!   trusted address lists (`iplist`).
 
+pub mod catalog;
 pub mod config;
 pub mod detector;
 pub mod detectors;
@@ -18,6 +19,7 @@ pub mod sigma;
 pub mod text;
 pub mod yamlguard;
 
+pub use catalog::Entry;
 pub use config::Config;
 pub use detector::{db_resource, Context, Detector};
 pub use findings::{Findings, Raise};

@@ -1,10 +1,13 @@
 //! The scan loop: every event goes through the Sigma rules and every stateful
 //! detector once, in time order; at the end the findings come out sorted.
 
-use keibi_model::{Action, Event, Finding};
+use keibi_model::{Action, ActionKind, Event, Finding};
+
+use std::collections::HashMap;
 
 use std::sync::Arc;
 
+use crate::catalog::Entry;
 use crate::config::Config;
 use crate::detector::{Context, Detector};
 use crate::findings::{Findings, Rollup, Stored};
@@ -150,6 +153,11 @@ impl Scanner {
         }
     }
 
+    /// Every finding type this scanner's detectors and rules can raise.
+    pub fn catalog(&self) -> Vec<Entry> {
+        self.detectors.iter().flat_map(|d| d.catalog()).collect()
+    }
+
     /// Findings so far (a daemon reads these between events).
     pub fn findings(&self) -> &Findings {
         &self.findings
@@ -165,13 +173,29 @@ impl Scanner {
         for d in &mut self.detectors {
             d.finish(&mut cx);
         }
-        let stored = self.findings.finish();
+        let mut stored = self.findings.finish();
+        suggest_actions(&self.detectors, &mut stored.findings);
         ScanReport {
             findings: stored.findings,
             rollups: stored.rollups,
             events: self.events,
             trusted_events: stored.trusted_events,
             dropped_findings: stored.dropped,
+        }
+    }
+}
+
+/// Fills each finding's suggested actions from the kinds its detector's catalog
+/// entry declares and its final actor and resource (once, at the end: an aggregating
+/// finding's addresses and users are only known then).
+fn suggest_actions(detectors: &[Box<dyn Detector>], findings: &mut [Finding]) {
+    let mut kinds: HashMap<(String, String), Vec<ActionKind>> = HashMap::new();
+    for e in detectors.iter().flat_map(|d| d.catalog()) {
+        kinds.insert((e.source, e.spec.finding_type), e.spec.suggested_actions);
+    }
+    for f in findings {
+        if let Some(k) = kinds.get(&(f.detector.clone(), f.finding_type.clone())) {
+            crate::catalog::fill(f, k);
         }
     }
 }

@@ -49,19 +49,53 @@ impl SourceKind {
         }
     }
 
-    /// The database engine family, for `resource.engine` in findings.
-    pub fn engine(self) -> Option<&'static str> {
+    /// The database engine family, for `resource.engine` in findings; `None` for
+    /// logs that are not a database's (CloudTrail).
+    pub fn engine(self) -> Option<Engine> {
         match self {
             SourceKind::PostgresStderr
             | SourceKind::PostgresSyslog
             | SourceKind::PostgresCsv
-            | SourceKind::PostgresJson => Some("postgres"),
+            | SourceKind::PostgresJson => Some(Engine::Postgres),
             SourceKind::MysqlAudit
             | SourceKind::MysqlError
             | SourceKind::MysqlGeneral
-            | SourceKind::MysqlEnterpriseAudit => Some("mysql"),
+            | SourceKind::MysqlEnterpriseAudit => Some(Engine::Mysql),
             SourceKind::Cloudtrail => None,
         }
+    }
+}
+
+/// A database engine family, as far as its logs tell.
+///
+/// Only two: a log's format says PostgreSQL or MySQL, not which server wrote it.
+/// server_audit lines read the same from MariaDB, RDS for MySQL and Aurora MySQL,
+/// and the error log's format does not name the fork, so MariaDB and Aurora are
+/// `Mysql` here (and Aurora PostgreSQL is `Postgres`). Serialised as `postgres` and
+/// `mysql`, the strings findings have always carried in `resource.engine`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Engine {
+    /// PostgreSQL, RDS for PostgreSQL, Aurora PostgreSQL.
+    Postgres,
+    /// MySQL and MariaDB, on RDS, Aurora MySQL or self-hosted.
+    Mysql,
+}
+
+impl Engine {
+    pub const ALL: [Engine; 2] = [Engine::Postgres, Engine::Mysql];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Engine::Postgres => "postgres",
+            Engine::Mysql => "mysql",
+        }
+    }
+}
+
+impl std::fmt::Display for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 

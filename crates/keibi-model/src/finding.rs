@@ -16,7 +16,8 @@ use serde::ser::SerializeStruct;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use sha2::{Digest, Sha256};
 
-use crate::event::{Event, SourceKind};
+use crate::event::{Engine, Event, SourceKind};
+use crate::spec::SuggestedAction;
 
 /// Evidence references kept per finding: the first [`EVIDENCE_HEAD`] events and the
 /// most recent rest, so both how it started and that it is still going are visible.
@@ -209,7 +210,15 @@ pub struct Resource {
     pub id: String,
     /// `postgres` or `mysql`, where known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub engine: Option<String>,
+    pub engine: Option<Engine>,
+    /// The AWS account the resource is in, where known (CloudTrail's
+    /// `recipientAccountId`); omitted when unknown.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account: Option<String>,
+    /// The AWS region the resource is in, where known (CloudTrail's `awsRegion`);
+    /// omitted when unknown.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
 }
 
 /// Who did it. Single values when there is one; `ips`/`users` when the finding
@@ -291,6 +300,10 @@ pub struct Finding {
     pub title: String,
     pub description: String,
     pub remediation: String,
+    /// Structured actions beside the prose remediation, targets filled from the
+    /// actor and resource; omitted from JSON when empty.
+    #[serde(default)]
+    pub suggested_actions: Vec<SuggestedAction>,
     pub mitre: Vec<String>,
     pub resource: Resource,
     #[serde(default)]
@@ -321,6 +334,11 @@ impl Serialize for Finding {
         st.serialize_field("title", &self.title)?;
         st.serialize_field("description", &self.description)?;
         st.serialize_field("remediation", &self.remediation)?;
+        if self.suggested_actions.is_empty() {
+            st.skip_field("suggested_actions")?;
+        } else {
+            st.serialize_field("suggested_actions", &self.suggested_actions)?;
+        }
         st.serialize_field("mitre", &self.mitre)?;
         st.serialize_field("resource", &self.resource)?;
         st.serialize_field("actor", &self.actor)?;
@@ -377,6 +395,7 @@ impl Finding {
             title: String::new(),
             description: String::new(),
             remediation: String::new(),
+            suggested_actions: Vec::new(),
             mitre: Vec::new(),
             resource,
             actor: Actor::default(),
@@ -389,8 +408,8 @@ impl Finding {
     }
 
     /// Adds one event: `count`, the time span, the distinct addresses and users, the
-    /// client application (the first one known), `resource.engine` when unset, and
-    /// the evidence.
+    /// client application (the first one known), `resource.engine` when unset (and a
+    /// CloudTrail record's account and region), and the evidence.
     ///
     /// `actor.ip` / `actor.user` follow the distinct sets: the one value while there
     /// is one, none once there are several (the arrays then say who).
@@ -423,7 +442,16 @@ impl Finding {
             a.app = e.application.as_deref().map(str::to_string);
         }
         if self.resource.engine.is_none() {
-            self.resource.engine = e.source.engine().map(str::to_string);
+            self.resource.engine = e.source.engine();
+        }
+        if e.source == SourceKind::Cloudtrail {
+            let r = &mut self.resource;
+            if r.account.is_none() {
+                r.account = record_str(e, "recipientAccountId");
+            }
+            if r.region.is_none() {
+                r.region = record_str(e, "awsRegion");
+            }
         }
         self.push_evidence(Evidence::of(e));
     }
@@ -444,6 +472,16 @@ impl Finding {
     pub fn severity_label(&self) -> SeverityLabel {
         self.severity.label()
     }
+}
+
+/// The longest account id or region name taken from a record (real ones are 12 and
+/// at most 14 characters; a forged record's are attacker-written).
+const MAX_PLACE_CHARS: usize = 64;
+
+/// A short string field of a CloudTrail record, `None` when absent, empty or too long.
+fn record_str(e: &Event, key: &str) -> Option<String> {
+    let v = e.record.as_deref()?.get(key)?.as_str()?;
+    (!v.is_empty() && v.len() <= MAX_PLACE_CHARS).then(|| v.to_string())
 }
 
 /// Inserts into a sorted set of at most [`MAX_DISTINCT`]; true when the value was new

@@ -7,11 +7,13 @@ pub mod change;
 pub mod cut;
 pub mod event;
 pub mod finding;
+pub mod spec;
 pub mod sql;
 
 pub use change::{ChangeKind, FindingChange};
 /// The type of short event fields (user, database, command ...): up to 24 bytes are
 /// stored inline, so most events allocate only for their message and statement text.
 pub use compact_str::{format_compact, CompactString, ToCompactString};
-pub use event::{Action, Event, Injection, SourceKind, Statement};
+pub use event::{Action, Engine, Event, Injection, SourceKind, Statement};
 pub use finding::{Actor, Evidence, Finding, Resource, Severity, SeverityLabel};
+pub use spec::{ActionKind, FindingSpec, SuggestedAction};

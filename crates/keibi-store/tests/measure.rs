@@ -18,7 +18,8 @@ fn finding(i: usize) -> Finding {
         Resource {
             kind: "db_instance".into(),
             id: format!("db-{}", i % 50),
-            engine: Some("postgres".into()),
+            engine: Some(keibi_model::Engine::Postgres),
+            ..Resource::default()
         },
         t0 + Duration::minutes(i as i64),
     );

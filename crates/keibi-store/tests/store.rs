@@ -31,7 +31,8 @@ fn finding(key: &str, ip: &str, count: u64, first: DateTime<Utc>, last: DateTime
         Resource {
             kind: "db_instance".into(),
             id: "orders-db".into(),
-            engine: Some("postgres".into()),
+            engine: Some(keibi_model::Engine::Postgres),
+            ..Resource::default()
         },
         first,
     );

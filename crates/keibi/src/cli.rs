@@ -152,11 +152,15 @@ pub struct LearnArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum RulesCommand {
-    /// List the loaded rules: built-in ones and those given with --rules.
+    /// List the finding catalog: every finding type the built-in detectors and the
+    /// loaded rules (built-in ones and those given with --rules) can raise.
     List {
         /// Also load the Sigma rules in this file or directory (repeatable).
         #[arg(long = "rules", value_name = "DIR")]
         rules: Vec<PathBuf>,
+        /// Output format [default: table].
+        #[arg(long, value_enum)]
+        format: Option<EventFormat>,
     },
     /// Check rule files: every rule that cannot load is printed with its file and
     /// the reason; exits 1 if there is any.

@@ -7,6 +7,7 @@
 
 mod common;
 
+use std::collections::HashMap;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
@@ -78,8 +79,63 @@ fn run(s: &Scenario, part: &str) -> Option<Scan> {
     Some(scan)
 }
 
+/// What `keibi rules list --format jsonl` declares: (source, type) → action kinds.
+fn declared() -> HashMap<(String, String), Vec<String>> {
+    let out = common::output(
+        std::process::Command::new(env!("CARGO_BIN_EXE_keibi"))
+            .args(["rules", "list", "--format", "jsonl"]),
+    );
+    let mut map = HashMap::new();
+    for line in String::from_utf8_lossy(&out.stdout).lines() {
+        let e: serde_json::Value = serde_json::from_str(line).expect("catalog line");
+        let kinds = e["suggested_actions"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|k| k.as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let key = (str_of(&e, "source"), str_of(&e, "type"));
+        map.insert(key, kinds);
+    }
+    assert!(!map.is_empty(), "keibi rules list declared nothing");
+    map
+}
+
+fn str_of(v: &serde_json::Value, k: &str) -> String {
+    v[k].as_str().unwrap_or_default().to_string()
+}
+
+/// Every finding a scan raised is declared in the catalog by the detector or rule that
+/// raised it, and carries only the kinds of suggested actions its entry declares.
+fn undeclared(scan: &Scan, catalog: &HashMap<(String, String), Vec<String>>) -> Vec<String> {
+    let mut out = Vec::new();
+    for f in &scan.findings {
+        let key = (str_of(f, "detector"), str_of(f, "type"));
+        let Some(kinds) = catalog.get(&key) else {
+            out.push(format!(
+                "{} raised {}, which it does not declare",
+                key.0, key.1
+            ));
+            continue;
+        };
+        for a in f["suggested_actions"].as_array().into_iter().flatten() {
+            let k = str_of(a, "action");
+            if !kinds.contains(&k) {
+                out.push(format!(
+                    "{} {} suggests {k}, not declared ({kinds:?})",
+                    key.0, key.1
+                ));
+            }
+        }
+    }
+    out
+}
+
 #[test]
 fn every_scenario_fires_on_its_attack_and_not_on_its_near_misses() {
+    let catalog = declared();
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/scenarios");
     let mut dirs: Vec<PathBuf> = std::fs::read_dir(&root)
         .map(|rd| {
@@ -97,6 +153,9 @@ fn every_scenario_fires_on_its_attack_and_not_on_its_near_misses() {
         match run(&s, "attack") {
             None => failures.push(format!("{name}: no attack/ folder")),
             Some(scan) => {
+                for u in undeclared(&scan, &catalog) {
+                    failures.push(format!("{name}/attack: {u}"));
+                }
                 if scan.of_type(&s.finding_type).next().is_none() {
                     failures.push(format!(
                         "{name}: attack raised no {}; findings:\n{}",
@@ -109,6 +168,9 @@ fn every_scenario_fires_on_its_attack_and_not_on_its_near_misses() {
         match run(&s, "benign") {
             None => failures.push(format!("{name}: no benign/ folder")),
             Some(scan) => {
+                for u in undeclared(&scan, &catalog) {
+                    failures.push(format!("{name}/benign: {u}"));
+                }
                 if scan.of_type(&s.finding_type).next().is_some() {
                     failures.push(format!(
                         "{name}: near-misses raised {}; findings:\n{}",

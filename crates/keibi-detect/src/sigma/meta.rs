@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use keibi_model::{Event, Finding, Severity};
+use keibi_model::{ActionKind, Event, Finding, FindingSpec, Severity};
 use rsigma_parser::Level;
 use serde::Deserialize;
 
@@ -24,6 +24,9 @@ pub struct Meta {
     /// `resource.kind` and the event field holding `resource.id`; `None` means the
     /// database instance (database logs) or the AWS account (CloudTrail).
     pub resource: Option<(String, String)>,
+    /// The rule's catalog entry: type, severity, MITRE, its title, the remediation
+    /// as written and the kinds of suggested actions its findings carry.
+    pub spec: FindingSpec,
 }
 
 /// The `keibi:` mapping as written.
@@ -42,6 +45,10 @@ pub struct RawMeta {
     pub group_by: Vec<String>,
     pub resource_kind: Option<String>,
     pub resource_id: Option<String>,
+    /// Kinds of suggested actions (`block_address`, `lock_role` ...), filled from
+    /// each finding's actor and resource.
+    #[serde(default)]
+    pub actions: Vec<ActionKind>,
 }
 
 /// Sigma `level` to severity, as the catalog's CloudTrail section fixes it.

@@ -13,10 +13,11 @@ use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::sync::Arc;
 
-use keibi_model::{Event, Resource, Severity, SourceKind};
+use keibi_model::{ActionKind, Engine, Event, FindingSpec, Resource, Severity, SourceKind};
 use rsigma_eval::{CorrelationConfig, CorrelationEngine, ResultBody};
 use rsigma_parser::{CorrelationRule, LogSource, SigmaCollection, SigmaRule};
 
+use crate::catalog::Entry;
 use crate::config::Config;
 use crate::detector::{db_resource, Context, Detector};
 use crate::findings::Raise;
@@ -56,11 +57,15 @@ pub enum Family {
 impl Family {
     const ALL: [Family; 3] = [Family::Postgres, Family::Mysql, Family::Cloudtrail];
 
-    pub fn of(source: SourceKind) -> Family {
-        match source.engine() {
-            Some("postgres") => Family::Postgres,
-            Some(_) => Family::Mysql,
-            None => Family::Cloudtrail,
+    /// The family a source's events are routed to: its engine's, CloudTrail's, or
+    /// none (a log that is neither a database's nor CloudTrail matches no rule; it
+    /// never falls through to another family's rules).
+    pub fn of(source: SourceKind) -> Option<Family> {
+        match (source.engine(), source) {
+            (Some(Engine::Postgres), _) => Some(Family::Postgres),
+            (Some(Engine::Mysql), _) => Some(Family::Mysql),
+            (None, SourceKind::Cloudtrail) => Some(Family::Cloudtrail),
+            (None, _) => None,
         }
     }
 
@@ -370,17 +375,21 @@ impl RuleSet {
             .flat_map(|c| c.rule.rules.iter().map(String::as_str))
             .collect();
         let mut silent = HashSet::new();
+        let mut entries = Vec::new();
         for l in &self.rules {
             let key = rule_key(l.rule.name.as_deref(), l.rule.id.as_deref(), &l.rule.title);
             let hk = header_key(l.rule.id.as_deref(), &l.rule.title);
             let named = |x: Option<&str>| x.is_some_and(|x| quiet.contains(x));
             if named(l.rule.id.as_deref()) || named(l.rule.name.as_deref()) {
                 silent.insert(hk.clone());
+            } else {
+                entries.push(self.entry(&key, &l.meta));
             }
             meta.insert(hk, (key, l.meta.clone()));
         }
         for l in &self.correlations {
             let key = rule_key(l.rule.name.as_deref(), l.rule.id.as_deref(), &l.rule.title);
+            entries.push(self.entry(&key, &l.meta));
             meta.insert(
                 header_key(l.rule.id.as_deref(), &l.rule.title),
                 (key, l.meta.clone()),
@@ -391,6 +400,17 @@ impl RuleSet {
             meta,
             silent,
             texts: HashMap::new(),
+            entries,
+        }
+    }
+
+    /// A rule's catalog entry: its key (what its findings carry as `detector`), the
+    /// file it came from, its spec.
+    fn entry(&self, key: &str, meta: &Meta) -> Entry {
+        Entry {
+            source: key.to_string(),
+            origin: self.keys.get(key).cloned().unwrap_or_default(),
+            spec: meta.spec.clone(),
         }
     }
 }
@@ -469,19 +489,31 @@ fn build_meta(
     };
     let parse = |s: &str, what: &str| Template::parse(s).map_err(|e| format!("keibi.{what}: {e}"));
     Ok(match raw {
-        None => Meta {
-            finding_type: format!("{}/{type_key}", family.sigma_type_prefix()),
-            severity: level_severity(level),
-            title: Template::literal(title),
-            description: Template::literal(description.unwrap_or(title)),
-            remediation: Template::literal(
-                "Review the events behind this finding; if the activity is not expected, \
-                 treat the credentials involved as compromised.",
-            ),
-            mitre: mitre_from_tags(tags),
-            group_by: Vec::new(),
-            resource: None,
-        },
+        None => {
+            let finding_type = format!("{}/{type_key}", family.sigma_type_prefix());
+            let remediation = "Review the events behind this finding; if the activity is not \
+                expected, treat the credentials involved as compromised.";
+            let mitre = mitre_from_tags(tags);
+            let severity = level_severity(level);
+            Meta {
+                spec: spec(
+                    &finding_type,
+                    severity,
+                    &mitre,
+                    title,
+                    remediation,
+                    Vec::new(),
+                ),
+                finding_type,
+                severity,
+                title: Template::literal(title),
+                description: Template::literal(description.unwrap_or(title)),
+                remediation: Template::literal(remediation),
+                mitre,
+                group_by: Vec::new(),
+                resource: None,
+            }
+        }
         Some(r) => {
             if let Some(s) = r.severity {
                 if !(1.0..=10.0).contains(&s) {
@@ -493,28 +525,57 @@ fn build_meta(
                 (None, None) => None,
                 _ => return Err("keibi.resource_kind and keibi.resource_id go together".into()),
             };
+            let severity = r
+                .severity
+                .map(Severity::new)
+                .unwrap_or_else(|| level_severity(level));
+            let mitre = if r.mitre.is_empty() {
+                mitre_from_tags(tags)
+            } else {
+                r.mitre
+            };
+            let remediation = r.remediation.unwrap_or_default();
             Meta {
+                spec: spec(
+                    &r.finding_type,
+                    severity,
+                    &mitre,
+                    title,
+                    &remediation,
+                    r.actions,
+                ),
                 finding_type: r.finding_type,
-                severity: r
-                    .severity
-                    .map(Severity::new)
-                    .unwrap_or_else(|| level_severity(level)),
+                severity,
                 title: parse(r.title.as_deref().unwrap_or(title), "title")?,
                 description: parse(
                     r.description.as_deref().or(description).unwrap_or(title),
                     "description",
                 )?,
-                remediation: parse(r.remediation.as_deref().unwrap_or_default(), "remediation")?,
-                mitre: if r.mitre.is_empty() {
-                    mitre_from_tags(tags)
-                } else {
-                    r.mitre
-                },
+                remediation: parse(&remediation, "remediation")?,
+                mitre,
                 group_by: r.group_by,
                 resource,
             }
         }
     })
+}
+
+fn spec(
+    finding_type: &str,
+    severity: Severity,
+    mitre: &[String],
+    title: &str,
+    remediation: &str,
+    actions: Vec<ActionKind>,
+) -> FindingSpec {
+    FindingSpec {
+        finding_type: finding_type.to_string(),
+        default_severity: severity,
+        mitre: mitre.to_vec(),
+        title: title.to_string(),
+        remediation: remediation.to_string(),
+        suggested_actions: actions,
+    }
 }
 
 /// Runs compiled Sigma rules over events: each match raises or grows one finding
@@ -527,6 +588,9 @@ pub struct SigmaDetector {
     silent: HashSet<String>,
     /// Title, description and remediation templates bound to each finding's first event.
     texts: HashMap<String, [Template; 3]>,
+    /// The catalog entries of the rules that raise findings (not those that only
+    /// feed correlations).
+    entries: Vec<Entry>,
 }
 
 impl SigmaDetector {
@@ -541,8 +605,14 @@ impl Detector for SigmaDetector {
         "sigma"
     }
 
+    fn catalog(&self) -> Vec<Entry> {
+        self.entries.clone()
+    }
+
     fn observe(&mut self, ev: &Event, cx: &mut Context<'_>) {
-        let fam = Family::of(ev.source);
+        let Some(fam) = Family::of(ev.source) else {
+            return;
+        };
         let Some(engine) = self.engines[fam.index()].as_mut() else {
             return;
         };
@@ -612,12 +682,14 @@ fn resource_of(ev: &Event, meta: &Meta, fam: Family) -> Resource {
         (Some((kind, field)), _) => Resource {
             kind: kind.clone(),
             id: meta::field_value(ev, field),
-            engine: ev.source.engine().map(str::to_string),
+            engine: ev.source.engine(),
+            ..Default::default()
         },
         (None, Family::Cloudtrail) => Resource {
             kind: "aws_account".to_string(),
             id: meta::field_value(ev, "recipientAccountId"),
             engine: None,
+            ..Default::default()
         },
         (None, _) => db_resource(ev),
     }

@@ -180,3 +180,90 @@ fn scribbled_rule_files_load_or_are_reported_never_panic() {
         }
     }
 }
+
+#[test]
+fn every_source_routes_to_its_own_family_and_never_to_another_engines() {
+    use crate::sigma::Family;
+    use keibi_model::{Engine, SourceKind};
+    let all = [
+        SourceKind::PostgresStderr,
+        SourceKind::PostgresSyslog,
+        SourceKind::PostgresCsv,
+        SourceKind::PostgresJson,
+        SourceKind::MysqlAudit,
+        SourceKind::MysqlError,
+        SourceKind::MysqlGeneral,
+        SourceKind::MysqlEnterpriseAudit,
+        SourceKind::Cloudtrail,
+    ];
+    for s in all {
+        let want = match s.engine() {
+            Some(Engine::Postgres) => Some(Family::Postgres),
+            Some(Engine::Mysql) => Some(Family::Mysql),
+            None => Some(Family::Cloudtrail),
+        };
+        assert_eq!(Family::of(s), want, "{s:?}");
+        // The family's name agrees with the source's: a PostgreSQL log is never
+        // matched by MySQL rules, nor the reverse.
+        let prefix = s.as_str().split('_').next().unwrap_or_default();
+        let fam = Family::of(s).map(|f| f.as_str()).unwrap_or_default();
+        assert!(fam.starts_with(prefix), "{s:?} routed to {fam}");
+    }
+}
+
+#[test]
+fn a_rules_actions_are_its_catalog_entrys_and_fill_its_findings() {
+    use crate::detector::Detector;
+    use keibi_model::{ActionKind, SuggestedAction};
+    let rule = RULE.replace(
+        "  group_by: [user]\n",
+        "  group_by: [user]\n  actions: [end_sessions, lock_role]\n",
+    );
+    let mut set = RuleSet::default();
+    set.add_source("test.yml", &rule);
+    assert!(set.problems().is_empty(), "{:?}", set.problems());
+    let det = set.compile(&Config::default());
+    let cat = det.catalog();
+    assert_eq!(cat.len(), 1, "{cat:?}");
+    assert_eq!(cat[0].source, "test-superuser");
+    assert_eq!(cat[0].origin, "test.yml");
+    assert_eq!(
+        cat[0].spec.finding_type,
+        "PrivilegeEscalation:RDS/RoleElevated"
+    );
+    assert_eq!(cat[0].spec.mitre, ["T1098"]);
+    assert_eq!(
+        cat[0].spec.suggested_actions,
+        [ActionKind::EndSessions, ActionKind::LockRole]
+    );
+
+    let evs = events("pg.log", "db1", PG);
+    let f = run_rules(&rule, Config::default(), &evs);
+    assert_eq!(
+        f[0].suggested_actions,
+        [
+            SuggestedAction::EndSessions {
+                instance: "db1".into(),
+                user: "alice".into()
+            },
+            SuggestedAction::LockRole {
+                instance: "db1".into(),
+                user: "alice".into()
+            },
+        ]
+    );
+
+    // An action keibi does not know is the rule's problem, not silently dropped.
+    let bad = RULE.replace(
+        "  group_by: [user]\n",
+        "  group_by: [user]\n  actions: [nuke_it]\n",
+    );
+    let mut set = RuleSet::default();
+    set.add_source("bad.yml", &bad);
+    assert_eq!(set.problems().len(), 1, "{:?}", set.problems());
+    assert!(
+        set.problems()[0].reason.contains("nuke_it"),
+        "{:?}",
+        set.problems()
+    );
+}

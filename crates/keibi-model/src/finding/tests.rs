@@ -27,7 +27,8 @@ fn full() -> Finding {
         Resource {
             kind: "db_instance".into(),
             id: "prod-db".into(),
-            engine: Some("postgres".into()),
+            engine: Some(Engine::Postgres),
+            ..Default::default()
         },
         t("2026-11-28T15:41:43Z"),
     );
@@ -114,6 +115,7 @@ fn optional_fields_are_omitted_required_ones_kept() {
             kind: "aws_account".into(),
             id: "123456789012".into(),
             engine: None,
+            ..Default::default()
         },
         t("2026-11-28T15:41:43Z"),
     );
@@ -266,6 +268,7 @@ fn aggregation_counts_times_and_actors() {
             kind: "db_instance".into(),
             id: "prod-db".into(),
             engine: None,
+            ..Default::default()
         },
         t("2030-01-01T00:00:00Z"),
     );
@@ -280,7 +283,7 @@ fn aggregation_counts_times_and_actors() {
     assert_eq!(f.last_seen, t("2026-11-28T15:41:43Z"));
     assert_eq!(f.actor.ip, Some("203.0.113.7".parse().unwrap()));
     assert_eq!(f.actor.user.as_deref(), Some("postgres"));
-    assert_eq!(f.resource.engine.as_deref(), Some("postgres"));
+    assert_eq!(f.resource.engine, Some(Engine::Postgres));
 
     // Out of order events still widen the span on both sides.
     f.absorb(&login_failure(
@@ -434,5 +437,72 @@ fn counts_per_label() {
             (SeverityLabel::High, 1),
             (SeverityLabel::Critical, 2)
         ]
+    );
+}
+
+fn api_call(account: serde_json::Value, region: &str) -> Event {
+    let mut e = Event::new(
+        t("2026-11-28T15:41:43Z"),
+        SourceKind::Cloudtrail,
+        Arc::from("AWSLogs/trail.json.gz"),
+        1,
+        Action::ApiCall,
+    );
+    e.record = Some(Box::new(serde_json::json!({
+        "eventID": "e1", "recipientAccountId": account, "awsRegion": region,
+    })));
+    e
+}
+
+#[test]
+fn cloudtrail_records_give_the_resource_its_account_and_region() {
+    let mut f = Finding::new(
+        "d",
+        "t",
+        &[],
+        Severity::new(5.0),
+        Resource::default(),
+        t("2026-11-28T15:41:43Z"),
+    );
+    f.absorb(&api_call(serde_json::json!("111122223333"), "eu-west-1"));
+    // The first record's place is kept.
+    f.absorb(&api_call(serde_json::json!("444455556666"), "us-east-1"));
+    assert_eq!(f.resource.account.as_deref(), Some("111122223333"));
+    assert_eq!(f.resource.region.as_deref(), Some("eu-west-1"));
+    let j = serde_json::to_value(&f).unwrap();
+    assert_eq!(j["resource"]["account"], "111122223333");
+    assert_eq!(j["resource"]["region"], "eu-west-1");
+
+    // Not a string, empty, or absurdly long: not taken.
+    let mut g = Finding::new(
+        "d",
+        "t",
+        &[],
+        Severity::new(5.0),
+        Resource::default(),
+        t("2026-11-28T15:41:43Z"),
+    );
+    g.absorb(&api_call(serde_json::json!(1234), &"x".repeat(65)));
+    g.absorb(&api_call(serde_json::json!(""), ""));
+    assert_eq!((g.resource.account, g.resource.region), (None, None));
+}
+
+#[test]
+fn database_findings_have_no_account_or_region_in_json() {
+    let mut f = full();
+    f.absorb(&login_failure(
+        "2026-11-28T15:41:43Z",
+        1,
+        "203.0.113.7",
+        "postgres",
+    ));
+    let j = serde_json::to_string(&f).unwrap();
+    assert!(
+        !j.contains("\"account\"") && !j.contains("\"region\""),
+        "{j}"
+    );
+    assert!(
+        j.contains(r#""resource":{"kind":"db_instance","id":"prod-db","engine":"postgres"}"#),
+        "{j}"
     );
 }

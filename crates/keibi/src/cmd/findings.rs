@@ -460,8 +460,7 @@ fn show_text(out: &mut impl Write, s: &StoredFinding, history: &[HistoryEntry]) 
         t(&f.resource.id),
         f.resource
             .engine
-            .as_deref()
-            .map(|e| format!(" ({})", t(e)))
+            .map(|e| format!(" ({})", e.as_str()))
             .unwrap_or_default()
     )?;
     let a = &f.actor;

@@ -1,43 +1,36 @@
 //! `keibi rules list` and `keibi rules lint`, and loading rules for `keibi scan`:
 //! built-in rules plus every `.yml`/`.yaml` file under the `--rules` paths.
 
+use std::collections::HashSet;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Result};
 use keibi_detect::sigma::{RuleSet, RULE_FILE_LIMITS};
+use keibi_detect::{Config, Entry, Scanner, ThreatLists};
 
-use crate::cli::{Global, RulesCommand};
+use crate::cli::{EventFormat, Global, RulesCommand};
 use crate::output::sanitize::terminal;
 
 pub fn run(cmd: &RulesCommand, _global: &Global) -> Result<u8> {
     match cmd {
-        RulesCommand::List { rules } => {
+        RulesCommand::List { rules, format } => {
             let mut set = RuleSet::builtin();
             load_paths(&mut set, rules)?;
-            let _ = set.compile(&keibi_detect::Config::default());
+            let sigma = set.compile(&Config::default());
             print_problems(&set);
+            let scanner = Scanner::new(Config::default(), ThreatLists::default(), sigma);
+            let catalog = scanner.catalog();
             let mut out = io::stdout().lock();
-            writeln!(
-                out,
-                "SEVERITY  KIND         LOGS                 RULE / TYPE"
-            )?;
-            for r in set.rules() {
-                let fams: Vec<&str> = r.families.iter().map(|f| f.as_str()).collect();
-                writeln!(
-                    out,
-                    "{:<8}  {:<11}  {:<19}  {}  {}\n{:>44}{}",
-                    r.severity.value(),
-                    if r.correlation { "correlation" } else { "rule" },
-                    fams.join(","),
-                    terminal(&r.key),
-                    terminal(&r.finding_type),
-                    "",
-                    terminal(&r.title),
-                )?;
+            match format.unwrap_or(EventFormat::Table) {
+                EventFormat::Jsonl => write_jsonl(&mut out, &catalog)?,
+                EventFormat::Table => write_table(&mut out, &catalog)?,
             }
             eprintln!(
-                "keibi: {} rules, {} problems, {} skipped (log sources keibi does not read)",
+                "keibi: {} finding types in {} entries of {} detectors and rules; {} rules, {} problems, {} skipped (log sources keibi does not read)",
+                catalog.iter().map(|e| &e.spec.finding_type).collect::<HashSet<_>>().len(),
+                catalog.len(),
+                catalog.iter().map(|e| &e.source).collect::<HashSet<_>>().len(),
                 set.rules().len(),
                 set.problems().len(),
                 set.skipped()
@@ -61,6 +54,64 @@ pub fn run(cmd: &RulesCommand, _global: &Global) -> Result<u8> {
             Ok(u8::from(!set.problems().is_empty()))
         }
     }
+}
+
+/// One catalog entry per line: its spec's fields, then `source` (what its findings
+/// carry as `detector`) and `origin` (`detector`, or the rule's file).
+fn write_jsonl(out: &mut impl Write, catalog: &[Entry]) -> io::Result<()> {
+    for e in catalog {
+        let mut v = serde_json::to_value(&e.spec)?;
+        if let Some(o) = v.as_object_mut() {
+            o.insert(
+                "severity_label".into(),
+                e.spec.default_severity.label().as_str().into(),
+            );
+            o.insert("source".into(), e.source.clone().into());
+            o.insert("origin".into(), e.origin.clone().into());
+        }
+        writeln!(out, "{v}")?;
+    }
+    Ok(())
+}
+
+/// The catalog for a person: severity, type, MITRE, source and where it comes from.
+fn write_table(out: &mut impl Write, catalog: &[Entry]) -> io::Result<()> {
+    let rows: Vec<[String; 5]> = catalog
+        .iter()
+        .map(|e| {
+            let s = e.spec.default_severity;
+            [
+                format!("{} {s}", s.label()),
+                terminal(&e.spec.finding_type).into_owned(),
+                terminal(&e.spec.mitre.join(",")).into_owned(),
+                terminal(&e.source).into_owned(),
+                terminal(&e.origin).into_owned(),
+            ]
+        })
+        .collect();
+    let head = ["SEVERITY", "TYPE", "MITRE", "SOURCE", "ORIGIN"];
+    let mut width = head.map(str::len);
+    for r in &rows {
+        for (w, c) in width.iter_mut().zip(r) {
+            *w = (*w).max(c.chars().count());
+        }
+    }
+    let line = |out: &mut dyn Write, cells: [&str; 5]| -> io::Result<()> {
+        let mut s = String::new();
+        for (i, (c, w)) in cells.iter().zip(width).enumerate() {
+            if i + 1 == cells.len() {
+                s.push_str(c);
+            } else {
+                s.push_str(&format!("{c:<w$}  "));
+            }
+        }
+        writeln!(out, "{}", s.trim_end())
+    };
+    line(out, head)?;
+    for r in &rows {
+        line(out, [&r[0], &r[1], &r[2], &r[3], &r[4]])?;
+    }
+    Ok(())
 }
 
 /// Prints every rule that did not load as a warning (never dropped silently).

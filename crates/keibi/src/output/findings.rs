@@ -125,7 +125,10 @@ fn write_csv<W: Write>(findings: &[Finding], out: W) -> io::Result<()> {
             joined(&f.mitre),
             f.resource.kind.clone(),
             f.resource.id.clone(),
-            f.resource.engine.clone().unwrap_or_default(),
+            f.resource
+                .engine
+                .map(|e| e.as_str().to_string())
+                .unwrap_or_default(),
             a.ip.map(|ip| ip.to_string()).unwrap_or_default(),
             a.user.clone().unwrap_or_default(),
             a.app.clone().unwrap_or_default(),
@@ -417,7 +420,8 @@ mod tests {
             Resource {
                 kind: "db_instance".into(),
                 id: "prod-db".into(),
-                engine: Some("postgres".into()),
+                engine: Some(keibi_model::Engine::Postgres),
+                ..Default::default()
             },
             t("2026-11-28T15:41:43Z"),
         );

@@ -40,6 +40,20 @@ use crate::findings::Raise;
 const MASS_ID: &str = "activity-mass-destruction";
 const MASS_TYPE: &str = "Impact:RDS/MassDestruction";
 
+/// The finding types this detector raises (see [`crate::catalog`]).
+pub(crate) fn specs() -> Vec<keibi_model::FindingSpec> {
+    vec![
+        keibi_model::FindingSpec::new(
+            MASS_TYPE,
+            8.0,
+            &["T1485"],
+            "Mass destruction",
+            "End the user's sessions and lock it, then restore the dropped or emptied tables from a snapshot or backup.",
+            &[keibi_model::ActionKind::EndSessions, keibi_model::ActionKind::LockRole],
+        ),
+    ]
+}
+
 /// Recent creations remembered per instance (drops of them are not destruction).
 const MAX_CREATED: usize = 256;
 /// Objects waiting to settle, over all instances; beyond it the oldest settle early.
@@ -312,6 +326,10 @@ fn write_mass_texts(f: &mut keibi_model::Finding, s: &MassStats, cfg: &ActivityC
 impl Detector for MassDestruction {
     fn id(&self) -> &'static str {
         MASS_ID
+    }
+
+    fn catalog(&self) -> Vec<crate::catalog::Entry> {
+        crate::catalog::Entry::of_detector(self.id(), specs())
     }
 
     fn observe(&mut self, ev: &Event, cx: &mut Context<'_>) {

@@ -51,6 +51,20 @@ use crate::findings::Raise;
 const ID: &str = "activity-schema-enumeration";
 const TYPE: &str = "Discovery:RDS/SchemaEnumeration";
 
+/// The finding types this detector raises (see [`crate::catalog`]).
+pub(crate) fn specs() -> Vec<keibi_model::FindingSpec> {
+    vec![
+        keibi_model::FindingSpec::new(
+            TYPE,
+            4.0,
+            &["T1082", "T1087"],
+            "Schema enumeration",
+            "Find out who or what read the catalogs; if it was not a tool you run, end its sessions and treat its password as known.",
+            &[keibi_model::ActionKind::EndSessions],
+        ),
+    ]
+}
+
 /// Catalog reads remembered per actor (the window's).
 const MAX_HITS: usize = 64;
 /// Events kept per actor to cite as evidence when the finding is raised.
@@ -379,6 +393,10 @@ fn admin_tool(cfg: &ActivityConfig, app: Option<&str>) -> Option<String> {
 impl Detector for SchemaEnumeration {
     fn id(&self) -> &'static str {
         ID
+    }
+
+    fn catalog(&self) -> Vec<crate::catalog::Entry> {
+        crate::catalog::Entry::of_detector(self.id(), specs())
     }
 
     fn observe(&mut self, ev: &Event, cx: &mut Context<'_>) {

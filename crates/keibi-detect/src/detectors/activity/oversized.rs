@@ -27,12 +27,25 @@ use super::actor_of;
 use crate::config::ActivityConfig;
 use crate::detector::{db_resource, Context, Detector};
 use crate::findings::Raise;
+use keibi_model::{ActionKind, FindingSpec};
 
 const ID: &str = "activity-oversized-statement";
 const TYPE: &str = "DefenseEvasion:RDS/OversizedStatement";
 
 /// Characters of a statement's end quoted in the description.
 const QUOTED_END: usize = 120;
+
+/// The finding type this detector raises, for the catalog.
+pub(crate) fn specs() -> Vec<FindingSpec> {
+    vec![FindingSpec::new(
+        TYPE,
+        5.0,
+        &["T1027"],
+        "Oversized statement",
+        "Read the statement's end quoted in the finding: if it is not your application's, end the user's sessions, lock it and rotate its password.",
+        &[ActionKind::EndSessions, ActionKind::LockRole],
+    )]
+}
 
 /// What a finding's texts are written from.
 struct Stats {
@@ -74,6 +87,10 @@ impl Detector for OversizedStatement {
         ID
     }
 
+    fn catalog(&self) -> Vec<crate::catalog::Entry> {
+        crate::catalog::Entry::of_detector(self.id(), specs())
+    }
+
     fn observe(&mut self, ev: &Event, cx: &mut Context<'_>) {
         // Failed statements count too: padding works whether or not the end ran.
         let Some(st) = ev.statement.as_deref() else {
@@ -91,11 +108,10 @@ impl Detector for OversizedStatement {
         if size < min {
             return;
         }
-        // `ignore_users` (RDS's own account), as for the other activity detectors.
-        if let Some(u) = ev.user.as_deref() {
-            if self.cfg.ignore_users.iter().any(|i| i == u) {
-                return;
-            }
+        // `ignore_users` (RDS's own account) only as the log proves it, as for the other
+        // activity detectors: a role named `rdsadmin@x` is anybody.
+        if super::ignored(ev, &self.cfg) {
+            return;
         }
         let instance = ev.instance.as_deref().unwrap_or("unknown").to_string();
         let actor = actor_of(ev);

@@ -33,6 +33,20 @@ use crate::sigma::meta::list_text;
 const ID: &str = "activity-ransom-note";
 const TYPE: &str = "Impact:RDS/RansomNote";
 
+/// The finding types this detector raises (see [`crate::catalog`]).
+pub(crate) fn specs() -> Vec<keibi_model::FindingSpec> {
+    vec![
+        keibi_model::FindingSpec::new(
+            TYPE,
+            9.5,
+            &["T1485", "T1486"],
+            "Ransom note",
+            "Do not pay: block the address, lock the user and end its sessions, then restore from a snapshot taken before the attack and close the database to the internet.",
+            &[keibi_model::ActionKind::BlockAddress, keibi_model::ActionKind::LockRole, keibi_model::ActionKind::EndSessions],
+        ),
+    ]
+}
+
 /// Destructions and notes kept per instance.
 const MAX_DESTROYED: usize = 64;
 const MAX_NOTES: usize = 16;
@@ -202,6 +216,10 @@ impl RansomNote {
 impl Detector for RansomNote {
     fn id(&self) -> &'static str {
         ID
+    }
+
+    fn catalog(&self) -> Vec<crate::catalog::Entry> {
+        crate::catalog::Entry::of_detector(self.id(), specs())
     }
 
     fn observe(&mut self, ev: &Event, cx: &mut Context<'_>) {

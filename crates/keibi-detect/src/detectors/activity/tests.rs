@@ -279,7 +279,7 @@ fn mass_destruction_fires_on_deletes_and_truncates_mysql() {
     let f = mass(&my.events());
     assert_eq!(f.len(), 1, "{f:#?}");
     assert_eq!(f[0].resource.id, "shop-mysql");
-    assert_eq!(f[0].resource.engine.as_deref(), Some("mysql"));
+    assert_eq!(f[0].resource.engine, Some(keibi_model::Engine::Mysql));
     assert!(
         f[0].description
             .contains("8 TRUNCATE, 6 DELETE without WHERE"),

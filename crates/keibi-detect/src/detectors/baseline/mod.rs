@@ -52,6 +52,36 @@ pub const SUCCESS_TYPE: &str = "CredentialAccess:RDS/AnomalousBehavior.Successfu
 pub const FAILED_TYPE: &str = "CredentialAccess:RDS/AnomalousBehavior.FailedLogin";
 pub const IMPACT_TYPE: &str = "Impact:IAMUser/AnomalousBehavior";
 
+/// The finding types this detector raises (see [`crate::catalog`]).
+pub(crate) fn specs() -> Vec<keibi_model::FindingSpec> {
+    vec![
+        keibi_model::FindingSpec::new(
+            SUCCESS_TYPE,
+            7.0,
+            &["T1078"],
+            "Unusual successful login",
+            "Ask the user whether the login was theirs; if not, end its sessions and lock the role until its password is changed.",
+            &[keibi_model::ActionKind::EndSessions, keibi_model::ActionKind::LockRole],
+        ),
+        keibi_model::FindingSpec::new(
+            FAILED_TYPE,
+            5.0,
+            &["T1110"],
+            "Unusual failed logins",
+            "Check where the failures come from; block addresses that are not yours and make sure the targeted users have strong passwords.",
+            &[keibi_model::ActionKind::BlockAddress],
+        ),
+        keibi_model::FindingSpec::new(
+            IMPACT_TYPE,
+            7.0,
+            &["T1078"],
+            "Unusual destructive AWS call",
+            "Ask the principal's owner about the call; if nobody made it, deactivate and rotate its credentials and undo the change.",
+            &[keibi_model::ActionKind::RotateCredentials],
+        ),
+    ]
+}
+
 /// Where an address is on the Internet: its autonomous system and country. The binary
 /// implements it over MaxMind-format databases (GeoLite2, DB-IP); keibi-detect only
 /// asks, so detection stays free of I/O.
@@ -224,6 +254,10 @@ impl BaselineDetector {
 impl Detector for BaselineDetector {
     fn id(&self) -> &'static str {
         ID
+    }
+
+    fn catalog(&self) -> Vec<crate::catalog::Entry> {
+        crate::catalog::Entry::of_detector(self.id(), specs())
     }
 
     fn observe(&mut self, ev: &Event, cx: &mut Context<'_>) {

@@ -119,6 +119,7 @@ fn resource(ev: &Event) -> Resource {
                 kind: kind.into(),
                 id: id.to_string(),
                 engine: None,
+                ..Default::default()
             };
         }
     }
@@ -130,6 +131,7 @@ fn resource(ev: &Event) -> Resource {
         kind: "aws_account".into(),
         id: account,
         engine: None,
+        ..Default::default()
     }
 }
 

@@ -42,6 +42,76 @@ pub const ACCESS_DENIED_BURST: &str = "Discovery:IAMUser/AccessDeniedBurst";
 pub const MALICIOUS_IP: &str = "Recon:IAMUser/MaliciousIPCaller";
 pub const TOR_IP: &str = "Recon:IAMUser/TorIPCaller";
 
+/// The finding types this detector raises (see [`crate::catalog`]); others of the CloudTrail section come from the built-in rules under `rules/cloudtrail/`.
+pub(crate) fn specs() -> Vec<keibi_model::FindingSpec> {
+    vec![
+        keibi_model::FindingSpec::new(
+            DB_PORT_OPEN,
+            7.0,
+            &["T1133"],
+            "Database port open to the internet",
+            "Remove the rule or entry that opens the port to 0.0.0.0/0 or ::/0 and allow only the addresses that need the database.",
+            &[keibi_model::ActionKind::RevokeIngress],
+        ),
+        keibi_model::FindingSpec::new(
+            SNAPSHOT_SHARED,
+            7.0,
+            &["T1537"],
+            "Snapshot shared with another account",
+            "Remove the unknown account from the snapshot's restore attribute and find out who shared it.",
+            &[keibi_model::ActionKind::RotateCredentials],
+        ),
+        keibi_model::FindingSpec::new(
+            PROTECTION_WEAKENED,
+            6.0,
+            &["T1562"],
+            "Database protection weakened",
+            "Turn the protection back on (deletion protection, backups, log exports, logging parameters) and ask who turned it off.",
+            &[keibi_model::ActionKind::RotateCredentials],
+        ),
+        keibi_model::FindingSpec::new(
+            TRAIL_DISABLED,
+            8.0,
+            &["T1562.008"],
+            "CloudTrail logging disabled",
+            "Start the trail again and find out who stopped it; treat that principal's credentials as stolen until you know.",
+            &[keibi_model::ActionKind::RestoreLogging, keibi_model::ActionKind::RotateCredentials],
+        ),
+        keibi_model::FindingSpec::new(
+            DETECTION_DISABLED,
+            8.0,
+            &["T1562.001"],
+            "Detection disabled",
+            "Turn the detector or recorder back on and find out who turned it off; treat that principal's credentials as stolen until you know.",
+            &[keibi_model::ActionKind::RestoreLogging, keibi_model::ActionKind::RotateCredentials],
+        ),
+        keibi_model::FindingSpec::new(
+            ACCESS_DENIED_BURST,
+            5.0,
+            &["T1580", "T1087"],
+            "Burst of denied AWS calls",
+            "Ask the principal's owner what it was doing; if nobody knows, deactivate and rotate its credentials.",
+            &[keibi_model::ActionKind::RotateCredentials],
+        ),
+        keibi_model::FindingSpec::new(
+            MALICIOUS_IP,
+            6.0,
+            &["T1595"],
+            "AWS calls from a threat-listed address",
+            "Find out whose credentials were used from the address; if not yours, deactivate and rotate them.",
+            &[keibi_model::ActionKind::RotateCredentials],
+        ),
+        keibi_model::FindingSpec::new(
+            TOR_IP,
+            6.0,
+            &["T1090.003"],
+            "AWS calls from a Tor exit node",
+            "Find out whose credentials were used through Tor; if not an expected user, deactivate and rotate them.",
+            &[keibi_model::ActionKind::RotateCredentials],
+        ),
+    ]
+}
+
 /// The CloudTrail detector. See the module documentation.
 pub struct CloudTrail {
     denied: Bursts,
@@ -185,6 +255,10 @@ impl Detector for CloudTrail {
         DETECTOR_ID
     }
 
+    fn catalog(&self) -> Vec<crate::catalog::Entry> {
+        crate::catalog::Entry::of_detector(self.id(), specs())
+    }
+
     fn observe(&mut self, ev: &Event, cx: &mut Context<'_>) {
         if ev.source != SourceKind::Cloudtrail || ev.action != Action::ApiCall {
             return;
@@ -309,6 +383,7 @@ impl CloudTrail {
                 kind: found.resource_kind.to_string(),
                 id: found.resource_id.to_string(),
                 engine: None,
+                ..Default::default()
             },
             time: first.time,
         });

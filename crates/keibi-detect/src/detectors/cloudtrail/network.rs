@@ -143,6 +143,18 @@ impl CloudTrail {
                 behind it for logins from unknown addresses since the change.",
         };
         self.raise(cx, &c.who, found, &[c.ev]);
+        let fid = keibi_model::finding::finding_id(DETECTOR_ID, DB_PORT_OPEN, &[kind, id, &c.who]);
+        if let Some(f) = cx.findings.get_mut(&fid) {
+            for (port, cidr) in open {
+                let action = keibi_model::SuggestedAction::RevokeIngress {
+                    resource_kind: kind.to_string(),
+                    resource: id.to_string(),
+                    port: port_range(port),
+                    cidr: cidr.clone(),
+                };
+                crate::catalog::add(f, action);
+            }
+        }
     }
 }
 
@@ -188,6 +200,18 @@ fn covered(proto: &str, from: Option<i64>, to: Option<i64>, ports: &[u16]) -> Op
     }
 }
 
+/// The ports of [`covered`]'s text as data: `5432`, `5000-6000` or `all`.
+fn port_range(text: &str) -> String {
+    if text == "all ports" {
+        return "all".to_string();
+    }
+    let rest = text
+        .strip_prefix("ports ")
+        .or_else(|| text.strip_prefix("port "))
+        .unwrap_or(text);
+    rest.split(' ').next().unwrap_or(rest).to_string()
+}
+
 /// Whether a CIDR is "the internet": `/0`, a range wider than a /8, or a /8 (IPv6:
 /// /16) of global unicast space. A partner's /24 or the VPC's 10.0.0.0/8 is not.
 pub(super) fn is_internet(cidr: &str) -> bool {
@@ -206,6 +230,20 @@ pub(super) fn is_internet(cidr: &str) -> bool {
         IpAddr::V6(v6) => {
             let top = v6.segments()[0];
             len < 3 || (len <= 16 && (0x2000..0x4000).contains(&top))
+        }
+    }
+}
+
+#[cfg(test)]
+mod port_tests {
+    #[test]
+    fn port_texts_become_port_ranges() {
+        for (text, want) in [
+            ("port 5432", "5432"),
+            ("all ports", "all"),
+            ("ports 5000-6000 (port 5432)", "5000-6000"),
+        ] {
+            assert_eq!(super::port_range(text), want);
         }
     }
 }

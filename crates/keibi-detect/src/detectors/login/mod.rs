@@ -39,7 +39,7 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use keibi_model::{Action, Event, Finding, SourceKind};
+use keibi_model::{Action, Engine, Event, Finding, SourceKind};
 
 pub use reputation::ReputationDetector;
 pub use source::SourceDetector;
@@ -80,11 +80,11 @@ pub(crate) fn classify(ev: &Event) -> Option<Kind> {
         Action::LoginFailure => {
             let code = ev.error_code.as_deref().unwrap_or("");
             match ev.source.engine() {
-                Some("postgres") if matches!(code, "3D000" | "42501") => None,
-                Some("mysql") if matches!(code, "1044" | "1049" | "1820" | "1862") => {
+                Some(Engine::Postgres) if matches!(code, "3D000" | "42501") => None,
+                Some(Engine::Mysql) if matches!(code, "1044" | "1049" | "1820" | "1862") => {
                     Some(Kind::Authenticated)
                 }
-                Some("mysql")
+                Some(Engine::Mysql)
                     if matches!(code, "1040" | "1203" | "1226" | "1135" | "1251" | "3159") =>
                 {
                     None

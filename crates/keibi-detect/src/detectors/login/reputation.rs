@@ -41,6 +41,60 @@ pub(crate) const TOR_SUCCESS: &str = "CredentialAccess:RDS/TorIPCaller.Successfu
 pub(crate) const TOR_FAILED: &str = "CredentialAccess:RDS/TorIPCaller.FailedLogin";
 pub(crate) const TOR_PROBE: &str = "Discovery:RDS/TorIPCaller";
 
+/// The finding types this detector raises (see [`crate::catalog`]).
+pub(crate) fn specs() -> Vec<keibi_model::FindingSpec> {
+    vec![
+        keibi_model::FindingSpec::new(
+            MALICIOUS_SUCCESS,
+            8.0,
+            &["T1078"],
+            "Login from a threat-listed address",
+            "Unless you know this login, treat the password as stolen: block the address, lock the role, end its sessions and change the password.",
+            &[keibi_model::ActionKind::BlockAddress, keibi_model::ActionKind::LockRole, keibi_model::ActionKind::EndSessions],
+        ),
+        keibi_model::FindingSpec::new(
+            MALICIOUS_FAILED,
+            5.0,
+            &["T1110"],
+            "Failed logins from a threat-listed address",
+            "Block the address and keep the database off the internet.",
+            &[keibi_model::ActionKind::BlockAddress],
+        ),
+        keibi_model::FindingSpec::new(
+            MALICIOUS_PROBE,
+            5.0,
+            &["T1046"],
+            "Probe from a threat-listed address",
+            "Block the address and keep the database port closed to the internet.",
+            &[keibi_model::ActionKind::BlockAddress],
+        ),
+        keibi_model::FindingSpec::new(
+            TOR_SUCCESS,
+            8.0,
+            &["T1078", "T1090.003"],
+            "Login from a Tor exit node",
+            "Unless you know this login, treat the password as stolen: block the address, lock the role, end its sessions and change the password.",
+            &[keibi_model::ActionKind::BlockAddress, keibi_model::ActionKind::LockRole, keibi_model::ActionKind::EndSessions],
+        ),
+        keibi_model::FindingSpec::new(
+            TOR_FAILED,
+            5.0,
+            &["T1110", "T1090.003"],
+            "Failed logins from a Tor exit node",
+            "Block the address and keep the database off the internet.",
+            &[keibi_model::ActionKind::BlockAddress],
+        ),
+        keibi_model::FindingSpec::new(
+            TOR_PROBE,
+            5.0,
+            &["T1046", "T1090.003"],
+            "Probe from a Tor exit node",
+            "Block the address and keep the database port closed to the internet.",
+            &[keibi_model::ActionKind::BlockAddress],
+        ),
+    ]
+}
+
 /// Threat-listed and Tor addresses.
 pub struct ReputationDetector {
     grace: i64,
@@ -93,6 +147,10 @@ fn type_for(kind: Kind, tor: bool) -> (&'static str, f64) {
 impl Detector for ReputationDetector {
     fn id(&self) -> &'static str {
         ID
+    }
+
+    fn catalog(&self) -> Vec<crate::catalog::Entry> {
+        crate::catalog::Entry::of_detector(self.id(), specs())
     }
 
     fn observe(&mut self, ev: &Event, cx: &mut Context<'_>) {

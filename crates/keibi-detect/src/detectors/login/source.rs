@@ -62,6 +62,36 @@ pub(crate) const BRUTE_FORCE: &str = "CredentialAccess:RDS/BruteForce";
 pub(crate) const SPRAY: &str = "CredentialAccess:RDS/PasswordSpray";
 pub(crate) const SUCCESSFUL: &str = "CredentialAccess:RDS/AnomalousBehavior.SuccessfulBruteForce";
 
+/// The finding types this detector raises (see [`crate::catalog`]).
+pub(crate) fn specs() -> Vec<keibi_model::FindingSpec> {
+    vec![
+        keibi_model::FindingSpec::new(
+            BRUTE_FORCE,
+            5.0,
+            &["T1110.001"],
+            "Brute force",
+            "Block the address and keep the database off the internet; make sure the targeted user has a strong password.",
+            &[keibi_model::ActionKind::BlockAddress],
+        ),
+        keibi_model::FindingSpec::new(
+            SPRAY,
+            6.0,
+            &["T1110.003"],
+            "Password spray",
+            "Block the address; check that none of the tried user names exists with a weak password.",
+            &[keibi_model::ActionKind::BlockAddress],
+        ),
+        keibi_model::FindingSpec::new(
+            SUCCESSFUL,
+            8.0,
+            &["T1110.001"],
+            "Successful login after a brute force",
+            "Treat the password as known: block the address, lock the role, end its sessions, change the password and review what it did.",
+            &[keibi_model::ActionKind::BlockAddress, keibi_model::ActionKind::LockRole, keibi_model::ActionKind::EndSessions],
+        ),
+    ]
+}
+
 /// A login this soon after a failure of a short burst makes the burst Medium: either
 /// the tool found the password or a person fixed it, and either deserves a look.
 const QUICK_LOGIN_MS: i64 = 60_000;
@@ -222,6 +252,10 @@ fn time_of(ms: i64) -> DateTime<Utc> {
 impl Detector for SourceDetector {
     fn id(&self) -> &'static str {
         ID
+    }
+
+    fn catalog(&self) -> Vec<crate::catalog::Entry> {
+        crate::catalog::Entry::of_detector(self.id(), specs())
     }
 
     fn observe(&mut self, ev: &Event, cx: &mut Context<'_>) {

@@ -236,7 +236,7 @@ pub(super) fn successful(f: &mut Finding, note: Option<&Note>) {
         format!("A password found by guessing is the likeliest explanation: treat the password of {user} as known to whoever controls {ip}."),
         again,
     ]);
-    let (change, kill) = if f.resource.engine.as_deref() == Some("mysql") {
+    let (change, kill) = if f.resource.engine == Some(keibi_model::Engine::Mysql) {
         (
             format!("ALTER USER '{user}'@'%' IDENTIFIED BY '<new password>'"),
             "KILL <id> for its rows in SHOW PROCESSLIST".to_string(),

@@ -42,6 +42,20 @@ use crate::findings::Raise;
 pub(crate) const ID: &str = "login_stuffing";
 pub(crate) const STUFFING: &str = "CredentialAccess:RDS/CredentialStuffing";
 
+/// The finding types this detector raises (see [`crate::catalog`]).
+pub(crate) fn specs() -> Vec<keibi_model::FindingSpec> {
+    vec![
+        keibi_model::FindingSpec::new(
+            STUFFING,
+            6.0,
+            &["T1110.004"],
+            "Credential stuffing",
+            "Block the addresses, keep the database off the internet and change the targeted user's password if it may be reused elsewhere.",
+            &[keibi_model::ActionKind::BlockAddress],
+        ),
+    ]
+}
+
 /// Users and networks listed per finding for its text.
 const NOTE_USERS: usize = 20;
 const NOTE_NETWORKS: usize = 1024;
@@ -124,6 +138,10 @@ impl Note {
 impl Detector for StuffingDetector {
     fn id(&self) -> &'static str {
         ID
+    }
+
+    fn catalog(&self) -> Vec<crate::catalog::Entry> {
+        crate::catalog::Entry::of_detector(self.id(), specs())
     }
 
     fn observe(&mut self, ev: &Event, cx: &mut Context<'_>) {

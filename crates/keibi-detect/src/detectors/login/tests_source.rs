@@ -101,7 +101,7 @@ fn mariadb_audit_brute_force_and_its_error_log_copy_count_once() {
     let bf = of(&fs, BRUTE_FORCE);
     assert_eq!(bf.len(), 1, "{:?}", types(&fs));
     assert_eq!(bf[0].count, 50);
-    assert_eq!(bf[0].resource.engine.as_deref(), Some("mysql"));
+    assert_eq!(bf[0].resource.engine, Some(keibi_model::Engine::Mysql));
 
     // The error log of the same server says the same 50 failures.
     let mut error = String::new();
