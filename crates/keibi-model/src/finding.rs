@@ -481,5 +481,8 @@ pub fn count_by_label(findings: &[Finding]) -> [(SeverityLabel, usize); 4] {
     counts
 }
 
+mod change;
+pub use change::FindingChange;
+
 #[cfg(test)]
 mod tests;

@@ -11,4 +11,4 @@ pub mod sql;
 /// stored inline, so most events allocate only for their message and statement text.
 pub use compact_str::{format_compact, CompactString, ToCompactString};
 pub use event::{Action, Event, SourceKind, Statement};
-pub use finding::{Actor, Evidence, Finding, Resource, Severity, SeverityLabel};
+pub use finding::{Actor, Evidence, Finding, FindingChange, Resource, Severity, SeverityLabel};
