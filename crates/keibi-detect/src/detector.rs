@@ -1,10 +1,18 @@
 //! The one trait every stateful detector implements, and what it is given.
 //!
 //! A detector sees every event once, in time order, and raises or grows findings in
-//! the shared [`Findings`] store. It keeps its own bounded state (windows, counters)
-//! and may finish aggregates when the input ends. Detectors are pure: no I/O, no
-//! clock (time is the events' time), no threads.
+//! the shared [`Findings`] store. It keeps its own bounded state (windows, counters).
+//! Detectors are pure: no I/O, no clock (time is the events' time), no threads.
+//!
+//! **Live by event time.** A stream has no end, so a detector does not wait for one:
+//! [`Detector::advance`] tells it that event time has reached a watermark (no event
+//! older than it will come), and it raises what a window ending before it raises;
+//! [`Detector::render`] writes its findings' texts as they stand, at any moment.
+//! [`Detector::finish`] is what the end of a batch input means: by default
+//! `advance(MAX)` then `render`. [`Detector::quiet_after`] says when a finding that
+//! stopped growing is closed (see [`crate::scanner`]).
 
+use chrono::{DateTime, Duration, Utc};
 use keibi_model::{Event, Resource};
 
 use crate::config::Config;
@@ -12,6 +20,9 @@ use crate::findings::Findings;
 use crate::iplist::{Reputation, ThreatLists};
 
 /// A stateful detector. Register new ones in [`crate::detectors::builtin`].
+///
+/// Only [`Detector::id`] and [`Detector::observe`] are required: a detector that
+/// writes its texts when it raises and has no window needs nothing else.
 pub trait Detector: Send {
     /// Stable id, written to each finding's `detector` field and part of its id
     /// (never rename one: ids would change).
@@ -20,9 +31,33 @@ pub trait Detector: Send {
     /// Sees one event. Events arrive in time order (ties in input order).
     fn observe(&mut self, ev: &Event, cx: &mut Context<'_>);
 
-    /// The input has ended: raise what is still pending and write the final titles
-    /// and descriptions of this detector's findings (see [`Findings::of_detector`]).
-    fn finish(&mut self, _cx: &mut Context<'_>) {}
+    /// Event time has reached `watermark`: no event before it will come. Close the
+    /// windows that end before it, raising what they raise (what a batch scan used to
+    /// raise at its end, now at the right moment). `DateTime::<Utc>::MAX_UTC` means
+    /// the input ended: close everything. Called between batches; the default has no
+    /// windows.
+    fn advance(&mut self, _watermark: DateTime<Utc>, _cx: &mut Context<'_>) {}
+
+    /// Writes the title, description and remediation of this detector's findings
+    /// that [`Findings::to_render`] lists, from what the detector knows now. May be
+    /// called at any moment and any number of times: the same state gives the same
+    /// texts. The default writes nothing (texts written when raised).
+    fn render(&mut self, _cx: &mut Context<'_>) {}
+
+    /// How long after a finding's `last_seen` (in event time) this detector may still
+    /// grow it or change its texts. Once the watermark is past that, the finding is
+    /// closed and a live scanner may forget it; an event with the same key later
+    /// raises it anew (same id). `None` (the default): closed only when the input
+    /// ends.
+    fn quiet_after(&self) -> Option<Duration> {
+        None
+    }
+
+    /// The input has ended: raise what is still pending and write the final texts.
+    fn finish(&mut self, cx: &mut Context<'_>) {
+        self.advance(DateTime::<Utc>::MAX_UTC, cx);
+        self.render(cx);
+    }
 }
 
 /// What a detector may read and write while it runs.

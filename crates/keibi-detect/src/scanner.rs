@@ -1,7 +1,20 @@
 //! The scan loop: every event goes through the Sigma rules and every stateful
 //! detector once, in time order; at the end the findings come out sorted.
+//!
+//! **Live.** [`Scanner::observe_batch`] feeds a batch, advances the detectors to the
+//! batch's last event time (the watermark: windows ending before it close), renders
+//! the texts of what was touched and returns what changed ([`FindingChange`]: new,
+//! grew, severity raised, closed). A finding is closed when the watermark is past its
+//! `last_seen` plus its detector's [`Detector::quiet_after`] (every finding when
+//! [`Scanner::advance`] gets `MAX_UTC`). With [`Scanner::forget_closed`], a closed
+//! finding leaves memory once reported; an event with its key later raises it anew,
+//! same id, reported as `New`, and the consumer (the store) adds it up. `keibi scan`
+//! feeds everything and calls [`Scanner::finish`], which gives the same findings.
 
-use keibi_model::{Action, Event, Finding};
+use std::collections::HashMap;
+
+use chrono::{DateTime, Duration, Utc};
+use keibi_model::{Action, Event, Finding, FindingChange};
 
 use std::sync::Arc;
 
@@ -21,6 +34,9 @@ pub struct Scanner {
     /// Whether this scanner counts events from trusted addresses (one lane of a
     /// split scan does, so they are counted once).
     counts_trusted: bool,
+    /// Latest event time seen (live scans).
+    watermark: Option<DateTime<Utc>>,
+    forget_closed: bool,
 }
 
 /// What a scan produced.
@@ -101,6 +117,8 @@ impl Scanner {
             findings: Findings::default(),
             events: 0,
             counts_trusted: true,
+            watermark: None,
+            forget_closed: false,
         }
     }
 
@@ -130,6 +148,8 @@ impl Scanner {
             findings: Findings::with_cap(self.findings.cap()),
             events: 0,
             counts_trusted: false,
+            watermark: None,
+            forget_closed: self.forget_closed,
         };
         vec![self, other]
     }
@@ -148,6 +168,57 @@ impl Scanner {
         for d in &mut self.detectors {
             d.observe(ev, &mut cx);
         }
+    }
+
+    /// Closed findings leave memory once reported by [`Scanner::observe_batch`] or
+    /// [`Scanner::advance`] (a daemon; see the module documentation).
+    pub fn forget_closed(mut self, forget: bool) -> Scanner {
+        self.forget_closed = forget;
+        self
+    }
+
+    /// Feeds a batch of events (in time order, after those fed before), advances the
+    /// detectors to the latest event time seen and returns what changed.
+    pub fn observe_batch(&mut self, events: &[Event]) -> Vec<FindingChange> {
+        for ev in events {
+            self.observe(ev);
+            self.watermark = Some(self.watermark.map_or(ev.time, |w| w.max(ev.time)));
+        }
+        match self.watermark {
+            Some(w) => self.advance(w),
+            None => Vec::new(),
+        }
+    }
+
+    /// Event time has reached `watermark` (`MAX_UTC`: the input ended): detectors
+    /// close their windows before it and render what was touched; returns what
+    /// changed since the last call.
+    pub fn advance(&mut self, watermark: DateTime<Utc>) -> Vec<FindingChange> {
+        let end = watermark == DateTime::<Utc>::MAX_UTC;
+        self.findings.set_render_all(end);
+        let quiet: HashMap<&'static str, Option<Duration>> = self
+            .detectors
+            .iter()
+            .map(|d| (d.id(), d.quiet_after()))
+            .collect();
+        let quiet_after = |detector: &str| quiet.get(detector).copied().flatten();
+        let mut cx = Context {
+            config: &self.config,
+            lists: &self.lists,
+            findings: &mut self.findings,
+        };
+        for d in &mut self.detectors {
+            d.advance(watermark, &mut cx);
+        }
+        cx.findings.touch_closing(watermark, &quiet_after);
+        for d in &mut self.detectors {
+            d.render(&mut cx);
+        }
+        let changes = self
+            .findings
+            .changes(watermark, &quiet_after, self.forget_closed);
+        self.findings.set_render_all(true);
+        changes
     }
 
     /// Findings so far (a daemon reads these between events).
@@ -309,3 +380,6 @@ mod tests {
         assert_eq!(bf, 480, "every failure counted, kept or rolled up");
     }
 }
+
+#[cfg(test)]
+mod live_tests;

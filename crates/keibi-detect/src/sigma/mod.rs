@@ -596,8 +596,11 @@ impl Detector for SigmaDetector {
         }
     }
 
-    fn finish(&mut self, cx: &mut Context<'_>) {
+    fn render(&mut self, cx: &mut Context<'_>) {
         for (id, [t, d, r]) in &self.texts {
+            if !cx.findings.needs_render(id) {
+                continue;
+            }
             if let Some(f) = cx.findings.get_mut(id) {
                 f.title = t.finish(f);
                 f.description = d.finish(f);

@@ -23,7 +23,7 @@
 
 use std::net::IpAddr;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
 use keibi_model::finding::Evidence;
 use keibi_model::{Event, Finding, Severity};
 
@@ -230,8 +230,12 @@ impl Detector for StuffingDetector {
         t.active = Some(Box::new((id, now)));
     }
 
-    fn finish(&mut self, cx: &mut Context<'_>) {
-        for f in cx.findings.of_detector(ID) {
+    fn quiet_after(&self) -> Option<Duration> {
+        Some(Duration::try_milliseconds(self.window).unwrap_or(Duration::MAX))
+    }
+
+    fn render(&mut self, cx: &mut Context<'_>) {
+        for f in cx.findings.to_render(ID) {
             let end = self.instances.end(&f.resource.id);
             text(f, self.notes.get(&f.id), end);
         }

@@ -1,0 +1,223 @@
+//! A scanner fed batch by batch, as a daemon feeds it: windows close by event time,
+//! texts are right mid-stream, and the changes tell what happened when.
+
+use super::*;
+use crate::sigma::RuleSet;
+use crate::testutil::events;
+
+const BF: &str = "CredentialAccess:RDS/BruteForce";
+
+/// `n` failed logins from `ip` on the instance's log, one a second from `start`
+/// (`HH:MM:SS`, under an hour of seconds).
+fn failures(ip: &str, start_min: u32, n: u32) -> String {
+    let mut s = String::new();
+    for i in 0..n {
+        let t = start_min * 60 + i;
+        s.push_str(&format!(
+            "2026-11-28 03:{:02}:{:02} UTC:{ip}(4{i:04}):app@shop:[{}]:FATAL:  password authentication failed for user \"app\"\n",
+            t / 60,
+            t % 60,
+            100 + i
+        ));
+    }
+    s
+}
+
+fn scanner(config: &Config) -> Scanner {
+    Scanner::new(
+        config.clone(),
+        ThreatLists::default(),
+        RuleSet::builtin().compile(config),
+    )
+}
+
+fn of_type<'c>(changes: &'c [FindingChange], t: &str) -> Vec<&'c FindingChange> {
+    changes
+        .iter()
+        .filter(|c| c.finding().finding_type == t)
+        .collect()
+}
+
+/// One event on another instance, at 05:00: nothing to do with the brute force on
+/// db1, but event time moves two hours on.
+fn later_elsewhere() -> Vec<Event> {
+    events(
+        "postgresql.log",
+        "db2",
+        "2026-11-28 05:00:00 UTC:198.51.100.4(40000):app@shop:[900]:LOG:  connection received: host=198.51.100.4 port=40000\n",
+    )
+}
+
+#[test]
+fn a_brute_force_is_new_then_grows_then_closes_before_the_input_ends() {
+    let config = Config::default();
+    let mut s = scanner(&config);
+    let first = events("postgresql.log", "db1", &failures("203.0.113.9", 0, 25));
+    let second = events("postgresql.log", "db1", &failures("203.0.113.9", 1, 10));
+
+    let c1 = s.observe_batch(&first);
+    let bf = of_type(&c1, BF);
+    assert_eq!(bf.len(), 1, "{c1:#?}");
+    assert_eq!(bf[0].kind(), "new");
+    let id = bf[0].finding().id.clone();
+    assert!(
+        bf[0].finding().title.contains("203.0.113.9"),
+        "rendered: {:?}",
+        bf[0].finding().title
+    );
+
+    let c2 = s.observe_batch(&second);
+    let bf = of_type(&c2, BF);
+    assert_eq!(bf.len(), 1, "{c2:#?}");
+    match bf[0] {
+        FindingChange::Grew {
+            finding,
+            previous_count,
+        } => {
+            assert_eq!(finding.id, id);
+            assert!(
+                finding.count > *previous_count,
+                "{} > {previous_count}",
+                finding.count
+            );
+        }
+        other => panic!("expected Grew, got {other:#?}"),
+    }
+    let mid_title = bf[0].finding().title.clone();
+    let mid_description = bf[0].finding().description.clone();
+
+    // A batch that does not touch it: no change, and still open (its window is not over).
+    let quiet = events("postgresql.log", "db1", "2026-11-28 03:20:00 UTC:10.1.1.1(40000):app@shop:[901]:LOG:  connection received: host=10.1.1.1 port=40000\n");
+    let c3 = s.observe_batch(&quiet);
+    assert!(of_type(&c3, BF).is_empty(), "{c3:#?}");
+
+    // Two hours later (event time): the window has ended, long before the input does.
+    let c4 = s.observe_batch(&later_elsewhere());
+    let bf = of_type(&c4, BF);
+    assert_eq!(bf.len(), 1, "{c4:#?}");
+    assert_eq!(bf[0].kind(), "closed");
+    assert_eq!(bf[0].finding().id, id);
+    // Rendered again as it closes: its log went on (to 03:20) without it.
+    let closed_description = bf[0].finding().description.clone();
+    assert_ne!(closed_description, mid_description);
+    assert!(
+        closed_description.contains("before the logs of this instance end (03:20:00)"),
+        "{closed_description}"
+    );
+
+    // Nothing more happened to it: the texts at the end are those it closed with, the
+    // title the mid-stream one.
+    let report = s.finish();
+    let end = report
+        .findings
+        .iter()
+        .find(|f| f.id == id)
+        .expect("kept until the end");
+    assert_eq!(end.title, mid_title);
+    assert_eq!(end.description, closed_description);
+}
+
+#[test]
+fn a_closed_finding_forgotten_is_raised_again_with_the_same_id() {
+    let config = Config::default();
+    let mut s = scanner(&config).forget_closed(true);
+    let c1 = s.observe_batch(&events(
+        "postgresql.log",
+        "db1",
+        &failures("203.0.113.9", 0, 25),
+    ));
+    let id = of_type(&c1, BF)[0].finding().id.clone();
+    let held = s.findings().len();
+    let c2 = s.observe_batch(&later_elsewhere());
+    assert_eq!(of_type(&c2, BF)[0].kind(), "closed");
+    assert!(s.findings().len() < held, "{} < {held}", s.findings().len());
+    assert!(!s.findings().holds(&id), "a closed finding leaves memory");
+
+    let again = failures("203.0.113.9", 0, 25).replace("03:", "06:");
+    let c3 = s.observe_batch(&events("postgresql.log", "db1", &again));
+    let bf = of_type(&c3, BF);
+    assert_eq!(bf.len(), 1, "{c3:#?}");
+    assert_eq!(bf[0].kind(), "new");
+    assert_eq!(
+        bf[0].finding().id,
+        id,
+        "same key, same id: the store aggregates"
+    );
+}
+
+/// The log of the scanner's own tests: a brute force that succeeds and an
+/// escalation, with trusted traffic beside it.
+fn mixed() -> Vec<Event> {
+    let mut s = failures("203.0.113.9", 0, 25);
+    s.push_str("2026-11-28 03:01:00 UTC:203.0.113.9(50000):app@shop:[200]:LOG:  connection authorized: user=app database=shop\n");
+    s.push_str("2026-11-28 03:01:05 UTC:203.0.113.9(50000):app@shop:[200]:LOG:  AUDIT: SESSION,1,1,ROLE,ALTER ROLE,,,ALTER ROLE app SUPERUSER,<not logged>\n");
+    s.push_str("2026-11-28 03:02:00 UTC:10.0.0.5(50001):app@shop:[201]:FATAL:  password authentication failed for user \"app\"\n");
+    events("postgresql.log", "db1", &s)
+}
+
+/// The last snapshot of each finding in a list of changes, sorted as a scan sorts.
+fn last_snapshots(changes: impl IntoIterator<Item = FindingChange>) -> Vec<Finding> {
+    let mut by_id: HashMap<String, Finding> = HashMap::new();
+    for c in changes {
+        let f = c.finding().clone();
+        by_id.insert(f.id.clone(), f);
+    }
+    let mut all: Vec<Finding> = by_id.into_values().collect();
+    crate::findings::sort(&mut all);
+    all
+}
+
+#[test]
+fn fed_in_batches_the_last_changes_are_what_a_scan_reports() {
+    let config = Config::default();
+    let evs = mixed();
+    let mut one = scanner(&config);
+    for e in &evs {
+        one.observe(e);
+    }
+    let scan = one.finish();
+    assert!(scan.findings.len() >= 3, "{:#?}", scan.findings);
+
+    for size in [1, 4, 7, 1000] {
+        let mut live = scanner(&config);
+        let mut changes = Vec::new();
+        for batch in evs.chunks(size) {
+            changes.extend(live.observe_batch(batch));
+        }
+        let end = live.advance(DateTime::<Utc>::MAX_UTC);
+        assert!(end.iter().all(|c| c.kind() != "new"), "{end:#?}");
+        let closed = end.iter().filter(|c| c.kind() == "closed").count();
+        changes.extend(end);
+        let got = last_snapshots(changes);
+        assert_eq!(closed, got.len(), "every finding closes at the end");
+        assert_eq!(
+            serde_json::to_value(&got).unwrap(),
+            serde_json::to_value(&scan.findings).unwrap(),
+            "batches of {size}"
+        );
+    }
+}
+
+#[test]
+fn lanes_report_the_changes_one_scanner_reports() {
+    let config = Config::default();
+    let evs = mixed();
+    let mut one = scanner(&config);
+    let mut lanes = scanner(&config).into_lanes();
+    assert_eq!(lanes.len(), 2);
+    for batch in evs.chunks(5) {
+        let mut want: Vec<(String, &str)> = one
+            .observe_batch(batch)
+            .iter()
+            .map(|c| (c.finding().id.clone(), c.kind()))
+            .collect();
+        let mut got: Vec<(String, &str)> = lanes
+            .iter_mut()
+            .flat_map(|l| l.observe_batch(batch))
+            .map(|c| (c.finding().id.clone(), c.kind()))
+            .collect();
+        want.sort();
+        got.sort();
+        assert_eq!(got, want);
+    }
+}
