@@ -18,6 +18,7 @@ use keibi_model::{Event, Resource};
 use crate::config::Config;
 use crate::findings::Findings;
 use crate::iplist::{Reputation, ThreatLists};
+use crate::services::Services;
 
 /// A stateful detector. Register new ones in [`crate::detectors::builtin`].
 ///
@@ -63,7 +64,11 @@ pub trait Detector: Send {
 /// What a detector may read and write while it runs.
 pub struct Context<'a> {
     pub config: &'a Config,
+    /// The lists of `services` (a shorthand).
     pub lists: &'a ThreatLists,
+    /// Lists, profiles and lookups (they may be swapped between batches: a
+    /// detector holding one compares it with these, see [`Services`]).
+    pub services: &'a Services,
     pub findings: &'a mut Findings,
 }
 

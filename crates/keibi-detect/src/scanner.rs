@@ -21,13 +21,13 @@ use std::sync::Arc;
 use crate::config::Config;
 use crate::detector::{Context, Detector};
 use crate::findings::{Findings, Rollup, Stored};
-use crate::iplist::ThreatLists;
+use crate::services::Services;
 use crate::sigma::SigmaDetector;
 
 /// One scan: rules, detectors, lists and the findings so far.
 pub struct Scanner {
     config: Arc<Config>,
-    lists: Arc<ThreatLists>,
+    services: Services,
     detectors: Vec<Box<dyn Detector>>,
     findings: Findings,
     events: u64,
@@ -97,22 +97,22 @@ impl ScanReport {
 
 impl Scanner {
     /// A scanner running compiled Sigma `rules` ([`crate::sigma::RuleSet::compile`]) and the built-in
-    /// stateful detectors.
-    pub fn new(config: Config, lists: ThreatLists, rules: SigmaDetector) -> Scanner {
+    /// stateful detectors, with these services (or just lists: `ThreatLists` converts).
+    pub fn new(config: Config, services: impl Into<Services>, rules: SigmaDetector) -> Scanner {
         let mut detectors = crate::detectors::builtin(&config);
         detectors.insert(0, Box::new(rules));
-        Scanner::with_detectors(config, lists, detectors)
+        Scanner::with_detectors(config, services, detectors)
     }
 
     /// A scanner with exactly these detectors (tests, benchmarks).
     pub fn with_detectors(
         config: Config,
-        lists: ThreatLists,
+        services: impl Into<Services>,
         detectors: Vec<Box<dyn Detector>>,
     ) -> Scanner {
         Scanner {
             config: Arc::new(config),
-            lists: Arc::new(lists),
+            services: services.into(),
             detectors,
             findings: Findings::default(),
             events: 0,
@@ -143,7 +143,7 @@ impl Scanner {
         let rest = self.detectors.split_off(1);
         let other = Scanner {
             config: self.config.clone(),
-            lists: self.lists.clone(),
+            services: self.services.clone(),
             detectors: rest,
             findings: Findings::with_cap(self.findings.cap()),
             events: 0,
@@ -159,7 +159,8 @@ impl Scanner {
         self.events += 1;
         let mut cx = Context {
             config: &self.config,
-            lists: &self.lists,
+            lists: &self.services.lists,
+            services: &self.services,
             findings: &mut self.findings,
         };
         if self.counts_trusted && is_login_or_network(ev.action) && cx.is_trusted(ev) {
@@ -168,6 +169,18 @@ impl Scanner {
         for d in &mut self.detectors {
             d.observe(ev, &mut cx);
         }
+    }
+
+    /// The services detectors use (lists, profiles, lookups).
+    pub fn services(&self) -> &Services {
+        &self.services
+    }
+
+    /// Replaces the services between batches (a daemon's reload of its lists or
+    /// lookups): the next event is judged with the new ones. Each lane of a split
+    /// scanner is given them on its own.
+    pub fn set_services(&mut self, services: Services) {
+        self.services = services;
     }
 
     /// Closed findings leave memory once reported by [`Scanner::observe_batch`] or
@@ -204,7 +217,8 @@ impl Scanner {
         let quiet_after = |detector: &str| quiet.get(detector).copied().flatten();
         let mut cx = Context {
             config: &self.config,
-            lists: &self.lists,
+            lists: &self.services.lists,
+            services: &self.services,
             findings: &mut self.findings,
         };
         for d in &mut self.detectors {
@@ -230,7 +244,8 @@ impl Scanner {
     pub fn finish(mut self) -> ScanReport {
         let mut cx = Context {
             config: &self.config,
-            lists: &self.lists,
+            lists: &self.services.lists,
+            services: &self.services,
             findings: &mut self.findings,
         };
         for d in &mut self.detectors {
@@ -258,6 +273,7 @@ pub fn is_login_or_network(a: Action) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::iplist::ThreatLists;
     use crate::sigma::RuleSet;
     use crate::testutil::events;
 

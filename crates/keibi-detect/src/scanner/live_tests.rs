@@ -2,6 +2,7 @@
 //! texts are right mid-stream, and the changes tell what happened when.
 
 use super::*;
+use crate::iplist::ThreatLists;
 use crate::sigma::RuleSet;
 use crate::testutil::events;
 
@@ -220,4 +221,43 @@ fn lanes_report_the_changes_one_scanner_reports() {
         got.sort();
         assert_eq!(got, want);
     }
+}
+
+#[test]
+fn lists_swapped_between_batches_judge_the_next_events() {
+    let config = Config::default();
+    let mut s = scanner(&config);
+    let fail = |sec: u32| {
+        events(
+            "postgresql.log",
+            "db1",
+            &format!("2026-11-28 03:00:{sec:02} UTC:185.220.101.7(40000):app@shop:[9{sec:02}]:FATAL:  password authentication failed for user \"app\"\n"),
+        )
+    };
+    const TOR_FAILED: &str = "CredentialAccess:RDS/TorIPCaller.FailedLogin";
+    let c1 = s.observe_batch(&fail(1));
+    assert!(of_type(&c1, TOR_FAILED).is_empty(), "{c1:#?}");
+    // A reload: the same profiles, a new Tor exit list.
+    let tor = crate::iplist::IpList::parse("tor-exits", b"185.220.101.7\n").unwrap();
+    let services = Services {
+        lists: std::sync::Arc::new(ThreatLists {
+            tor: crate::iplist::IpSet::new(vec![tor]),
+            ..ThreatLists::default()
+        }),
+        ..s.services().clone()
+    };
+    s.set_services(services);
+    let c2 = s.observe_batch(&fail(2));
+    let tor = of_type(&c2, TOR_FAILED);
+    assert_eq!(tor.len(), 1, "{c2:#?}");
+    assert_eq!(tor[0].kind(), "new");
+    assert_eq!(tor[0].finding().count, 1, "judged from the swap on");
+}
+
+#[test]
+fn config_is_plain_comparable_data() {
+    let a = Config::from_yaml("login:\n  brute_force_failures: 30\n").unwrap();
+    let b = Config::from_yaml("login:\n  brute_force_failures: 30\n").unwrap();
+    assert_eq!(a, b);
+    assert_ne!(a, Config::default(), "a reload can tell what changed");
 }

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 use keibi_detect::text::thousands;
-use keibi_detect::{Config, IpList, IpSet, ScanReport, Scanner, ThreatLists};
+use keibi_detect::{Config, IpList, IpSet, ScanReport, Scanner, Services, ThreatLists};
 use keibi_model::finding::count_by_label;
 use keibi_model::{Finding, Severity};
 
@@ -213,14 +213,16 @@ pub fn build_scanner(
     super::rules::load_paths(&mut rules, &d.rules)?;
     let sigma = rules.compile(&config);
     super::rules::print_problems(&rules);
+    let mut services = Services::from(lists);
     let persist = crate::baselines::setup(
-        &mut config,
+        &config,
+        &mut services,
         d.state.as_deref(),
         d.asn_db.as_deref(),
         d.geoip_db.as_deref(),
         _global.quiet,
     )?;
-    Ok((Scanner::new(config, lists, sigma), persist))
+    Ok((Scanner::new(config, services, sigma), persist))
 }
 
 /// Reads `--config` (at most [`keibi_detect::config::CONFIG_LIMITS`]), or the

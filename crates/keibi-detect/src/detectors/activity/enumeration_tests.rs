@@ -217,6 +217,7 @@ fn schema_enumeration_state_is_bounded() {
     let mut cx = crate::detector::Context {
         config: &c,
         lists: &lists,
+        services: &crate::Services::default(),
         findings: &mut findings,
     };
     for e in pg.events() {

@@ -198,6 +198,7 @@ fn pending_probes_stay_bounded_and_each_is_decided() {
     let mut cx = Context {
         config: &c,
         lists: &lists,
+        services: &crate::Services::default(),
         findings: &mut findings,
     };
     for i in 0..5000u32 {

@@ -407,6 +407,7 @@ fn memory_stays_bounded_under_a_million_addresses_and_the_attacker_is_still_seen
     let mut cx = Context {
         config: &c,
         lists: &lists,
+        services: &crate::Services::default(),
         findings: &mut findings,
     };
     let attacker: IpAddr = ATTACKER.parse().unwrap();

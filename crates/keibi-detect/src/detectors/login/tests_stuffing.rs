@@ -163,6 +163,7 @@ fn memory_stays_bounded_under_a_million_user_names() {
     let mut cx = Context {
         config: &c,
         lists: &lists,
+        services: &crate::Services::default(),
         findings: &mut findings,
     };
     for i in 0..1_000_000u32 {
