@@ -13,9 +13,12 @@
 //! stopped growing is closed (see [`crate::scanner`]).
 
 use chrono::{DateTime, Duration, Utc};
+use std::net::IpAddr;
+
 use keibi_model::{Event, Resource};
 
 use crate::config::Config;
+use crate::detectors::login::Instances;
 use crate::findings::Findings;
 use crate::iplist::{Reputation, ThreatLists};
 use crate::services::Services;
@@ -54,6 +57,14 @@ pub trait Detector: Send {
         None
     }
 
+    /// Whether login and connection events from trusted addresses reach this
+    /// detector. They never do by default: the rule "trusted addresses raise no login
+    /// or network findings" is the scanner's, so a detector that forgets it cannot
+    /// break it. A detector that only follows sessions (not judging logins) may ask.
+    fn sees_trusted_logins(&self) -> bool {
+        false
+    }
+
     /// The input has ended: raise what is still pending and write the final texts.
     fn finish(&mut self, cx: &mut Context<'_>) {
         self.advance(DateTime::<Utc>::MAX_UTC, cx);
@@ -70,21 +81,60 @@ pub struct Context<'a> {
     /// detector holding one compares it with these, see [`Services`]).
     pub services: &'a Services,
     pub findings: &'a mut Findings,
+    /// What the scanner worked out once about the event being observed.
+    pub enriched: Enriched<'a>,
+    /// Every database instance the scanner has seen, and when its logs end (as far
+    /// as read), from every event (trusted ones too).
+    pub(crate) instances: &'a Instances,
+}
+
+/// What the scanner works out once per event, before any detector sees it (so a
+/// lookup is not repeated per detector, and policy is applied in one place).
+#[derive(Debug, Clone, Copy)]
+pub struct Enriched<'a> {
+    /// The client address these answers are about.
+    pub ip: Option<IpAddr>,
+    /// The lists' verdict on it.
+    pub reputation: Reputation<'a>,
+    /// On a trusted list.
+    pub trusted: bool,
+    /// A login or connection event ([`crate::scanner::is_login_or_network`]).
+    pub login_or_network: bool,
+}
+
+impl Default for Enriched<'_> {
+    fn default() -> Self {
+        Enriched {
+            ip: None,
+            reputation: Reputation::Unlisted,
+            trusted: false,
+            login_or_network: false,
+        }
+    }
 }
 
 impl Context<'_> {
-    /// The lists' verdict on the event's client address (`Unlisted` without one).
+    /// The lists' verdict on the event's client address (`Unlisted` without one):
+    /// the scanner's answer for the event being observed, a lookup otherwise.
     pub fn reputation(&self, ev: &Event) -> Reputation<'_> {
         match ev.client_ip {
+            Some(ip) if self.enriched.ip == Some(ip) => self.enriched.reputation,
             Some(ip) => self.lists.reputation(ip),
             None => Reputation::Unlisted,
         }
     }
 
-    /// True when the event comes from a trusted address: login and network
-    /// detectors must then ignore it (the scanner counts such events once).
+    /// True when the event comes from a trusted address. Detectors need not check:
+    /// login and connection events from trusted addresses never reach a detector
+    /// (unless it asks, [`Detector::sees_trusted_logins`]); the scanner counts them.
     pub fn is_trusted(&self, ev: &Event) -> bool {
         matches!(self.reputation(ev), Reputation::Trusted { .. })
+    }
+
+    /// When the named instance's logs end: its latest event read so far, from any
+    /// address (`None` for an instance not seen).
+    pub fn instance_end(&self, name: &str) -> Option<DateTime<Utc>> {
+        self.instances.end(name)
     }
 }
 

@@ -19,8 +19,10 @@ use keibi_model::{Action, Event, Finding, FindingChange};
 use std::sync::Arc;
 
 use crate::config::Config;
-use crate::detector::{Context, Detector};
+use crate::detector::{Context, Detector, Enriched};
+use crate::detectors::login::Instances;
 use crate::findings::{Findings, Rollup, Stored};
+use crate::iplist::Reputation;
 use crate::services::Services;
 use crate::sigma::SigmaDetector;
 
@@ -37,6 +39,8 @@ pub struct Scanner {
     /// Latest event time seen (live scans).
     watermark: Option<DateTime<Utc>>,
     forget_closed: bool,
+    /// Database instances seen and where their logs end, for every detector.
+    instances: Instances,
 }
 
 /// What a scan produced.
@@ -119,6 +123,7 @@ impl Scanner {
             counts_trusted: true,
             watermark: None,
             forget_closed: false,
+            instances: Instances::default(),
         }
     }
 
@@ -150,23 +155,46 @@ impl Scanner {
             counts_trusted: false,
             watermark: None,
             forget_closed: self.forget_closed,
+            instances: Instances::default(),
         };
         vec![self, other]
     }
 
-    /// Feeds one event to every detector.
+    /// Feeds one event to every detector, enriched once (reputation, trust, its
+    /// instance's log end). Login and connection events from trusted addresses are
+    /// counted here and reach only detectors that ask for them
+    /// ([`Detector::sees_trusted_logins`]): no other can raise a finding on them.
     pub fn observe(&mut self, ev: &Event) {
         self.events += 1;
+        self.instances.see(ev);
+        let lists: &crate::iplist::ThreatLists = &self.services.lists;
+        let reputation = match ev.client_ip {
+            Some(ip) => lists.reputation(ip),
+            None => Reputation::Unlisted,
+        };
+        let trusted = matches!(reputation, Reputation::Trusted { .. });
+        let login_or_network = is_login_or_network(ev.action);
         let mut cx = Context {
             config: &self.config,
-            lists: &self.services.lists,
+            lists,
             services: &self.services,
             findings: &mut self.findings,
+            enriched: Enriched {
+                ip: ev.client_ip,
+                reputation,
+                trusted,
+                login_or_network,
+            },
+            instances: &self.instances,
         };
-        if self.counts_trusted && is_login_or_network(ev.action) && cx.is_trusted(ev) {
+        let withheld = trusted && login_or_network;
+        if withheld && self.counts_trusted {
             cx.findings.note_trusted();
         }
         for d in &mut self.detectors {
+            if withheld && !d.sees_trusted_logins() {
+                continue;
+            }
             d.observe(ev, &mut cx);
         }
     }
@@ -220,6 +248,8 @@ impl Scanner {
             lists: &self.services.lists,
             services: &self.services,
             findings: &mut self.findings,
+            enriched: Enriched::default(),
+            instances: &self.instances,
         };
         for d in &mut self.detectors {
             d.advance(watermark, &mut cx);
@@ -247,6 +277,8 @@ impl Scanner {
             lists: &self.services.lists,
             services: &self.services,
             findings: &mut self.findings,
+            enriched: Enriched::default(),
+            instances: &self.instances,
         };
         for d in &mut self.detectors {
             d.finish(&mut cx);

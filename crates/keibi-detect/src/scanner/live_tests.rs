@@ -261,3 +261,82 @@ fn config_is_plain_comparable_data() {
     assert_eq!(a, b);
     assert_ne!(a, Config::default(), "a reload can tell what changed");
 }
+
+/// A detector that forgets the trust rule: it raises on every failed login.
+struct Forgetful {
+    sees_trusted: bool,
+    seen: std::sync::Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl Detector for Forgetful {
+    fn id(&self) -> &'static str {
+        "forgetful"
+    }
+
+    fn observe(&mut self, ev: &Event, cx: &mut Context<'_>) {
+        self.seen.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        if ev.action == Action::LoginFailure {
+            let ip = ev.client_ip.map(|i| i.to_string()).unwrap_or_default();
+            cx.findings
+                .raise(crate::findings::Raise {
+                    detector: "forgetful",
+                    finding_type: "Test:RDS/AnyFailure",
+                    key: &[&ip],
+                    severity: keibi_model::Severity::new(5.0),
+                    resource: crate::db_resource(ev),
+                    time: ev.time,
+                })
+                .absorb(ev);
+        }
+    }
+
+    fn sees_trusted_logins(&self) -> bool {
+        self.sees_trusted
+    }
+}
+
+#[test]
+fn trust_is_enforced_by_the_scanner_a_detector_that_forgets_cannot_raise() {
+    let mut log = failures("10.0.0.5", 0, 3);
+    log.push_str(&failures("203.0.113.9", 1, 2));
+    let evs = events("postgresql.log", "db1", &log);
+    let lists = || ThreatLists {
+        trusted: crate::iplist::IpSet::new(vec![crate::iplist::IpList::parse(
+            "office",
+            b"10.0.0.0/8\n",
+        )
+        .unwrap()]),
+        ..ThreatLists::default()
+    };
+    let run = |sees_trusted: bool| {
+        let seen = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let d = Forgetful {
+            sees_trusted,
+            seen: seen.clone(),
+        };
+        let mut s = Scanner::with_detectors(Config::default(), lists(), vec![Box::new(d)]);
+        let changes = s.observe_batch(&evs);
+        let report = s.finish();
+        (
+            changes,
+            report,
+            seen.load(std::sync::atomic::Ordering::Relaxed),
+        )
+    };
+    let (changes, report, seen) = run(false);
+    let ips: Vec<String> = report
+        .findings
+        .iter()
+        .map(|f| f.actor.ip.map(|i| i.to_string()).unwrap_or_default())
+        .collect();
+    assert_eq!(ips, ["203.0.113.9"], "the trusted address raised nothing");
+    assert_eq!(changes.len(), 1, "{changes:#?}");
+    assert_eq!(seen, 2, "the trusted failures never reached it");
+    assert_eq!(report.trusted_events, 3, "counted once, by the scanner");
+
+    // A detector that asks for them sees them (and answers for what it raises).
+    let (_, report, seen) = run(true);
+    assert_eq!(seen, 5);
+    assert_eq!(report.findings.len(), 2);
+    assert_eq!(report.trusted_events, 3);
+}

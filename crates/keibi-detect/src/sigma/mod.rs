@@ -20,7 +20,6 @@ use rsigma_parser::{CorrelationRule, LogSource, SigmaCollection, SigmaRule};
 use crate::config::Config;
 use crate::detector::{db_resource, Context, Detector};
 use crate::findings::Raise;
-use crate::scanner::is_login_or_network;
 use crate::yamlguard::Limits;
 use meta::{level_severity, mitre_from_tags, Meta, RawMeta, Template};
 
@@ -546,9 +545,6 @@ impl Detector for SigmaDetector {
         let Some(engine) = self.engines[fam.index()].as_mut() else {
             return;
         };
-        if is_login_or_network(ev.action) && cx.is_trusted(ev) {
-            return;
-        }
         let results = engine.process_event_at(&adapter::View::new(ev), ev.time.timestamp());
         for r in results {
             let hk = header_key(r.header.rule_id.as_deref(), &r.header.rule_title);

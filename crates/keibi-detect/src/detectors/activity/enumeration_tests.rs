@@ -219,6 +219,8 @@ fn schema_enumeration_state_is_bounded() {
         lists: &lists,
         services: &crate::Services::default(),
         findings: &mut findings,
+        enriched: Default::default(),
+        instances: &Default::default(),
     };
     for e in pg.events() {
         d.observe(&e, &mut cx);

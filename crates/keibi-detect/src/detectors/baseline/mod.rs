@@ -256,7 +256,6 @@ impl Detector for BaselineDetector {
         }
         self.sync(cx);
         match ev.action {
-            Action::LoginSuccess | Action::LoginFailure if cx.is_trusted(ev) => {}
             Action::LoginSuccess => self.login_success(ev, cx),
             Action::LoginFailure => self.login_failure(ev, cx),
             Action::ApiCall if ev.source == SourceKind::Cloudtrail => self.api_call(ev, cx),

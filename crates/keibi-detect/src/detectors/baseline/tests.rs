@@ -488,6 +488,8 @@ fn state_stays_bounded_for_many_users() {
         lists: &lists,
         services: &services,
         findings: &mut findings,
+        enriched: Default::default(),
+        instances: &Default::default(),
     };
     let mut e = keibi_model::Event::new(
         at(0, 0, 0),
@@ -535,6 +537,8 @@ fn bytes_per_profile() {
         lists: &lists,
         services: &services,
         findings: &mut findings,
+        enriched: Default::default(),
+        instances: &Default::default(),
     };
     let before = rss_bytes();
     let mut e = keibi_model::Event::new(

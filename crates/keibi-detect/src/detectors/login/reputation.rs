@@ -198,6 +198,7 @@ impl Detector for ReputationDetector {
 
     fn render(&mut self, cx: &mut Context<'_>) {
         let lists = cx.lists;
+        let instances = cx.instances;
         // Which (instance, address) pairs also logged in or also failed.
         let mut logged_in = HashSet::new();
         let mut failed = HashSet::new();
@@ -211,7 +212,7 @@ impl Detector for ReputationDetector {
         }
         for f in cx.findings.to_render(ID) {
             let pair = (f.resource.id.clone(), f.actor.ip);
-            let end = self.instances.end(&f.resource.id);
+            let end = instances.end(&f.resource.id);
             let also = Also {
                 logged_in: logged_in.contains(&pair),
                 failed: failed.contains(&pair),

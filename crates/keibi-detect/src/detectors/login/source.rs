@@ -234,7 +234,7 @@ impl Detector for SourceDetector {
         let Some(ip) = ev.client_ip else {
             return;
         };
-        if kind == Kind::Connected || cx.is_trusted(ev) || self.repeats.is_repeat(inst, ev, kind) {
+        if kind == Kind::Connected || self.repeats.is_repeat(inst, ev, kind) {
             return;
         }
         self.notes.prune(cx.findings);
@@ -274,7 +274,7 @@ impl Detector for SourceDetector {
 
     fn render(&mut self, cx: &mut Context<'_>) {
         let notes = &self.notes;
-        let instances = &self.instances;
+        let instances = cx.instances;
         for f in cx.findings.to_render(ID) {
             let note = notes.get(&f.id);
             let end = instances.end(&f.resource.id);

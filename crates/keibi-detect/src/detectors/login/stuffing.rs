@@ -137,7 +137,7 @@ impl Detector for StuffingDetector {
         let (Some(ip), Some(user)) = (ev.client_ip, user_of(ev)) else {
             return;
         };
-        if cx.is_trusted(ev) || self.repeats.is_repeat(inst, ev, kind) {
+        if self.repeats.is_repeat(inst, ev, kind) {
             return;
         }
         self.notes.prune(cx.findings);
@@ -235,8 +235,9 @@ impl Detector for StuffingDetector {
     }
 
     fn render(&mut self, cx: &mut Context<'_>) {
+        let instances = cx.instances;
         for f in cx.findings.to_render(ID) {
-            let end = self.instances.end(&f.resource.id);
+            let end = instances.end(&f.resource.id);
             text(f, self.notes.get(&f.id), end);
         }
     }

@@ -200,6 +200,8 @@ fn pending_probes_stay_bounded_and_each_is_decided() {
         lists: &lists,
         services: &crate::Services::default(),
         findings: &mut findings,
+        enriched: Default::default(),
+        instances: &Default::default(),
     };
     for i in 0..5000u32 {
         let mut e = template.clone();
