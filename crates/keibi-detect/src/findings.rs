@@ -959,6 +959,9 @@ pub fn sort(list: &mut [Finding]) {
 }
 
 #[cfg(test)]
+mod change_tests;
+
+#[cfg(test)]
 mod tests {
     use super::*;
     use keibi_model::{Action, Event, SourceKind};
