@@ -38,8 +38,6 @@ use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use chrono::{DateTime, Utc};
-
 use keibi_model::{Action, Event, SourceKind};
 
 pub use store::{BaselineStore, Counts, ImportError, Profiles};
@@ -263,13 +261,8 @@ impl Detector for BaselineDetector {
         }
     }
 
-    fn advance(&mut self, watermark: DateTime<Utc>, cx: &mut Context<'_>) {
-        // Failed logins are judged when the input ends (a daemon judges them
-        // when it stops; judging them earlier is left to a later step).
-        if watermark == DateTime::<Utc>::MAX_UTC {
-            self.sync(cx);
-            self.finish_failed(cx);
-        }
+    fn render(&mut self, cx: &mut Context<'_>) {
+        self.render_failed(cx);
     }
 }
 
