@@ -13,6 +13,7 @@ use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::sync::Arc;
 
+use chrono::{DateTime, Utc};
 use keibi_model::{Event, Resource, Severity, SourceKind};
 use rsigma_eval::{CorrelationConfig, CorrelationEngine, ResultBody};
 use rsigma_parser::{CorrelationRule, LogSource, SigmaCollection, SigmaRule};
@@ -589,6 +590,19 @@ impl Detector for SigmaDetector {
                 f.remediation = r.finish(f);
                 self.texts.insert(f.id.clone(), [t, d, r]);
             }
+        }
+    }
+
+    /// Correlation windows are rsigma's: a correlation fires on the event that
+    /// completes it, never at the end of input. Here only the state of windows that
+    /// ended before the watermark is dropped (rsigma drops a window exactly when the
+    /// next event would have reset it), so a daemon's memory follows the live windows.
+    fn advance(&mut self, watermark: DateTime<Utc>, _cx: &mut Context<'_>) {
+        if watermark == DateTime::<Utc>::MAX_UTC {
+            return;
+        }
+        for engine in self.engines.iter_mut().flatten() {
+            engine.evict_expired(watermark.timestamp());
         }
     }
 
