@@ -5,6 +5,10 @@
 //! Each detector owns one section (a struct with `Default`); adding a threshold is
 //! adding a field there. The whole tree deserializes from a config file, every field
 //! optional.
+//!
+//! Plain data: comparable (`PartialEq`) and cheap to replace on a reload. What a run
+//! needs beside thresholds (lists, profiles, address lookups) are services
+//! ([`crate::Services`]), handed to detectors in their [`crate::Context`].
 
 use std::collections::BTreeMap;
 
@@ -12,7 +16,7 @@ use serde::Deserialize;
 
 use crate::yamlguard::Limits;
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
     /// Brute force, spraying, stuffing, success after failures (detectors/login/).
@@ -56,7 +60,7 @@ impl Default for Config {
 /// all in one private network; a connection pool reconnecting all day only succeeds.
 /// Attack tools (hydra, medusa, ncrack, nmap's brute scripts) fail tens to thousands
 /// of times, several per second, from one address, or spread over many networks.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct LoginConfig {
     /// BruteForce: at least this many failed logins from one address on one
@@ -141,7 +145,7 @@ impl Default for LoginConfig {
 /// migrations drop a few tables, a dump restore drops and re-creates every table, an
 /// ETL job truncates and reloads its staging tables, ORMs and DBA tools read the
 /// catalogs whenever they connect.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ActivityConfig {
     /// MassDestruction: at least this many distinct tables or databases destroyed
@@ -235,7 +239,7 @@ impl Default for ActivityConfig {
 /// `min_api_calls`) events spread over at least `min_days` days, on at least
 /// `min_active_days` different days. GuardDuty waits up to two weeks; with `keibi
 /// learn` over archived logs, a profile can be mature before the first scan.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct BaselineConfig {
     /// Learn profiles and raise the AnomalousBehavior findings.
@@ -264,13 +268,6 @@ pub struct BaselineConfig {
     pub failures_before: u32,
     /// ... within this window before it.
     pub failures_before_secs: i64,
-    /// Where profiles live: shared with the binary, which loads and saves them
-    /// (`--state`). Not read from a configuration file.
-    #[serde(skip)]
-    pub store: crate::detectors::baseline::BaselineStore,
-    /// ASN and country lookups (`--asn-db`, `--geoip-db`), when given.
-    #[serde(skip)]
-    pub net_info: crate::detectors::baseline::NetInfoHandle,
 }
 
 impl Default for BaselineConfig {
@@ -287,14 +284,12 @@ impl Default for BaselineConfig {
             failed_logins_factor: 3,
             failures_before: 3,
             failures_before_secs: 3_600,
-            store: Default::default(),
-            net_info: Default::default(),
         }
     }
 }
 
 /// Settings of the CloudTrail detections. Windows are in seconds.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct CloudTrailConfig {
     /// The other accounts of your own AWS Organization (12-digit ids). Sharing a

@@ -114,6 +114,23 @@ pub struct Findings {
     distinct_used: usize,
     trusted_events: u64,
     dropped: u64,
+    /// Per slot of `list`: handed to a detector (or re-ranked) since the last
+    /// [`Findings::changes`], and what that last report said of it.
+    touched: Vec<bool>,
+    reported: Vec<Option<Seen>>,
+    /// Per roll-up: what the last report said of it.
+    rollups_reported: Vec<Option<Seen>>,
+    /// [`Findings::to_render`] lists every finding, not only touched ones.
+    render_all: bool,
+}
+
+/// What the last [`Findings::changes`] reported of a finding.
+#[derive(Debug, Clone, Copy)]
+struct Seen {
+    count: u64,
+    last_seen: DateTime<Utc>,
+    severity: Severity,
+    closed: bool,
 }
 
 impl Default for Findings {
@@ -175,6 +192,10 @@ impl Findings {
             distinct_used: 0,
             trusted_events: 0,
             dropped: 0,
+            touched: Vec::new(),
+            reported: Vec::new(),
+            rollups_reported: Vec::new(),
+            render_all: true,
         }
     }
 
@@ -216,6 +237,8 @@ impl Findings {
             self.rank.insert((sev, Reverse(self.seq), at));
             self.index.insert(f.id.clone(), at);
             self.list.push(f);
+            self.touched.push(true);
+            self.reported.push(None);
             self.handed = Handed::One(at);
             return &mut self.list[at];
         }
@@ -228,6 +251,8 @@ impl Findings {
                 self.seq += 1;
                 self.meta[at] = (sev, self.seq);
                 self.rank.insert((sev, Reverse(self.seq), at));
+                self.touched[at] = true;
+                self.reported[at] = None;
                 self.roll_up(old);
                 self.handed = Handed::One(at);
                 &mut self.list[at]
@@ -289,6 +314,183 @@ impl Findings {
         self.settle();
         self.handed = Handed::All;
         self.list.iter_mut().filter(move |f| f.detector == detector)
+    }
+
+    /// This detector's findings kept one by one whose texts [`crate::Detector::render`]
+    /// writes now: every one when the input ends (or outside a live scan), else those
+    /// handed out or re-ranked since the last [`Findings::changes`].
+    pub fn to_render<'s>(
+        &'s mut self,
+        detector: &'s str,
+    ) -> impl Iterator<Item = &'s mut Finding> + 's {
+        self.settle();
+        self.handed = Handed::All;
+        let all = self.render_all;
+        self.list
+            .iter_mut()
+            .zip(&self.touched)
+            .filter(move |(f, t)| (all || **t) && f.detector == detector)
+            .map(|(f, _)| f)
+    }
+
+    /// Whether the finding with this id is one [`Findings::to_render`] would list
+    /// (for detectors that keep texts by id, whatever their findings' `detector`).
+    pub fn needs_render(&self, id: &str) -> bool {
+        match self.index.get(id) {
+            Some(&at) => self.render_all || self.touched.get(at).copied().unwrap_or(true),
+            None => self.render_all,
+        }
+    }
+
+    /// Whether [`Findings::to_render`] lists every finding (the default) or only those
+    /// touched since the last [`Findings::changes`] (a live scan between batches).
+    pub fn set_render_all(&mut self, all: bool) {
+        self.render_all = all;
+    }
+
+    /// Marks the findings that [`Findings::changes`] will close at `watermark` as
+    /// touched, so that their texts are rendered once more before they are reported
+    /// closed (a text may speak of how the log went on after its last event).
+    pub fn touch_closing(
+        &mut self,
+        watermark: DateTime<Utc>,
+        quiet_after: &dyn Fn(&str) -> Option<chrono::Duration>,
+    ) {
+        self.settle();
+        for (at, f) in self.list.iter().enumerate() {
+            if self.reported[at].is_some_and(|s| !s.closed) && closes(f, watermark, quiet_after) {
+                self.touched[at] = true;
+            }
+        }
+    }
+
+    /// What changed since the last call, each with the finding as it now stands (texts
+    /// as last rendered; roll-ups' written now): new findings, grown ones, more severe
+    /// ones, and closed ones, those whose `last_seen` plus `quiet_after(detector)` is
+    /// before `watermark` (every one when `watermark` is `MAX_UTC`). With `forget`,
+    /// closed findings leave the store once reported (not roll-ups): their ids are free
+    /// again, and a later raise of one is reported as new.
+    pub fn changes(
+        &mut self,
+        watermark: DateTime<Utc>,
+        quiet_after: &dyn Fn(&str) -> Option<chrono::Duration>,
+        forget: bool,
+    ) -> Vec<keibi_model::FindingChange> {
+        use keibi_model::{ChangeKind as K, FindingChange as C};
+        // `added`: events the finding absorbed since its previous change in this run.
+        let change = |kind, finding: Finding, before: u64| C {
+            added: finding.count.saturating_sub(before),
+            kind,
+            finding,
+        };
+        self.settle();
+        let end = watermark == DateTime::<Utc>::MAX_UTC;
+        let mut out = Vec::new();
+        let mut closed = Vec::new();
+        for at in 0..self.list.len() {
+            let f = &self.list[at];
+            if f.id.is_empty() || f.count == 0 {
+                continue;
+            }
+            let was = self.reported[at];
+            if self.touched[at] || was.is_none() {
+                self.touched[at] = false;
+                let change = match was {
+                    None => Some(change(K::New, f.clone(), 0)),
+                    Some(w) if f.severity > w.severity => {
+                        Some(change(K::SeverityRaised, f.clone(), w.count))
+                    }
+                    Some(w) if f.count != w.count || f.last_seen != w.last_seen => {
+                        Some(change(K::Grew, f.clone(), w.count))
+                    }
+                    Some(_) => None,
+                };
+                if let Some(c) = change {
+                    out.push(c);
+                    self.reported[at] = Some(Seen {
+                        count: f.count,
+                        last_seen: f.last_seen,
+                        severity: f.severity,
+                        closed: false,
+                    });
+                }
+            }
+            let Some(seen) = self.reported[at].as_mut() else {
+                continue;
+            };
+            if seen.closed {
+                continue;
+            }
+            if closes(f, watermark, quiet_after) {
+                seen.closed = true;
+                out.push(change(K::Closed, f.clone(), f.count));
+                closed.push(at);
+            }
+        }
+        for (ri, (f, meta)) in self.rollups.iter().enumerate() {
+            let was = self.rollups_reported[ri];
+            if f.count == 0 {
+                continue;
+            }
+            let moved = match was {
+                None => true,
+                Some(w) => {
+                    f.count != w.count || f.last_seen != w.last_seen || f.severity > w.severity
+                }
+            };
+            let closing = end && was.is_some_and(|w| !w.closed);
+            if !moved && !closing {
+                continue;
+            }
+            let mut snap = f.clone();
+            meta.write(&mut snap);
+            if moved {
+                out.push(match was {
+                    None => change(K::New, snap.clone(), 0),
+                    Some(w) if f.severity > w.severity => {
+                        change(K::SeverityRaised, snap.clone(), w.count)
+                    }
+                    Some(w) => change(K::Grew, snap.clone(), w.count),
+                });
+            }
+            if end {
+                let count = snap.count;
+                out.push(change(K::Closed, snap, count));
+            }
+            self.rollups_reported[ri] = Some(Seen {
+                count: f.count,
+                last_seen: f.last_seen,
+                severity: f.severity,
+                closed: end,
+            });
+        }
+        if forget {
+            for at in closed.into_iter().rev() {
+                self.forget(at);
+            }
+        }
+        out
+    }
+
+    /// Removes the finding in slot `at` (settled: nothing handed out).
+    fn forget(&mut self, at: usize) {
+        if at >= self.list.len() {
+            return;
+        }
+        let (sev, seq) = self.meta[at];
+        self.rank.remove(&(sev, Reverse(seq), at));
+        let f = self.list.swap_remove(at);
+        self.meta.swap_remove(at);
+        self.touched.swap_remove(at);
+        self.reported.swap_remove(at);
+        self.index.remove(&f.id);
+        let moved = self.list.len();
+        if at < moved {
+            let (sev, seq) = self.meta[at];
+            self.rank.remove(&(sev, Reverse(seq), moved));
+            self.rank.insert((sev, Reverse(seq), at));
+            self.index.insert(self.list[at].id.clone(), at);
+        }
     }
 
     /// Counts an event a detector ignored because its address is trusted.
@@ -363,7 +565,12 @@ impl Findings {
         }
         match std::mem::take(&mut self.handed) {
             Handed::None => {}
-            Handed::One(at) => self.rerank(at),
+            Handed::One(at) => {
+                if let Some(t) = self.touched.get_mut(at) {
+                    *t = true;
+                }
+                self.rerank(at)
+            }
             Handed::All => (0..self.list.len()).for_each(|at| self.rerank(at)),
         }
     }
@@ -378,6 +585,7 @@ impl Findings {
             self.rank.remove(&(was, Reverse(seq), at));
             self.rank.insert((now, Reverse(seq), at));
             self.meta[at].0 = now;
+            self.touched[at] = true;
         }
     }
 
@@ -418,6 +626,7 @@ impl Findings {
             ..Rollup::default()
         };
         self.rollups.push((r, meta));
+        self.rollups_reported.push(None);
         self.rollup_at.insert(id, self.rollups.len() - 1);
         Some(self.rollups.len() - 1)
     }
@@ -428,6 +637,21 @@ impl Findings {
         };
         fold_into(r, meta, f, new, &mut self.distinct_used);
     }
+}
+
+/// Whether `f` is closed at `watermark`: the input ended (`MAX_UTC`), or its
+/// detector's quiet time since its `last_seen` is over.
+fn closes(
+    f: &Finding,
+    watermark: DateTime<Utc>,
+    quiet_after: &dyn Fn(&str) -> Option<chrono::Duration>,
+) -> bool {
+    watermark == DateTime::<Utc>::MAX_UTC
+        || quiet_after(&f.detector).is_some_and(|d| {
+            f.last_seen
+                .checked_add_signed(d)
+                .is_some_and(|until| until < watermark)
+        })
 }
 
 /// [`Finding::new`] with its id already computed (no second hash per event).
@@ -713,6 +937,9 @@ pub fn sort(list: &mut [Finding]) {
             .then(a.id.cmp(&b.id))
     });
 }
+
+#[cfg(test)]
+mod change_tests;
 
 #[cfg(test)]
 mod tests {

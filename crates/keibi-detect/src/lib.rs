@@ -5,8 +5,9 @@
 //! * [`Scanner`] runs one scan: each event goes through the Sigma rules
 //!   ([`sigma::RuleSet`], data in `rules/`) and the stateful [`Detector`]s
 //!   ([`detectors`]), which raise and grow findings in [`Findings`].
-//! * [`Config`] holds every threshold; [`ThreatLists`] the threat, Tor exit and
-//!   trusted address lists (`iplist`).
+//! * [`Config`] holds every threshold (plain data); [`Services`] what detectors use
+//!   beside it: [`ThreatLists`] (the threat, Tor exit and trusted address lists,
+//!   `iplist`), the behavioural profiles and address lookups.
 
 pub mod catalog;
 pub mod config;
@@ -15,6 +16,7 @@ pub mod detectors;
 pub mod findings;
 pub mod iplist;
 pub mod scanner;
+pub mod services;
 pub mod sigma;
 pub mod text;
 pub mod yamlguard;
@@ -25,6 +27,7 @@ pub use detector::{db_resource, Context, Detector};
 pub use findings::{Findings, Raise};
 pub use iplist::{IpList, IpSet, ListError, ListProblem, Reputation, ThreatLists};
 pub use scanner::{ScanReport, Scanner};
+pub use services::Services;
 
 #[cfg(test)]
 pub(crate) mod testutil;

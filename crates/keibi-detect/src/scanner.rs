@@ -1,29 +1,47 @@
 //! The scan loop: every event goes through the Sigma rules and every stateful
 //! detector once, in time order; at the end the findings come out sorted.
-
-use keibi_model::{Action, ActionKind, Event, Finding};
+//!
+//! **Live.** [`Scanner::observe_batch`] feeds a batch, advances the detectors to the
+//! batch's last event time (the watermark: windows ending before it close), renders
+//! the texts of what was touched and returns what changed ([`FindingChange`]: new,
+//! grew, severity raised, closed). A finding is closed when the watermark is past its
+//! `last_seen` plus its detector's [`Detector::quiet_after`] (every finding when
+//! [`Scanner::advance`] gets `MAX_UTC`). With [`Scanner::forget_closed`], a closed
+//! finding leaves memory once reported; an event with its key later raises it anew,
+//! same id, reported as `New`, and the consumer (the store) adds it up. `keibi scan`
+//! feeds everything and calls [`Scanner::finish`], which gives the same findings.
 
 use std::collections::HashMap;
+
+use chrono::{DateTime, Duration, Utc};
+use keibi_model::{Action, ActionKind, Event, Finding, FindingChange};
 
 use std::sync::Arc;
 
 use crate::catalog::Entry;
 use crate::config::Config;
-use crate::detector::{Context, Detector};
+use crate::detector::{Context, Detector, Enriched};
+use crate::detectors::login::Instances;
 use crate::findings::{Findings, Rollup, Stored};
-use crate::iplist::ThreatLists;
+use crate::iplist::Reputation;
+use crate::services::Services;
 use crate::sigma::SigmaDetector;
 
 /// One scan: rules, detectors, lists and the findings so far.
 pub struct Scanner {
     config: Arc<Config>,
-    lists: Arc<ThreatLists>,
+    services: Services,
     detectors: Vec<Box<dyn Detector>>,
     findings: Findings,
     events: u64,
     /// Whether this scanner counts events from trusted addresses (one lane of a
     /// split scan does, so they are counted once).
     counts_trusted: bool,
+    /// Latest event time seen (live scans).
+    watermark: Option<DateTime<Utc>>,
+    forget_closed: bool,
+    /// Database instances seen and where their logs end, for every detector.
+    instances: Instances,
 }
 
 /// What a scan produced.
@@ -84,26 +102,29 @@ impl ScanReport {
 
 impl Scanner {
     /// A scanner running compiled Sigma `rules` ([`crate::sigma::RuleSet::compile`]) and the built-in
-    /// stateful detectors.
-    pub fn new(config: Config, lists: ThreatLists, rules: SigmaDetector) -> Scanner {
+    /// stateful detectors, with these services (or just lists: `ThreatLists` converts).
+    pub fn new(config: Config, services: impl Into<Services>, rules: SigmaDetector) -> Scanner {
         let mut detectors = crate::detectors::builtin(&config);
         detectors.insert(0, Box::new(rules));
-        Scanner::with_detectors(config, lists, detectors)
+        Scanner::with_detectors(config, services, detectors)
     }
 
     /// A scanner with exactly these detectors (tests, benchmarks).
     pub fn with_detectors(
         config: Config,
-        lists: ThreatLists,
+        services: impl Into<Services>,
         detectors: Vec<Box<dyn Detector>>,
     ) -> Scanner {
         Scanner {
             config: Arc::new(config),
-            lists: Arc::new(lists),
+            services: services.into(),
             detectors,
             findings: Findings::default(),
             events: 0,
             counts_trusted: true,
+            watermark: None,
+            forget_closed: false,
+            instances: Instances::default(),
         }
     }
 
@@ -128,27 +149,53 @@ impl Scanner {
         let rest = self.detectors.split_off(1);
         let other = Scanner {
             config: self.config.clone(),
-            lists: self.lists.clone(),
+            services: self.services.clone(),
             detectors: rest,
             findings: Findings::with_cap(self.findings.cap()),
             events: 0,
             counts_trusted: false,
+            watermark: None,
+            forget_closed: self.forget_closed,
+            instances: Instances::default(),
         };
         vec![self, other]
     }
 
-    /// Feeds one event to every detector.
+    /// Feeds one event to every detector, enriched once (reputation, trust, its
+    /// instance's log end). Login and connection events from trusted addresses are
+    /// counted here and reach only detectors that ask for them
+    /// ([`Detector::sees_trusted_logins`]): no other can raise a finding on them.
     pub fn observe(&mut self, ev: &Event) {
         self.events += 1;
+        self.instances.see(ev);
+        let lists: &crate::iplist::ThreatLists = &self.services.lists;
+        let reputation = match ev.client_ip {
+            Some(ip) => lists.reputation(ip),
+            None => Reputation::Unlisted,
+        };
+        let trusted = matches!(reputation, Reputation::Trusted { .. });
+        let login_or_network = is_login_or_network(ev.action);
         let mut cx = Context {
             config: &self.config,
-            lists: &self.lists,
+            lists,
+            services: &self.services,
             findings: &mut self.findings,
+            enriched: Enriched {
+                ip: ev.client_ip,
+                reputation,
+                trusted,
+                login_or_network,
+            },
+            instances: &self.instances,
         };
-        if self.counts_trusted && is_login_or_network(ev.action) && cx.is_trusted(ev) {
+        let withheld = trusted && login_or_network;
+        if withheld && self.counts_trusted {
             cx.findings.note_trusted();
         }
         for d in &mut self.detectors {
+            if withheld && !d.sees_trusted_logins() {
+                continue;
+            }
             d.observe(ev, &mut cx);
         }
     }
@@ -156,6 +203,72 @@ impl Scanner {
     /// Every finding type this scanner's detectors and rules can raise.
     pub fn catalog(&self) -> Vec<Entry> {
         self.detectors.iter().flat_map(|d| d.catalog()).collect()
+    }
+
+    /// The services detectors use (lists, profiles, lookups).
+    pub fn services(&self) -> &Services {
+        &self.services
+    }
+
+    /// Replaces the services between batches (a daemon's reload of its lists or
+    /// lookups): the next event is judged with the new ones. Each lane of a split
+    /// scanner is given them on its own.
+    pub fn set_services(&mut self, services: Services) {
+        self.services = services;
+    }
+
+    /// Closed findings leave memory once reported by [`Scanner::observe_batch`] or
+    /// [`Scanner::advance`] (a daemon; see the module documentation).
+    pub fn forget_closed(mut self, forget: bool) -> Scanner {
+        self.forget_closed = forget;
+        self
+    }
+
+    /// Feeds a batch of events (in time order, after those fed before), advances the
+    /// detectors to the latest event time seen and returns what changed.
+    pub fn observe_batch(&mut self, events: &[Event]) -> Vec<FindingChange> {
+        for ev in events {
+            self.observe(ev);
+            self.watermark = Some(self.watermark.map_or(ev.time, |w| w.max(ev.time)));
+        }
+        match self.watermark {
+            Some(w) => self.advance(w),
+            None => Vec::new(),
+        }
+    }
+
+    /// Event time has reached `watermark` (`MAX_UTC`: the input ended): detectors
+    /// close their windows before it and render what was touched; returns what
+    /// changed since the last call.
+    pub fn advance(&mut self, watermark: DateTime<Utc>) -> Vec<FindingChange> {
+        let end = watermark == DateTime::<Utc>::MAX_UTC;
+        self.findings.set_render_all(end);
+        let quiet: HashMap<&'static str, Option<Duration>> = self
+            .detectors
+            .iter()
+            .map(|d| (d.id(), d.quiet_after()))
+            .collect();
+        let quiet_after = |detector: &str| quiet.get(detector).copied().flatten();
+        let mut cx = Context {
+            config: &self.config,
+            lists: &self.services.lists,
+            services: &self.services,
+            findings: &mut self.findings,
+            enriched: Enriched::default(),
+            instances: &self.instances,
+        };
+        for d in &mut self.detectors {
+            d.advance(watermark, &mut cx);
+        }
+        cx.findings.touch_closing(watermark, &quiet_after);
+        for d in &mut self.detectors {
+            d.render(&mut cx);
+        }
+        let changes = self
+            .findings
+            .changes(watermark, &quiet_after, self.forget_closed);
+        self.findings.set_render_all(true);
+        changes
     }
 
     /// Findings so far (a daemon reads these between events).
@@ -167,8 +280,11 @@ impl Scanner {
     pub fn finish(mut self) -> ScanReport {
         let mut cx = Context {
             config: &self.config,
-            lists: &self.lists,
+            lists: &self.services.lists,
+            services: &self.services,
             findings: &mut self.findings,
+            enriched: Enriched::default(),
+            instances: &self.instances,
         };
         for d in &mut self.detectors {
             d.finish(&mut cx);
@@ -211,6 +327,7 @@ pub fn is_login_or_network(a: Action) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::iplist::ThreatLists;
     use crate::sigma::RuleSet;
     use crate::testutil::events;
 
@@ -333,3 +450,6 @@ mod tests {
         assert_eq!(bf, 480, "every failure counted, kept or rolled up");
     }
 }
+
+#[cfg(test)]
+mod live_tests;

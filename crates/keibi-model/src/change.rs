@@ -44,3 +44,15 @@ pub struct FindingChange {
     pub finding: Finding,
     pub added: u64,
 }
+
+impl FindingChange {
+    /// The finding as it stands after the change.
+    pub fn finding(&self) -> &Finding {
+        &self.finding
+    }
+
+    /// The kind's name: `new`, `grew`, `severity_raised`, `closed`.
+    pub fn kind(&self) -> &'static str {
+        self.kind.as_str()
+    }
+}

@@ -56,7 +56,7 @@ pub fn merge(stored: &Finding, new: &Finding, added: u64) -> Finding {
         a.app = stored.actor.app.clone();
     }
     if f.resource.engine.is_none() {
-        f.resource.engine = stored.resource.engine.clone();
+        f.resource.engine = stored.resource.engine;
     }
 
     let mut evidence: Vec<Evidence> = stored.evidence.clone();

@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use anyhow::{bail, Context, Result};
 use keibi_detect::detectors::baseline::{BaselineStore, Counts, NetInfo, NetInfoHandle};
-use keibi_detect::Config;
+use keibi_detect::{Config, Services};
 use keibi_state::{Saved, StateFile};
 use maxminddb::{PathElement, Reader};
 
@@ -109,11 +109,13 @@ impl Persist {
     }
 }
 
-/// Applies `--state`, `--asn-db` and `--geoip-db` to the configuration: loads the
-/// profiles into its store and gives it the lookups. Returns the state to save after
-/// the run. Unreadable profiles are skipped with a warning (the rest still load).
+/// Applies `--state`, `--asn-db` and `--geoip-db` to the detectors' services: loads
+/// the profiles into their store and gives them the lookups. Returns the state to
+/// save after the run. Unreadable profiles are skipped with a warning (the rest still
+/// load).
 pub fn setup(
-    config: &mut Config,
+    config: &Config,
+    services: &mut Services,
     state: Option<&Path>,
     asn_db: Option<&Path>,
     geoip_db: Option<&Path>,
@@ -121,13 +123,13 @@ pub fn setup(
 ) -> Result<Option<Persist>> {
     if asn_db.is_some() || geoip_db.is_some() {
         let db = Mmdb::open(asn_db, geoip_db)?;
-        config.baseline.net_info = NetInfoHandle(Some(Arc::new(db)));
+        services.net_info = NetInfoHandle(Some(Arc::new(db)));
     }
     let Some(path) = state else {
         return Ok(None);
     };
     let file = StateFile::open(path).context("--state")?;
-    let store = config.baseline.store.clone();
+    let store = services.baselines.clone();
     {
         let mut profiles = store.lock();
         profiles.set_max(config.baseline.max_profiles);

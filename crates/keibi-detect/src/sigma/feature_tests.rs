@@ -230,3 +230,51 @@ fn temporal_and_temporal_ordered() {
         "the readme table came after the drops, not before"
     );
 }
+
+/// The correlation's findings when the events come one batch at a time (a live
+/// scan: windows that ended are dropped at each watermark), as they were reported
+/// before the input ended.
+fn correlation_live(body: &str) -> Vec<keibi_model::Finding> {
+    let yaml = format!(
+        "title: drop\nname: drop\nlogsource:\n  product: postgresql\ndetection:\n  s:\n    statement.text|startswith: drop\n  condition: s\n---\ntitle: create\nname: create\nlogsource:\n  product: postgresql\ndetection:\n  s:\n    statement.text|startswith: create table readme\n  condition: s\n---\ntitle: corr\nname: corr\ncorrelation:\n{body}\nlevel: high\nkeibi:\n  type: T:RDS/Corr\n"
+    );
+    let mut rules = crate::sigma::RuleSet::default();
+    rules.add_source("test.yml", &yaml);
+    let config = Config::default();
+    let sigma = rules.compile(&config);
+    let mut s = crate::Scanner::with_detectors(
+        config,
+        crate::ThreatLists::default(),
+        vec![Box::new(sigma)],
+    );
+    let mut found: Vec<keibi_model::Finding> = Vec::new();
+    for e in evs().chunks(1) {
+        for c in s.observe_batch(e) {
+            if c.finding().finding_type == "T:RDS/Corr" {
+                found.retain(|f| f.id != c.finding().id);
+                found.push(c.finding().clone());
+            }
+        }
+    }
+    found
+}
+
+#[test]
+fn correlations_fire_mid_stream_and_dropping_ended_windows_changes_nothing() {
+    for body in [
+        "  type: event_count\n  rules: [drop]\n  group-by: [user]\n  timespan: 5m\n  condition:\n    gte: 2",
+        "  type: event_count\n  rules: [drop]\n  group-by: [user]\n  timespan: 30s\n  condition:\n    gte: 2",
+        "  type: value_count\n  rules: [create]\n  group-by: [user]\n  timespan: 1h\n  condition:\n    field: pid\n    gte: 2",
+        "  type: temporal_ordered\n  rules: [drop, create]\n  group-by: [user]\n  timespan: 10m",
+        "  type: temporal_ordered\n  rules: [create, drop]\n  group-by: [user]\n  timespan: 10m",
+    ] {
+        let at_end = correlation(body);
+        let live = correlation_live(body);
+        let ids = |v: &[keibi_model::Finding]| {
+            let mut v: Vec<(String, u64)> = v.iter().map(|f| (f.id.clone(), f.count)).collect();
+            v.sort();
+            v
+        };
+        assert_eq!(ids(&live), ids(&at_end), "{body}");
+    }
+}

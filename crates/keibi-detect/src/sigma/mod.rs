@@ -13,6 +13,7 @@ use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::sync::Arc;
 
+use chrono::{DateTime, Utc};
 use keibi_model::{ActionKind, Engine, Event, FindingSpec, Resource, Severity, SourceKind};
 use rsigma_eval::{CorrelationConfig, CorrelationEngine, ResultBody};
 use rsigma_parser::{CorrelationRule, LogSource, SigmaCollection, SigmaRule};
@@ -21,7 +22,6 @@ use crate::catalog::Entry;
 use crate::config::Config;
 use crate::detector::{db_resource, Context, Detector};
 use crate::findings::Raise;
-use crate::scanner::is_login_or_network;
 use crate::yamlguard::Limits;
 use meta::{level_severity, mitre_from_tags, Meta, RawMeta, Template};
 
@@ -616,9 +616,6 @@ impl Detector for SigmaDetector {
         let Some(engine) = self.engines[fam.index()].as_mut() else {
             return;
         };
-        if is_login_or_network(ev.action) && cx.is_trusted(ev) {
-            return;
-        }
         let results = engine.process_event_at(&adapter::View::new(ev), ev.time.timestamp());
         for r in results {
             let hk = header_key(r.header.rule_id.as_deref(), &r.header.rule_title);
@@ -666,8 +663,24 @@ impl Detector for SigmaDetector {
         }
     }
 
-    fn finish(&mut self, cx: &mut Context<'_>) {
+    /// Correlation windows are rsigma's: a correlation fires on the event that
+    /// completes it, never at the end of input. Here only the state of windows that
+    /// ended before the watermark is dropped (rsigma drops a window exactly when the
+    /// next event would have reset it), so a daemon's memory follows the live windows.
+    fn advance(&mut self, watermark: DateTime<Utc>, _cx: &mut Context<'_>) {
+        if watermark == DateTime::<Utc>::MAX_UTC {
+            return;
+        }
+        for engine in self.engines.iter_mut().flatten() {
+            engine.evict_expired(watermark.timestamp());
+        }
+    }
+
+    fn render(&mut self, cx: &mut Context<'_>) {
         for (id, [t, d, r]) in &self.texts {
+            if !cx.findings.needs_render(id) {
+                continue;
+            }
             if let Some(f) = cx.findings.get_mut(id) {
                 f.title = t.finish(f);
                 f.description = d.finish(f);

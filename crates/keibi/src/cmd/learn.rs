@@ -4,16 +4,18 @@
 
 use anyhow::{Context, Result};
 use keibi_detect::detectors::baseline::BaselineDetector;
-use keibi_detect::{Scanner, ThreatLists};
+use keibi_detect::{Scanner, Services};
 
 use crate::baselines;
 use crate::cli::{Global, LearnArgs};
 use crate::output::sanitize::terminal;
 
 pub fn run(args: &LearnArgs, global: &Global) -> Result<u8> {
-    let mut config = super::scan::load_config(args.config.as_deref())?;
+    let config = super::scan::load_config(args.config.as_deref())?;
+    let mut services = Services::default();
     let persist = baselines::setup(
-        &mut config,
+        &config,
+        &mut services,
         Some(&args.state),
         args.asn_db.as_deref(),
         args.geoip_db.as_deref(),
@@ -22,7 +24,7 @@ pub fn run(args: &LearnArgs, global: &Global) -> Result<u8> {
     .context("--state")?;
     let before = persist.counts();
     let learner = BaselineDetector::learner(&config);
-    let scanner = Scanner::with_detectors(config, ThreatLists::default(), vec![Box::new(learner)]);
+    let scanner = Scanner::with_detectors(config, services, vec![Box::new(learner)]);
     let (report, _) = super::scan::detect(&args.input, global, scanner)?;
     let saved = persist.save()?;
     let code = super::events::summarize(&report, false);

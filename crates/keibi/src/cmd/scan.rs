@@ -6,7 +6,7 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 use keibi_detect::text::thousands;
-use keibi_detect::{Config, IpList, IpSet, ScanReport, Scanner, ThreatLists};
+use keibi_detect::{Config, IpList, IpSet, ScanReport, Scanner, Services, ThreatLists};
 use keibi_model::finding::count_by_label;
 use keibi_model::{Finding, Severity};
 
@@ -242,14 +242,20 @@ pub fn build_scanner(
     super::rules::load_paths(&mut rules, &d.rules)?;
     let sigma = rules.compile(&config);
     super::rules::print_problems(&rules);
+    let mut services = Services::from(lists);
     let persist = crate::baselines::setup(
-        &mut config,
+        &config,
+        &mut services,
         d.state.as_deref(),
         d.asn_db.as_deref().or(file.asn_db.as_deref()),
         d.geoip_db.as_deref().or(file.geoip_db.as_deref()),
         global.quiet,
     )?;
-    Ok((Scanner::new(config, lists, sigma), persist, settings.tuning))
+    Ok((
+        Scanner::new(config, services, sigma),
+        persist,
+        settings.tuning,
+    ))
 }
 
 /// Reads `--config` (at most [`keibi_engine::settings::LIMITS`]): a settings file

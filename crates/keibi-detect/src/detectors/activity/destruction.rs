@@ -401,7 +401,12 @@ impl Detector for MassDestruction {
         self.evict(ev.time);
     }
 
-    fn finish(&mut self, cx: &mut Context<'_>) {
+    fn advance(&mut self, watermark: DateTime<Utc>, cx: &mut Context<'_>) {
+        if watermark != DateTime::<Utc>::MAX_UTC {
+            // Destructions whose settle time has passed: nothing came back in time.
+            self.settle_due(watermark, cx);
+            return;
+        }
         // The input ended: nothing will come back now.
         let keys: Vec<(String, String)> = self
             .instances

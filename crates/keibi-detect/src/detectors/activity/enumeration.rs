@@ -399,6 +399,11 @@ impl Detector for SchemaEnumeration {
         crate::catalog::Entry::of_detector(self.id(), specs())
     }
 
+    /// A trusted address's session is still a session: its statements are judged.
+    fn sees_trusted_logins(&self) -> bool {
+        true
+    }
+
     fn observe(&mut self, ev: &Event, cx: &mut Context<'_>) {
         if !matches!(ev.action, Action::Statement | Action::LoginSuccess) {
             return;

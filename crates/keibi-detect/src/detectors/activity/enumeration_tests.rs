@@ -218,7 +218,10 @@ fn schema_enumeration_state_is_bounded() {
     let mut cx = crate::detector::Context {
         config: &c,
         lists: &lists,
+        services: &crate::Services::default(),
         findings: &mut findings,
+        enriched: Default::default(),
+        instances: &Default::default(),
     };
     for e in pg.events() {
         d.observe(&e, &mut cx);

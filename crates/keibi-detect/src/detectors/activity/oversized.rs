@@ -229,11 +229,16 @@ mod tests {
         let lists = ThreatLists::default();
         let mut findings = Findings::default();
         let mut d = OversizedStatement::new(&cfg.activity);
+        let services = crate::Services::default();
+        let instances = Default::default();
         for e in events {
             let mut cx = Context {
                 config: cfg,
                 lists: &lists,
+                services: &services,
                 findings: &mut findings,
+                enriched: Default::default(),
+                instances: &instances,
             };
             d.observe(e, &mut cx);
         }

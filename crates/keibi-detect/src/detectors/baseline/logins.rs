@@ -371,8 +371,8 @@ impl BaselineDetector {
         write_failed(f, self.episodes.get(&f.id));
     }
 
-    pub(super) fn finish_failed(&mut self, cx: &mut Context<'_>) {
-        for f in cx.findings.of_detector(ID) {
+    pub(super) fn render_failed(&mut self, cx: &mut Context<'_>) {
+        for f in cx.findings.to_render(ID) {
             if f.finding_type == FAILED_TYPE {
                 write_failed(f, self.episodes.get(&f.id));
             }

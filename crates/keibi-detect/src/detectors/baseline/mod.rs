@@ -92,7 +92,7 @@ pub trait NetInfo: Send + Sync {
     fn country(&self, ip: IpAddr) -> Option<String>;
 }
 
-/// An optional [`NetInfo`] in the configuration (not read from files).
+/// An optional [`NetInfo`] among the [`crate::Services`].
 #[derive(Clone, Default)]
 pub struct NetInfoHandle(pub Option<Arc<dyn NetInfo>>);
 
@@ -127,8 +127,10 @@ const MAX_EPISODES: usize = 1_024;
 /// The baselines detector. See the module documentation.
 pub struct BaselineDetector {
     s: Settings,
+    /// The profiles and lookups of the services last seen in the context.
     store: BaselineStore,
     net: Option<Arc<dyn NetInfo>>,
+    synced: bool,
     /// Learn only: `keibi learn` trains profiles and raises nothing.
     learn_only: bool,
     /// `baseline.enabled`: when off, the detector ignores every event.
@@ -151,8 +153,8 @@ struct Lookup {
 }
 
 impl BaselineDetector {
-    /// A detector that learns and raises findings, with the store and lookups the
-    /// configuration carries.
+    /// A detector that learns and raises findings, with the profiles and lookups of
+    /// the services it is run with ([`crate::Services`], taken from its context).
     pub fn new(config: &Config) -> BaselineDetector {
         let b = &config.baseline;
         let days = |min_events| Maturity {
@@ -170,11 +172,11 @@ impl BaselineDetector {
             failures_before: b.failures_before.max(1),
             failures_before_secs: b.failures_before_secs.max(0),
         };
-        b.store.lock().set_max(s.max_profiles);
         BaselineDetector {
             s,
-            store: b.store.clone(),
-            net: b.net_info.0.clone(),
+            store: BaselineStore::default(),
+            net: None,
+            synced: false,
             learn_only: false,
             enabled: b.enabled,
             recent_failures: HashMap::new(),
@@ -189,6 +191,26 @@ impl BaselineDetector {
         BaselineDetector {
             learn_only: true,
             ..BaselineDetector::new(config)
+        }
+    }
+
+    /// Takes the profiles and lookups of the context's services when they are new
+    /// (the first event, or a swap between batches).
+    fn sync(&mut self, cx: &Context<'_>) {
+        let sv = cx.services;
+        if !self.synced || !self.store.same(&sv.baselines) {
+            self.store = sv.baselines.clone();
+            self.store.lock().set_max(self.s.max_profiles);
+            self.synced = true;
+        }
+        let same_net = match (&self.net, &sv.net_info.0) {
+            (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+            (None, None) => true,
+            _ => false,
+        };
+        if !same_net {
+            self.net = sv.net_info.0.clone();
+            self.cache = None;
         }
     }
 
@@ -264,8 +286,8 @@ impl Detector for BaselineDetector {
         if !self.enabled {
             return;
         }
+        self.sync(cx);
         match ev.action {
-            Action::LoginSuccess | Action::LoginFailure if cx.is_trusted(ev) => {}
             Action::LoginSuccess => self.login_success(ev, cx),
             Action::LoginFailure => self.login_failure(ev, cx),
             Action::ApiCall if ev.source == SourceKind::Cloudtrail => self.api_call(ev, cx),
@@ -273,8 +295,8 @@ impl Detector for BaselineDetector {
         }
     }
 
-    fn finish(&mut self, cx: &mut Context<'_>) {
-        self.finish_failed(cx);
+    fn render(&mut self, cx: &mut Context<'_>) {
+        self.render_failed(cx);
     }
 }
 

@@ -359,6 +359,11 @@ impl BaselineStore {
         BaselineStore(Arc::new(Mutex::new(profiles)))
     }
 
+    /// Whether both handles share the same profiles.
+    pub fn same(&self, other: &BaselineStore) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+
     /// The profiles. A detector that panicked mid-update leaves them usable: every
     /// update keeps each profile consistent on its own.
     pub fn lock(&self) -> MutexGuard<'_, Profiles> {

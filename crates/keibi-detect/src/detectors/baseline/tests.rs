@@ -105,13 +105,18 @@ impl Pg {
 }
 
 pub(super) fn scan_with(config: Config, text: &str) -> Vec<Finding> {
+    scan_services(config, crate::Services::default(), text)
+}
+
+/// A scan with these profiles and lookups.
+fn scan_services(config: Config, services: crate::Services, text: &str) -> Vec<Finding> {
     let evs = events("postgresql.log.2026-11-02", "prod-db", text);
-    run(
-        vec![Box::new(BaselineDetector::new(&config))],
-        config,
-        ThreatLists::default(),
-        &evs,
-    )
+    let d = BaselineDetector::new(&config);
+    let mut s = crate::Scanner::with_detectors(config, services, vec![Box::new(d)]);
+    for e in &evs {
+        s.observe(e);
+    }
+    s.finish().findings
 }
 
 fn scan(text: &str) -> Vec<Finding> {
@@ -348,17 +353,18 @@ impl NetInfo for FakeNet {
     }
 }
 
-fn with_net() -> Config {
-    let mut c = Config::default();
-    c.baseline.net_info = NetInfoHandle(Some(Arc::new(FakeNet)));
-    c
+fn with_net() -> crate::Services {
+    crate::Services {
+        net_info: NetInfoHandle(Some(Arc::new(FakeNet))),
+        ..crate::Services::default()
+    }
 }
 
 #[test]
 fn asn_and_country_factors_name_the_network() {
     let mut pg = Pg::routine(21);
     pg.login(at(21, 3, 10), "203.0.113.7", "bob", "python-psycopg2", true);
-    let f = scan_with(with_net(), &pg.text());
+    let f = scan_services(Config::default(), with_net(), &pg.text());
     let s = success(&f);
     assert_eq!(s.len(), 1, "{f:#?}");
     assert_eq!(
@@ -370,7 +376,7 @@ fn asn_and_country_factors_name_the_network() {
     // The same provider from another /24 (a home router's new address) is not news.
     let mut pg = Pg::routine(21);
     pg.login(at(21, 10, 0), "198.51.7.9", "bob", "psql", true);
-    let f = scan_with(with_net(), &pg.text());
+    let f = scan_services(Config::default(), with_net(), &pg.text());
     assert!(f.is_empty(), "{f:#?}");
 }
 
@@ -419,21 +425,20 @@ fn failed_logins_far_above_the_usual_volume() {
 #[test]
 fn profiles_persist_through_export_and_import() {
     // First run: three weeks of routine, then the profiles are exported.
-    let config = Config::default();
-    let f = scan_with(config.clone(), &Pg::routine(21).text());
+    let first = crate::Services::default();
+    let f = scan_services(Config::default(), first.clone(), &Pg::routine(21).text());
     assert!(f.is_empty());
     let mut rows = Vec::new();
-    let removed = config
-        .baseline
-        .store
+    let removed = first
+        .baselines
         .lock()
         .export(false, |k, v| rows.push((k.to_string(), v.to_vec())));
     assert!(removed.is_empty());
     assert!(rows.len() >= 3, "bob, app and the instance");
     // Second run, a fresh store loaded from the rows: already mature.
-    let second = Config::default();
+    let second = crate::Services::default();
     {
-        let mut p = second.baseline.store.lock();
+        let mut p = second.baselines.lock();
         for (k, v) in &rows {
             p.import(k, v).unwrap();
         }
@@ -441,7 +446,7 @@ fn profiles_persist_through_export_and_import() {
     }
     let mut pg = Pg::default();
     pg.login(at(22, 3, 10), "203.0.113.7", "bob", "psql", true);
-    let f = scan_with(second, &pg.text());
+    let f = scan_services(Config::default(), second, &pg.text());
     assert_eq!(success(&f).len(), 1, "{f:#?}");
 }
 
@@ -457,14 +462,17 @@ fn learning_only_raises_nothing_but_matures_profiles() {
     );
     let config = Config::default();
     let evs = events("postgresql.log", "prod-db", &pg.text());
-    let f = run(
-        vec![Box::new(BaselineDetector::learner(&config))],
+    let services = crate::Services::default();
+    let mut s = crate::Scanner::with_detectors(
         config.clone(),
-        ThreatLists::default(),
-        &evs,
+        services.clone(),
+        vec![Box::new(BaselineDetector::learner(&config))],
     );
-    assert!(f.is_empty());
-    assert_eq!(config.baseline.store.lock().counts().logins_mature, 2);
+    for e in &evs {
+        s.observe(e);
+    }
+    assert!(s.finish().findings.is_empty());
+    assert_eq!(services.baselines.lock().counts().logins_mature, 2);
 }
 
 #[test]
@@ -474,10 +482,14 @@ fn state_stays_bounded_for_many_users() {
     let mut d = BaselineDetector::new(&config);
     let mut findings = crate::Findings::default();
     let lists = ThreatLists::default();
+    let services = crate::Services::default();
     let mut cx = Context {
         config: &config,
         lists: &lists,
+        services: &services,
         findings: &mut findings,
+        enriched: Default::default(),
+        instances: &Default::default(),
     };
     let mut e = keibi_model::Event::new(
         at(0, 0, 0),
@@ -493,7 +505,7 @@ fn state_stays_bounded_for_many_users() {
         e.time = at(0, 0, 0) + Duration::seconds(i64::from(i));
         d.observe(&e, &mut cx);
     }
-    let c = config.baseline.store.lock().counts();
+    let c = services.baselines.lock().counts();
     assert!(c.logins <= 1_000, "{c:?}");
 }
 
@@ -519,10 +531,14 @@ fn bytes_per_profile() {
     let mut d = BaselineDetector::new(&config);
     let mut findings = crate::Findings::default();
     let lists = ThreatLists::default();
+    let services = crate::Services::default();
     let mut cx = Context {
         config: &config,
         lists: &lists,
+        services: &services,
         findings: &mut findings,
+        enriched: Default::default(),
+        instances: &Default::default(),
     };
     let before = rss_bytes();
     let mut e = keibi_model::Event::new(
@@ -584,7 +600,7 @@ fn bytes_per_profile() {
     let principals = rss_bytes() - before;
     let mut json = 0usize;
     let mut rows = 0usize;
-    let store = config.baseline.store.clone();
+    let store = services.baselines.clone();
     let mut p = store.lock();
     let approx = p.approx_bytes();
     p.export(true, |k, v| {

@@ -330,8 +330,8 @@ impl Detector for CloudTrail {
         }
     }
 
-    fn finish(&mut self, cx: &mut Context<'_>) {
-        for f in cx.findings.of_detector(DETECTOR_ID) {
+    fn render(&mut self, cx: &mut Context<'_>) {
+        for f in cx.findings.to_render(DETECTOR_ID) {
             if let Some(base) = self.texts.get(&f.id) {
                 f.description = format!("{base} {}", figures(f));
             }

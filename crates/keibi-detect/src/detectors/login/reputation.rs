@@ -21,7 +21,7 @@
 use std::collections::HashSet;
 use std::net::IpAddr;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
 use keibi_model::finding::EVIDENCE_HEAD;
 use keibi_model::{Event, Finding, Severity};
 
@@ -231,11 +231,32 @@ impl Detector for ReputationDetector {
         }
     }
 
-    fn finish(&mut self, cx: &mut Context<'_>) {
-        for (key, p) in self.pending.drain() {
-            self.conclude(key, p, cx);
+    fn advance(&mut self, watermark: DateTime<Utc>, cx: &mut Context<'_>) {
+        if watermark == DateTime::<Utc>::MAX_UTC {
+            for (key, p) in self.pending.drain() {
+                self.conclude(key, p, cx);
+            }
+            return;
         }
+        let now = ms(watermark);
+        while let Some((_, p)) = self.pending.oldest() {
+            if p.last >= now.saturating_sub(self.grace) {
+                break;
+            }
+            if let Some((key, p)) = self.pending.pop_oldest() {
+                self.conclude(key, p, cx);
+            }
+        }
+    }
+
+    fn quiet_after(&self) -> Option<Duration> {
+        // Connections wait `grace` for a login attempt to claim them.
+        Some(Duration::try_milliseconds(self.grace).unwrap_or(Duration::MAX))
+    }
+
+    fn render(&mut self, cx: &mut Context<'_>) {
         let lists = cx.lists;
+        let instances = cx.instances;
         // Which (instance, address) pairs also logged in or also failed.
         let mut logged_in = HashSet::new();
         let mut failed = HashSet::new();
@@ -247,9 +268,9 @@ impl Detector for ReputationDetector {
                 _ => false,
             };
         }
-        for f in cx.findings.of_detector(ID) {
+        for f in cx.findings.to_render(ID) {
             let pair = (f.resource.id.clone(), f.actor.ip);
-            let end = self.instances.end(&f.resource.id);
+            let end = instances.end(&f.resource.id);
             let also = Also {
                 logged_in: logged_in.contains(&pair),
                 failed: failed.contains(&pair),

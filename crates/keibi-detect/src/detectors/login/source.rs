@@ -43,7 +43,7 @@ use std::collections::VecDeque;
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
 use keibi_model::finding::{Evidence, EVIDENCE_HEAD};
 use keibi_model::{Event, Finding, Severity};
 
@@ -268,7 +268,7 @@ impl Detector for SourceDetector {
         let Some(ip) = ev.client_ip else {
             return;
         };
-        if kind == Kind::Connected || cx.is_trusted(ev) || self.repeats.is_repeat(inst, ev, kind) {
+        if kind == Kind::Connected || self.repeats.is_repeat(inst, ev, kind) {
             return;
         }
         self.notes.prune(cx.findings);
@@ -294,10 +294,22 @@ impl Detector for SourceDetector {
         }
     }
 
-    fn finish(&mut self, cx: &mut Context<'_>) {
+    fn quiet_after(&self) -> Option<Duration> {
+        // After the longest window with nothing new, a new failure starts a new
+        // episode and a login no longer follows the brute force.
+        let l = &self.lim;
+        let longest = l
+            .window
+            .max(l.spray_window)
+            .max(l.burst)
+            .max(QUICK_LOGIN_MS);
+        Some(Duration::try_milliseconds(longest).unwrap_or(Duration::MAX))
+    }
+
+    fn render(&mut self, cx: &mut Context<'_>) {
         let notes = &self.notes;
-        let instances = &self.instances;
-        for f in cx.findings.of_detector(ID) {
+        let instances = cx.instances;
+        for f in cx.findings.to_render(ID) {
             let note = notes.get(&f.id);
             let end = instances.end(&f.resource.id);
             match f.finding_type.as_str() {

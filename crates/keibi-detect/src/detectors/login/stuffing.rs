@@ -23,7 +23,7 @@
 
 use std::net::IpAddr;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
 use keibi_model::finding::Evidence;
 use keibi_model::{Event, Finding, Severity};
 
@@ -155,7 +155,7 @@ impl Detector for StuffingDetector {
         let (Some(ip), Some(user)) = (ev.client_ip, user_of(ev)) else {
             return;
         };
-        if cx.is_trusted(ev) || self.repeats.is_repeat(inst, ev, kind) {
+        if self.repeats.is_repeat(inst, ev, kind) {
             return;
         }
         self.notes.prune(cx.findings);
@@ -248,9 +248,14 @@ impl Detector for StuffingDetector {
         t.active = Some(Box::new((id, now)));
     }
 
-    fn finish(&mut self, cx: &mut Context<'_>) {
-        for f in cx.findings.of_detector(ID) {
-            let end = self.instances.end(&f.resource.id);
+    fn quiet_after(&self) -> Option<Duration> {
+        Some(Duration::try_milliseconds(self.window).unwrap_or(Duration::MAX))
+    }
+
+    fn render(&mut self, cx: &mut Context<'_>) {
+        let instances = cx.instances;
+        for f in cx.findings.to_render(ID) {
+            let end = instances.end(&f.resource.id);
             text(f, self.notes.get(&f.id), end);
         }
     }

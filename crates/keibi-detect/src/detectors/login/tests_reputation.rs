@@ -198,7 +198,10 @@ fn pending_probes_stay_bounded_and_each_is_decided() {
     let mut cx = Context {
         config: &c,
         lists: &lists,
+        services: &crate::Services::default(),
         findings: &mut findings,
+        enriched: Default::default(),
+        instances: &Default::default(),
     };
     for i in 0..5000u32 {
         let mut e = template.clone();

@@ -407,7 +407,10 @@ fn memory_stays_bounded_under_a_million_addresses_and_the_attacker_is_still_seen
     let mut cx = Context {
         config: &c,
         lists: &lists,
+        services: &crate::Services::default(),
         findings: &mut findings,
+        enriched: Default::default(),
+        instances: &Default::default(),
     };
     let attacker: IpAddr = ATTACKER.parse().unwrap();
     for i in 0..1_000_000u32 {

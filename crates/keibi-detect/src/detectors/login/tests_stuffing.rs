@@ -163,7 +163,10 @@ fn memory_stays_bounded_under_a_million_user_names() {
     let mut cx = Context {
         config: &c,
         lists: &lists,
+        services: &crate::Services::default(),
         findings: &mut findings,
+        enriched: Default::default(),
+        instances: &Default::default(),
     };
     for i in 0..1_000_000u32 {
         let mut e = template.clone();
