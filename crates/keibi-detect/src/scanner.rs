@@ -264,10 +264,18 @@ impl Scanner {
         for d in &mut self.detectors {
             d.render(&mut cx);
         }
-        let changes = self
+        let mut changes = self
             .findings
             .changes(watermark, &quiet_after, self.forget_closed);
         self.findings.set_render_all(true);
+        if !changes.is_empty() {
+            // The same actions `finish` suggests, on every snapshot handed out: a
+            // daemon stores and notifies these, never the final scan's.
+            let kinds = action_kinds(&self.detectors);
+            for c in &mut changes {
+                fill_actions(&kinds, &mut c.finding);
+            }
+        }
         changes
     }
 
@@ -305,14 +313,26 @@ impl Scanner {
 /// entry declares and its final actor and resource (once, at the end: an aggregating
 /// finding's addresses and users are only known then).
 fn suggest_actions(detectors: &[Box<dyn Detector>], findings: &mut [Finding]) {
-    let mut kinds: HashMap<(String, String), Vec<ActionKind>> = HashMap::new();
+    let kinds = action_kinds(detectors);
+    for f in findings {
+        fill_actions(&kinds, f);
+    }
+}
+
+/// The action kinds of every (detector, type) the detectors declare.
+type ActionKinds = HashMap<(String, String), Vec<ActionKind>>;
+
+fn action_kinds(detectors: &[Box<dyn Detector>]) -> ActionKinds {
+    let mut kinds = ActionKinds::new();
     for e in detectors.iter().flat_map(|d| d.catalog()) {
         kinds.insert((e.source, e.spec.finding_type), e.spec.suggested_actions);
     }
-    for f in findings {
-        if let Some(k) = kinds.get(&(f.detector.clone(), f.finding_type.clone())) {
-            crate::catalog::fill(f, k);
-        }
+    kinds
+}
+
+fn fill_actions(kinds: &ActionKinds, f: &mut Finding) {
+    if let Some(k) = kinds.get(&(f.detector.clone(), f.finding_type.clone())) {
+        crate::catalog::fill(f, k);
     }
 }
 

@@ -45,7 +45,7 @@ fn later_elsewhere() -> Vec<Event> {
     events(
         "postgresql.log",
         "db2",
-        "2026-11-28 05:00:00 UTC:198.51.100.4(40000):app@shop:[900]:LOG:  connection received: host=198.51.100.4 port=40000\n",
+        "2026-11-28 05:00:00 UTC:198.51.100.4(40000):[unknown]@[unknown]:[900]:LOG:  connection received: host=198.51.100.4 port=40000\n",
     )
 }
 

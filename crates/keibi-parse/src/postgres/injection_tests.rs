@@ -283,3 +283,18 @@ fn syslog_names_forge_nothing() {
     assert_eq!(f.injection.as_deref().unwrap().field, "database");
     assert!(!out.events.iter().any(|e| e.action == Action::Statement));
 }
+
+#[test]
+fn a_contradicted_first_line_keeps_its_own_time_not_the_epoch() {
+    // A `connection received` line never names a user (the server writes
+    // `[unknown]@[unknown]`): this prefix contradicts its message. With no trusted line
+    // before it, its time is the prefix's own (the server writes `%t` before any name),
+    // never 1970, which would sort it before everything else.
+    let out = stderr(
+        "2026-11-28 05:00:00 UTC:198.51.100.4(40000):app@shop:[900]:LOG:  connection received: host=198.51.100.4 port=40000\n",
+    );
+    let ev = &out.events;
+    assert_eq!(ev.len(), 1, "{ev:#?}");
+    assert!(ev[0].injection.is_some(), "{ev:#?}");
+    assert_eq!(ev[0].time.to_rfc3339(), "2026-11-28T05:00:00+00:00");
+}

@@ -509,7 +509,13 @@ impl StderrParser {
 
     fn matched(&mut self, m: Matched, line: &[u8], lineno: u64, out: &mut Output) {
         let alts = self.alternatives(line, &m);
-        let time = self.last_time.unwrap_or(DateTime::UNIX_EPOCH);
+        // A contradicted line takes the time of the last line the server is trusted to
+        // have written; the first line of a file has none before it, and its own
+        // prefix time (written by the server before any name) beats the epoch.
+        let time = self
+            .last_time
+            .or(m.caps.time)
+            .unwrap_or(DateTime::UNIX_EPOCH);
         let trusted = self.reports.line(&m, &alts, line, lineno, time, None, out);
         if trusted && m.caps.time.is_some() {
             self.last_time = m.caps.time;
