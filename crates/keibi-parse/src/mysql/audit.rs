@@ -32,6 +32,9 @@ use crate::{LineParser, Output, ParseConfig, Problem};
 const MAX_RECORD: usize = 1 << 20;
 /// Most lines one record may span.
 const MAX_RECORD_LINES: u64 = 10_000;
+/// Longest line held as the first half of a record cut inside the user name (a name is
+/// at most 80 characters, 4 bytes each, after a timestamp and the server's host name).
+const MAX_HALF: usize = 1024;
 /// Most commas tried as the end of a user name that holds commas.
 const MAX_USER_COMMAS: usize = 160;
 
@@ -302,6 +305,10 @@ pub struct AuditParser {
     pending: Vec<u8>,
     pending_line: u64,
     pending_lines: u64,
+    /// A line that starts a record but stops in the user name (`time,serverhost,user`
+    /// and no more): the name held a line break. Held (one line at most) for the line
+    /// that completes it, with its number and why it alone is unreadable.
+    half: Option<(Vec<u8>, u64, &'static str)>,
 }
 
 impl AuditParser {
@@ -317,6 +324,7 @@ impl AuditParser {
             pending: Vec::new(),
             pending_line: 0,
             pending_lines: 0,
+            half: None,
         }
     }
 
@@ -440,7 +448,10 @@ impl AuditParser {
         }
     }
 
-    fn start(&mut self, line: &[u8], lineno: u64, out: &mut Output) {
+    /// Reads a line that is not inside an open quote. `may_hold`: the line may be held
+    /// as the first half of a record cut in the user name (not when it follows a half
+    /// that it did not complete: a name with two line breaks holds no record of its own).
+    fn start(&mut self, line: &[u8], lineno: u64, may_hold: bool, out: &mut Output) {
         match parse(line) {
             Parsed::Record(r) => self.emit(&Src::new(line), &r, lineno, out),
             Parsed::Open => {
@@ -448,12 +459,40 @@ impl AuditParser {
                 self.pending_line = lineno;
                 self.pending_lines = 1;
             }
+            Parsed::Bad(why)
+                if may_hold && line.len() <= MAX_HALF && split_stamp(line).is_some() =>
+            {
+                self.half = Some((line.to_vec(), lineno, why));
+            }
             Parsed::Bad(why) => {
                 if !line.iter().all(u8::is_ascii_whitespace) {
                     out.unrecognized(lineno, why)
                 }
             }
         }
+    }
+
+    /// Joins the held first half of a record with `line`: `true` when together they are
+    /// one record whose user name holds the line break (the server's fields after the
+    /// name are on `line`), read as that record with the first half's time. Otherwise
+    /// the half is reported unreadable and `line` is left to be read on its own.
+    fn join_half(&mut self, line: &[u8], out: &mut Output) -> bool {
+        let Some((mut joined, half_line, why)) = self.half.take() else {
+            return false;
+        };
+        joined.push(b'\n');
+        joined.extend_from_slice(line);
+        if let Parsed::Record(r) = parse(&joined) {
+            // What the server writes for a name it refused; a successful login by a name
+            // with a line break would need such an account.
+            let refused = matches!(r.op, b"FAILED_CONNECT" | b"DISCONNECT");
+            if refused && r.user.contains(&b'\n') {
+                self.emit(&Src::new(&joined), &r, half_line, out);
+                return true;
+            }
+        }
+        out.unrecognized(half_line, why);
+        false
     }
 }
 
@@ -513,18 +552,25 @@ fn may_close(line: &[u8]) -> bool {
 
 impl LineParser for AuditParser {
     fn line(&mut self, line: &[u8], lineno: u64, out: &mut Output) {
+        let mut may_hold = true;
+        if self.half.is_some() {
+            if self.join_half(line, out) {
+                return;
+            }
+            may_hold = false;
+        }
         if self.pending_lines == 0 {
-            return self.start(line, lineno, out);
+            return self.start(line, lineno, may_hold, out);
         }
         if !matches!(parse(line), Parsed::Bad(_)) {
             self.flush_open("quoted object not closed before the next record", out);
-            return self.start(line, lineno, out);
+            return self.start(line, lineno, may_hold, out);
         }
         if self.pending.len() + 1 + line.len() > MAX_RECORD
             || self.pending_lines >= MAX_RECORD_LINES
         {
             self.flush_open("quoted object not closed within 1 MiB or 10000 lines", out);
-            return self.start(line, lineno, out);
+            return self.start(line, lineno, may_hold, out);
         }
         self.pending.push(b'\n');
         self.pending.extend_from_slice(line);
@@ -553,6 +599,9 @@ impl LineParser for AuditParser {
     }
 
     fn finish(&mut self, out: &mut Output) {
+        if let Some((_, line, why)) = self.half.take() {
+            out.unrecognized(line, why);
+        }
         self.flush_open("quoted object not closed at end of input", out);
     }
 }

@@ -277,6 +277,15 @@ fn classify(e: &mut Event, code: Option<&str>) {
     e.error_code = code.map(Into::into);
 }
 
+/// Whether `e` is an `Access denied` whose message ended inside the user name and has
+/// not been joined with its next line yet (one line at most is joined).
+fn awaits_rest(e: &Event) -> bool {
+    e.action == Action::LoginFailure
+        && e.message
+            .as_deref()
+            .is_some_and(|m| !m.contains('\n') && access_denied(m).is_some_and(|d| d.cut))
+}
+
 /// MySQL/MariaDB error log parser.
 pub struct ErrorLogParser {
     file: Arc<str>,
@@ -416,6 +425,13 @@ impl ErrorLogParser {
 
 impl LineParser for ErrorLogParser {
     fn line(&mut self, raw: &[u8], lineno: u64, out: &mut Output) {
+        if self.pending.as_ref().is_some_and(awaits_rest) {
+            // The line after a denial cut inside the user name is the name's rest and
+            // the server's `'@'host' (using password: ...)`, whatever it seems to start
+            // with (a forged timestamp and level): it never starts a record of its own.
+            self.continuation(raw);
+            return;
+        }
         let line = String::from_utf8_lossy(raw);
         match head(&line, self.offset) {
             Head::Record(time, f) => self.record(time, f, lineno, out),

@@ -377,10 +377,37 @@ impl GeneralLogParser {
     }
 }
 
+/// The user, host and what follows the host (` as priv on db ...`, ` on db ...`) of a
+/// Connect argument. The user name is the client's and may hold `@`, spaces and line
+/// breaks; the host is the server's, one word without `@`, followed by `on` or
+/// `as ... on`. The leftmost `@` followed that way is the split; `None` when there is
+/// none (the argument was cut inside the name).
+fn connect_account(arg: &str) -> Option<(&str, &str, &str)> {
+    arg.match_indices('@').find_map(|(at, _)| {
+        let after = &arg[at + 1..];
+        let end = after.find([' ', '\t', '\n', '\r']).unwrap_or(after.len());
+        let (host, rest) = after.split_at(end);
+        if host.is_empty() || host.contains('@') {
+            return None;
+        }
+        let on = match rest.strip_prefix(" as ") {
+            Some(r) => r.split_once(' ').map_or("", |(_, after)| after),
+            None => rest.strip_prefix(' ')?,
+        };
+        (on == "on" || on.starts_with("on ")).then_some((&arg[..at], host, rest.trim_start()))
+    })
+}
+
 /// `user@host [as priv] on [db] [using TYPE]` (MariaDB: `app@localhost as anonymous on shop`).
 fn connect_argument(arg: &str) -> (Session, Option<bool>) {
-    let (account, mut rest) = arg.split_once(' ').unwrap_or((arg, ""));
-    let (user, host) = account.rsplit_once('@').unwrap_or((account, ""));
+    let (user, host, mut rest) = match connect_account(arg) {
+        Some(split) => split,
+        None => {
+            let (account, rest) = arg.split_once(' ').unwrap_or((arg, ""));
+            let (user, host) = account.rsplit_once('@').unwrap_or((account, ""));
+            (user, host, rest)
+        }
+    };
     let mut s = Session {
         user: (!user.is_empty()).then(|| user.into()),
         client: (!host.is_empty()).then(|| host.to_string()),
@@ -403,8 +430,33 @@ fn connect_argument(arg: &str) -> (Session, Option<bool>) {
     (s, tls)
 }
 
+/// Whether a Connect (or Change user) record's first line ends inside the user name:
+/// the name held a line break, so the next physical line is the name's rest and the
+/// server's own `@host on db ...` or `'@'host' (using password: ...)`, whatever that
+/// line seems to start with.
+fn cut_connect(p: &Pending) -> bool {
+    if p.lines != 1 || !matches!(p.command.as_str(), "Connect" | "Change user") {
+        return false;
+    }
+    let argument = String::from_utf8_lossy(&p.argument);
+    match access_denied(&argument) {
+        Some(d) => d.cut,
+        None => connect_account(&argument).is_none(),
+    }
+}
+
 impl LineParser for GeneralLogParser {
     fn line(&mut self, line: &[u8], lineno: u64, out: &mut Output) {
+        if let Some(p) = self.pending.as_mut().filter(|p| cut_connect(p)) {
+            // At most one line is joined: a name is at most 80 characters, so its rest
+            // and the server's tail are on the next line.
+            p.lines += 1;
+            if p.argument.len() + 1 + line.len() <= MAX_ARGUMENT {
+                p.argument.push(b'\n');
+                p.argument.extend_from_slice(line);
+            }
+            return;
+        }
         match read_line(line, self.offset) {
             Line::Start {
                 time,
@@ -624,6 +676,41 @@ Time\t\t    Id Command\tArgument\n\
         assert_eq!(out.events[0].error_code.as_deref(), Some("1045"));
         assert_eq!(out.events[0].line, 2);
         assert_eq!(out.events[2].user.as_deref(), Some("app"));
+    }
+
+    /// A real MariaDB 10.11's general log for user names with a line break and a forged
+    /// record after it (issue 10): a Connect cut inside the name is joined with the next
+    /// line whatever it looks like, so the forged half never is a login, a time or a
+    /// format change, and the attempt is the failure it was.
+    #[test]
+    fn line_break_names_from_a_real_server() {
+        let input =
+            include_bytes!("../../tests/data/mysql/mariadb-injection-line-break-general.log");
+        let out = run(input);
+        crate::mysql::text::check_line_break_capture(&out);
+        // Through the format switching a scan uses: no format change.
+        let cfg = ParseConfig::new("general.log");
+        let out = crate::testutil::parse_bytes(crate::Format::MysqlGeneral, &cfg, input, 4096);
+        crate::mysql::text::check_line_break_capture(&out);
+    }
+
+    #[test]
+    fn connect_arguments_split_at_the_servers_host() {
+        let split = |a| connect_account(a).map(|(u, h, _)| (u, h));
+        assert_eq!(
+            split("ops@example.com@127.0.0.1 on  using TCP/IP"),
+            Some(("ops@example.com", "127.0.0.1"))
+        );
+        assert_eq!(
+            split("app@localhost as anonymous on shop"),
+            Some(("app", "localhost"))
+        );
+        assert_eq!(
+            split("a b\nc'@'x@10.0.0.1 on db using TCP/IP"),
+            Some(("a b\nc'@'x", "10.0.0.1"))
+        );
+        assert_eq!(split("evil"), None, "cut inside the name");
+        assert_eq!(split("a@b"), None);
     }
 
     #[test]

@@ -254,7 +254,11 @@ fn hostile_user_names_from_a_real_server() {
                 Some("127.0.0.1".into()),
                 true
             ),
-            ("evil", None, true),
+            (
+                "evil\n2026-12-06  7:00:00 9 [Warning] Access denied for user",
+                Some("127.0.0.1".into()),
+                true
+            ),
             ("a,b,\"c", Some("127.0.0.1".into()), false),
             (
                 "app',root,10.9.9.9,1,2,QUERY,shop,'DROP TABLE t",
@@ -461,4 +465,18 @@ fn the_first_start_temporary_password_is_masked() {
         out.events[0].message.as_deref(),
         Some("A temporary password is generated for root@localhost")
     );
+}
+
+/// A real MariaDB 10.11's error log for user names with a line break and a forged
+/// record after it (issue 10): the line after a cut name is that name's rest and the
+/// server's `'@'host'`, never a record with the forged time.
+#[test]
+fn line_break_names_from_a_real_server() {
+    let input = include_bytes!("../../../tests/data/mysql/mariadb-injection-line-break-error.log");
+    let out = run(input);
+    crate::mysql::text::check_line_break_capture(&out);
+    // Through the format switching a scan uses: no format change.
+    let cfg = ParseConfig::new("x.log");
+    let switched = crate::testutil::parse_bytes(crate::Format::MysqlError, &cfg, input, 4096);
+    crate::mysql::text::check_line_break_capture(&switched);
 }
