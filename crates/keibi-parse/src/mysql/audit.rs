@@ -40,7 +40,50 @@ const MAX_USER_COMMAS: usize = 160;
 
 /// How sure (0-100) this format is that the sample is written in it.
 pub fn sniff(sample: &Sample<'_>) -> u8 {
-    sample.share(|l| !matches!(parse(l), Parsed::Bad(_)))
+    let lines = &sample.lines;
+    if lines.is_empty() {
+        return 0;
+    }
+    let (mut read, mut i) = (0, 0);
+    while let Some(line) = lines.get(i) {
+        if !matches!(parse(line), Parsed::Bad(_)) {
+            (read, i) = (read + 1, i + 1);
+            continue;
+        }
+        // The two halves of a record cut by a line break in the user name.
+        let pair = lines.get(i + 1).is_some_and(|next| {
+            is_half(line) && {
+                let joined = [*line, b"\n", next].concat();
+                joined_record(&joined).is_some()
+            }
+        });
+        if pair {
+            (read, i) = (read + 2, i + 2);
+        } else {
+            i += 1;
+        }
+    }
+    (read * 100 / lines.len()) as u8
+}
+
+/// Whether an unreadable line may be the first half of a record cut inside the user
+/// name: short, and a timestamp and serverhost start it.
+fn is_half(line: &[u8]) -> bool {
+    line.len() <= MAX_HALF && split_stamp(line).is_some()
+}
+
+/// Two lines joined by `\n` as one record cut inside the user name: a failed login or
+/// its disconnection (what the server writes for a name it refused; a successful login
+/// by a name with a line break would need such an account) whose user holds the break.
+fn joined_record(joined: &[u8]) -> Option<Record<'_>> {
+    match parse(joined) {
+        Parsed::Record(r)
+            if matches!(r.op, b"FAILED_CONNECT" | b"DISCONNECT") && r.user.contains(&b'\n') =>
+        {
+            Some(r)
+        }
+        _ => None,
+    }
 }
 
 /// When a record happened, as written.
@@ -482,14 +525,9 @@ impl AuditParser {
         };
         joined.push(b'\n');
         joined.extend_from_slice(line);
-        if let Parsed::Record(r) = parse(&joined) {
-            // What the server writes for a name it refused; a successful login by a name
-            // with a line break would need such an account.
-            let refused = matches!(r.op, b"FAILED_CONNECT" | b"DISCONNECT");
-            if refused && r.user.contains(&b'\n') {
-                self.emit(&Src::new(&joined), &r, half_line, out);
-                return true;
-            }
+        if let Some(r) = joined_record(&joined) {
+            self.emit(&Src::new(&joined), &r, half_line, out);
+            return true;
         }
         out.unrecognized(half_line, why);
         false

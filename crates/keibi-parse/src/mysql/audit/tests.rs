@@ -370,6 +370,13 @@ fn sniffing() {
         s(b"1728498527380921,n1,u,172.31.49.222,1,0,FAILED_CONNECT,,,1045"),
         100
     );
+    // Only records cut by a line break in the user name: each pair is one record.
+    let capture =
+        include_bytes!("../../../tests/data/mysql/mariadb-injection-line-break-server_audit.log");
+    let cut: Vec<&[u8]> = capture.split(|&b| b == b'\n').skip(14).take(12).collect();
+    assert_eq!(s(&cut.join(&b'\n')), 100);
+    // A lone half is not a record.
+    assert_eq!(s(cut[0]), 0);
 }
 
 /// Throughput on a mix of records like a busy application's: `cargo test --release
