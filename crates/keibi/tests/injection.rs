@@ -162,6 +162,8 @@ fn mariadb_hostile_names_are_reported_and_forge_no_host() {
         // A forged general-log login and a forged server_audit statement by root.
         "gen\n260101  3:00:00\t    99 Connect\troot".to_string(),
         "aud\n20260101 03:00:00,vm,root,10.9.9.9,99,1,QUERY,shop,'DROP TABLE t',0".to_string(),
+        // Two line breaks: the forged record is two lines after the name's start.
+        "two\nx\n260101  3:00:00\t    99 Connect\troot".to_string(),
         // Near-misses: ordinary names with `@` and an apostrophe.
         "ops@example.com".to_string(),
         "o'brien".to_string(),

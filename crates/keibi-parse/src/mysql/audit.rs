@@ -22,7 +22,7 @@ use chrono::{DateTime, FixedOffset, NaiveDateTime, NaiveTime, Utc};
 use keibi_model::event::StatementClass;
 use keibi_model::{Action, CompactString, Event, SourceKind, Statement};
 
-use super::text::{lossy, lossy_short, split_host_port, Src};
+use super::text::{lossy, lossy_short, split_host_port, Src, MAX_NAME_CHARS};
 use crate::format::Sample;
 use crate::syslog::{Clock, HeaderTime};
 use crate::time::{from_epoch, parse_compact_ymd_hms, to_utc};
@@ -333,6 +333,16 @@ struct Client {
     port: Option<u16>,
 }
 
+/// The start of a record cut inside the user name by line breaks, and the lines of the
+/// name that followed: at most a name's length of text past the serverhost.
+struct Half {
+    text: Vec<u8>,
+    line: u64,
+    lines: u64,
+    /// Why the first line alone is unreadable.
+    why: &'static str,
+}
+
 /// MariaDB server_audit / RDS / Aurora audit parser.
 pub struct AuditParser {
     file: Arc<str>,
@@ -349,9 +359,9 @@ pub struct AuditParser {
     pending_line: u64,
     pending_lines: u64,
     /// A line that starts a record but stops in the user name (`time,serverhost,user`
-    /// and no more): the name held a line break. Held (one line at most) for the line
-    /// that completes it, with its number and why it alone is unreadable.
-    half: Option<(Vec<u8>, u64, &'static str)>,
+    /// and no more): the name held a line break. Held, with the lines of the name after
+    /// it (as long as a name can be), for the line that completes it.
+    half: Option<Half>,
 }
 
 impl AuditParser {
@@ -505,7 +515,12 @@ impl AuditParser {
             Parsed::Bad(why)
                 if may_hold && line.len() <= MAX_HALF && split_stamp(line).is_some() =>
             {
-                self.half = Some((line.to_vec(), lineno, why));
+                self.half = Some(Half {
+                    text: line.to_vec(),
+                    line: lineno,
+                    lines: 1,
+                    why,
+                });
             }
             Parsed::Bad(why) => {
                 if !line.iter().all(u8::is_ascii_whitespace) {
@@ -517,19 +532,35 @@ impl AuditParser {
 
     /// Joins the held first half of a record with `line`: `true` when together they are
     /// one record whose user name holds the line break (the server's fields after the
-    /// name are on `line`), read as that record with the first half's time. Otherwise
-    /// the half is reported unreadable and `line` is left to be read on its own.
+    /// name are on `line`), read as that record with the first half's time, or when they
+    /// are still inside a name no longer than a name can be (held for the next line).
+    /// Otherwise the held lines are reported unreadable and `line` is left to be read on
+    /// its own.
     fn join_half(&mut self, line: &[u8], out: &mut Output) -> bool {
-        let Some((mut joined, half_line, why)) = self.half.take() else {
+        let Some(mut half) = self.half.take() else {
             return false;
         };
-        joined.push(b'\n');
-        joined.extend_from_slice(line);
-        if let Some(r) = joined_record(&joined) {
-            self.emit(&Src::new(&joined), &r, half_line, out);
+        half.text.push(b'\n');
+        half.text.extend_from_slice(line);
+        half.lines += 1;
+        if let Some(r) = joined_record(&half.text) {
+            self.emit(&Src::new(&half.text), &r, half.line, out);
             return true;
         }
-        out.unrecognized(half_line, why);
+        if is_half(&half.text) && matches!(parse(&half.text), Parsed::Bad(_)) {
+            let name = split_stamp(&half.text)
+                .and_then(|(_, rest)| memchr::memchr(b',', rest).map(|c| &rest[c + 1..]))
+                .unwrap_or_default();
+            if String::from_utf8_lossy(name).chars().count() <= MAX_NAME_CHARS {
+                self.half = Some(half);
+                return true;
+            }
+        }
+        out.problems.push(Problem {
+            line: half.line,
+            reason: half.why.into(),
+            lines: half.lines - 1,
+        });
         false
     }
 }
@@ -637,8 +668,12 @@ impl LineParser for AuditParser {
     }
 
     fn finish(&mut self, out: &mut Output) {
-        if let Some((_, line, why)) = self.half.take() {
-            out.unrecognized(line, why);
+        if let Some(h) = self.half.take() {
+            out.problems.push(Problem {
+                line: h.line,
+                reason: h.why.into(),
+                lines: h.lines,
+            });
         }
         self.flush_open("quoted object not closed at end of input", out);
     }

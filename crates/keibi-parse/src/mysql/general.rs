@@ -18,7 +18,7 @@ use std::sync::Arc;
 use chrono::{DateTime, FixedOffset, Offset, Utc};
 use keibi_model::{Action, CompactString, Event, SourceKind, Statement};
 
-use super::text::{access_denied, lossy_short, starts_with_timestamp, zone_suffix};
+use super::text::{access_denied, lossy_short, starts_with_timestamp, zone_suffix, MAX_NAME_CHARS};
 use crate::format::Sample;
 use crate::time::{parse_short_ymd_hms, parse_ymd_hms, to_utc};
 use crate::{LineParser, Output, ParseConfig, Problem};
@@ -430,26 +430,28 @@ fn connect_argument(arg: &str) -> (Session, Option<bool>) {
     (s, tls)
 }
 
-/// Whether a Connect (or Change user) record's first line ends inside the user name:
-/// the name held a line break, so the next physical line is the name's rest and the
-/// server's own `@host on db ...` or `'@'host' (using password: ...)`, whatever that
-/// line seems to start with.
+/// Whether a Connect (or Change user) record (its lines so far) ends inside the user
+/// name: the name held a line break, so the next physical line is more of the name and
+/// then the server's own `@host on db ...` or `'@'host' (using password: ...)`, whatever
+/// that line seems to start with. Bounded by the longest name a server accepts.
 fn cut_connect(p: &Pending) -> bool {
-    if p.lines != 1 || !matches!(p.command.as_str(), "Connect" | "Change user") {
+    if p.lines > MAX_NAME_CHARS as u64 || !matches!(p.command.as_str(), "Connect" | "Change user") {
         return false;
     }
     let argument = String::from_utf8_lossy(&p.argument);
-    match access_denied(&argument) {
-        Some(d) => d.cut,
-        None => connect_account(&argument).is_none(),
-    }
+    let name = match access_denied(&argument) {
+        Some(d) if d.cut => d.user,
+        Some(_) => return false,
+        None if connect_account(&argument).is_none() => &argument,
+        None => return false,
+    };
+    // A name is never longer: past it, the record was not cut by a name.
+    name.chars().count() <= MAX_NAME_CHARS
 }
 
 impl LineParser for GeneralLogParser {
     fn line(&mut self, line: &[u8], lineno: u64, out: &mut Output) {
         if let Some(p) = self.pending.as_mut().filter(|p| cut_connect(p)) {
-            // At most one line is joined: a name is at most 80 characters, so its rest
-            // and the server's tail are on the next line.
             p.lines += 1;
             if p.argument.len() + 1 + line.len() <= MAX_ARGUMENT {
                 p.argument.push(b'\n');
@@ -692,6 +694,43 @@ Time\t\t    Id Command\tArgument\n\
         let cfg = ParseConfig::new("general.log");
         let out = crate::testutil::parse_bytes(crate::Format::MysqlGeneral, &cfg, input, 4096);
         crate::mysql::text::check_line_break_capture(&out);
+    }
+
+    /// A name with two line breaks (as MariaDB writes it): the lines up to the server's
+    /// `@host on` and `'@'host'` are the name's, however many, within a name's length.
+    #[test]
+    fn a_name_with_two_line_breaks_is_one_failure() {
+        let out = run(
+            b"261206  8:14:09\t     3 Connect\troot@localhost on  using Socket\n\
+\t\t     6 Connect\ta\n\
+x\n\
+260101  3:00:00\t    99 Connect\troot@127.0.0.1 on  using TCP/IP\n\
+\t\t     6 Connect\tAccess denied for user 'a\n\
+x\n\
+260101  3:00:00\t    99 Connect\troot'@'127.0.0.1' (using password: YES)\n\
+\t\t     3 Quit\t\n",
+        );
+        assert_eq!(out.problems, vec![]);
+        let got: Vec<_> = out
+            .events
+            .iter()
+            .map(|e| (e.line, e.action, rfc3339(e)))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (1, LoginSuccess, "2026-12-06T08:14:09Z".into()),
+                (5, LoginFailure, "2026-12-06T08:14:09Z".into()),
+                (8, Disconnect, "2026-12-06T08:14:09Z".into()),
+            ]
+        );
+        let e = &out.events[1];
+        assert_eq!(
+            e.user.as_deref(),
+            Some("a\nx\n260101  3:00:00\t    99 Connect\troot")
+        );
+        assert_eq!(e.client_ip, Some("127.0.0.1".parse().unwrap()));
+        assert!(e.injection.is_some());
     }
 
     #[test]

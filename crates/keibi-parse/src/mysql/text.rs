@@ -72,6 +72,11 @@ impl<'a> Src<'a> {
     }
 }
 
+/// Longest user name, in characters, a server accepts (MariaDB 10.11: 80, MySQL 8: 32):
+/// a record cut by line breaks inside a name is complete within this many characters of
+/// name, so no more lines than that are joined.
+pub(crate) const MAX_NAME_CHARS: usize = 80;
+
 /// A failed login as the server words it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Denied<'a> {

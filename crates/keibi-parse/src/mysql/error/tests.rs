@@ -480,3 +480,44 @@ fn line_break_names_from_a_real_server() {
     let switched = crate::testutil::parse_bytes(crate::Format::MysqlError, &cfg, input, 4096);
     crate::mysql::text::check_line_break_capture(&switched);
 }
+
+/// A name with two line breaks (as MariaDB writes it): every line up to the server's
+/// `'@'host'` is the name's, however many, within a name's length.
+#[test]
+fn a_name_with_two_line_breaks_is_one_failure() {
+    let out = run(
+        b"2026-12-06  8:14:09 6 [Warning] Access denied for user 'a\n\
+x\n\
+2026-01-01  3:00:00 9 [Warning] Access denied for user 'root'@'127.0.0.1' (using password: YES)\n\
+2026-12-06  8:14:10 7 [Note] next\n",
+    );
+    assert_eq!(out.problems, vec![]);
+    let got: Vec<_> = out
+        .events
+        .iter()
+        .map(|e| (e.line, e.action, rfc3339(e)))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (1, LoginFailure, "2026-12-06T08:14:09Z".into()),
+            (4, Other, "2026-12-06T08:14:10Z".into())
+        ]
+    );
+    let e = &out.events[0];
+    assert!(e.user.as_deref().unwrap().starts_with("a\nx\n2026-01-01"));
+    assert_eq!(e.client_ip, Some("127.0.0.1".parse().unwrap()));
+    assert!(e.injection.is_some());
+    // A cut that no name could fill ends where a name must have ended.
+    let mut long = b"2026-12-06  8:14:09 6 [Warning] Access denied for user 'a\n".to_vec();
+    for _ in 0..100 {
+        long.extend_from_slice(b"x\n");
+    }
+    long.extend_from_slice(b"2026-12-06  8:14:10 7 [Note] next\n");
+    let out = run(&long);
+    assert_eq!(
+        out.events.last().unwrap().line,
+        102,
+        "read as its own record"
+    );
+}
