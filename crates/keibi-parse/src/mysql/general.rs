@@ -215,6 +215,10 @@ struct Session {
 /// A record read, not yet emitted: more lines may belong to its argument.
 struct Pending {
     time: Option<DateTime<Utc>>,
+    /// The time was written on this record's line (not carried from an earlier one).
+    timed: bool,
+    /// The time carried before this record's line (it may have changed it).
+    time_before: Option<DateTime<Utc>>,
     line: u64,
     lines: u64,
     id: u64,
@@ -236,7 +240,15 @@ pub struct GeneralLogParser {
     /// A Connect that looked successful, held until the next record: MariaDB and MySQL
     /// log a failed login as `Connect user@host on db` followed by a second `Connect`
     /// on the same connection id saying `Access denied`.
-    held: Option<(u64, Event)>,
+    held: Option<Held>,
+}
+
+/// A Connect that looked successful, held until the next record.
+struct Held {
+    id: u64,
+    event: Event,
+    /// The time carried before its line (a forged line may have changed it).
+    time_before: Option<DateTime<Utc>>,
 }
 
 impl GeneralLogParser {
@@ -275,18 +287,31 @@ impl GeneralLogParser {
         }
     }
 
-    fn emit(&mut self, p: Pending, time: DateTime<Utc>, out: &mut Output) {
-        if let Some((id, held)) = self.held.take() {
-            let denied = p.command == "Connect"
-                && id == p.id
-                && access_denied(&String::from_utf8_lossy(&p.argument)).is_some();
-            if denied {
-                // The login failed: the attempt is the failure event below, not a success.
-                self.sessions.remove(&id);
+    fn emit(&mut self, p: Pending, mut time: DateTime<Utc>, out: &mut Output) {
+        if let Some(held) = self.held.take() {
+            let argument = String::from_utf8_lossy(&p.argument);
+            let denial = if p.command == "Connect" {
+                access_denied(&argument)
             } else {
-                let mut held = held;
-                super::text::mark_names(&mut held, false);
-                out.event(held);
+                None
+            };
+            if denial.as_ref().is_some_and(|_| held.id == p.id) {
+                // The login failed: the attempt is the failure event below, not a success.
+                self.sessions.remove(&held.id);
+            } else if denial.is_some_and(|d| self.forged_in_name(&held, d.user)) {
+                // The held Connect was a line of this failure's user name: no login, and
+                // the time it wrote was not the server's.
+                self.sessions.remove(&held.id);
+                if let Some(t) = held.time_before {
+                    self.last_time = Some(t);
+                    if !p.timed {
+                        time = t;
+                    }
+                }
+            } else {
+                let mut event = held.event;
+                super::text::mark_names(&mut event, false);
+                out.event(event);
             }
         }
         let mut e = Event::new(
@@ -333,7 +358,11 @@ impl GeneralLogParser {
                     };
                     self.remember(p.id, s);
                     if connect {
-                        self.held = Some((p.id, e));
+                        self.held = Some(Held {
+                            id: p.id,
+                            event: e,
+                            time_before: p.time_before,
+                        });
                         return;
                     }
                 }
@@ -367,6 +396,31 @@ impl GeneralLogParser {
         }
         super::text::mark_names(&mut e, false);
         out.event(e);
+    }
+
+    /// Whether `held` was read from a line that is part of `user`, a name with line
+    /// breaks that a failure quotes: one of the name's lines reads as the held Connect
+    /// (its id, and its user before the host).
+    fn forged_in_name(&self, held: &Held, user: &str) -> bool {
+        let Some(held_user) = held.event.user.as_deref() else {
+            return false;
+        };
+        user.split('\n').skip(1).any(|l| {
+            let Line::Start {
+                id,
+                command: "Connect",
+                argument,
+                ..
+            } = read_line(l.as_bytes(), self.offset)
+            else {
+                return false;
+            };
+            let argument = String::from_utf8_lossy(argument);
+            lossy_short(id).parse::<u64>().ok() == Some(held.id)
+                && argument
+                    .strip_prefix(held_user)
+                    .is_some_and(|rest| rest.is_empty() || rest.starts_with('@'))
+        })
     }
 
     /// The first timestamp of the input dates the records read before it.
@@ -467,6 +521,7 @@ impl LineParser for GeneralLogParser {
                 argument,
             } => {
                 self.flush(out);
+                let time_before = self.last_time;
                 if let Some(t) = time {
                     self.last_time = Some(t);
                     self.release_waiting(t, out);
@@ -474,6 +529,8 @@ impl LineParser for GeneralLogParser {
                 let id_text = lossy_short(id);
                 self.pending = Some(Pending {
                     time: time.or(self.last_time),
+                    timed: time.is_some(),
+                    time_before,
                     line: lineno,
                     lines: 1,
                     id: id_text.parse().unwrap_or(u64::MAX),
@@ -514,9 +571,10 @@ impl LineParser for GeneralLogParser {
 
     fn finish(&mut self, out: &mut Output) {
         self.flush(out);
-        if let Some((_, mut held)) = self.held.take() {
-            super::text::mark_names(&mut held, false);
-            out.event(held);
+        if let Some(held) = self.held.take() {
+            let mut event = held.event;
+            super::text::mark_names(&mut event, false);
+            out.event(event);
         }
         for p in std::mem::take(&mut self.waiting) {
             out.problems.push(Problem {
@@ -731,6 +789,42 @@ x\n\
         );
         assert_eq!(e.client_ip, Some("127.0.0.1".parse().unwrap()));
         assert!(e.injection.is_some());
+    }
+
+    /// A name that completes a Connect argument before a further line break: the line
+    /// after it is read as a record of its own, but when the failure quoting the whole
+    /// name comes, that record is known to be a line of the name: no login, and the
+    /// time it wrote is not carried on.
+    #[test]
+    fn a_connect_forged_inside_a_name_is_no_login() {
+        let out = run(
+            b"261206  8:14:09\t     3 Connect\troot@localhost on  using Socket\n\
+\t\t     6 Connect\ta\n\
+x@h on \n\
+260101  3:00:00\t    99 Connect\troot@127.0.0.1 on  using TCP/IP\n\
+\t\t     6 Connect\tAccess denied for user 'a\n\
+x@h on \n\
+260101  3:00:00\t    99 Connect\troot'@'127.0.0.1' (using password: YES)\n\
+\t\t     3 Quit\t\n",
+        );
+        assert_eq!(out.problems, vec![]);
+        let got: Vec<_> = out
+            .events
+            .iter()
+            .map(|e| (e.line, e.action, rfc3339(e), e.injection.is_some()))
+            .collect();
+        let t = "2026-12-06T08:14:09Z".to_string();
+        assert_eq!(
+            got,
+            vec![
+                (1, LoginSuccess, t.clone(), false),
+                // The attempt's own Connect, as the name claims it (marked).
+                (2, LoginSuccess, t.clone(), true),
+                (5, LoginFailure, t.clone(), true),
+                (8, Disconnect, t, false),
+            ]
+        );
+        assert_eq!(out.events[2].client_ip, Some("127.0.0.1".parse().unwrap()));
     }
 
     #[test]
