@@ -58,7 +58,7 @@ add postgres_csv "$captured"/postgresql.csv "$parse"/postgres/postgresql-injecti
 add postgres_json "$parse"/postgres/postgresql-jsonlog.json "$captured"/postgresql.json "$parse"/postgres/postgresql-injection.json
 add mysql_audit "$parse"/mysql/*audit*.log "$captured"/mariadb-server_audit.log
 add mysql_error "$parse"/mysql/*error*.log "$captured"/mariadb-error.log "$constructed"/mysql-error.log
-add mysql_general "$captured"/mariadb-general.log "$parse"/mysql/mariadb-injection-general.log
+add mysql_general "$captured"/mariadb-general.log "$parse"/mysql/*general*.log
 add mysql_enterprise_audit "$constructed"/enterprise-audit.json
 add cloudtrail $(ls "$parse"/cloudtrail/*.json* | grep -v cloudwatch)
 add cloudwatch_logs "$parse"/cloudtrail/cloudwatch-*.json

@@ -159,6 +159,14 @@ fn mariadb_hostile_names_are_reported_and_forge_no_host() {
         "root'@'10.9.9.9' (using password: YES)".to_string(),
         "app',root,10.9.9.9,1,2,QUERY,shop,'DROP TABLE t".to_string(),
         "evil\n2026-01-01  3:00:00 9 [Warning] Access denied for user 'root'@'10.9.9.9".to_string(),
+        // A forged general-log login and a forged server_audit statement by root.
+        "gen\n260101  3:00:00\t    99 Connect\troot".to_string(),
+        "aud\n20260101 03:00:00,vm,root,10.9.9.9,99,1,QUERY,shop,'DROP TABLE t',0".to_string(),
+        // Two line breaks: the forged record is two lines after the name's start.
+        "two\nx\n260101  3:00:00\t    99 Connect\troot".to_string(),
+        // Near-misses: ordinary names with `@` and an apostrophe.
+        "ops@example.com".to_string(),
+        "o'brien".to_string(),
     ];
     for user in &names {
         let out = db.client_tcp(user, "nope", None, "SELECT 1;\n");
@@ -173,19 +181,70 @@ fn mariadb_hostile_names_are_reported_and_forge_no_host() {
     assert!(out.status.success(), "{}", common::describe(&out));
     wait_for_text(&db.audit_log(), "keibi-injection-done");
     db.stop();
-    for log in [db.error_log(), db.audit_log()] {
+    common::capture(&[
+        (&db.error_log(), "mariadb-injection-line-break-error.log"),
+        (
+            &db.general_log(),
+            "mariadb-injection-line-break-general.log",
+        ),
+        (
+            &db.audit_log(),
+            "mariadb-injection-line-break-server_audit.log",
+        ),
+    ]);
+    // Each log: every line read, each attempt the failure it was (at the server's
+    // time, from the server's host), the forging ones marked, and no forged login,
+    // time or statement.
+    let forging = names.iter().filter(|n| !n.starts_with('o')).count();
+    for log in [db.error_log(), db.audit_log(), db.general_log()] {
         let what = format!("{} (MariaDB {})", log.display(), db.version);
+        let ev = keibi_events(&[&log], &[]);
+        ev.assert_complete(&what, 1);
+        let failures: Vec<_> = ev.with_action("login_failure").collect();
+        let users: Vec<_> = failures.iter().map(|e| str_field(e, "user")).collect();
+        let expected: Vec<_> = names.iter().map(|n| Some(n.as_str())).collect();
+        assert_eq!(users, expected, "{what}:\n{}", ev.dump());
+        for e in &failures {
+            let marked = e.get("injection").is_some_and(|i| !i.is_null());
+            let user = str_field(e, "user").unwrap_or("");
+            assert_eq!(marked, !user.starts_with('o'), "{what}: {e}");
+            assert_eq!(str_field(e, "client_ip"), Some("127.0.0.1"), "{what}: {e}");
+        }
+        for e in &ev.events {
+            assert!(
+                !str_field(e, "time").unwrap_or("").starts_with("2026-01-01"),
+                "{what}: a forged time: {e}"
+            );
+            assert_ne!(str_field(e, "client_ip"), Some("10.9.9.9"), "{what}: {e}");
+        }
+        let logins: Vec<_> = ev
+            .with_action("login_success")
+            .filter_map(|e| str_field(e, "user"))
+            .collect();
+        assert!(
+            logins.iter().all(|u| *u == APP_USER || *u == "root"),
+            "{what}: a forged login: {logins:?}"
+        );
+        assert!(
+            !ev.with_action("statement")
+                .any(|e| common::statement_text(e).is_some_and(|s| s.contains("DROP"))),
+            "{what}:\n{}",
+            ev.dump()
+        );
         let scan = keibi_scan(&[log.as_os_str()]);
         assert_eq!(scan.code, Some(0), "{what}: {}", scan.stderr);
-        // Grouped by client: the name cut by a line break has no host on its line.
         let attempts: u64 = scan
             .of_type("DefenseEvasion:RDS/LogInjection")
             .filter_map(|f| f.get("count").and_then(|c| c.as_u64()))
             .sum();
-        assert!(attempts >= 3, "{what}:\n{}", scan.brief());
-        let ev = keibi_events(&[&log], &[]);
-        for e in &ev.events {
-            assert_ne!(str_field(e, "client_ip"), Some("10.9.9.9"), "{what}: {e}");
-        }
+        // server_audit writes a FAILED_CONNECT and a DISCONNECT per attempt, both
+        // naming the user.
+        let records = if log == db.audit_log() { 2 } else { 1 };
+        assert_eq!(
+            attempts,
+            records * forging as u64,
+            "{what}:\n{}",
+            scan.brief()
+        );
     }
 }

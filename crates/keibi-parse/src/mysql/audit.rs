@@ -22,7 +22,7 @@ use chrono::{DateTime, FixedOffset, NaiveDateTime, NaiveTime, Utc};
 use keibi_model::event::StatementClass;
 use keibi_model::{Action, CompactString, Event, SourceKind, Statement};
 
-use super::text::{lossy, lossy_short, split_host_port, Src};
+use super::text::{lossy, lossy_short, split_host_port, Src, MAX_NAME_CHARS};
 use crate::format::Sample;
 use crate::syslog::{Clock, HeaderTime};
 use crate::time::{from_epoch, parse_compact_ymd_hms, to_utc};
@@ -32,12 +32,58 @@ use crate::{LineParser, Output, ParseConfig, Problem};
 const MAX_RECORD: usize = 1 << 20;
 /// Most lines one record may span.
 const MAX_RECORD_LINES: u64 = 10_000;
+/// Longest line held as the first half of a record cut inside the user name (a name is
+/// at most 80 characters, 4 bytes each, after a timestamp and the server's host name).
+const MAX_HALF: usize = 1024;
 /// Most commas tried as the end of a user name that holds commas.
 const MAX_USER_COMMAS: usize = 160;
 
 /// How sure (0-100) this format is that the sample is written in it.
 pub fn sniff(sample: &Sample<'_>) -> u8 {
-    sample.share(|l| !matches!(parse(l), Parsed::Bad(_)))
+    let lines = &sample.lines;
+    if lines.is_empty() {
+        return 0;
+    }
+    let (mut read, mut i) = (0, 0);
+    while let Some(line) = lines.get(i) {
+        if !matches!(parse(line), Parsed::Bad(_)) {
+            (read, i) = (read + 1, i + 1);
+            continue;
+        }
+        // The two halves of a record cut by a line break in the user name.
+        let pair = lines.get(i + 1).is_some_and(|next| {
+            is_half(line) && {
+                let joined = [*line, b"\n", next].concat();
+                joined_record(&joined).is_some()
+            }
+        });
+        if pair {
+            (read, i) = (read + 2, i + 2);
+        } else {
+            i += 1;
+        }
+    }
+    (read * 100 / lines.len()) as u8
+}
+
+/// Whether an unreadable line may be the first half of a record cut inside the user
+/// name: short, and a timestamp and serverhost start it.
+fn is_half(line: &[u8]) -> bool {
+    line.len() <= MAX_HALF && split_stamp(line).is_some()
+}
+
+/// Two lines joined by `\n` as one record cut inside the user name: a failed login or
+/// its disconnection (what the server writes for a name it refused; a successful login
+/// by a name with a line break would need such an account) whose user holds the break.
+fn joined_record(joined: &[u8]) -> Option<Record<'_>> {
+    match parse(joined) {
+        Parsed::Record(r)
+            if matches!(r.op, b"FAILED_CONNECT" | b"DISCONNECT") && r.user.contains(&b'\n') =>
+        {
+            Some(r)
+        }
+        _ => None,
+    }
 }
 
 /// When a record happened, as written.
@@ -287,6 +333,16 @@ struct Client {
     port: Option<u16>,
 }
 
+/// The start of a record cut inside the user name by line breaks, and the lines of the
+/// name that followed: at most a name's length of text past the serverhost.
+struct Half {
+    text: Vec<u8>,
+    line: u64,
+    lines: u64,
+    /// Why the first line alone is unreadable.
+    why: &'static str,
+}
+
 /// MariaDB server_audit / RDS / Aurora audit parser.
 pub struct AuditParser {
     file: Arc<str>,
@@ -302,6 +358,10 @@ pub struct AuditParser {
     pending: Vec<u8>,
     pending_line: u64,
     pending_lines: u64,
+    /// A line that starts a record but stops in the user name (`time,serverhost,user`
+    /// and no more): the name held a line break. Held, with the lines of the name after
+    /// it (as long as a name can be), for the line that completes it.
+    half: Option<Half>,
 }
 
 impl AuditParser {
@@ -317,6 +377,7 @@ impl AuditParser {
             pending: Vec::new(),
             pending_line: 0,
             pending_lines: 0,
+            half: None,
         }
     }
 
@@ -440,7 +501,10 @@ impl AuditParser {
         }
     }
 
-    fn start(&mut self, line: &[u8], lineno: u64, out: &mut Output) {
+    /// Reads a line that is not inside an open quote. `may_hold`: the line may be held
+    /// as the first half of a record cut in the user name (not when it follows a half
+    /// that it did not complete: a name with two line breaks holds no record of its own).
+    fn start(&mut self, line: &[u8], lineno: u64, may_hold: bool, out: &mut Output) {
         match parse(line) {
             Parsed::Record(r) => self.emit(&Src::new(line), &r, lineno, out),
             Parsed::Open => {
@@ -448,12 +512,56 @@ impl AuditParser {
                 self.pending_line = lineno;
                 self.pending_lines = 1;
             }
+            Parsed::Bad(why)
+                if may_hold && line.len() <= MAX_HALF && split_stamp(line).is_some() =>
+            {
+                self.half = Some(Half {
+                    text: line.to_vec(),
+                    line: lineno,
+                    lines: 1,
+                    why,
+                });
+            }
             Parsed::Bad(why) => {
                 if !line.iter().all(u8::is_ascii_whitespace) {
                     out.unrecognized(lineno, why)
                 }
             }
         }
+    }
+
+    /// Joins the held first half of a record with `line`: `true` when together they are
+    /// one record whose user name holds the line break (the server's fields after the
+    /// name are on `line`), read as that record with the first half's time, or when they
+    /// are still inside a name no longer than a name can be (held for the next line).
+    /// Otherwise the held lines are reported unreadable and `line` is left to be read on
+    /// its own.
+    fn join_half(&mut self, line: &[u8], out: &mut Output) -> bool {
+        let Some(mut half) = self.half.take() else {
+            return false;
+        };
+        half.text.push(b'\n');
+        half.text.extend_from_slice(line);
+        half.lines += 1;
+        if let Some(r) = joined_record(&half.text) {
+            self.emit(&Src::new(&half.text), &r, half.line, out);
+            return true;
+        }
+        if is_half(&half.text) && matches!(parse(&half.text), Parsed::Bad(_)) {
+            let name = split_stamp(&half.text)
+                .and_then(|(_, rest)| memchr::memchr(b',', rest).map(|c| &rest[c + 1..]))
+                .unwrap_or_default();
+            if String::from_utf8_lossy(name).chars().count() <= MAX_NAME_CHARS {
+                self.half = Some(half);
+                return true;
+            }
+        }
+        out.problems.push(Problem {
+            line: half.line,
+            reason: half.why.into(),
+            lines: half.lines - 1,
+        });
+        false
     }
 }
 
@@ -513,18 +621,25 @@ fn may_close(line: &[u8]) -> bool {
 
 impl LineParser for AuditParser {
     fn line(&mut self, line: &[u8], lineno: u64, out: &mut Output) {
+        let mut may_hold = true;
+        if self.half.is_some() {
+            if self.join_half(line, out) {
+                return;
+            }
+            may_hold = false;
+        }
         if self.pending_lines == 0 {
-            return self.start(line, lineno, out);
+            return self.start(line, lineno, may_hold, out);
         }
         if !matches!(parse(line), Parsed::Bad(_)) {
             self.flush_open("quoted object not closed before the next record", out);
-            return self.start(line, lineno, out);
+            return self.start(line, lineno, may_hold, out);
         }
         if self.pending.len() + 1 + line.len() > MAX_RECORD
             || self.pending_lines >= MAX_RECORD_LINES
         {
             self.flush_open("quoted object not closed within 1 MiB or 10000 lines", out);
-            return self.start(line, lineno, out);
+            return self.start(line, lineno, may_hold, out);
         }
         self.pending.push(b'\n');
         self.pending.extend_from_slice(line);
@@ -553,6 +668,13 @@ impl LineParser for AuditParser {
     }
 
     fn finish(&mut self, out: &mut Output) {
+        if let Some(h) = self.half.take() {
+            out.problems.push(Problem {
+                line: h.line,
+                reason: h.why.into(),
+                lines: h.lines,
+            });
+        }
         self.flush_open("quoted object not closed at end of input", out);
     }
 }

@@ -26,7 +26,9 @@ use std::sync::Arc;
 use chrono::{DateTime, FixedOffset, Offset, Utc};
 use keibi_model::{Action, CompactString, Event, SourceKind};
 
-use super::text::{access_denied, parse_date_time, starts_with_timestamp, zone_suffix};
+use super::text::{
+    access_denied, parse_date_time, starts_with_timestamp, zone_suffix, MAX_NAME_CHARS,
+};
 use crate::format::Sample;
 use crate::syslog::{self, Clock, HeaderTime};
 use crate::time::{parse_short_ymd_hms, to_utc};
@@ -277,6 +279,15 @@ fn classify(e: &mut Event, code: Option<&str>) {
     e.error_code = code.map(Into::into);
 }
 
+/// Whether `e` is an `Access denied` whose message (with the lines joined so far) ends
+/// inside the user name, and the name so far is not longer than a name can be.
+fn awaits_rest(e: &Event) -> bool {
+    e.action == Action::LoginFailure
+        && e.message.as_deref().is_some_and(|m| {
+            access_denied(m).is_some_and(|d| d.cut && d.user.chars().count() <= MAX_NAME_CHARS)
+        })
+}
+
 /// MySQL/MariaDB error log parser.
 pub struct ErrorLogParser {
     file: Arc<str>,
@@ -287,6 +298,8 @@ pub struct ErrorLogParser {
     last_time: Option<DateTime<Utc>>,
     /// Times of syslog headers.
     clock: Clock,
+    /// Lines joined to the pending event because its user name was cut.
+    joined: usize,
 }
 
 impl ErrorLogParser {
@@ -298,6 +311,7 @@ impl ErrorLogParser {
             pending: None,
             last_time: None,
             clock: Clock::new(cfg.local_offset, cfg.syslog_year),
+            joined: 0,
         }
     }
 
@@ -375,6 +389,7 @@ impl ErrorLogParser {
     }
 
     fn flush(&mut self, out: &mut Output) {
+        self.joined = 0;
         if let Some(mut e) = self.pending.take() {
             super::text::mark_names(&mut e, false);
             out.event(e);
@@ -416,6 +431,14 @@ impl ErrorLogParser {
 
 impl LineParser for ErrorLogParser {
     fn line(&mut self, raw: &[u8], lineno: u64, out: &mut Output) {
+        if self.joined < MAX_NAME_CHARS && self.pending.as_ref().is_some_and(awaits_rest) {
+            self.joined += 1;
+            // The line after a denial cut inside the user name is the name's rest and
+            // the server's `'@'host' (using password: ...)`, whatever it seems to start
+            // with (a forged timestamp and level): it never starts a record of its own.
+            self.continuation(raw);
+            return;
+        }
         let line = String::from_utf8_lossy(raw);
         match head(&line, self.offset) {
             Head::Record(time, f) => self.record(time, f, lineno, out),

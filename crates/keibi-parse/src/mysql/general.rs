@@ -18,7 +18,7 @@ use std::sync::Arc;
 use chrono::{DateTime, FixedOffset, Offset, Utc};
 use keibi_model::{Action, CompactString, Event, SourceKind, Statement};
 
-use super::text::{access_denied, lossy_short, starts_with_timestamp, zone_suffix};
+use super::text::{access_denied, lossy_short, starts_with_timestamp, zone_suffix, MAX_NAME_CHARS};
 use crate::format::Sample;
 use crate::time::{parse_short_ymd_hms, parse_ymd_hms, to_utc};
 use crate::{LineParser, Output, ParseConfig, Problem};
@@ -215,6 +215,10 @@ struct Session {
 /// A record read, not yet emitted: more lines may belong to its argument.
 struct Pending {
     time: Option<DateTime<Utc>>,
+    /// The time was written on this record's line (not carried from an earlier one).
+    timed: bool,
+    /// The time carried before this record's line (it may have changed it).
+    time_before: Option<DateTime<Utc>>,
     line: u64,
     lines: u64,
     id: u64,
@@ -236,7 +240,15 @@ pub struct GeneralLogParser {
     /// A Connect that looked successful, held until the next record: MariaDB and MySQL
     /// log a failed login as `Connect user@host on db` followed by a second `Connect`
     /// on the same connection id saying `Access denied`.
-    held: Option<(u64, Event)>,
+    held: Option<Held>,
+}
+
+/// A Connect that looked successful, held until the next record.
+struct Held {
+    id: u64,
+    event: Event,
+    /// The time carried before its line (a forged line may have changed it).
+    time_before: Option<DateTime<Utc>>,
 }
 
 impl GeneralLogParser {
@@ -275,18 +287,31 @@ impl GeneralLogParser {
         }
     }
 
-    fn emit(&mut self, p: Pending, time: DateTime<Utc>, out: &mut Output) {
-        if let Some((id, held)) = self.held.take() {
-            let denied = p.command == "Connect"
-                && id == p.id
-                && access_denied(&String::from_utf8_lossy(&p.argument)).is_some();
-            if denied {
-                // The login failed: the attempt is the failure event below, not a success.
-                self.sessions.remove(&id);
+    fn emit(&mut self, p: Pending, mut time: DateTime<Utc>, out: &mut Output) {
+        if let Some(held) = self.held.take() {
+            let argument = String::from_utf8_lossy(&p.argument);
+            let denial = if p.command == "Connect" {
+                access_denied(&argument)
             } else {
-                let mut held = held;
-                super::text::mark_names(&mut held, false);
-                out.event(held);
+                None
+            };
+            if denial.as_ref().is_some_and(|_| held.id == p.id) {
+                // The login failed: the attempt is the failure event below, not a success.
+                self.sessions.remove(&held.id);
+            } else if denial.is_some_and(|d| self.forged_in_name(&held, d.user)) {
+                // The held Connect was a line of this failure's user name: no login, and
+                // the time it wrote was not the server's.
+                self.sessions.remove(&held.id);
+                if let Some(t) = held.time_before {
+                    self.last_time = Some(t);
+                    if !p.timed {
+                        time = t;
+                    }
+                }
+            } else {
+                let mut event = held.event;
+                super::text::mark_names(&mut event, false);
+                out.event(event);
             }
         }
         let mut e = Event::new(
@@ -333,7 +358,11 @@ impl GeneralLogParser {
                     };
                     self.remember(p.id, s);
                     if connect {
-                        self.held = Some((p.id, e));
+                        self.held = Some(Held {
+                            id: p.id,
+                            event: e,
+                            time_before: p.time_before,
+                        });
                         return;
                     }
                 }
@@ -369,6 +398,31 @@ impl GeneralLogParser {
         out.event(e);
     }
 
+    /// Whether `held` was read from a line that is part of `user`, a name with line
+    /// breaks that a failure quotes: one of the name's lines reads as the held Connect
+    /// (its id, and its user before the host).
+    fn forged_in_name(&self, held: &Held, user: &str) -> bool {
+        let Some(held_user) = held.event.user.as_deref() else {
+            return false;
+        };
+        user.split('\n').skip(1).any(|l| {
+            let Line::Start {
+                id,
+                command: "Connect",
+                argument,
+                ..
+            } = read_line(l.as_bytes(), self.offset)
+            else {
+                return false;
+            };
+            let argument = String::from_utf8_lossy(argument);
+            lossy_short(id).parse::<u64>().ok() == Some(held.id)
+                && argument
+                    .strip_prefix(held_user)
+                    .is_some_and(|rest| rest.is_empty() || rest.starts_with('@'))
+        })
+    }
+
     /// The first timestamp of the input dates the records read before it.
     fn release_waiting(&mut self, time: DateTime<Utc>, out: &mut Output) {
         for p in std::mem::take(&mut self.waiting) {
@@ -377,10 +431,37 @@ impl GeneralLogParser {
     }
 }
 
+/// The user, host and what follows the host (` as priv on db ...`, ` on db ...`) of a
+/// Connect argument. The user name is the client's and may hold `@`, spaces and line
+/// breaks; the host is the server's, one word without `@`, followed by `on` or
+/// `as ... on`. The leftmost `@` followed that way is the split; `None` when there is
+/// none (the argument was cut inside the name).
+fn connect_account(arg: &str) -> Option<(&str, &str, &str)> {
+    arg.match_indices('@').find_map(|(at, _)| {
+        let after = &arg[at + 1..];
+        let end = after.find([' ', '\t', '\n', '\r']).unwrap_or(after.len());
+        let (host, rest) = after.split_at(end);
+        if host.is_empty() || host.contains('@') {
+            return None;
+        }
+        let on = match rest.strip_prefix(" as ") {
+            Some(r) => r.split_once(' ').map_or("", |(_, after)| after),
+            None => rest.strip_prefix(' ')?,
+        };
+        (on == "on" || on.starts_with("on ")).then_some((&arg[..at], host, rest.trim_start()))
+    })
+}
+
 /// `user@host [as priv] on [db] [using TYPE]` (MariaDB: `app@localhost as anonymous on shop`).
 fn connect_argument(arg: &str) -> (Session, Option<bool>) {
-    let (account, mut rest) = arg.split_once(' ').unwrap_or((arg, ""));
-    let (user, host) = account.rsplit_once('@').unwrap_or((account, ""));
+    let (user, host, mut rest) = match connect_account(arg) {
+        Some(split) => split,
+        None => {
+            let (account, rest) = arg.split_once(' ').unwrap_or((arg, ""));
+            let (user, host) = account.rsplit_once('@').unwrap_or((account, ""));
+            (user, host, rest)
+        }
+    };
     let mut s = Session {
         user: (!user.is_empty()).then(|| user.into()),
         client: (!host.is_empty()).then(|| host.to_string()),
@@ -403,8 +484,35 @@ fn connect_argument(arg: &str) -> (Session, Option<bool>) {
     (s, tls)
 }
 
+/// Whether a Connect (or Change user) record (its lines so far) ends inside the user
+/// name: the name held a line break, so the next physical line is more of the name and
+/// then the server's own `@host on db ...` or `'@'host' (using password: ...)`, whatever
+/// that line seems to start with. Bounded by the longest name a server accepts.
+fn cut_connect(p: &Pending) -> bool {
+    if p.lines > MAX_NAME_CHARS as u64 || !matches!(p.command.as_str(), "Connect" | "Change user") {
+        return false;
+    }
+    let argument = String::from_utf8_lossy(&p.argument);
+    let name = match access_denied(&argument) {
+        Some(d) if d.cut => d.user,
+        Some(_) => return false,
+        None if connect_account(&argument).is_none() => &argument,
+        None => return false,
+    };
+    // A name is never longer: past it, the record was not cut by a name.
+    name.chars().count() <= MAX_NAME_CHARS
+}
+
 impl LineParser for GeneralLogParser {
     fn line(&mut self, line: &[u8], lineno: u64, out: &mut Output) {
+        if let Some(p) = self.pending.as_mut().filter(|p| cut_connect(p)) {
+            p.lines += 1;
+            if p.argument.len() + 1 + line.len() <= MAX_ARGUMENT {
+                p.argument.push(b'\n');
+                p.argument.extend_from_slice(line);
+            }
+            return;
+        }
         match read_line(line, self.offset) {
             Line::Start {
                 time,
@@ -413,6 +521,7 @@ impl LineParser for GeneralLogParser {
                 argument,
             } => {
                 self.flush(out);
+                let time_before = self.last_time;
                 if let Some(t) = time {
                     self.last_time = Some(t);
                     self.release_waiting(t, out);
@@ -420,6 +529,8 @@ impl LineParser for GeneralLogParser {
                 let id_text = lossy_short(id);
                 self.pending = Some(Pending {
                     time: time.or(self.last_time),
+                    timed: time.is_some(),
+                    time_before,
                     line: lineno,
                     lines: 1,
                     id: id_text.parse().unwrap_or(u64::MAX),
@@ -460,9 +571,10 @@ impl LineParser for GeneralLogParser {
 
     fn finish(&mut self, out: &mut Output) {
         self.flush(out);
-        if let Some((_, mut held)) = self.held.take() {
-            super::text::mark_names(&mut held, false);
-            out.event(held);
+        if let Some(held) = self.held.take() {
+            let mut event = held.event;
+            super::text::mark_names(&mut event, false);
+            out.event(event);
         }
         for p in std::mem::take(&mut self.waiting) {
             out.problems.push(Problem {
@@ -624,6 +736,114 @@ Time\t\t    Id Command\tArgument\n\
         assert_eq!(out.events[0].error_code.as_deref(), Some("1045"));
         assert_eq!(out.events[0].line, 2);
         assert_eq!(out.events[2].user.as_deref(), Some("app"));
+    }
+
+    /// A real MariaDB 10.11's general log for user names with a line break and a forged
+    /// record after it (issue 10): a Connect cut inside the name is joined with the next
+    /// line whatever it looks like, so the forged half never is a login, a time or a
+    /// format change, and the attempt is the failure it was.
+    #[test]
+    fn line_break_names_from_a_real_server() {
+        let input =
+            include_bytes!("../../tests/data/mysql/mariadb-injection-line-break-general.log");
+        let out = run(input);
+        crate::mysql::text::check_line_break_capture(&out);
+        // Through the format switching a scan uses: no format change.
+        let cfg = ParseConfig::new("general.log");
+        let out = crate::testutil::parse_bytes(crate::Format::MysqlGeneral, &cfg, input, 4096);
+        crate::mysql::text::check_line_break_capture(&out);
+    }
+
+    /// A name with two line breaks (as MariaDB writes it): the lines up to the server's
+    /// `@host on` and `'@'host'` are the name's, however many, within a name's length.
+    #[test]
+    fn a_name_with_two_line_breaks_is_one_failure() {
+        let out = run(
+            b"261206  8:14:09\t     3 Connect\troot@localhost on  using Socket\n\
+\t\t     6 Connect\ta\n\
+x\n\
+260101  3:00:00\t    99 Connect\troot@127.0.0.1 on  using TCP/IP\n\
+\t\t     6 Connect\tAccess denied for user 'a\n\
+x\n\
+260101  3:00:00\t    99 Connect\troot'@'127.0.0.1' (using password: YES)\n\
+\t\t     3 Quit\t\n",
+        );
+        assert_eq!(out.problems, vec![]);
+        let got: Vec<_> = out
+            .events
+            .iter()
+            .map(|e| (e.line, e.action, rfc3339(e)))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (1, LoginSuccess, "2026-12-06T08:14:09Z".into()),
+                (5, LoginFailure, "2026-12-06T08:14:09Z".into()),
+                (8, Disconnect, "2026-12-06T08:14:09Z".into()),
+            ]
+        );
+        let e = &out.events[1];
+        assert_eq!(
+            e.user.as_deref(),
+            Some("a\nx\n260101  3:00:00\t    99 Connect\troot")
+        );
+        assert_eq!(e.client_ip, Some("127.0.0.1".parse().unwrap()));
+        assert!(e.injection.is_some());
+    }
+
+    /// A name that completes a Connect argument before a further line break: the line
+    /// after it is read as a record of its own, but when the failure quoting the whole
+    /// name comes, that record is known to be a line of the name: no login, and the
+    /// time it wrote is not carried on.
+    #[test]
+    fn a_connect_forged_inside_a_name_is_no_login() {
+        let out = run(
+            b"261206  8:14:09\t     3 Connect\troot@localhost on  using Socket\n\
+\t\t     6 Connect\ta\n\
+x@h on \n\
+260101  3:00:00\t    99 Connect\troot@127.0.0.1 on  using TCP/IP\n\
+\t\t     6 Connect\tAccess denied for user 'a\n\
+x@h on \n\
+260101  3:00:00\t    99 Connect\troot'@'127.0.0.1' (using password: YES)\n\
+\t\t     3 Quit\t\n",
+        );
+        assert_eq!(out.problems, vec![]);
+        let got: Vec<_> = out
+            .events
+            .iter()
+            .map(|e| (e.line, e.action, rfc3339(e), e.injection.is_some()))
+            .collect();
+        let t = "2026-12-06T08:14:09Z".to_string();
+        assert_eq!(
+            got,
+            vec![
+                (1, LoginSuccess, t.clone(), false),
+                // The attempt's own Connect, as the name claims it (marked).
+                (2, LoginSuccess, t.clone(), true),
+                (5, LoginFailure, t.clone(), true),
+                (8, Disconnect, t, false),
+            ]
+        );
+        assert_eq!(out.events[2].client_ip, Some("127.0.0.1".parse().unwrap()));
+    }
+
+    #[test]
+    fn connect_arguments_split_at_the_servers_host() {
+        let split = |a| connect_account(a).map(|(u, h, _)| (u, h));
+        assert_eq!(
+            split("ops@example.com@127.0.0.1 on  using TCP/IP"),
+            Some(("ops@example.com", "127.0.0.1"))
+        );
+        assert_eq!(
+            split("app@localhost as anonymous on shop"),
+            Some(("app", "localhost"))
+        );
+        assert_eq!(
+            split("a b\nc'@'x@10.0.0.1 on db using TCP/IP"),
+            Some(("a b\nc'@'x", "10.0.0.1"))
+        );
+        assert_eq!(split("evil"), None, "cut inside the name");
+        assert_eq!(split("a@b"), None);
     }
 
     #[test]

@@ -72,6 +72,11 @@ impl<'a> Src<'a> {
     }
 }
 
+/// Longest user name, in characters, a server accepts (MariaDB 10.11: 80, MySQL 8: 32):
+/// a record cut by line breaks inside a name is complete within this many characters of
+/// name, so no more lines than that are joined.
+pub(crate) const MAX_NAME_CHARS: usize = 80;
+
 /// A failed login as the server words it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Denied<'a> {
@@ -348,6 +353,60 @@ fn port_number(s: &str) -> Option<u16> {
         return None;
     }
     s.parse().ok()
+}
+
+/// The failed logins a real MariaDB 10.11 logged for user names holding a line break
+/// and then a forged error-log, general-log or server_audit record, the log's own
+/// delimiters, or nothing odd (`ops@example.com`, `o'brien`): every log gives these,
+/// each at the server's time from the server's host, marked when the name forges.
+#[cfg(test)]
+pub(crate) const LINE_BREAK_FAILURES: &[(&str, bool)] = &[
+    ("root'@'10.9.9.9' (using password: YES)", true),
+    ("app',root,10.9.9.9,1,2,QUERY,shop,'DROP TABLE t", true),
+    (
+        "evil\n2026-01-01  3:00:00 9 [Warning] Access denied for user 'root'@'10.9.9.9",
+        true,
+    ),
+    ("gen\n260101  3:00:00\t    99 Connect\troot", true),
+    (
+        "aud\n20260101 03:00:00,vm,root,10.9.9.9,99,1,QUERY,shop,'DROP TABLE t',0",
+        true,
+    ),
+    ("ops@example.com", false),
+    ("o'brien", false),
+];
+
+/// Checks `out` (one of the three logs of the line-break capture) against
+/// [`LINE_BREAK_FAILURES`]: the failures, their time and host, no problem, and no
+/// event dated by a forged line or logged in by one.
+#[cfg(test)]
+pub(crate) fn check_line_break_capture(out: &crate::Output) {
+    assert_eq!(out.problems, vec![], "every line read");
+    let failures: Vec<(&str, bool)> = out
+        .events
+        .iter()
+        .filter(|e| e.action == keibi_model::Action::LoginFailure)
+        .map(|e| (e.user.as_deref().unwrap_or(""), e.injection.is_some()))
+        .collect();
+    assert_eq!(failures, LINE_BREAK_FAILURES);
+    let localhost: std::net::IpAddr = "127.0.0.1".parse().unwrap();
+    for e in &out.events {
+        let time = crate::testutil::rfc3339(e);
+        assert!(time.starts_with("2026-12-06T08:14:"), "forged time: {e:?}");
+        assert_ne!(e.client_ip, Some("10.9.9.9".parse().unwrap()), "{e:?}");
+        if e.action == keibi_model::Action::LoginFailure {
+            assert_eq!(e.client_ip, Some(localhost), "{e:?}");
+        }
+        if e.action == keibi_model::Action::LoginSuccess {
+            assert!(
+                matches!(e.user.as_deref(), Some("root" | "app")),
+                "a login by a forged line: {e:?}"
+            );
+        }
+        if let Some(s) = e.statement.as_deref() {
+            assert!(!s.text.contains("DROP TABLE t'"), "{e:?}");
+        }
+    }
 }
 
 #[cfg(test)]

@@ -254,7 +254,11 @@ fn hostile_user_names_from_a_real_server() {
                 Some("127.0.0.1".into()),
                 true
             ),
-            ("evil", None, true),
+            (
+                "evil\n2026-12-06  7:00:00 9 [Warning] Access denied for user",
+                Some("127.0.0.1".into()),
+                true
+            ),
             ("a,b,\"c", Some("127.0.0.1".into()), false),
             (
                 "app',root,10.9.9.9,1,2,QUERY,shop,'DROP TABLE t",
@@ -460,5 +464,60 @@ fn the_first_start_temporary_password_is_masked() {
     assert_eq!(
         out.events[0].message.as_deref(),
         Some("A temporary password is generated for root@localhost")
+    );
+}
+
+/// A real MariaDB 10.11's error log for user names with a line break and a forged
+/// record after it (issue 10): the line after a cut name is that name's rest and the
+/// server's `'@'host'`, never a record with the forged time.
+#[test]
+fn line_break_names_from_a_real_server() {
+    let input = include_bytes!("../../../tests/data/mysql/mariadb-injection-line-break-error.log");
+    let out = run(input);
+    crate::mysql::text::check_line_break_capture(&out);
+    // Through the format switching a scan uses: no format change.
+    let cfg = ParseConfig::new("x.log");
+    let switched = crate::testutil::parse_bytes(crate::Format::MysqlError, &cfg, input, 4096);
+    crate::mysql::text::check_line_break_capture(&switched);
+}
+
+/// A name with two line breaks (as MariaDB writes it): every line up to the server's
+/// `'@'host'` is the name's, however many, within a name's length.
+#[test]
+fn a_name_with_two_line_breaks_is_one_failure() {
+    let out = run(
+        b"2026-12-06  8:14:09 6 [Warning] Access denied for user 'a\n\
+x\n\
+2026-01-01  3:00:00 9 [Warning] Access denied for user 'root'@'127.0.0.1' (using password: YES)\n\
+2026-12-06  8:14:10 7 [Note] next\n",
+    );
+    assert_eq!(out.problems, vec![]);
+    let got: Vec<_> = out
+        .events
+        .iter()
+        .map(|e| (e.line, e.action, rfc3339(e)))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (1, LoginFailure, "2026-12-06T08:14:09Z".into()),
+            (4, Other, "2026-12-06T08:14:10Z".into())
+        ]
+    );
+    let e = &out.events[0];
+    assert!(e.user.as_deref().unwrap().starts_with("a\nx\n2026-01-01"));
+    assert_eq!(e.client_ip, Some("127.0.0.1".parse().unwrap()));
+    assert!(e.injection.is_some());
+    // A cut that no name could fill ends where a name must have ended.
+    let mut long = b"2026-12-06  8:14:09 6 [Warning] Access denied for user 'a\n".to_vec();
+    for _ in 0..100 {
+        long.extend_from_slice(b"x\n");
+    }
+    long.extend_from_slice(b"2026-12-06  8:14:10 7 [Note] next\n");
+    let out = run(&long);
+    assert_eq!(
+        out.events.last().unwrap().line,
+        102,
+        "read as its own record"
     );
 }
