@@ -322,3 +322,96 @@ fn kill_test_strict() {
     let (got, want, seed) = kill_test(100);
     assert_eq!(got, want, "seed {seed}");
 }
+
+/// Latency benchmark (not a timed test): a burst of 25 failed logins from a new
+/// address appended to a followed file, to the daemon's log line for the new
+/// finding, which it writes after the commit. Prints p50, p99 and max over
+/// `KEIBI_LATENCY_TRIALS` trials (200 by default):
+/// `cargo test -p keibi --test run -- --ignored latency --nocapture`.
+#[test]
+#[ignore]
+fn latency() {
+    use std::io::BufRead;
+    let trials: usize = std::env::var("KEIBI_LATENCY_TRIALS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(200);
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("postgresql.log");
+    let store = dir.path().join("keibi.db");
+    // A first line so the file has a format before the first burst.
+    append(
+        &file,
+        b"2026-01-01 00:00:00 UTC::@:[392]:LOG:  checkpoint starting: time\n",
+    );
+    let mut daemon = keibi()
+        .arg("run")
+        .arg(&file)
+        .arg("--store")
+        .arg(&store)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("keibi run starts");
+    let stderr = daemon.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stderr).lines() {
+            let Ok(line) = line else { break };
+            if tx.send((Instant::now(), line)).is_err() {
+                break;
+            }
+        }
+    });
+    // Wait until the daemon reads the file.
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(60) {
+        if let Ok((_, l)) = rx.recv_timeout(Duration::from_secs(1)) {
+            if l.contains("reading") {
+                break;
+            }
+        }
+    }
+    let base = chrono::DateTime::parse_from_rfc3339("2026-01-01T01:00:00Z").unwrap();
+    let mut lat = Vec::new();
+    for i in 0..trials {
+        let ip = format!("198.18.{}.{}", i / 250, i % 250 + 1);
+        let mut burst = String::new();
+        for k in 0..25u32 {
+            let t =
+                base + chrono::TimeDelta::hours(i as i64) + chrono::TimeDelta::seconds(k.into());
+            let ts = t.format("%Y-%m-%d %H:%M:%S UTC");
+            let pid = 10_000 + k;
+            burst.push_str(&format!(
+                "{ts}:{ip}(5{k:04}):postgres@postgres:[{pid}]:FATAL:  password authentication failed for user \"postgres\"\n\
+                 {ts}:{ip}(5{k:04}):postgres@postgres:[{pid}]:DETAIL:  Connection matched pg_hba.conf line 13: \"hostssl all all 0.0.0.0/0 scram-sha-256\"\n"
+            ));
+        }
+        let t0 = Instant::now();
+        append(&file, burst.as_bytes());
+        let needle = format!("from {ip}:");
+        loop {
+            match rx.recv_timeout(Duration::from_secs(30)) {
+                Ok((t, l)) if l.contains("finding new") && l.contains(&needle) => {
+                    lat.push(t.duration_since(t0));
+                    break;
+                }
+                Ok(_) => {}
+                Err(_) => panic!("trial {i}: no finding within 30 s"),
+            }
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    signal(&daemon, "-TERM");
+    assert_eq!(wait_exit(&mut daemon, Duration::from_secs(30)), Some(0));
+    lat.sort();
+    let at = |q: f64| lat[((lat.len() as f64 * q).ceil() as usize).clamp(1, lat.len()) - 1];
+    eprintln!(
+        "latency over {} trials: p50 {:?}, p99 {:?}, max {:?}",
+        lat.len(),
+        at(0.50),
+        at(0.99),
+        lat[lat.len() - 1]
+    );
+}
