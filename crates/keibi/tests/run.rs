@@ -415,3 +415,93 @@ fn latency() {
         lat[lat.len() - 1]
     );
 }
+
+/// Waits until the daemon's log holds `what`.
+fn wait_log(log: &Path, what: &str, limit: Duration) -> bool {
+    let start = Instant::now();
+    while start.elapsed() < limit {
+        if fs::read_to_string(log).unwrap_or_default().contains(what) {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    false
+}
+
+#[test]
+fn sighup_reloads_the_tuning_and_a_bad_file_keeps_the_old() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("postgresql.log");
+    let config = dir.path().join("keibi.yaml");
+    let log = dir.path().join("daemon.log");
+    let settings = |tuning: &str| {
+        format!(
+            "sources:\n  inputs:\n    - path: postgresql.log\nstore:\n  path: keibi.db\n{tuning}"
+        )
+    };
+    fs::write(&config, settings("")).unwrap();
+    append(
+        &file,
+        b"2026-01-01 00:00:00 UTC::@:[392]:LOG:  checkpoint starting: time\n",
+    );
+    let mut daemon = keibi()
+        .arg("run")
+        .arg("--config")
+        .arg(&config)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(fs::File::create(&log).unwrap())
+        .spawn()
+        .expect("keibi run starts");
+    let text = || fs::read_to_string(&log).unwrap_or_default();
+    assert!(
+        wait_log(&log, "reading", Duration::from_secs(60)),
+        "{}",
+        text()
+    );
+    // A wrong value: reported at its line, the old settings kept, still running.
+    fs::write(
+        &config,
+        settings("tuning:\n  severity:\n    CredentialAccess:RDS/BruteForce: loud\n"),
+    )
+    .unwrap();
+    signal(&daemon, "-HUP");
+    assert!(
+        wait_log(&log, "keeping the old settings", Duration::from_secs(30)),
+        "{}",
+        text()
+    );
+    assert!(
+        text().contains("keibi.yaml:8:"),
+        "the problem's line: {}",
+        text()
+    );
+    assert!(daemon.try_wait().unwrap().is_none(), "still running");
+    fs::write(
+        &config,
+        settings("tuning:\n  severity:\n    CredentialAccess:RDS/BruteForce: 7.0\n"),
+    )
+    .unwrap();
+    signal(&daemon, "-HUP");
+    assert!(
+        wait_log(&log, "settings and lists reloaded", Duration::from_secs(30)),
+        "{}",
+        text()
+    );
+    let attack = fs::read(
+        scenario("login-bruteforce-pg").join("shop-postgres/error/postgresql.log.2026-11-28-09"),
+    )
+    .unwrap();
+    append(&file, &attack);
+    assert!(
+        wait_log(
+            &log,
+            "finding new: High 7.0 CredentialAccess:RDS/BruteForce",
+            Duration::from_secs(60)
+        ),
+        "the new severity applies: {}",
+        text()
+    );
+    signal(&daemon, "-TERM");
+    assert_eq!(wait_exit(&mut daemon, Duration::from_secs(30)), Some(0));
+}
