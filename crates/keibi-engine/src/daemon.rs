@@ -462,8 +462,10 @@ pub fn run(
             return Ok(());
         }
         if r.finished && !opts.once {
+            // Standard input closed: the input has ended, windows close as at the
+            // end of a scan.
             note(Note::Info("every source has ended".into()));
-            pipeline.finish(false, note)?;
+            pipeline.finish(true, note)?;
             return Ok(());
         }
         if !r.reading {
