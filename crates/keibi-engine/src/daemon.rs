@@ -16,9 +16,13 @@
 //! so it only grows for a file, and committing the same batch again is a replay the
 //! store counts once (see `keibi-store`).
 //!
-//! What a restart loses: the detectors' open windows (a brute force half counted
-//! when the daemon died is counted from the restart on) and the behavioural profiles
-//! (not yet kept in the store). `docs/run.md` says so for users.
+//! A restart resumes every file from its stored checkpoint *warm*: the file is read
+//! again from its start and the events before the checkpoint are fed to the
+//! scanner with their changes discarded (they are in the store), so the detectors'
+//! windows open at a kill are rebuilt; the store counts only what follows. A
+//! checkpoint behind the stored one (while a file is read again) is not committed.
+//! What a restart still loses: the behavioural profiles (not yet kept in the
+//! store), and windows spanning a file no followed path names any more.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -77,6 +81,8 @@ struct Pending {
 pub struct Round {
     /// Events fed to the scanner.
     pub events: usize,
+    /// Events read again before a resumed file's checkpoint (detectors only).
+    pub replayed: usize,
     /// Finding changes committed.
     pub changes: usize,
     /// Whether something was committed.
@@ -211,9 +217,12 @@ impl Pipeline {
                     })
                 }
             };
+            // Files resumed from a checkpoint are read again from their start, the
+            // events before the checkpoint only to rebuild the detectors' windows.
             let opts = FollowOptions {
                 ingest,
                 poll: src.poll_interval.std(),
+                warm: true,
                 ..FollowOptions::default()
             };
             let follow = FollowSource::new(std::slice::from_ref(&pattern), opts, resume.clone())
@@ -268,9 +277,16 @@ impl Pipeline {
             if self.states[i] == SourceState::Finished {
                 continue;
             }
-            let p = src.poll(now);
+            let mut p = src.poll(now);
             for n in &p.notices {
                 note(Note::Source(n));
+            }
+            if !p.replay.is_empty() {
+                // Counted before the restart: the detectors see them again, and what
+                // they change is already in the store.
+                p.replay.sort_by_key(|e| e.time);
+                round.replayed += p.replay.len();
+                let _ = self.scanner.observe_batch(&p.replay);
             }
             if !p.checkpoints.is_empty() {
                 self.pending.push_back(Pending {
@@ -337,11 +353,13 @@ impl Pipeline {
         let mut commit = Commit::new(at);
         let mut moved = Vec::new();
         for (key, cp) in latest {
-            let (position, same) = match self.positions.get(&key) {
-                Some((pos, old)) => (*pos, *old == cp),
+            let (position, behind) = match self.positions.get(&key) {
+                Some((pos, old)) => (*pos, progress(&cp) <= progress(old)),
                 None => (0, false),
             };
-            if same {
+            // A file read again from its start (warm) is behind its stored
+            // checkpoint until it passes it: the stored one stays.
+            if behind {
                 continue;
             }
             let data = serde_json::to_vec(&cp).unwrap_or_default();
@@ -387,6 +405,12 @@ impl Pipeline {
         c.finding = f;
         true
     }
+}
+
+/// How far a file's checkpoints have read it: they only grow in one reading of the
+/// file (the restart offset, then the events emitted from it; the end last).
+fn progress(cp: &Checkpoint) -> (bool, u64, u64) {
+    (cp.done, cp.offset, cp.skip)
 }
 
 /// The kinds of actions each detector's finding types suggest.
@@ -454,7 +478,7 @@ pub fn run(
         }
         let now = Instant::now();
         let r = pipeline.round(now, note)?;
-        if r.events > 0 || r.reading {
+        if r.events > 0 || r.replayed > 0 || r.reading {
             quiet_since = now;
         }
         if opts.once && (r.finished || now.duration_since(quiet_since) >= ONCE_QUIET) {

@@ -286,39 +286,23 @@ fn kill_test(kills: usize) -> (Summary, Summary, u64) {
     (stored(&store).unwrap(), scan(&logs), seed)
 }
 
-/// Nothing is doubled and nothing invented: every stored finding is one scan finds,
-/// counted at most as often, within its time span. (That nothing is lost does not
-/// hold yet: a detector's open window dies with the process, so failures counted
-/// before a kill and committed without a finding are not counted again after it,
-/// and a brute force cut by a kill can stay below its threshold; see
-/// `kill_test_strict` and docs/run.md.)
+/// Nothing lost, nothing doubled: after 20 SIGKILLs the store equals one scan
+/// (same ids, counts, first and last seen). A restarted daemon reads each file again
+/// from its start, feeding the events before its checkpoint to the detectors only,
+/// so windows open at a kill (a brute force below its threshold, failures before a
+/// successful login) are rebuilt.
 #[test]
-fn killed_twenty_times_the_store_holds_nothing_twice() {
+fn killed_twenty_times_the_store_holds_what_one_scan_finds() {
     let (got, want, seed) = kill_test(20);
     assert!(want.len() >= 2, "the attack raises several findings");
-    assert!(!got.is_empty(), "seed {seed}: the brute force is stored");
-    for (id, (ty, count, first, last)) in &got {
-        let Some((wty, wcount, wfirst, wlast)) = want.get(id) else {
-            panic!("seed {seed}: {ty} {id} is not what scan finds: {want:?}");
-        };
-        assert_eq!(ty, wty);
-        assert!(
-            count <= wcount,
-            "seed {seed}: {ty} counted {count} > {wcount}"
-        );
-        assert!(
-            first >= wfirst && last <= wlast,
-            "seed {seed}: {ty} {first}..{last} outside {wfirst}..{wlast}"
-        );
-    }
+    assert_eq!(got, want, "seed {seed}");
 }
 
-/// What the issue asks: after 100 kills the store equals one scan (same ids, counts,
-/// first and last seen). Fails today (lost detector windows, above):
-/// `cargo test -p keibi --test run -- --ignored kill_test_strict --nocapture`.
+/// The same with 100 kills (about 80 s; 3 lines a chunk):
+/// `cargo test -p keibi --test run -- --ignored kill_test_100 --nocapture`.
 #[test]
 #[ignore]
-fn kill_test_strict() {
+fn kill_test_100() {
     let (got, want, seed) = kill_test(100);
     assert_eq!(got, want, "seed {seed}");
 }
