@@ -34,6 +34,10 @@ pub fn run(args: &RunArgs, global: &Global) -> Result<u8> {
     if let Some(store) = &args.store {
         settings.store.path = store.clone();
     }
+    if settings.sources.inputs.is_empty() {
+        // Before the store is created.
+        return Err(keibi_engine::daemon::EngineError::NoSources.into());
+    }
     let mut log = Log {
         json: settings.log.format == LogFormat::Json,
         quiet: global.quiet,
