@@ -2,8 +2,10 @@
 //! in sections — `sources`, `detection`, `lists`, `tuning`, `rules`, `store`,
 //! `server`, `log` — read within the bounds of [`keibi_detect::yamlguard`], with
 //! every problem reported by file, line and column (see `docs/configuration.md`).
-//! The pipeline, the daemon supervisor, reload and shutdown move here later.
+//! [`daemon`] is `keibi run`'s loop: live sources, time order, the scanner and the
+//! store, one transaction per round; signals stop and reload it.
 
+pub mod daemon;
 pub mod settings;
 
 pub use settings::{LoadError, Problem, Settings};

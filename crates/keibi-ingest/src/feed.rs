@@ -87,6 +87,11 @@ pub(crate) struct Feed {
     pub held: bool,
     pub finished: bool,
     scratch: Output,
+    /// A warm start ([`Feed::warm`]): events up to this checkpoint's line, then
+    /// this many more, were handed out before; they go to `replayed`.
+    replay_until: Option<(u64, u64)>,
+    /// Events re-read before the checkpoint of a warm start.
+    pub replayed: Vec<Event>,
 }
 
 impl Feed {
@@ -109,7 +114,18 @@ impl Feed {
             held: false,
             finished: false,
             scratch: Output::new(),
+            replay_until: None,
+            replayed: Vec::new(),
         }
+    }
+
+    /// A parser for `format` reading the file again from its start, up to the
+    /// checkpoint `at` and on: the events before `at` come out in `replayed` (for a
+    /// daemon's detectors to rebuild what they held), those after it as usual.
+    pub fn warm(format: Format, cfg: &ParseConfig, at: &Checkpoint) -> Feed {
+        let mut f = Feed::new(format, cfg, None);
+        f.replay_until = Some((at.line, at.skip));
+        f
     }
 
     /// Whether the format is read line by line (else a document format, fed as bytes
@@ -234,6 +250,18 @@ impl Feed {
                 self.to_skip -= 1;
                 continue;
             }
+            if let Some((line, skip)) = &mut self.replay_until {
+                if self.by_line && e.line <= *line {
+                    self.replayed.push(e);
+                    continue;
+                }
+                if *skip > 0 {
+                    *skip -= 1;
+                    self.replayed.push(e);
+                    continue;
+                }
+                self.replay_until = None;
+            }
             out.events.push(e);
         }
     }
@@ -321,6 +349,34 @@ mod tests {
                 summary(&all),
                 "stopped after {stop} lines at {cp:?}"
             );
+        }
+    }
+
+    #[test]
+    fn a_warm_start_replays_what_came_before_the_checkpoint_and_hands_out_the_rest() {
+        let all = whole(PG);
+        let cfg = ParseConfig::new("pg.log");
+        let lines: Vec<&str> = PG.split_inclusive('\n').collect();
+        for stop in 0..=lines.len() {
+            let mut first = Feed::new(Format::PostgresStderr, &cfg, None);
+            let mut before = Output::new();
+            for l in &lines[..stop] {
+                first.push(l.as_bytes(), &mut before);
+            }
+            let cp = first.checkpoint(fp());
+            // Read again from the start, as a daemon's warm restart does.
+            let mut second = Feed::warm(Format::PostgresStderr, &cfg, &cp);
+            let mut after = Output::new();
+            second.push(PG.as_bytes(), &mut after);
+            second.finish(&mut after);
+            assert_eq!(
+                summary(&second.replayed),
+                summary(&before.events),
+                "replayed: exactly what was handed out, after {stop} lines"
+            );
+            let mut both = before.events.clone();
+            both.extend(after.events);
+            assert_eq!(summary(&both), summary(&all), "after {stop} lines");
         }
     }
 

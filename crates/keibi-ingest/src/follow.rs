@@ -59,6 +59,10 @@ pub struct FollowOptions {
     pub max_open: usize,
     /// Bytes read from one file per poll, so one busy file does not starve the others.
     pub read_budget: usize,
+    /// A file resumed from a checkpoint is read again from its start (also one read
+    /// to its end): the events before the checkpoint come out in [`Poll::replay`],
+    /// the rest as usual. A daemon's detectors rebuild their windows from them.
+    pub warm: bool,
 }
 
 impl Default for FollowOptions {
@@ -71,6 +75,7 @@ impl Default for FollowOptions {
             linger: Duration::from_secs(5),
             max_open: 256,
             read_budget: 1 << 20,
+            warm: false,
         }
     }
 }
@@ -432,15 +437,18 @@ impl FollowSource {
         // A file already known by its content?
         if let Some(fp) = self.known(&head) {
             let active = self.open.values().any(|t| t.fp == fp);
+            let warm = self.opts.warm;
             let resume = self.resting.get(&fp).map(|(_, c)| c.clone()).filter(|c| {
-                if packed {
+                if warm {
+                    true
+                } else if packed {
                     !c.done
                 } else {
                     size > c.offset
                 }
             });
             match resume {
-                Some(cp) if !active && (packed || cp.offset <= size) => {
+                Some(cp) if !active && (packed || warm || cp.offset <= size) => {
                     self.resting.remove(&fp);
                     self.forget_shorter(fp, &head);
                     self.start(
@@ -545,7 +553,12 @@ impl FollowSource {
         now: Instant,
         poll: &mut Poll,
     ) {
-        let offset = at.as_ref().map_or(0, |c| c.offset);
+        let warm = self.opts.warm && at.is_some();
+        let offset = if warm {
+            0
+        } else {
+            at.as_ref().map_or(0, |c| c.offset)
+        };
         let opened = (|| -> io::Result<Reader> {
             if packed {
                 let (mut r, _) = decode::open(&input, Arc::default())?;
@@ -590,7 +603,10 @@ impl FollowSource {
             format,
         });
         self.stats.opened += 1;
-        let feed = Feed::new(format, &cfg, at.as_ref());
+        let feed = match &at {
+            Some(cp) if warm => Feed::warm(format, &cfg, cp),
+            _ => Feed::new(format, &cfg, at.as_ref()),
+        };
         self.open.insert(
             id,
             Tracked {
@@ -785,6 +801,10 @@ fn hand_out(t: &mut Tracked, mut out: Output, poll: &mut Poll) {
         });
     }
     poll.events.append(&mut out.events);
+    if !t.feed.replayed.is_empty() {
+        set_instance(&mut t.feed.replayed, None, t.instance.as_ref());
+        poll.replay.append(&mut t.feed.replayed);
+    }
 }
 
 impl LiveSource for FollowSource {
@@ -810,6 +830,7 @@ impl LiveSource for FollowSource {
         }
         if let Some(inst) = self.opts.ingest.instance.as_deref() {
             set_instance(&mut poll.events, Some(inst), None);
+            set_instance(&mut poll.replay, Some(inst), None);
         }
         poll.state = if more {
             SourceState::Reading

@@ -37,6 +37,10 @@ pub struct Poll {
     /// with the events' findings and a restart resumes exactly after them.
     pub checkpoints: Vec<Checkpoint>,
     pub state: SourceState,
+    /// With [`crate::FollowOptions::warm`]: events read again before a resumed
+    /// file's checkpoint, already handed out before the restart. Not to be counted
+    /// again; a daemon feeds them to its detectors to rebuild their windows.
+    pub replay: Vec<Event>,
 }
 
 impl Poll {
@@ -46,6 +50,7 @@ impl Poll {
             notices: Vec::new(),
             checkpoints: Vec::new(),
             state: SourceState::CaughtUp,
+            replay: Vec::new(),
         }
     }
 }

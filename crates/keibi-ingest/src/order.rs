@@ -130,6 +130,13 @@ impl Orderer {
         self.heap.len()
     }
 
+    /// The time of the oldest event held (`None` when nothing is): every event
+    /// pushed with an earlier time has been released. A daemon stores a poll's
+    /// checkpoints once its events are all released and detected.
+    pub fn oldest_held(&self) -> Option<DateTime<Utc>> {
+        self.heap.peek().map(|Reverse(h)| h.time)
+    }
+
     /// Takes one poll's events and state from `source`. Late events go to `out` at
     /// once; the others are held for [`Orderer::release`].
     pub fn push(

@@ -55,6 +55,25 @@ pub enum Command {
     /// Check a settings file.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Follow logs as they are written and keep the findings in the store (the daemon).
+    Run(RunArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Logs to follow: files, directories, globs (quote them), `-` for standard
+    /// input. Without them, the `sources` of the settings file.
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<String>,
+    /// Settings file (keibi.yaml): sources, detection, lists, tuning, rules, store, log.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// The finding store [default: the settings' store.path, keibi.db].
+    #[arg(long, value_name = "FILE")]
+    pub store: Option<PathBuf>,
+    /// Read what is there, commit the findings and exit (for cron).
+    #[arg(long)]
+    pub once: bool,
 }
 
 #[derive(Debug, Args)]
@@ -97,7 +116,7 @@ pub struct ScanArgs {
 }
 
 /// What detection runs with: rules, lists and thresholds.
-#[derive(Debug, Args)]
+#[derive(Debug, Default, Args)]
 pub struct DetectArgs {
     /// Also load the Sigma rules in this file or directory (repeatable).
     #[arg(long = "rules", value_name = "DIR")]

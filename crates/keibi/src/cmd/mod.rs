@@ -8,6 +8,7 @@ pub mod findings;
 pub mod init;
 pub mod learn;
 pub mod rules;
+pub mod run;
 pub mod scan;
 
 use std::collections::HashMap;

@@ -214,6 +214,40 @@ pub fn build_scanner(
     global: &Global,
 ) -> Result<(Scanner, Option<crate::baselines::Persist>, Tuning)> {
     let settings = load_settings(d.config.as_deref())?;
+    build_scanner_from(&settings, d, global)
+}
+
+/// [`build_scanner`] with settings already read (`keibi run` reads them itself).
+pub fn build_scanner_from(
+    settings: &Settings,
+    d: &DetectArgs,
+    global: &Global,
+) -> Result<(Scanner, Option<crate::baselines::Persist>, Tuning)> {
+    let (config, services, persist) = load_services(settings, d, global)?;
+    let mut rules = if d.no_builtin_rules || !settings.rules.builtin {
+        keibi_detect::sigma::RuleSet::default()
+    } else {
+        keibi_detect::sigma::RuleSet::builtin()
+    };
+    super::rules::load_paths(&mut rules, &settings.rules.paths)?;
+    super::rules::load_paths(&mut rules, &d.rules)?;
+    let sigma = rules.compile(&config);
+    super::rules::print_problems(&rules);
+    Ok((
+        Scanner::new(config, services, sigma),
+        persist,
+        settings.tuning.clone(),
+    ))
+}
+
+/// The detection settings and the services detectors use (address lists, the
+/// state file's profiles, ASN and country lookups) from the settings and the flags:
+/// what a scanner is built with, and what `keibi run` reloads on SIGHUP.
+pub fn load_services(
+    settings: &Settings,
+    d: &DetectArgs,
+    global: &Global,
+) -> Result<(Config, Services, Option<crate::baselines::Persist>)> {
     let file = &settings.lists;
     let mut config = settings.detection.config.clone();
     config
@@ -233,15 +267,6 @@ pub fn build_scanner(
             ("--trusted-list", &d.trusted_list),
         ])?,
     };
-    let mut rules = if d.no_builtin_rules || !settings.rules.builtin {
-        keibi_detect::sigma::RuleSet::default()
-    } else {
-        keibi_detect::sigma::RuleSet::builtin()
-    };
-    super::rules::load_paths(&mut rules, &settings.rules.paths)?;
-    super::rules::load_paths(&mut rules, &d.rules)?;
-    let sigma = rules.compile(&config);
-    super::rules::print_problems(&rules);
     let mut services = Services::from(lists);
     let persist = crate::baselines::setup(
         &config,
@@ -251,11 +276,7 @@ pub fn build_scanner(
         d.geoip_db.as_deref().or(file.geoip_db.as_deref()),
         global.quiet,
     )?;
-    Ok((
-        Scanner::new(config, services, sigma),
-        persist,
-        settings.tuning,
-    ))
+    Ok((config, services, persist))
 }
 
 /// Reads `--config` (at most [`keibi_engine::settings::LIMITS`]): a settings file
