@@ -364,6 +364,30 @@ impl FollowSource {
         Some(id)
     }
 
+    /// A file that could not be opened or decoded: reported, and looked at again only
+    /// when its size changes.
+    fn unreadable(
+        &mut self,
+        id: FileId,
+        size: u64,
+        display: Arc<str>,
+        e: &io::Error,
+        poll: &mut Poll,
+    ) {
+        poll.notices.push(Notice::FileError {
+            file: display,
+            error: e.to_string(),
+        });
+        self.judged.insert(
+            id,
+            Judged {
+                size,
+                fp: None,
+                forever: false,
+            },
+        );
+    }
+
     /// Decides what to do with a file not open: open it (new, or known and not read
     /// to its end) or remember why not.
     fn judge(
@@ -384,21 +408,7 @@ impl FollowSource {
         };
         let head = match File::open(path).and_then(|mut f| read_up_to(&mut f, HEAD)) {
             Ok(h) => h,
-            Err(e) => {
-                poll.notices.push(Notice::FileError {
-                    file: display,
-                    error: e.to_string(),
-                });
-                self.judged.insert(
-                    id,
-                    Judged {
-                        size,
-                        fp: None,
-                        forever: false,
-                    },
-                );
-                return;
-            }
+            Err(e) => return self.unreadable(id, size, display, &e, poll),
         };
         let packed = Compression::sniff(&head) != Compression::None;
         let (head, complete) = if packed {
@@ -414,21 +424,7 @@ impl FollowSource {
                 Ok((h, complete))
             }) {
                 Ok(x) => x,
-                Err(e) => {
-                    poll.notices.push(Notice::FileError {
-                        file: display,
-                        error: e.to_string(),
-                    });
-                    self.judged.insert(
-                        id,
-                        Judged {
-                            size,
-                            fp: None,
-                            forever: false,
-                        },
-                    );
-                    return;
-                }
+                Err(e) => return self.unreadable(id, size, display, &e, poll),
             }
         } else {
             let complete = false;
