@@ -394,8 +394,6 @@ const MAX_SESSIONS: usize = 100_000;
 struct PidState {
     /// When it was first seen (see `Sessions::state`).
     seq: u64,
-    /// From `connection authenticated`, for the `connection authorized` line after it.
-    auth_method: Option<CompactString>,
     logged_in: bool,
     /// Whether its `connection received` line was read: it then has not logged in
     /// before that line, and its client is known.
@@ -403,14 +401,30 @@ struct PidState {
     /// Its session ended (FATAL, disconnection): only its trailing parts may follow;
     /// another line with its pid is a new process.
     ended: bool,
+    /// Boxed: an ended process is remembered (for its trailing parts) with none of
+    /// it, and the map holds up to [`MAX_SESSIONS`] of those.
+    live: Option<Box<Live>>,
+    /// Boxed: most prefixes give these on every line, and the map stays small then.
+    carried: Option<Box<Carried>>,
+}
+
+/// What a process that has not ended said of itself.
+#[derive(Debug, Default)]
+struct Live {
+    /// From `connection authenticated`, for the `connection authorized` line after it.
+    auth_method: Option<CompactString>,
     /// The client of `connection received`, and the user and database it logged in
     /// as: what later lines of the process must agree with (see [`Sessions::judge`]).
     client: Option<trust::Client>,
     /// The client as text, as a prefix writes it: compared before parsing.
     client_text: CompactString,
     login: Option<(CompactString, CompactString)>,
-    /// Boxed: most prefixes give these on every line, and the map stays small then.
-    carried: Option<Box<Carried>>,
+}
+
+impl PidState {
+    fn live(&mut self) -> &mut Live {
+        self.live.get_or_insert_with(Box::default)
+    }
 }
 
 /// From `connection received` and the login: for the process's later events when the
@@ -422,6 +436,33 @@ struct Carried {
     client_port: Option<u16>,
     user: Option<CompactString>,
     database: Option<CompactString>,
+}
+
+/// An address as its `Display` writes it; IPv4 (nearly every client) without the
+/// formatting machinery, which cost more than the rest of a `connection received` line.
+fn ip_text(ip: &IpAddr) -> CompactString {
+    let IpAddr::V4(v4) = ip else {
+        return keibi_model::format_compact!("{ip}");
+    };
+    let mut buf = [0u8; 15];
+    let mut n = 0;
+    for (i, o) in v4.octets().into_iter().enumerate() {
+        if i > 0 {
+            buf[n] = b'.';
+            n += 1;
+        }
+        if o >= 100 {
+            buf[n] = b'0' + o / 100;
+            n += 1;
+        }
+        if o >= 10 {
+            buf[n] = b'0' + o / 10 % 10;
+            n += 1;
+        }
+        buf[n] = b'0' + o % 10;
+        n += 1;
+    }
+    CompactString::from(std::str::from_utf8(&buf[..n]).unwrap_or_default())
 }
 
 /// Decides what each report means, remembering per server process what later lines
@@ -488,8 +529,9 @@ impl Sessions {
             if st.received {
                 st.ended = true;
                 st.logged_in = false;
-                st.login = None;
-                st.auth_method = None;
+                // Its login, authentication method and client: only an ended process
+                // reads none of them (see `judge` and `client_of`).
+                st.live = None;
                 st.carried = None;
             } else {
                 self.forget(pid);
@@ -506,7 +548,9 @@ impl Sessions {
     /// client, whether and as whom it logged in) and its own message (see
     /// [`trust`]): above 0 it fits, below it contradicts.
     pub fn judge(&self, claim: &trust::Claim<'_>) -> i32 {
-        let mut score = trust::message_score(claim);
+        // Classified once: both scores below ask.
+        let is_login = trust::is_login(claim.msg.as_bytes());
+        let mut score = trust::message_score_as(claim, is_login);
         let Some(st) = claim
             .pid
             .and_then(|p| self.pids.get(&p))
@@ -514,19 +558,23 @@ impl Sessions {
         else {
             return score;
         };
-        if let (Some(known), Some(host)) = (&st.client, claim.host) {
-            // The server writes one client for a process: another one is decisive.
-            let same = st.client_text.as_str() == host || known.is(host);
-            score += if same { 1 } else { -4 };
+        let live = st.live.as_deref();
+        let login = live.and_then(|l| l.login.as_ref());
+        if let (Some(l), Some(host)) = (live, claim.host) {
+            if let Some(known) = &l.client {
+                // The server writes one client for a process: another one is decisive.
+                let same = l.client_text.as_str() == host || known.is(host);
+                score += if same { 1 } else { -4 };
+            }
         }
-        let kind = trust::kind(claim.msg);
-        match (&st.login, kind) {
+        let kind = trust::kind_as(claim.msg, is_login);
+        match (login, kind) {
             (Some(_), trust::Kind::Login) => score -= 2,
             (None, trust::Kind::Login) if st.received => score += 1,
             (None, trust::Kind::Session) if st.received => score -= 2,
             _ => {}
         }
-        if let Some(login) = &st.login {
+        if let Some(login) = login {
             for (have, claimed) in [(&login.0, claim.user), (&login.1, claim.db)] {
                 if let Some(c) = claimed {
                     score += if have.as_str() == c { 1 } else { -4 };
@@ -544,7 +592,8 @@ impl Sessions {
 
     /// The client a process's `connection received` line named.
     pub fn client_of(&self, pid: Option<u32>) -> Option<trust::Client> {
-        self.pids.get(&pid?).filter(|s| !s.ended)?.client.clone()
+        let st = self.pids.get(&pid?).filter(|s| !s.ended)?;
+        st.live.as_ref()?.client.clone()
     }
 
     /// The complete report's event, with its action; `None` for a message that only
@@ -624,14 +673,15 @@ impl Sessions {
                 if let Some(pid) = e.pid {
                     let client = trust::Client::of(e);
                     let text = match &client {
-                        Some(trust::Client::Ip(ip)) => keibi_model::format_compact!("{ip}"),
+                        Some(trust::Client::Ip(ip)) => ip_text(ip),
                         Some(trust::Client::Host(h)) => h.clone(),
                         None => CompactString::default(),
                     };
                     let st = self.state(pid);
                     st.received = true;
-                    st.client = client;
-                    st.client_text = text;
+                    let live = st.live();
+                    live.client = client;
+                    live.client_text = text;
                     if !known.client {
                         let st = st.carried.get_or_insert_with(Box::default);
                         st.client_ip = e.client_ip;
@@ -643,7 +693,7 @@ impl Sessions {
             }
             if let Some(rest) = msg.strip_prefix("connection authenticated: ") {
                 if let (Some(pid), Some(method)) = (e.pid, authenticated_method(rest)) {
-                    self.state(pid).auth_method = Some(method.into());
+                    self.state(pid).live().auth_method = Some(method.into());
                 }
                 return (None, false);
             }
@@ -655,11 +705,12 @@ impl Sessions {
                 if let Some(pid) = e.pid {
                     let st = self.state(pid);
                     st.logged_in = true;
-                    st.login = Some((
+                    let live = st.live();
+                    live.login = Some((
                         e.user.clone().unwrap_or_default(),
                         e.database.clone().unwrap_or_default(),
                     ));
-                    if let Some(m) = st.auth_method.take() {
+                    if let Some(m) = live.auth_method.take() {
                         e.auth_method = Some(m);
                     }
                     // Only what later lines will lack: copying costs on every login.

@@ -362,10 +362,28 @@ fn divisible(m: &Matched, line: &[u8]) -> bool {
         (Some(u), Some(d)) if u.end() < d.start() && d.start() - u.end() <= 8 => {
             let sep = &line[u.end()..d.start()];
             let region = &line[u.start()..d.end()];
-            memchr::memmem::find_iter(region, sep).nth(1).is_some()
+            occurrences(region, sep).nth(1).is_some()
         }
         _ => false,
     }
+}
+
+/// Where `sep` occurs in `region`, left to right and not overlapping (as
+/// `memchr::memmem::find_iter`), without a searcher's set-up for each line: the region
+/// is two names, the separator a byte or a few.
+fn occurrences<'a>(region: &'a [u8], sep: &'a [u8]) -> impl Iterator<Item = usize> + 'a {
+    let mut from = 0;
+    std::iter::from_fn(move || {
+        let (&first, rest) = sep.split_first()?;
+        loop {
+            let i = from + region.get(from..)?.iter().position(|c| *c == first)?;
+            if region[i + 1..].starts_with(rest) {
+                from = i + sep.len();
+                return Some(i);
+            }
+            from = i + 1;
+        }
+    })
 }
 
 /// The other divisions of a split's user and database at the literal between them.
@@ -378,7 +396,7 @@ fn divisions(m: &Matched, line: &[u8], shifted: bool, out: &mut Vec<Split>) {
     }
     let sep = &line[u.end()..d.start()];
     let region = &line[u.start()..d.end()];
-    for at in memchr::memmem::find_iter(region, sep) {
+    for at in occurrences(region, sep) {
         let end = u.start() + at;
         if end == u.end() {
             continue;
@@ -465,13 +483,12 @@ pub(crate) const MAX_ALTERNATIVES: usize = 3;
 /// Whether a matched line may split another way: its message holds a level word (a
 /// name before it may hold a prefix and level), or it was joined across a line break.
 pub(crate) fn second_look(line: &[u8], m: &Matched) -> bool {
-    // A level word is followed by a colon and two spaces: one vector scan for that
-    // rules out nearly every message.
-    static COLON_SPACES: std::sync::OnceLock<memchr::memmem::Finder<'static>> =
-        std::sync::OnceLock::new();
-    let finder = COLON_SPACES.get_or_init(|| memchr::memmem::Finder::new(b":  "));
+    // A level word is followed by a colon and two spaces: looking for that rules out
+    // nearly every message. Messages have few colons, so stepping from colon to colon
+    // costs less than a substring search's set-up.
     line.get(m.text..).is_some_and(|msg| {
-        finder.find(msg).is_some() && crate::postgres::prefix::next_level(msg).is_some()
+        memchr::memchr_iter(b':', msg).any(|c| msg[c + 1..].starts_with(b"  "))
+            && crate::postgres::prefix::next_level(msg).is_some()
     })
 }
 
@@ -1188,5 +1205,31 @@ mod prefix_tests {
             crate::detect_with_prefix(mysql, true, Some("%m [%p] user=%u,db=%d ")),
             Some(Format::MysqlError)
         );
+    }
+}
+
+#[cfg(test)]
+mod occurrence_tests {
+    use super::occurrences;
+
+    /// The hand-written search finds what `memmem::find_iter` finds (left to right,
+    /// not overlapping) on noise over a small alphabet, where separators repeat and
+    /// overlap (`@@` in `@@@`).
+    #[test]
+    fn occurrences_are_memmem_find_iter() {
+        let mut x = 0x2545_f491_4f6c_dd1du64;
+        for _ in 0..20_000 {
+            let mut next = || {
+                x = crate::testutil::xorshift(x);
+                x
+            };
+            let len = (next() % 40) as usize;
+            let region: Vec<u8> = (0..len).map(|_| b"@@:x"[(next() % 4) as usize]).collect();
+            let slen = 1 + (next() % 3) as usize;
+            let sep: Vec<u8> = (0..slen).map(|_| b"@@:x"[(next() % 4) as usize]).collect();
+            let want: Vec<usize> = memchr::memmem::find_iter(&region, &sep).collect();
+            let got: Vec<usize> = occurrences(&region, &sep).collect();
+            assert_eq!(got, want, "{:?} in {:?}", sep, region);
+        }
     }
 }

@@ -305,3 +305,28 @@ fn sessions_are_bounded() {
     assert!(s.order.len() <= 2 * MAX_SESSIONS);
     assert!(s.pids.is_empty());
 }
+
+#[test]
+fn ip_text_is_what_display_writes() {
+    let mut x = 0x9e37_79b9_7f4a_7c15u64;
+    let mut ips: Vec<IpAddr> = [
+        "0.0.0.0",
+        "255.255.255.255",
+        "10.0.3.34",
+        "100.9.10.99",
+        "::1",
+    ]
+    .iter()
+    .map(|s| s.parse().unwrap())
+    .collect();
+    for _ in 0..2000 {
+        x = crate::testutil::xorshift(x);
+        ips.push(IpAddr::V4(std::net::Ipv4Addr::from(x as u32)));
+        ips.push(IpAddr::V6(std::net::Ipv6Addr::from(
+            u128::from(x) << 64 | u128::from(x >> 7),
+        )));
+    }
+    for ip in ips {
+        assert_eq!(ip_text(&ip), ip.to_string(), "{ip:?}");
+    }
+}

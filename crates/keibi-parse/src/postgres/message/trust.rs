@@ -93,31 +93,43 @@ const AUTH_FAILED: &[u8] = b"authentication failed for user \"";
 /// (the method is one word: `password`, `"trust"`, `GSSAPI` ...). Only the message's
 /// first words are read: this runs on every line.
 fn auth_failed_end(msg: &[u8]) -> Option<usize> {
-    if msg.starts_with(AUTH_FAILED) {
+    // Whether the text at `at` is the phrase; its first byte alone rules out nearly
+    // every message before a comparison call.
+    let at = |i: usize| msg.get(i) == Some(&b'a') && msg[i..].starts_with(AUTH_FAILED);
+    if at(0) {
         return Some(AUTH_FAILED.len());
     }
-    let sp = memchr::memchr(b' ', &msg[..msg.len().min(24)])?;
-    msg[sp + 1..]
-        .starts_with(AUTH_FAILED)
-        .then_some(sp + 1 + AUTH_FAILED.len())
+    // A plain loop: a vector search's set-up costs more than these few bytes.
+    let sp = msg[..msg.len().min(24)].iter().position(|c| *c == b' ')?;
+    at(sp + 1).then_some(sp + 1 + AUTH_FAILED.len())
 }
 
 /// Whether a message is a login succeeding or failing (see [`Kind::Login`]), from its
 /// first bytes.
 pub fn is_login(msg: &[u8]) -> bool {
-    const STARTS: &[&[u8]] = &[
-        b"connection authorized: ",
-        b"replication connection authorized: ",
-        b"no pg_hba.conf entry for ",
-        b"pg_hba.conf rejects ",
-        b"role \"",
-        b"database \"",
-    ];
-    STARTS.iter().any(|k| msg.starts_with(k)) || auth_failed_end(msg).is_some()
+    // The first byte picks the one or two openings to compare: this runs several
+    // times on every line.
+    let opening = match msg.first() {
+        Some(b'c') => msg.starts_with(b"connection authorized: "),
+        Some(b'r') => {
+            msg.starts_with(b"replication connection authorized: ") || msg.starts_with(b"role \"")
+        }
+        Some(b'n') => msg.starts_with(b"no pg_hba.conf entry for "),
+        Some(b'p') => msg.starts_with(b"pg_hba.conf rejects "),
+        Some(b'd') => msg.starts_with(b"database \""),
+        _ => false,
+    };
+    opening || auth_failed_end(msg).is_some()
 }
 
+#[cfg(test)]
 pub fn kind(msg: &str) -> Kind {
-    if is_login(msg.as_bytes()) {
+    kind_as(msg, is_login(msg.as_bytes()))
+}
+
+/// As [`kind`], with [`is_login`] of the message already known.
+pub fn kind_as(msg: &str, login: bool) -> Kind {
+    if login {
         return Kind::Login;
     }
     let m = msg
@@ -132,10 +144,15 @@ pub fn kind(msg: &str) -> Kind {
 /// +1 when the message names the claim's user and database exactly, -2 when it names
 /// others, 0 when it names none (or the claim has none).
 pub fn message_score(c: &Claim<'_>) -> i32 {
+    message_score_as(c, is_login(c.msg.as_bytes()))
+}
+
+/// As [`message_score`], with [`is_login`] of the message already known.
+pub fn message_score_as(c: &Claim<'_>, login: bool) -> i32 {
     let msg = c.msg;
     // Only login and connection messages name a user or database: one cheap test
     // rules out the statements that make up most of a log.
-    if !is_login(msg.as_bytes()) && !msg.starts_with("connection received: ") {
+    if !login && !msg.starts_with("connection received: ") {
         return 0;
     }
     let same = |want: Option<&str>, got: &str| match want {
@@ -213,8 +230,17 @@ pub fn message_score(c: &Claim<'_>) -> i32 {
 /// log prefix and level word (`:[7]:LOG:  `, `LOG:  statement:`).
 pub fn suspicious_name(name: &str) -> Option<&'static str> {
     let b = name.as_bytes();
-    // Every pattern below has one of these: most names have none.
-    memchr::memchr3(b':', b'\n', b'\r', b)?;
+    // Every pattern below has one of these: most names have none. Names are short
+    // (63 bytes at most from the server): a plain loop beats a vector search's set-up.
+    let marker = |c: &u8| matches!(c, b':' | b'\n' | b'\r');
+    let any = if b.len() <= 64 {
+        b.iter().any(marker)
+    } else {
+        memchr::memchr3(b':', b'\n', b'\r', b).is_some()
+    };
+    if !any {
+        return None;
+    }
     if b.iter().any(|c| matches!(c, b'\n' | b'\r')) {
         return Some("line break in a name");
     }
@@ -293,6 +319,61 @@ mod tests {
             "ERRORS: none",
         ] {
             assert_eq!(suspicious_name(n), None, "{n:?}");
+        }
+    }
+
+    /// The first-byte dispatch of [`is_login`] answers as comparing every opening
+    /// does, on each opening, its cuts and one-byte changes, and the phrase after
+    /// words of every length.
+    #[test]
+    fn is_login_is_every_opening_compared() {
+        fn plain(msg: &[u8]) -> bool {
+            const STARTS: &[&[u8]] = &[
+                b"connection authorized: ",
+                b"replication connection authorized: ",
+                b"no pg_hba.conf entry for ",
+                b"pg_hba.conf rejects ",
+                b"role \"",
+                b"database \"",
+            ];
+            let phrase = |m: &[u8]| m.starts_with(AUTH_FAILED);
+            STARTS.iter().any(|k| msg.starts_with(k))
+                || phrase(msg)
+                || memchr::memchr(b' ', &msg[..msg.len().min(24)])
+                    .is_some_and(|sp| phrase(&msg[sp + 1..]))
+        }
+        let mut msgs: Vec<Vec<u8>> = Vec::new();
+        for base in [
+            &b"connection authorized: user=a database=b"[..],
+            b"replication connection authorized: user=a",
+            b"no pg_hba.conf entry for host \"1.2.3.4\"",
+            b"pg_hba.conf rejects connection for host",
+            b"role \"x\" does not exist",
+            b"database \"x\" does not exist",
+            b"authentication failed for user \"x\"",
+            b"password authentication failed for user \"x\"",
+            b"AUDIT: SESSION,1,1,READ,SELECT,,,x",
+            b"",
+        ] {
+            for cut in 0..=base.len() {
+                msgs.push(base[..cut].to_vec());
+                for (i, b) in [(0usize, b'x'), (1, b' '), (cut / 2, b'"')] {
+                    let mut m = base[..cut].to_vec();
+                    if let Some(c) = m.get_mut(i) {
+                        *c = b;
+                        msgs.push(m);
+                    }
+                }
+            }
+        }
+        for w in 0..30 {
+            let mut m = vec![b'w'; w];
+            m.push(b' ');
+            m.extend_from_slice(AUTH_FAILED);
+            msgs.push(m);
+        }
+        for m in &msgs {
+            assert_eq!(is_login(m), plain(m), "{:?}", String::from_utf8_lossy(m));
         }
     }
 
