@@ -42,6 +42,48 @@ pub struct Scanner {
     forget_closed: bool,
     /// Database instances seen and where their logs end, for every detector.
     instances: Instances,
+    /// What the detectors declare, worked out once: they never change in a scan.
+    declared: Arc<Declared>,
+}
+
+/// What a scanner's detectors declare: each one's quiet time and the suggested
+/// action kinds of each (detector, type) of their catalogs.
+#[derive(Debug, Default)]
+struct Declared {
+    quiet: HashMap<&'static str, Option<Duration>>,
+    actions: HashMap<String, HashMap<String, Vec<ActionKind>>>,
+}
+
+impl Declared {
+    fn of(detectors: &[Box<dyn Detector>]) -> Declared {
+        let mut d = Declared::default();
+        for det in detectors {
+            d.quiet.insert(det.id(), det.quiet_after());
+            for e in det.catalog() {
+                d.actions
+                    .entry(e.source)
+                    .or_default()
+                    .insert(e.spec.finding_type, e.spec.suggested_actions);
+            }
+        }
+        d
+    }
+
+    fn quiet_after(&self, detector: &str) -> Option<Duration> {
+        self.quiet.get(detector).copied().flatten()
+    }
+
+    /// Fills a finding's suggested actions from the kinds its catalog entry declares
+    /// and its actor and resource as they stand.
+    fn fill_actions(&self, f: &mut Finding) {
+        let kinds = self
+            .actions
+            .get(f.detector.as_str())
+            .and_then(|m| m.get(f.finding_type.as_str()));
+        if let Some(k) = kinds {
+            crate::catalog::fill(f, k);
+        }
+    }
 }
 
 /// What a scan produced.
@@ -118,6 +160,7 @@ impl Scanner {
         Scanner {
             config: Arc::new(config),
             services: services.into(),
+            declared: Arc::new(Declared::of(&detectors)),
             detectors,
             findings: Findings::default(),
             events: 0,
@@ -157,6 +200,7 @@ impl Scanner {
             watermark: None,
             forget_closed: self.forget_closed,
             instances: Instances::default(),
+            declared: self.declared.clone(),
         };
         vec![self, other]
     }
@@ -243,12 +287,8 @@ impl Scanner {
     pub fn advance(&mut self, watermark: DateTime<Utc>) -> Vec<FindingChange> {
         let end = watermark == DateTime::<Utc>::MAX_UTC;
         self.findings.set_render_all(end);
-        let quiet: HashMap<&'static str, Option<Duration>> = self
-            .detectors
-            .iter()
-            .map(|d| (d.id(), d.quiet_after()))
-            .collect();
-        let quiet_after = |detector: &str| quiet.get(detector).copied().flatten();
+        let declared = &self.declared;
+        let quiet_after = |detector: &str| declared.quiet_after(detector);
         let mut cx = Context {
             config: &self.config,
             lists: &self.services.lists,
@@ -271,9 +311,8 @@ impl Scanner {
         if !changes.is_empty() {
             // The same actions `finish` suggests, on every snapshot handed out: a
             // daemon stores and notifies these, never the final scan's.
-            let kinds = action_kinds(&self.detectors);
             for c in &mut changes {
-                fill_actions(&kinds, &mut c.finding);
+                self.declared.fill_actions(&mut c.finding);
             }
         }
         changes
@@ -298,7 +337,11 @@ impl Scanner {
             d.finish(&mut cx);
         }
         let mut stored = self.findings.finish();
-        suggest_actions(&self.detectors, &mut stored.findings);
+        // Once, at the end: an aggregating finding's addresses and users are only
+        // final then.
+        for f in &mut stored.findings {
+            self.declared.fill_actions(f);
+        }
         ScanReport {
             findings: stored.findings,
             rollups: stored.rollups,
@@ -306,33 +349,6 @@ impl Scanner {
             trusted_events: stored.trusted_events,
             dropped_findings: stored.dropped,
         }
-    }
-}
-
-/// Fills each finding's suggested actions from the kinds its detector's catalog
-/// entry declares and its final actor and resource (once, at the end: an aggregating
-/// finding's addresses and users are only known then).
-fn suggest_actions(detectors: &[Box<dyn Detector>], findings: &mut [Finding]) {
-    let kinds = action_kinds(detectors);
-    for f in findings {
-        fill_actions(&kinds, f);
-    }
-}
-
-/// The action kinds of every (detector, type) the detectors declare.
-type ActionKinds = HashMap<(String, String), Vec<ActionKind>>;
-
-fn action_kinds(detectors: &[Box<dyn Detector>]) -> ActionKinds {
-    let mut kinds = ActionKinds::new();
-    for e in detectors.iter().flat_map(|d| d.catalog()) {
-        kinds.insert((e.source, e.spec.finding_type), e.spec.suggested_actions);
-    }
-    kinds
-}
-
-fn fill_actions(kinds: &ActionKinds, f: &mut Finding) {
-    if let Some(k) = kinds.get(&(f.detector.clone(), f.finding_type.clone())) {
-        crate::catalog::fill(f, k);
     }
 }
 
