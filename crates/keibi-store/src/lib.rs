@@ -320,6 +320,15 @@ pub struct Pruned {
     pub exported_to: Option<PathBuf>,
 }
 
+/// How many findings of one type, severity band and status the store holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TypeCount {
+    pub finding_type: String,
+    pub severity: keibi_model::finding::SeverityLabel,
+    pub status: Status,
+    pub count: u64,
+}
+
 /// How much room the store takes.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Size {

@@ -16,7 +16,7 @@ use rusqlite::{
 use crate::merge::merge;
 use crate::{
     Applied, Checkpoint, Commit, Committed, FindingStore, HistoryEntry, Outcome, Pruned, Query,
-    Size, Status, StatusChange, StoreError, StoredFinding, Suppression,
+    Size, Status, StatusChange, StoreError, StoredFinding, Suppression, TypeCount,
 };
 
 /// keibi's mark in the SQLite header (`PRAGMA application_id`): "KEIB".
@@ -303,78 +303,104 @@ impl Store {
     /// Removes findings last seen before `older_than`, with their history. With
     /// `export`, they are first written to a new `keibi-findings-*.jsonl.zst` in that
     /// directory (one JSON object per finding: the finding, its workflow and its
-    /// history), which is flushed to disk before anything is deleted: a failure
-    /// leaves the store as it was, never findings neither exported nor kept.
+    /// history), which is written under a temporary name, flushed to disk and renamed
+    /// into place before the deletion commits: a failure leaves the store as it was,
+    /// never findings neither exported nor kept, and a crash between the rename and
+    /// the commit leaves the findings in the store (exported again by the next prune:
+    /// a duplicate, never a loss). With `idle`, a finding must also not have changed
+    /// in the store since `older_than` (the daemon's retention: a finding just read
+    /// from an old log is kept).
     fn prune_export(
         &mut self,
         older_than: DateTime<Utc>,
+        idle: bool,
         export: Option<&Path>,
         at: DateTime<Utc>,
     ) -> Result<Pruned, StoreError> {
         let path = self.path.clone();
         let err = |e| StoreError::sqlite(&path, e);
         let cutoff = millis(older_than);
+        let old = if idle {
+            "last_seen < ?1 AND updated_at < ?1"
+        } else {
+            "last_seen < ?1"
+        };
         let tx = self.write_tx()?;
         let mut pruned = Pruned::default();
         if let Some(dir) = export {
-            let ids: Vec<String> = {
-                let mut stmt = tx
-                    .prepare("SELECT id FROM findings WHERE last_seen < ?1 ORDER BY first_seen, id")
-                    .map_err(err)?;
-                let rows = stmt
-                    .query_map([cutoff], |r| r.get(0))
-                    .and_then(|r| r.collect::<Result<Vec<String>, _>>())
-                    .map_err(err)?;
-                rows
-            };
-            if !ids.is_empty() {
-                let name = format!(
-                    "keibi-findings-before-{}-{}.jsonl.zst",
-                    older_than.format("%Y%m%dT%H%M%SZ"),
-                    at.format("%Y%m%dT%H%M%S%.3fZ")
-                );
-                let file_path = dir.join(name);
-                let io = |source| StoreError::Io {
-                    path: file_path.clone(),
-                    source,
-                };
-                let file = File::options()
-                    .write(true)
-                    .create_new(true)
-                    .open(&file_path)
-                    .map_err(io)?;
-                let mut enc = zstd::Encoder::new(BufWriter::new(file), 3).map_err(io)?;
-                for id in &ids {
-                    let stored = read_finding(&tx, &path, id)?;
-                    let history = read_history(&tx, &path, id)?;
-                    let line = finding_json(&stored, &history);
-                    serde_json::to_writer(&mut enc, &line).map_err(|e| io(e.into()))?;
-                    enc.write_all(b"\n").map_err(io)?;
-                }
-                let buf = enc.finish().map_err(io)?;
-                let file = buf.into_inner().map_err(|e| io(e.into_error()))?;
-                file.sync_all().map_err(io)?;
-                // The new name must survive a crash too.
-                if let Ok(d) = File::open(dir) {
-                    let _ = d.sync_all();
-                }
-                pruned.exported_to = Some(file_path);
-            }
+            pruned.exported_to = export_old(&tx, &path, old, older_than, dir, at)?;
         }
         pruned.history = tx
             .execute(
-                "DELETE FROM history WHERE finding_id IN (SELECT id FROM findings WHERE last_seen < ?1)",
+                &format!(
+                    "DELETE FROM history WHERE finding_id IN (SELECT id FROM findings WHERE {old})"
+                ),
                 [cutoff],
             )
             .map_err(err)? as u64;
         pruned.findings = tx
-            .execute("DELETE FROM findings WHERE last_seen < ?1", [cutoff])
+            .execute(&format!("DELETE FROM findings WHERE {old}"), [cutoff])
             .map_err(err)? as u64;
         tx.commit().map_err(err)?;
         // Give the freed pages back to the file system: move them to the end and cut
         // (into the WAL), then fold the WAL into the file, which shrinks it.
         self.exec("PRAGMA incremental_vacuum; PRAGMA wal_checkpoint(TRUNCATE);")?;
         Ok(pruned)
+    }
+
+    /// The daemon's retention: deletes findings neither seen in a log nor changed in
+    /// the store since `older_than`, with their history, exported first to `export`
+    /// when given (as [`FindingStore::prune`]).
+    pub fn expire(
+        &mut self,
+        older_than: DateTime<Utc>,
+        export: Option<&Path>,
+        at: DateTime<Utc>,
+    ) -> Result<Pruned, StoreError> {
+        self.prune_export(older_than, true, export, at)
+    }
+
+    /// How many findings there are of each type, severity band and status (only
+    /// the combinations that have some), by type.
+    pub fn count_by_type(&self) -> Result<Vec<TypeCount>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT type, severity, status, count(*) FROM findings GROUP BY type, severity, status",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows: Vec<(String, f64, String, i64)> = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+            .and_then(|r| r.collect())
+            .map_err(|e| self.err(e))?;
+        let mut out: Vec<TypeCount> = Vec::new();
+        for (finding_type, severity, status, n) in rows {
+            let label = Severity::new(severity).label();
+            let status = Status::ALL
+                .into_iter()
+                .find(|s| s.as_str() == status)
+                .unwrap_or(Status::New);
+            let count = u64::try_from(n).unwrap_or(0);
+            match out.iter_mut().find(|c| {
+                c.finding_type == finding_type && c.severity == label && c.status == status
+            }) {
+                Some(c) => c.count += count,
+                None => out.push(TypeCount {
+                    finding_type,
+                    severity: label,
+                    status,
+                    count,
+                }),
+            }
+        }
+        out.sort_by(|a, b| {
+            (&a.finding_type, a.severity, a.status.as_str()).cmp(&(
+                &b.finding_type,
+                b.severity,
+                b.status.as_str(),
+            ))
+        });
+        Ok(out)
     }
 
     fn resolve_id(conn: &Connection, path: &Path, prefix: &str) -> Result<String, StoreError> {
@@ -420,6 +446,81 @@ impl Store {
             .filter(|s| s.expires_at.is_none_or(|t| t > now))
             .collect())
     }
+}
+
+/// Writes the findings `old` selects (`?1`: `older_than`) to a new
+/// `keibi-findings-before-*.jsonl.zst` in `dir`: under a hidden `.partial` name
+/// first, flushed to disk, then renamed into place and the directory flushed, so a
+/// file with the final name is always complete. `None` when there is nothing to
+/// export (no empty file).
+fn export_old(
+    tx: &Transaction<'_>,
+    path: &Path,
+    old: &str,
+    older_than: DateTime<Utc>,
+    dir: &Path,
+    at: DateTime<Utc>,
+) -> Result<Option<PathBuf>, StoreError> {
+    let err = |e| StoreError::sqlite(path, e);
+    let ids: Vec<String> = {
+        let mut stmt = tx
+            .prepare(&format!(
+                "SELECT id FROM findings WHERE {old} ORDER BY first_seen, id"
+            ))
+            .map_err(err)?;
+        let rows = stmt
+            .query_map([millis(older_than)], |r| r.get(0))
+            .and_then(|r| r.collect::<Result<Vec<String>, _>>())
+            .map_err(err)?;
+        rows
+    };
+    if ids.is_empty() {
+        return Ok(None);
+    }
+    let name = format!(
+        "keibi-findings-before-{}-{}.jsonl.zst",
+        older_than.format("%Y%m%dT%H%M%SZ"),
+        at.format("%Y%m%dT%H%M%S%.3fZ")
+    );
+    let file_path = dir.join(&name);
+    let partial = dir.join(format!(".{name}.partial"));
+    let io = |source| StoreError::Io {
+        path: file_path.clone(),
+        source,
+    };
+    if file_path.exists() {
+        return Err(io(std::io::Error::new(
+            std::io::ErrorKind::AlreadyExists,
+            "an export of that name is already there",
+        )));
+    }
+    let write = || -> Result<(), StoreError> {
+        let file = File::options()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(&partial)
+            .map_err(io)?;
+        let mut enc = zstd::Encoder::new(BufWriter::new(file), 3).map_err(io)?;
+        for id in &ids {
+            let stored = read_finding(tx, path, id)?;
+            let history = read_history(tx, path, id)?;
+            let line = finding_json(&stored, &history);
+            serde_json::to_writer(&mut enc, &line).map_err(|e| io(e.into()))?;
+            enc.write_all(b"\n").map_err(io)?;
+        }
+        let buf = enc.finish().map_err(io)?;
+        let file = buf.into_inner().map_err(|e| io(e.into_error()))?;
+        file.sync_all().map_err(io)?;
+        std::fs::rename(&partial, &file_path).map_err(io)?;
+        // The new name must survive a crash too.
+        File::open(dir).and_then(|d| d.sync_all()).map_err(io)
+    };
+    if let Err(e) = write() {
+        let _ = std::fs::remove_file(&partial);
+        return Err(e);
+    }
+    Ok(Some(file_path))
 }
 
 /// A finding, its workflow and its history as one JSON object: a line of a
@@ -1120,7 +1221,7 @@ impl FindingStore for Store {
         export: Option<&Path>,
         at: DateTime<Utc>,
     ) -> Result<Pruned, StoreError> {
-        self.prune_export(older_than, export, at)
+        self.prune_export(older_than, false, export, at)
     }
 }
 
@@ -1184,5 +1285,105 @@ mod tests {
         let s = Store::open(&path).unwrap();
         assert_eq!(s.size().unwrap().findings, 1);
         assert!(s.checkpoints().unwrap().is_empty(), "nothing of the batch");
+    }
+
+    /// A crash after the export file is in place and before the deletion commits,
+    /// made by running the prune's steps and dropping its transaction: the findings
+    /// are all still in the store, the export is complete, and the next prune exports
+    /// them again (a duplicate) and deletes them: nothing is lost.
+    #[test]
+    fn a_crash_between_export_and_delete_loses_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.db");
+        let out = dir.path().join("out");
+        std::fs::create_dir(&out).unwrap();
+        let mut s = Store::open(&path).unwrap();
+        let mut c = Commit::new(Utc.timestamp_opt(1_800_000_000, 0).unwrap());
+        c.finding_changes = (0..3)
+            .map(|i| FindingChange {
+                kind: ChangeKind::New,
+                finding: finding(i),
+                added: 1,
+            })
+            .collect();
+        s.commit(&c).unwrap();
+        let cutoff = Utc.timestamp_opt(1_900_000_000, 0).unwrap();
+        let read = |p: &Path| -> Vec<String> {
+            let mut text = String::new();
+            std::io::Read::read_to_string(
+                &mut zstd::Decoder::new(File::open(p).unwrap()).unwrap(),
+                &mut text,
+            )
+            .unwrap();
+            text.lines()
+                .map(|l| {
+                    let v: serde_json::Value = serde_json::from_str(l).unwrap();
+                    v["finding"]["id"].as_str().unwrap().to_string()
+                })
+                .collect()
+        };
+        let first = {
+            let store_path = s.path.clone();
+            let tx = s.write_tx().unwrap();
+            let f = export_old(
+                &tx,
+                &store_path,
+                "last_seen < ?1 AND updated_at < ?1",
+                cutoff,
+                &out,
+                cutoff,
+            )
+            .unwrap()
+            .unwrap();
+            tx.execute("DELETE FROM findings", []).unwrap();
+            // The crash: the transaction never commits.
+            drop(tx);
+            f
+        };
+        drop(s);
+        let mut s = Store::open(&path).unwrap();
+        assert_eq!(s.size().unwrap().findings, 3, "nothing deleted");
+        assert_eq!(read(&first).len(), 3, "the first export is whole");
+        let later = cutoff + chrono::TimeDelta::seconds(1);
+        let p = s.expire(cutoff, Some(&out), later).unwrap();
+        assert_eq!(p.findings, 3);
+        let second = p.exported_to.unwrap();
+        assert_ne!(first, second);
+        assert_eq!(
+            read(&first),
+            read(&second),
+            "a duplicate, the same findings"
+        );
+        assert_eq!(s.size().unwrap().findings, 0);
+        let names: Vec<_> = std::fs::read_dir(&out)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        assert_eq!(names.len(), 2, "no partial file left: {names:?}");
+    }
+
+    /// The daemon's retention keeps a finding read from an old log but stored
+    /// recently; `prune` (by last seen only) deletes it.
+    #[test]
+    fn expire_keeps_what_changed_recently() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = Store::open(&dir.path().join("s.db")).unwrap();
+        let stored_at = Utc.timestamp_opt(2_000_000_000, 0).unwrap();
+        let mut c = Commit::new(stored_at);
+        c.finding_changes.push(FindingChange {
+            kind: ChangeKind::New,
+            finding: finding(0),
+            added: 1,
+        });
+        s.commit(&c).unwrap();
+        let cutoff = Utc.timestamp_opt(1_900_000_000, 0).unwrap();
+        assert_eq!(s.expire(cutoff, None, stored_at).unwrap().findings, 0);
+        let counts = s.count_by_type().unwrap();
+        assert_eq!(counts.len(), 1);
+        assert_eq!(counts[0].finding_type, "Discovery:RDS/SchemaEnumeration");
+        assert_eq!(counts[0].severity, keibi_model::SeverityLabel::Low);
+        assert_eq!((counts[0].status, counts[0].count), (Status::New, 1));
+        assert_eq!(s.prune(cutoff, None, stored_at).unwrap().findings, 1);
+        assert!(s.count_by_type().unwrap().is_empty());
     }
 }
