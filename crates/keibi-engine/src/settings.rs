@@ -26,7 +26,7 @@ use keibi_model::{Finding, Severity};
 use serde::{Deserialize, Serialize};
 
 use locate::{locate, Seg};
-pub use values::{Cidr, Duration, Expiry};
+pub use values::{Cidr, Duration, Expiry, Listen};
 
 /// The sections of a settings file, in the order `keibi init` writes them.
 pub const SECTIONS: [&str; 8] = [
@@ -330,10 +330,14 @@ impl Default for Rules {
 pub struct Store {
     /// The SQLite file (relative paths are from the settings file's directory).
     pub path: PathBuf,
-    /// Findings not seen for this long are deleted.
+    /// Findings neither seen in a log nor changed in the store for this long are
+    /// deleted by `keibi run` (exported first to `export_dir` when set).
     pub retention: Duration,
-    /// Where exports are written (none: exports are not written).
+    /// Where findings are exported before retention deletes them (none: deleted
+    /// without an export).
     pub export_dir: Option<PathBuf>,
+    /// How often `keibi run` applies the retention (and once at start).
+    pub prune_every: Duration,
 }
 
 impl Default for Store {
@@ -342,6 +346,7 @@ impl Default for Store {
             path: PathBuf::from("keibi.db"),
             retention: Duration::from_secs(90 * 86_400),
             export_dir: None,
+            prune_every: Duration::from_secs(6 * 3600),
         }
     }
 }
@@ -350,8 +355,8 @@ impl Default for Store {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Server {
-    /// Address and port; loopback unless you say otherwise.
-    pub listen: std::net::SocketAddr,
+    /// Address and port, loopback unless you say otherwise; `off`: no endpoints.
+    pub listen: Listen,
     /// Serve `/metrics` (Prometheus text format).
     pub metrics: bool,
     /// Serve `/healthz`.
@@ -365,7 +370,7 @@ pub const DEFAULT_PORT: u16 = 9716;
 impl Default for Server {
     fn default() -> Self {
         Server {
-            listen: std::net::SocketAddr::from(([127, 0, 0, 1], DEFAULT_PORT)),
+            listen: Listen::On(std::net::SocketAddr::from(([127, 0, 0, 1], DEFAULT_PORT))),
             metrics: true,
             healthz: true,
         }
@@ -1000,6 +1005,18 @@ impl Reader<'_> {
                     ),
                 );
             }
+        }
+        if s.store.retention.std() < std::time::Duration::from_secs(3600) {
+            self.at(
+                &[key("store"), key("retention")],
+                "store.retention: keep findings at least 1h".into(),
+            );
+        }
+        if s.store.prune_every.std() < std::time::Duration::from_secs(60) {
+            self.at(
+                &[key("store"), key("prune_every")],
+                "store.prune_every: 1m or longer".into(),
+            );
         }
         if let Some(d) = &s.store.export_dir {
             if !d.is_dir() {

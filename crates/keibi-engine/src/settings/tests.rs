@@ -150,6 +150,7 @@ store:
   path: state/keibi.db
   retention: 30d
   export_dir: out
+  prune_every: 12h
 server:
   listen: 0.0.0.0:9000
   metrics: false
@@ -189,6 +190,7 @@ log:
     assert_eq!(s.tuning.severity["my-rule"], Severity::new(7.5));
     assert!(!s.rules.builtin);
     assert_eq!(s.server.listen.to_string(), "0.0.0.0:9000");
+    assert_eq!(s.store.prune_every.to_string(), "12h");
     assert_eq!(s.log.level, LogLevel::Debug);
     // Written back and read again: the same settings (what a reload compares).
     let again: Settings = yaml_serde::from_str(&yaml_serde::to_string(&s).unwrap()).unwrap();
@@ -281,9 +283,25 @@ fn unknown_keys_say_what_was_meant_and_wrong_types_what_was_expected() {
         problems("sources:\n  inputs:\n    - pth: /x\n"),
         vec!["3:7: sources.inputs[0]: unknown key `pth`: did you mean `path`?"]
     );
+    for off in ["off", "\"off\"", "OFF"] {
+        let (s, _) = Settings::from_yaml(
+            &format!("server:\n  listen: {off}\n"),
+            "k.yaml",
+            Path::new(""),
+        )
+        .unwrap_or_else(|p| panic!("{off}: {p:?}"));
+        assert_eq!(s.server.listen, crate::settings::Listen::Off, "{off}");
+    }
+    assert_eq!(
+        problems("store:\n  prune_every: 1s\n  retention: 0s\n"),
+        vec![
+            "2:3: store.prune_every: 1m or longer",
+            "3:3: store.retention: keep findings at least 1h",
+        ]
+    );
     assert_eq!(
         problems("server:\n  listen: localhost\n"),
-        vec!["2:11: server.listen: invalid socket address syntax"]
+        vec!["2:11: server.listen: \"localhost\" is not an address and port (as 127.0.0.1:9716, [::1]:9716) nor `off`"]
     );
     assert_eq!(
         problems("tuning:\n  severity:\n    T: extreme\n"),

@@ -166,6 +166,75 @@ impl fmt::Display for Expiry {
     }
 }
 
+/// Where keibi's HTTP endpoints listen: an address and port, or `off`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Listen {
+    Off,
+    On(std::net::SocketAddr),
+}
+
+impl Listen {
+    /// The address, unless off.
+    pub fn addr(self) -> Option<std::net::SocketAddr> {
+        match self {
+            Listen::Off => None,
+            Listen::On(a) => Some(a),
+        }
+    }
+}
+
+impl FromStr for Listen {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Listen, String> {
+        let t = s.trim();
+        if t.eq_ignore_ascii_case("off") {
+            return Ok(Listen::Off);
+        }
+        t.parse().map(Listen::On).map_err(|_| {
+            format!("{s:?} is not an address and port (as 127.0.0.1:9716, [::1]:9716) nor `off`")
+        })
+    }
+}
+
+impl fmt::Display for Listen {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Listen::Off => f.write_str("off"),
+            Listen::On(a) => write!(f, "{a}"),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Listen {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = Listen;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an address and port (127.0.0.1:9716) or off")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Listen, E> {
+                v.parse().map_err(E::custom)
+            }
+            // `off` unquoted, if a YAML 1.1 reader takes it for false.
+            fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<Listen, E> {
+                if v {
+                    Err(E::custom("write an address and port, or off"))
+                } else {
+                    Ok(Listen::Off)
+                }
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+impl Serialize for Listen {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
 /// Serde through `FromStr`/`Display`, so a bad value is reported with its line.
 macro_rules! string_serde {
     ($t:ty, $expecting:literal) => {
