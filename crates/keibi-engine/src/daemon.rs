@@ -38,6 +38,8 @@ use keibi_ingest::{
 use keibi_model::{ActionKind, Event, FindingChange};
 use keibi_store::{Applied, Commit, FindingStore, Store, StoreError};
 
+use crate::metrics::{self, Shared};
+use crate::retention::{Expired, Retention};
 use crate::settings::{Settings, Target, Tuning};
 
 /// Why the loop cannot start or go on.
@@ -66,6 +68,9 @@ pub enum Note<'a> {
     },
     /// Checkpoints read from the store at start.
     Resumed(usize),
+    /// A retention pass: what it deleted and exported, or why it failed (nothing
+    /// deleted; tried again at the next pass).
+    Retention(Result<Expired, StoreError>),
     /// Anything else worth a line.
     Info(String),
 }
@@ -106,6 +111,8 @@ pub struct Pipeline {
     positions: HashMap<String, (u64, Checkpoint)>,
     pending: VecDeque<Pending>,
     poll: Duration,
+    /// What the loop publishes for `/metrics` and `/healthz`.
+    metrics: Option<Shared>,
 }
 
 /// The store's name for a file's checkpoints.
@@ -250,7 +257,15 @@ impl Pipeline {
             positions,
             pending: VecDeque::new(),
             poll: src.poll_interval.std(),
+            metrics: None,
         })
+    }
+
+    /// Publishes what the loop reads and commits to `m` (made with
+    /// [`metrics::source_labels`] of the same settings).
+    pub fn with_metrics(mut self, m: Shared) -> Pipeline {
+        self.metrics = Some(m);
+        self
     }
 
     /// How long to wait between rounds when every source is caught up.
@@ -278,6 +293,9 @@ impl Pipeline {
                 continue;
             }
             let mut p = src.poll(now);
+            if let Some(m) = &self.metrics {
+                metrics::lock(m).observe_poll(i, &p.events, &p.notices);
+            }
             for n in &p.notices {
                 note(Note::Source(n));
             }
@@ -380,6 +398,11 @@ impl Pipeline {
         }
         round.committed = true;
         round.changes = commit.finding_changes.len();
+        if let Some(m) = &self.metrics {
+            let mut m = metrics::lock(m);
+            m.commits += 1;
+            m.last_commit = Some(at);
+        }
         for (change, applied) in commit.finding_changes.iter().zip(&done.findings) {
             if applied.notify {
                 note(Note::Finding { change, applied });
@@ -423,10 +446,12 @@ fn kinds_of(scanner: &Scanner) -> HashMap<(String, String), Vec<ActionKind>> {
 }
 
 /// How [`run`] runs.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct RunOptions {
     /// Process what is there, commit, and return (`--once`).
     pub once: bool,
+    /// Prune the store on this schedule (none: never).
+    pub retention: Option<Retention>,
 }
 
 /// What stops or reloads the loop: flags set by signal handlers (or a test).
@@ -457,14 +482,38 @@ const ONCE_QUIET: Duration = Duration::from_millis(1500);
 /// read), then commits what was read. `reload` is called on SIGHUP and returns the
 /// new tuning and services, or `None` to keep the old ones (it says why itself).
 pub fn run(
+    pipeline: Pipeline,
+    mut opts: RunOptions,
+    control: &Control,
+    reload: &mut dyn FnMut() -> Option<(Tuning, Services)>,
+    note: &mut dyn FnMut(Note),
+) -> Result<(), EngineError> {
+    let shared = pipeline.metrics.clone();
+    let r = run_loop(pipeline, &mut opts, control, reload, note);
+    if let (Err(e), Some(m)) = (&r, &shared) {
+        metrics::lock(m).store_error = Some(e.to_string());
+    }
+    r
+}
+
+fn run_loop(
     mut pipeline: Pipeline,
-    opts: RunOptions,
+    opts: &mut RunOptions,
     control: &Control,
     reload: &mut dyn FnMut() -> Option<(Tuning, Services)>,
     note: &mut dyn FnMut(Note),
 ) -> Result<(), EngineError> {
     let mut quiet_since = Instant::now();
+    let mut publisher = metrics::Publisher::default();
     loop {
+        if let Some(r) = opts.retention.as_mut().filter(|r| r.due(Instant::now())) {
+            let done = r.apply(&mut pipeline.store, Instant::now(), Utc::now());
+            if let (Ok(e), Some(m)) = (&done, &pipeline.metrics) {
+                metrics::lock(m).expired += e.pruned.findings;
+                publisher.dirty();
+            }
+            note(Note::Retention(done));
+        }
         if control.stop.load(Ordering::Relaxed) {
             note(Note::Info("stopping: committing what was read".into()));
             pipeline.finish(false, note)?;
@@ -478,6 +527,9 @@ pub fn run(
         }
         let now = Instant::now();
         let r = pipeline.round(now, note)?;
+        if let Some(m) = &pipeline.metrics {
+            publisher.round(m, &pipeline.store, &r, Instant::now());
+        }
         if r.events > 0 || r.replayed > 0 || r.reading {
             quiet_since = now;
         }

@@ -3,9 +3,14 @@
 //! `server`, `log` — read within the bounds of [`keibi_detect::yamlguard`], with
 //! every problem reported by file, line and column (see `docs/configuration.md`).
 //! [`daemon`] is `keibi run`'s loop: live sources, time order, the scanner and the
-//! store, one transaction per round; signals stop and reload it.
+//! store, one transaction per round; signals stop and reload it. [`metrics`] is what
+//! the loop publishes about itself, [`http`] serves it (`/metrics`, `/healthz`) from
+//! a thread of its own, [`retention`] prunes the store on a schedule.
 
 pub mod daemon;
+pub mod http;
+pub mod metrics;
+pub mod retention;
 pub mod settings;
 
 pub use settings::{LoadError, Problem, Settings};

@@ -74,6 +74,21 @@ pub struct RunArgs {
     /// Read what is there, commit the findings and exit (for cron).
     #[arg(long)]
     pub once: bool,
+    /// Serve /metrics and /healthz on this address and port, or `off` [default: the
+    /// settings' server.listen with --config, else off].
+    #[arg(long, value_name = "ADDR|off")]
+    pub listen: Option<keibi_engine::settings::Listen>,
+    /// keibi's own log on stderr: `text`, or `json` (one object a line) [default:
+    /// the settings' log.format, text].
+    #[arg(long, value_name = "FORMAT")]
+    pub log_output: Option<LogOutput>,
+}
+
+/// The form of the daemon's own log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogOutput {
+    Text,
+    Json,
 }
 
 #[derive(Debug, Args)]
@@ -312,7 +327,7 @@ pub enum FindingsCommand {
         #[arg(long, value_name = "TIME")]
         older_than: String,
         /// First write them, with their history, to a .jsonl.zst file in this directory.
-        #[arg(long, value_name = "DIR")]
+        #[arg(long, visible_alias = "export-dir", value_name = "DIR")]
         export: Option<PathBuf>,
     },
     /// The store's size and what it holds.

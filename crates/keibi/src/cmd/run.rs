@@ -1,17 +1,22 @@
 //! `keibi run`: the daemon. Reads its settings (a keibi.yaml, or the quick path's
 //! defaults), builds the scanner as `keibi scan` does, opens the store and hands them
-//! to keibi-engine's loop; writes the loop's notes to stderr (text or JSON lines).
+//! to keibi-engine's loop; serves `/metrics` and `/healthz` from keibi-engine's HTTP
+//! thread; writes the loop's notes to stderr (text or JSON lines).
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use anyhow::{Context, Result};
 use keibi_engine::daemon::{self, Control, Note, Pipeline, RunOptions};
-use keibi_engine::settings::{LogFormat, Settings};
+use keibi_engine::http::{Endpoints, Server};
+use keibi_engine::metrics::{self, Metrics};
+use keibi_engine::retention::Retention;
+use keibi_engine::settings::{Listen, LogFormat, Settings};
 use keibi_engine::LoadError;
 use keibi_ingest::Notice;
+use serde_json::{json, Value};
 
-use crate::cli::{DetectArgs, Global, RunArgs};
+use crate::cli::{DetectArgs, Global, LogOutput, RunArgs};
 use crate::output::sanitize::terminal;
 
 /// Unrecognized-line notes shown per file before they are only counted.
@@ -34,6 +39,21 @@ pub fn run(args: &RunArgs, global: &Global) -> Result<u8> {
     if let Some(store) = &args.store {
         settings.store.path = store.clone();
     }
+    // The quick path serves nothing unless asked; `--once` never does.
+    if args.config.is_none() {
+        settings.server.listen = Listen::Off;
+    }
+    if let Some(l) = args.listen {
+        settings.server.listen = l;
+    }
+    if args.once {
+        settings.server.listen = Listen::Off;
+    }
+    match args.log_output {
+        Some(LogOutput::Json) => settings.log.format = LogFormat::Json,
+        Some(LogOutput::Text) => settings.log.format = LogFormat::Text,
+        None => {}
+    }
     if settings.sources.inputs.is_empty() {
         // Before the store is created.
         return Err(keibi_engine::daemon::EngineError::NoSources.into());
@@ -42,13 +62,43 @@ pub fn run(args: &RunArgs, global: &Global) -> Result<u8> {
         json: settings.log.format == LogFormat::Json,
         quiet: global.quiet,
         lines: HashMap::new(),
+        metrics: Arc::new(Mutex::new(Metrics::new(metrics::source_labels(&settings)))),
+    };
+    let server = match settings.server.listen.addr() {
+        Some(addr) if settings.server.metrics || settings.server.healthz => {
+            let server = Server::start(
+                addr,
+                Endpoints {
+                    metrics: settings.server.metrics,
+                    healthz: settings.server.healthz,
+                },
+                log.metrics.clone(),
+            )
+            .context("server.listen (--listen ADDR, or off to serve nothing)")?;
+            let at = server.addr();
+            log.emit(
+                "info",
+                &format!("serving http://{at}/metrics and /healthz"),
+                &[("listen", json!(at.to_string()))],
+            );
+            if !at.ip().is_loopback() {
+                log.emit(
+                    "warn",
+                    &format!("{at} is not a loopback address: other machines can read /metrics and /healthz"),
+                    &[("listen", json!(at.to_string()))],
+                );
+            }
+            Some(server)
+        }
+        _ => None,
     };
     let (scanner, _, _) =
         super::scan::build_scanner_from(&settings, &DetectArgs::default(), global)?;
     let store = keibi_store::Store::open(&settings.store.path)
         .with_context(|| format!("--store {}", settings.store.path.display()))?;
     log.info(&format!("store {}", settings.store.path.display()));
-    let pipeline = Pipeline::new(&settings, scanner, store, args.once, &mut |n| log.note(n))?;
+    let pipeline = Pipeline::new(&settings, scanner, store, args.once, &mut |n| log.note(n))?
+        .with_metrics(log.metrics.clone());
     let control = Control::signals().context("installing signal handlers")?;
     let config = args.config.clone();
     let mut reload = || {
@@ -104,13 +154,20 @@ pub fn run(args: &RunArgs, global: &Global) -> Result<u8> {
             }
         }
     };
+    let retention = Retention::new(&settings.store, std::time::Instant::now());
     daemon::run(
         pipeline,
-        RunOptions { once: args.once },
+        RunOptions {
+            once: args.once,
+            retention: Some(retention),
+        },
         &control,
         &mut reload,
         &mut |n| log.note(n),
     )?;
+    if let Some(s) = server {
+        s.stop();
+    }
     log.info("stopped; everything read is committed");
     Ok(0)
 }
@@ -120,6 +177,8 @@ struct Log {
     json: bool,
     quiet: bool,
     lines: HashMap<Arc<str>, u64>,
+    /// Shared with the HTTP thread.
+    metrics: metrics::Shared,
 }
 
 impl Log {
@@ -127,10 +186,51 @@ impl Log {
         log_line(self.json, "info", msg);
     }
 
+    fn emit(&self, level: &str, msg: &str, fields: &[(&str, Value)]) {
+        log_fields(self.json, level, msg, fields);
+    }
+
     fn note(&mut self, n: Note) {
         match n {
-            Note::Following(what) => self.info(&format!("following {what}")),
-            Note::Resumed(n) => self.info(&format!("{n} file checkpoints in the store")),
+            Note::Following(what) => self.emit(
+                "info",
+                &format!("following {what}"),
+                &[("source", json!(what))],
+            ),
+            Note::Resumed(n) => {
+                metrics::lock(&self.metrics).resumed = n;
+                self.info(&format!("{n} file checkpoints in the store"))
+            }
+            Note::Retention(Ok(e)) => {
+                let p = &e.pruned;
+                let mut msg = format!(
+                    "retention: {} findings and {} history entries unchanged since {} deleted; store {} bytes ({} findings)",
+                    p.findings,
+                    p.history,
+                    e.cutoff.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                    e.size.file + e.size.wal,
+                    e.size.findings,
+                );
+                if let Some(f) = &p.exported_to {
+                    msg.push_str(&format!(", exported to {}", f.display()));
+                }
+                self.emit(
+                    "info",
+                    &msg,
+                    &[
+                        ("deleted", json!(p.findings)),
+                        ("history", json!(p.history)),
+                        ("cutoff", json!(e.cutoff)),
+                        ("export", json!(p.exported_to)),
+                        ("store_bytes", json!(e.size.file + e.size.wal)),
+                    ],
+                );
+            }
+            Note::Retention(Err(err)) => self.emit(
+                "error",
+                &format!("retention: nothing deleted, tried again at the next pass: {err}"),
+                &[("reason", json!(err.to_string()))],
+            ),
             Note::Info(s) => self.info(&s),
             Note::Finding { change, applied } => {
                 let f = change.finding();
@@ -148,29 +248,56 @@ impl Log {
                     &f.id[..f.id.len().min(8)],
                     f.title
                 );
-                log_line(self.json, "warn", &msg);
+                self.emit(
+                    "warn",
+                    &msg,
+                    &[
+                        ("id", json!(f.id)),
+                        ("type", json!(f.finding_type)),
+                        ("severity", json!(f.severity.label().as_str())),
+                    ],
+                );
             }
             Note::Source(notice) => {
                 if self.quiet {
                     return;
                 }
                 match notice {
-                    Notice::Opened { file, format } => {
-                        self.info(&format!("reading {file} as {}", format.name()))
-                    }
-                    Notice::FileError { file, error } => {
-                        log_line(self.json, "warn", &format!("{file}: {error}"))
-                    }
-                    Notice::ReadError { file, line, error } => {
-                        log_line(self.json, "warn", &format!("{file}:{line}: {error}"))
-                    }
+                    Notice::Opened { file, format } => self.emit(
+                        "info",
+                        &format!("reading {file} as {}", format.name()),
+                        &[("file", json!(file)), ("format", json!(format.name()))],
+                    ),
+                    Notice::FileError { file, error } => self.emit(
+                        "warn",
+                        &format!("{file}: {error}"),
+                        &[("file", json!(file)), ("reason", json!(error))],
+                    ),
+                    Notice::ReadError { file, line, error } => self.emit(
+                        "warn",
+                        &format!("{file}:{line}: {error}"),
+                        &[
+                            ("file", json!(file)),
+                            ("line", json!(line)),
+                            ("reason", json!(error)),
+                        ],
+                    ),
                     Notice::Line {
                         file, line, reason, ..
                     } => {
                         let n = self.lines.entry(file.clone()).or_default();
                         *n += 1;
                         if *n <= LINE_NOTES_PER_FILE {
-                            log_line(self.json, "warn", &format!("{file}:{line}: {reason}"));
+                            let msg = format!("{file}:{line}: {reason}");
+                            self.emit(
+                                "warn",
+                                &msg,
+                                &[
+                                    ("file", json!(file)),
+                                    ("line", json!(line)),
+                                    ("reason", json!(reason)),
+                                ],
+                            );
                         }
                     }
                 }
@@ -182,13 +309,24 @@ impl Log {
 /// One line: `keibi: LEVEL: msg` with every control and invisible character escaped,
 /// or a JSON object (escaped by serde).
 fn log_line(json: bool, level: &str, msg: &str) {
+    log_fields(json, level, msg, &[]);
+}
+
+/// As [`log_line`]; in JSON, `fields` are keys of the object beside `time`, `level`
+/// and `msg` (in text, the message says it all).
+fn log_fields(json: bool, level: &str, msg: &str, fields: &[(&str, Value)]) {
     if json {
-        let v = serde_json::json!({
-            "time": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-            "level": level,
-            "msg": msg,
-        });
-        eprintln!("{v}");
+        let mut o = serde_json::Map::new();
+        o.insert(
+            "time".into(),
+            json!(chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)),
+        );
+        o.insert("level".into(), json!(level));
+        o.insert("msg".into(), json!(msg));
+        for (k, v) in fields {
+            o.entry(*k).or_insert_with(|| v.clone());
+        }
+        eprintln!("{}", Value::Object(o));
     } else if level == "info" {
         eprintln!("keibi: {}", terminal(msg));
     } else {

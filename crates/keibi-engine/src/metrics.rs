@@ -1,0 +1,427 @@
+//! What `keibi run` reports about itself: the loop publishes a [`Metrics`] snapshot
+//! after each round (behind a mutex held for microseconds), and the HTTP thread
+//! renders it as Prometheus text (`/metrics`) or a health answer (`/healthz`).
+//!
+//! Every label value is escaped as the exposition format asks (`\\`, `\"`, `\n`);
+//! source labels are the followed paths of the settings, format labels keibi's own
+//! format names, type labels the finding types of the detectors and rules. Their
+//! number is bounded by the settings and the catalog, not by the logs.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt::Write as _;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use keibi_ingest::Notice;
+use keibi_model::Event;
+use keibi_store::TypeCount;
+
+/// The metrics as the HTTP thread reads them.
+pub type Shared = Arc<Mutex<Metrics>>;
+
+/// Files whose format is remembered for the unrecognized-lines count; past it, their
+/// lines count under `unknown`.
+const MAX_FILES: usize = 10_000;
+
+/// A loop that has not finished a round for this long is stuck (`/healthz` 503).
+pub const STALL: Duration = Duration::from_secs(60);
+
+/// One followed source.
+#[derive(Debug, Clone, Default)]
+pub struct SourceMetrics {
+    /// The path, glob or directory of the settings (`-` for standard input).
+    pub label: String,
+    /// Events read (after a restart, those past the stored checkpoint).
+    pub events: u64,
+    /// The latest event time read.
+    pub newest: Option<DateTime<Utc>>,
+}
+
+/// What the loop publishes.
+#[derive(Debug, Default)]
+pub struct Metrics {
+    pub sources: Vec<SourceMetrics>,
+    /// Lines no parser understood, by format name.
+    pub unrecognized: BTreeMap<&'static str, u64>,
+    file_formats: HashMap<Arc<str>, &'static str>,
+    /// Stored findings by type, severity band and status (refreshed after commits).
+    pub findings: Vec<TypeCount>,
+    /// The store's file and write-ahead log, in bytes.
+    pub store_bytes: u64,
+    pub rounds: u64,
+    pub commits: u64,
+    pub last_commit: Option<DateTime<Utc>>,
+    /// When the last round ended.
+    pub last_round: Option<Instant>,
+    /// Checkpoints the loop resumed from at start.
+    pub resumed: usize,
+    /// Findings deleted by retention since start.
+    pub expired: u64,
+    pub last_prune: Option<DateTime<Utc>>,
+    /// Set when the store failed (the loop then stops).
+    pub store_error: Option<String>,
+}
+
+/// Locks, whatever a panicking holder left (the data are counters).
+pub fn lock(m: &Shared) -> MutexGuard<'_, Metrics> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl Metrics {
+    /// Metrics for sources labelled `labels`, in the loop's order.
+    pub fn new(labels: Vec<String>) -> Metrics {
+        Metrics {
+            sources: labels
+                .into_iter()
+                .map(|label| SourceMetrics {
+                    label,
+                    ..SourceMetrics::default()
+                })
+                .collect(),
+            ..Metrics::default()
+        }
+    }
+
+    /// What source `i` read in one poll.
+    pub fn observe_poll(&mut self, i: usize, events: &[Event], notices: &[Notice]) {
+        if let Some(s) = self.sources.get_mut(i) {
+            s.events += events.len() as u64;
+            if let Some(t) = events.iter().map(|e| e.time).max() {
+                s.newest = Some(s.newest.map_or(t, |n| n.max(t)));
+            }
+        }
+        for n in notices {
+            match n {
+                Notice::Opened { file, format }
+                    if self.file_formats.len() < MAX_FILES
+                        || self.file_formats.contains_key(file) =>
+                {
+                    self.file_formats.insert(file.clone(), format.name());
+                }
+                Notice::Line {
+                    file,
+                    unrecognized: true,
+                    ..
+                } => {
+                    let f = self.file_formats.get(file).copied().unwrap_or("unknown");
+                    *self.unrecognized.entry(f).or_default() += 1;
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// Whether the loop is answering: a round ended within [`STALL`] and the store
+    /// has not failed. The reason when not.
+    pub fn health(&self, now: Instant) -> Result<(), String> {
+        if let Some(e) = &self.store_error {
+            return Err(format!("store: {e}"));
+        }
+        match self.last_round {
+            None => Err("no round finished yet".into()),
+            Some(t) if now.saturating_duration_since(t) > STALL => Err(format!(
+                "no round finished for {} s",
+                now.saturating_duration_since(t).as_secs()
+            )),
+            Some(_) => Ok(()),
+        }
+    }
+
+    /// The `/healthz` answer: status code and JSON body.
+    pub fn healthz(&self, now: Instant, wall: DateTime<Utc>) -> (u16, String) {
+        let health = self.health(now);
+        let t = |t: &DateTime<Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+        let body = serde_json::json!({
+            "status": if health.is_ok() { "ok" } else { "failing" },
+            "reason": health.as_ref().err(),
+            "time": t(&wall),
+            "rounds": self.rounds,
+            "last_round_ms_ago": self.last_round.map(|r| now.saturating_duration_since(r).as_millis() as u64),
+            "last_commit": self.last_commit.as_ref().map(t),
+            "resumed_checkpoints": self.resumed,
+            "sources": self.sources.len(),
+            "store_bytes": self.store_bytes,
+        });
+        (if health.is_ok() { 200 } else { 503 }, body.to_string())
+    }
+
+    /// Prometheus text exposition format 0.0.4.
+    pub fn render(&self, now: DateTime<Utc>) -> String {
+        let mut o = String::new();
+        let head = |o: &mut String, name: &str, kind: &str, help: &str| {
+            let _ = writeln!(o, "# HELP {name} {help}\n# TYPE {name} {kind}");
+        };
+        head(
+            &mut o,
+            "keibi_events_read_total",
+            "counter",
+            "Events read from each followed source since start (not those read again after a restart).",
+        );
+        for s in &self.sources {
+            let _ = writeln!(
+                o,
+                "keibi_events_read_total{{source=\"{}\"}} {}",
+                escape(&s.label),
+                s.events
+            );
+        }
+        head(
+            &mut o,
+            "keibi_ingest_lag_seconds",
+            "gauge",
+            "Now minus the latest event time read from each source (grows while a source is quiet).",
+        );
+        for s in &self.sources {
+            if let Some(t) = s.newest {
+                let lag = (now - t).num_milliseconds() as f64 / 1000.0;
+                let _ = writeln!(
+                    o,
+                    "keibi_ingest_lag_seconds{{source=\"{}\"}} {lag:.3}",
+                    escape(&s.label)
+                );
+            }
+        }
+        head(
+            &mut o,
+            "keibi_unrecognized_lines_total",
+            "counter",
+            "Lines no parser understood since start, by the format of their file.",
+        );
+        for (f, n) in &self.unrecognized {
+            let _ = writeln!(
+                o,
+                "keibi_unrecognized_lines_total{{format=\"{}\"}} {n}",
+                escape(f)
+            );
+        }
+        head(
+            &mut o,
+            "keibi_findings",
+            "gauge",
+            "Findings in the store by type, severity band and status.",
+        );
+        for c in &self.findings {
+            let _ = writeln!(
+                o,
+                "keibi_findings{{type=\"{}\",severity=\"{}\",status=\"{}\"}} {}",
+                escape(&c.finding_type),
+                format!("{:?}", c.severity).to_ascii_lowercase(),
+                c.status.as_str(),
+                c.count
+            );
+        }
+        let one = |o: &mut String, name: &str, kind: &str, help: &str, v: String| {
+            head(o, name, kind, help);
+            let _ = writeln!(o, "{name} {v}");
+        };
+        one(
+            &mut o,
+            "keibi_store_size_bytes",
+            "gauge",
+            "The store's file and write-ahead log, in bytes.",
+            self.store_bytes.to_string(),
+        );
+        one(
+            &mut o,
+            "keibi_rounds_total",
+            "counter",
+            "Rounds of the loop (poll, order, detect, commit) since start.",
+            self.rounds.to_string(),
+        );
+        one(
+            &mut o,
+            "keibi_commits_total",
+            "counter",
+            "Store transactions committed since start.",
+            self.commits.to_string(),
+        );
+        if let Some(t) = self.last_commit {
+            one(
+                &mut o,
+                "keibi_last_commit_timestamp_seconds",
+                "gauge",
+                "When the loop last committed, in seconds since 1970.",
+                format!("{:.3}", t.timestamp_millis() as f64 / 1000.0),
+            );
+        }
+        one(
+            &mut o,
+            "keibi_retention_deleted_findings_total",
+            "counter",
+            "Findings deleted by retention since start.",
+            self.expired.to_string(),
+        );
+        o
+    }
+}
+
+/// The label of each source of `settings`, in the order the loop builds them.
+pub fn source_labels(settings: &crate::settings::Settings) -> Vec<String> {
+    use crate::settings::Target;
+    settings
+        .sources
+        .inputs
+        .iter()
+        .map(|s| match s.target() {
+            Some(Target::Path(p)) | Some(Target::Dir(p)) => p.display().to_string(),
+            Some(Target::Glob(g)) => g.to_string(),
+            Some(Target::Stdin) => "-".to_string(),
+            None => String::new(),
+        })
+        .collect()
+}
+
+/// The loop's side of the metrics: counts rounds and refreshes what is read from
+/// the store (its size, findings by type) after a commit with finding changes, at
+/// most once a second, and every 15 s in any case (workflow changes made with
+/// `keibi findings` come from other processes).
+#[derive(Debug, Default)]
+pub struct Publisher {
+    dirty: bool,
+    refreshed: Option<Instant>,
+}
+
+impl Publisher {
+    /// The store changed: refresh soon.
+    pub fn dirty(&mut self) {
+        self.dirty = true;
+    }
+
+    /// After a round.
+    pub fn round(
+        &mut self,
+        m: &Shared,
+        store: &keibi_store::Store,
+        r: &crate::daemon::Round,
+        now: Instant,
+    ) {
+        self.dirty |= r.changes > 0;
+        let since = self.refreshed.map(|t| now.saturating_duration_since(t));
+        let refresh = match since {
+            None => true,
+            Some(s) => (self.dirty && s >= Duration::from_secs(1)) || s >= Duration::from_secs(15),
+        };
+        let stats = if refresh {
+            self.refreshed = Some(now);
+            self.dirty = false;
+            Some(
+                store
+                    .size()
+                    .and_then(|size| Ok((size, store.count_by_type()?))),
+            )
+        } else {
+            None
+        };
+        let mut m = lock(m);
+        m.rounds += 1;
+        m.last_round = Some(now);
+        match stats {
+            Some(Ok((size, counts))) => {
+                m.store_bytes = size.file + size.wal;
+                m.findings = counts;
+                m.store_error = None;
+            }
+            Some(Err(e)) => m.store_error = Some(e.to_string()),
+            None => {}
+        }
+    }
+}
+
+/// A label value as the text format writes it.
+fn escape(s: &str) -> String {
+    let mut o = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '\\' => o.push_str("\\\\"),
+            '"' => o.push_str("\\\""),
+            '\n' => o.push_str("\\n"),
+            c => o.push(c),
+        }
+    }
+    o
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use keibi_model::finding::SeverityLabel;
+    use keibi_store::Status;
+
+    #[test]
+    fn renders_the_text_format_with_escaped_labels() {
+        let mut m = Metrics::new(vec!["/var/log/a\"b\\c\nd.log".into()]);
+        let file: Arc<str> = Arc::from("x.log");
+        m.observe_poll(
+            0,
+            &[],
+            &[
+                Notice::Opened {
+                    file: file.clone(),
+                    format: "postgres-stderr".parse().unwrap(),
+                },
+                Notice::Line {
+                    file: file.clone(),
+                    line: 3,
+                    reason: "?".into(),
+                    unrecognized: true,
+                },
+                Notice::Line {
+                    file: Arc::from("never-opened"),
+                    line: 1,
+                    reason: "?".into(),
+                    unrecognized: true,
+                },
+                Notice::Line {
+                    file,
+                    line: 4,
+                    reason: "a warning".into(),
+                    unrecognized: false,
+                },
+            ],
+        );
+        m.findings.push(TypeCount {
+            finding_type: "CredentialAccess:RDS/BruteForce".into(),
+            severity: SeverityLabel::High,
+            status: Status::New,
+            count: 2,
+        });
+        let text = m.render(Utc::now());
+        assert!(
+            text.contains("keibi_events_read_total{source=\"/var/log/a\\\"b\\\\c\\nd.log\"} 0\n"),
+            "{text}"
+        );
+        assert!(text.contains("keibi_unrecognized_lines_total{format=\"postgres-stderr\"} 1\n"));
+        assert!(text.contains("keibi_unrecognized_lines_total{format=\"unknown\"} 1\n"));
+        assert!(text.contains(
+            "keibi_findings{type=\"CredentialAccess:RDS/BruteForce\",severity=\"high\",status=\"new\"} 2\n"
+        ));
+        // Every sample line belongs to a metric with HELP and TYPE lines.
+        for line in text.lines().filter(|l| !l.starts_with('#')) {
+            let name = line.split(['{', ' ']).next().unwrap();
+            assert!(text.contains(&format!("# TYPE {name} ")), "{name}");
+            assert!(text.contains(&format!("# HELP {name} ")), "{name}");
+        }
+    }
+
+    #[test]
+    fn health_fails_when_the_loop_stalls_or_the_store_fails() {
+        let mut m = Metrics::new(vec![]);
+        let now = Instant::now() + STALL * 2;
+        assert_eq!(m.healthz(now, Utc::now()).0, 503, "no round yet");
+        m.last_round = Some(now - Duration::from_secs(1));
+        let (code, body) = m.healthz(now, Utc::now());
+        assert_eq!(code, 200, "{body}");
+        let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(v["status"], "ok");
+        m.last_round = Some(now - STALL - Duration::from_secs(1));
+        let (code, body) = m.healthz(now, Utc::now());
+        assert_eq!(code, 503);
+        assert!(body.contains("no round finished for 61 s"), "{body}");
+        m.last_round = Some(now);
+        m.store_error = Some("disk is full".into());
+        let (code, body) = m.healthz(now, Utc::now());
+        assert_eq!(code, 503);
+        assert!(body.contains("store: disk is full"), "{body}");
+    }
+}
