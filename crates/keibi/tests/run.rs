@@ -420,7 +420,8 @@ fn sighup_reloads_the_tuning_and_a_bad_file_keeps_the_old() {
     let log = dir.path().join("daemon.log");
     let settings = |tuning: &str| {
         format!(
-            "sources:\n  inputs:\n    - path: postgresql.log\nstore:\n  path: keibi.db\n{tuning}"
+            // No endpoints: the default port may be taken by another test or daemon.
+            "sources:\n  inputs:\n    - path: postgresql.log\nstore:\n  path: keibi.db\n{tuning}server:\n  listen: off\n"
         )
     };
     fs::write(&config, settings("")).unwrap();

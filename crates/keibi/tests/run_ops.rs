@@ -438,3 +438,47 @@ fn the_systemd_unit_verifies() {
         "{err}"
     );
 }
+
+/// A file name written by whoever can create files in a followed directory: in the
+/// JSON log it is one escaped string field on one line; in the text log its control
+/// characters are escaped.
+#[test]
+fn hostile_file_names_are_escaped_in_both_log_forms() {
+    let dir = tempfile::tempdir().unwrap();
+    let logs = dir.path().join("logs");
+    fs::create_dir(&logs).unwrap();
+    let name = "evil\x1b[31m\nname\"q.log";
+    append(
+        &logs.join(name),
+        b"2026-01-01 00:00:00 UTC::@:[392]:LOG:  checkpoint starting: time\nnot a log line\n",
+    );
+    let run = |form: &str, store: &str| {
+        let o = keibi()
+            .arg("run")
+            .arg(&logs)
+            .arg("--store")
+            .arg(dir.path().join(store))
+            .args(["--once", "--log-output", form])
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(0));
+        String::from_utf8(o.stderr).unwrap()
+    };
+    let json = run("json", "a.db");
+    let lines: Vec<serde_json::Value> = json
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    let want = logs.join(name).display().to_string();
+    let unrecognized = lines
+        .iter()
+        .find(|l| l["line"] == 2)
+        .unwrap_or_else(|| panic!("{json}"));
+    assert_eq!(unrecognized["file"], want.as_str());
+    assert_eq!(unrecognized["level"], "warn");
+    assert!(unrecognized["reason"].as_str().is_some());
+    let text = run("text", "b.db");
+    assert!(!text.contains('\x1b'), "{text:?}");
+    assert!(text.contains("evil\\u{1b}[31m\\nname"), "{text}");
+    assert!(text.lines().all(|l| l.starts_with("keibi: ")), "{text}");
+}

@@ -33,6 +33,8 @@ pub fn run(args: &RunArgs, global: &Global) -> Result<u8> {
         },
         None => Settings::quick(&[], None),
     };
+    // As the file says, to tell at a reload what changed in it.
+    let from_file = settings.clone();
     if !args.paths.is_empty() {
         settings.sources.inputs = Settings::quick(&args.paths, None).sources.inputs;
     }
@@ -115,14 +117,17 @@ pub fn run(args: &RunArgs, global: &Global) -> Result<u8> {
             Ok((new, _)) => {
                 match super::scan::load_services(&new, &DetectArgs::default(), global) {
                     Ok((_, services, _)) => {
-                        if new.sources != settings.sources
-                            || new.rules != settings.rules
-                            || new.store != settings.store
+                        if new.sources != from_file.sources
+                            || new.rules != from_file.rules
+                            || new.detection != from_file.detection
+                            || new.store != from_file.store
+                            || new.server != from_file.server
+                            || new.log != from_file.log
                         {
                             log_line(
                                 json,
                                 "warn",
-                                "reload: sources, rules and store take effect at the next start",
+                                "reload: sources, detection, rules, store, server and log take effect at the next start",
                             );
                         }
                         Some((new.tuning, services))
