@@ -16,6 +16,10 @@ use axum::Router;
 
 use crate::metrics::{self, Shared};
 
+/// How long a stop waits for open connections (a client that never finishes its
+/// request must not hold the daemon's exit).
+const GRACE: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// The Prometheus text format's content type.
 const METRICS_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
 
@@ -29,7 +33,7 @@ pub struct Endpoints {
 /// The running server; [`Server::stop`] ends it.
 pub struct Server {
     addr: SocketAddr,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    stop: Option<tokio::sync::watch::Sender<bool>>,
     thread: Option<JoinHandle<()>>,
 }
 
@@ -60,7 +64,7 @@ impl Server {
             .enable_time()
             .build()
             .map_err(HttpError::Start)?;
-        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let (tx, rx) = tokio::sync::watch::channel(false);
         let app = router(endpoints, shared);
         let thread = std::thread::Builder::new()
             .name("keibi-http".into())
@@ -69,11 +73,21 @@ impl Server {
                     let Ok(listener) = tokio::net::TcpListener::from_std(listener) else {
                         return;
                     };
-                    let _ = axum::serve(listener, app)
-                        .with_graceful_shutdown(async {
-                            let _ = rx.await;
-                        })
-                        .await;
+                    let mut stop = rx.clone();
+                    let mut grace = rx;
+                    let serve = axum::serve(listener, app).with_graceful_shutdown(async move {
+                        let _ = stop.wait_for(|s| *s).await;
+                    });
+                    // Open connections get GRACE to finish; then the runtime is
+                    // dropped with them.
+                    let deadline = async move {
+                        let _ = grace.wait_for(|s| *s).await;
+                        tokio::time::sleep(GRACE).await;
+                    };
+                    tokio::select! {
+                        _ = serve => {}
+                        _ = deadline => {}
+                    }
                 });
             })
             .map_err(HttpError::Start)?;
@@ -96,7 +110,7 @@ impl Server {
 
     fn shutdown(&mut self) {
         if let Some(tx) = self.stop.take() {
-            let _ = tx.send(());
+            let _ = tx.send(true);
         }
         if let Some(t) = self.thread.take() {
             let _ = t.join();
@@ -199,7 +213,14 @@ mod tests {
             ),
             Err(HttpError::Bind { .. })
         ));
+        // A client that never finishes its request does not hold the stop.
+        let mut slow = std::net::TcpStream::connect(addr).unwrap();
+        slow.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\n")
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        let t = Instant::now();
         server.stop();
+        assert!(t.elapsed() < GRACE * 3, "{:?}", t.elapsed());
         assert!(std::net::TcpStream::connect(addr).is_err());
     }
 

@@ -482,3 +482,36 @@ fn hostile_file_names_are_escaped_in_both_log_forms() {
     assert!(text.contains("evil\\u{1b}[31m\\nname"), "{text}");
     assert!(text.lines().all(|l| l.starts_with("keibi: ")), "{text}");
 }
+
+/// An address other machines can reach is served, with a warning.
+#[test]
+fn a_non_loopback_address_is_warned_about() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("postgresql.log");
+    append(&log, b"");
+    let stderr = dir.path().join("daemon.log");
+    let mut daemon = keibi()
+        .arg("run")
+        .arg(&log)
+        .arg("--store")
+        .arg(dir.path().join("keibi.db"))
+        .args(["--listen", "0.0.0.0:0", "--log-output", "json"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(fs::File::create(&stderr).unwrap())
+        .spawn()
+        .unwrap();
+    let w = wait_log(&stderr, &mut daemon, |l| l["level"] == "warn");
+    assert!(
+        w["msg"]
+            .as_str()
+            .unwrap()
+            .contains("is not a loopback address"),
+        "{w}"
+    );
+    let addr: SocketAddr = w["listen"].as_str().unwrap().parse().unwrap();
+    let (code, _) = get(SocketAddr::from(([127, 0, 0, 1], addr.port())), "/healthz");
+    assert!(code == 200 || code == 503);
+    daemon.kill().unwrap();
+    daemon.wait().unwrap();
+}
