@@ -275,11 +275,15 @@ pub fn source_labels(settings: &crate::settings::Settings) -> Vec<String> {
 /// The loop's side of the metrics: counts rounds and refreshes what is read from
 /// the store (its size, findings by type) after a commit with finding changes, at
 /// most once a second, and every 15 s in any case (workflow changes made with
-/// `keibi findings` come from other processes).
+/// `keibi findings` come from other processes). The count reads the whole findings
+/// table (about 0.13 s of CPU for 100,000 findings on the test machine), so the
+/// interval also stays at least 20 times the last refresh: at most 5% of the loop.
 #[derive(Debug, Default)]
 pub struct Publisher {
     dirty: bool,
     refreshed: Option<Instant>,
+    /// How long the last refresh took.
+    took: Duration,
 }
 
 impl Publisher {
@@ -298,18 +302,23 @@ impl Publisher {
     ) {
         self.dirty |= r.changes > 0;
         let since = self.refreshed.map(|t| now.saturating_duration_since(t));
+        let floor = self.took * 20;
         let refresh = match since {
             None => true,
-            Some(s) => (self.dirty && s >= Duration::from_secs(1)) || s >= Duration::from_secs(15),
+            Some(s) => {
+                (self.dirty && s >= floor.max(Duration::from_secs(1)))
+                    || s >= floor.max(Duration::from_secs(15))
+            }
         };
         let stats = if refresh {
             self.refreshed = Some(now);
             self.dirty = false;
-            Some(
-                store
-                    .size()
-                    .and_then(|size| Ok((size, store.count_by_type()?))),
-            )
+            let t = Instant::now();
+            let stats = store
+                .size()
+                .and_then(|size| Ok((size, store.count_by_type()?)));
+            self.took = t.elapsed();
+            Some(stats)
         } else {
             None
         };
