@@ -234,7 +234,7 @@ fn import_then_the_workflow() {
         "prune",
         "--older-than",
         "2100-01-01",
-        "--export",
+        "--export-dir",
         export.to_str().unwrap(),
     ]);
     assert!(
@@ -243,7 +243,16 @@ fn import_then_the_workflow() {
         stderr(&o)
     );
     assert_eq!(list(store, &["--all"]).len(), 0);
-    assert_eq!(std::fs::read_dir(&export).unwrap().count(), 1);
+    // One export, under its final name (no `.partial` left).
+    let names: Vec<String> = std::fs::read_dir(&export)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    assert_eq!(names.len(), 1, "{names:?}");
+    assert!(
+        names[0].starts_with("keibi-findings-before-") && names[0].ends_with(".jsonl.zst"),
+        "{names:?}"
+    );
 }
 
 #[test]

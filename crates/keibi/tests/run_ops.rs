@@ -515,3 +515,33 @@ fn a_non_loopback_address_is_warned_about() {
     daemon.kill().unwrap();
     daemon.wait().unwrap();
 }
+
+/// `log.level: warn` leaves out the info lines and keeps the warnings.
+#[test]
+fn log_level_warn_keeps_only_warnings_and_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("postgresql.log");
+    append(
+        &log,
+        b"2026-01-01 00:00:00 UTC::@:[392]:LOG:  checkpoint starting: time\nnot a log line\n",
+    );
+    let config = settings(dir.path(), &log, "");
+    let text = fs::read_to_string(&config)
+        .unwrap()
+        .replace("format: json", "format: json\n  level: warn");
+    fs::write(&config, text).unwrap();
+    let o = keibi()
+        .args(["run", "--once", "--config"])
+        .arg(&config)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0));
+    let lines: Vec<serde_json::Value> = String::from_utf8(o.stderr)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(!lines.is_empty());
+    assert!(lines.iter().all(|l| l["level"] == "warn"), "{lines:?}");
+    assert!(lines.iter().any(|l| l["line"] == 2), "{lines:?}");
+}

@@ -4,6 +4,7 @@
 //! thread; writes the loop's notes to stderr (text or JSON lines).
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
 
 use anyhow::{Context, Result};
@@ -11,7 +12,7 @@ use keibi_engine::daemon::{self, Control, Note, Pipeline, RunOptions};
 use keibi_engine::http::{Endpoints, Server};
 use keibi_engine::metrics::{self, Metrics};
 use keibi_engine::retention::Retention;
-use keibi_engine::settings::{Listen, LogFormat, Settings};
+use keibi_engine::settings::{Listen, LogFormat, LogLevel, Settings};
 use keibi_engine::LoadError;
 use keibi_ingest::Notice;
 use serde_json::{json, Value};
@@ -56,6 +57,7 @@ pub fn run(args: &RunArgs, global: &Global) -> Result<u8> {
         Some(LogOutput::Text) => settings.log.format = LogFormat::Text,
         None => {}
     }
+    LOG_MIN.store(rank_of(settings.log.level), Ordering::Relaxed);
     if settings.sources.inputs.is_empty() {
         // Before the store is created.
         return Err(keibi_engine::daemon::EngineError::NoSources.into());
@@ -311,6 +313,29 @@ impl Log {
     }
 }
 
+/// The least severe level written (`log.level`), as [`rank`].
+static LOG_MIN: AtomicU8 = AtomicU8::new(2);
+
+fn rank_of(l: LogLevel) -> u8 {
+    match l {
+        LogLevel::Error => 0,
+        LogLevel::Warn => 1,
+        LogLevel::Info => 2,
+        LogLevel::Debug => 3,
+        LogLevel::Trace => 4,
+    }
+}
+
+fn rank(level: &str) -> u8 {
+    match level {
+        "error" => 0,
+        "warn" => 1,
+        "info" => 2,
+        "debug" => 3,
+        _ => 4,
+    }
+}
+
 /// One line: `keibi: LEVEL: msg` with every control and invisible character escaped,
 /// or a JSON object (escaped by serde).
 fn log_line(json: bool, level: &str, msg: &str) {
@@ -320,6 +345,9 @@ fn log_line(json: bool, level: &str, msg: &str) {
 /// As [`log_line`]; in JSON, `fields` are keys of the object beside `time`, `level`
 /// and `msg` (in text, the message says it all).
 fn log_fields(json: bool, level: &str, msg: &str, fields: &[(&str, Value)]) {
+    if rank(level) > LOG_MIN.load(Ordering::Relaxed) {
+        return;
+    }
     if json {
         let mut o = serde_json::Map::new();
         o.insert(
