@@ -26,11 +26,16 @@ pub enum StoreError {
     DiskFull { path: PathBuf },
     #[error("{path}: the store stayed locked by another process for longer than the busy timeout")]
     Busy { path: PathBuf },
-    #[error("{path}: {source}")]
+    #[error("{path}: another keibi run is using this store; stop it first, or give this one its own --store")]
+    InUse { path: PathBuf },
+    #[error("{path}: {why}")]
+    NotAFile { path: PathBuf, why: String },
+    // No `#[source]`: the message already holds SQLite's words, and a chain printed
+    // with `{:#}` would repeat them.
+    #[error("{path}: {error}")]
     Sqlite {
         path: PathBuf,
-        #[source]
-        source: rusqlite::Error,
+        error: rusqlite::Error,
     },
     #[error("{path}: {source}")]
     Io {
@@ -79,7 +84,14 @@ impl StoreError {
             Some(ErrorCode::ReadOnly) => StoreError::ReadOnly { path },
             Some(ErrorCode::DiskFull) => StoreError::DiskFull { path },
             Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => StoreError::Busy { path },
-            _ => StoreError::Sqlite { path, source: e },
+            _ => StoreError::Sqlite { path, error: e },
         }
+    }
+
+    /// A failure that may pass by itself (space freed, a lock released): a daemon
+    /// keeps the batch and tries again instead of stopping.
+    pub fn is_transient(&self) -> bool {
+        matches!(self, StoreError::DiskFull { .. } | StoreError::Busy { .. })
+            || matches!(self, StoreError::Io { source, .. } if source.raw_os_error() == Some(28))
     }
 }
