@@ -234,12 +234,13 @@ impl Store {
                 }
                 s
             }
-            // A WAL store needs its `-shm` beside it, created by the first reader
-            // when missing; in a directory nobody may write to, that fails. With no
-            // `-wal` either, every commit is in the file itself, and SQLite may read
-            // it as immutable (no locks, no `-shm`): nothing can write there anyway.
+            // A WAL store needs a `-shm` beside it that this process may write,
+            // created by the first reader when missing; in a directory nobody may
+            // write to, that fails. With no `-wal` or an empty one, every commit is
+            // in the file itself, and SQLite may read it as immutable (no locks, no
+            // `-shm`): no daemon can be writing there, it could not make its `-wal`.
             Err(StoreError::ReadOnly { .. }) | Err(StoreError::Sqlite { .. })
-                if !wal_path(path, "-wal").exists() && !wal_path(path, "-shm").exists() =>
+                if std::fs::metadata(wal_path(path, "-wal")).map_or(true, |m| m.len() == 0) =>
             {
                 Store::connect_immutable(path)?
             }
