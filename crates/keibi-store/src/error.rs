@@ -20,7 +20,7 @@ pub enum StoreError {
         found: i64,
         known: i64,
     },
-    #[error("{path}: the store is read-only here (file or directory permissions, or a read-only file system)")]
+    #[error("{path}: the store is read-only here (permissions of the file, of its -wal and -shm beside it, or of its directory; or a read-only file system)")]
     ReadOnly { path: PathBuf },
     #[error("{path}: the disk is full; nothing was written (free space and retry)")]
     DiskFull { path: PathBuf },
@@ -68,11 +68,16 @@ impl StoreError {
     /// Sorts an SQLite error into the variant a person can act on.
     pub(crate) fn sqlite(path: &std::path::Path, e: rusqlite::Error) -> StoreError {
         let path = path.to_path_buf();
-        let code = match &e {
-            rusqlite::Error::SqliteFailure(f, _) => Some(f.code),
-            _ => None,
+        let (code, extended) = match &e {
+            rusqlite::Error::SqliteFailure(f, _) => (Some(f.code), f.extended_code),
+            _ => (None, 0),
         };
         match code {
+            // The `-shm` beside the store could not be given its pages: on a full
+            // disk, that is how opening fails (before any write could say SQLITE_FULL).
+            Some(ErrorCode::SystemIoFailure) if extended == rusqlite::ffi::SQLITE_IOERR_SHMSIZE => {
+                StoreError::DiskFull { path }
+            }
             Some(ErrorCode::NotADatabase) => StoreError::Foreign {
                 path,
                 why: "not an SQLite database, or one whose header is damaged".into(),

@@ -145,6 +145,9 @@ impl Store {
         }
         if !fresh {
             store.not_newer()?;
+            if store.user_version()? == SCHEMA {
+                store.has_schema()?;
+            }
             store.quick_check()?;
         }
         if fresh {
@@ -239,7 +242,11 @@ impl Store {
             // write to, that fails. With no `-wal` or an empty one, every commit is
             // in the file itself, and SQLite may read it as immutable (no locks, no
             // `-shm`): no daemon can be writing there, it could not make its `-wal`.
-            Err(StoreError::ReadOnly { .. }) | Err(StoreError::Sqlite { .. })
+            // The same on a full disk, where the `-shm` cannot be given its pages (a
+            // running daemon's would have them).
+            Err(StoreError::ReadOnly { .. })
+            | Err(StoreError::Sqlite { .. })
+            | Err(StoreError::DiskFull { .. })
                 if std::fs::metadata(wal_path(path, "-wal")).map_or(true, |m| m.len() == 0) =>
             {
                 Store::connect_immutable(path)?
@@ -266,6 +273,7 @@ impl Store {
                 path.display()
             )));
         }
+        store.has_schema()?;
         Ok(store)
     }
 
@@ -296,6 +304,45 @@ impl Store {
         };
         store.identify()?;
         Ok(store)
+    }
+
+    /// Refuses a file marked as keibi's whose tables are not the ones its schema
+    /// number says (every table and column of the migrations must be there), instead
+    /// of failing later on a query with "no such column".
+    fn has_schema(&self) -> Result<(), StoreError> {
+        const COLUMNS: &str =
+            "SELECT m.name, p.name FROM sqlite_schema m, pragma_table_info(m.name) p \
+             WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%'";
+        let columns =
+            |c: &Connection| -> rusqlite::Result<std::collections::BTreeSet<(String, String)>> {
+                let mut stmt = c.prepare(COLUMNS)?;
+                let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+                rows.collect()
+            };
+        let want = Connection::open_in_memory()
+            .and_then(|c| {
+                for sql in MIGRATIONS {
+                    c.execute_batch(sql)?;
+                }
+                columns(&c)
+            })
+            .map_err(|e| self.err(e))?;
+        let have = columns(&self.conn).map_err(|e| self.err(e))?;
+        let missing: Vec<String> = want
+            .difference(&have)
+            .take(3)
+            .map(|(t, c)| format!("{t}.{c}"))
+            .collect();
+        if missing.is_empty() {
+            return Ok(());
+        }
+        Err(StoreError::Foreign {
+            path: self.path.clone(),
+            why: format!(
+                "it carries keibi's mark but lacks {} of its schema {SCHEMA}",
+                missing.join(", ")
+            ),
+        })
     }
 
     /// Refuses a store of a newer schema before anything is written to it.
@@ -396,7 +443,8 @@ impl Store {
             "PRAGMA application_id = {APPLICATION_ID}; PRAGMA user_version = {SCHEMA};"
         ))
         .map_err(err)?;
-        tx.commit().map_err(err)
+        tx.commit().map_err(err)?;
+        self.has_schema()
     }
 
     pub fn path(&self) -> &Path {

@@ -762,6 +762,31 @@ fn a_newer_store_is_refused_before_anything_is_written() {
     assert!(!dir.path().join("newer.db-wal").exists());
 }
 
+/// keibi's mark and schema number over other tables: refused at open, by name,
+/// not later by a query.
+#[test]
+fn a_marked_file_without_keibis_tables_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("marked.db");
+    let c = rusqlite::Connection::open(&path).unwrap();
+    c.execute_batch(&format!(
+        "CREATE TABLE findings (name TEXT); PRAGMA application_id = {}; PRAGMA user_version = {};",
+        keibi_store::APPLICATION_ID,
+        keibi_store::SCHEMA
+    ))
+    .unwrap();
+    drop(c);
+    let before = std::fs::read(&path).unwrap();
+    for e in [
+        Store::open(&path).unwrap_err(),
+        Store::open_read_only(&path).unwrap_err(),
+    ] {
+        assert!(matches!(e, StoreError::Foreign { .. }), "{e}");
+        assert!(e.to_string().contains("lacks checkpoints."), "{e}");
+    }
+    assert_eq!(std::fs::read(&path).unwrap(), before);
+}
+
 #[test]
 fn a_directory_or_a_missing_directory_is_said_in_words() {
     let dir = tempfile::tempdir().unwrap();
