@@ -268,6 +268,16 @@ fn foreign_files_are_refused_untouched() {
     drop(c);
     refused(&marked, "another application", "another application");
 
+    // keibi's mark and schema number over other tables.
+    let marked = d.join("impostor.db");
+    let c = rusqlite::Connection::open(&marked).unwrap();
+    c.execute_batch(
+        "CREATE TABLE findings (name TEXT); PRAGMA application_id = 1262831938; PRAGMA user_version = 1;",
+    )
+    .unwrap();
+    drop(c);
+    refused(&marked, "carries keibi's mark but lacks", "lacks");
+
     // A keibi store from a newer keibi, in rollback mode: not migrated, not written.
     let newer = d.join("newer.db");
     real_store(&newer);
@@ -801,4 +811,50 @@ cp m/k.db out.db
         fs::read_to_string(d.join("again.log")).unwrap_or_default()
     );
     assert_eq!(stored(&d.join("out.db")), whole);
+}
+
+/// Started on a full disk: `keibi run` exits 2 saying so (SQLite cannot give the
+/// `-shm` its pages), the store's file is byte-identical, `findings list` still
+/// reads it, and once space is back a run stores every finding exactly once.
+#[test]
+fn started_on_a_full_disk_the_daemon_refuses_and_reading_still_works() {
+    if !user_namespaces() {
+        eprintln!("skipped: user namespaces are not allowed here, no tmpfs to fill");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let (first, rest) = split_attack();
+    let log = d.join("pg.log");
+    fs::write(&log, &first).unwrap();
+    fs::write(d.join("part2.log"), &rest).unwrap();
+    let mut child = in_namespace(
+        d,
+        r#""$K" run pg.log --store m/k.db --once 2> once1.log; echo $? > once1.rc
+cat part2.log >> pg.log
+dd if=/dev/zero of=m/fill bs=4k 2>/dev/null
+cp m/k.db before.db
+"$K" run pg.log --store m/k.db --once 2> full.log; echo $? > full.rc
+"$K" findings --store m/k.db list --all --format jsonl > full.jsonl 2> list.err; echo $? > list.rc
+cp m/k.db after.db
+rm m/fill
+"$K" run pg.log --store m/k.db --once 2> again.log; echo $? > again.rc
+cp m/k.db out.db
+"#,
+    );
+    assert_eq!(wait_exit(&mut child, Duration::from_secs(90)), Some(0));
+    let read = |n: &str| fs::read_to_string(d.join(n)).unwrap_or_default();
+    assert_eq!(read("once1.rc").trim(), "0", "{}", read("once1.log"));
+    assert_eq!(read("full.rc").trim(), "2", "{}", read("full.log"));
+    assert!(
+        read("full.log").contains("m/k.db: the disk is full; nothing was written"),
+        "{}",
+        read("full.log")
+    );
+    assert!(fs::read(d.join("before.db")).unwrap() == fs::read(d.join("after.db")).unwrap());
+    assert_eq!(read("list.rc").trim(), "0", "{}", read("list.err"));
+    let listed = summarize(read("full.jsonl").as_bytes());
+    assert_eq!(listed.len(), 1, "the first part's finding: {listed:?}");
+    assert_eq!(read("again.rc").trim(), "0", "{}", read("again.log"));
+    assert_eq!(stored(&d.join("out.db")), scan_in(d, "pg.log"));
 }
