@@ -73,7 +73,14 @@ pub enum Note<'a> {
     Retention(Result<Expired, StoreError>),
     /// Anything else worth a line.
     Info(String),
+    /// Something an operator must act on while the loop goes on (the store cannot
+    /// be written: the batch is held and tried again).
+    Warn(String),
 }
+
+/// A commit the store refused for a reason that may pass (disk full, busy): kept,
+/// with the checkpoints it moves, and sent again before anything else is read.
+type Unsent = (Commit, Vec<(String, u64, Checkpoint)>);
 
 /// A poll's checkpoints, waiting until its events have all left the orderer.
 struct Pending {
@@ -113,6 +120,7 @@ pub struct Pipeline {
     poll: Duration,
     /// What the loop publishes for `/metrics` and `/healthz`.
     metrics: Option<Shared>,
+    unsent: Option<Unsent>,
 }
 
 /// The store's name for a file's checkpoints.
@@ -258,6 +266,7 @@ impl Pipeline {
             pending: VecDeque::new(),
             poll: src.poll_interval.std(),
             metrics: None,
+            unsent: None,
         })
     }
 
@@ -286,8 +295,15 @@ impl Pipeline {
         now: Instant,
         note: &mut dyn FnMut(Note),
     ) -> Result<Round, EngineError> {
-        let mut released = Vec::new();
         let mut round = Round::default();
+        if let Some(unsent) = self.unsent.take() {
+            // Nothing more is read while a batch waits (memory stays bounded, and no
+            // checkpoint passes it); once it is in, read on at once.
+            self.send(unsent, &mut round, note)?;
+            round.reading = true;
+            return Ok(round);
+        }
+        let mut released = Vec::new();
         for (i, src) in self.sources.iter_mut().enumerate() {
             if self.states[i] == SourceState::Finished {
                 continue;
@@ -326,9 +342,12 @@ impl Pipeline {
     /// checkpoint read. With `end` the input is taken as ended (`--once`): detectors
     /// close every window, as at the end of `keibi scan`.
     pub fn finish(mut self, end: bool, note: &mut dyn FnMut(Note)) -> Result<Round, EngineError> {
+        let mut round = Round::default();
+        if let Some(unsent) = self.unsent.take() {
+            self.send(unsent, &mut round, note)?;
+        }
         let mut released = Vec::new();
         self.orderer.drain(&mut released);
-        let mut round = Round::default();
         self.detect_and_commit(released, end, &mut round, note)?;
         Ok(round)
     }
@@ -392,7 +411,27 @@ impl Pipeline {
             return Ok(());
         }
         commit.finding_changes = changes;
-        let done = self.store.commit(&commit)?;
+        self.send((commit, moved), round, note)
+    }
+
+    /// Commits a batch; on success the checkpoints it moved are the stored ones and
+    /// its changes are announced. A transient failure (disk full, busy) keeps the
+    /// batch for the next round: the store and the checkpoints stay where they were.
+    fn send(
+        &mut self,
+        (commit, moved): Unsent,
+        round: &mut Round,
+        note: &mut dyn FnMut(Note),
+    ) -> Result<(), EngineError> {
+        let done = match self.store.commit(&commit) {
+            Ok(done) => done,
+            Err(e) => {
+                if e.is_transient() {
+                    self.unsent = Some((commit, moved));
+                }
+                return Err(e.into());
+            }
+        };
         for (key, pos, cp) in moved {
             self.positions.insert(key, (pos, cp));
         }
@@ -401,7 +440,7 @@ impl Pipeline {
         if let Some(m) = &self.metrics {
             let mut m = metrics::lock(m);
             m.commits += 1;
-            m.last_commit = Some(at);
+            m.last_commit = Some(Utc::now());
         }
         for (change, applied) in commit.finding_changes.iter().zip(&done.findings) {
             if applied.notify {
@@ -478,6 +517,11 @@ impl Control {
 /// round (a second) for their size to hold still.
 const ONCE_QUIET: Duration = Duration::from_millis(1500);
 
+/// A batch the store refused (disk full, busy) is tried again after 1 s, then
+/// after twice as long each time, at most a minute apart.
+const RETRY_FIRST: Duration = Duration::from_secs(1);
+const RETRY_MAX: Duration = Duration::from_secs(60);
+
 /// Runs the pipeline until stopped (or, with `once`, until everything there was
 /// read), then commits what was read. `reload` is called on SIGHUP and returns the
 /// new tuning and services, or `None` to keep the old ones (it says why itself).
@@ -505,6 +549,8 @@ fn run_loop(
 ) -> Result<(), EngineError> {
     let mut quiet_since = Instant::now();
     let mut publisher = metrics::Publisher::default();
+    // While the store refuses a batch for a reason that may pass: the next try.
+    let mut failing: Option<(Instant, Duration)> = None;
     loop {
         if let Some(r) = opts.retention.as_mut().filter(|r| r.due(Instant::now())) {
             let done = r.apply(&mut pipeline.store, Instant::now(), Utc::now());
@@ -526,7 +572,33 @@ fn run_loop(
             }
         }
         let now = Instant::now();
-        let r = pipeline.round(now, note)?;
+        if let Some((next, _)) = failing {
+            if now < next {
+                std::thread::sleep(Duration::from_millis(20));
+                continue;
+            }
+        }
+        let r = match pipeline.round(now, note) {
+            Ok(r) => {
+                if failing.take().is_some() {
+                    note(Note::Info(
+                        "the store takes writes again: the held batch is committed".into(),
+                    ));
+                }
+                r
+            }
+            // `--once` (cron) gives up at once; the next run reads it again.
+            Err(EngineError::Store(e)) if e.is_transient() && !opts.once => {
+                let wait = failing.map_or(RETRY_FIRST, |(_, w)| (w * 2).min(RETRY_MAX));
+                note(Note::Warn(format!(
+                    "{e}; the batch is held (nothing is read meanwhile, no checkpoint moves) and tried again in {} s",
+                    wait.as_secs()
+                )));
+                failing = Some((now + wait, wait));
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
         if let Some(m) = &pipeline.metrics {
             publisher.round(m, &pipeline.store, &r, Instant::now());
         }

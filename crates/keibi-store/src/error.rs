@@ -20,17 +20,22 @@ pub enum StoreError {
         found: i64,
         known: i64,
     },
-    #[error("{path}: the store is read-only here (file or directory permissions, or a read-only file system)")]
+    #[error("{path}: the store is read-only here (permissions of the file, of its -wal and -shm beside it, or of its directory; or a read-only file system)")]
     ReadOnly { path: PathBuf },
     #[error("{path}: the disk is full; nothing was written (free space and retry)")]
     DiskFull { path: PathBuf },
     #[error("{path}: the store stayed locked by another process for longer than the busy timeout")]
     Busy { path: PathBuf },
-    #[error("{path}: {source}")]
+    #[error("{path}: another keibi run is using this store; stop it first, or give this one its own --store")]
+    InUse { path: PathBuf },
+    #[error("{path}: {why}")]
+    NotAFile { path: PathBuf, why: String },
+    // No `#[source]`: the message already holds SQLite's words, and a chain printed
+    // with `{:#}` would repeat them.
+    #[error("{path}: {error}")]
     Sqlite {
         path: PathBuf,
-        #[source]
-        source: rusqlite::Error,
+        error: rusqlite::Error,
     },
     #[error("{path}: {source}")]
     Io {
@@ -63,11 +68,16 @@ impl StoreError {
     /// Sorts an SQLite error into the variant a person can act on.
     pub(crate) fn sqlite(path: &std::path::Path, e: rusqlite::Error) -> StoreError {
         let path = path.to_path_buf();
-        let code = match &e {
-            rusqlite::Error::SqliteFailure(f, _) => Some(f.code),
-            _ => None,
+        let (code, extended) = match &e {
+            rusqlite::Error::SqliteFailure(f, _) => (Some(f.code), f.extended_code),
+            _ => (None, 0),
         };
         match code {
+            // The `-shm` beside the store could not be given its pages: on a full
+            // disk, that is how opening fails (before any write could say SQLITE_FULL).
+            Some(ErrorCode::SystemIoFailure) if extended == rusqlite::ffi::SQLITE_IOERR_SHMSIZE => {
+                StoreError::DiskFull { path }
+            }
             Some(ErrorCode::NotADatabase) => StoreError::Foreign {
                 path,
                 why: "not an SQLite database, or one whose header is damaged".into(),
@@ -79,7 +89,14 @@ impl StoreError {
             Some(ErrorCode::ReadOnly) => StoreError::ReadOnly { path },
             Some(ErrorCode::DiskFull) => StoreError::DiskFull { path },
             Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => StoreError::Busy { path },
-            _ => StoreError::Sqlite { path, source: e },
+            _ => StoreError::Sqlite { path, error: e },
         }
+    }
+
+    /// A failure that may pass by itself (space freed, a lock released): a daemon
+    /// keeps the batch and tries again instead of stopping.
+    pub fn is_transient(&self) -> bool {
+        matches!(self, StoreError::DiskFull { .. } | StoreError::Busy { .. })
+            || matches!(self, StoreError::Io { source, .. } if source.raw_os_error() == Some(28))
     }
 }

@@ -38,14 +38,72 @@ const MAX_TEXT: usize = 4096;
 
 /// An open store.
 pub struct Store {
+    // Dropped before `lock`: closing another descriptor of the file drops the
+    // process's POSIX locks on it, SQLite's included, so the connection goes first.
     conn: Connection,
     path: PathBuf,
+    /// The file, held with an exclusive `flock` by [`Store::open_exclusive`].
+    lock: Option<File>,
 }
 
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Store").field("path", &self.path).finish()
     }
+}
+
+/// What is at `path` before SQLite sees it: a directory, a device or a missing
+/// directory is said in words instead of SQLite's "unable to open database file".
+fn check_path(path: &Path) -> Result<(), StoreError> {
+    let not_a_file = |why: String| StoreError::NotAFile {
+        path: path.to_path_buf(),
+        why,
+    };
+    match std::fs::metadata(path) {
+        Ok(m) if m.is_dir() => Err(not_a_file(
+            "is a directory; give the store's file (for example DIR/keibi.db)".into(),
+        )),
+        Ok(m) if !m.is_file() => Err(not_a_file("is not a regular file".into())),
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let parent = path
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .unwrap_or(Path::new("."));
+            match std::fs::metadata(parent) {
+                Ok(m) if m.is_dir() => Ok(()),
+                Ok(_) => Err(not_a_file(format!("{} is not a directory", parent.display()))),
+                Err(_) => Err(not_a_file(format!(
+                    "the directory {} does not exist (keibi creates the store file, not its directory)",
+                    parent.display()
+                ))),
+            }
+        }
+        Err(e) => Err(StoreError::Io {
+            path: path.to_path_buf(),
+            source: e,
+        }),
+    }
+}
+
+/// `path` with `suffix` appended (`keibi.db` → `keibi.db-wal`).
+fn wal_path(path: &Path, suffix: &str) -> PathBuf {
+    let mut s = path.as_os_str().to_owned();
+    s.push(suffix);
+    PathBuf::from(s)
+}
+
+/// A path as a `file:` URI path: `%`, `?` and `#` escaped (SQLite decodes `%HH`).
+fn uri_path(path: &Path) -> String {
+    let mut out = String::new();
+    for b in path.as_os_str().as_encoded_bytes() {
+        match b {
+            b'%' | b'?' | b'#' => out.push_str(&format!("%{b:02X}")),
+            _ if b.is_ascii() && !b.is_ascii_control() => out.push(char::from(*b)),
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
 }
 
 fn millis(t: DateTime<Utc>) -> i64 {
@@ -69,7 +127,12 @@ impl Store {
     /// Opens the store for reading and writing, creating it when missing: checks it
     /// is keibi's and undamaged (`quick_check`, which reads the whole file), sets WAL
     /// and `synchronous = FULL`, and applies pending migrations.
+    ///
+    /// Everything that can refuse the file (not a file, not keibi's, read-only, newer,
+    /// damaged) is checked before the first write, so a refused file is left as it
+    /// was.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
+        check_path(path)?;
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
             | OpenFlags::SQLITE_OPEN_CREATE
             | OpenFlags::SQLITE_OPEN_NO_MUTEX;
@@ -79,6 +142,13 @@ impl Store {
             return Err(StoreError::ReadOnly {
                 path: path.to_path_buf(),
             });
+        }
+        if !fresh {
+            store.not_newer()?;
+            if store.user_version()? == SCHEMA {
+                store.has_schema()?;
+            }
+            store.quick_check()?;
         }
         if fresh {
             // Must precede the first table; lets prune give pages back to the disk.
@@ -98,10 +168,51 @@ impl Store {
         // After a large commit (an import) the WAL is cut back to this at the next
         // checkpoint instead of keeping its largest size.
         store.exec("PRAGMA journal_size_limit = 16777216")?;
-        if !fresh {
-            store.quick_check()?;
-        }
         store.migrate()?;
+        Ok(store)
+    }
+
+    /// [`Store::open`] for the one process that follows sources into this store
+    /// (`keibi run`): the file is held with an exclusive advisory lock (`flock`)
+    /// until the store is dropped, so a second daemon on the same file is refused
+    /// ([`StoreError::InUse`]) instead of reading every source a second time. The
+    /// `keibi findings` commands do not take it. The lock goes with the process, so
+    /// a killed daemon leaves nothing to clean up.
+    pub fn open_exclusive(path: &Path) -> Result<Store, StoreError> {
+        check_path(path)?;
+        let io = |source: std::io::Error| match source.kind() {
+            std::io::ErrorKind::PermissionDenied | std::io::ErrorKind::ReadOnlyFilesystem => {
+                StoreError::ReadOnly {
+                    path: path.to_path_buf(),
+                }
+            }
+            _ => StoreError::Io {
+                path: path.to_path_buf(),
+                source,
+            },
+        };
+        let file = match File::open(path) {
+            Ok(f) => f,
+            // A new store: an empty file is what SQLite takes for a new database.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(path)
+                .or_else(|_| File::open(path))
+                .map_err(io)?,
+            Err(e) => return Err(io(e)),
+        };
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => {
+                return Err(StoreError::InUse {
+                    path: path.to_path_buf(),
+                })
+            }
+            Err(std::fs::TryLockError::Error(e)) => return Err(io(e)),
+        }
+        let mut store = Store::open(path)?;
+        store.lock = Some(file);
         Ok(store)
     }
 
@@ -114,8 +225,34 @@ impl Store {
                 source: std::io::Error::new(std::io::ErrorKind::NotFound, "no store here"),
             });
         }
+        check_path(path)?;
         let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let store = Store::connect(path, flags)?;
+        let store = match Store::connect(path, flags).and_then(|s| s.identify().map(|f| (s, f))) {
+            Ok((s, fresh)) => {
+                if fresh {
+                    return Err(StoreError::Foreign {
+                        path: path.to_path_buf(),
+                        why: "an empty file".into(),
+                    });
+                }
+                s
+            }
+            // A WAL store needs a `-shm` beside it that this process may write,
+            // created by the first reader when missing; in a directory nobody may
+            // write to, that fails. With no `-wal` or an empty one, every commit is
+            // in the file itself, and SQLite may read it as immutable (no locks, no
+            // `-shm`): no daemon can be writing there, it could not make its `-wal`.
+            // The same on a full disk, where the `-shm` cannot be given its pages (a
+            // running daemon's would have them).
+            Err(StoreError::ReadOnly { .. })
+            | Err(StoreError::Sqlite { .. })
+            | Err(StoreError::DiskFull { .. })
+                if std::fs::metadata(wal_path(path, "-wal")).map_or(true, |m| m.len() == 0) =>
+            {
+                Store::connect_immutable(path)?
+            }
+            Err(e) => return Err(e),
+        };
         if store.identify()? {
             return Err(StoreError::Foreign {
                 path: path.to_path_buf(),
@@ -136,6 +273,7 @@ impl Store {
                 path.display()
             )));
         }
+        store.has_schema()?;
         Ok(store)
     }
 
@@ -147,7 +285,77 @@ impl Store {
         Ok(Store {
             conn,
             path: path.to_path_buf(),
+            lock: None,
         })
+    }
+
+    /// Read-only with `immutable=1`: SQLite takes no lock and wants no `-shm`.
+    fn connect_immutable(path: &Path) -> Result<Store, StoreError> {
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX
+            | OpenFlags::SQLITE_OPEN_URI;
+        let conn =
+            Connection::open_with_flags(format!("file:{}?immutable=1", uri_path(path)), flags)
+                .map_err(|e| StoreError::sqlite(path, e))?;
+        let store = Store {
+            conn,
+            path: path.to_path_buf(),
+            lock: None,
+        };
+        store.identify()?;
+        Ok(store)
+    }
+
+    /// Refuses a file marked as keibi's whose tables are not the ones its schema
+    /// number says (every table and column of the migrations must be there), instead
+    /// of failing later on a query with "no such column".
+    fn has_schema(&self) -> Result<(), StoreError> {
+        const COLUMNS: &str =
+            "SELECT m.name, p.name FROM sqlite_schema m, pragma_table_info(m.name) p \
+             WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%'";
+        let columns =
+            |c: &Connection| -> rusqlite::Result<std::collections::BTreeSet<(String, String)>> {
+                let mut stmt = c.prepare(COLUMNS)?;
+                let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+                rows.collect()
+            };
+        let want = Connection::open_in_memory()
+            .and_then(|c| {
+                for sql in MIGRATIONS {
+                    c.execute_batch(sql)?;
+                }
+                columns(&c)
+            })
+            .map_err(|e| self.err(e))?;
+        let have = columns(&self.conn).map_err(|e| self.err(e))?;
+        let missing: Vec<String> = want
+            .difference(&have)
+            .take(3)
+            .map(|(t, c)| format!("{t}.{c}"))
+            .collect();
+        if missing.is_empty() {
+            return Ok(());
+        }
+        Err(StoreError::Foreign {
+            path: self.path.clone(),
+            why: format!(
+                "it carries keibi's mark but lacks {} of its schema {SCHEMA}",
+                missing.join(", ")
+            ),
+        })
+    }
+
+    /// Refuses a store of a newer schema before anything is written to it.
+    fn not_newer(&self) -> Result<(), StoreError> {
+        let version = self.user_version()?;
+        if version > SCHEMA {
+            return Err(StoreError::TooNew {
+                path: self.path.clone(),
+                found: version,
+                known: SCHEMA,
+            });
+        }
+        Ok(())
     }
 
     /// Refuses a file that is not keibi's; true when it is a new, empty database.
@@ -235,7 +443,8 @@ impl Store {
             "PRAGMA application_id = {APPLICATION_ID}; PRAGMA user_version = {SCHEMA};"
         ))
         .map_err(err)?;
-        tx.commit().map_err(err)
+        tx.commit().map_err(err)?;
+        self.has_schema()
     }
 
     pub fn path(&self) -> &Path {

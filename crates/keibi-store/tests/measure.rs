@@ -118,3 +118,57 @@ fn measure() {
     let all = s.findings(&Query::default()).unwrap();
     println!("list all {}: {:?}", all.len(), started.elapsed());
 }
+
+/// What checking a store at open costs at 100,000 findings (~4 KB each), to decide
+/// between `quick_check` (now), `integrity_check` and no check:
+/// `cargo test --release -p keibi-store --test measure -- --ignored --nocapture open_cost`.
+#[test]
+#[ignore]
+fn open_cost_at_100k() {
+    let dir = tempfile::tempdir_in(".").unwrap();
+    let path = dir.path().join("m.db");
+    let mut s = Store::open(&path).unwrap();
+    let n = 100_000;
+    for part in 0..5 {
+        let mut c = Commit::new(Utc::now());
+        c.finding_changes = (part * n / 5..(part + 1) * n / 5)
+            .map(|i| FindingChange {
+                kind: ChangeKind::New,
+                finding: finding(i),
+                added: 1,
+            })
+            .collect();
+        s.commit(&c).unwrap();
+    }
+    let size = s.size().unwrap();
+    drop(s);
+    println!(
+        "store: {} findings, file {} MB",
+        size.findings,
+        size.file >> 20
+    );
+    let time = |what: &str, f: &mut dyn FnMut()| {
+        let mut runs: Vec<std::time::Duration> = (0..3)
+            .map(|_| {
+                let started = Instant::now();
+                f();
+                started.elapsed()
+            })
+            .collect();
+        runs.sort();
+        println!("{what}: median {:?} (of {:?})", runs[1], runs);
+    };
+    time("Store::open (quick_check)", &mut || {
+        Store::open(&path).unwrap();
+    });
+    time("Store::open_read_only (no check)", &mut || {
+        Store::open_read_only(&path).unwrap();
+    });
+    let c = rusqlite::Connection::open(&path).unwrap();
+    for pragma in ["PRAGMA quick_check", "PRAGMA integrity_check"] {
+        time(pragma, &mut || {
+            let r: String = c.query_row(pragma, [], |r| r.get(0)).unwrap();
+            assert_eq!(r, "ok");
+        });
+    }
+}

@@ -736,6 +736,134 @@ fn read_only_stores_refuse_writes() {
     assert!(matches!(e, StoreError::ReadOnly { .. }), "{e}");
 }
 
+/// A newer store in rollback-journal mode: refused before `journal_mode = WAL`
+/// would rewrite its header.
+#[test]
+fn a_newer_store_is_refused_before_anything_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("newer.db");
+    filled_store(&path, 2);
+    let c = rusqlite::Connection::open(&path).unwrap();
+    c.execute_batch("PRAGMA journal_mode = DELETE; PRAGMA user_version = 7;")
+        .unwrap();
+    drop(c);
+    let before = std::fs::read(&path).unwrap();
+    for e in [
+        Store::open(&path).unwrap_err(),
+        Store::open_exclusive(&path).unwrap_err(),
+    ] {
+        assert!(matches!(e, StoreError::TooNew { found: 7, .. }), "{e}");
+    }
+    assert_eq!(
+        std::fs::read(&path).unwrap(),
+        before,
+        "header and pages as they were"
+    );
+    assert!(!dir.path().join("newer.db-wal").exists());
+}
+
+/// keibi's mark and schema number over other tables: refused at open, by name,
+/// not later by a query.
+#[test]
+fn a_marked_file_without_keibis_tables_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("marked.db");
+    let c = rusqlite::Connection::open(&path).unwrap();
+    c.execute_batch(&format!(
+        "CREATE TABLE findings (name TEXT); PRAGMA application_id = {}; PRAGMA user_version = {};",
+        keibi_store::APPLICATION_ID,
+        keibi_store::SCHEMA
+    ))
+    .unwrap();
+    drop(c);
+    let before = std::fs::read(&path).unwrap();
+    for e in [
+        Store::open(&path).unwrap_err(),
+        Store::open_read_only(&path).unwrap_err(),
+    ] {
+        assert!(matches!(e, StoreError::Foreign { .. }), "{e}");
+        assert!(e.to_string().contains("lacks checkpoints."), "{e}");
+    }
+    assert_eq!(std::fs::read(&path).unwrap(), before);
+}
+
+#[test]
+fn a_directory_or_a_missing_directory_is_said_in_words() {
+    let dir = tempfile::tempdir().unwrap();
+    for open in [Store::open, Store::open_exclusive, Store::open_read_only] {
+        let e = open(dir.path()).unwrap_err();
+        assert!(e.to_string().contains("is a directory"), "{e}");
+    }
+    let missing = dir.path().join("nodir").join("k.db");
+    for open in [Store::open, Store::open_exclusive] {
+        let e = open(&missing).unwrap_err();
+        assert!(e.to_string().contains("does not exist"), "{e}");
+    }
+    assert!(!dir.path().join("nodir").exists(), "no directory made");
+}
+
+#[test]
+fn one_exclusive_opener_at_a_time_and_the_lock_goes_with_the_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.db");
+    let first = Store::open_exclusive(&path).unwrap();
+    let e = Store::open_exclusive(&path).unwrap_err();
+    assert!(matches!(e, StoreError::InUse { .. }), "{e}");
+    // The findings commands do not take the lock.
+    let mut other = Store::open(&path).unwrap();
+    filled_store_into(&mut other, 2);
+    assert_eq!(
+        Store::open_read_only(&path)
+            .unwrap()
+            .size()
+            .unwrap()
+            .findings,
+        2
+    );
+    drop(other);
+    drop(first);
+    let again = Store::open_exclusive(&path).unwrap();
+    assert_eq!(again.size().unwrap().findings, 2);
+}
+
+fn filled_store_into(s: &mut Store, n: usize) {
+    let fs: Vec<Finding> = (0..n)
+        .map(|i| finding(&i.to_string(), "192.0.2.1", 1, t(1, 0), t(1, 0)))
+        .collect();
+    s.commit(&commit(
+        t(1, 1),
+        fs.iter().map(|f| change(ChangeKind::New, f, 1)).collect(),
+        vec![],
+    ))
+    .unwrap();
+}
+
+/// A store in a directory nobody may write to, with no `-wal` or `-shm` beside it,
+/// is read as immutable. Only meaningful as a user that directory permissions bind.
+#[test]
+fn a_store_in_a_read_only_directory_can_still_be_listed() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let sub = dir.path().join("ro");
+    std::fs::create_dir(&sub).unwrap();
+    let path = sub.join("s.db");
+    filled_store(&path, 3);
+    std::fs::set_permissions(&sub, std::fs::Permissions::from_mode(0o555)).unwrap();
+    let writable = std::fs::File::create(sub.join("probe")).is_ok();
+    let result = Store::open_read_only(&path).map(|s| s.size().unwrap().findings);
+    let write = Store::open(&path).map(|_| ());
+    std::fs::set_permissions(&sub, std::fs::Permissions::from_mode(0o755)).unwrap();
+    if writable {
+        eprintln!("skipped: running as root, directory permissions do not bind");
+        return;
+    }
+    assert_eq!(result.unwrap(), 3);
+    assert!(
+        matches!(write, Err(StoreError::ReadOnly { .. })),
+        "{write:?}"
+    );
+}
+
 #[test]
 fn readers_and_writers_wait_for_a_held_write_transaction() {
     let dir = tempfile::tempdir().unwrap();

@@ -20,6 +20,11 @@ use serde_json::{json, Value};
 use crate::cli::{DetectArgs, Global, LogOutput, RunArgs};
 use crate::output::sanitize::terminal;
 
+/// The exit code when the store failed while running (after a clean start): the
+/// settings and the store were usable (else 2), the last batch could not be
+/// committed.
+pub const EXIT_STORE_FAILED: u8 = 3;
+
 /// Unrecognized-line notes shown per file before they are only counted.
 const LINE_NOTES_PER_FILE: u64 = 5;
 
@@ -98,8 +103,8 @@ pub fn run(args: &RunArgs, global: &Global) -> Result<u8> {
     };
     let (scanner, _, _) =
         super::scan::build_scanner_from(&settings, &DetectArgs::default(), global)?;
-    let store = keibi_store::Store::open(&settings.store.path)
-        .with_context(|| format!("--store {}", settings.store.path.display()))?;
+    // Held with a lock: a second daemon on the same file is refused.
+    let store = keibi_store::Store::open_exclusive(&settings.store.path)?;
     log.info(&format!("store {}", settings.store.path.display()));
     let pipeline = Pipeline::new(&settings, scanner, store, args.once, &mut |n| log.note(n))?
         .with_metrics(log.metrics.clone());
@@ -162,7 +167,7 @@ pub fn run(args: &RunArgs, global: &Global) -> Result<u8> {
         }
     };
     let retention = Retention::new(&settings.store, std::time::Instant::now());
-    daemon::run(
+    let outcome = daemon::run(
         pipeline,
         RunOptions {
             once: args.once,
@@ -171,9 +176,21 @@ pub fn run(args: &RunArgs, global: &Global) -> Result<u8> {
         &control,
         &mut reload,
         &mut |n| log.note(n),
-    )?;
+    );
     if let Some(s) = server {
         s.stop();
+    }
+    if let Err(e) = outcome {
+        // The store holds the last batch that was committed, with its checkpoints:
+        // what came after is read again at the next start.
+        log_line(
+            settings.log.format == LogFormat::Json,
+            "error",
+            &format!(
+                "{e}; stopped: the store keeps everything committed before, and the next start reads the rest again"
+            ),
+        );
+        return Ok(EXIT_STORE_FAILED);
     }
     log.info("stopped; everything read is committed");
     Ok(0)
@@ -239,6 +256,7 @@ impl Log {
                 &[("reason", json!(err.to_string()))],
             ),
             Note::Info(s) => self.info(&s),
+            Note::Warn(s) => log_line(self.json, "error", &s),
             Note::Finding { change, applied } => {
                 let f = change.finding();
                 let msg = format!(
