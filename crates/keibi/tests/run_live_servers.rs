@@ -3,7 +3,7 @@
 //! logging collector rotates its file in the middle (`pg_rotate_logfile()`), with
 //! the daemon killed with SIGKILL and restarted part-way through the new file; and
 //! one against a real MariaDB whose audit log logrotate copies and truncates
-//! (`copytruncate`) in the middle. Every failed login made is counted exactly once
+//! (`copytruncate`) in the middle, the daemon again killed and restarted after it. Every failed login made is counted exactly once
 //! in the stored finding, and the store ends as `keibi scan` of the same logs.
 //!
 //! The servers are the ones `tests/servers.rs` uses (`common/`); without them a test
@@ -225,12 +225,19 @@ fn mariadb_audit_log_copytruncated_by_logrotate_counts_every_failure_once() {
         }
     }
 
-    let n = attack(10);
+    let n = attack(5);
     assert_eq!(
         wait_count(&store, n, &daemon, "after copytruncate"),
         id,
         "the attack after the truncation grows the same finding"
     );
+    // A SIGKILL after the rotation: the stored checkpoint now names the copy's
+    // content, the live file is new content; the attack goes on meanwhile.
+    daemon.kill9();
+    attack(3);
+    let mut daemon = Daemon::start(&source, &store, &daemon_log);
+    let n = attack(4);
+    assert_eq!(wait_count(&store, n, &daemon, "after a SIGKILL"), id);
     // The server writes on at the start of the truncated file (it opened it to
     // append), not at its old offset behind a hole of zeros.
     let live = fs::read(&audit).unwrap();
