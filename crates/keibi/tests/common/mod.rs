@@ -7,6 +7,7 @@
 
 #![allow(dead_code)] // each helper is used by one server's test or the other
 
+pub mod daemon;
 pub mod mariadb;
 pub mod postgres;
 pub mod rsyslog;

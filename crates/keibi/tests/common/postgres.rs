@@ -30,6 +30,12 @@ impl Postgres {
     /// Starts a server, or returns `None` after printing why it is skipped (and
     /// panics instead when servers are required).
     pub fn start() -> Option<Postgres> {
+        Self::start_with("")
+    }
+
+    /// Starts a server with `extra` appended to its `postgresql.conf` after the
+    /// settings above (a later line wins: `log_filename`, `log_destination` ...).
+    pub fn start_with(extra: &str) -> Option<Postgres> {
         let bin = find_bindir()?;
         let pkglib = bin.parent().map(|p| p.join("lib")).unwrap_or_default();
         if !pkglib.join("pgaudit.so").is_file() {
@@ -67,7 +73,7 @@ impl Postgres {
             run_as,
             running: false,
         };
-        pg.init();
+        pg.init(extra);
         pg.start_server();
         pg.setup();
         Some(pg)
@@ -111,7 +117,7 @@ impl Postgres {
         }
     }
 
-    fn init(&self) {
+    fn init(&self, extra: &str) {
         let pwfile = self.dir().join("pwfile");
         self.write(&pwfile, &format!("{SUPERUSER_PASSWORD}\n"));
         check(
@@ -153,6 +159,7 @@ impl Postgres {
         let conf_path = self.data().join("postgresql.conf");
         let mut text = fs::read_to_string(&conf_path).expect("read postgresql.conf");
         text.push_str(&conf);
+        text.push_str(extra);
         self.write(&conf_path, &text);
         // Explicit rather than initdb's defaults: local trust for set-up, a password
         // (SCRAM) for every TCP client, which is what the scenario attacks.
@@ -215,6 +222,16 @@ impl Postgres {
             "set-up SQL failed: {}",
             describe(&out)
         );
+    }
+
+    /// psql as `user` over the Unix socket (trusted, no password, no address in
+    /// the log), running `sql`.
+    pub fn psql_local(&self, user: &str, db: &str, sql: &str) -> Output {
+        output_with_input(
+            self.psql_cmd_local(user, db)
+                .args(["-v", "ON_ERROR_STOP=1", "-q"]),
+            sql,
+        )
     }
 
     fn psql_cmd_local(&self, user: &str, db: &str) -> Command {
