@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use keibi_model::finding::Actor;
+use keibi_model::{Arg, Msg};
 
 /// `2026-11-28 15:41:43 UTC` (whole seconds; the JSON fields keep the precision).
 pub(crate) fn when(t: DateTime<Utc>) -> String {
@@ -132,6 +133,94 @@ pub(crate) fn sentences(parts: &[String]) -> String {
         .filter(|s| !s.is_empty())
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+// ------------------------------------------------- the same words as catalog messages
+//
+// The converted findings (login_source, login_stuffing) build their texts as
+// `keibi_model::Msg`s with these helpers; `crate::text::set` renders the English
+// strings of the contract from them (docs/i18n.md).
+
+/// An instant, shown in full (`when`).
+pub(crate) fn at(t: DateTime<Utc>) -> Arg {
+    Arg::Time { at: t, base: None }
+}
+
+/// An instant, time of day only when on the same day as `base` (`when_after`).
+pub(crate) fn at_after(t: DateTime<Utc>, base: DateTime<Utc>) -> Arg {
+    Arg::Time {
+        at: t,
+        base: Some(base),
+    }
+}
+
+pub(crate) fn span_arg(from: DateTime<Utc>, to: DateTime<Utc>) -> Arg {
+    Arg::Span { from, to }
+}
+
+/// Up to `max` names, then how many more (`names`).
+pub(crate) fn names_arg<S: AsRef<str>>(list: &[S], known_total: usize, max: usize) -> Arg {
+    Arg::Names {
+        items: list
+            .iter()
+            .take(max)
+            .map(|s| s.as_ref().to_string())
+            .collect(),
+        total: known_total.max(list.len()) as u64,
+        max: max as u64,
+    }
+}
+
+/// The users a finding names (`users`).
+pub(crate) fn users_arg(actor: &Actor) -> Arg {
+    if let Some(u) = &actor.user {
+        return Arg::Text(u.clone());
+    }
+    let list = names_arg(&actor.users, actor.users.len(), 6);
+    if actor.users_truncated {
+        Msg::new("list-not-all").arg("list", list).into()
+    } else {
+        list
+    }
+}
+
+/// The number of users (`user_count`), as its text: `5`, `100+`.
+pub(crate) fn user_count_arg(actor: &Actor) -> Arg {
+    Arg::Text(user_count(actor))
+}
+
+/// The rate clause with its leading comma (`rate`), or nothing.
+pub(crate) fn rate_arg(count: u64, from: DateTime<Utc>, to: DateTime<Utc>) -> Arg {
+    let ms = (to - from).num_milliseconds();
+    if count < 5 || ms < 1000 {
+        return Msg::new("nothing").into();
+    }
+    let per_sec = count as f64 * 1000.0 / ms as f64;
+    let (id, n) = if per_sec >= 1.0 {
+        ("rate-second", per_sec)
+    } else if per_sec * 60.0 >= 1.0 {
+        ("rate-minute", per_sec * 60.0)
+    } else {
+        ("rate-hour", (per_sec * 3600.0).max(1.0))
+    };
+    Msg::new(id).arg("n", format!("{n:.0}")).into()
+}
+
+/// Whether the failures were still going when the instance's logs end
+/// (`still_going(.., "failure")`).
+pub(crate) fn still_failing(last: DateTime<Utc>, end: Option<DateTime<Utc>>) -> Option<Msg> {
+    match end {
+        Some(end) if (end - last).num_seconds() <= 60 => {
+            Some(Msg::new("still-going").arg("end", at(end)))
+        }
+        Some(end) => Some(
+            Msg::new("still-last-failure")
+                .arg("last", at(last))
+                .arg("gap", span_arg(last, end))
+                .arg("end", at_after(end, last)),
+        ),
+        None => None,
+    }
 }
 
 #[cfg(test)]
