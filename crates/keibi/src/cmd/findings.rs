@@ -61,7 +61,8 @@ pub fn run(args: &FindingsArgs, global: &Global) -> Result<u8> {
             let statuses: Vec<&str> = found.iter().map(|s| s.status.as_str()).collect();
             let findings: Vec<Finding> = found.into_iter().map(|s| s.finding).collect();
             let mut out = BufWriter::new(io::stdout().lock());
-            write_findings_with_status(format, &findings, &statuses, color, &mut out)?;
+            let locale = crate::locale::resolve(global, None)?;
+            write_findings_with_status(format, &findings, &statuses, color, &locale, &mut out)?;
             out.flush()?;
             Ok(0)
         }
