@@ -25,3 +25,5 @@ hours-range = { $from }-{ $to }
 
 still-going = It was still going when the logs end ({ $end }): check whether it continues.
 still-last-failure = The last failure was at { $last }, { $gap } before the logs of this instance end ({ $end }).
+still-last-attempt = The last attempt was at { $last }, { $gap } before the logs of this instance end ({ $end }).
+still-last-connection = The last connection was at { $last }, { $gap } before the logs of this instance end ({ $end }).

@@ -89,3 +89,49 @@ stuffing-no-login = None of the failing addresses has logged in successfully as 
 stuffing-change = Change the password of { $targets } to a long random one now, or disable the account if nobody needs it to log in over the network.
 stuffing-restrict = Blocking single addresses does not stop a distributed campaign: restrict the instance's security group to your own networks, or make the instance private (`aws rds modify-db-instance --no-publicly-accessible`).
 stuffing-review = A login succeeded: end that user's sessions and review what it did (pgaudit or server_audit statements) since the first successful login.
+
+## Threat-listed and Tor sources (login_reputation)
+
+rep-an-address = an address
+rep-on-a-list = a threat list
+rep-on-tor = the Tor exit list '{ $tor }'
+rep-on-threat = the threat list '{ $threat }'
+rep-on-tor-and-threat = the Tor exit list '{ $tor }' (and on the threat list '{ $threat }')
+rep-what-tor = Tor exit node
+rep-what-threat = threat-listed address
+rep-why-tor = Tor hides where a connection really comes from; your applications and colleagues do not normally reach a database through it.
+rep-why-threat = Threat lists name addresses seen attacking, scanning or running malware.
+rep-at = at { $at }
+rep-listed = { $ip } is on { $list }. { $why }
+rep-block = Block { $ip } in the instance's security group inbound rules or a network ACL (on a self-managed server: a pg_hba.conf `reject` line or a firewall rule){ $tor ->
+    [yes] ; to keep all of Tor out, block the published exit list
+   *[no] {""}
+}, and make the instance private (`aws rds modify-db-instance --no-publicly-accessible`) if it need not be reachable from the Internet.
+rep-login-title = Login to { $instance } as { $who } from { $what } { $ip }
+rep-logged-in = { $ip } logged in to { $instance } as { $who } { $count ->
+    [0] {""}
+    [1] {""}
+    [one] {""}
+   *[other] { $count } times{" "}
+}{ $when }.
+rep-also-failed = It also failed to log in (see the FailedLogin finding for the same address).
+rep-knows-password = Whoever connected from there knows the password of { $who }.
+rep-treat-stolen = Unless you know this login (a colleague on Tor, a tester), treat the password of { $who } as stolen: change it now, end its sessions from { $ip }, and review what it did (pgaudit or server_audit statements from { $ip }).
+rep-failed-title = Failed logins to { $instance } from { $what } { $ip }: { $count ->
+    [one] { $count } attempt
+   *[other] { $count } attempts
+}
+rep-failed = { $ip } failed to log in to { $instance } { $count ->
+    [one] { $count } time
+   *[other] { $count } times
+} { $when }, as { $who }.
+rep-also-logged-in = It also logged in successfully: see the SuccessfulLogin finding for the same address.
+rep-never-logged-in = It never logged in successfully.
+rep-check-password = Check that the password of { $who } is long and random.
+rep-probe-title = Database port of { $instance } probed from { $what } { $ip }
+rep-probed = { $ip } opened { $count ->
+    [one] { $count } connection
+   *[other] { $count } connections
+} to { $instance } { $when } and never tried to log in: a scan checking what answers on the database port.
+rep-reachable = It reached the database port, so the instance is reachable from where that address is (usually the Internet).
+rep-restrict = Restrict the instance's security group inbound rules to your applications' addresses or security groups.

@@ -23,3 +23,5 @@ hours-range = { $from }〜{ $to } { $zone }
 
 still-going = ログの終わり（{ $end }）の時点でも続いていました。現在も続いていないか確認してください。
 still-last-failure = 最後の失敗は { $last } で、このインスタンスのログの終わり（{ $end }）の{ $gap }前です。
+still-last-attempt = 最後の試行は { $last } で、このインスタンスのログの終わり（{ $end }）の{ $gap }前です。
+still-last-connection = 最後の接続は { $last } で、このインスタンスのログの終わり（{ $end }）の{ $gap }前です。

@@ -72,3 +72,40 @@ stuffing-no-login = 失敗していたアドレスから、対象ユーザーと
 stuffing-change = 今すぐ { $targets } のパスワードを十分に長いランダムなものに変更するか、ネットワーク経由でログインする必要がなければアカウントを無効にしてください。
 stuffing-restrict = 分散型の攻撃は個々のアドレスをブロックしても止まりません。インスタンスのセキュリティグループで接続元を自社のネットワークに限定するか、インスタンスをパブリックアクセス不可にしてください（`aws rds modify-db-instance --db-instance-identifier <インスタンス> --no-publicly-accessible`）。
 stuffing-review = ログインが成功しています。そのユーザーのセッションを終了し、最初のログイン成功以降の操作内容（pgaudit または server_audit のステートメント）を確認してください。
+
+## 脅威リストや Tor の送信元（login_reputation）
+
+rep-an-address = 不明なアドレス
+rep-on-a-list = 脅威リスト
+rep-on-tor = Tor 出口ノードのリスト「{ $tor }」
+rep-on-threat = 脅威リスト「{ $threat }」
+rep-on-tor-and-threat = Tor 出口ノードのリスト「{ $tor }」（と脅威リスト「{ $threat }」）
+rep-what-tor = Tor 出口ノード
+rep-what-threat = 脅威リストに載っているアドレス
+rep-why-tor = Tor を使うと接続の本当の送信元が隠れます。自社のアプリケーションや社員が Tor 経由でデータベースに接続することは通常ありません。
+rep-why-threat = 脅威リストには、攻撃、スキャン、マルウェアの活動が確認されたアドレスが載っています。
+rep-at = { $at }に
+rep-listed = { $ip } は{ $list }に載っています。{ $why }
+rep-block = インスタンスのセキュリティグループのインバウンドルールまたはネットワーク ACL で { $ip } をブロックしてください（自社運用のサーバーでは pg_hba.conf の `reject` 行かファイアウォール）{ $tor ->
+    [yes] 。Tor 全体を遮断するには、公開されている出口ノードのリストをブロックします
+   *[no] {""}
+}。インターネットから接続できる必要がなければ、インスタンスをパブリックアクセス不可にしてください（`aws rds modify-db-instance --db-instance-identifier <インスタンス> --no-publicly-accessible`）。
+rep-login-title = { $what } { $ip } から { $instance } に { $who } としてログイン
+rep-logged-in = { $ip } が{ $when }、{ $who } として { $instance } にログインしました{ $count ->
+    [0] {""}
+    [1] {""}
+    [one] {""}
+   *[other] （{ $count }回）
+}。
+rep-also-failed = ログインの失敗もあります（同じアドレスの FailedLogin の検出結果を参照）。
+rep-knows-password = この送信元から接続した者は { $who } のパスワードを知っています。
+rep-treat-stolen = 心当たりのあるログイン（Tor を使う社員、テスト担当者など）でなければ、{ $who } のパスワードは盗まれたものとして扱ってください。今すぐ変更し、{ $ip } からのセッションを終了して、その操作内容（{ $ip } からの pgaudit または server_audit のステートメント）を確認します。
+rep-failed-title = { $what } { $ip } から { $instance } へのログイン失敗: { $count }回
+rep-failed = { $ip } から { $instance } へのログインが{ $when }に{ $count }回失敗しました（ユーザー { $who }）。
+rep-also-logged-in = ログインにも成功しています。同じアドレスの SuccessfulLogin の検出結果を参照してください。
+rep-never-logged-in = ログインに成功したことはありません。
+rep-check-password = { $who } のパスワードが十分に長いランダムな文字列であることを確認してください。
+rep-probe-title = { $what } { $ip } から { $instance } のデータベースポートへの探索
+rep-probed = { $ip } が{ $when }に { $instance } へ{ $count }回接続し、ログインを試みずに切断しました。データベースポートで何が応答するかを調べるスキャンです。
+rep-reachable = データベースポートに到達しているため、このインスタンスはそのアドレスの場所（通常はインターネット）から接続できる状態です。
+rep-restrict = インスタンスのセキュリティグループのインバウンドルールを、自社アプリケーションのアドレスまたはセキュリティグループに限定してください。

@@ -7,9 +7,12 @@ use std::collections::{BTreeMap, BTreeSet};
 use keibi_i18n::{DisplayZone, Lang, Locale};
 use keibi_model::{Arg, Finding, Msg};
 
+use super::reputation::{
+    ReputationDetector, MALICIOUS_FAILED, MALICIOUS_SUCCESS, TOR_PROBE, TOR_SUCCESS,
+};
 use super::source::{SourceDetector, BRUTE_FORCE, SPRAY, SUCCESSFUL};
 use super::stuffing::{StuffingDetector, STUFFING};
-use super::testlog::{detect, evs, of, Log};
+use super::testlog::{detect, evs, lists, of, Log};
 use crate::config::Config;
 use crate::iplist::ThreatLists;
 
@@ -34,7 +37,20 @@ fn findings() -> Vec<Finding> {
             log.pg_fail(7200 + round * 1200 + i as i64 * 30, &ip, "shop", "shop");
         }
     }
+    // A threat-listed address failing then logging in, a Tor exit logging in and one
+    // only knocking.
+    for i in 0..3 {
+        log.pg_fail(9000 + i, "45.155.205.9", "app", "app");
+    }
+    log.pg_ok(9010, "45.155.205.9", "app", "app");
+    log.pg_ok(9020, "185.220.101.4", "report", "app");
+    log.pg_probe(9030, "185.220.101.9");
     let evs = evs("postgresql.log.2026-11-28-10", &log.text);
+    let tor = "ExitNode 0011BD2485AD45D984EC4159C88FC066E5E3300E\n\
+               Published 2026-11-28 08:11:36\n\
+               LastStatus 2026-11-28 09:00:00\n\
+               ExitAddress 185.220.101.4 2026-11-28 09:02:17\n\
+               ExitAddress 185.220.101.9 2026-11-28 09:02:17\n";
     let mut fs = detect(
         |c| SourceDetector::new(&c.login),
         Config::default(),
@@ -45,6 +61,12 @@ fn findings() -> Vec<Finding> {
         |c| StuffingDetector::new(&c.login),
         Config::default(),
         ThreatLists::default(),
+        &evs,
+    ));
+    fs.extend(detect(
+        |c| ReputationDetector::new(&c.login),
+        Config::default(),
+        lists("45.155.205.9\n", tor, ""),
         &evs,
     ));
     fs
@@ -62,7 +84,16 @@ fn walk<'a>(m: &'a Msg, out: &mut Vec<&'a Msg>) {
 #[test]
 fn every_message_the_login_findings_build_is_in_both_catalogs_with_its_arguments() {
     let fs = findings();
-    for ty in [BRUTE_FORCE, SUCCESSFUL, SPRAY, STUFFING] {
+    for ty in [
+        BRUTE_FORCE,
+        SUCCESSFUL,
+        SPRAY,
+        STUFFING,
+        MALICIOUS_FAILED,
+        MALICIOUS_SUCCESS,
+        TOR_SUCCESS,
+        TOR_PROBE,
+    ] {
         assert_eq!(of(&fs, ty).len(), 1, "{ty}");
     }
     let catalogs: Vec<BTreeMap<String, Vec<String>>> = Lang::ALL
@@ -177,4 +208,24 @@ fn the_login_findings_read_in_japanese_with_tokyo_times() {
     );
     assert!(d.contains("ほか35件"), "the address list in Japanese: {d}");
     assert!(d.contains("クレデンシャルスタッフィング"), "{d}");
+
+    let (title, d, r) = render(TOR_SUCCESS);
+    assert_eq!(
+        title,
+        "Tor 出口ノード 185.220.101.4 から db1 に report としてログイン"
+    );
+    assert!(d.starts_with("185.220.101.4 が2026-11-28 "), "{d}");
+    assert!(d.contains("Tor 出口ノードのリスト「"), "{d}");
+    assert!(r.contains("\n2. インスタンスのセキュリティグループ"), "{r}");
+    assert!(r.contains("Tor 全体を遮断するには"), "{r}");
+    let (title, _, _) = render(MALICIOUS_FAILED);
+    assert_eq!(
+        title,
+        "脅威リストに載っているアドレス 45.155.205.9 から db1 へのログイン失敗: 3回"
+    );
+    let (title, _, _) = render(TOR_PROBE);
+    assert_eq!(
+        title,
+        "Tor 出口ノード 185.220.101.9 から db1 のデータベースポートへの探索"
+    );
 }
