@@ -4,7 +4,7 @@ col-status = 状態
 col-severity = 重要度
 col-count = 件数
 col-type = 種類
-col-actor = 攻撃元
+col-actor = アクター
 col-resource = リソース
 col-seen = 検出期間
 col-title = タイトル
@@ -12,7 +12,7 @@ col-title = タイトル
 actor-addresses = { $n }個のアドレス
 actor-users = ユーザー { $n }件
 
-severity-critical = 緊急
+severity-critical = 重大
 severity-high = 高
 severity-medium = 中
 severity-low = 低

@@ -848,7 +848,7 @@ mod tests {
         assert!(lines[0].starts_with("重要度"), "{s}");
         assert_eq!(
             lines.last().unwrap(),
-            &"検出結果 6件: 緊急 0件、高 2件、中 3件、低 1件"
+            &"検出結果 6件: 重大 0件、高 2件、中 3件、低 1件"
         );
         assert!(!s.contains('\u{202e}'), "bidi controls are escaped: {s}");
         assert!(s.contains("\\u{202e}nimda"), "{s}");
