@@ -14,11 +14,13 @@ const EN: &[(&str, &str)] = &[
     ("common.ftl", include_str!("../locales/en/common.ftl")),
     ("output.ftl", include_str!("../locales/en/output.ftl")),
     ("login.ftl", include_str!("../locales/en/login.ftl")),
+    ("baseline.ftl", include_str!("../locales/en/baseline.ftl")),
 ];
 const JA: &[(&str, &str)] = &[
     ("common.ftl", include_str!("../locales/ja/common.ftl")),
     ("output.ftl", include_str!("../locales/ja/output.ftl")),
     ("login.ftl", include_str!("../locales/ja/login.ftl")),
+    ("baseline.ftl", include_str!("../locales/ja/baseline.ftl")),
 ];
 
 pub(crate) fn files(lang: Lang) -> &'static [(&'static str, &'static str)] {

@@ -78,6 +78,16 @@ impl Locale {
                 FluentValue::from(self.names(items, *total, *max as usize))
             }
             Arg::Hours { from, to, at } => FluentValue::from(self.hours(*from, *to, *at)),
+            Arg::Clock { at } => FluentValue::from(self.zone.format(*at, "%H:%M %Z")),
+            Arg::Join(items) if depth < 8 => {
+                let sep = self.text("list-sep");
+                let parts: Vec<String> = items
+                    .iter()
+                    .map(|m| self.render_depth(m, depth + 1))
+                    .collect();
+                FluentValue::from(parts.join(&sep))
+            }
+            Arg::Join(_) => FluentValue::from(String::new()),
             // Nested messages are built by code, never by input; the bound only
             // guarantees that no value can recurse without end.
             Arg::Msg(m) if depth < 8 => FluentValue::from(self.render_depth(m, depth + 1)),

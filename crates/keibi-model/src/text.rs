@@ -47,6 +47,10 @@ pub enum Arg {
     /// An hour-of-day range learned in UTC hours (`from` inclusive, `to` exclusive),
     /// shown in the display zone at its offset on `at` (`09:00-19:00`).
     Hours { from: u8, to: u8, at: DateTime<Utc> },
+    /// A time of day in the display zone, with the zone (`03:10 UTC`, `12:10 JST`).
+    Clock { at: DateTime<Utc> },
+    /// Messages joined as a list (`, ` in English, `、` in Japanese).
+    Join(Vec<Msg>),
     /// Another message, rendered first (a clause chosen by the code).
     Msg(Box<Msg>),
 }
