@@ -182,14 +182,16 @@ impl Locale {
     }
 
     /// Remediation steps: English joins them as sentences; Japanese numbers them, one
-    /// a line, when there are several.
+    /// a line, when there are several (a line break is only ever a step's end).
     pub fn steps(&self, parts: &[Msg]) -> String {
         if self.lang == Lang::En {
             return self.sentences(parts);
         }
+        // A line break inside a step (an attacker's user name can hold one) is
+        // written as `\n`, so line breaks separate steps and nothing else.
         let steps: Vec<String> = parts
             .iter()
-            .map(|m| self.render(m).trim().to_string())
+            .map(|m| self.render(m).trim().replace('\n', "\\n"))
             .filter(|s| !s.is_empty())
             .collect();
         if steps.len() == 1 {

@@ -157,3 +157,14 @@ fn zones_by_name_and_errors() {
     assert!(DisplayZone::named("Mars/Olympus").is_err());
     assert!(DisplayZone::named("../../etc/passwd").is_err());
 }
+
+#[test]
+fn a_line_break_in_a_name_never_makes_a_step() {
+    let steps = [
+        Msg::new("stuffing-change").arg("targets", "app\n2. 偽の手順"),
+        Msg::new("stuffing-restrict"),
+    ];
+    let ja = tokyo().steps(&steps);
+    assert_eq!(ja.lines().count(), 2, "{ja}");
+    assert!(ja.contains("app\\n2. 偽の手順"), "{ja}");
+}
