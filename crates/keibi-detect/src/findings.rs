@@ -679,6 +679,7 @@ fn blank(
         count: 0,
         evidence: Vec::new(),
         detector: detector.to_string(),
+        text: None,
     }
 }
 

@@ -12,3 +12,17 @@ pub fn thousands(n: u64) -> String {
     }
     out
 }
+
+/// Sets a finding's texts from catalog messages: `f.text` keeps them for outputs in
+/// another language or zone, and `title`, `description` and `remediation` get their
+/// English rendering with UTC times, the contract's strings (docs/i18n.md).
+pub fn set(f: &mut keibi_model::Finding, text: keibi_model::FindingText) {
+    let en = keibi_i18n::Locale::english_utc();
+    let (title, description, remediation) = en.finding(&text);
+    if let Some(title) = title {
+        f.title = title;
+    }
+    f.description = description;
+    f.remediation = remediation;
+    f.text = Some(Box::new(text));
+}

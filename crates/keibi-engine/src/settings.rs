@@ -29,7 +29,7 @@ use locate::{locate, Seg};
 pub use values::{Cidr, Duration, Expiry, Listen};
 
 /// The sections of a settings file, in the order `keibi init` writes them.
-pub const SECTIONS: [&str; 8] = [
+pub const SECTIONS: [&str; 9] = [
     "sources",
     "detection",
     "lists",
@@ -38,6 +38,7 @@ pub const SECTIONS: [&str; 8] = [
     "store",
     "server",
     "log",
+    "display",
 ];
 
 /// The commented file `keibi init` writes: every section, every value its default.
@@ -55,6 +56,7 @@ pub struct Settings {
     pub store: Store,
     pub server: Server,
     pub log: Log,
+    pub display: Display,
 }
 
 /// What to follow, and how the followed sources are polled and put in time order
@@ -404,6 +406,19 @@ pub enum LogLevel {
     Trace,
 }
 
+/// How texts are shown to people (`docs/i18n.md`): the language and the time zone
+/// of human outputs. `--lang`/`KEIBI_LANG` and `--display-tz`/`KEIBI_TZ` win over
+/// these; unset, the locale (`LC_ALL`, `LC_MESSAGES`, `LANG`) and the rule of
+/// `docs/i18n.md` decide.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Display {
+    /// `en` or `ja`.
+    pub lang: Option<String>,
+    /// An IANA time zone name: `Asia/Tokyo`, `UTC`.
+    pub tz: Option<String>,
+}
+
 /// How a file was written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Form {
@@ -710,6 +725,7 @@ impl Reader<'_> {
                 "store" => self.section(&padded, (start, end), &path, &mut settings.store),
                 "server" => self.section(&padded, (start, end), &path, &mut settings.server),
                 "log" => self.section(&padded, (start, end), &path, &mut settings.log),
+                "display" => self.section(&padded, (start, end), &path, &mut settings.display),
                 "detection" => match self.detection(&padded, Some((start, end)), value, &path) {
                     Some(d) => {
                         settings.detection = d;
@@ -939,6 +955,16 @@ impl Reader<'_> {
                         format!("{z:?} is not a UTC offset (as +09:00, -05:00, UTC)"),
                     );
                 }
+            }
+        }
+        if let Some(lang) = &s.display.lang {
+            if let Err(e) = lang.parse::<keibi_i18n::Lang>() {
+                self.at(&[key("display"), key("lang")], e.to_string());
+            }
+        }
+        if let Some(tz) = &s.display.tz {
+            if let Err(e) = keibi_i18n::DisplayZone::named(tz) {
+                self.at(&[key("display"), key("tz")], e.to_string());
             }
         }
         let l = &s.lists;

@@ -314,6 +314,12 @@ pub struct Finding {
     #[serde(default)]
     pub evidence: Vec<Evidence>,
     pub detector: String,
+    /// The texts as catalog messages, for outputs in another language or display
+    /// zone (`keibi-i18n`); `None` for findings whose texts are English only. Not in
+    /// the contract's JSON: `title`, `description` and `remediation` are its English
+    /// rendering.
+    #[serde(skip)]
+    pub text: Option<Box<crate::text::FindingText>>,
 }
 
 struct Time<'a>(&'a DateTime<Utc>);
@@ -404,6 +410,7 @@ impl Finding {
             count: 0,
             evidence: Vec::new(),
             detector: detector.to_string(),
+            text: None,
         }
     }
 

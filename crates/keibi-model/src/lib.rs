@@ -9,6 +9,7 @@ pub mod event;
 pub mod finding;
 pub mod spec;
 pub mod sql;
+pub mod text;
 
 pub use change::{ChangeKind, FindingChange};
 /// The type of short event fields (user, database, command ...): up to 24 bytes are
@@ -17,3 +18,4 @@ pub use compact_str::{format_compact, CompactString, ToCompactString};
 pub use event::{Action, Engine, Event, Injection, SourceKind, Statement};
 pub use finding::{Actor, Evidence, Finding, Resource, Severity, SeverityLabel};
 pub use spec::{ActionKind, FindingSpec, SuggestedAction};
+pub use text::{Arg, FindingText, Msg};

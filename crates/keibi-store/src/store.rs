@@ -23,7 +23,10 @@ use crate::{
 pub const APPLICATION_ID: i32 = 0x4b45_4942;
 
 /// The migrations, in order; a store at schema `n` has had the first `n` applied.
-const MIGRATIONS: &[&str] = &[include_str!("../migrations/001-initial.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../migrations/001-initial.sql"),
+    include_str!("../migrations/002-finding-text.sql"),
+];
 
 /// The schema this keibi writes.
 pub const SCHEMA: i64 = MIGRATIONS.len() as i64;
@@ -757,17 +760,25 @@ fn status_of(s: &str) -> Status {
     s.parse().unwrap_or(Status::New)
 }
 
-const FINDING_COLUMNS: &str = "finding, status, status_by, status_at, status_note, updated_at, id";
+const FINDING_COLUMNS: &str =
+    "finding, status, status_by, status_at, status_note, updated_at, id, text";
 
 fn stored_from_row(path: &Path, r: &rusqlite::Row<'_>) -> Result<StoredFinding, StoreError> {
     let get = |e| StoreError::sqlite(path, e);
     let json: String = r.get(0).map_err(get)?;
     let id: String = r.get(6).map_err(get)?;
-    let finding: Finding = serde_json::from_str(&json).map_err(|source| StoreError::BadRow {
-        path: path.to_path_buf(),
-        id,
-        source,
-    })?;
+    let mut finding: Finding =
+        serde_json::from_str(&json).map_err(|source| StoreError::BadRow {
+            path: path.to_path_buf(),
+            id,
+            source,
+        })?;
+    // The messages are a rendering aid: a text that does not read (a damaged row, a
+    // newer keibi's message shape) leaves the finding in its stored English.
+    let text: Option<String> = r.get(7).map_err(get)?;
+    finding.text = text
+        .and_then(|t| serde_json::from_str::<keibi_model::FindingText>(&t).ok())
+        .map(Box::new);
     let status: String = r.get(1).map_err(get)?;
     Ok(StoredFinding {
         finding,
@@ -936,11 +947,22 @@ fn write_row(tx: &Connection, path: &Path, row: &Row<'_>) -> Result<(), StoreErr
         id: f.id.clone(),
         source,
     })?;
+    let text = match &f.text {
+        Some(t) => Some(
+            serde_json::to_string(t).map_err(|source| StoreError::BadRow {
+                path: path.to_path_buf(),
+                id: f.id.clone(),
+                source,
+            })?,
+        ),
+        None => None,
+    };
     tx.prepare_cached(
         "INSERT INTO findings (id, type, severity, first_seen, last_seen, count, resource_id,
              actor_ip, actor_user, detector, status, status_by, status_at, status_note,
-             suppression, updated_at, finding)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)
+             suppression, updated_at, finding, text)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,
+             ?18)
          ON CONFLICT (id) DO UPDATE SET type = excluded.type, severity = excluded.severity,
              first_seen = excluded.first_seen, last_seen = excluded.last_seen,
              count = excluded.count, resource_id = excluded.resource_id,
@@ -948,7 +970,8 @@ fn write_row(tx: &Connection, path: &Path, row: &Row<'_>) -> Result<(), StoreErr
              detector = excluded.detector, status = excluded.status,
              status_by = excluded.status_by, status_at = excluded.status_at,
              status_note = excluded.status_note, suppression = excluded.suppression,
-             updated_at = excluded.updated_at, finding = excluded.finding",
+             updated_at = excluded.updated_at, finding = excluded.finding,
+             text = excluded.text",
     )
     .and_then(|mut stmt| {
         stmt.execute(params![
@@ -969,6 +992,7 @@ fn write_row(tx: &Connection, path: &Path, row: &Row<'_>) -> Result<(), StoreErr
             row.suppression,
             millis(row.at),
             json,
+            text,
         ])
     })
     .map_err(err)?;

@@ -693,7 +693,7 @@ fn foreign_sqlite_files_are_refused() {
         Store::open(&newer),
         Err(StoreError::TooNew {
             found: 99,
-            known: 1,
+            known: 2,
             ..
         })
     ));
@@ -938,4 +938,50 @@ fn an_unreadable_rule_is_reported_not_guessed() {
         .unwrap_err();
     assert!(e.to_string().contains("unreadable range"), "{e}");
     assert!(matches!(s.finding(&f.id), Err(StoreError::NotFound(_))));
+}
+
+/// A finding's catalog messages (`Finding.text`) are kept beside its JSON, so a
+/// stored finding renders in another language; a finding without them reads back
+/// without, and a damaged text column leaves the finding readable in English.
+#[test]
+fn a_findings_messages_are_kept_and_a_damaged_text_is_dropped() {
+    use keibi_model::{FindingText, Msg};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("keibi.db");
+    let mut with = finding("a", "198.51.100.23", 5, t(10, 0), t(10, 5));
+    with.text = Some(Box::new(FindingText {
+        title: Some(
+            Msg::new("brute-force-title")
+                .arg("instance", "prod")
+                .arg("ip", "198.51.100.23")
+                .arg("failures", Msg::new("failed-logins").arg("count", 5u64)),
+        ),
+        description: vec![Msg::new("brute-force-volume")],
+        remediation: vec![Msg::new("login-make-private")],
+    }));
+    let without = finding("b", "198.51.100.24", 2, t(10, 0), t(10, 5));
+    let mut s = Store::open(&path).unwrap();
+    s.commit(&commit(
+        t(10, 6),
+        vec![
+            change(ChangeKind::New, &with, 5),
+            change(ChangeKind::New, &without, 2),
+        ],
+        vec![],
+    ))
+    .unwrap();
+    assert_eq!(s.finding(&with.id).unwrap().finding.text, with.text);
+    assert_eq!(s.finding(&without.id).unwrap().finding.text, None);
+    drop(s);
+    let c = rusqlite::Connection::open(&path).unwrap();
+    c.execute(
+        "UPDATE findings SET text = '{\"title\": 7' WHERE id = ?1",
+        [&with.id],
+    )
+    .unwrap();
+    drop(c);
+    let s = Store::open(&path).unwrap();
+    let back = s.finding(&with.id).unwrap().finding;
+    assert_eq!(back.text, None);
+    assert_eq!(back.title, with.title);
 }

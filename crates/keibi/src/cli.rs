@@ -26,6 +26,15 @@ pub struct Global {
     /// Print no warnings (the closing summary line is still printed).
     #[arg(short, long, global = true)]
     pub quiet: bool,
+    /// Language of tables, summaries and finding texts: en or ja [env: KEIBI_LANG;
+    /// then keibi.yaml's display.lang, then LC_ALL, LC_MESSAGES, LANG].
+    #[arg(long, value_name = "LANG", global = true)]
+    pub lang: Option<String>,
+    /// Time zone of times shown to people, an IANA name such as Asia/Tokyo [env:
+    /// KEIBI_TZ; then display.tz; default UTC in English, the system's zone in
+    /// Japanese]. JSON and CSV times stay UTC.
+    #[arg(long, value_name = "ZONE", global = true)]
+    pub display_tz: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

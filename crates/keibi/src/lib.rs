@@ -6,6 +6,7 @@ mod baselines;
 pub mod cli;
 mod cmd;
 mod demo;
+pub mod locale;
 pub mod output;
 mod progress;
 pub mod timearg;

@@ -563,3 +563,90 @@ fn near_misses_by_name() {
         assert!(hits.is_empty(), "{what} raised:\n{}", hits.join("\n"));
     }
 }
+
+/// `--lang ja`: the converted findings (the login detectors) read in Japanese with
+/// JST times, the table's columns line up in terminal columns, and the JSON's
+/// machine fields are those of the English scan.
+#[test]
+fn in_japanese_the_table_aligns_with_jst_times_and_machine_fields_do_not_change() {
+    use unicode_width::UnicodeWidthStr;
+    let d = demo();
+    let out = keibi()
+        .args(["--color", "never", "--lang", "ja"])
+        .args(scan_args(&d.dir))
+        .args(["--format", "table"])
+        .env("TZ", "UTC")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let s = stdout(&out);
+    let lines: Vec<&str> = s.lines().collect();
+    assert!(lines[0].starts_with("重要度 "), "{s}");
+    for title in PINNED_JA_TITLES {
+        assert!(s.contains(title), "missing {title:?} in\n{s}");
+    }
+    // Every finding's SEEN is in JST, and TYPE starts where its header does.
+    let type_col = lines[0][..lines[0].find("種類").unwrap()].width();
+    let rows = &lines[1..lines.len() - 1];
+    assert_eq!(rows.len(), d.findings.len(), "{s}");
+    for row in rows {
+        assert!(row.contains(" JST  "), "{row}");
+        let at = row.find(|c: char| c.is_ascii_uppercase()).unwrap();
+        assert_eq!(row[..at].width(), type_col, "{s}");
+        let seen_end = row.find(" JST ").unwrap() + " JST".len();
+        let title_at = seen_end + row[seen_end..].len() - row[seen_end..].trim_start().len();
+        let head_title_at = lines[0].find("タイトル").unwrap();
+        assert_eq!(
+            row[..title_at].width(),
+            lines[0][..head_title_at].width(),
+            "{s}"
+        );
+    }
+    assert!(lines.last().unwrap().starts_with("検出結果 "), "{s}");
+
+    let out = keibi()
+        .args(["--color", "never", "--lang", "ja"])
+        .args(scan_args(&d.dir))
+        .args(["--format", "jsonl"])
+        .output()
+        .unwrap();
+    let ja: Vec<Value> = stdout(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(ja.len(), d.findings.len());
+    let mut translated = 0;
+    for (j, e) in ja.iter().zip(&d.findings) {
+        for k in [
+            "id",
+            "type",
+            "severity",
+            "severity_label",
+            "first_seen",
+            "last_seen",
+            "count",
+            "actor",
+            "resource",
+            "mitre",
+            "evidence",
+        ] {
+            assert_eq!(j[k], e[k], "{k} changed with the language");
+        }
+        translated += usize::from(j["title"] != e["title"]);
+    }
+    assert_eq!(
+        translated,
+        PINNED_JA_TITLES.len(),
+        "the login findings, in Japanese"
+    );
+}
+
+/// The Japanese titles of the demo's login findings.
+const PINNED_JA_TITLES: &[&str] = &[
+    "shop-postgres へのブルートフォース攻撃（送信元 198.51.100.23）: ログイン失敗 253回の後、postgres でログイン成功",
+    "shop-postgres でブルートフォース攻撃の後に postgres としてログイン（送信元 198.51.100.23）",
+    "shop-mysql へのパスワードスプレー攻撃（送信元 192.0.2.147）: ユーザー名 12件を試行",
+    "脅威リストに載っているアドレス 192.0.2.147 から shop-mysql へのログイン失敗: 36回",
+    "脅威リストに載っているアドレス 198.51.100.201 から shop-mysql に admin としてログイン",
+    "Tor 出口ノード 192.0.2.66 から shop-postgres に app としてログイン",
+];

@@ -694,3 +694,15 @@ fn load_reads_a_file_with_paths_from_its_directory() {
         );
     }
 }
+
+#[test]
+fn display_names_a_language_and_a_zone_and_refuses_others_at_their_line() {
+    let (s, _) = load("display:\n  lang: ja\n  tz: Asia/Tokyo\n").unwrap();
+    assert_eq!(s.display.lang.as_deref(), Some("ja"));
+    assert_eq!(s.display.tz.as_deref(), Some("Asia/Tokyo"));
+    let p = load("log:\n  level: info\ndisplay:\n  lang: fr\n  tz: Mars/Olympus\n").unwrap_err();
+    assert_eq!(p.len(), 2, "{p:?}");
+    assert_eq!((p[0].line, p[1].line), (4, 5), "{p:?}");
+    assert!(p[0].reason.contains("en and ja"), "{p:?}");
+    assert!(p[1].reason.contains("Mars/Olympus"), "{p:?}");
+}

@@ -14,7 +14,7 @@ use keibi_store::{
 use sha2::{Digest, Sha256};
 
 use crate::cli::{FindingsArgs, FindingsCommand, Global, ShowFormat, StatusArgs, SuppressArgs};
-use crate::output::findings::{write_findings_with_status, FindingFormat};
+use crate::output::findings::{localized, write_findings_with_status, FindingFormat};
 use crate::output::sanitize::terminal;
 
 /// Longest line `import` accepts (a finding keeps at most 20 evidence references and
@@ -61,14 +61,22 @@ pub fn run(args: &FindingsArgs, global: &Global) -> Result<u8> {
             let statuses: Vec<&str> = found.iter().map(|s| s.status.as_str()).collect();
             let findings: Vec<Finding> = found.into_iter().map(|s| s.finding).collect();
             let mut out = BufWriter::new(io::stdout().lock());
-            write_findings_with_status(format, &findings, &statuses, color, &mut out)?;
+            let locale = crate::locale::resolve(global, None)?;
+            write_findings_with_status(format, &findings, &statuses, color, &locale, &mut out)?;
             out.flush()?;
             Ok(0)
         }
         FindingsCommand::Show { id, format } => {
             let store = open_read(path)?;
-            let f = store.finding(id)?;
+            let mut f = store.finding(id)?;
             let history = store.history(&f.finding.id)?;
+            // Its texts in the reader's language, as `list` shows them.
+            let locale = crate::locale::resolve(global, None)?;
+            if let std::borrow::Cow::Owned(mut v) =
+                localized(std::slice::from_ref(&f.finding), &locale)
+            {
+                f.finding = v.remove(0);
+            }
             let (is_tty, _) = super::terminal_output(global);
             let mut out = BufWriter::new(io::stdout().lock());
             match format.unwrap_or(if is_tty {
@@ -83,7 +91,12 @@ pub fn run(args: &FindingsArgs, global: &Global) -> Result<u8> {
                     )?;
                     writeln!(out)?;
                 }
-                ShowFormat::Text => show_text(&mut out, &f, &history)?,
+                ShowFormat::Text => {
+                    // Numbered steps one a line only where keibi_i18n wrote them:
+                    // there, and only there, a line break is a step's end.
+                    let steps = locale.lang != keibi_i18n::Lang::En && f.finding.text.is_some();
+                    show_text(&mut out, &f, &history, steps)?
+                }
             }
             out.flush()?;
             Ok(0)
@@ -434,7 +447,12 @@ fn import(path: &Path, file: &str) -> Result<u8> {
     Ok(0)
 }
 
-fn show_text(out: &mut impl Write, s: &StoredFinding, history: &[HistoryEntry]) -> io::Result<()> {
+fn show_text(
+    out: &mut impl Write,
+    s: &StoredFinding,
+    history: &[HistoryEntry],
+    steps: bool,
+) -> io::Result<()> {
     let f = &s.finding;
     let t = |x: &str| terminal(x).into_owned();
     writeln!(out, "{}", t(&f.title))?;
@@ -498,7 +516,16 @@ fn show_text(out: &mut impl Write, s: &StoredFinding, history: &[HistoryEntry]) 
     writeln!(out)?;
     writeln!(out, "{}", t(&f.description))?;
     writeln!(out)?;
-    writeln!(out, "What to do: {}", t(&f.remediation))?;
+    if steps {
+        // Numbered steps (keibi_i18n::Locale::steps), each line escaped on its own.
+        let mut lines = f.remediation.lines();
+        writeln!(out, "What to do: {}", t(lines.next().unwrap_or("")))?;
+        for step in lines {
+            writeln!(out, "            {}", t(step))?;
+        }
+    } else {
+        writeln!(out, "What to do: {}", t(&f.remediation))?;
+    }
     if !f.evidence.is_empty() {
         writeln!(out)?;
         writeln!(out, "Evidence:")?;

@@ -24,7 +24,9 @@ pub fn run(args: &ScanArgs, global: &Global) -> Result<u8> {
     } else {
         FindingFormat::Jsonl
     });
-    let (scanner, persist, tuning) = build_scanner(&args.detect, global)?;
+    let settings = load_settings(args.detect.config.as_deref())?;
+    let locale = crate::locale::resolve(global, Some(&settings.display))?;
+    let (scanner, persist, tuning) = build_scanner_from(&settings, &args.detect, global)?;
     let (report, scan) = detect(&args.input, global, scanner)?;
     let rolled_up = scan.rolled_up();
     let ScanReport {
@@ -67,7 +69,7 @@ pub fn run(args: &ScanArgs, global: &Global) -> Result<u8> {
         findings.retain(|f| f.severity >= min);
     }
     let mut out = BufWriter::with_capacity(64 * 1024, stdout.lock());
-    write_findings(format, &findings, color, &mut out)?;
+    write_findings(format, &findings, color, &locale, &mut out)?;
     if format == FindingFormat::Table && trusted_events > 0 {
         writeln!(
             out,
@@ -208,16 +210,9 @@ pub fn detect(
 ///
 /// A settings file in sections adds its lists and rules to the flags' (a database
 /// given by a flag replaces the file's) and `rules.builtin: false` is
-/// `--no-builtin-rules`; a flat one is detection settings only.
-pub fn build_scanner(
-    d: &DetectArgs,
-    global: &Global,
-) -> Result<(Scanner, Option<crate::baselines::Persist>, Tuning)> {
-    let settings = load_settings(d.config.as_deref())?;
-    build_scanner_from(&settings, d, global)
-}
-
-/// [`build_scanner`] with settings already read (`keibi run` reads them itself).
+/// `--no-builtin-rules`; a flat one is detection settings only. The caller reads the
+/// settings (`load_settings`): scan also takes its display section, `keibi run`
+/// reloads them.
 pub fn build_scanner_from(
     settings: &Settings,
     d: &DetectArgs,

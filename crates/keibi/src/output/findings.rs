@@ -7,9 +7,10 @@ use std::borrow::Cow;
 use std::io::{self, Write};
 
 use chrono::{DateTime, Utc};
+use keibi_i18n::{Lang, Locale, Msg};
 use keibi_model::finding::{count_by_label, Evidence, Finding, SeverityLabel};
 
-use super::sanitize::{cut, terminal};
+use super::sanitize::{cut, pad, pad_left, terminal, width};
 
 /// How `keibi scan` prints findings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -26,12 +27,20 @@ pub enum FindingFormat {
 
 /// Writes `findings` in `format`. `color` only affects `table`. Machine formats keep
 /// the order given; the table sorts most severe first (see [`by_severity`]).
+///
+/// In `locale`'s language the human texts (title, description, remediation, the
+/// table's headers and summary) of findings that carry their messages are rendered
+/// anew, with times in its display zone; machine fields never change. English
+/// keeps the contract's texts (UTC) in every format; its display zone shows in the
+/// table's SEEN column only.
 pub fn write_findings<W: Write>(
     format: FindingFormat,
     findings: &[Finding],
     color: bool,
+    locale: &Locale,
     mut out: W,
 ) -> io::Result<()> {
+    let findings = &*localized(findings, locale);
     match format {
         FindingFormat::Jsonl => {
             for f in findings {
@@ -44,9 +53,34 @@ pub fn write_findings<W: Write>(
             out.write_all(b"\n")?;
         }
         FindingFormat::Csv => write_csv(findings, &mut out)?,
-        FindingFormat::Table => write_table(findings, None, color, &mut out)?,
+        FindingFormat::Table => write_table(findings, None, color, locale, &mut out)?,
     }
     out.flush()
+}
+
+/// The findings with their human texts in `locale`'s language (see
+/// [`write_findings`]); borrowed when nothing changes.
+pub fn localized<'a>(findings: &'a [Finding], locale: &Locale) -> Cow<'a, [Finding]> {
+    if locale.lang == Lang::En || !findings.iter().any(|f| f.text.is_some()) {
+        return Cow::Borrowed(findings);
+    }
+    Cow::Owned(
+        findings
+            .iter()
+            .map(|f| {
+                let mut f = f.clone();
+                if let Some(t) = &f.text {
+                    let (title, description, remediation) = locale.finding(t);
+                    if let Some(title) = title {
+                        f.title = title;
+                    }
+                    f.description = description;
+                    f.remediation = remediation;
+                }
+                f
+            })
+            .collect(),
+    )
 }
 
 /// As [`write_findings`], with each finding's workflow status (`statuses[i]` is
@@ -56,12 +90,14 @@ pub fn write_findings_with_status<W: Write>(
     findings: &[Finding],
     statuses: &[&str],
     color: bool,
+    locale: &Locale,
     mut out: W,
 ) -> io::Result<()> {
     if format != FindingFormat::Table {
-        return write_findings(format, findings, color, out);
+        return write_findings(format, findings, color, locale, out);
     }
-    write_table(findings, Some(statuses), color, &mut out)?;
+    let findings = &*localized(findings, locale);
+    write_table(findings, Some(statuses), color, locale, &mut out)?;
     out.flush()
 }
 
@@ -239,6 +275,7 @@ fn write_table<W: Write>(
     findings: &[Finding],
     statuses: Option<&[&str]>,
     color: bool,
+    locale: &Locale,
     out: &mut W,
 ) -> io::Result<()> {
     let mut sorted: Vec<(&Finding, &str)> = findings
@@ -247,12 +284,17 @@ fn write_table<W: Write>(
         .map(|(i, f)| (f, statuses.and_then(|s| s.get(i).copied()).unwrap_or("")))
         .collect();
     sorted.sort_by(|a, b| by_severity(a.0, b.0));
-    let rows: Vec<Row<'_>> = sorted.into_iter().map(|(f, st)| row(f, st)).collect();
+    let rows: Vec<Row<'_>> = sorted
+        .into_iter()
+        .map(|(f, st)| row(f, st, locale))
+        .collect();
+    let head = |id: &str| locale.text(id);
     // The STATUS column, for stored findings: its width and its header.
+    let status_head = head("col-status");
     let w_status = if statuses.is_some() {
         rows.iter()
-            .map(|r| r.status.chars().count())
-            .chain(["STATUS".len()])
+            .map(|r| width(r.status))
+            .chain([width(&status_head)])
             .max()
             .unwrap_or(0)
     } else {
@@ -260,56 +302,68 @@ fn write_table<W: Write>(
     };
     let status_cell = |s: &str| {
         if statuses.is_some() {
-            format!("{s:<w_status$}  ")
+            format!("{}  ", pad(s, w_status))
         } else {
             String::new()
         }
     };
     if !rows.is_empty() {
-        let width = |head: &str, cell: for<'r, 'f> fn(&'r Row<'f>) -> &'r str| {
+        let heads = [
+            "col-severity",
+            "col-count",
+            "col-type",
+            "col-actor",
+            "col-resource",
+            "col-seen",
+            "col-title",
+        ]
+        .map(head);
+        // Columns are as wide as their widest cell in terminal columns, not bytes or
+        // characters: a Japanese title or header takes two columns a character.
+        let width_of = |h: &str, cell: for<'r, 'f> fn(&'r Row<'f>) -> &'r str| {
             rows.iter()
-                .map(|r| cell(r).chars().count())
-                .chain([head.chars().count()])
+                .map(|r| width(cell(r)))
+                .chain([width(h)])
                 .max()
                 .unwrap_or(0)
         };
-        let w_sev = width("SEVERITY", |r| &r.severity);
-        let w_count = width("COUNT", |r| &r.count);
-        let w_type = width("TYPE", |r| &r.kind);
-        let w_actor = width("ACTOR", |r| &r.actor);
-        let w_res = width("RESOURCE", |r| &r.resource);
-        let w_seen = width("SEEN", |r| &r.seen);
+        let w_sev = width_of(&heads[0], |r| &r.severity);
+        let w_count = width_of(&heads[1], |r| &r.count);
+        let w_type = width_of(&heads[2], |r| &r.kind);
+        let w_actor = width_of(&heads[3], |r| &r.actor);
+        let w_res = width_of(&heads[4], |r| &r.resource);
+        let w_seen = width_of(&heads[5], |r| &r.seen);
         writeln!(
             out,
-            "{}{:<w_sev$}  {:>w_count$}  {:<w_type$}  {:<w_actor$}  {:<w_res$}  {:<w_seen$}  TITLE",
-            status_cell("STATUS"),
-            "SEVERITY",
-            "COUNT",
-            "TYPE",
-            "ACTOR",
-            "RESOURCE",
-            "SEEN"
+            "{}{}  {}  {}  {}  {}  {}  {}",
+            status_cell(&status_head),
+            pad(&heads[0], w_sev),
+            pad_left(&heads[1], w_count),
+            pad(&heads[2], w_type),
+            pad(&heads[3], w_actor),
+            pad(&heads[4], w_res),
+            pad(&heads[5], w_seen),
+            heads[6]
         )?;
         for r in &rows {
             // Pad outside the colour codes so they do not count towards the width.
-            let pad = w_sev.saturating_sub(r.severity.chars().count());
             let (on, off) = paint(color, r.finding.severity.label());
             writeln!(
                 out,
-                "{}{on}{}{off}{:pad$}  {:>w_count$}  {:<w_type$}  {:<w_actor$}  {:<w_res$}  {:<w_seen$}  {}",
+                "{}{on}{}{off}{}  {}  {}  {}  {}  {}  {}",
                 status_cell(r.status),
                 r.severity,
-                "",
-                r.count,
-                r.kind,
-                r.actor,
-                r.resource,
-                r.seen,
+                " ".repeat(w_sev.saturating_sub(width(&r.severity))),
+                pad_left(&r.count, w_count),
+                pad(&r.kind, w_type),
+                pad(&r.actor, w_actor),
+                pad(&r.resource, w_res),
+                pad(&r.seen, w_seen),
                 r.title
             )?;
         }
     }
-    writeln!(out, "{}", summary(findings))
+    writeln!(out, "{}", summary(findings, locale))
 }
 
 fn paint(color: bool, label: SeverityLabel) -> (&'static str, &'static str) {
@@ -329,23 +383,23 @@ fn cell(s: &str, max: usize) -> String {
     cut(&terminal(s), max).into_owned()
 }
 
-fn row<'a>(f: &'a Finding, status: &'a str) -> Row<'a> {
+fn row<'a>(f: &'a Finding, status: &'a str, locale: &Locale) -> Row<'a> {
     let a = &f.actor;
     let who_ip = match (a.ip, a.ips.len()) {
         (Some(ip), _) => Some(ip.to_string()),
-        (None, n) if n > 1 => Some(format!(
-            "{n}{} addresses",
-            if a.ips_truncated { "+" } else { "" }
-        )),
+        (None, n) if n > 1 => Some(locale.render(&Msg::new("actor-addresses").arg(
+            "n",
+            format!("{n}{}", if a.ips_truncated { "+" } else { "" }),
+        ))),
         (None, 1) => a.ips.first().map(|ip| ip.to_string()),
         _ => None,
     };
     let who_user = match (&a.user, a.users.len()) {
         (Some(u), _) => Some(u.clone()),
-        (None, n) if n > 1 => Some(format!(
-            "{n}{} users",
-            if a.users_truncated { "+" } else { "" }
-        )),
+        (None, n) if n > 1 => Some(locale.render(&Msg::new("actor-users").arg(
+            "n",
+            format!("{n}{}", if a.users_truncated { "+" } else { "" }),
+        ))),
         (None, 1) => a.users.first().cloned(),
         _ => None,
     };
@@ -362,44 +416,78 @@ fn row<'a>(f: &'a Finding, status: &'a str) -> Row<'a> {
     Row {
         finding: f,
         status,
-        severity: format!("{} {}", f.severity.label(), f.severity),
+        severity: format!(
+            "{} {}",
+            severity_label(f.severity.label(), locale),
+            f.severity
+        ),
         count: f.count.to_string(),
         kind: cell(&f.finding_type, TYPE_MAX),
         actor: cell(&actor, ACTOR_MAX),
         resource: cell(resource, RESOURCE_MAX),
-        seen: seen(&f.first_seen, &f.last_seen),
+        seen: seen(&f.first_seen, &f.last_seen, locale),
         title: cell(&f.title, TITLE_MAX),
     }
 }
 
-/// `first – last` to the second; the last time drops its date when it is the same day.
-fn seen(first: &DateTime<Utc>, last: &DateTime<Utc>) -> String {
-    let a = first.format("%Y-%m-%d %H:%M:%SZ").to_string();
+/// `first – last` to the second; the last time drops its date when it is the same
+/// day. In UTC, `Z` after each time; in another display zone, the zone once at the
+/// end (`2026-11-29 00:41:43 – 00:45:02 JST`).
+fn seen(first: &DateTime<Utc>, last: &DateTime<Utc>, locale: &Locale) -> String {
+    let z = &locale.zone;
+    if z.is_utc() {
+        let a = first.format("%Y-%m-%d %H:%M:%SZ").to_string();
+        return if first.timestamp() == last.timestamp() {
+            a
+        } else if first.date_naive() == last.date_naive() {
+            format!("{a} – {}", last.format("%H:%M:%SZ"))
+        } else {
+            format!("{a} – {}", last.format("%Y-%m-%d %H:%M:%SZ"))
+        };
+    }
+    let a = z.format(*first, "%Y-%m-%d %H:%M:%S");
+    let zone = z.format(*last, "%Z");
     if first.timestamp() == last.timestamp() {
-        a
-    } else if first.date_naive() == last.date_naive() {
-        format!("{a} – {}", last.format("%H:%M:%SZ"))
+        format!("{a} {zone}")
+    } else if z.same_day(*first, *last) {
+        format!("{a} – {} {zone}", z.format(*last, "%H:%M:%S"))
     } else {
-        format!("{a} – {}", last.format("%Y-%m-%d %H:%M:%SZ"))
+        format!("{a} – {} {zone}", z.format(*last, "%Y-%m-%d %H:%M:%S"))
     }
 }
 
+/// A severity label in the locale's words (`Critical`, `緊急`).
+fn severity_label(label: SeverityLabel, locale: &Locale) -> String {
+    locale.text(match label {
+        SeverityLabel::Critical => "severity-critical",
+        SeverityLabel::High => "severity-high",
+        SeverityLabel::Medium => "severity-medium",
+        SeverityLabel::Low => "severity-low",
+    })
+}
+
 /// `3 findings: 1 Critical, 2 High, 0 Medium, 0 Low`, most severe first.
-fn summary(findings: &[Finding]) -> String {
+fn summary(findings: &[Finding], locale: &Locale) -> String {
     if findings.is_empty() {
-        return "no findings".into();
+        return locale.text("summary-none");
     }
     let parts: Vec<String> = count_by_label(findings)
         .iter()
         .rev()
-        .map(|(label, n)| format!("{n} {label}"))
+        .map(|(label, n)| {
+            locale.render(
+                &Msg::new("summary-part")
+                    .arg("n", n.to_string())
+                    .arg("label", severity_label(*label, locale)),
+            )
+        })
         .collect();
-    let noun = if findings.len() == 1 {
-        "finding"
-    } else {
-        "findings"
-    };
-    format!("{} {noun}: {}", findings.len(), parts.join(", "))
+    let sep = locale.text("list-sep");
+    locale.render(
+        &Msg::new("summary")
+            .arg("total", findings.len())
+            .arg("parts", parts.join(&sep)),
+    )
 }
 
 #[cfg(test)]
@@ -451,7 +539,7 @@ mod tests {
 
     fn render(format: FindingFormat, fs: &[Finding], color: bool) -> String {
         let mut buf = Vec::new();
-        write_findings(format, fs, color, &mut buf).unwrap();
+        write_findings(format, fs, color, &Locale::english_utc(), &mut buf).unwrap();
         String::from_utf8(buf).unwrap()
     }
 
@@ -607,6 +695,7 @@ mod tests {
             &fs,
             &["resolved", "acknowledged"],
             false,
+            &Locale::english_utc(),
             &mut buf,
         )
         .unwrap();
@@ -617,8 +706,15 @@ mod tests {
         assert!(lines[2].starts_with("resolved      Low 2.0"), "{s}");
         // Machine formats are the contract's, unchanged.
         let mut buf = Vec::new();
-        write_findings_with_status(FindingFormat::Jsonl, &fs, &["new", "new"], false, &mut buf)
-            .unwrap();
+        write_findings_with_status(
+            FindingFormat::Jsonl,
+            &fs,
+            &["new", "new"],
+            false,
+            &Locale::english_utc(),
+            &mut buf,
+        )
+        .unwrap();
         assert_eq!(
             String::from_utf8(buf).unwrap(),
             render(FindingFormat::Jsonl, &fs, false)
@@ -685,12 +781,151 @@ mod tests {
     #[test]
     fn seen_spans_days() {
         assert_eq!(
-            seen(&t("2026-11-28T23:59:00Z"), &t("2026-11-29T00:01:00Z")),
+            seen(
+                &t("2026-11-28T23:59:00Z"),
+                &t("2026-11-29T00:01:00Z"),
+                &Locale::english_utc()
+            ),
             "2026-11-28 23:59:00Z – 2026-11-29 00:01:00Z"
         );
         assert_eq!(
-            seen(&t("2026-11-28T23:59:00Z"), &t("2026-11-28T23:59:00.4Z")),
+            seen(
+                &t("2026-11-28T23:59:00Z"),
+                &t("2026-11-28T23:59:00.4Z"),
+                &Locale::english_utc()
+            ),
             "2026-11-28 23:59:00Z"
+        );
+    }
+
+    fn tokyo() -> Locale {
+        Locale::new(
+            keibi_i18n::Lang::Ja,
+            keibi_i18n::DisplayZone::named("Asia/Tokyo").unwrap(),
+        )
+    }
+
+    /// Japanese titles and headers take two columns a character; attacker-chosen
+    /// names mix wide, combining and bidi characters. Every column starts at the same
+    /// terminal column on every line, and the bidi override is shown, not obeyed.
+    #[test]
+    fn japanese_table_columns_line_up_with_hostile_names() {
+        let users = [
+            "管理者",
+            "e\u{301}vil\u{301}",
+            "\u{202e}nimda",
+            "ｱﾄﾞﾐﾝ",
+            &"長いユーザー名".repeat(12),
+            "plain",
+        ];
+        let fs: Vec<Finding> = users
+            .iter()
+            .enumerate()
+            .map(|(i, u)| {
+                let mut f = finding("CredentialAccess:RDS/BruteForce", 3.0 + i as f64, u);
+                f.resource.id = if i % 2 == 0 {
+                    "本番DB".into()
+                } else {
+                    "prod".into()
+                };
+                f.text = Some(Box::new(keibi_model::FindingText {
+                    title: Some(
+                        Msg::new("brute-force-title")
+                            .arg("instance", f.resource.id.clone())
+                            .arg("ip", "203.0.113.7")
+                            .arg("failures", Msg::new("failed-logins").arg("count", 1532u64)),
+                    ),
+                    ..Default::default()
+                }));
+                f
+            })
+            .collect();
+        let mut buf = Vec::new();
+        write_findings(FindingFormat::Table, &fs, false, &tokyo(), &mut buf).unwrap();
+        let s = String::from_utf8(buf).unwrap();
+        let lines: Vec<&str> = s.lines().collect();
+        assert_eq!(lines.len(), users.len() + 2, "{s}");
+        assert!(lines[0].starts_with("重要度"), "{s}");
+        assert_eq!(
+            lines.last().unwrap(),
+            &"検出結果 6件: 重大 0件、高 2件、中 3件、低 1件"
+        );
+        assert!(!s.contains('\u{202e}'), "bidi controls are escaped: {s}");
+        assert!(s.contains("\\u{202e}nimda"), "{s}");
+        assert!(s.contains("2026-11-29 00:41:43 – 00:44:02 JST"), "{s}");
+        assert!(s.contains("ログイン失敗 1,532回"), "{s}");
+        // Where each column starts, in terminal columns: after a run of two spaces.
+        let starts = |line: &str| -> Vec<usize> {
+            let mut out = Vec::new();
+            let mut col = 0;
+            let mut spaces = 0;
+            for c in line.chars() {
+                if c == ' ' {
+                    spaces += 1;
+                } else {
+                    if spaces >= 2 {
+                        out.push(col);
+                    }
+                    spaces = 0;
+                }
+                col += unicode_width::UnicodeWidthChar::width(c).unwrap_or(0);
+            }
+            out
+        };
+        // The count column is right-aligned: compare where each column ends instead
+        // for it, by checking the TYPE column and everything after it.
+        let head = starts(lines[0]);
+        for line in &lines[1..lines.len() - 1] {
+            let row = starts(line);
+            assert_eq!(
+                row[row.len() - 5..],
+                head[head.len() - 5..],
+                "TYPE, ACTOR, RESOURCE, SEEN and TITLE start where their headers do:\n{s}"
+            );
+        }
+        // The long name was cut to the column's cap without half a wide character.
+        let long = lines.iter().find(|l| l.contains("長いユーザー名")).unwrap();
+        assert!(long.contains("…"), "{long}");
+        for line in &lines[1..lines.len() - 1] {
+            let actor = line
+                .split("  ")
+                .filter(|c| !c.is_empty())
+                .nth(3)
+                .unwrap()
+                .trim();
+            assert!(width(actor) <= ACTOR_MAX, "{actor}");
+        }
+    }
+
+    #[test]
+    fn english_in_another_zone_changes_only_the_seen_column() {
+        let f = finding("A:RDS/X", 5.0, "alice");
+        let paris = Locale::new(
+            keibi_i18n::Lang::En,
+            keibi_i18n::DisplayZone::named("Europe/Paris").unwrap(),
+        );
+        let mut buf = Vec::new();
+        write_findings(
+            FindingFormat::Table,
+            std::slice::from_ref(&f),
+            false,
+            &paris,
+            &mut buf,
+        )
+        .unwrap();
+        let s = String::from_utf8(buf).unwrap();
+        assert!(s.contains("2026-11-28 16:41:43 – 16:44:02 CET"), "{s}");
+        assert!(s.starts_with("SEVERITY"), "{s}");
+        let mut buf = Vec::new();
+        write_findings(FindingFormat::Jsonl, &[f], false, &tokyo(), &mut buf).unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&buf).unwrap();
+        assert_eq!(
+            v["first_seen"], "2026-11-28T15:41:43Z",
+            "JSON times stay UTC"
+        );
+        assert_eq!(
+            v["severity_label"], "Medium",
+            "machine fields do not follow the language"
         );
     }
 }

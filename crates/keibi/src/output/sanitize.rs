@@ -6,6 +6,8 @@
 
 use std::borrow::Cow;
 
+use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
+
 use unicode_properties::{GeneralCategory, UnicodeGeneralCategory};
 
 /// Whether `c` must be shown as an escape rather than printed: by general category,
@@ -60,18 +62,47 @@ pub fn terminal(s: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
-/// Cuts `s` to at most `max` characters, marking the cut with `…`.
+/// Cuts `s` to at most `max` terminal columns, marking the cut with `…` (one
+/// column). Widths are display widths: an East Asian wide character takes two
+/// columns, a combining mark none. A cut never splits a character, never leaves half
+/// a wide character, and keeps combining marks with the character they sit on.
 pub fn cut(s: &str, max: usize) -> Cow<'_, str> {
-    match s.char_indices().nth(max) {
-        None => Cow::Borrowed(s),
-        Some(_) => {
-            let end = s
-                .char_indices()
-                .nth(max.saturating_sub(1))
-                .map_or(s.len(), |(i, _)| i);
-            Cow::Owned(format!("{}…", &s[..end]))
-        }
+    if width(s) <= max {
+        return Cow::Borrowed(s);
     }
+    let room = max.saturating_sub(1);
+    let mut used = 0;
+    let mut end = 0;
+    for (i, c) in s.char_indices() {
+        let w = c.width().unwrap_or(0);
+        if w > 0 && used + w > room {
+            break;
+        }
+        used += w;
+        end = i + c.len_utf8();
+    }
+    Cow::Owned(format!("{}…", &s[..end]))
+}
+
+/// The columns `s` takes on a terminal (after [`terminal`], which leaves no control
+/// characters).
+pub fn width(s: &str) -> usize {
+    UnicodeWidthStr::width(s)
+}
+
+/// `s` followed by spaces to `w` columns.
+pub fn pad(s: &str, w: usize) -> String {
+    let mut out = String::with_capacity(s.len() + w);
+    out.push_str(s);
+    out.extend(std::iter::repeat_n(' ', w.saturating_sub(width(s))));
+    out
+}
+
+/// Spaces, then `s`, to `w` columns.
+pub fn pad_left(s: &str, w: usize) -> String {
+    let mut out: String = std::iter::repeat_n(' ', w.saturating_sub(width(s))).collect();
+    out.push_str(s);
+    out
 }
 
 #[cfg(test)]
@@ -159,5 +190,16 @@ mod tests {
     fn cuts_on_char_boundaries() {
         assert_eq!(cut("héllo", 10), "héllo");
         assert_eq!(cut("héllo wörld", 5), "héll…");
+        // Wide characters take two columns: never half of one.
+        assert_eq!(cut("データベース", 6), "デー…");
+        assert_eq!(width(&cut("データベース", 6)), 5);
+        assert_eq!(cut("データベース", 7), "データ…");
+        // A combining mark stays with its letter.
+        assert_eq!(
+            cut("e\u{301}e\u{301}e\u{301}e\u{301}", 3),
+            "e\u{301}e\u{301}…"
+        );
+        assert_eq!(pad("ユーザー", 10), "ユーザー  ");
+        assert_eq!(pad_left("42", 5), "   42");
     }
 }

@@ -6,10 +6,13 @@
 //! names and user agents reduce to a family (`DBeaver 23.1.0 - Main` -> `DBeaver`,
 //! `aws-cli/2.15.0 Python/3.11` -> `aws-cli`).
 
-use std::fmt::Display;
+use std::fmt::{self, Display};
 use std::net::IpAddr;
 
-use super::profile::{bounded, largest_gap, Asn, Net};
+use chrono::{DateTime, Utc};
+use keibi_model::{Arg, Msg};
+
+use super::profile::{bounded, hour_of, largest_gap, Asn, Net, Secs};
 
 /// Usual values named in an explanation; more are summarised as "and N more".
 const SHOWN: usize = 3;
@@ -23,24 +26,25 @@ pub enum Factor {
         net: Net,
         /// The source's ASN when a database gave one, and whether it is new too.
         asn: Option<(Asn, bool)>,
-        usual: String,
+        usual: Usual,
     },
     /// A country never seen.
-    Country { now: String, usual: String },
+    Country { now: String, usual: Usual },
     /// A client application (or user agent) family never seen.
-    App { now: String, usual: String },
+    App { now: String, usual: Usual },
     /// An authentication method never seen.
-    Auth { now: String, usual: String },
+    Auth { now: String, usual: Usual },
     /// A plaintext login by a user who always used TLS.
     Plaintext,
-    /// An hour of the day never seen (nor the hours either side).
-    Hour { at: String, usual: String },
-    /// A day of the week never seen.
-    Weekday { day: String, usual: String },
+    /// An hour of the day never seen (nor the hours either side): the login's time
+    /// and the usual hours (UTC hour mask).
+    Hour { t: Secs, mask: u32 },
+    /// A day of the week never seen (0 Monday) and the usual days (mask).
+    Weekday { day: u8, mask: u8 },
     /// An AWS region never used by the principal.
-    Region { now: String, usual: String },
+    Region { now: String, usual: Usual },
     /// A sensitive call the principal never made.
-    Call { name: String, usual: String },
+    Call { name: String, usual: Usual },
 }
 
 impl Factor {
@@ -74,12 +78,141 @@ impl Factor {
                 format!("authenticated by {now} (usual: {usual})")
             }
             Factor::Plaintext => "without TLS (usual: TLS)".to_string(),
-            Factor::Hour { at, usual } => format!("at {at} UTC (usual {usual})"),
-            Factor::Weekday { day, usual } => format!("on a {day} (usual {usual})"),
+            Factor::Hour { t, mask } => format!(
+                "at {:02}:{:02} UTC (usual {})",
+                hour_of(*t),
+                t.rem_euclid(3600) / 60,
+                hour_range(*mask)
+            ),
+            Factor::Weekday { day, mask } => {
+                format!("on a {} (usual {})", day_name(*day), day_range(*mask))
+            }
             Factor::Region { now, usual } => format!("in region {now} (usual: {usual})"),
             Factor::Call { name, usual } => {
                 format!("its first {name} (usual sensitive calls: {usual})")
             }
+        }
+    }
+}
+
+impl Factor {
+    /// The factor as a catalog message (`docs/i18n.md`): the same words as
+    /// [`Factor::phrase`] in English, and other languages with the hours in the
+    /// display zone.
+    pub fn msg(&self) -> Msg {
+        match self {
+            Factor::Source {
+                ip,
+                net,
+                asn,
+                usual,
+            } => {
+                let at = match ip {
+                    Some(ip) => ip.to_string(),
+                    None => net.to_string(),
+                };
+                match asn {
+                    Some((a, _)) => Msg::new("factor-source-asn")
+                        .arg("asn", a.n.to_string())
+                        .arg("at", at)
+                        .arg(
+                            "org",
+                            if a.org.is_empty() {
+                                Arg::from(Msg::new("org-unknown"))
+                            } else {
+                                Arg::from(&*a.org)
+                            },
+                        )
+                        .arg("usual", usual.msg()),
+                    None => Msg::new("factor-source")
+                        .arg("at", at)
+                        .arg("usual", usual.msg()),
+                }
+            }
+            Factor::Country { now, usual } => Msg::new("factor-country")
+                .arg("now", now)
+                .arg("usual", usual.msg()),
+            Factor::App { now, usual } => Msg::new("factor-app")
+                .arg("now", now)
+                .arg("usual", usual.msg()),
+            Factor::Auth { now, usual } => Msg::new("factor-auth")
+                .arg("now", now)
+                .arg("usual", usual.msg()),
+            Factor::Plaintext => Msg::new("factor-plaintext"),
+            Factor::Hour { t, mask } => {
+                let at = DateTime::<Utc>::from_timestamp(*t, 0).unwrap_or_default();
+                Msg::new("factor-hour")
+                    .arg("at", Arg::Clock { at })
+                    .arg("usual", hours_arg(*mask, at))
+            }
+            Factor::Weekday { day, mask } => Msg::new("factor-weekday")
+                .arg("day", Msg::new(&format!("day-{}", day % 7)))
+                .arg("usual", days_msg(*mask)),
+            Factor::Region { now, usual } => Msg::new("factor-region")
+                .arg("now", now)
+                .arg("usual", usual.msg()),
+            Factor::Call { name, usual } => Msg::new("factor-call")
+                .arg("name", name)
+                .arg("usual", usual.msg()),
+        }
+    }
+}
+
+/// The usual hours as an argument: a range in the display zone, `none` or `any hour`.
+fn hours_arg(mask: u32, at: DateTime<Utc>) -> Arg {
+    if mask & 0xff_ffff == 0 {
+        return Msg::new("hours-none").into();
+    }
+    match largest_gap(mask) {
+        None => Msg::new("hours-any").into(),
+        Some((start, len)) => Arg::Hours {
+            from: ((start + len) % 24) as u8,
+            to: start as u8,
+            at,
+        },
+    }
+}
+
+/// The usual days as a message: `Mon-Fri`, `Mon, Wed, Sat` (see [`day_range`]).
+fn days_msg(mask: u8) -> Msg {
+    let short = |d: usize| Msg::new(&format!("day-short-{d}"));
+    let days: Vec<usize> = (0..7).filter(|d| mask & (1 << d) != 0).collect();
+    match days[..] {
+        [] => Msg::new("days-none"),
+        [one] => short(one),
+        [a, .., b] if b - a + 1 == days.len() => Msg::new("days-range")
+            .arg("from", short(a))
+            .arg("to", short(b)),
+        _ => Msg::new("days-list").arg("days", Arg::Join(days.iter().map(|&d| short(d)).collect())),
+    }
+}
+
+/// What is usual: up to three values and how many more (`psql, DBeaver and 2 more`),
+/// or none.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Usual {
+    pub shown: Vec<String>,
+    pub more: usize,
+}
+
+impl Usual {
+    pub fn msg(&self) -> Msg {
+        match (self.shown.is_empty(), self.more) {
+            (true, _) => Msg::new("usual-none"),
+            (false, 0) => Msg::new("usual-list").arg("shown", self.shown.join(", ")),
+            (false, more) => Msg::new("usual-more")
+                .arg("shown", self.shown.join(", "))
+                .arg("more", more),
+        }
+    }
+}
+
+impl Display for Usual {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (self.shown.is_empty(), self.more) {
+            (true, _) => f.write_str("none"),
+            (false, 0) => f.write_str(&self.shown.join(", ")),
+            (false, more) => write!(f, "{} and {more} more", self.shown.join(", ")),
         }
     }
 }
@@ -102,13 +235,11 @@ pub fn phrases(factors: &[Factor]) -> String {
 }
 
 /// "psql, DBeaver and 2 more", or "none" when nothing is usual yet.
-pub fn list<T: Display>(items: impl IntoIterator<Item = T>) -> String {
-    let all: Vec<String> = items.into_iter().map(|v| v.to_string()).collect();
-    match all.len() {
-        0 => "none".to_string(),
-        n if n <= SHOWN => all.join(", "),
-        n => format!("{} and {} more", all[..SHOWN].join(", "), n - SHOWN),
-    }
+pub fn list<T: Display>(items: impl IntoIterator<Item = T>) -> Usual {
+    let mut all: Vec<String> = items.into_iter().map(|v| v.to_string()).collect();
+    let more = all.len().saturating_sub(SHOWN);
+    all.truncate(SHOWN);
+    Usual { shown: all, more }
 }
 
 /// The usual hours as one range, "09:00-19:00": the smallest span of the day (it may
@@ -329,8 +460,8 @@ mod tests {
                 usual: list(["psql", "DBeaver"]),
             },
             Factor::Hour {
-                at: "03:10".into(),
-                usual: "09:00-19:00".into(),
+                t: 3 * 3600 + 600,
+                mask: (9..19).fold(0, |m, h| m | 1 << h),
             },
         ];
         assert_eq!(
@@ -338,7 +469,10 @@ mod tests {
             "from AS64500 203.0.113.7 (Example Hosting) (usual: AS2516 KDDI, 198.51.100.0/24), \
              with python-psycopg2 (usual: psql, DBeaver), at 03:10 UTC (usual 09:00-19:00)"
         );
-        assert_eq!(list(["a", "b", "c", "d", "e"]), "a, b, c and 2 more");
-        assert_eq!(list(Vec::<String>::new()), "none");
+        assert_eq!(
+            list(["a", "b", "c", "d", "e"]).to_string(),
+            "a, b, c and 2 more"
+        );
+        assert_eq!(list(Vec::<String>::new()).to_string(), "none");
     }
 }

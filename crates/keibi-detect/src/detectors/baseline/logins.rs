@@ -6,12 +6,10 @@ use std::net::IpAddr;
 
 use chrono::{DateTime, Utc};
 use keibi_model::finding::MAX_DISTINCT;
-use keibi_model::{Event, Finding, Severity};
+use keibi_model::{Arg, Event, Finding, FindingText, Msg, Severity};
 
-use super::explain::{self, capitalize, list, Factor};
-use super::profile::{
-    bounded, caps, hour_of, weekday_of, Asn, Judge, LoginProfile, Net, Secs, Usual,
-};
+use super::explain::{self, list, Factor};
+use super::profile::{bounded, caps, weekday_of, Asn, Judge, LoginProfile, Net, Secs, Usual};
 use super::{is_public, BaselineDetector, Lookup, FAILED_TYPE, ID, MAX_EPISODES, SUCCESS_TYPE};
 use crate::detector::{db_resource, Context};
 use crate::findings::Raise;
@@ -106,7 +104,7 @@ pub(super) fn text_new(
     set: &super::profile::SeenSet<Box<str>>,
     v: Option<&str>,
     j: &Judge,
-) -> Option<(String, String)> {
+) -> Option<(String, explain::Usual)> {
     let v = v?;
     let usual = set.usual(j);
     (!usual.is_empty() && set.judge(|x| &**x == v, j) == Usual::New)
@@ -138,15 +136,15 @@ fn factors(p: &LoginProfile, o: &Obs, j: &Judge) -> Vec<Factor> {
     }
     if p.hours.unusual(o.t, j) {
         f.push(Factor::Hour {
-            at: format!("{:02}:{:02}", hour_of(o.t), o.t.rem_euclid(3600) / 60),
-            usual: explain::hour_range(p.hours.usual_mask(j)),
+            t: o.t,
+            mask: p.hours.usual_mask(j),
         });
     }
     let day = weekday_of(o.t);
     if p.hours.weekdays != 0 && p.hours.weekdays & (1 << day) == 0 {
         f.push(Factor::Weekday {
-            day: explain::day_name(day).to_string(),
-            usual: explain::day_range(p.hours.weekdays),
+            day,
+            mask: p.hours.weekdays,
         });
     }
     f
@@ -182,45 +180,27 @@ fn learn(p: &mut LoginProfile, o: &Obs, s: &super::Settings) {
 /// Severity and the sentence that says why, as GuardDuty grades it: Low from a known
 /// network or a private address, Medium from a public one, High when failures from
 /// the same address came first or several factors are new at once.
-fn grade(
-    factors: &[Factor],
-    public: bool,
-    failed_first: u32,
-    s: &super::Settings,
-) -> (f64, String) {
+fn grade(factors: &[Factor], public: bool, failed_first: u32, s: &super::Settings) -> (f64, Msg) {
     let located = factors.iter().any(Factor::is_location);
     let n = factors.len();
     if !located {
         let v = if n >= 2 { 3.5 } else { 2.0 };
-        return (
-            v,
-            "The network is usual for this user: most likely the same person with a new \
-             tool or at a new time."
-                .into(),
-        );
+        return (v, Msg::new("baseline-why-usual-network"));
     }
     if !public {
         let v = if n >= 3 { 4.5 } else { 3.0 };
-        return (
-            v,
-            "The address is private: the client is inside your network (a new application \
-             server, a VPN pool, or a compromised host)."
-                .into(),
-        );
+        return (v, Msg::new("baseline-why-private"));
     }
     if failed_first >= s.failures_before {
         return (
             8.0,
-            format!(
-                "{failed_first} failed logins from this address came first: a password \
-                 was guessed or tried."
-            ),
+            Msg::new("baseline-why-failed-first").arg("failed", failed_first.to_string()),
         );
     }
     if n >= 3 {
-        return (7.5, "Several factors are new at once.".into());
+        return (7.5, Msg::new("baseline-why-several"));
     }
-    (5.5, "The address is on the public Internet.".into())
+    (5.5, Msg::new("baseline-why-public"))
 }
 
 impl BaselineDetector {
@@ -259,22 +239,23 @@ impl BaselineDetector {
         if let Some((f, _)) = judged.as_ref().filter(|(f, _)| !f.is_empty()) {
             let public = o.ip.is_some_and(is_public);
             let (sev, why) = grade(f, public, failed_first, &s);
-            let first = if f
+            let first = f
                 .iter()
-                .any(|x| !matches!(x, Factor::Hour { .. } | Factor::Weekday { .. }))
-            {
-                "first "
+                .any(|x| !matches!(x, Factor::Hour { .. } | Factor::Weekday { .. }));
+            let what = Msg::new(if first {
+                "baseline-first-login"
             } else {
-                ""
-            };
-            let what = capitalize(&format!("{first}login of {user} {}", explain::phrases(f)));
-            let history = format!(
-                "The profile of {user} on {instance} has {} logins over {} days.",
-                p.act.n,
-                p.act.span_days()
-            );
+                "baseline-login"
+            })
+            .arg("user", user)
+            .arg("factors", Arg::Join(f.iter().map(Factor::msg).collect()));
+            let history = Msg::new("baseline-history")
+                .arg("user", user)
+                .arg("instance", instance)
+                .arg("logins", p.act.n.to_string())
+                .arg("days", p.act.span_days().to_string());
             let primary = primary_key(f);
-            raise_success(cx, ev, instance, user, &primary, sev, &what, &history, &why);
+            raise_success(cx, ev, instance, user, &primary, sev, what, history, why);
         }
         learn(p, &o, &s);
     }
@@ -331,7 +312,7 @@ impl BaselineDetector {
         let before = p.hour_count - 1;
         let hour_first = p.hour_first;
         let usual_max = p.max_hour;
-        let usual_sources = list(p.sources.usual(&j));
+        let usual_sources = list(p.sources.usual(&j)).to_string();
         let hour_new = p.hour_new;
         let (ips, users) = (p.hour_ips.clone(), p.hour_users.clone());
         drop(profiles);
@@ -438,9 +419,9 @@ fn raise_success(
     user: &str,
     primary: &str,
     sev: f64,
-    what: &str,
-    history: &str,
-    why: &str,
+    what: Msg,
+    history: Msg,
+    why: Msg,
 ) {
     let severity = Severity::new(sev);
     let f = cx.findings.raise(Raise {
@@ -453,12 +434,14 @@ fn raise_success(
     });
     if f.count == 0 || severity > f.severity {
         f.severity = severity;
-        f.title = what.to_string();
-        f.description = format!("{what}. {history} {why}");
-        f.remediation = format!(
-            "Ask {user} whether this login was theirs. If not: end its sessions \
-             (pg_terminate_backend / KILL), change the password of {user}, and review \
-             what the session did after the evidence lines."
+        let sentence = Msg::new("baseline-sentence").arg("text", what.clone());
+        crate::text::set(
+            f,
+            FindingText {
+                title: Some(what),
+                description: vec![sentence, history, why],
+                remediation: vec![Msg::new("baseline-ask").arg("user", user)],
+            },
         );
         f.mitre = vec!["T1078".into()];
     }

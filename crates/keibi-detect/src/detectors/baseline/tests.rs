@@ -618,3 +618,87 @@ fn bytes_per_profile() {
     );
     assert_eq!(counts.logins, N as usize);
 }
+
+/// The explanation in Japanese, with the login's hour and the usual hours in the
+/// display zone (learned in UTC: 09:00-19:00 UTC is 18:00-04:00 in Tokyo), and every
+/// message it builds present in both catalogs with the arguments it uses.
+#[test]
+fn the_explanation_reads_in_japanese_with_hours_in_the_display_zone() {
+    use keibi_i18n::{DisplayZone, Lang, Locale};
+    use keibi_model::{Arg, Msg};
+    let mut pg = Pg::routine(21);
+    pg.login(at(21, 3, 10), "203.0.113.7", "bob", "python-psycopg2", true);
+    let f = scan(&pg.text());
+    let s = success(&f);
+    let text = s[0]
+        .text
+        .as_ref()
+        .expect("the finding carries its messages");
+    let ja = Locale::new(Lang::Ja, DisplayZone::named("Asia/Tokyo").unwrap());
+    let (title, description, remediation) = ja.finding(text);
+    assert_eq!(
+        title.as_deref(),
+        Some(
+            "bob の初めての条件でのログイン: 送信元 203.0.113.7（通常: 198.51.100.0/24）、\
+             クライアント python-psycopg2（通常: psql, DBeaver）、時刻 12:10 JST（通常 18:00〜04:00 JST）"
+        )
+    );
+    assert!(
+        description.ends_with("複数の条件が同時に初めてです。"),
+        "{description}"
+    );
+    assert!(
+        remediation.starts_with("このログインが本人によるものか bob に確認"),
+        "{remediation}"
+    );
+    let en = Locale::english_utc().finding(text);
+    assert_eq!(
+        (en.0.as_deref(), en.1.as_str(), en.2.as_str()),
+        (
+            Some(s[0].title.as_str()),
+            s[0].description.as_str(),
+            s[0].remediation.as_str()
+        )
+    );
+
+    fn walk<'a>(m: &'a Msg, out: &mut Vec<&'a Msg>) {
+        out.push(m);
+        for (_, a) in &m.args {
+            match a {
+                Arg::Msg(inner) => walk(inner, out),
+                Arg::Join(list) => list.iter().for_each(|m| walk(m, out)),
+                _ => {}
+            }
+        }
+    }
+    let mut msgs = Vec::new();
+    for m in text
+        .title
+        .iter()
+        .chain(&text.description)
+        .chain(&text.remediation)
+    {
+        walk(m, &mut msgs);
+    }
+    for lang in Lang::ALL {
+        let cat: std::collections::HashMap<_, _> =
+            keibi_i18n::catalog_ids(lang).into_iter().collect();
+        for m in &msgs {
+            let vars = cat
+                .get(&m.id)
+                .unwrap_or_else(|| panic!("{lang}: no {}", m.id));
+            let given: Vec<&str> = m.args.iter().map(|(n, _)| n.as_str()).collect();
+            assert_eq!(
+                vars.len(),
+                given.len(),
+                "{lang} {}: {vars:?} vs {given:?}",
+                m.id
+            );
+            assert!(
+                vars.iter().all(|v| given.contains(&v.as_str())),
+                "{lang} {}",
+                m.id
+            );
+        }
+    }
+}

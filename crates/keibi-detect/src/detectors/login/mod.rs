@@ -27,6 +27,8 @@ mod text;
 #[cfg(test)]
 mod testlog;
 #[cfg(test)]
+mod tests_i18n;
+#[cfg(test)]
 mod tests_reputation;
 #[cfg(test)]
 mod tests_source;

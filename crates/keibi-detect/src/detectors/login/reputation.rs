@@ -23,10 +23,10 @@ use std::net::IpAddr;
 
 use chrono::{DateTime, Duration, Utc};
 use keibi_model::finding::EVIDENCE_HEAD;
-use keibi_model::{Event, Finding, Severity};
+use keibi_model::{Arg, Event, Finding, FindingText, Msg, Severity};
 
 use super::lru::Lru;
-use super::text::{plural, rate, sentences, span, still_going, users, when, when_after};
+use super::text::{at, at_after, rate_arg, span_arg, still_going_msg, users_arg};
 use super::{absorb_backlog, classify, conn_id, ms, push_small, Instances, Kind, Ref, Repeats};
 use crate::config::LoginConfig;
 use crate::detector::{db_resource, Context, Detector};
@@ -315,9 +315,10 @@ struct Also {
 }
 
 /// `the Tor exit list 'tor.txt' (and the threat list 'x')`.
-fn listed_on(lists: &ThreatLists, ip: Option<IpAddr>) -> (bool, String) {
+/// Whether the address is a Tor exit, and the lists it is on, as a message.
+fn listed_on(lists: &ThreatLists, ip: Option<IpAddr>) -> (bool, Msg) {
     let Some(ip) = ip else {
-        return (false, "a threat list".to_string());
+        return (false, Msg::new("rep-on-a-list"));
     };
     match lists.reputation(ip) {
         Reputation::Listed {
@@ -325,76 +326,79 @@ fn listed_on(lists: &ThreatLists, ip: Option<IpAddr>) -> (bool, String) {
             threat: Some(threat),
         } => (
             true,
-            format!("the Tor exit list '{tor}' (and on the threat list '{threat}')"),
+            Msg::new("rep-on-tor-and-threat")
+                .arg("tor", tor.to_string())
+                .arg("threat", threat.to_string()),
         ),
-        Reputation::Listed { tor: Some(tor), .. } => (true, format!("the Tor exit list '{tor}'")),
+        Reputation::Listed { tor: Some(tor), .. } => {
+            (true, Msg::new("rep-on-tor").arg("tor", tor.to_string()))
+        }
         Reputation::Listed {
             threat: Some(threat),
             ..
-        } => (false, format!("the threat list '{threat}'")),
-        _ => (false, "a threat list".to_string()),
+        } => (
+            false,
+            Msg::new("rep-on-threat").arg("threat", threat.to_string()),
+        ),
+        _ => (false, Msg::new("rep-on-a-list")),
     }
 }
 
 fn text(f: &mut Finding, lists: &ThreatLists, also: Also, end: Option<DateTime<Utc>>) {
-    let ip = f
-        .actor
-        .ip
-        .map_or_else(|| "an address".to_string(), |i| i.to_string());
+    let ip: Arg = match f.actor.ip {
+        Some(i) => i.to_string().into(),
+        None => Msg::new("rep-an-address").into(),
+    };
     let inst = f.resource.id.clone();
     let (tor, list) = listed_on(lists, f.actor.ip);
-    let what = if tor {
-        "Tor exit node"
+    let what = Msg::new(if tor {
+        "rep-what-tor"
     } else {
-        "threat-listed address"
-    };
-    let why = if tor {
-        "Tor hides where a connection really comes from; your applications and colleagues do not normally reach a database through it."
-    } else {
-        "Threat lists name addresses seen attacking, scanning or running malware."
-    };
-    let who = users(&f.actor);
-    let r = rate(f.count, f.first_seen, f.last_seen);
+        "rep-what-threat"
+    });
+    let why = Msg::new(if tor { "rep-why-tor" } else { "rep-why-threat" });
+    let who = users_arg(&f.actor);
     let when_phrase = if f.count > 1 {
-        format!(
-            "between {} and {} ({}{})",
-            when(f.first_seen),
-            when_after(f.last_seen, f.first_seen),
-            span(f.first_seen, f.last_seen),
-            if r.is_empty() { r } else { format!(", {r}") }
-        )
+        Msg::new("login-between")
+            .arg("first", at(f.first_seen))
+            .arg("last", at_after(f.last_seen, f.first_seen))
+            .arg("span", span_arg(f.first_seen, f.last_seen))
+            .arg("rate", rate_arg(f.count, f.first_seen, f.last_seen))
     } else {
-        format!("at {}", when(f.first_seen))
+        Msg::new("rep-at").arg("at", at(f.first_seen))
     };
-    let block = format!(
-        "Block {ip} in the instance's security group inbound rules or a network ACL (on a self-managed server: a pg_hba.conf `reject` line or a firewall rule){}, and make the instance private (`aws rds modify-db-instance --no-publicly-accessible`) if it need not be reachable from the Internet.",
-        if tor { "; to keep all of Tor out, block the published exit list" } else { "" }
-    );
+    let listed = Msg::new("rep-listed")
+        .arg("ip", ip.clone())
+        .arg("list", list)
+        .arg("why", why);
+    let block = Msg::new("rep-block")
+        .arg("ip", ip.clone())
+        .arg("tor", if tor { "yes" } else { "no" });
+    let title;
+    let mut description;
+    let remediation;
     match f.finding_type.as_str() {
         TOR_SUCCESS | MALICIOUS_SUCCESS => {
-            f.title = format!("Login to {inst} as {who} from {what} {ip}");
-            f.description = sentences(&[
-                if f.count > 1 {
-                    format!(
-                        "{ip} logged in to {inst} as {who} {} {when_phrase}.",
-                        plural(f.count, "time", "times")
-                    )
-                } else {
-                    format!("{ip} logged in to {inst} as {who} {when_phrase}.")
-                },
-                format!("{ip} is on {list}. {why}"),
-                if also.failed {
-                    "It also failed to log in (see the FailedLogin finding for the same address)."
-                        .to_string()
-                } else {
-                    String::new()
-                },
-                format!("Whoever connected from there knows the password of {who}."),
-            ]);
-            f.remediation = sentences(&[
-                format!("Unless you know this login (a colleague on Tor, a tester), treat the password of {who} as stolen: change it now, end its sessions from {ip}, and review what it did (pgaudit or server_audit statements from {ip})."),
+            title = Msg::new("rep-login-title").arg("who", who.clone());
+            description = vec![
+                Msg::new("rep-logged-in")
+                    .arg("ip", ip.clone())
+                    .arg("instance", &inst)
+                    .arg("who", who.clone())
+                    .arg("count", f.count)
+                    .arg("when", when_phrase),
+                listed,
+            ];
+            if also.failed {
+                description.push(Msg::new("rep-also-failed"));
+            }
+            description.push(Msg::new("rep-knows-password").arg("who", who.clone()));
+            remediation = vec![
+                Msg::new("rep-treat-stolen")
+                    .arg("who", who.clone())
+                    .arg("ip", ip.clone()),
                 block,
-            ]);
+            ];
             f.mitre = if tor {
                 vec!["T1078".to_string(), "T1090.003".to_string()]
             } else {
@@ -402,27 +406,26 @@ fn text(f: &mut Finding, lists: &ThreatLists, also: Also, end: Option<DateTime<U
             };
         }
         TOR_FAILED | MALICIOUS_FAILED => {
-            f.title = format!(
-                "Failed logins to {inst} from {what} {ip}: {}",
-                plural(f.count, "attempt", "attempts")
-            );
-            f.description = sentences(&[
-                format!(
-                    "{ip} failed to log in to {inst} {} {when_phrase}, as {who}.",
-                    plural(f.count, "time", "times")
-                ),
-                format!("{ip} is on {list}. {why}"),
-                if also.logged_in {
-                    "It also logged in successfully: see the SuccessfulLogin finding for the same address.".to_string()
+            title = Msg::new("rep-failed-title").arg("count", f.count);
+            description = vec![
+                Msg::new("rep-failed")
+                    .arg("ip", ip.clone())
+                    .arg("instance", &inst)
+                    .arg("count", f.count)
+                    .arg("when", when_phrase)
+                    .arg("who", who.clone()),
+                listed,
+                Msg::new(if also.logged_in {
+                    "rep-also-logged-in"
                 } else {
-                    "It never logged in successfully.".to_string()
-                },
-                still_going(f.last_seen, end, "attempt"),
-            ]);
-            f.remediation = sentences(&[
+                    "rep-never-logged-in"
+                }),
+            ];
+            description.extend(still_going_msg(f.last_seen, end, "still-last-attempt"));
+            remediation = vec![
                 block,
-                format!("Check that the password of {who} is long and random."),
-            ]);
+                Msg::new("rep-check-password").arg("who", who.clone()),
+            ];
             f.mitre = if tor {
                 vec!["T1110".to_string(), "T1090.003".to_string()]
             } else {
@@ -430,20 +433,18 @@ fn text(f: &mut Finding, lists: &ThreatLists, also: Also, end: Option<DateTime<U
             };
         }
         _ => {
-            f.title = format!("Database port of {inst} probed from {what} {ip}");
-            f.description = sentences(&[
-                format!(
-                    "{ip} opened {} to {inst} {when_phrase} and never tried to log in: a scan checking what answers on the database port.",
-                    plural(f.count, "connection", "connections")
-                ),
-                format!("{ip} is on {list}. {why}"),
-                "It reached the database port, so the instance is reachable from where that address is (usually the Internet).".to_string(),
-                still_going(f.last_seen, end, "connection"),
-            ]);
-            f.remediation = sentences(&[
-                "Restrict the instance's security group inbound rules to your applications' addresses or security groups.".to_string(),
-                block,
-            ]);
+            title = Msg::new("rep-probe-title");
+            description = vec![
+                Msg::new("rep-probed")
+                    .arg("ip", ip.clone())
+                    .arg("instance", &inst)
+                    .arg("count", f.count)
+                    .arg("when", when_phrase),
+                listed,
+                Msg::new("rep-reachable"),
+            ];
+            description.extend(still_going_msg(f.last_seen, end, "still-last-connection"));
+            remediation = vec![Msg::new("rep-restrict"), block];
             f.mitre = if tor {
                 vec!["T1046".to_string(), "T1090.003".to_string()]
             } else {
@@ -451,4 +452,13 @@ fn text(f: &mut Finding, lists: &ThreatLists, also: Also, end: Option<DateTime<U
             };
         }
     }
+    let title = title.arg("instance", &inst).arg("what", what).arg("ip", ip);
+    crate::text::set(
+        f,
+        FindingText {
+            title: Some(title),
+            description,
+            remediation,
+        },
+    );
 }

@@ -2,11 +2,11 @@
 //! SuccessfulBruteForce), written once the numbers are final.
 
 use chrono::{DateTime, Utc};
-use keibi_model::{Finding, Severity};
+use keibi_model::{Finding, FindingText, Msg, Severity};
 
 use super::source::Note;
 use super::text::{
-    names, num, plural, rate, sentences, span, still_going, user_count, users, when, when_after,
+    at, at_after, names, rate_arg, span_arg, still_failing, user_count_arg, users, users_arg,
 };
 
 /// The source a finding is about, as text: its address, or for IPv6 its /64
@@ -33,52 +33,49 @@ fn v6_source(f: &Finding) -> Option<String> {
 
 /// For an IPv6 source, how many of its addresses were used: one client rotating
 /// through its /64 looks like many addresses and is one source.
-fn rotation(f: &Finding) -> String {
-    if v6_source(f).is_none() {
-        return String::new();
-    }
-    match (f.actor.ip, f.actor.ips.len(), f.actor.ips_truncated) {
-        (Some(ip), _, _) => format!("All from one address of that network, {ip}."),
-        (None, n, more) => format!(
-            "They came from {}{} different addresses of that /64 (listed in actor.ips{}): one IPv6 client owns a whole /64 and can change address at will, so keibi counts the network, not the address.",
-            if more { "more than " } else { "" },
-            num(n as u64),
-            if more { ", the first 100" } else { "" }
-        ),
-    }
-}
-
-fn span_phrase(f: &Finding) -> String {
-    let r = rate(f.count, f.first_seen, f.last_seen);
-    let r = if r.is_empty() { r } else { format!(", {r}") };
-    format!(
-        "between {} and {} ({}{r})",
-        when(f.first_seen),
-        when_after(f.last_seen, f.first_seen),
-        span(f.first_seen, f.last_seen)
+fn rotation(f: &Finding) -> Option<Msg> {
+    v6_source(f)?;
+    Some(
+        match (f.actor.ip, f.actor.ips.len(), f.actor.ips_truncated) {
+            (Some(ip), _, _) => Msg::new("login-rotation-one").arg("ip", ip.to_string()),
+            (None, n, more) => Msg::new("login-rotation-many")
+                .arg("n", n)
+                .arg("more", if more { "yes" } else { "no" }),
+        },
     )
 }
 
-fn after_phrase(note: &Note) -> String {
+fn span_phrase(f: &Finding) -> Msg {
+    Msg::new("login-between")
+        .arg("first", at(f.first_seen))
+        .arg("last", at_after(f.last_seen, f.first_seen))
+        .arg("span", span_arg(f.first_seen, f.last_seen))
+        .arg("rate", rate_arg(f.count, f.first_seen, f.last_seen))
+}
+
+fn after_phrase(note: &Note) -> Msg {
     match &note.first_login_after {
-        Some((t, user)) if note.logins_after > 1 => format!(
-            "It logged in successfully as {user} at {} ({} after its failures began): assume it knows that password.",
-            when(*t),
-            plural(note.logins_after, "login", "logins")
-        ),
-        Some((t, user)) => format!(
-            "It logged in successfully as {user} at {}, after failing: assume it knows that password.",
-            when(*t)
-        ),
-        None => "No login from this address succeeded after its failures began.".to_string(),
+        Some((t, user)) if note.logins_after > 1 => Msg::new("login-after-many")
+            .arg("user", user)
+            .arg("at", at(*t))
+            .arg("logins", note.logins_after),
+        Some((t, user)) => Msg::new("login-after-one")
+            .arg("user", user)
+            .arg("at", at(*t)),
+        None => Msg::new("login-after-none"),
     }
 }
 
-fn block(ip: &str) -> String {
-    format!(
-        "If {ip} is not one of yours, block it now: remove it from the inbound rules of the instance's security group (or add a network ACL deny rule); on a self-managed server add a pg_hba.conf `reject` line or a firewall rule. \
-         If the instance need not be reachable from the Internet, make it private (`aws rds modify-db-instance --no-publicly-accessible`) and allow only your applications' security group."
-    )
+/// Block the source, then make the instance private: two steps.
+fn block(ip: &str) -> [Msg; 2] {
+    [
+        Msg::new("login-block").arg("ip", ip),
+        Msg::new("login-make-private"),
+    ]
+}
+
+fn failed_logins(n: u64) -> Msg {
+    Msg::new("failed-logins").arg("count", n)
 }
 
 pub(super) fn brute_force(f: &mut Finding, note: Option<&Note>, end: Option<DateTime<Utc>>) {
@@ -95,74 +92,76 @@ pub(super) fn brute_force(f: &mut Finding, note: Option<&Note>, end: Option<Date
         3.0
     };
     f.severity = Severity::new(sev);
-    f.title = match &note.first_login_after {
-        Some((_, user)) if !known_client => format!(
-            "Brute force on {inst} from {ip}: {}, then a login as {user}",
-            plural(f.count, "failed login", "failed logins")
-        ),
-        _ => format!(
-            "Brute force on {inst} from {ip}: {}",
-            plural(f.count, "failed login", "failed logins")
-        ),
-    };
+    let title = match &note.first_login_after {
+        Some((_, user)) if !known_client => Msg::new("brute-force-title-login").arg("user", user),
+        _ => Msg::new("brute-force-title"),
+    }
+    .arg("instance", &inst)
+    .arg("ip", &ip)
+    .arg("failures", failed_logins(f.count));
     let who = if f.actor.user.is_some() {
-        format!("all as user {}", users(&f.actor))
+        Msg::new("brute-force-who-one").arg("user", users_arg(&f.actor))
     } else {
-        format!("as {} users: {}", user_count(&f.actor), users(&f.actor))
+        Msg::new("brute-force-who-many")
+            .arg("n", user_count_arg(&f.actor))
+            .arg("users", users_arg(&f.actor))
     };
-    let kind = if known_client {
-        String::new()
-    } else if note.volume {
-        "Attack tools such as hydra do this; people mistyping a password and applications retrying do not fail this often.".to_string()
-    } else {
-        "It was a short burst, faster than a person types: the first seconds of an attack tool, or a client opening several connections at once with a wrong password.".to_string()
-    };
-    let probes = if note.probes > 0 {
-        format!(
-            "It also opened {} that never authenticated.",
-            plural(note.probes, "connection", "connections")
-        )
-    } else {
-        String::new()
-    };
-    let known = match &note.known {
-        Some((user, n)) if known_client => format!(
-            "{ip} had logged in successfully as {user} {} before these failures: it is most likely one of your application servers still using an old password (after a rotation), not an attacker.",
-            plural(u64::from(*n), "time", "times")
+    let mut description = vec![Msg::new("brute-force-failed")
+        .arg("ip", &ip)
+        .arg("instance", &inst)
+        .arg("count", f.count)
+        .arg("between", span_phrase(f))
+        .arg("who", who)];
+    description.extend(rotation(f));
+    if !known_client {
+        description.push(Msg::new(if note.volume {
+            "brute-force-volume"
+        } else {
+            "brute-force-burst"
+        }));
+    }
+    if note.probes > 0 {
+        description.push(Msg::new("brute-force-probes").arg("probes", note.probes));
+    }
+    match &note.known {
+        Some((user, n)) if known_client => description.push(
+            Msg::new("brute-force-known")
+                .arg("ip", &ip)
+                .arg("user", user)
+                .arg("times", u64::from(*n)),
         ),
-        _ => String::new(),
-    };
-    let after = if known_client {
-        String::new()
-    } else {
-        after_phrase(note)
-    };
-    f.description = sentences(&[
-        format!(
-            "{ip} failed to log in to {inst} {} {}, {who}.",
-            plural(f.count, "time", "times"),
-            span_phrase(f)
-        ),
-        rotation(f),
-        kind,
-        probes,
-        known,
-        after,
-        still_going(f.last_seen, end, "failure"),
-    ]);
-    let targets = users(&f.actor);
+        _ => {}
+    }
+    if !known_client {
+        description.push(after_phrase(note));
+    }
+    description.extend(still_failing(f.last_seen, end));
+    let targets = users_arg(&f.actor);
     let rotate = match &note.first_login_after {
-        Some((_, user)) if !known_client => format!(
-            "Change the password of {user} now (a login succeeded) and review what it did from {ip}; check that the password of {targets} is long and random."
-        ),
-        _ => format!("Check that the password of {targets} is long and random; change it if it may be weak."),
+        Some((_, user)) if !known_client => Msg::new("brute-force-rotate-login")
+            .arg("user", user)
+            .arg("ip", &ip)
+            .arg("targets", targets),
+        _ => Msg::new("brute-force-rotate").arg("targets", targets),
     };
-    let own = format!("If {ip} is your own (an application with an out-of-date password), update the password it uses and add the address to a --trusted-list.");
-    f.remediation = if known_client {
-        sentences(&[own, block(&ip)])
+    let own = Msg::new("brute-force-own").arg("ip", &ip);
+    let remediation = if known_client {
+        let mut r = vec![own];
+        r.extend(block(&ip));
+        r
     } else {
-        sentences(&[block(&ip), rotate, own])
+        let mut r = block(&ip).to_vec();
+        r.extend([rotate, own]);
+        r
     };
+    crate::text::set(
+        f,
+        FindingText {
+            title: Some(title),
+            description,
+            remediation,
+        },
+    );
     f.mitre = vec!["T1110.001".to_string()];
 }
 
@@ -171,33 +170,35 @@ pub(super) fn spray(f: &mut Finding, note: Option<&Note>, end: Option<DateTime<U
     let note = note.unwrap_or(&default);
     let ip = ip_of(f);
     let inst = f.resource.id.clone();
-    let n = user_count(&f.actor);
-    f.title = format!("Password spray on {inst} from {ip}: {n} user names tried");
-    let missing = if note.missing_users > 0 {
-        format!(
-            "The server said {} of these names do not exist: it is guessing account names.",
-            num(note.missing_users)
-        )
-    } else {
-        String::new()
-    };
-    f.description = sentences(&[
-        format!(
-            "{ip} tried {n} different user names on {inst} with {} {}: {}.",
-            plural(f.count, "failed login", "failed logins"),
-            span_phrase(f),
-            users(&f.actor)
-        ),
-        rotation(f),
-        "Few attempts per name is password spraying: a few common passwords tried against many accounts, which stays under per-account lockout policies.".to_string(),
-        missing,
-        after_phrase(note),
-        still_going(f.last_seen, end, "failure"),
-    ]);
-    f.remediation = sentences(&[
-        block(&ip),
-        "Check that none of the users tried has a default or weak password, drop accounts nobody uses, and do not let built-in administrator accounts (postgres, root, admin) log in from the network.".to_string(),
-    ]);
+    let n = user_count_arg(&f.actor);
+    let title = Msg::new("spray-title")
+        .arg("instance", &inst)
+        .arg("ip", &ip)
+        .arg("n", n.clone());
+    let mut description = vec![Msg::new("spray-tried")
+        .arg("ip", &ip)
+        .arg("n", n)
+        .arg("instance", &inst)
+        .arg("failures", failed_logins(f.count))
+        .arg("between", span_phrase(f))
+        .arg("users", users_arg(&f.actor))];
+    description.extend(rotation(f));
+    description.push(Msg::new("spray-explain"));
+    if note.missing_users > 0 {
+        description.push(Msg::new("spray-missing").arg("missing", note.missing_users));
+    }
+    description.push(after_phrase(note));
+    description.extend(still_failing(f.last_seen, end));
+    let mut remediation = block(&ip).to_vec();
+    remediation.push(Msg::new("spray-accounts"));
+    crate::text::set(
+        f,
+        FindingText {
+            title: Some(title),
+            description,
+            remediation,
+        },
+    );
     f.mitre = vec!["T1110.003".to_string()];
 }
 
@@ -206,36 +207,41 @@ pub(super) fn successful(f: &mut Finding, note: Option<&Note>) {
     let note = note.unwrap_or(&default);
     let ip = ip_of(f);
     let inst = f.resource.id.clone();
+    // The one user of this finding (its key); a name, so SQL below can quote it.
     let user = users(&f.actor);
-    f.title = format!("Login as {user} on {inst} from {ip} after a brute force");
-    let since = note
-        .episode_start
-        .map(|t| format!(" since {}", when(t)))
-        .unwrap_or_default();
-    let again = if f.count > 1 {
-        format!(
-            "It logged in as {user} {} in all, the last at {}.",
-            plural(f.count, "time", "times"),
-            when(f.last_seen)
-        )
-    } else {
-        String::new()
+    let title = Msg::new("success-title")
+        .arg("user", &user)
+        .arg("instance", &inst)
+        .arg("ip", &ip);
+    let since = match note.episode_start {
+        Some(t) => Msg::new("success-since").arg("at", at(t)),
+        None => Msg::new("nothing"),
     };
-    f.description = sentences(&[
-        format!(
-            "{ip} logged in to {inst} as {user} at {} after {}{since} ({}).",
-            when(f.first_seen),
-            plural(note.failures_before, "failed login", "failed logins"),
-            if note.user_failures >= note.failures_before {
-                format!("all of them as {user}")
-            } else {
-                format!("{} of them as {user}", num(note.user_failures))
-            }
-        ),
-        rotation(f),
-        format!("A password found by guessing is the likeliest explanation: treat the password of {user} as known to whoever controls {ip}."),
-        again,
-    ]);
+    let which = if note.user_failures >= note.failures_before {
+        Msg::new("success-all-as").arg("user", &user)
+    } else {
+        Msg::new("success-some-as")
+            .arg("n", note.user_failures)
+            .arg("user", &user)
+    };
+    let mut description = vec![Msg::new("success-login")
+        .arg("ip", &ip)
+        .arg("instance", &inst)
+        .arg("user", &user)
+        .arg("at", at(f.first_seen))
+        .arg("failures", failed_logins(note.failures_before))
+        .arg("since", since)
+        .arg("which", which)];
+    description.extend(rotation(f));
+    description.push(Msg::new("success-known").arg("user", &user).arg("ip", &ip));
+    if f.count > 1 {
+        description.push(
+            Msg::new("success-again")
+                .arg("user", &user)
+                .arg("count", f.count)
+                .arg("last", at(f.last_seen)),
+        );
+    }
     let (change, kill) = if f.resource.engine == Some(keibi_model::Engine::Mysql) {
         (
             format!("ALTER USER '{user}'@'%' IDENTIFIED BY '<new password>'"),
@@ -250,10 +256,25 @@ pub(super) fn successful(f: &mut Finding, note: Option<&Note>) {
             ),
         )
     };
-    f.remediation = sentences(&[
-        format!("Now: change the password of {user} ({change}), end its sessions from {ip} ({kill}), and block {ip} in the instance's security group or firewall."),
-        format!("Then review what {user} did from {ip} after {} (pgaudit or server_audit statements): new users, changed privileges, data read or exported.", when(f.first_seen)),
-        "Make the instance private if it need not be reachable from the Internet, and give every database user a long random password.".to_string(),
-    ]);
+    let remediation = vec![
+        Msg::new("success-now")
+            .arg("user", &user)
+            .arg("change", change)
+            .arg("ip", &ip)
+            .arg("kill", kill),
+        Msg::new("success-review")
+            .arg("user", &user)
+            .arg("ip", &ip)
+            .arg("at", at(f.first_seen)),
+        Msg::new("success-harden"),
+    ];
+    crate::text::set(
+        f,
+        FindingText {
+            title: Some(title),
+            description,
+            remediation,
+        },
+    );
     f.mitre = vec!["T1110.001".to_string()];
 }

@@ -25,12 +25,10 @@ use std::net::IpAddr;
 
 use chrono::{DateTime, Duration, Utc};
 use keibi_model::finding::Evidence;
-use keibi_model::{Event, Finding, Severity};
+use keibi_model::{Event, Finding, FindingText, Msg, Severity};
 
 use super::lru::Lru;
-use super::text::{
-    names, num, plural, rate, sentences, span, still_going, users, when, when_after,
-};
+use super::text::{at, at_after, names_arg, rate_arg, span_arg, still_failing, users_arg};
 use super::{
     absorb_backlog, classify, hash_of, ms, network, push_small, source_of, user_of, Instances,
     Kind, Notes, Ref, Repeats,
@@ -298,7 +296,7 @@ fn text(f: &mut Finding, note: Option<&Note>, end: Option<DateTime<Utc>>) {
     let default = Note::default();
     let note = note.unwrap_or(&default);
     let inst = f.resource.id.clone();
-    let targets = users(&f.actor);
+    let targets = users_arg(&f.actor);
     let n_ips = if f.actor.ips_truncated {
         format!("{}+", f.actor.ips.len())
     } else {
@@ -314,57 +312,57 @@ fn text(f: &mut Finding, note: Option<&Note>, end: Option<DateTime<Utc>>) {
         note.networks.len().to_string()
     };
     f.severity = Severity::new(if note.logins > 0 { 8.0 } else { 6.0 });
-    f.title = format!(
-        "Distributed password guessing on {inst}: {} from {n_ips} addresses as {targets}",
-        plural(f.count, "failed login", "failed logins")
-    );
+    let failures = Msg::new("failed-logins").arg("count", f.count);
+    let title = Msg::new("stuffing-title")
+        .arg("instance", &inst)
+        .arg("failures", failures.clone())
+        .arg("ips", &n_ips)
+        .arg("targets", targets.clone());
     let shown: Vec<String> = f.actor.ips.iter().map(ToString::to_string).collect();
-    let per_user = if note.users.len() > 1 {
+    let mut description = vec![Msg::new("stuffing-failed")
+        .arg("failures", failures)
+        .arg("instance", &inst)
+        .arg("targets", targets.clone())
+        .arg("ips", &n_ips)
+        .arg("nets", &n_nets)
+        .arg("first", at(f.first_seen))
+        .arg("last", at_after(f.last_seen, f.first_seen))
+        .arg("span", span_arg(f.first_seen, f.last_seen))
+        .arg("rate", rate_arg(f.count, f.first_seen, f.last_seen))
+        .arg("shown", names_arg(&shown, shown.len(), 5))];
+    if note.users.len() > 1 {
         let parts: Vec<String> = note
             .users
             .iter()
-            .map(|(u, n)| format!("{u} {}", num(*n)))
+            .map(|(u, n)| format!("{u} {}", crate::text::thousands(*n)))
             .collect();
-        format!("Failures per user: {}.", names(&parts, parts.len(), 8))
-    } else {
-        String::new()
-    };
-    let r = rate(f.count, f.first_seen, f.last_seen);
-    let r = if r.is_empty() { r } else { format!(", {r}") };
-    let login = match &note.first_login {
-        Some((t, ip, user)) => format!(
-            "Then {ip}, one of the failing addresses, logged in successfully as {user} at {}{}: the campaign found a working password.",
-            when(*t),
-            if note.logins > 1 {
-                format!(" ({} such logins)", num(note.logins))
-            } else {
-                String::new()
-            }
-        ),
-        None => "None of the failing addresses has logged in successfully as the targeted user.".to_string(),
-    };
-    f.description = sentences(&[
-        format!(
-            "{} to {inst} as {targets} came from {n_ips} addresses in {n_nets} networks between {} and {} ({}{r}): {}.",
-            plural(f.count, "failed login", "failed logins"),
-            when(f.first_seen),
-            when_after(f.last_seen, f.first_seen),
-            span(f.first_seen, f.last_seen),
-            names(&shown, shown.len(), 5)
-        ),
-        per_user,
-        "Many unrelated networks guessing the same account is a botnet or a leaked-credentials list being replayed; your own clients (application servers, a NAT gateway) share one or a few networks.".to_string(),
-        login,
-        still_going(f.last_seen, end, "failure"),
-    ]);
-    f.remediation = sentences(&[
-        format!("Change the password of {targets} to a long random one now, or disable the account if nobody needs it to log in over the network."),
-        "Blocking single addresses does not stop a distributed campaign: restrict the instance's security group to your own networks, or make the instance private (`aws rds modify-db-instance --no-publicly-accessible`).".to_string(),
-        if note.logins > 0 {
-            "A login succeeded: end that user's sessions and review what it did (pgaudit or server_audit statements) since the first successful login.".to_string()
-        } else {
-            String::new()
+        description
+            .push(Msg::new("stuffing-per-user").arg("list", names_arg(&parts, parts.len(), 8)));
+    }
+    description.push(Msg::new("stuffing-explain"));
+    description.push(match &note.first_login {
+        Some((t, ip, user)) => Msg::new("stuffing-login")
+            .arg("ip", ip.to_string())
+            .arg("user", user)
+            .arg("at", at(*t))
+            .arg("logins", note.logins),
+        None => Msg::new("stuffing-no-login"),
+    });
+    description.extend(still_failing(f.last_seen, end));
+    let mut remediation = vec![
+        Msg::new("stuffing-change").arg("targets", targets),
+        Msg::new("stuffing-restrict"),
+    ];
+    if note.logins > 0 {
+        remediation.push(Msg::new("stuffing-review"));
+    }
+    crate::text::set(
+        f,
+        FindingText {
+            title: Some(title),
+            description,
+            remediation,
         },
-    ]);
+    );
     f.mitre = vec!["T1110.004".to_string()];
 }
