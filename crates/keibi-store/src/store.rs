@@ -148,8 +148,11 @@ impl Store {
         }
         if !fresh {
             store.not_newer()?;
-            if store.user_version()? == SCHEMA {
-                store.has_schema()?;
+            // What a keibi store of its own schema number must hold, checked before
+            // a migration writes to it (an impostor at an older number too).
+            let version = store.user_version()?;
+            if version > 0 {
+                store.has_schema_at(version)?;
             }
             store.quick_check()?;
         }
@@ -270,6 +273,9 @@ impl Store {
                 known: SCHEMA,
             });
         }
+        if version > 0 {
+            store.has_schema_at(version)?;
+        }
         if version < SCHEMA {
             return Err(StoreError::Invalid(format!(
                 "{}: store schema {version} is older than this keibi's ({SCHEMA}); open it once for writing to upgrade it",
@@ -313,6 +319,12 @@ impl Store {
     /// number says (every table and column of the migrations must be there), instead
     /// of failing later on a query with "no such column".
     fn has_schema(&self) -> Result<(), StoreError> {
+        self.has_schema_at(SCHEMA)
+    }
+
+    /// [`Store::has_schema`] for a store at schema `version`: the tables and columns
+    /// its first `version` migrations create.
+    fn has_schema_at(&self, version: i64) -> Result<(), StoreError> {
         const COLUMNS: &str =
             "SELECT m.name, p.name FROM sqlite_schema m, pragma_table_info(m.name) p \
              WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%'";
@@ -324,7 +336,10 @@ impl Store {
             };
         let want = Connection::open_in_memory()
             .and_then(|c| {
-                for sql in MIGRATIONS {
+                for sql in MIGRATIONS
+                    .iter()
+                    .take(usize::try_from(version).unwrap_or(usize::MAX))
+                {
                     c.execute_batch(sql)?;
                 }
                 columns(&c)
@@ -342,7 +357,7 @@ impl Store {
         Err(StoreError::Foreign {
             path: self.path.clone(),
             why: format!(
-                "it carries keibi's mark but lacks {} of its schema {SCHEMA}",
+                "it carries keibi's mark but lacks {} of its schema {version}",
                 missing.join(", ")
             ),
         })
