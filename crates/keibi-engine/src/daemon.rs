@@ -30,6 +30,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
+use keibi_detect::detectors::baseline::{BaselineStore, Profiles};
 use keibi_detect::{Scanner, Services};
 use keibi_ingest::{
     Checkpoint, FollowOptions, FollowSource, IngestOptions, LiveSource, Notice, OrderOptions,
@@ -66,12 +67,16 @@ pub enum Note<'a> {
     },
     /// Checkpoints read from the store at start.
     Resumed(usize),
+    /// Behavioural profiles read from the store at start, and how many of them could
+    /// not be read (skipped).
+    Profiles { loaded: u64, skipped: u64 },
     /// Anything else worth a line.
     Info(String),
 }
 
 /// A poll's checkpoints, waiting until its events have all left the orderer.
 struct Pending {
+    earliest: Option<DateTime<Utc>>,
     latest: Option<DateTime<Utc>>,
     checkpoints: Vec<Checkpoint>,
 }
@@ -106,6 +111,16 @@ pub struct Pipeline {
     positions: HashMap<String, (u64, Checkpoint)>,
     pending: VecDeque<Pending>,
     poll: Duration,
+    /// The profiles the baselines learn into (the scanner's services').
+    profiles: BaselineStore,
+    /// Where the events read again before a checkpoint are learned into, and
+    /// forgotten: the stored profiles already hold them.
+    scratch: BaselineStore,
+    /// Every profile goes to the store at the next commit (they came from a
+    /// `--state` file, not from the store).
+    export_all: bool,
+    /// The latest time of an event fed to the scanner (not read again).
+    fed_until: Option<DateTime<Utc>>,
 }
 
 /// The store's name for a file's checkpoints.
@@ -166,6 +181,29 @@ impl Pipeline {
             }
         }
         note(Note::Resumed(positions.len()));
+        // The store's profiles are where the baselines stood at the stored
+        // checkpoints; without any, those already loaded (a `--state` file) are
+        // the start, and go to the store with the first commit.
+        let profiles = scanner.services().baselines.clone();
+        let export_all = {
+            let mut p = profiles.lock();
+            let mut fresh = Profiles::new(p.max());
+            let mut skipped = 0;
+            let loaded = store.load_profiles(&mut |k, v| {
+                if fresh.import(k, v).is_err() {
+                    skipped += 1;
+                }
+            })?;
+            note(Note::Profiles { loaded, skipped });
+            if loaded > 0 {
+                // Read back: nothing to write.
+                fresh.export(false, |_, _| {});
+                *p = fresh;
+                false
+            } else {
+                !p.is_empty()
+            }
+        };
         let resume: Vec<Checkpoint> = positions.values().map(|(_, c)| c.clone()).collect();
         let src = &settings.sources;
         // A source whose parser holds its last entry (PostgreSQL's DETAIL lines to
@@ -250,6 +288,10 @@ impl Pipeline {
             positions,
             pending: VecDeque::new(),
             poll: src.poll_interval.std(),
+            profiles,
+            scratch: BaselineStore::default(),
+            export_all,
+            fed_until: None,
         })
     }
 
@@ -260,8 +302,10 @@ impl Pipeline {
 
     /// A reload: new tuning and services (lists, lookups) from the next round on;
     /// detector state is kept.
-    pub fn reload(&mut self, tuning: Tuning, services: Services) {
+    pub fn reload(&mut self, tuning: Tuning, mut services: Services) {
         self.tuning = tuning;
+        // The profiles stay: they are the run's, not the settings file's.
+        services.baselines = self.profiles.clone();
         self.scanner.set_services(services);
     }
 
@@ -284,12 +328,17 @@ impl Pipeline {
             if !p.replay.is_empty() {
                 // Counted before the restart: the detectors see them again, and what
                 // they change is already in the store.
+                // The stored profiles hold them too: what the baselines learn
+                // from them goes to a scratch store, forgotten.
                 p.replay.sort_by_key(|e| e.time);
                 round.replayed += p.replay.len();
+                use_profiles(&mut self.scanner, &self.scratch);
                 let _ = self.scanner.observe_batch(&p.replay);
+                use_profiles(&mut self.scanner, &self.profiles);
             }
             if !p.checkpoints.is_empty() {
                 self.pending.push_back(Pending {
+                    earliest: p.events.iter().map(|e| e.time).min(),
                     latest: p.events.iter().map(|e| e.time).max(),
                     checkpoints: p.checkpoints,
                 });
@@ -323,6 +372,9 @@ impl Pipeline {
         note: &mut dyn FnMut(Note),
     ) -> Result<(), EngineError> {
         round.events = events.len();
+        if let Some(t) = events.iter().map(|e| e.time).max() {
+            self.fed_until = Some(self.fed_until.map_or(t, |f| f.max(t)));
+        }
         let mut changes = if events.is_empty() {
             Vec::new()
         } else {
@@ -370,7 +422,32 @@ impl Pipeline {
             });
             moved.push((key, position + 1, cp));
         }
-        if changes.is_empty() && commit.checkpoints.is_empty() {
+        // The profiles go with the checkpoints only when they hold exactly the
+        // events those cover: no poll still waiting for its checkpoint has had an
+        // event fed (the orderer releases in time order, so a waiting poll whose
+        // earliest event is after the latest fed has had none). Otherwise they wait
+        // for a commit where that holds: stored with a checkpoint that does not
+        // cover them, a restart would learn them a second time.
+        let exact = self
+            .pending
+            .iter()
+            .all(|p| match (p.earliest, self.fed_until) {
+                (Some(e), Some(f)) => e > f,
+                _ => true,
+            });
+        if exact {
+            let mut p = self.profiles.lock();
+            let all = std::mem::take(&mut self.export_all) || p.needs_rewrite();
+            commit.profile_clear = all;
+            let mut puts = Vec::new();
+            commit.profile_deletes = p.export(all, |k, v| puts.push((k.to_string(), v.to_vec())));
+            commit.profile_puts = puts;
+        }
+        if changes.is_empty()
+            && commit.checkpoints.is_empty()
+            && commit.profile_puts.is_empty()
+            && commit.profile_deletes.is_empty()
+        {
             return Ok(());
         }
         commit.finding_changes = changes;
@@ -405,6 +482,14 @@ impl Pipeline {
         c.finding = f;
         true
     }
+}
+
+/// Points the scanner's baselines at `profiles` (the scratch ones while events are
+/// read again, then back at the run's).
+fn use_profiles(scanner: &mut Scanner, profiles: &BaselineStore) {
+    let mut sv = scanner.services().clone();
+    sv.baselines = profiles.clone();
+    scanner.set_services(sv);
 }
 
 /// How far a file's checkpoints have read it: they only grow in one reading of the

@@ -74,6 +74,11 @@ pub struct RunArgs {
     /// Read what is there, commit the findings and exit (for cron).
     #[arg(long)]
     pub once: bool,
+    /// Behavioural profiles to start from when the store has none (a `keibi learn`
+    /// file); every profile is written back to it when the daemon stops, for
+    /// `keibi scan --state`.
+    #[arg(long, value_name = "FILE")]
+    pub state: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Args)]

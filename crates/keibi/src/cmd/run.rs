@@ -43,8 +43,11 @@ pub fn run(args: &RunArgs, global: &Global) -> Result<u8> {
         quiet: global.quiet,
         lines: HashMap::new(),
     };
-    let (scanner, _, _) =
-        super::scan::build_scanner_from(&settings, &DetectArgs::default(), global)?;
+    let detect = DetectArgs {
+        state: args.state.clone(),
+        ..DetectArgs::default()
+    };
+    let (scanner, persist, _) = super::scan::build_scanner_from(&settings, &detect, global)?;
     let store = keibi_store::Store::open(&settings.store.path)
         .with_context(|| format!("--store {}", settings.store.path.display()))?;
     log.info(&format!("store {}", settings.store.path.display()));
@@ -111,6 +114,14 @@ pub fn run(args: &RunArgs, global: &Global) -> Result<u8> {
         &mut reload,
         &mut |n| log.note(n),
     )?;
+    if let Some(p) = &persist {
+        let saved = p.save_all().context("--state")?;
+        log.info(&format!(
+            "{} profiles written to {}",
+            saved.written,
+            p.path().display()
+        ));
+    }
     log.info("stopped; everything read is committed");
     Ok(0)
 }
@@ -131,6 +142,16 @@ impl Log {
         match n {
             Note::Following(what) => self.info(&format!("following {what}")),
             Note::Resumed(n) => self.info(&format!("{n} file checkpoints in the store")),
+            Note::Profiles { loaded, skipped } => {
+                self.info(&format!("{loaded} behavioural profiles in the store"));
+                if skipped > 0 {
+                    log_line(
+                        self.json,
+                        "warn",
+                        &format!("{skipped} stored profiles could not be read (skipped)"),
+                    );
+                }
+            }
             Note::Info(s) => self.info(&s),
             Note::Finding { change, applied } => {
                 let f = change.finding();
