@@ -74,6 +74,17 @@ pub enum Note<'a> {
     Info(String),
 }
 
+/// A file's checkpoint as the store keeps it: where to resume, and the latest event
+/// time fed to the detectors when it was committed (absent in stores written before
+/// it was kept: their files are read again whole).
+#[derive(serde::Serialize, serde::Deserialize)]
+struct StoredCheckpoint {
+    #[serde(flatten)]
+    cp: Checkpoint,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    fed_until: Option<DateTime<Utc>>,
+}
+
 /// A poll's checkpoints, waiting until its events have all left the orderer.
 struct Pending {
     earliest: Option<DateTime<Utc>>,
@@ -88,6 +99,8 @@ pub struct Round {
     pub events: usize,
     /// Events read again before a resumed file's checkpoint (detectors only).
     pub replayed: usize,
+    /// Events read again but older than any detector's memory reaches: not fed.
+    pub skipped: usize,
     /// Finding changes committed.
     pub changes: usize,
     /// Whether something was committed.
@@ -121,6 +134,10 @@ pub struct Pipeline {
     export_all: bool,
     /// The latest time of an event fed to the scanner (not read again).
     fed_until: Option<DateTime<Utc>>,
+    /// Events read again that are older than this are not fed: the latest event
+    /// time committed before the restart minus the scanner's replay horizon (`None`:
+    /// every one is fed).
+    replay_from: Option<DateTime<Utc>>,
 }
 
 /// The store's name for a file's checkpoints.
@@ -170,17 +187,31 @@ impl Pipeline {
         note: &mut dyn FnMut(Note),
     ) -> Result<Pipeline, EngineError> {
         let mut positions = HashMap::new();
+        // The latest event time fed before the restart, if every stored checkpoint
+        // says (one that does not: no bound).
+        let mut fed_before: Option<Option<DateTime<Utc>>> = None;
         for c in store.checkpoints()? {
             if !c.source.starts_with("file:") {
                 continue;
             }
             // A checkpoint this version cannot read is left alone: its file is read
             // from the start, as a new one.
-            if let Ok(cp) = serde_json::from_slice::<Checkpoint>(&c.data) {
-                positions.insert(c.source, (c.position, cp));
+            if let Ok(s) = serde_json::from_slice::<StoredCheckpoint>(&c.data) {
+                fed_before = Some(match (fed_before, s.fed_until) {
+                    (None, t) => t,
+                    (Some(Some(a)), Some(b)) => Some(a.max(b)),
+                    _ => None,
+                });
+                positions.insert(c.source, (c.position, s.cp));
             }
         }
         note(Note::Resumed(positions.len()));
+        // Events older than the detectors' longest memory before the latest one fed
+        // cannot change what a later event raises: they need not be fed again.
+        let replay_from = match (fed_before.flatten(), scanner.replay_horizon()) {
+            (Some(t), Some(h)) => Some(t.checked_sub_signed(h).unwrap_or(DateTime::<Utc>::MIN_UTC)),
+            _ => None,
+        };
         // The store's profiles are where the baselines stood at the stored
         // checkpoints; without any, those already loaded (a `--state` file) are
         // the start, and go to the store with the first commit.
@@ -291,7 +322,8 @@ impl Pipeline {
             profiles,
             scratch: BaselineStore::default(),
             export_all,
-            fed_until: None,
+            fed_until: fed_before.flatten(),
+            replay_from,
         })
     }
 
@@ -330,6 +362,11 @@ impl Pipeline {
                 // they change is already in the store.
                 // The stored profiles hold them too: what the baselines learn
                 // from them goes to a scratch store, forgotten.
+                if let Some(from) = self.replay_from {
+                    let before = p.replay.len();
+                    p.replay.retain(|e| e.time >= from);
+                    round.skipped += before - p.replay.len();
+                }
                 p.replay.sort_by_key(|e| e.time);
                 round.replayed += p.replay.len();
                 use_profiles(&mut self.scanner, &self.scratch);
@@ -414,7 +451,11 @@ impl Pipeline {
             if behind {
                 continue;
             }
-            let data = serde_json::to_vec(&cp).unwrap_or_default();
+            let data = serde_json::to_vec(&StoredCheckpoint {
+                cp: cp.clone(),
+                fed_until: self.fed_until,
+            })
+            .unwrap_or_default();
             commit.checkpoints.push(keibi_store::Checkpoint {
                 source: key.clone(),
                 position: position + 1,
@@ -586,3 +627,7 @@ pub fn run(
         }
     }
 }
+
+#[cfg(test)]
+#[path = "daemon_tests.rs"]
+mod tests;
