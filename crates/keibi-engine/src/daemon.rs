@@ -21,8 +21,23 @@
 //! scanner with their changes discarded (they are in the store), so the detectors'
 //! windows open at a kill are rebuilt; the store counts only what follows. A
 //! checkpoint behind the stored one (while a file is read again) is not committed.
-//! What a restart still loses: the behavioural profiles (not yet kept in the
-//! store), and windows spanning a file no followed path names any more.
+//! Only the events within the scanner's replay horizon (the longest memory any
+//! detector declares, [`Scanner::replay_horizon`]) before the latest event time fed
+//! at the last commit (kept in each stored checkpoint) are fed again; the older are
+//! dropped after parsing. A detector with unbounded memory (the built-in
+//! SchemaEnumeration) makes every event fed again.
+//!
+//! The baselines' profiles are kept in the store too: loaded at start (a store
+//! without any starts from what the scanner was given, a `--state` file), their
+//! changes committed with the checkpoints, but only in a commit after which no poll
+//! still waiting for its checkpoint has had an event fed: the stored profiles then
+//! hold exactly the events the stored checkpoints cover. Events fed again before a
+//! checkpoint are learned into a scratch store that is thrown away, so a restart
+//! never learns an event twice.
+//!
+//! What a restart still loses: windows spanning a file no followed path names any
+//! more, and, with several busy sources, what the profiles learned after the last
+//! commit where they could be stored.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering};
