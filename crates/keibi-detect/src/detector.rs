@@ -57,6 +57,20 @@ pub trait Detector: Send {
         None
     }
 
+    /// How far back from the latest event time this detector's memory reaches: an
+    /// event older than `latest - horizon` can no longer change whether a later event
+    /// raises or grows one of its findings, by how much, or when the finding closes
+    /// (so the horizon is at least [`Detector::quiet_after`]). A restarted daemon
+    /// feeds the detectors again only the events inside the longest horizon of all
+    /// (see [`crate::Scanner::replay_horizon`]). Texts are not bound by it: a finding
+    /// open across a restart is written from the events the detector saw again.
+    /// `None` (the default): unbounded, the detector remembers something for as
+    /// long as it runs (an actor's first statement, a session's start), and a restart
+    /// feeds it everything again.
+    fn replay_horizon(&self) -> Option<Duration> {
+        None
+    }
+
     /// Whether login and connection events from trusted addresses reach this
     /// detector. They never do by default: the rule "trusted addresses raise no login
     /// or network findings" is the scanner's, so a detector that forgets it cannot

@@ -51,14 +51,23 @@ pub struct Scanner {
 #[derive(Debug, Default)]
 struct Declared {
     quiet: HashMap<&'static str, Option<Duration>>,
+    /// The longest replay horizon, `None` when some detector's is unbounded.
+    horizon: Option<Duration>,
     actions: HashMap<String, HashMap<String, Vec<ActionKind>>>,
 }
 
 impl Declared {
     fn of(detectors: &[Box<dyn Detector>]) -> Declared {
-        let mut d = Declared::default();
+        let mut d = Declared {
+            horizon: Some(Duration::zero()),
+            ..Declared::default()
+        };
         for det in detectors {
             d.quiet.insert(det.id(), det.quiet_after());
+            d.horizon = match (d.horizon, det.replay_horizon()) {
+                (Some(a), Some(b)) => Some(a.max(b).max(det.quiet_after().unwrap_or(b))),
+                _ => None,
+            };
             for e in det.catalog() {
                 d.actions
                     .entry(e.source)
@@ -169,6 +178,15 @@ impl Scanner {
             forget_closed: false,
             instances: Instances::default(),
         }
+    }
+
+    /// How far back from the latest event time any detector's memory reaches (the
+    /// longest [`Detector::replay_horizon`], each at least its quiet time); `None`
+    /// when some detector's is unbounded. Events older than the latest event seen
+    /// minus this cannot change what a later event raises: a restarted daemon need
+    /// not feed them again.
+    pub fn replay_horizon(&self) -> Option<Duration> {
+        self.declared.horizon
     }
 
     /// Keeps at most `cap` findings one by one instead of
@@ -484,6 +502,62 @@ mod tests {
             .map(|f| f.count)
             .sum();
         assert_eq!(bf, 480, "every failure counted, kept or rolled up");
+    }
+
+    /// The horizon is the longest any detector declares (each at least its quiet
+    /// time), and unbounded as soon as one detector's memory is.
+    #[test]
+    fn the_replay_horizon_is_the_longest_and_unbounded_wins() {
+        use crate::detectors::{activity, cloudtrail, login};
+        let config = Config::default();
+        let bounded = |extra: Vec<Box<dyn Detector>>| {
+            let mut d: Vec<Box<dyn Detector>> = vec![
+                Box::new(login::SourceDetector::new(&config.login)),
+                Box::new(login::ReputationDetector::new(&config.login)),
+                Box::new(cloudtrail::CloudTrail::new(&config)),
+                Box::new(activity::OversizedStatement::new(&config.activity)),
+            ];
+            d.extend(extra);
+            Scanner::with_detectors(config.clone(), ThreatLists::default(), d)
+        };
+        // The spray window (an hour) is the longest of these.
+        assert_eq!(bounded(vec![]).replay_horizon(), Some(Duration::hours(1)));
+        let ransom: Vec<Box<dyn Detector>> = vec![Box::new(activity::RansomNote::new(
+            &Config {
+                activity: crate::config::ActivityConfig {
+                    ransom_lookback_secs: 7200,
+                    ..config.activity.clone()
+                },
+                ..config.clone()
+            }
+            .activity,
+        ))];
+        assert_eq!(bounded(ransom).replay_horizon(), Some(Duration::hours(2)));
+        let enumeration: Vec<Box<dyn Detector>> =
+            vec![Box::new(activity::SchemaEnumeration::new(&config.activity))];
+        assert_eq!(bounded(enumeration).replay_horizon(), None);
+        // The built-in set keeps an actor's first catalog read for as long as it runs.
+        let all = Scanner::new(
+            config.clone(),
+            ThreatLists::default(),
+            RuleSet::builtin().compile(&config),
+        );
+        assert_eq!(all.replay_horizon(), None);
+        // Sigma: detection rules judge each event alone, a correlation remembers its
+        // timespan, a session window has no bound.
+        let sigma = |yaml: &str| {
+            let mut set = RuleSet::default();
+            set.add_source("r.yml", yaml);
+            assert!(set.problems().is_empty(), "{:?}", set.problems());
+            bounded(vec![Box::new(set.compile(&config))]).replay_horizon()
+        };
+        let rule = "title: statement\nname: any-statement\nlogsource:\n  product: postgresql\ndetection:\n  sel:\n    action: statement\n  condition: sel\nkeibi:\n  type: Test:RDS/One\n  title: one\n";
+        assert_eq!(sigma(rule), Some(Duration::hours(1)));
+        let corr = |extra: &str| {
+            format!("title: statement\nname: any-statement\nlogsource:\n  product: postgresql\ndetection:\n  sel:\n    action: statement\n  condition: sel\n---\ntitle: Many\nname: many\ncorrelation:\n  type: event_count\n  rules: [any-statement]\n  group-by: [user]\n  timespan: 3h\n{extra}  condition:\n    gte: 2\nlevel: medium\nkeibi:\n  type: Test:RDS/Many\n  title: many\n")
+        };
+        assert_eq!(sigma(&corr("")), Some(Duration::hours(3)));
+        assert_eq!(sigma(&corr("  window: session\n  gap: 5m\n")), None);
     }
 }
 

@@ -21,8 +21,23 @@
 //! scanner with their changes discarded (they are in the store), so the detectors'
 //! windows open at a kill are rebuilt; the store counts only what follows. A
 //! checkpoint behind the stored one (while a file is read again) is not committed.
-//! What a restart still loses: the behavioural profiles (not yet kept in the
-//! store), and windows spanning a file no followed path names any more.
+//! Only the events within the scanner's replay horizon (the longest memory any
+//! detector declares, [`Scanner::replay_horizon`]) before the latest event time fed
+//! at the last commit (kept in each stored checkpoint) are fed again; the older are
+//! dropped after parsing. A detector with unbounded memory (the built-in
+//! SchemaEnumeration) makes every event fed again.
+//!
+//! The baselines' profiles are kept in the store too: loaded at start (a store
+//! without any starts from what the scanner was given, a `--state` file), their
+//! changes committed with the checkpoints, but only in a commit after which no poll
+//! still waiting for its checkpoint has had an event fed: the stored profiles then
+//! hold exactly the events the stored checkpoints cover. Events fed again before a
+//! checkpoint are learned into a scratch store that is thrown away, so a restart
+//! never learns an event twice.
+//!
+//! What a restart still loses: windows spanning a file no followed path names any
+//! more, and, with several busy sources, what the profiles learned after the last
+//! commit where they could be stored.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -30,6 +45,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
+use keibi_detect::detectors::baseline::{BaselineStore, Profiles};
 use keibi_detect::{Scanner, Services};
 use keibi_ingest::{
     Checkpoint, FollowOptions, FollowSource, IngestOptions, LiveSource, Notice, OrderOptions,
@@ -71,6 +87,9 @@ pub enum Note<'a> {
     /// A retention pass: what it deleted and exported, or why it failed (nothing
     /// deleted; tried again at the next pass).
     Retention(Result<Expired, StoreError>),
+    /// Behavioural profiles read from the store at start, and how many of them could
+    /// not be read (skipped).
+    Profiles { loaded: u64, skipped: u64 },
     /// Anything else worth a line.
     Info(String),
     /// Something an operator must act on while the loop goes on (the store cannot
@@ -81,9 +100,20 @@ pub enum Note<'a> {
 /// A commit the store refused for a reason that may pass (disk full, busy): kept,
 /// with the checkpoints it moves, and sent again before anything else is read.
 type Unsent = (Commit, Vec<(String, u64, Checkpoint)>);
+/// A file's checkpoint as the store keeps it: where to resume, and the latest event
+/// time fed to the detectors when it was committed (absent in stores written before
+/// it was kept: their files are read again whole).
+#[derive(serde::Serialize, serde::Deserialize)]
+struct StoredCheckpoint {
+    #[serde(flatten)]
+    cp: Checkpoint,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    fed_until: Option<DateTime<Utc>>,
+}
 
 /// A poll's checkpoints, waiting until its events have all left the orderer.
 struct Pending {
+    earliest: Option<DateTime<Utc>>,
     latest: Option<DateTime<Utc>>,
     checkpoints: Vec<Checkpoint>,
 }
@@ -95,6 +125,8 @@ pub struct Round {
     pub events: usize,
     /// Events read again before a resumed file's checkpoint (detectors only).
     pub replayed: usize,
+    /// Events read again but older than any detector's memory reaches: not fed.
+    pub skipped: usize,
     /// Finding changes committed.
     pub changes: usize,
     /// Whether something was committed.
@@ -121,6 +153,20 @@ pub struct Pipeline {
     /// What the loop publishes for `/metrics` and `/healthz`.
     metrics: Option<Shared>,
     unsent: Option<Unsent>,
+    /// The profiles the baselines learn into (the scanner's services').
+    profiles: BaselineStore,
+    /// Where the events read again before a checkpoint are learned into, and
+    /// forgotten: the stored profiles already hold them.
+    scratch: BaselineStore,
+    /// Every profile goes to the store at the next commit (they came from a
+    /// `--state` file, not from the store).
+    export_all: bool,
+    /// The latest time of an event fed to the scanner (not read again).
+    fed_until: Option<DateTime<Utc>>,
+    /// Events read again that are older than this are not fed: the latest event
+    /// time committed before the restart minus the scanner's replay horizon (`None`:
+    /// every one is fed).
+    replay_from: Option<DateTime<Utc>>,
 }
 
 /// The store's name for a file's checkpoints.
@@ -170,17 +216,54 @@ impl Pipeline {
         note: &mut dyn FnMut(Note),
     ) -> Result<Pipeline, EngineError> {
         let mut positions = HashMap::new();
+        // The latest event time fed before the restart, if every stored checkpoint
+        // says (one that does not: no bound).
+        let mut fed_before: Option<Option<DateTime<Utc>>> = None;
         for c in store.checkpoints()? {
             if !c.source.starts_with("file:") {
                 continue;
             }
             // A checkpoint this version cannot read is left alone: its file is read
             // from the start, as a new one.
-            if let Ok(cp) = serde_json::from_slice::<Checkpoint>(&c.data) {
-                positions.insert(c.source, (c.position, cp));
+            if let Ok(s) = serde_json::from_slice::<StoredCheckpoint>(&c.data) {
+                fed_before = Some(match (fed_before, s.fed_until) {
+                    (None, t) => t,
+                    (Some(Some(a)), Some(b)) => Some(a.max(b)),
+                    _ => None,
+                });
+                positions.insert(c.source, (c.position, s.cp));
             }
         }
         note(Note::Resumed(positions.len()));
+        // Events older than the detectors' longest memory before the latest one fed
+        // cannot change what a later event raises: they need not be fed again.
+        let replay_from = match (fed_before.flatten(), scanner.replay_horizon()) {
+            (Some(t), Some(h)) => Some(t.checked_sub_signed(h).unwrap_or(DateTime::<Utc>::MIN_UTC)),
+            _ => None,
+        };
+        // The store's profiles are where the baselines stood at the stored
+        // checkpoints; without any, those already loaded (a `--state` file) are
+        // the start, and go to the store with the first commit.
+        let profiles = scanner.services().baselines.clone();
+        let export_all = {
+            let mut p = profiles.lock();
+            let mut fresh = Profiles::new(p.max());
+            let mut skipped = 0;
+            let loaded = store.load_profiles(&mut |k, v| {
+                if fresh.import(k, v).is_err() {
+                    skipped += 1;
+                }
+            })?;
+            note(Note::Profiles { loaded, skipped });
+            if loaded > 0 {
+                // Read back: nothing to write.
+                fresh.export(false, |_, _| {});
+                *p = fresh;
+                false
+            } else {
+                !p.is_empty()
+            }
+        };
         let resume: Vec<Checkpoint> = positions.values().map(|(_, c)| c.clone()).collect();
         let src = &settings.sources;
         // A source whose parser holds its last entry (PostgreSQL's DETAIL lines to
@@ -267,6 +350,11 @@ impl Pipeline {
             poll: src.poll_interval.std(),
             metrics: None,
             unsent: None,
+            profiles,
+            scratch: BaselineStore::default(),
+            export_all,
+            fed_until: fed_before.flatten(),
+            replay_from,
         })
     }
 
@@ -284,8 +372,10 @@ impl Pipeline {
 
     /// A reload: new tuning and services (lists, lookups) from the next round on;
     /// detector state is kept.
-    pub fn reload(&mut self, tuning: Tuning, services: Services) {
+    pub fn reload(&mut self, tuning: Tuning, mut services: Services) {
         self.tuning = tuning;
+        // The profiles stay: they are the run's, not the settings file's.
+        services.baselines = self.profiles.clone();
         self.scanner.set_services(services);
     }
 
@@ -318,12 +408,22 @@ impl Pipeline {
             if !p.replay.is_empty() {
                 // Counted before the restart: the detectors see them again, and what
                 // they change is already in the store.
+                // The stored profiles hold them too: what the baselines learn
+                // from them goes to a scratch store, forgotten.
+                if let Some(from) = self.replay_from {
+                    let before = p.replay.len();
+                    p.replay.retain(|e| e.time >= from);
+                    round.skipped += before - p.replay.len();
+                }
                 p.replay.sort_by_key(|e| e.time);
                 round.replayed += p.replay.len();
+                use_profiles(&mut self.scanner, &self.scratch);
                 let _ = self.scanner.observe_batch(&p.replay);
+                use_profiles(&mut self.scanner, &self.profiles);
             }
             if !p.checkpoints.is_empty() {
                 self.pending.push_back(Pending {
+                    earliest: p.events.iter().map(|e| e.time).min(),
                     latest: p.events.iter().map(|e| e.time).max(),
                     checkpoints: p.checkpoints,
                 });
@@ -360,6 +460,9 @@ impl Pipeline {
         note: &mut dyn FnMut(Note),
     ) -> Result<(), EngineError> {
         round.events = events.len();
+        if let Some(t) = events.iter().map(|e| e.time).max() {
+            self.fed_until = Some(self.fed_until.map_or(t, |f| f.max(t)));
+        }
         let mut changes = if events.is_empty() {
             Vec::new()
         } else {
@@ -399,7 +502,11 @@ impl Pipeline {
             if behind {
                 continue;
             }
-            let data = serde_json::to_vec(&cp).unwrap_or_default();
+            let data = serde_json::to_vec(&StoredCheckpoint {
+                cp: cp.clone(),
+                fed_until: self.fed_until,
+            })
+            .unwrap_or_default();
             commit.checkpoints.push(keibi_store::Checkpoint {
                 source: key.clone(),
                 position: position + 1,
@@ -407,7 +514,32 @@ impl Pipeline {
             });
             moved.push((key, position + 1, cp));
         }
-        if changes.is_empty() && commit.checkpoints.is_empty() {
+        // The profiles go with the checkpoints only when they hold exactly the
+        // events those cover: no poll still waiting for its checkpoint has had an
+        // event fed (the orderer releases in time order, so a waiting poll whose
+        // earliest event is after the latest fed has had none). Otherwise they wait
+        // for a commit where that holds: stored with a checkpoint that does not
+        // cover them, a restart would learn them a second time.
+        let exact = self
+            .pending
+            .iter()
+            .all(|p| match (p.earliest, self.fed_until) {
+                (Some(e), Some(f)) => e > f,
+                _ => true,
+            });
+        if exact {
+            let mut p = self.profiles.lock();
+            let all = std::mem::take(&mut self.export_all) || p.needs_rewrite();
+            commit.profile_clear = all;
+            let mut puts = Vec::new();
+            commit.profile_deletes = p.export(all, |k, v| puts.push((k.to_string(), v.to_vec())));
+            commit.profile_puts = puts;
+        }
+        if changes.is_empty()
+            && commit.checkpoints.is_empty()
+            && commit.profile_puts.is_empty()
+            && commit.profile_deletes.is_empty()
+        {
             return Ok(());
         }
         commit.finding_changes = changes;
@@ -467,6 +599,14 @@ impl Pipeline {
         c.finding = f;
         true
     }
+}
+
+/// Points the scanner's baselines at `profiles` (the scratch ones while events are
+/// read again, then back at the run's).
+fn use_profiles(scanner: &mut Scanner, profiles: &BaselineStore) {
+    let mut sv = scanner.services().clone();
+    sv.baselines = profiles.clone();
+    scanner.set_services(sv);
 }
 
 /// How far a file's checkpoints have read it: they only grow in one reading of the
@@ -625,3 +765,7 @@ fn run_loop(
         }
     }
 }
+
+#[cfg(test)]
+#[path = "daemon_tests.rs"]
+mod tests;

@@ -79,6 +79,10 @@ pub struct Commit {
     pub at: DateTime<Utc>,
     pub finding_changes: Vec<FindingChange>,
     pub checkpoints: Vec<Checkpoint>,
+    /// Every stored profile is deleted before `profile_puts` are written (the
+    /// profiles forgot more keys than they could name: `profile_puts` is then all
+    /// of them).
+    pub profile_clear: bool,
     pub profile_puts: Vec<(String, Vec<u8>)>,
     pub profile_deletes: Vec<String>,
 }
@@ -89,6 +93,7 @@ impl Commit {
             at,
             finding_changes: Vec::new(),
             checkpoints: Vec::new(),
+            profile_clear: false,
             profile_puts: Vec::new(),
             profile_deletes: Vec::new(),
         }

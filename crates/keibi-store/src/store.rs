@@ -1231,6 +1231,9 @@ impl FindingStore for Store {
                 )
                 .map_err(err)?;
             }
+            if commit.profile_clear {
+                tx.execute("DELETE FROM profiles", []).map_err(err)?;
+            }
             for (key, value) in &commit.profile_puts {
                 tx.execute(
                     "INSERT INTO profiles (key, value) VALUES (?1, ?2)

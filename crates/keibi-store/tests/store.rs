@@ -227,6 +227,33 @@ fn profiles_and_checkpoints_commit_with_findings() {
     assert_eq!(s.checkpoints().unwrap(), vec![cp("a", 2)]);
 }
 
+/// A daemon whose profiles forgot more keys than they could name writes them all
+/// again with `profile_clear`: the keys it no longer has are gone with the rest, in
+/// the same transaction; a replayed batch clears nothing.
+#[test]
+fn a_profile_rewrite_replaces_every_stored_profile() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = Store::open(&dir.path().join("s.db")).unwrap();
+    let mut c = commit(t(1, 0), vec![], vec![cp("a", 1)]);
+    c.profile_puts = vec![("k1".into(), vec![1]), ("k2".into(), vec![2])];
+    s.commit(&c).unwrap();
+    let mut replay = commit(t(1, 1), vec![], vec![cp("a", 1)]);
+    replay.profile_clear = true;
+    assert!(s.commit(&replay).unwrap().replayed);
+    let mut seen = Vec::new();
+    s.load_profiles(&mut |k, _| seen.push(k.to_string()))
+        .unwrap();
+    assert_eq!(seen, ["k1", "k2"]);
+    let mut c = commit(t(1, 2), vec![], vec![cp("a", 2)]);
+    c.profile_clear = true;
+    c.profile_puts = vec![("k3".into(), vec![3])];
+    s.commit(&c).unwrap();
+    let mut seen = Vec::new();
+    s.load_profiles(&mut |k, v| seen.push((k.to_string(), v.to_vec())))
+        .unwrap();
+    assert_eq!(seen, [("k3".to_string(), vec![3])]);
+}
+
 #[test]
 fn resolved_findings_reopen_when_activity_comes_back() {
     let dir = tempfile::tempdir().unwrap();

@@ -100,6 +100,16 @@ impl Persist {
         Ok(saved)
     }
 
+    /// Writes every profile, replacing what the file held (a daemon's profiles, kept
+    /// in its store, handed to `keibi scan --state`).
+    pub fn save_all(&self) -> Result<Saved> {
+        let mut profiles = self.store.lock();
+        let saved = self.file.write(true, |b| {
+            profiles.export(true, |k, v| b.put(k, v));
+        })?;
+        Ok(saved)
+    }
+
     pub fn counts(&self) -> Counts {
         self.store.lock().counts()
     }

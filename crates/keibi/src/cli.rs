@@ -91,6 +91,11 @@ pub struct RunArgs {
     /// the settings' log.format, text].
     #[arg(long, value_name = "FORMAT")]
     pub log_output: Option<LogOutput>,
+    /// Behavioural profiles to start from when the store has none (a `keibi learn`
+    /// file); every profile is written back to it when the daemon stops, for
+    /// `keibi scan --state`.
+    #[arg(long, value_name = "FILE")]
+    pub state: Option<std::path::PathBuf>,
 }
 
 /// The form of the daemon's own log.

@@ -397,3 +397,206 @@ fn sighup_reloads_the_tuning_and_a_bad_file_keeps_the_old() {
     signal(&daemon, "-TERM");
     assert_eq!(wait_exit(&mut daemon, Duration::from_secs(30)), Some(0));
 }
+
+/// Logins of four users over fourteen days (one every two hours each, from a few
+/// addresses and clients), with failed logins, as a PostgreSQL stderr log: enough for
+/// the baselines to learn and mature profiles.
+fn learning_log() -> Vec<String> {
+    let mut lines = Vec::new();
+    let start = chrono::DateTime::parse_from_rfc3339("2026-11-01T00:00:00Z").unwrap();
+    let users = ["app", "report", "alice", "batch"];
+    let mut pid = 9000;
+    for step in 0..14 * 12 {
+        for (u, user) in users.iter().enumerate() {
+            pid += 1;
+            let t = start + chrono::TimeDelta::minutes(step * 120 + u as i64 * 7);
+            let ts = t.format("%Y-%m-%d %H:%M:%S UTC");
+            let ip = format!("10.0.{}.{}", u + 1, 10 + (step % 3));
+            let port = 40000 + pid % 20000;
+            let app = if step % 5 == 0 {
+                "psql"
+            } else {
+                "PostgreSQL JDBC Driver"
+            };
+            lines.push(format!(
+                "{ts}:{ip}({port}):[unknown]@[unknown]:[{pid}]:LOG:  connection received: host={ip} port={port}"
+            ));
+            if step % 11 == 3 {
+                lines.push(format!(
+                    "{ts}:{ip}({port}):{user}@shop:[{pid}]:FATAL:  password authentication failed for user \"{user}\""
+                ));
+                lines.push(format!(
+                    "{ts}:{ip}({port}):{user}@shop:[{pid}]:DETAIL:  Connection matched pg_hba.conf line 13: \"host all all 10.0.0.0/8 scram-sha-256\""
+                ));
+                continue;
+            }
+            lines.push(format!(
+                "{ts}:{ip}({port}):{user}@shop:[{pid}]:LOG:  connection authenticated: identity=\"{user}\" method=scram-sha-256 (/etc/postgresql/pg_hba.conf:13)"
+            ));
+            lines.push(format!(
+                "{ts}:{ip}({port}):{user}@shop:[{pid}]:LOG:  connection authorized: user={user} database=shop application_name={app} SSL enabled (protocol=TLSv1.3, cipher=TLS_AES_256_GCM_SHA384, bits=256)"
+            ));
+        }
+    }
+    lines
+}
+
+/// Every profile in a store, as JSON by key.
+fn stored_profiles(store: &Path) -> BTreeMap<String, serde_json::Value> {
+    use keibi_store::FindingStore;
+    let s = keibi_store::Store::open_read_only(store).expect("the store opens");
+    let mut all = BTreeMap::new();
+    s.load_profiles(&mut |k, v| {
+        all.insert(k.to_string(), serde_json::from_slice(v).expect("JSON"));
+    })
+    .unwrap();
+    all
+}
+
+/// The profiles `keibi run` keeps in its store are those events whose checkpoints
+/// were committed with them: killed with SIGKILL at random moments while it learns
+/// (the log growing in chunks), restarted each time, the daemon ends with the
+/// profiles of one uninterrupted run: no event learned twice (a restart reads the
+/// file again from its start; the events before the checkpoint must not be learned
+/// again) and none lost (what was learned after the last commit is learned again).
+#[test]
+fn killed_while_learning_the_profiles_equal_one_run() {
+    let seed = std::env::var("KEIBI_KILL_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(1, |d| d.as_nanos() as u64)
+        });
+    eprintln!("profile kill test: seed {seed} (KEIBI_KILL_SEED to repeat)");
+    let mut rng = Lcg(seed);
+    let lines = learning_log();
+    let dir = tempfile::tempdir().unwrap();
+
+    // One uninterrupted run over the whole log.
+    // `logs` is a generic name: both directories name no instance.
+    let whole = dir.path().join("whole/logs");
+    fs::create_dir_all(&whole).unwrap();
+    append(
+        &whole.join("postgresql.log"),
+        (lines.join("\n") + "\n").as_bytes(),
+    );
+    let one = dir.path().join("one.db");
+    run_once(&[&whole], &one);
+    let want = stored_profiles(&one);
+    assert!(
+        want.keys().filter(|k| k.starts_with("[\"login\"")).count() == 4,
+        "four users learned: {:?}",
+        want.keys().collect::<Vec<_>>()
+    );
+    let app = &want["[\"login\",\"unknown\",\"app\"]"];
+    assert!(
+        app["act"]["n"].as_u64().unwrap_or(0) > 100,
+        "the logins were counted: {app}"
+    );
+
+    // The same log in chunks, the daemon killed after each.
+    let logs = dir.path().join("logs");
+    fs::create_dir(&logs).unwrap();
+    let file = logs.join("postgresql.log");
+    let store = dir.path().join("keibi.db");
+    for chunk in lines.chunks(lines.len().div_ceil(12)) {
+        let mut daemon = spawn_daemon(&logs, &store, &dir.path().join("daemon.log"));
+        std::thread::sleep(Duration::from_millis(rng.next(300)));
+        append(&file, (chunk.join("\n") + "\n").as_bytes());
+        std::thread::sleep(Duration::from_millis(rng.next(1500)));
+        signal(&daemon, "-KILL");
+        let _ = daemon.wait();
+    }
+    run_once(&[&logs], &store);
+    let got = stored_profiles(&store);
+    assert_eq!(got.len(), want.len(), "seed {seed}");
+    for (k, v) in &want {
+        assert_eq!(got.get(k), Some(v), "profile {k}, seed {seed}");
+    }
+}
+
+/// `keibi run --state FILE` starts from a `keibi learn` file when its store has no
+/// profiles, stores them, and writes every profile back to the file when it stops:
+/// `keibi scan --state` then judges with what the daemon learned.
+#[test]
+fn run_starts_from_a_state_file_and_writes_it_back() {
+    let lines = learning_log();
+    let half = lines.len() / 2;
+    let dir = tempfile::tempdir().unwrap();
+    let first = dir.path().join("learn/logs");
+    fs::create_dir_all(&first).unwrap();
+    append(
+        &first.join("postgresql.log"),
+        (lines[..half].join("\n") + "\n").as_bytes(),
+    );
+    let state = dir.path().join("profiles.state");
+    let o = keibi()
+        .arg("learn")
+        .arg(&first)
+        .arg("--state")
+        .arg(&state)
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    // The second half, read by a daemon that starts from the learned profiles.
+    let logs = dir.path().join("logs");
+    fs::create_dir(&logs).unwrap();
+    append(
+        &logs.join("postgresql.log"),
+        (lines[half..].join("\n") + "\n").as_bytes(),
+    );
+    let store = dir.path().join("keibi.db");
+    let o = keibi()
+        .arg("run")
+        .arg(&logs)
+        .arg("--store")
+        .arg(&store)
+        .arg("--state")
+        .arg(&state)
+        .arg("--once")
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let got = stored_profiles(&store);
+    // One run over the whole log learns the same.
+    // `logs` is a generic name: both directories name no instance.
+    let whole = dir.path().join("whole/logs");
+    fs::create_dir_all(&whole).unwrap();
+    append(
+        &whole.join("postgresql.log"),
+        (lines.join("\n") + "\n").as_bytes(),
+    );
+    let one = dir.path().join("one.db");
+    run_once(&[&whole], &one);
+    let want = stored_profiles(&one);
+    assert_eq!(
+        got.keys().collect::<Vec<_>>(),
+        want.keys().collect::<Vec<_>>()
+    );
+    for (k, v) in &want {
+        assert_eq!(&got[k], v, "profile {k}");
+    }
+    // And the file holds them now.
+    let file = keibi_state::StateFile::open(&state).unwrap();
+    let mut saved = BTreeMap::new();
+    file.read(|k, v| {
+        saved.insert(
+            k.to_string(),
+            serde_json::from_slice::<serde_json::Value>(v).unwrap(),
+        );
+    })
+    .unwrap();
+    assert!(saved == got, "the state file holds the stored profiles");
+}

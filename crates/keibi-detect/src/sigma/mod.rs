@@ -326,6 +326,18 @@ impl RuleSet {
     /// come from `config.placeholders`. Problems found here join
     /// [`RuleSet::problems`].
     pub fn compile(&mut self, config: &Config) -> SigmaDetector {
+        let horizon = self
+            .correlations
+            .iter()
+            .try_fold(chrono::Duration::zero(), |longest, l| {
+                let r = &l.rule;
+                let extended = r.custom_attributes.keys().any(|k| k.starts_with("rsigma"));
+                if r.window == rsigma_parser::WindowMode::Session || extended {
+                    return None;
+                }
+                let secs = r.timespan.seconds.min(crate::config::MAX_WINDOW_SECS);
+                Some(longest.max(chrono::Duration::seconds(secs as i64)))
+            });
         let mut engines: [Option<CorrelationEngine>; 3] = [None, None, None];
         let mut meta = HashMap::new();
         for fam in Family::ALL {
@@ -401,6 +413,7 @@ impl RuleSet {
             silent,
             texts: HashMap::new(),
             entries,
+            horizon,
         }
     }
 
@@ -591,6 +604,10 @@ pub struct SigmaDetector {
     /// The catalog entries of the rules that raise findings (not those that only
     /// feed correlations).
     entries: Vec<Entry>,
+    /// The longest correlation timespan (zero without correlations: a detection
+    /// rule judges each event alone); `None` when a correlation's memory has no
+    /// bound in time (a `session` window, an engine extension such as suppression).
+    horizon: Option<chrono::Duration>,
 }
 
 impl SigmaDetector {
@@ -607,6 +624,10 @@ impl Detector for SigmaDetector {
 
     fn catalog(&self) -> Vec<Entry> {
         self.entries.clone()
+    }
+
+    fn replay_horizon(&self) -> Option<chrono::Duration> {
+        self.horizon
     }
 
     fn observe(&mut self, ev: &Event, cx: &mut Context<'_>) {

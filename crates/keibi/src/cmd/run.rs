@@ -101,8 +101,11 @@ pub fn run(args: &RunArgs, global: &Global) -> Result<u8> {
         }
         _ => None,
     };
-    let (scanner, _, _) =
-        super::scan::build_scanner_from(&settings, &DetectArgs::default(), global)?;
+    let detect = DetectArgs {
+        state: args.state.clone(),
+        ..DetectArgs::default()
+    };
+    let (scanner, persist, _) = super::scan::build_scanner_from(&settings, &detect, global)?;
     // Held with a lock: a second daemon on the same file is refused.
     let store = keibi_store::Store::open_exclusive(&settings.store.path)?;
     log.info(&format!("store {}", settings.store.path.display()));
@@ -192,6 +195,14 @@ pub fn run(args: &RunArgs, global: &Global) -> Result<u8> {
         );
         return Ok(EXIT_STORE_FAILED);
     }
+    if let Some(p) = &persist {
+        let saved = p.save_all().context("--state")?;
+        log.info(&format!(
+            "{} profiles written to {}",
+            saved.written,
+            p.path().display()
+        ));
+    }
     log.info("stopped; everything read is committed");
     Ok(0)
 }
@@ -255,6 +266,16 @@ impl Log {
                 &format!("retention: nothing deleted, tried again at the next pass: {err}"),
                 &[("reason", json!(err.to_string()))],
             ),
+            Note::Profiles { loaded, skipped } => {
+                self.info(&format!("{loaded} behavioural profiles in the store"));
+                if skipped > 0 {
+                    log_line(
+                        self.json,
+                        "warn",
+                        &format!("{skipped} stored profiles could not be read (skipped)"),
+                    );
+                }
+            }
             Note::Info(s) => self.info(&s),
             Note::Warn(s) => log_line(self.json, "error", &s),
             Note::Finding { change, applied } => {

@@ -324,6 +324,15 @@ fn write_mass_texts(f: &mut keibi_model::Finding, s: &MassStats, cfg: &ActivityC
 }
 
 impl Detector for MassDestruction {
+    /// An object is counted once it has settled (`settle` after its drop, or after
+    /// the creation that replaces it) within the window of the others; creations are
+    /// remembered for the window. Window plus twice the settle time covers a drop,
+    /// its settling and the window it counts in.
+    fn replay_horizon(&self) -> Option<chrono::Duration> {
+        let settle = secs(self.cfg.mass_destruction_settle_secs);
+        Some(secs(self.cfg.mass_destruction_window_secs) + settle + settle)
+    }
+
     fn id(&self) -> &'static str {
         MASS_ID
     }

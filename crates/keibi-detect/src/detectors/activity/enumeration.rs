@@ -391,6 +391,13 @@ fn admin_tool(cfg: &ActivityConfig, app: Option<&str>) -> Option<String> {
 }
 
 impl Detector for SchemaEnumeration {
+    /// Unbounded: whether an actor introspects the catalog at its start is decided
+    /// at its first catalog read and kept while it is tracked, however long ago that
+    /// was (the default `None`, said here so nobody bounds it by mistake).
+    fn replay_horizon(&self) -> Option<chrono::Duration> {
+        None
+    }
+
     fn id(&self) -> &'static str {
         ID
     }

@@ -83,6 +83,11 @@ pub fn statement_len(ev: &Event, text: &str) -> u64 {
 }
 
 impl Detector for OversizedStatement {
+    /// Each statement is judged alone.
+    fn replay_horizon(&self) -> Option<chrono::Duration> {
+        Some(chrono::Duration::zero())
+    }
+
     fn id(&self) -> &'static str {
         ID
     }

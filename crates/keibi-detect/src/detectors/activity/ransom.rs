@@ -214,6 +214,11 @@ impl RansomNote {
 }
 
 impl Detector for RansomNote {
+    /// Destructions and notes are paired within the lookback.
+    fn replay_horizon(&self) -> Option<Duration> {
+        Some(self.lookback())
+    }
+
     fn id(&self) -> &'static str {
         ID
     }

@@ -298,6 +298,12 @@ impl Detector for BaselineDetector {
     fn render(&mut self, cx: &mut Context<'_>) {
         self.render_failed(cx);
     }
+
+    /// The profiles are kept apart (a daemon's store); in memory only the failures
+    /// per address that come before a login, within their window.
+    fn replay_horizon(&self) -> Option<chrono::Duration> {
+        Some(chrono::Duration::seconds(self.s.failures_before_secs))
+    }
 }
 
 /// Whether an address is on the public Internet (not private, loopback, link-local,

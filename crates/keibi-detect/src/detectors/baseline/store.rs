@@ -90,6 +90,16 @@ impl Profiles {
         self.max = max.max(16);
     }
 
+    /// How many profiles of each kind are kept at most.
+    pub fn max(&self) -> usize {
+        self.max
+    }
+
+    /// Whether there is no profile at all.
+    pub fn is_empty(&self) -> bool {
+        self.login_count == 0 && self.failures.is_empty() && self.principals.is_empty()
+    }
+
     /// The login profile of `user` at `instance`, created when new.
     pub fn login(&mut self, instance: &str, user: &str, now: Secs) -> &mut LoginProfile {
         if !self

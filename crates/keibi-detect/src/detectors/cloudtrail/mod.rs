@@ -119,14 +119,22 @@ pub struct CloudTrail {
     /// Description of each finding without its figures; [`Detector::finish`] adds
     /// the count, time span and addresses.
     texts: HashMap<String, String>,
+    /// The longest burst window: the one-record rules keep nothing.
+    horizon: chrono::Duration,
 }
 
 impl CloudTrail {
-    pub fn new(_config: &Config) -> CloudTrail {
+    pub fn new(config: &Config) -> CloudTrail {
+        let c = &config.cloudtrail;
+        let longest = c
+            .access_denied_window_secs
+            .max(c.snapshot_delete_window_secs)
+            .min(crate::config::MAX_WINDOW_SECS);
         CloudTrail {
             denied: Bursts::default(),
             deletes: Bursts::default(),
             texts: HashMap::new(),
+            horizon: chrono::Duration::seconds(longest as i64),
         }
     }
 }
@@ -251,6 +259,10 @@ fn is_watched(name: &str) -> bool {
 }
 
 impl Detector for CloudTrail {
+    fn replay_horizon(&self) -> Option<chrono::Duration> {
+        Some(self.horizon)
+    }
+
     fn id(&self) -> &'static str {
         DETECTOR_ID
     }

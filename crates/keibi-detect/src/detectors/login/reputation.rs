@@ -254,6 +254,11 @@ impl Detector for ReputationDetector {
         Some(Duration::try_milliseconds(self.grace).unwrap_or(Duration::MAX))
     }
 
+    /// A connection waits `grace` for the login attempt that claims it.
+    fn replay_horizon(&self) -> Option<Duration> {
+        self.quiet_after()
+    }
+
     fn render(&mut self, cx: &mut Context<'_>) {
         let lists = cx.lists;
         let instances = cx.instances;

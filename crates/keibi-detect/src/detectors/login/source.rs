@@ -306,6 +306,12 @@ impl Detector for SourceDetector {
         Some(Duration::try_milliseconds(longest).unwrap_or(Duration::MAX))
     }
 
+    /// A source's failures, episodes and "a login after the failures" all end after
+    /// the longest window with nothing new (its quiet time).
+    fn replay_horizon(&self) -> Option<Duration> {
+        self.quiet_after()
+    }
+
     fn render(&mut self, cx: &mut Context<'_>) {
         let notes = &self.notes;
         let instances = cx.instances;

@@ -250,6 +250,11 @@ impl Detector for StuffingDetector {
         Some(Duration::try_milliseconds(self.window).unwrap_or(Duration::MAX))
     }
 
+    /// A target's sources are counted within the window.
+    fn replay_horizon(&self) -> Option<Duration> {
+        self.quiet_after()
+    }
+
     fn render(&mut self, cx: &mut Context<'_>) {
         let instances = cx.instances;
         for f in cx.findings.to_render(ID) {
