@@ -3,9 +3,12 @@
 //! `server`, `log` — read within the bounds of [`keibi_detect::yamlguard`], with
 //! every problem reported by file, line and column (see `docs/configuration.md`).
 //! [`daemon`] is `keibi run`'s loop: live sources, time order, the scanner and the
-//! store, one transaction per round; signals stop and reload it.
+//! store, one transaction per round; signals stop and reload it. [`pipeline`] is
+//! `keibi scan` and `keibi learn`: a source of events → named detection lanes on
+//! threads of their own → one joined report.
 
 pub mod daemon;
+pub mod pipeline;
 pub mod settings;
 
 pub use settings::{LoadError, Problem, Settings};
