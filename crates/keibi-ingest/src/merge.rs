@@ -120,7 +120,7 @@ struct Active {
 
 /// How many inputs are kept open after the first pass; more are reopened lazily.
 const KEEP_OPEN: usize = 16;
-/// Inputs opened ahead of the merge (each holds its first batch).
+/// Inputs opened ahead of the merge by each opening thread (each holds its first batch).
 const PREFETCH: usize = 2;
 /// Threads of the first pass, at most.
 const FIRST_PASS_THREADS: usize = 4;
@@ -280,26 +280,39 @@ pub fn run(
         let mut free: Vec<usize> = Vec::new();
         let mut heap: BinaryHeap<Reverse<(DateTime<Utc>, usize)>> = BinaryHeap::new();
         // The inputs to reopen are opened (and their first batch read) ahead, in the
-        // order the merge will want them, on a thread of their own: a directory of
-        // small files is then read beside the merge, not between its events.
-        let (ahead_tx, ahead) = sync_channel::<Reopened>(PREFETCH);
-        if !later.is_empty() {
-            let progress = progress.clone();
-            scope.spawn(move || {
-                for input in later {
-                    let file = input.display();
-                    let r = Opened::open(input, opts, progress.clone()).map(|mut o| {
-                        let b = o.next_batch(opts.batch);
-                        (Box::new(o), b)
-                    });
-                    if ahead_tx.send((file, r)).is_err() {
-                        break;
+        // order the merge will want them, on threads of their own: a directory of
+        // small files is then read beside the merge, not between its events. Opener
+        // `k` of `n` takes inputs `k, k + n, ...`, so taking from each in turn keeps
+        // the order.
+        let openers = thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(FIRST_PASS_THREADS)
+            .min(later.len());
+        let mut ahead: Vec<Receiver<Reopened>> = Vec::with_capacity(openers);
+        if openers > 0 {
+            let mut shares: Vec<Vec<Input>> = (0..openers).map(|_| Vec::new()).collect();
+            for (i, input) in later.into_iter().enumerate() {
+                shares[i % openers].push(input);
+            }
+            for share in shares {
+                let (tx, rx) = sync_channel::<Reopened>(PREFETCH);
+                ahead.push(rx);
+                let progress = progress.clone();
+                scope.spawn(move || {
+                    for input in share {
+                        let file = input.display();
+                        let r = Opened::open(input, opts, progress.clone()).map(|mut o| {
+                            let b = o.next_batch(opts.batch);
+                            (Box::new(o), b)
+                        });
+                        if tx.send((file, r)).is_err() {
+                            break;
+                        }
                     }
-                }
-            });
-        } else {
-            drop(ahead_tx);
+                });
+            }
         }
+        let mut reopened = 0usize;
         loop {
             // Activate every input whose first event is due before the next merged event.
             while let Some(p) = pending.front() {
@@ -318,8 +331,10 @@ pub fn run(
                 let (mut opened, first_batch) = match p.source {
                     Source::Kept(o, b) => (o, b),
                     Source::Later(_) | Source::Ahead => {
-                        let Ok((file, r)) = ahead.recv() else {
-                            // The opening thread only stops early by panicking; the
+                        let from = ahead.get(reopened % ahead.len().max(1));
+                        reopened += 1;
+                        let Some(Ok((file, r))) = from.map(Receiver::recv) else {
+                            // An opening thread only stops early by panicking; the
                             // scope re-raises it.
                             return Err(io::Error::other("an input could not be opened"));
                         };
