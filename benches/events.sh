@@ -22,6 +22,9 @@
 # Environment: KEIBI_BENCH_COMMANDS lists the commands to time on each input
 # (default "events"; "events scan" compares scanning with all built-in rules to
 # reading, the issue's scan <= 1.5x events target); KEIBI_BENCH_DATA overrides bench-data/; KEIBI_GEN_SEED the seed (1);
+# KEIBI_BENCH_FILE_SIZE the size of each generated file (keibi-gen --file-size: e.g. 1G
+# for one 1 GB PostgreSQL file, 200K for thousands of small CloudTrail files); for
+# CloudTrail a row times `zcat FILES | wc -l` on the same files, the floor to compare with;
 # CARGO_TARGET_DIR is honoured.
 set -euo pipefail
 
@@ -33,6 +36,7 @@ kinds=("$@")
 data=${KEIBI_BENCH_DATA:-bench-data}
 read -r -a commands <<<"${KEIBI_BENCH_COMMANDS:-events}"
 seed=${KEIBI_GEN_SEED:-1}
+file_size=${KEIBI_BENCH_FILE_SIZE:-}
 
 if [ ! -x /usr/bin/time ]; then
     if [ "$(id -u)" = 0 ]; then
@@ -55,14 +59,15 @@ trap 'rm -rf "$tmp"' EXIT
 
 rows=()
 for kind in "${kinds[@]}"; do
-    dir=$data/$kind-$size
+    dir=$data/$kind-$size${file_size:+-per-$file_size}
     # The byte count lives outside the input directory so keibi does not read it,
     # and its presence says the generation finished.
-    marker=$data/$kind-$size.bytes
+    marker=$dir.bytes
     if [ ! -s "$marker" ]; then
         echo "events.sh: generating $size of $kind into $dir" >&2
         rm -rf "$dir"
-        "$gen" "$kind" --size "$size" --out "$dir" --seed "$seed" 2>"$tmp/gen.err" \
+        "$gen" "$kind" --size "$size" --out "$dir" --seed "$seed" \
+            ${file_size:+--file-size "$file_size"} 2>"$tmp/gen.err" \
             || { cat "$tmp/gen.err" >&2; exit 1; }
         sed -n 's/.*(\([0-9]*\) uncompressed bytes).*/\1/p' "$tmp/gen.err" >"$marker"
     fi
@@ -71,6 +76,16 @@ for kind in "${kinds[@]}"; do
     # Warm the page cache so the run measures keibi, not the disk.
     cat $(find "$dir" -type f) >/dev/null
 
+    if [ "$kind" = cloudtrail ]; then
+        /usr/bin/time -f '%e %U %S %M' -o "$tmp/time" \
+            sh -c 'find "$1" -type f -name "*.json.gz" -print0 | sort -z | xargs -0 zcat | wc -l' \
+            sh "$dir" >/dev/null
+        read -r wall user sys rss_kb <"$tmp/time"
+        rows+=("$(awk -v k="$kind" -v b="$bytes" -v f="$files" -v w="$wall" -v u="$user" -v s="$sys" \
+            -v r="$rss_kb" 'BEGIN { if (w <= 0) w = 0.01
+            printf "%-11s %-7s %9.0f %6d %8.2f %8.1f %11s %11s %6.0f%% %9.1f %8s %8s\n",
+                k, "zcat", b / 1e6, f, w, b / 1e6 / w, "-", "-", (u + s) / w * 100, r / 1024, "-", "-" }')")
+    fi
     for command in "${commands[@]}"; do
         echo "events.sh: keibi $command --format jsonl $dir" >&2
         rc=0

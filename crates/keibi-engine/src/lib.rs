@@ -5,11 +5,14 @@
 //! [`daemon`] is `keibi run`'s loop: live sources, time order, the scanner and the
 //! store, one transaction per round; signals stop and reload it. [`metrics`] is what
 //! the loop publishes about itself, [`http`] serves it (`/metrics`, `/healthz`) from
-//! a thread of its own, [`retention`] prunes the store on a schedule.
+//! a thread of its own, [`retention`] prunes the store on a schedule. [`pipeline`] is
+//! `keibi scan` and `keibi learn`: a source of events → named detection lanes on
+//! threads of their own → one joined report.
 
 pub mod daemon;
 pub mod http;
 pub mod metrics;
+pub mod pipeline;
 pub mod retention;
 pub mod settings;
 

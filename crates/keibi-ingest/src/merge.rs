@@ -99,6 +99,9 @@ enum Source {
     Kept(Box<Opened>, Batch),
     /// To be reopened when the merge reaches its first timestamp.
     Later(Input),
+    /// Being reopened ahead of the merge (an input of the list the opening thread
+    /// works through, in the order the merge takes them).
+    Ahead,
 }
 
 struct Pending {
@@ -117,6 +120,81 @@ struct Active {
 
 /// How many inputs are kept open after the first pass; more are reopened lazily.
 const KEEP_OPEN: usize = 16;
+/// Inputs opened ahead of the merge by each opening thread (each holds its first batch).
+const PREFETCH: usize = 2;
+/// Threads of the first pass, at most.
+const FIRST_PASS_THREADS: usize = 4;
+
+/// An input opened ahead of the merge: its name and it with its first batch.
+type Reopened = (Arc<str>, Result<(Box<Opened>, Batch), OpenError>);
+
+/// What the first pass learnt of an input.
+struct First {
+    format: Format,
+    first: Option<DateTime<Utc>>,
+    /// The input and its first batch, when kept open.
+    kept: Option<(Box<Opened>, Batch)>,
+}
+
+/// Opens every input and reads its first batch, on up to [`FIRST_PASS_THREADS`]
+/// threads (as many as there are cores); returns them in input order. Only kept
+/// inputs (`keep_all`, standard input) stay open: the others are closed as soon as
+/// their first timestamp is known, so memory does not grow with their number.
+fn first_pass(
+    inputs: Vec<Input>,
+    keep_all: bool,
+    opts: &IngestOptions,
+    progress: &Arc<AtomicU64>,
+) -> Vec<(Input, Result<First, OpenError>)> {
+    let one = |input: &Input| {
+        let mut opened = Opened::open(input.clone(), opts, progress.clone())?;
+        let batch = opened.next_batch(opts.batch);
+        let first = batch.events.first().map(|e| e.time);
+        let format = opened.format;
+        let kept = (keep_all || matches!(input, Input::Stdin)).then(|| (Box::new(opened), batch));
+        Ok(First {
+            format,
+            first,
+            kept,
+        })
+    };
+    let threads = thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(FIRST_PASS_THREADS)
+        .min(inputs.len());
+    if threads <= 1 {
+        return inputs
+            .into_iter()
+            .map(|i| {
+                let r = one(&i);
+                (i, r)
+            })
+            .collect();
+    }
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut results: Vec<Option<Result<First, OpenError>>> = Vec::new();
+    results.resize_with(inputs.len(), || None);
+    let results = std::sync::Mutex::new(results);
+    thread::scope(|scope| {
+        for _ in 0..threads {
+            scope.spawn(|| loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let Some(input) = inputs.get(i) else { break };
+                let r = one(input);
+                // A poisoned lock means another opener panicked: the scope re-raises it.
+                if let Ok(mut all) = results.lock() {
+                    all[i] = Some(r);
+                }
+            });
+        }
+    });
+    let results = results.into_inner().unwrap_or_else(|p| p.into_inner());
+    inputs
+        .into_iter()
+        .zip(results)
+        .map(|(i, r)| (i, r.expect("every input was opened by the first pass")))
+        .collect()
+}
 
 /// Reads `inputs` and calls `sink` with every event in time order. `sink` returning an
 /// error (a closed pipe) stops reading. `progress` counts raw bytes read.
@@ -130,23 +208,28 @@ pub fn run(
     let mut report = Report::default();
     let keep_all = inputs.len() <= KEEP_OPEN;
     let mut pending = Vec::with_capacity(inputs.len());
+    // Inputs to reopen when the merge reaches them, in the order it will.
+    let mut later = Vec::new();
 
     // First pass: open each input, detect its format, read its first batch for the
-    // first timestamp.
-    for (order, input) in inputs.into_iter().enumerate() {
+    // first timestamp; on several threads (thousands of small files are all work
+    // here), reported in input order as if read one after the other.
+    let first_pass = first_pass(inputs, keep_all, opts, &progress);
+    for (order, (input, opened)) in first_pass.into_iter().enumerate() {
         let file = input.display();
-        match Opened::open(input.clone(), opts, progress.clone()) {
-            Ok(mut opened) => {
+        match opened {
+            Ok(First {
+                format,
+                first,
+                kept,
+            }) => {
                 notice(Notice::Opened {
                     file: file.clone(),
-                    format: opened.format,
+                    format,
                 });
-                let first_batch = opened.next_batch(opts.batch);
-                let first = first_batch.events.first().map(|e| e.time);
-                let source = if keep_all || matches!(input, Input::Stdin) {
-                    Source::Kept(Box::new(opened), first_batch)
-                } else {
-                    Source::Later(input)
+                let source = match kept {
+                    Some((opened, batch)) => Source::Kept(opened, batch),
+                    None => Source::Later(input),
                 };
                 pending.push(Pending {
                     first,
@@ -177,6 +260,13 @@ pub fn run(
     }
     // Inputs without any event go first (they only contribute problems), then by time.
     pending.sort_by_key(|p| (p.first, p.order));
+    for p in &mut pending {
+        if matches!(p.source, Source::Later(_)) {
+            if let Source::Later(input) = std::mem::replace(&mut p.source, Source::Ahead) {
+                later.push(input);
+            }
+        }
+    }
     let mut pending: VecDeque<Pending> = pending.into();
 
     thread::scope(|scope| -> io::Result<()> {
@@ -189,6 +279,40 @@ pub fn run(
         // files must not keep an entry (or a batch's buffer) per file read.
         let mut free: Vec<usize> = Vec::new();
         let mut heap: BinaryHeap<Reverse<(DateTime<Utc>, usize)>> = BinaryHeap::new();
+        // The inputs to reopen are opened (and their first batch read) ahead, in the
+        // order the merge will want them, on threads of their own: a directory of
+        // small files is then read beside the merge, not between its events. Opener
+        // `k` of `n` takes inputs `k, k + n, ...`, so taking from each in turn keeps
+        // the order.
+        let openers = thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(FIRST_PASS_THREADS)
+            .min(later.len());
+        let mut ahead: Vec<Receiver<Reopened>> = Vec::with_capacity(openers);
+        if openers > 0 {
+            let mut shares: Vec<Vec<Input>> = (0..openers).map(|_| Vec::new()).collect();
+            for (i, input) in later.into_iter().enumerate() {
+                shares[i % openers].push(input);
+            }
+            for share in shares {
+                let (tx, rx) = sync_channel::<Reopened>(PREFETCH);
+                ahead.push(rx);
+                let progress = progress.clone();
+                scope.spawn(move || {
+                    for input in share {
+                        let file = input.display();
+                        let r = Opened::open(input, opts, progress.clone()).map(|mut o| {
+                            let b = o.next_batch(opts.batch);
+                            (Box::new(o), b)
+                        });
+                        if tx.send((file, r)).is_err() {
+                            break;
+                        }
+                    }
+                });
+            }
+        }
+        let mut reopened = 0usize;
         loop {
             // Activate every input whose first event is due before the next merged event.
             while let Some(p) = pending.front() {
@@ -206,13 +330,16 @@ pub fn run(
                 let Some(p) = pending.pop_front() else { break };
                 let (mut opened, first_batch) = match p.source {
                     Source::Kept(o, b) => (o, b),
-                    Source::Later(input) => {
-                        let file = input.display();
-                        match Opened::open(input, opts, progress.clone()) {
-                            Ok(mut o) => {
-                                let b = o.next_batch(opts.batch);
-                                (Box::new(o), b)
-                            }
+                    Source::Later(_) | Source::Ahead => {
+                        let from = ahead.get(reopened % ahead.len().max(1));
+                        reopened += 1;
+                        let Some(Ok((file, r))) = from.map(Receiver::recv) else {
+                            // An opening thread only stops early by panicking; the
+                            // scope re-raises it.
+                            return Err(io::Error::other("an input could not be opened"));
+                        };
+                        match r {
+                            Ok(o) => o,
                             Err(e) => {
                                 report.failed += 1;
                                 notice(Notice::FileError {

@@ -157,3 +157,62 @@ fn a_panicking_sink_does_not_hang() {
         .expect("the merge hung after a panic in its sink");
     assert!(panicked, "the panic was swallowed");
 }
+
+/// Many small files (more than are kept open), named against their time order, with
+/// an unreadable and an empty one among them: the first pass (several threads) reports
+/// them in input order as one thread would, and the inputs opened ahead of the merge
+/// come in the merge's order, so every event comes out once, in time order.
+#[test]
+fn many_small_inputs_opened_ahead_come_out_in_order_with_notices_in_input_order() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let files = 120;
+    for f in 0..files {
+        let mut text = String::new();
+        for i in 0..5 {
+            // File 0 holds the latest times: names run against time.
+            let s = (files - 1 - f) * 5 + i;
+            text.push_str(&format!(
+                "2026-11-02 {:02}:{:02}:{:02} UTC:10.0.0.1(5000):app@shop:[100]:LOG:  statement: SELECT {s}\n",
+                s / 3600 % 24,
+                s / 60 % 60,
+                s % 60,
+            ));
+        }
+        std::fs::write(dir.path().join(format!("db{f:03}.log")), text).expect("write log");
+    }
+    std::fs::write(dir.path().join("db050x.log"), "not a log line\n".repeat(3)).expect("write");
+    std::fs::write(dir.path().join("db070x.log"), "").expect("write");
+    let keibi_ingest::Expanded { inputs, errors, .. } = expand(&paths(dir.path()));
+    assert!(errors.is_empty());
+    let names: Vec<String> = inputs.iter().map(|i| i.display().to_string()).collect();
+    let mut statements = Vec::new();
+    let mut opened = Vec::new();
+    let mut failed = Vec::new();
+    let report = run(
+        inputs,
+        &IngestOptions::default(),
+        Arc::new(AtomicU64::new(0)),
+        |e| {
+            statements.push(e.statement.map(|s| s.text).unwrap_or_default());
+            Ok(())
+        },
+        |n| match n {
+            keibi_ingest::Notice::Opened { file, .. } => opened.push(file.to_string()),
+            keibi_ingest::Notice::FileError { file, .. } => failed.push(file.to_string()),
+            _ => {}
+        },
+    )
+    .expect("merge");
+    let want: Vec<String> = (0..files * 5).map(|s| format!("SELECT {s}")).collect();
+    assert_eq!(statements, want);
+    let readable: Vec<String> = names
+        .iter()
+        .filter(|n| !n.ends_with("x.log"))
+        .cloned()
+        .collect();
+    assert_eq!(opened, readable, "opened in input order");
+    assert_eq!(failed.len(), 1);
+    assert!(failed[0].ends_with("db050x.log"));
+    assert_eq!((report.files, report.failed), (files as u64 + 1, 1));
+    assert_eq!(report.unrecognized, 3);
+}

@@ -5,6 +5,7 @@
 use anyhow::{Context, Result};
 use keibi_detect::detectors::baseline::BaselineDetector;
 use keibi_detect::{Scanner, Services};
+use keibi_engine::pipeline::{Lane, Pipeline};
 
 use crate::baselines;
 use crate::cli::{Global, LearnArgs};
@@ -25,7 +26,10 @@ pub fn run(args: &LearnArgs, global: &Global) -> Result<u8> {
     let before = persist.counts();
     let learner = BaselineDetector::learner(&config);
     let scanner = Scanner::with_detectors(config, services, vec![Box::new(learner)]);
-    let (report, _) = super::scan::detect(&args.input, global, scanner)?;
+    let out = Pipeline::new()
+        .lane(Lane::new("learn", scanner))
+        .run(|sink| super::read_inputs(&args.input, global, sink));
+    let report = out.source?;
     let saved = persist.save()?;
     let code = super::events::summarize(&report, false);
     let after = persist.counts();

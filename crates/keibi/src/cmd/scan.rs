@@ -10,6 +10,7 @@ use keibi_detect::{Config, IpList, IpSet, ScanReport, Scanner, Services, ThreatL
 use keibi_model::finding::count_by_label;
 use keibi_model::{Finding, Severity};
 
+use keibi_engine::pipeline::Pipeline;
 use keibi_engine::settings::{Settings, Tuned, Tuning};
 
 use crate::cli::{DetectArgs, Global, ScanArgs};
@@ -128,79 +129,19 @@ fn fails(findings: &[Finding], dropped: u64, min: Severity) -> bool {
     false
 }
 
-/// Events handed to the detection thread at a time: large enough that channel
-/// hand-offs cost nothing, small enough to bound memory (a few MB in flight).
-const DETECT_BATCH: usize = 1024;
-
-/// Reads the inputs (merge on this thread, parsing on the ingest workers) and runs
-/// detection beside it: the scanner's lanes ([`Scanner::into_lanes`]: the Sigma
-/// rules, the stateful detectors) each on a thread of their own, all fed the same
-/// batches in time order. Returns what was read and the joined findings.
+/// Reads the inputs (merge on this thread, parsing on the ingest workers) through
+/// the detection [`Pipeline`]: the scanner's lanes (the Sigma rules, the stateful
+/// detectors) each on a thread of their own, all fed the same batches in time order.
+/// Returns what was read and the joined findings.
 pub fn detect(
     input: &crate::cli::InputArgs,
     global: &Global,
     scanner: Scanner,
 ) -> Result<(keibi_ingest::Report, ScanReport)> {
-    use std::sync::mpsc::sync_channel;
-    use std::sync::Arc;
-    type Batch = Arc<Vec<keibi_model::Event>>;
-    std::thread::scope(|scope| {
-        // Emptied batches come back to be filled again (from the lane that finishes
-        // a batch last): a fresh third of a megabyte per batch costs page faults.
-        let (spare_tx, spare_rx) = sync_channel::<Vec<keibi_model::Event>>(4);
-        let mut lanes = Vec::new();
-        for mut lane in scanner.into_lanes() {
-            let (tx, rx) = sync_channel::<Batch>(4);
-            let spare_tx = spare_tx.clone();
-            let worker = scope.spawn(move || {
-                for batch in rx {
-                    for e in batch.iter() {
-                        lane.observe(e);
-                    }
-                    if let Ok(mut events) = Arc::try_unwrap(batch) {
-                        events.clear();
-                        let _ = spare_tx.try_send(events);
-                    }
-                }
-                lane.finish()
-            });
-            lanes.push((tx, worker));
-        }
-        drop(spare_tx);
-        let send = |batch: Vec<keibi_model::Event>| -> io::Result<()> {
-            let batch = Arc::new(batch);
-            for (tx, _) in &lanes {
-                // A lane only stops by panicking: stop reading, and `join` below
-                // re-raises its panic.
-                tx.send(batch.clone())
-                    .map_err(|_| io::Error::other("a detection thread stopped"))?;
-            }
-            Ok(())
-        };
-        let mut batch = Vec::with_capacity(DETECT_BATCH);
-        let read = super::read_inputs(input, global, |e| {
-            batch.push(e);
-            if batch.len() == DETECT_BATCH {
-                let next = spare_rx
-                    .try_recv()
-                    .unwrap_or_else(|_| Vec::with_capacity(DETECT_BATCH));
-                send(std::mem::replace(&mut batch, next))?;
-            }
-            Ok(())
-        });
-        if !batch.is_empty() {
-            let _ = send(batch);
-        }
-        let mut reports = Vec::new();
-        for (tx, worker) in lanes {
-            drop(tx);
-            match worker.join() {
-                Ok(r) => reports.push(r),
-                Err(panic) => std::panic::resume_unwind(panic),
-            }
-        }
-        Ok((read?, ScanReport::merge(reports)))
-    })
+    let out = Pipeline::new()
+        .scanner(scanner)
+        .run(|sink| super::read_inputs(input, global, sink));
+    Ok((out.source?, out.report))
 }
 
 /// Loads rules, lists and settings into a ready scanner; rule problems are printed
