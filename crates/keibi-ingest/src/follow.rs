@@ -43,7 +43,7 @@ use keibi_parse::{detect_with_prefix, Output, ParseConfig};
 use crate::decode::{self, Compression};
 use crate::feed::{set_instance, Checkpoint, Feed, MAX_PARTIAL};
 use crate::fingerprint::{self, Fingerprint};
-use crate::inputs::{instance_from_path, Input, Walker};
+use crate::inputs::{instance_for, Input, Walker};
 use crate::live::{LiveSource, Poll, SourceState, DEFAULT_FLUSH_AFTER};
 use crate::merge::{IngestOptions, Notice};
 
@@ -608,7 +608,7 @@ impl FollowSource {
         let instance = if format == keibi_parse::Format::Cloudtrail {
             None
         } else {
-            instance_from_path(&input).map(|s| Arc::from(s.as_str()))
+            instance_for(&input).map(|s| Arc::from(s.as_str()))
         };
         let Input::File { path, .. } = input else {
             return;
