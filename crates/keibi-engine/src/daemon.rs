@@ -558,7 +558,11 @@ impl Pipeline {
         let done = match self.store.commit(&commit) {
             Ok(done) => done,
             Err(e) => {
-                if e.is_transient() {
+                let held = e.is_transient();
+                if let Some(m) = &self.metrics {
+                    metrics::lock(m).commit_failed(e.to_string(), held, Utc::now());
+                }
+                if held {
                     self.unsent = Some((commit, moved));
                 }
                 return Err(e.into());
@@ -570,9 +574,7 @@ impl Pipeline {
         round.committed = true;
         round.changes = commit.finding_changes.len();
         if let Some(m) = &self.metrics {
-            let mut m = metrics::lock(m);
-            m.commits += 1;
-            m.last_commit = Some(Utc::now());
+            metrics::lock(m).committed(Utc::now());
         }
         for (change, applied) in commit.finding_changes.iter().zip(&done.findings) {
             if applied.notify {

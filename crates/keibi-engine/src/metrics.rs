@@ -61,6 +61,18 @@ pub struct Metrics {
     pub last_prune: Option<DateTime<Utc>>,
     /// Set when the store failed (the loop then stops).
     pub store_error: Option<String>,
+    /// While the store refuses a batch for a reason that may pass (disk full,
+    /// busy): why, as the last try said, and since when (the first refused try).
+    pub held: Option<Held>,
+    /// Commits the store refused since start (every try of a held batch counts).
+    pub failed_commits: u64,
+}
+
+/// A batch the store refused and the loop holds (see [`Metrics::held`]).
+#[derive(Debug, Clone)]
+pub struct Held {
+    pub reason: String,
+    pub since: DateTime<Utc>,
 }
 
 /// Locks, whatever a panicking holder left (the data are counters).
@@ -112,11 +124,31 @@ impl Metrics {
         }
     }
 
+    /// A commit went in: a held batch is no more.
+    pub fn committed(&mut self, at: DateTime<Utc>) {
+        self.commits += 1;
+        self.last_commit = Some(at);
+        self.held = None;
+    }
+
+    /// The store refused a commit; `held`: the loop keeps the batch and tries again
+    /// (a reason that may pass), so `/healthz` says so until it goes in.
+    pub fn commit_failed(&mut self, reason: String, held: bool, at: DateTime<Utc>) {
+        self.failed_commits += 1;
+        if held {
+            let since = self.held.as_ref().map_or(at, |h| h.since);
+            self.held = Some(Held { reason, since });
+        }
+    }
+
     /// Whether the loop is answering: a round ended within [`STALL`] and the store
     /// has not failed. The reason when not.
     pub fn health(&self, now: Instant) -> Result<(), String> {
         if let Some(e) = &self.store_error {
             return Err(format!("store: {e}"));
+        }
+        if let Some(h) = &self.held {
+            return Err(format!("store: {}", h.reason));
         }
         match self.last_round {
             None => Err("no round finished yet".into()),
@@ -132,9 +164,17 @@ impl Metrics {
     pub fn healthz(&self, now: Instant, wall: DateTime<Utc>) -> (u16, String) {
         let health = self.health(now);
         let t = |t: &DateTime<Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+        // A held batch is said as such (the loop goes on and retries); a store error
+        // that stopped the loop, or a stalled loop, is "failing".
+        let status = match (&health, &self.held) {
+            (Ok(()), _) => "ok",
+            (Err(_), Some(_)) if self.store_error.is_none() => "store-failing",
+            (Err(_), _) => "failing",
+        };
         let body = serde_json::json!({
-            "status": if health.is_ok() { "ok" } else { "failing" },
+            "status": status,
             "reason": health.as_ref().err(),
+            "since": self.held.as_ref().map(|h| t(&h.since)),
             "time": t(&wall),
             "rounds": self.rounds,
             "last_round_ms_ago": self.last_round.map(|r| now.saturating_duration_since(r).as_millis() as u64),
@@ -245,6 +285,20 @@ impl Metrics {
                 format!("{:.3}", t.timestamp_millis() as f64 / 1000.0),
             );
         }
+        one(
+            &mut o,
+            "keibi_store_failing",
+            "gauge",
+            "1 while the store refuses a batch the loop holds and retries (disk full, busy), else 0.",
+            u8::from(self.held.is_some()).to_string(),
+        );
+        one(
+            &mut o,
+            "keibi_commits_failed_total",
+            "counter",
+            "Store transactions refused since start (each try of a held batch counts).",
+            self.failed_commits.to_string(),
+        );
         one(
             &mut o,
             "keibi_retention_deleted_findings_total",
@@ -432,5 +486,47 @@ mod tests {
         let (code, body) = m.healthz(now, Utc::now());
         assert_eq!(code, 503);
         assert!(body.contains("store: disk is full"), "{body}");
+    }
+
+    #[test]
+    fn a_held_batch_is_store_failing_at_once_and_ok_once_it_goes_in() {
+        let mut m = Metrics::new(vec![]);
+        let now = Instant::now();
+        m.last_round = Some(now);
+        let first = Utc::now();
+        m.commit_failed("k.db: the disk is full".into(), true, first);
+        let later = first + chrono::TimeDelta::seconds(3);
+        m.commit_failed("k.db: the disk is full (again)".into(), true, later);
+        let (code, body) = m.healthz(now, Utc::now());
+        assert_eq!(code, 503, "{body}");
+        let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(v["status"], "store-failing");
+        assert_eq!(v["reason"], "store: k.db: the disk is full (again)");
+        // Since the first refused try, not the last.
+        assert_eq!(
+            v["since"],
+            first.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+        );
+        let text = m.render(Utc::now());
+        assert!(text.contains("\nkeibi_store_failing 1\n"), "{text}");
+        assert!(text.contains("\nkeibi_commits_failed_total 2\n"), "{text}");
+        m.committed(Utc::now());
+        let (code, body) = m.healthz(now, Utc::now());
+        assert_eq!(code, 200, "{body}");
+        assert!(body.contains("\"since\":null"), "{body}");
+        let text = m.render(Utc::now());
+        assert!(text.contains("\nkeibi_store_failing 0\n"), "{text}");
+        assert!(text.contains("\nkeibi_commits_failed_total 2\n"), "{text}");
+        // A failure that stops the loop is not a held batch.
+        m.commit_failed(
+            "k.db: database disk image is malformed".into(),
+            false,
+            Utc::now(),
+        );
+        m.store_error = Some("k.db: database disk image is malformed".into());
+        let (code, body) = m.healthz(now, Utc::now());
+        assert_eq!(code, 503);
+        assert!(body.contains("\"status\":\"failing\""), "{body}");
+        assert!(m.render(Utc::now()).contains("\nkeibi_store_failing 0\n"));
     }
 }

@@ -92,6 +92,9 @@ pub(crate) struct Feed {
     replay_until: Option<(u64, u64)>,
     /// Events re-read before the checkpoint of a warm start.
     pub replayed: Vec<Event>,
+    /// With [`Feed::mark_events`]: the restart point (offset, line, skip) right
+    /// after each event moved to an output, in order; the caller takes them.
+    marks: Option<Vec<(u64, u64, u64)>>,
 }
 
 impl Feed {
@@ -116,7 +119,34 @@ impl Feed {
             scratch: Output::new(),
             replay_until: None,
             replayed: Vec::new(),
+            marks: None,
         }
+    }
+
+    /// Records the checkpoint right after each event handed out, so a caller may
+    /// hand out part of what was read and store exactly that part's checkpoint
+    /// ([`Feed::take_marks`]).
+    pub fn mark_events(&mut self) {
+        self.marks.get_or_insert_with(Vec::new);
+    }
+
+    /// The checkpoints after each event handed out since the last call, in order
+    /// (one per event; empty unless [`Feed::mark_events`]).
+    pub fn take_marks(&mut self, fingerprint: Fingerprint) -> Vec<Checkpoint> {
+        let Some(marks) = &mut self.marks else {
+            return Vec::new();
+        };
+        marks
+            .drain(..)
+            .map(|(offset, line, skip)| Checkpoint {
+                fingerprint,
+                format: self.format,
+                offset,
+                line,
+                skip,
+                done: false,
+            })
+            .collect()
     }
 
     /// A parser for `format` reading the file again from its start, up to the
@@ -263,6 +293,9 @@ impl Feed {
                 self.replay_until = None;
             }
             out.events.push(e);
+            if let Some(m) = &mut self.marks {
+                m.push((self.safe.0, self.safe.1, self.safe.2 + self.to_skip));
+            }
         }
     }
 }
@@ -348,6 +381,36 @@ mod tests {
                 summary(&out.events),
                 summary(&all),
                 "stopped after {stop} lines at {cp:?}"
+            );
+        }
+    }
+
+    /// The checkpoint marked after each event resumes exactly after that event, so a
+    /// follower may hand out part of a read and store just that part's checkpoint.
+    #[test]
+    fn the_checkpoint_after_each_event_resumes_exactly_after_it() {
+        let all = whole(PG);
+        let cfg = ParseConfig::new("pg.log");
+        let mut f = Feed::new(Format::PostgresStderr, &cfg, None);
+        f.mark_events();
+        let mut out = Output::new();
+        // Line by line and all at once mark the same points.
+        for l in PG.split_inclusive('\n') {
+            f.push(l.as_bytes(), &mut out);
+        }
+        f.flush(&mut out);
+        let marks = f.take_marks(fp());
+        assert_eq!(marks.len(), all.len());
+        assert!(f.take_marks(fp()).is_empty(), "taken once");
+        for (k, cp) in marks.iter().enumerate() {
+            let mut resumed = Feed::new(Format::PostgresStderr, &cfg, Some(cp));
+            let mut rest = Output::new();
+            resumed.push(&PG.as_bytes()[cp.offset as usize..], &mut rest);
+            resumed.finish(&mut rest);
+            assert_eq!(
+                summary(&rest.events),
+                summary(&all[k + 1..]),
+                "after event {k} at {cp:?}"
             );
         }
     }

@@ -21,8 +21,13 @@
 //!   known fingerprint is that file rotated: skipped if it was read to its end, read on
 //!   from its checkpoint if not.
 //! - a restart with checkpoints resumes each file exactly after them.
+//! - **time order across the files of one source**: a directory or glob is one
+//!   source, so its files' events are merged in time order before they are handed
+//!   out; a file holding an entry (or not read to its end) makes the others' later
+//!   events wait, and each file's checkpoint is the one right after its last event
+//!   handed out ([`FollowSource::hand_out_in_order`]).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::fs::{self, File, Metadata};
 use std::io::{self, Read, Seek, SeekFrom};
 use std::os::unix::fs::MetadataExt;
@@ -30,13 +35,15 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use chrono::{DateTime, Utc};
 use globset::{GlobBuilder, GlobMatcher};
+use keibi_model::Event;
 use keibi_parse::{detect_with_prefix, Output, ParseConfig};
 
 use crate::decode::{self, Compression};
 use crate::feed::{set_instance, Checkpoint, Feed, MAX_PARTIAL};
 use crate::fingerprint::{self, Fingerprint};
-use crate::inputs::{instance_from_path, Input, Walker};
+use crate::inputs::{instance_for, Input, Walker};
 use crate::live::{LiveSource, Poll, SourceState, DEFAULT_FLUSH_AFTER};
 use crate::merge::{IngestOptions, Notice};
 
@@ -129,6 +136,18 @@ struct Tracked {
     last_growth: Instant,
     gone_since: Option<Instant>,
     reported: Option<Checkpoint>,
+    /// The latest event time read from the file (handed out, waiting, replayed).
+    newest: Option<DateTime<Utc>>,
+    /// Since when its parser may hold an entry not handed out (bytes fed since the
+    /// last event or flush); `None` when it holds nothing.
+    holding_since: Option<Instant>,
+    /// The last poll left bytes of it unread (its budget ran out, or the poll's, or
+    /// it was not read while events of it waited).
+    behind: bool,
+    /// Events read but not handed out, each with the checkpoint right after it: they
+    /// wait while another file of the source may still give older ones (see
+    /// [`FollowSource::hand_out_in_order`]). The file is not read on meanwhile.
+    waiting: VecDeque<(Event, Checkpoint)>,
 }
 
 /// Why a file seen by discovery is not open, until its size changes.
@@ -589,7 +608,7 @@ impl FollowSource {
         let instance = if format == keibi_parse::Format::Cloudtrail {
             None
         } else {
-            instance_from_path(&input).map(|s| Arc::from(s.as_str()))
+            instance_for(&input).map(|s| Arc::from(s.as_str()))
         };
         let Input::File { path, .. } = input else {
             return;
@@ -599,10 +618,11 @@ impl FollowSource {
             format,
         });
         self.stats.opened += 1;
-        let feed = match &at {
+        let mut feed = match &at {
             Some(cp) if warm => Feed::warm(format, &cfg, cp),
             _ => Feed::new(format, &cfg, at.as_ref()),
         };
+        feed.mark_events();
         self.open.insert(
             id,
             Tracked {
@@ -617,8 +637,83 @@ impl FollowSource {
                 last_growth: now,
                 gone_since: None,
                 reported: at,
+                newest: None,
+                holding_since: None,
+                behind: true,
+                waiting: VecDeque::new(),
             },
         );
+    }
+
+    /// Hands out the files' waiting events in time order across the files, as far
+    /// as every file allows, with each file's checkpoint right after the last event
+    /// of it handed out (so a poll's checkpoints cover exactly its events).
+    ///
+    /// A directory or glob is one source, but its files are written apart: a file
+    /// whose parser holds its last entry (until the idle flush lets it out), or that
+    /// was not read to its end, may still give events as old as its latest one. The
+    /// other files' later events wait for it, as `keibi scan` orders them; before,
+    /// a held entry came after them (late), and a detector pairing two logs of one
+    /// server counted it twice. A file that keeps growing without giving an event
+    /// holds the others for at most twice the idle flush.
+    fn hand_out_in_order(&mut self, now: Instant, poll: &mut Poll) {
+        let wait = self.opts.flush_after * 2;
+        // The earliest time still to come from a file (None: only what is newer
+        // than everything it gave).
+        let from = |t: &Tracked| -> Option<DateTime<Utc>> {
+            if let Some((e, _)) = t.waiting.front() {
+                return Some(e.time);
+            }
+            let holding = t
+                .holding_since
+                .is_some_and(|s| now.saturating_duration_since(s) < wait);
+            (t.behind || holding).then(|| t.newest.unwrap_or(DateTime::<Utc>::MIN_UTC))
+        };
+        let mut last: HashMap<FileId, Checkpoint> = HashMap::new();
+        // The file whose next waiting event is the oldest goes first, up to what the
+        // others may still give.
+        while let Some((id, front)) = self
+            .open
+            .iter()
+            .filter_map(|(id, t)| t.waiting.front().map(|(e, _)| (*id, e.time)))
+            .min_by_key(|&(id, time)| (time, id))
+        {
+            let limit = self
+                .open
+                .iter()
+                .filter(|(other, _)| **other != id)
+                .filter_map(|(_, t)| from(t))
+                .min();
+            if limit.is_some_and(|l| front > l) {
+                break;
+            }
+            let Some(t) = self.open.get_mut(&id) else {
+                break;
+            };
+            while let Some((e, _)) = t.waiting.front() {
+                if limit.is_some_and(|l| e.time > l) {
+                    break;
+                }
+                let Some((e, cp)) = t.waiting.pop_front() else {
+                    break;
+                };
+                poll.events.push(e);
+                last.insert(id, cp);
+            }
+        }
+        for (id, t) in self.open.iter_mut() {
+            let cp = if t.waiting.is_empty() {
+                t.feed.checkpoint(t.fp)
+            } else if let Some(cp) = last.remove(id) {
+                cp
+            } else {
+                continue;
+            };
+            if t.reported.as_ref() != Some(&cp) {
+                poll.checkpoints.push(cp.clone());
+                t.reported = Some(cp);
+            }
+        }
     }
 
     /// Closes the open file that grew least recently (flushed; reopened from its
@@ -695,6 +790,12 @@ impl FollowSource {
         let Some(t) = self.open.get_mut(&id) else {
             return false;
         };
+        if !t.waiting.is_empty() {
+            // Not read on while its events wait (memory stays one read a file); it
+            // may have grown meanwhile.
+            t.behind = true;
+            return false;
+        }
         if let Reader::Plain(f) = &mut t.reader {
             // Shrunk below what was read, or grown with another head (truncated and
             // written past the old size since the last poll): a kilobyte read per
@@ -754,7 +855,16 @@ impl FollowSource {
         if ended && !packed && t.feed.held && quiet >= flush_after {
             t.feed.flush(&mut out);
         }
-        hand_out(t, out, poll);
+        let emitted = !out.events.is_empty() || !t.feed.replayed.is_empty();
+        take_in(t, out, poll);
+        // A document format (CloudTrail's JSON) is complete only at its end, and a
+        // file delivered whole is read at once: only line formats hold an entry.
+        t.holding_since = if t.feed.held && t.feed.line_oriented() {
+            t.holding_since.filter(|_| !emitted).or(Some(now))
+        } else {
+            None
+        };
+        t.behind = !ended;
         let done = ended
             && (packed
                 || t.gone_since
@@ -763,11 +873,7 @@ impl FollowSource {
             self.close(id, true, poll);
             return false;
         }
-        let cp = t.feed.checkpoint(t.fp);
-        if t.reported.as_ref() != Some(&cp) {
-            poll.checkpoints.push(cp.clone());
-            t.reported = Some(cp);
-        }
+        // Its checkpoint is reported as its events are handed out.
         !ended
     }
 }
@@ -785,10 +891,40 @@ fn flush_partial(t: &mut Tracked, out: &mut Output, all: bool) {
     }
 }
 
-/// Moves a file's parsed output into the poll.
+/// Moves a file's parsed output into the poll at once, after its waiting events
+/// (the file is closed or was truncated: nothing more comes from it).
 fn hand_out(t: &mut Tracked, mut out: Output, poll: &mut Poll) {
+    poll.events.extend(t.waiting.drain(..).map(|(e, _)| e));
+    t.feed.take_marks(t.fp);
     set_instance(&mut out.events, None, t.instance.as_ref());
-    for p in out.problems {
+    notices_and_replay(t, out.problems, poll);
+    poll.events.append(&mut out.events);
+}
+
+/// Takes a read's parsed output: its events wait, with the checkpoint after each,
+/// for [`FollowSource::hand_out_in_order`]; lines not understood and replayed
+/// events go to the poll.
+fn take_in(t: &mut Tracked, mut out: Output, poll: &mut Poll) {
+    set_instance(&mut out.events, None, t.instance.as_ref());
+    let newest = out
+        .events
+        .iter()
+        .chain(&t.feed.replayed)
+        .map(|e| e.time)
+        .max();
+    t.newest = t.newest.max(newest);
+    notices_and_replay(t, out.problems, poll);
+    let marks = t.feed.take_marks(t.fp);
+    if marks.len() == out.events.len() {
+        t.waiting.extend(out.events.drain(..).zip(marks));
+    } else {
+        // (Never: one mark per event.) Hand them out with the file's checkpoint.
+        poll.events.append(&mut out.events);
+    }
+}
+
+fn notices_and_replay(t: &mut Tracked, problems: Vec<keibi_parse::Problem>, poll: &mut Poll) {
+    for p in problems {
         poll.notices.push(Notice::Line {
             file: t.file.clone(),
             line: p.line,
@@ -796,7 +932,6 @@ fn hand_out(t: &mut Tracked, mut out: Output, poll: &mut Poll) {
             unrecognized: p.lines > 0,
         });
     }
-    poll.events.append(&mut out.events);
     if !t.feed.replayed.is_empty() {
         set_instance(&mut t.feed.replayed, None, t.instance.as_ref());
         poll.replay.append(&mut t.feed.replayed);
@@ -820,10 +955,15 @@ impl LiveSource for FollowSource {
         for id in ids {
             if self.polled >= POLL_BUDGET {
                 more = true;
-                break;
+                // Not read this time: it may have more.
+                if let Some(t) = self.open.get_mut(&id) {
+                    t.behind = true;
+                }
+                continue;
             }
             more |= self.read(id, now, &mut poll);
         }
+        self.hand_out_in_order(now, &mut poll);
         if let Some(inst) = self.opts.ingest.instance.as_deref() {
             set_instance(&mut poll.events, Some(inst), None);
             set_instance(&mut poll.replay, Some(inst), None);

@@ -342,15 +342,34 @@ const GENERIC_DIRS: &[&str] = &[
     "main",
 ];
 
-/// The database instance id implied by where a file was found: the nearest of its
-/// three closest directories whose name is not generic (`error`, `audit`, `logs`,
-/// `postgresql` ...) and not a date part. Only directories the user named, or that lie
-/// below a directory the user named, count. `None` when there is none:
-/// `keibi events ./postgresql.log` names no instance.
+/// The database instance id implied by where a file was found, or by the machine:
+/// [`instance_from_path`], else the host name ([`host_name`]: the daemon follows the
+/// logs of the server it runs beside). Standard input has only the host name.
+pub fn instance_for(input: &Input) -> Option<String> {
+    instance_from_path(input).or_else(|| host_name().map(str::to_string))
+}
+
+/// The database instance id implied by where a file was found:
+///
+/// 1. the nearest of its three closest directories whose name is not generic
+///    (`error`, `audit`, `logs`, `postgresql`, `main` ...) and not a date part; only
+///    directories the user named, or that lie below a directory the user named,
+///    count (`logs/orders-db/error/postgresql.log` is `orders-db`);
+/// 2. else a PostgreSQL cluster as Debian and Ubuntu lay it out, by its own name
+///    there, `VERSION-CLUSTER`: a path through the data directory
+///    `.../postgresql/15/main/` (the logging collector's `log/` in it) or a log file
+///    named `postgresql-15-main.log` (`/var/log/postgresql/`, also rotated `.1`,
+///    `.2.gz`) are both `15-main`, so either log of one cluster names it alike.
+///
+/// `None` when neither says: `keibi events ./postgresql.log`.
 pub fn instance_from_path(input: &Input) -> Option<String> {
     let Input::File { path, root, .. } = input else {
         return None;
     };
+    named_directory(path, root.as_deref()).or_else(|| debian_cluster(path))
+}
+
+fn named_directory(path: &Path, root: Option<&Path>) -> Option<String> {
     let mut dir = path.parent()?;
     for _ in 0..3 {
         let name = dir.file_name()?.to_string_lossy();
@@ -359,12 +378,81 @@ pub fn instance_from_path(input: &Input) -> Option<String> {
         if !GENERIC_DIRS.contains(&lower.as_str()) && !is_date_part {
             return Some(name.into_owned());
         }
-        if root.as_deref() == Some(dir) {
+        if root == Some(dir) {
             return None;
         }
         dir = dir.parent()?;
     }
     None
+}
+
+/// A PostgreSQL major version as Debian names its directories: `15`, `9.6`.
+fn is_pg_version(s: &str) -> bool {
+    let mut parts = s.split('.');
+    let major = parts.next().unwrap_or_default();
+    let minor = parts.next();
+    parts.next().is_none()
+        && (1..=2).contains(&major.len())
+        && major.bytes().all(|b| b.is_ascii_digit())
+        && minor.is_none_or(|m| m.len() == 1 && m.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// A cluster name keibi takes from a path: what `pg_createcluster` makes in practice
+/// (letters, digits, `_`, `-`, `.`), at most 63 bytes.
+fn is_cluster_name(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 63
+        && !s.starts_with('.')
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
+}
+
+/// Debian's `VERSION-CLUSTER` from a data directory in the path (made absolute
+/// against the current directory, so `keibi run log/` inside the data directory is
+/// named too) or from the log file's name.
+fn debian_cluster(path: &Path) -> Option<String> {
+    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let dirs: Vec<String> = absolute
+        .parent()?
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    for w in dirs.windows(3) {
+        if w[0] == "postgresql" && is_pg_version(&w[1]) && is_cluster_name(&w[2]) {
+            return Some(format!("{}-{}", w[1], w[2]));
+        }
+    }
+    let name = path.file_name()?.to_string_lossy();
+    let rest = name.strip_prefix("postgresql-")?;
+    let (version, rest) = rest.split_once('-')?;
+    let (cluster, _) = rest.split_once(".log")?;
+    (is_pg_version(version) && is_cluster_name(cluster)).then(|| format!("{version}-{cluster}"))
+}
+
+/// This machine's host name (`uname`'s node name, as `hostname` prints it), once a
+/// process; `None` when it has none (`localhost`, `(none)`, empty). Characters other
+/// than letters, digits, `-`, `_` and `.` are left out, at most 253 bytes.
+pub fn host_name() -> Option<&'static str> {
+    static NAME: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+    NAME.get_or_init(|| {
+        let uname = rustix::system::uname();
+        clean_host_name(&uname.nodename().to_string_lossy())
+    })
+    .as_deref()
+}
+
+fn clean_host_name(raw: &str) -> Option<String> {
+    let name: String = raw
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        .take(253)
+        .collect();
+    let lower = name.to_ascii_lowercase();
+    (!name.is_empty()
+        && lower != "localhost"
+        && lower != "localhost.localdomain"
+        && lower != "none")
+        .then_some(name)
 }
 
 #[cfg(test)]
@@ -434,6 +522,85 @@ mod tests {
             )),
             None
         );
+    }
+
+    #[test]
+    fn debian_clusters_are_named_as_debian_names_them() {
+        let data = "/var/lib/postgresql/15/main/log/postgresql-2026-12-06_101500.log";
+        for root in [
+            None,
+            Some("/var/lib/postgresql/15/main/log"),
+            Some("/var/lib/postgresql/15/main"),
+            Some("/var/lib/postgresql"),
+        ] {
+            assert_eq!(
+                instance_from_path(&file(data, root)),
+                Some("15-main".into()),
+                "{root:?}"
+            );
+        }
+        for name in [
+            "/var/log/postgresql/postgresql-15-main.log",
+            "/var/log/postgresql/postgresql-15-main.log.1",
+            "/var/log/postgresql/postgresql-15-main.log.2.gz",
+        ] {
+            assert_eq!(
+                instance_from_path(&file(name, Some("/var/log/postgresql"))),
+                Some("15-main".into()),
+                "{name}"
+            );
+        }
+        let orders = "/var/lib/postgresql/9.6/orders/pg_log/x.log";
+        assert_eq!(
+            instance_from_path(&file(orders, Some("/var/lib/postgresql/9.6/orders/pg_log"))),
+            Some("9.6-orders".into())
+        );
+        // A cluster name that is not generic was already the instance when the file
+        // is named: it stays so (finding ids do not change).
+        assert_eq!(
+            instance_from_path(&file(orders, None)),
+            Some("orders".into())
+        );
+        // A directory the user named still comes first.
+        assert_eq!(
+            instance_from_path(&file(
+                "/srv/logs/orders-db/postgresql-15-main.log",
+                Some("/srv/logs")
+            )),
+            Some("orders-db".into())
+        );
+        // Not Debian's layout: nothing (the host name then).
+        for (path, root) in [
+            (
+                "/var/lib/pgsql/15/data/log/postgresql-Sat.log",
+                Some("/var/lib/pgsql/15/data/log"),
+            ),
+            ("/var/log/mysql/error.log", Some("/var/log/mysql")),
+            ("/var/log/postgresql/postgresql.log", None),
+            ("/var/log/postgresql/postgresql-15-.log", None),
+            ("/var/log/postgresql/postgresql-abc-main.log", None),
+        ] {
+            assert_eq!(instance_from_path(&file(path, root)), None, "{path}");
+        }
+    }
+
+    #[test]
+    fn host_names_are_kept_clean() {
+        assert_eq!(
+            clean_host_name("db-1.example.com"),
+            Some("db-1.example.com".into())
+        );
+        assert_eq!(clean_host_name("db\x1b[31m\n1"), Some("db31m1".into()));
+        assert_eq!(clean_host_name("localhost"), None);
+        assert_eq!(clean_host_name("(none)"), None);
+        assert_eq!(clean_host_name(""), None);
+        assert_eq!(
+            clean_host_name(&"a".repeat(1000)).map(|s| s.len()),
+            Some(253)
+        );
+        // The machine's, when it has one, is the fallback for any file.
+        let stdin = instance_for(&Input::Stdin);
+        assert_eq!(stdin.as_deref(), host_name());
     }
 
     #[cfg(unix)]

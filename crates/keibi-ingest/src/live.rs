@@ -255,7 +255,13 @@ impl LiveSource for ReaderSource {
                 feed.flush(&mut out);
             }
         }
-        set_instance(&mut out.events, self.opts.instance.as_deref(), None);
+        // No path names standard input's instance: the machine's (as `keibi scan -`).
+        let host = crate::inputs::host_name().map(Arc::<str>::from);
+        set_instance(
+            &mut out.events,
+            self.opts.instance.as_deref(),
+            host.as_ref(),
+        );
         for p in out.problems {
             poll.notices.push(Notice::Line {
                 file: self.name.clone(),

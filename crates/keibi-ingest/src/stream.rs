@@ -9,7 +9,7 @@ use keibi_model::{CompactString, Event};
 use keibi_parse::{detect_with_prefix, Format, Output, ParseConfig, Parser, Problem};
 
 use crate::decode;
-use crate::inputs::{instance_from_path, Input};
+use crate::inputs::{instance_for, Input};
 use crate::merge::IngestOptions;
 
 /// How much of an input detection looks at.
@@ -122,7 +122,7 @@ impl Opened {
         let path_instance = if format == Format::Cloudtrail {
             None
         } else {
-            instance_from_path(&input).map(Into::into)
+            instance_for(&input).map(Into::into)
         };
         Ok(Opened {
             input,

@@ -638,9 +638,52 @@ fn append(path: &Path, bytes: &[u8]) {
     f.write_all(bytes).unwrap();
 }
 
+/// The address a daemon's text log says it serves on.
+fn served_at(log: &str) -> std::net::SocketAddr {
+    let line = log
+        .lines()
+        .find_map(|l| l.split_once("serving http://"))
+        .unwrap_or_else(|| panic!("no serving line:\n{log}"))
+        .1;
+    line.split('/').next().unwrap().parse().unwrap()
+}
+
+/// A GET over a plain TCP socket: status code and body.
+fn http_get(addr: std::net::SocketAddr, path: &str) -> (u16, String) {
+    use std::io::Read;
+    let mut s = std::net::TcpStream::connect(addr).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut text = String::new();
+    s.read_to_string(&mut text).expect("response");
+    let code = text
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or_else(|| panic!("not HTTP: {text}"));
+    let body = text
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default();
+    (code, body)
+}
+
+/// A sample's value in Prometheus text (a series without labels).
+fn sample(text: &str, series: &str) -> f64 {
+    text.lines()
+        .find_map(|l| l.strip_prefix(series)?.strip_prefix(' '))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("no {series}:\n{text}"))
+}
+
 /// A real full disk under a following daemon: the batch is held and retried, no
-/// checkpoint moves, and once space is back the store holds every finding exactly
-/// once. `keibi findings ack` on the full disk fails clearly and changes nothing.
+/// checkpoint moves, `/healthz` answers 503 `store-failing` naming the full disk
+/// while the batch is held and 200 once it is in, and once space is back the store
+/// holds every finding exactly once. `keibi findings ack` on the full disk fails clearly and changes nothing.
 #[test]
 fn a_full_disk_holds_the_batch_until_space_returns() {
     if !user_namespaces() {
@@ -656,13 +699,15 @@ fn a_full_disk_holds_the_batch_until_space_returns() {
         d,
         &format!(
             r#"{WAIT_LOG}
-"$K" run pg.log --store m/k.db 2> daemon.log &
+"$K" run pg.log --store m/k.db --listen 127.0.0.1:0 2> daemon.log &
 pid=$!
 wait_log "finding new"
 sleep 0.5
 dd if=/dev/zero of=m/fill bs=4k 2>/dev/null
 touch filled
 wait_log "disk is full"
+touch full
+wait_file checked
 id=$("$K" findings --store m/k.db list --format jsonl | sed -n 's/^{{"id":"\([0-9a-f]*\)".*/\1/p' | head -1)
 "$K" findings --store m/k.db show "$id" --format json > before.json
 "$K" findings --store m/k.db ack "$id" 2> ack.err; echo $? > ack.rc
@@ -693,7 +738,38 @@ cp m/k.db out.db
     };
     wait("filled");
     append(&log, &rest);
+    // While the batch is held, /healthz says so at once (not after the 60 s a
+    // stalled loop takes), and /metrics counts the refused tries.
+    wait("full");
+    let addr = served_at(&fs::read_to_string(file("daemon.log")).unwrap());
+    let (code, body) = http_get(addr, "/healthz");
+    assert_eq!(code, 503, "{body}");
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v["status"], "store-failing", "{body}");
+    assert!(
+        v["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("m/k.db: the disk is full")),
+        "{body}"
+    );
+    assert!(v["since"].is_string(), "{body}");
+    let (code, text) = http_get(addr, "/metrics");
+    assert_eq!(code, 200);
+    assert!(text.contains("\nkeibi_store_failing 1\n"), "{text}");
+    let failed = sample(&text, "keibi_commits_failed_total");
+    assert!(failed >= 1.0, "{text}");
+    fs::write(file("checked"), b"").unwrap();
     wait("freed");
+    // The held batch went in: healthy again, the gauge down, the count kept.
+    let (code, body) = http_get(addr, "/healthz");
+    assert_eq!(code, 200, "{body}");
+    assert!(body.contains("\"status\":\"ok\""), "{body}");
+    let (_, text) = http_get(addr, "/metrics");
+    assert!(text.contains("\nkeibi_store_failing 0\n"), "{text}");
+    assert!(
+        sample(&text, "keibi_commits_failed_total") >= failed,
+        "{text}"
+    );
     // Let the daemon catch up with everything, then stop it.
     let want = scan_in(d, "pg.log");
     std::thread::sleep(Duration::from_secs(2));

@@ -611,6 +611,77 @@ fn two_followed_logs_come_out_in_time_order_through_the_ordering_stage() {
     assert_eq!(order.stats().late, 0);
 }
 
+/// One followed directory is one source, but its files are written apart: while
+/// one file's parser holds its last entry (until the idle flush), the other file's
+/// later events wait in the source, so the orderer gets them in time order and
+/// nothing comes late (as `keibi scan` orders them). Each poll's checkpoints cover
+/// exactly the events it handed out: resuming from them reads the rest once.
+#[test]
+fn a_held_entry_in_one_file_of_a_directory_holds_the_others_later_events() {
+    use crate::order::{OrderOptions, Orderer};
+    let dir = tempfile::tempdir().unwrap();
+    // Even seconds 0-18 in one file (18 is its last entry: the parser holds it), odd
+    // seconds 1-39 in the other.
+    let evens: String = (0..20).step_by(2).map(|i| entry(i, false)).collect();
+    let odds: String = (1..40).step_by(2).map(|i| entry(i, false)).collect();
+    append(&dir.path().join("a.log"), &evens);
+    append(&dir.path().join("b.log"), &odds);
+    let mut src = follow(&[dir.path()], fast(), vec![]);
+    let mut order = Orderer::new(OrderOptions::default());
+    let id = order.add_source();
+    let mut out = Vec::new();
+    let mut first_poll = None;
+    let mut seen = Seen::default();
+    let start = Instant::now();
+    while out.len() < 30 && start.elapsed() < Duration::from_secs(20) {
+        let now = Instant::now();
+        let p = src.poll(now);
+        if first_poll.is_none() && !p.events.is_empty() {
+            first_poll = Some(p.events.len());
+            // Resuming from this poll's checkpoints gives exactly what it did not
+            // hand out.
+            let mut resumed = follow(&[dir.path()], fast(), p.checkpoints.clone());
+            let mut rest = Seen::default();
+            read_until(&mut resumed, &mut rest, 30 - p.events.len());
+            let mut got: Vec<u32> = p
+                .events
+                .iter()
+                .map(|e| e.user.as_deref().unwrap()[1..].parse().unwrap())
+                .collect();
+            got.extend(rest.users());
+            got.sort_unstable();
+            let mut all: Vec<u32> = (0..20).chain((21..40).step_by(2)).collect();
+            all.sort_unstable();
+            assert_eq!(got, all, "resumed from {:?}", p.checkpoints);
+        }
+        for c in &p.checkpoints {
+            seen.checkpoints.insert(c.fingerprint, c.clone());
+        }
+        order.push(id, p.events, p.state, now, &mut out);
+        order.release(now, &mut out);
+        thread::sleep(Duration::from_millis(20));
+    }
+    let users: Vec<u32> = out
+        .iter()
+        .map(|e| e.user.as_deref().unwrap()[1..].parse().unwrap())
+        .collect();
+    let want: Vec<u32> = (0..20).chain((21..40).step_by(2)).collect();
+    assert_eq!(users, want);
+    assert_eq!(order.stats().late, 0);
+    // The first poll handed out a.log up to 16 and b.log up to 15 (17 events): b.log's
+    // later events waited for a.log's held entry.
+    assert_eq!(first_poll, Some(17), "{users:?}");
+    // In the end both files' checkpoints are at their ends.
+    for (name, text) in [("a.log", &evens), ("b.log", &odds)] {
+        let fp = Fingerprint::of(text.as_bytes()).unwrap();
+        let cp = seen
+            .checkpoints
+            .get(&fp)
+            .unwrap_or_else(|| panic!("{name}"));
+        assert_eq!(cp.offset, text.len() as u64, "{name}");
+    }
+}
+
 #[test]
 fn a_backlog_is_read_in_bounded_polls() {
     let dir = tempfile::tempdir().unwrap();
