@@ -148,6 +148,16 @@ fn name_msg(tagged: &str) -> Msg {
     }
 }
 
+/// `id-pg` or `id-mysql` by the finding's engine: the same English, the Japanese gives
+/// that engine's exact command (PostgreSQL when the engine is not known).
+fn engine_msg(id: &str, f: &Finding) -> Msg {
+    let engine = match f.resource.engine {
+        Some(keibi_model::Engine::Mysql) => "mysql",
+        _ => "pg",
+    };
+    Msg::new(&format!("{id}-{engine}"))
+}
+
 /// At most `max` of `names`, then how many more: `a, b, c and 4 more`.
 fn names_arg(names: impl IntoIterator<Item = Msg>, total: usize, max: usize) -> Arg {
     let shown: Vec<Msg> = names.into_iter().take(max).collect();

@@ -284,17 +284,22 @@ impl Template {
 
     /// The text with the finding's figures as a catalog argument: the pieces in a
     /// row, times as instants (shown in the reader's zone), lists and durations in the
-    /// reader's words. `grouped` writes the count with thousands separators (the
-    /// English contract never did).
-    pub fn finish_arg(&self, f: &Finding, grouped: bool) -> Arg {
+    /// reader's words. `japanese` writes the count with thousands separators (the
+    /// English contract never did) and `{last_seen}` as a time of day when it falls
+    /// on the day of `{first_seen}`.
+    pub fn finish_arg(&self, f: &Finding, japanese: bool) -> Arg {
         let mut parts = Vec::with_capacity(self.0.len());
         for seg in &self.0 {
             parts.push(match seg {
                 Seg::Lit(l) => Arg::Text(l.clone()),
                 Seg::Field(p) => Arg::Text(format!("{{{p}}}")),
-                Seg::Agg(Agg::Count) if grouped => Arg::Count(f.count),
+                Seg::Agg(Agg::Count) if japanese => Arg::Count(f.count),
                 Seg::Agg(Agg::Count) => Arg::Text(f.count.to_string()),
                 Seg::Agg(Agg::FirstSeen) => f.first_seen.into(),
+                Seg::Agg(Agg::LastSeen) if japanese => Arg::Time {
+                    at: f.last_seen,
+                    base: Some(f.first_seen),
+                },
                 Seg::Agg(Agg::LastSeen) => f.last_seen.into(),
                 Seg::Agg(Agg::Duration) => duration_arg((f.last_seen - f.first_seen).num_seconds()),
                 Seg::Agg(Agg::Ips) => {

@@ -69,7 +69,7 @@ fn a_rule_with_japanese_reads_in_japanese_and_its_english_is_unchanged() {
     assert_eq!(title.unwrap(), "db1 で alice がスーパーユーザー権限を付与");
     assert_eq!(
         d,
-        "alice（送信元 203.0.113.9）が 2026-11-02 19:00:02 JSTから2026-11-02 19:05:02 JSTまで（5分）に2件: ALTER ROLE mallory SUPERUSER"
+        "alice（送信元 203.0.113.9）が 2026-11-02 19:00:02 JSTから19:05:02まで（5分）に2件: ALTER ROLE mallory SUPERUSER"
     );
     assert_eq!(
         r,

@@ -14,6 +14,7 @@ act-dur-h = { $n } h
 act-dur-days = { $n } days
 
 ## Impact:RDS/MassDestruction
+# (`-pg` and `-mysql` pairs: the same English, the Japanese gives that engine's command.)
 
 mass-title = { $actor } destroyed { NUMBER($distinct, useGrouping: "false") } tables or databases on { $instance }
 mass-destroyed = { $actor } (from { $ips }) destroyed { NUMBER($distinct, useGrouping: "false") } distinct tables or databases on { $instance } between { $first } and { $last } ({ $what }): { $list }.
@@ -21,7 +22,8 @@ mass-not-restored = None of them was created again or reloaded within { NUMBER($
 mass-drops = { NUMBER($n, useGrouping: "false") } DROP
 mass-truncates = { NUMBER($n, useGrouping: "false") } TRUNCATE
 mass-deletes = { NUMBER($n, useGrouping: "false") } DELETE without WHERE
-mass-lock = If nobody planned this clean-up: lock { $actor } now (PostgreSQL: ALTER ROLE ... NOLOGIN and pg_terminate_backend its sessions; MySQL: ALTER USER ... ACCOUNT LOCK and KILL its connections) and rotate its password.
+mass-lock-pg = If nobody planned this clean-up: lock { $actor } now (PostgreSQL: ALTER ROLE ... NOLOGIN and pg_terminate_backend its sessions; MySQL: ALTER USER ... ACCOUNT LOCK and KILL its connections) and rotate its password.
+mass-lock-mysql = If nobody planned this clean-up: lock { $actor } now (PostgreSQL: ALTER ROLE ... NOLOGIN and pg_terminate_backend its sessions; MySQL: ALTER USER ... ACCOUNT LOCK and KILL its connections) and rotate its password.
 mass-restore = Restore the lost data from the latest snapshot or point-in-time recovery to just before { $first } into a new instance (RDS: restore-db-instance-to-point-in-time) and copy back what is missing.
 mass-look = Look for a ransom note (tables or databases named README/RECOVER/WARNING) and for bulk reads or exports by the same user before the drops.
 
@@ -52,7 +54,8 @@ enum-server = It read the server's databases, roles or grants, which application
 enum-tool = The client names itself { $tool }, an administration tool: likely a person browsing, severity lowered.
 enum-who = Check who uses this account from this address.
 enum-app = If it is an application, look for SQL injection in the endpoints it served at that time (catalog reads in the middle of its normal traffic are a classic sign) and for InitialAccess:RDS/SQLInjection findings.
-enum-lock = If it is not a known person or tool: lock the account, rotate its password, and review what it read and exported next.
+enum-lock-pg = If it is not a known person or tool: lock the account, rotate its password, and review what it read and exported next.
+enum-lock-mysql = If it is not a known person or tool: lock the account, rotate its password, and review what it read and exported next.
 
 ## DefenseEvasion:RDS/OversizedStatement
 
@@ -64,5 +67,6 @@ over-whole = it was read whole
 over-why = Padding a statement to megabytes hides its end from tools that cut long log lines or log only the first kilobyte of a query.
 over-ends = It ends: { $end }
 over-read = Read the statement at the evidence line, and look at its end, after the padding: a DROP, GRANT, COPY ... PROGRAM or a second statement is the point of it.
-over-compromised = If the client is not an application you know to load large data, treat the account as compromised: rotate its password and check what else it ran.
+over-compromised-pg = If the client is not an application you know to load large data, treat the account as compromised: rotate its password and check what else it ran.
+over-compromised-mysql = If the client is not an application you know to load large data, treat the account as compromised: rotate its password and check what else it ran.
 over-limit = On MariaDB and MySQL, raise server_audit_query_log_limit so that the audit log keeps whole statements.

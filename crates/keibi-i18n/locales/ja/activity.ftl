@@ -18,7 +18,8 @@ mass-not-restored = ダンプからの復元や ETL の再投入であれば削�
 mass-drops = DROP { $n }件
 mass-truncates = TRUNCATE { $n }件
 mass-deletes = WHERE 句のない DELETE { $n }件
-mass-lock = 計画された削除でなければ、{ $actor } を直ちにロックしてセッションを終了し、パスワードを変更してください（PostgreSQL: `ALTER ROLE "{ $actor }" NOLOGIN` の後 `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '{ $actor }'`、MySQL: `ALTER USER '{ $actor }'@'<ホスト>' ACCOUNT LOCK` の後、SHOW PROCESSLIST の該当する行を `KILL <id>`）。
+mass-lock-pg = 計画された削除でなければ、{ $actor } を直ちにロックしてセッションを終了し、パスワードを変更してください（`ALTER ROLE "{ $actor }" NOLOGIN;`、`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '{ $actor }';`、`ALTER ROLE "{ $actor }" PASSWORD '<新しいパスワード>';`）。
+mass-lock-mysql = 計画された削除でなければ、{ $actor } を直ちにロックして接続を切断し、パスワードを変更してください（`ALTER USER '{ $actor }'@'<ホスト>' ACCOUNT LOCK;`、`SELECT id FROM information_schema.processlist WHERE user = '{ $actor }';` で調べた接続ごとに `KILL <id>;`、`ALTER USER '{ $actor }'@'<ホスト>' IDENTIFIED BY '<新しいパスワード>';`）。
 mass-restore = 失われたデータは、{ $first } の直前の時点を新しい DB インスタンスに復元して取り戻し、不足分をコピーしてください。Amazon RDS コンソールの［データベース］→ { $instance } →［アクション］→［特定時点への復元］、または `aws rds restore-db-instance-to-point-in-time --source-db-instance-identifier { $instance } --target-db-instance-identifier { $instance }-restore --restore-time { $restore }` を使います。
 mass-look = 身代金要求（README、RECOVER、WARNING といった名前のテーブルやデータベース）が残されていないか、削除の前に同じユーザーが大量の読み取りやエクスポートをしていないかを確認してください。
 
@@ -49,7 +50,8 @@ enum-server = サーバーのデータベース、ロール、権限の一覧を
 enum-tool = クライアントは管理ツール { $tool } を名乗っています。人が閲覧している可能性が高いため、重要度を下げています。
 enum-who = { $client } から { $user } を使っているのが誰かを確認してください。
 enum-app = アプリケーションであれば、その時間帯に処理したエンドポイントに SQL インジェクションの脆弱性がないか調べ（通常のトラフィックの途中でカタログを読むのは典型的な兆候です）、InitialAccess:RDS/SQLInjection の検出結果も確認してください。
-enum-lock = 把握している人やツールでなければ、アカウントをロックし（PostgreSQL: `ALTER ROLE "{ $user }" NOLOGIN`、MySQL: `ALTER USER '{ $user }'@'<ホスト>' ACCOUNT LOCK`）、パスワードを変更したうえで、その後に読み取りやエクスポートをされたデータを確認してください。
+enum-lock-pg = 把握している人やツールでなければ、アカウントをロックし（`ALTER ROLE "{ $user }" NOLOGIN;`）、パスワードを変更したうえで（`ALTER ROLE "{ $user }" PASSWORD '<新しいパスワード>';`）、その後に読み取りやエクスポートをされたデータを確認してください。
+enum-lock-mysql = 把握している人やツールでなければ、アカウントをロックし（`ALTER USER '{ $user }'@'<ホスト>' ACCOUNT LOCK;`）、パスワードを変更したうえで（`ALTER USER '{ $user }'@'<ホスト>' IDENTIFIED BY '<新しいパスワード>';`）、その後に読み取りやエクスポートをされたデータを確認してください。
 
 ## DefenseEvasion:RDS/OversizedStatement
 
@@ -61,5 +63,6 @@ over-whole = 全体を読み取りました
 over-why = ステートメントをメガバイト単位に水増しすると、長いログ行を切り詰めるツールやクエリの先頭 1 KB しか記録しないツールから、その末尾を隠せます。
 over-ends = 末尾: { $end }
 over-read = 証拠の行にあるステートメントを読み、水増し部分の後の末尾を確認してください。DROP、GRANT、COPY ... PROGRAM や 2 つ目のステートメントがあれば、それが本当の目的です。
-over-compromised = 大量のデータを投入することが分かっているアプリケーションでなければ、{ $actor } は侵害されたものとして扱い、パスワードを変更して（PostgreSQL: `ALTER ROLE "{ $actor }" PASSWORD '<新しいパスワード>'`、MySQL: `ALTER USER '{ $actor }'@'<ホスト>' IDENTIFIED BY '<新しいパスワード>'`）、ほかに何を実行したかを確認してください。
+over-compromised-pg = 大量のデータを投入することが分かっているアプリケーションでなければ、{ $actor } は侵害されたものとして扱い、パスワードを変更して（`ALTER ROLE "{ $actor }" PASSWORD '<新しいパスワード>';`）、ほかに何を実行したかを確認してください。
+over-compromised-mysql = 大量のデータを投入することが分かっているアプリケーションでなければ、{ $actor } は侵害されたものとして扱い、パスワードを変更して（`ALTER USER '{ $actor }'@'<ホスト>' IDENTIFIED BY '<新しいパスワード>';`）、ほかに何を実行したかを確認してください。
 over-limit = MariaDB と MySQL では、監査ログがステートメント全体を残すよう server_audit_query_log_limit を引き上げてください。Amazon RDS ではコンソールの［オプショングループ］→ 対象のオプショングループ → MARIADB_AUDIT_PLUGIN の SERVER_AUDIT_QUERY_LOG_LIMIT、または `aws rds add-option-to-option-group --option-group-name <オプショングループ> --options "OptionName=MARIADB_AUDIT_PLUGIN,OptionSettings=[{"{"}Name=SERVER_AUDIT_QUERY_LOG_LIMIT,Value=1048576{"}"}]" --apply-immediately` で設定します。

@@ -33,7 +33,8 @@ use keibi_model::{Arg, Event, FindingText, Msg, Severity, Statement};
 
 use super::sqltext::{self, Verb};
 use super::{
-    actor_of, mark_event, name_msg, names_arg, plus, restore_time, secs, statement_of, Mark,
+    actor_of, engine_msg, mark_event, name_msg, names_arg, plus, restore_time, secs, statement_of,
+    Mark,
 };
 use crate::config::ActivityConfig;
 use crate::detector::{db_resource, Context, Detector};
@@ -304,7 +305,7 @@ fn write_mass_texts(f: &mut keibi_model::Finding, s: &MassStats, cfg: &ActivityC
         Msg::new("mass-not-restored").arg("settle", cfg.mass_destruction_settle_secs / 60),
     ];
     let remediation = vec![
-        Msg::new("mass-lock").arg("actor", &s.actor),
+        engine_msg("mass-lock", f).arg("actor", &s.actor),
         Msg::new("mass-restore")
             .arg("first", f.first_seen)
             .arg("instance", &s.instance)

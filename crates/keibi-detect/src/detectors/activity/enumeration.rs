@@ -43,7 +43,7 @@ use chrono::{DateTime, Duration, Utc};
 use keibi_model::{Action, Arg, CompactString, Event, Finding, FindingText, Msg, Severity};
 
 use super::sqltext::{contains_any_ci, head};
-use super::{names_arg, plain_names, plus, secs, Mark};
+use super::{engine_msg, names_arg, plain_names, plus, secs, Mark};
 use crate::config::ActivityConfig;
 use crate::detector::{db_resource, Context, Detector};
 use crate::findings::Raise;
@@ -589,7 +589,7 @@ fn write_texts(f: &mut Finding, s: &Stats) {
             .arg("user", &s.user)
             .arg("client", &s.client),
         Msg::new("enum-app"),
-        Msg::new("enum-lock").arg("user", &s.user),
+        engine_msg("enum-lock", f).arg("user", &s.user),
     ];
     crate::text::set(
         f,

@@ -184,7 +184,7 @@ fn write_texts(f: &mut Finding, s: &Stats) {
     ];
     let remediation = vec![
         Msg::new("over-read"),
-        Msg::new("over-compromised").arg("actor", &s.actor),
+        super::engine_msg("over-compromised", f).arg("actor", &s.actor),
         Msg::new("over-limit"),
     ];
     crate::text::set(

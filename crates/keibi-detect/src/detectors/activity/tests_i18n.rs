@@ -232,6 +232,11 @@ fn every_message_the_activity_findings_build_is_in_both_catalogs_with_its_argume
                 "enum-server",
                 "enum-tool",
                 "over-cut",
+                // The MySQL twins of the PostgreSQL messages built here: the code
+                // gives them the same arguments (engine_msg), and keibi-i18n's test
+                // checks that both languages use the same variables.
+                "mass-lock-mysql",
+                "over-compromised-mysql",
             ]
             .contains(&id.as_str())
         })
@@ -281,7 +286,11 @@ fn the_activity_findings_read_in_japanese_with_tokyo_times() {
         steps[0].starts_with("1. 計画された削除でなければ、app を直ちにロック"),
         "{r}"
     );
-    assert!(steps[0].contains("`ALTER ROLE \"app\" NOLOGIN`"), "{r}");
+    assert!(steps[0].contains("`ALTER ROLE \"app\" NOLOGIN;`"), "{r}");
+    assert!(
+        !steps[0].contains("ACCOUNT LOCK"),
+        "PostgreSQL's command only: {r}"
+    );
     assert!(
         steps[1].contains("［データベース］→ orders-db →［アクション］→［特定時点への復元］"),
         "{r}"
@@ -327,6 +336,11 @@ fn the_activity_findings_read_in_japanese_with_tokyo_times() {
         r.starts_with("1. 45.148.10.81 から root を使っているのが誰か"),
         "{r}"
     );
+    assert!(
+        r.contains("\n3. 把握している人やツールでなければ、アカウントをロックし（`ALTER USER 'root'@'<ホスト>' ACCOUNT LOCK;`）"),
+        "MySQL's command only: {r}"
+    );
+    assert!(!r.contains("ALTER ROLE"), "{r}");
 
     let (_, d, _) = render("Discovery:RDS/SchemaEnumeration", "orders-db");
     assert!(
