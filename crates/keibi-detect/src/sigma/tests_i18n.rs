@@ -75,6 +75,10 @@ fn a_rule_with_japanese_reads_in_japanese_and_its_english_is_unchanged() {
         r,
         "1. alice から取り消してください。\n2. db1 のログを確認してください。"
     );
+    // The store keeps the messages as JSON (its `text` column): they read back the same.
+    let stored: keibi_model::FindingText =
+        serde_json::from_str(&serde_json::to_string(t).unwrap()).unwrap();
+    assert_eq!(tokyo().finding(&stored), tokyo().finding(t));
     // English in another zone: the times follow it, the words stay.
     let paris = Locale::new(Lang::En, DisplayZone::named("Europe/Paris").unwrap());
     let (_, d, r) = paris.finding(t);
@@ -136,4 +140,23 @@ fn every_builtin_database_rule_has_japanese_that_loads() {
             assert_eq!(path.1.matches(key).count(), docs, "{} {key}", path.0);
         }
     }
+}
+
+#[test]
+fn attacker_text_in_a_rule_field_stays_inert_in_japanese() {
+    // A statement that looks like a catalog variable, with a bidi override: it is an
+    // argument's value, never a pattern, in either language.
+    let log = "2026-11-02 10:00:02 UTC:203.0.113.9(50000):alice@shop:[100]:LOG:  statement: ALTER ROLE m SUPERUSER /* { $en } {count} \u{202e}x */\n";
+    let evs = events("pg.log", "db1", log);
+    let f = &run_rules(RULE, Config::default(), &evs)[0];
+    let (_, d, _) = tokyo().finding(f.text.as_ref().unwrap());
+    assert!(
+        d.ends_with("1件: ALTER ROLE m SUPERUSER /* { $en } {count} \u{202e}x */"),
+        "{d}"
+    );
+    assert!(
+        f.description.ends_with("{ $en } {count} \u{202e}x */"),
+        "{}",
+        f.description
+    );
 }
