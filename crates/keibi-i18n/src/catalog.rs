@@ -11,12 +11,16 @@ use crate::Lang;
 
 /// The catalog files of each language, in the binary: no file is read at run time.
 const EN: &[(&str, &str)] = &[
+    ("activity.ftl", include_str!("../locales/en/activity.ftl")),
+    ("sigma.ftl", include_str!("../locales/en/sigma.ftl")),
     ("common.ftl", include_str!("../locales/en/common.ftl")),
     ("output.ftl", include_str!("../locales/en/output.ftl")),
     ("login.ftl", include_str!("../locales/en/login.ftl")),
     ("baseline.ftl", include_str!("../locales/en/baseline.ftl")),
 ];
 const JA: &[(&str, &str)] = &[
+    ("activity.ftl", include_str!("../locales/ja/activity.ftl")),
+    ("sigma.ftl", include_str!("../locales/ja/sigma.ftl")),
     ("common.ftl", include_str!("../locales/ja/common.ftl")),
     ("output.ftl", include_str!("../locales/ja/output.ftl")),
     ("login.ftl", include_str!("../locales/ja/login.ftl")),
@@ -49,6 +53,9 @@ fn load(lang: Lang) -> Catalog {
     // show as garbage on terminals; keibi escapes every variable instead.
     bundle.set_use_isolating(false);
     bundle.set_formatter(Some(number));
+    // NUMBER($n, useGrouping: "false"): a count the English contract always wrote
+    // without separators (`1532 statements`), which Japanese still groups.
+    let _ = bundle.add_builtins();
     let mut resources = Vec::new();
     for (_, source) in files(lang) {
         let parse = || FluentResource::try_new((*source).to_string()).unwrap_or_else(|(r, _)| r);
@@ -59,9 +66,11 @@ fn load(lang: Lang) -> Catalog {
     Catalog { bundle, resources }
 }
 
-/// Numbers as keibi writes them: whole numbers with thousands separators.
+/// Numbers as keibi writes them: whole numbers with thousands separators (unless the
+/// message asks `NUMBER($n, useGrouping: "false")`).
 fn number<M>(v: &FluentValue<'_>, _: &M) -> Option<String> {
     match v {
+        FluentValue::Number(n) if !n.options.use_grouping => None,
         FluentValue::Number(n) if n.value.fract() == 0.0 && n.value >= 0.0 => {
             Some(crate::thousands(n.value as u64))
         }

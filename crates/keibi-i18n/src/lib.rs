@@ -92,6 +92,18 @@ impl Locale {
             // guarantees that no value can recurse without end.
             Arg::Msg(m) if depth < 8 => FluentValue::from(self.render_depth(m, depth + 1)),
             Arg::Msg(m) => FluentValue::from(m.id.clone()),
+            Arg::Concat(parts) if depth < 8 => {
+                let mut out = String::new();
+                for p in parts {
+                    match self.value(p, depth + 1) {
+                        FluentValue::String(s) => out.push_str(&s),
+                        FluentValue::Number(n) => out.push_str(&thousands(n.value as u64)),
+                        _ => {}
+                    }
+                }
+                FluentValue::from(out)
+            }
+            Arg::Concat(_) => FluentValue::from(String::new()),
         }
     }
 

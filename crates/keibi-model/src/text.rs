@@ -53,6 +53,10 @@ pub enum Arg {
     Join(Vec<Msg>),
     /// Another message, rendered first (a clause chosen by the code).
     Msg(Box<Msg>),
+    /// Pieces rendered one after the other with nothing between: a text whose
+    /// wording is not in the catalog (a Sigma rule's own title in its file) with its
+    /// figures still typed, so times follow the display zone.
+    Concat(Vec<Arg>),
 }
 
 impl Msg {

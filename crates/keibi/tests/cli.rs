@@ -380,6 +380,31 @@ fn rules_list_shows_the_builtin_rules() {
     assert!(stderr(&out).contains(" 0 problems"), "{}", stderr(&out));
 }
 
+/// A rule's Japanese may use only the placeholders of its English (docs/rules.md).
+#[test]
+fn rules_lint_refuses_a_japanese_placeholder_the_english_lacks() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let rule = |ja: &str| {
+        format!(
+            "title: grant\nname: my-grant\nlogsource: {{product: postgresql}}\ndetection:\n  s:\n    statement.command: GRANT\n  condition: s\nkeibi:\n  type: Custom:RDS/Grant\n  title: \"{{user}} granted on {{instance}}\"\n  title_ja: \"{ja}\"\n"
+        )
+    };
+    let path = dir.path().join("grant.yml");
+    std::fs::write(&path, rule("{instance} で {client_ip} が付与")).unwrap();
+    let out = run(&["rules", "lint", &path.to_string_lossy()]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("grant.yml")
+            && text
+                .contains("keibi.title_ja uses {client_ip}, which the rule's English texts do not"),
+        "{text}"
+    );
+    std::fs::write(&path, rule("{instance} で {user} が付与")).unwrap();
+    let out = run(&["rules", "lint", &path.to_string_lossy()]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+}
+
 #[test]
 fn rules_lint_names_each_bad_rule_with_its_file_and_reason() {
     let dir = tempfile::tempdir().expect("tempdir");

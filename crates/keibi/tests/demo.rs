@@ -564,7 +564,7 @@ fn near_misses_by_name() {
     }
 }
 
-/// `--lang ja`: the converted findings (the login detectors) read in Japanese with
+/// `--lang ja`: every finding (login detectors, SQL activity, database rules) reads in Japanese with
 /// JST times, the table's columns line up in terminal columns, and the JSON's
 /// machine fields are those of the English scan.
 #[test]
@@ -637,11 +637,13 @@ fn in_japanese_the_table_aligns_with_jst_times_and_machine_fields_do_not_change(
     assert_eq!(
         translated,
         PINNED_JA_TITLES.len(),
-        "the login findings, in Japanese"
+        "every finding of the demo, in Japanese"
     );
+    assert_eq!(translated, d.findings.len());
 }
 
-/// The Japanese titles of the demo's login findings.
+/// The Japanese titles of the demo's findings: the login findings, then the SQL
+/// activity (detectors and the built-in database rules).
 const PINNED_JA_TITLES: &[&str] = &[
     "shop-postgres へのブルートフォース攻撃（送信元 198.51.100.23）: ログイン失敗 253回の後、postgres でログイン成功",
     "shop-postgres でブルートフォース攻撃の後に postgres としてログイン（送信元 198.51.100.23）",
@@ -649,4 +651,13 @@ const PINNED_JA_TITLES: &[&str] = &[
     "脅威リストに載っているアドレス 192.0.2.147 から shop-mysql へのログイン失敗: 36回",
     "脅威リストに載っているアドレス 198.51.100.201 から shop-mysql に admin としてログイン",
     "Tor 出口ノード 192.0.2.66 から shop-postgres に app としてログイン",
+    "shop-mysql で身代金要求: データの削除の後に データベース readme_to_recover_storefront、readme が残された",
+    "shop-postgres で postgres が OS コマンドの実行またはサーバー上のファイル操作",
+    "shop-mysql で admin がテーブルまたはデータベース 12個を削除",
+    "shop-postgres で postgres がスーパーユーザー権限を付与",
+    "shop-postgres で postgres が監査ログを無効化または縮小",
+    "shop-postgres で postgres がテーブルのデータをサーバー上のファイルにコピー",
+    "shop-mysql で storefront として SQL インジェクションの試行",
+    "shop-postgres で postgres が新しいログインロールを作成",
+    "shop-postgres でスキーマの列挙: 198.51.100.23 の postgres がシステムカタログ 5個を読み取り",
 ];

@@ -19,7 +19,7 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
-use keibi_model::{Action, CompactString, Event, Finding, SourceKind};
+use keibi_model::{Action, Arg, CompactString, Event, Finding, Msg, SourceKind};
 
 pub use destruction::MassDestruction;
 pub use enumeration::SchemaEnumeration;
@@ -138,23 +138,56 @@ fn mark_event(m: &Mark) -> Event {
     e
 }
 
-/// `a, b, c and 4 more`, from at most `max` names.
-fn name_list<'a>(names: impl IntoIterator<Item = &'a str>, total: usize, max: usize) -> String {
-    let shown: Vec<&str> = names.into_iter().take(max).collect();
-    let mut s = shown.join(", ");
-    if total > shown.len() {
-        s.push_str(&format!(" and {} more", total - shown.len()));
+/// A tagged name (`t:orders`, `db:shop`) as a person reads it (`orders`, `database
+/// shop`, `データベース shop`).
+fn name_msg(tagged: &str) -> Msg {
+    match tagged.split_once(':') {
+        Some(("db", n)) => Msg::new("act-database").arg("name", n),
+        Some((_, n)) => Msg::new("act-name").arg("name", n),
+        None => Msg::new("act-name").arg("name", tagged),
     }
-    s
 }
 
-/// A tagged name (`t:orders`, `db:shop`) as a person reads it.
-fn display_name(tagged: &str) -> String {
-    match tagged.split_once(':') {
-        Some(("db", n)) => format!("database {n}"),
-        Some((_, n)) => n.to_string(),
-        None => tagged.to_string(),
+/// `id-pg` or `id-mysql` by the finding's engine: the same English, the Japanese gives
+/// that engine's exact command (PostgreSQL when the engine is not known).
+fn engine_msg(id: &str, f: &Finding) -> Msg {
+    let engine = match f.resource.engine {
+        Some(keibi_model::Engine::Mysql) => "mysql",
+        _ => "pg",
+    };
+    Msg::new(&format!("{id}-{engine}"))
+}
+
+/// At most `max` of `names`, then how many more: `a, b, c and 4 more`.
+fn names_arg(names: impl IntoIterator<Item = Msg>, total: usize, max: usize) -> Arg {
+    let shown: Vec<Msg> = names.into_iter().take(max).collect();
+    let n = shown.len();
+    let list = Arg::Join(shown);
+    if total > n {
+        Msg::new("list-more")
+            .arg("shown", list)
+            .arg("more", (total - n).to_string())
+            .into()
+    } else {
+        list
     }
+}
+
+/// Plain names (catalog tables, users) as messages for [`names_arg`] or a join.
+fn plain_names<'a>(names: impl IntoIterator<Item = &'a str>) -> Vec<Msg> {
+    names
+        .into_iter()
+        .map(|n| Msg::new("act-name").arg("name", n))
+        .collect()
+}
+
+/// The `--restore-time` of `aws rds restore-db-instance-to-point-in-time`: one second
+/// before `t`, in UTC as the CLI wants it.
+fn restore_time(t: DateTime<Utc>) -> String {
+    let before = t
+        .checked_sub_signed(Duration::seconds(1))
+        .unwrap_or(DateTime::<Utc>::MIN_UTC);
+    before.format("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
 
 #[cfg(test)]
@@ -163,3 +196,5 @@ mod enumeration_tests;
 mod rule_tests;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_i18n;

@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use keibi_model::{ActionKind, Event, Finding, FindingSpec, Severity};
+use keibi_model::{ActionKind, Arg, Event, Finding, FindingSpec, Msg, Severity};
 use rsigma_parser::Level;
 use serde::Deserialize;
 
@@ -27,6 +27,74 @@ pub struct Meta {
     /// The rule's catalog entry: type, severity, MITRE, its title, the remediation
     /// as written and the kinds of suggested actions its findings carry.
     pub spec: FindingSpec,
+    /// The rule's Japanese (`title_ja`, `description_ja`, `remediation_ja`), when it
+    /// has any: its findings then carry their texts as messages in both languages.
+    pub ja: Option<JaTexts>,
+}
+
+/// A rule's Japanese templates. A text it leaves out is shown in English.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct JaTexts {
+    pub title: Option<Template>,
+    pub description: Option<Template>,
+    /// The remediation as numbered steps, one template each.
+    pub remediation: Vec<Template>,
+}
+
+/// `remediation_ja`: one step, or a list of steps.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum Steps {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl JaTexts {
+    /// Parses the Japanese of a rule and checks it against the English templates:
+    /// every `{placeholder}` of a Japanese text must be one the rule's English texts
+    /// have (a Japanese step may name the `{user}` of the English title).
+    pub fn parse(
+        title: Option<&str>,
+        description: Option<&str>,
+        remediation: Option<Steps>,
+        en: [&Template; 3],
+    ) -> Result<Option<JaTexts>, String> {
+        let steps = match remediation {
+            None => Vec::new(),
+            Some(Steps::One(s)) => vec![s],
+            Some(Steps::Many(v)) => v,
+        };
+        if title.is_none() && description.is_none() && steps.is_empty() {
+            return Ok(None);
+        }
+        let english: Vec<String> = en.iter().flat_map(|t| t.placeholders()).collect();
+        let one = |s: &str, what: &str| -> Result<Template, String> {
+            let t = Template::parse(s).map_err(|e| format!("keibi.{what}: {e}"))?;
+            match t.placeholders().into_iter().find(|p| !english.contains(p)) {
+                Some(p) => Err(format!(
+                    "keibi.{what} uses {{{p}}}, which the rule's English texts do not"
+                )),
+                None => Ok(t),
+            }
+        };
+        Ok(Some(JaTexts {
+            title: title.map(|s| one(s, "title_ja")).transpose()?,
+            description: description.map(|s| one(s, "description_ja")).transpose()?,
+            remediation: steps
+                .iter()
+                .map(|s| one(s, "remediation_ja"))
+                .collect::<Result<_, _>>()?,
+        }))
+    }
+
+    /// Fills in event fields from `ev`, as [`Template::bind`].
+    pub fn bind(&self, ev: &Event) -> JaTexts {
+        JaTexts {
+            title: self.title.as_ref().map(|t| t.bind(ev)),
+            description: self.description.as_ref().map(|t| t.bind(ev)),
+            remediation: self.remediation.iter().map(|t| t.bind(ev)).collect(),
+        }
+    }
 }
 
 /// The `keibi:` mapping as written.
@@ -39,6 +107,11 @@ pub struct RawMeta {
     pub title: Option<String>,
     pub description: Option<String>,
     pub remediation: Option<String>,
+    /// The Japanese of `title`, `description` and `remediation` (a step or a list of
+    /// steps), with the same `{placeholders}`.
+    pub title_ja: Option<String>,
+    pub description_ja: Option<String>,
+    pub remediation_ja: Option<Steps>,
     #[serde(default)]
     pub mitre: Vec<String>,
     #[serde(default)]
@@ -93,6 +166,17 @@ pub enum Agg {
 }
 
 impl Agg {
+    fn name(self) -> &'static str {
+        match self {
+            Agg::Count => "count",
+            Agg::FirstSeen => "first_seen",
+            Agg::LastSeen => "last_seen",
+            Agg::Duration => "duration",
+            Agg::Ips => "ips",
+            Agg::Users => "users",
+        }
+    }
+
     fn parse(name: &str) -> Option<Agg> {
         Some(match name {
             "count" => Agg::Count,
@@ -186,6 +270,59 @@ impl Template {
         Template(out)
     }
 
+    /// The placeholder names (`user`, `count` ...) of the template.
+    pub fn placeholders(&self) -> Vec<String> {
+        self.0
+            .iter()
+            .filter_map(|seg| match seg {
+                Seg::Field(p) => Some(p.clone()),
+                Seg::Agg(a) => Some(a.name().to_string()),
+                Seg::Lit(_) => None,
+            })
+            .collect()
+    }
+
+    /// The text with the finding's figures as a catalog argument: the pieces in a
+    /// row, times as instants (shown in the reader's zone), lists and durations in the
+    /// reader's words. `japanese` writes the count with thousands separators (the
+    /// English contract never did) and `{last_seen}` as a time of day when it falls
+    /// on the day of `{first_seen}`.
+    pub fn finish_arg(&self, f: &Finding, japanese: bool) -> Arg {
+        let mut parts = Vec::with_capacity(self.0.len());
+        for seg in &self.0 {
+            parts.push(match seg {
+                Seg::Lit(l) => Arg::Text(l.clone()),
+                Seg::Field(p) => Arg::Text(format!("{{{p}}}")),
+                Seg::Agg(Agg::Count) if japanese => Arg::Count(f.count),
+                Seg::Agg(Agg::Count) => Arg::Text(f.count.to_string()),
+                Seg::Agg(Agg::FirstSeen) => f.first_seen.into(),
+                Seg::Agg(Agg::LastSeen) if japanese => Arg::Time {
+                    at: f.last_seen,
+                    base: Some(f.first_seen),
+                },
+                Seg::Agg(Agg::LastSeen) => f.last_seen.into(),
+                Seg::Agg(Agg::Duration) => duration_arg((f.last_seen - f.first_seen).num_seconds()),
+                Seg::Agg(Agg::Ips) => {
+                    let ips: Vec<String> = if f.actor.ips.is_empty() {
+                        f.actor.ip.iter().map(|i| i.to_string()).collect()
+                    } else {
+                        f.actor.ips.iter().map(|i| i.to_string()).collect()
+                    };
+                    list_arg(&ips, f.actor.ips_truncated)
+                }
+                Seg::Agg(Agg::Users) => {
+                    let users: Vec<String> = if f.actor.users.is_empty() {
+                        f.actor.user.iter().cloned().collect()
+                    } else {
+                        f.actor.users.clone()
+                    };
+                    list_arg(&users, f.actor.users_truncated)
+                }
+            });
+        }
+        Arg::Concat(parts)
+    }
+
     /// The final text, with the finding's figures.
     pub fn finish(&self, f: &Finding) -> String {
         let mut s = String::new();
@@ -274,6 +411,47 @@ pub fn list_text(items: &[String], truncated: bool) -> String {
         let _ = write!(s, " and {}{} more", rest, if truncated { "+" } else { "" });
     }
     s
+}
+
+/// [`list_text`] as a catalog argument: the names joined in the reader's language
+/// (`a, b and 12 more`, `a、b ほか12件`); the English renders exactly as
+/// [`list_text`].
+pub fn list_arg(items: &[String], truncated: bool) -> Arg {
+    if items.is_empty() {
+        return Arg::Text("-".to_string());
+    }
+    let shown: Vec<Msg> = items
+        .iter()
+        .take(5)
+        .map(|i| Msg::new("act-name").arg("name", truncate(i.clone(), 64)))
+        .collect();
+    let rest = items.len().saturating_sub(5);
+    if rest > 0 || truncated {
+        Msg::new("list-more")
+            .arg("shown", Arg::Join(shown))
+            .arg(
+                "more",
+                format!("{rest}{}", if truncated { "+" } else { "" }),
+            )
+            .into()
+    } else {
+        Arg::Join(shown)
+    }
+}
+
+/// [`human_duration`] as a catalog argument (`3.5 h`, `3.5時間`).
+pub fn duration_arg(secs: i64) -> Arg {
+    let secs = secs.max(0);
+    let (id, n) = if secs < 120 {
+        ("act-dur-s", secs.to_string())
+    } else if secs < 7200 {
+        ("act-dur-min", (secs / 60).to_string())
+    } else if secs < 172_800 {
+        ("act-dur-h", format!("{:.1}", secs as f64 / 3600.0))
+    } else {
+        ("act-dur-days", format!("{:.1}", secs as f64 / 86400.0))
+    };
+    Msg::new(id).arg("n", n).into()
 }
 
 /// `45 s`, `12 min`, `3.5 h`, `2.0 days`.

@@ -525,6 +525,7 @@ fn build_meta(
                 mitre,
                 group_by: Vec::new(),
                 resource: None,
+                ja: None,
             }
         }
         Some(r) => {
@@ -548,6 +549,18 @@ fn build_meta(
                 r.mitre
             };
             let remediation = r.remediation.unwrap_or_default();
+            let title_t = parse(r.title.as_deref().unwrap_or(title), "title")?;
+            let description_t = parse(
+                r.description.as_deref().or(description).unwrap_or(title),
+                "description",
+            )?;
+            let remediation_t = parse(&remediation, "remediation")?;
+            let ja = meta::JaTexts::parse(
+                r.title_ja.as_deref(),
+                r.description_ja.as_deref(),
+                r.remediation_ja,
+                [&title_t, &description_t, &remediation_t],
+            )?;
             Meta {
                 spec: spec(
                     &r.finding_type,
@@ -559,15 +572,13 @@ fn build_meta(
                 ),
                 finding_type: r.finding_type,
                 severity,
-                title: parse(r.title.as_deref().unwrap_or(title), "title")?,
-                description: parse(
-                    r.description.as_deref().or(description).unwrap_or(title),
-                    "description",
-                )?,
-                remediation: parse(&remediation, "remediation")?,
+                title: title_t,
+                description: description_t,
+                remediation: remediation_t,
                 mitre,
                 group_by: r.group_by,
                 resource,
+                ja,
             }
         }
     })
@@ -599,8 +610,9 @@ pub struct SigmaDetector {
     meta: HashMap<String, (String, Arc<Meta>)>,
     /// Detection rules whose matches only feed correlations.
     silent: HashSet<String>,
-    /// Title, description and remediation templates bound to each finding's first event.
-    texts: HashMap<String, [Template; 3]>,
+    /// Title, description and remediation templates bound to each finding's first
+    /// event, and the rule's Japanese bound the same way.
+    texts: HashMap<String, ([Template; 3], Option<meta::JaTexts>)>,
     /// The catalog entries of the rules that raise findings (not those that only
     /// feed correlations).
     entries: Vec<Entry>,
@@ -671,15 +683,14 @@ impl Detector for SigmaDetector {
             f.absorb(ev);
             if first {
                 f.mitre.clone_from(&meta.mitre);
-                let (t, d, r) = (
+                let en = [
                     meta.title.bind(ev),
                     meta.description.bind(ev),
                     meta.remediation.bind(ev),
-                );
-                f.title = t.finish(f);
-                f.description = d.finish(f);
-                f.remediation = r.finish(f);
-                self.texts.insert(f.id.clone(), [t, d, r]);
+                ];
+                let ja = meta.ja.as_ref().map(|j| j.bind(ev));
+                write_texts(f, &en, ja.as_ref());
+                self.texts.insert(f.id.clone(), (en, ja));
             }
         }
     }
@@ -698,17 +709,54 @@ impl Detector for SigmaDetector {
     }
 
     fn render(&mut self, cx: &mut Context<'_>) {
-        for (id, [t, d, r]) in &self.texts {
+        for (id, (en, ja)) in &self.texts {
             if !cx.findings.needs_render(id) {
                 continue;
             }
             if let Some(f) = cx.findings.get_mut(id) {
-                f.title = t.finish(f);
-                f.description = d.finish(f);
-                f.remediation = r.finish(f);
+                write_texts(f, en, ja.as_ref());
             }
         }
     }
+}
+
+/// A finding's texts from its rule's bound templates. A rule with Japanese gives
+/// its findings both renderings as messages (`rule-text`: each language shows its
+/// own, a text without Japanese shows the English); the English strings are the
+/// same either way. A rule without Japanese keeps English strings only.
+fn write_texts(f: &mut keibi_model::Finding, en: &[Template; 3], ja: Option<&meta::JaTexts>) {
+    let [t, d, r] = en;
+    let Some(ja) = ja else {
+        f.title = t.finish(f);
+        f.description = d.finish(f);
+        f.remediation = r.finish(f);
+        return;
+    };
+    let both = |en: &Template, ja: Option<&Template>, f: &keibi_model::Finding| {
+        keibi_model::Msg::new("rule-text")
+            .arg("en", en.finish_arg(f, false))
+            .arg("ja", ja.unwrap_or(en).finish_arg(f, true))
+    };
+    let title = both(t, ja.title.as_ref(), f);
+    let description = vec![both(d, ja.description.as_ref(), f)];
+    let remediation = match ja.remediation.split_first() {
+        None => vec![both(r, None, f)],
+        Some((first, rest)) => {
+            let mut steps = vec![both(r, Some(first), f)];
+            // The English is one text: the later steps are Japanese only.
+            let none = Template::default();
+            steps.extend(rest.iter().map(|s| both(&none, Some(s), f)));
+            steps
+        }
+    };
+    crate::text::set(
+        f,
+        keibi_model::FindingText {
+            title: Some(title),
+            description,
+            remediation,
+        },
+    );
 }
 
 fn resource_of(ev: &Event, meta: &Meta, fam: Family) -> Resource {
@@ -734,3 +782,6 @@ mod tests;
 
 #[cfg(test)]
 mod feature_tests;
+
+#[cfg(test)]
+mod tests_i18n;

@@ -23,3 +23,9 @@ summary = { $total ->
    *[other] { $total } findings
 }: { $parts }
 summary-part = { $n } { $label }
+
+# Workflow status words of stored findings (keibi findings list).
+status-new = new
+status-acknowledged = acknowledged
+status-resolved = resolved
+status-suppressed = suppressed

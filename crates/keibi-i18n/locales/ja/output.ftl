@@ -20,3 +20,9 @@ severity-low = 低
 summary-none = 検出結果はありません
 summary = 検出結果 { $total }件: { $parts }
 summary-part = { $label } { $n }件
+
+# 保存済みの検出結果の状態（keibi findings list）。GuardDuty の「抑制」に合わせる。
+status-new = 新規
+status-acknowledged = 確認済み
+status-resolved = 解決済み
+status-suppressed = 抑制済み

@@ -261,7 +261,7 @@ const TITLE_MAX: usize = 120;
 
 struct Row<'a> {
     finding: &'a Finding,
-    status: &'a str,
+    status: String,
     severity: String,
     count: String,
     kind: String,
@@ -293,7 +293,7 @@ fn write_table<W: Write>(
     let status_head = head("col-status");
     let w_status = if statuses.is_some() {
         rows.iter()
-            .map(|r| width(r.status))
+            .map(|r| width(&r.status))
             .chain([width(&status_head)])
             .max()
             .unwrap_or(0)
@@ -351,7 +351,7 @@ fn write_table<W: Write>(
             writeln!(
                 out,
                 "{}{on}{}{off}{}  {}  {}  {}  {}  {}  {}",
-                status_cell(r.status),
+                status_cell(&r.status),
                 r.severity,
                 " ".repeat(w_sev.saturating_sub(width(&r.severity))),
                 pad_left(&r.count, w_count),
@@ -383,7 +383,18 @@ fn cell(s: &str, max: usize) -> String {
     cut(&terminal(s), max).into_owned()
 }
 
-fn row<'a>(f: &'a Finding, status: &'a str, locale: &Locale) -> Row<'a> {
+/// A workflow status (`new`, `acknowledged`, `resolved`, `suppressed`) in the reader's
+/// language; a word the catalog does not know is shown as it is.
+fn status_word(status: &str, locale: &Locale) -> String {
+    match status {
+        "new" | "acknowledged" | "resolved" | "suppressed" => {
+            locale.text(&format!("status-{status}"))
+        }
+        other => other.to_string(),
+    }
+}
+
+fn row<'a>(f: &'a Finding, status: &str, locale: &Locale) -> Row<'a> {
     let a = &f.actor;
     let who_ip = match (a.ip, a.ips.len()) {
         (Some(ip), _) => Some(ip.to_string()),
@@ -415,7 +426,7 @@ fn row<'a>(f: &'a Finding, status: &'a str, locale: &Locale) -> Row<'a> {
     };
     Row {
         finding: f,
-        status,
+        status: status_word(status, locale),
         severity: format!(
             "{} {}",
             severity_label(f.severity.label(), locale),
@@ -796,6 +807,39 @@ mod tests {
             ),
             "2026-11-28 23:59:00Z"
         );
+    }
+
+    #[test]
+    fn status_words_are_in_the_readers_language_and_the_column_lines_up() {
+        let fs = [
+            finding("Low:RDS/A", 2.0, "a"),
+            finding("Crit:RDS/B", 9.5, "b"),
+            finding("Med:RDS/C", 5.0, "c"),
+        ];
+        let mut buf = Vec::new();
+        write_findings_with_status(
+            FindingFormat::Table,
+            &fs,
+            &["suppressed", "acknowledged", "archived?"],
+            false,
+            &tokyo(),
+            &mut buf,
+        )
+        .unwrap();
+        let s = String::from_utf8(buf).unwrap();
+        let lines: Vec<&str> = s.lines().collect();
+        assert!(lines[0].starts_with("状態"), "{s}");
+        assert!(lines[1].starts_with("確認済み  "), "{s}");
+        // A word the catalog does not know (a newer store) is shown as it is.
+        assert!(lines[2].starts_with("archived?  "), "{s}");
+        assert!(lines[3].starts_with("抑制済み  "), "{s}");
+        // The severity column starts at the same display column on every line.
+        let col = |l: &str| {
+            let at = l.find(['重', '高', '中', '低']).unwrap();
+            width(&l[..at])
+        };
+        assert_eq!(col(lines[1]), col(lines[2]), "{s}");
+        assert_eq!(col(lines[1]), col(lines[3]), "{s}");
     }
 
     fn tokyo() -> Locale {

@@ -29,13 +29,17 @@
 use std::collections::{HashMap, HashSet, VecDeque};
 
 use chrono::{DateTime, Duration, Utc};
-use keibi_model::{Event, Severity, Statement};
+use keibi_model::{Arg, Event, FindingText, Msg, Severity, Statement};
 
 use super::sqltext::{self, Verb};
-use super::{actor_of, display_name, mark_event, name_list, plus, secs, statement_of, Mark};
+use super::{
+    actor_of, engine_msg, mark_event, name_msg, names_arg, plus, restore_time, secs, statement_of,
+    Mark,
+};
 use crate::config::ActivityConfig;
 use crate::detector::{db_resource, Context, Detector};
 use crate::findings::Raise;
+use crate::sigma::meta::list_arg;
 
 const MASS_ID: &str = "activity-mass-destruction";
 const MASS_TYPE: &str = "Impact:RDS/MassDestruction";
@@ -272,53 +276,49 @@ impl MassDestruction {
 }
 
 fn write_mass_texts(f: &mut keibi_model::Finding, s: &MassStats, cfg: &ActivityConfig) {
-    let names: Vec<String> = s.names.iter().map(|n| display_name(n)).collect();
-    let list = name_list(names.iter().map(String::as_str), s.distinct, 8);
+    let list = names_arg(s.names.iter().map(|n| name_msg(n)), s.distinct, 8);
     let mut what = Vec::new();
     if s.drops > 0 {
-        what.push(format!("{} DROP", s.drops));
+        what.push(Msg::new("mass-drops").arg("n", s.drops));
     }
     if s.truncates > 0 {
-        what.push(format!("{} TRUNCATE", s.truncates));
+        what.push(Msg::new("mass-truncates").arg("n", s.truncates));
     }
     if s.deletes > 0 {
-        what.push(format!("{} DELETE without WHERE", s.deletes));
+        what.push(Msg::new("mass-deletes").arg("n", s.deletes));
     }
-    f.title = format!(
-        "{} destroyed {} tables or databases on {}",
-        s.actor, s.distinct, s.instance
-    );
-    f.description = format!(
-        "{} (from {}) destroyed {} distinct tables or databases on {} between {} and {} \
-         ({}): {}. None of them was created again or reloaded within {} min, as a dump \
-         restore or an ETL reload would do.",
-        s.actor,
-        crate::sigma::meta::list_text(
-            &f.actor
-                .ips
-                .iter()
-                .map(|i| i.to_string())
-                .collect::<Vec<_>>(),
-            f.actor.ips_truncated
-        ),
-        s.distinct,
-        s.instance,
-        f.first_seen.format("%Y-%m-%d %H:%M:%S UTC"),
-        f.last_seen.format("%Y-%m-%d %H:%M:%S UTC"),
-        what.join(", "),
-        list,
-        cfg.mass_destruction_settle_secs / 60,
-    );
-    f.remediation = format!(
-        "If nobody planned this clean-up: lock {} now (PostgreSQL: ALTER ROLE ... NOLOGIN \
-         and pg_terminate_backend its sessions; MySQL: ALTER USER ... ACCOUNT LOCK and KILL \
-         its connections) and rotate its password. Restore the lost data from the latest \
-         snapshot or point-in-time recovery to just before {} into a new instance (RDS: \
-         restore-db-instance-to-point-in-time) and copy back what is missing. Look for a \
-         ransom note (tables or databases named README/RECOVER/WARNING) and for bulk reads \
-         or exports by the same user before the drops.",
-        s.actor,
-        f.first_seen.format("%Y-%m-%d %H:%M:%S UTC"),
+    let ips: Vec<String> = f.actor.ips.iter().map(|i| i.to_string()).collect();
+    let title = Msg::new("mass-title")
+        .arg("actor", &s.actor)
+        .arg("distinct", s.distinct)
+        .arg("instance", &s.instance);
+    let description = vec![
+        Msg::new("mass-destroyed")
+            .arg("actor", &s.actor)
+            .arg("ips", list_arg(&ips, f.actor.ips_truncated))
+            .arg("distinct", s.distinct)
+            .arg("instance", &s.instance)
+            .arg("first", f.first_seen)
+            .arg("last", f.last_seen)
+            .arg("what", Arg::Join(what))
+            .arg("list", list),
+        Msg::new("mass-not-restored").arg("settle", cfg.mass_destruction_settle_secs / 60),
+    ];
+    let remediation = vec![
+        engine_msg("mass-lock", f).arg("actor", &s.actor),
+        Msg::new("mass-restore")
+            .arg("first", f.first_seen)
+            .arg("instance", &s.instance)
+            .arg("restore", restore_time(f.first_seen)),
+        Msg::new("mass-look"),
+    ];
+    crate::text::set(
+        f,
+        FindingText {
+            title: Some(title),
+            description,
+            remediation,
+        },
     );
     f.mitre = vec!["T1485".to_string()];
 }

@@ -40,10 +40,10 @@ use std::collections::{HashMap, VecDeque};
 use std::net::IpAddr;
 
 use chrono::{DateTime, Duration, Utc};
-use keibi_model::{Action, CompactString, Event, Finding, Severity};
+use keibi_model::{Action, Arg, CompactString, Event, Finding, FindingText, Msg, Severity};
 
 use super::sqltext::{contains_any_ci, head};
-use super::{name_list, plus, secs, Mark};
+use super::{engine_msg, names_arg, plain_names, plus, secs, Mark};
 use crate::config::ActivityConfig;
 use crate::detector::{db_resource, Context, Detector};
 use crate::findings::Raise;
@@ -300,7 +300,8 @@ pub(super) struct ActorState {
 /// What a finding's texts are written from.
 #[derive(Default)]
 struct Stats {
-    actor: String,
+    user: String,
+    client: String,
     instance: String,
     reads: u64,
     mask: u128,
@@ -526,7 +527,8 @@ impl Detector for SchemaEnumeration {
             }
             stats.reads += a.hits.len() as u64;
         }
-        stats.actor = format!("{user} from {client}");
+        stats.user = user.to_string();
+        stats.client = client.to_string();
         stats.instance = inst.to_string();
         stats.mask |= all;
         if stats.late.is_none() {
@@ -556,48 +558,53 @@ fn write_texts(f: &mut Finding, s: &Stats) {
         sev = sev.min(2.5);
     }
     f.severity = Severity::new(sev);
-    f.title = format!(
-        "Schema enumeration on {}: {} read {} catalog objects",
-        s.instance,
-        s.actor,
-        names.len()
-    );
-    let mut d = format!(
-        "{} ran {} catalog queries on {} between {} and {}, over {}.",
-        s.actor,
-        f.count.max(s.reads),
-        s.instance,
-        f.first_seen.format("%Y-%m-%d %H:%M:%S UTC"),
-        f.last_seen.format("%Y-%m-%d %H:%M:%S UTC"),
-        name_list(names.iter().copied(), names.len(), 10),
-    );
+    let actor = Msg::new("enum-actor")
+        .arg("user", &s.user)
+        .arg("client", &s.client);
+    let title = Msg::new("enum-title")
+        .arg("instance", &s.instance)
+        .arg("actor", actor.clone())
+        .arg("n", names.len());
+    let mut description = vec![Msg::new("enum-ran")
+        .arg("actor", actor)
+        .arg("reads", f.count.max(s.reads))
+        .arg("instance", &s.instance)
+        .arg("first", f.first_seen)
+        .arg("last", f.last_seen)
+        .arg(
+            "list",
+            names_arg(plain_names(names.iter().copied()), names.len(), 10),
+        )];
     if let Some((n, secs)) = s.late {
-        d.push_str(&format!(
-            " This client had run {n} statements over {} without reading the catalogs, \
-             unlike an application or ORM that inspects the schema when it starts.",
-            crate::sigma::meta::human_duration(secs)
-        ));
+        description.push(
+            Msg::new("enum-late")
+                .arg("n", n)
+                .arg("span", crate::sigma::meta::duration_arg(secs)),
+        );
     }
     if !credential.is_empty() {
-        d.push_str(&format!(
-            " It read password-hash or credential catalogs ({}).",
-            credential.join(", ")
-        ));
+        description
+            .push(Msg::new("enum-credential").arg("list", Arg::Join(plain_names(credential))));
     } else if s.late.is_none() {
-        d.push_str(" It read the server's databases, roles or grants, which applications do not.");
+        description.push(Msg::new("enum-server"));
     }
     if let Some(t) = &s.tool {
-        d.push_str(&format!(
-            " The client names itself {t}, an administration tool: likely a person browsing, \
-             severity lowered."
-        ));
+        description.push(Msg::new("enum-tool").arg("tool", t));
     }
-    f.description = d;
-    f.remediation = "Check who uses this account from this address. If it is an application, \
-        look for SQL injection in the endpoints it served at that time (catalog reads in the \
-        middle of its normal traffic are a classic sign) and for InitialAccess:RDS/SQLInjection \
-        findings. If it is not a known person or tool: lock the account, rotate its password, \
-        and review what it read and exported next."
-        .to_string();
+    let remediation = vec![
+        Msg::new("enum-who")
+            .arg("user", &s.user)
+            .arg("client", &s.client),
+        Msg::new("enum-app"),
+        engine_msg("enum-lock", f).arg("user", &s.user),
+    ];
+    crate::text::set(
+        f,
+        FindingText {
+            title: Some(title),
+            description,
+            remediation,
+        },
+    );
     f.mitre = vec!["T1082".to_string(), "T1087".to_string()];
 }

@@ -21,7 +21,7 @@
 use std::collections::HashMap;
 
 use keibi_model::cut::uncut_len;
-use keibi_model::{Event, Finding, Severity};
+use keibi_model::{Event, Finding, FindingText, Msg, Severity};
 
 use super::actor_of;
 use crate::config::ActivityConfig;
@@ -167,38 +167,39 @@ fn size_text(n: u64) -> String {
 }
 
 fn write_texts(f: &mut Finding, s: &Stats) {
-    f.title = format!(
-        "Oversized statement on {} from {}: {}",
-        s.instance,
-        s.actor,
-        size_text(s.largest)
-    );
+    let title = Msg::new("over-title")
+        .arg("instance", &s.instance)
+        .arg("actor", &s.actor)
+        .arg("size", size_text(s.largest));
     let many = if f.count > 1 {
-        format!(" ({} such statements, the largest shown)", f.count)
+        Msg::new("over-many").arg("count", f.count)
     } else {
-        String::new()
+        Msg::new("nothing")
     };
-    let how = if s.cut {
-        "keibi read only its first and last 512 KiB"
-    } else {
-        "it was read whole"
-    };
-    f.description = format!(
-        "{} sent {} a statement of {} bytes{many}; {how}. Padding a statement to \
-         megabytes hides its end from tools that cut long log lines or log only the \
-         first kilobyte of a query. It ends: {}",
-        s.actor,
-        s.instance,
-        crate::text::thousands(s.largest),
-        s.end
+    let how = Msg::new(if s.cut { "over-cut" } else { "over-whole" });
+    let description = vec![
+        Msg::new("over-sent")
+            .arg("actor", &s.actor)
+            .arg("instance", &s.instance)
+            .arg("bytes", s.largest)
+            .arg("many", many)
+            .arg("how", how),
+        Msg::new("over-why"),
+        Msg::new("over-ends").arg("end", &s.end),
+    ];
+    let remediation = vec![
+        Msg::new("over-read"),
+        super::engine_msg("over-compromised", f).arg("actor", &s.actor),
+        Msg::new("over-limit"),
+    ];
+    crate::text::set(
+        f,
+        FindingText {
+            title: Some(title),
+            description,
+            remediation,
+        },
     );
-    f.remediation = "Read the statement at the evidence line, and look at its end, after the \
-        padding: a DROP, GRANT, COPY ... PROGRAM or a second statement is the point of it. \
-        If the client is not an application you know to load large data, treat the account \
-        as compromised: rotate its password and check what else it ran. On MariaDB and \
-        MySQL, raise server_audit_query_log_limit so that the audit log keeps whole \
-        statements."
-        .to_string();
     f.mitre = vec!["T1027".to_string()];
 }
 

@@ -21,14 +21,16 @@
 use std::collections::{HashMap, VecDeque};
 
 use chrono::{DateTime, Duration, Utc};
-use keibi_model::{Event, Finding, Severity, Statement};
+use keibi_model::{Event, Finding, FindingText, Msg, Severity, Statement};
 
 use super::sqltext;
-use super::{actor_of, display_name, mark_event, name_list, plus, secs, statement_of, Mark};
+use super::{
+    actor_of, mark_event, name_msg, names_arg, plus, restore_time, secs, statement_of, Mark,
+};
 use crate::config::ActivityConfig;
 use crate::detector::{db_resource, Context, Detector};
 use crate::findings::Raise;
-use crate::sigma::meta::list_text;
+use crate::sigma::meta::list_arg;
 
 const ID: &str = "activity-ransom-note";
 const TYPE: &str = "Impact:RDS/RansomNote";
@@ -322,62 +324,72 @@ fn note_of(st: &Statement) -> Option<(String, bool)> {
 }
 
 fn write_texts(f: &mut Finding, s: &Stats) {
-    let notes: Vec<String> = s.notes.iter().map(|n| display_name(n)).collect();
-    let gone: Vec<String> = s.destroyed_names.iter().map(|n| display_name(n)).collect();
-    let note_list = name_list(notes.iter().map(String::as_str), notes.len(), 5);
-    let users = list_text(&f.actor.users, f.actor.users_truncated);
+    let notes = || names_arg(s.notes.iter().map(|n| name_msg(n)), s.notes.len(), 5);
+    let users = list_arg(&f.actor.users, f.actor.users_truncated);
     let ips: Vec<String> = f.actor.ips.iter().map(|i| i.to_string()).collect();
-    let ips = list_text(&ips, f.actor.ips_truncated);
-    let when = |t: DateTime<Utc>| t.format("%Y-%m-%d %H:%M:%S UTC").to_string();
-    if s.destroyed > 0 {
-        f.title = format!(
-            "Ransom note on {}: data destroyed, then {} left",
-            s.instance,
-            if notes.is_empty() {
-                "a ransom demand".to_string()
-            } else {
-                note_list.clone()
-            }
-        );
-        let mut d = format!(
-            "{} table(s) or database(s) destroyed on {} ({}) by {} from {}, between {} and {}",
-            s.destroyed,
-            s.instance,
-            name_list(gone.iter().map(String::as_str), gone.len(), 8),
-            users,
-            ips,
-            when(f.first_seen),
-            when(f.last_seen),
-        );
-        if !notes.is_empty() {
-            d.push_str(&format!(", with {note_list} created"));
-        }
-        if let Some(t) = &s.demand {
-            d.push_str(&format!(" and a demand written: {t}"));
-        }
-        d.push_str(
-            ". This is how the extortion campaigns against exposed databases work: the data \
-             is usually gone (not encrypted), and paying does not bring it back.",
-        );
-        f.description = d;
+    let ips = list_arg(&ips, f.actor.ips_truncated);
+    let (title, description) = if s.destroyed > 0 {
+        let what = if s.notes.is_empty() {
+            Msg::new("ransom-a-demand").into()
+        } else {
+            notes()
+        };
+        let title = Msg::new("ransom-title")
+            .arg("instance", &s.instance)
+            .arg("what", what);
+        let created = if s.notes.is_empty() {
+            Msg::new("nothing")
+        } else {
+            Msg::new("ransom-created").arg("notes", notes())
+        };
+        let demand = match &s.demand {
+            Some(t) => Msg::new("ransom-demand").arg("text", t),
+            None => Msg::new("nothing"),
+        };
+        let gone = s.destroyed_names.iter().map(|n| name_msg(n));
+        let description = vec![
+            Msg::new("ransom-destroyed")
+                .arg("n", s.destroyed)
+                .arg("instance", &s.instance)
+                .arg("gone", names_arg(gone, s.destroyed_names.len(), 8))
+                .arg("users", users)
+                .arg("ips", ips)
+                .arg("first", f.first_seen)
+                .arg("last", f.last_seen)
+                .arg("created", created)
+                .arg("demand", demand),
+            Msg::new("ransom-campaign"),
+        ];
+        (title, description)
     } else {
-        f.title = format!("Ransom demand written to {}", s.instance);
-        f.description = format!(
-            "A ransom demand was written to {} by {} from {} at {}: {}. The destruction that \
-             usually comes with it was not seen in these logs (it may be in logs not read, or \
-             statement logging may not cover it).",
-            s.instance,
-            users,
-            ips,
-            when(f.first_seen),
-            s.demand.as_deref().unwrap_or("-"),
-        );
-    }
-    f.remediation = "Do not pay: these campaigns rarely keep a copy. Close the database to the \
-        internet now (security group or firewall: no 0.0.0.0/0 on the database port), lock the \
-        account that did it and rotate every database password. Restore from the latest \
-        snapshot or point-in-time recovery to just before the first drop into a new instance, \
-        and check which tables are missing or emptied. Keep the logs: they are the evidence."
-        .to_string();
+        let title = Msg::new("ransom-demand-title").arg("instance", &s.instance);
+        let description = vec![
+            Msg::new("ransom-demand-only")
+                .arg("instance", &s.instance)
+                .arg("users", users)
+                .arg("ips", ips)
+                .arg("at", f.first_seen)
+                .arg("text", s.demand.as_deref().unwrap_or("-")),
+            Msg::new("ransom-not-seen"),
+        ];
+        (title, description)
+    };
+    let remediation = vec![
+        Msg::new("ransom-no-pay"),
+        Msg::new("ransom-close").arg("instance", &s.instance),
+        Msg::new("ransom-restore")
+            .arg("instance", &s.instance)
+            .arg("first", f.first_seen)
+            .arg("restore", restore_time(f.first_seen)),
+        Msg::new("ransom-keep"),
+    ];
+    crate::text::set(
+        f,
+        FindingText {
+            title: Some(title),
+            description,
+            remediation,
+        },
+    );
     f.mitre = vec!["T1485".to_string(), "T1486".to_string()];
 }
