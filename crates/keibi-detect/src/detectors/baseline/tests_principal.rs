@@ -132,6 +132,40 @@ fn a_delete_from_a_new_network_and_tool_is_explained() {
     assert_eq!(x[0].resource.kind, "db_instance");
     assert_eq!(x[0].resource.id, "prod-db");
     assert_eq!(x[0].mitre, vec!["T1078"]);
+    let t = x[0]
+        .text
+        .as_ref()
+        .expect("the finding carries its messages");
+    let en = keibi_i18n::Locale::english_utc().finding(t);
+    assert_eq!(
+        (en.0.as_deref(), en.1.as_str(), en.2.as_str()),
+        (
+            Some(x[0].title.as_str()),
+            x[0].description.as_str(),
+            x[0].remediation.as_str()
+        )
+    );
+    let tokyo = keibi_i18n::DisplayZone::named("Asia/Tokyo").unwrap();
+    let (title, d, r) = keibi_i18n::Locale::new(keibi_i18n::Lang::Ja, tokyo).finding(t);
+    assert_eq!(
+        title.as_deref(),
+        Some(
+            "arn:aws:sts::123456789012:assumed-role/deployer/laptop による DeleteDBInstance: \
+             送信元 203.0.113.7（通常: 198.51.100.0/24）、クライアント python-requests\
+             （通常: Terraform）、初めての DeleteDBInstance（通常の重要な API 呼び出し: \
+             ModifyDBInstance）"
+        )
+    );
+    assert!(d.contains("のプロファイルには、"), "{d}");
+    assert!(
+        d.ends_with("認証情報が第三者の手に渡っている可能性があります。"),
+        "{d}"
+    );
+    assert!(
+        r.starts_with("1. arn:aws:sts::123456789012:assumed-role/deployer の所有者に"),
+        "{r}"
+    );
+    assert!(r.contains("\n2. 本人でなければ"), "{r}");
 }
 
 #[test]
