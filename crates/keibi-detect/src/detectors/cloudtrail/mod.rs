@@ -422,3 +422,6 @@ mod rules_tests;
 
 #[cfg(test)]
 mod tests_i18n;
+
+#[cfg(test)]
+mod rules_ja_tests;
