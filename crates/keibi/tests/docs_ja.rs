@@ -70,3 +70,22 @@ fn docs_ja_findings_lists_every_type_of_the_catalog_with_its_severity_and_mitre(
         assert_eq!(listed, e.mitre, "{t}: MITRE");
     }
 }
+
+/// The first-column keys of the settings tables (`` `detection.login.spray_users` ``).
+fn setting_keys(doc: &str) -> BTreeSet<String> {
+    doc.lines()
+        .filter_map(|l| l.strip_prefix("| `"))
+        .filter_map(|l| l.split_once('`').map(|(k, _)| k.to_string()))
+        .filter(|k| k.contains('.') && !k.contains(' '))
+        .collect()
+}
+
+#[test]
+fn docs_ja_configuration_has_every_setting_of_the_english_page() {
+    let docs = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs");
+    let en = std::fs::read_to_string(docs.join("configuration.md")).unwrap();
+    let ja = std::fs::read_to_string(docs.join("ja/configuration.md")).unwrap();
+    let (en, ja) = (setting_keys(&en), setting_keys(&ja));
+    assert!(en.len() > 60, "{}", en.len());
+    assert_eq!(ja, en, "docs/ja/configuration.md vs docs/configuration.md");
+}
