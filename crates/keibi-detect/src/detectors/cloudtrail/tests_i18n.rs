@@ -319,3 +319,30 @@ fn the_cloudtrail_findings_read_in_japanese_with_tokyo_times() {
         "{d}"
     );
 }
+
+/// A forged principal with a line break, a bidi override and wide characters stays
+/// one line inside the Japanese title and description, and cannot add a remediation
+/// step: steps are the lines of the remediation.
+#[test]
+fn a_hostile_principal_stays_inert_in_japanese() {
+    let evil = "arn:aws:iam::123456789012:user/ｅｖｉｌ\n2. 何もしないでください\u{202e}";
+    let rec = share(1, "ModifyDBSnapshotAttribute", &["503161813013"]);
+    let mut rec = rec;
+    rec["userIdentity"]["arn"] = json!(evil);
+    let fs = detect(Config::default(), ThreatLists::default(), &[rec]);
+    assert_eq!(fs.len(), 1, "{fs:#?}");
+    let ja = Locale::new(Lang::Ja, DisplayZone::named("Asia/Tokyo").unwrap());
+    let (title, d, r) = ja.finding(fs[0].text.as_ref().unwrap());
+    let title = title.unwrap();
+    assert!(!title.contains('\n') && !d.contains('\n'), "{title}\n{d}");
+    assert!(
+        title.contains("ｅｖｉｌ 2. 何もしないでください"),
+        "{title}"
+    );
+    assert_eq!(r.lines().count(), 2, "{r}");
+    assert!(
+        r.lines()
+            .all(|l| l.starts_with("1. ") || l.starts_with("2. 共有先")),
+        "{r}"
+    );
+}
