@@ -413,6 +413,7 @@ fn failed_logins_far_above_the_usual_volume() {
     assert_eq!(x.severity.label(), SeverityLabel::Medium);
     // The texts are catalog messages: English renders to the contract's strings,
     // Japanese reads with Tokyo times.
+    super::tests_principal::assert_messages_in_both_catalogs(x);
     let t = x.text.as_ref().expect("FailedLogin carries its messages");
     let en = keibi_i18n::Locale::english_utc().finding(t);
     assert_eq!(
