@@ -17,6 +17,14 @@ const EN: &[(&str, &str)] = &[
     ("output.ftl", include_str!("../locales/en/output.ftl")),
     ("login.ftl", include_str!("../locales/en/login.ftl")),
     ("baseline.ftl", include_str!("../locales/en/baseline.ftl")),
+    (
+        "cloudtrail.ftl",
+        include_str!("../locales/en/cloudtrail.ftl"),
+    ),
+    (
+        "baseline-principal.ftl",
+        include_str!("../locales/en/baseline-principal.ftl"),
+    ),
 ];
 const JA: &[(&str, &str)] = &[
     ("activity.ftl", include_str!("../locales/ja/activity.ftl")),
@@ -25,6 +33,14 @@ const JA: &[(&str, &str)] = &[
     ("output.ftl", include_str!("../locales/ja/output.ftl")),
     ("login.ftl", include_str!("../locales/ja/login.ftl")),
     ("baseline.ftl", include_str!("../locales/ja/baseline.ftl")),
+    (
+        "cloudtrail.ftl",
+        include_str!("../locales/ja/cloudtrail.ftl"),
+    ),
+    (
+        "baseline-principal.ftl",
+        include_str!("../locales/ja/baseline-principal.ftl"),
+    ),
 ];
 
 pub(crate) fn files(lang: Lang) -> &'static [(&'static str, &'static str)] {

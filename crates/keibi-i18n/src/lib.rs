@@ -79,6 +79,7 @@ impl Locale {
             }
             Arg::Hours { from, to, at } => FluentValue::from(self.hours(*from, *to, *at)),
             Arg::Clock { at } => FluentValue::from(self.zone.format(*at, "%H:%M %Z")),
+            Arg::Minute { at } => FluentValue::from(self.zone.format(*at, "%Y-%m-%d %H:%M %Z")),
             Arg::Join(items) if depth < 8 => {
                 let sep = self.text("list-sep");
                 let parts: Vec<String> = items

@@ -49,6 +49,9 @@ pub enum Arg {
     Hours { from: u8, to: u8, at: DateTime<Utc> },
     /// A time of day in the display zone, with the zone (`03:10 UTC`, `12:10 JST`).
     Clock { at: DateTime<Utc> },
+    /// A date and time to the minute in the display zone, with the zone
+    /// (`2026-11-28 15:41 UTC`, `2026-11-29 00:41 JST`).
+    Minute { at: DateTime<Utc> },
     /// Messages joined as a list (`, ` in English, `、` in Japanese).
     Join(Vec<Msg>),
     /// Another message, rendered first (a clause chosen by the code).

@@ -661,3 +661,41 @@ const PINNED_JA_TITLES: &[&str] = &[
     "shop-postgres で postgres が新しいログインロールを作成",
     "shop-postgres でスキーマの列挙: 198.51.100.23 の postgres がシステムカタログ 5個を読み取り",
 ];
+
+/// README.ja.md shows what `keibi demo --lang ja` prints for the pinned week on a
+/// server that runs UTC (the Japanese default zone is then Asia/Tokyo). When a
+/// translation changes the table, regenerate the block with
+/// `KEIBI_BLESS_README_JA=1 cargo test -p keibi --test demo readme_ja`.
+#[test]
+fn readme_ja_shows_what_keibi_demo_lang_ja_prints() {
+    const START: &str = "```console\n$ keibi demo --lang ja\n";
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../README.ja.md");
+    let readme = std::fs::read_to_string(&path).unwrap();
+    let from = readme.find(START).expect("README.ja.md has the demo block") + START.len();
+    let to = from + readme[from..].find("```\n").expect("the block ends");
+    let dir = scratch("demo-week-ja");
+    let out = keibi()
+        .args(["--color", "never", "demo", "--write-to"])
+        .arg(&dir)
+        .args(["--week-ending", WEEK_ENDING, "--lang", "ja"])
+        .env("TZ", "UTC")
+        .env_remove("KEIBI_TZ")
+        .env_remove("KEIBI_LANG")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let printed = stdout(&out);
+    assert!(printed.starts_with("重要度 "), "{printed}");
+    assert!(printed.contains(" JST "), "{printed}");
+    if std::env::var_os("KEIBI_BLESS_README_JA").is_some() {
+        let fresh = format!("{}{printed}{}", &readme[..from], &readme[to..]);
+        std::fs::write(&path, fresh).unwrap();
+        return;
+    }
+    assert_eq!(
+        &readme[from..to],
+        printed,
+        "README.ja.md's demo block is not what `keibi demo --lang ja` prints; \
+         KEIBI_BLESS_README_JA=1 cargo test -p keibi --test demo readme_ja rewrites it"
+    );
+}

@@ -22,7 +22,7 @@ const MAX_USER: usize = 256;
 pub(super) struct Episode {
     instance: String,
     usual_max: u32,
-    usual_sources: String,
+    usual_sources: explain::Usual,
     new_sources: u32,
 }
 
@@ -312,7 +312,7 @@ impl BaselineDetector {
         let before = p.hour_count - 1;
         let hour_first = p.hour_first;
         let usual_max = p.max_hour;
-        let usual_sources = list(p.sources.usual(&j)).to_string();
+        let usual_sources = list(p.sources.usual(&j));
         let hour_new = p.hour_new;
         let (ips, users) = (p.hour_ips.clone(), p.hour_users.clone());
         drop(profiles);
@@ -460,34 +460,38 @@ fn write_failed(f: &mut Finding, e: Option<&Episode>) {
         f.actor.users.len()
     };
     let instance = e.map_or(f.resource.id.as_str(), |e| e.instance.as_str());
-    f.title = format!(
-        "{} failed logins at {instance}, far above its usual volume",
-        f.count
+    let usual: Msg = match e {
+        Some(e) => Msg::new("failed-volume-usual")
+            .arg("max", e.usual_max.to_string())
+            .arg("sources", e.usual_sources.msg())
+            .arg(
+                "new",
+                if e.new_sources > 0 {
+                    Msg::new("failed-volume-new").arg("n", u64::from(e.new_sources))
+                } else {
+                    Msg::new("nothing")
+                },
+            ),
+        None => Msg::new("nothing"),
+    };
+    let description = Msg::new("failed-volume")
+        .arg("count", f.count)
+        .arg("instance", instance)
+        .arg("first", Arg::Minute { at: f.first_seen })
+        .arg("last", Arg::Clock { at: f.last_seen })
+        .arg("ips", n_ips)
+        .arg("users", n_users)
+        .arg("usual", usual);
+    let title = Msg::new("failed-volume-title")
+        .arg("count", f.count)
+        .arg("instance", instance);
+    crate::text::set(
+        f,
+        FindingText {
+            title: Some(title),
+            description: vec![description],
+            remediation: vec![Msg::new("failed-volume-block")],
+        },
     );
-    let mut d = format!(
-        "{} failed logins at {instance} from {} to {}, from {n_ips} addresses against \
-         {n_users} users",
-        f.count,
-        f.first_seen.format("%Y-%m-%d %H:%M UTC"),
-        f.last_seen.format("%H:%M UTC"),
-    );
-    if let Some(e) = e {
-        d.push_str(&format!(
-            " (usual: at most {} in an hour, from {})",
-            e.usual_max, e.usual_sources
-        ));
-        if e.new_sources > 0 {
-            d.push_str(&format!(
-                "; {} of these failures came from networks never seen failing here",
-                e.new_sources
-            ));
-        }
-    }
-    d.push('.');
-    f.description = d;
-    f.remediation = "Find who is trying: if the addresses are not yours, block them (security \
-        group, pg_hba.conf, firewall) and check whether any of the users they tried \
-        logged in successfully afterwards."
-        .into();
     f.mitre = vec!["T1110".into()];
 }

@@ -3,7 +3,7 @@
 //! never seen for the principal.
 
 use keibi_model::event::FieldRef;
-use keibi_model::{Event, Resource, Severity};
+use keibi_model::{Arg, Event, FindingText, Msg, Resource, Severity};
 
 use super::explain::{self, capitalize, Factor};
 use super::logins::{country_factor, source_factor, text_new};
@@ -241,12 +241,14 @@ impl BaselineDetector {
                     (false, _, _) => 4.0,
                 };
                 let sev = Severity::new(base + 0.5 * extra as f64);
-                let what = capitalize(&format!("{call} by {arn} {}", explain::phrases(&f)));
-                let history = format!(
-                    "The profile of {key} has {} calls over {} days.",
-                    p.act.n,
-                    p.act.span_days()
-                );
+                let what = Msg::new("principal-call")
+                    .arg("call", capitalize(call))
+                    .arg("arn", arn)
+                    .arg("factors", Arg::Join(f.iter().map(Factor::msg).collect()));
+                let history = Msg::new("principal-history")
+                    .arg("principal", key)
+                    .arg("calls", p.act.n.to_string())
+                    .arg("days", p.act.span_days().to_string());
                 let primary = f
                     .iter()
                     .find_map(|x| match x {
@@ -271,18 +273,22 @@ impl BaselineDetector {
                 });
                 if raised.count == 0 || sev > raised.severity {
                     raised.severity = sev;
-                    raised.title = what.clone();
-                    let why = if located {
-                        "A destructive or exposing call from somewhere this principal never \
-                         worked from: its credentials may be in someone else's hands."
+                    let why = Msg::new(if located {
+                        "principal-why-located"
                     } else {
-                        "The network is usual for this principal, the tool is not."
-                    };
-                    raised.description = format!("{what}. {history} {why}");
-                    raised.remediation = format!(
-                        "Confirm with the owner of {key} that they made this call. If not: \
-                         disable its access keys or revoke the role's sessions, review its \
-                         other calls in CloudTrail, and restore or close what it changed."
+                        "principal-why-tool"
+                    });
+                    let sentence = Msg::new("baseline-sentence").arg("text", what.clone());
+                    crate::text::set(
+                        raised,
+                        FindingText {
+                            title: Some(what),
+                            description: vec![sentence, history, why],
+                            remediation: vec![
+                                Msg::new("principal-confirm").arg("principal", key),
+                                Msg::new("principal-contain"),
+                            ],
+                        },
                     );
                     raised.mitre = vec!["T1078".into()];
                 }

@@ -411,6 +411,36 @@ fn failed_logins_far_above_the_usual_volume() {
         .description
         .contains("30 of these failures came from networks never seen"));
     assert_eq!(x.severity.label(), SeverityLabel::Medium);
+    // The texts are catalog messages: English renders to the contract's strings,
+    // Japanese reads with Tokyo times.
+    super::tests_principal::assert_messages_in_both_catalogs(x);
+    let t = x.text.as_ref().expect("FailedLogin carries its messages");
+    let en = keibi_i18n::Locale::english_utc().finding(t);
+    assert_eq!(
+        (en.0.as_deref(), en.1.as_str(), en.2.as_str()),
+        (
+            Some(x.title.as_str()),
+            x.description.as_str(),
+            x.remediation.as_str()
+        )
+    );
+    let tokyo = keibi_i18n::DisplayZone::named("Asia/Tokyo").unwrap();
+    let (title, d, r) = keibi_i18n::Locale::new(keibi_i18n::Lang::Ja, tokyo).finding(t);
+    assert_eq!(
+        title.as_deref(),
+        Some("prod-db でログイン失敗 30回、通常量を大きく超えています")
+    );
+    assert_eq!(
+        d,
+        "prod-db で2026-11-23 13:00 JSTから13:58 JSTまでにログイン失敗が30回ありました\
+         （30個のアドレスから1件のユーザーに対して）。通常は1時間あたり最大2回です\
+         （送信元: 198.51.100.0/24）。このうち30回は、このインスタンスで失敗したことのない\
+         ネットワークからです。"
+    );
+    assert!(
+        r.starts_with("誰が試行しているかを特定してください。"),
+        "{r}"
+    );
     // Eight failures in an hour (a misconfigured job) stay under the minimum.
     let mut text = benign;
     let mut extra = Pg::default();

@@ -189,28 +189,27 @@ impl CloudTrail {
                 names.push(e.api.to_string());
             }
         }
-        let shown = list_text(&names, false);
         let found = Found {
             finding_type: ACCESS_DENIED_BURST,
             severity: 5.0,
             resource_kind: "aws_account",
             resource_id: &c.account,
             mitre: &["T1580", "T1087"],
-            title: format!("Burst of denied AWS API calls by {}", c.who),
-            description: format!(
-                "{} was refused at least {} times across {} different APIs ({shown}) within {} s, \
-                 {}. Trying many APIs and being refused is what enumerating a stolen key's \
-                 permissions looks like.",
-                c.who,
-                entries.len().max(1),
-                names.len().max(1),
-                cx.config.cloudtrail.access_denied_window_secs,
-                c.origin(),
-            ),
-            remediation: "Ask the owner of the principal what it was doing. If nobody knows, \
-                treat its credentials as stolen: deactivate its access keys or revoke its role \
-                sessions, rotate them, and look at the calls that succeeded from the same \
-                addresses.",
+            title: Msg::new("ct-denied-title").arg("who", c.who.as_str()),
+            description: vec![
+                Msg::new("ct-denied")
+                    .arg("who", c.who.as_str())
+                    .arg("calls", entries.len().max(1))
+                    .arg("apis", names.len().max(1))
+                    .arg("shown", text::values_arg(&names, false))
+                    .arg(
+                        "secs",
+                        cx.config.cloudtrail.access_denied_window_secs.to_string(),
+                    )
+                    .arg("origin", c.origin()),
+                Msg::new("ct-denied-why"),
+            ],
+            remediation: vec![Msg::new("ct-denied-ask"), Msg::new("ct-denied-stolen")],
         };
         self.raise_entries(cx, c, found, &entries);
     }
@@ -233,26 +232,23 @@ impl CloudTrail {
             Verdict::Raise(e) => e,
         };
         let names: Vec<String> = entries.iter().map(|e| e.api.to_string()).collect();
-        let shown = list_text(&names, false);
         let found = Found {
             finding_type: PROTECTION_WEAKENED,
             severity: 6.0,
             resource_kind: "aws_account",
             resource_id: &c.account,
             mitre: &["T1562", "T1490"],
-            title: format!("RDS snapshots deleted in bulk by {}", c.who),
-            description: format!(
-                "{} deleted at least {} RDS snapshots within {} s ({shown}) {}. Deleting the backups \
-                 first is how ransom and sabotage attacks make sure nothing can be restored.",
-                c.who,
-                names.len().max(1),
-                cfg.snapshot_delete_window_secs,
-                c.origin(),
-            ),
-            remediation: "Ask the owner of the principal whether this is a planned clean-up. If \
-                not, revoke its keys or sessions at once, check which snapshots and automated \
-                backups remain (aws rds describe-db-snapshots), copy the newest to another \
-                account, and turn on deletion protection for the databases.",
+            title: Msg::new("ct-deleted-title").arg("who", c.who.as_str()),
+            description: vec![
+                Msg::new("ct-deleted")
+                    .arg("who", c.who.as_str())
+                    .arg("n", names.len().max(1))
+                    .arg("secs", cfg.snapshot_delete_window_secs.to_string())
+                    .arg("shown", text::values_arg(&names, false))
+                    .arg("origin", c.origin()),
+                Msg::new("ct-deleted-why"),
+            ],
+            remediation: vec![Msg::new("ct-deleted-ask"), Msg::new("ct-deleted-protect")],
         };
         self.raise_entries(cx, c, found, &entries);
     }

@@ -56,40 +56,45 @@ impl CloudTrail {
         if external.is_empty() {
             return;
         }
-        let (kind, key, label) = if c.name == "ModifyDBClusterSnapshotAttribute" {
+        let (kind, key, label, remove) = if c.name == "ModifyDBClusterSnapshotAttribute" {
             (
                 "db_cluster_snapshot",
                 "dBClusterSnapshotIdentifier",
-                "cluster snapshot",
+                "ct-label-cluster-snapshot",
+                "ct-shared-remove-cluster",
             )
         } else {
-            ("db_snapshot", "dBSnapshotIdentifier", "snapshot")
+            (
+                "db_snapshot",
+                "dBSnapshotIdentifier",
+                "ct-label-snapshot",
+                "ct-shared-remove",
+            )
         };
         let id = short(c.req_str(&[key]).unwrap_or("-"));
-        let accounts = list_text(&external, false);
+        let accounts = || text::values_arg(&external, false);
         let found = Found {
             finding_type: SNAPSHOT_SHARED,
             severity: 7.0,
             resource_kind: kind,
             resource_id: &id,
             mitre: &["T1537"],
-            title: format!(
-                "RDS {label} {id} shared with account {accounts} by {}",
-                c.who
-            ),
-            description: format!(
-                "{} let account(s) {accounts} restore RDS {label} {id} ({}) {}. Those \
-                 accounts are not yours, trusted (--trusted-account) or in your \
-                 organization (cloudtrail.org_accounts): they can copy the whole database.",
-                c.who,
-                c.name,
-                c.origin(),
-            ),
-            remediation: "If the share is not a planned migration or backup, remove it now \
-                (aws rds modify-db-snapshot-attribute --attribute-name restore \
-                --values-to-remove <account>, or modify-db-cluster-snapshot-attribute), revoke \
-                the principal's keys or sessions, and treat the data as copied. If the account \
-                is one of yours, add it to cloudtrail.org_accounts or --trusted-account.",
+            title: Msg::new("ct-shared-title")
+                .arg("label", Msg::new(label))
+                .arg("snapshot", id.as_str())
+                .arg("accounts", accounts())
+                .arg("who", c.who.as_str()),
+            description: vec![
+                Msg::new("ct-shared")
+                    .arg("who", c.who.as_str())
+                    .arg("accounts", accounts())
+                    .arg("label", Msg::new(label))
+                    .arg("snapshot", id.as_str())
+                    .arg("api", c.name)
+                    .arg("origin", c.origin()),
+                Msg::new("ct-shared-why"),
+            ],
+            remediation: vec![Msg::new(remove), Msg::new("ct-shared-yours")],
         };
         self.raise(cx, &c.who, found, &[c.ev]);
     }
@@ -99,7 +104,7 @@ impl CloudTrail {
     /// which are off).
     pub(super) fn parameter_group(&mut self, c: &Call<'_>, cx: &mut Context<'_>) {
         let reset = c.name.starts_with("Reset");
-        let mut off: Vec<String> = Vec::new();
+        let mut off: Vec<Msg> = Vec::new();
         for p in items(c.req(&["parameters"])) {
             let Some(name) = str_at(p, &["parameterName"]) else {
                 continue;
@@ -112,15 +117,17 @@ impl CloudTrail {
             };
             let value = p.get("parameterValue").and_then(Value::as_str);
             match (reset, value) {
-                (true, _) => off.push(format!("{name} reset to default")),
-                (false, Some(v)) if test(v) => {
-                    off.push(format!("{name}={}", truncate(v.to_string(), 32)))
-                }
+                (true, _) => off.push(Msg::new("ct-param-reset").arg("name", name)),
+                (false, Some(v)) if test(v) => off.push(
+                    Msg::new("ct-param-set")
+                        .arg("name", name)
+                        .arg("value", truncate(v.to_string(), 32)),
+                ),
                 _ => {}
             }
         }
         if reset && flag(c.req(&["resetAllParameters"])) == Some(true) {
-            off.push("all parameters reset to defaults".to_string());
+            off.push(Msg::new("ct-param-reset-all"));
         }
         if off.is_empty() {
             return;
@@ -138,23 +145,19 @@ impl CloudTrail {
             resource_kind: kind,
             resource_id: &id,
             mitre: &["T1562"],
-            title: format!(
-                "Database logging turned off in parameter group {id} by {}",
-                c.who
-            ),
-            description: format!(
-                "{} called {} on parameter group {id} {}: {}. Every database using the \
-                 group stops logging connections or audit records, so logins and queries \
-                 after this go unseen.",
-                c.who,
-                c.name,
-                c.origin(),
-                list_text(&off, false),
-            ),
-            remediation: "Ask the database owner whether this was planned. If not, set the \
-                parameters back (log_connections=1, pgaudit.log to your audit classes, \
-                server_audit_logging=1), revoke the principal's keys or sessions, and review \
-                what the databases logged just before the change.",
+            title: Msg::new("ct-param-title")
+                .arg("group", id.as_str())
+                .arg("who", c.who.as_str()),
+            description: vec![
+                Msg::new("ct-param")
+                    .arg("who", c.who.as_str())
+                    .arg("api", c.name)
+                    .arg("group", id.as_str())
+                    .arg("origin", c.origin())
+                    .arg("changes", text::list_arg(off, false)),
+                Msg::new("ct-param-why"),
+            ],
+            remediation: vec![Msg::new("ct-param-ask"), Msg::new("ct-param-restore")],
         };
         self.raise(cx, &c.who, found, &[c.ev]);
     }
@@ -172,21 +175,20 @@ impl CloudTrail {
             resource_kind: "trail",
             resource_id: &trail,
             mitre: &["T1562.008"],
-            title: format!(
-                "Trail {trail} no longer records management events (by {})",
-                c.who
-            ),
-            description: format!(
-                "{} called PutEventSelectors on trail {trail} {}, leaving no selector that \
-                 records management write events. The trail still looks enabled, but \
-                 changes to the account (IAM, RDS, security groups) are no longer recorded.",
-                c.who,
-                c.origin(),
-            ),
-            remediation: "Restore the selectors (aws cloudtrail put-event-selectors --trail-name \
-                <trail> with IncludeManagementEvents=true and ReadWriteType=All). Ask the person \
-                behind the principal whether they did it; if not, revoke its keys or sessions \
-                and review everything it did.",
+            title: Msg::new("ct-selectors-title")
+                .arg("trail", trail.as_str())
+                .arg("who", c.who.as_str()),
+            description: vec![
+                Msg::new("ct-selectors")
+                    .arg("who", c.who.as_str())
+                    .arg("trail", trail.as_str())
+                    .arg("origin", c.origin()),
+                Msg::new("ct-selectors-why"),
+            ],
+            remediation: vec![
+                Msg::new("ct-selectors-restore"),
+                Msg::new("ct-revoke-ask-review"),
+            ],
         };
         self.raise(cx, &c.who, found, &[c.ev]);
     }
@@ -212,17 +214,12 @@ impl CloudTrail {
             resource_kind: "aws_account",
             resource_id: &c.account,
             mitre: &["T1562.001"],
-            title: format!("GuardDuty RDS login monitoring turned off by {}", c.who),
-            description: format!(
-                "{} turned off the RDS_LOGIN_EVENTS feature of GuardDuty detector {} {}: \
-                 GuardDuty no longer watches database logins in this account and region.",
-                c.who,
-                truncate(detector.to_string(), 64),
-                c.origin(),
-            ),
-            remediation: "Turn it back on (aws guardduty update-detector --detector-id <id> \
-                --features Name=RDS_LOGIN_EVENTS,Status=ENABLED). Ask the person behind the \
-                principal whether they did it; if not, revoke its keys or sessions.",
+            title: Msg::new("ct-guardduty-title").arg("who", c.who.as_str()),
+            description: vec![Msg::new("ct-guardduty")
+                .arg("who", c.who.as_str())
+                .arg("detector", truncate(detector.to_string(), 64))
+                .arg("origin", c.origin())],
+            remediation: vec![Msg::new("ct-guardduty-restore"), Msg::new("ct-revoke-ask")],
         };
         self.raise(cx, &c.who, found, &[c.ev]);
     }

@@ -16,18 +16,19 @@
 use std::collections::HashMap;
 use std::net::IpAddr;
 
-use keibi_model::{Action, Event, Finding, Resource, Severity, SourceKind};
+use keibi_model::{Action, Event, FindingText, Msg, Resource, Severity, SourceKind};
 use serde_json::Value;
 
 use crate::config::Config;
 use crate::detector::{Context, Detector};
 use crate::findings::Raise;
 use crate::iplist::Reputation;
-use crate::sigma::meta::{list_text, truncate};
+use crate::sigma::meta::truncate;
 
 mod bursts;
 mod changes;
 mod network;
+mod text;
 
 use bursts::{is_denied, Bursts};
 
@@ -116,9 +117,9 @@ pub(crate) fn specs() -> Vec<keibi_model::FindingSpec> {
 pub struct CloudTrail {
     denied: Bursts,
     deletes: Bursts,
-    /// Description of each finding without its figures; [`Detector::finish`] adds
-    /// the count, time span and addresses.
-    texts: HashMap<String, String>,
+    /// Texts of each finding, the description without its figures;
+    /// [`Detector::render`] adds the count, time span and addresses.
+    texts: HashMap<String, FindingText>,
     /// The longest burst window: the one-record rules keep nothing.
     horizon: chrono::Duration,
 }
@@ -158,26 +159,6 @@ impl Call<'_> {
 
     fn req_str(&self, path: &[&str]) -> Option<&str> {
         self.req(path).and_then(Value::as_str)
-    }
-
-    fn origin(&self) -> String {
-        let ip = self
-            .rec
-            .get("sourceIPAddress")
-            .and_then(Value::as_str)
-            .unwrap_or("-");
-        let region = self.rec.get("awsRegion").and_then(Value::as_str);
-        let ua = self.ev.application.as_deref().unwrap_or("-");
-        let mut s = format!(
-            "from {} ({})",
-            truncate(ip.to_string(), 64),
-            truncate(ua.to_string(), 120)
-        );
-        if let Some(r) = region {
-            s.push_str(&format!(" in {}", truncate(r.to_string(), 32)));
-        }
-        s.push_str(&format!(" of account {}", self.account));
-        s
     }
 }
 
@@ -345,26 +326,18 @@ impl Detector for CloudTrail {
     fn render(&mut self, cx: &mut Context<'_>) {
         for f in cx.findings.to_render(DETECTOR_ID) {
             if let Some(base) = self.texts.get(&f.id) {
-                f.description = format!("{base} {}", figures(f));
+                set_text(f, base.clone());
             }
         }
     }
 }
 
-/// `3 call(s) between A and B; addresses: x, y.`
-fn figures(f: &Finding) -> String {
-    let ips: Vec<String> = if f.actor.ips.is_empty() {
-        f.actor.ip.iter().map(IpAddr::to_string).collect()
-    } else {
-        f.actor.ips.iter().map(IpAddr::to_string).collect()
-    };
-    format!(
-        "{} call(s) between {} and {}; source addresses: {}.",
-        f.count,
-        f.first_seen.format("%Y-%m-%d %H:%M:%S UTC"),
-        f.last_seen.format("%Y-%m-%d %H:%M:%S UTC"),
-        list_text(&ips, f.actor.ips_truncated)
-    )
+/// Sets a finding's texts from `base` and its figures (count, time span,
+/// addresses); the English title keeps the 200-character bound it always had.
+fn set_text(f: &mut keibi_model::Finding, mut t: FindingText) {
+    t.description.push(text::figures(f));
+    crate::text::set(f, t);
+    f.title = truncate(std::mem::take(&mut f.title), 200);
 }
 
 /// One finding's identity and texts, for [`CloudTrail::raise`].
@@ -374,9 +347,9 @@ struct Found<'a> {
     resource_kind: &'a str,
     resource_id: &'a str,
     mitre: &'a [&'a str],
-    title: String,
-    description: String,
-    remediation: &'a str,
+    title: Msg,
+    description: Vec<Msg>,
+    remediation: Vec<Msg>,
 }
 
 impl CloudTrail {
@@ -404,11 +377,14 @@ impl CloudTrail {
             f.absorb(e);
         }
         if new {
-            f.title = truncate(found.title, 200);
-            f.remediation = found.remediation.to_string();
             f.mitre = found.mitre.iter().map(|m| m.to_string()).collect();
-            f.description = format!("{} {}", found.description, figures(f));
-            self.texts.insert(f.id.clone(), found.description);
+            let text = FindingText {
+                title: Some(found.title),
+                description: found.description,
+                remediation: found.remediation,
+            };
+            set_text(f, text.clone());
+            self.texts.insert(f.id.clone(), text);
         }
     }
 
@@ -421,13 +397,8 @@ impl CloudTrail {
         let (tor, threat) = (tor.map(str::to_string), threat.map(str::to_string));
         let ip = c.ev.client_ip.map(|i| i.to_string()).unwrap_or_default();
         for (list, finding_type, what, mitre) in [
-            (tor, TOR_IP, "a Tor exit node", &["T1090.003"][..]),
-            (
-                threat,
-                MALICIOUS_IP,
-                "an address on a threat list",
-                &["T1595"][..],
-            ),
+            (tor, TOR_IP, "ct-what-tor", &["T1090.003"][..]),
+            (threat, MALICIOUS_IP, "ct-what-threat", &["T1595"][..]),
         ] {
             let Some(list) = list else { continue };
             let found = Found {
@@ -436,19 +407,19 @@ impl CloudTrail {
                 resource_kind: "aws_account",
                 resource_id: &c.account,
                 mitre,
-                title: format!("AWS API calls from {what} ({ip}) by {}", c.who),
-                description: format!(
-                    "{} called {} ({}) {}; {ip} is {what} (list {}).",
-                    c.who,
-                    c.name,
-                    c.source,
-                    c.origin(),
-                    truncate(list, 64)
-                ),
-                remediation: "Nobody in your team should reach AWS through such an address. \
-                    Treat the principal's credentials as stolen: deactivate its access keys or \
-                    revoke its role sessions (IAM > Roles > Revoke active sessions), rotate them, \
-                    and review every call listed in the evidence, failed ones included.",
+                title: Msg::new("ct-rep-title")
+                    .arg("what", Msg::new(what))
+                    .arg("ip", ip.as_str())
+                    .arg("who", c.who.as_str()),
+                description: vec![Msg::new("ct-rep-called")
+                    .arg("who", c.who.as_str())
+                    .arg("api", c.name)
+                    .arg("service", c.source)
+                    .arg("origin", c.origin())
+                    .arg("ip", ip.as_str())
+                    .arg("what", Msg::new(what))
+                    .arg("list", truncate(list, 64))],
+                remediation: vec![Msg::new("ct-rep-nobody"), Msg::new("ct-rep-stolen")],
             };
             self.raise(cx, &c.who, found, &[c.ev]);
         }
@@ -460,3 +431,9 @@ mod tests;
 
 #[cfg(test)]
 mod rules_tests;
+
+#[cfg(test)]
+mod tests_i18n;
+
+#[cfg(test)]
+mod rules_ja_tests;

@@ -3,9 +3,40 @@
 
 use super::*;
 
-/// How a finding's resource is written for security-group and ACL exposures.
-fn exposure_title(kind: &str, id: &str, port: &str, cidr: &str, who: &str) -> String {
-    format!("{kind} {id} opens {port} to {cidr} (by {who})")
+/// The database ports a rule opens: every port, one, or a range with the database
+/// ports it covers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum Port {
+    All,
+    One(u16),
+    Range { from: i64, to: i64, hit: Vec<u16> },
+}
+
+impl Port {
+    /// `port 5432`, `all ports`, `ports 5000-6000 (port 5432)`.
+    fn msg(&self) -> Msg {
+        let one = |p: &u16| Msg::new("ct-port").arg("port", p.to_string());
+        match self {
+            Port::All => Msg::new("ct-port-all"),
+            Port::One(p) => one(p),
+            Port::Range { from, to, hit } => Msg::new("ct-port-range")
+                .arg("from", from.to_string())
+                .arg("to", to.to_string())
+                .arg(
+                    "ports",
+                    text::list_arg(hit.iter().map(one).collect(), false),
+                ),
+        }
+    }
+
+    /// As data for a suggested action: `5432`, `5000-6000` or `all`.
+    fn range(&self) -> String {
+        match self {
+            Port::All => "all".to_string(),
+            Port::One(p) => p.to_string(),
+            Port::Range { from, to, .. } => format!("{from}-{to}"),
+        }
+    }
 }
 
 impl CloudTrail {
@@ -13,7 +44,7 @@ impl CloudTrail {
     /// request shapes) and ModifySecurityGroupRules.
     pub(super) fn security_group(&mut self, c: &Call<'_>, cx: &mut Context<'_>) {
         let ports = &cx.config.db_ports;
-        let mut open: Vec<(String, String)> = Vec::new();
+        let mut open: Vec<(Port, String)> = Vec::new();
         let group;
         if c.name == "ModifySecurityGroupRules" {
             let Some(req) = c.req(&["ModifySecurityGroupRulesRequest"]) else {
@@ -79,7 +110,7 @@ impl CloudTrail {
                 }
             }
         }
-        self.exposure(c, cx, "security_group", "Security group", &group, &open);
+        self.exposure(c, cx, "security_group", &group, &open);
     }
 
     /// Policy:EC2/DatabasePortOpenToInternet from an inbound allow entry of a network ACL.
@@ -105,7 +136,7 @@ impl CloudTrail {
         };
         let acl = short(c.req_str(&["networkAclId"]).unwrap_or("-"));
         let open = vec![(port, cidr.to_string())];
-        self.exposure(c, cx, "network_acl", "Network ACL", &acl, &open);
+        self.exposure(c, cx, "network_acl", &acl, &open);
     }
 
     fn exposure(
@@ -113,34 +144,48 @@ impl CloudTrail {
         c: &Call<'_>,
         cx: &mut Context<'_>,
         kind: &str,
-        label: &str,
         id: &str,
-        open: &[(String, String)],
+        open: &[(Port, String)],
     ) {
         let Some((port, cidr)) = open.first() else {
             return;
         };
-        let all: Vec<String> = open.iter().map(|(p, c)| format!("{p} from {c}")).collect();
+        let (label, lower, remove) = if kind == "network_acl" {
+            ("ct-label-acl", "ct-label-acl-lower", "ct-open-remove-acl")
+        } else {
+            ("ct-label-sg", "ct-label-sg-lower", "ct-open-remove-sg")
+        };
+        let rules: Vec<Msg> = open
+            .iter()
+            .map(|(p, c)| {
+                Msg::new("ct-port-from")
+                    .arg("port", p.msg())
+                    .arg("cidr", c.as_str())
+            })
+            .collect();
         let found = Found {
             finding_type: DB_PORT_OPEN,
             severity: 7.0,
             resource_kind: kind,
             resource_id: id,
             mitre: &["T1133"],
-            title: exposure_title(label, id, port, cidr, &c.who),
-            description: format!(
-                "{} called {} on {} {id} {}, allowing inbound {}. A database listening \
-                 there can now be reached by every scanner on the internet.",
-                c.who,
-                c.name,
-                label.to_ascii_lowercase(),
-                c.origin(),
-                list_text(&all, false),
-            ),
-            remediation: "If nobody meant to open it, remove the rule now (aws ec2 \
-                revoke-security-group-ingress, or replace the ACL entry) and allow only your \
-                application's security group or office/VPN ranges. Then check the databases \
-                behind it for logins from unknown addresses since the change.",
+            title: Msg::new("ct-open-title")
+                .arg("label", Msg::new(label))
+                .arg("resource", id)
+                .arg("port", port.msg())
+                .arg("cidr", cidr.as_str())
+                .arg("who", c.who.as_str()),
+            description: vec![
+                Msg::new("ct-open")
+                    .arg("who", c.who.as_str())
+                    .arg("api", c.name)
+                    .arg("label", Msg::new(lower))
+                    .arg("resource", id)
+                    .arg("origin", c.origin())
+                    .arg("rules", text::list_arg(rules, false)),
+                Msg::new("ct-open-why"),
+            ],
+            remediation: vec![Msg::new(remove), Msg::new("ct-open-check")],
         };
         self.raise(cx, &c.who, found, &[c.ev]);
         let fid = keibi_model::finding::finding_id(DETECTOR_ID, DB_PORT_OPEN, &[kind, id, &c.who]);
@@ -149,7 +194,7 @@ impl CloudTrail {
                 let action = keibi_model::SuggestedAction::RevokeIngress {
                     resource_kind: kind.to_string(),
                     resource: id.to_string(),
-                    port: port_range(port),
+                    port: port.range(),
                     cidr: cidr.clone(),
                 };
                 crate::catalog::add(f, action);
@@ -174,42 +219,34 @@ fn proto_of(v: Option<&Value>) -> String {
     }
 }
 
-/// The database port (or "all ports") a rule's range covers, if any. Protocol `-1`
+/// The database port (or every port) a rule's range covers, if any. Protocol `-1`
 /// is every port; TCP ranges may be open-ended (`-1` or missing bounds).
-fn covered(proto: &str, from: Option<i64>, to: Option<i64>, ports: &[u16]) -> Option<String> {
+fn covered(proto: &str, from: Option<i64>, to: Option<i64>, ports: &[u16]) -> Option<Port> {
     match proto {
-        "-1" => return Some("all ports".to_string()),
+        "-1" => return Some(Port::All),
         "tcp" => {}
         _ => return None,
     }
     let lo = from.filter(|&p| p >= 0).unwrap_or(0);
     let hi = to.filter(|&p| p >= 0).unwrap_or(65535);
     if lo <= 0 && hi >= 65535 {
-        return Some("all ports".to_string());
+        return Some(Port::All);
     }
-    let hit: Vec<String> = ports
+    let hit: Vec<u16> = ports
         .iter()
-        .filter(|&&p| (lo..=hi).contains(&i64::from(p)))
-        .map(|p| format!("port {p}"))
+        .copied()
+        .filter(|&p| (lo..=hi).contains(&i64::from(p)))
         .collect();
-    match hit.len() {
-        0 => None,
-        1 => hit.into_iter().next(),
-        _ if lo == hi => hit.into_iter().next(),
-        _ => Some(format!("ports {lo}-{hi} ({})", list_text(&hit, false))),
+    match hit[..] {
+        [] => None,
+        [one] => Some(Port::One(one)),
+        [first, ..] if lo == hi => Some(Port::One(first)),
+        _ => Some(Port::Range {
+            from: lo,
+            to: hi,
+            hit,
+        }),
     }
-}
-
-/// The ports of [`covered`]'s text as data: `5432`, `5000-6000` or `all`.
-fn port_range(text: &str) -> String {
-    if text == "all ports" {
-        return "all".to_string();
-    }
-    let rest = text
-        .strip_prefix("ports ")
-        .or_else(|| text.strip_prefix("port "))
-        .unwrap_or(text);
-    rest.split(' ').next().unwrap_or(rest).to_string()
 }
 
 /// Whether a CIDR is "the internet": `/0`, a range wider than a /8, or a /8 (IPv6:
@@ -236,14 +273,30 @@ pub(super) fn is_internet(cidr: &str) -> bool {
 
 #[cfg(test)]
 mod port_tests {
+    use super::*;
+
     #[test]
-    fn port_texts_become_port_ranges() {
-        for (text, want) in [
-            ("port 5432", "5432"),
-            ("all ports", "all"),
-            ("ports 5000-6000 (port 5432)", "5000-6000"),
+    fn ports_read_as_before_and_become_port_ranges() {
+        let en = keibi_i18n::Locale::english_utc();
+        let ports = [5432, 3306];
+        for (proto, from, to, text, range) in [
+            ("tcp", Some(5432), Some(5432), "port 5432", "5432"),
+            ("-1", None, None, "all ports", "all"),
+            ("tcp", Some(0), Some(65535), "all ports", "all"),
+            ("tcp", Some(5000), Some(6000), "port 5432", "5432"),
+            (
+                "tcp",
+                Some(3000),
+                Some(6000),
+                "ports 3000-6000 (port 5432, port 3306)",
+                "3000-6000",
+            ),
         ] {
-            assert_eq!(super::port_range(text), want);
+            let p = covered(proto, from, to, &ports).unwrap();
+            assert_eq!(en.render(&p.msg()), text);
+            assert_eq!(p.range(), range);
         }
+        assert_eq!(covered("udp", Some(5432), Some(5432), &ports), None);
+        assert_eq!(covered("tcp", Some(80), Some(443), &ports), None);
     }
 }

@@ -58,7 +58,7 @@ pub(super) fn evs(records: &[Value]) -> Vec<Event> {
     )
 }
 
-fn detect(config: Config, lists: ThreatLists, records: &[Value]) -> Vec<Finding> {
+pub(super) fn detect(config: Config, lists: ThreatLists, records: &[Value]) -> Vec<Finding> {
     let d: Vec<Box<dyn Detector>> = vec![Box::new(CloudTrail::new(&config))];
     run(d, config, lists, &evs(records))
 }
@@ -67,7 +67,7 @@ fn types(f: &[Finding]) -> Vec<&str> {
     f.iter().map(|f| f.finding_type.as_str()).collect()
 }
 
-fn ingress_flat(n: u32, cidr: &str, from: Value, to: Value) -> Value {
+pub(super) fn ingress_flat(n: u32, cidr: &str, from: Value, to: Value) -> Value {
     record(
         n,
         "ec2.amazonaws.com",
@@ -250,7 +250,7 @@ fn internet_ranges() {
     }
 }
 
-fn share(n: u32, name: &str, values: &[&str]) -> Value {
+pub(super) fn share(n: u32, name: &str, values: &[&str]) -> Value {
     let key = if name == "ModifyDBClusterSnapshotAttribute" {
         "dBClusterSnapshotIdentifier"
     } else {
@@ -312,7 +312,7 @@ fn snapshot_made_public_is_the_rule_not_the_detector() {
     assert_eq!(f[0].resource.id, "orders-2026-11-28");
 }
 
-fn delete_snapshot(n: u32, patch: Value) -> Value {
+pub(super) fn delete_snapshot(n: u32, patch: Value) -> Value {
     record(
         n * 20,
         "rds.amazonaws.com",
@@ -351,7 +351,7 @@ fn snapshots_deleted_in_bulk() {
     assert!(detect(cfg, ThreatLists::default(), &backup).is_empty());
 }
 
-fn denied(n: u32, source: &str, name: &str) -> Value {
+pub(super) fn denied(n: u32, source: &str, name: &str) -> Value {
     record(
         n,
         source,
@@ -446,7 +446,7 @@ fn calls_from_tor_and_threat_listed_addresses() {
     assert_eq!(f[0].mitre, vec!["T1090.003"]);
 }
 
-fn parameters(n: u32, name: &str, group: &str, params: Value) -> Value {
+pub(super) fn parameters(n: u32, name: &str, group: &str, params: Value) -> Value {
     let key = if name.contains("Cluster") {
         "dBClusterParameterGroupName"
     } else {

@@ -1,0 +1,91 @@
+# CloudTrail findings (keibi-detect detectors/cloudtrail): exposures, snapshots shared
+# or deleted, logging and detection turned off, denied bursts, listed addresses.
+# English is the contract's language: these render exactly as keibi always wrote them.
+
+## Shared
+
+ct-item = { $v }
+ct-none = -
+ct-list-more = { $list } and { $more } more
+ct-origin = from { $ip } ({ $ua }) of account { $account }
+ct-origin-region = from { $ip } ({ $ua }) in { $region } of account { $account }
+ct-figures = { $count } call(s) between { $first } and { $last }; source addresses: { $ips }.
+ct-revoke-ask = Ask the person behind the principal whether they did it; if not, revoke its keys or sessions.
+ct-revoke-ask-review = Ask the person behind the principal whether they did it; if not, revoke its keys or sessions and review everything it did.
+
+## Recon:IAMUser/MaliciousIPCaller and TorIPCaller
+
+ct-what-tor = a Tor exit node
+ct-what-threat = an address on a threat list
+ct-rep-title = AWS API calls from { $what } ({ $ip }) by { $who }
+ct-rep-called = { $who } called { $api } ({ $service }) { $origin }; { $ip } is { $what } (list { $list }).
+ct-rep-nobody = Nobody in your team should reach AWS through such an address.
+ct-rep-stolen = Treat the principal's credentials as stolen: deactivate its access keys or revoke its role sessions (IAM > Roles > Revoke active sessions), rotate them, and review every call listed in the evidence, failed ones included.
+
+## Discovery:IAMUser/AccessDeniedBurst
+
+ct-denied-title = Burst of denied AWS API calls by { $who }
+ct-denied = { $who } was refused at least { $calls } times across { $apis } different APIs ({ $shown }) within { $secs } s, { $origin }.
+ct-denied-why = Trying many APIs and being refused is what enumerating a stolen key's permissions looks like.
+ct-denied-ask = Ask the owner of the principal what it was doing.
+ct-denied-stolen = If nobody knows, treat its credentials as stolen: deactivate its access keys or revoke its role sessions, rotate them, and look at the calls that succeeded from the same addresses.
+
+## Stealth:RDS/ProtectionWeakened: snapshots deleted in bulk
+
+ct-deleted-title = RDS snapshots deleted in bulk by { $who }
+ct-deleted = { $who } deleted at least { $n } RDS snapshots within { $secs } s ({ $shown }) { $origin }.
+ct-deleted-why = Deleting the backups first is how ransom and sabotage attacks make sure nothing can be restored.
+ct-deleted-ask = Ask the owner of the principal whether this is a planned clean-up.
+ct-deleted-protect = If not, revoke its keys or sessions at once, check which snapshots and automated backups remain (aws rds describe-db-snapshots), copy the newest to another account, and turn on deletion protection for the databases.
+
+## Stealth:RDS/ProtectionWeakened: logging parameters turned off
+
+ct-param-title = Database logging turned off in parameter group { $group } by { $who }
+ct-param = { $who } called { $api } on parameter group { $group } { $origin }: { $changes }.
+ct-param-why = Every database using the group stops logging connections or audit records, so logins and queries after this go unseen.
+ct-param-set = { $name }={ $value }
+ct-param-reset = { $name } reset to default
+ct-param-reset-all = all parameters reset to defaults
+ct-param-ask = Ask the database owner whether this was planned.
+ct-param-restore = If not, set the parameters back (log_connections=1, pgaudit.log to your audit classes, server_audit_logging=1), revoke the principal's keys or sessions, and review what the databases logged just before the change.
+
+## Exfiltration:RDS/SnapshotSharedExternally
+
+ct-label-snapshot = snapshot
+ct-label-cluster-snapshot = cluster snapshot
+ct-shared-title = RDS { $label } { $snapshot } shared with account { $accounts } by { $who }
+ct-shared = { $who } let account(s) { $accounts } restore RDS { $label } { $snapshot } ({ $api }) { $origin }.
+ct-shared-why = Those accounts are not yours, trusted (--trusted-account) or in your organization (cloudtrail.org_accounts): they can copy the whole database.
+ct-shared-remove = If the share is not a planned migration or backup, remove it now (aws rds modify-db-snapshot-attribute --attribute-name restore --values-to-remove <account>, or modify-db-cluster-snapshot-attribute), revoke the principal's keys or sessions, and treat the data as copied.
+ct-shared-remove-cluster = If the share is not a planned migration or backup, remove it now (aws rds modify-db-snapshot-attribute --attribute-name restore --values-to-remove <account>, or modify-db-cluster-snapshot-attribute), revoke the principal's keys or sessions, and treat the data as copied.
+ct-shared-yours = If the account is one of yours, add it to cloudtrail.org_accounts or --trusted-account.
+
+## Stealth:IAMUser/CloudTrailLoggingDisabled: event selectors
+
+ct-selectors-title = Trail { $trail } no longer records management events (by { $who })
+ct-selectors = { $who } called PutEventSelectors on trail { $trail } { $origin }, leaving no selector that records management write events.
+ct-selectors-why = The trail still looks enabled, but changes to the account (IAM, RDS, security groups) are no longer recorded.
+ct-selectors-restore = Restore the selectors (aws cloudtrail put-event-selectors --trail-name <trail> with IncludeManagementEvents=true and ReadWriteType=All).
+
+## Stealth:IAMUser/DetectionDisabled: GuardDuty RDS protection
+
+ct-guardduty-title = GuardDuty RDS login monitoring turned off by { $who }
+ct-guardduty = { $who } turned off the RDS_LOGIN_EVENTS feature of GuardDuty detector { $detector } { $origin }: GuardDuty no longer watches database logins in this account and region.
+ct-guardduty-restore = Turn it back on (aws guardduty update-detector --detector-id <id> --features Name=RDS_LOGIN_EVENTS,Status=ENABLED).
+
+## Policy:EC2/DatabasePortOpenToInternet
+
+ct-label-sg = Security group
+ct-label-sg-lower = security group
+ct-label-acl = Network ACL
+ct-label-acl-lower = network acl
+ct-port = port { $port }
+ct-port-all = all ports
+ct-port-range = ports { $from }-{ $to } ({ $ports })
+ct-port-from = { $port } from { $cidr }
+ct-open-title = { $label } { $resource } opens { $port } to { $cidr } (by { $who })
+ct-open = { $who } called { $api } on { $label } { $resource } { $origin }, allowing inbound { $rules }.
+ct-open-why = A database listening there can now be reached by every scanner on the internet.
+ct-open-remove-sg = If nobody meant to open it, remove the rule now (aws ec2 revoke-security-group-ingress, or replace the ACL entry) and allow only your application's security group or office/VPN ranges.
+ct-open-remove-acl = If nobody meant to open it, remove the rule now (aws ec2 revoke-security-group-ingress, or replace the ACL entry) and allow only your application's security group or office/VPN ranges.
+ct-open-check = Then check the databases behind it for logins from unknown addresses since the change.
