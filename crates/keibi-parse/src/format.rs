@@ -21,6 +21,7 @@ pub enum Format {
     Cloudtrail,
     CloudwatchLogs,
     CloudwatchExport,
+    Cnpg,
 }
 
 /// Every format, in the order detection breaks ties.
@@ -36,6 +37,7 @@ pub const FORMATS: &[Format] = &[
     Format::MysqlError,
     Format::MysqlGeneral,
     Format::CloudwatchExport,
+    Format::Cnpg,
 ];
 
 /// The first bytes of an input, as detection sees them.
@@ -87,6 +89,7 @@ impl Format {
             Format::Cloudtrail => "cloudtrail",
             Format::CloudwatchLogs => "cloudwatch-logs",
             Format::CloudwatchExport => "cloudwatch-export",
+            Format::Cnpg => "cnpg",
         }
     }
 
@@ -104,6 +107,7 @@ impl Format {
             Format::Cloudtrail => cloudtrail::records::sniff(sample),
             Format::CloudwatchLogs => cloudtrail::cloudwatch::sniff(sample),
             Format::CloudwatchExport => cloudtrail::export::sniff(sample),
+            Format::Cnpg => postgres::cnpg::sniff(sample),
         }
     }
 
@@ -118,6 +122,7 @@ impl Format {
             Format::MysqlError => Box::new(mysql::error::ErrorLogParser::new(cfg)),
             Format::MysqlGeneral => Box::new(mysql::general::GeneralLogParser::new(cfg)),
             Format::CloudwatchExport => Box::new(cloudtrail::export::ExportParser::new(cfg)),
+            Format::Cnpg => Box::new(postgres::cnpg::CnpgParser::new(cfg)),
             Format::MysqlEnterpriseAudit | Format::Cloudtrail | Format::CloudwatchLogs => {
                 return None
             }

@@ -1,5 +1,6 @@
 //! PostgreSQL: stderr (any `log_line_prefix`), syslog, csvlog, jsonlog, and pgaudit payloads.
 
+pub mod cnpg;
 pub mod csvlog;
 pub mod jsonlog;
 mod message;

@@ -1,0 +1,105 @@
+#!/usr/bin/env python3
+"""Writes the managed-platform scenarios (cnpg-*, cloudsql-*, heroku-*, azure-*) from
+login-bruteforce-pg's logs: the same real PostgreSQL 15 lines (RDS log_line_prefix,
+captured from a real server, see that folder's expect), re-wrapped in each platform's
+documented envelope, so each platform carries the same hydra run and the same
+near-misses. Run from this directory: python3 platforms.py"""
+import json
+import os
+import re
+from datetime import datetime, timezone
+
+SRC = "login-bruteforce-pg"
+LINE = re.compile(
+    r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) UTC:([^:(]*)(?:\((\d+)\))?:([^@]*)@([^:]*):\[(\d+)\]:([A-Z]+):  (.*)$"
+)
+
+
+def records(path):
+    """One dict a report: the RDS line's fields, its DETAIL attached."""
+    out = []
+    for raw in open(path, encoding="utf-8"):
+        m = LINE.match(raw.rstrip("\n"))
+        if not m:
+            raise SystemExit(f"{path}: not an RDS line: {raw!r}")
+        time, host, port, user, db, pid, level, msg = m.groups()
+        if level == "DETAIL":
+            out[-1]["detail"] = msg
+            continue
+        code = "28P01" if msg.startswith("password authentication failed") else "00000"
+        t = datetime.strptime(time, "%Y-%m-%d %H:%M:%S").replace(tzinfo=timezone.utc)
+        out.append(dict(time=t, host=host, port=port, user=user, db=db, pid=pid,
+                        level=level, msg=msg, code=code))
+    # Sub-second times, as the platforms write them, keeping the order.
+    seen = {}
+    for r in out:
+        n = seen.get(r["time"], 0)
+        seen[r["time"]] = n + 1
+        r["time"] = r["time"].replace(microsecond=n * 1000 + 17)
+    return out
+
+
+def files(part):
+    base = os.path.join(SRC, part)
+    for d, _, fs in os.walk(base):
+        for f in fs:
+            yield os.path.join(d, f)
+
+
+def known(v):
+    return v if v not in ("", "[unknown]") else None
+
+
+def cnpg(recs):
+    lines = []
+    for i, r in enumerate(recs):
+        rec = {"log_time": r["time"].strftime("%Y-%m-%d %H:%M:%S.") + f"{r['time'].microsecond // 1000:03d} UTC"}
+        if known(r["user"]):
+            rec["user_name"] = r["user"]
+        if known(r["db"]):
+            rec["database_name"] = r["db"]
+        rec["process_id"] = r["pid"]
+        if r["host"]:
+            rec["connection_from"] = f"{r['host']}:{r['port']}" if r["port"] else r["host"]
+        rec["session_id"] = f"6b0af627.{int(r['pid']):x}"
+        rec["error_severity"] = r["level"]
+        rec["sql_state_code"] = r["code"]
+        logger = "postgres"
+        if r["msg"].startswith("AUDIT: "):
+            logger = "pgaudit"
+            f = r["msg"][7:].split(",", 7)
+            stmt = f[7].rsplit(",", 1)[0]
+            rec["audit"] = dict(zip(
+                ["audit_type", "statement_id", "substatement_id", "class", "command",
+                 "object_type", "object_name"], f[:7]))
+            rec["audit"]["statement"] = stmt
+            rec["audit"]["parameter"] = "<not logged>"
+        else:
+            rec["message"] = r["msg"]
+        if "detail" in r:
+            rec["detail"] = r["detail"]
+        rec["backend_type"] = "client backend"
+        lines.append({"level": "info", "ts": r["time"].timestamp(), "logger": logger,
+                      "msg": "record", "logging_pod": "shop-pg-1", "record": rec})
+        if i % 50 == 0:
+            lines.append({"level": "info", "ts": r["time"].timestamp(), "logger": "wal-archive",
+                          "msg": "Backup not configured, skip WAL archiving",
+                          "logging_pod": "shop-pg-1", "walName": "pg_wal/000000010000000000000003"})
+    return "".join(json.dumps(l, separators=(",", ":")) + "\n" for l in lines)
+
+
+FORMATS = {"cnpg": (cnpg, "shop-pg-1.log")}
+
+
+def main():
+    for name, (render, out_name) in FORMATS.items():
+        for part in ("attack", "benign"):
+            recs = [r for f in sorted(files(part)) for r in records(f)]
+            d = os.path.join(f"{name}-bruteforce", part)
+            os.makedirs(d, exist_ok=True)
+            with open(os.path.join(d, out_name), "w", encoding="utf-8") as fh:
+                fh.write(render(recs))
+
+
+if __name__ == "__main__":
+    main()
