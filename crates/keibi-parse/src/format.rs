@@ -5,7 +5,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use crate::{cloudtrail, mysql, postgres, LineParser, Lines, ParseConfig, Parser};
+use crate::{cloudtrail, mysql, platform, postgres, LineParser, Lines, ParseConfig, Parser};
 
 /// A log format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -22,6 +22,7 @@ pub enum Format {
     CloudwatchLogs,
     CloudwatchExport,
     Cnpg,
+    CloudSql,
 }
 
 /// Every format, in the order detection breaks ties.
@@ -38,6 +39,7 @@ pub const FORMATS: &[Format] = &[
     Format::MysqlGeneral,
     Format::CloudwatchExport,
     Format::Cnpg,
+    Format::CloudSql,
 ];
 
 /// The first bytes of an input, as detection sees them.
@@ -90,6 +92,7 @@ impl Format {
             Format::CloudwatchLogs => "cloudwatch-logs",
             Format::CloudwatchExport => "cloudwatch-export",
             Format::Cnpg => "cnpg",
+            Format::CloudSql => "cloudsql",
         }
     }
 
@@ -108,6 +111,7 @@ impl Format {
             Format::CloudwatchLogs => cloudtrail::cloudwatch::sniff(sample),
             Format::CloudwatchExport => cloudtrail::export::sniff(sample),
             Format::Cnpg => postgres::cnpg::sniff(sample),
+            Format::CloudSql => platform::cloudsql::sniff(sample),
         }
     }
 
@@ -126,6 +130,7 @@ impl Format {
             Format::MysqlEnterpriseAudit | Format::Cloudtrail | Format::CloudwatchLogs => {
                 return None
             }
+            Format::CloudSql => return None,
         })
     }
 
@@ -142,6 +147,7 @@ impl Format {
             }
             Format::Cloudtrail => Box::new(cloudtrail::records::CloudtrailParser::new(cfg)),
             Format::CloudwatchLogs => Box::new(cloudtrail::cloudwatch::CloudwatchParser::new(cfg)),
+            Format::CloudSql => Box::new(platform::cloudsql::CloudSqlParser::new(cfg)),
             _ => unreachable!("line formats are handled above"),
         }
     }

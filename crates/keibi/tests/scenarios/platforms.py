@@ -88,7 +88,34 @@ def cnpg(recs):
     return "".join(json.dumps(l, separators=(",", ":")) + "\n" for l in lines)
 
 
-FORMATS = {"cnpg": (cnpg, "shop-pg-1.log")}
+def cloudsql(recs):
+    """Cloud Logging entries as a sink writes them to Cloud Storage: the line without its
+    time (Cloud SQL's prefix `[%p]: [%l-1] db=%d,user=%u `), the time in the entry."""
+    sev = {"LOG": "INFO", "FATAL": "ALERT", "ERROR": "ERROR", "DETAIL": "INFO"}
+    lines, n = [], {}
+    for i, r in enumerate(recs):
+        n[r["pid"]] = n.get(r["pid"], 0) + 1
+        db = r["db"] or "[unknown]"
+        user = r["user"] or "[unknown]"
+        parts = [(r["level"], r["msg"])]
+        if "detail" in r:
+            parts.append(("DETAIL", r["detail"]))
+        for j, (level, msg) in enumerate(parts):
+            ts = r["time"].strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+            lines.append({
+                "insertId": f"s=5e1f;i={i:x}{j}",
+                "logName": "projects/shop-prod/logs/cloudsql.googleapis.com%2Fpostgres.log",
+                "receiveTimestamp": ts,
+                "resource": {"labels": {"database_id": "shop-prod:shop-postgres",
+                                        "project_id": "shop-prod", "region": "europe"},
+                             "type": "cloudsql_database"},
+                "severity": sev.get(r["level"], "INFO"),
+                "textPayload": f"[{r['pid']}]: [{n[r['pid']]}-1] db={db},user={user} {level}:  {msg}",
+                "timestamp": ts})
+    return "".join(json.dumps(l, separators=(",", ":")) + "\n" for l in lines)
+
+
+FORMATS = {"cnpg": (cnpg, "shop-pg-1.log"), "cloudsql": (cloudsql, "postgres.log.json")}
 
 
 def main():
