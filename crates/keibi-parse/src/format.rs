@@ -23,6 +23,7 @@ pub enum Format {
     CloudwatchExport,
     Cnpg,
     CloudSql,
+    Azure,
 }
 
 /// Every format, in the order detection breaks ties.
@@ -40,6 +41,7 @@ pub const FORMATS: &[Format] = &[
     Format::CloudwatchExport,
     Format::Cnpg,
     Format::CloudSql,
+    Format::Azure,
 ];
 
 /// The first bytes of an input, as detection sees them.
@@ -93,6 +95,7 @@ impl Format {
             Format::CloudwatchExport => "cloudwatch-export",
             Format::Cnpg => "cnpg",
             Format::CloudSql => "cloudsql",
+            Format::Azure => "azure",
         }
     }
 
@@ -112,6 +115,7 @@ impl Format {
             Format::CloudwatchExport => cloudtrail::export::sniff(sample),
             Format::Cnpg => postgres::cnpg::sniff(sample),
             Format::CloudSql => platform::cloudsql::sniff(sample),
+            Format::Azure => platform::azure::sniff(sample),
         }
     }
 
@@ -130,7 +134,7 @@ impl Format {
             Format::MysqlEnterpriseAudit | Format::Cloudtrail | Format::CloudwatchLogs => {
                 return None
             }
-            Format::CloudSql => return None,
+            Format::CloudSql | Format::Azure => return None,
         })
     }
 
@@ -148,6 +152,7 @@ impl Format {
             Format::Cloudtrail => Box::new(cloudtrail::records::CloudtrailParser::new(cfg)),
             Format::CloudwatchLogs => Box::new(cloudtrail::cloudwatch::CloudwatchParser::new(cfg)),
             Format::CloudSql => Box::new(platform::cloudsql::CloudSqlParser::new(cfg)),
+            Format::Azure => Box::new(platform::azure::AzureParser::new(cfg)),
             _ => unreachable!("line formats are handled above"),
         }
     }

@@ -115,7 +115,29 @@ def cloudsql(recs):
     return "".join(json.dumps(l, separators=(",", ":")) + "\n" for l in lines)
 
 
-FORMATS = {"cnpg": (cnpg, "shop-pg-1.log"), "cloudsql": (cloudsql, "postgres.log.json")}
+def azure(recs):
+    """Azure Database for PostgreSQL Flexible Server records as diagnostic settings
+    archive them to a storage account (PT1H.json: one record per line), the server's
+    default prefix `%t-%c-` in `message`."""
+    lines = []
+    for r in recs:
+        t = r["time"]
+        stamp = t.strftime("%Y-%m-%d %H:%M:%S")
+        sid = f"6b0af627.{int(r['pid']):x}"
+        props = {"timestamp": t.strftime("%Y-%m-%d %H:%M:%S.") + f"{t.microsecond // 1000:03d} UTC",
+                 "processId": int(r["pid"]), "errorLevel": r["level"], "sqlerrcode": r["code"],
+                 "message": f"{stamp} UTC-{sid}-{r['level']}:  {r['msg']}"}
+        if "detail" in r:
+            props["detail"] = r["detail"]
+        lines.append({"time": t.strftime("%Y-%m-%dT%H:%M:%S.") + f"{t.microsecond // 1000:03d}Z",
+                      "resourceId": "/SUBSCRIPTIONS/00000000-0000-0000-0000-000000000000/RESOURCEGROUPS/SHOP/PROVIDERS/MICROSOFT.DBFORPOSTGRESQL/FLEXIBLESERVERS/SHOP-PG",
+                      "location": "westeurope", "category": "PostgreSQLLogs",
+                      "operationName": "LogEvent", "properties": props})
+    return "".join(json.dumps(l, separators=(",", ":")) + "\n" for l in lines)
+
+
+FORMATS = {"cnpg": (cnpg, "shop-pg-1.log"), "cloudsql": (cloudsql, "postgres.log.json"),
+           "azure": (azure, "PT1H.json")}
 
 
 def main():
