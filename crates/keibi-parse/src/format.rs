@@ -24,6 +24,7 @@ pub enum Format {
     Cnpg,
     CloudSql,
     Azure,
+    Heroku,
 }
 
 /// Every format, in the order detection breaks ties.
@@ -42,6 +43,7 @@ pub const FORMATS: &[Format] = &[
     Format::Cnpg,
     Format::CloudSql,
     Format::Azure,
+    Format::Heroku,
 ];
 
 /// The first bytes of an input, as detection sees them.
@@ -96,6 +98,7 @@ impl Format {
             Format::Cnpg => "cnpg",
             Format::CloudSql => "cloudsql",
             Format::Azure => "azure",
+            Format::Heroku => "heroku",
         }
     }
 
@@ -116,6 +119,7 @@ impl Format {
             Format::Cnpg => postgres::cnpg::sniff(sample),
             Format::CloudSql => platform::cloudsql::sniff(sample),
             Format::Azure => platform::azure::sniff(sample),
+            Format::Heroku => platform::heroku::sniff(sample),
         }
     }
 
@@ -131,6 +135,7 @@ impl Format {
             Format::MysqlGeneral => Box::new(mysql::general::GeneralLogParser::new(cfg)),
             Format::CloudwatchExport => Box::new(cloudtrail::export::ExportParser::new(cfg)),
             Format::Cnpg => Box::new(postgres::cnpg::CnpgParser::new(cfg)),
+            Format::Heroku => Box::new(platform::heroku::HerokuParser::new(cfg)),
             Format::MysqlEnterpriseAudit | Format::Cloudtrail | Format::CloudwatchLogs => {
                 return None
             }

@@ -4,4 +4,5 @@
 
 pub mod azure;
 pub mod cloudsql;
+pub mod heroku;
 mod streams;

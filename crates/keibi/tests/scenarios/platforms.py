@@ -136,8 +136,23 @@ def azure(recs):
     return "".join(json.dumps(l, separators=(",", ":")) + "\n" for l in lines)
 
 
+def heroku(recs):
+    """`heroku logs -p postgres` output: Logplex's time and process, the attachment,
+    syslog's [report-chunk] and Heroku's prefix ` sql_error_code = %e `."""
+    lines, n = [], {}
+    for i, r in enumerate(recs):
+        n[r["pid"]] = n.get(r["pid"], 0) + 1
+        head = f"{r['time'].strftime('%Y-%m-%dT%H:%M:%S')}+00:00 app[postgres.{r['pid']}]: [DATABASE] [{n[r['pid']]}"
+        lines.append(f"{head}-1]  sql_error_code = {r['code']} {r['level']}:  {r['msg']}")
+        if "detail" in r:
+            lines.append(f"{head}-2]  sql_error_code = {r['code']} DETAIL:  {r['detail']}")
+        if i % 40 == 0:
+            lines.append(f"{r['time'].strftime('%Y-%m-%dT%H:%M:%S')}+00:00 heroku[router]: at=info method=GET path=\"/\" host=shop.herokuapp.com status=200 bytes=512")
+    return "".join(l + "\n" for l in lines)
+
+
 FORMATS = {"cnpg": (cnpg, "shop-pg-1.log"), "cloudsql": (cloudsql, "postgres.log.json"),
-           "azure": (azure, "PT1H.json")}
+           "azure": (azure, "PT1H.json"), "heroku": (heroku, "shop-heroku.log")}
 
 
 def main():
