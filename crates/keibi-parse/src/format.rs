@@ -25,6 +25,7 @@ pub enum Format {
     CloudSql,
     Azure,
     Heroku,
+    Supabase,
 }
 
 /// Every format, in the order detection breaks ties.
@@ -44,6 +45,7 @@ pub const FORMATS: &[Format] = &[
     Format::CloudSql,
     Format::Azure,
     Format::Heroku,
+    Format::Supabase,
 ];
 
 /// The first bytes of an input, as detection sees them.
@@ -99,6 +101,7 @@ impl Format {
             Format::CloudSql => "cloudsql",
             Format::Azure => "azure",
             Format::Heroku => "heroku",
+            Format::Supabase => "supabase",
         }
     }
 
@@ -120,6 +123,7 @@ impl Format {
             Format::CloudSql => platform::cloudsql::sniff(sample),
             Format::Azure => platform::azure::sniff(sample),
             Format::Heroku => platform::heroku::sniff(sample),
+            Format::Supabase => postgres::supabase::sniff(sample),
         }
     }
 
@@ -139,7 +143,7 @@ impl Format {
             Format::MysqlEnterpriseAudit | Format::Cloudtrail | Format::CloudwatchLogs => {
                 return None
             }
-            Format::CloudSql | Format::Azure => return None,
+            Format::CloudSql | Format::Azure | Format::Supabase => return None,
         })
     }
 
@@ -158,6 +162,7 @@ impl Format {
             Format::CloudwatchLogs => Box::new(cloudtrail::cloudwatch::CloudwatchParser::new(cfg)),
             Format::CloudSql => Box::new(platform::cloudsql::CloudSqlParser::new(cfg)),
             Format::Azure => Box::new(platform::azure::AzureParser::new(cfg)),
+            Format::Supabase => Box::new(postgres::supabase::SupabaseParser::new(cfg)),
             _ => unreachable!("line formats are handled above"),
         }
     }

@@ -34,10 +34,11 @@ struct Line<'a> {
     record: Option<Record<'a>>,
 }
 
-/// One csvlog row, keyed by PostgreSQL's csvlog column names.
+/// One csvlog row, keyed by PostgreSQL's csvlog column names (Supabase calls the
+/// time `timestamp`).
 #[derive(Deserialize)]
-struct Record<'a> {
-    #[serde(borrow)]
+pub(super) struct Record<'a> {
+    #[serde(borrow, alias = "timestamp")]
     log_time: Option<Cow<'a, str>>,
     #[serde(borrow)]
     user_name: Option<Cow<'a, str>>,
@@ -72,7 +73,7 @@ struct Record<'a> {
 
 /// pgaudit's CSV fields, which CloudNativePG splits into an object.
 #[derive(Deserialize)]
-struct Audit<'a> {
+pub(super) struct Audit<'a> {
     #[serde(borrow)]
     audit_type: Option<Cow<'a, str>>,
     #[serde(borrow)]
@@ -169,6 +170,75 @@ pub fn sniff(sample: &Sample<'_>) -> u8 {
     sample.share(is_cnpg)
 }
 
+/// Reads one record of csvlog's columns (CloudNativePG's `record`, Supabase's
+/// `parsed`), with `message` (the record's own, or one its envelope carries) as its
+/// message; `what` names the format in problems.
+pub(super) fn read_record(
+    what: &str,
+    origin: &Origin,
+    cache: &mut TimeCache,
+    r: &Record<'_>,
+    message: Option<&str>,
+    lineno: u64,
+) -> Result<Report, String> {
+    let ts = r
+        .log_time
+        .as_deref()
+        .ok_or_else(|| format!("{what} record has no log_time"))?;
+    let time = match pg_time(ts.as_bytes(), origin.offset, cache) {
+        Some((t, n)) if n == ts.len() => t,
+        _ => {
+            let shown: String = ts.chars().take(40).collect();
+            return Err(format!(
+                "{what} log_time '{shown}' is not a time such as 2026-11-28 15:41:27.158 UTC"
+            ));
+        }
+    };
+    let message = match (message, &r.audit) {
+        (Some(m), _) => m.to_string(),
+        (None, Some(a)) => a.message(),
+        (None, None) => return Err(format!("{what} record has no message")),
+    };
+    let mut e = origin.event(time, lineno);
+    e.user = text_of(&r.user_name);
+    e.database = text_of(&r.database_name);
+    e.application = text_of(&r.application_name);
+    e.pid = r.process_id.as_ref().and_then(|p| u32::try_from(p.0).ok());
+    if let Some(from) = r.connection_from.as_deref() {
+        // `host:port`, or `[local]`; an IPv6 host holds colons, the port is after the last.
+        match from.rsplit_once(':') {
+            Some((host, port)) if !port.is_empty() && port.bytes().all(|c| c.is_ascii_digit()) => {
+                e.set_client(host);
+                e.client_port = port.parse().ok();
+            }
+            _ => e.set_client(from),
+        }
+    }
+    e.session_id = text_of(&r.session_id);
+    e.level = text_of(&r.error_severity);
+    e.error_code = text_of(&r.sql_state_code);
+    e.message = Some(message);
+    for (v, label) in [
+        (&r.detail, ""),
+        (&r.hint, "HINT: "),
+        (&r.internal_query, "QUERY: "),
+        (&r.context, "CONTEXT: "),
+    ] {
+        if let Some(v) = v.as_deref().filter(|v| !v.is_empty()) {
+            add_detail(&mut e, label, v);
+        }
+    }
+    let mut report = Report::new(e);
+    report.known = Known::ALL;
+    if let Some(sql) = r.query.as_deref().filter(|q| !q.is_empty()) {
+        report.set_statement(sql);
+    }
+    if r.context.as_deref().is_some_and(|c| !c.is_empty()) {
+        report.set_context();
+    }
+    Ok(report)
+}
+
 /// Pods whose sessions are kept apart (process ids repeat across pods); a file with
 /// more mixes the rest in one table.
 const MAX_PODS: usize = 16;
@@ -214,67 +284,18 @@ impl CnpgParser {
     }
 
     fn report(&mut self, r: &Record<'_>, pod: Option<&str>, lineno: u64) -> Result<Report, String> {
-        let ts = r
-            .log_time
-            .as_deref()
-            .ok_or("CloudNativePG record has no log_time")?;
-        let time = match pg_time(ts.as_bytes(), self.origin.offset, &mut self.cache) {
-            Some((t, n)) if n == ts.len() => t,
-            _ => {
-                let shown: String = ts.chars().take(40).collect();
-                return Err(format!(
-                    "CloudNativePG log_time '{shown}' is not a time such as 2026-11-28 15:41:27.158 UTC"
-                ));
-            }
-        };
-        let message = match (&r.message, &r.audit) {
-            (Some(m), _) => m.to_string(),
-            (None, Some(a)) => a.message(),
-            (None, None) => return Err("CloudNativePG record has no message".into()),
-        };
-        let mut e = self.origin.event(time, lineno);
+        let mut report = read_record(
+            "CloudNativePG",
+            &self.origin,
+            &mut self.cache,
+            r,
+            r.message.as_deref(),
+            lineno,
+        )?;
         if !self.fixed_instance {
             if let Some(pod) = pod.and_then(|p| known(p.as_bytes())) {
-                e.instance = Some(pod);
+                report.event.instance = Some(pod);
             }
-        }
-        e.user = text_of(&r.user_name);
-        e.database = text_of(&r.database_name);
-        e.application = text_of(&r.application_name);
-        e.pid = r.process_id.as_ref().and_then(|p| u32::try_from(p.0).ok());
-        if let Some(from) = r.connection_from.as_deref() {
-            // `host:port`, or `[local]`; an IPv6 host holds colons, the port is after the last.
-            match from.rsplit_once(':') {
-                Some((host, port))
-                    if !port.is_empty() && port.bytes().all(|c| c.is_ascii_digit()) =>
-                {
-                    e.set_client(host);
-                    e.client_port = port.parse().ok();
-                }
-                _ => e.set_client(from),
-            }
-        }
-        e.session_id = text_of(&r.session_id);
-        e.level = text_of(&r.error_severity);
-        e.error_code = text_of(&r.sql_state_code);
-        e.message = Some(message);
-        for (v, label) in [
-            (&r.detail, ""),
-            (&r.hint, "HINT: "),
-            (&r.internal_query, "QUERY: "),
-            (&r.context, "CONTEXT: "),
-        ] {
-            if let Some(v) = v.as_deref().filter(|v| !v.is_empty()) {
-                add_detail(&mut e, label, v);
-            }
-        }
-        let mut report = Report::new(e);
-        report.known = Known::ALL;
-        if let Some(sql) = r.query.as_deref().filter(|q| !q.is_empty()) {
-            report.set_statement(sql);
-        }
-        if r.context.as_deref().is_some_and(|c| !c.is_empty()) {
-            report.set_context();
         }
         Ok(report)
     }

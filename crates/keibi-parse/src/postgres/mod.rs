@@ -7,6 +7,7 @@ mod message;
 mod pgaudit;
 pub mod prefix;
 pub mod stderr;
+pub mod supabase;
 pub mod syslog;
 
 #[cfg(test)]

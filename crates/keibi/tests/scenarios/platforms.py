@@ -151,17 +151,46 @@ def heroku(recs):
     return "".join(l + "\n" for l in lines)
 
 
+def supabase_rows(recs):
+    """Rows of Supabase's postgres_logs as its Management API returns them: the
+    message in event_message, the report's csvlog columns in metadata[0].parsed[0]."""
+    rows = []
+    for i, r in enumerate(recs):
+        t = r["time"]
+        parsed = {"timestamp": t.strftime("%Y-%m-%d %H:%M:%S.") + f"{t.microsecond // 1000:03d} UTC",
+                  "process_id": int(r["pid"]), "error_severity": r["level"],
+                  "sql_state_code": r["code"], "session_id": f"6b0af627.{int(r['pid']):x}",
+                  "backend_type": "client backend"}
+        if known(r["user"]):
+            parsed["user_name"] = r["user"]
+        if known(r["db"]):
+            parsed["database_name"] = r["db"]
+        if r["host"]:
+            parsed["connection_from"] = f"{r['host']}:{r['port']}" if r["port"] else r["host"]
+        if "detail" in r:
+            parsed["detail"] = r["detail"]
+        rows.append({"id": f"6f1c2a4e-0000-4000-8000-{i:012d}",
+                     "timestamp": int(t.timestamp() * 1_000_000),
+                     "event_message": r["msg"], "metadata": [{"parsed": [parsed]}]})
+    return rows
+
+
+def supabase(recs):
+    return json.dumps(supabase_rows(recs), indent=2) + "\n"
+
+
 FORMATS = {"cnpg": (cnpg, "shop-pg-1.log"), "cloudsql": (cloudsql, "postgres.log.json"),
-           "azure": (azure, "PT1H.json"), "heroku": (heroku, "shop-heroku.log")}
+           "azure": (azure, "PT1H.json"), "heroku": (heroku, "shop-heroku.log"),
+           "supabase": (supabase, "shop-supabase/postgres_logs.json")}
 
 
 def main():
     for name, (render, out_name) in FORMATS.items():
         for part in ("attack", "benign"):
             recs = [r for f in sorted(files(part)) for r in records(f)]
-            d = os.path.join(f"{name}-bruteforce", part)
-            os.makedirs(d, exist_ok=True)
-            with open(os.path.join(d, out_name), "w", encoding="utf-8") as fh:
+            path = os.path.join(f"{name}-bruteforce", part, out_name)
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            with open(path, "w", encoding="utf-8") as fh:
                 fh.write(render(recs))
 
 
