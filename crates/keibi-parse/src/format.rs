@@ -5,7 +5,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use crate::{cloudtrail, mysql, platform, postgres, LineParser, Lines, ParseConfig, Parser};
+use crate::{cloudtrail, mysql, postgres, LineParser, Lines, ParseConfig, Parser};
 
 /// A log format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -120,9 +120,9 @@ impl Format {
             Format::CloudwatchLogs => cloudtrail::cloudwatch::sniff(sample),
             Format::CloudwatchExport => cloudtrail::export::sniff(sample),
             Format::Cnpg => postgres::cnpg::sniff(sample),
-            Format::CloudSql => platform::cloudsql::sniff(sample),
-            Format::Azure => platform::azure::sniff(sample),
-            Format::Heroku => platform::heroku::sniff(sample),
+            Format::CloudSql => crate::platform::cloudsql::sniff(sample),
+            Format::Azure => crate::platform::azure::sniff(sample),
+            Format::Heroku => crate::platform::heroku::sniff(sample),
             Format::Supabase => postgres::supabase::sniff(sample),
         }
     }
@@ -139,7 +139,7 @@ impl Format {
             Format::MysqlGeneral => Box::new(mysql::general::GeneralLogParser::new(cfg)),
             Format::CloudwatchExport => Box::new(cloudtrail::export::ExportParser::new(cfg)),
             Format::Cnpg => Box::new(postgres::cnpg::CnpgParser::new(cfg)),
-            Format::Heroku => Box::new(platform::heroku::HerokuParser::new(cfg)),
+            Format::Heroku => Box::new(crate::platform::heroku::HerokuParser::new(cfg)),
             Format::MysqlEnterpriseAudit | Format::Cloudtrail | Format::CloudwatchLogs => {
                 return None
             }
@@ -160,8 +160,8 @@ impl Format {
             }
             Format::Cloudtrail => Box::new(cloudtrail::records::CloudtrailParser::new(cfg)),
             Format::CloudwatchLogs => Box::new(cloudtrail::cloudwatch::CloudwatchParser::new(cfg)),
-            Format::CloudSql => Box::new(platform::cloudsql::CloudSqlParser::new(cfg)),
-            Format::Azure => Box::new(platform::azure::AzureParser::new(cfg)),
+            Format::CloudSql => Box::new(crate::platform::cloudsql::CloudSqlParser::new(cfg)),
+            Format::Azure => Box::new(crate::platform::azure::AzureParser::new(cfg)),
             Format::Supabase => Box::new(postgres::supabase::SupabaseParser::new(cfg)),
             _ => unreachable!("line formats are handled above"),
         }
