@@ -62,6 +62,11 @@ add mysql_general "$captured"/mariadb-general.log "$parse"/mysql/*general*.log
 add mysql_enterprise_audit "$constructed"/enterprise-audit.json
 add cloudtrail $(ls "$parse"/cloudtrail/*.json* | grep -v cloudwatch)
 add cloudwatch_logs "$parse"/cloudtrail/cloudwatch-*.json
+add cnpg "$parse"/cnpg/*.log
+add cloudsql "$parse"/cloudsql/*.json
+add azure "$parse"/azure/*.json
+add heroku "$parse"/heroku/*.log
+add supabase "$parse"/supabase/*.json
 # CloudWatch Logs exports: real logs with the export's time (and `aws logs tail`'s
 # stream) in front of each line.
 sed 's/^/2026-11-28T16:00:00.000Z /' "$captured"/postgresql-rds-prefix.log >"$constructed/export-postgres"

@@ -21,6 +21,11 @@ pub enum Format {
     Cloudtrail,
     CloudwatchLogs,
     CloudwatchExport,
+    Cnpg,
+    CloudSql,
+    Azure,
+    Heroku,
+    Supabase,
 }
 
 /// Every format, in the order detection breaks ties.
@@ -36,6 +41,11 @@ pub const FORMATS: &[Format] = &[
     Format::MysqlError,
     Format::MysqlGeneral,
     Format::CloudwatchExport,
+    Format::Cnpg,
+    Format::CloudSql,
+    Format::Azure,
+    Format::Heroku,
+    Format::Supabase,
 ];
 
 /// The first bytes of an input, as detection sees them.
@@ -87,6 +97,11 @@ impl Format {
             Format::Cloudtrail => "cloudtrail",
             Format::CloudwatchLogs => "cloudwatch-logs",
             Format::CloudwatchExport => "cloudwatch-export",
+            Format::Cnpg => "cnpg",
+            Format::CloudSql => "cloudsql",
+            Format::Azure => "azure",
+            Format::Heroku => "heroku",
+            Format::Supabase => "supabase",
         }
     }
 
@@ -104,6 +119,11 @@ impl Format {
             Format::Cloudtrail => cloudtrail::records::sniff(sample),
             Format::CloudwatchLogs => cloudtrail::cloudwatch::sniff(sample),
             Format::CloudwatchExport => cloudtrail::export::sniff(sample),
+            Format::Cnpg => postgres::cnpg::sniff(sample),
+            Format::CloudSql => crate::platform::cloudsql::sniff(sample),
+            Format::Azure => crate::platform::azure::sniff(sample),
+            Format::Heroku => crate::platform::heroku::sniff(sample),
+            Format::Supabase => postgres::supabase::sniff(sample),
         }
     }
 
@@ -118,9 +138,12 @@ impl Format {
             Format::MysqlError => Box::new(mysql::error::ErrorLogParser::new(cfg)),
             Format::MysqlGeneral => Box::new(mysql::general::GeneralLogParser::new(cfg)),
             Format::CloudwatchExport => Box::new(cloudtrail::export::ExportParser::new(cfg)),
+            Format::Cnpg => Box::new(postgres::cnpg::CnpgParser::new(cfg)),
+            Format::Heroku => Box::new(crate::platform::heroku::HerokuParser::new(cfg)),
             Format::MysqlEnterpriseAudit | Format::Cloudtrail | Format::CloudwatchLogs => {
                 return None
             }
+            Format::CloudSql | Format::Azure | Format::Supabase => return None,
         })
     }
 
@@ -137,6 +160,9 @@ impl Format {
             }
             Format::Cloudtrail => Box::new(cloudtrail::records::CloudtrailParser::new(cfg)),
             Format::CloudwatchLogs => Box::new(cloudtrail::cloudwatch::CloudwatchParser::new(cfg)),
+            Format::CloudSql => Box::new(crate::platform::cloudsql::CloudSqlParser::new(cfg)),
+            Format::Azure => Box::new(crate::platform::azure::AzureParser::new(cfg)),
+            Format::Supabase => Box::new(postgres::supabase::SupabaseParser::new(cfg)),
             _ => unreachable!("line formats are handled above"),
         }
     }

@@ -17,6 +17,7 @@ pub mod jsonsplit;
 mod lines;
 pub mod mysql;
 mod output;
+pub mod platform;
 pub mod postgres;
 mod switch;
 pub mod syslog;

@@ -4,6 +4,6 @@
 
 pub mod cloudwatch;
 pub mod export;
-mod keys;
+pub(crate) mod keys;
 mod record;
 pub mod records;

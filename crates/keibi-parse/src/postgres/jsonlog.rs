@@ -50,7 +50,7 @@ struct Record<'a> {
 }
 
 /// An integer PostgreSQL writes as a JSON number; a string holding one is accepted too.
-struct Int(i64);
+pub(super) struct Int(pub(super) i64);
 
 impl<'de> Deserialize<'de> for Int {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {

@@ -1,11 +1,13 @@
 //! PostgreSQL: stderr (any `log_line_prefix`), syslog, csvlog, jsonlog, and pgaudit payloads.
 
+pub mod cnpg;
 pub mod csvlog;
 pub mod jsonlog;
 mod message;
 mod pgaudit;
 pub mod prefix;
 pub mod stderr;
+pub mod supabase;
 pub mod syslog;
 
 #[cfg(test)]

@@ -1,0 +1,276 @@
+//! Azure Database for PostgreSQL logs as Azure Monitor's diagnostic settings export
+//! them: to a storage account (`PT1H.json` blobs, one record per line) or an event hub
+//! (`{"records":[...]}`). A record of category `PostgreSQLLogs` carries one report:
+//!
+//! - Flexible Server: `properties.message` is the whole stderr line, prefix included
+//!   (the server's `log_line_prefix`, `%t-%c-` unless changed); it is read as a stderr
+//!   line with the prefix detected (or `--pg-prefix`).
+//! - Single Server: `properties.prefix` (`%t-%c-`), `errorLevel` and `message` apart;
+//!   they are put back together (`prefix` `LEVEL:  message`, and a `DETAIL:` line when
+//!   `detail` is set) and read with the prefix `%t-%c-`.
+//!
+//! So the stderr reader's defences against names that hold a forged prefix apply
+//! unchanged. The instance is `LogicalServerName`, else the last part of `resourceId`
+//! (lower-cased: Azure writes it in capitals, server names are lower case).
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::net::IpAddr;
+
+use keibi_model::{Action, CompactString, Event};
+
+use serde::de::IgnoredAny;
+use serde::Deserialize;
+
+use super::streams::Streams;
+use crate::cloudtrail::keys::{first_object_keys, has};
+use crate::format::Sample;
+use crate::jsonsplit::{JsonSplitter, Piece};
+use crate::{Format, Output, ParseConfig, Parser, Problem};
+
+/// Largest record read; Azure Monitor caps a record far below this.
+const MAX_RECORD: usize = 8 << 20;
+
+/// The prefix of Single Server (fixed) and Flexible Server (by default).
+const AZURE_PREFIX: &str = "%t-%c-";
+
+/// How sure (0-100) this format is that the sample is written in it: the first record
+/// (or the first of `records`) has `category` and `resourceId`, and the head names
+/// the PostgreSQL log category.
+pub fn sniff(sample: &Sample<'_>) -> u8 {
+    let Some(keys) = first_object_keys(sample.head, 64) else {
+        return 0;
+    };
+    let record = has(&keys, "category") && has(&keys, "resourceId");
+    if !(record || has(&keys, "records")) {
+        return 0;
+    }
+    if memchr::memmem::find(sample.head, b"\"PostgreSQLLogs\"").is_some() {
+        100
+    } else {
+        0
+    }
+}
+
+#[derive(Deserialize)]
+struct Record<'a> {
+    #[serde(borrow)]
+    category: Option<Cow<'a, str>>,
+    #[serde(rename = "resourceId", borrow)]
+    resource_id: Option<Cow<'a, str>>,
+    #[serde(rename = "LogicalServerName", borrow)]
+    logical_server_name: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    properties: Option<Properties<'a>>,
+    records: Option<IgnoredAny>,
+}
+
+#[derive(Deserialize)]
+struct Properties<'a> {
+    #[serde(borrow)]
+    prefix: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    message: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    detail: Option<Cow<'a, str>>,
+    #[serde(rename = "errorLevel", borrow)]
+    error_level: Option<Cow<'a, str>>,
+}
+
+pub struct AzureParser {
+    splitter: JsonSplitter,
+    streams: Streams,
+    /// Records of other categories (MySQL, Query Store, sessions ...).
+    skipped: u64,
+    first_skipped: u64,
+    /// The client of each session's `connection received` line, by session id: the
+    /// default prefix `%t-%c-` has no process id, by which the stderr reader carries a
+    /// client to the session's later lines.
+    clients: HashMap<CompactString, Client>,
+}
+
+/// Sessions whose client is remembered; past this the table starts again.
+const MAX_SESSIONS: usize = 100_000;
+
+type Client = (Option<IpAddr>, Option<CompactString>, Option<u16>);
+
+impl AzureParser {
+    pub fn new(cfg: &ParseConfig) -> Self {
+        AzureParser {
+            splitter: JsonSplitter::with_array_keys(MAX_RECORD, &["records"]),
+            streams: Streams::new(cfg),
+            skipped: 0,
+            first_skipped: 0,
+            clients: HashMap::new(),
+        }
+    }
+
+    /// Gives events without a client their session's, from its connection line.
+    fn carry_clients(&mut self, events: &mut [Event]) {
+        for e in events {
+            let Some(sid) = e.session_id.clone() else {
+                continue;
+            };
+            if e.action == Action::ConnectionReceived {
+                if self.clients.len() >= MAX_SESSIONS {
+                    self.clients.clear();
+                }
+                self.clients
+                    .insert(sid, (e.client_ip, e.client_host.clone(), e.client_port));
+            } else if e.client_ip.is_none() && e.client_host.is_none() {
+                if let Some((ip, host, port)) = self.clients.get(&sid) {
+                    e.client_ip = *ip;
+                    e.client_host.clone_from(host);
+                    e.client_port = e.client_port.or(*port);
+                }
+            }
+        }
+    }
+
+    fn piece(&mut self, p: Piece<'_>, out: &mut Output) {
+        match p {
+            Piece::Value { bytes, line } => self.record(bytes, line, out),
+            // An event hub message's envelope, its records given before.
+            Piece::Outer { selected: true, .. } => {}
+            Piece::Outer { bytes, line, .. } => self.record(bytes, line, out),
+            Piece::Skipped { line, lines, why } => out.problems.push(Problem {
+                line,
+                reason: why.to_string(),
+                lines,
+            }),
+        }
+    }
+
+    fn record(&mut self, bytes: &[u8], line: u64, out: &mut Output) {
+        let r = match serde_json::from_slice::<Record<'_>>(bytes) {
+            Ok(r) => r,
+            Err(e) => return out.unrecognized(line, format!("invalid Azure Monitor record: {e}")),
+        };
+        if r.records.is_some() {
+            // `{"records": ...}` that is not an array of records.
+            return out.unrecognized(line, "Azure Monitor records is not an array of records");
+        }
+        match r.category.as_deref() {
+            Some("PostgreSQLLogs") => {}
+            Some(_) => {
+                if self.skipped == 0 {
+                    self.first_skipped = line;
+                }
+                self.skipped += 1;
+                return;
+            }
+            None => return out.unrecognized(line, "Azure Monitor record has no category"),
+        }
+        let Some(p) = r.properties else {
+            return out.unrecognized(line, "Azure PostgreSQLLogs record has no properties");
+        };
+        let Some(message) = p.message.as_deref() else {
+            return out.unrecognized(line, "Azure PostgreSQLLogs record has no message");
+        };
+        let server = r
+            .logical_server_name
+            .as_deref()
+            .map(str::to_string)
+            .or_else(|| {
+                let id = r.resource_id.as_deref()?;
+                let name = id.trim_end_matches('/').rsplit('/').next()?;
+                Some(name.to_ascii_lowercase())
+            })
+            .filter(|s| !s.is_empty());
+        let single = p.prefix.is_some();
+        // Single Server's parts apart, or Flexible Server's whole line.
+        let (prefix, label) = if single {
+            (Some(AZURE_PREFIX), "PostgreSQLLogs (Single Server)")
+        } else {
+            (None, "PostgreSQLLogs")
+        };
+        let key = format!("{}\n{single}", server.as_deref().unwrap_or_default());
+        let parts = Parts {
+            single: p.prefix.as_deref(),
+            level: p.error_level.as_deref(),
+            message,
+            detail: p.detail.as_deref().filter(|d| !d.is_empty()),
+        };
+        let before = out.events.len();
+        self.streams.message(
+            &key,
+            label,
+            Format::PostgresStderr,
+            prefix,
+            server.as_deref(),
+            line,
+            out,
+            |parser, scratch| parts.feed(parser, line, scratch),
+        );
+        self.carry_clients(&mut out.events[before..]);
+    }
+}
+
+/// One record's text.
+struct Parts<'a> {
+    /// Single Server's `prefix`.
+    single: Option<&'a str>,
+    level: Option<&'a str>,
+    message: &'a str,
+    detail: Option<&'a str>,
+}
+
+impl Parts<'_> {
+    fn feed(&self, p: &mut dyn crate::LineParser, line: u64, out: &mut Output) {
+        // One record is one report: a line break in it (in a quoted name, a statement)
+        // never starts another, so the lines after it are read as continuation lines,
+        // after a tab as PostgreSQL writes them to stderr.
+        let Some(prefix) = self.single else {
+            // Flexible Server's `message` is the server's whole line. Its `detail` cannot
+            // be put back as a line without knowing where the prefix ends: not read.
+            return feed_lines(p, self.message, line, out);
+        };
+        let level = self.level.unwrap_or("LOG");
+        feed_lines(p, &format!("{prefix}{level}:  {}", self.message), line, out);
+        if let Some(d) = self.detail {
+            feed_lines(p, &format!("{prefix}DETAIL:  {d}"), line, out);
+        }
+    }
+}
+
+/// Feeds one report's text: its first line, then the others as continuation lines.
+fn feed_lines(p: &mut dyn crate::LineParser, text: &str, line: u64, out: &mut Output) {
+    for (i, l) in text.split('\n').enumerate() {
+        let l = l.strip_suffix('\r').unwrap_or(l);
+        if i == 0 || l.starts_with('\t') {
+            p.line(l.as_bytes(), line, out);
+        } else {
+            p.line(format!("\t{l}").as_bytes(), line, out);
+        }
+    }
+}
+
+impl Parser for AzureParser {
+    fn push(&mut self, chunk: &[u8], out: &mut Output) {
+        let mut splitter = std::mem::replace(&mut self.splitter, JsonSplitter::new(0));
+        splitter.push(chunk, &mut |p| self.piece(p, out));
+        self.splitter = splitter;
+    }
+
+    fn finish(&mut self, out: &mut Output) {
+        let mut splitter = std::mem::replace(&mut self.splitter, JsonSplitter::new(0));
+        splitter.finish(&mut |p| self.piece(p, out));
+        self.splitter = splitter;
+        let before = out.events.len();
+        self.streams.finish(out);
+        self.carry_clients(&mut out.events[before..]);
+        if self.skipped > 0 {
+            out.warning(
+                self.first_skipped,
+                format!(
+                    "{} Azure Monitor records of other categories than PostgreSQLLogs skipped",
+                    self.skipped
+                ),
+            );
+            self.skipped = 0;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

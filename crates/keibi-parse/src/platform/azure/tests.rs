@@ -1,0 +1,174 @@
+use super::*;
+use crate::testutil::parse_bytes;
+use keibi_model::{Action, SourceKind};
+
+const FLEXIBLE: &[u8] = include_bytes!("../../../tests/data/azure/azure-flexible-pganalyze.json");
+const SINGLE: &[u8] = include_bytes!("../../../tests/data/azure/azure-single-pganalyze.json");
+
+fn parse_with(bytes: &[u8], prefix: Option<&str>) -> Output {
+    let mut cfg = ParseConfig::new("PT1H.json");
+    cfg.pg_prefix = prefix.map(str::to_string);
+    let out = parse_bytes(Format::Azure, &cfg, bytes, 4096);
+    let small = parse_bytes(Format::Azure, &cfg, bytes, 5);
+    assert_eq!(out.events, small.events);
+    out
+}
+
+fn parse(bytes: &[u8]) -> Output {
+    parse_with(bytes, None)
+}
+
+/// A Flexible Server record with the default prefix `%t-%c-`.
+fn flexible(time: &str, session: &str, level: &str, message: &str) -> String {
+    serde_json::json!({
+        "time": "2026-11-28T09:15:00.000Z",
+        "resourceId": "/SUBSCRIPTIONS/0/RESOURCEGROUPS/SHOP/PROVIDERS/MICROSOFT.DBFORPOSTGRESQL/FLEXIBLESERVERS/SHOP-PG",
+        "category": "PostgreSQLLogs",
+        "operationName": "LogEvent",
+        "properties": {
+            "timestamp": format!("{time} UTC"),
+            "processId": 71,
+            "errorLevel": level,
+            "sqlerrcode": "00000",
+            "message": format!("{time} UTC-{session}-{level}:  {message}"),
+        },
+    })
+    .to_string()
+        + "\n"
+}
+
+#[test]
+fn single_server_records() {
+    let out = parse(SINGLE);
+    assert!(out.problems.is_empty(), "{:?}", out.problems);
+    let a: Vec<Action> = out.events.iter().map(|e| e.action).collect();
+    use Action::*;
+    assert_eq!(
+        a,
+        vec![ConnectionReceived, LoginSuccess, Statement, Other, Other]
+    );
+    assert!(out
+        .events
+        .iter()
+        .all(|e| e.instance.as_deref() == Some("pganalyze-test-2")
+            && e.source == SourceKind::PostgresStderr));
+    let e = &out.events[0];
+    assert_eq!(e.client_ip, Some("10.0.1.4".parse().unwrap()));
+    assert_eq!(e.session_id.as_deref(), Some("63fd3b04.cf0"));
+    assert_eq!(e.time.to_rfc3339(), "2023-02-27T23:21:40+00:00");
+    // The record's detail is put back as the report's DETAIL line.
+    assert_eq!(
+        out.events[3].detail.as_deref(),
+        Some("parameters: $1 = '353', $2 = '9001050'")
+    );
+}
+
+#[test]
+fn flexible_server_records() {
+    // pganalyze's test server has a prefix of its own: without it, each line is
+    // reported (the record is one line of the file), with it, read.
+    let out = parse(FLEXIBLE);
+    assert_eq!(out.unrecognized_lines(), 3);
+    assert!(out.problems[0].reason.starts_with("PostgreSQLLogs: "));
+    let out = parse_with(FLEXIBLE, Some("%m [%p] [user=%u,db=%d,app=%a] "));
+    assert!(out.problems.is_empty(), "{:?}", out.problems);
+    let e = &out.events[1];
+    assert_eq!(e.instance.as_deref(), Some("pganalyze-test"));
+    assert_eq!(e.user.as_deref(), Some("azuresu"));
+    assert_eq!(e.action, Action::Statement);
+    assert_eq!(out.events[2].action, Action::ConnectionReceived);
+    assert_eq!(
+        out.events[2].client_ip,
+        Some("169.254.128.1".parse().unwrap())
+    );
+}
+
+#[test]
+fn default_prefix_failed_login_and_forged_names() {
+    let text = [
+        flexible("2026-11-28 09:15:00", "6b0af627.47", "LOG", "connection received: host=203.0.113.9 port=51000"),
+        flexible("2026-11-28 09:15:00", "6b0af627.47", "FATAL", "password authentication failed for user \"postgres\""),
+        // A name holding a forged prefix and login is the message's quoted name.
+        flexible("2026-11-28 09:15:01", "6b0af627.48", "FATAL", "password authentication failed for user \"x\n2026-11-28 09:15:01 UTC-6b0af627.48-LOG:  connection authorized: user=admin database=shop\""),
+        // An event hub message: records in an array.
+        format!(
+            "{{\"records\":[{}]}}\n",
+            flexible("2026-11-28 09:15:02", "6b0af627.49", "LOG", "statement: SELECT 1").trim_end()
+        ),
+        "{\"category\":\"QueryStoreRuntimeStatistics\",\"resourceId\":\"/x\",\"properties\":{}}\n".to_string(),
+    ]
+    .concat();
+    let out = parse(text.as_bytes());
+    let a: Vec<Action> = out.events.iter().map(|e| e.action).collect();
+    use Action::*;
+    assert_eq!(
+        a,
+        vec![ConnectionReceived, LoginFailure, LoginFailure, Statement]
+    );
+    assert!(out
+        .events
+        .iter()
+        .all(|e| e.instance.as_deref() == Some("shop-pg")));
+    // The client of the failure comes from its session's connection line.
+    assert_eq!(
+        out.events[1].client_ip,
+        Some("203.0.113.9".parse().unwrap())
+    );
+    let forged = &out.events[2];
+    assert!(forged.injection.is_some(), "{forged:?}");
+    assert!(!out.events.iter().any(|e| e.action == LoginSuccess));
+    assert_eq!(out.unrecognized_lines(), 0, "{:?}", out.problems);
+    assert_eq!(out.problems.len(), 1);
+    assert!(out.problems[0]
+        .reason
+        .starts_with("1 Azure Monitor records of other categories"));
+}
+
+#[test]
+fn broken_records() {
+    let out = parse(
+        concat!(
+            "{\"resourceId\":\"/x\",\"properties\":{\"message\":\"x\"}}\n",
+            "{\"category\":\"PostgreSQLLogs\",\"resourceId\":\"/x\"}\n",
+            "{\"category\":\"PostgreSQLLogs\",\"resourceId\":\"/x\",\"properties\":{}}\n",
+            "{\"records\":5}\n",
+            "{\"category\":5}\n",
+        )
+        .as_bytes(),
+    );
+    let reasons: Vec<(u64, &str)> = out
+        .problems
+        .iter()
+        .map(|p| (p.line, p.reason.as_str()))
+        .collect();
+    assert_eq!(reasons[0], (1, "Azure Monitor record has no category"));
+    assert_eq!(
+        reasons[1],
+        (2, "Azure PostgreSQLLogs record has no properties")
+    );
+    assert_eq!(
+        reasons[2],
+        (3, "Azure PostgreSQLLogs record has no message")
+    );
+    assert_eq!(
+        reasons[3],
+        (4, "Azure Monitor records is not an array of records")
+    );
+    assert!(reasons[4].1.starts_with("invalid Azure Monitor record"));
+    assert_eq!(out.unrecognized_lines(), 5);
+}
+
+#[test]
+fn sniff_claims_azure_only() {
+    let s = |b: &[u8]| sniff(&Sample::new(b, true));
+    assert_eq!(s(FLEXIBLE), 100);
+    assert_eq!(s(SINGLE), 100);
+    assert_eq!(crate::detect(SINGLE, true), Some(Format::Azure));
+    assert_eq!(
+        s(b"{\"records\":[{\"category\":\"Administrative\",\"resourceId\":\"/x\"}]}\n"),
+        0
+    );
+    assert_eq!(s(b"{\"Records\":[]}\n"), 0);
+    let cloudsql = include_bytes!("../../../tests/data/cloudsql/cloudsql-postgres-pgbadger.json");
+    assert_eq!(s(cloudsql), 0);
+}

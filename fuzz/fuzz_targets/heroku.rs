@@ -1,0 +1,7 @@
+//! Fuzzes the `heroku` (Heroku Postgres through Logplex) parser: no panic, bounded
+//! output, any chunking.
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    keibi_fuzz::parse(keibi_parse::Format::Heroku, data)
+});
