@@ -63,7 +63,8 @@ ensure_packages() {
     fi
     local missing=() p
     # rsyslog: the MariaDB test files its error log through a real rsyslogd.
-    for p in postgresql mariadb-server zstd bzip2 rsyslog; do
+    # pgbouncer: a pooler in front of the test PostgreSQL.
+    for p in postgresql mariadb-server zstd bzip2 rsyslog pgbouncer; do
         installed "$p" || missing+=("$p")
     done
     if [ ${#missing[@]} -gt 0 ]; then apt_install "${missing[@]}"; fi

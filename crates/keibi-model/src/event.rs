@@ -30,6 +30,8 @@ pub enum SourceKind {
     MysqlGeneral,
     /// MySQL Enterprise Audit, JSON format.
     MysqlEnterpriseAudit,
+    /// PgBouncer's log (a pooler in front of PostgreSQL).
+    Pgbouncer,
     /// AWS CloudTrail records, whatever envelope they came in.
     Cloudtrail,
 }
@@ -45,6 +47,7 @@ impl SourceKind {
             SourceKind::MysqlError => "mysql_error",
             SourceKind::MysqlGeneral => "mysql_general",
             SourceKind::MysqlEnterpriseAudit => "mysql_enterprise_audit",
+            SourceKind::Pgbouncer => "pgbouncer",
             SourceKind::Cloudtrail => "cloudtrail",
         }
     }
@@ -56,7 +59,8 @@ impl SourceKind {
             SourceKind::PostgresStderr
             | SourceKind::PostgresSyslog
             | SourceKind::PostgresCsv
-            | SourceKind::PostgresJson => Some(Engine::Postgres),
+            | SourceKind::PostgresJson
+            | SourceKind::Pgbouncer => Some(Engine::Postgres),
             SourceKind::MysqlAudit
             | SourceKind::MysqlError
             | SourceKind::MysqlGeneral

@@ -14,6 +14,7 @@ pub enum Format {
     PostgresSyslog,
     PostgresCsv,
     PostgresJson,
+    Pgbouncer,
     MysqlAudit,
     MysqlError,
     MysqlGeneral,
@@ -36,6 +37,8 @@ pub const FORMATS: &[Format] = &[
     Format::MysqlError,
     Format::MysqlGeneral,
     Format::CloudwatchExport,
+    // Last, so that the fuzz targets' indices of the older line formats stay.
+    Format::Pgbouncer,
 ];
 
 /// The first bytes of an input, as detection sees them.
@@ -80,6 +83,7 @@ impl Format {
             Format::PostgresSyslog => "postgres-syslog",
             Format::PostgresCsv => "postgres-csv",
             Format::PostgresJson => "postgres-json",
+            Format::Pgbouncer => "pgbouncer",
             Format::MysqlAudit => "mysql-audit",
             Format::MysqlError => "mysql-error",
             Format::MysqlGeneral => "mysql-general",
@@ -97,6 +101,7 @@ impl Format {
             Format::PostgresSyslog => postgres::syslog::sniff(sample),
             Format::PostgresCsv => postgres::csvlog::sniff(sample),
             Format::PostgresJson => postgres::jsonlog::sniff(sample),
+            Format::Pgbouncer => postgres::pgbouncer::sniff(sample),
             Format::MysqlAudit => mysql::audit::sniff(sample),
             Format::MysqlError => mysql::error::sniff(sample),
             Format::MysqlGeneral => mysql::general::sniff(sample),
@@ -114,6 +119,7 @@ impl Format {
             Format::PostgresSyslog => Box::new(postgres::syslog::SyslogParser::new(cfg)),
             Format::PostgresCsv => Box::new(postgres::csvlog::CsvlogParser::new(cfg)),
             Format::PostgresJson => Box::new(postgres::jsonlog::JsonlogParser::new(cfg)),
+            Format::Pgbouncer => Box::new(postgres::pgbouncer::PgbouncerParser::new(cfg)),
             Format::MysqlAudit => Box::new(mysql::audit::AuditParser::new(cfg)),
             Format::MysqlError => Box::new(mysql::error::ErrorLogParser::new(cfg)),
             Format::MysqlGeneral => Box::new(mysql::general::GeneralLogParser::new(cfg)),

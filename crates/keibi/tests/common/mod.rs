@@ -8,6 +8,7 @@
 #![allow(dead_code)] // each helper is used by one server's test or the other
 
 pub mod mariadb;
+pub mod pgbouncer;
 pub mod postgres;
 pub mod rsyslog;
 
