@@ -15,6 +15,7 @@ pub enum Format {
     PostgresCsv,
     PostgresJson,
     Pgbouncer,
+    MysqlSlow,
     MysqlAudit,
     MysqlError,
     MysqlGeneral,
@@ -39,6 +40,7 @@ pub const FORMATS: &[Format] = &[
     Format::CloudwatchExport,
     // Last, so that the fuzz targets' indices of the older line formats stay.
     Format::Pgbouncer,
+    Format::MysqlSlow,
 ];
 
 /// The first bytes of an input, as detection sees them.
@@ -84,6 +86,7 @@ impl Format {
             Format::PostgresCsv => "postgres-csv",
             Format::PostgresJson => "postgres-json",
             Format::Pgbouncer => "pgbouncer",
+            Format::MysqlSlow => "mysql-slow",
             Format::MysqlAudit => "mysql-audit",
             Format::MysqlError => "mysql-error",
             Format::MysqlGeneral => "mysql-general",
@@ -102,6 +105,7 @@ impl Format {
             Format::PostgresCsv => postgres::csvlog::sniff(sample),
             Format::PostgresJson => postgres::jsonlog::sniff(sample),
             Format::Pgbouncer => postgres::pgbouncer::sniff(sample),
+            Format::MysqlSlow => mysql::slow::sniff(sample),
             Format::MysqlAudit => mysql::audit::sniff(sample),
             Format::MysqlError => mysql::error::sniff(sample),
             Format::MysqlGeneral => mysql::general::sniff(sample),
@@ -120,6 +124,7 @@ impl Format {
             Format::PostgresCsv => Box::new(postgres::csvlog::CsvlogParser::new(cfg)),
             Format::PostgresJson => Box::new(postgres::jsonlog::JsonlogParser::new(cfg)),
             Format::Pgbouncer => Box::new(postgres::pgbouncer::PgbouncerParser::new(cfg)),
+            Format::MysqlSlow => Box::new(mysql::slow::SlowLogParser::new(cfg)),
             Format::MysqlAudit => Box::new(mysql::audit::AuditParser::new(cfg)),
             Format::MysqlError => Box::new(mysql::error::ErrorLogParser::new(cfg)),
             Format::MysqlGeneral => Box::new(mysql::general::GeneralLogParser::new(cfg)),

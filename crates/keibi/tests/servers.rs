@@ -231,6 +231,7 @@ fn mariadb_logs_are_read_completely() {
         (&db.audit_log(), "mariadb-server_audit.log"),
         (&db.error_log(), "mariadb-error.log"),
         (&db.general_log(), "mariadb-general.log"),
+        (&db.slow_log(), "mariadb-slow.log"),
     ]);
 
     for (log, source) in [
@@ -249,6 +250,48 @@ fn mariadb_logs_are_read_completely() {
     let all = keibi_events(&[&db.audit_log(), &db.error_log(), &db.general_log()], &[]);
     all.assert_complete("the MariaDB logs", 3);
     all.assert_time_ordered("the MariaDB logs");
+
+    // The slow query log (`long_query_time=0`: every statement) names who ran each
+    // statement, from where, and how many rows it sent.
+    let what = format!("mysql_slow ({}, {})", db.slow_log().display(), db.version);
+    let k = keibi_events(&[&db.slow_log()], &[]);
+    k.assert_complete(&what, 1);
+    k.assert_time_ordered(&what);
+    assert_sources(&k, &what, "mysql_slow");
+    let select = k.statement(&what, TRICKY_SELECT);
+    assert_eq!(str_field(select, "user"), Some("app"), "{what}: {select}");
+    assert_eq!(
+        str_field(select, "client_ip"),
+        Some("127.0.0.1"),
+        "{what}: {select}"
+    );
+    assert_eq!(
+        str_field(select, "database"),
+        Some("shop"),
+        "{what}: {select}"
+    );
+    assert_eq!(
+        select
+            .pointer("/statement/rows_sent")
+            .and_then(Value::as_u64),
+        Some(2),
+        "{what}: {select}"
+    );
+    assert!(
+        select.pointer("/statement/duration_us").is_some(),
+        "{what}: {select}"
+    );
+    let done = k.statement(&what, LAST_SQL);
+    assert_eq!(
+        done.pointer("/statement/rows_sent").and_then(Value::as_u64),
+        Some(1),
+        "{what}: {done}"
+    );
+    assert!(
+        !k.dump().contains("keibi-app-pw"),
+        "{what}: a password in clear: {}",
+        k.dump()
+    );
 
     // The same error log through syslog, as Debian's MariaDB files it (stderr to the
     // journal, the journal to rsyslog): a real rsyslogd writes the headers.
