@@ -62,6 +62,7 @@ add mysql_general "$captured"/mariadb-general.log "$parse"/mysql/*general*.log
 add mysql_enterprise_audit "$constructed"/enterprise-audit.json
 add pgbouncer "$parse"/pgbouncer/*.log
 add mysql_slow "$parse"/mysql/*slow*.log
+add percona_audit "$parse"/percona/percona-audit*
 add cloudtrail $(ls "$parse"/cloudtrail/*.json* | grep -v cloudwatch)
 add cloudwatch_logs "$parse"/cloudtrail/cloudwatch-*.json
 # CloudWatch Logs exports: real logs with the export's time (and `aws logs tail`'s

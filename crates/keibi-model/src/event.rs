@@ -34,6 +34,8 @@ pub enum SourceKind {
     Pgbouncer,
     /// MySQL/MariaDB slow query log.
     MysqlSlow,
+    /// Percona Server audit log plugin (XML, JSON or CSV).
+    PerconaAudit,
     /// AWS CloudTrail records, whatever envelope they came in.
     Cloudtrail,
 }
@@ -51,6 +53,7 @@ impl SourceKind {
             SourceKind::MysqlEnterpriseAudit => "mysql_enterprise_audit",
             SourceKind::Pgbouncer => "pgbouncer",
             SourceKind::MysqlSlow => "mysql_slow",
+            SourceKind::PerconaAudit => "percona_audit",
             SourceKind::Cloudtrail => "cloudtrail",
         }
     }
@@ -68,7 +71,8 @@ impl SourceKind {
             | SourceKind::MysqlError
             | SourceKind::MysqlGeneral
             | SourceKind::MysqlEnterpriseAudit
-            | SourceKind::MysqlSlow => Some(Engine::Mysql),
+            | SourceKind::MysqlSlow
+            | SourceKind::PerconaAudit => Some(Engine::Mysql),
             SourceKind::Cloudtrail => None,
         }
     }

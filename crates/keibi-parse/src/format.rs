@@ -16,6 +16,7 @@ pub enum Format {
     PostgresJson,
     Pgbouncer,
     MysqlSlow,
+    PerconaAudit,
     MysqlAudit,
     MysqlError,
     MysqlGeneral,
@@ -41,6 +42,7 @@ pub const FORMATS: &[Format] = &[
     // Last, so that the fuzz targets' indices of the older line formats stay.
     Format::Pgbouncer,
     Format::MysqlSlow,
+    Format::PerconaAudit,
 ];
 
 /// The first bytes of an input, as detection sees them.
@@ -87,6 +89,7 @@ impl Format {
             Format::PostgresJson => "postgres-json",
             Format::Pgbouncer => "pgbouncer",
             Format::MysqlSlow => "mysql-slow",
+            Format::PerconaAudit => "percona-audit",
             Format::MysqlAudit => "mysql-audit",
             Format::MysqlError => "mysql-error",
             Format::MysqlGeneral => "mysql-general",
@@ -106,6 +109,7 @@ impl Format {
             Format::PostgresJson => postgres::jsonlog::sniff(sample),
             Format::Pgbouncer => postgres::pgbouncer::sniff(sample),
             Format::MysqlSlow => mysql::slow::sniff(sample),
+            Format::PerconaAudit => mysql::percona::sniff(sample),
             Format::MysqlAudit => mysql::audit::sniff(sample),
             Format::MysqlError => mysql::error::sniff(sample),
             Format::MysqlGeneral => mysql::general::sniff(sample),
@@ -125,6 +129,7 @@ impl Format {
             Format::PostgresJson => Box::new(postgres::jsonlog::JsonlogParser::new(cfg)),
             Format::Pgbouncer => Box::new(postgres::pgbouncer::PgbouncerParser::new(cfg)),
             Format::MysqlSlow => Box::new(mysql::slow::SlowLogParser::new(cfg)),
+            Format::PerconaAudit => Box::new(mysql::percona::PerconaAuditParser::new(cfg)),
             Format::MysqlAudit => Box::new(mysql::audit::AuditParser::new(cfg)),
             Format::MysqlError => Box::new(mysql::error::ErrorLogParser::new(cfg)),
             Format::MysqlGeneral => Box::new(mysql::general::GeneralLogParser::new(cfg)),

@@ -74,7 +74,7 @@ fn read_time(b: &[u8], offset: FixedOffset) -> Option<DateTime<Utc>> {
 }
 
 /// `root[root] @ localhost [127.0.0.1]  Id:     3`: user, host, address, id.
-fn user_host(s: &str) -> (Option<&str>, Option<&str>, Option<&str>) {
+pub(crate) fn user_host(s: &str) -> (Option<&str>, Option<&str>, Option<&str>) {
     let (account, rest) = match s.rfind("] @ ") {
         Some(i) => (&s[..=i], &s[i + 4..]),
         None => match s.split_once(" @ ") {

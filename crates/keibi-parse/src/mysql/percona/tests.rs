@@ -1,0 +1,138 @@
+use keibi_model::Action;
+
+use super::*;
+use crate::testutil::{parse_bytes, rfc3339};
+use crate::{detect, Format};
+
+const OLD: &[u8] = include_bytes!("../../../tests/data/percona/percona-audit-old.xml");
+const NEW: &[u8] = include_bytes!("../../../tests/data/percona/percona-audit-new.xml");
+const JSON: &[u8] = include_bytes!("../../../tests/data/percona/percona-audit.json");
+const CSV: &[u8] = include_bytes!("../../../tests/data/percona/percona-audit.csv");
+
+fn parse(input: &[u8]) -> Output {
+    parse_bytes(
+        Format::PerconaAudit,
+        &ParseConfig::new("audit.log"),
+        input,
+        1 << 16,
+    )
+}
+
+#[test]
+fn every_format_is_detected_and_read() {
+    for (name, input, events) in [
+        ("old", OLD, 4),
+        ("new", NEW, 1),
+        ("json", JSON, 1),
+        ("csv", CSV, 1),
+    ] {
+        assert_eq!(detect(input, true), Some(Format::PerconaAudit), "{name}");
+        let out = parse(input);
+        assert!(out.problems.is_empty(), "{name}: {:?}", out.problems);
+        assert_eq!(out.events.len(), events, "{name}");
+        for chunk in [1, 5] {
+            let o = parse_bytes(
+                Format::PerconaAudit,
+                &ParseConfig::new("audit.log"),
+                input,
+                chunk,
+            );
+            assert_eq!(o.events, out.events, "{name}, chunks of {chunk}");
+        }
+    }
+}
+
+#[test]
+fn the_same_query_reads_the_same_in_every_format() {
+    for (name, input, sql, time) in [
+        (
+            "new",
+            NEW,
+            "select id, holder from one",
+            "2021-06-30T16:08:06Z",
+        ),
+        ("json", JSON, "show databases", "2021-06-30T15:07:58Z"),
+        (
+            "csv",
+            CSV,
+            "select count(*) from one",
+            "2021-06-30T16:19:00Z",
+        ),
+    ] {
+        let out = parse(input);
+        let e = &out.events[0];
+        assert_eq!(e.action, Action::Statement, "{name}");
+        assert_eq!(e.source, SourceKind::PerconaAudit);
+        assert_eq!(e.user.as_deref(), Some("root"), "{name}");
+        assert_eq!(e.client_host.as_deref(), Some("localhost"), "{name}");
+        assert_eq!(e.session_id.as_deref(), Some("2"), "{name}");
+        assert_eq!(e.statement.as_ref().unwrap().text, sql, "{name}");
+        assert_eq!(rfc3339(e), time, "{name}");
+    }
+}
+
+#[test]
+fn old_xml_records_map_to_logins_statements_and_disconnects() {
+    let out = parse(OLD);
+    let a: Vec<_> = out.events.iter().map(|e| e.action).collect();
+    assert_eq!(
+        a,
+        [
+            Action::Other,
+            Action::LoginSuccess,
+            Action::Statement,
+            Action::Disconnect
+        ]
+    );
+    assert_eq!(out.events[1].user.as_deref(), Some("user1"));
+    assert_eq!(out.events[3].user.as_deref(), Some("root"));
+    assert_eq!(rfc3339(&out.events[3]), "2021-06-29T19:34:38Z");
+    assert_eq!(
+        out.events[2].statement.as_ref().unwrap().text,
+        "select * from information_schema.PLUGINS where PLUGIN_NAME like '%audit%'"
+    );
+}
+
+#[test]
+fn failed_logins_escapes_and_multi_line_csv() {
+    let input = "<AUDIT_RECORD NAME=\"Connect\" RECORD=\"9_x\" TIMESTAMP=\"2026-12-01T10:00:00 UTC\" CONNECTION_ID=\"40\" STATUS=\"1045\" USER=\"root\" PRIV_USER=\"\" OS_LOGIN=\"\" PROXY_USER=\"\" HOST=\"\" IP=\"203.0.113.9\" DB=\"shop\"/>\n\
+<AUDIT_RECORD NAME=\"Query\" RECORD=\"10_x\" TIMESTAMP=\"2026-12-01T10:00:01 UTC\" COMMAND_CLASS=\"select\" CONNECTION_ID=\"41\" STATUS=\"0\" SQLTEXT=\"select &apos;a&quot;&lt;&amp;&#10;b&apos;\" USER=\"app[app] @  [10.0.0.5]\" HOST=\"\" OS_USER=\"\" IP=\"10.0.0.5\" DB=\"shop\"/>\n";
+    let out = parse(input.as_bytes());
+    assert!(out.problems.is_empty(), "{:?}", out.problems);
+    let f = &out.events[0];
+    assert_eq!(f.action, Action::LoginFailure);
+    assert_eq!(f.error_code.as_deref(), Some("1045"));
+    assert_eq!(f.client_ip, Some("203.0.113.9".parse().unwrap()));
+    assert_eq!(f.database.as_deref(), Some("shop"));
+    assert_eq!(
+        out.events[1].statement.as_ref().unwrap().text,
+        "select 'a\"<&\nb'"
+    );
+    assert_eq!(out.events[1].user.as_deref(), Some("app"));
+    let csv = b"\"Connect\",\"7_x\",\"2026-12-01T10:00:00 UTC\",\"40\",1045,\"root\",\"\",\"\",\"\",\"\",\"203.0.113.9\",\"\"\n\"Query\",\"8_x\",\"2026-12-01T10:00:01 UTC\",\"select\",\"41\",0,\"select 'a,\n\"\"b\"\"'\",\"app[app] @  [10.0.0.5]\",\"\",\"\",\"10.0.0.5\",\"shop\"\n";
+    let out = parse(csv);
+    assert!(out.problems.is_empty(), "{:?}", out.problems);
+    assert_eq!(out.events[0].action, Action::LoginFailure);
+    assert_eq!(out.events[0].user.as_deref(), Some("root"));
+    assert_eq!(
+        out.events[1].statement.as_ref().unwrap().text,
+        "select 'a,\n\"b\"'"
+    );
+    assert_eq!(out.events[1].line, 2);
+}
+
+#[test]
+fn garbage_and_cut_records_are_reported_never_panic() {
+    let out = parse(b"hello\n<AUDIT_RECORD\nNAME=\"Query\"\n");
+    assert_eq!(out.unrecognized_lines(), 3, "{:?}", out.problems);
+    let mut x = 5u64;
+    for base in [OLD, CSV, JSON] {
+        let mut bytes = base.to_vec();
+        for _ in 0..1500 {
+            x = crate::testutil::xorshift(x);
+            let i = (x as usize) % bytes.len();
+            bytes[i] = (x >> 40) as u8;
+            let _ = parse(&bytes);
+        }
+    }
+}
