@@ -136,3 +136,20 @@ fn garbage_and_cut_records_are_reported_never_panic() {
         }
     }
 }
+
+#[test]
+fn mysql_enterprise_audit_xml_reads_the_same_way() {
+    // The shape of MySQL's documented new-style XML record: indented elements, an
+    // empty element written `<OS_LOGIN/>`, the file's `<?xml ...?>` and `<AUDIT>` lines.
+    let input = "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<AUDIT>\n <AUDIT_RECORD>\n  <TIMESTAMP>2019-10-03T14:09:38 UTC</TIMESTAMP>\n  <RECORD_ID>6_2019-10-03T14:06:33</RECORD_ID>\n  <NAME>Query</NAME>\n  <CONNECTION_ID>11</CONNECTION_ID>\n  <STATUS>0</STATUS>\n  <STATUS_CODE>0</STATUS_CODE>\n  <USER>root[root] @ localhost [127.0.0.1]</USER>\n  <OS_LOGIN/>\n  <HOST>localhost</HOST>\n  <IP>127.0.0.1</IP>\n  <COMMAND_CLASS>drop_table</COMMAND_CLASS>\n  <SQLTEXT>DROP TABLE IF EXISTS t</SQLTEXT>\n </AUDIT_RECORD>\n</AUDIT>\n";
+    assert_eq!(detect(input.as_bytes(), true), Some(Format::PerconaAudit));
+    let out = parse(input.as_bytes());
+    assert!(out.problems.is_empty(), "{:?}", out.problems);
+    assert_eq!(out.events.len(), 1);
+    let e = &out.events[0];
+    assert_eq!(e.action, Action::Statement);
+    assert_eq!(e.user.as_deref(), Some("root"));
+    assert_eq!(e.client_ip, Some("127.0.0.1".parse().unwrap()));
+    assert_eq!(e.statement.as_ref().unwrap().text, "DROP TABLE IF EXISTS t");
+    assert_eq!(e.line, 3);
+}
