@@ -344,6 +344,13 @@ impl PerconaAuditParser {
             _ if r.get("sqltext").is_some() => Action::Statement,
             _ => Action::Other,
         };
+        let (user, host) = account(r.get("user").unwrap_or(""));
+        // A failed connect with no user name never sent credentials: a probe, as in
+        // server_audit's FAILED_CONNECT.
+        let action = match action {
+            Action::LoginFailure if user.is_none() => Action::Probe,
+            a => a,
+        };
         let mut e = Event::new(
             time,
             SourceKind::PerconaAudit,
@@ -352,7 +359,6 @@ impl PerconaAuditParser {
             action,
         );
         e.instance.clone_from(&self.instance);
-        let (user, host) = account(r.get("user").unwrap_or(""));
         e.user = user.map(Into::into);
         let ip = r.get("ip").filter(|ip| !ip.is_empty());
         let host = r.get("host").filter(|h| !h.is_empty()).or(host);

@@ -119,6 +119,10 @@ fn failed_logins_escapes_and_multi_line_csv() {
         "select 'a,\n\"b\"'"
     );
     assert_eq!(out.events[1].line, 2);
+    // No user name: nothing was tried, a probe.
+    let probe = b"{\"audit_record\":{\"name\":\"Connect\",\"record\":\"1_x\",\"timestamp\":\"2026-12-01T10:00:00 UTC\",\"connection_id\":\"9\",\"status\":1158,\"user\":\"\",\"priv_user\":\"\",\"os_login\":\"\",\"proxy_user\":\"\",\"host\":\"\",\"ip\":\"203.0.113.9\",\"db\":\"\"}}\n";
+    let out = parse(probe);
+    assert_eq!(out.events[0].action, Action::Probe, "{:?}", out.events);
 }
 
 #[test]
