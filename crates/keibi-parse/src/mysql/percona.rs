@@ -104,7 +104,9 @@ fn unescape_xml(s: &str) -> String {
     while let Some(i) = rest.find('&') {
         out.push_str(&rest[..i]);
         let after = &rest[i..];
-        let Some(end) = after[..after.len().min(12)].find(';') else {
+        // Entities are short; `;` is ASCII, so its index is a char boundary.
+        let window = &after.as_bytes()[..after.len().min(12)];
+        let Some(end) = window.iter().position(|&b| b == b';') else {
             out.push('&');
             rest = &after[1..];
             continue;

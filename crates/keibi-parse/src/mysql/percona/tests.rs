@@ -126,6 +126,22 @@ fn failed_logins_escapes_and_multi_line_csv() {
 }
 
 #[test]
+fn an_ampersand_before_a_multibyte_character_is_kept() {
+    // Found by the fuzz target: the entity search cut a string inside a character.
+    assert_eq!(
+        unescape_xml("&ebia\u{fffd}\u{fffd}\u{fffd};x"),
+        "&ebia\u{fffd}\u{fffd}\u{fffd};x"
+    );
+    assert_eq!(
+        unescape_xml("a&amp;b&#233;&#xE9;&bogus;"),
+        "a&b\u{e9}\u{e9}&bogus;"
+    );
+    let line = "<AUDIT_RECORD NAME=\"Query\" TIMESTAMP=\"2026-12-01T10:00:00 UTC\" SQLTEXT=\"&ebia\u{fffd}\u{fffd}\u{fffd}\u{fffd}\"/>\n";
+    let out = parse(line.as_bytes());
+    assert_eq!(out.events.len(), 1, "{:?}", out.problems);
+}
+
+#[test]
 fn garbage_and_cut_records_are_reported_never_panic() {
     let out = parse(b"hello\n<AUDIT_RECORD\nNAME=\"Query\"\n");
     assert_eq!(out.unrecognized_lines(), 3, "{:?}", out.problems);
