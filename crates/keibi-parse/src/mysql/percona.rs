@@ -184,16 +184,23 @@ fn xml_elements(text: &str) -> Record {
             continue;
         }
         let body = &after[gt + 1..];
-        let close = format!("</{tag}>");
-        let Some(end) = body.find(&close) else {
-            rest = body;
-            continue;
-        };
-        if tag.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_') {
+        // A value holds no `<` (it is written `&lt;`): the next `<` must close the
+        // element. Looking only that far keeps hostile input linear.
+        let end = body.find('<').unwrap_or(body.len());
+        let closes = body[end..]
+            .strip_prefix("</")
+            .and_then(|c| c.strip_prefix(tag))
+            .is_some_and(|c| c.starts_with('>'));
+        let named = !tag.is_empty()
+            && tag.len() <= 64
+            && tag.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_');
+        if closes && named {
             r.fields
                 .push((tag.to_ascii_lowercase(), unescape_xml(&body[..end])));
+            rest = &body[end + tag.len() + 3..];
+        } else {
+            rest = &body[end..];
         }
-        rest = &body[end + close.len()..];
     }
     r
 }
@@ -477,7 +484,21 @@ impl LineParser for PerconaAuditParser {
             }) => {
                 text.push(b'\n');
                 text.extend_from_slice(line);
-                self.csv(&text, start, lines + 1, out);
+                let lines = lines + 1;
+                // Still open while the quotes added keep the count odd: the record is
+                // read once, when it closes, not again on every line.
+                if memchr::memchr_iter(b'"', line).count().is_multiple_of(2)
+                    && text.len() < MAX_RECORD
+                    && lines < MAX_RECORD_LINES
+                {
+                    self.pending = Some(Pending::Csv {
+                        text,
+                        line: start,
+                        lines,
+                    });
+                } else {
+                    self.csv(&text, start, lines, out);
+                }
                 return;
             }
             None => {}

@@ -162,7 +162,8 @@ fn prefixes<'a>(text: &'a str) -> impl Iterator<Item = Prefix<'a>> + 'a {
     head.match_indices('@').filter_map(move |(at, _)| {
         let names = &text[..at];
         let after = &text[at + 1..];
-        let end = after.find(' ')?;
+        // An address and port are short: look no further (a line of `@`s stays linear).
+        let end = after.bytes().take(64).position(|b| b == b' ')?;
         let (ip, port, local) = address(&after[..end])?;
         let (db, user) = names.split_once('/')?;
         Some(Prefix {

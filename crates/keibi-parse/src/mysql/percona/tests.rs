@@ -142,6 +142,29 @@ fn an_ampersand_before_a_multibyte_character_is_kept() {
 }
 
 #[test]
+fn hostile_records_cost_linear_time() {
+    let start = std::time::Instant::now();
+    // Many elements that never close, in one NEW record of ~1 MiB.
+    let mut xml = String::from("<AUDIT_RECORD>");
+    while xml.len() < 900_000 {
+        xml.push_str("<a>x");
+    }
+    xml.push_str("</AUDIT_RECORD>\n");
+    let out = parse(xml.as_bytes());
+    assert_eq!(out.problems.len(), 1, "no NAME, no TIMESTAMP");
+    // A CSV record open over thousands of lines.
+    let mut csv =
+        String::from("\"Query\",\"1_x\",\"2026-12-01T10:00:00 UTC\",\"select\",\"2\",0,\"select 1");
+    for _ in 0..9_000 {
+        csv.push_str("\nmore text on another line of the same field");
+    }
+    csv.push_str("\",\"root[root] @ localhost []\",\"localhost\",\"\",\"\",\"\"\n");
+    let out = parse(csv.as_bytes());
+    assert_eq!(out.events.len(), 1, "{:?}", out.problems);
+    assert!(start.elapsed().as_secs() < 20, "took {:?}", start.elapsed());
+}
+
+#[test]
 fn garbage_and_cut_records_are_reported_never_panic() {
     let out = parse(b"hello\n<AUDIT_RECORD\nNAME=\"Query\"\n");
     assert_eq!(out.unrecognized_lines(), 3, "{:?}", out.problems);

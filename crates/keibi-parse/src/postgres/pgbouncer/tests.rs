@@ -268,3 +268,15 @@ fn garbage_is_unrecognized_and_never_panics() {
         let _ = parse(&bytes);
     }
 }
+
+#[test]
+fn a_line_of_many_ats_costs_linear_time() {
+    let start = std::time::Instant::now();
+    let mut line = String::from("2026-12-06 10:00:00.000 UTC [7] LOG C-0x9: ");
+    line.push_str(&"@".repeat(700));
+    line.push_str(&"x".repeat(1 << 20));
+    line.push('\n');
+    let out = parse(line.as_bytes());
+    assert_eq!(out.events.len(), 1);
+    assert!(start.elapsed().as_secs() < 20, "took {:?}", start.elapsed());
+}
