@@ -60,6 +60,9 @@ add mysql_audit "$parse"/mysql/*audit*.log "$captured"/mariadb-server_audit.log
 add mysql_error "$parse"/mysql/*error*.log "$captured"/mariadb-error.log "$constructed"/mysql-error.log
 add mysql_general "$captured"/mariadb-general.log "$parse"/mysql/*general*.log
 add mysql_enterprise_audit "$constructed"/enterprise-audit.json
+add pgbouncer "$parse"/pgbouncer/*.log
+add mysql_slow "$parse"/mysql/*slow*.log
+add percona_audit "$parse"/percona/percona-audit*
 add cloudtrail $(ls "$parse"/cloudtrail/*.json* | grep -v cloudwatch)
 add cloudwatch_logs "$parse"/cloudtrail/cloudwatch-*.json
 add cnpg "$parse"/cnpg/*.log

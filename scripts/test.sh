@@ -63,7 +63,9 @@ ensure_packages() {
     fi
     local missing=() p
     # rsyslog: the MariaDB test files its error log through a real rsyslogd.
-    for p in postgresql mariadb-server zstd bzip2 rsyslog logrotate; do
+    # logrotate: the daemon's copytruncate test; pgbouncer: a pooler in front of the
+    # test PostgreSQL.
+    for p in postgresql mariadb-server zstd bzip2 rsyslog logrotate pgbouncer; do
         installed "$p" || missing+=("$p")
     done
     if [ ${#missing[@]} -gt 0 ]; then apt_install "${missing[@]}"; fi

@@ -310,6 +310,8 @@ const GENERIC_DIRS: &[&str] = &[
     "audit",
     "general",
     "slowquery",
+    "slow",
+    "pgbouncer",
     "log",
     "logs",
     "pg_log",

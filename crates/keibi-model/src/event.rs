@@ -30,6 +30,12 @@ pub enum SourceKind {
     MysqlGeneral,
     /// MySQL Enterprise Audit, JSON format.
     MysqlEnterpriseAudit,
+    /// PgBouncer's log (a pooler in front of PostgreSQL).
+    Pgbouncer,
+    /// MySQL/MariaDB slow query log.
+    MysqlSlow,
+    /// Percona Server audit log plugin (XML, JSON or CSV).
+    PerconaAudit,
     /// AWS CloudTrail records, whatever envelope they came in.
     Cloudtrail,
 }
@@ -45,6 +51,9 @@ impl SourceKind {
             SourceKind::MysqlError => "mysql_error",
             SourceKind::MysqlGeneral => "mysql_general",
             SourceKind::MysqlEnterpriseAudit => "mysql_enterprise_audit",
+            SourceKind::Pgbouncer => "pgbouncer",
+            SourceKind::MysqlSlow => "mysql_slow",
+            SourceKind::PerconaAudit => "percona_audit",
             SourceKind::Cloudtrail => "cloudtrail",
         }
     }
@@ -56,11 +65,14 @@ impl SourceKind {
             SourceKind::PostgresStderr
             | SourceKind::PostgresSyslog
             | SourceKind::PostgresCsv
-            | SourceKind::PostgresJson => Some(Engine::Postgres),
+            | SourceKind::PostgresJson
+            | SourceKind::Pgbouncer => Some(Engine::Postgres),
             SourceKind::MysqlAudit
             | SourceKind::MysqlError
             | SourceKind::MysqlGeneral
-            | SourceKind::MysqlEnterpriseAudit => Some(Engine::Mysql),
+            | SourceKind::MysqlEnterpriseAudit
+            | SourceKind::MysqlSlow
+            | SourceKind::PerconaAudit => Some(Engine::Mysql),
             SourceKind::Cloudtrail => None,
         }
     }
@@ -197,6 +209,20 @@ pub struct Statement {
     /// pgaudit audit type: `SESSION` or `OBJECT`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub audit_type: Option<CompactString>,
+    /// How long the statement ran, in microseconds (the MySQL slow query log's
+    /// `Query_time`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration_us: Option<u64>,
+    /// Rows the statement sent to the client: a big read (the slow query log's
+    /// `Rows_sent`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rows_sent: Option<u64>,
+    /// Rows the server read to answer it (`Rows_examined`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rows_examined: Option<u64>,
+    /// Rows it changed (`Rows_affected`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rows_affected: Option<u64>,
 }
 
 impl Statement {
@@ -309,6 +335,10 @@ pub struct Injection {
 
 fn s<T: std::ops::Deref<Target = str>>(v: &Option<T>) -> Option<FieldRef<'_>> {
     v.as_deref().map(FieldRef::Str)
+}
+
+fn int(v: Option<u64>) -> Option<FieldRef<'static>> {
+    v.map(|n| FieldRef::Int(i64::try_from(n).unwrap_or(i64::MAX)))
 }
 
 fn ser_time<S: Serializer>(t: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
@@ -435,6 +465,10 @@ impl Event {
                 "object_type" => s(&st.object_type),
                 "object" => s(&st.object),
                 "audit_type" => s(&st.audit_type),
+                "duration_us" => int(st.duration_us),
+                "rows_sent" => int(st.rows_sent),
+                "rows_examined" => int(st.rows_examined),
+                "rows_affected" => int(st.rows_affected),
                 _ => None,
             };
         }
@@ -519,5 +553,23 @@ mod tests {
         assert_eq!(e.get("userIdentity.type"), Some(FieldRef::Str("Root")));
         assert_eq!(e.get("userIdentity.nope"), None);
         assert_eq!(e.get("action"), Some(FieldRef::Str("api_call")));
+    }
+
+    #[test]
+    fn slow_log_counters_are_integers_for_rules() {
+        let mut e = ev();
+        let mut st = Statement::from_sql("SELECT * FROM customers");
+        st.rows_sent = Some(250_000);
+        st.duration_us = Some(1_500_000);
+        e.statement = Some(Box::new(st));
+        assert_eq!(e.get("statement.rows_sent"), Some(FieldRef::Int(250_000)));
+        assert_eq!(
+            e.get("statement.duration_us"),
+            Some(FieldRef::Int(1_500_000))
+        );
+        assert_eq!(e.get("statement.rows_examined"), None);
+        let j = serde_json::to_value(&e).unwrap();
+        assert_eq!(j["statement"]["rows_sent"], 250_000);
+        assert!(j["statement"].get("rows_affected").is_none());
     }
 }

@@ -161,3 +161,69 @@ fn attacked_mariadb_is_reported() {
         .expect("bf");
     assert_eq!(str_field(f, "severity_label"), Some("Medium"), "{f}");
 }
+
+/// A brute force through PgBouncer: the pooler authenticates clients itself, so the
+/// guesses are in its log only. Read together with PostgreSQL's log as one instance,
+/// every guess is counted once and the login after them is seen.
+#[test]
+fn brute_force_through_pgbouncer_is_reported() {
+    use common::pgbouncer::Pgbouncer;
+    use common::postgres::*;
+    let Some(mut pg) = Postgres::start() else {
+        return;
+    };
+    let Some(mut bouncer) = Pgbouncer::start(&pg) else {
+        return;
+    };
+    for _ in 0..GUESSES {
+        let out = pg.psql_tcp_port(bouncer.port, APP_USER, "guess", DATABASE, "SELECT 1;\n");
+        assert!(!out.status.success(), "a wrong password was accepted");
+    }
+    let out = pg.psql_tcp_port(
+        bouncer.port,
+        APP_USER,
+        APP_PASSWORD,
+        DATABASE,
+        &format!("{DONE};\n"),
+    );
+    assert!(out.status.success(), "login: {}", common::describe(&out));
+    wait_for_text(&pg.stderr_log(), "keibi-attack-done");
+    bouncer.stop();
+    pg.stop();
+
+    let what = format!(
+        "{} and {}",
+        bouncer.log().display(),
+        pg.stderr_log().display()
+    );
+    let scan = keibi_scan(&[
+        OsStr::new("--instance"),
+        OsStr::new("shop-db"),
+        bouncer.log().as_os_str(),
+        pg.stderr_log().as_os_str(),
+    ]);
+    assert_eq!(scan.code, Some(0), "{what}: {}", scan.stderr);
+    assert_types(
+        &scan,
+        &what,
+        &[
+            "CredentialAccess:RDS/BruteForce",
+            "CredentialAccess:RDS/AnomalousBehavior.SuccessfulBruteForce",
+        ],
+    );
+    assert_actor(&scan, "CredentialAccess:RDS/BruteForce", APP_USER);
+    let bf = scan
+        .of_type("CredentialAccess:RDS/BruteForce")
+        .next()
+        .expect("bf");
+    assert_eq!(
+        bf.get("count").and_then(|c| c.as_u64()),
+        Some(GUESSES as u64),
+        "{what}: each guess counted once: {bf}"
+    );
+    assert_eq!(
+        bf.pointer("/resource/id").and_then(|v| v.as_str()),
+        Some("shop-db"),
+        "{bf}"
+    );
+}

@@ -184,3 +184,26 @@ fn every_scenario_fires_on_its_attack_and_not_on_its_near_misses() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
     eprintln!("{} scenarios passed", dirs.len());
 }
+
+/// Through a pooler, the brute force is the attacker's, on the instance whose folder
+/// holds the pooler's log (not an instance named after the pooler).
+#[test]
+fn pgbouncer_brute_force_names_the_attacker() {
+    let dir =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/scenarios/pgbouncer-bruteforce/attack");
+    let scan = keibi_scan(&[dir.as_os_str()]);
+    let bf: Vec<_> = scan.of_type("CredentialAccess:RDS/BruteForce").collect();
+    assert_eq!(bf.len(), 1, "{}", scan.brief());
+    let f = bf[0];
+    assert_eq!(
+        f.pointer("/actor/ip").and_then(|v| v.as_str()),
+        Some("198.51.100.77"),
+        "{f}"
+    );
+    assert_eq!(
+        f.pointer("/resource/id").and_then(|v| v.as_str()),
+        Some("shop-postgres"),
+        "{f}"
+    );
+    assert_eq!(f.get("count").and_then(|v| v.as_u64()), Some(40), "{f}");
+}

@@ -231,6 +231,7 @@ fn mariadb_logs_are_read_completely() {
         (&db.audit_log(), "mariadb-server_audit.log"),
         (&db.error_log(), "mariadb-error.log"),
         (&db.general_log(), "mariadb-general.log"),
+        (&db.slow_log(), "mariadb-slow.log"),
     ]);
 
     for (log, source) in [
@@ -249,6 +250,48 @@ fn mariadb_logs_are_read_completely() {
     let all = keibi_events(&[&db.audit_log(), &db.error_log(), &db.general_log()], &[]);
     all.assert_complete("the MariaDB logs", 3);
     all.assert_time_ordered("the MariaDB logs");
+
+    // The slow query log (`long_query_time=0`: every statement) names who ran each
+    // statement, from where, and how many rows it sent.
+    let what = format!("mysql_slow ({}, {})", db.slow_log().display(), db.version);
+    let k = keibi_events(&[&db.slow_log()], &[]);
+    k.assert_complete(&what, 1);
+    k.assert_time_ordered(&what);
+    assert_sources(&k, &what, "mysql_slow");
+    let select = k.statement(&what, TRICKY_SELECT);
+    assert_eq!(str_field(select, "user"), Some("app"), "{what}: {select}");
+    assert_eq!(
+        str_field(select, "client_ip"),
+        Some("127.0.0.1"),
+        "{what}: {select}"
+    );
+    assert_eq!(
+        str_field(select, "database"),
+        Some("shop"),
+        "{what}: {select}"
+    );
+    assert_eq!(
+        select
+            .pointer("/statement/rows_sent")
+            .and_then(Value::as_u64),
+        Some(2),
+        "{what}: {select}"
+    );
+    assert!(
+        select.pointer("/statement/duration_us").is_some(),
+        "{what}: {select}"
+    );
+    let done = k.statement(&what, LAST_SQL);
+    assert_eq!(
+        done.pointer("/statement/rows_sent").and_then(Value::as_u64),
+        Some(1),
+        "{what}: {done}"
+    );
+    assert!(
+        !k.dump().contains("keibi-app-pw"),
+        "{what}: a password in clear: {}",
+        k.dump()
+    );
 
     // The same error log through syslog, as Debian's MariaDB files it (stderr to the
     // journal, the journal to rsyslog): a real rsyslogd writes the headers.
@@ -397,4 +440,117 @@ fn login_summary(k: &Keibi) -> Vec<(String, String, u64, String)> {
         .collect();
     v.sort();
     v
+}
+
+/// PgBouncer in front of PostgreSQL: logins through the pooler, good and bad, are
+/// read from PgBouncer's log with the real client's address and port; a failed login
+/// is one `login_failure` however many lines PgBouncer writes about it.
+#[test]
+fn pgbouncer_log_is_read_completely() {
+    use common::pgbouncer::Pgbouncer;
+    use common::postgres::*;
+    let Some(mut pg) = Postgres::start() else {
+        return;
+    };
+    let Some(mut bouncer) = Pgbouncer::start(&pg) else {
+        return;
+    };
+    let port = bouncer.port;
+    let psql = |user: &str, password: &str, db: &str, sql: &str| {
+        pg.psql_tcp_port(port, user, password, db, sql)
+    };
+    let ok = psql(APP_USER, APP_PASSWORD, DATABASE, "SELECT 1;\n");
+    assert!(
+        ok.status.success(),
+        "login through pgbouncer failed: {}",
+        common::describe(&ok)
+    );
+    const WRONG_PASSWORDS: usize = 4;
+    for i in 0..WRONG_PASSWORDS {
+        let bad = psql(
+            APP_USER,
+            &format!("wrong-password-{i}"),
+            DATABASE,
+            "SELECT 1;\n",
+        );
+        assert!(!bad.status.success(), "pgbouncer accepted a wrong password");
+    }
+    let unknown = psql("nosuchuser", "whatever", DATABASE, "SELECT 1;\n");
+    assert!(
+        !unknown.status.success(),
+        "pgbouncer accepted an unknown user"
+    );
+    let nodb = psql(APP_USER, APP_PASSWORD, "nosuchdb", "SELECT 1;\n");
+    assert!(
+        !nodb.status.success(),
+        "pgbouncer served an unknown database"
+    );
+    // A port scan: PgBouncer logs nothing for it.
+    tcp_probe(port);
+    let last = psql(APP_USER, APP_PASSWORD, DATABASE, &format!("{LAST_SQL};\n"));
+    assert!(
+        last.status.success(),
+        "last login failed: {}",
+        common::describe(&last)
+    );
+    bouncer.stop();
+    pg.stop();
+    common::capture(&[(&bouncer.log(), "pgbouncer.log")]);
+
+    let what = format!(
+        "pgbouncer ({}, {})",
+        bouncer.log().display(),
+        bouncer.version
+    );
+    let k = keibi_events(&[&bouncer.log()], &[]);
+    k.assert_complete(&what, 1);
+    k.assert_time_ordered(&what);
+    assert_sources(&k, &what, "pgbouncer");
+    let ctx = || format!("{what}; events:\n{}", k.dump());
+    let ok: Vec<&Value> = k.with_action("login_success").collect();
+    assert_eq!(ok.len(), 2, "two logins through the pooler; {}", ctx());
+    let failed: Vec<&Value> = k.with_action("login_failure").collect();
+    assert_eq!(
+        failed.len(),
+        WRONG_PASSWORDS + 2,
+        "one failure per wrong password, unknown user, unknown database; {}",
+        ctx()
+    );
+    for e in ok.iter().chain(&failed) {
+        assert_eq!(
+            str_field(e, "client_ip"),
+            Some("127.0.0.1"),
+            "{e}; {}",
+            ctx()
+        );
+        assert!(e.get("client_port").is_some(), "{e}; {}", ctx());
+        assert_eq!(str_field(e, "source"), Some("pgbouncer"));
+    }
+    for e in &ok {
+        assert_eq!(str_field(e, "user"), Some(APP_USER), "{e}");
+        assert_eq!(str_field(e, "database"), Some(DATABASE), "{e}");
+    }
+    let users: Vec<_> = failed.iter().map(|e| str_field(e, "user")).collect();
+    assert_eq!(
+        users.iter().filter(|u| **u == Some("nosuchuser")).count(),
+        1,
+        "{}",
+        ctx()
+    );
+    assert!(
+        failed
+            .iter()
+            .any(|e| str_field(e, "database") == Some("nosuchdb")),
+        "the unknown database is named; {}",
+        ctx()
+    );
+    // Each failed port logged in never.
+    for f in &failed {
+        assert!(
+            !ok.iter()
+                .any(|o| o.get("client_port") == f.get("client_port")),
+            "{f} also a success; {}",
+            ctx()
+        );
+    }
 }

@@ -259,7 +259,7 @@ rules:
     let p = problems(text);
     let want = [
         "3:7: /nonexistent/keibi-test/a.log: does not exist",
-        "4:7: unknown log format 'postgres-stdrr' (known: cloudwatch-logs, cloudtrail, mysql-enterprise-audit, postgres-json, postgres-csv, postgres-syslog, postgres-stderr, mysql-audit, mysql-error, mysql-general, cloudwatch-export, cnpg, cloudsql, azure, heroku, supabase)",
+        "4:7: unknown log format 'postgres-stdrr' (known: cloudwatch-logs, cloudtrail, mysql-enterprise-audit, postgres-json, postgres-csv, postgres-syslog, postgres-stderr, mysql-audit, mysql-error, mysql-general, cloudwatch-export, cnpg, cloudsql, azure, heroku, supabase, pgbouncer, mysql-slow, percona-audit)",
         "5:5: a source names one thing to read, one of path, glob, dir or stdin: true (it names 2)",
         "5:7: \"/x/[a.log\" is not a glob: unclosed character class; missing ']'",
         "7:5: a source names one thing to read, one of path, glob, dir or stdin: true (it names none)",

@@ -1,10 +1,12 @@
-//! PostgreSQL: stderr (any `log_line_prefix`), syslog, csvlog, jsonlog, and pgaudit payloads.
+//! PostgreSQL: stderr (any `log_line_prefix`), syslog, csvlog, jsonlog, pgaudit payloads,
+//! and the PgBouncer pooler's log.
 
 pub mod cnpg;
 pub mod csvlog;
 pub mod jsonlog;
 mod message;
 mod pgaudit;
+pub mod pgbouncer;
 pub mod prefix;
 pub mod stderr;
 pub mod supabase;

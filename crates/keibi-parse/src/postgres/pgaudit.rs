@@ -29,6 +29,7 @@ pub fn parse(csv: &str) -> Option<Statement> {
         object_type: opt(object_type),
         object: opt(object),
         audit_type: Some(opt(audit_type)?),
+        ..Statement::default()
     })
 }
 

@@ -76,6 +76,11 @@ impl Mariadb {
         self.dir().join("general.log")
     }
 
+    /// The slow query log, with every statement (`long_query_time=0`).
+    pub fn slow_log(&self) -> PathBuf {
+        self.dir().join("slow.log")
+    }
+
     fn socket(&self) -> PathBuf {
         self.dir().join("mysqld.sock")
     }
@@ -98,6 +103,10 @@ impl Mariadb {
              log_warnings=4\n\
              general_log=ON\n\
              general_log_file={d}/general.log\n\
+             slow_query_log=ON\n\
+             slow_query_log_file={d}/slow.log\n\
+             long_query_time=0\n\
+             log_slow_verbosity=query_plan\n\
              plugin-load-add=server_audit\n\
              server_audit_logging=ON\n\
              server_audit_events=CONNECT,QUERY\n\

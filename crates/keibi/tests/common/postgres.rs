@@ -235,17 +235,17 @@ impl Postgres {
     }
 
     fn psql_cmd_local(&self, user: &str, db: &str) -> Command {
-        let mut c = self.psql_base();
+        let mut c = self.psql_base(self.port);
         c.arg("-h").arg(self.dir()).args(["-U", user, "-d", db]);
         c
     }
 
-    fn psql_base(&self) -> Command {
+    fn psql_base(&self, port: u16) -> Command {
         let mut c = Command::new(psql_path(&self.bin).expect("psql checked at start"));
         // -X: no ~/.psqlrc; the environment must not redirect us to another server.
         c.arg("-X")
             .arg("-p")
-            .arg(self.port.to_string())
+            .arg(port.to_string())
             .env_remove("PGSERVICE")
             .env_remove("PGHOST")
             .env_remove("PGHOSTADDR")
@@ -259,7 +259,20 @@ impl Postgres {
     /// psql over TCP to 127.0.0.1 with a password, running `sql` (read from standard
     /// input, so psql sends each statement on its own, as an application would).
     pub fn psql_tcp(&self, user: &str, password: &str, db: &str, sql: &str) -> Output {
-        let mut c = self.psql_base();
+        self.psql_tcp_port(self.port, user, password, db, sql)
+    }
+
+    /// As [`Postgres::psql_tcp`], to another port of 127.0.0.1 (a pooler in front of
+    /// this server).
+    pub fn psql_tcp_port(
+        &self,
+        port: u16,
+        user: &str,
+        password: &str,
+        db: &str,
+        sql: &str,
+    ) -> Output {
+        let mut c = self.psql_base(port);
         c.args([
             "-h",
             "127.0.0.1",
@@ -349,7 +362,7 @@ fn psql_path(bin: &Path) -> Option<PathBuf> {
 }
 
 /// Gives a path to the `postgres` system user, who runs the server when we are root.
-fn chown_to_postgres(path: &Path) {
+pub fn chown_to_postgres(path: &Path) {
     let id = |flag: &str| -> u32 {
         let out = check(Command::new("id").args([flag, "postgres"]));
         String::from_utf8_lossy(&out.stdout)

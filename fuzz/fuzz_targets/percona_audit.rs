@@ -1,0 +1,6 @@
+//! Fuzzes the `percona-audit` parser: no panic, bounded output, any chunking.
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    keibi_fuzz::parse(keibi_parse::Format::PerconaAudit, data)
+});
