@@ -3,13 +3,21 @@
 //!
 //! Each round polls every source, puts their events in time order ([`Orderer`]),
 //! feeds what the orderer releases to the scanner ([`Scanner::observe_batch`]), and
-//! commits the finding changes with the checkpoints of the polls whose events have
-//! all been fed, in one [`Commit`]. A poll's checkpoints wait while any of its events
-//! is still held by the orderer: they are committed once every event pushed with
-//! them is released (its latest time is before the oldest event held, or nothing is
-//! held). So a stored checkpoint never covers an event the scanner has not seen, and
-//! a restart from the stored checkpoints reads every event whose changes were not
-//! committed.
+//! commits in one [`Commit`] exactly: the finding changes of the events fed, and for
+//! each file the checkpoint right after the last of its events fed.
+//!
+//! **Invariant: the stored checkpoints cover exactly the events whose changes are
+//! stored.** Every event comes from its source with the checkpoint right after it
+//! ([`keibi_ingest::Poll::marks`]), and a poll's end checkpoints after its events;
+//! they wait in the source's queue, in the source's order. The orderer releases each
+//! source's events in that order ([`Orderer::released_from`] counts them), so what is
+//! fed of a source is the first events of its queue: each round takes as many
+//! events' checkpoints from the front as were released (and a poll's end once all
+//! its events are), and commits each file's last one with the changes of the same
+//! events. An event held by the orderer when its poll's other events are fed
+//! (source A read up to 10 s, source B only to 5 s) is thus neither covered nor
+//! counted; one fed is both, so a SIGKILL at any moment leaves a store from which a
+//! restart counts each event once.
 //!
 //! Store checkpoints are keyed by file fingerprint (`file:<hash>/<len>`); their
 //! position is a counter that grows by one each time the file's checkpoint changes,
@@ -29,15 +37,15 @@
 //!
 //! The baselines' profiles are kept in the store too: loaded at start (a store
 //! without any starts from what the scanner was given, a `--state` file), their
-//! changes committed with the checkpoints, but only in a commit after which no poll
-//! still waiting for its checkpoint has had an event fed: the stored profiles then
-//! hold exactly the events the stored checkpoints cover. Events fed again before a
-//! checkpoint are learned into a scratch store that is thrown away, so a restart
-//! never learns an event twice.
+//! changes committed with every commit: by the invariant they hold exactly the
+//! events the stored checkpoints cover. Events fed again before a checkpoint are
+//! learned into a scratch store that is thrown away, so a restart never learns an
+//! event twice. A batch the store refused for a reason that may pass (disk full) is
+//! kept whole, changes, checkpoints and profiles, and sent again before anything
+//! more is read, so the invariant holds for it too.
 //!
 //! What a restart still loses: windows spanning a file no followed path names any
-//! more, and, with several busy sources, what the profiles learned after the last
-//! commit where they could be stored.
+//! more.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -111,11 +119,19 @@ struct StoredCheckpoint {
     fed_until: Option<DateTime<Utc>>,
 }
 
-/// A poll's checkpoints, waiting until its events have all left the orderer.
-struct Pending {
-    earliest: Option<DateTime<Utc>>,
-    latest: Option<DateTime<Utc>>,
-    checkpoints: Vec<Checkpoint>,
+/// What a source handed out and the orderer has not all let out yet, in the
+/// source's order: each event with the checkpoint right after it, and after a poll's
+/// events the checkpoints of the poll's end.
+enum Slot {
+    Event(Option<Checkpoint>),
+    End(Vec<Checkpoint>),
+}
+
+/// A source's slots not yet taken, and how many of its events were taken.
+#[derive(Default)]
+struct Queue {
+    slots: VecDeque<Slot>,
+    taken: u64,
 }
 
 /// What a round did.
@@ -148,7 +164,8 @@ pub struct Pipeline {
     kinds: HashMap<(String, String), Vec<ActionKind>>,
     /// Latest stored position and checkpoint per store source.
     positions: HashMap<String, (u64, Checkpoint)>,
-    pending: VecDeque<Pending>,
+    /// Per source: the checkpoints of its events until the orderer lets them out.
+    queues: Vec<Queue>,
     poll: Duration,
     /// What the loop publishes for `/metrics` and `/healthz`.
     metrics: Option<Shared>,
@@ -339,6 +356,7 @@ impl Pipeline {
         let kinds = kinds_of(&scanner);
         Ok(Pipeline {
             states: vec![SourceState::Reading; sources.len()],
+            queues: (0..sources.len()).map(|_| Queue::default()).collect(),
             sources,
             orderer,
             scanner,
@@ -346,7 +364,6 @@ impl Pipeline {
             tuning: settings.tuning.clone(),
             kinds,
             positions,
-            pending: VecDeque::new(),
             poll: src.poll_interval.std(),
             metrics: None,
             unsent: None,
@@ -394,6 +411,7 @@ impl Pipeline {
             return Ok(round);
         }
         let mut released = Vec::new();
+        let mut replay = Vec::new();
         for (i, src) in self.sources.iter_mut().enumerate() {
             if self.states[i] == SourceState::Finished {
                 continue;
@@ -415,21 +433,30 @@ impl Pipeline {
                     p.replay.retain(|e| e.time >= from);
                     round.skipped += before - p.replay.len();
                 }
-                p.replay.sort_by_key(|e| e.time);
                 round.replayed += p.replay.len();
-                use_profiles(&mut self.scanner, &self.scratch);
-                let _ = self.scanner.observe_batch(&p.replay);
-                use_profiles(&mut self.scanner, &self.profiles);
+                replay.append(&mut p.replay);
             }
-            if !p.checkpoints.is_empty() {
-                self.pending.push_back(Pending {
-                    earliest: p.events.iter().map(|e| e.time).min(),
-                    latest: p.events.iter().map(|e| e.time).max(),
-                    checkpoints: p.checkpoints,
-                });
+            if let Some(q) = self.queues.get_mut(i) {
+                let mut marks = std::mem::take(&mut p.marks).into_iter();
+                for _ in &p.events {
+                    q.slots.push_back(Slot::Event(marks.next().flatten()));
+                }
+                if !p.checkpoints.is_empty() {
+                    q.slots
+                        .push_back(Slot::End(std::mem::take(&mut p.checkpoints)));
+                }
             }
             self.states[i] = p.state;
             self.orderer.push(i, p.events, p.state, now, &mut released);
+        }
+        if !replay.is_empty() {
+            // All sources' together, in time order: a detector pairing events of
+            // two files (a MariaDB failure in its audit and error logs) rebuilds
+            // what it held as it was.
+            replay.sort_by_key(|e| e.time);
+            use_profiles(&mut self.scanner, &self.scratch);
+            let _ = self.scanner.observe_batch(&replay);
+            use_profiles(&mut self.scanner, &self.profiles);
         }
         self.orderer.release(now, &mut released);
         round.reading = self.states.contains(&SourceState::Reading);
@@ -473,19 +500,32 @@ impl Pipeline {
         }
         let at = Utc::now();
         changes.retain_mut(|c| self.tune(c, at));
-        // Checkpoints whose polls' events have all been fed.
-        let oldest = self.orderer.oldest_held();
+        // For each file, the checkpoint right after its last event fed (or its
+        // poll's end once all the poll's events are fed): the orderer lets each
+        // source's events out in the source's order, so what is fed of a source is
+        // its first events, and their checkpoints are the first slots.
         let mut latest: HashMap<String, Checkpoint> = HashMap::new();
-        while let Some(p) = self.pending.front() {
-            let fed = match (p.latest, oldest) {
-                (_, None) | (None, _) => true,
-                (Some(t), Some(o)) => t < o,
-            };
-            if !fed {
-                break;
-            }
-            if let Some(p) = self.pending.pop_front() {
-                for cp in p.checkpoints {
+        for (i, q) in self.queues.iter_mut().enumerate() {
+            let mut due = self.orderer.released_from(i).saturating_sub(q.taken);
+            loop {
+                let cps = match q.slots.front() {
+                    Some(Slot::End(_)) => match q.slots.pop_front() {
+                        Some(Slot::End(cps)) => cps,
+                        _ => break,
+                    },
+                    Some(Slot::Event(_)) if due > 0 => {
+                        due -= 1;
+                        q.taken += 1;
+                        match q.slots.pop_front() {
+                            Some(Slot::Event(Some(cp))) => vec![cp],
+                            _ => continue,
+                        }
+                    }
+                    _ => break,
+                };
+                for cp in cps {
+                    // In the source's order: a file's later checkpoint replaces its
+                    // earlier.
                     latest.insert(source_key(&cp), cp);
                 }
             }
@@ -514,20 +554,10 @@ impl Pipeline {
             });
             moved.push((key, position + 1, cp));
         }
-        // The profiles go with the checkpoints only when they hold exactly the
-        // events those cover: no poll still waiting for its checkpoint has had an
-        // event fed (the orderer releases in time order, so a waiting poll whose
-        // earliest event is after the latest fed has had none). Otherwise they wait
-        // for a commit where that holds: stored with a checkpoint that does not
-        // cover them, a restart would learn them a second time.
-        let exact = self
-            .pending
-            .iter()
-            .all(|p| match (p.earliest, self.fed_until) {
-                (Some(e), Some(f)) => e > f,
-                _ => true,
-            });
-        if exact {
+        // The profiles go with the checkpoints: they hold exactly the events those
+        // cover (every event fed is covered, and none other), so a restart learns
+        // nothing twice.
+        {
             let mut p = self.profiles.lock();
             let all = std::mem::take(&mut self.export_all) || p.needs_rewrite();
             commit.profile_clear = all;

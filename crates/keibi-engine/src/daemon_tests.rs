@@ -188,6 +188,64 @@ fn a_bounded_restart_inside_a_window_stores_what_one_run_stores() {
     assert_eq!(stored(&store), want);
 }
 
+/// Two followed paths, A a brute force from 02:50:00 to 02:54:50 and B a failure
+/// at 02:53:30 (and one its parser holds): the first round lets out A's failures up
+/// to 02:53:30 only (B has reached no further), 22, enough for a brute force, and
+/// commits it. Stopped there without another commit (as
+/// by a SIGKILL) and restarted, the daemon counts A's failures after them only: the
+/// checkpoint committed for A's file is the one right after its last event fed,
+/// not the poll's end (which waited while the changes did not).
+#[test]
+fn a_poll_let_out_in_part_is_committed_with_the_checkpoint_of_that_part() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (dir.path().join("a/shop"), dir.path().join("b/other"));
+    std::fs::create_dir_all(&a).unwrap();
+    std::fs::create_dir_all(&b).unwrap();
+    let burst: String = brute_force_log()
+        .into_iter()
+        .filter(|(t, _)| t.as_str() >= "02:50:00" && t.as_str() < "02:55:00")
+        .filter(|(_, l)| l.contains("203.0.113.9"))
+        .map(|(_, l)| l)
+        .collect();
+    assert_eq!(burst.lines().count(), 30);
+    std::fs::write(a.join("postgresql.log"), &burst).unwrap();
+    std::fs::write(
+        b.join("postgresql.log"),
+        // The second is held by the parser (a DETAIL may follow) until B is quiet.
+        "2026-11-28 02:53:30 UTC:198.51.100.7(40000):app@shop:[900]:FATAL:  password authentication failed for user \"app\"\n\
+         2026-11-28 02:53:35 UTC:198.51.100.8(40000):app@shop:[901]:FATAL:  password authentication failed for user \"app\"\n",
+    )
+    .unwrap();
+    let paths = [
+        dir.path().join("a").display().to_string(),
+        dir.path().join("b").display().to_string(),
+    ];
+    // One run over everything.
+    let one = dir.path().join("one.db");
+    let mut p = pipeline(&Settings::quick(&paths, Some(one.clone())), &one, false);
+    run_until_quiet(&mut p);
+    p.finish(true, &mut |_| {}).unwrap();
+    let want = stored(&one);
+    assert!(
+        want.values()
+            .any(|(t, n, ..)| t == "CredentialAccess:RDS/BruteForce" && *n == 30),
+        "{want:?}"
+    );
+    // One round, cut there.
+    let store = dir.path().join("cut.db");
+    let settings = Settings::quick(&paths, Some(store.clone()));
+    let mut p = pipeline(&settings, &store, false);
+    let r = p.round(Instant::now(), &mut |_| {}).unwrap();
+    // A's 22 failures up to 02:53:30 and B's one; A's 8 later ones held.
+    assert_eq!((r.events, r.changes), (23, 1), "{r:?}");
+    drop(p);
+    let mut p = pipeline(&settings, &store, false);
+    let r = run_until_quiet(&mut p);
+    assert_eq!((r.replayed, r.events), (23, 9), "{r:?}");
+    p.finish(true, &mut |_| {}).unwrap();
+    assert_eq!(stored(&store), want);
+}
+
 /// What a restart costs on a followed file of `KEIBI_RESTART_MB` (200 by default)
 /// megabytes of PostgreSQL logins and statements over a day: the time from the new
 /// pipeline to caught up, with the built-in detectors (every event fed again: one

@@ -25,7 +25,9 @@
 //!   source, so its files' events are merged in time order before they are handed
 //!   out; a file holding an entry (or not read to its end) makes the others' later
 //!   events wait, and each file's checkpoint is the one right after its last event
-//!   handed out ([`FollowSource::hand_out_in_order`]).
+//!   handed out ([`FollowSource::hand_out_in_order`]); every event is handed out with
+//!   the checkpoint right after it ([`Poll::marks`]), for a daemon that detects only
+//!   part of a poll before it commits.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::fs::{self, File, Metadata};
@@ -698,6 +700,7 @@ impl FollowSource {
                     break;
                 };
                 poll.events.push(e);
+                poll.marks.push(Some(cp.clone()));
                 last.insert(id, cp);
             }
         }
@@ -894,10 +897,19 @@ fn flush_partial(t: &mut Tracked, out: &mut Output, all: bool) {
 /// Moves a file's parsed output into the poll at once, after its waiting events
 /// (the file is closed or was truncated: nothing more comes from it).
 fn hand_out(t: &mut Tracked, mut out: Output, poll: &mut Poll) {
-    poll.events.extend(t.waiting.drain(..).map(|(e, _)| e));
-    t.feed.take_marks(t.fp);
+    for (e, cp) in t.waiting.drain(..) {
+        poll.events.push(e);
+        poll.marks.push(Some(cp));
+    }
+    let marks = t.feed.take_marks(t.fp);
     set_instance(&mut out.events, None, t.instance.as_ref());
     notices_and_replay(t, out.problems, poll);
+    if marks.len() == out.events.len() {
+        poll.marks.extend(marks.into_iter().map(Some));
+    } else {
+        // (Never: one mark per event.) Covered by the file's checkpoint only.
+        poll.marks.resize(poll.marks.len() + out.events.len(), None);
+    }
     poll.events.append(&mut out.events);
 }
 
@@ -919,6 +931,7 @@ fn take_in(t: &mut Tracked, mut out: Output, poll: &mut Poll) {
         t.waiting.extend(out.events.drain(..).zip(marks));
     } else {
         // (Never: one mark per event.) Hand them out with the file's checkpoint.
+        poll.marks.resize(poll.marks.len() + out.events.len(), None);
         poll.events.append(&mut out.events);
     }
 }

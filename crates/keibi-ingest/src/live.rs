@@ -36,6 +36,11 @@ pub struct Poll {
     /// The checkpoints of the files read in this poll, after its events: store them
     /// with the events' findings and a restart resumes exactly after them.
     pub checkpoints: Vec<Checkpoint>,
+    /// The checkpoint right after each event, in the order of `events` (`None` where
+    /// there is none; empty for a source without checkpoints): a daemon that has fed
+    /// only the first events stores the last of their checkpoints per file, and a
+    /// restart resumes exactly after them.
+    pub marks: Vec<Option<Checkpoint>>,
     pub state: SourceState,
     /// With [`crate::FollowOptions::warm`]: events read again before a resumed
     /// file's checkpoint, already handed out before the restart. Not to be counted
@@ -49,6 +54,7 @@ impl Poll {
             events: Vec::new(),
             notices: Vec::new(),
             checkpoints: Vec::new(),
+            marks: Vec::new(),
             state: SourceState::CaughtUp,
             replay: Vec::new(),
         }

@@ -1,23 +1,32 @@
 //! Puts the events of several live sources in time order, as far as waiting allows.
 //!
-//! Each source is in time order by itself (a log is written in time order; a poll's
-//! batch is sorted); across sources an event is held until every *active* source has
-//! reached its time: the **watermark** is the earliest of the active sources' latest
-//! event times, minus the allowed **lateness**, and everything up to it is released in
-//! time order. A source is active while it is reading a backlog or has produced an
-//! event within the **idle timeout**; a quiet source (a database nobody logs into, a
-//! CloudTrail prefix between deliveries) stops holding the others back, and a
-//! finished one never does. When no source is active everything held is released.
+//! Each source is in time order by itself (a log is written in time order; a
+//! directory source merges its files in time order); across sources an event is held
+//! until every *active* source has reached its time: the **watermark** is the
+//! earliest of the active sources' latest event times, minus the allowed
+//! **lateness**, and everything up to it is released in time order. A source is
+//! active while it is reading a backlog or has produced an event within the **idle
+//! timeout**; a quiet source (a database nobody logs into, a CloudTrail prefix
+//! between deliveries) stops holding the others back, and a finished one never does.
+//! When no source is active everything held is released.
 //!
-//! An event older than what was already released is **late**: it is passed on at once
-//! and counted, never dropped (detectors must see it; a finding's window may then
-//! reach back). Memory is bounded: beyond `max_held` events the oldest are released
-//! early (counted as forced).
+//! **One source's events are released in the order the source handed them out**:
+//! an event older than one its source gave before it (a line written a moment out of
+//! order) is ordered at that earlier event's time, just after it, as `keibi scan`
+//! keeps each file's own order. So what has been released of a source is always the
+//! first events it handed out ([`Orderer::released_from`] counts them), and a daemon
+//! can store for each file the checkpoint right after its last event released.
+//!
+//! An event older than what was already released (a quiet source that speaks again
+//! with an older time) is **late**: it is passed on at once and counted, never
+//! dropped (detectors must see it; a finding's window may then reach back). Memory
+//! is bounded: beyond `max_held` events the oldest are released early (counted as
+//! forced).
 //!
 //! Lateness is 0 by default: the watermark itself waits for the slowest active
 //! source, and holding events longer would add to the latency of every finding (a
-//! failed-login burst must be a finding within a second). Raise it for sources whose
-//! lines arrive out of order by a known amount (a syslog relay).
+//! failed-login burst must be a finding within a second). Raise it for sources that
+//! deliver with a known delay behind the others (a syslog relay).
 
 use std::cmp::{Ordering, Reverse};
 use std::collections::BinaryHeap;
@@ -60,14 +69,21 @@ pub struct OrderStats {
 }
 
 struct Src {
+    /// The latest event time it gave (the time its next event is ordered at, at
+    /// least).
     latest: Option<DateTime<Utc>>,
+    /// Its events released so far.
+    released: u64,
     active_at: Option<Instant>,
     finished: bool,
 }
 
 struct Held {
+    /// The time it is ordered at: its own, or its source's latest before it if that
+    /// is later.
     time: DateTime<Utc>,
     seq: u64,
+    source: usize,
     event: Event,
 }
 
@@ -115,6 +131,7 @@ impl Orderer {
     pub fn add_source(&mut self) -> usize {
         self.sources.push(Src {
             latest: None,
+            released: 0,
             active_at: None,
             finished: false,
         });
@@ -130,19 +147,18 @@ impl Orderer {
         self.heap.len()
     }
 
-    /// The time of the oldest event held (`None` when nothing is): every event
-    /// pushed with an earlier time has been released. A daemon stores a poll's
-    /// checkpoints once its events are all released and detected.
-    pub fn oldest_held(&self) -> Option<DateTime<Utc>> {
-        self.heap.peek().map(|Reverse(h)| h.time)
+    /// How many of `source`'s events have been released (to `out` of any call): always
+    /// the first that many it handed out, in its order.
+    pub fn released_from(&self, source: usize) -> u64 {
+        self.sources.get(source).map_or(0, |s| s.released)
     }
 
-    /// Takes one poll's events and state from `source`. Late events go to `out` at
-    /// once; the others are held for [`Orderer::release`].
+    /// Takes one poll's events and state from `source`, in the source's order. Late
+    /// events go to `out` at once; the others are held for [`Orderer::release`].
     pub fn push(
         &mut self,
         source: usize,
-        mut events: Vec<Event>,
+        events: Vec<Event>,
         state: SourceState,
         now: Instant,
         out: &mut Vec<Event>,
@@ -154,21 +170,24 @@ impl Orderer {
             src.active_at = Some(now);
         }
         src.finished = state == SourceState::Finished;
-        events.sort_by_key(|e| e.time);
-        if let Some(last) = events.last() {
-            src.latest = Some(src.latest.map_or(last.time, |l| l.max(last.time)));
-        }
         for event in events {
-            if self.released.is_some_and(|r| event.time < r) {
+            // Never before an event its source gave earlier.
+            let time = src.latest.map_or(event.time, |l| l.max(event.time));
+            src.latest = Some(time);
+            if self.released.is_some_and(|r| time < r) {
+                // Everything of its source before it was released: held items are
+                // never older than what was released.
                 self.stats.late += 1;
                 self.stats.released += 1;
+                src.released += 1;
                 out.push(event);
                 continue;
             }
             self.seq += 1;
             self.heap.push(Reverse(Held {
-                time: event.time,
+                time,
                 seq: self.seq,
+                source,
                 event,
             }));
         }
@@ -202,19 +221,24 @@ impl Orderer {
                 break;
             };
             self.stats.forced += u64::from(!due);
-            self.stats.released += 1;
-            self.released = Some(self.released.map_or(held.time, |r| r.max(held.time)));
-            out.push(held.event);
+            self.take(held, out);
         }
     }
 
     /// Releases everything held (shutdown).
     pub fn drain(&mut self, out: &mut Vec<Event>) {
         while let Some(Reverse(held)) = self.heap.pop() {
-            self.stats.released += 1;
-            self.released = Some(self.released.map_or(held.time, |r| r.max(held.time)));
-            out.push(held.event);
+            self.take(held, out);
         }
+    }
+
+    fn take(&mut self, held: Held, out: &mut Vec<Event>) {
+        self.stats.released += 1;
+        if let Some(s) = self.sources.get_mut(held.source) {
+            s.released += 1;
+        }
+        self.released = Some(self.released.map_or(held.time, |r| r.max(held.time)));
+        out.push(held.event);
     }
 }
 
@@ -317,15 +341,47 @@ mod tests {
         o.push(a, vec![ev(10, "a")], SourceState::CaughtUp, t, &mut out);
         o.push(b, vec![ev(20, "b")], SourceState::CaughtUp, t, &mut out);
         o.release(t, &mut out);
-        o.push(b, vec![ev(5, "b")], SourceState::CaughtUp, t, &mut out);
-        assert_eq!(tags(&out), ["a10", "b05"]);
+        // a went quiet; b's 20 went out; a speaks again with an older time.
+        let later = t + Duration::from_millis(600);
+        o.push(b, vec![], SourceState::CaughtUp, later, &mut out);
+        o.release(later, &mut out);
+        o.push(a, vec![ev(5, "a")], SourceState::CaughtUp, later, &mut out);
+        assert_eq!(tags(&out), ["a10", "b20", "a05"]);
         assert_eq!(o.stats().late, 1);
+        assert_eq!((o.released_from(a), o.released_from(b)), (2, 1));
         // Finished sources do not hold back; drain releases the rest.
-        o.push(a, vec![], SourceState::Finished, t, &mut out);
-        o.release(t, &mut out);
-        assert_eq!(tags(&out), ["a10", "b05", "b20"]);
+        o.push(b, vec![ev(30, "b")], SourceState::CaughtUp, later, &mut out);
+        o.push(a, vec![], SourceState::Finished, later, &mut out);
+        o.release(later, &mut out);
+        assert_eq!(tags(&out)[3..], ["b30"]);
         o.drain(&mut out);
-        assert_eq!(o.stats().released, 3);
+        assert_eq!(o.stats().released, 4);
+    }
+
+    /// A source's events leave in its own order, so what is out of a source is
+    /// always the first events it gave: an older one after a newer waits with it.
+    #[test]
+    fn one_sources_order_is_kept() {
+        let mut o = Orderer::new(OrderOptions::default());
+        let (a, b) = (o.add_source(), o.add_source());
+        let t = Instant::now();
+        let mut out = Vec::new();
+        o.push(
+            a,
+            vec![ev(1, "a"), ev(8, "a"), ev(3, "a"), ev(9, "a")],
+            SourceState::CaughtUp,
+            t,
+            &mut out,
+        );
+        o.push(b, vec![ev(5, "b")], SourceState::CaughtUp, t, &mut out);
+        o.release(t, &mut out);
+        assert_eq!(tags(&out), ["a01", "b05"]);
+        assert_eq!(o.released_from(a), 1);
+        o.push(b, vec![ev(8, "b")], SourceState::CaughtUp, t, &mut out);
+        o.release(t, &mut out);
+        // a's 03 came after its 08: it leaves with it, not before.
+        assert_eq!(tags(&out), ["a01", "b05", "a08", "a03", "b08"]);
+        assert_eq!((o.released_from(a), o.released_from(b)), (3, 2));
     }
 
     #[test]
@@ -335,7 +391,7 @@ mod tests {
             ..OrderOptions::default()
         };
         let mut o = Orderer::new(opts);
-        let a = o.add_source();
+        let (a, b) = (o.add_source(), o.add_source());
         let t = Instant::now();
         let mut out = Vec::new();
         o.push(
@@ -347,12 +403,12 @@ mod tests {
         );
         o.release(t, &mut out);
         assert_eq!(tags(&out), ["a01"]);
-        // Within the lateness, an out-of-order event still takes its place.
-        o.push(a, vec![ev(3, "a")], SourceState::CaughtUp, t, &mut out);
+        // Within the lateness, another source's older event still takes its place.
+        o.push(b, vec![ev(3, "b")], SourceState::CaughtUp, t, &mut out);
         o.release(t, &mut out);
-        assert_eq!(tags(&out), ["a01", "a03"]);
+        assert_eq!(tags(&out), ["a01"]);
         o.release(t + Duration::from_secs(1), &mut out);
-        assert_eq!(tags(&out), ["a01", "a03", "a04", "a08"]);
+        assert_eq!(tags(&out), ["a01", "b03", "a04", "a08"]);
         assert_eq!(o.stats().late, 0);
     }
 
