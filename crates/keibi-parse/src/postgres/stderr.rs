@@ -355,6 +355,19 @@ impl Reports {
     }
 }
 
+/// Longest name PostgreSQL keeps (`NAMEDATALEN` - 1 bytes): user, database and
+/// application names are cut there before they are logged.
+const MAX_NAME: usize = 63;
+
+/// Whether the line break at `cut` is inside a user, database or application name no
+/// longer than a name can be.
+fn cut_inside_a_name(caps: &super::prefix::Captures, cut: usize) -> bool {
+    [caps.user, caps.db, caps.app]
+        .into_iter()
+        .flatten()
+        .any(|s| s.start() <= cut && cut < s.end() && s.end() - s.start() <= MAX_NAME)
+}
+
 /// Whether the user and database fields of a split can be divided another way: the
 /// literal between them occurs again in their text (`rdsadmin@x@shop`).
 fn divisible(m: &Matched, line: &[u8]) -> bool {
@@ -596,10 +609,16 @@ impl StderrParser {
         let reading = self.prefixes.match_locked(&joined).and_then(|j| {
             let alts = self.alternatives(&joined, &j);
             let score = self.reports.best_score(&j, &alts, &joined, None)?;
-            Some((j, score))
+            let in_name = std::iter::once(&j)
+                .chain(&alts)
+                .any(|x| cut_inside_a_name(&x.caps, cut));
+            Some((j, score)).filter(|_| in_name)
         });
-        // The joined reading's level word must be on this line: the line before was
-        // cut inside a name, not followed by its own continuation.
+        // The joined reading's level word must be on this line, and the line break
+        // inside a name no longer than PostgreSQL's (63 bytes): the line before was
+        // cut inside a name, not followed by its own continuation (a FATAL line and
+        // the next line in a prefix that does not read it would otherwise join into
+        // one garbled report with the FATAL's message in its user name).
         let better = reading.filter(|(_, (score, at))| {
             *at > cut && *score >= 0 && alone.is_none_or(|a| *score > a)
         });
