@@ -51,6 +51,9 @@ pub(crate) struct Reports {
     pending: Option<Report>,
     /// How the pending report's line was read when a name made it ambiguous.
     pending_fix: Option<Fix>,
+    /// The line being read is two physical lines joined (a name with a line break): a
+    /// part in it whose report has ended was ended by the forged line it follows.
+    pub rejoined: bool,
 }
 
 /// What the pending report needs when it completes, after a name made its line
@@ -83,6 +86,7 @@ impl Reports {
             sessions: Sessions::new(),
             pending: None,
             pending_fix: None,
+            rejoined: false,
         }
     }
 
@@ -264,17 +268,23 @@ impl Reports {
                     }) > 0
                 });
             if !confirmed_primary {
+                let mut added = false;
                 if let (Level::Part(part), true) = (p.m.level, self.of_pending(p, pid)) {
                     if let Some(r) = &mut self.pending {
                         r.add_part(part, &text.text_from(p.m.text));
+                        added = true;
                     }
+                }
+                if !added {
+                    orphan(&p.m, line, lineno, self.rejoined, out);
                 }
                 return true;
             }
         }
         if !all.iter().any(|s| matches!(s.m.level, Level::Primary(_))) {
-            // A part whose report was not seen (the log starts mid-report, another
-            // process's line) adds nothing.
+            // A part whose report was not seen (the log starts mid-report, a line of
+            // another process): counted, never silently dropped.
+            orphan(first, line, lineno, self.rejoined, out);
             return true;
         }
         self.flush(out);
@@ -352,6 +362,26 @@ impl Reports {
             });
         }
         !contradicted
+    }
+}
+
+/// Counts a DETAIL/HINT/CONTEXT/STATEMENT line whose process has no report pending
+/// (the log starts mid-report, or the line is not where PostgreSQL writes one). In a
+/// line joined across a name's line break, the report was ended by the forged line
+/// before it: the line was read, only not attached, and is a warning.
+fn orphan(m: &Matched, line: &[u8], lineno: u64, rejoined: bool, out: &mut Output) {
+    let word = line.get(m.level_pos..).unwrap_or_default();
+    let word = String::from_utf8_lossy(&word[..memchr::memchr(b':', word).unwrap_or(0).min(16)]);
+    if rejoined {
+        out.warning(
+            lineno,
+            format!("{word} line after a forged line that ended its report, not attached to it"),
+        );
+    } else {
+        out.unrecognized(
+            lineno,
+            format!("{word} line with no report of its process before it"),
+        );
     }
 }
 
@@ -624,7 +654,9 @@ impl StderrParser {
         });
         let done = if let Some((j, _)) = better {
             self.reports.discard_pending();
+            self.reports.rejoined = true;
             self.matched(j, &joined, first, out);
+            self.reports.rejoined = false;
             true
         } else {
             false

@@ -525,3 +525,28 @@ fn a_fatal_then_a_line_the_prefix_does_not_read() {
     let p: Vec<(u64, u64)> = out.problems.iter().map(|p| (p.line, p.lines)).collect();
     assert_eq!(p, vec![(3, 1)]);
 }
+
+/// A DETAIL line whose process has no report pending (the log starts mid-report, or
+/// another process's line) is counted unrecognized with why, not dropped.
+#[test]
+fn a_detail_with_no_report_before_it_is_counted() {
+    let out = parse(concat!(
+        "2026-11-28 15:41:22.101 UTC [902] eve@shop DETAIL:  Connection matched pg_hba.conf line 120\n",
+        "2026-11-28 15:41:23.101 UTC [903] app@shop LOG:  connection authorized: user=app database=shop\n",
+        "2026-11-28 15:41:23.101 UTC [903] app@shop HINT:  attached\n",
+        "2026-11-28 15:41:24.101 UTC [904] app@shop STATEMENT:  SELECT 1\n",
+    ));
+    assert_eq!(out.events.len(), 1);
+    let p: Vec<(u64, &str)> = out
+        .problems
+        .iter()
+        .map(|p| (p.line, p.reason.as_str()))
+        .collect();
+    assert_eq!(
+        p,
+        vec![
+            (1, "DETAIL line with no report of its process before it"),
+            (4, "STATEMENT line with no report of its process before it"),
+        ]
+    );
+}
