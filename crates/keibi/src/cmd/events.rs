@@ -55,19 +55,19 @@ pub fn summarize(report: &Report, fail_on_unparsed: bool) -> u8 {
         1 => " (and the rest of 1 input in no known format, not read)".into(),
         n => format!(" (and the rest of {n} inputs in no known format, not read)"),
     };
-    eprintln!(
-        "keibi: {} events from {} files, {} unrecognized lines{unread}",
-        report.events, report.files, report.unrecognized
-    );
     // Other programs' lines in a shared syslog file were passed over on purpose: one
-    // line says how many, and `--fail-on-unparsed` does not count them (they are not
-    // the database's, so nothing of the database went unread).
+    // line says how many, before the closing line (which stays the last), and
+    // `--fail-on-unparsed` does not count them (nothing of the database went unread).
     if report.skipped > 0 {
         eprintln!(
             "keibi: {} lines of other programs skipped",
             thousands(report.skipped)
         );
     }
+    eprintln!(
+        "keibi: {} events from {} files, {} unrecognized lines{unread}",
+        report.events, report.files, report.unrecognized
+    );
     if report.files == 0 && report.events == 0 {
         2
     } else if fail_on_unparsed && (report.unrecognized > 0 || report.unread > 0) {
