@@ -298,21 +298,18 @@ impl CsvlogParser {
     }
 
     fn read(&mut self, record: &[u8]) -> Result<Report, String> {
-        const NO_TIME: &str = "expected a csvlog record starting with a time and a comma";
-        if !starts_record(record) {
-            return Err(NO_TIME.into());
-        }
         if !self.fields.split(record) {
             return Err("csvlog record has more than 1024 fields".into());
         }
-        postgres_layout(&self.fields)?;
-        let f = &self.fields;
-        let first = f.get(0).unwrap_or_default();
+        // The first field, bare or quoted, is all a time.
+        let first = self.fields.get(0).unwrap_or_default();
         let Some((time, _)) =
             pg_time(first, self.origin.offset, &mut self.cache).filter(|(_, n)| *n == first.len())
         else {
-            return Err(NO_TIME.into());
+            return Err("expected a csvlog record starting with a time and a comma".into());
         };
+        postgres_layout(&self.fields)?;
+        let f = &self.fields;
         let get = |i: usize| f.get(i).unwrap_or_default();
         let mut e = self.origin.event(time, self.start);
         e.user = known(get(USER_NAME));
