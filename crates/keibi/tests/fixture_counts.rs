@@ -181,3 +181,25 @@ fn the_table_parses_and_rejects_malformed_lines() {
     );
     assert!(std::panic::catch_unwind(|| parse_table("a/b.log 3 x 0\n")).is_err());
 }
+
+/// A whole-host syslog file: PostgreSQL's lines read, the six of other programs one
+/// line before the closing one, and `--fail-on-unparsed` does not fail on them.
+#[test]
+fn other_programs_are_one_line_and_do_not_fail_the_run() {
+    let file = data_dir().join("postgres/postgresql-shared-syslog.log");
+    let out = output(
+        Command::new(env!("CARGO_BIN_EXE_keibi"))
+            .args(["events", "--format", "jsonl", "--fail-on-unparsed"])
+            .arg(&file),
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(
+        lines,
+        vec![
+            "keibi: 6 lines of other programs skipped",
+            "keibi: 16 events from 1 files, 0 unrecognized lines",
+        ]
+    );
+}
