@@ -245,6 +245,7 @@ impl Feed {
     /// Moves what the parser produced to `out`: line numbers made absolute, the
     /// restart point advanced, events emitted before a resume dropped.
     fn drain(&mut self, out: &mut Output) {
+        out.skipped += std::mem::take(&mut self.scratch.skipped);
         for p in self.scratch.problems.drain(..) {
             out.problems.push(Problem {
                 line: if p.line > 0 {

@@ -87,6 +87,8 @@ pub struct Report {
     pub events: u64,
     /// Lines no parser understood.
     pub unrecognized: u64,
+    /// Lines of other programs in shared syslog files, passed over on purpose.
+    pub skipped: u64,
     /// Inputs in no known format given up on after a bounded look
     /// (`stream::UNDETECTED_BYTES`): their lines past it are in no count.
     pub unread: u64,
@@ -464,6 +466,7 @@ fn take_batch(
     report: &mut Report,
     notice: &mut dyn FnMut(Notice),
 ) -> Vec<Event> {
+    report.skipped += batch.skipped;
     for p in batch.problems {
         let unrecognized = p.lines > 0;
         report.unrecognized += p.lines;

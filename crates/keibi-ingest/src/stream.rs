@@ -48,6 +48,8 @@ pub enum OpenError {
 pub struct Batch {
     pub events: Vec<Event>,
     pub problems: Vec<Problem>,
+    /// Lines of other programs in a shared syslog file, passed over on purpose.
+    pub skipped: u64,
     /// A read error that ended this input early (truncated gzip, I/O error), with the
     /// line it happened at.
     pub error: Option<(u64, String)>,
@@ -157,6 +159,7 @@ impl Opened {
         let mut out = Output {
             events,
             problems: Vec::new(),
+            skipped: 0,
         };
         let mut batch = Batch::default();
         if self.finished {
@@ -201,6 +204,7 @@ impl Opened {
         }
         batch.last = self.finished;
         batch.problems = out.problems;
+        batch.skipped = out.skipped;
         batch.events = out.events;
         self.post_process(&mut batch.events);
         batch

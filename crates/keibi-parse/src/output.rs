@@ -19,6 +19,9 @@ pub struct Problem {
 pub struct Output {
     pub events: Vec<Event>,
     pub problems: Vec<Problem>,
+    /// Lines of other programs in a shared syslog file (a whole `/var/log/syslog`),
+    /// passed over on purpose: neither events nor problems, only this count.
+    pub skipped: u64,
 }
 
 impl Output {
@@ -48,12 +51,17 @@ impl Output {
         });
     }
 
+    /// Counts one line of another program, passed over on purpose.
+    pub fn skip(&mut self) {
+        self.skipped += 1;
+    }
+
     /// Total unrecognized lines among the problems.
     pub fn unrecognized_lines(&self) -> u64 {
         self.problems.iter().map(|p| p.lines).sum()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.events.is_empty() && self.problems.is_empty()
+        self.events.is_empty() && self.problems.is_empty() && self.skipped == 0
     }
 }

@@ -70,6 +70,7 @@ impl LineParser for Switching {
         );
         out.events.append(&mut trial.events);
         out.problems.append(&mut trial.problems);
+        out.skipped += std::mem::take(&mut trial.skipped);
         self.format = next;
         self.inner = parser;
     }

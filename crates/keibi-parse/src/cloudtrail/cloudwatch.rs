@@ -377,6 +377,7 @@ fn drain(s: &Stream, scratch: &mut Output, one_message: bool, out: &mut Output) 
         }
         out.event(e);
     }
+    out.skipped += std::mem::take(&mut scratch.skipped);
     let mut failed = false;
     for p in scratch.problems.drain(..) {
         if one_message && p.lines > 0 {

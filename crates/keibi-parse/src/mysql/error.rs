@@ -38,20 +38,36 @@ use crate::{LineParser, Output, ParseConfig};
 const MAX_DETAIL: usize = 64 * 1024;
 
 /// How sure (0-100) this format is that the sample is written in it.
+/// Syslog lines of other programs are left out of the share (a shared syslog file),
+/// but some line must be the server's.
 pub fn sniff(sample: &Sample<'_>) -> u8 {
-    sample.share(|l| {
-        is_banner(l)
+    let (mut hits, mut others) = (0usize, 0usize);
+    for l in &sample.lines {
+        if is_banner(l)
             || matches!(
                 head(&String::from_utf8_lossy(l), Utc.fix()),
                 Head::Record(..)
             )
-            || syslog::header(l).is_some_and(|h| is_mysql_program(h.program))
-    })
+        {
+            hits += 1;
+        } else if let Some(h) = syslog::header(l) {
+            if is_mysql_program(h.program) {
+                hits += 1;
+            } else {
+                others += 1;
+            }
+        }
+    }
+    let ours = sample.lines.len() - others;
+    if hits == 0 || ours == 0 {
+        return 0;
+    }
+    (hits * 100 / ours) as u8
 }
 
 /// Whether a syslog program name is a MySQL/MariaDB server or its scripts:
 /// `mysqld`, `mariadbd`, `mysqld_safe`, `mariadb`, `/usr/sbin/mysqld` ...
-fn is_mysql_program(program: &[u8]) -> bool {
+pub(crate) fn is_mysql_program(program: &[u8]) -> bool {
     let name = program.rsplit(|&b| b == b'/').next().unwrap_or(program);
     let lower = |p: &[u8]| name.len() >= p.len() && name[..p.len()].eq_ignore_ascii_case(p);
     lower(b"mysql") || lower(b"mariadb")
@@ -334,10 +350,13 @@ impl ErrorLogParser {
         };
         if !is_mysql_program(h.program) {
             self.flush(out);
-            out.unrecognized(
-                lineno,
-                "a syslog line from a program other than MySQL/MariaDB",
-            );
+            if crate::postgres::syslog::postgres_named(h.program) {
+                // Unrecognized, a PostgreSQL line leads the reader into its format.
+                out.unrecognized(lineno, "a syslog line from PostgreSQL, not MySQL/MariaDB");
+            } else {
+                // A shared syslog file (a whole /var/log/syslog): counted as skipped.
+                out.skip();
+            }
             return true;
         }
         let text = String::from_utf8_lossy(h.rest);

@@ -1,6 +1,14 @@
-//! PostgreSQL csvlog (PostgreSQL 12 to 17 column sets): one CSV record per report,
+//! PostgreSQL csvlog (PostgreSQL 9.0 to 17 column sets): one CSV record per report,
 //! with every field in its own column. A record spans lines when a quoted field holds
 //! line breaks (a multi-line statement).
+//!
+//! Only PostgreSQL's own layouts are read: 23 columns (9.0 to 12), 24 (13, with
+//! `backend_type`) or 26 (14 to 17, with `leader_pid` and `query_id`), whose process id
+//! and line number are numbers, whose severity is a word and whose SQLSTATE is five
+//! characters. Other CSV logs that start with a time (Greenplum's 30 columns, whose
+//! fourth is `p1234` and fourteenth `dx4`) are reported unrecognized with the reason,
+//! never read as garbled events. A first field in quotes (a csvlog re-exported by a
+//! spreadsheet or a CSV tool) reads like a bare one.
 
 use chrono::{Offset, Utc};
 use csv_core::{ReadRecordResult, Reader};
@@ -97,13 +105,16 @@ impl Default for CsvFields {
     }
 }
 
-/// Columns of PostgreSQL 12; 13 adds backend_type, 14 leader_pid and query_id.
+/// Columns of PostgreSQL 9.0 to 12; 13 adds backend_type, 14 leader_pid and query_id.
 const MIN_COLUMNS: usize = 23;
+/// The column counts PostgreSQL writes.
+const LAYOUTS: [usize; 3] = [23, 24, 26];
 const USER_NAME: usize = 1;
 const DATABASE_NAME: usize = 2;
 const PROCESS_ID: usize = 3;
 const CONNECTION_FROM: usize = 4;
 const SESSION_ID: usize = 5;
+const SESSION_LINE_NUM: usize = 6;
 const ERROR_SEVERITY: usize = 11;
 const SQL_STATE_CODE: usize = 12;
 const MESSAGE: usize = 13;
@@ -118,10 +129,70 @@ const APPLICATION_NAME: usize = 22;
 const MAX_RECORD_BYTES: usize = 1 << 20;
 const MAX_RECORD_LINES: u64 = 10_000;
 
-/// Whether a line starts like a csvlog record: a PostgreSQL time, then a comma.
+/// Whether a line starts like a csvlog record: a PostgreSQL time, then a comma; or the
+/// same in quotes.
 fn starts_record(line: &[u8]) -> bool {
     let mut cache = TimeCache::default();
-    matches!(pg_time(line, Utc.fix(), &mut cache), Some((_, n)) if line.get(n) == Some(&b','))
+    let (line, end): (&[u8], &[u8]) = match line.strip_prefix(b"\"") {
+        Some(rest) => (rest, b"\","),
+        None => (line, b","),
+    };
+    matches!(pg_time(line, Utc.fix(), &mut cache), Some((_, n)) if line[n..].starts_with(end))
+}
+
+/// Text of a field for a reason: at most 32 bytes, escaped.
+fn shown(b: &[u8]) -> String {
+    let s = String::from_utf8_lossy(&b[..b.len().min(32)]);
+    format!("{:?}", s.as_ref())
+}
+
+/// Whether the split record is in one of PostgreSQL's csvlog layouts; else why not.
+fn postgres_layout(f: &CsvFields) -> Result<(), String> {
+    let get = |i: usize| f.get(i).unwrap_or_default();
+    let number = |b: &[u8]| !b.is_empty() && b.len() <= 20 && b.iter().all(u8::is_ascii_digit);
+    let pid = get(PROCESS_ID);
+    if !LAYOUTS.contains(&f.len()) {
+        let hint = if pid.first() == Some(&b'p') && number(&pid[1..]) {
+            " (a p-prefixed process id: Greenplum's layout)"
+        } else {
+            ""
+        };
+        return Err(format!(
+            "csvlog record has {} fields; PostgreSQL writes 23 (9.0 to 12), 24 (13) or 26 (14 to 17){hint}",
+            f.len()
+        ));
+    }
+    let not = |what: &str, b: &[u8]| {
+        Err(format!(
+            "not a PostgreSQL csvlog record: {what} is {}",
+            shown(b)
+        ))
+    };
+    if !number(pid) {
+        return not("process_id (field 4)", pid);
+    }
+    if !number(get(SESSION_LINE_NUM)) {
+        return not("session_line_num (field 7)", get(SESSION_LINE_NUM));
+    }
+    // Translated with lc_messages (`FEHLER`, `ERREUR`), but always one upper-case word.
+    let sev = get(ERROR_SEVERITY);
+    if sev.is_empty()
+        || sev.len() > 32
+        || sev.iter().any(|c| {
+            c.is_ascii_lowercase() || c.is_ascii_digit() || c.is_ascii_punctuation() || *c <= b' '
+        })
+    {
+        return not("error_severity (field 12)", sev);
+    }
+    let code = get(SQL_STATE_CODE);
+    if code.len() != 5
+        || !code
+            .iter()
+            .all(|c| c.is_ascii_digit() || c.is_ascii_uppercase())
+    {
+        return not("sql_state_code (field 13)", code);
+    }
+    Ok(())
 }
 
 /// How sure (0-100) this format is that the sample is written in it: the share of
@@ -227,17 +298,17 @@ impl CsvlogParser {
     }
 
     fn read(&mut self, record: &[u8]) -> Result<Report, String> {
-        let Some((time, _)) = pg_time(record, self.origin.offset, &mut self.cache)
-            .filter(|(_, n)| record.get(*n) == Some(&b','))
+        if !self.fields.split(record) {
+            return Err("csvlog record has more than 1024 fields".into());
+        }
+        // The first field, bare or quoted, is all a time.
+        let first = self.fields.get(0).unwrap_or_default();
+        let Some((time, _)) =
+            pg_time(first, self.origin.offset, &mut self.cache).filter(|(_, n)| *n == first.len())
         else {
             return Err("expected a csvlog record starting with a time and a comma".into());
         };
-        if !self.fields.split(record) || self.fields.len() < MIN_COLUMNS {
-            return Err(format!(
-                "csvlog record has {} fields; expected at least {MIN_COLUMNS}",
-                self.fields.len()
-            ));
-        }
+        postgres_layout(&self.fields)?;
         let f = &self.fields;
         let get = |i: usize| f.get(i).unwrap_or_default();
         let mut e = self.origin.event(time, self.start);
@@ -464,6 +535,76 @@ mod tests {
         let out = parse(&open);
         assert_eq!(out.problems[0].lines, 10_000);
         assert_eq!(out.unrecognized_lines(), 10_101);
+    }
+
+    const REAL: &[u8] = include_bytes!("../../tests/data/postgres/postgresql-injection.csv");
+    const REEXPORTED: &[u8] = include_bytes!("../../tests/data/postgres/postgresql-reexported.csv");
+    const GREENPLUM: &[u8] = include_bytes!("../../tests/data/postgres/greenplum-csvlog.csv");
+
+    fn parse_raw(b: &[u8]) -> Output {
+        parse(std::str::from_utf8(b).unwrap())
+    }
+
+    #[test]
+    fn a_reexported_csvlog_with_every_field_quoted_reads_the_same() {
+        let real = parse_raw(REAL);
+        let again = parse_raw(REEXPORTED);
+        assert!(again.problems.is_empty(), "{:?}", again.problems);
+        assert_eq!(real.events.len(), 125);
+        assert_eq!(real.events, again.events);
+        assert_eq!(sniff(&Sample::new(REEXPORTED, true)), 100);
+    }
+
+    #[test]
+    fn greenplum_csv_is_unrecognized_with_the_reason_never_garbled_events() {
+        let out = parse_raw(GREENPLUM);
+        assert!(out.events.is_empty(), "{:?}", out.events);
+        assert_eq!(out.unrecognized_lines(), 3);
+        for p in &out.problems {
+            assert!(
+                p.reason.starts_with("csvlog record has 30 fields;")
+                    && p.reason
+                        .ends_with("(a p-prefixed process id: Greenplum's layout)"),
+                "{}",
+                p.reason
+            );
+        }
+    }
+
+    #[test]
+    fn right_column_count_wrong_content_is_unrecognized() {
+        // Each line is PostgreSQL 16's, with one field changed.
+        let good = "2026-11-28 15:41:22.101 UTC,,,900,,6b0af627.384,1,,2026-11-28 15:41:22 UTC,,0,LOG,00000,\"ready\",,,,,,,,,\"\",\"postmaster\",,0\n";
+        let out = parse(
+            &[
+                good.to_string(),
+                good.replace(",900,", ",p900,"),
+                good.replace(",1,,", ",x,,"),
+                good.replace(",LOG,", ",seg-1,"),
+                good.replace(",00000,", ",dx4,"),
+                // Translated severities read.
+                good.replace(",LOG,", ",FEHLER,"),
+                // 25 fields: no PostgreSQL writes that.
+                good.replace(",,0\n", ",0\n"),
+            ]
+            .concat(),
+        );
+        assert_eq!(out.events.len(), 2);
+        let p: Vec<(u64, &str)> = out
+            .problems
+            .iter()
+            .map(|p| (p.line, p.reason.as_str()))
+            .collect();
+        assert_eq!(
+            p,
+            vec![
+                (2, "not a PostgreSQL csvlog record: process_id (field 4) is \"p900\""),
+                (3, "not a PostgreSQL csvlog record: session_line_num (field 7) is \"x\""),
+                (4, "not a PostgreSQL csvlog record: error_severity (field 12) is \"seg-1\""),
+                (5, "not a PostgreSQL csvlog record: sql_state_code (field 13) is \"dx4\""),
+                (7, "csvlog record has 25 fields; PostgreSQL writes 23 (9.0 to 12), 24 (13) or 26 (14 to 17)"),
+            ]
+        );
     }
 
     #[test]

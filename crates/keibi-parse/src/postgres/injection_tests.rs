@@ -35,7 +35,22 @@ fn hhmmss(e: &Event) -> String {
 #[test]
 fn real_server_hostile_names_forge_nothing() {
     let out = run(Format::PostgresStderr, STDERR);
-    assert_eq!(out.unrecognized_lines(), 0, "{:?}", out.problems);
+    // One DETAIL comes after a forged line that ended its report (line 194, whose
+    // name's line break makes it and line 195 one DETAIL line of pid 12338): it was
+    // read, is not attached, and is reported as a warning rather than dropped.
+    let p: Vec<(u64, &str, u64)> = out
+        .problems
+        .iter()
+        .map(|p| (p.line, p.reason.as_str(), p.lines))
+        .collect();
+    assert_eq!(
+        p,
+        vec![(
+            194,
+            "DETAIL line after a forged line that ended its report, not attached to it",
+            0
+        )]
+    );
     let ev = &out.events;
     // The names carried pids 1, 5, 7 and 77: no event comes from them.
     for e in ev {

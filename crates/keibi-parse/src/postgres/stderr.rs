@@ -51,6 +51,9 @@ pub(crate) struct Reports {
     pending: Option<Report>,
     /// How the pending report's line was read when a name made it ambiguous.
     pending_fix: Option<Fix>,
+    /// The line being read is two physical lines joined (a name with a line break): a
+    /// part in it whose report has ended was ended by the forged line it follows.
+    pub rejoined: bool,
 }
 
 /// What the pending report needs when it completes, after a name made its line
@@ -83,6 +86,7 @@ impl Reports {
             sessions: Sessions::new(),
             pending: None,
             pending_fix: None,
+            rejoined: false,
         }
     }
 
@@ -264,17 +268,23 @@ impl Reports {
                     }) > 0
                 });
             if !confirmed_primary {
+                let mut added = false;
                 if let (Level::Part(part), true) = (p.m.level, self.of_pending(p, pid)) {
                     if let Some(r) = &mut self.pending {
                         r.add_part(part, &text.text_from(p.m.text));
+                        added = true;
                     }
+                }
+                if !added {
+                    orphan(&p.m, line, lineno, self.rejoined, out);
                 }
                 return true;
             }
         }
         if !all.iter().any(|s| matches!(s.m.level, Level::Primary(_))) {
-            // A part whose report was not seen (the log starts mid-report, another
-            // process's line) adds nothing.
+            // A part whose report was not seen (the log starts mid-report, a line of
+            // another process): counted, never silently dropped.
+            orphan(first, line, lineno, self.rejoined, out);
             return true;
         }
         self.flush(out);
@@ -353,6 +363,39 @@ impl Reports {
         }
         !contradicted
     }
+}
+
+/// Counts a DETAIL/HINT/CONTEXT/STATEMENT line whose process has no report pending
+/// (the log starts mid-report, or the line is not where PostgreSQL writes one). In a
+/// line joined across a name's line break, the report was ended by the forged line
+/// before it: the line was read, only not attached, and is a warning.
+fn orphan(m: &Matched, line: &[u8], lineno: u64, rejoined: bool, out: &mut Output) {
+    let word = line.get(m.level_pos..).unwrap_or_default();
+    let word = String::from_utf8_lossy(&word[..memchr::memchr(b':', word).unwrap_or(0).min(16)]);
+    if rejoined {
+        out.warning(
+            lineno,
+            format!("{word} line after a forged line that ended its report, not attached to it"),
+        );
+    } else {
+        out.unrecognized(
+            lineno,
+            format!("{word} line with no report of its process before it"),
+        );
+    }
+}
+
+/// Longest name PostgreSQL keeps (`NAMEDATALEN` - 1 bytes): user, database and
+/// application names are cut there before they are logged.
+const MAX_NAME: usize = 63;
+
+/// Whether the line break at `cut` is inside a user, database or application name no
+/// longer than a name can be.
+fn cut_inside_a_name(caps: &super::prefix::Captures, cut: usize) -> bool {
+    [caps.user, caps.db, caps.app]
+        .into_iter()
+        .flatten()
+        .any(|s| s.start() <= cut && cut < s.end() && s.end() - s.start() <= MAX_NAME)
 }
 
 /// Whether the user and database fields of a split can be divided another way: the
@@ -596,16 +639,24 @@ impl StderrParser {
         let reading = self.prefixes.match_locked(&joined).and_then(|j| {
             let alts = self.alternatives(&joined, &j);
             let score = self.reports.best_score(&j, &alts, &joined, None)?;
-            Some((j, score))
+            let in_name = std::iter::once(&j)
+                .chain(&alts)
+                .any(|x| cut_inside_a_name(&x.caps, cut));
+            Some((j, score)).filter(|_| in_name)
         });
-        // The joined reading's level word must be on this line: the line before was
-        // cut inside a name, not followed by its own continuation.
+        // The joined reading's level word must be on this line, and the line break
+        // inside a name no longer than PostgreSQL's (63 bytes): the line before was
+        // cut inside a name, not followed by its own continuation (a FATAL line and
+        // the next line in a prefix that does not read it would otherwise join into
+        // one garbled report with the FATAL's message in its user name).
         let better = reading.filter(|(_, (score, at))| {
             *at > cut && *score >= 0 && alone.is_none_or(|a| *score > a)
         });
         let done = if let Some((j, _)) = better {
             self.reports.discard_pending();
+            self.reports.rejoined = true;
             self.matched(j, &joined, first, out);
+            self.reports.rejoined = false;
             true
         } else {
             false

@@ -9,6 +9,13 @@
 //!
 //! Headers and the year of BSD times are read by [`crate::syslog`]; `%t`/`%m` in the
 //! prefix also give the year.
+//!
+//! A file may hold other programs too (a whole `/var/log/syslog`). A line is the
+//! database's when its program is `postgres...` or `postmaster`, or has once written a
+//! line with PostgreSQL's `[N-M]` marker or prefix and level (`syslog_ident` may be set
+//! to anything); the lines of other programs are counted as skipped
+//! ([`Output::skipped`]), not as unrecognized. MySQL's and MariaDB's lines are not
+//! skipped: unrecognized here, they lead the reader into their format (`switch`).
 
 use chrono::{Offset, Utc};
 use keibi_model::SourceKind;
@@ -50,25 +57,39 @@ fn tab_continuation(b: &[u8]) -> Option<&[u8]> {
 
 /// How sure (0-100) this format is that the sample is written in it: the share of
 /// lines with a syslog header followed by PostgreSQL's `[N-M]` marker or a prefix and
-/// a level word.
+/// a level word, among the lines that are not other programs' (a syslog line of a
+/// program not named like PostgreSQL's, with neither).
 pub fn sniff(sample: &Sample<'_>) -> u8 {
-    if sample.lines.is_empty() {
+    let mut set = PrefixSet::new(None, Candidates::Syslog, Utc.fix());
+    let (mut hits, mut others) = (0usize, 0usize);
+    for line in &sample.lines {
+        let Some(h) = header(line) else {
+            continue;
+        };
+        let (seq, rest) = sequence(h.rest);
+        if seq.is_some() || set.match_line(rest).is_some() {
+            hits += 1;
+        } else if !postgres_named(h.program) {
+            others += 1;
+        }
+    }
+    let ours = sample.lines.len() - others;
+    if hits == 0 || ours == 0 {
         return 0;
     }
-    let mut set = PrefixSet::new(None, Candidates::Syslog, Utc.fix());
-    let hits = sample
-        .lines
-        .iter()
-        .filter(|line| match header(line) {
-            Some(h) => {
-                let (seq, rest) = sequence(h.rest);
-                seq.is_some() || set.match_line(rest).is_some()
-            }
-            None => false,
-        })
-        .count();
-    (hits * 100 / sample.lines.len()) as u8
+    (hits * 100 / ours) as u8
 }
+
+/// Whether a syslog program is named like PostgreSQL's (`postgres`, the default
+/// `syslog_ident`; `postgresql`, `postmaster`).
+pub(crate) fn postgres_named(program: &[u8]) -> bool {
+    let name = program.rsplit(|&b| b == b'/').next().unwrap_or(program);
+    let starts = |p: &[u8]| name.len() >= p.len() && name[..p.len()].eq_ignore_ascii_case(p);
+    starts(b"postgres") || starts(b"postmaster")
+}
+
+/// Most other program names learned to be the database's.
+const MAX_PROGRAMS: usize = 8;
 
 /// Reads syslog lines (see the module documentation).
 pub struct SyslogParser {
@@ -77,6 +98,8 @@ pub struct SyslogParser {
     /// Process and report number of the pending report, which later chunks extend.
     pending_seq: Option<(Option<u32>, u64)>,
     clock: Clock,
+    /// Programs not named like PostgreSQL's that wrote its lines (`syslog_ident`).
+    programs: Vec<Vec<u8>>,
 }
 
 impl SyslogParser {
@@ -90,7 +113,23 @@ impl SyslogParser {
             reports: Reports::new(Origin::new(cfg, SourceKind::PostgresSyslog)),
             pending_seq: None,
             clock: Clock::new(cfg.local_offset, cfg.syslog_year),
+            programs: Vec::new(),
         }
+    }
+
+    /// Whether a line of `program` whose message is `rest` is the database's; learns
+    /// the program when its line reads as PostgreSQL's.
+    fn database_line(&mut self, program: &[u8], seq: bool, rest: &[u8]) -> bool {
+        if postgres_named(program) || self.programs.iter().any(|p| p == program) {
+            return true;
+        }
+        if !seq && self.prefixes.match_line(rest).is_none() {
+            return crate::mysql::error::is_mysql_program(program);
+        }
+        if self.programs.len() < MAX_PROGRAMS {
+            self.programs.push(program.to_vec());
+        }
+        true
     }
 }
 
@@ -106,11 +145,19 @@ impl LineParser for SyslogParser {
             );
             return;
         };
-        let time = self.clock.time(h.time);
         let (seq, rest) = sequence(h.rest);
-        if let Some((n, _)) = seq.filter(|(_, m)| *m > 1) {
-            // A later chunk of report n: it adds to that report, or to nothing.
+        if !self.database_line(h.program, seq.is_some(), rest) {
+            out.skip();
+            return;
+        }
+        let time = self.clock.time(h.time);
+        if let Some((n, m)) = seq.filter(|(_, m)| *m > 1) {
+            // A later chunk of report n: it adds to that report, else is counted.
             if self.pending_seq != Some((h.pid, n)) {
+                out.unrecognized(
+                    lineno,
+                    format!("chunk [{n}-{m}] of a report whose first line was not read"),
+                );
                 return;
             }
             if let Some(t) = tab_continuation(rest) {
@@ -290,6 +337,43 @@ mod tests {
         assert!(out.problems[0].reason.contains("to mysql-error"));
     }
 
+    /// A whole /var/log/syslog: other programs' lines are one count of skipped lines,
+    /// a `syslog_ident` other than `postgres` is learned from its `[N-M]` markers, and
+    /// a line of a program named like PostgreSQL that does not read is unrecognized.
+    #[test]
+    fn other_programs_in_a_shared_syslog_are_skipped() {
+        let mut cfg = ParseConfig::new("syslog");
+        cfg.syslog_year = Some(2025);
+        let text = [
+            "Feb 11 13:15:39 test-pc systemd[1]: Started Session 5 of User root.\n",
+            "Feb 11 13:15:39 test-pc kernel: [12345.678901] audit: type=1400 apparmor=\"ALLOWED\"\n",
+            "Feb 11 13:15:39 test-pc CRON[2001]: (root) CMD (command -v debian-sa1 > /dev/null)\n",
+            BSD,
+            "Feb 11 13:15:44 test-pc sshd[3003]: Failed password for root from 203.0.113.9 port 22 ssh2\n",
+            "Feb 11 13:15:45 test-pc pg15[10821]: [10-1] db=shop,user=eve,app=[unknown],client=203.0.113.9 FATAL:  password authentication failed for user \"eve\"\n",
+            "Feb 11 13:15:45 test-pc pg15[10821]: [10-2] db=shop,user=eve,app=[unknown],client=203.0.113.9 DETAIL:  Role \"eve\" does not exist.\n",
+            "Feb 11 13:15:46 test-pc postgres[10822]: garbage\n",
+        ]
+        .concat();
+        let out = parse(&cfg, &text);
+        assert_eq!(out.skipped, 4);
+        assert_eq!(out.events.len(), 5, "{:?}", out.events);
+        let f = &out.events[4];
+        assert_eq!((f.action, f.pid), (Action::LoginFailure, Some(10821)));
+        assert!(f.detail.as_deref().unwrap().contains("does not exist"));
+        let p: Vec<u64> = out.problems.iter().map(|p| p.line).collect();
+        assert_eq!(p, vec![15]);
+        // The sniff looks past the other programs.
+        assert_eq!(sniff(&Sample::new(text.as_bytes(), true)), 90);
+        assert_eq!(
+            sniff(&Sample::new(
+                b"Feb 11 13:15:39 test-pc systemd[1]: Started x\n",
+                true
+            )),
+            0
+        );
+    }
+
     #[test]
     fn orphan_chunks_and_hostile_lines() {
         let out = parse(
@@ -305,7 +389,12 @@ mod tests {
             ),
         );
         assert_eq!(out.events.len(), 2, "{:?}", out.problems);
-        assert_eq!(out.unrecognized_lines(), 4);
+        // The chunk of a report never seen is counted too, with why.
+        assert_eq!(out.unrecognized_lines(), 5);
+        assert_eq!(
+            out.problems[0].reason,
+            "chunk [9-2] of a report whose first line was not read"
+        );
         // February 29 of a year without one reads as the 28th, not a panic.
         assert!(out.events[1].time.to_rfc3339().contains("-02-"));
     }

@@ -358,9 +358,9 @@ const SYSLOG: &str = concat!(
 #[test]
 fn error_log_through_syslog() {
     let out = run(SYSLOG.as_bytes());
-    let lines: Vec<u64> = out.problems.iter().map(|p| p.line).collect();
-    assert_eq!(lines, vec![4], "{:?}", out.problems);
-    assert!(out.problems[0].reason.contains("other than MySQL"));
+    // CRON's line is another program's in a shared syslog: skipped and counted.
+    assert!(out.problems.is_empty(), "{:?}", out.problems);
+    assert_eq!(out.skipped, 1);
     let got: Vec<(u64, Action, String)> = out
         .events
         .iter()

@@ -493,3 +493,60 @@ fn stderr_throughput() {
         input.len() >> 20
     );
 }
+
+/// A FATAL line, then a line the given prefix does not read (`[2-2]` where it has a
+/// literal `[%l-1]`): the FATAL stays its own event with its own message, and the odd
+/// line is counted unrecognized. Both used to join into one report whose user name held
+/// the rest of the FATAL line and the whole next line.
+#[test]
+fn a_fatal_then_a_line_the_prefix_does_not_read() {
+    let out = with_prefix(
+        "%m [%p]: [%l-1] db=%d,user=%u ",
+        concat!(
+            "2026-11-28 15:41:22.101 UTC [901]: [1-1] db=shop,user=app LOG:  connection authorized: user=app database=shop\n",
+            "2026-11-28 15:41:22.205 UTC [902]: [1-1] db=shop,user=eve FATAL:  password authentication failed for user \"eve\"\n",
+            "2026-11-28 15:41:22.205 UTC [902]: [2-2] db=shop,user=eve DETAIL:  Connection matched pg_hba.conf line 120: \"host all all 0.0.0.0/0 scram-sha-256\"\n",
+            "2026-11-28 15:41:23.101 UTC [903]: [1-1] db=shop,user=app LOG:  connection authorized: user=app database=shop\n",
+        ),
+    );
+    use Action::*;
+    assert_eq!(
+        actions(&out.events),
+        vec![LoginSuccess, LoginFailure, LoginSuccess]
+    );
+    let f = &out.events[1];
+    assert_eq!(f.user.as_deref(), Some("eve"));
+    assert_eq!(f.line, 2);
+    assert_eq!(
+        f.message.as_deref(),
+        Some("password authentication failed for user \"eve\"")
+    );
+    assert!(f.injection.is_none(), "{:?}", f.injection);
+    let p: Vec<(u64, u64)> = out.problems.iter().map(|p| (p.line, p.lines)).collect();
+    assert_eq!(p, vec![(3, 1)]);
+}
+
+/// A DETAIL line whose process has no report pending (the log starts mid-report, or
+/// another process's line) is counted unrecognized with why, not dropped.
+#[test]
+fn a_detail_with_no_report_before_it_is_counted() {
+    let out = parse(concat!(
+        "2026-11-28 15:41:22.101 UTC [902] eve@shop DETAIL:  Connection matched pg_hba.conf line 120\n",
+        "2026-11-28 15:41:23.101 UTC [903] app@shop LOG:  connection authorized: user=app database=shop\n",
+        "2026-11-28 15:41:23.101 UTC [903] app@shop HINT:  attached\n",
+        "2026-11-28 15:41:24.101 UTC [904] app@shop STATEMENT:  SELECT 1\n",
+    ));
+    assert_eq!(out.events.len(), 1);
+    let p: Vec<(u64, &str)> = out
+        .problems
+        .iter()
+        .map(|p| (p.line, p.reason.as_str()))
+        .collect();
+    assert_eq!(
+        p,
+        vec![
+            (1, "DETAIL line with no report of its process before it"),
+            (4, "STATEMENT line with no report of its process before it"),
+        ]
+    );
+}
