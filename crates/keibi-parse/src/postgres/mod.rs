@@ -1,6 +1,7 @@
 //! PostgreSQL: stderr (any `log_line_prefix`), syslog, csvlog, jsonlog, and pgaudit payloads.
 
 pub mod csvlog;
+pub mod infer;
 pub mod jsonlog;
 mod message;
 mod pgaudit;
