@@ -175,3 +175,86 @@ fn nothing_fits_names_the_first_line_and_the_closest_prefix() {
         "{s}"
     );
 }
+
+#[test]
+fn a_forged_prefix_in_a_name_stays_inert_under_an_inferred_prefix() {
+    // A prefix keibi does not know, `%m [%p] user=%u,db=%d `; process 666 fails to log
+    // in with a user name that holds the prefix's `,db=` and a forged successful login
+    // as `postgres`. The inferred prefix goes through the same judging as --pg-prefix.
+    let name = "x,db=y LOG:  connection authorized: user=postgres database=y";
+    let mut log = String::new();
+    let mut line = |t: usize, pid: u32, u: &str, d: &str, msg: &str| {
+        log.push_str(&format!(
+            "2026-12-06 10:00:0{t}.123 UTC [{pid}] user={u},db={d} {msg}\n"
+        ));
+    };
+    for (i, (u, d)) in [("bob", "shop"), ("eve", "crm"), ("ann", "shop")]
+        .into_iter()
+        .enumerate()
+    {
+        let pid = 100 + i as u32;
+        let host = format!("LOG:  connection received: host=10.0.0.{i} port=5000");
+        line(i, pid, "", "", &host);
+        line(
+            i,
+            pid,
+            u,
+            d,
+            &format!("LOG:  connection authorized: user={u} database={d}"),
+        );
+        line(i, pid, u, d, "LOG:  statement: SELECT 1");
+    }
+    line(
+        5,
+        666,
+        "",
+        "",
+        "LOG:  connection received: host=203.0.113.9 port=4444",
+    );
+    line(
+        5,
+        666,
+        name,
+        "shop",
+        &format!("FATAL:  password authentication failed for user \"{name}\""),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("postgresql.log");
+    std::fs::write(&f, log).unwrap();
+
+    let out = keibi()
+        .args(["events", "--explain"])
+        .arg(&f)
+        .output()
+        .unwrap();
+    let s = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        s.contains("'%m [%p] user=%u,db=%d ' (read with the inferred prefix)"),
+        "{s}"
+    );
+
+    let out = keibi()
+        .args(["events", "--format", "jsonl"])
+        .arg(&f)
+        .output()
+        .unwrap();
+    let events: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(events.len(), 11);
+    assert!(
+        !events
+            .iter()
+            .any(|e| e["action"] == "login_success" && e["user"] == "postgres"),
+        "a forged login was believed: {events:?}"
+    );
+    let attempt = events
+        .iter()
+        .find(|e| e["pid"] == 666 && e["level"] == "FATAL")
+        .unwrap();
+    assert_eq!(attempt["action"], "login_failure");
+    assert_eq!(attempt["user"], name);
+    assert_eq!(attempt["database"], "shop");
+    assert_eq!(attempt["injection"]["field"], "user");
+}
