@@ -100,6 +100,12 @@ impl Opened {
         let format = match opts.format {
             Some(f) => f,
             None => match detect_with_prefix(&head, complete, opts.pg_prefix.as_deref()) {
+                // A known prefix that reads the lines into other names than the
+                // inferred one does, which reads them all too, was a misparse.
+                Some(Format::PostgresStderr) if opts.pg_prefix.is_none() => {
+                    inferred = infer::infer(&head).filter(|i| infer::refines_known(&head, i));
+                    Format::PostgresStderr
+                }
                 Some(f) => f,
                 None if opts.pg_prefix.is_none()
                     && infer::infer(&head).is_some_and(|i| {
@@ -306,9 +312,13 @@ pub fn explain(input: &Input, opts: &IngestOptions) -> Result<Explanation, OpenE
         Some(f) => Some(f),
         None => detect_with_prefix(&head, complete, opts.pg_prefix.as_deref()),
     };
-    let inferred_used = detected.is_none()
+    let inferred_used = opts.format.is_none()
         && opts.pg_prefix.is_none()
-        && inference.as_ref().is_some_and(Inference::accepted);
+        && inference.as_ref().is_some_and(|i| match detected {
+            None => i.accepted(),
+            Some(Format::PostgresStderr) => infer::refines_known(&head, i),
+            Some(_) => false,
+        });
     Ok(Explanation {
         format: detected.or(inferred_used.then_some(Format::PostgresStderr)),
         inference,

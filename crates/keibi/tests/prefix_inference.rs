@@ -129,6 +129,21 @@ fn user_enumeration_is_read_with_the_inferred_prefix() {
 }
 
 #[test]
+fn a_known_prefix_that_misreads_gives_way_to_the_inferred_one() {
+    // The Debian prefix `%m [%p] %q%u@%d ` reads pgbadger's queryid.log, but with
+    // `[queryid=N] postgres` as the user; the inferred prefix has the query id.
+    let out = keibi()
+        .args(["events", "--format", "jsonl"])
+        .arg(data("pgbadger/queryid.log.gz"))
+        .output()
+        .unwrap();
+    let s = String::from_utf8_lossy(&out.stdout);
+    let first: serde_json::Value = serde_json::from_str(s.lines().next().unwrap()).unwrap();
+    assert_eq!(first["user"], "postgres", "{first}");
+    assert_eq!(first["database"], "stackoverflow", "{first}");
+}
+
+#[test]
 fn explain_prints_the_inferred_prefix() {
     let out = keibi()
         .args(["events", "--explain"])

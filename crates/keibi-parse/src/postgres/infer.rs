@@ -157,7 +157,11 @@ pub fn infer(head: &[u8]) -> Option<Inference> {
     }
     cands.truncate(MAX_CANDIDATES);
 
-    let mut best: Option<(usize, usize, Inference)> = None;
+    // Every candidate's reading; then, among those reading nearly as many lines as the
+    // best (nine in ten of its count), the one with the most fields: a loose prefix
+    // (`%u@%d:[%p]:`, the time swallowed by the user) also reads the halves of lines
+    // cut by a line break in a name, which the full prefix rightly does not.
+    let mut scored: Vec<(usize, usize, String, Vec<String>)> = Vec::new();
     let mut seen = BTreeSet::new();
     for (pieces, notes) in cands {
         let prefix = render(&pieces);
@@ -166,21 +170,76 @@ pub fn infer(head: &[u8]) -> Option<Inference> {
         }
         let explained = explained(&prefix, &sampled);
         let fields = pieces.iter().filter(|p| matches!(p, Piece::Esc(_))).count();
-        let better = match &best {
-            None => true,
-            Some((e, f, _)) => explained > *e || explained == *e && fields > *f,
-        };
-        if better {
-            let inf = Inference {
-                prefix,
-                explained,
-                sampled: sampled.len(),
-                ambiguities: notes,
-            };
-            best = Some((explained, fields, inf));
-        }
+        scored.push((explained, fields, prefix, notes));
     }
-    best.map(|(_, _, i)| i)
+    let most = scored.iter().map(|s| s.0).max()?;
+    let (explained, _, prefix, ambiguities) = scored
+        .into_iter()
+        .filter(|s| s.0 * 10 >= most * 9)
+        .max_by_key(|s| (s.1, s.0))?;
+    Some(Inference {
+        prefix,
+        explained,
+        sampled: sampled.len(),
+        ambiguities,
+    })
+}
+
+/// Whether `inf` should read a stderr log that a known prefix also reads: when it is
+/// accepted, reads every sampled line the known prefixes read, and splits some of them
+/// into other names than they do. A known prefix that swallows more than its fields
+/// (pgbadger's `queryid.log`: `%m [%p] %q%u@%d ` reads `[queryid=N] postgres` as the
+/// user) is a silent misparse; where the two read alike, the known one stays. Forged
+/// names cannot make the inferred prefix win: every line the known prefixes read,
+/// benign ones included, must be read by it too.
+pub fn refines_known(head: &[u8], inf: &Inference) -> bool {
+    if !inf.accepted() || super::prefix::STDERR_CANDIDATES.contains(&inf.prefix.as_str()) {
+        return false;
+    }
+    let utc: FixedOffset = Utc.fix();
+    let mut known = super::prefix::PrefixSet::new(None, super::prefix::Candidates::Stderr, utc);
+    let p = Prefix::compile(&inf.prefix);
+    let mut cache = TimeCache::default();
+    let mut differs = false;
+    let lines = head
+        .split(|&b| b == b'\n')
+        .map(|l| l.strip_suffix(b"\r").unwrap_or(l))
+        .filter(|l| !l.is_empty() && l[0] != b'\t' && l[0] != b' ')
+        .take(MAX_SAMPLE);
+    for l in lines {
+        let Some(k) = known.match_line(l) else {
+            continue;
+        };
+        let Some(m) = p.matches(l, utc, &mut cache) else {
+            return false;
+        };
+        // The same message, and every field the known prefix reads read too: only
+        // the division of the prefix's text may differ.
+        let has = |c: &super::prefix::Captures| {
+            [
+                c.time.is_some(),
+                c.pid.is_some(),
+                c.host.is_some_and(|h| !h.of(l).is_empty()),
+                c.user.is_some_and(|h| !h.of(l).is_empty()),
+                c.db.is_some_and(|h| !h.of(l).is_empty()),
+            ]
+        };
+        let lacks = has(&k.caps).iter().zip(has(&m.caps)).any(|(k, m)| *k && !m);
+        if m.level_pos != k.level_pos || lacks {
+            return false;
+        }
+        let span = |s: Option<super::prefix::Span>| s.map(|s| s.of(l)).filter(|s| !s.is_empty());
+        // The server's own fields (time, process, client) read alike; only names differ.
+        if k.caps.time.is_some() && m.caps.time != k.caps.time
+            || k.caps.pid.is_some() && m.caps.pid != k.caps.pid
+            || span(k.caps.host).is_some() && span(m.caps.host) != span(k.caps.host)
+        {
+            return false;
+        }
+        let names = |c: &super::prefix::Captures| [c.user, c.db, c.app].map(span);
+        differs |= names(&m.caps) != names(&k.caps);
+    }
+    differs
 }
 
 /// How many of `lines` the prefix reads (with a level word after it).
@@ -328,7 +387,10 @@ fn addr_len(b: &[u8]) -> usize {
         }
         n += 1;
     }
-    // IPv6.
+    // IPv6, not starting with a separator's colon (`UTC:::1(5000)` is `UTC:` `::1`).
+    if b.starts_with(b":::") || b.first() == Some(&b':') && b.get(1) != Some(&b':') {
+        return 0;
+    }
     let n = b
         .iter()
         .take_while(|c| c.is_ascii_hexdigit() || **c == b':' || **c == b'.')

@@ -286,3 +286,26 @@ fn random_prefixes_are_recovered() {
         assert!(inf.accepted());
     }
 }
+
+#[test]
+fn a_known_prefix_that_swallows_a_field_gives_way() {
+    // pgbadger's queryid.log: the Debian prefix reads `[queryid=N] postgres` as the user.
+    let log = b"2022-02-17 14:45:10.440 UTC [691] [queryid=1081270519976314062] postgres@so LOG:  statement: set x to 0;\n\
+                2022-02-17 14:45:13.727 UTC [692] [queryid=4266247047529477710] bob@so LOG:  statement: SELECT 1\n";
+    let i = infer(log).unwrap();
+    assert_eq!(i.prefix, "%m [%p] [queryid=%Q] %u@%d ");
+    assert!(refines_known(log, &i));
+    // Where the known prefix reads the same names, it stays.
+    let rds = b"2026-11-28 15:41:22 UTC:10.0.0.1(5000):bob@shop:[5916]:LOG:  connection authorized: user=bob database=shop\n\
+                2026-11-28 15:41:23 UTC:10.0.0.2(5001):eve@crm:[5917]:LOG:  connection authorized: user=eve database=crm\n";
+    let i = infer(rds).unwrap();
+    assert_eq!(i.prefix, "%t:%r:%u@%d:[%p]:");
+    assert!(!refines_known(rds, &i));
+    // Forged names on most lines cannot make a literal of theirs win over benign lines.
+    let forged = b"2022-02-17 14:45:10.440 UTC [1] [queryid=1] a@so LOG:  statement: x\n\
+                   2022-02-17 14:45:10.440 UTC [2] [queryid=2] b@so LOG:  statement: x\n\
+                   2022-02-17 14:45:10.440 UTC [3] [queryid=3] c@so LOG:  statement: x\n\
+                   2022-02-17 14:45:10.440 UTC [4] bob@so LOG:  statement: x\n";
+    let i = infer(forged).unwrap();
+    assert!(!refines_known(forged, &i), "{i:?}");
+}
