@@ -22,7 +22,7 @@ use super::prefix::{next_level, zone_len, Prefix, TimeCache};
 
 /// Most lines sampled, and most candidates tried: inference runs once per input and
 /// costs a bounded amount of work whatever the input.
-const MAX_SAMPLE: usize = 400;
+const MAX_SAMPLE: usize = 200;
 const MAX_CANDIDATES: usize = 32;
 /// Longest prefix text considered (a level word further right is not a prefix's).
 const MAX_PREFIX: usize = 512;
