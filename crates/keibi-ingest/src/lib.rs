@@ -27,4 +27,4 @@ pub use inputs::{expand, host_name, instance_for, instance_from_path, Expanded, 
 pub use live::{LiveSource, Poll, ReaderSource, SourceState};
 pub use merge::{run, IngestOptions, Notice, Report};
 pub use order::{OrderOptions, OrderStats, Orderer};
-pub use stream::Opened;
+pub use stream::{explain, Explanation, Opened};

@@ -6,6 +6,7 @@ use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 
 use keibi_model::{CompactString, Event};
+use keibi_parse::postgres::infer::{self, Inference};
 use keibi_parse::{detect_with_prefix, Format, Output, ParseConfig, Parser, Problem};
 
 use crate::decode;
@@ -27,9 +28,12 @@ pub const UNDETECTED_LINES: u64 = 10_000;
 pub enum OpenError {
     #[error("{0}")]
     Io(#[from] io::Error),
-    #[error("format not recognized (first line: {first:?}){}; name it with --log-format, or for PostgreSQL give your log_line_prefix with --pg-prefix", gave_up(*.whole, *.bytes, *.lines))]
+    #[error("format not recognized (first line: {first:?}){}{}; name it with --log-format, or for PostgreSQL give your log_line_prefix with --pg-prefix", closest_text(.closest), gave_up(*.whole, *.bytes, *.lines))]
     Undetected {
         first: String,
+        /// The PostgreSQL `log_line_prefix` that came closest, inferred from the first
+        /// lines, and how many of them it read.
+        closest: Option<Inference>,
         /// Lines looked at, all of them unrecognized: every line of the input when
         /// `whole`, else those in its first `bytes`.
         lines: u64,
@@ -91,10 +95,29 @@ impl Opened {
         if head.iter().all(u8::is_ascii_whitespace) && complete {
             return Err(OpenError::Empty);
         }
+        // A prefix inferred from the first lines, when no format (and no known
+        // PostgreSQL prefix) reads them: known prefixes are preferred, see
+        // docs/security.md, "Inferred prefixes".
+        let mut inferred = None;
         let format = match opts.format {
             Some(f) => f,
             None => match detect_with_prefix(&head, complete, opts.pg_prefix.as_deref()) {
+                // A known prefix that reads the lines into other names than the
+                // inferred one does, which reads them all too, was a misparse.
+                Some(Format::PostgresStderr) if opts.pg_prefix.is_none() => {
+                    inferred = infer::infer(&head).filter(|i| infer::refines_known(&head, i));
+                    Format::PostgresStderr
+                }
                 Some(f) => f,
+                None if opts.pg_prefix.is_none()
+                    && infer::infer(&head).is_some_and(|i| {
+                        let ok = i.accepted();
+                        inferred = Some(i);
+                        ok
+                    }) =>
+                {
+                    Format::PostgresStderr
+                }
                 None => {
                     let first = head
                         .split(|&b| b == b'\n')
@@ -106,6 +129,7 @@ impl Opened {
                     let (lines, bytes, whole) = count_lines(&head, complete, &mut reader);
                     return Err(OpenError::Undetected {
                         first,
+                        closest: inferred,
                         lines,
                         bytes,
                         whole,
@@ -115,7 +139,10 @@ impl Opened {
         };
         let file = input.display();
         let mut cfg = ParseConfig::new(file.clone());
-        cfg.pg_prefix = opts.pg_prefix.clone();
+        cfg.pg_prefix = opts
+            .pg_prefix
+            .clone()
+            .or_else(|| inferred.map(|i| i.prefix));
         cfg.local_offset = opts.local_offset;
         cfg.instance = opts.instance.clone();
         let parser = format.parser(&cfg);
@@ -251,6 +278,56 @@ fn describe_read_error(e: &io::Error) -> String {
         }
         _ => format!("read error ({e}); read what came before"),
     }
+}
+
+fn closest_text(closest: &Option<Inference>) -> String {
+    match closest {
+        Some(i) => format!(
+            "; the closest log_line_prefix, inferred from its first lines, is '{}' and reads \
+             only {} of {} of them",
+            i.prefix.escape_debug(),
+            i.explained,
+            i.sampled
+        ),
+        None => String::new(),
+    }
+}
+
+/// What `keibi events --explain` tells of an input: its detected format, and for a
+/// PostgreSQL stderr log the prefix it is read with (configured, known or inferred).
+#[derive(Debug)]
+pub struct Explanation {
+    pub format: Option<Format>,
+    /// The inference from the first lines (also when a known prefix reads them).
+    pub inference: Option<Inference>,
+    /// Whether the inferred prefix is the one the input is read with (no format and
+    /// no known prefix reads it).
+    pub inferred_used: bool,
+}
+
+/// Detects an input's format the way [`Opened::open`] does, and infers its
+/// PostgreSQL prefix, without reading further than detection does.
+pub fn explain(input: &Input, opts: &IngestOptions) -> Result<Explanation, OpenError> {
+    let (mut reader, _) = decode::open(input, Arc::new(AtomicU64::new(0)))?;
+    let mut head = Vec::with_capacity(HEAD);
+    let (complete, _) = read_up_to(&mut reader, &mut head, HEAD)?;
+    let inference = infer::infer(&head);
+    let detected = match opts.format {
+        Some(f) => Some(f),
+        None => detect_with_prefix(&head, complete, opts.pg_prefix.as_deref()),
+    };
+    let inferred_used = opts.format.is_none()
+        && opts.pg_prefix.is_none()
+        && inference.as_ref().is_some_and(|i| match detected {
+            None => i.accepted(),
+            Some(Format::PostgresStderr) => infer::refines_known(&head, i),
+            Some(_) => false,
+        });
+    Ok(Explanation {
+        format: detected.or(inferred_used.then_some(Format::PostgresStderr)),
+        inference,
+        inferred_used,
+    })
 }
 
 fn gave_up(whole: bool, bytes: u64, lines: u64) -> String {

@@ -262,6 +262,10 @@ pub struct EventsArgs {
     /// Exit 1 when any input line was not recognized.
     #[arg(long)]
     pub fail_on_unparsed: bool,
+    /// Print each input's detected format and, for PostgreSQL stderr logs, the
+    /// log_line_prefix inferred from its first lines (and how sure), instead of events.
+    #[arg(long)]
+    pub explain: bool,
 }
 
 #[derive(Debug, Args)]

@@ -502,9 +502,8 @@ fn trusted_addresses_raise_nothing_and_the_table_says_so() {
 fn pg_prefix_alone_makes_an_unknown_prefix_readable() {
     let log = b"2021-12-03 07:14:48.591 UTC [4913] user=user1,db=mydb LOG:  duration: 124.9 ms  statement: SELECT 1\n\
 2021-12-03 07:14:49.000 UTC [4914] user=eve,db=mydb FATAL:  password authentication failed for user \"eve\"\n";
-    let o = run_stdin(&["events", "--format", "jsonl", "-"], log);
-    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
-    assert!(stderr(&o).contains("--pg-prefix"), "{}", stderr(&o));
+    // Since issue 14 the prefix is also inferred without --pg-prefix: both read alike.
+    let inferred = run_stdin(&["events", "--format", "jsonl", "-"], log);
     let o = run_stdin(
         &[
             "events",
@@ -516,13 +515,16 @@ fn pg_prefix_alone_makes_an_unknown_prefix_readable() {
         ],
         log,
     );
-    assert_eq!(summary(&o), (2, 1, 0), "{}", stderr(&o));
-    let ev = events(&o);
-    assert_eq!(ev[0]["action"], "statement");
-    assert_eq!(
-        (ev[1]["action"].as_str(), ev[1]["user"].as_str()),
-        (Some("login_failure"), Some("eve"))
-    );
+    for o in [&o, &inferred] {
+        assert_eq!(summary(o), (2, 1, 0), "{}", stderr(o));
+        let ev = events(o);
+        assert_eq!(ev[0]["action"], "statement");
+        assert_eq!(
+            (ev[1]["action"].as_str(), ev[1]["user"].as_str()),
+            (Some("login_failure"), Some("eve"))
+        );
+    }
+    assert_eq!(o.stdout, inferred.stdout);
 }
 
 /// Waits for `child` at most `secs` seconds; kills it and fails when it takes longer.

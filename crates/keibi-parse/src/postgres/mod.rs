@@ -3,6 +3,7 @@
 
 pub mod cnpg;
 pub mod csvlog;
+pub mod infer;
 pub mod jsonlog;
 mod message;
 mod pgaudit;

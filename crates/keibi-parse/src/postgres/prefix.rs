@@ -708,7 +708,7 @@ pub(crate) fn next_level(b: &[u8]) -> Option<usize> {
 }
 
 /// Length of a zone written after a PostgreSQL time: `UTC`, `CEST`, `+09`, `-03:30`.
-fn zone_len(z: &[u8]) -> usize {
+pub(crate) fn zone_len(z: &[u8]) -> usize {
     match z.first() {
         Some(c) if c.is_ascii_alphabetic() => z
             .iter()

@@ -9,6 +9,9 @@ use crate::cli::{EventFormat, EventsArgs, Global};
 use crate::output::table::EventTable;
 
 pub fn run(args: &EventsArgs, global: &Global) -> Result<u8> {
+    if args.explain {
+        return explain(args);
+    }
     let stdout = io::stdout();
     let (is_tty, color) = super::terminal_output(global);
     let format = args.format.unwrap_or(if is_tty {
@@ -75,6 +78,78 @@ pub fn summarize(report: &Report, fail_on_unparsed: bool) -> u8 {
     } else {
         0
     }
+}
+
+/// `--explain`: what detection makes of each input, and the prefix inferred from its
+/// first lines, as a `log_line_prefix` the user can confirm or pass with `--pg-prefix`.
+fn explain(args: &EventsArgs) -> Result<u8> {
+    let opts = super::ingest_options(&args.input)?;
+    let expanded = keibi_ingest::expand(&args.input.paths);
+    let mut out = io::stdout().lock();
+    let mut failed = !expanded.errors.is_empty();
+    for (path, e) in &expanded.errors {
+        eprintln!("keibi: {}: {e}", path.escape_debug());
+    }
+    for input in &expanded.inputs {
+        let name = input.display();
+        let x = match keibi_ingest::explain(input, &opts) {
+            Ok(x) => x,
+            Err(e) => {
+                eprintln!("keibi: {}: {e}", name.escape_debug());
+                failed = true;
+                continue;
+            }
+        };
+        writeln!(out, "{}:", name.escape_debug())?;
+        match x.format {
+            Some(f) => writeln!(out, "  format: {f}")?,
+            None => writeln!(out, "  format: not recognized")?,
+        }
+        let how = if args.input.pg_prefix.is_some() {
+            "the prefix given with --pg-prefix reads it"
+        } else if x.inferred_used {
+            "read with the inferred prefix"
+        } else if x.format.is_some() {
+            "not used: the detected format reads it"
+        } else {
+            "not sure enough to read it with"
+        };
+        match &x.inference {
+            Some(i) => {
+                writeln!(
+                    out,
+                    "  inferred log_line_prefix: '{}' ({how})",
+                    shown(&i.prefix)
+                )?;
+                writeln!(
+                    out,
+                    "  explains {} of {} sampled lines",
+                    i.explained, i.sampled
+                )?;
+                for a in &i.ambiguities {
+                    writeln!(out, "  ambiguous: {}", shown(a))?;
+                }
+            }
+            None => writeln!(
+                out,
+                "  inferred log_line_prefix: none (no line has a PostgreSQL level word)"
+            )?,
+        }
+    }
+    Ok(u8::from(failed))
+}
+
+/// Text from a log, with control characters escaped (a name may hold any byte).
+fn shown(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_debug().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
 }
 
 #[cfg(test)]
