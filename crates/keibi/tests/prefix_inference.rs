@@ -37,6 +37,8 @@ const EXPECTED: &[(&str, u64, u64, &str)] = &[
     ("pgbadger/anonymize.log", 8, 0, ""),
     ("pgbadger/weeknumber.log", 6, 0, ""),
     ("pgbadger/pg_vacuums.json.gz", 3544, 0, ""),
+    // syslog: its three systemd lines are other programs', counted as skipped.
+    ("pgbadger/pg-syslog.1.bz2", 59_896, 0, ""),
     // Exceptions.
     (
         "pgbadger/queryid.log.gz",
@@ -52,17 +54,11 @@ const EXPECTED: &[(&str, u64, u64, &str)] = &[
         "two lines written by pg_ctl, not by the server (`pg_ctl: could not start server`)",
     ),
     (
-        "pgbadger/pg-syslog.1.bz2",
-        59_896,
-        3,
-        "three systemd lines in the syslog file (other programs, issue 14 §3)",
-    ),
-    (
         "pgbadger/csv_statement_without_duration.log",
         0,
         2,
-        "a csvlog whose first field is quoted (re-exported CSV, issue 14 §3): the whole \
-         file is not recognized",
+        "a hand-made csvlog of 25 columns, a layout no PostgreSQL writes (23, 24 or 26): \
+         each record is unrecognized with that reason, never read with shifted fields",
     ),
 ];
 
