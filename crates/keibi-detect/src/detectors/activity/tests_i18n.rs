@@ -6,7 +6,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use keibi_i18n::{DisplayZone, Lang, Locale};
-use keibi_model::{Arg, Finding, Msg};
+use keibi_model::Finding;
 
 use super::tests::{My, Pg};
 use super::{MassDestruction, OversizedStatement, RansomNote, SchemaEnumeration};
@@ -144,22 +144,6 @@ fn of<'a>(fs: &'a [Finding], ty: &str, instance: &str) -> Vec<&'a Finding> {
         .collect()
 }
 
-fn walk<'a>(m: &'a Msg, out: &mut Vec<&'a Msg>) {
-    out.push(m);
-    for (_, a) in &m.args {
-        walk_arg(a, out);
-    }
-}
-
-fn walk_arg<'a>(a: &'a Arg, out: &mut Vec<&'a Msg>) {
-    match a {
-        Arg::Msg(inner) => walk(inner, out),
-        Arg::Join(items) => items.iter().for_each(|m| walk(m, out)),
-        Arg::Concat(parts) => parts.iter().for_each(|p| walk_arg(p, out)),
-        _ => {}
-    }
-}
-
 #[test]
 fn every_message_the_activity_findings_build_is_in_both_catalogs_with_its_arguments() {
     let fs = findings();
@@ -174,46 +158,7 @@ fn every_message_the_activity_findings_build_is_in_both_catalogs_with_its_argume
         ],
         "{fs:#?}"
     );
-    let catalogs: Vec<BTreeMap<String, Vec<String>>> = Lang::ALL
-        .iter()
-        .map(|l| keibi_i18n::catalog_ids(*l).into_iter().collect())
-        .collect();
-    let mut seen = BTreeSet::new();
-    for f in &fs {
-        let t = f
-            .text
-            .as_ref()
-            .expect("activity findings carry their messages");
-        let mut msgs = Vec::new();
-        for m in t.title.iter().chain(&t.description).chain(&t.remediation) {
-            walk(m, &mut msgs);
-        }
-        for m in msgs {
-            seen.insert(m.id.clone());
-            let given: BTreeSet<&str> = m.args.iter().map(|(n, _)| n.as_str()).collect();
-            let mut used_somewhere = BTreeSet::new();
-            for (lang, cat) in Lang::ALL.iter().zip(&catalogs) {
-                let vars = cat
-                    .get(&m.id)
-                    .unwrap_or_else(|| panic!("{} is not in the {lang} catalog", m.id));
-                for v in vars {
-                    assert!(
-                        given.contains(v.as_str()),
-                        "{lang} {} uses ${v}, which the code does not give",
-                        m.id
-                    );
-                    used_somewhere.insert(v.as_str());
-                }
-            }
-            for g in &given {
-                assert!(
-                    used_somewhere.contains(g),
-                    "{}: ${g} is given but no catalog uses it",
-                    m.id
-                );
-            }
-        }
-    }
+    let seen = crate::testutil::check_catalogs(&fs, false);
     // Every message of activity.ftl that is a finding's text is built by a finding
     // here (the durations other than minutes are the rules' too).
     let en: BTreeMap<String, Vec<String>> = keibi_i18n::catalog_ids(Lang::En).into_iter().collect();

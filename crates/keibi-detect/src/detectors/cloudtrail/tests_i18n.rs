@@ -3,10 +3,8 @@
 //! catalog-completeness test), the English strings are the English rendering of the
 //! messages, and a few Japanese texts are pinned.
 
-use std::collections::{BTreeMap, BTreeSet};
-
 use keibi_i18n::{DisplayZone, Lang, Locale};
-use keibi_model::{Arg, Finding, Msg};
+use keibi_model::Finding;
 use serde_json::json;
 
 use super::tests::{delete_snapshot, denied, detect, ingress_flat, parameters, record, share};
@@ -122,17 +120,6 @@ fn of<'a>(fs: &'a [Finding], ty: &str) -> Vec<&'a Finding> {
     fs.iter().filter(|f| f.finding_type == ty).collect()
 }
 
-fn walk<'a>(m: &'a Msg, out: &mut Vec<&'a Msg>) {
-    out.push(m);
-    for (_, a) in &m.args {
-        match a {
-            Arg::Msg(inner) => walk(inner, out),
-            Arg::Join(items) => items.iter().for_each(|i| walk(i, out)),
-            _ => {}
-        }
-    }
-}
-
 #[test]
 fn every_message_the_cloudtrail_findings_build_is_in_both_catalogs_with_its_arguments() {
     let fs = findings();
@@ -148,32 +135,7 @@ fn every_message_the_cloudtrail_findings_build_is_in_both_catalogs_with_its_argu
     ] {
         assert_eq!(of(&fs, ty).len(), n, "{ty}: {fs:#?}");
     }
-    let catalogs: Vec<BTreeMap<String, Vec<String>>> = Lang::ALL
-        .iter()
-        .map(|l| keibi_i18n::catalog_ids(*l).into_iter().collect())
-        .collect();
-    let mut seen = BTreeSet::new();
-    for f in &fs {
-        let t = f
-            .text
-            .as_ref()
-            .expect("CloudTrail findings carry their messages");
-        let mut msgs = Vec::new();
-        for m in t.title.iter().chain(&t.description).chain(&t.remediation) {
-            walk(m, &mut msgs);
-        }
-        for m in msgs {
-            seen.insert(m.id.clone());
-            let given: BTreeSet<&str> = m.args.iter().map(|(n, _)| n.as_str()).collect();
-            for (lang, cat) in Lang::ALL.iter().zip(&catalogs) {
-                let vars = cat
-                    .get(&m.id)
-                    .unwrap_or_else(|| panic!("{} is not in the {lang} catalog", m.id));
-                let used: BTreeSet<&str> = vars.iter().map(String::as_str).collect();
-                assert_eq!(used, given, "{lang} {}: variables used vs given", m.id);
-            }
-        }
-    }
+    let seen = crate::testutil::check_catalogs(&fs, true);
     // Every message of cloudtrail.ftl is built by some finding above, but for a
     // record without a region (`ct-origin`) and a finding without an address
     // (`ct-none`), whose variables are checked by the catalogs' own test.

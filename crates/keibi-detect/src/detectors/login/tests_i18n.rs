@@ -2,10 +2,8 @@
 //! code builds exists in both catalogs and is used there (the code half of the
 //! catalog-completeness test), and the Japanese texts are pinned.
 
-use std::collections::{BTreeMap, BTreeSet};
-
 use keibi_i18n::{DisplayZone, Lang, Locale};
-use keibi_model::{Arg, Finding, Msg};
+use keibi_model::Finding;
 
 use super::reputation::{
     ReputationDetector, MALICIOUS_FAILED, MALICIOUS_SUCCESS, TOR_PROBE, TOR_SUCCESS,
@@ -72,15 +70,6 @@ fn findings() -> Vec<Finding> {
     fs
 }
 
-fn walk<'a>(m: &'a Msg, out: &mut Vec<&'a Msg>) {
-    out.push(m);
-    for (_, a) in &m.args {
-        if let Arg::Msg(inner) = a {
-            walk(inner, out);
-        }
-    }
-}
-
 #[test]
 fn every_message_the_login_findings_build_is_in_both_catalogs_with_its_arguments() {
     let fs = findings();
@@ -96,46 +85,7 @@ fn every_message_the_login_findings_build_is_in_both_catalogs_with_its_arguments
     ] {
         assert_eq!(of(&fs, ty).len(), 1, "{ty}");
     }
-    let catalogs: Vec<BTreeMap<String, Vec<String>>> = Lang::ALL
-        .iter()
-        .map(|l| keibi_i18n::catalog_ids(*l).into_iter().collect())
-        .collect();
-    let mut seen = BTreeSet::new();
-    for f in &fs {
-        let t = f
-            .text
-            .as_ref()
-            .expect("login findings carry their messages");
-        let mut msgs = Vec::new();
-        for m in t.title.iter().chain(&t.description).chain(&t.remediation) {
-            walk(m, &mut msgs);
-        }
-        for m in msgs {
-            seen.insert(m.id.clone());
-            let given: BTreeSet<&str> = m.args.iter().map(|(n, _)| n.as_str()).collect();
-            let mut used_somewhere = BTreeSet::new();
-            for (lang, cat) in Lang::ALL.iter().zip(&catalogs) {
-                let vars = cat
-                    .get(&m.id)
-                    .unwrap_or_else(|| panic!("{} is not in the {lang} catalog", m.id));
-                for v in vars {
-                    assert!(
-                        given.contains(v.as_str()),
-                        "{lang} {} uses ${v}, which the code does not give",
-                        m.id
-                    );
-                    used_somewhere.insert(v.as_str());
-                }
-            }
-            for g in &given {
-                assert!(
-                    used_somewhere.contains(g),
-                    "{}: ${g} is given but no catalog uses it",
-                    m.id
-                );
-            }
-        }
-    }
+    let seen = crate::testutil::check_catalogs(&fs, false);
     assert!(seen.len() > 20, "{seen:?}");
 }
 
