@@ -153,8 +153,9 @@ pub struct Round {
     pub finished: bool,
 }
 
-/// The loop's state: sources, orderer, scanner and store.
-pub struct Pipeline {
+/// The live loop's state (`keibi run`): sources, orderer, scanner and store. The
+/// batch one of `keibi scan` and `keibi learn` is [`crate::pipeline::Pipeline`].
+pub struct Live {
     sources: Vec<Box<dyn LiveSource>>,
     states: Vec<SourceState>,
     orderer: Orderer,
@@ -220,7 +221,7 @@ fn ingest_options(s: &crate::settings::Source) -> Result<IngestOptions, EngineEr
     Ok(o)
 }
 
-impl Pipeline {
+impl Live {
     /// Builds the sources of `settings`, resuming them from the checkpoints stored in
     /// `store`, around a ready `scanner` (the daemon forgets closed findings: the
     /// store keeps them). `once`: everything there is read and then the input ends
@@ -231,7 +232,7 @@ impl Pipeline {
         store: Store,
         once: bool,
         note: &mut dyn FnMut(Note),
-    ) -> Result<Pipeline, EngineError> {
+    ) -> Result<Live, EngineError> {
         let mut positions = HashMap::new();
         // The latest event time fed before the restart, if every stored checkpoint
         // says (one that does not: no bound).
@@ -354,7 +355,7 @@ impl Pipeline {
         }
         let scanner = scanner.forget_closed(true);
         let kinds = kinds_of(&scanner);
-        Ok(Pipeline {
+        Ok(Live {
             states: vec![SourceState::Reading; sources.len()],
             queues: (0..sources.len()).map(|_| Queue::default()).collect(),
             sources,
@@ -377,7 +378,7 @@ impl Pipeline {
 
     /// Publishes what the loop reads and commits to `m` (made with
     /// [`metrics::source_labels`] of the same settings).
-    pub fn with_metrics(mut self, m: Shared) -> Pipeline {
+    pub fn with_metrics(mut self, m: Shared) -> Live {
         self.metrics = Some(m);
         self
     }
@@ -698,7 +699,7 @@ const RETRY_MAX: Duration = Duration::from_secs(60);
 /// read), then commits what was read. `reload` is called on SIGHUP and returns the
 /// new tuning and services, or `None` to keep the old ones (it says why itself).
 pub fn run(
-    pipeline: Pipeline,
+    pipeline: Live,
     mut opts: RunOptions,
     control: &Control,
     reload: &mut dyn FnMut() -> Option<(Tuning, Services)>,
@@ -713,7 +714,7 @@ pub fn run(
 }
 
 fn run_loop(
-    mut pipeline: Pipeline,
+    mut pipeline: Live,
     opts: &mut RunOptions,
     control: &Control,
     reload: &mut dyn FnMut() -> Option<(Tuning, Services)>,

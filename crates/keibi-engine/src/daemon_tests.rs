@@ -22,7 +22,7 @@ fn log() -> String {
 
 /// Runs rounds until the file has been quiet long enough for its last entry to be
 /// let out, then stops (committing); returns what the rounds did, summed.
-fn run_until_quiet(p: &mut Pipeline) -> Round {
+fn run_until_quiet(p: &mut Live) -> Round {
     let mut sum = Round::default();
     let mut quiet_since = Instant::now();
     loop {
@@ -42,7 +42,7 @@ fn run_until_quiet(p: &mut Pipeline) -> Round {
     sum
 }
 
-fn pipeline(settings: &Settings, store: &std::path::Path, bounded: bool) -> Pipeline {
+fn pipeline(settings: &Settings, store: &std::path::Path, bounded: bool) -> Live {
     let config = Config::default();
     let scanner = if bounded {
         // The spray window (an hour) is its memory.
@@ -54,7 +54,7 @@ fn pipeline(settings: &Settings, store: &std::path::Path, bounded: bool) -> Pipe
         Scanner::new(config, ThreatLists::default(), rules)
     };
     let store = Store::open(store).unwrap();
-    Pipeline::new(settings, scanner, store, false, &mut |_| {}).unwrap()
+    Live::new(settings, scanner, store, false, &mut |_| {}).unwrap()
 }
 
 /// A restart feeds again only the events within the detectors' longest memory

@@ -13,7 +13,7 @@ use keibi_model::{CompactString, SourceKind};
 use serde::de::IgnoredAny;
 use serde::Deserialize;
 
-use super::jsonlog::Int;
+use super::jsonlog::{text_of, Int};
 use super::message::{add_detail, known, Known, Origin, Report, Sessions};
 use super::prefix::{pg_time, TimeCache};
 use crate::format::Sample;
@@ -122,10 +122,6 @@ impl Audit<'_> {
         m.push_str(",<not logged>");
         m
     }
-}
-
-fn text_of(v: &Option<Cow<'_, str>>) -> Option<CompactString> {
-    v.as_deref().and_then(|s| known(s.as_bytes()))
 }
 
 /// Parses one line; invalid UTF-8 is read lossily.

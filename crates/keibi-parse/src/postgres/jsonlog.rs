@@ -82,7 +82,7 @@ impl<'de> Deserialize<'de> for Int {
     }
 }
 
-fn text_of(v: &Option<Cow<'_, str>>) -> Option<CompactString> {
+pub(super) fn text_of(v: &Option<Cow<'_, str>>) -> Option<CompactString> {
     v.as_deref().and_then(|s| known(s.as_bytes()))
 }
 

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
 
 use anyhow::{Context, Result};
-use keibi_engine::daemon::{self, Control, Note, Pipeline, RunOptions};
+use keibi_engine::daemon::{self, Control, Live, Note, RunOptions};
 use keibi_engine::http::{Endpoints, Server};
 use keibi_engine::metrics::{self, Metrics};
 use keibi_engine::retention::Retention;
@@ -109,7 +109,7 @@ pub fn run(args: &RunArgs, global: &Global) -> Result<u8> {
     // Held with a lock: a second daemon on the same file is refused.
     let store = keibi_store::Store::open_exclusive(&settings.store.path)?;
     log.info(&format!("store {}", settings.store.path.display()));
-    let pipeline = Pipeline::new(&settings, scanner, store, args.once, &mut |n| log.note(n))?
+    let pipeline = Live::new(&settings, scanner, store, args.once, &mut |n| log.note(n))?
         .with_metrics(log.metrics.clone());
     let control = Control::signals().context("installing signal handlers")?;
     let config = args.config.clone();
