@@ -40,7 +40,7 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use globset::{GlobBuilder, GlobMatcher};
 use keibi_model::Event;
-use keibi_parse::{detect_with_prefix, Output, ParseConfig};
+use keibi_parse::{Output, ParseConfig};
 
 use crate::decode::{self, Compression};
 use crate::feed::{set_instance, Checkpoint, Feed, MAX_PARTIAL};
@@ -48,6 +48,7 @@ use crate::fingerprint::{self, Fingerprint};
 use crate::inputs::{instance_for, Input, Walker};
 use crate::live::{LiveSource, Poll, SourceState, DEFAULT_FLUSH_AFTER};
 use crate::merge::{IngestOptions, Notice};
+use crate::stream::choose;
 
 /// How files are followed.
 #[derive(Debug, Clone)]
@@ -468,6 +469,11 @@ impl FollowSource {
                 Some(cp) if !active && (packed || warm || cp.offset <= size) => {
                     self.resting.remove(&fp);
                     self.forget_shorter(fp, &head);
+                    // The prefix is not stored: inferred again from the same head.
+                    let prefix = match choose(&head, complete, &self.opts.ingest, true) {
+                        Ok((f, p)) if f == cp.format => p,
+                        _ => None,
+                    };
                     self.start(
                         id,
                         input,
@@ -475,6 +481,7 @@ impl FollowSource {
                         packed,
                         fp,
                         cp.format,
+                        prefix,
                         Some(cp),
                         now,
                         poll,
@@ -506,29 +513,41 @@ impl FollowSource {
             );
             return;
         };
-        let format =
-            self.opts.ingest.format.or_else(|| {
-                detect_with_prefix(&head, complete, self.opts.ingest.pg_prefix.as_deref())
-            });
-        let Some(format) = format else {
-            let gave_up = complete || head.len() >= HEAD;
-            if gave_up {
-                poll.notices.push(Notice::FileError {
-                    file: display,
-                    error: "format not recognized; name it with --log-format, or for PostgreSQL give your log_line_prefix with --pg-prefix".into(),
-                });
+        // Known formats and prefixes first; else a prefix inferred from the head, once
+        // it shows client sessions' lines (or is full): until then the file is judged
+        // again as it grows.
+        let (format, prefix) = match choose(&head, complete, &self.opts.ingest, true) {
+            Ok(chosen) => chosen,
+            Err(closest) => {
+                let gave_up = complete || head.len() >= HEAD;
+                if gave_up {
+                    let closest = closest.map_or(String::new(), |i| {
+                        format!(
+                            " (the closest log_line_prefix, inferred from its first lines, is '{}' and reads only {} of {} of them)",
+                            i.prefix.escape_debug(),
+                            i.explained,
+                            i.sampled
+                        )
+                    });
+                    poll.notices.push(Notice::FileError {
+                        file: display,
+                        error: format!("format not recognized{closest}; name it with --log-format, or for PostgreSQL give your log_line_prefix with --pg-prefix"),
+                    });
+                }
+                self.judged.insert(
+                    id,
+                    Judged {
+                        size,
+                        fp: Some(fp),
+                        forever: gave_up,
+                    },
+                );
+                return;
             }
-            self.judged.insert(
-                id,
-                Judged {
-                    size,
-                    fp: Some(fp),
-                    forever: gave_up,
-                },
-            );
-            return;
         };
-        self.start(id, input, &display, packed, fp, format, None, now, poll);
+        self.start(
+            id, input, &display, packed, fp, format, prefix, None, now, poll,
+        );
     }
 
     /// The known fingerprint (open or resting) a file starting with `head` has: the
@@ -566,6 +585,7 @@ impl FollowSource {
         packed: bool,
         fp: Fingerprint,
         format: keibi_parse::Format,
+        prefix: Option<String>,
         at: Option<Checkpoint>,
         now: Instant,
         poll: &mut Poll,
@@ -604,7 +624,7 @@ impl FollowSource {
             self.close_quietest(poll);
         }
         let mut cfg = ParseConfig::new(display.clone());
-        cfg.pg_prefix = self.opts.ingest.pg_prefix.clone();
+        cfg.pg_prefix = self.opts.ingest.pg_prefix.clone().or(prefix);
         cfg.local_offset = self.opts.ingest.local_offset;
         cfg.instance = self.opts.ingest.instance.clone();
         let instance = if format == keibi_parse::Format::Cloudtrail {

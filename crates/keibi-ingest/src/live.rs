@@ -11,10 +11,11 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use keibi_model::Event;
-use keibi_parse::{detect_with_prefix, Output, ParseConfig};
+use keibi_parse::{Output, ParseConfig};
 
 use crate::feed::{set_instance, Checkpoint, Feed, MAX_PARTIAL};
 use crate::merge::{IngestOptions, Notice};
+use crate::stream::choose;
 
 /// Where a live source stands after a poll.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -153,11 +154,8 @@ impl ReaderSource {
         if !(whole_line || ended || self.head.len() >= DETECT_HEAD) {
             return;
         }
-        let format = self
-            .opts
-            .format
-            .or_else(|| detect_with_prefix(&self.head, complete, self.opts.pg_prefix.as_deref()));
-        let Some(format) = format else {
+        let chosen = choose(&self.head, complete, &self.opts, true).ok();
+        let Some((format, prefix)) = chosen else {
             if ended || self.head.len() >= DETECT_HEAD {
                 self.undetected = true;
                 poll.notices.push(Notice::FileError {
@@ -173,7 +171,7 @@ impl ReaderSource {
             format,
         });
         let mut cfg = ParseConfig::new(self.name.clone());
-        cfg.pg_prefix = self.opts.pg_prefix.clone();
+        cfg.pg_prefix = self.opts.pg_prefix.clone().or(prefix);
         cfg.local_offset = self.opts.local_offset;
         cfg.instance = self.opts.instance.clone();
         self.feed = Some(Feed::new(format, &cfg, None));

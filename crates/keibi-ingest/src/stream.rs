@@ -95,54 +95,29 @@ impl Opened {
         if head.iter().all(u8::is_ascii_whitespace) && complete {
             return Err(OpenError::Empty);
         }
-        // A prefix inferred from the first lines, when no format (and no known
-        // PostgreSQL prefix) reads them: known prefixes are preferred, see
-        // docs/security.md, "Inferred prefixes".
-        let mut inferred = None;
-        let format = match opts.format {
-            Some(f) => f,
-            None => match detect_with_prefix(&head, complete, opts.pg_prefix.as_deref()) {
-                // A known prefix that reads the lines into other names than the
-                // inferred one does, which reads them all too, was a misparse.
-                Some(Format::PostgresStderr) if opts.pg_prefix.is_none() => {
-                    inferred = infer::infer(&head).filter(|i| infer::refines_known(&head, i));
-                    Format::PostgresStderr
-                }
-                Some(f) => f,
-                None if opts.pg_prefix.is_none()
-                    && infer::infer(&head).is_some_and(|i| {
-                        let ok = i.accepted();
-                        inferred = Some(i);
-                        ok
-                    }) =>
-                {
-                    Format::PostgresStderr
-                }
-                None => {
-                    let first = head
-                        .split(|&b| b == b'\n')
-                        .find(|l| !l.iter().all(u8::is_ascii_whitespace));
-                    let first = String::from_utf8_lossy(first.unwrap_or_default())
-                        .chars()
-                        .take(80)
-                        .collect();
-                    let (lines, bytes, whole) = count_lines(&head, complete, &mut reader);
-                    return Err(OpenError::Undetected {
-                        first,
-                        closest: inferred,
-                        lines,
-                        bytes,
-                        whole,
-                    });
-                }
-            },
+        let (format, inferred) = match choose(&head, complete, opts, false) {
+            Ok(chosen) => chosen,
+            Err(closest) => {
+                let first = head
+                    .split(|&b| b == b'\n')
+                    .find(|l| !l.iter().all(u8::is_ascii_whitespace));
+                let first = String::from_utf8_lossy(first.unwrap_or_default())
+                    .chars()
+                    .take(80)
+                    .collect();
+                let (lines, bytes, whole) = count_lines(&head, complete, &mut reader);
+                return Err(OpenError::Undetected {
+                    first,
+                    closest,
+                    lines,
+                    bytes,
+                    whole,
+                });
+            }
         };
         let file = input.display();
         let mut cfg = ParseConfig::new(file.clone());
-        cfg.pg_prefix = opts
-            .pg_prefix
-            .clone()
-            .or_else(|| inferred.map(|i| i.prefix));
+        cfg.pg_prefix = opts.pg_prefix.clone().or(inferred);
         cfg.local_offset = opts.local_offset;
         cfg.instance = opts.instance.clone();
         let parser = format.parser(&cfg);
@@ -277,6 +252,46 @@ fn describe_read_error(e: &io::Error) -> String {
             format!("corrupt compressed data ({e}); read what came before")
         }
         _ => format!("read error ({e}); read what came before"),
+    }
+}
+
+/// The format of an input whose first bytes are `head` (`complete`: the whole input),
+/// and the `log_line_prefix` inferred for it when it is a PostgreSQL stderr log that
+/// no known prefix reads, or that a known prefix misreads (see docs/security.md,
+/// "Inferred prefixes": known prefixes are preferred). `Err` holds the closest
+/// inference for the error message when nothing reads it.
+///
+/// `live` (`keibi run`, a file still being written): an inferred prefix is taken only
+/// once the head shows the names (a message naming its user or database, or 50
+/// lines), or cannot grow any more; until then the caller waits for more lines. A
+/// live log starts with the server's own lines, whose user and database are empty,
+/// and a prefix inferred from them alone would not read the clients' lines.
+pub(crate) fn choose(
+    head: &[u8],
+    complete: bool,
+    opts: &IngestOptions,
+    live: bool,
+) -> Result<(Format, Option<String>), Option<Inference>> {
+    if let Some(f) = opts.format {
+        return Ok((f, None));
+    }
+    let grown = complete || head.len() >= HEAD;
+    let sure = |i: &Inference| i.accepted() && (!live || grown || i.settled());
+    match detect_with_prefix(head, complete, opts.pg_prefix.as_deref()) {
+        // A known prefix that reads the lines into other names than the inferred
+        // one does, which reads them all too, was a misparse.
+        Some(Format::PostgresStderr) if opts.pg_prefix.is_none() => {
+            let inferred = infer::infer(head)
+                .filter(|i| sure(i) && infer::refines_known(head, i))
+                .map(|i| i.prefix);
+            Ok((Format::PostgresStderr, inferred))
+        }
+        Some(f) => Ok((f, None)),
+        None if opts.pg_prefix.is_none() => match infer::infer(head) {
+            Some(i) if sure(&i) => Ok((Format::PostgresStderr, Some(i.prefix))),
+            closest => Err(closest),
+        },
+        None => Err(None),
     }
 }
 

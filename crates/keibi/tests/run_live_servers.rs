@@ -267,3 +267,71 @@ fn mariadb_audit_log_copytruncated_by_logrotate_counts_every_failure_once() {
     assert_eq!(got, want, "daemon log:\n{}", daemon.log());
     drop(db);
 }
+
+/// A `log_line_prefix` no known one matches (issue 14 §1): `keibi run` infers it from
+/// the file's first lines as `keibi scan` does, the brute force reaches the store, and
+/// a restart after SIGKILL infers it again from the same head and counts on.
+#[test]
+fn postgresql_in_an_unknown_prefix_is_read_live_with_an_inferred_prefix() {
+    use common::postgres::*;
+    const PREFIX: &str = "%m [%p-%l] sess=%c user=%u,db=%d,app=%a,client=%h ";
+    let Some(pg) = Postgres::start_with(&format!(
+        "log_destination = 'stderr'\nlog_line_prefix = '{PREFIX}'\n"
+    )) else {
+        return;
+    };
+    let log_dir = pg.log_dir();
+    let head = fs::read_to_string(pg.stderr_log()).unwrap_or_default();
+    assert!(
+        head.contains(" user=,db=,app=,client= LOG:"),
+        "the server writes the custom prefix:\n{head}"
+    );
+    let work = tempfile::tempdir().unwrap();
+    let store = work.path().join("keibi.db");
+    let daemon_log = work.path().join("daemon.log");
+    let source = OsString::from(&log_dir);
+
+    let mut daemon = Daemon::start(&source, &store, &daemon_log);
+    assert!(
+        wait_for(&store, LIMIT, |_| true).is_ok(),
+        "the daemon opens its store:\n{}",
+        daemon.log()
+    );
+    let mut failures = 0u64;
+    let mut attack = |n: u64| {
+        for _ in 0..n {
+            let out = pg.psql_tcp(APP_USER, "not-the-password", DATABASE, "SELECT 1");
+            assert!(!out.status.success(), "{}", common::describe(&out));
+            failures += 1;
+        }
+        failures
+    };
+    let n = attack(12);
+    let id = wait_count(&store, n, &daemon, "inferred prefix");
+
+    daemon.kill9();
+    attack(5);
+    let mut daemon = Daemon::start(&source, &store, &daemon_log);
+    let n = attack(6);
+    assert_eq!(wait_count(&store, n, &daemon, "after a SIGKILL"), id);
+    assert!(
+        !daemon.log().contains("format not recognized"),
+        "{}",
+        daemon.log()
+    );
+    assert_eq!(
+        daemon.terminate(LIMIT),
+        Some(0),
+        "SIGTERM exits 0:\n{}",
+        daemon.log()
+    );
+    let got = stored(&store).expect("the store");
+    let want = scan(&[&source]);
+    assert_eq!(
+        brute_force(&want),
+        Some((id, n)),
+        "scan counts every failure"
+    );
+    assert_eq!(got, want, "daemon log:\n{}", daemon.log());
+    drop(pg);
+}

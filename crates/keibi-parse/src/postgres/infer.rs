@@ -38,6 +38,10 @@ pub struct Inference {
     pub sampled: usize,
     /// Choices the lines did not decide, in words (e.g. which name is the user).
     pub ambiguities: Vec<String>,
+    /// Sampled lines whose message names their user or database (`connection
+    /// authorized: user=...`, `... for user "..."`): lines of client sessions, whose
+    /// prefix has its names filled.
+    pub named: usize,
 }
 
 impl Inference {
@@ -45,6 +49,15 @@ impl Inference {
     /// and nine in ten of the sampled lines read.
     pub fn accepted(&self) -> bool {
         self.explained >= 2 && self.explained * 10 >= self.sampled * 9
+    }
+
+    /// Whether the head it was inferred from shows enough to read a log still being
+    /// written with it: accepted, and some line of a client session (its message
+    /// names the user or database), or 50 lines. The first lines of a live log are
+    /// often the server's own (`database system is ready`), whose names are empty,
+    /// so fields that only clients' lines fill could not have been seen yet.
+    pub fn settled(&self) -> bool {
+        self.accepted() && (self.named > 0 || self.sampled >= 50)
     }
 }
 
@@ -177,11 +190,16 @@ pub fn infer(head: &[u8]) -> Option<Inference> {
         .into_iter()
         .filter(|s| s.0 * 10 >= most * 9)
         .max_by_key(|s| (s.1, s.0))?;
+    let named = lines
+        .iter()
+        .filter(|l| l.msg_user.is_some() || l.msg_db.is_some())
+        .count();
     Some(Inference {
         prefix,
         explained,
         sampled: sampled.len(),
         ambiguities,
+        named,
     })
 }
 
@@ -694,6 +712,15 @@ fn build(lines: &[Line<'_>], group: &[usize], any_remote: bool) -> (Vec<Piece>, 
                 Some(Piece::Lit(l)) => l.extend_from_slice(first.text(t)),
                 _ => pieces.push(Piece::Lit(first.text(t).to_vec())),
             },
+        }
+        // A name label with nothing after it (`user=,db=`: the server's own lines,
+        // or a session before its login) still names its field, empty here.
+        if kind(t) == Kind::Label
+            && (t + 1 == ntok || matches!(kind(t + 1), Kind::Punct | Kind::Label))
+        {
+            if let Some(e @ ("%u" | "%d" | "%a" | "%h")) = label_escape(first.text(t)) {
+                pieces.push(Piece::Esc(e));
+            }
         }
     }
     (pieces, notes)

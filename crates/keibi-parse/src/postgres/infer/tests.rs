@@ -309,3 +309,24 @@ fn a_known_prefix_that_swallows_a_field_gives_way() {
     let i = infer(forged).unwrap();
     assert!(!refines_known(forged, &i), "{i:?}");
 }
+
+#[test]
+fn empty_labelled_names_are_fields_and_not_settled() {
+    // A live log's first lines are the server's own: `user=` with nothing after it
+    // is the user field, empty, not literal text.
+    let log = "2026-01-01 10:00:00.100 UTC [900] user=,db=,app=,client= LOG:  database system was shut down\n\
+               2026-01-01 10:00:00.300 UTC [901] user=,db=,app=,client= LOG:  database system is ready to accept connections\n";
+    let i = infer_str(log);
+    assert_eq!(i.prefix, "%m [%p] user=%u,db=%d,app=%a,client=%h ");
+    assert!(i.accepted());
+    // No line names a user or database: too early to read a live log with it.
+    assert_eq!(i.named, 0);
+    assert!(!i.settled());
+    let log = format!(
+        "{log}2026-01-01 10:00:01.000 UTC [950] user=app,db=shop,app=[unknown],client=192.0.2.7 FATAL:  password authentication failed for user \"app\"\n"
+    );
+    let i = infer_str(&log);
+    assert_eq!(i.prefix, "%m [%p] user=%u,db=%d,app=%a,client=%h ");
+    assert_eq!(i.named, 1);
+    assert!(i.settled());
+}
