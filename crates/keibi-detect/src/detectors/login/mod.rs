@@ -329,8 +329,17 @@ impl Instances {
 /// come from different files. Within one file nothing is a repeat: a MySQL connection
 /// may fail `CHANGE_USER` many times, and each is a guess.
 ///
-/// Bounded: [`Repeats::CAP`] connections (80 bytes each), each forgotten a minute after
-/// it was first seen (both copies of a login are written within the same second).
+/// Two copies are one when their event times are within a minute (both copies of a
+/// login are written within the same second). The minute is between the copies'
+/// own times, not since the stream went past the first: with `keibi run`, a log
+/// followed as a path of its own that stays quiet past the orderer's idle timeout
+/// gives its copies late, after the other log's events of the following minutes, and
+/// they are still recognised (before, the first copy was forgotten a minute of
+/// stream time after it, and such a failure counted twice).
+///
+/// Bounded: [`Repeats::CAP`] connections (80 bytes each), the least recently seen
+/// forgotten first; a copy that comes after more than that many other connections
+/// were seen is counted again.
 pub(crate) struct Repeats {
     /// By a hash of (instance, connection, kind): 8 bytes a key, as thousands are kept.
     seen: Lru<u64, Seen>,
@@ -352,7 +361,7 @@ impl Default for Repeats {
 
 impl Repeats {
     const CAP: usize = 4096;
-    const KEEP_MS: i64 = 60_000;
+    const KEEP_MS: u64 = 60_000;
     const FILES: usize = 3;
 
     /// True when `ev` repeats an event already seen in another file.
@@ -361,13 +370,6 @@ impl Repeats {
             return false;
         };
         let now = ms(ev.time);
-        while self
-            .seen
-            .oldest()
-            .is_some_and(|(_, s)| s.first < now.saturating_sub(Self::KEEP_MS))
-        {
-            self.seen.pop_oldest();
-        }
         let key = hash_of(&(instance, conn, kind));
         let file = hash_of(&*ev.file).max(1);
         self.seen.touch(&key, || Seen {
@@ -377,6 +379,14 @@ impl Repeats {
         let Some(seen) = self.seen.get_mut(&key) else {
             return false;
         };
+        // More than a minute apart, before or after: another login of a reused
+        // connection id, counted afresh.
+        if seen.first.abs_diff(now) > Self::KEEP_MS {
+            *seen = Seen {
+                first: now,
+                files: Default::default(),
+            };
+        }
         let known = seen.files.iter().position(|&(f, _)| f == file);
         let mine = match known.or_else(|| seen.files.iter().position(|&(f, _)| f == 0)) {
             Some(i) => i,
@@ -541,6 +551,40 @@ mod tests {
         assert!(!r.is_repeat(0, &audit[0], Kind::Failed));
         // ... and its copy in the other file is again a repeat.
         assert!(r.is_repeat(0, &error[0], Kind::Failed));
+    }
+
+    #[test]
+    fn a_copy_that_comes_late_after_later_events_is_still_a_repeat() {
+        // `keibi run A/ B/` with B quiet past the idle timeout: the audit log's events
+        // of the next minutes are seen before the error log's copy of a failure.
+        let audit = events(
+            "server_audit.log",
+            "db",
+            "20261128 15:42:14,vm,app,127.0.0.1,12,0,FAILED_CONNECT,,,1045\n\
+             20261128 15:50:00,vm,app,127.0.0.1,13,0,FAILED_CONNECT,,,1045\n",
+        );
+        let error = events(
+            "error.log",
+            "db",
+            "2026-11-28 15:42:14 12 [Warning] Access denied for user 'app'@'127.0.0.1' (using password: YES)\n\
+             2026-11-28 15:50:00 13 [Warning] Access denied for user 'app'@'127.0.0.1' (using password: YES)\n",
+        );
+        let mut r = Repeats::default();
+        assert!(!r.is_repeat(0, &audit[0], Kind::Failed));
+        assert!(!r.is_repeat(0, &audit[1], Kind::Failed));
+        assert!(
+            r.is_repeat(0, &error[0], Kind::Failed),
+            "eight minutes late"
+        );
+        assert!(r.is_repeat(0, &error[1], Kind::Failed));
+        // The same connection id more than a minute from its first copy is another
+        // login (a reused process id): counted afresh.
+        let later = events(
+            "error.log",
+            "db",
+            "2026-11-28 15:44:00 12 [Warning] Access denied for user 'app'@'127.0.0.1' (using password: YES)\n",
+        );
+        assert!(!r.is_repeat(0, &later[0], Kind::Failed));
     }
 
     #[test]
