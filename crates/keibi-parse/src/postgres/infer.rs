@@ -23,7 +23,9 @@ use super::prefix::{next_level, zone_len, Prefix, TimeCache};
 /// Most lines sampled, and most candidates tried: inference runs once per input and
 /// costs a bounded amount of work whatever the input.
 const MAX_SAMPLE: usize = 200;
-const MAX_CANDIDATES: usize = 32;
+const MAX_CANDIDATES: usize = 56;
+/// Most candidates with a field put where separators meet ([`with_field`]).
+const MAX_VARIANTS: usize = 24;
 /// Longest prefix text considered (a level word further right is not a prefix's).
 const MAX_PREFIX: usize = 512;
 
@@ -79,6 +81,11 @@ enum Kind {
     Number,
     /// A word ending at `=`: literal, and names the column after it.
     Label,
+    /// A backend type (`client backend`, `postmaster` ...), `%b`.
+    Backend,
+    /// A process's activity (`idle`, `authentication`, a command tag such as
+    /// `SELECT` or `CREATE TABLE`), `%i`.
+    Ps,
     Word,
     /// One byte of anything else.
     Punct,
@@ -154,14 +161,37 @@ pub fn infer(head: &[u8]) -> Option<Inference> {
     let any_remote = lines
         .iter()
         .any(|l| l.toks.iter().any(|t| t.kind == Kind::Remote));
+    // Every process id seen, for `%P` (a leader is a process of its own).
+    let mut pids = BTreeSet::new();
+    for g in &groups {
+        if let Some(t) = pid_column(&lines, g) {
+            pids.extend(g.iter().map(|&i| lines[i].text(t)));
+        }
+    }
     let mut cands: Vec<(Vec<Piece>, Vec<String>)> = groups
         .iter()
-        .map(|g| build(&lines, g, any_remote))
+        .map(|g| build(&lines, g, any_remote, &pids))
         .collect();
+    // A field empty on every line of a shape leaves its separators side by side
+    // (`%b %i %P ` is `postmaster   ` for the server, `client backend idle  ` for a
+    // session, `parallel worker  672 ` for a worker): each shape's candidate with a
+    // field other shapes show put where its separators meet.
+    let base = cands.len();
+    for a in 0..base {
+        for (e, around) in missing_fields(&cands[..base], a) {
+            for v in with_field(&cands[a].0, e, around) {
+                if cands.len() >= base + MAX_VARIANTS {
+                    break;
+                }
+                let notes = cands[a].1.clone();
+                cands.push((v, notes));
+            }
+        }
+    }
+    let variants = base..cands.len();
     // `%q`: a shape that is another's start, for processes without a session.
-    let n = cands.len();
-    for a in 0..n {
-        for b in 0..n {
+    for a in 0..base {
+        for b in 0..base {
             if let Some(q) = with_q(&cands[a].0, &cands[b].0) {
                 let notes = cands[b].1.clone();
                 cands.push((q, notes));
@@ -174,22 +204,33 @@ pub fn infer(head: &[u8]) -> Option<Inference> {
     // best (nine in ten of its count), the one with the most fields: a loose prefix
     // (`%u@%d:[%p]:`, the time swallowed by the user) also reads the halves of lines
     // cut by a line break in a name, which the full prefix rightly does not.
-    let mut scored: Vec<(usize, usize, String, Vec<String>)> = Vec::new();
+    // A candidate with a field put where separators meet counts only when it reads
+    // more lines than every other: a field read empty everywhere is no field.
+    let mut scored: Vec<(usize, usize, usize, String, Vec<String>)> = Vec::new();
     let mut seen = BTreeSet::new();
-    for (pieces, notes) in cands {
+    let mut put = Vec::new();
+    let mut best_other = 0;
+    for (i, (pieces, notes)) in cands.into_iter().enumerate() {
         let prefix = render(&pieces);
         if !seen.insert(prefix.clone()) {
             continue;
         }
         let explained = explained(&prefix, &sampled);
         let fields = pieces.iter().filter(|p| matches!(p, Piece::Esc(_))).count();
-        scored.push((explained, fields, prefix, notes));
+        if variants.contains(&i) {
+            put.push((explained, fields, i, prefix, notes));
+        } else {
+            best_other = best_other.max(explained);
+            scored.push((explained, fields, i, prefix, notes));
+        }
     }
+    scored.extend(put.into_iter().filter(|s| s.0 > best_other));
     let most = scored.iter().map(|s| s.0).max()?;
-    let (explained, _, prefix, ambiguities) = scored
+    // Ties go to the earlier candidate (a shape's own before one with a field put in).
+    let (explained, _, _, prefix, ambiguities) = scored
         .into_iter()
         .filter(|s| s.0 * 10 >= most * 9)
-        .max_by_key(|s| (s.1, s.0))?;
+        .max_by_key(|s| (s.1, s.0, std::cmp::Reverse(s.2)))?;
     let named = lines
         .iter()
         .filter(|l| l.msg_user.is_some() || l.msg_db.is_some())
@@ -409,6 +450,10 @@ fn addr_len(b: &[u8]) -> usize {
     if b.starts_with(b":::") || b.first() == Some(&b':') && b.get(1) != Some(&b':') {
         return 0;
     }
+    // `::2026-03-01 09:00:00`: two separators and a time (an empty field between).
+    if b.starts_with(b"::") && time_len(&b[2..]).is_some() {
+        return 0;
+    }
     let n = b
         .iter()
         .take_while(|c| c.is_ascii_hexdigit() || **c == b':' || **c == b'.')
@@ -416,7 +461,22 @@ fn addr_len(b: &[u8]) -> usize {
     let s = &b[..n];
     let colons = s.iter().filter(|&&c| c == b':').count();
     let hexes = s.iter().filter(|c| c.is_ascii_hexdigit()).count();
-    if colons >= 2 && hexes > 0 && (find(s, b"::").is_some() || colons >= 7) {
+    // Not ending in a colon: an address whose host part is all zeros is no client's,
+    // and `4100::` is a process id and two separators with an empty field between.
+    // Nor two or three groups of decimal digits (and dots) only: `4100::2` or
+    // `4100::10.0.0.9` is a process id, an
+    // empty field and a line number far more often than a client.
+    let groups: Vec<&[u8]> = s.split(|&c| c == b':').filter(|g| !g.is_empty()).collect();
+    let decimal = (2..=3).contains(&groups.len())
+        && groups
+            .iter()
+            .all(|g| g.iter().all(|c| c.is_ascii_digit() || *c == b'.'));
+    if colons >= 2
+        && hexes > 0
+        && s.last() != Some(&b':')
+        && !decimal
+        && (find(s, b"::").is_some() || colons >= 7)
+    {
         n
     } else {
         0
@@ -438,7 +498,11 @@ fn tokenize(p: &[u8]) -> Vec<Tok> {
             (Kind::Epoch, 14)
         } else if let Some(n) = remote_len(r) {
             (Kind::Remote, n)
-        } else if addr_len(r) > 0 && r.get(addr_len(r)).is_none_or(|&c| !word_char(c)) {
+        } else if addr_len(r) > 0
+            && r.get(addr_len(r)).is_none_or(|&c| !word_char(c) && c != b'=')
+            // `user0x::0/11`: a name, two separators; an address is not glued to a word.
+            && !(r[0] == b':' && i > 0 && word_char(p[i - 1]))
+        {
             (Kind::Addr, addr_len(r))
         } else if hex(r) >= 1 && r.get(hex(r)) == Some(&b'.') && hex(&r[hex(r) + 1..]) >= 1 && {
             let n = hex(r) + 1 + hex(&r[hex(r) + 1..]);
@@ -450,6 +514,10 @@ fn tokenize(p: &[u8]) -> Vec<Tok> {
             && digits(&r[digits(r) + 1..]) > 0
         {
             (Kind::Vxid, digits(r) + 1 + digits(&r[digits(r) + 1..]))
+        } else if let Some(n) = phrase_len(r, BACKEND_TYPES) {
+            (Kind::Backend, n)
+        } else if let Some(n) = phrase_len(r, ACTIVITIES).or_else(|| command_tag_len(r)) {
+            (Kind::Ps, n)
         } else if word_char(r[0]) {
             let n = r.iter().take_while(|&&c| word_char(c)).count();
             if r.get(n) == Some(&b'=') {
@@ -477,6 +545,125 @@ fn tokenize(p: &[u8]) -> Vec<Tok> {
         });
     }
     toks
+}
+
+/// PostgreSQL's backend types (`%b`, `GetBackendTypeDesc` and the parallel and
+/// replication workers' names), longest first where one starts another.
+const BACKEND_TYPES: &[&str] = &[
+    "client backend",
+    "not initialized",
+    "parallel worker",
+    "autovacuum launcher",
+    "autovacuum worker",
+    "logical replication launcher",
+    "logical replication apply worker",
+    "logical replication parallel worker",
+    "logical replication tablesync worker",
+    "logical replication worker",
+    "background writer",
+    "background worker",
+    "standalone backend",
+    "slotsync worker",
+    "io worker",
+    "postmaster",
+    "checkpointer",
+    "walwriter",
+    "walsender",
+    "walreceiver",
+    "walsummarizer",
+    "archiver",
+    "startup",
+    "logger",
+];
+
+/// What `%i` shows of a session between commands (the process title's activity).
+const ACTIVITIES: &[&str] = &[
+    "idle in transaction (aborted)",
+    "idle in transaction",
+    "authentication",
+    "idle",
+];
+
+/// First words of the command tags `%i` shows while a command runs.
+const COMMAND_WORDS: &[&str] = &[
+    "SELECT",
+    "INSERT",
+    "UPDATE",
+    "DELETE",
+    "MERGE",
+    "CREATE",
+    "ALTER",
+    "DROP",
+    "BEGIN",
+    "COMMIT",
+    "ROLLBACK",
+    "START",
+    "SET",
+    "SHOW",
+    "RESET",
+    "COPY",
+    "VACUUM",
+    "ANALYZE",
+    "GRANT",
+    "REVOKE",
+    "TRUNCATE",
+    "EXPLAIN",
+    "FETCH",
+    "MOVE",
+    "DECLARE",
+    "CLOSE",
+    "PREPARE",
+    "EXECUTE",
+    "DEALLOCATE",
+    "LOCK",
+    "LISTEN",
+    "NOTIFY",
+    "UNLISTEN",
+    "DISCARD",
+    "CLUSTER",
+    "REINDEX",
+    "REFRESH",
+    "COMMENT",
+    "SECURITY",
+    "IMPORT",
+    "CALL",
+    "DO",
+    "CHECKPOINT",
+    "LOAD",
+    "SAVEPOINT",
+    "RELEASE",
+    "PARSE",
+    "BIND",
+];
+
+/// Length of one of `phrases` at the start of `b`, ending at a word boundary.
+fn phrase_len(b: &[u8], phrases: &[&str]) -> Option<usize> {
+    phrases
+        .iter()
+        .map(|p| p.as_bytes())
+        .find(|p| b.starts_with(p) && b.get(p.len()).is_none_or(|&c| !word_char(c)))
+        .map(<[u8]>::len)
+}
+
+/// Length of a command tag at the start of `b`: a command's first word, then any
+/// upper-case words (`CREATE TABLE`, `ALTER SYSTEM`, `CREATE TABLE AS`).
+fn command_tag_len(b: &[u8]) -> Option<usize> {
+    let word = |b: &[u8]| {
+        let n = b.iter().take_while(|c| c.is_ascii_uppercase()).count();
+        (n > 0 && b.get(n).is_none_or(|&c| !word_char(c))).then_some(n)
+    };
+    let n = word(b)?;
+    if !COMMAND_WORDS.iter().any(|w| w.as_bytes() == &b[..n]) {
+        return None;
+    }
+    let mut end = n;
+    while b.get(end) == Some(&b' ') {
+        match word(&b[end + 1..]) {
+            Some(m) => end += 1 + m,
+            None => break,
+        }
+    }
+    Some(end)
 }
 
 /// `host(port)`: an address or host name, then a port in parentheses.
@@ -511,6 +698,8 @@ fn signature(l: &Line<'_>) -> Vec<u8> {
                 Kind::Session => 0x07,
                 Kind::Vxid => 0x08,
                 Kind::Number => 0x09,
+                Kind::Backend => 0x0b,
+                Kind::Ps => 0x0c,
                 _ => 0x0a,
             }),
         }
@@ -537,6 +726,9 @@ fn label_escape(label: &[u8]) -> Option<&'static str> {
         b"xid" | b"txid" | b"tx" | b"x" => "%x",
         b"queryid" | b"query_id" | b"qid" => "%Q",
         b"sqlstate" | b"sql_error_code" | b"e" => "%e",
+        b"backend" | b"backend_type" | b"type" | b"b" => "%b",
+        b"cmd" | b"command" | b"tag" | b"command_tag" | b"ps" | b"activity" | b"i" => "%i",
+        b"leader" | b"leader_pid" | b"parallel_leader" | b"lpid" => "%P",
         _ => return None,
     })
 }
@@ -550,7 +742,12 @@ fn sqlstate(v: &[u8]) -> bool {
 
 /// The candidate prefix of one group of same-shaped lines, with the choices the lines
 /// did not decide.
-fn build(lines: &[Line<'_>], group: &[usize], any_remote: bool) -> (Vec<Piece>, Vec<String>) {
+fn build(
+    lines: &[Line<'_>],
+    group: &[usize],
+    any_remote: bool,
+    pids: &BTreeSet<&[u8]>,
+) -> (Vec<Piece>, Vec<String>) {
     let first = &lines[group[0]];
     let ntok = first.toks.len();
     let col = |t: usize| -> Vec<&[u8]> { group.iter().map(|&i| lines[i].text(t)).collect() };
@@ -584,12 +781,18 @@ fn build(lines: &[Line<'_>], group: &[usize], any_remote: bool) -> (Vec<Piece>, 
                     _ => "%s",
                 })
             }
-            Kind::Epoch => Some("%n"),
+            Kind::Epoch => {
+                // The line's time: a time after it is the session's start.
+                times += 1;
+                Some("%n")
+            }
             Kind::Remote => Some("%r"),
             Kind::Local if any_remote => Some("%r"),
             Kind::Addr | Kind::Local => Some("%h"),
             Kind::Session => Some("%c"),
             Kind::Vxid => Some("%v"),
+            Kind::Backend => Some("%b"),
+            Kind::Ps => Some("%i"),
             Kind::Label | Kind::Punct => None,
             Kind::Number
                 if punct_is(t.checked_sub(1), b'-')
@@ -629,6 +832,8 @@ fn build(lines: &[Line<'_>], group: &[usize], any_remote: bool) -> (Vec<Piece>, 
             pid_col = Some(t);
         } else if grows_per_process(lines, group, pid_col, t) {
             out[t] = Some("%l");
+        } else if leads(lines, group, pid_col, t, pids) {
+            out[t] = Some("%P");
         } else if varies(t) || c.iter().all(|v| *v == b"0") {
             out[t] = Some("%x");
         }
@@ -718,7 +923,8 @@ fn build(lines: &[Line<'_>], group: &[usize], any_remote: bool) -> (Vec<Piece>, 
         if kind(t) == Kind::Label
             && (t + 1 == ntok || matches!(kind(t + 1), Kind::Punct | Kind::Label))
         {
-            if let Some(e @ ("%u" | "%d" | "%a" | "%h")) = label_escape(first.text(t)) {
+            if let Some(e @ ("%u" | "%d" | "%a" | "%h" | "%i" | "%P")) = label_escape(first.text(t))
+            {
                 pieces.push(Piece::Esc(e));
             }
         }
@@ -744,6 +950,52 @@ fn grows_per_process(lines: &[Line<'_>], group: &[usize], pid: Option<usize>, t:
         }
     }
     steps > 0
+}
+
+/// Whether column `t` holds a parallel worker's leader (`%P`): on each line another
+/// process's id, one that is the process id of lines of its own in the sample.
+fn leads(
+    lines: &[Line<'_>],
+    group: &[usize],
+    pid: Option<usize>,
+    t: usize,
+    pids: &BTreeSet<&[u8]>,
+) -> bool {
+    let Some(p) = pid else { return false };
+    group.iter().all(|&i| {
+        let v = lines[i].text(t);
+        v != lines[i].text(p) && pids.contains(v)
+    })
+}
+
+/// The process id's column in a group of same-shaped lines, found as [`build`] finds
+/// it: labelled `pid=`, else the first number that is not a line number's `-1`, a
+/// SQLSTATE, another label's value or 0 on every line.
+fn pid_column(lines: &[Line<'_>], group: &[usize]) -> Option<usize> {
+    let first = &lines[group[0]];
+    let ntok = first.toks.len();
+    let kind = |t: usize| first.toks[t].kind;
+    let col = |t: usize| group.iter().map(move |&i| lines[i].text(t));
+    let punct_is = |t: usize, c: u8| t < ntok && kind(t) == Kind::Punct && first.text(t) == [c];
+    for t in (0..ntok).filter(|&t| kind(t) == Kind::Number) {
+        if t > 0 && kind(t - 1) == Kind::Label {
+            match label_escape(first.text(t - 1)) {
+                Some("%p") => return Some(t),
+                Some(_) => continue,
+                None => {}
+            }
+        }
+        let line_no = punct_is(t + 1, b'-')
+            && t + 2 < ntok
+            && kind(t + 2) == Kind::Number
+            && col(t + 2).all(|v| v == b"1");
+        let one = t >= 2 && punct_is(t - 1, b'-') && kind(t - 2) == Kind::Number;
+        let state = col(t).all(sqlstate) && col(t).any(|v| v == b"00000");
+        if !line_no && !one && !state && col(t).any(|v| v != b"0") {
+            return Some(t);
+        }
+    }
+    None
 }
 
 /// How many processes' lines name column `t`'s value as their user, and as their
@@ -786,6 +1038,72 @@ fn with_q(long: &[Piece], short: &[Piece]) -> Option<Vec<Piece>> {
     q.push(Piece::Esc("%q"));
     q.extend_from_slice(&long[n..]);
     Some(q)
+}
+
+/// Fields that may be empty which other candidates have and candidate `a` lacks,
+/// each with the separators around it there (the bytes before and after).
+fn missing_fields(
+    cands: &[(Vec<Piece>, Vec<String>)],
+    a: usize,
+) -> Vec<(&'static str, Option<(u8, u8)>)> {
+    const EMPTIABLE: [&str; 7] = ["%i", "%P", "%a", "%u", "%d", "%h", "%r"];
+    let has = |c: &[Piece], e: &'static str| c.contains(&Piece::Esc(e));
+    let around = |c: &[Piece], e: &'static str| {
+        let k = c.iter().position(|p| *p == Piece::Esc(e))?;
+        match (c.get(k.checked_sub(1)?)?, c.get(k + 1)?) {
+            (Piece::Lit(b), Piece::Lit(f)) => Some((*b.last()?, *f.first()?)),
+            _ => None,
+        }
+    };
+    EMPTIABLE
+        .into_iter()
+        .filter(|e| !has(&cands[a].0, e))
+        .filter_map(|e| {
+            let donor = cands.iter().find(|c| has(&c.0, e))?;
+            Some((e, around(&donor.0, e)))
+        })
+        .collect()
+}
+
+/// `pieces` with field `e` put between two separators that meet, once for each such
+/// place (at most eight): first between the separators `around` it in another
+/// candidate, then where an empty field shows plainly (`[]`, `()`, a separator
+/// twice), then any two separators side by side.
+fn with_field(pieces: &[Piece], e: &'static str, around: Option<(u8, u8)>) -> Vec<Vec<Piece>> {
+    let sep = |c: u8| !c.is_ascii_alphanumeric() && !matches!(c, b'_' | b'=' | b'%');
+    let plain = |a: u8, b: u8| {
+        a == b
+            || matches!(
+                (a, b),
+                (b'[', b']') | (b'(', b')') | (b'<', b'>') | (b'{', b'}')
+            )
+    };
+    let mut places = Vec::new();
+    for (i, p) in pieces.iter().enumerate() {
+        let Piece::Lit(l) = p else { continue };
+        for j in 1..l.len() {
+            let (a, b) = (l[j - 1], l[j]);
+            if sep(a) && sep(b) {
+                places.push((around != Some((a, b)), !plain(a, b), i, j));
+            }
+        }
+    }
+    places.sort();
+    places
+        .into_iter()
+        .take(8)
+        .map(|(_, _, i, j)| {
+            let Piece::Lit(l) = &pieces[i] else {
+                return pieces.to_vec();
+            };
+            let mut v = pieces[..i].to_vec();
+            v.push(Piece::Lit(l[..j].to_vec()));
+            v.push(Piece::Esc(e));
+            v.push(Piece::Lit(l[j..].to_vec()));
+            v.extend_from_slice(&pieces[i + 1..]);
+            v
+        })
+        .collect()
 }
 
 fn render(pieces: &[Piece]) -> String {

@@ -150,10 +150,29 @@ fn random_prefix(rng: &mut Rng) -> String {
     if rng.chance(20) {
         items.push("%s".to_string());
     }
+    // The backend type, the activity or command tag, the parallel leader: `%i` and
+    // `%P` are empty on most lines.
+    if rng.chance(30) {
+        items.push(rng.pick(&["%b", "[%b]", "type=%b", "<%b>"]).to_string());
+    }
+    if rng.chance(30) {
+        items.push(rng.pick(&["%i", "[%i]", "(%i)", "cmd=%i"]).to_string());
+    }
+    if rng.chance(30) {
+        items.push(rng.pick(&["%P", "[%P]", "leader=%P", "(%P)"]).to_string());
+    }
     // The time mostly first, the rest in any order (a shuffle of the tail).
     for i in (2..items.len()).rev() {
         let j = 1 + (rng.next() % i as u64) as usize;
         items.swap(i, j);
+    }
+    // The leader after the process id, as PostgreSQL's documentation writes them: a
+    // leader written first is read as the process id (known limit, docs/sources.md).
+    let at = |items: &[String], pat: &str| items.iter().position(|i| i.contains(pat));
+    if let (Some(p), Some(l)) = (at(&items, "%p"), at(&items, "%P")) {
+        if l < p {
+            items.swap(l, p);
+        }
     }
     for (i, it) in items.iter().enumerate() {
         parts.push(it.clone());
@@ -203,6 +222,21 @@ fn render_line(prefix: &str, k: usize, n: usize, authed: bool, msg: &str) -> Str
             b'v' => format!("{k}/{}", n + 10),
             b'e' => "00000".to_string(),
             b'x' => "0".to_string(),
+            // Process 2 is a parallel worker of process 0.
+            b'b' if k == 2 => "parallel worker".to_string(),
+            b'b' if authed => "client backend".to_string(),
+            b'b' => "not initialized".to_string(),
+            b'i' if authed && k != 2 => [
+                "authentication",
+                "idle",
+                "SELECT",
+                "idle in transaction",
+                "CREATE TABLE",
+            ][n % 5]
+                .to_string(),
+            b'i' => String::new(),
+            b'P' if k == 2 => format!("{}", 4100),
+            b'P' => String::new(),
             _ => unreachable!(),
         };
         s.push_str(&v);
@@ -230,6 +264,8 @@ fn sample_log(prefix: &str) -> Vec<String> {
 }
 
 fn fields(c: &Captures, line: &[u8]) -> [Option<Vec<u8>>; 9] {
+    // (`%b`, `%i` and `%P` are not captured: the prefix reading them must still read
+    // every other field and the message the same.)
     let s = |x: Option<crate::postgres::prefix::Span>| x.map(|x| x.of(line).to_vec());
     [
         c.time.map(|t| t.to_rfc3339().into_bytes()),
@@ -329,4 +365,33 @@ fn empty_labelled_names_are_fields_and_not_settled() {
     assert_eq!(i.prefix, "%m [%p] user=%u,db=%d,app=%a,client=%h ");
     assert_eq!(i.named, 1);
     assert!(i.settled());
+}
+
+#[test]
+fn backend_type_activity_and_leader_from_a_real_server() {
+    // PostgreSQL 15 with `%m [%p] %b %i %P ` (fixture's README): `%i` and `%P` are
+    // empty on most lines, so each shape alone shows only some of the fields.
+    let log = include_str!("../../../tests/data/postgres/postgresql-backend-type-prefix.log");
+    let i = infer_str(log);
+    assert_eq!(i.prefix, "%m [%p] %b %i %P ", "{i:?}");
+    assert!(i.accepted() && i.settled());
+    assert_eq!(i.explained, i.sampled);
+    // The parallel worker's line: its leader is read, and its process is its own.
+    let p = Prefix::compile(&i.prefix);
+    let line = log
+        .lines()
+        .find(|l| l.contains("parallel worker  672 ERROR"))
+        .unwrap();
+    let m = p.matches(line.as_bytes(), Utc.fix(), &mut TimeCache::default());
+    assert_eq!(m.unwrap().caps.pid, Some(673));
+}
+
+#[test]
+fn labelled_backend_type_and_command_tag() {
+    let log = "2026-01-01 10:00:00 UTC [10] type=postmaster cmd= LOG:  database system is ready to accept connections\n\
+               2026-01-01 10:00:01 UTC [11] type=client backend cmd=authentication LOG:  connection authorized: user=bob database=shop\n\
+               2026-01-01 10:00:02 UTC [11] type=client backend cmd=CREATE TABLE ERROR:  relation \"t\" already exists\n";
+    let i = infer_str(log);
+    assert_eq!(i.prefix, "%t [%p] type=%b cmd=%i ");
+    assert_eq!(i.explained, 3);
 }
