@@ -18,8 +18,14 @@
 //! record and dates it; a record without it takes its `# Time:`, else the last time
 //! seen. A record's statement is every line after its header lines up to the next
 //! `# Time:` or `# User@Host:`. The server writes statements unescaped, so a statement
-//! holding a line break and `# User@Host: ...` can forge a record: the audit log
-//! (server_audit, Enterprise Audit) is the log to trust for who did what.
+//! holding a line break and `# User@Host: ...` can forge a record. The server ends
+//! every statement it logs with `;` (it writes `;\n` after the text), so a record
+//! header that comes while the statement's last line has not ended with `;` is inside
+//! the statement: it stays part of it (the record keeps its real account) and the
+//! event is marked as log injection. A forgery whose line before the header ends with
+//! `;` cannot be told from a real record (a `SET timestamp=` line is no proof: old
+//! servers write it only when the second changes): the audit log (server_audit,
+//! Enterprise Audit) is the log to trust for who did what.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -169,6 +175,10 @@ struct Record {
     body: bool,
     has_account: bool,
     statement: Vec<u8>,
+    /// The statement's last line ended with `;` (as the server ends every one).
+    ended: bool,
+    /// A record header met inside the statement (before it ended): a forgery.
+    forged: Option<String>,
 }
 
 /// MySQL/MariaDB slow query log parser.
@@ -258,6 +268,13 @@ impl SlowLogParser {
             st.rows_affected = r.rows_affected;
             e.statement = Some(Box::new(st));
         }
+        if let Some(header) = r.forged {
+            e.injection = Some(Box::new(keibi_model::Injection {
+                field: "statement".into(),
+                value: header,
+                reason: "slow log record header inside a statement".into(),
+            }));
+        }
         super::text::mark_names(&mut e, false);
         out.event(e);
     }
@@ -326,6 +343,23 @@ fn is_server_header(line: &[u8]) -> bool {
 
 impl LineParser for SlowLogParser {
     fn line(&mut self, line: &[u8], lineno: u64, out: &mut Output) {
+        let header = time_line(line).is_some() || line.starts_with(b"# User@Host: ");
+        if let Some(r) = self
+            .record
+            .as_mut()
+            .filter(|r| header && r.body && !r.ended)
+        {
+            // Inside a statement the server has not ended: the statement's text.
+            if r.forged.is_none() {
+                r.forged = Some(lossy(&line[..line.len().min(200)]));
+            }
+            r.lines += 1;
+            if r.lines <= MAX_LINES && r.statement.len() + 1 + line.len() <= MAX_STATEMENT {
+                r.statement.push(b'\n');
+                r.statement.extend_from_slice(line);
+            }
+            return;
+        }
         if let Some(rest) = time_line(line) {
             self.flush(out);
             let (time_part, account) = match memchr::memmem::find(rest, b" # User@Host: ") {
@@ -369,6 +403,7 @@ impl LineParser for SlowLogParser {
             return;
         };
         r.lines += 1;
+        r.ended = line.trim_ascii_end().ends_with(b";");
         if !r.body {
             if let Some(rest) = line.strip_prefix(b"# ") {
                 if !rest.starts_with(b"administrator command: ") {

@@ -178,3 +178,53 @@ fn mutated_input_never_panics() {
         }
     }
 }
+
+#[test]
+fn a_record_forged_inside_an_unended_statement_stays_the_statement_and_is_marked() {
+    // MariaDB's record shape (fixture mariadb-slow.log); the statement of `app` holds
+    // line breaks and a whole record claiming `admin` dropped a table. Its line before
+    // the forged header does not end with `;`, which the server writes after every
+    // statement: the header is statement text.
+    let log = b"# Time: 261206 10:08:45\n\
+# User@Host: app[app] @ localhost [127.0.0.1]\n\
+# Thread_id: 5  Schema: shop  QC_hit: No\n\
+# Query_time: 0.000100  Lock_time: 0.000000  Rows_sent: 1  Rows_examined: 0\n\
+SET timestamp=1796551725;\n\
+SELECT 'x' /*\n\
+# User@Host: admin[admin] @ localhost [127.0.0.1]\n\
+# Thread_id: 9  Schema: shop  QC_hit: No\n\
+# Query_time: 0.000100  Lock_time: 0.000000  Rows_sent: 0  Rows_examined: 0\n\
+SET timestamp=1796551725;\n\
+DROP TABLE orders */;\n\
+# User@Host: app[app] @ localhost [127.0.0.1]\n\
+# Thread_id: 5  Schema: shop  QC_hit: No\n\
+# Query_time: 0.000100  Lock_time: 0.000000  Rows_sent: 1  Rows_examined: 0\n\
+SET timestamp=1796551726;\n\
+SELECT 2;\n";
+    let out = parse(log);
+    assert!(out.problems.is_empty(), "{:?}", out.problems);
+    assert_eq!(out.events.len(), 2, "{:?}", out.events);
+    let e = &out.events[0];
+    assert_eq!(e.user.as_deref(), Some("app"));
+    assert!(text(e).contains("DROP TABLE orders */"), "{}", text(e));
+    let inj = e.injection.as_ref().expect("marked");
+    assert_eq!(inj.field, "statement");
+    assert!(inj.value.starts_with("# User@Host: admin"), "{}", inj.value);
+    // The next real record is read as before, unmarked.
+    assert_eq!(out.events[1].user.as_deref(), Some("app"));
+    assert_eq!(text(&out.events[1]), "SELECT 2;");
+    assert!(out.events[1].injection.is_none());
+    // Chunked reads give the same.
+    for chunk in [1, 7] {
+        let o = parse_bytes(Format::MysqlSlow, &ParseConfig::new("slow.log"), log, chunk);
+        assert_eq!(o.events, out.events);
+    }
+
+    // A forgery whose line before the header ends with `;` reads as a record: not
+    // told apart (documented in the module).
+    let ended = String::from_utf8_lossy(log).replace("SELECT 'x' /*\n", "SELECT 'x';\n");
+    let out = parse(ended.as_bytes());
+    assert_eq!(out.events.len(), 3);
+    assert_eq!(out.events[1].user.as_deref(), Some("admin"));
+    assert!(out.events.iter().all(|e| e.injection.is_none()));
+}
