@@ -4,7 +4,10 @@
 //!
 //! - Flexible Server: `properties.message` is the whole stderr line, prefix included
 //!   (the server's `log_line_prefix`, `%t-%c-` unless changed); it is read as a stderr
-//!   line with the prefix detected (or `--pg-prefix`).
+//!   line with the prefix detected (or `--pg-prefix`). A prefix no known one reads is
+//!   inferred from the server's first records (up to [`INFER_RECORDS`], held back
+//!   until then), as for a stderr file. `properties.detail` is put back as a `DETAIL:`
+//!   line after the message's own prefix (it ends where `errorLevel` and `:  ` start).
 //! - Single Server: `properties.prefix` (`%t-%c-`), `errorLevel` and `message` apart;
 //!   they are put back together (`prefix` `LEVEL:  message`, and a `DETAIL:` line when
 //!   `detail` is set) and read with the prefix `%t-%c-`.
@@ -33,6 +36,11 @@ const MAX_RECORD: usize = 8 << 20;
 
 /// The prefix of Single Server (fixed) and Flexible Server (by default).
 const AZURE_PREFIX: &str = "%t-%c-";
+
+/// Flexible Server records held per server to infer a prefix no known one reads.
+pub const INFER_RECORDS: usize = 32;
+/// Servers whose records are held at once for inference; past it the oldest decides.
+const MAX_PENDING: usize = 64;
 
 /// How sure (0-100) this format is that the sample is written in it: the first record
 /// (or the first of `records`) has `category` and `resourceId`, and the head names
@@ -87,6 +95,22 @@ pub struct AzureParser {
     /// default prefix `%t-%c-` has no process id, by which the stderr reader carries a
     /// client to the session's later lines.
     clients: HashMap<CompactString, Client>,
+    /// Flexible Server's prefix per server, once decided (`None`: a known one reads
+    /// it, or none could be inferred).
+    prefixes: HashMap<String, Option<String>>,
+    /// Flexible Server records held until their server's prefix is decided.
+    pending: Vec<(String, Vec<Held>)>,
+    /// `--pg-prefix` was given: nothing to infer.
+    configured: bool,
+}
+
+/// A Flexible Server record held for inference.
+struct Held {
+    server: Option<String>,
+    level: Option<String>,
+    message: String,
+    detail: Option<String>,
+    line: u64,
 }
 
 /// Sessions whose client is remembered; past this the table starts again.
@@ -102,7 +126,73 @@ impl AzureParser {
             skipped: 0,
             first_skipped: 0,
             clients: HashMap::new(),
+            prefixes: HashMap::new(),
+            pending: Vec::new(),
+            configured: cfg.pg_prefix.is_some(),
         }
+    }
+
+    /// Decides the prefix of the server `key` from its held records, and reads them.
+    fn decide(&mut self, i: usize, out: &mut Output) {
+        let (key, held) = self.pending.remove(i);
+        let head: Vec<u8> = held
+            .iter()
+            .flat_map(|h| {
+                h.message
+                    .split('\n')
+                    .next()
+                    .unwrap_or("")
+                    .bytes()
+                    .chain([b'\n'])
+            })
+            .collect();
+        let known = crate::detect_with_prefix(&head, true, None) == Some(Format::PostgresStderr);
+        let inferred = (!known)
+            .then(|| crate::postgres::infer::infer(&head))
+            .flatten()
+            .filter(|i| i.accepted())
+            .map(|i| i.prefix);
+        self.prefixes.insert(key.clone(), inferred);
+        for h in held {
+            let parts = Parts {
+                single: None,
+                level: h.level.as_deref(),
+                message: &h.message,
+                detail: h.detail.as_deref(),
+            };
+            self.read(&key, &parts, h.server.as_deref(), h.line, out);
+        }
+    }
+
+    fn read(
+        &mut self,
+        key: &str,
+        parts: &Parts<'_>,
+        server: Option<&str>,
+        line: u64,
+        out: &mut Output,
+    ) {
+        let single = parts.single.is_some();
+        // Single Server's parts apart, or Flexible Server's whole line.
+        let (prefix, label) = if single {
+            (Some(AZURE_PREFIX), "PostgreSQLLogs (Single Server)")
+        } else {
+            let inferred = self.prefixes.get(key).and_then(|p| p.as_deref());
+            (inferred, "PostgreSQLLogs")
+        };
+        let prefix = prefix.map(str::to_string);
+        let before = out.events.len();
+        self.streams.message(
+            key,
+            label,
+            Format::PostgresStderr,
+            prefix.as_deref(),
+            server,
+            line,
+            out,
+            |parser, scratch| parts.feed(parser, line, scratch),
+        );
+        self.carry_clients(&mut out.events[before..]);
     }
 
     /// Gives events without a client their session's, from its connection line.
@@ -178,12 +268,6 @@ impl AzureParser {
             })
             .filter(|s| !s.is_empty());
         let single = p.prefix.is_some();
-        // Single Server's parts apart, or Flexible Server's whole line.
-        let (prefix, label) = if single {
-            (Some(AZURE_PREFIX), "PostgreSQLLogs (Single Server)")
-        } else {
-            (None, "PostgreSQLLogs")
-        };
         let key = format!("{}\n{single}", server.as_deref().unwrap_or_default());
         let parts = Parts {
             single: p.prefix.as_deref(),
@@ -191,18 +275,30 @@ impl AzureParser {
             message,
             detail: p.detail.as_deref().filter(|d| !d.is_empty()),
         };
-        let before = out.events.len();
-        self.streams.message(
-            &key,
-            label,
-            Format::PostgresStderr,
-            prefix,
-            server.as_deref(),
+        if single || self.configured || self.prefixes.contains_key(&key) {
+            return self.read(&key, &parts, server.as_deref(), line, out);
+        }
+        // Held until the server's prefix is decided.
+        let i = match self.pending.iter().position(|(k, _)| *k == key) {
+            Some(i) => i,
+            None => {
+                if self.pending.len() >= MAX_PENDING {
+                    self.decide(0, out);
+                }
+                self.pending.push((key.clone(), Vec::new()));
+                self.pending.len() - 1
+            }
+        };
+        self.pending[i].1.push(Held {
+            server: server.clone(),
+            level: parts.level.map(str::to_string),
+            message: message.to_string(),
+            detail: parts.detail.map(str::to_string),
             line,
-            out,
-            |parser, scratch| parts.feed(parser, line, scratch),
-        );
-        self.carry_clients(&mut out.events[before..]);
+        });
+        if self.pending[i].1.len() >= INFER_RECORDS {
+            self.decide(i, out);
+        }
     }
 }
 
@@ -221,9 +317,16 @@ impl Parts<'_> {
         // never starts another, so the lines after it are read as continuation lines,
         // after a tab as PostgreSQL writes them to stderr.
         let Some(prefix) = self.single else {
-            // Flexible Server's `message` is the server's whole line. Its `detail` cannot
-            // be put back as a line without knowing where the prefix ends: not read.
-            return feed_lines(p, self.message, line, out);
+            // Flexible Server's `message` is the server's whole line; its prefix ends
+            // where the record's level and `:  ` start, and `detail` follows it.
+            feed_lines(p, self.message, line, out);
+            let first = self.message.split('\n').next().unwrap_or_default();
+            if let (Some(d), Some(level)) = (self.detail, self.level) {
+                if let Some(end) = first.find(&format!("{level}:  ")) {
+                    feed_lines(p, &format!("{}DETAIL:  {d}", &first[..end]), line, out);
+                }
+            }
+            return;
         };
         let level = self.level.unwrap_or("LOG");
         feed_lines(p, &format!("{prefix}{level}:  {}", self.message), line, out);
@@ -256,6 +359,9 @@ impl Parser for AzureParser {
         let mut splitter = std::mem::replace(&mut self.splitter, JsonSplitter::new(0));
         splitter.finish(&mut |p| self.piece(p, out));
         self.splitter = splitter;
+        while !self.pending.is_empty() {
+            self.decide(0, out);
+        }
         let before = out.events.len();
         self.streams.finish(out);
         self.carry_clients(&mut out.events[before..]);

@@ -65,13 +65,18 @@ fn single_server_records() {
 
 #[test]
 fn flexible_server_records() {
-    // pganalyze's test server has a prefix of its own: without it, each line is
-    // reported (the record is one line of the file), with it, read.
-    let out = parse(FLEXIBLE);
-    assert_eq!(out.unrecognized_lines(), 3);
-    assert!(out.problems[0].reason.starts_with("PostgreSQLLogs: "));
+    // pganalyze's test server has a prefix of its own, no known one: it is inferred
+    // from the server's records, and read as if given with --pg-prefix.
+    let inferred = parse(FLEXIBLE);
+    assert!(inferred.problems.is_empty(), "{:?}", inferred.problems);
     let out = parse_with(FLEXIBLE, Some("%m [%p] [user=%u,db=%d,app=%a] "));
     assert!(out.problems.is_empty(), "{:?}", out.problems);
+    assert_eq!(inferred.events, out.events);
+    // The record's detail is put back as the report's DETAIL line.
+    assert_eq!(
+        out.events[0].detail.as_deref(),
+        Some("parameters: $1 = '4234', $2 = '2'")
+    );
     let e = &out.events[1];
     assert_eq!(e.instance.as_deref(), Some("pganalyze-test"));
     assert_eq!(e.user.as_deref(), Some("azuresu"));
