@@ -20,7 +20,7 @@ use std::sync::Arc;
 
 use crate::catalog::Entry;
 use crate::config::Config;
-use crate::detector::{Context, Detector, Enriched};
+use crate::detector::{Context, Detector, Enriched, Learning};
 use crate::detectors::login::Instances;
 use crate::findings::{Findings, Rollup, Stored};
 use crate::iplist::Reputation;
@@ -227,6 +227,8 @@ impl Scanner {
     /// instance's log end). Login and connection events from trusted addresses are
     /// counted here and reach only detectors that ask for them
     /// ([`Detector::sees_trusted_logins`]): no other can raise a finding on them.
+    /// The others may still learn from them ([`Detector::learn_trusted`]), through a
+    /// context that cannot raise anything.
     pub fn observe(&mut self, ev: &Event) {
         self.events += 1;
         self.instances.see(ev);
@@ -256,6 +258,13 @@ impl Scanner {
         }
         for d in &mut self.detectors {
             if withheld && !d.sees_trusted_logins() {
+                d.learn_trusted(
+                    ev,
+                    &Learning {
+                        config: cx.config,
+                        services: cx.services,
+                    },
+                );
                 continue;
             }
             d.observe(ev, &mut cx);

@@ -43,7 +43,7 @@ use keibi_model::{Action, Event, SourceKind};
 pub use store::{BaselineStore, Counts, ImportError, Profiles};
 
 use crate::config::Config;
-use crate::detector::{Context, Detector};
+use crate::detector::{Context, Detector, Learning};
 use profile::{Maturity, Secs};
 
 /// The detector id (part of finding ids: never rename).
@@ -196,8 +196,7 @@ impl BaselineDetector {
 
     /// Takes the profiles and lookups of the context's services when they are new
     /// (the first event, or a swap between batches).
-    fn sync(&mut self, cx: &Context<'_>) {
-        let sv = cx.services;
+    fn sync(&mut self, sv: &crate::Services) {
         if !self.synced || !self.store.same(&sv.baselines) {
             self.store = sv.baselines.clone();
             self.store.lock().set_max(self.s.max_profiles);
@@ -286,13 +285,25 @@ impl Detector for BaselineDetector {
         if !self.enabled {
             return;
         }
-        self.sync(cx);
+        self.sync(cx.services);
         match ev.action {
             Action::LoginSuccess => self.login_success(ev, cx),
             Action::LoginFailure => self.login_failure(ev, cx),
             Action::ApiCall if ev.source == SourceKind::Cloudtrail => self.api_call(ev, cx),
             _ => {}
         }
+    }
+
+    /// A successful login from a trusted address teaches the user's profile like any
+    /// other (the office and the VPN are where habits are made); it is never judged.
+    /// Trusted failures teach nothing: the instance's usual failures and "failures
+    /// came first" are about addresses that are not trusted.
+    fn learn_trusted(&mut self, ev: &Event, cx: &Learning<'_>) {
+        if !self.enabled || ev.action != Action::LoginSuccess {
+            return;
+        }
+        self.sync(cx.services);
+        self.learn_login(ev);
     }
 
     fn render(&mut self, cx: &mut Context<'_>) {
