@@ -81,6 +81,17 @@ pub struct LoginConfig {
     /// within a minute. It catches a tool that finds a weak password in its first
     /// seconds, before the volume threshold is reached.
     pub brute_force_burst_secs: u64,
+    /// BruteForce, fast form from the Internet: at least this many failed logins
+    /// from one public address ...
+    pub brute_force_fast_failures: u32,
+    /// ... within this many seconds. 6 in 10 s is CrowdSec's database scenarios'
+    /// bucket (five failures held, one leaking every 10 s) and three wrong passwords
+    /// in a row even with libpq's doubled TLS/plain attempts, faster than a person
+    /// retypes them; a pool or health check inside your network (a private address)
+    /// does not count here. Such a burst from an address that never logged in here is
+    /// Medium, more when the server says the user names do not exist
+    /// (docs/detection-thresholds.md).
+    pub brute_force_fast_secs: u64,
     /// SuccessfulBruteForce: a successful login from an address that failed at least
     /// this many times (failed logins in its current brute-force episode, at least one
     /// of them for the user that then logged in).
@@ -125,6 +136,8 @@ impl Default for LoginConfig {
             brute_force_burst_attempts: 4,
             brute_force_burst_failures: 3,
             brute_force_burst_secs: 2,
+            brute_force_fast_failures: 6,
+            brute_force_fast_secs: 10,
             successful_brute_force_failures: 20,
             known_client_logins: 5,
             spray_users: 5,
