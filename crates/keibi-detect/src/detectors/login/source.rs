@@ -36,8 +36,9 @@
 //! so at Low severity.
 //!
 //! **Memory bound**: at most `max_tracked_sources` addresses (least recently active
-//! forgotten first), each holding at most `brute_force_failures` failure times, the
-//! attempts of the last burst window (16 at most with the defaults), 10 evidence
+//! forgotten first), each holding at most `max(brute_force_failures,
+//! brute_force_fast_failures)` failure times (20 with the defaults), the attempts of
+//! the last burst window (16 at most with the defaults), 10 evidence
 //! references and `max(8, spray_users + 1)` user slots (names cut to 64 bytes).
 //! Measured (massif, release build): about 2.4 KB per address at worst (each failing
 //! 24 times with 8 user names of 63 bytes), 23 MB for 9,500 such addresses; about
