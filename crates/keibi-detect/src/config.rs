@@ -322,6 +322,25 @@ pub struct CloudTrailConfig {
     pub snapshot_deletes: u32,
     /// ... within this window.
     pub snapshot_delete_window_secs: u64,
+    /// AccessDeniedBurst on one API: this many refusals of one API that hands out
+    /// secrets or power (GetPasswordData, GetSecretValue, CreateAccessKey ...) by one
+    /// principal within `access_denied_window_secs` are a burst even with one API. An
+    /// application missing a permission retries at most a few times a minute: 30 in
+    /// ten minutes is Stratus Red Team's `ec2-get-password-data` detonation, which
+    /// asks once per instance of a fleet.
+    pub access_denied_one_api_calls: u32,
+    /// ConsoleBruteForce: at least this many failed console sign-ins from one address,
+    /// or for one user, ...
+    pub console_failures: u32,
+    /// ... within this window. A person who mistypes a password fails once or twice and
+    /// then signs in; the console asks for a CAPTCHA after a few failures, so a
+    /// guessing run is slow and this window is long.
+    pub console_window_secs: u64,
+    /// AttackSequence:IAM/CompromisedCredentials: IAM persistence by a principal
+    /// within this long after its console sign-in followed a brute force; also how
+    /// long a created user or role counts as new (AdminPolicyAttached, and keys or
+    /// passwords made for it while onboarding it).
+    pub sequence_window_secs: u64,
 }
 
 impl Default for CloudTrailConfig {
@@ -333,6 +352,10 @@ impl Default for CloudTrailConfig {
             access_denied_window_secs: 600,
             snapshot_deletes: 10,
             snapshot_delete_window_secs: 600,
+            access_denied_one_api_calls: 30,
+            console_failures: 5,
+            console_window_secs: 1800,
+            sequence_window_secs: 3600,
         }
     }
 }
@@ -405,6 +428,8 @@ impl Config {
                 "cloudtrail.snapshot_delete_window_secs",
                 c.snapshot_delete_window_secs,
             ),
+            ("cloudtrail.console_window_secs", c.console_window_secs),
+            ("cloudtrail.sequence_window_secs", c.sequence_window_secs),
         ];
         let signed = [
             ("baseline.settle_secs", b.settle_secs),

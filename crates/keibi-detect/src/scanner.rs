@@ -529,8 +529,12 @@ mod tests {
             d.extend(extra);
             Scanner::with_detectors(config.clone(), ThreatLists::default(), d)
         };
-        // The spray window (an hour) is the longest of these.
-        assert_eq!(bounded(vec![]).replay_horizon(), Some(Duration::hours(1)));
+        // CloudTrail's console takeover story is the longest of these: failures over
+        // 30 minutes, then an hour of IAM changes (the spray window is an hour).
+        assert_eq!(
+            bounded(vec![]).replay_horizon(),
+            Some(Duration::minutes(90))
+        );
         let ransom: Vec<Box<dyn Detector>> = vec![Box::new(activity::RansomNote::new(
             &Config {
                 activity: crate::config::ActivityConfig {
@@ -561,7 +565,7 @@ mod tests {
             bounded(vec![Box::new(set.compile(&config))]).replay_horizon()
         };
         let rule = "title: statement\nname: any-statement\nlogsource:\n  product: postgresql\ndetection:\n  sel:\n    action: statement\n  condition: sel\nkeibi:\n  type: Test:RDS/One\n  title: one\n";
-        assert_eq!(sigma(rule), Some(Duration::hours(1)));
+        assert_eq!(sigma(rule), Some(Duration::minutes(90)));
         let corr = |extra: &str| {
             format!("title: statement\nname: any-statement\nlogsource:\n  product: postgresql\ndetection:\n  sel:\n    action: statement\n  condition: sel\n---\ntitle: Many\nname: many\ncorrelation:\n  type: event_count\n  rules: [any-statement]\n  group-by: [user]\n  timespan: 3h\n{extra}  condition:\n    gte: 2\nlevel: medium\nkeibi:\n  type: Test:RDS/Many\n  title: many\n")
         };
