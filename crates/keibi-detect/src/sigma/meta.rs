@@ -30,6 +30,10 @@ pub struct Meta {
     /// The rule's Japanese (`title_ja`, `description_ja`, `remediation_ja`), when it
     /// has any: its findings then carry their texts as messages in both languages.
     pub ja: Option<JaTexts>,
+    /// `refused_severity`: a statement the server refused (permission denied) that
+    /// the rule would match had it run raises the same finding at this severity,
+    /// titled "refused"; a success raises it to `severity`.
+    pub refused: Option<Severity>,
 }
 
 /// A rule's Japanese templates. A text it leaves out is shown in English.
@@ -122,6 +126,8 @@ pub struct RawMeta {
     /// each finding's actor and resource.
     #[serde(default)]
     pub actions: Vec<ActionKind>,
+    /// Severity of a refused attempt (see [`Meta::refused`]); database rules only.
+    pub refused_severity: Option<f64>,
 }
 
 /// Sigma `level` to severity, as the catalog's CloudTrail section fixes it.

@@ -339,6 +339,7 @@ impl RuleSet {
                 Some(longest.max(chrono::Duration::seconds(secs as i64)))
             });
         let mut engines: [Option<CorrelationEngine>; 3] = [None, None, None];
+        let mut refused_engines: [Option<CorrelationEngine>; 3] = [None, None, None];
         let mut meta = HashMap::new();
         for fam in Family::ALL {
             let mut coll = SigmaCollection::new();
@@ -377,6 +378,27 @@ impl RuleSet {
                 continue;
             }
             engines[fam.index()] = Some(engine);
+            // The rules that read refused statements, alone: a refused statement is
+            // judged as if it had run, without feeding any correlation's windows.
+            let mut refusable = SigmaCollection::new();
+            for l in self
+                .rules
+                .iter()
+                .filter(|l| l.families.contains(&fam) && l.meta.refused.is_some())
+            {
+                refusable.rules.push(l.rule.clone());
+            }
+            if !refusable.rules.is_empty() {
+                let mut engine = CorrelationEngine::new(CorrelationConfig::default());
+                if !config.placeholders.is_empty() {
+                    if let Ok(p) = placeholder_pipeline(config) {
+                        engine.add_pipeline(p);
+                    }
+                }
+                if engine.add_collection(&refusable).is_ok() {
+                    refused_engines[fam.index()] = Some(engine);
+                }
+            }
         }
         // Rules read only by correlations (`generate: false`, the default) raise
         // nothing of their own.
@@ -409,6 +431,9 @@ impl RuleSet {
         }
         SigmaDetector {
             engines,
+            refused_engines,
+            refused_only: HashMap::new(),
+            last_match: HashMap::new(),
             meta,
             silent,
             texts: HashMap::new(),
@@ -526,6 +551,7 @@ fn build_meta(
                 group_by: Vec::new(),
                 resource: None,
                 ja: None,
+                refused: None,
             }
         }
         Some(r) => {
@@ -534,6 +560,17 @@ fn build_meta(
                     return Err(format!("keibi.severity {s} is outside 1.0-10.0"));
                 }
             }
+            let refused = match r.refused_severity {
+                Some(s) if !(1.0..=10.0).contains(&s) => {
+                    return Err(format!("keibi.refused_severity {s} is outside 1.0-10.0"));
+                }
+                Some(s) if family == Family::Cloudtrail => {
+                    return Err(format!(
+                        "keibi.refused_severity {s}: only database rules read refused statements"
+                    ));
+                }
+                s => s.map(Severity::new),
+            };
             let resource = match (r.resource_kind, r.resource_id) {
                 (Some(k), Some(i)) => Some((k, i)),
                 (None, None) => None,
@@ -579,6 +616,7 @@ fn build_meta(
                 group_by: r.group_by,
                 resource,
                 ja,
+                refused,
             }
         }
     })
@@ -606,6 +644,14 @@ fn spec(
 /// per (rule, resource, `group_by` values or correlation group).
 pub struct SigmaDetector {
     engines: [Option<CorrelationEngine>; 3],
+    /// The detection rules with `refused_severity`, by family, for refused statements.
+    refused_engines: [Option<CorrelationEngine>; 3],
+    /// Findings that so far hold only refused attempts, with the server's first error.
+    refused_only: HashMap<String, String>,
+    /// Per finding of a rule with `refused_severity`: the session and statement of its
+    /// last match, so the ERROR that follows a logged statement (pgaudit and
+    /// `log_statement` log it before it runs) is not counted as a second attempt.
+    last_match: HashMap<String, (Option<u32>, u64)>,
     /// By the engine's name for a rule: (the finding's `detector`, metadata).
     meta: HashMap<String, (String, Arc<Meta>)>,
     /// Detection rules whose matches only feed correlations.
@@ -655,43 +701,22 @@ impl Detector for SigmaDetector {
             if r.is_detection() && self.silent.contains(&hk) {
                 continue;
             }
-            let Some((detector, meta)) = self.meta.get(&hk) else {
-                continue;
-            };
-            let resource = resource_of(ev, meta, fam);
-            let mut parts: Vec<String> = vec![resource.id.clone()];
-            match &r.body {
-                ResultBody::Detection(_) => {
-                    for f in &meta.group_by {
-                        parts.push(meta::field_value(ev, f));
-                    }
-                }
-                ResultBody::Correlation(c) => {
-                    parts.extend(c.group_key.iter().map(|(_, v)| v.clone()));
-                }
-            }
-            let key: Vec<&str> = parts.iter().map(String::as_str).collect();
-            let f = cx.findings.raise(Raise {
-                detector,
-                finding_type: &meta.finding_type,
-                key: &key,
-                severity: meta.severity,
-                resource,
-                time: ev.time,
-            });
-            let first = f.count == 0;
-            f.absorb(ev);
-            if first {
-                f.mitre.clone_from(&meta.mitre);
-                let en = [
-                    meta.title.bind(ev),
-                    meta.description.bind(ev),
-                    meta.remediation.bind(ev),
-                ];
-                let ja = meta.ja.as_ref().map(|j| j.bind(ev));
-                write_texts(f, &en, ja.as_ref());
-                self.texts.insert(f.id.clone(), (en, ja));
-            }
+            self.raise(&hk, &r.body, ev, None, cx);
+        }
+        let Some(error) = refusal(ev) else {
+            return;
+        };
+        let Some(engine) = self.refused_engines[fam.index()].as_mut() else {
+            return;
+        };
+        // Judged as the statement it would have been had it run.
+        let mut ran = ev.clone();
+        ran.action = keibi_model::Action::Statement;
+        ran.error_code = None;
+        let results = engine.process_event_at(&adapter::View::new(&ran), ev.time.timestamp());
+        for r in results.into_iter().filter(|r| r.is_detection()) {
+            let hk = header_key(r.header.rule_id.as_deref(), &r.header.rule_title);
+            self.raise(&hk, &r.body, ev, Some(&error), cx);
         }
     }
 
@@ -714,17 +739,182 @@ impl Detector for SigmaDetector {
                 continue;
             }
             if let Some(f) = cx.findings.get_mut(id) {
-                write_texts(f, en, ja.as_ref());
+                let refused = self.refused_only.get(id).map(String::as_str);
+                write_texts(f, en, ja.as_ref(), refused);
             }
         }
     }
+}
+
+impl SigmaDetector {
+    /// Raises or grows the finding of rule `hk` for `ev`; `refused` is the server's
+    /// error when the statement was refused.
+    fn raise(
+        &mut self,
+        hk: &str,
+        body: &ResultBody,
+        ev: &Event,
+        refused: Option<&str>,
+        cx: &mut Context<'_>,
+    ) {
+        let Some((detector, meta)) = self.meta.get(hk) else {
+            return;
+        };
+        let Some(fam) = Family::of(ev.source) else {
+            return;
+        };
+        let resource = resource_of(ev, meta, fam);
+        let mut parts: Vec<String> = vec![resource.id.clone()];
+        match body {
+            ResultBody::Detection(_) => {
+                for f in &meta.group_by {
+                    parts.push(meta::field_value(ev, f));
+                }
+            }
+            ResultBody::Correlation(c) => {
+                parts.extend(c.group_key.iter().map(|(_, v)| v.clone()));
+            }
+        }
+        let key: Vec<&str> = parts.iter().map(String::as_str).collect();
+        let severity = match (refused, meta.refused) {
+            (Some(_), Some(s)) => s,
+            _ => meta.severity,
+        };
+        let f = cx.findings.raise(Raise {
+            detector,
+            finding_type: &meta.finding_type,
+            key: &key,
+            severity,
+            resource,
+            time: ev.time,
+        });
+        let first = f.count == 0;
+        let this = meta.refused.map(|_| {
+            let text = ev.statement.as_deref().map_or("", |s| s.text.as_str());
+            (ev.pid, hash_of(text))
+        });
+        if refused.is_some()
+            && !first
+            && this.is_some()
+            && self.last_match.get(&f.id) == this.as_ref()
+        {
+            // The ERROR after the statement already counted: the same attempt.
+            return;
+        }
+        if let Some(this) = this {
+            self.last_match.insert(f.id.clone(), this);
+        }
+        f.absorb(ev);
+        let was_refused = self.refused_only.contains_key(&f.id);
+        match refused {
+            Some(error) if first => {
+                self.refused_only.insert(f.id.clone(), error.to_string());
+            }
+            None if was_refused => {
+                // A success after refused attempts: the finding rises to the rule's
+                // severity and reads as the rule's own.
+                self.refused_only.remove(&f.id);
+                if meta.severity.value() > f.severity.value() {
+                    f.severity = meta.severity;
+                }
+            }
+            _ => {}
+        }
+        if first || (refused.is_none() && was_refused) {
+            f.mitre.clone_from(&meta.mitre);
+            let en = [
+                meta.title.bind(ev),
+                meta.description.bind(ev),
+                meta.remediation.bind(ev),
+            ];
+            let ja = meta.ja.as_ref().map(|j| j.bind(ev));
+            let error = self.refused_only.get(&f.id).map(String::as_str);
+            write_texts(f, &en, ja.as_ref(), error);
+            self.texts.insert(f.id.clone(), (en, ja));
+        }
+    }
+}
+
+/// The server's error when `ev` is a statement the server refused for want of a
+/// privilege: a PostgreSQL ERROR whose STATEMENT names it (SQLSTATE 42501, or the
+/// message when the log has no SQLSTATE), a MySQL/MariaDB audit QUERY with an
+/// access-denied retcode. Other errors (a syntax error, a role that already exists)
+/// are not refusals of a dangerous act.
+fn refusal(ev: &Event) -> Option<String> {
+    use keibi_model::Action;
+    ev.statement.as_ref()?;
+    let code = ev.error_code.as_deref();
+    let msg = ev.message.as_deref().unwrap_or("");
+    match (ev.action, Family::of(ev.source)?) {
+        (Action::Other, Family::Postgres) => {
+            let level = ev.level.as_deref().unwrap_or("");
+            if !level.eq_ignore_ascii_case("ERROR") {
+                return None;
+            }
+            let denied = match code {
+                Some(c) => c == "42501",
+                None => PG_DENIED.iter().any(|p| msg.starts_with(p)),
+            };
+            denied.then(|| bounded_error(msg, code))
+        }
+        (Action::Statement, Family::Mysql) => {
+            let c = code?;
+            MYSQL_DENIED
+                .contains(&c)
+                .then(|| bounded_error(msg, Some(c)))
+        }
+        _ => None,
+    }
+}
+
+/// How PostgreSQL words a refusal for want of a privilege (SQLSTATE 42501).
+const PG_DENIED: &[&str] = &[
+    "permission denied",
+    "must be superuser",
+    "must be owner",
+    "must have ",
+    "must be a member",
+    "only superusers",
+];
+
+/// MySQL/MariaDB errors of a statement refused for want of a privilege: access denied
+/// (1044, 1045, 1227), command denied (1142, 1143, 1370), not allowed to create users
+/// (1211, 1410), `--secure-file-priv` (1290), SUPER needed with binary logging (1419).
+const MYSQL_DENIED: &[&str] = &[
+    "1044", "1045", "1142", "1143", "1211", "1227", "1290", "1370", "1410", "1419",
+];
+
+/// The server's error as evidence: its message (bounded), else its code.
+fn bounded_error(msg: &str, code: Option<&str>) -> String {
+    let msg: String = msg.chars().take(300).collect();
+    match (msg.is_empty(), code) {
+        (false, _) => msg,
+        (true, Some(c)) => format!("error {c}"),
+        (true, None) => "error".to_string(),
+    }
+}
+
+fn hash_of(s: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    s.hash(&mut h);
+    h.finish()
 }
 
 /// A finding's texts from its rule's bound templates. A rule with Japanese gives
 /// its findings both renderings as messages (`rule-text`: each language shows its
 /// own, a text without Japanese shows the English); the English strings are the
 /// same either way. A rule without Japanese keeps English strings only.
-fn write_texts(f: &mut keibi_model::Finding, en: &[Template; 3], ja: Option<&meta::JaTexts>) {
+fn write_texts(
+    f: &mut keibi_model::Finding,
+    en: &[Template; 3],
+    ja: Option<&meta::JaTexts>,
+    refused: Option<&str>,
+) {
+    if let Some(error) = refused {
+        let none = meta::JaTexts::default();
+        return write_refused(f, en, ja.unwrap_or(&none), error);
+    }
     let [t, d, r] = en;
     let Some(ja) = ja else {
         f.title = t.finish(f);
@@ -749,6 +939,44 @@ fn write_texts(f: &mut keibi_model::Finding, en: &[Template; 3], ja: Option<&met
             steps
         }
     };
+    crate::text::set(
+        f,
+        keibi_model::FindingText {
+            title: Some(title),
+            description,
+            remediation,
+        },
+    );
+}
+
+/// The texts of a finding that holds only refused attempts: the rule's title marked
+/// "refused", its description, and the server's error.
+fn write_refused(
+    f: &mut keibi_model::Finding,
+    en: &[Template; 3],
+    ja: &meta::JaTexts,
+    error: &str,
+) {
+    let [t, d, r] = en;
+    let both = |en: &Template, ja: Option<&Template>, f: &keibi_model::Finding| {
+        keibi_model::Msg::new("rule-text")
+            .arg("en", en.finish_arg(f, false))
+            .arg("ja", ja.unwrap_or(en).finish_arg(f, true))
+    };
+    let title = keibi_model::Msg::new("refused-title").arg("title", both(t, ja.title.as_ref(), f));
+    let description = vec![
+        keibi_model::Msg::new("refused-error").arg("error", error),
+        both(d, ja.description.as_ref(), f),
+    ];
+    let mut remediation = vec![keibi_model::Msg::new("refused-remediation")];
+    match ja.remediation.split_first() {
+        None => remediation.push(both(r, None, f)),
+        Some((first, rest)) => {
+            remediation.push(both(r, Some(first), f));
+            let none = Template::default();
+            remediation.extend(rest.iter().map(|s| both(&none, Some(s), f)));
+        }
+    }
     crate::text::set(
         f,
         keibi_model::FindingText {
