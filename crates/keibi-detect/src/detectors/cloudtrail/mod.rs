@@ -28,6 +28,7 @@ use crate::sigma::meta::truncate;
 mod bursts;
 mod changes;
 mod network;
+pub mod secrets;
 mod text;
 
 use bursts::{is_denied, Bursts};
