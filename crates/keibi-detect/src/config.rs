@@ -34,6 +34,8 @@ pub struct Config {
     pub baseline: BaselineConfig,
     /// AWS control-plane detections (detectors/cloudtrail/).
     pub cloudtrail: CloudTrailConfig,
+    /// Secrets and RDS logs read in bulk (detectors/cloudtrail/secrets.rs).
+    pub cloudtrail_data: CloudTrailDataConfig,
 }
 
 impl Default for Config {
@@ -46,6 +48,7 @@ impl Default for Config {
             db_ports: vec![3306, 5432, 1433, 1521, 5439, 27017, 6379, 9200],
             baseline: BaselineConfig::default(),
             cloudtrail: CloudTrailConfig::default(),
+            cloudtrail_data: CloudTrailDataConfig::default(),
         }
     }
 }
@@ -360,6 +363,41 @@ impl Default for CloudTrailConfig {
     }
 }
 
+/// Settings of the bulk-read detections (`detectors/cloudtrail/secrets.rs`).
+///
+/// An application reads its one or two secrets when it starts (every instance, every
+/// restart: the same names again); a deploy or CI role reads the handful its stack
+/// needs. Stratus Red Team's and Panther's recordings of an intruder read 10 to 40
+/// different secrets or SecureString parameters within a minute or two. The RDS
+/// console's log viewer downloads one file in portions; a stolen key pulling the
+/// logs downloads every file of the instance, one after the other.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CloudTrailDataConfig {
+    /// CredentialAccess:IAMUser/AnomalousBehavior: at least this many different
+    /// secrets (Secrets Manager secrets, SSM parameters read with decryption) read by
+    /// one principal ...
+    pub secrets: u32,
+    /// ... within this window.
+    pub secrets_window_secs: u64,
+    /// CredentialAccess:RDS/LogFilesDownloaded: at least this many different RDS log
+    /// files downloaded by one principal ...
+    pub log_files: u32,
+    /// ... within this window.
+    pub log_window_secs: u64,
+}
+
+impl Default for CloudTrailDataConfig {
+    fn default() -> Self {
+        CloudTrailDataConfig {
+            secrets: 10,
+            secrets_window_secs: 600,
+            log_files: 5,
+            log_window_secs: 600,
+        }
+    }
+}
+
 /// A configuration file that could not be used.
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
@@ -430,6 +468,14 @@ impl Config {
             ),
             ("cloudtrail.console_window_secs", c.console_window_secs),
             ("cloudtrail.sequence_window_secs", c.sequence_window_secs),
+            (
+                "cloudtrail_data.secrets_window_secs",
+                self.cloudtrail_data.secrets_window_secs,
+            ),
+            (
+                "cloudtrail_data.log_window_secs",
+                self.cloudtrail_data.log_window_secs,
+            ),
         ];
         let signed = [
             ("baseline.settle_secs", b.settle_secs),

@@ -25,6 +25,10 @@ const EN: &[(&str, &str)] = &[
         "baseline-principal.ftl",
         include_str!("../locales/en/baseline-principal.ftl"),
     ),
+    (
+        "cloudtrail-data.ftl",
+        include_str!("../locales/en/cloudtrail-data.ftl"),
+    ),
 ];
 const JA: &[(&str, &str)] = &[
     ("activity.ftl", include_str!("../locales/ja/activity.ftl")),
@@ -40,6 +44,10 @@ const JA: &[(&str, &str)] = &[
     (
         "baseline-principal.ftl",
         include_str!("../locales/ja/baseline-principal.ftl"),
+    ),
+    (
+        "cloudtrail-data.ftl",
+        include_str!("../locales/ja/cloudtrail-data.ftl"),
     ),
 ];
 

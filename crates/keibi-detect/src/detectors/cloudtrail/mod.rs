@@ -31,6 +31,7 @@ mod console;
 mod iam;
 mod network;
 mod sequence;
+pub mod secrets;
 mod text;
 
 use bursts::{is_denied, Bursts};
