@@ -21,6 +21,7 @@ use rsigma_parser::{CorrelationRule, LogSource, SigmaCollection, SigmaRule};
 use crate::catalog::Entry;
 use crate::config::Config;
 use crate::detector::{db_resource, Context, Detector};
+use crate::detectors::baseline::habits;
 use crate::findings::Raise;
 use crate::yamlguard::Limits;
 use meta::{level_severity, mitre_from_tags, Meta, RawMeta, Template};
@@ -407,6 +408,8 @@ impl RuleSet {
                 (key, l.meta.clone()),
             );
         }
+        let habits = self.rules.iter().any(|l| l.meta.context.is_some())
+            || self.correlations.iter().any(|l| l.meta.context.is_some());
         SigmaDetector {
             engines,
             meta,
@@ -414,6 +417,8 @@ impl RuleSet {
             texts: HashMap::new(),
             entries,
             horizon,
+            habits,
+            contexts: HashMap::new(),
         }
     }
 
@@ -526,6 +531,7 @@ fn build_meta(
                 group_by: Vec::new(),
                 resource: None,
                 ja: None,
+                context: None,
             }
         }
         Some(r) => {
@@ -547,6 +553,18 @@ fn build_meta(
                 mitre_from_tags(tags)
             } else {
                 r.mitre
+            };
+            let context = match r.context.as_deref() {
+                None => None,
+                // Catalog reads are learned on the stateful detectors' thread: a rule
+                // could not read them in step (see `detectors::baseline::habits`).
+                Some(c) => Some(
+                    habits::Kind::parse(c)
+                        .filter(|k| *k != habits::Kind::Catalog)
+                        .ok_or_else(|| {
+                            format!("keibi.context {c:?}: a rule's severity can follow the user's `account` or `role` habit")
+                        })?,
+                ),
             };
             let remediation = r.remediation.unwrap_or_default();
             let title_t = parse(r.title.as_deref().unwrap_or(title), "title")?;
@@ -579,6 +597,7 @@ fn build_meta(
                 group_by: r.group_by,
                 resource,
                 ja,
+                context,
             }
         }
     })
@@ -620,6 +639,11 @@ pub struct SigmaDetector {
     /// rule judges each event alone); `None` when a correlation's memory has no
     /// bound in time (a `session` window, an engine extension such as suppression).
     horizon: Option<chrono::Duration>,
+    /// Whether a rule's severity depends on the user's habits: this detector then
+    /// learns account and role statements (`detectors::baseline::habits`).
+    habits: bool,
+    /// By finding id: the sentence on the user's habit that set its severity.
+    contexts: HashMap<String, keibi_model::Msg>,
 }
 
 impl SigmaDetector {
@@ -650,6 +674,12 @@ impl Detector for SigmaDetector {
             return;
         };
         let results = engine.process_event_at(&adapter::View::new(ev), ev.time.timestamp());
+        let habit = if self.habits && cx.config.baseline.enabled {
+            habits::command_kind(ev)
+                .filter(|_| !crate::detectors::activity::ignored(ev, &cx.config.activity))
+        } else {
+            None
+        };
         for r in results {
             let hk = header_key(r.header.rule_id.as_deref(), &r.header.rule_title);
             if r.is_detection() && self.silent.contains(&hk) {
@@ -681,6 +711,23 @@ impl Detector for SigmaDetector {
             });
             let first = f.count == 0;
             f.absorb(ev);
+            if let Some(k) = meta.context {
+                let context = judge_habit(ev, k, cx.config, &cx.services.baselines);
+                let sev = Severity::new(habits::adjust(meta.severity.value(), &context));
+                // The first match sets the severity; a later one only raises it.
+                if first || sev > f.severity {
+                    f.severity = sev;
+                    match context.msg() {
+                        Some(m) => self.contexts.insert(f.id.clone(), m.clone()),
+                        None => self.contexts.remove(&f.id),
+                    };
+                    if !first {
+                        if let Some((en, ja)) = self.texts.get(&f.id) {
+                            write_texts(f, en, ja.as_ref(), self.contexts.get(&f.id));
+                        }
+                    }
+                }
+            }
             if first {
                 f.mitre.clone_from(&meta.mitre);
                 let en = [
@@ -689,9 +736,22 @@ impl Detector for SigmaDetector {
                     meta.remediation.bind(ev),
                 ];
                 let ja = meta.ja.as_ref().map(|j| j.bind(ev));
-                write_texts(f, &en, ja.as_ref());
+                write_texts(f, &en, ja.as_ref(), self.contexts.get(&f.id));
                 self.texts.insert(f.id.clone(), (en, ja));
             }
+        }
+        // Learned after it is judged: a statement is judged by the habits before it.
+        if let (Some(k), Some((instance, user))) = (habit, habits::owner(ev)) {
+            let m = habits::maturity(cx.config);
+            let seen = habits::Seen::of(ev);
+            habits::learn(
+                &mut cx.services.baselines.lock(),
+                instance,
+                user,
+                k,
+                seen,
+                &m,
+            );
         }
     }
 
@@ -714,7 +774,7 @@ impl Detector for SigmaDetector {
                 continue;
             }
             if let Some(f) = cx.findings.get_mut(id) {
-                write_texts(f, en, ja.as_ref());
+                write_texts(f, en, ja.as_ref(), self.contexts.get(id));
             }
         }
     }
@@ -724,8 +784,16 @@ impl Detector for SigmaDetector {
 /// its findings both renderings as messages (`rule-text`: each language shows its
 /// own, a text without Japanese shows the English); the English strings are the
 /// same either way. A rule without Japanese keeps English strings only.
-fn write_texts(f: &mut keibi_model::Finding, en: &[Template; 3], ja: Option<&meta::JaTexts>) {
+fn write_texts(
+    f: &mut keibi_model::Finding,
+    en: &[Template; 3],
+    ja: Option<&meta::JaTexts>,
+    context: Option<&keibi_model::Msg>,
+) {
     let [t, d, r] = en;
+    let no_ja = meta::JaTexts::default();
+    // A sentence on the user's habit is a message: the texts go through the catalog.
+    let ja = ja.or(context.map(|_| &no_ja));
     let Some(ja) = ja else {
         f.title = t.finish(f);
         f.description = d.finish(f);
@@ -738,7 +806,8 @@ fn write_texts(f: &mut keibi_model::Finding, en: &[Template; 3], ja: Option<&met
             .arg("ja", ja.unwrap_or(en).finish_arg(f, true))
     };
     let title = both(t, ja.title.as_ref(), f);
-    let description = vec![both(d, ja.description.as_ref(), f)];
+    let mut description = vec![both(d, ja.description.as_ref(), f)];
+    description.extend(context.cloned());
     let remediation = match ja.remediation.split_first() {
         None => vec![both(r, None, f)],
         Some((first, rest)) => {
@@ -757,6 +826,22 @@ fn write_texts(f: &mut keibi_model::Finding, en: &[Template; 3], ja: Option<&met
             remediation,
         },
     );
+}
+
+/// What the user's habit of kind `k` says about a matching statement (the Sigma
+/// thread reads only the kinds it learns itself: see `detectors::baseline::habits`).
+fn judge_habit(
+    ev: &Event,
+    k: habits::Kind,
+    config: &Config,
+    store: &crate::detectors::baseline::BaselineStore,
+) -> habits::Context {
+    let Some((instance, user)) = habits::owner(ev).filter(|_| config.baseline.enabled) else {
+        return habits::Context::Unknown;
+    };
+    let settle = config.baseline.settle_secs.max(0);
+    let seen = habits::Seen::of(ev);
+    habits::judge(&store.lock(), instance, user, k, seen, settle, false)
 }
 
 fn resource_of(ev: &Event, meta: &Meta, fam: Family) -> Resource {
