@@ -327,6 +327,7 @@ impl RuleSet {
     /// come from `config.placeholders`. Problems found here join
     /// [`RuleSet::problems`].
     pub fn compile(&mut self, config: &Config) -> SigmaDetector {
+        self.drop_unresolved(config);
         let horizon = self
             .correlations
             .iter()
@@ -422,6 +423,52 @@ impl RuleSet {
         }
     }
 
+    /// Rules with `|expand` placeholders that `config.placeholders` does not define
+    /// do not load: the engine would compare the field with an empty value, and a
+    /// `not filter` built on one (SigmaHQ's `%admins%` style) would match every event.
+    /// Each becomes a problem naming the placeholders, and so does a correlation that
+    /// reads such a rule.
+    fn drop_unresolved(&mut self, config: &Config) {
+        let mut dropped: Vec<String> = Vec::new();
+        let mut problems = Vec::new();
+        self.rules.retain(|l| {
+            let missing = unresolved(&l.rule, config);
+            if missing.is_empty() {
+                return true;
+            }
+            let names: Vec<String> = missing.iter().map(|m| format!("%{m}%")).collect();
+            problems.push((
+                rule_key(l.rule.name.as_deref(), l.rule.id.as_deref(), &l.rule.title),
+                l.rule.title.clone(),
+                format!(
+                    "placeholder {} has no values: give them with --placeholder NAME=FILE (one value a line) or detection.placeholders in --config; without them the rule would match every event its filter should exclude",
+                    names.join(", ")
+                ),
+            ));
+            dropped.extend(l.rule.id.iter().cloned());
+            dropped.extend(l.rule.name.iter().cloned());
+            false
+        });
+        self.correlations.retain(|l| {
+            let Some(r) = l.rule.rules.iter().find(|r| dropped.contains(r)) else {
+                return true;
+            };
+            problems.push((
+                rule_key(l.rule.name.as_deref(), l.rule.id.as_deref(), &l.rule.title),
+                l.rule.title.clone(),
+                format!("reads rule {r:?}, which did not load"),
+            ));
+            false
+        });
+        for (key, title, reason) in problems {
+            let origin = match self.infos.iter().position(|i| i.key == key) {
+                Some(at) => self.infos.remove(at).origin,
+                None => self.keys.get(&key).cloned().unwrap_or_default(),
+            };
+            self.problem(&origin, Some(&title), reason);
+        }
+    }
+
     /// A rule's catalog entry: its key (what its findings carry as `detector`), the
     /// file it came from, its spec.
     fn entry(&self, key: &str, meta: &Meta) -> Entry {
@@ -459,6 +506,53 @@ fn rule_key(name: Option<&str>, id: Option<&str>, title: &str) -> String {
 /// How an engine result names its rule: the id, else the title.
 fn header_key(id: Option<&str>, title: &str) -> String {
     id.unwrap_or(title).to_string()
+}
+
+/// The `|expand` placeholders of a rule that `config.placeholders` leaves undefined.
+fn unresolved(rule: &SigmaRule, config: &Config) -> Vec<String> {
+    use rsigma_parser::{Detection, Modifier, SigmaValue};
+    fn walk(d: &Detection, out: &mut Vec<String>) {
+        match d {
+            Detection::AllOf(items) => {
+                for i in items
+                    .iter()
+                    .filter(|i| i.field.modifiers.contains(&Modifier::Expand))
+                {
+                    for v in &i.values {
+                        if let SigmaValue::String(s) = v {
+                            let text = s.as_plain().unwrap_or_else(|| s.original.clone());
+                            names(&text, out);
+                        }
+                    }
+                }
+            }
+            Detection::AnyOf(subs) | Detection::And(subs) => {
+                subs.iter().for_each(|d| walk(d, out));
+            }
+            Detection::ArrayMatch { body, .. } => walk(body, out),
+            Detection::Conditional { named, .. } => named.values().for_each(|d| walk(d, out)),
+            Detection::Keywords(_) => {}
+        }
+    }
+    fn names(text: &str, out: &mut Vec<String>) {
+        let mut rest = text;
+        while let Some(start) = rest.find('%') {
+            let after = &rest[start + 1..];
+            let Some(end) = after.find('%') else { break };
+            let name = &after[..end];
+            if !name.is_empty() && !out.iter().any(|n| n == name) {
+                out.push(name.to_string());
+            }
+            rest = &after[end + 1..];
+        }
+    }
+    let mut all = Vec::new();
+    for d in rule.detection.named.values() {
+        walk(d, &mut all);
+    }
+    all.retain(|n| !config.placeholders.contains_key(n));
+    all.sort();
+    all
 }
 
 fn placeholder_pipeline(config: &Config) -> Result<rsigma_eval::Pipeline, String> {
