@@ -34,6 +34,8 @@ pub struct Meta {
     /// the rule would match had it run raises the same finding at this severity,
     /// titled "refused"; a success raises it to `severity`.
     pub refused: Option<Severity>,
+    /// The habit that sets the severity in context (`keibi: context:`).
+    pub context: Option<crate::detectors::baseline::habits::Kind>,
 }
 
 /// A rule's Japanese templates. A text it leaves out is shown in English.
@@ -128,6 +130,10 @@ pub struct RawMeta {
     pub actions: Vec<ActionKind>,
     /// Severity of a refused attempt (see [`Meta::refused`]); database rules only.
     pub refused_severity: Option<f64>,
+    /// The user's habit that sets the severity in context (`account`, `role`): a
+    /// match that is the user's routine is Low, one from a new network or at an
+    /// unusual hour at least Medium (`detectors::baseline::habits`).
+    pub context: Option<String>,
 }
 
 /// Sigma `level` to severity, as the catalog's CloudTrail section fixes it.

@@ -21,6 +21,7 @@ use rsigma_parser::{CorrelationRule, LogSource, SigmaCollection, SigmaRule};
 use crate::catalog::Entry;
 use crate::config::Config;
 use crate::detector::{db_resource, Context, Detector};
+use crate::detectors::baseline::habits;
 use crate::findings::Raise;
 use crate::yamlguard::Limits;
 use meta::{level_severity, mitre_from_tags, Meta, RawMeta, Template};
@@ -326,6 +327,7 @@ impl RuleSet {
     /// come from `config.placeholders`. Problems found here join
     /// [`RuleSet::problems`].
     pub fn compile(&mut self, config: &Config) -> SigmaDetector {
+        self.drop_unresolved(config);
         let horizon = self
             .correlations
             .iter()
@@ -429,6 +431,8 @@ impl RuleSet {
                 (key, l.meta.clone()),
             );
         }
+        let habits = self.rules.iter().any(|l| l.meta.context.is_some())
+            || self.correlations.iter().any(|l| l.meta.context.is_some());
         SigmaDetector {
             engines,
             refused_engines,
@@ -439,6 +443,54 @@ impl RuleSet {
             texts: HashMap::new(),
             entries,
             horizon,
+            habits,
+            contexts: HashMap::new(),
+        }
+    }
+
+    /// Rules with `|expand` placeholders that `config.placeholders` does not define
+    /// do not load: the engine would compare the field with an empty value, and a
+    /// `not filter` built on one (SigmaHQ's `%admins%` style) would match every event.
+    /// Each becomes a problem naming the placeholders, and so does a correlation that
+    /// reads such a rule.
+    fn drop_unresolved(&mut self, config: &Config) {
+        let mut dropped: Vec<String> = Vec::new();
+        let mut problems = Vec::new();
+        self.rules.retain(|l| {
+            let missing = unresolved(&l.rule, config);
+            if missing.is_empty() {
+                return true;
+            }
+            let names: Vec<String> = missing.iter().map(|m| format!("%{m}%")).collect();
+            problems.push((
+                rule_key(l.rule.name.as_deref(), l.rule.id.as_deref(), &l.rule.title),
+                l.rule.title.clone(),
+                format!(
+                    "placeholder {} has no values: give them with --placeholder NAME=FILE (one value a line) or detection.placeholders in --config; without them the rule would match every event its filter should exclude",
+                    names.join(", ")
+                ),
+            ));
+            dropped.extend(l.rule.id.iter().cloned());
+            dropped.extend(l.rule.name.iter().cloned());
+            false
+        });
+        self.correlations.retain(|l| {
+            let Some(r) = l.rule.rules.iter().find(|r| dropped.contains(r)) else {
+                return true;
+            };
+            problems.push((
+                rule_key(l.rule.name.as_deref(), l.rule.id.as_deref(), &l.rule.title),
+                l.rule.title.clone(),
+                format!("reads rule {r:?}, which did not load"),
+            ));
+            false
+        });
+        for (key, title, reason) in problems {
+            let origin = match self.infos.iter().position(|i| i.key == key) {
+                Some(at) => self.infos.remove(at).origin,
+                None => self.keys.get(&key).cloned().unwrap_or_default(),
+            };
+            self.problem(&origin, Some(&title), reason);
         }
     }
 
@@ -479,6 +531,53 @@ fn rule_key(name: Option<&str>, id: Option<&str>, title: &str) -> String {
 /// How an engine result names its rule: the id, else the title.
 fn header_key(id: Option<&str>, title: &str) -> String {
     id.unwrap_or(title).to_string()
+}
+
+/// The `|expand` placeholders of a rule that `config.placeholders` leaves undefined.
+fn unresolved(rule: &SigmaRule, config: &Config) -> Vec<String> {
+    use rsigma_parser::{Detection, Modifier, SigmaValue};
+    fn walk(d: &Detection, out: &mut Vec<String>) {
+        match d {
+            Detection::AllOf(items) => {
+                for i in items
+                    .iter()
+                    .filter(|i| i.field.modifiers.contains(&Modifier::Expand))
+                {
+                    for v in &i.values {
+                        if let SigmaValue::String(s) = v {
+                            let text = s.as_plain().unwrap_or_else(|| s.original.clone());
+                            names(&text, out);
+                        }
+                    }
+                }
+            }
+            Detection::AnyOf(subs) | Detection::And(subs) => {
+                subs.iter().for_each(|d| walk(d, out));
+            }
+            Detection::ArrayMatch { body, .. } => walk(body, out),
+            Detection::Conditional { named, .. } => named.values().for_each(|d| walk(d, out)),
+            Detection::Keywords(_) => {}
+        }
+    }
+    fn names(text: &str, out: &mut Vec<String>) {
+        let mut rest = text;
+        while let Some(start) = rest.find('%') {
+            let after = &rest[start + 1..];
+            let Some(end) = after.find('%') else { break };
+            let name = &after[..end];
+            if !name.is_empty() && !out.iter().any(|n| n == name) {
+                out.push(name.to_string());
+            }
+            rest = &after[end + 1..];
+        }
+    }
+    let mut all = Vec::new();
+    for d in rule.detection.named.values() {
+        walk(d, &mut all);
+    }
+    all.retain(|n| !config.placeholders.contains_key(n));
+    all.sort();
+    all
 }
 
 fn placeholder_pipeline(config: &Config) -> Result<rsigma_eval::Pipeline, String> {
@@ -552,6 +651,7 @@ fn build_meta(
                 resource: None,
                 ja: None,
                 refused: None,
+                context: None,
             }
         }
         Some(r) => {
@@ -585,6 +685,18 @@ fn build_meta(
             } else {
                 r.mitre
             };
+            let context = match r.context.as_deref() {
+                None => None,
+                // Catalog reads are learned on the stateful detectors' thread: a rule
+                // could not read them in step (see `detectors::baseline::habits`).
+                Some(c) => Some(
+                    habits::Kind::parse(c)
+                        .filter(|k| *k != habits::Kind::Catalog)
+                        .ok_or_else(|| {
+                            format!("keibi.context {c:?}: a rule's severity can follow the user's `account` or `role` habit")
+                        })?,
+                ),
+            };
             let remediation = r.remediation.unwrap_or_default();
             let title_t = parse(r.title.as_deref().unwrap_or(title), "title")?;
             let description_t = parse(
@@ -617,6 +729,7 @@ fn build_meta(
                 resource,
                 ja,
                 refused,
+                context,
             }
         }
     })
@@ -666,6 +779,11 @@ pub struct SigmaDetector {
     /// rule judges each event alone); `None` when a correlation's memory has no
     /// bound in time (a `session` window, an engine extension such as suppression).
     horizon: Option<chrono::Duration>,
+    /// Whether a rule's severity depends on the user's habits: this detector then
+    /// learns account and role statements (`detectors::baseline::habits`).
+    habits: bool,
+    /// By finding id: the sentence on the user's habit that set its severity.
+    contexts: HashMap<String, keibi_model::Msg>,
 }
 
 impl SigmaDetector {
@@ -696,6 +814,12 @@ impl Detector for SigmaDetector {
             return;
         };
         let results = engine.process_event_at(&adapter::View::new(ev), ev.time.timestamp());
+        let habit = if self.habits && cx.config.baseline.enabled {
+            habits::command_kind(ev)
+                .filter(|_| !crate::detectors::activity::ignored(ev, &cx.config.activity))
+        } else {
+            None
+        };
         for r in results {
             let hk = header_key(r.header.rule_id.as_deref(), &r.header.rule_title);
             if r.is_detection() && self.silent.contains(&hk) {
@@ -703,20 +827,32 @@ impl Detector for SigmaDetector {
             }
             self.raise(&hk, &r.body, ev, None, cx);
         }
-        let Some(error) = refusal(ev) else {
-            return;
-        };
-        let Some(engine) = self.refused_engines[fam.index()].as_mut() else {
-            return;
-        };
-        // Judged as the statement it would have been had it run.
-        let mut ran = ev.clone();
-        ran.action = keibi_model::Action::Statement;
-        ran.error_code = None;
-        let results = engine.process_event_at(&adapter::View::new(&ran), ev.time.timestamp());
-        for r in results.into_iter().filter(|r| r.is_detection()) {
-            let hk = header_key(r.header.rule_id.as_deref(), &r.header.rule_title);
-            self.raise(&hk, &r.body, ev, Some(&error), cx);
+        if let Some(error) = refusal(ev) {
+            if let Some(engine) = self.refused_engines[fam.index()].as_mut() {
+                // Judged as the statement it would have been had it run.
+                let mut ran = ev.clone();
+                ran.action = keibi_model::Action::Statement;
+                ran.error_code = None;
+                let results =
+                    engine.process_event_at(&adapter::View::new(&ran), ev.time.timestamp());
+                for r in results.into_iter().filter(|r| r.is_detection()) {
+                    let hk = header_key(r.header.rule_id.as_deref(), &r.header.rule_title);
+                    self.raise(&hk, &r.body, ev, Some(&error), cx);
+                }
+            }
+        }
+        // Learned after it is judged: a statement is judged by the habits before it.
+        if let (Some(k), Some((instance, user))) = (habit, habits::owner(ev)) {
+            let m = habits::maturity(cx.config);
+            let seen = habits::Seen::of(ev);
+            habits::learn(
+                &mut cx.services.baselines.lock(),
+                instance,
+                user,
+                k,
+                seen,
+                &m,
+            );
         }
     }
 
@@ -740,7 +876,7 @@ impl Detector for SigmaDetector {
             }
             if let Some(f) = cx.findings.get_mut(id) {
                 let refused = self.refused_only.get(id).map(String::as_str);
-                write_texts(f, en, ja.as_ref(), refused);
+                write_texts(f, en, ja.as_ref(), refused, self.contexts.get(id));
             }
         }
     }
@@ -776,9 +912,19 @@ impl SigmaDetector {
             }
         }
         let key: Vec<&str> = parts.iter().map(String::as_str).collect();
+        // The user's habit, for a rule whose severity depends on it (`keibi: context:`).
+        let context = meta
+            .context
+            .map(|k| judge_habit(ev, k, cx.config, &cx.services.baselines));
+        let in_context = |s: Severity| {
+            context
+                .as_ref()
+                .map_or(s, |c| Severity::new(habits::adjust(s.value(), c)))
+        };
+        let full = in_context(meta.severity);
         let severity = match (refused, meta.refused) {
-            (Some(_), Some(s)) => s,
-            _ => meta.severity,
+            (Some(_), Some(s)) => in_context(s),
+            _ => full,
         };
         let f = cx.findings.raise(Raise {
             detector,
@@ -814,11 +960,31 @@ impl SigmaDetector {
                 // A success after refused attempts: the finding rises to the rule's
                 // severity and reads as the rule's own.
                 self.refused_only.remove(&f.id);
-                if meta.severity.value() > f.severity.value() {
-                    f.severity = meta.severity;
+                if full.value() > f.severity.value() {
+                    f.severity = full;
                 }
             }
             _ => {}
+        }
+        // The first match sets the severity in context; a later one only raises it.
+        let mut rewrite = false;
+        if let Some(c) = &context {
+            if first || severity > f.severity {
+                rewrite = !first && severity > f.severity;
+                if rewrite {
+                    f.severity = severity;
+                }
+                match c.msg() {
+                    Some(m) => self.contexts.insert(f.id.clone(), m.clone()),
+                    None => self.contexts.remove(&f.id),
+                };
+            }
+        }
+        if rewrite && !(refused.is_none() && was_refused) {
+            if let Some((en, ja)) = self.texts.get(&f.id) {
+                let error = self.refused_only.get(&f.id).map(String::as_str);
+                write_texts(f, en, ja.as_ref(), error, self.contexts.get(&f.id));
+            }
         }
         if first || (refused.is_none() && was_refused) {
             f.mitre.clone_from(&meta.mitre);
@@ -829,7 +995,7 @@ impl SigmaDetector {
             ];
             let ja = meta.ja.as_ref().map(|j| j.bind(ev));
             let error = self.refused_only.get(&f.id).map(String::as_str);
-            write_texts(f, &en, ja.as_ref(), error);
+            write_texts(f, &en, ja.as_ref(), error, self.contexts.get(&f.id));
             self.texts.insert(f.id.clone(), (en, ja));
         }
     }
@@ -910,12 +1076,16 @@ fn write_texts(
     en: &[Template; 3],
     ja: Option<&meta::JaTexts>,
     refused: Option<&str>,
+    context: Option<&keibi_model::Msg>,
 ) {
     if let Some(error) = refused {
         let none = meta::JaTexts::default();
-        return write_refused(f, en, ja.unwrap_or(&none), error);
+        return write_refused(f, en, ja.unwrap_or(&none), error, context);
     }
     let [t, d, r] = en;
+    let no_ja = meta::JaTexts::default();
+    // A sentence on the user's habit is a message: the texts go through the catalog.
+    let ja = ja.or(context.map(|_| &no_ja));
     let Some(ja) = ja else {
         f.title = t.finish(f);
         f.description = d.finish(f);
@@ -928,7 +1098,8 @@ fn write_texts(
             .arg("ja", ja.unwrap_or(en).finish_arg(f, true))
     };
     let title = both(t, ja.title.as_ref(), f);
-    let description = vec![both(d, ja.description.as_ref(), f)];
+    let mut description = vec![both(d, ja.description.as_ref(), f)];
+    description.extend(context.cloned());
     let remediation = match ja.remediation.split_first() {
         None => vec![both(r, None, f)],
         Some((first, rest)) => {
@@ -956,6 +1127,7 @@ fn write_refused(
     en: &[Template; 3],
     ja: &meta::JaTexts,
     error: &str,
+    context: Option<&keibi_model::Msg>,
 ) {
     let [t, d, r] = en;
     let both = |en: &Template, ja: Option<&Template>, f: &keibi_model::Finding| {
@@ -964,10 +1136,11 @@ fn write_refused(
             .arg("ja", ja.unwrap_or(en).finish_arg(f, true))
     };
     let title = keibi_model::Msg::new("refused-title").arg("title", both(t, ja.title.as_ref(), f));
-    let description = vec![
+    let mut description = vec![
         keibi_model::Msg::new("refused-error").arg("error", error),
         both(d, ja.description.as_ref(), f),
     ];
+    description.extend(context.cloned());
     let mut remediation = vec![keibi_model::Msg::new("refused-remediation")];
     match ja.remediation.split_first() {
         None => remediation.push(both(r, None, f)),
@@ -985,6 +1158,22 @@ fn write_refused(
             remediation,
         },
     );
+}
+
+/// What the user's habit of kind `k` says about a matching statement (the Sigma
+/// thread reads only the kinds it learns itself: see `detectors::baseline::habits`).
+fn judge_habit(
+    ev: &Event,
+    k: habits::Kind,
+    config: &Config,
+    store: &crate::detectors::baseline::BaselineStore,
+) -> habits::Context {
+    let Some((instance, user)) = habits::owner(ev).filter(|_| config.baseline.enabled) else {
+        return habits::Context::Unknown;
+    };
+    let settle = config.baseline.settle_secs.max(0);
+    let seen = habits::Seen::of(ev);
+    habits::judge(&store.lock(), instance, user, k, seen, settle, false)
 }
 
 fn resource_of(ev: &Event, meta: &Meta, fam: Family) -> Resource {

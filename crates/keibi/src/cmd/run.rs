@@ -103,6 +103,7 @@ pub fn run(args: &RunArgs, global: &Global) -> Result<u8> {
     };
     let detect = DetectArgs {
         state: args.state.clone(),
+        placeholder: args.placeholder.clone(),
         ..DetectArgs::default()
     };
     let (scanner, persist, _) = super::scan::build_scanner_from(&settings, &detect, global)?;

@@ -192,6 +192,10 @@ pub fn load_services(
     config
         .trusted_accounts
         .extend(d.trusted_account.iter().cloned());
+    for p in &d.placeholder {
+        let (name, values) = read_placeholder(p)?;
+        config.placeholders.insert(name, values);
+    }
     let lists = ThreatLists {
         threat: load_lists(&[
             ("lists.threat", &file.threat),
@@ -240,6 +244,31 @@ pub fn load_settings(path: Option<&Path>) -> Result<Settings> {
 /// The detection settings of `--config` (for `keibi learn`).
 pub fn load_config(path: Option<&Path>) -> Result<Config> {
     Ok(load_settings(path)?.detection.config)
+}
+
+/// Most bytes a `--placeholder` file may have.
+const MAX_PLACEHOLDER_BYTES: usize = 16 << 20;
+
+/// `--placeholder NAME=FILE`: the name and the file's values, one a line (blank
+/// lines skipped, surrounding spaces trimmed).
+fn read_placeholder(arg: &str) -> Result<(String, Vec<String>)> {
+    let Some((name, file)) = arg
+        .split_once('=')
+        .filter(|(n, f)| !n.is_empty() && !f.is_empty())
+    else {
+        anyhow::bail!("--placeholder {arg:?}: expected NAME=FILE");
+    };
+    let name = name.trim_matches('%').to_string();
+    let bytes = super::read_capped(Path::new(file), MAX_PLACEHOLDER_BYTES, true)
+        .with_context(|| format!("--placeholder {name}={file}"))?;
+    let text = String::from_utf8_lossy(&bytes);
+    let values = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(str::to_string)
+        .collect();
+    Ok((name, values))
 }
 
 /// Reads address lists, each group under the name of where it was given.

@@ -30,8 +30,8 @@ mod changes;
 mod console;
 mod iam;
 mod network;
-mod sequence;
 pub mod secrets;
+mod sequence;
 mod text;
 
 use bursts::{is_denied, Bursts};
