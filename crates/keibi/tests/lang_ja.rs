@@ -278,3 +278,28 @@ fn demo_preamble() {
     );
     assert!(e.contains("\n\n    keibi scan "), "{e}");
 }
+
+/// `--display-tz Asia/Tokyo` works where the system has no zone database (a
+/// minimal container): jiff's bundled copy is compiled in.
+#[test]
+fn display_tz_without_the_systems_zone_database() {
+    let empty = scratch("tzdir");
+    let o = keibi()
+        .env("TZDIR", &empty)
+        .args([
+            "scan",
+            &sample("postgresql-hydra-bruteforce.log"),
+            "--format",
+            "table",
+            "--color",
+            "never",
+            "--lang",
+            "ja",
+            "--display-tz",
+            "Asia/Tokyo",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).contains(" JST"), "{}", stdout(&o));
+}
