@@ -280,26 +280,50 @@ fn demo_preamble() {
 }
 
 /// `--display-tz Asia/Tokyo` works where the system has no zone database (a
-/// minimal container): jiff's bundled copy is compiled in.
+/// minimal container): jiff's bundled copy is compiled in. The binary runs in a user
+/// and mount namespace where an empty tmpfs hides /usr/share/zoneinfo (jiff's other
+/// places, /usr/share/lib/zoneinfo and /etc/zoneinfo, are checked absent) and
+/// `TZDIR` names an empty directory.
 #[test]
 fn display_tz_without_the_systems_zone_database() {
+    let userns = Command::new("unshare")
+        .args(["--user", "--map-root-user", "--mount", "true"])
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !userns {
+        eprintln!(
+            "skipped: user namespaces are not allowed here, the zone database cannot be hidden"
+        );
+        return;
+    }
+    for other in ["/usr/share/lib/zoneinfo", "/etc/zoneinfo"] {
+        assert!(!Path::new(other).exists(), "{other} would be read");
+    }
     let empty = scratch("tzdir");
-    let o = keibi()
-        .env("TZDIR", &empty)
-        .args([
-            "scan",
-            &sample("postgresql-hydra-bruteforce.log"),
-            "--format",
-            "table",
-            "--color",
-            "never",
-            "--lang",
-            "ja",
-            "--display-tz",
-            "Asia/Tokyo",
-        ])
-        .output()
-        .unwrap();
+    let script = r#"set -u
+if [ -d /usr/share/zoneinfo ]; then mount -t tmpfs tmpfs /usr/share/zoneinfo || exit 99; fi
+[ -z "$(ls -A /usr/share/zoneinfo 2>/dev/null)" ] || exit 98
+exec "$K" scan "$LOG" --format table --color never --lang ja --display-tz "$ZONE"
+"#;
+    let zone = |z: &str| {
+        Command::new("unshare")
+            .args(["--user", "--map-root-user", "--mount", "sh", "-c", script])
+            .env("TZDIR", &empty)
+            .env("TZ", "UTC")
+            .env_remove("KEIBI_TZ")
+            .env_remove("KEIBI_LANG")
+            .env("K", env!("CARGO_BIN_EXE_keibi"))
+            .env("LOG", sample("postgresql-hydra-bruteforce.log"))
+            .env("ZONE", z)
+            .output()
+            .unwrap()
+    };
+    let o = zone("Asia/Tokyo");
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(stdout(&o).contains(" JST"), "{}", stdout(&o));
+    // Not a zone at all is still an error naming where it came from.
+    let o = zone("Mars/Olympus");
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("--display-tz"), "{}", stderr(&o));
 }
