@@ -29,6 +29,8 @@ const EN: &[(&str, &str)] = &[
         "cloudtrail-data.ftl",
         include_str!("../locales/en/cloudtrail-data.ftl"),
     ),
+    ("cli.ftl", include_str!("../locales/en/cli.ftl")),
+    ("run.ftl", include_str!("../locales/en/run.ftl")),
 ];
 const JA: &[(&str, &str)] = &[
     ("activity.ftl", include_str!("../locales/ja/activity.ftl")),
@@ -49,6 +51,8 @@ const JA: &[(&str, &str)] = &[
         "cloudtrail-data.ftl",
         include_str!("../locales/ja/cloudtrail-data.ftl"),
     ),
+    ("cli.ftl", include_str!("../locales/ja/cli.ftl")),
+    ("run.ftl", include_str!("../locales/ja/run.ftl")),
 ];
 
 pub(crate) fn files(lang: Lang) -> &'static [(&'static str, &'static str)] {
