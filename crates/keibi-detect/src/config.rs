@@ -34,6 +34,8 @@ pub struct Config {
     pub baseline: BaselineConfig,
     /// AWS control-plane detections (detectors/cloudtrail/).
     pub cloudtrail: CloudTrailConfig,
+    /// Secrets and RDS logs read in bulk (detectors/cloudtrail/secrets.rs).
+    pub cloudtrail_data: CloudTrailDataConfig,
 }
 
 impl Default for Config {
@@ -46,6 +48,7 @@ impl Default for Config {
             db_ports: vec![3306, 5432, 1433, 1521, 5439, 27017, 6379, 9200],
             baseline: BaselineConfig::default(),
             cloudtrail: CloudTrailConfig::default(),
+            cloudtrail_data: CloudTrailDataConfig::default(),
         }
     }
 }
@@ -81,6 +84,17 @@ pub struct LoginConfig {
     /// within a minute. It catches a tool that finds a weak password in its first
     /// seconds, before the volume threshold is reached.
     pub brute_force_burst_secs: u64,
+    /// BruteForce, fast form from the Internet: at least this many failed logins
+    /// from one public address ...
+    pub brute_force_fast_failures: u32,
+    /// ... within this many seconds. 6 in 10 s is CrowdSec's database scenarios'
+    /// bucket (five failures held, one leaking every 10 s) and three wrong passwords
+    /// in a row even with libpq's doubled TLS/plain attempts, faster than a person
+    /// retypes them; a pool or health check inside your network (a private address)
+    /// does not count here. Such a burst from an address that never logged in here is
+    /// Medium, more when the server says the user names do not exist
+    /// (docs/detection-thresholds.md).
+    pub brute_force_fast_secs: u64,
     /// SuccessfulBruteForce: a successful login from an address that failed at least
     /// this many times (failed logins in its current brute-force episode, at least one
     /// of them for the user that then logged in).
@@ -125,6 +139,8 @@ impl Default for LoginConfig {
             brute_force_burst_attempts: 4,
             brute_force_burst_failures: 3,
             brute_force_burst_secs: 2,
+            brute_force_fast_failures: 6,
+            brute_force_fast_secs: 10,
             successful_brute_force_failures: 20,
             known_client_logins: 5,
             spray_users: 5,
@@ -309,6 +325,25 @@ pub struct CloudTrailConfig {
     pub snapshot_deletes: u32,
     /// ... within this window.
     pub snapshot_delete_window_secs: u64,
+    /// AccessDeniedBurst on one API: this many refusals of one API that hands out
+    /// secrets or power (GetPasswordData, GetSecretValue, CreateAccessKey ...) by one
+    /// principal within `access_denied_window_secs` are a burst even with one API. An
+    /// application missing a permission retries at most a few times a minute: 30 in
+    /// ten minutes is Stratus Red Team's `ec2-get-password-data` detonation, which
+    /// asks once per instance of a fleet.
+    pub access_denied_one_api_calls: u32,
+    /// ConsoleBruteForce: at least this many failed console sign-ins from one address,
+    /// or for one user, ...
+    pub console_failures: u32,
+    /// ... within this window. A person who mistypes a password fails once or twice and
+    /// then signs in; the console asks for a CAPTCHA after a few failures, so a
+    /// guessing run is slow and this window is long.
+    pub console_window_secs: u64,
+    /// AttackSequence:IAM/CompromisedCredentials: IAM persistence by a principal
+    /// within this long after its console sign-in followed a brute force; also how
+    /// long a created user or role counts as new (AdminPolicyAttached, and keys or
+    /// passwords made for it while onboarding it).
+    pub sequence_window_secs: u64,
 }
 
 impl Default for CloudTrailConfig {
@@ -320,6 +355,45 @@ impl Default for CloudTrailConfig {
             access_denied_window_secs: 600,
             snapshot_deletes: 10,
             snapshot_delete_window_secs: 600,
+            access_denied_one_api_calls: 30,
+            console_failures: 5,
+            console_window_secs: 1800,
+            sequence_window_secs: 3600,
+        }
+    }
+}
+
+/// Settings of the bulk-read detections (`detectors/cloudtrail/secrets.rs`).
+///
+/// An application reads its one or two secrets when it starts (every instance, every
+/// restart: the same names again); a deploy or CI role reads the handful its stack
+/// needs. Stratus Red Team's and Panther's recordings of an intruder read 10 to 40
+/// different secrets or SecureString parameters within a minute or two. The RDS
+/// console's log viewer downloads one file in portions; a stolen key pulling the
+/// logs downloads every file of the instance, one after the other.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CloudTrailDataConfig {
+    /// CredentialAccess:IAMUser/AnomalousBehavior: at least this many different
+    /// secrets (Secrets Manager secrets, SSM parameters read with decryption) read by
+    /// one principal ...
+    pub secrets: u32,
+    /// ... within this window.
+    pub secrets_window_secs: u64,
+    /// CredentialAccess:RDS/LogFilesDownloaded: at least this many different RDS log
+    /// files downloaded by one principal ...
+    pub log_files: u32,
+    /// ... within this window.
+    pub log_window_secs: u64,
+}
+
+impl Default for CloudTrailDataConfig {
+    fn default() -> Self {
+        CloudTrailDataConfig {
+            secrets: 10,
+            secrets_window_secs: 600,
+            log_files: 5,
+            log_window_secs: 600,
         }
     }
 }
@@ -391,6 +465,16 @@ impl Config {
             (
                 "cloudtrail.snapshot_delete_window_secs",
                 c.snapshot_delete_window_secs,
+            ),
+            ("cloudtrail.console_window_secs", c.console_window_secs),
+            ("cloudtrail.sequence_window_secs", c.sequence_window_secs),
+            (
+                "cloudtrail_data.secrets_window_secs",
+                self.cloudtrail_data.secrets_window_secs,
+            ),
+            (
+                "cloudtrail_data.log_window_secs",
+                self.cloudtrail_data.log_window_secs,
             ),
         ];
         let signed = [

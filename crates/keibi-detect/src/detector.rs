@@ -79,6 +79,15 @@ pub trait Detector: Send {
         false
     }
 
+    /// Learns from a login or connection event from a trusted address, which
+    /// [`Detector::observe`] never sees (unless [`Detector::sees_trusted_logins`]).
+    /// Trust means "no finding about this address", not "nothing to learn": a user
+    /// who always works from the office still has habits (the baselines learn them
+    /// here). The [`Learning`] context has no findings store, so nothing done here
+    /// can raise or grow a finding: the scanner enforces trust by the type. The
+    /// default learns nothing.
+    fn learn_trusted(&mut self, _ev: &Event, _cx: &Learning<'_>) {}
+
     /// The input has ended: raise what is still pending and write the final texts.
     fn finish(&mut self, cx: &mut Context<'_>) {
         self.advance(DateTime::<Utc>::MAX_UTC, cx);
@@ -105,6 +114,14 @@ pub struct Context<'a> {
     /// Every database instance the scanner has seen, and when its logs end (as far
     /// as read), from every event (trusted ones too).
     pub(crate) instances: &'a Instances,
+}
+
+/// What a detector is given to learn from a trusted address's event
+/// ([`Detector::learn_trusted`]): settings and services, and no findings store.
+pub struct Learning<'a> {
+    pub config: &'a Config,
+    /// Lists, profiles and lookups, as in [`Context::services`].
+    pub services: &'a Services,
 }
 
 /// What the scanner works out once per event, before any detector sees it (so a

@@ -23,7 +23,7 @@ pub mod yamlguard;
 
 pub use catalog::Entry;
 pub use config::Config;
-pub use detector::{db_resource, Context, Detector};
+pub use detector::{db_resource, Context, Detector, Learning};
 pub use findings::{Findings, Raise};
 pub use iplist::{IpList, IpSet, ListError, ListProblem, Reputation, ThreatLists};
 pub use scanner::{ScanReport, Scanner};

@@ -20,7 +20,7 @@ use std::sync::Arc;
 
 use crate::catalog::Entry;
 use crate::config::Config;
-use crate::detector::{Context, Detector, Enriched};
+use crate::detector::{Context, Detector, Enriched, Learning};
 use crate::detectors::login::Instances;
 use crate::findings::{Findings, Rollup, Stored};
 use crate::iplist::Reputation;
@@ -227,6 +227,8 @@ impl Scanner {
     /// instance's log end). Login and connection events from trusted addresses are
     /// counted here and reach only detectors that ask for them
     /// ([`Detector::sees_trusted_logins`]): no other can raise a finding on them.
+    /// The others may still learn from them ([`Detector::learn_trusted`]), through a
+    /// context that cannot raise anything.
     pub fn observe(&mut self, ev: &Event) {
         self.events += 1;
         self.instances.see(ev);
@@ -256,6 +258,13 @@ impl Scanner {
         }
         for d in &mut self.detectors {
             if withheld && !d.sees_trusted_logins() {
+                d.learn_trusted(
+                    ev,
+                    &Learning {
+                        config: cx.config,
+                        services: cx.services,
+                    },
+                );
                 continue;
             }
             d.observe(ev, &mut cx);
@@ -520,8 +529,12 @@ mod tests {
             d.extend(extra);
             Scanner::with_detectors(config.clone(), ThreatLists::default(), d)
         };
-        // The spray window (an hour) is the longest of these.
-        assert_eq!(bounded(vec![]).replay_horizon(), Some(Duration::hours(1)));
+        // CloudTrail's console takeover story is the longest of these: failures over
+        // 30 minutes, then an hour of IAM changes (the spray window is an hour).
+        assert_eq!(
+            bounded(vec![]).replay_horizon(),
+            Some(Duration::minutes(90))
+        );
         let ransom: Vec<Box<dyn Detector>> = vec![Box::new(activity::RansomNote::new(
             &Config {
                 activity: crate::config::ActivityConfig {
@@ -552,7 +565,7 @@ mod tests {
             bounded(vec![Box::new(set.compile(&config))]).replay_horizon()
         };
         let rule = "title: statement\nname: any-statement\nlogsource:\n  product: postgresql\ndetection:\n  sel:\n    action: statement\n  condition: sel\nkeibi:\n  type: Test:RDS/One\n  title: one\n";
-        assert_eq!(sigma(rule), Some(Duration::hours(1)));
+        assert_eq!(sigma(rule), Some(Duration::minutes(90)));
         let corr = |extra: &str| {
             format!("title: statement\nname: any-statement\nlogsource:\n  product: postgresql\ndetection:\n  sel:\n    action: statement\n  condition: sel\n---\ntitle: Many\nname: many\ncorrelation:\n  type: event_count\n  rules: [any-statement]\n  group-by: [user]\n  timespan: 3h\n{extra}  condition:\n    gte: 2\nlevel: medium\nkeibi:\n  type: Test:RDS/Many\n  title: many\n")
         };

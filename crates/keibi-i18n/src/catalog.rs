@@ -25,6 +25,12 @@ const EN: &[(&str, &str)] = &[
         "baseline-principal.ftl",
         include_str!("../locales/en/baseline-principal.ftl"),
     ),
+    (
+        "cloudtrail-data.ftl",
+        include_str!("../locales/en/cloudtrail-data.ftl"),
+    ),
+    ("cli.ftl", include_str!("../locales/en/cli.ftl")),
+    ("run.ftl", include_str!("../locales/en/run.ftl")),
 ];
 const JA: &[(&str, &str)] = &[
     ("activity.ftl", include_str!("../locales/ja/activity.ftl")),
@@ -41,6 +47,12 @@ const JA: &[(&str, &str)] = &[
         "baseline-principal.ftl",
         include_str!("../locales/ja/baseline-principal.ftl"),
     ),
+    (
+        "cloudtrail-data.ftl",
+        include_str!("../locales/ja/cloudtrail-data.ftl"),
+    ),
+    ("cli.ftl", include_str!("../locales/ja/cli.ftl")),
+    ("run.ftl", include_str!("../locales/ja/run.ftl")),
 ];
 
 pub(crate) fn files(lang: Lang) -> &'static [(&'static str, &'static str)] {

@@ -185,3 +185,82 @@ fn a_line_break_in_a_name_never_makes_a_step() {
     assert_eq!(ja.lines().count(), 2, "{ja}");
     assert!(ja.contains("app\\n2. 偽の手順"), "{ja}");
 }
+
+/// Rendering cost through Fluent: a brute-force finding's texts (title, three
+/// description sentences with a count, a span, a list of names and a time, three
+/// remediation steps) rendered again and again in English (UTC) and Japanese (JST).
+/// A measurement, not a check: `cargo test -p keibi-i18n --release -- --ignored
+/// --nocapture rendering_cost`.
+#[test]
+#[ignore]
+fn rendering_cost() {
+    let first = t("2026-11-27T02:47:10Z");
+    let last = t("2026-11-27T03:13:39Z");
+    let users = ["postgres", "admin", "root", "app", "backup", "test"];
+    let text = FindingText {
+        title: Some(
+            Msg::new("brute-force-title-login")
+                .arg("instance", "shop-postgres")
+                .arg("ip", "198.51.100.23")
+                .arg("failures", 253u64)
+                .arg("user", "postgres"),
+        ),
+        description: vec![
+            Msg::new("brute-force-failed")
+                .arg("ip", "198.51.100.23")
+                .arg("instance", "shop-postgres")
+                .arg("count", 253u64)
+                .arg(
+                    "between",
+                    Arg::Span {
+                        from: first,
+                        to: last,
+                    },
+                )
+                .arg(
+                    "who",
+                    Msg::new("brute-force-who-many").arg("n", 6u64).arg(
+                        "users",
+                        Arg::Names {
+                            items: users.iter().map(|s| s.to_string()).collect(),
+                            total: 6,
+                            max: 3,
+                        },
+                    ),
+                ),
+            Msg::new("brute-force-volume"),
+            Msg::new("still-going").arg(
+                "end",
+                Arg::Time {
+                    at: last,
+                    base: None,
+                },
+            ),
+        ],
+        remediation: vec![
+            Msg::new("login-block").arg("ip", "198.51.100.23"),
+            Msg::new("brute-force-rotate-login")
+                .arg("user", "postgres")
+                .arg("ip", "198.51.100.23")
+                .arg("targets", "postgres"),
+            Msg::new("brute-force-own").arg("ip", "198.51.100.23"),
+        ],
+    };
+    for (name, l) in [("en", Locale::english_utc()), ("ja", tokyo())] {
+        let _ = l.finding(&text);
+        let n = 20_000u32;
+        let start = std::time::Instant::now();
+        let mut bytes = 0;
+        for _ in 0..n {
+            let (title, desc, steps) = l.finding(&text);
+            bytes += title.map_or(0, |s| s.len()) + desc.len() + steps.len();
+        }
+        let secs = start.elapsed().as_secs_f64();
+        println!(
+            "{name}: {n} findings in {secs:.3} s: {:.0} findings/s, {:.1} µs each ({} bytes each)",
+            f64::from(n) / secs,
+            secs * 1e6 / f64::from(n),
+            bytes / n as usize
+        );
+    }
+}

@@ -32,7 +32,8 @@ impl DisplayZone {
         }
     }
 
-    /// An IANA zone by name (`Asia/Tokyo`, `UTC`), from the system's tz database.
+    /// An IANA zone by name (`Asia/Tokyo`, `UTC`), from the system's tz database, or
+    /// the copy compiled in when the system has none.
     pub fn named(name: &str) -> Result<DisplayZone, ZoneError> {
         let name = name.trim();
         if name.eq_ignore_ascii_case("utc") || name == "Etc/UTC" {

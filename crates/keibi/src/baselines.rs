@@ -14,7 +14,9 @@ use keibi_detect::{Config, Services};
 use keibi_state::{Saved, StateFile};
 use maxminddb::{PathElement, Reader};
 
+use crate::locale::say;
 use crate::output::sanitize::terminal;
+use keibi_i18n::Msg;
 
 /// ASN and country lookups over MaxMind-format databases, read into memory once.
 pub struct Mmdb {
@@ -35,12 +37,11 @@ fn open_db(flag: &str, path: &Path, kinds: &[&str]) -> Result<Reader<Vec<u8>>> {
     let kind = r.metadata().database_type.clone();
     let lower = kind.to_ascii_lowercase();
     if !kinds.iter().any(|k| lower.contains(k)) {
-        bail!(
-            "{flag} {}: a {} database, expected {} (GeoLite2 or DB-IP .mmdb)",
-            path.display(),
-            terminal(&kind),
-            kinds.join(" or ")
-        );
+        bail!(say(Msg::new("mmdb-wrong-kind")
+            .arg("flag", flag)
+            .arg("path", path.display().to_string())
+            .arg("kind", terminal(&kind).into_owned())
+            .arg("expected", kinds.join(" or "))));
     }
     Ok(r)
 }
@@ -149,9 +150,10 @@ pub fn setup(
                 bad += 1;
                 if !quiet && bad <= 5 {
                     eprintln!(
-                        "keibi: warning: {}: skipped a profile: {}",
-                        terminal(&path.display().to_string()),
-                        terminal(&e.to_string())
+                        "{}",
+                        say(Msg::new("state-skipped-profile")
+                            .arg("path", terminal(&path.display().to_string()).into_owned())
+                            .arg("reason", terminal(&e.to_string()).into_owned()))
                     );
                 }
             }
@@ -163,13 +165,11 @@ pub fn setup(
 
 /// "3 user profiles (2 mature), 1 instance (1 mature), 0 principals".
 pub fn summary(c: &Counts) -> String {
-    format!(
-        "{} user profiles ({} mature), {} instances ({} mature), {} principals ({} mature)",
-        c.logins,
-        c.logins_mature,
-        c.instances,
-        c.instances_mature,
-        c.principals,
-        c.principals_mature
-    )
+    say(Msg::new("learn-counts")
+        .arg("logins", c.logins as u64)
+        .arg("logins_mature", c.logins_mature as u64)
+        .arg("instances", c.instances as u64)
+        .arg("instances_mature", c.instances_mature as u64)
+        .arg("principals", c.principals as u64)
+        .arg("principals_mature", c.principals_mature as u64))
 }

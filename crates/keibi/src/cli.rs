@@ -96,6 +96,10 @@ pub struct RunArgs {
     /// `keibi scan --state`.
     #[arg(long, value_name = "FILE")]
     pub state: Option<std::path::PathBuf>,
+    /// Values of a Sigma `|expand` placeholder, one a line (repeatable): a rule
+    /// whose placeholders have no values does not load.
+    #[arg(long = "placeholder", value_name = "NAME=FILE")]
+    pub placeholder: Vec<String>,
 }
 
 /// The form of the daemon's own log.
@@ -178,6 +182,10 @@ pub struct DetectArgs {
     /// MaxMind-format ASN database (GeoLite2-ASN or DB-IP ASN .mmdb).
     #[arg(long, value_name = "FILE")]
     pub asn_db: Option<PathBuf>,
+    /// Values of a Sigma `|expand` placeholder, one a line (repeatable): a rule
+    /// whose placeholders have no values does not load.
+    #[arg(long = "placeholder", value_name = "NAME=FILE")]
+    pub placeholder: Vec<String>,
 }
 
 #[derive(Debug, Args)]

@@ -15,6 +15,10 @@ use anyhow::Result;
 
 /// Runs a parsed command line; returns the exit code.
 pub fn run(cli: cli::Cli) -> Result<u8> {
+    // The language of the command's own messages from the flags and the environment;
+    // a command that reads a settings file resolves it again with its `display:`. A
+    // wrong value is reported by the command that needs the locale.
+    let _ = locale::resolve(&cli.global, None);
     match cli.command {
         cli::Command::Events(args) => cmd::events::run(&args, &cli.global),
         cli::Command::Scan(args) => cmd::scan::run(&args, &cli.global),

@@ -14,7 +14,7 @@ fn main() -> ExitCode {
             if keibi::is_broken_pipe(&e) {
                 return ExitCode::SUCCESS;
             }
-            eprintln!("keibi: error: {e:#}");
+            eprintln!("{}", keibi::locale::error_line(&e));
             ExitCode::from(2)
         }
     }

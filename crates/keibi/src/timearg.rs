@@ -3,6 +3,9 @@
 
 use anyhow::{bail, Context, Result};
 use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, TimeZone, Utc};
+use keibi_i18n::Msg;
+
+use crate::locale::say;
 
 /// Parses `s`, taking ages back from `now`.
 pub fn parse(s: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>> {
@@ -19,20 +22,20 @@ pub fn parse(s: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>> {
         return Ok(Utc.from_utc_datetime(&d.and_hms_opt(0, 0, 0).context("midnight")?));
     }
     let (num, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
-    let n: i64 = num.parse().with_context(|| {
-        format!("'{s}' is not a time: use RFC 3339, YYYY-MM-DD, or an age like 24h")
-    })?;
+    let n: i64 = num
+        .parse()
+        .with_context(|| say(Msg::new("time-not-a-time").arg("value", s)))?;
     let age = match unit {
         "s" => Duration::try_seconds(n),
         "m" => Duration::try_minutes(n),
         "h" => Duration::try_hours(n),
         "d" => Duration::try_days(n),
         "w" => Duration::try_weeks(n),
-        _ => bail!("'{s}' is not a time: the unit of an age is s, m, h, d or w"),
+        _ => bail!(say(Msg::new("time-bad-unit").arg("value", s))),
     };
-    let age = age.with_context(|| format!("'{s}' is too long ago"))?;
-    now.checked_sub_signed(age)
-        .with_context(|| format!("'{s}' is too long ago"))
+    let too_long = || say(Msg::new("time-too-long-ago").arg("value", s));
+    let age = age.with_context(too_long)?;
+    now.checked_sub_signed(age).with_context(too_long)
 }
 
 #[cfg(test)]

@@ -632,3 +632,46 @@ fn a_short_unrecognized_file_counts_all_its_lines() {
     assert_eq!(summary(&out), (0, 0, 3));
     assert!(!stderr(&out).contains("gave up"), "{}", stderr(&out));
 }
+
+/// Issue 13 §8: a rule with an undefined `|expand` placeholder does not load and
+/// fire on everything; `--placeholder NAME=FILE` (one value a line) defines it, and
+/// the rule then excludes the listed users.
+#[test]
+fn a_rule_with_an_undefined_placeholder_does_not_load_until_given_its_values() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let rule = dir.path().join("not-admin.yml");
+    std::fs::write(&rule, "title: Role created by someone not an admin\nname: create-not-admin\nlogsource: {product: postgresql}\ndetection:\n  sel:\n    statement.command: CREATE ROLE\n  admins:\n    user|expand: '%admins%'\n  condition: sel and not admins\nlevel: medium\n").unwrap();
+    let log = dir.path().join("db1").join("postgresql.log");
+    std::fs::create_dir_all(log.parent().unwrap()).unwrap();
+    std::fs::write(&log, "2026-12-01 10:00:00 UTC:10.20.0.5(50000):dba_kim@shop:[100]:LOG:  AUDIT: SESSION,1,1,ROLE,CREATE ROLE,,,CREATE ROLE report_bot LOGIN,<not logged>\n2026-12-01 10:05:00 UTC:198.51.100.23(50001):mallory@shop:[101]:LOG:  AUDIT: SESSION,1,1,ROLE,CREATE ROLE,,,CREATE ROLE pgsync LOGIN,<not logged>\n").unwrap();
+    let scan = |extra: &[&str]| {
+        let mut args = vec!["scan", "--format", "jsonl", "--no-builtin-rules"];
+        let r = rule.to_string_lossy().into_owned();
+        let l = log.to_string_lossy().into_owned();
+        args.extend(["--rules", &r]);
+        args.extend(extra);
+        args.push(&l);
+        let out = run(&args);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        let users: Vec<String> = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+            .filter(|f| f["type"] == "Sigma:RDS/create-not-admin")
+            .map(|f| f["actor"]["user"].as_str().unwrap_or_default().to_string())
+            .collect();
+        (users, stderr(&out))
+    };
+    let (users, err) = scan(&[]);
+    assert!(users.is_empty(), "{users:?}");
+    assert!(
+        err.contains("not-admin.yml") && err.contains("%admins% has no values"),
+        "{err}"
+    );
+    let admins = dir.path().join("admins.txt");
+    std::fs::write(&admins, "dba_kim\n\n  terraform  \n").unwrap();
+    let arg = format!("admins={}", admins.display());
+    let (users, err) = scan(&["--placeholder", &arg]);
+    assert_eq!(users, vec!["mallory".to_string()], "{err}");
+    let out = run(&["scan", "--placeholder", "admins", &log.to_string_lossy()]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+}

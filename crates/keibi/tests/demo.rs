@@ -508,6 +508,35 @@ fn ransom_destruction_and_note() {
     raised("Impact:RDS/RansomNote", MY, &RANSOM, ip, None);
 }
 
+/// Attempts the server refused are attempts (issue 13 §3): the ransom bot's
+/// `SET GLOBAL server_audit_logging = OFF` (1227) and sqlmap's `INTO OUTFILE` (1045)
+/// are Medium findings of their type, titled refused, with the server's error.
+#[test]
+fn refused_attempts_are_medium_and_say_so() {
+    let d = demo();
+    for (kind, w, user) in [
+        ("Stealth:RDS/AuditTampering", &RANSOM, "admin"),
+        ("Exfiltration:RDS/BulkExport", &SQLI, "storefront"),
+    ] {
+        let hit = d.findings.iter().find(|f| {
+            f["type"] == kind
+                && f["resource"]["id"] == MY
+                && within(f, w)
+                && actor_has(f, "user", user)
+        });
+        let f = hit.unwrap_or_else(|| panic!("no refused {kind} by {user}"));
+        assert_eq!(f["severity"].as_f64(), Some(5.0), "{f}");
+        assert!(f["title"].as_str().unwrap().starts_with("Refused: "), "{f}");
+        assert!(
+            f["description"]
+                .as_str()
+                .unwrap()
+                .contains("The server refused it"),
+            "{f}"
+        );
+    }
+}
+
 // ------------------------------------------------------------------ ordinary life
 
 /// Every finding belongs to an attack: ordinary life raises nothing.
@@ -660,6 +689,8 @@ const PINNED_JA_TITLES: &[&str] = &[
     "shop-mysql で storefront として SQL インジェクションの試行",
     "shop-postgres で postgres が新しいログインロールを作成",
     "shop-postgres でスキーマの列挙: 198.51.100.23 の postgres がシステムカタログ 5個を読み取り",
+    "拒否された試行: shop-mysql で admin が監査ログを無効化または縮小",
+    "拒否された試行: shop-mysql で storefront がテーブルのデータをサーバー上のファイルにコピー",
 ];
 
 /// README.ja.md shows what `keibi demo --lang ja` prints for the pinned week on a

@@ -1,7 +1,9 @@
 //! One scenario folder per finding type, run through the real `keibi scan`.
 //!
 //! `tests/scenarios/<slug>/expect` names the type (`type: ...`) and optional extra
-//! arguments (`args: ...`; a word naming a file in the folder is that file). Every file under
+//! arguments (`args: ...`; a word naming a file in the folder is that file), and
+//! optionally a folder of history (`learn: history`) that `keibi learn` reads into a
+//! fresh state file before each scan, which then runs with `--state`. Every file under
 //! `attack/` together must raise at least one finding of that type; the near-misses
 //! under `benign/` must raise none. Adding a scenario is adding a folder.
 
@@ -17,6 +19,8 @@ struct Scenario {
     dir: PathBuf,
     finding_type: String,
     args: Vec<OsString>,
+    /// History to learn profiles from before each scan.
+    learn: Option<PathBuf>,
 }
 
 fn load(dir: &Path) -> Scenario {
@@ -24,6 +28,7 @@ fn load(dir: &Path) -> Scenario {
         .unwrap_or_else(|e| panic!("{}: no expect file: {e}", dir.display()));
     let mut finding_type = None;
     let mut args = Vec::new();
+    let mut learn = None;
     for line in expect
         .lines()
         .map(str::trim)
@@ -31,6 +36,8 @@ fn load(dir: &Path) -> Scenario {
     {
         if let Some(t) = line.strip_prefix("type:") {
             finding_type = Some(t.trim().to_string());
+        } else if let Some(l) = line.strip_prefix("learn:") {
+            learn = Some(dir.join(l.trim()));
         } else if let Some(a) = line.strip_prefix("args:") {
             for word in a.split_whitespace() {
                 // A word naming a file in the folder is that file; anything else
@@ -51,6 +58,7 @@ fn load(dir: &Path) -> Scenario {
         finding_type: finding_type
             .unwrap_or_else(|| panic!("{}: expect has no `type:` line", dir.display())),
         args,
+        learn,
     }
 }
 
@@ -60,6 +68,25 @@ fn run(s: &Scenario, part: &str) -> Option<Scan> {
         return None;
     }
     let mut args: Vec<&std::ffi::OsStr> = s.args.iter().map(OsString::as_os_str).collect();
+    let tmp = tempfile::tempdir().expect("a temporary directory");
+    let state = tmp.path().join("keibi.state");
+    if let Some(history) = &s.learn {
+        let out = common::output(
+            std::process::Command::new(env!("CARGO_BIN_EXE_keibi"))
+                .arg("learn")
+                .arg("--state")
+                .arg(&state)
+                .arg(history),
+        );
+        assert!(
+            out.status.success(),
+            "{}: keibi learn failed:\n{}",
+            s.dir.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        args.push("--state".as_ref());
+        args.push(state.as_os_str());
+    }
     args.push(path.as_os_str());
     let scan = keibi_scan(&args);
     assert_eq!(

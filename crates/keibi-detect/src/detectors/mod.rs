@@ -22,6 +22,7 @@ pub fn builtin(_config: &Config) -> Vec<Box<dyn Detector>> {
         Box::new(activity::OversizedStatement::new(&_config.activity)),
         Box::new(baseline::BaselineDetector::new(_config)),
         Box::new(cloudtrail::CloudTrail::new(_config)),
+        Box::new(cloudtrail::secrets::CloudTrailData::new(_config)),
         Box::new(login::SourceDetector::new(&_config.login)),
         Box::new(login::StuffingDetector::new(&_config.login)),
         Box::new(login::ReputationDetector::new(&_config.login)),

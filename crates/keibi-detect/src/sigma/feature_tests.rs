@@ -278,3 +278,46 @@ fn correlations_fire_mid_stream_and_dropping_ended_windows_changes_nothing() {
         assert_eq!(ids(&live), ids(&at_end), "{body}");
     }
 }
+
+/// A rule whose `|expand` placeholder is not defined does not load (issue 13 §8):
+/// the engine would compare `user` with an empty value, and `not admins` would then
+/// let every statement through. With the values given it loads and excludes them.
+#[test]
+fn an_undefined_placeholder_does_not_load_and_a_defined_one_does() {
+    let yaml = "title: Grant by someone not an admin\nname: grant-not-admin\nlogsource:\n  product: postgresql\ndetection:\n  sel:\n    statement.text|startswith: create\n  admins:\n    user|expand: '%admins%'\n  condition: sel and not admins\nlevel: medium\n";
+    let mut set = crate::sigma::RuleSet::default();
+    set.add_source("my-rules/grant.yml", yaml);
+    assert!(set.problems().is_empty(), "{:?}", set.problems());
+    let sigma = set.compile(&Config::default());
+    assert_eq!(set.problems().len(), 1, "{:?}", set.problems());
+    let p = &set.problems()[0];
+    assert_eq!(p.origin, "my-rules/grant.yml");
+    assert!(p.reason.contains("%admins%"), "{}", p.reason);
+    assert!(set.rules().is_empty(), "listed as loaded");
+    assert!(crate::Detector::catalog(&sigma).is_empty());
+    let mut config = Config::default();
+    config
+        .placeholders
+        .insert("admins".to_string(), vec!["carol".to_string()]);
+    let mut set = crate::sigma::RuleSet::default();
+    set.add_source("my-rules/grant.yml", yaml);
+    let _ = set.compile(&config);
+    assert!(set.problems().is_empty(), "{:?}", set.problems());
+    assert_eq!(set.rules().len(), 1);
+    let detection = yaml
+        .split_once("detection:\n")
+        .unwrap()
+        .1
+        .split_once("level:")
+        .unwrap()
+        .0;
+    let creates = matched_with(
+        "  sel:\n    statement.text|startswith: create\n  condition: sel",
+        Config::default(),
+    );
+    let not_carol = matched_with(detection, config);
+    assert!(
+        not_carol.len() < creates.len(),
+        "{not_carol:?} of {creates:?}"
+    );
+}

@@ -30,6 +30,12 @@ pub struct Meta {
     /// The rule's Japanese (`title_ja`, `description_ja`, `remediation_ja`), when it
     /// has any: its findings then carry their texts as messages in both languages.
     pub ja: Option<JaTexts>,
+    /// `refused_severity`: a statement the server refused (permission denied) that
+    /// the rule would match had it run raises the same finding at this severity,
+    /// titled "refused"; a success raises it to `severity`.
+    pub refused: Option<Severity>,
+    /// The habit that sets the severity in context (`keibi: context:`).
+    pub context: Option<crate::detectors::baseline::habits::Kind>,
 }
 
 /// A rule's Japanese templates. A text it leaves out is shown in English.
@@ -122,6 +128,12 @@ pub struct RawMeta {
     /// each finding's actor and resource.
     #[serde(default)]
     pub actions: Vec<ActionKind>,
+    /// Severity of a refused attempt (see [`Meta::refused`]); database rules only.
+    pub refused_severity: Option<f64>,
+    /// The user's habit that sets the severity in context (`account`, `role`): a
+    /// match that is the user's routine is Low, one from a new network or at an
+    /// unusual hour at least Medium (`detectors::baseline::habits`).
+    pub context: Option<String>,
 }
 
 /// Sigma `level` to severity, as the catalog's CloudTrail section fixes it.

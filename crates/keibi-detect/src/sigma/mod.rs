@@ -21,6 +21,7 @@ use rsigma_parser::{CorrelationRule, LogSource, SigmaCollection, SigmaRule};
 use crate::catalog::Entry;
 use crate::config::Config;
 use crate::detector::{db_resource, Context, Detector};
+use crate::detectors::baseline::habits;
 use crate::findings::Raise;
 use crate::yamlguard::Limits;
 use meta::{level_severity, mitre_from_tags, Meta, RawMeta, Template};
@@ -326,6 +327,7 @@ impl RuleSet {
     /// come from `config.placeholders`. Problems found here join
     /// [`RuleSet::problems`].
     pub fn compile(&mut self, config: &Config) -> SigmaDetector {
+        self.drop_unresolved(config);
         let horizon = self
             .correlations
             .iter()
@@ -339,6 +341,7 @@ impl RuleSet {
                 Some(longest.max(chrono::Duration::seconds(secs as i64)))
             });
         let mut engines: [Option<CorrelationEngine>; 3] = [None, None, None];
+        let mut refused_engines: [Option<CorrelationEngine>; 3] = [None, None, None];
         let mut meta = HashMap::new();
         for fam in Family::ALL {
             let mut coll = SigmaCollection::new();
@@ -377,6 +380,27 @@ impl RuleSet {
                 continue;
             }
             engines[fam.index()] = Some(engine);
+            // The rules that read refused statements, alone: a refused statement is
+            // judged as if it had run, without feeding any correlation's windows.
+            let mut refusable = SigmaCollection::new();
+            for l in self
+                .rules
+                .iter()
+                .filter(|l| l.families.contains(&fam) && l.meta.refused.is_some())
+            {
+                refusable.rules.push(l.rule.clone());
+            }
+            if !refusable.rules.is_empty() {
+                let mut engine = CorrelationEngine::new(CorrelationConfig::default());
+                if !config.placeholders.is_empty() {
+                    if let Ok(p) = placeholder_pipeline(config) {
+                        engine.add_pipeline(p);
+                    }
+                }
+                if engine.add_collection(&refusable).is_ok() {
+                    refused_engines[fam.index()] = Some(engine);
+                }
+            }
         }
         // Rules read only by correlations (`generate: false`, the default) raise
         // nothing of their own.
@@ -407,13 +431,66 @@ impl RuleSet {
                 (key, l.meta.clone()),
             );
         }
+        let habits = self.rules.iter().any(|l| l.meta.context.is_some())
+            || self.correlations.iter().any(|l| l.meta.context.is_some());
         SigmaDetector {
             engines,
+            refused_engines,
+            refused_only: HashMap::new(),
+            last_match: HashMap::new(),
             meta,
             silent,
             texts: HashMap::new(),
             entries,
             horizon,
+            habits,
+            contexts: HashMap::new(),
+        }
+    }
+
+    /// Rules with `|expand` placeholders that `config.placeholders` does not define
+    /// do not load: the engine would compare the field with an empty value, and a
+    /// `not filter` built on one (SigmaHQ's `%admins%` style) would match every event.
+    /// Each becomes a problem naming the placeholders, and so does a correlation that
+    /// reads such a rule.
+    fn drop_unresolved(&mut self, config: &Config) {
+        let mut dropped: Vec<String> = Vec::new();
+        let mut problems = Vec::new();
+        self.rules.retain(|l| {
+            let missing = unresolved(&l.rule, config);
+            if missing.is_empty() {
+                return true;
+            }
+            let names: Vec<String> = missing.iter().map(|m| format!("%{m}%")).collect();
+            problems.push((
+                rule_key(l.rule.name.as_deref(), l.rule.id.as_deref(), &l.rule.title),
+                l.rule.title.clone(),
+                format!(
+                    "placeholder {} has no values: give them with --placeholder NAME=FILE (one value a line) or detection.placeholders in --config; without them the rule would match every event its filter should exclude",
+                    names.join(", ")
+                ),
+            ));
+            dropped.extend(l.rule.id.iter().cloned());
+            dropped.extend(l.rule.name.iter().cloned());
+            false
+        });
+        self.correlations.retain(|l| {
+            let Some(r) = l.rule.rules.iter().find(|r| dropped.contains(r)) else {
+                return true;
+            };
+            problems.push((
+                rule_key(l.rule.name.as_deref(), l.rule.id.as_deref(), &l.rule.title),
+                l.rule.title.clone(),
+                format!("reads rule {r:?}, which did not load"),
+            ));
+            false
+        });
+        for (key, title, reason) in problems {
+            let origin = match self.infos.iter().position(|i| i.key == key) {
+                Some(at) => self.infos.remove(at).origin,
+                None => self.keys.get(&key).cloned().unwrap_or_default(),
+            };
+            self.problem(&origin, Some(&title), reason);
         }
     }
 
@@ -454,6 +531,53 @@ fn rule_key(name: Option<&str>, id: Option<&str>, title: &str) -> String {
 /// How an engine result names its rule: the id, else the title.
 fn header_key(id: Option<&str>, title: &str) -> String {
     id.unwrap_or(title).to_string()
+}
+
+/// The `|expand` placeholders of a rule that `config.placeholders` leaves undefined.
+fn unresolved(rule: &SigmaRule, config: &Config) -> Vec<String> {
+    use rsigma_parser::{Detection, Modifier, SigmaValue};
+    fn walk(d: &Detection, out: &mut Vec<String>) {
+        match d {
+            Detection::AllOf(items) => {
+                for i in items
+                    .iter()
+                    .filter(|i| i.field.modifiers.contains(&Modifier::Expand))
+                {
+                    for v in &i.values {
+                        if let SigmaValue::String(s) = v {
+                            let text = s.as_plain().unwrap_or_else(|| s.original.clone());
+                            names(&text, out);
+                        }
+                    }
+                }
+            }
+            Detection::AnyOf(subs) | Detection::And(subs) => {
+                subs.iter().for_each(|d| walk(d, out));
+            }
+            Detection::ArrayMatch { body, .. } => walk(body, out),
+            Detection::Conditional { named, .. } => named.values().for_each(|d| walk(d, out)),
+            Detection::Keywords(_) => {}
+        }
+    }
+    fn names(text: &str, out: &mut Vec<String>) {
+        let mut rest = text;
+        while let Some(start) = rest.find('%') {
+            let after = &rest[start + 1..];
+            let Some(end) = after.find('%') else { break };
+            let name = &after[..end];
+            if !name.is_empty() && !out.iter().any(|n| n == name) {
+                out.push(name.to_string());
+            }
+            rest = &after[end + 1..];
+        }
+    }
+    let mut all = Vec::new();
+    for d in rule.detection.named.values() {
+        walk(d, &mut all);
+    }
+    all.retain(|n| !config.placeholders.contains_key(n));
+    all.sort();
+    all
 }
 
 fn placeholder_pipeline(config: &Config) -> Result<rsigma_eval::Pipeline, String> {
@@ -526,6 +650,8 @@ fn build_meta(
                 group_by: Vec::new(),
                 resource: None,
                 ja: None,
+                refused: None,
+                context: None,
             }
         }
         Some(r) => {
@@ -534,6 +660,17 @@ fn build_meta(
                     return Err(format!("keibi.severity {s} is outside 1.0-10.0"));
                 }
             }
+            let refused = match r.refused_severity {
+                Some(s) if !(1.0..=10.0).contains(&s) => {
+                    return Err(format!("keibi.refused_severity {s} is outside 1.0-10.0"));
+                }
+                Some(s) if family == Family::Cloudtrail => {
+                    return Err(format!(
+                        "keibi.refused_severity {s}: only database rules read refused statements"
+                    ));
+                }
+                s => s.map(Severity::new),
+            };
             let resource = match (r.resource_kind, r.resource_id) {
                 (Some(k), Some(i)) => Some((k, i)),
                 (None, None) => None,
@@ -547,6 +684,18 @@ fn build_meta(
                 mitre_from_tags(tags)
             } else {
                 r.mitre
+            };
+            let context = match r.context.as_deref() {
+                None => None,
+                // Catalog reads are learned on the stateful detectors' thread: a rule
+                // could not read them in step (see `detectors::baseline::habits`).
+                Some(c) => Some(
+                    habits::Kind::parse(c)
+                        .filter(|k| *k != habits::Kind::Catalog)
+                        .ok_or_else(|| {
+                            format!("keibi.context {c:?}: a rule's severity can follow the user's `account` or `role` habit")
+                        })?,
+                ),
             };
             let remediation = r.remediation.unwrap_or_default();
             let title_t = parse(r.title.as_deref().unwrap_or(title), "title")?;
@@ -579,6 +728,8 @@ fn build_meta(
                 group_by: r.group_by,
                 resource,
                 ja,
+                refused,
+                context,
             }
         }
     })
@@ -606,6 +757,14 @@ fn spec(
 /// per (rule, resource, `group_by` values or correlation group).
 pub struct SigmaDetector {
     engines: [Option<CorrelationEngine>; 3],
+    /// The detection rules with `refused_severity`, by family, for refused statements.
+    refused_engines: [Option<CorrelationEngine>; 3],
+    /// Findings that so far hold only refused attempts, with the server's first error.
+    refused_only: HashMap<String, String>,
+    /// Per finding of a rule with `refused_severity`: the session and statement of its
+    /// last match, so the ERROR that follows a logged statement (pgaudit and
+    /// `log_statement` log it before it runs) is not counted as a second attempt.
+    last_match: HashMap<String, (Option<u32>, u64)>,
     /// By the engine's name for a rule: (the finding's `detector`, metadata).
     meta: HashMap<String, (String, Arc<Meta>)>,
     /// Detection rules whose matches only feed correlations.
@@ -620,6 +779,11 @@ pub struct SigmaDetector {
     /// rule judges each event alone); `None` when a correlation's memory has no
     /// bound in time (a `session` window, an engine extension such as suppression).
     horizon: Option<chrono::Duration>,
+    /// Whether a rule's severity depends on the user's habits: this detector then
+    /// learns account and role statements (`detectors::baseline::habits`).
+    habits: bool,
+    /// By finding id: the sentence on the user's habit that set its severity.
+    contexts: HashMap<String, keibi_model::Msg>,
 }
 
 impl SigmaDetector {
@@ -650,48 +814,45 @@ impl Detector for SigmaDetector {
             return;
         };
         let results = engine.process_event_at(&adapter::View::new(ev), ev.time.timestamp());
+        let habit = if self.habits && cx.config.baseline.enabled {
+            habits::command_kind(ev)
+                .filter(|_| !crate::detectors::activity::ignored(ev, &cx.config.activity))
+        } else {
+            None
+        };
         for r in results {
             let hk = header_key(r.header.rule_id.as_deref(), &r.header.rule_title);
             if r.is_detection() && self.silent.contains(&hk) {
                 continue;
             }
-            let Some((detector, meta)) = self.meta.get(&hk) else {
-                continue;
-            };
-            let resource = resource_of(ev, meta, fam);
-            let mut parts: Vec<String> = vec![resource.id.clone()];
-            match &r.body {
-                ResultBody::Detection(_) => {
-                    for f in &meta.group_by {
-                        parts.push(meta::field_value(ev, f));
-                    }
-                }
-                ResultBody::Correlation(c) => {
-                    parts.extend(c.group_key.iter().map(|(_, v)| v.clone()));
+            self.raise(&hk, &r.body, ev, None, cx);
+        }
+        if let Some(error) = refusal(ev) {
+            if let Some(engine) = self.refused_engines[fam.index()].as_mut() {
+                // Judged as the statement it would have been had it run.
+                let mut ran = ev.clone();
+                ran.action = keibi_model::Action::Statement;
+                ran.error_code = None;
+                let results =
+                    engine.process_event_at(&adapter::View::new(&ran), ev.time.timestamp());
+                for r in results.into_iter().filter(|r| r.is_detection()) {
+                    let hk = header_key(r.header.rule_id.as_deref(), &r.header.rule_title);
+                    self.raise(&hk, &r.body, ev, Some(&error), cx);
                 }
             }
-            let key: Vec<&str> = parts.iter().map(String::as_str).collect();
-            let f = cx.findings.raise(Raise {
-                detector,
-                finding_type: &meta.finding_type,
-                key: &key,
-                severity: meta.severity,
-                resource,
-                time: ev.time,
-            });
-            let first = f.count == 0;
-            f.absorb(ev);
-            if first {
-                f.mitre.clone_from(&meta.mitre);
-                let en = [
-                    meta.title.bind(ev),
-                    meta.description.bind(ev),
-                    meta.remediation.bind(ev),
-                ];
-                let ja = meta.ja.as_ref().map(|j| j.bind(ev));
-                write_texts(f, &en, ja.as_ref());
-                self.texts.insert(f.id.clone(), (en, ja));
-            }
+        }
+        // Learned after it is judged: a statement is judged by the habits before it.
+        if let (Some(k), Some((instance, user))) = (habit, habits::owner(ev)) {
+            let m = habits::maturity(cx.config);
+            let seen = habits::Seen::of(ev);
+            habits::learn(
+                &mut cx.services.baselines.lock(),
+                instance,
+                user,
+                k,
+                seen,
+                &m,
+            );
         }
     }
 
@@ -714,18 +875,217 @@ impl Detector for SigmaDetector {
                 continue;
             }
             if let Some(f) = cx.findings.get_mut(id) {
-                write_texts(f, en, ja.as_ref());
+                let refused = self.refused_only.get(id).map(String::as_str);
+                write_texts(f, en, ja.as_ref(), refused, self.contexts.get(id));
             }
         }
     }
+}
+
+impl SigmaDetector {
+    /// Raises or grows the finding of rule `hk` for `ev`; `refused` is the server's
+    /// error when the statement was refused.
+    fn raise(
+        &mut self,
+        hk: &str,
+        body: &ResultBody,
+        ev: &Event,
+        refused: Option<&str>,
+        cx: &mut Context<'_>,
+    ) {
+        let Some((detector, meta)) = self.meta.get(hk) else {
+            return;
+        };
+        let Some(fam) = Family::of(ev.source) else {
+            return;
+        };
+        let resource = resource_of(ev, meta, fam);
+        let mut parts: Vec<String> = vec![resource.id.clone()];
+        match body {
+            ResultBody::Detection(_) => {
+                for f in &meta.group_by {
+                    parts.push(meta::field_value(ev, f));
+                }
+            }
+            ResultBody::Correlation(c) => {
+                parts.extend(c.group_key.iter().map(|(_, v)| v.clone()));
+            }
+        }
+        let key: Vec<&str> = parts.iter().map(String::as_str).collect();
+        // The user's habit, for a rule whose severity depends on it (`keibi: context:`).
+        let context = meta
+            .context
+            .map(|k| judge_habit(ev, k, cx.config, &cx.services.baselines));
+        let in_context = |s: Severity| {
+            context
+                .as_ref()
+                .map_or(s, |c| Severity::new(habits::adjust(s.value(), c)))
+        };
+        let full = in_context(meta.severity);
+        let severity = match (refused, meta.refused) {
+            (Some(_), Some(s)) => in_context(s),
+            _ => full,
+        };
+        let f = cx.findings.raise(Raise {
+            detector,
+            finding_type: &meta.finding_type,
+            key: &key,
+            severity,
+            resource,
+            time: ev.time,
+        });
+        let first = f.count == 0;
+        let this = meta.refused.map(|_| {
+            let text = ev.statement.as_deref().map_or("", |s| s.text.as_str());
+            (ev.pid, hash_of(text))
+        });
+        if refused.is_some()
+            && !first
+            && this.is_some()
+            && self.last_match.get(&f.id) == this.as_ref()
+        {
+            // The ERROR after the statement already counted: the same attempt.
+            return;
+        }
+        if let Some(this) = this {
+            self.last_match.insert(f.id.clone(), this);
+        }
+        f.absorb(ev);
+        let was_refused = self.refused_only.contains_key(&f.id);
+        match refused {
+            Some(error) if first => {
+                self.refused_only.insert(f.id.clone(), error.to_string());
+            }
+            None if was_refused => {
+                // A success after refused attempts: the finding rises to the rule's
+                // severity and reads as the rule's own.
+                self.refused_only.remove(&f.id);
+                if full.value() > f.severity.value() {
+                    f.severity = full;
+                }
+            }
+            _ => {}
+        }
+        // The first match sets the severity in context; a later one only raises it.
+        let mut rewrite = false;
+        if let Some(c) = &context {
+            if first || severity > f.severity {
+                rewrite = !first && severity > f.severity;
+                if rewrite {
+                    f.severity = severity;
+                }
+                match c.msg() {
+                    Some(m) => self.contexts.insert(f.id.clone(), m.clone()),
+                    None => self.contexts.remove(&f.id),
+                };
+            }
+        }
+        if rewrite && !(refused.is_none() && was_refused) {
+            if let Some((en, ja)) = self.texts.get(&f.id) {
+                let error = self.refused_only.get(&f.id).map(String::as_str);
+                write_texts(f, en, ja.as_ref(), error, self.contexts.get(&f.id));
+            }
+        }
+        if first || (refused.is_none() && was_refused) {
+            f.mitre.clone_from(&meta.mitre);
+            let en = [
+                meta.title.bind(ev),
+                meta.description.bind(ev),
+                meta.remediation.bind(ev),
+            ];
+            let ja = meta.ja.as_ref().map(|j| j.bind(ev));
+            let error = self.refused_only.get(&f.id).map(String::as_str);
+            write_texts(f, &en, ja.as_ref(), error, self.contexts.get(&f.id));
+            self.texts.insert(f.id.clone(), (en, ja));
+        }
+    }
+}
+
+/// The server's error when `ev` is a statement the server refused for want of a
+/// privilege: a PostgreSQL ERROR whose STATEMENT names it (SQLSTATE 42501, or the
+/// message when the log has no SQLSTATE), a MySQL/MariaDB audit QUERY with an
+/// access-denied retcode. Other errors (a syntax error, a role that already exists)
+/// are not refusals of a dangerous act.
+fn refusal(ev: &Event) -> Option<String> {
+    use keibi_model::Action;
+    ev.statement.as_ref()?;
+    let code = ev.error_code.as_deref();
+    let msg = ev.message.as_deref().unwrap_or("");
+    match (ev.action, Family::of(ev.source)?) {
+        (Action::Other, Family::Postgres) => {
+            let level = ev.level.as_deref().unwrap_or("");
+            if !level.eq_ignore_ascii_case("ERROR") {
+                return None;
+            }
+            let denied = match code {
+                Some(c) => c == "42501",
+                None => PG_DENIED.iter().any(|p| msg.starts_with(p)),
+            };
+            denied.then(|| bounded_error(msg, code))
+        }
+        (Action::Statement, Family::Mysql) => {
+            let c = code?;
+            MYSQL_DENIED
+                .contains(&c)
+                .then(|| bounded_error(msg, Some(c)))
+        }
+        _ => None,
+    }
+}
+
+/// How PostgreSQL words a refusal for want of a privilege (SQLSTATE 42501).
+const PG_DENIED: &[&str] = &[
+    "permission denied",
+    "must be superuser",
+    "must be owner",
+    "must have ",
+    "must be a member",
+    "only superusers",
+];
+
+/// MySQL/MariaDB errors of a statement refused for want of a privilege: access denied
+/// (1044, 1045, 1227), command denied (1142, 1143, 1370), not allowed to create users
+/// (1211, 1410), `--secure-file-priv` (1290), SUPER needed with binary logging (1419).
+const MYSQL_DENIED: &[&str] = &[
+    "1044", "1045", "1142", "1143", "1211", "1227", "1290", "1370", "1410", "1419",
+];
+
+/// The server's error as evidence: its message (bounded), else its code.
+fn bounded_error(msg: &str, code: Option<&str>) -> String {
+    let msg: String = msg.chars().take(300).collect();
+    match (msg.is_empty(), code) {
+        (false, _) => msg,
+        (true, Some(c)) => format!("error {c}"),
+        (true, None) => "error".to_string(),
+    }
+}
+
+fn hash_of(s: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    s.hash(&mut h);
+    h.finish()
 }
 
 /// A finding's texts from its rule's bound templates. A rule with Japanese gives
 /// its findings both renderings as messages (`rule-text`: each language shows its
 /// own, a text without Japanese shows the English); the English strings are the
 /// same either way. A rule without Japanese keeps English strings only.
-fn write_texts(f: &mut keibi_model::Finding, en: &[Template; 3], ja: Option<&meta::JaTexts>) {
+fn write_texts(
+    f: &mut keibi_model::Finding,
+    en: &[Template; 3],
+    ja: Option<&meta::JaTexts>,
+    refused: Option<&str>,
+    context: Option<&keibi_model::Msg>,
+) {
+    if let Some(error) = refused {
+        let none = meta::JaTexts::default();
+        return write_refused(f, en, ja.unwrap_or(&none), error, context);
+    }
     let [t, d, r] = en;
+    let no_ja = meta::JaTexts::default();
+    // A sentence on the user's habit is a message: the texts go through the catalog.
+    let ja = ja.or(context.map(|_| &no_ja));
     let Some(ja) = ja else {
         f.title = t.finish(f);
         f.description = d.finish(f);
@@ -738,7 +1098,8 @@ fn write_texts(f: &mut keibi_model::Finding, en: &[Template; 3], ja: Option<&met
             .arg("ja", ja.unwrap_or(en).finish_arg(f, true))
     };
     let title = both(t, ja.title.as_ref(), f);
-    let description = vec![both(d, ja.description.as_ref(), f)];
+    let mut description = vec![both(d, ja.description.as_ref(), f)];
+    description.extend(context.cloned());
     let remediation = match ja.remediation.split_first() {
         None => vec![both(r, None, f)],
         Some((first, rest)) => {
@@ -757,6 +1118,62 @@ fn write_texts(f: &mut keibi_model::Finding, en: &[Template; 3], ja: Option<&met
             remediation,
         },
     );
+}
+
+/// The texts of a finding that holds only refused attempts: the rule's title marked
+/// "refused", its description, and the server's error.
+fn write_refused(
+    f: &mut keibi_model::Finding,
+    en: &[Template; 3],
+    ja: &meta::JaTexts,
+    error: &str,
+    context: Option<&keibi_model::Msg>,
+) {
+    let [t, d, r] = en;
+    let both = |en: &Template, ja: Option<&Template>, f: &keibi_model::Finding| {
+        keibi_model::Msg::new("rule-text")
+            .arg("en", en.finish_arg(f, false))
+            .arg("ja", ja.unwrap_or(en).finish_arg(f, true))
+    };
+    let title = keibi_model::Msg::new("refused-title").arg("title", both(t, ja.title.as_ref(), f));
+    let mut description = vec![
+        keibi_model::Msg::new("refused-error").arg("error", error),
+        both(d, ja.description.as_ref(), f),
+    ];
+    description.extend(context.cloned());
+    let mut remediation = vec![keibi_model::Msg::new("refused-remediation")];
+    match ja.remediation.split_first() {
+        None => remediation.push(both(r, None, f)),
+        Some((first, rest)) => {
+            remediation.push(both(r, Some(first), f));
+            let none = Template::default();
+            remediation.extend(rest.iter().map(|s| both(&none, Some(s), f)));
+        }
+    }
+    crate::text::set(
+        f,
+        keibi_model::FindingText {
+            title: Some(title),
+            description,
+            remediation,
+        },
+    );
+}
+
+/// What the user's habit of kind `k` says about a matching statement (the Sigma
+/// thread reads only the kinds it learns itself: see `detectors::baseline::habits`).
+fn judge_habit(
+    ev: &Event,
+    k: habits::Kind,
+    config: &Config,
+    store: &crate::detectors::baseline::BaselineStore,
+) -> habits::Context {
+    let Some((instance, user)) = habits::owner(ev).filter(|_| config.baseline.enabled) else {
+        return habits::Context::Unknown;
+    };
+    let settle = config.baseline.settle_secs.max(0);
+    let seen = habits::Seen::of(ev);
+    habits::judge(&store.lock(), instance, user, k, seen, settle, false)
 }
 
 fn resource_of(ev: &Event, meta: &Meta, fam: Family) -> Resource {

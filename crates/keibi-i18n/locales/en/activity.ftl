@@ -19,6 +19,7 @@ act-dur-days = { $n } days
 mass-title = { $actor } destroyed { NUMBER($distinct, useGrouping: "false") } tables or databases on { $instance }
 mass-destroyed = { $actor } (from { $ips }) destroyed { NUMBER($distinct, useGrouping: "false") } distinct tables or databases on { $instance } between { $first } and { $last } ({ $what }): { $list }.
 mass-not-restored = None of them was created again or reloaded within { NUMBER($settle, useGrouping: "false") } min, as a dump restore or an ETL reload would do.
+mass-weighed = Destruction is weighed, not counted: a database or schema takes its tables with it and weighs { NUMBER($db, useGrouping: "false") } tables, as does a table emptied of { $huge } rows or more (from { $rows } rows: 2); these weigh { NUMBER($weight, useGrouping: "false") } against the threshold of { NUMBER($threshold, useGrouping: "false") }.
 mass-drops = { NUMBER($n, useGrouping: "false") } DROP
 mass-truncates = { NUMBER($n, useGrouping: "false") } TRUNCATE
 mass-deletes = { NUMBER($n, useGrouping: "false") } DELETE without WHERE

@@ -47,3 +47,16 @@ baseline-why-failed-first = { $failed } failed logins from this address came fir
 baseline-why-several = Several factors are new at once.
 baseline-why-public = The address is on the public Internet.
 baseline-ask = Ask { $user } whether this login was theirs. If not: end its sessions (pg_terminate_backend / KILL), change the password of { $user }, and review what the session did after the evidence lines.
+
+# Activity habits (habits.rs): why an activity finding is Low (the user's routine) or
+# at least Medium (not the routine).
+habit-what-catalog = reads the system catalogs
+habit-what-account = creates accounts
+habit-what-role = changes roles and grants
+habit-doing-catalog = reading the system catalogs
+habit-doing-account = creating accounts
+habit-doing-role = changing roles or grants
+habit-nets-unknown = an unknown network
+habit-usual = { $user } { $what } as a routine: on { $days } different days over { $span } days, from { $nets }, usually { $hours }. This is usual for { $user }, so the severity is Low.
+habit-unusual = { $user } { $what } as a routine, but not like this: { $factors }. The severity is not lowered.
+habit-never = { $user } has a known routine here ({ $logins } logins over { $span } days) but was never seen { $doing } before: this is not its routine.

@@ -89,3 +89,67 @@ ct-open-why = A database listening there can now be reached by every scanner on 
 ct-open-remove-sg = If nobody meant to open it, remove the rule now (aws ec2 revoke-security-group-ingress, or replace the ACL entry) and allow only your application's security group or office/VPN ranges.
 ct-open-remove-acl = If nobody meant to open it, remove the rule now (aws ec2 revoke-security-group-ingress, or replace the ACL entry) and allow only your application's security group or office/VPN ranges.
 ct-open-check = Then check the databases behind it for logins from unknown addresses since the change.
+
+## Discovery:IAMUser/AccessDeniedBurst on one sensitive API
+
+ct-denied-one = { $who } was refused at least { $calls } times calling { $shown }, an API that hands out secrets or power, within { $secs } s, { $origin }.
+ct-denied-one-why = Asking one such API again and again while refused (GetPasswordData on every instance, GetSecretValue on every secret) is what probing a stolen key for a way to secrets looks like; an application missing a permission fails a few times, not dozens.
+
+## CredentialAccess:IAMUser/ConsoleBruteForce and ConsoleBruteForce.SuccessfulLogin
+
+ct-console-bf-title-ip = AWS console brute force from { $ip } on account { $account }
+ct-console-bf-title-user = AWS console brute force against { $user } on account { $account }
+ct-console-bf-ip = { $ip } failed to sign in to the AWS console of account { $account } { $n } times within { $min } min.
+ct-console-bf-user = Sign-ins to the AWS console of account { $account } as { $user } failed { $n } times within { $min } min.
+ct-console-bf-why = A person who mistypes a password fails once or twice and then signs in; this many failures is someone guessing.
+ct-console-bf-mfa = Make sure every console user, and the root user, has an MFA device (IAM > Users > Security credentials > Assign MFA device), and block the address if it is not yours.
+ct-console-bf-watch = Watch for a successful sign-in from the same address or as the same user: keibi reports it as a takeover.
+ct-console-takeover-title = { $user } signed in to the AWS console of account { $account } from { $ip } after a brute force
+ct-console-takeover = { $user } signed in to the AWS console of account { $account } after { $n } failed sign-ins within { $min } min, { $origin }.
+ct-console-takeover-mfa = The sign-in used MFA: the attacker may hold the MFA device too, or the failures and the success are not the same person; ask the user now.
+ct-console-takeover-nomfa = The sign-in used no MFA: the guessed password was all it took.
+ct-console-takeover-reset-root = Sign in as root yourself, change the root password, replace its MFA device and delete any root access keys (account menu > Security credentials); if you cannot sign in, use AWS's account recovery at once.
+ct-console-takeover-reset = Reset the user's console password (aws iam update-login-profile --user-name <user> --password-reset-required), require MFA, and deactivate the user's access keys until you know.
+ct-console-takeover-review = Review everything the session did after the sign-in (CloudTrail, this principal, from this time): new users, keys, policies and roles are how an attacker stays.
+
+## AttackSequence:IAM/CompromisedCredentials
+
+ct-seq-title = Account { $account } taken over: { $user } signed in after a brute force, then made { $n } IAM change(s)
+ct-seq = { $user } signed in to the AWS console of account { $account } from { $ip } after { $failures } failed sign-ins, and within { $min } min made { $n } change(s) that keep or widen access: { $steps }.
+ct-seq-why = Guess the password, then add a way back in that survives a password reset: this is how an account takeover goes, and the steps above are one story, not separate events.
+ct-seq-lock-root = Secure the root user now: change its password, replace its MFA device and delete any root access keys; if you cannot sign in, use AWS's account recovery.
+ct-seq-lock-user = Lock the taken-over user now: delete its console password, deactivate its access keys and require MFA.
+ct-seq-undo = Undo every step listed: delete the users, access keys and console passwords it made, detach the policies, restore the trust policies.
+ct-seq-db = An IAM admin owns every database of the account: rotate the databases' master passwords and check their logs for logins since the sign-in.
+
+## PrivilegeEscalation:IAMUser/AdminPolicyAttached
+
+ct-admin-user = user
+ct-admin-role = role
+ct-admin-group = group
+ct-admin-title = { $policy } given to { $kind } { $name } by { $who }
+ct-admin = { $who } gave { $kind } { $name } { $policy } ({ $api }) { $origin }.
+ct-admin-new = The { $kind } was created less than { $min } min before: a new principal with this power is a way back in that outlives a password reset.
+ct-admin-why = With it, the principal can change anything in the account, its databases included.
+ct-admin-ask = Ask the person behind the caller who asked for this grant and why.
+ct-admin-undo = If nobody did, detach the policy (IAM > Users or Roles > Permissions > Remove), delete the user or role if it is new, and treat the caller's credentials as stolen.
+
+## Persistence:IAMUser/CredentialsForAnotherUser
+
+ct-creds-key = An access key
+ct-creds-password = A console password
+ct-creds-password-changed = A new console password
+ct-creds-title = { $what } made for { $user } by { $who }
+ct-creds = { $who } made { $what } for the existing user { $user } ({ $api }) { $origin }.
+ct-creds-why = Credentials made for someone else are a way to act as them, and to come back after the caller's own access is removed.
+ct-creds-ask = Ask { $user } whether they asked for it.
+ct-creds-undo = If not, delete the access key or console password (IAM > Users > { $user } > Security credentials) and treat the caller's credentials as stolen.
+
+## Persistence:IAMRole/TrustedOutsideAccount
+
+ct-trust-title = Role { $role } may now be assumed from outside: { $accounts }
+ct-trust = { $who } let account(s) { $accounts } assume role { $role } ({ $api }) { $origin }; they are neither this account, a trusted account (--trusted-account) nor in the organization.
+ct-trust-anyone = The trust policy names "*": any AWS account can assume the role.
+ct-trust-why = A role trusted by an outside account is a door its owner can open at any time, without any key of yours.
+ct-trust-ask = Find out whether the account belongs to a partner you work with (then add it with --trusted-account).
+ct-trust-undo = If not, remove it from the role's trust policy (IAM > Roles > { $role } > Trust relationships) and find out who added it.

@@ -38,6 +38,13 @@ brute-force-who-one = all as user { $user }
 brute-force-who-many = as { $n } users: { $users }
 brute-force-volume = Attack tools such as hydra do this; people mistyping a password and applications retrying do not fail this often.
 brute-force-burst = It was a short burst, faster than a person types: the first seconds of an attack tool, or a client opening several connections at once with a wrong password.
+brute-force-unseen = { $ip } is a public address that had never logged in here: a tool's first seconds, cut short by a firewall, a ban or a wrong user list, not a client of yours.
+brute-force-missing = The server said { $missing ->
+    [one] { $missing } of the user names tried does
+   *[other] { $missing } of the user names tried do
+} not exist: someone is guessing user names (user enumeration).
+brute-force-seen = { $ip } had logged in here before as a user it then failed for: most likely that user's own client with a changed or mistyped password.
+brute-force-steady = They came from a private address, for one existing user, at a steady rate: most likely a connection pool or a health check inside your network still using an old password.
 brute-force-probes = It also opened { $probes ->
     [one] { $probes } connection
    *[other] { $probes } connections

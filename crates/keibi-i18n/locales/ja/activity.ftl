@@ -15,6 +15,7 @@ act-dur-days = { $n }日
 mass-title = { $instance } で { $actor } がテーブルまたはデータベース { $distinct }個を削除
 mass-destroyed = { $actor }（送信元 { $ips }）が { $first }から{ $last }までに { $instance } のテーブルまたはデータベース { $distinct }個を削除しました（{ $what }）: { $list }。
 mass-not-restored = ダンプからの復元や ETL の再投入であれば削除の直後に作り直されますが、{ $settle }分以内に作り直しも再投入もありませんでした。計画された作業でなければ、データの破壊を狙った攻撃の可能性があります。
+mass-weighed = 削除は件数ではなく重みで数えます。データベースやスキーマは中のテーブルごと失われるためテーブル { $db }個分、{ $huge } 行以上を消したテーブルも同じく（{ $rows } 行以上は 2個分）と数え、今回の重みは合計 { $weight } で、しきい値は { $threshold } です。
 mass-drops = DROP { $n }件
 mass-truncates = TRUNCATE { $n }件
 mass-deletes = WHERE 句のない DELETE { $n }件

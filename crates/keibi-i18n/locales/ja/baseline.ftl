@@ -47,3 +47,16 @@ baseline-why-failed-first = このアドレスからは先にログイン失敗�
 baseline-why-several = 複数の条件が同時に初めてです。
 baseline-why-public = パブリックなインターネット上のアドレスです。
 baseline-ask = このログインが本人によるものか { $user } に確認してください。本人でなければ、そのセッションを終了し（pg_terminate_backend / KILL）、{ $user } のパスワードを変更して、証拠の行以降にそのセッションが行った操作を確認してください。
+
+# 操作の習慣（habits.rs）: 操作の検出結果の重要度が低である理由（そのユーザーの日常業務）、
+# または中以上である理由（日常業務ではない）。
+habit-what-catalog = システムカタログを参照しています
+habit-what-account = アカウントを作成しています
+habit-what-role = ロールや権限を変更しています
+habit-doing-catalog = システムカタログを参照した
+habit-doing-account = アカウントを作成した
+habit-doing-role = ロールや権限を変更した
+habit-nets-unknown = 不明なネットワーク
+habit-usual = { $user } は日常的に{ $what }（{ $span }日間のうち{ $days }日、送信元 { $nets }、通常 { $hours }）。{ $user } にとっては通常の操作のため、重要度を低としています。
+habit-unusual = { $user } は日常的に{ $what }が、今回はいつもと違います: { $factors }。重要度は下げていません。
+habit-never = { $user } にはこのインスタンスでの通常の利用実績があります（{ $span }日間で{ $logins }回のログイン）が、これまで{ $doing }ことはありません。日常業務ではない操作です。

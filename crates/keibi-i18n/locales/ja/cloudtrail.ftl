@@ -89,3 +89,67 @@ ct-open-why = そこで待ち受けているデータベースには、インタ
 ct-open-remove-sg = 意図した変更でなければ、今すぐルールを削除してください（EC2 コンソール →［セキュリティグループ］→ 対象のグループ →［インバウンドルール］→［インバウンドルールを編集］→ 該当ルールを［削除］→［ルールを保存］、または `aws ec2 revoke-security-group-ingress --group-id <グループ ID> --protocol tcp --port <ポート> --cidr 0.0.0.0/0`）。許可するのはアプリケーションのセキュリティグループか、社内・VPN のアドレス範囲だけにします。
 ct-open-remove-acl = 意図した変更でなければ、今すぐエントリを置き換えてください（VPC コンソール →［ネットワーク ACL］→ 対象の ACL →［インバウンドルール］→［インバウンドルールを編集］、または `aws ec2 replace-network-acl-entry --network-acl-id <ACL ID> --ingress --rule-number <ルール番号> --protocol tcp --port-range From=<ポート>,To=<ポート> --cidr-block <許可する範囲> --rule-action allow`）。許可するのはアプリケーションのサブネットか、社内・VPN のアドレス範囲だけにします。
 ct-open-check = その後、変更以降に不明なアドレスからこのデータベースへのログインがないか確認してください。
+
+## Discovery:IAMUser/AccessDeniedBurst（機密性の高い 1 つの API）
+
+ct-denied-one = { $who } が{ $origin }、秘密情報や強い権限を渡す API である { $shown } の呼び出しで、{ $secs }秒以内に{ $calls }回以上拒否されました。
+ct-denied-one-why = 拒否されても同じ API を何度も呼ぶ（すべてのインスタンスに GetPasswordData、すべてのシークレットに GetSecretValue）のは、盗んだアクセスキーで秘密情報への道を探るときの動きです。権限が足りないアプリケーションの失敗は数回で、数十回にはなりません。
+
+## CredentialAccess:IAMUser/ConsoleBruteForce と ConsoleBruteForce.SuccessfulLogin
+
+ct-console-bf-title-ip = { $ip } からアカウント { $account } の AWS マネジメントコンソールへのブルートフォース攻撃
+ct-console-bf-title-user = アカウント { $account } の { $user } に対する AWS マネジメントコンソールへのブルートフォース攻撃
+ct-console-bf-ip = { $ip } が{ $min }分以内に、アカウント { $account } の AWS マネジメントコンソールへのサインインに{ $n }回失敗しました。
+ct-console-bf-user = アカウント { $account } の AWS マネジメントコンソールへの { $user } としてのサインインが、{ $min }分以内に{ $n }回失敗しました。
+ct-console-bf-why = パスワードを打ち間違えた人は 1、2 回失敗してからサインインします。これほどの失敗は誰かが推測しています。
+ct-console-bf-mfa = コンソールを使うすべてのユーザーとルートユーザーに MFA デバイスがあることを確認し（IAM コンソール →［ユーザー］→ 対象のユーザー →［セキュリティ認証情報］→［MFA デバイスの割り当て］）、自分たちのアドレスでなければブロックしてください。
+ct-console-bf-watch = 同じアドレスから、または同じユーザーとしてのサインイン成功に注意してください。keibi は乗っ取りとして報告します。
+ct-console-takeover-title = { $user } がブルートフォース攻撃の後、{ $ip } からアカウント { $account } の AWS マネジメントコンソールにサインイン
+ct-console-takeover = { $user } が{ $min }分以内に{ $n }回サインインに失敗した後、{ $origin }アカウント { $account } の AWS マネジメントコンソールにサインインしました。
+ct-console-takeover-mfa = サインインには MFA が使われました。攻撃者が MFA デバイスも持っているか、失敗と成功が別人の可能性があります。すぐにユーザーに確認してください。
+ct-console-takeover-nomfa = サインインに MFA は使われていません。推測されたパスワードだけで入れました。
+ct-console-takeover-reset-root = 自分でルートユーザーとしてサインインし、ルートユーザーのパスワードを変更し、MFA デバイスを交換して、ルートユーザーのアクセスキーをすべて削除してください（アカウント名 →［セキュリティ認証情報］）。サインインできなければ、直ちに AWS のアカウント復旧手続きを行ってください。
+ct-console-takeover-reset = ユーザーのコンソールパスワードをリセットし（`aws iam update-login-profile --user-name <ユーザー名> --password-reset-required`）、MFA を必須にして、状況がわかるまでユーザーのアクセスキーを無効化してください（`aws iam update-access-key --user-name <ユーザー名> --access-key-id <アクセスキー ID> --status Inactive`）。
+ct-console-takeover-review = サインイン後にこのセッションが行った操作をすべて確認してください（CloudTrail でこのプリンシパルのこの時刻以降）。新しいユーザー、アクセスキー、ポリシー、ロールは、攻撃者が居座るための手段です。
+
+## AttackSequence:IAM/CompromisedCredentials
+
+ct-seq-title = アカウント { $account } の乗っ取り：{ $user } がブルートフォース攻撃の後にサインインし、IAM の変更を{ $n }件実行
+ct-seq = { $user } が{ $failures }回サインインに失敗した後、{ $ip } からアカウント { $account } の AWS マネジメントコンソールにサインインし、{ $min }分以内にアクセスを維持・拡大する変更を{ $n }件行いました：{ $steps }。
+ct-seq-why = パスワードを推測し、パスワードをリセットされても戻れる手段を加える。これはアカウント乗っ取りの典型的な流れで、上の手順は別々の出来事ではなく一続きの攻撃です。
+ct-seq-lock-root = 今すぐルートユーザーを保護してください。パスワードを変更し、MFA デバイスを交換し、ルートユーザーのアクセスキーをすべて削除します。サインインできなければ、AWS のアカウント復旧手続きを行ってください。
+ct-seq-lock-user = 乗っ取られたユーザーを今すぐロックしてください。コンソールパスワードを削除し（`aws iam delete-login-profile --user-name <ユーザー名>`）、アクセスキーを無効化して、MFA を必須にします。
+ct-seq-undo = 上の手順をすべて元に戻してください。作成されたユーザー、アクセスキー、コンソールパスワードを削除し、ポリシーをデタッチし、信頼ポリシーを元に戻します。
+ct-seq-db = IAM の管理者はアカウントのすべてのデータベースを操作できます。データベースのマスターパスワードを変更し、サインイン以降のログインがないかデータベースのログを確認してください。
+
+## PrivilegeEscalation:IAMUser/AdminPolicyAttached
+
+ct-admin-user = ユーザー
+ct-admin-role = ロール
+ct-admin-group = グループ
+ct-admin-title = { $who } が{ $kind } { $name } に { $policy } を付与
+ct-admin = { $who } が{ $origin }、{ $kind } { $name } に { $policy } を付与しました（{ $api }）。
+ct-admin-new = この{ $kind }は{ $min }分以内に作成されたばかりです。この権限を持つ新しいプリンシパルは、パスワードをリセットされても戻れる手段になります。
+ct-admin-why = この権限があれば、データベースを含めアカウント内のあらゆるものを変更できます。
+ct-admin-ask = 呼び出し元のプリンシパルの利用者に、誰がなぜこの権限を求めたのかを確認してください。
+ct-admin-undo = 誰も求めていなければ、ポリシーをデタッチし（IAM コンソール →［ユーザー］または［ロール］→ 対象 →［許可］→［削除］）、新しいユーザーやロールであれば削除して、呼び出し元の認証情報は盗まれたものとして扱ってください。
+
+## Persistence:IAMUser/CredentialsForAnotherUser
+
+ct-creds-key = アクセスキー
+ct-creds-password = コンソールパスワード
+ct-creds-password-changed = 新しいコンソールパスワード
+ct-creds-title = { $who } が { $user } の{ $what }を作成
+ct-creds = { $who } が{ $origin }、既存のユーザー { $user } の{ $what }を作成しました（{ $api }）。
+ct-creds-why = 他人のために作られた認証情報は、その人になりすます手段であり、呼び出し元自身のアクセスが取り消された後に戻ってくる手段でもあります。
+ct-creds-ask = { $user } に、本人が依頼したものかを確認してください。
+ct-creds-undo = 依頼していなければ、アクセスキーまたはコンソールパスワードを削除し（IAM コンソール →［ユーザー］→ { $user } →［セキュリティ認証情報］）、呼び出し元の認証情報は盗まれたものとして扱ってください。
+
+## Persistence:IAMRole/TrustedOutsideAccount
+
+ct-trust-title = ロール { $role } が外部から引き受け可能に：{ $accounts }
+ct-trust = { $who } が{ $origin }、アカウント { $accounts } にロール { $role } の引き受けを許可しました（{ $api }）。これらはこのアカウントでも、信頼済みアカウント（--trusted-account）でも、組織内のアカウントでもありません。
+ct-trust-anyone = 信頼ポリシーに "*" が指定されています。どの AWS アカウントからもロールを引き受けられます。
+ct-trust-why = 外部アカウントに信頼されたロールは、そのアカウントの持ち主がいつでも、こちらのキーなしで開けられる扉です。
+ct-trust-ask = そのアカウントが取引先のものかを確認してください（そうであれば --trusted-account で指定します）。
+ct-trust-undo = そうでなければ、ロールの信頼ポリシーから削除し（IAM コンソール →［ロール］→ { $role } →［信頼関係］）、誰が追加したのかを調べてください。

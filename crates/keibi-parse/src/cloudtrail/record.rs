@@ -134,6 +134,10 @@ fn str_of<'a>(m: &'a Map<String, Value>, key: &str) -> Option<&'a str> {
     m.get(key).and_then(Value::as_str).filter(|s| !s.is_empty())
 }
 
+/// What CloudTrail writes as `userName` of a failed console sign-in whose user name
+/// does not exist, so that a typo (often a password typed in the name field) is not logged.
+pub const HIDDEN_NAME: &str = "HIDDEN_DUE_TO_SECURITY_REASONS";
+
 /// The principal who made the call, for `Event::user`. In order:
 ///
 /// 1. `userIdentity.arn`: the IAM user, root, federated user, or for an assumed role
@@ -141,9 +145,11 @@ fn str_of<'a>(m: &'a Map<String, Value>, key: &str) -> Option<&'a str> {
 /// 2. `userIdentity.sessionContext.sessionIssuer.arn`: the role behind a session whose
 ///    record has no ARN of its own;
 /// 3. `userIdentity.invokedBy`: the AWS service that called (`rds.amazonaws.com`);
-/// 4. `userIdentity.principalId`, then `userIdentity.userName` (a failed console sign-in
-///    names no ARN);
-/// 5. `userIdentity.type` (`AWSAccount`, `Unknown` ...), so an event always says what
+/// 4. `userIdentity.userName`: an IAM user whose record names no ARN (a failed console
+///    sign-in, some older records) is named as a person reads it, not by its opaque id;
+/// 5. `userIdentity.principalId` (then `HIDDEN_DUE_TO_SECURITY_REASONS`, the name AWS
+///    writes for a failed sign-in to a user that does not exist);
+/// 6. `userIdentity.type` (`AWSAccount`, `Unknown` ...), so an event always says what
 ///    kind of caller it was when the record says anything about it.
 ///
 /// Empty strings are skipped at every step.
@@ -159,6 +165,7 @@ pub fn principal(record: &Map<String, Value>) -> Option<CompactString> {
     str_of(id, "arn")
         .or_else(issuer)
         .or_else(|| str_of(id, "invokedBy"))
+        .or_else(|| str_of(id, "userName").filter(|n| *n != HIDDEN_NAME))
         .or_else(|| str_of(id, "principalId"))
         .or_else(|| str_of(id, "userName"))
         .or_else(|| str_of(id, "type"))
@@ -275,6 +282,13 @@ mod tests {
         assert_eq!(p(acct).as_deref(), Some("AIDAX"));
         let hidden = serde_json::json!({"type":"IAMUser","principalId":"","userName":"HIDDEN_DUE_TO_SECURITY_REASONS"});
         assert_eq!(p(hidden).as_deref(), Some("HIDDEN_DUE_TO_SECURITY_REASONS"));
+        // A user named, with no ARN (issue 13 §8): the name, not the opaque id.
+        let named = serde_json::json!({"type":"IAMUser","principalId":"AIDAEXAMPLE","accountId":"1","userName":"alice"});
+        assert_eq!(p(named).as_deref(), Some("alice"));
+        let hidden_with_id = serde_json::json!({"type":"IAMUser","principalId":"AIDAEXAMPLE","userName":"HIDDEN_DUE_TO_SECURITY_REASONS"});
+        assert_eq!(p(hidden_with_id).as_deref(), Some("AIDAEXAMPLE"));
+        let with_arn = serde_json::json!({"type":"IAMUser","principalId":"AIDAEXAMPLE","arn":"arn:aws:iam::1:user/alice","userName":"alice"});
+        assert_eq!(p(with_arn).as_deref(), Some("arn:aws:iam::1:user/alice"));
         assert_eq!(
             p(serde_json::json!({"type":"Unknown"})).as_deref(),
             Some("Unknown")

@@ -5,9 +5,11 @@
 use std::path::Path;
 
 use anyhow::{Context, Result};
-use keibi_engine::settings::{Form, Settings};
+use keibi_engine::settings::{Form, Problem, Settings};
+use keibi_i18n::Msg;
 
 use crate::cli::{ConfigCommand, Global};
+use crate::locale::{library_text, said, say};
 use crate::output::sanitize::terminal;
 
 pub fn run(cmd: &ConfigCommand, _global: &Global) -> Result<u8> {
@@ -17,17 +19,23 @@ pub fn run(cmd: &ConfigCommand, _global: &Global) -> Result<u8> {
     let base = file.parent().unwrap_or(Path::new(""));
     match Settings::from_yaml(&text, &file.display().to_string(), base) {
         Ok((s, form)) => {
-            println!("ok: {shown}: {}", summary(&s, form));
+            println!(
+                "{}",
+                say(Msg::new("config-ok")
+                    .arg("path", &shown)
+                    .arg("summary", summary(&s, form)))
+            );
             Ok(0)
         }
         Err(problems) => {
             for p in &problems {
-                println!("{}", terminal(&p.to_string()));
+                println!("{}", terminal(&problem_text(p)));
             }
             eprintln!(
-                "keibi: {shown}: {} problem{}",
-                problems.len(),
-                if problems.len() == 1 { "" } else { "s" }
+                "{}",
+                say(Msg::new("config-problems")
+                    .arg("path", &shown)
+                    .arg("n", problems.len()))
             );
             Ok(1)
         }
@@ -37,33 +45,55 @@ pub fn run(cmd: &ConfigCommand, _global: &Global) -> Result<u8> {
 /// Reads a settings file: at most the configuration bound, text.
 pub fn read(file: &Path) -> Result<String> {
     let bytes = super::read_capped(file, keibi_engine::settings::LIMITS.max_bytes, true)?;
-    String::from_utf8(bytes).map_err(|_| anyhow::anyhow!("not UTF-8 text"))
+    String::from_utf8(bytes).map_err(|_| anyhow::anyhow!(said("not-utf8")))
+}
+
+/// A settings file's problem, `FILE:LINE:COLUMN: reason`, its reason in the reader's
+/// language where keibi knows its shape.
+pub fn problem_text(p: &Problem) -> String {
+    format!(
+        "{}:{}:{}: {}",
+        p.file,
+        p.line,
+        p.column,
+        library_text(&p.reason)
+    )
 }
 
 /// What a file sets up, in a line.
 fn summary(s: &Settings, form: Form) -> String {
-    let n = |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
     if form == Form::Flat {
-        return "detection settings only (the flat form; every other section at its defaults)"
-            .to_string();
+        return said("config-flat");
     }
     let l = &s.lists;
-    format!(
-        "{}, {}, {}, {}, store {}, server {}",
-        n(s.sources.inputs.len(), "source", "sources"),
-        n(
-            l.tor.len() + l.threat.len() + l.trusted.len(),
-            "address list",
-            "address lists"
-        ),
-        n(s.tuning.suppress.len(), "suppression", "suppressions"),
-        n(s.rules.paths.len(), "rule path", "rule paths")
-            + if s.rules.builtin {
-                " and the built-in rules"
-            } else {
-                " (built-in rules off)"
-            },
-        terminal(&s.store.path.display().to_string()),
-        s.server.listen,
-    )
+    let n = |id: &str, n: usize| say(Msg::new(id).arg("n", n));
+    say(Msg::new("config-summary")
+        .arg("sources", n("config-sources", s.sources.inputs.len()))
+        .arg(
+            "lists",
+            n(
+                "config-lists",
+                l.tor.len() + l.threat.len() + l.trusted.len(),
+            ),
+        )
+        .arg(
+            "suppressions",
+            n("config-suppressions", s.tuning.suppress.len()),
+        )
+        .arg(
+            "rules",
+            n(
+                if s.rules.builtin {
+                    "config-rules-builtin"
+                } else {
+                    "config-rules-no-builtin"
+                },
+                s.rules.paths.len(),
+            ),
+        )
+        .arg(
+            "store",
+            terminal(&s.store.path.display().to_string()).into_owned(),
+        )
+        .arg("server", s.server.listen.to_string()))
 }

@@ -14,7 +14,9 @@ use clap::Parser;
 
 use crate::cli::{Cli, Command, DemoArgs, Global};
 use crate::demo::{self, LOG_DIR, THREAT_LIST, TOR_LIST};
+use crate::locale::{said, say};
 use crate::output::sanitize::terminal;
+use keibi_i18n::Msg;
 
 pub fn run(args: &DemoArgs, global: &Global) -> Result<u8> {
     // Yesterday by default, so the demo week looks current.
@@ -27,7 +29,7 @@ pub fn run(args: &DemoArgs, global: &Global) -> Result<u8> {
         None => tempfile::Builder::new()
             .prefix("keibi-demo-")
             .tempdir()
-            .context("creating a temporary directory")?
+            .with_context(|| said("demo-tempdir"))?
             .keep(),
     };
     let week = demo::generate(last_day);
@@ -35,16 +37,14 @@ pub fn run(args: &DemoArgs, global: &Global) -> Result<u8> {
     let logs = dir.join(LOG_DIR);
     let (tor, threats) = (dir.join(TOR_LIST), dir.join(THREAT_LIST));
     eprintln!(
-        "keibi demo: wrote a week of RDS logs ({} to {}: shop-postgres, {} PostgreSQL files; \
-         shop-mysql, {} MySQL audit files; {} lines) to {}, with a Tor exit list and a threat \
-         list beside them, and scans them as this command does:\n\n    keibi scan {} \
-         --tor-list {} --threat-list {}\n",
-        week.first_day,
-        week.last_day,
-        week.log_files("shop-postgres"),
-        week.log_files("shop-mysql"),
-        keibi_detect::text::thousands(week.lines),
-        terminal(&logs.display().to_string()),
+        "{}\n\n    keibi scan {} --tor-list {} --threat-list {}\n",
+        say(Msg::new("demo-preamble")
+            .arg("first", week.first_day.to_string())
+            .arg("last", week.last_day.to_string())
+            .arg("pg", week.log_files("shop-postgres") as u64)
+            .arg("mysql", week.log_files("shop-mysql") as u64)
+            .arg("lines", week.lines)
+            .arg("dir", terminal(&logs.display().to_string()).into_owned())),
         shell_word(&logs),
         shell_word(&tor),
         shell_word(&threats),
@@ -79,7 +79,8 @@ pub fn run(args: &DemoArgs, global: &Global) -> Result<u8> {
 /// created anew (`O_EXCL`, which fails on any link, even one planted after the check).
 /// `dir` itself is the user's choice and may be a link.
 fn write_week(dir: &Path, week: &demo::Demo) -> Result<()> {
-    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    std::fs::create_dir_all(dir)
+        .with_context(|| say(Msg::new("demo-creating").arg("path", dir.display().to_string())))?;
     remove_earlier_demo(dir)?;
     for file in &week.files {
         let mut path = dir.to_path_buf();
@@ -91,18 +92,25 @@ fn write_week(dir: &Path, week: &demo::Demo) -> Result<()> {
             }
         }
         match std::fs::symlink_metadata(&path) {
-            Ok(m) if m.is_file() => std::fs::remove_file(&path)
-                .with_context(|| format!("removing {}", path.display()))?,
+            Ok(m) if m.is_file() => std::fs::remove_file(&path).with_context(|| {
+                say(Msg::new("demo-removing").arg("path", path.display().to_string()))
+            })?,
             Ok(m) => refuse(&path, &m)?,
             Err(e) if e.kind() == ErrorKind::NotFound => {}
-            Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
+            Err(e) => {
+                return Err(e).with_context(|| {
+                    say(Msg::new("demo-reading").arg("path", path.display().to_string()))
+                })
+            }
         }
         OpenOptions::new()
             .write(true)
             .create_new(true)
             .open(&path)
             .and_then(|mut f| f.write_all(&file.body))
-            .with_context(|| format!("writing {}", path.display()))?;
+            .with_context(|| {
+                say(Msg::new("demo-writing").arg("path", path.display().to_string()))
+            })?;
     }
     Ok(())
 }
@@ -112,24 +120,21 @@ fn ensure_real_dir(path: &Path) -> Result<()> {
     match std::fs::symlink_metadata(path) {
         Ok(m) if m.is_dir() => Ok(()),
         Ok(m) => refuse(path, &m),
-        Err(e) if e.kind() == ErrorKind::NotFound => {
-            std::fs::create_dir(path).with_context(|| format!("creating {}", path.display()))
-        }
-        Err(e) => Err(e).with_context(|| format!("reading {}", path.display())),
+        Err(e) if e.kind() == ErrorKind::NotFound => std::fs::create_dir(path).with_context(|| {
+            say(Msg::new("demo-creating").arg("path", path.display().to_string()))
+        }),
+        Err(e) => Err(e)
+            .with_context(|| say(Msg::new("demo-reading").arg("path", path.display().to_string()))),
     }
 }
 
 fn refuse(path: &Path, m: &std::fs::Metadata) -> Result<()> {
-    let what = if m.file_type().is_symlink() {
-        "a symbolic link"
+    let id = if m.file_type().is_symlink() {
+        "demo-refuse-link"
     } else {
-        "not a regular file or directory"
+        "demo-refuse-other"
     };
-    anyhow::bail!(
-        "{} is {what}: keibi demo writes only its own files and never through a link; \
-         remove it or choose an empty folder",
-        path.display()
-    )
+    anyhow::bail!(say(Msg::new(id).arg("path", path.display().to_string())))
 }
 
 /// Removes the log files an earlier `keibi demo --write-to` left in the same place
@@ -158,13 +163,15 @@ fn remove_earlier_demo(dir: &Path) -> Result<()> {
             if !entry.file_name().to_string_lossy().starts_with(prefix) {
                 continue;
             }
-            let m = std::fs::symlink_metadata(entry.path())
-                .with_context(|| format!("reading {}", entry.path().display()))?;
+            let m = std::fs::symlink_metadata(entry.path()).with_context(|| {
+                say(Msg::new("demo-reading").arg("path", entry.path().display().to_string()))
+            })?;
             if !m.is_file() {
                 refuse(&entry.path(), &m)?;
             }
-            std::fs::remove_file(entry.path())
-                .with_context(|| format!("removing {}", entry.path().display()))?;
+            std::fs::remove_file(entry.path()).with_context(|| {
+                say(Msg::new("demo-removing").arg("path", entry.path().display().to_string()))
+            })?;
         }
     }
     Ok(())

@@ -6,7 +6,9 @@ use anyhow::Result;
 use keibi_ingest::Report;
 
 use crate::cli::{EventFormat, EventsArgs, Global};
+use crate::locale::{library_text, said, say};
 use crate::output::table::EventTable;
+use keibi_i18n::Msg;
 
 pub fn run(args: &EventsArgs, global: &Global) -> Result<u8> {
     if args.explain {
@@ -36,40 +38,23 @@ pub fn run(args: &EventsArgs, global: &Global) -> Result<u8> {
     Ok(summarize(&report, args.fail_on_unparsed))
 }
 
-/// `41203` as `41,203`.
-fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
 /// Prints the closing line (and one about other programs' lines skipped) and chooses the exit code: 2 when nothing at all could be
 /// read, 1 when `--fail-on-unparsed` and some line was not recognized (or an input in
 /// no known format was given up on), else 0.
 pub fn summarize(report: &Report, fail_on_unparsed: bool) -> u8 {
-    let unread = match report.unread {
-        0 => String::new(),
-        1 => " (and the rest of 1 input in no known format, not read)".into(),
-        n => format!(" (and the rest of {n} inputs in no known format, not read)"),
-    };
     // Other programs' lines in a shared syslog file were passed over on purpose: one
     // line says how many, before the closing line (which stays the last), and
     // `--fail-on-unparsed` does not count them (nothing of the database went unread).
     if report.skipped > 0 {
-        eprintln!(
-            "keibi: {} lines of other programs skipped",
-            thousands(report.skipped)
-        );
+        eprintln!("{}", say(Msg::new("ev-skipped").arg("n", report.skipped)));
     }
     eprintln!(
-        "keibi: {} events from {} files, {} unrecognized lines{unread}",
-        report.events, report.files, report.unrecognized
+        "{}",
+        say(Msg::new("ev-summary")
+            .arg("events", report.events)
+            .arg("files", report.files)
+            .arg("unrecognized", report.unrecognized)
+            .arg("unread", report.unread))
     );
     if report.files == 0 && report.events == 0 {
         2
@@ -87,53 +72,70 @@ fn explain(args: &EventsArgs) -> Result<u8> {
     let expanded = keibi_ingest::expand(&args.input.paths);
     let mut out = io::stdout().lock();
     let mut failed = !expanded.errors.is_empty();
+    let error = |path: &str, e: &str| {
+        eprintln!(
+            "{}",
+            say(Msg::new("ev-explain-error")
+                .arg("path", path.escape_debug().to_string())
+                .arg("reason", library_text(e)))
+        )
+    };
     for (path, e) in &expanded.errors {
-        eprintln!("keibi: {}: {e}", path.escape_debug());
+        error(path, &e.to_string());
     }
     for input in &expanded.inputs {
         let name = input.display();
         let x = match keibi_ingest::explain(input, &opts) {
             Ok(x) => x,
             Err(e) => {
-                eprintln!("keibi: {}: {e}", name.escape_debug());
+                error(&name, &e.to_string());
                 failed = true;
                 continue;
             }
         };
         writeln!(out, "{}:", name.escape_debug())?;
         match x.format {
-            Some(f) => writeln!(out, "  format: {f}")?,
-            None => writeln!(out, "  format: not recognized")?,
+            Some(f) => writeln!(
+                out,
+                "{}",
+                say(Msg::new("ev-explain-format").arg("format", f.to_string()))
+            )?,
+            None => writeln!(out, "{}", said("ev-explain-not-recognized"))?,
         }
-        let how = if args.input.pg_prefix.is_some() {
-            "the prefix given with --pg-prefix reads it"
+        let how = said(if args.input.pg_prefix.is_some() {
+            "ev-explain-how-given"
         } else if x.inferred_used {
-            "read with the inferred prefix"
+            "ev-explain-how-inferred"
         } else if x.format.is_some() {
-            "not used: the detected format reads it"
+            "ev-explain-how-detected"
         } else {
-            "not sure enough to read it with"
-        };
+            "ev-explain-how-unsure"
+        });
         match &x.inference {
             Some(i) => {
                 writeln!(
                     out,
-                    "  inferred log_line_prefix: '{}' ({how})",
-                    shown(&i.prefix)
+                    "{}",
+                    say(Msg::new("ev-explain-prefix")
+                        .arg("prefix", shown(&i.prefix))
+                        .arg("how", how))
                 )?;
                 writeln!(
                     out,
-                    "  explains {} of {} sampled lines",
-                    i.explained, i.sampled
+                    "{}",
+                    say(Msg::new("ev-explain-explains")
+                        .arg("explained", i.explained as u64)
+                        .arg("sampled", i.sampled as u64))
                 )?;
                 for a in &i.ambiguities {
-                    writeln!(out, "  ambiguous: {}", shown(a))?;
+                    writeln!(
+                        out,
+                        "{}",
+                        say(Msg::new("ev-explain-ambiguous").arg("what", shown(a)))
+                    )?;
                 }
             }
-            None => writeln!(
-                out,
-                "  inferred log_line_prefix: none (no line has a PostgreSQL level word)"
-            )?,
+            None => writeln!(out, "{}", said("ev-explain-none"))?,
         }
     }
     Ok(u8::from(failed))
@@ -150,16 +152,4 @@ fn shown(s: &str) -> String {
             }
         })
         .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn thousands() {
-        let t = super::thousands;
-        assert_eq!(
-            [t(0), t(999), t(1000), t(41203), t(1234567)],
-            ["0", "999", "1,000", "41,203", "1,234,567"]
-        );
-    }
 }

@@ -14,8 +14,10 @@ use keibi_store::{
 use sha2::{Digest, Sha256};
 
 use crate::cli::{FindingsArgs, FindingsCommand, Global, ShowFormat, StatusArgs, SuppressArgs};
+use crate::locale::{said, say};
 use crate::output::findings::{localized, write_findings_with_status, FindingFormat};
 use crate::output::sanitize::terminal;
+use keibi_i18n::Msg;
 
 /// Longest line `import` accepts (a finding keeps at most 20 evidence references and
 /// 100 addresses and users: far below this).
@@ -121,7 +123,9 @@ pub fn run(args: &FindingsArgs, global: &Global) -> Result<u8> {
             let cutoff = crate::timearg::parse(older_than, now).context("--older-than")?;
             if let Some(dir) = export {
                 if !dir.is_dir() {
-                    bail!("--export {}: not a directory", dir.display());
+                    bail!(say(
+                        Msg::new("fnd-export-not-dir").arg("path", dir.display().to_string())
+                    ));
                 }
             }
             let mut store = open_write(path)?;
@@ -129,15 +133,22 @@ pub fn run(args: &FindingsArgs, global: &Global) -> Result<u8> {
             let pruned = store.prune(cutoff, export.as_deref(), now)?;
             let after = store.size()?;
             if let Some(f) = &pruned.exported_to {
-                eprintln!("keibi: exported to {}", f.display());
+                eprintln!(
+                    "{}",
+                    say(Msg::new("fnd-exported").arg("path", f.display().to_string()))
+                );
             }
             eprintln!(
-                "keibi: {} findings and {} history entries last seen before {} deleted; store {} -> {}",
-                pruned.findings,
-                pruned.history,
-                cutoff.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-                bytes(before.file + before.wal),
-                bytes(after.file + after.wal),
+                "{}",
+                say(Msg::new("fnd-pruned")
+                    .arg("findings", pruned.findings)
+                    .arg("history", pruned.history)
+                    .arg(
+                        "cutoff",
+                        cutoff.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+                    )
+                    .arg("before", bytes(before.file + before.wal))
+                    .arg("after", bytes(after.file + after.wal)))
             );
             Ok(0)
         }
@@ -178,10 +189,9 @@ pub fn run(args: &FindingsArgs, global: &Global) -> Result<u8> {
 }
 
 fn no_store(path: &Path) -> anyhow::Error {
-    anyhow::anyhow!(
-        "{}: no store here (`keibi findings import` creates one from `keibi scan --format jsonl` output; or give --store FILE)",
-        path.display()
-    )
+    anyhow::anyhow!(say(
+        Msg::new("fnd-no-store").arg("path", path.display().to_string())
+    ))
 }
 
 fn open_read(path: &Path) -> Result<Store> {
@@ -214,11 +224,20 @@ fn transition(path: &Path, a: &StatusArgs, t: Transition) -> Result<u8> {
             note: a.note.clone(),
         },
     )?;
+    // The status word and the title in the reader's language (the title from the
+    // finding's messages when it carries them).
+    let locale = crate::locale::current();
+    let title = match &f.finding.text {
+        Some(t) if locale.lang != keibi_i18n::Lang::En => locale.finding(t).0,
+        _ => None,
+    }
+    .unwrap_or_else(|| f.finding.title.clone());
     eprintln!(
-        "keibi: {} {}: {}",
-        f.finding.id,
-        f.status,
-        terminal(&f.finding.title)
+        "{}",
+        say(Msg::new("fnd-status")
+            .arg("id", &f.finding.id)
+            .arg("status", said(&format!("status-{}", f.status.as_str())))
+            .arg("title", terminal(&title).into_owned()))
     );
     Ok(0)
 }
@@ -243,9 +262,9 @@ fn expiry(s: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>> {
         }
     }
     let at = crate::timearg::parse(t, now)
-        .with_context(|| format!("--expires '{s}': use a duration (90m, 24h, 7d, 2w) or a time"))?;
+        .with_context(|| say(Msg::new("fnd-expires-bad").arg("value", s)))?;
     if at <= now {
-        bail!("--expires '{s}' is in the past");
+        bail!(say(Msg::new("fnd-expires-past").arg("value", s)));
     }
     Ok(at)
 }
@@ -259,7 +278,7 @@ fn suppress(path: &Path, a: &SuppressArgs) -> Result<u8> {
                 s.parse::<keibi_store::IpNet>()
                     .map(|n| n.trunc())
                     .or_else(|_| s.parse::<std::net::IpAddr>().map(keibi_store::IpNet::from))
-                    .with_context(|| format!("--ip '{s}' is not an address or CIDR range"))
+                    .with_context(|| say(Msg::new("fnd-ip-bad").arg("value", s)))
             })
             .transpose()?;
     let rule = Suppression {
@@ -278,14 +297,16 @@ fn suppress(path: &Path, a: &SuppressArgs) -> Result<u8> {
         && rule.network.is_none()
         && rule.user.is_none()
     {
-        bail!("give at least one of --type, --resource, --ip, --user");
+        bail!(said("fnd-suppress-empty"));
     }
     let mut store = open_write(path)?;
     let (id, n) = store.suppress(&rule)?;
     let stored = Suppression { id, ..rule };
     eprintln!(
-        "keibi: {}; {n} stored findings suppressed",
-        rule_text(&stored, now)
+        "{}",
+        say(Msg::new("fnd-suppressed")
+            .arg("rule", rule_text(&stored, now))
+            .arg("n", n))
     );
     Ok(0)
 }
@@ -337,7 +358,7 @@ fn bytes(n: u64) -> String {
 /// checkpoint, so importing the same file again is a replay that counts nothing.
 fn import(path: &Path, file: &str) -> Result<u8> {
     let (input, name): (Box<dyn Read>, String) = if file == "-" {
-        (Box::new(io::stdin().lock()), "standard input".into())
+        (Box::new(io::stdin().lock()), said("fnd-stdin"))
     } else {
         let f = std::fs::File::open(file).with_context(|| file.to_string())?;
         (Box::new(f), file.to_string())
@@ -357,11 +378,10 @@ fn import(path: &Path, file: &str) -> Result<u8> {
             break;
         }
         if line.len() as u64 > MAX_IMPORT_LINE {
-            bail!(
-                "{}:{n}: line longer than {} MiB",
-                terminal(&name),
-                MAX_IMPORT_LINE >> 20
-            );
+            bail!(say(Msg::new("fnd-import-long-line")
+                .arg("file", terminal(&name).into_owned())
+                .arg("line", n.to_string())
+                .arg("mib", MAX_IMPORT_LINE >> 20)));
         }
         digest.update(&line);
         total += line.len() as u64;
@@ -370,24 +390,21 @@ fn import(path: &Path, file: &str) -> Result<u8> {
             continue;
         }
         let f: Finding = serde_json::from_slice(text).with_context(|| {
-            format!(
-                "{}:{n}: not a finding (import reads `keibi scan --format jsonl` output)",
-                terminal(&name)
-            )
+            say(Msg::new("fnd-import-not-finding")
+                .arg("file", terminal(&name).into_owned())
+                .arg("line", n.to_string()))
         })?;
         if f.id.is_empty() || f.id.len() > 64 || !f.id.bytes().all(|b| b.is_ascii_hexdigit()) {
-            bail!(
-                "{}:{n}: {:?} is not a finding id",
-                terminal(&name),
-                terminal(&f.id)
-            );
+            bail!(say(Msg::new("fnd-import-bad-id")
+                .arg("file", terminal(&name).into_owned())
+                .arg("line", n.to_string())
+                .arg("id", format!("{:?}", terminal(&f.id)))));
         }
         if changes.len() >= MAX_IMPORT_FINDINGS {
-            bail!(
-                "{}: more than {MAX_IMPORT_FINDINGS} findings (a scan writes at most {}); split the file",
-                terminal(&name),
-                keibi_detect::findings::MAX_FINDINGS
-            );
+            bail!(say(Msg::new("fnd-import-too-many")
+                .arg("file", terminal(&name).into_owned())
+                .arg("max", MAX_IMPORT_FINDINGS)
+                .arg("scan", keibi_detect::findings::MAX_FINDINGS)));
         }
         let added = f.count;
         changes.push(FindingChange {
@@ -406,8 +423,8 @@ fn import(path: &Path, file: &str) -> Result<u8> {
     if store.checkpoints()?.iter().any(|c| c.source == source) {
         // What the commit would find too, without replaying every finding.
         eprintln!(
-            "keibi: {} was imported before (same content): nothing changed",
-            terminal(&name)
+            "{}",
+            say(Msg::new("fnd-import-again").arg("file", terminal(&name).into_owned()))
         );
         return Ok(0);
     }
@@ -423,8 +440,8 @@ fn import(path: &Path, file: &str) -> Result<u8> {
     let done = store.commit(&commit)?;
     if done.replayed {
         eprintln!(
-            "keibi: {} was imported before (same content): nothing changed",
-            terminal(&name)
+            "{}",
+            say(Msg::new("fnd-import-again").arg("file", terminal(&name).into_owned()))
         );
         return Ok(0);
     }
@@ -439,10 +456,13 @@ fn import(path: &Path, file: &str) -> Result<u8> {
         .filter(|a| a.status == Status::Suppressed)
         .count();
     eprintln!(
-        "keibi: imported {} findings into {}: {new} new, {} grew, {suppressed} suppressed",
-        done.findings.len(),
-        terminal(&path.display().to_string()),
-        done.findings.len() - new,
+        "{}",
+        say(Msg::new("fnd-imported")
+            .arg("n", done.findings.len())
+            .arg("store", terminal(&path.display().to_string()).into_owned())
+            .arg("new", new)
+            .arg("grew", done.findings.len() - new)
+            .arg("suppressed", suppressed))
     );
     Ok(0)
 }

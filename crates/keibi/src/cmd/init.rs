@@ -7,7 +7,9 @@ use anyhow::{Context, Result};
 use keibi_engine::settings::STARTER;
 
 use crate::cli::{Global, InitArgs};
+use crate::locale::say;
 use crate::output::sanitize::terminal;
+use keibi_i18n::Msg;
 
 pub fn run(args: &InitArgs, _global: &Global) -> Result<u8> {
     let path = &args.output;
@@ -16,10 +18,9 @@ pub fn run(args: &InitArgs, _global: &Global) -> Result<u8> {
         // Replace by removing first: a planted symbolic link is removed, never
         // written through (create_new below refuses to follow one).
         match std::fs::symlink_metadata(path) {
-            Ok(m) if m.is_dir() => anyhow::bail!("{shown}: is a directory"),
-            Ok(_) => {
-                std::fs::remove_file(path).with_context(|| format!("{shown}: cannot replace it"))?
-            }
+            Ok(m) if m.is_dir() => anyhow::bail!(say(Msg::new("init-is-dir").arg("path", &shown))),
+            Ok(_) => std::fs::remove_file(path)
+                .with_context(|| say(Msg::new("init-cannot-replace").arg("path", &shown)))?,
             Err(_) => {}
         }
     }
@@ -30,13 +31,13 @@ pub fn run(args: &InitArgs, _global: &Global) -> Result<u8> {
     {
         Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-            anyhow::bail!("{shown} exists: keibi init does not replace a file without --force")
+            anyhow::bail!(say(Msg::new("init-exists").arg("path", &shown)))
         }
         Err(e) => return Err(e).with_context(|| shown.clone()),
     };
     f.write_all(STARTER.as_bytes())
         .and_then(|()| f.sync_all())
         .with_context(|| shown.clone())?;
-    eprintln!("keibi: wrote {shown}; check it with `keibi config check {shown}`");
+    eprintln!("{}", say(Msg::new("init-wrote").arg("path", &shown)));
     Ok(0)
 }

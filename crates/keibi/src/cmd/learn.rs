@@ -9,7 +9,9 @@ use keibi_engine::pipeline::{Lane, Pipeline};
 
 use crate::baselines;
 use crate::cli::{Global, LearnArgs};
+use crate::locale::say;
 use crate::output::sanitize::terminal;
+use keibi_i18n::Msg;
 
 pub fn run(args: &LearnArgs, global: &Global) -> Result<u8> {
     let config = super::scan::load_config(args.config.as_deref())?;
@@ -34,11 +36,15 @@ pub fn run(args: &LearnArgs, global: &Global) -> Result<u8> {
     let code = super::events::summarize(&report, false);
     let after = persist.counts();
     eprintln!(
-        "keibi: learned {} (before: {}); saved {} profiles to {}",
-        baselines::summary(&after),
-        baselines::summary(&before),
-        saved.written,
-        terminal(&persist.path().display().to_string())
+        "{}",
+        say(Msg::new("learn-done")
+            .arg("after", baselines::summary(&after))
+            .arg("before", baselines::summary(&before))
+            .arg("saved", saved.written as u64)
+            .arg(
+                "path",
+                terminal(&persist.path().display().to_string()).into_owned()
+            ))
     );
     Ok(code)
 }

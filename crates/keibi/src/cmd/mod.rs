@@ -22,8 +22,10 @@ use keibi_ingest::{IngestOptions, Notice, Report};
 use keibi_model::Event;
 
 use crate::cli::{Global, InputArgs};
+use crate::locale::{library_text, say};
 use crate::output::sanitize::terminal;
 use crate::progress::Progress;
+use keibi_i18n::Msg;
 
 /// Unrecognized-line warnings shown per file before they are only counted.
 const WARNINGS_PER_FILE: u64 = 5;
@@ -51,7 +53,7 @@ pub fn read_capped(path: &std::path::Path, max: usize, text: bool) -> io::Result
     let too_large = || {
         io::Error::new(
             io::ErrorKind::InvalidData,
-            format!("larger than {max} bytes, the most keibi reads of such a file"),
+            say(Msg::new("too-large").arg("max", max)),
         )
     };
     let file = std::fs::File::open(path)?;
@@ -72,10 +74,7 @@ pub fn read_capped(path: &std::path::Path, max: usize, text: bool) -> io::Result
             if let Some(i) = memchr_nul(&chunk[..n]) {
                 return Err(io::Error::new(
                     io::ErrorKind::InvalidData,
-                    format!(
-                        "binary data (a NUL byte at offset {}), not a text file",
-                        out.len() + i
-                    ),
+                    say(Msg::new("binary-file").arg("offset", out.len() + i)),
                 ));
             }
         }
@@ -94,12 +93,8 @@ fn memchr_nul(b: &[u8]) -> Option<usize> {
 /// Builds ingest options from the input flags.
 pub fn ingest_options(args: &InputArgs) -> Result<IngestOptions> {
     let now = Utc::now();
-    let offset = keibi_parse::time::zone_offset(&args.log_timezone).with_context(|| {
-        format!(
-            "--log-timezone '{}' is not an offset such as +09:00 or UTC",
-            args.log_timezone
-        )
-    })?;
+    let offset = keibi_parse::time::zone_offset(&args.log_timezone)
+        .with_context(|| say(Msg::new("in-log-timezone").arg("value", &args.log_timezone)))?;
     Ok(IngestOptions {
         format: args.log_format,
         pg_prefix: args.pg_prefix.clone(),
@@ -135,11 +130,24 @@ pub fn read_inputs(
         warnings,
     } = keibi_ingest::expand(&args.paths);
     let quiet = global.quiet;
+    let error = |path: &str, e: &str| {
+        eprintln!(
+            "{}",
+            say(Msg::new("in-error")
+                .arg("path", terminal(path).into_owned())
+                .arg("reason", terminal(&library_text(e)).into_owned()))
+        )
+    };
     for (path, e) in &errors {
-        eprintln!("keibi: error: {}: {e}", terminal(path));
+        error(path, &e.to_string());
     }
     for (path, w) in &warnings {
-        eprintln!("keibi: warning: {}: {}", terminal(path), terminal(w));
+        eprintln!(
+            "{}",
+            say(Msg::new("in-warning")
+                .arg("path", terminal(path).into_owned())
+                .arg("reason", terminal(&library_text(w)).into_owned()))
+        );
     }
     let total: u64 = inputs.iter().filter_map(|i| i.size()).sum();
     let counter = Arc::new(AtomicU64::new(0));
@@ -148,16 +156,14 @@ pub fn read_inputs(
     let mut shown: HashMap<Arc<str>, u64> = HashMap::new();
     let notice = |n: Notice| match n {
         Notice::Opened { .. } => {}
-        Notice::FileError { file, error } => {
-            eprintln!("keibi: error: {}: {}", terminal(&file), terminal(&error))
-        }
-        Notice::ReadError { file, line, error } => {
-            eprintln!(
-                "keibi: warning: {}:{line}: {}",
-                terminal(&file),
-                terminal(&error)
-            )
-        }
+        Notice::FileError { file, error: e } => error(&file, &e),
+        Notice::ReadError { file, line, error } => eprintln!(
+            "{}",
+            say(Msg::new("in-line-warning")
+                .arg("file", terminal(&file).into_owned())
+                .arg("line", line.to_string())
+                .arg("reason", terminal(&library_text(&error)).into_owned()))
+        ),
         Notice::Line {
             file,
             line,
@@ -167,15 +173,17 @@ pub fn read_inputs(
             let n = shown.entry(file.clone()).or_default();
             *n += u64::from(unrecognized);
             if !quiet && (!unrecognized || *n <= WARNINGS_PER_FILE) {
-                let what = if unrecognized {
-                    "unrecognized line"
+                let id = if unrecognized {
+                    "in-unrecognized"
                 } else {
-                    "warning"
+                    "in-line-warning"
                 };
                 eprintln!(
-                    "keibi: {what}: {}:{line}: {}",
-                    terminal(&file),
-                    terminal(&reason)
+                    "{}",
+                    say(Msg::new(id)
+                        .arg("file", terminal(&file).into_owned())
+                        .arg("line", line.to_string())
+                        .arg("reason", terminal(&library_text(&reason)).into_owned()))
                 );
             }
         }
@@ -187,9 +195,10 @@ pub fn read_inputs(
     if !quiet {
         for (file, n) in shown.iter().filter(|(_, n)| **n > WARNINGS_PER_FILE) {
             eprintln!(
-                "keibi: {}: {} more unrecognized lines not shown",
-                terminal(file),
-                n - WARNINGS_PER_FILE
+                "{}",
+                say(Msg::new("in-more-unrecognized")
+                    .arg("file", terminal(file).into_owned())
+                    .arg("n", n - WARNINGS_PER_FILE))
             );
         }
     }

@@ -10,7 +10,9 @@ use keibi_detect::sigma::{RuleSet, RULE_FILE_LIMITS};
 use keibi_detect::{Config, Entry, Scanner, ThreatLists};
 
 use crate::cli::{EventFormat, Global, RulesCommand};
+use crate::locale::{library_text, say};
 use crate::output::sanitize::terminal;
+use keibi_i18n::Msg;
 
 pub fn run(cmd: &RulesCommand, _global: &Global) -> Result<u8> {
     match cmd {
@@ -27,13 +29,28 @@ pub fn run(cmd: &RulesCommand, _global: &Global) -> Result<u8> {
                 EventFormat::Table => write_table(&mut out, &catalog)?,
             }
             eprintln!(
-                "keibi: {} finding types in {} entries of {} detectors and rules; {} rules, {} problems, {} skipped (log sources keibi does not read)",
-                catalog.iter().map(|e| &e.spec.finding_type).collect::<HashSet<_>>().len(),
-                catalog.len(),
-                catalog.iter().map(|e| &e.source).collect::<HashSet<_>>().len(),
-                set.rules().len(),
-                set.problems().len(),
-                set.skipped()
+                "{}",
+                say(Msg::new("rules-list-summary")
+                    .arg(
+                        "types",
+                        catalog
+                            .iter()
+                            .map(|e| &e.spec.finding_type)
+                            .collect::<HashSet<_>>()
+                            .len()
+                    )
+                    .arg("entries", catalog.len())
+                    .arg(
+                        "sources",
+                        catalog
+                            .iter()
+                            .map(|e| &e.source)
+                            .collect::<HashSet<_>>()
+                            .len()
+                    )
+                    .arg("rules", set.rules().len())
+                    .arg("problems", set.problems().len())
+                    .arg("skipped", set.skipped() as u64))
             );
             Ok(0)
         }
@@ -45,11 +62,12 @@ pub fn run(cmd: &RulesCommand, _global: &Global) -> Result<u8> {
                 println!("{}", terminal(&p.to_string()));
             }
             eprintln!(
-                "keibi: {} files, {} rules loaded, {} problems, {} skipped (log sources keibi does not read)",
-                files,
-                set.rules().len(),
-                set.problems().len(),
-                set.skipped()
+                "{}",
+                say(Msg::new("rules-lint-summary")
+                    .arg("files", files)
+                    .arg("rules", set.rules().len())
+                    .arg("problems", set.problems().len())
+                    .arg("skipped", set.skipped() as u64))
             );
             Ok(u8::from(!set.problems().is_empty()))
         }
@@ -118,8 +136,8 @@ fn write_table(out: &mut impl Write, catalog: &[Entry]) -> io::Result<()> {
 pub fn print_problems(set: &RuleSet) {
     for p in set.problems() {
         eprintln!(
-            "keibi: warning: rule not loaded: {}",
-            terminal(&p.to_string())
+            "{}",
+            say(Msg::new("rules-not-loaded").arg("problem", terminal(&p.to_string()).into_owned()))
         );
     }
 }
@@ -140,9 +158,13 @@ pub fn load_paths(set: &mut RuleSet, paths: &[PathBuf]) -> Result<usize> {
         } else if p.is_file() {
             files.push(p.clone());
         } else if p.exists() {
-            bail!("--rules {}: not a file or directory", p.display());
+            bail!(say(
+                Msg::new("rules-not-file").arg("path", p.display().to_string())
+            ));
         } else {
-            bail!("--rules {}: no such file or directory", p.display());
+            bail!(say(
+                Msg::new("rules-missing").arg("path", p.display().to_string())
+            ));
         }
     }
     for (path, e) in &walker.errors {
@@ -150,9 +172,10 @@ pub fn load_paths(set: &mut RuleSet, paths: &[PathBuf]) -> Result<usize> {
     }
     for (path, w) in &walker.warnings {
         eprintln!(
-            "keibi: warning: --rules {}: {}",
-            terminal(path),
-            terminal(w)
+            "{}",
+            say(Msg::new("rules-walk-warning")
+                .arg("path", terminal(path).into_owned())
+                .arg("reason", terminal(&library_text(w)).into_owned()))
         );
     }
     for f in &files {
@@ -160,7 +183,7 @@ pub fn load_paths(set: &mut RuleSet, paths: &[PathBuf]) -> Result<usize> {
         match super::read_capped(f, RULE_FILE_LIMITS.max_bytes, true) {
             Ok(bytes) => match String::from_utf8(bytes) {
                 Ok(text) => set.add_source(&origin, &text),
-                Err(_) => set.add_source_problem(&origin, "not UTF-8 text"),
+                Err(_) => set.add_source_problem(&origin, &crate::locale::said("not-utf8")),
             },
             Err(e) => set.add_source_problem(&origin, &e.to_string()),
         }

@@ -18,7 +18,9 @@ use keibi_ingest::Notice;
 use serde_json::{json, Value};
 
 use crate::cli::{DetectArgs, Global, LogOutput, RunArgs};
+use crate::locale::{library_text, said, say};
 use crate::output::sanitize::terminal;
+use keibi_i18n::Msg;
 
 /// The exit code when the store failed while running (after a clean start): the
 /// settings and the store were usable (else 2), the last batch could not be
@@ -33,12 +35,14 @@ pub fn run(args: &RunArgs, global: &Global) -> Result<u8> {
         Some(path) => match Settings::load(path) {
             Ok((s, _)) => s,
             Err(e) => {
-                eprintln!("keibi: {}", terminal(&e.to_string()));
+                eprintln!("keibi: {}", terminal(&load_error_text(&e)));
                 return Ok(2);
             }
         },
         None => Settings::quick(&[], None),
     };
+    // The log's language: the flags, the environment, then the file's `display:`.
+    crate::locale::resolve(global, Some(&settings.display))?;
     // As the file says, to tell at a reload what changed in it.
     let from_file = settings.clone();
     if !args.paths.is_empty() {
@@ -87,13 +91,13 @@ pub fn run(args: &RunArgs, global: &Global) -> Result<u8> {
             let at = server.addr();
             log.emit(
                 "info",
-                &format!("serving http://{at}/metrics and /healthz"),
+                &say(Msg::new("run-serving").arg("at", at.to_string())),
                 &[("listen", json!(at.to_string()))],
             );
             if !at.ip().is_loopback() {
                 log.emit(
                     "warn",
-                    &format!("{at} is not a loopback address: other machines can read /metrics and /healthz"),
+                    &say(Msg::new("run-not-loopback").arg("at", at.to_string())),
                     &[("listen", json!(at.to_string()))],
                 );
             }
@@ -103,12 +107,15 @@ pub fn run(args: &RunArgs, global: &Global) -> Result<u8> {
     };
     let detect = DetectArgs {
         state: args.state.clone(),
+        placeholder: args.placeholder.clone(),
         ..DetectArgs::default()
     };
     let (scanner, persist, _) = super::scan::build_scanner_from(&settings, &detect, global)?;
     // Held with a lock: a second daemon on the same file is refused.
     let store = keibi_store::Store::open_exclusive(&settings.store.path)?;
-    log.info(&format!("store {}", settings.store.path.display()));
+    log.info(&say(
+        Msg::new("run-store").arg("path", settings.store.path.display().to_string())
+    ));
     let pipeline = Live::new(&settings, scanner, store, args.once, &mut |n| log.note(n))?
         .with_metrics(log.metrics.clone());
     let control = Control::signals().context("installing signal handlers")?;
@@ -118,7 +125,7 @@ pub fn run(args: &RunArgs, global: &Global) -> Result<u8> {
             log_line(
                 settings.log.format == LogFormat::Json,
                 "info",
-                "SIGHUP: no settings file to reload (--config)",
+                &said("run-no-reload"),
             );
             return None;
         };
@@ -134,11 +141,7 @@ pub fn run(args: &RunArgs, global: &Global) -> Result<u8> {
                             || new.server != from_file.server
                             || new.log != from_file.log
                         {
-                            log_line(
-                                json,
-                                "warn",
-                                "reload: sources, detection, rules, store, server and log take effect at the next start",
-                            );
+                            log_line(json, "warn", &said("run-reload-later"));
                         }
                         Some((new.tuning, services))
                     }
@@ -146,7 +149,13 @@ pub fn run(args: &RunArgs, global: &Global) -> Result<u8> {
                         log_line(
                             json,
                             "error",
-                            &format!("reload: keeping the old settings: {e:#}"),
+                            &say(Msg::new("run-reload-keeping").arg(
+                                "reason",
+                                e.chain()
+                                    .map(|c| library_text(&c.to_string()))
+                                    .collect::<Vec<_>>()
+                                    .join(": "),
+                            )),
                         );
                         None
                     }
@@ -154,16 +163,21 @@ pub fn run(args: &RunArgs, global: &Global) -> Result<u8> {
             }
             Err(LoadError::Invalid(problems)) => {
                 for p in problems {
-                    log_line(json, "error", &format!("reload: {p}"));
+                    log_line(
+                        json,
+                        "error",
+                        &say(Msg::new("run-reload-problem")
+                            .arg("problem", super::config::problem_text(&p))),
+                    );
                 }
-                log_line(json, "error", "reload: keeping the old settings");
+                log_line(json, "error", &said("run-reload-kept"));
                 None
             }
             Err(e) => {
                 log_line(
                     json,
                     "error",
-                    &format!("reload: keeping the old settings: {e}"),
+                    &say(Msg::new("run-reload-keeping").arg("reason", load_error_text(&e))),
                 );
                 None
             }
@@ -189,21 +203,17 @@ pub fn run(args: &RunArgs, global: &Global) -> Result<u8> {
         log_line(
             settings.log.format == LogFormat::Json,
             "error",
-            &format!(
-                "{e}; stopped: the store keeps everything committed before, and the next start reads the rest again"
-            ),
+            &say(Msg::new("run-store-failed").arg("reason", library_text(&e.to_string()))),
         );
         return Ok(EXIT_STORE_FAILED);
     }
     if let Some(p) = &persist {
         let saved = p.save_all().context("--state")?;
-        log.info(&format!(
-            "{} profiles written to {}",
-            saved.written,
-            p.path().display()
-        ));
+        log.info(&say(Msg::new("run-profiles-written")
+            .arg("n", saved.written)
+            .arg("path", p.path().display().to_string())));
     }
-    log.info("stopped; everything read is committed");
+    log.info(&said("run-stopped"));
     Ok(0)
 }
 
@@ -229,26 +239,34 @@ impl Log {
         match n {
             Note::Following(what) => self.emit(
                 "info",
-                &format!("following {what}"),
+                &say(Msg::new("run-following").arg("what", &what)),
                 &[("source", json!(what))],
             ),
             Note::Resumed(n) => {
                 metrics::lock(&self.metrics).resumed = n;
-                self.info(&format!("{n} file checkpoints in the store"))
+                self.info(&say(Msg::new("run-resumed").arg("n", n)))
             }
             Note::Retention(Ok(e)) => {
                 let p = &e.pruned;
-                let mut msg = format!(
-                    "retention: {} findings and {} history entries unchanged since {} deleted; store {} bytes ({} findings)",
-                    p.findings,
-                    p.history,
-                    e.cutoff.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-                    e.size.file + e.size.wal,
-                    e.size.findings,
-                );
-                if let Some(f) = &p.exported_to {
-                    msg.push_str(&format!(", exported to {}", f.display()));
-                }
+                let msg = say(Msg::new("run-retention")
+                    .arg("findings", p.findings)
+                    .arg("history", p.history)
+                    .arg(
+                        "cutoff",
+                        e.cutoff.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                    )
+                    .arg("bytes", e.size.file + e.size.wal)
+                    .arg("stored", e.size.findings)
+                    .arg(
+                        "export",
+                        p.exported_to
+                            .as_ref()
+                            .map(|f| {
+                                say(Msg::new("run-retention-export")
+                                    .arg("path", f.display().to_string()))
+                            })
+                            .unwrap_or_default(),
+                    ));
                 self.emit(
                     "info",
                     &msg,
@@ -261,39 +279,57 @@ impl Log {
                     ],
                 );
             }
-            Note::Retention(Err(err)) => self.emit(
-                "error",
-                &format!("retention: nothing deleted, tried again at the next pass: {err}"),
-                &[("reason", json!(err.to_string()))],
-            ),
+            Note::Retention(Err(err)) => {
+                self.emit(
+                    "error",
+                    &say(Msg::new("run-retention-failed")
+                        .arg("reason", library_text(&err.to_string()))),
+                    &[("reason", json!(err.to_string()))],
+                )
+            }
             Note::Profiles { loaded, skipped } => {
-                self.info(&format!("{loaded} behavioural profiles in the store"));
+                self.info(&say(Msg::new("run-profiles").arg("n", loaded)));
                 if skipped > 0 {
                     log_line(
                         self.json,
                         "warn",
-                        &format!("{skipped} stored profiles could not be read (skipped)"),
+                        &say(Msg::new("run-profiles-skipped").arg("n", skipped)),
                     );
                 }
             }
-            Note::Info(s) => self.info(&s),
-            Note::Warn(s) => log_line(self.json, "error", &s),
+            Note::Info(s) => self.info(&engine_text(&s)),
+            Note::Warn(s) => log_line(self.json, "error", &engine_text(&s)),
             Note::Finding { change, applied } => {
                 let f = change.finding();
-                let msg = format!(
-                    "finding {}: {} {} {} {} {}",
-                    match applied.outcome {
-                        keibi_store::Outcome::New => "new",
-                        keibi_store::Outcome::Reopened => "reopened",
-                        keibi_store::Outcome::SeverityRaised => "severity raised",
-                        _ => "changed",
-                    },
-                    f.severity.label().as_str(),
-                    f.severity,
-                    f.finding_type,
-                    &f.id[..f.id.len().min(8)],
-                    f.title
-                );
+                // The title in the reader's language when the finding carries its
+                // messages; English is the contract's title.
+                let locale = crate::locale::current();
+                let title = match &f.text {
+                    Some(t) if locale.lang != keibi_i18n::Lang::En => locale.finding(t).0,
+                    _ => None,
+                }
+                .unwrap_or_else(|| f.title.clone());
+                let msg = say(Msg::new("run-finding")
+                    .arg(
+                        "what",
+                        said(match applied.outcome {
+                            keibi_store::Outcome::New => "run-finding-new",
+                            keibi_store::Outcome::Reopened => "run-finding-reopened",
+                            keibi_store::Outcome::SeverityRaised => "run-finding-raised",
+                            _ => "run-finding-changed",
+                        }),
+                    )
+                    .arg(
+                        "label",
+                        said(&format!(
+                            "severity-{}",
+                            f.severity.label().as_str().to_lowercase()
+                        )),
+                    )
+                    .arg("severity", f.severity.to_string())
+                    .arg("type", &f.finding_type)
+                    .arg("id", &f.id[..f.id.len().min(8)])
+                    .arg("title", title));
                 self.emit(
                     "warn",
                     &msg,
@@ -311,17 +347,19 @@ impl Log {
                 match notice {
                     Notice::Opened { file, format } => self.emit(
                         "info",
-                        &format!("reading {file} as {}", format.name()),
+                        &say(Msg::new("run-reading")
+                            .arg("file", file.to_string())
+                            .arg("format", format.name())),
                         &[("file", json!(file)), ("format", json!(format.name()))],
                     ),
                     Notice::FileError { file, error } => self.emit(
                         "warn",
-                        &format!("{file}: {error}"),
+                        &format!("{file}: {}", library_text(error)),
                         &[("file", json!(file)), ("reason", json!(error))],
                     ),
                     Notice::ReadError { file, line, error } => self.emit(
                         "warn",
-                        &format!("{file}:{line}: {error}"),
+                        &format!("{file}:{line}: {}", library_text(error)),
                         &[
                             ("file", json!(file)),
                             ("line", json!(line)),
@@ -334,7 +372,7 @@ impl Log {
                         let n = self.lines.entry(file.clone()).or_default();
                         *n += 1;
                         if *n <= LINE_NOTES_PER_FILE {
-                            let msg = format!("{file}:{line}: {reason}");
+                            let msg = format!("{file}:{line}: {}", library_text(reason));
                             self.emit(
                                 "warn",
                                 &msg,
@@ -402,6 +440,52 @@ fn log_fields(json: bool, level: &str, msg: &str, fields: &[(&str, Value)]) {
     } else if level == "info" {
         eprintln!("keibi: {}", terminal(msg));
     } else {
-        eprintln!("keibi: {level}: {}", terminal(msg));
+        let word = match level {
+            "warn" => said("run-level-warn"),
+            "error" => said("run-level-error"),
+            other => other.to_string(),
+        };
+        eprintln!("keibi: {word}: {}", terminal(msg));
     }
+}
+
+/// A settings file that could not be used, each problem on its line and in the
+/// reader's language where keibi knows its shape.
+fn load_error_text(e: &LoadError) -> String {
+    match e {
+        LoadError::Invalid(problems) => problems
+            .iter()
+            .map(super::config::problem_text)
+            .collect::<Vec<_>>()
+            .join("\n"),
+        LoadError::Unreadable { file, reason } => format!("{file}: {}", library_text(reason)),
+    }
+}
+
+/// A line of keibi-engine's loop (`Note::Info`, `Note::Warn`) in the reader's
+/// language: the loop's own sentences are known here; any other text stays as the
+/// engine wrote it.
+fn engine_text(s: &str) -> String {
+    if !crate::locale::is_ja() {
+        return s.to_string();
+    }
+    match s {
+        "stopping: committing what was read" => return said("run-stopping"),
+        "settings and lists reloaded" => return said("run-reloaded"),
+        "the store takes writes again: the held batch is committed" => {
+            return said("run-store-back")
+        }
+        "every source has ended" => return said("run-ended"),
+        _ => {}
+    }
+    const HELD: &str =
+        "; the batch is held (nothing is read meanwhile, no checkpoint moves) and tried again in ";
+    if let Some((reason, wait)) = s.strip_suffix(" s").and_then(|h| h.rsplit_once(HELD)) {
+        if let Ok(secs) = wait.parse::<u64>() {
+            return say(Msg::new("run-held")
+                .arg("reason", library_text(reason))
+                .arg("secs", secs));
+        }
+    }
+    library_text(s)
 }

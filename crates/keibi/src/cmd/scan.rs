@@ -5,7 +5,6 @@ use std::io::{self, BufWriter, Write};
 use std::path::Path;
 
 use anyhow::{Context, Result};
-use keibi_detect::text::thousands;
 use keibi_detect::{Config, IpList, IpSet, ScanReport, Scanner, Services, ThreatLists};
 use keibi_model::finding::count_by_label;
 use keibi_model::{Finding, Severity};
@@ -14,8 +13,10 @@ use keibi_engine::pipeline::Pipeline;
 use keibi_engine::settings::{Settings, Tuned, Tuning};
 
 use crate::cli::{DetectArgs, Global, ScanArgs};
+use crate::locale::{library_text, said, say};
 use crate::output::findings::{write_findings, FindingFormat};
 use crate::output::sanitize::terminal;
+use keibi_i18n::Msg;
 
 pub fn run(args: &ScanArgs, global: &Global) -> Result<u8> {
     let stdout = io::stdout();
@@ -43,24 +44,29 @@ pub fn run(args: &ScanArgs, global: &Global) -> Result<u8> {
     }
     if tuned != Tuned::default() && !global.quiet {
         eprintln!(
-            "keibi: tuning (--config): {} findings suppressed, {} from disabled detectors dropped, {} given another severity",
-            tuned.suppressed, tuned.disabled, tuned.rescored
+            "{}",
+            say(Msg::new("scan-tuning")
+                .arg("suppressed", tuned.suppressed as u64)
+                .arg("disabled", tuned.disabled as u64)
+                .arg("rescored", tuned.rescored as u64))
         );
     }
     if rolled_up > 0 {
         eprintln!(
-            "keibi: note: more than {} findings: the most severe are listed one by one, and {} less severe ones are rolled up into {} (one per detector and type)",
-            thousands(keibi_detect::findings::MAX_FINDINGS as u64),
-            thousands(rolled_up),
-            if rollups.len() == 1 { "1 roll-up finding".to_string() } else { format!("{} roll-up findings", rollups.len()) },
+            "{}",
+            say(Msg::new("scan-rolled-note")
+                .arg("max", keibi_detect::findings::MAX_FINDINGS)
+                .arg("n", rolled_up)
+                .arg("rollups", rollups.len()))
         );
     }
     if dropped_findings > 0 {
         eprintln!(
-            "keibi: warning: {} findings were dropped unseen: more than {} kinds of findings overflowed the {} kept (narrow the input with --since/--until or the paths)",
-            thousands(dropped_findings),
-            keibi_detect::findings::MAX_ROLLUPS,
-            thousands(keibi_detect::findings::MAX_FINDINGS as u64),
+            "{}",
+            say(Msg::new("scan-dropped-warning")
+                .arg("n", dropped_findings)
+                .arg("kinds", keibi_detect::findings::MAX_ROLLUPS)
+                .arg("max", keibi_detect::findings::MAX_FINDINGS))
         );
     }
     if let Some(p) = &persist {
@@ -74,7 +80,8 @@ pub fn run(args: &ScanArgs, global: &Global) -> Result<u8> {
     if format == FindingFormat::Table && trusted_events > 0 {
         writeln!(
             out,
-            "{trusted_events} login and connection events from trusted addresses raised no findings"
+            "{}",
+            say(Msg::new("scan-trusted").arg("n", trusted_events))
         )?;
     }
     out.flush()?;
@@ -85,23 +92,35 @@ pub fn run(args: &ScanArgs, global: &Global) -> Result<u8> {
         .iter()
         .rev()
         .filter(|(_, n)| *n > 0)
-        .map(|(l, n)| format!("{n} {}", l.as_str()))
+        .map(|(l, n)| {
+            say(Msg::new("scan-summary-count").arg("n", *n).arg(
+                "label",
+                said(&format!("severity-{}", l.as_str().to_lowercase())),
+            ))
+        })
         .collect();
     let mut extra = String::new();
     if rolled_up > 0 {
-        extra.push_str(&format!(", {} more rolled up", thousands(rolled_up)));
+        extra.push_str(&say(Msg::new("scan-summary-rolled").arg("n", rolled_up)));
     }
     if dropped_findings > 0 {
-        extra.push_str(&format!(", {} dropped", thousands(dropped_findings)));
+        extra.push_str(&say(
+            Msg::new("scan-summary-dropped").arg("n", dropped_findings)
+        ));
     }
     eprintln!(
-        "keibi: {} findings{}{extra}",
-        findings.len(),
-        if counts.is_empty() {
-            String::new()
-        } else {
-            format!(" ({})", counts.join(", "))
-        }
+        "{}",
+        say(Msg::new("scan-summary")
+            .arg("n", findings.len())
+            .arg(
+                "counts",
+                if counts.is_empty() {
+                    String::new()
+                } else {
+                    say(Msg::new("scan-summary-counts").arg("list", counts.join(&said("list-sep"))))
+                }
+            )
+            .arg("extra", extra))
     );
     if code != 0 {
         return Ok(code);
@@ -121,8 +140,10 @@ fn fails(findings: &[Finding], dropped: u64, min: Severity) -> bool {
     }
     if dropped > 0 {
         eprintln!(
-            "keibi: --fail-on {min}: failing because {} findings were dropped unseen and may have been that severe",
-            thousands(dropped)
+            "{}",
+            say(Msg::new("scan-fail-dropped")
+                .arg("min", min.to_string())
+                .arg("n", dropped))
         );
         return true;
     }
@@ -192,6 +213,10 @@ pub fn load_services(
     config
         .trusted_accounts
         .extend(d.trusted_account.iter().cloned());
+    for p in &d.placeholder {
+        let (name, values) = read_placeholder(p)?;
+        config.placeholders.insert(name, values);
+    }
     let lists = ThreatLists {
         threat: load_lists(&[
             ("lists.threat", &file.threat),
@@ -230,7 +255,7 @@ pub fn load_settings(path: Option<&Path>) -> Result<Settings> {
         Err(problems) => {
             let all: Vec<String> = problems
                 .iter()
-                .map(|p| terminal(&p.to_string()).into_owned())
+                .map(|p| terminal(&super::config::problem_text(p)).into_owned())
                 .collect();
             Err(anyhow::anyhow!("{}", all.join("\n"))).with_context(what)
         }
@@ -240,6 +265,31 @@ pub fn load_settings(path: Option<&Path>) -> Result<Settings> {
 /// The detection settings of `--config` (for `keibi learn`).
 pub fn load_config(path: Option<&Path>) -> Result<Config> {
     Ok(load_settings(path)?.detection.config)
+}
+
+/// Most bytes a `--placeholder` file may have.
+const MAX_PLACEHOLDER_BYTES: usize = 16 << 20;
+
+/// `--placeholder NAME=FILE`: the name and the file's values, one a line (blank
+/// lines skipped, surrounding spaces trimmed).
+fn read_placeholder(arg: &str) -> Result<(String, Vec<String>)> {
+    let Some((name, file)) = arg
+        .split_once('=')
+        .filter(|(n, f)| !n.is_empty() && !f.is_empty())
+    else {
+        anyhow::bail!("--placeholder {arg:?}: expected NAME=FILE");
+    };
+    let name = name.trim_matches('%').to_string();
+    let bytes = super::read_capped(Path::new(file), MAX_PLACEHOLDER_BYTES, true)
+        .with_context(|| format!("--placeholder {name}={file}"))?;
+    let text = String::from_utf8_lossy(&bytes);
+    let values = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(str::to_string)
+        .collect();
+    Ok((name, values))
 }
 
 /// Reads address lists, each group under the name of where it was given.
@@ -257,10 +307,11 @@ fn load_lists(groups: &[(&str, &Vec<std::path::PathBuf>)]) -> Result<IpSet> {
                 IpList::parse(name, &bytes).with_context(|| format!("{flag} {}", p.display()))?;
             for prob in list.problems() {
                 eprintln!(
-                    "keibi: warning: {}:{}: {}",
-                    terminal(&p.display().to_string()),
-                    prob.line,
-                    terminal(&prob.reason)
+                    "{}",
+                    say(Msg::new("scan-list-problem")
+                        .arg("file", terminal(&p.display().to_string()).into_owned())
+                        .arg("line", prob.line.to_string())
+                        .arg("reason", terminal(&library_text(&prob.reason)).into_owned()))
                 );
             }
             lists.push(list);

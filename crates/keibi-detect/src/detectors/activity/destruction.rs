@@ -17,6 +17,13 @@
 //!   (`mass_destruction_objects`, 10 distinct objects within
 //!   `mass_destruction_window_secs`) is far above that.
 //!
+//! Destruction is weighed, not counted: a dropped database or schema takes every
+//! table in it, so it weighs a third of the threshold (4 of 10 by default: three
+//! databases dropped within the window are mass destruction, as ten tables are); a
+//! TRUNCATE or DELETE without WHERE that the log says removed many rows (the slow
+//! log's and audit plugins' affected rows) weighs 2 from [`BIG_ROWS`] rows and as a
+//! database from [`HUGE_ROWS`]; any other table weighs 1.
+//!
 //! So a destroyed object counts once it has *settled* (not come back within the
 //! settle time); the finding is raised then, or when the input ends. The delay is the
 //! price of never paging anyone for a restore.
@@ -65,11 +72,32 @@ const MAX_DUE: usize = 65_536;
 /// Distinct names remembered per finding to count them.
 const MAX_SEEN: usize = 4096;
 
+/// Rows removed from which an emptied table weighs 2.
+pub(crate) const BIG_ROWS: u64 = 10_000;
+/// Rows removed from which an emptied table weighs as a database.
+pub(crate) const HUGE_ROWS: u64 = 1_000_000;
+
+/// What one destroyed object weighs against `mass_destruction_objects` (see the
+/// module docs).
+fn weight(name: &str, verb: Verb, rows: Option<u64>, threshold: u32) -> u32 {
+    let big = threshold.div_ceil(3).max(1);
+    if name.starts_with("db:") {
+        return big;
+    }
+    match (verb, rows) {
+        (Verb::Truncate | Verb::DeleteAll, Some(r)) if r >= HUGE_ROWS => big,
+        (Verb::Truncate | Verb::DeleteAll, Some(r)) if r >= BIG_ROWS => 2.min(big),
+        _ => 1,
+    }
+}
+
 /// One destroyed object waiting to settle, or settled and counted.
 #[derive(Debug, Clone)]
 struct Gone {
     name: String,
     verb: Verb,
+    /// What it weighs against the threshold.
+    weight: u32,
     mark: Mark,
     absorbed: bool,
 }
@@ -101,6 +129,10 @@ struct MassStats {
     names: Vec<String>,
     seen: HashSet<String>,
     distinct: usize,
+    /// Distinct objects that weighed more than one table (databases, schemas, big
+    /// tables emptied), and the weight of the whole.
+    heavy: usize,
+    weight: u64,
     drops: u64,
     truncates: u64,
     deletes: u64,
@@ -190,16 +222,23 @@ impl MassDestruction {
         {
             st.settled.pop_front();
         }
-        let mut distinct: Vec<&str> = st.settled.iter().map(|g| g.name.as_str()).collect();
+        let mut distinct: Vec<(&str, u32)> = st
+            .settled
+            .iter()
+            .map(|g| (g.name.as_str(), g.weight))
+            .collect();
         distinct.sort_unstable();
-        distinct.dedup();
+        // One weight per object: its heaviest destruction.
+        distinct.reverse();
+        distinct.dedup_by(|a, b| a.0 == b.0);
+        let weighed: usize = distinct.iter().map(|(_, w)| *w as usize).sum();
         // An episode already raised grows while drops go on within its window.
         let ongoing = st.finding.as_ref().is_some_and(|id| {
             cx.findings
                 .get_mut(id)
                 .is_some_and(|f| plus(f.last_seen, window) >= newest)
         });
-        if distinct.len() < threshold && !ongoing {
+        if weighed < threshold && !ongoing {
             return;
         }
         let Some(first) = st.settled.front() else {
@@ -227,6 +266,10 @@ impl MassDestruction {
             // Past MAX_SEEN names every one counts as new: a bound, not a count.
             if stats.seen.len() >= MAX_SEEN || stats.seen.insert(g.name.clone()) {
                 stats.distinct += 1;
+                stats.weight += u64::from(g.weight);
+                if g.weight > 1 {
+                    stats.heavy += 1;
+                }
                 if stats.names.len() < 8 {
                     stats.names.push(g.name.clone());
                 }
@@ -304,6 +347,20 @@ fn write_mass_texts(f: &mut keibi_model::Finding, s: &MassStats, cfg: &ActivityC
             .arg("list", list),
         Msg::new("mass-not-restored").arg("settle", cfg.mass_destruction_settle_secs / 60),
     ];
+    let mut description = description;
+    if s.heavy > 0 {
+        description.push(
+            Msg::new("mass-weighed")
+                .arg("weight", s.weight)
+                .arg("threshold", u64::from(cfg.mass_destruction_objects))
+                .arg(
+                    "db",
+                    u64::from(cfg.mass_destruction_objects.div_ceil(3).max(1)),
+                )
+                .arg("rows", BIG_ROWS)
+                .arg("huge", HUGE_ROWS),
+        );
+    }
     let remediation = vec![
         engine_msg("mass-lock", f).arg("actor", &s.actor),
         Msg::new("mass-restore")
@@ -355,6 +412,7 @@ impl Detector for MassDestruction {
             return;
         };
         let (window, settle, cap) = (self.window(), self.settle(), self.per_actor_cap());
+        let threshold = self.cfg.mass_destruction_objects;
         let actor = actor_of(ev);
         let inst = self.instances.entry(inst_id.to_string()).or_default();
         inst.last_seen = Some(ev.time);
@@ -378,9 +436,11 @@ impl Detector for MassDestruction {
                 if a.pending.iter().any(|g| g.name == name) {
                     continue;
                 }
+                let weight = weight(&name, d.verb, st.rows_affected, threshold);
                 a.pending.push_back(Gone {
                     name,
                     verb: d.verb,
+                    weight,
                     mark: Mark::of(ev),
                     absorbed: false,
                 });

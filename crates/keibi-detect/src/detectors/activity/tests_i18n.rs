@@ -223,7 +223,10 @@ fn the_activity_findings_read_in_japanese_with_tokyo_times() {
          orders-db のテーブルまたはデータベース 13個を削除しました（DROP 13件）: customers、orders、\
          payments、invoices、carts、stock、refunds、coupons ほか5件。\
          ダンプからの復元や ETL の再投入であれば削除の直後に作り直されますが、5分以内に作り直しも再投入も\
-         ありませんでした。計画された作業でなければ、データの破壊を狙った攻撃の可能性があります。"
+         ありませんでした。計画された作業でなければ、データの破壊を狙った攻撃の可能性があります。\
+         削除は件数ではなく重みで数えます。データベースやスキーマは中のテーブルごと失われるためテーブル 4個分、\
+         1,000,000 行以上を消したテーブルも同じく（10,000 行以上は 2個分）と数え、今回の重みは合計 16 で、\
+         しきい値は 10 です。"
     );
     let steps: Vec<&str> = r.lines().collect();
     assert_eq!(steps.len(), 3, "{r}");

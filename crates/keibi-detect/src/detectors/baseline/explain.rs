@@ -159,7 +159,7 @@ impl Factor {
 }
 
 /// The usual hours as an argument: a range in the display zone, `none` or `any hour`.
-fn hours_arg(mask: u32, at: DateTime<Utc>) -> Arg {
+pub(crate) fn hours_arg(mask: u32, at: DateTime<Utc>) -> Arg {
     if mask & 0xff_ffff == 0 {
         return Msg::new("hours-none").into();
     }

@@ -260,6 +260,23 @@ impl BaselineDetector {
         learn(p, &o, &s);
     }
 
+    /// Learns a successful login without judging it (a trusted address's).
+    pub(super) fn learn_login(&mut self, ev: &Event) {
+        let Some(user) = ev.user.as_deref().filter(|u| !u.is_empty()) else {
+            return;
+        };
+        let user = cut(user, MAX_USER);
+        let instance = ev.instance.as_deref().unwrap_or("unknown");
+        let o = self.observation(ev);
+        let s = self.s;
+        let store = self.store.clone();
+        let mut profiles = store.lock();
+        let fp = profiles.failures(instance);
+        fp.act.observe(o.t, &s.logins);
+        fp.dirty = true;
+        learn(profiles.login(instance, user, o.t), &o, &s);
+    }
+
     pub(super) fn login_failure(&mut self, ev: &Event, cx: &mut Context<'_>) {
         let t = ev.time.timestamp();
         if let Some(ip) = ev.client_ip {

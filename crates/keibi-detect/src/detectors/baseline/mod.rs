@@ -25,6 +25,7 @@
 //! a known network is Low; a brand-new user is silent until its profile matures.
 
 pub mod explain;
+pub mod habits;
 mod logins;
 mod principal;
 pub mod profile;
@@ -43,7 +44,7 @@ use keibi_model::{Action, Event, SourceKind};
 pub use store::{BaselineStore, Counts, ImportError, Profiles};
 
 use crate::config::Config;
-use crate::detector::{Context, Detector};
+use crate::detector::{Context, Detector, Learning};
 use profile::{Maturity, Secs};
 
 /// The detector id (part of finding ids: never rename).
@@ -117,6 +118,7 @@ struct Settings {
     failed_factor: u32,
     failures_before: u32,
     failures_before_secs: Secs,
+    habits: Maturity,
 }
 
 /// Failures remembered per source address, for "failures came first".
@@ -143,6 +145,8 @@ pub struct BaselineDetector {
     cache: Option<(IpAddr, Lookup)>,
     /// The last user agent and its family.
     agent_cache: Option<(String, Box<str>)>,
+    /// Which service accounts' statements teach no habit (`activity.ignore_users`).
+    activity: crate::config::ActivityConfig,
 }
 
 /// ASN and country of one address.
@@ -171,6 +175,7 @@ impl BaselineDetector {
             failed_factor: b.failed_logins_factor.max(1),
             failures_before: b.failures_before.max(1),
             failures_before_secs: b.failures_before_secs.max(0),
+            habits: habits::maturity(config),
         };
         BaselineDetector {
             s,
@@ -183,6 +188,7 @@ impl BaselineDetector {
             episodes: HashMap::new(),
             cache: None,
             agent_cache: None,
+            activity: config.activity.clone(),
         }
     }
 
@@ -196,8 +202,7 @@ impl BaselineDetector {
 
     /// Takes the profiles and lookups of the context's services when they are new
     /// (the first event, or a swap between batches).
-    fn sync(&mut self, cx: &Context<'_>) {
-        let sv = cx.services;
+    fn sync(&mut self, sv: &crate::Services) {
         if !self.synced || !self.store.same(&sv.baselines) {
             self.store = sv.baselines.clone();
             self.store.lock().set_max(self.s.max_profiles);
@@ -261,6 +266,34 @@ impl BaselineDetector {
         e.1 = t;
     }
 
+    /// Learns a statement's habit (see [`habits`]): catalog reads on this thread;
+    /// account and role statements too when only learning (`keibi learn` runs no
+    /// rule; in a scan the Sigma detector learns them on its own thread).
+    fn statement(&mut self, ev: &Event) {
+        let Some((instance, user)) = habits::owner(ev) else {
+            return;
+        };
+        if crate::detectors::activity::ignored(ev, &self.activity) {
+            return;
+        }
+        let kind = if habits::catalog_read(ev) {
+            habits::Kind::Catalog
+        } else if let Some(k) = habits::command_kind(ev).filter(|_| self.learn_only) {
+            k
+        } else {
+            return;
+        };
+        let seen = habits::Seen::of(ev);
+        habits::learn(
+            &mut self.store.lock(),
+            instance,
+            user,
+            kind,
+            seen,
+            &self.s.habits,
+        );
+    }
+
     /// Failed logins from `ip` (its /64 for IPv6) within the window before `t`.
     fn failures_before(&self, ip: IpAddr, t: Secs) -> u32 {
         match self
@@ -286,13 +319,26 @@ impl Detector for BaselineDetector {
         if !self.enabled {
             return;
         }
-        self.sync(cx);
+        self.sync(cx.services);
         match ev.action {
             Action::LoginSuccess => self.login_success(ev, cx),
             Action::LoginFailure => self.login_failure(ev, cx),
             Action::ApiCall if ev.source == SourceKind::Cloudtrail => self.api_call(ev, cx),
+            Action::Statement => self.statement(ev),
             _ => {}
         }
+    }
+
+    /// A successful login from a trusted address teaches the user's profile like any
+    /// other (the office and the VPN are where habits are made); it is never judged.
+    /// Trusted failures teach nothing: the instance's usual failures and "failures
+    /// came first" are about addresses that are not trusted.
+    fn learn_trusted(&mut self, ev: &Event, cx: &Learning<'_>) {
+        if !self.enabled || ev.action != Action::LoginSuccess {
+            return;
+        }
+        self.sync(cx.services);
+        self.learn_login(ev);
     }
 
     fn render(&mut self, cx: &mut Context<'_>) {

@@ -424,6 +424,10 @@ pub struct LoginProfile {
     pub plain: u32,
     #[serde(default)]
     pub hours: Hours,
+    /// Finding-worthy statements this user makes as a routine ([`super::habits`]);
+    /// absent from profiles stored before habits were learned.
+    #[serde(default, skip_serializing_if = "super::habits::Habits::is_empty")]
+    pub habits: super::habits::Habits,
     /// Changed since it was last saved (not persisted).
     #[serde(skip)]
     pub dirty: bool,

@@ -306,25 +306,65 @@ fn tls_and_auth_method_changes_are_factors() {
     );
 }
 
-#[test]
-fn trusted_addresses_neither_learn_nor_raise() {
-    let mut pg = Pg::routine(21);
-    pg.login(at(21, 3, 0), "203.0.113.7", "bob", "psql", true);
-    let evs = events("postgresql.log", "prod-db", &pg.text());
+/// A scan of `text` with bob's office network (198.51.100.0/24) on a trusted list.
+fn scan_trusting_the_office(text: &str) -> Vec<Finding> {
+    let evs = events("postgresql.log", "prod-db", text);
     let lists = ThreatLists {
         trusted: crate::IpSet::new(vec![
-            crate::IpList::parse("office", b"203.0.113.0/24\n").unwrap()
+            crate::IpList::parse("office", b"198.51.100.0/24\n").unwrap()
         ]),
         ..ThreatLists::default()
     };
     let config = Config::default();
-    let f = run(
+    run(
         vec![Box::new(BaselineDetector::new(&config))],
         config,
         lists,
         &evs,
+    )
+}
+
+/// Trust means "no finding about this address", not "learn nothing": bob has only
+/// ever logged in from the trusted office, and his profile is still learned, so his
+/// first login from a foreign address at night is judged (issue 13 §2).
+#[test]
+fn trusted_addresses_teach_profiles_but_raise_nothing() {
+    // The routine alone, and an odd-hour login from the trusted office: nothing.
+    let mut pg = Pg::routine(21);
+    pg.login(
+        at(21, 3, 0),
+        "198.51.100.20",
+        "bob",
+        "python-psycopg2",
+        false,
     );
+    let f = scan_trusting_the_office(&pg.text());
     assert!(f.is_empty(), "{f:#?}");
+
+    // From a public address never seen, with a new client, at 03:10: High.
+    let mut pg = Pg::routine(21);
+    pg.login(at(21, 3, 10), "203.0.113.7", "bob", "python-psycopg2", true);
+    let f = scan_trusting_the_office(&pg.text());
+    let s = success(&f);
+    assert_eq!(s.len(), 1, "{f:#?}");
+    assert_eq!(s[0].severity.label(), SeverityLabel::High, "{:?}", s[0]);
+    assert_eq!(
+        s[0].title,
+        "First login of bob from 203.0.113.7 (usual: 198.51.100.0/24), with \
+         python-psycopg2 (usual: psql, DBeaver), at 03:10 UTC (usual 09:00-19:00)"
+    );
+    // Learned from the trusted logins alone: 15 weekdays of 4 logins.
+    for want in [
+        "The profile of bob on prod-db has 60 logins over 18 days.",
+        "Several factors are new at once.",
+    ] {
+        assert!(
+            s[0].description.contains(want),
+            "{want:?} not in {}",
+            s[0].description
+        );
+    }
+    assert_eq!(s[0].actor.ip, Some("203.0.113.7".parse().unwrap()));
 }
 
 /// A fixed ASN and country table for the factors that need a database.

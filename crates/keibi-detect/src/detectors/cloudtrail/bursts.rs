@@ -1,5 +1,5 @@
-//! Bursts counted per principal: AccessDeniedBurst and snapshots deleted in bulk,
-//! in bounded memory.
+//! Bursts counted per principal: AccessDeniedBurst (many APIs, or one sensitive API
+//! many times) and snapshots deleted in bulk, in bounded memory.
 
 use std::collections::{HashSet, VecDeque};
 use std::sync::Arc;
@@ -38,12 +38,50 @@ pub(super) fn is_denied(code: &str) -> bool {
     )
 }
 
+/// APIs whose refusal, repeated, is a burst on its own: they hand out secrets (an
+/// instance's Windows password, a secret, a SecureString, a console's output) or power
+/// over IAM. An application lacking one of them fails a few times; a stolen key tried
+/// against every instance or secret fails dozens of times.
+fn is_sensitive(source: &str, name: &str) -> bool {
+    match source {
+        "ec2.amazonaws.com" => matches!(
+            name,
+            "GetPasswordData" | "GetConsoleOutput" | "GetConsoleScreenshot"
+        ),
+        "secretsmanager.amazonaws.com" => {
+            matches!(name, "GetSecretValue" | "BatchGetSecretValue")
+        }
+        "ssm.amazonaws.com" => matches!(
+            name,
+            "GetParameter" | "GetParameters" | "GetParametersByPath"
+        ),
+        "iam.amazonaws.com" => matches!(
+            name,
+            "CreateAccessKey"
+                | "CreateLoginProfile"
+                | "UpdateLoginProfile"
+                | "CreateUser"
+                | "AttachUserPolicy"
+                | "AttachRolePolicy"
+                | "PutUserPolicy"
+                | "PutRolePolicy"
+                | "UpdateAssumeRolePolicy"
+        ),
+        "sts.amazonaws.com" => matches!(name, "GetFederationToken"),
+        "rds.amazonaws.com" => matches!(
+            name,
+            "DownloadDBLogFilePortion" | "ModifyDBInstance" | "ModifyDBCluster"
+        ),
+        _ => false,
+    }
+}
+
 /// One call remembered by a burst: enough to count it and to absorb it into the
 /// finding later (time, address, evidence), without keeping the record.
-struct Entry {
-    time: DateTime<Utc>,
+pub(super) struct Entry {
+    pub(super) time: DateTime<Utc>,
     api: Box<str>,
-    ip: Option<IpAddr>,
+    pub(super) ip: Option<IpAddr>,
     file: Arc<str>,
     line: u64,
     event_id: Option<Box<str>>,
@@ -51,7 +89,7 @@ struct Entry {
 }
 
 impl Entry {
-    fn of(ev: &Event, api: String) -> Entry {
+    pub(super) fn of(ev: &Event, api: String) -> Entry {
         Entry {
             time: ev.time,
             api: api.into_boxed_str(),
@@ -68,7 +106,7 @@ impl Entry {
     }
 
     /// A stand-in event carrying what [`Finding::absorb`] reads.
-    fn event(&self, user: &str) -> Event {
+    pub(super) fn event(&self, user: &str) -> Event {
         let mut e = Event::new(
             self.time,
             SourceKind::Cloudtrail,
@@ -112,13 +150,16 @@ enum Verdict {
 }
 
 impl Bursts {
-    /// Records one call by `who` and tells whether a finding starts or grows.
+    /// Records one call by `who` and tells whether a finding starts or grows: at
+    /// least `calls` calls over `apis` distinct APIs, or (`one_api`) that many calls
+    /// of this call's API alone.
     fn push(
         &mut self,
         who: &str,
         entry: Entry,
         calls: u32,
         apis: u32,
+        one_api: Option<u32>,
         window: Duration,
     ) -> Verdict {
         self.tick += 1;
@@ -138,18 +179,24 @@ impl Bursts {
         while b.entries.front().is_some_and(|e| now - e.time > window) {
             b.entries.pop_front();
         }
-        let cap = (calls.max(apis) as usize)
+        let cap = (calls.max(apis).max(one_api.unwrap_or(0)) as usize)
             .saturating_mul(2)
             .clamp(16, MAX_ENTRIES);
         while b.entries.len() > cap {
             b.entries.pop_front();
         }
-        if b.entries.len() < calls.max(1) as usize {
-            return Verdict::Nothing;
-        }
-        let distinct: HashSet<&str> = b.entries.iter().map(|e| &*e.api).collect();
-        if distinct.len() < apis.max(1) as usize {
-            return Verdict::Nothing;
+        let one = one_api.is_some_and(|n| {
+            let api = b.entries.back().map(|e| &*e.api).unwrap_or_default();
+            b.entries.iter().filter(|e| &*e.api == api).count() >= n.max(1) as usize
+        });
+        if !one {
+            if b.entries.len() < calls.max(1) as usize {
+                return Verdict::Nothing;
+            }
+            let distinct: HashSet<&str> = b.entries.iter().map(|e| &*e.api).collect();
+            if distinct.len() < apis.max(1) as usize {
+                return Verdict::Nothing;
+            }
         }
         b.live_until = Some(later(now, window));
         Verdict::Raise(b.entries.drain(..).collect())
@@ -171,11 +218,13 @@ impl CloudTrail {
         let window = window_secs(cfg.access_denied_window_secs);
         let api = format!("{}:{}", c.source.trim_end_matches(".amazonaws.com"), c.name);
         let entry = Entry::of(c.ev, truncate(api, 96));
+        let one_api = is_sensitive(c.source, c.name).then_some(cfg.access_denied_one_api_calls);
         let verdict = self.denied.push(
             &c.who,
             entry,
             cfg.access_denied_calls,
             cfg.access_denied_apis,
+            one_api,
             window,
         );
         let entries = match verdict {
@@ -189,6 +238,11 @@ impl CloudTrail {
                 names.push(e.api.to_string());
             }
         }
+        let (said, why) = if names.len() == 1 {
+            ("ct-denied-one", "ct-denied-one-why")
+        } else {
+            ("ct-denied", "ct-denied-why")
+        };
         let found = Found {
             finding_type: ACCESS_DENIED_BURST,
             severity: 5.0,
@@ -197,17 +251,23 @@ impl CloudTrail {
             mitre: &["T1580", "T1087"],
             title: Msg::new("ct-denied-title").arg("who", c.who.as_str()),
             description: vec![
-                Msg::new("ct-denied")
-                    .arg("who", c.who.as_str())
-                    .arg("calls", entries.len().max(1))
-                    .arg("apis", names.len().max(1))
-                    .arg("shown", text::values_arg(&names, false))
-                    .arg(
-                        "secs",
-                        cx.config.cloudtrail.access_denied_window_secs.to_string(),
-                    )
-                    .arg("origin", c.origin()),
-                Msg::new("ct-denied-why"),
+                {
+                    let m = Msg::new(said)
+                        .arg("who", c.who.as_str())
+                        .arg("calls", entries.len().max(1));
+                    if names.len() == 1 {
+                        m
+                    } else {
+                        m.arg("apis", names.len().max(1))
+                    }
+                }
+                .arg("shown", text::values_arg(&names, false))
+                .arg(
+                    "secs",
+                    cx.config.cloudtrail.access_denied_window_secs.to_string(),
+                )
+                .arg("origin", c.origin()),
+                Msg::new(why),
             ],
             remediation: vec![Msg::new("ct-denied-ask"), Msg::new("ct-denied-stolen")],
         };
@@ -225,7 +285,7 @@ impl CloudTrail {
         let entry = Entry::of(c.ev, truncate(snap.to_string(), 96));
         let verdict = self
             .deletes
-            .push(&c.who, entry, cfg.snapshot_deletes, 1, window);
+            .push(&c.who, entry, cfg.snapshot_deletes, 1, None, window);
         let entries = match verdict {
             Verdict::Nothing => return,
             Verdict::Join => Vec::new(),
@@ -295,13 +355,27 @@ mod tests {
         let window = Duration::seconds(600);
         for i in 0..(MAX_PRINCIPALS * 3) {
             let who = format!("arn:aws:sts::123456789012:assumed-role/r/session-{i}");
-            let _ = b.push(&who, Entry::of(&ev, "iam:ListUsers".into()), 20, 5, window);
+            let _ = b.push(
+                &who,
+                Entry::of(&ev, "iam:ListUsers".into()),
+                20,
+                5,
+                None,
+                window,
+            );
             assert!(b.map.len() <= MAX_PRINCIPALS);
         }
         for _ in 0..5000 {
-            let _ = b.push("one", Entry::of(&ev, "iam:ListUsers".into()), 20, 5, window);
+            let _ = b.push(
+                "one",
+                Entry::of(&ev, "iam:ListUsers".into()),
+                20,
+                5,
+                Some(30),
+                window,
+            );
         }
-        assert!(b.map["one"].entries.len() <= 40);
+        assert!(b.map["one"].entries.len() <= 60);
     }
 
     #[test]

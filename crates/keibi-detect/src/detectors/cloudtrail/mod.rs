@@ -27,7 +27,11 @@ use crate::sigma::meta::truncate;
 
 mod bursts;
 mod changes;
+mod console;
+mod iam;
 mod network;
+pub mod secrets;
+mod sequence;
 mod text;
 
 use bursts::{is_denied, Bursts};
@@ -42,6 +46,9 @@ pub const DETECTION_DISABLED: &str = "Stealth:IAMUser/DetectionDisabled";
 pub const ACCESS_DENIED_BURST: &str = "Discovery:IAMUser/AccessDeniedBurst";
 pub const MALICIOUS_IP: &str = "Recon:IAMUser/MaliciousIPCaller";
 pub const TOR_IP: &str = "Recon:IAMUser/TorIPCaller";
+pub use console::{CONSOLE_BRUTE_FORCE, CONSOLE_TAKEOVER};
+pub use iam::{ADMIN_POLICY, OTHERS_CREDENTIALS, OUTSIDE_TRUST};
+pub use sequence::ATTACK_SEQUENCE;
 
 /// The finding types this detector raises (see [`crate::catalog`]); others of the CloudTrail section come from the built-in rules under `rules/cloudtrail/`.
 pub(crate) fn specs() -> Vec<keibi_model::FindingSpec> {
@@ -110,6 +117,54 @@ pub(crate) fn specs() -> Vec<keibi_model::FindingSpec> {
             "Find out whose credentials were used through Tor; if not an expected user, deactivate and rotate them.",
             &[keibi_model::ActionKind::RotateCredentials],
         ),
+        keibi_model::FindingSpec::new(
+            CONSOLE_BRUTE_FORCE,
+            5.0,
+            &["T1110.001"],
+            "AWS console brute force",
+            "Make sure every console user, and root, has MFA; watch for a successful sign-in from the same address or for the same user.",
+            &[keibi_model::ActionKind::RotateCredentials],
+        ),
+        keibi_model::FindingSpec::new(
+            CONSOLE_TAKEOVER,
+            8.0,
+            &["T1110.001", "T1078.004"],
+            "AWS console sign-in after a brute force",
+            "Treat the password as known to an attacker: reset it, require MFA, end the user's sessions and review what was done after the sign-in.",
+            &[keibi_model::ActionKind::RotateCredentials],
+        ),
+        keibi_model::FindingSpec::new(
+            ADMIN_POLICY,
+            7.0,
+            &["T1098.003", "T1136.003"],
+            "Admin or RDS-wide policy given to a user, role or group",
+            "Ask who granted it and why; if nobody did, detach the policy, and delete the user or role if it is new.",
+            &[keibi_model::ActionKind::RotateCredentials],
+        ),
+        keibi_model::FindingSpec::new(
+            OTHERS_CREDENTIALS,
+            7.0,
+            &["T1098.001"],
+            "Access key or password made for another user",
+            "Ask the user whether they asked for it; if not, delete the key or the console password and find out who made it.",
+            &[keibi_model::ActionKind::RotateCredentials],
+        ),
+        keibi_model::FindingSpec::new(
+            OUTSIDE_TRUST,
+            8.0,
+            &["T1098.003"],
+            "Role trusted by an outside account",
+            "Remove the outside account from the role's trust policy unless it is a partner you know, and find out who added it.",
+            &[keibi_model::ActionKind::RotateCredentials],
+        ),
+        keibi_model::FindingSpec::new(
+            ATTACK_SEQUENCE,
+            9.0,
+            &["T1110.001", "T1078.004", "T1098", "T1136.003"],
+            "Console takeover followed by IAM persistence",
+            "Treat the account as compromised: lock the taken-over principal, delete what it created (users, keys, passwords, policies, trust), and check the databases.",
+            &[keibi_model::ActionKind::RotateCredentials],
+        ),
     ]
 }
 
@@ -117,6 +172,9 @@ pub(crate) fn specs() -> Vec<keibi_model::FindingSpec> {
 pub struct CloudTrail {
     denied: Bursts,
     deletes: Bursts,
+    console: console::Console,
+    sequence: sequence::Sequence,
+    created: iam::Created,
     /// Texts of each finding, the description without its figures;
     /// [`Detector::render`] adds the count, time span and addresses.
     texts: HashMap<String, FindingText>,
@@ -130,10 +188,14 @@ impl CloudTrail {
         let longest = c
             .access_denied_window_secs
             .max(c.snapshot_delete_window_secs)
+            .max(c.console_window_secs.saturating_add(c.sequence_window_secs))
             .min(crate::config::MAX_WINDOW_SECS);
         CloudTrail {
             denied: Bursts::default(),
             deletes: Bursts::default(),
+            console: Default::default(),
+            sequence: Default::default(),
+            created: Default::default(),
             texts: HashMap::new(),
             horizon: chrono::Duration::seconds(longest as i64),
         }
@@ -236,7 +298,18 @@ fn is_watched(name: &str) -> bool {
             | "ResetDBClusterParameterGroup"
             | "PutEventSelectors"
             | "UpdateDetector"
-    )
+            | "ConsoleLogin"
+            | "GetFederationToken"
+            | "CreateTrustAnchor"
+    ) || iam::is_iam(name)
+        || sequence::is_step("iam.amazonaws.com", name)
+}
+
+/// Whether a call with `userIdentity.invokedBy` is still the principal's own: the
+/// console's front ends write themselves there for what a person does in the
+/// console (root's Security credentials page: `signin.amazonaws.com`).
+fn console_front_end(invoked_by: &str) -> bool {
+    matches!(invoked_by, "signin.amazonaws.com" | "console.amazonaws.com")
 }
 
 impl Detector for CloudTrail {
@@ -284,7 +357,8 @@ impl Detector for CloudTrail {
                     .unwrap_or("-"),
             ),
         };
-        let for_principal = str_at(rec, &["userIdentity", "invokedBy"]).is_none();
+        let for_principal =
+            str_at(rec, &["userIdentity", "invokedBy"]).is_none_or(console_front_end);
         if listed {
             self.reputation(&call, cx);
         }
@@ -319,7 +393,14 @@ impl Detector for CloudTrail {
             ) => self.parameter_group(&call, cx),
             ("cloudtrail.amazonaws.com", "PutEventSelectors") => self.event_selectors(&call, cx),
             ("guardduty.amazonaws.com", "UpdateDetector") => self.guardduty_features(&call, cx),
+            ("signin.amazonaws.com", "ConsoleLogin") => self.console_login(&call, cx),
             _ => {}
+        }
+        if call.source == "iam.amazonaws.com" && iam::is_iam(call.name) {
+            self.iam_call(&call, cx);
+        }
+        if for_principal && sequence::is_step(call.source, call.name) {
+            self.sequence_step(&call, cx);
         }
     }
 
@@ -354,11 +435,15 @@ struct Found<'a> {
 
 impl CloudTrail {
     /// Raises or grows the finding keyed by (type, resource, principal) and absorbs
-    /// `evs` into it. Texts are written when the finding is new.
-    fn raise(&mut self, cx: &mut Context<'_>, who: &str, found: Found<'_>, evs: &[&Event]) {
-        let Some(first) = evs.first() else {
-            return;
-        };
+    /// `evs` into it. Texts are written when the finding is new. Returns its id.
+    fn raise(
+        &mut self,
+        cx: &mut Context<'_>,
+        who: &str,
+        found: Found<'_>,
+        evs: &[&Event],
+    ) -> Option<String> {
+        let first = evs.first()?;
         let f = cx.findings.raise(Raise {
             detector: DETECTOR_ID,
             finding_type: found.finding_type,
@@ -386,6 +471,7 @@ impl CloudTrail {
             set_text(f, text.clone());
             self.texts.insert(f.id.clone(), text);
         }
+        Some(f.id.clone())
     }
 
     /// Recon:IAMUser/MaliciousIPCaller and TorIPCaller: any call, failed or not,
@@ -437,3 +523,6 @@ mod tests_i18n;
 
 #[cfg(test)]
 mod rules_ja_tests;
+
+#[cfg(test)]
+mod tests_identity;

@@ -69,5 +69,5 @@ fn every_builtin_cloudtrail_rule_has_its_japanese_with_the_english_placeholders(
             rules += 1;
         }
     }
-    assert_eq!(rules, 22, "every built-in CloudTrail rule");
+    assert_eq!(rules, 31, "every built-in CloudTrail rule");
 }

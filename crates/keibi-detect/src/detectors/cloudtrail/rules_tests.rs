@@ -480,6 +480,40 @@ fn root_credential_usage_but_not_services_acting_for_root() {
     assert!(f.is_empty(), "{f:#?}");
 }
 
+/// Root at the console: the Security credentials page's calls carry
+/// `invokedBy: signin.amazonaws.com` (as in Panther's AWS.Root.AccessKeyCreated
+/// tests), and they are root use like any other.
+#[test]
+fn root_in_the_console_is_root_use() {
+    let mut key = root(
+        1,
+        "CreateAccessKey",
+        json!({"readOnly": false, "userAgent": "signin.amazonaws.com"}),
+    );
+    key["userIdentity"]["invokedBy"] = json!("signin.amazonaws.com");
+    let mut console = root(
+        2,
+        "CreateUser",
+        json!({"readOnly": false, "userAgent": "console.amazonaws.com"}),
+    );
+    console["userIdentity"]["invokedBy"] = json!("console.amazonaws.com");
+    let f = found(&[key, console]);
+    assert_eq!(
+        summary(&f),
+        one(
+            "Policy:IAMUser/RootCredentialUsage",
+            "aws_account",
+            ACCOUNT,
+            6.0
+        )
+    );
+    assert_eq!(f[0].count, 2);
+    // A service acting for root is still not root use.
+    let mut stack = root(3, "CreateRole", json!({}));
+    stack["userIdentity"]["invokedBy"] = json!("cloudformation.amazonaws.com");
+    assert!(found(&[stack]).is_empty());
+}
+
 fn console_login(n: u32, identity: Value, mfa: &str) -> Value {
     record(
         n,
@@ -553,4 +587,51 @@ fn pentest_distributions_by_user_agent() {
         ua(5, "aws-sdk-go-v2/1.30.3 os/linux lang/go#1.22.5 md/GOOS#linux md/GOARCH#amd64 api/sts#1.30.3 app/kalibrate-exporter"),
     ]);
     assert!(f.is_empty(), "{f:#?}");
+}
+
+/// GetFederationToken by an IAM user and a Roles Anywhere trust anchor (the calls of
+/// Stratus Red Team's sts-federation-token and rolesanywhere-create-trust-anchor);
+/// refused calls and reads are not.
+#[test]
+fn alternate_credentials() {
+    let token = record(
+        1,
+        "sts.amazonaws.com",
+        "GetFederationToken",
+        json!({"name": "stratus_red_team", "policy": "{\"Statement\":[{\"Effect\":\"Allow\",\"Action\":\"*\",\"Resource\":\"*\"}]}"}),
+        json!({}),
+    );
+    let anchor = record(
+        2,
+        "rolesanywhere.amazonaws.com",
+        "CreateTrustAnchor",
+        json!({"enabled": true, "name": "malicious-rolesanywhere-trust-anchor",
+            "source": {"sourceData": {"x509CertificateData": "-----BEGIN CERTIFICATE-----\nMIIE..."}, "sourceType": "CERTIFICATE_BUNDLE"}}),
+        json!({}),
+    );
+    let f = found(&[token, anchor]);
+    let types: Vec<&str> = f.iter().map(|f| f.finding_type.as_str()).collect();
+    assert_eq!(
+        types,
+        vec!["Persistence:IAMUser/AlternateCredentials"; 2],
+        "{f:#?}"
+    );
+    assert!(f
+        .iter()
+        .any(|f| f.title.contains("malicious-rolesanywhere-trust-anchor")));
+    let refused = failed(record(
+        3,
+        "sts.amazonaws.com",
+        "GetFederationToken",
+        json!({"name": "x"}),
+        json!({}),
+    ));
+    let list = record(
+        4,
+        "rolesanywhere.amazonaws.com",
+        "ListTrustAnchors",
+        json!(null),
+        json!({"readOnly": true}),
+    );
+    assert!(found(&[refused, list]).is_empty());
 }

@@ -99,6 +99,8 @@ fn findings() -> Vec<Finding> {
         let (s, n) = apis[i as usize % apis.len()];
         records.push(denied(1000 + i * 3, s, n));
     }
+    // The identity findings, after the rest (15:33 on).
+    records.extend(super::tests_identity::identity_records(2000));
     records.sort_by_key(|r| r["eventTime"].as_str().unwrap_or_default().to_string());
     let lists = ThreatLists {
         tor: IpSet::new(vec![IpList::parse(
@@ -129,9 +131,15 @@ fn every_message_the_cloudtrail_findings_build_is_in_both_catalogs_with_its_argu
         (PROTECTION_WEAKENED, 4),
         (TRAIL_DISABLED, 1),
         (DETECTION_DISABLED, 1),
-        (ACCESS_DENIED_BURST, 1),
+        (ACCESS_DENIED_BURST, 2),
         (MALICIOUS_IP, 1),
         (TOR_IP, 1),
+        (CONSOLE_BRUTE_FORCE, 2),
+        (CONSOLE_TAKEOVER, 2),
+        (ATTACK_SEQUENCE, 2),
+        (ADMIN_POLICY, 3),
+        (OTHERS_CREDENTIALS, 3),
+        (OUTSIDE_TRUST, 2),
     ] {
         assert_eq!(of(&fs, ty).len(), n, "{ty}: {fs:#?}");
     }

@@ -8,10 +8,21 @@
 //!
 //! Per (instance, address) it keeps an *episode*: failed logins with no gap longer
 //! than the brute-force window. An episode becomes a BruteForce when it reaches
-//! `brute_force_failures` failures within the window (volume), or a short burst of
-//! attempts faster than a person types (`brute_force_burst_*`). From then on every
-//! failure of the episode grows the one finding for (instance, address); a later
-//! episode that qualifies again grows the same finding, as GuardDuty aggregates.
+//! `brute_force_failures` failures within the window (volume), a short burst of
+//! attempts faster than a person types (`brute_force_burst_*`), or, from a public
+//! address, `brute_force_fast_failures` within `brute_force_fast_secs` (a tool's first
+//! seconds, cut short by a firewall or a ban). From then on every failure of the
+//! episode grows the one finding for (instance, address); a later episode that
+//! qualifies again grows the same finding, as GuardDuty aggregates.
+//!
+//! Its severity weighs who the address is (`docs/detection-thresholds.md`): Medium
+//! by volume, by a login right after a burst, or by a burst from a public address
+//! that never logged in here; half a point more from a public address when the
+//! server said a tried user name does not exist (user enumeration). Low for a known
+//! client of every user it failed for, for a burst from a private address or from
+//! one that logged in here before, and for volume from a private address failing
+//! for one existing user at a steady rate (a pool or health check with an old
+//! password: no fast form ever met).
 //!
 //! An episode spread thinly over many user names is a PasswordSpray (at least
 //! `spray_users` names within `spray_window_secs`, at most
@@ -25,8 +36,9 @@
 //! so at Low severity.
 //!
 //! **Memory bound**: at most `max_tracked_sources` addresses (least recently active
-//! forgotten first), each holding at most `brute_force_failures` failure times, the
-//! attempts of the last burst window (16 at most with the defaults), 10 evidence
+//! forgotten first), each holding at most `max(brute_force_failures,
+//! brute_force_fast_failures)` failure times (20 with the defaults), the attempts of
+//! the last burst window (16 at most with the defaults), 10 evidence
 //! references and `max(8, spray_users + 1)` user slots (names cut to 64 bytes).
 //! Measured (massif, release build): about 2.4 KB per address at worst (each failing
 //! 24 times with 8 user names of 63 bytes), 23 MB for 9,500 such addresses; about
@@ -55,6 +67,7 @@ use super::{
 };
 use crate::config::LoginConfig;
 use crate::detector::{db_resource, Context, Detector};
+use crate::detectors::baseline::is_public;
 use crate::findings::Raise;
 
 pub(crate) const ID: &str = "login_source";
@@ -105,6 +118,10 @@ struct Limits {
     burst: i64,
     /// Attempts kept for the burst test: those within `burst`, at most this many.
     burst_keep: usize,
+    fast_failures: usize,
+    fast: i64,
+    /// Failure times kept: enough for the volume and the fast form.
+    fails_keep: usize,
     successful: u64,
     known: u32,
     spray_users: usize,
@@ -126,6 +143,11 @@ impl Limits {
                 .brute_force_burst_attempts
                 .max(c.brute_force_burst_failures) as usize)
                 .clamp(16, 1024),
+            fast_failures: (c.brute_force_fast_failures as usize).clamp(2, 1024),
+            fast: secs(c.brute_force_fast_secs),
+            fails_keep: (c.brute_force_failures as usize)
+                .max(1)
+                .max((c.brute_force_fast_failures as usize).clamp(2, 1024)),
             successful: u64::from(c.successful_brute_force_failures.max(1)),
             known: c.known_client_logins.max(1),
             spray_users: (c.spray_users as usize).max(2),
@@ -164,7 +186,7 @@ impl SourceDetector {
 
 #[derive(Default)]
 struct Source {
-    /// Times of the latest failures, at most `failures` of them.
+    /// Times of the latest failures, at most `fails_keep` of them.
     fails: VecDeque<i64>,
     /// The attempts (failure: true, or never-authenticated connection) within the
     /// burst window, at most `burst_keep`.
@@ -194,6 +216,9 @@ struct Episode {
     logins: u64,
     first_login: Option<Box<(DateTime<Utc>, String)>>,
     quick_login: bool,
+    /// Some failure of the episode came in a fast form (burst or fast): not the
+    /// steady rate of a pool or a health check.
+    fast: bool,
 }
 
 impl Episode {
@@ -216,6 +241,8 @@ struct Slot {
     streak: u64,
     /// Logins as this user from here.
     logins: u32,
+    /// When the first of them was (`i64::MAX`: none yet).
+    first_login: i64,
     /// The SuccessfulBruteForce finding for this user from here.
     sbf: Option<String>,
 }
@@ -236,8 +263,15 @@ pub(super) struct Note {
     pub(super) known: Option<(String, u32)>,
     /// Failures for users the address was not a known client of.
     pub(super) unknown_client_failures: u64,
-    /// PasswordSpray: user names the server said do not exist.
+    /// PasswordSpray and BruteForce: user names the server said do not exist.
     pub(super) missing_users: u64,
+    /// BruteForce: the source is a public address.
+    pub(super) public: bool,
+    /// BruteForce: before its first failures, the address had logged in here as a
+    /// user it then failed for.
+    pub(super) seen: bool,
+    /// BruteForce: some failures came faster than a steady retry (a fast form).
+    pub(super) fast: bool,
     /// SuccessfulBruteForce: failures of the episode before the login, as this user,
     /// and when the episode began.
     pub(super) failures_before: u64,
@@ -370,8 +404,10 @@ impl Source {
         }
         self.ep.failures += 1;
         self.ep.last = now;
-        push_bounded(&mut self.fails, now, lim.failures);
+        push_bounded(&mut self.fails, now, lim.fails_keep);
         self.attempt(now, true, lim);
+        let public = is_public(at.ip);
+        self.ep.fast |= self.fast_form(now, lim, true);
 
         let slot = user_of(at.ev).map(|name| self.slot(name, now, lim));
         let mut newly_missing = false;
@@ -409,12 +445,15 @@ impl Source {
                     f.absorb(at.ev);
                 }
                 let volume = self.volume(now, lim);
+                let fast = self.ep.fast;
                 if let Some(note) = at.notes.of(id) {
                     note.volume |= volume;
+                    note.fast |= fast;
+                    note.missing_users += u64::from(newly_missing);
                     note.unknown_client_failures += u64::from(!known);
                 }
             }
-            None => match self.qualifies(now, lim) {
+            None => match self.qualifies(now, lim, public) {
                 Some(volume) if !self.spray_like(now, lim) => {
                     self.raise_brute_force(at, cx, Some(at.ev), volume)
                 }
@@ -437,7 +476,7 @@ impl Source {
         self.ep.probes += 1;
         if let Some(note) = self.ep.bf.as_deref().and_then(|id| at.notes.of(id)) {
             note.probes += 1;
-        } else if let Some(volume) = self.qualifies(now, lim) {
+        } else if let Some(volume) = self.qualifies(now, lim, is_public(at.ip)) {
             if !self.spray_like(now, lim) {
                 self.raise_brute_force(at, cx, None, volume);
             }
@@ -498,22 +537,39 @@ impl Source {
         }
         let s = &mut self.users[i];
         s.logins = s.logins.saturating_add(1);
+        s.first_login = s.first_login.min(now);
         s.streak = 0;
     }
 
     /// Whether the failures so far make a brute force: `Some(true)` by volume,
-    /// `Some(false)` by a short burst.
-    fn qualifies(&self, now: i64, lim: &Limits) -> Option<bool> {
+    /// `Some(false)` by a short burst (the fast form only from a public address).
+    fn qualifies(&self, now: i64, lim: &Limits, public: bool) -> Option<bool> {
         if self.volume(now, lim) {
             return Some(true);
         }
+        self.fast_form(now, lim, public).then_some(false)
+    }
+
+    /// A short burst of attempts (`brute_force_burst_*`), or `fast_failures` failures
+    /// within the fast window when `fast` is asked for.
+    fn fast_form(&self, now: i64, lim: &Limits, fast: bool) -> bool {
         let recent = self
             .burst
             .iter()
             .filter(|&&(t, _)| now.saturating_sub(t) <= lim.burst);
         let burst = recent.clone().count() >= lim.burst_attempts
             && recent.filter(|b| b.1).count() >= lim.burst_failures;
-        burst.then_some(false)
+        burst || (fast && self.within(lim.fast_failures, lim.fast, now))
+    }
+
+    /// Whether the latest `n` failures all fall within `window` before `now`.
+    fn within(&self, n: usize, window: i64, now: i64) -> bool {
+        let len = self.fails.len();
+        len >= n
+            && self
+                .fails
+                .get(len - n)
+                .is_some_and(|&t| now.saturating_sub(t) <= window)
     }
 
     /// Notes an attempt for the burst test, forgetting those out of its window.
@@ -529,11 +585,7 @@ impl Source {
     }
 
     fn volume(&self, now: i64, lim: &Limits) -> bool {
-        self.fails.len() >= lim.failures
-            && self
-                .fails
-                .front()
-                .is_some_and(|&t| now.saturating_sub(t) <= lim.window)
+        self.within(lim.failures, lim.window, now)
     }
 
     /// Raises (or grows again) the address's BruteForce with the episode so far.
@@ -546,6 +598,7 @@ impl Source {
     ) {
         let ip = source_name(at.ip);
         let f = at.raise(cx, BRUTE_FORCE, &[at.instance, &ip], 5.0);
+        let first = f.count == 0;
         absorb_backlog(f, at.instance, &self.ep.head, ev, self.ep.failures);
         let id = f.id.clone();
         // The failures so far are an out-of-date application's only if every user they
@@ -557,8 +610,19 @@ impl Source {
             .max_by_key(|s| s.logins)
             .map(|s| (s.name.to_string(), s.logins));
         let all_known = !self.users_dropped && targeted.clone().all(|s| s.logins >= at.lim.known);
+        let start = self.ep.start;
+        let seen = targeted.clone().any(|s| s.first_login < start);
+        let missing = targeted.clone().filter(|s| s.missing).count() as u64;
         if let Some(note) = at.notes.of(&id) {
             note.volume |= volume;
+            note.public = is_public(at.ip);
+            if first {
+                // Logins before the first failures only: a login the attack itself
+                // won does not make the address a client.
+                note.seen = seen;
+            }
+            note.fast |= self.ep.fast;
+            note.missing_users = note.missing_users.max(missing);
             note.logins_after += self.ep.logins;
             note.probes += self.ep.probes;
             note.quick_login |= self.ep.quick_login;
@@ -667,6 +731,7 @@ impl Source {
                 missing: false,
                 streak: 0,
                 logins: 0,
+                first_login: i64::MAX,
                 sbf: None,
             },
             lim.user_slots,

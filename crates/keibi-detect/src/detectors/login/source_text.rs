@@ -78,20 +78,47 @@ fn failed_logins(n: u64) -> Msg {
     Msg::new("failed-logins").arg("count", n)
 }
 
+/// Failures from a private address for one existing user that never came in a fast
+/// form: a pool or health check inside the network retrying an old password.
+fn steady_inside(note: &Note, one_user: bool) -> bool {
+    !note.public && !note.fast && one_user && note.missing_users == 0
+}
+
+/// How bad a BruteForce is (`docs/detection-thresholds.md`). Medium: volume, a login
+/// right after a burst from an address that had not logged in here before, or a
+/// burst from a public address that never logged in here;
+/// +0.5 from a public address when the server said a tried name does not exist.
+/// Low: a known client of every user it failed for; a burst from a private address
+/// or from one that logged in here before; volume from a private address for one
+/// existing user at a steady rate (no fast form met: a pool or a health check).
+fn brute_force_severity(note: &Note, known_client: bool, one_user: bool) -> f64 {
+    if known_client {
+        return 3.0;
+    }
+    let enumeration = if note.public && note.missing_users > 0 {
+        0.5
+    } else {
+        0.0
+    };
+    let quick = note.quick_login && !note.seen;
+    if (note.volume && !steady_inside(note, one_user)) || quick || (note.public && !note.seen) {
+        5.0 + enumeration
+    } else {
+        3.0
+    }
+}
+
 pub(super) fn brute_force(f: &mut Finding, note: Option<&Note>, end: Option<DateTime<Utc>>) {
     let default = Note::default();
     let note = note.unwrap_or(&default);
     let ip = ip_of(f);
     let inst = f.resource.id.clone();
     let known_client = note.unknown_client_failures == 0 && note.known.is_some();
-    let sev = if known_client {
-        3.0
-    } else if note.volume || note.quick_login {
-        5.0
-    } else {
-        3.0
-    };
-    f.severity = Severity::new(sev);
+    f.severity = Severity::new(brute_force_severity(
+        note,
+        known_client,
+        f.actor.user.is_some(),
+    ));
     let title = match &note.first_login_after {
         Some((_, user)) if !known_client => Msg::new("brute-force-title-login").arg("user", user),
         _ => Msg::new("brute-force-title"),
@@ -119,6 +146,18 @@ pub(super) fn brute_force(f: &mut Finding, note: Option<&Note>, end: Option<Date
         } else {
             "brute-force-burst"
         }));
+    }
+    if !known_client && steady_inside(note, f.actor.user.is_some()) && note.volume {
+        description.push(Msg::new("brute-force-steady"));
+    }
+    if !known_client && note.seen && !note.volume {
+        description.push(Msg::new("brute-force-seen").arg("ip", &ip));
+    }
+    if !known_client && note.public && !note.seen && !note.volume {
+        description.push(Msg::new("brute-force-unseen").arg("ip", &ip));
+    }
+    if note.missing_users > 0 {
+        description.push(Msg::new("brute-force-missing").arg("missing", note.missing_users));
     }
     if note.probes > 0 {
         description.push(Msg::new("brute-force-probes").arg("probes", note.probes));

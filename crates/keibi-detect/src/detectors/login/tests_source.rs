@@ -576,3 +576,124 @@ fn ipv6_clients_in_different_64s_mistyping_once_raise_nothing() {
     let fs = scan(&evs("pg.log", &log.text));
     assert!(fs.is_empty(), "{:?}", types(&fs));
 }
+
+/// Issue 13 §1: six failures in five seconds from one public address (CrowdSec's
+/// `pgsql-bf` and `pgsql-user-enum`) is an attack, Medium; more when the server says
+/// the names do not exist.
+#[test]
+fn a_fast_burst_from_a_public_address_never_seen_is_medium_and_more_for_missing_users() {
+    // One failure a second, as an existing user: the fast form, Medium.
+    let mut log = Log::default();
+    for i in 0..6 {
+        log.pg_fail(i, ATTACKER, "postgres", "postgres");
+    }
+    let fs = scan(&evs("pg.log", &log.text));
+    let bf = of(&fs, BRUTE_FORCE);
+    assert_eq!(bf.len(), 1, "{:?}", types(&fs));
+    assert_eq!(bf[0].severity.value(), 5.0, "{}", bf[0].description);
+    assert!(
+        bf[0]
+            .description
+            .contains("is a public address that had never logged in here"),
+        "{}",
+        bf[0].description
+    );
+    // Five are not enough, and neither are six spread over 15 s.
+    let mut five = Log::default();
+    for i in 0..5 {
+        five.pg_fail(i, ATTACKER, "postgres", "postgres");
+    }
+    assert!(scan(&evs("pg.log", &five.text)).is_empty());
+    let mut slow = Log::default();
+    for i in 0..6 {
+        slow.pg_fail(i * 3, ATTACKER, "postgres", "postgres");
+    }
+    assert!(scan(&evs("pg.log", &slow.text)).is_empty());
+
+    // Names PostgreSQL says do not exist (DETAIL: Role "..." does not exist): 5.5.
+    let mut enumeration = Log::default();
+    for (i, u) in [
+        "no_admin", "no_root", "no_admin", "no_dba", "no_root", "no_dba",
+    ]
+    .iter()
+    .enumerate()
+    {
+        enumeration.pg_fail(i as i64, ATTACKER, u, "postgres");
+    }
+    let fs = scan(&evs("pg.log", &enumeration.text));
+    let bf = of(&fs, BRUTE_FORCE);
+    assert_eq!(bf.len(), 1, "{:?}", types(&fs));
+    assert_eq!(bf[0].severity.value(), 5.5, "{}", bf[0].description);
+    assert!(
+        bf[0]
+            .description
+            .contains("The server said 3 of the user names tried do not exist"),
+        "{}",
+        bf[0].description
+    );
+
+    // MySQL cannot say whether the name exists: a burst of seven is Medium.
+    let mut my = Log::default();
+    for i in 0..7 {
+        my.my_fail(i / 2, ATTACKER, "root");
+    }
+    let fs = scan(&evs("audit.log", &my.text));
+    assert_eq!(of(&fs, BRUTE_FORCE)[0].severity.value(), 5.0);
+}
+
+/// What keeps a burst below Medium: a private address, an address that logged in
+/// here before, and a steady retry from inside for one existing user.
+#[test]
+fn known_clients_and_steady_retries_stay_below_medium() {
+    // A developer's GUI, which logged in from home before, reopens three connections
+    // with a changed password; libpq doubles each failure: six in a second, Low.
+    let mut gui = Log::default();
+    gui.pg_ok(0, "203.0.113.50", "alice", "shop");
+    for _ in 0..6 {
+        gui.pg_fail(3600, "203.0.113.50", "alice", "shop");
+    }
+    let fs = scan(&evs("pg.log", &gui.text));
+    let bf = of(&fs, BRUTE_FORCE);
+    assert_eq!(bf.len(), 1, "{:?}", types(&fs));
+    assert_eq!(bf[0].severity.value(), 3.0, "{}", bf[0].description);
+
+    // A pool inside the VPC retrying once a second: the fast form is for public
+    // addresses only; nothing until the old burst form or the volume.
+    let mut pool = Log::default();
+    for i in 0..8 {
+        pool.pg_fail(i, "10.0.1.11", "app", "shop");
+    }
+    assert!(scan(&evs("pg.log", &pool.text)).is_empty());
+
+    // A health check with a wrong password every 10 s for 15 minutes, from inside
+    // the network, for one existing user: volume, but steady, so Low and says why.
+    let mut check = Log::default();
+    for i in 0..90 {
+        check.pg_fail(i * 10, "10.0.0.37", "monitor", "postgres");
+    }
+    let fs = scan(&evs("pg.log", &check.text));
+    let bf = of(&fs, BRUTE_FORCE);
+    assert_eq!(bf.len(), 1, "{:?}", types(&fs));
+    assert_eq!(bf[0].severity.value(), 3.0, "{}", bf[0].description);
+    assert!(
+        bf[0].description.contains("at a steady rate"),
+        "{}",
+        bf[0].description
+    );
+
+    // The same volume from inside, but as fast as a tool (hydra -t 4 from a
+    // compromised host): Medium, as before.
+    let mut inside = Log::default();
+    for i in 0..40 {
+        inside.pg_fail(i / 4, "10.0.3.99", "postgres", "postgres");
+    }
+    let fs = scan(&evs("pg.log", &inside.text));
+    assert_eq!(of(&fs, BRUTE_FORCE)[0].severity.value(), 5.0);
+    // ... and a steady rate from inside for names that do not exist: Medium.
+    let mut guess = Log::default();
+    for i in 0..30 {
+        guess.pg_fail(i * 10, "10.0.3.98", "no_admin", "postgres");
+    }
+    let fs = scan(&evs("pg.log", &guess.text));
+    assert_eq!(of(&fs, BRUTE_FORCE)[0].severity.value(), 5.0);
+}

@@ -1,0 +1,144 @@
+# コマンド自身のメッセージ: 標準エラーの警告・エラー・まとめと、人が読む行
+# （crates/keibi/src/cmd/*、crates/keibi/src/*.rs）。用語は docs/ja/glossary.md に従う。
+# オプション名、設定キー、コマンド、log_line_prefix などの値は英語のまま書く。
+
+## 全コマンド共通
+cli-error = keibi: エラー: { $text }
+cli-warning = keibi: 警告: { $text }
+cli-note = keibi: { $text }
+
+# OS のエラー（strerror）。
+oserr-2 = ファイルまたはディレクトリがありません
+oserr-5 = 入出力エラーです
+oserr-13 = アクセス権がありません
+oserr-17 = すでに存在します
+oserr-20 = ディレクトリではありません
+oserr-21 = ディレクトリです
+oserr-24 = 開いているファイルが多すぎます
+oserr-28 = デバイスに空き容量がありません
+oserr-30 = 読み取り専用のファイルシステムです
+oserr-36 = ファイル名が長すぎます
+oserr-40 = シンボリックリンクの階層が多すぎます
+
+not-utf8 = UTF-8 のテキストではありません
+too-large = { $max } バイトを超えています（この種類のファイルを keibi が読む上限）
+binary-file = バイナリデータです（オフセット { $offset } に NUL バイト）。テキストファイルではありません
+
+## 入力の読み込み（events、scan、learn）
+in-error = keibi: エラー: { $path }: { $reason }
+in-warning = keibi: 警告: { $path }: { $reason }
+in-line-warning = keibi: 警告: { $file }:{ $line }: { $reason }
+in-unrecognized = keibi: 認識できない行: { $file }:{ $line }: { $reason }
+in-more-unrecognized = keibi: { $file }: ほかに認識できない行が { $n }行あります（表示していません）
+in-log-timezone = --log-timezone '{ $value }' は +09:00 や UTC のようなオフセットではありません
+in-not-recognized = 形式を認識できません（先頭行: { $first }）{ $closest }{ $gaveup }。--log-format で形式を指定するか、PostgreSQL なら --pg-prefix で log_line_prefix を指定してください
+in-closest = 。先頭の行から推定した最も近い log_line_prefix は '{ $prefix }' ですが、{ $sampled }行のうち { $explained }行しか読めません
+in-gave-up = 。先頭の { $bytes } バイト（{ $lines }行）で読むのをやめました。残りは読んでいません
+in-empty = 空の入力です
+
+## keibi events
+ev-skipped = keibi: ほかのプログラムの行を { $n }行読み飛ばしました
+ev-summary = keibi: イベント { $events }件（ファイル { $files }個）、認識できない行 { $unrecognized }行{ $unread ->
+    [0] {""}
+   *[other] （ほかに既知の形式でない入力 { $unread }個の残りは読んでいません）
+}
+ev-explain-error = keibi: { $path }: { $reason }
+ev-explain-format = {"  "}形式: { $format }
+ev-explain-not-recognized = {"  "}形式: 認識できません
+ev-explain-how-given = --pg-prefix で指定した接頭辞で読めます
+ev-explain-how-inferred = 推定した接頭辞で読みます
+ev-explain-how-detected = 使いません。検出した形式で読めます
+ev-explain-how-unsure = 読むのに使えるほど確かではありません
+ev-explain-prefix = {"  "}推定した log_line_prefix: '{ $prefix }'（{ $how }）
+ev-explain-explains = {"  "}サンプルした { $sampled }行のうち { $explained }行を説明できます
+ev-explain-ambiguous = {"  "}曖昧な点: { $what }
+ev-explain-none = {"  "}推定した log_line_prefix: なし（PostgreSQL のレベルを表す語を含む行がありません）
+
+## keibi scan
+scan-tuning = keibi: チューニング（--config）: 検出結果 { $suppressed }件を抑制、無効にした検出器の { $disabled }件を除外、{ $rescored }件の重要度を変更しました
+scan-rolled-note = keibi: 注意: 検出結果が { $max }件を超えました。重要度の高いものは 1件ずつ表示し、重要度の低い { $n }件は検出器と種類ごとにまとめて { $rollups }件の集約した検出結果にしています
+scan-dropped-warning = keibi: 警告: 検出結果 { $n }件を表示せずに破棄しました。検出結果の種類が { $kinds }を超え、保持できる { $max }件からあふれました（--since/--until やパスで入力を絞ってください）
+scan-trusted = 信頼済みアドレスからのログインと接続のイベント { $n }件では検出結果を出していません
+scan-summary = keibi: 検出結果 { $n }件{ $counts }{ $extra }
+scan-summary-counts = （{ $list }）
+scan-summary-count = { $label } { $n }件
+scan-summary-rolled = 、ほかに集約 { $n }件
+scan-summary-dropped = 、破棄 { $n }件
+scan-fail-dropped = keibi: --fail-on { $min }: 検出結果 { $n }件を表示せずに破棄しており、その重要度だった可能性があるため失敗とします
+scan-list-problem = keibi: 警告: { $file }:{ $line }: { $reason }
+
+## ルール（scan、rules list、rules lint）
+rules-not-loaded = keibi: 警告: 読み込めなかったルール: { $problem }
+rules-walk-warning = keibi: 警告: --rules { $path }: { $reason }
+rules-not-file = --rules { $path }: ファイルでもディレクトリでもありません
+rules-missing = --rules { $path }: ファイルまたはディレクトリがありません
+rules-list-summary = keibi: 検出器とルール { $sources }個の { $entries }項目に、検出結果の種類 { $types }種。ルール { $rules }件、問題 { $problems }件、スキップ { $skipped }件（keibi が読まないログソース）
+rules-lint-summary = keibi: ファイル { $files }個、読み込んだルール { $rules }件、問題 { $problems }件、スキップ { $skipped }件（keibi が読まないログソース）
+
+## keibi learn と --state
+learn-done = keibi: 学習しました: { $after }（学習前: { $before }）。プロファイル { $saved }件を { $path } に保存しました
+learn-counts = ユーザーのプロファイル { $logins }件（成熟 { $logins_mature }件）、インスタンス { $instances }件（成熟 { $instances_mature }件）、プリンシパル { $principals }件（成熟 { $principals_mature }件）
+state-skipped-profile = keibi: 警告: { $path }: プロファイルを 1件読み飛ばしました: { $reason }
+mmdb-wrong-kind = { $flag } { $path }: { $kind } のデータベースです。{ $expected } のデータベース（GeoLite2 または DB-IP の .mmdb）を指定してください
+
+## keibi init
+init-is-dir = { $path }: ディレクトリです
+init-cannot-replace = { $path }: 置き換えられません
+init-exists = { $path } はすでにあります: keibi init は --force なしではファイルを置き換えません
+init-wrote = keibi: { $path } を書き出しました。`keibi config check { $path }` で確認してください
+
+## keibi config check
+config-ok = ok: { $path }: { $summary }
+config-problems = keibi: { $path }: 問題 { $n }件
+config-flat = 検出設定のみ（フラット形式。ほかのセクションはすべて既定値）
+config-summary = { $sources }、{ $lists }、{ $suppressions }、{ $rules }、ストア { $store }、サーバー { $server }
+config-sources = ソース { $n }件
+config-lists = アドレスリスト { $n }件
+config-suppressions = 抑制ルール { $n }件
+config-rules-builtin = ルールのパス { $n }件と組み込みルール
+config-rules-no-builtin = ルールのパス { $n }件（組み込みルールはオフ）
+
+# 設定ファイルの問題の理由（keibi が形を知っているもの。ほかは keibi-engine の英語のまま）。
+problem-unknown-key = 不明なキー `{ $key }`: `{ $near }` の誤りではありませんか？
+problem-unknown-key-known = 不明なキー `{ $key }`（ここで使えるキー: { $known }）
+problem-unknown-section = 不明なセクション `{ $key }`: `{ $near }` の誤りではありませんか？
+problem-detection-key = `{ $key }` は検出設定です。セクションに分けたファイルでは `detection:` の下に書きます
+problem-missing = { $path }: 存在しません
+problem-is-dir = { $path }: ディレクトリです
+problem-more = ほかに { $n }件の問題があります（表示していません）
+problem-cannot-read = 読み取れません
+problem-not-mapping = 設定ファイルはセクション（sources:、detection: など）のマッピングです
+
+## keibi demo
+demo-preamble = keibi demo: RDS のログ 1週間分（{ $first }〜{ $last }。shop-postgres は PostgreSQL のファイル { $pg }個、shop-mysql は MySQL 監査ログのファイル { $mysql }個、計 { $lines }行）を { $dir } に書き出しました。Tor 出口ノードのリストと脅威リストを隣に置き、次のコマンドと同じようにスキャンします:
+demo-refuse-link = { $path } はシンボリックリンクです: keibi demo は自分のファイルだけを書き、リンク越しには書きません。削除するか、空のフォルダを選んでください
+demo-refuse-other = { $path } は通常のファイルでもディレクトリでもありません: keibi demo は自分のファイルだけを書き、リンク越しには書きません。削除するか、空のフォルダを選んでください
+demo-tempdir = 一時ディレクトリを作成中
+demo-creating = { $path } を作成中
+demo-removing = { $path } を削除中
+demo-reading = { $path } を読み取り中
+demo-writing = { $path } に書き込み中
+
+## コマンドラインの時刻（--since、--until、--older-than、--expires）
+time-not-a-time = '{ $value }' は時刻ではありません: RFC 3339、YYYY-MM-DD、または 24h のような経過時間で指定してください
+time-bad-unit = '{ $value }' は時刻ではありません: 経過時間の単位は s、m、h、d、w のいずれかです
+time-too-long-ago = '{ $value }' は古すぎます
+
+## keibi findings
+fnd-no-store = { $path }: ストアがありません（`keibi findings import` で `keibi scan --format jsonl` の出力から作成するか、--store FILE を指定してください）
+fnd-export-not-dir = --export { $path }: ディレクトリではありません
+fnd-exported = keibi: { $path } にエクスポートしました
+fnd-pruned = keibi: { $cutoff } より前に最後に検出された検出結果 { $findings }件と履歴 { $history }件を削除しました。ストア { $before } → { $after }
+fnd-status = keibi: { $id } { $status }: { $title }
+fnd-expires-bad = --expires '{ $value }': 期間（90m、24h、7d、2w）または時刻で指定してください
+fnd-expires-past = --expires '{ $value }' は過去です
+fnd-ip-bad = --ip '{ $value }' はアドレスでも CIDR 範囲でもありません
+fnd-suppress-empty = --type、--resource、--ip、--user のいずれかを指定してください
+fnd-suppressed = keibi: { $rule }。保存済みの検出結果 { $n }件を抑制しました
+fnd-import-long-line = { $file }:{ $line }: 行が { $mib } MiB を超えています
+fnd-import-not-finding = { $file }:{ $line }: 検出結果ではありません（import は `keibi scan --format jsonl` の出力を読みます）
+fnd-import-bad-id = { $file }:{ $line }: { $id } は検出結果の ID ではありません
+fnd-import-too-many = { $file }: 検出結果が { $max }件を超えています（スキャンが書くのは最大 { $scan }件）。ファイルを分割してください
+fnd-import-again = keibi: { $file } は以前にインポート済みです（内容が同じ）。何も変更していません
+fnd-imported = keibi: 検出結果 { $n }件を { $store } にインポートしました: 新規 { $new }件、件数の増加 { $grew }件、抑制 { $suppressed }件
+fnd-stdin = 標準入力

@@ -1,0 +1,35 @@
+# keibi run のログの行（crates/keibi/src/cmd/run.rs）: `keibi: LEVEL:` の後の文と、JSON
+# のログの `msg`（ほかのキーは機械向けのフィールドで、言語によらず同じ）。
+
+run-level-warn = 警告
+run-level-error = エラー
+run-serving = http://{ $at }/metrics と /healthz を提供しています
+run-not-loopback = { $at } はループバックアドレスではありません: ほかのマシンから /metrics と /healthz を読めます
+run-store = ストア { $path }
+run-no-reload = SIGHUP: 再読み込みする設定ファイルがありません（--config）
+run-reload-later = 再読み込み: sources、detection、rules、store、server、log の変更は次の起動で反映されます
+run-reload-keeping = 再読み込み: 前の設定のままにします: { $reason }
+run-reload-problem = 再読み込み: { $problem }
+run-reload-kept = 再読み込み: 前の設定のままにします
+run-store-failed = { $reason }。停止しました: ストアにはそれまでにコミットしたものがすべて残っており、次の起動で残りをもう一度読みます
+run-profiles-written = プロファイル { $n }件を { $path } に書き出しました
+run-stopped = 停止しました。読んだものはすべてコミット済みです
+run-following = { $what } を追跡しています
+run-resumed = ストアにあるファイルのチェックポイント { $n }件
+run-retention = 保持期間: { $cutoff } 以降変化のない検出結果 { $findings }件と履歴 { $history }件を削除しました。ストア { $bytes } バイト（検出結果 { $stored }件）{ $export }
+run-retention-export = 、{ $path } にエクスポート済み
+run-retention-failed = 保持期間: 何も削除していません。次の回にもう一度試します: { $reason }
+run-profiles = ストアにある振る舞いのプロファイル { $n }件
+run-profiles-skipped = 保存済みのプロファイル { $n }件を読み取れませんでした（スキップ）
+run-finding = 検出結果（{ $what }）: { $label } { $severity } { $type } { $id } { $title }
+run-finding-new = 新規
+run-finding-reopened = 再オープン
+run-finding-raised = 重要度が上昇
+run-finding-changed = 変更
+run-reading = { $file } を { $format } として読んでいます
+run-stopping = 停止中: 読んだものをコミットしています
+run-reloaded = 設定とリストを再読み込みしました
+run-store-back = ストアが再び書き込みを受け付けます: 保留していたバッチをコミットしました
+run-held = { $reason }。バッチを保留し（その間は読まず、チェックポイントも進めません）、{ $secs } 秒後にもう一度試します
+run-ended = すべてのソースが終了しました
+run-no-sources = 追跡するものがありません: パスを指定するか、設定ファイルに sources を書いてください

@@ -1,0 +1,329 @@
+//! `--lang ja`: every command's own messages (warnings, errors, summaries, log
+//! lines) are Japanese, and the same paths in English print what they always did.
+//! One warning or error path per command, through the real binary.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn keibi() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_keibi"));
+    for k in [
+        "KEIBI_LANG",
+        "KEIBI_TZ",
+        "LC_ALL",
+        "LC_MESSAGES",
+        "LANG",
+        "TZDIR",
+    ] {
+        c.env_remove(k);
+    }
+    c.env("TZ", "UTC");
+    c
+}
+
+fn run(args: &[&str]) -> Output {
+    keibi().args(args).output().expect("keibi runs")
+}
+
+fn ja(args: &[&str]) -> Output {
+    keibi()
+        .args(args)
+        .args(["--lang", "ja"])
+        .output()
+        .expect("keibi runs")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn sample(name: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/samples")
+        .join(name)
+        .display()
+        .to_string()
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("lang-ja-{name}"));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn s(p: &Path) -> String {
+    p.display().to_string()
+}
+
+#[test]
+fn events_warnings_errors_and_summary() {
+    let dir = scratch("events");
+    let odd = dir.join("odd.log");
+    std::fs::write(&odd, "hello world\nsecond line\n").unwrap();
+    let missing = s(&dir.join("missing.log"));
+
+    let o = ja(&["events", &s(&odd), &missing, "--format", "jsonl"]);
+    let e = stderr(&o);
+    assert!(
+        e.contains("形式を認識できません（先頭行: \"hello world\"）"),
+        "{e}"
+    );
+    assert!(
+        e.contains("keibi: エラー: ") && e.contains("ファイルまたはディレクトリがありません"),
+        "{e}"
+    );
+    let last = e.lines().last().unwrap();
+    assert!(
+        last.starts_with("keibi: イベント 0件（ファイル ") && last.contains("認識できない行 "),
+        "{last}"
+    );
+    assert!(!e.contains("events from"), "no English summary: {e}");
+
+    let o = run(&["events", &s(&odd), &missing, "--format", "jsonl"]);
+    let e = stderr(&o);
+    assert!(
+        e.contains("format not recognized (first line: \"hello world\")"),
+        "{e}"
+    );
+    assert!(e.contains("No such file or directory (os error 2)"), "{e}");
+    assert!(e.lines().last().unwrap().contains(" events from "), "{e}");
+}
+
+#[test]
+fn scan_summary_and_a_missing_rules_path() {
+    let log = sample("postgresql-hydra-bruteforce.log");
+    let o = ja(&["scan", &log, "--format", "jsonl"]);
+    let e = stderr(&o);
+    let last = e.lines().last().unwrap();
+    assert!(last.starts_with("keibi: 検出結果 "), "{e}");
+    assert!(last.contains('件'), "{last}");
+    let o = run(&["scan", &log, "--format", "jsonl"]);
+    let last = stderr(&o).lines().last().unwrap().to_string();
+    assert!(
+        last.starts_with("keibi: ") && last.contains(" findings"),
+        "{last}"
+    );
+
+    let o = ja(&["scan", &log, "--rules", "/nonexistent/rules"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(
+        stderr(&o).trim_end(),
+        "keibi: エラー: --rules /nonexistent/rules: ファイルまたはディレクトリがありません"
+    );
+    let o = run(&["scan", &log, "--rules", "/nonexistent/rules"]);
+    assert_eq!(
+        stderr(&o).trim_end(),
+        "keibi: error: --rules /nonexistent/rules: no such file or directory"
+    );
+}
+
+#[test]
+fn learn_says_what_it_learned() {
+    let dir = scratch("learn");
+    let state = s(&dir.join("keibi.state"));
+    let o = ja(&[
+        "learn",
+        &sample("postgresql-hydra-bruteforce.log"),
+        "--state",
+        &state,
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let e = stderr(&o);
+    assert!(
+        e.contains("keibi: 学習しました: ユーザーのプロファイル "),
+        "{e}"
+    );
+    assert!(e.contains(" に保存しました"), "{e}");
+}
+
+#[test]
+fn rules_lint_and_list() {
+    let dir = scratch("rules");
+    std::fs::write(dir.join("bad.yml"), "title: [unclosed\n").unwrap();
+    let o = ja(&["rules", "lint", &s(&dir)]);
+    assert_eq!(o.status.code(), Some(1));
+    let e = stderr(&o);
+    assert!(
+        e.contains("keibi: ファイル 1個、読み込んだルール 0件、問題 1件"),
+        "{e}"
+    );
+    let o = run(&["rules", "lint", &s(&dir)]);
+    assert!(
+        stderr(&o).contains("keibi: 1 files, 0 rules loaded, 1 problems"),
+        "{}",
+        stderr(&o)
+    );
+    let o = ja(&["rules", "list", "--format", "jsonl"]);
+    assert!(stderr(&o).contains("検出結果の種類"), "{}", stderr(&o));
+}
+
+#[test]
+fn findings_without_a_store_and_a_bad_import() {
+    let dir = scratch("findings");
+    let store = s(&dir.join("keibi.db"));
+    let o = ja(&["findings", "list", "--store", &store]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains(": ストアがありません（`keibi findings import`"),
+        "{}",
+        stderr(&o)
+    );
+    let bad = dir.join("bad.jsonl");
+    std::fs::write(&bad, "{\"not\": \"a finding\"}\n").unwrap();
+    let o = ja(&["findings", "import", &s(&bad), "--store", &store]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains(":1: 検出結果ではありません（import は"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn init_and_config_check() {
+    let dir = scratch("init");
+    let file = s(&dir.join("keibi.yaml"));
+    let o = ja(&["init", "--output", &file]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stderr(&o).contains("を書き出しました。`keibi config check "));
+    let o = ja(&["init", "--output", &file]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("はすでにあります: keibi init は --force なしでは"),
+        "{}",
+        stderr(&o)
+    );
+    let o = ja(&["config", "check", &file]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).contains("ソース "), "{}", stdout(&o));
+
+    let wrong = dir.join("wrong.yaml");
+    std::fs::write(&wrong, "sources:\n  inputs: []\nstorre:\n  path: x.db\n").unwrap();
+    let o = ja(&["config", "check", &s(&wrong)]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stdout(&o).contains("不明なセクション `storre`: `store` の誤りではありませんか？"),
+        "{}",
+        stdout(&o)
+    );
+    assert!(
+        stderr(&o).trim_end().ends_with(": 問題 1件"),
+        "{}",
+        stderr(&o)
+    );
+    let o = run(&["config", "check", &s(&wrong)]);
+    assert!(
+        stdout(&o).contains("unknown section `storre`: did you mean `store`?"),
+        "{}",
+        stdout(&o)
+    );
+    assert!(stderr(&o).trim_end().ends_with(": 1 problem"));
+}
+
+#[test]
+fn run_logs_in_japanese() {
+    let o = ja(&["run", "--once"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("keibi: エラー: 追跡するものがありません"),
+        "{}",
+        stderr(&o)
+    );
+    let dir = scratch("run");
+    let logs = dir.join("logs");
+    std::fs::create_dir_all(&logs).unwrap();
+    std::fs::copy(
+        sample("postgresql-hydra-bruteforce.log"),
+        logs.join("postgresql.log"),
+    )
+    .unwrap();
+    let store = s(&dir.join("keibi.db"));
+    let o = ja(&["run", &s(&logs), "--store", &store, "--once"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let e = stderr(&o);
+    assert!(e.contains("keibi: ストア "), "{e}");
+    assert!(e.contains("を追跡しています"), "{e}");
+    assert!(e.contains("keibi: 警告: 検出結果（新規）: "), "{e}");
+    assert!(
+        e.lines()
+            .last()
+            .unwrap()
+            .contains("停止しました。読んだものはすべてコミット済みです"),
+        "{e}"
+    );
+}
+
+#[test]
+fn demo_preamble() {
+    let dir = scratch("demo");
+    let o = ja(&[
+        "--color",
+        "never",
+        "demo",
+        "--write-to",
+        &s(&dir),
+        "--week-ending",
+        "2026-11-30",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let e = stderr(&o);
+    assert!(
+        e.starts_with("keibi demo: RDS のログ 1週間分（2026-11-24〜2026-11-30。shop-postgres は PostgreSQL のファイル "),
+        "{e}"
+    );
+    assert!(e.contains("\n\n    keibi scan "), "{e}");
+}
+
+/// `--display-tz Asia/Tokyo` works where the system has no zone database (a
+/// minimal container): jiff's bundled copy is compiled in. The binary runs in a user
+/// and mount namespace where an empty tmpfs hides /usr/share/zoneinfo (jiff's other
+/// places, /usr/share/lib/zoneinfo and /etc/zoneinfo, are checked absent) and
+/// `TZDIR` names an empty directory.
+#[test]
+fn display_tz_without_the_systems_zone_database() {
+    let userns = Command::new("unshare")
+        .args(["--user", "--map-root-user", "--mount", "true"])
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !userns {
+        eprintln!(
+            "skipped: user namespaces are not allowed here, the zone database cannot be hidden"
+        );
+        return;
+    }
+    for other in ["/usr/share/lib/zoneinfo", "/etc/zoneinfo"] {
+        assert!(!Path::new(other).exists(), "{other} would be read");
+    }
+    let empty = scratch("tzdir");
+    let script = r#"set -u
+if [ -d /usr/share/zoneinfo ]; then mount -t tmpfs tmpfs /usr/share/zoneinfo || exit 99; fi
+[ -z "$(ls -A /usr/share/zoneinfo 2>/dev/null)" ] || exit 98
+exec "$K" scan "$LOG" --format table --color never --lang ja --display-tz "$ZONE"
+"#;
+    let zone = |z: &str| {
+        Command::new("unshare")
+            .args(["--user", "--map-root-user", "--mount", "sh", "-c", script])
+            .env("TZDIR", &empty)
+            .env("TZ", "UTC")
+            .env_remove("KEIBI_TZ")
+            .env_remove("KEIBI_LANG")
+            .env("K", env!("CARGO_BIN_EXE_keibi"))
+            .env("LOG", sample("postgresql-hydra-bruteforce.log"))
+            .env("ZONE", z)
+            .output()
+            .unwrap()
+    };
+    let o = zone("Asia/Tokyo");
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).contains(" JST"), "{}", stdout(&o));
+    // Not a zone at all is still an error naming where it came from.
+    let o = zone("Mars/Olympus");
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("--display-tz"), "{}", stderr(&o));
+}
