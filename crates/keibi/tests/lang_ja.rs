@@ -327,3 +327,160 @@ exec "$K" scan "$LOG" --format table --color never --lang ja --display-tz "$ZONE
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(stderr(&o).contains("--display-tz"), "{}", stderr(&o));
 }
+
+/// A store with the brute-force sample's findings, the first acknowledged by alice.
+fn store_with_findings(name: &str) -> (PathBuf, String) {
+    let dir = scratch(name);
+    let o = run(&[
+        "scan",
+        &sample("postgresql-hydra-bruteforce.log"),
+        "--format",
+        "jsonl",
+    ]);
+    let jsonl = dir.join("findings.jsonl");
+    std::fs::write(&jsonl, &o.stdout).unwrap();
+    let store = s(&dir.join("keibi.db"));
+    let o = run(&["findings", "import", &s(&jsonl), "--store", &store]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let o = run(&["findings", "list", "--store", &store, "--format", "jsonl"]);
+    let line = stdout(&o).lines().next().expect("a finding").to_string();
+    let v: serde_json::Value = serde_json::from_str(&line).unwrap();
+    let id = v["id"].as_str().unwrap().to_string();
+    let o = run(&[
+        "findings", "ack", &id, "--store", &store, "--by", "alice", "--note", "looking",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    (dir, id)
+}
+
+#[test]
+fn findings_show_labels_in_japanese_and_english_as_before() {
+    let (dir, id) = store_with_findings("show");
+    let store = s(&dir.join("keibi.db"));
+    let show = |o: Output| {
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        stdout(&o)
+    };
+    let en = show(run(&[
+        "findings", "show", &id, "--store", &store, "--format", "text",
+    ]));
+    // The English labels, at the column they always had.
+    for start in [
+        "id          ",
+        "type        ",
+        "severity    ",
+        "status      acknowledged by alice at 20",
+        "resource    ",
+        "actor       addresses ",
+        "seen        ",
+        "detector    ",
+        "What to do: ",
+        "History:",
+        "  20",
+    ] {
+        assert!(en.lines().any(|l| l.starts_with(start)), "{start}: {en}");
+    }
+    assert!(en.contains("Z: looking\n"), "{en}");
+    assert!(en.contains(" events\n"), "{en}");
+    let history: Vec<&str> = en.lines().filter(|l| l.starts_with("  20")).collect();
+    assert!(
+        history[0].contains("Z  new              count ") && history[0].contains("  severity "),
+        "{history:?}"
+    );
+    assert!(
+        history
+            .last()
+            .unwrap()
+            .contains("  acknowledged     count ")
+            && history.last().unwrap().ends_with("  by alice  looking"),
+        "{history:?}"
+    );
+
+    let ja = show(ja(&[
+        "findings", "show", &id, "--store", &store, "--format", "text",
+    ]));
+    for start in [
+        "ID            ",
+        "種類          ",
+        "重要度        ",
+        "状態          確認済み 変更者 alice 日時 20",
+        "アクター      アドレス ",
+        "検出期間      20",
+        "検出器        ",
+        "対処:         ",
+        "履歴:",
+    ] {
+        assert!(ja.lines().any(|l| l.starts_with(start)), "{start}: {ja}");
+    }
+    assert!(
+        ja.contains(" JST: looking\n"),
+        "times in the display zone: {ja}"
+    );
+    assert!(ja.contains("件）\n"), "{ja}");
+    for english in [
+        "What to do",
+        "History",
+        "severity ",
+        " events",
+        "addresses ",
+        "acknowledged",
+    ] {
+        assert!(!ja.contains(english), "{english}: {ja}");
+    }
+    let last = ja.lines().rfind(|l| l.starts_with("  20")).unwrap();
+    assert!(
+        last.contains(" JST  確認済み         件数 ") && last.ends_with("  変更者 alice  looking"),
+        "{last}"
+    );
+}
+
+#[test]
+fn findings_info_labels_in_japanese_and_english_as_before() {
+    let (dir, _) = store_with_findings("info");
+    let store = s(&dir.join("keibi.db"));
+    let o = run(&["findings", "info", "--store", &store]);
+    let en = stdout(&o);
+    let lines: Vec<&str> = en.lines().collect();
+    assert_eq!(lines.len(), 6, "{en}");
+    assert!(lines[0].starts_with("store      "), "{en}");
+    assert!(
+        lines[1].starts_with("size       ")
+            && lines[1].contains(" (file ")
+            && lines[1].contains(", write-ahead log ")
+            && lines[1].ends_with(")"),
+        "{en}"
+    );
+    assert!(
+        lines[2].starts_with("findings   ")
+            && lines[2].ends_with(" (0 new, 1 acknowledged, 0 resolved, 0 suppressed)"),
+        "{en}"
+    );
+    assert!(
+        lines[3].starts_with("history    ") && lines[3].ends_with(" entries"),
+        "{en}"
+    );
+    assert_eq!(lines[4], "rules      0 suppressions");
+    assert_eq!(lines[5], "sources    1 checkpoints");
+
+    let o = ja(&["findings", "info", "--store", &store]);
+    let ja = stdout(&o);
+    let lines: Vec<&str> = ja.lines().collect();
+    assert_eq!(lines.len(), 6, "{ja}");
+    assert!(lines[0].starts_with("ストア     "), "{ja}");
+    assert!(
+        lines[1].starts_with("サイズ     ") && lines[1].contains("（ファイル "),
+        "{ja}"
+    );
+    assert!(
+        lines[2].starts_with("検出結果   ")
+            && lines[2].contains("件（新規 ")
+            && lines[2].ends_with("件（新規 0件、確認済み 1件、解決済み 0件、抑制済み 0件）"),
+        "{ja}"
+    );
+    assert!(
+        lines[3].starts_with("履歴       ") && lines[3].ends_with('件'),
+        "{ja}"
+    );
+    assert_eq!(lines[4], "ルール     抑制ルール 0件");
+    assert_eq!(lines[5], "ソース     チェックポイント 1件");
+}

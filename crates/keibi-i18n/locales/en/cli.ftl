@@ -166,3 +166,49 @@ fnd-import-too-many = { $file }: more than { NUMBER($max, useGrouping: "false") 
 fnd-import-again = keibi: { $file } was imported before (same content): nothing changed
 fnd-imported = keibi: imported { NUMBER($n, useGrouping: "false") } findings into { $store }: { NUMBER($new, useGrouping: "false") } new, { NUMBER($grew, useGrouping: "false") } grew, { NUMBER($suppressed, useGrouping: "false") } suppressed
 fnd-stdin = standard input
+
+## keibi findings show: the labels (padded by the code to one column) and values
+show-id = id
+show-type = type
+show-severity = severity
+show-status = status
+show-resource = resource
+show-actor = actor
+show-seen = seen
+show-detector = detector
+show-mitre = mitre
+show-todo = What to do:
+show-evidence = Evidence:
+show-history = History:
+show-status-by = {" "}by { $by }
+show-status-at = {" "}at { $at }
+show-status-note = : { $note }
+show-actor-value = addresses { $ips }; users { $users }{ $app }
+show-actor-app = ; app { $app }
+show-seen-value = { $first } to { $last }, { NUMBER($n, useGrouping: "false") } events
+show-evidence-event = {"  "}{ $source } event { $id }
+show-history-line = {"  "}{ $at }  { $what }  count { $count }  severity { $severity }
+show-history-by = {"  "}by { $by }
+# What happened to a stored finding (the store's history `what`).
+history-new = new
+history-grew = grew
+history-severity_raised = severity_raised
+history-closed = closed
+history-acknowledged = acknowledged
+history-resolved = resolved
+history-reopened = reopened
+history-suppressed = suppressed
+
+## keibi findings info
+info-store = store
+info-size = size
+info-findings = findings
+info-history = history
+info-rules = rules
+info-sources = sources
+info-size-value = { $total } (file { $file }, write-ahead log { $wal }, free inside { $free })
+info-findings-value = { NUMBER($n, useGrouping: "false") } ({ $by })
+info-by-status = { NUMBER($n, useGrouping: "false") } { $status }
+info-history-value = { NUMBER($n, useGrouping: "false") } entries
+info-rules-value = { NUMBER($n, useGrouping: "false") } suppressions
+info-sources-value = { NUMBER($n, useGrouping: "false") } checkpoints

@@ -142,3 +142,49 @@ fnd-import-too-many = { $file }: 検出結果が { $max }件を超えていま�
 fnd-import-again = keibi: { $file } は以前にインポート済みです（内容が同じ）。何も変更していません
 fnd-imported = keibi: 検出結果 { $n }件を { $store } にインポートしました: 新規 { $new }件、件数の増加 { $grew }件、抑制 { $suppressed }件
 fnd-stdin = 標準入力
+
+## keibi findings show: 項目名（コードが桁をそろえる）と値
+show-id = ID
+show-type = 種類
+show-severity = 重要度
+show-status = 状態
+show-resource = リソース
+show-actor = アクター
+show-seen = 検出期間
+show-detector = 検出器
+show-mitre = MITRE ATT&CK
+show-todo = 対処:
+show-evidence = 根拠となる記録:
+show-history = 履歴:
+show-status-by = {" "}変更者 { $by }
+show-status-at = {" "}日時 { $at }
+show-status-note = : { $note }
+show-actor-value = アドレス { $ips }、ユーザー { $users }{ $app }
+show-actor-app = 、アプリケーション { $app }
+show-seen-value = { $first }〜{ $last }（イベント { $n }件）
+show-evidence-event = {"  "}{ $source } のイベント { $id }
+show-history-line = {"  "}{ $at }  { $what }  件数 { $count }  重要度 { $severity }
+show-history-by = {"  "}変更者 { $by }
+# 保存済みの検出結果に起きたこと（ストアの履歴の what）。
+history-new = 新規
+history-grew = 件数の増加
+history-severity_raised = 重要度の引き上げ
+history-closed = 終了
+history-acknowledged = 確認済み
+history-resolved = 解決済み
+history-reopened = 再オープン
+history-suppressed = 抑制済み
+
+## keibi findings info
+info-store = ストア
+info-size = サイズ
+info-findings = 検出結果
+info-history = 履歴
+info-rules = ルール
+info-sources = ソース
+info-size-value = { $total }（ファイル { $file }、先行書き込みログ { $wal }、内部の空き { $free }）
+info-findings-value = { $n }件（{ $by }）
+info-by-status = { $status } { $n }件
+info-history-value = { $n }件
+info-rules-value = 抑制ルール { $n }件
+info-sources-value = チェックポイント { $n }件
