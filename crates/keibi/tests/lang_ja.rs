@@ -484,3 +484,61 @@ fn findings_info_labels_in_japanese_and_english_as_before() {
     assert_eq!(lines[4], "ルール     抑制ルール 0件");
     assert_eq!(lines[5], "ソース     チェックポイント 1件");
 }
+
+#[test]
+fn rules_list_table_in_japanese_and_english_as_before() {
+    let o = run(&["rules", "list", "--format", "table"]);
+    let en = stdout(&o);
+    let head = en.lines().next().unwrap();
+    assert!(
+        head.starts_with("SEVERITY ") && head.contains("  TYPE "),
+        "{head}"
+    );
+    assert!(head.ends_with("  ORIGIN"), "{head}");
+    assert!(
+        en.lines()
+            .any(|l| l.starts_with("Medium 5.0 ") && l.ends_with("  detector")),
+        "{en}"
+    );
+
+    let o = ja(&["rules", "list", "--format", "table"]);
+    let ja = stdout(&o);
+    let lines: Vec<&str> = ja.lines().collect();
+    assert!(lines[0].starts_with("重要度    種類 "), "{}", lines[0]);
+    assert!(lines[0].ends_with("  定義場所"), "{}", lines[0]);
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("中 5.0    ") && l.ends_with("  組み込みの検出器")),
+        "{ja}"
+    );
+    for english in ["SEVERITY", "Medium", "High", "Critical", "  detector"] {
+        assert!(!ja.contains(english), "{english}: {ja}");
+    }
+    // The columns line up by display width: every row's type column starts at the
+    // same terminal column as the header's.
+    let col = |l: &str, word: &str| {
+        let i = l.find(word).unwrap();
+        unicode_width_of(&l[..i])
+    };
+    let at = col(lines[0], "種類");
+    for l in &lines[1..] {
+        let i = l.find(|c: char| c.is_ascii_uppercase()).unwrap();
+        assert_eq!(unicode_width_of(&l[..i]), at, "{l}");
+    }
+}
+
+/// Terminal columns of `s` for this test's text: CJK ideographs, kana and the
+/// full-width forms take two, everything else one.
+fn unicode_width_of(s: &str) -> usize {
+    s.chars()
+        .map(|c| match c as u32 {
+            0x1100..=0x115F
+            | 0x2E80..=0xA4CF
+            | 0xAC00..=0xD7A3
+            | 0xF900..=0xFAFF
+            | 0xFF00..=0xFF60 => 2,
+            _ => 1,
+        })
+        .sum()
+}

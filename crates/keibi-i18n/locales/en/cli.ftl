@@ -212,3 +212,12 @@ info-by-status = { NUMBER($n, useGrouping: "false") } { $status }
 info-history-value = { NUMBER($n, useGrouping: "false") } entries
 info-rules-value = { NUMBER($n, useGrouping: "false") } suppressions
 info-sources-value = { NUMBER($n, useGrouping: "false") } checkpoints
+
+## keibi rules list: the table's headers
+rules-col-severity = SEVERITY
+rules-col-type = TYPE
+rules-col-mitre = MITRE
+rules-col-source = SOURCE
+rules-col-origin = ORIGIN
+# The origin of a built-in detector's entries (a rule's is its file).
+rules-origin-detector = detector

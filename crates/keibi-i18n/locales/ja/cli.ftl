@@ -188,3 +188,12 @@ info-by-status = { $status } { $n }件
 info-history-value = { $n }件
 info-rules-value = 抑制ルール { $n }件
 info-sources-value = チェックポイント { $n }件
+
+## keibi rules list: 表の列名
+rules-col-severity = 重要度
+rules-col-type = 種類
+rules-col-mitre = MITRE
+rules-col-source = 検出元
+rules-col-origin = 定義場所
+# 組み込みの検出器の行の定義場所（ルールはそのファイル）。
+rules-origin-detector = 組み込みの検出器
