@@ -542,3 +542,134 @@ fn unicode_width_of(s: &str) -> usize {
         })
         .sum()
 }
+
+/// The reasons parsers give for lines they do not recognize: in Japanese through
+/// `locale::library_text`, in English exactly the parser's sentence. Each row is a
+/// real parse of junk (or a near miss) forced to one format.
+#[test]
+fn parser_reasons_in_japanese_and_english_as_the_parsers_wrote_them() {
+    let dir = scratch("reasons");
+    let junk = dir.join("junk.log");
+    std::fs::write(&junk, "hello world\n").unwrap();
+    let detail = dir.join("detail.log");
+    std::fs::write(&detail, "2026-11-28 15:41:43.100 UTC [12] DETAIL:  x\n").unwrap();
+    let json = dir.join("j.log");
+    std::fs::write(&json, "{\"a\":1}\n{bad\n").unwrap();
+    let cases: &[(&Path, &[&str], &str, &str)] = &[
+        (
+            &junk,
+            &["--log-format", "postgres-stderr"],
+            "expected a known log_line_prefix followed by a level such as LOG: (give the prefix with --pg-prefix)",
+            "既知の log_line_prefix とそれに続く LOG: などのレベルがありません（--pg-prefix で",
+        ),
+        (
+            &junk,
+            &["--log-format", "postgres-stderr", "--pg-prefix", "%m [%p] "],
+            "expected log_line_prefix '%m [%p] ' followed by a level such as LOG:",
+            "log_line_prefix '%m [%p] ' とそれに続く LOG: などのレベルがありません",
+        ),
+        (
+            &detail,
+            &["--log-format", "postgres-stderr", "--pg-prefix", "%m [%p] "],
+            "DETAIL line with no report of its process before it",
+            "DETAIL の行の前に、そのプロセスの報告がありません",
+        ),
+        (
+            &junk,
+            &["--log-format", "postgres-csv"],
+            "expected a csvlog record starting with a time and a comma",
+            "時刻とカンマで始まる csvlog の記録ではありません",
+        ),
+        (
+            &junk,
+            &["--log-format", "postgres-json"],
+            "expected a jsonlog JSON object",
+            "jsonlog の JSON オブジェクトではありません",
+        ),
+        (
+            &junk,
+            &["--log-format", "postgres-syslog"],
+            "expected a syslog header (time, host, program[pid]:) before the PostgreSQL message",
+            "PostgreSQL のメッセージの前に syslog のヘッダー",
+        ),
+        (
+            &junk,
+            &["--log-format", "cnpg"],
+            "expected a CloudNativePG JSON object",
+            "CloudNativePG の JSON オブジェクトではありません",
+        ),
+        (
+            &junk,
+            &["--log-format", "pgbouncer"],
+            "expected a PgBouncer log line (time, [pid], level)",
+            "PgBouncer のログ行（時刻、[pid]、レベル）ではありません",
+        ),
+        (
+            &junk,
+            &["--log-format", "mysql-error"],
+            "expected an error log line starting with a timestamp",
+            "タイムスタンプで始まるエラーログの行ではありません",
+        ),
+        (
+            &junk,
+            &["--log-format", "mysql-general"],
+            "expected a general log record (time, id, command, argument)",
+            "一般クエリログの記録（時刻、ID、コマンド、引数）ではありません",
+        ),
+        (
+            &junk,
+            &["--log-format", "mysql-slow"],
+            "expected a slow log record (# Time: or # User@Host:)",
+            "スロークエリログの記録（# Time: または # User@Host:）ではありません",
+        ),
+        (
+            &junk,
+            &["--log-format", "mysql-audit"],
+            "expected a server_audit record (timestamp,serverhost,username,...)",
+            "server_audit の記録（timestamp,serverhost,username,...）ではありません",
+        ),
+        (
+            &junk,
+            &["--log-format", "percona-audit"],
+            "expected a Percona audit record (XML, JSON or CSV)",
+            "Percona の監査記録（XML、JSON、CSV）ではありません",
+        ),
+        (
+            &junk,
+            &["--log-format", "heroku"],
+            "expected a Heroku log line (time, source[process])",
+            "Heroku のログ行（時刻、source[process]）ではありません",
+        ),
+        (
+            &junk,
+            &["--log-format", "cloudtrail"],
+            "expected a JSON object",
+            "JSON オブジェクトではありません",
+        ),
+        (
+            &json,
+            &["--log-format", "cloudtrail"],
+            "not a cloudtrail record: no eventTime and eventName",
+            "CloudTrail の記録ではありません（eventTime と eventName がありません）",
+        ),
+        (
+            &json,
+            &["--log-format", "cloudtrail"],
+            "invalid JSON: expected a key",
+            "JSON として不正です: expected a key",
+        ),
+    ];
+    for (file, flags, english, japanese) in cases {
+        let mut args = vec!["events", file.to_str().unwrap(), "--format", "jsonl"];
+        args.extend_from_slice(flags);
+        let en = stderr(&run(&args));
+        let line = en
+            .lines()
+            .find(|l| l.starts_with("keibi: unrecognized line: ") && l.ends_with(english))
+            .unwrap_or_else(|| panic!("{english}: {en}"));
+        assert!(line.ends_with(&format!(":{english}")) || line.ends_with(&format!(": {english}")));
+        let ja = stderr(&ja(&args));
+        assert!(ja.contains(japanese), "{japanese}: {ja}");
+        assert!(!ja.contains(english), "{english} stays: {ja}");
+    }
+}

@@ -197,3 +197,34 @@ rules-col-source = 検出元
 rules-col-origin = 定義場所
 # 組み込みの検出器の行の定義場所（ルールはそのファイル）。
 rules-origin-detector = 組み込みの検出器
+
+## パーサーが行を認識できなかった理由（keibi-parse の理由を locale::library_text が
+## 表示の直前に日本語にする。JSON などの詳細は英語のまま）
+why-pg-prefix = log_line_prefix '{ $prefix }' とそれに続く LOG: などのレベルがありません
+why-pg-known-prefix = 既知の log_line_prefix とそれに続く LOG: などのレベルがありません（--pg-prefix で log_line_prefix を指定してください）
+why-pg-orphan = { $word } の行の前に、そのプロセスの報告がありません
+why-pg-chunk = 先頭行を読めなかった報告の断片 [{ $n }-{ $m }] です
+why-pg-syslog = PostgreSQL のメッセージの前に syslog のヘッダー（時刻、ホスト、program[pid]:）がありません
+why-pg-jsonlog = jsonlog の JSON オブジェクトではありません
+why-pg-cnpg = CloudNativePG の JSON オブジェクトではありません
+why-pgbouncer = PgBouncer のログ行（時刻、[pid]、レベル）ではありません
+why-my-error = エラーログの行（タイムスタンプ、スレッド ID、[レベル]、メッセージ）ではありません
+why-my-error-time = タイムスタンプで始まるエラーログの行ではありません
+why-my-banner = タイムスタンプのある行より前の起動時のバナーです
+why-my-syslog-pg = MySQL/MariaDB ではなく PostgreSQL の syslog 行です
+why-my-general = 一般クエリログの記録（時刻、ID、コマンド、引数）ではありません
+why-my-slow = スロークエリログの記録（# Time: または # User@Host:）ではありません
+why-my-slow-time = スロークエリログの `# Time:` 行の時刻を読めません
+why-my-audit = server_audit の記録（timestamp,serverhost,username,...）ではありません
+why-my-audit-fields = タイムスタンプの後に server_audit のフィールドがありません
+why-my-audit-columns = server_audit のフィールド（host,connectionid,queryid,operation,database,object,retcode）がありません
+why-my-audit-lineup = フィールドの並びが合いません
+why-percona-json = Percona の監査 JSON 記録ではありません
+why-percona = Percona の監査記録（XML、JSON、CSV）ではありません
+why-heroku = Heroku のログ行（時刻、source[process]）ではありません
+why-json = JSON として不正です: { $error }
+why-json-object = JSON オブジェクトではありません
+why-pg-csv = 時刻とカンマで始まる csvlog の記録ではありません
+why-ct-no-name = CloudTrail の記録ではありません（eventName がありません）
+why-ct-no-time = CloudTrail の記録ではありません（eventTime がありません）
+why-ct-no-both = CloudTrail の記録ではありません（eventTime と eventName がありません）
