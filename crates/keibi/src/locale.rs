@@ -141,8 +141,75 @@ fn os_errors(l: &Locale, text: &str) -> String {
     out
 }
 
+/// The reasons parsers give for a line they did not recognize that are one fixed
+/// sentence: the English message of each id is the parser's string, byte for byte
+/// (`tests/lang_ja.rs` checks the common ones against what the parsers print).
+const PARSER_REASONS: &[&str] = &[
+    "why-pg-known-prefix",
+    "why-pg-syslog",
+    "why-pg-jsonlog",
+    "why-pg-cnpg",
+    "why-pgbouncer",
+    "why-my-error",
+    "why-my-error-time",
+    "why-my-banner",
+    "why-my-syslog-pg",
+    "why-my-general",
+    "why-my-slow",
+    "why-my-slow-time",
+    "why-my-audit",
+    "why-my-audit-fields",
+    "why-my-audit-columns",
+    "why-my-audit-lineup",
+    "why-percona-json",
+    "why-percona",
+    "why-heroku",
+    "why-json-object",
+    "why-pg-csv",
+    "why-ct-no-name",
+    "why-ct-no-time",
+    "why-ct-no-both",
+];
+
+/// A parser's reason for an unrecognized line, in `l`'s language, when it is one
+/// keibi knows (the fixed sentences above, and the shapes with a prefix, a level
+/// word, a chunk or a JSON error in them).
+fn parser_reason(l: &Locale, text: &str) -> Option<String> {
+    let en = Locale::english_utc();
+    if let Some(id) = PARSER_REASONS.iter().find(|id| en.text(id) == text) {
+        return Some(l.text(id));
+    }
+    if let Some(rest) = text.strip_prefix("expected log_line_prefix '") {
+        let prefix = rest.strip_suffix("' followed by a level such as LOG:")?;
+        return Some(l.render(&Msg::new("why-pg-prefix").arg("prefix", prefix)));
+    }
+    if let Some(word) = text.strip_suffix(" line with no report of its process before it") {
+        // A level word of PostgreSQL (DETAIL, STATEMENT, ...), never free text.
+        if !word.is_empty() && word.len() <= 16 && word.bytes().all(|b| b.is_ascii_uppercase()) {
+            return Some(l.render(&Msg::new("why-pg-orphan").arg("word", word)));
+        }
+        return None;
+    }
+    if let Some(rest) = text.strip_prefix("chunk [") {
+        let (n, rest) = rest.split_once('-')?;
+        let m = rest.strip_suffix("] of a report whose first line was not read")?;
+        let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+        if digits(n) && digits(m) {
+            return Some(l.render(&Msg::new("why-pg-chunk").arg("n", n).arg("m", m)));
+        }
+        return None;
+    }
+    if let Some(error) = text.strip_prefix("invalid JSON: ") {
+        return Some(l.render(&Msg::new("why-json").arg("error", error)));
+    }
+    None
+}
+
 fn known_shape(l: &Locale, text: &str) -> Option<String> {
     let num = |s: &str| s.parse::<u64>().ok();
+    if let Some(said) = parser_reason(l, text) {
+        return Some(said);
+    }
     match text {
         "not UTF-8 text" => return Some(l.text("not-utf8")),
         "empty input" => return Some(l.text("in-empty")),

@@ -166,3 +166,89 @@ fnd-import-too-many = { $file }: more than { NUMBER($max, useGrouping: "false") 
 fnd-import-again = keibi: { $file } was imported before (same content): nothing changed
 fnd-imported = keibi: imported { NUMBER($n, useGrouping: "false") } findings into { $store }: { NUMBER($new, useGrouping: "false") } new, { NUMBER($grew, useGrouping: "false") } grew, { NUMBER($suppressed, useGrouping: "false") } suppressed
 fnd-stdin = standard input
+
+## keibi findings show: the labels (padded by the code to one column) and values
+show-id = id
+show-type = type
+show-severity = severity
+show-status = status
+show-resource = resource
+show-actor = actor
+show-seen = seen
+show-detector = detector
+show-mitre = mitre
+show-todo = What to do:
+show-evidence = Evidence:
+show-history = History:
+show-status-by = {" "}by { $by }
+show-status-at = {" "}at { $at }
+show-status-note = : { $note }
+show-actor-value = addresses { $ips }; users { $users }{ $app }
+show-actor-app = ; app { $app }
+show-seen-value = { $first } to { $last }, { NUMBER($n, useGrouping: "false") } events
+show-evidence-event = {"  "}{ $source } event { $id }
+show-history-line = {"  "}{ $at }  { $what }  count { $count }  severity { $severity }
+show-history-by = {"  "}by { $by }
+# What happened to a stored finding (the store's history `what`).
+history-new = new
+history-grew = grew
+history-severity_raised = severity_raised
+history-closed = closed
+history-acknowledged = acknowledged
+history-resolved = resolved
+history-reopened = reopened
+history-suppressed = suppressed
+
+## keibi findings info
+info-store = store
+info-size = size
+info-findings = findings
+info-history = history
+info-rules = rules
+info-sources = sources
+info-size-value = { $total } (file { $file }, write-ahead log { $wal }, free inside { $free })
+info-findings-value = { NUMBER($n, useGrouping: "false") } ({ $by })
+info-by-status = { NUMBER($n, useGrouping: "false") } { $status }
+info-history-value = { NUMBER($n, useGrouping: "false") } entries
+info-rules-value = { NUMBER($n, useGrouping: "false") } suppressions
+info-sources-value = { NUMBER($n, useGrouping: "false") } checkpoints
+
+## keibi rules list: the table's headers
+rules-col-severity = SEVERITY
+rules-col-type = TYPE
+rules-col-mitre = MITRE
+rules-col-source = SOURCE
+rules-col-origin = ORIGIN
+# The origin of a built-in detector's entries (a rule's is its file).
+rules-origin-detector = detector
+
+## Why a parser did not recognize a line (keibi-parse's reasons, said at the edge by
+## locale::library_text; the English is the parser's, byte for byte)
+why-pg-prefix = expected log_line_prefix '{ $prefix }' followed by a level such as LOG:
+why-pg-known-prefix = expected a known log_line_prefix followed by a level such as LOG: (give the prefix with --pg-prefix)
+why-pg-orphan = { $word } line with no report of its process before it
+why-pg-chunk = chunk [{ $n }-{ $m }] of a report whose first line was not read
+why-pg-syslog = expected a syslog header (time, host, program[pid]:) before the PostgreSQL message
+why-pg-jsonlog = expected a jsonlog JSON object
+why-pg-cnpg = expected a CloudNativePG JSON object
+why-pgbouncer = expected a PgBouncer log line (time, [pid], level)
+why-my-error = expected an error log line (timestamp, thread id, [level], message)
+why-my-error-time = expected an error log line starting with a timestamp
+why-my-banner = start-up banner before any timestamped line
+why-my-syslog-pg = a syslog line from PostgreSQL, not MySQL/MariaDB
+why-my-general = expected a general log record (time, id, command, argument)
+why-my-slow = expected a slow log record (# Time: or # User@Host:)
+why-my-slow-time = unreadable time in a slow log `# Time:` line
+why-my-audit = expected a server_audit record (timestamp,serverhost,username,...)
+why-my-audit-fields = expected server_audit fields after the timestamp
+why-my-audit-columns = expected server_audit fields: host,connectionid,queryid,operation,database,object,retcode
+why-my-audit-lineup = fields do not line up
+why-percona-json = expected a Percona audit JSON record
+why-percona = expected a Percona audit record (XML, JSON or CSV)
+why-heroku = expected a Heroku log line (time, source[process])
+why-json = invalid JSON: { $error }
+why-json-object = expected a JSON object
+why-pg-csv = expected a csvlog record starting with a time and a comma
+why-ct-no-name = not a cloudtrail record: no eventName
+why-ct-no-time = not a cloudtrail record: no eventTime
+why-ct-no-both = not a cloudtrail record: no eventTime and eventName

@@ -142,3 +142,89 @@ fnd-import-too-many = { $file }: 検出結果が { $max }件を超えていま�
 fnd-import-again = keibi: { $file } は以前にインポート済みです（内容が同じ）。何も変更していません
 fnd-imported = keibi: 検出結果 { $n }件を { $store } にインポートしました: 新規 { $new }件、件数の増加 { $grew }件、抑制 { $suppressed }件
 fnd-stdin = 標準入力
+
+## keibi findings show: 項目名（コードが桁をそろえる）と値
+show-id = ID
+show-type = 種類
+show-severity = 重要度
+show-status = 状態
+show-resource = リソース
+show-actor = アクター
+show-seen = 検出期間
+show-detector = 検出器
+show-mitre = MITRE ATT&CK
+show-todo = 対処:
+show-evidence = 根拠となる記録:
+show-history = 履歴:
+show-status-by = {" "}変更者 { $by }
+show-status-at = {" "}日時 { $at }
+show-status-note = : { $note }
+show-actor-value = アドレス { $ips }、ユーザー { $users }{ $app }
+show-actor-app = 、アプリケーション { $app }
+show-seen-value = { $first }〜{ $last }（イベント { $n }件）
+show-evidence-event = {"  "}{ $source } のイベント { $id }
+show-history-line = {"  "}{ $at }  { $what }  件数 { $count }  重要度 { $severity }
+show-history-by = {"  "}変更者 { $by }
+# 保存済みの検出結果に起きたこと（ストアの履歴の what）。
+history-new = 新規
+history-grew = 件数の増加
+history-severity_raised = 重要度の引き上げ
+history-closed = 終了
+history-acknowledged = 確認済み
+history-resolved = 解決済み
+history-reopened = 再オープン
+history-suppressed = 抑制済み
+
+## keibi findings info
+info-store = ストア
+info-size = サイズ
+info-findings = 検出結果
+info-history = 履歴
+info-rules = ルール
+info-sources = ソース
+info-size-value = { $total }（ファイル { $file }、先行書き込みログ { $wal }、内部の空き { $free }）
+info-findings-value = { $n }件（{ $by }）
+info-by-status = { $status } { $n }件
+info-history-value = { $n }件
+info-rules-value = 抑制ルール { $n }件
+info-sources-value = チェックポイント { $n }件
+
+## keibi rules list: 表の列名
+rules-col-severity = 重要度
+rules-col-type = 種類
+rules-col-mitre = MITRE
+rules-col-source = 検出元
+rules-col-origin = 定義場所
+# 組み込みの検出器の行の定義場所（ルールはそのファイル）。
+rules-origin-detector = 組み込みの検出器
+
+## パーサーが行を認識できなかった理由（keibi-parse の理由を locale::library_text が
+## 表示の直前に日本語にする。JSON などの詳細は英語のまま）
+why-pg-prefix = log_line_prefix '{ $prefix }' とそれに続く LOG: などのレベルがありません
+why-pg-known-prefix = 既知の log_line_prefix とそれに続く LOG: などのレベルがありません（--pg-prefix で log_line_prefix を指定してください）
+why-pg-orphan = { $word } の行の前に、そのプロセスの報告がありません
+why-pg-chunk = 先頭行を読めなかった報告の断片 [{ $n }-{ $m }] です
+why-pg-syslog = PostgreSQL のメッセージの前に syslog のヘッダー（時刻、ホスト、program[pid]:）がありません
+why-pg-jsonlog = jsonlog の JSON オブジェクトではありません
+why-pg-cnpg = CloudNativePG の JSON オブジェクトではありません
+why-pgbouncer = PgBouncer のログ行（時刻、[pid]、レベル）ではありません
+why-my-error = エラーログの行（タイムスタンプ、スレッド ID、[レベル]、メッセージ）ではありません
+why-my-error-time = タイムスタンプで始まるエラーログの行ではありません
+why-my-banner = タイムスタンプのある行より前の起動時のバナーです
+why-my-syslog-pg = MySQL/MariaDB ではなく PostgreSQL の syslog 行です
+why-my-general = 一般クエリログの記録（時刻、ID、コマンド、引数）ではありません
+why-my-slow = スロークエリログの記録（# Time: または # User@Host:）ではありません
+why-my-slow-time = スロークエリログの `# Time:` 行の時刻を読めません
+why-my-audit = server_audit の記録（timestamp,serverhost,username,...）ではありません
+why-my-audit-fields = タイムスタンプの後に server_audit のフィールドがありません
+why-my-audit-columns = server_audit のフィールド（host,connectionid,queryid,operation,database,object,retcode）がありません
+why-my-audit-lineup = フィールドの並びが合いません
+why-percona-json = Percona の監査 JSON 記録ではありません
+why-percona = Percona の監査記録（XML、JSON、CSV）ではありません
+why-heroku = Heroku のログ行（時刻、source[process]）ではありません
+why-json = JSON として不正です: { $error }
+why-json-object = JSON オブジェクトではありません
+why-pg-csv = 時刻とカンマで始まる csvlog の記録ではありません
+why-ct-no-name = CloudTrail の記録ではありません（eventName がありません）
+why-ct-no-time = CloudTrail の記録ではありません（eventTime がありません）
+why-ct-no-both = CloudTrail の記録ではありません（eventTime と eventName がありません）

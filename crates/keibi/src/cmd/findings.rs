@@ -156,33 +156,69 @@ pub fn run(args: &FindingsArgs, global: &Global) -> Result<u8> {
             let store = open_read(path)?;
             let size = store.size()?;
             let mut out = io::stdout().lock();
-            writeln!(out, "store      {}", terminal(&path.display().to_string()))?;
+            let col = value_column(
+                &[
+                    "info-store",
+                    "info-size",
+                    "info-findings",
+                    "info-history",
+                    "info-rules",
+                    "info-sources",
+                ],
+                11,
+            );
+            let l = |id: &str| label(id, col);
             writeln!(
                 out,
-                "size       {} (file {}, write-ahead log {}, free inside {})",
-                bytes(size.file + size.wal),
-                bytes(size.file),
-                bytes(size.wal),
-                bytes(size.free)
+                "{}{}",
+                l("info-store"),
+                terminal(&path.display().to_string())
+            )?;
+            writeln!(
+                out,
+                "{}{}",
+                l("info-size"),
+                say(Msg::new("info-size-value")
+                    .arg("total", bytes(size.file + size.wal))
+                    .arg("file", bytes(size.file))
+                    .arg("wal", bytes(size.wal))
+                    .arg("free", bytes(size.free)))
             )?;
             let by_status: Vec<String> = store
                 .count_by_status()?
                 .iter()
-                .map(|(st, n)| format!("{n} {st}"))
+                .map(|(st, n)| {
+                    say(Msg::new("info-by-status")
+                        .arg("n", *n)
+                        .arg("status", word("status", st.as_str())))
+                })
                 .collect();
             writeln!(
                 out,
-                "findings   {} ({})",
-                size.findings,
-                by_status.join(", ")
+                "{}{}",
+                l("info-findings"),
+                say(Msg::new("info-findings-value")
+                    .arg("n", size.findings)
+                    .arg("by", by_status.join(&said("list-sep"))))
             )?;
-            writeln!(out, "history    {} entries", size.history)?;
             writeln!(
                 out,
-                "rules      {} suppressions",
-                store.suppressions()?.len()
+                "{}{}",
+                l("info-history"),
+                say(Msg::new("info-history-value").arg("n", size.history))
             )?;
-            writeln!(out, "sources    {} checkpoints", store.checkpoints()?.len())?;
+            writeln!(
+                out,
+                "{}{}",
+                l("info-rules"),
+                say(Msg::new("info-rules-value").arg("n", store.suppressions()?.len()))
+            )?;
+            writeln!(
+                out,
+                "{}{}",
+                l("info-sources"),
+                say(Msg::new("info-sources-value").arg("n", store.checkpoints()?.len()))
+            )?;
             Ok(0)
         }
     }
@@ -467,6 +503,57 @@ fn import(path: &Path, file: &str) -> Result<u8> {
     Ok(0)
 }
 
+/// A label of `show` or `info` in the current language, followed by spaces to the
+/// column where the values start (display width: a Japanese character takes two).
+fn label(id: &str, col: usize) -> String {
+    crate::output::sanitize::pad(&said(id), col)
+}
+
+/// The column of the values: `min` (where English always put them), or further when
+/// a label of the current language is wider.
+fn value_column(ids: &[&str], min: usize) -> usize {
+    ids.iter()
+        .map(|id| crate::output::sanitize::width(&said(id)) + 2)
+        .fold(min, usize::max)
+}
+
+/// An instant for `show`: RFC 3339 in UTC in English (as it always was), the
+/// display zone named otherwise.
+fn when(t: DateTime<Utc>) -> String {
+    let l = crate::locale::current();
+    if l.lang == keibi_i18n::Lang::En {
+        rfc3339(t)
+    } else {
+        l.time(t, None)
+    }
+}
+
+/// A catalog word for a value keibi wrote (a status, a history entry), or the value
+/// itself when the catalog has no such word (a store written by a newer keibi).
+fn word(prefix: &str, value: &str) -> String {
+    let id = format!("{prefix}-{value}");
+    let w = said(&id);
+    if w == id {
+        value.to_string()
+    } else {
+        w
+    }
+}
+
+/// The labels before a value (`show-todo`, `What to do:` with its colon, always
+/// stood one space before the column).
+const SHOW_LABELS: &[&str] = &[
+    "show-id",
+    "show-type",
+    "show-severity",
+    "show-status",
+    "show-resource",
+    "show-actor",
+    "show-seen",
+    "show-detector",
+    "show-mitre",
+];
+
 fn show_text(
     out: &mut impl Write,
     s: &StoredFinding,
@@ -475,25 +562,37 @@ fn show_text(
 ) -> io::Result<()> {
     let f = &s.finding;
     let t = |x: &str| terminal(x).into_owned();
+    let col = value_column(SHOW_LABELS, 12);
+    let l = |id: &str| label(id, col);
     writeln!(out, "{}", t(&f.title))?;
     writeln!(out)?;
-    writeln!(out, "id          {}", t(&f.id))?;
-    writeln!(out, "type        {}", t(&f.finding_type))?;
-    writeln!(out, "severity    {} {}", f.severity.label(), f.severity)?;
-    let mut status = s.status.to_string();
+    writeln!(out, "{}{}", l("show-id"), t(&f.id))?;
+    writeln!(out, "{}{}", l("show-type"), t(&f.finding_type))?;
+    let severity = |sev: keibi_model::Severity| {
+        format!(
+            "{} {sev}",
+            said(&format!(
+                "severity-{}",
+                sev.label().as_str().to_ascii_lowercase()
+            ))
+        )
+    };
+    writeln!(out, "{}{}", l("show-severity"), severity(f.severity))?;
+    let mut status = word("status", s.status.as_str());
     if let Some(by) = &s.status_by {
-        status.push_str(&format!(" by {}", t(by)));
+        status.push_str(&say(Msg::new("show-status-by").arg("by", t(by))));
     }
     if let Some(at) = s.status_at {
-        status.push_str(&format!(" at {}", rfc3339(at)));
+        status.push_str(&say(Msg::new("show-status-at").arg("at", when(at))));
     }
     if let Some(note) = &s.status_note {
-        status.push_str(&format!(": {}", t(note)));
+        status.push_str(&say(Msg::new("show-status-note").arg("note", t(note))));
     }
-    writeln!(out, "status      {status}")?;
+    writeln!(out, "{}{status}", l("show-status"))?;
     writeln!(
         out,
-        "resource    {} {}{}",
+        "{}{} {}{}",
+        l("show-resource"),
         t(&f.resource.kind),
         t(&f.resource.id),
         f.resource
@@ -502,36 +601,43 @@ fn show_text(
             .unwrap_or_default()
     )?;
     let a = &f.actor;
+    let sep = said("list-sep");
     let ips: Vec<String> = a.ip.iter().chain(&a.ips).map(|ip| ip.to_string()).collect();
     let users: Vec<String> = a.user.iter().chain(&a.users).map(|u| t(u)).collect();
+    let list = |v: Vec<String>| {
+        if v.is_empty() {
+            "-".to_string()
+        } else {
+            v.join(&sep)
+        }
+    };
     writeln!(
         out,
-        "actor       addresses {}; users {}{}",
-        if ips.is_empty() {
-            "-".into()
-        } else {
-            ips.join(", ")
-        },
-        if users.is_empty() {
-            "-".into()
-        } else {
-            users.join(", ")
-        },
-        a.app
-            .as_deref()
-            .map(|x| format!("; app {}", t(x)))
-            .unwrap_or_default()
+        "{}{}",
+        l("show-actor"),
+        say(Msg::new("show-actor-value")
+            .arg("ips", list(ips))
+            .arg("users", list(users))
+            .arg(
+                "app",
+                a.app
+                    .as_deref()
+                    .map(|x| say(Msg::new("show-actor-app").arg("app", t(x))))
+                    .unwrap_or_default()
+            ))
     )?;
     writeln!(
         out,
-        "seen        {} to {}, {} events",
-        rfc3339(f.first_seen),
-        rfc3339(f.last_seen),
-        f.count
+        "{}{}",
+        l("show-seen"),
+        say(Msg::new("show-seen-value")
+            .arg("first", when(f.first_seen))
+            .arg("last", when(f.last_seen))
+            .arg("n", f.count))
     )?;
-    writeln!(out, "detector    {}", t(&f.detector))?;
+    writeln!(out, "{}{}", l("show-detector"), t(&f.detector))?;
     if !f.mitre.is_empty() {
-        writeln!(out, "mitre       {}", t(&f.mitre.join(", ")))?;
+        writeln!(out, "{}{}", l("show-mitre"), t(&f.mitre.join(", ")))?;
     }
     writeln!(out)?;
     writeln!(out, "{}", t(&f.description))?;
@@ -539,40 +645,54 @@ fn show_text(
     if steps {
         // Numbered steps (keibi_i18n::Locale::steps), each line escaped on its own.
         let mut lines = f.remediation.lines();
-        writeln!(out, "What to do: {}", t(lines.next().unwrap_or("")))?;
+        writeln!(out, "{}{}", l("show-todo"), t(lines.next().unwrap_or("")))?;
         for step in lines {
-            writeln!(out, "            {}", t(step))?;
+            writeln!(out, "{}{}", " ".repeat(col), t(step))?;
         }
     } else {
-        writeln!(out, "What to do: {}", t(&f.remediation))?;
+        writeln!(out, "{}{}", l("show-todo"), t(&f.remediation))?;
     }
     if !f.evidence.is_empty() {
         writeln!(out)?;
-        writeln!(out, "Evidence:")?;
+        writeln!(out, "{}", said("show-evidence"))?;
         for e in &f.evidence {
             match e {
                 keibi_model::Evidence::Line { source, line } => {
                     writeln!(out, "  {}:{line}", t(source))?
                 }
-                keibi_model::Evidence::Event { source, event_id } => {
-                    writeln!(out, "  {} event {}", t(source), t(event_id))?
-                }
+                keibi_model::Evidence::Event { source, event_id } => writeln!(
+                    out,
+                    "{}",
+                    say(Msg::new("show-evidence-event")
+                        .arg("source", t(source))
+                        .arg("id", t(event_id)))
+                )?,
             }
         }
     }
     writeln!(out)?;
-    writeln!(out, "History:")?;
+    writeln!(out, "{}", said("show-history"))?;
+    let ja = crate::locale::is_ja();
     for h in history {
+        let count = if ja {
+            keibi_i18n::thousands(h.count)
+        } else {
+            h.count.to_string()
+        };
         write!(
             out,
-            "  {}  {:<15}  count {:>6}  severity {}",
-            rfc3339(h.at),
-            h.what,
-            h.count,
-            h.severity
+            "{}",
+            say(Msg::new("show-history-line")
+                .arg("at", when(h.at))
+                .arg(
+                    "what",
+                    crate::output::sanitize::pad(&t(&word("history", &h.what)), 15)
+                )
+                .arg("count", format!("{count:>6}"))
+                .arg("severity", h.severity.to_string()))
         )?;
         if let Some(by) = &h.by {
-            write!(out, "  by {}", t(by))?;
+            write!(out, "{}", say(Msg::new("show-history-by").arg("by", t(by))))?;
         }
         if let Some(note) = &h.note {
             write!(out, "  {}", t(note))?;

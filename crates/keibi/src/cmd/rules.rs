@@ -10,8 +10,8 @@ use keibi_detect::sigma::{RuleSet, RULE_FILE_LIMITS};
 use keibi_detect::{Config, Entry, Scanner, ThreatLists};
 
 use crate::cli::{EventFormat, Global, RulesCommand};
-use crate::locale::{library_text, say};
-use crate::output::sanitize::terminal;
+use crate::locale::{library_text, said, say};
+use crate::output::sanitize::{self, terminal};
 use keibi_i18n::Msg;
 
 pub fn run(cmd: &RulesCommand, _global: &Global) -> Result<u8> {
@@ -92,26 +92,45 @@ fn write_jsonl(out: &mut impl Write, catalog: &[Entry]) -> io::Result<()> {
     Ok(())
 }
 
-/// The catalog for a person: severity, type, MITRE, source and where it comes from.
+/// The catalog for a person: severity, type, MITRE, source and where it comes from,
+/// headers and severity words in the current language, columns padded by display
+/// width (a Japanese character, or one in a rule file's name, takes two).
 fn write_table(out: &mut impl Write, catalog: &[Entry]) -> io::Result<()> {
     let rows: Vec<[String; 5]> = catalog
         .iter()
         .map(|e| {
             let s = e.spec.default_severity;
             [
-                format!("{} {s}", s.label()),
+                format!(
+                    "{} {s}",
+                    said(&format!(
+                        "severity-{}",
+                        s.label().as_str().to_ascii_lowercase()
+                    ))
+                ),
                 terminal(&e.spec.finding_type).into_owned(),
                 terminal(&e.spec.mitre.join(",")).into_owned(),
                 terminal(&e.source).into_owned(),
-                terminal(&e.origin).into_owned(),
+                if e.origin == "detector" {
+                    said("rules-origin-detector")
+                } else {
+                    terminal(&e.origin).into_owned()
+                },
             ]
         })
         .collect();
-    let head = ["SEVERITY", "TYPE", "MITRE", "SOURCE", "ORIGIN"];
-    let mut width = head.map(str::len);
+    let head = [
+        "rules-col-severity",
+        "rules-col-type",
+        "rules-col-mitre",
+        "rules-col-source",
+        "rules-col-origin",
+    ]
+    .map(said);
+    let mut width = head.each_ref().map(|h| sanitize::width(h));
     for r in &rows {
         for (w, c) in width.iter_mut().zip(r) {
-            *w = (*w).max(c.chars().count());
+            *w = (*w).max(sanitize::width(c));
         }
     }
     let line = |out: &mut dyn Write, cells: [&str; 5]| -> io::Result<()> {
@@ -120,12 +139,13 @@ fn write_table(out: &mut impl Write, catalog: &[Entry]) -> io::Result<()> {
             if i + 1 == cells.len() {
                 s.push_str(c);
             } else {
-                s.push_str(&format!("{c:<w$}  "));
+                s.push_str(&sanitize::pad(c, w));
+                s.push_str("  ");
             }
         }
         writeln!(out, "{}", s.trim_end())
     };
-    line(out, head)?;
+    line(out, head.each_ref().map(String::as_str))?;
     for r in &rows {
         line(out, [&r[0], &r[1], &r[2], &r[3], &r[4]])?;
     }
