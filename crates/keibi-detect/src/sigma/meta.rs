@@ -370,14 +370,28 @@ fn field_text(ev: &Event, path: &str) -> String {
 }
 
 /// At most `max` characters, on one line, with `…` when cut.
+/// Reads no further than it keeps: an attacker's 8 MiB field costs `max` characters
+/// (`split_whitespace` would scan a whole long word before yielding it).
 pub fn truncate(s: String, max: usize) -> String {
-    let one_line: String = s.split_whitespace().collect::<Vec<_>>().join(" ");
-    if one_line.chars().count() <= max {
-        return one_line;
+    let mut out = String::new();
+    let mut n = 0;
+    let mut space = false;
+    for c in s.chars() {
+        if c.is_whitespace() {
+            space = n > 0;
+            continue;
+        }
+        for c in space.then_some(' ').into_iter().chain([c]) {
+            if n == max {
+                out.push('…');
+                return out;
+            }
+            out.push(c);
+            n += 1;
+        }
+        space = false;
     }
-    let mut t: String = one_line.chars().take(max).collect();
-    t.push('…');
-    t
+    out
 }
 
 fn agg_text(s: &mut String, a: Agg, f: &Finding) {
@@ -518,5 +532,40 @@ mod tests {
         assert_eq!(s, "a b c");
         let s = truncate("x".repeat(300), 10);
         assert_eq!(s.chars().count(), 11);
+    }
+}
+
+#[cfg(test)]
+mod truncate_tests {
+    use super::truncate;
+
+    /// The plain version: words joined by one space, then cut at `max` characters.
+    fn plain(s: &str, max: usize) -> String {
+        let one_line = s.split_whitespace().collect::<Vec<_>>().join(" ");
+        if one_line.chars().count() <= max {
+            return one_line;
+        }
+        let mut t: String = one_line.chars().take(max).collect();
+        t.push('…');
+        t
+    }
+
+    #[test]
+    fn truncate_is_the_plain_version() {
+        let cases = [
+            "",
+            "  ",
+            "a",
+            "ab cd",
+            " ab\t\ncd  ef ",
+            "日本語 の  名前",
+            "x y",
+            "abc",
+        ];
+        for s in cases {
+            for max in 0..12 {
+                assert_eq!(truncate(s.to_string(), max), plain(s, max), "{s:?} {max}");
+            }
+        }
     }
 }

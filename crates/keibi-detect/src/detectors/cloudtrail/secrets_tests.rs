@@ -367,16 +367,22 @@ fn hostile_records_neither_panic_nor_grow_memory() {
         events("ct.json", "", &doc).remove(0)
     };
     let window = Duration::seconds(600);
+    let one = ev(0, "arn:aws:iam::1:user/u0", "s");
     for i in 0..(MAX_PRINCIPALS * 2) {
-        let e = ev(i as i64, &format!("arn:aws:iam::1:user/u{i}"), "s");
+        let mut e = one.clone();
+        e.time = one.time + Duration::seconds(i as i64);
         let _ = d
             .secrets
             .push(&format!("u{i}"), &e, &["s"], false, 10, window);
         assert!(d.secrets.map.len() <= MAX_PRINCIPALS);
     }
     let long = "x".repeat(100_000);
+    // One record parsed once (a debug build parses 100 KB of JSON slowly); each call
+    // is the same record a second later.
+    let base = ev(0, KENJI, &long);
     for i in 0..5000 {
-        let e = ev(i, KENJI, &long);
+        let mut e = base.clone();
+        e.time = base.time + Duration::seconds(i);
         let name = format!("{i}{long}");
         let _ = d.secrets.push("k", &e, &[&name], false, u32::MAX, window);
     }
