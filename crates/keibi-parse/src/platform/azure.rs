@@ -17,7 +17,7 @@
 //! (lower-cased: Azure writes it in capitals, server names are lower case).
 
 use std::borrow::Cow;
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::net::IpAddr;
 
 use keibi_model::{Action, CompactString, Event};
@@ -25,7 +25,7 @@ use keibi_model::{Action, CompactString, Event};
 use serde::de::IgnoredAny;
 use serde::Deserialize;
 
-use super::streams::Streams;
+use super::streams::{Streams, MAX_STREAMS};
 use crate::cloudtrail::keys::{first_object_keys, has};
 use crate::format::Sample;
 use crate::jsonsplit::{JsonSplitter, Piece};
@@ -96,8 +96,11 @@ pub struct AzureParser {
     /// client to the session's later lines.
     clients: HashMap<CompactString, Client>,
     /// Flexible Server's prefix per server, once decided (`None`: a known one reads
-    /// it, or none could be inferred).
+    /// it, or none could be inferred), for at most [`MAX_STREAMS`] servers, as their
+    /// readers: past it the oldest is forgotten (decided again if it writes again).
     prefixes: HashMap<String, Option<String>>,
+    /// `prefixes`' keys, oldest first.
+    prefix_order: VecDeque<String>,
     /// Flexible Server records held until their server's prefix is decided.
     pending: Vec<(String, Vec<Held>)>,
     /// `--pg-prefix` was given: nothing to infer.
@@ -127,6 +130,7 @@ impl AzureParser {
             first_skipped: 0,
             clients: HashMap::new(),
             prefixes: HashMap::new(),
+            prefix_order: VecDeque::new(),
             pending: Vec::new(),
             configured: cfg.pg_prefix.is_some(),
         }
@@ -152,7 +156,7 @@ impl AzureParser {
             .flatten()
             .filter(|i| i.accepted())
             .map(|i| i.prefix);
-        self.prefixes.insert(key.clone(), inferred);
+        self.set_prefix(&key, inferred);
         for h in held {
             let parts = Parts {
                 single: None,
@@ -162,6 +166,19 @@ impl AzureParser {
             };
             self.read(&key, &parts, h.server.as_deref(), h.line, out);
         }
+    }
+
+    /// Remembers the prefix of server `key`, forgetting the oldest past [`MAX_STREAMS`].
+    fn set_prefix(&mut self, key: &str, prefix: Option<String>) {
+        if !self.prefixes.contains_key(key) {
+            if self.prefixes.len() >= MAX_STREAMS {
+                if let Some(old) = self.prefix_order.pop_front() {
+                    self.prefixes.remove(&old);
+                }
+            }
+            self.prefix_order.push_back(key.to_string());
+        }
+        self.prefixes.insert(key.to_string(), prefix);
     }
 
     fn read(

@@ -177,3 +177,40 @@ fn sniff_claims_azure_only() {
     let cloudsql = include_bytes!("../../../tests/data/cloudsql/cloudsql-postgres-pgbadger.json");
     assert_eq!(s(cloudsql), 0);
 }
+
+/// A Flexible Server record of server `server` with the default prefix.
+fn flexible_on(server: &str, time: &str, session: &str, message: &str) -> String {
+    serde_json::json!({
+        "category": "PostgreSQLLogs",
+        "resourceId": format!("/SUBSCRIPTIONS/0/FLEXIBLESERVERS/{server}"),
+        "LogicalServerName": server,
+        "properties": {
+            "errorLevel": "LOG",
+            "message": format!("{time} UTC-{session}-LOG:  {message}"),
+        },
+    })
+    .to_string()
+        + "\n"
+}
+
+#[test]
+fn decided_prefixes_are_bounded() {
+    // One record from each of many servers: the decided prefixes are kept for as
+    // many servers as their readers, no more.
+    let mut p = AzureParser::new(&ParseConfig::new("PT1H.json"));
+    let mut out = Output::new();
+    for i in 0..MAX_STREAMS + 200 {
+        let r = flexible_on(
+            &format!("pg-{i}"),
+            "2026-11-28 09:15:00",
+            "6b0af627.47",
+            "statement: SELECT 1",
+        );
+        p.push(r.as_bytes(), &mut out);
+        assert!(p.prefixes.len() <= MAX_STREAMS);
+        assert_eq!(p.prefixes.len(), p.prefix_order.len());
+    }
+    p.finish(&mut out);
+    assert!(p.prefixes.len() <= MAX_STREAMS);
+    assert_eq!(out.events.len(), MAX_STREAMS + 200);
+}
