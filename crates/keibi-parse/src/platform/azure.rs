@@ -41,6 +41,12 @@ const AZURE_PREFIX: &str = "%t-%c-";
 pub const INFER_RECORDS: usize = 32;
 /// Servers whose records are held at once for inference; past it the oldest decides.
 const MAX_PENDING: usize = 64;
+/// Bytes of records held at once for inference; past it the server holding the most
+/// decides.
+const MAX_HELD_BYTES: usize = 4 << 20;
+/// The inference sample: the held records' first lines up to this many bytes, as
+/// `keibi-ingest` reads a file's head.
+const SAMPLE_BYTES: usize = 64 * 1024;
 
 /// How sure (0-100) this format is that the sample is written in it: the first record
 /// (or the first of `records`) has `category` and `resourceId`, and the head names
@@ -103,6 +109,8 @@ pub struct AzureParser {
     prefix_order: VecDeque<String>,
     /// Flexible Server records held until their server's prefix is decided.
     pending: Vec<(String, Vec<Held>)>,
+    /// Bytes of the held records' texts, in all ([`MAX_HELD_BYTES`] at most).
+    held_bytes: usize,
     /// `--pg-prefix` was given: nothing to infer.
     configured: bool,
 }
@@ -132,6 +140,7 @@ impl AzureParser {
             prefixes: HashMap::new(),
             prefix_order: VecDeque::new(),
             pending: Vec::new(),
+            held_bytes: 0,
             configured: cfg.pg_prefix.is_some(),
         }
     }
@@ -139,18 +148,10 @@ impl AzureParser {
     /// Decides the prefix of the server `key` from its held records, and reads them.
     fn decide(&mut self, i: usize, out: &mut Output) {
         let (key, held) = self.pending.remove(i);
-        let head: Vec<u8> = held
-            .iter()
-            .flat_map(|h| {
-                h.message
-                    .split('\n')
-                    .next()
-                    .unwrap_or("")
-                    .bytes()
-                    .chain([b'\n'])
-            })
-            .collect();
-        let known = crate::detect_with_prefix(&head, true, None) == Some(Format::PostgresStderr);
+        self.held_bytes -= held.iter().map(Held::size).sum::<usize>();
+        let (head, complete) = sample(&held);
+        let known =
+            crate::detect_with_prefix(&head, complete, None) == Some(Format::PostgresStderr);
         let inferred = (!known)
             .then(|| crate::postgres::infer::infer(&head))
             .flatten()
@@ -306,17 +307,55 @@ impl AzureParser {
                 self.pending.len() - 1
             }
         };
-        self.pending[i].1.push(Held {
+        let held = Held {
             server: server.clone(),
             level: parts.level.map(str::to_string),
             message: message.to_string(),
             detail: parts.detail.map(str::to_string),
             line,
-        });
+        };
+        self.held_bytes += held.size();
+        self.pending[i].1.push(held);
         if self.pending[i].1.len() >= INFER_RECORDS {
             self.decide(i, out);
         }
+        // Past the byte bound, the servers holding the most decide.
+        while self.held_bytes > MAX_HELD_BYTES {
+            let Some(biggest) = (0..self.pending.len())
+                .max_by_key(|&j| self.pending[j].1.iter().map(Held::size).sum::<usize>())
+            else {
+                break;
+            };
+            self.decide(biggest, out);
+        }
     }
+}
+
+impl Held {
+    /// Bytes of its texts.
+    fn size(&self) -> usize {
+        self.server.as_ref().map_or(0, String::len)
+            + self.level.as_ref().map_or(0, String::len)
+            + self.message.len()
+            + self.detail.as_ref().map_or(0, String::len)
+    }
+}
+
+/// The held records' first lines, one a line, cut at [`SAMPLE_BYTES`]; whether none
+/// was cut.
+fn sample(held: &[Held]) -> (Vec<u8>, bool) {
+    let mut head = Vec::new();
+    for h in held {
+        let first = h.message.split('\n').next().unwrap_or("");
+        let room = SAMPLE_BYTES - head.len();
+        if first.len() + 1 > room {
+            head.extend_from_slice(&first.as_bytes()[..first.len().min(room)]);
+            return (head, false);
+        }
+        head.extend_from_slice(first.as_bytes());
+        head.push(b'\n');
+    }
+    (head, true)
 }
 
 /// One record's text.

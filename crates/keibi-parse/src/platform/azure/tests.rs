@@ -214,3 +214,51 @@ fn decided_prefixes_are_bounded() {
     assert!(p.prefixes.len() <= MAX_STREAMS);
     assert_eq!(out.events.len(), MAX_STREAMS + 200);
 }
+
+/// A Flexible Server record of server `server` whose message no prefix reads.
+fn unreadable_on(server: &str, message: &str) -> String {
+    serde_json::json!({
+        "category": "PostgreSQLLogs",
+        "LogicalServerName": server,
+        "properties": { "errorLevel": "LOG", "message": message },
+    })
+    .to_string()
+        + "\n"
+}
+
+#[test]
+fn held_records_are_bounded_in_bytes() {
+    // Large records of servers whose prefix is still to be decided: the held bytes
+    // stay under the bound, the biggest server deciding first.
+    let mut p = AzureParser::new(&ParseConfig::new("PT1H.json"));
+    let mut out = Output::new();
+    let big = "x".repeat(1 << 20);
+    for i in 0..12 {
+        p.push(
+            unreadable_on(&format!("pg-{}", i % 3), &big).as_bytes(),
+            &mut out,
+        );
+        assert!(p.held_bytes <= MAX_HELD_BYTES, "{}", p.held_bytes);
+        let held: usize = p.pending.iter().flat_map(|(_, h)| h).map(Held::size).sum();
+        assert_eq!(held, p.held_bytes);
+    }
+    p.finish(&mut out);
+    assert_eq!(p.held_bytes, 0);
+    assert_eq!(out.unrecognized_lines(), 12);
+    // The inference sample is cut like a file's head.
+    let held: Vec<Held> = (0..4)
+        .map(|i| Held {
+            server: None,
+            level: None,
+            message: format!("{}\nsecond line", "y".repeat(30_000)),
+            detail: None,
+            line: i,
+        })
+        .collect();
+    let (head, complete) = sample(&held);
+    assert_eq!(head.len(), SAMPLE_BYTES);
+    assert!(!complete);
+    let (head, complete) = sample(&held[..2]);
+    assert_eq!(head.len(), 60_002);
+    assert!(complete);
+}
