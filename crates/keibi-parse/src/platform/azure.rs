@@ -6,7 +6,8 @@
 //!   (the server's `log_line_prefix`, `%t-%c-` unless changed); it is read as a stderr
 //!   line with the prefix detected (or `--pg-prefix`). A prefix no known one reads is
 //!   inferred from the server's first records (up to [`INFER_RECORDS`], held back
-//!   until then), as for a stderr file. `properties.detail` is put back as a `DETAIL:`
+//!   until then), as for a stderr file; a server whose first record a known prefix
+//!   reads is read at once. `properties.detail` is put back as a `DETAIL:`
 //!   line after the message's own prefix (it ends where `errorLevel` and `:  ` start).
 //! - Single Server: `properties.prefix` (`%t-%c-`), `errorLevel` and `message` apart;
 //!   they are put back together (`prefix` `LEVEL:  message`, and a `DETAIL:` line when
@@ -300,6 +301,14 @@ impl AzureParser {
         let i = match self.pending.iter().position(|(k, _)| *k == key) {
             Some(i) => i,
             None => {
+                // A known prefix reads the server's first record: nothing to infer,
+                // nothing held (a live server's last records would wait forever).
+                let first = message.split('\n').next().unwrap_or("");
+                let head = [first.as_bytes(), b"\n"].concat();
+                if crate::detect_with_prefix(&head, true, None) == Some(Format::PostgresStderr) {
+                    self.set_prefix(&key, None);
+                    return self.read(&key, &parts, server.as_deref(), line, out);
+                }
                 if self.pending.len() >= MAX_PENDING {
                     self.decide(0, out);
                 }

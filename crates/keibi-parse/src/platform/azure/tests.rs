@@ -262,3 +262,34 @@ fn held_records_are_bounded_in_bytes() {
     assert_eq!(head.len(), 60_002);
     assert!(complete);
 }
+
+#[test]
+fn a_known_prefix_reads_at_once() {
+    // The default prefix reads the first record: it is read at once, not held until
+    // the server has written enough records to infer from (or the input ends).
+    let mut p = AzureParser::new(&ParseConfig::new("PT1H.json"));
+    let mut out = Output::new();
+    let r = flexible_on(
+        "shop-pg",
+        "2026-11-28 09:15:00",
+        "6b0af627.47",
+        "statement: SELECT 1",
+    );
+    p.push(r.as_bytes(), &mut out);
+    assert!(p.pending.is_empty());
+    assert_eq!(p.held_bytes, 0);
+    assert_eq!(p.prefixes.get("shop-pg\nfalse"), Some(&None));
+    let r = flexible_on(
+        "shop-pg",
+        "2026-11-28 09:15:01",
+        "6b0af627.47",
+        "statement: SELECT 2",
+    );
+    p.push(r.as_bytes(), &mut out);
+    // A stderr reader holds a report until the next one starts.
+    assert_eq!(out.events.len(), 1);
+    assert_eq!(out.events[0].action, Action::Statement);
+    p.finish(&mut out);
+    assert_eq!(out.events.len(), 2);
+    assert!(out.problems.is_empty(), "{:?}", out.problems);
+}
