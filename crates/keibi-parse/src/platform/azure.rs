@@ -5,8 +5,9 @@
 //! - Flexible Server: `properties.message` is the whole stderr line, prefix included
 //!   (the server's `log_line_prefix`, `%t-%c-` unless changed); it is read as a stderr
 //!   line with the prefix detected (or `--pg-prefix`). A prefix no known one reads is
-//!   inferred from the server's first records (up to [`INFER_RECORDS`], held back
-//!   until then), as for a stderr file; a server whose first record a known prefix
+//!   inferred from the server's first records (at least [`INFER_RECORDS`], held back
+//!   until the inference is settled or a bound on held records is reached), as for a
+//!   stderr file; a server whose first record a known prefix
 //!   reads is read at once. `properties.detail` is put back as a `DETAIL:`
 //!   line after the message's own prefix (it ends where `errorLevel` and `:  ` start).
 //! - Single Server: `properties.prefix` (`%t-%c-`), `errorLevel` and `message` apart;
@@ -40,6 +41,23 @@ const AZURE_PREFIX: &str = "%t-%c-";
 
 /// Flexible Server records held per server to infer a prefix no known one reads.
 pub const INFER_RECORDS: usize = 32;
+/// Flexible Server records held at most per server while the inference is not
+/// settled (inference samples no more lines).
+const MAX_HELD_RECORDS: usize = 200;
+/// Held records between tries of an unsettled inference.
+const RETRY_EVERY: usize = 8;
+
+/// Why a server's prefix is decided.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Why {
+    /// Enough records held: decided only if the inference is settled.
+    Enough,
+    /// A bound on held records: decided, said when unsettled.
+    Bound,
+    /// The end of the input: decided from all there is.
+    End,
+}
+
 /// Servers whose records are held at once for inference; past it the oldest decides.
 const MAX_PENDING: usize = 64;
 /// Bytes of records held at once for inference; past it the server holding the most
@@ -146,18 +164,39 @@ impl AzureParser {
         }
     }
 
-    /// Decides the prefix of the server `key` from its held records, and reads them.
-    fn decide(&mut self, i: usize, out: &mut Output) {
-        let (key, held) = self.pending.remove(i);
-        self.held_bytes -= held.iter().map(Held::size).sum::<usize>();
-        let (head, complete) = sample(&held);
+    /// Decides the prefix of the server held at `i` from its held records, and reads
+    /// them; with [`Why::Enough`], only once the inference is settled (else they stay
+    /// held).
+    fn decide(&mut self, i: usize, why: Why, out: &mut Output) {
+        let (head, complete) = sample(&self.pending[i].1);
         let known =
             crate::detect_with_prefix(&head, complete, None) == Some(Format::PostgresStderr);
-        let inferred = (!known)
+        let inference = (!known)
             .then(|| crate::postgres::infer::infer(&head))
             .flatten()
-            .filter(|i| i.accepted())
-            .map(|i| i.prefix);
+            .filter(|i| i.accepted());
+        let settled = known || inference.as_ref().is_some_and(|i| i.settled());
+        if !settled && why == Why::Enough {
+            return;
+        }
+        let (key, held) = self.pending.remove(i);
+        self.held_bytes -= held.iter().map(Held::size).sum::<usize>();
+        if let (Some(inf), Why::Bound) = (&inference, why) {
+            if !settled {
+                out.warning(
+                    held.first().map_or(0, |h| h.line),
+                    format!(
+                        "PostgreSQLLogs: the log_line_prefix of server '{}' is inferred as \
+                         '{}' from its first {} records before any named a user or database \
+                         (records held for inference are bounded)",
+                        key.split('\n').next().unwrap_or_default().escape_debug(),
+                        inf.prefix.escape_debug(),
+                        held.len()
+                    ),
+                );
+            }
+        }
+        let inferred = inference.map(|i| i.prefix);
         self.set_prefix(&key, inferred);
         for h in held {
             let parts = Parts {
@@ -310,7 +349,7 @@ impl AzureParser {
                     return self.read(&key, &parts, server.as_deref(), line, out);
                 }
                 if self.pending.len() >= MAX_PENDING {
-                    self.decide(0, out);
+                    self.decide(0, Why::Bound, out);
                 }
                 self.pending.push((key.clone(), Vec::new()));
                 self.pending.len() - 1
@@ -325,8 +364,13 @@ impl AzureParser {
         };
         self.held_bytes += held.size();
         self.pending[i].1.push(held);
-        if self.pending[i].1.len() >= INFER_RECORDS {
-            self.decide(i, out);
+        // Decided once enough records are held to infer from and the inference is
+        // settled (tried again every few records), or at the most held.
+        let n = self.pending[i].1.len();
+        if n >= MAX_HELD_RECORDS {
+            self.decide(i, Why::Bound, out);
+        } else if n >= INFER_RECORDS && (n - INFER_RECORDS).is_multiple_of(RETRY_EVERY) {
+            self.decide(i, Why::Enough, out);
         }
         // Past the byte bound, the servers holding the most decide.
         while self.held_bytes > MAX_HELD_BYTES {
@@ -335,7 +379,7 @@ impl AzureParser {
             else {
                 break;
             };
-            self.decide(biggest, out);
+            self.decide(biggest, Why::Bound, out);
         }
     }
 }
@@ -425,7 +469,7 @@ impl Parser for AzureParser {
         splitter.finish(&mut |p| self.piece(p, out));
         self.splitter = splitter;
         while !self.pending.is_empty() {
-            self.decide(0, out);
+            self.decide(0, Why::End, out);
         }
         let before = out.events.len();
         self.streams.finish(out);

@@ -293,3 +293,69 @@ fn a_known_prefix_reads_at_once() {
     assert_eq!(out.events.len(), 2);
     assert!(out.problems.is_empty(), "{:?}", out.problems);
 }
+
+/// A Flexible Server record of server `server` with the prefix `%m [%p] user=%u,db=%d `.
+fn labelled_on(server: &str, pid: u32, names: &str, message: &str) -> String {
+    let message = format!("2026-01-01 10:00:00.100 UTC [{pid}] {names} LOG:  {message}");
+    serde_json::json!({
+        "category": "PostgreSQLLogs",
+        "LogicalServerName": server,
+        "properties": { "errorLevel": "LOG", "message": message },
+    })
+    .to_string()
+        + "\n"
+}
+
+#[test]
+fn an_unsettled_inference_keeps_holding() {
+    // The server's own checkpoint lines, names empty: too early to fix a prefix.
+    let checkpoints: String = (0..INFER_RECORDS)
+        .map(|_| labelled_on("shop-pg", 900, "user=,db=", "checkpoint starting: time"))
+        .collect();
+    let mut p = AzureParser::new(&ParseConfig::new("PT1H.json"));
+    let mut out = Output::new();
+    p.push(checkpoints.as_bytes(), &mut out);
+    assert!(out.events.is_empty());
+    assert_eq!(p.pending.len(), 1);
+    assert!(p.prefixes.is_empty());
+    // A client session's lines settle it: decided then, every record read.
+    for pid in 0..RETRY_EVERY as u32 {
+        let r = labelled_on(
+            "shop-pg",
+            1000 + pid,
+            "user=app,db=shop",
+            "connection authorized: user=app database=shop",
+        );
+        p.push(r.as_bytes(), &mut out);
+    }
+    assert!(p.pending.is_empty());
+    assert_eq!(
+        p.prefixes.get("shop-pg\nfalse"),
+        Some(&Some("%m [%p] user=%u,db=%d ".to_string()))
+    );
+    p.finish(&mut out);
+    assert_eq!(out.events.len(), INFER_RECORDS + RETRY_EVERY);
+    assert!(out.problems.is_empty(), "{:?}", out.problems);
+    assert_eq!(out.events.last().unwrap().user.as_deref(), Some("app"));
+
+    // Forced by the bound on held servers, it is said.
+    let mut p = AzureParser::new(&ParseConfig::new("PT1H.json"));
+    let mut out = Output::new();
+    p.push(checkpoints.as_bytes(), &mut out);
+    for i in 0..MAX_PENDING {
+        p.push(
+            unreadable_on(&format!("other-{i}"), "x").as_bytes(),
+            &mut out,
+        );
+    }
+    assert!(!p.pending.iter().any(|(k, _)| k.starts_with("shop-pg")));
+    // Read (the stderr reader holds its last report until the next one starts).
+    assert_eq!(out.events.len(), INFER_RECORDS - 1);
+    assert_eq!(out.problems.len(), 1, "{:?}", out.problems);
+    assert_eq!(out.problems[0].lines, 0);
+    assert!(
+        out.problems[0].reason.contains("'shop-pg'"),
+        "{:?}",
+        out.problems
+    );
+}
