@@ -5,8 +5,10 @@
 //! - Flexible Server: `properties.message` is the whole stderr line, prefix included
 //!   (the server's `log_line_prefix`, `%t-%c-` unless changed); it is read as a stderr
 //!   line with the prefix detected (or `--pg-prefix`). A prefix no known one reads is
-//!   inferred from the server's first records (up to [`INFER_RECORDS`], held back
-//!   until then), as for a stderr file. `properties.detail` is put back as a `DETAIL:`
+//!   inferred from the server's first records (at least [`INFER_RECORDS`], held back
+//!   until the inference is settled or a bound on held records is reached), as for a
+//!   stderr file; a server whose first record a known prefix
+//!   reads is read at once. `properties.detail` is put back as a `DETAIL:`
 //!   line after the message's own prefix (it ends where `errorLevel` and `:  ` start).
 //! - Single Server: `properties.prefix` (`%t-%c-`), `errorLevel` and `message` apart;
 //!   they are put back together (`prefix` `LEVEL:  message`, and a `DETAIL:` line when
@@ -17,7 +19,7 @@
 //! (lower-cased: Azure writes it in capitals, server names are lower case).
 
 use std::borrow::Cow;
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::net::IpAddr;
 
 use keibi_model::{Action, CompactString, Event};
@@ -25,7 +27,7 @@ use keibi_model::{Action, CompactString, Event};
 use serde::de::IgnoredAny;
 use serde::Deserialize;
 
-use super::streams::Streams;
+use super::streams::{Streams, MAX_STREAMS};
 use crate::cloudtrail::keys::{first_object_keys, has};
 use crate::format::Sample;
 use crate::jsonsplit::{JsonSplitter, Piece};
@@ -39,8 +41,31 @@ const AZURE_PREFIX: &str = "%t-%c-";
 
 /// Flexible Server records held per server to infer a prefix no known one reads.
 pub const INFER_RECORDS: usize = 32;
+/// Flexible Server records held at most per server while the inference is not
+/// settled (inference samples no more lines).
+const MAX_HELD_RECORDS: usize = 200;
+/// Held records between tries of an unsettled inference.
+const RETRY_EVERY: usize = 8;
+
+/// Why a server's prefix is decided.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Why {
+    /// Enough records held: decided only if the inference is settled.
+    Enough,
+    /// A bound on held records: decided, said when unsettled.
+    Bound,
+    /// The end of the input: decided from all there is.
+    End,
+}
+
 /// Servers whose records are held at once for inference; past it the oldest decides.
 const MAX_PENDING: usize = 64;
+/// Bytes of records held at once for inference; past it the server holding the most
+/// decides.
+const MAX_HELD_BYTES: usize = 4 << 20;
+/// The inference sample: the held records' first lines up to this many bytes, as
+/// `keibi-ingest` reads a file's head.
+const SAMPLE_BYTES: usize = 64 * 1024;
 
 /// How sure (0-100) this format is that the sample is written in it: the first record
 /// (or the first of `records`) has `category` and `resourceId`, and the head names
@@ -96,10 +121,15 @@ pub struct AzureParser {
     /// client to the session's later lines.
     clients: HashMap<CompactString, Client>,
     /// Flexible Server's prefix per server, once decided (`None`: a known one reads
-    /// it, or none could be inferred).
+    /// it, or none could be inferred), for at most [`MAX_STREAMS`] servers, as their
+    /// readers: past it the oldest is forgotten (decided again if it writes again).
     prefixes: HashMap<String, Option<String>>,
+    /// `prefixes`' keys, oldest first.
+    prefix_order: VecDeque<String>,
     /// Flexible Server records held until their server's prefix is decided.
     pending: Vec<(String, Vec<Held>)>,
+    /// Bytes of the held records' texts, in all ([`MAX_HELD_BYTES`] at most).
+    held_bytes: usize,
     /// `--pg-prefix` was given: nothing to infer.
     configured: bool,
 }
@@ -127,32 +157,47 @@ impl AzureParser {
             first_skipped: 0,
             clients: HashMap::new(),
             prefixes: HashMap::new(),
+            prefix_order: VecDeque::new(),
             pending: Vec::new(),
+            held_bytes: 0,
             configured: cfg.pg_prefix.is_some(),
         }
     }
 
-    /// Decides the prefix of the server `key` from its held records, and reads them.
-    fn decide(&mut self, i: usize, out: &mut Output) {
-        let (key, held) = self.pending.remove(i);
-        let head: Vec<u8> = held
-            .iter()
-            .flat_map(|h| {
-                h.message
-                    .split('\n')
-                    .next()
-                    .unwrap_or("")
-                    .bytes()
-                    .chain([b'\n'])
-            })
-            .collect();
-        let known = crate::detect_with_prefix(&head, true, None) == Some(Format::PostgresStderr);
-        let inferred = (!known)
+    /// Decides the prefix of the server held at `i` from its held records, and reads
+    /// them; with [`Why::Enough`], only once the inference is settled (else they stay
+    /// held).
+    fn decide(&mut self, i: usize, why: Why, out: &mut Output) {
+        let (head, complete) = sample(&self.pending[i].1);
+        let known =
+            crate::detect_with_prefix(&head, complete, None) == Some(Format::PostgresStderr);
+        let inference = (!known)
             .then(|| crate::postgres::infer::infer(&head))
             .flatten()
-            .filter(|i| i.accepted())
-            .map(|i| i.prefix);
-        self.prefixes.insert(key.clone(), inferred);
+            .filter(|i| i.accepted());
+        let settled = known || inference.as_ref().is_some_and(|i| i.settled());
+        if !settled && why == Why::Enough {
+            return;
+        }
+        let (key, held) = self.pending.remove(i);
+        self.held_bytes -= held.iter().map(Held::size).sum::<usize>();
+        if let (Some(inf), Why::Bound) = (&inference, why) {
+            if !settled {
+                out.warning(
+                    held.first().map_or(0, |h| h.line),
+                    format!(
+                        "PostgreSQLLogs: the log_line_prefix of server '{}' is inferred as \
+                         '{}' from its first {} records before any named a user or database \
+                         (records held for inference are bounded)",
+                        key.split('\n').next().unwrap_or_default().escape_debug(),
+                        inf.prefix.escape_debug(),
+                        held.len()
+                    ),
+                );
+            }
+        }
+        let inferred = inference.map(|i| i.prefix);
+        self.set_prefix(&key, inferred);
         for h in held {
             let parts = Parts {
                 single: None,
@@ -162,6 +207,19 @@ impl AzureParser {
             };
             self.read(&key, &parts, h.server.as_deref(), h.line, out);
         }
+    }
+
+    /// Remembers the prefix of server `key`, forgetting the oldest past [`MAX_STREAMS`].
+    fn set_prefix(&mut self, key: &str, prefix: Option<String>) {
+        if !self.prefixes.contains_key(key) {
+            if self.prefixes.len() >= MAX_STREAMS {
+                if let Some(old) = self.prefix_order.pop_front() {
+                    self.prefixes.remove(&old);
+                }
+            }
+            self.prefix_order.push_back(key.to_string());
+        }
+        self.prefixes.insert(key.to_string(), prefix);
     }
 
     fn read(
@@ -282,24 +340,75 @@ impl AzureParser {
         let i = match self.pending.iter().position(|(k, _)| *k == key) {
             Some(i) => i,
             None => {
+                // A known prefix reads the server's first record: nothing to infer,
+                // nothing held (a live server's last records would wait forever).
+                let first = message.split('\n').next().unwrap_or("");
+                let head = [first.as_bytes(), b"\n"].concat();
+                if crate::detect_with_prefix(&head, true, None) == Some(Format::PostgresStderr) {
+                    self.set_prefix(&key, None);
+                    return self.read(&key, &parts, server.as_deref(), line, out);
+                }
                 if self.pending.len() >= MAX_PENDING {
-                    self.decide(0, out);
+                    self.decide(0, Why::Bound, out);
                 }
                 self.pending.push((key.clone(), Vec::new()));
                 self.pending.len() - 1
             }
         };
-        self.pending[i].1.push(Held {
+        let held = Held {
             server: server.clone(),
             level: parts.level.map(str::to_string),
             message: message.to_string(),
             detail: parts.detail.map(str::to_string),
             line,
-        });
-        if self.pending[i].1.len() >= INFER_RECORDS {
-            self.decide(i, out);
+        };
+        self.held_bytes += held.size();
+        self.pending[i].1.push(held);
+        // Decided once enough records are held to infer from and the inference is
+        // settled (tried again every few records), or at the most held.
+        let n = self.pending[i].1.len();
+        if n >= MAX_HELD_RECORDS {
+            self.decide(i, Why::Bound, out);
+        } else if n >= INFER_RECORDS && (n - INFER_RECORDS).is_multiple_of(RETRY_EVERY) {
+            self.decide(i, Why::Enough, out);
+        }
+        // Past the byte bound, the servers holding the most decide.
+        while self.held_bytes > MAX_HELD_BYTES {
+            let Some(biggest) = (0..self.pending.len())
+                .max_by_key(|&j| self.pending[j].1.iter().map(Held::size).sum::<usize>())
+            else {
+                break;
+            };
+            self.decide(biggest, Why::Bound, out);
         }
     }
+}
+
+impl Held {
+    /// Bytes of its texts.
+    fn size(&self) -> usize {
+        self.server.as_ref().map_or(0, String::len)
+            + self.level.as_ref().map_or(0, String::len)
+            + self.message.len()
+            + self.detail.as_ref().map_or(0, String::len)
+    }
+}
+
+/// The held records' first lines, one a line, cut at [`SAMPLE_BYTES`]; whether none
+/// was cut.
+fn sample(held: &[Held]) -> (Vec<u8>, bool) {
+    let mut head = Vec::new();
+    for h in held {
+        let first = h.message.split('\n').next().unwrap_or("");
+        let room = SAMPLE_BYTES - head.len();
+        if first.len() + 1 > room {
+            head.extend_from_slice(&first.as_bytes()[..first.len().min(room)]);
+            return (head, false);
+        }
+        head.extend_from_slice(first.as_bytes());
+        head.push(b'\n');
+    }
+    (head, true)
 }
 
 /// One record's text.
@@ -360,7 +469,7 @@ impl Parser for AzureParser {
         splitter.finish(&mut |p| self.piece(p, out));
         self.splitter = splitter;
         while !self.pending.is_empty() {
-            self.decide(0, out);
+            self.decide(0, Why::End, out);
         }
         let before = out.events.len();
         self.streams.finish(out);

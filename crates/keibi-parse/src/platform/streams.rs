@@ -11,7 +11,7 @@ use crate::{Format, LineParser, Output, ParseConfig, Problem};
 
 /// Streams whose readers are kept at once; one more evicts the oldest (its pending
 /// report is flushed), so memory stays bounded on hostile input.
-const MAX_STREAMS: usize = 1024;
+pub(crate) const MAX_STREAMS: usize = 1024;
 
 struct Stream {
     parser: Box<dyn LineParser>,

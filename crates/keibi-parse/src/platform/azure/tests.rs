@@ -177,3 +177,185 @@ fn sniff_claims_azure_only() {
     let cloudsql = include_bytes!("../../../tests/data/cloudsql/cloudsql-postgres-pgbadger.json");
     assert_eq!(s(cloudsql), 0);
 }
+
+/// A Flexible Server record of server `server` with the default prefix.
+fn flexible_on(server: &str, time: &str, session: &str, message: &str) -> String {
+    serde_json::json!({
+        "category": "PostgreSQLLogs",
+        "resourceId": format!("/SUBSCRIPTIONS/0/FLEXIBLESERVERS/{server}"),
+        "LogicalServerName": server,
+        "properties": {
+            "errorLevel": "LOG",
+            "message": format!("{time} UTC-{session}-LOG:  {message}"),
+        },
+    })
+    .to_string()
+        + "\n"
+}
+
+#[test]
+fn decided_prefixes_are_bounded() {
+    // One record from each of many servers: the decided prefixes are kept for as
+    // many servers as their readers, no more.
+    let mut p = AzureParser::new(&ParseConfig::new("PT1H.json"));
+    let mut out = Output::new();
+    for i in 0..MAX_STREAMS + 200 {
+        let r = flexible_on(
+            &format!("pg-{i}"),
+            "2026-11-28 09:15:00",
+            "6b0af627.47",
+            "statement: SELECT 1",
+        );
+        p.push(r.as_bytes(), &mut out);
+        assert!(p.prefixes.len() <= MAX_STREAMS);
+        assert_eq!(p.prefixes.len(), p.prefix_order.len());
+    }
+    p.finish(&mut out);
+    assert!(p.prefixes.len() <= MAX_STREAMS);
+    assert_eq!(out.events.len(), MAX_STREAMS + 200);
+}
+
+/// A Flexible Server record of server `server` whose message no prefix reads.
+fn unreadable_on(server: &str, message: &str) -> String {
+    serde_json::json!({
+        "category": "PostgreSQLLogs",
+        "LogicalServerName": server,
+        "properties": { "errorLevel": "LOG", "message": message },
+    })
+    .to_string()
+        + "\n"
+}
+
+#[test]
+fn held_records_are_bounded_in_bytes() {
+    // Large records of servers whose prefix is still to be decided: the held bytes
+    // stay under the bound, the biggest server deciding first.
+    let mut p = AzureParser::new(&ParseConfig::new("PT1H.json"));
+    let mut out = Output::new();
+    let big = "x".repeat(1 << 20);
+    for i in 0..12 {
+        p.push(
+            unreadable_on(&format!("pg-{}", i % 3), &big).as_bytes(),
+            &mut out,
+        );
+        assert!(p.held_bytes <= MAX_HELD_BYTES, "{}", p.held_bytes);
+        let held: usize = p.pending.iter().flat_map(|(_, h)| h).map(Held::size).sum();
+        assert_eq!(held, p.held_bytes);
+    }
+    p.finish(&mut out);
+    assert_eq!(p.held_bytes, 0);
+    assert_eq!(out.unrecognized_lines(), 12);
+    // The inference sample is cut like a file's head.
+    let held: Vec<Held> = (0..4)
+        .map(|i| Held {
+            server: None,
+            level: None,
+            message: format!("{}\nsecond line", "y".repeat(30_000)),
+            detail: None,
+            line: i,
+        })
+        .collect();
+    let (head, complete) = sample(&held);
+    assert_eq!(head.len(), SAMPLE_BYTES);
+    assert!(!complete);
+    let (head, complete) = sample(&held[..2]);
+    assert_eq!(head.len(), 60_002);
+    assert!(complete);
+}
+
+#[test]
+fn a_known_prefix_reads_at_once() {
+    // The default prefix reads the first record: it is read at once, not held until
+    // the server has written enough records to infer from (or the input ends).
+    let mut p = AzureParser::new(&ParseConfig::new("PT1H.json"));
+    let mut out = Output::new();
+    let r = flexible_on(
+        "shop-pg",
+        "2026-11-28 09:15:00",
+        "6b0af627.47",
+        "statement: SELECT 1",
+    );
+    p.push(r.as_bytes(), &mut out);
+    assert!(p.pending.is_empty());
+    assert_eq!(p.held_bytes, 0);
+    assert_eq!(p.prefixes.get("shop-pg\nfalse"), Some(&None));
+    let r = flexible_on(
+        "shop-pg",
+        "2026-11-28 09:15:01",
+        "6b0af627.47",
+        "statement: SELECT 2",
+    );
+    p.push(r.as_bytes(), &mut out);
+    // A stderr reader holds a report until the next one starts.
+    assert_eq!(out.events.len(), 1);
+    assert_eq!(out.events[0].action, Action::Statement);
+    p.finish(&mut out);
+    assert_eq!(out.events.len(), 2);
+    assert!(out.problems.is_empty(), "{:?}", out.problems);
+}
+
+/// A Flexible Server record of server `server` with the prefix `%m [%p] user=%u,db=%d `.
+fn labelled_on(server: &str, pid: u32, names: &str, message: &str) -> String {
+    let message = format!("2026-01-01 10:00:00.100 UTC [{pid}] {names} LOG:  {message}");
+    serde_json::json!({
+        "category": "PostgreSQLLogs",
+        "LogicalServerName": server,
+        "properties": { "errorLevel": "LOG", "message": message },
+    })
+    .to_string()
+        + "\n"
+}
+
+#[test]
+fn an_unsettled_inference_keeps_holding() {
+    // The server's own checkpoint lines, names empty: too early to fix a prefix.
+    let checkpoints: String = (0..INFER_RECORDS)
+        .map(|_| labelled_on("shop-pg", 900, "user=,db=", "checkpoint starting: time"))
+        .collect();
+    let mut p = AzureParser::new(&ParseConfig::new("PT1H.json"));
+    let mut out = Output::new();
+    p.push(checkpoints.as_bytes(), &mut out);
+    assert!(out.events.is_empty());
+    assert_eq!(p.pending.len(), 1);
+    assert!(p.prefixes.is_empty());
+    // A client session's lines settle it: decided then, every record read.
+    for pid in 0..RETRY_EVERY as u32 {
+        let r = labelled_on(
+            "shop-pg",
+            1000 + pid,
+            "user=app,db=shop",
+            "connection authorized: user=app database=shop",
+        );
+        p.push(r.as_bytes(), &mut out);
+    }
+    assert!(p.pending.is_empty());
+    assert_eq!(
+        p.prefixes.get("shop-pg\nfalse"),
+        Some(&Some("%m [%p] user=%u,db=%d ".to_string()))
+    );
+    p.finish(&mut out);
+    assert_eq!(out.events.len(), INFER_RECORDS + RETRY_EVERY);
+    assert!(out.problems.is_empty(), "{:?}", out.problems);
+    assert_eq!(out.events.last().unwrap().user.as_deref(), Some("app"));
+
+    // Forced by the bound on held servers, it is said.
+    let mut p = AzureParser::new(&ParseConfig::new("PT1H.json"));
+    let mut out = Output::new();
+    p.push(checkpoints.as_bytes(), &mut out);
+    for i in 0..MAX_PENDING {
+        p.push(
+            unreadable_on(&format!("other-{i}"), "x").as_bytes(),
+            &mut out,
+        );
+    }
+    assert!(!p.pending.iter().any(|(k, _)| k.starts_with("shop-pg")));
+    // Read (the stderr reader holds its last report until the next one starts).
+    assert_eq!(out.events.len(), INFER_RECORDS - 1);
+    assert_eq!(out.problems.len(), 1, "{:?}", out.problems);
+    assert_eq!(out.problems[0].lines, 0);
+    assert!(
+        out.problems[0].reason.contains("'shop-pg'"),
+        "{:?}",
+        out.problems
+    );
+}
