@@ -102,6 +102,16 @@ impl Console {
         }
         (by_ip, by_user)
     }
+
+    /// Whether `user` failed to sign in to `account` from `ip` in the window.
+    fn failed_here(&self, account: &str, ip: Option<IpAddr>, user: Option<&str>) -> bool {
+        ip.is_some()
+            && user.is_some()
+            && self
+                .failures
+                .iter()
+                .any(|f| &*f.account == account && f.entry.ip == ip && f.user.as_deref() == user)
+    }
 }
 
 impl CloudTrail {
@@ -224,17 +234,30 @@ impl CloudTrail {
         let ip = c.ev.client_ip;
         let user = signin_user(c.rec);
         let (by_ip, by_user) = self.console.counts(&c.account, ip, user.as_deref());
-        if by_ip < needed && by_user < needed {
+        // A takeover signs in from an address that failed as this very user; the
+        // user's owner signing in from elsewhere after others failed as her is
+        // worth a look, not a takeover.
+        let here = self.console.failed_here(&c.account, ip, user.as_deref());
+        let elsewhere = !here && by_user >= needed;
+        if !elsewhere && (!here || (by_ip < needed && by_user < needed)) {
             return;
         }
-        let failures = by_ip.max(by_user);
+        let failures = if elsewhere {
+            by_user
+        } else {
+            by_ip.max(by_user)
+        };
         let root = user.as_deref() == Some("root");
         let mfa = str_at(c.rec, &["additionalEventData", "MFAUsed"]) == Some("Yes");
         let ip_s = ip.map(|i| i.to_string()).unwrap_or_else(|| "-".into());
         let shown = user.clone().unwrap_or_else(|| c.who.clone());
         let found = Found {
             finding_type: CONSOLE_TAKEOVER,
-            severity: if root { 9.0 } else { 8.0 },
+            severity: match (elsewhere, root) {
+                (true, _) => 5.0,
+                (false, true) => 9.0,
+                (false, false) => 8.0,
+            },
             resource_kind: "aws_account",
             resource_id: &c.account,
             mitre: &["T1110.001", "T1078.004"],
@@ -249,7 +272,9 @@ impl CloudTrail {
                     .arg("n", failures)
                     .arg("min", (cfg.console_window_secs / 60).max(1))
                     .arg("origin", c.origin()),
-                Msg::new(if mfa {
+                Msg::new(if elsewhere {
+                    "ct-console-takeover-elsewhere"
+                } else if mfa {
                     "ct-console-takeover-mfa"
                 } else {
                     "ct-console-takeover-nomfa"
@@ -265,7 +290,7 @@ impl CloudTrail {
             ],
         };
         let who = c.who.clone();
-        if self.raise(cx, &who, found, &[c.ev]).is_some() {
+        if self.raise_up(cx, &who, found, &[c.ev]).is_some() && !elsewhere {
             self.sequence.taken_over(c, &who, failures, root);
         }
     }

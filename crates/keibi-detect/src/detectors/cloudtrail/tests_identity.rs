@@ -422,3 +422,46 @@ fn failures_after_the_threshold_join_the_burst_under_the_same_name() {
         bf[0].actor
     );
 }
+
+#[test]
+fn a_success_from_elsewhere_or_by_another_user_is_no_takeover() {
+    // A bot fails five times as alice from one address; alice signs in from the
+    // office with MFA and goes on with her work.
+    let bot = "203.0.113.9";
+    let office = "198.51.100.23";
+    let mut r: Vec<Value> = (0..5)
+        .map(|i| signin(i * 10, user_identity("alice"), bot, false, false))
+        .collect();
+    r.push(signin(60, user_identity("alice"), office, true, true));
+    r.push(iam(
+        70,
+        "CreateAccessKey",
+        json!({"userName": "alice"}),
+        Some(user_identity("alice")),
+        office,
+    ));
+    // Behind a shared NAT, five failures as others; carol signs in from it.
+    let nat = "192.0.2.44";
+    for (i, u) in ["bob", "dave", "erin", "frank", "gina"].iter().enumerate() {
+        r.push(signin(100 + i as u32, user_identity(u), nat, false, false));
+    }
+    r.push(signin(110, user_identity("carol"), nat, true, true));
+    let fs = found(&r);
+    let takeover = of(&fs, CONSOLE_TAKEOVER);
+    assert_eq!(takeover.len(), 1, "{fs:#?}");
+    assert_eq!(takeover[0].severity.value(), 5.0, "Medium at most");
+    assert!(takeover[0].title.contains("alice"), "{}", takeover[0].title);
+    assert!(of(&fs, ATTACK_SEQUENCE).is_empty(), "{fs:#?}");
+
+    // alice then signs in from the failing address: the same finding rises.
+    r.push(signin(120, user_identity("alice"), bot, true, false));
+    let fs = found(&r);
+    let takeover = of(&fs, CONSOLE_TAKEOVER);
+    assert_eq!(takeover.len(), 1, "{fs:#?}");
+    assert_eq!(takeover[0].severity.value(), 8.0);
+    assert!(
+        takeover[0].description.contains("no MFA"),
+        "{}",
+        takeover[0].description
+    );
+}
