@@ -24,6 +24,9 @@ const MAX_FAILURES: usize = 4096;
 /// Live findings (a burst whose later failures still join it) remembered at once.
 const MAX_LIVE: usize = 4096;
 
+/// A brute force that tried root.
+const ROOT_TRIED: f64 = 6.0;
+
 /// What CloudTrail writes as the user name of a failed sign-in to a user that does
 /// not exist.
 const HIDDEN: &str = "HIDDEN_DUE_TO_SECURITY_REASONS";
@@ -144,11 +147,19 @@ impl CloudTrail {
         for k in [&ip_key, &user_key].into_iter().flatten() {
             if self.console.live.get(k).is_some_and(|t| now <= *t) {
                 self.console.live.insert(k.clone(), later(now, window));
-                let found =
-                    self.brute_found(c, cx, ip, user.as_deref(), 0, k.contains("\u{1f}ip\u{1f}"));
+                let root = user.as_deref() == Some("root");
+                let by_address = k.contains("\u{1f}ip\u{1f}");
+                let found = self.brute_found(c, cx, ip, user.as_deref(), 0, by_address, root);
                 // As the burst's other failures: named by sign-in name, not ARN.
                 let ev = Entry::of(c.ev, String::new()).event(user.as_deref().unwrap_or(HIDDEN));
-                self.raise(cx, k, found, &[&ev]);
+                let id = self.raise(cx, k, found, &[&ev]);
+                // Root tried later in an address's burst raises it as root's.
+                if let Some(f) = id.filter(|_| root).and_then(|id| cx.findings.get_mut(&id)) {
+                    let sev = Severity::new(ROOT_TRIED);
+                    if f.severity < sev {
+                        f.severity = sev;
+                    }
+                }
                 return;
             }
         }
@@ -175,13 +186,15 @@ impl CloudTrail {
             .collect();
         self.console.live.insert(k.clone(), later(now, window));
         let n = evs.len();
-        let found = self.brute_found(c, cx, ip, user.as_deref(), n, by_address);
+        let root = evs.iter().any(|e| e.user.as_deref() == Some("root"));
+        let found = self.brute_found(c, cx, ip, user.as_deref(), n, by_address, root);
         let refs: Vec<&Event> = evs.iter().collect();
         self.raise(cx, &k, found, &refs);
     }
 
     /// The brute-force finding's texts: by address (many users may be tried) or by
-    /// user (many addresses may try).
+    /// user (many addresses may try); more severe when root is among those tried.
+    #[allow(clippy::too_many_arguments)]
     fn brute_found<'a>(
         &self,
         c: &'a Call<'_>,
@@ -190,6 +203,7 @@ impl CloudTrail {
         user: Option<&str>,
         n: usize,
         by_address: bool,
+        root: bool,
     ) -> Found<'a> {
         let cfg = &cx.config.cloudtrail;
         let ip = ip.map(|i| i.to_string()).unwrap_or_else(|| "-".into());
@@ -207,7 +221,7 @@ impl CloudTrail {
         };
         Found {
             finding_type: CONSOLE_BRUTE_FORCE,
-            severity: if user == "root" { 6.0 } else { 5.0 },
+            severity: if root { ROOT_TRIED } else { 5.0 },
             resource_kind: "aws_account",
             resource_id: &c.account,
             mitre: &["T1110.001"],

@@ -465,3 +465,39 @@ fn a_success_from_elsewhere_or_by_another_user_is_no_takeover() {
         takeover[0].description
     );
 }
+
+#[test]
+fn root_tried_anywhere_in_an_address_burst_makes_it_root_s() {
+    let ip = "203.0.113.50";
+    let users = ["bob", "carol", "dave", "erin", "frank"];
+    // Root tried first, then four others: the fifth failure (frank's) triggers.
+    let mut r = vec![signin(0, root_identity(false), ip, false, false)];
+    for (i, u) in users[1..].iter().enumerate() {
+        r.push(signin(
+            10 + i as u32 * 10,
+            user_identity(u),
+            ip,
+            false,
+            false,
+        ));
+    }
+    let fs = found(&r);
+    let bf = of(&fs, CONSOLE_BRUTE_FORCE);
+    assert_eq!(bf.len(), 1, "{fs:#?}");
+    assert_eq!(bf[0].severity.value(), 6.0, "root was among them");
+
+    // Five others, then root joins the live burst.
+    let mut r: Vec<Value> = users
+        .iter()
+        .enumerate()
+        .map(|(i, u)| signin(i as u32 * 10, user_identity(u), ip, false, false))
+        .collect();
+    let fs = found(&r);
+    assert_eq!(of(&fs, CONSOLE_BRUTE_FORCE)[0].severity.value(), 5.0);
+    r.push(signin(60, root_identity(false), ip, false, false));
+    let fs = found(&r);
+    let bf = of(&fs, CONSOLE_BRUTE_FORCE);
+    assert_eq!(bf.len(), 1, "{fs:#?}");
+    assert_eq!(bf[0].count, 6);
+    assert_eq!(bf[0].severity.value(), 6.0, "raised when root joins");
+}
