@@ -305,7 +305,8 @@ impl CloudTrail {
         };
         let who = c.who.clone();
         if self.raise_up(cx, &who, found, &[c.ev]).is_some() && !elsewhere {
-            self.sequence.taken_over(c, &who, failures, root);
+            let story = window_of(cx.config.cloudtrail.sequence_window_secs);
+            self.sequence.taken_over(c, &who, failures, root, story);
         }
     }
 }
