@@ -312,6 +312,9 @@ pub struct CloudTrailConfig {
     /// snapshot with one of them is not SnapshotSharedExternally, like sharing with a
     /// `trusted_accounts` entry; the caller's own account never counts as external.
     pub org_accounts: Vec<String>,
+    /// Your AWS Organization's id (`o-…`): a trust policy that lets `*` assume a
+    /// role on condition `aws:PrincipalOrgID` names it is not TrustedOutsideAccount.
+    pub org_ids: Vec<String>,
     /// AccessDeniedBurst: at least this many AccessDenied / UnauthorizedOperation
     /// errors by one principal ...
     pub access_denied_calls: u32,
@@ -350,6 +353,7 @@ impl Default for CloudTrailConfig {
     fn default() -> Self {
         CloudTrailConfig {
             org_accounts: Vec::new(),
+            org_ids: Vec::new(),
             access_denied_calls: 20,
             access_denied_apis: 5,
             access_denied_window_secs: 600,

@@ -108,6 +108,7 @@ ct-console-takeover-title = { $user } signed in to the AWS console of account { 
 ct-console-takeover = { $user } signed in to the AWS console of account { $account } after { $n } failed sign-ins within { $min } min, { $origin }.
 ct-console-takeover-mfa = The sign-in used MFA: the attacker may hold the MFA device too, or the failures and the success are not the same person; ask the user now.
 ct-console-takeover-nomfa = The sign-in used no MFA: the guessed password was all it took.
+ct-console-takeover-elsewhere = The sign-in came from none of the addresses the failures came from: it may be the user, not whoever failed; ask the user.
 ct-console-takeover-reset-root = Sign in as root yourself, change the root password, replace its MFA device and delete any root access keys (account menu > Security credentials); if you cannot sign in, use AWS's account recovery at once.
 ct-console-takeover-reset = Reset the user's console password (aws iam update-login-profile --user-name <user> --password-reset-required), require MFA, and deactivate the user's access keys until you know.
 ct-console-takeover-review = Review everything the session did after the sign-in (CloudTrail, this principal, from this time): new users, keys, policies and roles are how an attacker stays.

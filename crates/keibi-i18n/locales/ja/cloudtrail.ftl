@@ -108,6 +108,7 @@ ct-console-takeover-title = { $user } がブルートフォース攻撃の後、
 ct-console-takeover = { $user } が{ $min }分以内に{ $n }回サインインに失敗した後、{ $origin }アカウント { $account } の AWS マネジメントコンソールにサインインしました。
 ct-console-takeover-mfa = サインインには MFA が使われました。攻撃者が MFA デバイスも持っているか、失敗と成功が別人の可能性があります。すぐにユーザーに確認してください。
 ct-console-takeover-nomfa = サインインに MFA は使われていません。推測されたパスワードだけで入れました。
+ct-console-takeover-elsewhere = サインインは失敗したどのアドレスからでもありません。失敗した者ではなくユーザー本人の可能性があります。ユーザーに確認してください。
 ct-console-takeover-reset-root = 自分でルートユーザーとしてサインインし、ルートユーザーのパスワードを変更し、MFA デバイスを交換して、ルートユーザーのアクセスキーをすべて削除してください（アカウント名 →［セキュリティ認証情報］）。サインインできなければ、直ちに AWS のアカウント復旧手続きを行ってください。
 ct-console-takeover-reset = ユーザーのコンソールパスワードをリセットし（`aws iam update-login-profile --user-name <ユーザー名> --password-reset-required`）、MFA を必須にして、状況がわかるまでユーザーのアクセスキーを無効化してください（`aws iam update-access-key --user-name <ユーザー名> --access-key-id <アクセスキー ID> --status Inactive`）。
 ct-console-takeover-review = サインイン後にこのセッションが行った操作をすべて確認してください（CloudTrail でこのプリンシパルのこの時刻以降）。新しいユーザー、アクセスキー、ポリシー、ロールは、攻撃者が居座るための手段です。

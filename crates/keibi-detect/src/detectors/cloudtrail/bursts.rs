@@ -28,6 +28,10 @@ fn later(t: DateTime<Utc>, d: Duration) -> DateTime<Utc> {
 const MAX_PRINCIPALS: usize = 4096;
 /// Entries kept per principal never exceed this, whatever the thresholds say.
 const MAX_ENTRIES: usize = 1024;
+/// A sensitive API refused many times is a burst on its own only when it was asked
+/// for this many different things (instances, secrets, parameters): an application
+/// missing one permission asks for the same one again and again.
+const ONE_API_TARGETS: usize = 5;
 
 /// Error codes that mean "you may not", across AWS services' spellings.
 pub(super) fn is_denied(code: &str) -> bool {
@@ -86,6 +90,8 @@ pub(super) struct Entry {
     line: u64,
     event_id: Option<Box<str>>,
     app: Option<Box<str>>,
+    /// What the call asked for (a hash of its request parameters), when counted.
+    target: u64,
 }
 
 impl Entry {
@@ -102,7 +108,17 @@ impl Entry {
                 .and_then(|r| str_at(r, &["eventID"]))
                 .map(Box::from),
             app: ev.application.as_deref().map(Box::from),
+            target: 0,
         }
+    }
+
+    /// This entry, remembering what the call asked for: its request parameters.
+    fn asking(mut self, req: Option<&Value>) -> Entry {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::hash::DefaultHasher::new();
+        req.map(Value::to_string).unwrap_or_default().hash(&mut h);
+        self.target = h.finish();
+        self
     }
 
     /// A stand-in event carrying what [`Finding::absorb`] reads.
@@ -187,7 +203,9 @@ impl Bursts {
         }
         let one = one_api.is_some_and(|n| {
             let api = b.entries.back().map(|e| &*e.api).unwrap_or_default();
-            b.entries.iter().filter(|e| &*e.api == api).count() >= n.max(1) as usize
+            let same: Vec<&Entry> = b.entries.iter().filter(|e| &*e.api == api).collect();
+            let targets: HashSet<u64> = same.iter().map(|e| e.target).collect();
+            same.len() >= n.max(1) as usize && targets.len() >= ONE_API_TARGETS
         });
         if !one {
             if b.entries.len() < calls.max(1) as usize {
@@ -217,7 +235,7 @@ impl CloudTrail {
         let cfg = &cx.config.cloudtrail;
         let window = window_secs(cfg.access_denied_window_secs);
         let api = format!("{}:{}", c.source.trim_end_matches(".amazonaws.com"), c.name);
-        let entry = Entry::of(c.ev, truncate(api, 96));
+        let entry = Entry::of(c.ev, truncate(api, 96)).asking(c.req(&[]));
         let one_api = is_sensitive(c.source, c.name).then_some(cfg.access_denied_one_api_calls);
         let verdict = self.denied.push(
             &c.who,

@@ -24,6 +24,9 @@ const MAX_FAILURES: usize = 4096;
 /// Live findings (a burst whose later failures still join it) remembered at once.
 const MAX_LIVE: usize = 4096;
 
+/// A brute force that tried root.
+const ROOT_TRIED: f64 = 6.0;
+
 /// What CloudTrail writes as the user name of a failed sign-in to a user that does
 /// not exist.
 const HIDDEN: &str = "HIDDEN_DUE_TO_SECURITY_REASONS";
@@ -102,6 +105,16 @@ impl Console {
         }
         (by_ip, by_user)
     }
+
+    /// Whether `user` failed to sign in to `account` from `ip` in the window.
+    fn failed_here(&self, account: &str, ip: Option<IpAddr>, user: Option<&str>) -> bool {
+        ip.is_some()
+            && user.is_some()
+            && self
+                .failures
+                .iter()
+                .any(|f| &*f.account == account && f.entry.ip == ip && f.user.as_deref() == user)
+    }
 }
 
 impl CloudTrail {
@@ -134,11 +147,19 @@ impl CloudTrail {
         for k in [&ip_key, &user_key].into_iter().flatten() {
             if self.console.live.get(k).is_some_and(|t| now <= *t) {
                 self.console.live.insert(k.clone(), later(now, window));
-                let found =
-                    self.brute_found(c, cx, ip, user.as_deref(), 0, k.contains("\u{1f}ip\u{1f}"));
+                let root = user.as_deref() == Some("root");
+                let by_address = k.contains("\u{1f}ip\u{1f}");
+                let found = self.brute_found(c, cx, ip, user.as_deref(), 0, by_address, root);
                 // As the burst's other failures: named by sign-in name, not ARN.
                 let ev = Entry::of(c.ev, String::new()).event(user.as_deref().unwrap_or(HIDDEN));
-                self.raise(cx, k, found, &[&ev]);
+                let id = self.raise(cx, k, found, &[&ev]);
+                // Root tried later in an address's burst raises it as root's.
+                if let Some(f) = id.filter(|_| root).and_then(|id| cx.findings.get_mut(&id)) {
+                    let sev = Severity::new(ROOT_TRIED);
+                    if f.severity < sev {
+                        f.severity = sev;
+                    }
+                }
                 return;
             }
         }
@@ -165,13 +186,15 @@ impl CloudTrail {
             .collect();
         self.console.live.insert(k.clone(), later(now, window));
         let n = evs.len();
-        let found = self.brute_found(c, cx, ip, user.as_deref(), n, by_address);
+        let root = evs.iter().any(|e| e.user.as_deref() == Some("root"));
+        let found = self.brute_found(c, cx, ip, user.as_deref(), n, by_address, root);
         let refs: Vec<&Event> = evs.iter().collect();
         self.raise(cx, &k, found, &refs);
     }
 
     /// The brute-force finding's texts: by address (many users may be tried) or by
-    /// user (many addresses may try).
+    /// user (many addresses may try); more severe when root is among those tried.
+    #[allow(clippy::too_many_arguments)]
     fn brute_found<'a>(
         &self,
         c: &'a Call<'_>,
@@ -180,6 +203,7 @@ impl CloudTrail {
         user: Option<&str>,
         n: usize,
         by_address: bool,
+        root: bool,
     ) -> Found<'a> {
         let cfg = &cx.config.cloudtrail;
         let ip = ip.map(|i| i.to_string()).unwrap_or_else(|| "-".into());
@@ -197,7 +221,7 @@ impl CloudTrail {
         };
         Found {
             finding_type: CONSOLE_BRUTE_FORCE,
-            severity: if user == "root" { 6.0 } else { 5.0 },
+            severity: if root { ROOT_TRIED } else { 5.0 },
             resource_kind: "aws_account",
             resource_id: &c.account,
             mitre: &["T1110.001"],
@@ -224,17 +248,30 @@ impl CloudTrail {
         let ip = c.ev.client_ip;
         let user = signin_user(c.rec);
         let (by_ip, by_user) = self.console.counts(&c.account, ip, user.as_deref());
-        if by_ip < needed && by_user < needed {
+        // A takeover signs in from an address that failed as this very user; the
+        // user's owner signing in from elsewhere after others failed as her is
+        // worth a look, not a takeover.
+        let here = self.console.failed_here(&c.account, ip, user.as_deref());
+        let elsewhere = !here && by_user >= needed;
+        if !elsewhere && (!here || (by_ip < needed && by_user < needed)) {
             return;
         }
-        let failures = by_ip.max(by_user);
+        let failures = if elsewhere {
+            by_user
+        } else {
+            by_ip.max(by_user)
+        };
         let root = user.as_deref() == Some("root");
         let mfa = str_at(c.rec, &["additionalEventData", "MFAUsed"]) == Some("Yes");
         let ip_s = ip.map(|i| i.to_string()).unwrap_or_else(|| "-".into());
         let shown = user.clone().unwrap_or_else(|| c.who.clone());
         let found = Found {
             finding_type: CONSOLE_TAKEOVER,
-            severity: if root { 9.0 } else { 8.0 },
+            severity: match (elsewhere, root) {
+                (true, _) => 5.0,
+                (false, true) => 9.0,
+                (false, false) => 8.0,
+            },
             resource_kind: "aws_account",
             resource_id: &c.account,
             mitre: &["T1110.001", "T1078.004"],
@@ -249,7 +286,9 @@ impl CloudTrail {
                     .arg("n", failures)
                     .arg("min", (cfg.console_window_secs / 60).max(1))
                     .arg("origin", c.origin()),
-                Msg::new(if mfa {
+                Msg::new(if elsewhere {
+                    "ct-console-takeover-elsewhere"
+                } else if mfa {
                     "ct-console-takeover-mfa"
                 } else {
                     "ct-console-takeover-nomfa"
@@ -265,8 +304,9 @@ impl CloudTrail {
             ],
         };
         let who = c.who.clone();
-        if self.raise(cx, &who, found, &[c.ev]).is_some() {
-            self.sequence.taken_over(c, &who, failures, root);
+        if self.raise_up(cx, &who, found, &[c.ev]).is_some() && !elsewhere {
+            let story = window_of(cx.config.cloudtrail.sequence_window_secs);
+            self.sequence.taken_over(c, &who, failures, root, story);
         }
     }
 }

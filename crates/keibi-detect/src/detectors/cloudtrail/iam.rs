@@ -137,22 +137,82 @@ fn inline_powerful(doc: &Value) -> Option<String> {
     None
 }
 
+/// Condition keys that narrow a `*` principal to named accounts, then to named
+/// organizations (the standard organization-wide role).
+const ACCOUNT_KEYS: &[&str] = &["aws:principalaccount", "aws:sourceaccount"];
+const ORG_KEYS: &[&str] = &["aws:principalorgid"];
+
+/// What a statement's `Condition` narrows `*` to: the accounts (or, failing those,
+/// organization ids) its string-equality tests name. `None` when it names none, or
+/// only through wildcards.
+fn narrowed(st: &Value) -> Option<Vec<&str>> {
+    let Some(Value::Object(cond)) = st.get("Condition") else {
+        return None;
+    };
+    let mut accounts: Vec<&str> = Vec::new();
+    let mut orgs: Vec<&str> = Vec::new();
+    for (op, tests) in cond {
+        let op = op.to_ascii_lowercase();
+        let op = op.strip_prefix("forallvalues:").unwrap_or(&op);
+        let op = op.strip_prefix("foranyvalue:").unwrap_or(op);
+        let like = op.starts_with("stringlike");
+        if !(like || op.starts_with("stringequals")) || op.contains("ifexists") {
+            continue;
+        }
+        let Value::Object(tests) = tests else {
+            continue;
+        };
+        for (k, v) in tests {
+            let k = k.to_ascii_lowercase();
+            let into = if ACCOUNT_KEYS.contains(&k.as_str()) {
+                &mut accounts
+            } else if ORG_KEYS.contains(&k.as_str()) {
+                &mut orgs
+            } else {
+                continue;
+            };
+            let values = strings(Some(v));
+            if values.is_empty() || values.iter().any(|v| v.contains(['*', '?'])) {
+                // A wildcard narrows nothing: this test admits anyone.
+                continue;
+            }
+            into.extend(values.into_iter().map(str::trim));
+        }
+    }
+    if !accounts.is_empty() {
+        Some(accounts)
+    } else if !orgs.is_empty() {
+        Some(orgs)
+    } else {
+        None
+    }
+}
+
 /// Accounts a trust policy lets assume the role (`*` for anyone), from its
-/// `Principal.AWS` entries (account ids or ARNs).
+/// `Principal.AWS` entries (account ids or ARNs). A `*` narrowed by a condition on
+/// `aws:PrincipalAccount`, `aws:SourceAccount` or `aws:PrincipalOrgID` stands for
+/// the accounts or organization ids the condition names.
 fn trusted_accounts(doc: &Value) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     for st in statements(doc).into_iter().filter(|s| allows(s)) {
+        let narrow = narrowed(st);
         let principal = st.get("Principal");
         let aws = match principal {
             Some(Value::String(s)) if s == "*" => vec!["*"],
             Some(p) => strings(p.get("AWS")),
             None => Vec::new(),
         };
+        let aws: Vec<&str> = aws
+            .into_iter()
+            .flat_map(|p| match (&narrow, p.trim()) {
+                (Some(n), "*") => n.clone(),
+                _ => vec![p],
+            })
+            .collect();
         for p in aws {
             let p = p.trim();
-            let account = if p == "*" {
-                Some("*")
-            } else if p.len() == 12 && p.bytes().all(|b| b.is_ascii_digit()) {
+            let named = p == "*" || (p.starts_with("o-") && narrow.is_some());
+            let account = if named || (p.len() == 12 && p.bytes().all(|b| b.is_ascii_digit())) {
                 Some(p)
             } else {
                 p.strip_prefix("arn:")
@@ -360,6 +420,7 @@ impl CloudTrail {
                 !own.contains(&Some(a.as_str()))
                     && !cfg.trusted_accounts.iter().any(|t| t.trim() == a)
                     && !cfg.cloudtrail.org_accounts.iter().any(|t| t.trim() == a)
+                    && !cfg.cloudtrail.org_ids.iter().any(|t| t.trim() == a)
             })
             .collect();
         if outside.is_empty() {
@@ -443,6 +504,82 @@ mod tests {
             trusted_accounts(&json!({"Statement": "x"})),
             Vec::<String>::new()
         );
+    }
+
+    #[test]
+    fn a_star_narrowed_by_a_condition_is_the_accounts_it_names() {
+        let doc = |cond: Value| {
+            json!({"Statement": [{"Effect": "Allow", "Principal": {"AWS": "*"},
+                "Action": "sts:AssumeRole", "Condition": cond}]})
+        };
+        assert_eq!(
+            trusted_accounts(&doc(
+                json!({"StringEquals": {"aws:PrincipalOrgID": "o-a1b2c3d4e5"}})
+            )),
+            vec!["o-a1b2c3d4e5"]
+        );
+        assert_eq!(
+            trusted_accounts(&doc(json!({"StringEquals": {
+                "aws:PrincipalOrgID": "o-a1b2c3d4e5",
+                "aws:PrincipalAccount": ["123456789012", "111122223333"]}}))),
+            vec!["123456789012", "111122223333"]
+        );
+        assert_eq!(
+            trusted_accounts(&doc(
+                json!({"StringEquals": {"aws:SourceAccount": "444455556666"}})
+            )),
+            vec!["444455556666"]
+        );
+        // Wildcards, other keys and IfExists narrow nothing.
+        for cond in [
+            json!({"StringLike": {"aws:PrincipalOrgID": "o-*"}}),
+            json!({"StringEquals": {"aws:PrincipalTag/team": "data"}}),
+            json!({"StringEqualsIfExists": {"aws:PrincipalAccount": "123456789012"}}),
+            json!({"StringNotEquals": {"aws:PrincipalAccount": "123456789012"}}),
+        ] {
+            assert_eq!(trusted_accounts(&doc(cond.clone())), vec!["*"], "{cond}");
+        }
+        // An organization id is not an account outside a condition.
+        let plain = json!({"Statement": [{"Effect": "Allow", "Principal": {"AWS": "o-a1b2c3d4e5"},
+            "Action": "sts:AssumeRole"}]});
+        assert!(trusted_accounts(&plain).is_empty());
+    }
+
+    #[test]
+    fn an_organization_wide_role_is_no_outside_trust() {
+        use super::super::tests::detect;
+        use super::super::tests_identity::iam;
+        use crate::config::Config;
+        use crate::iplist::ThreatLists;
+        let role = |n: u32, name: &str, cond: &str| {
+            let doc = format!("{{\"Version\":\"2012-10-17\",\"Statement\":[{{\"Effect\":\"Allow\",\"Principal\":{{\"AWS\":\"*\"}},\"Action\":\"sts:AssumeRole\",\"Condition\":{{\"StringEquals\":{cond}}}}}]}}");
+            iam(
+                n,
+                "CreateRole",
+                json!({"roleName": name, "assumeRolePolicyDocument": doc}),
+                None,
+                "198.51.100.23",
+            )
+        };
+        let records = [
+            role(1, "org-audit", r#"{"aws:PrincipalOrgID":"o-a1b2c3d4e5"}"#),
+            role(2, "own", r#"{"aws:PrincipalAccount":"123456789012"}"#),
+            role(3, "partner", r#"{"aws:SourceAccount":["111122223333"]}"#),
+        ];
+        let cfg = Config {
+            trusted_accounts: vec!["111122223333".into()],
+            ..Config::default()
+        };
+        let mut ours = cfg.clone();
+        ours.cloudtrail.org_ids = vec!["o-a1b2c3d4e5".into()];
+        let fs = detect(ours, ThreatLists::default(), &records);
+        assert!(fs.is_empty(), "{fs:#?}");
+        // An organization not known to be ours is an outside one, not anyone.
+        let fs = detect(cfg, ThreatLists::default(), &records);
+        assert_eq!(fs.len(), 1, "{fs:#?}");
+        assert_eq!(fs[0].finding_type, OUTSIDE_TRUST);
+        assert_eq!(fs[0].severity.value(), 8.0);
+        assert!(fs[0].title.contains("o-a1b2c3d4e5"), "{}", fs[0].title);
     }
 
     #[test]

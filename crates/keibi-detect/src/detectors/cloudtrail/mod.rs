@@ -443,6 +443,29 @@ impl CloudTrail {
         found: Found<'_>,
         evs: &[&Event],
     ) -> Option<String> {
+        self.raise_with(cx, who, found, evs, false)
+    }
+
+    /// As [`CloudTrail::raise`], and a finding already raised at a lower severity
+    /// rises to this one, with this one's texts.
+    fn raise_up(
+        &mut self,
+        cx: &mut Context<'_>,
+        who: &str,
+        found: Found<'_>,
+        evs: &[&Event],
+    ) -> Option<String> {
+        self.raise_with(cx, who, found, evs, true)
+    }
+
+    fn raise_with(
+        &mut self,
+        cx: &mut Context<'_>,
+        who: &str,
+        found: Found<'_>,
+        evs: &[&Event],
+        up: bool,
+    ) -> Option<String> {
         let first = evs.first()?;
         let f = cx.findings.raise(Raise {
             detector: DETECTOR_ID,
@@ -461,7 +484,9 @@ impl CloudTrail {
         for e in evs {
             f.absorb(e);
         }
-        if new {
+        let sev = Severity::new(found.severity);
+        if new || (up && sev > f.severity) {
+            f.severity = sev;
             f.mitre = found.mitre.iter().map(|m| m.to_string()).collect();
             let text = FindingText {
                 title: Some(found.title),

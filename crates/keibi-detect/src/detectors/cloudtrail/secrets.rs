@@ -208,6 +208,40 @@ fn arn_region(arn: &str) -> Option<&str> {
         .filter(|r| !r.is_empty())
 }
 
+/// The source snapshot's KMS key, when the record names it.
+fn source_kms_key<'a>(c: &Call<'a>) -> Option<&'a str> {
+    [
+        "requestParameters",
+        "responseElements",
+        "additionalEventData",
+    ]
+    .into_iter()
+    .find_map(|at| str_at(c.rec, &[at, "sourceKmsKeyId"]))
+    .filter(|k| !k.trim().is_empty())
+}
+
+/// A KMS key reference as a key id or an alias name (from `key/…`, `alias/…`, a
+/// bare id, or their ARNs).
+fn key_ref(k: &str) -> (bool, &str) {
+    let k = k.trim();
+    let tail = if k.starts_with("arn:") {
+        k.splitn(6, ':').nth(5).unwrap_or(k)
+    } else {
+        k
+    };
+    match tail.strip_prefix("alias/") {
+        Some(a) => (true, a),
+        None => (false, tail.strip_prefix("key/").unwrap_or(tail)),
+    }
+}
+
+/// Whether two key references provably name different keys: both ids, or both
+/// aliases, that differ (an alias and an id may name the same key).
+fn keys_differ(a: &str, b: &str) -> bool {
+    let ((alias_a, a), (alias_b, b)) = (key_ref(a), key_ref(b));
+    alias_a == alias_b && !a.eq_ignore_ascii_case(b)
+}
+
 /// What the detector reads of one record.
 struct Call<'a> {
     ev: &'a Event,
@@ -792,6 +826,8 @@ impl CloudTrailData {
         let mut severity: f64 = 0.0;
         let mut why: Vec<Msg> = Vec::new();
         if let Some(key) = c.req_str(&["kmsKeyId"]) {
+            // The source snapshot's account: its ARN's, else the caller's own.
+            let source_account = arn_account(source).unwrap_or(&c.account);
             match arn_account(key) {
                 Some(a) if !c.is_ours(a, cx.config) => {
                     severity = severity.max(8.0);
@@ -803,12 +839,22 @@ impl CloudTrailData {
                 }
                 Some(a) if a != c.account => {} // a trusted or organization account
                 _ if key.eq_ignore_ascii_case("alias/aws/rds") => {}
-                _ => {
+                // Another key only when it provably is: the source snapshot lives in
+                // another account, or the record names the source's key and it
+                // differs. A usual key by alias or id is the daily copy's own.
+                Some(a) if a != source_account => {
                     severity = severity.max(5.0);
                     why.push(
                         Msg::new("ctd-copy-own-key").arg("key", truncate(key.to_string(), 160)),
                     );
                 }
+                _ if source_kms_key(c).is_some_and(|s| keys_differ(key, s)) => {
+                    severity = severity.max(5.0);
+                    why.push(
+                        Msg::new("ctd-copy-own-key").arg("key", truncate(key.to_string(), 160)),
+                    );
+                }
+                _ => {}
             }
         }
         let from_region = c.req_str(&["sourceRegion"]).or_else(|| arn_region(source));

@@ -267,18 +267,26 @@ fn snapshot_copies_are_graded_by_where_the_copy_can_go() {
         json!({"sourceDBSnapshotIdentifier": "arn:aws:rds:us-east-1:123456789012:snapshot:shop",
                "targetDBSnapshotIdentifier": "y", "sourceRegion": "us-east-1"}),
     );
+    // Provably another key: the record names the source's, or the source snapshot
+    // is another account's.
     let own_key = copy(
         3,
         json!({"sourceDBSnapshotIdentifier": "shop", "targetDBSnapshotIdentifier": "z",
-               "kmsKeyId": "alias/share-key"}),
+               "kmsKeyId": "alias/share-key", "sourceKmsKeyId": "alias/shop-key"}),
     );
-    let fs = detect(Config::default(), &[foreign, region, own_key]);
+    let shared_in = copy(
+        4,
+        json!({"sourceDBSnapshotIdentifier": "arn:aws:rds:eu-west-1:210987654321:snapshot:shop",
+               "targetDBSnapshotIdentifier": "w",
+               "kmsKeyId": "arn:aws:kms:eu-west-1:123456789012:key/mine"}),
+    );
+    let fs = detect(Config::default(), &[foreign, region, own_key, shared_in]);
     let mut sev: Vec<f64> = of_type(&fs, SNAPSHOT_COPIED)
         .iter()
         .map(|f| f.severity.value())
         .collect();
     sev.sort_by(f64::total_cmp);
-    assert_eq!(sev, vec![5.0, 5.0, 8.0], "{fs:#?}");
+    assert_eq!(sev, vec![5.0, 5.0, 5.0, 8.0], "{fs:#?}");
     let f = of_type(&fs, SNAPSHOT_COPIED)
         .into_iter()
         .find(|f| f.severity.value() == 8.0)
@@ -310,6 +318,31 @@ fn snapshot_copies_are_graded_by_where_the_copy_can_go() {
             3,
             json!({"sourceDBSnapshotIdentifier": "arn:aws:rds:eu-west-1:123456789012:snapshot:s",
                    "targetDBSnapshotIdentifier": "z"}),
+        ),
+        // The daily same-region copy with its usual key, by alias, id or ARN; an
+        // alias and an id of the source's key may be the same key.
+        copy(
+            4,
+            json!({"sourceDBSnapshotIdentifier": "rds:shop-2026-11-28", "targetDBSnapshotIdentifier": "d1",
+                   "kmsKeyId": "alias/shop-backups"}),
+        ),
+        copy(
+            5,
+            json!({"sourceDBSnapshotIdentifier": "rds:shop-2026-11-28", "targetDBSnapshotIdentifier": "d2",
+                   "kmsKeyId": "0b6e6a3c-7d8e-4f11-9a2b-3c4d5e6f7a8b"}),
+        ),
+        copy(
+            6,
+            json!({"sourceDBSnapshotIdentifier": "arn:aws:rds:eu-west-1:123456789012:snapshot:s",
+                   "targetDBSnapshotIdentifier": "d3",
+                   "kmsKeyId": "arn:aws:kms:eu-west-1:123456789012:key/0b6e6a3c-7d8e-4f11-9a2b-3c4d5e6f7a8b",
+                   "sourceKmsKeyId": "0b6e6a3c-7d8e-4f11-9a2b-3c4d5e6f7a8b"}),
+        ),
+        copy(
+            7,
+            json!({"sourceDBSnapshotIdentifier": "s", "targetDBSnapshotIdentifier": "d4",
+                   "kmsKeyId": "alias/shop-backups",
+                   "sourceKmsKeyId": "0b6e6a3c-7d8e-4f11-9a2b-3c4d5e6f7a8b"}),
         ),
     ];
     assert!(detect(cfg, &quiet).is_empty());
@@ -461,7 +494,7 @@ fn every_kind() -> Vec<Finding> {
         "rds.amazonaws.com",
         "CopyDBClusterSnapshot",
         json!({"sourceDBClusterSnapshotIdentifier": "c", "targetDBClusterSnapshotIdentifier": "d",
-               "kmsKeyId": "alias/mine"}),
+               "kmsKeyId": "alias/mine", "sourceKmsKeyId": "alias/aurora"}),
         json!({}),
     ));
     for (n, items) in [

@@ -36,8 +36,23 @@ pub(super) struct Sequence {
 }
 
 impl Sequence {
-    /// Remembers that `who` signed in after a brute force.
-    pub(super) fn taken_over(&mut self, c: &Call<'_>, who: &str, failures: usize, root: bool) {
+    /// Remembers that `who` signed in after a brute force. A principal already
+    /// taken over within `window` keeps its story (its first sign-in and the steps
+    /// so far): later sign-ins while the failures are still counted do not restart it.
+    pub(super) fn taken_over(
+        &mut self,
+        c: &Call<'_>,
+        who: &str,
+        failures: usize,
+        root: bool,
+        window: chrono::Duration,
+    ) {
+        if let Some(t) = self.taken.get(who) {
+            let now = c.ev.time;
+            if now >= t.login.time && now - t.login.time <= window {
+                return;
+            }
+        }
         if !self.taken.contains_key(who) && self.taken.len() >= MAX_TAKEN {
             if let Some(oldest) = self
                 .taken
@@ -192,5 +207,65 @@ fn story(t: &Takeover, window_secs: u64) -> FindingText {
             Msg::new("ct-seq-undo"),
             Msg::new("ct-seq-db"),
         ],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{json, Value};
+
+    use super::super::tests::detect;
+    use super::super::tests_identity::{iam, signin};
+    use super::*;
+    use crate::config::Config;
+    use crate::iplist::ThreatLists;
+
+    fn bob() -> Value {
+        json!({"type": "IAMUser", "principalId": "AIDAEXAMPLEBOB000001",
+            "arn": "arn:aws:iam::123456789012:user/bob", "accountId": "123456789012",
+            "userName": "bob"})
+    }
+
+    #[test]
+    fn a_second_sign_in_keeps_the_story() {
+        let ip = "203.0.113.50";
+        let mut r: Vec<Value> = (0..5)
+            .map(|i| signin(i * 10, bob(), ip, false, false))
+            .collect();
+        r.push(signin(60, bob(), ip, true, false));
+        r.push(iam(
+            70,
+            "CreateUser",
+            json!({"userName": "backup-admin"}),
+            Some(bob()),
+            ip,
+        ));
+        // Signs in again while the failures are still in the window.
+        r.push(signin(80, bob(), ip, true, false));
+        r.push(iam(
+            90,
+            "CreateAccessKey",
+            json!({"userName": "backup-admin"}),
+            Some(bob()),
+            ip,
+        ));
+        let fs = detect(Config::default(), ThreatLists::default(), &r);
+        let seq: Vec<_> = fs
+            .iter()
+            .filter(|f| f.finding_type == ATTACK_SEQUENCE)
+            .collect();
+        assert_eq!(seq.len(), 1, "{fs:#?}");
+        for step in ["CreateUser backup-admin", "CreateAccessKey backup-admin"] {
+            assert!(
+                seq[0].description.contains(step),
+                "{step}: {}",
+                seq[0].description
+            );
+        }
+        assert!(
+            seq[0].title.contains("made 2 IAM change(s)"),
+            "{}",
+            seq[0].title
+        );
     }
 }

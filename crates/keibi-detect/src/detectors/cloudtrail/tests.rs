@@ -397,6 +397,27 @@ fn access_denied_burst_is_many_apis_not_one_retried() {
         .map(|i| denied(i * 3, "s3.amazonaws.com", "GetObject"))
         .collect();
     assert!(detect(Config::default(), ThreatLists::default(), &retries).is_empty());
+
+    // A busy function missing ssm:GetParameter: hundreds of denials of one name.
+    let lambda: Vec<Value> = (0..300)
+        .map(|i| {
+            let mut r = denied(i, "ssm.amazonaws.com", "GetParameter");
+            r["requestParameters"] = json!({"name": "/shop/db-url", "withDecryption": true});
+            r
+        })
+        .collect();
+    let f = detect(Config::default(), ThreatLists::default(), &lambda);
+    assert!(f.is_empty(), "{f:#?}");
+    // The same API asked for many parameters is the burst.
+    let sweep: Vec<Value> = (0..30)
+        .map(|i| {
+            let mut r = denied(i, "ssm.amazonaws.com", "GetParameter");
+            r["requestParameters"] = json!({"name": format!("/shop/p{}", i % 6)});
+            r
+        })
+        .collect();
+    let f = detect(Config::default(), ThreatLists::default(), &sweep);
+    assert_eq!(types(&f), vec![ACCESS_DENIED_BURST], "{f:#?}");
 }
 
 #[test]

@@ -8,6 +8,7 @@ use keibi_model::Finding;
 use serde_json::json;
 
 use super::tests::{delete_snapshot, denied, detect, ingress_flat, parameters, record, share};
+use super::tests_identity::signin;
 use super::*;
 use crate::config::Config;
 use crate::iplist::{IpList, IpSet, ThreatLists};
@@ -101,6 +102,14 @@ fn findings() -> Vec<Finding> {
     }
     // The identity findings, after the rest (15:33 on).
     records.extend(super::tests_identity::identity_records(2000));
+    // Failures as zoe from one address, then zoe from another (15:58 on).
+    let zoe = json!({"type": "IAMUser", "principalId": "AIDAEXAMPLEZOE000001",
+        "arn": "arn:aws:iam::123456789012:user/zoe", "accountId": "123456789012",
+        "userName": "zoe"});
+    for i in 0..5 {
+        records.push(signin(3500 + i, zoe.clone(), "203.0.113.9", false, false));
+    }
+    records.push(signin(3510, zoe, "198.51.100.99", true, true));
     records.sort_by_key(|r| r["eventTime"].as_str().unwrap_or_default().to_string());
     let lists = ThreatLists {
         tor: IpSet::new(vec![IpList::parse(
@@ -134,8 +143,8 @@ fn every_message_the_cloudtrail_findings_build_is_in_both_catalogs_with_its_argu
         (ACCESS_DENIED_BURST, 2),
         (MALICIOUS_IP, 1),
         (TOR_IP, 1),
-        (CONSOLE_BRUTE_FORCE, 2),
-        (CONSOLE_TAKEOVER, 2),
+        (CONSOLE_BRUTE_FORCE, 3),
+        (CONSOLE_TAKEOVER, 3),
         (ATTACK_SEQUENCE, 2),
         (ADMIN_POLICY, 3),
         (OTHERS_CREDENTIALS, 3),

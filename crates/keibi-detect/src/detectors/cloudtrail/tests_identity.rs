@@ -422,3 +422,82 @@ fn failures_after_the_threshold_join_the_burst_under_the_same_name() {
         bf[0].actor
     );
 }
+
+#[test]
+fn a_success_from_elsewhere_or_by_another_user_is_no_takeover() {
+    // A bot fails five times as alice from one address; alice signs in from the
+    // office with MFA and goes on with her work.
+    let bot = "203.0.113.9";
+    let office = "198.51.100.23";
+    let mut r: Vec<Value> = (0..5)
+        .map(|i| signin(i * 10, user_identity("alice"), bot, false, false))
+        .collect();
+    r.push(signin(60, user_identity("alice"), office, true, true));
+    r.push(iam(
+        70,
+        "CreateAccessKey",
+        json!({"userName": "alice"}),
+        Some(user_identity("alice")),
+        office,
+    ));
+    // Behind a shared NAT, five failures as others; carol signs in from it.
+    let nat = "192.0.2.44";
+    for (i, u) in ["bob", "dave", "erin", "frank", "gina"].iter().enumerate() {
+        r.push(signin(100 + i as u32, user_identity(u), nat, false, false));
+    }
+    r.push(signin(110, user_identity("carol"), nat, true, true));
+    let fs = found(&r);
+    let takeover = of(&fs, CONSOLE_TAKEOVER);
+    assert_eq!(takeover.len(), 1, "{fs:#?}");
+    assert_eq!(takeover[0].severity.value(), 5.0, "Medium at most");
+    assert!(takeover[0].title.contains("alice"), "{}", takeover[0].title);
+    assert!(of(&fs, ATTACK_SEQUENCE).is_empty(), "{fs:#?}");
+
+    // alice then signs in from the failing address: the same finding rises.
+    r.push(signin(120, user_identity("alice"), bot, true, false));
+    let fs = found(&r);
+    let takeover = of(&fs, CONSOLE_TAKEOVER);
+    assert_eq!(takeover.len(), 1, "{fs:#?}");
+    assert_eq!(takeover[0].severity.value(), 8.0);
+    assert!(
+        takeover[0].description.contains("no MFA"),
+        "{}",
+        takeover[0].description
+    );
+}
+
+#[test]
+fn root_tried_anywhere_in_an_address_burst_makes_it_root_s() {
+    let ip = "203.0.113.50";
+    let users = ["bob", "carol", "dave", "erin", "frank"];
+    // Root tried first, then four others: the fifth failure (frank's) triggers.
+    let mut r = vec![signin(0, root_identity(false), ip, false, false)];
+    for (i, u) in users[1..].iter().enumerate() {
+        r.push(signin(
+            10 + i as u32 * 10,
+            user_identity(u),
+            ip,
+            false,
+            false,
+        ));
+    }
+    let fs = found(&r);
+    let bf = of(&fs, CONSOLE_BRUTE_FORCE);
+    assert_eq!(bf.len(), 1, "{fs:#?}");
+    assert_eq!(bf[0].severity.value(), 6.0, "root was among them");
+
+    // Five others, then root joins the live burst.
+    let mut r: Vec<Value> = users
+        .iter()
+        .enumerate()
+        .map(|(i, u)| signin(i as u32 * 10, user_identity(u), ip, false, false))
+        .collect();
+    let fs = found(&r);
+    assert_eq!(of(&fs, CONSOLE_BRUTE_FORCE)[0].severity.value(), 5.0);
+    r.push(signin(60, root_identity(false), ip, false, false));
+    let fs = found(&r);
+    let bf = of(&fs, CONSOLE_BRUTE_FORCE);
+    assert_eq!(bf.len(), 1, "{fs:#?}");
+    assert_eq!(bf[0].count, 6);
+    assert_eq!(bf[0].severity.value(), 6.0, "raised when root joins");
+}
