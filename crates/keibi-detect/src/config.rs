@@ -24,7 +24,8 @@ pub struct Config {
     /// Mass destruction, ransom notes, schema enumeration, oversized statements
     /// (detectors/activity.rs).
     pub activity: ActivityConfig,
-    /// Values for Sigma `|expand` placeholders, by placeholder name without `%`.
+    /// Values for Sigma `|expand` placeholders, by placeholder name without `%`
+    /// (at most [`MAX_PLACEHOLDER_VALUES`] each).
     pub placeholders: BTreeMap<String, Vec<String>>,
     /// AWS accounts snapshots may be shared with (`--trusted-account`).
     pub trusted_accounts: Vec<String>,
@@ -407,6 +408,10 @@ impl Default for CloudTrailDataConfig {
 #[error("{0}")]
 pub struct ConfigError(String);
 
+/// Most values one `|expand` placeholder may have (`detection.placeholders`,
+/// `--placeholder NAME=FILE`): each is a value every event of its rules is compared with.
+pub const MAX_PLACEHOLDER_VALUES: usize = 100_000;
+
 /// The longest window a setting may ask for: ten years, in seconds.
 pub const MAX_WINDOW_SECS: u64 = 315_576_000;
 
@@ -433,6 +438,14 @@ impl Config {
     /// negative. The detectors clamp them as well, so that time arithmetic never
     /// overflows whatever a `Config` holds; a file asking for them is a mistake to say.
     pub fn validate(&self) -> Result<(), ConfigError> {
+        for (name, values) in &self.placeholders {
+            if values.len() > MAX_PLACEHOLDER_VALUES {
+                return Err(ConfigError(format!(
+                    "placeholders.{name}: {} values, more than the {MAX_PLACEHOLDER_VALUES} a placeholder may have",
+                    values.len()
+                )));
+            }
+        }
         let (l, a, b, c) = (
             &self.login,
             &self.activity,

@@ -159,6 +159,11 @@ struct Judged {
     fp: Option<Fingerprint>,
     /// Never look again while this inode lives (unreadable format).
     forever: bool,
+    /// Waiting for its head to show enough for an inferred prefix: judged again, with
+    /// what is there, once it has not grown for [`FollowSource::settle_after`].
+    undecided: bool,
+    /// When it was judged at this size.
+    since: Instant,
 }
 
 /// Checkpoints of files not open, at most this many (the oldest are forgotten).
@@ -376,14 +381,31 @@ impl FollowSource {
             }
             return Some(id);
         }
+        let mut still = false;
         if let Some(j) = self.judged.get(&id) {
-            if j.forever || j.size == meta.len() {
+            if j.forever {
                 return Some(id);
+            }
+            if j.size == meta.len() {
+                // A file that stopped growing before its head settled an inferred
+                // prefix (log_connections off, a small rotated file) is decided with
+                // what is there, as `keibi scan` does.
+                if !(j.undecided && now.saturating_duration_since(j.since) >= self.settle_after()) {
+                    return Some(id);
+                }
+                still = true;
             }
             self.judged.remove(&id);
         }
-        self.judge(id, path, root, &meta, now, poll);
+        self.judge(id, path, root, &meta, now, poll, still);
         Some(id)
+    }
+
+    /// How long a file waiting for its head to settle an inferred prefix may stay the
+    /// same size before it is decided with what is there: a few polls, and at least
+    /// the idle flush.
+    fn settle_after(&self) -> Duration {
+        self.opts.flush_after.max(self.opts.poll * 4)
     }
 
     /// A file that could not be opened or decoded: reported, and looked at again only
@@ -406,12 +428,16 @@ impl FollowSource {
                 size,
                 fp: None,
                 forever: false,
+                undecided: false,
+                since: Instant::now(),
             },
         );
     }
 
     /// Decides what to do with a file not open: open it (new, or known and not read
-    /// to its end) or remember why not.
+    /// to its end) or remember why not. `still`: it has not grown for a while, so a
+    /// prefix is inferred from what is there.
+    #[allow(clippy::too_many_arguments)]
     fn judge(
         &mut self,
         id: FileId,
@@ -420,6 +446,7 @@ impl FollowSource {
         meta: &Metadata,
         now: Instant,
         poll: &mut Poll,
+        still: bool,
     ) {
         let size = meta.len();
         let display: Arc<str> = Arc::from(path.to_string_lossy().as_ref());
@@ -469,8 +496,9 @@ impl FollowSource {
                 Some(cp) if !active && (packed || warm || cp.offset <= size) => {
                     self.resting.remove(&fp);
                     self.forget_shorter(fp, &head);
-                    // The prefix is not stored: inferred again from the same head.
-                    let prefix = match choose(&head, complete, &self.opts.ingest, true) {
+                    // The prefix is not stored: inferred again from the same head
+                    // (the format was decided before: with what is there).
+                    let prefix = match choose(&head, complete, &self.opts.ingest, false) {
                         Ok((f, p)) if f == cp.format => p,
                         _ => None,
                     };
@@ -495,6 +523,8 @@ impl FollowSource {
                             size,
                             fp: Some(fp),
                             forever: false,
+                            undecided: false,
+                            since: now,
                         },
                     );
                 }
@@ -509,6 +539,8 @@ impl FollowSource {
                     size,
                     fp: None,
                     forever: false,
+                    undecided: false,
+                    since: now,
                 },
             );
             return;
@@ -516,10 +548,12 @@ impl FollowSource {
         // Known formats and prefixes first; else a prefix inferred from the head, once
         // it shows client sessions' lines (or is full): until then the file is judged
         // again as it grows.
-        let (format, prefix) = match choose(&head, complete, &self.opts.ingest, true) {
+        let (format, prefix) = match choose(&head, complete, &self.opts.ingest, !still) {
             Ok(chosen) => chosen,
             Err(closest) => {
                 let gave_up = complete || head.len() >= HEAD;
+                let undecided =
+                    !gave_up && !still && closest.as_ref().is_some_and(|i| i.accepted());
                 if gave_up {
                     let closest = closest.map_or(String::new(), |i| {
                         format!(
@@ -540,6 +574,8 @@ impl FollowSource {
                         size,
                         fp: Some(fp),
                         forever: gave_up,
+                        undecided,
+                        since: now,
                     },
                 );
                 return;
@@ -780,6 +816,8 @@ impl FollowSource {
                 size,
                 fp: Some(t.fp),
                 forever: false,
+                undecided: false,
+                since: Instant::now(),
             },
         );
         self.rest(cp);

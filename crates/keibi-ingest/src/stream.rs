@@ -262,8 +262,10 @@ fn describe_read_error(e: &io::Error) -> String {
 /// inference for the error message when nothing reads it.
 ///
 /// `live` (`keibi run`, a file still being written): an inferred prefix is taken only
-/// once the head shows the names (a message naming its user or database, or 50
-/// lines), or cannot grow any more; until then the caller waits for more lines. A
+/// once the head shows the names (a message naming its user or database, a name field
+/// filled, or 50 lines), or cannot grow any more; until then the caller waits for more
+/// lines (or until the file stops growing, then asks again not `live`), also when a
+/// known prefix reads the head, so that the inferred one may still refine it. A
 /// live log starts with the server's own lines, whose user and database are empty,
 /// and a prefix inferred from them alone would not read the clients' lines.
 pub(crate) fn choose(
@@ -280,12 +282,18 @@ pub(crate) fn choose(
     match detect_with_prefix(head, complete, opts.pg_prefix.as_deref()) {
         // A known prefix that reads the lines into other names than the inferred
         // one does, which reads them all too, was a misparse.
-        Some(Format::PostgresStderr) if opts.pg_prefix.is_none() => {
-            let inferred = infer::infer(head)
-                .filter(|i| sure(i) && infer::refines_known(head, i))
-                .map(|i| i.prefix);
-            Ok((Format::PostgresStderr, inferred))
-        }
+        // Live, an accepted inference not settled yet waits here too: a prefix
+        // inferred from a longer head may refine the known one (which a restart would
+        // then switch to mid-file).
+        Some(Format::PostgresStderr) if opts.pg_prefix.is_none() => match infer::infer(head) {
+            Some(i) if i.accepted() && !sure(&i) => Err(Some(i)),
+            inferred => Ok((
+                Format::PostgresStderr,
+                inferred
+                    .filter(|i| sure(i) && infer::refines_known(head, i))
+                    .map(|i| i.prefix),
+            )),
+        },
         Some(f) => Ok((f, None)),
         None if opts.pg_prefix.is_none() => match infer::infer(head) {
             Some(i) if sure(&i) => Ok((Format::PostgresStderr, Some(i.prefix))),
@@ -435,6 +443,34 @@ fn read_up_to(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_live_known_prefix_waits_for_an_unsettled_inference() {
+        // The server's own lines in a known prefix: the inference is accepted but
+        // has not seen a client's names yet.
+        let head = b"2026-01-01 10:00:00.100 UTC [900] LOG:  database system was shut down\n\
+                     2026-01-01 10:00:00.300 UTC [901] LOG:  database system is ready to accept connections\n";
+        let i = infer::infer(head).unwrap();
+        assert!(i.accepted() && !i.settled(), "{i:?}");
+        let opts = IngestOptions::default();
+        assert!(choose(head, false, &opts, true).is_err(), "live: waits");
+        // Not live, or the file stopped growing: decided with what is there.
+        assert_eq!(
+            choose(head, false, &opts, false).unwrap(),
+            (Format::PostgresStderr, None)
+        );
+        assert_eq!(
+            choose(head, true, &opts, true).unwrap(),
+            (Format::PostgresStderr, None)
+        );
+        // pgbadger's queryid.log: a known prefix misreads `[queryid=N] postgres` as
+        // the user; live, the inferred prefix is taken as scan takes it.
+        let queryid = b"2022-02-17 14:45:10.440 UTC [691] [queryid=1081270519976314062] postgres@stackoverflow LOG:  duration: 0.140 ms  statement: set log_min_duration_statement to 0;\n\
+                        2022-02-17 14:45:13.727 UTC [691] [queryid=4266247047529477710] postgres@stackoverflow LOG:  duration: 25.450 ms  statement: SELECT 1\n";
+        let scan = choose(queryid, true, &opts, false).unwrap();
+        assert!(scan.1.is_some(), "{scan:?}");
+        assert_eq!(choose(queryid, false, &opts, true).unwrap(), scan);
+    }
 
     /// An endless reader of one repeated line.
     struct Endless(&'static [u8], usize);

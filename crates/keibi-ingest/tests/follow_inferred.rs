@@ -89,8 +89,11 @@ fn a_live_log_in_an_unknown_prefix_is_read_once_client_lines_show_its_names() {
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("postgresql.log");
     append(&log, STARTUP);
+    // Polled every 5 s as far as the source knows: a file that stops growing is
+    // decided with what it has only after a few polls, longer than this test waits.
     let opts = FollowOptions {
         discover: Duration::from_millis(100),
+        poll: Duration::from_secs(5),
         ..FollowOptions::default()
     };
     let pattern = [log.to_string_lossy().into_owned()];
@@ -147,4 +150,57 @@ fn a_live_log_in_an_unknown_prefix_is_read_once_client_lines_show_its_names() {
         "{:?}",
         r.notices
     );
+}
+
+/// A file that stops growing before any line names a user (log_connections off, a
+/// small rotated file) is decided with what is there after a few quiet polls, as
+/// `keibi scan` would read it, instead of waiting for ever.
+#[test]
+fn a_live_log_that_stops_growing_is_read_with_what_it_has() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("postgresql.log");
+    append(&log, STARTUP);
+    // A client's statement without log_connections: no message names a user.
+    append(
+        &log,
+        "2026-11-30 10:02:00.000 UTC [1101-1] sess=6a0b0101.44d user=app,db=shop,app=psql,client=192.0.2.7 LOG:  statement: SELECT 1\n",
+    );
+    let opts = FollowOptions {
+        discover: Duration::from_millis(100),
+        poll: Duration::from_millis(100),
+        flush_after: Duration::from_millis(300),
+        ..FollowOptions::default()
+    };
+    let pattern = [log.to_string_lossy().into_owned()];
+    let mut src = FollowSource::new(&pattern, opts, vec![]).unwrap();
+    let r = drain(&mut src);
+    assert!(
+        r.notices
+            .iter()
+            .all(|n| !matches!(n, Notice::FileError { .. })),
+        "{:?}",
+        r.notices
+    );
+    assert_eq!(r.events.len(), 5, "{:?}", r.events);
+    let stmt = r.events.last().unwrap();
+    assert_eq!(stmt.user.as_deref(), Some("app"));
+    assert_eq!(stmt.database.as_deref(), Some("shop"));
+}
+
+/// Server lines only, and the file never grows again: read after a few quiet polls.
+#[test]
+fn a_small_still_log_of_server_lines_is_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("postgresql.log");
+    append(&log, STARTUP);
+    let opts = FollowOptions {
+        discover: Duration::from_millis(100),
+        poll: Duration::from_millis(100),
+        flush_after: Duration::from_millis(300),
+        ..FollowOptions::default()
+    };
+    let pattern = [log.to_string_lossy().into_owned()];
+    let mut src = FollowSource::new(&pattern, opts, vec![]).unwrap();
+    let r = drain(&mut src);
+    assert_eq!(r.events.len(), 4, "{:?} {:?}", r.events, r.notices);
 }

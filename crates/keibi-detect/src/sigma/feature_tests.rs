@@ -4,6 +4,7 @@
 use keibi_model::Event;
 
 use crate::config::Config;
+use crate::sigma::RuleSet;
 use crate::testutil::{events, run_rules};
 
 /// Twelve statements and logins from three users and three addresses.
@@ -320,4 +321,44 @@ fn an_undefined_placeholder_does_not_load_and_a_defined_one_does() {
         not_carol.len() < creates.len(),
         "{not_carol:?} of {creates:?}"
     );
+}
+
+#[test]
+fn a_placeholder_with_no_values_is_not_defined() {
+    // An empty or all-blank `--placeholder` file: the rule would match every event
+    // its filter should exclude, so it does not load, as with no placeholder at all.
+    let yaml = "title: t\nname: t\nlogsource:\n  product: postgresql\ndetection:\n  s:\n    statement.text|startswith: create\n  f:\n    user|expand: '%admins%'\n  condition: s and not f\nlevel: low\nkeibi:\n  type: T:RDS/T\n";
+    for values in [vec![], vec![String::new(), "  ".to_string()]] {
+        let mut config = Config::default();
+        config.placeholders.insert("admins".to_string(), values);
+        let mut rules = RuleSet::default();
+        rules.add_source("test.yml", yaml);
+        let _ = rules.compile(&config);
+        assert!(
+            rules
+                .problems()
+                .iter()
+                .any(|p| format!("{p:?}").contains("has no values")),
+            "{:?}",
+            rules.problems()
+        );
+    }
+}
+
+#[test]
+fn a_placeholder_has_at_most_so_many_values() {
+    let mut config = Config::default();
+    config.placeholders.insert(
+        "admins".to_string(),
+        vec!["a".to_string(); crate::config::MAX_PLACEHOLDER_VALUES + 1],
+    );
+    let e = config.validate().unwrap_err().to_string();
+    assert!(
+        e.contains("placeholders.admins") && e.contains("100000"),
+        "{e}"
+    );
+    config
+        .placeholders
+        .insert("admins".to_string(), vec!["a".to_string(); 3]);
+    config.validate().unwrap();
 }

@@ -575,7 +575,14 @@ fn unresolved(rule: &SigmaRule, config: &Config) -> Vec<String> {
     for d in rule.detection.named.values() {
         walk(d, &mut all);
     }
-    all.retain(|n| !config.placeholders.contains_key(n));
+    // A placeholder given no values (an empty or all-blank file, an empty list) is
+    // as good as none: the rule would match every event its filter should exclude.
+    all.retain(|n| {
+        !config
+            .placeholders
+            .get(n)
+            .is_some_and(|v| v.iter().any(|s| !s.trim().is_empty()))
+    });
     all.sort();
     all
 }

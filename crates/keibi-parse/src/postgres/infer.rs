@@ -40,9 +40,9 @@ pub struct Inference {
     pub sampled: usize,
     /// Choices the lines did not decide, in words (e.g. which name is the user).
     pub ambiguities: Vec<String>,
-    /// Sampled lines whose message names their user or database (`connection
-    /// authorized: user=...`, `... for user "..."`): lines of client sessions, whose
-    /// prefix has its names filled.
+    /// Sampled lines of client sessions: their message names their user or database
+    /// (`connection authorized: user=...`, `... for user "..."`), or the prefix's
+    /// user or database field is filled on them.
     pub named: usize,
 }
 
@@ -55,7 +55,7 @@ impl Inference {
 
     /// Whether the head it was inferred from shows enough to read a log still being
     /// written with it: accepted, and some line of a client session (its message
-    /// names the user or database), or 50 lines. The first lines of a live log are
+    /// names the user or database, or its name fields are filled), or 50 lines. The first lines of a live log are
     /// often the server's own (`database system is ready`), whose names are empty,
     /// so fields that only clients' lines fill could not have been seen yet.
     pub fn settled(&self) -> bool {
@@ -231,9 +231,23 @@ pub fn infer(head: &[u8]) -> Option<Inference> {
         .into_iter()
         .filter(|s| s.0 * 10 >= most * 9)
         .max_by_key(|s| (s.1, s.0, std::cmp::Reverse(s.2)))?;
-    let named = lines
+    // Lines of client sessions: the message names the user or database, or the
+    // prefix's own name fields are filled (a log with `log_connections` off, whose
+    // messages seldom name anyone).
+    let p = Prefix::compile(&prefix);
+    let mut cache = TimeCache::default();
+    let utc: FixedOffset = Utc.fix();
+    let named = sampled
         .iter()
-        .filter(|l| l.msg_user.is_some() || l.msg_db.is_some())
+        .filter(|l| {
+            let filled = p.matches(l, utc, &mut cache).is_some_and(|m| {
+                [m.caps.user, m.caps.db]
+                    .into_iter()
+                    .flatten()
+                    .any(|s| !s.of(l).is_empty())
+            });
+            filled || sample_line(l).is_some_and(|s| s.msg_user.is_some() || s.msg_db.is_some())
+        })
         .count();
     Some(Inference {
         prefix,

@@ -283,12 +283,21 @@ fn read_placeholder(arg: &str) -> Result<(String, Vec<String>)> {
     let bytes = super::read_capped(Path::new(file), MAX_PLACEHOLDER_BYTES, true)
         .with_context(|| format!("--placeholder {name}={file}"))?;
     let text = String::from_utf8_lossy(&bytes);
-    let values = text
+    let values: Vec<String> = text
         .lines()
         .map(str::trim)
         .filter(|l| !l.is_empty())
         .map(str::to_string)
         .collect();
+    // An empty or all-blank file gives no values: the rules reading it do not load
+    // ("has no values"), as when the placeholder is not given.
+    if values.len() > keibi_detect::config::MAX_PLACEHOLDER_VALUES {
+        anyhow::bail!(
+            "--placeholder {name}={file}: {} values, more than the {} a placeholder may have",
+            values.len(),
+            keibi_detect::config::MAX_PLACEHOLDER_VALUES
+        );
+    }
     Ok((name, values))
 }
 
@@ -325,6 +334,26 @@ mod tests {
     use super::*;
     use chrono::DateTime;
     use keibi_model::Resource;
+
+    #[test]
+    fn placeholder_files_are_read_blank_lines_skipped_and_capped() {
+        let dir = tempfile::tempdir().unwrap();
+        let blank = dir.path().join("blank.txt");
+        std::fs::write(&blank, "\n  \n").unwrap();
+        let (name, values) = read_placeholder(&format!("%admins%={}", blank.display())).unwrap();
+        assert_eq!(name, "admins");
+        assert!(values.is_empty(), "{values:?}");
+        let many = dir.path().join("many.txt");
+        std::fs::write(
+            &many,
+            "x\n".repeat(keibi_detect::config::MAX_PLACEHOLDER_VALUES + 1),
+        )
+        .unwrap();
+        let e = read_placeholder(&format!("admins={}", many.display()))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("100000"), "{e}");
+    }
 
     #[test]
     fn fail_on_fails_on_a_severe_finding_or_anything_dropped() {

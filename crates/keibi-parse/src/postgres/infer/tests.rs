@@ -395,3 +395,16 @@ fn labelled_backend_type_and_command_tag() {
     assert_eq!(i.prefix, "%t [%p] type=%b cmd=%i ");
     assert_eq!(i.explained, 3);
 }
+
+#[test]
+fn filled_name_fields_settle_without_a_message_naming_anyone() {
+    // `log_connections` off: no message names a user, but a client's statement line
+    // fills the prefix's user and database.
+    let log = "2026-01-01 10:00:00.100 UTC [900] user=,db=,app=,client= LOG:  database system was shut down\n\
+               2026-01-01 10:00:00.300 UTC [901] user=,db=,app=,client= LOG:  database system is ready to accept connections\n\
+               2026-01-01 10:00:01.000 UTC [950] user=app,db=shop,app=psql,client=192.0.2.7 LOG:  statement: SELECT 1\n";
+    let i = infer_str(log);
+    assert_eq!(i.prefix, "%m [%p] user=%u,db=%d,app=%a,client=%h ");
+    assert_eq!(i.named, 1);
+    assert!(i.settled());
+}
