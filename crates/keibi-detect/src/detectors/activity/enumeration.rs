@@ -42,7 +42,7 @@ use std::net::IpAddr;
 use chrono::{DateTime, Duration, Utc};
 use keibi_model::{Action, Arg, CompactString, Event, Finding, FindingText, Msg, Severity};
 
-use super::sqltext::{contains_any_ci, head};
+use super::sqltext::head;
 use super::{engine_msg, names_arg, plain_names, plus, secs, Mark};
 use crate::config::ActivityConfig;
 use crate::detector::{db_resource, Context, Detector};
@@ -199,6 +199,16 @@ fn tier_weight(t: Tier) -> u32 {
     }
 }
 
+/// Any case of `pg_`, `information_schema` or `mysql`: the cheap test every executed
+/// SELECT goes through (a byte-by-byte scan cost 9% of a MariaDB scan).
+static CATALOG_HINT: std::sync::LazyLock<aho_corasick::AhoCorasick> =
+    std::sync::LazyLock::new(|| {
+        aho_corasick::AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .build(["pg_", "information_schema", "mysql"])
+            .expect("three literal patterns always build")
+    });
+
 /// The catalogs a statement reads, as a bit set over [`CATALOGS`] (0: none).
 pub fn catalogs(command: &str, text: &str) -> u128 {
     match command {
@@ -208,7 +218,7 @@ pub fn catalogs(command: &str, text: &str) -> u128 {
         _ => return 0,
     }
     let t = head(text);
-    if !contains_any_ci(t, &["pg_", "information_schema", "mysql"]) {
+    if !CATALOG_HINT.is_match(t) {
         return 0;
     }
     // Lower case, quotes dropped: `"pg_catalog"."pg_class"`, `` `mysql`.`user` ``.
@@ -644,4 +654,20 @@ fn write_texts(f: &mut Finding, s: &Stats) {
         },
     );
     f.mitre = vec!["T1082".to_string(), "T1087".to_string()];
+}
+
+#[cfg(test)]
+mod hint_tests {
+    use super::CATALOG_HINT;
+
+    #[test]
+    fn the_catalog_hint_ignores_ascii_case_and_stays_in_bounds() {
+        assert!(CATALOG_HINT.is_match("SELECT * FROM PG_Roles"));
+        assert!(CATALOG_HINT.is_match("select * from `MySQL`.`user`"));
+        assert!(CATALOG_HINT.is_match("x Information_Schema.tables"));
+        assert!(!CATALOG_HINT.is_match("SELECT * FROM orders WHERE note = 'p'"));
+        assert!(!CATALOG_HINT.is_match("pg"));
+        assert!(!CATALOG_HINT.is_match(""));
+        assert!(!CATALOG_HINT.is_match("ÿ\u{0}informat"));
+    }
 }
