@@ -106,8 +106,12 @@ impl Entry {
                 .record
                 .as_deref()
                 .and_then(|r| str_at(r, &["eventID"]))
-                .map(Box::from),
-            app: ev.application.as_deref().map(Box::from),
+                .map(|s| Box::from(truncate(s.to_string(), 128))),
+            // A user agent is the caller's to choose: bounded like every kept name.
+            app: ev
+                .application
+                .as_deref()
+                .map(|a| Box::from(truncate(a.to_string(), 256))),
             target: 0,
         }
     }

@@ -35,12 +35,12 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::net::IpAddr;
-use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
 use keibi_model::{Action, Arg, Event, FindingText, Msg, Resource, Severity, SourceKind};
 use serde_json::Value;
 
+use super::bursts::Entry;
 use crate::config::Config;
 use crate::detector::{Context, Detector};
 use crate::findings::Raise;
@@ -324,54 +324,6 @@ fn figures(f: &keibi_model::Finding) -> Msg {
         .arg("ips", values_arg(&ips))
 }
 
-/// One call remembered for a finding's evidence, without its record.
-struct Entry {
-    time: DateTime<Utc>,
-    ip: Option<IpAddr>,
-    file: Arc<str>,
-    line: u64,
-    event_id: Option<Box<str>>,
-    app: Option<Box<str>>,
-}
-
-impl Entry {
-    fn of(ev: &Event) -> Entry {
-        Entry {
-            time: ev.time,
-            ip: ev.client_ip,
-            file: ev.file.clone(),
-            line: ev.line,
-            event_id: ev
-                .record
-                .as_deref()
-                .and_then(|r| str_at(r, &["eventID"]))
-                .map(|s| Box::from(truncate(s.to_string(), 128))),
-            app: ev
-                .application
-                .as_deref()
-                .map(|a| Box::from(truncate(a.to_string(), 256))),
-        }
-    }
-
-    /// A stand-in event carrying what `Finding::absorb` reads.
-    fn event(&self, user: &str) -> Event {
-        let mut e = Event::new(
-            self.time,
-            SourceKind::Cloudtrail,
-            self.file.clone(),
-            self.line,
-            Action::ApiCall,
-        );
-        e.client_ip = self.ip;
-        e.user = Some(user.into());
-        e.application = self.app.as_deref().map(Into::into);
-        if let Some(id) = &self.event_id {
-            e.record = Some(Box::new(serde_json::json!({ "eventID": id.as_ref() })));
-        }
-        e
-    }
-}
-
 /// One principal's recent reads of one kind.
 struct Reader {
     /// Distinct names read in the window, each with the last time it was read.
@@ -463,7 +415,7 @@ impl Reads {
             }
             r.names.push_back((now, n.into_boxed_str()));
         }
-        r.calls.push_back(Entry::of(ev));
+        r.calls.push_back(Entry::of(ev, String::new()));
         while r.names.front().is_some_and(|(t, _)| now - *t > window) {
             r.names.pop_front();
         }
