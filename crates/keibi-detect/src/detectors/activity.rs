@@ -22,7 +22,7 @@ use chrono::{DateTime, Duration, Utc};
 use keibi_model::{Action, Arg, CompactString, Event, Finding, Msg, SourceKind};
 
 pub use destruction::MassDestruction;
-pub use enumeration::{catalogs, SchemaEnumeration};
+pub use enumeration::{catalog_mask, catalog_names, catalogs, episode, SchemaEnumeration};
 pub use oversized::OversizedStatement;
 pub use ransom::RansomNote;
 

@@ -209,6 +209,40 @@ static CATALOG_HINT: std::sync::LazyLock<aho_corasick::AhoCorasick> =
             .expect("three literal patterns always build")
     });
 
+/// The account and credential weight of a set of catalogs.
+fn weight(mask: u128) -> u32 {
+    CATALOGS
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| mask & (1u128 << i) != 0)
+        .map(|(_, (_, t))| tier_weight(*t))
+        .sum()
+}
+
+/// Whether one statement's catalogs would make an episode by themselves: as many
+/// distinct catalogs as an unusual burst needs, or enough account and credential
+/// catalogs to map the server. Only such reads teach the catalog habit: the few
+/// catalogs drivers read on every connect (`pg_type`, `pg_namespace`) teach nothing.
+pub fn episode(mask: u128, cfg: &ActivityConfig) -> bool {
+    mask != 0
+        && (mask.count_ones() >= cfg.schema_enum_objects.max(1)
+            || weight(mask) >= cfg.schema_enum_account_weight.max(1))
+}
+
+/// The names of a set of catalogs.
+pub fn catalog_names(mask: u128) -> impl Iterator<Item = &'static str> {
+    CATALOGS
+        .iter()
+        .enumerate()
+        .filter(move |(i, _)| mask & (1u128 << i) != 0)
+        .map(|(_, (n, _))| *n)
+}
+
+/// The set of the named catalogs (unknown names are left out).
+pub fn catalog_mask<'a>(names: impl IntoIterator<Item = &'a str>) -> u128 {
+    names.into_iter().fold(0, |m, n| m | bit(n))
+}
+
 /// The catalogs a statement reads, as a bit set over [`CATALOGS`] (0: none).
 pub fn catalogs(command: &str, text: &str) -> u128 {
     match command {
@@ -500,12 +534,7 @@ impl Detector for SchemaEnumeration {
         });
         let all: u128 = a.hits.iter().fold(0, |m, h| m | h.1);
         let distinct = all.count_ones();
-        let weight: u32 = CATALOGS
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| all & (1u128 << i) != 0)
-            .map(|(_, (_, t))| tier_weight(*t))
-            .sum();
+        let weight = weight(all);
         let unusual = !start
             && a.hits.len() >= cfg.schema_enum_statements as usize
             && distinct >= cfg.schema_enum_objects;
@@ -548,7 +577,7 @@ impl Detector for SchemaEnumeration {
             stats.late = late;
         }
         stats.tool = tool;
-        let context = habit_context(ev, inst, user, cx.config, cx.services);
+        let context = habit_context(ev, inst, user, stats.mask, cx.config, cx.services);
         if !matches!(stats.context, Some(HabitContext::Unusual(_))) {
             stats.context = Some(context);
         }
@@ -559,10 +588,14 @@ impl Detector for SchemaEnumeration {
 
 /// What the user's catalog habit says about this read (context-sensitive severity,
 /// `baseline::habits`): read before the baseline detector learns the same statement.
+/// A habit never vouches for an episode reaching catalogs the user's routine never
+/// read (`information_schema.columns` by a user whose routine is a driver's
+/// `pg_type` reads, `pg_authid` by a user who reads the structure catalogs).
 fn habit_context(
     ev: &Event,
     inst: &str,
     user: &str,
+    mask: u128,
     config: &crate::config::Config,
     services: &crate::services::Services,
 ) -> HabitContext {
@@ -572,7 +605,7 @@ fn habit_context(
     let seen = habits::Seen::of(ev);
     let settle = config.baseline.settle_secs.max(0);
     let profiles = services.baselines.lock();
-    habits::judge(
+    let cx = habits::judge(
         &profiles,
         inst,
         user,
@@ -580,7 +613,13 @@ fn habit_context(
         seen,
         settle,
         true,
-    )
+    );
+    match cx {
+        HabitContext::Habitual(_) if !habits::covers(&profiles, inst, user, mask) => {
+            HabitContext::Unknown
+        }
+        cx => cx,
+    }
 }
 
 fn write_texts(f: &mut Finding, s: &Stats) {

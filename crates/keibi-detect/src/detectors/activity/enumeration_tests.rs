@@ -228,3 +228,92 @@ fn schema_enumeration_state_is_bounded() {
         assert!(d.actors.len() <= 50);
     }
 }
+
+/// Months of an application's driver reading a few catalogs on every connect, then
+/// a sqlmap-style walk of `information_schema` through one of its pods.
+fn driver_months_then_sqlmap(driver: &[&str]) -> Vec<Finding> {
+    const DAY: i64 = 86_400;
+    let mut pg = Pg::new();
+    for d in 0..60 {
+        for (n, ip) in ["10.0.3.14", "10.0.3.15"].iter().enumerate() {
+            let pid = 2000 + (d * 2) as u32 + n as u32;
+            let t = d * DAY + 10 * 3600 + n as i64 * 60;
+            pg.login(t, ip, "api", pid, "PostgreSQL JDBC Driver");
+            for s in driver {
+                pg.sql(t + 1, ip, "api", pid, s);
+            }
+            pg.sql(
+                t + 5,
+                ip,
+                "api",
+                pid,
+                "SELECT id FROM products WHERE id = $1",
+            );
+        }
+    }
+    let (ip, pid, base) = ("10.0.3.40", 9000, 61 * DAY + 10 * 3600);
+    pg.login(base, ip, "api", pid, "PostgreSQL JDBC Driver");
+    for k in 0..80 {
+        pg.sql(
+            base + k * 15,
+            ip,
+            "api",
+            pid,
+            "SELECT id, name, price FROM products WHERE id = $1",
+        );
+    }
+    let probes = [
+        "SELECT id FROM products WHERE id = 1 UNION SELECT schema_name FROM information_schema.schemata",
+        "SELECT id FROM products WHERE id = 1 UNION SELECT table_name FROM information_schema.tables",
+        "SELECT id FROM products WHERE id = 1 UNION SELECT column_name FROM information_schema.columns WHERE table_name = 'users'",
+        "SELECT id FROM products WHERE id = 1 UNION SELECT column_name FROM information_schema.columns WHERE table_name = 'payments'",
+        "SELECT id FROM products WHERE id = 1 UNION SELECT tablename FROM pg_tables",
+        "SELECT id FROM products WHERE id = 1 UNION SELECT viewname FROM pg_views",
+        "SELECT id FROM products WHERE id = 1 UNION SELECT proname FROM pg_proc",
+        "SELECT id FROM products WHERE id = 1 UNION SELECT column_name FROM information_schema.columns WHERE table_name = 'customers'",
+        "SELECT id FROM products WHERE id = 1 UNION SELECT column_name FROM information_schema.columns WHERE table_name = 'orders'",
+        "SELECT id FROM products WHERE id = 1 UNION SELECT constraint_name FROM information_schema.table_constraints",
+    ];
+    for (i, p) in probes.iter().enumerate() {
+        pg.sql(base + 1300 + i as i64 * 7, ip, "api", pid, p);
+    }
+    let c = Config::default();
+    run(
+        vec![
+            Box::new(SchemaEnumeration::new(&c.activity)),
+            Box::new(crate::detectors::baseline::BaselineDetector::new(&c)),
+        ],
+        c,
+        ThreatLists::default(),
+        &pg.events(),
+    )
+}
+
+#[test]
+fn a_drivers_catalog_reads_never_make_sqlmap_habitual() {
+    // pgjdbc and Npgsql on every connect: two or three structure catalogs a query.
+    let f = driver_months_then_sqlmap(&[
+        "SELECT t.typname, t.oid FROM pg_catalog.pg_type t JOIN pg_catalog.pg_namespace n ON (t.typnamespace = n.oid) WHERE n.nspname != 'pg_toast'",
+        "SELECT ns.nspname, typ.oid, typ.typname FROM pg_type AS typ JOIN pg_namespace AS ns ON (ns.oid = typ.typnamespace) LEFT JOIN pg_class AS cls ON (cls.oid = typ.typrelid)",
+    ]);
+    let f: Vec<_> = f.iter().filter(|f| f.finding_type == ENUM).collect();
+    assert_eq!(f.len(), 1, "{f:#?}");
+    assert!(f[0].severity.value() >= 4.0, "{f:#?}");
+    assert!(
+        !f[0].description.contains("as a routine"),
+        "{}",
+        f[0].description
+    );
+}
+
+#[test]
+fn a_habit_never_vouches_for_catalogs_beyond_its_own() {
+    // asyncpg's introspection reads four structure catalogs in one query: a habit,
+    // but one of pg_type/pg_namespace/pg_class/pg_attribute, not information_schema.
+    let f = driver_months_then_sqlmap(&[
+        "SELECT t.oid, t.typname, ns.nspname FROM pg_catalog.pg_type AS t INNER JOIN pg_catalog.pg_namespace AS ns ON ns.oid = t.typnamespace LEFT JOIN pg_catalog.pg_class AS c ON c.oid = t.typrelid LEFT JOIN pg_catalog.pg_attribute AS a ON a.attrelid = c.oid",
+    ]);
+    let f: Vec<_> = f.iter().filter(|f| f.finding_type == ENUM).collect();
+    assert_eq!(f.len(), 1, "{f:#?}");
+    assert!(f[0].severity.value() >= 4.0, "{f:#?}");
+}

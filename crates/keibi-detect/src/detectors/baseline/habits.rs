@@ -36,7 +36,7 @@ use super::profile::{
     caps, Activity, Hours, Judge, LoginProfile, Maturity, Net, Secs, SeenSet, Usual,
 };
 use super::store::Profiles;
-use crate::config::Config;
+use crate::config::{ActivityConfig, Config};
 
 /// The most an activity finding is worth when the statement is the user's routine
 /// (Low: worth a line in the report, never a page).
@@ -89,12 +89,20 @@ impl Kind {
     }
 }
 
-/// Whether an event is an executed statement that reads the system catalogs.
-pub fn catalog_read(ev: &Event) -> bool {
+/// The catalogs an executed statement reads when they would make an enumeration
+/// episode by themselves ([`activity::episode`](crate::detectors::activity::episode)),
+/// else 0: the catalog reads drivers and ORMs make on every connect (pgjdbc's,
+/// Npgsql's `pg_type`/`pg_namespace`) are no habit of enumerating.
+pub fn catalog_read(ev: &Event, cfg: &ActivityConfig) -> u128 {
     let Some(st) = executed(ev) else {
-        return false;
+        return 0;
     };
-    crate::detectors::activity::catalogs(st.command.as_deref().unwrap_or(""), &st.text) != 0
+    let mask = crate::detectors::activity::catalogs(st.command.as_deref().unwrap_or(""), &st.text);
+    if crate::detectors::activity::episode(mask, cfg) {
+        mask
+    } else {
+        0
+    }
 }
 
 /// The statement of an executed statement event (a refused one teaches nothing).
@@ -119,6 +127,10 @@ pub struct Habit {
     pub nets: SeenSet<Net>,
     #[serde(default)]
     pub hours: Hours,
+    /// The catalogs the habit's reads touched (catalog habit only; names from the
+    /// enumeration detector's table, so at most that many).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub catalogs: Vec<String>,
 }
 
 /// The habits of one user on one instance (a part of its [`LoginProfile`]).
@@ -158,7 +170,11 @@ impl Habits {
         [&self.catalog, &self.account, &self.role]
             .into_iter()
             .flatten()
-            .map(|h| std::mem::size_of::<Habit>() + h.nets.heap_bytes())
+            .map(|h| {
+                std::mem::size_of::<Habit>()
+                    + h.nets.heap_bytes()
+                    + h.catalogs.iter().map(|c| 24 + c.len()).sum::<usize>()
+            })
             .sum()
     }
 }
@@ -219,6 +235,40 @@ pub fn learn(p: &mut Profiles, instance: &str, user: &str, k: Kind, s: Seen, m: 
         h.nets.observe(|n| *n == net, || net, s.t, caps::NETS);
     }
     h.hours.observe(s.t);
+}
+
+/// Learns one catalog read (its catalogs, `mask`) by `user` on `instance`.
+pub fn learn_catalogs(
+    p: &mut Profiles,
+    instance: &str,
+    user: &str,
+    mask: u128,
+    s: Seen,
+    m: &Maturity,
+) {
+    learn(p, instance, user, Kind::Catalog, s, m);
+    let Some(h) = p
+        .login_mut(instance, user)
+        .and_then(|prof| prof.habits.catalog.as_deref_mut())
+    else {
+        return;
+    };
+    let known = crate::detectors::activity::catalog_mask(h.catalogs.iter().map(String::as_str));
+    for name in crate::detectors::activity::catalog_names(mask & !known) {
+        h.catalogs.push(name.to_string());
+    }
+}
+
+/// Whether `user`'s catalog habit has read every catalog of `mask` (a habit vouches
+/// only for the catalogs it knows).
+pub fn covers(p: &Profiles, instance: &str, user: &str, mask: u128) -> bool {
+    let known = p
+        .login_ref(instance, user)
+        .and_then(|prof| prof.habits.catalog.as_deref())
+        .map_or(0, |h| {
+            crate::detectors::activity::catalog_mask(h.catalogs.iter().map(String::as_str))
+        });
+    mask & !known == 0
 }
 
 /// What a user's habits say about one statement.

@@ -276,22 +276,14 @@ impl BaselineDetector {
         if crate::detectors::activity::ignored(ev, &self.activity) {
             return;
         }
-        let kind = if habits::catalog_read(ev) {
-            habits::Kind::Catalog
-        } else if let Some(k) = habits::command_kind(ev).filter(|_| self.learn_only) {
-            k
-        } else {
-            return;
-        };
         let seen = habits::Seen::of(ev);
-        habits::learn(
-            &mut self.store.lock(),
-            instance,
-            user,
-            kind,
-            seen,
-            &self.s.habits,
-        );
+        let catalogs = habits::catalog_read(ev, &self.activity);
+        let mut store = self.store.lock();
+        if catalogs != 0 {
+            habits::learn_catalogs(&mut store, instance, user, catalogs, seen, &self.s.habits);
+        } else if let Some(k) = habits::command_kind(ev).filter(|_| self.learn_only) {
+            habits::learn(&mut store, instance, user, k, seen, &self.s.habits);
+        }
     }
 
     /// Failed logins from `ip` (its /64 for IPv6) within the window before `t`.

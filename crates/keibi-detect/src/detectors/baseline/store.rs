@@ -119,6 +119,12 @@ impl Profiles {
             .or_default()
     }
 
+    /// The login profile of `user` at `instance` when it exists: never creates one
+    /// nor evicts another.
+    pub fn login_mut(&mut self, instance: &str, user: &str) -> Option<&mut LoginProfile> {
+        self.logins.get_mut(instance)?.get_mut(user)
+    }
+
     pub fn login_ref(&self, instance: &str, user: &str) -> Option<&LoginProfile> {
         self.logins.get(instance)?.get(user)
     }
