@@ -852,7 +852,7 @@ impl Detector for SigmaDetector {
         if let (Some(k), Some((instance, user))) = (habit, habits::owner(ev)) {
             let m = habits::maturity(cx.config);
             let seen = habits::Seen::of(ev);
-            habits::learn(
+            habits::learn_existing(
                 &mut cx.services.baselines.lock(),
                 instance,
                 user,

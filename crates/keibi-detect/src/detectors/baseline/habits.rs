@@ -21,7 +21,8 @@
 //! is the same whatever the threads' timing, each kind is learned and read on one
 //! thread only: catalog reads by the baseline detector (and judged by the schema
 //! enumeration detector, before the baseline detector sees the same statement), account
-//! creations and role changes by the Sigma detector, which judges them for the rules
+//! creations and role changes by the Sigma detector (only into login profiles that
+//! exist: it never creates nor evicts one), which judges them for the rules
 //! that ask (`keibi: context: account` / `role`). `keibi learn`, which runs no rule,
 //! learns every kind in the baseline detector.
 
@@ -227,7 +228,10 @@ pub fn owner(ev: &Event) -> Option<(&str, &str)> {
 
 /// Learns one statement of kind `k` by `user` on `instance`.
 pub fn learn(p: &mut Profiles, instance: &str, user: &str, k: Kind, s: Seen, m: &Maturity) {
-    let prof = p.login(instance, user, s.t);
+    observe(p.login(instance, user, s.t), k, s, m);
+}
+
+fn observe(prof: &mut LoginProfile, k: Kind, s: Seen, m: &Maturity) {
     prof.dirty = true;
     let h = prof.habits.get_mut(k);
     h.act.observe(s.t, m);
@@ -235,6 +239,23 @@ pub fn learn(p: &mut Profiles, instance: &str, user: &str, k: Kind, s: Seen, m: 
         h.nets.observe(|n| *n == net, || net, s.t, caps::NETS);
     }
     h.hours.observe(s.t);
+}
+
+/// Learns one statement of kind `k` for the Sigma lane: only into a login profile
+/// that already exists, never creating one nor evicting another (the profiles and
+/// their cap are the detectors' lane's, so what it keeps never depends on the
+/// threads' timing).
+pub fn learn_existing(
+    p: &mut Profiles,
+    instance: &str,
+    user: &str,
+    k: Kind,
+    s: Seen,
+    m: &Maturity,
+) {
+    if let Some(prof) = p.login_mut(instance, user) {
+        observe(prof, k, s, m);
+    }
 }
 
 /// Learns one catalog read (its catalogs, `mask`) by `user` on `instance`.
@@ -571,6 +592,20 @@ mod tests {
             back.login_ref("db", "dba_kim").unwrap().habits,
             store.login_ref("db", "dba_kim").unwrap().habits
         );
+    }
+
+    #[test]
+    fn the_sigma_lane_never_creates_or_evicts_a_login_profile() {
+        let m = maturity(&Config::default());
+        let mut p = Profiles::new(1);
+        p.login("db", "alice", 0);
+        let s = seen(10 * HOUR, "10.20.0.5");
+        learn_existing(&mut p, "db", "mallory", Kind::Account, s, &m);
+        assert!(p.login_ref("db", "mallory").is_none());
+        assert!(p.login_ref("db", "alice").is_some(), "nothing evicted");
+        learn_existing(&mut p, "db", "alice", Kind::Role, s, &m);
+        let h = p.login_ref("db", "alice").unwrap().habits.get(Kind::Role);
+        assert_eq!(h.map(|h| h.act.n), Some(1));
     }
 
     #[test]
