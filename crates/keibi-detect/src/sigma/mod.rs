@@ -867,7 +867,8 @@ impl Detector for SigmaDetector {
     /// completes it, never at the end of input. Here only the state of windows that
     /// ended before the watermark is dropped (rsigma drops a window exactly when the
     /// next event would have reset it), so a daemon's memory follows the live windows.
-    fn advance(&mut self, watermark: DateTime<Utc>, _cx: &mut Context<'_>) {
+    fn advance(&mut self, watermark: DateTime<Utc>, cx: &mut Context<'_>) {
+        self.prune(cx.findings);
         if watermark == DateTime::<Utc>::MAX_UTC {
             return;
         }
@@ -890,6 +891,22 @@ impl Detector for SigmaDetector {
 }
 
 impl SigmaDetector {
+    /// Forgets what is kept per finding (texts, refused attempts, last match, habit
+    /// sentence) for the findings the store no longer holds (a daemon forgets closed
+    /// findings): these maps follow the store's bound, not the length of the run.
+    fn prune(&mut self, findings: &crate::findings::Findings) {
+        self.texts.retain(|id, _| findings.holds(id));
+        self.refused_only.retain(|id, _| findings.holds(id));
+        self.last_match.retain(|id, _| findings.holds(id));
+        self.contexts.retain(|id, _| findings.holds(id));
+    }
+
+    /// Entries kept per finding, over all the maps (for tests).
+    #[cfg(test)]
+    pub(crate) fn per_finding_entries(&self) -> usize {
+        self.texts.len() + self.refused_only.len() + self.last_match.len() + self.contexts.len()
+    }
+
     /// Raises or grows the finding of rule `hk` for `ev`; `refused` is the server's
     /// error when the statement was refused.
     fn raise(

@@ -267,3 +267,38 @@ fn a_rules_actions_are_its_catalog_entrys_and_fill_its_findings() {
         set.problems()
     );
 }
+
+#[test]
+fn per_finding_state_is_forgotten_with_its_finding() {
+    use crate::detector::Detector;
+    let config = Config::default();
+    let mut rules = RuleSet::default();
+    rules.add_source("test.yml", RULE);
+    let mut sigma = rules.compile(&config);
+    let lists = crate::iplist::ThreatLists::default();
+    let services = crate::Services::default();
+    let instances = Default::default();
+    let mut held = crate::findings::Findings::default();
+    let mut cx = crate::detector::Context {
+        config: &config,
+        lists: &lists,
+        services: &services,
+        findings: &mut held,
+        enriched: Default::default(),
+        instances: &instances,
+    };
+    for e in events("pg.log", "db1", PG) {
+        sigma.observe(&e, &mut cx);
+    }
+    let later = chrono::DateTime::<chrono::Utc>::from_timestamp(4_000_000_000, 0).unwrap();
+    sigma.advance(later, &mut cx);
+    assert!(
+        sigma.per_finding_entries() > 0,
+        "kept while the store holds it"
+    );
+    // The store forgot the finding (a daemon's closed finding): so does the detector.
+    let mut empty = crate::findings::Findings::default();
+    cx.findings = &mut empty;
+    sigma.advance(later, &mut cx);
+    assert_eq!(sigma.per_finding_entries(), 0);
+}
