@@ -12,7 +12,9 @@
 //!   application inserting into a table someone else emptied does not count);
 //! * a job or migration that creates a work table and drops it later destroyed
 //!   nothing that existed before: drops of tables created on the instance within the
-//!   window are not counted;
+//!   window are not counted, and a database or schema created on the instance
+//!   earlier in the stream (a CI run's test databases) weighs as one table when
+//!   dropped;
 //! * a deploy's migrations drop a few tables: the threshold
 //!   (`mass_destruction_objects`, 10 distinct objects within
 //!   `mass_destruction_window_secs`) is far above that.
@@ -30,7 +32,8 @@
 //!
 //! State: per instance and actor, at most 2×threshold (16-256) destroyed objects
 //! waiting and as many counted, at most [`MAX_CREATED`] recent creations per
-//! instance, at most [`MAX_DUE`] objects waiting in all; past `max_tracked_actors`
+//! instance, at most [`MAX_MADE`] databases and schemas created per instance (for
+//! [`MAX_MADE_INSTANCES`] instances), at most [`MAX_DUE`] objects waiting in all; past `max_tracked_actors`
 //! actors the idle ones, then the least recently active instances, are forgotten.
 
 use std::collections::{HashMap, HashSet, VecDeque};
@@ -69,6 +72,12 @@ pub(crate) fn specs() -> Vec<keibi_model::FindingSpec> {
 const MAX_CREATED: usize = 256;
 /// Objects waiting to settle, over all instances; beyond it the oldest settle early.
 const MAX_DUE: usize = 65_536;
+/// Databases and schemas remembered per instance as created here (for the stream's
+/// life: their drops weigh as one table), the oldest forgotten first.
+const MAX_MADE: usize = 4096;
+/// Instances whose created databases are remembered, the least recently active
+/// forgotten first.
+const MAX_MADE_INSTANCES: usize = 1024;
 /// Distinct names remembered per finding to count them.
 const MAX_SEEN: usize = 4096;
 
@@ -121,6 +130,15 @@ struct InstanceState {
     last_seen: Option<DateTime<Utc>>,
 }
 
+/// The databases and schemas created on one instance since the stream began (at most
+/// [`MAX_MADE`], in creation order).
+#[derive(Default)]
+struct Made {
+    names: HashSet<String>,
+    order: VecDeque<String>,
+    last: Option<DateTime<Utc>>,
+}
+
 /// What a MassDestruction finding's texts are written from.
 #[derive(Default)]
 struct MassStats {
@@ -145,6 +163,9 @@ pub struct MassDestruction {
     /// (settles at, instance, actor) of every pending object, in time order.
     due: VecDeque<(DateTime<Utc>, String, String)>,
     stats: HashMap<String, MassStats>,
+    /// Databases and schemas created here, by instance: a CI run creates its test
+    /// databases and drops them after the window, which is no mass destruction.
+    made: HashMap<String, Made>,
 }
 
 impl MassDestruction {
@@ -154,6 +175,7 @@ impl MassDestruction {
             instances: HashMap::new(),
             due: VecDeque::new(),
             stats: HashMap::new(),
+            made: HashMap::new(),
         }
     }
 
@@ -279,6 +301,32 @@ impl MassDestruction {
         write_mass_texts(f, stats, &self.cfg);
     }
 
+    /// Remembers a database or schema created on `inst` (bounded, see [`MAX_MADE`]).
+    fn note_made(&mut self, inst: &str, name: &str, time: DateTime<Utc>) {
+        if !self.made.contains_key(inst) && self.made.len() >= MAX_MADE_INSTANCES {
+            let stalest = self
+                .made
+                .iter()
+                .min_by_key(|(k, m)| (m.last, (*k).clone()))
+                .map(|(k, _)| k.clone());
+            if let Some(k) = stalest {
+                self.made.remove(&k);
+            }
+        }
+        let m = self.made.entry(inst.to_string()).or_default();
+        m.last = Some(time);
+        if m.names.contains(name) {
+            return;
+        }
+        if m.order.len() >= MAX_MADE {
+            if let Some(old) = m.order.pop_front() {
+                m.names.remove(&old);
+            }
+        }
+        m.names.insert(name.to_string());
+        m.order.push_back(name.to_string());
+    }
+
     /// Forgets idle instances and actors when there are too many.
     fn evict(&mut self, now: DateTime<Utc>) {
         let horizon = self.window() + self.settle();
@@ -383,11 +431,10 @@ fn write_mass_texts(f: &mut keibi_model::Finding, s: &MassStats, cfg: &ActivityC
 impl Detector for MassDestruction {
     /// An object is counted once it has settled (`settle` after its drop, or after
     /// the creation that replaces it) within the window of the others; creations are
-    /// remembered for the window. Window plus twice the settle time covers a drop,
-    /// its settling and the window it counts in.
+    /// remembered for the window. Unbounded: the databases and schemas created on an
+    /// instance are remembered for the stream's life (their drops weigh as one table).
     fn replay_horizon(&self) -> Option<chrono::Duration> {
-        let settle = secs(self.cfg.mass_destruction_settle_secs);
-        Some(secs(self.cfg.mass_destruction_window_secs) + settle + settle)
+        None
     }
 
     fn id(&self) -> &'static str {
@@ -414,6 +461,7 @@ impl Detector for MassDestruction {
         let (window, settle, cap) = (self.window(), self.settle(), self.per_actor_cap());
         let threshold = self.cfg.mass_destruction_objects;
         let actor = actor_of(ev);
+        let made = self.made.get(inst_id);
         let inst = self.instances.entry(inst_id.to_string()).or_default();
         inst.last_seen = Some(ev.time);
         while inst
@@ -436,7 +484,13 @@ impl Detector for MassDestruction {
                 if a.pending.iter().any(|g| g.name == name) {
                     continue;
                 }
-                let weight = weight(&name, d.verb, st.rows_affected, threshold);
+                // A database or schema created here earlier in the stream (a test
+                // run's) weighs as one table: it held nothing that existed before.
+                let weight = if made.is_some_and(|m| m.names.contains(&name)) {
+                    1
+                } else {
+                    weight(&name, d.verb, st.rows_affected, threshold)
+                };
                 a.pending.push_back(Gone {
                     name,
                     verb: d.verb,
@@ -501,6 +555,9 @@ impl MassDestruction {
             .command
             .as_deref()
             .is_some_and(|c| c.starts_with("CREATE"));
+        if creates && name.starts_with("db:") {
+            self.note_made(inst_id, &name, time);
+        }
         let Some(inst) = self.instances.get_mut(inst_id) else {
             if creates {
                 let inst = self.instances.entry(inst_id.to_string()).or_default();

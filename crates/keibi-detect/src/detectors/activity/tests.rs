@@ -694,3 +694,45 @@ fn a_whole_scan_of_the_mysql_campaign_tells_the_story() {
     assert_eq!(of_type(&f, RANSOM).len(), 1, "{f:#?}");
     assert!(of_type(&f, MASS).is_empty());
 }
+
+#[test]
+fn a_ci_runs_test_databases_dropped_after_the_window_are_no_mass_destruction() {
+    // `manage.py test --parallel 3`: test_app and its three clones, dropped when the
+    // run ends ten minutes later (past the five-minute window).
+    let mut pg = Pg::new();
+    let dbs = ["test_app", "test_app_1", "test_app_2", "test_app_3"];
+    pg.login(0, "10.0.7.7", "ci", 700, "django");
+    for (i, db) in dbs.iter().enumerate() {
+        pg.sql(
+            1 + i as i64,
+            "10.0.7.7",
+            "ci",
+            700,
+            &format!("CREATE DATABASE \"{db}\""),
+        );
+    }
+    for (i, db) in dbs.iter().enumerate() {
+        pg.sql(
+            600 + i as i64,
+            "10.0.7.7",
+            "ci",
+            700,
+            &format!("DROP DATABASE \"{db}\""),
+        );
+    }
+    let f = mass(&pg.events());
+    assert!(f.is_empty(), "{f:#?}");
+    // Databases that existed before the stream still weigh as databases.
+    let mut pg = Pg::new();
+    pg.login(0, "10.0.7.7", "ci", 700, "django");
+    for (i, db) in dbs.iter().enumerate() {
+        pg.sql(
+            600 + i as i64,
+            "10.0.7.7",
+            "ci",
+            700,
+            &format!("DROP DATABASE \"{db}\""),
+        );
+    }
+    assert_eq!(mass(&pg.events()).len(), 1);
+}
