@@ -145,7 +145,8 @@ struct MassStats {
     actor: String,
     instance: String,
     names: Vec<String>,
-    seen: HashSet<String>,
+    /// Each object counted, with its heaviest destruction (what the decision weighs).
+    seen: HashMap<String, u32>,
     distinct: usize,
     /// Distinct objects that weighed more than one table (databases, schemas, big
     /// tables emptied), and the weight of the whole.
@@ -285,16 +286,28 @@ impl MassDestruction {
                 Verb::Truncate => stats.truncates += 1,
                 Verb::DeleteAll => stats.deletes += 1,
             }
-            // Past MAX_SEEN names every one counts as new: a bound, not a count.
-            if stats.seen.len() >= MAX_SEEN || stats.seen.insert(g.name.clone()) {
-                stats.distinct += 1;
-                stats.weight += u64::from(g.weight);
-                if g.weight > 1 {
-                    stats.heavy += 1;
+            // One weight per object, its heaviest, as the decision weighs it. Past
+            // MAX_SEEN names every new one counts as new: a bound, not a count.
+            if let Some(w) = stats.seen.get_mut(&g.name) {
+                if g.weight > *w {
+                    stats.weight += u64::from(g.weight - *w);
+                    if *w <= 1 {
+                        stats.heavy += 1;
+                    }
+                    *w = g.weight;
                 }
-                if stats.names.len() < 8 {
-                    stats.names.push(g.name.clone());
-                }
+                continue;
+            }
+            if stats.seen.len() < MAX_SEEN {
+                stats.seen.insert(g.name.clone(), g.weight);
+            }
+            stats.distinct += 1;
+            stats.weight += u64::from(g.weight);
+            if g.weight > 1 {
+                stats.heavy += 1;
+            }
+            if stats.names.len() < 8 {
+                stats.names.push(g.name.clone());
             }
         }
         st.finding = Some(f.id.clone());

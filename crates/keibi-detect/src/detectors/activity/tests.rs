@@ -736,3 +736,45 @@ fn a_ci_runs_test_databases_dropped_after_the_window_are_no_mass_destruction() {
     }
     assert_eq!(mass(&pg.events()).len(), 1);
 }
+
+#[test]
+fn mass_destruction_texts_weigh_each_object_as_the_decision_does() {
+    // customers emptied (a few rows), then, the moment that settles, truncated of
+    // two million rows with six more tables: the decision weighs customers by its
+    // heaviest destruction (4) and so must the text.
+    let mut my = My::new();
+    my.connect(0, "shop_app", "203.0.113.77", 90);
+    my.query(100, "shop_app", "203.0.113.77", 90, "DELETE FROM customers");
+    my.query(
+        400,
+        "shop_app",
+        "203.0.113.77",
+        90,
+        "TRUNCATE TABLE customers",
+    );
+    for t in TABLES.iter().skip(1).take(6) {
+        my.query(
+            400,
+            "shop_app",
+            "203.0.113.77",
+            90,
+            &format!("DELETE FROM {t}"),
+        );
+    }
+    let mut evs = my.events();
+    for e in &mut evs {
+        if let Some(st) = e.statement.as_deref_mut() {
+            if st.text.starts_with("TRUNCATE") {
+                st.rows_affected = Some(2_000_000);
+            }
+        }
+    }
+    let f = mass(&evs);
+    assert_eq!(f.len(), 1, "{f:#?}");
+    assert!(
+        f[0].description
+            .contains("these weigh 10 against the threshold of 10"),
+        "{}",
+        f[0].description
+    );
+}
