@@ -26,6 +26,7 @@
 //! that ask (`keibi: context: account` / `role`). `keibi learn`, which runs no rule,
 //! learns every kind in the baseline detector.
 
+use std::collections::HashMap;
 use std::net::IpAddr;
 
 use chrono::{DateTime, Utc};
@@ -90,19 +91,65 @@ impl Kind {
     }
 }
 
-/// The catalogs an executed statement reads when they would make an enumeration
-/// episode by themselves ([`activity::episode`](crate::detectors::activity::episode)),
-/// else 0: the catalog reads drivers and ORMs make on every connect (pgjdbc's,
-/// Npgsql's `pg_type`/`pg_namespace`) are no habit of enumerating.
-pub fn catalog_read(ev: &Event, cfg: &ActivityConfig) -> u128 {
+/// The catalogs an executed statement reads (0: none, or not executed).
+pub fn catalog_read(ev: &Event) -> u128 {
     let Some(st) = executed(ev) else {
         return 0;
     };
-    let mask = crate::detectors::activity::catalogs(st.command.as_deref().unwrap_or(""), &st.text);
-    if crate::detectors::activity::episode(mask, cfg) {
-        mask
-    } else {
-        0
+    crate::detectors::activity::catalogs(st.command.as_deref().unwrap_or(""), &st.text)
+}
+
+/// The catalogs each user read within the enumeration window, so that the catalog
+/// habit is learned from an episode as the schema enumeration detector judges one:
+/// several statements that together read enough catalogs (a DBA's `\dt`, `\du`, `\l`
+/// are one statement each). The few catalogs drivers and ORMs read on every connect
+/// (pgjdbc's, Npgsql's `pg_type`/`pg_namespace`) never make an episode and teach
+/// nothing.
+#[derive(Debug, Default)]
+pub struct CatalogWindows {
+    /// (instance, user) → (window start, catalogs read since).
+    map: HashMap<(Box<str>, Box<str>), (i64, u128)>,
+}
+
+impl CatalogWindows {
+    /// At most this many users' windows at once: past it, expired windows are
+    /// dropped, and if none had expired every window starts again (a flood of
+    /// distinct users costs habits some learning, never memory).
+    pub const MAX: usize = 4096;
+
+    /// Adds a read of `mask` at `t`; returns the window's catalogs when they make
+    /// an episode ([`activity::episode`](crate::detectors::activity::episode)), the
+    /// catalogs to learn, else 0.
+    pub fn read(
+        &mut self,
+        instance: &str,
+        user: &str,
+        t: i64,
+        mask: u128,
+        cfg: &ActivityConfig,
+    ) -> u128 {
+        if mask == 0 {
+            return 0;
+        }
+        let window = i64::try_from(cfg.schema_enum_window_secs).unwrap_or(i64::MAX);
+        let key = (Box::<str>::from(instance), Box::<str>::from(user));
+        if self.map.len() >= Self::MAX && !self.map.contains_key(&key) {
+            self.map
+                .retain(|_, (start, _)| t.saturating_sub(*start) <= window);
+            if self.map.len() >= Self::MAX {
+                self.map.clear();
+            }
+        }
+        let w = self.map.entry(key).or_insert((t, 0));
+        if t.saturating_sub(w.0) > window || t < w.0 {
+            *w = (t, 0);
+        }
+        w.1 |= mask;
+        if crate::detectors::activity::episode(w.1, cfg) {
+            w.1
+        } else {
+            0
+        }
     }
 }
 
@@ -615,5 +662,39 @@ mod tests {
         assert_eq!(Kind::of_command("SELECT"), None);
         assert_eq!(Kind::parse("role"), Some(Kind::Role));
         assert_eq!(Kind::parse("ransom"), None);
+    }
+}
+
+#[cfg(test)]
+mod window_tests {
+    use super::CatalogWindows;
+    use crate::config::ActivityConfig;
+    use crate::detectors::activity::catalog_mask;
+
+    #[test]
+    fn an_episode_is_several_statements_within_the_window() {
+        let cfg = ActivityConfig::default();
+        let mut w = CatalogWindows::default();
+        let one = |n: &str| catalog_mask([n]);
+        assert_eq!(w.read("db", "kim", 0, one("pg_class"), &cfg), 0);
+        assert_eq!(w.read("db", "kim", 10, one("pg_namespace"), &cfg), 0);
+        assert_eq!(w.read("db", "kim", 20, one("pg_database"), &cfg), 0);
+        // Another user's reads are her own window.
+        assert_eq!(w.read("db", "app", 25, one("pg_attribute"), &cfg), 0);
+        let got = w.read("db", "kim", 30, one("pg_attribute"), &cfg);
+        assert_eq!(got.count_ones(), 4, "four catalogs within the window teach");
+        // After the window the count starts again.
+        let late = 30 + cfg.schema_enum_window_secs as i64 + 1;
+        assert_eq!(w.read("db", "kim", late, one("pg_class"), &cfg), 0);
+    }
+
+    #[test]
+    fn a_flood_of_users_never_grows_past_the_bound() {
+        let cfg = ActivityConfig::default();
+        let mut w = CatalogWindows::default();
+        for i in 0..(CatalogWindows::MAX as i64 * 3) {
+            w.read("db", &format!("u{i}"), i, catalog_mask(["pg_class"]), &cfg);
+        }
+        assert!(w.map.len() <= CatalogWindows::MAX);
     }
 }

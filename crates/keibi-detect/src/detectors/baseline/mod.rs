@@ -147,6 +147,9 @@ pub struct BaselineDetector {
     agent_cache: Option<(String, Box<str>)>,
     /// Which service accounts' statements teach no habit (`activity.ignore_users`).
     activity: crate::config::ActivityConfig,
+    /// Each user's catalog reads within the enumeration window (the catalog habit
+    /// learns from episodes).
+    catalog_windows: habits::CatalogWindows,
 }
 
 /// ASN and country of one address.
@@ -189,6 +192,7 @@ impl BaselineDetector {
             cache: None,
             agent_cache: None,
             activity: config.activity.clone(),
+            catalog_windows: habits::CatalogWindows::default(),
         }
     }
 
@@ -277,7 +281,13 @@ impl BaselineDetector {
             return;
         }
         let seen = habits::Seen::of(ev);
-        let catalogs = habits::catalog_read(ev, &self.activity);
+        let catalogs = self.catalog_windows.read(
+            instance,
+            user,
+            ev.time.timestamp(),
+            habits::catalog_read(ev),
+            &self.activity,
+        );
         let mut store = self.store.lock();
         if catalogs != 0 {
             habits::learn_catalogs(&mut store, instance, user, catalogs, seen, &self.s.habits);
