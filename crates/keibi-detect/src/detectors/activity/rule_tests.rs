@@ -415,6 +415,10 @@ fn server_side_command() {
             "select pg_ls_dir('/var/lib/postgresql')",
             "SELECT pg_read_file('../../../etc/passwd')",
             "SELECT pg_stat_file('/etc/shadow')",
+            "SELECT pg_ls_dir(chr(47))",
+            "SELECT pg_ls_dir(chr(47)||'root')",
+            "select pg_stat_file(convert_from(decode('2f6574632f736861646f77','hex'),'utf8'))",
+            "SELECT pg_ls_dir(E'\\x2fetc')",
             "SELECT pg_read_file(current_setting('data_directory') || '/../.pgpass')",
             "CREATE OR REPLACE FUNCTION sh(c text) RETURNS text AS $$ import os; return os.popen(c).read() $$ LANGUAGE plpython3u",
             "CREATE EXTENSION plperlu",
@@ -455,6 +459,7 @@ fn server_side_command() {
             "COPY orders TO STDOUT WITH CSV HEADER",
             "COPY orders FROM STDIN",
             "SELECT pg_ls_waldir()",
+            "SELECT pg_ls_dir(current_setting('log_directory'))",
             // Monitoring (pgcluu, as in pgbadger's rds.log): the data directory only.
             "COPY (SELECT count(*) FROM pg_ls_dir('pg_wal') AS file WINDOW w AS (ORDER BY (pg_stat_file('pg_wal/'||file)).modification DESC)) TO STDOUT CSV DELIMITER ';'",
             "SELECT pg_read_binary_file('global/pg_control')",
