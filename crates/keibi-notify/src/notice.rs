@@ -86,7 +86,7 @@ pub struct Summary {
 /// One message for one channel.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Outgoing {
-    One(Notice),
+    One(Box<Notice>),
     Digest(Digest),
     Summary(Summary),
 }

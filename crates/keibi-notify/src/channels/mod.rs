@@ -172,13 +172,17 @@ pub enum BuildError {
     },
 }
 
+/// Makes an SNS channel (the AWS edge crate's constructor).
+pub type MakeSns<'a> =
+    &'a dyn Fn(&ChannelSpec, &SnsSpec, &Style) -> Result<Box<dyn Channel>, BuildError>;
+
 /// Builds the channel for a spec. SNS lives in the AWS edge crate: the caller
 /// passes `sns` to build it (the binary without the `aws` feature passes `None`, and
 /// an SNS channel is then a clear error).
 pub fn build(
     spec: &ChannelSpec,
     style: &Style,
-    sns: Option<&dyn Fn(&ChannelSpec, &SnsSpec, &Style) -> Result<Box<dyn Channel>, BuildError>>,
+    sns: Option<MakeSns<'_>>,
 ) -> Result<Box<dyn Channel>, BuildError> {
     let _ = style;
     match &spec.kind {
