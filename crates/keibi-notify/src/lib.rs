@@ -19,6 +19,7 @@
 //! `tests/data/hostile.txt`.
 
 pub mod channels;
+pub mod http;
 pub mod notice;
 pub mod secret;
 pub mod text;
