@@ -24,3 +24,13 @@ notify-change-resolved = Resolved
 notify-change-resolved-by = Resolved by { $by }
 notify-change-test = A test message from `keibi notify test`: nothing happened
 notify-truncated = … (cut)
+
+# N2: the chat channels (Slack, Teams, Chatwork): a digest of held notices and the
+# daily summary.
+notify-chat-digest-title = { $n ->
+    [one] One notification
+   *[other] { $n } notifications
+} held back from { $from } to { $to }
+notify-chat-more = …and { $n } more
+notify-chat-summary-title = Open findings on { $at }: { $n }
+notify-chat-summary-none = No open findings.

@@ -20,3 +20,9 @@ notify-change-resolved = 解決済み
 notify-change-resolved-by = { $by } が解決済みにしました
 notify-change-test = `keibi notify test` によるテストメッセージです。実際には何も起きていません
 notify-truncated = …(省略)
+
+# N2: チャットのチャネル (Slack、Teams、Chatwork): 保留した通知のまとめと日次サマリー。
+notify-chat-digest-title = { $from } から { $to } までに保留した通知 { $n }件
+notify-chat-more = ほか { $n }件
+notify-chat-summary-title = { $at } 時点の未解決の検出結果: { $n }件
+notify-chat-summary-none = 未解決の検出結果はありません。

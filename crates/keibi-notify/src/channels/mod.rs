@@ -4,6 +4,12 @@
 
 use std::time::Duration;
 
+pub(crate) mod chat;
+pub mod chatwork;
+pub mod pagerduty;
+pub mod slack;
+pub mod teams;
+
 use serde::{Deserialize, Serialize};
 
 use crate::secret::Secret;
@@ -193,6 +199,10 @@ pub fn build(
                 reason: "SNS needs keibi built with the `aws` feature".into(),
             }),
         },
+        ChannelKind::Slack(s) => Ok(Box::new(slack::build(spec, s, style)?)),
+        ChannelKind::Teams(s) => Ok(Box::new(teams::build(spec, s, style)?)),
+        ChannelKind::Chatwork(s) => Ok(Box::new(chatwork::build(spec, s, style)?)),
+        ChannelKind::Pagerduty(s) => Ok(Box::new(pagerduty::build(spec, s, style)?)),
         other => Err(BuildError::Invalid {
             name: spec.name.clone(),
             reason: format!("{} is not built yet", other.as_str()),
