@@ -116,6 +116,8 @@ fn check_slack(v: &Value) {
             && color[1..].chars().all(|c| c.is_ascii_hexdigit()),
         "{color}"
     );
+    only_keys(v, &["text", "attachments", "blocks", "thread_ts", "mrkdwn"]);
+    only_keys(&att[0], &["color", "blocks", "fallback"]);
     let blocks = att[0]["blocks"].as_array().expect("blocks");
     assert!(
         !blocks.is_empty() && blocks.len() <= 50,
@@ -123,7 +125,18 @@ fn check_slack(v: &Value) {
         blocks.len()
     );
     for b in blocks {
-        match b["type"].as_str().expect("block type") {
+        let kind = b["type"].as_str().expect("block type");
+        // Each block's fields (Block Kit reference).
+        only_keys(
+            b,
+            match kind {
+                "header" => &["type", "text", "block_id"],
+                "section" => &["type", "text", "fields", "accessory", "block_id", "expand"],
+                "actions" | "context" => &["type", "elements", "block_id"],
+                _ => &[],
+            },
+        );
+        match kind {
             "header" => {
                 assert_eq!(b["text"]["type"], "plain_text");
                 assert!(chars(&b["text"]["text"]) <= 150);
@@ -146,6 +159,19 @@ fn check_slack(v: &Value) {
                 let els = b["elements"].as_array().expect("elements");
                 assert!(!els.is_empty() && els.len() <= 25);
                 for e in els {
+                    only_keys(
+                        e,
+                        &[
+                            "type",
+                            "text",
+                            "action_id",
+                            "url",
+                            "value",
+                            "style",
+                            "confirm",
+                            "accessibility_label",
+                        ],
+                    );
                     assert_eq!(e["type"], "button");
                     assert_eq!(e["text"]["type"], "plain_text");
                     assert!(chars(&e["text"]["text"]) <= 75);
@@ -164,6 +190,9 @@ fn check_slack(v: &Value) {
     walk_objects(v, &mut |o| {
         if let Some(t) = o.get("type").and_then(Value::as_str) {
             if t == "mrkdwn" {
+                assert!(o
+                    .keys()
+                    .all(|k| ["type", "text", "verbatim"].contains(&k.as_str())));
                 let s = o["text"].as_str().unwrap();
                 let inner = s
                     .strip_prefix('*')
@@ -175,6 +204,9 @@ fn check_slack(v: &Value) {
                 );
             }
             if t == "plain_text" {
+                assert!(o
+                    .keys()
+                    .all(|k| ["type", "text", "emoji"].contains(&k.as_str())));
                 assert!(o["text"].is_string());
                 assert_eq!(o["emoji"], false);
             }
@@ -230,27 +262,107 @@ fn check_teams(v: &Value, raw: &[u8]) {
     assert_eq!(card["version"], "1.4");
     let body = card["body"].as_array().expect("body");
     assert!(!body.is_empty());
-    const COLOURS: [&str; 7] = [
-        "default",
-        "dark",
-        "light",
-        "accent",
-        "good",
-        "warning",
-        "attention",
+    // The properties each definition of the 1.4 schema allows (it forbids any
+    // other: additionalProperties false), with `msteams`, Teams' documented
+    // extension of the card; the enums of Colors, FontSize, FontWeight, Spacing.
+    const ELEMENT: [&str; 7] = [
+        "fallback",
+        "height",
+        "separator",
+        "spacing",
+        "id",
+        "isVisible",
+        "requires",
     ];
+    only_keys(
+        card,
+        &[
+            "type",
+            "version",
+            "refresh",
+            "body",
+            "actions",
+            "selectAction",
+            "fallbackText",
+            "backgroundImage",
+            "minHeight",
+            "speak",
+            "lang",
+            "verticalContentAlignment",
+            "$schema",
+            "msteams",
+        ],
+    );
+    let enums = |el: &Value| {
+        for (key, allowed) in [
+            (
+                "color",
+                &[
+                    "default",
+                    "dark",
+                    "light",
+                    "accent",
+                    "good",
+                    "warning",
+                    "attention",
+                ][..],
+            ),
+            (
+                "size",
+                &["default", "small", "medium", "large", "extraLarge"][..],
+            ),
+            ("weight", &["default", "lighter", "bolder"][..]),
+            (
+                "spacing",
+                &[
+                    "default",
+                    "none",
+                    "small",
+                    "medium",
+                    "large",
+                    "extraLarge",
+                    "padding",
+                ][..],
+            ),
+        ] {
+            if let Some(v) = el.get(key) {
+                let v = v.as_str().unwrap();
+                assert!(
+                    allowed.iter().any(|a| a.eq_ignore_ascii_case(v)),
+                    "{key}: {v}"
+                );
+            }
+        }
+    };
     for el in body {
         match el["type"].as_str().expect("element type") {
             "TextBlock" => {
+                let mut keys = vec![
+                    "type",
+                    "text",
+                    "color",
+                    "fontType",
+                    "horizontalAlignment",
+                    "isSubtle",
+                    "maxLines",
+                    "size",
+                    "weight",
+                    "wrap",
+                ];
+                keys.extend(ELEMENT);
+                only_keys(el, &keys);
+                enums(el);
                 let t = el["text"].as_str().expect("TextBlock.text");
                 assert!(!t.is_empty());
-                if let Some(c) = el.get("color") {
-                    assert!(COLOURS.contains(&c.as_str().unwrap()), "{c}");
-                }
                 assert_inert_markdown(t);
             }
             "FactSet" => {
+                let mut keys = vec!["type", "facts"];
+                keys.extend(ELEMENT);
+                only_keys(el, &keys);
+                enums(el);
                 for f in el["facts"].as_array().expect("facts") {
+                    only_keys(f, &["title", "value"]);
                     assert_inert_markdown(f["title"].as_str().expect("fact title"));
                     assert_inert_markdown(f["value"].as_str().expect("fact value"));
                 }
@@ -260,10 +372,26 @@ fn check_teams(v: &Value, raw: &[u8]) {
     }
     if let Some(actions) = card.get("actions") {
         for a in actions.as_array().unwrap() {
+            only_keys(
+                a,
+                &[
+                    "type", "url", "title", "iconUrl", "style", "fallback", "requires",
+                ],
+            );
             assert_eq!(a["type"], "Action.OpenUrl");
             assert!(a["title"].is_string());
             assert!(a["url"].as_str().unwrap().starts_with(DASHBOARD));
         }
+    }
+}
+
+/// `v` is an object with only keys of `allowed`.
+fn only_keys(v: &Value, allowed: &[&str]) {
+    let o = v
+        .as_object()
+        .unwrap_or_else(|| panic!("not an object: {v}"));
+    for k in o.keys() {
+        assert!(allowed.contains(&k.as_str()), "{k} is not allowed in {v}");
     }
 }
 
@@ -345,6 +473,34 @@ fn check_pagerduty(r: &Request) -> Value {
     assert_eq!(r.path, "/v2/enqueue");
     assert_eq!(r.header("content-type"), Some("application/json"));
     let v = r.json();
+    only_keys(
+        &v,
+        &[
+            "routing_key",
+            "event_action",
+            "dedup_key",
+            "payload",
+            "images",
+            "links",
+            "client",
+            "client_url",
+        ],
+    );
+    if let Some(p) = v.get("payload") {
+        only_keys(
+            p,
+            &[
+                "summary",
+                "source",
+                "severity",
+                "timestamp",
+                "component",
+                "group",
+                "class",
+                "custom_details",
+            ],
+        );
+    }
     assert_eq!(v["routing_key"], ROUTING_KEY);
     let dedup = v["dedup_key"].as_str().expect("dedup_key");
     assert!(!dedup.is_empty() && dedup.len() <= 255);
@@ -496,7 +652,7 @@ fn teams_lays_out_the_demo_finding() {
     check_teams(&v, &r.body);
     let card = &v["attachments"][0]["content"];
     assert_eq!(card["body"][0]["color"], "warning");
-    assert_eq!(card["body"][0]["weight"], "Bolder");
+    assert_eq!(card["body"][0]["weight"], "bolder");
     let facts = card["body"][2]["facts"].as_array().unwrap();
     assert_eq!(facts[0]["title"], "What");
     assert_eq!(facts[0]["value"], "CredentialAccess:RDS/BruteForce");

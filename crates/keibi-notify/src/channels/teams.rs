@@ -90,18 +90,17 @@ pub fn payload(msg: &Outgoing, style: &Style) -> Value {
                 json!({
                     "type": "TextBlock",
                     "text": md(&fx.headline, HEADLINE_MAX, &note),
-                    "size": "Large",
-                    "weight": "Bolder",
+                    "size": "large",
+                    "weight": "bolder",
                     "color": color,
                     "wrap": true,
-                    "style": "heading",
                 }),
                 json!({
                     "type": "TextBlock",
                     "text": md(&format!("{} {} · {}", fx.label_text, fx.severity, fx.change), VALUE_MAX, &note),
                     "color": color,
-                    "weight": "Bolder",
-                    "spacing": "None",
+                    "weight": "bolder",
+                    "spacing": "none",
                     "wrap": true,
                 }),
                 json!({
@@ -118,7 +117,7 @@ pub fn payload(msg: &Outgoing, style: &Style) -> Value {
                     "type": "TextBlock",
                     "text": md(&fx.description, DESCRIPTION_MAX, &note),
                     "wrap": true,
-                    "spacing": "Small",
+                    "spacing": "small",
                 }));
             }
             if !fx.steps.is_empty() {
@@ -136,7 +135,7 @@ pub fn payload(msg: &Outgoing, style: &Style) -> Value {
                         "type": "TextBlock",
                         "text": format!("{}. {text}", i + 1),
                         "wrap": true,
-                        "spacing": "Small",
+                        "spacing": "small",
                     }));
                 }
                 if fx.steps.len() > shown {
@@ -144,7 +143,7 @@ pub fn payload(msg: &Outgoing, style: &Style) -> Value {
                         "type": "TextBlock",
                         "text": md(&note, VALUE_MAX, "…"),
                         "wrap": true,
-                        "spacing": "Small",
+                        "spacing": "small",
                     }));
                 }
             }
@@ -152,7 +151,7 @@ pub fn payload(msg: &Outgoing, style: &Style) -> Value {
                 "type": "TextBlock",
                 "text": md(&format!("{}: {}", loc.text("notify-id"), fx.id), VALUE_MAX, &note),
                 "isSubtle": true,
-                "size": "Small",
+                "size": "small",
                 "wrap": true,
             }));
             (body, fx.link)
@@ -188,11 +187,10 @@ fn board(b: &Board, note: &str) -> Vec<Value> {
     let mut body = vec![json!({
         "type": "TextBlock",
         "text": md(&b.title, HEADLINE_MAX, note),
-        "size": "Large",
-        "weight": "Bolder",
+        "size": "large",
+        "weight": "bolder",
         "color": card_colour(b.label),
         "wrap": true,
-        "style": "heading",
     })];
     if !b.counts.is_empty() {
         body.push(json!({
@@ -221,7 +219,7 @@ fn board(b: &Board, note: &str) -> Vec<Value> {
             "text": text,
             "color": card_colour(it.label),
             "wrap": true,
-            "spacing": "Small",
+            "spacing": "small",
         }));
     }
     if let Some(more) = &b.more {
@@ -236,7 +234,7 @@ fn board(b: &Board, note: &str) -> Vec<Value> {
 }
 
 fn label_block(label: &str) -> Value {
-    json!({"type": "TextBlock", "text": md(label, VALUE_MAX, "…"), "weight": "Bolder", "wrap": true})
+    json!({"type": "TextBlock", "text": md(label, VALUE_MAX, "…"), "weight": "bolder", "wrap": true})
 }
 
 /// `s` as inert Markdown on one line, at most `max` characters.
