@@ -85,7 +85,7 @@ pub fn message(msg: &Outgoing, style: &Style) -> String {
             let fx = facts(n, style);
             m.push_str("[info][title]");
             m.push_str(&inert(
-                &format!("[{} {}] {}", fx.label_text, fx.severity, fx.headline),
+                &format!("{} {} · {}", fx.label_text, fx.severity, fx.headline),
                 VALUE_MAX,
                 &note,
             ));
@@ -165,7 +165,7 @@ fn board(m: &mut String, b: &Board, note: &str) {
     }
     for it in &b.items {
         m.push_str(&inert(
-            &format!("[{}] {} · {}", it.severity, it.headline, it.detail),
+            &format!("{} · {} · {}", it.severity, it.headline, it.detail),
             VALUE_MAX,
             note,
         ));
