@@ -1089,25 +1089,50 @@ fn hostile_text_arrives_inert_on_pagerduty() {
     }
 }
 
-/// The payloads `docs/notifications.md` shows: `cargo test -p keibi-notify --test
-/// channels -- --ignored demo_payloads --nocapture`.
+/// What `docs/notifications.md` shows for each channel: the demo finding, new, with
+/// a dashboard; Chatwork in Japanese.
+const DOCS: [(Kind, Option<&str>); 4] = [
+    (Kind::Slack, None),
+    (Kind::Teams, None),
+    (Kind::Chatwork, Some("ja")),
+    (Kind::PagerDuty, None),
+];
+
+fn demo_payload(rec: &Recorder, kind: Kind, lang: Option<&str>) -> String {
+    let r = &deliver(kind, rec, lang, &notice(NoticeKind::New, demo()))[0];
+    if kind == Kind::Chatwork {
+        chatwork_body(r)
+    } else {
+        serde_json::to_string_pretty(&r.json()).unwrap()
+    }
+}
+
+#[test]
+fn docs_show_what_the_demo_finding_produces() {
+    let docs = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../docs/notifications.md"
+    ))
+    .expect("docs/notifications.md");
+    let rec = Recorder::start();
+    for (kind, lang) in DOCS {
+        let p = demo_payload(&rec, kind, lang);
+        assert!(
+            docs.contains(&p),
+            "docs/notifications.md does not show what {kind:?} sends now; paste it from \
+             `cargo test -p keibi-notify --test channels -- --ignored demo_payloads --nocapture`:\n{p}"
+        );
+    }
+}
+
+/// Prints the payloads `docs/notifications.md` shows: `cargo test -p keibi-notify
+/// --test channels -- --ignored demo_payloads --nocapture`.
 #[test]
 #[ignore]
 fn demo_payloads() {
     let rec = Recorder::start();
-    let msg = notice(NoticeKind::New, demo());
-    for (kind, lang) in [
-        (Kind::Slack, None),
-        (Kind::Teams, None),
-        (Kind::Chatwork, Some("ja")),
-        (Kind::PagerDuty, None),
-    ] {
-        let r = &deliver(kind, &rec, lang, &msg)[0];
-        println!("===== {kind:?} {} {}", r.method, r.path);
-        if kind == Kind::Chatwork {
-            println!("{}", chatwork_body(r));
-        } else {
-            println!("{}", serde_json::to_string_pretty(&r.json()).unwrap());
-        }
+    for (kind, lang) in DOCS {
+        println!("===== {kind:?}");
+        println!("{}", demo_payload(&rec, kind, lang));
     }
 }
