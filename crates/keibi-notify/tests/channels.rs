@@ -994,6 +994,32 @@ fn poisoned(h: &str) -> Finding {
     f.title = format!("Brute force on {h} as {h}");
     f.description = format!("{h} ran the statement {h} on {h}.");
     f.remediation = format!("Lock {h}: ALTER ROLE {h} NOLOGIN;");
+    f.resource.region = Some(h.to_string());
+    f
+}
+
+/// The same with several users (a spray's list) and its texts as catalog messages
+/// (as the daemon's findings carry them), each quoting `h`.
+fn poisoned_with_messages(h: &str) -> Finding {
+    use keibi_model::text::{Arg, FindingText, Msg};
+    let mut f = poisoned(h);
+    f.actor.users = vec![h.to_string(), "postgres".into(), format!("{h}2")];
+    let text = |s: String| {
+        Msg::new("rule-text")
+            .arg("en", Arg::Text(s.clone()))
+            .arg("ja", Arg::Text(s))
+    };
+    f.text = Some(Box::new(FindingText {
+        title: Some(text(format!("Brute force as {h}"))),
+        description: vec![
+            text(format!("{h} tried.")),
+            text(format!("Then {h} ran {h}.")),
+        ],
+        remediation: vec![
+            text(format!("Lock {h}.")),
+            text(format!("Rotate {h}\n{h}.")),
+        ],
+    }));
     f
 }
 
@@ -1006,6 +1032,7 @@ fn hostile_messages(h: &str) -> Vec<Outgoing> {
     s.open = vec![poisoned(h)];
     vec![
         notice(NoticeKind::New, poisoned(h)),
+        notice(NoticeKind::New, poisoned_with_messages(h)),
         notice(
             NoticeKind::Resolved {
                 by: Some(h.to_string()),
@@ -1020,12 +1047,14 @@ fn hostile_messages(h: &str) -> Vec<Outgoing> {
 #[test]
 fn hostile_text_arrives_inert_on_slack() {
     let rec = Recorder::start();
-    let ch = channel(Kind::Slack, &rec, None);
-    for h in hostile() {
-        for m in hostile_messages(&h) {
-            ch.send(&m).unwrap();
-            let v = rec.one().json();
-            check_slack(&v);
+    for lang in [None, Some("ja")] {
+        let ch = channel(Kind::Slack, &rec, lang);
+        for h in hostile() {
+            for m in hostile_messages(&h) {
+                ch.send(&m).unwrap();
+                let v = rec.one().json();
+                check_slack(&v);
+            }
         }
     }
 }
@@ -1055,10 +1084,10 @@ fn hostile_text_arrives_inert_on_chatwork() {
             let body = chatwork_body(&rec.one());
             let tags = chatwork_tags(&body);
             let want: &[&str] = match i {
-                0 | 1 => &[
+                0..=2 => &[
                     "[info]", "[title]", "[/title]", "[hr]", "[hr]", "[hr]", "[/info]",
                 ],
-                2 => &["[info]", "[title]", "[/title]", "[/info]"],
+                3 => &["[info]", "[title]", "[/title]", "[/info]"],
                 _ => &["[info]", "[title]", "[/title]", "[hr]", "[/info]"],
             };
             assert_eq!(tags, want, "{h:?}: {body}");
@@ -1078,12 +1107,21 @@ fn hostile_text_arrives_inert_on_chatwork() {
 #[test]
 fn hostile_text_arrives_inert_on_pagerduty() {
     let rec = Recorder::start();
-    let ch = channel(Kind::PagerDuty, &rec, None);
-    for h in hostile() {
-        for m in hostile_messages(&h).iter().take(3) {
-            ch.send(m).unwrap();
-            for r in rec.take() {
-                check_pagerduty(&r);
+    for lang in [None, Some("ja")] {
+        let ch = channel(Kind::PagerDuty, &rec, lang);
+        for h in hostile() {
+            for m in hostile_messages(&h) {
+                let sent = ch.send(&m).unwrap();
+                let got = rec.take();
+                match &m {
+                    // The summary is not sent; a digest is an event per finding.
+                    Outgoing::Summary(_) => assert!(got.is_empty(), "{sent:?}"),
+                    Outgoing::Digest(d) => assert_eq!(got.len(), d.held.len()),
+                    Outgoing::One(_) => assert_eq!(got.len(), 1),
+                }
+                for r in got {
+                    check_pagerduty(&r);
+                }
             }
         }
     }
