@@ -965,6 +965,21 @@ fn bad_settings_fail_at_build() {
         api_url: None,
     });
     assert!(channels::build(&s, &style(), None).is_err());
+    s.kind = ChannelKind::Chatwork(ChatworkSpec {
+        room_id: "123".into(),
+        api_token: Secret::Value("SECRET\u{3000}VALUE".into()),
+        api_url: None,
+    });
+    let e = channels::build(&s, &style(), None).err().unwrap();
+    assert!(
+        !e.to_string().contains("SECRET"),
+        "the token is not shown: {e}"
+    );
+    s.kind = ChannelKind::Pagerduty(PagerDutySpec {
+        routing_key: Secret::File("/nonexistent/keibi-n2-key".into()),
+        url: None,
+    });
+    assert!(channels::build(&s, &style(), None).is_err());
 }
 
 // ---------------------------------------------------------------------------
