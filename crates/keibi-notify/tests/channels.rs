@@ -890,6 +890,21 @@ fn the_daily_summary_counts_by_severity() {
     );
     assert!(body.contains("High: 8"));
 
+    // Nothing open: said, in green on Slack.
+    let none = Outgoing::Summary(Summary {
+        key: "summary-2".into(),
+        at: at(),
+        open: Vec::new(),
+        total: 0,
+        by_label: [0; 4],
+    });
+    let v = deliver(Kind::Slack, &rec, None, &none)[0].json();
+    check_slack(&v);
+    assert!(v.to_string().contains("No open findings."));
+    assert_eq!(v["attachments"][0]["color"], "#2eb67d");
+    let body = chatwork_body(&deliver(Kind::Chatwork, &rec, Some("ja"), &none)[0]);
+    assert!(body.contains("未解決の検出結果はありません。"), "{body}");
+
     // PagerDuty sends no summary.
     let ch = channel(Kind::PagerDuty, &rec, None);
     let sent = ch.send(&s).unwrap();
