@@ -271,6 +271,54 @@ mod tests {
         assert_eq!(p.fit(3, "…"), "警備x");
     }
 
+    /// Every message the chat channels build is in both catalogs with exactly the
+    /// variables they give.
+    #[test]
+    fn messages_match_both_catalogs() {
+        use std::collections::BTreeSet;
+        let built: [(&str, &[&str]); 4] = [
+            ("notify-chat-digest-title", &["n", "from", "to"]),
+            ("notify-chat-more", &["n"]),
+            ("notify-chat-summary-title", &["n", "at"]),
+            ("notify-chat-summary-none", &[]),
+        ];
+        for lang in Lang::ALL {
+            let cat = keibi_i18n::catalog_ids(lang);
+            for (id, given) in built {
+                let (_, vars) = cat
+                    .iter()
+                    .find(|(i, _)| i == id)
+                    .unwrap_or_else(|| panic!("{id} is not in the {lang} catalog"));
+                let used: BTreeSet<&str> = vars.iter().map(String::as_str).collect();
+                let given: BTreeSet<&str> = given.iter().copied().collect();
+                if lang == Lang::En {
+                    assert_eq!(used, given, "{id} in {lang}");
+                } else {
+                    assert!(used.is_subset(&given), "{id} in {lang}: {used:?}");
+                }
+            }
+        }
+        // And they render: no id, no missing variable.
+        let style = Style {
+            locale: Locale::new(Lang::Ja, keibi_i18n::DisplayZone::utc()),
+            dashboard_url: None,
+        };
+        let s = Summary {
+            key: "s".into(),
+            at: chrono::DateTime::UNIX_EPOCH,
+            open: Vec::new(),
+            total: 0,
+            by_label: [0; 4],
+        };
+        let b = summary(&s, &style);
+        assert!(
+            !b.title.contains("notify-") && !b.title.contains('{'),
+            "{}",
+            b.title
+        );
+        assert_eq!(b.empty.as_deref(), Some("未解決の検出結果はありません。"));
+    }
+
     #[test]
     fn links_are_spotted() {
         let prev: Vec<char> = "http".chars().collect();
