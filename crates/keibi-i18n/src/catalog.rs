@@ -31,6 +31,7 @@ const EN: &[(&str, &str)] = &[
     ),
     ("cli.ftl", include_str!("../locales/en/cli.ftl")),
     ("run.ftl", include_str!("../locales/en/run.ftl")),
+    ("notify.ftl", include_str!("../locales/en/notify.ftl")),
 ];
 const JA: &[(&str, &str)] = &[
     ("activity.ftl", include_str!("../locales/ja/activity.ftl")),
@@ -53,6 +54,7 @@ const JA: &[(&str, &str)] = &[
     ),
     ("cli.ftl", include_str!("../locales/ja/cli.ftl")),
     ("run.ftl", include_str!("../locales/ja/run.ftl")),
+    ("notify.ftl", include_str!("../locales/ja/notify.ftl")),
 ];
 
 pub(crate) fn files(lang: Lang) -> &'static [(&'static str, &'static str)] {

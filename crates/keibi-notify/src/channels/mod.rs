@@ -1,0 +1,211 @@
+//! The channels: one module each, with its settings, its payload and its sender.
+//! A channel named in the `notify.channels` list of the settings file is a
+//! [`ChannelSpec`]; [`build`] makes the [`Channel`] that delivers to it.
+
+use std::time::Duration;
+
+pub(crate) mod chat;
+pub mod chatwork;
+pub mod pagerduty;
+pub mod slack;
+pub mod teams;
+
+use serde::{Deserialize, Serialize};
+
+use crate::secret::Secret;
+use crate::text::Style;
+use crate::Channel;
+
+/// One entry of `notify.channels`: a name the routes refer to, and where it goes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChannelSpec {
+    pub name: String,
+    /// The language of this channel's messages (`en`, `ja`); the display language
+    /// of the settings when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lang: Option<String>,
+    /// At most this many messages an hour; what is held back goes out as one digest
+    /// when the hour allows (0: no limit).
+    #[serde(default = "default_rate_limit")]
+    pub rate_limit: u32,
+    #[serde(flatten)]
+    pub kind: ChannelKind,
+}
+
+fn default_rate_limit() -> u32 {
+    30
+}
+
+/// Where a channel delivers, tagged by `type`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ChannelKind {
+    Slack(SlackSpec),
+    Teams(TeamsSpec),
+    Chatwork(ChatworkSpec),
+    Webhook(WebhookSpec),
+    Email(EmailSpec),
+    Pagerduty(PagerDutySpec),
+    Sns(SnsSpec),
+}
+
+impl ChannelKind {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            ChannelKind::Slack(_) => "slack",
+            ChannelKind::Teams(_) => "teams",
+            ChannelKind::Chatwork(_) => "chatwork",
+            ChannelKind::Webhook(_) => "webhook",
+            ChannelKind::Email(_) => "email",
+            ChannelKind::Pagerduty(_) => "pagerduty",
+            ChannelKind::Sns(_) => "sns",
+        }
+    }
+}
+
+/// Slack incoming webhook.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SlackSpec {
+    /// `https://hooks.slack.com/services/...`: a secret (whoever has it can post).
+    pub webhook_url: Secret,
+}
+
+/// Microsoft Teams: a Workflows ("When a Teams webhook request is received") URL.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TeamsSpec {
+    pub webhook_url: Secret,
+}
+
+/// Chatwork: `POST /v2/rooms/{room_id}/messages` with an API token.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChatworkSpec {
+    pub room_id: String,
+    pub api_token: Secret,
+    /// `https://api.chatwork.com/v2` unless set (tests point it at a local server).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_url: Option<String>,
+}
+
+/// A generic webhook: the contract's JSON, signed with HMAC-SHA256.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookSpec {
+    pub url: String,
+    /// The HMAC key; without it requests are not signed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret: Option<Secret>,
+    /// Extra headers (an `Authorization` for the receiver, say); values are secrets
+    /// when given as `{env: ...}`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub headers: Vec<Header>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Header {
+    pub name: String,
+    pub value: Secret,
+}
+
+/// Email over SMTP.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EmailSpec {
+    pub host: String,
+    /// 587 for STARTTLS, 465 for implicit TLS, 25 for none, unless set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub port: Option<u16>,
+    #[serde(default)]
+    pub tls: EmailTls,
+    /// Extra CA certificate (PEM) to trust, for a relay with a private CA.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca_file: Option<std::path::PathBuf>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password: Option<Secret>,
+    pub from: String,
+    pub to: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EmailTls {
+    #[default]
+    Starttls,
+    Implicit,
+    /// Plain SMTP: only for a relay on the same host or a test server.
+    None,
+}
+
+/// PagerDuty Events API v2.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PagerDutySpec {
+    pub routing_key: Secret,
+    /// `https://events.pagerduty.com/v2/enqueue` unless set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+}
+
+/// Amazon SNS publish (needs keibi built with the `aws` feature).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SnsSpec {
+    pub topic_arn: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    /// A local endpoint (moto) or a VPC endpoint.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub endpoint_url: Option<String>,
+}
+
+/// How long one delivery may take before it counts as a transient failure.
+pub const TIMEOUT: Duration = Duration::from_secs(10);
+
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    #[error("channel {name}: {reason}")]
+    Invalid { name: String, reason: String },
+    #[error("channel {name}: {source}")]
+    Secret {
+        name: String,
+        source: crate::secret::SecretError,
+    },
+}
+
+/// Makes an SNS channel (the AWS edge crate's constructor).
+pub type MakeSns<'a> =
+    &'a dyn Fn(&ChannelSpec, &SnsSpec, &Style) -> Result<Box<dyn Channel>, BuildError>;
+
+/// Builds the channel for a spec. SNS lives in the AWS edge crate: the caller
+/// passes `sns` to build it (the binary without the `aws` feature passes `None`, and
+/// an SNS channel is then a clear error).
+pub fn build(
+    spec: &ChannelSpec,
+    style: &Style,
+    sns: Option<MakeSns<'_>>,
+) -> Result<Box<dyn Channel>, BuildError> {
+    let _ = style;
+    match &spec.kind {
+        ChannelKind::Sns(s) => match sns {
+            Some(make) => make(spec, s, style),
+            None => Err(BuildError::Invalid {
+                name: spec.name.clone(),
+                reason: "SNS needs keibi built with the `aws` feature".into(),
+            }),
+        },
+        ChannelKind::Slack(s) => Ok(Box::new(slack::build(spec, s, style)?)),
+        ChannelKind::Teams(s) => Ok(Box::new(teams::build(spec, s, style)?)),
+        ChannelKind::Chatwork(s) => Ok(Box::new(chatwork::build(spec, s, style)?)),
+        ChannelKind::Pagerduty(s) => Ok(Box::new(pagerduty::build(spec, s, style)?)),
+        other => Err(BuildError::Invalid {
+            name: spec.name.clone(),
+            reason: format!("{} is not built yet", other.as_str()),
+        }),
+    }
+}
