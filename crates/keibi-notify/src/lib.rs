@@ -2,7 +2,7 @@
 //!
 //! The daemon's store writes an outbox entry in the same transaction as each finding
 //! change a person should hear of (new, reopened, severity raised, resolved). The
-//! notifier reads the outbox, [routes](crate) each entry to channels, holds what quiet
+//! notifier reads the outbox, [routes](route::Router) each entry to channels, holds what quiet
 //! hours, `group_wait` and rate limits hold, and hands each channel an [`Outgoing`]
 //! message to deliver. A channel turns it into its own payload (Slack Block Kit, a
 //! Teams Adaptive Card, a Chatwork message, the contract's JSON, an email, a
@@ -19,13 +19,19 @@
 //! `tests/data/hostile.txt`.
 
 pub mod channels;
+pub mod flood;
 pub mod http;
 pub mod notice;
+pub mod quiet;
+pub mod route;
 pub mod secret;
+pub mod settings;
 pub mod text;
 
 pub use notice::{Digest, Notice, NoticeKind, Outgoing, Summary};
+pub use route::{Planned, Router, Seen};
 pub use secret::Secret;
+pub use settings::NotifySettings;
 
 use std::time::Duration;
 

@@ -24,3 +24,13 @@ notify-change-resolved = Resolved
 notify-change-resolved-by = Resolved by { $by }
 notify-change-test = A test message from `keibi notify test`: nothing happened
 notify-truncated = … (cut)
+
+# N3: routing (`keibi notify routes`): why a route did not match, and what it does.
+# Patterns, engines and values are the settings' and the finding's, one line each.
+notify-miss-severity = severity { $was } is below { $at_least }
+notify-miss-type = the type matches none of { $patterns }
+notify-miss-resource = the resource matches none of { $patterns }
+notify-miss-account = the account matches none of { $patterns }
+notify-miss-no-account = the finding has no AWS account (the route wants { $patterns })
+notify-miss-engine = the engine is not { $engines }
+notify-miss-no-engine = the finding has no database engine (the route wants { $engines })

@@ -20,3 +20,12 @@ notify-change-resolved = 解決済み
 notify-change-resolved-by = { $by } が解決済みにしました
 notify-change-test = `keibi notify test` によるテストメッセージです。実際には何も起きていません
 notify-truncated = …(省略)
+
+# N3: ルーティング (`keibi notify routes`): ルートが一致しなかった理由と、その扱い。
+notify-miss-severity = 重要度 { $was } は { $at_least } 未満です
+notify-miss-type = 種類が { $patterns } のどれにも一致しません
+notify-miss-resource = 対象リソースが { $patterns } のどれにも一致しません
+notify-miss-account = アカウントが { $patterns } のどれにも一致しません
+notify-miss-no-account = この検出には AWS アカウントがありません (ルートの条件: { $patterns })
+notify-miss-engine = データベースエンジンが { $engines } ではありません
+notify-miss-no-engine = この検出にはデータベースエンジンがありません (ルートの条件: { $engines })
