@@ -9,7 +9,7 @@
 use chrono::{DateTime, Duration, Utc};
 use keibi_model::{Finding, Severity, SeverityLabel};
 
-use crate::notice::{NoticeKind, Summary};
+use crate::notice::{Digest, Notice, NoticeKind, Summary};
 use crate::quiet::Daily;
 use crate::settings::Interval;
 
@@ -156,6 +156,29 @@ impl Window {
             .filter(|t| **t > now - HOUR && **t <= now)
             .count()
     }
+}
+
+/// How many held notices a digest lists one by one (`total` counts them all).
+pub const DIGEST_LISTED: usize = 20;
+
+/// The digest of what a channel's rate limit held back: the notices oldest first
+/// (then by key, so a retry builds the same digest), at most [`DIGEST_LISTED`]
+/// listed, all counted, spanning the first to the last held. `key` is its
+/// idempotency key (the notifier's: the same held set gives the same key).
+/// `None` when nothing is held.
+pub fn digest(mut held: Vec<Notice>, key: String) -> Option<Digest> {
+    held.sort_by(|a, b| a.at.cmp(&b.at).then_with(|| a.key.cmp(&b.key)));
+    let from = held.first()?.at;
+    let to = held.last()?.at;
+    let total = held.len() as u64;
+    held.truncate(DIGEST_LISTED);
+    Some(Digest {
+        key,
+        held,
+        total,
+        from,
+        to,
+    })
 }
 
 /// The scheduled time of a daily summary due at `now`: the latest slot (`at`,
@@ -347,6 +370,26 @@ mod tests {
         assert_eq!(w.digest_at(&many, now), many[5] + HOUR);
         // No limit.
         assert_eq!(Window::new(0).admit(&many, 9, now), Admit::Now);
+    }
+
+    #[test]
+    fn a_digest_lists_the_oldest_and_counts_all() {
+        assert_eq!(digest(Vec::new(), "d".into()), None);
+        let held: Vec<Notice> = (0..30)
+            .rev()
+            .map(|i| Notice {
+                key: format!("k{i:02}"),
+                kind: NoticeKind::New,
+                finding: finding(&format!("f{i}"), 5.0, 1),
+                at: t("2026-12-06T10:00:00Z") + Duration::minutes(i),
+            })
+            .collect();
+        let d = digest(held, "digest-ops-1".into()).unwrap();
+        assert_eq!(d.total, 30);
+        assert_eq!(d.held.len(), DIGEST_LISTED);
+        assert_eq!(d.held[0].key, "k00");
+        assert_eq!(d.from, t("2026-12-06T10:00:00Z"));
+        assert_eq!(d.to, t("2026-12-06T10:29:00Z"));
     }
 
     #[test]

@@ -308,6 +308,17 @@ pub struct SettingsProblem {
 pub const MIN_REPEAT_SECS: u64 = 60;
 
 impl NotifySettings {
+    /// The channels the daily summary goes to: those it names, else every channel.
+    pub fn summary_channels(&self) -> Vec<String> {
+        match &self.daily_summary {
+            None => Vec::new(),
+            Some(d) if d.channels.is_empty() => {
+                self.channels.iter().map(|c| c.name.clone()).collect()
+            }
+            Some(d) => d.channels.clone(),
+        }
+    }
+
     /// Every mistake serde could not see, in the order of the section: channel names
     /// unique and not empty; each route's channels exist, its patterns are globs, it
     /// names no tags; quiet hours and the summary have known zones and channels; the
@@ -472,13 +483,25 @@ mod tests {
         assert_eq!(r.throttle, Interval::from_secs(3600));
         assert!(r.continue_);
         assert_eq!(r.engines, vec![Engine::Postgres]);
-        let q = s.quiet_hours.unwrap();
+        let q = s.quiet_hours.clone().unwrap();
         assert_eq!(
             (q.from, q.to),
             (ClockTime::new(22, 0), ClockTime::new(8, 0))
         );
         assert_eq!(q.days, vec![Day::Mon, Day::Sat]);
-        assert_eq!(s.daily_summary.unwrap().at, ClockTime::new(9, 0));
+        assert_eq!(s.daily_summary.as_ref().unwrap().at, ClockTime::new(9, 0));
+        assert!(s.summary_channels().is_empty(), "no channels");
+        let s = read(
+            r#"{"channels": [{"name": "a", "type": "webhook", "url": "http://x"},
+                             {"name": "b", "type": "webhook", "url": "http://y"}],
+                "daily_summary": {"at": "09:00"}}"#,
+        );
+        assert_eq!(s.summary_channels(), ["a", "b"]);
+        let mut s = s;
+        s.daily_summary.as_mut().unwrap().channels = vec!["b".into()];
+        assert_eq!(s.summary_channels(), ["b"]);
+        s.daily_summary = None;
+        assert!(s.summary_channels().is_empty());
     }
 
     #[test]
