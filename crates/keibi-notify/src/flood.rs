@@ -372,6 +372,69 @@ mod tests {
         assert_eq!(Window::new(0).admit(&many, 9, now), Admit::Now);
     }
 
+    /// docs/notifications.md's worked example, message by message.
+    #[test]
+    fn the_documented_rate_limit_example() {
+        let w = Window::new(3);
+        let mut sent: Vec<DateTime<Utc>> = Vec::new();
+        let mut held = 0usize;
+        let mut log = Vec::new();
+        // A notifier's loop: at each time, first a due digest, then the new notice.
+        let mut step = |at: &str, notice: bool, sent: &mut Vec<DateTime<Utc>>| {
+            let now = t(at);
+            if w.digest_due(sent, held, now) {
+                log.push(format!("{at} digest of {held}"));
+                sent.push(now);
+                held = 0;
+            }
+            if notice {
+                match w.admit(sent, held, now) {
+                    Admit::Now => {
+                        log.push(format!("{at} sent"));
+                        sent.push(now);
+                    }
+                    Admit::Hold { .. } => {
+                        log.push(format!("{at} held"));
+                        held += 1;
+                    }
+                }
+            }
+        };
+        for (at, notice) in [
+            ("2026-12-06T09:10:00Z", true),
+            ("2026-12-06T09:20:00Z", true),
+            ("2026-12-06T09:30:00Z", true),
+            ("2026-12-06T09:40:00Z", true),
+            ("2026-12-06T09:45:00Z", true),
+            ("2026-12-06T09:55:00Z", true),
+            ("2026-12-06T10:10:00Z", false),
+            ("2026-12-06T10:15:00Z", true),
+            ("2026-12-06T10:20:00Z", false),
+            ("2026-12-06T10:40:00Z", true),
+        ] {
+            step(at, notice, &mut sent);
+        }
+        let hm: Vec<String> = log
+            .iter()
+            .map(|l| l[11..16].to_string() + &l[20..])
+            .collect();
+        assert_eq!(
+            hm,
+            [
+                "09:10 sent",
+                "09:20 sent",
+                "09:30 sent",
+                "09:40 held",
+                "09:45 held",
+                "09:55 held",
+                "10:10 digest of 3",
+                "10:15 held",
+                "10:20 digest of 1",
+                "10:40 sent",
+            ]
+        );
+    }
+
     #[test]
     fn a_digest_lists_the_oldest_and_counts_all() {
         assert_eq!(digest(Vec::new(), "d".into()), None);

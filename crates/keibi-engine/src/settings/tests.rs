@@ -816,3 +816,21 @@ notify:
         "{p:?}"
     );
 }
+
+#[test]
+fn the_notification_docs_examples_load() {
+    let docs = include_str!("../../../../docs/notifications.md");
+    let mut blocks = 0;
+    let mut rest = docs;
+    while let Some(i) = rest.find("```yaml\n") {
+        let body = &rest[i + 8..];
+        let end = body.find("```").unwrap();
+        let block = &body[..end];
+        rest = &body[end + 3..];
+        blocks += 1;
+        if let Err(p) = load(block) {
+            panic!("docs/notifications.md example\n{block}\n{p:#?}");
+        }
+    }
+    assert!(blocks >= 4, "{blocks} examples");
+}
