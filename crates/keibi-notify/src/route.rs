@@ -88,9 +88,29 @@ impl Miss {
     pub fn msg(&self) -> Msg {
         let list = |v: &[String]| Arg::Text(v.join(", "));
         match self {
-            Miss::Severity { at_least, was } => Msg::new("notify-miss-severity")
-                .arg("at_least", Arg::Text(at_least.to_string()))
-                .arg("was", Arg::Text(was.to_string())),
+            Miss::Severity { at_least, was } => {
+                // A band's lowest severity (what `high` means) is said with its label.
+                let band = at_least.label();
+                let lowest = match band {
+                    SeverityLabel::Low => 1.0,
+                    SeverityLabel::Medium => 4.0,
+                    SeverityLabel::High => 7.0,
+                    SeverityLabel::Critical => 9.0,
+                };
+                let msg = if *at_least == Severity::new(lowest) {
+                    Msg::new("notify-miss-severity-label").arg(
+                        "label",
+                        Arg::Msg(Box::new(Msg::new(&format!(
+                            "severity-{}",
+                            band.as_str().to_lowercase()
+                        )))),
+                    )
+                } else {
+                    Msg::new("notify-miss-severity")
+                };
+                msg.arg("at_least", Arg::Text(at_least.to_string()))
+                    .arg("was", Arg::Text(was.to_string()))
+            }
             Miss::Type { patterns } => Msg::new("notify-miss-type").arg("patterns", list(patterns)),
             Miss::Resource { patterns } => {
                 Msg::new("notify-miss-resource").arg("patterns", list(patterns))

@@ -136,7 +136,7 @@ fn routes_of_a_stored_finding_in_text_and_json() {
         "{text}"
     );
     assert!(
-        text.contains("1. critical: no match: severity 5.0 is below 9.0"),
+        text.contains("1. critical: no match: severity 5.0 is below Critical (9.0)"),
         "{text}"
     );
     assert!(
@@ -185,7 +185,7 @@ fn routes_of_a_stored_finding_in_text_and_json() {
     assert_eq!(v["channels"], serde_json::json!(["ops-slack", "pager"]));
     let r = v["routes"].as_array().unwrap();
     assert_eq!(r[0]["result"], "no_match");
-    assert_eq!(r[0]["reason"], "severity 5.0 is below 9.0");
+    assert_eq!(r[0]["reason"], "severity 5.0 is below Critical (9.0)");
     assert_eq!(r[1]["result"], "match");
     assert_eq!(r[1]["sends"][0]["not_before"], "2026-12-06T23:00:00Z");
     assert_eq!(
@@ -223,7 +223,7 @@ fn routes_of_a_stored_finding_in_text_and_json() {
         ja.contains("2026-12-07 08:00 JST まで通知停止時間帯です"),
         "{ja}"
     );
-    assert!(ja.contains("重要度 5.0 は 9.0 未満です"), "{ja}");
+    assert!(ja.contains("重要度 5.0 は重大 (9.0) 未満です"), "{ja}");
     assert!(!ja.contains("notify-"), "{ja}");
 }
 
@@ -244,7 +244,7 @@ fn without_routes_only_high_and_critical_go_and_mistakes_are_clear() {
         "{text}"
     );
     assert!(
-        text.contains("1. default: no match: severity 5.0 is below 7.0"),
+        text.contains("1. default: no match: severity 5.0 is below High (7.0)"),
         "{text}"
     );
     assert!(
@@ -292,5 +292,62 @@ fn without_routes_only_high_and_critical_go_and_mistakes_are_clear() {
     assert!(
         err.contains("bad.yaml:3:") && err.contains("no channel is named \"nowhere\""),
         "{err}"
+    );
+}
+
+#[test]
+fn attacker_written_fields_are_shown_inert() {
+    let dir = tempfile::tempdir().unwrap();
+    // A finding whose resource id and type carry terminal escapes and a line break
+    // (the resource id comes from a log line an attacker may write).
+    let line = serde_json::json!({
+        "id": "aaaaaaaabbbbbbbbccccccccdddddddd",
+        "type": "CredentialAccess:RDS/\u{1b}[2JBrute",
+        "severity": 5.0,
+        "severity_label": "Medium",
+        "title": "t", "description": "d", "remediation": "r",
+        "mitre": [],
+        "resource": {"kind": "db_instance", "id": "evil\u{1b}[31mRED\u{1b}]0;pwn\u{7}\nfake line", "engine": "postgres"},
+        "actor": {},
+        "first_seen": "2026-12-06T03:10:00Z",
+        "last_seen": "2026-12-06T03:10:00Z",
+        "count": 1,
+        "evidence": [],
+        "detector": "login"
+    });
+    let file = dir.path().join("h.jsonl");
+    std::fs::write(&file, format!("{line}\n")).unwrap();
+    let db = dir.path().join("h.db");
+    let db = db.to_str().unwrap();
+    ok(&["findings", "--store", db, "import", file.to_str().unwrap()]);
+    let cfg = dir.path().join("keibi.yaml");
+    std::fs::write(&cfg, SETTINGS).unwrap();
+    let cfg = cfg.to_str().unwrap();
+    let text = ok(&[
+        "notify",
+        "routes",
+        "aaaaaaaa",
+        "--config",
+        cfg,
+        "--store",
+        db,
+        "--at",
+        "2026-12-06 14:00",
+    ]);
+    assert!(
+        !text.contains('\u{1b}') && !text.contains('\u{7}'),
+        "{text:?}"
+    );
+    assert!(text.lines().next().unwrap().ends_with("(new)"), "{text}");
+    assert!(!text.lines().any(|l| l.starts_with("fake line")), "{text}");
+    // The glob matched the hostile type all the same, and JSON keeps it exactly.
+    assert!(text.contains("2. credentials: matches"), "{text}");
+    let v: serde_json::Value = serde_json::from_str(&ok(&[
+        "notify", "routes", "aaaaaaaa", "--config", cfg, "--store", db, "--format", "json",
+    ]))
+    .unwrap();
+    assert_eq!(
+        v["finding"]["resource"]["id"],
+        "evil\u{1b}[31mRED\u{1b}]0;pwn\u{7}\nfake line"
     );
 }

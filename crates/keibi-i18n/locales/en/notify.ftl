@@ -28,6 +28,7 @@ notify-truncated = … (cut)
 # N3: routing (`keibi notify routes`): why a route did not match, and what it does.
 # Patterns, engines and values are the settings' and the finding's, one line each.
 notify-miss-severity = severity { $was } is below { $at_least }
+notify-miss-severity-label = severity { $was } is below { $label } ({ $at_least })
 notify-miss-type = the type matches none of { $patterns }
 notify-miss-resource = the resource matches none of { $patterns }
 notify-miss-account = the account matches none of { $patterns }

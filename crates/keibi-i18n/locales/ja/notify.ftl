@@ -23,6 +23,7 @@ notify-truncated = …(省略)
 
 # N3: ルーティング (`keibi notify routes`): ルートが一致しなかった理由と、その扱い。
 notify-miss-severity = 重要度 { $was } は { $at_least } 未満です
+notify-miss-severity-label = 重要度 { $was } は{ $label } ({ $at_least }) 未満です
 notify-miss-type = 種類が { $patterns } のどれにも一致しません
 notify-miss-resource = 対象リソースが { $patterns } のどれにも一致しません
 notify-miss-account = アカウントが { $patterns } のどれにも一致しません
