@@ -211,15 +211,40 @@ fn each_filter() {
         ]
     );
     // Every reason reads in both languages, without raw message ids.
-    for v in v {
+    let sev = |at_least: f64| {
+        Verdict::Missed(Miss::Severity {
+            at_least: Severity::new(at_least),
+            was: Severity::new(2.0),
+        })
+    };
+    for v in v.into_iter().chain([sev(7.0), sev(6.5)]) {
         if let Verdict::Missed(m) = v {
             for lang in [keibi_i18n::Lang::En, keibi_i18n::Lang::Ja] {
                 let loc = keibi_i18n::Locale::new(lang, keibi_i18n::DisplayZone::utc());
                 let s = loc.render(&m.msg());
-                assert!(!s.contains("notify-miss"), "{s}");
+                assert!(
+                    !s.contains("notify-miss") && !s.contains("severity-"),
+                    "{s}"
+                );
             }
         }
     }
+}
+
+#[test]
+fn a_severity_floor_says_its_band() {
+    let en = keibi_i18n::Locale::english_utc();
+    let m = |a: f64| {
+        en.render(
+            &Miss::Severity {
+                at_least: Severity::new(a),
+                was: Severity::new(5.0),
+            }
+            .msg(),
+        )
+    };
+    assert_eq!(m(7.0), "severity 5.0 is below High (7.0)");
+    assert_eq!(m(6.5), "severity 5.0 is below 6.5");
 }
 
 #[test]
