@@ -308,6 +308,29 @@ pub struct SettingsProblem {
 pub const MIN_REPEAT_SECS: u64 = 60;
 
 impl NotifySettings {
+    /// The words' settings for one channel: its language is the channel's `lang`,
+    /// else `notify.lang`, else `display_lang` (the settings' `display.lang`), else
+    /// English; times in `notify.timezone`, else UTC; links to `dashboard_url`.
+    /// Values that do not parse fall back the same way (`keibi config check`
+    /// reports them).
+    pub fn style_for(&self, ch: &ChannelSpec, display_lang: Option<&str>) -> crate::text::Style {
+        use keibi_i18n::{DisplayZone, Lang, Locale};
+        let lang = [ch.lang.as_deref(), self.lang.as_deref(), display_lang]
+            .into_iter()
+            .flatten()
+            .find_map(|l| l.parse::<Lang>().ok())
+            .unwrap_or(Lang::En);
+        let zone = self
+            .timezone
+            .as_deref()
+            .and_then(|z| DisplayZone::named(z).ok())
+            .unwrap_or_else(DisplayZone::utc);
+        crate::text::Style {
+            locale: Locale::new(lang, zone),
+            dashboard_url: self.dashboard_url.clone(),
+        }
+    }
+
     /// The channels the daily summary goes to: those it names, else every channel.
     pub fn summary_channels(&self) -> Vec<String> {
         match &self.daily_summary {
@@ -532,6 +555,31 @@ mod tests {
         );
         assert_eq!(s.channels[0].rate_limit, 5);
         assert_eq!(s.channels[0].kind.as_str(), "webhook");
+    }
+
+    #[test]
+    fn a_channels_words_follow_its_lang_then_notify_then_display() {
+        use keibi_i18n::Lang;
+        let s = read(
+            r#"{"timezone": "Asia/Tokyo", "dashboard_url": "https://k.example",
+                "channels": [{"name": "a", "type": "webhook", "url": "http://x", "lang": "en"},
+                             {"name": "b", "type": "webhook", "url": "http://y"}]}"#,
+        );
+        let a = s.style_for(&s.channels[0], Some("ja"));
+        assert_eq!(a.locale.lang, Lang::En);
+        assert_eq!(a.locale.zone.name(), "Asia/Tokyo");
+        assert_eq!(a.dashboard_url.as_deref(), Some("https://k.example"));
+        assert_eq!(
+            s.style_for(&s.channels[1], Some("ja")).locale.lang,
+            Lang::Ja
+        );
+        assert_eq!(s.style_for(&s.channels[1], None).locale.lang, Lang::En);
+        let mut s2 = s.clone();
+        s2.lang = Some("ja".into());
+        s2.timezone = None;
+        let b = s2.style_for(&s2.channels[1], Some("en"));
+        assert_eq!(b.locale.lang, Lang::Ja);
+        assert!(b.locale.zone.is_utc());
     }
 
     #[test]
