@@ -239,6 +239,94 @@ mod tests {
         );
     }
 
+    /// Invariants, every 7 minutes over weeks that hold clock changes (Berlin in
+    /// March and October, New York in November) and in Tokyo: a hold ends after
+    /// `t`, within a week and a day; every instant before its end is held to the
+    /// same end; the end itself is not quiet; and local times inside the period
+    /// (checked on the wall clock) are quiet, those outside are not (but for the
+    /// second pass of a repeated hour).
+    #[test]
+    fn holds_are_consistent_with_the_wall_clock() {
+        let cases = [
+            (
+                "22:00",
+                "08:00",
+                "Europe/Berlin",
+                "2027-03-24T00:00:00Z",
+                vec![],
+            ),
+            (
+                "22:00",
+                "08:00",
+                "Europe/Berlin",
+                "2026-10-21T00:00:00Z",
+                vec![Day::Sat, Day::Sun],
+            ),
+            (
+                "01:30",
+                "02:30",
+                "America/New_York",
+                "2026-10-29T00:00:00Z",
+                vec![],
+            ),
+            (
+                "09:00",
+                "17:00",
+                "Asia/Tokyo",
+                "2026-12-01T00:00:00Z",
+                vec![Day::Mon],
+            ),
+            (
+                "00:00",
+                "00:00",
+                "UTC",
+                "2026-12-01T00:00:00Z",
+                vec![Day::Sat, Day::Sun],
+            ),
+        ];
+        for (from, to, tz, start, days) in cases {
+            let q = quiet(from, to, tz, &days);
+            let zone = jiff::tz::TimeZone::get(tz).unwrap();
+            let (f, e) = (
+                from.parse::<ClockTime>().unwrap(),
+                to.parse::<ClockTime>().unwrap(),
+            );
+            let mut t = utc(start);
+            let stop = t + chrono::Duration::days(10);
+            while t < stop {
+                let local = ts(t).unwrap().to_zoned(zone.clone());
+                let hm = ClockTime::new(local.hour() as u8, local.minute() as u8);
+                let day_ok =
+                    |d: jiff::civil::Weekday| days.is_empty() || days.contains(&Day::of(d));
+                // The wall-clock oracle: in a period that started today or yesterday.
+                let wall = if f < e {
+                    day_ok(local.weekday()) && f <= hm && hm < e
+                } else {
+                    (day_ok(local.weekday()) && hm >= f)
+                        || (day_ok(local.date().yesterday().unwrap().weekday()) && hm < e)
+                };
+                match q.until(t) {
+                    Some(end) => {
+                        // On the night a clock is set back, a period is continuous
+                        // in real time: the repeated hour's second pass may be held
+                        // though its wall time is before `from`.
+                        let repeated = zone.to_ambiguous_timestamp(local.datetime()).is_ambiguous();
+                        assert!(
+                            wall || repeated,
+                            "{tz} {from}-{to} {t}: held, but {hm} is outside"
+                        );
+                        assert!(end > t && end - t <= chrono::Duration::days(8), "{t} {end}");
+                        assert_eq!(q.until(t + (end - t) / 2), Some(end), "{t}");
+                        assert_eq!(q.until(end - chrono::Duration::seconds(1)), Some(end));
+                        assert!(q.until(end).is_none_or(|e2| e2 > end), "{t} {end}");
+                    }
+                    None => assert!(!wall, "{tz} {from}-{to} {t}: {hm} is inside, not held"),
+                }
+                t += chrono::Duration::minutes(7);
+            }
+        }
+    }
+
     #[test]
     fn daily_slots_in_a_zone() {
         let d = Daily::new(
