@@ -581,6 +581,7 @@ impl Settings {
         self.rules.paths.iter_mut().for_each(fix);
         fix(&mut self.store.path);
         self.store.export_dir.as_mut().map(fix);
+        self.notify.resolve_paths(base);
     }
 }
 

@@ -308,6 +308,45 @@ pub struct SettingsProblem {
 pub const MIN_REPEAT_SECS: u64 = 60;
 
 impl NotifySettings {
+    /// Makes the channels' relative file paths (secrets read from a file, an email
+    /// relay's CA file) relative to `base`, the settings file's directory, as every
+    /// other path of a settings file is. A channel kind that gains a path field
+    /// adds it here.
+    pub fn resolve_paths(&mut self, base: &std::path::Path) {
+        use crate::channels::ChannelKind as K;
+        use crate::secret::Secret;
+        if base.as_os_str().is_empty() {
+            return;
+        }
+        let fix = |p: &mut std::path::PathBuf| {
+            if p.is_relative() {
+                *p = base.join(&*p);
+            }
+        };
+        let secret = |s: &mut Secret| {
+            if let Secret::File(p) = s {
+                fix(p);
+            }
+        };
+        for c in &mut self.channels {
+            match &mut c.kind {
+                K::Slack(s) => secret(&mut s.webhook_url),
+                K::Teams(s) => secret(&mut s.webhook_url),
+                K::Chatwork(s) => secret(&mut s.api_token),
+                K::Webhook(s) => {
+                    s.secret.as_mut().map(secret);
+                    s.headers.iter_mut().for_each(|h| secret(&mut h.value));
+                }
+                K::Email(s) => {
+                    s.password.as_mut().map(secret);
+                    s.ca_file.as_mut().map(fix);
+                }
+                K::Pagerduty(s) => secret(&mut s.routing_key),
+                K::Sns(_) => {}
+            }
+        }
+    }
+
     /// The words' settings for one channel: its language is the channel's `lang`,
     /// else `notify.lang`, else `display_lang` (the settings' `display.lang`), else
     /// English; times in `notify.timezone`, else UTC; links to `dashboard_url`.
@@ -580,6 +619,45 @@ mod tests {
         let b = s2.style_for(&s2.channels[1], Some("en"));
         assert_eq!(b.locale.lang, Lang::Ja);
         assert!(b.locale.zone.is_utc());
+    }
+
+    #[test]
+    fn relative_secret_files_are_taken_from_the_settings_directory() {
+        use crate::channels::ChannelKind as K;
+        use crate::secret::Secret;
+        let mut s = read(
+            r#"{"channels": [
+                {"name": "a", "type": "slack", "webhook_url": {"file": "secrets/slack"}},
+                {"name": "b", "type": "webhook", "url": "http://x", "secret": {"file": "/run/k"},
+                 "headers": [{"name": "Authorization", "value": {"file": "auth"}}]},
+                {"name": "c", "type": "email", "host": "h", "from": "f@x", "to": ["t@x"],
+                 "password": {"env": "P"}, "ca_file": "ca.pem"}]}"#,
+        );
+        s.resolve_paths(std::path::Path::new("/etc/keibi"));
+        let K::Slack(a) = &s.channels[0].kind else {
+            panic!()
+        };
+        assert_eq!(
+            a.webhook_url,
+            Secret::File("/etc/keibi/secrets/slack".into())
+        );
+        let K::Webhook(b) = &s.channels[1].kind else {
+            panic!()
+        };
+        assert_eq!(
+            b.secret,
+            Some(Secret::File("/run/k".into())),
+            "absolute stays"
+        );
+        assert_eq!(b.headers[0].value, Secret::File("/etc/keibi/auth".into()));
+        let K::Email(c) = &s.channels[2].kind else {
+            panic!()
+        };
+        assert_eq!(c.password, Some(Secret::Env("P".into())));
+        assert_eq!(
+            c.ca_file.as_deref(),
+            Some(std::path::Path::new("/etc/keibi/ca.pem"))
+        );
     }
 
     #[test]
