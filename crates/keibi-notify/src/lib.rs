@@ -12,6 +12,14 @@
 //! Pure core, effectful edge: rendering and routing read no clock and do no I/O
 //! (`now` is an argument); only a channel's `send` talks to the network.
 //!
+//! The settings are [`settings::NotifySettings`] (the `notify` section of
+//! `keibi.yaml`); [`route::Router`] decides which channels hear of a notice and
+//! from when (routes, `group_wait`, throttles, [`quiet`] hours); [`flood`] decides
+//! what is worth a notice (new, raised, reopened, resolved; "still going" once per
+//! `repeat_interval`), holds what a channel's hourly rate limit does not allow for
+//! one digest, and schedules the daily summary. What the notifier remembers (what
+//! was told when, what was sent in the last hour) is an argument, kept in the store.
+//!
 //! # Adding a channel
 //! One module under `channels/`: its settings struct, a variant of
 //! [`channels::ChannelSpec`], and a type implementing [`Channel`]. Its tests post to
