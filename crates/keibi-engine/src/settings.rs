@@ -29,7 +29,7 @@ use locate::{locate, Seg};
 pub use values::{Cidr, Duration, Expiry, Listen};
 
 /// The sections of a settings file, in the order `keibi init` writes them.
-pub const SECTIONS: [&str; 9] = [
+pub const SECTIONS: [&str; 10] = [
     "sources",
     "detection",
     "lists",
@@ -39,6 +39,7 @@ pub const SECTIONS: [&str; 9] = [
     "server",
     "log",
     "display",
+    "notify",
 ];
 
 /// The commented file `keibi init` writes: every section, every value its default.
@@ -57,6 +58,9 @@ pub struct Settings {
     pub server: Server,
     pub log: Log,
     pub display: Display,
+    /// Notifications: channels, routes, quiet hours, repeats, the daily summary
+    /// (keibi-notify's settings; `docs/notifications.md`).
+    pub notify: keibi_notify::NotifySettings,
 }
 
 /// What to follow, and how the followed sources are polled and put in time order
@@ -577,6 +581,7 @@ impl Settings {
         self.rules.paths.iter_mut().for_each(fix);
         fix(&mut self.store.path);
         self.store.export_dir.as_mut().map(fix);
+        self.notify.resolve_paths(base);
     }
 }
 
@@ -706,7 +711,7 @@ impl Reader<'_> {
         for (i, k) in keys.iter().enumerate() {
             let (start, end) = lines[i];
             // A known section's own lines, at their own line numbers (the lines
-            // before it blank). Only sections: there are at most eight.
+            // before it blank). Only sections: there are at most ten.
             let padded = if SECTIONS.contains(&k.as_str()) {
                 let from = line_starts.get(start).copied().unwrap_or(self.text.len());
                 let to = line_starts.get(end).copied().unwrap_or(self.text.len());
@@ -726,6 +731,7 @@ impl Reader<'_> {
                 "server" => self.section(&padded, (start, end), &path, &mut settings.server),
                 "log" => self.section(&padded, (start, end), &path, &mut settings.log),
                 "display" => self.section(&padded, (start, end), &path, &mut settings.display),
+                "notify" => self.section(&padded, (start, end), &path, &mut settings.notify),
                 "detection" => match self.detection(&padded, Some((start, end)), value, &path) {
                     Some(d) => {
                         settings.detection = d;
@@ -966,6 +972,14 @@ impl Reader<'_> {
             if let Err(e) = keibi_i18n::DisplayZone::named(tz) {
                 self.at(&[key("display"), key("tz")], e.to_string());
             }
+        }
+        for p in s.notify.problems() {
+            let mut at = vec![key("notify")];
+            at.extend(p.at.iter().map(|a| match a {
+                keibi_notify::settings::At::Key(k) => key(k),
+                keibi_notify::settings::At::Item(i) => Seg::Item(*i),
+            }));
+            self.at(&at, p.reason);
         }
         let l = &s.lists;
         for (name, paths) in [

@@ -2,7 +2,7 @@
 //!
 //! The daemon's store writes an outbox entry in the same transaction as each finding
 //! change a person should hear of (new, reopened, severity raised, resolved). The
-//! notifier reads the outbox, [routes](crate) each entry to channels, holds what quiet
+//! notifier reads the outbox, [routes](route::Router) each entry to channels, holds what quiet
 //! hours, `group_wait` and rate limits hold, and hands each channel an [`Outgoing`]
 //! message to deliver. A channel turns it into its own payload (Slack Block Kit, a
 //! Teams Adaptive Card, a Chatwork message, the contract's JSON, an email, a
@@ -12,6 +12,14 @@
 //! Pure core, effectful edge: rendering and routing read no clock and do no I/O
 //! (`now` is an argument); only a channel's `send` talks to the network.
 //!
+//! The settings are [`settings::NotifySettings`] (the `notify` section of
+//! `keibi.yaml`); [`route::Router`] decides which channels hear of a notice and
+//! from when (routes, `group_wait`, throttles, [`quiet`] hours); [`flood`] decides
+//! what is worth a notice (new, raised, reopened, resolved; "still going" once per
+//! `repeat_interval`), holds what a channel's hourly rate limit does not allow for
+//! one digest, and schedules the daily summary. What the notifier remembers (what
+//! was told when, what was sent in the last hour) is an argument, kept in the store.
+//!
 //! # Adding a channel
 //! One module under `channels/`: its settings struct, a variant of
 //! [`channels::ChannelSpec`], and a type implementing [`Channel`]. Its tests post to
@@ -19,13 +27,19 @@
 //! `tests/data/hostile.txt`.
 
 pub mod channels;
+pub mod flood;
 pub mod http;
 pub mod notice;
+pub mod quiet;
+pub mod route;
 pub mod secret;
+pub mod settings;
 pub mod text;
 
 pub use notice::{Digest, Notice, NoticeKind, Outgoing, Summary};
+pub use route::{Planned, Router, Seen};
 pub use secret::Secret;
+pub use settings::NotifySettings;
 
 use std::time::Duration;
 

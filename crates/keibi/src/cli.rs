@@ -66,6 +66,44 @@ pub enum Command {
     Config(ConfigCommand),
     /// Follow logs as they are written and keep the findings in the store (the daemon).
     Run(RunArgs),
+    /// Notifications: which routes and channels a finding takes.
+    #[command(subcommand)]
+    Notify(NotifyCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum NotifyCommand {
+    /// Show, route by route, whether a stored finding matches (and which filter
+    /// fails if not), the channels it goes to, and when each would be sent.
+    Routes(NotifyRoutesArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct NotifyRoutesArgs {
+    /// The finding's id, or a unique prefix of it.
+    #[arg(value_name = "FINDING_ID")]
+    pub id: String,
+    /// Settings file (keibi.yaml) whose `notify` routes are shown [default: none,
+    /// so no channels and the default route].
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// The finding store [default: the settings' store.path with --config, else
+    /// keibi.db].
+    #[arg(long, value_name = "FILE")]
+    pub store: Option<PathBuf>,
+    /// Route as if at this time (RFC 3339, `YYYY-MM-DD HH:MM` UTC, or `2h` ago)
+    /// [default: now]: quiet hours and group_wait are judged then.
+    #[arg(long, value_name = "TIME")]
+    pub at: Option<String>,
+    /// `text` for a person, `json` for programs.
+    #[arg(long, value_enum, default_value_t = RoutesFormat::Text)]
+    pub format: RoutesFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RoutesFormat {
+    Text,
+    Json,
 }
 
 #[derive(Debug, Args)]

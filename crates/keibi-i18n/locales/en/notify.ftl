@@ -34,3 +34,35 @@ notify-chat-digest-title = { $n ->
 notify-chat-more = …and { $n } more
 notify-chat-summary-title = Open findings on { $at }: { $n }
 notify-chat-summary-none = No open findings.
+
+# N3: routing (`keibi notify routes`): why a route did not match, and what it does.
+# Patterns, engines and values are the settings' and the finding's, one line each.
+notify-miss-severity = severity { $was } is below { $at_least }
+notify-miss-severity-label = severity { $was } is below { $label } ({ $at_least })
+notify-miss-type = the type matches none of { $patterns }
+notify-miss-resource = the resource matches none of { $patterns }
+notify-miss-account = the account matches none of { $patterns }
+notify-miss-no-account = the finding has no AWS account (the route wants { $patterns })
+notify-miss-engine = the engine is not { $engines }
+notify-miss-no-engine = the finding has no database engine (the route wants { $engines })
+notify-routes-finding = { $id }: { $label } { $severity } { $type } on { $resource } ({ $status })
+notify-routes-at = Routed as a new notice at { $at } (the notifier's throttles and open groups are not read here).
+notify-routes-quiet = Quiet hours until { $until }: Low and Medium notices wait until then.
+notify-routes-default = No routes are set: every channel hears of High and Critical findings.
+notify-routes-miss = { $n }. { $name }: no match: { $why }
+notify-routes-not-reached = { $n }. { $name }: not reached ({ $by } matched and does not continue)
+notify-routes-throttled = { $n }. { $name }: matches, held back by its throttle until { $until }
+notify-routes-match = { $n }. { $name }: matches
+notify-routes-match-continue = { $n }. { $name }: matches, and the next routes are tried too
+notify-routes-no-channels = no channels are set up
+notify-routes-send-now = → { $channel }: now
+notify-routes-send-later = → { $channel }: at { $at } ({ $why })
+notify-routes-already = → { $channel }: already sent by an earlier route
+notify-hold-group = group_wait
+notify-hold-group-joined = group_wait, with the notices already waiting
+notify-hold-quiet = quiet hours
+notify-routes-nowhere = No route sends it anywhere: no channel would hear of this finding.
+notify-routes-total = { $n ->
+    [one] One channel would hear of it: { $channels }.
+   *[other] { $n } channels would hear of it: { $channels }.
+}

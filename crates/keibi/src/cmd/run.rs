@@ -451,7 +451,7 @@ fn log_fields(json: bool, level: &str, msg: &str, fields: &[(&str, Value)]) {
 
 /// A settings file that could not be used, each problem on its line and in the
 /// reader's language where keibi knows its shape.
-fn load_error_text(e: &LoadError) -> String {
+pub(crate) fn load_error_text(e: &LoadError) -> String {
     match e {
         LoadError::Invalid(problems) => problems
             .iter()
