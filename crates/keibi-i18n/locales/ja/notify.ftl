@@ -20,3 +20,14 @@ notify-change-resolved = 解決済み
 notify-change-resolved-by = { $by } が解決済みにしました
 notify-change-test = `keibi notify test` によるテストメッセージです。実際には何も起きていません
 notify-truncated = …(省略)
+
+# メール (N4): 件名、送信数の上限で保留した通知のまとめ、日次サマリー。
+notify-email-subject = [keibi] { $label } { $title }
+notify-email-subject-resolved = [keibi] 解決済み: { $title }
+notify-email-digest-subject = [keibi] 送信数の上限により保留した通知 { $n } 件
+notify-email-digest-intro = このチャネルの送信数の上限により、{ $from } から { $to } までの通知 { $n } 件を保留しました。
+notify-email-summary-subject = [keibi] 日次サマリー: 未解決の検出結果 { $n } 件 (重大 { $critical } 件、高 { $high } 件)
+notify-email-summary-intro = { $at } 時点の未解決の検出結果: { $n } 件
+notify-email-col-finding = 検出結果
+notify-email-col-change = 通知の理由
+notify-email-more = ほか { $n } 件

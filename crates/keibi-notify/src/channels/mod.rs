@@ -10,6 +10,8 @@ use crate::secret::Secret;
 use crate::text::Style;
 use crate::Channel;
 
+pub mod email;
+
 /// One entry of `notify.channels`: a name the routes refer to, and where it goes.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -186,6 +188,7 @@ pub fn build(
 ) -> Result<Box<dyn Channel>, BuildError> {
     let _ = style;
     match &spec.kind {
+        ChannelKind::Email(e) => email::build(spec, e, style),
         ChannelKind::Sns(s) => match sns {
             Some(make) => make(spec, s, style),
             None => Err(BuildError::Invalid {
