@@ -23,6 +23,7 @@ use lettre::message::{Mailbox, MultiPart};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{Message, SmtpTransport, Transport};
+use unicode_width::UnicodeWidthStr;
 
 use super::{BuildError, ChannelSpec, EmailSpec, EmailTls, TIMEOUT};
 use crate::notice::{Digest, Notice, NoticeKind, Outgoing, Summary};
@@ -363,7 +364,7 @@ fn render_digest(d: &Digest, style: &Style) -> Mail {
             &loc.text(&format!("severity-{}", worst.as_str().to_lowercase())),
         );
     }
-    doc.heading(&subject_line(&subject));
+    doc.heading(untagged(&subject_line(&subject)));
     doc.para(
         &loc.render(
             &Msg::new("notify-email-digest-intro")
@@ -430,7 +431,7 @@ fn render_summary(s: &Summary, style: &Style) -> Mail {
             &loc.text(&format!("severity-{}", worst.as_str().to_lowercase())),
         );
     }
-    doc.heading(&subject_line(&subject));
+    doc.heading(untagged(&subject_line(&subject)));
     doc.para(
         &loc.render(
             &Msg::new("notify-email-summary-intro")
@@ -484,6 +485,11 @@ fn render_summary(s: &Summary, style: &Style) -> Mail {
 /// A Subject: one line, clipped. lettre encodes what is not ASCII.
 pub fn subject_line(s: &str) -> String {
     clip(one_line(s).trim(), SUBJECT_MAX, "…")
+}
+
+/// A subject without its `[keibi]` tag, as a heading inside the message.
+fn untagged(s: &str) -> &str {
+    s.strip_prefix("[keibi]").map(str::trim_start).unwrap_or(s)
 }
 
 /// One attacker-written value for a cell, a step or a line: one line, clipped.
@@ -572,15 +578,17 @@ impl<'a> Doc<'a> {
         );
         match &header {
             None => {
+                // Labels padded to one display width (a Japanese character
+                // takes two columns).
                 let width = rows
                     .iter()
                     .filter_map(|r| r.first())
-                    .map(|k| k.chars().count())
+                    .map(|k| k.width())
                     .max()
                     .unwrap_or(0);
                 for row in &rows {
                     let (k, rest) = row.split_first().expect("non-empty row");
-                    let pad = width.saturating_sub(k.chars().count());
+                    let pad = width.saturating_sub(k.width());
                     let _ = writeln!(self.text, "{k}:{} {}", " ".repeat(pad), rest.join(" "));
                     let _ = write!(
                         self.body,
@@ -671,6 +679,69 @@ mod tests {
         assert_eq!(message_id_part("42.a-b_c"), "42.a-b_c");
         assert_eq!(message_id_part("a>b\r\n@c"), "a=3Eb=0D=0A=40c");
         assert_eq!(message_id_part(""), "keibi");
+    }
+
+    /// Every kind of message renders in both languages with no message id left
+    /// showing (a missing catalog entry renders as its id).
+    #[test]
+    fn every_message_renders_in_both_languages() {
+        use chrono::TimeZone;
+        use keibi_i18n::{DisplayZone, Lang};
+        use keibi_model::{Resource, Severity};
+        let t = chrono::Utc.with_ymd_and_hms(2026, 12, 6, 3, 10, 0).unwrap();
+        let mut f = Finding::new(
+            "login",
+            "CredentialAccess:RDS/BruteForce",
+            &["prod-db"],
+            Severity::new(7.5),
+            Resource {
+                kind: "db_instance".into(),
+                id: "prod-db".into(),
+                ..Default::default()
+            },
+            t,
+        );
+        f.title = "Brute force".into();
+        f.remediation = "Block it.".into();
+        let notice = |kind| Notice {
+            key: "k".into(),
+            kind,
+            finding: f.clone(),
+            at: t,
+        };
+        let msgs = [
+            Outgoing::One(Box::new(notice(NoticeKind::New))),
+            Outgoing::One(Box::new(notice(NoticeKind::Resolved { by: None }))),
+            Outgoing::One(Box::new(notice(NoticeKind::Test))),
+            Outgoing::Digest(Digest {
+                key: "d".into(),
+                held: vec![notice(NoticeKind::New)],
+                total: 3,
+                from: t,
+                to: t,
+            }),
+            Outgoing::Summary(Summary {
+                key: "s".into(),
+                at: t,
+                open: vec![f.clone()],
+                total: 1,
+                by_label: [0, 1, 0, 0],
+            }),
+        ];
+        for lang in [Lang::En, Lang::Ja] {
+            let style = Style {
+                locale: Locale::new(lang, DisplayZone::utc()),
+                dashboard_url: None,
+            };
+            for m in &msgs {
+                let mail = render(m, &style);
+                for part in [&mail.subject, &mail.text, &mail.html] {
+                    assert!(!part.contains("notify-"), "{lang:?}: {part}");
+                    assert!(!part.contains("severity-"), "{lang:?}: {part}");
+                }
+                assert!(mail.subject.starts_with("[keibi] "), "{}", mail.subject);
+            }
+        }
     }
 
     #[test]
