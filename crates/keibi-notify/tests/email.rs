@@ -608,6 +608,18 @@ fn refusals_and_outages_say_whether_to_retry() {
     assert!(!e.is_transient() && e.to_string().contains("554"), "{e}");
     drop(srv);
 
+    // STARTTLS is required: a relay that does not offer it gets nothing in clear.
+    let Some(srv) = smtp(Mode::Plain, None, None) else {
+        return;
+    };
+    let e = channel(&spec(srv.port, EmailTls::Starttls, None, None), Lang::En)
+        .send(&notice(common::demo_finding(), "r4"))
+        .unwrap_err();
+    assert!(e.to_string().contains("STARTTLS"), "{e}");
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(srv.stored().len(), 0);
+    drop(srv);
+
     // Nobody listens: the relay is down, try again later.
     let e = channel(&spec(free_port(), EmailTls::None, None, None), Lang::En)
         .send(&notice(common::demo_finding(), "r3"))
