@@ -65,7 +65,8 @@ ensure_packages() {
     # rsyslog: the MariaDB test files its error log through a real rsyslogd.
     # logrotate: the daemon's copytruncate test; pgbouncer: a pooler in front of the
     # test PostgreSQL.
-    for p in postgresql mariadb-server zstd bzip2 rsyslog logrotate pgbouncer; do
+    # python3-venv: the venv of the Python test services (aiosmtpd, moto) below.
+    for p in postgresql mariadb-server zstd bzip2 rsyslog logrotate pgbouncer python3-venv; do
         installed "$p" || missing+=("$p")
     done
     if [ ${#missing[@]} -gt 0 ]; then apt_install "${missing[@]}"; fi
@@ -79,6 +80,39 @@ ensure_packages() {
 
 step "test servers (Debian packages)"
 ensure_packages
+
+# --- Python test services ----------------------------------------------------
+
+# The notification tests talk to real receivers from PyPI: aiosmtpd (an SMTP server)
+# and moto (AWS, for SNS). One venv under target/, made once and reused while these
+# pins are unchanged; the tests find it through KEIBI_TEST_VENV.
+PY_SERVICES=(aiosmtpd==1.4.6 'moto[server]==5.2.5')
+ensure_venv() {
+    local venv=$PWD/target/test-venv stamp
+    stamp="${PY_SERVICES[*]}"
+    if [ ! -x "$venv/bin/python" ] || [ "$(cat "$venv/.keibi-pins" 2>/dev/null)" != "$stamp" ]; then
+        command -v python3 >/dev/null || die "python3 is missing (the test services need it)"
+        local logf
+        logf=$(mktemp)
+        echo "installing into $venv: ${PY_SERVICES[*]}"
+        rm -rf "$venv"
+        # Debian's python3 (python3-venv), not another one first on PATH.
+        local py=python3
+        [ -x /usr/bin/python3 ] && py=/usr/bin/python3
+        "$py" -m venv "$venv" >"$logf" 2>&1 || { cat "$logf" >&2; die "cannot make the venv $venv"; }
+        "$venv/bin/python" -m pip install -q "${PY_SERVICES[@]}" >>"$logf" 2>&1 ||
+            { tail -n 50 "$logf" >&2; die "pip install ${PY_SERVICES[*]} failed"; }
+        rm -f "$logf"
+        echo "$stamp" >"$venv/.keibi-pins"
+    fi
+    "$venv/bin/python" -c 'import aiosmtpd, moto' || die "the venv $venv cannot import aiosmtpd and moto"
+    [ -x "$venv/bin/moto_server" ] || die "$venv/bin/moto_server is missing"
+    export KEIBI_TEST_VENV=$venv
+    echo "aiosmtpd $("$venv/bin/python" -c 'import aiosmtpd; print(aiosmtpd.__version__)'), moto $("$venv/bin/python" -c 'import moto; print(moto.__version__)') in $venv"
+}
+
+step "test services (Python venv)"
+ensure_venv
 
 command -v cargo >/dev/null || die "cargo is not installed (https://rustup.rs)"
 cargo fmt --version >/dev/null 2>&1 || die "rustfmt is missing (rustup component add rustfmt)"

@@ -2,6 +2,7 @@
 //! formatting. `main.rs` only calls [`run`]; integration tests run the built binary.
 
 pub mod alloc;
+pub mod aws;
 mod baselines;
 pub mod cli;
 mod cmd;

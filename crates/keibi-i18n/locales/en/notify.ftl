@@ -66,3 +66,24 @@ notify-routes-total = { $n ->
     [one] One channel would hear of it: { $channels }.
    *[other] { $n } channels would hear of it: { $channels }.
 }
+
+# Email (N4): the Subject and the digest and daily summary. $title and $label
+# arrive on one line; the channel clips the Subject and escapes the HTML part.
+notify-email-subject = [keibi] { $label } { $title }
+notify-email-subject-resolved = [keibi] Resolved: { $title }
+notify-email-digest-subject = [keibi] { $n ->
+    [one] One notification
+   *[other] { $n } notifications
+} held back by the rate limit
+notify-email-digest-intro = This channel's rate limit held back { $n ->
+    [one] one notification
+   *[other] { $n } notifications
+} from { $from } to { $to }:
+notify-email-summary-subject = [keibi] Daily summary: { $n ->
+    [one] one open finding
+   *[other] { $n } open findings
+} ({ $critical } Critical, { $high } High)
+notify-email-summary-intro = Open findings at { $at }: { $n }.
+notify-email-col-finding = Finding
+notify-email-col-change = Why
+notify-email-more = … and { $n } more.

@@ -54,3 +54,14 @@ notify-hold-group-joined = group_wait (待機中の通知とまとめて)
 notify-hold-quiet = 通知停止時間帯
 notify-routes-nowhere = どのルートにも送られません。この検出結果はどのチャネルにも通知されません。
 notify-routes-total = { $n } 件のチャネルに通知されます: { $channels }。
+
+# メール (N4): 件名、送信数の上限で保留した通知のまとめ、日次サマリー。
+notify-email-subject = [keibi] { $label } { $title }
+notify-email-subject-resolved = [keibi] 解決済み: { $title }
+notify-email-digest-subject = [keibi] 送信数の上限により保留した通知 { $n } 件
+notify-email-digest-intro = このチャネルの送信数の上限により、{ $from } から { $to } までの通知 { $n } 件を保留しました。
+notify-email-summary-subject = [keibi] 日次サマリー: 未解決の検出結果 { $n } 件 (重大 { $critical } 件、高 { $high } 件)
+notify-email-summary-intro = { $at } 時点の未解決の検出結果: { $n } 件
+notify-email-col-finding = 検出結果
+notify-email-col-change = 通知の理由
+notify-email-more = ほか { $n } 件

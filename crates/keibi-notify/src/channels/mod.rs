@@ -16,6 +16,8 @@ use crate::secret::Secret;
 use crate::text::Style;
 use crate::Channel;
 
+pub mod email;
+
 /// One entry of `notify.channels`: a name the routes refer to, and where it goes.
 /// (No `deny_unknown_fields` here: serde cannot combine it with `flatten`, and every
 /// spec refused every channel; the kind's own struct refuses unknown keys.)
@@ -193,6 +195,7 @@ pub fn build(
 ) -> Result<Box<dyn Channel>, BuildError> {
     let _ = style;
     match &spec.kind {
+        ChannelKind::Email(e) => email::build(spec, e, style),
         ChannelKind::Sns(s) => match sns {
             Some(make) => make(spec, s, style),
             None => Err(BuildError::Invalid {

@@ -1,0 +1,38 @@
+//! What every AWS client of keibi shares: the SDK configuration (region, endpoint,
+//! credentials from the standard chain, time-outs) and the runtime that drives it.
+
+use std::time::Duration;
+
+use aws_config::timeout::TimeoutConfig;
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+
+/// A current-thread runtime with the I/O and timer drivers the SDK needs.
+pub fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+}
+
+/// The SDK configuration: `region` when given (else the standard chain: `AWS_REGION`,
+/// the profile, the instance's metadata), `endpoint_url` when given (moto, a VPC
+/// endpoint), credentials from the standard chain, each call bounded by `timeout`
+/// (connecting by 5 s).
+pub async fn load(
+    region: Option<String>,
+    endpoint_url: Option<String>,
+    timeout: Duration,
+) -> SdkConfig {
+    let mut loader = aws_config::defaults(BehaviorVersion::latest()).timeout_config(
+        TimeoutConfig::builder()
+            .operation_timeout(timeout)
+            .connect_timeout(Duration::from_secs(5).min(timeout))
+            .build(),
+    );
+    if let Some(r) = region {
+        loader = loader.region(Region::new(r));
+    }
+    if let Some(url) = endpoint_url {
+        loader = loader.endpoint_url(url);
+    }
+    loader.load().await
+}

@@ -1,0 +1,23 @@
+//! keibi's AWS edge: every call keibi makes to AWS lives here, and only here.
+//!
+//! The AWS SDK is large (it adds minutes to a clean build), so the rest of the
+//! workspace never depends on it: the binary pulls this crate in through its `aws`
+//! feature, and the pure crates talk to it through small hooks (the notifier's
+//! [`keibi_notify::channels::MakeSns`]). One module per AWS service; each owns its
+//! client construction, its error mapping and its tests against moto server.
+//!
+//! * [`sns`]: Amazon SNS publish, a notification channel.
+//!
+//! Later issues add their calls as sibling modules: RDS (describe instances,
+//! download log files), EC2 (security groups for responses), CloudTrail and S3
+//! (reading trails). Shared pieces go in [`config`]: credentials come from the
+//! standard chain (environment, profile with `credential_process`, web identity, ECS
+//! and EC2 roles; SSO profiles are not built in, since their client needs ring), and
+//! every call is bounded by a time-out.
+//!
+//! Each client is driven by a small current-thread tokio runtime that the caller's
+//! thread blocks on: keibi's edges are plain threads, and one publish at a time is
+//! what a notifier needs.
+
+pub mod config;
+pub mod sns;
