@@ -22,6 +22,7 @@ pub mod channels;
 pub mod http;
 pub mod notice;
 pub mod secret;
+pub mod settings;
 pub mod text;
 
 pub use notice::{Digest, Notice, NoticeKind, Outgoing, Summary};

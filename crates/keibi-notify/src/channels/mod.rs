@@ -2,6 +2,8 @@
 //! A channel named in the `notify.channels` list of the settings file is a
 //! [`ChannelSpec`]; [`build`] makes the [`Channel`] that delivers to it.
 
+pub mod webhook;
+
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -11,8 +13,12 @@ use crate::text::Style;
 use crate::Channel;
 
 /// One entry of `notify.channels`: a name the routes refer to, and where it goes.
+///
+/// No `deny_unknown_fields` here: serde cannot combine it with `flatten` (every
+/// field of the flattened kind would be refused). The kinds' own structs deny
+/// unknown fields, and a misspelt key of this struct reaches them, so it is still
+/// refused (tested in `settings.rs`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct ChannelSpec {
     pub name: String,
     /// The language of this channel's messages (`en`, `ja`); the display language
@@ -193,6 +199,7 @@ pub fn build(
                 reason: "SNS needs keibi built with the `aws` feature".into(),
             }),
         },
+        ChannelKind::Webhook(w) => Ok(Box::new(webhook::Webhook::build(spec, w)?)),
         other => Err(BuildError::Invalid {
             name: spec.name.clone(),
             reason: format!("{} is not built yet", other.as_str()),
