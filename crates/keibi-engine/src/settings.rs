@@ -29,7 +29,7 @@ use locate::{locate, Seg};
 pub use values::{Cidr, Duration, Expiry, Listen};
 
 /// The sections of a settings file, in the order `keibi init` writes them.
-pub const SECTIONS: [&str; 9] = [
+pub const SECTIONS: [&str; 10] = [
     "sources",
     "detection",
     "lists",
@@ -39,6 +39,7 @@ pub const SECTIONS: [&str; 9] = [
     "server",
     "log",
     "display",
+    "notify",
 ];
 
 /// The commented file `keibi init` writes: every section, every value its default.
@@ -57,6 +58,10 @@ pub struct Settings {
     pub server: Server,
     pub log: Log,
     pub display: Display,
+    /// Notifications (`docs/notifications.md`): absent, `keibi run` sends none
+    /// (the outbox still fills, and `keibi notify status` shows it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notify: Option<keibi_notify::settings::NotifySettings>,
 }
 
 /// What to follow, and how the followed sources are polled and put in time order
@@ -726,6 +731,14 @@ impl Reader<'_> {
                 "server" => self.section(&padded, (start, end), &path, &mut settings.server),
                 "log" => self.section(&padded, (start, end), &path, &mut settings.log),
                 "display" => self.section(&padded, (start, end), &path, &mut settings.display),
+                "notify" => {
+                    let mut n = keibi_notify::settings::NotifySettings::default();
+                    let read = self.section(&padded, (start, end), &path, &mut n);
+                    if read {
+                        settings.notify = Some(n);
+                    }
+                    read
+                }
                 "detection" => match self.detection(&padded, Some((start, end)), value, &path) {
                     Some(d) => {
                         settings.detection = d;
@@ -965,6 +978,11 @@ impl Reader<'_> {
         if let Some(tz) = &s.display.tz {
             if let Err(e) = keibi_i18n::DisplayZone::named(tz) {
                 self.at(&[key("display"), key("tz")], e.to_string());
+            }
+        }
+        if let Some(n) = &s.notify {
+            for (i, reason) in n.problems() {
+                self.at(&[key("notify"), key("channels"), Seg::Item(i)], reason);
             }
         }
         let l = &s.lists;

@@ -33,6 +33,8 @@ CREATE TABLE deliveries (
     state      TEXT NOT NULL DEFAULT 'pending'
                CHECK (state IN ('pending', 'sent', 'failed')),
     attempts   INTEGER NOT NULL DEFAULT 0,
+    -- The first try: retries stop 24 hours after it.
+    first_at   INTEGER,
     next_at    INTEGER NOT NULL,
     last_error TEXT,
     sent_at    INTEGER,

@@ -106,6 +106,8 @@ pub struct Delivery {
     pub state: DeliveryState,
     /// Tries made so far.
     pub attempts: u32,
+    /// When it was first tried.
+    pub first_at: Option<DateTime<Utc>>,
     /// When it is due (pending), or was last tried.
     pub next_at: DateTime<Utc>,
     pub last_error: Option<String>,
@@ -209,7 +211,7 @@ fn entry_from_row(path: &Path, r: &rusqlite::Row<'_>) -> Result<OutboxEntry, Sto
 }
 
 const DELIVERY_COLUMNS: &str =
-    "d.channel, d.state, d.attempts, d.next_at, d.last_error, d.sent_at, d.detail";
+    "d.channel, d.state, d.attempts, d.next_at, d.last_error, d.sent_at, d.detail, d.first_at";
 
 fn delivery_from_row(path: &Path, r: &rusqlite::Row<'_>) -> Result<Delivery, StoreError> {
     let get = |e| StoreError::sqlite(path, e);
@@ -224,6 +226,7 @@ fn delivery_from_row(path: &Path, r: &rusqlite::Row<'_>) -> Result<Delivery, Sto
         last_error: r.get(13).map_err(get)?,
         sent_at: r.get::<_, Option<i64>>(14).map_err(get)?.map(from_millis),
         detail: r.get(15).map_err(get)?,
+        first_at: r.get::<_, Option<i64>>(16).map_err(get)?.map(from_millis),
     })
 }
 
@@ -283,14 +286,15 @@ impl Store {
         Ok(entries.len())
     }
 
-    /// Pending deliveries due at `now`, the oldest entries first, at most `limit`.
+    /// Pending deliveries due at `now`, in the order the changes were committed, at
+    /// most `limit`.
     pub fn due_deliveries(
         &self,
         now: DateTime<Utc>,
         limit: usize,
     ) -> Result<Vec<Delivery>, StoreError> {
         self.deliveries(
-            "d.state = 'pending' AND d.next_at <= ?1 ORDER BY d.next_at, o.id, d.channel LIMIT ?2",
+            "d.state = 'pending' AND d.next_at <= ?1 ORDER BY o.id, d.channel LIMIT ?2",
             params![millis(now), i64::try_from(limit).unwrap_or(i64::MAX)],
         )
     }
@@ -342,7 +346,7 @@ impl Store {
         self.conn
             .execute(
                 "UPDATE deliveries SET state = 'sent', attempts = attempts + 1, sent_at = ?3,
-                     next_at = ?3, detail = ?4
+                     next_at = ?3, detail = ?4, first_at = coalesce(first_at, ?3)
                  WHERE outbox_id = ?1 AND channel = ?2 AND state = 'pending'",
                 params![outbox_id, channel, millis(at), clip(detail)],
             )
@@ -355,14 +359,16 @@ impl Store {
         &mut self,
         outbox_id: i64,
         channel: &str,
+        at: DateTime<Utc>,
         error: &str,
         next_at: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         self.conn
             .execute(
-                "UPDATE deliveries SET attempts = attempts + 1, next_at = ?3, last_error = ?4
+                "UPDATE deliveries SET attempts = attempts + 1, next_at = ?3, last_error = ?4,
+                     first_at = coalesce(first_at, ?5)
                  WHERE outbox_id = ?1 AND channel = ?2 AND state = 'pending'",
-                params![outbox_id, channel, millis(next_at), clip(error)],
+                params![outbox_id, channel, millis(next_at), clip(error), millis(at)],
             )
             .map_err(|e| self.err_of(e))?;
         Ok(())
@@ -380,7 +386,7 @@ impl Store {
         self.conn
             .execute(
                 "UPDATE deliveries SET state = 'failed', attempts = attempts + 1, next_at = ?3,
-                     last_error = ?4
+                     last_error = ?4, first_at = coalesce(first_at, ?3)
                  WHERE outbox_id = ?1 AND channel = ?2 AND state = 'pending'",
                 params![outbox_id, channel, millis(at), clip(error)],
             )

@@ -190,7 +190,7 @@ fn deliveries_move_from_pending_to_sent_or_failed_and_survive_reopening() {
     let ea = due[0].entry.id;
     let eb = due[2].entry.id;
     s.mark_sent(ea, "hook", t(3), "HTTP 200").unwrap();
-    s.mark_retry(ea, "slack", "HTTP 503 from http://x/…: busy", t(10))
+    s.mark_retry(ea, "slack", t(3), "HTTP 503 from http://x/…: busy", t(10))
         .unwrap();
     s.mark_failed(eb, "hook", t(3), "HTTP 400 from http://x/…: bad")
         .unwrap();
@@ -226,6 +226,7 @@ fn deliveries_move_from_pending_to_sent_or_failed_and_survive_reopening() {
         .unwrap();
     assert_eq!(retried.attempts, 1);
     assert_eq!(retried.next_at, t(10));
+    assert_eq!(retried.first_at, Some(t(3)));
     assert!(retried.last_error.as_deref().unwrap().contains("503"));
     let failed = st.open.last().unwrap();
     assert_eq!(failed.state, DeliveryState::Failed);

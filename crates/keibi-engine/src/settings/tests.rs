@@ -706,3 +706,25 @@ fn display_names_a_language_and_a_zone_and_refuses_others_at_their_line() {
     assert!(p[0].reason.contains("en and ja"), "{p:?}");
     assert!(p[1].reason.contains("Mars/Olympus"), "{p:?}");
 }
+
+#[test]
+fn the_notify_section_reads_channels_and_places_their_problems() {
+    let (s, _) = load(
+        "notify:\n  channels:\n    - name: hook\n      type: webhook\n      url: https://hooks.example.com/keibi\n      secret: {env: KEIBI_WEBHOOK_SECRET}\n",
+    )
+    .unwrap();
+    let n = s.notify.unwrap();
+    assert_eq!(n.channels.len(), 1);
+    assert_eq!(n.channels[0].name, "hook");
+    // Absent: no notifications.
+    assert!(load("store:\n  path: k.db\n").unwrap().0.notify.is_none());
+    let p = load(
+        "notify:\n  channels:\n    - {name: a, type: webhook, url: 'http://x/'}\n    - {name: a, type: webhook, url: 'http://y/'}\n",
+    )
+    .unwrap_err();
+    assert_eq!(p.len(), 1, "{p:?}");
+    assert_eq!(p[0].line, 4, "{p:?}");
+    assert!(p[0].reason.contains("used twice"), "{p:?}");
+    let p = load("notify:\n  channels:\n    - name: a\n      type: webhook\n      url: 'http://x/'\n      secrt: {env: S}\n").unwrap_err();
+    assert!(p[0].reason.contains("secrt"), "{p:?}");
+}
