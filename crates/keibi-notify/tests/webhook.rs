@@ -154,6 +154,39 @@ fn a_finding_arrives_signed_in_the_contracts_shape() {
     assert_eq!(keys, contract_fields());
     assert_eq!(v["finding"], serde_json::to_value(&f).unwrap());
     assert_eq!(v["finding"]["severity_label"], "Medium");
+    // In the contract's order (the table's), as keibi scan --format jsonl writes it.
+    let text = String::from_utf8(r.body.clone()).unwrap();
+    let start = text.find("\"finding\":{").unwrap();
+    let mut at = start;
+    for k in contract_order() {
+        let p = text[start..].find(&format!("\"{k}\":")).unwrap() + start;
+        assert!(p > at, "{k} out of order in {text}");
+        at = p;
+    }
+    assert!(
+        text.starts_with("{\"event\":\"severity_raised\","),
+        "{text}"
+    );
+}
+
+/// The contract's fields in the table's order.
+fn contract_order() -> Vec<String> {
+    let mut out = Vec::new();
+    for line in CATALOG.lines().skip_while(|l| !l.starts_with("| field |")) {
+        if !line.starts_with('|') {
+            break;
+        }
+        for name in line.split('|').nth(1).unwrap_or("").split(',') {
+            if let Some(n) = name
+                .trim()
+                .strip_prefix('`')
+                .and_then(|n| n.strip_suffix('`'))
+            {
+                out.push(n.to_string());
+            }
+        }
+    }
+    out
 }
 
 #[test]

@@ -430,3 +430,34 @@ fn notify_test_reaches_the_channel_or_says_why_not() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("KEIBI_TEST_HOOK_SECRET"));
     assert_eq!(rx.requests().len(), 2);
 }
+
+/// A person resolving a finding that was announced is announced too, with who (the
+/// event PagerDuty resolves its incident on).
+#[test]
+fn a_resolve_by_a_person_is_announced_with_who() {
+    let rx = Receiver::start();
+    let s = Setup::new(&rx.url("/r"));
+    let (brute, _) = attack();
+    let d = s.start();
+    s.append(&brute);
+    s.wait("two sent", Duration::from_secs(60), |c| c.sent >= 2);
+    let id = s.outbox().into_values().next().unwrap();
+    let o = keibi()
+        .args(["findings", "resolve", &id, "--by", "kim", "--store"])
+        .arg(s.path("keibi.db"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+    s.wait("the resolve sent", Duration::from_secs(30), |c| c.sent >= 3);
+    assert_eq!(terminate(d), Some(0));
+    let r = rx
+        .requests()
+        .into_iter()
+        .find(|r| r.header("x-keibi-event") == Some("resolved"))
+        .expect("a resolved event");
+    assert!(signed(&r));
+    let v = r.json();
+    assert_eq!(v["event"], "resolved");
+    assert_eq!(v["resolved_by"], "kim");
+    assert_eq!(v["finding"]["id"].as_str(), Some(id.as_str()));
+}

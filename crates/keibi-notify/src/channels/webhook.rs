@@ -11,7 +11,8 @@
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use hmac::{KeyInit, Mac};
-use serde_json::{json, Value};
+use keibi_model::{Finding, Severity};
+use serde::Serialize;
 
 use crate::channels::{BuildError, ChannelSpec, WebhookSpec};
 use crate::notice::{NoticeKind, Outgoing};
@@ -116,62 +117,120 @@ fn time(t: &DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
-/// The JSON a webhook receives for `msg`, sent at `sent_at` (pure: the caller reads
-/// the clock).
-pub fn envelope(msg: &Outgoing, sent_at: DateTime<Utc>) -> Value {
-    match msg {
+/// One finding's change, as a webhook receives it: fields in this order, the
+/// finding's in the contract's order.
+#[derive(Serialize)]
+struct One<'a> {
+    event: &'static str,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    test: bool,
+    finding: &'a Finding,
+    previous_severity: Option<Severity>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    resolved_by: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    count_then: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    since: Option<String>,
+    changed_at: String,
+    sent_at: String,
+}
+
+#[derive(Serialize)]
+struct Held<'a> {
+    event: &'static str,
+    finding: &'a Finding,
+    changed_at: String,
+}
+
+#[derive(Serialize)]
+struct DigestBody<'a> {
+    event: &'static str,
+    findings: Vec<Held<'a>>,
+    total: u64,
+    from: String,
+    to: String,
+    sent_at: String,
+}
+
+#[derive(Serialize)]
+struct ByLabel {
+    critical: u64,
+    high: u64,
+    medium: u64,
+    low: u64,
+}
+
+#[derive(Serialize)]
+struct SummaryBody<'a> {
+    event: &'static str,
+    open: &'a [Finding],
+    total: u64,
+    by_label: ByLabel,
+    at: String,
+    sent_at: String,
+}
+
+/// The JSON body a webhook receives for `msg`, sent at `sent_at` (pure: the caller
+/// reads the clock).
+pub fn body(msg: &Outgoing, sent_at: DateTime<Utc>) -> Vec<u8> {
+    let sent_at = time(&sent_at);
+    let out = match msg {
         Outgoing::One(n) => {
-            let (previous, by, test) = match &n.kind {
-                NoticeKind::Raised { from } => (Some(*from), None, false),
-                NoticeKind::Resolved { by } => (None, by.clone(), false),
-                NoticeKind::Test => (None, None, true),
-                _ => (None, None, false),
+            let mut one = One {
+                event: n.kind.as_str(),
+                test: n.kind == NoticeKind::Test,
+                finding: &n.finding,
+                previous_severity: None,
+                resolved_by: None,
+                count_then: None,
+                since: None,
+                changed_at: time(&n.at),
+                sent_at,
             };
-            let mut v = json!({
-                "event": n.kind.as_str(),
-                "finding": n.finding,
-                "previous_severity": previous,
-                "changed_at": time(&n.at),
-                "sent_at": time(&sent_at),
-            });
-            if let NoticeKind::StillGoing { count_then, since } = &n.kind {
-                v["count_then"] = json!(count_then);
-                v["since"] = json!(time(since));
+            match &n.kind {
+                NoticeKind::Raised { from } => one.previous_severity = Some(*from),
+                NoticeKind::Resolved { by } => one.resolved_by = by.as_deref(),
+                NoticeKind::StillGoing { count_then, since } => {
+                    one.count_then = Some(*count_then);
+                    one.since = Some(time(since));
+                }
+                _ => {}
             }
-            if by.is_some() {
-                v["resolved_by"] = json!(by);
-            }
-            if test {
-                v["test"] = json!(true);
-            }
-            v
+            serde_json::to_vec(&one)
         }
-        Outgoing::Digest(d) => json!({
-            "event": "digest",
-            "findings": d.held.iter().map(|n| json!({
-                "event": n.kind.as_str(),
-                "finding": n.finding,
-                "changed_at": time(&n.at),
-            })).collect::<Vec<_>>(),
-            "total": d.total,
-            "from": time(&d.from),
-            "to": time(&d.to),
-            "sent_at": time(&sent_at),
+        Outgoing::Digest(d) => serde_json::to_vec(&DigestBody {
+            event: "digest",
+            findings: d
+                .held
+                .iter()
+                .map(|n| Held {
+                    event: n.kind.as_str(),
+                    finding: &n.finding,
+                    changed_at: time(&n.at),
+                })
+                .collect(),
+            total: d.total,
+            from: time(&d.from),
+            to: time(&d.to),
+            sent_at,
         }),
-        Outgoing::Summary(s) => json!({
-            "event": "summary",
-            "open": s.open,
-            "total": s.total,
-            "by_label": {
-                "critical": s.by_label[0],
-                "high": s.by_label[1],
-                "medium": s.by_label[2],
-                "low": s.by_label[3],
+        Outgoing::Summary(s) => serde_json::to_vec(&SummaryBody {
+            event: "summary",
+            open: &s.open,
+            total: s.total,
+            by_label: ByLabel {
+                critical: s.by_label[0],
+                high: s.by_label[1],
+                medium: s.by_label[2],
+                low: s.by_label[3],
             },
-            "at": time(&s.at),
-            "sent_at": time(&sent_at),
+            at: time(&s.at),
+            sent_at,
         }),
-    }
+    };
+    // Serializing plain data into memory does not fail.
+    out.unwrap_or_default()
 }
 
 /// `sha256=<hex>` of HMAC-SHA256 with `key` over `"{timestamp}.{body}"`.
@@ -207,7 +266,7 @@ impl Webhook {
 
     /// The body and headers of `msg` sent at `now`.
     pub fn request(&self, msg: &Outgoing, now: DateTime<Utc>) -> (Vec<u8>, Vec<(&str, String)>) {
-        let body = serde_json::to_vec(&envelope(msg, now)).unwrap_or_default();
+        let body = body(msg, now);
         let ts = now.timestamp();
         let mut headers: Vec<(&str, String)> = vec![
             ("X-Keibi-Timestamp", ts.to_string()),
