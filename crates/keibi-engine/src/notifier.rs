@@ -191,7 +191,13 @@ impl Notifier {
         step.routed = self
             .store
             .route_outbox(BATCH, now, &mut |e| plan(settings, e))?;
-        let due = self.store.due_deliveries(now, BATCH)?;
+        let resting: Vec<&str> = self
+            .resting
+            .iter()
+            .filter(|(_, (_, t))| *t > now)
+            .map(|(c, _)| c.as_str())
+            .collect();
+        let due = self.store.due_deliveries_except(now, BATCH, &resting)?;
         for d in due {
             if stop.load(Ordering::Relaxed) {
                 break;

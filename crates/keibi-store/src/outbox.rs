@@ -293,10 +293,31 @@ impl Store {
         now: DateTime<Utc>,
         limit: usize,
     ) -> Result<Vec<Delivery>, StoreError> {
-        self.deliveries(
-            "d.state = 'pending' AND d.next_at <= ?1 ORDER BY o.id, d.channel LIMIT ?2",
-            params![millis(now), i64::try_from(limit).unwrap_or(i64::MAX)],
-        )
+        self.due_deliveries_except(now, limit, &[])
+    }
+
+    /// [`Store::due_deliveries`] of every channel but those in `except` (channels
+    /// resting after a failure: their backlog must not keep the others' out of the
+    /// batch).
+    pub fn due_deliveries_except(
+        &self,
+        now: DateTime<Utc>,
+        limit: usize,
+        except: &[&str],
+    ) -> Result<Vec<Delivery>, StoreError> {
+        let mut filter = String::from("d.state = 'pending' AND d.next_at <= ?");
+        let mut args: Vec<rusqlite::types::Value> = vec![millis(now).into()];
+        if !except.is_empty() {
+            filter.push_str(" AND d.channel NOT IN (");
+            for (i, c) in except.iter().enumerate() {
+                filter.push_str(if i == 0 { "?" } else { ", ?" });
+                args.push(c.to_string().into());
+            }
+            filter.push(')');
+        }
+        filter.push_str(" ORDER BY o.id, d.channel LIMIT ?");
+        args.push(i64::try_from(limit).unwrap_or(i64::MAX).into());
+        self.deliveries(&filter, rusqlite::params_from_iter(args))
     }
 
     /// When the next pending delivery is due (None: nothing pending).

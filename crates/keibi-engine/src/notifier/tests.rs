@@ -320,3 +320,53 @@ fn the_notice_says_what_the_entry_says() {
     assert_eq!(n.finding, e.finding);
     assert_eq!(n.at, t0());
 }
+
+/// A channel that is down with a backlog longer than a batch does not keep another
+/// channel's deliveries out of the batch.
+#[test]
+fn a_resting_channel_does_not_hold_the_others_back() {
+    let keys: Vec<String> = (0..(BATCH + 10)).map(|i| format!("k{i}")).collect();
+    let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+    let rig = Rig::new(&keys);
+    let path = rig.dir.path().join("s.db");
+    {
+        // The backlog: every entry so far goes to the channel that is down; later
+        // ones to the one that is up.
+        let mut s = Store::open(&path).unwrap();
+        while s
+            .route_outbox(BATCH, t0(), &mut |_| vec!["down".into()])
+            .unwrap()
+            > 0
+        {}
+    }
+    add_findings(&path, &["later-1", "later-2"]);
+    {
+        let mut s = Store::open(&path).unwrap();
+        s.route_outbox(BATCH, t0(), &mut |_| vec!["up".into()])
+            .unwrap();
+    }
+    let down = Scripted {
+        name: "down".into(),
+        script: Arc::new(Mutex::new((0..1000).map(|_| transient(None)).collect())),
+        got: Arc::default(),
+    };
+    let up = Scripted {
+        name: "up".into(),
+        script: Arc::default(),
+        got: Arc::default(),
+    };
+    let up_got = up.got.clone();
+    let now = rig.now.clone();
+    let mut n = Notifier::new(
+        Store::open(&path).unwrap(),
+        settings(&["down", "up"]),
+        vec![Box::new(down), Box::new(up)],
+    )
+    .with_clock(Box::new(move || *now.lock().unwrap()));
+    // The first step finds the down channel down; the next, a moment later while it
+    // rests, reaches the up channel's deliveries behind its backlog.
+    step(&mut n);
+    rig.at(t0() + TimeDelta::milliseconds(100));
+    step(&mut n);
+    assert_eq!(up_got.lock().unwrap().len(), 2);
+}
