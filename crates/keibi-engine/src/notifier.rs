@@ -339,6 +339,31 @@ impl Notifier {
     }
 }
 
+impl Notifier {
+    /// Steps while they route or send something (at most `max_steps`): what
+    /// `keibi run --once` does after its pass, so a cron run announces what it
+    /// found. A delivery that fails stays pending for the next run.
+    pub fn drain(
+        &mut self,
+        max_steps: usize,
+        note: &mut dyn FnMut(NotifyNote),
+    ) -> Result<Step, StoreError> {
+        let stop = AtomicBool::new(false);
+        let mut total = Step::default();
+        for _ in 0..max_steps {
+            let s = self.step(&stop, note)?;
+            total.routed += s.routed;
+            total.sent += s.sent;
+            total.retried += s.retried;
+            total.failed += s.failed;
+            if s.routed == 0 && s.sent == 0 && s.failed == 0 {
+                break;
+            }
+        }
+        Ok(total)
+    }
+}
+
 fn sleep_unless(stop: &AtomicBool, total: Duration) {
     let step = Duration::from_millis(50);
     let mut left = total;

@@ -461,3 +461,29 @@ fn a_resolve_by_a_person_is_announced_with_who() {
     assert_eq!(v["resolved_by"], "kim");
     assert_eq!(v["finding"]["id"].as_str(), Some(id.as_str()));
 }
+
+/// `keibi run --once` (cron) announces what its pass found before it exits.
+#[test]
+fn run_once_sends_before_it_exits() {
+    let rx = Receiver::start();
+    let s = Setup::new(&rx.url("/once"));
+    let (brute, _) = attack();
+    s.append(&brute);
+    let o = keibi()
+        .args(["run", "--once", "--config"])
+        .arg(s.path("keibi.yaml"))
+        .env("KEIBI_TEST_HOOK_SECRET", SECRET)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+    let keys: Vec<String> = rx
+        .requests()
+        .iter()
+        .map(|r| r.header("x-keibi-delivery").unwrap().to_string())
+        .collect();
+    assert_eq!(keys.len(), 2, "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        keys.into_iter().collect::<std::collections::BTreeSet<_>>(),
+        s.outbox().into_keys().collect()
+    );
+}

@@ -370,3 +370,22 @@ fn a_resting_channel_does_not_hold_the_others_back() {
     step(&mut n);
     assert_eq!(up_got.lock().unwrap().len(), 2);
 }
+
+#[test]
+fn drain_sends_everything_it_can_and_leaves_failures_pending() {
+    let rig = Rig::new(&["a", "b", "c"]);
+    rig.script.lock().unwrap().push_back(Ok(Sent {
+        detail: "HTTP 200".into(),
+    }));
+    rig.script.lock().unwrap().push_back(transient(None));
+    let mut n = rig.notifier();
+    let s = n.drain(100, &mut |_| {}).unwrap();
+    assert_eq!((s.routed, s.sent, s.retried), (3, 1, 1));
+    let d = rig.deliveries();
+    assert_eq!(
+        d.len(),
+        2,
+        "b retried later, c not tried while the channel rests"
+    );
+    assert!(d.iter().all(|d| d.state == DeliveryState::Pending));
+}

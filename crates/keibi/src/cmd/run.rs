@@ -121,8 +121,9 @@ pub fn run(args: &RunArgs, global: &Global) -> Result<u8> {
         .with_metrics(log.metrics.clone());
     // Notifications: a thread of their own with its own store connection, started
     // once the store is open (and migrated), stopped after the loop.
+    // With `--once` it runs after the pass instead, until it has nothing to send.
     let notifier = match settings.notify.as_ref().filter(|n| !n.channels.is_empty()) {
-        Some(n) => match start_notifier(n, &settings) {
+        Some(n) => match start_notifier(n, &settings, args.once) {
             Ok(r) => Some(r),
             Err(reason) => {
                 log_line(
@@ -215,8 +216,14 @@ pub fn run(args: &RunArgs, global: &Global) -> Result<u8> {
     if let Some(s) = server {
         s.stop();
     }
-    if let Some(n) = notifier {
-        n.stop();
+    match notifier {
+        Some(Notifying::Thread(t)) => t.stop(),
+        Some(Notifying::Once(mut n, mut note)) if outcome.is_ok() => {
+            if let Err(e) = n.drain(10_000, &mut note) {
+                note(NotifyNote::Store(e.to_string()));
+            }
+        }
+        Some(Notifying::Once(..)) | None => {}
     }
     if let Err(e) = outcome {
         // The store holds the last batch that was committed, with its checkpoints:
@@ -238,12 +245,20 @@ pub fn run(args: &RunArgs, global: &Global) -> Result<u8> {
     Ok(0)
 }
 
+/// The notifier of a daemon (its thread), or of `--once` (run after the pass).
+enum Notifying {
+    Thread(notifier::Running),
+    Once(Box<notifier::Notifier>, Box<dyn FnMut(NotifyNote) + Send>),
+}
+
 /// Builds the channels (a setting that cannot work is an error now, not at the
-/// first alert) and starts the notifier on its own store connection.
+/// first alert) and the notifier on its own store connection; starts it unless
+/// `once`.
 fn start_notifier(
     n: &keibi_notify::settings::NotifySettings,
     settings: &Settings,
-) -> std::result::Result<notifier::Running, String> {
+    once: bool,
+) -> std::result::Result<Notifying, String> {
     let channels = notifier::build_channels(n, &crate::locale::current(), None)
         .map_err(|e| library_text(&e.to_string()))?;
     let store =
@@ -318,7 +333,12 @@ fn start_notifier(
         ),
     };
     let n = notifier::Notifier::new(store, n.clone(), channels);
-    notifier::Running::start(n, Box::new(note)).map_err(|e| e.to_string())
+    if once {
+        return Ok(Notifying::Once(Box::new(n), Box::new(note)));
+    }
+    notifier::Running::start(n, Box::new(note))
+        .map(Notifying::Thread)
+        .map_err(|e| e.to_string())
 }
 
 /// The daemon's own log on stderr.
