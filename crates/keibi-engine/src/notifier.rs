@@ -239,7 +239,18 @@ impl Notifier {
         let at = (self.clock)();
         match result {
             Ok(sent) => {
-                self.store.mark_sent(id, &d.channel, at, &sent.detail)?;
+                // The receiver has it: a store busy for a moment must not turn it
+                // into a second send, so the mark is tried a few times.
+                let mut tries = 0;
+                loop {
+                    match self.store.mark_sent(id, &d.channel, at, &sent.detail) {
+                        Err(e) if e.is_transient() && tries < 5 => {
+                            tries += 1;
+                            std::thread::sleep(Duration::from_millis(500));
+                        }
+                        other => break other?,
+                    }
+                }
                 self.resting.remove(&d.channel);
                 step.sent += 1;
                 note(NotifyNote::Sent {
