@@ -386,6 +386,11 @@ impl NotifySettings {
     /// names no tags; quiet hours and the summary have known zones and channels; the
     /// zone and language are known; `dashboard_url` is http(s); `repeat_interval`
     /// at least a minute.
+    /// The channel named `name`.
+    pub fn channel(&self, name: &str) -> Option<&ChannelSpec> {
+        self.channels.iter().find(|c| c.name == name)
+    }
+
     pub fn problems(&self) -> Vec<SettingsProblem> {
         use At::{Item, Key};
         let mut out = Vec::new();
@@ -706,5 +711,30 @@ mod tests {
             got[3].1
         );
         assert!(read("{}").problems().is_empty());
+    }
+
+    #[test]
+    fn channels_read_from_yaml_shapes() {
+        let s: NotifySettings = serde_json::from_value(serde_json::json!({
+            "channels": [
+                {"name": "hook", "type": "webhook", "url": "http://127.0.0.1:1/x",
+                 "secret": {"env": "KEIBI_HOOK_SECRET"}},
+                {"name": "hook", "type": "webhook", "url": "http://127.0.0.1:1/y"},
+            ]
+        }))
+        .unwrap();
+        assert_eq!(s.channels.len(), 2);
+        assert!(!s.problems().is_empty(), "a repeated name is a problem");
+        assert!(s.channel("hook").is_some());
+        // A misspelt key, of the channel or of its kind, is refused.
+        for bad in [
+            serde_json::json!({"name": "h", "type": "webhook", "url": "http://x/", "secrt": {"env": "S"}}),
+            serde_json::json!({"nme": "h", "type": "webhook", "url": "http://x/"}),
+            serde_json::json!({"name": "h", "type": "webhok", "url": "http://x/"}),
+        ] {
+            let r =
+                serde_json::from_value::<NotifySettings>(serde_json::json!({"channels": [bad]}));
+            assert!(r.is_err(), "{r:?}");
+        }
     }
 }

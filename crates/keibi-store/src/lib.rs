@@ -40,6 +40,15 @@
 //! stored with status `suppressed` and is not announced ([`Applied::notify`] false);
 //! when the rule has expired, new activity brings the finding back as `new`.
 //!
+//! # Notifications
+//!
+//! A change a person should hear of ([`Applied::notify`]: new, reopened, severity
+//! raised, not suppressed) writes an [`OutboxEntry`] in the commit's transaction,
+//! and so does a person resolving a finding that was open; a replayed commit writes
+//! none. The notifier (keibi-engine) gives each entry a [`Delivery`] per channel and
+//! marks each sent or failed ([`Store::route_outbox`], [`Store::due_deliveries`],
+//! [`Store::mark_sent`]...). `docs/notifications.md` is the user's view.
+//!
 //! # Files and safety
 //!
 //! WAL journal, `synchronous = FULL` (a commit is on disk when [`Store::commit`]
@@ -50,6 +59,7 @@
 
 mod error;
 mod merge;
+mod outbox;
 mod store;
 
 use std::net::IpAddr;
@@ -61,6 +71,7 @@ pub use ipnet::IpNet;
 pub use keibi_model::{ChangeKind, Finding, FindingChange, Severity};
 
 pub use error::StoreError;
+pub use outbox::{ChannelCount, Delivery, DeliveryState, OutboxEntry, OutboxKind, OutboxStatus};
 pub use store::{finding_json, Store, APPLICATION_ID, BUSY_TIMEOUT, SCHEMA};
 
 /// Where a source was read up to. `position` must only grow for the same `source`

@@ -14,9 +14,11 @@ use rusqlite::{
 };
 
 use crate::merge::merge;
+use crate::outbox::{add_entry, NewEntry};
 use crate::{
-    Applied, Checkpoint, Commit, Committed, FindingStore, HistoryEntry, Outcome, Pruned, Query,
-    Size, Status, StatusChange, StoreError, StoredFinding, Suppression, TypeCount,
+    Applied, Checkpoint, Commit, Committed, FindingStore, HistoryEntry, OutboxKind, Outcome,
+    Pruned, Query, Size, Status, StatusChange, StoreError, StoredFinding, Suppression, Transition,
+    TypeCount,
 };
 
 /// keibi's mark in the SQLite header (`PRAGMA application_id`): "KEIB".
@@ -26,6 +28,7 @@ pub const APPLICATION_ID: i32 = 0x4b45_4942;
 const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/001-initial.sql"),
     include_str!("../migrations/002-finding-text.sql"),
+    include_str!("../migrations/003-outbox.sql"),
 ];
 
 /// The schema this keibi writes.
@@ -43,8 +46,8 @@ const MAX_TEXT: usize = 4096;
 pub struct Store {
     // Dropped before `lock`: closing another descriptor of the file drops the
     // process's POSIX locks on it, SQLite's included, so the connection goes first.
-    conn: Connection,
-    path: PathBuf,
+    pub(crate) conn: Connection,
+    pub(crate) path: PathBuf,
     /// The file, held with an exclusive `flock` by [`Store::open_exclusive`].
     lock: Option<File>,
 }
@@ -109,11 +112,11 @@ fn uri_path(path: &Path) -> String {
     out
 }
 
-fn millis(t: DateTime<Utc>) -> i64 {
+pub(crate) fn millis(t: DateTime<Utc>) -> i64 {
     t.timestamp_millis()
 }
 
-fn from_millis(ms: i64) -> DateTime<Utc> {
+pub(crate) fn from_millis(ms: i64) -> DateTime<Utc> {
     Utc.timestamp_millis_opt(ms).single().unwrap_or_default()
 }
 
@@ -477,7 +480,7 @@ impl Store {
         self.conn.execute_batch(sql).map_err(|e| self.err(e))
     }
 
-    fn write_tx(&mut self) -> Result<Transaction<'_>, StoreError> {
+    pub(crate) fn write_tx(&mut self) -> Result<Transaction<'_>, StoreError> {
         let path = self.path.clone();
         self.conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
@@ -1022,6 +1025,7 @@ fn apply_change(
     added: u64,
     at: DateTime<Utc>,
     rules: &[Suppression],
+    outbox: bool,
 ) -> Result<Applied, StoreError> {
     let id = &change.finding.id;
     if id.is_empty() || id.len() > 128 {
@@ -1059,6 +1063,18 @@ fn apply_change(
         add_history(tx, path, id, at, "new", &f, None, None)?;
         if rule.is_some() {
             add_history(tx, path, id, at, "suppressed", &f, by.as_deref(), None)?;
+        } else if outbox {
+            add_entry(
+                tx,
+                path,
+                &NewEntry {
+                    kind: OutboxKind::New,
+                    previous_severity: None,
+                    by: None,
+                    at,
+                    finding: &f,
+                },
+            )?;
         }
         return Ok(Applied {
             id: id.clone(),
@@ -1165,6 +1181,24 @@ fn apply_change(
     }
     let notify = status != Status::Suppressed
         && matches!(outcome, Outcome::Reopened | Outcome::SeverityRaised);
+    if notify && outbox {
+        let (kind, previous_severity) = if outcome == Outcome::Reopened {
+            (OutboxKind::Reopened, None)
+        } else {
+            (OutboxKind::SeverityRaised, Some(old.finding.severity))
+        };
+        add_entry(
+            tx,
+            path,
+            &NewEntry {
+                kind,
+                previous_severity,
+                by: None,
+                at,
+                finding: &f,
+            },
+        )?;
+    }
     Ok(Applied {
         id: id.clone(),
         outcome,
@@ -1214,7 +1248,10 @@ impl FindingStore for Store {
         let mut findings = Vec::with_capacity(commit.finding_changes.len());
         for change in &commit.finding_changes {
             let added = if replayed { 0 } else { change.added };
-            findings.push(apply_change(&tx, &path, change, added, commit.at, &rules)?);
+            // A replay was announced when it was first committed.
+            findings.push(apply_change(
+                &tx, &path, change, added, commit.at, &rules, !replayed,
+            )?);
         }
         if !replayed {
             for cp in &commit.checkpoints {
@@ -1368,6 +1405,23 @@ impl FindingStore for Store {
             change.by.as_deref(),
             change.note.as_deref(),
         )?;
+        // A person resolving a finding people were told of: the channels that
+        // opened something for it (a PagerDuty incident) close it.
+        if change.transition == Transition::Resolve
+            && matches!(old.status, Status::New | Status::Acknowledged)
+        {
+            crate::outbox::add_entry(
+                &tx,
+                &path,
+                &crate::outbox::NewEntry {
+                    kind: OutboxKind::Resolved,
+                    previous_severity: None,
+                    by: change.by.as_deref(),
+                    at: change.at,
+                    finding: &old.finding,
+                },
+            )?;
+        }
         let now = read_finding(&tx, &path, &id)?;
         tx.commit().map_err(|e| StoreError::sqlite(&path, e))?;
         Ok(now)

@@ -720,7 +720,7 @@ fn foreign_sqlite_files_are_refused() {
         Store::open(&newer),
         Err(StoreError::TooNew {
             found: 99,
-            known: 2,
+            known: keibi_store::SCHEMA,
             ..
         })
     ));

@@ -66,7 +66,8 @@ pub enum Command {
     Config(ConfigCommand),
     /// Follow logs as they are written and keep the findings in the store (the daemon).
     Run(RunArgs),
-    /// Notifications: which routes and channels a finding takes.
+    /// Notifications: send a test message to a channel, show the outbox, and which
+    /// routes a finding takes.
     #[command(subcommand)]
     Notify(NotifyCommand),
 }
@@ -76,6 +77,35 @@ pub enum NotifyCommand {
     /// Show, route by route, whether a stored finding matches (and which filter
     /// fails if not), the channels it goes to, and when each would be sent.
     Routes(NotifyRoutesArgs),
+    /// Send a realistic sample finding (the demo's brute force, marked as a test) to
+    /// one channel now, and say what the receiver answered (exit 1 when it failed).
+    Test {
+        /// The channel's name in the settings' notify.channels.
+        #[arg(long, value_name = "NAME")]
+        channel: String,
+        /// Settings file with the notify section.
+        #[arg(long, value_name = "FILE", default_value = "keibi.yaml")]
+        config: PathBuf,
+        /// Output format [default: text].
+        #[arg(long, value_enum, default_value = "text")]
+        format: NotifyFormat,
+    },
+    /// Show the outbox: deliveries pending, failed (with the last error) and sent,
+    /// per channel, and when each pending one is tried next.
+    Status {
+        /// Settings file: its store.path is the store [default: keibi.db].
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+        /// The store file (overrides the settings').
+        #[arg(long, value_name = "FILE")]
+        store: Option<PathBuf>,
+        /// At most this many pending and failed deliveries listed.
+        #[arg(long, value_name = "N", default_value_t = 50)]
+        limit: usize,
+        /// Output format [default: text].
+        #[arg(long, value_enum, default_value = "text")]
+        format: NotifyFormat,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -100,8 +130,11 @@ pub struct NotifyRoutesArgs {
     pub format: RoutesFormat,
 }
 
+/// `keibi notify routes --format`: the same choice as the other notify commands.
+pub type RoutesFormat = NotifyFormat;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum RoutesFormat {
+pub enum NotifyFormat {
     Text,
     Json,
 }

@@ -2,6 +2,8 @@
 //! A channel named in the `notify.channels` list of the settings file is a
 //! [`ChannelSpec`]; [`build`] makes the [`Channel`] that delivers to it.
 
+pub mod webhook;
+
 use std::time::Duration;
 
 pub(crate) mod chat;
@@ -19,8 +21,11 @@ use crate::Channel;
 pub mod email;
 
 /// One entry of `notify.channels`: a name the routes refer to, and where it goes.
-/// (No `deny_unknown_fields` here: serde cannot combine it with `flatten`, and every
-/// spec refused every channel; the kind's own struct refuses unknown keys.)
+///
+/// No `deny_unknown_fields` here: serde cannot combine it with `flatten` (every
+/// field of the flattened kind would be refused). The kinds' own structs deny
+/// unknown fields, and a misspelt key of this struct reaches them, so it is still
+/// refused (tested in `settings.rs`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ChannelSpec {
     pub name: String,
@@ -193,7 +198,6 @@ pub fn build(
     style: &Style,
     sns: Option<MakeSns<'_>>,
 ) -> Result<Box<dyn Channel>, BuildError> {
-    let _ = style;
     match &spec.kind {
         ChannelKind::Email(e) => email::build(spec, e, style),
         ChannelKind::Sns(s) => match sns {
@@ -207,9 +211,6 @@ pub fn build(
         ChannelKind::Teams(s) => Ok(Box::new(teams::build(spec, s, style)?)),
         ChannelKind::Chatwork(s) => Ok(Box::new(chatwork::build(spec, s, style)?)),
         ChannelKind::Pagerduty(s) => Ok(Box::new(pagerduty::build(spec, s, style)?)),
-        other => Err(BuildError::Invalid {
-            name: spec.name.clone(),
-            reason: format!("{} is not built yet", other.as_str()),
-        }),
+        ChannelKind::Webhook(w) => Ok(Box::new(webhook::Webhook::build(spec, w)?)),
     }
 }

@@ -7,6 +7,7 @@ pub mod events;
 pub mod findings;
 pub mod init;
 pub mod learn;
+pub mod notify;
 pub mod notify_routes;
 pub mod rules;
 pub mod run;

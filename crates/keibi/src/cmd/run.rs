@@ -11,6 +11,7 @@ use anyhow::{Context, Result};
 use keibi_engine::daemon::{self, Control, Live, Note, RunOptions};
 use keibi_engine::http::{Endpoints, Server};
 use keibi_engine::metrics::{self, Metrics};
+use keibi_engine::notifier::{self, NotifyNote};
 use keibi_engine::retention::Retention;
 use keibi_engine::settings::{Listen, LogFormat, LogLevel, Settings};
 use keibi_engine::LoadError;
@@ -118,6 +119,23 @@ pub fn run(args: &RunArgs, global: &Global) -> Result<u8> {
     ));
     let pipeline = Live::new(&settings, scanner, store, args.once, &mut |n| log.note(n))?
         .with_metrics(log.metrics.clone());
+    // Notifications: a thread of their own with its own store connection, started
+    // once the store is open (and migrated), stopped after the loop.
+    // With `--once` it runs after the pass instead, until it has nothing to send.
+    let notifier = match Some(&settings.notify).filter(|n| !n.channels.is_empty()) {
+        Some(n) => match start_notifier(n, &settings, args.once) {
+            Ok(r) => Some(r),
+            Err(reason) => {
+                log_line(
+                    settings.log.format == LogFormat::Json,
+                    "error",
+                    &say(Msg::new("notify-run-cannot-start").arg("reason", reason)),
+                );
+                return Ok(2);
+            }
+        },
+        None => None,
+    };
     let control = Control::signals().context("installing signal handlers")?;
     let config = args.config.clone();
     let mut reload = || {
@@ -140,6 +158,7 @@ pub fn run(args: &RunArgs, global: &Global) -> Result<u8> {
                             || new.store != from_file.store
                             || new.server != from_file.server
                             || new.log != from_file.log
+                            || new.notify != from_file.notify
                         {
                             log_line(json, "warn", &said("run-reload-later"));
                         }
@@ -197,6 +216,15 @@ pub fn run(args: &RunArgs, global: &Global) -> Result<u8> {
     if let Some(s) = server {
         s.stop();
     }
+    match notifier {
+        Some(Notifying::Thread(t)) => t.stop(),
+        Some(Notifying::Once(mut n, mut note)) if outcome.is_ok() => {
+            if let Err(e) = n.drain(10_000, &mut note) {
+                note(NotifyNote::Store(e.to_string()));
+            }
+        }
+        Some(Notifying::Once(..)) | None => {}
+    }
     if let Err(e) = outcome {
         // The store holds the last batch that was committed, with its checkpoints:
         // what came after is read again at the next start.
@@ -215,6 +243,102 @@ pub fn run(args: &RunArgs, global: &Global) -> Result<u8> {
     }
     log.info(&said("run-stopped"));
     Ok(0)
+}
+
+/// The notifier of a daemon (its thread), or of `--once` (run after the pass).
+enum Notifying {
+    Thread(notifier::Running),
+    Once(Box<notifier::Notifier>, Box<dyn FnMut(NotifyNote) + Send>),
+}
+
+/// Builds the channels (a setting that cannot work is an error now, not at the
+/// first alert) and the notifier on its own store connection; starts it unless
+/// `once`.
+fn start_notifier(
+    n: &keibi_notify::settings::NotifySettings,
+    settings: &Settings,
+    once: bool,
+) -> std::result::Result<Notifying, String> {
+    let channels = notifier::build_channels(n, &crate::locale::current(), crate::aws::sns())
+        .map_err(|e| library_text(&e.to_string()))?;
+    let store =
+        keibi_store::Store::open(&settings.store.path).map_err(|e| library_text(&e.to_string()))?;
+    let json = settings.log.format == LogFormat::Json;
+    let names: Vec<&str> = n.channels.iter().map(|c| c.name.as_str()).collect();
+    log_fields(
+        json,
+        "info",
+        &say(Msg::new("notify-run-started")
+            .arg("n", names.len() as u64)
+            .arg("names", names.join(", "))),
+        &[("channels", json!(names))],
+    );
+    let note = move |note: NotifyNote| match note {
+        NotifyNote::Sent {
+            channel,
+            event,
+            finding_id,
+            key,
+            detail,
+        } => log_fields(
+            json,
+            "info",
+            &say(Msg::new("notify-run-sent")
+                .arg("channel", &channel)
+                .arg("event", &event)
+                .arg("id", &finding_id[..finding_id.len().min(8)])
+                .arg("detail", &detail)),
+            &[
+                ("channel", json!(channel)),
+                ("event", json!(event)),
+                ("id", json!(finding_id)),
+                ("key", json!(key)),
+            ],
+        ),
+        NotifyNote::Retry {
+            channel,
+            key,
+            error,
+            at,
+        } => log_fields(
+            json,
+            "warn",
+            &say(Msg::new("notify-run-retry")
+                .arg("channel", &channel)
+                .arg("error", &error)
+                .arg("at", crate::locale::current().time(at, None))),
+            &[
+                ("channel", json!(channel)),
+                ("key", json!(key)),
+                ("next_try", json!(at)),
+            ],
+        ),
+        NotifyNote::Failed {
+            channel,
+            key,
+            error,
+        } => log_fields(
+            json,
+            "error",
+            &say(Msg::new("notify-run-failed")
+                .arg("channel", &channel)
+                .arg("error", &error)),
+            &[("channel", json!(channel)), ("key", json!(key))],
+        ),
+        NotifyNote::Store(reason) => log_fields(
+            json,
+            "error",
+            &say(Msg::new("notify-run-store").arg("reason", library_text(&reason))),
+            &[],
+        ),
+    };
+    let n = notifier::Notifier::new(store, n.clone(), channels);
+    if once {
+        return Ok(Notifying::Once(Box::new(n), Box::new(note)));
+    }
+    notifier::Running::start(n, Box::new(note))
+        .map(Notifying::Thread)
+        .map_err(|e| e.to_string())
 }
 
 /// The daemon's own log on stderr.

@@ -1,0 +1,392 @@
+//! The notifier's decisions with a scripted channel and a given clock: backoff,
+//! Retry-After, permanent failures, giving up after 24 hours, a channel that rests
+//! after failing, and resuming from the store after a restart.
+
+use std::collections::VecDeque;
+use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, Mutex};
+
+use chrono::{TimeZone, Utc};
+use keibi_model::finding::Resource;
+use keibi_model::{ChangeKind, Finding, FindingChange, Severity};
+use keibi_notify::channels::ChannelSpec;
+use keibi_notify::{Channel, SendError, Sent};
+use keibi_store::{Commit, DeliveryState, FindingStore, Store};
+
+use super::*;
+
+type Script = Arc<Mutex<VecDeque<Result<Sent, SendError>>>>;
+
+/// Answers from its script (then 200), and records the keys it was given.
+struct Scripted {
+    name: String,
+    script: Script,
+    got: Arc<Mutex<Vec<String>>>,
+}
+
+impl Channel for Scripted {
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn send(&self, msg: &Outgoing) -> Result<Sent, SendError> {
+        self.got.lock().unwrap().push(msg.key().to_string());
+        self.script.lock().unwrap().pop_front().unwrap_or(Ok(Sent {
+            detail: "HTTP 200".into(),
+        }))
+    }
+}
+
+fn transient(retry_after: Option<u64>) -> Result<Sent, SendError> {
+    Err(SendError::Transient {
+        reason: "HTTP 503".into(),
+        retry_after: retry_after.map(Duration::from_secs),
+    })
+}
+
+fn settings(names: &[&str]) -> NotifySettings {
+    NotifySettings {
+        channels: names
+            .iter()
+            .map(|n| {
+                serde_json::from_value::<ChannelSpec>(serde_json::json!({
+                    "name": n, "type": "webhook", "url": "http://127.0.0.1:9/"
+                }))
+                .unwrap()
+            })
+            .collect(),
+        ..NotifySettings::default()
+    }
+}
+
+fn t0() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 12, 6, 3, 0, 0).unwrap()
+}
+
+fn add_findings(path: &std::path::Path, keys: &[&str]) {
+    let mut s = Store::open(path).unwrap();
+    let mut c = Commit::new(t0());
+    for k in keys {
+        let f = Finding::new(
+            "login",
+            "CredentialAccess:RDS/BruteForce",
+            &[k],
+            Severity::new(5.0),
+            Resource::default(),
+            t0(),
+        );
+        c.finding_changes.push(FindingChange {
+            kind: ChangeKind::New,
+            finding: f,
+            added: 1,
+        });
+    }
+    s.commit(&c).unwrap();
+}
+
+struct Rig {
+    dir: tempfile::TempDir,
+    script: Script,
+    got: Arc<Mutex<Vec<String>>>,
+    now: Arc<Mutex<DateTime<Utc>>>,
+}
+
+impl Rig {
+    fn new(keys: &[&str]) -> Rig {
+        let dir = tempfile::tempdir().unwrap();
+        add_findings(&dir.path().join("s.db"), keys);
+        Rig {
+            dir,
+            script: Arc::default(),
+            got: Arc::default(),
+            now: Arc::new(Mutex::new(t0())),
+        }
+    }
+
+    fn notifier(&self) -> Notifier {
+        let ch = Scripted {
+            name: "hook".into(),
+            script: self.script.clone(),
+            got: self.got.clone(),
+        };
+        let now = self.now.clone();
+        Notifier::new(
+            Store::open(&self.dir.path().join("s.db")).unwrap(),
+            settings(&["hook"]),
+            vec![Box::new(ch)],
+        )
+        .with_clock(Box::new(move || *now.lock().unwrap()))
+    }
+
+    fn at(&self, t: DateTime<Utc>) {
+        *self.now.lock().unwrap() = t;
+    }
+
+    fn deliveries(&self) -> Vec<keibi_store::Delivery> {
+        let s = Store::open(&self.dir.path().join("s.db")).unwrap();
+        let mut v = s.outbox_status(100).unwrap().open;
+        v.sort_by_key(|d| d.entry.id);
+        v
+    }
+
+    fn tries(&self) -> usize {
+        self.got.lock().unwrap().len()
+    }
+}
+
+fn step(n: &mut Notifier) -> Step {
+    n.step(&AtomicBool::new(false), &mut |_| {}).unwrap()
+}
+
+fn secs(s: i64) -> TimeDelta {
+    TimeDelta::seconds(s)
+}
+
+#[test]
+fn backoff_doubles_to_five_minutes_with_bounded_jitter() {
+    for (attempts, base) in [
+        (1, 1.0),
+        (2, 2.0),
+        (3, 4.0),
+        (9, 256.0),
+        (10, 300.0),
+        (40, 300.0),
+    ] {
+        let d = backoff(attempts, "k", "hook").as_secs_f64();
+        assert!(
+            d >= base * 0.8 - 1e-9 && d <= base * 1.2 + 1e-9,
+            "{attempts}: {d}"
+        );
+    }
+    assert_eq!(backoff(3, "k", "hook"), backoff(3, "k", "hook"));
+    let spread: std::collections::BTreeSet<_> = (0..20)
+        .map(|i| backoff(5, &format!("k{i}"), "hook"))
+        .collect();
+    assert!(spread.len() > 5, "jitter spreads an outage's retries");
+}
+
+#[test]
+fn a_transient_failure_is_retried_after_its_backoff_then_sent_once() {
+    let rig = Rig::new(&["a"]);
+    rig.script
+        .lock()
+        .unwrap()
+        .extend([transient(None), transient(None)]);
+    let mut n = rig.notifier();
+    let s = step(&mut n);
+    assert_eq!((s.routed, s.retried), (1, 1));
+    let d = &rig.deliveries()[0];
+    assert_eq!((d.state, d.attempts), (DeliveryState::Pending, 1));
+    assert_eq!(d.first_at, Some(t0()));
+    let delay = (d.next_at - t0()).to_std().unwrap();
+    assert!(
+        delay >= Duration::from_millis(800) && delay <= Duration::from_millis(1200),
+        "{delay:?}"
+    );
+    // Not due yet: nothing is tried.
+    rig.at(t0() + TimeDelta::milliseconds(500));
+    assert_eq!(step(&mut n).retried, 0);
+    assert_eq!(rig.tries(), 1);
+    // Due: tried again, fails again (2 s now).
+    rig.at(t0() + secs(2));
+    assert_eq!(step(&mut n).retried, 1);
+    let d = &rig.deliveries()[0];
+    assert_eq!(d.attempts, 2);
+    let delay = (d.next_at - (t0() + secs(2))).to_std().unwrap();
+    assert!(
+        delay >= Duration::from_millis(1600) && delay <= Duration::from_millis(2400),
+        "{delay:?}"
+    );
+    // A restart forgets the channel's rest, not the delivery: sent at its time.
+    drop(n);
+    let mut n = rig.notifier();
+    rig.at(d.next_at - TimeDelta::milliseconds(1));
+    assert_eq!(step(&mut n).sent, 0, "not before its time after a restart");
+    rig.at(d.next_at);
+    assert_eq!(step(&mut n).sent, 1);
+    assert!(rig.deliveries().is_empty(), "nothing pending or failed");
+    let got = rig.got.lock().unwrap().clone();
+    assert_eq!(got.len(), 3);
+    assert!(
+        got.iter().all(|k| *k == got[0]),
+        "one key every try: {got:?}"
+    );
+    // Nothing more to do.
+    rig.at(d.next_at + TimeDelta::hours(1));
+    assert_eq!(step(&mut n), Step::default());
+}
+
+#[test]
+fn retry_after_is_honoured_and_the_channel_rests() {
+    let rig = Rig::new(&["a", "b", "c"]);
+    rig.script.lock().unwrap().push_back(transient(Some(120)));
+    let mut n = rig.notifier();
+    let s = step(&mut n);
+    // The first fails; the channel rests, so b and c are not tried in this step.
+    assert_eq!((s.routed, s.retried, s.sent), (3, 1, 0));
+    assert_eq!(rig.tries(), 1);
+    let d = rig.deliveries();
+    assert!(d[0].next_at - t0() >= secs(120));
+    assert_eq!(d[1].attempts, 0);
+    // Still resting a minute later.
+    rig.at(t0() + secs(60));
+    assert_eq!(step(&mut n).sent, 0);
+    assert_eq!(rig.tries(), 1);
+    // Then every one goes.
+    rig.at(t0() + secs(130));
+    assert_eq!(step(&mut n).sent, 3);
+}
+
+#[test]
+fn a_permanent_failure_is_failed_at_once_and_the_others_still_go() {
+    let rig = Rig::new(&["a", "b"]);
+    rig.script
+        .lock()
+        .unwrap()
+        .push_back(Err(SendError::Permanent {
+            reason: "HTTP 400 from http://127.0.0.1:9/…: bad".into(),
+        }));
+    let mut n = rig.notifier();
+    let s = step(&mut n);
+    assert_eq!((s.failed, s.sent), (1, 1));
+    let d = rig.deliveries();
+    assert_eq!(d.len(), 1);
+    assert_eq!(d[0].state, DeliveryState::Failed);
+    assert!(d[0].last_error.as_deref().unwrap().contains("HTTP 400"));
+    // Never tried again.
+    rig.at(t0() + TimeDelta::days(1));
+    assert_eq!(step(&mut n), Step::default());
+    assert_eq!(rig.tries(), 2);
+}
+
+#[test]
+fn a_delivery_failing_for_24_hours_is_failed() {
+    let rig = Rig::new(&["a"]);
+    rig.script
+        .lock()
+        .unwrap()
+        .extend((0..1000).map(|_| transient(None)));
+    let mut n = rig.notifier();
+    // Every due try for a day and a bit: pending until 24 hours after the first.
+    let mut t = t0();
+    let mut tries_before_day = 0;
+    while t < t0() + TimeDelta::hours(25) {
+        rig.at(t);
+        step(&mut n);
+        let d = &rig.deliveries()[0];
+        if d.state == DeliveryState::Failed {
+            break;
+        }
+        tries_before_day = d.attempts;
+        t = d.next_at.max(t + secs(1));
+    }
+    let d = &rig.deliveries()[0];
+    assert_eq!(d.state, DeliveryState::Failed, "{d:?}");
+    assert!(
+        d.last_error.as_deref().unwrap().contains("gave up"),
+        "{d:?}"
+    );
+    assert!(d.next_at - t0() >= TimeDelta::hours(24), "{d:?}");
+    assert!(d.next_at - t0() < TimeDelta::hours(24) + secs(400), "{d:?}");
+    // Backoff capped at 5 minutes: about 24 * 12 tries after the first minutes.
+    assert!((250..400).contains(&tries_before_day), "{tries_before_day}");
+}
+
+#[test]
+fn an_entry_for_a_channel_no_longer_configured_fails_with_why() {
+    let rig = Rig::new(&["a"]);
+    let path = rig.dir.path().join("s.db");
+    {
+        let mut s = Store::open(&path).unwrap();
+        s.route_outbox(10, t0(), &mut |_| vec!["gone".into()])
+            .unwrap();
+    }
+    let mut n = rig.notifier();
+    let s = step(&mut n);
+    assert_eq!(s.failed, 1);
+    let d = &rig.deliveries()[0];
+    assert!(
+        d.last_error.as_deref().unwrap().contains("no longer"),
+        "{d:?}"
+    );
+}
+
+#[test]
+fn the_notice_says_what_the_entry_says() {
+    let rig = Rig::new(&["a"]);
+    let s = Store::open(&rig.dir.path().join("s.db")).unwrap();
+    let e = &s.outbox(0, 1).unwrap()[0];
+    let n = notice(e);
+    assert_eq!(n.key, e.key);
+    assert_eq!(n.kind, NoticeKind::New);
+    assert_eq!(n.finding, e.finding);
+    assert_eq!(n.at, t0());
+}
+
+/// A channel that is down with a backlog longer than a batch does not keep another
+/// channel's deliveries out of the batch.
+#[test]
+fn a_resting_channel_does_not_hold_the_others_back() {
+    let keys: Vec<String> = (0..(BATCH + 10)).map(|i| format!("k{i}")).collect();
+    let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+    let rig = Rig::new(&keys);
+    let path = rig.dir.path().join("s.db");
+    {
+        // The backlog: every entry so far goes to the channel that is down; later
+        // ones to the one that is up.
+        let mut s = Store::open(&path).unwrap();
+        while s
+            .route_outbox(BATCH, t0(), &mut |_| vec!["down".into()])
+            .unwrap()
+            > 0
+        {}
+    }
+    add_findings(&path, &["later-1", "later-2"]);
+    {
+        let mut s = Store::open(&path).unwrap();
+        s.route_outbox(BATCH, t0(), &mut |_| vec!["up".into()])
+            .unwrap();
+    }
+    let down = Scripted {
+        name: "down".into(),
+        script: Arc::new(Mutex::new((0..1000).map(|_| transient(None)).collect())),
+        got: Arc::default(),
+    };
+    let up = Scripted {
+        name: "up".into(),
+        script: Arc::default(),
+        got: Arc::default(),
+    };
+    let up_got = up.got.clone();
+    let now = rig.now.clone();
+    let mut n = Notifier::new(
+        Store::open(&path).unwrap(),
+        settings(&["down", "up"]),
+        vec![Box::new(down), Box::new(up)],
+    )
+    .with_clock(Box::new(move || *now.lock().unwrap()));
+    // The first step finds the down channel down; the next, a moment later while it
+    // rests, reaches the up channel's deliveries behind its backlog.
+    step(&mut n);
+    rig.at(t0() + TimeDelta::milliseconds(100));
+    step(&mut n);
+    assert_eq!(up_got.lock().unwrap().len(), 2);
+}
+
+#[test]
+fn drain_sends_everything_it_can_and_leaves_failures_pending() {
+    let rig = Rig::new(&["a", "b", "c"]);
+    rig.script.lock().unwrap().push_back(Ok(Sent {
+        detail: "HTTP 200".into(),
+    }));
+    rig.script.lock().unwrap().push_back(transient(None));
+    let mut n = rig.notifier();
+    let s = n.drain(100, &mut |_| {}).unwrap();
+    assert_eq!((s.routed, s.sent, s.retried), (3, 1, 1));
+    let d = rig.deliveries();
+    assert_eq!(
+        d.len(),
+        2,
+        "b retried later, c not tried while the channel rests"
+    );
+    assert!(d.iter().all(|d| d.state == DeliveryState::Pending));
+}
