@@ -59,6 +59,7 @@
 
 mod error;
 mod merge;
+mod notify;
 mod outbox;
 mod store;
 
@@ -71,7 +72,11 @@ pub use ipnet::IpNet;
 pub use keibi_model::{ChangeKind, Finding, FindingChange, Severity};
 
 pub use error::StoreError;
-pub use outbox::{ChannelCount, Delivery, DeliveryState, OutboxEntry, OutboxKind, OutboxStatus};
+pub use notify::{Growing, OpenFindings, SummaryDelivery};
+pub use outbox::{
+    ChannelCount, Delivery, DeliveryState, OutboxEntry, OutboxKind, OutboxStatus, PlannedDelivery,
+    RouteMemory, ToldRow, WaitingGroup,
+};
 pub use store::{finding_json, Store, APPLICATION_ID, BUSY_TIMEOUT, SCHEMA};
 
 /// Where a source was read up to. `position` must only grow for the same `source`

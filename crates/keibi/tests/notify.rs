@@ -51,6 +51,9 @@ fn attack() -> (String, String) {
     )
 }
 
+/// A daemon following one log, with one webhook channel and one route that sends
+/// it every finding (without routes only High and Critical would go: these tests
+/// are about delivery, routing has its own below).
 struct Setup {
     dir: tempfile::TempDir,
 }
@@ -64,7 +67,7 @@ impl Setup {
         fs::write(
             dir.path().join("keibi.yaml"),
             format!(
-                "sources:\n  inputs:\n    - path: {d}/logs/postgresql.log\nstore:\n  path: {d}/keibi.db\nserver:\n  listen: off\nnotify:\n  channels:\n    - name: hook\n      type: webhook\n      url: {url}\n      secret: {{env: KEIBI_TEST_HOOK_SECRET}}\n"
+                "sources:\n  inputs:\n    - path: {d}/logs/postgresql.log\nstore:\n  path: {d}/keibi.db\nserver:\n  listen: off\nnotify:\n  channels:\n    - name: hook\n      type: webhook\n      url: {url}\n      secret: {{env: KEIBI_TEST_HOOK_SECRET}}\n  routes:\n    - name: everything\n      channels: [hook]\n"
             ),
         )
         .unwrap();

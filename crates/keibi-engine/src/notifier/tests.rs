@@ -43,8 +43,14 @@ fn transient(retry_after: Option<u64>) -> Result<Sent, SendError> {
     })
 }
 
+/// Channels `names`, and one route sending every finding to all of them (these
+/// tests are about delivery; routing has its own below).
 fn settings(names: &[&str]) -> NotifySettings {
     NotifySettings {
+        routes: vec![keibi_notify::settings::Route {
+            channels: names.iter().map(|n| n.to_string()).collect(),
+            ..Default::default()
+        }],
         channels: names
             .iter()
             .map(|n| {
@@ -114,6 +120,7 @@ impl Rig {
             settings(&["hook"]),
             vec![Box::new(ch)],
         )
+        .unwrap()
         .with_clock(Box::new(move || *now.lock().unwrap()))
     }
 
@@ -363,6 +370,7 @@ fn a_resting_channel_does_not_hold_the_others_back() {
         settings(&["down", "up"]),
         vec![Box::new(down), Box::new(up)],
     )
+    .unwrap()
     .with_clock(Box::new(move || *now.lock().unwrap()));
     // The first step finds the down channel down; the next, a moment later while it
     // rests, reaches the up channel's deliveries behind its backlog.

@@ -97,6 +97,8 @@ notify-run-started = notifications: sending to { $n ->
    *[other] { $n } channels
 } ({ $names })
 notify-run-sent = notification sent to { $channel }: { $event } of finding { $id } ({ $detail })
+notify-run-sent-digest = { $n } notifications sent to { $channel } as one message ({ $detail })
+notify-run-sent-summary = daily summary sent to { $channel } ({ $detail })
 notify-run-retry = notification to { $channel } not delivered ({ $error }); trying again at { $at }
 notify-run-failed = notification to { $channel } failed and will not be retried: { $error }
 notify-run-store = notifications: the store cannot be read or written ({ $reason }); trying again in a second

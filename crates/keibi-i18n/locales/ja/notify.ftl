@@ -70,6 +70,8 @@ notify-email-more = ほか { $n } 件
 
 notify-run-started = 通知: { $n } 件のチャネルに送ります ({ $names })
 notify-run-sent = { $channel } に通知しました: 検出結果 { $id } の { $event } ({ $detail })
+notify-run-sent-digest = { $channel } に { $n } 件の通知を 1 通にまとめて送りました ({ $detail })
+notify-run-sent-summary = { $channel } に日次サマリーを送りました ({ $detail })
 notify-run-retry = { $channel } への通知が届きませんでした ({ $error })。{ $at } に再試行します
 notify-run-failed = { $channel } への通知に失敗しました。再試行しません: { $error }
 notify-run-store = 通知: ストアを読み書きできません ({ $reason })。1 秒後に再試行します
