@@ -424,6 +424,20 @@ impl Notifier {
         step: &mut Step,
         note: &mut dyn FnMut(NotifyNote),
     ) -> Result<(), StoreError> {
+        let mut m = m;
+        let group = m
+            .deliveries
+            .first()
+            .and_then(|d| d.route.clone().zip(d.group_until));
+        if let Some((route, until)) = group {
+            // The whole group, even the part a step's batch did not hold.
+            let all = self
+                .store
+                .group_due(&m.channel, &route, until, now, DIGEST_MAX)?;
+            if all.len() > m.deliveries.len() {
+                m.deliveries = all;
+            }
+        }
         let ids: Vec<i64> = m.deliveries.iter().map(|d| d.entry.id).collect();
         let window = self.window(&m.channel);
         let fresh = m.deliveries.iter().all(|d| d.attempts == 0);

@@ -125,6 +125,30 @@ impl Store {
         )
     }
 
+    /// The pending deliveries of one `group_wait` group (`channel`, `route`, the
+    /// group's end) due at `now` and not held, oldest first, at most `limit`: a
+    /// group is sent whole even when a step's batch held only part of it.
+    pub fn group_due(
+        &self,
+        channel: &str,
+        route: &str,
+        until: DateTime<Utc>,
+        now: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<Delivery>, StoreError> {
+        self.deliveries_where(
+            "d.state = 'pending' AND d.held = 0 AND d.channel = ?1 AND d.route = ?2
+               AND d.group_until = ?3 AND d.next_at <= ?4 ORDER BY o.id LIMIT ?5",
+            params![
+                channel,
+                route,
+                millis(until),
+                millis(now),
+                i64::try_from(limit).unwrap_or(i64::MAX)
+            ],
+        )
+    }
+
     /// Findings that may be due a "still going" at `now` with `repeat` between
     /// notices: open and unacknowledged (status new), told before, grown since,
     /// told at `now - repeat` or earlier, and with no outbox entry waiting to be
@@ -392,8 +416,10 @@ impl Store {
         Ok(OpenFindings { listed, by_label })
     }
 
-    /// Forgets what the rate limits and summaries no longer need: messages sent
-    /// more than a day before `now`, summary deliveries done before `older_than`.
+    /// Forgets what the rate limits, throttles and summaries no longer need:
+    /// messages sent more than a day before `now`, route notices older than 31
+    /// days (a throttle is at most 30), "last told" rows of findings no longer
+    /// stored, summary deliveries done before `older_than` (the newest slot kept).
     pub fn prune_notify(
         &mut self,
         now: DateTime<Utc>,
@@ -403,6 +429,18 @@ impl Store {
             .execute(
                 "DELETE FROM notify_sent WHERE at < ?1",
                 [millis(now - chrono::Duration::days(1))],
+            )
+            .map_err(|e| self.err_of(e))?;
+        self.conn
+            .execute(
+                "DELETE FROM notify_told WHERE at < ?1",
+                [millis(now - chrono::Duration::days(31))],
+            )
+            .map_err(|e| self.err_of(e))?;
+        self.conn
+            .execute(
+                "DELETE FROM notify_last WHERE finding_id NOT IN (SELECT id FROM findings)",
+                [],
             )
             .map_err(|e| self.err_of(e))?;
         self.conn

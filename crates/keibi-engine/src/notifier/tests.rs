@@ -803,3 +803,27 @@ fn a_route_throttle_holds_back_repeats_but_not_a_rise_to_high() {
     step(&mut n);
     assert_eq!(flow.take(), vec![one("chat", "db", "severity_raised")]);
 }
+
+/// A group larger than a step's batch still goes as one message.
+#[test]
+fn a_group_larger_than_a_batch_is_one_message() {
+    let flow = Flow::new(serde_json::json!({
+        "channels": hooks(&["chat"]),
+        "routes": [{"channels": ["chat"], "group_wait": "1m"}]
+    }));
+    let fs: Vec<Finding> = (0..BATCH + 6)
+        .map(|i| on(&format!("db-{i}"), 5.0))
+        .collect();
+    flow.new_findings(&fs);
+    let mut n = flow.notifier();
+    step(&mut n);
+    step(&mut n);
+    assert_eq!(flow.take(), vec![]);
+    flow.at(t0() + TimeDelta::minutes(1));
+    step(&mut n);
+    step(&mut n);
+    assert_eq!(
+        flow.take(),
+        vec![("chat".to_string(), Got::Digest((BATCH + 6) as u64))]
+    );
+}
