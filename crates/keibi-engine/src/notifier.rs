@@ -1,16 +1,23 @@
 //! The notifier: `keibi run`'s thread that sends the outbox.
 //!
 //! It holds its own connection to the store (WAL: the daemon's loop keeps
-//! committing beside it) and nothing that matters in memory. Each step it gives the
-//! new outbox entries their deliveries (one per channel an entry goes to: [`plan`]),
-//! sends the due ones through [`Channel::send`], and marks each in a transaction of
-//! its own: sent right after the receiver's 2xx, due again after a backoff for a
-//! transient failure (1 s doubling to 5 min, ±20% jitter, never sooner than the
-//! receiver's `Retry-After`) until 24 hours after the first try, failed at once for
-//! a permanent one. A kill at any moment leaves every delivery pending, sent or
-//! failed in the store; the next start sends what is pending. The one window: a
-//! kill after the receiver took a message and before it is marked sent sends it
-//! again, under the same key (`X-Keibi-Delivery`, a PagerDuty dedup key) so the
+//! committing beside it) and nothing that matters in memory. Each step it writes
+//! the "still going" entries that are due (open, unacknowledged findings grown
+//! since people last heard, `repeat_interval` ago), routes the new outbox entries
+//! ([`plan`]: keibi-notify's [`Router`] with what the store remembers — each
+//! route's last notice of the finding for its throttle, the open `group_wait`
+//! groups), schedules the daily summary when its slot came, and sends what is due:
+//! a `group_wait` group due together as one digest, a notice past its channel's
+//! hourly `rate_limit` held (`flood::Window`) and everything held sent as one
+//! digest when the hour allows, the summary. Each message is marked in a
+//! transaction of its own: sent right after the receiver's 2xx, due again after a
+//! backoff for a transient failure (1 s doubling to 5 min, ±20% jitter, never
+//! sooner than the receiver's `Retry-After`) until 24 hours after the first try,
+//! failed at once for a permanent one. A kill at any moment leaves every delivery
+//! pending, held, sent or failed in the store; the next start carries on from
+//! there. The one window: a kill after the receiver took a message and before it
+//! is marked sent sends it again, under the same key (`X-Keibi-Delivery`, a
+//! PagerDuty dedup key; a digest's key is a hash of its deliveries' keys) so the
 //! receiver can drop it.
 
 use std::collections::HashMap;
