@@ -384,8 +384,8 @@ impl Store {
     /// groups still open at `now`, including those this call opened for earlier
     /// entries). Each route that gets a delivery remembers this notice (`now`,
     /// the finding's severity and count) for its throttle, and the finding
-    /// remembers it was told (for "still going"). One transaction; returns how
-    /// many entries were routed.
+    /// remembers it was told when its first delivery is due, with its count (for
+    /// "still going"). One transaction; returns how many entries were routed.
     pub fn route_outbox_with(
         &mut self,
         limit: usize,
@@ -452,8 +452,10 @@ impl Store {
                 )
                 .map_err(err)?;
             }
-            if !plans.is_empty() {
-                remember_told(&tx, &e.finding.id, now, count).map_err(err)?;
+            // People hear of it when its first delivery is due (quiet hours may
+            // hold it for the night): a "still going" counts from then.
+            if let Some(first) = plans.iter().map(|p| p.not_before).min() {
+                remember_told(&tx, &e.finding.id, first.max(now), count).map_err(err)?;
             }
             tx.execute("UPDATE outbox SET routed = 1 WHERE id = ?1", [e.id])
                 .map_err(err)?;

@@ -827,3 +827,34 @@ fn a_group_larger_than_a_batch_is_one_message() {
         vec![("chat".to_string(), Got::Digest((BATCH + 6) as u64))]
     );
 }
+
+/// A notice quiet hours hold is told when it goes: "still going" counts from then,
+/// so the morning brings the new finding alone, not with a repeat of it.
+#[test]
+fn still_going_counts_from_when_a_held_notice_goes() {
+    let flow = Flow::new(serde_json::json!({
+        "channels": hooks(&["chat"]),
+        "routes": [{"channels": ["chat"]}],
+        "quiet_hours": {"from": "22:00", "to": "08:00", "timezone": "Asia/Tokyo"},
+        "repeat_interval": "4h"
+    }));
+    let f = on("db", 5.0);
+    // 23:00 JST: held until 08:00 JST (23:00 UTC).
+    flow.at(utc("2026-12-06T14:00:00Z"));
+    flow.new_findings(std::slice::from_ref(&f));
+    let mut n = flow.notifier();
+    step(&mut n);
+    flow.at(utc("2026-12-06T15:00:00Z"));
+    flow.commit(&[(f.clone(), ChangeKind::Grew, 50)]);
+    for t in ["2026-12-06T18:00:00Z", "2026-12-06T23:00:00Z"] {
+        flow.at(utc(t));
+        step(&mut n);
+        step(&mut n);
+    }
+    assert_eq!(flow.take(), vec![one("chat", "db", "new")]);
+    flow.commit(&[(f.clone(), ChangeKind::Grew, 5)]);
+    flow.at(utc("2026-12-07T03:00:00Z"));
+    step(&mut n);
+    step(&mut n);
+    assert_eq!(flow.take(), vec![one("chat", "db", "still_going")]);
+}
