@@ -53,6 +53,9 @@ pub const POLL: Duration = Duration::from_millis(250);
 const BATCH: usize = 64;
 /// At most this many held deliveries go in one digest (the rest in the next).
 const DIGEST_MAX: usize = 500;
+/// How often "still going" notices are looked for (`repeat_interval` is at least a
+/// minute, so one is at most this late).
+pub const STILL_GOING_EVERY: TimeDelta = TimeDelta::seconds(30);
 
 /// What the notifier tells its operator.
 #[derive(Debug, Clone, PartialEq)]
@@ -261,6 +264,9 @@ pub struct Notifier {
     pruned_at: Option<DateTime<Utc>>,
     /// When notifications were first set up (read from the store at the first step).
     setup: Option<DateTime<Utc>>,
+    /// When "still going" was last looked for (at most every [`STILL_GOING_EVERY`]:
+    /// the query reads every finding people were told of).
+    still_going_at: Option<DateTime<Utc>>,
     /// The wall clock (tests give their own).
     clock: Box<dyn Fn() -> DateTime<Utc> + Send>,
 }
@@ -297,6 +303,7 @@ impl Notifier {
             resting: HashMap::new(),
             pruned_at: None,
             setup: None,
+            still_going_at: None,
             clock: Box::new(Utc::now),
         })
     }
@@ -326,7 +333,13 @@ impl Notifier {
         if self.setup.is_none() {
             self.setup = Some(self.store.notify_mark_once("setup", now)?);
         }
-        self.still_going(now)?;
+        if self
+            .still_going_at
+            .is_none_or(|t| now - t >= STILL_GOING_EVERY || now < t)
+        {
+            self.still_going_at = Some(now);
+            self.still_going(now)?;
+        }
         let router = &self.router;
         step.routed = self
             .store
