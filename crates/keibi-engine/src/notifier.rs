@@ -1,16 +1,23 @@
 //! The notifier: `keibi run`'s thread that sends the outbox.
 //!
 //! It holds its own connection to the store (WAL: the daemon's loop keeps
-//! committing beside it) and nothing that matters in memory. Each step it gives the
-//! new outbox entries their deliveries (one per channel an entry goes to: [`plan`]),
-//! sends the due ones through [`Channel::send`], and marks each in a transaction of
-//! its own: sent right after the receiver's 2xx, due again after a backoff for a
-//! transient failure (1 s doubling to 5 min, ±20% jitter, never sooner than the
-//! receiver's `Retry-After`) until 24 hours after the first try, failed at once for
-//! a permanent one. A kill at any moment leaves every delivery pending, sent or
-//! failed in the store; the next start sends what is pending. The one window: a
-//! kill after the receiver took a message and before it is marked sent sends it
-//! again, under the same key (`X-Keibi-Delivery`, a PagerDuty dedup key) so the
+//! committing beside it) and nothing that matters in memory. Each step it writes
+//! the "still going" entries that are due (open, unacknowledged findings grown
+//! since people last heard, `repeat_interval` ago), routes the new outbox entries
+//! ([`plan`]: keibi-notify's [`Router`] with what the store remembers — each
+//! route's last notice of the finding for its throttle, the open `group_wait`
+//! groups), schedules the daily summary when its slot came, and sends what is due:
+//! a `group_wait` group due together as one digest, a notice past its channel's
+//! hourly `rate_limit` held (`flood::Window`) and everything held sent as one
+//! digest when the hour allows, the summary. Each message is marked in a
+//! transaction of its own: sent right after the receiver's 2xx, due again after a
+//! backoff for a transient failure (1 s doubling to 5 min, ±20% jitter, never
+//! sooner than the receiver's `Retry-After`) until 24 hours after the first try,
+//! failed at once for a permanent one. A kill at any moment leaves every delivery
+//! pending, held, sent or failed in the store; the next start carries on from
+//! there. The one window: a kill after the receiver took a message and before it
+//! is marked sent sends it again, under the same key (`X-Keibi-Delivery`, a
+//! PagerDuty dedup key; a digest's key is a hash of its deliveries' keys) so the
 //! receiver can drop it.
 
 use std::collections::HashMap;
@@ -22,9 +29,14 @@ use std::time::Duration;
 use chrono::{DateTime, TimeDelta, Utc};
 use keibi_i18n::Locale;
 use keibi_notify::channels::{self, BuildError};
+use keibi_notify::flood::{self, Admit, LastTold, Window};
+use keibi_notify::quiet::Daily;
+use keibi_notify::route::{Hold, Told, Waiting};
 use keibi_notify::settings::NotifySettings;
-use keibi_notify::{Channel, Notice, NoticeKind, Outgoing, SendError};
-use keibi_store::{Delivery, OutboxEntry, OutboxKind, Store, StoreError};
+use keibi_notify::{Channel, Notice, NoticeKind, Outgoing, Router, Seen, SendError};
+use keibi_store::{
+    Delivery, OutboxEntry, OutboxKind, PlannedDelivery, RouteMemory, Store, StoreError,
+};
 
 /// The first retry waits this long; each next one twice as long.
 pub const FIRST_BACKOFF: Duration = Duration::from_secs(1);
@@ -39,6 +51,11 @@ pub const POLL: Duration = Duration::from_millis(250);
 
 /// Entries routed and deliveries tried per step (bounded memory).
 const BATCH: usize = 64;
+/// At most this many held deliveries go in one digest (the rest in the next).
+const DIGEST_MAX: usize = 500;
+/// How often "still going" notices are looked for (`repeat_interval` is at least a
+/// minute, so one is at most this late).
+pub const STILL_GOING_EVERY: TimeDelta = TimeDelta::seconds(30);
 
 /// What the notifier tells its operator.
 #[derive(Debug, Clone, PartialEq)]
@@ -61,6 +78,20 @@ pub enum NotifyNote {
         key: String,
         error: String,
     },
+    /// Several deliveries went out as one digest (a `group_wait` group, or what
+    /// the rate limit held).
+    SentDigest {
+        channel: String,
+        count: usize,
+        key: String,
+        detail: String,
+    },
+    /// The daily summary went out.
+    SentSummary {
+        channel: String,
+        key: String,
+        detail: String,
+    },
     /// The store could not be read or written; tried again at the next step.
     Store(String),
 }
@@ -69,16 +100,66 @@ pub enum NotifyNote {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Step {
     pub routed: usize,
+    /// Deliveries (and summaries) sent.
     pub sent: usize,
+    /// Messages sent (a digest carries several deliveries).
+    pub messages: usize,
+    /// Deliveries the rate limit held for a digest.
+    pub held: usize,
     pub retried: usize,
     pub failed: usize,
 }
 
-/// Which channels an outbox entry goes to. Today every channel; the routing of
-/// `notify.routes` (quiet hours, throttles, digests) is to be called here, and only
-/// here.
-pub fn plan(settings: &NotifySettings, _entry: &OutboxEntry) -> Vec<String> {
-    settings.channels.iter().map(|c| c.name.clone()).collect()
+/// The deliveries of one outbox entry, as [`Router::plan`] decides them at `now`
+/// from what the store remembers (`memory`: this finding's last notice per route
+/// for throttles, the open `group_wait` groups to join). The only place routing is
+/// called.
+pub fn plan(
+    router: &Router,
+    entry: &OutboxEntry,
+    memory: &RouteMemory,
+    now: DateTime<Utc>,
+) -> Vec<PlannedDelivery> {
+    let told: Vec<Told> = memory
+        .told
+        .iter()
+        .map(|t| Told {
+            route: t.route.clone(),
+            at: t.at,
+            severity: t.severity,
+        })
+        .collect();
+    let waiting: Vec<Waiting> = memory
+        .waiting
+        .iter()
+        .map(|w| Waiting {
+            route: w.route.clone(),
+            channel: w.channel.clone(),
+            not_before: w.until,
+        })
+        .collect();
+    let kind = notice(entry).kind;
+    router
+        .plan(
+            &entry.finding,
+            &kind,
+            now,
+            Seen {
+                told: &told,
+                waiting: &waiting,
+            },
+        )
+        .into_iter()
+        .map(|p| PlannedDelivery {
+            group_until: p.why.iter().find_map(|h| match h {
+                Hold::GroupWait { until, .. } => Some(*until),
+                Hold::QuietHours { .. } => None,
+            }),
+            channel: p.channel,
+            route: Some(p.route),
+            not_before: p.not_before,
+        })
+        .collect()
 }
 
 /// The notice a channel is handed for an outbox entry.
@@ -90,6 +171,10 @@ pub fn notice(e: &OutboxEntry) -> Notice {
             from: e.previous_severity.unwrap_or(e.finding.severity),
         },
         OutboxKind::Resolved => NoticeKind::Resolved { by: e.by.clone() },
+        OutboxKind::StillGoing => NoticeKind::StillGoing {
+            count_then: e.count_then.unwrap_or(0),
+            since: e.since.unwrap_or(e.at),
+        },
     };
     Notice {
         key: e.key.clone(),
@@ -97,6 +182,27 @@ pub fn notice(e: &OutboxEntry) -> Notice {
         finding: e.finding.clone(),
         at: e.at,
     }
+}
+
+/// A stable 64-bit FNV-1a hash (the same in every build, unlike std's hasher), for
+/// the keys of digests.
+fn fnv(parts: &[&[u8]]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for p in parts {
+        for b in p.iter().chain(std::iter::once(&0xffu8)) {
+            h ^= u64::from(*b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    h
+}
+
+/// The idempotency key of a message carrying several deliveries: the same
+/// deliveries give the same key (a retry, a restart).
+pub fn digest_key(channel: &str, deliveries: &[Delivery]) -> String {
+    let mut parts: Vec<&[u8]> = vec![channel.as_bytes()];
+    parts.extend(deliveries.iter().map(|d| d.entry.key.as_bytes()));
+    format!("digest-{:016x}", fnv(&parts))
 }
 
 /// The wait before try `attempts + 1` of a delivery that failed `attempts` times
@@ -144,18 +250,35 @@ pub fn build_channels(
     Ok(out)
 }
 
-/// The notifier's state: its store connection, the channels, and in memory only
-/// what can be lost (how long to leave a failing channel alone).
+/// The notifier's state: its store connection, the channels, the compiled routes,
+/// and in memory only what can be lost (how long to leave a failing channel alone).
 pub struct Notifier {
     store: Store,
     settings: NotifySettings,
     channels: Vec<Box<dyn Channel>>,
+    router: Router,
+    daily: Option<Daily>,
     /// Per channel: failures in a row and when to try it again. Lost at a restart,
     /// which only means one early try.
     resting: HashMap<String, (u32, DateTime<Utc>)>,
     pruned_at: Option<DateTime<Utc>>,
+    /// When notifications were first set up (read from the store at the first step).
+    setup: Option<DateTime<Utc>>,
+    /// When "still going" was last looked for (at most every [`STILL_GOING_EVERY`]:
+    /// the query reads every finding people were told of).
+    still_going_at: Option<DateTime<Utc>>,
     /// The wall clock (tests give their own).
     clock: Box<dyn Fn() -> DateTime<Utc> + Send>,
+}
+
+/// The settings' routes, quiet hours or summary zone cannot be compiled (`keibi
+/// config check` reports the same with its place).
+pub type PlanError = keibi_notify::route::RouteError;
+
+/// One message to send on one channel: the deliveries it carries.
+struct Message {
+    channel: String,
+    deliveries: Vec<Delivery>,
 }
 
 impl Notifier {
@@ -163,15 +286,26 @@ impl Notifier {
         store: Store,
         settings: NotifySettings,
         channels: Vec<Box<dyn Channel>>,
-    ) -> Notifier {
-        Notifier {
+    ) -> Result<Notifier, PlanError> {
+        let router = Router::new(&settings)?;
+        let daily = settings
+            .daily_summary
+            .as_ref()
+            .map(|d| Daily::new(d, settings.timezone.as_deref()))
+            .transpose()
+            .map_err(keibi_notify::route::RouteError)?;
+        Ok(Notifier {
             store,
             settings,
             channels,
+            router,
+            daily,
             resting: HashMap::new(),
             pruned_at: None,
+            setup: None,
+            still_going_at: None,
             clock: Box::new(Utc::now),
-        }
+        })
     }
 
     /// The same notifier reading time from `clock`.
@@ -180,7 +314,15 @@ impl Notifier {
         self
     }
 
-    /// Routes new entries, then tries every due delivery once.
+    fn rests(&self, channel: &str, now: DateTime<Utc>) -> bool {
+        self.resting.get(channel).is_some_and(|(_, t)| *t > now)
+    }
+
+    /// One step: writes the "still going" notices that are due, routes new entries,
+    /// schedules the daily summary when its time came, then tries every due
+    /// message once: a `group_wait` group as one message, a notice past its
+    /// channel's rate limit held, the held ones as one digest when the hour
+    /// allows, the summary.
     pub fn step(
         &mut self,
         stop: &AtomicBool,
@@ -188,10 +330,21 @@ impl Notifier {
     ) -> Result<Step, StoreError> {
         let now = (self.clock)();
         let mut step = Step::default();
-        let settings = &self.settings;
+        if self.setup.is_none() {
+            self.setup = Some(self.store.notify_mark_once("setup", now)?);
+        }
+        if self
+            .still_going_at
+            .is_none_or(|t| now - t >= STILL_GOING_EVERY || now < t)
+        {
+            self.still_going_at = Some(now);
+            self.still_going(now)?;
+        }
+        let router = &self.router;
         step.routed = self
             .store
-            .route_outbox(BATCH, now, &mut |e| plan(settings, e))?;
+            .route_outbox_with(BATCH, now, &mut |e, m| plan(router, e, m, now))?;
+        self.schedule_summary(now)?;
         let resting: Vec<&str> = self
             .resting
             .iter()
@@ -199,52 +352,212 @@ impl Notifier {
             .map(|(c, _)| c.as_str())
             .collect();
         let due = self.store.due_deliveries_except(now, BATCH, &resting)?;
+        // Messages in the order of their first delivery: a group's deliveries due
+        // together are one; held deliveries go in their channel's digest.
+        let mut messages: Vec<Message> = Vec::new();
+        let mut groups: HashMap<(String, String, DateTime<Utc>), usize> = HashMap::new();
+        let mut digests: Vec<String> = Vec::new();
         for d in due {
+            if d.held {
+                if !digests.contains(&d.channel) {
+                    digests.push(d.channel.clone());
+                }
+                continue;
+            }
+            if let (Some(route), Some(until)) = (&d.route, d.group_until) {
+                let k = (d.channel.clone(), route.clone(), until);
+                if let Some(&i) = groups.get(&k) {
+                    messages[i].deliveries.push(d);
+                    continue;
+                }
+                groups.insert(k, messages.len());
+            }
+            messages.push(Message {
+                channel: d.channel.clone(),
+                deliveries: vec![d],
+            });
+        }
+        for m in messages {
             if stop.load(Ordering::Relaxed) {
                 break;
             }
-            if self.resting.get(&d.channel).is_some_and(|(_, t)| *t > now) {
+            if self.rests(&m.channel, now) {
                 continue;
             }
-            self.deliver(&d, &mut step, note)?;
+            self.deliver(m, now, &mut step, note)?;
         }
+        for channel in digests {
+            if stop.load(Ordering::Relaxed) {
+                break;
+            }
+            if self.rests(&channel, now) {
+                continue;
+            }
+            self.send_digest(&channel, now, &mut step, note)?;
+        }
+        self.send_summaries(now, stop, &mut step, note)?;
         if self.pruned_at.is_none_or(|t| now - t > TimeDelta::hours(1)) {
             self.pruned_at = Some(now);
-            self.store
-                .prune_outbox(now - TimeDelta::from_std(KEEP_DONE).unwrap_or_default())?;
+            let keep = now - TimeDelta::from_std(KEEP_DONE).unwrap_or_default();
+            self.store.prune_outbox(keep)?;
+            self.store.prune_notify(now, keep)?;
         }
         Ok(step)
     }
 
+    /// Writes a "still going" entry for each open, unacknowledged finding that grew
+    /// since people last heard of it, `repeat_interval` ago or more.
+    fn still_going(&mut self, now: DateTime<Utc>) -> Result<(), StoreError> {
+        let every = self.settings.repeat_interval;
+        for g in self
+            .store
+            .still_going_candidates(now, every.chrono(), BATCH)?
+        {
+            let last = LastTold {
+                at: g.told_at,
+                count: g.told_count,
+            };
+            let open = g.status == keibi_store::Status::New;
+            if let Some(NoticeKind::StillGoing { count_then, since }) =
+                flood::still_going_due(&g.finding, open, last, every, now)
+            {
+                self.store
+                    .add_still_going(&g.finding, count_then, since, now)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The channel's rate limit (`rate_limit` an hour; 0 or an unknown channel:
+    /// none).
+    fn window(&self, channel: &str) -> Window {
+        Window::new(self.settings.channel(channel).map_or(0, |c| c.rate_limit))
+    }
+
+    /// Sends one message (a notice, or a group as a digest), unless the channel's
+    /// rate limit holds it: a message not tried before is admitted by
+    /// [`Window::admit`] (a retry was admitted already).
     fn deliver(
         &mut self,
-        d: &Delivery,
+        m: Message,
+        now: DateTime<Utc>,
         step: &mut Step,
         note: &mut dyn FnMut(NotifyNote),
     ) -> Result<(), StoreError> {
-        let id = d.entry.id;
-        let Some(ch) = self.channels.iter().find(|c| c.name() == d.channel) else {
-            let error = format!("channel {} is no longer in the settings", d.channel);
+        let mut m = m;
+        let group = m
+            .deliveries
+            .first()
+            .and_then(|d| d.route.clone().zip(d.group_until));
+        if let Some((route, until)) = group {
+            // The whole group, even the part a step's batch did not hold.
+            let all = self
+                .store
+                .group_due(&m.channel, &route, until, now, DIGEST_MAX)?;
+            if all.len() > m.deliveries.len() {
+                m.deliveries = all;
+            }
+        }
+        let ids: Vec<i64> = m.deliveries.iter().map(|d| d.entry.id).collect();
+        let window = self.window(&m.channel);
+        let fresh = m.deliveries.iter().all(|d| d.attempts == 0);
+        if fresh && window.limit > 0 {
+            let recent = self.store.sent_times(&m.channel, now - flood::HOUR)?;
+            let held = self.store.held_count(&m.channel)?;
+            if let Admit::Hold { digest_at } = window.admit(&recent, held, now) {
+                self.store.mark_held(&ids, &m.channel, digest_at)?;
+                step.held += ids.len();
+                return Ok(());
+            }
+        }
+        let (msg, key) = if m.deliveries.len() == 1 {
+            let n = notice(&m.deliveries[0].entry);
+            (Outgoing::One(Box::new(n)), None)
+        } else {
+            let key = digest_key(&m.channel, &m.deliveries);
+            let held = m.deliveries.iter().map(|d| notice(&d.entry)).collect();
+            match flood::digest(held, key.clone()) {
+                Some(d) => (Outgoing::Digest(d), Some(key)),
+                None => return Ok(()),
+            }
+        };
+        self.send(&m, &msg, key.as_deref(), step, note)
+    }
+
+    /// What the channel's rate limit held goes as one digest when the hour allows
+    /// one more message; until then the held deliveries wait for that time.
+    fn send_digest(
+        &mut self,
+        channel: &str,
+        now: DateTime<Utc>,
+        step: &mut Step,
+        note: &mut dyn FnMut(NotifyNote),
+    ) -> Result<(), StoreError> {
+        let window = self.window(channel);
+        let recent = self.store.sent_times(channel, now - flood::HOUR)?;
+        let held = self.store.held_count(channel)?;
+        if held == 0 {
+            return Ok(());
+        }
+        if !window.digest_due(&recent, held, now) {
             self.store
-                .mark_failed(id, &d.channel, (self.clock)(), &error)?;
-            step.failed += 1;
+                .delay_held(channel, window.digest_at(&recent, now))?;
+            return Ok(());
+        }
+        let deliveries = self.store.held_deliveries(channel, DIGEST_MAX)?;
+        let key = digest_key(channel, &deliveries);
+        let notices = deliveries.iter().map(|d| notice(&d.entry)).collect();
+        let Some(d) = flood::digest(notices, key.clone()) else {
+            return Ok(());
+        };
+        let m = Message {
+            channel: channel.to_string(),
+            deliveries,
+        };
+        self.send(&m, &Outgoing::Digest(d), Some(&key), step, note)
+    }
+
+    /// Sends `msg` on `m.channel` and marks every delivery it carries: sent right
+    /// after the receiver's 2xx, due again after a backoff for a transient failure
+    /// (failed 24 hours after the first try), failed for a permanent one.
+    fn send(
+        &mut self,
+        m: &Message,
+        msg: &Outgoing,
+        digest: Option<&str>,
+        step: &mut Step,
+        note: &mut dyn FnMut(NotifyNote),
+    ) -> Result<(), StoreError> {
+        let ids: Vec<i64> = m.deliveries.iter().map(|d| d.entry.id).collect();
+        let key = msg.key().to_string();
+        let Some(ch) = self.channels.iter().find(|c| c.name() == m.channel) else {
+            let error = format!("channel {} is no longer in the settings", m.channel);
+            let at = (self.clock)();
+            for id in &ids {
+                self.store.mark_failed(*id, &m.channel, at, &error)?;
+            }
+            step.failed += ids.len();
             note(NotifyNote::Failed {
-                channel: d.channel.clone(),
-                key: d.entry.key.clone(),
+                channel: m.channel.clone(),
+                key,
                 error,
             });
             return Ok(());
         };
-        let msg = Outgoing::One(Box::new(notice(&d.entry)));
-        let result = ch.send(&msg);
+        let result = ch.send(msg);
         let at = (self.clock)();
+        let first = m.deliveries.iter().filter_map(|d| d.first_at).min();
+        let attempts = m.deliveries.iter().map(|d| d.attempts).max().unwrap_or(0);
         match result {
             Ok(sent) => {
                 // The receiver has it: a store busy for a moment must not turn it
                 // into a second send, so the mark is tried a few times.
                 let mut tries = 0;
                 loop {
-                    match self.store.mark_sent(id, &d.channel, at, &sent.detail) {
+                    match self
+                        .store
+                        .mark_sent_message(&ids, &m.channel, at, &sent.detail, digest)
+                    {
                         Err(e) if e.is_transient() && tries < 5 => {
                             tries += 1;
                             std::thread::sleep(Duration::from_millis(500));
@@ -252,64 +565,197 @@ impl Notifier {
                         other => break other?,
                     }
                 }
-                self.resting.remove(&d.channel);
-                step.sent += 1;
-                note(NotifyNote::Sent {
-                    channel: d.channel.clone(),
-                    event: d.entry.kind.as_str().to_string(),
-                    finding_id: d.entry.finding.id.clone(),
-                    key: d.entry.key.clone(),
-                    detail: sent.detail,
-                });
+                self.resting.remove(&m.channel);
+                step.sent += ids.len();
+                step.messages += 1;
+                match (digest, m.deliveries.first()) {
+                    (None, Some(d)) => note(NotifyNote::Sent {
+                        channel: m.channel.clone(),
+                        event: d.entry.kind.as_str().to_string(),
+                        finding_id: d.entry.finding.id.clone(),
+                        key,
+                        detail: sent.detail,
+                    }),
+                    _ => note(NotifyNote::SentDigest {
+                        channel: m.channel.clone(),
+                        count: ids.len(),
+                        key,
+                        detail: sent.detail,
+                    }),
+                }
             }
             Err(SendError::Transient {
                 reason,
                 retry_after,
             }) => {
-                let first = d.first_at.unwrap_or(at);
+                let first = first.unwrap_or(at);
                 let given_up = (at - first).to_std().unwrap_or_default() >= GIVE_UP_AFTER;
                 if given_up {
                     let error = format!("{reason} (gave up 24 hours after the first try)");
-                    self.store.mark_failed(id, &d.channel, at, &error)?;
-                    step.failed += 1;
+                    for id in &ids {
+                        self.store.mark_failed(*id, &m.channel, at, &error)?;
+                    }
+                    step.failed += ids.len();
                     note(NotifyNote::Failed {
-                        channel: d.channel.clone(),
-                        key: d.entry.key.clone(),
+                        channel: m.channel.clone(),
+                        key,
                         error,
                     });
                     return Ok(());
                 }
-                let attempts = d.attempts.saturating_add(1);
-                let mut wait = backoff(attempts, &d.entry.key, &d.channel);
-                if let Some(r) = retry_after {
-                    wait = wait.max(r);
+                let next = self.rest(&m.channel, &key, attempts, retry_after, at);
+                for id in &ids {
+                    self.store.mark_retry(*id, &m.channel, at, &reason, next)?;
                 }
-                // The channel rests as long as its failures in a row say, so an
-                // outage costs one try per backoff, not one per pending delivery.
-                let row = self.resting.get(&d.channel).map_or(0, |(n, _)| *n) + 1;
-                let rest = wait.max(backoff(row, &d.entry.key, &d.channel));
-                let next = at + TimeDelta::from_std(wait).unwrap_or_default();
-                self.resting.insert(
-                    d.channel.clone(),
-                    (row, at + TimeDelta::from_std(rest).unwrap_or_default()),
-                );
-                self.store.mark_retry(id, &d.channel, at, &reason, next)?;
-                step.retried += 1;
+                step.retried += ids.len();
                 note(NotifyNote::Retry {
-                    channel: d.channel.clone(),
-                    key: d.entry.key.clone(),
+                    channel: m.channel.clone(),
+                    key,
                     error: reason,
                     at: next,
                 });
             }
             Err(SendError::Permanent { reason }) => {
-                self.store.mark_failed(id, &d.channel, at, &reason)?;
-                step.failed += 1;
+                for id in &ids {
+                    self.store.mark_failed(*id, &m.channel, at, &reason)?;
+                }
+                step.failed += ids.len();
                 note(NotifyNote::Failed {
-                    channel: d.channel.clone(),
-                    key: d.entry.key.clone(),
+                    channel: m.channel.clone(),
+                    key,
                     error: reason,
                 });
+            }
+        }
+        Ok(())
+    }
+
+    /// After a transient failure (the `attempts`-th before this one): when to try
+    /// the message again, and how long the channel rests — as long as its failures
+    /// in a row say, so an outage costs one try per backoff, not one per pending
+    /// message.
+    fn rest(
+        &mut self,
+        channel: &str,
+        key: &str,
+        attempts: u32,
+        retry_after: Option<Duration>,
+        at: DateTime<Utc>,
+    ) -> DateTime<Utc> {
+        let attempts = attempts.saturating_add(1);
+        let mut wait = backoff(attempts, key, channel);
+        if let Some(r) = retry_after {
+            wait = wait.max(r);
+        }
+        let row = self.resting.get(channel).map_or(0, |(n, _)| *n) + 1;
+        let rest = wait.max(backoff(row, key, channel));
+        self.resting.insert(
+            channel.to_string(),
+            (row, at + TimeDelta::from_std(rest).unwrap_or_default()),
+        );
+        at + TimeDelta::from_std(wait).unwrap_or_default()
+    }
+
+    /// Schedules the daily summary when its local time has come since the last one
+    /// (or since notifications were set up): one per summary channel, in the store,
+    /// so a restart neither repeats nor loses it.
+    fn schedule_summary(&mut self, now: DateTime<Utc>) -> Result<(), StoreError> {
+        let Some(daily) = &self.daily else {
+            return Ok(());
+        };
+        let setup = self.setup.unwrap_or(now);
+        let last = self.store.last_summary_slot()?.unwrap_or(setup).max(setup);
+        if let Some(slot) = flood::summary_due(last, now, daily) {
+            let channels = self.settings.summary_channels();
+            self.store.schedule_summary(slot, &channels, now)?;
+        }
+        Ok(())
+    }
+
+    /// Sends the due summary deliveries: the open findings as they are now.
+    fn send_summaries(
+        &mut self,
+        now: DateTime<Utc>,
+        stop: &AtomicBool,
+        step: &mut Step,
+        note: &mut dyn FnMut(NotifyNote),
+    ) -> Result<(), StoreError> {
+        let Some(daily) = &self.daily else {
+            return Ok(());
+        };
+        let due = self.store.due_summaries(now, 16)?;
+        if due.is_empty() {
+            return Ok(());
+        }
+        let open = self.store.open_findings(flood::SUMMARY_LISTED)?;
+        let dates: Vec<String> = due.iter().map(|s| daily.date_of(s.slot)).collect();
+        for (s, date) in due.into_iter().zip(dates) {
+            if stop.load(Ordering::Relaxed) || self.rests(&s.channel, now) {
+                continue;
+            }
+            let key = format!("summary-{date}");
+            let mut summary = flood::summarize(&open.listed, s.slot, key.clone());
+            summary.by_label = open.by_label;
+            summary.total = open.by_label.iter().sum();
+            let Some(ch) = self.channels.iter().find(|c| c.name() == s.channel) else {
+                let error = format!("channel {} is no longer in the settings", s.channel);
+                self.store
+                    .mark_summary(s.slot, &s.channel, now, Err((&error, None)))?;
+                step.failed += 1;
+                continue;
+            };
+            let result = ch.send(&Outgoing::Summary(summary));
+            let at = (self.clock)();
+            match result {
+                Ok(sent) => {
+                    self.store.mark_summary(s.slot, &s.channel, at, Ok(&key))?;
+                    self.resting.remove(&s.channel);
+                    step.sent += 1;
+                    step.messages += 1;
+                    note(NotifyNote::SentSummary {
+                        channel: s.channel.clone(),
+                        key,
+                        detail: sent.detail,
+                    });
+                }
+                Err(SendError::Transient {
+                    reason,
+                    retry_after,
+                }) => {
+                    let first = s.first_at.unwrap_or(at);
+                    if (at - first).to_std().unwrap_or_default() >= GIVE_UP_AFTER {
+                        let error = format!("{reason} (gave up 24 hours after the first try)");
+                        self.store
+                            .mark_summary(s.slot, &s.channel, at, Err((&error, None)))?;
+                        step.failed += 1;
+                        note(NotifyNote::Failed {
+                            channel: s.channel.clone(),
+                            key,
+                            error,
+                        });
+                        continue;
+                    }
+                    let next = self.rest(&s.channel, &key, s.attempts, retry_after, at);
+                    self.store
+                        .mark_summary(s.slot, &s.channel, at, Err((&reason, Some(next))))?;
+                    step.retried += 1;
+                    note(NotifyNote::Retry {
+                        channel: s.channel.clone(),
+                        key,
+                        error: reason,
+                        at: next,
+                    });
+                }
+                Err(SendError::Permanent { reason }) => {
+                    self.store
+                        .mark_summary(s.slot, &s.channel, at, Err((&reason, None)))?;
+                    step.failed += 1;
+                    note(NotifyNote::Failed {
+                        channel: s.channel.clone(),
+                        key,
+                        error: reason,
+                    });
+                }
             }
         }
         Ok(())

@@ -47,7 +47,12 @@
 //! and so does a person resolving a finding that was open; a replayed commit writes
 //! none. The notifier (keibi-engine) gives each entry a [`Delivery`] per channel and
 //! marks each sent or failed ([`Store::route_outbox`], [`Store::due_deliveries`],
-//! [`Store::mark_sent`]...). `docs/notifications.md` is the user's view.
+//! [`Store::mark_sent`]...). What routing and flood control remember is kept here
+//! too, so a restart changes nothing: each delivery's route, `group_wait` group and
+//! rate-limit hold, each finding's last notice per route ([`RouteMemory`]) and when it
+//! was last told ([`Store::still_going_candidates`]), the messages each channel sent
+//! in the last hour ([`Store::sent_times`]) and the daily summary's slots
+//! ([`Store::schedule_summary`]). `docs/notifications.md` is the user's view.
 //!
 //! # Files and safety
 //!
@@ -59,6 +64,7 @@
 
 mod error;
 mod merge;
+mod notify;
 mod outbox;
 mod store;
 
@@ -71,7 +77,11 @@ pub use ipnet::IpNet;
 pub use keibi_model::{ChangeKind, Finding, FindingChange, Severity};
 
 pub use error::StoreError;
-pub use outbox::{ChannelCount, Delivery, DeliveryState, OutboxEntry, OutboxKind, OutboxStatus};
+pub use notify::{Growing, OpenFindings, SummaryDelivery};
+pub use outbox::{
+    ChannelCount, Delivery, DeliveryState, OutboxEntry, OutboxKind, OutboxStatus, PlannedDelivery,
+    RouteMemory, ToldRow, WaitingGroup,
+};
 pub use store::{finding_json, Store, APPLICATION_ID, BUSY_TIMEOUT, SCHEMA};
 
 /// Where a source was read up to. `position` must only grow for the same `source`

@@ -29,6 +29,8 @@ pub enum OutboxKind {
     SeverityRaised,
     /// A person resolved the finding (`keibi findings resolve`).
     Resolved,
+    /// The notifier's: an open finding kept growing (`count_then`, `since`).
+    StillGoing,
 }
 
 impl OutboxKind {
@@ -38,6 +40,7 @@ impl OutboxKind {
             OutboxKind::Reopened => "reopened",
             OutboxKind::SeverityRaised => "severity_raised",
             OutboxKind::Resolved => "resolved",
+            OutboxKind::StillGoing => "still_going",
         }
     }
 
@@ -47,6 +50,7 @@ impl OutboxKind {
             OutboxKind::Reopened,
             OutboxKind::SeverityRaised,
             OutboxKind::Resolved,
+            OutboxKind::StillGoing,
         ]
         .into_iter()
         .find(|k| k.as_str() == s)
@@ -70,6 +74,9 @@ pub struct OutboxEntry {
     pub at: DateTime<Utc>,
     /// The finding after the change, with its messages.
     pub finding: Finding,
+    /// A "still going" entry: the count people were last told, and when.
+    pub count_then: Option<u64>,
+    pub since: Option<DateTime<Utc>>,
 }
 
 /// Where a delivery stands.
@@ -114,6 +121,13 @@ pub struct Delivery {
     pub sent_at: Option<DateTime<Utc>>,
     /// The receiver's answer when it took it.
     pub detail: Option<String>,
+    /// The route that sent it here (None: made before routing existed).
+    pub route: Option<String>,
+    /// The end of the `group_wait` group it belongs to: deliveries of one route,
+    /// channel and group due together go out as one message.
+    pub group_until: Option<DateTime<Utc>>,
+    /// Held by the channel's rate limit for its next digest.
+    pub held: bool,
 }
 
 /// How many deliveries of a channel are in a state.
@@ -177,10 +191,14 @@ pub(crate) fn add_entry(tx: &Connection, path: &Path, e: &NewEntry<'_>) -> Resul
     Ok(())
 }
 
-const ENTRY_COLUMNS: &str =
-    "o.id, o.key, o.kind, o.previous_severity, o.by, o.at, o.finding, o.text, o.finding_id";
+pub(crate) const ENTRY_COLUMNS: &str =
+    "o.id, o.key, o.kind, o.previous_severity, o.by, o.at, o.finding, o.text, o.finding_id, \
+     o.count_then, o.since";
 
-fn entry_from_row(path: &Path, r: &rusqlite::Row<'_>) -> Result<OutboxEntry, StoreError> {
+pub(crate) fn entry_from_row(
+    path: &Path,
+    r: &rusqlite::Row<'_>,
+) -> Result<OutboxEntry, StoreError> {
     let get = |e| StoreError::sqlite(path, e);
     let id: i64 = r.get(0).map_err(get)?;
     let kind: String = r.get(2).map_err(get)?;
@@ -207,27 +225,123 @@ fn entry_from_row(path: &Path, r: &rusqlite::Row<'_>) -> Result<OutboxEntry, Sto
         by: r.get(4).map_err(get)?,
         at: from_millis(r.get(5).map_err(get)?),
         finding,
+        count_then: r
+            .get::<_, Option<i64>>(9)
+            .map_err(get)?
+            .map(|c| u64::try_from(c).unwrap_or(0)),
+        since: r.get::<_, Option<i64>>(10).map_err(get)?.map(from_millis),
     })
 }
 
-const DELIVERY_COLUMNS: &str =
-    "d.channel, d.state, d.attempts, d.next_at, d.last_error, d.sent_at, d.detail, d.first_at";
+const DELIVERY_COLUMNS: &str = "d.channel, d.state, d.attempts, d.next_at, d.last_error, \
+     d.sent_at, d.detail, d.first_at, d.route, d.group_until, d.held";
 
 fn delivery_from_row(path: &Path, r: &rusqlite::Row<'_>) -> Result<Delivery, StoreError> {
     let get = |e| StoreError::sqlite(path, e);
     let entry = entry_from_row(path, r)?;
-    let state: String = r.get(10).map_err(get)?;
+    let state: String = r.get(12).map_err(get)?;
     Ok(Delivery {
         entry,
-        channel: r.get(9).map_err(get)?,
+        channel: r.get(11).map_err(get)?,
         state: DeliveryState::parse(&state),
-        attempts: u32::try_from(r.get::<_, i64>(11).map_err(get)?).unwrap_or(u32::MAX),
-        next_at: from_millis(r.get(12).map_err(get)?),
-        last_error: r.get(13).map_err(get)?,
-        sent_at: r.get::<_, Option<i64>>(14).map_err(get)?.map(from_millis),
-        detail: r.get(15).map_err(get)?,
-        first_at: r.get::<_, Option<i64>>(16).map_err(get)?.map(from_millis),
+        attempts: u32::try_from(r.get::<_, i64>(13).map_err(get)?).unwrap_or(u32::MAX),
+        next_at: from_millis(r.get(14).map_err(get)?),
+        last_error: r.get(15).map_err(get)?,
+        sent_at: r.get::<_, Option<i64>>(16).map_err(get)?.map(from_millis),
+        detail: r.get(17).map_err(get)?,
+        first_at: r.get::<_, Option<i64>>(18).map_err(get)?.map(from_millis),
+        route: r.get(19).map_err(get)?,
+        group_until: r.get::<_, Option<i64>>(20).map_err(get)?.map(from_millis),
+        held: r.get::<_, i64>(21).map_err(get)? != 0,
     })
+}
+
+/// An earlier notice of a finding on one route (the latest).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ToldRow {
+    pub route: String,
+    pub at: DateTime<Utc>,
+    pub severity: Severity,
+    pub count: u64,
+}
+
+/// A `group_wait` group that has not gone out yet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WaitingGroup {
+    pub route: String,
+    pub channel: String,
+    pub until: DateTime<Utc>,
+}
+
+/// What routing depends on that only the store knows.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RouteMemory {
+    /// This finding's latest notice on each route.
+    pub told: Vec<ToldRow>,
+    /// Open groups (pending deliveries whose group ends after now), every finding's.
+    pub waiting: Vec<WaitingGroup>,
+}
+
+/// One delivery to make for an entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlannedDelivery {
+    pub channel: String,
+    pub route: Option<String>,
+    /// When it is first due.
+    pub not_before: DateTime<Utc>,
+    /// The end of its `group_wait` group, when its route groups.
+    pub group_until: Option<DateTime<Utc>>,
+}
+
+fn route_memory(
+    c: &Connection,
+    finding_id: &str,
+    now: DateTime<Utc>,
+) -> rusqlite::Result<RouteMemory> {
+    let mut stmt = c.prepare_cached(
+        "SELECT route, at, severity, count FROM notify_told WHERE finding_id = ?1 ORDER BY route",
+    )?;
+    let told = stmt
+        .query_map([finding_id], |r| {
+            Ok(ToldRow {
+                route: r.get(0)?,
+                at: from_millis(r.get(1)?),
+                severity: Severity::new(r.get(2)?),
+                count: u64::try_from(r.get::<_, i64>(3)?).unwrap_or(0),
+            })
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut stmt = c.prepare_cached(
+        "SELECT route, channel, max(group_until) FROM deliveries
+         WHERE state = 'pending' AND group_until IS NOT NULL AND group_until > ?1
+           AND route IS NOT NULL
+         GROUP BY route, channel ORDER BY route, channel",
+    )?;
+    let waiting = stmt
+        .query_map([millis(now)], |r| {
+            Ok(WaitingGroup {
+                route: r.get(0)?,
+                channel: r.get(1)?,
+                until: from_millis(r.get(2)?),
+            })
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(RouteMemory { told, waiting })
+}
+
+/// People heard of `finding_id` at `at` with `count` events.
+pub(crate) fn remember_told(
+    c: &Connection,
+    finding_id: &str,
+    at: DateTime<Utc>,
+    count: i64,
+) -> rusqlite::Result<()> {
+    c.execute(
+        "INSERT INTO notify_last (finding_id, at, count) VALUES (?1, ?2, ?3)
+         ON CONFLICT (finding_id) DO UPDATE SET at = excluded.at, count = excluded.count",
+        params![finding_id, millis(at), count],
+    )?;
+    Ok(())
 }
 
 fn clip(s: &str) -> String {
@@ -242,13 +356,41 @@ fn clip(s: &str) -> String {
 impl Store {
     /// Gives the oldest entries not yet routed (at most `limit`) their deliveries:
     /// `channels` says which channels each goes to (none: it is routed, and nothing
-    /// is sent). Each delivery is due at `now`. One transaction; returns how many
-    /// entries were routed.
+    /// is sent). Each delivery is due at `now`, with no route. One transaction;
+    /// returns how many entries were routed. [`Store::route_outbox_with`] is the
+    /// notifier's, with routes.
     pub fn route_outbox(
         &mut self,
         limit: usize,
         now: DateTime<Utc>,
         channels: &mut dyn FnMut(&OutboxEntry) -> Vec<String>,
+    ) -> Result<usize, StoreError> {
+        self.route_outbox_with(limit, now, &mut |e, _| {
+            channels(e)
+                .into_iter()
+                .map(|channel| PlannedDelivery {
+                    channel,
+                    route: None,
+                    not_before: now,
+                    group_until: None,
+                })
+                .collect()
+        })
+    }
+
+    /// Gives the oldest entries not yet routed (at most `limit`) their deliveries,
+    /// as `plan` decides from the entry and what the store remembers for it
+    /// ([`RouteMemory`]: this finding's last notice per route, the `group_wait`
+    /// groups still open at `now`, including those this call opened for earlier
+    /// entries). Each route that gets a delivery remembers this notice (`now`,
+    /// the finding's severity and count) for its throttle, and the finding
+    /// remembers it was told when its first delivery is due, with its count (for
+    /// "still going"). One transaction; returns how many entries were routed.
+    pub fn route_outbox_with(
+        &mut self,
+        limit: usize,
+        now: DateTime<Utc>,
+        plan: &mut dyn FnMut(&OutboxEntry, &RouteMemory) -> Vec<PlannedDelivery>,
     ) -> Result<usize, StoreError> {
         let path = self.path.clone();
         let err = |e| StoreError::sqlite(&path, e);
@@ -269,21 +411,67 @@ impl Store {
             out
         };
         for e in &entries {
-            let mut names = channels(e);
-            names.sort();
-            names.dedup();
-            for name in names {
+            let memory = route_memory(&tx, &e.finding.id, now).map_err(err)?;
+            let mut plans = plan(e, &memory);
+            plans.sort_by(|a, b| a.channel.cmp(&b.channel));
+            plans.dedup_by(|a, b| a.channel == b.channel);
+            let mut routes: Vec<&str> = Vec::new();
+            for p in &plans {
                 tx.execute(
-                    "INSERT OR IGNORE INTO deliveries (outbox_id, channel, next_at) VALUES (?1, ?2, ?3)",
-                    params![e.id, name, millis(now)],
+                    "INSERT OR IGNORE INTO deliveries (outbox_id, channel, next_at, route, group_until)
+                     VALUES (?1, ?2, ?3, ?4, ?5)",
+                    params![
+                        e.id,
+                        p.channel,
+                        millis(p.not_before),
+                        p.route,
+                        p.group_until.map(millis)
+                    ],
                 )
                 .map_err(err)?;
+                if let Some(r) = &p.route {
+                    if !routes.contains(&r.as_str()) {
+                        routes.push(r);
+                    }
+                }
+            }
+            let count = i64::try_from(e.finding.count).unwrap_or(i64::MAX);
+            for r in routes {
+                tx.execute(
+                    "INSERT INTO notify_told (finding_id, route, at, severity, count)
+                     VALUES (?1, ?2, ?3, ?4, ?5)
+                     ON CONFLICT (finding_id, route) DO UPDATE SET
+                         at = excluded.at, severity = excluded.severity, count = excluded.count",
+                    params![
+                        e.finding.id,
+                        r,
+                        millis(now),
+                        e.finding.severity.value(),
+                        count
+                    ],
+                )
+                .map_err(err)?;
+            }
+            // People hear of it when its first delivery is due (quiet hours may
+            // hold it for the night): a "still going" counts from then.
+            if let Some(first) = plans.iter().map(|p| p.not_before).min() {
+                remember_told(&tx, &e.finding.id, first.max(now), count).map_err(err)?;
             }
             tx.execute("UPDATE outbox SET routed = 1 WHERE id = ?1", [e.id])
                 .map_err(err)?;
         }
         tx.commit().map_err(err)?;
         Ok(entries.len())
+    }
+
+    /// What routing remembers for `finding_id` at `now` (`keibi notify routes`
+    /// shows the same as the notifier would see).
+    pub fn route_memory(
+        &self,
+        finding_id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<RouteMemory, StoreError> {
+        route_memory(&self.conn, finding_id, now).map_err(|e| self.err_of(e))
     }
 
     /// Pending deliveries due at `now`, in the order the changes were committed, at
@@ -335,6 +523,14 @@ impl Store {
         Ok(t.map(from_millis))
     }
 
+    pub(crate) fn deliveries_where(
+        &self,
+        filter: &str,
+        args: impl rusqlite::Params,
+    ) -> Result<Vec<Delivery>, StoreError> {
+        self.deliveries(filter, args)
+    }
+
     fn deliveries(
         &self,
         filter: &str,
@@ -364,14 +560,48 @@ impl Store {
         at: DateTime<Utc>,
         detail: &str,
     ) -> Result<(), StoreError> {
-        self.conn
-            .execute(
+        self.mark_sent_message(&[outbox_id], channel, at, detail, None)
+    }
+
+    /// One message carried these deliveries of `channel` (a notice, or a digest of
+    /// several) and the receiver took it: all sent, and the message counted for
+    /// the channel's rate limit under `key` (None: the one entry's key), in one
+    /// transaction.
+    pub fn mark_sent_message(
+        &mut self,
+        outbox_ids: &[i64],
+        channel: &str,
+        at: DateTime<Utc>,
+        detail: &str,
+        key: Option<&str>,
+    ) -> Result<(), StoreError> {
+        let path = self.path.clone();
+        let err = |e| StoreError::sqlite(&path, e);
+        let tx = self.write_tx()?;
+        for id in outbox_ids {
+            tx.execute(
                 "UPDATE deliveries SET state = 'sent', attempts = attempts + 1, sent_at = ?3,
                      next_at = ?3, detail = ?4, first_at = coalesce(first_at, ?3)
                  WHERE outbox_id = ?1 AND channel = ?2 AND state = 'pending'",
-                params![outbox_id, channel, millis(at), clip(detail)],
+                params![id, channel, millis(at), clip(detail)],
             )
-            .map_err(|e| self.err_of(e))?;
+            .map_err(err)?;
+        }
+        let key: String = match (key, outbox_ids.first()) {
+            (Some(k), _) => k.to_string(),
+            (None, Some(id)) => tx
+                .query_row("SELECT key FROM outbox WHERE id = ?1", [id], |r| r.get(0))
+                .optional()
+                .map_err(err)?
+                .unwrap_or_default(),
+            (None, None) => String::new(),
+        };
+        tx.execute(
+            "INSERT INTO notify_sent (channel, at, key) VALUES (?1, ?2, ?3)",
+            params![channel, millis(at), key],
+        )
+        .map_err(err)?;
+        tx.commit().map_err(err)?;
         Ok(())
     }
 
@@ -504,7 +734,7 @@ impl Store {
         Ok(n as u64)
     }
 
-    fn err_of(&self, e: rusqlite::Error) -> StoreError {
+    pub(crate) fn err_of(&self, e: rusqlite::Error) -> StoreError {
         StoreError::sqlite(&self.path, e)
     }
 }

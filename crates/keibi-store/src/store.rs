@@ -29,6 +29,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/001-initial.sql"),
     include_str!("../migrations/002-finding-text.sql"),
     include_str!("../migrations/003-outbox.sql"),
+    include_str!("../migrations/004-notify-routing.sql"),
 ];
 
 /// The schema this keibi writes.
@@ -778,10 +779,13 @@ fn status_of(s: &str) -> Status {
     s.parse().unwrap_or(Status::New)
 }
 
-const FINDING_COLUMNS: &str =
+pub(crate) const FINDING_COLUMNS: &str =
     "finding, status, status_by, status_at, status_note, updated_at, id, text";
 
-fn stored_from_row(path: &Path, r: &rusqlite::Row<'_>) -> Result<StoredFinding, StoreError> {
+pub(crate) fn stored_from_row(
+    path: &Path,
+    r: &rusqlite::Row<'_>,
+) -> Result<StoredFinding, StoreError> {
     let get = |e| StoreError::sqlite(path, e);
     let json: String = r.get(0).map_err(get)?;
     let id: String = r.get(6).map_err(get)?;
@@ -808,7 +812,7 @@ fn stored_from_row(path: &Path, r: &rusqlite::Row<'_>) -> Result<StoredFinding, 
     })
 }
 
-fn read_finding_opt(
+pub(crate) fn read_finding_opt(
     conn: &Connection,
     path: &Path,
     id: &str,

@@ -255,3 +255,53 @@ fn an_entry_keeps_the_findings_messages() {
     let e = s.outbox(0, 10).unwrap();
     assert_eq!(e[0].finding.text, a.text);
 }
+
+/// A store at schema 3 (the outbox before routing) is migrated with its entries
+/// and deliveries kept, and outbox ids still never repeat: the rebuilt table keeps
+/// the AUTOINCREMENT sequence even when the newest entries were deleted.
+#[test]
+fn migration_4_keeps_the_outbox_and_its_id_sequence() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("old.db");
+    {
+        let c = rusqlite::Connection::open(&path).unwrap();
+        for sql in [
+            include_str!("../migrations/001-initial.sql"),
+            include_str!("../migrations/002-finding-text.sql"),
+            include_str!("../migrations/003-outbox.sql"),
+        ] {
+            c.execute_batch(sql).unwrap();
+        }
+        c.execute_batch(&format!(
+            "PRAGMA application_id = {}; PRAGMA user_version = 3;",
+            keibi_store::APPLICATION_ID
+        ))
+        .unwrap();
+        let f = serde_json::to_string(&finding("a", 5.0, 1)).unwrap();
+        for (id, key) in [(1, "k1"), (2, "k2"), (3, "k3")] {
+            c.execute(
+                "INSERT INTO outbox (id, key, finding_id, kind, at, finding, routed)
+                 VALUES (?1, ?2, 'fid', 'new', 0, ?3, 1)",
+                rusqlite::params![id, key, f],
+            )
+            .unwrap();
+        }
+        c.execute(
+            "INSERT INTO deliveries (outbox_id, channel, next_at) VALUES (1, 'hook', 0)",
+            [],
+        )
+        .unwrap();
+        // The newest entries were pruned: the sequence is ahead of the ids left.
+        c.execute("DELETE FROM outbox WHERE id > 1", []).unwrap();
+    }
+    let mut s = Store::open(&path).unwrap();
+    let kept = s.outbox(0, 10).unwrap();
+    assert_eq!(kept.len(), 1);
+    assert_eq!(kept[0].key, "k1");
+    assert_eq!(s.outbox_status(10).unwrap().open.len(), 1);
+    let f = finding("b", 5.0, 1);
+    s.commit(&commit(t(5), &[(&f, 1)], 1)).unwrap();
+    let all = s.outbox(0, 10).unwrap();
+    assert_eq!(all.len(), 2);
+    assert_eq!(all[1].id, 4, "ids 2 and 3 are not reused");
+}

@@ -51,12 +51,22 @@ fn attack() -> (String, String) {
     )
 }
 
+/// A daemon following one log, with one webhook channel and one route that sends
+/// it every finding (without routes only High and Critical would go: these tests
+/// are about delivery, routing has its own below).
 struct Setup {
     dir: tempfile::TempDir,
 }
 
 impl Setup {
     fn new(url: &str) -> Setup {
+        Setup::with_notify(&format!(
+            "notify:\n  channels:\n    - name: hook\n      type: webhook\n      url: {url}\n      secret: {{env: KEIBI_TEST_HOOK_SECRET}}\n  routes:\n    - name: everything\n      channels: [hook]\n"
+        ))
+    }
+
+    /// The same daemon with its own `notify` section (YAML, from `notify:`).
+    fn with_notify(notify: &str) -> Setup {
         let dir = tempfile::tempdir().unwrap();
         fs::create_dir(dir.path().join("logs")).unwrap();
         fs::write(dir.path().join("logs/postgresql.log"), "").unwrap();
@@ -64,7 +74,7 @@ impl Setup {
         fs::write(
             dir.path().join("keibi.yaml"),
             format!(
-                "sources:\n  inputs:\n    - path: {d}/logs/postgresql.log\nstore:\n  path: {d}/keibi.db\nserver:\n  listen: off\nnotify:\n  channels:\n    - name: hook\n      type: webhook\n      url: {url}\n      secret: {{env: KEIBI_TEST_HOOK_SECRET}}\n"
+                "sources:\n  inputs:\n    - path: {d}/logs/postgresql.log\nstore:\n  path: {d}/keibi.db\nserver:\n  listen: off\n{notify}"
             ),
         )
         .unwrap();
@@ -485,5 +495,63 @@ fn run_once_sends_before_it_exits() {
     assert_eq!(
         keys.into_iter().collect::<std::collections::BTreeSet<_>>(),
         s.outbox().into_keys().collect()
+    );
+}
+
+/// Routing with real processes: High and Critical page one receiver, the rest go
+/// to another (first match wins); each finding reaches exactly the receiver its
+/// route names, and `keibi notify status` counts deliveries per channel.
+#[test]
+fn findings_are_routed_by_severity_to_two_receivers() {
+    let pager = Receiver::start();
+    let chat = Receiver::start();
+    let s = Setup::with_notify(&format!(
+        "notify:\n  channels:\n    - name: pager\n      type: webhook\n      url: {}\n      secret: {{env: KEIBI_TEST_HOOK_SECRET}}\n    - name: chat\n      type: webhook\n      url: {}\n      secret: {{env: KEIBI_TEST_HOOK_SECRET}}\n  routes:\n    - name: urgent\n      severity_at_least: high\n      channels: [pager]\n    - name: the rest\n      channels: [chat]\n",
+        pager.url("/pager"),
+        chat.url("/chat")
+    ));
+    let (brute, grant) = attack();
+    let d = s.start();
+    s.append(&brute);
+    s.append(&grant);
+    s.wait("three sent", Duration::from_secs(60), |c| {
+        c.sent == 3 && c.pending == 0 && c.unrouted == 0
+    });
+    assert_eq!(terminate(d), Some(0), "{}", s.log());
+    let types = |rx: &Receiver| {
+        let mut v: Vec<String> = rx
+            .requests()
+            .iter()
+            .map(|r| {
+                assert!(signed(r));
+                r.json()["finding"]["type"].as_str().unwrap().to_string()
+            })
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(
+        types(&pager),
+        [
+            "CredentialAccess:RDS/AnomalousBehavior.SuccessfulBruteForce",
+            "PrivilegeEscalation:RDS/RoleElevated",
+        ]
+    );
+    assert_eq!(types(&chat), ["CredentialAccess:RDS/BruteForce"]);
+    let v = s.status().unwrap();
+    let sent: BTreeMap<String, u64> = v["channels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["channel"].as_str().unwrap().to_string(),
+                c["sent"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        sent,
+        BTreeMap::from([("chat".into(), 1), ("pager".into(), 2)])
     );
 }

@@ -351,3 +351,86 @@ fn attacker_written_fields_are_shown_inert() {
         "evil\u{1b}[31mRED\u{1b}]0;pwn\u{7}\nfake line"
     );
 }
+
+/// What the notifier remembers is read: once the store's outbox has been routed
+/// (by the notifier's own `plan`), the same finding shows its route throttled and
+/// when it was last told there, and the JSON lists the group still waiting.
+#[test]
+fn routes_read_what_the_notifier_remembers() {
+    let dir = tempfile::tempdir().unwrap();
+    let (db, brute, destroy) = store(dir.path());
+    let cfg = dir.path().join("keibi.yaml");
+    std::fs::write(
+        &cfg,
+        SETTINGS.replace(
+            "      group_wait: 30s\n",
+            "      group_wait: 5m\n      throttle: 1h\n",
+        ),
+    )
+    .unwrap();
+    let (settings, _) = keibi_engine::settings::Settings::load(&cfg).unwrap();
+    let router = keibi_notify::Router::new(&settings.notify).unwrap();
+    // 10:00 JST: outside quiet hours.
+    let t = chrono::DateTime::parse_from_rfc3339("2026-12-06T01:00:00Z")
+        .unwrap()
+        .to_utc();
+    {
+        let mut s = keibi_store::Store::open(Path::new(&db)).unwrap();
+        s.route_outbox_with(1000, t, &mut |e, m| {
+            keibi_engine::notifier::plan(&router, e, m, t)
+        })
+        .unwrap();
+    }
+    let cfg = cfg.to_str().unwrap();
+    let text = ok(&[
+        "notify",
+        "routes",
+        &brute,
+        "--config",
+        cfg,
+        "--store",
+        &db,
+        "--at",
+        "2026-12-06 01:01",
+    ]);
+    assert!(
+        text.contains(
+            "2. credentials: matches, held back by its throttle until 2026-12-06 11:00 JST"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("Last told on route credentials at 2026-12-06 10:00 JST (severity 5.0)."),
+        "{text}"
+    );
+    let v: serde_json::Value = serde_json::from_str(&ok(&[
+        "notify",
+        "routes",
+        &brute,
+        "--config",
+        cfg,
+        "--store",
+        &db,
+        "--at",
+        "2026-12-06 01:01",
+        "--format",
+        "json",
+    ]))
+    .unwrap();
+    assert_eq!(v["routes"][1]["result"], "throttled");
+    assert_eq!(v["told"][0]["route"], "credentials");
+    assert_eq!(v["open_groups"][0]["until"], "2026-12-06T01:05:00Z");
+    // The mass destruction was told on `everything` only, which has no throttle.
+    let text = ok(&[
+        "notify",
+        "routes",
+        &destroy,
+        "--config",
+        cfg,
+        "--store",
+        &db,
+        "--at",
+        "2026-12-06 01:01",
+    ]);
+    assert!(text.contains("→ ops-slack: now"), "{text}");
+}

@@ -43,8 +43,14 @@ fn transient(retry_after: Option<u64>) -> Result<Sent, SendError> {
     })
 }
 
+/// Channels `names`, and one route sending every finding to all of them (these
+/// tests are about delivery; routing has its own below).
 fn settings(names: &[&str]) -> NotifySettings {
     NotifySettings {
+        routes: vec![keibi_notify::settings::Route {
+            channels: names.iter().map(|n| n.to_string()).collect(),
+            ..Default::default()
+        }],
         channels: names
             .iter()
             .map(|n| {
@@ -114,6 +120,7 @@ impl Rig {
             settings(&["hook"]),
             vec![Box::new(ch)],
         )
+        .unwrap()
         .with_clock(Box::new(move || *now.lock().unwrap()))
     }
 
@@ -363,6 +370,7 @@ fn a_resting_channel_does_not_hold_the_others_back() {
         settings(&["down", "up"]),
         vec![Box::new(down), Box::new(up)],
     )
+    .unwrap()
     .with_clock(Box::new(move || *now.lock().unwrap()));
     // The first step finds the down channel down; the next, a moment later while it
     // rests, reaches the up channel's deliveries behind its backlog.
@@ -389,4 +397,465 @@ fn drain_sends_everything_it_can_and_leaves_failures_pending() {
         "b retried later, c not tried while the channel rests"
     );
     assert!(d.iter().all(|d| d.state == DeliveryState::Pending));
+}
+
+// ---- Routing and flood control, with the injected clock ----
+
+/// What one channel was handed: a notice (its finding's key and the notice kind),
+/// a digest (how many it carries), or a summary (how many open findings).
+#[derive(Debug, Clone, PartialEq)]
+enum Got {
+    One(String, &'static str),
+    Digest(u64),
+    Summary(u64),
+}
+
+/// Records every message by channel; always answers 200.
+struct Recorder {
+    name: String,
+    got: Arc<Mutex<Vec<(String, Got)>>>,
+}
+
+impl Channel for Recorder {
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn send(&self, msg: &Outgoing) -> Result<Sent, SendError> {
+        let g = match msg {
+            Outgoing::One(n) => Got::One(n.finding.resource.id.clone(), n.kind.as_str()),
+            Outgoing::Digest(d) => Got::Digest(d.total),
+            Outgoing::Summary(s) => Got::Summary(s.total),
+        };
+        self.got.lock().unwrap().push((self.name.clone(), g));
+        Ok(Sent {
+            detail: "HTTP 200".into(),
+        })
+    }
+}
+
+/// A store, settings read from JSON (the YAML's shape), recording channels and a
+/// clock the test moves.
+struct Flow {
+    dir: tempfile::TempDir,
+    settings: NotifySettings,
+    got: Arc<Mutex<Vec<(String, Got)>>>,
+    now: Arc<Mutex<DateTime<Utc>>>,
+}
+
+fn utc(s: &str) -> DateTime<Utc> {
+    s.parse().unwrap()
+}
+
+/// A finding on resource `name` (the key that tells them apart in `Got`).
+fn on(name: &str, sev: f64) -> Finding {
+    Finding::new(
+        "login",
+        "CredentialAccess:RDS/BruteForce",
+        &[name],
+        Severity::new(sev),
+        Resource {
+            kind: "db_instance".into(),
+            id: name.into(),
+            ..Default::default()
+        },
+        t0(),
+    )
+}
+
+impl Flow {
+    fn new(settings: serde_json::Value) -> Flow {
+        let settings: NotifySettings = serde_json::from_value(settings).unwrap();
+        assert!(settings.problems().is_empty(), "{:?}", settings.problems());
+        Flow {
+            dir: tempfile::tempdir().unwrap(),
+            settings,
+            got: Arc::default(),
+            now: Arc::new(Mutex::new(t0())),
+        }
+    }
+
+    fn path(&self) -> std::path::PathBuf {
+        self.dir.path().join("s.db")
+    }
+
+    /// A notifier as `keibi run` starts one (a new one is a restart).
+    fn notifier(&self) -> Notifier {
+        let channels: Vec<Box<dyn Channel>> = self
+            .settings
+            .channels
+            .iter()
+            .map(|c| {
+                Box::new(Recorder {
+                    name: c.name.clone(),
+                    got: self.got.clone(),
+                }) as Box<dyn Channel>
+            })
+            .collect();
+        let now = self.now.clone();
+        Notifier::new(
+            Store::open(&self.path()).unwrap(),
+            self.settings.clone(),
+            channels,
+        )
+        .unwrap()
+        .with_clock(Box::new(move || *now.lock().unwrap()))
+    }
+
+    fn at(&self, t: DateTime<Utc>) {
+        *self.now.lock().unwrap() = t;
+    }
+
+    /// Commits changes at the clock's time: (finding, kind, events added).
+    fn commit(&self, changes: &[(Finding, ChangeKind, u64)]) {
+        let mut s = Store::open(&self.path()).unwrap();
+        let mut c = Commit::new(*self.now.lock().unwrap());
+        for (f, kind, added) in changes {
+            c.finding_changes.push(FindingChange {
+                kind: *kind,
+                finding: f.clone(),
+                added: *added,
+            });
+        }
+        s.commit(&c).unwrap();
+    }
+
+    fn new_findings(&self, fs: &[Finding]) {
+        let changes: Vec<_> = fs.iter().map(|f| (f.clone(), ChangeKind::New, 1)).collect();
+        self.commit(&changes);
+    }
+
+    /// What was sent since the last call.
+    fn take(&self) -> Vec<(String, Got)> {
+        std::mem::take(&mut *self.got.lock().unwrap())
+    }
+}
+
+fn one(ch: &str, res: &str, kind: &'static str) -> (String, Got) {
+    (ch.to_string(), Got::One(res.to_string(), kind))
+}
+
+fn hooks(names: &[&str]) -> serde_json::Value {
+    names
+        .iter()
+        .map(|n| serde_json::json!({"name": n, "type": "webhook", "url": "http://127.0.0.1:9/"}))
+        .collect()
+}
+
+#[test]
+fn a_route_sends_only_high_to_one_channel_and_everything_to_another() {
+    let flow = Flow::new(serde_json::json!({
+        "channels": hooks(&["pager", "chat"]),
+        "routes": [
+            {"name": "urgent", "severity_at_least": "high", "channels": ["pager"], "continue": true},
+            {"name": "all", "channels": ["chat"]}
+        ]
+    }));
+    flow.new_findings(&[on("medium-db", 5.0), on("high-db", 8.0)]);
+    let mut n = flow.notifier();
+    step(&mut n);
+    let mut got = flow.take();
+    got.sort_by(|a, b| format!("{a:?}").cmp(&format!("{b:?}")));
+    assert_eq!(
+        got,
+        vec![
+            one("chat", "high-db", "new"),
+            one("chat", "medium-db", "new"),
+            one("pager", "high-db", "new"),
+        ]
+    );
+    // Without routes: only High and Critical, to every channel.
+    let flow = Flow::new(serde_json::json!({"channels": hooks(&["pager", "chat"])}));
+    flow.new_findings(&[on("medium-db", 5.0), on("high-db", 8.0)]);
+    step(&mut flow.notifier());
+    let mut got = flow.take();
+    got.sort_by(|a, b| format!("{a:?}").cmp(&format!("{b:?}")));
+    assert_eq!(
+        got,
+        vec![
+            one("chat", "high-db", "new"),
+            one("pager", "high-db", "new")
+        ]
+    );
+}
+
+#[test]
+fn quiet_hours_hold_a_medium_until_eight_in_tokyo_and_let_a_high_through() {
+    let flow = Flow::new(serde_json::json!({
+        "channels": hooks(&["chat"]),
+        "routes": [{"channels": ["chat"]}],
+        "quiet_hours": {"from": "22:00", "to": "08:00", "timezone": "Asia/Tokyo"}
+    }));
+    // 23:00 JST.
+    flow.at(utc("2026-12-06T14:00:00Z"));
+    flow.new_findings(&[on("medium-db", 5.0), on("high-db", 8.0)]);
+    let mut n = flow.notifier();
+    step(&mut n);
+    assert_eq!(flow.take(), vec![one("chat", "high-db", "new")]);
+    // 07:59:59 JST, after a restart: still held.
+    drop(n);
+    let mut n = flow.notifier();
+    flow.at(utc("2026-12-06T22:59:59Z"));
+    step(&mut n);
+    assert_eq!(flow.take(), vec![]);
+    // 08:00 JST.
+    flow.at(utc("2026-12-06T23:00:00Z"));
+    step(&mut n);
+    assert_eq!(flow.take(), vec![one("chat", "medium-db", "new")]);
+}
+
+#[test]
+fn group_wait_joins_two_findings_into_one_message() {
+    let flow = Flow::new(serde_json::json!({
+        "channels": hooks(&["chat"]),
+        "routes": [{"name": "grouped", "channels": ["chat"], "group_wait": "30s"}]
+    }));
+    flow.new_findings(&[on("a-db", 5.0)]);
+    let mut n = flow.notifier();
+    step(&mut n);
+    // A second finding 10 s later joins the group the first opened.
+    flow.at(t0() + secs(10));
+    flow.new_findings(&[on("b-db", 6.0)]);
+    step(&mut n);
+    flow.at(t0() + secs(29));
+    step(&mut n);
+    assert_eq!(flow.take(), vec![], "held by group_wait");
+    flow.at(t0() + secs(30));
+    let s = step(&mut n);
+    assert_eq!((s.sent, s.messages), (2, 1));
+    assert_eq!(flow.take(), vec![("chat".to_string(), Got::Digest(2))]);
+    // The group is closed: a finding after it opens a new one, alone in it.
+    flow.at(t0() + secs(40));
+    flow.new_findings(&[on("c-db", 6.0)]);
+    step(&mut n);
+    flow.at(t0() + secs(70));
+    step(&mut n);
+    assert_eq!(flow.take(), vec![one("chat", "c-db", "new")]);
+    let st = Store::open(&flow.path())
+        .unwrap()
+        .outbox_status(10)
+        .unwrap();
+    assert!(st.open.is_empty(), "{:?}", st.open);
+}
+
+#[test]
+fn a_rate_limit_of_two_an_hour_turns_the_rest_into_one_digest_an_hour_later() {
+    let mut channels = hooks(&["chat"]);
+    channels[0]["rate_limit"] = 2.into();
+    let flow = Flow::new(serde_json::json!({
+        "channels": channels,
+        "routes": [{"channels": ["chat"]}]
+    }));
+    let fs: Vec<Finding> = (1..=5).map(|i| on(&format!("db-{i}"), 5.0)).collect();
+    flow.new_findings(&fs);
+    let mut n = flow.notifier();
+    let s = step(&mut n);
+    assert_eq!((s.sent, s.held), (2, 3));
+    assert_eq!(
+        flow.take(),
+        vec![one("chat", "db-1", "new"), one("chat", "db-2", "new")]
+    );
+    // A sixth while the others are held waits with them, across a restart.
+    flow.at(t0() + TimeDelta::minutes(20));
+    flow.new_findings(&[on("db-6", 5.0)]);
+    drop(n);
+    let mut n = flow.notifier();
+    step(&mut n);
+    flow.at(t0() + TimeDelta::minutes(59));
+    step(&mut n);
+    assert_eq!(flow.take(), vec![]);
+    // An hour after the first two: one digest of the four held.
+    flow.at(t0() + TimeDelta::minutes(60));
+    let s = step(&mut n);
+    assert_eq!((s.sent, s.messages), (4, 1));
+    assert_eq!(flow.take(), vec![("chat".to_string(), Got::Digest(4))]);
+    let st = Store::open(&flow.path())
+        .unwrap()
+        .outbox_status(10)
+        .unwrap();
+    assert!(st.open.is_empty(), "{:?}", st.open);
+}
+
+#[test]
+fn still_going_at_most_once_per_interval_while_it_grows() {
+    let flow = Flow::new(serde_json::json!({
+        "channels": hooks(&["chat"]),
+        "routes": [{"channels": ["chat"]}],
+        "repeat_interval": "4h"
+    }));
+    let f = on("db", 5.0);
+    flow.new_findings(std::slice::from_ref(&f));
+    let mut n = flow.notifier();
+    step(&mut n);
+    assert_eq!(flow.take(), vec![one("chat", "db", "new")]);
+    // It grows an hour later: nothing now, one "still going" 4 h after the notice.
+    flow.at(t0() + TimeDelta::hours(1));
+    flow.commit(&[(f.clone(), ChangeKind::Grew, 100)]);
+    step(&mut n);
+    flow.at(t0() + TimeDelta::hours(4) - secs(1));
+    step(&mut n);
+    assert_eq!(flow.take(), vec![]);
+    // Looked for every 30 s: due at 4 h, written by 4 h 30 s.
+    flow.at(t0() + TimeDelta::hours(4) + STILL_GOING_EVERY);
+    step(&mut n);
+    step(&mut n);
+    assert_eq!(flow.take(), vec![one("chat", "db", "still_going")]);
+    let s = Store::open(&flow.path()).unwrap();
+    let e = s.outbox(0, 10).unwrap().pop().unwrap();
+    assert_eq!(
+        notice(&e).kind,
+        NoticeKind::StillGoing {
+            count_then: 1,
+            since: t0()
+        }
+    );
+    assert_eq!(e.finding.count, 101);
+    // Not growing: nothing more, however long.
+    flow.at(t0() + TimeDelta::hours(9));
+    step(&mut n);
+    assert_eq!(flow.take(), vec![]);
+    // Growing again: the next one 4 h after the last (a restart changes nothing).
+    flow.commit(&[(f.clone(), ChangeKind::Grew, 5)]);
+    drop(n);
+    let mut n = flow.notifier();
+    step(&mut n);
+    assert_eq!(flow.take(), vec![one("chat", "db", "still_going")]);
+    flow.at(t0() + TimeDelta::hours(10));
+    flow.commit(&[(f.clone(), ChangeKind::Grew, 5)]);
+    step(&mut n);
+    assert_eq!(flow.take(), vec![], "within 4 h of the last");
+    // Acknowledged: quiet, even when it grows.
+    {
+        let mut s = Store::open(&flow.path()).unwrap();
+        s.set_status(
+            &f.id,
+            &keibi_store::StatusChange {
+                transition: keibi_store::Transition::Acknowledge,
+                at: t0() + TimeDelta::hours(10),
+                by: Some("kim".into()),
+                note: None,
+            },
+        )
+        .unwrap();
+    }
+    flow.at(t0() + TimeDelta::hours(20));
+    step(&mut n);
+    assert_eq!(flow.take(), vec![]);
+}
+
+#[test]
+fn the_daily_summary_goes_once_a_day_across_a_restart() {
+    let flow = Flow::new(serde_json::json!({
+        "channels": hooks(&["chat", "pager"]),
+        "routes": [{"channels": ["pager"]}],
+        "daily_summary": {"at": "09:00", "timezone": "Asia/Tokyo", "channels": ["chat"]}
+    }));
+    // Set up at 15:00 JST on the 5th, with three open findings.
+    flow.at(utc("2026-12-05T06:00:00Z"));
+    flow.new_findings(&[on("a", 5.0), on("b", 8.0), on("c", 9.5)]);
+    let mut n = flow.notifier();
+    step(&mut n);
+    flow.take();
+    flow.at(utc("2026-12-05T23:59:59Z"));
+    step(&mut n);
+    assert_eq!(
+        flow.take(),
+        vec![],
+        "a new install waits for the next 09:00"
+    );
+    // 09:00 JST on the 6th: one summary, to its channel only.
+    flow.at(utc("2026-12-06T00:00:00Z"));
+    step(&mut n);
+    assert_eq!(flow.take(), vec![("chat".to_string(), Got::Summary(3))]);
+    flow.at(utc("2026-12-06T00:00:01Z"));
+    step(&mut n);
+    // A restart the same day: not again.
+    drop(n);
+    let mut n = flow.notifier();
+    flow.at(utc("2026-12-06T05:00:00Z"));
+    step(&mut n);
+    assert_eq!(flow.take(), vec![]);
+    // The next day: one more.
+    flow.at(utc("2026-12-07T00:00:30Z"));
+    step(&mut n);
+    step(&mut n);
+    assert_eq!(flow.take(), vec![("chat".to_string(), Got::Summary(3))]);
+}
+
+#[test]
+fn a_route_throttle_holds_back_repeats_but_not_a_rise_to_high() {
+    let flow = Flow::new(serde_json::json!({
+        "channels": hooks(&["chat"]),
+        "routes": [{"name": "slow", "channels": ["chat"], "throttle": "1h"}]
+    }));
+    flow.new_findings(&[on("db", 5.0)]);
+    let mut n = flow.notifier();
+    step(&mut n);
+    assert_eq!(flow.take(), vec![one("chat", "db", "new")]);
+    // Raised within Medium 10 minutes later: throttled (a restart remembers).
+    drop(n);
+    let mut n = flow.notifier();
+    flow.at(t0() + TimeDelta::minutes(10));
+    flow.commit(&[(on("db", 6.0), ChangeKind::SeverityRaised, 1)]);
+    step(&mut n);
+    assert_eq!(flow.take(), vec![]);
+    // Raised to High: always goes.
+    flow.at(t0() + TimeDelta::minutes(20));
+    flow.commit(&[(on("db", 8.0), ChangeKind::SeverityRaised, 1)]);
+    step(&mut n);
+    assert_eq!(flow.take(), vec![one("chat", "db", "severity_raised")]);
+}
+
+/// A group larger than a step's batch still goes as one message.
+#[test]
+fn a_group_larger_than_a_batch_is_one_message() {
+    let flow = Flow::new(serde_json::json!({
+        "channels": hooks(&["chat"]),
+        "routes": [{"channels": ["chat"], "group_wait": "1m"}]
+    }));
+    let fs: Vec<Finding> = (0..BATCH + 6)
+        .map(|i| on(&format!("db-{i}"), 5.0))
+        .collect();
+    flow.new_findings(&fs);
+    let mut n = flow.notifier();
+    step(&mut n);
+    step(&mut n);
+    assert_eq!(flow.take(), vec![]);
+    flow.at(t0() + TimeDelta::minutes(1));
+    step(&mut n);
+    step(&mut n);
+    assert_eq!(
+        flow.take(),
+        vec![("chat".to_string(), Got::Digest((BATCH + 6) as u64))]
+    );
+}
+
+/// A notice quiet hours hold is told when it goes: "still going" counts from then,
+/// so the morning brings the new finding alone, not with a repeat of it.
+#[test]
+fn still_going_counts_from_when_a_held_notice_goes() {
+    let flow = Flow::new(serde_json::json!({
+        "channels": hooks(&["chat"]),
+        "routes": [{"channels": ["chat"]}],
+        "quiet_hours": {"from": "22:00", "to": "08:00", "timezone": "Asia/Tokyo"},
+        "repeat_interval": "4h"
+    }));
+    let f = on("db", 5.0);
+    // 23:00 JST: held until 08:00 JST (23:00 UTC).
+    flow.at(utc("2026-12-06T14:00:00Z"));
+    flow.new_findings(std::slice::from_ref(&f));
+    let mut n = flow.notifier();
+    step(&mut n);
+    flow.at(utc("2026-12-06T15:00:00Z"));
+    flow.commit(&[(f.clone(), ChangeKind::Grew, 50)]);
+    for t in ["2026-12-06T18:00:00Z", "2026-12-06T23:00:00Z"] {
+        flow.at(utc(t));
+        step(&mut n);
+        step(&mut n);
+    }
+    assert_eq!(flow.take(), vec![one("chat", "db", "new")]);
+    flow.commit(&[(f.clone(), ChangeKind::Grew, 5)]);
+    flow.at(utc("2026-12-07T03:00:00Z"));
+    step(&mut n);
+    step(&mut n);
+    assert_eq!(flow.take(), vec![one("chat", "db", "still_going")]);
 }

@@ -46,7 +46,8 @@ notify-miss-no-account = the finding has no AWS account (the route wants { $patt
 notify-miss-engine = the engine is not { $engines }
 notify-miss-no-engine = the finding has no database engine (the route wants { $engines })
 notify-routes-finding = { $id }: { $label } { $severity } { $type } on { $resource } ({ $status })
-notify-routes-at = Routed as a new notice at { $at } (the notifier's throttles and open groups are not read here).
+notify-routes-at = Routed as a new notice at { $at }, with what the notifier remembers (each route's last notice of this finding, the groups still waiting).
+notify-routes-told = Last told on route { $route } at { $at } (severity { $severity }).
 notify-routes-quiet = Quiet hours until { $until }: Low and Medium notices wait until then.
 notify-routes-default = No routes are set: every channel hears of High and Critical findings.
 notify-routes-miss = { $n }. { $name }: no match: { $why }
@@ -97,6 +98,8 @@ notify-run-started = notifications: sending to { $n ->
    *[other] { $n } channels
 } ({ $names })
 notify-run-sent = notification sent to { $channel }: { $event } of finding { $id } ({ $detail })
+notify-run-sent-digest = { $n } notifications sent to { $channel } as one message ({ $detail })
+notify-run-sent-summary = daily summary sent to { $channel } ({ $detail })
 notify-run-retry = notification to { $channel } not delivered ({ $error }); trying again at { $at }
 notify-run-failed = notification to { $channel } failed and will not be retried: { $error }
 notify-run-store = notifications: the store cannot be read or written ({ $reason }); trying again in a second

@@ -234,6 +234,8 @@ fn status(
                     "next_try": (d.state == DeliveryState::Pending).then(|| time(d.next_at)),
                     "failed_at": (d.state == DeliveryState::Failed).then(|| time(d.next_at)),
                     "last_error": d.last_error,
+                    "route": d.route,
+                    "held": d.held,
                 })).collect::<Vec<_>>(),
             });
             outln!(out, "{v}");

@@ -2,8 +2,9 @@
 //! in order, for one stored finding: whether each matches and, if not, which filter
 //! failed; the channels it goes to; and when each would be sent (quiet hours,
 //! group_wait), as a new notice at `--at` (now by default). What the notifier
-//! remembers (a throttle's last notice, an open group) is not read: the answer is
-//! the finding's routing on its own.
+//! remembers in the store is read as the notifier reads it: each route's last
+//! notice of this finding (a throttle holds the next one back) and the
+//! `group_wait` groups still open (a notice joins one).
 
 use std::io::{self, BufWriter, Write};
 use std::path::PathBuf;
@@ -11,7 +12,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use chrono::{DateTime, SecondsFormat, Utc};
 use keibi_i18n::{Arg, Locale, Msg};
-use keibi_notify::route::{Hold, RouteOutcome, Verdict};
+use keibi_notify::route::{Hold, RouteOutcome, Told, Verdict, Waiting};
 use keibi_notify::{NoticeKind, Router, Seen};
 use keibi_store::{FindingStore, Store, StoredFinding};
 use serde_json::json;
@@ -55,17 +56,64 @@ pub fn routes(args: &NotifyRoutesArgs, global: &Global) -> Result<u8> {
     };
     let router = Router::new(&settings.notify)?;
     let f = &stored.finding;
-    let outcomes = router.explain(f, &NoticeKind::New, at, Seen::default());
+    let memory = store.route_memory(&f.id, at)?;
+    let told: Vec<Told> = memory
+        .told
+        .iter()
+        .map(|t| Told {
+            route: t.route.clone(),
+            at: t.at,
+            severity: t.severity,
+        })
+        .collect();
+    let waiting: Vec<Waiting> = memory
+        .waiting
+        .iter()
+        .map(|w| Waiting {
+            route: w.route.clone(),
+            channel: w.channel.clone(),
+            not_before: w.until,
+        })
+        .collect();
+    let seen = Seen {
+        told: &told,
+        waiting: &waiting,
+    };
+    let outcomes = router.explain(f, &NoticeKind::New, at, seen);
     let mut out = BufWriter::new(io::stdout().lock());
     match args.format {
         RoutesFormat::Json => {
-            let v = as_json(&stored, at, router.quiet_until(at), &outcomes, &settings);
+            let mut v = as_json(&stored, at, router.quiet_until(at), &outcomes, &settings);
+            v["told"] = told
+                .iter()
+                .map(|t| json!({"route": t.route, "at": time(t.at), "severity": t.severity}))
+                .collect();
+            v["open_groups"] = waiting
+                .iter()
+                .map(|w| json!({"route": w.route, "channel": w.channel, "until": time(w.not_before)}))
+                .collect();
             serde_json::to_writer_pretty(&mut out, &v)?;
             writeln!(out)?;
         }
-        RoutesFormat::Text => write_text(
-            &mut out, &locale, &stored, at, &router, &outcomes, &settings,
-        )?,
+        RoutesFormat::Text => {
+            write_text(
+                &mut out, &locale, &stored, at, &router, &outcomes, &settings,
+            )?;
+            for t in &told {
+                writeln!(
+                    out,
+                    "{}",
+                    terminal(
+                        &locale.render(
+                            &Msg::new("notify-routes-told")
+                                .arg("route", t.route.as_str())
+                                .arg("at", minute(t.at))
+                                .arg("severity", t.severity.to_string())
+                        )
+                    )
+                )?;
+            }
+        }
     }
     out.flush()?;
     Ok(0)

@@ -325,6 +325,41 @@ fn start_notifier(
                 .arg("error", &error)),
             &[("channel", json!(channel)), ("key", json!(key))],
         ),
+        NotifyNote::SentDigest {
+            channel,
+            count,
+            key,
+            detail,
+        } => log_fields(
+            json,
+            "info",
+            &say(Msg::new("notify-run-sent-digest")
+                .arg("channel", &channel)
+                .arg("n", count as u64)
+                .arg("detail", &detail)),
+            &[
+                ("channel", json!(channel)),
+                ("event", json!("digest")),
+                ("count", json!(count)),
+                ("key", json!(key)),
+            ],
+        ),
+        NotifyNote::SentSummary {
+            channel,
+            key,
+            detail,
+        } => log_fields(
+            json,
+            "info",
+            &say(Msg::new("notify-run-sent-summary")
+                .arg("channel", &channel)
+                .arg("detail", &detail)),
+            &[
+                ("channel", json!(channel)),
+                ("event", json!("summary")),
+                ("key", json!(key)),
+            ],
+        ),
         NotifyNote::Store(reason) => log_fields(
             json,
             "error",
@@ -332,7 +367,8 @@ fn start_notifier(
             &[],
         ),
     };
-    let n = notifier::Notifier::new(store, n.clone(), channels);
+    let n = notifier::Notifier::new(store, n.clone(), channels)
+        .map_err(|e| library_text(&e.to_string()))?;
     if once {
         return Ok(Notifying::Once(Box::new(n), Box::new(note)));
     }
