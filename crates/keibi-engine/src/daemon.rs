@@ -149,6 +149,9 @@ pub struct Round {
     pub committed: bool,
     /// Some source has more waiting: poll again at once.
     pub reading: bool,
+    /// Some source holds events it has read but not handed out yet (time order
+    /// across its files, an entry that may go on): `--once` waits for them.
+    pub pending: bool,
     /// Every source has ended (standard input closed).
     pub finished: bool,
 }
@@ -448,6 +451,7 @@ impl Live {
                 }
             }
             self.states[i] = p.state;
+            round.pending |= p.pending;
             self.orderer.push(i, p.events, p.state, now, &mut released);
         }
         if !replay.is_empty() {
@@ -775,7 +779,7 @@ fn run_loop(
         if let Some(m) = &pipeline.metrics {
             publisher.round(m, &pipeline.store, &r, Instant::now());
         }
-        if r.events > 0 || r.replayed > 0 || r.reading {
+        if r.events > 0 || r.replayed > 0 || r.reading || r.pending {
             quiet_since = now;
         }
         if opts.once && (r.finished || now.duration_since(quiet_since) >= ONCE_QUIET) {

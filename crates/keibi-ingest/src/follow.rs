@@ -1035,6 +1035,10 @@ impl LiveSource for FollowSource {
             more |= self.read(id, now, &mut poll);
         }
         self.hand_out_in_order(now, &mut poll);
+        poll.pending = self
+            .open
+            .values()
+            .any(|t| !t.waiting.is_empty() || t.holding_since.is_some());
         if let Some(inst) = self.opts.ingest.instance.as_deref() {
             set_instance(&mut poll.events, Some(inst), None);
             set_instance(&mut poll.replay, Some(inst), None);

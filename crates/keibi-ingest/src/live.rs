@@ -47,6 +47,10 @@ pub struct Poll {
     /// file's checkpoint, already handed out before the restart. Not to be counted
     /// again; a daemon feeds them to its detectors to rebuild their windows.
     pub replay: Vec<Event>,
+    /// Events read but not handed out yet (held to keep files in time order, or an
+    /// entry that may go on): a reader that stops when its sources are quiet
+    /// (`keibi run --once`) waits for them.
+    pub pending: bool,
 }
 
 impl Poll {
@@ -58,6 +62,7 @@ impl Poll {
             marks: Vec::new(),
             state: SourceState::CaughtUp,
             replay: Vec::new(),
+            pending: false,
         }
     }
 }

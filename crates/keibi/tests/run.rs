@@ -188,6 +188,34 @@ fn once_stores_what_scan_prints() {
     }
 }
 
+/// The demo's week of hourly PostgreSQL files: a directory of 168 files whose
+/// follower holds each file's events until the others catch up. `--once` must wait
+/// for all of them (it used to stop after the first 30 files).
+#[test]
+fn once_over_a_week_of_hourly_files_stores_what_scan_prints() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = dir.path().join("demo");
+    let o = keibi()
+        .args(["demo", "--week-ending", "2026-12-05", "--write-to"])
+        .arg(&demo)
+        .output()
+        .expect("keibi demo runs");
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let logs = demo.join("logs/shop-postgres");
+    let files = fs::read_dir(logs.join("error")).unwrap().count();
+    assert!(files > 100, "{files} hourly files");
+    let store = dir.path().join("keibi.db");
+    run_once(&[&logs], &store);
+    let want = scan(&logs);
+    assert!(want.len() >= 5, "the demo's PostgreSQL attacks: {want:?}");
+    assert_eq!(stored(&store).unwrap(), want);
+}
+
 #[test]
 fn a_followed_file_brings_a_brute_force_to_the_store_and_sigterm_commits() {
     let dir = tempfile::tempdir().unwrap();
