@@ -691,7 +691,7 @@ fn chatwork_speaks_japanese_in_its_notation() {
         "種類: ",
         "件数: 253",
         "今すぐすること",
-        "検出 ID: ",
+        "検出結果 ID: ",
         "keibi で開く: ",
     ] {
         assert!(body.contains(words), "{words} in {body}");
