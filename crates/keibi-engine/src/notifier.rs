@@ -110,6 +110,31 @@ pub struct Step {
     pub failed: usize,
 }
 
+/// What the store remembers for one finding, as the router reads it: each route's
+/// last notice of it, and the `group_wait` groups still waiting (`keibi notify
+/// routes` shows the same).
+pub fn remembered(memory: &RouteMemory) -> (Vec<Told>, Vec<Waiting>) {
+    let told = memory
+        .told
+        .iter()
+        .map(|t| Told {
+            route: t.route.clone(),
+            at: t.at,
+            severity: t.severity,
+        })
+        .collect();
+    let waiting = memory
+        .waiting
+        .iter()
+        .map(|w| Waiting {
+            route: w.route.clone(),
+            channel: w.channel.clone(),
+            not_before: w.until,
+        })
+        .collect();
+    (told, waiting)
+}
+
 /// The deliveries of one outbox entry, as [`Router::plan`] decides them at `now`
 /// from what the store remembers (`memory`: this finding's last notice per route
 /// for throttles, the open `group_wait` groups to join). The only place routing is
@@ -120,24 +145,7 @@ pub fn plan(
     memory: &RouteMemory,
     now: DateTime<Utc>,
 ) -> Vec<PlannedDelivery> {
-    let told: Vec<Told> = memory
-        .told
-        .iter()
-        .map(|t| Told {
-            route: t.route.clone(),
-            at: t.at,
-            severity: t.severity,
-        })
-        .collect();
-    let waiting: Vec<Waiting> = memory
-        .waiting
-        .iter()
-        .map(|w| Waiting {
-            route: w.route.clone(),
-            channel: w.channel.clone(),
-            not_before: w.until,
-        })
-        .collect();
+    let (told, waiting) = remembered(memory);
     let kind = notice(entry).kind;
     router
         .plan(

@@ -250,6 +250,50 @@ pub(crate) fn starts_link(prev: &[char], c: char, next: Option<char>) -> bool {
                 .all(|p| p.eq_ignore_ascii_case(&'w')))
 }
 
+/// A channel that POSTs one JSON document to a webhook URL (Slack, Teams): its
+/// payload function is the only thing that differs.
+pub struct JsonHook {
+    name: String,
+    url: String,
+    style: Style,
+    payload: fn(&crate::notice::Outgoing, &Style) -> serde_json::Value,
+}
+
+impl JsonHook {
+    /// Reads the URL (a secret), checks it, and resolves the channel's language.
+    pub(crate) fn build(
+        spec: &ChannelSpec,
+        url: &crate::Secret,
+        style: &Style,
+        payload: fn(&crate::notice::Outgoing, &Style) -> serde_json::Value,
+    ) -> Result<JsonHook, BuildError> {
+        let url = reveal(spec, url)?;
+        check_url(spec, &url)?;
+        Ok(JsonHook {
+            name: spec.name.clone(),
+            url,
+            style: style_for(spec, style)?,
+            payload,
+        })
+    }
+}
+
+impl crate::Channel for JsonHook {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn send(&self, msg: &crate::notice::Outgoing) -> Result<crate::Sent, crate::SendError> {
+        let body = (self.payload)(msg, &self.style);
+        crate::http::post(
+            &self.url,
+            "application/json; charset=utf-8",
+            &[],
+            serde_json::to_vec(&body).unwrap_or_default(),
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -16,7 +16,6 @@ use super::chat::{self, Board, Pieces, READ_AT_MOST, ZWSP};
 use super::{BuildError, ChannelSpec, SlackSpec};
 use crate::notice::{NoticeKind, Outgoing};
 use crate::text::{colour, facts, one_line, Style};
-use crate::{Channel, SendError, Sent};
 
 /// Slack's documented limits (Block Kit reference).
 pub const HEADER_MAX: usize = 150;
@@ -32,36 +31,13 @@ pub const FALLBACK_MAX: usize = 300;
 /// The colour of a resolved finding (Slack's green).
 const RESOLVED: &str = "#2eb67d";
 
-pub struct Slack {
-    name: String,
-    url: String,
-    style: Style,
-}
-
-pub fn build(spec: &ChannelSpec, s: &SlackSpec, style: &Style) -> Result<Slack, BuildError> {
-    let url = chat::reveal(spec, &s.webhook_url)?;
-    chat::check_url(spec, &url)?;
-    Ok(Slack {
-        name: spec.name.clone(),
-        url,
-        style: chat::style_for(spec, style)?,
-    })
-}
-
-impl Channel for Slack {
-    fn name(&self) -> &str {
-        &self.name
-    }
-
-    fn send(&self, msg: &Outgoing) -> Result<Sent, SendError> {
-        let body = payload(msg, &self.style);
-        crate::http::post(
-            &self.url,
-            "application/json; charset=utf-8",
-            &[],
-            serde_json::to_vec(&body).unwrap_or_default(),
-        )
-    }
+/// Builds the channel: a webhook that is sent [`payload`].
+pub fn build(
+    spec: &ChannelSpec,
+    s: &SlackSpec,
+    style: &Style,
+) -> Result<chat::JsonHook, BuildError> {
+    chat::JsonHook::build(spec, &s.webhook_url, style, payload)
 }
 
 /// The webhook's JSON for `msg`.

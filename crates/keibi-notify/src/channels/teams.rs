@@ -19,7 +19,6 @@ use super::chat::{self, Board, Pieces, READ_AT_MOST, ZWSP};
 use super::{BuildError, ChannelSpec, TeamsSpec};
 use crate::notice::{NoticeKind, Outgoing};
 use crate::text::{facts, one_line, Style};
-use crate::{Channel, SendError, Sent};
 
 /// keibi's bounds, chosen so that the largest card (every text at its bound, in
 /// three-byte characters: about 7,800 characters, 24 KB) stays under Teams' 28 KB.
@@ -33,36 +32,13 @@ pub const STEPS_TOTAL_MAX: usize = 2500;
 /// Teams refuses messages over about 28 KB.
 pub const MESSAGE_MAX_BYTES: usize = 28 * 1024;
 
-pub struct Teams {
-    name: String,
-    url: String,
-    style: Style,
-}
-
-pub fn build(spec: &ChannelSpec, s: &TeamsSpec, style: &Style) -> Result<Teams, BuildError> {
-    let url = chat::reveal(spec, &s.webhook_url)?;
-    chat::check_url(spec, &url)?;
-    Ok(Teams {
-        name: spec.name.clone(),
-        url,
-        style: chat::style_for(spec, style)?,
-    })
-}
-
-impl Channel for Teams {
-    fn name(&self) -> &str {
-        &self.name
-    }
-
-    fn send(&self, msg: &Outgoing) -> Result<Sent, SendError> {
-        let body = payload(msg, &self.style);
-        crate::http::post(
-            &self.url,
-            "application/json; charset=utf-8",
-            &[],
-            serde_json::to_vec(&body).unwrap_or_default(),
-        )
-    }
+/// Builds the channel: a webhook that is sent [`payload`].
+pub fn build(
+    spec: &ChannelSpec,
+    s: &TeamsSpec,
+    style: &Style,
+) -> Result<chat::JsonHook, BuildError> {
+    chat::JsonHook::build(spec, &s.webhook_url, style, payload)
 }
 
 /// The Adaptive Card colour of a label.

@@ -12,7 +12,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use chrono::{DateTime, SecondsFormat, Utc};
 use keibi_i18n::{Arg, Locale, Msg};
-use keibi_notify::route::{Hold, RouteOutcome, Told, Verdict, Waiting};
+use keibi_notify::route::{Hold, RouteOutcome, Verdict};
 use keibi_notify::{NoticeKind, Router, Seen};
 use keibi_store::{FindingStore, Store, StoredFinding};
 use serde_json::json;
@@ -57,24 +57,7 @@ pub fn routes(args: &NotifyRoutesArgs, global: &Global) -> Result<u8> {
     let router = Router::new(&settings.notify)?;
     let f = &stored.finding;
     let memory = store.route_memory(&f.id, at)?;
-    let told: Vec<Told> = memory
-        .told
-        .iter()
-        .map(|t| Told {
-            route: t.route.clone(),
-            at: t.at,
-            severity: t.severity,
-        })
-        .collect();
-    let waiting: Vec<Waiting> = memory
-        .waiting
-        .iter()
-        .map(|w| Waiting {
-            route: w.route.clone(),
-            channel: w.channel.clone(),
-            not_before: w.until,
-        })
-        .collect();
+    let (told, waiting) = keibi_engine::notifier::remembered(&memory);
     let seen = Seen {
         told: &told,
         waiting: &waiting,
