@@ -341,7 +341,6 @@ impl RuleSet {
                 Some(longest.max(chrono::Duration::seconds(secs as i64)))
             });
         let mut engines: [Option<CorrelationEngine>; 3] = [None, None, None];
-        let mut refused_engines: [RefusedEngine; 3] = Default::default();
         let mut meta = HashMap::new();
         for fam in Family::ALL {
             let mut coll = SigmaCollection::new();
@@ -380,25 +379,6 @@ impl RuleSet {
                 continue;
             }
             engines[fam.index()] = Some(engine);
-            // The rules that read refused statements, alone: a refused statement is
-            // judged as if it had run, without feeding any correlation's windows.
-            let mut refusable = SigmaCollection::new();
-            for l in self
-                .rules
-                .iter()
-                .filter(|l| l.families.contains(&fam) && l.meta.refused.is_some())
-            {
-                refusable.rules.push(l.rule.clone());
-            }
-            if !refusable.rules.is_empty() {
-                let pipeline = if config.placeholders.is_empty() {
-                    None
-                } else {
-                    placeholder_pipeline(config).ok()
-                };
-                refused_engines[fam.index()] =
-                    RefusedEngine::Pending(Box::new((refusable, pipeline)));
-            }
         }
         // Rules read only by correlations (`generate: false`, the default) raise
         // nothing of their own.
@@ -433,7 +413,6 @@ impl RuleSet {
             || self.correlations.iter().any(|l| l.meta.context.is_some());
         SigmaDetector {
             engines,
-            refused_engines,
             refused_only: HashMap::new(),
             last_match: HashMap::new(),
             meta,
@@ -758,46 +737,10 @@ fn spec(
     }
 }
 
-/// One family's rules with `refused_severity`, compiled when the first refused
-/// statement of the family arrives: most logs hold none, and compiling those rules'
-/// regexes a second time cost every start 0.08 s (a third of it).
-#[derive(Default)]
-enum RefusedEngine {
-    #[default]
-    Absent,
-    Pending(Box<(SigmaCollection, Option<rsigma_eval::Pipeline>)>),
-    Ready(Box<CorrelationEngine>),
-}
-
-impl RefusedEngine {
-    /// The engine, compiled now if it was pending (`None`: no such rules, or they
-    /// did not compile, which the main engine has already reported).
-    fn engine(&mut self) -> Option<&mut CorrelationEngine> {
-        if matches!(self, RefusedEngine::Pending(_)) {
-            if let RefusedEngine::Pending(p) = std::mem::take(self) {
-                let (coll, pipeline) = *p;
-                let mut engine = CorrelationEngine::new(CorrelationConfig::default());
-                if let Some(p) = pipeline {
-                    engine.add_pipeline(p);
-                }
-                if engine.add_collection(&coll).is_ok() {
-                    *self = RefusedEngine::Ready(Box::new(engine));
-                }
-            }
-        }
-        match self {
-            RefusedEngine::Ready(e) => Some(e),
-            _ => None,
-        }
-    }
-}
-
 /// Runs compiled Sigma rules over events: each match raises or grows one finding
 /// per (rule, resource, `group_by` values or correlation group).
 pub struct SigmaDetector {
     engines: [Option<CorrelationEngine>; 3],
-    /// The detection rules with `refused_severity`, by family, for refused statements.
-    refused_engines: [RefusedEngine; 3],
     /// Findings that so far hold only refused attempts, with the server's first error.
     refused_only: HashMap<String, String>,
     /// Per finding of a rule with `refused_severity`: the session and statement of its
@@ -867,15 +810,20 @@ impl Detector for SigmaDetector {
             self.raise(&hk, &r.body, ev, None, cx);
         }
         if let Some(error) = refusal(ev) {
-            if let Some(engine) = self.refused_engines[fam.index()].engine() {
-                // Judged as the statement it would have been had it run.
-                let mut ran = ev.clone();
-                ran.action = keibi_model::Action::Statement;
-                ran.error_code = None;
-                let results =
-                    engine.process_event_at(&adapter::View::new(&ran), ev.time.timestamp());
-                for r in results.into_iter().filter(|r| r.is_detection()) {
-                    let hk = header_key(r.header.rule_id.as_deref(), &r.header.rule_title);
+            // Judged as the statement it would have been had it run, by the rules
+            // with `refused_severity` only, and by detection alone: a refused
+            // statement feeds no correlation's window.
+            let mut ran = ev.clone();
+            ran.action = keibi_model::Action::Statement;
+            ran.error_code = None;
+            let results = match self.engines[fam.index()].as_ref() {
+                Some(engine) => engine.evaluate(&adapter::View::new(&ran)),
+                None => Vec::new(),
+            };
+            for r in results.into_iter().filter(|r| r.is_detection()) {
+                let hk = header_key(r.header.rule_id.as_deref(), &r.header.rule_title);
+                let refusable = self.meta.get(&hk).is_some_and(|(_, m)| m.refused.is_some());
+                if refusable {
                     self.raise(&hk, &r.body, ev, Some(&error), cx);
                 }
             }
