@@ -373,6 +373,12 @@ fn field_text(ev: &Event, path: &str) -> String {
 /// Reads no further than it keeps: an attacker's 8 MiB field costs `max` characters
 /// (`split_whitespace` would scan a whole long word before yielding it).
 pub fn truncate(s: String, max: usize) -> String {
+    // Most values (an account id, an event name, a user) are short and already on
+    // one line with single spaces: kept as they are, without a copy (building every
+    // value again character by character was 1.6% of a CloudTrail scan).
+    if s.len() <= max && tidy(&s) {
+        return s;
+    }
     let mut out = String::new();
     let mut n = 0;
     let mut space = false;
@@ -392,6 +398,22 @@ pub fn truncate(s: String, max: usize) -> String {
         space = false;
     }
     out
+}
+
+/// On one line, no white space but single ASCII spaces between words.
+fn tidy(s: &str) -> bool {
+    let b = s.as_bytes();
+    if b.first() == Some(&b' ')
+        || b.last() == Some(&b' ')
+        || memchr::memmem::find(b, b"  ").is_some()
+    {
+        return false;
+    }
+    if s.is_ascii() {
+        !b.iter().any(|c| c.is_ascii_whitespace() && *c != b' ')
+    } else {
+        !s.chars().any(|c| c.is_whitespace() && c != ' ')
+    }
 }
 
 fn agg_text(s: &mut String, a: Agg, f: &Finding) {
@@ -561,6 +583,14 @@ mod truncate_tests {
             "日本語 の  名前",
             "x y",
             "abc",
+            " a",
+            "a ",
+            "a  b",
+            "a\u{3000}b",
+            "a\u{a0}b",
+            "\u{2028}",
+            "abcdefghijklm",
+            "日本語の名前です長い名前",
         ];
         for s in cases {
             for max in 0..12 {
