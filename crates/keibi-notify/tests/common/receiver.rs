@@ -113,9 +113,7 @@ impl Receiver {
                 }
                 let Ok(conn) = conn else { continue };
                 let code = status.load(Ordering::SeqCst);
-                if let Some(req) = serve(conn, code) {
-                    requests.lock().unwrap().push(req);
-                }
+                serve(conn, code, &requests);
             }
         }));
     }
@@ -144,7 +142,9 @@ impl Drop for Receiver {
     }
 }
 
-fn serve(conn: TcpStream, status: u16) -> Option<Request> {
+/// Reads one request, records it, then answers: recorded before the answer, so a
+/// sender that has its answer always finds its request in `requests()`.
+fn serve(conn: TcpStream, status: u16, requests: &Mutex<Vec<Request>>) -> Option<()> {
     conn.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
     let mut reader = BufReader::new(conn.try_clone().ok()?);
     let mut line = String::new();
@@ -177,6 +177,13 @@ fn serve(conn: TcpStream, status: u16) -> Option<Request> {
     } else {
         "Error"
     };
+    requests.lock().unwrap().push(Request {
+        method,
+        path,
+        headers,
+        body,
+        status,
+    });
     let answer = format!("status {status}");
     let mut out = conn;
     let _ = write!(
@@ -185,11 +192,5 @@ fn serve(conn: TcpStream, status: u16) -> Option<Request> {
         answer.len()
     );
     let _ = out.flush();
-    Some(Request {
-        method,
-        path,
-        headers,
-        body,
-        status,
-    })
+    Some(())
 }
