@@ -7,6 +7,8 @@
 //! client construction, its error mapping and its tests against moto server.
 //!
 //! * [`sns`]: Amazon SNS publish, a notification channel.
+//! * [`inventory`]: the describe calls of a posture audit (RDS, EC2, CloudTrail,
+//!   GuardDuty) into `keibi-posture`'s inventory.
 //!
 //! Later issues add their calls as sibling modules: RDS (describe instances,
 //! download log files), EC2 (security groups for responses), CloudTrail and S3
@@ -20,4 +22,5 @@
 //! what a notifier needs.
 
 pub mod config;
+pub mod inventory;
 pub mod sns;

@@ -69,7 +69,7 @@ fn event_ids(f: &Finding) -> BTreeSet<String> {
         .iter()
         .filter_map(|e| match e {
             Evidence::Event { event_id, .. } => Some(event_id.clone()),
-            Evidence::Line { .. } => None,
+            Evidence::Line { .. } | Evidence::Observed { .. } => None,
         })
         .collect()
 }

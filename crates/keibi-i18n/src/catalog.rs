@@ -32,6 +32,15 @@ const EN: &[(&str, &str)] = &[
     ("cli.ftl", include_str!("../locales/en/cli.ftl")),
     ("run.ftl", include_str!("../locales/en/run.ftl")),
     ("notify.ftl", include_str!("../locales/en/notify.ftl")),
+    (
+        "posture-aws.ftl",
+        include_str!("../locales/en/posture-aws.ftl"),
+    ),
+    (
+        "posture-db.ftl",
+        include_str!("../locales/en/posture-db.ftl"),
+    ),
+    ("audit.ftl", include_str!("../locales/en/audit.ftl")),
 ];
 const JA: &[(&str, &str)] = &[
     ("activity.ftl", include_str!("../locales/ja/activity.ftl")),
@@ -55,6 +64,15 @@ const JA: &[(&str, &str)] = &[
     ("cli.ftl", include_str!("../locales/ja/cli.ftl")),
     ("run.ftl", include_str!("../locales/ja/run.ftl")),
     ("notify.ftl", include_str!("../locales/ja/notify.ftl")),
+    (
+        "posture-aws.ftl",
+        include_str!("../locales/ja/posture-aws.ftl"),
+    ),
+    (
+        "posture-db.ftl",
+        include_str!("../locales/ja/posture-db.ftl"),
+    ),
+    ("audit.ftl", include_str!("../locales/ja/audit.ftl")),
 ];
 
 pub(crate) fn files(lang: Lang) -> &'static [(&'static str, &'static str)] {

@@ -259,6 +259,10 @@ pub enum Evidence {
     Line { source: Arc<str>, line: u64 },
     /// A CloudTrail record by its `eventID`.
     Event { source: Arc<str>, event_id: String },
+    /// A resource observed at audit time (posture): where it was read (an API call
+    /// with its region, a saved JSON file, a database URL without its password) and
+    /// the fact that failed the check (`PubliclyAccessible=true`).
+    Observed { source: Arc<str>, observed: String },
 }
 
 impl Evidence {

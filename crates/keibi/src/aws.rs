@@ -16,6 +16,37 @@ pub fn sns() -> Option<MakeSns<'static>> {
     }
 }
 
+/// Reads the AWS inventory live, or says that this keibi was built without AWS.
+pub fn inventory(
+    opts: &AwsInventory,
+) -> anyhow::Result<(Vec<keibi_posture::aws::Inventory>, Vec<String>)> {
+    #[cfg(feature = "aws")]
+    {
+        let o = keibi_aws::inventory::InventoryOptions {
+            regions: opts.regions.clone(),
+            endpoint_url: opts.endpoint_url.clone(),
+            profile: opts.profile.clone(),
+            timeout: opts.timeout,
+        };
+        Ok(keibi_aws::inventory::collect(&o)?)
+    }
+    #[cfg(not(feature = "aws"))]
+    {
+        let _ = opts;
+        anyhow::bail!("this keibi was built without AWS (the `aws` feature): use --aws-json with saved AWS CLI outputs")
+    }
+}
+
+/// What `inventory` reads: the binary's own copy of the options, so callers need
+/// not know whether the AWS edge is compiled in.
+#[derive(Debug, Clone, Default)]
+pub struct AwsInventory {
+    pub regions: Vec<String>,
+    pub endpoint_url: Option<String>,
+    pub profile: Option<String>,
+    pub timeout: std::time::Duration,
+}
+
 #[cfg(test)]
 mod tests {
     use keibi_notify::channels::{build, ChannelKind, ChannelSpec, SnsSpec};

@@ -66,6 +66,9 @@ pub enum Command {
     Config(ConfigCommand),
     /// Follow logs as they are written and keep the findings in the store (the daemon).
     Run(RunArgs),
+    /// Check posture: RDS, security groups, network ACLs, CloudTrail and GuardDuty
+    /// (live or from saved AWS CLI JSON), and inside PostgreSQL and MySQL/MariaDB.
+    Audit(AuditArgs),
     /// Notifications: send a test message to a channel, show the outbox, and which
     /// routes a finding takes.
     #[command(subcommand)]
@@ -217,6 +220,42 @@ pub struct ScanArgs {
     /// Print only findings at or above this severity.
     #[arg(long, value_name = "SEVERITY")]
     pub min_severity: Option<keibi_model::Severity>,
+}
+
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// Read the AWS account live (standard credential chain: environment, profile,
+    /// instance or task role).
+    #[arg(long)]
+    pub aws: bool,
+    /// Saved AWS CLI outputs (`aws rds describe-db-instances > x.json`): files or
+    /// directories (repeatable).
+    #[arg(long, value_name = "PATH")]
+    pub aws_json: Vec<PathBuf>,
+    /// Regions to read live (repeatable) [default: the credential chain's region].
+    #[arg(long, value_name = "REGION")]
+    pub region: Vec<String>,
+    /// AWS profile to read live with.
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
+    /// Send AWS calls here instead of AWS (moto, a VPC endpoint).
+    #[arg(long, value_name = "URL")]
+    pub endpoint_url: Option<String>,
+    /// A PostgreSQL server to check from inside (repeatable):
+    /// postgres://user:password@host:5432/db?sslmode=require.
+    #[arg(long, value_name = "URL")]
+    pub pg: Vec<String>,
+    /// A MySQL or MariaDB server to check from inside (repeatable):
+    /// mysql://user:password@host:3306/.
+    #[arg(long, value_name = "URL")]
+    pub mysql: Vec<String>,
+    /// Output format [default: table on a terminal, jsonl otherwise].
+    #[arg(long, value_enum)]
+    pub format: Option<crate::output::findings::FindingFormat>,
+    /// Exit 1 when a check fails at or above this severity (Low, Medium, High,
+    /// Critical, or a number 1.0-10.0).
+    #[arg(long, value_name = "SEVERITY")]
+    pub fail_on: Option<keibi_model::Severity>,
 }
 
 /// What detection runs with: rules, lists and thresholds.

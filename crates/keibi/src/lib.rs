@@ -30,6 +30,7 @@ pub fn run(cli: cli::Cli) -> Result<u8> {
         cli::Command::Init(args) => cmd::init::run(&args, &cli.global),
         cli::Command::Config(c) => cmd::config::run(&c, &cli.global),
         cli::Command::Run(args) => cmd::run::run(&args, &cli.global),
+        cli::Command::Audit(args) => cmd::audit::run(&args, &cli.global),
         cli::Command::Notify(c) => cmd::notify::run(&c, &cli.global),
     }
 }

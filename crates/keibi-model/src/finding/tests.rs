@@ -380,7 +380,7 @@ fn evidence_keeps_first_ten_and_last_ten() {
         .iter()
         .map(|e| match e {
             Evidence::Line { line, .. } => *line,
-            Evidence::Event { .. } => 0,
+            Evidence::Event { .. } | Evidence::Observed { .. } => 0,
         })
         .collect();
     let want: Vec<u64> = (1..=10).chain(991..=1000).collect();

@@ -667,6 +667,9 @@ fn show_text(
                         .arg("source", t(source))
                         .arg("id", t(event_id)))
                 )?,
+                keibi_model::Evidence::Observed { source, observed } => {
+                    writeln!(out, "  {}: {}", t(source), t(observed))?
+                }
             }
         }
     }

@@ -148,6 +148,7 @@ fn write_csv<W: Write>(findings: &[Finding], out: W) -> io::Result<()> {
         let evidence = joined(f.evidence.iter().map(|e| match e {
             Evidence::Line { source, line } => format!("{source}:{line}"),
             Evidence::Event { source, event_id } => format!("{source}:{event_id}"),
+            Evidence::Observed { source, observed } => format!("{source}:{observed}"),
         }));
         let a = &f.actor;
         let row: [String; 21] = [
