@@ -19,8 +19,9 @@ pub struct SavedFile<'a> {
     pub bytes: &'a [u8],
 }
 
-/// Recognises each file by its top-level keys and merges them into one inventory
-/// per account and region.
+/// Recognises each file by its top-level keys and merges them into an inventory.
+/// The files given together are one account and region (`keibi audit` calls this
+/// once per `--aws-json` argument, a directory or a file).
 pub fn load(files: &[SavedFile<'_>]) -> (Vec<Inventory>, Vec<LoadProblem>) {
     let _ = files;
     (Vec::new(), Vec::new())

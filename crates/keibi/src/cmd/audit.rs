@@ -28,20 +28,19 @@ pub fn run(args: &AuditArgs, global: &Global) -> Result<u8> {
     let at = Utc::now();
     let mut snapshot = Snapshot::default();
     let mut problems = 0u64;
-    if !args.aws_json.is_empty() {
+    // Each --aws-json argument (a directory or a file) is one account and region.
+    for arg in &args.aws_json {
         let mut paths = Vec::new();
-        for p in &args.aws_json {
-            if p.is_dir() {
-                let mut entries: Vec<_> = std::fs::read_dir(p)
-                    .with_context(|| format!("cannot read {}", p.display()))?
-                    .filter_map(|e| e.ok().map(|e| e.path()))
-                    .filter(|p| p.is_file())
-                    .collect();
-                entries.sort();
-                paths.extend(entries);
-            } else {
-                paths.push(p.clone());
-            }
+        if arg.is_dir() {
+            let mut entries: Vec<_> = std::fs::read_dir(arg)
+                .with_context(|| format!("cannot read {}", arg.display()))?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.is_file())
+                .collect();
+            entries.sort();
+            paths.extend(entries);
+        } else {
+            paths.push(arg.clone());
         }
         let mut contents = Vec::new();
         for p in &paths {
