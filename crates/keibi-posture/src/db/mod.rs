@@ -2,29 +2,238 @@
 //! MySQL/MariaDB server's settings, authentication rules, roles and accounts (read
 //! by `keibi-dbprobe` over a read-only connection), and the `KB.PG.*` and
 //! `KB.MySQL.*` controls over them.
+//!
+//! Each control gives one outcome per server it applies to: passed, or failed with
+//! the rows that fail it as evidence (at most [`MAX_FACTS`]). A control whose input
+//! was not read (`None`: the audit role may not read that view) gives no outcome.
+//!
+//! Severities (keibi's judgment; AWS has no control for these):
+//! Critical 9.0 — anyone who reaches the port is in (`trust` over the network, an
+//! empty password reachable from other hosts); High 7.0 — a short step to taking the
+//! server (unexpected superusers, admins from any host, passwords in clear or MD5
+//! over the network, empty local passwords); Medium 5.0 — weaker defences or blind
+//! spots (no TLS required, no audit or connection logging, file access, OS-reaching
+//! extensions, PUBLIC CREATE); Low 2.0 — hygiene (remote-data extensions, password
+//! expiry where a policy asks for it).
+
+pub mod model;
+mod mysql;
+mod pg;
+
+pub use model::{
+    DbPolicy, HbaRule, MyAccount, MyPlugin, MySqlFlavor, MySqlSnapshot, PgLanguage, PgRole,
+    PgSnapshot, Rows, MAX_ROWS,
+};
+
+use keibi_model::{Engine, Resource};
 
 use crate::control::Control;
 use crate::outcome::Outcome;
 
-/// What was read from one PostgreSQL server.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct PgSnapshot {
-    /// The server as the user named it: the URL without its password, or a name.
-    pub target: String,
-}
+/// The most failing rows shown as evidence of one outcome (the count says how many
+/// there were).
+pub const MAX_FACTS: usize = 10;
 
-/// What was read from one MySQL or MariaDB server.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct MySqlSnapshot {
-    /// The server as the user named it: the URL without its password, or a name.
-    pub target: String,
+const fn pg(
+    id: &'static str,
+    short: &'static str,
+    severity: f64,
+    mitre: &'static [&'static str],
+    msg: &'static str,
+) -> Control {
+    Control {
+        id,
+        short,
+        severity,
+        resource_kind: "database",
+        mitre,
+        aws_control: false,
+        msg,
+    }
 }
 
 /// Every database control, in catalog order.
-pub static CONTROLS: &[Control] = &[];
+pub static CONTROLS: &[Control] = &[
+    pg(
+        "KB.PG.1",
+        "HbaTrustOverNetwork",
+        9.0,
+        &["T1078", "T1190"],
+        "pg-hba-trust",
+    ),
+    pg(
+        "KB.PG.2",
+        "HbaWeakPasswordMethod",
+        7.0,
+        &["T1040", "T1110.002"],
+        "pg-hba-weak",
+    ),
+    pg(
+        "KB.PG.3",
+        "HbaOpenToAnyAddress",
+        5.0,
+        &["T1190", "T1110"],
+        "pg-hba-any",
+    ),
+    pg(
+        "KB.PG.4",
+        "SslNotEnforced",
+        5.0,
+        &["T1040", "T1557"],
+        "pg-ssl",
+    ),
+    pg(
+        "KB.PG.5",
+        "WeakPasswordEncryption",
+        5.0,
+        &["T1110.002"],
+        "pg-password-encryption",
+    ),
+    pg(
+        "KB.PG.6",
+        "UnexpectedPrivilegedRole",
+        7.0,
+        &["T1078", "T1098"],
+        "pg-admin-roles",
+    ),
+    pg(
+        "KB.PG.7",
+        "LoginRoleWithoutExpiry",
+        2.0,
+        &["T1078"],
+        "pg-valid-until",
+    ),
+    pg(
+        "KB.PG.8",
+        "PublicSchemaCreate",
+        5.0,
+        &["T1505.001"],
+        "pg-public-create",
+    ),
+    pg(
+        "KB.PG.9",
+        "ConnectionLoggingOff",
+        5.0,
+        &["T1562"],
+        "pg-log-connections",
+    ),
+    pg("KB.PG.10", "AuditLoggingOff", 5.0, &["T1562"], "pg-audit"),
+    pg(
+        "KB.PG.11",
+        "OsAccessExtension",
+        5.0,
+        &["T1059", "T1505.001"],
+        "pg-os-extension",
+    ),
+    pg(
+        "KB.PG.12",
+        "RemoteDataExtension",
+        2.0,
+        &["T1048"],
+        "pg-remote-extension",
+    ),
+    pg(
+        "KB.MySQL.1",
+        "EmptyPassword",
+        7.0,
+        &["T1078", "T1110.001"],
+        "my-empty-password",
+    ),
+    pg(
+        "KB.MySQL.2",
+        "AdminFromAnyHost",
+        7.0,
+        &["T1078", "T1190"],
+        "my-admin-any-host",
+    ),
+    pg(
+        "KB.MySQL.3",
+        "AnonymousAccount",
+        5.0,
+        &["T1078"],
+        "my-anonymous",
+    ),
+    pg(
+        "KB.MySQL.4",
+        "SecureTransportNotRequired",
+        5.0,
+        &["T1040", "T1557"],
+        "my-secure-transport",
+    ),
+    pg(
+        "KB.MySQL.5",
+        "LocalInfileEnabled",
+        5.0,
+        &["T1005"],
+        "my-local-infile",
+    ),
+    pg(
+        "KB.MySQL.6",
+        "SecureFilePrivEmpty",
+        5.0,
+        &["T1005", "T1505.001"],
+        "my-secure-file-priv",
+    ),
+    pg("KB.MySQL.7", "AuditLoggingOff", 5.0, &["T1562"], "my-audit"),
+    pg(
+        "KB.MySQL.8",
+        "UnexpectedPrivilegedAccount",
+        7.0,
+        &["T1078", "T1098"],
+        "my-admin-accounts",
+    ),
+];
+
+/// The control with this id; the ids above are static, so a miss is a bug here.
+fn control(id: &str) -> &'static Control {
+    CONTROLS
+        .iter()
+        .find(|c| c.id == id)
+        .unwrap_or_else(|| panic!("no database control {id}"))
+}
+
+fn resource(target: &str, engine: Engine) -> Resource {
+    Resource {
+        kind: "database".into(),
+        id: target.to_string(),
+        engine: Some(engine),
+        account: None,
+        region: None,
+    }
+}
+
+/// Passed when `facts` is empty, else failed with the first [`MAX_FACTS`] of them as
+/// evidence (read from `source`) and their number as the `count` argument; `names`
+/// (the failing roles, lines or accounts, at most [`MAX_FACTS`]) as `items`.
+fn judged_facts(
+    id: &str,
+    r: Resource,
+    source: &str,
+    facts: &[String],
+    names: &[String],
+) -> Outcome {
+    let c = control(id);
+    let mut o = Outcome::judged(c, facts.is_empty(), r).arg("count", facts.len() as u64);
+    for f in facts.iter().take(MAX_FACTS) {
+        o = o.observed(source, f.clone());
+    }
+    let shown: Vec<String> = names.iter().take(MAX_FACTS).cloned().collect();
+    o.arg(
+        "items",
+        keibi_model::text::Arg::Names {
+            total: names.len() as u64,
+            max: MAX_FACTS as u64,
+            items: shown,
+        },
+    )
+}
 
 /// Runs every PostgreSQL control over one server's snapshot.
-pub fn check_postgres(_pg: &PgSnapshot, _out: &mut Vec<Outcome>) {}
+pub fn check_postgres(snap: &PgSnapshot, out: &mut Vec<Outcome>) {
+    pg::check(snap, out);
+}
 
 /// Runs every MySQL/MariaDB control over one server's snapshot.
-pub fn check_mysql(_my: &MySqlSnapshot, _out: &mut Vec<Outcome>) {}
+pub fn check_mysql(snap: &MySqlSnapshot, out: &mut Vec<Outcome>) {
+    mysql::check(snap, out);
+}
