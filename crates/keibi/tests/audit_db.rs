@@ -412,6 +412,42 @@ fn a_wrong_password_or_a_closed_port_is_an_error_and_the_other_servers_are_still
         a.stdout,
         a.stderr
     );
+
+    // A role without the audit grants: what it cannot read is a note, the rest is
+    // still judged, and nothing is failed for lack of a view.
+    let out = pg.psql_local(
+        SUPERUSER,
+        "postgres",
+        "ALTER SYSTEM SET password_encryption = 'md5';\nSELECT pg_reload_conf();\n",
+    );
+    assert!(out.status.success(), "{}", describe(&out));
+    let app = pg_url(
+        &pg,
+        common::postgres::APP_USER,
+        common::postgres::APP_PASSWORD,
+        "disable",
+    );
+    let a = keibi_audit(&["--pg".into(), app]);
+    assert_eq!(a.code, Some(0), "{}", a.stderr);
+    assert!(
+        a.stderr.contains(&format!(
+            "{target}: could not read pg_hba_file_rules (permission denied"
+        )) && a.stderr.contains(&format!(
+            "{target}: could not read shared_preload_libraries"
+        )),
+        "stderr: {}",
+        a.stderr
+    );
+    let failed = a.failed(&target);
+    assert!(failed.contains("KB.PG.5"), "{}", a.stdout);
+    for id in ["KB.PG.1", "KB.PG.2", "KB.PG.3", "KB.PG.10"] {
+        assert!(
+            !failed.contains(id),
+            "{id} judged without its view:\n{}",
+            a.stdout
+        );
+    }
+    a.assert_no_secret(&[common::postgres::APP_PASSWORD]);
 }
 
 #[test]
@@ -457,6 +493,21 @@ fn the_probes_connections_cannot_write() {
     )
     .expect_err("an INSERT succeeded through the probe's connection");
     assert!(e.to_string().contains("READ ONLY"), "{e}");
+    // An account with no grants: mysql.user is a note, the variables still judged.
+    let url = format!(
+        "mysql://reporting:keibi-reporting-pw@127.0.0.1:{}/",
+        my.port
+    );
+    let snap = keibi_dbprobe::probe_mysql(&url, t).expect("probe as reporting");
+    assert!(snap.accounts.is_none());
+    assert!(
+        snap.notes
+            .iter()
+            .any(|n| n.id == "db-note-unreadable" && format!("{n:?}").contains("mysql.user")),
+        "{:?}",
+        snap.notes
+    );
+    assert!(snap.variable("local_infile").is_some(), "{:?}", snap.variables);
     let out = my.client_tcp(
         common::mariadb::ADMIN_USER,
         common::mariadb::ADMIN_PASSWORD,
