@@ -14,6 +14,22 @@
 //! * A view the audit role may not read leaves its part of the snapshot `None` with
 //!   a note (catalog message `db-note-unreadable`), never an error: the controls that
 //!   need it are then not evaluated. Lists are bounded by [`MAX_ROWS`].
+//!
+//! The least-privileged audit role (what `tests/audit_db.rs` audits with):
+//!
+//! * PostgreSQL, self-managed: `CREATE ROLE keibi_audit LOGIN PASSWORD '…';`
+//!   `GRANT pg_read_all_settings TO keibi_audit;` (shared_preload_libraries)
+//!   `GRANT SELECT ON pg_hba_file_rules TO keibi_audit;`
+//!   `GRANT EXECUTE ON FUNCTION pg_hba_file_rules() TO keibi_audit;`. Roles,
+//!   extensions, languages and schema ACLs are public catalogs; extensions and
+//!   PUBLIC CREATE are per database: audit each database that matters.
+//! * RDS / Aurora PostgreSQL (as the master user): the first two lines only;
+//!   pg_hba_file_rules belongs to `rdsadmin` and cannot be granted, so KB.PG.1-3 are
+//!   not evaluated there (AWS manages pg_hba; `rds.force_ssl` is KB.PG.4).
+//! * MySQL / MariaDB (RDS too): `CREATE USER 'keibi_audit'@'10.0.2.%' IDENTIFIED BY
+//!   '…' REQUIRE SSL;` `GRANT SELECT ON mysql.user TO 'keibi_audit'@'10.0.2.%';` and
+//!   on MariaDB 10.4+ `GRANT SELECT ON mysql.global_priv TO …;` (account locks).
+//!   Global variables and `information_schema.PLUGINS` need no grant.
 
 mod mysql;
 mod pg;

@@ -7,6 +7,29 @@
 //! the rows that fail it as evidence (at most [`MAX_FACTS`]). A control whose input
 //! was not read (`None`: the audit role may not read that view) gives no outcome.
 //!
+//! | id | short name | severity | fails when |
+//! |---|---|---|---|
+//! | KB.PG.1 | HbaTrustOverNetwork | Critical 9.0 | a loaded pg_hba line for TCP (not loopback-only) uses `trust` |
+//! | KB.PG.2 | HbaWeakPasswordMethod | High 7.0 (Medium 5.0 when MD5 only) | such a line uses `password` or `md5` |
+//! | KB.PG.3 | HbaOpenToAnyAddress | Medium 5.0 | such a line admits `all`, `0.0.0.0/0` or `::/0` and is not `reject` |
+//! | KB.PG.4 | SslNotEnforced | Medium 5.0 | `ssl` off (self-managed) or `rds.force_ssl` 0 (RDS) |
+//! | KB.PG.5 | WeakPasswordEncryption | Medium 5.0 | `password_encryption` is not `scram-sha-256` |
+//! | KB.PG.6 | UnexpectedPrivilegedRole | High 7.0 (Medium 5.0 without a superuser) | a role has SUPERUSER, CREATEROLE or BYPASSRLS and is not the bootstrap superuser, `rdsadmin`, one of RDS's `rds_*` roles (on RDS) or allow-listed |
+//! | KB.PG.7 | LoginRoleWithoutExpiry | Low 2.0 | only with `require_password_expiry`: a login role with a password has no `VALID UNTIL` |
+//! | KB.PG.8 | PublicSchemaCreate | Medium 5.0 | PUBLIC has CREATE on schema `public` of the database connected to |
+//! | KB.PG.9 | ConnectionLoggingOff | Medium 5.0 | `log_connections` or `log_disconnections` off |
+//! | KB.PG.10 | AuditLoggingOff | Medium 5.0 | `pgaudit` not in `shared_preload_libraries`, or `pgaudit.log` empty or `none` |
+//! | KB.PG.11 | OsAccessExtension | Medium 5.0 | an untrusted language (`plpython3u`, `plperlu`, `pltclu` ...; not `c`/`internal`) or `adminpack` / `file_fdw` is installed |
+//! | KB.PG.12 | RemoteDataExtension | Low 2.0 | `dblink` or `postgres_fdw` is installed |
+//! | KB.MySQL.1 | EmptyPassword | High 7.0 (Critical 9.0 when a non-local host) | an unlocked account with a password plugin has an empty hash |
+//! | KB.MySQL.2 | AdminFromAnyHost | High 7.0 | `root`, or an account with ALL/SUPER/FILE/GRANT OPTION/CREATE USER on `*.*` that is not allow-listed, has a wildcard host (`%`, `_`, a netmask) |
+//! | KB.MySQL.3 | AnonymousAccount | Medium 5.0 | an unlocked account has an empty user name |
+//! | KB.MySQL.4 | SecureTransportNotRequired | Medium 5.0 | `require_secure_transport` is OFF |
+//! | KB.MySQL.5 | LocalInfileEnabled | Medium 5.0 | `local_infile` is ON |
+//! | KB.MySQL.6 | SecureFilePrivEmpty | Medium 5.0 | `secure_file_priv` is `''` (NULL or a directory passes) |
+//! | KB.MySQL.7 | AuditLoggingOff | Medium 5.0 | neither `server_audit_logging` ON (server_audit / Aurora) nor an ACTIVE `audit_log` plugin with a policy other than NONE |
+//! | KB.MySQL.8 | UnexpectedPrivilegedAccount | High 7.0 (Medium 5.0 for FILE/CREATE USER only) | an unlocked account holds ALL, SUPER, FILE, GRANT OPTION or CREATE USER on `*.*` and is not root on a local host, a system account or allow-listed |
+//!
 //! Severities (keibi's judgment; AWS has no control for these):
 //! Critical 9.0 — anyone who reaches the port is in (`trust` over the network, an
 //! empty password reachable from other hosts); High 7.0 — a short step to taking the
