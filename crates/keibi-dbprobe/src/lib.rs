@@ -184,6 +184,24 @@ fn truncated(target: &str, what: &str) -> Msg {
         .arg("max", MAX_ROWS as u64)
 }
 
+/// The longest value kept from a server (a setting, a name, a pg_hba field): a
+/// hostile server's values are stored bounded, whatever it sent.
+pub const MAX_VALUE: usize = 4096;
+
+/// The most items kept of one array value (a pg_hba line's databases or users).
+pub const MAX_ITEMS: usize = 256;
+
+fn bounded(mut s: String) -> String {
+    if s.len() > MAX_VALUE {
+        let mut end = MAX_VALUE;
+        while !s.is_char_boundary(end) {
+            end -= 1;
+        }
+        s.truncate(end);
+    }
+    s
+}
+
 /// A driver's or server's message on one line, at most 500 characters, no control
 /// characters (a server can put anything in its error messages).
 fn one_line(s: &str) -> String {

@@ -283,5 +283,5 @@ fn text(r: &MySqlRow, i: usize) -> Option<String> {
     r.try_get_unchecked::<Option<Vec<u8>>, _>(i)
         .ok()
         .flatten()
-        .map(|b| String::from_utf8_lossy(&b).into_owned())
+        .map(|b| crate::bounded(String::from_utf8_lossy(&b).into_owned()))
 }

@@ -289,7 +289,10 @@ impl Reader<'_> {
 }
 
 fn text(r: &PgRow, i: usize) -> Option<String> {
-    r.try_get::<Option<String>, _>(i).ok().flatten()
+    r.try_get::<Option<String>, _>(i)
+        .ok()
+        .flatten()
+        .map(crate::bounded)
 }
 
 fn texts(r: &PgRow, i: usize) -> Vec<String> {
@@ -297,4 +300,8 @@ fn texts(r: &PgRow, i: usize) -> Vec<String> {
         .ok()
         .flatten()
         .unwrap_or_default()
+        .into_iter()
+        .take(crate::MAX_ITEMS)
+        .map(crate::bounded)
+        .collect()
 }

@@ -67,3 +67,11 @@ fn a_closed_port_is_an_error_naming_the_redacted_target() {
     );
     assert!(!text.contains("s3cret"), "{text}");
 }
+
+#[test]
+fn values_are_bounded_on_a_char_boundary() {
+    let s = "é".repeat(MAX_VALUE);
+    let b = bounded(s);
+    assert!(b.len() <= MAX_VALUE && b.len() >= MAX_VALUE - 1);
+    assert_eq!(bounded("abc".into()), "abc");
+}

@@ -280,8 +280,6 @@ fn insecure_servers_fail_exactly_the_expected_controls_and_pass_once_fixed() {
              REVOKE CREATE ON SCHEMA public FROM PUBLIC;\n\
              DROP EXTENSION adminpack;\n\
              DROP LANGUAGE plpgsqlu;\n\
-             CREATE EXTENSION file_fdw;\n\
-             DROP EXTENSION file_fdw;\n\
              SELECT pg_reload_conf();\n",
             crt_path.display(),
             key_path.display()
@@ -507,7 +505,11 @@ fn the_probes_connections_cannot_write() {
         "{:?}",
         snap.notes
     );
-    assert!(snap.variable("local_infile").is_some(), "{:?}", snap.variables);
+    assert!(
+        snap.variable("local_infile").is_some(),
+        "{:?}",
+        snap.variables
+    );
     let out = my.client_tcp(
         common::mariadb::ADMIN_USER,
         common::mariadb::ADMIN_PASSWORD,
