@@ -12,9 +12,9 @@ db-note-truncated = { $target }: { $what } has more than { $max } rows; only the
 
 pg-hba-trust-title = { $resource } lets network clients in without a password (pg_hba.conf trust)
 pg-hba-trust-what = { $count ->
-    [one] A pg_hba.conf line
-   *[other] { $count } pg_hba.conf lines
-} ({ $items }) { $count ->
+    [one] Line { $items } of pg_hba.conf
+   *[other] Lines { $items } of pg_hba.conf ({ $count })
+} { $count ->
     [one] accepts TCP connections with
    *[other] accept TCP connections with
 } the `trust` method: anyone who reaches the port logs in as any role they name, superusers included, with no password. Connections from this machine only (127.0.0.1, ::1) are not counted.
@@ -25,9 +25,9 @@ pg-hba-trust-cli = After editing pg_hba.conf: `SELECT pg_reload_conf();` and che
 
 pg-hba-weak-title = { $resource } accepts network logins with cleartext or MD5 passwords
 pg-hba-weak-what = { $count ->
-    [one] A pg_hba.conf line
-   *[other] { $count } pg_hba.conf lines
-} ({ $items }) { $count ->
+    [one] Line { $items } of pg_hba.conf
+   *[other] Lines { $items } of pg_hba.conf ({ $count })
+} { $count ->
     [one] authenticates TCP clients
    *[other] authenticate TCP clients
 } with `password` (sent in clear unless the line is `hostssl`) or `md5` (a weak hash that a captured or stolen hash replays): a network eavesdropper or a leaked pg_authid can become that role.
@@ -38,9 +38,9 @@ pg-hba-weak-cli = `ALTER SYSTEM SET password_encryption = 'scram-sha-256'; SELEC
 
 pg-hba-any-title = { $resource } accepts logins from any address (pg_hba.conf 0.0.0.0/0)
 pg-hba-any-what = { $count ->
-    [one] A pg_hba.conf line
-   *[other] { $count } pg_hba.conf lines
-} ({ $items }) { $count ->
+    [one] Line { $items } of pg_hba.conf
+   *[other] Lines { $items } of pg_hba.conf ({ $count })
+} { $count ->
     [one] admits clients from every address
    *[other] admit clients from every address
 } (`all`, `0.0.0.0/0` or `::/0`): pg_hba.conf then stops no one, and anyone who reaches the port can try passwords (keibi's brute-force detections see them only once they try).
@@ -134,7 +134,10 @@ my-empty-password-title = { $resource } has { $count ->
     [one] an account
    *[other] { $count } accounts
 } with an empty password
-my-empty-password-what = { $items } log in with a password and that password is empty: anyone who can reach the server as that account's host is in.
+my-empty-password-what = { $items } { $count ->
+    [one] logs in with a password, and that password is
+   *[other] log in with a password, and those passwords are
+} empty: anyone who can reach the server from the account's host is in.
 my-empty-password-console = Give each account a long random password, or drop it if nothing uses it.
 my-empty-password-cli = `ALTER USER 'name'@'host' IDENTIFIED BY '<long random password>';` or `DROP USER 'name'@'host';` (list them: `SELECT user, host FROM mysql.user WHERE authentication_string = '';`)
 

@@ -9,21 +9,21 @@ db-note-truncated = { $target }: { $what } が { $max } 行を超えています
 ## KB.PG.1 HbaTrustOverNetwork
 
 pg-hba-trust-title = { $resource } はネットワークからのクライアントをパスワードなしで受け入れています（pg_hba.conf の trust）
-pg-hba-trust-what = pg_hba.conf の { $count } 行（{ $items }）が TCP 接続を `trust` 方式で受け入れています。ポートに届く人は誰でも、スーパーユーザーを含む任意のロール名でパスワードなしにログインできます。このマシン内（127.0.0.1、::1）からの接続だけの行は数えていません。
+pg-hba-trust-what = pg_hba.conf の { $items } 行目（{ $count } 行）が TCP 接続を `trust` 方式で受け入れています。ポートに届く人は誰でも、スーパーユーザーを含む任意のロール名でパスワードなしにログインできます。このマシン内（127.0.0.1、::1）からの接続だけの行は数えていません。
 pg-hba-trust-console = pg_hba.conf の該当行の `trust` を `scram-sha-256` に（アクセス不要なアドレスは `reject` に）変更し、設定を再読み込みしてください。RDS と Aurora の pg_hba.conf は AWS が管理しており、`trust` にはなりません。
 pg-hba-trust-cli = pg_hba.conf の編集後に `SELECT pg_reload_conf();` を実行し、`SELECT line_number, type, database, user_name, address, auth_method FROM pg_hba_file_rules WHERE auth_method = 'trust';` が `local` 行だけを返すことを確認します。
 
 ## KB.PG.2 HbaWeakPasswordMethod
 
 pg-hba-weak-title = { $resource } はネットワークからのログインを平文または MD5 のパスワードで受け付けています
-pg-hba-weak-what = pg_hba.conf の { $count } 行（{ $items }）が TCP クライアントを `password`（`hostssl` 行でなければ平文で送られます）または `md5`（弱いハッシュで、盗まれたハッシュでそのままログインできます）で認証しています。通信の盗聴や pg_authid の漏えいでそのロールになりすまされます。
+pg-hba-weak-what = pg_hba.conf の { $items } 行目（{ $count } 行）が TCP クライアントを `password`（`hostssl` 行でなければ平文で送られます）または `md5`（弱いハッシュで、盗まれたハッシュでそのままログインできます）で認証しています。通信の盗聴や pg_authid の漏えいでそのロールになりすまされます。
 pg-hba-weak-console = `password_encryption = scram-sha-256` にし、各ロールのパスワードを設定し直して（psql の `\password`）から、該当行の `md5` と `password` を `scram-sha-256` に（できれば `hostssl` に）変更して再読み込みしてください。
 pg-hba-weak-cli = `ALTER SYSTEM SET password_encryption = 'scram-sha-256'; SELECT pg_reload_conf();` の後、ロールごとに `ALTER ROLE name PASSWORD '...';` を実行して pg_hba.conf を編集します。確認: `SELECT rolname FROM pg_authid WHERE rolpassword LIKE 'md5%';`
 
 ## KB.PG.3 HbaOpenToAnyAddress
 
 pg-hba-any-title = { $resource } はすべてのアドレスからのログインを受け付けています（pg_hba.conf の 0.0.0.0/0）
-pg-hba-any-what = pg_hba.conf の { $count } 行（{ $items }）がすべてのアドレス（`all`、`0.0.0.0/0`、`::/0`）を許可しています。pg_hba.conf では誰も止められず、ポートに届く人は誰でもパスワードを試せます（keibi のブルートフォース攻撃の検出は試行が始まってから検出します）。
+pg-hba-any-what = pg_hba.conf の { $items } 行目（{ $count } 行）がすべてのアドレス（`all`、`0.0.0.0/0`、`::/0`）を許可しています。pg_hba.conf では誰も止められず、ポートに届く人は誰でもパスワードを試せます（keibi のブルートフォース攻撃の検出は試行が始まってから検出します）。
 pg-hba-any-console = 該当行をアプリケーションと担当者が接続するネットワーク（`10.0.2.0/24` など）に絞り、最後に `host all all 0.0.0.0/0 reject` を加えて再読み込みしてください。ファイアウォールやセキュリティグループでもポートを閉じておきます。
 pg-hba-any-cli = pg_hba.conf の編集後に `SELECT pg_reload_conf();` を実行し、`SELECT line_number, address, auth_method FROM pg_hba_file_rules WHERE address IN ('all', '0.0.0.0', '::');` で確認します。
 
@@ -93,7 +93,7 @@ pg-remote-extension-cli = `DROP EXTENSION dblink;` / `DROP EXTENSION postgres_fd
 ## KB.MySQL.1 EmptyPassword
 
 my-empty-password-title = { $resource } にパスワードが空のアカウントが { $count } 個あります
-my-empty-password-what = { $items } はパスワードでログインし、そのパスワードが空です。そのアカウントのホストとしてサーバーに届く人は誰でもログインできます。
+my-empty-password-what = { $items }（{ $count } 個）はパスワードでログインし、そのパスワードが空です。そのアカウントのホストとしてサーバーに届く人は誰でもログインできます。
 my-empty-password-console = 各アカウントに長いランダムなパスワードを設定するか、使われていなければ削除してください。
 my-empty-password-cli = `ALTER USER 'name'@'host' IDENTIFIED BY '<長いランダムなパスワード>';` または `DROP USER 'name'@'host';`（一覧: `SELECT user, host FROM mysql.user WHERE authentication_string = '';`）
 

@@ -36,7 +36,7 @@ pub(super) fn check(s: &PgSnapshot, out: &mut Vec<Outcome>) {
             let hits: Vec<&&HbaRule> = used.iter().filter(|l| pred(l)).collect();
             (
                 hits.iter().map(|l| l.describe()).collect(),
-                hits.iter().map(|l| format!("line {}", l.line)).collect(),
+                hits.iter().map(|l| l.line.to_string()).collect(),
             )
         };
         let source = src("pg_hba_file_rules");
