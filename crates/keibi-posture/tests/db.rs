@@ -240,10 +240,20 @@ fn pg_fails_only(id: &str, fact: &str, edit: impl FnOnce(&mut PgSnapshot)) -> Ou
 
 #[test]
 fn pg_1_trust_over_the_network_fails_and_is_critical() {
-    let o = pg_fails_only("KB.PG.1", "host all all 10.0.0.0/8 trust (line 9)", |s| {
-        let rows = &mut s.hba.as_mut().unwrap().rows;
-        rows.push(hba(9, "host", Some("10.0.0.0"), Some("255.0.0.0"), "trust"));
-    });
+    let o = pg_fails_only(
+        "KB.PG.1",
+        "hostssl all all 10.0.0.0/8 trust (line 9)",
+        |s| {
+            let rows = &mut s.hba.as_mut().unwrap().rows;
+            rows.push(hba(
+                9,
+                "hostssl",
+                Some("10.0.0.0"),
+                Some("255.0.0.0"),
+                "trust",
+            ));
+        },
+    );
     assert_eq!(o.severity, None);
     assert_eq!(o.control.severity, 9.0);
     // A CIDR in the address column and samehost count as network too.
@@ -265,10 +275,15 @@ fn pg_2_password_or_md5_over_the_network_fails() {
         rows.push(hba(9, "hostssl", Some("10.0.3.0/24"), None, "md5"));
     });
     assert_eq!(o.severity.map(|s| s.value()), Some(5.0), "MD5 only: Medium");
-    let o = pg_fails_only("KB.PG.2", "password (line 9)", |s| {
-        let rows = &mut s.hba.as_mut().unwrap().rows;
-        rows.push(hba(9, "host", Some("10.0.3.0/24"), None, "password"));
-    });
+    // Cleartext: `password` on a line that does not require TLS (which KB.PG.4
+    // names too).
+    let mut s = pg_secure();
+    let rows = &mut s.hba.as_mut().unwrap().rows;
+    rows.push(hba(9, "host", Some("10.0.3.0/24"), None, "password"));
+    let out = pg_outcomes(&s);
+    assert_eq!(failed_ids(&out), ["KB.PG.2", "KB.PG.4"]);
+    let o = get(&out, "KB.PG.2");
+    assert!(evidence(o).contains(&"host all all 10.0.3.0/24 password (line 9)"));
     assert_eq!(o.severity, None, "cleartext: the control's High");
 }
 
@@ -291,6 +306,23 @@ fn pg_4_ssl_off_or_rds_force_ssl_0_fails() {
     pg_fails_only("KB.PG.4", "ssl=off", |s| {
         s.settings.insert("ssl".into(), "off".into());
     });
+    // ssl on only offers TLS: a `host` line takes clients without it.
+    let o = pg_fails_only(
+        "KB.PG.4",
+        "host all all 10.0.4.0/24 scram-sha-256 (line 9) (no TLS required)",
+        |s| {
+            let rows = &mut s.hba.as_mut().unwrap().rows;
+            rows.push(hba(9, "host", Some("10.0.4.0/24"), None, "scram-sha-256"));
+        },
+    );
+    assert_eq!(evidence(&o)[0], "ssl=on");
+    let f = o.finding(Utc.with_ymd_and_hms(2026, 12, 6, 0, 0, 0).unwrap());
+    assert!(
+        f.description
+            .starts_with("`ssl` is on, but line 9 of pg_hba.conf accepts"),
+        "{}",
+        f.description
+    );
     pg_fails_only("KB.PG.4", "rds.force_ssl=0", |s| {
         s.rds = true;
         s.hba = None;

@@ -49,8 +49,17 @@ pg-hba-any-cli = After editing pg_hba.conf: `SELECT pg_reload_conf();` and check
 
 ## KB.PG.4 SslNotEnforced
 
-pg-ssl-title = { $resource } does not require encrypted connections ({ $setting } = { $value })
-pg-ssl-what = `{ $setting }` is `{ $value }`: clients may connect without TLS, so passwords (with `password` or `md5`), queries and results cross the network readable by anyone on the path.
+pg-ssl-title = { $resource } does not require encrypted connections ({ $reason ->
+    [hba] pg_hba.conf host lines
+   *[other] { $setting } = { $value }
+})
+pg-ssl-what = { $reason ->
+    [hba] `ssl` is on, but { $count ->
+        [one] line { $items } of pg_hba.conf accepts
+       *[other] lines { $items } of pg_hba.conf accept
+    } TCP connections without TLS (`host` rather than `hostssl`)
+   *[other] `{ $setting }` is `{ $value }`
+}: clients may connect without TLS, so passwords (with `password` or `md5`), queries and results cross the network readable by anyone on the path.
 pg-ssl-console = Self-managed: install a certificate, set `ssl = on` and use `hostssl` lines in pg_hba.conf. RDS: Amazon RDS console → Parameter groups → the instance's DB parameter group → Edit → `rds.force_ssl` = 1 (a custom group: the default one cannot be edited), then have clients use `sslmode=verify-full` with the RDS CA bundle.
 pg-ssl-cli = `aws rds modify-db-parameter-group --db-parameter-group-name <group> --parameters "ParameterName=rds.force_ssl,ParameterValue=1,ApplyMethod=immediate"`; self-managed: `ALTER SYSTEM SET ssl = on; SELECT pg_reload_conf();`
 

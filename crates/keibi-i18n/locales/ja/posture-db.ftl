@@ -29,8 +29,14 @@ pg-hba-any-cli = pg_hba.conf の編集後に `SELECT pg_reload_conf();` を実�
 
 ## KB.PG.4 SslNotEnforced
 
-pg-ssl-title = { $resource } は暗号化された接続を必須にしていません（{ $setting } = { $value }）
-pg-ssl-what = `{ $setting }` が `{ $value }` です。クライアントは TLS なしで接続でき、パスワード（`password` や `md5` の場合）、クエリ、結果が経路上の誰にでも読める状態でネットワークを流れます。
+pg-ssl-title = { $resource } は暗号化された接続を必須にしていません（{ $reason ->
+    [hba] pg_hba.conf の host 行
+   *[other] { $setting } = { $value }
+}）
+pg-ssl-what = { $reason ->
+    [hba] `ssl` はオンですが、pg_hba.conf の { $items } 行目（{ $count } 行）が TLS なしの TCP 接続を受け入れています（`hostssl` ではなく `host`）
+   *[other] `{ $setting }` が `{ $value }` です
+}。クライアントは TLS なしで接続でき、パスワード（`password` や `md5` の場合）、クエリ、結果が経路上の誰にでも読める状態でネットワークを流れます。
 pg-ssl-console = 自前のサーバー: 証明書を配置して `ssl = on` にし、pg_hba.conf で `hostssl` 行を使います。RDS: Amazon RDS コンソール →［パラメータグループ］→ インスタンスの DB パラメータグループ →［編集］→ `rds.force_ssl` を 1 にします（デフォルトのパラメータグループは編集できないため、カスタムのものを使います）。クライアントは RDS の CA バンドルを使い `sslmode=verify-full` で接続します。
 pg-ssl-cli = `aws rds modify-db-parameter-group --db-parameter-group-name <group> --parameters "ParameterName=rds.force_ssl,ParameterValue=1,ApplyMethod=immediate"`。自前のサーバー: `ALTER SYSTEM SET ssl = on; SELECT pg_reload_conf();`
 

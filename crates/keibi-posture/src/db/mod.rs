@@ -12,7 +12,7 @@
 //! | KB.PG.1 | HbaTrustOverNetwork | Critical 9.0 | a loaded pg_hba line for TCP (not loopback-only) uses `trust` |
 //! | KB.PG.2 | HbaWeakPasswordMethod | High 7.0 (Medium 5.0 when MD5 only) | such a line uses `password` or `md5` |
 //! | KB.PG.3 | HbaOpenToAnyAddress | Medium 5.0 | such a line admits `all`, `0.0.0.0/0` or `::/0` and is not `reject` |
-//! | KB.PG.4 | SslNotEnforced | Medium 5.0 | `ssl` off (self-managed) or `rds.force_ssl` 0 (RDS) |
+//! | KB.PG.4 | SslNotEnforced | Medium 5.0 | `ssl` off, or on while a non-loopback `host`/`hostnossl` line accepts clients (self-managed); `rds.force_ssl` 0 (RDS) |
 //! | KB.PG.5 | WeakPasswordEncryption | Medium 5.0 | `password_encryption` is not `scram-sha-256` |
 //! | KB.PG.6 | UnexpectedPrivilegedRole | High 7.0 (Medium 5.0 without a superuser) | a role has SUPERUSER, CREATEROLE or BYPASSRLS and is not the bootstrap superuser, `rdsadmin`, one of RDS's `rds_*` roles (on RDS) or allow-listed |
 //! | KB.PG.7 | LoginRoleWithoutExpiry | Low 2.0 | only with `require_password_expiry`: a login role with a password has no `VALID UNTIL` |

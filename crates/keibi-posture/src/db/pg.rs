@@ -66,15 +66,50 @@ pub(super) fn check(s: &PgSnapshot, out: &mut Vec<Outcome>) {
                 Outcome::judged(control("KB.PG.4"), is_on(v), r())
                     .observed(src("pg_settings"), format!("rds.force_ssl={v}"))
                     .arg("setting", "rds.force_ssl")
-                    .arg("value", v),
+                    .arg("value", v)
+                    .arg("reason", "setting")
+                    .arg("count", 0u64)
+                    .arg("items", String::new()),
             );
         }
     } else if let Some(v) = s.setting("ssl") {
+        // `ssl = on` only offers TLS: pg_hba's `host` and `hostnossl` lines still
+        // take clients without it. Judged when pg_hba was read.
+        let plain: Vec<&HbaRule> = if is_on(v) {
+            s.hba
+                .iter()
+                .flat_map(|h| &h.rows)
+                .filter(|l| l.error.is_none() && !loopback_only(l))
+                .filter(|l| matches!(l.kind.as_str(), "host" | "hostnossl"))
+                .filter(|l| l.method != "reject")
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let reason = if is_on(v) { "hba" } else { "setting" };
+        let mut o = judged_facts(
+            "KB.PG.4",
+            r(),
+            &src("pg_hba_file_rules"),
+            &plain
+                .iter()
+                .map(|l| format!("{} (no TLS required)", l.describe()))
+                .collect::<Vec<_>>(),
+            &plain.iter().map(|l| l.line.to_string()).collect::<Vec<_>>(),
+        );
+        if !is_on(v) {
+            o = Outcome::failed(control("KB.PG.4"), r())
+                .arg("count", 0u64)
+                .arg("items", String::new());
+        }
+        o.evidence.insert(
+            0,
+            crate::outcome::Observation::new(src("pg_settings"), format!("ssl={v}")),
+        );
         out.push(
-            Outcome::judged(control("KB.PG.4"), is_on(v), r())
-                .observed(src("pg_settings"), format!("ssl={v}"))
-                .arg("setting", "ssl")
-                .arg("value", v),
+            o.arg("setting", "ssl")
+                .arg("value", v)
+                .arg("reason", reason),
         );
     }
 
