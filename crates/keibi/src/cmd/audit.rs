@@ -76,9 +76,14 @@ pub fn run(args: &AuditArgs, global: &Global) -> Result<u8> {
         }
         snapshot.aws.extend(invs);
     }
+    // What a database probe could not read (a view the audit role may not see).
+    let mut notes = Vec::new();
     for url in &args.pg {
         match keibi_dbprobe::probe_postgres(url, Duration::from_secs(10)) {
-            Ok(s) => snapshot.postgres.push(s),
+            Ok(s) => {
+                notes.extend(s.notes.iter().cloned());
+                snapshot.postgres.push(s)
+            }
             Err(e) => {
                 problems += 1;
                 eprintln!("keibi: {e}");
@@ -87,7 +92,10 @@ pub fn run(args: &AuditArgs, global: &Global) -> Result<u8> {
     }
     for url in &args.mysql {
         match keibi_dbprobe::probe_mysql(url, Duration::from_secs(10)) {
-            Ok(s) => snapshot.mysql.push(s),
+            Ok(s) => {
+                notes.extend(s.notes.iter().cloned());
+                snapshot.mysql.push(s)
+            }
             Err(e) => {
                 problems += 1;
                 eprintln!("keibi: {e}");
@@ -97,6 +105,10 @@ pub fn run(args: &AuditArgs, global: &Global) -> Result<u8> {
     let report = keibi_posture::audit(&snapshot, at);
     let findings = report.findings();
     let locale = crate::locale::resolve(global, None)?;
+    for n in &notes {
+        let text = locale.render(n);
+        eprintln!("keibi: {}", crate::output::sanitize::terminal(&text));
+    }
     let stdout = io::stdout();
     let mut out = BufWriter::new(stdout.lock());
     write_findings(format, &findings, color, &locale, &mut out)?;

@@ -26,6 +26,12 @@ impl Mariadb {
     /// Starts a server, or returns `None` after printing why it is skipped (and
     /// panics instead when servers are required).
     pub fn start() -> Option<Mariadb> {
+        Self::start_with("")
+    }
+
+    /// Starts a server with `extra` (lines of the `[mariadbd]` section) after the
+    /// settings below: a later line wins.
+    pub fn start_with(extra: &str) -> Option<Mariadb> {
         let Some(server) = super::which("mariadbd").or_else(|| super::which("mysqld")) else {
             return unavailable("mariadbd is not installed (package mariadb-server)");
         };
@@ -54,7 +60,7 @@ impl Mariadb {
             client,
             child: None,
         };
-        db.init(&install);
+        db.init(&install, extra);
         db.start_server(&server);
         db.setup();
         Some(db)
@@ -89,7 +95,7 @@ impl Mariadb {
         self.dir().join("my.cnf")
     }
 
-    fn init(&self, install: &Path) {
+    fn init(&self, install: &Path, extra: &str) {
         let d = self.dir().display().to_string();
         let conf = format!(
             "[mariadbd]\n\
@@ -117,7 +123,7 @@ impl Mariadb {
              performance_schema=OFF\n",
             port = self.port
         );
-        fs::write(self.defaults_file(), conf).expect("write my.cnf");
+        fs::write(self.defaults_file(), format!("{conf}{extra}\n")).expect("write my.cnf");
         // The bootstrap reads only what it needs from the command line: with the
         // defaults file it would load the audit plugin too and fill the audit log
         // with its own `boot` queries before the server ever starts.
@@ -189,6 +195,14 @@ impl Mariadb {
             "set-up SQL failed: {}",
             describe(&out)
         );
+    }
+
+    /// The mariadb client as root over the Unix socket, running `sql`.
+    pub fn client_root(&self, sql: &str) -> Output {
+        let mut c = self.client_base();
+        c.arg(format!("--socket={}", self.socket().display()))
+            .args(["-u", "root"]);
+        output_with_input(&mut c, sql)
     }
 
     fn client_base(&self) -> Command {

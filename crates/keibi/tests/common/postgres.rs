@@ -288,6 +288,24 @@ impl Postgres {
         output_with_input(&mut c, sql)
     }
 
+    /// Replaces `pg_hba.conf` with `text` and makes the server reload it.
+    pub fn set_hba(&self, text: &str) {
+        self.write(&self.data().join("pg_hba.conf"), text);
+        let out = self.psql_local(SUPERUSER, "postgres", "SELECT pg_reload_conf();\n");
+        assert!(out.status.success(), "reload failed: {}", describe(&out));
+    }
+
+    /// Writes `name` in the server's directory, readable by the server's user only
+    /// (a TLS key must be), and returns its path.
+    pub fn write_private(&self, name: &str, text: &str) -> PathBuf {
+        use std::os::unix::fs::PermissionsExt;
+        let path = self.dir().join(name);
+        self.write(&path, text);
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o600))
+            .unwrap_or_else(|e| panic!("chmod {}: {e}", path.display()));
+        path
+    }
+
     /// Stops the server the way an operator would (fast shutdown), so its shutdown
     /// lines are in the logs and every log is flushed and closed.
     pub fn stop(&mut self) {
