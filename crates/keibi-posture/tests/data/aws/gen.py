@@ -320,3 +320,19 @@ w(d, f"guardduty-get-detector.{DET}.json", {
     "Tags": {},
     "Features": [{"Name": "CLOUD_TRAIL", "Status": "ENABLED", "UpdatedAt": "2026-01-01T00:00:00+00:00"},
                  {"Name": "RDS_LOGIN_EVENTS", "Status": "ENABLED", "UpdatedAt": "2026-01-01T00:00:00+00:00"}]})
+
+# ---- small: one public PostgreSQL instance, for the CLI test (crates/keibi/tests/audit_json.rs)
+A, R, V = "333344445555", "ap-northeast-1", "vpc-0small00000000001"
+d = "small"
+os.makedirs(d, exist_ok=True)
+w(d, "describe-db-instances.json", {"DBInstances": [
+    inst(A, R, "shop-db", "postgres", "16.3", 5432, True, True, True, 60, True, ["postgresql", "upgrade"],
+         True, 7, True, "shopadmin", ["sg-0shop0000000000001"], ["subnet-0shop00000000000a"], V, "shop-pg16"),
+]})
+w(d, "describe-security-groups.json", {"SecurityGroups": [
+    sg(A, "sg-0shop0000000000001", "shop-db", V, [rule("tcp", 5432, 5432, v4=["0.0.0.0/0"])], EGRESS_ALL),
+]})
+w(d, "describe-route-tables.json", {"RouteTables": [
+    rtb(A, "rtb-0shop000000000001", V,
+        [route("10.2.0.0/16", GatewayId="local"), route("0.0.0.0/0", GatewayId="igw-0shop00000000001")], [], main=True),
+]})
