@@ -497,3 +497,54 @@ fn finding_ids_are_stable_and_differ_by_resource() {
     let unique: BTreeSet<String> = ids(&a).into_iter().collect();
     assert_eq!(unique.len(), a.failed().count());
 }
+
+#[test]
+fn moto_answers_load_and_fail_where_the_emulated_account_is_open() {
+    let r = estate("moto");
+    let failed: BTreeSet<&str> = r.failed().map(|o| o.control.id).collect();
+    let want: BTreeSet<&str> = [
+        "RDS.1",
+        "RDS.2",
+        "RDS.3",
+        "RDS.4",
+        "RDS.5",
+        "RDS.6",
+        "RDS.8",
+        "RDS.9",
+        "RDS.10",
+        "RDS.11",
+        "RDS.23",
+        "RDS.25",
+        "RDS.36",
+        "RDS.38",
+        "RDS.46",
+        "EC2.2",
+        "EC2.19",
+        "KB.NACL.1",
+        "KB.RDS.1",
+        "CloudTrail.2",
+        "CloudTrail.4",
+        "CloudTrail.5",
+    ]
+    .into_iter()
+    .collect();
+    assert_eq!(failed, want);
+    // The trail is multi-region and logging with the default selectors (moto lists
+    // none), and the detector is enabled: passes.
+    for id in ["CloudTrail.1", "CloudTrail.3", "GuardDuty.1", "RDS.13"] {
+        assert_eq!(of(&r, id).len(), 1, "{id}");
+        assert_eq!(of(&r, id)[0].status, Status::Passed, "{id}");
+    }
+    // moto's detector lists no features: RDS Protection is not judged.
+    assert!(of(&r, "GuardDuty.9").is_empty());
+    let reach = of(&r, "KB.RDS.1")[0].finding(r.at);
+    assert!(
+        reach.description.contains("moto-pg"),
+        "{}",
+        reach.description
+    );
+    for o in &r.outcomes {
+        assert_eq!(o.resource.account.as_deref(), Some("123456789012"));
+        assert_eq!(o.resource.region.as_deref(), Some("us-east-1"));
+    }
+}

@@ -87,8 +87,8 @@ fn logging(inv: &Inventory, t: &Trail) -> Option<bool> {
 /// Whether the trail records read and write management events: from its event
 /// selectors (basic: `ReadWriteType` All with management events; advanced: a
 /// selector on `eventCategory` Management with no `readOnly` condition), or, when
-/// those were not read, from `HasCustomEventSelectors` false (the default records
-/// all management events). `None` when it cannot be told.
+/// those were not read or are empty, from `HasCustomEventSelectors` false (the
+/// default records all management events). `None` when it cannot be told.
 fn all_management(inv: &Inventory, t: &Trail) -> Option<bool> {
     let selectors = inv.event_selectors.as_ref().and_then(|list| {
         list.iter()
@@ -97,6 +97,11 @@ fn all_management(inv: &Inventory, t: &Trail) -> Option<bool> {
     let Some(es) = selectors else {
         return (!t.custom_event_selectors).then_some(true);
     };
+    // No selector at all on a trail that never had custom ones: the default, which
+    // records every management event (moto answers so; AWS lists the default).
+    if es.selectors.is_empty() && es.advanced.is_empty() {
+        return Some(!t.custom_event_selectors);
+    }
     let basic = es.selectors.iter().any(|s| {
         s.include_management_events.unwrap_or(true)
             && s.read_write_type
