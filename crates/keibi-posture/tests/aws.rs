@@ -548,3 +548,42 @@ fn moto_answers_load_and_fail_where_the_emulated_account_is_open() {
         assert_eq!(o.resource.region.as_deref(), Some("us-east-1"));
     }
 }
+
+/// Cost on a large estate: `KEIBI_AUDIT_ESTATE=DIR cargo test -p keibi-posture
+/// --test aws -- --ignored --nocapture scale` (make one with
+/// `tests/data/aws/big.py N DIR`).
+#[test]
+#[ignore]
+fn scale() {
+    let Ok(dir) = std::env::var("KEIBI_AUDIT_ESTATE") else {
+        return;
+    };
+    let mut contents = Vec::new();
+    for e in std::fs::read_dir(&dir).unwrap() {
+        let p = e.unwrap().path();
+        contents.push((p.clone(), std::fs::read(&p).unwrap()));
+    }
+    let saved: Vec<SavedFile<'_>> = contents
+        .iter()
+        .map(|(p, b)| SavedFile { path: p, bytes: b })
+        .collect();
+    let t = std::time::Instant::now();
+    let (aws, problems) = load(&saved);
+    let t_load = t.elapsed();
+    let snap = Snapshot {
+        aws,
+        ..Snapshot::default()
+    };
+    let t = std::time::Instant::now();
+    let r = audit(&snap, Utc::now());
+    let t_audit = t.elapsed();
+    let t = std::time::Instant::now();
+    let f = r.findings();
+    let t_find = t.elapsed();
+    eprintln!(
+        "load {t_load:?} ({} problems), audit {t_audit:?} ({} outcomes), findings {t_find:?} ({})",
+        problems.len(),
+        r.outcomes.len(),
+        f.len()
+    );
+}

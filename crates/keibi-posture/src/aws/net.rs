@@ -253,13 +253,17 @@ pub fn acl_of<'a>(
         })
 }
 
-/// An ACL's ingress verdict on traffic from the whole internet (`0.0.0.0/0`, or
-/// `::/0` when `v6`) to TCP `port`: the entries whose CIDR is the whole address
-/// space, in rule-number order, the first whose protocol and port range match
-/// deciding. `Some(entry)` when that entry allows; `None` when one denies or none
-/// matches (the final `*` rule denies). Entries for narrower CIDRs do not decide
-/// for the whole internet and are passed over.
-pub fn acl_allows(acl: &NetworkAcl, port: u16, v6: bool) -> Option<&NetworkAclEntry> {
+/// More inbound entries than AWS allows on one ACL (40); beyond this many, in rule
+/// order, entries are not read (hostile data, not an account's).
+pub const MAX_ACL_ENTRIES: usize = 1000;
+
+/// The TCP port ranges an ACL lets the whole internet (`0.0.0.0/0`, or `::/0` when
+/// `v6`) in to, each with the entry that allows it. Only the entries whose CIDR is
+/// the whole address space decide for the whole internet: in rule-number order, each
+/// decides the ports of its range that no earlier entry decided, allow or deny; the
+/// ports none decides are denied (the final `*` rule). Entries for narrower CIDRs,
+/// and UDP or ICMP entries, are passed over.
+pub fn acl_open_ranges(acl: &NetworkAcl, v6: bool) -> Vec<(Ports, &NetworkAclEntry)> {
     let mut entries: Vec<&NetworkAclEntry> = acl
         .entries
         .iter()
@@ -268,28 +272,90 @@ pub fn acl_allows(acl: &NetworkAcl, port: u16, v6: bool) -> Option<&NetworkAclEn
             let cidr = if v6 { &e.ipv6_cidr } else { &e.cidr };
             cidr.as_deref().is_some_and(is_anywhere)
         })
+        .filter(|e| is_all_protocols(&e.protocol) || is_tcp(&e.protocol))
         .collect();
     entries.sort_by_key(|e| e.rule_number.unwrap_or(i64::MAX));
-    let first = entries.into_iter().find(|e| {
-        let ports = e
+    let mut undecided = vec![Ports::ALL];
+    let mut allowed = Vec::new();
+    for e in entries.into_iter().take(MAX_ACL_ENTRIES) {
+        let r = e
             .port_range
             .as_ref()
             .map(|r| range(r.from, r.to))
             .unwrap_or(Ports::ALL);
-        (is_all_protocols(&e.protocol) || is_tcp(&e.protocol)) && ports.contains(port)
-    })?;
-    first
-        .action
-        .trim()
-        .eq_ignore_ascii_case("allow")
-        .then_some(first)
+        let allow = e.action.trim().eq_ignore_ascii_case("allow");
+        let mut rest = Vec::with_capacity(undecided.len() + 1);
+        for u in undecided {
+            let (lo, hi) = (u.from.max(r.from), u.to.min(r.to));
+            if lo > hi {
+                rest.push(u);
+                continue;
+            }
+            if allow {
+                allowed.push((Ports { from: lo, to: hi }, e));
+            }
+            if u.from < lo {
+                rest.push(Ports {
+                    from: u.from,
+                    to: lo - 1,
+                });
+            }
+            if hi < u.to {
+                rest.push(Ports {
+                    from: hi + 1,
+                    to: u.to,
+                });
+            }
+        }
+        undecided = rest;
+        if undecided.is_empty() {
+            break;
+        }
+    }
+    allowed
 }
 
-/// The first family (IPv4, then IPv6) an ACL lets the internet reach `port` from.
-pub fn acl_open(acl: &NetworkAcl, port: u16) -> Option<(&NetworkAclEntry, &'static str)> {
-    acl_allows(acl, port, false)
-        .map(|e| (e, "0.0.0.0/0"))
-        .or_else(|| acl_allows(acl, port, true).map(|e| (e, "::/0")))
+/// An ACL's verdict on the whole internet reaching TCP `port`: `Some(entry)` when
+/// the entry that decides allows it (see [`acl_open_ranges`]).
+pub fn acl_allows(acl: &NetworkAcl, port: u16, v6: bool) -> Option<&NetworkAclEntry> {
+    acl_open_ranges(acl, v6)
+        .into_iter()
+        .find(|(r, _)| r.contains(port))
+        .map(|(_, e)| e)
+}
+
+/// The first of `ports` (IPv4 first, then IPv6) an ACL lets the internet reach, with
+/// the entry that allows it and the CIDR.
+pub fn acl_open<'a>(
+    acl: &'a NetworkAcl,
+    ports: &BTreeSet<u16>,
+) -> Option<(u16, &'a NetworkAclEntry, &'static str)> {
+    for (v6, cidr) in [(false, "0.0.0.0/0"), (true, "::/0")] {
+        for (r, e) in acl_open_ranges(acl, v6) {
+            if let Some(p) = ports.range(r.from..=r.to).next() {
+                return Some((*p, e, cidr));
+            }
+        }
+    }
+    None
+}
+
+/// The first ingress rule of `sg` open to anywhere over TCP on one of `ports`, with
+/// that port.
+pub fn open_on_any<'a>(sg: &'a SecurityGroup, ports: &BTreeSet<u16>) -> Option<(u16, Opening<'a>)> {
+    sg.ingress.iter().find_map(|r| {
+        let range = tcp_ports(r)?;
+        let cidr = *open_cidrs(r).first()?;
+        let port = *ports.range(range.from..=range.to).next()?;
+        Some((
+            port,
+            Opening {
+                rule: r,
+                ports: range,
+                cidr,
+            },
+        ))
+    })
 }
 
 /// The subnets of an instance's DB subnet group, with its VPC.
@@ -416,9 +482,24 @@ mod tests {
             entry(101, "-1", "allow", "::/0", None),
         ]);
         assert!(acl_allows(&c, 5432, false).is_none());
-        assert_eq!(acl_open(&c, 5432).unwrap().1, "::/0");
+        let db: BTreeSet<u16> = [3306, 5432].into_iter().collect();
+        assert_eq!(acl_open(&c, &db).unwrap().2, "::/0");
         // No entry: denied.
-        assert!(acl_open(&acl(vec![]), 5432).is_none());
+        assert!(acl_open(&acl(vec![]), &db).is_none());
+        // A deny of part of an allow's range leaves the rest allowed.
+        let d = acl(vec![
+            entry(10, "6", "deny", "0.0.0.0/0", Some((3306, 3306))),
+            entry(20, "6", "allow", "0.0.0.0/0", Some((3000, 6000))),
+        ]);
+        let (port, e, _) = acl_open(&d, &db).unwrap();
+        assert_eq!((port, e.rule_number), (5432, Some(20)));
+        assert_eq!(
+            acl_open_ranges(&d, false)
+                .iter()
+                .map(|(r, _)| r.text())
+                .collect::<Vec<_>>(),
+            ["3000-3305", "3307-6000"]
+        );
     }
 
     #[test]

@@ -114,9 +114,7 @@ fn ec2_19(inv: &Inventory, out: &mut Vec<Outcome>) {
     };
     let ports = net::db_ports(inv);
     for sg in groups {
-        let open = ports
-            .iter()
-            .find_map(|p| net::open_on(sg, *p).map(|o| (*p, o)));
+        let open = net::open_on_any(sg, &ports);
         let mut o = sg_outcome(inv, &EC2_19, sg, open.is_none());
         match open {
             Some((port, op)) => {
@@ -266,9 +264,7 @@ fn nacl_1(inv: &Inventory, out: &mut Vec<Outcome>) {
                 continue;
             }
         }
-        let open = ports
-            .iter()
-            .find_map(|p| net::acl_open(acl, *p).map(|(e, cidr)| (*p, e, cidr)));
+        let open = net::acl_open(acl, &ports);
         let mut r = resource(inv, "network_acl", &acl.id, None);
         if r.account.is_none() {
             r.account = acl.owner.clone();
