@@ -558,18 +558,34 @@ fn scale() {
     let Ok(dir) = std::env::var("KEIBI_AUDIT_ESTATE") else {
         return;
     };
-    let mut contents = Vec::new();
+    let hwm = || {
+        std::fs::read_to_string("/proc/self/status")
+            .ok()
+            .and_then(|s| {
+                s.lines()
+                    .find(|l| l.starts_with("VmHWM"))
+                    .map(str::to_string)
+            })
+            .unwrap_or_default()
+    };
+    let mut input = 0;
+    let mut loader = keibi_posture::aws::load::Loader::default();
+    let t = std::time::Instant::now();
     for e in std::fs::read_dir(&dir).unwrap() {
         let p = e.unwrap().path();
-        contents.push((p.clone(), std::fs::read(&p).unwrap()));
+        let bytes = std::fs::read(&p).unwrap();
+        input += bytes.len();
+        loader.add(&SavedFile {
+            path: &p,
+            bytes: &bytes,
+        });
     }
-    let saved: Vec<SavedFile<'_>> = contents
-        .iter()
-        .map(|(p, b)| SavedFile { path: p, bytes: b })
-        .collect();
-    let t = std::time::Instant::now();
-    let (aws, problems) = load(&saved);
+    let (aws, problems) = loader.finish();
     let t_load = t.elapsed();
+    eprintln!(
+        "{input} bytes read one file at a time; after loading {}",
+        hwm()
+    );
     let snap = Snapshot {
         aws,
         ..Snapshot::default()

@@ -55,20 +55,35 @@ pub struct SavedFile<'a> {
 /// Recognises each file by its top-level keys and merges them into one inventory
 /// per account and region.
 pub fn load(files: &[SavedFile<'_>]) -> (Vec<Inventory>, Vec<LoadProblem>) {
-    let mut problems = Vec::new();
-    let mut parsed: Vec<Parsed> = Vec::new();
+    let mut loader = Loader::default();
     for f in files {
+        loader.add(f);
+    }
+    loader.finish()
+}
+
+/// [`load`] one file at a time: a caller reads a file, [`Loader::add`]s it and
+/// drops its bytes before reading the next, so memory holds one file's bytes and
+/// the model's values of all (smaller than their JSON), never every file's bytes.
+#[derive(Default)]
+pub struct Loader {
+    parsed: Vec<Parsed>,
+    problems: Vec<LoadProblem>,
+}
+
+impl Loader {
+    pub fn add(&mut self, f: &SavedFile<'_>) {
         match parse_file(f.bytes) {
             Ok(page) if page.recognised() => {
                 let (account, region) = page.hints();
-                parsed.push(Parsed {
+                self.parsed.push(Parsed {
                     path: f.path.to_path_buf(),
                     page,
                     account,
                     region,
                 });
             }
-            Ok(_) => problems.push(problem(
+            Ok(_) => self.problems.push(problem(
                 f.path,
                 "not a recognised AWS CLI output (expected the JSON of describe-db-instances, \
                  describe-db-clusters, describe-db-snapshots, describe-db-snapshot-attributes, \
@@ -76,25 +91,39 @@ pub fn load(files: &[SavedFile<'_>]) -> (Vec<Inventory>, Vec<LoadProblem>) {
                  describe-route-tables, describe-subnets, describe-trails, get-trail-status, \
                  get-event-selectors, guardduty list-detectors or get-detector)",
             )),
-            Err(e) => problems.push(problem(f.path, &format!("not AWS CLI JSON: {e}"))),
+            Err(e) => self
+                .problems
+                .push(problem(f.path, &format!("not AWS CLI JSON: {e}"))),
         }
     }
-    assign_scopes(&mut parsed);
 
-    // One inventory per (account, region), in the order first seen.
-    let mut groups: Vec<(Scope, Vec<Parsed>)> = Vec::new();
-    for p in parsed {
-        let key = (p.account.clone(), p.region.clone());
-        match groups.iter_mut().find(|(k, _)| *k == key) {
-            Some((_, v)) => v.push(p),
-            None => groups.push((key, vec![p])),
+    /// A problem met reading a file before it could be added (too large, unreadable).
+    pub fn problem(&mut self, p: LoadProblem) {
+        self.problems.push(p);
+    }
+
+    /// The inventories, one per account and region in the order first seen, and the
+    /// problems in the order met.
+    pub fn finish(self) -> (Vec<Inventory>, Vec<LoadProblem>) {
+        let Loader {
+            mut parsed,
+            mut problems,
+        } = self;
+        assign_scopes(&mut parsed);
+        let mut groups: Vec<(Scope, Vec<Parsed>)> = Vec::new();
+        for p in parsed {
+            let key = (p.account.clone(), p.region.clone());
+            match groups.iter_mut().find(|(k, _)| *k == key) {
+                Some((_, v)) => v.push(p),
+                None => groups.push((key, vec![p])),
+            }
         }
+        let mut out = Vec::new();
+        for ((account, region), members) in groups {
+            out.push(build(account, region, members, &mut problems));
+        }
+        (out, problems)
     }
-    let mut out = Vec::new();
-    for ((account, region), members) in groups {
-        out.push(build(account, region, members, &mut problems));
-    }
-    (out, problems)
 }
 
 fn problem(path: &Path, reason: &str) -> LoadProblem {
