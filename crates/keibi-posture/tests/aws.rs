@@ -423,7 +423,25 @@ fn ipv6_and_all_protocols_rules_open_database_ports() {
     let r = with("good", &[("describe-security-groups.json", Some(sg))]);
     assert_eq!(failed_on(&r, "EC2.19"), set(&["sg-7"]));
     let f = of(&r, "EC2.19")[0].finding(r.at);
-    assert!(f.description.contains("15432"), "{}", f.description);
+    assert!(
+        f.description.contains(
+            "lets 0.0.0.0/0 in on ports 15000-15500, which include the database port 15432:"
+        ),
+        "{}",
+        f.description
+    );
+    let r = estate("bad");
+    let f = of(&r, "EC2.19")
+        .into_iter()
+        .find(|o| o.is_failed())
+        .unwrap()
+        .finding(r.at);
+    assert!(
+        f.description
+            .contains("(db-open) lets 0.0.0.0/0 in on the database port 5432: every"),
+        "{}",
+        f.description
+    );
 }
 
 #[test]

@@ -221,10 +221,13 @@ pa-ec2-18-cli = aws ec2 revoke-security-group-ingress --group-id { $qid } --ip-p
 ## EC2.19 database port open to the internet
 
 pa-ec2-19-title = Security group { $resource } opens a database port to the internet
-pa-ec2-19-what = { $resource } ({ $name }) lets { $cidr } in on { $ports ->
-    [all] all ports
-   *[other] port { $ports }
-  }, which includes the database port { $port }: every database this group is attached to can be reached by anyone, who can then try passwords or exploit the engine.
+pa-ec2-19-what = { $resource } ({ $name }) lets { $cidr } in on { $same ->
+    [yes] the database port { $port }
+   *[no] { $ports ->
+        [all] all ports
+       *[other] ports { $ports }
+    }, which include the database port { $port }
+  }: every database this group is attached to can be reached by anyone, who can then try passwords or exploit the engine.
 pa-ec2-19-console = In the EC2 console, open Security Groups, select { $resource }, choose Edit inbound rules, and change the rule's source from { $cidr } to the application's security group or the addresses that need it (or delete it).
 pa-ec2-19-cli = aws ec2 revoke-security-group-ingress --group-id { $qid } --ip-permissions '{ $permission }' --region { $region }
 

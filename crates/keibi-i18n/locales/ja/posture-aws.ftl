@@ -215,10 +215,13 @@ pa-ec2-18-cli = aws ec2 revoke-security-group-ingress --group-id { $qid } --ip-p
 ## EC2.19 データベースのポートをインターネットに公開
 
 pa-ec2-19-title = セキュリティグループ { $resource } がデータベースのポートをインターネットに公開しています
-pa-ec2-19-what = { $resource }（{ $name }）は { $cidr } からの{ $ports ->
-    [all] 全ポート
-   *[other] ポート { $ports }
-  }への接続を許可しており、データベースのポート { $port } が含まれます。このグループが付いたデータベースには誰でも接続でき、パスワードを試したりエンジンの脆弱性を突いたりできます。
+pa-ec2-19-what = { $resource }（{ $name }）は { $cidr } からの{ $same ->
+    [yes] データベースのポート { $port }への接続を許可しています。
+   *[no] { $ports ->
+        [all] 全ポート
+       *[other] ポート { $ports }
+    }への接続を許可しており、データベースのポート { $port } が含まれます。
+  }このグループが付いたデータベースには誰でも接続でき、パスワードを試したりエンジンの脆弱性を突いたりできます。
 pa-ec2-19-console = EC2 コンソール →［セキュリティグループ］→ { $resource } を選択 →［インバウンドルールを編集］で、ルールのソースを { $cidr } からアプリケーションのセキュリティグループや必要なアドレスに変更します（または削除します）。
 pa-ec2-19-cli = aws ec2 revoke-security-group-ingress --group-id { $qid } --ip-permissions '{ $permission }' --region { $region }
 

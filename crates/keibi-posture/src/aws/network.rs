@@ -121,6 +121,14 @@ fn ec2_19(inv: &Inventory, out: &mut Vec<Outcome>) {
                 o = o
                     .arg("port", port.to_string())
                     .arg("ports", op.ports.text())
+                    .arg(
+                        "same",
+                        if op.ports.text() == port.to_string() {
+                            "yes"
+                        } else {
+                            "no"
+                        },
+                    )
                     .arg("cidr", op.cidr)
                     .arg(
                         "permission",
