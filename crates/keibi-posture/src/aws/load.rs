@@ -229,7 +229,7 @@ fn build(
             detector_ids.extend(ids);
             inv.guardduty.get_or_insert_with(Vec::new);
         }
-        if page.trail_arn.is_some() {
+        if page.is_event_selectors() {
             let es = EventSelectors {
                 trail_arn: page.trail_arn.take().unwrap_or_default(),
                 selectors: page.event_selectors.take().unwrap_or_default(),
@@ -467,6 +467,12 @@ impl Page {
         self.status.is_some() && (self.features.is_some() || self.service_role.is_some())
     }
 
+    /// GetEventSelectors (GetInsightSelectors also names a `TrailARN`).
+    fn is_event_selectors(&self) -> bool {
+        self.trail_arn.is_some()
+            && (self.event_selectors.is_some() || self.advanced_event_selectors.is_some())
+    }
+
     fn recognised(&self) -> bool {
         self.db_instances.is_some()
             || self.db_clusters.is_some()
@@ -481,7 +487,7 @@ impl Page {
             || self.subnets.is_some()
             || self.trails.is_some()
             || self.is_logging.is_some()
-            || self.trail_arn.is_some()
+            || self.is_event_selectors()
             || self.detector_ids.is_some()
             || self.is_detector()
     }
@@ -842,6 +848,22 @@ mod tests {
         assert_eq!(inv[0].region.as_deref(), Some("us-east-1"));
         assert!(inv[0].network_acls.is_some());
         assert!(inv[1].network_acls.is_none());
+    }
+
+    #[test]
+    fn insight_selectors_are_not_event_selectors() {
+        let (inv, probs) = load1(
+            "t/insights.json",
+            r#"{"TrailARN":"arn:aws:cloudtrail:us-east-1:123456789012:trail/t","InsightSelectors":[]}"#,
+        );
+        assert!(inv.is_empty());
+        assert_eq!(probs.len(), 1);
+        let (inv, probs) = load1(
+            "t/selectors.json",
+            r#"{"TrailARN":"arn:aws:cloudtrail:us-east-1:123456789012:trail/t","EventSelectors":[]}"#,
+        );
+        assert!(probs.is_empty());
+        assert_eq!(inv[0].event_selectors.as_ref().unwrap().len(), 1);
     }
 
     #[test]
