@@ -254,6 +254,51 @@ fn reachability_each_condition_false_is_a_pass_and_missing_data_no_outcome() {
     assert!(
         of(&r, "EC2.19").is_empty() && of(&r, "EC2.18").is_empty() && of(&r, "EC2.2").is_empty()
     );
+    // The group opens 5432 to ::/0 only and the subnet routes only 0.0.0.0/0 to the
+    // gateway: no IPv6 path, a pass; with a ::/0 route too, reachable.
+    let mut v: serde_json::Value =
+        serde_json::from_str(&base["describe-security-groups.json"]).unwrap();
+    let rule = &mut v["SecurityGroups"][1]["IpPermissions"][0];
+    assert_eq!(rule["FromPort"], 5432);
+    rule["IpRanges"] = serde_json::json!([]);
+    rule["Ipv6Ranges"] = serde_json::json!([{"CidrIpv6": "::/0"}]);
+    let sg = v.to_string();
+    assert_ne!(sg, base["describe-security-groups.json"]);
+    let r = with("bad", &[("describe-security-groups.json", Some(&sg))]);
+    assert_eq!(statuses(&r, "KB.RDS.1", "pg-public"), [Status::Passed]);
+    assert_eq!(
+        statuses(&r, "EC2.19", "sg-0db0000000000open"),
+        [Status::Failed]
+    );
+    let rt6 = base["describe-route-tables.json"].replacen(
+        "\"Routes\": [",
+        "\"Routes\": [{\"DestinationIpv6CidrBlock\": \"::/0\", \"GatewayId\": \"igw-0bad000000000001\", \"State\": \"active\"},",
+        1,
+    );
+    let r = with(
+        "bad",
+        &[
+            ("describe-security-groups.json", Some(&sg)),
+            ("describe-route-tables.json", Some(&rt6)),
+        ],
+    );
+    // The ACL has IPv4 entries only: IPv6 is denied by its final rule.
+    assert_eq!(statuses(&r, "KB.RDS.1", "pg-public"), [Status::Passed]);
+    let r = with(
+        "bad",
+        &[
+            ("describe-security-groups.json", Some(&sg)),
+            ("describe-route-tables.json", Some(&rt6)),
+            ("describe-network-acls.json", None),
+        ],
+    );
+    assert_eq!(statuses(&r, "KB.RDS.1", "pg-public"), [Status::Failed]);
+    let f = of(&r, "KB.RDS.1")
+        .into_iter()
+        .find(|o| o.is_failed())
+        .unwrap()
+        .finding(r.at);
+    assert!(f.description.contains("lets ::/0 in"), "{}", f.description);
     // Not publicly accessible: a pass whatever else is known.
     let inst = base["describe-db-instances.json"].replacen(
         "\"PubliclyAccessible\": true",

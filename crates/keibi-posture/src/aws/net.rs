@@ -172,17 +172,31 @@ pub struct Opening<'a> {
 
 /// The first ingress rule of `sg` open to anywhere on TCP `port`.
 pub fn open_on(sg: &SecurityGroup, port: u16) -> Option<Opening<'_>> {
+    open_on_family(sg, port, None)
+}
+
+/// [`open_on`] from one address family only: `Some(true)` IPv6 (`::/0`),
+/// `Some(false)` IPv4 (`0.0.0.0/0`), `None` either.
+pub fn open_on_family(sg: &SecurityGroup, port: u16, v6: Option<bool>) -> Option<Opening<'_>> {
     sg.ingress.iter().find_map(|r| {
         let ports = tcp_ports(r)?;
         if !ports.contains(port) {
             return None;
         }
-        open_cidrs(r).first().map(|cidr| Opening {
-            rule: r,
-            ports,
-            cidr,
-        })
+        open_cidrs(r)
+            .into_iter()
+            .find(|c| v6.is_none_or(|v6| is_v6(c) == v6))
+            .map(|cidr| Opening {
+                rule: r,
+                ports,
+                cidr,
+            })
     })
+}
+
+/// Whether a CIDR is IPv6.
+pub fn is_v6(cidr: &str) -> bool {
+    cidr.contains(':')
 }
 
 /// The route table of a subnet: the one explicitly associated with it, else its
@@ -207,22 +221,35 @@ pub fn route_table_of<'a>(
         })
 }
 
-/// A route from anywhere to an internet gateway (`0.0.0.0/0` or `::/0` → `igw-…`,
-/// not a blackhole).
+/// The routes from anywhere to an internet gateway (`0.0.0.0/0` or `::/0` →
+/// `igw-…`, not a blackhole).
+pub fn igw_routes(t: &RouteTable) -> Vec<&Route> {
+    t.routes
+        .iter()
+        .filter(|r| {
+            let to_igw = r
+                .gateway_id
+                .as_deref()
+                .is_some_and(|g| g.starts_with("igw-"));
+            let anywhere = r.destination.as_deref().is_some_and(is_anywhere)
+                || r.destination_ipv6.as_deref().is_some_and(is_anywhere);
+            let active = !r
+                .state
+                .as_deref()
+                .is_some_and(|s| s.eq_ignore_ascii_case("blackhole"));
+            to_igw && anywhere && active
+        })
+        .collect()
+}
+
+/// The first of [`igw_routes`].
 pub fn igw_route(t: &RouteTable) -> Option<&Route> {
-    t.routes.iter().find(|r| {
-        let to_igw = r
-            .gateway_id
-            .as_deref()
-            .is_some_and(|g| g.starts_with("igw-"));
-        let anywhere = r.destination.as_deref().is_some_and(is_anywhere)
-            || r.destination_ipv6.as_deref().is_some_and(is_anywhere);
-        let active = !r
-            .state
-            .as_deref()
-            .is_some_and(|s| s.eq_ignore_ascii_case("blackhole"));
-        to_igw && anywhere && active
-    })
+    igw_routes(t).into_iter().next()
+}
+
+/// Whether a route from anywhere is IPv6 (`::/0`).
+pub fn route_is_v6(r: &Route) -> bool {
+    !r.destination.as_deref().is_some_and(is_anywhere)
 }
 
 /// `0.0.0.0/0` or `::/0` of a route.

@@ -5,10 +5,11 @@
 //! 1. it is `PubliclyAccessible` (it has a public address);
 //! 2. one of its security groups lets `0.0.0.0/0` or `::/0` in on its port (TCP or
 //!    protocol `-1`);
-//! 3. one of its subnets routes `0.0.0.0/0` or `::/0` to an `igw-` (the subnet's
-//!    explicitly associated route table, else its VPC's main table);
+//! 3. one of its subnets routes the same family (`0.0.0.0/0` for an IPv4 opening,
+//!    `::/0` for IPv6) to an `igw-` (the subnet's explicitly associated route table,
+//!    else its VPC's main table);
 //! 4. when the network ACLs were read, that subnet's ACL lets the internet in on the
-//!    port.
+//!    port in that family.
 //!
 //! One condition known false is a pass; a condition that cannot be decided from
 //! the data (groups, route tables or subnets not read) leaves the instance not
@@ -72,7 +73,7 @@ fn exits<'a>(inv: &'a Inventory, i: &'a DbInstance) -> Option<Vec<Exit<'a>>> {
     let mut found = Vec::new();
     for s in subnets {
         let table = net::route_table_of(tables, s, vpc)?;
-        if let Some(route) = net::igw_route(table) {
+        for route in net::igw_routes(table) {
             found.push(Exit {
                 subnet: s,
                 table,
@@ -139,22 +140,23 @@ fn reachable(inv: &Inventory, i: &DbInstance) -> Option<Outcome> {
         );
     }
     let port = net::instance_port(i)?;
-    // 2. A security group path.
+    // 2. A security group path, in each address family.
     let groups = inv.security_groups.as_deref()?;
     let mut all_known = true;
-    let mut opening = None;
+    let mut openings = Vec::new();
     for m in &i.vpc_security_groups {
         match groups.iter().find(|g| g.id == m.id) {
             Some(g) => {
-                if let Some(o) = net::open_on(g, port) {
-                    opening = Some((g, o));
-                    break;
+                for v6 in [false, true] {
+                    if let Some(o) = net::open_on_family(g, port, Some(v6)) {
+                        openings.push((g, o));
+                    }
                 }
             }
             None => all_known = false,
         }
     }
-    let Some((group, open)) = opening else {
+    if openings.is_empty() {
         return all_known.then(|| {
             instance_outcome(inv, &KB_RDS_1, i, true).observed(
                 src(inv, "ec2:DescribeSecurityGroups"),
@@ -163,22 +165,33 @@ fn reachable(inv: &Inventory, i: &DbInstance) -> Option<Outcome> {
                 ),
             )
         });
-    };
-    // 3. A route to an internet gateway, 4. not denied by the subnet's ACL.
+    }
+    // 3. A route of the same family to an internet gateway, 4. not denied by the
+    // subnet's network ACL.
     let exits = exits(inv, i)?;
     let vpc = net::instance_subnets(i).1;
-    let through = exits.iter().find(|e| match inv.network_acls.as_deref() {
+    let allowed_by_acl = |e: &Exit<'_>, v6: bool| match inv.network_acls.as_deref() {
         None => true,
         Some(acls) => match net::acl_of(acls, e.subnet, vpc) {
-            Some(acl) => net::acl_allows(acl, port, open.cidr.contains(':')).is_some(),
+            Some(acl) => net::acl_allows(acl, port, v6).is_some(),
             None => true,
         },
+    };
+    let path = openings.iter().find_map(|(g, o)| {
+        let v6 = net::is_v6(o.cidr);
+        exits
+            .iter()
+            .find(|e| net::route_is_v6(e.route) == v6 && allowed_by_acl(e, v6))
+            .map(|e| (*g, o, e))
     });
-    let Some(exit) = through else {
+    let Some((group, open, exit)) = path else {
+        if !all_known {
+            return None;
+        }
         let fact = if exits.is_empty() {
             "no DB subnet routes 0.0.0.0/0 or ::/0 to an internet gateway"
         } else {
-            "the network ACLs of the DB subnets with an internet route deny the port"
+            "no DB subnet routes the open address family to an internet gateway with its network ACL allowing the port"
         };
         return Some(
             instance_outcome(inv, &KB_RDS_1, i, true)
