@@ -150,6 +150,66 @@ mod tests {
         }
     }
 
+    /// Security Hub's severity labels (reference/systems-and-formats.md §3, FSBP):
+    /// Critical 9.0, High 7.0, Medium 5.0, Low 2.0; keibi's own controls last.
+    #[test]
+    fn severities_are_security_hubs() {
+        let want: &[(&str, f64)] = &[
+            ("RDS.1", 9.0),
+            ("RDS.2", 9.0),
+            ("RDS.3", 5.0),
+            ("RDS.4", 5.0),
+            ("RDS.5", 5.0),
+            ("RDS.6", 2.0),
+            ("RDS.7", 5.0),
+            ("RDS.8", 2.0),
+            ("RDS.9", 5.0),
+            ("RDS.10", 5.0),
+            ("RDS.11", 5.0),
+            ("RDS.13", 7.0),
+            ("RDS.23", 2.0),
+            ("RDS.24", 5.0),
+            ("RDS.25", 5.0),
+            ("RDS.27", 5.0),
+            ("RDS.34", 5.0),
+            ("RDS.35", 5.0),
+            ("RDS.36", 5.0),
+            ("RDS.37", 5.0),
+            ("RDS.38", 5.0),
+            ("RDS.39", 5.0),
+            ("RDS.42", 5.0),
+            ("RDS.44", 5.0),
+            ("RDS.45", 5.0),
+            ("RDS.46", 7.0),
+            ("EC2.2", 7.0),
+            ("EC2.18", 7.0),
+            ("EC2.19", 9.0),
+            ("CloudTrail.1", 7.0),
+            ("CloudTrail.2", 5.0),
+            ("CloudTrail.3", 7.0),
+            ("CloudTrail.4", 2.0),
+            ("CloudTrail.5", 2.0),
+            ("GuardDuty.1", 7.0),
+            ("GuardDuty.9", 7.0),
+            ("KB.NACL.1", 5.0),
+            ("KB.RDS.1", 9.0),
+        ];
+        let got: Vec<(&str, f64)> = CONTROLS.iter().map(|c| (c.id, c.severity)).collect();
+        let mut want = want.to_vec();
+        let mut got2 = got.clone();
+        want.sort_by(|a, b| a.0.cmp(b.0));
+        got2.sort_by(|a, b| a.0.cmp(b.0));
+        assert_eq!(got2, want);
+        for c in CONTROLS {
+            assert_eq!(c.aws_control, !c.id.starts_with("KB."), "{}", c.id);
+            assert!(
+                c.short.bytes().all(|b| b.is_ascii_alphanumeric()),
+                "{}",
+                c.short
+            );
+        }
+    }
+
     #[test]
     fn shell_values_are_quoted_unless_tame() {
         assert_eq!(sh("db-1"), "db-1");
