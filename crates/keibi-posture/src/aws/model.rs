@@ -342,6 +342,8 @@ pub struct SecurityGroup {
     pub vpc_id: Option<String>,
     #[serde(rename = "OwnerId", default)]
     pub owner: Option<String>,
+    #[serde(rename = "SecurityGroupArn", default)]
+    pub arn: Option<String>,
     #[serde(rename = "IpPermissions", default, deserialize_with = "de::list")]
     pub ingress: Vec<IpPermission>,
     #[serde(rename = "IpPermissionsEgress", default, deserialize_with = "de::list")]
@@ -404,6 +406,8 @@ pub struct NetworkAcl {
     pub id: String,
     #[serde(rename = "VpcId", default)]
     pub vpc_id: Option<String>,
+    #[serde(rename = "OwnerId", default)]
+    pub owner: Option<String>,
     #[serde(
         rename = "IsDefault",
         alias = "Default",
@@ -467,6 +471,8 @@ pub struct RouteTable {
     pub id: String,
     #[serde(rename = "VpcId", default)]
     pub vpc_id: Option<String>,
+    #[serde(rename = "OwnerId", default)]
+    pub owner: Option<String>,
     #[serde(
         rename = "Routes",
         alias = "RouteSet",
@@ -516,6 +522,12 @@ pub struct Subnet {
     pub cidr: Option<String>,
     #[serde(rename = "MapPublicIpOnLaunch", default, deserialize_with = "de::bool")]
     pub map_public_ip_on_launch: bool,
+    #[serde(rename = "SubnetArn", default)]
+    pub arn: Option<String>,
+    #[serde(rename = "OwnerId", default)]
+    pub owner: Option<String>,
+    #[serde(rename = "AvailabilityZone", default)]
+    pub availability_zone: Option<String>,
 }
 
 // ---- CloudTrail -----------------------------------------------------------------
