@@ -39,6 +39,3 @@ audit-run-done = posture audit: { $failed } failed, { $passed } passed, { $suppr
 }
 audit-run-problem = posture audit: { $problem }
 audit-run-failed = posture audit could not be stored: { $error }
-audit-resolved-passed = the check passes now
-audit-resolved-gone = the resource is no longer in the inventory
-audit-resolved-suppressed = suppressed in the settings: { $reason }

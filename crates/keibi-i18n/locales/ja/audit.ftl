@@ -24,6 +24,3 @@ audit-closing = 監査: 失敗 { $failed } 件、合格 { $passed } 件、抑制
 audit-run-done = 設定の監査: 失敗 { $failed } 件、合格 { $passed } 件、抑制済み { $suppressed } 件のチェック。検出結果は新規 { $new } 件、解決 { $resolved } 件、再オープン { $reopened } 件。問題 { $problems } 件
 audit-run-problem = 設定の監査: { $problem }
 audit-run-failed = 設定の監査の結果を保存できません: { $error }
-audit-resolved-passed = チェックに合格するようになった
-audit-resolved-gone = リソースがインベントリにない
-audit-resolved-suppressed = 設定で抑制: { $reason }
