@@ -285,3 +285,45 @@ fn failures_are_grouped_scored_failed_on_and_suppressed() {
     assert!(t.contains("behind a bastion"), "{t}");
     assert_eq!(o.status.code(), Some(0), "{t}{}", err(&o));
 }
+
+#[test]
+fn a_database_password_is_never_printed() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let port = {
+        // A port nothing listens on.
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    std::fs::write(
+        d.join("k.yaml"),
+        format!(
+            "audit:\n  postgres:\n    - url: postgres://auditor@127.0.0.1:{port}/postgres\n      password: {{env: KEIBI_TEST_AUDIT_PW}}\n  mysql:\n    - url: mysql://auditor@127.0.0.1:{port}/\n      password: {{env: KEIBI_TEST_AUDIT_PW_UNSET}}\n"
+        ),
+    )
+    .unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_keibi"))
+        .args(["audit", "--config", "k.yaml", "--format", "jsonl"])
+        .current_dir(d)
+        .env("KEIBI_TEST_AUDIT_PW", "s3cr3t/pw")
+        .env_remove("KEIBI_TEST_AUDIT_PW_UNSET")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+    let e = err(&o);
+    assert!(!e.contains("s3cr3t") && !out(&o).contains("s3cr3t"), "{e}");
+    // One problem line per database: unreachable, and the password not set.
+    assert!(e.contains(&format!("127.0.0.1:{port}")), "{e}");
+    assert!(e.contains("KEIBI_TEST_AUDIT_PW_UNSET"), "{e}");
+    assert!(e.lines().last().unwrap().contains("2 problems"), "{e}");
+    // The same with the password in a flag's URL.
+    let o = keibi(
+        &[
+            "audit",
+            "--pg",
+            &format!("postgres://auditor:s3cr3t%2Fpw@127.0.0.1:{port}/postgres"),
+        ],
+        d,
+    );
+    assert!(!err(&o).contains("s3cr3t"), "{}", err(&o));
+}

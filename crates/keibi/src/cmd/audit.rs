@@ -133,8 +133,16 @@ pub fn gather(t: &Targets) -> Gathered {
                 continue;
             }
         };
-        // A driver's error may quote the URL: only ever show it without the password.
-        let redact = |s: String| s.replace(&url, &target.display_url());
+        // A driver's error may quote the URL, or the password alone (as written in
+        // the URL or decoded): only ever show them redacted.
+        let secrets = password_forms(&url);
+        let redact = |s: String| {
+            let mut s = s.replace(&url, &target.display_url());
+            for p in &secrets {
+                s = s.replace(p.as_str(), "***");
+            }
+            s
+        };
         let timeout = Duration::from_secs(10);
         if pg {
             match keibi_dbprobe::probe_postgres(&url, timeout) {
@@ -149,6 +157,51 @@ pub fn gather(t: &Targets) -> Gathered {
         }
     }
     g
+}
+
+/// The password of a URL as written in it and percent-decoded (empty: none).
+fn password_forms(url: &str) -> Vec<String> {
+    let Some((_, rest)) = url.split_once("://") else {
+        return Vec::new();
+    };
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let Some((userinfo, _)) = rest[..end].rsplit_once('@') else {
+        return Vec::new();
+    };
+    let Some((_, pw)) = userinfo.split_once(':') else {
+        return Vec::new();
+    };
+    if pw.is_empty() {
+        return Vec::new();
+    }
+    let mut decoded = Vec::with_capacity(pw.len());
+    let b = pw.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        let hex = |c: u8| (c as char).to_digit(16);
+        match (
+            b[i],
+            b.get(i + 1).copied().and_then(hex),
+            b.get(i + 2).copied().and_then(hex),
+        ) {
+            (b'%', Some(h), Some(l)) => {
+                decoded.push((h * 16 + l) as u8);
+                i += 3;
+            }
+            (c, _, _) => {
+                decoded.push(c);
+                i += 1;
+            }
+        }
+    }
+    let decoded = String::from_utf8_lossy(&decoded).into_owned();
+    let mut out = vec![pw.to_string()];
+    if decoded != pw {
+        out.push(decoded);
+    }
+    // The longest first, so that a form inside another is not left half shown.
+    out.sort_by_key(|s| std::cmp::Reverse(s.len()));
+    out
 }
 
 /// The flags' targets, or the settings' when no flag names one; options the flags
@@ -261,4 +314,21 @@ pub fn run(args: &AuditArgs, global: &Global) -> Result<u8> {
         }
     }
     Ok(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::password_forms;
+
+    #[test]
+    fn a_password_is_known_as_written_and_decoded() {
+        assert_eq!(
+            password_forms("postgres://u:s3cr3t%2Fpw@db:5432/x?y=1"),
+            ["s3cr3t%2Fpw", "s3cr3t/pw"]
+        );
+        assert_eq!(password_forms("mysql://u:plain@db/"), ["plain"]);
+        assert!(password_forms("mysql://u@db/").is_empty());
+        assert!(password_forms("mysql://db/").is_empty());
+        assert!(password_forms("not a url").is_empty());
+    }
 }
