@@ -967,6 +967,14 @@ impl Reader<'_> {
                     ),
                 );
             }
+            let rule = keibi_posture::Suppress {
+                control: r.control.clone(),
+                resource: r.resource.clone(),
+                reason: r.reason.clone(),
+            };
+            if let Err(e) = rule.pattern() {
+                self.at(&place("resource"), e);
+            }
             if r.reason.trim().is_empty() {
                 self.at(
                     &place("reason"),

@@ -861,8 +861,15 @@ fn the_audit_section_reads_and_places_its_problems() {
         "  suppress:\n",
         "    - control: NOPE.1\n",
         "      reason: ''\n",
+        "    - control: RDS.2\n",
+        "      resource: 'prod-[db'\n",
+        "      reason: x\n",
     ));
-    assert_eq!(p.len(), 4, "{p:?}");
+    assert_eq!(p.len(), 6, "{p:?}");
+    assert!(
+        p[5].starts_with("10:") && p[5].contains("not a glob"),
+        "{p:?}"
+    );
     assert!(
         p[0].starts_with("3:") && p[0].contains("not a postgres URL"),
         "{p:?}"
