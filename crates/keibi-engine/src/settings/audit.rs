@@ -185,7 +185,8 @@ pub fn without_password(url: &str) -> String {
 pub struct AuditSuppress {
     /// The control id: `RDS.2`, `KB.PG.1`.
     pub control: String,
-    /// A glob over the resource id (`*`, `?`); unset: every resource.
+    /// A glob over the resource id (as the notification routes': `*`, `?`, `[...]`,
+    /// `{a,b}`); unset: every resource.
     pub resource: Option<String>,
     /// Why (required): shown with each suppressed check.
     pub reason: String,
