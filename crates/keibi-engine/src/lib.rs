@@ -7,13 +7,15 @@
 //! the loop publishes about itself, [`http`] serves it (`/metrics`, `/healthz`) from
 //! a thread of its own, [`retention`] prunes the store on a schedule. [`pipeline`] is
 //! `keibi scan` and `keibi learn`: a source of events → named detection lanes on
-//! threads of their own → one joined report.
+//! threads of their own → one joined report. [`posture`] is `keibi run`'s scheduled
+//! audit: failed checks committed as findings, resolved by `keibi audit` when they pass.
 
 pub mod daemon;
 pub mod http;
 pub mod metrics;
 pub mod notifier;
 pub mod pipeline;
+pub mod posture;
 pub mod retention;
 pub mod settings;
 

@@ -66,6 +66,8 @@ pub struct Metrics {
     pub held: Option<Held>,
     /// Commits the store refused since start (every try of a held batch counts).
     pub failed_commits: u64,
+    /// The scheduled posture audit's last round, when `audit.every` runs one.
+    pub posture: Option<crate::posture::PostureMetrics>,
 }
 
 /// A batch the store refused and the loop holds (see [`Metrics::held`]).
@@ -283,6 +285,51 @@ impl Metrics {
                 "gauge",
                 "When the loop last committed, in seconds since 1970.",
                 format!("{:.3}", t.timestamp_millis() as f64 / 1000.0),
+            );
+        }
+        if let Some(p) = &self.posture {
+            if let Some(t) = p.last_audit {
+                one(
+                    &mut o,
+                    "keibi_posture_last_audit_timestamp_seconds",
+                    "gauge",
+                    "When the scheduled posture audit last went in, in seconds since 1970.",
+                    format!("{:.3}", t.timestamp_millis() as f64 / 1000.0),
+                );
+            }
+            head(
+                &mut o,
+                "keibi_posture_checks",
+                "gauge",
+                "Checks (control x resource) of the last posture audit, by result.",
+            );
+            for (r, n) in [
+                ("passed", p.checks_passed),
+                ("failed", p.checks_failed),
+                ("suppressed", p.checks_suppressed),
+            ] {
+                let _ = writeln!(o, "keibi_posture_checks{{result=\"{r}\"}} {n}");
+            }
+            one(
+                &mut o,
+                "keibi_posture_problems",
+                "gauge",
+                "Targets of the last posture audit that could not be read (files, calls, databases).",
+                p.problems.to_string(),
+            );
+            one(
+                &mut o,
+                "keibi_posture_audits_total",
+                "counter",
+                "Posture audits stored since start.",
+                p.rounds.to_string(),
+            );
+            one(
+                &mut o,
+                "keibi_posture_audits_failed_total",
+                "counter",
+                "Posture audits the store refused since start.",
+                p.failed_rounds.to_string(),
             );
         }
         one(

@@ -15,6 +15,7 @@
 //! A file with only detection settings (the form `--config` has always read) is the
 //! `detection` section of a file with defaults elsewhere: see [`Form::Flat`].
 
+pub mod audit;
 mod locate;
 pub mod values;
 
@@ -25,11 +26,12 @@ use chrono::{DateTime, Utc};
 use keibi_model::{Finding, Severity};
 use serde::{Deserialize, Serialize};
 
+pub use audit::Audit;
 use locate::{locate, Seg};
 pub use values::{Cidr, Duration, Expiry, Listen};
 
 /// The sections of a settings file, in the order `keibi init` writes them.
-pub const SECTIONS: [&str; 10] = [
+pub const SECTIONS: [&str; 11] = [
     "sources",
     "detection",
     "lists",
@@ -40,6 +42,7 @@ pub const SECTIONS: [&str; 10] = [
     "log",
     "display",
     "notify",
+    "audit",
 ];
 
 /// The commented file `keibi init` writes: every section, every value its default.
@@ -61,6 +64,9 @@ pub struct Settings {
     /// Notifications: channels, routes, quiet hours, repeats, the daily summary
     /// (keibi-notify's settings; `docs/notifications.md`).
     pub notify: keibi_notify::NotifySettings,
+    /// Posture checks (`keibi audit --config`, and `keibi run` on a schedule):
+    /// `docs/posture.md`.
+    pub audit: Audit,
 }
 
 /// What to follow, and how the followed sources are polled and put in time order
@@ -582,6 +588,7 @@ impl Settings {
         fix(&mut self.store.path);
         self.store.export_dir.as_mut().map(fix);
         self.notify.resolve_paths(base);
+        self.audit.aws_json.iter_mut().for_each(fix);
     }
 }
 
@@ -732,6 +739,7 @@ impl Reader<'_> {
                 "log" => self.section(&padded, (start, end), &path, &mut settings.log),
                 "display" => self.section(&padded, (start, end), &path, &mut settings.display),
                 "notify" => self.section(&padded, (start, end), &path, &mut settings.notify),
+                "audit" => self.section(&padded, (start, end), &path, &mut settings.audit),
                 "detection" => match self.detection(&padded, Some((start, end)), value, &path) {
                     Some(d) => {
                         settings.detection = d;
@@ -887,6 +895,91 @@ impl Reader<'_> {
                 }
                 self.at(&at, reason);
                 None
+            }
+        }
+    }
+
+    /// The `audit` section: files exist, URLs are database URLs without a password
+    /// written in, suppressions name a known control and say why.
+    fn check_audit(&mut self, a: &Audit) {
+        let at = |k: &[Seg]| {
+            let mut p = vec![key("audit")];
+            p.extend(k.iter().cloned());
+            p
+        };
+        let every = a.every.std();
+        if !every.is_zero() && every < std::time::Duration::from_secs(1) {
+            self.at(
+                &at(&[key("every")]),
+                "audit.every: 1s or longer, or 0 for off".into(),
+            );
+        }
+        for (i, p) in a.aws_json.iter().enumerate() {
+            if !p.exists() {
+                self.at(
+                    &at(&[key("aws_json"), Seg::Item(i)]),
+                    format!("{}: does not exist", p.display()),
+                );
+            }
+        }
+        for (name, schemes, list) in [
+            (
+                "postgres",
+                &["postgres://", "postgresql://"][..],
+                &a.postgres,
+            ),
+            ("mysql", &["mysql://", "mariadb://"][..], &a.mysql),
+        ] {
+            for (i, t) in list.iter().enumerate() {
+                let place = at(&[key(name), Seg::Item(i), key("url")]);
+                let url = t.url.trim();
+                if !schemes.iter().any(|s| url.starts_with(s)) {
+                    self.at(
+                        &place,
+                        format!(
+                            "{:?} is not a {name} URL (it starts with {})",
+                            t.display_url(),
+                            schemes.join(" or ")
+                        ),
+                    );
+                } else if t.password.is_some() && t.display_url() != t.url {
+                    self.at(
+                        &place,
+                        "the URL has a password and `password` gives one too: keep only `password`"
+                            .into(),
+                    );
+                }
+            }
+        }
+        for (i, r) in a.suppress.iter().enumerate() {
+            let place = |k: &str| at(&[key("suppress"), Seg::Item(i), key(k)]);
+            if r.control.trim().is_empty() {
+                self.at(
+                    &place("control"),
+                    "a suppression names its control (as RDS.2)".into(),
+                );
+            } else if keibi_posture::control(r.control.trim()).is_none() {
+                self.at(
+                    &place("control"),
+                    format!(
+                        "{:?} is not a control keibi checks (keibi audit --list-controls lists them)",
+                        r.control
+                    ),
+                );
+            }
+            let rule = keibi_posture::Suppress {
+                control: r.control.clone(),
+                resource: r.resource.clone(),
+                reason: r.reason.clone(),
+            };
+            if let Err(e) = rule.pattern() {
+                self.at(&place("resource"), e);
+            }
+            if r.reason.trim().is_empty() {
+                self.at(
+                    &place("reason"),
+                    "a suppression says why (reason), for whoever reads the findings next".into(),
+                );
             }
         }
     }
@@ -1052,6 +1145,7 @@ impl Reader<'_> {
                 "store.retention: keep findings at least 1h".into(),
             );
         }
+        self.check_audit(&s.audit);
         if s.store.prune_every.std() < std::time::Duration::from_secs(60) {
             self.at(
                 &[key("store"), key("prune_every")],

@@ -28,7 +28,7 @@ pub mod report;
 
 pub use control::Control;
 pub use outcome::{Observation, Outcome, Status};
-pub use report::Report;
+pub use report::{Report, Summary, Suppress};
 
 use chrono::{DateTime, Utc};
 

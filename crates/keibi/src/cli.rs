@@ -249,13 +249,22 @@ pub struct AuditArgs {
     /// mysql://user:password@host:3306/.
     #[arg(long, value_name = "URL")]
     pub mysql: Vec<String>,
-    /// Output format [default: table on a terminal, jsonl otherwise].
+    /// Output format [default: table on a terminal, jsonl otherwise]: json, jsonl and
+    /// csv give the findings of the failed checks; sarif is SARIF 2.1.0 for CI.
     #[arg(long, value_enum)]
-    pub format: Option<crate::output::findings::FindingFormat>,
+    pub format: Option<crate::output::posture::AuditFormat>,
     /// Exit 1 when a check fails at or above this severity (Low, Medium, High,
-    /// Critical, or a number 1.0-10.0).
+    /// Critical, or a number 1.0-10.0); suppressed checks never count.
     #[arg(long, value_name = "SEVERITY")]
     pub fail_on: Option<keibi_model::Severity>,
+    /// Settings file: its `audit` section names the targets when no flag does, and
+    /// its suppressions always apply.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// List every control (id, type, severity, resource kind, title) and exit;
+    /// `--format jsonl` or `json` for programs.
+    #[arg(long)]
+    pub list_controls: bool,
 }
 
 /// What detection runs with: rules, lists and thresholds.

@@ -52,6 +52,9 @@ pub(crate) fn document_keys() -> Vec<String> {
     let mut s = Settings::default();
     s.sources.inputs.push(Source::default());
     s.tuning.suppress.push(Suppression::default());
+    s.audit.postgres.push(audit::DbTarget::default());
+    s.audit.mysql.push(audit::DbTarget::default());
+    s.audit.suppress.push(audit::AuditSuppress::default());
     // Channels are documented by kind in docs/notifications.md.
     s.notify
         .routes
@@ -833,4 +836,49 @@ fn the_notification_docs_examples_load() {
         }
     }
     assert!(blocks >= 4, "{blocks} examples");
+}
+
+#[test]
+fn the_audit_section_reads_and_places_its_problems() {
+    let (s, _) =
+        load("audit:\n  every: 0\n  aws:\n    enabled: true\n    regions: [ap-northeast-1]\n")
+            .unwrap();
+    assert!(s.audit.every.std().is_zero());
+    assert!(s.audit.aws.enabled && s.audit.has_targets());
+    assert_eq!(s.audit.aws.regions, ["ap-northeast-1"]);
+    let (s, _) = load("audit:\n  every: 30m\n").unwrap();
+    assert_eq!(s.audit.every.to_string(), "30m");
+    assert!(!s.audit.has_targets());
+    assert_eq!(Settings::default().audit.every.to_string(), "6h");
+    let p = problems("audit:\n  every: 5\n");
+    assert!(p[0].starts_with("2:") && p[0].contains("no unit"), "{p:?}");
+    let p = problems(concat!(
+        "audit:\n",
+        "  postgres:\n",
+        "    - url: mysql://a@db/\n",
+        "    - url: postgres://a:secret@db/\n",
+        "      password: {env: X}\n",
+        "  suppress:\n",
+        "    - control: NOPE.1\n",
+        "      reason: ''\n",
+        "    - control: RDS.2\n",
+        "      resource: 'prod-[db'\n",
+        "      reason: x\n",
+    ));
+    assert_eq!(p.len(), 6, "{p:?}");
+    assert!(
+        p[5].starts_with("10:") && p[5].contains("not a glob"),
+        "{p:?}"
+    );
+    assert!(
+        p[0].starts_with("3:") && p[0].contains("not a postgres URL"),
+        "{p:?}"
+    );
+    assert!(
+        p[1].starts_with("4:") && p[1].contains("keep only `password`"),
+        "{p:?}"
+    );
+    assert!(!p.iter().any(|p| p.contains("secret")), "{p:?}");
+    assert!(p[2].starts_with("7:") && p[2].contains("NOPE.1"), "{p:?}");
+    assert!(p[3].starts_with("8:") && p[3].contains("says why"), "{p:?}");
 }

@@ -136,6 +136,9 @@ pub fn run(args: &RunArgs, global: &Global) -> Result<u8> {
         },
         None => None,
     };
+    // The scheduled posture audit: a thread of its own with its own store
+    // connection (`audit.every`, first at start); with `--once`, one round now.
+    let auditing = start_audit(&settings, args.once, &log.metrics);
     let control = Control::signals().context("installing signal handlers")?;
     let config = args.config.clone();
     let mut reload = || {
@@ -159,6 +162,7 @@ pub fn run(args: &RunArgs, global: &Global) -> Result<u8> {
                             || new.server != from_file.server
                             || new.log != from_file.log
                             || new.notify != from_file.notify
+                            || new.audit != from_file.audit
                         {
                             log_line(json, "warn", &said("run-reload-later"));
                         }
@@ -213,6 +217,9 @@ pub fn run(args: &RunArgs, global: &Global) -> Result<u8> {
         &mut reload,
         &mut |n| log.note(n),
     );
+    if let Some(a) = auditing {
+        a.stop();
+    }
     if let Some(s) = server {
         s.stop();
     }
@@ -243,6 +250,104 @@ pub fn run(args: &RunArgs, global: &Global) -> Result<u8> {
     }
     log.info(&said("run-stopped"));
     Ok(0)
+}
+
+/// Starts the scheduled audit when the settings ask for one (`audit.every` not 0
+/// and a target named). With `once`, audits once now and starts nothing.
+fn start_audit(
+    settings: &Settings,
+    once: bool,
+    metrics: &metrics::Shared,
+) -> Option<keibi_engine::posture::Running> {
+    use keibi_engine::posture::{self, AuditNote};
+    let a = &settings.audit;
+    if a.every.std().is_zero() || !a.has_targets() {
+        return None;
+    }
+    let json = settings.log.format == LogFormat::Json;
+    let targets = super::audit::Targets::of(a);
+    let gather: posture::Gather = Box::new(move || {
+        let g = super::audit::gather(&targets);
+        let mut problems = g.problems;
+        let en = keibi_i18n::Locale::english_utc();
+        problems.extend(g.notes.iter().map(|n| en.render(n)));
+        (g.snapshot, problems)
+    });
+    let note = move |n: AuditNote| match n {
+        AuditNote::Done { round, problems } => log_fields(
+            json,
+            "info",
+            &say(Msg::new("audit-run-done")
+                .arg("failed", round.checks_failed)
+                .arg("passed", round.checks_passed)
+                .arg("suppressed", round.checks_suppressed)
+                .arg("new", round.new)
+                .arg("resolved", round.resolved.len())
+                .arg("reopened", round.reopened)
+                .arg("problems", problems)),
+            &[
+                ("failed", json!(round.checks_failed)),
+                ("passed", json!(round.checks_passed)),
+                ("suppressed", json!(round.checks_suppressed)),
+                ("new", json!(round.new)),
+                ("resolved", json!(round.resolved.len())),
+                ("reopened", json!(round.reopened)),
+            ],
+        ),
+        AuditNote::Problem(p) => log_line(
+            json,
+            "warn",
+            &say(Msg::new("audit-run-problem").arg("problem", terminal(&p).into_owned())),
+        ),
+        AuditNote::Failed(e) => log_line(
+            json,
+            "error",
+            &say(Msg::new("audit-run-failed").arg("error", library_text(&e))),
+        ),
+    };
+    let store = match keibi_store::Store::open(&settings.store.path) {
+        Ok(s) => s,
+        Err(e) => {
+            note(AuditNote::Failed(e.to_string()));
+            return None;
+        }
+    };
+    if once {
+        let mut store = store;
+        let mut gather = gather;
+        let (snapshot, problems) = gather();
+        for p in &problems {
+            note(AuditNote::Problem(p.clone()));
+        }
+        let mut report = keibi_posture::audit(&snapshot, chrono::Utc::now());
+        report.suppress(&a.rules());
+        match posture::apply(&mut store, &snapshot, &report) {
+            Ok(round) => note(AuditNote::Done {
+                round,
+                problems: problems.len(),
+            }),
+            Err(e) => note(AuditNote::Failed(e.to_string())),
+        }
+        return None;
+    }
+    match posture::Running::start(
+        Box::new(store),
+        gather,
+        a.rules(),
+        a.every.std(),
+        Some(metrics.clone()),
+        Box::new(note),
+    ) {
+        Ok(r) => Some(r),
+        Err(e) => {
+            log_line(
+                json,
+                "error",
+                &say(Msg::new("audit-run-failed").arg("error", e.to_string())),
+            );
+            None
+        }
+    }
 }
 
 /// The notifier of a daemon (its thread), or of `--once` (run after the pass).

@@ -367,7 +367,7 @@ fn write_table<W: Write>(
     writeln!(out, "{}", summary(findings, locale))
 }
 
-fn paint(color: bool, label: SeverityLabel) -> (&'static str, &'static str) {
+pub(crate) fn paint(color: bool, label: SeverityLabel) -> (&'static str, &'static str) {
     if !color {
         return ("", "");
     }
@@ -469,7 +469,7 @@ fn seen(first: &DateTime<Utc>, last: &DateTime<Utc>, locale: &Locale) -> String 
 }
 
 /// A severity label in the locale's words (`Critical`, `緊急`).
-fn severity_label(label: SeverityLabel, locale: &Locale) -> String {
+pub(crate) fn severity_label(label: SeverityLabel, locale: &Locale) -> String {
     locale.text(match label {
         SeverityLabel::Critical => "severity-critical",
         SeverityLabel::High => "severity-high",

@@ -3,5 +3,7 @@
 //! escaped by serde.
 
 pub mod findings;
+pub mod posture;
 pub mod sanitize;
+pub mod sarif;
 pub mod table;
