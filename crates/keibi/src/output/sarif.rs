@@ -71,7 +71,7 @@ pub fn write_sarif<W: Write>(
         .failed()
         .chain(report.suppressed.iter().map(|s| &s.outcome));
     for o in all {
-        if !rules.iter().any(|c| std::ptr::eq(*c, o.control)) {
+        if !rules.iter().any(|c| c.id == o.control.id) {
             rules.push(o.control);
         }
     }
@@ -174,8 +174,15 @@ fn result(
             "kind": "resource",
         }],
     });
-    // A failure read from a saved file points at it (the first such observation).
-    let file = o.evidence.iter().find_map(|e| files.get(e.source.as_str()));
+    // A failure read from a saved file points at it (the first such observation):
+    // the source is the file, or names it in parentheses after the API call.
+    let file = o.evidence.iter().find_map(|e| {
+        let s = e.source.as_str();
+        files.get(s).or_else(|| {
+            let inner = s.strip_suffix(')')?.rsplit_once(" (")?.1;
+            files.get(inner)
+        })
+    });
     if let Some(p) = file {
         location["physicalLocation"] = json!({
             "artifactLocation": {"uri": path_uri(p)},
