@@ -22,6 +22,18 @@ pub async fn load(
     endpoint_url: Option<String>,
     timeout: Duration,
 ) -> SdkConfig {
+    load_with_profile(region, endpoint_url, None, timeout).await
+}
+
+/// [`load`] reading the named profile of `~/.aws/config` and `~/.aws/credentials`
+/// when `profile` is given (`--profile`), else the standard chain's (`AWS_PROFILE`,
+/// `default`).
+pub async fn load_with_profile(
+    region: Option<String>,
+    endpoint_url: Option<String>,
+    profile: Option<String>,
+    timeout: Duration,
+) -> SdkConfig {
     let mut loader = aws_config::defaults(BehaviorVersion::latest()).timeout_config(
         TimeoutConfig::builder()
             .operation_timeout(timeout)
@@ -33,6 +45,9 @@ pub async fn load(
     }
     if let Some(url) = endpoint_url {
         loader = loader.endpoint_url(url);
+    }
+    if let Some(p) = profile {
+        loader = loader.profile_name(p);
     }
     loader.load().await
 }
