@@ -291,7 +291,7 @@ impl Region<'_> {
         }
         if bad > 0 {
             self.problems.push(format!(
-                "{} {what}: {bad} entries could not be read and were left out",
+                "{} {what}: entries that could not be read were left out: {bad}",
                 self.region
             ));
         }
