@@ -52,6 +52,8 @@ pub const PARAMETERS: &[&str] = &[
 
 /// Records (RDS) or results (EC2, GuardDuty) asked for per page.
 pub const PAGE: u32 = 100;
+/// Per-resource calls in flight at once (RDS throttles a burst of hundreds).
+const AT_ONCE: usize = 4;
 /// Pages read of one list at most (100 000 resources at the default page size): a
 /// bound against an endpoint that never stops answering with a next token.
 const MAX_PAGES: usize = 1000;
@@ -389,7 +391,7 @@ impl Region<'_> {
         None
     }
 
-    /// One RDS call per resource (snapshot attributes).
+    /// One RDS call per resource (snapshot attributes), [`AT_ONCE`] at a time.
     async fn per_resource<T: DeserializeOwned>(
         &mut self,
         action: &str,
@@ -397,15 +399,23 @@ impl Region<'_> {
         result_key: &str,
         ids: &[String],
     ) -> Option<Vec<T>> {
+        use futures_util::stream::{self, StreamExt};
         let what = format!("RDS {action}");
+        let (client, region) = (self.client, self.region);
+        let answers: Vec<(&String, Result<Value, CallError>)> = stream::iter(ids)
+            .map(|id| async move {
+                let p = vec![(id_param.to_string(), id.clone())];
+                (
+                    id,
+                    client.query("rds", region, RDS_VERSION, action, &p).await,
+                )
+            })
+            .buffered(AT_ONCE)
+            .collect()
+            .await;
         let mut out = Vec::new();
-        for id in ids {
-            let p = vec![(id_param.to_string(), id.clone())];
-            match self
-                .client
-                .query("rds", self.region, RDS_VERSION, action, &p)
-                .await
-            {
+        for (id, answer) in answers {
+            match answer {
                 Ok(v) => {
                     let one = &v[format!("{action}Result").as_str()][result_key];
                     match serde_json::from_value::<T>(one.clone()) {

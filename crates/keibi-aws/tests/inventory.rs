@@ -127,14 +127,26 @@ fn the_inventory_reads_the_estate_back_exactly() {
         .db_snapshot_attributes
         .as_ref()
         .expect("attributes read");
-    assert_eq!(attrs.len(), 1, "{attrs:?}");
-    assert_eq!(attrs[0].snapshot, "keibi-public-snap");
-    let restore = attrs[0]
-        .attributes
+    let mut manual: Vec<&str> = snaps
         .iter()
-        .find(|a| a.name == "restore")
-        .expect("restore attribute");
-    assert_eq!(restore.values, ["all"]);
+        .filter(|s| s.snapshot_type.as_deref() == Some("manual"))
+        .map(|s| s.id.as_str())
+        .collect();
+    manual.sort();
+    assert_eq!(manual.len(), 5, "{manual:?}");
+    let mut asked: Vec<&str> = attrs.iter().map(|a| a.snapshot.as_str()).collect();
+    asked.sort();
+    assert_eq!(asked, manual, "one answer per manual snapshot");
+    let restore = |id: &str| -> Vec<String> {
+        attrs
+            .iter()
+            .find(|a| a.snapshot == id)
+            .and_then(|a| a.attributes.iter().find(|a| a.name == "restore"))
+            .map(|a| a.values.clone())
+            .unwrap_or_default()
+    };
+    assert_eq!(restore("keibi-public-snap"), ["all"]);
+    assert!(restore("keibi-pad-00-snap").is_empty());
 
     // The Aurora cluster, its parameter group and its snapshot.
     let clusters = inv.db_clusters.as_ref().expect("clusters read");

@@ -22,7 +22,8 @@ What it makes, in REGION (default us-east-1):
   `keibi-aurora-pg`: rds.force_ssl 0) and its manual snapshot `keibi-aurora-snap`;
 * a CloudTrail trail `keibi-trail` (to bucket `keibi-trail-bucket`), logging;
 * a GuardDuty detector, enabled;
-* N more PostgreSQL instances `keibi-pad-NN` and security groups `keibi-pad-NN`
+* N more PostgreSQL instances `keibi-pad-NN` (encrypted, private, each with a
+  private manual snapshot `keibi-pad-NN-snap`) and security groups `keibi-pad-NN`
   (so listing them takes more than one page).
 
 With --deny (IAM actions, e.g. `ec2:DescribeNetworkAcls`), it last makes IAM user
@@ -126,6 +127,7 @@ def main():
             MasterUserPassword="not-a-secret-1", StorageEncrypted=True,
             DeletionProtection=True, PubliclyAccessible=False,
         )
+        rds.create_db_snapshot(DBSnapshotIdentifier=f"keibi-pad-{n:02d}-snap", DBInstanceIdentifier=f"keibi-pad-{n:02d}")
     rds.create_db_snapshot(DBSnapshotIdentifier="keibi-public-snap", DBInstanceIdentifier="keibi-public-pg")
     rds.modify_db_snapshot_attribute(DBSnapshotIdentifier="keibi-public-snap", AttributeName="restore", ValuesToAdd=["all"])
 
