@@ -25,9 +25,11 @@ pub async fn load(
     load_with_profile(region, endpoint_url, None, timeout).await
 }
 
-/// [`load`] reading the named profile of `~/.aws/config` and `~/.aws/credentials`
-/// when `profile` is given (`--profile`), else the standard chain's (`AWS_PROFILE`,
-/// `default`).
+/// [`load`] with `--profile`: when `profile` is given, its credentials (keys,
+/// `role_arn` + `source_profile`, `credential_process`, web identity) come from that
+/// profile of `~/.aws/config` and `~/.aws/credentials` only, as with the AWS CLI's
+/// `--profile` (the standard chain would prefer `AWS_ACCESS_KEY_ID` from the
+/// environment), and so does its region when none is given.
 pub async fn load_with_profile(
     region: Option<String>,
     endpoint_url: Option<String>,
@@ -47,7 +49,10 @@ pub async fn load_with_profile(
         loader = loader.endpoint_url(url);
     }
     if let Some(p) = profile {
-        loader = loader.profile_name(p);
+        let creds = aws_config::profile::ProfileFileCredentialsProvider::builder()
+            .profile_name(&p)
+            .build();
+        loader = loader.profile_name(p).credentials_provider(creds);
     }
     loader.load().await
 }

@@ -17,8 +17,8 @@
 //! and adds a line to the problems; the audit goes on. A list made of per-resource
 //! calls is `None` when any of them fails (a partial list would pass a control on
 //! what was not read), except for a resource deleted in between (`…NotFound`).
-//! No credentials, or an endpoint that cannot be reached at all (the first call),
-//! is an error.
+//! No credentials, credentials the first call (STS, which no policy can deny)
+//! refuses, or an endpoint that cannot be reached at all, is an error.
 
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -141,7 +141,10 @@ pub fn collect_paged(
         client
             .credentials()
             .await
-            .map_err(|e| failed(e.to_string()))?;
+            .map_err(|e| match &opts.profile {
+                Some(p) => failed(format!("profile {:?}: {e}", clip(&one_line(p), 100, "…"))),
+                None => failed(e.to_string()),
+            })?;
         let mut out = Vec::new();
         let mut problems = Vec::new();
         for region in &regions {
@@ -187,6 +190,14 @@ impl Region<'_> {
             }
             Err(e @ (CallError::Transport(_) | CallError::Credentials(_))) => {
                 return Err(format!("{}: STS GetCallerIdentity: {e}", self.region));
+            }
+            // No IAM policy can deny GetCallerIdentity: a refusal here is the keys
+            // themselves, and every other call would be refused too.
+            Err(e) if e.code().is_some_and(refused_credentials) => {
+                return Err(format!(
+                    "{}: STS GetCallerIdentity: the credentials were refused: {e}",
+                    self.region
+                ));
             }
             Err(e) => self.problem("STS GetCallerIdentity", &e),
         }
@@ -616,6 +627,23 @@ impl Region<'_> {
         }
         Some(out)
     }
+}
+
+/// Error codes that mean the keys themselves are refused (unknown, expired, badly
+/// signed), not that an action is denied.
+fn refused_credentials(code: &str) -> bool {
+    matches!(
+        code,
+        "InvalidClientTokenId"
+            | "SignatureDoesNotMatch"
+            | "ExpiredToken"
+            | "ExpiredTokenException"
+            | "UnrecognizedClientException"
+            | "AuthFailure"
+            | "InvalidAccessKeyId"
+            | "IncompleteSignature"
+            | "MissingAuthenticationToken"
+    )
 }
 
 enum Next {
