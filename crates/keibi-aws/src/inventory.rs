@@ -17,8 +17,9 @@
 //! and adds a line to the problems; the audit goes on. A list made of per-resource
 //! calls is `None` when any of them fails (a partial list would pass a control on
 //! what was not read), except for a resource deleted in between (`…NotFound`).
-//! No credentials, credentials the first call (STS, which no policy can deny)
-//! refuses, or an endpoint that cannot be reached at all, is an error.
+//! No credentials, credentials the first call of a region (STS, which no policy
+//! can deny) refuses, or an endpoint that cannot be reached, leaves the region
+//! unread: a problem while another region is read, else an error.
 
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -84,7 +85,8 @@ pub enum InventoryError {
 
 /// Reads every region's inventory. A call that is denied or fails leaves its list
 /// `None` (the controls that need it are then not evaluated) and is reported in
-/// the second value; no credentials at all is an error.
+/// the second value; no credentials, or no region that could be read, is an
+/// error.
 pub fn collect(opts: &InventoryOptions) -> Result<(Vec<Inventory>, Vec<String>), InventoryError> {
     collect_paged(opts, PAGE)
 }
@@ -147,6 +149,7 @@ pub fn collect_paged(
             })?;
         let mut out = Vec::new();
         let mut problems = Vec::new();
+        let mut unread = Vec::new();
         for region in &regions {
             let mut r = Region {
                 client: &client,
@@ -154,9 +157,22 @@ pub fn collect_paged(
                 page,
                 problems: Vec::new(),
             };
-            let inv = r.read().await.map_err(failed)?;
-            problems.append(&mut r.problems);
-            out.push(inv);
+            match r.read().await {
+                Ok(inv) => {
+                    problems.append(&mut r.problems);
+                    out.push(inv);
+                }
+                Err(e) => unread.push(e),
+            }
+        }
+        // A region that cannot be read at all (an opt-in region not enabled
+        // refuses the keys) is a problem while another region is read; when none
+        // is, the audit fails.
+        if out.is_empty() {
+            return Err(failed(unread.join("; ")));
+        }
+        for e in unread {
+            problems.push(format!("{e}; the region is not audited"));
         }
         Ok((out, problems))
     })

@@ -170,18 +170,14 @@ impl Client {
     }
 
     fn base(&self, service: &str, region: &str) -> Result<reqwest::Url, CallError> {
-        if let Some(e) = &self.endpoint {
-            return Ok(e.clone());
-        }
-        if region.is_empty()
-            || !region
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        {
+        if !is_region(region) {
             return Err(CallError::Transport(format!(
                 "{:?} is not an AWS region",
                 clip(&one_line(region), 100, "…")
             )));
+        }
+        if let Some(e) = &self.endpoint {
+            return Ok(e.clone());
         }
         let suffix = if region.starts_with("cn-") {
             "amazonaws.com.cn"
@@ -412,6 +408,16 @@ impl Client {
             message: clip(&one_line(&message), MESSAGE_MAX, "…"),
         })
     }
+}
+
+/// A region's name as AWS writes them (`us-east-1`, `ap-northeast-1`,
+/// `us-gov-west-1`): it goes into host names and signatures.
+pub fn is_region(region: &str) -> bool {
+    !region.is_empty()
+        && region.len() <= 40
+        && region
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
 }
 
 /// `Display` of the credentials error with its sources (the chain says which

@@ -283,6 +283,19 @@ fn each_region_is_read_on_its_own() {
     assert!(invs[1].guardduty.as_ref().unwrap().is_empty());
     // The multi-region trail is seen from the other region too (a shadow trail).
     assert_eq!(invs[1].trails.as_ref().unwrap().len(), 1);
+
+    // A region that cannot be read is a problem while another is read.
+    opts.regions = vec!["eu-west-1".into(), "Not/A Region".into()];
+    let (invs, problems) = collect(&opts).expect("one region read");
+    assert_eq!(invs.len(), 1);
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(
+        problems[0].contains("\"Not/A Region\" is not an AWS region; the region is not audited"),
+        "{problems:?}"
+    );
+    opts.regions = vec!["Not/A Region".into()];
+    let err = collect(&opts).expect_err("no region read").to_string();
+    assert!(err.contains("is not an AWS region"), "{err}");
 }
 
 #[test]
