@@ -91,8 +91,9 @@ pub fn collect(opts: &InventoryOptions) -> Result<(Vec<Inventory>, Vec<String>),
     collect_paged(opts, PAGE)
 }
 
-/// [`collect`] asking for `page` records per page (tests page with small ones; RDS
-/// wants 20 to 100, EC2 5 to 1000).
+/// [`collect`] asking for `page` records per page (tests page with small ones),
+/// kept within what each API takes: RDS 1 to 100 (AWS itself refuses fewer than
+/// 20, moto takes any), EC2 5 to 1000, GuardDuty 1 to 50.
 pub fn collect_paged(
     opts: &InventoryOptions,
     page: u32,
