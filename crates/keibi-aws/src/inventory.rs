@@ -53,6 +53,8 @@ pub const PARAMETERS: &[&str] = &[
 
 /// Records (RDS) or results (EC2, GuardDuty) asked for per page.
 pub const PAGE: u32 = 100;
+/// Regions read at once.
+const REGIONS_AT_ONCE: usize = 4;
 /// Per-resource calls in flight at once (RDS throttles a burst of hundreds).
 const AT_ONCE: usize = 4;
 /// Pages read of one list at most (100 000 resources at the default page size): a
@@ -148,19 +150,30 @@ pub fn collect_paged(
                 Some(p) => failed(format!("profile {:?}: {e}", clip(&one_line(p), 100, "…"))),
                 None => failed(e.to_string()),
             })?;
+        // Regions are read side by side, a few at a time, in the order given.
+        use futures_util::stream::{self, StreamExt};
+        let client = &client;
+        let reads: Vec<(Result<Inventory, String>, Vec<String>)> = stream::iter(&regions)
+            .map(|region| async move {
+                let mut r = Region {
+                    client,
+                    region,
+                    page,
+                    problems: Vec::new(),
+                };
+                let read = r.read().await;
+                (read, r.problems)
+            })
+            .buffered(REGIONS_AT_ONCE)
+            .collect()
+            .await;
         let mut out = Vec::new();
         let mut problems = Vec::new();
         let mut unread = Vec::new();
-        for region in &regions {
-            let mut r = Region {
-                client: &client,
-                region,
-                page,
-                problems: Vec::new(),
-            };
-            match r.read().await {
+        for (read, mut said) in reads {
+            match read {
                 Ok(inv) => {
-                    problems.append(&mut r.problems);
+                    problems.append(&mut said);
                     out.push(inv);
                 }
                 Err(e) => unread.push(e),
