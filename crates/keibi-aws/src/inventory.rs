@@ -557,9 +557,9 @@ impl Region<'_> {
                 match self
                     .trail_call("GetTrailStatus", json!({ "Name": id }))
                     .await
+                    .and_then(object::<TrailStatus>)
                 {
-                    Ok(v) => {
-                        let mut s: TrailStatus = serde_json::from_value(v).unwrap_or_default();
+                    Ok(mut s) => {
                         s.trail = id.clone();
                         if let Some(list) = status.as_mut() {
                             list.push(s);
@@ -576,9 +576,9 @@ impl Region<'_> {
                 match self
                     .trail_call("GetEventSelectors", json!({ "TrailName": id }))
                     .await
+                    .and_then(object::<EventSelectors>)
                 {
-                    Ok(v) => {
-                        let mut s: EventSelectors = serde_json::from_value(v).unwrap_or_default();
+                    Ok(mut s) => {
                         if s.trail_arn.is_empty() {
                             s.trail_arn = id.clone();
                         }
@@ -642,9 +642,13 @@ impl Region<'_> {
         let mut out = Vec::new();
         for id in ids {
             let path = format!("/detector/{}", crate::signed::form_escape(&id));
-            match self.client.rest_get("guardduty", self.region, &path).await {
-                Ok(v) => {
-                    let mut d: Detector = serde_json::from_value(v).unwrap_or_default();
+            match self
+                .client
+                .rest_get("guardduty", self.region, &path)
+                .await
+                .and_then(object::<Detector>)
+            {
+                Ok(mut d) => {
                     d.id = id;
                     out.push(d);
                 }
@@ -657,6 +661,17 @@ impl Region<'_> {
         }
         Some(out)
     }
+}
+
+/// A JSON answer as the model's type: an object, or the call's answer is unreadable
+/// (a default value would pass or fail a control on nothing).
+fn object<T: DeserializeOwned>(v: Value) -> Result<T, CallError> {
+    if !v.is_object() {
+        return Err(CallError::Answer(
+            "unreadable answer: not a JSON object".into(),
+        ));
+    }
+    serde_json::from_value(v).map_err(|e| CallError::Answer(format!("unreadable answer: {e}")))
 }
 
 /// Error codes that mean the keys themselves are refused (unknown, expired, badly

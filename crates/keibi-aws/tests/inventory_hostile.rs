@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Once};
 use std::time::Duration;
 
 use keibi_aws::inventory::{collect, InventoryOptions};
@@ -118,16 +118,33 @@ fn json(status: u16, body: &str) -> Answer {
 
 const HOSTILE_ID: &str = "db-<script>&\u{202e}\"x\"";
 
+/// Credentials for the fake endpoint, through the environment, set once.
+fn credentials() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        std::env::set_var("AWS_ACCESS_KEY_ID", "testing");
+        std::env::set_var("AWS_SECRET_ACCESS_KEY", "testing");
+        std::env::set_var("AWS_EC2_METADATA_DISABLED", "true");
+        std::env::set_var("AWS_CONFIG_FILE", "/nonexistent/keibi-test/config");
+        std::env::set_var(
+            "AWS_SHARED_CREDENTIALS_FILE",
+            "/nonexistent/keibi-test/credentials",
+        );
+    });
+}
+
+fn options(endpoint: String) -> InventoryOptions {
+    InventoryOptions {
+        regions: vec!["us-east-1".into()],
+        endpoint_url: Some(endpoint),
+        profile: None,
+        timeout: Duration::from_secs(5),
+    }
+}
+
 #[test]
 fn a_misbehaving_endpoint_costs_only_its_own_lists() {
-    std::env::set_var("AWS_ACCESS_KEY_ID", "testing");
-    std::env::set_var("AWS_SECRET_ACCESS_KEY", "testing");
-    std::env::set_var("AWS_EC2_METADATA_DISABLED", "true");
-    std::env::set_var("AWS_CONFIG_FILE", "/nonexistent/keibi-test/config");
-    std::env::set_var(
-        "AWS_SHARED_CREDENTIALS_FILE",
-        "/nonexistent/keibi-test/credentials",
-    );
+    credentials();
     let instance_tries = Arc::new(AtomicUsize::new(0));
     let snapshot_tries = Arc::new(AtomicUsize::new(0));
     let markers = Arc::new(Mutex::new(0usize));
@@ -172,13 +189,7 @@ fn a_misbehaving_endpoint_costs_only_its_own_lists() {
         _ => xml(400, "<Response><Errors><Error><Code>InvalidAction</Code><Message>The action is not valid for this web service.</Message></Error></Errors></Response>"),
     }
     });
-    let (invs, problems) = collect(&InventoryOptions {
-        regions: vec!["us-east-1".into()],
-        endpoint_url: Some(endpoint),
-        profile: None,
-        timeout: Duration::from_secs(5),
-    })
-    .expect("the audit goes on");
+    let (invs, problems) = collect(&options(endpoint)).expect("the audit goes on");
     let inv = &invs[0];
     let has = |what: &str, why: &str| {
         assert!(
@@ -245,4 +256,42 @@ fn a_misbehaving_endpoint_costs_only_its_own_lists() {
         assert!(p.starts_with("us-east-1 "), "{p}");
         assert!(!p.contains('\n') && p.chars().count() <= 600, "{p}");
     }
+}
+
+#[test]
+fn an_answer_that_is_not_the_expected_object_is_unread_not_a_default() {
+    credentials();
+    let endpoint = serve(|req| {
+        match req.op().as_str() {
+        "GetCallerIdentity" => xml(200, "<GetCallerIdentityResponse><GetCallerIdentityResult><Account>111122223333</Account></GetCallerIdentityResult></GetCallerIdentityResponse>"),
+        "DescribeTrails" => json(200, r#"{"trailList":[
+            {"Name":"good","TrailARN":"arn:aws:cloudtrail:us-east-1:111122223333:trail/good"},
+            {"Name":"odd","TrailARN":"arn:aws:cloudtrail:us-east-1:111122223333:trail/odd"}]}"#),
+        // An array would read as a status with every field defaulted: not logging.
+        "GetTrailStatus" if req.body.contains("trail/odd") => json(200, "[]"),
+        "GetTrailStatus" => json(200, r#"{"IsLogging":true}"#),
+        "GetEventSelectors" => json(200, r#"{"TrailARN":"x","EventSelectors":[{"ReadWriteType":"All","IncludeManagementEvents":true}]}"#),
+        "/detector" => json(200, r#"{"detectorIds":["d1"]}"#),
+        p if p.starts_with("/detector/") => json(200, r#""ENABLED""#),
+        _ => xml(400, "<Response><Errors><Error><Code>InvalidAction</Code><Message>no</Message></Error></Errors></Response>"),
+    }
+    });
+    let (invs, problems) = collect(&options(endpoint)).expect("the audit goes on");
+    let inv = &invs[0];
+    assert_eq!(inv.trails.as_ref().map(Vec::len), Some(2));
+    assert!(inv.trail_status.is_none(), "{:?}", inv.trail_status);
+    assert!(
+        problems.iter().any(|p| p.contains(
+            "CloudTrail GetTrailStatus arn:aws:cloudtrail:us-east-1:111122223333:trail/odd"
+        ) && p.contains("not a JSON object")),
+        "{problems:#?}"
+    );
+    assert_eq!(inv.event_selectors.as_ref().map(Vec::len), Some(2));
+    assert!(inv.guardduty.is_none());
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.contains("GuardDuty GetDetector d1")),
+        "{problems:#?}"
+    );
 }
