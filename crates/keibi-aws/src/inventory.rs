@@ -367,7 +367,13 @@ impl Region<'_> {
                     return None;
                 }
             };
+            // A 200 without the action's result element is not RDS's answer (a
+            // proxy's page, another service): unread, not an empty list.
             let result = &v[format!("{action}Result").as_str()];
+            if !(result.is_object() || result.as_str().is_some_and(|s| s.trim().is_empty())) {
+                self.problem(&what, &not_the_answer());
+                return None;
+            }
             self.read_items(&what, &result[list], &mut out);
             match next_token(&result["Marker"], &marker) {
                 Next::Done => return Some(out),
@@ -412,6 +418,10 @@ impl Region<'_> {
                     return None;
                 }
             };
+            if !v.is_object() {
+                self.problem(&what, &not_the_answer());
+                return None;
+            }
             self.read_items(&what, &v[list], &mut out);
             match next_token(&v["NextToken"], &token) {
                 Next::Done => return Some(out),
@@ -661,6 +671,10 @@ impl Region<'_> {
         }
         Some(out)
     }
+}
+
+fn not_the_answer() -> CallError {
+    CallError::Answer("unreadable answer: not the action's result".into())
 }
 
 /// A JSON answer as the model's type: an object, or the call's answer is unreadable

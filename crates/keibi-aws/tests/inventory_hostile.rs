@@ -272,6 +272,8 @@ fn an_answer_that_is_not_the_expected_object_is_unread_not_a_default() {
         "GetTrailStatus" => json(200, r#"{"IsLogging":true}"#),
         "GetEventSelectors" => json(200, r#"{"TrailARN":"x","EventSelectors":[{"ReadWriteType":"All","IncludeManagementEvents":true}]}"#),
         "/detector" => json(200, r#"{"detectorIds":["d1"]}"#),
+        "DescribeDBInstances" => xml(200, "<html><body>captive portal</body></html>"),
+        "DescribeSecurityGroups" => xml(200, "<p>hello</p>"),
         p if p.starts_with("/detector/") => json(200, r#""ENABLED""#),
         _ => xml(400, "<Response><Errors><Error><Code>InvalidAction</Code><Message>no</Message></Error></Errors></Response>"),
     }
@@ -294,4 +296,14 @@ fn an_answer_that_is_not_the_expected_object_is_unread_not_a_default() {
             .any(|p| p.contains("GuardDuty GetDetector d1")),
         "{problems:#?}"
     );
+    // A 200 that is not the action's answer: unread, not an empty list.
+    assert!(inv.db_instances.is_none() && inv.security_groups.is_none());
+    for call in ["RDS DescribeDBInstances", "EC2 DescribeSecurityGroups"] {
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.contains(call) && p.contains("not the action's result")),
+            "{call}: {problems:#?}"
+        );
+    }
 }
