@@ -22,6 +22,20 @@ pub async fn load(
     endpoint_url: Option<String>,
     timeout: Duration,
 ) -> SdkConfig {
+    load_with_profile(region, endpoint_url, None, timeout).await
+}
+
+/// [`load`] with `--profile`: when `profile` is given, its credentials (keys,
+/// `role_arn` + `source_profile`, `credential_process`, web identity) come from that
+/// profile of `~/.aws/config` and `~/.aws/credentials` only, as with the AWS CLI's
+/// `--profile` (the standard chain would prefer `AWS_ACCESS_KEY_ID` from the
+/// environment), and so does its region when none is given.
+pub async fn load_with_profile(
+    region: Option<String>,
+    endpoint_url: Option<String>,
+    profile: Option<String>,
+    timeout: Duration,
+) -> SdkConfig {
     let mut loader = aws_config::defaults(BehaviorVersion::latest()).timeout_config(
         TimeoutConfig::builder()
             .operation_timeout(timeout)
@@ -33,6 +47,12 @@ pub async fn load(
     }
     if let Some(url) = endpoint_url {
         loader = loader.endpoint_url(url);
+    }
+    if let Some(p) = profile {
+        let creds = aws_config::profile::ProfileFileCredentialsProvider::builder()
+            .profile_name(&p)
+            .build();
+        loader = loader.profile_name(p).credentials_provider(creds);
     }
     loader.load().await
 }

@@ -8,7 +8,8 @@
 //!
 //! * [`sns`]: Amazon SNS publish, a notification channel.
 //! * [`inventory`]: the describe calls of a posture audit (RDS, EC2, CloudTrail,
-//!   GuardDuty) into `keibi-posture`'s inventory.
+//!   GuardDuty, STS) into `keibi-posture`'s inventory, sent by [`signed`] (SigV4 over
+//!   reqwest, no SDK crate per service) with the XML answers read by [`xml`].
 //!
 //! Later issues add their calls as sibling modules: RDS (describe instances,
 //! download log files), EC2 (security groups for responses), CloudTrail and S3
@@ -23,4 +24,6 @@
 
 pub mod config;
 pub mod inventory;
+pub mod signed;
 pub mod sns;
+pub mod xml;
