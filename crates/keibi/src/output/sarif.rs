@@ -291,16 +291,18 @@ mod tests {
         assert_eq!(v["version"], "2.1.0");
         let run = &v["runs"][0];
         let rules = run["tool"]["driver"]["rules"].as_array().unwrap();
-        assert_eq!(rules.len(), 2);
-        assert_eq!(rules[0]["id"], "RDS.2");
-        assert_eq!(rules[0]["name"], "PubliclyAccessible");
-        assert_eq!(rules[0]["properties"]["security-severity"], "9.0");
-        assert_eq!(rules[1]["properties"]["security-severity"], "2.0");
+        // Every control of the catalog is a rule; the test's two share ids with it.
+        assert_eq!(rules.len(), keibi_posture::controls().count());
+        let at = |id: &str| rules.iter().position(|r| r["id"] == id).unwrap();
+        let public_rule = &rules[at("RDS.2")];
+        assert_eq!(public_rule["name"], "PubliclyAccessible");
+        assert_eq!(public_rule["properties"]["security-severity"], "9.0");
+        assert!(rules[at("KB.PG.9")]["properties"]["security-severity"].is_string());
         let results = run["results"].as_array().unwrap();
         assert_eq!(results.len(), 3);
         let public = &results[0];
         assert_eq!(public["ruleId"], "RDS.2");
-        assert_eq!(public["ruleIndex"], 0);
+        assert_eq!(public["ruleIndex"], at("RDS.2"));
         assert_eq!(public["level"], "error");
         let loc = &public["locations"][0];
         assert_eq!(loc["logicalLocations"][0]["name"], "prod-db\u{1b}[31m");
