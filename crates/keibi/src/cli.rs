@@ -249,8 +249,9 @@ pub struct AuditArgs {
     /// mysql://user:password@host:3306/.
     #[arg(long, value_name = "URL")]
     pub mysql: Vec<String>,
-    /// Output format [default: table on a terminal, jsonl otherwise]: json, jsonl and
-    /// csv give the findings of the failed checks; sarif is SARIF 2.1.0 for CI.
+    /// Output format [default: table on a terminal, jsonl otherwise]: json, jsonl,
+    /// csv, ocsf and asff give the findings of the failed checks; sarif is SARIF 2.1.0
+    /// for CI.
     #[arg(long, value_enum)]
     pub format: Option<crate::output::posture::AuditFormat>,
     /// Exit 1 when a check fails at or above this severity (Low, Medium, High,
