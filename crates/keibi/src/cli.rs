@@ -478,6 +478,39 @@ pub enum FindingsCommand {
     },
     /// The store's size and what it holds.
     Info,
+    /// Send stored findings to Security Hub (BatchImportFindings, as ASFF) with
+    /// their workflow status; sending them again updates them there.
+    Export(ExportArgs),
+}
+
+/// Where `keibi findings export` sends findings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportTo {
+    /// AWS Security Hub, in the caller's account (IAM: securityhub:BatchImportFindings).
+    Securityhub,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// Where to send them.
+    #[arg(long, value_enum)]
+    pub to: ExportTo,
+    /// Only findings with this status (repeatable) [default: every status, so the
+    /// hub's workflow follows the store's].
+    #[arg(long, value_name = "STATUS")]
+    pub status: Vec<String>,
+    /// Only findings at or above this severity.
+    #[arg(long, value_name = "SEVERITY")]
+    pub min_severity: Option<keibi_model::Severity>,
+    /// The hub's region [default: the credential chain's].
+    #[arg(long, value_name = "REGION")]
+    pub region: Option<String>,
+    /// AWS profile to send with.
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
+    /// Send AWS calls here instead of AWS (moto, a VPC endpoint).
+    #[arg(long, value_name = "URL")]
+    pub endpoint_url: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

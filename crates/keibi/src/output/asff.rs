@@ -319,9 +319,8 @@ pub fn write_asff<W: Write>(
     for (i, f) in findings.iter().enumerate() {
         let status = statuses.and_then(|s| s.get(i)).copied().unwrap_or("new");
         let Some(t) = target(f) else {
-            return Err(io::Error::other(format!(
-                "finding {}: no AWS account or region for ASFF (its resource names none): set AWS_ACCOUNT_ID and AWS_REGION",
-                f.id
+            return Err(io::Error::other(crate::locale::say(
+                keibi_i18n::Msg::new("asff-no-target").arg("id", f.id.clone()),
             )));
         };
         all.push(finding(f, status, f.last_seen, &t));
