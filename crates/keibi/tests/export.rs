@@ -194,8 +194,10 @@ fn export_to_security_hub_mirrors_the_workflow() {
     assert!(found.iter().all(|f| f["Workflow"]["Status"] == "NEW"));
     assert!(found.iter().all(|f| f["AwsAccountId"] == "123456789012"));
 
-    // Resolve one in the store, export again: updated there, not added.
+    // Resolve one in the store, export again: updated there, not added, with a
+    // later UpdatedAt (Security Hub ignores an update that is not newer).
     let id = found[0]["Id"].as_str().unwrap().to_string();
+    let before = found[0]["UpdatedAt"].as_str().unwrap().to_string();
     ok(
         keibi(&["findings", "resolve", &id, "--note", "fixed"], dir.path()),
         "resolve",
@@ -211,6 +213,11 @@ fn export_to_security_hub_mirrors_the_workflow() {
     let f = found.iter().find(|f| f["Id"] == id.as_str()).unwrap();
     assert_eq!(f["Workflow"]["Status"], "RESOLVED");
     assert_eq!(f["RecordState"], "ARCHIVED");
+    assert!(
+        f["UpdatedAt"].as_str().unwrap() > before.as_str(),
+        "{} after {before}",
+        f["UpdatedAt"]
+    );
     assert_eq!(
         found
             .iter()

@@ -100,9 +100,9 @@ pub fn severity_of(f: &Finding) -> (&'static str, i64) {
     (label, (f.severity.value() * 10.0).round() as i64)
 }
 
-/// The store's status as `Workflow.Status` and `RecordState`: resolved findings are
-/// archived too (Security Hub then shows them resolved even where someone set their
-/// workflow by hand, which an import does not change).
+/// The store's status as `Workflow.Status` and `RecordState`. Resolved findings are
+/// archived too: Security Hub ignores the `Workflow` of an import that updates a
+/// finding, but resolves a NEW or NOTIFIED finding that becomes ARCHIVED.
 pub fn workflow_of(status: &str) -> (&'static str, &'static str) {
     match status {
         "acknowledged" => ("NOTIFIED", "ACTIVE"),
