@@ -10,6 +10,11 @@
 //! batch the service refuses as a whole (denied, invalid) counts each of its
 //! findings as refused with that error; the other batches are still sent. An
 //! endpoint that cannot be reached, or credentials refused, stops the import.
+//!
+//! Security Hub ignores the `Workflow` of an import that updates a finding; with
+//! [`ImportOptions::set_workflow`] the import is followed by `BatchUpdateFindings`
+//! (`PATCH /findings/batchupdate`) setting each imported finding's workflow status
+//! to the one it was sent with.
 
 use std::time::Duration;
 
@@ -35,6 +40,11 @@ pub struct ImportOptions {
     pub profile: Option<String>,
     /// Each call's time-out [0: 30 s].
     pub timeout: Duration,
+    /// After the import, set each imported finding's workflow status to the one it
+    /// was sent with (`BatchUpdateFindings`, `PATCH /findings/batchupdate`): an
+    /// import creates a finding with its `Workflow` but Security Hub ignores the
+    /// `Workflow` of an import that updates one.
+    pub set_workflow: bool,
 }
 
 /// A finding Security Hub did not take.
@@ -55,6 +65,12 @@ pub struct ImportReport {
     pub refused: Vec<Refused>,
     /// `BatchImportFindings` calls made (retries not counted).
     pub calls: usize,
+    /// Findings whose workflow status was set (`set_workflow`).
+    pub workflow_set: usize,
+    /// Findings whose workflow status could not be set, with the error.
+    pub workflow_refused: Vec<Refused>,
+    /// `BatchUpdateFindings` calls made.
+    pub workflow_calls: usize,
 }
 
 /// Why an import could not run.
@@ -154,8 +170,101 @@ pub fn import(
                 }
             }
         }
+        if opts.set_workflow {
+            set_workflows(&client, &region, &findings, &mut report).await?;
+        }
         Ok(report)
     })
+}
+
+/// `BatchUpdateFindings` for the findings imported: one call per workflow status
+/// and [`BATCH`] findings, each naming the findings by `Id` and `ProductArn`.
+async fn set_workflows(
+    client: &Client,
+    region: &str,
+    findings: &[Value],
+    report: &mut ImportReport,
+) -> Result<(), ImportError> {
+    let refused: std::collections::HashSet<&str> =
+        report.refused.iter().map(|r| r.id.as_str()).collect();
+    let mut by_status: std::collections::BTreeMap<&str, Vec<Value>> = Default::default();
+    for f in findings {
+        let (Some(id), Some(arn), Some(status)) = (
+            f["Id"].as_str(),
+            f["ProductArn"].as_str(),
+            f["Workflow"]["Status"].as_str(),
+        ) else {
+            continue;
+        };
+        if refused.contains(id) {
+            continue;
+        }
+        by_status
+            .entry(status)
+            .or_default()
+            .push(json!({ "Id": id, "ProductArn": arn }));
+    }
+    let mut done = Vec::new();
+    for (status, ids) in &by_status {
+        for chunk in ids.chunks(BATCH) {
+            report.workflow_calls += 1;
+            let body = json!({ "FindingIdentifiers": chunk, "Workflow": { "Status": status } });
+            match client
+                .rest_patch("securityhub", region, "/findings/batchupdate", &body)
+                .await
+            {
+                Ok(answer) => {
+                    let mut unprocessed = 0;
+                    for u in answer["UnprocessedFindings"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .take(chunk.len())
+                    {
+                        unprocessed += 1;
+                        done.push(Refused {
+                            id: id_of(&u["FindingIdentifier"]),
+                            code: clip(
+                                &one_line(u["ErrorCode"].as_str().unwrap_or("Unknown")),
+                                100,
+                                "…",
+                            ),
+                            message: clip(
+                                &one_line(u["ErrorMessage"].as_str().unwrap_or("")),
+                                300,
+                                "…",
+                            ),
+                        });
+                    }
+                    let processed = answer["ProcessedFindings"]
+                        .as_array()
+                        .map_or(0, |a| a.len())
+                        .min(chunk.len() - unprocessed);
+                    report.workflow_set += processed;
+                }
+                Err(e @ (CallError::Transport(_) | CallError::Credentials(_))) => {
+                    return Err(ImportError::Failed(format!(
+                        "Security Hub BatchUpdateFindings: {e}"
+                    )));
+                }
+                Err(e) => {
+                    let (code, message) = match &e {
+                        CallError::Service { code, message, .. } => (code.clone(), message.clone()),
+                        other => ("Answer".to_string(), other.to_string()),
+                    };
+                    for f in chunk {
+                        done.push(Refused {
+                            id: id_of(f),
+                            code: code.clone(),
+                            message: message.clone(),
+                        });
+                    }
+                }
+            }
+        }
+    }
+    report.workflow_refused = done;
+    Ok(())
 }
 
 fn id_of(f: &Value) -> String {

@@ -288,6 +288,27 @@ impl Client {
         json_answer(service, &bytes)
     }
 
+    /// A restJson1 PATCH (Security Hub's BatchUpdateFindings).
+    pub async fn rest_patch(
+        &self,
+        service: &str,
+        region: &str,
+        path: &str,
+        input: &Value,
+    ) -> Result<Value, CallError> {
+        let bytes = self
+            .send(
+                service,
+                region,
+                "PATCH",
+                path,
+                &[("content-type", "application/json")],
+                input.to_string().into_bytes(),
+            )
+            .await?;
+        json_answer(service, &bytes)
+    }
+
     /// Signs and sends, retrying throttling, 5xx and (once) a failed connection.
     async fn send(
         &self,

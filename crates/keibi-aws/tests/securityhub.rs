@@ -80,6 +80,7 @@ fn imports_in_batches_reports_refusals_and_updates_on_reimport() {
         endpoint_url: Some(m.endpoint.clone()),
         profile: None,
         timeout: Duration::from_secs(20),
+        set_workflow: false,
     };
     let report = import(&opts, |account, region| {
         let mut all: Vec<Value> = (0..150).map(|i| asff(account, region, i, "NEW")).collect();
@@ -133,6 +134,7 @@ fn an_endpoint_that_is_not_there_fails_the_import() {
         endpoint_url: Some(format!("http://127.0.0.1:{port}")),
         profile: None,
         timeout: Duration::from_secs(5),
+        set_workflow: false,
     };
     let e = import(&opts, |_, _| vec![json!({"Id": "x"})]).unwrap_err();
     assert!(e.to_string().contains("GetCallerIdentity"), "{e}");

@@ -186,6 +186,7 @@ fn throttling_is_retried_and_refusals_are_reported_per_finding() {
         endpoint_url: Some(endpoint),
         profile: None,
         timeout: Duration::from_secs(10),
+        set_workflow: false,
     };
     let report = import(&opts, |account, region| {
         assert_eq!((account, region), ("111122223333", "us-east-1"));
@@ -211,4 +212,87 @@ fn throttling_is_retried_and_refusals_are_reported_per_finding() {
         report.refused[100]
     );
     assert_eq!(report.refused[149].id, "f249");
+}
+
+#[test]
+fn workflow_statuses_are_set_after_the_import_by_status() {
+    credentials();
+    let patches: Arc<Mutex<Vec<Value>>> = Arc::default();
+    let p = patches.clone();
+    let endpoint = serve(move |req| {
+        match req.op().as_str() {
+        "GetCallerIdentity" => xml(200, "<GetCallerIdentityResponse><GetCallerIdentityResult><Account>111122223333</Account></GetCallerIdentityResult></GetCallerIdentityResponse>"),
+        "/findings/import" => {
+            // f3 is refused: its workflow is not set.
+            json(200, r#"{"FailedCount":1,"SuccessCount":3,"FailedFindings":[{"Id":"f3","ErrorCode":"InvalidInput","ErrorMessage":"no"}]}"#)
+        }
+        "/findings/batchupdate" => {
+            let body: Value = serde_json::from_str(&req.body).expect("a JSON body");
+            p.lock().unwrap().push(body.clone());
+            let ids = body["FindingIdentifiers"].as_array().unwrap().clone();
+            // The hub cannot find f1.
+            let (un, ok): (Vec<Value>, Vec<Value>) = ids.into_iter().partition(|i| i["Id"] == "f1");
+            let un: Vec<Value> = un
+                .into_iter()
+                .map(|i| json!({"FindingIdentifier": i, "ErrorCode": "FindingNotFound", "ErrorMessage": "gone"}))
+                .collect();
+            json(200, &json!({"ProcessedFindings": ok, "UnprocessedFindings": un}).to_string())
+        }
+        other => panic!("unexpected call {other}"),
+    }
+    });
+    let opts = ImportOptions {
+        region: Some("us-east-1".into()),
+        endpoint_url: Some(endpoint),
+        profile: None,
+        timeout: Duration::from_secs(10),
+        set_workflow: true,
+    };
+    let report = import(&opts, |account, region| {
+        let arn = format!("arn:aws:securityhub:{region}:{account}:product/{account}/default");
+        ["SUPPRESSED", "SUPPRESSED", "NEW", "NOTIFIED"]
+            .iter()
+            .enumerate()
+            .map(|(i, w)| json!({"Id": format!("f{i}"), "ProductArn": arn, "Workflow": {"Status": w}}))
+            .collect()
+    })
+    .expect("import runs");
+    assert_eq!(report.imported, 3);
+    let patches = patches.lock().unwrap();
+    let sent: Vec<(String, Vec<String>)> = patches
+        .iter()
+        .map(|b| {
+            (
+                b["Workflow"]["Status"].as_str().unwrap().to_string(),
+                b["FindingIdentifiers"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|i| {
+                        assert_eq!(
+                            i["ProductArn"],
+                            "arn:aws:securityhub:us-east-1:111122223333:product/111122223333/default"
+                        );
+                        i["Id"].as_str().unwrap().to_string()
+                    })
+                    .collect(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        sent,
+        [
+            ("NEW".to_string(), vec!["f2".to_string()]),
+            (
+                "SUPPRESSED".to_string(),
+                vec!["f0".to_string(), "f1".to_string()]
+            ),
+        ],
+        "one call per status; the refused f3 is left alone"
+    );
+    assert_eq!(report.workflow_calls, 2);
+    assert_eq!(report.workflow_set, 2);
+    assert_eq!(report.workflow_refused.len(), 1);
+    assert_eq!(report.workflow_refused[0].id, "f1");
+    assert_eq!(report.workflow_refused[0].code, "FindingNotFound");
 }

@@ -54,6 +54,8 @@ pub struct HubTarget {
     pub endpoint_url: Option<String>,
     pub profile: Option<String>,
     pub timeout: std::time::Duration,
+    /// Also set each finding's workflow status (BatchUpdateFindings).
+    pub set_workflow: bool,
 }
 
 /// What an import into Security Hub did: the account and region, how many findings
@@ -65,6 +67,9 @@ pub struct HubReport {
     pub imported: usize,
     pub refused: Vec<(String, String, String)>,
     pub calls: usize,
+    pub workflow_set: usize,
+    pub workflow_refused: Vec<(String, String, String)>,
+    pub workflow_calls: usize,
 }
 
 /// Imports the ASFF findings `make(account, region)` writes into Security Hub, or
@@ -80,18 +85,19 @@ pub fn securityhub_import(
             endpoint_url: target.endpoint_url.clone(),
             profile: target.profile.clone(),
             timeout: target.timeout,
+            set_workflow: target.set_workflow,
         };
         let r = keibi_aws::securityhub::import(&o, make)?;
+        let triple = |x: keibi_aws::securityhub::Refused| (x.id, x.code, x.message);
         Ok(HubReport {
             account: r.account,
             region: r.region,
             imported: r.imported,
-            refused: r
-                .refused
-                .into_iter()
-                .map(|x| (x.id, x.code, x.message))
-                .collect(),
+            refused: r.refused.into_iter().map(triple).collect(),
             calls: r.calls,
+            workflow_set: r.workflow_set,
+            workflow_refused: r.workflow_refused.into_iter().map(triple).collect(),
+            workflow_calls: r.workflow_calls,
         })
     }
     #[cfg(not(feature = "aws"))]

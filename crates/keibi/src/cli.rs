@@ -511,6 +511,11 @@ pub struct ExportArgs {
     /// Send AWS calls here instead of AWS (moto, a VPC endpoint).
     #[arg(long, value_name = "URL")]
     pub endpoint_url: Option<String>,
+    /// Also set each finding's workflow status in the hub to the store's
+    /// (BatchUpdateFindings, IAM securityhub:BatchUpdateFindings): Security Hub
+    /// ignores the workflow an import sends for a finding it already has.
+    #[arg(long)]
+    pub set_workflow: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

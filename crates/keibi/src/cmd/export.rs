@@ -40,6 +40,7 @@ pub fn run(store: &Store, args: &ExportArgs) -> Result<u8> {
                 endpoint_url: args.endpoint_url.clone(),
                 profile: args.profile.clone(),
                 timeout: Duration::from_secs(30),
+                set_workflow: args.set_workflow,
             };
             let report = crate::aws::securityhub_import(&hub, |account, region| {
                 let t = Target {
@@ -69,7 +70,27 @@ pub fn run(store: &Store, args: &ExportArgs) -> Result<u8> {
                     .arg("region", report.region)
                     .arg("calls", report.calls))
             );
-            Ok(u8::from(!report.refused.is_empty()))
+            if args.set_workflow {
+                for (id, code, message) in report.workflow_refused.iter().take(MAX_REFUSED_LINES) {
+                    eprintln!(
+                        "{}",
+                        say(Msg::new("export-workflow-refused")
+                            .arg("id", terminal(id).into_owned())
+                            .arg("code", terminal(code).into_owned())
+                            .arg("message", terminal(message).into_owned()))
+                    );
+                }
+                eprintln!(
+                    "{}",
+                    say(Msg::new("export-workflow-done")
+                        .arg("set", report.workflow_set)
+                        .arg("refused", report.workflow_refused.len())
+                        .arg("calls", report.workflow_calls))
+                );
+            }
+            Ok(u8::from(
+                !report.refused.is_empty() || !report.workflow_refused.is_empty(),
+            ))
         }
     }
 }
