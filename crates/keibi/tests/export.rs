@@ -226,3 +226,50 @@ fn export_to_security_hub_mirrors_the_workflow() {
         n - 1
     );
 }
+
+#[test]
+fn audit_writes_compliance_findings() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("rds.json"),
+        r#"{"DBInstances": [{"DBInstanceIdentifier": "prod-db", "Engine": "postgres",
+  "DBInstanceArn": "arn:aws:rds:us-east-1:123456789012:db:prod-db",
+  "PubliclyAccessible": true, "StorageEncrypted": true, "DBInstanceStatus": "available"}]}"#,
+    )
+    .unwrap();
+    let ocsf = keibi(
+        &["audit", "--aws-json", "rds.json", "--format", "ocsf"],
+        dir.path(),
+    );
+    let events: Vec<Value> = String::from_utf8(ocsf.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let public = events
+        .iter()
+        .find(|e| e["compliance"]["control"] == "RDS.2")
+        .expect("RDS.2 failed");
+    assert_eq!(public["class_uid"], 2003);
+    assert_eq!(public["compliance"]["status_id"], 3);
+    assert_eq!(public["cloud"]["account"]["uid"], "123456789012");
+    assert!(events.iter().all(|e| e["class_uid"] == 2003));
+    let asff = keibi(
+        &["audit", "--aws-json", "rds.json", "--format", "asff"],
+        dir.path(),
+    );
+    let asff: Value = serde_json::from_slice(&asff.stdout).expect("one JSON array");
+    let public = asff
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["Compliance"]["SecurityControlId"] == "RDS.2")
+        .expect("RDS.2 failed");
+    assert_eq!(public["Compliance"]["Status"], "FAILED");
+    assert_eq!(public["AwsAccountId"], "123456789012");
+    assert_eq!(public["Severity"]["Label"], "CRITICAL");
+    assert_eq!(
+        public["Resources"][0]["Id"],
+        "arn:aws:rds:us-east-1:123456789012:db:prod-db"
+    );
+}
