@@ -186,7 +186,7 @@ fn export_to_security_hub_mirrors_the_workflow() {
     let stderr = String::from_utf8_lossy(&out.stderr).to_string();
     assert!(out.status.success(), "{stderr}");
     assert!(
-        stderr.contains(&format!("{n} findings imported into Security Hub (account 123456789012, ap-northeast-1) in 1 calls; 0 refused")),
+        stderr.contains(&format!("{n} findings imported into Security Hub (account 123456789012, ap-northeast-1) in 1 call; 0 refused")),
         "{stderr}"
     );
     let found = get_findings(&python, &endpoint, "ap-northeast-1");
