@@ -10,6 +10,8 @@
 //! * [`inventory`]: the describe calls of a posture audit (RDS, EC2, CloudTrail,
 //!   GuardDuty, STS) into `keibi-posture`'s inventory, sent by [`signed`] (SigV4 over
 //!   reqwest, no SDK crate per service) with the XML answers read by [`xml`].
+//! * [`securityhub`]: Security Hub's BatchImportFindings (findings already in ASFF),
+//!   over [`signed`] too.
 //!
 //! Later issues add their calls as sibling modules: RDS (describe instances,
 //! download log files), EC2 (security groups for responses), CloudTrail and S3
@@ -24,6 +26,7 @@
 
 pub mod config;
 pub mod inventory;
+pub mod securityhub;
 pub mod signed;
 pub mod sns;
 pub mod xml;

@@ -1,9 +1,10 @@
-//! A small SigV4-signed client for the read-only calls of the posture inventory, in
-//! the three protocols they use: Query (RDS, EC2, STS: a form POST answered in
-//! XML, turned into JSON by [`crate::xml`]), awsJson1.1 (CloudTrail) and restJson1
-//! (GuardDuty). Credentials come from `aws-config`'s standard chain and are renewed
-//! before they expire; each attempt is bounded by the time-out, each answer by
-//! [`MAX_BODY`]; throttling and AWS's 5xx are retried with exponential backoff.
+//! A small SigV4-signed client for the calls of the posture inventory (read-only)
+//! and of Security Hub's import, in the three protocols they use: Query (RDS, EC2,
+//! STS: a form POST answered in XML, turned into JSON by [`crate::xml`]),
+//! awsJson1.1 (CloudTrail) and restJson1 (GuardDuty, Security Hub). Credentials
+//! come from `aws-config`'s standard chain and are renewed before they expire; each
+//! attempt is bounded by the time-out, each answer by [`MAX_BODY`]; throttling and
+//! AWS's 5xx are retried with exponential backoff.
 
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
@@ -261,6 +262,49 @@ impl Client {
     ) -> Result<Value, CallError> {
         let bytes = self
             .send(service, region, "GET", path_and_query, &[], Vec::new())
+            .await?;
+        json_answer(service, &bytes)
+    }
+
+    /// A restJson1 POST (Security Hub's BatchImportFindings): `path` already
+    /// percent-encoded, `input` the JSON body.
+    pub async fn rest_post(
+        &self,
+        service: &str,
+        region: &str,
+        path: &str,
+        input: &Value,
+    ) -> Result<Value, CallError> {
+        let bytes = self
+            .send(
+                service,
+                region,
+                "POST",
+                path,
+                &[("content-type", "application/json")],
+                input.to_string().into_bytes(),
+            )
+            .await?;
+        json_answer(service, &bytes)
+    }
+
+    /// A restJson1 PATCH (Security Hub's BatchUpdateFindings).
+    pub async fn rest_patch(
+        &self,
+        service: &str,
+        region: &str,
+        path: &str,
+        input: &Value,
+    ) -> Result<Value, CallError> {
+        let bytes = self
+            .send(
+                service,
+                region,
+                "PATCH",
+                path,
+                &[("content-type", "application/json")],
+                input.to_string().into_bytes(),
+            )
             .await?;
         json_answer(service, &bytes)
     }

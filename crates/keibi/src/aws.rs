@@ -47,6 +47,66 @@ pub struct AwsInventory {
     pub timeout: std::time::Duration,
 }
 
+/// Where and how `keibi findings export --to securityhub` sends.
+#[derive(Debug, Clone, Default)]
+pub struct HubTarget {
+    pub region: Option<String>,
+    pub endpoint_url: Option<String>,
+    pub profile: Option<String>,
+    pub timeout: std::time::Duration,
+    /// Also set each finding's workflow status (BatchUpdateFindings).
+    pub set_workflow: bool,
+}
+
+/// What an import into Security Hub did: the account and region, how many findings
+/// were taken, each refused one (id, error code, message) and the calls made.
+#[derive(Debug, Clone, Default)]
+pub struct HubReport {
+    pub account: String,
+    pub region: String,
+    pub imported: usize,
+    pub refused: Vec<(String, String, String)>,
+    pub calls: usize,
+    pub workflow_set: usize,
+    pub workflow_refused: Vec<(String, String, String)>,
+    pub workflow_calls: usize,
+}
+
+/// Imports the ASFF findings `make(account, region)` writes into Security Hub, or
+/// says that this keibi was built without AWS.
+pub fn securityhub_import(
+    target: &HubTarget,
+    make: impl FnOnce(&str, &str) -> Vec<serde_json::Value>,
+) -> anyhow::Result<HubReport> {
+    #[cfg(feature = "aws")]
+    {
+        let o = keibi_aws::securityhub::ImportOptions {
+            region: target.region.clone(),
+            endpoint_url: target.endpoint_url.clone(),
+            profile: target.profile.clone(),
+            timeout: target.timeout,
+            set_workflow: target.set_workflow,
+        };
+        let r = keibi_aws::securityhub::import(&o, make)?;
+        let triple = |x: keibi_aws::securityhub::Refused| (x.id, x.code, x.message);
+        Ok(HubReport {
+            account: r.account,
+            region: r.region,
+            imported: r.imported,
+            refused: r.refused.into_iter().map(triple).collect(),
+            calls: r.calls,
+            workflow_set: r.workflow_set,
+            workflow_refused: r.workflow_refused.into_iter().map(triple).collect(),
+            workflow_calls: r.workflow_calls,
+        })
+    }
+    #[cfg(not(feature = "aws"))]
+    {
+        let _ = (target, make);
+        anyhow::bail!("this keibi was built without AWS (the `aws` feature): use --format asff and import the file with the AWS CLI")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use keibi_notify::channels::{build, ChannelKind, ChannelSpec, SnsSpec};

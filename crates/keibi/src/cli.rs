@@ -249,8 +249,9 @@ pub struct AuditArgs {
     /// mysql://user:password@host:3306/.
     #[arg(long, value_name = "URL")]
     pub mysql: Vec<String>,
-    /// Output format [default: table on a terminal, jsonl otherwise]: json, jsonl and
-    /// csv give the findings of the failed checks; sarif is SARIF 2.1.0 for CI.
+    /// Output format [default: table on a terminal, jsonl otherwise]: json, jsonl,
+    /// csv, ocsf and asff give the findings of the failed checks; sarif is SARIF 2.1.0
+    /// for CI.
     #[arg(long, value_enum)]
     pub format: Option<crate::output::posture::AuditFormat>,
     /// Exit 1 when a check fails at or above this severity (Low, Medium, High,
@@ -477,6 +478,44 @@ pub enum FindingsCommand {
     },
     /// The store's size and what it holds.
     Info,
+    /// Send stored findings to Security Hub (BatchImportFindings, as ASFF) with
+    /// their workflow status; sending them again updates them there.
+    Export(ExportArgs),
+}
+
+/// Where `keibi findings export` sends findings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportTo {
+    /// AWS Security Hub, in the caller's account (IAM: securityhub:BatchImportFindings).
+    Securityhub,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// Where to send them.
+    #[arg(long, value_enum)]
+    pub to: ExportTo,
+    /// Only findings with this status (repeatable) [default: every status, so the
+    /// hub's workflow follows the store's].
+    #[arg(long, value_name = "STATUS")]
+    pub status: Vec<String>,
+    /// Only findings at or above this severity.
+    #[arg(long, value_name = "SEVERITY")]
+    pub min_severity: Option<keibi_model::Severity>,
+    /// The hub's region [default: the credential chain's].
+    #[arg(long, value_name = "REGION")]
+    pub region: Option<String>,
+    /// AWS profile to send with.
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
+    /// Send AWS calls here instead of AWS (moto, a VPC endpoint).
+    #[arg(long, value_name = "URL")]
+    pub endpoint_url: Option<String>,
+    /// Also set each finding's workflow status in the hub to the store's
+    /// (BatchUpdateFindings, IAM securityhub:BatchUpdateFindings): Security Hub
+    /// ignores the workflow an import sends for a finding it already has.
+    #[arg(long)]
+    pub set_workflow: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

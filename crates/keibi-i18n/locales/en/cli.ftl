@@ -152,6 +152,24 @@ time-too-long-ago = '{ $value }' is too long ago
 fnd-no-store = { $path }: no store here (`keibi findings import` creates one from `keibi scan --format jsonl` output; or give --store FILE)
 fnd-export-not-dir = --export { $path }: not a directory
 fnd-exported = keibi: exported to { $path }
+export-none = keibi: no stored findings to export
+export-refused = keibi: Security Hub refused finding { $id }: { $code }: { $message }
+export-done = keibi: { $imported ->
+    [one] 1 finding
+   *[other] { NUMBER($imported, useGrouping: "false") } findings
+} imported into Security Hub (account { $account }, { $region }) in { $calls ->
+    [one] 1 call
+   *[other] { NUMBER($calls, useGrouping: "false") } calls
+}; { NUMBER($refused, useGrouping: "false") } refused
+asff-no-target = finding { $id }: no AWS account or region for ASFF (its resource names none): set AWS_ACCOUNT_ID and AWS_REGION
+export-workflow-refused = keibi: Security Hub did not set the workflow status of finding { $id }: { $code }: { $message }
+export-workflow-done = keibi: workflow status set on { $set ->
+    [one] 1 finding
+   *[other] { NUMBER($set, useGrouping: "false") } findings
+} in { $calls ->
+    [one] 1 call
+   *[other] { NUMBER($calls, useGrouping: "false") } calls
+}; { NUMBER($refused, useGrouping: "false") } refused
 fnd-pruned = keibi: { NUMBER($findings, useGrouping: "false") } findings and { NUMBER($history, useGrouping: "false") } history entries last seen before { $cutoff } deleted; store { $before } -> { $after }
 fnd-status = keibi: { $id } { $status }: { $title }
 fnd-expires-bad = --expires '{ $value }': use a duration (90m, 24h, 7d, 2w) or a time

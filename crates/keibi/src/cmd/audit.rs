@@ -312,10 +312,16 @@ pub fn run(args: &AuditArgs, global: &Global) -> Result<u8> {
             let files: Vec<&Path> = g.files.iter().map(|p| p.as_path()).collect();
             write_sarif(&report, &files, &g.problems, &locale, &mut out)?
         }
-        AuditFormat::Json | AuditFormat::Jsonl | AuditFormat::Csv => {
+        AuditFormat::Json
+        | AuditFormat::Jsonl
+        | AuditFormat::Csv
+        | AuditFormat::Ocsf
+        | AuditFormat::Asff => {
             let f = match format {
                 AuditFormat::Json => FindingFormat::Json,
                 AuditFormat::Csv => FindingFormat::Csv,
+                AuditFormat::Ocsf => FindingFormat::Ocsf,
+                AuditFormat::Asff => FindingFormat::Asff,
                 _ => FindingFormat::Jsonl,
             };
             write_findings(f, &report.findings(), color, &locale, &mut out)?

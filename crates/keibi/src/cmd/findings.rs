@@ -118,6 +118,7 @@ pub fn run(args: &FindingsArgs, global: &Global) -> Result<u8> {
             Ok(0)
         }
         FindingsCommand::Import { file } => import(path, file),
+        FindingsCommand::Export(a) => super::export::run(&open_read(path)?, a),
         FindingsCommand::Prune { older_than, export } => {
             let now = Utc::now();
             let cutoff = crate::timearg::parse(older_than, now).context("--older-than")?;

@@ -5,6 +5,7 @@ pub mod audit;
 pub mod config;
 pub mod demo;
 pub mod events;
+pub mod export;
 pub mod findings;
 pub mod init;
 pub mod learn;

@@ -23,6 +23,12 @@ pub enum FindingFormat {
     Json,
     /// A header row and one row per finding (RFC 4180), safe to open in a spreadsheet.
     Csv,
+    /// OCSF 1.8.0 Detection Findings (class 2004; posture: Compliance Findings,
+    /// 2003), one JSON object per line, for Security Lake and SIEMs.
+    Ocsf,
+    /// ASFF: one JSON array, as Security Hub's BatchImportFindings takes it
+    /// (account and region: AWS_ACCOUNT_ID and AWS_REGION, else the resource's).
+    Asff,
 }
 
 /// Writes `findings` in `format`. `color` only affects `table`. Machine formats keep
@@ -54,6 +60,10 @@ pub fn write_findings<W: Write>(
         }
         FindingFormat::Csv => write_csv(findings, &mut out)?,
         FindingFormat::Table => write_table(findings, None, color, locale, &mut out)?,
+        FindingFormat::Ocsf => super::ocsf::write_ocsf(findings, None, &mut out)?,
+        FindingFormat::Asff => {
+            super::asff::write_asff(findings, None, super::asff::env_target, &mut out)?
+        }
     }
     out.flush()
 }
@@ -93,11 +103,15 @@ pub fn write_findings_with_status<W: Write>(
     locale: &Locale,
     mut out: W,
 ) -> io::Result<()> {
-    if format != FindingFormat::Table {
-        return write_findings(format, findings, color, locale, out);
-    }
     let findings = &*localized(findings, locale);
-    write_table(findings, Some(statuses), color, locale, &mut out)?;
+    match format {
+        FindingFormat::Table => write_table(findings, Some(statuses), color, locale, &mut out)?,
+        FindingFormat::Ocsf => super::ocsf::write_ocsf(findings, Some(statuses), &mut out)?,
+        FindingFormat::Asff => {
+            super::asff::write_asff(findings, Some(statuses), super::asff::env_target, &mut out)?
+        }
+        _ => return write_findings(format, findings, color, locale, out),
+    }
     out.flush()
 }
 

@@ -26,6 +26,11 @@ pub enum AuditFormat {
     Csv,
     /// SARIF 2.1.0, for code scanning in CI (GitHub, GitLab).
     Sarif,
+    /// OCSF 1.8.0 Compliance Findings (class 2003), one JSON object per line.
+    Ocsf,
+    /// ASFF, one JSON array as Security Hub's BatchImportFindings takes it, with
+    /// Compliance.SecurityControlId.
+    Asff,
 }
 
 /// The widest a title or a fix line is printed.
