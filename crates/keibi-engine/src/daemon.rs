@@ -353,6 +353,21 @@ impl Live {
             sources.push(Box::new(follow));
             orderer.add_source();
         }
+        // The push listeners: one source reading what they all receive (no
+        // checkpoints: a pushed record cannot be read again).
+        let listen = crate::listen::ListenSource::start(
+            &settings.listen,
+            IngestOptions::default(),
+            &mut |what| note(Note::Following(what)),
+        )
+        .map_err(|e| EngineError::Source {
+            what: "listen".into(),
+            reason: e.to_string(),
+        })?;
+        if let Some(l) = listen {
+            sources.push(Box::new(l));
+            orderer.add_source();
+        }
         if sources.is_empty() {
             return Err(EngineError::NoSources);
         }

@@ -55,6 +55,12 @@ impl Server {
         endpoints: Endpoints,
         shared: Shared,
     ) -> Result<Server, HttpError> {
+        Server::serve(addr, router(endpoints, shared))
+    }
+
+    /// Binds `addr` and serves `app` from a new thread (the push listeners' routes
+    /// too: `crate::listen`).
+    pub fn serve(addr: SocketAddr, app: Router) -> Result<Server, HttpError> {
         let bind = |source| HttpError::Bind { addr, source };
         let listener = TcpListener::bind(addr).map_err(bind)?;
         listener.set_nonblocking(true).map_err(bind)?;
@@ -65,7 +71,6 @@ impl Server {
             .build()
             .map_err(HttpError::Start)?;
         let (tx, rx) = tokio::sync::watch::channel(false);
-        let app = router(endpoints, shared);
         let thread = std::thread::Builder::new()
             .name("keibi-http".into())
             .spawn(move || {

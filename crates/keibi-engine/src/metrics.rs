@@ -370,6 +370,8 @@ pub fn source_labels(settings: &crate::settings::Settings) -> Vec<String> {
             Some(Target::Stdin) => "-".to_string(),
             None => String::new(),
         })
+        // The push listeners are one source, after the followed ones.
+        .chain(settings.listen.any().then(|| "listen".to_string()))
         .collect()
 }
 

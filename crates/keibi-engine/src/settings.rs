@@ -16,6 +16,7 @@
 //! `detection` section of a file with defaults elsewhere: see [`Form::Flat`].
 
 pub mod audit;
+pub mod listen;
 mod locate;
 pub mod values;
 
@@ -27,11 +28,12 @@ use keibi_model::{Finding, Severity};
 use serde::{Deserialize, Serialize};
 
 pub use audit::Audit;
+pub use listen::ListenSettings;
 use locate::{locate, Seg};
 pub use values::{Cidr, Duration, Expiry, Listen};
 
 /// The sections of a settings file, in the order `keibi init` writes them.
-pub const SECTIONS: [&str; 11] = [
+pub const SECTIONS: [&str; 12] = [
     "sources",
     "detection",
     "lists",
@@ -43,6 +45,7 @@ pub const SECTIONS: [&str; 11] = [
     "display",
     "notify",
     "audit",
+    "listen",
 ];
 
 /// The commented file `keibi init` writes: every section, every value its default.
@@ -67,6 +70,9 @@ pub struct Settings {
     /// Posture checks (`keibi audit --config`, and `keibi run` on a schedule):
     /// `docs/posture.md`.
     pub audit: Audit,
+    /// Push listeners (Firehose HTTP endpoint, NDJSON/raw POST, syslog):
+    /// `docs/sources.md`.
+    pub listen: ListenSettings,
 }
 
 /// What to follow, and how the followed sources are polled and put in time order
@@ -740,6 +746,7 @@ impl Reader<'_> {
                 "display" => self.section(&padded, (start, end), &path, &mut settings.display),
                 "notify" => self.section(&padded, (start, end), &path, &mut settings.notify),
                 "audit" => self.section(&padded, (start, end), &path, &mut settings.audit),
+                "listen" => self.section(&padded, (start, end), &path, &mut settings.listen),
                 "detection" => match self.detection(&padded, Some((start, end)), value, &path) {
                     Some(d) => {
                         settings.detection = d;

@@ -68,7 +68,7 @@ pub fn run(args: &RunArgs, global: &Global) -> Result<u8> {
         None => {}
     }
     LOG_MIN.store(rank_of(settings.log.level), Ordering::Relaxed);
-    if settings.sources.inputs.is_empty() {
+    if settings.sources.inputs.is_empty() && !settings.listen.any() {
         // Before the store is created.
         return Err(keibi_engine::daemon::EngineError::NoSources.into());
     }
