@@ -484,3 +484,42 @@ fn syslog_over_udp_and_tcp_reaches_the_store() {
     d.wait_findings(BRUTE, |c| c.iter().sum::<u64>() >= expected);
     d.alive();
 }
+
+/// A request answered 200 just before a SIGTERM is committed: the daemon stops its
+/// listeners and reads what they queued before its last commit.
+#[test]
+fn what_was_answered_before_sigterm_is_committed() {
+    let dir = tempfile::tempdir().unwrap();
+    let lines = attack_lines();
+    let expected = scanned(
+        dir.path(),
+        "postgresql.log.2026-11-28-09",
+        &(lines.join("\n") + "\n"),
+    );
+    let mut d = Daemon::start(
+        dir.path(),
+        "  firehose:\n    listen: 127.0.0.1:0\n    access_key: {env: KEIBI_TEST_FIREHOSE_KEY}\n",
+    );
+    let addr = d.listening("firehose ");
+    let body = firehose_body("req-last", &[cloudwatch_record(&lines)]);
+    let (code, _) = firehose(addr, "req-last", Some("s3cr3t-key"), &body, false);
+    assert_eq!(code, 200);
+    let ok = Command::new("kill")
+        .args(["-TERM", &d.child.id().to_string()])
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok);
+    let start = Instant::now();
+    let status = loop {
+        if let Some(st) = d.child.try_wait().unwrap() {
+            break st;
+        }
+        assert!(start.elapsed() < common::WAIT, "{}", d.log());
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(status.code(), Some(0), "{}", d.log());
+    let s = stored(&d.store).unwrap();
+    let counts: Vec<u64> = of_type(&s, BRUTE).map(|(_, c)| c).collect();
+    assert_eq!(counts, [expected], "{s:?}\n{}", d.log());
+}

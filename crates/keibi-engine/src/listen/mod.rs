@@ -8,7 +8,9 @@
 //! commits after the orderer releases events (later than a request's answer), so a
 //! request is acknowledged once its records are in the inbox, not once they are
 //! committed: records acknowledged but not yet committed when the process is
-//! killed (at most `listen.queue_bytes`, usually one round's worth) are lost. A
+//! killed (at most `listen.queue_bytes`, usually one round's worth) are lost; a
+//! stop (SIGTERM) stops the listeners, then reads and commits all they queued
+//! (`daemon::Live::finish`). A
 //! request that is refused (401/403/400/413, 503 when the inbox is full) queued
 //! nothing, so the sender's retry is the whole request again; Firehose's retry of a
 //! request already queued is answered 200 without feeding it twice.
@@ -176,8 +178,29 @@ pub struct ListenSource {
     order: VecDeque<Arc<str>>,
     last_data: Option<Instant>,
     flush_after: Duration,
-    /// The listeners; dropped (stopped) with the source.
-    _servers: Vec<Listener>,
+    /// The listeners; stopped with the source, or by [`Stopper::stop`].
+    servers: Stopper,
+}
+
+/// Stops a [`ListenSource`]'s listeners from outside it (the daemon, before its
+/// last read of the inbox at a stop: nothing is answered 200 after it).
+#[derive(Clone, Default)]
+pub struct Stopper(Arc<Mutex<Vec<Listener>>>);
+
+impl Stopper {
+    /// Stops every listener: open HTTP requests get their grace, syslog
+    /// connections queue what they have read.
+    pub fn stop(&self) {
+        let all = std::mem::take(&mut *self.0.lock().unwrap_or_else(PoisonError::into_inner));
+        drop(all);
+    }
+
+    fn push(&self, l: Listener) {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(l);
+    }
 }
 
 /// A running listener, stopped when dropped.
@@ -199,7 +222,7 @@ impl ListenSource {
             order: VecDeque::new(),
             last_data: None,
             flush_after: keibi_ingest::FollowOptions::default().flush_after,
-            _servers: Vec::new(),
+            servers: Stopper::default(),
         }
     }
 
@@ -214,21 +237,21 @@ impl ListenSource {
             return Ok(None);
         }
         let inbox = Inbox::new(usize::try_from(settings.queue_bytes).unwrap_or(usize::MAX));
-        let mut src = ListenSource::new("listen", inbox.clone(), opts);
+        let src = ListenSource::new("listen", inbox.clone(), opts);
         let max_body = usize::try_from(settings.max_body_bytes).unwrap_or(usize::MAX);
         if let Some(addr) = settings.firehose.listen.addr() {
             let key = reveal("listen.firehose.access_key", &settings.firehose.access_key)?;
             let app = firehose::router(firehose::Firehose::new(key, max_body, inbox.clone()));
             let served = serve(addr, app)?;
             on(format!("firehose http://{}/", served.addr()));
-            src._servers.push(Listener::Http(served));
+            src.servers.push(Listener::Http(served));
         }
         if let Some(addr) = settings.http.listen.addr() {
             let token = reveal("listen.http.token", &settings.http.token)?;
             let app = post::router(post::Post::new(token, max_body, inbox.clone()));
             let served = serve(addr, app)?;
             on(format!("http http://{}/", served.addr()));
-            src._servers.push(Listener::Http(served));
+            src.servers.push(Listener::Http(served));
         }
         let s = &settings.syslog;
         if s.udp.addr().is_some() || s.tcp.addr().is_some() {
@@ -236,9 +259,14 @@ impl ListenSource {
             for (proto, a) in sys.addrs() {
                 on(format!("syslog {proto} {a}"));
             }
-            src._servers.push(Listener::Syslog(sys));
+            src.servers.push(Listener::Syslog(sys));
         }
         Ok(Some(src))
+    }
+
+    /// What stops its listeners.
+    pub fn stopper(&self) -> Stopper {
+        self.servers.clone()
     }
 
     /// Sets the idle time after which a held entry is flushed.
