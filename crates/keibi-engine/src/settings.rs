@@ -595,6 +595,16 @@ impl Settings {
         self.store.export_dir.as_mut().map(fix);
         self.notify.resolve_paths(base);
         self.audit.aws_json.iter_mut().for_each(fix);
+        // Secrets read from a file, as the notification channels'.
+        let listen = [
+            self.listen.firehose.access_key.as_mut(),
+            self.listen.http.token.as_mut(),
+        ];
+        for secret in listen.into_iter().flatten() {
+            if let keibi_notify::Secret::File(p) = secret {
+                fix(p);
+            }
+        }
     }
 }
 
@@ -906,6 +916,52 @@ impl Reader<'_> {
         }
     }
 
+    /// The `listen` section: a listener that takes requests has its secret, and
+    /// the bounds leave room for one request.
+    fn check_listen(&mut self, l: &ListenSettings) {
+        let at = |k: &[&'static str]| {
+            let mut p = vec![key("listen")];
+            p.extend(k.iter().map(|k| key(k)));
+            p
+        };
+        if l.firehose.listen.addr().is_some() && l.firehose.access_key.is_none() {
+            self.at(
+                &at(&["firehose", "listen"]),
+                "listen.firehose.access_key: required when the Firehose endpoint is on ({env: NAME} or {file: PATH})".into(),
+            );
+        }
+        if l.http.listen.addr().is_some() && l.http.token.is_none() {
+            self.at(
+                &at(&["http", "listen"]),
+                "listen.http.token: required when the HTTP listener is on ({env: NAME} or {file: PATH})".into(),
+            );
+        }
+        if l.max_body_bytes < 1024 {
+            self.at(
+                &at(&["max_body_bytes"]),
+                "listen.max_body_bytes: 1024 or more".into(),
+            );
+        }
+        if l.queue_bytes < l.max_body_bytes {
+            self.at(
+                &at(&["queue_bytes"]),
+                "listen.queue_bytes: at least listen.max_body_bytes".into(),
+            );
+        }
+        if l.syslog.max_connections == 0 {
+            self.at(
+                &at(&["syslog", "max_connections"]),
+                "listen.syslog.max_connections: 1 or more".into(),
+            );
+        }
+        if l.syslog.max_line_bytes < 1024 {
+            self.at(
+                &at(&["syslog", "max_line_bytes"]),
+                "listen.syslog.max_line_bytes: 1024 or more (RFC 5424 receivers take at least 480, RFC 3164 messages are up to 1024)".into(),
+            );
+        }
+    }
+
     /// The `audit` section: files exist, URLs are database URLs without a password
     /// written in, suppressions name a known control and say why.
     fn check_audit(&mut self, a: &Audit) {
@@ -1153,6 +1209,7 @@ impl Reader<'_> {
             );
         }
         self.check_audit(&s.audit);
+        self.check_listen(&s.listen);
         if s.store.prune_every.std() < std::time::Duration::from_secs(60) {
             self.at(
                 &[key("store"), key("prune_every")],
