@@ -95,8 +95,8 @@ struct Request {
 }
 
 #[derive(Deserialize)]
-struct Record {
-    data: String,
+pub(crate) struct Record {
+    pub(crate) data: String,
 }
 
 fn now_ms() -> i64 {
@@ -214,13 +214,13 @@ fn lock(m: &Mutex<Seen>) -> std::sync::MutexGuard<'_, Seen> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-enum Bad {
+pub(crate) enum Bad {
     TooLarge,
     Malformed(String),
 }
 
 /// Decodes every record, within `budget` bytes in all.
-fn records(records: &[Record], budget: usize) -> Result<Vec<Item>, Bad> {
+pub(crate) fn records(records: &[Record], budget: usize) -> Result<Vec<Item>, Bad> {
     let mut items = Vec::new();
     let mut used = 0usize;
     let stream: Arc<str> = Arc::from("firehose");

@@ -162,7 +162,7 @@ fn query_format(query: Option<&str>) -> Result<Option<Format>, String> {
 }
 
 /// The body's lines as items; an error names the first malformed line.
-fn items(body: &[u8], format: Option<Format>) -> Result<Vec<Item>, String> {
+pub(crate) fn items(body: &[u8], format: Option<Format>) -> Result<Vec<Item>, String> {
     let text = std::str::from_utf8(body).map_err(|_| "the body is not UTF-8".to_string())?;
     let mut out = Vec::new();
     let plain: Arc<str> = Arc::from("http");

@@ -331,7 +331,7 @@ impl Framer {
 }
 
 /// A message as an item of the stream its program names.
-fn item(msg: &[u8]) -> Option<Item> {
+pub(crate) fn item(msg: &[u8]) -> Option<Item> {
     let msg = trim_end(msg);
     if msg.iter().all(|b| b.is_ascii_whitespace()) {
         return None;
