@@ -17,7 +17,8 @@
 //!
 //! Bounds: request bodies (and what they decompress to) at `listen.max_body_bytes`,
 //! the inbox at `listen.queue_bytes`, syslog messages at `max_line_bytes` and TCP
-//! connections at `max_connections`; line streams (one per syslog program and host,
+//! connections at `max_connections`, HTTP connections at [`HTTP_CONNECTIONS`] (each
+//! closed after a minute without a byte); line streams (one per syslog program and host,
 //! or POSTed source) at [`MAX_STREAMS`]; request ids remembered at
 //! [`firehose::REMEMBERED_IDS`].
 
@@ -464,8 +465,16 @@ fn reveal(
         })
 }
 
+/// Connections an HTTP listener keeps open at once (more wait in the kernel's
+/// backlog); each is closed after [`crate::http::IDLE`] without a byte.
+pub const HTTP_CONNECTIONS: usize = 64;
+
 fn serve(addr: SocketAddr, app: axum::Router) -> Result<crate::http::Server, ListenError> {
-    Ok(crate::http::Server::serve(addr, app)?)
+    Ok(crate::http::Server::serve_bounded(
+        addr,
+        app,
+        Some(HTTP_CONNECTIONS),
+    )?)
 }
 
 #[cfg(test)]
