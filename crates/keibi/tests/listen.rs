@@ -536,3 +536,28 @@ fn what_was_answered_before_sigterm_is_committed() {
     let counts: Vec<u64> = of_type(&s, BRUTE).map(|(_, c)| c).collect();
     assert_eq!(counts, [expected], "{s:?}\n{}", d.log());
 }
+
+/// A listener other machines can reach is started, with a warning naming it.
+#[test]
+fn a_listener_on_a_non_loopback_address_is_warned_about() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut d = Daemon::start(dir.path(), "  syslog:\n    udp: 0.0.0.0:0\n");
+    let addr = d.listening("syslog udp ");
+    assert!(!addr.ip().is_loopback());
+    let start = Instant::now();
+    loop {
+        let warned = d.log().lines().any(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap_or_default();
+            v["level"] == "warn"
+                && v["msg"].as_str().is_some_and(|m| {
+                    m.contains("listen.syslog.udp") && m.contains("is not a loopback address")
+                })
+        });
+        if warned {
+            break;
+        }
+        assert!(start.elapsed() < common::WAIT, "{}", d.log());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    d.alive();
+}
