@@ -403,6 +403,9 @@ impl Live {
     /// Publishes what the loop reads and commits to `m` (made with
     /// [`metrics::source_labels`] of the same settings).
     pub fn with_metrics(mut self, m: Shared) -> Live {
+        if let Some((_, stop)) = &self.listen {
+            metrics::lock(&m).listen = Some(stop.counters());
+        }
         self.metrics = Some(m);
         self
     }

@@ -60,7 +60,7 @@ impl Daemon {
         fs::write(
             &config,
             format!(
-                "store:\n  path: {}\nserver:\n  listen: off\nlog:\n  format: json\nlisten:\n{listen}",
+                "store:\n  path: {}\nserver:\n  listen: 127.0.0.1:0\nlog:\n  format: json\nlisten:\n{listen}",
                 store.display()
             ),
         )
@@ -134,6 +134,33 @@ impl Daemon {
 }
 
 impl Daemon {
+    /// `/metrics` of the daemon.
+    fn metrics(&mut self) -> String {
+        let start = Instant::now();
+        let addr: SocketAddr = loop {
+            let found = self.log().lines().find_map(|l| {
+                let v: serde_json::Value = serde_json::from_str(l).ok()?;
+                v["msg"].as_str()?.starts_with("serving ").then_some(())?;
+                v["listen"].as_str()?.parse().ok()
+            });
+            if let Some(a) = found {
+                break a;
+            }
+            self.alive();
+            assert!(start.elapsed() < common::WAIT, "{}", self.log());
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        let mut s = TcpStream::connect(addr).unwrap();
+        write!(
+            s,
+            "GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap();
+        let mut text = String::new();
+        s.read_to_string(&mut text).unwrap();
+        text
+    }
+
     /// A second later (several rounds), the one brute force finding still counts
     /// `expected`: nothing was fed twice.
     fn still(&mut self, expected: u64) {
@@ -373,6 +400,16 @@ fn firehose_delivers_a_cloudwatch_subscription_once_and_refuses_bad_requests() {
     let text = String::from_utf8_lossy(&o.stdout);
     assert!(text.contains("shop-postgres"), "{text}");
     assert_eq!(s.len(), again.len());
+    // Counted in /metrics: the seven refusals, the retry, and every line read as
+    // one event of the listeners' source (the control message is none).
+    let m = d.metrics();
+    assert!(m.contains("\nkeibi_listen_refused_total 7\n"), "{m}");
+    assert!(m.contains("\nkeibi_listen_retries_total 1\n"), "{m}");
+    assert!(m.contains("\nkeibi_listen_udp_dropped_total 0\n"), "{m}");
+    assert!(
+        m.contains("keibi_events_read_total{source=\"listen\"}"),
+        "{m}"
+    );
     d.alive();
 }
 

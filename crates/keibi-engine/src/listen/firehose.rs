@@ -24,7 +24,7 @@ use axum::Router;
 use base64::Engine;
 use serde::Deserialize;
 
-use super::{gunzip, same_secret, Inbox, Item, Offer};
+use super::{gunzip, same_secret, Counters, Inbox, Item, Offer};
 
 /// Request ids remembered for retries (Firehose retries a request for up to its
 /// retry duration, 300 s by default): about 2.5 MiB at most.
@@ -47,6 +47,7 @@ pub struct Firehose {
     inbox: Inbox,
     seen: Mutex<Seen>,
     permits: tokio::sync::Semaphore,
+    counters: Arc<Counters>,
 }
 
 #[derive(Default)]
@@ -68,8 +69,14 @@ impl Seen {
 }
 
 impl Firehose {
-    pub fn new(key: Vec<u8>, max_body: usize, inbox: Inbox) -> Arc<Firehose> {
+    pub fn new(
+        key: Vec<u8>,
+        max_body: usize,
+        inbox: Inbox,
+        counters: Arc<Counters>,
+    ) -> Arc<Firehose> {
         Arc::new(Firehose {
+            counters,
             key,
             max_body,
             inbox,
@@ -119,6 +126,14 @@ fn answer(code: StatusCode, id: &str, error: Option<&str>) -> Response {
 }
 
 async fn handle(State(f): State<Arc<Firehose>>, headers: HeaderMap, body: Body) -> Response {
+    let r = handle_one(&f, headers, body).await;
+    if r.status() != StatusCode::OK {
+        Counters::add(&f.counters.refused);
+    }
+    r
+}
+
+async fn handle_one(f: &Firehose, headers: HeaderMap, body: Body) -> Response {
     let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
     let id = text("x-amz-firehose-request-id")
         .unwrap_or_default()
@@ -133,6 +148,7 @@ async fn handle(State(f): State<Arc<Firehose>>, headers: HeaderMap, body: Body) 
         Some(_) => {}
     }
     if !id.is_empty() && lock(&f.seen).ids.contains(&id) {
+        Counters::add(&f.counters.retries);
         return answer(StatusCode::OK, &id, None);
     }
     let too_large = |id: &str| answer(StatusCode::PAYLOAD_TOO_LARGE, id, Some("payload too large"));
@@ -194,6 +210,7 @@ async fn handle(State(f): State<Arc<Firehose>>, headers: HeaderMap, body: Body) 
     // is fed once.
     let mut seen = lock(&f.seen);
     if seen.ids.contains(&id) {
+        Counters::add(&f.counters.retries);
         return answer(StatusCode::OK, &id, None);
     }
     match f.inbox.offer(items) {

@@ -183,12 +183,34 @@ pub struct ListenSource {
     servers: Stopper,
 }
 
+/// What the listeners count, for `/metrics`.
+#[derive(Debug, Default)]
+pub struct Counters {
+    /// Requests refused (nothing of them queued).
+    pub refused: std::sync::atomic::AtomicU64,
+    /// Firehose retries of a request already queued.
+    pub retries: std::sync::atomic::AtomicU64,
+    /// Syslog datagrams dropped while the inbox was full.
+    pub udp_dropped: std::sync::atomic::AtomicU64,
+}
+
+impl Counters {
+    pub(crate) fn add(c: &std::sync::atomic::AtomicU64) {
+        c.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
 /// Stops a [`ListenSource`]'s listeners from outside it (the daemon, before its
 /// last read of the inbox at a stop: nothing is answered 200 after it).
 #[derive(Clone, Default)]
-pub struct Stopper(Arc<Mutex<Vec<Listener>>>);
+pub struct Stopper(Arc<Mutex<Vec<Listener>>>, Arc<Counters>);
 
 impl Stopper {
+    /// The listeners' counters.
+    pub fn counters(&self) -> Arc<Counters> {
+        self.1.clone()
+    }
+
     /// Stops every listener: open HTTP requests get their grace, syslog
     /// connections queue what they have read.
     pub fn stop(&self) {
@@ -242,21 +264,31 @@ impl ListenSource {
         let max_body = usize::try_from(settings.max_body_bytes).unwrap_or(usize::MAX);
         if let Some(addr) = settings.firehose.listen.addr() {
             let key = reveal("listen.firehose.access_key", &settings.firehose.access_key)?;
-            let app = firehose::router(firehose::Firehose::new(key, max_body, inbox.clone()));
+            let app = firehose::router(firehose::Firehose::new(
+                key,
+                max_body,
+                inbox.clone(),
+                src.servers.counters(),
+            ));
             let served = serve(addr, app)?;
             on(format!("firehose http://{}/", served.addr()));
             src.servers.push(Listener::Http(served));
         }
         if let Some(addr) = settings.http.listen.addr() {
             let token = reveal("listen.http.token", &settings.http.token)?;
-            let app = post::router(post::Post::new(token, max_body, inbox.clone()));
+            let app = post::router(post::Post::new(
+                token,
+                max_body,
+                inbox.clone(),
+                src.servers.counters(),
+            ));
             let served = serve(addr, app)?;
             on(format!("http http://{}/", served.addr()));
             src.servers.push(Listener::Http(served));
         }
         let s = &settings.syslog;
         if s.udp.addr().is_some() || s.tcp.addr().is_some() {
-            let sys = syslog::Syslog::start(s, inbox.clone())?;
+            let sys = syslog::Syslog::start(s, inbox.clone(), src.servers.counters())?;
             for (proto, a) in sys.addrs() {
                 on(format!("syslog {proto} {a}"));
             }

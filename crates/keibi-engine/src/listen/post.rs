@@ -22,7 +22,7 @@ use axum::Router;
 use base64::Engine;
 use keibi_parse::Format;
 
-use super::{gunzip, same_secret, Inbox, Item, Offer};
+use super::{gunzip, same_secret, Counters, Inbox, Item, Offer};
 
 /// Requests read at once (bodies in memory: this many times the bound).
 const CONCURRENT: usize = 4;
@@ -35,11 +35,18 @@ pub struct Post {
     max_body: usize,
     inbox: Inbox,
     permits: tokio::sync::Semaphore,
+    counters: Arc<Counters>,
 }
 
 impl Post {
-    pub fn new(token: Vec<u8>, max_body: usize, inbox: Inbox) -> Arc<Post> {
+    pub fn new(
+        token: Vec<u8>,
+        max_body: usize,
+        inbox: Inbox,
+        counters: Arc<Counters>,
+    ) -> Arc<Post> {
         Arc::new(Post {
+            counters,
             token,
             max_body,
             inbox,
@@ -95,6 +102,14 @@ async fn handle(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
+    let r = handle_one(&p, query, headers, body).await;
+    if r.status() != StatusCode::OK {
+        Counters::add(&p.counters.refused);
+    }
+    r
+}
+
+async fn handle_one(p: &Post, query: Option<String>, headers: HeaderMap, body: Body) -> Response {
     match credential(&headers) {
         None => return reply(StatusCode::UNAUTHORIZED, "credentials required"),
         Some(c) if !same_secret(&c, &p.token) => {

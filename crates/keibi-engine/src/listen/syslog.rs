@@ -19,7 +19,7 @@ use std::time::Duration;
 
 use keibi_parse::Format;
 
-use super::{Inbox, Item, ListenError, Offer};
+use super::{Counters, Inbox, Item, ListenError, Offer};
 use crate::settings::listen::SyslogListener;
 
 /// How often blocked threads look at the stop flag.
@@ -33,19 +33,19 @@ pub struct Syslog {
     addrs: Vec<(&'static str, SocketAddr)>,
     stop: Arc<AtomicBool>,
     threads: Vec<JoinHandle<()>>,
-    /// UDP datagrams dropped because the inbox was full.
-    pub dropped: Arc<AtomicU64>,
 }
 
 impl Syslog {
-    pub fn start(s: &SyslogListener, inbox: Inbox) -> Result<Syslog, ListenError> {
+    pub fn start(
+        s: &SyslogListener,
+        inbox: Inbox,
+        counters: Arc<Counters>,
+    ) -> Result<Syslog, ListenError> {
         let stop = Arc::new(AtomicBool::new(false));
-        let dropped = Arc::new(AtomicU64::new(0));
         let mut out = Syslog {
             addrs: Vec::new(),
             stop: stop.clone(),
             threads: Vec::new(),
-            dropped: dropped.clone(),
         };
         let max_line = s.max_line_bytes.max(1);
         if let Some(addr) = s.udp.addr() {
@@ -55,7 +55,7 @@ impl Syslog {
             out.addrs.push(("udp", sock.local_addr().map_err(bind)?));
             let (stop, inbox) = (stop.clone(), inbox.clone());
             out.threads.push(spawn("keibi-syslog-udp", move || {
-                udp(sock, max_line, &inbox, &stop, &dropped)
+                udp(sock, max_line, &inbox, &stop, &counters.udp_dropped)
             })?);
         }
         if let Some(addr) = s.tcp.addr() {
