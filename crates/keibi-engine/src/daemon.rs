@@ -188,6 +188,9 @@ pub struct Live {
     /// time committed before the restart minus the scanner's replay horizon (`None`:
     /// every one is fed).
     replay_from: Option<DateTime<Utc>>,
+    /// The push listeners' source and what stops them: at a stop they are stopped
+    /// and what they queued is read before the last commit.
+    listen: Option<(usize, crate::listen::Stopper)>,
 }
 
 /// The store's name for a file's checkpoints.
@@ -353,6 +356,23 @@ impl Live {
             sources.push(Box::new(follow));
             orderer.add_source();
         }
+        // The push listeners: one source reading what they all receive (no
+        // checkpoints: a pushed record cannot be read again).
+        let listen = crate::listen::ListenSource::start(
+            &settings.listen,
+            IngestOptions::default(),
+            &mut |what| note(Note::Following(what)),
+        )
+        .map_err(|e| EngineError::Source {
+            what: "listen".into(),
+            reason: e.to_string(),
+        })?;
+        let listen = listen.map(|l| {
+            let stop = l.stopper();
+            sources.push(Box::new(l));
+            orderer.add_source();
+            (sources.len() - 1, stop)
+        });
         if sources.is_empty() {
             return Err(EngineError::NoSources);
         }
@@ -376,12 +396,16 @@ impl Live {
             export_all,
             fed_until: fed_before.flatten(),
             replay_from,
+            listen,
         })
     }
 
     /// Publishes what the loop reads and commits to `m` (made with
     /// [`metrics::source_labels`] of the same settings).
     pub fn with_metrics(mut self, m: Shared) -> Live {
+        if let Some((_, stop)) = &self.listen {
+            metrics::lock(&m).listen = Some(stop.counters());
+        }
         self.metrics = Some(m);
         self
     }
@@ -478,10 +502,50 @@ impl Live {
         if let Some(unsent) = self.unsent.take() {
             self.send(unsent, &mut round, note)?;
         }
-        let mut released = Vec::new();
+        let mut released = self.read_listened(note);
         self.orderer.drain(&mut released);
         self.detect_and_commit(released, end, &mut round, note)?;
         Ok(round)
+    }
+
+    /// At a stop: the listeners stop answering, and what they queued (and the
+    /// entries their parsers hold) goes to the orderer, so a request answered 200
+    /// before a SIGTERM is committed. A pushed record has no checkpoint: it is
+    /// read now or never.
+    fn read_listened(&mut self, note: &mut dyn FnMut(Note)) -> Vec<Event> {
+        let mut released = Vec::new();
+        let Some((i, stop)) = self.listen.take() else {
+            return released;
+        };
+        stop.stop();
+        // Far enough ahead that every held entry counts as idle.
+        let later = Instant::now() + Duration::from_secs(3600);
+        // Bounded by the inbox: each poll takes up to 1 MiB of it.
+        for _ in 0..1024 {
+            let Some(src) = self.sources.get_mut(i) else {
+                break;
+            };
+            let p = src.poll(later);
+            if let Some(m) = &self.metrics {
+                metrics::lock(m).observe_poll(i, &p.events, &p.notices);
+            }
+            for n in &p.notices {
+                note(Note::Source(n));
+            }
+            if let Some(q) = self.queues.get_mut(i) {
+                for _ in &p.events {
+                    q.slots.push_back(Slot::Event(None));
+                }
+            }
+            let reading = p.state == SourceState::Reading;
+            self.orderer
+                .push(i, p.events, p.state, later, &mut released);
+            if !reading && !p.pending {
+                break;
+            }
+        }
+        // What the orderer let out at once (late events) goes before the rest.
+        released
     }
 
     fn detect_and_commit(

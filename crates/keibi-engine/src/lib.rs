@@ -12,6 +12,7 @@
 
 pub mod daemon;
 pub mod http;
+pub mod listen;
 pub mod metrics;
 pub mod notifier;
 pub mod pipeline;

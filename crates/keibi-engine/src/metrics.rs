@@ -68,6 +68,8 @@ pub struct Metrics {
     pub failed_commits: u64,
     /// The scheduled posture audit's last round, when `audit.every` runs one.
     pub posture: Option<crate::posture::PostureMetrics>,
+    /// The push listeners' counters, when any listener is on.
+    pub listen: Option<Arc<crate::listen::Counters>>,
 }
 
 /// A batch the store refused and the loop holds (see [`Metrics::held`]).
@@ -353,6 +355,28 @@ impl Metrics {
             "Findings deleted by retention since start.",
             self.expired.to_string(),
         );
+        if let Some(l) = &self.listen {
+            use std::sync::atomic::Ordering::Relaxed;
+            for (name, help, v) in [
+                (
+                    "keibi_listen_refused_total",
+                    "Requests the push listeners refused (401, 403, 400, 413, 503): nothing of them was queued.",
+                    &l.refused,
+                ),
+                (
+                    "keibi_listen_retries_total",
+                    "Firehose requests whose id was already queued: answered 200, not fed again.",
+                    &l.retries,
+                ),
+                (
+                    "keibi_listen_udp_dropped_total",
+                    "Syslog datagrams dropped because too much was waiting to be read.",
+                    &l.udp_dropped,
+                ),
+            ] {
+                one(&mut o, name, "counter", help, v.load(Relaxed).to_string());
+            }
+        }
         o
     }
 }
@@ -370,6 +394,8 @@ pub fn source_labels(settings: &crate::settings::Settings) -> Vec<String> {
             Some(Target::Stdin) => "-".to_string(),
             None => String::new(),
         })
+        // The push listeners are one source, after the followed ones.
+        .chain(settings.listen.any().then(|| "listen".to_string()))
         .collect()
 }
 

@@ -16,6 +16,7 @@
 //! `detection` section of a file with defaults elsewhere: see [`Form::Flat`].
 
 pub mod audit;
+pub mod listen;
 mod locate;
 pub mod values;
 
@@ -27,11 +28,12 @@ use keibi_model::{Finding, Severity};
 use serde::{Deserialize, Serialize};
 
 pub use audit::Audit;
+pub use listen::ListenSettings;
 use locate::{locate, Seg};
 pub use values::{Cidr, Duration, Expiry, Listen};
 
 /// The sections of a settings file, in the order `keibi init` writes them.
-pub const SECTIONS: [&str; 11] = [
+pub const SECTIONS: [&str; 12] = [
     "sources",
     "detection",
     "lists",
@@ -43,6 +45,7 @@ pub const SECTIONS: [&str; 11] = [
     "display",
     "notify",
     "audit",
+    "listen",
 ];
 
 /// The commented file `keibi init` writes: every section, every value its default.
@@ -67,6 +70,9 @@ pub struct Settings {
     /// Posture checks (`keibi audit --config`, and `keibi run` on a schedule):
     /// `docs/posture.md`.
     pub audit: Audit,
+    /// Push listeners (Firehose HTTP endpoint, NDJSON/raw POST, syslog):
+    /// `docs/sources.md`.
+    pub listen: ListenSettings,
 }
 
 /// What to follow, and how the followed sources are polled and put in time order
@@ -589,6 +595,16 @@ impl Settings {
         self.store.export_dir.as_mut().map(fix);
         self.notify.resolve_paths(base);
         self.audit.aws_json.iter_mut().for_each(fix);
+        // Secrets read from a file, as the notification channels'.
+        let listen = [
+            self.listen.firehose.access_key.as_mut(),
+            self.listen.http.token.as_mut(),
+        ];
+        for secret in listen.into_iter().flatten() {
+            if let keibi_notify::Secret::File(p) = secret {
+                fix(p);
+            }
+        }
     }
 }
 
@@ -740,6 +756,7 @@ impl Reader<'_> {
                 "display" => self.section(&padded, (start, end), &path, &mut settings.display),
                 "notify" => self.section(&padded, (start, end), &path, &mut settings.notify),
                 "audit" => self.section(&padded, (start, end), &path, &mut settings.audit),
+                "listen" => self.section(&padded, (start, end), &path, &mut settings.listen),
                 "detection" => match self.detection(&padded, Some((start, end)), value, &path) {
                     Some(d) => {
                         settings.detection = d;
@@ -896,6 +913,52 @@ impl Reader<'_> {
                 self.at(&at, reason);
                 None
             }
+        }
+    }
+
+    /// The `listen` section: a listener that takes requests has its secret, and
+    /// the bounds leave room for one request.
+    fn check_listen(&mut self, l: &ListenSettings) {
+        let at = |k: &[&'static str]| {
+            let mut p = vec![key("listen")];
+            p.extend(k.iter().map(|k| key(k)));
+            p
+        };
+        if l.firehose.listen.addr().is_some() && l.firehose.access_key.is_none() {
+            self.at(
+                &at(&["firehose", "listen"]),
+                "listen.firehose.access_key: required when the Firehose endpoint is on ({env: NAME} or {file: PATH})".into(),
+            );
+        }
+        if l.http.listen.addr().is_some() && l.http.token.is_none() {
+            self.at(
+                &at(&["http", "listen"]),
+                "listen.http.token: required when the HTTP listener is on ({env: NAME} or {file: PATH})".into(),
+            );
+        }
+        if l.max_body_bytes < 1024 {
+            self.at(
+                &at(&["max_body_bytes"]),
+                "listen.max_body_bytes: 1024 or more".into(),
+            );
+        }
+        if l.queue_bytes < l.max_body_bytes {
+            self.at(
+                &at(&["queue_bytes"]),
+                "listen.queue_bytes: at least listen.max_body_bytes".into(),
+            );
+        }
+        if l.syslog.max_connections == 0 {
+            self.at(
+                &at(&["syslog", "max_connections"]),
+                "listen.syslog.max_connections: 1 or more".into(),
+            );
+        }
+        if l.syslog.max_line_bytes < 1024 {
+            self.at(
+                &at(&["syslog", "max_line_bytes"]),
+                "listen.syslog.max_line_bytes: 1024 or more (RFC 5424 receivers take at least 480, RFC 3164 messages are up to 1024)".into(),
+            );
         }
     }
 
@@ -1146,6 +1209,7 @@ impl Reader<'_> {
             );
         }
         self.check_audit(&s.audit);
+        self.check_listen(&s.listen);
         if s.store.prune_every.std() < std::time::Duration::from_secs(60) {
             self.at(
                 &[key("store"), key("prune_every")],

@@ -883,3 +883,39 @@ fn the_audit_section_reads_and_places_its_problems() {
     assert!(p[2].starts_with("7:") && p[2].contains("NOPE.1"), "{p:?}");
     assert!(p[3].starts_with("8:") && p[3].contains("says why"), "{p:?}");
 }
+
+#[test]
+fn a_listener_without_its_secret_is_a_problem_on_its_line() {
+    let p = problems(
+        "listen:\n  firehose:\n    listen: 127.0.0.1:9717\n  http:\n    listen: 127.0.0.1:9718\n  queue_bytes: 10\n",
+    );
+    assert_eq!(p.len(), 3, "{p:?}");
+    assert!(
+        p[0].starts_with("3:5: listen.firehose.access_key: required"),
+        "{p:?}"
+    );
+    assert!(
+        p[1].starts_with("5:5: listen.http.token: required"),
+        "{p:?}"
+    );
+    assert!(
+        p[2].starts_with("6:3: listen.queue_bytes: at least"),
+        "{p:?}"
+    );
+    let (s, _) = Settings::from_yaml(
+        "listen:\n  firehose:\n    listen: 127.0.0.1:9717\n    access_key: {env: K}\n  syslog:\n    udp: 127.0.0.1:5514\n",
+        "k.yaml",
+        Path::new(""),
+    )
+    .unwrap();
+    assert!(s.listen.any());
+    assert_eq!(
+        s.listen.firehose.access_key,
+        Some(keibi_notify::Secret::Env("K".into()))
+    );
+    // A secret written as a bare string: placed on its line, saying the forms.
+    let p = problems("listen:\n  http:\n    token: K\n");
+    assert_eq!(p.len(), 1, "{p:?}");
+    assert!(p[0].starts_with("3:"), "{p:?}");
+    assert!(p[0].contains("a secret is {env: NAME}"), "{p:?}");
+}

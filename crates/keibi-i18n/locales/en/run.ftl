@@ -5,6 +5,7 @@ run-level-warn = warn
 run-level-error = error
 run-serving = serving http://{ $at }/metrics and /healthz
 run-not-loopback = { $at } is not a loopback address: other machines can read /metrics and /healthz
+run-listen-not-loopback = { $key }: { $at } is not a loopback address: other machines can send logs to it
 run-store = store { $path }
 run-no-reload = SIGHUP: no settings file to reload (--config)
 run-reload-later = reload: sources, detection, rules, store, server and log take effect at the next start

@@ -5,6 +5,7 @@ run-level-warn = 警告
 run-level-error = エラー
 run-serving = http://{ $at }/metrics と /healthz を提供しています
 run-not-loopback = { $at } はループバックアドレスではありません: ほかのマシンから /metrics と /healthz を読めます
+run-listen-not-loopback = { $key }: { $at } はループバックアドレスではありません: ほかのマシンからログを送れます
 run-store = ストア { $path }
 run-no-reload = SIGHUP: 再読み込みする設定ファイルがありません（--config）
 run-reload-later = 再読み込み: sources、detection、rules、store、server、log の変更は次の起動で反映されます

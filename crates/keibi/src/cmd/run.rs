@@ -68,7 +68,7 @@ pub fn run(args: &RunArgs, global: &Global) -> Result<u8> {
         None => {}
     }
     LOG_MIN.store(rank_of(settings.log.level), Ordering::Relaxed);
-    if settings.sources.inputs.is_empty() {
+    if settings.sources.inputs.is_empty() && !settings.listen.any() {
         // Before the store is created.
         return Err(keibi_engine::daemon::EngineError::NoSources.into());
     }
@@ -106,6 +106,24 @@ pub fn run(args: &RunArgs, global: &Global) -> Result<u8> {
         }
         _ => None,
     };
+    // The push listeners take logs from whoever can reach them (with the secret).
+    let l = &settings.listen;
+    for (what, addr) in [
+        ("listen.firehose.listen", l.firehose.listen.addr()),
+        ("listen.http.listen", l.http.listen.addr()),
+        ("listen.syslog.udp", l.syslog.udp.addr()),
+        ("listen.syslog.tcp", l.syslog.tcp.addr()),
+    ] {
+        if let Some(at) = addr.filter(|a| !a.ip().is_loopback()) {
+            log.emit(
+                "warn",
+                &say(Msg::new("run-listen-not-loopback")
+                    .arg("key", what)
+                    .arg("at", at.to_string())),
+                &[("listen", json!(at.to_string()))],
+            );
+        }
+    }
     let detect = DetectArgs {
         state: args.state.clone(),
         placeholder: args.placeholder.clone(),
