@@ -24,6 +24,7 @@
 
 pub mod config;
 pub mod inventory;
+pub mod s3;
 pub mod signed;
 pub mod sns;
 pub mod xml;

@@ -23,7 +23,10 @@ mod stream;
 pub use feed::Checkpoint;
 pub use fingerprint::Fingerprint;
 pub use follow::{FollowError, FollowOptions, FollowSource, FollowStats};
-pub use inputs::{expand, host_name, instance_for, instance_from_path, Expanded, Input, Walker};
+pub use inputs::{
+    expand, host_name, instance_for, instance_from_path, Expanded, Input, OpenRemote, Remote,
+    Walker,
+};
 pub use live::{LiveSource, Poll, ReaderSource, SourceState};
 pub use merge::{run, IngestOptions, Notice, Report};
 pub use order::{OrderOptions, OrderStats, Orderer};

@@ -37,6 +37,91 @@ pub fn inventory(
     }
 }
 
+/// What remote inputs (`s3://…`) are read with.
+#[derive(Debug, Clone, Default)]
+pub struct AwsInputs {
+    pub region: Option<String>,
+    pub endpoint_url: Option<String>,
+    pub profile: Option<String>,
+    pub since: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// Whether an input argument names a remote input (a URL with a scheme keibi reads
+/// through AWS) rather than a path.
+pub fn is_remote(arg: &str) -> bool {
+    arg.starts_with("s3://")
+}
+
+/// Remote inputs, and the URLs that could not be listed with why.
+pub type RemoteInputs = (Vec<keibi_ingest::Input>, Vec<(String, String)>);
+
+/// The inputs `urls` name, each object an input whose bytes are fetched when it is
+/// opened; a URL that cannot be listed is an error beside the others.
+pub fn remote_inputs(
+    urls: &[String],
+    opts: &AwsInputs,
+) -> anyhow::Result<RemoteInputs> {
+    if urls.is_empty() {
+        return Ok((Vec::new(), Vec::new()));
+    }
+    #[cfg(feature = "aws")]
+    {
+        use keibi_aws::s3;
+        use std::sync::Arc;
+        let reader = Arc::new(s3::S3Reader::new(&s3::S3Options {
+            region: opts.region.clone(),
+            endpoint_url: opts.endpoint_url.clone(),
+            profile: opts.profile.clone(),
+            timeout: std::time::Duration::from_secs(60),
+        })?);
+        let mut inputs = Vec::new();
+        let mut errors = Vec::new();
+        for url in urls {
+            let parsed = match s3::parse_url(url) {
+                Ok(u) => u,
+                Err(e) => {
+                    errors.push((url.clone(), e.to_string()));
+                    continue;
+                }
+            };
+            let objects = match reader.objects(&parsed, opts.since.map(|t| t.date_naive())) {
+                Ok(o) => o,
+                Err(e) => {
+                    errors.push((url.clone(), e.to_string()));
+                    continue;
+                }
+            };
+            for o in objects {
+                let reader = reader.clone();
+                let bucket = parsed.bucket.clone();
+                let key = o.key.clone();
+                inputs.push(keibi_ingest::Input::Remote(Arc::new(
+                    keibi_ingest::Remote {
+                        display: Arc::from(format!("s3://{}/{}", parsed.bucket, o.key).as_str()),
+                        instance: None,
+                        size: Some(o.size),
+                        open: Box::new(move || {
+                            let bytes = reader
+                                .get(&bucket, &key)
+                                .map_err(|e| std::io::Error::other(e.to_string()))?;
+                            Ok(Box::new(std::io::Cursor::new(bytes))
+                                as Box<dyn std::io::Read + Send>)
+                        }),
+                    },
+                )));
+            }
+        }
+        Ok((inputs, errors))
+    }
+    #[cfg(not(feature = "aws"))]
+    {
+        let _ = opts;
+        anyhow::bail!(
+            "this keibi was built without AWS (the `aws` feature): it cannot read s3:// inputs"
+        )
+    }
+}
+
 /// What `inventory` reads: the binary's own copy of the options, so callers need
 /// not know whether the AWS edge is compiled in.
 #[derive(Debug, Clone, Default)]

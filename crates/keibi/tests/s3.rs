@@ -1,0 +1,234 @@
+//! `s3://` inputs against moto server (PyPI): real CloudTrail files of the scenario
+//! tests, gzipped into a bucket under CloudTrail's layout (a trail of one account,
+//! and an organisation trail's `AWSLogs/<org-id>/<account>/…`), with a digest file
+//! beside them. `keibi scan s3://…` must find exactly what the same files give read
+//! locally, with each evidence's source the object's `s3://` URL; `--since` must
+//! skip the date folders before it in the listing, not only filter their events.
+//!
+//! Skipped without the test venv unless `KEIBI_REQUIRE_SERVERS=1` (scripts/test.sh).
+
+#[path = "../../keibi-notify/tests/common/mod.rs"]
+mod aws;
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::Value;
+
+const BUCKET: &str = "trail-bucket";
+
+struct Moto {
+    _svc: aws::Service,
+    endpoint: String,
+    python: PathBuf,
+}
+
+fn moto() -> Option<Moto> {
+    let python = aws::python_with("moto")?;
+    let port = aws::free_port();
+    let mut cmd = Command::new(python.with_file_name("moto_server"));
+    cmd.args(["-H", "127.0.0.1", "-p", &port.to_string()]);
+    let svc = aws::Service::start(cmd, port, "Running on", "moto_server");
+    Some(Moto {
+        _svc: svc,
+        endpoint: format!("http://127.0.0.1:{port}"),
+        python,
+    })
+}
+
+fn scenario(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/scenarios")
+        .join(name)
+        .join("attack");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    files.remove(0)
+}
+
+impl Moto {
+    /// Puts each (key, file) gzipped into the bucket (created with `create`).
+    fn put(&self, create: bool, objects: &[(String, &Path)]) {
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/aws/put_trail.py");
+        let mut cmd = Command::new(&self.python);
+        cmd.arg(script).arg(&self.endpoint).arg(BUCKET);
+        if create {
+            cmd.arg("--create");
+        }
+        for (key, file) in objects {
+            cmd.arg(format!("{key}={}", file.display()));
+        }
+        let out = cmd.output().expect("run put_trail.py");
+        assert!(
+            out.status.success(),
+            "put_trail.py: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    fn keibi(&self, args: &[&str]) -> (Vec<Value>, String) {
+        let out = Command::new(env!("CARGO_BIN_EXE_keibi"))
+            .args(args)
+            .args(["--endpoint-url", &self.endpoint, "--region", "us-east-1"])
+            .env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing")
+            .env_remove("AWS_SESSION_TOKEN")
+            .env_remove("AWS_PROFILE")
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env("AWS_CONFIG_FILE", "/nonexistent/keibi-test/config")
+            .env(
+                "AWS_SHARED_CREDENTIALS_FILE",
+                "/nonexistent/keibi-test/credentials",
+            )
+            .output()
+            .expect("run keibi");
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        let lines = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+            .collect();
+        (lines, stderr)
+    }
+}
+
+/// A finding without where its evidence was read: type, times, count, event ids.
+fn essence(f: &Value) -> String {
+    let ids: BTreeSet<&str> = f["evidence"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e["event_id"].as_str())
+        .collect();
+    format!(
+        "{} {} {} {} x{} {:?}",
+        f["type"].as_str().unwrap_or("?"),
+        f["resource"],
+        f["first_seen"].as_str().unwrap_or("?"),
+        f["last_seen"].as_str().unwrap_or("?"),
+        f["count"],
+        ids
+    )
+}
+
+fn local_scan(files: &[&Path]) -> Vec<Value> {
+    let out = Command::new(env!("CARGO_BIN_EXE_keibi"))
+        .args(["scan", "--format", "jsonl"])
+        .args(files)
+        .output()
+        .expect("run keibi");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+#[test]
+fn a_trail_bucket_scans_as_its_files_do() {
+    let Some(moto) = moto() else { return };
+    let brute = scenario("ct-console-brute-force");
+    let stopped = scenario("ct-cloudtrail-logging-disabled");
+    let public = scenario("ct-snapshot-public");
+    let root = scenario("ct-root-console-use");
+    let digest = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../keibi-parse/tests/data/cloudtrail/digest.json");
+    let name = |p: &Path| p.file_name().unwrap().to_string_lossy().into_owned();
+    let objects = vec![
+        (
+            format!(
+                "AWSLogs/123456789012/CloudTrail/us-east-1/2026/11/28/{}.gz",
+                name(&brute)
+            ),
+            brute.as_path(),
+        ),
+        (
+            format!(
+                "AWSLogs/123456789012/CloudTrail/eu-west-1/2026/11/28/{}.gz",
+                name(&stopped)
+            ),
+            stopped.as_path(),
+        ),
+        // An organisation trail: the org id, then the member account.
+        (
+            format!(
+                "AWSLogs/o-a1b2c3d4e5/123456789012/CloudTrail/eu-west-1/2026/11/28/{}.gz",
+                name(&public)
+            ),
+            public.as_path(),
+        ),
+        // Delivered in an older date folder than the others.
+        (
+            format!(
+                "AWSLogs/123456789012/CloudTrail/us-east-1/2026/10/01/{}.gz",
+                name(&root)
+            ),
+            root.as_path(),
+        ),
+        (
+            "AWSLogs/123456789012/CloudTrail-Digest/us-east-1/2026/11/28/d.json.gz".to_string(),
+            digest.as_path(),
+        ),
+    ];
+    moto.put(true, &objects);
+
+    let (remote, stderr) = moto.keibi(&["scan", "--format", "jsonl", "s3://trail-bucket/"]);
+    let local = local_scan(&[&brute, &stopped, &public, &root]);
+    assert!(!local.is_empty(), "the fixtures give findings");
+    let want: BTreeSet<String> = local.iter().map(essence).collect();
+    let got: BTreeSet<String> = remote.iter().map(essence).collect();
+    assert_eq!(got, want, "stderr: {stderr}");
+    assert_eq!(remote.len(), local.len());
+    for f in &remote {
+        for e in f["evidence"].as_array().unwrap() {
+            let src = e["source"].as_str().unwrap();
+            assert!(
+                src.starts_with("s3://trail-bucket/AWSLogs/") && src.ends_with(".json.gz"),
+                "{src}"
+            );
+        }
+    }
+    assert!(
+        !stderr.contains("Digest"),
+        "the digest is not read: {stderr}"
+    );
+
+    // `keibi events` names each event's object; --since lists from the day before
+    // it in every region folder (the organisation trail's too), so the object
+    // delivered in October is not fetched at all, though its events are of November.
+    let files = |events: &[Value]| -> BTreeSet<String> {
+        events
+            .iter()
+            .map(|e| e["file"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let (all, _) = moto.keibi(&["events", "--format", "jsonl", "s3://trail-bucket/AWSLogs/"]);
+    assert_eq!(files(&all).len(), 4, "{:?}", files(&all));
+    let (since, stderr) = moto.keibi(&[
+        "events",
+        "--format",
+        "jsonl",
+        "--since",
+        "2026-11-28",
+        "s3://trail-bucket/",
+    ]);
+    let got = files(&since);
+    assert_eq!(got.len(), 3, "{got:?} {stderr}");
+    assert!(got.iter().all(|f| !f.contains("/2026/10/01/")), "{got:?}");
+    assert!(got.iter().any(|f| f.contains("/o-a1b2c3d4e5/")), "{got:?}");
+
+    // A bucket that is not there is an error naming it; the run fails.
+    let out = Command::new(env!("CARGO_BIN_EXE_keibi"))
+        .args(["events", "--format", "jsonl", "s3://no-such-bucket/x"])
+        .args(["--endpoint-url", &moto.endpoint, "--region", "us-east-1"])
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("s3://no-such-bucket/x"), "{stderr}");
+    assert!(stderr.contains("NoSuchBucket"), "{stderr}");
+}
