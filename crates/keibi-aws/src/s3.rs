@@ -190,7 +190,41 @@ impl S3Reader {
         page_of(&bytes)
     }
 
-    /// The objects under `prefix` in key order, after `start_after` when given.
+    /// The first `max` objects under `prefix` in key order, after `start_after` when
+    /// given (a source that polls lists on after the last of them next time).
+    pub fn list_first(
+        &self,
+        bucket: &str,
+        prefix: &str,
+        start_after: Option<&str>,
+        max: usize,
+    ) -> Result<Vec<Object>, S3Error> {
+        match self.list(bucket, prefix, start_after, max) {
+            Err(S3Error::TooMany { .. }) => {}
+            other => return other,
+        }
+        // Listed again, keeping the first `max`: rare (a first poll of a large
+        // prefix), and simpler than a second paging loop.
+        let mut out = Vec::new();
+        let mut after = start_after.map(str::to_string);
+        while out.len() < max {
+            let page = self.list_page(bucket, prefix, after.as_deref(), None, false)?;
+            let more = page.next.is_some();
+            let Some(last) = page.objects.last().map(|o| o.key.clone()) else {
+                break;
+            };
+            out.extend(page.objects.into_iter().filter(|o| !skipped(&o.key)));
+            after = Some(last);
+            if !more {
+                break;
+            }
+        }
+        out.truncate(max);
+        Ok(out)
+    }
+
+    /// The objects under `prefix` in key order, after `start_after` when given; more
+    /// than `max` is an error.
     pub fn list(
         &self,
         bucket: &str,

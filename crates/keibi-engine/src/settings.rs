@@ -118,6 +118,18 @@ pub struct Source {
     pub pg_prefix: Option<String>,
     /// UTC offset of timestamps logged without a zone (`--log-timezone`), e.g. `+09:00`.
     pub log_timezone: Option<String>,
+    /// Objects read where they are kept: `s3://bucket/prefix` (CloudTrail's trail
+    /// bucket), listed in key order, each object read once and whole.
+    pub url: Option<String>,
+    /// Time between listings of a `url` once everything listed was read
+    /// [default: 60s].
+    pub list_interval: Option<Duration>,
+    /// Region of a `url`'s bucket [default: the credential chain's].
+    pub region: Option<String>,
+    /// AWS profile to read a `url` with [default: the standard chain].
+    pub profile: Option<String>,
+    /// Send a `url`'s calls here (moto, MinIO, a VPC endpoint).
+    pub endpoint_url: Option<String>,
 }
 
 /// What a [`Source`] reads.
@@ -127,6 +139,8 @@ pub enum Target<'a> {
     Glob(&'a str),
     Dir(&'a Path),
     Stdin,
+    /// A URL with a scheme (`s3://…`), read through a hook the binary gives.
+    Url(&'a str),
 }
 
 impl Source {
@@ -137,6 +151,7 @@ impl Source {
             self.glob.as_deref().map(Target::Glob),
             self.dir.as_deref().map(Target::Dir),
             self.stdin.then_some(Target::Stdin),
+            self.url.as_deref().map(Target::Url),
         ];
         let mut named = all.into_iter().flatten();
         match (named.next(), named.next()) {
@@ -542,6 +557,8 @@ impl Settings {
                 let mut s = Source::default();
                 if p == "-" {
                     s.stdin = true;
+                } else if p.starts_with("s3://") {
+                    s.url = Some(p.clone());
                 } else if Path::new(p).is_dir() {
                     s.dir = Some(PathBuf::from(p));
                 } else if p.contains(['*', '?', '[']) && !Path::new(p).exists() {
@@ -1004,6 +1021,7 @@ impl Reader<'_> {
                 src.glob.is_some(),
                 src.dir.is_some(),
                 src.stdin,
+                src.url.is_some(),
             ]
             .iter()
             .filter(|b| **b)
@@ -1012,7 +1030,7 @@ impl Reader<'_> {
                 self.at(
                     &at(""),
                     format!(
-                        "a source names one thing to read, one of path, glob, dir or stdin: true ({})",
+                        "a source names one thing to read, one of path, glob, dir, url or stdin: true ({})",
                         if named == 0 { "it names none".to_string() } else { format!("it names {named}") }
                     ),
                 );
@@ -1035,6 +1053,14 @@ impl Reader<'_> {
                         "does not exist"
                     };
                     self.at(&at("dir"), format!("{}: {why}", p.display()));
+                }
+            }
+            if let Some(u) = &src.url {
+                if !u.starts_with("s3://") {
+                    self.at(
+                        &at("url"),
+                        format!("{u:?} is not a URL keibi reads (s3://bucket/prefix)"),
+                    );
                 }
             }
             if let Some(g) = &src.glob {

@@ -17,6 +17,7 @@ mod follow;
 mod inputs;
 mod live;
 mod merge;
+mod objects;
 mod order;
 mod stream;
 
@@ -29,5 +30,6 @@ pub use inputs::{
 };
 pub use live::{LiveSource, Poll, ReaderSource, SourceState};
 pub use merge::{run, IngestOptions, Notice, Report};
+pub use objects::{source_id, ObjectSource, Objects};
 pub use order::{OrderOptions, OrderStats, Orderer};
 pub use stream::{explain, Explanation, Opened};

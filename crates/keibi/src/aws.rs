@@ -57,10 +57,7 @@ pub type RemoteInputs = (Vec<keibi_ingest::Input>, Vec<(String, String)>);
 
 /// The inputs `urls` name, each object an input whose bytes are fetched when it is
 /// opened; a URL that cannot be listed is an error beside the others.
-pub fn remote_inputs(
-    urls: &[String],
-    opts: &AwsInputs,
-) -> anyhow::Result<RemoteInputs> {
+pub fn remote_inputs(urls: &[String], opts: &AwsInputs) -> anyhow::Result<RemoteInputs> {
     if urls.is_empty() {
         return Ok((Vec::new(), Vec::new()));
     }
@@ -119,6 +116,81 @@ pub fn remote_inputs(
         anyhow::bail!(
             "this keibi was built without AWS (the `aws` feature): it cannot read s3:// inputs"
         )
+    }
+}
+
+/// The hook `keibi run` makes its `url` sources with (`s3://bucket/prefix`): an
+/// object source polling the bucket every `list_interval` (60 s by default),
+/// resumed after the last object of its stored checkpoint.
+pub fn remote_source(
+    s: &keibi_engine::settings::Source,
+    ingest: keibi_ingest::IngestOptions,
+    resume: &[keibi_ingest::Checkpoint],
+) -> Result<Box<dyn keibi_ingest::LiveSource>, String> {
+    #[cfg(feature = "aws")]
+    {
+        use keibi_aws::s3;
+        let url = s.url.as_deref().ok_or("no url")?;
+        let parsed = s3::parse_url(url).map_err(|e| e.to_string())?;
+        let reader = s3::S3Reader::new(&s3::S3Options {
+            region: s.region.clone(),
+            endpoint_url: s.endpoint_url.clone(),
+            profile: s.profile.clone(),
+            timeout: std::time::Duration::from_secs(60),
+        })
+        .map_err(|e| e.to_string())?;
+        let every = s
+            .list_interval
+            .map(|d| d.std())
+            .unwrap_or(std::time::Duration::from_secs(60));
+        Ok(Box::new(keibi_ingest::ObjectSource::new(
+            url,
+            Box::new(S3Objects {
+                reader,
+                url: parsed,
+            }),
+            ingest,
+            every,
+            resume,
+        )))
+    }
+    #[cfg(not(feature = "aws"))]
+    {
+        let _ = (s, ingest, resume);
+        Err(
+            "this keibi was built without AWS (the `aws` feature): it cannot read s3:// sources"
+                .into(),
+        )
+    }
+}
+
+#[cfg(feature = "aws")]
+struct S3Objects {
+    reader: keibi_aws::s3::S3Reader,
+    url: keibi_aws::s3::S3Url,
+}
+
+#[cfg(feature = "aws")]
+impl keibi_ingest::Objects for S3Objects {
+    fn list(&mut self, after: Option<&str>, max: usize) -> Result<Vec<String>, String> {
+        self.reader
+            .list_first(&self.url.bucket, &self.url.prefix, after, max)
+            .map(|v| v.into_iter().map(|o| o.key).collect())
+            .map_err(|e| e.to_string())
+    }
+
+    fn get(&mut self, key: &str) -> Result<Vec<u8>, String> {
+        self.reader
+            .get(&self.url.bucket, key)
+            .map_err(|e| e.to_string())
+    }
+
+    fn display(&self, key: &str) -> String {
+        if key.is_empty() {
+            self.url.to_string()
+        } else {
+            format!("s3://{}/{key}", self.url.bucket)
+        }
     }
 }
 
