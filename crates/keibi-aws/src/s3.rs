@@ -272,18 +272,10 @@ impl S3Reader {
         }
     }
 
-    /// Where to list for objects dated `since` or later: each folder whose children
-    /// are years (`…/CloudTrail/<region>/`) with the key to start after, or, when no
-    /// such folder is found, `url`'s whole prefix.
-    pub fn dated_roots(
-        &self,
-        url: &S3Url,
-        since: NaiveDate,
-    ) -> Result<Vec<(String, Option<String>)>, S3Error> {
-        // Objects are delivered up to about a quarter of an hour after their
-        // events, under the delivery's date: a day earlier is safe.
-        let day = since.checked_sub_days(Days::new(1)).unwrap_or(since);
-        let after = day.format("%Y/%m/%d/").to_string();
+    /// The folders under `url` whose children are years (`…/CloudTrail/<region>/`:
+    /// one per account and region, organisation trails included), each listed
+    /// apart; `None` when there are none, or too many to walk.
+    pub fn year_roots(&self, url: &S3Url) -> Result<Option<Vec<String>>, S3Error> {
         let mut roots = Vec::new();
         let mut frontier = vec![url.prefix.clone()];
         let mut seen = 0usize;
@@ -293,13 +285,13 @@ impl S3Reader {
                 let children = self.folders(&url.bucket, &p)?;
                 seen += children.len() + 1;
                 if seen > MAX_FOLDERS {
-                    return Ok(vec![(url.prefix.clone(), None)]);
+                    return Ok(None);
                 }
                 if children
                     .iter()
                     .any(|c| c.strip_prefix(p.as_str()).is_some_and(is_year))
                 {
-                    roots.push((p.clone(), Some(format!("{p}{after}"))));
+                    roots.push(p);
                 } else {
                     next.extend(children.into_iter().filter(|c| {
                         c.starts_with(p.as_str()) && !skipped(c.trim_end_matches('/'))
@@ -311,10 +303,31 @@ impl S3Reader {
                 break;
             }
         }
-        if roots.is_empty() {
-            return Ok(vec![(url.prefix.clone(), None)]);
-        }
-        Ok(roots)
+        Ok((!roots.is_empty()).then_some(roots))
+    }
+
+    /// Where to list for objects dated `since` or later: each folder whose children
+    /// are years with the key to start after, or, when no such folder is found,
+    /// `url`'s whole prefix.
+    pub fn dated_roots(
+        &self,
+        url: &S3Url,
+        since: NaiveDate,
+    ) -> Result<Vec<(String, Option<String>)>, S3Error> {
+        // Objects are delivered up to about a quarter of an hour after their
+        // events, under the delivery's date: a day earlier is safe.
+        let day = since.checked_sub_days(Days::new(1)).unwrap_or(since);
+        let after = day.format("%Y/%m/%d/").to_string();
+        Ok(match self.year_roots(url)? {
+            Some(roots) => roots
+                .into_iter()
+                .map(|r| {
+                    let a = format!("{r}{after}");
+                    (r, Some(a))
+                })
+                .collect(),
+            None => vec![(url.prefix.clone(), None)],
+        })
     }
 
     /// The objects `url` names, in key order per dated folder; from the day before

@@ -2,12 +2,15 @@
 //! S3 bucket, where each object is written once, complete, under a key that sorts
 //! after the earlier ones (`…/YYYY/MM/DD/<account>_CloudTrail_<region>_<time>_…`).
 //! The store itself is a hook ([`Objects`]) the caller gives: this crate knows no
-//! AWS. Each poll lists the keys after the last one seen (at most every `every`),
-//! fetches one object and hands out all its events with a checkpoint whose
-//! `after_key` is that object's key: a restart lists after it and resumes exactly
-//! there, no object read twice, none skipped.
+//! AWS. The prefix is split into *roots* the hook names (CloudTrail's
+//! `…/CloudTrail/<region>/` folders, one per account and region: keys only grow
+//! within one, while a new object of `us-east-1` sorts before the last one read of
+//! `us-west-2`). Each poll lists every root after its last key (at most every
+//! `every`), fetches one object and hands out all its events with a checkpoint of
+//! that root whose `after_key` is the object's key: a restart lists each root after
+//! its own and resumes exactly there, no object read twice, none skipped.
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 use std::io;
 use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
@@ -28,25 +31,39 @@ const MAX_QUEUED: usize = 10_000;
 
 /// Where the objects are: listing in key order, fetching whole.
 pub trait Objects: Send {
-    /// Keys after `after` (all when `None`), in key order, at most `max`.
-    fn list(&mut self, after: Option<&str>, max: usize) -> Result<Vec<String>, String>;
+    /// The folders listed apart, each with a checkpoint of its own (keys start with
+    /// their root); the default is the whole prefix as one root, `""`.
+    fn roots(&mut self) -> Result<Vec<String>, String> {
+        Ok(vec![String::new()])
+    }
+    /// Keys under `root` after `after` (all when `None`), in key order, at most `max`.
+    fn list(&mut self, root: &str, after: Option<&str>, max: usize) -> Result<Vec<String>, String>;
     /// One object's bytes.
     fn get(&mut self, key: &str) -> Result<Vec<u8>, String>;
     /// The name an object's events carry as their file (`s3://bucket/key`).
     fn display(&self, key: &str) -> String;
 }
 
+/// How often the roots are looked for again (a new account or region appears).
+const ROOTS_EVERY: Duration = Duration::from_secs(15 * 60);
+
 /// A live source over [`Objects`].
 pub struct ObjectSource {
     objects: Box<dyn Objects>,
     opts: IngestOptions,
-    /// The source's identity in checkpoints (of its name: `s3://bucket/prefix`).
-    id: Fingerprint,
+    /// The source's name (`s3://bucket/prefix`): with a root, its checkpoints'
+    /// identity.
+    name: String,
     every: Duration,
     next_list: Option<Instant>,
-    queue: VecDeque<String>,
-    /// The last key handed out completely (the checkpoint).
-    done: Option<String>,
+    roots: Vec<String>,
+    next_roots: Option<Instant>,
+    /// (root, key) to read, in order.
+    queue: VecDeque<(String, String)>,
+    /// Per root, the last key handed out completely (its checkpoint).
+    done: BTreeMap<String, Option<String>>,
+    /// The stored checkpoints of object sources, looked up as roots appear.
+    resume: Vec<Checkpoint>,
     /// A failed fetch is tried again no sooner than this.
     retry_at: Option<Instant>,
 }
@@ -62,37 +79,97 @@ impl ObjectSource {
         every: Duration,
         resume: &[Checkpoint],
     ) -> ObjectSource {
-        let id = source_id(name);
-        let done = resume
-            .iter()
-            .filter(|c| c.fingerprint == id)
-            .find_map(|c| c.after_key.clone());
         ObjectSource {
             objects,
             opts,
-            id,
+            name: name.to_string(),
             every,
             next_list: None,
+            roots: Vec::new(),
+            next_roots: None,
             queue: VecDeque::new(),
-            done,
+            done: BTreeMap::new(),
+            resume: resume
+                .iter()
+                .filter(|c| c.after_key.is_some())
+                .cloned()
+                .collect(),
             retry_at: None,
         }
     }
 
-    /// The last key handed out completely.
-    pub fn checkpoint_key(&self) -> Option<&str> {
-        self.done.as_deref()
+    fn lane(&self, root: &str) -> Fingerprint {
+        source_id(&format!("{}\0{root}", self.name))
     }
 
-    fn checkpoint(&self, key: &str, format: Format) -> Checkpoint {
+    /// The last key of `root` handed out completely (from the stored checkpoints
+    /// the first time).
+    fn done_of(&mut self, root: &str) -> Option<String> {
+        if let Some(d) = self.done.get(root) {
+            return d.clone();
+        }
+        let id = self.lane(root);
+        let d = self
+            .resume
+            .iter()
+            .filter(|c| c.fingerprint == id)
+            .find_map(|c| c.after_key.clone());
+        self.done.insert(root.to_string(), d.clone());
+        d
+    }
+
+    fn checkpoint(&self, root: &str, key: &str, format: Format) -> Checkpoint {
         Checkpoint {
-            fingerprint: self.id,
+            fingerprint: self.lane(root),
             format,
             offset: 0,
             line: 0,
             skip: 0,
             done: true,
             after_key: Some(key.to_string()),
+        }
+    }
+
+    /// Lists every root after its last key into the queue.
+    fn list(&mut self, now: Instant, poll: &mut Poll) {
+        if self.next_roots.is_none_or(|t| now >= t) {
+            match self.objects.roots() {
+                Ok(r) => {
+                    self.roots = r;
+                    self.next_roots = Some(now + ROOTS_EVERY.max(self.every));
+                }
+                Err(e) => {
+                    poll.notices.push(Notice::FileError {
+                        file: Arc::from(self.objects.display("").as_str()),
+                        error: e,
+                    });
+                    return;
+                }
+            }
+        }
+        for root in self.roots.clone() {
+            let room = MAX_QUEUED.saturating_sub(self.queue.len());
+            if room == 0 {
+                break;
+            }
+            let mut last = self.done_of(&root);
+            match self.objects.list(&root, last.as_deref(), room) {
+                Ok(keys) => {
+                    // Only keys of the root after its checkpoint, in order, once.
+                    for k in keys {
+                        if k.starts_with(root.as_str())
+                            && last.as_deref().is_none_or(|l| k.as_str() > l)
+                        {
+                            last = Some(k.clone());
+                            self.queue.push_back((root.clone(), k));
+                        }
+                    }
+                }
+                Err(e) => poll.notices.push(Notice::FileError {
+                    file: Arc::from(self.objects.display(&root).as_str()),
+                    error: e,
+                }),
+            }
         }
     }
 
@@ -150,7 +227,6 @@ impl ObjectSource {
         }
     }
 }
-
 /// Bytes shared with the opener, read through a cursor.
 struct SharedBytes(Arc<Vec<u8>>);
 
@@ -181,38 +257,20 @@ impl LiveSource for ObjectSource {
         self.retry_at = None;
         if self.queue.is_empty() && self.next_list.is_none_or(|t| now >= t) {
             self.next_list = Some(now + self.every);
-            match self.objects.list(self.done.as_deref(), MAX_QUEUED) {
-                Ok(keys) => {
-                    // Only keys after the checkpoint, in order, each once.
-                    let mut last = self.done.clone();
-                    for k in keys {
-                        if last.as_deref().is_none_or(|l| k.as_str() > l) {
-                            last = Some(k.clone());
-                            self.queue.push_back(k);
-                        }
-                    }
-                }
-                Err(e) => {
-                    poll.notices.push(Notice::FileError {
-                        file: Arc::from(self.objects.display("").as_str()),
-                        error: e,
-                    });
-                    return poll;
-                }
-            }
+            self.list(now, &mut poll);
         }
-        let Some(key) = self.queue.pop_front() else {
+        let Some((root, key)) = self.queue.pop_front() else {
             return poll;
         };
         match self.read(&key, &mut poll) {
             Ok(format) => {
-                let cp = self.checkpoint(&key, format);
+                let cp = self.checkpoint(&root, &key, format);
                 poll.marks = vec![None; poll.events.len()];
                 if let Some(m) = poll.marks.last_mut() {
                     *m = Some(cp.clone());
                 }
                 poll.checkpoints = vec![cp];
-                self.done = Some(key);
+                self.done.insert(root, Some(key));
             }
             Err(e) => {
                 // Not handed out: tried again after a listing interval.
@@ -222,7 +280,7 @@ impl LiveSource for ObjectSource {
                     line: 0,
                     error: format!("{e}; tried again later"),
                 });
-                self.queue.push_front(key);
+                self.queue.push_front((root, key));
                 self.retry_at = Some(now + self.every);
             }
         }
@@ -248,7 +306,25 @@ mod tests {
     struct Store(Kept, Arc<Mutex<u32>>);
 
     impl Objects for Store {
-        fn list(&mut self, after: Option<&str>, max: usize) -> Result<Vec<String>, String> {
+        fn roots(&mut self) -> Result<Vec<String>, String> {
+            let mut roots: Vec<String> = self
+                .0
+                .lock()
+                .unwrap()
+                .iter()
+                .map(|(k, _)| k[..k.find('/').unwrap() + 1].to_string())
+                .collect();
+            roots.sort();
+            roots.dedup();
+            Ok(roots)
+        }
+
+        fn list(
+            &mut self,
+            root: &str,
+            after: Option<&str>,
+            max: usize,
+        ) -> Result<Vec<String>, String> {
             let mut keys: Vec<String> = self
                 .0
                 .lock()
@@ -259,7 +335,7 @@ mod tests {
             keys.sort();
             Ok(keys
                 .into_iter()
-                .filter(|k| after.is_none_or(|a| k.as_str() > a))
+                .filter(|k| k.starts_with(root) && after.is_none_or(|a| k.as_str() > a))
                 .take(max)
                 .collect())
         }
@@ -353,6 +429,33 @@ mod tests {
             &stored,
         );
         assert_eq!(drain(&mut again, &mut Vec::new()), ["e3", "e4"]);
+        // A root that sorts earlier gets a new object after a later root's was
+        // read (CloudTrail's us-east-1 after us-west-2): each root has its own
+        // checkpoint, so it is read, and after a restart neither is read again.
+        store.0.lock().unwrap().push((
+            "z/2026/11/28/1.json".into(),
+            trail("e5", "2026-11-28T00:05:00Z"),
+        ));
+        store.0.lock().unwrap().push((
+            "a/2026/11/28/5.json".into(),
+            trail("e6", "2026-11-28T00:06:00Z"),
+        ));
+        let mut cps2 = Vec::new();
+        // New roots are looked for every 15 minutes: as if they had passed.
+        again.next_roots = None;
+        assert_eq!(drain(&mut again, &mut cps2), ["e6", "e5"]);
+        store.0.lock().unwrap().push((
+            "a/2026/11/28/6.json".into(),
+            trail("e7", "2026-11-28T00:07:00Z"),
+        ));
+        let mut after = ObjectSource::new(
+            "mem://b/a/",
+            Box::new(store.clone()),
+            opts.clone(),
+            Duration::ZERO,
+            &cps2,
+        );
+        assert_eq!(drain(&mut after, &mut Vec::new()), ["e7"]);
         // Another source's checkpoint is not this one's.
         let mut other = ObjectSource::new(
             "mem://b/other/",
@@ -361,7 +464,7 @@ mod tests {
             Duration::ZERO,
             &stored,
         );
-        assert_eq!(drain(&mut other, &mut Vec::new()).len(), 4);
+        assert_eq!(drain(&mut other, &mut Vec::new()).len(), 7);
         assert_ne!(source_id("x").len as usize, crate::fingerprint::HEAD);
     }
 }

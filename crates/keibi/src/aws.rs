@@ -120,8 +120,8 @@ pub fn remote_inputs(urls: &[String], opts: &AwsInputs) -> anyhow::Result<Remote
 }
 
 /// The hook `keibi run` makes its `url` sources with (`s3://bucket/prefix`): an
-/// object source polling the bucket every `list_interval` (60 s by default),
-/// resumed after the last object of its stored checkpoint.
+/// object source polling the bucket every `list_interval` (60 s by default), each
+/// CloudTrail region folder resumed after the last object of its stored checkpoint.
 pub fn remote_source(
     s: &keibi_engine::settings::Source,
     ingest: keibi_ingest::IngestOptions,
@@ -172,9 +172,19 @@ struct S3Objects {
 
 #[cfg(feature = "aws")]
 impl keibi_ingest::Objects for S3Objects {
-    fn list(&mut self, after: Option<&str>, max: usize) -> Result<Vec<String>, String> {
+    /// CloudTrail's region folders (one per account and region), each with its own
+    /// checkpoint; the whole prefix when it has none.
+    fn roots(&mut self) -> Result<Vec<String>, String> {
+        match self.reader.year_roots(&self.url) {
+            Ok(Some(roots)) => Ok(roots),
+            Ok(None) => Ok(vec![self.url.prefix.clone()]),
+            Err(e) => Err(e.to_string()),
+        }
+    }
+
+    fn list(&mut self, root: &str, after: Option<&str>, max: usize) -> Result<Vec<String>, String> {
         self.reader
-            .list_first(&self.url.bucket, &self.url.prefix, after, max)
+            .list_first(&self.url.bucket, root, after, max)
             .map(|v| v.into_iter().map(|o| o.key).collect())
             .map_err(|e| e.to_string())
     }

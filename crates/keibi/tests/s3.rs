@@ -284,9 +284,11 @@ fn a_followed_bucket_survives_kill_9_and_equals_one_scan() {
         scenario("ct-root-console-use"),
         scenario("ct-snapshot-public"),
     ];
-    let key = |i: usize, f: &Path| {
+    // Two region folders: a new object of us-east-1 sorts before the us-west-2 one
+    // read before it, and must still be read (each region has its own checkpoint).
+    let key = |i: usize, region: &str, f: &Path| {
         format!(
-            "AWSLogs/123456789012/CloudTrail/us-east-1/2026/11/28/{i}_{}.gz",
+            "AWSLogs/123456789012/CloudTrail/{region}/2026/11/28/{i}_{}.gz",
             f.file_name().unwrap().to_string_lossy()
         )
     };
@@ -347,19 +349,36 @@ fn a_followed_bucket_survives_kill_9_and_equals_one_scan() {
         }
     };
 
-    moto.put(true, &[(key(0, &files[0]), files[0].as_path())]);
+    moto.put(
+        true,
+        &[
+            (key(0, "us-east-1", &files[0]), files[0].as_path()),
+            (key(0, "us-west-2", &files[1]), files[1].as_path()),
+        ],
+    );
     let mut daemon = run(false).spawn().unwrap();
-    let first = wait("the first object's findings", &|s| !s.is_empty());
-    // Put while it runs: read at the next listing.
-    moto.put(false, &[(key(1, &files[1]), files[1].as_path())]);
-    let second = wait("the second object's findings", &|s| s.len() > first.len());
+    let first = wait("the first objects' findings", &|s| s.len() >= 3);
+    // Put while it runs: read at the next listing, though it sorts before the
+    // us-west-2 object already read.
+    moto.put(
+        false,
+        &[(key(1, "us-east-1", &files[2]), files[2].as_path())],
+    );
+    let second = wait("the third object's findings", &|s| s.len() > first.len());
     daemon.kill().unwrap();
     let _ = daemon.wait();
-    // Two more while it is down, one of them read before the next kill.
-    moto.put(false, &[(key(2, &files[2]), files[2].as_path())]);
+    // One more while it is down, read after the restart, and killed again at once
+    // after another is put.
+    moto.put(
+        false,
+        &[(key(1, "us-west-2", &files[3]), files[3].as_path())],
+    );
     let mut daemon = run(false).spawn().unwrap();
-    wait("the third object's findings", &|s| s.len() > second.len());
-    moto.put(false, &[(key(3, &files[3]), files[3].as_path())]);
+    wait("the fourth object's findings", &|s| s.len() > second.len());
+    moto.put(
+        false,
+        &[(key(2, "us-east-1", &files[1]), files[1].as_path())],
+    );
     std::thread::sleep(std::time::Duration::from_millis(300));
     daemon.kill().unwrap();
     let _ = daemon.wait();
