@@ -44,12 +44,13 @@ pub struct AwsInputs {
     pub endpoint_url: Option<String>,
     pub profile: Option<String>,
     pub since: Option<chrono::DateTime<chrono::Utc>>,
+    pub until: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// Whether an input argument names a remote input (a URL with a scheme keibi reads
 /// through AWS) rather than a path.
 pub fn is_remote(arg: &str) -> bool {
-    arg.starts_with("s3://")
+    arg.starts_with("s3://") || arg.starts_with("cloudwatch://")
 }
 
 /// Remote inputs, and the URLs that could not be listed with why.
@@ -65,15 +66,24 @@ pub fn remote_inputs(urls: &[String], opts: &AwsInputs) -> anyhow::Result<Remote
     {
         use keibi_aws::s3;
         use std::sync::Arc;
-        let reader = Arc::new(s3::S3Reader::new(&s3::S3Options {
+        let aws = s3::S3Options {
             region: opts.region.clone(),
             endpoint_url: opts.endpoint_url.clone(),
             profile: opts.profile.clone(),
             timeout: std::time::Duration::from_secs(60),
-        })?);
+        };
         let mut inputs = Vec::new();
         let mut errors = Vec::new();
-        for url in urls {
+        let (groups, buckets): (Vec<&String>, Vec<&String>) =
+            urls.iter().partition(|u| u.starts_with("cloudwatch://"));
+        if !groups.is_empty() {
+            log_group_inputs(&groups, &aws, opts, &mut inputs, &mut errors)?;
+        }
+        if buckets.is_empty() {
+            return Ok((inputs, errors));
+        }
+        let reader = Arc::new(s3::S3Reader::new(&aws)?);
+        for url in buckets {
             let parsed = match s3::parse_url(url) {
                 Ok(u) => u,
                 Err(e) => {
@@ -116,6 +126,69 @@ pub fn remote_inputs(urls: &[String], opts: &AwsInputs) -> anyhow::Result<Remote
         anyhow::bail!(
             "this keibi was built without AWS (the `aws` feature): it cannot read s3:// inputs"
         )
+    }
+}
+
+/// Each log stream of each `cloudwatch://<log-group>` an input of its messages,
+/// read once (between --since and --until) and kept for the merge's openings.
+#[cfg(feature = "aws")]
+fn log_group_inputs(
+    groups: &[&String],
+    aws: &keibi_aws::s3::S3Options,
+    opts: &AwsInputs,
+    inputs: &mut Vec<keibi_ingest::Input>,
+    errors: &mut Vec<(String, String)>,
+) -> anyhow::Result<()> {
+    use keibi_aws::logs;
+    use std::sync::Arc;
+    let reader = logs::LogsReader::new(aws)?;
+    for url in groups {
+        let group = match logs::parse_url(url) {
+            Ok(g) => g,
+            Err(e) => {
+                errors.push((url.to_string(), e.to_string()));
+                continue;
+            }
+        };
+        let streams = match reader.read(
+            &group,
+            opts.since.map(|t| t.timestamp_millis()),
+            opts.until.map(|t| t.timestamp_millis()),
+        ) {
+            Ok(s) => s,
+            Err(e) => {
+                errors.push((url.to_string(), e.to_string()));
+                continue;
+            }
+        };
+        let instance = logs::instance_of(&group);
+        for s in streams {
+            let text = Arc::new(s.text);
+            let size = text.len() as u64;
+            inputs.push(keibi_ingest::Input::Remote(Arc::new(
+                keibi_ingest::Remote {
+                    display: Arc::from(format!("cloudwatch://{group}:{}", s.name).as_str()),
+                    instance: instance.clone(),
+                    size: Some(size),
+                    open: Box::new(move || {
+                        Ok(Box::new(std::io::Cursor::new(Shared(text.clone())))
+                            as Box<dyn std::io::Read + Send>)
+                    }),
+                },
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Bytes read once, opened as often as the merge needs.
+#[cfg(feature = "aws")]
+struct Shared(std::sync::Arc<Vec<u8>>);
+
+#[cfg(feature = "aws")]
+impl AsRef<[u8]> for Shared {
+    fn as_ref(&self) -> &[u8] {
+        &self.0
     }
 }
 

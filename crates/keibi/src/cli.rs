@@ -349,7 +349,8 @@ pub enum RulesCommand {
 #[derive(Debug, Args)]
 pub struct InputArgs {
     /// Files, directories (read recursively), .gz/.zst/.bz2 archives, - for stdin,
-    /// or s3://bucket/prefix (CloudTrail's trail bucket, or any prefix of log files).
+    /// s3://bucket/prefix (CloudTrail's trail bucket, or any prefix of log files), or
+    /// cloudwatch://LOG-GROUP (cloudwatch:///aws/rds/instance/db1/postgresql).
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<String>,
     /// Read every input as this format instead of detecting it.

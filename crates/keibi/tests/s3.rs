@@ -392,3 +392,52 @@ fn a_followed_bucket_survives_kill_9_and_equals_one_scan() {
     assert!(want.len() >= 4, "{want:?} {stderr}");
     assert_eq!(stored(&store).unwrap(), want, "{}", log());
 }
+
+/// `cloudwatch://` inputs: RDS PostgreSQL lines put into two streams of a moto log
+/// group as RDS exports them (one event per line) scan as the same files read
+/// locally, named after the group's instance, each evidence's source the stream.
+#[test]
+fn a_log_group_scans_as_its_files_do() {
+    let Some(moto) = moto() else { return };
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/scenarios");
+    let a =
+        root.join("login-successful-bruteforce/attack/shop-postgres/postgresql.log.2026-11-28-09");
+    let b = root.join("login-tor-success/attack/shop-postgres/postgresql.log.2026-11-28-09");
+    let group = "/aws/rds/instance/shop-postgres/postgresql";
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/aws/put_logs.py");
+    let out = Command::new(&moto.python)
+        .arg(script)
+        .arg(&moto.endpoint)
+        .arg(group)
+        .arg("--create")
+        .arg(format!("shop-postgres.0={}", a.display()))
+        .arg(format!("shop-postgres.1={}", b.display()))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "put_logs.py: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let url = format!("cloudwatch://{group}");
+    let (remote, stderr) = moto.keibi(&["scan", "--format", "jsonl", &url]);
+    let local = local_scan(&[&a, &b]);
+    assert!(!local.is_empty());
+    let want: BTreeSet<String> = local.iter().map(essence).collect();
+    let got: BTreeSet<String> = remote.iter().map(essence).collect();
+    assert_eq!(got, want, "stderr: {stderr}");
+    for f in &remote {
+        assert_eq!(f["resource"]["id"].as_str(), Some("shop-postgres"), "{f}");
+        for e in f["evidence"].as_array().unwrap() {
+            let src = e["source"].as_str().unwrap();
+            assert!(src.starts_with(&format!("{url}:shop-postgres.")), "{src}");
+        }
+    }
+    // --since/--until go to FilterLogEvents: a window after every line reads none.
+    let (events, stderr) =
+        moto.keibi(&["events", "--format", "jsonl", "--since", "2026-11-29", &url]);
+    assert!(events.is_empty(), "{events:?} {stderr}");
+    let (events, _) = moto.keibi(&["events", "--format", "jsonl", &url]);
+    assert!(events.len() > 10, "{}", events.len());
+}

@@ -144,6 +144,7 @@ pub fn read_inputs(
             endpoint_url: args.endpoint_url.clone(),
             profile: args.profile.clone(),
             since: opts.since,
+            until: opts.until,
         },
     )?;
     inputs.extend(remote_inputs);
