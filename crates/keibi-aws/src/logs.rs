@@ -77,6 +77,16 @@ pub struct Stream {
     pub events: usize,
 }
 
+/// One log event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Event {
+    pub stream: String,
+    /// Milliseconds since the epoch.
+    pub timestamp: i64,
+    pub id: String,
+    pub message: String,
+}
+
 /// A blocking CloudWatch Logs reader.
 pub struct LogsReader {
     rt: tokio::runtime::Runtime,
@@ -127,6 +137,29 @@ impl LogsReader {
         end: Option<i64>,
     ) -> Result<Vec<Stream>, LogsError> {
         let mut streams: BTreeMap<String, Stream> = BTreeMap::new();
+        for e in self.events(group, start, end)? {
+            let s = streams.entry(e.stream.clone()).or_insert_with(|| Stream {
+                name: e.stream.clone(),
+                ..Stream::default()
+            });
+            s.text.extend_from_slice(e.message.as_bytes());
+            if !e.message.ends_with('\n') {
+                s.text.push(b'\n');
+            }
+            s.events += 1;
+        }
+        Ok(streams.into_values().collect())
+    }
+
+    /// Every event of `group` from `start` to `end`, as FilterLogEvents returns
+    /// them (by time).
+    pub fn events(
+        &self,
+        group: &str,
+        start: Option<i64>,
+        end: Option<i64>,
+    ) -> Result<Vec<Event>, LogsError> {
+        let mut out = Vec::new();
         let mut token: Option<String> = None;
         let mut bytes = 0usize;
         let mut events = 0usize;
@@ -160,17 +193,18 @@ impl LogsReader {
                 ) else {
                     continue;
                 };
-                let s = streams.entry(stream.to_string()).or_insert_with(|| Stream {
-                    name: stream.to_string(),
-                    ..Stream::default()
-                });
-                s.text.extend_from_slice(message.as_bytes());
-                if !message.ends_with('\n') {
-                    s.text.push(b'\n');
-                }
-                s.events += 1;
                 bytes += message.len() + 1;
                 events += 1;
+                out.push(Event {
+                    stream: stream.to_string(),
+                    timestamp: e.get("timestamp").and_then(Value::as_i64).unwrap_or(0),
+                    id: e
+                        .get("eventId")
+                        .and_then(Value::as_str)
+                        .unwrap_or_default()
+                        .to_string(),
+                    message: message.to_string(),
+                });
             }
             if bytes > MAX_BYTES || events > MAX_EVENTS {
                 return Err(LogsError::TooMuch {
@@ -182,7 +216,7 @@ impl LogsReader {
                 Some(t) if !t.is_empty() && Some(t) != token.as_deref() => {
                     token = Some(t.to_string())
                 }
-                _ => return Ok(streams.into_values().collect()),
+                _ => return Ok(out),
             }
         }
         Err(LogsError::TooMuch {

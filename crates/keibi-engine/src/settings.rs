@@ -118,8 +118,9 @@ pub struct Source {
     pub pg_prefix: Option<String>,
     /// UTC offset of timestamps logged without a zone (`--log-timezone`), e.g. `+09:00`.
     pub log_timezone: Option<String>,
-    /// Objects read where they are kept: `s3://bucket/prefix` (CloudTrail's trail
-    /// bucket), listed in key order, each object read once and whole.
+    /// Logs read where AWS keeps them: `s3://bucket/prefix` (CloudTrail's trail
+    /// bucket: objects listed in key order, each read once and whole) or
+    /// `cloudwatch://<log-group>` (RDS logs: a checkpoint per log stream).
     pub url: Option<String>,
     /// Time between listings of a `url` once everything listed was read
     /// [default: 60s].
@@ -557,7 +558,7 @@ impl Settings {
                 let mut s = Source::default();
                 if p == "-" {
                     s.stdin = true;
-                } else if p.starts_with("s3://") {
+                } else if p.starts_with("s3://") || p.starts_with("cloudwatch://") {
                     s.url = Some(p.clone());
                 } else if Path::new(p).is_dir() {
                     s.dir = Some(PathBuf::from(p));
@@ -1056,10 +1057,12 @@ impl Reader<'_> {
                 }
             }
             if let Some(u) = &src.url {
-                if !u.starts_with("s3://") {
+                if !u.starts_with("s3://") && !u.starts_with("cloudwatch://") {
                     self.at(
                         &at("url"),
-                        format!("{u:?} is not a URL keibi reads (s3://bucket/prefix)"),
+                        format!(
+                            "{u:?} is not a URL keibi reads (s3://bucket/prefix, cloudwatch://log-group)"
+                        ),
                     );
                 }
             }

@@ -20,6 +20,7 @@ mod merge;
 mod objects;
 mod order;
 mod stream;
+mod streams;
 
 pub use feed::Checkpoint;
 pub use fingerprint::Fingerprint;
@@ -33,3 +34,4 @@ pub use merge::{run, IngestOptions, Notice, Report};
 pub use objects::{source_id, ObjectSource, Objects};
 pub use order::{OrderOptions, OrderStats, Orderer};
 pub use stream::{explain, Explanation, Opened};
+pub use streams::{LogEvent, LogEvents, StreamSource};

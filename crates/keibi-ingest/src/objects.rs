@@ -175,19 +175,34 @@ impl ObjectSource {
 
     /// Reads one object whole: its events, notices and format.
     fn read(&mut self, key: &str, poll: &mut Poll) -> Result<Format, String> {
-        let bytes = Arc::new(self.objects.get(key)?);
+        let bytes = self.objects.get(key)?;
         let display: Arc<str> = Arc::from(self.objects.display(key).as_str());
+        parse_whole(display, None, bytes, &self.opts, poll)
+    }
+}
+
+/// Parses `bytes` whole, as a file named `display` of `instance`: its events and
+/// notices into `poll`; its format (CloudTrail when it held nothing).
+pub(crate) fn parse_whole(
+    display: Arc<str>,
+    instance: Option<String>,
+    bytes: Vec<u8>,
+    opts: &IngestOptions,
+    poll: &mut Poll,
+) -> Result<Format, String> {
+    {
+        let bytes = Arc::new(bytes);
         let size = bytes.len() as u64;
         let input = Input::Remote(Arc::new(Remote {
             display: display.clone(),
-            instance: None,
+            instance,
             size: Some(size),
             open: Box::new(move || {
                 Ok(Box::new(io::Cursor::new(SharedBytes(bytes.clone())))
                     as Box<dyn io::Read + Send>)
             }),
         }));
-        let mut opened = match Opened::open(input, &self.opts, Arc::new(AtomicU64::new(0))) {
+        let mut opened = match Opened::open(input, opts, Arc::new(AtomicU64::new(0))) {
             Ok(o) => o,
             Err(OpenError::Empty) => return Ok(Format::Cloudtrail),
             Err(OpenError::Io(e)) => return Err(e.to_string()),
@@ -204,7 +219,7 @@ impl ObjectSource {
             format: opened.format,
         });
         loop {
-            let batch = opened.next_batch(self.opts.batch.max(1));
+            let batch = opened.next_batch(opts.batch.max(1));
             poll.events.extend(batch.events);
             for p in batch.problems {
                 poll.notices.push(Notice::Line {

@@ -204,18 +204,29 @@ pub fn remote_source(
     {
         use keibi_aws::s3;
         let url = s.url.as_deref().ok_or("no url")?;
-        let parsed = s3::parse_url(url).map_err(|e| e.to_string())?;
-        let reader = s3::S3Reader::new(&s3::S3Options {
+        let aws = s3::S3Options {
             region: s.region.clone(),
             endpoint_url: s.endpoint_url.clone(),
             profile: s.profile.clone(),
             timeout: std::time::Duration::from_secs(60),
-        })
-        .map_err(|e| e.to_string())?;
+        };
         let every = s
             .list_interval
             .map(|d| d.std())
             .unwrap_or(std::time::Duration::from_secs(60));
+        if url.starts_with("cloudwatch://") {
+            let group = keibi_aws::logs::parse_url(url).map_err(|e| e.to_string())?;
+            let reader = keibi_aws::logs::LogsReader::new(&aws).map_err(|e| e.to_string())?;
+            return Ok(Box::new(keibi_ingest::StreamSource::new(
+                url,
+                Box::new(LogGroup { reader, group }),
+                ingest,
+                every,
+                resume,
+            )));
+        }
+        let parsed = s3::parse_url(url).map_err(|e| e.to_string())?;
+        let reader = s3::S3Reader::new(&aws).map_err(|e| e.to_string())?;
         Ok(Box::new(keibi_ingest::ObjectSource::new(
             url,
             Box::new(S3Objects {
@@ -234,6 +245,43 @@ pub fn remote_source(
             "this keibi was built without AWS (the `aws` feature): it cannot read s3:// sources"
                 .into(),
         )
+    }
+}
+
+#[cfg(feature = "aws")]
+struct LogGroup {
+    reader: keibi_aws::logs::LogsReader,
+    group: String,
+}
+
+#[cfg(feature = "aws")]
+impl keibi_ingest::LogEvents for LogGroup {
+    fn fetch(&mut self, start: Option<i64>) -> Result<Vec<keibi_ingest::LogEvent>, String> {
+        self.reader
+            .events(&self.group, start, None)
+            .map(|v| {
+                v.into_iter()
+                    .map(|e| keibi_ingest::LogEvent {
+                        stream: e.stream,
+                        timestamp: e.timestamp,
+                        id: e.id,
+                        message: e.message,
+                    })
+                    .collect()
+            })
+            .map_err(|e| e.to_string())
+    }
+
+    fn display(&self, stream: &str) -> String {
+        if stream.is_empty() {
+            format!("cloudwatch://{}", self.group)
+        } else {
+            format!("cloudwatch://{}:{stream}", self.group)
+        }
+    }
+
+    fn instance(&self) -> Option<String> {
+        keibi_aws::logs::instance_of(&self.group)
     }
 }
 

@@ -441,3 +441,124 @@ fn a_log_group_scans_as_its_files_do() {
     let (events, _) = moto.keibi(&["events", "--format", "jsonl", &url]);
     assert!(events.len() > 10, "{}", events.len());
 }
+
+/// `keibi run` with a `cloudwatch://` source: lines put into two streams while it
+/// runs are read at the next listing; killed with SIGKILL and restarted, each
+/// stream resumes after its checkpoint (timestamp and the event ids at it), so the
+/// store ends equal to one scan of the group.
+#[test]
+fn a_followed_log_group_survives_kill_9_and_equals_one_scan() {
+    let Some(moto) = moto() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/scenarios");
+    let a = std::fs::read_to_string(
+        root.join("login-successful-bruteforce/attack/shop-postgres/postgresql.log.2026-11-28-09"),
+    )
+    .unwrap();
+    let b = std::fs::read_to_string(
+        root.join("login-tor-success/attack/shop-postgres/postgresql.log.2026-11-28-09"),
+    )
+    .unwrap();
+    // Each file in two halves, cut at a line that starts an entry.
+    let halves = |text: &str, name: &str| -> (PathBuf, PathBuf) {
+        let lines: Vec<&str> = text.lines().collect();
+        let mut cut = lines.len() / 2;
+        while cut < lines.len() && !lines[cut].starts_with("2026-") {
+            cut += 1;
+        }
+        let one = dir.path().join(format!("{name}.1"));
+        let two = dir.path().join(format!("{name}.2"));
+        std::fs::write(&one, lines[..cut].join("\n") + "\n").unwrap();
+        std::fs::write(&two, lines[cut..].join("\n") + "\n").unwrap();
+        (one, two)
+    };
+    let (a1, a2) = halves(&a, "a");
+    let (b1, b2) = halves(&b, "b");
+    let group = "/aws/rds/instance/shop-postgres/postgresql";
+    let put = |create: bool, parts: &[(&str, &Path)]| {
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/aws/put_logs.py");
+        let mut cmd = Command::new(&moto.python);
+        cmd.arg(script).arg(&moto.endpoint).arg(group);
+        if create {
+            cmd.arg("--create");
+        }
+        for (stream, file) in parts {
+            cmd.arg(format!("{stream}={}", file.display()));
+        }
+        let out = cmd.output().unwrap();
+        assert!(
+            out.status.success(),
+            "put_logs.py: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    let store = dir.path().join("keibi.db");
+    let settings = dir.path().join("keibi.yaml");
+    std::fs::write(
+        &settings,
+        format!(
+            "sources:\n  inputs:\n    - url: cloudwatch://{group}\n      endpoint_url: {}\n      region: us-east-1\n      list_interval: 1s\nstore:\n  path: {}\n",
+            moto.endpoint,
+            store.display()
+        ),
+    )
+    .unwrap();
+    let daemon_log = dir.path().join("daemon.log");
+    let run = |once: bool| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_keibi"));
+        cmd.args(["run", "--listen", "off", "--config"])
+            .arg(&settings)
+            .env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing")
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env("AWS_CONFIG_FILE", "/nonexistent/keibi-test/config")
+            .env(
+                "AWS_SHARED_CREDENTIALS_FILE",
+                "/nonexistent/keibi-test/credentials",
+            )
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(
+                std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(&daemon_log)
+                    .unwrap(),
+            );
+        if once {
+            cmd.arg("--once");
+        }
+        cmd
+    };
+    let log = || std::fs::read_to_string(&daemon_log).unwrap_or_default();
+    let wait_log = |needle: &str, n: usize| {
+        let start = std::time::Instant::now();
+        while log().matches(needle).count() < n {
+            assert!(
+                start.elapsed() < std::time::Duration::from_secs(60),
+                "{needle}: {}",
+                log()
+            );
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        }
+    };
+
+    put(true, &[("shop-postgres.0", &a1), ("shop-postgres.1", &b1)]);
+    let mut daemon = run(false).spawn().unwrap();
+    wait_log("reading cloudwatch://", 2);
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    put(false, &[("shop-postgres.0", &a2)]);
+    wait_log("reading cloudwatch://", 3);
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    daemon.kill().unwrap();
+    let _ = daemon.wait();
+    put(false, &[("shop-postgres.1", &b2)]);
+    let st = run(true).status().unwrap();
+    assert!(st.success(), "{}", log());
+
+    let url = format!("cloudwatch://{group}");
+    let (scanned, stderr) = moto.keibi(&["scan", "--format", "jsonl", &url]);
+    let want = summary(&scanned);
+    assert!(want.len() >= 2, "{want:?} {stderr}");
+    assert_eq!(stored(&store).unwrap(), want, "{}", log());
+}

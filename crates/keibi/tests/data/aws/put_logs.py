@@ -31,7 +31,10 @@ def main():
             logs.create_log_group(logGroupName=group)
             continue
         stream, path = arg.split("=", 1)
-        logs.create_log_stream(logGroupName=group, logStreamName=stream)
+        try:
+            logs.create_log_stream(logGroupName=group, logStreamName=stream)
+        except logs.exceptions.ResourceAlreadyExistsException:
+            pass  # more lines for a stream made before
         events, last = [], 0
         with open(path, encoding="utf-8") as f:
             for line in f.read().splitlines():
