@@ -190,55 +190,52 @@ pub(crate) fn parse_whole(
     opts: &IngestOptions,
     poll: &mut Poll,
 ) -> Result<Format, String> {
-    {
-        let bytes = Arc::new(bytes);
-        let size = bytes.len() as u64;
-        let input = Input::Remote(Arc::new(Remote {
-            display: display.clone(),
-            instance,
-            size: Some(size),
-            open: Box::new(move || {
-                Ok(Box::new(io::Cursor::new(SharedBytes(bytes.clone())))
-                    as Box<dyn io::Read + Send>)
-            }),
-        }));
-        let mut opened = match Opened::open(input, opts, Arc::new(AtomicU64::new(0))) {
-            Ok(o) => o,
-            Err(OpenError::Empty) => return Ok(Format::Cloudtrail),
-            Err(OpenError::Io(e)) => return Err(e.to_string()),
-            Err(e) => {
-                poll.notices.push(Notice::FileError {
-                    file: display,
-                    error: e.to_string(),
-                });
-                return Ok(Format::Cloudtrail);
-            }
-        };
-        poll.notices.push(Notice::Opened {
-            file: display.clone(),
-            format: opened.format,
-        });
-        loop {
-            let batch = opened.next_batch(opts.batch.max(1));
-            poll.events.extend(batch.events);
-            for p in batch.problems {
-                poll.notices.push(Notice::Line {
-                    file: display.clone(),
-                    line: p.line,
-                    reason: p.reason,
-                    unrecognized: p.lines > 0,
-                });
-            }
-            if let Some((line, error)) = batch.error {
-                poll.notices.push(Notice::ReadError {
-                    file: display.clone(),
-                    line,
-                    error,
-                });
-            }
-            if batch.last {
-                return Ok(opened.format);
-            }
+    let bytes = Arc::new(bytes);
+    let size = bytes.len() as u64;
+    let input = Input::Remote(Arc::new(Remote {
+        display: display.clone(),
+        instance,
+        size: Some(size),
+        open: Box::new(move || {
+            Ok(Box::new(io::Cursor::new(SharedBytes(bytes.clone()))) as Box<dyn io::Read + Send>)
+        }),
+    }));
+    let mut opened = match Opened::open(input, opts, Arc::new(AtomicU64::new(0))) {
+        Ok(o) => o,
+        Err(OpenError::Empty) => return Ok(Format::Cloudtrail),
+        Err(OpenError::Io(e)) => return Err(e.to_string()),
+        Err(e) => {
+            poll.notices.push(Notice::FileError {
+                file: display,
+                error: e.to_string(),
+            });
+            return Ok(Format::Cloudtrail);
+        }
+    };
+    poll.notices.push(Notice::Opened {
+        file: display.clone(),
+        format: opened.format,
+    });
+    loop {
+        let batch = opened.next_batch(opts.batch.max(1));
+        poll.events.extend(batch.events);
+        for p in batch.problems {
+            poll.notices.push(Notice::Line {
+                file: display.clone(),
+                line: p.line,
+                reason: p.reason,
+                unrecognized: p.lines > 0,
+            });
+        }
+        if let Some((line, error)) = batch.error {
+            poll.notices.push(Notice::ReadError {
+                file: display.clone(),
+                line,
+                error,
+            });
+        }
+        if batch.last {
+            return Ok(opened.format);
         }
     }
 }

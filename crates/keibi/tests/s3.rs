@@ -395,7 +395,8 @@ fn a_followed_bucket_survives_kill_9_and_equals_one_scan() {
 
 /// `cloudwatch://` inputs: RDS PostgreSQL lines put into two streams of a moto log
 /// group as RDS exports them (one event per line) scan as the same files read
-/// locally, named after the group's instance, each evidence's source the stream.
+/// locally, named after the group's instance, each evidence's source the stream;
+/// so does a MariaDB audit log in a group of its own.
 #[test]
 fn a_log_group_scans_as_its_files_do() {
     let Some(moto) = moto() else { return };
@@ -440,6 +441,35 @@ fn a_log_group_scans_as_its_files_do() {
     assert!(events.is_empty(), "{events:?} {stderr}");
     let (events, _) = moto.keibi(&["events", "--format", "jsonl", &url]);
     assert!(events.len() > 10, "{}", events.len());
+
+    // A MariaDB audit log exported by RDS MySQL: detected and parsed as its file.
+    let audit = root.join("login-bruteforce-mysql/attack/orders-mysql/audit/server_audit.log");
+    let group = "/aws/rds/instance/orders-mysql/audit";
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/aws/put_logs.py");
+    let out = Command::new(&moto.python)
+        .arg(script)
+        .arg(&moto.endpoint)
+        .arg(group)
+        .arg("--create")
+        .arg(format!("orders-mysql={}", audit.display()))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "put_logs.py: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (remote, stderr) = moto.keibi(&[
+        "scan",
+        "--format",
+        "jsonl",
+        &format!("cloudwatch://{group}"),
+    ]);
+    let local = local_scan(&[&audit]);
+    assert!(!local.is_empty());
+    let want: BTreeSet<String> = local.iter().map(essence).collect();
+    let got: BTreeSet<String> = remote.iter().map(essence).collect();
+    assert_eq!(got, want, "stderr: {stderr}");
 }
 
 /// `keibi run` with a `cloudwatch://` source: lines put into two streams while it

@@ -10,11 +10,14 @@ import boto3
 
 
 def stamp(line, last):
-    try:
-        t = datetime.strptime(line[:19], "%Y-%m-%d %H:%M:%S").replace(tzinfo=timezone.utc)
-        return int(t.timestamp() * 1000)
-    except ValueError:
-        return last
+    # PostgreSQL's "2026-11-28 09:00:01 UTC:...", MariaDB audit's "20261128 09:00:01,..."
+    for text, form in ((line[:19], "%Y-%m-%d %H:%M:%S"), (line[:17], "%Y%m%d %H:%M:%S")):
+        try:
+            t = datetime.strptime(text, form).replace(tzinfo=timezone.utc)
+            return int(t.timestamp() * 1000)
+        except ValueError:
+            pass
+    return last
 
 
 def main():
