@@ -288,28 +288,13 @@ impl Client {
                 clip(&one_line(bucket), 100, "…")
             )));
         }
-        let mut url = self.base("s3", region)?;
-        let key_path = uri_escape(key, false);
-        if self.endpoint.is_some() || bucket.contains('.') {
-            let base_path = url.path().trim_end_matches('/').to_string();
-            if key.is_empty() {
-                url.set_path(&format!("{base_path}/{bucket}"));
-            } else {
-                url.set_path(&format!("{base_path}/{bucket}/{key_path}"));
-            }
-        } else {
-            let host = format!("{bucket}.{}", url.host_str().unwrap_or_default());
-            url.set_host(Some(&host))
-                .map_err(|e| CallError::Transport(format!("bucket host: {e}")))?;
-            url.set_path(&format!("/{key_path}"));
-        }
-        if !query.is_empty() {
-            let q: Vec<String> = query
-                .iter()
-                .map(|(k, v)| format!("{}={}", uri_escape(k, true), uri_escape(v, true)))
-                .collect();
-            url.set_query(Some(&q.join("&")));
-        }
+        let url = s3_url(
+            self.base("s3", region)?,
+            self.endpoint.is_some(),
+            bucket,
+            key,
+            query,
+        )?;
         let mut settings = SigningSettings::default();
         settings.percent_encoding_mode = PercentEncodingMode::Single;
         settings.payload_checksum_kind = PayloadChecksumKind::XAmzSha256;
@@ -496,6 +481,40 @@ pub fn is_region(region: &str) -> bool {
         && region
             .bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
+/// An S3 request's URL: path-style (`base/bucket/key`) with an endpoint URL and for
+/// bucket names with dots, virtual-hosted (`bucket.<base host>/key`) otherwise; the
+/// key and the query encoded as SigV4 wants them.
+fn s3_url(
+    mut url: reqwest::Url,
+    endpoint: bool,
+    bucket: &str,
+    key: &str,
+    query: &[(&str, &str)],
+) -> Result<reqwest::Url, CallError> {
+    let key_path = uri_escape(key, false);
+    if endpoint || bucket.contains('.') {
+        let base_path = url.path().trim_end_matches('/').to_string();
+        if key.is_empty() {
+            url.set_path(&format!("{base_path}/{bucket}"));
+        } else {
+            url.set_path(&format!("{base_path}/{bucket}/{key_path}"));
+        }
+    } else {
+        let host = format!("{bucket}.{}", url.host_str().unwrap_or_default());
+        url.set_host(Some(&host))
+            .map_err(|e| CallError::Transport(format!("bucket host: {e}")))?;
+        url.set_path(&format!("/{key_path}"));
+    }
+    if !query.is_empty() {
+        let q: Vec<String> = query
+            .iter()
+            .map(|(k, v)| format!("{}={}", uri_escape(k, true), uri_escape(v, true)))
+            .collect();
+        url.set_query(Some(&q.join("&")));
+    }
+    Ok(url)
 }
 
 /// An S3 bucket name as S3 allows them (3 to 63 lower-case letters, digits, dots
@@ -705,6 +724,28 @@ mod tests {
             "AccessDeniedException"
         );
         assert_eq!(error_of(b"\xff\xfe garbage", None).0, "UnknownError");
+    }
+
+    #[test]
+    fn s3_urls_are_virtual_hosted_or_path_style() {
+        let aws = reqwest::Url::parse("https://s3.ap-northeast-1.amazonaws.com/").unwrap();
+        let key = "AWSLogs/1/CloudTrail/ap-northeast-1/2026/12/01/a b+c.json.gz";
+        assert_eq!(
+            s3_url(aws.clone(), false, "trail-bucket", key, &[]).unwrap().as_str(),
+            "https://trail-bucket.s3.ap-northeast-1.amazonaws.com/AWSLogs/1/CloudTrail/ap-northeast-1/2026/12/01/a%20b%2Bc.json.gz"
+        );
+        assert_eq!(
+            s3_url(aws.clone(), false, "trail.bucket", "", &[("list-type", "2"), ("prefix", "AWSLogs/"), ("start-after", "a=b")])
+                .unwrap()
+                .as_str(),
+            "https://s3.ap-northeast-1.amazonaws.com/trail.bucket?list-type=2&prefix=AWSLogs%2F&start-after=a%3Db"
+        );
+        let moto = reqwest::Url::parse("http://127.0.0.1:5000/base/").unwrap();
+        assert_eq!(
+            s3_url(moto, true, "b-1", "k/x", &[]).unwrap().as_str(),
+            "http://127.0.0.1:5000/base/b-1/k/x"
+        );
+        assert!(is_bucket("trail-bucket") && !is_bucket("-x") && !is_bucket("a..b"));
     }
 
     #[test]
