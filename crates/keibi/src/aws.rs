@@ -82,6 +82,10 @@ pub fn remote_inputs(urls: &[String], opts: &AwsInputs) -> anyhow::Result<Remote
         if buckets.is_empty() {
             return Ok((inputs, errors));
         }
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        /// Object bytes kept between an input's two openings, at most.
+        const KEPT_BYTES: usize = 256 << 20;
+        let budget = Arc::new(AtomicUsize::new(0));
         let reader = Arc::new(s3::S3Reader::new(&aws)?);
         for url in buckets {
             let parsed = match s3::parse_url(url) {
@@ -102,16 +106,42 @@ pub fn remote_inputs(urls: &[String], opts: &AwsInputs) -> anyhow::Result<Remote
                 let reader = reader.clone();
                 let bucket = parsed.bucket.clone();
                 let key = o.key.clone();
+                let kept: std::sync::Mutex<Option<Arc<Vec<u8>>>> = std::sync::Mutex::new(None);
+                let budget = budget.clone();
                 inputs.push(keibi_ingest::Input::Remote(Arc::new(
                     keibi_ingest::Remote {
                         display: Arc::from(format!("s3://{}/{}", parsed.bucket, o.key).as_str()),
                         instance: None,
                         size: Some(o.size),
                         open: Box::new(move || {
-                            let bytes = reader
-                                .get(&bucket, &key)
-                                .map_err(|e| std::io::Error::other(e.to_string()))?;
-                            Ok(Box::new(std::io::Cursor::new(bytes))
+                            // The merge opens an input for its first timestamp and,
+                            // with many inputs, again when it reaches it: the bytes
+                            // are kept between the two (within KEPT_BYTES in all),
+                            // so each object is fetched once.
+                            let held = kept.lock().ok().and_then(|mut k| k.take());
+                            let bytes = match held {
+                                Some(b) => {
+                                    budget.fetch_sub(b.len(), Ordering::Relaxed);
+                                    b
+                                }
+                                None => {
+                                    let b = Arc::new(
+                                        reader
+                                            .get(&bucket, &key)
+                                            .map_err(|e| std::io::Error::other(e.to_string()))?,
+                                    );
+                                    let n = b.len();
+                                    if budget.fetch_add(n, Ordering::Relaxed) + n <= KEPT_BYTES {
+                                        if let Ok(mut k) = kept.lock() {
+                                            *k = Some(b.clone());
+                                        }
+                                    } else {
+                                        budget.fetch_sub(n, Ordering::Relaxed);
+                                    }
+                                    b
+                                }
+                            };
+                            Ok(Box::new(std::io::Cursor::new(Shared(bytes)))
                                 as Box<dyn std::io::Read + Send>)
                         }),
                     },
