@@ -110,7 +110,7 @@ impl StreamSource {
             if let Some((stream, mark)) = c
                 .after_key
                 .as_deref()
-                .and_then(|k| k.split_once('\n'))
+                .and_then(|k| k.rsplit_once('\n'))
                 .and_then(|(stream, m)| Some((stream.to_string(), Mark::parse(m)?)))
             {
                 if c.fingerprint == s.lane(&stream) {
@@ -288,6 +288,20 @@ mod tests {
         let mut got = users(&mut again, &mut Vec::new());
         got.sort();
         assert_eq!(got, ["u5", "u6"]);
+        // A stream name with a newline (names come from the service) resumes too.
+        let odd = Group::default();
+        odd.0.lock().unwrap().push(line("s\n1", 3, "9", "u9"));
+        let mut cps = Vec::new();
+        let mut src = StreamSource::new(
+            "cw",
+            Box::new(odd.clone()),
+            opts.clone(),
+            Duration::ZERO,
+            &[],
+        );
+        assert_eq!(users(&mut src, &mut cps), ["u9"]);
+        let mut again = StreamSource::new("cw", Box::new(odd), opts.clone(), Duration::ZERO, &cps);
+        assert!(users(&mut again, &mut Vec::new()).is_empty());
         assert_eq!(
             Mark::parse(
                 &Mark {
