@@ -7,6 +7,8 @@
 //! client construction, its error mapping and its tests against moto server.
 //!
 //! * [`sns`]: Amazon SNS publish, a notification channel.
+//! * [`s3`]: CloudTrail (or any log files) read from an S3 bucket in key order.
+//! * [`logs`]: RDS logs exported to CloudWatch Logs, read with FilterLogEvents.
 //! * [`inventory`]: the describe calls of a posture audit (RDS, EC2, CloudTrail,
 //!   GuardDuty, STS) into `keibi-posture`'s inventory, sent by [`signed`] (SigV4 over
 //!   reqwest, no SDK crate per service) with the XML answers read by [`xml`].
@@ -26,6 +28,8 @@
 
 pub mod config;
 pub mod inventory;
+pub mod logs;
+pub mod s3;
 pub mod securityhub;
 pub mod signed;
 pub mod sns;

@@ -11,7 +11,10 @@ use std::time::{Duration, SystemTime};
 
 use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
 use aws_credential_types::Credentials;
-use aws_sigv4::http_request::{sign, SignableBody, SignableRequest, SigningSettings};
+use aws_sigv4::http_request::{
+    sign, PayloadChecksumKind, PercentEncodingMode, SignableBody, SignableRequest, SigningSettings,
+    UriPathNormalizationMode,
+};
 use aws_sigv4::sign::v4;
 use aws_smithy_runtime_api::client::identity::Identity;
 use keibi_notify::text::{clip, one_line};
@@ -309,6 +312,41 @@ impl Client {
         json_answer(service, &bytes)
     }
 
+    /// An S3 GET of `key` in `bucket` (`key` empty: the bucket itself, for
+    /// ListObjectsV2), with `query` as its parameters. Path-style
+    /// (`endpoint/bucket/key`) with an endpoint URL (moto, MinIO) and for bucket names
+    /// with dots (their virtual host would not match the certificate), virtual-hosted
+    /// (`bucket.s3.region.amazonaws.com/key`) otherwise. Signed as S3 wants it: the
+    /// payload's hash in `x-amz-content-sha256`, the path encoded once and not
+    /// normalised.
+    pub async fn s3_get(
+        &self,
+        region: &str,
+        bucket: &str,
+        key: &str,
+        query: &[(&str, &str)],
+    ) -> Result<Vec<u8>, CallError> {
+        if !is_bucket(bucket) {
+            return Err(CallError::Transport(format!(
+                "{:?} is not an S3 bucket name",
+                clip(&one_line(bucket), 100, "…")
+            )));
+        }
+        let url = s3_url(
+            self.base("s3", region)?,
+            self.endpoint.is_some(),
+            bucket,
+            key,
+            query,
+        )?;
+        let mut settings = SigningSettings::default();
+        settings.percent_encoding_mode = PercentEncodingMode::Single;
+        settings.payload_checksum_kind = PayloadChecksumKind::XAmzSha256;
+        settings.uri_path_normalization_mode = UriPathNormalizationMode::Disabled;
+        self.send_url("s3", region, "GET", url, &[], Vec::new(), settings)
+            .await
+    }
+
     /// Signs and sends, retrying throttling, 5xx and (once) a failed connection.
     async fn send(
         &self,
@@ -329,11 +367,34 @@ impl Client {
             url.set_path(&format!("{base_path}{path}"));
             url.set_query(query);
         }
+        self.send_url(
+            service,
+            region,
+            method,
+            url,
+            headers,
+            body,
+            SigningSettings::default(),
+        )
+        .await
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn send_url(
+        &self,
+        service: &str,
+        region: &str,
+        method: &str,
+        url: reqwest::Url,
+        headers: &[(&str, &str)],
+        body: Vec<u8>,
+        settings: SigningSettings,
+    ) -> Result<Vec<u8>, CallError> {
         let mut throttled = 0u32;
         let mut transport = 0u32;
         loop {
             let attempt = self
-                .attempt(service, region, method, &url, headers, &body)
+                .attempt(service, region, method, &url, headers, &body, &settings)
                 .await;
             let retry = match &attempt {
                 Ok(_) => false,
@@ -354,6 +415,7 @@ impl Client {
         }
     }
 
+    #[allow(clippy::too_many_arguments)]
     async fn attempt(
         &self,
         service: &str,
@@ -362,6 +424,7 @@ impl Client {
         url: &reqwest::Url,
         headers: &[(&str, &str)],
         body: &[u8],
+        settings: &SigningSettings,
     ) -> Result<Vec<u8>, CallError> {
         let creds = self.credentials().await?;
         let identity: Identity = creds.into();
@@ -375,7 +438,7 @@ impl Client {
             .region(signing_region)
             .name(service)
             .time(SystemTime::now())
-            .settings(SigningSettings::default())
+            .settings(settings.clone())
             .build()
             .map_err(|e| CallError::Credentials(format!("cannot sign: {e}")))?
             .into();
@@ -462,6 +525,68 @@ pub fn is_region(region: &str) -> bool {
         && region
             .bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
+/// An S3 request's URL: path-style (`base/bucket/key`) with an endpoint URL and for
+/// bucket names with dots, virtual-hosted (`bucket.<base host>/key`) otherwise; the
+/// key and the query encoded as SigV4 wants them.
+fn s3_url(
+    mut url: reqwest::Url,
+    endpoint: bool,
+    bucket: &str,
+    key: &str,
+    query: &[(&str, &str)],
+) -> Result<reqwest::Url, CallError> {
+    let key_path = uri_escape(key, false);
+    if endpoint || bucket.contains('.') {
+        let base_path = url.path().trim_end_matches('/').to_string();
+        if key.is_empty() {
+            url.set_path(&format!("{base_path}/{bucket}"));
+        } else {
+            url.set_path(&format!("{base_path}/{bucket}/{key_path}"));
+        }
+    } else {
+        let host = format!("{bucket}.{}", url.host_str().unwrap_or_default());
+        url.set_host(Some(&host))
+            .map_err(|e| CallError::Transport(format!("bucket host: {e}")))?;
+        url.set_path(&format!("/{key_path}"));
+    }
+    if !query.is_empty() {
+        let q: Vec<String> = query
+            .iter()
+            .map(|(k, v)| format!("{}={}", uri_escape(k, true), uri_escape(v, true)))
+            .collect();
+        url.set_query(Some(&q.join("&")));
+    }
+    Ok(url)
+}
+
+/// An S3 bucket name as S3 allows them (3 to 63 lower-case letters, digits, dots
+/// and hyphens): it goes into host names and paths.
+pub fn is_bucket(bucket: &str) -> bool {
+    (3..=63).contains(&bucket.len())
+        && bucket
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.')
+        && !bucket.starts_with(['.', '-'])
+        && !bucket.contains("..")
+}
+
+/// SigV4's URI encoding: unreserved characters kept, every other byte
+/// percent-encoded; `/` kept in a path (`slash` false), encoded in a query value.
+pub fn uri_escape(s: &str, slash: bool) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric()
+            || matches!(b, b'-' | b'_' | b'.' | b'~')
+            || (b == b'/' && !slash)
+        {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }
 
 /// `Display` of the credentials error with its sources (the chain says which
@@ -643,6 +768,28 @@ mod tests {
             "AccessDeniedException"
         );
         assert_eq!(error_of(b"\xff\xfe garbage", None).0, "UnknownError");
+    }
+
+    #[test]
+    fn s3_urls_are_virtual_hosted_or_path_style() {
+        let aws = reqwest::Url::parse("https://s3.ap-northeast-1.amazonaws.com/").unwrap();
+        let key = "AWSLogs/1/CloudTrail/ap-northeast-1/2026/12/01/a b+c.json.gz";
+        assert_eq!(
+            s3_url(aws.clone(), false, "trail-bucket", key, &[]).unwrap().as_str(),
+            "https://trail-bucket.s3.ap-northeast-1.amazonaws.com/AWSLogs/1/CloudTrail/ap-northeast-1/2026/12/01/a%20b%2Bc.json.gz"
+        );
+        assert_eq!(
+            s3_url(aws.clone(), false, "trail.bucket", "", &[("list-type", "2"), ("prefix", "AWSLogs/"), ("start-after", "a=b")])
+                .unwrap()
+                .as_str(),
+            "https://s3.ap-northeast-1.amazonaws.com/trail.bucket?list-type=2&prefix=AWSLogs%2F&start-after=a%3Db"
+        );
+        let moto = reqwest::Url::parse("http://127.0.0.1:5000/base/").unwrap();
+        assert_eq!(
+            s3_url(moto, true, "b-1", "k/x", &[]).unwrap().as_str(),
+            "http://127.0.0.1:5000/base/b-1/k/x"
+        );
+        assert!(is_bucket("trail-bucket") && !is_bucket("-x") && !is_bucket("a..b"));
     }
 
     #[test]

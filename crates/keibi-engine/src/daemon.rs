@@ -206,6 +206,7 @@ fn ingest_options(s: &crate::settings::Source) -> Result<IngestOptions, EngineEr
                 Target::Path(p) | Target::Dir(p) => p.display().to_string(),
                 Target::Glob(g) => g.to_string(),
                 Target::Stdin => "-".to_string(),
+                Target::Url(u) => u.to_string(),
             })
             .unwrap_or_default()
     };
@@ -227,6 +228,15 @@ fn ingest_options(s: &crate::settings::Source) -> Result<IngestOptions, EngineEr
     Ok(o)
 }
 
+/// The hook that makes a live source of a `url` source (`s3://…`), given by the
+/// binary (whose AWS edge reads it): the source, its read options and every stored
+/// checkpoint (it takes its own). `Err` says why it cannot be read.
+pub type MakeRemote<'a> = &'a dyn Fn(
+    &crate::settings::Source,
+    IngestOptions,
+    &[Checkpoint],
+) -> Result<Box<dyn LiveSource>, String>;
+
 impl Live {
     /// Builds the sources of `settings`, resuming them from the checkpoints stored in
     /// `store`, around a ready `scanner` (the daemon forgets closed findings: the
@@ -237,6 +247,19 @@ impl Live {
         scanner: Scanner,
         store: Store,
         once: bool,
+        note: &mut dyn FnMut(Note),
+    ) -> Result<Live, EngineError> {
+        Live::with_remote(settings, scanner, store, once, None, note)
+    }
+
+    /// [`Live::new`] with the hook that reads `url` sources (without it, such a
+    /// source is an error).
+    pub fn with_remote(
+        settings: &Settings,
+        scanner: Scanner,
+        store: Store,
+        once: bool,
+        remote: Option<MakeRemote<'_>>,
         note: &mut dyn FnMut(Note),
     ) -> Result<Live, EngineError> {
         let mut positions = HashMap::new();
@@ -288,7 +311,17 @@ impl Live {
                 !p.is_empty()
             }
         };
-        let resume: Vec<Checkpoint> = positions.values().map(|(_, c)| c.clone()).collect();
+        let stored: Vec<Checkpoint> = positions.values().map(|(_, c)| c.clone()).collect();
+        // Files' checkpoints to the followed files, object sources' to theirs.
+        let resume: Vec<Checkpoint> = stored
+            .iter()
+            .filter(|c| c.after_key.is_none())
+            .cloned()
+            .collect();
+        let remote_resume: Vec<Checkpoint> = stored
+            .into_iter()
+            .filter(|c| c.after_key.is_some())
+            .collect();
         let src = &settings.sources;
         // A source whose parser holds its last entry (PostgreSQL's DETAIL lines to
         // come, MySQL's next line) has no events until the entry is flushed, after
@@ -327,6 +360,20 @@ impl Live {
                 Some(Target::Stdin) => {
                     note(Note::Following("standard input".into()));
                     sources.push(Box::new(ReaderSource::stdin(ingest)));
+                    orderer.add_source();
+                    continue;
+                }
+                Some(Target::Url(u)) => {
+                    let made = match remote {
+                        Some(make) => make(s, ingest, &remote_resume),
+                        None => Err("this keibi cannot read URLs (built without AWS)".into()),
+                    };
+                    let src = made.map_err(|reason| EngineError::Source {
+                        what: u.to_string(),
+                        reason,
+                    })?;
+                    note(Note::Following(u.to_string()));
+                    sources.push(src);
                     orderer.add_source();
                     continue;
                 }
@@ -712,8 +759,10 @@ fn use_profiles(scanner: &mut Scanner, profiles: &BaselineStore) {
 
 /// How far a file's checkpoints have read it: they only grow in one reading of the
 /// file (the restart offset, then the events emitted from it; the end last).
-fn progress(cp: &Checkpoint) -> (bool, u64, u64) {
-    (cp.done, cp.offset, cp.skip)
+fn progress(cp: &Checkpoint) -> (Option<&str>, bool, u64, u64) {
+    // An object source's checkpoints are all of whole objects (done, offset 0):
+    // its progress is the key, which only grows.
+    (cp.after_key.as_deref(), cp.done, cp.offset, cp.skip)
 }
 
 /// The kinds of actions each detector's finding types suggest.

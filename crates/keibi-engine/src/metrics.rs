@@ -392,6 +392,7 @@ pub fn source_labels(settings: &crate::settings::Settings) -> Vec<String> {
             Some(Target::Path(p)) | Some(Target::Dir(p)) => p.display().to_string(),
             Some(Target::Glob(g)) => g.to_string(),
             Some(Target::Stdin) => "-".to_string(),
+            Some(Target::Url(u)) => u.to_string(),
             None => String::new(),
         })
         // The push listeners are one source, after the followed ones.

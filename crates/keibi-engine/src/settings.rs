@@ -124,6 +124,19 @@ pub struct Source {
     pub pg_prefix: Option<String>,
     /// UTC offset of timestamps logged without a zone (`--log-timezone`), e.g. `+09:00`.
     pub log_timezone: Option<String>,
+    /// Logs read where AWS keeps them: `s3://bucket/prefix` (CloudTrail's trail
+    /// bucket: objects listed in key order, each read once and whole) or
+    /// `cloudwatch://<log-group>` (RDS logs: a checkpoint per log stream).
+    pub url: Option<String>,
+    /// Time between listings of a `url` once everything listed was read
+    /// [default: 60s].
+    pub list_interval: Option<Duration>,
+    /// Region of a `url`'s bucket [default: the credential chain's].
+    pub region: Option<String>,
+    /// AWS profile to read a `url` with [default: the standard chain].
+    pub profile: Option<String>,
+    /// Send a `url`'s calls here (moto, MinIO, a VPC endpoint).
+    pub endpoint_url: Option<String>,
 }
 
 /// What a [`Source`] reads.
@@ -133,6 +146,8 @@ pub enum Target<'a> {
     Glob(&'a str),
     Dir(&'a Path),
     Stdin,
+    /// A URL with a scheme (`s3://…`), read through a hook the binary gives.
+    Url(&'a str),
 }
 
 impl Source {
@@ -143,6 +158,7 @@ impl Source {
             self.glob.as_deref().map(Target::Glob),
             self.dir.as_deref().map(Target::Dir),
             self.stdin.then_some(Target::Stdin),
+            self.url.as_deref().map(Target::Url),
         ];
         let mut named = all.into_iter().flatten();
         match (named.next(), named.next()) {
@@ -548,6 +564,8 @@ impl Settings {
                 let mut s = Source::default();
                 if p == "-" {
                     s.stdin = true;
+                } else if p.starts_with("s3://") || p.starts_with("cloudwatch://") {
+                    s.url = Some(p.clone());
                 } else if Path::new(p).is_dir() {
                     s.dir = Some(PathBuf::from(p));
                 } else if p.contains(['*', '?', '[']) && !Path::new(p).exists() {
@@ -1067,6 +1085,7 @@ impl Reader<'_> {
                 src.glob.is_some(),
                 src.dir.is_some(),
                 src.stdin,
+                src.url.is_some(),
             ]
             .iter()
             .filter(|b| **b)
@@ -1075,7 +1094,7 @@ impl Reader<'_> {
                 self.at(
                     &at(""),
                     format!(
-                        "a source names one thing to read, one of path, glob, dir or stdin: true ({})",
+                        "a source names one thing to read, one of path, glob, dir, url or stdin: true ({})",
                         if named == 0 { "it names none".to_string() } else { format!("it names {named}") }
                     ),
                 );
@@ -1098,6 +1117,16 @@ impl Reader<'_> {
                         "does not exist"
                     };
                     self.at(&at("dir"), format!("{}: {why}", p.display()));
+                }
+            }
+            if let Some(u) = &src.url {
+                if !u.starts_with("s3://") && !u.starts_with("cloudwatch://") {
+                    self.at(
+                        &at("url"),
+                        format!(
+                            "{u:?} is not a URL keibi reads (s3://bucket/prefix, cloudwatch://log-group)"
+                        ),
+                    );
                 }
             }
             if let Some(g) = &src.glob {

@@ -55,6 +55,7 @@ pub fn open(
     let raw: Box<dyn Read + Send> = match input {
         Input::Stdin => Box::new(io::stdin()),
         Input::File { path, .. } => Box::new(File::open(path)?),
+        Input::Remote(r) => (r.open)()?,
     };
     let mut buffered = BufReader::with_capacity(
         256 * 1024,

@@ -45,6 +45,11 @@ pub struct Checkpoint {
     /// The whole file was read and its parser finished (a compressed file, a rotated
     /// file read to its end).
     pub done: bool,
+    /// For a source of whole objects ([`crate::ObjectSource`]: an S3 prefix), the
+    /// last key handed out completely; `fingerprint` then names the source, not a
+    /// file's content.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after_key: Option<String>,
 }
 
 mod format_name {
@@ -145,6 +150,7 @@ impl Feed {
                 line,
                 skip,
                 done: false,
+                after_key: None,
             })
             .collect()
     }
@@ -173,6 +179,7 @@ impl Feed {
             line: self.safe.1,
             skip: self.safe.2 + self.to_skip,
             done: self.finished,
+            after_key: None,
         }
     }
 
@@ -453,6 +460,7 @@ mod tests {
             line: 10,
             skip: 2,
             done: false,
+            after_key: None,
         };
         let json = serde_json::to_string(&cp).unwrap();
         assert_eq!(

@@ -21,6 +21,35 @@ pub enum Input {
         /// itself was named (for the instance rule).
         root: Option<PathBuf>,
     },
+    /// Bytes from somewhere else (an S3 object, a log stream), fetched each time
+    /// the input is opened by a hook the caller gives: the merge opens an input once
+    /// to learn its first timestamp and, with many inputs, again when it reaches it.
+    Remote(Arc<Remote>),
+}
+
+/// How [`Input::Remote`] opens its bytes.
+pub type OpenRemote = dyn Fn() -> io::Result<Box<dyn std::io::Read + Send>> + Send + Sync;
+
+/// An input whose bytes a hook fetches: decompressed and parsed exactly as a file.
+pub struct Remote {
+    /// Its name as shown to the user and given as the events' file (`s3://b/key`).
+    pub display: Arc<str>,
+    /// The database instance it belongs to, when its name says (a CloudWatch log
+    /// group `/aws/rds/instance/<id>/…`).
+    pub instance: Option<String>,
+    /// Its size in bytes, when known (for progress).
+    pub size: Option<u64>,
+    pub open: Box<OpenRemote>,
+}
+
+impl std::fmt::Debug for Remote {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Remote")
+            .field("display", &self.display)
+            .field("instance", &self.instance)
+            .field("size", &self.size)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Input {
@@ -28,6 +57,7 @@ impl Input {
         match self {
             Input::Stdin => Arc::from("-"),
             Input::File { display, .. } => display.clone(),
+            Input::Remote(r) => r.display.clone(),
         }
     }
 
@@ -36,6 +66,7 @@ impl Input {
         match self {
             Input::Stdin => None,
             Input::File { path, .. } => std::fs::metadata(path).ok().map(|m| m.len()),
+            Input::Remote(r) => r.size,
         }
     }
 }
@@ -348,6 +379,10 @@ const GENERIC_DIRS: &[&str] = &[
 /// [`instance_from_path`], else the host name ([`host_name`]: the daemon follows the
 /// logs of the server it runs beside). Standard input has only the host name.
 pub fn instance_for(input: &Input) -> Option<String> {
+    if let Input::Remote(r) = input {
+        // Not read from this machine: its host name says nothing.
+        return r.instance.clone();
+    }
     instance_from_path(input).or_else(|| host_name().map(str::to_string))
 }
 
@@ -365,8 +400,10 @@ pub fn instance_for(input: &Input) -> Option<String> {
 ///
 /// `None` when neither says: `keibi events ./postgresql.log`.
 pub fn instance_from_path(input: &Input) -> Option<String> {
-    let Input::File { path, root, .. } = input else {
-        return None;
+    let (path, root) = match input {
+        Input::File { path, root, .. } => (path, root),
+        Input::Remote(r) => return r.instance.clone(),
+        Input::Stdin => return None,
     };
     named_directory(path, root.as_deref()).or_else(|| debian_cluster(path))
 }

@@ -17,14 +17,21 @@ mod follow;
 mod inputs;
 mod live;
 mod merge;
+mod objects;
 mod order;
 mod stream;
+mod streams;
 
 pub use feed::Checkpoint;
 pub use fingerprint::Fingerprint;
 pub use follow::{FollowError, FollowOptions, FollowSource, FollowStats};
-pub use inputs::{expand, host_name, instance_for, instance_from_path, Expanded, Input, Walker};
+pub use inputs::{
+    expand, host_name, instance_for, instance_from_path, Expanded, Input, OpenRemote, Remote,
+    Walker,
+};
 pub use live::{LiveSource, Poll, ReaderSource, SourceState};
 pub use merge::{run, IngestOptions, Notice, Report};
+pub use objects::{source_id, ObjectSource, Objects};
 pub use order::{OrderOptions, OrderStats, Orderer};
 pub use stream::{explain, Explanation, Opened};
+pub use streams::{LogEvent, LogEvents, StreamSource};

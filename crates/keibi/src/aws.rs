@@ -37,6 +37,324 @@ pub fn inventory(
     }
 }
 
+/// What remote inputs (`s3://…`) are read with.
+#[derive(Debug, Clone, Default)]
+pub struct AwsInputs {
+    pub region: Option<String>,
+    pub endpoint_url: Option<String>,
+    pub profile: Option<String>,
+    pub since: Option<chrono::DateTime<chrono::Utc>>,
+    pub until: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// Whether an input argument names a remote input (a URL with a scheme keibi reads
+/// through AWS) rather than a path.
+pub fn is_remote(arg: &str) -> bool {
+    arg.starts_with("s3://") || arg.starts_with("cloudwatch://")
+}
+
+/// Remote inputs, and the URLs that could not be listed with why.
+pub type RemoteInputs = (Vec<keibi_ingest::Input>, Vec<(String, String)>);
+
+/// The inputs `urls` name, each object an input whose bytes are fetched when it is
+/// opened; a URL that cannot be listed is an error beside the others.
+pub fn remote_inputs(urls: &[String], opts: &AwsInputs) -> anyhow::Result<RemoteInputs> {
+    if urls.is_empty() {
+        return Ok((Vec::new(), Vec::new()));
+    }
+    #[cfg(feature = "aws")]
+    {
+        use keibi_aws::s3;
+        use std::sync::Arc;
+        let aws = s3::S3Options {
+            region: opts.region.clone(),
+            endpoint_url: opts.endpoint_url.clone(),
+            profile: opts.profile.clone(),
+            timeout: std::time::Duration::from_secs(60),
+        };
+        let mut inputs = Vec::new();
+        let mut errors = Vec::new();
+        let (groups, buckets): (Vec<&String>, Vec<&String>) =
+            urls.iter().partition(|u| u.starts_with("cloudwatch://"));
+        if !groups.is_empty() {
+            log_group_inputs(&groups, &aws, opts, &mut inputs, &mut errors)?;
+        }
+        if buckets.is_empty() {
+            return Ok((inputs, errors));
+        }
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        /// Object bytes kept between an input's two openings, at most.
+        const KEPT_BYTES: usize = 256 << 20;
+        let budget = Arc::new(AtomicUsize::new(0));
+        let reader = Arc::new(s3::S3Reader::new(&aws)?);
+        for url in buckets {
+            let parsed = match s3::parse_url(url) {
+                Ok(u) => u,
+                Err(e) => {
+                    errors.push((url.clone(), e.to_string()));
+                    continue;
+                }
+            };
+            let objects = match reader.objects(&parsed, opts.since.map(|t| t.date_naive())) {
+                Ok(o) => o,
+                Err(e) => {
+                    errors.push((url.clone(), e.to_string()));
+                    continue;
+                }
+            };
+            for o in objects {
+                let reader = reader.clone();
+                let bucket = parsed.bucket.clone();
+                let key = o.key.clone();
+                let kept: std::sync::Mutex<Option<Arc<Vec<u8>>>> = std::sync::Mutex::new(None);
+                let budget = budget.clone();
+                inputs.push(keibi_ingest::Input::Remote(Arc::new(
+                    keibi_ingest::Remote {
+                        display: Arc::from(format!("s3://{}/{}", parsed.bucket, o.key).as_str()),
+                        instance: None,
+                        size: Some(o.size),
+                        open: Box::new(move || {
+                            // The merge opens an input for its first timestamp and,
+                            // with many inputs, again when it reaches it: the bytes
+                            // are kept between the two (within KEPT_BYTES in all),
+                            // so each object is fetched once.
+                            let held = kept.lock().ok().and_then(|mut k| k.take());
+                            let bytes = match held {
+                                Some(b) => {
+                                    budget.fetch_sub(b.len(), Ordering::Relaxed);
+                                    b
+                                }
+                                None => {
+                                    let b = Arc::new(
+                                        reader
+                                            .get(&bucket, &key)
+                                            .map_err(|e| std::io::Error::other(e.to_string()))?,
+                                    );
+                                    let n = b.len();
+                                    if budget.fetch_add(n, Ordering::Relaxed) + n <= KEPT_BYTES {
+                                        if let Ok(mut k) = kept.lock() {
+                                            *k = Some(b.clone());
+                                        }
+                                    } else {
+                                        budget.fetch_sub(n, Ordering::Relaxed);
+                                    }
+                                    b
+                                }
+                            };
+                            Ok(Box::new(std::io::Cursor::new(Shared(bytes)))
+                                as Box<dyn std::io::Read + Send>)
+                        }),
+                    },
+                )));
+            }
+        }
+        Ok((inputs, errors))
+    }
+    #[cfg(not(feature = "aws"))]
+    {
+        let _ = opts;
+        anyhow::bail!(
+            "this keibi was built without AWS (the `aws` feature): it cannot read s3:// inputs"
+        )
+    }
+}
+
+/// Each log stream of each `cloudwatch://<log-group>` an input of its messages,
+/// read once (between --since and --until) and kept for the merge's openings.
+#[cfg(feature = "aws")]
+fn log_group_inputs(
+    groups: &[&String],
+    aws: &keibi_aws::s3::S3Options,
+    opts: &AwsInputs,
+    inputs: &mut Vec<keibi_ingest::Input>,
+    errors: &mut Vec<(String, String)>,
+) -> anyhow::Result<()> {
+    use keibi_aws::logs;
+    use std::sync::Arc;
+    let reader = logs::LogsReader::new(aws)?;
+    for url in groups {
+        let group = match logs::parse_url(url) {
+            Ok(g) => g,
+            Err(e) => {
+                errors.push((url.to_string(), e.to_string()));
+                continue;
+            }
+        };
+        let streams = match reader.read(
+            &group,
+            opts.since.map(|t| t.timestamp_millis()),
+            opts.until.map(|t| t.timestamp_millis()),
+        ) {
+            Ok(s) => s,
+            Err(e) => {
+                errors.push((url.to_string(), e.to_string()));
+                continue;
+            }
+        };
+        let instance = logs::instance_of(&group);
+        for s in streams {
+            let text = Arc::new(s.text);
+            let size = text.len() as u64;
+            inputs.push(keibi_ingest::Input::Remote(Arc::new(
+                keibi_ingest::Remote {
+                    display: Arc::from(format!("cloudwatch://{group}:{}", s.name).as_str()),
+                    instance: instance.clone(),
+                    size: Some(size),
+                    open: Box::new(move || {
+                        Ok(Box::new(std::io::Cursor::new(Shared(text.clone())))
+                            as Box<dyn std::io::Read + Send>)
+                    }),
+                },
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Bytes read once, opened as often as the merge needs.
+#[cfg(feature = "aws")]
+struct Shared(std::sync::Arc<Vec<u8>>);
+
+#[cfg(feature = "aws")]
+impl AsRef<[u8]> for Shared {
+    fn as_ref(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+/// The hook `keibi run` makes its `url` sources with (`s3://bucket/prefix`): an
+/// object source polling the bucket every `list_interval` (60 s by default), each
+/// CloudTrail region folder resumed after the last object of its stored checkpoint.
+pub fn remote_source(
+    s: &keibi_engine::settings::Source,
+    ingest: keibi_ingest::IngestOptions,
+    resume: &[keibi_ingest::Checkpoint],
+) -> Result<Box<dyn keibi_ingest::LiveSource>, String> {
+    #[cfg(feature = "aws")]
+    {
+        use keibi_aws::s3;
+        let url = s.url.as_deref().ok_or("no url")?;
+        let aws = s3::S3Options {
+            region: s.region.clone(),
+            endpoint_url: s.endpoint_url.clone(),
+            profile: s.profile.clone(),
+            timeout: std::time::Duration::from_secs(60),
+        };
+        let every = s
+            .list_interval
+            .map(|d| d.std())
+            .unwrap_or(std::time::Duration::from_secs(60));
+        if url.starts_with("cloudwatch://") {
+            let group = keibi_aws::logs::parse_url(url).map_err(|e| e.to_string())?;
+            let reader = keibi_aws::logs::LogsReader::new(&aws).map_err(|e| e.to_string())?;
+            return Ok(Box::new(keibi_ingest::StreamSource::new(
+                url,
+                Box::new(LogGroup { reader, group }),
+                ingest,
+                every,
+                resume,
+            )));
+        }
+        let parsed = s3::parse_url(url).map_err(|e| e.to_string())?;
+        let reader = s3::S3Reader::new(&aws).map_err(|e| e.to_string())?;
+        Ok(Box::new(keibi_ingest::ObjectSource::new(
+            url,
+            Box::new(S3Objects {
+                reader,
+                url: parsed,
+            }),
+            ingest,
+            every,
+            resume,
+        )))
+    }
+    #[cfg(not(feature = "aws"))]
+    {
+        let _ = (s, ingest, resume);
+        Err(
+            "this keibi was built without AWS (the `aws` feature): it cannot read s3:// sources"
+                .into(),
+        )
+    }
+}
+
+#[cfg(feature = "aws")]
+struct LogGroup {
+    reader: keibi_aws::logs::LogsReader,
+    group: String,
+}
+
+#[cfg(feature = "aws")]
+impl keibi_ingest::LogEvents for LogGroup {
+    fn fetch(&mut self, start: Option<i64>) -> Result<Vec<keibi_ingest::LogEvent>, String> {
+        self.reader
+            .events(&self.group, start, None)
+            .map(|v| {
+                v.into_iter()
+                    .map(|e| keibi_ingest::LogEvent {
+                        stream: e.stream,
+                        timestamp: e.timestamp,
+                        id: e.id,
+                        message: e.message,
+                    })
+                    .collect()
+            })
+            .map_err(|e| e.to_string())
+    }
+
+    fn display(&self, stream: &str) -> String {
+        if stream.is_empty() {
+            format!("cloudwatch://{}", self.group)
+        } else {
+            format!("cloudwatch://{}:{stream}", self.group)
+        }
+    }
+
+    fn instance(&self) -> Option<String> {
+        keibi_aws::logs::instance_of(&self.group)
+    }
+}
+
+#[cfg(feature = "aws")]
+struct S3Objects {
+    reader: keibi_aws::s3::S3Reader,
+    url: keibi_aws::s3::S3Url,
+}
+
+#[cfg(feature = "aws")]
+impl keibi_ingest::Objects for S3Objects {
+    /// CloudTrail's region folders (one per account and region), each with its own
+    /// checkpoint; the whole prefix when it has none.
+    fn roots(&mut self) -> Result<Vec<String>, String> {
+        match self.reader.year_roots(&self.url) {
+            Ok(Some(roots)) => Ok(roots),
+            Ok(None) => Ok(vec![self.url.prefix.clone()]),
+            Err(e) => Err(e.to_string()),
+        }
+    }
+
+    fn list(&mut self, root: &str, after: Option<&str>, max: usize) -> Result<Vec<String>, String> {
+        self.reader
+            .list_first(&self.url.bucket, root, after, max)
+            .map(|v| v.into_iter().map(|o| o.key).collect())
+            .map_err(|e| e.to_string())
+    }
+
+    fn get(&mut self, key: &str) -> Result<Vec<u8>, String> {
+        self.reader
+            .get(&self.url.bucket, key)
+            .map_err(|e| e.to_string())
+    }
+
+    fn display(&self, key: &str) -> String {
+        if key.is_empty() {
+            self.url.to_string()
+        } else {
+            format!("s3://{}/{key}", self.url.bucket)
+        }
+    }
+}
+
 /// What `inventory` reads: the binary's own copy of the options, so callers need
 /// not know whether the AWS edge is compiled in.
 #[derive(Debug, Clone, Default)]

@@ -278,9 +278,9 @@ rules:
     let want = [
         "3:7: /nonexistent/keibi-test/a.log: does not exist",
         "4:7: unknown log format 'postgres-stdrr' (known: cloudwatch-logs, cloudtrail, mysql-enterprise-audit, postgres-json, postgres-csv, postgres-syslog, postgres-stderr, mysql-audit, mysql-error, mysql-general, cloudwatch-export, cnpg, cloudsql, azure, heroku, supabase, pgbouncer, mysql-slow, percona-audit)",
-        "5:5: a source names one thing to read, one of path, glob, dir or stdin: true (it names 2)",
+        "5:5: a source names one thing to read, one of path, glob, dir, url or stdin: true (it names 2)",
         "5:7: \"/x/[a.log\" is not a glob: unclosed character class; missing ']'",
-        "7:5: a source names one thing to read, one of path, glob, dir or stdin: true (it names none)",
+        "7:5: a source names one thing to read, one of path, glob, dir, url or stdin: true (it names none)",
         "9:7: \"Tokyo\" is not a UTC offset (as +09:00, -05:00, UTC)",
         "12:5: login.brute_force_window_secs: 99999999999 seconds is not a window (0 to 315576000, ten years)",
         "15:5: /nonexistent/keibi-test/bad.txt: does not exist",

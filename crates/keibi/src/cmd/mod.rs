@@ -128,11 +128,32 @@ pub fn read_inputs(
     sink: impl FnMut(Event) -> io::Result<()>,
 ) -> Result<Report> {
     let opts = ingest_options(args)?;
+    let (remote, local): (Vec<String>, Vec<String>) = args
+        .paths
+        .iter()
+        .cloned()
+        .partition(|p| crate::aws::is_remote(p));
     let keibi_ingest::Expanded {
-        inputs,
-        errors,
+        mut inputs,
+        mut errors,
         warnings,
-    } = keibi_ingest::expand(&args.paths);
+    } = keibi_ingest::expand(&local);
+    let (remote_inputs, remote_errors) = crate::aws::remote_inputs(
+        &remote,
+        &crate::aws::AwsInputs {
+            region: args.region.clone(),
+            endpoint_url: args.endpoint_url.clone(),
+            profile: args.profile.clone(),
+            since: opts.since,
+            until: opts.until,
+        },
+    )?;
+    inputs.extend(remote_inputs);
+    errors.extend(
+        remote_errors
+            .into_iter()
+            .map(|(url, e)| (url, io::Error::other(e))),
+    );
     let quiet = global.quiet;
     let error = |path: &str, e: &str| {
         eprintln!(

@@ -135,8 +135,15 @@ pub fn run(args: &RunArgs, global: &Global) -> Result<u8> {
     log.info(&say(
         Msg::new("run-store").arg("path", settings.store.path.display().to_string())
     ));
-    let pipeline = Live::new(&settings, scanner, store, args.once, &mut |n| log.note(n))?
-        .with_metrics(log.metrics.clone());
+    let pipeline = Live::with_remote(
+        &settings,
+        scanner,
+        store,
+        args.once,
+        Some(&crate::aws::remote_source),
+        &mut |n| log.note(n),
+    )?
+    .with_metrics(log.metrics.clone());
     // Notifications: a thread of their own with its own store connection, started
     // once the store is open (and migrated), stopped after the loop.
     // With `--once` it runs after the pass instead, until it has nothing to send.
