@@ -204,14 +204,15 @@ impl Report {
         fs
     }
 
-    /// The failed outcomes grouped by resource (account, region, kind, id, in that
-    /// order), each group most severe first.
+    /// The failed outcomes grouped by resource, each group most severe first, and the
+    /// groups by their worst failure (the public instance before the unencrypted
+    /// automated snapshot), then by account, region, kind and id.
     pub fn failed_by_resource(&self) -> Vec<(ResourceKey, Vec<&Outcome>)> {
         let mut groups: BTreeMap<ResourceKey, Vec<&Outcome>> = BTreeMap::new();
         for o in self.failed() {
             groups.entry(ResourceKey::of(o)).or_default().push(o);
         }
-        groups
+        let mut groups: Vec<(ResourceKey, Vec<&Outcome>)> = groups
             .into_iter()
             .map(|(k, mut v)| {
                 v.sort_by(|a, b| {
@@ -221,7 +222,10 @@ impl Report {
                 });
                 (k, v)
             })
-            .collect()
+            .collect();
+        // Stable: equal worst severities keep the key order.
+        groups.sort_by(|(_, a), (_, b)| severity(b[0]).total_cmp(&severity(a[0])));
+        groups
     }
 
     /// Controls and checks passed, failed and suppressed, per area and in all.
@@ -382,9 +386,11 @@ mod tests {
         let r = report();
         let g = r.failed_by_resource();
         assert_eq!(g.len(), 2);
-        assert_eq!(g[0].0.id, "legacy-1");
-        assert_eq!(g[1].0.id, "prod-db");
-        let ids: Vec<&str> = g[1].1.iter().map(|o| o.control.id).collect();
+        // The resource with the worst failure first: prod-db is public (Critical),
+        // legacy-1 only unencrypted.
+        assert_eq!(g[0].0.id, "prod-db");
+        assert_eq!(g[1].0.id, "legacy-1");
+        let ids: Vec<&str> = g[0].1.iter().map(|o| o.control.id).collect();
         assert_eq!(ids, ["RDS.2", "RDS.3"]);
     }
 
