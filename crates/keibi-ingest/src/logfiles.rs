@@ -48,8 +48,9 @@ pub trait LogFiles: Send {
     fn instance(&self) -> Option<String>;
 }
 
-/// Portions one poll reads of one file at most before it hands out what it has
-/// (the next poll goes on at once: the source says `Reading`).
+/// Portions one poll reads of one file at most (RDS's are 1 MB at most) before it
+/// hands out what it has (the next poll goes on at once: the source says
+/// `Reading`).
 pub const PORTIONS_PER_POLL: usize = 16;
 
 /// Where a file was read to.
@@ -149,14 +150,17 @@ impl LogFileSource {
         }
     }
 
-    /// Reads `f` from its mark, at most [`PORTIONS_PER_POLL`] portions; whether it
-    /// has more pending.
+    /// Reads `f` from its mark, at most [`PORTIONS_PER_POLL`] portions parsed
+    /// together (an entry cut between two portions is read whole); whether it has
+    /// more pending.
     fn read(&mut self, f: &ListedFile, poll: &mut Poll) -> bool {
         let mut mark = self.marks.get(&f.name).cloned().unwrap_or(Mark {
             marker: "0".into(),
             ..Mark::default()
         });
         let display: Arc<str> = Arc::from(self.files.display(&f.name).as_str());
+        let mut text = Vec::new();
+        let mut more = true;
         for _ in 0..PORTIONS_PER_POLL {
             let p = match self.files.portion(&f.name, &mark.marker) {
                 Ok(p) => p,
@@ -165,45 +169,45 @@ impl LogFileSource {
                         file: display.clone(),
                         error: e,
                     });
-                    return false;
+                    // What was read before the error is handed out with its mark;
+                    // the next listing goes on from there.
+                    more = false;
+                    break;
                 }
             };
             let stuck = p.marker == mark.marker;
             mark.handed += p.data.len() as u64;
             mark.marker = p.marker;
-            let done = !p.pending || stuck;
-            if done {
+            text.extend_from_slice(&p.data);
+            if !text.is_empty() && !text.ends_with(b"\n") && !p.pending {
+                text.push(b'\n');
+            }
+            if !p.pending || stuck {
                 // Read to the end as listed: an unchanged listing asks nothing more.
                 mark.last_written = f.last_written;
                 mark.size = f.size;
-            }
-            if !p.data.is_empty() || done {
-                let before = poll.events.len();
-                let mut part = Poll::new();
-                let _ = parse_whole(
-                    display.clone(),
-                    self.files.instance(),
-                    p.data,
-                    &self.opts,
-                    &mut part,
-                );
-                poll.notices.append(&mut part.notices);
-                poll.events.append(&mut part.events);
-                let cp = self.checkpoint(&f.name, &mark);
-                poll.marks.resize(poll.events.len(), None);
-                if poll.events.len() > before {
-                    if let Some(m) = poll.marks.last_mut() {
-                        *m = Some(cp.clone());
-                    }
-                }
-                poll.checkpoints.push(cp);
-            }
-            self.marks.insert(f.name.clone(), mark.clone());
-            if done {
-                return false;
+                more = false;
+                break;
             }
         }
-        true
+        if self.marks.get(&f.name) == Some(&mark) {
+            return more;
+        }
+        let before = poll.events.len();
+        let mut part = Poll::new();
+        let _ = parse_whole(display, self.files.instance(), text, &self.opts, &mut part);
+        poll.notices.append(&mut part.notices);
+        poll.events.append(&mut part.events);
+        let cp = self.checkpoint(&f.name, &mark);
+        poll.marks.resize(poll.events.len(), None);
+        if poll.events.len() > before {
+            if let Some(m) = poll.marks.last_mut() {
+                *m = Some(cp.clone());
+            }
+        }
+        poll.checkpoints.push(cp);
+        self.marks.insert(f.name.clone(), mark);
+        more
     }
 }
 
@@ -341,6 +345,7 @@ mod tests {
         );
         assert_eq!(users(&mut src, &mut cps), ["u1", "u2", "u3", "u4", "u5"]);
         assert_eq!(*s.calls.lock().unwrap(), 3, "5 lines, 2 a portion");
+        assert_eq!(cps.len(), 1, "the portions of one poll are parsed together");
         // Nothing changed: a listing, no download.
         assert!(users(&mut src, &mut cps).is_empty());
         assert_eq!(*s.calls.lock().unwrap(), 3);
