@@ -23,6 +23,9 @@ pub const LINES: usize = 10_000;
 pub const MAX_BYTES: usize = 512 << 20;
 /// Calls one listing or one file's read makes at most.
 pub const MAX_PAGES: usize = 100_000;
+/// Portions in a row that say more is pending but hold nothing, at most, before a
+/// read stops (a service that moves its marker for ever without data).
+pub const MAX_EMPTY: usize = 100;
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum RdsLogsError {
@@ -206,7 +209,12 @@ impl RdsLogsReader {
                     continue;
                 };
                 // FilenameContains matches anywhere: the URL names a start.
-                if !name.starts_with(&url.prefix) || name.is_empty() || name.len() > 1024 {
+                // Names are checkpoint keys' first line: none with a control character.
+                if !name.starts_with(&url.prefix)
+                    || name.is_empty()
+                    || name.len() > 1024
+                    || name.chars().any(char::is_control)
+                {
                     continue;
                 }
                 out.push(LogFile {
@@ -279,8 +287,17 @@ impl RdsLogsReader {
     ) -> Result<Vec<u8>, RdsLogsError> {
         let mut out = Vec::new();
         let mut marker = "0".to_string();
+        let mut empty = 0;
         for _ in 0..MAX_PAGES {
             let p = self.portion(instance, file, &marker)?;
+            empty = if p.data.is_empty() { empty + 1 } else { 0 };
+            if empty > MAX_EMPTY {
+                return Err(CallError::Answer(format!(
+                    "DownloadDBLogFilePortion: {MAX_EMPTY} empty portions in a row of {}, each saying more is pending",
+                    clip(&one_line(file), 200, "…")
+                ))
+                .into());
+            }
             push_lines(&mut out, &p.data);
             if out.len() > budget {
                 return Err(RdsLogsError::TooMuch {

@@ -161,6 +161,7 @@ impl LogFileSource {
         let display: Arc<str> = Arc::from(self.files.display(&f.name).as_str());
         let mut text = Vec::new();
         let mut more = true;
+        let mut got = 0usize;
         for _ in 0..PORTIONS_PER_POLL {
             let p = match self.files.portion(&f.name, &mark.marker) {
                 Ok(p) => p,
@@ -178,6 +179,7 @@ impl LogFileSource {
             let stuck = p.marker == mark.marker;
             mark.handed += p.data.len() as u64;
             mark.marker = p.marker;
+            got += p.data.len();
             text.extend_from_slice(&p.data);
             if !text.is_empty() && !text.ends_with(b"\n") && !p.pending {
                 text.push(b'\n');
@@ -189,6 +191,11 @@ impl LogFileSource {
                 more = false;
                 break;
             }
+        }
+        // A poll of portions that all said more is pending but held nothing: wait
+        // for the next listing rather than ask again at once, for ever.
+        if more && got == 0 {
+            more = false;
         }
         if self.marks.get(&f.name) == Some(&mark) {
             return more;
@@ -379,5 +386,50 @@ mod tests {
             .insert(name.clone(), (3, line("u8")));
         assert_eq!(users(&mut again, &mut cps), ["u8"]);
         assert!(Mark::parse("x\nnot a number\n1\n2\n0").is_none());
+    }
+
+    /// Says more is pending for ever, with a new marker and no data.
+    struct Runaway(usize);
+
+    impl LogFiles for Runaway {
+        fn list(&mut self) -> Result<Vec<ListedFile>, String> {
+            Ok(vec![ListedFile {
+                name: "f".into(),
+                last_written: 1,
+                size: 1,
+            }])
+        }
+        fn portion(&mut self, _: &str, _: &str) -> Result<FilePortion, String> {
+            self.0 += 1;
+            Ok(FilePortion {
+                data: Vec::new(),
+                marker: format!("0:{}", self.0),
+                pending: true,
+            })
+        }
+        fn display(&self, file: &str) -> String {
+            file.to_string()
+        }
+        fn instance(&self) -> Option<String> {
+            None
+        }
+    }
+
+    #[test]
+    fn a_marker_moving_without_data_waits_for_the_next_listing() {
+        let mut src = LogFileSource::new(
+            "rds",
+            Box::new(Runaway(0)),
+            IngestOptions::default(),
+            Duration::from_secs(60),
+            &[],
+        );
+        let now = Instant::now();
+        let p = src.poll(now);
+        assert_eq!(p.state, SourceState::CaughtUp);
+        assert!(p.events.is_empty());
+        // Nothing asked again until the listing interval has passed.
+        let p = src.poll(now);
+        assert!(p.checkpoints.is_empty());
     }
 }

@@ -139,6 +139,12 @@ fn answer(form: &[(String, String)], root: &Path, downloads: &AtomicUsize) -> (S
     let get = |k: &str| form.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
     const NS: &str = "http://rds.amazonaws.com/doc/2014-10-31/";
     let instance = get("DBInstanceIdentifier").unwrap_or_default();
+    // Hostile answers: `stuck-db` says more is pending without moving its marker,
+    // `runaway-db` moves it for ever without data, `odd-db` lists a name holding a
+    // newline and answers without the action's result.
+    if let Some(hostile) = hostile(instance, get("Action"), get("Marker")) {
+        return ("200 OK".into(), hostile);
+    }
     let dir = root.join(instance);
     if instance.is_empty() || instance.contains(['/', '.']) || !dir.is_dir() {
         return (
@@ -208,6 +214,23 @@ fn answer(form: &[(String, String)], root: &Path, downloads: &AtomicUsize) -> (S
             format!("<ErrorResponse xmlns=\"{NS}\"><Error><Type>Sender</Type><Code>InvalidAction</Code><Message>unknown action</Message></Error></ErrorResponse>"),
         ),
     }
+}
+
+fn hostile(instance: &str, action: Option<&str>, marker: Option<&str>) -> Option<String> {
+    const NS: &str = "http://rds.amazonaws.com/doc/2014-10-31/";
+    if !["stuck-db", "runaway-db", "odd-db"].contains(&instance) {
+        return None;
+    }
+    Some(match (instance, action) {
+        ("odd-db", Some("DescribeDBLogFiles")) => format!("<DescribeDBLogFilesResponse xmlns=\"{NS}\"><DescribeDBLogFilesResult><DescribeDBLogFiles><DescribeDBLogFilesDetails><LogFileName>a&#10;b</LogFileName><LastWritten>x</LastWritten><Size>-1</Size></DescribeDBLogFilesDetails><DescribeDBLogFilesDetails><LogFileName>error/ok.log</LogFileName></DescribeDBLogFilesDetails></DescribeDBLogFiles></DescribeDBLogFilesResult></DescribeDBLogFilesResponse>"),
+        ("odd-db", _) => "<Other><Thing/></Other>".to_string(),
+        (_, Some("DescribeDBLogFiles")) => format!("<DescribeDBLogFilesResponse xmlns=\"{NS}\"><DescribeDBLogFilesResult><DescribeDBLogFiles><DescribeDBLogFilesDetails><LogFileName>error/postgresql.log</LogFileName><LastWritten>1</LastWritten><Size>1</Size></DescribeDBLogFilesDetails></DescribeDBLogFiles><Marker></Marker></DescribeDBLogFilesResult></DescribeDBLogFilesResponse>"),
+        ("stuck-db", _) => format!("<DownloadDBLogFilePortionResponse xmlns=\"{NS}\"><DownloadDBLogFilePortionResult><LogFileData>2026-11-28 15:41:43 UTC:10.0.0.5(40124):u@app:[8002]:LOG:  x\n</LogFileData><AdditionalDataPending>true</AdditionalDataPending><Marker>0:5</Marker></DownloadDBLogFilePortionResult></DownloadDBLogFilePortionResponse>"),
+        _ => {
+            let next = marker.and_then(|m| m.split_once(':')).map_or(0, |(_, o)| o.parse::<u64>().unwrap_or(0)) + 1;
+            format!("<DownloadDBLogFilePortionResponse xmlns=\"{NS}\"><DownloadDBLogFilePortionResult><LogFileData></LogFileData><AdditionalDataPending>true</AdditionalDataPending><Marker>0:{next}</Marker></DownloadDBLogFilePortionResult></DownloadDBLogFilePortionResponse>")
+        }
+    })
 }
 
 fn fixture(scenario: &str, rel: &str) -> PathBuf {
@@ -529,4 +552,36 @@ fn a_followed_instance_survives_kill_9_and_equals_one_scan() {
     let want = scan();
     assert_ne!(third, want);
     assert_eq!(stored(&store).unwrap(), want, "{}", log());
+}
+
+/// Hostile answers end a read with an error naming the URL or file, never a hang or
+/// a crash: a marker that does not move with more pending, one that moves for ever
+/// without data, a listed name holding a newline (left out), an answer without its
+/// result.
+#[test]
+fn hostile_answers_end_the_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = serve(dir.path().to_path_buf());
+    let start = Instant::now();
+    let (events, stderr) = keibi(
+        &server.endpoint,
+        &["events", "--format", "jsonl", "rds://stuck-db"],
+    );
+    // The first answer (from 0) and the second (from 0:5, which answers 0:5 again):
+    // then the marker has not moved and the read stops.
+    assert_eq!(events.len(), 2, "{stderr}");
+    let (_, stderr) = keibi(&server.endpoint, &["events", "rds://runaway-db"]);
+    assert!(stderr.contains("empty portions"), "{stderr}");
+    assert!(
+        stderr.contains("rds://runaway-db/error/postgresql.log"),
+        "{stderr}"
+    );
+    let (_, stderr) = keibi(&server.endpoint, &["events", "rds://odd-db"]);
+    assert!(stderr.contains("rds://odd-db/error/ok.log"), "{stderr}");
+    assert!(stderr.contains("without its result"), "{stderr}");
+    assert!(
+        !stderr.contains("a\nb") && !stderr.contains("rds://odd-db/a"),
+        "{stderr}"
+    );
+    assert!(start.elapsed() < Duration::from_secs(60));
 }
