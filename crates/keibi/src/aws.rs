@@ -160,7 +160,7 @@ pub fn remote_inputs(urls: &[String], opts: &AwsInputs) -> anyhow::Result<Remote
     {
         let _ = opts;
         anyhow::bail!(
-            "this keibi was built without AWS (the `aws` feature): it cannot read s3:// inputs"
+            "this keibi was built without AWS (the `aws` feature): it cannot read s3://, cloudwatch:// or rds:// inputs"
         )
     }
 }
@@ -349,7 +349,7 @@ pub fn remote_source(
     {
         let _ = (s, ingest, resume);
         Err(
-            "this keibi was built without AWS (the `aws` feature): it cannot read s3:// sources"
+            "this keibi was built without AWS (the `aws` feature): it cannot read s3://, cloudwatch:// or rds:// sources"
                 .into(),
         )
     }
