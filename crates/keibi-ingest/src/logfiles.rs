@@ -56,7 +56,12 @@ pub const PORTIONS_PER_POLL: usize = 16;
 /// Where a file was read to.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 struct Mark {
-    /// Bytes handed out of the file: only grows, so checkpoint keys sort by progress.
+    /// The file's last write as listed when it was read from its start: a file
+    /// that replaces another of the same name (MySQL's `audit/server_audit.log`
+    /// starts again after each rotation) has a later one, so its checkpoints sort
+    /// after the old file's.
+    epoch: i64,
+    /// Bytes handed out of the file since its start: only grows.
     handed: u64,
     marker: String,
     last_written: i64,
@@ -64,18 +69,30 @@ struct Mark {
 }
 
 impl Mark {
+    /// A file read from its start, as listed now.
+    fn start(f: &ListedFile) -> Mark {
+        Mark {
+            epoch: f.last_written.max(0),
+            marker: "0".into(),
+            ..Mark::default()
+        }
+    }
+
+    /// As a checkpoint's key: the file's name first (it holds no newline: the
+    /// caller's names are checked, and a stored key is split at the first one),
+    /// then the epoch and the bytes handed out zero-padded, so a file's keys sort by
+    /// progress as the daemon's order of checkpoints wants.
     fn key(&self, file: &str) -> String {
-        // The file's name first (it holds no newline: the caller's names are
-        // checked, and a stored key is split at the first one).
         format!(
-            "{file}\n{:020}\n{}\n{}\n{}",
-            self.handed, self.last_written, self.size, self.marker
+            "{file}\n{:020}\n{:020}\n{}\n{}\n{}",
+            self.epoch, self.handed, self.last_written, self.size, self.marker
         )
     }
 
     fn parse(key: &str) -> Option<(String, Mark)> {
-        let mut parts = key.splitn(5, '\n');
+        let mut parts = key.splitn(6, '\n');
         let file = parts.next()?.to_string();
+        let epoch = parts.next()?.parse().ok()?;
         let handed = parts.next()?.parse().ok()?;
         let last_written = parts.next()?.parse().ok()?;
         let size = parts.next()?.parse().ok()?;
@@ -83,6 +100,7 @@ impl Mark {
         Some((
             file,
             Mark {
+                epoch,
                 handed,
                 marker,
                 last_written,
@@ -154,10 +172,13 @@ impl LogFileSource {
     /// together (an entry cut between two portions is read whole); whether it has
     /// more pending.
     fn read(&mut self, f: &ListedFile, poll: &mut Poll) -> bool {
-        let mut mark = self.marks.get(&f.name).cloned().unwrap_or(Mark {
-            marker: "0".into(),
-            ..Mark::default()
-        });
+        let mut mark = match self.marks.get(&f.name) {
+            // Smaller than when it was last read to its end: another file of the
+            // same name (rotated by renaming), read from its start.
+            Some(m) if f.size < m.size => Mark::start(f),
+            Some(m) => m.clone(),
+            None => Mark::start(f),
+        };
         let display: Arc<str> = Arc::from(self.files.display(&f.name).as_str());
         let mut text = Vec::new();
         let mut more = true;
@@ -383,9 +404,18 @@ mod tests {
         s.files
             .lock()
             .unwrap()
-            .insert(name.clone(), (3, line("u8")));
-        assert_eq!(users(&mut again, &mut cps), ["u8"]);
-        assert!(Mark::parse("x\nnot a number\n1\n2\n0").is_none());
+            .insert(name.clone(), (3, line("u8") + &line("v8")));
+        assert_eq!(users(&mut again, &mut cps), ["u8", "v8"]);
+        // Replaced by a smaller file of the same name (a rotation by renaming) while
+        // it is still listed: read from its start, and its keys sort after.
+        s.files
+            .lock()
+            .unwrap()
+            .insert(name.clone(), (4, line("u9")));
+        assert_eq!(users(&mut again, &mut cps), ["u9"]);
+        let keys: Vec<&str> = cps.iter().filter_map(|c| c.after_key.as_deref()).collect();
+        assert!(keys.windows(2).all(|w| w[0] <= w[1]), "{keys:?}");
+        assert!(Mark::parse("x\n1\nnot a number\n1\n2\n0").is_none());
     }
 
     /// Says more is pending for ever, with a new marker and no data.
