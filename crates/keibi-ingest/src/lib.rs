@@ -16,6 +16,7 @@ mod fingerprint;
 mod follow;
 mod inputs;
 mod live;
+mod logfiles;
 mod merge;
 mod objects;
 mod order;
@@ -30,6 +31,7 @@ pub use inputs::{
     Walker,
 };
 pub use live::{LiveSource, Poll, ReaderSource, SourceState};
+pub use logfiles::{FilePortion, ListedFile, LogFileSource, LogFiles};
 pub use merge::{run, IngestOptions, Notice, Report};
 pub use objects::{source_id, ObjectSource, Objects};
 pub use order::{OrderOptions, OrderStats, Orderer};

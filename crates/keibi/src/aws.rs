@@ -50,7 +50,7 @@ pub struct AwsInputs {
 /// Whether an input argument names a remote input (a URL with a scheme keibi reads
 /// through AWS) rather than a path.
 pub fn is_remote(arg: &str) -> bool {
-    arg.starts_with("s3://") || arg.starts_with("cloudwatch://")
+    arg.starts_with("s3://") || arg.starts_with("cloudwatch://") || arg.starts_with("rds://")
 }
 
 /// Remote inputs, and the URLs that could not be listed with why.
@@ -74,8 +74,14 @@ pub fn remote_inputs(urls: &[String], opts: &AwsInputs) -> anyhow::Result<Remote
         };
         let mut inputs = Vec::new();
         let mut errors = Vec::new();
-        let (groups, buckets): (Vec<&String>, Vec<&String>) =
-            urls.iter().partition(|u| u.starts_with("cloudwatch://"));
+        let (instances, urls): (Vec<&String>, Vec<&String>) =
+            urls.iter().partition(|u| u.starts_with("rds://"));
+        if !instances.is_empty() {
+            rds_inputs(&instances, &aws, opts, &mut inputs, &mut errors)?;
+        }
+        let (groups, buckets): (Vec<&String>, Vec<&String>) = urls
+            .into_iter()
+            .partition(|u| u.starts_with("cloudwatch://"));
         if !groups.is_empty() {
             log_group_inputs(&groups, &aws, opts, &mut inputs, &mut errors)?;
         }
@@ -154,7 +160,7 @@ pub fn remote_inputs(urls: &[String], opts: &AwsInputs) -> anyhow::Result<Remote
     {
         let _ = opts;
         anyhow::bail!(
-            "this keibi was built without AWS (the `aws` feature): it cannot read s3:// inputs"
+            "this keibi was built without AWS (the `aws` feature): it cannot read s3://, cloudwatch:// or rds:// inputs"
         )
     }
 }
@@ -211,6 +217,63 @@ fn log_group_inputs(
     Ok(())
 }
 
+/// Each log file of each `rds://<instance>[/<prefix>]` written since --since an
+/// input of its text, downloaded once (portion after portion) and kept for the
+/// merge's openings, named `rds://<instance>/<LogFileName>`.
+#[cfg(feature = "aws")]
+fn rds_inputs(
+    urls: &[&String],
+    aws: &keibi_aws::s3::S3Options,
+    opts: &AwsInputs,
+    inputs: &mut Vec<keibi_ingest::Input>,
+    errors: &mut Vec<(String, String)>,
+) -> anyhow::Result<()> {
+    use keibi_aws::rdslogs;
+    use std::sync::Arc;
+    let mut reader = rdslogs::RdsLogsReader::new(aws)?;
+    let mut left = rdslogs::MAX_BYTES;
+    for url in urls {
+        let parsed = match rdslogs::parse_url(url) {
+            Ok(u) => u,
+            Err(e) => {
+                errors.push((url.to_string(), e.to_string()));
+                continue;
+            }
+        };
+        let files = match reader.files(&parsed, opts.since.map(|t| t.timestamp_millis())) {
+            Ok(f) => f,
+            Err(e) => {
+                errors.push((url.to_string(), e.to_string()));
+                continue;
+            }
+        };
+        for f in files {
+            let display = format!("rds://{}/{}", parsed.instance, f.name);
+            let text = match reader.read_file(&parsed.instance, &f.name, left) {
+                Ok(t) => Arc::new(t),
+                Err(e) => {
+                    errors.push((display, e.to_string()));
+                    continue;
+                }
+            };
+            left = left.saturating_sub(text.len());
+            let size = text.len() as u64;
+            inputs.push(keibi_ingest::Input::Remote(Arc::new(
+                keibi_ingest::Remote {
+                    display: Arc::from(display.as_str()),
+                    instance: Some(parsed.instance.clone()),
+                    size: Some(size),
+                    open: Box::new(move || {
+                        Ok(Box::new(std::io::Cursor::new(Shared(text.clone())))
+                            as Box<dyn std::io::Read + Send>)
+                    }),
+                },
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// Bytes read once, opened as often as the merge needs.
 #[cfg(feature = "aws")]
 struct Shared(std::sync::Arc<Vec<u8>>);
@@ -244,6 +307,20 @@ pub fn remote_source(
             .list_interval
             .map(|d| d.std())
             .unwrap_or(std::time::Duration::from_secs(60));
+        if url.starts_with("rds://") {
+            let parsed = keibi_aws::rdslogs::parse_url(url).map_err(|e| e.to_string())?;
+            let reader = keibi_aws::rdslogs::RdsLogsReader::new(&aws).map_err(|e| e.to_string())?;
+            return Ok(Box::new(keibi_ingest::LogFileSource::new(
+                url,
+                Box::new(RdsFiles {
+                    reader,
+                    url: parsed,
+                }),
+                ingest,
+                every,
+                resume,
+            )));
+        }
         if url.starts_with("cloudwatch://") {
             let group = keibi_aws::logs::parse_url(url).map_err(|e| e.to_string())?;
             let reader = keibi_aws::logs::LogsReader::new(&aws).map_err(|e| e.to_string())?;
@@ -272,7 +349,7 @@ pub fn remote_source(
     {
         let _ = (s, ingest, resume);
         Err(
-            "this keibi was built without AWS (the `aws` feature): it cannot read s3:// sources"
+            "this keibi was built without AWS (the `aws` feature): it cannot read s3://, cloudwatch:// or rds:// sources"
                 .into(),
         )
     }
@@ -312,6 +389,53 @@ impl keibi_ingest::LogEvents for LogGroup {
 
     fn instance(&self) -> Option<String> {
         keibi_aws::logs::instance_of(&self.group)
+    }
+}
+
+#[cfg(feature = "aws")]
+struct RdsFiles {
+    reader: keibi_aws::rdslogs::RdsLogsReader,
+    url: keibi_aws::rdslogs::RdsUrl,
+}
+
+#[cfg(feature = "aws")]
+impl keibi_ingest::LogFiles for RdsFiles {
+    fn list(&mut self) -> Result<Vec<keibi_ingest::ListedFile>, String> {
+        self.reader
+            .files(&self.url, None)
+            .map(|v| {
+                v.into_iter()
+                    .map(|f| keibi_ingest::ListedFile {
+                        name: f.name,
+                        last_written: f.last_written,
+                        size: f.size,
+                    })
+                    .collect()
+            })
+            .map_err(|e| e.to_string())
+    }
+
+    fn portion(&mut self, file: &str, marker: &str) -> Result<keibi_ingest::FilePortion, String> {
+        self.reader
+            .portion(&self.url.instance, file, marker)
+            .map(|p| keibi_ingest::FilePortion {
+                data: p.data,
+                marker: p.marker,
+                pending: p.pending,
+            })
+            .map_err(|e| e.to_string())
+    }
+
+    fn display(&self, file: &str) -> String {
+        if file.is_empty() {
+            self.url.to_string()
+        } else {
+            format!("rds://{}/{file}", self.url.instance)
+        }
+    }
+
+    fn instance(&self) -> Option<String> {
+        Some(self.url.instance.clone())
     }
 }
 

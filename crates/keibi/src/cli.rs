@@ -350,8 +350,9 @@ pub enum RulesCommand {
 #[derive(Debug, Args)]
 pub struct InputArgs {
     /// Files, directories (read recursively), .gz/.zst/.bz2 archives, - for stdin,
-    /// s3://bucket/prefix (CloudTrail's trail bucket, or any prefix of log files), or
-    /// cloudwatch://LOG-GROUP (cloudwatch:///aws/rds/instance/db1/postgresql).
+    /// s3://bucket/prefix (CloudTrail's trail bucket, or any prefix of log files),
+    /// cloudwatch://LOG-GROUP (cloudwatch:///aws/rds/instance/db1/postgresql), or
+    /// rds://INSTANCE[/LOG-FILE-PREFIX] (rds://db1/error/postgresql.log).
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<String>,
     /// Read every input as this format instead of detecting it.
@@ -372,13 +373,13 @@ pub struct InputArgs {
     /// Only events before this time (same forms as --since).
     #[arg(long, value_name = "TIME")]
     pub until: Option<String>,
-    /// Region of s3:// and cloudwatch:// inputs [default: the credential chain's].
+    /// Region of s3://, cloudwatch:// and rds:// inputs [default: the credential chain's].
     #[arg(long, value_name = "REGION")]
     pub region: Option<String>,
-    /// AWS profile to read s3:// and cloudwatch:// inputs with.
+    /// AWS profile to read s3://, cloudwatch:// and rds:// inputs with.
     #[arg(long, value_name = "NAME")]
     pub profile: Option<String>,
-    /// Send the AWS calls of s3:// and cloudwatch:// inputs here (moto, MinIO, a VPC
+    /// Send the AWS calls of s3://, cloudwatch:// and rds:// inputs here (moto, MinIO, a VPC
     /// endpoint); S3 requests are then path-style.
     #[arg(long, value_name = "URL")]
     pub endpoint_url: Option<String>,
