@@ -9,6 +9,8 @@
 //! * [`sns`]: Amazon SNS publish, a notification channel.
 //! * [`s3`]: CloudTrail (or any log files) read from an S3 bucket in key order.
 //! * [`logs`]: RDS logs exported to CloudWatch Logs, read with FilterLogEvents.
+//! * [`lookup`]: CloudTrail's event history (LookupEvents), for accounts with no
+//!   trail.
 //! * [`inventory`]: the describe calls of a posture audit (RDS, EC2, CloudTrail,
 //!   GuardDuty, STS) into `keibi-posture`'s inventory, sent by [`signed`] (SigV4 over
 //!   reqwest, no SDK crate per service) with the XML answers read by [`xml`].
@@ -29,6 +31,7 @@
 pub mod config;
 pub mod inventory;
 pub mod logs;
+pub mod lookup;
 pub mod s3;
 pub mod securityhub;
 pub mod signed;
