@@ -126,7 +126,9 @@ pub struct Source {
     pub log_timezone: Option<String>,
     /// Logs read where AWS keeps them: `s3://bucket/prefix` (CloudTrail's trail
     /// bucket: objects listed in key order, each read once and whole) or
-    /// `cloudwatch://<log-group>` (RDS logs: a checkpoint per log stream).
+    /// `cloudwatch://<log-group>` (RDS logs: a checkpoint per log stream) or
+    /// `cloudtrail-history://<region>` (CloudTrail's event history, for accounts
+    /// with no trail: polled every 5 minutes by default).
     pub url: Option<String>,
     /// Time between listings of a `url` once everything listed was read
     /// [default: 60s].
@@ -564,7 +566,10 @@ impl Settings {
                 let mut s = Source::default();
                 if p == "-" {
                     s.stdin = true;
-                } else if p.starts_with("s3://") || p.starts_with("cloudwatch://") {
+                } else if p.starts_with("s3://")
+                    || p.starts_with("cloudwatch://")
+                    || p.starts_with("cloudtrail-history://")
+                {
                     s.url = Some(p.clone());
                 } else if Path::new(p).is_dir() {
                     s.dir = Some(PathBuf::from(p));
@@ -1120,11 +1125,14 @@ impl Reader<'_> {
                 }
             }
             if let Some(u) = &src.url {
-                if !u.starts_with("s3://") && !u.starts_with("cloudwatch://") {
+                if !u.starts_with("s3://")
+                    && !u.starts_with("cloudwatch://")
+                    && !u.starts_with("cloudtrail-history://")
+                {
                     self.at(
                         &at("url"),
                         format!(
-                            "{u:?} is not a URL keibi reads (s3://bucket/prefix, cloudwatch://log-group)"
+                            "{u:?} is not a URL keibi reads (s3://bucket/prefix, cloudwatch://log-group, cloudtrail-history://region)"
                         ),
                     );
                 }

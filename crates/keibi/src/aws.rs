@@ -50,7 +50,9 @@ pub struct AwsInputs {
 /// Whether an input argument names a remote input (a URL with a scheme keibi reads
 /// through AWS) rather than a path.
 pub fn is_remote(arg: &str) -> bool {
-    arg.starts_with("s3://") || arg.starts_with("cloudwatch://")
+    arg.starts_with("s3://")
+        || arg.starts_with("cloudwatch://")
+        || arg.starts_with("cloudtrail-history://")
 }
 
 /// Remote inputs, and the URLs that could not be listed with why.
@@ -74,8 +76,15 @@ pub fn remote_inputs(urls: &[String], opts: &AwsInputs) -> anyhow::Result<Remote
         };
         let mut inputs = Vec::new();
         let mut errors = Vec::new();
-        let (groups, buckets): (Vec<&String>, Vec<&String>) =
-            urls.iter().partition(|u| u.starts_with("cloudwatch://"));
+        let (histories, urls): (Vec<&String>, Vec<&String>) = urls
+            .iter()
+            .partition(|u| u.starts_with("cloudtrail-history://"));
+        if !histories.is_empty() {
+            history_inputs(&histories, &aws, opts, &mut inputs, &mut errors)?;
+        }
+        let (groups, buckets): (Vec<&String>, Vec<&String>) = urls
+            .into_iter()
+            .partition(|u| u.starts_with("cloudwatch://"));
         if !groups.is_empty() {
             log_group_inputs(&groups, &aws, opts, &mut inputs, &mut errors)?;
         }
@@ -211,6 +220,60 @@ fn log_group_inputs(
     Ok(())
 }
 
+/// Each `cloudtrail-history://<region>` an input of its event history's records
+/// (between --since and --until, oldest first, one JSON record a line), read once.
+#[cfg(feature = "aws")]
+fn history_inputs(
+    urls: &[&String],
+    aws: &keibi_aws::s3::S3Options,
+    opts: &AwsInputs,
+    inputs: &mut Vec<keibi_ingest::Input>,
+    errors: &mut Vec<(String, String)>,
+) -> anyhow::Result<()> {
+    use keibi_aws::lookup;
+    use std::sync::Arc;
+    let mut reader = lookup::HistoryReader::new(aws)?;
+    for url in urls {
+        let parsed = match lookup::parse_url(url) {
+            Ok(u) => u,
+            Err(e) => {
+                errors.push((url.to_string(), e.to_string()));
+                continue;
+            }
+        };
+        let events = match reader.events(
+            &parsed,
+            opts.since.map(|t| t.timestamp_millis()),
+            opts.until.map(|t| t.timestamp_millis()),
+        ) {
+            Ok(s) => s,
+            Err(e) => {
+                errors.push((url.to_string(), e.to_string()));
+                continue;
+            }
+        };
+        let mut text = Vec::new();
+        for e in events {
+            text.extend_from_slice(e.record.as_bytes());
+            text.push(b'\n');
+        }
+        let text = Arc::new(text);
+        let size = text.len() as u64;
+        inputs.push(keibi_ingest::Input::Remote(Arc::new(
+            keibi_ingest::Remote {
+                display: Arc::from(parsed.to_string().as_str()),
+                instance: None,
+                size: Some(size),
+                open: Box::new(move || {
+                    Ok(Box::new(std::io::Cursor::new(Shared(text.clone())))
+                        as Box<dyn std::io::Read + Send>)
+                }),
+            },
+        )));
+    }
+    Ok(())
+}
+
 /// Bytes read once, opened as often as the merge needs.
 #[cfg(feature = "aws")]
 struct Shared(std::sync::Arc<Vec<u8>>);
@@ -244,6 +307,25 @@ pub fn remote_source(
             .list_interval
             .map(|d| d.std())
             .unwrap_or(std::time::Duration::from_secs(60));
+        if url.starts_with("cloudtrail-history://") {
+            let parsed = keibi_aws::lookup::parse_url(url).map_err(|e| e.to_string())?;
+            let reader = keibi_aws::lookup::HistoryReader::new(&aws).map_err(|e| e.to_string())?;
+            // Event history lags the calls by minutes: every 5 minutes by default.
+            let every = s
+                .list_interval
+                .map(|d| d.std())
+                .unwrap_or(std::time::Duration::from_secs(300));
+            return Ok(Box::new(keibi_ingest::StreamSource::new(
+                url,
+                Box::new(History {
+                    reader,
+                    url: parsed,
+                }),
+                ingest,
+                every,
+                resume,
+            )));
+        }
         if url.starts_with("cloudwatch://") {
             let group = keibi_aws::logs::parse_url(url).map_err(|e| e.to_string())?;
             let reader = keibi_aws::logs::LogsReader::new(&aws).map_err(|e| e.to_string())?;
@@ -312,6 +394,53 @@ impl keibi_ingest::LogEvents for LogGroup {
 
     fn instance(&self) -> Option<String> {
         keibi_aws::logs::instance_of(&self.group)
+    }
+}
+
+/// A region's event history as one stream (named after the region) of CloudTrail
+/// records, for [`keibi_ingest::StreamSource`]: its checkpoint is the last event's
+/// time with the event ids handed out at that time.
+#[cfg(feature = "aws")]
+struct History {
+    reader: keibi_aws::lookup::HistoryReader,
+    url: keibi_aws::lookup::HistoryUrl,
+}
+
+/// How far behind the present a followed event history is read: events reach the
+/// history 5 to 15 minutes after their call, not in their time order, so an event
+/// is handed out only once the history has had this long to hold everything before
+/// it (a later-delivered earlier event would otherwise fall behind the checkpoint).
+#[cfg(feature = "aws")]
+pub const HISTORY_SETTLE: std::time::Duration = std::time::Duration::from_secs(15 * 60);
+
+#[cfg(feature = "aws")]
+impl keibi_ingest::LogEvents for History {
+    fn fetch(&mut self, start: Option<i64>) -> Result<Vec<keibi_ingest::LogEvent>, String> {
+        let end = chrono::Utc::now().timestamp_millis() - HISTORY_SETTLE.as_millis() as i64;
+        let region = self.url.region.clone();
+        self.reader
+            .events(&self.url, start, Some(end))
+            .map(|v| {
+                v.into_iter()
+                    // EndTime is asked in whole seconds: the settled edge exactly.
+                    .filter(|e| e.timestamp < end)
+                    .map(|e| keibi_ingest::LogEvent {
+                        stream: region.clone(),
+                        timestamp: e.timestamp,
+                        id: e.id,
+                        message: e.record,
+                    })
+                    .collect()
+            })
+            .map_err(|e| e.to_string())
+    }
+
+    fn display(&self, _stream: &str) -> String {
+        self.url.to_string()
+    }
+
+    fn instance(&self) -> Option<String> {
+        None
     }
 }
 
