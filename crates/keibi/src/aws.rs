@@ -320,6 +320,9 @@ pub fn remote_source(
                 Box::new(History {
                     reader,
                     url: parsed,
+                    cursor: None,
+                    window: HISTORY_FIRST_WINDOW,
+                    more: false,
                 }),
                 ingest,
                 every,
@@ -400,10 +403,24 @@ impl keibi_ingest::LogEvents for LogGroup {
 /// A region's event history as one stream (named after the region) of CloudTrail
 /// records, for [`keibi_ingest::StreamSource`]: its checkpoint is the last event's
 /// time with the event ids handed out at that time.
+///
+/// The history answers newest first, so a read must page through all of its time
+/// range before it has the oldest event: it is read in time windows (each whole),
+/// sized to hold a few thousand events (doubled when one holds few, halved when
+/// one holds many), at most [`HISTORY_CALLS`] calls a fetch, so memory and the
+/// time one poll blocks the daemon stay bounded; the source is polled again at
+/// once until it reaches the present.
 #[cfg(feature = "aws")]
 struct History {
     reader: keibi_aws::lookup::HistoryReader,
     url: keibi_aws::lookup::HistoryUrl,
+    /// While catching up, where the windows read so far end (ms): every event
+    /// before it was handed out. Cleared once a fetch reaches the present.
+    cursor: Option<i64>,
+    /// The next window's length (ms).
+    window: i64,
+    /// The last fetch stopped before the settled present.
+    more: bool,
 }
 
 /// How far behind the present a followed event history is read: events reach the
@@ -412,27 +429,82 @@ struct History {
 /// it (a later-delivered earlier event would otherwise fall behind the checkpoint).
 #[cfg(feature = "aws")]
 pub const HISTORY_SETTLE: std::time::Duration = std::time::Duration::from_secs(15 * 60);
+/// How far back the event history goes (a first run reads from there).
+#[cfg(feature = "aws")]
+const HISTORY_DAYS: i64 = 90;
+/// The first window of a fetch (ms): an hour.
+#[cfg(feature = "aws")]
+const HISTORY_FIRST_WINDOW: i64 = 3_600_000;
+/// Calls one fetch starts windows within (each 50 events; 2 a second).
+#[cfg(feature = "aws")]
+const HISTORY_CALLS: usize = 40;
 
 #[cfg(feature = "aws")]
 impl keibi_ingest::LogEvents for History {
     fn fetch(&mut self, start: Option<i64>) -> Result<Vec<keibi_ingest::LogEvent>, String> {
-        let end = chrono::Utc::now().timestamp_millis() - HISTORY_SETTLE.as_millis() as i64;
-        let region = self.url.region.clone();
-        self.reader
-            .events(&self.url, start, Some(end))
-            .map(|v| {
-                v.into_iter()
-                    // EndTime is asked in whole seconds: the settled edge exactly.
-                    .filter(|e| e.timestamp < end)
+        let now = chrono::Utc::now().timestamp_millis();
+        let end = (now - HISTORY_SETTLE.as_millis() as i64).div_euclid(1000) * 1000;
+        let oldest = now - HISTORY_DAYS * 86_400_000;
+        // From the checkpoint's second (the stream source drops what its ids
+        // cover), or past what this process already read.
+        let mut lo = start
+            .map(|s| s.div_euclid(1000) * 1000)
+            .max(self.cursor)
+            .unwrap_or(oldest)
+            .max(oldest.div_euclid(1000) * 1000);
+        let calls = self.reader.calls;
+        let mut out = Vec::new();
+        self.more = false;
+        while lo < end {
+            if self.reader.calls - calls >= HISTORY_CALLS {
+                self.more = true;
+                break;
+            }
+            let hi = (lo + self.window).min(end);
+            // LookupEvents' times are whole seconds, both ends included: the
+            // window is [lo, hi), the event at hi is the next window's.
+            let got = match self.reader.events(&self.url, Some(lo), Some(hi)) {
+                Ok(v) => v,
+                // What was read is handed out; the next poll tries again.
+                Err(e) if !out.is_empty() => {
+                    let _ = e;
+                    self.more = true;
+                    break;
+                }
+                Err(e) => return Err(e.to_string()),
+            };
+            let n = got.len();
+            out.extend(
+                got.into_iter()
+                    .filter(|e| e.timestamp >= lo && e.timestamp < hi)
                     .map(|e| keibi_ingest::LogEvent {
-                        stream: region.clone(),
+                        stream: self.url.region.clone(),
                         timestamp: e.timestamp,
                         id: e.id,
                         message: e.record,
-                    })
-                    .collect()
-            })
-            .map_err(|e| e.to_string())
+                    }),
+            );
+            self.cursor = Some(hi);
+            lo = hi;
+            self.window = if n < 1_000 {
+                (self.window * 2).min(30 * 86_400_000)
+            } else if n > 5_000 {
+                (self.window / 2).max(60_000)
+            } else {
+                self.window
+            };
+        }
+        if !self.more {
+            // Caught up: the next poll reads again from the checkpoint's second, so
+            // an event that reached the history later than HISTORY_SETTLE, with a
+            // time after the last one handed out, is still read.
+            self.cursor = None;
+        }
+        Ok(out)
+    }
+
+    fn more(&self) -> bool {
+        self.more
     }
 
     fn display(&self, _stream: &str) -> String {

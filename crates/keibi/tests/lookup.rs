@@ -375,7 +375,9 @@ fn a_followed_event_history_survives_kill_9_and_equals_one_scan() {
     let want = summary(&scanned);
     assert!(want.len() >= 4, "{want:?} {stderr}");
     assert_eq!(stored(&store).unwrap(), want, "{}", log());
-    assert_eq!(h.stats()["throttled"], 0);
+    // (Throttling is possible here: a restarted keibi's first call can come within
+    // a second of the killed one's last, as AWS counts them per account; the
+    // signed client retries it, and the store above is complete.)
 
     // An event of a minute ago is not handed out yet: the history receives events
     // minutes late and out of order, so keibi run reads it only 15 minutes behind
