@@ -31,6 +31,9 @@ pub const MAX_BYTES: usize = 512 << 20;
 pub const MAX_EVENTS: usize = 2_000_000;
 /// Pages one read asks for at most.
 pub const MAX_PAGES: usize = 100_000;
+/// Pages in a row without an event one read accepts (an endpoint that keeps
+/// answering a new NextToken with nothing must not hold a read for hours).
+pub const MAX_EMPTY_PAGES: usize = 20;
 
 /// The attribute keys LookupEvents accepts.
 const KEYS: &[&str] = &[
@@ -174,6 +177,7 @@ impl HistoryReader {
         let mut out = Vec::new();
         let mut token: Option<String> = None;
         let mut bytes = 0usize;
+        let mut empty = 0usize;
         for _ in 0..MAX_PAGES {
             let mut input = json!({ "MaxResults": 50 });
             if let Some(s) = start {
@@ -210,6 +214,17 @@ impl HistoryReader {
                 .ok_or_else(|| {
                     CallError::Answer("LookupEvents: an answer without its Events".into())
                 })?;
+            if list.is_empty() {
+                empty += 1;
+                if empty > MAX_EMPTY_PAGES {
+                    return Err(LookupError::TooMuch {
+                        region: url.region.clone(),
+                        what: format!("{MAX_EMPTY_PAGES} pages in a row without an event"),
+                    });
+                }
+            } else {
+                empty = 0;
+            }
             for e in list {
                 let Some(ev) = event_of(e) else { continue };
                 bytes += ev.record.len() + 1;
