@@ -11,6 +11,8 @@
 //! * [`logs`]: RDS logs exported to CloudWatch Logs, read with FilterLogEvents.
 //! * [`rdslogs`]: RDS log files where RDS keeps them (DescribeDBLogFiles,
 //!   DownloadDBLogFilePortion), for instances that do not export to CloudWatch.
+//! * [`lookup`]: CloudTrail's event history (LookupEvents), for accounts with no
+//!   trail.
 //! * [`inventory`]: the describe calls of a posture audit (RDS, EC2, CloudTrail,
 //!   GuardDuty, STS) into `keibi-posture`'s inventory, sent by [`signed`] (SigV4 over
 //!   reqwest, no SDK crate per service) with the XML answers read by [`xml`].
@@ -31,6 +33,7 @@
 pub mod config;
 pub mod inventory;
 pub mod logs;
+pub mod lookup;
 pub mod rdslogs;
 pub mod s3;
 pub mod securityhub;

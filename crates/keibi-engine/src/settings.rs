@@ -128,7 +128,9 @@ pub struct Source {
     /// bucket: objects listed in key order, each read once and whole) or
     /// `cloudwatch://<log-group>` (RDS logs: a checkpoint per log stream) or
     /// `rds://<instance>[/<log-file-prefix>]` (RDS's own log files: a checkpoint per
-    /// file).
+    /// file) or
+    /// `cloudtrail-history://<region>` (CloudTrail's event history, for accounts
+    /// with no trail: polled every 5 minutes by default).
     pub url: Option<String>,
     /// Time between listings of a `url` once everything listed was read
     /// [default: 60s].
@@ -569,6 +571,7 @@ impl Settings {
                 } else if p.starts_with("s3://")
                     || p.starts_with("cloudwatch://")
                     || p.starts_with("rds://")
+                    || p.starts_with("cloudtrail-history://")
                 {
                     s.url = Some(p.clone());
                 } else if Path::new(p).is_dir() {
@@ -1128,11 +1131,12 @@ impl Reader<'_> {
                 if !u.starts_with("s3://")
                     && !u.starts_with("cloudwatch://")
                     && !u.starts_with("rds://")
+                    && !u.starts_with("cloudtrail-history://")
                 {
                     self.at(
                         &at("url"),
                         format!(
-                            "{u:?} is not a URL keibi reads (s3://bucket/prefix, cloudwatch://log-group, rds://instance)"
+                            "{u:?} is not a URL keibi reads (s3://bucket/prefix, cloudwatch://log-group, rds://instance, cloudtrail-history://region)"
                         ),
                     );
                 }

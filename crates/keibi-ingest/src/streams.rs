@@ -35,6 +35,12 @@ pub trait LogEvents: Send {
     fn display(&self, stream: &str) -> String;
     /// The database instance the streams are of, when known.
     fn instance(&self) -> Option<String>;
+    /// Whether the last fetch stopped before the present (a service read in
+    /// bounded steps, such as CloudTrail's event history): then the source is
+    /// polled again at once instead of after its interval.
+    fn more(&self) -> bool {
+        false
+    }
 }
 
 /// Where a stream was read to: the last timestamp, and the ids handed out at it.
@@ -201,7 +207,12 @@ impl LiveSource for StreamSource {
             poll.checkpoints.push(cp);
             self.marks.insert(stream, mark);
         }
-        poll.state = SourceState::CaughtUp;
+        poll.state = if self.events.more() {
+            self.next_fetch = None;
+            SourceState::Reading
+        } else {
+            SourceState::CaughtUp
+        };
         poll
     }
 }
@@ -231,6 +242,48 @@ mod tests {
         fn instance(&self) -> Option<String> {
             Some("db1".into())
         }
+    }
+
+    /// Hands out one stored event a fetch, saying there is more while any is left.
+    struct Stepped(Vec<LogEvent>);
+
+    impl LogEvents for Stepped {
+        fn fetch(&mut self, _start: Option<i64>) -> Result<Vec<LogEvent>, String> {
+            Ok(if self.0.is_empty() {
+                Vec::new()
+            } else {
+                vec![self.0.remove(0)]
+            })
+        }
+        fn display(&self, stream: &str) -> String {
+            format!("h:{stream}")
+        }
+        fn instance(&self) -> Option<String> {
+            Some("db1".into())
+        }
+        fn more(&self) -> bool {
+            !self.0.is_empty()
+        }
+    }
+
+    #[test]
+    fn a_source_with_more_is_polled_again_at_once() {
+        let events = vec![line("r", 1, "1", "u1"), line("r", 2, "2", "u2")];
+        let mut src = StreamSource::new(
+            "h",
+            Box::new(Stepped(events)),
+            IngestOptions::default(),
+            Duration::from_secs(3600),
+            &[],
+        );
+        let now = Instant::now();
+        let p = src.poll(now);
+        assert_eq!(p.events.len(), 1);
+        assert_eq!(p.state, SourceState::Reading);
+        let p = src.poll(now);
+        assert_eq!(p.events.len(), 1, "polled again within the interval");
+        assert_eq!(p.state, SourceState::CaughtUp);
+        assert!(src.poll(now).events.is_empty());
     }
 
     fn line(stream: &str, t: i64, id: &str, user: &str) -> LogEvent {

@@ -50,7 +50,10 @@ pub struct AwsInputs {
 /// Whether an input argument names a remote input (a URL with a scheme keibi reads
 /// through AWS) rather than a path.
 pub fn is_remote(arg: &str) -> bool {
-    arg.starts_with("s3://") || arg.starts_with("cloudwatch://") || arg.starts_with("rds://")
+    arg.starts_with("s3://")
+        || arg.starts_with("cloudwatch://")
+        || arg.starts_with("rds://")
+        || arg.starts_with("cloudtrail-history://")
 }
 
 /// Remote inputs, and the URLs that could not be listed with why.
@@ -74,8 +77,14 @@ pub fn remote_inputs(urls: &[String], opts: &AwsInputs) -> anyhow::Result<Remote
         };
         let mut inputs = Vec::new();
         let mut errors = Vec::new();
+        let (histories, urls): (Vec<&String>, Vec<&String>) = urls
+            .iter()
+            .partition(|u| u.starts_with("cloudtrail-history://"));
+        if !histories.is_empty() {
+            history_inputs(&histories, &aws, opts, &mut inputs, &mut errors)?;
+        }
         let (instances, urls): (Vec<&String>, Vec<&String>) =
-            urls.iter().partition(|u| u.starts_with("rds://"));
+            urls.into_iter().partition(|u| u.starts_with("rds://"));
         if !instances.is_empty() {
             rds_inputs(&instances, &aws, opts, &mut inputs, &mut errors)?;
         }
@@ -160,7 +169,7 @@ pub fn remote_inputs(urls: &[String], opts: &AwsInputs) -> anyhow::Result<Remote
     {
         let _ = opts;
         anyhow::bail!(
-            "this keibi was built without AWS (the `aws` feature): it cannot read s3://, cloudwatch:// or rds:// inputs"
+            "this keibi was built without AWS (the `aws` feature): it cannot read s3://, cloudwatch://, rds:// or cloudtrail-history:// inputs"
         )
     }
 }
@@ -274,6 +283,60 @@ fn rds_inputs(
     Ok(())
 }
 
+/// Each `cloudtrail-history://<region>` an input of its event history's records
+/// (between --since and --until, oldest first, one JSON record a line), read once.
+#[cfg(feature = "aws")]
+fn history_inputs(
+    urls: &[&String],
+    aws: &keibi_aws::s3::S3Options,
+    opts: &AwsInputs,
+    inputs: &mut Vec<keibi_ingest::Input>,
+    errors: &mut Vec<(String, String)>,
+) -> anyhow::Result<()> {
+    use keibi_aws::lookup;
+    use std::sync::Arc;
+    let mut reader = lookup::HistoryReader::new(aws)?;
+    for url in urls {
+        let parsed = match lookup::parse_url(url) {
+            Ok(u) => u,
+            Err(e) => {
+                errors.push((url.to_string(), e.to_string()));
+                continue;
+            }
+        };
+        let events = match reader.events(
+            &parsed,
+            opts.since.map(|t| t.timestamp_millis()),
+            opts.until.map(|t| t.timestamp_millis()),
+        ) {
+            Ok(s) => s,
+            Err(e) => {
+                errors.push((url.to_string(), e.to_string()));
+                continue;
+            }
+        };
+        let mut text = Vec::new();
+        for e in events {
+            text.extend_from_slice(e.record.as_bytes());
+            text.push(b'\n');
+        }
+        let text = Arc::new(text);
+        let size = text.len() as u64;
+        inputs.push(keibi_ingest::Input::Remote(Arc::new(
+            keibi_ingest::Remote {
+                display: Arc::from(parsed.to_string().as_str()),
+                instance: None,
+                size: Some(size),
+                open: Box::new(move || {
+                    Ok(Box::new(std::io::Cursor::new(Shared(text.clone())))
+                        as Box<dyn std::io::Read + Send>)
+                }),
+            },
+        )));
+    }
+    Ok(())
+}
+
 /// Bytes read once, opened as often as the merge needs.
 #[cfg(feature = "aws")]
 struct Shared(std::sync::Arc<Vec<u8>>);
@@ -307,6 +370,28 @@ pub fn remote_source(
             .list_interval
             .map(|d| d.std())
             .unwrap_or(std::time::Duration::from_secs(60));
+        if url.starts_with("cloudtrail-history://") {
+            let parsed = keibi_aws::lookup::parse_url(url).map_err(|e| e.to_string())?;
+            let reader = keibi_aws::lookup::HistoryReader::new(&aws).map_err(|e| e.to_string())?;
+            // Event history lags the calls by minutes: every 5 minutes by default.
+            let every = s
+                .list_interval
+                .map(|d| d.std())
+                .unwrap_or(std::time::Duration::from_secs(300));
+            return Ok(Box::new(keibi_ingest::StreamSource::new(
+                url,
+                Box::new(History {
+                    reader,
+                    url: parsed,
+                    cursor: None,
+                    window: HISTORY_FIRST_WINDOW,
+                    more: false,
+                }),
+                ingest,
+                every,
+                resume,
+            )));
+        }
         if url.starts_with("rds://") {
             let parsed = keibi_aws::rdslogs::parse_url(url).map_err(|e| e.to_string())?;
             let reader = keibi_aws::rdslogs::RdsLogsReader::new(&aws).map_err(|e| e.to_string())?;
@@ -349,7 +434,7 @@ pub fn remote_source(
     {
         let _ = (s, ingest, resume);
         Err(
-            "this keibi was built without AWS (the `aws` feature): it cannot read s3://, cloudwatch:// or rds:// sources"
+            "this keibi was built without AWS (the `aws` feature): it cannot read s3://, cloudwatch://, rds:// or cloudtrail-history:// sources"
                 .into(),
         )
     }
@@ -436,6 +521,122 @@ impl keibi_ingest::LogFiles for RdsFiles {
 
     fn instance(&self) -> Option<String> {
         Some(self.url.instance.clone())
+    }
+}
+
+/// A region's event history as one stream (named after the region) of CloudTrail
+/// records, for [`keibi_ingest::StreamSource`]: its checkpoint is the last event's
+/// time with the event ids handed out at that time.
+///
+/// The history answers newest first, so a read must page through all of its time
+/// range before it has the oldest event: it is read in time windows (each whole),
+/// sized to hold a few thousand events (doubled when one holds few, halved when
+/// one holds many), at most [`HISTORY_CALLS`] calls a fetch, so memory and the
+/// time one poll blocks the daemon stay bounded; the source is polled again at
+/// once until it reaches the present.
+#[cfg(feature = "aws")]
+struct History {
+    reader: keibi_aws::lookup::HistoryReader,
+    url: keibi_aws::lookup::HistoryUrl,
+    /// While catching up, where the windows read so far end (ms): every event
+    /// before it was handed out. Cleared once a fetch reaches the present.
+    cursor: Option<i64>,
+    /// The next window's length (ms).
+    window: i64,
+    /// The last fetch stopped before the settled present.
+    more: bool,
+}
+
+/// How far behind the present a followed event history is read: events reach the
+/// history 5 to 15 minutes after their call, not in their time order, so an event
+/// is handed out only once the history has had this long to hold everything before
+/// it (a later-delivered earlier event would otherwise fall behind the checkpoint).
+#[cfg(feature = "aws")]
+pub const HISTORY_SETTLE: std::time::Duration = std::time::Duration::from_secs(15 * 60);
+/// How far back the event history goes (a first run reads from there).
+#[cfg(feature = "aws")]
+const HISTORY_DAYS: i64 = 90;
+/// The first window of a fetch (ms): an hour.
+#[cfg(feature = "aws")]
+const HISTORY_FIRST_WINDOW: i64 = 3_600_000;
+/// Calls one fetch starts windows within (each 50 events; 2 a second).
+#[cfg(feature = "aws")]
+const HISTORY_CALLS: usize = 40;
+
+#[cfg(feature = "aws")]
+impl keibi_ingest::LogEvents for History {
+    fn fetch(&mut self, start: Option<i64>) -> Result<Vec<keibi_ingest::LogEvent>, String> {
+        let now = chrono::Utc::now().timestamp_millis();
+        let end = (now - HISTORY_SETTLE.as_millis() as i64).div_euclid(1000) * 1000;
+        let oldest = now - HISTORY_DAYS * 86_400_000;
+        // From the checkpoint's second (the stream source drops what its ids
+        // cover), or past what this process already read.
+        let mut lo = start
+            .map(|s| s.div_euclid(1000) * 1000)
+            .max(self.cursor)
+            .unwrap_or(oldest)
+            .max(oldest.div_euclid(1000) * 1000);
+        let calls = self.reader.calls;
+        let mut out = Vec::new();
+        self.more = false;
+        while lo < end {
+            if self.reader.calls - calls >= HISTORY_CALLS {
+                self.more = true;
+                break;
+            }
+            let hi = (lo + self.window).min(end);
+            // LookupEvents' times are whole seconds, both ends included: the
+            // window is [lo, hi), the event at hi is the next window's.
+            let got = match self.reader.events(&self.url, Some(lo), Some(hi)) {
+                Ok(v) => v,
+                // What was read is handed out; the next poll tries again.
+                Err(e) if !out.is_empty() => {
+                    let _ = e;
+                    self.more = true;
+                    break;
+                }
+                Err(e) => return Err(e.to_string()),
+            };
+            let n = got.len();
+            out.extend(
+                got.into_iter()
+                    .filter(|e| e.timestamp >= lo && e.timestamp < hi)
+                    .map(|e| keibi_ingest::LogEvent {
+                        stream: self.url.region.clone(),
+                        timestamp: e.timestamp,
+                        id: e.id,
+                        message: e.record,
+                    }),
+            );
+            self.cursor = Some(hi);
+            lo = hi;
+            self.window = if n < 1_000 {
+                (self.window * 2).min(30 * 86_400_000)
+            } else if n > 5_000 {
+                (self.window / 2).max(60_000)
+            } else {
+                self.window
+            };
+        }
+        if !self.more {
+            // Caught up: the next poll reads again from the checkpoint's second, so
+            // an event that reached the history later than HISTORY_SETTLE, with a
+            // time after the last one handed out, is still read.
+            self.cursor = None;
+        }
+        Ok(out)
+    }
+
+    fn more(&self) -> bool {
+        self.more
+    }
+
+    fn display(&self, _stream: &str) -> String {
+        self.url.to_string()
+    }
+
+    fn instance(&self) -> Option<String> {
+        None
     }
 }
 

@@ -351,8 +351,10 @@ pub enum RulesCommand {
 pub struct InputArgs {
     /// Files, directories (read recursively), .gz/.zst/.bz2 archives, - for stdin,
     /// s3://bucket/prefix (CloudTrail's trail bucket, or any prefix of log files),
-    /// cloudwatch://LOG-GROUP (cloudwatch:///aws/rds/instance/db1/postgresql), or
-    /// rds://INSTANCE[/LOG-FILE-PREFIX] (rds://db1/error/postgresql.log).
+    /// cloudwatch://LOG-GROUP (cloudwatch:///aws/rds/instance/db1/postgresql),
+    /// rds://INSTANCE[/LOG-FILE-PREFIX] (rds://db1/error/postgresql.log), or
+    /// cloudtrail-history://REGION (CloudTrail's event history, for accounts with no
+    /// trail; ?EventSource=rds.amazonaws.com narrows it).
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<String>,
     /// Read every input as this format instead of detecting it.
