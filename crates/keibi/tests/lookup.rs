@@ -14,6 +14,9 @@
 #[path = "../../keibi-notify/tests/common/mod.rs"]
 mod aws;
 
+mod common;
+use common::daemon::{brief as summary, stored_brief as stored};
+
 use std::collections::BTreeSet;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -255,43 +258,6 @@ fn the_event_history_scans_as_its_records_do_as_a_file() {
     // A URL that is not a region is an error naming it, beside other inputs.
     let (_, stderr) = h.keibi(&["scan", "--format", "jsonl", "cloudtrail-history://nowhere!"]);
     assert!(stderr.contains("cloudtrail-history://nowhere!"), "{stderr}");
-}
-
-/// A finding as the store and a scan both give it: id, type, count, first and last
-/// seen.
-fn summary(findings: &[Value]) -> BTreeSet<String> {
-    findings
-        .iter()
-        .map(|f| {
-            format!(
-                "{} {} x{} {} {}",
-                f["id"].as_str().unwrap_or("?"),
-                f["type"].as_str().unwrap_or("?"),
-                f["count"],
-                f["first_seen"].as_str().unwrap_or("?"),
-                f["last_seen"].as_str().unwrap_or("?")
-            )
-        })
-        .collect()
-}
-
-fn stored(store: &Path) -> Option<BTreeSet<String>> {
-    if !store.exists() {
-        return None;
-    }
-    let o = Command::new(env!("CARGO_BIN_EXE_keibi"))
-        .args(["findings", "list", "--all", "--format", "jsonl", "--store"])
-        .arg(store)
-        .output()
-        .unwrap();
-    if !o.status.success() {
-        return None;
-    }
-    let f: Vec<Value> = String::from_utf8_lossy(&o.stdout)
-        .lines()
-        .filter_map(|l| serde_json::from_str(l).ok())
-        .collect();
-    Some(summary(&f))
 }
 
 /// `keibi run` following the history: events added while it runs are read at the

@@ -12,6 +12,9 @@
 //!
 //! No external service: always runs.
 
+mod common;
+use common::daemon::{brief as summary, stored_brief as stored};
+
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -384,43 +387,6 @@ fn an_instance_scans_as_its_files_do() {
     let (_, stderr) = keibi(&server.endpoint, &["events", "rds://no-such-db"]);
     assert!(stderr.contains("rds://no-such-db"), "{stderr}");
     assert!(stderr.contains("DBInstanceNotFound"), "{stderr}");
-}
-
-/// A finding as the store and a scan both give it: id, type, count, first and last
-/// seen.
-fn summary(findings: &[Value]) -> BTreeSet<String> {
-    findings
-        .iter()
-        .map(|f| {
-            format!(
-                "{} {} x{} {} {}",
-                f["id"].as_str().unwrap_or("?"),
-                f["type"].as_str().unwrap_or("?"),
-                f["count"],
-                f["first_seen"].as_str().unwrap_or("?"),
-                f["last_seen"].as_str().unwrap_or("?")
-            )
-        })
-        .collect()
-}
-
-fn stored(store: &Path) -> Option<BTreeSet<String>> {
-    if !store.exists() {
-        return None;
-    }
-    let o = Command::new(env!("CARGO_BIN_EXE_keibi"))
-        .args(["findings", "list", "--all", "--format", "jsonl", "--store"])
-        .arg(store)
-        .output()
-        .unwrap();
-    if !o.status.success() {
-        return None;
-    }
-    let f: Vec<Value> = String::from_utf8_lossy(&o.stdout)
-        .lines()
-        .filter_map(|l| serde_json::from_str(l).ok())
-        .collect();
-    Some(summary(&f))
 }
 
 fn append(path: &Path, text: &str) {

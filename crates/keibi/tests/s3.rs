@@ -10,6 +10,9 @@
 #[path = "../../keibi-notify/tests/common/mod.rs"]
 mod aws;
 
+mod common;
+use common::daemon::{brief as summary, stored_brief as stored};
+
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -231,43 +234,6 @@ fn a_trail_bucket_scans_as_its_files_do() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("s3://no-such-bucket/x"), "{stderr}");
     assert!(stderr.contains("NoSuchBucket"), "{stderr}");
-}
-
-/// A finding as the store and a scan both give it: id, type, count, first and last
-/// seen.
-fn summary(findings: &[Value]) -> BTreeSet<String> {
-    findings
-        .iter()
-        .map(|f| {
-            format!(
-                "{} {} x{} {} {}",
-                f["id"].as_str().unwrap_or("?"),
-                f["type"].as_str().unwrap_or("?"),
-                f["count"],
-                f["first_seen"].as_str().unwrap_or("?"),
-                f["last_seen"].as_str().unwrap_or("?")
-            )
-        })
-        .collect()
-}
-
-fn stored(store: &Path) -> Option<BTreeSet<String>> {
-    if !store.exists() {
-        return None;
-    }
-    let o = Command::new(env!("CARGO_BIN_EXE_keibi"))
-        .args(["findings", "list", "--all", "--format", "jsonl", "--store"])
-        .arg(store)
-        .output()
-        .unwrap();
-    if !o.status.success() {
-        return None;
-    }
-    let f: Vec<Value> = String::from_utf8_lossy(&o.stdout)
-        .lines()
-        .filter_map(|l| serde_json::from_str(l).ok())
-        .collect();
-    Some(summary(&f))
 }
 
 /// `keibi run` with an `s3://` source: objects put while it runs are read at the next

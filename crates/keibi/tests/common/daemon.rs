@@ -2,7 +2,7 @@
 //! its store with `keibi findings list`, and compare the store with `keibi scan`
 //! the way `tests/run.rs` does (same ids, types, counts, first and last seen).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::ffi::OsStr;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -65,6 +65,45 @@ pub fn stored(store: &Path) -> Option<Summary> {
         .output()
         .expect("keibi findings runs");
     (o.status.code() == Some(0)).then(|| summarize(&o.stdout))
+}
+
+/// A finding as the store and a scan both give it: id, type, count, first and last
+/// seen.
+pub fn brief(findings: &[serde_json::Value]) -> BTreeSet<String> {
+    findings
+        .iter()
+        .map(|f| {
+            format!(
+                "{} {} x{} {} {}",
+                f["id"].as_str().unwrap_or("?"),
+                f["type"].as_str().unwrap_or("?"),
+                f["count"],
+                f["first_seen"].as_str().unwrap_or("?"),
+                f["last_seen"].as_str().unwrap_or("?")
+            )
+        })
+        .collect()
+}
+
+/// [`brief`] of every finding in the store, whatever its status (None while there
+/// is no store).
+pub fn stored_brief(store: &Path) -> Option<BTreeSet<String>> {
+    if !store.exists() {
+        return None;
+    }
+    let o = keibi()
+        .args(["findings", "list", "--all", "--format", "jsonl", "--store"])
+        .arg(store)
+        .output()
+        .unwrap();
+    if !o.status.success() {
+        return None;
+    }
+    let f: Vec<serde_json::Value> = String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
+    Some(brief(&f))
 }
 
 /// The findings of one type in a summary.
