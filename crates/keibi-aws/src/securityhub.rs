@@ -148,7 +148,7 @@ pub fn import(
             report.calls += 1;
             let body = json!({ "Findings": batch });
             match client
-                .rest_post("securityhub", &region, "/findings/import", &body)
+                .rest_json("securityhub", &region, "POST", "/findings/import", &body)
                 .await
             {
                 Ok(answer) => take_answer(&answer, batch, &mut report),
@@ -210,7 +210,13 @@ async fn set_workflows(
             report.workflow_calls += 1;
             let body = json!({ "FindingIdentifiers": chunk, "Workflow": { "Status": status } });
             match client
-                .rest_patch("securityhub", region, "/findings/batchupdate", &body)
+                .rest_json(
+                    "securityhub",
+                    region,
+                    "PATCH",
+                    "/findings/batchupdate",
+                    &body,
+                )
                 .await
             {
                 Ok(answer) => {

@@ -269,12 +269,14 @@ impl Client {
         json_answer(service, &bytes)
     }
 
-    /// A restJson1 POST (Security Hub's BatchImportFindings): `path` already
-    /// percent-encoded, `input` the JSON body.
-    pub async fn rest_post(
+    /// A restJson1 call with a JSON body (`method` POST for Security Hub's
+    /// BatchImportFindings, PATCH for BatchUpdateFindings): `path` already
+    /// percent-encoded.
+    pub async fn rest_json(
         &self,
         service: &str,
         region: &str,
+        method: &str,
         path: &str,
         input: &Value,
     ) -> Result<Value, CallError> {
@@ -282,28 +284,7 @@ impl Client {
             .send(
                 service,
                 region,
-                "POST",
-                path,
-                &[("content-type", "application/json")],
-                input.to_string().into_bytes(),
-            )
-            .await?;
-        json_answer(service, &bytes)
-    }
-
-    /// A restJson1 PATCH (Security Hub's BatchUpdateFindings).
-    pub async fn rest_patch(
-        &self,
-        service: &str,
-        region: &str,
-        path: &str,
-        input: &Value,
-    ) -> Result<Value, CallError> {
-        let bytes = self
-            .send(
-                service,
-                region,
-                "PATCH",
+                method,
                 path,
                 &[("content-type", "application/json")],
                 input.to_string().into_bytes(),
