@@ -102,6 +102,7 @@ impl Mariadb {
              datadir={d}/data\n\
              socket={d}/mysqld.sock\n\
              pid-file={d}/mysqld.pid\n\
+             tmpdir={d}/tmp\n\
              port={port}\n\
              bind-address=127.0.0.1\n\
              skip-name-resolve\n\
@@ -124,12 +125,17 @@ impl Mariadb {
             port = self.port
         );
         fs::write(self.defaults_file(), format!("{conf}{extra}\n")).expect("write my.cnf");
+        // Its own temporary directory: in the shared /tmp, servers started at the
+        // same moment by parallel tests have had each other's internal temporary
+        // tables vanish ("Error on delete of '/tmp/#sql-temptable-…'") and failed.
+        fs::create_dir_all(self.dir().join("tmp")).expect("create the server's tmpdir");
         // The bootstrap reads only what it needs from the command line: with the
         // defaults file it would load the audit plugin too and fill the audit log
         // with its own `boot` queries before the server ever starts.
         let mut cmd = Command::new(install);
         cmd.arg("--no-defaults")
             .arg(format!("--datadir={}/data", self.dir().display()))
+            .arg(format!("--tmpdir={}/tmp", self.dir().display()))
             .args(["--auth-root-authentication-method=normal", "--skip-test-db"])
             .args(user_arg());
         let out = output(&mut cmd);
