@@ -183,6 +183,8 @@ pub fn notice(e: &OutboxEntry) -> Notice {
             count_then: e.count_then.unwrap_or(0),
             since: e.since.unwrap_or(e.at),
         },
+        // TODO(notify helper): a NoticeKind for an action of the response journal.
+        OutboxKind::Action => NoticeKind::New,
     };
     Notice {
         key: e.key.clone(),

@@ -18,6 +18,7 @@
 pub mod audit;
 mod check;
 pub mod listen;
+pub mod respond;
 mod locate;
 pub mod values;
 
@@ -30,11 +31,12 @@ use serde::{Deserialize, Serialize};
 
 pub use audit::Audit;
 pub use listen::ListenSettings;
+pub use respond::Respond;
 use locate::{locate, Seg};
 pub use values::{Cidr, Duration, Expiry, Listen};
 
 /// The sections of a settings file, in the order `keibi init` writes them.
-pub const SECTIONS: [&str; 12] = [
+pub const SECTIONS: [&str; 13] = [
     "sources",
     "detection",
     "lists",
@@ -47,6 +49,7 @@ pub const SECTIONS: [&str; 12] = [
     "notify",
     "audit",
     "listen",
+    "respond",
 ];
 
 /// The commented file `keibi init` writes: every section, every value its default.
@@ -74,6 +77,8 @@ pub struct Settings {
     /// Push listeners (Firehose HTTP endpoint, NDJSON/raw POST, syslog):
     /// `docs/sources.md`.
     pub listen: ListenSettings,
+    /// Automated response: policy, allowlists, executors (`docs/response.md`).
+    pub respond: Respond,
 }
 
 /// What to follow, and how the followed sources are polled and put in time order

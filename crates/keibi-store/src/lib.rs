@@ -63,6 +63,7 @@
 //! numbered migrations in `migrations/` applied in one transaction.
 
 mod error;
+mod journal;
 mod merge;
 mod notify;
 mod outbox;
@@ -77,6 +78,7 @@ pub use ipnet::IpNet;
 pub use keibi_model::{ChangeKind, Finding, FindingChange, Severity};
 
 pub use error::StoreError;
+pub use journal::{ActionFilter, ActionRecord, Change, NewAction, Pause};
 pub use notify::{Growing, OpenFindings, SummaryDelivery};
 pub use outbox::{
     ChannelCount, Delivery, DeliveryState, OutboxEntry, OutboxKind, OutboxStatus, PlannedDelivery,

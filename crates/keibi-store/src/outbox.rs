@@ -31,6 +31,9 @@ pub enum OutboxKind {
     Resolved,
     /// The notifier's: an open finding kept growing (`count_then`, `since`).
     StillGoing,
+    /// An action of the response journal reached a state a person hears of
+    /// (`OutboxEntry::action`: the action after the move).
+    Action,
 }
 
 impl OutboxKind {
@@ -41,6 +44,7 @@ impl OutboxKind {
             OutboxKind::SeverityRaised => "severity_raised",
             OutboxKind::Resolved => "resolved",
             OutboxKind::StillGoing => "still_going",
+            OutboxKind::Action => "action",
         }
     }
 
@@ -51,6 +55,7 @@ impl OutboxKind {
             OutboxKind::SeverityRaised,
             OutboxKind::Resolved,
             OutboxKind::StillGoing,
+            OutboxKind::Action,
         ]
         .into_iter()
         .find(|k| k.as_str() == s)
@@ -77,6 +82,8 @@ pub struct OutboxEntry {
     /// A "still going" entry: the count people were last told, and when.
     pub count_then: Option<u64>,
     pub since: Option<DateTime<Utc>>,
+    /// An `Action` entry: the action after the move it tells of.
+    pub action: Option<Box<keibi_respond::Action>>,
 }
 
 /// Where a delivery stands.
@@ -230,6 +237,7 @@ pub(crate) fn entry_from_row(
             .map_err(get)?
             .map(|c| u64::try_from(c).unwrap_or(0)),
         since: r.get::<_, Option<i64>>(10).map_err(get)?.map(from_millis),
+        action: None,
     })
 }
 
