@@ -9,6 +9,8 @@
 //! `keibi scan` and `keibi learn`: a source of events → named detection lanes on
 //! threads of their own → one joined report. [`posture`] is `keibi run`'s scheduled
 //! audit: failed checks committed as findings, resolved by `keibi audit` when they pass.
+//! [`responder`] acts on findings: the policy's actions journaled in the store before
+//! each executor call, undone at expiry (`docs/response.md`).
 
 pub mod daemon;
 pub mod http;
@@ -17,6 +19,7 @@ pub mod metrics;
 pub mod notifier;
 pub mod pipeline;
 pub mod posture;
+pub mod responder;
 pub mod retention;
 pub mod settings;
 
