@@ -224,7 +224,14 @@ impl Responder {
                     detail: Some("its expiry came".into()),
                     ..Change::default()
                 };
-                if self.moved(&rec.action, State::Executed, State::Undoing, &change, now, note)? {
+                if self.moved(
+                    &rec.action,
+                    State::Executed,
+                    State::Undoing,
+                    &change,
+                    now,
+                    note,
+                )? {
                     let mut rec = rec;
                     rec.action.state = State::Undoing;
                     rec.action.by = Some(BY_EXPIRY.into());
@@ -307,7 +314,11 @@ impl Responder {
                 if a.state == State::Planned || a.state == State::Approved {
                     return self.skip(
                         a,
-                        format!("responses are paused (by {} at {})", p.by, p.at.to_rfc3339()),
+                        format!(
+                            "responses are paused (by {} at {})",
+                            p.by,
+                            p.at.to_rfc3339()
+                        ),
                         now,
                         note,
                     );
@@ -417,7 +428,14 @@ impl Responder {
                     next_at: Some(None),
                     ..Change::default()
                 };
-                self.moved(&action, State::Executing, State::Executed, &change, now, note)?;
+                self.moved(
+                    &action,
+                    State::Executing,
+                    State::Executed,
+                    &change,
+                    now,
+                    note,
+                )?;
                 Ok(())
             }
             Err(e) => self.failed(&action, e, now, note),
@@ -431,7 +449,8 @@ impl Responder {
         now: DateTime<Utc>,
         note: &mut dyn FnMut(RespondNote),
     ) -> Result<(), StoreError> {
-        let next_at = (e.is_transient() && a.attempts < MAX_ATTEMPTS).then(|| now + backoff(a.attempts));
+        let next_at =
+            (e.is_transient() && a.attempts < MAX_ATTEMPTS).then(|| now + backoff(a.attempts));
         let detail = match next_at {
             Some(t) => format!("{e}; tried again at {}", t.to_rfc3339()),
             None => e.to_string(),
@@ -464,7 +483,10 @@ impl Responder {
         if !a.target.kind().undoable() {
             let change = Change {
                 by,
-                detail: Some(format!("{} cannot be undone; nothing to do", a.target.kind())),
+                detail: Some(format!(
+                    "{} cannot be undone; nothing to do",
+                    a.target.kind()
+                )),
                 expires_at: Some(None),
                 ..Change::default()
             };
@@ -566,7 +588,9 @@ fn backoff(attempts: u32) -> TimeDelta {
 fn no_executor(a: &Action) -> String {
     use keibi_respond::Kind;
     let section = match a.target.kind() {
-        Kind::BlockAddress => "respond.aws (enabled, with the instance's subnets or network_acls) or respond.nftables",
+        Kind::BlockAddress => {
+            "respond.aws (enabled, with the instance's subnets or network_acls) or respond.nftables"
+        }
         Kind::LockRole | Kind::EndSessions => "respond.databases (an entry for the instance)",
         Kind::ClosePublicAccess
         | Kind::RevokeIngress
@@ -575,7 +599,10 @@ fn no_executor(a: &Action) -> String {
         Kind::Webhook => "respond.webhooks",
         Kind::Exec => "respond.exec",
     };
-    format!("no executor configured for {}: set {section}", a.target.kind())
+    format!(
+        "no executor configured for {}: set {section}",
+        a.target.kind()
+    )
 }
 
 /// A responder on a thread of its own.

@@ -18,8 +18,8 @@
 pub mod audit;
 mod check;
 pub mod listen;
-pub mod respond;
 mod locate;
+pub mod respond;
 pub mod values;
 
 use std::collections::BTreeMap;
@@ -31,8 +31,8 @@ use serde::{Deserialize, Serialize};
 
 pub use audit::Audit;
 pub use listen::ListenSettings;
-pub use respond::Respond;
 use locate::{locate, Seg};
+pub use respond::Respond;
 pub use values::{Cidr, Duration, Expiry, Listen};
 
 /// The sections of a settings file, in the order `keibi init` writes them.

@@ -111,7 +111,8 @@ impl Rule {
     fn matches(&self, f: &Finding) -> bool {
         (self.types.is_empty() || self.types.iter().any(|p| p.matches(&f.finding_type)))
             && self.min_severity.is_none_or(|m| f.severity.value() >= m)
-            && (self.resources.is_empty() || self.resources.iter().any(|p| p.matches(&f.resource.id)))
+            && (self.resources.is_empty()
+                || self.resources.iter().any(|p| p.matches(&f.resource.id)))
             && (self.accounts.is_empty()
                 || f.resource
                     .account
@@ -197,7 +198,13 @@ fn never_blocked(net: IpNet) -> Option<String> {
     }
     let a = net.network();
     let special = match a {
-        IpAddr::V4(v) => v.is_loopback() || v.is_unspecified() || v.is_link_local() || v.is_multicast() || v.is_broadcast(),
+        IpAddr::V4(v) => {
+            v.is_loopback()
+                || v.is_unspecified()
+                || v.is_link_local()
+                || v.is_multicast()
+                || v.is_broadcast()
+        }
         IpAddr::V6(v) => {
             v.is_loopback()
                 || v.is_unspecified()
@@ -268,7 +275,10 @@ impl Policy {
                 .map(|s| Kind::from_suggested(s.kind()))
                 .collect();
             kinds.dedup();
-            kinds.into_iter().map(|kind| ActionRef { kind, name: None }).collect()
+            kinds
+                .into_iter()
+                .map(|kind| ActionRef { kind, name: None })
+                .collect()
         });
         let mut out: Vec<Planned> = Vec::new();
         for r in &refs {
@@ -304,7 +314,11 @@ pub fn targets(r: &ActionRef, f: &Finding) -> Vec<Target> {
     let on_database = matches!(f.resource.kind.as_str(), "db_instance" | "db_cluster");
     let instance = on_database.then(|| f.resource.id.clone());
     let engine = f.resource.engine;
-    let single_ip = if f.actor.ips.len() > 1 { None } else { f.actor.ip };
+    let single_ip = if f.actor.ips.len() > 1 {
+        None
+    } else {
+        f.actor.ip
+    };
     let mut out = Vec::new();
     for s in &f.suggested_actions {
         if Kind::from_suggested(s.kind()) != r.kind {

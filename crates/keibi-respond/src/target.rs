@@ -220,14 +220,20 @@ impl Target {
                 resource_kind,
                 resource,
                 place,
-            } => format!("close_public_access {}{resource_kind}/{resource}", place_key(place)),
+            } => format!(
+                "close_public_access {}{resource_kind}/{resource}",
+                place_key(place)
+            ),
             Target::RevokeIngress {
                 resource,
                 port,
                 cidr,
                 place,
                 ..
-            } => format!("revoke_ingress {}{resource}/{port}/{cidr}", place_key(place)),
+            } => format!(
+                "revoke_ingress {}{resource}/{port}/{cidr}",
+                place_key(place)
+            ),
             Target::ContainPrincipal { principal, .. } => {
                 format!("contain_principal {principal}")
             }
@@ -235,7 +241,10 @@ impl Target {
                 resource_kind,
                 resource,
                 place,
-            } => format!("restore_logging {}{resource_kind}/{resource}", place_key(place)),
+            } => format!(
+                "restore_logging {}{resource_kind}/{resource}",
+                place_key(place)
+            ),
             Target::Webhook { name } => format!("webhook {name}"),
             Target::Exec { name } => format!("exec {name}"),
         }
@@ -255,9 +264,8 @@ impl Target {
     /// The database role a lock or an end of sessions acts on, with its instance.
     pub fn role(&self) -> Option<(&str, &str)> {
         match self {
-            Target::LockRole { instance, user, .. } | Target::EndSessions { instance, user, .. } => {
-                Some((instance, user))
-            }
+            Target::LockRole { instance, user, .. }
+            | Target::EndSessions { instance, user, .. } => Some((instance, user)),
             _ => None,
         }
     }
@@ -320,7 +328,10 @@ mod tests {
     #[test]
     fn kinds_parse_with_dashes_or_underscores() {
         assert_eq!(Kind::parse("lock-role"), Some(Kind::LockRole));
-        assert_eq!(Kind::parse("close_public_access"), Some(Kind::ClosePublicAccess));
+        assert_eq!(
+            Kind::parse("close_public_access"),
+            Some(Kind::ClosePublicAccess)
+        );
         assert_eq!(Kind::parse("reboot"), None);
     }
 }

@@ -201,7 +201,13 @@ fn auto_executes_with_prior_read_first_and_expires() {
     assert_eq!(a.state, State::Executed);
     assert_eq!(a.prior, Some(serde_json::json!({"locked": false})));
     assert_eq!(a.expires_at, Some(t0() + TimeDelta::hours(1)));
-    assert_eq!(rig.calls(), ["prepare lock_role prod-db/app", "apply lock_role prod-db/app"]);
+    assert_eq!(
+        rig.calls(),
+        [
+            "prepare lock_role prod-db/app",
+            "apply lock_role prod-db/app"
+        ]
+    );
     assert!(rig.world.lock().unwrap().locked);
     // Not yet expired.
     run(&mut r, t0() + TimeDelta::minutes(59));
@@ -273,12 +279,23 @@ fn the_rate_limit_and_the_kill_switch_hold_actions_back() {
     let mut r = rig.responder(vec![lock_rule(Mode::Auto)], Never::default(), 1);
     run(&mut r, t0());
     let states: Vec<State> = rig.actions().iter().map(|a| a.state).collect();
-    assert!(states.contains(&State::Executed) && states.contains(&State::Skipped), "{states:?}");
-    let skipped = rig.actions().into_iter().find(|a| a.state == State::Skipped).unwrap();
+    assert!(
+        states.contains(&State::Executed) && states.contains(&State::Skipped),
+        "{states:?}"
+    );
+    let skipped = rig
+        .actions()
+        .into_iter()
+        .find(|a| a.state == State::Skipped)
+        .unwrap();
     assert!(skipped.reason.unwrap().contains("rate limit"));
 
     rig.store().set_paused(Some("ann"), t0()).unwrap();
-    commit(&mut rig.store(), &[finding("203.0.113.11", "c")], t0() + TimeDelta::hours(2));
+    commit(
+        &mut rig.store(),
+        &[finding("203.0.113.11", "c")],
+        t0() + TimeDelta::hours(2),
+    );
     let mut r = rig.responder(vec![lock_rule(Mode::Auto)], Never::default(), 10);
     run(&mut r, t0() + TimeDelta::hours(2));
     let c = rig
@@ -288,7 +305,12 @@ fn the_rate_limit_and_the_kill_switch_hold_actions_back() {
         .unwrap();
     assert_eq!(c.state, State::Skipped);
     assert!(c.reason.unwrap().contains("paused"));
-    assert_eq!(rig.calls().len(), 2, "only the first action ran: {:?}", rig.calls());
+    assert_eq!(
+        rig.calls().len(),
+        2,
+        "only the first action ran: {:?}",
+        rig.calls()
+    );
 }
 
 #[test]
@@ -359,7 +381,15 @@ fn one_action_per_target_is_in_force() {
     let mut r = rig.responder(vec![lock_rule(Mode::Auto)], Never::default(), 10);
     run(&mut r, t0());
     let states: Vec<State> = rig.actions().iter().map(|a| a.state).collect();
-    assert_eq!(states.iter().filter(|s| **s == State::Executed).count(), 1, "{states:?}");
-    let skipped = rig.actions().into_iter().find(|a| a.state == State::Skipped).unwrap();
+    assert_eq!(
+        states.iter().filter(|s| **s == State::Executed).count(),
+        1,
+        "{states:?}"
+    );
+    let skipped = rig
+        .actions()
+        .into_iter()
+        .find(|a| a.state == State::Skipped)
+        .unwrap();
     assert!(skipped.reason.unwrap().contains("already in force"));
 }

@@ -143,6 +143,7 @@ impl Reader<'_> {
                 "notify" => self.section(&padded, (start, end), &path, &mut settings.notify),
                 "audit" => self.section(&padded, (start, end), &path, &mut settings.audit),
                 "listen" => self.section(&padded, (start, end), &path, &mut settings.listen),
+                "respond" => self.section(&padded, (start, end), &path, &mut settings.respond),
                 "detection" => match self.detection(&padded, Some((start, end)), value, &path) {
                     Some(d) => {
                         settings.detection = d;
@@ -303,6 +304,26 @@ impl Reader<'_> {
                 self.at(&at, reason);
                 None
             }
+        }
+    }
+
+    /// The `respond` section: patterns, action names that exist, the webhooks and
+    /// commands they name, URLs, the ACL rule range (`Respond::problems`).
+    pub(super) fn check_respond(&mut self, r: &super::Respond) {
+        for (dotted, reason) in r.problems() {
+            let mut at = Vec::new();
+            for part in dotted.split('.') {
+                match part.split_once('[') {
+                    Some((k, rest)) => {
+                        at.push(key(k));
+                        if let Ok(i) = rest.trim_end_matches(']').parse::<usize>() {
+                            at.push(Seg::Item(i));
+                        }
+                    }
+                    None => at.push(key(part)),
+                }
+            }
+            self.at(&at, format!("{dotted}: {reason}"));
         }
     }
 
@@ -615,6 +636,7 @@ impl Reader<'_> {
         }
         self.check_audit(&s.audit);
         self.check_listen(&s.listen);
+        self.check_respond(&s.respond);
         if s.store.prune_every.std() < std::time::Duration::from_secs(60) {
             self.at(
                 &[key("store"), key("prune_every")],

@@ -234,9 +234,10 @@ impl Respond {
                     min_severity: r.severity_at_least.map(|s| s.value()),
                     resources: pats(&r.resources),
                     accounts: r.accounts.clone(),
-                    actions: r.actions.as_ref().map(|a| {
-                        a.iter().filter_map(|s| ActionRef::parse(s).ok()).collect()
-                    }),
+                    actions: r
+                        .actions
+                        .as_ref()
+                        .map(|a| a.iter().filter_map(|s| ActionRef::parse(s).ok()).collect()),
                     mode: r.mode,
                     expire_after: r.expire_after.map(|d| d.std()),
                 })
@@ -320,7 +321,10 @@ impl Respond {
         }
         for (i, d) in self.databases.iter().enumerate() {
             if d.instance.is_empty() {
-                out.push((format!("respond.databases[{i}].instance"), "is empty".into()));
+                out.push((
+                    format!("respond.databases[{i}].instance"),
+                    "is empty".into(),
+                ));
             }
             if !(d.url.starts_with("postgres://")
                 || d.url.starts_with("postgresql://")
@@ -340,7 +344,10 @@ impl Respond {
         }
         for (n, w) in &self.webhooks {
             if !(w.url.starts_with("https://") || w.url.starts_with("http://")) {
-                out.push((format!("respond.webhooks.{n}.url"), "is not an http(s) URL".into()));
+                out.push((
+                    format!("respond.webhooks.{n}.url"),
+                    "is not an http(s) URL".into(),
+                ));
             }
         }
         out

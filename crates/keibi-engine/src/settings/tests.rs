@@ -55,6 +55,16 @@ pub(crate) fn document_keys() -> Vec<String> {
     s.audit.postgres.push(audit::DbTarget::default());
     s.audit.mysql.push(audit::DbTarget::default());
     s.audit.suppress.push(audit::AuditSuppress::default());
+    s.respond.rules.push(respond::RespondRule::default());
+    s.respond
+        .databases
+        .push(respond::RespondDatabase::default());
+    s.respond
+        .webhooks
+        .insert("NAME".into(), respond::RespondWebhook::default());
+    s.respond
+        .exec
+        .insert("NAME".into(), respond::RespondExec::default());
     // Channels are documented by kind in docs/notifications.md.
     s.notify
         .routes
@@ -918,4 +928,51 @@ fn a_listener_without_its_secret_is_a_problem_on_its_line() {
     assert_eq!(p.len(), 1, "{p:?}");
     assert!(p[0].starts_with("3:"), "{p:?}");
     assert!(p[0].contains("a secret is {env: NAME}"), "{p:?}");
+}
+
+#[test]
+fn respond_rules_name_real_actions_webhooks_and_commands_on_their_lines() {
+    let p = problems(
+        "respond:\n  enabled: true\n  rules:\n    - types: [\"*\"]\n      actions: [block_address, reboot]\n    - actions: [webhook:soc, exec:ticket]\n      mode: auto\n  aws:\n    nacl_rule_numbers: 50-10\n",
+    );
+    assert_eq!(p.len(), 4, "{p:?}");
+    assert!(
+        p[0].starts_with("5:") && p[0].contains("\"reboot\" is not an action"),
+        "{p:?}"
+    );
+    assert!(
+        p[1].starts_with("6:") && p[1].contains("no webhook \"soc\""),
+        "{p:?}"
+    );
+    assert!(
+        p[2].starts_with("6:") && p[2].contains("no command \"ticket\""),
+        "{p:?}"
+    );
+    assert!(
+        p[3].starts_with("9:") && p[3].contains("nacl_rule_numbers"),
+        "{p:?}"
+    );
+    let p = problems("respond:\n  rules:\n    - mode: sometimes\n");
+    assert!(p.len() == 1 && p[0].starts_with("3:"), "{p:?}");
+}
+
+#[test]
+fn respond_settings_make_the_policy_with_trusted_networks_added() {
+    let (s, _) = load(
+        "respond:\n  enabled: true\n  never:\n    roles: [postgres]\n  rules:\n    - name: takeover\n      severity_at_least: high\n      actions: [lock_role]\n      mode: auto\n      expire_after: 2h\n",
+    )
+    .unwrap();
+    let policy = s.respond.policy(
+        &["198.51.100.0/24".parse().unwrap()],
+        &["arn:aws:iam::1:role/keibi".into()],
+    );
+    assert_eq!(policy.rules.len(), 1);
+    let r = &policy.rules[0];
+    assert_eq!(r.name.as_deref(), Some("takeover"));
+    assert_eq!(r.min_severity, Some(7.0));
+    assert_eq!(r.mode, keibi_respond::Mode::Auto);
+    assert_eq!(r.expire_after, Some(std::time::Duration::from_secs(7200)));
+    assert_eq!(policy.never.addresses.len(), 1);
+    assert_eq!(policy.never.roles, ["postgres"]);
+    assert_eq!(policy.never.principals.len(), 1);
 }

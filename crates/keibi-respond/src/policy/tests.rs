@@ -50,8 +50,13 @@ fn with_no_rule_the_suggested_actions_are_simulated() {
     let p = Policy::default();
     let plan = p.plan(&brute_force("203.0.113.9", "app", 8.0));
     let kinds: Vec<Kind> = plan.iter().map(|p| p.target.kind()).collect();
-    assert_eq!(kinds, [Kind::BlockAddress, Kind::LockRole, Kind::EndSessions]);
-    assert!(plan.iter().all(|p| p.mode == Mode::Simulate && p.rule == "default"));
+    assert_eq!(
+        kinds,
+        [Kind::BlockAddress, Kind::LockRole, Kind::EndSessions]
+    );
+    assert!(plan
+        .iter()
+        .all(|p| p.mode == Mode::Simulate && p.rule == "default"));
     assert_eq!(plan[0].expire_after, Some(Duration::from_secs(86400)));
     assert_eq!(plan[1].expire_after, None);
     match &plan[2].target {
@@ -67,7 +72,11 @@ fn the_first_matching_rule_wins_and_names_its_actions() {
     let p = Policy {
         rules: vec![
             rule(&["Discovery:*"], Some(&[]), Mode::Auto),
-            rule(&["CredentialAccess:RDS/*"], Some(&["block_address", "webhook:soc"]), Mode::Auto),
+            rule(
+                &["CredentialAccess:RDS/*"],
+                Some(&["block_address", "webhook:soc"]),
+                Mode::Auto,
+            ),
             rule(&["*"], None, Mode::Approve),
         ],
         ..Policy::default()
