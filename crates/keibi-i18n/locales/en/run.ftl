@@ -34,3 +34,16 @@ run-store-back = the store takes writes again: the held batch is committed
 run-held = { $reason }; the batch is held (nothing is read meanwhile, no checkpoint moves) and tried again in { NUMBER($secs, useGrouping: "false") } s
 run-ended = every source has ended
 run-no-sources = nothing to follow: give paths, or sources in the settings file
+respond-run-started = responses: on ({ $rules ->
+    [one] one rule
+   *[other] { $rules } rules
+  }; { $n ->
+    [0] no executor: every action is recorded, none can run
+    [one] executor { $names }
+   *[other] executors { $names }
+  })
+respond-run-cannot-start = responses cannot start: { $reason }
+respond-run-planned = action { $id }: { $what } — { $state } (rule { $rule })
+respond-run-moved = action { $id }: { $what } — { $from } → { $to }
+respond-run-moved-why = action { $id }: { $what } — { $from } → { $to }: { $detail }
+respond-run-store = responses: the store refused a step ({ $reason }); trying again

@@ -34,3 +34,12 @@ run-store-back = ストアが再び書き込みを受け付けます: 保留し�
 run-held = { $reason }。バッチを保留し（その間は読まず、チェックポイントも進めません）、{ $secs } 秒後にもう一度試します
 run-ended = すべてのソースが終了しました
 run-no-sources = 追跡するものがありません: パスを指定するか、設定ファイルに sources を書いてください
+respond-run-started = 自動対応: 有効 (ルール { $rules } 件、{ $n ->
+    [0] 実行手段なし: アクションは記録のみで実行されません
+   *[other] 実行手段 { $names }
+  })
+respond-run-cannot-start = 自動対応を開始できません: { $reason }
+respond-run-planned = アクション { $id }: { $what } — { $state } (ルール { $rule })
+respond-run-moved = アクション { $id }: { $what } — { $from } → { $to }
+respond-run-moved-why = アクション { $id }: { $what } — { $from } → { $to }: { $detail }
+respond-run-store = 自動対応: ストアが処理を受け付けませんでした ({ $reason })。再試行します

@@ -13,6 +13,7 @@ pub mod notify;
 pub mod notify_routes;
 pub mod rules;
 pub mod run;
+pub mod run_respond;
 pub mod scan;
 
 use std::collections::HashMap;

@@ -161,6 +161,19 @@ pub fn run(args: &RunArgs, global: &Global) -> Result<u8> {
         },
         None => None,
     };
+    // Responses: a thread of their own with their own store connection, acting on
+    // what the loop commits; with `--once` they run after the pass.
+    let responding = match super::run_respond::start(&settings, args.once) {
+        Ok(r) => r,
+        Err(reason) => {
+            log_line(
+                settings.log.format == LogFormat::Json,
+                "error",
+                &say(Msg::new("respond-run-cannot-start").arg("reason", reason)),
+            );
+            return Ok(2);
+        }
+    };
     // The scheduled posture audit: a thread of its own with its own store
     // connection (`audit.every`, first at start); with `--once`, one round now.
     let auditing = start_audit(&settings, args.once, &log.metrics);
@@ -244,6 +257,14 @@ pub fn run(args: &RunArgs, global: &Global) -> Result<u8> {
     );
     if let Some(a) = auditing {
         a.stop();
+    }
+    // Before the notifier's last pass (`--once`), so what was done is told.
+    if let Some(r) = responding {
+        if outcome.is_ok() {
+            r.finish();
+        } else if let super::run_respond::Responding::Thread(t) = r {
+            t.stop();
+        }
     }
     if let Some(s) = server {
         s.stop();
@@ -705,13 +726,13 @@ fn rank(level: &str) -> u8 {
 
 /// One line: `keibi: LEVEL: msg` with every control and invisible character escaped,
 /// or a JSON object (escaped by serde).
-fn log_line(json: bool, level: &str, msg: &str) {
+pub(super) fn log_line(json: bool, level: &str, msg: &str) {
     log_fields(json, level, msg, &[]);
 }
 
 /// As [`log_line`]; in JSON, `fields` are keys of the object beside `time`, `level`
 /// and `msg` (in text, the message says it all).
-fn log_fields(json: bool, level: &str, msg: &str, fields: &[(&str, Value)]) {
+pub(super) fn log_fields(json: bool, level: &str, msg: &str, fields: &[(&str, Value)]) {
     if rank(level) > LOG_MIN.load(Ordering::Relaxed) {
         return;
     }
