@@ -40,6 +40,9 @@ pub const MAX_BACKOFF: TimeDelta = TimeDelta::seconds(600);
 /// A transient failure is retried at most this many times, then the action stays
 /// failed.
 pub const MAX_ATTEMPTS: u32 = 8;
+/// An outbox entry older than this when the responder first sees it is not acted
+/// on: responses turned on today never act on last month's findings.
+pub const MAX_ENTRY_AGE: TimeDelta = TimeDelta::hours(1);
 /// Who the daemon's moves are recorded as.
 pub const BY: &str = "keibi";
 /// Who an expiry's undo is recorded as (and how the responder tells an expiry from
@@ -131,7 +134,7 @@ impl Responder {
         let entries = self.store.unplanned_entries(BATCH)?;
         let any = !entries.is_empty();
         for e in entries {
-            let planned = if self.limits.enabled {
+            let planned = if self.limits.enabled && now - e.at <= MAX_ENTRY_AGE {
                 self.policy.plan(&e.finding)
             } else {
                 Vec::new()

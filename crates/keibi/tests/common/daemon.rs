@@ -144,6 +144,27 @@ impl Daemon {
         }
     }
 
+    /// `keibi run ARGS` (a `--config`, say), its stderr appended to `log`.
+    pub fn start_args(args: &[&OsStr], log: &Path) -> Daemon {
+        let err = fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(log)
+            .expect("daemon log file");
+        let child = keibi()
+            .arg("run")
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(err)
+            .spawn()
+            .expect("keibi run starts");
+        Daemon {
+            child: Some(child),
+            log: log.to_owned(),
+        }
+    }
+
     /// What the daemons of this test wrote on stderr, for failure messages.
     pub fn log(&self) -> String {
         fs::read_to_string(&self.log).unwrap_or_default()

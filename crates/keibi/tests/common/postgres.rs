@@ -288,6 +288,15 @@ impl Postgres {
         output_with_input(&mut c, sql)
     }
 
+    /// The psql command of [`Postgres::psql_tcp`], not yet run (a session kept open
+    /// in the background).
+    pub fn psql_tcp_command(&self, user: &str, password: &str, db: &str) -> Command {
+        let mut c = self.psql_base(self.port);
+        c.args(["-h", "127.0.0.1", "-U", user, "-d", db, "-v", "ON_ERROR_STOP=1", "-q"])
+            .env("PGPASSWORD", password);
+        c
+    }
+
     /// Replaces `pg_hba.conf` with `text` and makes the server reload it.
     pub fn set_hba(&self, text: &str) {
         self.write(&self.data().join("pg_hba.conf"), text);
