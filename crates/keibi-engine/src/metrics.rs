@@ -68,8 +68,19 @@ pub struct Metrics {
     pub failed_commits: u64,
     /// The scheduled posture audit's last round, when `audit.every` runs one.
     pub posture: Option<crate::posture::PostureMetrics>,
+    /// The responder's journal, when `respond.enabled`.
+    pub actions: Option<ActionMetrics>,
     /// The push listeners' counters, when any listener is on.
     pub listen: Option<Arc<crate::listen::Counters>>,
+}
+
+/// What the responder publishes after each step that did something.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ActionMetrics {
+    /// Actions in the journal by state.
+    pub by_state: Vec<(keibi_respond::State, u64)>,
+    /// `keibi actions pause` is in force.
+    pub paused: bool,
 }
 
 /// A batch the store refused and the loop holds (see [`Metrics::held`]).
@@ -355,6 +366,29 @@ impl Metrics {
             "Findings deleted by retention since start.",
             self.expired.to_string(),
         );
+        if let Some(a) = &self.actions {
+            head(
+                &mut o,
+                "keibi_actions",
+                "gauge",
+                "Response actions in the journal, by state.",
+            );
+            for st in keibi_respond::State::ALL {
+                let n = a
+                    .by_state
+                    .iter()
+                    .find(|(s, _)| *s == st)
+                    .map_or(0, |(_, n)| *n);
+                let _ = writeln!(o, "keibi_actions{{state=\"{}\"}} {n}", st.as_str());
+            }
+            one(
+                &mut o,
+                "keibi_responses_paused",
+                "gauge",
+                "1 while responses are paused (keibi actions pause), else 0.",
+                u8::from(a.paused).to_string(),
+            );
+        }
         if let Some(l) = &self.listen {
             use std::sync::atomic::Ordering::Relaxed;
             for (name, help, v) in [

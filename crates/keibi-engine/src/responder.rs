@@ -79,6 +79,7 @@ pub struct Responder {
     policy: Policy,
     limits: Limits,
     executors: Vec<Box<dyn Executor>>,
+    metrics: Option<crate::metrics::Shared>,
 }
 
 impl Responder {
@@ -93,7 +94,25 @@ impl Responder {
             policy,
             limits,
             executors,
+            metrics: None,
         }
+    }
+
+    /// Publishes the journal's counts by state to `/metrics` after each step that
+    /// did something (and at the first).
+    pub fn with_metrics(mut self, m: crate::metrics::Shared) -> Responder {
+        self.metrics = Some(m);
+        self
+    }
+
+    fn publish(&self) -> Result<(), StoreError> {
+        if let Some(m) = &self.metrics {
+            let by_state = self.store.action_counts()?;
+            let paused = self.store.paused()?.is_some();
+            crate::metrics::lock(m).actions =
+                Some(crate::metrics::ActionMetrics { by_state, paused });
+        }
+        Ok(())
     }
 
     /// One step at `now`: plan, act, undo. Returns whether it did anything (the
@@ -550,8 +569,19 @@ impl Responder {
     /// Runs steps until `stop`.
     pub fn run(mut self, stop: &AtomicBool, note: &mut dyn FnMut(RespondNote)) {
         let mut failing = 0u32;
+        let mut published: Option<std::time::Instant> = None;
         while !stop.load(Ordering::Relaxed) {
-            match self.step(Utc::now(), note) {
+            let stepped = self.step(Utc::now(), note);
+            // After work, and at least every few seconds (a pause set by a person).
+            if matches!(stepped, Ok(true))
+                || published.is_none_or(|t| t.elapsed() > Duration::from_secs(5))
+            {
+                if let Err(e) = self.publish() {
+                    note(RespondNote::Store(e.to_string()));
+                }
+                published = Some(std::time::Instant::now());
+            }
+            match stepped {
                 Ok(true) => {
                     failing = 0;
                     continue;

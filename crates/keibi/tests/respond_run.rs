@@ -66,7 +66,11 @@ fn wait_actions(
 ) -> Vec<Value> {
     let start = Instant::now();
     loop {
-        let a = if store.exists() { actions(store) } else { Vec::new() };
+        let a = if store.exists() {
+            actions(store)
+        } else {
+            Vec::new()
+        };
         if done(&a) {
             return a;
         }
@@ -91,7 +95,11 @@ fn simulate_is_the_default_and_touches_nothing() {
     let store = dir.path().join("s.db");
     let marker = dir.path().join("ran");
     let script = dir.path().join("act.sh");
-    fs::write(&script, format!("#!/bin/sh\necho ran >> {}\n", marker.display())).unwrap();
+    fs::write(
+        &script,
+        format!("#!/bin/sh\necho ran >> {}\n", marker.display()),
+    )
+    .unwrap();
     make_executable(&script);
     let config = write_config(
         dir.path(),
@@ -208,16 +216,24 @@ fn an_action_cut_by_a_kill_is_executed_at_the_next_start() {
 
     fs::remove_file(&slow).unwrap();
     let d = Daemon::start_args(&args, &log);
-    let a = wait_actions(&store, Duration::from_secs(60), "executed after the restart", &d, |a| {
-        a.len() == 1 && state(&a[0]) == "executed"
-    });
+    let a = wait_actions(
+        &store,
+        Duration::from_secs(60),
+        "executed after the restart",
+        &d,
+        |a| a.len() == 1 && state(&a[0]) == "executed",
+    );
     assert_eq!(a[0]["id"], id.as_str());
     let runs: Vec<String> = fs::read_to_string(&ran)
         .unwrap()
         .lines()
         .map(String::from)
         .collect();
-    assert_eq!(runs, [id.clone(), id], "run once before the kill, once after");
+    assert_eq!(
+        runs,
+        [id.clone(), id],
+        "run once before the kill, once after"
+    );
 }
 
 #[test]
@@ -226,7 +242,11 @@ fn a_pause_holds_every_action_back() {
     let store = dir.path().join("s.db");
     let ran = dir.path().join("ran");
     let script = dir.path().join("act.sh");
-    fs::write(&script, format!("#!/bin/sh\necho ran >> {}\n", ran.display())).unwrap();
+    fs::write(
+        &script,
+        format!("#!/bin/sh\necho ran >> {}\n", ran.display()),
+    )
+    .unwrap();
     make_executable(&script);
     let config = write_config(
         dir.path(),
@@ -250,7 +270,12 @@ fn a_pause_holds_every_action_back() {
     )
     .unwrap();
     for step in [
-        vec![OsStr::new("run"), OsStr::new("--once"), OsStr::new("--config"), off.as_os_str()],
+        vec![
+            OsStr::new("run"),
+            OsStr::new("--once"),
+            OsStr::new("--config"),
+            off.as_os_str(),
+        ],
         vec![
             OsStr::new("actions"),
             OsStr::new("pause"),
@@ -259,7 +284,12 @@ fn a_pause_holds_every_action_back() {
             OsStr::new("--store"),
             store.as_os_str(),
         ],
-        vec![OsStr::new("run"), OsStr::new("--once"), OsStr::new("--config"), config.as_os_str()],
+        vec![
+            OsStr::new("run"),
+            OsStr::new("--once"),
+            OsStr::new("--config"),
+            config.as_os_str(),
+        ],
     ] {
         let out = keibi().args(&step).output().unwrap();
         assert!(
@@ -322,12 +352,21 @@ fn a_successful_brute_force_on_postgresql_locks_the_role_until_its_expiry() {
     let out = pg.psql_tcp(APP_USER, APP_PASSWORD, DATABASE, "SELECT 1;\n");
     assert!(out.status.success(), "{}", common::describe(&out));
 
-    let a = wait_actions(&store, Duration::from_secs(60), "the role locked", &d, |a| {
-        a.iter()
-            .any(|x| action_kind(x) == "lock_role" && state(x) == "executed")
-    });
+    let a = wait_actions(
+        &store,
+        Duration::from_secs(60),
+        "the role locked",
+        &d,
+        |a| {
+            a.iter()
+                .any(|x| action_kind(x) == "lock_role" && state(x) == "executed")
+        },
+    );
     // The attacker's loopback address is never blocked.
-    let block = a.iter().find(|x| action_kind(x) == "block_address").unwrap();
+    let block = a
+        .iter()
+        .find(|x| action_kind(x) == "block_address")
+        .unwrap();
     assert_eq!(state(block), "skipped", "{block}");
     // The role cannot log in, and its open session was ended.
     let out = pg.psql_tcp(APP_USER, APP_PASSWORD, DATABASE, "SELECT 1;\n");
@@ -339,7 +378,10 @@ fn a_successful_brute_force_on_postgresql_locks_the_role_until_its_expiry() {
     );
     let deadline = Instant::now() + Duration::from_secs(10);
     while session.try_wait().unwrap().is_none() {
-        assert!(Instant::now() < deadline, "the role's session survived the lock");
+        assert!(
+            Instant::now() < deadline,
+            "the role's session survived the lock"
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
 
@@ -347,10 +389,16 @@ fn a_successful_brute_force_on_postgresql_locks_the_role_until_its_expiry() {
     d.kill9();
     std::thread::sleep(Duration::from_secs(9));
     let d = start_daemon();
-    wait_actions(&store, Duration::from_secs(60), "the lock expired", &d, |a| {
-        a.iter()
-            .any(|x| action_kind(x) == "lock_role" && state(x) == "expired")
-    });
+    wait_actions(
+        &store,
+        Duration::from_secs(60),
+        "the lock expired",
+        &d,
+        |a| {
+            a.iter()
+                .any(|x| action_kind(x) == "lock_role" && state(x) == "expired")
+        },
+    );
     let out = pg.psql_tcp(APP_USER, APP_PASSWORD, DATABASE, "SELECT 1;\n");
     assert!(out.status.success(), "{}", common::describe(&out));
 }

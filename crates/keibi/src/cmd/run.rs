@@ -163,7 +163,7 @@ pub fn run(args: &RunArgs, global: &Global) -> Result<u8> {
     };
     // Responses: a thread of their own with their own store connection, acting on
     // what the loop commits; with `--once` they run after the pass.
-    let responding = match super::run_respond::start(&settings, args.once) {
+    let responding = match super::run_respond::start(&settings, args.once, &log.metrics) {
         Ok(r) => r,
         Err(reason) => {
             log_line(

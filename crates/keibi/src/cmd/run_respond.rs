@@ -33,7 +33,11 @@ impl Responding {
 
 /// Starts the responder when `respond.enabled`; an executor whose settings cannot
 /// work is an error now, not at the first finding.
-pub fn start(settings: &Settings, once: bool) -> Result<Option<Responding>, String> {
+pub fn start(
+    settings: &Settings,
+    once: bool,
+    metrics: &keibi_engine::metrics::Shared,
+) -> Result<Option<Responding>, String> {
     let r = &settings.respond;
     if !r.enabled {
         return Ok(None);
@@ -42,8 +46,8 @@ pub fn start(settings: &Settings, once: bool) -> Result<Option<Responding>, Stri
     let executors = executors(settings, &mut principals)?;
     let trusted = trusted_networks(settings)?;
     let policy = r.policy(&trusted, &principals);
-    let store = keibi_store::Store::open(&settings.store.path)
-        .map_err(|e| library_text(&e.to_string()))?;
+    let store =
+        keibi_store::Store::open(&settings.store.path).map_err(|e| library_text(&e.to_string()))?;
     let json = settings.log.format == keibi_engine::settings::LogFormat::Json;
     let names: Vec<String> = executors.iter().map(|e| e.name().to_string()).collect();
     log_fields(
@@ -63,7 +67,8 @@ pub fn start(settings: &Settings, once: bool) -> Result<Option<Responding>, Stri
             max_per_hour: r.max_per_hour,
         },
         executors,
-    );
+    )
+    .with_metrics(metrics.clone());
     let note = move |n: RespondNote| note(json, n);
     if once {
         return Ok(Some(Responding::Once(Box::new(responder), Box::new(note))));
@@ -89,8 +94,7 @@ fn executors(
 fn trusted_networks(settings: &Settings) -> Result<Vec<ipnet::IpNet>, String> {
     let mut out = Vec::new();
     for path in &settings.lists.trusted {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| format!("{}: {e}", path.display()))?;
+        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
         for line in text.lines() {
             let t = line.split('#').next().unwrap_or("").trim();
             let t = t.split_whitespace().next().unwrap_or("");

@@ -292,8 +292,18 @@ impl Postgres {
     /// in the background).
     pub fn psql_tcp_command(&self, user: &str, password: &str, db: &str) -> Command {
         let mut c = self.psql_base(self.port);
-        c.args(["-h", "127.0.0.1", "-U", user, "-d", db, "-v", "ON_ERROR_STOP=1", "-q"])
-            .env("PGPASSWORD", password);
+        c.args([
+            "-h",
+            "127.0.0.1",
+            "-U",
+            user,
+            "-d",
+            db,
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-q",
+        ])
+        .env("PGPASSWORD", password);
         c
     }
 
