@@ -256,3 +256,18 @@ fn settings_give_the_default_timeout() {
     let e = ExecExecutor::from_settings(&m);
     assert_eq!(e.commands["t"].timeout, DEFAULT_TIMEOUT);
 }
+
+#[test]
+fn a_child_left_holding_stdout_does_not_hold_keibi_past_a_short_grace() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = script(dir.path(), "detach", "sleep 5 & echo started");
+    let mut e = exec("detach", &[s.to_str().unwrap()], Duration::from_secs(20));
+    let start = Instant::now();
+    let done = apply(&mut e, "detach", &finding()).unwrap();
+    assert!(
+        start.elapsed() < Duration::from_secs(4),
+        "{:?}",
+        start.elapsed()
+    );
+    assert_eq!(done["stdout"], "started\n");
+}
