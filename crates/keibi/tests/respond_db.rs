@@ -446,7 +446,7 @@ fn postgres_hostile_role_names_are_locked_as_exactly_those_names() {
 }
 
 #[test]
-fn postgres_keibi_never_locks_its_own_role_and_a_superuser_needs_one() {
+fn postgres_keibi_never_locks_its_own_role_a_superuser_needs_one_and_errors_say_whether_to_retry() {
     let Some((pg, mut run)) = start_pg() else {
         return;
     };
@@ -467,6 +467,17 @@ fn postgres_keibi_never_locks_its_own_role_and_a_superuser_needs_one() {
     assert!(text.starts_with(&pg.respond_url()), "{text}");
     assert!(!text.contains(postgres::RESPOND_PASSWORD), "{text}");
     assert!(pg_can_login(&pg, SUPERUSER));
+
+    // A wrong password will fail again: permanent, and not printed.
+    let mut wrong = Run::new(pg.respond_url(), "wrong-pw-4Xq");
+    let e = wrong.prepare(&lock(postgres::APP_USER)).unwrap_err();
+    assert!(matches!(e, ExecError::Permanent(_)), "{e}");
+    assert!(!e.to_string().contains("wrong-pw-4Xq"), "{e}");
+    // A server that is down may be back: transient.
+    let mut pg = pg;
+    pg.stop();
+    let e = run.prepare(&lock(postgres::APP_USER)).unwrap_err();
+    assert!(e.is_transient(), "{e}");
 }
 
 // ---------------------------------------------------------------- MariaDB
@@ -707,7 +718,7 @@ fn mariadb_hostile_user_names_are_locked_as_exactly_those_names() {
 }
 
 #[test]
-fn mariadb_keibi_never_locks_its_own_user() {
+fn mariadb_keibi_never_locks_its_own_user_and_errors_say_whether_to_retry() {
     let Some((db, mut run)) = start_my() else {
         return;
     };
@@ -717,4 +728,13 @@ fn mariadb_keibi_never_locks_its_own_user() {
         "{e}"
     );
     assert!(!my_locked(&db, mariadb::RESPOND_USER, "%"));
+
+    let mut wrong = Run::new(db.respond_url(), "wrong-pw-4Xq");
+    let e = wrong.prepare(&lock(mariadb::APP_USER)).unwrap_err();
+    assert!(matches!(e, ExecError::Permanent(_)), "{e}");
+    assert!(!e.to_string().contains("wrong-pw-4Xq"), "{e}");
+    let mut db = db;
+    db.stop();
+    let e = run.prepare(&lock(mariadb::APP_USER)).unwrap_err();
+    assert!(e.is_transient(), "{e}");
 }
