@@ -1,5 +1,12 @@
 //! keibi's database edge: connects read-only to a PostgreSQL or MySQL/MariaDB
-//! server and reads what the in-database posture controls need.
+//! server and reads what the in-database posture controls need; and, apart, the
+//! response executor ([`respond`]) that locks roles and ends sessions.
+//!
+//! The probes stay read-only: only [`respond`] writes, on connections of its own
+//! (its own connect functions, `application_name` `keibi-respond`), and only
+//! `ALTER ROLE`/`ALTER USER` (`LOGIN`/`NOLOGIN`, `ACCOUNT LOCK`/`UNLOCK`) of the one
+//! role a target names and session termination. Nothing in [`respond`] uses the
+//! probes' connections, nor they its.
 //!
 //! * Read-only: PostgreSQL sessions start with `default_transaction_read_only=on`
 //!   and a `statement_timeout`; MySQL/MariaDB sessions run `SET SESSION TRANSACTION
@@ -33,6 +40,7 @@
 
 mod mysql;
 mod pg;
+pub mod respond;
 
 use std::future::Future;
 use std::time::Duration;

@@ -19,6 +19,7 @@ pub mod metrics;
 pub mod notifier;
 pub mod pipeline;
 pub mod posture;
+pub mod respond;
 pub mod responder;
 pub mod retention;
 pub mod settings;

@@ -13,6 +13,9 @@ pub const ADMIN_PASSWORD: &str = "keibi-admin-pw";
 pub const APP_USER: &str = "app";
 pub const APP_PASSWORD: &str = "keibi-app-pw";
 pub const DATABASE: &str = "shop";
+/// The account the response executor connects as (`Mariadb::add_respond_user`).
+pub const RESPOND_USER: &str = "keibi_respond";
+pub const RESPOND_PASSWORD: &str = "keibi-respond-pw";
 
 pub struct Mariadb {
     pub port: u16,
@@ -230,6 +233,47 @@ impl Mariadb {
             c.arg(format!("--database={db}"));
         }
         output_with_input(&mut c, sql)
+    }
+
+    /// The mariadb client reading statements from standard input as `user` over
+    /// TCP to 127.0.0.1 (spawn it with a piped stdin to hold a session open). It does
+    /// not reconnect: a killed session stays ended.
+    pub fn client_tcp_command(&self, user: &str, password: &str) -> Command {
+        let mut c = self.client_base();
+        c.args(["--skip-reconnect", "--protocol=TCP", "-h", "127.0.0.1"])
+            .arg(format!("--port={}", self.port))
+            .arg(format!("--user={user}"))
+            .arg(format!("--password={password}"));
+        c
+    }
+
+    /// As [`Mariadb::client_tcp_command`], over the Unix socket (its HOST is
+    /// `localhost`, no address).
+    pub fn client_socket_command(&self, user: &str, password: &str) -> Command {
+        let mut c = self.client_base();
+        c.arg("--skip-reconnect")
+            .arg(format!("--socket={}", self.socket().display()))
+            .arg(format!("--user={user}"))
+            .arg(format!("--password={password}"));
+        c
+    }
+
+    /// Adds the least-privileged account the response executor needs
+    /// ([`RESPOND_USER`]: CREATE USER to lock and unlock, PROCESS to see others'
+    /// connections, CONNECTION ADMIN to kill them, SELECT on mysql.global_priv where
+    /// the locks are kept).
+    pub fn add_respond_user(&self) {
+        let out = self.client_root(&format!(
+            "CREATE USER '{RESPOND_USER}'@'%' IDENTIFIED BY '{RESPOND_PASSWORD}';\n\
+             GRANT CREATE USER, PROCESS, CONNECTION ADMIN ON *.* TO '{RESPOND_USER}'@'%';\n\
+             GRANT SELECT ON mysql.global_priv TO '{RESPOND_USER}'@'%';\n"
+        ));
+        assert!(out.status.success(), "respond user: {}", describe(&out));
+    }
+
+    /// The respond account's URL (the password apart).
+    pub fn respond_url(&self) -> String {
+        format!("mysql://{RESPOND_USER}@127.0.0.1:{}/", self.port)
     }
 
     /// Stops the server the way its init script does (SIGTERM), so its shutdown

@@ -12,6 +12,9 @@ pub const SUPERUSER_PASSWORD: &str = "keibi-super-pw";
 pub const APP_USER: &str = "app";
 pub const APP_PASSWORD: &str = "keibi-app-pw";
 pub const DATABASE: &str = "shop";
+/// The role the response executor connects as (`Postgres::add_respond_user`).
+pub const RESPOND_USER: &str = "keibi_respond";
+pub const RESPOND_PASSWORD: &str = "keibi-respond-pw";
 
 /// The prefix RDS for PostgreSQL uses, which keibi detects without `--pg-prefix`.
 pub const RDS_PREFIX: &str = "%t:%r:%u@%d:[%p]:";
@@ -288,23 +291,42 @@ impl Postgres {
         output_with_input(&mut c, sql)
     }
 
-    /// The psql command of [`Postgres::psql_tcp`], not yet run (a session kept open
-    /// in the background).
+    /// A psql reading its statements from standard input as `user` over the Unix
+    /// socket (no client address): spawn it with a piped stdin to hold a session
+    /// open.
+    pub fn psql_local_command(&self, user: &str, db: &str) -> Command {
+        let mut c = self.psql_cmd_local(user, db);
+        c.args(["-v", "ON_ERROR_STOP=1", "-q"]);
+        c
+    }
+
+    /// As [`Postgres::psql_local_command`], over TCP to 127.0.0.1 with a password.
     pub fn psql_tcp_command(&self, user: &str, password: &str, db: &str) -> Command {
         let mut c = self.psql_base(self.port);
-        c.args([
-            "-h",
-            "127.0.0.1",
-            "-U",
-            user,
-            "-d",
-            db,
-            "-v",
-            "ON_ERROR_STOP=1",
-            "-q",
-        ])
-        .env("PGPASSWORD", password);
+        c.args(["-h", "127.0.0.1", "-U", user, "-d", db])
+            .args(["-v", "ON_ERROR_STOP=1", "-q"])
+            .env("PGPASSWORD", password);
         c
+    }
+
+    /// Adds the least-privileged role the response executor needs
+    /// ([`RESPOND_USER`]: CREATEROLE to change others' LOGIN, pg_signal_backend to
+    /// end their sessions, pg_read_all_stats to see their client addresses).
+    pub fn add_respond_user(&self) {
+        let out = self.psql_local(
+            SUPERUSER,
+            "postgres",
+            &format!(
+                "CREATE ROLE {RESPOND_USER} LOGIN CREATEROLE PASSWORD '{RESPOND_PASSWORD}';\n\
+                 GRANT pg_signal_backend, pg_read_all_stats TO {RESPOND_USER};\n"
+            ),
+        );
+        assert!(out.status.success(), "respond user: {}", describe(&out));
+    }
+
+    /// The respond user's URL (the password apart).
+    pub fn respond_url(&self) -> String {
+        format!("postgres://{RESPOND_USER}@127.0.0.1:{}/postgres", self.port)
     }
 
     /// Replaces `pg_hba.conf` with `text` and makes the server reload it.
