@@ -84,8 +84,33 @@ fn executors(
     principals: &mut Vec<String>,
 ) -> Result<Vec<Box<dyn Executor>>, String> {
     let r = &settings.respond;
-    let out: Vec<Box<dyn Executor>> = Vec::new();
-    let _ = (r, principals);
+    let mut out: Vec<Box<dyn Executor>> = Vec::new();
+    let _ = &principals;
+    if !r.databases.is_empty() {
+        let mut dbs = Vec::new();
+        for d in &r.databases {
+            let password = match &d.password {
+                Some(s) => Some(
+                    s.reveal()
+                        .map_err(|e| format!("respond.databases ({}): {e}", d.instance))?,
+                ),
+                None => None,
+            };
+            dbs.push(keibi_dbprobe::respond::Database {
+                instance: d.instance.clone(),
+                url: d.url.clone(),
+                password,
+            });
+        }
+        let db = keibi_dbprobe::respond::DbExecutor::new(dbs)
+            .map_err(|e| library_text(&e.to_string()))?;
+        out.push(Box::new(db));
+    }
+    if !r.exec.is_empty() {
+        out.push(Box::new(
+            keibi_engine::respond::exec::ExecExecutor::from_settings(&r.exec),
+        ));
+    }
     Ok(out)
 }
 
