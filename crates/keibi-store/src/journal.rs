@@ -93,7 +93,12 @@ pub struct ActionRecord {
     pub history: Vec<Transition>,
 }
 
+/// The columns of an [`Action`]; [`RECORD_COLUMNS`] adds its finding snapshot (read
+/// only where it is used: it is the largest part of a row).
 const ACTION_COLUMNS: &str = "a.id, a.finding_id, a.finding_type, a.target, a.mode, a.state, \
+     a.rule, a.reason, a.expire_after_secs, a.expires_at, a.created_at, a.updated_at, \
+     a.attempts, a.next_at, a.executor, a.prior, a.done, a.by";
+const RECORD_COLUMNS: &str = "a.id, a.finding_id, a.finding_type, a.target, a.mode, a.state, \
      a.rule, a.reason, a.expire_after_secs, a.expires_at, a.created_at, a.updated_at, \
      a.attempts, a.next_at, a.executor, a.prior, a.done, a.by, a.finding, a.finding_text";
 
@@ -197,7 +202,7 @@ fn records_where(
     {
         let mut stmt = c
             .prepare(&format!(
-                "SELECT {ACTION_COLUMNS} FROM actions a WHERE {filter}"
+                "SELECT {RECORD_COLUMNS} FROM actions a WHERE {filter}"
             ))
             .map_err(err)?;
         let mut rows = stmt.query(args).map_err(err)?;
@@ -422,12 +427,13 @@ impl Store {
                 .transpose()?;
             let inserted = tx
                 .prepare_cached(
-                    "INSERT OR IGNORE INTO actions (id, finding_id, finding_type, target,
+                    "INSERT INTO actions (id, finding_id, finding_type, target,
                          target_key, kind, mode, state, rule, reason, expire_after_secs,
                          expires_at, created_at, updated_at, attempts, next_at, executor, prior,
                          done, by, finding, finding_text, trigger)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13, ?14,
-                         ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)",
+                         ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)
+                     ON CONFLICT (id) DO NOTHING",
                 )
                 .and_then(|mut stmt| {
                     stmt.execute(params![
@@ -790,7 +796,7 @@ fn records_without_history(
     let err = |e| StoreError::sqlite(path, e);
     let mut stmt = c
         .prepare_cached(&format!(
-            "SELECT {ACTION_COLUMNS} FROM actions a WHERE a.id = ?1"
+            "SELECT {RECORD_COLUMNS} FROM actions a WHERE a.id = ?1"
         ))
         .map_err(err)?;
     let mut rows = stmt.query([id]).map_err(err)?;

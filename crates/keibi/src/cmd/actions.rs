@@ -161,14 +161,16 @@ fn parse_state(s: &str) -> Result<State> {
 
 /// Who makes a change: `--by`, else `$USER`, `$LOGNAME`, else `cli`.
 fn who(by: &Option<String>) -> Result<String> {
-    let name = by
-        .clone()
-        .or_else(|| std::env::var("USER").ok())
-        .filter(|u| !u.trim().is_empty())
-        .or_else(|| std::env::var("LOGNAME").ok())
-        .filter(|u| !u.trim().is_empty())
-        .unwrap_or_else(|| "cli".into());
-    let name = name.trim().to_string();
+    let name = [
+        by.clone(),
+        std::env::var("USER").ok(),
+        std::env::var("LOGNAME").ok(),
+    ]
+    .into_iter()
+    .flatten()
+    .map(|n| n.trim().to_string())
+    .find(|n| !n.is_empty())
+    .unwrap_or_else(|| "cli".into());
     if name.chars().count() > MAX_BY || name.chars().any(crate::output::sanitize::is_unsafe) {
         bail!(said("act-bad-by"));
     }
@@ -300,7 +302,7 @@ fn list(actions: &[Action], paused: Option<&Pause>, format: ActionsFormat) -> Re
                 .iter()
                 .map(|a| {
                     [
-                        a.id.clone(),
+                        terminal(&a.id).into_owned(),
                         state_word(a.state),
                         mode_word(a),
                         kind_word(a),
@@ -375,7 +377,10 @@ fn show(rec: &ActionRecord, format: ShowFormat) -> Result<u8> {
     }
     .unwrap_or_else(|| f.title.clone());
     let mut rows: Vec<(&str, String)> = vec![
-        ("act-label-action", format!("{} ({})", a.id, kind_word(a))),
+        (
+            "act-label-action",
+            format!("{} ({})", terminal(&a.id), kind_word(a)),
+        ),
         ("act-label-state", state_word(a.state)),
         ("act-label-mode", mode_word(a)),
         ("act-label-target", target_words(&a.target)),
@@ -400,7 +405,7 @@ fn show(rec: &ActionRecord, format: ShowFormat) -> Result<u8> {
         "act-label-finding",
         format!(
             "{} {} — {}",
-            f.id,
+            terminal(&f.id),
             terminal(&a.finding_type),
             terminal(&title)
         ),
