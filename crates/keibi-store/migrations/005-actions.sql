@@ -42,11 +42,11 @@ CREATE INDEX outbox_unplanned ON outbox (id) WHERE planned = 0;
 CREATE INDEX outbox_action ON outbox (action_id) WHERE action_id IS NOT NULL;
 
 -- One row per planned action (keibi_respond::Action). `target` is the target as
--- JSON, `target_key` its canonical key (Target::key), `finding` the finding as it
--- was when the action was planned and `finding_text` its messages (as in
--- findings): a row is whole without the findings table. `trigger` is the outbox
--- entry that planned it; `started_at` when it first moved into executing (the
--- rate limit counts those).
+-- JSON, `target_key` its canonical key (Target::key). `trigger` is the outbox
+-- entry that planned it: with `finding_id`, the key of the finding as it was then
+-- (`action_findings`), so a row is whole without the findings table.
+-- `started_at` is when it first moved into executing (the rate limit counts
+-- those).
 CREATE TABLE actions (
     id                TEXT PRIMARY KEY NOT NULL,
     finding_id        TEXT NOT NULL,
@@ -71,9 +71,7 @@ CREATE TABLE actions (
     prior             TEXT,
     done              TEXT,
     by                TEXT,
-    finding           TEXT NOT NULL,
-    finding_text      TEXT,
-    trigger           INTEGER,
+    trigger           INTEGER NOT NULL,
     started_at        INTEGER
 ) STRICT;
 -- due_actions: by state, then the retry and expiry times.
@@ -83,6 +81,18 @@ CREATE INDEX actions_target ON actions (target_key, state);
 CREATE INDEX actions_finding ON actions (finding_id, created_at);
 CREATE INDEX actions_updated ON actions (updated_at);
 CREATE INDEX actions_started ON actions (started_at) WHERE started_at IS NOT NULL;
+
+-- The finding each planning was about, as it was then (the contract's JSON) and
+-- its messages (`text`, as in findings): one row for all the actions planned
+-- from one outbox entry (they are often several: block the address, lock the
+-- role, tell the SOC). Never deleted with the finding.
+CREATE TABLE action_findings (
+    finding_id TEXT NOT NULL,
+    trigger    INTEGER NOT NULL,
+    finding    TEXT NOT NULL,
+    text       TEXT,
+    PRIMARY KEY (finding_id, trigger)
+) STRICT;
 
 -- Every move of an action, in order (`seq` from 1); `from_state` NULL for the
 -- first line, when it was planned.

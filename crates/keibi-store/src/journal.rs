@@ -100,7 +100,10 @@ const ACTION_COLUMNS: &str = "a.id, a.finding_id, a.finding_type, a.target, a.mo
      a.attempts, a.next_at, a.executor, a.prior, a.done, a.by";
 const RECORD_COLUMNS: &str = "a.id, a.finding_id, a.finding_type, a.target, a.mode, a.state, \
      a.rule, a.reason, a.expire_after_secs, a.expires_at, a.created_at, a.updated_at, \
-     a.attempts, a.next_at, a.executor, a.prior, a.done, a.by, a.finding, a.finding_text";
+     a.attempts, a.next_at, a.executor, a.prior, a.done, a.by, f.finding, f.text";
+/// The tables [`RECORD_COLUMNS`] read.
+const RECORD_FROM: &str =
+    "actions a JOIN action_findings f ON f.finding_id = a.finding_id AND f.trigger = a.trigger";
 
 fn corrupt(path: &Path, id: &str, what: &str, e: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt {
@@ -157,7 +160,7 @@ fn action_from_row(path: &Path, r: &rusqlite::Row<'_>) -> Result<Action, StoreEr
     })
 }
 
-/// The finding snapshot kept with the action (columns 18 and 19).
+/// The finding snapshot kept for the action (columns 18 and 19 of [`RECORD_COLUMNS`]).
 fn finding_from_row(path: &Path, r: &rusqlite::Row<'_>, id: &str) -> Result<Finding, StoreError> {
     let get = |e| StoreError::sqlite(path, e);
     let json: String = r.get(18).map_err(get)?;
@@ -202,7 +205,7 @@ fn records_where(
     {
         let mut stmt = c
             .prepare(&format!(
-                "SELECT {RECORD_COLUMNS} FROM actions a WHERE {filter}"
+                "SELECT {RECORD_COLUMNS} FROM {RECORD_FROM} WHERE {filter}"
             ))
             .map_err(err)?;
         let mut rows = stmt.query(args).map_err(err)?;
@@ -410,6 +413,14 @@ impl Store {
             None => None,
         };
         let tx = self.write_tx()?;
+        if !actions.is_empty() {
+            tx.execute(
+                "INSERT INTO action_findings (finding_id, trigger, finding, text)
+                 VALUES (?1, ?2, ?3, ?4) ON CONFLICT (finding_id, trigger) DO NOTHING",
+                params![finding.id, entry_id, finding_json, text],
+            )
+            .map_err(err)?;
+        }
         let mut written = 0;
         for n in actions {
             let a = &n.action;
@@ -430,9 +441,9 @@ impl Store {
                     "INSERT INTO actions (id, finding_id, finding_type, target,
                          target_key, kind, mode, state, rule, reason, expire_after_secs,
                          expires_at, created_at, updated_at, attempts, next_at, executor, prior,
-                         done, by, finding, finding_text, trigger)
+                         done, by, trigger)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13, ?14,
-                         ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)
+                         ?15, ?16, ?17, ?18, ?19, ?20)
                      ON CONFLICT (id) DO NOTHING",
                 )
                 .and_then(|mut stmt| {
@@ -456,8 +467,6 @@ impl Store {
                         prior,
                         done,
                         a.by,
-                        finding_json,
-                        text,
                         entry_id,
                     ])
                 })
@@ -796,7 +805,7 @@ fn records_without_history(
     let err = |e| StoreError::sqlite(path, e);
     let mut stmt = c
         .prepare_cached(&format!(
-            "SELECT {RECORD_COLUMNS} FROM actions a WHERE a.id = ?1"
+            "SELECT {RECORD_COLUMNS} FROM {RECORD_FROM} WHERE a.id = ?1"
         ))
         .map_err(err)?;
     let mut rows = stmt.query([id]).map_err(err)?;
