@@ -30,6 +30,7 @@ const EN: &[(&str, &str)] = &[
         include_str!("../locales/en/cloudtrail-data.ftl"),
     ),
     ("cli.ftl", include_str!("../locales/en/cli.ftl")),
+    ("actions.ftl", include_str!("../locales/en/actions.ftl")),
     ("run.ftl", include_str!("../locales/en/run.ftl")),
     ("notify.ftl", include_str!("../locales/en/notify.ftl")),
     (
@@ -62,6 +63,7 @@ const JA: &[(&str, &str)] = &[
         include_str!("../locales/ja/cloudtrail-data.ftl"),
     ),
     ("cli.ftl", include_str!("../locales/ja/cli.ftl")),
+    ("actions.ftl", include_str!("../locales/ja/actions.ftl")),
     ("run.ftl", include_str!("../locales/ja/run.ftl")),
     ("notify.ftl", include_str!("../locales/ja/notify.ftl")),
     (

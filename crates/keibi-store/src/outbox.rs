@@ -48,6 +48,15 @@ impl OutboxKind {
         }
     }
 
+    /// Whether the responder plans actions from entries of this kind (a finding
+    /// new, reopened or raised); entries of other kinds are written as considered.
+    pub fn plannable(self) -> bool {
+        matches!(
+            self,
+            OutboxKind::New | OutboxKind::Reopened | OutboxKind::SeverityRaised
+        )
+    }
+
     fn parse(s: &str) -> Option<OutboxKind> {
         [
             OutboxKind::New,
@@ -180,8 +189,9 @@ pub(crate) fn add_entry(tx: &Connection, path: &Path, e: &NewEntry<'_>) -> Resul
         None => None,
     };
     tx.prepare_cached(
-        "INSERT INTO outbox (key, finding_id, kind, previous_severity, by, at, finding, text)
-         VALUES (lower(hex(randomblob(16))), ?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        "INSERT INTO outbox (key, finding_id, kind, previous_severity, by, at, finding, text,
+             planned)
+         VALUES (lower(hex(randomblob(16))), ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     )
     .and_then(|mut stmt| {
         stmt.execute(params![
@@ -192,6 +202,8 @@ pub(crate) fn add_entry(tx: &Connection, path: &Path, e: &NewEntry<'_>) -> Resul
             millis(e.at),
             json,
             text,
+            // Only what the responder plans from waits for it.
+            !e.kind.plannable(),
         ])
     })
     .map_err(|err| StoreError::sqlite(path, err))?;
@@ -200,7 +212,7 @@ pub(crate) fn add_entry(tx: &Connection, path: &Path, e: &NewEntry<'_>) -> Resul
 
 pub(crate) const ENTRY_COLUMNS: &str =
     "o.id, o.key, o.kind, o.previous_severity, o.by, o.at, o.finding, o.text, o.finding_id, \
-     o.count_then, o.since";
+     o.count_then, o.since, o.action";
 
 pub(crate) fn entry_from_row(
     path: &Path,
@@ -237,7 +249,15 @@ pub(crate) fn entry_from_row(
             .map_err(get)?
             .map(|c| u64::try_from(c).unwrap_or(0)),
         since: r.get::<_, Option<i64>>(10).map_err(get)?.map(from_millis),
-        action: None,
+        action: match r.get::<_, Option<String>>(11).map_err(get)? {
+            Some(json) => Some(Box::new(serde_json::from_str(&json).map_err(|e| {
+                StoreError::Corrupt {
+                    path: path.to_path_buf(),
+                    detail: format!("outbox entry {id} has an unreadable action: {e}"),
+                }
+            })?)),
+            None => None,
+        },
     })
 }
 
@@ -247,20 +267,20 @@ const DELIVERY_COLUMNS: &str = "d.channel, d.state, d.attempts, d.next_at, d.las
 fn delivery_from_row(path: &Path, r: &rusqlite::Row<'_>) -> Result<Delivery, StoreError> {
     let get = |e| StoreError::sqlite(path, e);
     let entry = entry_from_row(path, r)?;
-    let state: String = r.get(12).map_err(get)?;
+    let state: String = r.get(13).map_err(get)?;
     Ok(Delivery {
         entry,
-        channel: r.get(11).map_err(get)?,
+        channel: r.get(12).map_err(get)?,
         state: DeliveryState::parse(&state),
-        attempts: u32::try_from(r.get::<_, i64>(13).map_err(get)?).unwrap_or(u32::MAX),
-        next_at: from_millis(r.get(14).map_err(get)?),
-        last_error: r.get(15).map_err(get)?,
-        sent_at: r.get::<_, Option<i64>>(16).map_err(get)?.map(from_millis),
-        detail: r.get(17).map_err(get)?,
-        first_at: r.get::<_, Option<i64>>(18).map_err(get)?.map(from_millis),
-        route: r.get(19).map_err(get)?,
-        group_until: r.get::<_, Option<i64>>(20).map_err(get)?.map(from_millis),
-        held: r.get::<_, i64>(21).map_err(get)? != 0,
+        attempts: u32::try_from(r.get::<_, i64>(14).map_err(get)?).unwrap_or(u32::MAX),
+        next_at: from_millis(r.get(15).map_err(get)?),
+        last_error: r.get(16).map_err(get)?,
+        sent_at: r.get::<_, Option<i64>>(17).map_err(get)?.map(from_millis),
+        detail: r.get(18).map_err(get)?,
+        first_at: r.get::<_, Option<i64>>(19).map_err(get)?.map(from_millis),
+        route: r.get(20).map_err(get)?,
+        group_until: r.get::<_, Option<i64>>(21).map_err(get)?.map(from_millis),
+        held: r.get::<_, i64>(22).map_err(get)? != 0,
     })
 }
 
@@ -717,15 +737,17 @@ impl Store {
         Ok(out)
     }
 
-    /// Deletes entries committed before `older_than` that are routed and have no
-    /// delivery pending, with their deliveries: the outbox keeps what is still to
-    /// send, and the recent past for `keibi notify status`. Returns the entries
-    /// deleted.
+    /// Deletes entries committed before `older_than` that are routed, considered by
+    /// the responder (`planned`) and have no delivery pending, with their
+    /// deliveries: the outbox keeps what is still to send or to plan from, and the
+    /// recent past for `keibi notify status`. Returns the entries deleted.
     pub fn prune_outbox(&mut self, older_than: DateTime<Utc>) -> Result<u64, StoreError> {
         let path = self.path.clone();
         let err = |e| StoreError::sqlite(&path, e);
         let tx = self.write_tx()?;
-        let done = "SELECT id FROM outbox WHERE at < ?1 AND routed = 1 AND NOT EXISTS
+        // An entry the responder has not considered stays (it still has to plan from it).
+        let done =
+            "SELECT id FROM outbox WHERE at < ?1 AND routed = 1 AND planned = 1 AND NOT EXISTS
              (SELECT 1 FROM deliveries WHERE outbox_id = outbox.id AND state = 'pending')";
         tx.execute(
             &format!("DELETE FROM deliveries WHERE outbox_id IN ({done})"),

@@ -30,6 +30,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/002-finding-text.sql"),
     include_str!("../migrations/003-outbox.sql"),
     include_str!("../migrations/004-notify-routing.sql"),
+    include_str!("../migrations/005-actions.sql"),
 ];
 
 /// The schema this keibi writes.
@@ -551,11 +552,28 @@ impl Store {
         let path = self.path.clone();
         let err = |e| StoreError::sqlite(&path, e);
         let cutoff = millis(older_than);
+        // A finding with an action still to run, running, retried or in force (and
+        // undoable) is kept: `keibi actions` and the executors' notices show it.
+        // (Action rows keep their own snapshot of the finding, so the journal reads
+        // whole either way.)
+        let lasting: Vec<String> = keibi_respond::Kind::ALL
+            .into_iter()
+            .filter(|k| k.undoable())
+            .map(|k| format!("'{}'", k.as_str()))
+            .collect();
+        let no_live_action = format!(
+            "id NOT IN (SELECT finding_id FROM actions \
+             WHERE state IN ('planned', 'approved', 'executing', 'undoing') \
+             OR (state = 'failed' AND next_at IS NOT NULL) \
+             OR (state = 'executed' AND kind IN ({})))",
+            lasting.join(", ")
+        );
         let old = if idle {
-            "last_seen < ?1 AND updated_at < ?1"
+            format!("last_seen < ?1 AND updated_at < ?1 AND {no_live_action}")
         } else {
-            "last_seen < ?1"
+            format!("last_seen < ?1 AND {no_live_action}")
         };
+        let old = old.as_str();
         let tx = self.write_tx()?;
         let mut pruned = Pruned::default();
         if let Some(dir) = export {

@@ -809,7 +809,7 @@ fn a_marked_file_without_keibis_tables_is_refused() {
         Store::open_read_only(&path).unwrap_err(),
     ] {
         assert!(matches!(e, StoreError::Foreign { .. }), "{e}");
-        assert!(e.to_string().contains("lacks checkpoints."), "{e}");
+        assert!(e.to_string().contains("lacks action_findings."), "{e}");
     }
     assert_eq!(std::fs::read(&path).unwrap(), before);
 }

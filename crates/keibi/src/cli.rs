@@ -59,6 +59,9 @@ pub enum Command {
     Demo(DemoArgs),
     /// The finding store: list, show, acknowledge, resolve, suppress, import, prune.
     Findings(FindingsArgs),
+    /// The response journal: list, show, approve, cancel or undo actions; pause and
+    /// resume every response (the daemon does the acting).
+    Actions(ActionsArgs),
     /// Write a commented settings file (keibi.yaml) with every default.
     Init(InitArgs),
     /// Check a settings file.
@@ -577,4 +580,94 @@ pub struct SuppressArgs {
     /// Who [default: $USER].
     #[arg(long, value_name = "NAME")]
     pub by: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ActionsArgs {
+    /// The store file the daemon (keibi run) writes.
+    #[arg(long, value_name = "FILE", default_value = "keibi.db", global = true)]
+    pub store: PathBuf,
+    #[command(subcommand)]
+    pub command: ActionsCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ActionsCommand {
+    /// List actions, most recently changed first (a PAUSED banner when responses
+    /// are paused).
+    List {
+        /// Only actions in this state (repeatable): planned, approved, executing,
+        /// executed, failed, undoing, undone, expired, simulated, skipped, cancelled.
+        #[arg(long, value_name = "STATE")]
+        state: Vec<String>,
+        /// Only the actions of this finding (its id, or the start of it).
+        #[arg(long, value_name = "FINDING_ID")]
+        finding: Option<String>,
+        /// Only actions changed since (RFC 3339, YYYY-MM-DD, or an age such as 24h).
+        #[arg(long, value_name = "TIME")]
+        since: Option<String>,
+        /// At most this many.
+        #[arg(long, value_name = "N")]
+        limit: Option<usize>,
+        /// Output format [default: table on a terminal, jsonl otherwise].
+        #[arg(long, value_enum)]
+        format: Option<ActionsFormat>,
+    },
+    /// Show one action: its target, finding, what was there before and what was
+    /// done, and its history.
+    Show {
+        /// The action's id, or a unique start of it (4 hex digits or more).
+        id: String,
+        /// Output format [default: text on a terminal, json otherwise].
+        #[arg(long, value_enum)]
+        format: Option<ShowFormat>,
+    },
+    /// Approve an action planned in mode approve: the daemon executes it next.
+    Approve(ActionChangeArgs),
+    /// Cancel a planned or approved action before it runs.
+    Cancel(ActionChangeArgs),
+    /// Ask the daemon to undo an executed action (it restores what was there before).
+    Undo {
+        #[command(flatten)]
+        change: ActionChangeArgs,
+        /// Wait this long (30s, 2m) for the daemon to undo it; exit 1 if it failed or
+        /// did not in time.
+        #[arg(long, value_name = "DURATION")]
+        wait: Option<String>,
+    },
+    /// Pause every response: the daemon keeps planning and recording, and changes
+    /// nothing until resumed.
+    Pause {
+        /// Why (shown with the PAUSED banner).
+        #[arg(long, value_name = "TEXT")]
+        reason: Option<String>,
+        /// Who [default: $USER, $LOGNAME, else cli].
+        #[arg(long, value_name = "NAME")]
+        by: Option<String>,
+    },
+    /// Resume responses after a pause.
+    Resume {
+        /// Who [default: $USER, $LOGNAME, else cli].
+        #[arg(long, value_name = "NAME")]
+        by: Option<String>,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct ActionChangeArgs {
+    /// The action's id, or a unique start of it (4 hex digits or more).
+    pub id: String,
+    /// Who [default: $USER, $LOGNAME, else cli].
+    #[arg(long, value_name = "NAME")]
+    pub by: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ActionsFormat {
+    /// Aligned columns for a person.
+    Table,
+    /// One JSON array of actions.
+    Json,
+    /// One action per line.
+    Jsonl,
 }

@@ -27,6 +27,7 @@ pub fn run(cli: cli::Cli) -> Result<u8> {
         cli::Command::Rules(c) => cmd::rules::run(&c, &cli.global),
         cli::Command::Demo(args) => cmd::demo::run(&args, &cli.global),
         cli::Command::Findings(args) => cmd::findings::run(&args, &cli.global),
+        cli::Command::Actions(args) => cmd::actions::run(&args, &cli.global),
         cli::Command::Init(args) => cmd::init::run(&args, &cli.global),
         cli::Command::Config(c) => cmd::config::run(&c, &cli.global),
         cli::Command::Run(args) => cmd::run::run(&args, &cli.global),

@@ -231,14 +231,14 @@ fn no_store(path: &Path) -> anyhow::Error {
     ))
 }
 
-fn open_read(path: &Path) -> Result<Store> {
+pub(super) fn open_read(path: &Path) -> Result<Store> {
     if !path.exists() {
         return Err(no_store(path));
     }
     Ok(Store::open_read_only(path)?)
 }
 
-fn open_write(path: &Path) -> Result<Store> {
+pub(super) fn open_write(path: &Path) -> Result<Store> {
     if !path.exists() {
         return Err(no_store(path));
     }

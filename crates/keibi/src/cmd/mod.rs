@@ -1,6 +1,7 @@
 //! The commands. Each is one module with a `run(args, global) -> Result<exit code>`;
 //! reading inputs (shared by every command that reads logs) is here.
 
+pub mod actions;
 pub mod audit;
 pub mod config;
 pub mod demo;
