@@ -17,6 +17,7 @@ pub mod metrics;
 pub mod notifier;
 pub mod pipeline;
 pub mod posture;
+pub mod respond;
 pub mod retention;
 pub mod settings;
 
