@@ -433,3 +433,75 @@ fn a_missing_nft_and_a_refused_one_are_permanent_and_say_what_to_do() {
         "{e:?}"
     );
 }
+
+/// A TCP connect from each source to a listener, inside the namespace: `open` or
+/// `blocked` (no answer within half a second).
+const PROBE: &str = r#"
+import socket, sys
+srv = socket.socket(); srv.bind(("10.9.9.10", 7777)); srv.listen(8)
+def probe(src):
+    c = socket.socket(); c.settimeout(0.5); c.bind((src, 0))
+    try:
+        c.connect(("10.9.9.10", 7777)); return "open"
+    except OSError:
+        return "blocked"
+print(" ".join(probe(s) for s in sys.argv[1:]))
+"#;
+
+impl Ns {
+    /// Runs `program args` inside the namespace.
+    fn run(&self, program: &str, args: &[&str]) -> Result<String, String> {
+        let mut cmd = self.command();
+        cmd.pop();
+        let out = Command::new(&cmd[0])
+            .args(&cmd[1..])
+            .arg(program)
+            .args(args)
+            .output()
+            .map_err(|e| e.to_string())?;
+        if out.status.success() {
+            Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
+        } else {
+            Err(String::from_utf8_lossy(&out.stderr).into_owned())
+        }
+    }
+}
+
+#[test]
+fn the_chain_really_drops_a_blocked_source() {
+    let Some(ns) = Ns::new() else { return };
+    let setup = ns.run("ip", &["link", "set", "lo", "up"]).and_then(|_| {
+        ["10.9.9.9", "10.9.9.10", "10.9.9.11"]
+            .iter()
+            .try_for_each(|a| {
+                ns.run("ip", &["addr", "add", &format!("{a}/32"), "dev", "lo"])
+                    .map(drop)
+            })
+    });
+    if let Err(e) = setup {
+        let _: Option<()> = unavailable(&format!("ip cannot set up the namespace's loopback: {e}"));
+        return;
+    }
+    let probe = || ns.run("python3", &["-c", PROBE, "10.9.9.9", "10.9.9.11"]);
+    match probe() {
+        Ok(s) => assert_eq!(s, "open open", "before any block"),
+        Err(e) => {
+            let _: Option<()> = unavailable(&format!("python3 cannot probe in the namespace: {e}"));
+            return;
+        }
+    }
+    let table = "keibitest5";
+    let mut x = exec(&ns, table);
+    let f = finding();
+    let a = action("10.9.9.9/32", Some(600));
+    let req = Request {
+        action: &a,
+        finding: &f,
+    };
+    let prior = x.prepare(req).unwrap();
+    let done = x.apply(req, &prior).unwrap();
+    assert_eq!(probe().unwrap(), "blocked open", "the blocked source only");
+    x.undo(req, &prior, &done).unwrap();
+    assert_eq!(probe().unwrap(), "open open", "undone");
+    host_untouched(table);
+}
