@@ -66,7 +66,8 @@ ensure_packages() {
     # logrotate: the daemon's copytruncate test; pgbouncer: a pooler in front of the
     # test PostgreSQL.
     # python3-venv: the venv of the Python test services (aiosmtpd, moto) below.
-    for p in postgresql mariadb-server zstd bzip2 rsyslog logrotate pgbouncer python3-venv; do
+    # nftables: the host response executor's tests (in a network namespace).
+    for p in postgresql mariadb-server zstd bzip2 rsyslog logrotate pgbouncer python3-venv nftables; do
         installed "$p" || missing+=("$p")
     done
     if [ ${#missing[@]} -gt 0 ]; then apt_install "${missing[@]}"; fi

@@ -15,7 +15,9 @@
 //! sooner than the receiver's `Retry-After`) until 24 hours after the first try,
 //! failed at once for a permanent one. A kill at any moment leaves every delivery
 //! pending, held, sent or failed in the store; the next start carries on from
-//! there. The one window: a kill after the receiver took a message and before it
+//! there. An `action` entry (the journal's action reached a state a person hears
+//! of) follows its finding's routes as any notice does, but no throttle holds it
+//! back. The one window: a kill after the receiver took a message and before it
 //! is marked sent sends it again, under the same key (`X-Keibi-Delivery`, a
 //! PagerDuty dedup key; a digest's key is a hash of its deliveries' keys) so the
 //! receiver can drop it.
@@ -145,6 +147,10 @@ pub fn plan(
     memory: &RouteMemory,
     now: DateTime<Utc>,
 ) -> Vec<PlannedDelivery> {
+    if entry.kind == OutboxKind::Action && entry.action.is_none() {
+        // Nothing to tell: without its action the notice would say the wrong thing.
+        return Vec::new();
+    }
     let (told, waiting) = remembered(memory);
     let kind = notice(entry).kind;
     router
@@ -183,8 +189,12 @@ pub fn notice(e: &OutboxEntry) -> Notice {
             count_then: e.count_then.unwrap_or(0),
             since: e.since.unwrap_or(e.at),
         },
-        // TODO(notify helper): a NoticeKind for an action of the response journal.
-        OutboxKind::Action => NoticeKind::New,
+        OutboxKind::Action => match &e.action {
+            Some(a) => NoticeKind::Action { action: a.clone() },
+            // An action entry the store could not read its action back for:
+            // `plan` routes it nowhere, so this is never sent.
+            None => NoticeKind::New,
+        },
     };
     Notice {
         key: e.key.clone(),

@@ -35,10 +35,41 @@ pub fn post(
     headers: &[(&str, String)],
     body: Vec<u8>,
 ) -> Result<Sent, SendError> {
+    exchange(url, content_type, headers, body, None).map(|a| Sent {
+        detail: format!("HTTP {}", a.status),
+    })
+}
+
+/// A receiver's 2xx answer: its status and the start of its body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Answer {
+    pub status: u16,
+    /// At most [`MAX_BODY_KEPT`] bytes of the body (cut at a character), as sent:
+    /// the caller escapes it where it shows it.
+    pub body: String,
+}
+
+/// At most this much of a receiver's body is read.
+pub const MAX_BODY_KEPT: usize = 1024;
+
+/// POSTs as [`post`] does, within `timeout` when given (else the channels'
+/// [`TIMEOUT`](crate::channels::TIMEOUT)), and answers the status and the start of
+/// the body; what a status means is the same: 2xx `Ok`, 408, 429, 5xx and network
+/// failures transient, any other status permanent.
+pub fn exchange(
+    url: &str,
+    content_type: &str,
+    headers: &[(&str, String)],
+    body: Vec<u8>,
+    timeout: Option<Duration>,
+) -> Result<Answer, SendError> {
     let mut req = client()
         .post(url)
         .header(reqwest::header::CONTENT_TYPE, content_type)
         .body(body);
+    if let Some(t) = timeout {
+        req = req.timeout(t);
+    }
     for (name, value) in headers {
         req = req.header(*name, value);
     }
@@ -53,13 +84,20 @@ pub fn post(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<u64>().ok())
         .map(|s| Duration::from_secs(s.min(3600)));
-    let body = resp.text().unwrap_or_default();
-    let shown: String = crate::text::clip(&crate::text::one_line(&body), MAX_BODY_SHOWN, "…");
+    // Only the start of the body is read: a receiver cannot make keibi hold more.
+    let mut kept = Vec::with_capacity(MAX_BODY_KEPT);
+    let _ = std::io::Read::read_to_end(
+        &mut std::io::Read::take(resp, MAX_BODY_KEPT as u64),
+        &mut kept,
+    );
+    let body = utf8_prefix(&kept);
     if status.is_success() {
-        return Ok(Sent {
-            detail: format!("HTTP {}", status.as_u16()),
+        return Ok(Answer {
+            status: status.as_u16(),
+            body,
         });
     }
+    let shown: String = crate::text::clip(&crate::text::one_line(&body), MAX_BODY_SHOWN, "…");
     let reason = format!("HTTP {} from {}: {shown}", status.as_u16(), redact(url));
     if status == StatusCode::REQUEST_TIMEOUT
         || status == StatusCode::TOO_MANY_REQUESTS
@@ -72,6 +110,44 @@ pub fn post(
     } else {
         Err(SendError::Permanent { reason })
     }
+}
+
+/// The bytes as text, a character cut at the end left out.
+fn utf8_prefix(b: &[u8]) -> String {
+    match std::str::from_utf8(b) {
+        Ok(s) => s.to_string(),
+        Err(e) if e.error_len().is_none() => {
+            String::from_utf8_lossy(&b[..e.valid_up_to()]).into_owned()
+        }
+        Err(_) => String::from_utf8_lossy(b).into_owned(),
+    }
+}
+
+/// What a webhook's URL is checked with, for crates that do not speak reqwest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UrlParts {
+    pub scheme: String,
+    pub has_host: bool,
+    /// The path (when more than `/`) and the query: they may hold a token, so
+    /// they stay out of error texts.
+    pub secret_parts: Vec<String>,
+}
+
+/// `url` parsed, or `None` when it is not a URL.
+pub fn parse_url(url: &str) -> Option<UrlParts> {
+    let u = reqwest::Url::parse(url).ok()?;
+    let mut secret_parts = Vec::new();
+    if u.path().len() > 1 {
+        secret_parts.push(u.path().to_string());
+    }
+    if let Some(q) = u.query() {
+        secret_parts.push(q.to_string());
+    }
+    Some(UrlParts {
+        scheme: u.scheme().to_string(),
+        has_host: u.host_str().is_some_and(|h| !h.is_empty()),
+        secret_parts,
+    })
 }
 
 /// A URL for messages: scheme, host and port only (the path of a Slack or Teams

@@ -30,10 +30,16 @@ pub enum NoticeKind {
     },
     /// `keibi notify test`: a realistic sample, marked as a test.
     Test,
+    /// An action of the response journal reached a state a person hears of
+    /// (`State::is_notified`): what keibi did, would do, waits to do, could not do,
+    /// or undid about the finding. It follows the finding's routes, and no throttle
+    /// holds it back.
+    Action { action: Box<keibi_respond::Action> },
 }
 
 impl NoticeKind {
-    /// `new`, `reopened`, `severity_raised`, `still_going`, `resolved`, `test`.
+    /// `new`, `reopened`, `severity_raised`, `still_going`, `resolved`, `test`,
+    /// `action`.
     pub fn as_str(&self) -> &'static str {
         match self {
             NoticeKind::New => "new",
@@ -42,6 +48,20 @@ impl NoticeKind {
             NoticeKind::StillGoing { .. } => "still_going",
             NoticeKind::Resolved { .. } => "resolved",
             NoticeKind::Test => "test",
+            NoticeKind::Action { .. } => "action",
+        }
+    }
+
+    /// Whether it tells of something over (a resolution, an action undone or
+    /// expired): chat channels show it in green.
+    pub fn is_settled(&self) -> bool {
+        match self {
+            NoticeKind::Resolved { .. } => true,
+            NoticeKind::Action { action } => matches!(
+                action.state,
+                keibi_respond::State::Undone | keibi_respond::State::Expired
+            ),
+            _ => false,
         }
     }
 }

@@ -320,7 +320,7 @@ impl Router {
     /// be tried too, and a channel already sent to by an earlier route is not sent
     /// twice. A route's `throttle` leaves out a notice when `seen.told` has one on
     /// that route within the interval, unless it is a rise to High or Critical
-    /// (above the severity told), a resolution, or a test; a throttled route still
+    /// (above the severity told), a resolution, an action, or a test; a throttled route still
     /// counts as the match (the routes after it are not tried unless it continues).
     /// Sends are held by the route's `group_wait` (joining the open group of that
     /// route and channel in `seen.waiting`, if one is still waiting at `now`), then,
@@ -452,7 +452,12 @@ fn throttled(
     told: &[Told],
 ) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
     let every: Interval = c.route.throttle;
-    if every.is_zero() || matches!(kind, NoticeKind::Resolved { .. } | NoticeKind::Test) {
+    if every.is_zero()
+        || matches!(
+            kind,
+            NoticeKind::Resolved { .. } | NoticeKind::Test | NoticeKind::Action { .. }
+        )
+    {
         return None;
     }
     let last = told

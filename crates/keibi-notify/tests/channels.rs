@@ -1071,7 +1071,75 @@ fn hostile_messages(h: &str) -> Vec<Outgoing> {
         ),
         Outgoing::Digest(d),
         Outgoing::Summary(s),
+        hostile_action(
+            keibi_respond::Target::LockRole {
+                engine: None,
+                instance: h.to_string(),
+                user: h.to_string(),
+            },
+            keibi_respond::State::Planned,
+            keibi_respond::Mode::Approve,
+            h,
+        ),
+        hostile_action(
+            keibi_respond::Target::ContainPrincipal {
+                principal: h.to_string(),
+                access_key: Some(h.to_string()),
+                place: Default::default(),
+            },
+            keibi_respond::State::Failed,
+            keibi_respond::Mode::Auto,
+            h,
+        ),
+        hostile_action(
+            keibi_respond::Target::EndSessions {
+                engine: None,
+                instance: h.to_string(),
+                user: h.to_string(),
+                address: Some("203.0.113.9".parse().unwrap()),
+            },
+            keibi_respond::State::Undone,
+            keibi_respond::Mode::Auto,
+            h,
+        ),
     ]
+}
+
+/// An action's notice with `h` in every attacker-written part: the target's names,
+/// the reason, the rule, who undid it, and the finding.
+fn hostile_action(
+    target: keibi_respond::Target,
+    state: keibi_respond::State,
+    mode: keibi_respond::Mode,
+    h: &str,
+) -> Outgoing {
+    let t = at();
+    let a = keibi_respond::Action {
+        id: "1a2b3c4d5e6f7081".into(),
+        finding_id: "f".into(),
+        finding_type: h.to_string(),
+        target,
+        mode,
+        state,
+        rule: h.to_string(),
+        reason: Some(h.to_string()),
+        expire_after_secs: None,
+        expires_at: Some(t),
+        created_at: t,
+        updated_at: t,
+        attempts: 1,
+        next_at: None,
+        executor: Some(h.to_string()),
+        prior: None,
+        done: None,
+        by: Some(h.to_string()),
+    };
+    notice(
+        NoticeKind::Action {
+            action: Box::new(a),
+        },
+        poisoned(h),
+    )
 }
 
 #[test]
@@ -1118,7 +1186,9 @@ fn hostile_text_arrives_inert_on_chatwork() {
                     "[info]", "[title]", "[/title]", "[hr]", "[hr]", "[hr]", "[/info]",
                 ],
                 3 => &["[info]", "[title]", "[/title]", "[/info]"],
-                _ => &["[info]", "[title]", "[/title]", "[hr]", "[/info]"],
+                4 => &["[info]", "[title]", "[/title]", "[hr]", "[/info]"],
+                // An action: no description, its commands as the steps.
+                _ => &["[info]", "[title]", "[/title]", "[hr]", "[hr]", "[/info]"],
             };
             assert_eq!(tags, want, "{h:?}: {body}");
             // The only link is keibi's own dashboard.
@@ -1144,8 +1214,12 @@ fn hostile_text_arrives_inert_on_pagerduty() {
                 let sent = ch.send(&m).unwrap();
                 let got = rec.take();
                 match &m {
-                    // The summary is not sent; a digest is an event per finding.
+                    // The summary and actions are not sent; a digest is an event
+                    // per finding.
                     Outgoing::Summary(_) => assert!(got.is_empty(), "{sent:?}"),
+                    Outgoing::One(n) if matches!(n.kind, NoticeKind::Action { .. }) => {
+                        assert!(got.is_empty(), "{sent:?}")
+                    }
                     Outgoing::Digest(d) => assert_eq!(got.len(), d.held.len()),
                     Outgoing::One(_) => assert_eq!(got.len(), 1),
                 }

@@ -672,3 +672,89 @@ fn demo_email() {
         "docs/notifications.md does not show the demo email as it is now"
     );
 }
+
+/// Notices of actions with a hostile string in every attacker-written part (the
+/// role and instance acted on, the failure's reason, the rule, who undid it, and
+/// the finding): no header added, no live HTML, the value readable.
+#[test]
+fn hostile_strings_in_actions_add_no_header_and_no_live_html() {
+    let Some(srv) = smtp(Mode::Plain, None, None) else {
+        return;
+    };
+    let ch = channel(&spec(srv.port, EmailTls::None, None, None), Lang::En);
+    let hostile = common::hostile();
+    let t0 = Utc.with_ymd_and_hms(2026, 12, 6, 3, 0, 0).unwrap();
+    for (i, s) in hostile.iter().enumerate() {
+        let state = [
+            keibi_respond::State::Failed,
+            keibi_respond::State::Undone,
+            keibi_respond::State::Planned,
+        ][i % 3];
+        let a = keibi_respond::Action {
+            id: format!("{i:016x}"),
+            finding_id: "f".into(),
+            finding_type: s.clone(),
+            target: keibi_respond::Target::LockRole {
+                engine: None,
+                instance: s.clone(),
+                user: s.clone(),
+            },
+            mode: keibi_respond::Mode::Approve,
+            state,
+            rule: s.clone(),
+            reason: Some(s.clone()),
+            expire_after_secs: None,
+            expires_at: None,
+            created_at: t0,
+            updated_at: t0,
+            attempts: 1,
+            next_at: None,
+            executor: Some(s.clone()),
+            prior: None,
+            done: None,
+            by: Some(s.clone()),
+        };
+        ch.send(&Outgoing::One(Box::new(Notice {
+            key: format!("a{i}"),
+            kind: NoticeKind::Action {
+                action: Box::new(a),
+            },
+            finding: hostile_finding(s),
+            at: t0,
+        })))
+        .expect("delivered");
+    }
+    let got = srv.wait_for(hostile.len());
+    for (n, (raw, _)) in got.iter().enumerate() {
+        let context = format!("action with {:?}", clipped(&hostile[n]));
+        for h in header_names(raw) {
+            assert!(HEADERS.contains(&h.as_str()), "{context}: header {h:?}");
+        }
+        let m = MessageParser::default().parse(raw).expect("a MIME message");
+        let subject = m.subject().expect("subject");
+        assert!(
+            subject.starts_with("[keibi] ")
+                && !subject.contains(['\r', '\n', '\0'])
+                && subject.chars().count() <= 160,
+            "{context}: subject {subject:?}"
+        );
+        let html = m.body_html(0).expect("HTML part");
+        assert_inert_html(&html, &context);
+        let plain = m.body_text(0).expect("plain part");
+        assert!(
+            !plain.contains('\0') && !plain.contains('\u{202e}'),
+            "{context}"
+        );
+        let want = keibi_notify::text::one_line(&hostile[n]);
+        let head: String = want.chars().take(40).collect();
+        assert!(
+            plain.contains(&head),
+            "{context}: plain part lacks the value"
+        );
+        assert!(
+            plain.contains("keibi actions show 00000000"),
+            "{context}: the command to see it"
+        );
+        assert!(plain.chars().count() < 20_000, "{context}");
+    }
+}

@@ -859,3 +859,119 @@ fn still_going_counts_from_when_a_held_notice_goes() {
     step(&mut n);
     assert_eq!(flow.take(), vec![one("chat", "db", "still_going")]);
 }
+
+fn action_entry(f: &Finding, state: keibi_respond::State) -> OutboxEntry {
+    let a = keibi_respond::Action {
+        id: "1a2b3c4d5e6f7081".into(),
+        finding_id: f.id.clone(),
+        finding_type: f.finding_type.clone(),
+        target: keibi_respond::Target::LockRole {
+            engine: None,
+            instance: "db".into(),
+            user: "app".into(),
+        },
+        mode: keibi_respond::Mode::Auto,
+        state,
+        rule: "#1".into(),
+        reason: None,
+        expire_after_secs: None,
+        expires_at: None,
+        created_at: t0(),
+        updated_at: t0(),
+        attempts: 1,
+        next_at: None,
+        executor: Some("postgres".into()),
+        prior: None,
+        done: None,
+        by: None,
+    };
+    OutboxEntry {
+        id: 7,
+        key: "action-key".into(),
+        kind: OutboxKind::Action,
+        previous_severity: None,
+        by: None,
+        at: t0(),
+        finding: f.clone(),
+        count_then: None,
+        since: None,
+        action: Some(Box::new(a)),
+    }
+}
+
+/// An action's entry follows the finding's routes, a route's throttle never holds
+/// it back (a person must hear that keibi acted even right after the finding's
+/// own notice), and the channel is handed the action's notice. (Its journey
+/// through the store, written by the journal's transitions, is the responder's
+/// end-to-end test.)
+#[test]
+fn an_action_entry_is_routed_past_throttles_as_an_action_notice() {
+    let settings: NotifySettings = serde_json::from_value(serde_json::json!({
+        "channels": hooks(&["chat", "pager"]),
+        "routes": [
+            {"name": "slow", "channels": ["chat"], "throttle": "1h", "severity_at_least": "medium"},
+        ]
+    }))
+    .unwrap();
+    let router = Router::new(&settings).unwrap();
+    let f = on("db", 5.0);
+    // The route told of this finding five minutes ago.
+    let memory = RouteMemory {
+        told: vec![keibi_store::ToldRow {
+            route: "slow".into(),
+            at: t0() - TimeDelta::minutes(5),
+            severity: Severity::new(5.0),
+            count: 1,
+        }],
+        waiting: Vec::new(),
+    };
+    let entry = action_entry(&f, keibi_respond::State::Executed);
+    let planned = plan(&router, &entry, &memory, t0());
+    assert_eq!(planned.len(), 1, "{planned:?}");
+    assert_eq!(planned[0].channel, "chat");
+    assert_eq!(planned[0].not_before, t0());
+    // The same memory holds a finding's own repeat back.
+    let mut reopened = entry.clone();
+    reopened.kind = OutboxKind::Reopened;
+    reopened.action = None;
+    assert!(plan(&router, &reopened, &memory, t0()).is_empty());
+    // The channel gets the action.
+    match notice(&entry).kind {
+        NoticeKind::Action { action } => {
+            assert_eq!(action.state, keibi_respond::State::Executed);
+            assert_eq!(action.id, "1a2b3c4d5e6f7081");
+        }
+        other => panic!("{other:?}"),
+    }
+    // The finding's route filters still apply: a Low finding's action goes nowhere.
+    let low = action_entry(&on("db", 2.0), keibi_respond::State::Executed);
+    assert!(plan(&router, &low, &RouteMemory::default(), t0()).is_empty());
+    // An action entry whose action the store could not read back tells nothing.
+    let mut lost = entry.clone();
+    lost.action = None;
+    assert!(plan(&router, &lost, &memory, t0()).is_empty());
+}
+
+/// What the channel is handed for an action entry is sent like any notice: the
+/// webhook channel's request carries the action under its delivery key.
+#[test]
+fn an_action_notice_goes_out_with_its_entry_key() {
+    let f = on("db", 8.0);
+    let entry = action_entry(&f, keibi_respond::State::Failed);
+    let spec: ChannelSpec = serde_json::from_value(serde_json::json!({
+        "name": "hook", "type": "webhook", "url": "http://127.0.0.1:9/"
+    }))
+    .unwrap();
+    let keibi_notify::channels::ChannelKind::Webhook(w) = &spec.kind else {
+        panic!("a webhook spec")
+    };
+    let hook = keibi_notify::channels::webhook::Webhook::build(&spec, w).unwrap();
+    let msg = Outgoing::One(Box::new(notice(&entry)));
+    let (body, headers) = hook.request(&msg, t0());
+    let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(v["event"], "action");
+    assert_eq!(v["action"]["state"], "failed");
+    assert_eq!(v["finding"]["id"], f.id);
+    assert!(headers.contains(&("X-Keibi-Delivery", "action-key".to_string())));
+    assert!(headers.contains(&("X-Keibi-Event", "action".to_string())));
+}

@@ -125,3 +125,55 @@ notify-col-attempts = TRIES
 notify-col-next = NEXT TRY
 notify-col-when = WHEN
 notify-col-error = LAST ERROR
+
+# Notices of actions (automated response): what keibi did, would do, waits to do,
+# could not do or undid about a finding. $what is a notify-action-do-* (or did-*)
+# phrase; $user, $instance, $resource, $principal, $key, $port, $cidr, $name and
+# $by arrive on one line, written by whoever wrote the logs; each channel escapes
+# them. $mode is simulate, approve or auto as the settings write it.
+notify-action-simulated = Simulated: keibi would { $what } (nothing was changed)
+notify-action-approval = Awaiting approval: keibi would { $what } — run keibi actions approve { $id }
+notify-action-planned = Planned: keibi will { $what }
+notify-action-executed = keibi { $what }
+notify-action-executed-until = keibi { $what } until { $until }
+notify-action-failed = Failed: keibi could not { $what }
+notify-action-undoing = Undoing: keibi is reverting what it did ({ $what })
+notify-action-undone = Undone by { $by }: keibi reverted what it did ({ $what })
+notify-action-expired = Expired: keibi reverted what it did ({ $what }) at its expiry
+notify-action-skipped = Skipped: keibi did not { $what }
+notify-action-cancelled = Cancelled by { $by }: keibi will not { $what }
+notify-action-placed = { $what } at { $where }
+notify-action-for = { $what } for { $instance }
+notify-action-where-host = this host's firewall (nftables)
+notify-action-where-nacl = the network ACL of { $instance }
+notify-action-where-nacls = the configured network ACLs
+notify-action-do-block = block { $address }
+notify-action-did-block = blocked { $address }
+notify-action-do-lock = lock role { $user } on { $instance }
+notify-action-did-lock = locked role { $user } on { $instance }
+notify-action-do-end = end the sessions of { $user } on { $instance }
+notify-action-did-end = ended the sessions of { $user } on { $instance }
+notify-action-do-end-from = end the sessions of { $user } from { $address } on { $instance }
+notify-action-did-end-from = ended the sessions of { $user } from { $address } on { $instance }
+notify-action-do-close = make { $resource } private
+notify-action-did-close = made { $resource } private
+notify-action-do-revoke = remove the rule of { $resource } that opens port { $port } to { $cidr }
+notify-action-did-revoke = removed the rule of { $resource } that opened port { $port } to { $cidr }
+notify-action-do-deactivate-key = deactivate access key { $key } of { $principal }
+notify-action-did-deactivate-key = deactivated access key { $key } of { $principal }
+notify-action-do-revoke-sessions = revoke the sessions of { $principal }
+notify-action-did-revoke-sessions = revoked the sessions of { $principal }
+notify-action-do-restore-logging = turn logging of trail { $resource } back on
+notify-action-did-restore-logging = turned logging of trail { $resource } back on
+notify-action-do-webhook = send the finding to webhook { $name }
+notify-action-did-webhook = sent the finding to webhook { $name }
+notify-action-do-exec = run command { $name } with the finding
+notify-action-did-exec = ran command { $name } with the finding
+notify-action = Action
+notify-action-id-value = { $id } (rule { $rule }, mode { $mode })
+notify-action-reason = Reason
+notify-action-step-approve = Approve it: keibi actions approve { $id }
+notify-action-step-cancel = Or cancel it: keibi actions cancel { $id }
+notify-action-step-undo = Undo it: keibi actions undo { $id }
+notify-action-step-show = Its details and history: keibi actions show { $id }
+notify-email-subject-action = [keibi] { $title }

@@ -286,6 +286,10 @@ fn render_one(n: &Notice, style: &Style) -> Mail {
         NoticeKind::Resolved { .. } => loc.render(
             &Msg::new("notify-email-subject-resolved").arg("title", Arg::Text(title.clone())),
         ),
+        // The headline says what keibi did; the severity is the finding's.
+        NoticeKind::Action { .. } => loc.render(
+            &Msg::new("notify-email-subject-action").arg("title", Arg::Text(title.clone())),
+        ),
         _ => loc.render(
             &Msg::new("notify-email-subject")
                 .arg("label", Arg::Text(fx.label_text.clone()))
@@ -303,12 +307,14 @@ fn render_one(n: &Notice, style: &Style) -> Mail {
             .map(|(k, v)| vec![field(k), field(v)])
             .collect(),
     );
-    doc.section(&loc.text("notify-description"));
-    doc.para(&clip(
-        &multi_line(&fx.description),
-        DESCRIPTION_MAX,
-        &loc.text("notify-truncated"),
-    ));
+    if !fx.description.trim().is_empty() {
+        doc.section(&loc.text("notify-description"));
+        doc.para(&clip(
+            &multi_line(&fx.description),
+            DESCRIPTION_MAX,
+            &loc.text("notify-truncated"),
+        ));
+    }
     if !fx.steps.is_empty() {
         doc.section(&loc.text("notify-steps"));
         let mut steps: Vec<String> = fx.steps.iter().take(STEPS_MAX).map(|s| field(s)).collect();
@@ -340,7 +346,14 @@ fn finding_row(f: &Finding, style: &Style, kind: NoticeKind) -> (SeverityLabel, 
         at: f.last_seen,
     };
     let fx: Facts = facts(&n, style);
-    let where_ = fx.lines.get(1).map(|(_, v)| field(v)).unwrap_or_default();
+    // Found by its label: an action's notice puts its own lines first.
+    let where_label = style.locale.text("notify-where");
+    let where_ = fx
+        .lines
+        .iter()
+        .find(|(l, _)| *l == where_label)
+        .map(|(_, v)| field(v))
+        .unwrap_or_default();
     (
         fx.label,
         vec![

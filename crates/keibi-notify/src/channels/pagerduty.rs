@@ -6,7 +6,9 @@
 //!
 //! PagerDuty pages per finding: a digest sends each notice it lists as its own
 //! event (still one alert per finding), and the daily summary is not sent (it is
-//! nothing to page anyone about).
+//! nothing to page anyone about). Notices of actions are not sent either: the
+//! finding they act on paged already, and an action is no new incident (the chat,
+//! email and webhook channels carry them).
 //!
 //! PagerDuty shows its fields as text, and forwards the summary to SMS, phone and
 //! push: attacker-written text is put on one line, a zero-width space breaks
@@ -32,6 +34,9 @@ pub const FIELD_MAX: usize = 255;
 pub const DETAIL_MAX: usize = 1000;
 pub const DESCRIPTION_MAX: usize = 5000;
 pub const STEPS_MAX: usize = 20;
+
+/// What a notice of an action answers: nothing went to PagerDuty.
+pub const NOT_SENT_ACTION: &str = "not sent: PagerDuty pages per finding, not per action";
 
 pub struct PagerDuty {
     name: String,
@@ -63,12 +68,20 @@ impl Channel for PagerDuty {
 
     fn send(&self, msg: &Outgoing) -> Result<Sent, SendError> {
         match msg {
+            Outgoing::One(n) if matches!(n.kind, NoticeKind::Action { .. }) => Ok(Sent {
+                detail: NOT_SENT_ACTION.into(),
+            }),
             Outgoing::One(n) => self.post(n),
             Outgoing::Digest(d) => {
                 let mut last = Sent {
                     detail: "nothing held".into(),
                 };
-                for n in d.held.iter().take(chat::LISTED) {
+                for n in d
+                    .held
+                    .iter()
+                    .filter(|n| !matches!(n.kind, NoticeKind::Action { .. }))
+                    .take(chat::LISTED)
+                {
                     last = self.post(n)?;
                 }
                 Ok(last)

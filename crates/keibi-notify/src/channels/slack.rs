@@ -14,7 +14,7 @@ use serde_json::{json, Value};
 
 use super::chat::{self, Board, Pieces, READ_AT_MOST, ZWSP};
 use super::{BuildError, ChannelSpec, SlackSpec};
-use crate::notice::{NoticeKind, Outgoing};
+use crate::notice::Outgoing;
 use crate::text::{colour, facts, one_line, Style};
 
 /// Slack's documented limits (Block Kit reference).
@@ -46,7 +46,7 @@ pub fn payload(msg: &Outgoing, style: &Style) -> Value {
     let (fallback, color, mut blocks) = match msg {
         Outgoing::One(n) => {
             let fx = facts(n, style);
-            let color = if matches!(n.kind, NoticeKind::Resolved { .. }) {
+            let color = if n.kind.is_settled() {
                 RESOLVED
             } else {
                 colour(fx.label)

@@ -17,7 +17,7 @@ use keibi_model::SeverityLabel;
 
 use super::chat::{self, Board, Pieces, READ_AT_MOST, ZWSP};
 use super::{BuildError, ChannelSpec, TeamsSpec};
-use crate::notice::{NoticeKind, Outgoing};
+use crate::notice::Outgoing;
 use crate::text::{facts, one_line, Style};
 
 /// keibi's bounds, chosen so that the largest card (every text at its bound, in
@@ -57,7 +57,7 @@ pub fn payload(msg: &Outgoing, style: &Style) -> Value {
     let (body, link) = match msg {
         Outgoing::One(n) => {
             let fx = facts(n, style);
-            let color = if matches!(n.kind, NoticeKind::Resolved { .. }) {
+            let color = if n.kind.is_settled() {
                 "good"
             } else {
                 card_colour(fx.label)

@@ -136,9 +136,22 @@ struct One<'a> {
     sent_at: String,
 }
 
+/// An action's notice: the action after its move (the journal's JSON), and the
+/// finding it acts on.
+#[derive(Serialize)]
+struct ActionBody<'a> {
+    event: &'static str,
+    action: &'a keibi_respond::Action,
+    finding: &'a Finding,
+    changed_at: String,
+    sent_at: String,
+}
+
 #[derive(Serialize)]
 struct Held<'a> {
     event: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    action: Option<&'a keibi_respond::Action>,
     finding: &'a Finding,
     changed_at: String,
 }
@@ -176,6 +189,18 @@ struct SummaryBody<'a> {
 pub fn body(msg: &Outgoing, sent_at: DateTime<Utc>) -> Vec<u8> {
     let sent_at = time(&sent_at);
     let out = match msg {
+        Outgoing::One(n) if matches!(n.kind, NoticeKind::Action { .. }) => {
+            let NoticeKind::Action { action } = &n.kind else {
+                return Vec::new();
+            };
+            serde_json::to_vec(&ActionBody {
+                event: "action",
+                action,
+                finding: &n.finding,
+                changed_at: time(&n.at),
+                sent_at,
+            })
+        }
         Outgoing::One(n) => {
             let mut one = One {
                 event: n.kind.as_str(),
@@ -206,6 +231,10 @@ pub fn body(msg: &Outgoing, sent_at: DateTime<Utc>) -> Vec<u8> {
                 .iter()
                 .map(|n| Held {
                     event: n.kind.as_str(),
+                    action: match &n.kind {
+                        NoticeKind::Action { action } => Some(action),
+                        _ => None,
+                    },
                     finding: &n.finding,
                     changed_at: time(&n.at),
                 })
