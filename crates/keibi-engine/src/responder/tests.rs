@@ -305,12 +305,13 @@ fn the_rate_limit_and_the_kill_switch_hold_actions_back() {
         .unwrap();
     assert_eq!(c.state, State::Skipped);
     assert!(c.reason.unwrap().contains("paused"));
-    assert_eq!(
-        rig.calls().len(),
-        2,
-        "only the first action ran: {:?}",
-        rig.calls()
-    );
+    // Only the first action ran (and expired meanwhile: its undo).
+    let applied: Vec<String> = rig
+        .calls()
+        .into_iter()
+        .filter(|c| c.starts_with("apply"))
+        .collect();
+    assert_eq!(applied.len(), 1, "{:?}", rig.calls());
 }
 
 #[test]
