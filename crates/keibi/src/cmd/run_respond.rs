@@ -106,6 +106,16 @@ fn executors(
             .map_err(|e| library_text(&e.to_string()))?;
         out.push(Box::new(db));
     }
+    if let Some(n) = keibi_engine::respond::nft::Nftables::from_settings(&r.nftables)
+        .map_err(|e| library_text(&e.to_string()))?
+    {
+        out.push(Box::new(n));
+    }
+    if !r.webhooks.is_empty() {
+        let w = keibi_engine::respond::webhook::Webhooks::from_settings(&r.webhooks)
+            .map_err(|e| library_text(&e.to_string()))?;
+        out.push(Box::new(w));
+    }
     if !r.exec.is_empty() {
         out.push(Box::new(
             keibi_engine::respond::exec::ExecExecutor::from_settings(&r.exec),
