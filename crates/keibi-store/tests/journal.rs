@@ -502,9 +502,9 @@ fn in_force_executions_since_and_the_pause() {
     assert!(s.in_force(&key).unwrap().is_empty());
 
     assert_eq!(s.paused().unwrap(), None);
-    s.set_paused_because(Some("alice"), Some("incident 42"), t(5))
-        .unwrap();
+    assert!(s.pause("alice", Some("incident 42"), t(5)).unwrap());
     // Pausing again keeps who paused first.
+    assert!(!s.pause("bob", None, t(6)).unwrap());
     s.set_paused(Some("bob"), t(6)).unwrap();
     let p = s.paused().unwrap().unwrap();
     assert_eq!((p.by.as_str(), p.at), ("alice", t(5)));
@@ -515,8 +515,33 @@ fn in_force_executions_since_and_the_pause() {
         s.paused().unwrap().is_some(),
         "the pause outlives a restart"
     );
-    s.set_paused(None, t(7)).unwrap();
+    assert!(s.resume(Some("carol"), t(7)).unwrap());
+    assert!(
+        !s.resume(Some("carol"), t(8)).unwrap(),
+        "not paused any more"
+    );
     assert_eq!(s.paused().unwrap(), None);
+    s.set_paused(Some("dave"), t(9)).unwrap();
+    assert_eq!(s.paused().unwrap().unwrap().by, "dave");
+    s.set_paused(None, t(10)).unwrap();
+    assert_eq!(s.paused().unwrap(), None);
+    // Every pause is kept, with who resumed it.
+    drop(s);
+    let c = rusqlite::Connection::open(dir.path().join("s.db")).unwrap();
+    let rows: Vec<(String, Option<String>)> = c
+        .prepare("SELECT by, resumed_by FROM respond_pauses ORDER BY seq")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(|r| r.unwrap())
+        .collect();
+    assert_eq!(
+        rows,
+        vec![
+            ("alice".into(), Some("carol".into())),
+            ("dave".into(), None)
+        ]
+    );
 }
 
 #[test]
