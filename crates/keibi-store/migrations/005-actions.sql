@@ -107,10 +107,14 @@ CREATE TABLE action_history (
     PRIMARY KEY (action_id, seq)
 ) STRICT;
 
--- The kill switch (`keibi actions pause`): a row while responses are paused.
-CREATE TABLE respond_pause (
-    one    INTEGER PRIMARY KEY CHECK (one = 1),
-    by     TEXT NOT NULL,
-    at     INTEGER NOT NULL,
-    reason TEXT
+-- The kill switch (`keibi actions pause`), with its past: one row per pause, the
+-- one with no `resumed_at` in force (at most one: the store writes it so).
+CREATE TABLE respond_pauses (
+    seq        INTEGER PRIMARY KEY,
+    by         TEXT NOT NULL,
+    at         INTEGER NOT NULL,
+    reason     TEXT,
+    resumed_by TEXT,
+    resumed_at INTEGER
 ) STRICT;
+CREATE INDEX respond_pauses_open ON respond_pauses (seq) WHERE resumed_at IS NULL;

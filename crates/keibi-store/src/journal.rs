@@ -732,37 +732,66 @@ impl Store {
 
     /// Pauses every response (`Some(by)`) or resumes (`None`).
     pub fn set_paused(&mut self, by: Option<&str>, now: DateTime<Utc>) -> Result<(), StoreError> {
-        self.set_paused_because(by, None, now)
+        match by {
+            Some(by) => self.pause(by, None, now).map(|_| ()),
+            None => self.resume(None, now).map(|_| ()),
+        }
     }
 
-    /// [`Store::set_paused`] with the person's reason. Pausing what is paused
-    /// already keeps who paused it first, and when.
-    pub fn set_paused_because(
+    /// Pauses every response, with the person's reason. Pausing what is paused
+    /// already changes nothing (who paused it first, and when, stay): `false`.
+    /// Every pause is kept, with who resumed it and when.
+    pub fn pause(
         &mut self,
-        by: Option<&str>,
+        by: &str,
         reason: Option<&str>,
         now: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
+    ) -> Result<bool, StoreError> {
         let path = self.path.clone();
         let err = |e| StoreError::sqlite(&path, e);
         let tx = self.write_tx()?;
-        match by {
-            Some(by) => tx.execute(
-                "INSERT OR IGNORE INTO respond_pause (one, by, at, reason) VALUES (1, ?1, ?2, ?3)",
-                params![clip(by), millis(now), reason.map(clip)],
-            ),
-            None => tx.execute("DELETE FROM respond_pause", []),
+        let open: bool = tx
+            .query_row(
+                "SELECT EXISTS (SELECT 1 FROM respond_pauses WHERE resumed_at IS NULL)",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(err)?;
+        if open {
+            return Ok(false);
         }
+        tx.execute(
+            "INSERT INTO respond_pauses (by, at, reason) VALUES (?1, ?2, ?3)",
+            params![clip(by), millis(now), reason.map(clip)],
+        )
         .map_err(err)?;
         tx.commit().map_err(err)?;
-        Ok(())
+        Ok(true)
+    }
+
+    /// Resumes responses, recording who (`None`: not known). `false` when they
+    /// were not paused.
+    pub fn resume(&mut self, by: Option<&str>, now: DateTime<Utc>) -> Result<bool, StoreError> {
+        let path = self.path.clone();
+        let err = |e| StoreError::sqlite(&path, e);
+        let tx = self.write_tx()?;
+        let n = tx
+            .execute(
+                "UPDATE respond_pauses SET resumed_by = ?1, resumed_at = ?2
+                 WHERE resumed_at IS NULL",
+                params![by.map(clip), millis(now)],
+            )
+            .map_err(err)?;
+        tx.commit().map_err(err)?;
+        Ok(n > 0)
     }
 
     /// Whether responses are paused, by whom and since when.
     pub fn paused(&self) -> Result<Option<Pause>, StoreError> {
         self.conn
             .query_row(
-                "SELECT by, at, reason FROM respond_pause WHERE one = 1",
+                "SELECT by, at, reason FROM respond_pauses WHERE resumed_at IS NULL
+                 ORDER BY seq DESC LIMIT 1",
                 [],
                 |r| {
                     Ok(Pause {

@@ -502,9 +502,9 @@ fn in_force_executions_since_and_the_pause() {
     assert!(s.in_force(&key).unwrap().is_empty());
 
     assert_eq!(s.paused().unwrap(), None);
-    s.set_paused_because(Some("alice"), Some("incident 42"), t(5))
-        .unwrap();
+    assert!(s.pause("alice", Some("incident 42"), t(5)).unwrap());
     // Pausing again keeps who paused first.
+    assert!(!s.pause("bob", None, t(6)).unwrap());
     s.set_paused(Some("bob"), t(6)).unwrap();
     let p = s.paused().unwrap().unwrap();
     assert_eq!((p.by.as_str(), p.at), ("alice", t(5)));
@@ -515,8 +515,33 @@ fn in_force_executions_since_and_the_pause() {
         s.paused().unwrap().is_some(),
         "the pause outlives a restart"
     );
-    s.set_paused(None, t(7)).unwrap();
+    assert!(s.resume(Some("carol"), t(7)).unwrap());
+    assert!(
+        !s.resume(Some("carol"), t(8)).unwrap(),
+        "not paused any more"
+    );
     assert_eq!(s.paused().unwrap(), None);
+    s.set_paused(Some("dave"), t(9)).unwrap();
+    assert_eq!(s.paused().unwrap().unwrap().by, "dave");
+    s.set_paused(None, t(10)).unwrap();
+    assert_eq!(s.paused().unwrap(), None);
+    // Every pause is kept, with who resumed it.
+    drop(s);
+    let c = rusqlite::Connection::open(dir.path().join("s.db")).unwrap();
+    let rows: Vec<(String, Option<String>)> = c
+        .prepare("SELECT by, resumed_by FROM respond_pauses ORDER BY seq")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(|r| r.unwrap())
+        .collect();
+    assert_eq!(
+        rows,
+        vec![
+            ("alice".into(), Some("carol".into())),
+            ("dave".into(), None)
+        ]
+    );
 }
 
 #[test]
@@ -738,4 +763,81 @@ fn migration_5_keeps_findings_and_does_not_act_on_the_past() {
     assert_eq!(due.len(), 1);
     assert_eq!(due[0].finding.id, new.id);
     assert_eq!(due[0].id, 3, "ids go on after the old entries");
+}
+
+/// The daemon and people race on one action from their own connections (their
+/// own processes, in life): exactly one move wins, the history has one line for
+/// it.
+#[test]
+fn racing_movers_make_exactly_one_move() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut s, f, entry) = store_with_finding(&dir, "a");
+    let na = new_action(&f, lock("app"), entry, Mode::Approve, State::Planned);
+    let id = na.action.id.clone();
+    s.plan_actions(entry, &f, &[na], t(2)).unwrap();
+    drop(s);
+    let path = dir.path().join("s.db");
+    let movers: Vec<_> = (0..6)
+        .map(|i| {
+            let (path, id) = (path.clone(), id.clone());
+            std::thread::spawn(move || {
+                let mut s = Store::open(&path).unwrap();
+                let to = if i % 2 == 0 {
+                    State::Approved
+                } else {
+                    State::Cancelled
+                };
+                let who = format!("person-{i}");
+                s.transition(&id, State::Planned, to, &by(&who), t(3))
+                    .unwrap()
+            })
+        })
+        .collect();
+    let won = movers
+        .into_iter()
+        .map(|m| m.join().unwrap())
+        .filter(|w| *w)
+        .count();
+    assert_eq!(won, 1);
+    let s = Store::open_read_only(&path).unwrap();
+    let rec = s.action(&id).unwrap().unwrap();
+    assert_eq!(rec.history.len(), 2);
+    assert_eq!(rec.history[1].to, rec.action.state);
+    assert_eq!(rec.action.by.as_deref(), Some(rec.history[1].by.as_str()));
+}
+
+/// What executors and attackers write is bounded: a reason is cut, a `prior` of
+/// megabytes is refused (and the action does not move).
+#[test]
+fn texts_are_bounded() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut s, f, entry) = store_with_finding(&dir, "a");
+    let na = new_action(&f, lock("app"), entry, Mode::Auto, State::Planned);
+    let id = na.action.id.clone();
+    s.plan_actions(entry, &f, &[na], t(2)).unwrap();
+    let huge = Change {
+        by: "keibi".into(),
+        prior: Some(json!({"x": "y".repeat(1 << 20)})),
+        ..Change::default()
+    };
+    let e = s
+        .transition(&id, State::Planned, State::Executing, &huge, t(3))
+        .unwrap_err();
+    assert!(matches!(e, StoreError::Invalid(_)), "{e}");
+    assert_eq!(s.action(&id).unwrap().unwrap().action.state, State::Planned);
+    let long = Change {
+        by: "keibi".into(),
+        reason: Some("z".repeat(100_000)),
+        detail: Some("d".repeat(100_000)),
+        ..Change::default()
+    };
+    assert!(s
+        .transition(&id, State::Planned, State::Skipped, &long, t(3))
+        .unwrap());
+    let rec = s.action(&id).unwrap().unwrap();
+    assert_eq!(rec.action.reason.unwrap().chars().count(), 2000);
+    assert_eq!(
+        rec.history[1].detail.as_ref().unwrap().chars().count(),
+        2000
+    );
 }

@@ -604,6 +604,11 @@ fn pause_and_resume_are_the_stores_kill_switch() {
         Store::open_read_only(&j.path).unwrap().paused().unwrap(),
         None
     );
+    let resumed: Option<String> = rusqlite::Connection::open(&j.path)
+        .unwrap()
+        .query_row("SELECT resumed_by FROM respond_pauses", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(resumed.as_deref(), Some("carol"), "who resumed is kept");
     let o = ok(&["actions", "--store", store, "list", "--format", "table"]);
     assert!(!out(&o).contains("PAUSED"));
     let o = ok(&["actions", "--store", store, "resume"]);

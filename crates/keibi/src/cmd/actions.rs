@@ -87,16 +87,17 @@ pub fn run(args: &ActionsArgs, global: &Global) -> Result<u8> {
         ActionsCommand::Pause { reason, by } => {
             let by = who(by)?;
             let mut store = open_write(path)?;
-            if let Some(p) = store.paused()? {
-                eprintln!(
-                    "{}",
-                    say(Msg::new("act-already-paused")
-                        .arg("by", terminal(&p.by).into_owned())
-                        .arg("at", when(p.at)))
-                );
+            if !store.pause(&by, reason.as_deref(), Utc::now())? {
+                if let Some(p) = store.paused()? {
+                    eprintln!(
+                        "{}",
+                        say(Msg::new("act-already-paused")
+                            .arg("by", terminal(&p.by).into_owned())
+                            .arg("at", when(p.at)))
+                    );
+                }
                 return Ok(0);
             }
-            store.set_paused_because(Some(&by), reason.as_deref(), Utc::now())?;
             eprintln!(
                 "{}",
                 say(Msg::new("act-paused").arg("by", terminal(&by).into_owned()))
@@ -106,11 +107,10 @@ pub fn run(args: &ActionsArgs, global: &Global) -> Result<u8> {
         ActionsCommand::Resume { by } => {
             let by = who(by)?;
             let mut store = open_write(path)?;
-            if store.paused()?.is_none() {
+            if !store.resume(Some(&by), Utc::now())? {
                 eprintln!("{}", said("act-not-paused"));
                 return Ok(0);
             }
-            store.set_paused(None, Utc::now())?;
             eprintln!(
                 "{}",
                 say(Msg::new("act-resumed").arg("by", terminal(&by).into_owned()))
