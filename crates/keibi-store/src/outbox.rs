@@ -737,17 +737,19 @@ impl Store {
         Ok(out)
     }
 
-    /// Deletes entries committed before `older_than` that are routed, considered by
-    /// the responder (`planned`) and have no delivery pending, with their
-    /// deliveries: the outbox keeps what is still to send or to plan from, and the
-    /// recent past for `keibi notify status`. Returns the entries deleted.
+    /// Deletes entries committed before `older_than` that are routed and have no
+    /// delivery pending, with their deliveries: the outbox keeps what is still to
+    /// send, and the recent past for `keibi notify status`. Returns the entries
+    /// deleted. An entry the responder has not considered goes too: the notifier
+    /// prunes what is days old, and the responder never acts on an entry more than
+    /// an hour old (`keibi_engine::responder::MAX_ENTRY_AGE`), so a daemon without
+    /// responses does not keep every entry for ever.
     pub fn prune_outbox(&mut self, older_than: DateTime<Utc>) -> Result<u64, StoreError> {
         let path = self.path.clone();
         let err = |e| StoreError::sqlite(&path, e);
         let tx = self.write_tx()?;
-        // An entry the responder has not considered stays (it still has to plan from it).
         let done =
-            "SELECT id FROM outbox WHERE at < ?1 AND routed = 1 AND planned = 1 AND NOT EXISTS
+            "SELECT id FROM outbox WHERE at < ?1 AND routed = 1 AND NOT EXISTS
              (SELECT 1 FROM deliveries WHERE outbox_id = outbox.id AND state = 'pending')";
         tx.execute(
             &format!("DELETE FROM deliveries WHERE outbox_id IN ({done})"),

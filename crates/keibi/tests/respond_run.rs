@@ -11,6 +11,9 @@
 
 mod common;
 
+#[path = "../../keibi-notify/tests/common/receiver.rs"]
+mod receiver;
+
 use std::ffi::OsStr;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -401,4 +404,50 @@ fn a_successful_brute_force_on_postgresql_locks_the_role_until_its_expiry() {
     );
     let out = pg.psql_tcp(APP_USER, APP_PASSWORD, DATABASE, "SELECT 1;\n");
     assert!(out.status.success(), "{}", common::describe(&out));
+}
+
+/// What was done is told through the notification routes: each simulated action
+/// reaches the webhook channel as an `action` event with the action's JSON.
+#[test]
+fn simulated_actions_are_told_through_the_notification_routes() {
+    let rx = receiver::Receiver::start();
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("s.db");
+    let config = write_config(
+        dir.path(),
+        &format!(
+            "sources:\n  inputs:\n    - dir: {src}\nstore:\n  path: {store}\nserver:\n  listen: off\n\
+             notify:\n  channels:\n    - name: hook\n      type: webhook\n      url: {url}\n  routes:\n    - channels: [hook]\n\
+             respond:\n  enabled: true\n",
+            src = scenario().display(),
+            store = store.display(),
+            url = rx.url("/hook"),
+        ),
+    );
+    let out = keibi()
+        .args(["run", "--once", "--config"])
+        .arg(&config)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let planned = actions(&store);
+    assert!(!planned.is_empty());
+    let told: Vec<Value> = rx
+        .requests()
+        .iter()
+        .map(|r| r.json())
+        .filter(|j| j["event"] == "action")
+        .collect();
+    let mut ids: Vec<&str> = told
+        .iter()
+        .map(|j| j["action"]["id"].as_str().unwrap())
+        .collect();
+    ids.sort();
+    let mut want: Vec<&str> = planned.iter().map(|a| a["id"].as_str().unwrap()).collect();
+    want.sort();
+    assert_eq!(ids, want, "every simulated action is told once");
+    for j in &told {
+        assert_eq!(j["action"]["state"], "simulated", "{j}");
+        assert!(j["finding"]["id"].is_string(), "{j}");
+    }
 }
