@@ -464,6 +464,11 @@ impl Store {
                 }
             }
             let count = i64::try_from(e.finding.count).unwrap_or(i64::MAX);
+            // A notice of an action says nothing new of the finding: it neither
+            // restarts a route's throttle nor the "still going" count.
+            if e.kind == OutboxKind::Action {
+                routes.clear();
+            }
             for r in routes {
                 tx.execute(
                     "INSERT INTO notify_told (finding_id, route, at, severity, count)
@@ -482,7 +487,12 @@ impl Store {
             }
             // People hear of it when its first delivery is due (quiet hours may
             // hold it for the night): a "still going" counts from then.
-            if let Some(first) = plans.iter().map(|p| p.not_before).min() {
+            if let Some(first) = plans
+                .iter()
+                .map(|p| p.not_before)
+                .min()
+                .filter(|_| e.kind != OutboxKind::Action)
+            {
                 remember_told(&tx, &e.finding.id, first.max(now), count).map_err(err)?;
             }
             tx.execute("UPDATE outbox SET routed = 1 WHERE id = ?1", [e.id])
