@@ -758,8 +758,7 @@ impl Store {
         let path = self.path.clone();
         let err = |e| StoreError::sqlite(&path, e);
         let tx = self.write_tx()?;
-        let done =
-            "SELECT id FROM outbox WHERE at < ?1 AND routed = 1 AND NOT EXISTS
+        let done = "SELECT id FROM outbox WHERE at < ?1 AND routed = 1 AND NOT EXISTS
              (SELECT 1 FROM deliveries WHERE outbox_id = outbox.id AND state = 'pending')";
         tx.execute(
             &format!("DELETE FROM deliveries WHERE outbox_id IN ({done})"),

@@ -429,7 +429,11 @@ fn simulated_actions_are_told_through_the_notification_routes() {
         .arg(&config)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let planned = actions(&store);
     assert!(!planned.is_empty());
     let told: Vec<Value> = rx
