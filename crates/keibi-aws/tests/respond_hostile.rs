@@ -61,6 +61,22 @@ fn executor(endpoint: &str, name: &str, deadline: Duration) -> Box<dyn Executor>
 }
 
 fn prepare(ex: &mut dyn Executor, target: Target) -> Result<serde_json::Value, ExecError> {
+    with_request(target, |req| ex.prepare(req))
+}
+
+/// prepare, then apply: (prior, done).
+fn prepare_apply(
+    ex: &mut dyn Executor,
+    target: Target,
+) -> Result<(serde_json::Value, serde_json::Value), ExecError> {
+    with_request(target, |req| {
+        let prior = ex.prepare(req)?;
+        let done = ex.apply(req, &prior)?;
+        Ok((prior, done))
+    })
+}
+
+fn with_request<T>(target: Target, f: impl FnOnce(Request<'_>) -> T) -> T {
     let now = Utc::now();
     let a = Action {
         id: "0123456789abcdef".into(),
@@ -82,10 +98,10 @@ fn prepare(ex: &mut dyn Executor, target: Target) -> Result<serde_json::Value, E
         done: None,
         by: None,
     };
-    let f = Finding::new("t", "t", &[], Severity::new(5.0), Resource::default(), now);
-    ex.prepare(Request {
+    let finding = Finding::new("t", "t", &[], Severity::new(5.0), Resource::default(), now);
+    f(Request {
         action: &a,
-        finding: &f,
+        finding: &finding,
     })
 }
 
@@ -221,4 +237,97 @@ fn keibi_does_not_contain_itself() {
         "{err:?}"
     );
     assert_eq!(calls.load(Ordering::SeqCst), 0, "only STS was asked");
+}
+
+#[test]
+fn a_user_whose_policy_cannot_be_read_still_loses_its_keys() {
+    let asked = Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let log = asked.clone();
+    let ep = endpoint(move |r| {
+        let op = r.op();
+        log.lock().unwrap().push(op.clone());
+        match op.as_str() {
+            "ListAccessKeys" => xml(
+                200,
+                "<ListAccessKeysResponse><ListAccessKeysResult><AccessKeyMetadata>\
+                 <member><AccessKeyId>AKIAMALLORYKEY000001</AccessKeyId><Status>Active</Status></member>\
+                 <member><AccessKeyId>AKIAMALLORYKEY000002</AccessKeyId><Status>Inactive</Status></member>\
+                 </AccessKeyMetadata></ListAccessKeysResult></ListAccessKeysResponse>",
+            ),
+            "GetUserPolicy" => xml(
+                403,
+                "<ErrorResponse><Error><Code>AccessDenied</Code><Message>not allowed</Message></Error></ErrorResponse>",
+            ),
+            "UpdateAccessKey" => xml(200, "<UpdateAccessKeyResponse/>"),
+            other => xml(400, &error("Unexpected", other)),
+        }
+    });
+    let mut ex = executor(&ep, "aws-iam", Duration::from_secs(60));
+    let user = Target::ContainPrincipal {
+        principal: "arn:aws:iam::123456789012:user/mallory".into(),
+        access_key: None,
+        place: Place::default(),
+    };
+    let (prior, done) = prepare_apply(ex.as_mut(), user).expect("contain");
+    assert!(prior["policy_unread"]
+        .as_str()
+        .unwrap()
+        .contains("AccessDenied"));
+    assert_eq!(
+        done["deactivated"],
+        serde_json::json!(["AKIAMALLORYKEY000001"])
+    );
+    assert!(done["policy_error"]
+        .as_str()
+        .unwrap()
+        .contains("could not be read"));
+    let asked = asked.lock().unwrap();
+    assert_eq!(
+        asked.iter().filter(|o| *o == "UpdateAccessKey").count(),
+        1,
+        "only the active key: {asked:?}"
+    );
+    assert!(!asked.iter().any(|o| o == "PutUserPolicy"), "{asked:?}");
+}
+
+#[test]
+fn an_instance_made_public_after_prepare_is_given_back_public() {
+    // prepare reads it private, apply finds it public: keibi makes it private and
+    // records that it did, so undo gives back what apply found.
+    let reads = Arc::new(AtomicUsize::new(0));
+    let modified = Arc::new(AtomicUsize::new(0));
+    let (r, m) = (reads.clone(), modified.clone());
+    let ep = endpoint(move |req| match req.op().as_str() {
+        "DescribeDBInstances" => {
+            let public = r.fetch_add(1, Ordering::SeqCst) > 0;
+            xml(
+                200,
+                &format!(
+                    "<DescribeDBInstancesResponse><DescribeDBInstancesResult><DBInstances><DBInstance>\
+                     <PubliclyAccessible>{public}</PubliclyAccessible></DBInstance></DBInstances>\
+                     </DescribeDBInstancesResult></DescribeDBInstancesResponse>"
+                ),
+            )
+        }
+        "ModifyDBInstance" => {
+            assert!(
+                req.body.contains("PubliclyAccessible=false"),
+                "{}",
+                req.body
+            );
+            m.fetch_add(1, Ordering::SeqCst);
+            xml(200, "<ModifyDBInstanceResponse/>")
+        }
+        other => xml(400, &error("Unexpected", other)),
+    });
+    let mut ex = executor(&ep, "aws-rds", Duration::from_secs(60));
+    let t = Target::ClosePublicAccess {
+        resource_kind: "db_instance".into(),
+        resource: "prod-db".into(),
+        place: Place::default(),
+    };
+    let (prior, done) = prepare_apply(ex.as_mut(), t).expect("close");
+    assert_eq!(prior["publicly_accessible"], false);
+    assert_eq!(done["made_private"], true);
+    assert_eq!(modified.load(Ordering::SeqCst), 1);
 }

@@ -8,8 +8,8 @@
 //!   mint session credentials (GetSessionToken, GetFederationToken) that outlive
 //!   the key's deactivation, and the policy ends those. Long-term keys carry no
 //!   `aws:TokenIssueTime`, so the policy never touches the user's own future
-//!   sign-ins. A refusal to put it (AccessDenied) does not undo the keys: `done`
-//!   says the policy was not put, and why.
+//!   sign-ins. A refusal to read or put it (AccessDenied) does not stop or undo
+//!   the keys: `done` says the policy was not put, and why.
 //! * A role (`…:role/NAME`), or a session of one (`arn:aws:sts::ACCOUNT:
 //!   assumed-role/ROLE/SESSION`): the inline policy `keibi-revoke-older-sessions`,
 //!   denying every action to sessions whose `aws:TokenIssueTime` is before now,
@@ -116,8 +116,19 @@ pub(super) async fn prepare(aws: &Aws<'_>, t: &Target) -> Result<Value, ExecErro
                     .map(|(id, status)| json!({ "id": id, "status": status }))
                     .collect(),
             };
-            let policy = get_policy(aws, &w, "User", user).await?;
-            Ok(json!({ "user": user, "keys": keys, "policy": policy }))
+            // The policy is the lesser half for a user: a refusal to read it does
+            // not stop the keys, but without knowing what was there keibi does not
+            // put its own (undo could not give the old one back).
+            match get_policy(aws, &w, "User", user).await {
+                Ok(policy) => Ok(json!({ "user": user, "keys": keys, "policy": policy })),
+                Err(e) if e.is_transient() => Err(e),
+                Err(e) => Ok(json!({
+                    "user": user,
+                    "keys": keys,
+                    "policy": null,
+                    "policy_unread": e.to_string(),
+                })),
+            }
         }
         Who::Role(role) => {
             aws.call(
@@ -154,6 +165,12 @@ pub(super) async fn apply(aws: &Aws<'_>, t: &Target, prior: &Value) -> Result<Va
                 }
             }
             let mut done = json!({ "user": user, "deactivated": deactivated });
+            if let Some(why) = prior["policy_unread"].as_str() {
+                done["policy_error"] = json!(format!(
+                    "not put, the user's policy could not be read: {why}"
+                ));
+                return Ok(done);
+            }
             match put_policy(aws, &w, "User", user, &doc).await {
                 Ok(()) => {
                     done["policy"] = doc;

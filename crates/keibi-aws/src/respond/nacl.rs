@@ -106,7 +106,7 @@ pub(super) async fn prepare(aws: &Aws<'_>, t: &Target) -> Result<Value, ExecErro
 pub(super) async fn apply(aws: &Aws<'_>, t: &Target, prior: &Value) -> Result<Value, ExecError> {
     let (net, _, _) = target_parts(t)?;
     check_width(&net)?;
-    let region = field(prior, "region", "block_address")?.to_string();
+    let region = recorded_region(prior)?;
     check_prior_cidr(prior, &net)?;
     let mut done: Vec<Value> = Vec::new();
     for a in prior["acls"].as_array().into_iter().flatten() {
@@ -150,7 +150,7 @@ pub(super) async fn undo(
     done: &Value,
 ) -> Result<(), ExecError> {
     let (net, _, _) = target_parts(t)?;
-    let region = field(done, "region", "block_address")?.to_string();
+    let region = recorded_region(done)?;
     check_prior_cidr(done, &net)?;
     // The range the entries were made in (the setting may have changed since).
     let n = |i: usize| {
@@ -177,6 +177,17 @@ pub(super) async fn undo(
         delete_if_ours(aws, &region, acl, rule, &net).await?;
     }
     Ok(())
+}
+
+fn recorded_region(v: &Value) -> Result<String, ExecError> {
+    let r = field(v, "region", "block_address")?;
+    if !crate::signed::is_region(r) {
+        return Err(ExecError::Permanent(format!(
+            "block_address: the journal records {} as the region",
+            quoted(r)
+        )));
+    }
+    Ok(r.to_string())
 }
 
 /// The recorded address is the target's (a journal row edited by hand is refused).

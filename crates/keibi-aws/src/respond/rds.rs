@@ -82,10 +82,13 @@ pub(super) async fn apply(aws: &Aws<'_>, t: &Target, prior: &Value) -> Result<Va
                 "close_public_access: the journal's record has no publicly_accessible".into(),
             )
         })?;
-        if publicly_accessible(aws, &w).await? {
+        // Made public since prepare read it: keibi makes it private now, and undo
+        // gives back what was there just before.
+        let public_now = publicly_accessible(aws, &w).await?;
+        if public_now {
             set_public(aws, &w, false).await?;
         }
-        return Ok(json!({ "region": w.region, "made_private": was }));
+        return Ok(json!({ "region": w.region, "made_private": was || public_now }));
     }
     let trusted = &aws.cfg().trusted_accounts;
     let untrusted = |v: &String| v == "all" || !trusted.contains(v);
