@@ -4,7 +4,8 @@
 //! responder's thread blocks on.
 //!
 //! * `aws-nacl` ([`nacl`]): `block_address`, a deny entry in the network ACLs of the
-//!   database's subnets.
+//!   database's subnets; `revoke_ingress` of a network ACL ([`nacl_ingress`]), its
+//!   allow entries that open the port.
 //! * `aws-rds` ([`rds`]): `close_public_access` of an instance (PubliclyAccessible)
 //!   or a snapshot (its `restore` attribute).
 //! * `aws-security-group` ([`sg`]): `revoke_ingress`, the security-group rules that
@@ -24,6 +25,7 @@
 mod iam;
 pub mod ids;
 mod nacl;
+mod nacl_ingress;
 mod rds;
 mod sg;
 mod trail;
@@ -142,6 +144,9 @@ impl Executor for AwsExecutor {
             (Service::Nacl, Target::BlockAddress { instance, .. }) => {
                 instance.is_some() || !self.shared.cfg.network_acls.is_empty()
             }
+            (Service::Nacl, Target::RevokeIngress { resource_kind, .. }) => {
+                resource_kind == "network_acl"
+            }
             (Service::Rds, Target::ClosePublicAccess { resource_kind, .. }) => matches!(
                 resource_kind.as_str(),
                 "db_instance" | "db_snapshot" | "db_cluster_snapshot"
@@ -170,6 +175,7 @@ impl Executor for AwsExecutor {
         let t = &req.action.target;
         self.shared.run(async {
             match self.service {
+                Service::Nacl if is_revoke(t) => nacl_ingress::prepare(&aws, t).await,
                 Service::Nacl => nacl::prepare(&aws, t).await,
                 Service::Rds => rds::prepare(&aws, t).await,
                 Service::SecurityGroup => sg::prepare(&aws, t).await,
@@ -186,6 +192,7 @@ impl Executor for AwsExecutor {
         let t = &req.action.target;
         self.shared.run(async {
             match self.service {
+                Service::Nacl if is_revoke(t) => nacl_ingress::apply(&aws, t, prior).await,
                 Service::Nacl => nacl::apply(&aws, t, prior).await,
                 Service::Rds => rds::apply(&aws, t, prior).await,
                 Service::SecurityGroup => sg::apply(&aws, t, prior).await,
@@ -202,6 +209,7 @@ impl Executor for AwsExecutor {
         let t = &req.action.target;
         self.shared.run(async {
             match self.service {
+                Service::Nacl if is_revoke(t) => nacl_ingress::undo(&aws, t, prior, done).await,
                 Service::Nacl => nacl::undo(&aws, t, prior, done).await,
                 Service::Rds => rds::undo(&aws, t, prior, done).await,
                 Service::SecurityGroup => sg::undo(&aws, t, prior, done).await,
@@ -211,6 +219,10 @@ impl Executor for AwsExecutor {
             }
         })
     }
+}
+
+fn is_revoke(t: &Target) -> bool {
+    matches!(t, Target::RevokeIngress { .. })
 }
 
 /// Who keibi's credentials are (STS GetCallerIdentity), read once.

@@ -276,6 +276,69 @@ fn a_block_is_a_deny_entry_in_the_acl_of_the_instances_subnets() {
 }
 
 #[test]
+fn an_acls_own_allow_of_a_database_port_is_revoked_and_put_back() {
+    let Some(w) = world(&[]) else { return };
+    let cfg = w.config();
+    let mut ex = executor(&cfg, "aws-nacl");
+    let before = w.show()["acl_ingress"].clone();
+    let own = json!({"rule": 60, "action": "deny", "protocol": "-1", "cidr": "203.0.113.9/32"});
+    let revoke = |port: &str| Target::RevokeIngress {
+        resource_kind: "network_acl".into(),
+        resource: w.acl.clone(),
+        port: port.into(),
+        cidr: "0.0.0.0/0".into(),
+        place: place(),
+    };
+
+    // 5432 is not what rule 100 opens: nothing to do.
+    let (_, done, _) = run(ex.as_mut(), &revoke("5432")).expect("nothing to revoke");
+    assert_eq!(done["removed"], json!([]));
+    assert_eq!(w.show()["acl_ingress"], before);
+
+    let t = revoke("3306");
+    let (prior, done, again) = run(ex.as_mut(), &t).expect("revoke rule 100");
+    assert_eq!(
+        prior["entries"],
+        json!([{"rule": 100, "protocol": "6", "from": 3306, "to": 3306, "cidr": "0.0.0.0/0"}])
+    );
+    assert_eq!(again["removed"], done["removed"]);
+    assert_eq!(w.show()["acl_ingress"], json!([own]), "the deny stays");
+    undo(ex.as_mut(), &t, &prior, &done);
+    assert_eq!(
+        w.show()["acl_ingress"],
+        before,
+        "rule 100 is back as it was"
+    );
+
+    // Once its number holds another entry, undo refuses to replace it.
+    let (prior, done, _) = run(ex.as_mut(), &t).expect("revoke again");
+    let mut at_100 = executor(
+        &RespondConfig {
+            nacl_rules: 100..=100,
+            ..cfg.clone()
+        },
+        "aws-nacl",
+    );
+    run(
+        at_100.as_mut(),
+        &block("192.0.2.5/32", Some("keibi-public-pg")),
+    )
+    .expect("block at 100");
+    let a = action(t.clone());
+    let f = finding();
+    let req = Request {
+        action: &a,
+        finding: &f,
+    };
+    let err = ex.undo(req, &prior, &done).unwrap_err();
+    assert!(
+        matches!(&err, ExecError::Permanent(m) if m.contains("rule 100 now holds another entry")),
+        "{err:?}"
+    );
+    assert_eq!(deny_entries(&w.show(), "192.0.2.5/32"), [100]);
+}
+
+#[test]
 fn public_access_is_closed_and_given_back_exactly() {
     let Some(w) = world(&["--extra-instances", "1"]) else {
         return;
@@ -551,6 +614,13 @@ fn hostile_identifiers_are_refused_without_a_call() {
             resource: "sg-0123456789abcdef0".into(),
             port: "5432".into(),
             cidr: "0.0.0.0/0 or 1=1".into(),
+            place: place(),
+        },
+        Target::RevokeIngress {
+            resource_kind: "network_acl".into(),
+            resource: "acl-0123456789abcdef0&NetworkAclId=acl-other".into(),
+            port: "3306".into(),
+            cidr: "0.0.0.0/0".into(),
             place: place(),
         },
         Target::ContainPrincipal {
