@@ -19,8 +19,9 @@
 //! * [`securityhub`]: Security Hub's BatchImportFindings (findings already in ASFF),
 //!   over [`signed`] too.
 //! * [`respond`]: the executors of automated response (network ACL deny entries,
-//!   public access closed, security-group rules revoked, IAM principals contained,
-//!   trail logging restarted), over [`signed`] too.
+//!   public access closed, security-group rules and network ACL allow entries
+//!   revoked, IAM principals contained, trail logging restarted), over [`signed`]
+//!   too.
 //!
 //! Later issues add their calls as sibling modules: RDS (describe instances,
 //! download log files), EC2 (security groups for responses), CloudTrail and S3

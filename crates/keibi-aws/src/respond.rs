@@ -3,16 +3,16 @@
 //! signed client ([`crate::signed`]) and one small current-thread runtime that the
 //! responder's thread blocks on.
 //!
-//! * `aws-nacl` ([`nacl`]): `block_address`, a deny entry in the network ACLs of the
-//!   database's subnets; `revoke_ingress` of a network ACL ([`nacl_ingress`]), its
-//!   allow entries that open the port.
-//! * `aws-rds` ([`rds`]): `close_public_access` of an instance (PubliclyAccessible)
-//!   or a snapshot (its `restore` attribute).
-//! * `aws-security-group` ([`sg`]): `revoke_ingress`, the security-group rules that
-//!   open a port to a range.
-//! * `aws-iam` ([`iam`]): `contain_principal`, access keys deactivated and older
-//!   sessions revoked.
-//! * `aws-cloudtrail` ([`trail`]): `restore_logging`, StartLogging.
+//! * `aws-nacl` (`respond/nacl.rs`): `block_address`, a deny entry in the network
+//!   ACLs of the database's subnets; and (`respond/nacl_ingress.rs`)
+//!   `revoke_ingress` of a network ACL, its allow entries that open the port.
+//! * `aws-rds` (`respond/rds.rs`): `close_public_access` of an instance
+//!   (PubliclyAccessible) or a snapshot (its `restore` attribute).
+//! * `aws-security-group` (`respond/sg.rs`): `revoke_ingress`, the security-group
+//!   rules that open a port to a range.
+//! * `aws-iam` (`respond/iam.rs`): `contain_principal`, access keys deactivated and
+//!   older sessions revoked.
+//! * `aws-cloudtrail` (`respond/trail.rs`): `restore_logging`, StartLogging.
 //!
 //! Every identifier comes from a finding and is checked first ([`ids`]); a target
 //! that names an account is acted on only with credentials of that account; every
@@ -94,6 +94,10 @@ pub enum RespondError {
 /// The five AWS executors, sharing one client: `aws-nacl`, `aws-rds`,
 /// `aws-security-group`, `aws-iam`, `aws-cloudtrail`. Everything in `cfg` is
 /// checked here; credentials are read when the first action runs.
+///
+/// Build them, call them and drop them on plain threads (the responder's), never
+/// inside a tokio runtime: each method blocks on the executors' own current-thread
+/// runtime.
 pub fn executors(cfg: &RespondConfig) -> Result<Vec<Box<dyn Executor>>, RespondError> {
     let shared = Arc::new(Shared::new(cfg)?);
     Ok([
