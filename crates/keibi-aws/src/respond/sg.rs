@@ -332,3 +332,48 @@ async fn ingress(aws: &Aws<'_>, w: &What) -> Result<Vec<Rule>, ExecError> {
         w.group
     )))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rule(protocol: &str, from: i32, to: i32, cidr: &str) -> Rule {
+        Rule {
+            id: "sgr-0123456789abcdef0".into(),
+            protocol: protocol.into(),
+            from,
+            to,
+            cidr: cidr.parse().unwrap(),
+            description: None,
+        }
+    }
+
+    #[test]
+    fn a_rule_opens_the_port_when_it_covers_it_for_that_cidr() {
+        let w = |ports: (u16, u16), cidr: &str| What {
+            group: "sg-0123456789abcdef0".into(),
+            ports,
+            cidr: cidr.parse().unwrap(),
+            region: "us-east-1".into(),
+        };
+        let pg = w((5432, 5432), "0.0.0.0/0");
+        assert!(opens(&rule("tcp", 5432, 5432, "0.0.0.0/0"), &pg));
+        assert!(opens(&rule("tcp", 5000, 6000, "0.0.0.0/0"), &pg));
+        assert!(opens(&rule("-1", -1, -1, "0.0.0.0/0"), &pg));
+        assert!(!opens(&rule("udp", 5432, 5432, "0.0.0.0/0"), &pg));
+        assert!(!opens(&rule("tcp", 3306, 3306, "0.0.0.0/0"), &pg));
+        assert!(!opens(&rule("tcp", 5432, 5432, "198.51.100.0/24"), &pg));
+        let all = w((0, 65535), "::/0");
+        assert!(opens(&rule("-1", -1, -1, "::/0"), &all));
+        assert!(opens(&rule("tcp", 0, 65535, "::/0"), &all));
+        assert!(!opens(&rule("tcp", 5432, 5432, "::/0"), &all));
+        // What the journal holds comes back only as TCP or every protocol.
+        let j = rule("udp", 1, 2, "0.0.0.0/0").to_json();
+        assert_eq!(Rule::from_json(&j), None);
+        let j = rule("tcp", 5432, 5432, "0.0.0.0/0").to_json();
+        assert_eq!(
+            Rule::from_json(&j),
+            Some(rule("tcp", 5432, 5432, "0.0.0.0/0"))
+        );
+    }
+}
