@@ -18,6 +18,10 @@
 //!   reqwest, no SDK crate per service) with the XML answers read by [`xml`].
 //! * [`securityhub`]: Security Hub's BatchImportFindings (findings already in ASFF),
 //!   over [`signed`] too.
+//! * [`respond`]: the executors of automated response (network ACL deny entries,
+//!   public access closed, security-group rules and network ACL allow entries
+//!   revoked, IAM principals contained, trail logging restarted), over [`signed`]
+//!   too.
 //!
 //! Later issues add their calls as sibling modules: RDS (describe instances,
 //! download log files), EC2 (security groups for responses), CloudTrail and S3
@@ -35,6 +39,7 @@ pub mod inventory;
 pub mod logs;
 pub mod lookup;
 pub mod rdslogs;
+pub mod respond;
 pub mod s3;
 pub mod securityhub;
 pub mod signed;

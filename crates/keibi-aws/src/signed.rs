@@ -65,6 +65,17 @@ impl CallError {
         self.code().is_some_and(|c| c.contains("NotFound"))
     }
 
+    /// Worth trying again later: throttling, AWS's 5xx, a connection that failed or
+    /// timed out, an answer cut short. (The client has already retried these a few
+    /// times with backoff.)
+    pub fn is_transient(&self) -> bool {
+        match self {
+            CallError::Transport(_) | CallError::Answer(_) => true,
+            CallError::Service { .. } => self.retry_throttled(),
+            CallError::Credentials(_) => false,
+        }
+    }
+
     fn retry_throttled(&self) -> bool {
         match self {
             CallError::Service { status, code, .. } => {
@@ -182,6 +193,17 @@ impl Client {
         }
         if let Some(e) = &self.endpoint {
             return Ok(e.clone());
+        }
+        // IAM is global: one endpoint per partition, whatever the region.
+        if service == "iam" {
+            let url = if region.starts_with("cn-") {
+                "https://iam.cn-north-1.amazonaws.com.cn/"
+            } else if region.starts_with("us-gov-") {
+                "https://iam.us-gov.amazonaws.com/"
+            } else {
+                "https://iam.amazonaws.com/"
+            };
+            return reqwest::Url::parse(url).map_err(|e| CallError::Transport(e.to_string()));
         }
         let suffix = if region.starts_with("cn-") {
             "amazonaws.com.cn"
@@ -771,6 +793,31 @@ mod tests {
             "http://127.0.0.1:5000/base/b-1/k/x"
         );
         assert!(is_bucket("trail-bucket") && !is_bucket("-x") && !is_bucket("a..b"));
+    }
+
+    #[test]
+    fn iam_is_global_per_partition() {
+        let c = Client::new(
+            SharedCredentialsProvider::new(Credentials::for_tests()),
+            None,
+            Duration::from_secs(1),
+        )
+        .unwrap();
+        let host = |region: &str| {
+            c.base("iam", region)
+                .unwrap()
+                .host_str()
+                .unwrap()
+                .to_string()
+        };
+        assert_eq!(host("us-east-1"), "iam.amazonaws.com");
+        assert_eq!(host("ap-northeast-1"), "iam.amazonaws.com");
+        assert_eq!(host("cn-north-1"), "iam.cn-north-1.amazonaws.com.cn");
+        assert_eq!(host("us-gov-west-1"), "iam.us-gov.amazonaws.com");
+        assert_eq!(
+            c.base("ec2", "ap-northeast-1").unwrap().host_str(),
+            Some("ec2.ap-northeast-1.amazonaws.com")
+        );
     }
 
     #[test]
