@@ -37,6 +37,36 @@ pub fn inventory(
     }
 }
 
+/// The AWS executors of automated response (`respond.aws`), or that this keibi was
+/// built without AWS.
+pub fn respond_executors(
+    aws: &keibi_engine::settings::respond::RespondAws,
+    trusted_accounts: &[String],
+) -> Result<Vec<Box<dyn keibi_respond::Executor>>, String> {
+    #[cfg(feature = "aws")]
+    {
+        let nacl_rules = keibi_engine::settings::respond::parse_range(&aws.nacl_rule_numbers)
+            .ok_or_else(|| format!("respond.aws.nacl_rule_numbers: {:?}", aws.nacl_rule_numbers))?;
+        let mut trusted = aws.trusted_accounts.clone();
+        trusted.extend(trusted_accounts.iter().cloned());
+        let cfg = keibi_aws::respond::RespondConfig {
+            region: aws.region.clone(),
+            profile: aws.profile.clone(),
+            endpoint_url: aws.endpoint_url.clone(),
+            nacl_rules,
+            network_acls: aws.network_acls.clone(),
+            trusted_accounts: trusted,
+            ..Default::default()
+        };
+        keibi_aws::respond::executors(&cfg).map_err(|e| e.to_string())
+    }
+    #[cfg(not(feature = "aws"))]
+    {
+        let _ = (aws, trusted_accounts);
+        Err("this keibi was built without AWS (the `aws` feature): respond.aws cannot be enabled".into())
+    }
+}
+
 /// What remote inputs (`s3://…`) are read with.
 #[derive(Debug, Clone, Default)]
 pub struct AwsInputs {

@@ -111,6 +111,14 @@ fn executors(
     {
         out.push(Box::new(n));
     }
+    // Blocks go to the host's nftables when it is on (a keibi guarding the host it
+    // runs on), else to the network ACLs of the databases' subnets.
+    if r.aws.enabled {
+        out.extend(
+            crate::aws::respond_executors(&r.aws, &settings.lists.trusted_accounts)
+                .map_err(|e| library_text(&e))?,
+        );
+    }
     if !r.webhooks.is_empty() {
         let w = keibi_engine::respond::webhook::Webhooks::from_settings(&r.webhooks)
             .map_err(|e| library_text(&e.to_string()))?;
