@@ -63,7 +63,10 @@ pub fn respond_executors(
     #[cfg(not(feature = "aws"))]
     {
         let _ = (aws, trusted_accounts);
-        Err("this keibi was built without AWS (the `aws` feature): respond.aws cannot be enabled".into())
+        Err(
+            "this keibi was built without AWS (the `aws` feature): respond.aws cannot be enabled"
+                .into(),
+        )
     }
 }
 
