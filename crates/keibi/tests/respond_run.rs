@@ -37,19 +37,24 @@ fn write_config(dir: &Path, body: &str) -> PathBuf {
 
 /// `keibi actions list --format json` of a store.
 fn actions(store: &Path) -> Vec<Value> {
+    try_actions(store).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// As [`actions`], or why not (the daemon may be creating the store).
+fn try_actions(store: &Path) -> Result<Vec<Value>, String> {
     let out = keibi()
         .args(["actions", "list", "--format", "json", "--store"])
         .arg(store)
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "keibi actions list: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!("{e}: {}", String::from_utf8_lossy(&out.stdout));
-    })
+    if !out.status.success() {
+        return Err(format!(
+            "keibi actions list: {}",
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    serde_json::from_slice(&out.stdout)
+        .map_err(|e| format!("{e}: {}", String::from_utf8_lossy(&out.stdout)))
 }
 
 fn state(a: &Value) -> &str {
@@ -69,11 +74,7 @@ fn wait_actions(
 ) -> Vec<Value> {
     let start = Instant::now();
     loop {
-        let a = if store.exists() {
-            actions(store)
-        } else {
-            Vec::new()
-        };
+        let a = try_actions(store).unwrap_or_default();
         if done(&a) {
             return a;
         }
@@ -454,4 +455,80 @@ fn simulated_actions_are_told_through_the_notification_routes() {
         assert_eq!(j["action"]["state"], "simulated", "{j}");
         assert!(j["finding"]["id"].is_string(), "{j}");
     }
+}
+
+/// Mode approve: the daemon waits until a person runs `keibi actions approve ID`,
+/// then acts within a second; a cancelled one never runs.
+#[test]
+fn approve_waits_for_a_person_and_cancel_stops_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("s.db");
+    let ran = dir.path().join("ran");
+    let script = dir.path().join("act.sh");
+    fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\necho \"$KEIBI_FINDING_TYPE\" >> {}\n",
+            ran.display()
+        ),
+    )
+    .unwrap();
+    make_executable(&script);
+    let logs = copy_scenario(dir.path());
+    let config = write_config(
+        dir.path(),
+        &format!(
+            "sources:\n  inputs:\n    - dir: {src}\nstore:\n  path: {store}\nserver:\n  listen: off\n\
+             respond:\n  enabled: true\n  simulate_suggested: false\n  rules:\n    - actions: [exec:mark]\n      mode: approve\n\
+             \x20 exec:\n    mark:\n      command: [{script}]\n",
+            src = logs.display(),
+            store = store.display(),
+            script = script.display(),
+        ),
+    );
+    let log = dir.path().join("daemon.log");
+    let d = Daemon::start_args(&[OsStr::new("--config"), config.as_os_str()], &log);
+    let a = wait_actions(&store, Duration::from_secs(60), "two planned", &d, |a| {
+        a.len() == 2 && a.iter().all(|x| state(x) == "planned")
+    });
+    std::thread::sleep(Duration::from_millis(1500));
+    assert!(!ran.exists(), "an action ran before its approval");
+    let by_type = |t: &str| {
+        a.iter()
+            .find(|x| x["finding_type"].as_str().unwrap().ends_with(t))
+            .unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let (yes, no) = (by_type("SuccessfulBruteForce"), by_type("/BruteForce"));
+    for (verb, id) in [("approve", &yes), ("cancel", &no)] {
+        let out = keibi()
+            .args(["actions", verb, &id[..8], "--by", "ann", "--store"])
+            .arg(&store)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{verb}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let a = wait_actions(&store, Duration::from_secs(30), "executed", &d, |a| {
+        a.iter()
+            .any(|x| x["id"] == yes.as_str() && state(x) == "executed")
+    });
+    let cancelled = a.iter().find(|x| x["id"] == no.as_str()).unwrap();
+    assert_eq!(state(cancelled), "cancelled");
+    assert_eq!(
+        fs::read_to_string(&ran).unwrap(),
+        "CredentialAccess:RDS/AnomalousBehavior.SuccessfulBruteForce\n"
+    );
+    // Approving twice is refused: it is no longer awaiting approval.
+    let out = keibi()
+        .args(["actions", "approve", &yes, "--store"])
+        .arg(&store)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
 }

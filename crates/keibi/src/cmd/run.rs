@@ -201,6 +201,7 @@ pub fn run(args: &RunArgs, global: &Global) -> Result<u8> {
                             || new.log != from_file.log
                             || new.notify != from_file.notify
                             || new.audit != from_file.audit
+                            || new.respond != from_file.respond
                         {
                             log_line(json, "warn", &said("run-reload-later"));
                         }
