@@ -504,6 +504,68 @@ fn flag(v: &Value) -> Option<bool> {
     }
 }
 
+/// What a `revoke_ingress` names, checked: the security group or network ACL, the
+/// ports, the range, and the region (in the credentials' account).
+struct IngressTarget {
+    resource: String,
+    ports: (u16, u16),
+    cidr: ipnet::IpNet,
+    region: String,
+}
+
+/// Reads and checks a `revoke_ingress` target for the executor of `kind`
+/// (`security_group`, `network_acl`) whose ids start `prefix-`.
+async fn ingress_target(
+    aws: &Aws<'_>,
+    t: &Target,
+    kind: &str,
+    prefix: &str,
+    noun: &str,
+    executor: &str,
+) -> Result<IngressTarget, ExecError> {
+    let Target::RevokeIngress {
+        resource_kind,
+        resource,
+        port,
+        cidr,
+        place,
+    } = t
+    else {
+        return Err(wrong(t, Kind::RevokeIngress));
+    };
+    if resource_kind != kind {
+        return Err(ExecError::Permanent(format!(
+            "revoke_ingress of a {} is not done by the {executor} executor",
+            quoted(resource_kind)
+        )));
+    }
+    if !ids::is_ec2_id(resource, prefix) {
+        return Err(ExecError::Permanent(format!(
+            "{} is not a {noun} id ({prefix}-…)",
+            quoted(resource)
+        )));
+    }
+    let ports = ids::ports(port).ok_or_else(|| {
+        ExecError::Permanent(format!(
+            "{} is not a port, a range (3306-3307) or all",
+            quoted(port)
+        ))
+    })?;
+    let cidr = cidr
+        .trim()
+        .parse::<ipnet::IpNet>()
+        .map_err(|_| ExecError::Permanent(format!("{} is not a CIDR", quoted(cidr))))?
+        .trunc();
+    let region = aws.region(None, Some(place))?;
+    aws.same_account(&region, place.account.as_deref()).await?;
+    Ok(IngressTarget {
+        resource: resource.clone(),
+        ports,
+        cidr,
+        region,
+    })
+}
+
 /// The kind a target must have, or a Permanent error (the responder handed an
 /// executor a target it does not accept).
 fn wrong(t: &Target, want: Kind) -> ExecError {

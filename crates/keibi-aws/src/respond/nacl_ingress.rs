@@ -12,11 +12,10 @@
 //! another entry.
 
 use ipnet::IpNet;
-use keibi_respond::{ExecError, Kind, Target};
+use keibi_respond::{ExecError, Target};
 use serde_json::{json, Value};
 
-use super::ids::{self, quoted};
-use super::{field, param, wrong, Aws, EC2_VERSION};
+use super::{field, ingress_target, param, Aws, IngressTarget as What, EC2_VERSION};
 use crate::xml::items;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -57,57 +56,6 @@ impl Allow {
     }
 }
 
-struct What {
-    acl: String,
-    ports: (u16, u16),
-    cidr: IpNet,
-    region: String,
-}
-
-async fn what(aws: &Aws<'_>, t: &Target) -> Result<What, ExecError> {
-    let Target::RevokeIngress {
-        resource_kind,
-        resource,
-        port,
-        cidr,
-        place,
-    } = t
-    else {
-        return Err(wrong(t, Kind::RevokeIngress));
-    };
-    if resource_kind != "network_acl" {
-        return Err(ExecError::Permanent(format!(
-            "revoke_ingress of a {} is not done by the network ACL executor",
-            quoted(resource_kind)
-        )));
-    }
-    if !ids::is_ec2_id(resource, "acl") {
-        return Err(ExecError::Permanent(format!(
-            "{} is not a network ACL id (acl-…)",
-            quoted(resource)
-        )));
-    }
-    let ports = ids::ports(port).ok_or_else(|| {
-        ExecError::Permanent(format!(
-            "{} is not a port, a range (3306-3307) or all",
-            quoted(port)
-        ))
-    })?;
-    let cidr = cidr
-        .trim()
-        .parse::<IpNet>()
-        .map_err(|_| ExecError::Permanent(format!("{} is not a CIDR", quoted(cidr))))?
-        .trunc();
-    let region = aws.region(None, Some(place))?;
-    aws.same_account(&region, place.account.as_deref()).await?;
-    Ok(What {
-        acl: resource.clone(),
-        ports,
-        cidr,
-        region,
-    })
-}
-
 /// Whether an allow entry opens the target's ports to its CIDR.
 fn opens(a: &Allow, w: &What) -> bool {
     a.cidr == w.cidr
@@ -118,23 +66,23 @@ fn opens(a: &Allow, w: &What) -> bool {
 }
 
 pub(super) async fn prepare(aws: &Aws<'_>, t: &Target) -> Result<Value, ExecError> {
-    let w = what(aws, t).await?;
+    let w = ingress_target(aws, t, "network_acl", "acl", "network ACL", "network ACL").await?;
     let (allows, _) = ingress(aws, &w).await?;
     let entries: Vec<Value> = allows
         .iter()
         .filter(|a| opens(a, &w))
         .map(Allow::to_json)
         .collect();
-    Ok(json!({ "region": w.region, "acl": w.acl, "entries": entries }))
+    Ok(json!({ "region": w.region, "acl": w.resource, "entries": entries }))
 }
 
 pub(super) async fn apply(aws: &Aws<'_>, t: &Target, prior: &Value) -> Result<Value, ExecError> {
-    let w = what(aws, t).await?;
+    let w = ingress_target(aws, t, "network_acl", "acl", "network ACL", "network ACL").await?;
     let mut removed: Vec<Allow> = recorded(&prior["entries"], &w);
     let (now, _) = ingress(aws, &w).await?;
     for a in now.iter().filter(|a| opens(a, &w)) {
         let params = [
-            param("NetworkAclId", &w.acl),
+            param("NetworkAclId", &w.resource),
             param("RuleNumber", a.rule.to_string()),
             param("Egress", "false"),
         ];
@@ -152,7 +100,7 @@ pub(super) async fn apply(aws: &Aws<'_>, t: &Target, prior: &Value) -> Result<Va
             Err(e) if e.is_not_found() => {}
             Err(e) => {
                 return Err(super::failed(
-                    &format!("EC2 DeleteNetworkAclEntry {} rule {}", w.acl, a.rule),
+                    &format!("EC2 DeleteNetworkAclEntry {} rule {}", w.resource, a.rule),
                     &e,
                 ))
             }
@@ -163,7 +111,7 @@ pub(super) async fn apply(aws: &Aws<'_>, t: &Target, prior: &Value) -> Result<Va
     }
     Ok(json!({
         "region": w.region,
-        "acl": w.acl,
+        "acl": w.resource,
         "removed": removed.iter().map(Allow::to_json).collect::<Vec<_>>(),
     }))
 }
@@ -174,8 +122,8 @@ pub(super) async fn undo(
     _prior: &Value,
     done: &Value,
 ) -> Result<(), ExecError> {
-    let w = what(aws, t).await?;
-    if field(done, "acl", "revoke_ingress")? != w.acl {
+    let w = ingress_target(aws, t, "network_acl", "acl", "network ACL", "network ACL").await?;
+    if field(done, "acl", "revoke_ingress")? != w.resource {
         return Err(ExecError::Permanent(
             "revoke_ingress: the journal's record is of another network ACL".into(),
         ));
@@ -188,7 +136,7 @@ pub(super) async fn undo(
         if taken.contains(&a.rule) {
             return Err(ExecError::Permanent(format!(
                 "network ACL {}: ingress rule {} now holds another entry; keibi does not replace it (the allow of {} was not put back)",
-                w.acl, a.rule, a.cidr
+                w.resource, a.rule, a.cidr
             )));
         }
         let cidr_param = match a.cidr {
@@ -196,7 +144,7 @@ pub(super) async fn undo(
             IpNet::V6(_) => "Ipv6CidrBlock",
         };
         let mut params = vec![
-            param("NetworkAclId", &w.acl),
+            param("NetworkAclId", &w.resource),
             param("RuleNumber", a.rule.to_string()),
             param("Protocol", &a.protocol),
             param("RuleAction", "allow"),
@@ -215,7 +163,7 @@ pub(super) async fn undo(
             &params,
             &format!(
                 "EC2 CreateNetworkAclEntry {} rule {} allow {}",
-                w.acl, a.rule, a.cidr
+                w.resource, a.rule, a.cidr
             ),
         )
         .await?;
@@ -243,18 +191,18 @@ async fn ingress(aws: &Aws<'_>, w: &What) -> Result<(Vec<Allow>, Vec<u16>), Exec
             &w.region,
             EC2_VERSION,
             "DescribeNetworkAcls",
-            &[param("NetworkAclId.1", &w.acl)],
-            &format!("EC2 DescribeNetworkAcls {}", w.acl),
+            &[param("NetworkAclId.1", &w.resource)],
+            &format!("EC2 DescribeNetworkAcls {}", w.resource),
         )
         .await?;
     let acls = items(&v["NetworkAclSet"]);
     let Some(acl) = acls
         .iter()
-        .find(|a| a["NetworkAclId"].as_str() == Some(w.acl.as_str()))
+        .find(|a| a["NetworkAclId"].as_str() == Some(w.resource.as_str()))
     else {
         return Err(ExecError::Permanent(format!(
             "EC2 DescribeNetworkAcls {}: no such network ACL",
-            w.acl
+            w.resource
         )));
     };
     let mut allows = Vec::new();

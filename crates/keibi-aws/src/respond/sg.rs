@@ -13,11 +13,11 @@
 //! ids). A rule already gone when apply runs is done.
 
 use ipnet::IpNet;
-use keibi_respond::{ExecError, Kind, Target};
+use keibi_respond::{ExecError, Target};
 use serde_json::{json, Value};
 
-use super::ids::{self, quoted};
-use super::{field, param, wrong, Aws, EC2_VERSION};
+use super::ids;
+use super::{field, ingress_target, param, Aws, IngressTarget as What, EC2_VERSION};
 use crate::xml::items;
 
 /// Pages of rules read at most (a group holds at most a few hundred).
@@ -70,57 +70,6 @@ impl Rule {
     }
 }
 
-struct What {
-    group: String,
-    ports: (u16, u16),
-    cidr: IpNet,
-    region: String,
-}
-
-async fn what(aws: &Aws<'_>, t: &Target) -> Result<What, ExecError> {
-    let Target::RevokeIngress {
-        resource_kind,
-        resource,
-        port,
-        cidr,
-        place,
-    } = t
-    else {
-        return Err(wrong(t, Kind::RevokeIngress));
-    };
-    if resource_kind != "security_group" {
-        return Err(ExecError::Permanent(format!(
-            "revoke_ingress of a {} is not done by the security-group executor",
-            quoted(resource_kind)
-        )));
-    }
-    if !ids::is_ec2_id(resource, "sg") {
-        return Err(ExecError::Permanent(format!(
-            "{} is not a security group id (sg-…)",
-            quoted(resource)
-        )));
-    }
-    let ports = ids::ports(port).ok_or_else(|| {
-        ExecError::Permanent(format!(
-            "{} is not a port, a range (3306-3307) or all",
-            quoted(port)
-        ))
-    })?;
-    let cidr = cidr
-        .trim()
-        .parse::<IpNet>()
-        .map_err(|_| ExecError::Permanent(format!("{} is not a CIDR", quoted(cidr))))?
-        .trunc();
-    let region = aws.region(None, Some(place))?;
-    aws.same_account(&region, place.account.as_deref()).await?;
-    Ok(What {
-        group: resource.clone(),
-        ports,
-        cidr,
-        region,
-    })
-}
-
 /// Whether a rule opens the target's ports to its CIDR.
 fn opens(r: &Rule, w: &What) -> bool {
     if r.cidr != w.cidr {
@@ -138,18 +87,34 @@ fn opens(r: &Rule, w: &What) -> bool {
 }
 
 pub(super) async fn prepare(aws: &Aws<'_>, t: &Target) -> Result<Value, ExecError> {
-    let w = what(aws, t).await?;
+    let w = ingress_target(
+        aws,
+        t,
+        "security_group",
+        "sg",
+        "security group",
+        "security-group",
+    )
+    .await?;
     let rules: Vec<Value> = ingress(aws, &w)
         .await?
         .iter()
         .filter(|r| opens(r, &w))
         .map(Rule::to_json)
         .collect();
-    Ok(json!({ "region": w.region, "group": w.group, "rules": rules }))
+    Ok(json!({ "region": w.region, "group": w.resource, "rules": rules }))
 }
 
 pub(super) async fn apply(aws: &Aws<'_>, t: &Target, prior: &Value) -> Result<Value, ExecError> {
-    let w = what(aws, t).await?;
+    let w = ingress_target(
+        aws,
+        t,
+        "security_group",
+        "sg",
+        "security group",
+        "security-group",
+    )
+    .await?;
     let before: Vec<Rule> = prior["rules"]
         .as_array()
         .into_iter()
@@ -169,7 +134,7 @@ pub(super) async fn apply(aws: &Aws<'_>, t: &Target, prior: &Value) -> Result<Va
     }
     Ok(json!({
         "region": w.region,
-        "group": w.group,
+        "group": w.resource,
         "revoked": revoked.iter().map(Rule::to_json).collect::<Vec<_>>(),
     }))
 }
@@ -180,8 +145,16 @@ pub(super) async fn undo(
     _prior: &Value,
     done: &Value,
 ) -> Result<(), ExecError> {
-    let w = what(aws, t).await?;
-    if field(done, "group", "revoke_ingress")? != w.group {
+    let w = ingress_target(
+        aws,
+        t,
+        "security_group",
+        "sg",
+        "security group",
+        "security-group",
+    )
+    .await?;
+    if field(done, "group", "revoke_ingress")? != w.resource {
         return Err(ExecError::Permanent(
             "revoke_ingress: the journal's record is of another group".into(),
         ));
@@ -204,7 +177,7 @@ pub(super) async fn undo(
 
 async fn revoke(aws: &Aws<'_>, w: &What, r: &Rule) -> Result<(), ExecError> {
     let params = vec![
-        param("GroupId", &w.group),
+        param("GroupId", &w.resource),
         param("SecurityGroupRuleId.1", &r.id),
     ];
     match aws
@@ -221,7 +194,7 @@ async fn revoke(aws: &Aws<'_>, w: &What, r: &Rule) -> Result<(), ExecError> {
         // Already gone: done.
         Err(e) if e.code() == Some("InvalidPermission.NotFound") => Ok(()),
         Err(e) => Err(super::failed(
-            &format!("EC2 RevokeSecurityGroupIngress {} {}", w.group, r.id),
+            &format!("EC2 RevokeSecurityGroupIngress {} {}", w.resource, r.id),
             &e,
         )),
     }
@@ -230,7 +203,7 @@ async fn revoke(aws: &Aws<'_>, w: &What, r: &Rule) -> Result<(), ExecError> {
 async fn authorize(aws: &Aws<'_>, w: &What, r: &Rule) -> Result<(), ExecError> {
     let p = "IpPermissions.1";
     let mut params = vec![
-        param("GroupId", &w.group),
+        param("GroupId", &w.resource),
         param(&format!("{p}.IpProtocol"), &r.protocol),
     ];
     if r.protocol != "-1" {
@@ -260,7 +233,7 @@ async fn authorize(aws: &Aws<'_>, w: &What, r: &Rule) -> Result<(), ExecError> {
         Err(e) => Err(super::failed(
             &format!(
                 "EC2 AuthorizeSecurityGroupIngress {} {} {}-{} {}",
-                w.group, r.protocol, r.from, r.to, r.cidr
+                w.resource, r.protocol, r.from, r.to, r.cidr
             ),
             &e,
         )),
@@ -275,7 +248,7 @@ async fn ingress(aws: &Aws<'_>, w: &What) -> Result<Vec<Rule>, ExecError> {
     for _ in 0..MAX_PAGES {
         let mut params = vec![
             param("Filter.1.Name", "group-id"),
-            param("Filter.1.Value.1", &w.group),
+            param("Filter.1.Value.1", &w.resource),
             param("MaxResults", "1000"),
         ];
         if let Some(t) = &token {
@@ -288,11 +261,11 @@ async fn ingress(aws: &Aws<'_>, w: &What) -> Result<Vec<Rule>, ExecError> {
                 EC2_VERSION,
                 "DescribeSecurityGroupRules",
                 &params,
-                &format!("EC2 DescribeSecurityGroupRules {}", w.group),
+                &format!("EC2 DescribeSecurityGroupRules {}", w.resource),
             )
             .await?;
         for r in items(&v["SecurityGroupRuleSet"]) {
-            if r["GroupId"].as_str() != Some(w.group.as_str())
+            if r["GroupId"].as_str() != Some(w.resource.as_str())
                 || super::flag(&r["IsEgress"]) != Some(false)
             {
                 continue;
@@ -329,7 +302,7 @@ async fn ingress(aws: &Aws<'_>, w: &What) -> Result<Vec<Rule>, ExecError> {
     }
     Err(ExecError::Transient(format!(
         "EC2 DescribeSecurityGroupRules {}: more than {MAX_PAGES} pages",
-        w.group
+        w.resource
     )))
 }
 
@@ -351,7 +324,7 @@ mod tests {
     #[test]
     fn a_rule_opens_the_port_when_it_covers_it_for_that_cidr() {
         let w = |ports: (u16, u16), cidr: &str| What {
-            group: "sg-0123456789abcdef0".into(),
+            resource: "sg-0123456789abcdef0".into(),
             ports,
             cidr: cidr.parse().unwrap(),
             region: "us-east-1".into(),
