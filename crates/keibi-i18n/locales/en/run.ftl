@@ -42,6 +42,7 @@ respond-run-started = responses: on ({ $rules ->
     [one] executor { $names }
    *[other] executors { $names }
   })
+respond-run-planned-why = action { $id }: { $what } — { $state } (rule { $rule }): { $reason }
 respond-run-cannot-start = responses cannot start: { $reason }
 respond-run-planned = action { $id }: { $what } — { $state } (rule { $rule })
 respond-run-moved = action { $id }: { $what } — { $from } → { $to }

@@ -38,6 +38,7 @@ respond-run-started = 自動対応: 有効 (ルール { $rules } 件、{ $n ->
     [0] 実行手段なし: アクションは記録のみで実行されません
    *[other] 実行手段 { $names }
   })
+respond-run-planned-why = アクション { $id }: { $what } — { $state } (ルール { $rule }): { $reason }
 respond-run-cannot-start = 自動対応を開始できません: { $reason }
 respond-run-planned = アクション { $id }: { $what } — { $state } (ルール { $rule })
 respond-run-moved = アクション { $id }: { $what } — { $from } → { $to }

@@ -160,11 +160,14 @@ fn note(json: bool, n: RespondNote) {
         RespondNote::Planned { action } => log_fields(
             json,
             "info",
-            &say(Msg::new("respond-run-planned")
-                .arg("id", &action.id)
-                .arg("what", words(&action))
-                .arg("state", action.state.as_str())
-                .arg("rule", &action.rule)),
+            &say(match &action.reason {
+                Some(r) => Msg::new("respond-run-planned-why").arg("reason", r),
+                None => Msg::new("respond-run-planned"),
+            }
+            .arg("id", &action.id)
+            .arg("what", words(&action))
+            .arg("state", action.state.as_str())
+            .arg("rule", &action.rule)),
             &[
                 ("action_id", json!(action.id)),
                 ("finding_id", json!(action.finding_id)),
