@@ -69,7 +69,8 @@ pub struct RespondNever {
     pub addresses: Vec<Cidr>,
     /// Database roles: `name` on every instance, or `instance/name`.
     pub roles: Vec<String>,
-    /// IAM principal ARNs (glob patterns); the principal keibi runs as is added.
+    /// IAM principal ARNs (glob patterns). (The IAM executor itself refuses the
+    /// principal keibi runs as.)
     pub principals: Vec<String>,
     /// Resource ids (glob patterns).
     pub resources: Vec<String>,
