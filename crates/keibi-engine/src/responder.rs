@@ -360,12 +360,17 @@ impl Responder {
                         note,
                     );
                 }
+                // Only what stays in force (a block, a lock) can be in force twice;
+                // ended sessions, a POST, a command are done each time.
                 let key = a.target.key();
-                if let Some(other) = self
-                    .store
-                    .in_force(&key)?
-                    .into_iter()
-                    .find(|o| o.id != a.id)
+                let undoable = a.target.kind().undoable();
+                if let Some(other) = (if undoable {
+                    self.store.in_force(&key)?
+                } else {
+                    Vec::new()
+                })
+                .into_iter()
+                .find(|o| o.id != a.id)
                 {
                     return self.skip(
                         a,

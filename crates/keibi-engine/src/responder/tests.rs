@@ -394,3 +394,67 @@ fn one_action_per_target_is_in_force() {
         .unwrap();
     assert!(skipped.reason.unwrap().contains("already in force"));
 }
+
+/// Ended sessions, a POST or a command are done again for the next finding: only
+/// what stays in force (a block, a lock) is never done twice at once.
+#[test]
+fn actions_that_do_not_stay_in_force_run_for_each_finding() {
+    struct Ends(Arc<Mutex<World>>);
+    impl Executor for Ends {
+        fn name(&self) -> &str {
+            "ends"
+        }
+        fn accepts(&self, t: &Target) -> bool {
+            matches!(t, Target::EndSessions { .. })
+        }
+        fn prepare(&mut self, _: Request<'_>) -> Result<serde_json::Value, ExecError> {
+            Ok(serde_json::Value::Null)
+        }
+        fn apply(
+            &mut self,
+            req: Request<'_>,
+            _: &serde_json::Value,
+        ) -> Result<serde_json::Value, ExecError> {
+            let mut w = self.0.lock().unwrap();
+            w.calls.push(format!("apply {}", req.action.target.key()));
+            Ok(serde_json::Value::Null)
+        }
+        fn undo(
+            &mut self,
+            _: Request<'_>,
+            _: &serde_json::Value,
+            _: &serde_json::Value,
+        ) -> Result<(), ExecError> {
+            Ok(())
+        }
+    }
+    let rig = Rig::new();
+    let f1 = finding("203.0.113.9", "app");
+    let mut f2 = finding("203.0.113.9", "app");
+    f2.id = "other".into();
+    commit(&mut rig.store(), &[f1, f2], t0());
+    let rule = Rule {
+        actions: Some(vec![ActionRef {
+            kind: Kind::EndSessions,
+            name: None,
+        }]),
+        mode: Mode::Auto,
+        ..Rule::default()
+    };
+    let mut r = Responder::new(
+        rig.store(),
+        Policy {
+            rules: vec![rule],
+            ..Policy::default()
+        },
+        Limits {
+            enabled: true,
+            max_per_hour: 10,
+        },
+        vec![Box::new(Ends(rig.world.clone()))],
+    );
+    run(&mut r, t0());
+    let states: Vec<State> = rig.actions().iter().map(|a| a.state).collect();
+    assert_eq!(states, [State::Executed, State::Executed]);
+    assert_eq!(rig.calls().len(), 2);
+}
