@@ -80,6 +80,9 @@ pub struct Responder {
     limits: Limits,
     executors: Vec<Box<dyn Executor>>,
     metrics: Option<crate::metrics::Shared>,
+    /// Moves made so far: a step that made none did nothing (a paused retry, an
+    /// undo waiting for its time), and the thread sleeps instead of spinning.
+    moves: u64,
 }
 
 impl Responder {
@@ -95,6 +98,7 @@ impl Responder {
             limits,
             executors,
             metrics: None,
+            moves: 0,
         }
     }
 
@@ -123,12 +127,11 @@ impl Responder {
         note: &mut dyn FnMut(RespondNote),
     ) -> Result<bool, StoreError> {
         let planned = self.plan(now, note)?;
-        let due = self.store.due_actions(now, BATCH)?;
-        let worked = !due.is_empty();
-        for rec in due {
+        let before = self.moves;
+        for rec in self.store.due_actions(now, BATCH)? {
             self.work(rec, now, note)?;
         }
-        Ok(planned || worked)
+        Ok(planned || self.moves != before)
     }
 
     /// Steps until nothing is due (`keibi run --once`), at most `max` steps.
@@ -288,6 +291,7 @@ impl Responder {
         if !self.store.transition(&a.id, from, to, change, now)? {
             return Ok(false);
         }
+        self.moves += 1;
         if from != to {
             let mut after = a.clone();
             after.state = to;

@@ -608,7 +608,8 @@ impl Store {
 
     /// What the responder has to do at `now`, oldest first, at most `limit`:
     /// planned in mode auto, approved, executing (a kill interrupted it), failed
-    /// with `next_at` due, undoing, executed with `expires_at` due.
+    /// with `next_at` due, undoing (once its `next_at`, when a failed undo set one,
+    /// is due), executed with `expires_at` due.
     pub fn due_actions(
         &mut self,
         now: DateTime<Utc>,
@@ -618,7 +619,8 @@ impl Store {
             &self.conn,
             &self.path,
             "(a.state = 'planned' AND a.mode = 'auto')
-             OR a.state IN ('approved', 'executing', 'undoing')
+             OR a.state IN ('approved', 'executing')
+             OR (a.state = 'undoing' AND (a.next_at IS NULL OR a.next_at <= ?1))
              OR (a.state = 'failed' AND a.next_at IS NOT NULL AND a.next_at <= ?1)
              OR (a.state = 'executed' AND a.expires_at IS NOT NULL AND a.expires_at <= ?1)
              ORDER BY a.created_at, a.id LIMIT ?2",

@@ -458,3 +458,23 @@ fn actions_that_do_not_stay_in_force_run_for_each_finding() {
     assert_eq!(states, [State::Executed, State::Executed]);
     assert_eq!(rig.calls().len(), 2);
 }
+
+/// A retry held by a pause makes no move, and the step says so: the thread
+/// sleeps instead of spinning on it.
+#[test]
+fn a_step_that_moves_nothing_says_so() {
+    let rig = Rig::new();
+    commit(&mut rig.store(), &[finding("203.0.113.9", "app")], t0());
+    rig.world
+        .lock()
+        .unwrap()
+        .apply
+        .push_back(Err(ExecError::Transient("server is down".into())));
+    let mut r = rig.responder(vec![lock_rule(Mode::Auto)], Never::default(), 10);
+    run(&mut r, t0());
+    assert_eq!(rig.actions()[0].state, State::Failed);
+    rig.store().set_paused(Some("ann"), t0()).unwrap();
+    let later = t0() + TimeDelta::minutes(5);
+    assert!(!r.step(later, &mut |_| {}).unwrap());
+    assert_eq!(rig.actions()[0].state, State::Failed);
+}
