@@ -107,21 +107,8 @@ fn action(target: Target) -> Action {
         id: "0123456789abcdef".into(),
         finding_id: "f".into(),
         finding_type: "test".into(),
-        target,
-        mode: Mode::Auto,
-        state: State::Executing,
         rule: "test".into(),
-        reason: None,
-        expire_after_secs: None,
-        expires_at: None,
-        created_at: now,
-        updated_at: now,
-        attempts: 0,
-        next_at: None,
-        executor: None,
-        prior: None,
-        done: None,
-        by: None,
+        ..Action::new(target, Mode::Auto, State::Executing, now)
     }
 }
 

@@ -130,21 +130,15 @@ fn action(name: &str) -> Action {
         id: "00aa11bb22cc33dd".into(),
         finding_id: finding().id,
         finding_type: "CredentialAccess:RDS/BruteForce".into(),
-        target: Target::Webhook { name: name.into() },
-        mode: Mode::Auto,
-        state: State::Executing,
         rule: "soc".into(),
-        reason: None,
-        expire_after_secs: None,
-        expires_at: None,
-        created_at: t,
-        updated_at: t,
         attempts: 1,
-        next_at: None,
         executor: Some("webhook".into()),
-        prior: None,
-        done: None,
-        by: None,
+        ..Action::new(
+            Target::Webhook { name: name.into() },
+            Mode::Auto,
+            State::Executing,
+            t,
+        )
     }
 }
 

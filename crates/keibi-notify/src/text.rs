@@ -570,21 +570,9 @@ mod action_tests {
             id: "1a2b3c4d5e6f7081".into(),
             finding_id: "f".into(),
             finding_type: "CredentialAccess:RDS/BruteForce".into(),
-            target,
-            mode,
-            state,
             rule: "block-brute-force".into(),
-            reason: None,
             expire_after_secs: Some(86_400),
-            expires_at: None,
-            created_at: t,
-            updated_at: t,
-            attempts: 0,
-            next_at: None,
-            executor: None,
-            prior: None,
-            done: None,
-            by: None,
+            ..Action::new(target, mode, state, t)
         }
     }
 

@@ -1118,21 +1118,13 @@ fn hostile_action(
         id: "1a2b3c4d5e6f7081".into(),
         finding_id: "f".into(),
         finding_type: h.to_string(),
-        target,
-        mode,
-        state,
         rule: h.to_string(),
         reason: Some(h.to_string()),
-        expire_after_secs: None,
         expires_at: Some(t),
-        created_at: t,
-        updated_at: t,
         attempts: 1,
-        next_at: None,
         executor: Some(h.to_string()),
-        prior: None,
-        done: None,
         by: Some(h.to_string()),
+        ..keibi_respond::Action::new(target, mode, state, t)
     };
     notice(
         NoticeKind::Action {

@@ -198,6 +198,34 @@ pub struct Action {
     pub by: Option<String>,
 }
 
+impl Action {
+    /// An action on `target` with nothing done yet, created `now`: no id, finding,
+    /// rule, reason or expiry (give them with struct update syntax), no attempt,
+    /// executor, prior or done.
+    pub fn new(target: Target, mode: Mode, state: State, now: DateTime<Utc>) -> Action {
+        Action {
+            id: String::new(),
+            finding_id: String::new(),
+            finding_type: String::new(),
+            target,
+            mode,
+            state,
+            rule: String::new(),
+            reason: None,
+            expire_after_secs: None,
+            expires_at: None,
+            created_at: now,
+            updated_at: now,
+            attempts: 0,
+            next_at: None,
+            executor: None,
+            prior: None,
+            done: None,
+            by: None,
+        }
+    }
+}
+
 /// One move of an action, kept in its history.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Transition {

@@ -149,20 +149,12 @@ fn action(target: Target) -> keibi_respond::Action {
         id: "0123456789abcdef".into(),
         finding_id: "f".into(),
         finding_type: "T".into(),
-        target,
-        mode: keibi_respond::Mode::Auto,
-        state: keibi_respond::State::Executing,
         rule: "default".into(),
-        reason: None,
-        expire_after_secs: None,
-        expires_at: None,
-        created_at: t,
-        updated_at: t,
-        attempts: 0,
-        next_at: None,
-        executor: None,
-        prior: None,
-        done: None,
-        by: None,
+        ..keibi_respond::Action::new(
+            target,
+            keibi_respond::Mode::Auto,
+            keibi_respond::State::Executing,
+            t,
+        )
     }
 }

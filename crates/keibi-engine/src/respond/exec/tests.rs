@@ -48,21 +48,13 @@ fn action(name: &str) -> Action {
         id: "00112233aabbccdd".into(),
         finding_id: "f".into(),
         finding_type: "CredentialAccess:RDS/BruteForce".into(),
-        target: Target::Exec { name: name.into() },
-        mode: Mode::Auto,
-        state: State::Executing,
         rule: "r".into(),
-        reason: None,
-        expire_after_secs: None,
-        expires_at: None,
-        created_at: now(),
-        updated_at: now(),
-        attempts: 0,
-        next_at: None,
-        executor: None,
-        prior: None,
-        done: None,
-        by: None,
+        ..Action::new(
+            Target::Exec { name: name.into() },
+            Mode::Auto,
+            State::Executing,
+            now(),
+        )
     }
 }
 
