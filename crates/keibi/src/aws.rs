@@ -27,6 +27,7 @@ pub fn inventory(
             endpoint_url: opts.endpoint_url.clone(),
             profile: opts.profile.clone(),
             timeout: opts.timeout,
+            ..Default::default()
         };
         Ok(keibi_aws::inventory::collect(&o)?)
     }
