@@ -27,7 +27,17 @@ pub fn inventory(
             endpoint_url: opts.endpoint_url.clone(),
             profile: opts.profile.clone(),
             timeout: opts.timeout,
-            ..Default::default()
+            role_arn: opts.role_arn.clone(),
+            external_id: opts.external_id.clone(),
+            accounts: opts
+                .accounts
+                .iter()
+                .map(|a| keibi_aws::inventory::Account {
+                    role_arn: a.role_arn.clone(),
+                    external_id: a.external_id.clone(),
+                    regions: a.regions.clone(),
+                })
+                .collect(),
         };
         Ok(keibi_aws::inventory::collect(&o)?)
     }
@@ -722,6 +732,19 @@ pub struct AwsInventory {
     pub endpoint_url: Option<String>,
     pub profile: Option<String>,
     pub timeout: std::time::Duration,
+    /// A role to assume and read with (one account).
+    pub role_arn: Option<String>,
+    pub external_id: Option<String>,
+    /// Several accounts, each by its own role.
+    pub accounts: Vec<AwsAccount>,
+}
+
+/// One account of an audit of several (`audit.aws.accounts`).
+#[derive(Debug, Clone, Default)]
+pub struct AwsAccount {
+    pub role_arn: String,
+    pub external_id: Option<String>,
+    pub regions: Vec<String>,
 }
 
 /// Where and how `keibi findings export --to securityhub` sends.
