@@ -395,6 +395,14 @@ pub struct InputArgs {
     /// endpoint); S3 requests are then path-style.
     #[arg(long, value_name = "URL")]
     pub endpoint_url: Option<String>,
+    /// Assume this IAM role (with the credentials above) and read the s3://,
+    /// cloudwatch://, rds:// and cloudtrail-history:// inputs with it: another
+    /// account's (arn:aws:iam::123456789012:role/keibi-read).
+    #[arg(long, value_name = "ARN")]
+    pub role_arn: Option<String>,
+    /// The external id the role's trust policy asks for.
+    #[arg(long, value_name = "ID", requires = "role_arn")]
+    pub external_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

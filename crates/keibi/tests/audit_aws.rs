@@ -163,7 +163,9 @@ fn a_live_audit_by_an_assumed_role() {
     let stdout = String::from_utf8_lossy(&o.stdout);
     let db = made["db_instance"].as_str().unwrap();
     assert!(
-        stdout.lines().any(|l| l.contains("Posture:RDS.2/") && l.contains(db)),
+        stdout
+            .lines()
+            .any(|l| l.contains("Posture:RDS.2/") && l.contains(db)),
         "{stdout}\n{stderr}"
     );
     assert!(stderr.contains("0 problems"), "{stderr}");
