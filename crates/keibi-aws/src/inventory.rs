@@ -20,6 +20,11 @@
 //! No credentials, credentials the first call of a region (STS, which no policy
 //! can deny) refuses, or an endpoint that cannot be reached, leaves the region
 //! unread: a problem while another region is read, else an error.
+//!
+//! With `role_arn`, or per account of `accounts`, the calls are signed by a role
+//! assumed with the chain's credentials ([`crate::sts`]); a role that refuses
+//! leaves its account unread (a problem naming the role ARN) and the other
+//! accounts are read.
 
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -196,7 +201,7 @@ pub fn collect_paged(
                     endpoint.as_deref(),
                     timeout,
                     &regions[0],
-                    Some(role),
+                    role,
                 )
                 .await
                 {

@@ -326,22 +326,16 @@ fn scrub(e: CallError) -> CallError {
     }
 }
 
-/// A signed client whose calls are signed by `role`'s credentials (assumed with
-/// `chain`'s, in `region`), or by `chain`'s own without a role. The role's first
-/// credentials are asked for here, so a refused role is said at once.
+/// A signed client whose calls are signed by `role`'s credentials, assumed with
+/// `chain`'s in `region`. The role's first credentials are asked for here, so a
+/// refused role is said at once.
 pub async fn client(
     chain: aws_credential_types::provider::SharedCredentialsProvider,
     endpoint: Option<&str>,
     timeout: Duration,
     region: &str,
-    role: Option<Role>,
+    role: Role,
 ) -> Result<Client, StsError> {
-    let Some(role) = role else {
-        return Client::new(chain, endpoint, timeout).map_err(|error| StsError::Call {
-            role: String::new(),
-            error,
-        });
-    };
     let shown = role.shown();
     let call = |error| StsError::Call {
         role: shown.clone(),
