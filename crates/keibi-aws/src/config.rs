@@ -56,3 +56,30 @@ pub async fn load_with_profile(
     }
     loader.load().await
 }
+
+/// The credentials a client signs with: `chain`'s own without `role_arn`, else the
+/// role's, assumed with `chain`'s through STS in `region` (us-east-1 when none is
+/// known) or `endpoint_url`, cached and renewed five minutes before they expire
+/// ([`crate::sts`]). Nothing is called here: a role that refuses is said by the
+/// first call, its error naming the role ARN.
+pub fn signing_credentials(
+    chain: aws_credential_types::provider::SharedCredentialsProvider,
+    role_arn: Option<&str>,
+    external_id: Option<&str>,
+    region: Option<&str>,
+    endpoint_url: Option<&str>,
+    timeout: Duration,
+) -> Result<aws_credential_types::provider::SharedCredentialsProvider, crate::sts::StsError> {
+    let Some(arn) = role_arn else {
+        return Ok(chain);
+    };
+    let role = crate::sts::Role::new(arn, external_id);
+    let base = crate::signed::Client::new(chain, endpoint_url, timeout).map_err(|error| {
+        crate::sts::StsError::Call {
+            role: role.shown(),
+            error,
+        }
+    })?;
+    let provider = crate::sts::AssumeRoleProvider::new(base, region.unwrap_or("us-east-1"), role)?;
+    Ok(aws_credential_types::provider::SharedCredentialsProvider::new(provider))
+}

@@ -20,6 +20,11 @@
 //! No credentials, credentials the first call of a region (STS, which no policy
 //! can deny) refuses, or an endpoint that cannot be reached, leaves the region
 //! unread: a problem while another region is read, else an error.
+//!
+//! With `role_arn`, or per account of `accounts`, the calls are signed by a role
+//! assumed with the chain's credentials ([`crate::sts`]); a role that refuses
+//! leaves its account unread (a problem naming the role ARN) and the other
+//! accounts are read.
 
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -35,6 +40,7 @@ use serde::de::DeserializeOwned;
 use serde_json::{json, Value};
 
 use crate::signed::{CallError, Client};
+use crate::sts::{self, Role};
 use crate::xml::items;
 
 /// The parameters of a DB or cluster parameter group the controls read; the rest
@@ -77,6 +83,23 @@ pub struct InventoryOptions {
     pub profile: Option<String>,
     /// Bound on each call.
     pub timeout: Duration,
+    /// A role to assume (with the chain's or the profile's credentials) and read
+    /// with, when `accounts` is empty.
+    pub role_arn: Option<String>,
+    /// The external id `role_arn`'s trust policy asks for.
+    pub external_id: Option<String>,
+    /// Several accounts, each read by its own role: a role that refuses costs
+    /// only its account.
+    pub accounts: Vec<Account>,
+}
+
+/// One account of an audit of several, reached by its role.
+#[derive(Debug, Clone, Default)]
+pub struct Account {
+    pub role_arn: String,
+    pub external_id: Option<String>,
+    /// Its regions; empty: the audit's.
+    pub regions: Vec<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -116,13 +139,7 @@ pub fn collect_paged(
             timeout,
         )
         .await;
-        let mut regions: Vec<String> = Vec::new();
-        for r in &opts.regions {
-            let r = r.trim().to_string();
-            if !r.is_empty() && !regions.contains(&r) {
-                regions.push(r);
-            }
-        }
+        let mut regions = dedup(&opts.regions);
         if regions.is_empty() {
             match conf.region() {
                 Some(r) => regions.push(r.to_string()),
@@ -141,8 +158,8 @@ pub fn collect_paged(
             .endpoint_url
             .clone()
             .or_else(|| conf.endpoint_url().map(str::to_string));
-        let client =
-            Client::new(creds, endpoint.as_deref(), timeout).map_err(|e| failed(e.to_string()))?;
+        let client = Client::new(creds.clone(), endpoint.as_deref(), timeout)
+            .map_err(|e| failed(e.to_string()))?;
         client
             .credentials()
             .await
@@ -150,46 +167,129 @@ pub fn collect_paged(
                 Some(p) => failed(format!("profile {:?}: {e}", clip(&one_line(p), 100, "…"))),
                 None => failed(e.to_string()),
             })?;
-        // Regions are read side by side, a few at a time, in the order given.
-        use futures_util::stream::{self, StreamExt};
-        let client = &client;
-        let reads: Vec<(Result<Inventory, String>, Vec<String>)> = stream::iter(&regions)
-            .map(|region| async move {
-                let mut r = Region {
-                    client,
-                    region,
-                    page,
-                    problems: Vec::new(),
-                };
-                let read = r.read().await;
-                (read, r.problems)
-            })
-            .buffered(REGIONS_AT_ONCE)
-            .collect()
-            .await;
+        // One target without `accounts` (the chain's own account, or the one
+        // `role_arn` reaches); else one per account, each by its own role.
+        let targets: Vec<(Option<Role>, Vec<String>)> = if opts.accounts.is_empty() {
+            let role = opts
+                .role_arn
+                .as_deref()
+                .map(|arn| Role::new(arn, opts.external_id.as_deref()));
+            vec![(role, regions)]
+        } else {
+            opts.accounts
+                .iter()
+                .map(|a| {
+                    let own = dedup(&a.regions);
+                    (
+                        Some(Role::new(&a.role_arn, a.external_id.as_deref())),
+                        if own.is_empty() { regions.clone() } else { own },
+                    )
+                })
+                .collect()
+        };
+        let several = targets.len() > 1;
         let mut out = Vec::new();
         let mut problems = Vec::new();
         let mut unread = Vec::new();
-        for (read, mut said) in reads {
-            match read {
-                Ok(inv) => {
-                    problems.append(&mut said);
-                    out.push(inv);
-                }
-                Err(e) => unread.push(e),
-            }
+        for (role, regions) in targets {
+            let shown = role.as_ref().map(Role::shown);
+            let assumed;
+            let client: &Client = match role {
+                None => &client,
+                Some(role) => match sts::client(
+                    creds.clone(),
+                    endpoint.as_deref(),
+                    timeout,
+                    &regions[0],
+                    role,
+                )
+                .await
+                {
+                    Ok(c) => {
+                        assumed = c;
+                        &assumed
+                    }
+                    // A refused role costs its own account only.
+                    Err(e) => {
+                        unread.push(format!("{e}; the account is not audited"));
+                        continue;
+                    }
+                },
+            };
+            let (mut invs, said, not_read) = read_regions(client, &regions, page).await;
+            let name = |s: String| match (&shown, several) {
+                (Some(r), true) => format!("{r}: {s}"),
+                _ => s,
+            };
+            out.append(&mut invs);
+            problems.extend(said.into_iter().map(name));
+            unread.extend(not_read.into_iter().map(name));
         }
-        // A region that cannot be read at all (an opt-in region not enabled
-        // refuses the keys) is a problem while another region is read; when none
-        // is, the audit fails.
+        // A region (or an account) that cannot be read at all (an opt-in region not
+        // enabled refuses the keys, a role that refuses keibi) is a problem while
+        // another is read; when none is, the audit fails.
         if out.is_empty() {
             return Err(failed(unread.join("; ")));
         }
         for e in unread {
-            problems.push(format!("{e}; the region is not audited"));
+            if e.ends_with("not audited") {
+                problems.push(e);
+            } else {
+                problems.push(format!("{e}; the region is not audited"));
+            }
         }
         Ok((out, problems))
     })
+}
+
+/// The regions given, trimmed, empty ones and repeats left out.
+fn dedup(list: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for r in list {
+        let r = r.trim().to_string();
+        if !r.is_empty() && !out.contains(&r) {
+            out.push(r);
+        }
+    }
+    out
+}
+
+/// Every region's inventory with one client (one account): the inventories, the
+/// problems, and the regions that could not be read at all, with why.
+async fn read_regions(
+    client: &Client,
+    regions: &[String],
+    page: u32,
+) -> (Vec<Inventory>, Vec<String>, Vec<String>) {
+    // Regions are read side by side, a few at a time, in the order given.
+    use futures_util::stream::{self, StreamExt};
+    let reads: Vec<(Result<Inventory, String>, Vec<String>)> = stream::iter(regions)
+        .map(|region| async move {
+            let mut r = Region {
+                client,
+                region,
+                page,
+                problems: Vec::new(),
+            };
+            let read = r.read().await;
+            (read, r.problems)
+        })
+        .buffered(REGIONS_AT_ONCE)
+        .collect()
+        .await;
+    let mut out = Vec::new();
+    let mut problems = Vec::new();
+    let mut unread = Vec::new();
+    for (read, mut said) in reads {
+        match read {
+            Ok(inv) => {
+                problems.append(&mut said);
+                out.push(inv);
+            }
+            Err(e) => unread.push(e),
+        }
+    }
+    (out, problems, unread)
 }
 
 /// One region's reading.

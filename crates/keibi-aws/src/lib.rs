@@ -18,6 +18,8 @@
 //!   reqwest, no SDK crate per service) with the XML answers read by [`xml`].
 //! * [`securityhub`]: Security Hub's BatchImportFindings (findings already in ASFF),
 //!   over [`signed`] too.
+//! * [`sts`]: STS AssumeRole as a credentials provider (one role per account),
+//!   cached and refreshed five minutes before expiry, over [`signed`].
 //! * [`respond`]: the executors of automated response (network ACL deny entries,
 //!   public access closed, security-group rules and network ACL allow entries
 //!   revoked, IAM principals contained, trail logging restarted), over [`signed`]
@@ -44,4 +46,5 @@ pub mod s3;
 pub mod securityhub;
 pub mod signed;
 pub mod sns;
+pub mod sts;
 pub mod xml;

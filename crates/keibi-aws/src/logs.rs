@@ -124,6 +124,9 @@ impl LogsReader {
         let creds = conf
             .credentials_provider()
             .ok_or_else(|| LogsError::Setup("no AWS credentials provider".into()))?;
+        let creds = opts
+            .signing(creds, Some(&region), timeout)
+            .map_err(LogsError::Setup)?;
         let client = Client::new(creds, opts.endpoint_url.as_deref(), timeout)?;
         Ok(LogsReader { rt, client, region })
     }

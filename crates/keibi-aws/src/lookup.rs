@@ -155,6 +155,9 @@ impl HistoryReader {
         let creds = conf
             .credentials_provider()
             .ok_or_else(|| LookupError::Setup("no AWS credentials provider".into()))?;
+        let creds = opts
+            .signing(creds, conf.region().map(|r| r.as_ref()), timeout)
+            .map_err(LookupError::Setup)?;
         let client = Client::new(creds, opts.endpoint_url.as_deref(), timeout)?;
         Ok(HistoryReader {
             rt,

@@ -153,6 +153,9 @@ impl RdsLogsReader {
         let creds = conf
             .credentials_provider()
             .ok_or_else(|| RdsLogsError::Setup("no AWS credentials provider".into()))?;
+        let creds = opts
+            .signing(creds, Some(&region), timeout)
+            .map_err(RdsLogsError::Setup)?;
         let client = Client::new(creds, opts.endpoint_url.as_deref(), timeout)?;
         Ok(RdsLogsReader {
             rt,

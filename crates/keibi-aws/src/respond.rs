@@ -56,6 +56,11 @@ pub struct RespondConfig {
     pub profile: Option<String>,
     /// Every call goes here instead of AWS (moto, a VPC endpoint).
     pub endpoint_url: Option<String>,
+    /// A role to assume (with the chain's or the profile's credentials) and act
+    /// with; unset: the chain's own.
+    pub role_arn: Option<String>,
+    /// The external id `role_arn`'s trust policy asks for.
+    pub external_id: Option<String>,
     /// The network ACL rule numbers keibi may use for its deny entries (1 to 32766);
     /// entries outside are never touched.
     pub nacl_rules: RangeInclusive<u16>,
@@ -75,6 +80,8 @@ impl Default for RespondConfig {
             region: None,
             profile: None,
             endpoint_url: None,
+            role_arn: None,
+            external_id: None,
             nacl_rules: 1..=50,
             network_acls: Vec::new(),
             trusted_accounts: Vec::new(),
@@ -294,12 +301,21 @@ impl Shared {
         let Some(creds) = conf.credentials_provider() else {
             return Err(invalid("no AWS credentials provider".into()));
         };
-        let client = Client::new(creds, cfg.endpoint_url.as_deref(), timeout)
-            .map_err(|e| invalid(e.to_string()))?;
         let region = cfg
             .region
             .clone()
             .or_else(|| conf.region().map(|r| r.to_string()));
+        let creds = crate::config::signing_credentials(
+            creds,
+            cfg.role_arn.as_deref(),
+            cfg.external_id.as_deref(),
+            region.as_deref(),
+            cfg.endpoint_url.as_deref(),
+            timeout,
+        )
+        .map_err(|e| invalid(e.to_string()))?;
+        let client = Client::new(creds, cfg.endpoint_url.as_deref(), timeout)
+            .map_err(|e| invalid(e.to_string()))?;
         let mut cfg = cfg.clone();
         cfg.timeout = timeout;
         if cfg.deadline.is_zero() {

@@ -105,6 +105,32 @@ pub struct S3Options {
     pub endpoint_url: Option<String>,
     pub profile: Option<String>,
     pub timeout: Duration,
+    /// A role to assume (with the chain's or the profile's credentials) and read
+    /// with: another account's bucket, log group, instance or event history.
+    pub role_arn: Option<String>,
+    /// The external id `role_arn`'s trust policy asks for.
+    pub external_id: Option<String>,
+}
+
+impl S3Options {
+    /// The credentials to sign with: the role's when there is one
+    /// ([`crate::config::signing_credentials`]).
+    pub fn signing(
+        &self,
+        chain: aws_credential_types::provider::SharedCredentialsProvider,
+        region: Option<&str>,
+        timeout: Duration,
+    ) -> Result<aws_credential_types::provider::SharedCredentialsProvider, String> {
+        crate::config::signing_credentials(
+            chain,
+            self.role_arn.as_deref(),
+            self.external_id.as_deref(),
+            region,
+            self.endpoint_url.as_deref(),
+            timeout,
+        )
+        .map_err(|e| e.to_string())
+    }
 }
 
 /// Objects that are never logs: CloudTrail's digest files, hidden names, folder
@@ -150,6 +176,9 @@ impl S3Reader {
         let creds = conf
             .credentials_provider()
             .ok_or_else(|| S3Error::Setup("no AWS credentials provider".into()))?;
+        let creds = opts
+            .signing(creds, Some(&region), timeout)
+            .map_err(S3Error::Setup)?;
         let client = Client::new(creds, opts.endpoint_url.as_deref(), timeout)?;
         Ok(S3Reader {
             inner: Mutex::new((rt, client)),

@@ -2,7 +2,8 @@
 //! and of Security Hub's import, in the three protocols they use: Query (RDS, EC2,
 //! STS: a form POST answered in XML, turned into JSON by [`crate::xml`]),
 //! awsJson1.1 (CloudTrail) and restJson1 (GuardDuty, Security Hub). Credentials
-//! come from `aws-config`'s standard chain and are renewed before they expire; each
+//! come from `aws-config`'s standard chain (or a role assumed with them,
+//! [`crate::sts`]) and are renewed before they expire; each
 //! attempt is bounded by the time-out, each answer by [`MAX_BODY`]; throttling and
 //! AWS's 5xx are retried with exponential backoff.
 

@@ -37,6 +37,7 @@ fn options(endpoint: String) -> InventoryOptions {
         endpoint_url: Some(endpoint),
         profile: None,
         timeout: Duration::from_secs(5),
+        ..Default::default()
     }
 }
 

@@ -95,6 +95,7 @@ fn reader(endpoint: String) -> HistoryReader {
         endpoint_url: Some(endpoint),
         profile: None,
         timeout: Duration::from_secs(10),
+        ..Default::default()
     })
     .unwrap()
 }

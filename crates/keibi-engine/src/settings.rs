@@ -147,6 +147,11 @@ pub struct Source {
     pub profile: Option<String>,
     /// Send a `url`'s calls here (moto, MinIO, a VPC endpoint).
     pub endpoint_url: Option<String>,
+    /// A role to assume (with the chain's or the profile's credentials) and read a
+    /// `url` with.
+    pub role_arn: Option<String>,
+    /// The external id `role_arn`'s trust policy asks for.
+    pub external_id: Option<String>,
 }
 
 /// What a [`Source`] reads.

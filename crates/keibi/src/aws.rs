@@ -27,6 +27,17 @@ pub fn inventory(
             endpoint_url: opts.endpoint_url.clone(),
             profile: opts.profile.clone(),
             timeout: opts.timeout,
+            role_arn: opts.role_arn.clone(),
+            external_id: opts.external_id.clone(),
+            accounts: opts
+                .accounts
+                .iter()
+                .map(|a| keibi_aws::inventory::Account {
+                    role_arn: a.role_arn.clone(),
+                    external_id: a.external_id.clone(),
+                    regions: a.regions.clone(),
+                })
+                .collect(),
         };
         Ok(keibi_aws::inventory::collect(&o)?)
     }
@@ -53,6 +64,8 @@ pub fn respond_executors(
             region: aws.region.clone(),
             profile: aws.profile.clone(),
             endpoint_url: aws.endpoint_url.clone(),
+            role_arn: aws.role_arn.clone(),
+            external_id: aws.external_id.clone(),
             nacl_rules,
             network_acls: aws.network_acls.clone(),
             trusted_accounts: trusted,
@@ -76,6 +89,9 @@ pub struct AwsInputs {
     pub region: Option<String>,
     pub endpoint_url: Option<String>,
     pub profile: Option<String>,
+    /// A role to assume and read the inputs with (`--role-arn`).
+    pub role_arn: Option<String>,
+    pub external_id: Option<String>,
     pub since: Option<chrono::DateTime<chrono::Utc>>,
     pub until: Option<chrono::DateTime<chrono::Utc>>,
 }
@@ -107,6 +123,8 @@ pub fn remote_inputs(urls: &[String], opts: &AwsInputs) -> anyhow::Result<Remote
             endpoint_url: opts.endpoint_url.clone(),
             profile: opts.profile.clone(),
             timeout: std::time::Duration::from_secs(60),
+            role_arn: opts.role_arn.clone(),
+            external_id: opts.external_id.clone(),
         };
         let mut inputs = Vec::new();
         let mut errors = Vec::new();
@@ -398,6 +416,8 @@ pub fn remote_source(
             endpoint_url: s.endpoint_url.clone(),
             profile: s.profile.clone(),
             timeout: std::time::Duration::from_secs(60),
+            role_arn: s.role_arn.clone(),
+            external_id: s.external_id.clone(),
         };
         let every = s
             .list_interval
@@ -721,6 +741,19 @@ pub struct AwsInventory {
     pub endpoint_url: Option<String>,
     pub profile: Option<String>,
     pub timeout: std::time::Duration,
+    /// A role to assume and read with (one account).
+    pub role_arn: Option<String>,
+    pub external_id: Option<String>,
+    /// Several accounts, each by its own role.
+    pub accounts: Vec<AwsAccount>,
+}
+
+/// One account of an audit of several (`audit.aws.accounts`).
+#[derive(Debug, Clone, Default)]
+pub struct AwsAccount {
+    pub role_arn: String,
+    pub external_id: Option<String>,
+    pub regions: Vec<String>,
 }
 
 /// Where and how `keibi findings export --to securityhub` sends.

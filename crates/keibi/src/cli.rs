@@ -244,6 +244,13 @@ pub struct AuditArgs {
     /// Send AWS calls here instead of AWS (moto, a VPC endpoint).
     #[arg(long, value_name = "URL")]
     pub endpoint_url: Option<String>,
+    /// Assume this IAM role (with the credentials above) and read its account
+    /// live: arn:aws:iam::123456789012:role/keibi-audit.
+    #[arg(long, value_name = "ARN")]
+    pub role_arn: Option<String>,
+    /// The external id the role's trust policy asks for.
+    #[arg(long, value_name = "ID", requires = "role_arn")]
+    pub external_id: Option<String>,
     /// A PostgreSQL server to check from inside (repeatable):
     /// postgres://user:password@host:5432/db?sslmode=require.
     #[arg(long, value_name = "URL")]
@@ -388,6 +395,14 @@ pub struct InputArgs {
     /// endpoint); S3 requests are then path-style.
     #[arg(long, value_name = "URL")]
     pub endpoint_url: Option<String>,
+    /// Assume this IAM role (with the credentials above) and read the s3://,
+    /// cloudwatch://, rds:// and cloudtrail-history:// inputs with it: another
+    /// account's (arn:aws:iam::123456789012:role/keibi-read).
+    #[arg(long, value_name = "ARN")]
+    pub role_arn: Option<String>,
+    /// The external id the role's trust policy asks for.
+    #[arg(long, value_name = "ID", requires = "role_arn")]
+    pub external_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

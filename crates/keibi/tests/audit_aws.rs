@@ -118,3 +118,75 @@ fn a_live_audit_finds_every_open_door_of_the_estate_and_only_those() {
     gate.extend(["--fail-on", "Critical"]);
     assert_eq!(keibi(&gate).status.code(), Some(1));
 }
+
+/// `--role-arn`: the chain's keys assume the role and the role's read the estate
+/// (moto is one account: the role is in it); an ARN that is not one is said,
+/// named, before any call.
+#[test]
+fn a_live_audit_by_an_assumed_role() {
+    let Some(python) = python_with("moto") else {
+        return;
+    };
+    let port = free_port();
+    let mut cmd = Command::new(python.with_file_name("moto_server"));
+    cmd.args(["-H", "127.0.0.1", "-p", &port.to_string()]);
+    let _moto = Service::start(cmd, port, "Running on", "moto_server");
+    let endpoint = format!("http://127.0.0.1:{port}");
+    let script =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../keibi-aws/tests/data/make_estate.py");
+    let made = Command::new(&python)
+        .arg(script)
+        .arg(&endpoint)
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .output()
+        .expect("make_estate.py");
+    assert!(made.status.success());
+    let made: Value = serde_json::from_slice(&made.stdout).unwrap();
+
+    let o = keibi(&[
+        "audit",
+        "--aws",
+        "--endpoint-url",
+        &endpoint,
+        "--region",
+        "us-east-1",
+        "--role-arn",
+        "arn:aws:iam::123456789012:role/keibi-audit",
+        "--external-id",
+        "keibi-ext-1",
+        "--format",
+        "jsonl",
+    ]);
+    let stderr = String::from_utf8_lossy(&o.stderr).to_string();
+    assert_eq!(o.status.code(), Some(0), "{stderr}");
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    let db = made["db_instance"].as_str().unwrap();
+    assert!(
+        stdout
+            .lines()
+            .any(|l| l.contains("Posture:RDS.2/") && l.contains(db)),
+        "{stdout}\n{stderr}"
+    );
+    assert!(stderr.contains("0 problems"), "{stderr}");
+
+    let o = keibi(&[
+        "audit",
+        "--aws",
+        "--endpoint-url",
+        &endpoint,
+        "--region",
+        "us-east-1",
+        "--role-arn",
+        "arn:aws:iam::123456789012:user/not-a-role",
+        "--format",
+        "jsonl",
+    ]);
+    let stderr = String::from_utf8_lossy(&o.stderr).to_string();
+    assert!(
+        stderr.contains("arn:aws:iam::123456789012:user/not-a-role")
+            && stderr.contains("not a role ARN"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("testing"), "{stderr}");
+}

@@ -198,6 +198,37 @@ fn a_trail_bucket_scans_as_its_files_do() {
         "the digest is not read: {stderr}"
     );
 
+    // The same bucket read by an assumed role (--role-arn: moto's STS hands out
+    // the role's keys, and moto's S3 takes them) gives the same findings.
+    let (by_role, stderr) = moto.keibi(&[
+        "scan",
+        "--format",
+        "jsonl",
+        "--role-arn",
+        "arn:aws:iam::123456789012:role/keibi-read",
+        "--external-id",
+        "keibi-ext-1",
+        "s3://trail-bucket/",
+    ]);
+    let by_role: BTreeSet<String> = by_role.iter().map(essence).collect();
+    assert_eq!(by_role, want, "stderr: {stderr}");
+    // A role ARN that is not one is named, and nothing is read with the chain's
+    // keys instead.
+    let (none, stderr) = moto.keibi(&[
+        "scan",
+        "--format",
+        "jsonl",
+        "--role-arn",
+        "arn:aws:iam::123456789012:user/not-a-role",
+        "s3://trail-bucket/",
+    ]);
+    assert!(none.is_empty(), "{none:?}");
+    assert!(
+        stderr.contains("arn:aws:iam::123456789012:user/not-a-role")
+            && stderr.contains("not a role ARN"),
+        "{stderr}"
+    );
+
     // `keibi events` names each event's object; --since lists from the day before
     // it in every region folder (the organisation trail's too), so the object
     // delivered in October is not fetched at all, though its events are of November.

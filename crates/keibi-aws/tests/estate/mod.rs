@@ -71,5 +71,6 @@ pub fn options(endpoint: &str, region: &str) -> keibi_aws::inventory::InventoryO
         endpoint_url: Some(endpoint.to_string()),
         profile: None,
         timeout: Duration::from_secs(20),
+        ..Default::default()
     }
 }

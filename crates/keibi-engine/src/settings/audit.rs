@@ -101,6 +101,75 @@ pub struct AuditAws {
     pub profile: Option<String>,
     /// Send the calls here instead of AWS (a VPC endpoint, moto).
     pub endpoint_url: Option<String>,
+    /// A role to assume (with the chain's or the profile's credentials) and read
+    /// with, when `accounts` is empty.
+    pub role_arn: Option<String>,
+    /// The external id `role_arn`'s trust policy asks for.
+    pub external_id: Option<String>,
+    /// Several accounts in one audit, each read by its own role.
+    pub accounts: Vec<AuditAccount>,
+}
+
+/// One account of `audit.aws.accounts`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuditAccount {
+    /// `arn:aws:iam::123456789012:role/keibi-audit` (required).
+    pub role_arn: String,
+    /// The external id the role's trust policy asks for.
+    pub external_id: Option<String>,
+    /// Its regions; empty: `audit.aws.regions`.
+    pub regions: Vec<String>,
+}
+
+/// What is wrong with a `role_arn` and its `external_id`, as (key, reason): the
+/// ARN is IAM's form of a role's, the external id what STS takes (2 to 1224 of
+/// letters, digits and `_+=,.@:/-`). The same check keibi-aws makes before calling.
+pub fn role_problems(
+    role_arn: Option<&str>,
+    external_id: Option<&str>,
+) -> Vec<(&'static str, String)> {
+    let mut out = Vec::new();
+    if let Some(arn) = role_arn {
+        let parts: Vec<&str> = arn.trim().splitn(6, ':').collect();
+        let ok = parts.len() == 6
+            && parts[0] == "arn"
+            && matches!(parts[1], "aws" | "aws-cn" | "aws-us-gov")
+            && parts[2] == "iam"
+            && parts[3].is_empty()
+            && parts[4].len() == 12
+            && parts[4].bytes().all(|b| b.is_ascii_digit())
+            && parts[5].len() > 5
+            && parts[5].len() <= 2048
+            && parts[5].starts_with("role/")
+            && parts[5]
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"+=,.@_-/".contains(&b));
+        if !ok {
+            let shown: String = arn.chars().filter(|c| !c.is_control()).take(200).collect();
+            out.push((
+                "role_arn",
+                format!("{shown:?} is not a role ARN (arn:aws:iam::123456789012:role/name)"),
+            ));
+        }
+    }
+    if let Some(id) = external_id {
+        let id = id.trim();
+        if !(2..=1224).contains(&id.len())
+            || !id
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"_+=,.@:/-".contains(&b))
+        {
+            out.push((
+                "external_id",
+                "an external id is 2 to 1224 letters, digits or _+=,.@:/-".into(),
+            ));
+        }
+        if role_arn.is_none() {
+            out.push(("external_id", "an external id goes with a role_arn".into()));
+        }
+    }
+    out
 }
 
 /// A database checked from inside, over a read-only connection.

@@ -388,6 +388,27 @@ impl Reader<'_> {
                 "audit.every: 1s or longer, or 0 for off".into(),
             );
         }
+        for (k, why) in
+            super::audit::role_problems(a.aws.role_arn.as_deref(), a.aws.external_id.as_deref())
+        {
+            self.at(&at(&[key("aws"), key(k)]), format!("audit.aws.{k}: {why}"));
+        }
+        if a.aws.role_arn.is_some() && !a.aws.accounts.is_empty() {
+            self.at(
+                &at(&[key("aws"), key("role_arn")]),
+                "audit.aws: give role_arn (one account) or accounts (several), not both".into(),
+            );
+        }
+        for (i, acc) in a.aws.accounts.iter().enumerate() {
+            for (k, why) in
+                super::audit::role_problems(Some(&acc.role_arn), acc.external_id.as_deref())
+            {
+                self.at(
+                    &at(&[key("aws"), key("accounts"), Seg::Item(i), key(k)]),
+                    format!("audit.aws.accounts[{i}].{k}: {why}"),
+                );
+            }
+        }
         for (i, p) in a.aws_json.iter().enumerate() {
             if !p.exists() {
                 self.at(
@@ -525,6 +546,18 @@ impl Reader<'_> {
                         ),
                     );
                 }
+            }
+            for (k, why) in
+                super::audit::role_problems(src.role_arn.as_deref(), src.external_id.as_deref())
+            {
+                self.at(&at(k), why);
+            }
+            if src.role_arn.is_some() && src.url.is_none() {
+                self.at(
+                    &at("role_arn"),
+                    "a role reads a `url` source (s3://, cloudwatch://, rds://, cloudtrail-history://)"
+                        .into(),
+                );
             }
             if let Some(g) = &src.glob {
                 if let Err(e) = globset::Glob::new(g) {

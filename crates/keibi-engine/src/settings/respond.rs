@@ -111,6 +111,11 @@ pub struct RespondAws {
     pub profile: Option<String>,
     /// Send the calls here instead of AWS (moto, a VPC endpoint).
     pub endpoint_url: Option<String>,
+    /// A role to assume (with the chain's or the profile's credentials) and act
+    /// with.
+    pub role_arn: Option<String>,
+    /// The external id `role_arn`'s trust policy asks for.
+    pub external_id: Option<String>,
     /// The network ACL rule numbers keibi may use for deny entries, `first-last`:
     /// below the ACL's own allow rules, never touching an entry outside the range.
     pub nacl_rule_numbers: String,
@@ -129,6 +134,8 @@ impl Default for RespondAws {
             region: None,
             profile: None,
             endpoint_url: None,
+            role_arn: None,
+            external_id: None,
             nacl_rule_numbers: "1-50".to_string(),
             network_acls: Vec::new(),
             trusted_accounts: Vec::new(),
@@ -304,6 +311,12 @@ impl Respond {
                     self.aws.nacl_rule_numbers
                 ),
             ));
+        }
+        for (k, why) in super::audit::role_problems(
+            self.aws.role_arn.as_deref(),
+            self.aws.external_id.as_deref(),
+        ) {
+            out.push((format!("respond.aws.{k}"), why));
         }
         if self.nftables.command.is_empty() {
             out.push(("respond.nftables.command".into(), "is empty".into()));

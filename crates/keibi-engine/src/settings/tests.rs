@@ -54,6 +54,7 @@ pub(crate) fn document_keys() -> Vec<String> {
     s.tuning.suppress.push(Suppression::default());
     s.audit.postgres.push(audit::DbTarget::default());
     s.audit.mysql.push(audit::DbTarget::default());
+    s.audit.aws.accounts.push(audit::AuditAccount::default());
     s.audit.suppress.push(audit::AuditSuppress::default());
     s.respond.rules.push(respond::RespondRule::default());
     s.respond
@@ -975,4 +976,34 @@ fn respond_settings_make_the_policy_with_trusted_networks_added() {
     assert_eq!(policy.never.addresses.len(), 1);
     assert_eq!(policy.never.roles, ["postgres"]);
     assert_eq!(policy.never.principals.len(), 1);
+}
+
+#[test]
+fn roles_are_checked_where_they_are_given() {
+    let ok = "audit:\n  aws:\n    enabled: true\n    accounts:\n      - role_arn: arn:aws:iam::210987654321:role/keibi-audit\n        external_id: keibi-ext-1\n        regions: [ap-northeast-1]\n      - role_arn: arn:aws:iam::310987654321:role/path/keibi-audit\nrespond:\n  aws:\n    role_arn: arn:aws-cn:iam::210987654321:role/keibi-act\n";
+    let (s, _) = load(ok).unwrap();
+    assert_eq!(s.audit.aws.accounts.len(), 2);
+    assert_eq!(s.audit.aws.accounts[0].regions, vec!["ap-northeast-1"]);
+    assert_eq!(
+        s.respond.aws.role_arn.as_deref(),
+        Some("arn:aws-cn:iam::210987654321:role/keibi-act")
+    );
+
+    let bad = "audit:\n  aws:\n    role_arn: arn:aws:iam::210987654321:role/a\n    accounts:\n      - role_arn: \"arn:aws:iam::1:user/x\\u202e\"\n      - role_arn: arn:aws:iam::210987654321:role/b\n        external_id: \"x\"\nrespond:\n  aws:\n    external_id: keibi-ext-1\nsources:\n  inputs:\n    - path: /nonexistent/keibi/x.log\n      role_arn: arn:aws:iam::210987654321:role/c\n";
+    let p = load(bad).unwrap_err();
+    let reasons: Vec<&str> = p.iter().map(|p| p.reason.as_str()).collect();
+    let has = |s: &str| reasons.iter().any(|r| r.contains(s));
+    assert!(has("not both"), "{reasons:?}");
+    assert!(has("audit.aws.accounts[0].role_arn"), "{reasons:?}");
+    assert!(has("is not a role ARN"), "{reasons:?}");
+    assert!(
+        !reasons.iter().any(|r| r.contains('\u{202e}')),
+        "control characters are not echoed: {reasons:?}"
+    );
+    assert!(has("audit.aws.accounts[1].external_id"), "{reasons:?}");
+    assert!(
+        has("respond.aws.external_id: an external id goes with a role_arn"),
+        "{reasons:?}"
+    );
+    assert!(has("a role reads a `url` source"), "{reasons:?}");
 }

@@ -30,6 +30,18 @@ const MAX_SAVED: usize = 256 << 20;
 /// The most saved files one audit reads (a directory of millions is a mistake).
 const MAX_FILES: usize = 10_000;
 
+/// `audit.aws.accounts` as the AWS edge reads them.
+fn accounts_of(a: &keibi_engine::settings::audit::AuditAws) -> Vec<crate::aws::AwsAccount> {
+    a.accounts
+        .iter()
+        .map(|x| crate::aws::AwsAccount {
+            role_arn: x.role_arn.clone(),
+            external_id: x.external_id.clone(),
+            regions: x.regions.clone(),
+        })
+        .collect()
+}
+
 /// What one audit reads.
 #[derive(Debug, Clone, Default)]
 pub struct Targets {
@@ -48,6 +60,9 @@ impl Targets {
                 endpoint_url: a.aws.endpoint_url.clone(),
                 profile: a.aws.profile.clone(),
                 timeout: Duration::from_secs(30),
+                role_arn: a.aws.role_arn.clone(),
+                external_id: a.aws.external_id.clone(),
+                accounts: accounts_of(&a.aws),
             }),
             aws_json: a.aws_json.clone(),
             postgres: a.postgres.clone(),
@@ -265,6 +280,17 @@ fn targets(args: &AuditArgs, audit: &Audit) -> Targets {
             .or(a.endpoint_url.take())
             .or(audit.aws.endpoint_url.clone());
         a.timeout = Duration::from_secs(30);
+        // `--role-arn` reads the one account it reaches, instead of the settings'
+        // role or accounts; without it the settings' are kept, also under --aws.
+        if let Some(role) = &args.role_arn {
+            a.role_arn = Some(role.clone());
+            a.external_id = args.external_id.clone();
+            a.accounts.clear();
+        } else if a.role_arn.is_none() && a.accounts.is_empty() {
+            a.role_arn = audit.aws.role_arn.clone();
+            a.external_id = audit.aws.external_id.clone();
+            a.accounts = accounts_of(&audit.aws);
+        }
     }
     t
 }

@@ -146,6 +146,8 @@ pub fn read_inputs(
             region: args.region.clone(),
             endpoint_url: args.endpoint_url.clone(),
             profile: args.profile.clone(),
+            role_arn: args.role_arn.clone(),
+            external_id: args.external_id.clone(),
             since: opts.since,
             until: opts.until,
         },
