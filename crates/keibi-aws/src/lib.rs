@@ -18,6 +18,8 @@
 //!   reqwest, no SDK crate per service) with the XML answers read by [`xml`].
 //! * [`securityhub`]: Security Hub's BatchImportFindings (findings already in ASFF),
 //!   over [`signed`] too.
+//! * [`guardduty`]: GuardDuty's RDS and IAM findings read in (ListDetectors,
+//!   ListFindings, GetFindings) and mapped to keibi's findings, over [`signed`] too.
 //! * [`respond`]: the executors of automated response (network ACL deny entries,
 //!   public access closed, security-group rules and network ACL allow entries
 //!   revoked, IAM principals contained, trail logging restarted), over [`signed`]
@@ -35,6 +37,7 @@
 //! what a notifier needs.
 
 pub mod config;
+pub mod guardduty;
 pub mod inventory;
 pub mod logs;
 pub mod lookup;
