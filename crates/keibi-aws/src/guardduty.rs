@@ -410,14 +410,8 @@ pub fn to_finding(detector: &str, f: &Value) -> Option<Finding> {
     );
     out.push_evidence(Evidence::Observed {
         source: source_of(detector, gd_id).into(),
-        observed: clip(
-            &format!(
-                "GuardDuty finding {gd_id}, updated {}",
-                updated.map_or_else(|| "?".to_string(), |t| t.to_rfc3339())
-            ),
-            MAX_FIELD,
-            "…",
-        ),
+        // Stable text: reading an updated finding again must not add evidence.
+        observed: format!("GuardDuty finding {gd_id}"),
     });
     Some(out)
 }
