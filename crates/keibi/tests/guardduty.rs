@@ -479,3 +479,61 @@ fn without_credentials_the_import_fails_before_any_call() {
     assert_eq!(server.c.list_pages.load(Ordering::SeqCst), 0);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn keibi_run_reads_guardduty_with_each_audit_round() {
+    let dir = tmp("run");
+    let store = dir.join("keibi.db");
+    let server = serve();
+    let log = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/scenarios/login-bruteforce-pg/attack/shop-postgres/error/postgresql.log.2026-11-28-09");
+    let config = dir.join("keibi.yaml");
+    std::fs::write(
+        &config,
+        format!(
+            "sources:\n  inputs:\n    - path: {}\n      format: postgres-stderr\nstore:\n  path: {}\nlog:\n  format: json\naudit:\n  guardduty_findings: true\n  aws:\n    regions: [ap-northeast-1]\n    endpoint_url: {}\n",
+            log.display(),
+            store.display(),
+            server.endpoint,
+        ),
+    )
+    .unwrap();
+    let run = |dir: &Path| {
+        let o = ok(keibi(dir).args(["run", "--once", "--config", config.to_str().unwrap()]));
+        String::from_utf8_lossy(&o.stderr).into_owned()
+    };
+    // The audit round runs before the pass: GuardDuty's three first, keibi's brute
+    // force after them, so nothing to join yet.
+    let first = run(&dir);
+    assert!(first.contains("read 3 GuardDuty findings"), "{first}");
+    assert!(first.contains("0 links"), "{first}");
+    let all = listed(&dir, &store);
+    assert!(
+        all.iter()
+            .any(|f| f["type"] == "CredentialAccess:RDS/BruteForce"),
+        "{all:#?}"
+    );
+    // The next round joins them; nothing is stored twice.
+    let second = run(&dir);
+    assert!(second.contains("0 new, 0 updated, 3 unchanged"), "{second}");
+    assert!(second.contains("1 links"), "{second}");
+    let after = listed(&dir, &store);
+    assert_eq!(after.len(), all.len());
+    let brute = after
+        .iter()
+        .find(|f| f["type"] == "CredentialAccess:RDS/BruteForce")
+        .unwrap();
+    // GuardDuty's finding keeps its link to keibi's. (keibi's side holds its link in
+    // the rolling tail of its evidence, which the detector's latest references
+    // replace: the pass after the round did here; the next round links it again.)
+    let gd = after
+        .iter()
+        .find(|f| f["type"] == "CredentialAccess:RDS/AnomalousBehavior.FailedLogin")
+        .unwrap();
+    assert!(
+        sources(gd).contains(&format!("keibi:{}", brute["id"].as_str().unwrap())),
+        "{gd}"
+    );
+    assert_eq!(server.c.unsigned.load(Ordering::SeqCst), 0);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -31,16 +31,66 @@ pub struct Args<'a> {
     pub endpoint_url: Option<String>,
 }
 
+/// What one import did.
+#[derive(Debug, Clone, Default)]
+pub struct Imported {
+    pub region: String,
+    pub detectors: usize,
+    /// GuardDuty findings read and stored.
+    pub n: usize,
+    pub new: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+    /// Links made to keibi's findings of the same activity (counted again on each
+    /// import: a link already stored changes nothing).
+    pub linked: usize,
+    pub skipped: usize,
+    pub truncated: bool,
+    pub calls: usize,
+}
+
+impl Imported {
+    /// The summary line (stderr of the command, a log line of `keibi run`).
+    pub fn message(&self, store: &Path) -> Msg {
+        Msg::new("fnd-gd-imported")
+            .arg("n", self.n)
+            .arg("new", self.new)
+            .arg("updated", self.updated)
+            .arg("unchanged", self.unchanged)
+            .arg("linked", self.linked)
+            .arg("skipped", self.skipped)
+            .arg("detectors", self.detectors)
+            .arg("region", terminal(&self.region).into_owned())
+            .arg("calls", self.calls)
+            .arg("store", terminal(&store.display().to_string()).into_owned())
+    }
+}
+
+/// `keibi findings import --from guardduty`.
 pub fn import(path: &Path, a: &Args<'_>) -> Result<u8> {
+    let since = crate::timearg::parse(a.since, Utc::now()).context("--since")?;
+    let done = import_into(
+        path,
+        &GuardDutySource {
+            region: a.region.clone(),
+            endpoint_url: a.endpoint_url.clone(),
+            profile: a.profile.clone(),
+            timeout: Duration::from_secs(30),
+            since,
+        },
+    )?;
+    if done.truncated {
+        eprintln!("{}", say(Msg::new("fnd-gd-truncated")));
+    }
+    eprintln!("{}", say(done.message(path)));
+    Ok(0)
+}
+
+/// Reads GuardDuty's findings of `src` into the store at `path`, joined to the keibi
+/// findings stored there (also `keibi run`'s, with `audit.guardduty_findings`).
+pub fn import_into(path: &Path, src: &GuardDutySource) -> Result<Imported> {
     let now = Utc::now();
-    let since = crate::timearg::parse(a.since, now).context("--since")?;
-    let read = guardduty_read(&GuardDutySource {
-        region: a.region.clone(),
-        endpoint_url: a.endpoint_url.clone(),
-        profile: a.profile.clone(),
-        timeout: Duration::from_secs(30),
-        since,
-    })?;
+    let read = guardduty_read(src)?;
     let mut store = Store::open(path)?;
     let mut ours: Vec<Finding> = store
         .findings(&Query {
@@ -91,25 +141,17 @@ pub fn import(path: &Path, a: &Args<'_>) -> Result<u8> {
     })?;
     let applied = &done.findings[..read_n.min(done.findings.len())];
     let count = |o: Outcome| applied.iter().filter(|a| a.outcome == o).count();
-    if read.truncated {
-        eprintln!("{}", say(Msg::new("fnd-gd-truncated")));
-    }
-    eprintln!(
-        "{}",
-        say(Msg::new("fnd-gd-imported")
-            .arg("n", read_n)
-            .arg("new", count(Outcome::New))
-            .arg("unchanged", count(Outcome::Unchanged))
-            .arg(
-                "updated",
-                read_n - count(Outcome::New) - count(Outcome::Unchanged),
-            )
-            .arg("linked", links.len())
-            .arg("skipped", read.skipped)
-            .arg("detectors", read.detectors)
-            .arg("region", terminal(&read.region).into_owned())
-            .arg("calls", read.calls)
-            .arg("store", terminal(&path.display().to_string()).into_owned()))
-    );
-    Ok(0)
+    let (new, unchanged) = (count(Outcome::New), count(Outcome::Unchanged));
+    Ok(Imported {
+        region: read.region,
+        detectors: read.detectors,
+        n: read_n,
+        new,
+        updated: read_n.saturating_sub(new + unchanged),
+        unchanged,
+        linked: links.len(),
+        skipped: read.skipped,
+        truncated: read.truncated,
+        calls: read.calls,
+    })
 }
