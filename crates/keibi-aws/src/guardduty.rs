@@ -146,6 +146,7 @@ pub fn read(opts: &ReadOptions) -> Result<ReadReport, ReadError> {
             let ids = finding_ids(&client, &region, &detector, since_ms, &mut report)
                 .await
                 .map_err(|e| call("ListFindings", e))?;
+            let mut seen = std::collections::HashSet::new();
             for chunk in ids.chunks(PAGE) {
                 report.calls += 1;
                 let path = format!("/detector/{}/findings/get", uri_escape(&detector, false));
@@ -163,9 +164,14 @@ pub fn read(opts: &ReadOptions) -> Result<ReadReport, ReadError> {
                     .as_array()
                     .into_iter()
                     .flatten()
-                    .take(chunk.len())
+                    .take(PAGE * 4)
                 {
-                    if is_wanted(f) && report.findings.len() < MAX_FINDINGS {
+                    // Only the ids asked for, each once (a finding answered twice
+                    // would be counted twice).
+                    let asked = f["id"].as_str().is_some_and(|id| {
+                        chunk.iter().any(|c| c == id) && seen.insert(id.to_string())
+                    });
+                    if asked && is_wanted(f) && report.findings.len() < MAX_FINDINGS {
                         report.findings.push((detector.clone(), f.clone()));
                     } else {
                         report.skipped += 1;
