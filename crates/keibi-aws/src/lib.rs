@@ -20,6 +20,8 @@
 //!   over [`signed`] too.
 //! * [`sts`]: STS AssumeRole as a credentials provider (one role per account),
 //!   cached and refreshed five minutes before expiry, over [`signed`].
+//! * [`guardduty`]: GuardDuty's RDS and IAM findings read in (ListDetectors,
+//!   ListFindings, GetFindings) and mapped to keibi's findings, over [`signed`] too.
 //! * [`respond`]: the executors of automated response (network ACL deny entries,
 //!   public access closed, security-group rules and network ACL allow entries
 //!   revoked, IAM principals contained, trail logging restarted), over [`signed`]
@@ -37,6 +39,7 @@
 //! what a notifier needs.
 
 pub mod config;
+pub mod guardduty;
 pub mod inventory;
 pub mod logs;
 pub mod lookup;

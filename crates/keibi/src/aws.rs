@@ -816,6 +816,82 @@ pub fn securityhub_import(
     }
 }
 
+/// Where and what `keibi findings import --from guardduty` reads.
+#[derive(Debug, Clone)]
+pub struct GuardDutySource {
+    pub region: Option<String>,
+    pub endpoint_url: Option<String>,
+    pub profile: Option<String>,
+    pub timeout: std::time::Duration,
+    pub since: chrono::DateTime<chrono::Utc>,
+}
+
+/// GuardDuty's findings read and mapped: each with the detector it came from.
+#[derive(Debug, Clone, Default)]
+pub struct GuardDutyRead {
+    pub region: String,
+    pub detectors: usize,
+    pub findings: Vec<(String, keibi_model::Finding)>,
+    /// Answered but not RDS or IAM findings, or unreadable.
+    pub skipped: usize,
+    /// More matched than keibi reads at once.
+    pub truncated: bool,
+    pub calls: usize,
+}
+
+/// Reads the region's GuardDuty RDS and IAM findings as keibi findings, or says that
+/// this keibi was built without AWS.
+pub fn guardduty_read(src: &GuardDutySource) -> anyhow::Result<GuardDutyRead> {
+    #[cfg(feature = "aws")]
+    {
+        use keibi_aws::guardduty;
+        let r = guardduty::read(&guardduty::ReadOptions {
+            region: src.region.clone(),
+            endpoint_url: src.endpoint_url.clone(),
+            profile: src.profile.clone(),
+            timeout: src.timeout,
+            since: src.since,
+        })?;
+        let mut out = GuardDutyRead {
+            region: r.region,
+            detectors: r.detectors.len(),
+            skipped: r.skipped,
+            truncated: r.truncated,
+            calls: r.calls,
+            findings: Vec::new(),
+        };
+        for (detector, v) in &r.findings {
+            match guardduty::to_finding(detector, v) {
+                Some(f) => out.findings.push((detector.clone(), f)),
+                None => out.skipped += 1,
+            }
+        }
+        Ok(out)
+    }
+    #[cfg(not(feature = "aws"))]
+    {
+        let _ = src;
+        anyhow::bail!("this keibi was built without AWS (the `aws` feature)")
+    }
+}
+
+/// Links GuardDuty's findings and keibi's that saw the same activity (see
+/// `keibi_aws::guardduty::join`): the indices linked.
+pub fn guardduty_join(
+    gd: &mut [(String, keibi_model::Finding)],
+    keibi: &mut [keibi_model::Finding],
+) -> Vec<(usize, usize)> {
+    #[cfg(feature = "aws")]
+    {
+        keibi_aws::guardduty::join(gd, keibi)
+    }
+    #[cfg(not(feature = "aws"))]
+    {
+        let _ = (gd, keibi);
+        Vec::new()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use keibi_notify::channels::{build, ChannelKind, ChannelSpec, SnsSpec};

@@ -493,11 +493,29 @@ pub enum FindingsCommand {
     /// List the suppression rules.
     Suppressions,
     /// Read `keibi scan --format jsonl` output into the store (creating it); importing
-    /// the same file again changes nothing.
+    /// the same file again changes nothing. With `--from guardduty`, read GuardDuty's
+    /// RDS and IAM findings instead (reading them again updates the same findings).
     Import {
         /// A file of findings as JSON lines, or - for standard input.
-        #[arg(value_name = "FILE")]
-        file: String,
+        #[arg(value_name = "FILE", required_unless_present = "from")]
+        file: Option<String>,
+        /// Read findings from this service instead of a file.
+        #[arg(long, value_enum, conflicts_with = "file")]
+        from: Option<ImportFrom>,
+        /// With --from: only findings the service updated since then (RFC 3339,
+        /// YYYY-MM-DD, or an age such as 7d).
+        #[arg(long, value_name = "TIME", default_value = "7d", requires = "from")]
+        since: String,
+        /// With --from: the region [default: the credential chain's].
+        #[arg(long, value_name = "REGION", requires = "from")]
+        region: Option<String>,
+        /// With --from: AWS profile to read with.
+        #[arg(long, value_name = "NAME", requires = "from")]
+        profile: Option<String>,
+        /// With --from: send AWS calls here instead of AWS (a test server, a VPC
+        /// endpoint).
+        #[arg(long, value_name = "URL", requires = "from")]
+        endpoint_url: Option<String>,
     },
     /// Delete findings last seen before a time, optionally exporting them first.
     Prune {
@@ -514,6 +532,14 @@ pub enum FindingsCommand {
     /// Send stored findings to Security Hub (BatchImportFindings, as ASFF) with
     /// their workflow status; sending them again updates them there.
     Export(ExportArgs),
+}
+
+/// Where `keibi findings import --from` reads findings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ImportFrom {
+    /// Amazon GuardDuty's RDS and IAM findings in one region (IAM:
+    /// guardduty:ListDetectors, guardduty:ListFindings, guardduty:GetFindings).
+    Guardduty,
 }
 
 /// Where `keibi findings export` sends findings.

@@ -23,6 +23,9 @@ pub struct Audit {
     pub mysql: Vec<DbTarget>,
     /// Failing checks that are accepted: counted apart, not failed, not findings.
     pub suppress: Vec<AuditSuppress>,
+    /// `keibi run` also reads GuardDuty's RDS and IAM findings into the store each
+    /// round (with `aws`'s regions, profile and endpoint), joined to keibi's own.
+    pub guardduty_findings: bool,
 }
 
 impl Default for Audit {
@@ -34,6 +37,7 @@ impl Default for Audit {
             postgres: Vec::new(),
             mysql: Vec::new(),
             suppress: Vec::new(),
+            guardduty_findings: false,
         }
     }
 }

@@ -270,3 +270,7 @@ why-pg-csv = expected a csvlog record starting with a time and a comma
 why-ct-no-name = not a cloudtrail record: no eventName
 why-ct-no-time = not a cloudtrail record: no eventTime
 why-ct-no-both = not a cloudtrail record: no eventTime and eventName
+
+## keibi findings import --from guardduty
+fnd-gd-imported = keibi: read { NUMBER($n, useGrouping: "false") } GuardDuty findings from { NUMBER($detectors, useGrouping: "false") } detectors in { $region } ({ NUMBER($calls, useGrouping: "false") } calls) into { $store }: { NUMBER($new, useGrouping: "false") } new, { NUMBER($updated, useGrouping: "false") } updated, { NUMBER($unchanged, useGrouping: "false") } unchanged; { NUMBER($linked, useGrouping: "false") } links to keibi's findings of the same activity; { NUMBER($skipped, useGrouping: "false") } other findings skipped
+fnd-gd-truncated = keibi: GuardDuty has more matching findings than keibi reads at once (5000): give a later --since to read the rest

@@ -234,3 +234,7 @@ why-pg-csv = 時刻とカンマで始まる csvlog の記録ではありませ�
 why-ct-no-name = CloudTrail の記録ではありません（eventName がありません）
 why-ct-no-time = CloudTrail の記録ではありません（eventTime がありません）
 why-ct-no-both = CloudTrail の記録ではありません（eventTime と eventName がありません）
+
+## keibi findings import --from guardduty
+fnd-gd-imported = keibi: { $region } の検出器 { $detectors }件から GuardDuty の検出結果 { $n }件を読み取り（API 呼び出し { $calls }回）、{ $store } に保存しました: 新規 { $new }件、更新 { $updated }件、変化なし { $unchanged }件。keibi の検出結果との関連付け { $linked }件、対象外の検出結果 { $skipped }件
+fnd-gd-truncated = keibi: 条件に合う GuardDuty の検出結果が一度に読み取れる上限（5000件）を超えています。残りは --since をより後の日時にして読み取ってください

@@ -117,7 +117,26 @@ pub fn run(args: &FindingsArgs, global: &Global) -> Result<u8> {
             out.flush()?;
             Ok(0)
         }
-        FindingsCommand::Import { file } => import(path, file),
+        FindingsCommand::Import {
+            file,
+            from,
+            since,
+            region,
+            profile,
+            endpoint_url,
+        } => match (from, file) {
+            (Some(crate::cli::ImportFrom::Guardduty), _) => super::guardduty::import(
+                path,
+                &super::guardduty::Args {
+                    since,
+                    region: region.clone(),
+                    profile: profile.clone(),
+                    endpoint_url: endpoint_url.clone(),
+                },
+            ),
+            (None, Some(file)) => import(path, file),
+            (None, None) => bail!("keibi findings import: give a FILE or --from"),
+        },
         FindingsCommand::Export(a) => super::export::run(&open_read(path)?, a),
         FindingsCommand::Prune { older_than, export } => {
             let now = Utc::now();

@@ -8,6 +8,7 @@ pub mod demo;
 pub mod events;
 pub mod export;
 pub mod findings;
+pub mod guardduty;
 pub mod init;
 pub mod learn;
 pub mod notify;

@@ -308,16 +308,26 @@ fn start_audit(
 ) -> Option<keibi_engine::posture::Running> {
     use keibi_engine::posture::{self, AuditNote};
     let a = &settings.audit;
-    if a.every.std().is_zero() || !a.has_targets() {
+    if a.every.std().is_zero() || !(a.has_targets() || a.guardduty_findings) {
         return None;
     }
     let json = settings.log.format == LogFormat::Json;
     let targets = super::audit::Targets::of(a);
+    let mut guardduty = a.guardduty_findings.then(|| GuardDutyRounds {
+        regions: a.aws.regions.clone(),
+        profile: a.aws.profile.clone(),
+        endpoint_url: a.aws.endpoint_url.clone(),
+        store: settings.store.path.clone(),
+        since: None,
+    });
     let gather: posture::Gather = Box::new(move || {
         let g = super::audit::gather(&targets);
         let mut problems = g.problems;
         let en = keibi_i18n::Locale::english_utc();
         problems.extend(g.notes.iter().map(|n| en.render(n)));
+        if let Some(gd) = &mut guardduty {
+            problems.extend(gd.round(json));
+        }
         (g.snapshot, problems)
     });
     let note = move |n: AuditNote| match n {
@@ -394,6 +404,67 @@ fn start_audit(
             );
             None
         }
+    }
+}
+
+/// `audit.guardduty_findings`: GuardDuty's findings read into the store with each
+/// audit round, the first time the last 7 days, then from an hour before the
+/// previous round that read every region (re-reading changes nothing: the import
+/// updates the same findings).
+struct GuardDutyRounds {
+    regions: Vec<String>,
+    profile: Option<String>,
+    endpoint_url: Option<String>,
+    store: std::path::PathBuf,
+    since: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+impl GuardDutyRounds {
+    /// One round: a log line per region read, the problems of the others.
+    fn round(&mut self, json: bool) -> Vec<String> {
+        let started = chrono::Utc::now();
+        let since = match self.since {
+            Some(t) => t - chrono::TimeDelta::hours(1),
+            None => started - chrono::TimeDelta::days(7),
+        };
+        let regions: Vec<Option<String>> = if self.regions.is_empty() {
+            vec![None]
+        } else {
+            self.regions.iter().cloned().map(Some).collect()
+        };
+        let mut problems = Vec::new();
+        for region in regions {
+            let src = crate::aws::GuardDutySource {
+                region,
+                endpoint_url: self.endpoint_url.clone(),
+                profile: self.profile.clone(),
+                timeout: std::time::Duration::from_secs(30),
+                since,
+            };
+            match super::guardduty::import_into(&self.store, &src) {
+                Ok(done) => {
+                    if done.truncated {
+                        log_line(json, "warn", &said("fnd-gd-truncated"));
+                    }
+                    log_fields(
+                        json,
+                        "info",
+                        &say(done.message(&self.store)),
+                        &[
+                            ("guardduty_findings", json!(done.n)),
+                            ("new", json!(done.new)),
+                            ("updated", json!(done.updated)),
+                            ("linked", json!(done.linked)),
+                        ],
+                    );
+                }
+                Err(e) => problems.push(format!("GuardDuty: {e:#}")),
+            }
+        }
+        if problems.is_empty() {
+            self.since = Some(started);
+        }
+        problems
     }
 }
 
