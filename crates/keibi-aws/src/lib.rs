@@ -18,6 +18,9 @@
 //!   reqwest, no SDK crate per service) with the XML answers read by [`xml`].
 //! * [`securityhub`]: Security Hub's BatchImportFindings (findings already in ASFF),
 //!   over [`signed`] too.
+//! * [`usage`]: every request [`signed`] sends, counted by service and API (retries
+//!   included) with the bytes of its answer, and the list prices that turn the
+//!   counts into an estimate in USD.
 //! * [`respond`]: the executors of automated response (network ACL deny entries,
 //!   public access closed, security-group rules and network ACL allow entries
 //!   revoked, IAM principals contained, trail logging restarted), over [`signed`]
@@ -44,4 +47,5 @@ pub mod s3;
 pub mod securityhub;
 pub mod signed;
 pub mod sns;
+pub mod usage;
 pub mod xml;
