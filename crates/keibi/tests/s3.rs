@@ -197,6 +197,17 @@ fn a_trail_bucket_scans_as_its_files_do() {
         !stderr.contains("Digest"),
         "the digest is not read: {stderr}"
     );
+    // The closing AWS line counts the calls the scan made: one GetObject per
+    // trail file (the digest is listed, never fetched), the listing, and the sizes
+    // of the objects read.
+    let usage = stderr
+        .lines()
+        .find(|l| l.starts_with("keibi: AWS: "))
+        .unwrap_or_else(|| panic!("no AWS usage line: {stderr}"));
+    assert!(usage.contains("s3 GetObject 4"), "{usage}");
+    assert!(usage.contains("s3 ListObjectsV2 "), "{usage}");
+    assert!(usage.contains("at us-east-1 list prices"), "{usage}");
+    assert!(usage.contains("≈ $0.0000"), "{usage}");
 
     // `keibi events` names each event's object; --since lists from the day before
     // it in every region folder (the organisation trail's too), so the object
