@@ -893,6 +893,42 @@ pub fn usage_text(
     )
 }
 
+/// The hook `/metrics` reads the process's AWS calls through (`None` without the
+/// `aws` feature): every client counts into [`keibi_aws::usage::global`], priced
+/// at the region of `AWS_REGION` / `AWS_DEFAULT_REGION` (us-east-1's prices when
+/// the table does not have it).
+pub fn metrics_hook() -> Option<keibi_engine::metrics::AwsUsage> {
+    #[cfg(feature = "aws")]
+    {
+        use keibi_aws::usage;
+        use keibi_engine::metrics::{AwsCalls, AwsUsage};
+        let region = pricing_region(None);
+        let region = if usage::PRICED_REGIONS.contains(&region.as_str()) {
+            region
+        } else {
+            "us-east-1".to_string()
+        };
+        Some(AwsUsage(std::sync::Arc::new(move || {
+            usage::estimate(&usage::global().snapshot(), &region)
+                .costs
+                .into_iter()
+                .map(|c| AwsCalls {
+                    estimated_usd: c.usd(),
+                    service: c.service,
+                    api: c.api,
+                    requests: c.counts.requests,
+                    bytes: c.counts.bytes,
+                    errors: c.counts.errors,
+                })
+                .collect()
+        })))
+    }
+    #[cfg(not(feature = "aws"))]
+    {
+        None
+    }
+}
+
 /// Prints [`usage_line`] on stderr, unless the run made no AWS call or `--quiet`.
 pub fn say_usage(region: Option<&str>, quiet: bool) {
     if quiet {
