@@ -7,7 +7,9 @@
 //! of a run and what `keibi run` exposes in `/metrics`: every client the sources,
 //! the audit and the export build counts into it without being handed anything.
 //! A test (or a caller that wants one source's share) gives its client a private
-//! handle with [`crate::signed::Client::with_usage`].
+//! handle with [`crate::signed::Client::with_usage`]. SNS publishes go through the
+//! SDK, not the signed client: [`crate::sns`] counts each publish once (the SDK's
+//! own retries are not seen) with no bytes.
 //!
 //! Keys are bounded: service and API names come from keibi's own code (never from
 //! an answer), are kept only when they are short identifiers, and past
@@ -142,13 +144,14 @@ pub const PRICED_REGIONS: &[&str] = &["us-east-1", "ap-northeast-1"];
 //   https://aws.amazon.com/rds/pricing/           (log file download: no charge)
 //   https://aws.amazon.com/security-hub/pricing/  (finding ingestion events)
 //   https://aws.amazon.com/sqs/pricing/           (standard queue requests)
+//   https://aws.amazon.com/sns/pricing/           (standard topic publishes)
 // Assumptions, said plainly: CloudWatch Logs lists no per-request price for
 // FilterLogEvents (you pay ingestion and storage, which exist whether keibi reads
 // the logs or not), so it is 0 here and only its bytes count as transfer; the
 // describe calls of an audit (RDS, EC2, STS, CloudTrail, GuardDuty, IAM) and the
 // response executors' calls are free; free tiers (S3's 20,000 GETs, Security Hub's
-// first 10,000 findings a month per account and region, SQS's first million
-// requests) are left out, so the estimate is an upper bound.
+// first 10,000 findings a month per account and region, SQS's and SNS's first
+// million requests) are left out, so the estimate is an upper bound.
 const PRICES_US_EAST_1: &[Price] = &[
     p("s3", "GetObject", 0.0004, 0.0),
     p("s3", "ListObjectsV2", 0.005, 0.0),
@@ -160,6 +163,7 @@ const PRICES_US_EAST_1: &[Price] = &[
     p("sqs", "ReceiveMessage", 0.0004, 0.0),
     p("sqs", "DeleteMessage", 0.0004, 0.0),
     p("sqs", "DeleteMessageBatch", 0.0004, 0.0),
+    p("sns", "Publish", 0.0005, 0.0),
 ];
 const PRICES_AP_NORTHEAST_1: &[Price] = &[
     p("s3", "GetObject", 0.00037, 0.0),
@@ -172,6 +176,7 @@ const PRICES_AP_NORTHEAST_1: &[Price] = &[
     p("sqs", "ReceiveMessage", 0.0004, 0.0),
     p("sqs", "DeleteMessage", 0.0004, 0.0),
     p("sqs", "DeleteMessageBatch", 0.0004, 0.0),
+    p("sns", "Publish", 0.0005, 0.0),
 ];
 
 const fn p(service: &'static str, api: &'static str, per_1k: f64, per_item: f64) -> Price {
