@@ -137,7 +137,11 @@ pub const TRANSFER_OUT_PER_GB: &[(&str, f64)] = &[("us-east-1", 0.09), ("ap-nort
 /// The regions [`PRICES`] has; any other is estimated with us-east-1's prices.
 pub const PRICED_REGIONS: &[&str] = &["us-east-1", "ap-northeast-1"];
 
-// Public list prices in USD, read on 2026-12-06 from
+// Public list prices in USD as of December 2026. The us-east-1 figures are those
+// the project's issue 17 brief states; the ap-northeast-1 ones (S3 requests and
+// transfer out) are Tokyo's published rates as the author knew them. Neither was
+// re-read from the pages below when this table was written (no network): check
+// them before budgeting. Sources:
 //   https://aws.amazon.com/s3/pricing/            (S3 Standard requests, data transfer)
 //   https://aws.amazon.com/cloudwatch/pricing/    (Logs: ingestion, storage, Insights)
 //   https://aws.amazon.com/cloudtrail/pricing/    (LookupEvents: free)
@@ -145,17 +149,19 @@ pub const PRICED_REGIONS: &[&str] = &["us-east-1", "ap-northeast-1"];
 //   https://aws.amazon.com/security-hub/pricing/  (finding ingestion events)
 //   https://aws.amazon.com/sqs/pricing/           (standard queue requests)
 //   https://aws.amazon.com/sns/pricing/           (standard topic publishes)
-// Assumptions, said plainly: CloudWatch Logs lists no per-request price for
-// FilterLogEvents (you pay ingestion and storage, which exist whether keibi reads
-// the logs or not), so it is 0 here and only its bytes count as transfer; the
-// describe calls of an audit (RDS, EC2, STS, CloudTrail, GuardDuty, IAM) and the
-// response executors' calls are free; free tiers (S3's 20,000 GETs, Security Hub's
-// first 10,000 findings a month per account and region, SQS's and SNS's first
-// million requests) are left out, so the estimate is an upper bound.
+// Assumptions, said plainly: CloudWatch's price list charges API requests at $0.01
+// per 1,000 past a free tier of 1,000,000 a month without naming FilterLogEvents
+// either way (/work/shared/reference/ has no price for it), so it is counted at
+// that rate: the estimate stays an upper bound (ingestion and storage are paid
+// whether keibi reads the logs or not, and are not keibi's); the describe calls of
+// an audit (RDS, EC2, STS, CloudTrail, GuardDuty, IAM) and the response executors'
+// calls are free; free tiers (S3's 20,000 GETs, CloudWatch's million requests,
+// Security Hub's first 10,000 findings a month per account and region, SQS's and
+// SNS's first million requests) are left out, so the estimate is an upper bound.
 const PRICES_US_EAST_1: &[Price] = &[
     p("s3", "GetObject", 0.0004, 0.0),
     p("s3", "ListObjectsV2", 0.005, 0.0),
-    p("logs", "FilterLogEvents", 0.0, 0.0),
+    p("logs", "FilterLogEvents", 0.01, 0.0),
     p("rds", "DescribeDBLogFiles", 0.0, 0.0),
     p("rds", "DownloadDBLogFilePortion", 0.0, 0.0),
     p("cloudtrail", "LookupEvents", 0.0, 0.0),
@@ -168,7 +174,7 @@ const PRICES_US_EAST_1: &[Price] = &[
 const PRICES_AP_NORTHEAST_1: &[Price] = &[
     p("s3", "GetObject", 0.00037, 0.0),
     p("s3", "ListObjectsV2", 0.0047, 0.0),
-    p("logs", "FilterLogEvents", 0.0, 0.0),
+    p("logs", "FilterLogEvents", 0.01, 0.0),
     p("rds", "DescribeDBLogFiles", 0.0, 0.0),
     p("rds", "DownloadDBLogFilePortion", 0.0, 0.0),
     p("cloudtrail", "LookupEvents", 0.0, 0.0),
