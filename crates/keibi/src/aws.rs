@@ -985,7 +985,7 @@ mod tests {
         let text = super::usage_text(&ja, &lines, "eu-west-1").unwrap();
         assert_eq!(
             text,
-            "keibi: AWS: リクエスト 1,205件、37.2 MiB、us-east-1 の公開料金で約 $0.0041、うち失敗 1件\
+            "keibi: AWS: リクエスト 1,205件、37.2 MiB、us-east-1 の料金表で約 $0.0041、うち失敗 1件\
              （s3 GetObject 1,180件、s3 ListObjectsV2 24件、logs FilterLogEvents 1件）"
         );
         assert_eq!(super::usage_text(&ja, &[], "us-east-1"), None);
