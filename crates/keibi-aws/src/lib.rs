@@ -22,6 +22,9 @@
 //!   cached and refreshed five minutes before expiry, over [`signed`].
 //! * [`guardduty`]: GuardDuty's RDS and IAM findings read in (ListDetectors,
 //!   ListFindings, GetFindings) and mapped to keibi's findings, over [`signed`] too.
+//! * [`usage`]: every request [`signed`] sends, counted by service and API (retries
+//!   included) with the bytes of its answer, and the list prices that turn the
+//!   counts into an estimate in USD.
 //! * [`respond`]: the executors of automated response (network ACL deny entries,
 //!   public access closed, security-group rules and network ACL allow entries
 //!   revoked, IAM principals contained, trail logging restarted), over [`signed`]
@@ -50,4 +53,5 @@ pub mod securityhub;
 pub mod signed;
 pub mod sns;
 pub mod sts;
+pub mod usage;
 pub mod xml;

@@ -7,7 +7,7 @@
 //! attempt is bounded by the time-out, each answer by [`MAX_BODY`]; throttling and
 //! AWS's 5xx are retried with exponential backoff.
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
@@ -20,6 +20,8 @@ use aws_sigv4::sign::v4;
 use aws_smithy_runtime_api::client::identity::Identity;
 use keibi_notify::text::{clip, one_line};
 use serde_json::Value;
+
+use crate::usage::Usage;
 
 /// The largest answer read (a page of 100 RDS instances is well under 1 MiB).
 pub const MAX_BODY: usize = 64 << 20;
@@ -111,6 +113,7 @@ pub struct Client {
     creds: SharedCredentialsProvider,
     cached: Mutex<Option<Credentials>>,
     endpoint: Option<reqwest::Url>,
+    usage: Arc<Usage>,
 }
 
 impl Client {
@@ -156,7 +159,20 @@ impl Client {
             creds,
             cached: Mutex::new(None),
             endpoint,
+            usage: crate::usage::global(),
         })
+    }
+
+    /// Counts this client's calls into `usage` instead of the process-wide
+    /// [`crate::usage::global`] counter.
+    pub fn with_usage(mut self, usage: Arc<Usage>) -> Client {
+        self.usage = usage;
+        self
+    }
+
+    /// The counter this client's calls go to.
+    pub fn usage(&self) -> &Arc<Usage> {
+        &self.usage
     }
 
     /// Credentials from the chain, cached until five minutes before they expire.
@@ -237,7 +253,7 @@ impl Client {
         }
         let bytes = self
             .send(
-                service,
+                (service, action, 0),
                 region,
                 "POST",
                 "",
@@ -265,7 +281,7 @@ impl Client {
     ) -> Result<Value, CallError> {
         let bytes = self
             .send(
-                service,
+                (service, target.rsplit('.').next().unwrap_or(target), 0),
                 region,
                 "POST",
                 "",
@@ -287,7 +303,18 @@ impl Client {
         path_and_query: &str,
     ) -> Result<Value, CallError> {
         let bytes = self
-            .send(service, region, "GET", path_and_query, &[], Vec::new())
+            .send(
+                (
+                    service,
+                    crate::usage::rest_api(service, "GET", path_and_query),
+                    0,
+                ),
+                region,
+                "GET",
+                path_and_query,
+                &[],
+                Vec::new(),
+            )
             .await?;
         json_answer(service, &bytes)
     }
@@ -303,9 +330,15 @@ impl Client {
         path: &str,
         input: &Value,
     ) -> Result<Value, CallError> {
+        // Security Hub bills each finding imported, not the request.
+        let items = input["Findings"].as_array().map_or(0, |a| a.len() as u64);
         let bytes = self
             .send(
-                service,
+                (
+                    service,
+                    crate::usage::rest_api(service, method, path),
+                    items,
+                ),
                 region,
                 method,
                 path,
@@ -347,21 +380,36 @@ impl Client {
         settings.percent_encoding_mode = PercentEncodingMode::Single;
         settings.payload_checksum_kind = PayloadChecksumKind::XAmzSha256;
         settings.uri_path_normalization_mode = UriPathNormalizationMode::Disabled;
-        self.send_url("s3", region, "GET", url, &[], Vec::new(), settings)
-            .await
+        let api = if key.is_empty() {
+            "ListObjectsV2"
+        } else {
+            "GetObject"
+        };
+        self.send_url(
+            ("s3", api, 0),
+            region,
+            "GET",
+            url,
+            &[],
+            Vec::new(),
+            settings,
+        )
+        .await
     }
 
     /// Signs and sends, retrying throttling, 5xx and (once) a failed connection.
+    /// `call` is the service, the API counted in [`Usage`] and the billable items
+    /// the request carries.
     async fn send(
         &self,
-        service: &str,
+        call: (&str, &str, u64),
         region: &str,
         method: &str,
         path_and_query: &str,
         headers: &[(&str, &str)],
         body: Vec<u8>,
     ) -> Result<Vec<u8>, CallError> {
-        let mut url = self.base(service, region)?;
+        let mut url = self.base(call.0, region)?;
         if !path_and_query.is_empty() {
             let (path, query) = match path_and_query.split_once('?') {
                 Some((p, q)) => (p, Some(q)),
@@ -372,7 +420,7 @@ impl Client {
             url.set_query(query);
         }
         self.send_url(
-            service,
+            call,
             region,
             method,
             url,
@@ -386,7 +434,7 @@ impl Client {
     #[allow(clippy::too_many_arguments)]
     async fn send_url(
         &self,
-        service: &str,
+        (service, api, items): (&str, &str, u64),
         region: &str,
         method: &str,
         url: reqwest::Url,
@@ -397,9 +445,19 @@ impl Client {
         let mut throttled = 0u32;
         let mut transport = 0u32;
         loop {
+            let mut read = 0u64;
             let attempt = self
-                .attempt(service, region, method, &url, headers, &body, &settings)
+                .attempt(
+                    service, region, method, &url, headers, &body, &settings, &mut read,
+                )
                 .await;
+            // Every request that left counts (AWS bills a retried one like any
+            // other); one that could not be signed never left.
+            if !matches!(attempt, Err(CallError::Credentials(_))) {
+                let ok = attempt.is_ok();
+                self.usage
+                    .record(service, api, read, !ok, if ok { items } else { 0 });
+            }
             let retry = match &attempt {
                 Ok(_) => false,
                 Err(e @ CallError::Service { .. }) if e.retry_throttled() => {
@@ -429,6 +487,7 @@ impl Client {
         headers: &[(&str, &str)],
         body: &[u8],
         settings: &SigningSettings,
+        read: &mut u64,
     ) -> Result<Vec<u8>, CallError> {
         let creds = self.credentials().await?;
         let identity: Identity = creds.into();
@@ -491,6 +550,7 @@ impl Client {
         loop {
             match resp.chunk().await {
                 Ok(Some(chunk)) => {
+                    *read = read.saturating_add(chunk.len() as u64);
                     if bytes.len() + chunk.len() > MAX_BODY {
                         return Err(CallError::Answer(format!(
                             "{service}: answer larger than {} MiB",

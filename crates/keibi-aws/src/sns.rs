@@ -240,7 +240,11 @@ impl Channel for SnsChannel {
                 .message_group_id(p.group)
                 .message_deduplication_id(p.dedup);
         }
-        match self.rt.block_on(req.send()) {
+        let sent = self.rt.block_on(req.send());
+        // Counted once per publish: the SDK retries on its own, out of sight, and
+        // its answer's size is not exposed (an SNS answer is a few hundred bytes).
+        crate::usage::global().record("sns", "Publish", 0, sent.is_err(), 0);
+        match sent {
             Ok(out) => Ok(Sent {
                 detail: format!(
                     "SNS message {}",

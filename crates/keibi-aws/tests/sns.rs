@@ -137,6 +137,9 @@ fn a_finding_arrives_with_subject_message_and_filterable_attributes() {
     let msg = notice(common::demo_finding(), "outbox-41");
     let sent = ch.send(&msg).expect("published");
     assert!(sent.detail.starts_with("SNS message "), "{sent:?}");
+    // Counted in the process's usage (other tests of this file may publish too).
+    let counted = keibi_aws::usage::global().get("sns", "Publish");
+    assert!(counted.requests >= 1, "{counted:?}");
 
     let got = moto.read("all");
     assert_eq!(got.len(), 1, "{got:?}");

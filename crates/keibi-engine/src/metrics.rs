@@ -72,6 +72,34 @@ pub struct Metrics {
     pub actions: Option<ActionMetrics>,
     /// The push listeners' counters, when any listener is on.
     pub listen: Option<Arc<crate::listen::Counters>>,
+    /// The process's AWS calls, read when `/metrics` is rendered (the binary hands
+    /// the hook in when it is built with AWS).
+    pub aws: Option<AwsUsage>,
+}
+
+/// The counts of one AWS API the process called (requests sent with their
+/// retries, bytes of the answers, failed attempts) and their estimated cost.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AwsCalls {
+    pub service: String,
+    pub api: String,
+    pub requests: u64,
+    pub bytes: u64,
+    pub errors: u64,
+    /// At list prices, in US dollars.
+    pub estimated_usd: f64,
+}
+
+/// Reads the process's [`AwsCalls`]: keibi-engine knows nothing of AWS, the binary
+/// passes in what its AWS edge counts. Label values are bounded there (a fixed set
+/// of keibi's own service and API names, at most 64 pairs) and escaped here.
+#[derive(Clone)]
+pub struct AwsUsage(pub Arc<dyn Fn() -> Vec<AwsCalls> + Send + Sync>);
+
+impl std::fmt::Debug for AwsUsage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("AwsUsage(..)")
+    }
 }
 
 /// What the responder publishes after each step that did something.
@@ -411,8 +439,49 @@ impl Metrics {
                 one(&mut o, name, "counter", help, v.load(Relaxed).to_string());
             }
         }
+        if let Some(hook) = &self.aws {
+            render_aws(&mut o, &(hook.0)());
+        }
         o
     }
+}
+
+/// The AWS call counters: one series per (service, API), and the estimated cost.
+fn render_aws(o: &mut String, calls: &[AwsCalls]) {
+    for (name, help, value) in [
+        (
+            "keibi_aws_requests_total",
+            "AWS requests sent since start, by service and API (each retry counts: AWS bills it).",
+            (|c: &AwsCalls| c.requests) as fn(&AwsCalls) -> u64,
+        ),
+        (
+            "keibi_aws_response_bytes_total",
+            "Bytes of AWS answers read since start, by service and API.",
+            |c: &AwsCalls| c.bytes,
+        ),
+        (
+            "keibi_aws_errors_total",
+            "AWS requests that failed (refused, throttled, unreachable), by service and API.",
+            |c: &AwsCalls| c.errors,
+        ),
+    ] {
+        let _ = writeln!(o, "# HELP {name} {help}\n# TYPE {name} counter");
+        for c in calls {
+            let _ = writeln!(
+                o,
+                "{name}{{service=\"{}\",api=\"{}\"}} {}",
+                escape(&c.service),
+                escape(&c.api),
+                value(c)
+            );
+        }
+    }
+    let usd: f64 = calls.iter().map(|c| c.estimated_usd).sum();
+    let _ = writeln!(
+        o,
+        "# HELP keibi_aws_estimated_cost_usd_total The AWS calls since start at list prices, in US dollars (data transfer out to the internet included: an upper bound).\n# TYPE keibi_aws_estimated_cost_usd_total counter\nkeibi_aws_estimated_cost_usd_total {}",
+        if usd.is_finite() { usd } else { 0.0 }
+    );
 }
 
 /// The label of each source of `settings`, in the order the loop builds them.
@@ -518,6 +587,44 @@ mod tests {
     use super::*;
     use keibi_model::finding::SeverityLabel;
     use keibi_store::Status;
+
+    #[test]
+    fn aws_calls_render_from_the_hook_each_time() {
+        let n = Arc::new(std::sync::atomic::AtomicU64::new(3));
+        let seen = n.clone();
+        let mut m = Metrics::new(vec![]);
+        assert!(!m.render(Utc::now()).contains("keibi_aws_"));
+        m.aws = Some(AwsUsage(Arc::new(move || {
+            vec![
+                AwsCalls {
+                    service: "s3".into(),
+                    api: "GetObject".into(),
+                    requests: seen.load(std::sync::atomic::Ordering::Relaxed),
+                    bytes: 4096,
+                    errors: 1,
+                    estimated_usd: 0.25,
+                },
+                AwsCalls {
+                    service: "other".into(),
+                    api: "a\"b".into(),
+                    estimated_usd: 0.5,
+                    ..AwsCalls::default()
+                },
+            ]
+        })));
+        let text = m.render(Utc::now());
+        assert!(text.contains("keibi_aws_requests_total{service=\"s3\",api=\"GetObject\"} 3\n"));
+        assert!(text
+            .contains("keibi_aws_response_bytes_total{service=\"s3\",api=\"GetObject\"} 4096\n"));
+        assert!(text.contains("keibi_aws_errors_total{service=\"s3\",api=\"GetObject\"} 1\n"));
+        assert!(text.contains("keibi_aws_requests_total{service=\"other\",api=\"a\\\"b\"} 0\n"));
+        assert!(text.contains("keibi_aws_estimated_cost_usd_total 0.75\n"));
+        assert!(text.contains("# TYPE keibi_aws_requests_total counter"));
+        n.store(7, std::sync::atomic::Ordering::Relaxed);
+        assert!(m
+            .render(Utc::now())
+            .contains("keibi_aws_requests_total{service=\"s3\",api=\"GetObject\"} 7\n"));
+    }
 
     #[test]
     fn renders_the_text_format_with_escaped_labels() {

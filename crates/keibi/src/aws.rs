@@ -816,6 +816,162 @@ pub fn securityhub_import(
     }
 }
 
+/// The region whose list prices estimate a run: `region` when given, else
+/// `AWS_REGION` / `AWS_DEFAULT_REGION`, else us-east-1.
+pub fn pricing_region(region: Option<&str>) -> String {
+    region
+        .map(str::to_string)
+        .or_else(|| std::env::var("AWS_REGION").ok())
+        .or_else(|| std::env::var("AWS_DEFAULT_REGION").ok())
+        .map(|r| r.trim().to_string())
+        .filter(|r| !r.is_empty())
+        .unwrap_or_else(|| "us-east-1".to_string())
+}
+
+/// `n` bytes as people read them: `512 B`, `3.4 KiB`, `38.2 MiB`, `1.2 GiB`.
+pub fn human_bytes(n: u64) -> String {
+    const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
+    if n < 1024 {
+        return format!("{n} B");
+    }
+    let mut v = n as f64 / 1024.0;
+    let mut unit = UNITS[0];
+    for u in &UNITS[1..] {
+        if v < 1024.0 {
+            break;
+        }
+        v /= 1024.0;
+        unit = u;
+    }
+    format!("{v:.1} {unit}")
+}
+
+/// US dollars with the digits that matter: `0`, `0.0051`, `0.000012`, `3.42`.
+pub fn usd(v: f64) -> String {
+    if !v.is_finite() || v <= 0.0 {
+        "0".to_string()
+    } else if v >= 1.0 {
+        format!("{v:.2}")
+    } else {
+        // Two significant digits, at most eight decimals.
+        let decimals = (1 - v.log10().floor() as i32).clamp(2, 8) as usize;
+        format!("{v:.decimals$}")
+    }
+}
+
+/// The closing line of a run that called AWS: requests sent (retries included),
+/// bytes of the answers, the estimate at `region`'s list prices (see
+/// [`pricing_region`]) and the APIs called most; `None` when the run made no call
+/// (or this keibi was built without AWS).
+pub fn usage_line(region: Option<&str>) -> Option<String> {
+    #[cfg(feature = "aws")]
+    {
+        let lines = keibi_aws::usage::global().snapshot();
+        usage_text(&crate::locale::current(), &lines, &pricing_region(region))
+    }
+    #[cfg(not(feature = "aws"))]
+    {
+        let _ = region;
+        None
+    }
+}
+
+/// [`usage_line`] of `lines` in `locale`, priced at `region` (us-east-1's prices
+/// for a region the table does not have, and the line says so).
+#[cfg(feature = "aws")]
+pub fn usage_text(
+    locale: &keibi_i18n::Locale,
+    lines: &[keibi_aws::usage::Line],
+    region: &str,
+) -> Option<String> {
+    use keibi_aws::usage;
+    use keibi_i18n::Msg;
+    if lines.is_empty() {
+        return None;
+    }
+    let region = if usage::PRICED_REGIONS.contains(&region) {
+        region
+    } else {
+        "us-east-1"
+    };
+    let estimate = usage::estimate(lines, region);
+    let mut by_calls: Vec<&usage::Cost> = estimate.costs.iter().collect();
+    by_calls.sort_by_key(|c| std::cmp::Reverse(c.counts.requests));
+    let mut apis: Vec<String> = by_calls
+        .iter()
+        .take(4)
+        .map(|c| {
+            locale.render(
+                &Msg::new("aws-usage-api")
+                    .arg("service", c.service.as_str())
+                    .arg("api", c.api.as_str())
+                    .arg("n", c.counts.requests),
+            )
+        })
+        .collect();
+    if by_calls.len() > 4 {
+        apis.push(locale.render(&Msg::new("aws-usage-more").arg("n", by_calls.len() - 4)));
+    }
+    let errors: u64 = estimate.costs.iter().map(|c| c.counts.errors).sum();
+    Some(
+        locale.render(
+            &Msg::new("aws-usage")
+                .arg("requests", estimate.requests())
+                .arg("size", human_bytes(estimate.bytes()))
+                .arg("usd", usd(estimate.total_usd()))
+                .arg("region", region)
+                .arg("errors", errors)
+                .arg("apis", apis.join(&locale.text("list-sep"))),
+        ),
+    )
+}
+
+/// The hook `/metrics` reads the process's AWS calls through (`None` without the
+/// `aws` feature): every client counts into [`keibi_aws::usage::global`], priced
+/// at the region of `AWS_REGION` / `AWS_DEFAULT_REGION` (us-east-1's prices when
+/// the table does not have it).
+pub fn metrics_hook() -> Option<keibi_engine::metrics::AwsUsage> {
+    #[cfg(feature = "aws")]
+    {
+        use keibi_aws::usage;
+        use keibi_engine::metrics::{AwsCalls, AwsUsage};
+        let region = pricing_region(None);
+        let region = if usage::PRICED_REGIONS.contains(&region.as_str()) {
+            region
+        } else {
+            "us-east-1".to_string()
+        };
+        Some(AwsUsage(std::sync::Arc::new(move || {
+            usage::estimate(&usage::global().snapshot(), &region)
+                .costs
+                .into_iter()
+                .map(|c| AwsCalls {
+                    estimated_usd: c.usd(),
+                    service: c.service,
+                    api: c.api,
+                    requests: c.counts.requests,
+                    bytes: c.counts.bytes,
+                    errors: c.counts.errors,
+                })
+                .collect()
+        })))
+    }
+    #[cfg(not(feature = "aws"))]
+    {
+        None
+    }
+}
+
+/// Prints [`usage_line`] on stderr, unless the run made no AWS call or `--quiet`.
+pub fn say_usage(region: Option<&str>, quiet: bool) {
+    if quiet {
+        return;
+    }
+    if let Some(line) = usage_line(region) {
+        eprintln!("{line}");
+    }
+}
+
 /// Where and what `keibi findings import --from guardduty` reads.
 #[derive(Debug, Clone)]
 pub struct GuardDutySource {
@@ -896,6 +1052,53 @@ pub fn guardduty_join(
 mod tests {
     use keibi_notify::channels::{build, ChannelKind, ChannelSpec, SnsSpec};
     use keibi_notify::text::Style;
+
+    #[test]
+    fn sizes_and_dollars_read_well() {
+        assert_eq!(super::human_bytes(512), "512 B");
+        assert_eq!(super::human_bytes(40_055_603), "38.2 MiB");
+        assert_eq!(super::human_bytes(3 << 30), "3.0 GiB");
+        assert_eq!(super::usd(0.0), "0");
+        assert_eq!(super::usd(0.00512), "0.0051");
+        assert_eq!(super::usd(0.000012), "0.000012");
+        assert_eq!(super::usd(0.5), "0.50");
+        assert_eq!(super::usd(3.417), "3.42");
+        assert_eq!(super::usd(f64::NAN), "0");
+        assert_eq!(
+            super::pricing_region(Some("ap-northeast-1")),
+            "ap-northeast-1"
+        );
+    }
+
+    #[cfg(feature = "aws")]
+    #[test]
+    fn the_usage_line_in_both_languages() {
+        use keibi_aws::usage::Usage;
+        use keibi_i18n::{DisplayZone, Lang, Locale};
+        let u = Usage::default();
+        for _ in 0..1180 {
+            u.record("s3", "GetObject", 33_000, false, 0);
+        }
+        for _ in 0..24 {
+            u.record("s3", "ListObjectsV2", 2_000, false, 0);
+        }
+        u.record("logs", "FilterLogEvents", 10, true, 0);
+        let lines = u.snapshot();
+        let en = super::usage_text(&Locale::english_utc(), &lines, "us-east-1").unwrap();
+        assert_eq!(
+            en,
+            "keibi: AWS: 1,205 requests, 37.2 MiB, ≈ $0.0041 at us-east-1 list prices, 1 failed \
+             (s3 GetObject 1,180, s3 ListObjectsV2 24, logs FilterLogEvents 1)"
+        );
+        let ja = Locale::new(Lang::Ja, DisplayZone::utc());
+        let text = super::usage_text(&ja, &lines, "eu-west-1").unwrap();
+        assert_eq!(
+            text,
+            "keibi: AWS: リクエスト 1,205件、37.2 MiB、us-east-1 の料金表で約 $0.0041、うち失敗 1件\
+             （s3 GetObject 1,180件、s3 ListObjectsV2 24件、logs FilterLogEvents 1件）"
+        );
+        assert_eq!(super::usage_text(&ja, &[], "us-east-1"), None);
+    }
 
     #[test]
     fn sns_channels_build_only_with_the_aws_feature() {

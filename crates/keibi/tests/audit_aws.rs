@@ -111,6 +111,25 @@ fn a_live_audit_finds_every_open_door_of_the_estate_and_only_those() {
         );
     }
     assert!(stderr.contains("0 problems"), "{stderr}");
+    // The AWS line counts the describe calls (free: the estimate is transfer only)
+    // and stays before the closing line.
+    let usage = stderr
+        .lines()
+        .position(|l| l.starts_with("keibi: AWS: "))
+        .unwrap_or_else(|| panic!("no AWS usage line: {stderr}"));
+    let line = stderr.lines().nth(usage).unwrap();
+    let requests: u64 = line["keibi: AWS: ".len()..]
+        .split(' ')
+        .next()
+        .unwrap()
+        .replace(',', "")
+        .parse()
+        .unwrap();
+    // At least the describe calls of RDS, EC2, CloudTrail, GuardDuty and STS.
+    assert!(requests >= 10, "{line}");
+    assert!(line.contains(" more)") || line.contains("rds "), "{line}");
+    assert!(line.contains("at us-east-1 list prices"), "{line}");
+    assert!(usage + 1 < stderr.lines().count(), "{stderr}");
 
     // The same estate fails a CI gate at Critical (the public snapshot, the open
     // port, the reachable instance).

@@ -189,6 +189,32 @@ fn export_to_security_hub_mirrors_the_workflow() {
         stderr.contains(&format!("{n} findings imported into Security Hub (account 123456789012, ap-northeast-1) in 1 call; 0 refused")),
         "{stderr}"
     );
+    // The AWS line: STS and one BatchImportFindings, priced per finding imported
+    // ($0.00003 each at list price) plus the answers' few bytes.
+    let usage = stderr
+        .lines()
+        .find(|l| l.starts_with("keibi: AWS: "))
+        .unwrap_or_else(|| panic!("no AWS usage line: {stderr}"));
+    assert!(
+        usage.contains("securityhub BatchImportFindings 1"),
+        "{usage}"
+    );
+    assert!(usage.contains("sts GetCallerIdentity 1"), "{usage}");
+    assert!(usage.contains("at ap-northeast-1 list prices"), "{usage}");
+    let usd: f64 = usage
+        .split("≈ $")
+        .nth(1)
+        .unwrap()
+        .split(' ')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let floor = n as f64 * 0.00003;
+    assert!(
+        usd >= floor * 0.95 && usd < floor * 1.05 + 0.00001,
+        "{usd} for {n} findings: {usage}"
+    );
     let found = get_findings(&python, &endpoint, "ap-northeast-1");
     assert_eq!(found.len(), n);
     assert!(found.iter().all(|f| f["Workflow"]["Status"] == "NEW"));

@@ -197,6 +197,17 @@ fn a_trail_bucket_scans_as_its_files_do() {
         !stderr.contains("Digest"),
         "the digest is not read: {stderr}"
     );
+    // The closing AWS line counts the calls the scan made: one GetObject per
+    // trail file (the digest is listed, never fetched), the listing, and the sizes
+    // of the objects read.
+    let usage = stderr
+        .lines()
+        .find(|l| l.starts_with("keibi: AWS: "))
+        .unwrap_or_else(|| panic!("no AWS usage line: {stderr}"));
+    assert!(usage.contains("s3 GetObject 4"), "{usage}");
+    assert!(usage.contains("s3 ListObjectsV2 "), "{usage}");
+    assert!(usage.contains("at us-east-1 list prices"), "{usage}");
+    assert!(usage.contains("≈ $0.0000"), "{usage}");
 
     // The same bucket read by an assumed role (--role-arn: moto's STS hands out
     // the role's keys, and moto's S3 takes them) gives the same findings.
@@ -588,4 +599,127 @@ fn a_followed_log_group_survives_kill_9_and_equals_one_scan() {
     let want = summary(&scanned);
     assert!(want.len() >= 2, "{want:?} {stderr}");
     assert_eq!(stored(&store).unwrap(), want, "{}", log());
+}
+
+/// `keibi run` following a bucket shows its AWS calls in `/metrics`: one GetObject
+/// per object (each read once), the listings, the bytes read and an estimate
+/// above zero.
+#[test]
+fn a_followed_bucket_shows_its_calls_in_metrics() {
+    use std::io::{Read, Write};
+    let Some(moto) = moto() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let files = [
+        scenario("ct-console-brute-force"),
+        scenario("ct-root-console-use"),
+    ];
+    moto.put(
+        true,
+        &files
+            .iter()
+            .enumerate()
+            .map(|(i, f)| {
+                (
+                    format!("AWSLogs/123456789012/CloudTrail/us-east-1/2026/11/28/{i}.json.gz"),
+                    f.as_path(),
+                )
+            })
+            .collect::<Vec<_>>(),
+    );
+    let settings = dir.path().join("keibi.yaml");
+    std::fs::write(
+        &settings,
+        format!(
+            "sources:\n  inputs:\n    - url: s3://{BUCKET}/AWSLogs/\n      endpoint_url: {}\n      region: us-east-1\n      list_interval: 1s\nstore:\n  path: {}\nserver:\n  listen: 127.0.0.1:0\nlog:\n  format: json\n",
+            moto.endpoint,
+            dir.path().join("keibi.db").display()
+        ),
+    )
+    .unwrap();
+    let log = dir.path().join("daemon.log");
+    let mut daemon = Command::new(env!("CARGO_BIN_EXE_keibi"))
+        .args(["run", "--config"])
+        .arg(&settings)
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_CONFIG_FILE", "/nonexistent/keibi-test/config")
+        .env(
+            "AWS_SHARED_CREDENTIALS_FILE",
+            "/nonexistent/keibi-test/credentials",
+        )
+        .env_remove("AWS_REGION")
+        .env_remove("AWS_DEFAULT_REGION")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    let text = || std::fs::read_to_string(&log).unwrap_or_default();
+    let start = std::time::Instant::now();
+    let addr: std::net::SocketAddr = loop {
+        let found = text().lines().find_map(|l| {
+            let v: Value = serde_json::from_str(l).ok()?;
+            v["msg"].as_str()?.starts_with("serving ").then_some(())?;
+            v["listen"].as_str()?.parse().ok()
+        });
+        if let Some(a) = found {
+            break a;
+        }
+        assert!(daemon.try_wait().unwrap().is_none(), "exited: {}", text());
+        assert!(start.elapsed().as_secs() < 60, "never served: {}", text());
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    let scrape = || {
+        let mut s = std::net::TcpStream::connect(addr).unwrap();
+        s.set_read_timeout(Some(std::time::Duration::from_secs(30)))
+            .unwrap();
+        write!(
+            s,
+            "GET /metrics HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap();
+        let mut t = String::new();
+        s.read_to_string(&mut t).unwrap();
+        t
+    };
+    let sample = |t: &str, series: &str| -> Option<f64> {
+        t.lines()
+            .find_map(|l| l.strip_prefix(series)?.strip_prefix(' '))
+            .and_then(|v| v.parse().ok())
+    };
+    let get = "keibi_aws_requests_total{service=\"s3\",api=\"GetObject\"}";
+    let list = "keibi_aws_requests_total{service=\"s3\",api=\"ListObjectsV2\"}";
+    let metrics = loop {
+        let m = scrape();
+        if sample(&m, get) == Some(2.0) && sample(&m, list).is_some_and(|n| n >= 2.0) {
+            break m;
+        }
+        assert!(
+            start.elapsed().as_secs() < 60,
+            "GetObject never counted twice:\n{m}\n{}",
+            text()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    };
+    daemon.kill().unwrap();
+    let _ = daemon.wait();
+    let bytes = sample(
+        &metrics,
+        "keibi_aws_response_bytes_total{service=\"s3\",api=\"GetObject\"}",
+    )
+    .unwrap();
+    assert!(bytes > 100.0, "{metrics}");
+    assert_eq!(
+        sample(
+            &metrics,
+            "keibi_aws_errors_total{service=\"s3\",api=\"GetObject\"}"
+        ),
+        Some(0.0),
+        "{metrics}"
+    );
+    // Two GETs and at least two LISTs at us-east-1's list prices, at least.
+    let usd = sample(&metrics, "keibi_aws_estimated_cost_usd_total").unwrap();
+    assert!(usd >= (2.0 * 0.0004 + 2.0 * 0.005) / 1000.0, "{metrics}");
+    assert!(metrics.contains("# TYPE keibi_aws_requests_total counter"));
 }

@@ -71,6 +71,13 @@ scan-summary-rolled = {", "}{ $n } more rolled up
 scan-summary-dropped = {", "}{ $n } dropped
 scan-fail-dropped = keibi: --fail-on { $min }: failing because { $n } findings were dropped unseen and may have been that severe
 scan-list-problem = keibi: warning: { $file }:{ $line }: { $reason }
+aws-usage = keibi: AWS: { $requests } requests, { $size }, ≈ ${ $usd } at { $region } list prices{ $errors ->
+        [0] {""}
+        [one] , 1 failed
+       *[other] , { $errors } failed
+    } ({ $apis })
+aws-usage-api = { $service } { $api } { $n }
+aws-usage-more = { $n } more
 
 ## Rules (scan, rules list, rules lint)
 rules-not-loaded = keibi: warning: rule not loaded: { $problem }

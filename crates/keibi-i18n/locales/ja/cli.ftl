@@ -66,6 +66,12 @@ scan-summary-rolled = 、ほかに集約 { $n }件
 scan-summary-dropped = 、破棄 { $n }件
 scan-fail-dropped = keibi: --fail-on { $min }: 検出結果 { $n }件を表示せずに破棄しており、その重要度だった可能性があるため失敗とします
 scan-list-problem = keibi: 警告: { $file }:{ $line }: { $reason }
+aws-usage = keibi: AWS: リクエスト { $requests }件、{ $size }、{ $region } の料金表で約 ${ $usd }{ $errors ->
+        [0] {""}
+       *[other] 、うち失敗 { $errors }件
+    }（{ $apis }）
+aws-usage-api = { $service } { $api } { $n }件
+aws-usage-more = ほか { $n }件
 
 ## ルール（scan、rules list、rules lint）
 rules-not-loaded = keibi: 警告: 読み込めなかったルール: { $problem }

@@ -355,6 +355,9 @@ pub fn run(args: &AuditArgs, global: &Global) -> Result<u8> {
     }
     out.flush()?;
     drop(out);
+    // Describe calls are free; the line still says how many the audit sent.
+    let region = t.aws.as_ref().and_then(|a| a.regions.first().cloned());
+    crate::aws::say_usage(region.as_deref(), global.quiet);
     let s = report.summary();
     eprintln!(
         "keibi: {}",

@@ -35,6 +35,8 @@ pub fn run(args: &EventsArgs, global: &Global) -> Result<u8> {
         }
     };
     out.flush()?;
+    drop(out);
+    crate::aws::say_usage(args.input.region.as_deref(), global.quiet);
     Ok(summarize(&report, args.fail_on_unparsed))
 }
 

@@ -52,6 +52,7 @@ pub fn run(store: &Store, args: &ExportArgs) -> Result<u8> {
                     .map(|s| finding(&s.finding, s.status.as_str(), s.updated_at, &t))
                     .collect()
             })?;
+            let hub_region = report.region.clone();
             for (id, code, message) in report.refused.iter().take(MAX_REFUSED_LINES) {
                 eprintln!(
                     "{}",
@@ -67,7 +68,7 @@ pub fn run(store: &Store, args: &ExportArgs) -> Result<u8> {
                     .arg("imported", report.imported)
                     .arg("refused", report.refused.len())
                     .arg("account", report.account)
-                    .arg("region", report.region)
+                    .arg("region", report.region.clone())
                     .arg("calls", report.calls))
             );
             if args.set_workflow {
@@ -88,6 +89,7 @@ pub fn run(store: &Store, args: &ExportArgs) -> Result<u8> {
                         .arg("calls", report.workflow_calls))
                 );
             }
+            crate::aws::say_usage(Some(&hub_region), false);
             Ok(u8::from(
                 !report.refused.is_empty() || !report.workflow_refused.is_empty(),
             ))

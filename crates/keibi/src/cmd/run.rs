@@ -78,6 +78,7 @@ pub fn run(args: &RunArgs, global: &Global) -> Result<u8> {
         lines: HashMap::new(),
         metrics: Arc::new(Mutex::new(Metrics::new(metrics::source_labels(&settings)))),
     };
+    metrics::lock(&log.metrics).aws = crate::aws::metrics_hook();
     let server = match settings.server.listen.addr() {
         Some(addr) if settings.server.metrics || settings.server.healthz => {
             let server = Server::start(

@@ -86,6 +86,7 @@ pub fn run(args: &ScanArgs, global: &Global) -> Result<u8> {
     }
     out.flush()?;
     drop(out);
+    crate::aws::say_usage(args.input.region.as_deref(), global.quiet);
     let code = super::events::summarize(&report, false);
     let by_label = count_by_label(&findings);
     let counts: Vec<String> = by_label
