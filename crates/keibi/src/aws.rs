@@ -739,6 +739,15 @@ struct SqsNotes {
     /// A second client: the receiving thread holds its own through each long poll.
     deleter: keibi_aws::sqs::SqsQueue,
     queue: String,
+    /// Set when the source is dropped: the thread ends after its long poll.
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+#[cfg(feature = "aws")]
+impl Drop for SqsNotes {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
 }
 
 #[cfg(feature = "aws")]
@@ -754,9 +763,14 @@ impl SqsNotes {
         // Two batches of 10 in flight at most: the queue keeps the rest.
         let (tx, rx) = std::sync::mpsc::sync_channel(20);
         let (bucket, prefix) = (url.bucket.clone(), url.prefix.clone());
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let stopped = stop.clone();
         std::thread::Builder::new()
             .name("keibi-sqs".into())
             .spawn(move || loop {
+                if stopped.load(std::sync::atomic::Ordering::Relaxed) {
+                    return;
+                }
                 match receiver.receive(keibi_aws::sqs::MAX_WAIT) {
                     Ok(messages) => {
                         for m in messages {
@@ -789,6 +803,7 @@ impl SqsNotes {
             rx,
             deleter,
             queue: queue.to_string(),
+            stop,
         })
     }
 }
