@@ -8,6 +8,8 @@
 //!
 //! * [`sns`]: Amazon SNS publish, a notification channel.
 //! * [`s3`]: CloudTrail (or any log files) read from an S3 bucket in key order.
+//! * [`sqs`]: S3 event notifications received from an SQS queue, so the daemon
+//!   reads a new trail object within seconds.
 //! * [`logs`]: RDS logs exported to CloudWatch Logs, read with FilterLogEvents.
 //! * [`rdslogs`]: RDS log files where RDS keeps them (DescribeDBLogFiles,
 //!   DownloadDBLogFilePortion), for instances that do not export to CloudWatch.
@@ -52,6 +54,7 @@ pub mod s3;
 pub mod securityhub;
 pub mod signed;
 pub mod sns;
+pub mod sqs;
 pub mod sts;
 pub mod usage;
 pub mod xml;

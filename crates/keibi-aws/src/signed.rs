@@ -295,6 +295,30 @@ impl Client {
         json_answer(service, &bytes)
     }
 
+    /// An awsJson1.0 call (SQS): `target` is the X-Amz-Target.
+    pub async fn json10(
+        &self,
+        service: &str,
+        region: &str,
+        target: &str,
+        input: &Value,
+    ) -> Result<Value, CallError> {
+        let bytes = self
+            .send(
+                (service, target.rsplit('.').next().unwrap_or(target), 0),
+                region,
+                "POST",
+                "",
+                &[
+                    ("content-type", "application/x-amz-json-1.0"),
+                    ("x-amz-target", target),
+                ],
+                input.to_string().into_bytes(),
+            )
+            .await?;
+        json_answer(service, &bytes)
+    }
+
     /// A restJson1 GET (GuardDuty): `path_and_query` already percent-encoded.
     pub async fn rest_get(
         &self,

@@ -714,8 +714,17 @@ impl Live {
                 return Err(e.into());
             }
         };
+        let stored: Vec<Checkpoint> = moved.iter().map(|(_, _, cp)| cp.clone()).collect();
         for (key, pos, cp) in moved {
             self.positions.insert(key, (pos, cp));
+        }
+        // Sources that acknowledge what they read (an SQS queue's messages) do it
+        // only now that it is stored: a kill before this reads it again, after it
+        // never.
+        if !stored.is_empty() {
+            for src in &mut self.sources {
+                src.committed(&stored);
+            }
         }
         round.committed = true;
         round.changes = commit.finding_changes.len();

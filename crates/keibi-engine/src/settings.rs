@@ -139,8 +139,13 @@ pub struct Source {
     /// with no trail: polled every 5 minutes by default).
     pub url: Option<String>,
     /// Time between listings of a `url` once everything listed was read
-    /// [default: 60s].
+    /// [default: 60s; 10m with `sqs`].
     pub list_interval: Option<Duration>,
+    /// With an `s3://` url: the SQS queue the bucket sends its S3 event
+    /// notifications to (`https://sqs.<region>.amazonaws.com/<account>/<queue>`),
+    /// long-polled so a new object is read within seconds; the bucket is then
+    /// listed only every `list_interval` [default: 10m], as a safety net.
+    pub sqs: Option<String>,
     /// Region of a `url`'s bucket [default: the credential chain's].
     pub region: Option<String>,
     /// AWS profile to read a `url` with [default: the standard chain].

@@ -50,6 +50,13 @@ pub struct Checkpoint {
     /// file's content.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub after_key: Option<String>,
+    /// For an object source told of new objects (S3 event notifications), the last
+    /// keys it read, at most [`crate::objects::MAX_RECENT`]: a notification of one
+    /// of them is not read again, one of an older key not among them was written
+    /// late and is read (`skip` then counts such reads, so the checkpoint still
+    /// grows).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub recent: Vec<String>,
 }
 
 mod format_name {
@@ -151,6 +158,7 @@ impl Feed {
                 skip,
                 done: false,
                 after_key: None,
+                recent: Vec::new(),
             })
             .collect()
     }
@@ -180,6 +188,7 @@ impl Feed {
             skip: self.safe.2 + self.to_skip,
             done: self.finished,
             after_key: None,
+            recent: Vec::new(),
         }
     }
 
@@ -461,6 +470,7 @@ mod tests {
             skip: 2,
             done: false,
             after_key: None,
+            recent: Vec::new(),
         };
         let json = serde_json::to_string(&cp).unwrap();
         assert_eq!(

@@ -33,7 +33,7 @@ pub use inputs::{
 pub use live::{LiveSource, Poll, ReaderSource, SourceState};
 pub use logfiles::{FilePortion, ListedFile, LogFileSource, LogFiles};
 pub use merge::{run, IngestOptions, Notice, Report};
-pub use objects::{source_id, ObjectSource, Objects};
+pub use objects::{source_id, Notifications, Notified, ObjectSource, Objects};
 pub use order::{OrderOptions, OrderStats, Orderer};
 pub use stream::{explain, Explanation, Opened};
 pub use streams::{LogEvent, LogEvents, StreamSource};

@@ -72,6 +72,11 @@ pub trait LiveSource: Send {
     /// Reads what is available now, without blocking. `now` is the caller's clock
     /// (idle timeouts are measured on it).
     fn poll(&mut self, now: Instant) -> Poll;
+
+    /// The store now holds these checkpoints (every source's, of one commit): a
+    /// source that must tell its input what was read only once it is safe (an SQS
+    /// message deleted) does it here. Most sources need nothing.
+    fn committed(&mut self, _checkpoints: &[Checkpoint]) {}
 }
 
 /// How long a held multi-line entry waits for its continuation before it is flushed.

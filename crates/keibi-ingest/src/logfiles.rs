@@ -165,6 +165,7 @@ impl LogFileSource {
             skip: 0,
             done: true,
             after_key: Some(mark.key(file)),
+            recent: Vec::new(),
         }
     }
 

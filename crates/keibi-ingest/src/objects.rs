@@ -9,6 +9,18 @@
 //! `every`), fetches one object and hands out all its events with a checkpoint of
 //! that root whose `after_key` is the object's key: a restart lists each root after
 //! its own and resumes exactly there, no object read twice, none skipped.
+//!
+//! With [`ObjectSource::with_notifications`] the source is also told of new objects
+//! (S3 event notifications from an SQS queue, another hook): a notified key after its
+//! root's checkpoint makes the source list at once (so the listing, not the message,
+//! decides the order and nothing between is skipped); one at or before it that the
+//! source read recently is not read again; one before it that it did not read was
+//! written late, after the listing passed its place, and is read out of order (the
+//! checkpoint keeps its last [`MAX_RECENT`] keys, and counts such reads in `skip`).
+//! A message is acknowledged (deleted) only once the store holds the checkpoints of
+//! every object it names ([`LiveSource::committed`]): a kill before that makes the
+//! queue deliver it again and the source knows the object as read or reads it; the
+//! periodic listing stays, so a lost message only delays an object.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::io;
@@ -44,6 +56,46 @@ pub trait Objects: Send {
     fn display(&self, key: &str) -> String;
 }
 
+/// Keys of a root a checkpoint remembers as read (for notifications of them).
+pub const MAX_RECENT: usize = 200;
+/// Keys of a root remembered as read while running (the checkpoint keeps the last
+/// [`MAX_RECENT`] of them).
+const MAX_REMEMBERED: usize = 10_000;
+/// Messages waiting for their objects to be stored, at most: while there are this
+/// many, no more are taken (the queue keeps them).
+const MAX_WAITING: usize = 1_000;
+
+/// One notification message: the object keys it names (decoded, under the
+/// source's prefix), the warnings about what it names but is not read, and the
+/// handle that acknowledges it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Notified {
+    pub receipt: String,
+    pub keys: Vec<String>,
+    pub problems: Vec<String>,
+}
+
+/// Where the source is told of new objects (an SQS queue of S3 event
+/// notifications).
+pub trait Notifications: Send {
+    /// At most `max` messages received since the last call, without blocking.
+    fn take(&mut self, max: usize) -> Vec<Notified>;
+    /// Acknowledges messages by their receipt (deletes them from the queue).
+    fn delete(&mut self, receipts: &[String]) -> Result<(), String>;
+    /// The queue's name, for notices.
+    fn display(&self) -> String;
+}
+
+/// How far a root has been read: its checkpoint's key, and the reads of late keys.
+type Progress = (Option<String>, u64);
+
+/// A message waiting for the objects it names to be stored.
+struct Waiting {
+    receipt: String,
+    /// (root, key, the root's progress once the key is read; `None` until then).
+    needs: Vec<(String, String, Option<Progress>)>,
+}
+
 /// How often the roots are looked for again (a new account or region appears).
 const ROOTS_EVERY: Duration = Duration::from_secs(15 * 60);
 
@@ -66,6 +118,20 @@ pub struct ObjectSource {
     resume: Vec<Checkpoint>,
     /// A failed fetch is tried again no sooner than this.
     retry_at: Option<Instant>,
+    /// Where new objects are announced, if anywhere.
+    notes: Option<Box<dyn Notifications>>,
+    /// (root, key) notified, before the root's checkpoint and never read: read
+    /// before the queue.
+    late: VecDeque<(String, String)>,
+    /// Per root, the keys read, oldest first (from the checkpoint, then as read).
+    recent: BTreeMap<String, VecDeque<String>>,
+    /// Per root, the late keys read (the checkpoint's `skip`).
+    skips: BTreeMap<String, u64>,
+    /// Per root, how far the store holds it.
+    stored: BTreeMap<String, Progress>,
+    waiting: Vec<Waiting>,
+    /// Why acknowledging failed, reported at the next poll.
+    ack_error: Option<String>,
 }
 
 impl ObjectSource {
@@ -95,7 +161,21 @@ impl ObjectSource {
                 .cloned()
                 .collect(),
             retry_at: None,
+            notes: None,
+            late: VecDeque::new(),
+            recent: BTreeMap::new(),
+            skips: BTreeMap::new(),
+            stored: BTreeMap::new(),
+            waiting: Vec::new(),
+            ack_error: None,
         }
+    }
+
+    /// Also reads the objects `notes` announces, at once (the listing every
+    /// `every` stays, as a safety net).
+    pub fn with_notifications(mut self, notes: Box<dyn Notifications>) -> ObjectSource {
+        self.notes = Some(notes);
+        self
     }
 
     fn lane(&self, root: &str) -> Fingerprint {
@@ -109,24 +189,252 @@ impl ObjectSource {
             return d.clone();
         }
         let id = self.lane(root);
-        let d = self
+        let cp = self
             .resume
             .iter()
-            .filter(|c| c.fingerprint == id)
-            .find_map(|c| c.after_key.clone());
+            .find(|c| c.fingerprint == id && c.after_key.is_some());
+        let d = cp.and_then(|c| c.after_key.clone());
+        if let Some(c) = cp {
+            let keep = c.recent.len().saturating_sub(MAX_RECENT);
+            let recent = c.recent[keep..].iter().cloned().collect();
+            let progress = (c.after_key.clone(), c.skip);
+            self.recent.insert(root.to_string(), recent);
+            self.skips.insert(root.to_string(), c.skip);
+            self.stored.insert(root.to_string(), progress);
+        } else if let Some((a, recent)) = self.ancestor(root) {
+            // A new folder of a prefix read whole before (the bucket's first
+            // objects were read before CloudTrail's region folders could be told):
+            // what the prefix read of it is read; the folder goes on after it.
+            self.stored.insert(root.to_string(), (Some(a.clone()), 0));
+            self.recent.insert(root.to_string(), recent);
+            self.done.insert(root.to_string(), Some(a.clone()));
+            return Some(a);
+        }
         self.done.insert(root.to_string(), d.clone());
         d
     }
 
+    /// Where `root` goes on from when a root that is a strict prefix of it (this
+    /// run's, or a stored checkpoint's) read it before, with the keys of `root` it
+    /// read recently. The prefix's key when it is in `root` or before it; when it is
+    /// past `root`, the last key of `root` the prefix remembers reading (the keys
+    /// after it in `root` were written after the prefix's listing passed them), or,
+    /// remembering none, the prefix's key (all of `root` taken as read, as the
+    /// prefix alone would have).
+    fn ancestor(&self, root: &str) -> Option<(String, VecDeque<String>)> {
+        let mut best: Option<(String, VecDeque<String>)> = None;
+        let mut consider = |key: &str, recent: &mut dyn Iterator<Item = &String>| {
+            let recent: VecDeque<String> =
+                recent.filter(|k| k.starts_with(root)).cloned().collect();
+            let key = if key.starts_with(root) || key < root {
+                key.to_string()
+            } else {
+                recent
+                    .iter()
+                    .max()
+                    .cloned()
+                    .unwrap_or_else(|| key.to_string())
+            };
+            if best.as_ref().is_none_or(|(b, _)| key > *b) {
+                best = Some((key, recent));
+            }
+        };
+        for (r, d) in &self.done {
+            if let Some(d) = d {
+                if r.len() < root.len() && root.starts_with(r.as_str()) {
+                    let empty = VecDeque::new();
+                    let recent = self.recent.get(r).unwrap_or(&empty);
+                    consider(d, &mut recent.iter());
+                }
+            }
+        }
+        for (i, _) in root.char_indices() {
+            let id = self.lane(&root[..i]);
+            if let Some(c) = self.resume.iter().find(|c| c.fingerprint == id) {
+                if let Some(k) = &c.after_key {
+                    consider(k, &mut c.recent.iter());
+                }
+            }
+        }
+        best
+    }
+
+    fn progress_of(&mut self, root: &str) -> Progress {
+        let d = self.done_of(root);
+        (d, self.skips.get(root).copied().unwrap_or(0))
+    }
+
     fn checkpoint(&self, root: &str, key: &str, format: Format) -> Checkpoint {
+        let recent = match (&self.notes, self.recent.get(root)) {
+            (Some(_), Some(r)) => r
+                .iter()
+                .skip(r.len().saturating_sub(MAX_RECENT))
+                .cloned()
+                .collect(),
+            _ => Vec::new(),
+        };
         Checkpoint {
             fingerprint: self.lane(root),
             format,
             offset: 0,
             line: 0,
-            skip: 0,
+            skip: self.skips.get(root).copied().unwrap_or(0),
             done: true,
             after_key: Some(key.to_string()),
+            recent,
+        }
+    }
+
+    /// The root a notified key belongs to (the longest that starts it).
+    fn root_of(&self, key: &str) -> Option<String> {
+        self.roots
+            .iter()
+            .filter(|r| key.starts_with(r.as_str()))
+            .max_by_key(|r| r.len())
+            .cloned()
+    }
+
+    /// Whether `key` of `root` was read (this run, or among the checkpoint's last).
+    fn was_read(&self, root: &str, key: &str) -> bool {
+        self.recent
+            .get(root)
+            .is_some_and(|r| r.iter().any(|k| k == key))
+    }
+
+    fn queued(&self, root: &str, key: &str) -> bool {
+        self.queue
+            .iter()
+            .chain(self.late.iter())
+            .any(|(r, k)| r == root && k == key)
+    }
+
+    /// Takes the messages received: each waits for the objects it names (none: it
+    /// is acknowledged at the next chance), with a warning for what it named
+    /// wrongly. Returns whether a key calls for a listing.
+    fn take_notes(&mut self, poll: &mut Poll) -> bool {
+        let room = MAX_WAITING.saturating_sub(self.waiting.len());
+        let Some(notes) = self.notes.as_mut() else {
+            return false;
+        };
+        if room == 0 {
+            return false;
+        }
+        let queue: Arc<str> = Arc::from(notes.display().as_str());
+        let taken = notes.take(room);
+        for n in taken {
+            for p in &n.problems {
+                poll.notices.push(Notice::FileError {
+                    file: queue.clone(),
+                    error: p.clone(),
+                });
+            }
+            // A key of no root yet: the roots are looked for again at the listing.
+            let needs = n
+                .keys
+                .into_iter()
+                .map(|key| (self.root_of(&key).unwrap_or_default(), key, None))
+                .collect();
+            self.waiting.push(Waiting {
+                receipt: n.receipt,
+                needs,
+            });
+        }
+        self.place(false)
+    }
+
+    /// Decides, for every key a message waits on that is neither read nor queued,
+    /// what it needs: nothing more when it was read (the progress now); a read out
+    /// of order when it is before its root's checkpoint (written late); a listing
+    /// when it is after (returns true). After a listing (`listed`) a key after the
+    /// checkpoint that it did not queue is not there (deleted since, or a digest
+    /// the listing passes over): its message needs nothing more, as does that of a
+    /// key of no root.
+    fn place(&mut self, listed: bool) -> bool {
+        let mut relist = false;
+        let mut waiting = std::mem::take(&mut self.waiting);
+        for w in &mut waiting {
+            for (root, key, at) in &mut w.needs {
+                if at.is_some() {
+                    continue;
+                }
+                if root.is_empty() {
+                    match self.root_of(key) {
+                        Some(r) => *root = r,
+                        None if listed => {
+                            *at = Some((None, 0));
+                            continue;
+                        }
+                        None => {
+                            self.next_roots = None;
+                            relist = true;
+                            continue;
+                        }
+                    }
+                }
+                if self.queued(root, key) {
+                    continue;
+                }
+                let done = self.done_of(root);
+                if self.was_read(root, key) {
+                    *at = Some(self.progress_of(root));
+                } else if done.as_deref().is_some_and(|d| key.as_str() <= d) {
+                    self.late.push_back((root.clone(), key.clone()));
+                } else if listed {
+                    *at = Some(self.progress_of(root));
+                } else {
+                    relist = true;
+                }
+            }
+        }
+        self.waiting = waiting;
+        relist
+    }
+
+    /// Acknowledges the messages whose every object is stored.
+    fn acknowledge(&mut self) {
+        let stored = &self.stored;
+        let ready = |w: &Waiting| {
+            w.needs.iter().all(|(root, _, at)| match at {
+                Some(p) => {
+                    root.is_empty() || p.0.is_none() || stored.get(root).is_some_and(|s| s >= p)
+                }
+                None => false,
+            })
+        };
+        let (done, rest): (Vec<Waiting>, Vec<Waiting>) = std::mem::take(&mut self.waiting)
+            .into_iter()
+            .partition(ready);
+        self.waiting = rest;
+        if done.is_empty() {
+            return;
+        }
+        let Some(notes) = self.notes.as_mut() else {
+            return;
+        };
+        let receipts: Vec<String> = done.iter().map(|w| w.receipt.clone()).collect();
+        if let Err(e) = notes.delete(&receipts) {
+            // Kept: tried again after the next commit or poll (the queue may also
+            // deliver them again meanwhile: their objects are known as read).
+            self.ack_error = Some(format!("{e}; tried again later"));
+            self.waiting.extend(done);
+        }
+    }
+
+    /// A key handed out: remembered as read, and the messages waiting on it know
+    /// how far the store must hold its root.
+    fn handed(&mut self, root: &str, key: &str) {
+        let r = self.recent.entry(root.to_string()).or_default();
+        r.push_back(key.to_string());
+        if r.len() > MAX_REMEMBERED {
+            r.pop_front();
+        }
+        let p = self.progress_of(root);
+        for w in &mut self.waiting {
+            for (r, k, at) in &mut w.needs {
+                if at.is_none() && r == root && k == key {
+                    *at = Some(p.clone());
+                }
+            }
         }
     }
 
@@ -152,7 +460,15 @@ impl ObjectSource {
             if room == 0 {
                 break;
             }
-            let mut last = self.done_of(&root);
+            // After what is queued already (a listing called for by a notification
+            // while the queue still holds keys).
+            let queued = self
+                .queue
+                .iter()
+                .rev()
+                .find(|(r, _)| *r == root)
+                .map(|(_, k)| k.clone());
+            let mut last = queued.or_else(|| self.done_of(&root));
             match self.objects.list(&root, last.as_deref(), room) {
                 Ok(keys) => {
                     // Only keys of the root after its checkpoint, in order, once.
@@ -267,22 +583,51 @@ impl LiveSource for ObjectSource {
             return poll;
         }
         self.retry_at = None;
-        if self.queue.is_empty() && self.next_list.is_none_or(|t| now >= t) {
+        if let Some(e) = self.ack_error.take() {
+            let queue = self.notes.as_ref().map(|n| n.display()).unwrap_or_default();
+            poll.notices.push(Notice::FileError {
+                file: Arc::from(queue.as_str()),
+                error: e,
+            });
+        }
+        // A notified key after its root's checkpoint is listed at once (the roots
+        // are known before a key is placed in one: the first poll lists first).
+        let first = self.next_list.is_none();
+        let relist = !first && self.take_notes(&mut poll);
+        if relist || (self.queue.is_empty() && self.next_list.is_none_or(|t| now >= t)) {
             self.next_list = Some(now + self.every);
             self.list(now, &mut poll);
+            if first && self.take_notes(&mut poll) {
+                self.list(now, &mut poll);
+            }
+            self.place(true);
         }
-        let Some((root, key)) = self.queue.pop_front() else {
-            return poll;
+        self.acknowledge();
+        let (root, key, late) = match self.late.pop_front() {
+            Some((r, k)) => (r, k, true),
+            None => match self.queue.pop_front() {
+                Some((r, k)) => (r, k, false),
+                None => return poll,
+            },
         };
         match self.read(&key, &mut poll) {
             Ok(format) => {
-                let cp = self.checkpoint(&root, &key, format);
+                let after = if late {
+                    // Read out of order: the checkpoint keeps its key and counts
+                    // the read, so it still grows.
+                    *self.skips.entry(root.clone()).or_default() += 1;
+                    self.done_of(&root).unwrap_or_else(|| key.clone())
+                } else {
+                    self.done.insert(root.clone(), Some(key.clone()));
+                    key.clone()
+                };
+                self.handed(&root, &key);
+                let cp = self.checkpoint(&root, &after, format);
                 poll.marks = vec![None; poll.events.len()];
                 if let Some(m) = poll.marks.last_mut() {
                     *m = Some(cp.clone());
                 }
                 poll.checkpoints = vec![cp];
-                self.done.insert(root, Some(key));
             }
             Err(e) => {
                 // Not handed out: tried again after a listing interval.
@@ -292,16 +637,41 @@ impl LiveSource for ObjectSource {
                     line: 0,
                     error: format!("{e}; tried again later"),
                 });
-                self.queue.push_front((root, key));
+                if late {
+                    self.late.push_front((root, key));
+                } else {
+                    self.queue.push_front((root, key));
+                }
                 self.retry_at = Some(now + self.every);
             }
         }
-        poll.state = if self.queue.is_empty() {
+        poll.state = if self.queue.is_empty() && self.late.is_empty() {
             SourceState::CaughtUp
         } else {
             SourceState::Reading
         };
         poll
+    }
+
+    fn committed(&mut self, checkpoints: &[Checkpoint]) {
+        if self.notes.is_none() {
+            return;
+        }
+        let lanes: Vec<(String, Fingerprint)> = self
+            .done
+            .keys()
+            .map(|r| (r.clone(), self.lane(r)))
+            .collect();
+        for cp in checkpoints {
+            if let Some((root, _)) = lanes.iter().find(|(_, l)| *l == cp.fingerprint) {
+                let p = (cp.after_key.clone(), cp.skip);
+                let s = self.stored.entry(root.clone()).or_default();
+                if p > *s {
+                    *s = p;
+                }
+            }
+        }
+        self.acknowledge();
     }
 }
 
@@ -478,5 +848,237 @@ mod tests {
         );
         assert_eq!(drain(&mut other, &mut Vec::new()).len(), 7);
         assert_ne!(source_id("x").len as usize, crate::fingerprint::HEAD);
+    }
+}
+
+#[cfg(test)]
+mod notified {
+    use super::tests_support::*;
+    use super::*;
+    use std::sync::Mutex;
+
+    /// A queue: messages to hand out, receipts deleted.
+    #[derive(Clone, Default)]
+    struct Queue {
+        inbox: Arc<Mutex<Vec<Notified>>>,
+        deleted: Arc<Mutex<Vec<String>>>,
+    }
+
+    impl Queue {
+        fn send(&self, receipt: &str, keys: &[&str], problems: &[&str]) {
+            self.inbox.lock().unwrap().push(Notified {
+                receipt: receipt.into(),
+                keys: keys.iter().map(|k| k.to_string()).collect(),
+                problems: problems.iter().map(|k| k.to_string()).collect(),
+            });
+        }
+        fn deleted(&self) -> Vec<String> {
+            std::mem::take(&mut *self.deleted.lock().unwrap())
+        }
+    }
+
+    impl Notifications for Queue {
+        fn take(&mut self, max: usize) -> Vec<Notified> {
+            let mut inbox = self.inbox.lock().unwrap();
+            let n = inbox.len().min(max);
+            inbox.drain(..n).collect()
+        }
+        fn delete(&mut self, receipts: &[String]) -> Result<(), String> {
+            self.deleted
+                .lock()
+                .unwrap()
+                .extend(receipts.iter().cloned());
+            Ok(())
+        }
+        fn display(&self) -> String {
+            "https://sqs.us-east-1.amazonaws.com/1/q".into()
+        }
+    }
+
+    /// Polls until caught up: the events' ids and the checkpoints.
+    fn drain(src: &mut ObjectSource) -> (Vec<String>, Vec<Checkpoint>, usize) {
+        let (mut ids, mut cps, mut warnings) = (Vec::new(), Vec::new(), 0);
+        for _ in 0..20 {
+            let p = src.poll(Instant::now());
+            ids.extend(p.events.iter().map(|e| e.time.format("e%-M").to_string()));
+            cps.extend(p.checkpoints);
+            warnings += p
+                .notices
+                .iter()
+                .filter(|n| matches!(n, Notice::FileError { .. }))
+                .count();
+            if p.state == SourceState::CaughtUp {
+                break;
+            }
+        }
+        (ids, cps, warnings)
+    }
+
+    fn source(store: &Store, queue: &Queue, resume: &[Checkpoint]) -> ObjectSource {
+        // Listing once an hour: only a notification makes an object read soon.
+        ObjectSource::new(
+            "mem://b/a/",
+            Box::new(store.clone()),
+            IngestOptions::default(),
+            Duration::from_secs(3600),
+            resume,
+        )
+        .with_notifications(Box::new(queue.clone()))
+    }
+
+    #[test]
+    fn notified_objects_are_read_at_once_and_acknowledged_only_once_stored() {
+        let store = Store::default();
+        store.put("a/1", 1);
+        store.put("a/3", 3);
+        let queue = Queue::default();
+        let mut src = source(&store, &queue, &[]);
+        let (ids, cps, _) = drain(&mut src);
+        assert_eq!(ids, ["e1", "e3"]);
+        src.committed(&cps);
+        let mut stored = cps.last().cloned().unwrap();
+
+        // A new object, notified: read at the next poll, long before the listing
+        // would; its message is deleted only once its checkpoint is stored.
+        store.put("a/4", 4);
+        queue.send("m4", &["a/4"], &[]);
+        let (ids, cps, _) = drain(&mut src);
+        assert_eq!(ids, ["e4"]);
+        assert!(queue.deleted().is_empty());
+        src.committed(&cps);
+        assert_eq!(queue.deleted(), ["m4"]);
+        stored = cps.last().cloned().unwrap_or(stored);
+
+        // Delivered again (a deletion lost): known as read, nothing read, deleted.
+        queue.send("m4b", &["a/4"], &[]);
+        assert!(drain(&mut src).0.is_empty());
+        assert_eq!(queue.deleted(), ["m4b"]);
+
+        // Written late: a key before the checkpoint never read is read once, out of
+        // order; the checkpoint keeps its key and grows by its count.
+        store.put("a/2", 2);
+        queue.send("m2", &["a/2"], &[]);
+        let (ids, cps, _) = drain(&mut src);
+        assert_eq!(ids, ["e2"]);
+        let late = cps.last().unwrap().clone();
+        assert_eq!(late.after_key.as_deref(), Some("a/4"));
+        assert_eq!(late.skip, 1);
+        assert!(late.recent.iter().any(|k| k == "a/2"));
+
+        // Killed before that commit: the message comes back after its visibility
+        // timeout, and a restart from the stored checkpoint reads the object once.
+        assert!(queue.deleted().is_empty());
+        let mut again = source(&store, &queue, std::slice::from_ref(&stored));
+        queue.send("m2b", &["a/2"], &[]);
+        let (ids, cps, _) = drain(&mut again);
+        assert_eq!(ids, ["e2"]);
+        again.committed(&cps);
+        assert_eq!(queue.deleted(), ["m2b"]);
+        // Once stored, a restart knows it as read.
+        let mut after = source(&store, &queue, &cps);
+        queue.send("m2c", &["a/2"], &[]);
+        assert!(drain(&mut after).0.is_empty());
+        assert_eq!(queue.deleted(), ["m2c"]);
+
+        // A message naming nothing to read (S3's test event), or only what is not
+        // to be read (outside the prefix, malformed): deleted, with a warning for
+        // each problem, nothing read; a key no listing finds (deleted since)
+        // likewise.
+        queue.send("test", &[], &[]);
+        queue.send("bad", &[], &["a message that is not JSON"]);
+        queue.send("gone", &["a/9"], &[]);
+        let (ids, _, warnings) = drain(&mut after);
+        assert!(ids.is_empty());
+        assert_eq!(warnings, 1);
+        let mut d = queue.deleted();
+        d.sort();
+        assert_eq!(d, ["bad", "gone", "test"]);
+    }
+
+    /// The bucket's first objects read as one prefix, then stopped; started again
+    /// when its region folders can be told apart (CloudTrail's `<region>/` with
+    /// years under it): each folder goes on after what the prefix read, nothing
+    /// read twice, and a message of an object read before is known as read.
+    #[test]
+    fn new_folders_go_on_after_what_their_prefix_read() {
+        let store = Store::default();
+        store.put("a/1", 1);
+        store.put("b/1", 2);
+        let queue = Queue::default();
+        let mut src = source(&store, &queue, &[]);
+        let (ids, cps, _) = drain(&mut src);
+        assert_eq!(ids, ["e1", "e2"]);
+        *store.1.lock().unwrap() = vec!["a/".into(), "b/".into()];
+        store.put("a/2", 3);
+        // The store keeps a source's last checkpoint.
+        let mut again = source(&store, &queue, &cps[1..]);
+        queue.send("m", &["b/1"], &[]);
+        let (ids, _, _) = drain(&mut again);
+        assert_eq!(ids, ["e3"]);
+        assert_eq!(queue.deleted(), ["m"]);
+    }
+}
+
+#[cfg(test)]
+mod tests_support {
+    use super::*;
+    use std::sync::Mutex;
+
+    type Kept = Arc<Mutex<Vec<(String, Vec<u8>)>>>;
+
+    /// Objects by key, each a CloudTrail file of one event at minute `n`; the
+    /// roots it names (none: the whole prefix, `""`).
+    #[derive(Clone, Default)]
+    pub struct Store(Kept, pub Arc<Mutex<Vec<String>>>);
+
+    impl Store {
+        pub fn put(&self, key: &str, n: u32) {
+            let body = format!(
+                r#"{{"Records":[{{"eventVersion":"1.08","eventTime":"2026-11-28T00:{n:02}:00Z","eventSource":"iam.amazonaws.com","eventName":"ListUsers","awsRegion":"us-east-1","sourceIPAddress":"192.0.2.1","userAgent":"aws-cli","eventID":"e{n}","eventType":"AwsApiCall","recipientAccountId":"123456789012","userIdentity":{{"type":"IAMUser","arn":"arn:aws:iam::123456789012:user/a","accountId":"123456789012","userName":"a"}}}}]}}"#
+            );
+            self.0
+                .lock()
+                .unwrap()
+                .push((key.to_string(), body.into_bytes()));
+        }
+    }
+
+    impl Objects for Store {
+        fn roots(&mut self) -> Result<Vec<String>, String> {
+            let r = self.1.lock().unwrap().clone();
+            Ok(if r.is_empty() { vec![String::new()] } else { r })
+        }
+        fn list(
+            &mut self,
+            root: &str,
+            after: Option<&str>,
+            max: usize,
+        ) -> Result<Vec<String>, String> {
+            let mut keys: Vec<String> = self
+                .0
+                .lock()
+                .unwrap()
+                .iter()
+                .map(|(k, _)| k.clone())
+                .collect();
+            keys.sort();
+            Ok(keys
+                .into_iter()
+                .filter(|k| k.starts_with(root) && after.is_none_or(|a| k.as_str() > a))
+                .take(max)
+                .collect())
+        }
+        fn get(&mut self, key: &str) -> Result<Vec<u8>, String> {
+            self.0
+                .lock()
+                .unwrap()
+                .iter()
+                .find(|(k, _)| k == key)
+                .map(|(_, b)| b.clone())
+                .ok_or_else(|| "NoSuchKey".into())
+        }
+        fn display(&self, key: &str) -> String {
+            format!("mem://b/{key}")
+        }
     }
 }

@@ -142,6 +142,7 @@ impl StreamSource {
             // The stream's name first, so a restart knows whose it is; then the
             // mark (progress within one lane compares the mark).
             after_key: Some(format!("{stream}\n{}", mark.key())),
+            recent: Vec::new(),
         }
     }
 }

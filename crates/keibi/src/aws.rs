@@ -470,9 +470,21 @@ pub fn remote_source(
                 resume,
             )));
         }
+        if s.sqs.is_some() && !url.starts_with("s3://") {
+            return Err("sqs is for s3:// urls only (their bucket's event notifications)".into());
+        }
         let parsed = s3::parse_url(url).map_err(|e| e.to_string())?;
         let reader = s3::S3Reader::new(&aws).map_err(|e| e.to_string())?;
-        Ok(Box::new(keibi_ingest::ObjectSource::new(
+        // With a queue, the listing is only the safety net: every 10 minutes.
+        let every = match (&s.sqs, s.list_interval) {
+            (Some(_), None) => std::time::Duration::from_secs(600),
+            _ => every,
+        };
+        let notes = match &s.sqs {
+            Some(q) => Some(SqsNotes::start(&aws, q, &parsed)?),
+            None => None,
+        };
+        let source = keibi_ingest::ObjectSource::new(
             url,
             Box::new(S3Objects {
                 reader,
@@ -481,7 +493,11 @@ pub fn remote_source(
             ingest,
             every,
             resume,
-        )))
+        );
+        Ok(Box::new(match notes {
+            Some(n) => source.with_notifications(Box::new(n)),
+            None => source,
+        }))
     }
     #[cfg(not(feature = "aws"))]
     {
@@ -730,6 +746,121 @@ impl keibi_ingest::Objects for S3Objects {
         } else {
             format!("s3://{}/{key}", self.url.bucket)
         }
+    }
+}
+
+/// An SQS queue of the bucket's S3 event notifications, long-polled on a thread of
+/// its own (the daemon's polls never wait on it): each message is read as
+/// [`keibi_aws::sqs::parse_body`] says and handed over through a bounded channel;
+/// deletions are made by the daemon's thread once the objects are stored.
+#[cfg(feature = "aws")]
+struct SqsNotes {
+    rx: std::sync::mpsc::Receiver<Result<keibi_ingest::Notified, String>>,
+    /// A second client: the receiving thread holds its own through each long poll.
+    deleter: keibi_aws::sqs::SqsQueue,
+    queue: String,
+    /// Set when the source is dropped: the thread ends after its long poll.
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+#[cfg(feature = "aws")]
+impl Drop for SqsNotes {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+#[cfg(feature = "aws")]
+impl SqsNotes {
+    fn start(
+        aws: &keibi_aws::s3::S3Options,
+        queue: &str,
+        url: &keibi_aws::s3::S3Url,
+    ) -> Result<SqsNotes, String> {
+        use keibi_aws::sqs::SqsQueue;
+        let receiver = SqsQueue::new(aws, queue).map_err(|e| e.to_string())?;
+        let deleter = SqsQueue::new(aws, queue).map_err(|e| e.to_string())?;
+        // Two batches of 10 in flight at most: the queue keeps the rest.
+        let (tx, rx) = std::sync::mpsc::sync_channel(20);
+        let (bucket, prefix) = (url.bucket.clone(), url.prefix.clone());
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let stopped = stop.clone();
+        std::thread::Builder::new()
+            .name("keibi-sqs".into())
+            .spawn(move || loop {
+                if stopped.load(std::sync::atomic::Ordering::Relaxed) {
+                    return;
+                }
+                match receiver.receive(keibi_aws::sqs::MAX_WAIT) {
+                    Ok(messages) => {
+                        for m in messages {
+                            let n = keibi_aws::sqs::parse_body(&m.body, &bucket, &prefix);
+                            let mut problems = n.problems;
+                            if problems.is_empty() && n.keys.is_empty() && n.ignored == 0 {
+                                problems.push("an S3 notification with no records".into());
+                            }
+                            let out = keibi_ingest::Notified {
+                                receipt: m.receipt,
+                                keys: n.keys,
+                                problems,
+                            };
+                            if tx.send(Ok(out)).is_err() {
+                                return;
+                            }
+                        }
+                    }
+                    Err(e) => {
+                        if tx.send(Err(e.to_string())).is_err() {
+                            return;
+                        }
+                        // The queue is gone or refused: not hammered.
+                        std::thread::sleep(std::time::Duration::from_secs(10));
+                    }
+                }
+            })
+            .map_err(|e| format!("cannot start the SQS reader: {e}"))?;
+        Ok(SqsNotes {
+            rx,
+            deleter,
+            queue: queue.to_string(),
+            stop,
+        })
+    }
+}
+
+#[cfg(feature = "aws")]
+impl keibi_ingest::Notifications for SqsNotes {
+    fn take(&mut self, max: usize) -> Vec<keibi_ingest::Notified> {
+        let mut out = Vec::new();
+        while out.len() < max {
+            match self.rx.try_recv() {
+                Ok(Ok(n)) => out.push(n),
+                // A failed receive: a warning with nothing to read or acknowledge.
+                Ok(Err(e)) => out.push(keibi_ingest::Notified {
+                    receipt: String::new(),
+                    keys: Vec::new(),
+                    problems: vec![format!("{e}; tried again in 10 s")],
+                }),
+                Err(_) => break,
+            }
+        }
+        out
+    }
+
+    fn delete(&mut self, receipts: &[String]) -> Result<(), String> {
+        let receipts: Vec<String> = receipts.iter().filter(|r| !r.is_empty()).cloned().collect();
+        if receipts.is_empty() {
+            return Ok(());
+        }
+        let failed = self.deleter.delete(&receipts).map_err(|e| e.to_string())?;
+        // A refused receipt is not tried again: the message comes back after its
+        // visibility timeout, and its object is then known as read.
+        let _ = failed;
+        Ok(())
+    }
+
+    fn display(&self) -> String {
+        self.queue.clone()
     }
 }
 
