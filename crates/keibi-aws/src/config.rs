@@ -83,3 +83,53 @@ pub fn signing_credentials(
     let provider = crate::sts::AssumeRoleProvider::new(base, region.unwrap_or("us-east-1"), role)?;
     Ok(aws_credential_types::provider::SharedCredentialsProvider::new(provider))
 }
+
+/// A signed client for one region, as a command that names at most one region
+/// (`--region`, else the chain's) builds it: the region checked, the chain's (or
+/// the profile's) credentials, `endpoint_url` or the configuration's, `timeout`
+/// (30 s when zero). The error is a sentence for the person who ran the command.
+pub async fn regional_client(
+    region: Option<&str>,
+    endpoint_url: Option<&str>,
+    profile: Option<String>,
+    timeout: Duration,
+) -> Result<(crate::signed::Client, String), String> {
+    let timeout = if timeout.is_zero() {
+        Duration::from_secs(30)
+    } else {
+        timeout
+    };
+    let conf = load_with_profile(
+        region.map(str::to_string),
+        endpoint_url.map(str::to_string),
+        profile,
+        timeout,
+    )
+    .await;
+    let region = match region.map(str::trim) {
+        Some(r) if !r.is_empty() => r.to_string(),
+        _ => match conf.region() {
+            Some(r) => r.to_string(),
+            None => {
+                return Err(
+                    "no region: give --region, or set AWS_REGION or the profile's region".into(),
+                )
+            }
+        },
+    };
+    if !crate::signed::is_region(&region) {
+        return Err(format!(
+            "{:?} is not an AWS region",
+            keibi_notify::text::clip(&keibi_notify::text::one_line(&region), 100, "…")
+        ));
+    }
+    let Some(creds) = conf.credentials_provider() else {
+        return Err("no AWS credentials provider".into());
+    };
+    let endpoint = endpoint_url
+        .map(str::to_string)
+        .or_else(|| conf.endpoint_url().map(str::to_string));
+    let client = crate::signed::Client::new(creds, endpoint.as_deref(), timeout)
+        .map_err(|e| e.to_string())?;
+    Ok((client, region))
+}

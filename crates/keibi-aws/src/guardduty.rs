@@ -94,45 +94,14 @@ pub fn read(opts: &ReadOptions) -> Result<ReadReport, ReadError> {
     let rt = crate::config::runtime()
         .map_err(|e| failed(format!("cannot start the AWS client's runtime: {e}")))?;
     rt.block_on(async {
-        let timeout = if opts.timeout.is_zero() {
-            Duration::from_secs(30)
-        } else {
-            opts.timeout
-        };
-        let conf = crate::config::load_with_profile(
-            opts.region.clone(),
-            opts.endpoint_url.clone(),
+        let (client, region) = crate::config::regional_client(
+            opts.region.as_deref(),
+            opts.endpoint_url.as_deref(),
             opts.profile.clone(),
-            timeout,
+            opts.timeout,
         )
-        .await;
-        let region = match opts.region.as_deref().map(str::trim) {
-            Some(r) if !r.is_empty() => r.to_string(),
-            _ => match conf.region() {
-                Some(r) => r.to_string(),
-                None => {
-                    return Err(failed(
-                        "no region: give --region, or set AWS_REGION or the profile's region"
-                            .into(),
-                    ))
-                }
-            },
-        };
-        if !is_region(&region) {
-            return Err(failed(format!(
-                "{:?} is not an AWS region",
-                clip(&one_line(&region), 100, "…")
-            )));
-        }
-        let Some(creds) = conf.credentials_provider() else {
-            return Err(failed("no AWS credentials provider".into()));
-        };
-        let endpoint = opts
-            .endpoint_url
-            .clone()
-            .or_else(|| conf.endpoint_url().map(str::to_string));
-        let client =
-            Client::new(creds, endpoint.as_deref(), timeout).map_err(|e| failed(e.to_string()))?;
+        .await
+        .map_err(failed)?;
         let mut report = ReadReport {
             region: region.clone(),
             ..ReadReport::default()
