@@ -609,6 +609,7 @@ async fn https_with_a_certificate() {
     let (s, h, _) = login(&c, &base, "kim", PASSWORD).await;
     assert_eq!(s, StatusCode::SEE_OTHER);
     assert!(set_cookie(&h, "keibi_session").is_some());
+    assert_eq!(h["strict-transport-security"], "max-age=31536000");
     // Plain HTTP to the HTTPS port gets no page.
     let plain = base.replace("https://", "http://");
     assert!(client().get(format!("{plain}/login")).send().await.is_err());
