@@ -146,8 +146,10 @@ pub(crate) fn start(
     })
 }
 
+/// How many users may log in (read-only: `Db::open` has just checked and migrated
+/// the store, a second full check would only cost time on a large store).
 fn db_users(store: &Path) -> Result<u64> {
-    Ok(keibi_store::Store::open(store)?.active_users()?)
+    Ok(keibi_store::Store::open_read_only(store)?.active_users()?)
 }
 
 /// The proxy settings as keibi-server takes them; `None` without a header.
