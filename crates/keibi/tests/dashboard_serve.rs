@@ -184,6 +184,22 @@ fn keibi_dashboard_logs_in_and_keeps_the_rate_limit_across_a_restart() {
     let dir = tempfile::tempdir().unwrap();
     let store = dir.path().join("keibi.db");
     let log = dir.path().join("dashboard.log");
+    // No store there: refused, nothing created.
+    let o = keibi()
+        .arg("dashboard")
+        .arg("--store")
+        .arg(&store)
+        .args(["--listen", "127.0.0.1:0"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(!store.exists());
+    keibi()
+        .args(["users", "--store"])
+        .arg(&store)
+        .arg("list")
+        .output()
+        .unwrap();
     // With nobody to log in, the page and the log say how to make someone.
     let port = free_port();
     let d = dashboard(&store, port, &log);
@@ -257,6 +273,12 @@ fn keibi_dashboard_logs_in_and_keeps_the_rate_limit_across_a_restart() {
 fn binding_everywhere_without_tls_is_refused_and_https_serves() {
     let dir = tempfile::tempdir().unwrap();
     let store = dir.path().join("keibi.db");
+    keibi()
+        .args(["users", "--store"])
+        .arg(&store)
+        .arg("list")
+        .output()
+        .unwrap();
     let o = keibi()
         .arg("dashboard")
         .arg("--store")

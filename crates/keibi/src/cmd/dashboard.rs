@@ -40,6 +40,14 @@ pub fn run(args: &DashboardArgs, global: &Global) -> Result<u8> {
         .store
         .clone()
         .unwrap_or_else(|| settings.store.path.clone());
+    // A mistyped path would otherwise be served as a new, empty store.
+    if !store.exists() {
+        eprintln!(
+            "keibi: {}",
+            say(Msg::new("dashboard-no-store").arg("path", store.display().to_string()))
+        );
+        return Ok(2);
+    }
     let listen = match (args.listen, settings.dashboard.listen) {
         (Some(a), _) => a,
         (None, Listen::On(a)) => a,
