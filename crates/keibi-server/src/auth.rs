@@ -456,6 +456,7 @@ pub fn authenticator(local: bool, proxy: Option<ProxyConfig>) -> Arc<dyn Authent
         chain.push(Arc::new(ProxyAuth::new(p)));
     }
     if local {
+        crate::users::warm();
         chain.push(Arc::new(SessionAuth));
     }
     match chain.len() {
