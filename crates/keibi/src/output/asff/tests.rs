@@ -5,6 +5,9 @@
 //! model does not carry.
 
 use super::*;
+use chrono::{DateTime, Utc};
+use keibi_model::finding::Evidence;
+use serde_json::{json, Value};
 use keibi_model::finding::{Actor, Resource, Severity};
 
 const SHAPES: &str = include_str!("../../../tests/data/asff/securityhub-shapes.json");

@@ -5,6 +5,9 @@
 //! only where `metadata.profiles` applies it); `at_least_one` constraints hold.
 
 use super::*;
+use chrono::Utc;
+use keibi_model::finding::Evidence;
+use serde_json::{json, Value};
 use chrono::DateTime;
 use keibi_model::finding::{Actor, Resource, Severity};
 
