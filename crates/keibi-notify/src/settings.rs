@@ -342,7 +342,8 @@ impl NotifySettings {
                     s.ca_file.as_mut().map(fix);
                 }
                 K::Pagerduty(s) => secret(&mut s.routing_key),
-                K::Sns(_) => {}
+                K::Sns(_) | K::Securityhub(_) => {}
+                K::OcsfFile(s) => fix(&mut s.path),
             }
         }
     }
@@ -374,9 +375,12 @@ impl NotifySettings {
     pub fn summary_channels(&self) -> Vec<String> {
         match &self.daily_summary {
             None => Vec::new(),
-            Some(d) if d.channels.is_empty() => {
-                self.channels.iter().map(|c| c.name.clone()).collect()
-            }
+            Some(d) if d.channels.is_empty() => self
+                .channels
+                .iter()
+                .filter(|c| !c.kind.is_export())
+                .map(|c| c.name.clone())
+                .collect(),
             Some(d) => d.channels.clone(),
         }
     }
@@ -432,6 +436,19 @@ impl NotifySettings {
                 if let Err(e) = l.parse::<keibi_i18n::Lang>() {
                     p(vec![Key("channels"), Item(i), Key("lang")], e.to_string());
                 }
+            }
+            match &c.kind {
+                crate::channels::ChannelKind::OcsfFile(o) => {
+                    if let Some(reason) = o.problem() {
+                        p(vec![Key("channels"), Item(i)], reason);
+                    }
+                }
+                crate::channels::ChannelKind::Securityhub(h) => {
+                    for (reason, key) in h.problems() {
+                        p(vec![Key("channels"), Item(i), Key(key)], reason);
+                    }
+                }
+                _ => {}
             }
         }
         let known = |n: &str| names.contains(&n.trim());
@@ -502,6 +519,14 @@ impl NotifySettings {
                     p(
                         vec![Key("daily_summary"), Key("channels"), Item(j)],
                         format!("no channel is named {c:?} ({})", listed()),
+                    );
+                } else if self.channel(c.trim()).is_some_and(|ch| ch.kind.is_export()) {
+                    p(
+                        vec![Key("daily_summary"), Key("channels"), Item(j)],
+                        format!(
+                            "{c:?} is an export ({}): the daily summary is for people",
+                            self.channel(c.trim()).map_or("", |ch| ch.kind.as_str())
+                        ),
                     );
                 }
             }

@@ -1,7 +1,7 @@
 //! The AWS edge (`crates/keibi-aws`), compiled in with the `aws` feature (on by
 //! default). Without it everything else builds and runs; what needs AWS says so.
 
-use keibi_notify::channels::MakeSns;
+use keibi_notify::channels::{Edge, MakeSns};
 
 /// The hook `keibi_notify::channels::build` makes SNS channels with, or `None` when
 /// keibi is built without the `aws` feature (an SNS channel is then a clear error).
@@ -13,6 +13,23 @@ pub fn sns() -> Option<MakeSns<'static>> {
     #[cfg(not(feature = "aws"))]
     {
         None
+    }
+}
+
+/// The AWS edge's channel constructors (SNS, Security Hub) for
+/// `keibi_notify::channels::build_with`; none without the `aws` feature (those
+/// channels are then a clear error).
+pub fn channels() -> Edge<'static> {
+    #[cfg(feature = "aws")]
+    {
+        Edge {
+            sns: Some(&keibi_aws::sns::build),
+            securityhub: Some(&keibi_aws::securityhub::channel::build),
+        }
+    }
+    #[cfg(not(feature = "aws"))]
+    {
+        Edge::default()
     }
 }
 

@@ -7,8 +7,8 @@
 use super::*;
 use chrono::{DateTime, Utc};
 use keibi_model::finding::Evidence;
-use serde_json::{json, Value};
 use keibi_model::finding::{Actor, Resource, Severity};
+use serde_json::{json, Value};
 
 const SHAPES: &str = include_str!("../../../tests/data/asff/securityhub-shapes.json");
 

@@ -5,11 +5,11 @@
 //! only where `metadata.profiles` applies it); `at_least_one` constraints hold.
 
 use super::*;
+use chrono::DateTime;
 use chrono::Utc;
 use keibi_model::finding::Evidence;
-use serde_json::{json, Value};
-use chrono::DateTime;
 use keibi_model::finding::{Actor, Resource, Severity};
+use serde_json::{json, Value};
 
 const SCHEMA: &str = include_str!("../../../tests/data/ocsf/schema-1.8.0.json");
 
