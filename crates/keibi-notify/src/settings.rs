@@ -762,4 +762,54 @@ mod tests {
             assert!(r.is_err(), "{r:?}");
         }
     }
+
+    #[test]
+    fn export_channels_read_and_their_mistakes_are_named() {
+        let s = read(
+            r#"{"channels": [
+                  {"name": "siem", "type": "ocsf_file", "path": "ocsf/f.jsonl"},
+                  {"name": "hub", "type": "securityhub", "region": "ap-northeast-1",
+                   "role_arn": "arn:aws:iam::123456789012:role/keibi", "external_id": "x"}]}"#,
+        );
+        assert!(s.problems().is_empty(), "{:?}", s.problems());
+        let crate::channels::ChannelKind::OcsfFile(o) = &s.channels[0].kind else {
+            panic!()
+        };
+        assert_eq!((o.max_bytes, o.keep), (100 << 20, 5));
+        let mut r = s.clone();
+        r.resolve_paths(std::path::Path::new("/etc/keibi"));
+        let crate::channels::ChannelKind::OcsfFile(o) = &r.channels[0].kind else {
+            panic!()
+        };
+        assert_eq!(o.path, std::path::Path::new("/etc/keibi/ocsf/f.jsonl"));
+        let bad = read(
+            r#"{"channels": [
+                  {"name": "siem", "type": "ocsf_file", "path": "f", "max_bytes": 10},
+                  {"name": "hub", "type": "securityhub", "region": "tokyo",
+                   "role_arn": "arn:aws:iam::123456789012:user/alice",
+                   "endpoint_url": "ftp://x"},
+                  {"name": "hub2", "type": "securityhub", "external_id": "x"}],
+                "daily_summary": {"at": "09:00", "channels": ["siem"]}}"#,
+        );
+        let got: Vec<String> = bad
+            .problems()
+            .into_iter()
+            .map(|p| format!("{:?}: {}", p.at.last().unwrap(), p.reason))
+            .collect();
+        assert_eq!(got.len(), 6, "{got:#?}");
+        for want in [
+            "max_bytes",
+            "region",
+            "role_arn",
+            "endpoint_url",
+            "external_id",
+            "export",
+        ] {
+            assert!(got.iter().any(|g| g.contains(want)), "{want}: {got:#?}");
+        }
+        assert!(serde_json::from_str::<NotifySettings>(
+            r#"{"channels": [{"name": "s", "type": "ocsf_file", "path": "f", "rotate": 1}]}"#
+        )
+        .is_err());
+    }
 }

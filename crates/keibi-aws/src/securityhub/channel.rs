@@ -4,11 +4,14 @@
 //! --to securityhub` sends ([`keibi_model::export::asff`]). The finding's id is its
 //! keibi id, so each change updates the same Security Hub finding.
 //!
-//! Security Hub ignores the `Workflow` of an import that updates a finding, so a
-//! change of workflow is mirrored by a `BatchUpdateFindings` after the import: a
-//! resolution sets `RESOLVED`, a reopening `NEW`. A new finding is created `NEW`
-//! by its import; a severity raised or a finding still going keeps the workflow
-//! people set in Security Hub.
+//! The workflow is mirrored by the record state: a new finding is created `NEW`
+//! and `ACTIVE`; a resolution imports it `ARCHIVED`, which Security Hub resolves
+//! (a NEW or NOTIFIED finding that becomes ARCHIVED is RESOLVED), and a reopening
+//! `ACTIVE` again, which makes a RESOLVED finding NEW. Security Hub ignores the
+//! `Workflow` of an import that updates a finding, so with `set_workflow` a
+//! resolution or a reopening is followed by `BatchUpdateFindings` setting
+//! `RESOLVED` or `NEW` outright (a finding people suppressed there included). A
+//! severity raised or a finding still going keeps the workflow people set.
 //!
 //! The account is the caller's (STS GetCallerIdentity, asked once, of the
 //! assumed role's account when `role_arn` is set). Failures follow the channel
@@ -36,6 +39,7 @@ pub struct HubChannel {
     rt: tokio::runtime::Runtime,
     /// The caller's account, once STS said it.
     account: Mutex<Option<String>>,
+    set_workflow: bool,
 }
 
 /// Builds a Security Hub channel: the `MakeSecurityHub` hook of
@@ -143,6 +147,7 @@ impl HubChannel {
             client,
             rt,
             account: Mutex::new(None),
+            set_workflow: hub.set_workflow,
         })
     }
 
@@ -179,7 +184,7 @@ impl HubChannel {
             let Some(f) = finding_of(n, &target) else {
                 continue;
             };
-            if let Some(w) = workflow_to_set(&n.kind) {
+            if let Some(w) = workflow_to_set(&n.kind).filter(|_| self.set_workflow) {
                 workflow.push((json!({ "Id": f["Id"], "ProductArn": f["ProductArn"] }), w));
             }
             findings.push(f);
@@ -388,6 +393,7 @@ mod tests {
             role_arn: Some("arn:aws:iam::123456789012:user/alice".into()),
             external_id: None,
             endpoint_url: None,
+            set_workflow: false,
         };
         let e = HubChannel::new(&spec(hub.clone()), &hub).err().unwrap();
         assert!(e.to_string().contains("role_arn"), "{e}");
@@ -396,6 +402,7 @@ mod tests {
             role_arn: None,
             external_id: None,
             endpoint_url: None,
+            set_workflow: false,
         };
         let e = HubChannel::new(&spec(hub.clone()), &hub).err().unwrap();
         assert!(

@@ -251,6 +251,12 @@ pub struct SecurityHubSpec {
     /// A local endpoint (moto) or a VPC endpoint.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub endpoint_url: Option<String>,
+    /// Also set the workflow status by `BatchUpdateFindings` after the import of a
+    /// resolve (`RESOLVED`) or a reopen (`NEW`). Without it the record state does
+    /// it: Security Hub resolves a NEW or NOTIFIED finding that becomes ARCHIVED
+    /// and makes a RESOLVED one NEW again when it becomes ACTIVE.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub set_workflow: bool,
 }
 
 impl SecurityHubSpec {
