@@ -78,6 +78,15 @@ aws-usage = keibi: AWS: { $requests } requests, { $size }, ≈ ${ $usd } at { $r
     } ({ $apis })
 aws-usage-api = { $service } { $api } { $n }
 aws-usage-more = { $n } more
+aws-usage-source = keibi: AWS { $source }: { $requests ->
+        [one] 1 request
+       *[other] { $requests } requests
+    }, { $size }, ≈ ${ $usd }{ $errors ->
+        [0] {""}
+        [one] , 1 failed
+       *[other] , { $errors } failed
+    }
+aws-usage-no-source = other calls
 
 ## Rules (scan, rules list, rules lint)
 rules-not-loaded = keibi: warning: rule not loaded: { $problem }

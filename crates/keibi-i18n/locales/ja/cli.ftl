@@ -72,6 +72,11 @@ aws-usage = keibi: AWS: リクエスト { $requests }件、{ $size }、{ $region
     }（{ $apis }）
 aws-usage-api = { $service } { $api } { $n }件
 aws-usage-more = ほか { $n }件
+aws-usage-source = keibi: AWS { $source }: リクエスト { $requests }件、{ $size }、約 ${ $usd }{ $errors ->
+        [0] {""}
+       *[other] 、うち失敗 { $errors }件
+    }
+aws-usage-no-source = その他の呼び出し
 
 ## ルール（scan、rules list、rules lint）
 rules-not-loaded = keibi: 警告: 読み込めなかったルール: { $problem }
