@@ -288,6 +288,61 @@ fn the_ocsf_file_gets_each_change_once_across_kills() {
     assert_eq!(failed, 0);
 }
 
+/// The outbox's one window, made to happen: a delivery whose line reached the file
+/// before keibi was killed, and was never marked sent. The next start sends it
+/// again; the channel finds its key in the file and does not write it twice.
+#[test]
+fn a_line_written_before_a_kill_is_not_written_again() {
+    let s = Setup::new(
+        "notify:\n  channels:\n    - name: siem\n      type: ocsf_file\n      path: ocsf/findings.jsonl\n  routes:\n    - name: everything\n      channels: [siem]\n",
+    );
+    let log = || s.log();
+    // The file's directory is a file: every write fails (transient), so the two
+    // findings' deliveries stay pending, tried.
+    fs::write(s.path("ocsf"), "not a directory").unwrap();
+    let d = s.start();
+    s.append(&brute_force());
+    wait_for(
+        "two pending deliveries",
+        Duration::from_secs(60),
+        &log,
+        || s.counts().filter(|c| c.1 == 2 && c.0 == 0).map(|_| ()),
+    );
+    kill9(d);
+    assert!(s.log().contains("siem"), "{}", s.log());
+
+    // What the channel writes for the first delivery is in the file, as if the
+    // kill came after its write and before its mark.
+    fs::remove_file(s.path("ocsf")).unwrap();
+    fs::create_dir(s.path("ocsf")).unwrap();
+    let first = keibi_store::Store::open_read_only(&s.path("keibi.db"))
+        .unwrap()
+        .outbox(0, 10)
+        .unwrap()
+        .remove(0);
+    let n = keibi_engine::notifier::notice(&first);
+    let line = keibi_notify::channels::ocsf_file::record(&n).unwrap();
+    fs::write(s.path("ocsf/findings.jsonl"), format!("{line}\n")).unwrap();
+
+    let d = s.start();
+    wait_for("both sent", Duration::from_secs(60), &log, || {
+        s.counts().filter(|c| c.0 == 2 && c.1 == 0).map(|_| ())
+    });
+    assert_eq!(terminate(d), Some(0), "{}", s.log());
+    let recs = records(&s.path("ocsf/findings.jsonl"));
+    let keys: Vec<&str> = recs
+        .iter()
+        .map(|r| r["metadata"]["uid"].as_str().unwrap())
+        .collect();
+    assert_eq!(keys.len(), 2, "{keys:?}");
+    assert_eq!(
+        keys[0], first.key,
+        "the line written before the kill, first"
+    );
+    assert_ne!(keys[1], first.key, "and not again: {keys:?}");
+    assert!(s.log().contains("already in the file"), "{}", s.log());
+}
+
 fn get_findings(python: &Path, endpoint: &str, region: &str) -> Vec<Value> {
     let script =
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../keibi-aws/tests/data/securityhub_get.py");
