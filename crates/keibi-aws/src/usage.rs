@@ -1,7 +1,7 @@
 //! What keibi's AWS calls cost: every attempt the signed client sends (a retry is a
 //! request AWS bills like any other) is counted here by service and API, with the
 //! bytes of its answer and whether it failed; [`estimate`] turns the counts into US
-//! dollars with the list prices of [`PRICES`].
+//! dollars with the list prices of [`prices`].
 //!
 //! One process-wide [`Usage`] ([`global`]) is what the commands report at the end
 //! of a run and what `keibi run` exposes in `/metrics`: every client the sources,
@@ -254,7 +254,7 @@ pub struct Price {
 /// (keibi running outside AWS is the upper bound).
 pub const TRANSFER_OUT_PER_GB: &[(&str, f64)] = &[("us-east-1", 0.09), ("ap-northeast-1", 0.114)];
 
-/// The regions [`PRICES`] has; any other is estimated with us-east-1's prices.
+/// The regions [`prices`] has; any other is estimated with us-east-1's prices.
 pub const PRICED_REGIONS: &[&str] = &["us-east-1", "ap-northeast-1"];
 
 // Public list prices in USD as of December 2026. The us-east-1 figures are those
