@@ -574,12 +574,15 @@ pub enum FindingsCommand {
         #[arg(long, value_enum, conflicts_with = "file")]
         from: Option<ImportFrom>,
         /// With --from: only findings the service updated since then (RFC 3339,
-        /// YYYY-MM-DD, or an age such as 7d).
-        #[arg(long, value_name = "TIME", default_value = "7d", requires = "from")]
-        since: String,
-        /// With --from: the region [default: the credential chain's].
+        /// YYYY-MM-DD, or an age such as 7d) [default: per region, an hour before
+        /// the last import that read it (its checkpoint in the store); 7d the first
+        /// time].
+        #[arg(long, value_name = "TIME", requires = "from")]
+        since: Option<String>,
+        /// With --from: the region, repeatable to read several in one import (one
+        /// checkpoint each) [default: the credential chain's].
         #[arg(long, value_name = "REGION", requires = "from")]
-        region: Option<String>,
+        region: Vec<String>,
         /// With --from: AWS profile to read with.
         #[arg(long, value_name = "NAME", requires = "from")]
         profile: Option<String>,

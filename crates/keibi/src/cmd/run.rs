@@ -507,7 +507,7 @@ fn start_notifier(
     settings: &Settings,
     once: bool,
 ) -> std::result::Result<Notifying, String> {
-    let channels = notifier::build_channels(n, &crate::locale::current(), crate::aws::sns())
+    let channels = notifier::build_channels(n, &crate::locale::current(), crate::aws::channels())
         .map_err(|e| library_text(&e.to_string()))?;
     let store =
         keibi_store::Store::open(&settings.store.path).map_err(|e| library_text(&e.to_string()))?;
