@@ -62,6 +62,7 @@
 //! so a foreign SQLite file is refused, `quick_check` when opened for writing, and
 //! numbered migrations in `migrations/` applied in one transaction.
 
+mod dashboard;
 mod error;
 mod journal;
 mod merge;
@@ -77,6 +78,10 @@ use chrono::{DateTime, Utc};
 pub use ipnet::IpNet;
 pub use keibi_model::{ChangeKind, Finding, FindingChange, Severity};
 
+pub use dashboard::{
+    Changes, DayCount, FindingFilter, FindingPage, FindingRow, Overview, ProfileRow, Sort,
+    SourceHealth, MAX_PAGE,
+};
 pub use error::StoreError;
 pub use journal::{ActionFilter, ActionRecord, Change, NewAction, Pause};
 pub use notify::{Growing, OpenFindings, SummaryDelivery};

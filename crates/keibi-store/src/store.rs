@@ -31,6 +31,8 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/003-outbox.sql"),
     include_str!("../migrations/004-notify-routing.sql"),
     include_str!("../migrations/005-actions.sql"),
+    // 006 and 007 are the login sessions' and the timeline's (issue 19).
+    include_str!("../migrations/008-dashboard.sql"),
 ];
 
 /// The schema this keibi writes.
@@ -474,7 +476,7 @@ impl Store {
         &self.path
     }
 
-    fn err(&self, e: rusqlite::Error) -> StoreError {
+    pub(crate) fn err(&self, e: rusqlite::Error) -> StoreError {
         StoreError::sqlite(&self.path, e)
     }
 
@@ -652,7 +654,11 @@ impl Store {
         Ok(out)
     }
 
-    fn resolve_id(conn: &Connection, path: &Path, prefix: &str) -> Result<String, StoreError> {
+    pub(crate) fn resolve_id(
+        conn: &Connection,
+        path: &Path,
+        prefix: &str,
+    ) -> Result<String, StoreError> {
         let p = prefix.trim().to_ascii_lowercase();
         if p.is_empty() || p.len() > 64 || !p.bytes().all(|b| b.is_ascii_hexdigit()) {
             return Err(StoreError::Invalid(format!(
