@@ -31,6 +31,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/003-outbox.sql"),
     include_str!("../migrations/004-notify-routing.sql"),
     include_str!("../migrations/005-actions.sql"),
+    include_str!("../migrations/006-activity.sql"),
 ];
 
 /// The schema this keibi writes.
@@ -587,6 +588,13 @@ impl Store {
                 [cutoff],
             )
             .map_err(err)? as u64;
+        tx.execute(
+            &format!(
+                "DELETE FROM finding_actors WHERE finding_id IN (SELECT id FROM findings WHERE {old})"
+            ),
+            [cutoff],
+        )
+        .map_err(err)?;
         pruned.findings = tx
             .execute(&format!("DELETE FROM findings WHERE {old}"), [cutoff])
             .map_err(err)? as u64;
@@ -1036,7 +1044,7 @@ fn write_row(tx: &Connection, path: &Path, row: &Row<'_>) -> Result<(), StoreErr
         ])
     })
     .map_err(err)?;
-    Ok(())
+    crate::activity::index_actors(tx, path, f)
 }
 
 /// Applies one finding change inside the commit's transaction.
@@ -1290,6 +1298,7 @@ impl FindingStore for Store {
                 )
                 .map_err(err)?;
             }
+            crate::activity::write_activity(&tx, &path, &commit.activity, commit.at)?;
             if commit.profile_clear {
                 tx.execute("DELETE FROM profiles", []).map_err(err)?;
             }
