@@ -18,67 +18,25 @@ CREATE INDEX findings_updated ON findings (updated_at);
 CREATE INDEX findings_detector ON findings (detector, status);
 CREATE INDEX findings_status_resource ON findings (status, resource_id);
 
--- Every address and user a finding names (`actor.ip`, `actor.ips`, `actor.user`,
--- `actor.users`): the actor filter and the actor pages find a spray's findings by
--- any of its users, not only by the first. A database user and an IAM principal's
--- ARN are both `user` (the contract keeps both in `actor.user`). `open` is 1
--- while the finding is new or acknowledged: the overview's top addresses and
--- users are counted off an index without visiting the findings.
-CREATE TABLE finding_actors (
-    kind       TEXT NOT NULL CHECK (kind IN ('ip', 'user')),
-    value      TEXT NOT NULL,
-    finding_id TEXT NOT NULL,
-    open       INTEGER NOT NULL,
-    PRIMARY KEY (kind, value, finding_id)
-) STRICT, WITHOUT ROWID;
-CREATE INDEX finding_actors_finding ON finding_actors (finding_id);
+-- The addresses and users of open findings (new or acknowledged): the
+-- overview's top lists are counted off one index of `finding_actors` (006, the
+-- store's code writes it with each finding) without visiting the findings.
+-- `open` follows the finding's status: set from it when a row is written, and
+-- changed with it.
+ALTER TABLE finding_actors ADD COLUMN open INTEGER NOT NULL DEFAULT 1;
+UPDATE finding_actors SET open = 0 WHERE finding_id IN
+    (SELECT id FROM findings WHERE status NOT IN ('new', 'acknowledged'));
 CREATE INDEX finding_actors_open ON finding_actors (kind, open, value);
 
-CREATE TRIGGER finding_actors_insert AFTER INSERT ON findings BEGIN
-    INSERT OR IGNORE INTO finding_actors (kind, value, finding_id, open)
-        SELECT 'ip', json_extract(NEW.finding, '$.actor.ip'), NEW.id, NEW.status IN ('new', 'acknowledged')
-            WHERE json_type(NEW.finding, '$.actor.ip') = 'text'
-        UNION SELECT 'ip', value, NEW.id, NEW.status IN ('new', 'acknowledged') FROM json_each(NEW.finding, '$.actor.ips')
-            WHERE type = 'text'
-        UNION SELECT 'user', json_extract(NEW.finding, '$.actor.user'), NEW.id, NEW.status IN ('new', 'acknowledged')
-            WHERE json_type(NEW.finding, '$.actor.user') = 'text'
-        UNION SELECT 'user', value, NEW.id, NEW.status IN ('new', 'acknowledged') FROM json_each(NEW.finding, '$.actor.users')
-            WHERE type = 'text';
+CREATE TRIGGER finding_actors_open_insert AFTER INSERT ON finding_actors BEGIN
+    UPDATE finding_actors
+        SET open = coalesce((SELECT status IN ('new', 'acknowledged') FROM findings
+                             WHERE id = NEW.finding_id), 1)
+        WHERE kind = NEW.kind AND value = NEW.value AND finding_id = NEW.finding_id;
 END;
 
--- Only when the JSON changed, and only then re-read: a workflow change (status
--- columns) costs nothing here.
-CREATE TRIGGER finding_actors_update AFTER UPDATE OF finding ON findings
-    WHEN OLD.finding IS NOT NEW.finding BEGIN
-    DELETE FROM finding_actors WHERE finding_id = OLD.id;
-    INSERT OR IGNORE INTO finding_actors (kind, value, finding_id, open)
-        SELECT 'ip', json_extract(NEW.finding, '$.actor.ip'), NEW.id, NEW.status IN ('new', 'acknowledged')
-            WHERE json_type(NEW.finding, '$.actor.ip') = 'text'
-        UNION SELECT 'ip', value, NEW.id, NEW.status IN ('new', 'acknowledged') FROM json_each(NEW.finding, '$.actor.ips')
-            WHERE type = 'text'
-        UNION SELECT 'user', json_extract(NEW.finding, '$.actor.user'), NEW.id, NEW.status IN ('new', 'acknowledged')
-            WHERE json_type(NEW.finding, '$.actor.user') = 'text'
-        UNION SELECT 'user', value, NEW.id, NEW.status IN ('new', 'acknowledged') FROM json_each(NEW.finding, '$.actor.users')
-            WHERE type = 'text';
-END;
-
-CREATE TRIGGER finding_actors_status AFTER UPDATE OF status ON findings
+CREATE TRIGGER finding_actors_open_status AFTER UPDATE OF status ON findings
     WHEN OLD.status IS NOT NEW.status BEGIN
     UPDATE finding_actors SET open = NEW.status IN ('new', 'acknowledged')
         WHERE finding_id = NEW.id;
 END;
-
-CREATE TRIGGER finding_actors_delete AFTER DELETE ON findings BEGIN
-    DELETE FROM finding_actors WHERE finding_id = OLD.id;
-END;
-
--- The findings already stored.
-INSERT OR IGNORE INTO finding_actors (kind, value, finding_id, open)
-    SELECT 'ip', json_extract(f.finding, '$.actor.ip'), f.id, f.status IN ('new', 'acknowledged') FROM findings f
-        WHERE json_type(f.finding, '$.actor.ip') = 'text'
-    UNION SELECT 'ip', j.value, f.id, f.status IN ('new', 'acknowledged') FROM findings f, json_each(f.finding, '$.actor.ips') j
-        WHERE j.type = 'text'
-    UNION SELECT 'user', json_extract(f.finding, '$.actor.user'), f.id, f.status IN ('new', 'acknowledged') FROM findings f
-        WHERE json_type(f.finding, '$.actor.user') = 'text'
-    UNION SELECT 'user', j.value, f.id, f.status IN ('new', 'acknowledged') FROM findings f, json_each(f.finding, '$.actor.users') j
-        WHERE j.type = 'text';

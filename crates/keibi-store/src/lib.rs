@@ -62,6 +62,7 @@
 //! so a foreign SQLite file is refused, `quick_check` when opened for writing, and
 //! numbered migrations in `migrations/` applied in one transaction.
 
+mod activity;
 mod dashboard;
 mod error;
 mod journal;
@@ -78,6 +79,11 @@ use chrono::{DateTime, Utc};
 pub use ipnet::IpNet;
 pub use keibi_model::{ChangeKind, Finding, FindingChange, Severity};
 
+pub use activity::{
+    around, Activity, ActivityBatch, ActivityKind, FindingMark, Timeline, TimelineEntry,
+    TimelineQuery, COMMIT_MAX_ROWS, DEFAULT_MAX_ROWS, FINGERPRINT_MAX, QUERY_MAX_ACTORS,
+    QUERY_MAX_LIMIT, STATEMENT_MAX, TEXT_MAX,
+};
 pub use dashboard::{
     Changes, DayCount, FindingFilter, FindingPage, FindingRow, Overview, ProfileRow, Sort,
     SourceHealth, MAX_PAGE,
@@ -113,6 +119,9 @@ pub struct Commit {
     pub profile_clear: bool,
     pub profile_puts: Vec<(String, Vec<u8>)>,
     pub profile_deletes: Vec<String>,
+    /// What the actors of the batch's events did (the timeline), written with the
+    /// checkpoints: a replayed commit writes none of it (see [`ActivityBatch`]).
+    pub activity: ActivityBatch,
 }
 
 impl Commit {
@@ -124,6 +133,7 @@ impl Commit {
             profile_clear: false,
             profile_puts: Vec::new(),
             profile_deletes: Vec::new(),
+            activity: ActivityBatch::default(),
         }
     }
 }

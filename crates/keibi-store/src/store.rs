@@ -31,7 +31,8 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/003-outbox.sql"),
     include_str!("../migrations/004-notify-routing.sql"),
     include_str!("../migrations/005-actions.sql"),
-    // 006 and 007 are the login sessions' and the timeline's (issue 19).
+    include_str!("../migrations/006-activity.sql"),
+    // 007 is the dashboard's users and sessions (issue 19).
     include_str!("../migrations/008-dashboard.sql"),
 ];
 
@@ -589,6 +590,13 @@ impl Store {
                 [cutoff],
             )
             .map_err(err)? as u64;
+        tx.execute(
+            &format!(
+                "DELETE FROM finding_actors WHERE finding_id IN (SELECT id FROM findings WHERE {old})"
+            ),
+            [cutoff],
+        )
+        .map_err(err)?;
         pruned.findings = tx
             .execute(&format!("DELETE FROM findings WHERE {old}"), [cutoff])
             .map_err(err)? as u64;
@@ -1042,7 +1050,7 @@ fn write_row(tx: &Connection, path: &Path, row: &Row<'_>) -> Result<(), StoreErr
         ])
     })
     .map_err(err)?;
-    Ok(())
+    crate::activity::index_actors(tx, path, f)
 }
 
 /// Applies one finding change inside the commit's transaction.
@@ -1296,6 +1304,7 @@ impl FindingStore for Store {
                 )
                 .map_err(err)?;
             }
+            crate::activity::write_activity(&tx, &path, &commit.activity, commit.at)?;
             if commit.profile_clear {
                 tx.execute("DELETE FROM profiles", []).map_err(err)?;
             }
