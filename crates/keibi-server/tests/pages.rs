@@ -5,8 +5,8 @@
 mod common;
 
 use axum::http::StatusCode;
-use chrono::Utc;
-use common::fixtures::{commit, finding, Spec};
+use chrono::{Duration, Utc};
+use common::fixtures::{api_call, commit, commit_with_events, finding, statement, Spec};
 use keibi_i18n::Lang;
 use keibi_server::auth::Role;
 use keibi_server::pages::{LoadedList, Site};
@@ -59,7 +59,23 @@ fn fill(dir: &std::path::Path) -> Vec<String> {
             now,
         ),
     ];
-    commit(&dir.join("keibi.db"), &fs, now);
+    // What the actors did around then: a statement by alice from the critical
+    // finding's address, and an API call by the principal from the same address.
+    let events = [
+        statement(
+            now - Duration::hours(2) - Duration::minutes(5),
+            "198.51.100.9",
+            "alice",
+            "DROP TABLE orders",
+        ),
+        api_call(
+            now - Duration::hours(2),
+            "198.51.100.9",
+            "arn:aws:iam::111122223333:user/ci",
+            "DeleteDBSnapshot",
+        ),
+    ];
+    commit_with_events(&dir.join("keibi.db"), &fs, &events, now);
     fs.into_iter().map(|f| f.id).collect()
 }
 
@@ -276,6 +292,11 @@ async fn actor_pages_list_their_findings() {
     csp_clean(&body);
     assert_eq!(titles(&body), ["Successful brute force on orders-db"]);
     assert!(body.contains("Reputation"), "{body}");
+    assert!(
+        body.contains("DROP TABLE orders"),
+        "the address's timeline: {body}"
+    );
+    assert!(body.contains("AWS API call"), "{body}");
     let (_, body) = common::get(&app, "/actors/user/postgres", true).await;
     assert_eq!(titles(&body), ["Brute force on billing-db"]);
     assert!(body.contains("No stored profile"), "{body}");

@@ -14,6 +14,7 @@ mod overview;
 mod settings;
 mod site;
 mod suppressions;
+mod timeline;
 mod workflow;
 
 pub use site::{LoadedList, Reputation, Site};
