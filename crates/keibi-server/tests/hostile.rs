@@ -137,7 +137,10 @@ async fn hostile_fields_render_escaped_and_bounded_everywhere() {
     // The timeline shows the hostile statements, escaped.
     let tl = &body[body.find("id=\"tl-h\"").unwrap()..];
     assert_eq!(tl.matches("<tr class=\"tl-activity\">").count(), 2, "{tl}");
-    assert!(tl.contains("alert(1)&#60;/script&#62;admin\\u{202e}txt.exe"), "{tl}");
+    assert!(
+        tl.contains("alert(1)&#60;/script&#62;admin\\u{202e}txt.exe"),
+        "{tl}"
+    );
     // The 1 MB statement is cut.
     assert!(body.contains("AAAA…"), "cut with an ellipsis");
     // The forms' values (the rule builder) are escaped attributes too.

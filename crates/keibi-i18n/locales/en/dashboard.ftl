@@ -205,6 +205,7 @@ dash-rule-network = Network
 dash-rule-expires = Expires
 dash-rule-reason = Reason
 dash-rule-help = Every field given must match; leave a field empty to match any. A network matches a finding only when all its addresses are inside it, a user only when it is the finding's only user.
+dash-rule-fixed = (exactly as in the finding: it holds invisible or direction-changing characters, shown as escapes)
 dash-rules = Rules
 dash-expired = expired
 dash-exp-1d = 1 day

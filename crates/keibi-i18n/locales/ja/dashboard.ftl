@@ -189,6 +189,7 @@ dash-rule-network = ネットワーク
 dash-rule-expires = 有効期限
 dash-rule-reason = 理由
 dash-rule-help = 入力した項目がすべて一致する検出結果を抑制します。空欄の項目は何にでも一致します。ネットワークは検出結果のすべてのアドレスが含まれる場合に、ユーザーはそれが検出結果の唯一のユーザーである場合に一致します。
+dash-rule-fixed = （検出結果のとおり。見えない文字や表示方向を変える文字を含むため、エスケープして表示しています）
 dash-rules = ルール
 dash-expired = 期限切れ
 dash-exp-1d = 1 日

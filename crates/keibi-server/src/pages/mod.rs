@@ -251,6 +251,11 @@ fn is_unsafe(c: char) -> bool {
     )
 }
 
+/// Whether `s` holds a character [`shown`] would escape.
+pub fn has_unsafe(s: &str) -> bool {
+    s.chars().any(is_unsafe)
+}
+
 /// Text from a log as shown: unsafe characters as visible `\u{…}` escapes, at most
 /// `max` characters (then `…`). HTML escaping is askama's, after this.
 pub fn shown(s: &str, max: usize) -> String {
