@@ -465,3 +465,40 @@ async fn the_event_stream_counts_changes_after_the_mark() {
     let (status, _) = common::get(&app, "/events?mark=0", false).await;
     assert_ne!(status, StatusCode::OK);
 }
+
+#[tokio::test]
+async fn an_address_page_asks_the_daemons_lists_when_handed_them() {
+    struct Lists;
+    impl keibi_server::pages::Reputation for Lists {
+        fn lists_of(&self, ip: std::net::IpAddr) -> Vec<String> {
+            if ip.to_string() == "198.51.100.9" {
+                vec!["tor-exits".into(), "<b>feed</b>".into()]
+            } else {
+                Vec::new()
+            }
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let site = Site {
+        reputation: Some(std::sync::Arc::new(Lists)),
+        ..Site::default()
+    };
+    let app = common::app_with_site(dir.path(), common::person(Role::Viewer), site);
+    fill(dir.path());
+    let (_, body) = common::get(&app, "/actors/ip/198.51.100.9", true).await;
+    assert!(body.contains("<li>tor-exits</li>"), "{body}");
+    assert!(
+        body.contains("<li>&#60;b&#62;feed&#60;/b&#62;</li>"),
+        "{body}"
+    );
+    assert!(body.contains("From the lists the daemon loaded."), "{body}");
+    let (_, body) = common::get(&app, "/actors/ip/203.0.113.7", true).await;
+    assert!(body.contains("On no list keibi knows of."), "{body}");
+    // Without the daemon's lists, the page says it only knows the store's findings.
+    let (plain, _) = common::app(dir.path(), common::person(Role::Viewer));
+    let (_, body) = common::get(&plain, "/actors/ip/198.51.100.9", true).await;
+    assert!(
+        body.contains("the daemon&#39;s loaded lists are not consulted"),
+        "{body}"
+    );
+}

@@ -138,6 +138,7 @@ dash-tl-api_call = AWS API call
 dash-actions = Response actions
 dash-action = Action
 dash-target = Target
+dash-decide = Decision
 dash-mode = Mode
 dash-rule = Rule
 dash-updated = Updated

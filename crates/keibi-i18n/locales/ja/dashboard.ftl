@@ -125,6 +125,7 @@ dash-tl-api_call = AWS API 呼び出し
 dash-actions = 自動対応のアクション
 dash-action = アクション
 dash-target = 対象
+dash-decide = 判断
 dash-mode = モード
 dash-rule = ルール
 dash-updated = 更新
