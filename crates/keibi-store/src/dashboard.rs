@@ -13,8 +13,8 @@ use keibi_model::{FindingText, Severity};
 use rusqlite::types::Value;
 use rusqlite::{params, params_from_iter, OptionalExtension};
 
-use crate::store::{from_millis, millis};
-use crate::{Status, Store, StoreError};
+use crate::store::{from_millis, millis, read_finding_opt};
+use crate::{FindingStore, Status, Store, StoreError, StoredFinding};
 
 /// Longest text a filter field, note or name may be, in bytes (as the store's own
 /// bound on typed texts).
@@ -400,6 +400,17 @@ impl Store {
             .and_then(|r| r.collect())
             .map_err(|e| self.err(e))?;
         Ok(rows)
+    }
+
+    /// One finding by its full id (one index look-up), else by a unique prefix as
+    /// [`FindingStore::finding`] (which reads every id for a prefix).
+    pub fn finding_by_id(&self, id_or_prefix: &str) -> Result<StoredFinding, StoreError> {
+        let t = id_or_prefix.trim();
+        if t.len() == 32 && t.bytes().all(|b| b.is_ascii_hexdigit()) {
+            let id = t.to_ascii_lowercase();
+            return read_finding_opt(&self.conn, &self.path, &id)?.ok_or(StoreError::NotFound(id));
+        }
+        FindingStore::finding(self, t)
     }
 
     /// How many findings changed after `mark` (a value of [`Changes::mark`]; 0 for
