@@ -42,6 +42,7 @@ const EN: &[(&str, &str)] = &[
         include_str!("../locales/en/posture-db.ftl"),
     ),
     ("audit.ftl", include_str!("../locales/en/audit.ftl")),
+    ("dashboard.ftl", include_str!("../locales/en/dashboard.ftl")),
     (
         "dashboard-login.ftl",
         include_str!("../locales/en/dashboard-login.ftl"),
@@ -80,6 +81,7 @@ const JA: &[(&str, &str)] = &[
         include_str!("../locales/ja/posture-db.ftl"),
     ),
     ("audit.ftl", include_str!("../locales/ja/audit.ftl")),
+    ("dashboard.ftl", include_str!("../locales/ja/dashboard.ftl")),
     (
         "dashboard-login.ftl",
         include_str!("../locales/ja/dashboard-login.ftl"),

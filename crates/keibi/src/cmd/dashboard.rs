@@ -10,10 +10,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{anyhow, Context, Result};
+use keibi_detect::iplist::IpList;
 use keibi_engine::daemon::Control;
 use keibi_engine::settings::{Listen, Settings};
+use keibi_i18n::DisplayZone;
 use keibi_i18n::Msg;
 use keibi_server::auth::{authenticator, ProxyConfig, Role};
+use keibi_server::pages::{LoadedList, Reputation, Site};
 use keibi_server::serve::{bind, tls_config, url_of, Dashboard, TlsFiles};
 use keibi_server::{AppState, Db, Options};
 
@@ -57,7 +60,7 @@ pub fn run(args: &DashboardArgs, global: &Global) -> Result<u8> {
             ))
         }
     };
-    let started = start(&settings.dashboard, &store, listen)?;
+    let started = start(&settings, &store, listen)?;
     println!(
         "{}",
         say(Msg::new("dashboard-serving").arg("url", started.url.as_str()))
@@ -83,11 +86,8 @@ pub(crate) struct Started {
 }
 
 /// Serves the dashboard of `settings` over `store` on `listen`.
-pub(crate) fn start(
-    settings: &keibi_engine::settings::Dashboard,
-    store: &Path,
-    listen: SocketAddr,
-) -> Result<Started> {
+pub(crate) fn start(all: &Settings, store: &Path, listen: SocketAddr) -> Result<Started> {
+    let settings = &all.dashboard;
     let tls = match (&settings.tls.cert, &settings.tls.key) {
         (Some(cert), Some(key)) => Some(TlsFiles {
             cert: cert.clone(),
@@ -145,6 +145,7 @@ pub(crate) fn start(
         db,
         options: Arc::new(options),
         auth: authenticator(settings.auth.local, proxy),
+        site: Arc::new(site_of(all)),
     };
     let dashboard = Dashboard::start(listener, keibi_server::router(state), tls)?;
     Ok(Started {
@@ -208,4 +209,92 @@ fn proxy_config(
             .map(|r| role(r, "default_role"))
             .transpose()?,
     }))
+}
+
+/// What the pages show of the settings: the display zone, the settings with
+/// secrets redacted, the address lists with their sizes (and a look-up of them for
+/// the actor pages), the sources. Lists are read once, at start.
+fn site_of(settings: &Settings) -> Site {
+    let zone = settings
+        .display
+        .tz
+        .as_deref()
+        .and_then(|tz| DisplayZone::named(tz).ok())
+        .unwrap_or_else(DisplayZone::utc);
+    let shown = serde_json::to_value(settings)
+        .map(|v| Site::settings_from_json(&v))
+        .unwrap_or_default();
+    let mut lists = Vec::new();
+    let mut loaded = Vec::new();
+    let kinds = [
+        ("tor", &settings.lists.tor),
+        ("threat", &settings.lists.threat),
+        ("trusted", &settings.lists.trusted),
+    ];
+    for (kind, paths) in kinds {
+        for path in paths.iter() {
+            let name = format!(
+                "{kind}: {}",
+                path.file_name().map_or_else(
+                    || path.display().to_string(),
+                    |n| n.to_string_lossy().into_owned()
+                )
+            );
+            let Ok(bytes) = std::fs::read(path) else {
+                continue;
+            };
+            let Ok(list) = IpList::parse(name.clone(), &bytes) else {
+                continue;
+            };
+            let loaded_at = std::fs::metadata(path)
+                .and_then(|m| m.modified())
+                .ok()
+                .map(chrono::DateTime::<chrono::Utc>::from);
+            loaded.push(LoadedList {
+                name,
+                entries: list.entries(),
+                source: path.display().to_string(),
+                loaded_at,
+            });
+            lists.push(list);
+        }
+    }
+    let sources = settings
+        .sources
+        .inputs
+        .iter()
+        .map(|s| {
+            if let Some(u) = &s.url {
+                u.clone()
+            } else if let Some(p) = &s.path {
+                p.display().to_string()
+            } else if let Some(g) = &s.glob {
+                g.clone()
+            } else if let Some(d) = &s.dir {
+                format!("{}/", d.display())
+            } else {
+                "stdin".to_string()
+            }
+        })
+        .collect();
+    Site {
+        zone,
+        settings: shown,
+        lists: loaded,
+        sources,
+        reputation: (!lists.is_empty()).then(|| Arc::new(Lists(lists)) as Arc<dyn Reputation>),
+    }
+}
+
+/// The settings' address lists, for the actor pages' "on these lists".
+struct Lists(Vec<IpList>);
+
+impl Reputation for Lists {
+    fn lists_of(&self, ip: std::net::IpAddr) -> Vec<String> {
+        self.0
+            .iter()
+            .filter(|l| l.contains(ip))
+            .map(|l| l.name().to_string())
+            .collect()
+    }
 }

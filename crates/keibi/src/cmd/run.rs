@@ -118,7 +118,7 @@ pub fn run(args: &RunArgs, global: &Global) -> Result<u8> {
     };
     let _dashboard = match dashboard_at {
         Some(addr) => {
-            let started = super::dashboard::start(&settings.dashboard, &settings.store.path, addr)?;
+            let started = super::dashboard::start(&settings, &settings.store.path, addr)?;
             log.emit(
                 "info",
                 &say(Msg::new("dashboard-serving").arg("url", started.url.as_str())),
