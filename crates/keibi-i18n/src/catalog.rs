@@ -42,6 +42,7 @@ const EN: &[(&str, &str)] = &[
         include_str!("../locales/en/posture-db.ftl"),
     ),
     ("audit.ftl", include_str!("../locales/en/audit.ftl")),
+    ("timeline.ftl", include_str!("../locales/en/timeline.ftl")),
 ];
 const JA: &[(&str, &str)] = &[
     ("activity.ftl", include_str!("../locales/ja/activity.ftl")),
@@ -75,6 +76,7 @@ const JA: &[(&str, &str)] = &[
         include_str!("../locales/ja/posture-db.ftl"),
     ),
     ("audit.ftl", include_str!("../locales/ja/audit.ftl")),
+    ("timeline.ftl", include_str!("../locales/ja/timeline.ftl")),
 ];
 
 pub(crate) fn files(lang: Lang) -> &'static [(&'static str, &'static str)] {

@@ -17,6 +17,7 @@ pub mod rules;
 pub mod run;
 pub mod run_respond;
 pub mod scan;
+pub mod timeline;
 
 use std::collections::HashMap;
 use std::io;
