@@ -1,0 +1,2 @@
+// keibi dashboard: progressive enhancement only. Every page works without it.
+"use strict";

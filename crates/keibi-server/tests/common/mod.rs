@@ -1,0 +1,72 @@
+//! Test set-up: a store in a temporary directory and an [`Authenticate`] that
+//! vouches for one fixed person, so page tests do not depend on the login flow
+//! (which has its own tests).
+#![allow(dead_code)]
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::request::Parts;
+use axum::http::{Request, StatusCode};
+use keibi_i18n::Lang;
+use keibi_server::auth::{Authenticate, Role, Viewer};
+use keibi_server::{AppState, Db, Options};
+use tower::ServiceExt;
+
+/// Vouches for `viewer` on every request carrying the header `x-test-user: yes`.
+pub struct AsPerson(pub Viewer);
+
+impl Authenticate for AsPerson {
+    fn viewer<'a>(
+        &'a self,
+        _: &'a AppState,
+        parts: &'a Parts,
+    ) -> Pin<Box<dyn Future<Output = Option<Viewer>> + Send + 'a>> {
+        let ok = parts.headers.get("x-test-user").is_some();
+        Box::pin(async move { ok.then(|| self.0.clone()) })
+    }
+}
+
+pub fn person(role: Role) -> Viewer {
+    Viewer {
+        name: "kim".into(),
+        role,
+        lang: Lang::En,
+        csrf: "t0ken".into(),
+    }
+}
+
+/// A dashboard over a new store in `dir`, acting as `viewer`.
+pub fn app(dir: &std::path::Path, viewer: Viewer) -> (axum::Router, AppState) {
+    let store = dir.join("keibi.db");
+    let state = AppState {
+        db: Db::open(&store, 2).unwrap(),
+        options: Arc::new(Options {
+            store,
+            public_url: "http://127.0.0.1:9717".into(),
+            secure_cookies: true,
+        }),
+        auth: Arc::new(AsPerson(viewer)),
+    };
+    (keibi_server::router(state.clone()), state)
+}
+
+/// GET `path` as the test person (or anonymous); status and body.
+pub async fn get(app: &axum::Router, path: &str, logged_in: bool) -> (StatusCode, String) {
+    let mut req = Request::get(path);
+    if logged_in {
+        req = req.header("x-test-user", "yes");
+    }
+    let res = app
+        .clone()
+        .oneshot(req.body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    let status = res.status();
+    let body = axum::body::to_bytes(res.into_body(), 16 << 20)
+        .await
+        .unwrap();
+    (status, String::from_utf8_lossy(&body).into_owned())
+}
