@@ -239,6 +239,31 @@ fn a_users_activity_from_the_store_and_from_the_files() {
         "the statement as the server logged it"
     );
 
+    // A second run on the same store resumes from the checkpoints (reading the
+    //    files again for the detectors only): the activity is not written twice.
+    ok(
+        keibi()
+            .arg("run")
+            .arg(&log)
+            .arg(&ct)
+            .arg("--store")
+            .arg(&store)
+            .arg("--once")
+            .output()
+            .unwrap(),
+        "keibi run --once again",
+    );
+    assert_eq!(
+        jsonl(&[
+            "--store".as_ref(),
+            store.as_os_str(),
+            "--user".as_ref(),
+            APP_USER.as_ref()
+        ]),
+        from_store,
+        "a restart writes nothing twice"
+    );
+
     // 2. From the files: the same rows (no store ids).
     let from_files = jsonl(&[
         log.as_os_str(),
