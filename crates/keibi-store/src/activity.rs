@@ -61,8 +61,9 @@ pub const FINGERPRINT_MAX: usize = 4096;
 /// the demo's week makes about 40,000 rows. A row takes a few hundred bytes in
 /// memory until the commit.
 pub const COMMIT_MAX_ROWS: usize = 50_000;
-/// The store's default total of rows ([`Store::expire_activity`]).
-pub const DEFAULT_MAX_ROWS: u64 = 5_000_000;
+/// The store's default total of rows ([`Store::expire_activity`]): a row takes
+/// about 250 bytes on disk with its indexes, so about 500 MB.
+pub const DEFAULT_MAX_ROWS: u64 = 2_000_000;
 /// Addresses, users or principals one query may name, each.
 pub const QUERY_MAX_ACTORS: usize = 64;
 /// Entries one query returns at most.
@@ -920,7 +921,7 @@ impl Store {
         let tx = self.write_tx()?;
         let mut n = tx
             .execute(
-                "DELETE FROM activity WHERE last < ?1 AND stored < ?1",
+                "DELETE FROM activity WHERE first < ?1 AND last < ?1 AND stored < ?1",
                 [cutoff],
             )
             .map_err(err)? as u64;

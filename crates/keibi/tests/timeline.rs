@@ -406,3 +406,130 @@ fn a_users_activity_from_the_store_and_from_the_files() {
         );
     }
 }
+
+/// Without servers: a CloudTrail file's timeline in Japanese (headers, kinds and
+/// JST times from the catalog and the display zone), and the refusals.
+#[test]
+fn a_cloudtrail_file_in_japanese_and_the_refusals() {
+    let ct = cloudtrail();
+    let out = ok(
+        keibi()
+            .arg("timeline")
+            .arg(&ct)
+            .args(["--principal", "arn:aws:iam::123456789012:root"])
+            .args(["--since", "2026-11-28", "--until", "2026-11-29"])
+            .args([
+                "--format",
+                "table",
+                "--lang",
+                "ja",
+                "--display-tz",
+                "Asia/Tokyo",
+            ])
+            .output()
+            .unwrap(),
+        "keibi timeline --lang ja",
+    );
+    let table = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = table.lines().collect();
+    assert_eq!(lines.len(), 6, "a header and five rows:\n{table}");
+    for word in [
+        "時刻",
+        "種別",
+        "回数",
+        "送信元",
+        "ユーザー",
+        "リソース",
+        "内容",
+    ] {
+        assert!(lines[0].contains(word), "{word} in {:?}", lines[0]);
+    }
+    assert!(lines[1].starts_with("2026-11-28 18:05:00 JST"), "{table}");
+    assert!(
+        lines[1].contains("API 呼び出し") && lines[1].contains("×6"),
+        "{table}"
+    );
+    assert!(lines[1].contains("signin.amazonaws.com:ConsoleLogin"));
+    assert!(lines[5].contains("iam.amazonaws.com:AttachUserPolicy"));
+
+    // English, UTC, the same rows.
+    let out = ok(
+        keibi()
+            .arg("timeline")
+            .arg(&ct)
+            .args(["--ip", "203.0.113.50"])
+            .args([
+                "--since",
+                "2026-11-28",
+                "--until",
+                "2026-11-29",
+                "--format",
+                "table",
+            ])
+            .output()
+            .unwrap(),
+        "keibi timeline",
+    );
+    let table = String::from_utf8(out.stdout).unwrap();
+    assert!(table.starts_with("TIME"), "{table}");
+    assert!(table
+        .lines()
+        .nth(1)
+        .unwrap()
+        .starts_with("2026-11-28 09:05:00 UTC"));
+    assert_eq!(table.lines().count(), 6);
+
+    // Nothing to look for; --around without a store; a window upside down.
+    let refused = |args: &[&str], want: &str| {
+        let out = keibi()
+            .arg("timeline")
+            .arg(&ct)
+            .args(args)
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            common::describe(&out)
+        );
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(want), "{args:?}: {err}");
+    };
+    refused(&[], "name an address");
+    refused(
+        &["--around", "abcdef"],
+        "--around reads the finding from a store",
+    );
+    refused(
+        &[
+            "--ip",
+            "203.0.113.50",
+            "--since",
+            "2026-11-29",
+            "--until",
+            "2026-11-28",
+        ],
+        "--until is before --since",
+    );
+    // A --limit of 3 cuts and says so.
+    let out = ok(
+        keibi()
+            .arg("timeline")
+            .arg(&ct)
+            .args([
+                "--ip",
+                "203.0.113.50",
+                "--since",
+                "2026-11-28",
+                "--until",
+                "2026-11-29",
+            ])
+            .args(["--format", "jsonl", "--limit", "3"])
+            .output()
+            .unwrap(),
+        "keibi timeline --limit 3",
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 3);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("only the first 3 lines"));
+}
