@@ -768,7 +768,8 @@ impl Store {
         let err = |e| StoreError::sqlite(&self.path, e);
         let since = millis(q.since);
         let until = millis(q.until);
-        let fetch = i64::try_from(limit).unwrap_or(i64::MAX).saturating_add(1);
+        let keep = limit.saturating_add(1);
+        let fetch = i64::try_from(keep).unwrap_or(i64::MAX);
         let mut rows: Vec<Activity> = Vec::new();
         let mut seen: HashSet<i64> = HashSet::new();
         let by = |column: &str,
@@ -796,6 +797,12 @@ impl Store {
                     if seen.insert(a.id) {
                         rows.push(a);
                     }
+                }
+                // Memory stays within two answers whatever the number of actors: the
+                // earliest `limit + 1` of the union are among each one's earliest.
+                if rows.len() > keep {
+                    rows.sort_by_key(|a| (a.first, a.id));
+                    rows.truncate(keep);
                 }
             }
             Ok(())
@@ -904,6 +911,7 @@ impl Store {
         marks.sort_by(|a, b| {
             (a.time, &a.finding_id, a.recorded).cmp(&(b.time, &b.finding_id, b.recorded))
         });
+        marks.truncate(q.limit.min(QUERY_MAX_LIMIT).saturating_add(1));
         Ok(marks)
     }
 

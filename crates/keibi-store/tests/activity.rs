@@ -679,3 +679,46 @@ fn bench_two_million_rows() {
 fn at_now() -> DateTime<Utc> {
     t("2026-11-28T12:00:00Z")
 }
+
+/// Many actors and a small limit: the answer is the earliest rows of all of them
+/// together, whatever the order the actors are read in.
+#[test]
+fn the_limit_takes_the_earliest_across_actors() {
+    let (_d, mut s) = open();
+    let mut events = Vec::new();
+    for minute in 0..5 {
+        for ip in 0..10 {
+            // Address 9 is the earliest each minute, address 0 the latest.
+            events.push(pg(
+                &format!("2026-11-28T10:0{minute}:{:02}Z", 50 - ip * 5),
+                Action::LoginSuccess,
+                &format!("10.0.0.{ip}"),
+                "app",
+            ));
+        }
+    }
+    s.commit(&commit(t("2026-11-28T11:00:00Z"), &events, 1))
+        .unwrap();
+    let mut q = query("2026-11-28T09:00:00Z", "2026-11-28T11:00:00Z");
+    q.ips = (0..10)
+        .map(|i| format!("10.0.0.{i}").parse().unwrap())
+        .collect();
+    q.limit = 7;
+    let tl = s.timeline(&q).unwrap();
+    assert!(tl.cut);
+    let got: Vec<String> = rows(&tl)
+        .iter()
+        .map(|a| format!("{} {}", a.first.format("%M:%S"), a.ip.unwrap()))
+        .collect();
+    let mut want: Vec<(DateTime<Utc>, String)> = events
+        .iter()
+        .map(|e| (e.time, e.client_ip.unwrap().to_string()))
+        .collect();
+    want.sort();
+    let want: Vec<String> = want
+        .iter()
+        .take(7)
+        .map(|(t, ip)| format!("{} {ip}", t.format("%M:%S")))
+        .collect();
+    assert_eq!(got, want);
+}
