@@ -533,3 +533,122 @@ fn a_cloudtrail_file_in_japanese_and_the_refusals() {
     assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 3);
     assert!(String::from_utf8_lossy(&out.stderr).contains("only the first 3 lines"));
 }
+
+/// `keibi timeline ARGS --format jsonl` over a whole window, raw lines without
+/// the store's ids (`None` when the command fails: the store not there yet).
+fn lines_of(args: &[&std::ffi::OsStr]) -> Option<Vec<Value>> {
+    let out = keibi()
+        .arg("timeline")
+        .args(args)
+        .args([
+            "--ip",
+            "193.142.146.35",
+            "--user",
+            "app",
+            "--user",
+            "postgres",
+        ])
+        .args([
+            "--since",
+            "2026-11-28",
+            "--until",
+            "2026-11-29",
+            "--format",
+            "jsonl",
+        ])
+        .output()
+        .ok()?;
+    if !out.status.success() {
+        return None;
+    }
+    Some(
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+            .map(|mut v| {
+                v.as_object_mut().map(|o| o.remove("id"));
+                v
+            })
+            .filter(|v| v["entry"] == "activity")
+            .collect(),
+    )
+}
+
+/// Polls the store's timeline until it is `want`; panics with both after a minute.
+fn wait_store(store: &Path, want: &[Value], daemon: &common::daemon::Daemon, what: &str) {
+    let start = std::time::Instant::now();
+    let mut last = None;
+    while start.elapsed() < common::WAIT {
+        last = lines_of(&["--store".as_ref(), store.as_os_str()]);
+        if last.as_deref() == Some(want) {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    panic!(
+        "{what}: the store's timeline never became the file's\nwant {want:#?}\nlast {last:#?}\ndaemon:\n{}",
+        common::tail(&daemon.log(), 4000)
+    );
+}
+
+/// A daemon following a file is killed with SIGKILL right after more of the file
+/// is written (at once, soon, later: none, part or all of it committed), and
+/// started again: its timeline ends as the file's, every event once.
+#[test]
+fn a_killed_daemon_stores_each_event_once() {
+    for delay_ms in [0, 150, 700] {
+        killed_after(delay_ms);
+    }
+}
+
+fn killed_after(delay_ms: u64) {
+    use common::daemon::Daemon;
+    let attack = std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/scenarios/login-bruteforce-pg/attack/shop-postgres/error/postgresql.log.2026-11-28-09"),
+    )
+    .unwrap();
+    // Two parts at a line boundary in the middle of the brute force.
+    let cut = attack
+        .iter()
+        .enumerate()
+        .filter(|(_, b)| **b == b'\n')
+        .map(|(i, _)| i + 1)
+        .nth(250)
+        .unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let file = work.path().join("postgresql.log");
+    let store = work.path().join("keibi.db");
+    let log = work.path().join("daemon.log");
+    std::fs::write(&file, &attack[..cut]).unwrap();
+    let half = lines_of(&[file.as_os_str()]).unwrap();
+    assert!(!half.is_empty());
+    let mut daemon = Daemon::start(file.as_os_str(), &store, &log);
+    wait_store(&store, &half, &daemon, "the first part");
+
+    {
+        use std::io::Write;
+        let mut f = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&file)
+            .unwrap();
+        f.write_all(&attack[cut..]).unwrap();
+    }
+    std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+    daemon.kill9();
+    let whole = lines_of(&[file.as_os_str()]).unwrap();
+    assert!(whole.len() > half.len());
+    let daemon = Daemon::start(file.as_os_str(), &store, &log);
+    wait_store(
+        &store,
+        &whole,
+        &daemon,
+        &format!("after a SIGKILL {delay_ms} ms after the append and a restart"),
+    );
+    let failed: u64 = whole
+        .iter()
+        .filter(|v| v["kind"] == "login_failed")
+        .map(|v| v["count"].as_u64().unwrap())
+        .sum();
+    assert_eq!(failed, 120, "every failed login of the file, once");
+}
