@@ -19,14 +19,17 @@
 //!   GuardDuty, STS) into `keibi-posture`'s inventory, sent by [`signed`] (SigV4 over
 //!   reqwest, no SDK crate per service) with the XML answers read by [`xml`].
 //! * [`securityhub`]: Security Hub's BatchImportFindings (findings already in ASFF),
-//!   over [`signed`] too.
+//!   over [`signed`] too; [`securityhub::channel`] is the notifier's `securityhub`
+//!   channel (each finding change imported as `keibi run` commits it), built
+//!   through the `MakeSecurityHub` hook of [`keibi_notify::channels::Edge`].
 //! * [`sts`]: STS AssumeRole as a credentials provider (one role per account),
 //!   cached and refreshed five minutes before expiry, over [`signed`].
 //! * [`guardduty`]: GuardDuty's RDS and IAM findings read in (ListDetectors,
 //!   ListFindings, GetFindings) and mapped to keibi's findings, over [`signed`] too.
 //! * [`usage`]: every request [`signed`] sends, counted by service and API (retries
-//!   included) with the bytes of its answer, and the list prices that turn the
-//!   counts into an estimate in USD.
+//!   included) with the bytes of its answer, and by the source it was made for
+//!   ([`usage::in_source`]), and the list prices that turn the counts into an
+//!   estimate in USD.
 //! * [`respond`]: the executors of automated response (network ACL deny entries,
 //!   public access closed, security-group rules and network ACL allow entries
 //!   revoked, IAM principals contained, trail logging restarted), over [`signed`]

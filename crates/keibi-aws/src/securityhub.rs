@@ -18,6 +18,8 @@
 
 use std::time::Duration;
 
+pub mod channel;
+
 use keibi_notify::text::{clip, one_line};
 use serde_json::{json, Value};
 
@@ -28,7 +30,7 @@ pub const BATCH: usize = 100;
 /// The request body kept under Security Hub's limit (6 MB): a batch that would be
 /// larger is split.
 pub const MAX_BATCH_BYTES: usize = 5 << 20;
-const STS_VERSION: &str = "2011-06-15";
+pub(crate) const STS_VERSION: &str = "2011-06-15";
 
 /// Where and how to import.
 #[derive(Debug, Clone, Default)]
@@ -270,7 +272,7 @@ pub fn batches(findings: &[Value]) -> Vec<&[Value]> {
 /// Counts a batch's answer: `SuccessCount`, and each of `FailedFindings` with its
 /// error. An answer that counts fewer than the batch held (a proxy's, a broken
 /// one) leaves the rest refused rather than imported.
-fn take_answer(answer: &Value, batch: &[Value], report: &mut ImportReport) {
+pub(crate) fn take_answer(answer: &Value, batch: &[Value], report: &mut ImportReport) {
     let mut refused = 0usize;
     for f in answer["FailedFindings"]
         .as_array()

@@ -1,7 +1,7 @@
 //! What keibi's AWS calls cost: every attempt the signed client sends (a retry is a
 //! request AWS bills like any other) is counted here by service and API, with the
 //! bytes of its answer and whether it failed; [`estimate`] turns the counts into US
-//! dollars with the list prices of [`PRICES`].
+//! dollars with the list prices of [`prices`].
 //!
 //! One process-wide [`Usage`] ([`global`]) is what the commands report at the end
 //! of a run and what `keibi run` exposes in `/metrics`: every client the sources,
@@ -14,12 +14,73 @@
 //! Keys are bounded: service and API names come from keibi's own code (never from
 //! an answer), are kept only when they are short identifiers, and past
 //! [`MAX_KEYS`] distinct pairs further calls count under `other`/`other`.
+//!
+//! Each call is also counted under the source it was made for: the input URL or
+//! settings source the caller's thread is reading when it sends it ([`in_source`]
+//! marks the stretch of code; the signed client's calls run on the caller's thread,
+//! blocked on a current-thread runtime, so the mark reaches them), or [`NO_SOURCE`]
+//! for calls made outside any (an audit, an export, a notification). Sources come
+//! from the command line or the settings, so they are few; past [`MAX_SOURCES`]
+//! distinct ones further calls count under `other`, and past [`MAX_SOURCE_KEYS`]
+//! (source, service, API) triples under `other`/`other`/`other`. The counts by
+//! source add up to the counts by API.
 
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, OnceLock};
 
 /// Distinct (service, API) pairs kept; more count under `other`/`other`.
 pub const MAX_KEYS: usize = 64;
+/// Distinct sources kept; more count under `other`.
+pub const MAX_SOURCES: usize = 32;
+/// Distinct (source, service, API) triples kept; more count under
+/// `other`/`other`/`other`.
+pub const MAX_SOURCE_KEYS: usize = 512;
+/// The source of a call made outside any source.
+pub const NO_SOURCE: &str = "none";
+/// A source's name is kept to this many characters.
+const SOURCE_MAX_CHARS: usize = 200;
+
+thread_local! {
+    static CURRENT: RefCell<Option<Arc<str>>> = const { RefCell::new(None) };
+}
+
+/// Runs `f` with every AWS call this thread sends counted under `source` (the
+/// input URL, the settings source's name) as well; the previous source is back
+/// afterwards, a panic included.
+pub fn in_source<R>(source: &str, f: impl FnOnce() -> R) -> R {
+    struct Restore(Option<Arc<str>>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            let prev = self.0.take();
+            CURRENT.with(|c| *c.borrow_mut() = prev);
+        }
+    }
+    let name: Arc<str> = Arc::from(source_name(source).as_str());
+    let prev = CURRENT.with(|c| c.borrow_mut().replace(name));
+    let _restore = Restore(prev);
+    f()
+}
+
+/// The source this thread's calls are counted under now, if any.
+pub fn current_source() -> Option<Arc<str>> {
+    CURRENT.with(|c| c.borrow().clone())
+}
+
+/// A source as it is kept: one line, control characters dropped, at most
+/// [`SOURCE_MAX_CHARS`] characters; an empty one is [`NO_SOURCE`].
+fn source_name(s: &str) -> String {
+    let kept: String = s
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(SOURCE_MAX_CHARS)
+        .collect();
+    if kept.trim().is_empty() {
+        NO_SOURCE.to_string()
+    } else {
+        kept
+    }
+}
 
 /// The counts of one (service, API) pair.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -44,10 +105,26 @@ pub struct Line {
     pub counts: Counts,
 }
 
+/// One (source, service, API) triple and its counts, as [`Usage::by_source`]
+/// lists them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceLine {
+    pub source: String,
+    pub line: Line,
+}
+
 /// A thread-safe counter of AWS calls (see the module's documentation).
 #[derive(Debug, Default)]
 pub struct Usage {
     map: Mutex<BTreeMap<(String, String), Counts>>,
+    sources: Mutex<BTreeMap<(String, String, String), Counts>>,
+}
+
+fn add(c: &mut Counts, bytes: u64, failed: bool, items: u64) {
+    c.requests = c.requests.saturating_add(1);
+    c.bytes = c.bytes.saturating_add(bytes);
+    c.errors = c.errors.saturating_add(u64::from(failed));
+    c.items = c.items.saturating_add(items);
 }
 
 /// The process-wide counter every [`crate::signed::Client`] counts into unless it
@@ -82,11 +159,54 @@ impl Usage {
         if !map.contains_key(&key) && map.len() >= MAX_KEYS {
             key = ("other".to_string(), "other".to_string());
         }
-        let c = map.entry(key).or_default();
-        c.requests = c.requests.saturating_add(1);
-        c.bytes = c.bytes.saturating_add(bytes);
-        c.errors = c.errors.saturating_add(u64::from(failed));
-        c.items = c.items.saturating_add(items);
+        add(map.entry(key.clone()).or_default(), bytes, failed, items);
+        drop(map);
+        let source = current_source().map_or_else(|| NO_SOURCE.to_string(), |s| s.to_string());
+        let mut sources = self.sources.lock().unwrap_or_else(|e| e.into_inner());
+        let known = sources.keys().any(|(s, _, _)| *s == source);
+        let distinct = || {
+            let mut seen: Vec<&str> = sources.keys().map(|(s, _, _)| s.as_str()).collect();
+            seen.dedup();
+            seen.len()
+        };
+        let source = if known || distinct() < MAX_SOURCES {
+            source
+        } else {
+            "other".to_string()
+        };
+        let mut triple = (source, key.0, key.1);
+        if !sources.contains_key(&triple) && sources.len() >= MAX_SOURCE_KEYS {
+            triple = ("other".into(), "other".into(), "other".into());
+        }
+        add(sources.entry(triple).or_default(), bytes, failed, items);
+    }
+
+    /// Every (source, service, API) triple counted so far, by source, service and
+    /// API; their counts add up to [`Usage::snapshot`]'s.
+    pub fn by_source(&self) -> Vec<SourceLine> {
+        let map = self.sources.lock().unwrap_or_else(|e| e.into_inner());
+        map.iter()
+            .map(|((source, service, api), counts)| SourceLine {
+                source: source.clone(),
+                line: Line {
+                    service: service.clone(),
+                    api: api.clone(),
+                    counts: *counts,
+                },
+            })
+            .collect()
+    }
+
+    /// The lines of each source (in the order of [`Usage::by_source`]).
+    pub fn per_source(&self) -> Vec<(String, Vec<Line>)> {
+        let mut out: Vec<(String, Vec<Line>)> = Vec::new();
+        for l in self.by_source() {
+            match out.last_mut() {
+                Some((s, lines)) if *s == l.source => lines.push(l.line),
+                _ => out.push((l.source, vec![l.line])),
+            }
+        }
+        out
     }
 
     /// Every pair counted so far, by service then API.
@@ -134,7 +254,7 @@ pub struct Price {
 /// (keibi running outside AWS is the upper bound).
 pub const TRANSFER_OUT_PER_GB: &[(&str, f64)] = &[("us-east-1", 0.09), ("ap-northeast-1", 0.114)];
 
-/// The regions [`PRICES`] has; any other is estimated with us-east-1's prices.
+/// The regions [`prices`] has; any other is estimated with us-east-1's prices.
 pub const PRICED_REGIONS: &[&str] = &["us-east-1", "ap-northeast-1"];
 
 // Public list prices in USD as of December 2026. The us-east-1 figures are those
@@ -349,6 +469,61 @@ mod tests {
         let other = u.get("other", "other");
         assert_eq!(other.requests, 200 - MAX_KEYS as u64 + 1);
         assert_eq!(snap.iter().map(|l| l.counts.requests).sum::<u64>(), 201);
+    }
+
+    #[test]
+    fn calls_are_counted_by_source_too_and_add_up() {
+        let u = Usage::default();
+        in_source("s3://a/", || {
+            u.record("s3", "GetObject", 100, false, 0);
+            // A nested source wins inside, and the outer is back after it.
+            in_source("cloudwatch://g", || {
+                u.record("logs", "FilterLogEvents", 5, false, 0)
+            });
+            u.record("s3", "ListObjectsV2", 10, true, 0);
+        });
+        in_source("s3://b/", || u.record("s3", "GetObject", 50, false, 0));
+        u.record("sts", "GetCallerIdentity", 1, false, 0);
+        assert_eq!(current_source(), None);
+        let per = u.per_source();
+        let names: Vec<&str> = per.iter().map(|(s, _)| s.as_str()).collect();
+        assert_eq!(names, ["cloudwatch://g", "none", "s3://a/", "s3://b/"]);
+        let sum = |pick: &dyn Fn(&Counts) -> u64| -> (u64, u64) {
+            (
+                u.by_source().iter().map(|l| pick(&l.line.counts)).sum(),
+                u.snapshot().iter().map(|l| pick(&l.counts)).sum(),
+            )
+        };
+        let (a, b) = sum(&|c| c.requests);
+        assert_eq!((a, b), (5, 5));
+        let (a, b) = sum(&|c| c.bytes);
+        assert_eq!((a, b), (166, 166));
+        let a = &per[2].1;
+        assert_eq!(a.iter().map(|l| l.counts.requests).sum::<u64>(), 2);
+        assert_eq!(a.iter().map(|l| l.counts.errors).sum::<u64>(), 1);
+    }
+
+    #[test]
+    fn sources_are_bounded_and_kept_on_one_line() {
+        let u = Usage::default();
+        for i in 0..100 {
+            in_source(&format!("s3://bucket-{i}/"), || {
+                u.record("s3", "GetObject", 1, false, 0)
+            });
+        }
+        let per = u.per_source();
+        assert_eq!(per.len(), MAX_SOURCES + 1);
+        let other = per.iter().find(|(s, _)| s == "other").unwrap();
+        assert_eq!(other.1[0].counts.requests, 100 - MAX_SOURCES as u64);
+        let u = Usage::default();
+        let long = format!("s3://x/{}\n\u{1b}[31m", "y".repeat(1000));
+        in_source(&long, || u.record("s3", "GetObject", 1, false, 0));
+        in_source("", || u.record("s3", "GetObject", 1, false, 0));
+        let per = u.per_source();
+        assert!(per
+            .iter()
+            .all(|(s, _)| s.chars().count() <= 200 && !s.chars().any(char::is_control)));
+        assert!(per.iter().any(|(s, _)| s == NO_SOURCE));
     }
 
     #[test]

@@ -81,6 +81,10 @@ pub struct Metrics {
 /// retries, bytes of the answers, failed attempts) and their estimated cost.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct AwsCalls {
+    /// The source the calls were made for (its input URL), `none` for calls made
+    /// outside any (an audit, an export, a notification), `other` past the AWS
+    /// edge's bound on distinct sources.
+    pub source: String,
     pub service: String,
     pub api: String,
     pub requests: u64,
@@ -92,7 +96,8 @@ pub struct AwsCalls {
 
 /// Reads the process's [`AwsCalls`]: keibi-engine knows nothing of AWS, the binary
 /// passes in what its AWS edge counts. Label values are bounded there (a fixed set
-/// of keibi's own service and API names, at most 64 pairs) and escaped here.
+/// of keibi's own service and API names, at most 64 pairs; sources from the
+/// settings, at most 32) and escaped here.
 #[derive(Clone)]
 pub struct AwsUsage(pub Arc<dyn Fn() -> Vec<AwsCalls> + Send + Sync>);
 
@@ -446,22 +451,23 @@ impl Metrics {
     }
 }
 
-/// The AWS call counters: one series per (service, API), and the estimated cost.
+/// The AWS call counters: one series per (service, API, source), and the
+/// estimated cost per source.
 fn render_aws(o: &mut String, calls: &[AwsCalls]) {
     for (name, help, value) in [
         (
             "keibi_aws_requests_total",
-            "AWS requests sent since start, by service and API (each retry counts: AWS bills it).",
+            "AWS requests sent since start, by service, API and source (each retry counts: AWS bills it).",
             (|c: &AwsCalls| c.requests) as fn(&AwsCalls) -> u64,
         ),
         (
             "keibi_aws_response_bytes_total",
-            "Bytes of AWS answers read since start, by service and API.",
+            "Bytes of AWS answers read since start, by service, API and source.",
             |c: &AwsCalls| c.bytes,
         ),
         (
             "keibi_aws_errors_total",
-            "AWS requests that failed (refused, throttled, unreachable), by service and API.",
+            "AWS requests that failed (refused, throttled, unreachable), by service, API and source.",
             |c: &AwsCalls| c.errors,
         ),
     ] {
@@ -469,19 +475,31 @@ fn render_aws(o: &mut String, calls: &[AwsCalls]) {
         for c in calls {
             let _ = writeln!(
                 o,
-                "{name}{{service=\"{}\",api=\"{}\"}} {}",
+                "{name}{{service=\"{}\",api=\"{}\",source=\"{}\"}} {}",
                 escape(&c.service),
                 escape(&c.api),
+                escape(&c.source),
                 value(c)
             );
         }
     }
-    let usd: f64 = calls.iter().map(|c| c.estimated_usd).sum();
+    let mut by_source: std::collections::BTreeMap<&str, f64> = Default::default();
+    for c in calls {
+        *by_source.entry(c.source.as_str()).or_default() += c.estimated_usd;
+    }
+    let name = "keibi_aws_estimated_cost_usd_total";
     let _ = writeln!(
         o,
-        "# HELP keibi_aws_estimated_cost_usd_total The AWS calls since start at list prices, in US dollars (data transfer out to the internet included: an upper bound).\n# TYPE keibi_aws_estimated_cost_usd_total counter\nkeibi_aws_estimated_cost_usd_total {}",
-        if usd.is_finite() { usd } else { 0.0 }
+        "# HELP {name} The AWS calls since start at list prices, in US dollars, by source (data transfer out to the internet included: an upper bound).\n# TYPE {name} counter"
     );
+    for (source, usd) in by_source {
+        let _ = writeln!(
+            o,
+            "{name}{{source=\"{}\"}} {}",
+            escape(source),
+            if usd.is_finite() { usd } else { 0.0 }
+        );
+    }
 }
 
 /// The label of each source of `settings`, in the order the loop builds them.
@@ -597,6 +615,7 @@ mod tests {
         m.aws = Some(AwsUsage(Arc::new(move || {
             vec![
                 AwsCalls {
+                    source: "s3://trail/".into(),
                     service: "s3".into(),
                     api: "GetObject".into(),
                     requests: seen.load(std::sync::atomic::Ordering::Relaxed),
@@ -605,25 +624,46 @@ mod tests {
                     estimated_usd: 0.25,
                 },
                 AwsCalls {
+                    source: "s3://trail/".into(),
                     service: "other".into(),
                     api: "a\"b".into(),
                     estimated_usd: 0.5,
                     ..AwsCalls::default()
                 },
+                AwsCalls {
+                    source: "none".into(),
+                    service: "sts".into(),
+                    api: "GetCallerIdentity".into(),
+                    requests: 1,
+                    estimated_usd: 0.0,
+                    ..AwsCalls::default()
+                },
             ]
         })));
         let text = m.render(Utc::now());
-        assert!(text.contains("keibi_aws_requests_total{service=\"s3\",api=\"GetObject\"} 3\n"));
-        assert!(text
-            .contains("keibi_aws_response_bytes_total{service=\"s3\",api=\"GetObject\"} 4096\n"));
-        assert!(text.contains("keibi_aws_errors_total{service=\"s3\",api=\"GetObject\"} 1\n"));
-        assert!(text.contains("keibi_aws_requests_total{service=\"other\",api=\"a\\\"b\"} 0\n"));
-        assert!(text.contains("keibi_aws_estimated_cost_usd_total 0.75\n"));
+        let s3 = ",source=\"s3://trail/\"}";
+        assert!(text.contains(&format!(
+            "keibi_aws_requests_total{{service=\"s3\",api=\"GetObject\"{s3} 3\n"
+        )));
+        assert!(text.contains(&format!(
+            "keibi_aws_response_bytes_total{{service=\"s3\",api=\"GetObject\"{s3} 4096\n"
+        )));
+        assert!(text.contains(&format!(
+            "keibi_aws_errors_total{{service=\"s3\",api=\"GetObject\"{s3} 1\n"
+        )));
+        assert!(text.contains(&format!(
+            "keibi_aws_requests_total{{service=\"other\",api=\"a\\\"b\"{s3} 0\n"
+        )));
+        assert!(text.contains(
+            "keibi_aws_requests_total{service=\"sts\",api=\"GetCallerIdentity\",source=\"none\"} 1\n"
+        ));
+        assert!(text.contains("keibi_aws_estimated_cost_usd_total{source=\"s3://trail/\"} 0.75\n"));
+        assert!(text.contains("keibi_aws_estimated_cost_usd_total{source=\"none\"} 0\n"));
         assert!(text.contains("# TYPE keibi_aws_requests_total counter"));
         n.store(7, std::sync::atomic::Ordering::Relaxed);
-        assert!(m
-            .render(Utc::now())
-            .contains("keibi_aws_requests_total{service=\"s3\",api=\"GetObject\"} 7\n"));
+        assert!(m.render(Utc::now()).contains(&format!(
+            "keibi_aws_requests_total{{service=\"s3\",api=\"GetObject\"{s3} 7\n"
+        )));
     }
 
     #[test]

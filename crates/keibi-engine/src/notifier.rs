@@ -248,7 +248,7 @@ pub fn backoff(attempts: u32, key: &str, channel: &str) -> Duration {
 pub fn build_channels(
     settings: &NotifySettings,
     base: &Locale,
-    sns: Option<channels::MakeSns<'_>>,
+    edge: channels::Edge<'_>,
 ) -> Result<Vec<Box<dyn Channel>>, BuildError> {
     let mut out = Vec::new();
     for spec in &settings.channels {
@@ -265,7 +265,7 @@ pub fn build_channels(
         if settings.timezone.is_none() {
             style.locale.zone = base.zone.clone();
         }
-        out.push(channels::build(spec, &style, sns)?);
+        out.push(channels::build_with(spec, &style, edge)?);
     }
     Ok(out)
 }
@@ -384,7 +384,10 @@ impl Notifier {
                 }
                 continue;
             }
-            if let (Some(route), Some(until)) = (&d.route, d.group_until) {
+            // An export channel (OCSF file, Security Hub) takes each change on
+            // its own: a digest lists only the first few.
+            let export = self.is_export(&d.channel);
+            if let (Some(route), Some(until), false) = (&d.route, d.group_until, export) {
                 let k = (d.channel.clone(), route.clone(), until);
                 if let Some(&i) = groups.get(&k) {
                     messages[i].deliveries.push(d);
@@ -451,7 +454,20 @@ impl Notifier {
     /// The channel's rate limit (`rate_limit` an hour; 0 or an unknown channel:
     /// none).
     fn window(&self, channel: &str) -> Window {
-        Window::new(self.settings.channel(channel).map_or(0, |c| c.rate_limit))
+        Window::new(
+            self.settings
+                .channel(channel)
+                .filter(|c| !c.kind.is_export())
+                .map_or(0, |c| c.rate_limit),
+        )
+    }
+
+    /// Whether `channel` is an export (`ocsf_file`, `securityhub`): no rate limit
+    /// holds its deliveries and a `group_wait` group does not become one digest.
+    fn is_export(&self, channel: &str) -> bool {
+        self.settings
+            .channel(channel)
+            .is_some_and(|c| c.kind.is_export())
     }
 
     /// Sends one message (a notice, or a group as a digest), unless the channel's
@@ -468,6 +484,7 @@ impl Notifier {
         let group = m
             .deliveries
             .first()
+            .filter(|d| !self.is_export(&d.channel))
             .and_then(|d| d.route.clone().zip(d.group_until));
         if let Some((route, until)) = group {
             // The whole group, even the part a step's batch did not hold.

@@ -42,6 +42,11 @@ const EN: &[(&str, &str)] = &[
         include_str!("../locales/en/posture-db.ftl"),
     ),
     ("audit.ftl", include_str!("../locales/en/audit.ftl")),
+    (
+        "dashboard-login.ftl",
+        include_str!("../locales/en/dashboard-login.ftl"),
+    ),
+    ("users.ftl", include_str!("../locales/en/users.ftl")),
     ("timeline.ftl", include_str!("../locales/en/timeline.ftl")),
 ];
 const JA: &[(&str, &str)] = &[
@@ -76,6 +81,11 @@ const JA: &[(&str, &str)] = &[
         include_str!("../locales/ja/posture-db.ftl"),
     ),
     ("audit.ftl", include_str!("../locales/ja/audit.ftl")),
+    (
+        "dashboard-login.ftl",
+        include_str!("../locales/ja/dashboard-login.ftl"),
+    ),
+    ("users.ftl", include_str!("../locales/ja/users.ftl")),
     ("timeline.ftl", include_str!("../locales/ja/timeline.ftl")),
 ];
 

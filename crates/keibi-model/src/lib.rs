@@ -6,6 +6,7 @@
 pub mod change;
 pub mod cut;
 pub mod event;
+pub mod export;
 pub mod finding;
 pub mod spec;
 pub mod sql;

@@ -44,6 +44,9 @@ pub struct RouteError(pub String);
 pub struct Router {
     routes: Vec<Compiled>,
     quiet: Option<Quiet>,
+    /// The export channels (`ocsf_file`, `securityhub`): no `group_wait`, no
+    /// quiet hours.
+    exports: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -267,7 +270,17 @@ impl Router {
             .map(|q| Quiet::new(q, s.timezone.as_deref()))
             .transpose()
             .map_err(RouteError)?;
-        Ok(Router { routes, quiet })
+        let exports = s
+            .channels
+            .iter()
+            .filter(|c| c.kind.is_export())
+            .map(|c| c.name.clone())
+            .collect();
+        Ok(Router {
+            routes,
+            quiet,
+            exports,
+        })
     }
 
     /// Whether `f` passes a route's filter; the first condition that fails if not.
@@ -409,6 +422,16 @@ impl Router {
     ) -> Planned {
         let mut why = Vec::new();
         let mut at = now;
+        // An export (OCSF file, Security Hub) is a machine's feed: it takes each
+        // change as it comes, neither grouped nor held by quiet hours.
+        if self.exports.iter().any(|e| e == channel) {
+            return Planned {
+                channel: channel.to_string(),
+                route: c.name.clone(),
+                not_before: at,
+                why,
+            };
+        }
         let wait = c.route.group_wait;
         if !wait.is_zero() {
             let open = waiting

@@ -342,7 +342,8 @@ impl NotifySettings {
                     s.ca_file.as_mut().map(fix);
                 }
                 K::Pagerduty(s) => secret(&mut s.routing_key),
-                K::Sns(_) => {}
+                K::Sns(_) | K::Securityhub(_) => {}
+                K::OcsfFile(s) => fix(&mut s.path),
             }
         }
     }
@@ -374,9 +375,12 @@ impl NotifySettings {
     pub fn summary_channels(&self) -> Vec<String> {
         match &self.daily_summary {
             None => Vec::new(),
-            Some(d) if d.channels.is_empty() => {
-                self.channels.iter().map(|c| c.name.clone()).collect()
-            }
+            Some(d) if d.channels.is_empty() => self
+                .channels
+                .iter()
+                .filter(|c| !c.kind.is_export())
+                .map(|c| c.name.clone())
+                .collect(),
             Some(d) => d.channels.clone(),
         }
     }
@@ -432,6 +436,19 @@ impl NotifySettings {
                 if let Err(e) = l.parse::<keibi_i18n::Lang>() {
                     p(vec![Key("channels"), Item(i), Key("lang")], e.to_string());
                 }
+            }
+            match &c.kind {
+                crate::channels::ChannelKind::OcsfFile(o) => {
+                    if let Some(reason) = o.problem() {
+                        p(vec![Key("channels"), Item(i)], reason);
+                    }
+                }
+                crate::channels::ChannelKind::Securityhub(h) => {
+                    for (reason, key) in h.problems() {
+                        p(vec![Key("channels"), Item(i), Key(key)], reason);
+                    }
+                }
+                _ => {}
             }
         }
         let known = |n: &str| names.contains(&n.trim());
@@ -502,6 +519,14 @@ impl NotifySettings {
                     p(
                         vec![Key("daily_summary"), Key("channels"), Item(j)],
                         format!("no channel is named {c:?} ({})", listed()),
+                    );
+                } else if self.channel(c.trim()).is_some_and(|ch| ch.kind.is_export()) {
+                    p(
+                        vec![Key("daily_summary"), Key("channels"), Item(j)],
+                        format!(
+                            "{c:?} is an export ({}): the daily summary is for people",
+                            self.channel(c.trim()).map_or("", |ch| ch.kind.as_str())
+                        ),
                     );
                 }
             }
@@ -736,5 +761,55 @@ mod tests {
                 serde_json::from_value::<NotifySettings>(serde_json::json!({"channels": [bad]}));
             assert!(r.is_err(), "{r:?}");
         }
+    }
+
+    #[test]
+    fn export_channels_read_and_their_mistakes_are_named() {
+        let s = read(
+            r#"{"channels": [
+                  {"name": "siem", "type": "ocsf_file", "path": "ocsf/f.jsonl"},
+                  {"name": "hub", "type": "securityhub", "region": "ap-northeast-1",
+                   "role_arn": "arn:aws:iam::123456789012:role/keibi", "external_id": "x"}]}"#,
+        );
+        assert!(s.problems().is_empty(), "{:?}", s.problems());
+        let crate::channels::ChannelKind::OcsfFile(o) = &s.channels[0].kind else {
+            panic!()
+        };
+        assert_eq!((o.max_bytes, o.keep), (100 << 20, 5));
+        let mut r = s.clone();
+        r.resolve_paths(std::path::Path::new("/etc/keibi"));
+        let crate::channels::ChannelKind::OcsfFile(o) = &r.channels[0].kind else {
+            panic!()
+        };
+        assert_eq!(o.path, std::path::Path::new("/etc/keibi/ocsf/f.jsonl"));
+        let bad = read(
+            r#"{"channels": [
+                  {"name": "siem", "type": "ocsf_file", "path": "f", "max_bytes": 10},
+                  {"name": "hub", "type": "securityhub", "region": "tokyo",
+                   "role_arn": "arn:aws:iam::123456789012:user/alice",
+                   "endpoint_url": "ftp://x"},
+                  {"name": "hub2", "type": "securityhub", "external_id": "x"}],
+                "daily_summary": {"at": "09:00", "channels": ["siem"]}}"#,
+        );
+        let got: Vec<String> = bad
+            .problems()
+            .into_iter()
+            .map(|p| format!("{:?}: {}", p.at.last().unwrap(), p.reason))
+            .collect();
+        assert_eq!(got.len(), 6, "{got:#?}");
+        for want in [
+            "max_bytes",
+            "region",
+            "role_arn",
+            "endpoint_url",
+            "external_id",
+            "export",
+        ] {
+            assert!(got.iter().any(|g| g.contains(want)), "{want}: {got:#?}");
+        }
+        assert!(serde_json::from_str::<NotifySettings>(
+            r#"{"channels": [{"name": "s", "type": "ocsf_file", "path": "f", "rotate": 1}]}"#
+        )
+        .is_err());
     }
 }

@@ -32,8 +32,11 @@ pub mod assets;
 pub mod auth;
 pub mod pages;
 pub mod security;
+pub mod serve;
 pub mod state;
+pub mod users;
 
+pub use axum::http::HeaderName;
 pub use state::{AppState, Db, Options};
 
 use axum::Router;
@@ -44,6 +47,10 @@ pub fn router(state: AppState) -> Router {
         .merge(pages::routes())
         .merge(auth::routes())
         .merge(assets::routes())
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            security::same_origin,
+        ))
         .layer(axum::middleware::from_fn(security::headers))
         .with_state(state)
 }

@@ -31,7 +31,10 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/003-outbox.sql"),
     include_str!("../migrations/004-notify-routing.sql"),
     include_str!("../migrations/005-actions.sql"),
+    // 008 is the dashboard pages' (P): its branch adds its line here, in number
+    // order, when merged.
     include_str!("../migrations/006-activity.sql"),
+    include_str!("../migrations/007-users.sql"),
 ];
 
 /// The schema this keibi writes.

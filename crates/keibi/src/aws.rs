@@ -1,7 +1,7 @@
 //! The AWS edge (`crates/keibi-aws`), compiled in with the `aws` feature (on by
 //! default). Without it everything else builds and runs; what needs AWS says so.
 
-use keibi_notify::channels::MakeSns;
+use keibi_notify::channels::{Edge, MakeSns};
 
 /// The hook `keibi_notify::channels::build` makes SNS channels with, or `None` when
 /// keibi is built without the `aws` feature (an SNS channel is then a clear error).
@@ -13,6 +13,23 @@ pub fn sns() -> Option<MakeSns<'static>> {
     #[cfg(not(feature = "aws"))]
     {
         None
+    }
+}
+
+/// The AWS edge's channel constructors (SNS, Security Hub) for
+/// `keibi_notify::channels::build_with`; none without the `aws` feature (those
+/// channels are then a clear error).
+pub fn channels() -> Edge<'static> {
+    #[cfg(feature = "aws")]
+    {
+        Edge {
+            sns: Some(&keibi_aws::sns::build),
+            securityhub: Some(&keibi_aws::securityhub::channel::build),
+        }
+    }
+    #[cfg(not(feature = "aws"))]
+    {
+        Edge::default()
     }
 }
 
@@ -161,15 +178,19 @@ pub fn remote_inputs(urls: &[String], opts: &AwsInputs) -> anyhow::Result<Remote
                     continue;
                 }
             };
-            let objects = match reader.objects(&parsed, opts.since.map(|t| t.date_naive())) {
+            let objects = match keibi_aws::usage::in_source(url, || {
+                reader.objects(&parsed, opts.since.map(|t| t.date_naive()))
+            }) {
                 Ok(o) => o,
                 Err(e) => {
                     errors.push((url.clone(), e.to_string()));
                     continue;
                 }
             };
+            let source: Arc<str> = Arc::from(url.as_str());
             for o in objects {
                 let reader = reader.clone();
+                let source = source.clone();
                 let bucket = parsed.bucket.clone();
                 let key = o.key.clone();
                 let kept: std::sync::Mutex<Option<Arc<Vec<u8>>>> = std::sync::Mutex::new(None);
@@ -192,9 +213,10 @@ pub fn remote_inputs(urls: &[String], opts: &AwsInputs) -> anyhow::Result<Remote
                                 }
                                 None => {
                                     let b = Arc::new(
-                                        reader
-                                            .get(&bucket, &key)
-                                            .map_err(|e| std::io::Error::other(e.to_string()))?,
+                                        keibi_aws::usage::in_source(&source, || {
+                                            reader.get(&bucket, &key)
+                                        })
+                                        .map_err(|e| std::io::Error::other(e.to_string()))?,
                                     );
                                     let n = b.len();
                                     if budget.fetch_add(n, Ordering::Relaxed) + n <= KEPT_BYTES {
@@ -246,11 +268,13 @@ fn log_group_inputs(
                 continue;
             }
         };
-        let streams = match reader.read(
-            &group,
-            opts.since.map(|t| t.timestamp_millis()),
-            opts.until.map(|t| t.timestamp_millis()),
-        ) {
+        let streams = match keibi_aws::usage::in_source(url, || {
+            reader.read(
+                &group,
+                opts.since.map(|t| t.timestamp_millis()),
+                opts.until.map(|t| t.timestamp_millis()),
+            )
+        }) {
             Ok(s) => s,
             Err(e) => {
                 errors.push((url.to_string(), e.to_string()));
@@ -300,7 +324,9 @@ fn rds_inputs(
                 continue;
             }
         };
-        let files = match reader.files(&parsed, opts.since.map(|t| t.timestamp_millis())) {
+        let files = match keibi_aws::usage::in_source(url, || {
+            reader.files(&parsed, opts.since.map(|t| t.timestamp_millis()))
+        }) {
             Ok(f) => f,
             Err(e) => {
                 errors.push((url.to_string(), e.to_string()));
@@ -309,7 +335,9 @@ fn rds_inputs(
         };
         for f in files {
             let display = format!("rds://{}/{}", parsed.instance, f.name);
-            let text = match reader.read_file(&parsed.instance, &f.name, left) {
+            let text = match keibi_aws::usage::in_source(url, || {
+                reader.read_file(&parsed.instance, &f.name, left)
+            }) {
                 Ok(t) => Arc::new(t),
                 Err(e) => {
                     errors.push((display, e.to_string()));
@@ -355,11 +383,13 @@ fn history_inputs(
                 continue;
             }
         };
-        let events = match reader.events(
-            &parsed,
-            opts.since.map(|t| t.timestamp_millis()),
-            opts.until.map(|t| t.timestamp_millis()),
-        ) {
+        let events = match keibi_aws::usage::in_source(url, || {
+            reader.events(
+                &parsed,
+                opts.since.map(|t| t.timestamp_millis()),
+                opts.until.map(|t| t.timestamp_millis()),
+            )
+        }) {
             Ok(s) => s,
             Err(e) => {
                 errors.push((url.to_string(), e.to_string()));
@@ -402,7 +432,48 @@ impl AsRef<[u8]> for Shared {
 /// The hook `keibi run` makes its `url` sources with (`s3://bucket/prefix`): an
 /// object source polling the bucket every `list_interval` (60 s by default), each
 /// CloudTrail region folder resumed after the last object of its stored checkpoint.
+///
+/// Every AWS call the source makes (its polls, the commits that acknowledge SQS
+/// messages, the SQS thread's long polls) is counted under its URL in
+/// [`keibi_aws::usage`] as well, for `/metrics`' `source` label.
 pub fn remote_source(
+    s: &keibi_engine::settings::Source,
+    ingest: keibi_ingest::IngestOptions,
+    resume: &[keibi_ingest::Checkpoint],
+) -> Result<Box<dyn keibi_ingest::LiveSource>, String> {
+    #[cfg(feature = "aws")]
+    {
+        let name = s.url.clone().unwrap_or_default();
+        let inner = keibi_aws::usage::in_source(&name, || remote_source_of(s, ingest, resume))?;
+        Ok(Box::new(Sourced { inner, name }))
+    }
+    #[cfg(not(feature = "aws"))]
+    {
+        remote_source_of(s, ingest, resume)
+    }
+}
+
+/// A live source whose AWS calls are counted under its name.
+#[cfg(feature = "aws")]
+struct Sourced {
+    inner: Box<dyn keibi_ingest::LiveSource>,
+    name: String,
+}
+
+#[cfg(feature = "aws")]
+impl keibi_ingest::LiveSource for Sourced {
+    fn poll(&mut self, now: std::time::Instant) -> keibi_ingest::Poll {
+        let inner = &mut self.inner;
+        keibi_aws::usage::in_source(&self.name, || inner.poll(now))
+    }
+
+    fn committed(&mut self, checkpoints: &[keibi_ingest::Checkpoint]) {
+        let inner = &mut self.inner;
+        keibi_aws::usage::in_source(&self.name, || inner.committed(checkpoints))
+    }
+}
+
+fn remote_source_of(
     s: &keibi_engine::settings::Source,
     ingest: keibi_ingest::IngestOptions,
     resume: &[keibi_ingest::Checkpoint],
@@ -481,7 +552,7 @@ pub fn remote_source(
             _ => every,
         };
         let notes = match &s.sqs {
-            Some(q) => Some(SqsNotes::start(&aws, q, &parsed)?),
+            Some(q) => Some(SqsNotes::start(&aws, q, &parsed, url)?),
             None => None,
         };
         let source = keibi_ingest::ObjectSource::new(
@@ -776,7 +847,9 @@ impl SqsNotes {
         aws: &keibi_aws::s3::S3Options,
         queue: &str,
         url: &keibi_aws::s3::S3Url,
+        source: &str,
     ) -> Result<SqsNotes, String> {
+        let source = source.to_string();
         use keibi_aws::sqs::SqsQueue;
         let receiver = SqsQueue::new(aws, queue).map_err(|e| e.to_string())?;
         let deleter = SqsQueue::new(aws, queue).map_err(|e| e.to_string())?;
@@ -791,7 +864,9 @@ impl SqsNotes {
                 if stopped.load(std::sync::atomic::Ordering::Relaxed) {
                     return;
                 }
-                match receiver.receive(keibi_aws::sqs::MAX_WAIT) {
+                match keibi_aws::usage::in_source(&source, || {
+                    receiver.receive(keibi_aws::sqs::MAX_WAIT)
+                }) {
                     Ok(messages) => {
                         for m in messages {
                             let n = keibi_aws::sqs::parse_body(&m.body, &bucket, &prefix);
@@ -1073,18 +1148,24 @@ pub fn metrics_hook() -> Option<keibi_engine::metrics::AwsUsage> {
             "us-east-1".to_string()
         };
         Some(AwsUsage(std::sync::Arc::new(move || {
-            usage::estimate(&usage::global().snapshot(), &region)
-                .costs
-                .into_iter()
-                .map(|c| AwsCalls {
-                    estimated_usd: c.usd(),
-                    service: c.service,
-                    api: c.api,
-                    requests: c.counts.requests,
-                    bytes: c.counts.bytes,
-                    errors: c.counts.errors,
-                })
-                .collect()
+            let mut out = Vec::new();
+            for (source, lines) in usage::global().per_source() {
+                out.extend(
+                    usage::estimate(&lines, &region)
+                        .costs
+                        .into_iter()
+                        .map(|c| AwsCalls {
+                            source: source.clone(),
+                            estimated_usd: c.usd(),
+                            service: c.service,
+                            api: c.api,
+                            requests: c.counts.requests,
+                            bytes: c.counts.bytes,
+                            errors: c.counts.errors,
+                        }),
+                );
+            }
+            out
         })))
     }
     #[cfg(not(feature = "aws"))]
@@ -1093,14 +1174,70 @@ pub fn metrics_hook() -> Option<keibi_engine::metrics::AwsUsage> {
     }
 }
 
-/// Prints [`usage_line`] on stderr, unless the run made no AWS call or `--quiet`.
+/// Prints [`usage_line`] on stderr, then [`source_lines`] when the run read a
+/// source, unless the run made no AWS call or `--quiet`.
 pub fn say_usage(region: Option<&str>, quiet: bool) {
     if quiet {
         return;
     }
     if let Some(line) = usage_line(region) {
         eprintln!("{line}");
+        #[cfg(feature = "aws")]
+        for line in source_lines(
+            &crate::locale::current(),
+            &keibi_aws::usage::global().per_source(),
+            &pricing_region(region),
+        ) {
+            eprintln!("{line}");
+        }
     }
+}
+
+/// One line per source of the run (`keibi: AWS s3://bucket/: 12 requests, …`),
+/// the calls made outside any source last, priced as [`usage_text`] prices them;
+/// their requests, bytes and dollars add up to its line. None when no call was
+/// made for a source (an audit, an export).
+#[cfg(feature = "aws")]
+pub fn source_lines(
+    locale: &keibi_i18n::Locale,
+    per_source: &[(String, Vec<keibi_aws::usage::Line>)],
+    region: &str,
+) -> Vec<String> {
+    use keibi_aws::usage;
+    use keibi_i18n::Msg;
+    if per_source.iter().all(|(s, _)| s == usage::NO_SOURCE) {
+        return Vec::new();
+    }
+    let region = if usage::PRICED_REGIONS.contains(&region) {
+        region
+    } else {
+        "us-east-1"
+    };
+    let mut ordered: Vec<&(String, Vec<usage::Line>)> = per_source
+        .iter()
+        .filter(|(s, _)| s != usage::NO_SOURCE)
+        .collect();
+    ordered.extend(per_source.iter().filter(|(s, _)| s == usage::NO_SOURCE));
+    ordered
+        .into_iter()
+        .map(|(source, lines)| {
+            let e = usage::estimate(lines, region);
+            let errors: u64 = e.costs.iter().map(|c| c.counts.errors).sum();
+            let name = if source == usage::NO_SOURCE {
+                locale.text("aws-usage-no-source")
+            } else {
+                crate::output::sanitize::terminal(source).into_owned()
+            };
+            locale.render(
+                &Msg::new("aws-usage-source")
+                    .arg("source", name)
+                    .arg("requests", e.requests())
+                    .arg("size", human_bytes(e.bytes()))
+                    .arg("usd", usd(e.total_usd()))
+                    .arg("errors", errors),
+            )
+        })
+        .collect()
 }
 
 /// Where and what `keibi findings import --from guardduty` reads.
@@ -1202,6 +1339,49 @@ mod tests {
     }
 
     #[cfg(feature = "aws")]
+    #[test]
+    fn one_line_per_source_adding_up_to_the_total() {
+        use keibi_aws::usage::{in_source, Usage};
+        use keibi_i18n::{Lang, Locale};
+        let u = Usage::default();
+        in_source("s3://a/\u{1b}[2J", || {
+            u.record("s3", "GetObject", 1_000_000, false, 0);
+            u.record("s3", "ListObjectsV2", 2_000, true, 0);
+        });
+        in_source("cloudwatch:///aws/rds/instance/db/postgresql", || {
+            u.record("logs", "FilterLogEvents", 30_000, false, 0)
+        });
+        u.record("sts", "AssumeRole", 500, false, 0);
+        let en = super::source_lines(&Locale::english_utc(), &u.per_source(), "us-east-1");
+        assert_eq!(en.len(), 3, "{en:?}");
+        assert!(
+            en[0].starts_with("keibi: AWS cloudwatch:///aws/rds/instance/db/postgresql: 1 request"),
+            "{en:?}"
+        );
+        assert!(en[1].starts_with("keibi: AWS s3://a/"), "{en:?}");
+        assert!(
+            en[1].contains("2 requests") && en[1].contains("1 failed"),
+            "{en:?}"
+        );
+        assert!(!en[1].contains('\u{1b}'), "{en:?}");
+        assert!(
+            en[2].starts_with("keibi: AWS other calls: 1 request"),
+            "{en:?}"
+        );
+        let ja = Locale::new(Lang::Ja, keibi_i18n::DisplayZone::utc());
+        let ja = super::source_lines(&ja, &u.per_source(), "us-east-1");
+        assert!(
+            ja[1].contains("リクエスト 2件") && ja[1].contains("失敗 1件"),
+            "{ja:?}"
+        );
+        // Calls made outside any source (an export): no per-source lines.
+        let v = Usage::default();
+        v.record("sts", "GetCallerIdentity", 10, false, 0);
+        assert!(
+            super::source_lines(&Locale::english_utc(), &v.per_source(), "us-east-1").is_empty()
+        );
+    }
+
     #[test]
     fn the_usage_line_in_both_languages() {
         use keibi_aws::usage::Usage;

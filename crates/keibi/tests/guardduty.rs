@@ -36,6 +36,9 @@ struct Counters {
     gets: AtomicUsize,
     /// Added to the first finding's count: GuardDuty saw more since.
     more: AtomicU64,
+    /// Each ListFindings call's region (of its signature's scope) and
+    /// `updatedAt.greaterThanOrEqual`.
+    asked: std::sync::Mutex<Vec<(String, i64)>>,
 }
 
 struct Server {
@@ -132,6 +135,7 @@ fn connection(conn: TcpStream, c: &Counters, updated: chrono::DateTime<chrono::U
         }
         let mut length = 0usize;
         let mut signed = false;
+        let mut region = String::new();
         loop {
             let mut h = String::new();
             if reader.read_line(&mut h).unwrap_or(0) == 0 {
@@ -150,6 +154,8 @@ fn connection(conn: TcpStream, c: &Counters, updated: chrono::DateTime<chrono::U
                     signed = v.starts_with("AWS4-HMAC-SHA256 Credential=")
                         && v.contains("/guardduty/aws4_request")
                         && v.contains("Signature=");
+                    // Credential=KEY/DATE/REGION/guardduty/aws4_request
+                    region = v.split('/').nth(2).unwrap_or("").to_string();
                 }
             }
         }
@@ -161,7 +167,7 @@ fn connection(conn: TcpStream, c: &Counters, updated: chrono::DateTime<chrono::U
         let method = parts.next().unwrap_or("");
         let target = parts.next().unwrap_or("");
         let (status, answer) = if signed {
-            answer(method, target, &body, c, updated)
+            answer(method, target, &body, c, updated, &region)
         } else {
             c.unsigned.fetch_add(1, Ordering::SeqCst);
             (
@@ -193,6 +199,7 @@ fn answer(
     body: &[u8],
     c: &Counters,
     updated: chrono::DateTime<chrono::Utc>,
+    region: &str,
 ) -> (&'static str, Value) {
     let (path, query) = target.split_once('?').unwrap_or((target, ""));
     let input: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
@@ -221,6 +228,9 @@ fn answer(
             let Some(since) = crit["updatedAt"]["greaterThanOrEqual"].as_i64() else {
                 return bad("updatedAt.greaterThanOrEqual (epoch milliseconds) expected");
             };
+            if input["nextToken"].is_null() {
+                c.asked.lock().unwrap().push((region.to_string(), since));
+            }
             let Some(types) = crit["resource.resourceType"]["equals"].as_array() else {
                 return bad("resource.resourceType.equals expected");
             };
@@ -536,4 +546,92 @@ fn keibi_run_reads_guardduty_with_each_audit_round() {
     );
     assert_eq!(server.c.unsigned.load(Ordering::SeqCst), 0);
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Several regions in one import, one checkpoint each: the first import reads
+/// each region's last 7 days, the next (without --since) each from an hour before
+/// its own checkpoint; a region that cannot be read is said, the others are still
+/// read, and the exit code is 1.
+#[test]
+fn several_regions_in_one_import_each_with_its_checkpoint() {
+    let s = serve();
+    let home = tmp("regions");
+    let store = home.join("keibi.db");
+    let import = |regions: &[&str]| {
+        let mut c = keibi(&home);
+        c.args([
+            "findings",
+            "import",
+            "--from",
+            "guardduty",
+            "--endpoint-url",
+            &s.endpoint,
+        ]);
+        for r in regions {
+            c.args(["--region", r]);
+        }
+        c.args(["--store", store.to_str().unwrap()]);
+        c.output().unwrap()
+    };
+    let before = chrono::Utc::now();
+    let o = import(&["us-east-1", "eu-west-1"]);
+    let err = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    assert!(err.contains("detectors in us-east-1"), "{err}");
+    assert!(err.contains("detectors in eu-west-1"), "{err}");
+    let asked = std::mem::take(&mut *s.c.asked.lock().unwrap());
+    let regions: Vec<&str> = asked.iter().map(|(r, _)| r.as_str()).collect();
+    assert_eq!(regions, ["us-east-1", "eu-west-1"]);
+    let week = (before - chrono::TimeDelta::days(7)).timestamp_millis();
+    for (r, since) in &asked {
+        assert!(
+            (since - week).abs() < 60_000,
+            "{r}: the last 7 days the first time"
+        );
+    }
+    let cps: Vec<(String, u64)> = {
+        use keibi_store::FindingStore;
+        keibi_store::Store::open_read_only(&store)
+            .unwrap()
+            .checkpoints()
+            .unwrap()
+            .into_iter()
+            .filter(|c| c.source.starts_with("guardduty:"))
+            .map(|c| (c.source, c.position))
+            .collect()
+    };
+    let names: std::collections::BTreeSet<&str> = cps.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(
+        names,
+        ["guardduty:eu-west-1", "guardduty:us-east-1"]
+            .into_iter()
+            .collect()
+    );
+    for (_, p) in &cps {
+        assert!(*p as i64 >= before.timestamp_millis(), "{cps:?}");
+    }
+
+    // Again without --since: each region from an hour before its checkpoint; a
+    // third region that is not a region fails alone.
+    let o = import(&["us-east-1", "eu-west-1", "not a region"]);
+    let err = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("GuardDuty in not a region could not be read"),
+        "{err}"
+    );
+    let asked = std::mem::take(&mut *s.c.asked.lock().unwrap());
+    assert_eq!(asked.len(), 2, "{asked:?}");
+    for (r, since) in &asked {
+        let cp = cps
+            .iter()
+            .find(|(n, _)| *n == format!("guardduty:{r}"))
+            .unwrap()
+            .1 as i64;
+        assert_eq!(*since, cp - 3_600_000, "{r}: an hour before its checkpoint");
+    }
+    // Every region failing is an error.
+    let o = import(&["not a region", "nor this"]);
+    assert!(!o.status.success(), "{o:?}");
+    assert!(String::from_utf8_lossy(&o.stderr).contains("any of the 2 regions"));
 }

@@ -688,8 +688,10 @@ fn a_followed_bucket_shows_its_calls_in_metrics() {
             .find_map(|l| l.strip_prefix(series)?.strip_prefix(' '))
             .and_then(|v| v.parse().ok())
     };
-    let get = "keibi_aws_requests_total{service=\"s3\",api=\"GetObject\"}";
-    let list = "keibi_aws_requests_total{service=\"s3\",api=\"ListObjectsV2\"}";
+    // Each series names the source the calls were made for (the settings' url).
+    let src = format!(",source=\"s3://{BUCKET}/AWSLogs/\"}}");
+    let get = &format!("keibi_aws_requests_total{{service=\"s3\",api=\"GetObject\"{src}");
+    let list = &format!("keibi_aws_requests_total{{service=\"s3\",api=\"ListObjectsV2\"{src}");
     let metrics = loop {
         let m = scrape();
         if sample(&m, get) == Some(2.0) && sample(&m, list).is_some_and(|n| n >= 2.0) {
@@ -706,20 +708,24 @@ fn a_followed_bucket_shows_its_calls_in_metrics() {
     let _ = daemon.wait();
     let bytes = sample(
         &metrics,
-        "keibi_aws_response_bytes_total{service=\"s3\",api=\"GetObject\"}",
+        &format!("keibi_aws_response_bytes_total{{service=\"s3\",api=\"GetObject\"{src}"),
     )
     .unwrap();
     assert!(bytes > 100.0, "{metrics}");
     assert_eq!(
         sample(
             &metrics,
-            "keibi_aws_errors_total{service=\"s3\",api=\"GetObject\"}"
+            &format!("keibi_aws_errors_total{{service=\"s3\",api=\"GetObject\"{src}")
         ),
         Some(0.0),
         "{metrics}"
     );
     // Two GETs and at least two LISTs at us-east-1's list prices, at least.
-    let usd = sample(&metrics, "keibi_aws_estimated_cost_usd_total").unwrap();
+    let usd = sample(
+        &metrics,
+        &format!("keibi_aws_estimated_cost_usd_total{{source=\"s3://{BUCKET}/AWSLogs/\"}}"),
+    )
+    .unwrap();
     assert!(usd >= (2.0 * 0.0004 + 2.0 * 0.005) / 1000.0, "{metrics}");
     assert!(metrics.contains("# TYPE keibi_aws_requests_total counter"));
 }

@@ -975,3 +975,43 @@ fn an_action_notice_goes_out_with_its_entry_key() {
     assert!(headers.contains(&("X-Keibi-Delivery", "action-key".to_string())));
     assert!(headers.contains(&("X-Keibi-Event", "action".to_string())));
 }
+
+#[test]
+fn an_export_takes_every_change_alone_and_at_once() {
+    // The same route and quiet hours hold and group the chat channel's notices;
+    // the OCSF file takes each one as it comes, past its (ignored) rate limit.
+    let flow = Flow::new(serde_json::json!({
+        "channels": [
+            {"name": "chat", "type": "webhook", "url": "http://127.0.0.1:9/", "rate_limit": 1},
+            {"name": "siem", "type": "ocsf_file", "path": "findings.jsonl", "rate_limit": 1},
+        ],
+        "routes": [{"channels": ["chat", "siem"], "group_wait": "30s"}],
+        "quiet_hours": {"from": "22:00", "to": "08:00", "timezone": "Asia/Tokyo"}
+    }));
+    // 23:00 JST: quiet hours hold the Medium ones for chat.
+    flow.at(utc("2026-12-06T14:00:00Z"));
+    flow.new_findings(&[on("a-db", 5.0), on("b-db", 6.0), on("c-db", 8.0)]);
+    let mut n = flow.notifier();
+    step(&mut n);
+    let mut got = flow.take();
+    got.sort_by_key(|g| format!("{g:?}"));
+    assert_eq!(
+        got,
+        vec![
+            one("siem", "a-db", "new"),
+            one("siem", "b-db", "new"),
+            one("siem", "c-db", "new"),
+        ]
+    );
+    // The daily summary is not an export's.
+    let mut s = flow.settings.clone();
+    s.daily_summary = serde_json::from_value(serde_json::json!({"at": "09:00"})).unwrap();
+    assert_eq!(s.summary_channels(), ["chat"]);
+    s.daily_summary =
+        serde_json::from_value(serde_json::json!({"at": "09:00", "channels": ["siem"]})).unwrap();
+    assert!(
+        s.problems()[0].reason.contains("export"),
+        "{:?}",
+        s.problems()
+    );
+}

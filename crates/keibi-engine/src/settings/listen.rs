@@ -51,7 +51,7 @@ impl ListenSettings {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct FirehoseListener {
-    /// Address and port (`127.0.0.1:9717`), or `off`.
+    /// Address and port (`127.0.0.1:9719`), or `off`.
     pub listen: Listen,
     /// The access key the delivery stream sends (`X-Amz-Firehose-Access-Key`);
     /// required when on.

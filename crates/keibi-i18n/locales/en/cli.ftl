@@ -78,6 +78,15 @@ aws-usage = keibi: AWS: { $requests } requests, { $size }, ≈ ${ $usd } at { $r
     } ({ $apis })
 aws-usage-api = { $service } { $api } { $n }
 aws-usage-more = { $n } more
+aws-usage-source = keibi: AWS { $source }: { $requests ->
+        [one] 1 request
+       *[other] { $requests } requests
+    }, { $size }, ≈ ${ $usd }{ $errors ->
+        [0] {""}
+        [one] , 1 failed
+       *[other] , { $errors } failed
+    }
+aws-usage-no-source = other calls
 
 ## Rules (scan, rules list, rules lint)
 rules-not-loaded = keibi: warning: rule not loaded: { $problem }
@@ -281,3 +290,5 @@ why-ct-no-both = not a cloudtrail record: no eventTime and eventName
 ## keibi findings import --from guardduty
 fnd-gd-imported = keibi: read { NUMBER($n, useGrouping: "false") } GuardDuty findings from { NUMBER($detectors, useGrouping: "false") } detectors in { $region } ({ NUMBER($calls, useGrouping: "false") } calls) into { $store }: { NUMBER($new, useGrouping: "false") } new, { NUMBER($updated, useGrouping: "false") } updated, { NUMBER($unchanged, useGrouping: "false") } unchanged; { NUMBER($linked, useGrouping: "false") } links to keibi's findings of the same activity; { NUMBER($skipped, useGrouping: "false") } other findings skipped
 fnd-gd-truncated = keibi: GuardDuty has more matching findings than keibi reads at once (5000): give a later --since to read the rest
+fnd-gd-region-failed = keibi: GuardDuty in { $region } could not be read: { $error }
+fnd-gd-all-failed = keibi: GuardDuty could not be read in any of the { NUMBER($n, useGrouping: "false") } regions

@@ -72,6 +72,11 @@ aws-usage = keibi: AWS: リクエスト { $requests }件、{ $size }、{ $region
     }（{ $apis }）
 aws-usage-api = { $service } { $api } { $n }件
 aws-usage-more = ほか { $n }件
+aws-usage-source = keibi: AWS { $source }: リクエスト { $requests }件、{ $size }、約 ${ $usd }{ $errors ->
+        [0] {""}
+       *[other] 、うち失敗 { $errors }件
+    }
+aws-usage-no-source = その他の呼び出し
 
 ## ルール（scan、rules list、rules lint）
 rules-not-loaded = keibi: 警告: 読み込めなかったルール: { $problem }
@@ -244,3 +249,5 @@ why-ct-no-both = CloudTrail の記録ではありません（eventTime と event
 ## keibi findings import --from guardduty
 fnd-gd-imported = keibi: { $region } の検出器 { $detectors }件から GuardDuty の検出結果 { $n }件を読み取り（API 呼び出し { $calls }回）、{ $store } に保存しました: 新規 { $new }件、更新 { $updated }件、変化なし { $unchanged }件。keibi の検出結果との関連付け { $linked }件、対象外の検出結果 { $skipped }件
 fnd-gd-truncated = keibi: 条件に合う GuardDuty の検出結果が一度に読み取れる上限（5000件）を超えています。残りは --since をより後の日時にして読み取ってください
+fnd-gd-region-failed = keibi: { $region } の GuardDuty を読めませんでした: { $error }
+fnd-gd-all-failed = keibi: 指定した { NUMBER($n, useGrouping: "false") } 個のリージョンのいずれでも GuardDuty を読めませんでした

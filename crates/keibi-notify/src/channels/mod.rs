@@ -19,6 +19,7 @@ use crate::text::Style;
 use crate::Channel;
 
 pub mod email;
+pub mod ocsf_file;
 
 /// One entry of `notify.channels`: a name the routes refer to, and where it goes.
 ///
@@ -56,6 +57,11 @@ pub enum ChannelKind {
     Email(EmailSpec),
     Pagerduty(PagerDutySpec),
     Sns(SnsSpec),
+    /// The OCSF file export: one OCSF event a line, for a log shipper to tail.
+    OcsfFile(OcsfFileSpec),
+    /// Security Hub `BatchImportFindings` (needs keibi built with the `aws`
+    /// feature).
+    Securityhub(SecurityHubSpec),
 }
 
 impl ChannelKind {
@@ -68,7 +74,16 @@ impl ChannelKind {
             ChannelKind::Email(_) => "email",
             ChannelKind::Pagerduty(_) => "pagerduty",
             ChannelKind::Sns(_) => "sns",
+            ChannelKind::OcsfFile(_) => "ocsf_file",
+            ChannelKind::Securityhub(_) => "securityhub",
         }
+    }
+
+    /// An export (`ocsf_file`, `securityhub`) rather than a message for people:
+    /// every change is delivered on its own (no rate limit, no `group_wait`
+    /// digest) and the daily summary does not go there.
+    pub fn is_export(&self) -> bool {
+        matches!(self, ChannelKind::OcsfFile(_) | ChannelKind::Securityhub(_))
     }
 }
 
@@ -172,6 +187,139 @@ pub struct SnsSpec {
     pub endpoint_url: Option<String>,
 }
 
+/// The OCSF file export: where, and when it rotates.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OcsfFileSpec {
+    /// The file appended to (relative to the settings file's directory).
+    pub path: std::path::PathBuf,
+    /// A line that would take the file past this size rotates it first
+    /// (100 MiB unless set; at least 1 MiB).
+    #[serde(default = "default_max_bytes")]
+    pub max_bytes: u64,
+    /// Rotated files kept (`<path>.1` newest ... `<path>.<keep>`; 5 unless set).
+    #[serde(default = "default_keep")]
+    pub keep: u32,
+}
+
+fn default_max_bytes() -> u64 {
+    100 * 1024 * 1024
+}
+
+fn default_keep() -> u32 {
+    5
+}
+
+impl OcsfFileSpec {
+    /// What is wrong with the values serde took, if anything.
+    pub fn problem(&self) -> Option<String> {
+        if self.path.as_os_str().is_empty() {
+            return Some("path: the file to append to".into());
+        }
+        if self.max_bytes < ocsf_file::MIN_MAX_BYTES {
+            return Some(format!(
+                "max_bytes: {} is below the smallest allowed, {} (1 MiB)",
+                self.max_bytes,
+                ocsf_file::MIN_MAX_BYTES
+            ));
+        }
+        if self.keep > ocsf_file::MAX_KEEP {
+            return Some(format!(
+                "keep: {} rotated files is more than {}",
+                self.keep,
+                ocsf_file::MAX_KEEP
+            ));
+        }
+        None
+    }
+}
+
+/// Security Hub's `BatchImportFindings` in the caller's account (needs keibi built
+/// with the `aws` feature).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SecurityHubSpec {
+    /// The hub's region [default: the credential chain's].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    /// A role to assume for the import (the hub in another account).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role_arn: Option<String>,
+    /// The role's external id, when its trust policy asks for one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external_id: Option<String>,
+    /// A local endpoint (moto) or a VPC endpoint.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub endpoint_url: Option<String>,
+    /// Also set the workflow status by `BatchUpdateFindings` after the import of a
+    /// resolve (`RESOLVED`) or a reopen (`NEW`). Without it the record state does
+    /// it: Security Hub resolves a NEW or NOTIFIED finding that becomes ARCHIVED
+    /// and makes a RESOLVED one NEW again when it becomes ACTIVE.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub set_workflow: bool,
+}
+
+impl SecurityHubSpec {
+    /// What is wrong with the values, each with the key it is at: a region that is
+    /// not a region's name, a role ARN that is not an IAM role's, an endpoint that is
+    /// not an http(s) URL.
+    pub fn problems(&self) -> Vec<(String, &'static str)> {
+        let mut out = Vec::new();
+        if let Some(r) = &self.region {
+            let ok = !r.is_empty()
+                && r.len() <= 32
+                && r.split('-').count() >= 3
+                && r.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+            if !ok {
+                out.push((
+                    format!(
+                        "{:?} is not an AWS region",
+                        crate::text::clip(&crate::text::one_line(r), 100, "…")
+                    ),
+                    "region",
+                ));
+            }
+        }
+        if let Some(a) = &self.role_arn {
+            let parts: Vec<&str> = a.splitn(6, ':').collect();
+            let ok = parts.len() == 6
+                && parts[0] == "arn"
+                && parts[2] == "iam"
+                && parts[4].len() == 12
+                && parts[4].bytes().all(|b| b.is_ascii_digit())
+                && parts[5].starts_with("role/");
+            if !ok {
+                out.push((
+                    format!(
+                        "{:?} is not an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)",
+                        crate::text::clip(&crate::text::one_line(a), 200, "…")
+                    ),
+                    "role_arn",
+                ));
+            }
+        }
+        if self.external_id.is_some() && self.role_arn.is_none() {
+            out.push((
+                "external_id is given to a role: set role_arn too".into(),
+                "external_id",
+            ));
+        }
+        if let Some(u) = &self.endpoint_url {
+            if !(u.starts_with("https://") || u.starts_with("http://")) {
+                out.push((
+                    format!(
+                        "{:?} is not an http:// or https:// URL",
+                        crate::http::redact(u)
+                    ),
+                    "endpoint_url",
+                ));
+            }
+        }
+        out
+    }
+}
+
 /// How long one delivery may take before it counts as a transient failure.
 pub const TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -190,6 +338,18 @@ pub enum BuildError {
 pub type MakeSns<'a> =
     &'a dyn Fn(&ChannelSpec, &SnsSpec, &Style) -> Result<Box<dyn Channel>, BuildError>;
 
+/// Makes a Security Hub channel (the AWS edge crate's constructor).
+pub type MakeSecurityHub<'a> =
+    &'a dyn Fn(&ChannelSpec, &SecurityHubSpec) -> Result<Box<dyn Channel>, BuildError>;
+
+/// The AWS edge crate's channel constructors; the binary without the `aws`
+/// feature passes none, and those channels are then a clear error.
+#[derive(Clone, Copy, Default)]
+pub struct Edge<'a> {
+    pub sns: Option<MakeSns<'a>>,
+    pub securityhub: Option<MakeSecurityHub<'a>>,
+}
+
 /// Builds the channel for a spec. SNS lives in the AWS edge crate: the caller
 /// passes `sns` to build it (the binary without the `aws` feature passes `None`, and
 /// an SNS channel is then a clear error).
@@ -198,6 +358,23 @@ pub fn build(
     style: &Style,
     sns: Option<MakeSns<'_>>,
 ) -> Result<Box<dyn Channel>, BuildError> {
+    build_with(
+        spec,
+        style,
+        Edge {
+            sns,
+            securityhub: None,
+        },
+    )
+}
+
+/// [`build`] with every constructor of the AWS edge (SNS, Security Hub).
+pub fn build_with(
+    spec: &ChannelSpec,
+    style: &Style,
+    edge: Edge<'_>,
+) -> Result<Box<dyn Channel>, BuildError> {
+    let sns = edge.sns;
     match &spec.kind {
         ChannelKind::Email(e) => email::build(spec, e, style),
         ChannelKind::Sns(s) => match sns {
@@ -212,5 +389,13 @@ pub fn build(
         ChannelKind::Chatwork(s) => Ok(Box::new(chatwork::build(spec, s, style)?)),
         ChannelKind::Pagerduty(s) => Ok(Box::new(pagerduty::build(spec, s, style)?)),
         ChannelKind::Webhook(w) => Ok(Box::new(webhook::Webhook::build(spec, w)?)),
+        ChannelKind::OcsfFile(o) => Ok(Box::new(ocsf_file::OcsfFile::build(spec, o)?)),
+        ChannelKind::Securityhub(h) => match edge.securityhub {
+            Some(make) => make(spec, h),
+            None => Err(BuildError::Invalid {
+                name: spec.name.clone(),
+                reason: "Security Hub needs keibi built with the `aws` feature".into(),
+            }),
+        },
     }
 }

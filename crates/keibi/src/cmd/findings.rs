@@ -128,8 +128,8 @@ pub fn run(args: &FindingsArgs, global: &Global) -> Result<u8> {
             (Some(crate::cli::ImportFrom::Guardduty), _) => super::guardduty::import(
                 path,
                 &super::guardduty::Args {
-                    since,
-                    region: region.clone(),
+                    since: since.as_deref(),
+                    regions: region.clone(),
                     profile: profile.clone(),
                     endpoint_url: endpoint_url.clone(),
                 },

@@ -124,7 +124,7 @@ fn test(channel: &str, config: &Path, format: NotifyFormat, global: &Global) -> 
         channels: vec![spec.clone()],
         ..notify.clone()
     };
-    let built = notifier::build_channels(&one, &crate::locale::current(), crate::aws::sns())
+    let built = notifier::build_channels(&one, &crate::locale::current(), crate::aws::channels())
         .map_err(|e| anyhow::anyhow!(library_text(&e.to_string())))?;
     let ch = built
         .into_iter()

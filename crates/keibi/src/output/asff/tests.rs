@@ -5,7 +5,10 @@
 //! model does not carry.
 
 use super::*;
+use chrono::{DateTime, Utc};
+use keibi_model::finding::Evidence;
 use keibi_model::finding::{Actor, Resource, Severity};
+use serde_json::{json, Value};
 
 const SHAPES: &str = include_str!("../../../tests/data/asff/securityhub-shapes.json");
 

@@ -6,7 +6,10 @@
 
 use super::*;
 use chrono::DateTime;
+use chrono::Utc;
+use keibi_model::finding::Evidence;
 use keibi_model::finding::{Actor, Resource, Severity};
+use serde_json::{json, Value};
 
 const SCHEMA: &str = include_str!("../../../tests/data/ocsf/schema-1.8.0.json");
 
@@ -260,6 +263,33 @@ fn every_event_validates_against_the_schema() {
                 "{} {status}: {errors:#?}\n{ev:#}",
                 f.finding_type
             );
+        }
+    }
+}
+
+/// The daemon's `ocsf_file` records (the delivery key as `metadata.uid`, the
+/// change's time as `metadata.logged_time`) validate too.
+#[test]
+fn the_daemons_ocsf_file_records_validate_against_the_schema() {
+    use keibi_notify::{Notice, NoticeKind};
+    for f in [detection(), posture(), bare()] {
+        for kind in [
+            NoticeKind::New,
+            NoticeKind::Reopened,
+            NoticeKind::Resolved {
+                by: Some("kim".into()),
+            },
+        ] {
+            let n = Notice {
+                key: "outbox-42".into(),
+                kind,
+                finding: f.clone(),
+                at: t("2026-12-06T03:11:00Z"),
+            };
+            let ev = keibi_notify::channels::ocsf_file::record(&n).unwrap();
+            let errors = validate(&ev);
+            assert!(errors.is_empty(), "{}: {errors:#?}\n{ev:#}", f.finding_type);
+            assert_eq!(ev["metadata"]["uid"], "outbox-42");
         }
     }
 }
