@@ -48,6 +48,7 @@ const EN: &[(&str, &str)] = &[
         include_str!("../locales/en/dashboard-login.ftl"),
     ),
     ("users.ftl", include_str!("../locales/en/users.ftl")),
+    ("timeline.ftl", include_str!("../locales/en/timeline.ftl")),
 ];
 const JA: &[(&str, &str)] = &[
     ("activity.ftl", include_str!("../locales/ja/activity.ftl")),
@@ -87,6 +88,7 @@ const JA: &[(&str, &str)] = &[
         include_str!("../locales/ja/dashboard-login.ftl"),
     ),
     ("users.ftl", include_str!("../locales/ja/users.ftl")),
+    ("timeline.ftl", include_str!("../locales/ja/timeline.ftl")),
 ];
 
 pub(crate) fn files(lang: Lang) -> &'static [(&'static str, &'static str)] {
