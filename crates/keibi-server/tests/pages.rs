@@ -502,3 +502,39 @@ async fn an_address_page_asks_the_daemons_lists_when_handed_them() {
         "{body}"
     );
 }
+
+#[tokio::test]
+async fn a_finding_shows_its_evidence_lines_when_the_binary_can_read_them() {
+    struct Lines;
+    impl keibi_server::pages::RawLines for Lines {
+        fn line(&self, source: &str, line: u64) -> Option<String> {
+            (source == "/var/log/postgresql/postgresql.log" && line == 42).then(|| {
+                "2026-12-07 01:00:00 UTC [7] app@orders FATAL:  password authentication failed for user \"<script>alert(1)</script>\x1b[31m\"".to_string()
+            })
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let site = Site {
+        raw_lines: Some(std::sync::Arc::new(Lines)),
+        ..Site::default()
+    };
+    let app = common::app_with_site(dir.path(), common::person(Role::Viewer), site);
+    let now = Utc::now();
+    let f = finding(&Spec::default(), now);
+    let id = f.id.clone();
+    commit(&dir.path().join("keibi.db"), &[f], now);
+    let (status, body) = common::get(&app, &format!("/findings/{id}"), true).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(body.contains("password authentication failed"), "{body}");
+    assert!(body.contains("&#60;script&#62;alert(1)"), "{body}");
+    assert!(!body.contains("<script>alert"), "{body}");
+    assert!(!body.contains('\x1b'), "{body}");
+    // Without a reader the page still shows where the evidence is, and no line.
+    let dir = tempfile::tempdir().unwrap();
+    let (app, _) = common::app(dir.path(), common::person(Role::Viewer));
+    let f = finding(&Spec::default(), now);
+    commit(&dir.path().join("keibi.db"), &[f], now);
+    let (_, body) = common::get(&app, &format!("/findings/{id}"), true).await;
+    assert!(body.contains("postgresql.log:42"), "{body}");
+    assert!(!body.contains("password authentication failed"), "{body}");
+}

@@ -76,11 +76,45 @@ struct Page {
     first_seen: String,
     last_seen: String,
     detector: String,
-    evidence: Vec<String>,
+    evidence: Vec<Ev>,
     history: Vec<Hist>,
     actions: Vec<Act>,
     timeline: timeline::View,
     open: bool,
+}
+
+/// One piece of evidence: where it is, and its log line when it could be read.
+struct Ev {
+    place: String,
+    raw: Option<String>,
+}
+
+/// Evidence entries whose log line is looked up (each may mean reading a file).
+const RAW_LINES: usize = 10;
+
+/// The first [`RAW_LINES`] file-and-line evidence entries' log lines, read off the
+/// async threads.
+async fn raw_lines(state: &AppState, evidence: &[Evidence]) -> Vec<Option<String>> {
+    let Some(reader) = state.site.raw_lines.clone() else {
+        return Vec::new();
+    };
+    let wanted: Vec<Option<(String, u64)>> = evidence
+        .iter()
+        .take(RAW_LINES)
+        .map(|e| match e {
+            Evidence::Line { source, line } => Some((source.to_string(), *line)),
+            _ => None,
+        })
+        .collect();
+    tokio::task::spawn_blocking(move || {
+        wanted
+            .into_iter()
+            .map(|w| w.and_then(|(source, line)| reader.line(&source, line)))
+            .map(|l| l.map(|l| shown(&l, 4000)))
+            .collect()
+    })
+    .await
+    .unwrap_or_default()
 }
 
 #[derive(Deserialize, Default)]
@@ -173,6 +207,7 @@ pub async fn page(
         Err(e) => return store_error(e),
     };
     let f = &sf.finding;
+    let mut raw = raw_lines(&state, &f.evidence).await.into_iter();
     let (title, description, remediation) = match &f.text {
         Some(t) if !tr.loc.is_contract() => {
             let (ti, d, r) = tr.loc.finding(t);
@@ -272,7 +307,15 @@ pub async fn page(
         first_seen: tr.time(&f.first_seen),
         last_seen: tr.time(&f.last_seen),
         detector: shown(&f.detector, 100),
-        evidence: f.evidence.iter().take(50).map(evidence_line).collect(),
+        evidence: f
+            .evidence
+            .iter()
+            .take(50)
+            .map(|e| Ev {
+                place: evidence_line(e),
+                raw: raw.next().flatten(),
+            })
+            .collect(),
         history: history
             .iter()
             .rev()

@@ -17,7 +17,7 @@ mod suppressions;
 mod timeline;
 mod workflow;
 
-pub use site::{LoadedList, Reputation, Site};
+pub use site::{LoadedList, RawLines, Reputation, Site};
 
 use askama::Template;
 use axum::http::StatusCode;

@@ -15,6 +15,15 @@ pub trait Reputation: Send + Sync + 'static {
     fn lists_of(&self, ip: IpAddr) -> Vec<String>;
 }
 
+/// The log lines behind a finding's evidence, read where the daemon reads them.
+/// The binary answers only for files of its configured sources (a finding
+/// imported from elsewhere could name any path), bounded in bytes read.
+pub trait RawLines: Send + Sync + 'static {
+    /// Line `line` (1-based) of the file `source`, or `None` when it is not a file
+    /// of the sources, cannot be read, or is too far into the file.
+    fn line(&self, source: &str, line: u64) -> Option<String>;
+}
+
 /// A list the daemon loaded (`settings.lists`, the Tor exit list ...).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LoadedList {
@@ -37,6 +46,8 @@ pub struct Site {
     /// The sources the daemon reads, as configured.
     pub sources: Vec<String>,
     pub reputation: Option<Arc<dyn Reputation>>,
+    /// The evidence's log lines, when the binary can read them.
+    pub raw_lines: Option<Arc<dyn RawLines>>,
 }
 
 impl Default for Site {
@@ -47,6 +58,7 @@ impl Default for Site {
             lists: Vec::new(),
             sources: Vec::new(),
             reputation: None,
+            raw_lines: None,
         }
     }
 }

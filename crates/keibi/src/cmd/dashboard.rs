@@ -3,8 +3,9 @@
 //! the address bound before the serving thread starts (a port in use is an error
 //! at start), the URL and the login modes said.
 
+use std::io::Read;
 use std::net::SocketAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
@@ -16,7 +17,7 @@ use keibi_engine::settings::{Listen, Settings};
 use keibi_i18n::DisplayZone;
 use keibi_i18n::Msg;
 use keibi_server::auth::{authenticator, ProxyConfig, Role};
-use keibi_server::pages::{LoadedList, Reputation, Site};
+use keibi_server::pages::{LoadedList, RawLines, Reputation, Site};
 use keibi_server::serve::{bind, tls_config, url_of, Dashboard, TlsFiles};
 use keibi_server::{AppState, Db, Options};
 
@@ -277,12 +278,170 @@ fn site_of(settings: &Settings) -> Site {
             }
         })
         .collect();
+    let roots = source_roots(settings);
     Site {
         zone,
         settings: shown,
         lists: loaded,
         sources,
         reputation: (!lists.is_empty()).then(|| Arc::new(Lists(lists)) as Arc<dyn Reputation>),
+        raw_lines: (!roots.is_empty()).then(|| Arc::new(FileLines { roots }) as Arc<dyn RawLines>),
+    }
+}
+
+/// The directories the configured sources read from: a file's directory, a
+/// pattern's directory before its first wildcard, a directory. Rotated and
+/// compressed siblings live there too.
+fn source_roots(settings: &Settings) -> Vec<PathBuf> {
+    let mut roots: Vec<PathBuf> = Vec::new();
+    for s in &settings.sources.inputs {
+        let dir = if let Some(p) = &s.path {
+            p.parent().map(Path::to_path_buf)
+        } else if let Some(g) = &s.glob {
+            // `/var/log/pg/*.log` → `/var/log/pg`; `/var/log/pg-*/x.log` → `/var/log`.
+            let literal = g.split(['*', '?', '[', '{']).next().unwrap_or("");
+            let cut = literal.rfind('/').map_or("", |i| &literal[..i]);
+            Some(PathBuf::from(
+                if cut.is_empty() && literal.starts_with('/') {
+                    "/"
+                } else {
+                    cut
+                },
+            ))
+            .filter(|p| !p.as_os_str().is_empty())
+        } else {
+            s.dir.clone()
+        };
+        if let Some(dir) = dir.and_then(|d| d.canonicalize().ok()) {
+            if !roots.contains(&dir) {
+                roots.push(dir);
+            }
+        }
+    }
+    roots
+}
+
+/// Reads an evidence line from a file of the sources. A finding can name any path
+/// (one imported with `keibi findings import`, say), so only files under the
+/// sources' directories are read, after resolving links, and at most
+/// [`FileLines::MAX_READ`] bytes into each.
+struct FileLines {
+    roots: Vec<PathBuf>,
+}
+
+impl FileLines {
+    /// How far into a file (decompressed) a line is looked for.
+    const MAX_READ: u64 = 256 << 20;
+    /// Longest line returned.
+    const MAX_LINE: usize = 16 << 10;
+}
+
+impl RawLines for FileLines {
+    fn line(&self, source: &str, line: u64) -> Option<String> {
+        let path = Path::new(source).canonicalize().ok()?;
+        if !self.roots.iter().any(|r| path.starts_with(r)) || !path.is_file() || line == 0 {
+            return None;
+        }
+        let file = std::fs::File::open(&path).ok()?;
+        let reader: Box<dyn std::io::Read> = match path.extension().and_then(|e| e.to_str()) {
+            Some("gz") => Box::new(flate2::read::MultiGzDecoder::new(file)),
+            Some("bz2" | "zst" | "zip") => return None,
+            _ => Box::new(file),
+        };
+        nth_line(reader.take(Self::MAX_READ), line, Self::MAX_LINE)
+    }
+}
+
+/// Line `n` (1-based) of `r`, cut to `max` bytes, without its line end.
+fn nth_line(r: impl std::io::Read, n: u64, max: usize) -> Option<String> {
+    use std::io::BufRead;
+    let mut r = std::io::BufReader::with_capacity(256 << 10, r);
+    let mut at = 1u64;
+    // Skip to the start of line n, counting line ends a buffer at a time.
+    while at < n {
+        let buf = r.fill_buf().ok()?;
+        if buf.is_empty() {
+            return None;
+        }
+        let mut used = buf.len();
+        for i in memchr::memchr_iter(b'\n', buf) {
+            at += 1;
+            if at == n {
+                used = i + 1;
+                break;
+            }
+        }
+        r.consume(used);
+    }
+    let mut out = Vec::new();
+    loop {
+        let buf = r.fill_buf().ok()?;
+        if buf.is_empty() {
+            break;
+        }
+        let end = memchr::memchr(b'\n', buf);
+        let take = end.unwrap_or(buf.len());
+        let room = max.saturating_sub(out.len());
+        out.extend_from_slice(&buf[..take.min(room)]);
+        r.consume(end.map_or(take, |e| e + 1));
+        if end.is_some() || out.len() >= max {
+            break;
+        }
+    }
+    if out.last() == Some(&b'\r') {
+        out.pop();
+    }
+    Some(String::from_utf8_lossy(&out).into_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nth_line_counts_across_buffers_and_bounds_the_line() {
+        let text: String = (1..=100_000).map(|i| format!("line {i}\n")).collect();
+        assert_eq!(nth_line(text.as_bytes(), 1, 100).as_deref(), Some("line 1"));
+        assert_eq!(
+            nth_line(text.as_bytes(), 77_777, 100).as_deref(),
+            Some("line 77777")
+        );
+        assert_eq!(nth_line(text.as_bytes(), 100_001, 100).as_deref(), Some(""));
+        assert_eq!(nth_line(text.as_bytes(), 100_002, 100), None);
+        assert_eq!(
+            nth_line(&b"a\r\nbbbbbbbb"[..], 2, 3).as_deref(),
+            Some("bbb")
+        );
+    }
+
+    #[test]
+    fn only_files_of_the_sources_are_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let logs = dir.path().join("logs");
+        std::fs::create_dir(&logs).unwrap();
+        std::fs::write(logs.join("pg.log"), "one\ntwo\n").unwrap();
+        std::fs::write(dir.path().join("secret"), "key\n").unwrap();
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        std::io::Write::write_all(&mut gz, b"x\ny\n").unwrap();
+        std::fs::write(logs.join("pg.log.1.gz"), gz.finish().unwrap()).unwrap();
+        let mut settings = Settings::default();
+        settings
+            .sources
+            .inputs
+            .push(keibi_engine::settings::Source {
+                glob: Some(format!("{}/*.log", logs.display())),
+                ..Default::default()
+            });
+        let lines = FileLines {
+            roots: source_roots(&settings),
+        };
+        let at = |p: &Path, n| lines.line(&p.display().to_string(), n);
+        assert_eq!(at(&logs.join("pg.log"), 2).as_deref(), Some("two"));
+        assert_eq!(at(&logs.join("pg.log.1.gz"), 2).as_deref(), Some("y"));
+        assert_eq!(at(&dir.path().join("secret"), 1), None);
+        assert_eq!(at(&logs.join("../secret"), 1), None);
+        std::os::unix::fs::symlink(dir.path().join("secret"), logs.join("link.log")).unwrap();
+        assert_eq!(at(&logs.join("link.log"), 1), None);
     }
 }
 
