@@ -394,6 +394,19 @@ fn nth_line(r: impl std::io::Read, n: u64, max: usize) -> Option<String> {
     Some(String::from_utf8_lossy(&out).into_owned())
 }
 
+/// The settings' address lists, for the actor pages' "on these lists".
+struct Lists(Vec<IpList>);
+
+impl Reputation for Lists {
+    fn lists_of(&self, ip: std::net::IpAddr) -> Vec<String> {
+        self.0
+            .iter()
+            .filter(|l| l.contains(ip))
+            .map(|l| l.name().to_string())
+            .collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -442,18 +455,5 @@ mod tests {
         assert_eq!(at(&logs.join("../secret"), 1), None);
         std::os::unix::fs::symlink(dir.path().join("secret"), logs.join("link.log")).unwrap();
         assert_eq!(at(&logs.join("link.log"), 1), None);
-    }
-}
-
-/// The settings' address lists, for the actor pages' "on these lists".
-struct Lists(Vec<IpList>);
-
-impl Reputation for Lists {
-    fn lists_of(&self, ip: std::net::IpAddr) -> Vec<String> {
-        self.0
-            .iter()
-            .filter(|l| l.contains(ip))
-            .map(|l| l.name().to_string())
-            .collect()
     }
 }
