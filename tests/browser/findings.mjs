@@ -3,7 +3,8 @@
 //   node findings.mjs hostile        a finding per payload, the payload in every field
 //   node findings.mjs hostile-log     a PostgreSQL log of an attack whose user names,
 //                                    client name and statements are payloads
-//   node findings.mjs fill N [SEED]  N findings with a realistic spread of types,
+//   node findings.mjs fill N [SEED [START]]
+//                                    N findings (ids from START on) with a realistic spread of types,
 //                                    resources, accounts, addresses and users over 90
 //                                    days (the 100,000-finding benchmark, the paging
 //                                    of the filter test)
@@ -206,7 +207,7 @@ const USERS = ['postgres', 'admin', 'app', 'storefront', 'etl', 'metabase', 'roo
 const ACCOUNTS = ['123456789012', '210987654321', '555566667777'];
 const REGIONS = ['ap-northeast-1', 'us-east-1', 'eu-west-1'];
 
-export function fill(n, seed = 19) {
+export function fill(n, seed = 19, start = 0) {
   const r = rng(seed);
   const total = TYPES.reduce((a, t) => a + t[1], 0);
   const pick = () => {
@@ -221,7 +222,7 @@ export function fill(n, seed = 19) {
   };
   const end = Date.UTC(2026, 11, 6, 0, 0, 0);
   const out = [];
-  for (let i = 0; i < n; i++) {
+  for (let i = start; i < start + n; i++) {
     const [type, , sev, mitre, kind] = pick();
     const account = ACCOUNTS[Math.floor(r() * ACCOUNTS.length)];
     const region = REGIONS[Math.floor(r() * REGIONS.length)];
@@ -259,14 +260,14 @@ export function fill(n, seed = 19) {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const [what, n, seed] = process.argv.slice(2);
+  const [what, n, seed, start] = process.argv.slice(2);
   if (what === 'hostile-log') {
     process.stdout.write(hostileLog());
     process.exit(0);
   }
-  const list = what === 'hostile' ? hostile() : what === 'fill' ? fill(Number(n), Number(seed || 19)) : null;
+  const list = what === 'hostile' ? hostile() : what === 'fill' ? fill(Number(n), Number(seed || 19), Number(start || 0)) : null;
   if (!list) {
-    console.error('usage: node findings.mjs hostile | hostile-log | fill N [SEED]');
+    console.error('usage: node findings.mjs hostile | hostile-log | fill N [SEED [START]]');
     process.exit(2);
   }
   // Written in chunks: 100,000 findings are ~100 MB of JSON.

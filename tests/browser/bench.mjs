@@ -1,0 +1,63 @@
+// Page times of the dashboard over a large store (benches/dashboard.sh fills it):
+// logs in once, then loads each main page KEIBI_LOADS times (default 20) through
+// the browser context's HTTP client (the session's cookie, no rendering) and once
+// in the browser to its load event, and prints median and p95 per page.
+//
+// The pages: the overview, the findings' first page, a filtered list, page 200,
+// a finding, an actor. KEIBI_FILTER: the query of the filtered list.
+
+import * as k from './lib.mjs';
+
+const loads = Number(process.env.KEIBI_LOADS || 20);
+const filtered = process.env.KEIBI_FILTER || 'severity=critical&type=Execution%3ARDS%2FServerSideCommand';
+
+function pct(sorted, p) {
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+}
+
+const browser = await k.launch();
+const rows = [];
+try {
+  const ctx = await k.context(browser);
+  const page = await ctx.newPage();
+  await k.visit(page, '/login');
+  await k.login(page);
+  await k.visit(page, '/findings');
+  const finding = (await k.links(page, ['/findings/'])).find((h) => /^\/findings\/[0-9a-f]+$/.test(h));
+  k.check(finding, 'the findings page links to no finding');
+  await k.visit(page, finding);
+  const actor = await k.firstLink(page, '/actors/');
+  k.check(actor, `${finding} links to no actor`);
+  const pages = [
+    ['overview', '/'],
+    ['findings', '/findings'],
+    ['filtered', `/findings?${filtered}`],
+    ['page 200', '/findings?page=200'],
+    ['finding', finding],
+    ['actor', actor],
+  ];
+  for (const [name, path] of pages) {
+    const times = [];
+    let bytes = 0;
+    for (let i = 0; i < loads; i++) {
+      const t = performance.now();
+      const res = await ctx.request.get(k.URL_BASE + path, { maxRedirects: 0 });
+      const body = await res.body();
+      times.push(performance.now() - t);
+      k.check(res.status() === 200, `GET ${path}: ${res.status()}`);
+      bytes = body.length;
+    }
+    times.sort((a, b) => a - b);
+    const t = performance.now();
+    await k.visit(page, path);
+    const browserMs = performance.now() - t;
+    rows.push({ name, path, median: pct(times, 50), p95: pct(times, 95), browserMs, bytes });
+  }
+} finally {
+  await browser.close();
+}
+console.log(`${'page'.padEnd(10)} ${'median ms'.padStart(10)} ${'p95 ms'.padStart(8)} ${'browser ms'.padStart(11)} ${'bytes'.padStart(9)}  path`);
+for (const r of rows) {
+  console.log(`${r.name.padEnd(10)} ${r.median.toFixed(1).padStart(10)} ${r.p95.toFixed(1).padStart(8)} ${r.browserMs.toFixed(0).padStart(11)} ${String(r.bytes).padStart(9)}  ${r.path}`);
+}
+k.ok('bench done');
