@@ -17,6 +17,7 @@
 
 pub mod audit;
 mod check;
+pub mod dashboard;
 pub mod listen;
 mod locate;
 pub mod respond;
@@ -30,13 +31,14 @@ use keibi_model::{Finding, Severity};
 use serde::{Deserialize, Serialize};
 
 pub use audit::Audit;
+pub use dashboard::Dashboard;
 pub use listen::ListenSettings;
 use locate::{locate, Seg};
 pub use respond::Respond;
 pub use values::{Cidr, Duration, Expiry, Listen};
 
 /// The sections of a settings file, in the order `keibi init` writes them.
-pub const SECTIONS: [&str; 13] = [
+pub const SECTIONS: [&str; 14] = [
     "sources",
     "detection",
     "lists",
@@ -50,6 +52,7 @@ pub const SECTIONS: [&str; 13] = [
     "audit",
     "listen",
     "respond",
+    "dashboard",
 ];
 
 /// The commented file `keibi init` writes: every section, every value its default.
@@ -79,6 +82,8 @@ pub struct Settings {
     pub listen: ListenSettings,
     /// Automated response: policy, allowlists, executors (`docs/response.md`).
     pub respond: Respond,
+    /// The dashboard: where it is served, TLS, login (`docs/dashboard.md`).
+    pub dashboard: Dashboard,
 }
 
 /// What to follow, and how the followed sources are polled and put in time order

@@ -42,6 +42,10 @@ const EN: &[(&str, &str)] = &[
         include_str!("../locales/en/posture-db.ftl"),
     ),
     ("audit.ftl", include_str!("../locales/en/audit.ftl")),
+    (
+        "dashboard-login.ftl",
+        include_str!("../locales/en/dashboard-login.ftl"),
+    ),
 ];
 const JA: &[(&str, &str)] = &[
     ("activity.ftl", include_str!("../locales/ja/activity.ftl")),
@@ -75,6 +79,10 @@ const JA: &[(&str, &str)] = &[
         include_str!("../locales/ja/posture-db.ftl"),
     ),
     ("audit.ftl", include_str!("../locales/ja/audit.ftl")),
+    (
+        "dashboard-login.ftl",
+        include_str!("../locales/ja/dashboard-login.ftl"),
+    ),
 ];
 
 pub(crate) fn files(lang: Lang) -> &'static [(&'static str, &'static str)] {

@@ -32,7 +32,9 @@ pub mod assets;
 pub mod auth;
 pub mod pages;
 pub mod security;
+pub mod serve;
 pub mod state;
+pub mod users;
 
 pub use state::{AppState, Db, Options};
 
@@ -44,6 +46,10 @@ pub fn router(state: AppState) -> Router {
         .merge(pages::routes())
         .merge(auth::routes())
         .merge(assets::routes())
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            security::same_origin,
+        ))
         .layer(axum::middleware::from_fn(security::headers))
         .with_state(state)
 }

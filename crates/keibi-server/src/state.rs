@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
-use keibi_store::{Store, StoreError};
+use keibi_store::{SessionLimits, Store, StoreError};
 
 use crate::auth::Authenticate;
 
@@ -19,6 +19,34 @@ pub struct Options {
     /// a plain-HTTP address other than loopback, which the bind rules refuse by
     /// default).
     pub secure_cookies: bool,
+    /// How long a login session lives (idle and absolute).
+    pub session: SessionLimits,
+    /// Failed logins allowed per client address and per user name within
+    /// `login_window`; the next attempt is refused with 429 until the oldest
+    /// leaves the window.
+    pub login_failures: u64,
+    pub login_window: chrono::Duration,
+    /// Whether local users may log in with the form (`dashboard.auth.local`).
+    pub local_login: bool,
+    /// Whether a trusted proxy header is configured (the login page says so).
+    pub proxy: bool,
+}
+
+impl Options {
+    /// The defaults: cookies `Secure`, sessions of 12 hours idle and 7 days in all,
+    /// 5 failed logins in 15 minutes, the login form on, no proxy.
+    pub fn new(store: PathBuf, public_url: impl Into<String>) -> Options {
+        Options {
+            store,
+            public_url: public_url.into(),
+            secure_cookies: true,
+            session: SessionLimits::default(),
+            login_failures: 5,
+            login_window: chrono::Duration::minutes(15),
+            local_login: true,
+            proxy: false,
+        }
+    }
 }
 
 /// Shared by every handler (cheap to clone).

@@ -68,6 +68,7 @@ mod merge;
 mod notify;
 mod outbox;
 mod store;
+mod users;
 
 use std::net::IpAddr;
 use std::path::PathBuf;
@@ -85,6 +86,10 @@ pub use outbox::{
     RouteMemory, ToldRow, WaitingGroup,
 };
 pub use store::{finding_json, Store, APPLICATION_ID, BUSY_TIMEOUT, SCHEMA};
+pub use users::{
+    failure_key, valid_user_name, NewSession, Session, SessionInfo, SessionLimits, User, LANGS,
+    MAX_NAME, ROLES,
+};
 
 /// Where a source was read up to. `position` must only grow for the same `source`
 /// (a byte offset, a record number); `data` is the source's own, opaque here.

@@ -31,6 +31,9 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/003-outbox.sql"),
     include_str!("../migrations/004-notify-routing.sql"),
     include_str!("../migrations/005-actions.sql"),
+    // 006 is the timeline's (issue 19, T), 008 the dashboard pages' (P): each
+    // branch adds its own line here, in number order, when merged.
+    include_str!("../migrations/007-users.sql"),
 ];
 
 /// The schema this keibi writes.

@@ -144,6 +144,7 @@ impl Reader<'_> {
                 "audit" => self.section(&padded, (start, end), &path, &mut settings.audit),
                 "listen" => self.section(&padded, (start, end), &path, &mut settings.listen),
                 "respond" => self.section(&padded, (start, end), &path, &mut settings.respond),
+                "dashboard" => self.section(&padded, (start, end), &path, &mut settings.dashboard),
                 "detection" => match self.detection(&padded, Some((start, end)), value, &path) {
                     Some(d) => {
                         settings.detection = d;
@@ -370,6 +371,115 @@ impl Reader<'_> {
                 &at(&["syslog", "max_line_bytes"]),
                 "listen.syslog.max_line_bytes: 1024 or more (RFC 5424 receivers take at least 480, RFC 3164 messages are up to 1024)".into(),
             );
+        }
+    }
+
+    /// The `dashboard` section: TLS files given together and present, the bind
+    /// rules (plain HTTP on loopback only, unless `allow_plain_http_on` names the
+    /// address), a proxy header with its trusted addresses and known roles, limits
+    /// that leave a session and a login possible.
+    pub(super) fn check_dashboard(&mut self, d: &super::Dashboard) {
+        use super::dashboard::{header_name, ROLES};
+        let at = |k: &[&'static str]| {
+            let mut p = vec![key("dashboard")];
+            p.extend(k.iter().map(|k| key(k)));
+            p
+        };
+        let tls = match (&d.tls.cert, &d.tls.key) {
+            (Some(c), Some(k)) => {
+                for (name, p) in [("cert", c), ("key", k)] {
+                    if !p.is_file() {
+                        self.at(
+                            &at(&["tls", if name == "cert" { "cert" } else { "key" }]),
+                            format!("dashboard.tls.{name}: {} does not exist", p.display()),
+                        );
+                    }
+                }
+                true
+            }
+            (None, None) => false,
+            _ => {
+                self.at(
+                    &at(&["tls"]),
+                    "dashboard.tls: give both cert and key (PEM files), or neither".into(),
+                );
+                true
+            }
+        };
+        if let Some(addr) = d.listen.addr() {
+            if !tls && !addr.ip().is_loopback() && d.allow_plain_http_on != Some(addr) {
+                self.at(
+                    &at(&["listen"]),
+                    format!("dashboard.listen: {addr} is not loopback and has no TLS: give dashboard.tls.cert and key, or listen on 127.0.0.1 behind a TLS-terminating proxy, or (such a proxy reaching it on this address) set dashboard.allow_plain_http_on: {addr}"),
+                );
+            }
+        }
+        if let Some(u) = &d.public_url {
+            if !(u.starts_with("http://") || u.starts_with("https://")) || u.len() > 2048 {
+                self.at(
+                    &at(&["public_url"]),
+                    "dashboard.public_url: an http:// or https:// URL".into(),
+                );
+            }
+        }
+        if d.session.idle.std() < std::time::Duration::from_secs(60)
+            || d.session.idle > d.session.absolute
+        {
+            self.at(
+                &at(&["session", "idle"]),
+                "dashboard.session.idle: 1m or longer, and no longer than dashboard.session.absolute".into(),
+            );
+        }
+        if d.login.max_failures == 0 {
+            self.at(
+                &at(&["login", "max_failures"]),
+                "dashboard.login.max_failures: 1 or more".into(),
+            );
+        }
+        if d.login.window.std() < std::time::Duration::from_secs(60) {
+            self.at(
+                &at(&["login", "window"]),
+                "dashboard.login.window: 1m or longer".into(),
+            );
+        }
+        let p = &d.auth.proxy;
+        if let Some(h) = &p.header {
+            if !header_name(h) {
+                self.at(
+                    &at(&["auth", "proxy", "header"]),
+                    format!("dashboard.auth.proxy.header: {h:?} is not a header name"),
+                );
+            }
+            if p.trusted.is_empty() {
+                self.at(
+                    &at(&["auth", "proxy", "trusted"]),
+                    "dashboard.auth.proxy.trusted: the proxies' addresses are required with a header (it is taken from them only)".into(),
+                );
+            }
+        }
+        if let Some(h) = &p.groups_header {
+            if !header_name(h) {
+                self.at(
+                    &at(&["auth", "proxy", "groups_header"]),
+                    format!("dashboard.auth.proxy.groups_header: {h:?} is not a header name"),
+                );
+            }
+        }
+        for (g, r) in &p.groups {
+            if !ROLES.contains(&r.as_str()) {
+                self.at(
+                    &at(&["auth", "proxy", "groups"]),
+                    format!("dashboard.auth.proxy.groups.{g}: {r:?} is not a role (viewer, responder, admin)"),
+                );
+            }
+        }
+        if let Some(r) = &p.default_role {
+            if !ROLES.contains(&r.as_str()) {
+                self.at(
+                    &at(&["auth", "proxy", "default_role"]),
+                    format!("dashboard.auth.proxy.default_role: {r:?} is not a role (viewer, responder, admin)"),
+                );
+            }
         }
     }
 
@@ -670,6 +780,7 @@ impl Reader<'_> {
         self.check_audit(&s.audit);
         self.check_listen(&s.listen);
         self.check_respond(&s.respond);
+        self.check_dashboard(&s.dashboard);
         if s.store.prune_every.std() < std::time::Duration::from_secs(60) {
             self.at(
                 &[key("store"), key("prune_every")],

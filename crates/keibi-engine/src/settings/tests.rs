@@ -98,8 +98,12 @@ fn walk(v: &yaml_serde::Value, prefix: &str, out: &mut Vec<String>) {
                     format!("{prefix}.{k}")
                 };
                 // detection is keibi-detect's Config, documented by its own keys;
-                // tuning.severity is keyed by finding type.
-                if path == "detection" || path == "tuning.severity" {
+                // tuning.severity is keyed by finding type, the dashboard's proxy
+                // groups by group name.
+                if path == "detection"
+                    || path == "tuning.severity"
+                    || path == "dashboard.auth.proxy.groups"
+                {
                     out.push(path);
                     continue;
                 }
@@ -1006,4 +1010,48 @@ fn roles_are_checked_where_they_are_given() {
         "{reasons:?}"
     );
     assert!(has("a role reads a `url` source"), "{reasons:?}");
+}
+
+#[test]
+fn the_dashboard_section_keeps_the_bind_rules_and_a_proxy_names_its_peers() {
+    let (s, _) = load("dashboard:\n  listen: 127.0.0.1:9800\n").unwrap();
+    assert_eq!(s.dashboard.listen.to_string(), "127.0.0.1:9800");
+    assert!(s.dashboard.auth.local);
+    let reasons = |text: &str| -> Vec<String> {
+        load(text)
+            .err()
+            .unwrap_or_default()
+            .into_iter()
+            .map(|p| p.reason)
+            .collect()
+    };
+    let r = reasons("dashboard:\n  listen: 0.0.0.0:9717\n");
+    assert!(
+        r.iter()
+            .any(|r| r.contains("is not loopback and has no TLS")),
+        "{r:?}"
+    );
+    assert!(
+        reasons("dashboard:\n  listen: 0.0.0.0:9717\n  allow_plain_http_on: 0.0.0.0:9717\n")
+            .is_empty()
+    );
+    let r = reasons("dashboard:\n  listen: 0.0.0.0:9717\n  allow_plain_http_on: 0.0.0.0:9000\n");
+    assert_eq!(r.len(), 1, "{r:?}");
+    let r = reasons("dashboard:\n  tls:\n    cert: /nonexistent/cert.pem\n");
+    assert!(r.iter().any(|r| r.contains("both cert and key")), "{r:?}");
+    let r = reasons(
+        "dashboard:\n  auth:\n    proxy:\n      header: \"X-User: x\"\n      groups: {ops: root}\n      default_role: boss\n",
+    );
+    for want in [
+        "not a header name",
+        "trusted",
+        "ops: \"root\" is not a role",
+        "default_role",
+    ] {
+        assert!(r.iter().any(|r| r.contains(want)), "{want} in {r:?}");
+    }
+    let r = reasons(
+        "dashboard:\n  session:\n    idle: 8d\n  login:\n    max_failures: 0\n    window: 10s\n",
+    );
+    assert_eq!(r.len(), 3, "{r:?}");
 }

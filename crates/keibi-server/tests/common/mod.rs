@@ -43,11 +43,7 @@ pub fn app(dir: &std::path::Path, viewer: Viewer) -> (axum::Router, AppState) {
     let store = dir.join("keibi.db");
     let state = AppState {
         db: Db::open(&store, 2).unwrap(),
-        options: Arc::new(Options {
-            store,
-            public_url: "http://127.0.0.1:9717".into(),
-            secure_cookies: true,
-        }),
+        options: Arc::new(Options::new(store, "http://127.0.0.1:9717")),
         auth: Arc::new(AsPerson(viewer)),
     };
     (keibi_server::router(state.clone()), state)
