@@ -647,6 +647,11 @@ impl Live {
             }
         }
         let mut commit = Commit::new(at);
+        // What the actors of these events did, for the timeline: committed with the
+        // same checkpoints, so it is stored exactly when the changes are.
+        for e in &events {
+            commit.activity.add(e);
+        }
         let mut moved = Vec::new();
         for (key, cp) in latest {
             let (position, behind) = match self.positions.get(&key) {
@@ -682,6 +687,7 @@ impl Live {
             commit.profile_puts = puts;
         }
         if changes.is_empty()
+            && commit.activity.is_empty()
             && commit.checkpoints.is_empty()
             && commit.profile_puts.is_empty()
             && commit.profile_deletes.is_empty()

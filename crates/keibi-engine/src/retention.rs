@@ -3,7 +3,9 @@
 //! the store since the cutoff are exported to `store.export_dir` (when set) and then
 //! deleted, in one transaction that commits only after the export file is on disk
 //! under its final name ([`keibi_store::Store::expire`]): a crash leaves at worst the
-//! same findings exported twice, never one lost.
+//! same findings exported twice, never one lost. The timeline's activity older than
+//! `store.activity_retention` (by event and by storing time) and beyond
+//! `store.activity_max_rows` goes in the same pass ([`Store::expire_activity`]).
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -18,6 +20,8 @@ pub struct Retention {
     export: Option<PathBuf>,
     every: Duration,
     next: Instant,
+    activity_keep: Duration,
+    activity_max_rows: u64,
 }
 
 /// What one pass did.
@@ -27,6 +31,8 @@ pub struct Expired {
     pub pruned: Pruned,
     /// The store after it.
     pub size: Size,
+    /// Activity rows deleted (age and total cap).
+    pub activity: u64,
 }
 
 impl Retention {
@@ -37,6 +43,8 @@ impl Retention {
             export: store.export_dir.clone(),
             every: store.prune_every.std(),
             next: now,
+            activity_keep: store.activity_retention.std(),
+            activity_max_rows: store.activity_max_rows,
         }
     }
 
@@ -58,10 +66,17 @@ impl Retention {
             .checked_sub_signed(keep)
             .unwrap_or(DateTime::<Utc>::MIN_UTC);
         let pruned = store.expire(cutoff, self.export.as_deref(), at)?;
+        let keep =
+            chrono::TimeDelta::from_std(self.activity_keep).unwrap_or(chrono::TimeDelta::MAX);
+        let activity_cutoff = at
+            .checked_sub_signed(keep)
+            .unwrap_or(DateTime::<Utc>::MIN_UTC);
+        let activity = store.expire_activity(activity_cutoff, self.activity_max_rows)?;
         Ok(Expired {
             cutoff,
             pruned,
             size: store.size()?,
+            activity,
         })
     }
 }
@@ -148,5 +163,39 @@ mod tests {
         assert_eq!(got, want);
         assert!(store.finding(&want[0]).is_err());
         assert!(store.finding(&change(3, days(2)).finding.id).is_ok());
+    }
+
+    /// The timeline's activity goes after `activity_retention` (7 days by default),
+    /// with the same pass; recent activity stays.
+    #[test]
+    fn activity_older_than_its_retention_goes_with_the_pass() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("k.db")).unwrap();
+        let now_wall = Utc::now();
+        let login = |at: DateTime<Utc>, user: &str| {
+            let mut e = keibi_model::Event::new(
+                at,
+                keibi_model::SourceKind::PostgresStderr,
+                "pg.log".into(),
+                1,
+                keibi_model::Action::LoginSuccess,
+            );
+            e.user = Some(user.into());
+            e
+        };
+        for (days, user) in [(8, "old"), (1, "recent")] {
+            let at = now_wall - chrono::TimeDelta::days(days);
+            let mut c = Commit::new(at);
+            c.activity.add(&login(at, user));
+            store.commit(&c).unwrap();
+        }
+        assert_eq!(store.activity_rows().unwrap(), 2);
+        let settings = crate::settings::Store::default();
+        let start = Instant::now();
+        let e = Retention::new(&settings, start)
+            .apply(&mut store, start, now_wall)
+            .unwrap();
+        assert_eq!(e.activity, 1);
+        assert_eq!(store.activity_rows().unwrap(), 1);
     }
 }

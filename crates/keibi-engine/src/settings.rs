@@ -397,6 +397,11 @@ pub struct Store {
     pub export_dir: Option<PathBuf>,
     /// How often `keibi run` applies the retention (and once at start).
     pub prune_every: Duration,
+    /// The timeline's activity (`keibi timeline`) is deleted once both its events
+    /// and its storing are this old.
+    pub activity_retention: Duration,
+    /// The timeline keeps at most this many activity rows (the oldest stored go).
+    pub activity_max_rows: u64,
 }
 
 impl Default for Store {
@@ -406,6 +411,8 @@ impl Default for Store {
             retention: Duration::from_secs(90 * 86_400),
             export_dir: None,
             prune_every: Duration::from_secs(6 * 3600),
+            activity_retention: Duration::from_secs(7 * 86_400),
+            activity_max_rows: keibi_store::DEFAULT_MAX_ROWS,
         }
     }
 }

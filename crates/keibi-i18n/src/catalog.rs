@@ -46,6 +46,7 @@ const EN: &[(&str, &str)] = &[
         "dashboard-login.ftl",
         include_str!("../locales/en/dashboard-login.ftl"),
     ),
+    ("dashboard.ftl", include_str!("../locales/en/dashboard.ftl")),
 ];
 const JA: &[(&str, &str)] = &[
     ("activity.ftl", include_str!("../locales/ja/activity.ftl")),
@@ -83,6 +84,7 @@ const JA: &[(&str, &str)] = &[
         "dashboard-login.ftl",
         include_str!("../locales/ja/dashboard-login.ftl"),
     ),
+    ("dashboard.ftl", include_str!("../locales/ja/dashboard.ftl")),
 ];
 
 pub(crate) fn files(lang: Lang) -> &'static [(&'static str, &'static str)] {

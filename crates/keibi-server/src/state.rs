@@ -55,6 +55,9 @@ pub struct AppState {
     pub db: Db,
     pub options: Arc<Options>,
     pub auth: Arc<dyn Authenticate>,
+    /// What the binary knows beside the store (display zone, settings, lists,
+    /// sources); `Site::default()` when it has nothing to add.
+    pub site: Arc<crate::pages::Site>,
 }
 
 /// The store's connections. SQLite calls block: each runs on tokio's blocking

@@ -29,6 +29,7 @@ fn serve(options: Options, proxy: Option<ProxyConfig>, tls: Option<&TlsFiles>) -
         db: Db::open(&options.store, 2).unwrap(),
         options: Arc::new(options),
         auth: auth::authenticator(local, proxy),
+        site: Arc::new(Default::default()),
     };
     #[derive(serde::Deserialize)]
     struct F {

@@ -62,6 +62,8 @@
 //! so a foreign SQLite file is refused, `quick_check` when opened for writing, and
 //! numbered migrations in `migrations/` applied in one transaction.
 
+mod activity;
+mod dashboard;
 mod error;
 mod journal;
 mod merge;
@@ -78,6 +80,15 @@ use chrono::{DateTime, Utc};
 pub use ipnet::IpNet;
 pub use keibi_model::{ChangeKind, Finding, FindingChange, Severity};
 
+pub use activity::{
+    around, Activity, ActivityBatch, ActivityKind, FindingMark, Timeline, TimelineEntry,
+    TimelineQuery, COMMIT_MAX_ROWS, DEFAULT_MAX_ROWS, FINGERPRINT_MAX, QUERY_MAX_ACTORS,
+    QUERY_MAX_LIMIT, STATEMENT_MAX, TEXT_MAX,
+};
+pub use dashboard::{
+    Changes, DayCount, FindingFilter, FindingPage, FindingRow, Overview, ProfileRow, Sort,
+    SourceHealth, MAX_PAGE,
+};
 pub use error::StoreError;
 pub use journal::{ActionFilter, ActionRecord, Change, NewAction, Pause};
 pub use notify::{Growing, OpenFindings, SummaryDelivery};
@@ -113,6 +124,9 @@ pub struct Commit {
     pub profile_clear: bool,
     pub profile_puts: Vec<(String, Vec<u8>)>,
     pub profile_deletes: Vec<String>,
+    /// What the actors of the batch's events did (the timeline), written with the
+    /// checkpoints: a replayed commit writes none of it (see [`ActivityBatch`]).
+    pub activity: ActivityBatch,
 }
 
 impl Commit {
@@ -124,6 +138,7 @@ impl Commit {
             profile_clear: false,
             profile_puts: Vec::new(),
             profile_deletes: Vec::new(),
+            activity: ActivityBatch::default(),
         }
     }
 }

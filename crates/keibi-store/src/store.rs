@@ -31,9 +31,9 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/003-outbox.sql"),
     include_str!("../migrations/004-notify-routing.sql"),
     include_str!("../migrations/005-actions.sql"),
-    // 006 is the timeline's (issue 19, T), 008 the dashboard pages' (P): each
-    // branch adds its own line here, in number order, when merged.
+    include_str!("../migrations/006-activity.sql"),
     include_str!("../migrations/007-users.sql"),
+    include_str!("../migrations/008-dashboard.sql"),
 ];
 
 /// The schema this keibi writes.
@@ -477,7 +477,7 @@ impl Store {
         &self.path
     }
 
-    fn err(&self, e: rusqlite::Error) -> StoreError {
+    pub(crate) fn err(&self, e: rusqlite::Error) -> StoreError {
         StoreError::sqlite(&self.path, e)
     }
 
@@ -590,6 +590,13 @@ impl Store {
                 [cutoff],
             )
             .map_err(err)? as u64;
+        tx.execute(
+            &format!(
+                "DELETE FROM finding_actors WHERE finding_id IN (SELECT id FROM findings WHERE {old})"
+            ),
+            [cutoff],
+        )
+        .map_err(err)?;
         pruned.findings = tx
             .execute(&format!("DELETE FROM findings WHERE {old}"), [cutoff])
             .map_err(err)? as u64;
@@ -655,7 +662,11 @@ impl Store {
         Ok(out)
     }
 
-    fn resolve_id(conn: &Connection, path: &Path, prefix: &str) -> Result<String, StoreError> {
+    pub(crate) fn resolve_id(
+        conn: &Connection,
+        path: &Path,
+        prefix: &str,
+    ) -> Result<String, StoreError> {
         let p = prefix.trim().to_ascii_lowercase();
         if p.is_empty() || p.len() > 64 || !p.bytes().all(|b| b.is_ascii_hexdigit()) {
             return Err(StoreError::Invalid(format!(
@@ -1039,7 +1050,7 @@ fn write_row(tx: &Connection, path: &Path, row: &Row<'_>) -> Result<(), StoreErr
         ])
     })
     .map_err(err)?;
-    Ok(())
+    crate::activity::index_actors(tx, path, f)
 }
 
 /// Applies one finding change inside the commit's transaction.
@@ -1293,6 +1304,7 @@ impl FindingStore for Store {
                 )
                 .map_err(err)?;
             }
+            crate::activity::write_activity(&tx, &path, &commit.activity, commit.at)?;
             if commit.profile_clear {
                 tx.execute("DELETE FROM profiles", []).map_err(err)?;
             }

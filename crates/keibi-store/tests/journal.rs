@@ -723,6 +723,7 @@ fn migration_5_keeps_findings_and_does_not_act_on_the_past() {
         .unwrap();
     }
     let mut s = Store::open(&path).unwrap();
+    // Migration 5 and every later one ran.
     const { assert!(keibi_store::SCHEMA >= 5) };
     assert_eq!(s.finding(&old.id).unwrap().finding.title, "Brute force old");
     let entries = s.outbox(0, 10).unwrap();

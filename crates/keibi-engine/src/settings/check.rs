@@ -787,6 +787,18 @@ impl Reader<'_> {
                 "store.prune_every: 1m or longer".into(),
             );
         }
+        if s.store.activity_retention.std() < std::time::Duration::from_secs(3600) {
+            self.at(
+                &[key("store"), key("activity_retention")],
+                "store.activity_retention: keep activity at least 1h".into(),
+            );
+        }
+        if s.store.activity_max_rows == 0 {
+            self.at(
+                &[key("store"), key("activity_max_rows")],
+                "store.activity_max_rows: at least 1".into(),
+            );
+        }
         if let Some(d) = &s.store.export_dir {
             if !d.is_dir() {
                 let why = if d.exists() {

@@ -15,6 +15,8 @@ use keibi_server::auth::{Authenticate, Role, Viewer};
 use keibi_server::{AppState, Db, Options};
 use tower::ServiceExt;
 
+pub mod fixtures;
+
 /// Vouches for `viewer` on every request carrying the header `x-test-user: yes`.
 pub struct AsPerson(pub Viewer);
 
@@ -45,6 +47,7 @@ pub fn app(dir: &std::path::Path, viewer: Viewer) -> (axum::Router, AppState) {
         db: Db::open(&store, 2).unwrap(),
         options: Arc::new(Options::new(store, "http://127.0.0.1:9717")),
         auth: Arc::new(AsPerson(viewer)),
+        site: Arc::new(keibi_server::pages::Site::default()),
     };
     (keibi_server::router(state.clone()), state)
 }
@@ -65,4 +68,40 @@ pub async fn get(app: &axum::Router, path: &str, logged_in: bool) -> (StatusCode
         .await
         .unwrap();
     (status, String::from_utf8_lossy(&body).into_owned())
+}
+
+/// POST a form (`a=1&b=2`) to `path` as the test person; status, `Location`, body.
+pub async fn post(app: &axum::Router, path: &str, form: &str) -> (StatusCode, String, String) {
+    let req = Request::post(path)
+        .header("x-test-user", "yes")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(Body::from(form.to_string()))
+        .unwrap();
+    let res = app.clone().oneshot(req).await.unwrap();
+    let status = res.status();
+    let location = res
+        .headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    let body = axum::body::to_bytes(res.into_body(), 16 << 20)
+        .await
+        .unwrap();
+    (
+        status,
+        location,
+        String::from_utf8_lossy(&body).into_owned(),
+    )
+}
+
+/// A dashboard whose state carries `site` (settings, lists, sources).
+pub fn app_with_site(
+    dir: &std::path::Path,
+    viewer: Viewer,
+    site: keibi_server::pages::Site,
+) -> axum::Router {
+    let (_, mut state) = app(dir, viewer);
+    state.site = Arc::new(site);
+    keibi_server::router(state)
 }

@@ -1,0 +1,609 @@
+//! The timeline's data in the store: folding, bounds, retention, exactly-once
+//! with the checkpoints, and the query by each kind of actor and window.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, TimeDelta, Utc};
+use keibi_model::finding::Resource;
+use keibi_model::{
+    Action, ChangeKind, Event, Finding, FindingChange, Severity, SourceKind, Statement,
+};
+use keibi_store::{
+    Activity, ActivityBatch, ActivityKind, Checkpoint, Commit, FindingStore, Store, StoreError,
+    TimelineEntry, TimelineQuery,
+};
+
+fn t(s: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(s).unwrap().into()
+}
+
+fn pg(time: &str, action: Action, ip: &str, user: &str) -> Event {
+    let mut e = Event::new(
+        t(time),
+        SourceKind::PostgresStderr,
+        Arc::from("pg.log"),
+        1,
+        action,
+    );
+    e.instance = Some("orders-db".into());
+    e.set_client(ip);
+    e.user = Some(user.into());
+    e
+}
+
+fn stmt(time: &str, ip: &str, user: &str, sql: &str) -> Event {
+    let mut e = pg(time, Action::Statement, ip, user);
+    e.statement = Some(Box::new(Statement::from_sql(sql)));
+    e
+}
+
+fn api(time: &str, ip: &str, arn: &str, name: &str, error: Option<&str>) -> Event {
+    let mut e = Event::new(
+        t(time),
+        SourceKind::Cloudtrail,
+        Arc::from("ct.json"),
+        1,
+        Action::ApiCall,
+    );
+    e.set_client(ip);
+    e.user = Some(arn.into());
+    e.application = Some("aws-cli/2.15".into());
+    e.message = Some(format!("rds.amazonaws.com:{name}"));
+    e.error_code = error.map(Into::into);
+    e.record = Some(Box::new(serde_json::json!({
+        "eventName": name,
+        "requestParameters": {"dBInstanceIdentifier": "orders-db"}
+    })));
+    e
+}
+
+fn batch(events: &[Event]) -> ActivityBatch {
+    let mut b = ActivityBatch::new();
+    for e in events {
+        b.add(e);
+    }
+    b
+}
+
+fn commit(at: DateTime<Utc>, events: &[Event], position: u64) -> Commit {
+    Commit {
+        activity: batch(events),
+        checkpoints: vec![Checkpoint {
+            source: "pg".into(),
+            position,
+            data: vec![],
+        }],
+        ..Commit::new(at)
+    }
+}
+
+fn query(since: &str, until: &str) -> TimelineQuery {
+    TimelineQuery {
+        ips: vec![],
+        users: vec![],
+        principals: vec![],
+        since: t(since),
+        until: t(until),
+        limit: 1000,
+    }
+}
+
+fn rows(tl: &keibi_store::Timeline) -> Vec<&Activity> {
+    tl.entries
+        .iter()
+        .filter_map(|e| match e {
+            TimelineEntry::Activity(a) => Some(a),
+            TimelineEntry::Finding(_) => None,
+        })
+        .collect()
+}
+
+fn open() -> (tempfile::TempDir, Store) {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Store::open(&dir.path().join("k.db")).unwrap();
+    (dir, s)
+}
+
+/// 10,000 runs of one query shape (different literals) in a minute are one row;
+/// another minute, another user, another shape or another address is another row;
+/// the row keeps the first statement's text and the span of the fold.
+#[test]
+fn repeats_within_a_minute_fold_into_one_row() {
+    let mut events = Vec::new();
+    for i in 0..10_000 {
+        events.push(stmt(
+            &format!("2026-11-28T10:00:{:02}.{:03}Z", i % 60, i % 1000),
+            "10.0.0.5",
+            "app",
+            &format!("SELECT * FROM orders WHERE id = {i} AND note = 'x{i}'"),
+        ));
+    }
+    events.push(stmt(
+        "2026-11-28T10:01:00Z",
+        "10.0.0.5",
+        "app",
+        "SELECT * FROM orders WHERE id = 1 AND note = 'y'",
+    ));
+    events.push(stmt(
+        "2026-11-28T10:00:30Z",
+        "10.0.0.5",
+        "other",
+        "SELECT * FROM orders WHERE id = 1 AND note = 'y'",
+    ));
+    events.push(stmt(
+        "2026-11-28T10:00:30Z",
+        "10.0.0.5",
+        "app",
+        "SELECT * FROM customers WHERE id = 1",
+    ));
+    events.push(stmt(
+        "2026-11-28T10:00:30Z",
+        "10.0.0.6",
+        "app",
+        "SELECT * FROM orders WHERE id = 1 AND note = 'y'",
+    ));
+    let b = batch(&events);
+    assert_eq!(b.len(), 5);
+    let first = b.rows().next().unwrap();
+    assert_eq!(first.count, 10_000);
+    assert_eq!(first.first, t("2026-11-28T10:00:00Z"));
+    assert_eq!(first.last, t("2026-11-28T10:00:59.999Z"));
+    assert_eq!(
+        first.what.as_deref(),
+        Some("SELECT * FROM orders WHERE id = 0 AND note = 'x0'")
+    );
+    assert_eq!(first.command.as_deref(), Some("SELECT"));
+
+    // The same minute over two commits is still one row, counted in full.
+    let (_d, mut s) = open();
+    let (a, b2) = events.split_at(5000);
+    s.commit(&commit(t("2026-11-28T10:02:00Z"), a, 1)).unwrap();
+    s.commit(&commit(t("2026-11-28T10:02:01Z"), b2, 2)).unwrap();
+    assert_eq!(s.activity_rows().unwrap(), 5);
+    let mut q = query("2026-11-28T09:00:00Z", "2026-11-28T11:00:00Z");
+    q.users = vec!["app".into()];
+    let tl = s.timeline(&q).unwrap();
+    let r = rows(&tl);
+    assert_eq!(r.len(), 4, "app's rows: {r:#?}");
+    let counts: Vec<u64> = r.iter().map(|a| a.count).collect();
+    assert_eq!(counts.iter().sum::<u64>(), 10_003);
+    assert!(counts.contains(&10_000));
+}
+
+/// Logins fold per address and user; failures keep their message; events
+/// without an actor and connection-received lines make no row.
+#[test]
+fn what_is_kept_and_how() {
+    let mut failed = pg(
+        "2026-11-28T10:00:01Z",
+        Action::LoginFailure,
+        "203.0.113.7",
+        "app",
+    );
+    failed.message = Some("password authentication failed for user \"app\"".into());
+    failed.error_code = Some("28P01".into());
+    let mut checkpoint = Event::new(
+        t("2026-11-28T10:00:02Z"),
+        SourceKind::PostgresStderr,
+        Arc::from("pg.log"),
+        2,
+        Action::Other,
+    );
+    checkpoint.message = Some("checkpoint starting: time".into());
+    let received = pg(
+        "2026-11-28T10:00:03Z",
+        Action::ConnectionReceived,
+        "203.0.113.7",
+        "app",
+    );
+    let mut error = pg("2026-11-28T10:00:04Z", Action::Other, "10.0.0.5", "app");
+    error.level = Some("ERROR".into());
+    error.message = Some("relation \"nope\" does not exist".into());
+    let b = batch(&[
+        failed.clone(),
+        failed,
+        checkpoint,
+        received,
+        error,
+        pg(
+            "2026-11-28T10:00:05Z",
+            Action::Disconnect,
+            "10.0.0.5",
+            "app",
+        ),
+    ]);
+    let kinds: Vec<(ActivityKind, u64)> = b.rows().map(|r| (r.kind, r.count)).collect();
+    assert_eq!(
+        kinds,
+        [
+            (ActivityKind::LoginFailed, 2),
+            (ActivityKind::Error, 1),
+            (ActivityKind::Disconnect, 1)
+        ]
+    );
+    let f = b.rows().next().unwrap();
+    assert_eq!(f.error.as_deref(), Some("28P01"));
+    assert_eq!(f.resource.as_deref(), Some("orders-db"));
+    assert!(f
+        .what
+        .as_deref()
+        .unwrap()
+        .contains("password authentication"));
+}
+
+/// CloudTrail: the ARN is the principal, not a user; event name, address, user
+/// agent, error code and target are kept; a denied call is not folded with an
+/// allowed one.
+#[test]
+fn cloudtrail_calls_are_the_principal_s() {
+    let arn = "arn:aws:iam::123456789012:user/mallory";
+    let b = batch(&[
+        api(
+            "2026-11-28T10:00:01Z",
+            "198.51.100.4",
+            arn,
+            "ModifyDBInstance",
+            Some("AccessDenied"),
+        ),
+        api(
+            "2026-11-28T10:00:02Z",
+            "198.51.100.4",
+            arn,
+            "ModifyDBInstance",
+            None,
+        ),
+    ]);
+    assert_eq!(b.len(), 2);
+    let r = b.rows().next().unwrap();
+    assert_eq!(r.kind, ActivityKind::ApiCall);
+    assert_eq!(r.principal.as_deref(), Some(arn));
+    assert_eq!(r.user, None);
+    assert_eq!(
+        r.what.as_deref(),
+        Some("rds.amazonaws.com:ModifyDBInstance")
+    );
+    assert_eq!(r.error.as_deref(), Some("AccessDenied"));
+    assert_eq!(r.application.as_deref(), Some("aws-cli/2.15"));
+    assert_eq!(r.resource.as_deref(), Some("orders-db"));
+    assert_eq!(r.source, "cloudtrail");
+}
+
+/// A long statement is cut at 512 bytes on a char boundary and marked; a long
+/// user name at 256; a commit over its cap counts what it drops, and the
+/// timeline of that day says so.
+#[test]
+fn texts_and_commits_are_bounded() {
+    let long = format!("SELECT '{}'", "é".repeat(2000));
+    let name = "ü".repeat(1000);
+    let b = batch(&[stmt("2026-11-28T10:00:00Z", "10.0.0.5", &name, &long)]);
+    let r = b.rows().next().unwrap();
+    assert!(r.truncated);
+    let what = r.what.as_deref().unwrap();
+    assert!(what.ends_with('…'));
+    assert!(what.len() <= keibi_store::STATEMENT_MAX + '…'.len_utf8());
+    assert!(long.starts_with(what.trim_end_matches('…')));
+    assert!(r.user.as_deref().unwrap().len() <= keibi_store::TEXT_MAX + 3);
+
+    let mut capped = ActivityBatch::with_cap(3);
+    for i in 0..10 {
+        capped.add(&pg(
+            "2026-11-28T10:00:00Z",
+            Action::LoginFailure,
+            &format!("203.0.113.{i}"),
+            "app",
+        ));
+    }
+    // A repeat of a kept row still folds.
+    assert!(capped.add(&pg(
+        "2026-11-28T10:00:01Z",
+        Action::LoginFailure,
+        "203.0.113.0",
+        "app"
+    )));
+    assert_eq!(capped.len(), 3);
+    assert_eq!(capped.dropped(), 7);
+    let (_d, mut s) = open();
+    s.commit(&Commit {
+        activity: capped,
+        ..Commit::new(t("2026-11-28T10:05:00Z"))
+    })
+    .unwrap();
+    let mut q = query("2026-11-28T00:00:00Z", "2026-11-28T23:59:59Z");
+    q.users = vec!["app".into()];
+    let tl = s.timeline(&q).unwrap();
+    assert_eq!(rows(&tl).len(), 3);
+    assert_eq!(tl.dropped, 7);
+    let mut q = query("2026-11-29T00:00:00Z", "2026-11-29T23:59:59Z");
+    q.users = vec!["app".into()];
+    assert_eq!(s.timeline(&q).unwrap().dropped, 0, "another day");
+}
+
+/// The same commit twice (a crash after the store committed, before the daemon
+/// knew) writes its activity once; a new position writes again.
+#[test]
+fn a_replayed_commit_writes_nothing_twice() {
+    let (_d, mut s) = open();
+    let events = [
+        pg(
+            "2026-11-28T10:00:00Z",
+            Action::LoginSuccess,
+            "10.0.0.5",
+            "app",
+        ),
+        stmt("2026-11-28T10:00:01Z", "10.0.0.5", "app", "SELECT 1"),
+    ];
+    let c = commit(t("2026-11-28T10:01:00Z"), &events, 1);
+    assert!(!s.commit(&c).unwrap().replayed);
+    assert!(s.commit(&c).unwrap().replayed);
+    let mut q = query("2026-11-28T09:00:00Z", "2026-11-28T11:00:00Z");
+    q.ips = vec!["10.0.0.5".parse().unwrap()];
+    let tl = s.timeline(&q).unwrap();
+    assert_eq!(
+        rows(&tl).iter().map(|a| a.count).collect::<Vec<_>>(),
+        [1, 1]
+    );
+    s.commit(&commit(t("2026-11-28T10:01:01Z"), &events, 2))
+        .unwrap();
+    let tl = s.timeline(&q).unwrap();
+    assert_eq!(
+        rows(&tl).iter().map(|a| a.count).collect::<Vec<_>>(),
+        [2, 2],
+        "the same events at a new position are new events (folded in their minute)"
+    );
+}
+
+/// Each kind of actor finds its own rows (OR across kinds), in time order,
+/// within the window (a row overlapping the window's start is in); an empty
+/// query is refused; the limit cuts and says so.
+#[test]
+fn query_by_each_actor_kind_and_window() {
+    let (_d, mut s) = open();
+    let arn = "arn:aws:iam::123456789012:role/deploy";
+    let events = [
+        pg(
+            "2026-11-28T09:59:30Z",
+            Action::LoginSuccess,
+            "10.0.0.5",
+            "app",
+        ),
+        pg(
+            "2026-11-28T09:59:50Z",
+            Action::LoginSuccess,
+            "10.0.0.5",
+            "app",
+        ),
+        stmt("2026-11-28T10:00:10Z", "10.0.0.5", "app", "SELECT 1"),
+        stmt("2026-11-28T10:00:20Z", "10.0.0.9", "bob", "DROP TABLE t"),
+        api(
+            "2026-11-28T10:00:30Z",
+            "10.0.0.9",
+            arn,
+            "StopDBInstance",
+            None,
+        ),
+        pg(
+            "2026-11-28T12:00:00Z",
+            Action::Disconnect,
+            "10.0.0.5",
+            "app",
+        ),
+    ];
+    s.commit(&commit(t("2026-11-28T12:01:00Z"), &events, 1))
+        .unwrap();
+    let kinds = |tl: &keibi_store::Timeline| -> Vec<(ActivityKind, String)> {
+        rows(tl)
+            .iter()
+            .map(|a| (a.kind, a.first.format("%H:%M:%S").to_string()))
+            .collect()
+    };
+    let k = |kind, at: &str| (kind, at.to_string());
+
+    let mut q = query("2026-11-28T09:59:55Z", "2026-11-28T11:00:00Z");
+    assert!(matches!(s.timeline(&q), Err(StoreError::Invalid(_))));
+    q.users = vec!["app".into()];
+    // The login row spans 09:59:30-09:59:50: it ends before the window.
+    assert_eq!(
+        kinds(&s.timeline(&q).unwrap()),
+        [k(ActivityKind::Statement, "10:00:10")]
+    );
+    q.since = t("2026-11-28T09:59:40Z");
+    assert_eq!(
+        kinds(&s.timeline(&q).unwrap()),
+        [
+            k(ActivityKind::LoginOk, "09:59:30"),
+            k(ActivityKind::Statement, "10:00:10")
+        ]
+    );
+    let mut q = query("2026-11-28T09:00:00Z", "2026-11-28T11:00:00Z");
+    q.principals = vec![arn.into()];
+    assert_eq!(
+        kinds(&s.timeline(&q).unwrap()),
+        [k(ActivityKind::ApiCall, "10:00:30")]
+    );
+    q.ips = vec!["10.0.0.9".parse().unwrap()];
+    assert_eq!(
+        kinds(&s.timeline(&q).unwrap()),
+        [
+            k(ActivityKind::Statement, "10:00:20"),
+            k(ActivityKind::ApiCall, "10:00:30")
+        ],
+        "the address's and the principal's, each once"
+    );
+    q.users = vec!["app".into()];
+    q.limit = 2;
+    let tl = s.timeline(&q).unwrap();
+    assert!(tl.cut);
+    assert_eq!(
+        kinds(&tl),
+        [
+            k(ActivityKind::LoginOk, "09:59:30"),
+            k(ActivityKind::Statement, "10:00:10")
+        ]
+    );
+    q.limit = 4;
+    let tl = s.timeline(&q).unwrap();
+    assert!(!tl.cut, "exactly the limit is not cut");
+    assert_eq!(tl.entries.len(), 4);
+}
+
+/// A finding naming the user (in its users list: a spray) shows as marks at its
+/// first event and at a person's resolution, among the activity.
+#[test]
+fn findings_of_the_actors_are_marked() {
+    let (_d, mut s) = open();
+    let mut f = Finding::new(
+        "login",
+        "CredentialAccess:RDS/PasswordSpray",
+        &["spray"],
+        Severity::new(7.0),
+        Resource::default(),
+        t("2026-11-28T10:00:05Z"),
+    );
+    f.title = "Password spray from 203.0.113.7".into();
+    f.actor.ip = Some("203.0.113.7".parse().unwrap());
+    f.actor.users = vec!["admin".into(), "app".into()];
+    f.last_seen = t("2026-11-28T10:00:40Z");
+    f.count = 12;
+    let mut c = commit(
+        t("2026-11-28T10:01:00Z"),
+        &[pg(
+            "2026-11-28T10:00:00Z",
+            Action::LoginFailure,
+            "203.0.113.7",
+            "app",
+        )],
+        1,
+    );
+    c.finding_changes = vec![FindingChange {
+        kind: ChangeKind::New,
+        finding: f.clone(),
+        added: 12,
+    }];
+    s.commit(&c).unwrap();
+    s.set_status(
+        &f.id,
+        &keibi_store::StatusChange {
+            transition: keibi_store::Transition::Resolve,
+            at: t("2026-11-28T10:30:00Z"),
+            by: Some("alice".into()),
+            note: None,
+        },
+    )
+    .unwrap();
+    let mut q = query("2026-11-28T09:00:00Z", "2026-11-28T11:00:00Z");
+    q.users = vec!["app".into()];
+    let tl = s.timeline(&q).unwrap();
+    let lines: Vec<String> = tl
+        .entries
+        .iter()
+        .map(|e| match e {
+            TimelineEntry::Activity(a) => {
+                format!("{} {}", a.first.format("%M:%S"), a.kind.as_str())
+            }
+            TimelineEntry::Finding(m) => {
+                format!("{} {} {}", m.time.format("%M:%S"), m.what, m.title)
+            }
+        })
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            "00:00 login_failed",
+            "00:05 new Password spray from 203.0.113.7",
+            "30:00 resolved Password spray from 203.0.113.7",
+        ]
+    );
+    // Another user's timeline has none of it.
+    q.users = vec!["nobody".into()];
+    assert!(s.timeline(&q).unwrap().entries.is_empty());
+    // The address finds it too.
+    let mut q = query("2026-11-28T09:00:00Z", "2026-11-28T11:00:00Z");
+    q.ips = vec!["203.0.113.7".parse().unwrap()];
+    assert_eq!(s.timeline(&q).unwrap().entries.len(), 3);
+}
+
+/// Retention deletes rows whose events and storing are both older than the
+/// cutoff, then the oldest beyond the total cap.
+#[test]
+fn retention_by_age_and_total() {
+    let (_d, mut s) = open();
+    let now = t("2026-12-01T00:00:00Z");
+    let old_events = [pg(
+        "2026-11-20T10:00:00Z",
+        Action::LoginSuccess,
+        "10.0.0.1",
+        "a",
+    )];
+    // Stored long ago: goes. Read late (stored now) from an old log: stays.
+    s.commit(&commit(t("2026-11-20T10:01:00Z"), &old_events, 1))
+        .unwrap();
+    let late = [pg(
+        "2026-11-20T11:00:00Z",
+        Action::LoginSuccess,
+        "10.0.0.2",
+        "b",
+    )];
+    s.commit(&commit(now, &late, 2)).unwrap();
+    let recent: Vec<Event> = (0..5)
+        .map(|i| {
+            pg(
+                &format!("2026-11-30T1{i}:00:00Z"),
+                Action::LoginSuccess,
+                "10.0.0.3",
+                "c",
+            )
+        })
+        .collect();
+    s.commit(&commit(now, &recent, 3)).unwrap();
+    assert_eq!(s.activity_rows().unwrap(), 7);
+    let gone = s
+        .expire_activity(now - TimeDelta::days(7), 1_000_000)
+        .unwrap();
+    assert_eq!(gone, 1);
+    assert_eq!(s.activity_rows().unwrap(), 6);
+    let gone = s.expire_activity(now - TimeDelta::days(7), 4).unwrap();
+    assert_eq!(gone, 2, "the two first stored beyond the cap");
+    let mut q = query("2026-11-01T00:00:00Z", "2026-12-01T00:00:00Z");
+    q.users = vec!["b".into(), "c".into()];
+    let tl = s.timeline(&q).unwrap();
+    let users: Vec<&str> = rows(&tl)
+        .iter()
+        .map(|a| a.user.as_deref().unwrap())
+        .collect();
+    assert_eq!(users, ["c", "c", "c", "c"]);
+}
+
+/// The query reads the per-actor indexes (the plan), and reads millions of rows
+/// in milliseconds (printed, not asserted: `--nocapture`).
+#[test]
+fn the_query_uses_the_indexes() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("k.db");
+    drop(Store::open(&path).unwrap());
+    let c = rusqlite::Connection::open(&path).unwrap();
+    for (column, index) in [
+        ("ip", "activity_ip"),
+        ("user", "activity_user"),
+        ("principal", "activity_principal"),
+    ] {
+        let plan: Vec<String> = c
+            .prepare(&format!(
+                "EXPLAIN QUERY PLAN SELECT id FROM activity
+                 WHERE {column} = ?1 AND first >= ?2 AND first <= ?3 AND last >= ?4
+                 ORDER BY first, id LIMIT ?5"
+            ))
+            .unwrap()
+            .query_map(["a", "0", "1", "0", "10"], |r| r.get::<_, String>(3))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        let plan = plan.join("; ");
+        assert!(
+            plan.contains(&format!(
+                "USING INDEX {index} ({column}=? AND first>? AND first<?)"
+            )),
+            "{plan}"
+        );
+        assert!(!plan.contains("TEMP B-TREE"), "no sort: {plan}");
+    }
+}
