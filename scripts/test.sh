@@ -69,8 +69,9 @@ ensure_packages() {
     # nftables: the host response executor's tests (in a network namespace).
     # chromium, nodejs: the dashboard's browser tests (Playwright drives Debian's
     # Chromium; no browser is ever downloaded). Debian's nodejs 18 is enough
-    # (tests/browser pins a playwright-core that supports it).
-    for p in postgresql mariadb-server zstd bzip2 rsyslog logrotate pgbouncer python3-venv nftables chromium nodejs; do
+    # (tests/browser pins a playwright-core that supports it); fonts-ipafont-gothic
+    # draws the Japanese pages (3.5 MB).
+    for p in postgresql mariadb-server zstd bzip2 rsyslog logrotate pgbouncer python3-venv nftables chromium nodejs fonts-ipafont-gothic; do
         installed "$p" || missing+=("$p")
     done
     if [ ${#missing[@]} -gt 0 ]; then apt_install "${missing[@]}"; fi

@@ -1,6 +1,8 @@
-// The findings list's filters, sort and paging: each filter narrows the table to
-// rows that match it, the URL carries the filters (a saved filter is the URL, and
+// The findings list's filters and paging: each filter narrows the table to rows
+// that match it, the URL carries the filters (a saved filter is the URL, and
 // opening it again shows the same rows), and the next page shows other rows.
+//
+// KEIBI_RESOLVED: a finding the test resolved, the only resolved one.
 
 import * as k from './lib.mjs';
 
@@ -57,10 +59,19 @@ try {
   await filter(/type|種類|タイプ/i, 'CredentialAccess:RDS/BruteForce', /brute force|総当たり|BruteForce/i, 'type');
   await w.assertClean('filters');
 
-  // Status: resolve nothing here; the resolved list is empty of new findings.
-  await k.visit(page, '/findings?status=resolved');
-  const resolved = await rows().count();
-  k.ok(`status=resolved: ${resolved} rows`);
+  // Status: the test resolved one finding through the CLI (KEIBI_RESOLVED); the
+  // resolved list is that finding alone, and the default list leaves it out.
+  const resolvedId = process.env.KEIBI_RESOLVED;
+  if (resolvedId) {
+    await k.visit(page, '/findings');
+    await page.getByLabel(/status|状態|ステータス/i).first().selectOption('resolved');
+    await Promise.all([page.waitForNavigation({ waitUntil: 'load' }), page.getByRole('button', { name: /filter|apply|絞り込み|適用/i }).first().click()]);
+    k.check(new URL(page.url()).searchParams.get('status') === 'resolved', `the URL does not carry status=resolved: ${page.url()}`);
+    const got = await ids();
+    k.check(got.length === 1 && got[0] === `/findings/${resolvedId}`, `status=resolved should list /findings/${resolvedId} alone, not ${got.join(' ')}`);
+    k.check(!firstPage.includes(`/findings/${resolvedId}`), 'the default list shows a resolved finding');
+    k.ok('status=resolved: the one resolved finding, which the default list leaves out');
+  }
   await w.assertClean('status filter');
 } finally {
   await browser.close();

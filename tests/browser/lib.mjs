@@ -26,8 +26,9 @@ function must(name) {
   return v;
 }
 
+// Messages are bounded: a page may be full of megabyte payloads.
 export function fail(msg) {
-  console.log(`FAIL ${msg}`);
+  console.log(`FAIL ${String(msg).slice(0, 2000)}`);
   process.exit(1);
 }
 
@@ -36,7 +37,7 @@ export function ok(msg) {
 }
 
 export function note(msg) {
-  console.log(`note ${msg}`);
+  console.log(`note ${String(msg).slice(0, 2000)}`);
 }
 
 export function check(cond, msg) {
@@ -83,16 +84,26 @@ export async function context(browser, locale = 'en-US') {
 
 // Watches `page` for what must never happen on a dashboard page: a dialog (an
 // injected alert() that ran), an uncaught script error, a console error (CSP
-// violations are reported there too), a request to another origin.
+// violations are reported there too), a request to another origin, a resource
+// of the page that failed.
 export function watch(page) {
-  const w = { dialogs: [], errors: [], console: [], offsite: [] };
+  const w = { dialogs: [], errors: [], console: [], offsite: [], missing: [] };
   page.on('dialog', async (d) => {
     w.dialogs.push(`${d.type()}: ${d.message()}`);
     await d.dismiss().catch(() => {});
   });
   page.on('pageerror', (e) => w.errors.push(String(e).slice(0, 300)));
+  // A resource that failed is reported by its URL below (the console only says
+  // "Failed to load resource"); the favicon Chromium asks for on its own is not
+  // the page's.
   page.on('console', (m) => {
-    if (m.type() === 'error') w.console.push(m.text().slice(0, 300));
+    if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) w.console.push(m.text().slice(0, 300));
+  });
+  page.on('response', (r) => {
+    const u = r.url();
+    if (r.status() >= 400 && r.request().resourceType() !== 'document' && !u.endsWith('/favicon.ico')) {
+      w.missing.push(`${r.status()} ${u.slice(0, 200)}`);
+    }
   });
   page.on('request', (r) => {
     const u = r.url();
@@ -105,6 +116,7 @@ export function watch(page) {
     check(violations.length === 0, `${what}: CSP violations: ${violations.join(' | ')}`);
     check(w.console.length === 0, `${what}: console errors: ${w.console.join(' | ')}`);
     check(w.offsite.length === 0, `${what}: requests to another origin: ${w.offsite.join(' | ')}`);
+    check(w.missing.length === 0, `${what}: resources that failed: ${w.missing.join(' | ')}`);
   };
   return w;
 }

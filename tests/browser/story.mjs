@@ -4,8 +4,8 @@
 // comes back and resolves the finding with a note. The test then asks the CLI
 // (`keibi findings show`) whether the store agrees.
 //
-// KEIBI_FINDING: the finding's id; KEIBI_ACTOR_IP: its address; KEIBI_NOTE: the
-// note to resolve with; KEIBI_TIMELINE_TEXT: a statement the attacker ran after
+// KEIBI_FINDING: the finding's id; KEIBI_TITLE: its title; KEIBI_ACTOR_IP: its
+// address; KEIBI_NOTE: the note to resolve with; KEIBI_TIMELINE_TEXT: a statement the attacker ran after
 // the brute force, which the finding's timeline must show.
 
 import * as k from './lib.mjs';
@@ -23,8 +23,20 @@ try {
   const w = k.watch(page);
   const findingPath = `/findings/${id}`;
 
+  // A click on a link in another site's page (Slack's, served here by the
+  // browser itself): a cross-site navigation, on which the browser does not send
+  // SameSite=Strict cookies.
+  await ctx.route('http://slack.example/**', (r) =>
+    r.fulfill({ contentType: 'text/html', body: `<!doctype html><title>Slack</title><p>keibi: <a href="${k.URL_BASE}${r.request().url().slice('http://slack.example'.length)}">a finding</a></p>` }),
+  );
+  async function fromSlack(path) {
+    await page.goto(`http://slack.example${path}`);
+    await Promise.all([page.waitForNavigation({ waitUntil: 'load' }), page.getByRole('link').first().click()]);
+    w.offsite.splice(0);
+  }
+
   // 1. The link from Slack, without a session: the login page.
-  await page.goto(k.URL_BASE + findingPath, { waitUntil: 'load' });
+  await fromSlack(findingPath);
   k.check(new URL(page.url()).pathname === '/login', `without a session ${findingPath} should lead to /login, not ${page.url()}`);
   k.ok(`the link without a session leads to ${new URL(page.url()).pathname}${new URL(page.url()).search}`);
 
@@ -32,7 +44,8 @@ try {
   await k.login(page);
   k.check(new URL(page.url()).pathname === findingPath, `after logging in the browser should be back on ${findingPath}, not ${page.url()}`);
   const h1 = (await page.getByRole('heading', { level: 1 }).first().innerText()).trim();
-  k.check(/brute force/i.test(h1), `the finding page's heading should name the brute force: ${h1}`);
+  const title = process.env.KEIBI_TITLE;
+  k.check(h1 && (!title || h1 === title), `the finding page's heading should be the finding's title "${title}", not "${h1}"`);
   k.ok(`logged in, back on the finding: ${h1}`);
   await w.assertClean('the finding page');
 
@@ -76,6 +89,12 @@ try {
   k.check(after.includes(noteText), `the finding page does not show the note "${noteText}"`);
   k.ok('resolved with a note; the page says so');
   await w.assertClean('the finding page after resolving');
+
+  // 6. The next Slack link, with the session open.
+  await fromSlack(findingPath);
+  const again = new URL(page.url()).pathname;
+  if (again === findingPath) k.ok('a second Slack link with the session open goes straight to the finding');
+  else k.note(`a second Slack link with the session open lands on ${again}, not the finding (the SameSite=Strict session cookie is not sent on a link from another site)`);
 } finally {
   await browser.close();
 }

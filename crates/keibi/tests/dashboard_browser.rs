@@ -337,6 +337,7 @@ fn from_a_slack_link_to_a_resolved_finding() {
     let all = findings(&store);
     let brute = of_type(&all, "CredentialAccess:RDS/BruteForce");
     let id = brute["id"].as_str().unwrap();
+    let title = brute["title"].as_str().unwrap();
     let ip = brute["actor"]["ip"].as_str().unwrap();
     assert_eq!(ip, "198.51.100.23", "the demo's brute force");
     let dash = Dashboard::start(&store, &dir);
@@ -346,6 +347,7 @@ fn from_a_slack_link_to_a_resolved_finding() {
         &dash,
         &[
             ("KEIBI_FINDING", id),
+            ("KEIBI_TITLE", title),
             ("KEIBI_ACTOR_IP", ip),
             ("KEIBI_NOTE", note),
             // What the attacker did once in (the demo's story): the timeline of
@@ -370,15 +372,31 @@ fn from_a_slack_link_to_a_resolved_finding() {
 }
 
 /// Filters narrow the table and live in the URL; paging shows other rows. The
-/// demo's 17 findings and 300 more from the filler, so there is a second page.
+/// demo's 17 findings and 300 more from the filler, so there is a second page;
+/// the demo's brute force resolved through the CLI, the only resolved finding.
 #[test]
-fn filters_sort_and_paging() {
+fn filters_and_paging() {
     let Some((tools, dir, store)) = setup("dashboard-filters") else {
         return;
     };
     import_generated(&tools, &store, &["fill", "300", "7"]);
+    let all = findings(&store);
+    let id = of_type(&all, "CredentialAccess:RDS/BruteForce")["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    ok(
+        &keibi()
+            .arg("findings")
+            .arg("--store")
+            .arg(&store)
+            .args(["resolve", &id, "--by", "lee", "--note", "known"])
+            .output()
+            .unwrap(),
+        "keibi findings resolve",
+    );
     let dash = Dashboard::start(&store, &dir);
-    let out = tools.run("filters.mjs", &dash, &[]);
+    let out = tools.run("filters.mjs", &dash, &[("KEIBI_RESOLVED", &id)]);
     assert!(out.contains("ok filters done"), "{out}");
 }
 
