@@ -47,6 +47,7 @@ const EN: &[(&str, &str)] = &[
         include_str!("../locales/en/dashboard-login.ftl"),
     ),
     ("dashboard.ftl", include_str!("../locales/en/dashboard.ftl")),
+    ("users.ftl", include_str!("../locales/en/users.ftl")),
 ];
 const JA: &[(&str, &str)] = &[
     ("activity.ftl", include_str!("../locales/ja/activity.ftl")),
@@ -85,6 +86,7 @@ const JA: &[(&str, &str)] = &[
         include_str!("../locales/ja/dashboard-login.ftl"),
     ),
     ("dashboard.ftl", include_str!("../locales/ja/dashboard.ftl")),
+    ("users.ftl", include_str!("../locales/ja/users.ftl")),
 ];
 
 pub(crate) fn files(lang: Lang) -> &'static [(&'static str, &'static str)] {

@@ -36,6 +36,7 @@ pub mod serve;
 pub mod state;
 pub mod users;
 
+pub use axum::http::HeaderName;
 pub use state::{AppState, Db, Options};
 
 use axum::Router;

@@ -76,6 +76,73 @@ pub enum Command {
     /// routes a finding takes.
     #[command(subcommand)]
     Notify(NotifyCommand),
+    /// The dashboard's local users: add, list, remove, change a password, list or
+    /// end their sessions.
+    Users(UsersArgs),
+    /// Serve the dashboard over a store without the daemon (a store filled by
+    /// `keibi findings import`, or a stopped daemon's).
+    Dashboard(DashboardArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct UsersArgs {
+    /// The store file [default: the settings' store.path with --config, else keibi.db].
+    #[arg(long, value_name = "FILE", global = true)]
+    pub store: Option<PathBuf>,
+    /// Settings file: its store.path is the store.
+    #[arg(long, value_name = "FILE", global = true)]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: UsersCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UsersCommand {
+    /// Add a user; the password is asked twice without echo (12 characters or more).
+    Add {
+        /// 1 to 64 letters, digits or . _ - @ +
+        name: String,
+        /// viewer (reads), responder (also acknowledges, resolves, suppresses),
+        /// admin (also the settings page).
+        #[arg(long, value_parser = ["viewer", "responder", "admin"])]
+        role: String,
+        /// The dashboard's language for this user [default: the browser's].
+        #[arg(long, value_parser = ["en", "ja"])]
+        lang: Option<String>,
+        /// Read the password from the first line of standard input instead.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// List the users.
+    List,
+    /// Remove a user and end their sessions.
+    Remove { name: String },
+    /// Set a user's password (their sessions end).
+    Passwd {
+        name: String,
+        /// Read the password from the first line of standard input instead.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// List the live sessions, or end every session of a user.
+    Sessions {
+        /// End every session of this user.
+        #[arg(long, value_name = "NAME")]
+        revoke: Option<String>,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct DashboardArgs {
+    /// The store file [default: the settings' store.path with --config, else keibi.db].
+    #[arg(long, value_name = "FILE")]
+    pub store: Option<PathBuf>,
+    /// Settings file: its dashboard and store sections.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Address and port [default: the settings' dashboard.listen, 127.0.0.1:9717].
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Option<std::net::SocketAddr>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -177,6 +244,10 @@ pub struct RunArgs {
     /// whose placeholders have no values does not load.
     #[arg(long = "placeholder", value_name = "NAME=FILE")]
     pub placeholder: Vec<String>,
+    /// Serve the dashboard on this address and port, or `off` [default: the
+    /// settings' dashboard.listen with --config, else off].
+    #[arg(long, value_name = "ADDR|off")]
+    pub dashboard: Option<keibi_engine::settings::Listen>,
 }
 
 /// The form of the daemon's own log.

@@ -33,6 +33,8 @@ pub fn run(cli: cli::Cli) -> Result<u8> {
         cli::Command::Run(args) => cmd::run::run(&args, &cli.global),
         cli::Command::Audit(args) => cmd::audit::run(&args, &cli.global),
         cli::Command::Notify(c) => cmd::notify::run(&c, &cli.global),
+        cli::Command::Users(args) => cmd::users::run(&args, &cli.global),
+        cli::Command::Dashboard(args) => cmd::dashboard::run(&args, &cli.global),
     }
 }
 

@@ -4,6 +4,7 @@
 pub mod actions;
 pub mod audit;
 pub mod config;
+pub mod dashboard;
 pub mod demo;
 pub mod events;
 pub mod export;
@@ -17,6 +18,7 @@ pub mod rules;
 pub mod run;
 pub mod run_respond;
 pub mod scan;
+pub mod users;
 
 use std::collections::HashMap;
 use std::io;

@@ -107,6 +107,30 @@ pub fn run(args: &RunArgs, global: &Global) -> Result<u8> {
         }
         _ => None,
     };
+    // The dashboard: beside the daemon on a thread of its own, over the same store
+    // (its connections are not the daemon's lock). Only with --config or
+    // --dashboard; never with --once.
+    let dashboard_at = match (args.dashboard, args.once) {
+        (_, true) => None,
+        (Some(l), false) => l.addr(),
+        (None, false) if args.config.is_some() => settings.dashboard.listen.addr(),
+        (None, false) => None,
+    };
+    let _dashboard = match dashboard_at {
+        Some(addr) => {
+            let started = super::dashboard::start(&settings.dashboard, &settings.store.path, addr)?;
+            log.emit(
+                "info",
+                &say(Msg::new("dashboard-serving").arg("url", started.url.as_str())),
+                &[("dashboard", json!(started.url))],
+            );
+            for note in &started.notes {
+                log.info(note);
+            }
+            Some(started.dashboard)
+        }
+        None => None,
+    };
     // The push listeners take logs from whoever can reach them (with the secret).
     let l = &settings.listen;
     for (what, addr) in [
