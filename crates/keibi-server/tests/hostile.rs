@@ -6,7 +6,7 @@ mod common;
 
 use axum::http::StatusCode;
 use chrono::Utc;
-use common::fixtures::{commit, finding, Spec};
+use common::fixtures::{commit_with_events, finding, statement, Spec};
 use keibi_model::finding::Evidence;
 use keibi_server::auth::Role;
 
@@ -37,7 +37,7 @@ async fn hostile_fields_render_escaped_and_bounded_everywhere() {
     let dir = tempfile::tempdir().unwrap();
     let (app, _) = common::app(dir.path(), common::person(Role::Admin));
     let now = Utc::now();
-    let statement = format!("SELECT '{}'", "A".repeat(1 << 20));
+    let huge = format!("SELECT '{}'", "A".repeat(1 << 20));
     let mut f = finding(
         &Spec {
             key: "evil",
@@ -50,16 +50,31 @@ async fn hostile_fields_render_escaped_and_bounded_everywhere() {
         },
         now,
     );
-    f.description = format!("{statement} {SCRIPT} {ANSI} {BIDI}");
+    f.description = format!("{huge} {SCRIPT} {ANSI} {BIDI}");
     f.remediation = format!("{BREAKER} {JS_USER}");
     f.actor.app = Some(format!("{ANSI}{BIDI}{SCRIPT}"));
     f.actor.users = vec![JS_USER.into(), BIDI.into(), SCRIPT.into()];
     f.evidence.push(Evidence::Observed {
         source: BREAKER.into(),
-        observed: statement.clone(),
+        observed: huge.clone(),
     });
     f.mitre = vec![SCRIPT.into()];
-    commit(&dir.path().join("keibi.db"), std::slice::from_ref(&f), now);
+    // The timeline's rows carry the same payloads.
+    let events = [
+        statement(
+            now - chrono::Duration::hours(1),
+            "203.0.113.7",
+            JS_USER,
+            &format!("SELECT '{SCRIPT}{BIDI}{ANSI}' -- {BREAKER}"),
+        ),
+        statement(now - chrono::Duration::hours(1), "203.0.113.7", BIDI, &huge),
+    ];
+    commit_with_events(
+        &dir.path().join("keibi.db"),
+        std::slice::from_ref(&f),
+        &events,
+        now,
+    );
     // A suppression with hostile fields and a note (through the store, as the
     // CLI could write them).
     let mut s = keibi_store::Store::open(&dir.path().join("keibi.db")).unwrap();
@@ -118,6 +133,13 @@ async fn hostile_fields_render_escaped_and_bounded_everywhere() {
     assert!(
         body.contains("href=\"/actors/user/javascript%3Aalert%281%29\""),
         "{body}"
+    );
+    // The timeline shows the hostile statements, escaped.
+    let tl = &body[body.find("id=\"tl-h\"").unwrap()..];
+    assert_eq!(tl.matches("<tr class=\"tl-activity\">").count(), 2, "{tl}");
+    assert!(
+        tl.contains("alert(1)&#60;/script&#62;admin\\u{202e}txt.exe"),
+        "{tl}"
     );
     // The 1 MB statement is cut.
     assert!(body.contains("AAAA…"), "cut with an ellipsis");

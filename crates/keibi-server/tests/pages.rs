@@ -5,8 +5,8 @@
 mod common;
 
 use axum::http::StatusCode;
-use chrono::Utc;
-use common::fixtures::{commit, finding, Spec};
+use chrono::{Duration, Utc};
+use common::fixtures::{api_call, commit, commit_with_events, finding, statement, Spec};
 use keibi_i18n::Lang;
 use keibi_server::auth::Role;
 use keibi_server::pages::{LoadedList, Site};
@@ -59,7 +59,23 @@ fn fill(dir: &std::path::Path) -> Vec<String> {
             now,
         ),
     ];
-    commit(&dir.join("keibi.db"), &fs, now);
+    // What the actors did around then: a statement by alice from the critical
+    // finding's address, and an API call by the principal from the same address.
+    let events = [
+        statement(
+            now - Duration::hours(2) - Duration::minutes(5),
+            "198.51.100.9",
+            "alice",
+            "DROP TABLE orders",
+        ),
+        api_call(
+            now - Duration::hours(2),
+            "198.51.100.9",
+            "arn:aws:iam::111122223333:user/ci",
+            "DeleteDBSnapshot",
+        ),
+    ];
+    commit_with_events(&dir.join("keibi.db"), &fs, &events, now);
     fs.into_iter().map(|f| f.id).collect()
 }
 
@@ -276,6 +292,11 @@ async fn actor_pages_list_their_findings() {
     csp_clean(&body);
     assert_eq!(titles(&body), ["Successful brute force on orders-db"]);
     assert!(body.contains("Reputation"), "{body}");
+    assert!(
+        body.contains("DROP TABLE orders"),
+        "the address's timeline: {body}"
+    );
+    assert!(body.contains("AWS API call"), "{body}");
     let (_, body) = common::get(&app, "/actors/user/postgres", true).await;
     assert_eq!(titles(&body), ["Brute force on billing-db"]);
     assert!(body.contains("No stored profile"), "{body}");
@@ -443,4 +464,41 @@ async fn the_event_stream_counts_changes_after_the_mark() {
     // Anonymous: refused.
     let (status, _) = common::get(&app, "/events?mark=0", false).await;
     assert_ne!(status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn an_address_page_asks_the_daemons_lists_when_handed_them() {
+    struct Lists;
+    impl keibi_server::pages::Reputation for Lists {
+        fn lists_of(&self, ip: std::net::IpAddr) -> Vec<String> {
+            if ip.to_string() == "198.51.100.9" {
+                vec!["tor-exits".into(), "<b>feed</b>".into()]
+            } else {
+                Vec::new()
+            }
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let site = Site {
+        reputation: Some(std::sync::Arc::new(Lists)),
+        ..Site::default()
+    };
+    let app = common::app_with_site(dir.path(), common::person(Role::Viewer), site);
+    fill(dir.path());
+    let (_, body) = common::get(&app, "/actors/ip/198.51.100.9", true).await;
+    assert!(body.contains("<li>tor-exits</li>"), "{body}");
+    assert!(
+        body.contains("<li>&#60;b&#62;feed&#60;/b&#62;</li>"),
+        "{body}"
+    );
+    assert!(body.contains("From the lists the daemon loaded."), "{body}");
+    let (_, body) = common::get(&app, "/actors/ip/203.0.113.7", true).await;
+    assert!(body.contains("On no list keibi knows of."), "{body}");
+    // Without the daemon's lists, the page says it only knows the store's findings.
+    let (plain, _) = common::app(dir.path(), common::person(Role::Viewer));
+    let (_, body) = common::get(&plain, "/actors/ip/198.51.100.9", true).await;
+    assert!(
+        body.contains("the daemon&#39;s loaded lists are not consulted"),
+        "{body}"
+    );
 }

@@ -247,3 +247,74 @@ async fn pending_actions_are_approved_or_cancelled_on_the_finding_page() {
     .await;
     assert_eq!(status, StatusCode::CONFLICT);
 }
+
+#[tokio::test]
+async fn the_overview_follows_a_change_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let (app, _) = common::app(dir.path(), common::person(Role::Responder));
+    let f = finding(
+        &Spec {
+            sev: 9.0,
+            ..Spec::default()
+        },
+        Utc::now(),
+    );
+    commit(
+        &dir.path().join("keibi.db"),
+        std::slice::from_ref(&f),
+        Utc::now(),
+    );
+    let critical = |n: u32| {
+        format!("<span class=\"band-n\">{n}</span> <span class=\"band-w\">Critical</span>")
+    };
+    let (_, body) = common::get(&app, "/", true).await;
+    assert!(body.contains(&critical(1)), "{body}");
+    // Computed once, then shared while nothing changes (same page again).
+    let (_, again) = common::get(&app, "/", true).await;
+    assert!(again.contains(&critical(1)));
+    common::post(
+        &app,
+        &format!("/findings/{}/status", f.id),
+        "csrf=t0ken&to=resolve",
+    )
+    .await;
+    let (_, body) = common::get(&app, "/", true).await;
+    assert!(body.contains(&critical(0)), "{body}");
+}
+
+#[tokio::test]
+async fn a_rule_for_a_name_with_invisible_characters_is_built_exactly() {
+    let dir = tempfile::tempdir().unwrap();
+    let (app, _) = common::app(dir.path(), common::person(Role::Responder));
+    let user = "adm\u{202e}nimda";
+    let f = finding(
+        &Spec {
+            user: Some(user),
+            ..Spec::default()
+        },
+        Utc::now(),
+    );
+    commit(
+        &dir.path().join("keibi.db"),
+        std::slice::from_ref(&f),
+        Utc::now(),
+    );
+    let (_, body) = common::get(&app, &format!("/suppressions?from={}", f.id), true).await;
+    // Not in an editable box where it would read as another name: a hidden
+    // field with the exact value, shown with the override as an escape.
+    assert!(
+        body.contains(&format!(
+            "<input type=\"hidden\" name=\"user\" value=\"{user}\">"
+        )),
+        "{body}"
+    );
+    assert!(body.contains("<code>adm\\u{202e}nimda</code>"), "{body}");
+    assert!(!body.contains(&format!("<input name=\"user\" value=\"{user}\"")));
+    let form = format!("csrf=t0ken&user={}&reason=known", "adm%E2%80%AEnimda");
+    let (status, _, _) = common::post(&app, "/suppressions", &form).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        store(dir.path()).finding(&f.id).unwrap().status,
+        Status::Suppressed
+    );
+}

@@ -376,23 +376,30 @@ impl Store {
                 .collect();
             o.posture.sort();
         }
-        {
-            let mut stmt = self
-                .conn
-                .prepare_cached("SELECT source, position, updated_at FROM checkpoints ORDER BY source LIMIT 1000")
-                .map_err(e)?;
-            o.sources = stmt
-                .query_map([], |r| {
-                    Ok(SourceHealth {
-                        source: r.get(0)?,
-                        position: count(r.get(1)?),
-                        updated_at: from_millis(r.get(2)?),
-                    })
-                })
-                .and_then(|r| r.collect())
-                .map_err(e)?;
-        }
+        o.sources = self.sources_health()?;
         Ok(o)
+    }
+
+    /// Each source's checkpoint (at most 1,000, by name): the overview's ingest
+    /// health, read on its own so a cached overview still shows it current.
+    pub fn sources_health(&self) -> Result<Vec<SourceHealth>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT source, position, updated_at FROM checkpoints ORDER BY source LIMIT 1000",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok(SourceHealth {
+                    source: r.get(0)?,
+                    position: count(r.get(1)?),
+                    updated_at: from_millis(r.get(2)?),
+                })
+            })
+            .and_then(|r| r.collect())
+            .map_err(|e| self.err(e))?;
+        Ok(rows)
     }
 
     /// How many findings changed after `mark` (a value of [`Changes::mark`]; 0 for

@@ -118,10 +118,27 @@ dash-do-delete = Delete
 dash-evidence = Evidence
 dash-evidence-note = Where the events are: the log file and line, or the CloudTrail event ID. The store keeps these references, not the log lines themselves.
 dash-timeline = Timeline
-dash-timeline-not-yet = Not yet: the cross-source timeline is not in this build of the dashboard.
+dash-tl-window = What the same addresses, users and principals did from { $from } to { $to }, in database logs and CloudTrail, with the findings' history between.
+dash-tl-no-actor = This has no address, user or principal to follow.
+dash-tl-empty = Nothing stored for them in this window (the timeline is kept by keibi run from the logs it reads).
+dash-tl-detail = Where
+dash-tl-error-code = error { $v }
+dash-tl-cut = Only the first { $n } entries are shown.
+dash-tl-dropped = { $n ->
+    [one] { $n } event of these days was not kept (a batch over its cap): the window may be incomplete.
+   *[other] { $n } events of these days were not kept (batches over their cap): the window may be incomplete.
+}
+dash-tl-login_ok = Login
+dash-tl-login_failed = Failed login
+dash-tl-probe = Connection without login
+dash-tl-disconnect = Disconnect
+dash-tl-statement = Statement
+dash-tl-error = Error
+dash-tl-api_call = AWS API call
 dash-actions = Response actions
 dash-action = Action
 dash-target = Target
+dash-decide = Decision
 dash-mode = Mode
 dash-rule = Rule
 dash-updated = Updated
@@ -189,6 +206,7 @@ dash-rule-network = Network
 dash-rule-expires = Expires
 dash-rule-reason = Reason
 dash-rule-help = Every field given must match; leave a field empty to match any. A network matches a finding only when all its addresses are inside it, a user only when it is the finding's only user.
+dash-rule-fixed = (exactly as in the finding: it holds invisible or direction-changing characters, shown as escapes)
 dash-rules = Rules
 dash-expired = expired
 dash-exp-1d = 1 day

@@ -11,12 +11,14 @@ use axum::response::{IntoResponse, Response};
 use keibi_store::{FindingFilter, ProfileRow, Sort};
 use serde_json::Value;
 
-use super::{query, render, shown, store_error, Chrome, Row, RowHeads, Tr};
+use super::{query, render, shown, store_error, timeline, Chrome, Row, RowHeads, Tr};
 use crate::auth::Viewer;
 use crate::AppState;
 
 /// Findings listed on an actor's page (the rest through the findings page).
 const MAX_ROWS: u32 = 100;
+/// The hours of the actor's timeline, back from now.
+const TIMELINE_HOURS: i64 = 24;
 /// Values of one factor shown.
 const MAX_VALUES: usize = 20;
 
@@ -41,6 +43,7 @@ struct Page {
     reputation: Vec<String>,
     reputation_note: String,
     profiles: Vec<Profile>,
+    timeline: timeline::View,
 }
 
 pub async fn ip(state: State<AppState>, viewer: Viewer, Path(addr): Path<String>) -> Response {
@@ -100,7 +103,14 @@ async fn actor(State(state): State<AppState>, viewer: Viewer, kind: Kind) -> Res
         Kind::User(u, _) => Some(u.clone()),
         Kind::Ip(_) => None,
     };
-    let (page, profiles) = match state
+    // The timeline: the last 24 hours.
+    let until = chrono::Utc::now();
+    let since = until - chrono::Duration::hours(TIMELINE_HOURS);
+    let tq = match &kind {
+        Kind::Ip(ip) => timeline::query(&[*ip], &[], since, until),
+        Kind::User(u, _) => timeline::query(&[], std::slice::from_ref(u), since, until),
+    };
+    let (page, profiles, tl) = match state
         .db
         .run(move |s| {
             let page = s.dashboard_findings(&f)?;
@@ -108,7 +118,11 @@ async fn actor(State(state): State<AppState>, viewer: Viewer, kind: Kind) -> Res
                 Some(u) => s.profiles_of_user(&u, 20)?,
                 None => Vec::new(),
             };
-            Ok((page, profiles))
+            let tl = match tq {
+                Some(q) => Some(s.timeline(&q)?),
+                None => None,
+            };
+            Ok((page, profiles, tl))
         })
         .await
     {
@@ -161,6 +175,7 @@ async fn actor(State(state): State<AppState>, viewer: Viewer, kind: Kind) -> Res
         reputation,
         reputation_note,
         profiles: profiles.iter().map(|p| profile(p, &tr, offset)).collect(),
+        timeline: timeline::view(tl.as_ref(), since, until, &tr),
         chrome: Chrome::new(&viewer),
         tr,
     })

@@ -11,7 +11,7 @@ use keibi_store::{FindingStore, HistoryEntry, StoredFinding};
 use serde::Deserialize;
 
 use super::{
-    actor_link, band_class, query, render, seg, shown, store_error, user_link, Chrome, Tr,
+    actor_link, band_class, query, render, seg, shown, store_error, timeline, user_link, Chrome, Tr,
 };
 use crate::auth::Viewer;
 use crate::AppState;
@@ -79,6 +79,7 @@ struct Page {
     evidence: Vec<String>,
     history: Vec<Hist>,
     actions: Vec<Act>,
+    timeline: timeline::View,
     open: bool,
 }
 
@@ -154,10 +155,20 @@ pub async fn page(
             let f: StoredFinding = s.finding(&id)?;
             let h = s.history(&f.finding.id)?;
             let a = s.actions_of_finding(&f.finding.id)?;
-            Ok((f, h, a))
+            // Everything the finding's addresses, users and principals did from
+            // 3 hours before its first event to 3 hours after its last.
+            let (since, until) = keibi_store::around(f.finding.first_seen, f.finding.last_seen, 3);
+            let actor = &f.finding.actor;
+            let ips: Vec<_> = actor.ip.iter().chain(&actor.ips).copied().collect();
+            let users: Vec<String> = actor.user.iter().chain(&actor.users).cloned().collect();
+            let tl = match timeline::query(&ips, &users, since, until) {
+                Some(q) => Some(s.timeline(&q)?),
+                None => None,
+            };
+            Ok((f, h, a, (tl, since, until)))
         })
         .await;
-    let (sf, history, actions) = match loaded {
+    let (sf, history, actions, (tl, since, until)) = match loaded {
         Ok(v) => v,
         Err(e) => return store_error(e),
     };
@@ -269,6 +280,7 @@ pub async fn page(
             .map(|h| hist(h, &tr))
             .collect(),
         actions: actions.iter().take(100).map(|a| act(a, &tr)).collect(),
+        timeline: timeline::view(tl.as_ref(), since, until, &tr),
         open: matches!(
             sf.status,
             keibi_store::Status::New | keibi_store::Status::Acknowledged

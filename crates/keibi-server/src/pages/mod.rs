@@ -14,6 +14,7 @@ mod overview;
 mod settings;
 mod site;
 mod suppressions;
+mod timeline;
 mod workflow;
 
 pub use site::{LoadedList, Reputation, Site};
@@ -248,6 +249,11 @@ fn is_unsafe(c: char) -> bool {
             | '\u{ffa0}'
             | '\u{e0100}'..='\u{e01ef}'
     )
+}
+
+/// Whether `s` holds a character [`shown`] would escape.
+pub fn has_unsafe(s: &str) -> bool {
+    s.chars().any(is_unsafe)
 }
 
 /// Text from a log as shown: unsafe characters as visible `\u{…}` escapes, at most

@@ -13,7 +13,7 @@ use chrono::{Duration, Utc};
 use keibi_store::{FindingStore, IpNet, Suppression};
 use serde::Deserialize;
 
-use super::{render, seg, shown, store_error, Chrome, Tr};
+use super::{has_unsafe, render, seg, shown, store_error, Chrome, Tr};
 use crate::auth::{Role, Viewer};
 use crate::AppState;
 
@@ -31,14 +31,37 @@ pub struct Rule {
     pub delete: String,
 }
 
+/// One field of the builder, filled from a finding.
+#[derive(Default)]
+pub struct Field {
+    /// The exact value (the rule must match the finding byte for byte).
+    pub value: String,
+    /// The value holds characters that would show as something else (bidi
+    /// overrides, controls, invisible ones): it is sent as it is in a hidden
+    /// field and shown with those characters as escapes, never in an editable box
+    /// where it would read as another name.
+    pub fixed: bool,
+    pub shown: String,
+}
+
+impl Field {
+    fn of(v: String) -> Field {
+        Field {
+            fixed: has_unsafe(&v),
+            shown: shown(&v, 500),
+            value: v,
+        }
+    }
+}
+
 /// The builder's fields.
 #[derive(Default)]
 pub struct Draft {
     pub from: String,
-    pub finding_type: String,
-    pub resource: String,
+    pub finding_type: Field,
+    pub resource: Field,
     pub network: String,
-    pub user: String,
+    pub user: Field,
 }
 
 #[derive(Template)]
@@ -94,18 +117,18 @@ pub async fn page(
             let f = &sf.finding;
             Draft {
                 from: f.id.clone(),
-                finding_type: f.finding_type.clone(),
-                resource: f.resource.id.clone(),
+                finding_type: Field::of(f.finding_type.clone()),
+                resource: Field::of(f.resource.id.clone()),
                 // A single address; a finding of many addresses is left for the
                 // person to widen (a rule matches only when all are inside).
                 network: match (f.actor.ip, f.actor.ips.len()) {
                     (Some(ip), 0 | 1) => host_net(ip),
                     _ => String::new(),
                 },
-                user: match (&f.actor.user, f.actor.users.len()) {
+                user: Field::of(match (&f.actor.user, f.actor.users.len()) {
                     (Some(u), 0 | 1) => u.clone(),
                     _ => String::new(),
-                },
+                }),
             }
         }
         None => Draft::default(),

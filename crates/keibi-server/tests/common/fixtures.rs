@@ -4,8 +4,10 @@
 
 use chrono::{DateTime, Duration, Utc};
 use keibi_model::finding::{Evidence, Resource};
-use keibi_model::{ChangeKind, Finding, FindingChange, Severity};
-use keibi_store::{Checkpoint, Commit, FindingStore, Store};
+use keibi_model::{
+    Action, ChangeKind, Event, Finding, FindingChange, Severity, SourceKind, Statement,
+};
+use keibi_store::{ActivityBatch, Checkpoint, Commit, FindingStore, Store};
 
 pub struct Spec<'a> {
     pub key: &'a str,
@@ -68,6 +70,21 @@ pub fn finding(s: &Spec<'_>, now: DateTime<Utc>) -> Finding {
 
 /// Commits `fs` as new findings, with a checkpoint of source `pg.log`.
 pub fn commit(store: &std::path::Path, fs: &[Finding], now: DateTime<Utc>) {
+    commit_with_events(store, fs, &[], now)
+}
+
+/// Commits `fs` and the actors' activity of `events` (the timeline), as the
+/// daemon's batch does.
+pub fn commit_with_events(
+    store: &std::path::Path,
+    fs: &[Finding],
+    events: &[Event],
+    now: DateTime<Utc>,
+) {
+    let mut activity = ActivityBatch::new();
+    for e in events {
+        activity.add(e);
+    }
     let mut s = Store::open(store).unwrap();
     let position = s
         .checkpoints()
@@ -91,7 +108,40 @@ pub fn commit(store: &std::path::Path, fs: &[Finding], now: DateTime<Utc>) {
             position,
             data: vec![],
         }],
+        activity,
         ..Commit::new(now)
     })
     .unwrap();
+}
+
+/// A PostgreSQL statement by `user` from `ip` at `at`.
+pub fn statement(at: DateTime<Utc>, ip: &str, user: &str, sql: &str) -> Event {
+    let mut e = Event::new(
+        at,
+        SourceKind::PostgresStderr,
+        std::sync::Arc::from("pg.log"),
+        7,
+        Action::Statement,
+    );
+    e.instance = Some("orders-db".into());
+    e.set_client(ip);
+    e.user = Some(user.into());
+    e.statement = Some(Box::new(Statement::from_sql(sql)));
+    e
+}
+
+/// A CloudTrail call by principal `arn` from `ip` at `at`.
+pub fn api_call(at: DateTime<Utc>, ip: &str, arn: &str, name: &str) -> Event {
+    let mut e = Event::new(
+        at,
+        SourceKind::Cloudtrail,
+        std::sync::Arc::from("ct.json"),
+        1,
+        Action::ApiCall,
+    );
+    e.set_client(ip);
+    e.user = Some(arn.into());
+    e.message = Some(format!("rds.amazonaws.com:{name}"));
+    e.record = Some(Box::new(serde_json::json!({"eventName": name})));
+    e
 }
