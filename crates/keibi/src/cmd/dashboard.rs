@@ -137,6 +137,9 @@ pub(crate) fn start(
         db,
         options: Arc::new(options),
         auth: authenticator(settings.auth.local, proxy),
+        // P's pages take the display zone, settings, lists and sources from
+        // here; until the binary hands them in, what the store alone shows.
+        site: Arc::new(keibi_server::pages::Site::default()),
     };
     let dashboard = Dashboard::start(listener, keibi_server::router(state), tls)?;
     Ok(Started {
