@@ -11,8 +11,9 @@
 # resources, accounts, addresses and users spread like a busy estate, over 90
 # days) through `keibi findings import`, adds a user, starts `keibi dashboard` on a
 # free loopback port and runs tests/browser/bench.mjs: median and p95 of the
-# server's answer per page (overview, findings, filtered, page 200, a finding, an
-# actor) and one load in Chromium. Needs node, Chromium and `npm ci` in
+# server's answer per page (overview, findings, filtered, page 200, a finding, its
+# address and its user) and one load in Chromium, and the overview's first,
+# uncached load. Needs node, Chromium and `npm ci` in
 # tests/browser (scripts/test.sh installs them). About 3 minutes at 100,000 on a
 # small machine, most of it the import.
 set -euo pipefail
