@@ -48,6 +48,7 @@ const EN: &[(&str, &str)] = &[
     ),
     ("dashboard.ftl", include_str!("../locales/en/dashboard.ftl")),
     ("users.ftl", include_str!("../locales/en/users.ftl")),
+    ("timeline.ftl", include_str!("../locales/en/timeline.ftl")),
 ];
 const JA: &[(&str, &str)] = &[
     ("activity.ftl", include_str!("../locales/ja/activity.ftl")),
@@ -87,6 +88,7 @@ const JA: &[(&str, &str)] = &[
     ),
     ("dashboard.ftl", include_str!("../locales/ja/dashboard.ftl")),
     ("users.ftl", include_str!("../locales/ja/users.ftl")),
+    ("timeline.ftl", include_str!("../locales/ja/timeline.ftl")),
 ];
 
 pub(crate) fn files(lang: Lang) -> &'static [(&'static str, &'static str)] {

@@ -56,9 +56,14 @@ pub const TEXT_MAX: usize = 256;
 /// How much of a statement its fingerprint reads, in bytes.
 pub const FINGERPRINT_MAX: usize = 4096;
 /// Rows one commit keeps at most (after folding).
-pub const COMMIT_MAX_ROWS: usize = 20_000;
-/// The store's default total of rows ([`Store::expire_activity`]).
-pub const DEFAULT_MAX_ROWS: u64 = 5_000_000;
+///
+/// `keibi run --once` over a week of an estate's logs commits once at the end:
+/// the demo's week makes about 40,000 rows. A row takes a few hundred bytes in
+/// memory until the commit.
+pub const COMMIT_MAX_ROWS: usize = 50_000;
+/// The store's default total of rows ([`Store::expire_activity`]): a row takes
+/// about 250 bytes on disk with its indexes, so about 500 MB.
+pub const DEFAULT_MAX_ROWS: u64 = 2_000_000;
 /// Addresses, users or principals one query may name, each.
 pub const QUERY_MAX_ACTORS: usize = 64;
 /// Entries one query returns at most.
@@ -594,6 +599,29 @@ impl TimelineQuery {
         Ok(())
     }
 
+    /// Whether an event is one of the query's (actor and window): read from files
+    /// (`keibi timeline FILES`), the same rule as the stored rows'. A CloudTrail
+    /// event's user is its principal.
+    pub fn matches_event(&self, e: &Event) -> bool {
+        if e.time < self.since || e.time > self.until {
+            return false;
+        }
+        if e.client_ip.is_some_and(|ip| self.ips.contains(&ip)) {
+            return true;
+        }
+        let Some(u) = e.user.as_deref() else {
+            return false;
+        };
+        let names = if e.source == SourceKind::Cloudtrail {
+            &self.principals
+        } else {
+            &self.users
+        };
+        // As stored: cut to TEXT_MAX.
+        let mut t = false;
+        names.iter().any(|n| *n == cut(u, TEXT_MAX, &mut t))
+    }
+
     /// Whether a row is one of the query's (actor and window).
     pub fn matches(&self, a: &Activity) -> bool {
         a.first <= self.until
@@ -622,6 +650,7 @@ pub struct FindingMark {
     pub recorded: DateTime<Utc>,
     pub finding_id: String,
     pub finding_type: String,
+    /// The finding's severity after this line.
     pub severity: Severity,
     /// The finding's English title (the finding's `text` renders it in the reader's
     /// language).
@@ -634,6 +663,10 @@ pub struct FindingMark {
     pub by: Option<String>,
     /// The finding's count after it.
     pub count: u64,
+    /// The finding's texts as messages, to show its title in the reader's language
+    /// (not in the JSON: `title` is the contract's English).
+    #[serde(skip)]
+    pub text: Option<Box<keibi_model::FindingText>>,
 }
 
 /// One line of a timeline.
@@ -663,6 +696,33 @@ pub struct Timeline {
     pub cut: bool,
     /// Events of the window's days that commits did not keep (over their cap).
     pub dropped: u64,
+}
+
+impl Timeline {
+    /// Activity rows and finding marks as one timeline in time order (a mark after
+    /// the rows of its time), cut at `limit` entries.
+    pub fn merge(mut rows: Vec<Activity>, mut marks: Vec<FindingMark>, limit: usize) -> Timeline {
+        rows.sort_by_key(|a| (a.first, a.id));
+        marks.sort_by(|a, b| {
+            (a.time, &a.finding_id, a.recorded).cmp(&(b.time, &b.finding_id, b.recorded))
+        });
+        let mut entries: Vec<TimelineEntry> = Vec::with_capacity(rows.len() + marks.len());
+        let mut marks = marks.into_iter().peekable();
+        for a in rows {
+            while let Some(m) = marks.next_if(|m| m.time < a.first) {
+                entries.push(TimelineEntry::Finding(m));
+            }
+            entries.push(TimelineEntry::Activity(a));
+        }
+        entries.extend(marks.map(TimelineEntry::Finding));
+        let cut = entries.len() > limit;
+        entries.truncate(limit);
+        Timeline {
+            entries,
+            cut,
+            dropped: 0,
+        }
+    }
 }
 
 const ACTIVITY_COLUMNS: &str = "id, first, last, count, kind, source, resource, ip, user, \
@@ -708,7 +768,8 @@ impl Store {
         let err = |e| StoreError::sqlite(&self.path, e);
         let since = millis(q.since);
         let until = millis(q.until);
-        let fetch = i64::try_from(limit).unwrap_or(i64::MAX).saturating_add(1);
+        let keep = limit.saturating_add(1);
+        let fetch = i64::try_from(keep).unwrap_or(i64::MAX);
         let mut rows: Vec<Activity> = Vec::new();
         let mut seen: HashSet<i64> = HashSet::new();
         let by = |column: &str,
@@ -737,6 +798,12 @@ impl Store {
                         rows.push(a);
                     }
                 }
+                // Memory stays within two answers whatever the number of actors: the
+                // earliest `limit + 1` of the union are among each one's earliest.
+                if rows.len() > keep {
+                    rows.sort_by_key(|a| (a.first, a.id));
+                    rows.truncate(keep);
+                }
             }
             Ok(())
         };
@@ -748,20 +815,8 @@ impl Store {
         )?;
         by("user", q.users.clone(), &mut rows, &mut seen)?;
         by("principal", q.principals.clone(), &mut rows, &mut seen)?;
-        rows.sort_by_key(|a| (a.first, a.id));
-
-        let marks = self.finding_marks(q)?;
-        let mut entries: Vec<TimelineEntry> = Vec::with_capacity(rows.len() + marks.len());
-        let mut marks = marks.into_iter().peekable();
-        for a in rows {
-            while let Some(m) = marks.next_if(|m| m.time < a.first) {
-                entries.push(TimelineEntry::Finding(m));
-            }
-            entries.push(TimelineEntry::Activity(a));
-        }
-        entries.extend(marks.map(TimelineEntry::Finding));
-        let cut = entries.len() > limit;
-        entries.truncate(limit);
+        let marks = self.timeline_marks(q)?;
+        let mut tl = Timeline::merge(rows, marks, limit);
 
         let dropped: i64 = self
             .conn
@@ -771,16 +826,14 @@ impl Store {
                 |r| r.get(0),
             )
             .map_err(err)?;
-        Ok(Timeline {
-            entries,
-            cut,
-            dropped: u64::try_from(dropped).unwrap_or(0),
-        })
+        tl.dropped = u64::try_from(dropped).unwrap_or(0);
+        Ok(tl)
     }
 
     /// The history lines of the findings naming one of `q`'s actors, in `q`'s
-    /// window, in time order.
-    fn finding_marks(&self, q: &TimelineQuery) -> Result<Vec<FindingMark>, StoreError> {
+    /// window, in time order (the marks of [`Store::timeline`], for a timeline of
+    /// activity read elsewhere: `keibi timeline FILES --store`).
+    pub fn timeline_marks(&self, q: &TimelineQuery) -> Result<Vec<FindingMark>, StoreError> {
         let err = |e| StoreError::sqlite(&self.path, e);
         let mut ids: Vec<String> = Vec::new();
         let mut seen: HashSet<String> = HashSet::new();
@@ -815,7 +868,7 @@ impl Store {
         let mut hist = self
             .conn
             .prepare_cached(
-                "SELECT at, what, count, by FROM history WHERE finding_id = ?1 ORDER BY seq",
+                "SELECT at, what, count, by, severity FROM history WHERE finding_id = ?1 ORDER BY seq",
             )
             .map_err(err)?;
         for id in ids {
@@ -823,11 +876,13 @@ impl Store {
                 continue;
             };
             let f = &stored.finding;
-            let lines: Vec<(i64, String, i64, Option<String>)> = hist
-                .query_map([&id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+            let lines: Vec<(i64, String, i64, Option<String>, f64)> = hist
+                .query_map([&id], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+                })
                 .and_then(|r| r.collect())
                 .map_err(err)?;
-            for (at, what, count, by) in lines {
+            for (at, what, count, by, severity) in lines {
                 let recorded = from_millis(at);
                 let time = if what == "new" {
                     f.first_seen
@@ -844,17 +899,19 @@ impl Store {
                     recorded,
                     finding_id: f.id.clone(),
                     finding_type: f.finding_type.clone(),
-                    severity: f.severity,
+                    severity: Severity::new(severity),
                     title: f.title.clone(),
                     what,
                     by,
                     count: u64::try_from(count).unwrap_or(0),
+                    text: f.text.clone(),
                 });
             }
         }
         marks.sort_by(|a, b| {
             (a.time, &a.finding_id, a.recorded).cmp(&(b.time, &b.finding_id, b.recorded))
         });
+        marks.truncate(q.limit.min(QUERY_MAX_LIMIT).saturating_add(1));
         Ok(marks)
     }
 
@@ -872,7 +929,7 @@ impl Store {
         let tx = self.write_tx()?;
         let mut n = tx
             .execute(
-                "DELETE FROM activity WHERE last < ?1 AND stored < ?1",
+                "DELETE FROM activity WHERE first < ?1 AND last < ?1 AND stored < ?1",
                 [cutoff],
             )
             .map_err(err)? as u64;

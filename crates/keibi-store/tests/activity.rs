@@ -607,3 +607,118 @@ fn the_query_uses_the_indexes() {
         assert!(!plan.contains("TEMP B-TREE"), "no sort: {plan}");
     }
 }
+
+/// A timing bench, not run by default (`cargo test -p keibi-store --test activity
+/// -- --ignored --nocapture`): two million rows over a week from 20,000 addresses
+/// and 2,000 users, then a day's timeline of one address, one user and both.
+/// Prints the times; asserts only what it reads.
+#[test]
+#[ignore]
+fn bench_two_million_rows() {
+    let (_d, mut s) = open();
+    let start = t("2026-11-21T00:00:00Z");
+    let per_commit = 50_000;
+    let total = 2_000_000;
+    let load = std::time::Instant::now();
+    let mut n = 0u64;
+    while n < total {
+        let mut b = ActivityBatch::with_cap(per_commit);
+        for _ in 0..per_commit {
+            // Spread over the week, one event every 0.3 s.
+            let at = start + TimeDelta::milliseconds((n * 302) as i64);
+            let ip = format!(
+                "10.{}.{}.{}",
+                (n % 20_000) / 10_000,
+                (n % 10_000) / 100,
+                n % 100
+            );
+            let mut e = stmt(
+                &at.to_rfc3339(),
+                &ip,
+                &format!("user{}", n % 2_000),
+                &format!("SELECT * FROM t{} WHERE id = {n}", n % 50),
+            );
+            e.time = at;
+            b.add(&e);
+            n += 1;
+        }
+        s.commit(&Commit {
+            activity: b,
+            ..Commit::new(at_now())
+        })
+        .unwrap();
+    }
+    let rows = s.activity_rows().unwrap();
+    println!("loaded {rows} rows in {:?}", load.elapsed());
+    let mut q = query("2026-11-24T00:00:00Z", "2026-11-25T00:00:00Z");
+    for (what, ips, users) in [
+        ("one address", vec!["10.0.1.1".parse().unwrap()], vec![]),
+        ("one user", vec![], vec!["user77".to_string()]),
+        (
+            "both",
+            vec!["10.0.1.1".parse().unwrap()],
+            vec!["user77".to_string()],
+        ),
+    ] {
+        q.ips = ips;
+        q.users = users;
+        let t0 = std::time::Instant::now();
+        let tl = s.timeline(&q).unwrap();
+        println!(
+            "{what}: {} entries (cut {}) in {:?}",
+            tl.entries.len(),
+            tl.cut,
+            t0.elapsed()
+        );
+        assert!(!tl.entries.is_empty());
+    }
+    let size = std::fs::metadata(s.path()).map(|m| m.len()).unwrap_or(0);
+    println!("store file {} MB", size / 1_000_000);
+}
+
+fn at_now() -> DateTime<Utc> {
+    t("2026-11-28T12:00:00Z")
+}
+
+/// Many actors and a small limit: the answer is the earliest rows of all of them
+/// together, whatever the order the actors are read in.
+#[test]
+fn the_limit_takes_the_earliest_across_actors() {
+    let (_d, mut s) = open();
+    let mut events = Vec::new();
+    for minute in 0..5 {
+        for ip in 0..10 {
+            // Address 9 is the earliest each minute, address 0 the latest.
+            events.push(pg(
+                &format!("2026-11-28T10:0{minute}:{:02}Z", 50 - ip * 5),
+                Action::LoginSuccess,
+                &format!("10.0.0.{ip}"),
+                "app",
+            ));
+        }
+    }
+    s.commit(&commit(t("2026-11-28T11:00:00Z"), &events, 1))
+        .unwrap();
+    let mut q = query("2026-11-28T09:00:00Z", "2026-11-28T11:00:00Z");
+    q.ips = (0..10)
+        .map(|i| format!("10.0.0.{i}").parse().unwrap())
+        .collect();
+    q.limit = 7;
+    let tl = s.timeline(&q).unwrap();
+    assert!(tl.cut);
+    let got: Vec<String> = rows(&tl)
+        .iter()
+        .map(|a| format!("{} {}", a.first.format("%M:%S"), a.ip.unwrap()))
+        .collect();
+    let mut want: Vec<(DateTime<Utc>, String)> = events
+        .iter()
+        .map(|e| (e.time, e.client_ip.unwrap().to_string()))
+        .collect();
+    want.sort();
+    let want: Vec<String> = want
+        .iter()
+        .take(7)
+        .map(|(t, ip)| format!("{} {ip}", t.format("%M:%S")))
+        .collect();
+    assert_eq!(got, want);
+}

@@ -82,6 +82,10 @@ pub enum Command {
     /// Serve the dashboard over a store without the daemon (a store filled by
     /// `keibi findings import`, or a stopped daemon's).
     Dashboard(DashboardArgs),
+    /// What addresses, database users and IAM principals did across database logs
+    /// and CloudTrail, with their findings, in time order: from the store, or from
+    /// log files.
+    Timeline(TimelineArgs),
 }
 
 #[derive(Debug, Args)]
@@ -498,6 +502,57 @@ pub struct EventsArgs {
     /// log_line_prefix inferred from its first lines (and how sure), instead of events.
     #[arg(long)]
     pub explain: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct TimelineArgs {
+    /// An address whose activity to show (repeat for more).
+    #[arg(long, value_name = "ADDRESS")]
+    pub ip: Vec<std::net::IpAddr>,
+    /// A database user (repeat for more).
+    #[arg(long, value_name = "NAME")]
+    pub user: Vec<String>,
+    /// An IAM principal's ARN, as CloudTrail names it (repeat for more).
+    #[arg(long, value_name = "ARN")]
+    pub principal: Vec<String>,
+    /// Start of the window (RFC 3339, YYYY-MM-DD, or an age such as 24h, 7d)
+    /// [default: 1d, or 3 hours before --around's finding].
+    #[arg(long, value_name = "TIME")]
+    pub since: Option<String>,
+    /// End of the window, included (same forms) [default: now, or 3 hours after
+    /// --around's finding].
+    #[arg(long, value_name = "TIME")]
+    pub until: Option<String>,
+    /// A stored finding (id or unique prefix): adds its addresses and users, and
+    /// shows from 3 hours before its first event to 3 hours after its last.
+    #[arg(long, value_name = "FINDING_ID")]
+    pub around: Option<String>,
+    /// Output format [default: table on a terminal, jsonl otherwise].
+    #[arg(long, value_enum)]
+    pub format: Option<EventFormat>,
+    /// The store `keibi run` writes [default: keibi.db]. With files, their events
+    /// are shown with this store's finding marks (none when not given).
+    #[arg(long, value_name = "FILE")]
+    pub store: Option<PathBuf>,
+    /// At most this many lines (the earliest); the rest is said to be left out.
+    #[arg(long, value_name = "N", default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    pub limit: u64,
+    /// Log files, directories or archives to read instead of the store (as
+    /// `keibi events` reads them).
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<String>,
+    /// Read every file as this format instead of detecting it.
+    #[arg(long, value_name = "FORMAT")]
+    pub log_format: Option<keibi_parse::Format>,
+    /// PostgreSQL log_line_prefix of the files, when it is not one keibi recognises.
+    #[arg(long, value_name = "PREFIX")]
+    pub pg_prefix: Option<String>,
+    /// Database instance id to give every event read from files.
+    #[arg(long, value_name = "ID")]
+    pub instance: Option<String>,
+    /// UTC offset of timestamps logged without a zone, e.g. +09:00.
+    #[arg(long, value_name = "OFFSET", default_value = "+00:00")]
+    pub log_timezone: String,
 }
 
 #[derive(Debug, Args)]

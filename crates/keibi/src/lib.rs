@@ -22,6 +22,7 @@ pub fn run(cli: cli::Cli) -> Result<u8> {
     let _ = locale::resolve(&cli.global, None);
     match cli.command {
         cli::Command::Events(args) => cmd::events::run(&args, &cli.global),
+        cli::Command::Timeline(args) => cmd::timeline::run(&args, &cli.global),
         cli::Command::Scan(args) => cmd::scan::run(&args, &cli.global),
         cli::Command::Learn(args) => cmd::learn::run(&args, &cli.global),
         cli::Command::Rules(c) => cmd::rules::run(&c, &cli.global),
