@@ -145,6 +145,11 @@ pub trait Authenticate: Send + Sync + 'static {
 pub struct LoginFirst {
     html: bool,
     next: Option<String>,
+    /// A page reached from another site (a link in Slack, in a mail): the browser
+    /// did not send the `SameSite=Strict` session cookie with it. The answer is a
+    /// page that loads the same path again from here, with the cookie; only if
+    /// that finds nobody either does it go to the login page.
+    again: Option<String>,
 }
 
 /// `next` when it is a path of this site (`/findings/…`): never another site
@@ -171,12 +176,34 @@ fn login_url(next: Option<&str>) -> String {
 
 impl IntoResponse for LoginFirst {
     fn into_response(self) -> Response {
-        if self.html {
-            Redirect::to(&login_url(self.next.as_deref())).into_response()
-        } else {
-            (StatusCode::UNAUTHORIZED, "log in first").into_response()
+        match (self.html, self.again) {
+            (true, Some(path)) => {
+                // `path` is this server's own path and query, checked by
+                // `same_site_path` (starts with one `/`, safe characters only).
+                let html = format!(
+                    "<!doctype html><html><head><meta charset=\"utf-8\"><meta http-equiv=\"refresh\" content=\"0;url={path}\"><title>keibi</title></head><body><p><a href=\"{path}\">keibi</a></p></body></html>"
+                );
+                axum::response::Html(html).into_response()
+            }
+            (true, None) => Redirect::to(&login_url(self.next.as_deref())).into_response(),
+            (false, _) => (StatusCode::UNAUTHORIZED, "log in first").into_response(),
         }
     }
+}
+
+/// The path and query of a request, if it may be written into a same-site reload:
+/// it starts with a single `/` and holds only URL characters that need no
+/// escaping in HTML (`%`-escapes included); else `None`.
+fn same_site_path(parts: &Parts) -> Option<String> {
+    let pq = parts.uri.path_and_query()?.as_str();
+    let ok = pq.len() <= 2048
+        && pq.starts_with('/')
+        && !pq.starts_with("//")
+        && pq
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"/-._~%!$()*+,;=:@?".contains(&b))
+        && !pq.to_ascii_lowercase().contains("url=");
+    ok.then(|| pq.to_string())
 }
 
 impl FromRequestParts<AppState> for Viewer {
@@ -185,10 +212,18 @@ impl FromRequestParts<AppState> for Viewer {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Viewer, LoginFirst> {
         match state.auth.viewer(state, parts).await {
             Some(v) => Ok(v),
-            None => Err(LoginFirst {
-                html: parts.method == axum::http::Method::GET,
-                next: parts.uri.path_and_query().map(|p| p.as_str().to_string()),
-            }),
+            None => {
+                let html = parts.method == axum::http::Method::GET;
+                let cross = parts
+                    .headers
+                    .get("sec-fetch-site")
+                    .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"cross-site"));
+                Err(LoginFirst {
+                    html,
+                    next: parts.uri.path_and_query().map(|p| p.as_str().to_string()),
+                    again: (html && cross).then(|| same_site_path(parts)).flatten(),
+                })
+            }
         }
     }
 }
@@ -447,6 +482,7 @@ pub fn authenticator(local: bool, proxy: Option<ProxyConfig>) -> Arc<dyn Authent
         chain.push(Arc::new(ProxyAuth::new(p)));
     }
     if local {
+        crate::users::warm();
         chain.push(Arc::new(SessionAuth));
     }
     match chain.len() {

@@ -94,6 +94,12 @@ impl Dashboard {
             .map_err(start)?;
         let (tx, rx) = tokio::sync::watch::channel(false);
         let is_tls = tls.is_some();
+        // Over HTTPS, browsers are told to come back only over HTTPS.
+        let app = if is_tls {
+            app.layer(axum::middleware::map_response(hsts))
+        } else {
+            app
+        };
         let thread = std::thread::Builder::new()
             .name("keibi-dashboard".into())
             .spawn(move || {
@@ -168,6 +174,14 @@ impl Drop for Dashboard {
     fn drop(&mut self) {
         self.shutdown();
     }
+}
+
+async fn hsts(mut res: axum::response::Response) -> axum::response::Response {
+    res.headers_mut().insert(
+        axum::http::header::STRICT_TRANSPORT_SECURITY,
+        axum::http::HeaderValue::from_static("max-age=31536000"),
+    );
+    res
 }
 
 /// The URL of an address: `http://127.0.0.1:9717`, `https://[::1]:9717`; an

@@ -50,6 +50,12 @@ pub fn verify_password(hash: Option<&str>, password: &str) -> bool {
     }
 }
 
+/// Makes the dummy hash now (at start), so the first unknown user name does not
+/// cost one hash more than a known one.
+pub fn warm() {
+    let _ = dummy();
+}
+
 /// A hash of a random password, made once.
 fn dummy() -> Option<&'static str> {
     static DUMMY: OnceLock<Option<String>> = OnceLock::new();

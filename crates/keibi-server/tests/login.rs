@@ -610,6 +610,7 @@ async fn https_with_a_certificate() {
     let (s, h, _) = login(&c, &base, "kim", PASSWORD).await;
     assert_eq!(s, StatusCode::SEE_OTHER);
     assert!(set_cookie(&h, "keibi_session").is_some());
+    assert_eq!(h["strict-transport-security"], "max-age=31536000");
     // Plain HTTP to the HTTPS port gets no page.
     let plain = base.replace("https://", "http://");
     assert!(client().get(format!("{plain}/login")).send().await.is_err());
@@ -620,4 +621,54 @@ async fn https_with_a_certificate() {
     )
     .unwrap();
     assert!(tls_config(&files).is_err());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_link_from_another_site_loads_again_here_before_asking_to_log_in() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("k.db");
+    let d = serve(options(&store), None, None);
+    let base = d.url();
+    let c = client();
+    let get = |path: &'static str| {
+        let c = c.clone();
+        let base = base.clone();
+        async move {
+            let r = c
+                .get(format!("{base}{path}"))
+                .header("sec-fetch-site", "cross-site")
+                .send()
+                .await
+                .unwrap();
+            (
+                r.status(),
+                r.headers().get(LOCATION).cloned(),
+                r.text().await.unwrap(),
+            )
+        }
+    };
+    // The SameSite=Strict cookie did not come: the page loads itself again.
+    let (s, _, body) = get("/?status=new").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(body.contains("content=\"0;url=/?status=new\""), "{body}");
+    // Paths that could leave the site or break out of the attribute: to the login page.
+    for path in [
+        "//evil.example/",
+        "/x\"onload=1",
+        "/a;url=https://evil.example",
+        "/<script>",
+    ] {
+        let path: &'static str = Box::leak(path.to_string().into_boxed_str());
+        let (s, loc, body) = get(path).await;
+        assert!(
+            s == StatusCode::SEE_OTHER && loc.as_ref().is_some_and(|l| l == "/login")
+                || s == StatusCode::NOT_FOUND
+                || s == StatusCode::BAD_REQUEST,
+            "{path}: {s} {body}"
+        );
+        assert!(
+            !body.contains("evil.example") && !body.contains("<script>"),
+            "{body}"
+        );
+    }
 }

@@ -184,6 +184,22 @@ fn keibi_dashboard_logs_in_and_keeps_the_rate_limit_across_a_restart() {
     let dir = tempfile::tempdir().unwrap();
     let store = dir.path().join("keibi.db");
     let log = dir.path().join("dashboard.log");
+    // No store there: refused, nothing created.
+    let o = keibi()
+        .arg("dashboard")
+        .arg("--store")
+        .arg(&store)
+        .args(["--listen", "127.0.0.1:0"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(!store.exists());
+    keibi()
+        .args(["users", "--store"])
+        .arg(&store)
+        .arg("list")
+        .output()
+        .unwrap();
     // With nobody to log in, the page and the log say how to make someone.
     let port = free_port();
     let d = dashboard(&store, port, &log);
@@ -257,6 +273,12 @@ fn keibi_dashboard_logs_in_and_keeps_the_rate_limit_across_a_restart() {
 fn binding_everywhere_without_tls_is_refused_and_https_serves() {
     let dir = tempfile::tempdir().unwrap();
     let store = dir.path().join("keibi.db");
+    keibi()
+        .args(["users", "--store"])
+        .arg(&store)
+        .arg("list")
+        .output()
+        .unwrap();
     let o = keibi()
         .arg("dashboard")
         .arg("--store")
@@ -415,4 +437,74 @@ fn keibi_run_serves_the_dashboard_and_a_login_survives_sigkill() {
         .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert!(!String::from_utf8_lossy(&o.stderr).contains("dashboard at"));
+}
+
+#[test]
+fn keibi_users_adds_lists_changes_and_removes() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("keibi.db");
+    let users = |args: &[&str], input: &str| {
+        let mut child = keibi()
+            .arg("users")
+            .arg("--store")
+            .arg(&store)
+            .args(args)
+            .env("LANG", "C")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
+        let o = child.wait_with_output().unwrap();
+        (
+            o.status.code(),
+            String::from_utf8_lossy(&o.stdout).into_owned() + &String::from_utf8_lossy(&o.stderr),
+        )
+    };
+    let (code, text) = users(
+        &["add", "kim", "--role", "admin", "--password-stdin"],
+        "short\n",
+    );
+    assert_eq!(code, Some(2), "{text}");
+    assert!(text.contains("shorter than 12 characters"), "{text}");
+    let (code, text) = users(&["add", "bad name", "--role", "viewer"], "");
+    assert_eq!(code, Some(2), "{text}");
+    let (code, _) = users(&["add", "kim", "--role", "root", "--password-stdin"], "x\n");
+    assert_eq!(code, Some(2));
+    assert_eq!(
+        users(&["add", "kim", "--role", "admin"], &format!("{PASSWORD}\n")).0,
+        Some(0)
+    );
+    let (code, text) = users(&["add", "kim", "--role", "admin"], &format!("{PASSWORD}\n"));
+    assert_eq!(code, Some(2), "{text}");
+    let (code, text) = users(&["list"], "");
+    assert_eq!(code, Some(0));
+    assert!(text.contains("kim") && text.contains("admin"), "{text}");
+    assert!(!text.contains("argon2"), "{text}");
+    // A new password: the old no longer logs in, the new does.
+    let port = free_port();
+    let log = dir.path().join("d.log");
+    let _d = dashboard(&store, port, &log);
+    let session = login(port, "kim", PASSWORD)
+        .cookie("keibi_session")
+        .unwrap();
+    assert_eq!(
+        users(&["passwd", "kim"], "another long password\n").0,
+        Some(0)
+    );
+    assert_eq!(page(port, &session).status, 303, "its sessions ended");
+    assert_eq!(login(port, "kim", PASSWORD).status, 401);
+    assert_eq!(login(port, "kim", "another long password").status, 303);
+    assert_eq!(users(&["remove", "kim"], "").0, Some(0));
+    assert_eq!(users(&["remove", "kim"], "").0, Some(1));
+    assert_eq!(login(port, "kim", "another long password").status, 401);
+    // The store holds no password.
+    let bytes = fs::read(&store).unwrap();
+    assert!(!String::from_utf8_lossy(&bytes).contains(PASSWORD));
 }

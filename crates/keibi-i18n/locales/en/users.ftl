@@ -34,3 +34,4 @@ dashboard-mode-local = local users
 dashboard-mode-proxy = header { $header } from { $trusted }
 dashboard-mode-none = nobody (dashboard.auth: local is false and no proxy)
 dashboard-no-user = no dashboard user yet: keibi users add NAME --role admin
+dashboard-no-store = no store at { $path } (keibi run, keibi findings import or keibi users add creates one)

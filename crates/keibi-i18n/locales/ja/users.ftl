@@ -31,3 +31,4 @@ dashboard-mode-local = ローカルユーザー
 dashboard-mode-proxy = { $trusted } からのヘッダー { $header }
 dashboard-mode-none = なし（dashboard.auth で local が false、プロキシも未設定）
 dashboard-no-user = ダッシュボードのユーザーがまだいません: keibi users add NAME --role admin
+dashboard-no-store = { $path } にストアがありません（keibi run、keibi findings import、keibi users add で作成されます）

@@ -40,6 +40,14 @@ pub fn run(args: &DashboardArgs, global: &Global) -> Result<u8> {
         .store
         .clone()
         .unwrap_or_else(|| settings.store.path.clone());
+    // A mistyped path would otherwise be served as a new, empty store.
+    if !store.exists() {
+        eprintln!(
+            "keibi: {}",
+            say(Msg::new("dashboard-no-store").arg("path", store.display().to_string()))
+        );
+        return Ok(2);
+    }
     let listen = match (args.listen, settings.dashboard.listen) {
         (Some(a), _) => a,
         (None, Listen::On(a)) => a,
@@ -149,8 +157,10 @@ pub(crate) fn start(
     })
 }
 
+/// How many users may log in (read-only: `Db::open` has just checked and migrated
+/// the store, a second full check would only cost time on a large store).
 fn db_users(store: &Path) -> Result<u64> {
-    Ok(keibi_store::Store::open(store)?.active_users()?)
+    Ok(keibi_store::Store::open_read_only(store)?.active_users()?)
 }
 
 /// The proxy settings as keibi-server takes them; `None` without a header.
