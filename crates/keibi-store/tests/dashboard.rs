@@ -351,6 +351,13 @@ fn changes_notes_and_deleted_suppressions() {
         })
         .unwrap();
     let id = all.rows[0].id.clone();
+    // By full id (any case) or by prefix; an unknown full id is not found.
+    assert_eq!(s.finding_by_id(&id.to_uppercase()).unwrap().finding.id, id);
+    assert_eq!(s.finding_by_id(&id[..6]).unwrap().finding.id, id);
+    assert!(matches!(
+        s.finding_by_id(&"f".repeat(32)),
+        Err(keibi_store::StoreError::NotFound(_))
+    ));
     s.add_note(&id, "kim", "looked at it", now() + Duration::minutes(5))
         .unwrap();
     assert_eq!(s.changes_since(c.mark).unwrap().changed, 1);

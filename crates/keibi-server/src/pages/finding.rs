@@ -152,7 +152,7 @@ pub async fn page(
     let loaded = state
         .db
         .run(move |s| {
-            let f: StoredFinding = s.finding(&id)?;
+            let f: StoredFinding = s.finding_by_id(&id)?;
             let h = s.history(&f.finding.id)?;
             let a = s.actions_of_finding(&f.finding.id)?;
             // Everything the finding's addresses, users and principals did from

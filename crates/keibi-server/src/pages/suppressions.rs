@@ -102,7 +102,7 @@ pub async fn page(
             let f = if from.is_empty() {
                 None
             } else {
-                Some(s.finding(&from)?)
+                Some(s.finding_by_id(&from)?)
             };
             Ok((rules, f))
         })
