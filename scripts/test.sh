@@ -67,10 +67,16 @@ ensure_packages() {
     # test PostgreSQL.
     # python3-venv: the venv of the Python test services (aiosmtpd, moto) below.
     # nftables: the host response executor's tests (in a network namespace).
-    for p in postgresql mariadb-server zstd bzip2 rsyslog logrotate pgbouncer python3-venv nftables; do
+    # chromium, nodejs: the dashboard's browser tests (Playwright drives Debian's
+    # Chromium; no browser is ever downloaded). Debian's nodejs 18 is enough
+    # (tests/browser pins a playwright-core that supports it); fonts-ipafont-gothic
+    # draws the Japanese pages (3.5 MB).
+    for p in postgresql mariadb-server zstd bzip2 rsyslog logrotate pgbouncer python3-venv nftables chromium nodejs fonts-ipafont-gothic; do
         installed "$p" || missing+=("$p")
     done
     if [ ${#missing[@]} -gt 0 ]; then apt_install "${missing[@]}"; fi
+    # Debian's npm is a package of its own; NodeSource's nodejs carries one.
+    command -v npm >/dev/null || apt_install npm
 
     local major
     major=$(pg_major)
@@ -114,6 +120,36 @@ ensure_venv() {
 
 step "test services (Python venv)"
 ensure_venv
+
+# --- Browser test tools (npm) ---------------------------------------------------
+
+# The dashboard's browser tests run node scripts in tests/browser with the pinned
+# playwright-core and axe-core of its package-lock.json. `npm ci` runs once and again
+# only when the lock file changes (a stamp of its hash, like the venv's pins);
+# PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD keeps npm from fetching a browser: the tests
+# drive /usr/bin/chromium. The tests find both through KEIBI_BROWSER_TESTS and
+# KEIBI_CHROMIUM.
+ensure_browser_tools() {
+    local dir=$PWD/tests/browser stamp
+    command -v node >/dev/null || die "node is missing (apt-get install nodejs)"
+    command -v npm >/dev/null || die "npm is missing (apt-get install npm)"
+    [ -x /usr/bin/chromium ] || die "/usr/bin/chromium is missing (apt-get install chromium)"
+    stamp=$(sha256sum "$dir/package-lock.json" | cut -d' ' -f1)
+    if [ ! -d "$dir/node_modules/playwright-core" ] || [ "$(cat "$dir/node_modules/.keibi-lock" 2>/dev/null)" != "$stamp" ]; then
+        local logf
+        logf=$(mktemp)
+        echo "npm ci in $dir"
+        (cd "$dir" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund >"$logf" 2>&1) ||
+            { tail -n 50 "$logf" >&2; die "npm ci in tests/browser failed"; }
+        rm -f "$logf"
+        echo "$stamp" >"$dir/node_modules/.keibi-lock"
+    fi
+    export KEIBI_BROWSER_TESTS=$dir KEIBI_CHROMIUM=/usr/bin/chromium
+    echo "node $(node --version), $(/usr/bin/chromium --version 2>/dev/null || echo 'Chromium ?'), playwright-core $(node -p "require('$dir/node_modules/playwright-core/package.json').version")"
+}
+
+step "browser test tools (Chromium, npm)"
+ensure_browser_tools
 
 command -v cargo >/dev/null || die "cargo is not installed (https://rustup.rs)"
 cargo fmt --version >/dev/null 2>&1 || die "rustfmt is missing (rustup component add rustfmt)"

@@ -140,13 +140,38 @@ pub trait Authenticate: Send + Sync + 'static {
 }
 
 /// A request without a viewer: pages go to the login page, other requests get 401.
+/// The login page is told the page asked for (`/login?next=/findings/…`) and goes
+/// there after the login: a link from a notification ends on its finding.
 pub struct LoginFirst {
     html: bool,
+    next: Option<String>,
     /// A page reached from another site (a link in Slack, in a mail): the browser
     /// did not send the `SameSite=Strict` session cookie with it. The answer is a
     /// page that loads the same path again from here, with the cookie; only if
     /// that finds nobody either does it go to the login page.
     again: Option<String>,
+}
+
+/// `next` when it is a path of this site (`/findings/…`): never another site
+/// (`//host`, `/\host`, a scheme), never control characters, at most 2 KiB.
+pub fn local_path(next: &str) -> Option<&str> {
+    let b = next.as_bytes();
+    let ok = b.first() == Some(&b'/')
+        && !matches!(b.get(1), Some(b'/' | b'\\'))
+        && next.len() <= 2048
+        && b.iter().all(|c| c.is_ascii_graphic() && *c != b'\\');
+    ok.then_some(next)
+}
+
+/// `/login`, with `next` when there is a page to come back to.
+fn login_url(next: Option<&str>) -> String {
+    match next.and_then(local_path).filter(|p| *p != "/") {
+        Some(p) => format!(
+            "/login?{}",
+            serde_urlencoded::to_string([("next", p)]).unwrap_or_default()
+        ),
+        None => "/login".into(),
+    }
 }
 
 impl IntoResponse for LoginFirst {
@@ -160,7 +185,7 @@ impl IntoResponse for LoginFirst {
                 );
                 axum::response::Html(html).into_response()
             }
-            (true, None) => Redirect::to("/login").into_response(),
+            (true, None) => Redirect::to(&login_url(self.next.as_deref())).into_response(),
             (false, _) => (StatusCode::UNAUTHORIZED, "log in first").into_response(),
         }
     }
@@ -195,6 +220,7 @@ impl FromRequestParts<AppState> for Viewer {
                     .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"cross-site"));
                 Err(LoginFirst {
                     html,
+                    next: parts.uri.path_and_query().map(|p| p.as_str().to_string()),
                     again: (html && cross).then(|| same_site_path(parts)).flatten(),
                 })
             }
@@ -488,6 +514,8 @@ struct LoginPage {
     /// Whether the form is shown (local login on).
     form: bool,
     name: String,
+    /// Where to go after the login (a local path, or empty).
+    next: String,
 }
 
 /// What the login page says besides its form.
@@ -511,6 +539,7 @@ async fn render_login(
     headers: &HeaderMap,
     notice: Notice,
     name: String,
+    next: &str,
     status: StatusCode,
 ) -> Response {
     let lang = accept_language(headers);
@@ -548,6 +577,7 @@ async fn render_login(
         token: token.clone(),
         form: state.options.local_login,
         name,
+        next: local_path(next).unwrap_or_default().to_string(),
     };
     let mut res = crate::pages::render(&page);
     *res.status_mut() = status;
@@ -562,15 +592,22 @@ async fn render_login(
 
 async fn login_page(State(state): State<AppState>, req: axum::extract::Request) -> Response {
     let (parts, _) = req.into_parts();
-    // Already someone: to the overview.
+    let next = serde_urlencoded::from_str::<Vec<(String, String)>>(parts.uri.query().unwrap_or(""))
+        .unwrap_or_default()
+        .into_iter()
+        .find(|(k, _)| k == "next")
+        .map(|(_, v)| v)
+        .unwrap_or_default();
+    // Already someone: to the page asked for, else the overview.
     if state.auth.viewer(&state, &parts).await.is_some() {
-        return Redirect::to("/").into_response();
+        return Redirect::to(local_path(&next).unwrap_or("/")).into_response();
     }
     render_login(
         &state,
         &parts.headers,
         Notice::None,
         String::new(),
+        &next,
         StatusCode::OK,
     )
     .await
@@ -584,6 +621,8 @@ struct LoginForm {
     password: String,
     #[serde(default)]
     token: String,
+    #[serde(default)]
+    next: String,
 }
 
 /// What a login attempt came to.
@@ -617,7 +656,15 @@ async fn login(State(state): State<AppState>, req: axum::extract::Request) -> Re
     }
     let expected = cookie(&headers, LOGIN_COOKIE).unwrap_or_default();
     if expected.is_empty() || !constant_time_eq(expected.as_bytes(), form.token.as_bytes()) {
-        return render_login(&state, &headers, Notice::Stale, name, StatusCode::FORBIDDEN).await;
+        return render_login(
+            &state,
+            &headers,
+            Notice::Stale,
+            name,
+            &form.next,
+            StatusCode::FORBIDDEN,
+        )
+        .await;
     }
     let keys = vec![
         keibi_store::failure_key("addr", &addr),
@@ -628,6 +675,7 @@ async fn login(State(state): State<AppState>, req: axum::extract::Request) -> Re
         return StatusCode::SERVICE_UNAVAILABLE.into_response();
     };
     let password = form.password;
+    let next = form.next;
     let old = cookie(&headers, SESSION_COOKIE);
     let user = name.clone();
     let outcome = state
@@ -666,7 +714,7 @@ async fn login(State(state): State<AppState>, req: axum::extract::Request) -> Re
         .await;
     match outcome {
         Ok(Outcome::Ok(session)) => {
-            let mut res = Redirect::to("/").into_response();
+            let mut res = Redirect::to(local_path(&next).unwrap_or("/")).into_response();
             let h = res.headers_mut();
             if let Ok(v) = HeaderValue::from_str(&format!(
                 "{SESSION_COOKIE}={}; HttpOnly{}; SameSite=Strict; Path=/",
@@ -689,6 +737,7 @@ async fn login(State(state): State<AppState>, req: axum::extract::Request) -> Re
                 &headers,
                 Notice::Wrong,
                 name,
+                &next,
                 StatusCode::UNAUTHORIZED,
             )
             .await
@@ -699,6 +748,7 @@ async fn login(State(state): State<AppState>, req: axum::extract::Request) -> Re
                 &headers,
                 Notice::Limited(secs),
                 name,
+                &next,
                 StatusCode::TOO_MANY_REQUESTS,
             )
             .await;
@@ -738,4 +788,41 @@ async fn logout(
         res.headers_mut().append(header::SET_COOKIE, v);
     }
     res
+}
+
+#[cfg(test)]
+mod next_tests {
+    use super::{local_path, login_url};
+
+    #[test]
+    fn only_paths_of_this_site_are_followed_after_the_login() {
+        for ok in [
+            "/findings/4dde8bdc",
+            "/findings?type=a%3Ab&page=2",
+            "/actors/ip/198.51.100.23",
+        ] {
+            assert_eq!(local_path(ok), Some(ok));
+        }
+        for bad in [
+            "",
+            "findings",
+            "//evil.example/",
+            "/\\evil.example/",
+            "/\\\\evil.example",
+            "javascript:alert(1)",
+            "https://evil.example/",
+            "/findings/\nSet-Cookie:x",
+            "/a b",
+            "/é",
+        ] {
+            assert_eq!(local_path(bad), None, "{bad:?}");
+        }
+        assert_eq!(local_path(&format!("/{}", "a".repeat(2048))), None);
+        assert_eq!(login_url(Some("/")), "/login");
+        assert_eq!(login_url(Some("//evil.example/")), "/login");
+        assert_eq!(
+            login_url(Some("/findings?type=a&page=2")),
+            "/login?next=%2Ffindings%3Ftype%3Da%26page%3D2"
+        );
+    }
 }

@@ -495,7 +495,7 @@ async fn every_response_carries_the_security_headers() {
         );
         assert_eq!(h["x-content-type-options"], "nosniff", "{path}");
         assert_eq!(h["x-frame-options"], "DENY", "{path}");
-        assert_eq!(h["referrer-policy"], "no-referrer", "{path}");
+        assert_eq!(h["referrer-policy"], "same-origin", "{path}");
         assert_eq!(h["cross-origin-opener-policy"], "same-origin", "{path}");
         assert_eq!(h["cross-origin-resource-policy"], "same-origin", "{path}");
         assert!(h.contains_key("permissions-policy"), "{path}");

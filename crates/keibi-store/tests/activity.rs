@@ -522,6 +522,90 @@ fn findings_of_the_actors_are_marked() {
     assert_eq!(s.timeline(&q).unwrap().entries.len(), 3);
 }
 
+/// A user named by more findings than a timeline reads (2,000), all of them
+/// outside the window (though stored in it), does not hide the window's own
+/// finding, nor an old finding a person resolved in it: the findings are chosen
+/// by the window first.
+#[test]
+fn a_busy_user_s_findings_outside_the_window_hide_nothing() {
+    let (_d, mut s) = open();
+    let mut changes = Vec::new();
+    let mut old_id = String::new();
+    for i in 0..2_100 {
+        let at = t("2026-10-01T00:00:00Z") + TimeDelta::minutes(i);
+        let mut f = Finding::new(
+            "login",
+            "CredentialAccess:RDS/BruteForce",
+            &[&format!("old {i}")],
+            Severity::new(5.0),
+            Resource::default(),
+            at,
+        );
+        f.title = format!("old {i}");
+        f.actor.user = Some("postgres".into());
+        if i == 7 {
+            old_id = f.id.clone();
+        }
+        changes.push(FindingChange {
+            kind: ChangeKind::New,
+            finding: f,
+            added: 1,
+        });
+    }
+    let mut late = Finding::new(
+        "login",
+        "CredentialAccess:RDS/BruteForce",
+        &["the window's"],
+        Severity::new(5.0),
+        Resource::default(),
+        t("2026-11-28T10:00:05Z"),
+    );
+    late.title = "the window's".into();
+    late.actor.user = Some("postgres".into());
+    // Its id sorts after every other: read last, if at all, without the window.
+    late.id = "f".repeat(32);
+    changes.push(FindingChange {
+        kind: ChangeKind::New,
+        finding: late.clone(),
+        added: 1,
+    });
+    let mut c = commit(t("2026-11-28T10:01:00Z"), &[], 1);
+    c.finding_changes = changes;
+    s.commit(&c).unwrap();
+    // An old finding resolved by a person in the window is marked at that time.
+    s.set_status(
+        &old_id,
+        &keibi_store::StatusChange {
+            transition: keibi_store::Transition::Resolve,
+            at: t("2026-11-28T10:30:00Z"),
+            by: Some("alice".into()),
+            note: None,
+        },
+    )
+    .unwrap();
+    let mut q = query("2026-11-28T09:00:00Z", "2026-11-28T11:00:00Z");
+    q.users = vec!["postgres".into()];
+    let marks: Vec<String> = s
+        .timeline(&q)
+        .unwrap()
+        .entries
+        .iter()
+        .filter_map(|e| match e {
+            TimelineEntry::Finding(m) => Some(format!(
+                "{} {} {}",
+                m.time.format("%d %H:%M"),
+                m.what,
+                m.title
+            )),
+            TimelineEntry::Activity(_) => None,
+        })
+        .collect();
+    assert_eq!(
+        marks,
+        ["28 10:00 new the window's", "28 10:30 resolved old 7"]
+    );
+}
+
 /// Retention deletes rows whose events and storing are both older than the
 /// cutoff, then the oldest beyond the total cap.
 #[test]
