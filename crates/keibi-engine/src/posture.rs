@@ -33,7 +33,8 @@ use keibi_model::{ChangeKind, FindingChange};
 use keibi_posture::report::Report;
 use keibi_posture::{Outcome, Snapshot};
 use keibi_store::{
-    Commit, FindingStore, Outcome as Applied, Query, Status, StatusChange, StoreError, Transition,
+    Commit, FindingStore, Outcome as Applied, PostureRound, Query, Status, StatusChange,
+    StoreError, Transition,
 };
 
 use crate::metrics::{self, Shared};
@@ -132,6 +133,12 @@ pub fn apply(
         checks_suppressed: summary.total.checks_suppressed,
         ..AuditRound::default()
     };
+    store.record_posture_round(&PostureRound {
+        at,
+        passed: summary.total.checks_passed as u64,
+        failed: summary.total.checks_failed as u64,
+        suppressed: summary.total.checks_suppressed as u64,
+    })?;
     let mut commit = Commit::new(at);
     let mut failing: HashSet<String> = HashSet::new();
     for o in report.failed() {

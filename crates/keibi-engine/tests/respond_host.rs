@@ -67,8 +67,17 @@ impl Ns {
                     err.trim()
                 ));
             }
-            let theirs = std::fs::read_link(format!("/proc/{}/ns/net", holder.id())).ok();
-            if theirs.is_some() && theirs != mine {
+            let pid = holder.id();
+            let theirs = std::fs::read_link(format!("/proc/{pid}/ns/net")).ok();
+            // The net namespace exists at unshare(2); root is mapped in it only
+            // once unshare has written uid_map, and the holder is ready once it
+            // runs `sleep`. Entering earlier leaves nft and ip unprivileged there
+            // ("Operation not permitted", seen once under the full suite's load).
+            let mapped = std::fs::read_to_string(format!("/proc/{pid}/uid_map"))
+                .is_ok_and(|m| !m.trim().is_empty());
+            let sleeping = std::fs::read_to_string(format!("/proc/{pid}/comm"))
+                .is_ok_and(|c| c.trim() == "sleep");
+            if theirs.is_some() && theirs != mine && mapped && sleeping {
                 return Some(Ns { holder, nft });
             }
             std::thread::sleep(std::time::Duration::from_millis(10));

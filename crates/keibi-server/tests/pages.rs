@@ -538,3 +538,29 @@ async fn a_finding_shows_its_evidence_lines_when_the_binary_can_read_them() {
     assert!(body.contains("postgresql.log:42"), "{body}");
     assert!(!body.contains("password authentication failed"), "{body}");
 }
+
+#[tokio::test]
+async fn the_overview_gives_the_last_audits_pass_rate_over_every_check() {
+    use keibi_store::{FindingStore, PostureRound, Store};
+    let dir = tempfile::tempdir().unwrap();
+    let (app, _) = common::app(dir.path(), common::person(Role::Viewer));
+    let (_, body) = common::get(&app, "/", true).await;
+    assert!(!body.contains("Last audit"), "{body}");
+    let mut store = Store::open(&dir.path().join("keibi.db")).unwrap();
+    let at = Utc::now() - Duration::hours(2);
+    for (i, (passed, failed)) in [(1, 9), (30, 10)].into_iter().enumerate() {
+        store
+            .record_posture_round(&PostureRound {
+                at: at + Duration::minutes(i as i64),
+                passed,
+                failed,
+                suppressed: 2,
+            })
+            .unwrap();
+    }
+    drop(store);
+    let (_, body) = common::get(&app, "/", true).await;
+    // The newest round: 30 of 40 evaluated checks pass.
+    assert!(body.contains("30 of 40 checks pass (75%)"), "{body}");
+    assert!(body.contains("2 suppressed"), "{body}");
+}

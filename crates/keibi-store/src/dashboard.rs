@@ -14,7 +14,7 @@ use rusqlite::types::Value;
 use rusqlite::{params, params_from_iter, OptionalExtension};
 
 use crate::store::{from_millis, millis, read_finding_opt};
-use crate::{FindingStore, Status, Store, StoreError, StoredFinding};
+use crate::{FindingStore, PostureRound, Status, Store, StoreError, StoredFinding};
 
 /// Longest text a filter field, note or name may be, in bytes (as the store's own
 /// bound on typed texts).
@@ -160,6 +160,8 @@ pub struct Overview {
     /// Checks that always passed are not stored, so this is no pass rate over all
     /// checks.
     pub posture: Vec<(Status, u64)>,
+    /// The newest scheduled audit's totals (`keibi run`), when one ran.
+    pub posture_round: Option<PostureRound>,
     pub sources: Vec<SourceHealth>,
 }
 
@@ -401,8 +403,30 @@ impl Store {
                 .collect();
             o.posture.sort();
         }
+        o.posture_round = self.last_posture_round()?;
         o.sources = self.sources_health()?;
         Ok(o)
+    }
+
+    /// The newest scheduled audit's totals, read on its own like the sources (a
+    /// round changes no finding when nothing new fails).
+    pub fn last_posture_round(&self) -> Result<Option<PostureRound>, StoreError> {
+        self.conn
+            .query_row(
+                "SELECT at, passed, failed, suppressed FROM posture_rounds ORDER BY at DESC LIMIT 1",
+                [],
+                |r| {
+                    let n = |i: usize| r.get::<_, i64>(i).map(|v| u64::try_from(v).unwrap_or(0));
+                    Ok(PostureRound {
+                        at: from_millis(r.get(0)?),
+                        passed: n(1)?,
+                        failed: n(2)?,
+                        suppressed: n(3)?,
+                    })
+                },
+            )
+            .optional()
+            .map_err(|e| self.err(e))
     }
 
     /// Each source's checkpoint (at most 1,000, by name): the overview's ingest

@@ -143,6 +143,24 @@ impl Commit {
     }
 }
 
+/// One scheduled audit's totals: checks that passed, failed and were suppressed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PostureRound {
+    pub at: DateTime<Utc>,
+    pub passed: u64,
+    pub failed: u64,
+    pub suppressed: u64,
+}
+
+impl PostureRound {
+    /// Passed checks out of those evaluated and not suppressed, in percent; `None`
+    /// when no check was evaluated.
+    pub fn pass_rate(&self) -> Option<f64> {
+        let all = self.passed + self.failed;
+        (all > 0).then(|| self.passed as f64 * 100.0 / all as f64)
+    }
+}
+
 /// What a commit did.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Committed {
@@ -424,6 +442,12 @@ pub trait FindingStore {
         export: Option<&std::path::Path>,
         at: DateTime<Utc>,
     ) -> Result<Pruned, StoreError>;
+
+    /// Records one posture audit's totals (the dashboard's pass rate). The default
+    /// keeps nothing.
+    fn record_posture_round(&mut self, _round: &PostureRound) -> Result<(), StoreError> {
+        Ok(())
+    }
 }
 
 /// The daemon holds the store as `Box<dyn FindingStore>`: the trait must stay

@@ -17,8 +17,8 @@ use crate::merge::merge;
 use crate::outbox::{add_entry, NewEntry};
 use crate::{
     Applied, Checkpoint, Commit, Committed, FindingStore, HistoryEntry, OutboxKind, Outcome,
-    Pruned, Query, Size, Status, StatusChange, StoreError, StoredFinding, Suppression, Transition,
-    TypeCount,
+    PostureRound, Pruned, Query, Size, Status, StatusChange, StoreError, StoredFinding,
+    Suppression, Transition, TypeCount,
 };
 
 /// keibi's mark in the SQLite header (`PRAGMA application_id`): "KEIB".
@@ -34,6 +34,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/006-activity.sql"),
     include_str!("../migrations/007-users.sql"),
     include_str!("../migrations/008-dashboard.sql"),
+    include_str!("../migrations/009-posture-rounds.sql"),
 ];
 
 /// The schema this keibi writes.
@@ -1323,6 +1324,24 @@ impl FindingStore for Store {
         }
         tx.commit().map_err(err)?;
         Ok(Committed { replayed, findings })
+    }
+
+    fn record_posture_round(&mut self, round: &PostureRound) -> Result<(), StoreError> {
+        let path = self.path.clone();
+        let err = |e| StoreError::sqlite(&path, e);
+        let n = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
+        let tx = self.write_tx()?;
+        tx.execute(
+            "INSERT OR REPLACE INTO posture_rounds (at, passed, failed, suppressed) VALUES (?1, ?2, ?3, ?4)",
+            params![millis(round.at), n(round.passed), n(round.failed), n(round.suppressed)],
+        )
+        .map_err(err)?;
+        tx.execute(
+            "DELETE FROM posture_rounds WHERE at NOT IN (SELECT at FROM posture_rounds ORDER BY at DESC LIMIT 100)",
+            [],
+        )
+        .map_err(err)?;
+        tx.commit().map_err(err)
     }
 
     fn checkpoints(&self) -> Result<Vec<Checkpoint>, StoreError> {

@@ -488,3 +488,28 @@ fn times_with_100k_findings() {
         std::fs::copy(dir.path().join("k.db"), keep).unwrap();
     }
 }
+
+#[test]
+fn posture_rounds_keep_the_newest_hundred() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = Store::open(&dir.path().join("k.db")).unwrap();
+    assert_eq!(s.last_posture_round().unwrap(), None);
+    for i in 0..105u64 {
+        let round = keibi_store::PostureRound {
+            at: now() + Duration::minutes(i as i64),
+            passed: i,
+            failed: 3,
+            suppressed: 0,
+        };
+        keibi_store::FindingStore::record_posture_round(&mut s, &round).unwrap();
+    }
+    let last = s.last_posture_round().unwrap().unwrap();
+    assert_eq!(last.passed, 104);
+    assert_eq!(last.at, now() + Duration::minutes(104));
+    assert!((last.pass_rate().unwrap() - 104.0 * 100.0 / 107.0).abs() < 1e-9);
+    let kept: i64 = rusqlite::Connection::open(dir.path().join("k.db"))
+        .unwrap()
+        .query_row("SELECT count(*) FROM posture_rounds", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(kept, 100);
+}

@@ -15,8 +15,10 @@ pub const DEFAULT_PORT: u16 = 9717;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Dashboard {
-    /// Address and port, or `off`. Any address but loopback needs `tls`, or
-    /// `allow_plain_http_on` naming it.
+    /// Address and port, or `off` (the default: a settings file without it, and
+    /// every daemon of an existing set-up, opens no new port; `keibi init`'s starter
+    /// sets `127.0.0.1:9717`, and `keibi dashboard` uses that when this is off). Any
+    /// address but loopback needs `tls`, or `allow_plain_http_on` naming it.
     pub listen: Listen,
     /// The URL people reach it at (links in notifications, the `Origin` check)
     /// [default: http(s)://listen].
@@ -37,7 +39,7 @@ pub struct Dashboard {
 impl Default for Dashboard {
     fn default() -> Self {
         Dashboard {
-            listen: Listen::On(SocketAddr::from(([127, 0, 0, 1], DEFAULT_PORT))),
+            listen: Listen::Off,
             public_url: None,
             tls: DashboardTls::default(),
             allow_plain_http_on: None,

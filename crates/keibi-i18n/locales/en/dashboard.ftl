@@ -50,7 +50,8 @@ dash-posture-line = { $failing ->
     [one] { $passing } check that failed passes now
    *[other] { $passing } checks that failed pass now
 } ({ $rate }% of the checks that ever failed).
-dash-posture-note = From the audit's findings in the store: checks that always passed are not stored, so this is not a pass rate over every check.
+dash-posture-note = From the audit's findings in the store: checks that always passed leave no finding, so this line is not a pass rate over every check (the last audit's line above is, when keibi run audits on a schedule).
+dash-posture-rate = Last audit { $at }: { $passed } of { $checks } checks pass ({ $rate }%); { $suppressed } suppressed by the settings.
 dash-posture-none = No posture findings in the store (run keibi audit, or the daemon's scheduled audit).
 dash-sources = Sources
 dash-sources-none = No source has been read into this store yet.

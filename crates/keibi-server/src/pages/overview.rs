@@ -67,6 +67,8 @@ struct Page {
     top_users: Vec<Top>,
     top_resources: Vec<Top>,
     posture: Option<String>,
+    /// The newest scheduled audit's pass rate over every check it evaluated.
+    posture_rate: Option<String>,
     sources: Vec<Source>,
 }
 
@@ -131,6 +133,7 @@ pub async fn page(
             let o = match cached(&key) {
                 Some(mut o) => {
                     o.sources = s.sources_health()?;
+                    o.posture_round = s.last_posture_round()?;
                     o
                 }
                 None => {
@@ -241,6 +244,19 @@ pub async fn page(
             ),
         )
     };
+    let posture_rate = o.posture_round.and_then(|r| {
+        let rate = r.pass_rate()?;
+        Some(
+            tr.msg(
+                &keibi_i18n::Msg::new("dash-posture-rate")
+                    .arg("at", tr.time(&r.at))
+                    .arg("passed", keibi_i18n::Arg::Count(r.passed))
+                    .arg("checks", keibi_i18n::Arg::Count(r.passed + r.failed))
+                    .arg("rate", format!("{rate:.0}"))
+                    .arg("suppressed", keibi_i18n::Arg::Count(r.suppressed)),
+            ),
+        )
+    });
     let sources = o
         .sources
         .iter()
@@ -269,6 +285,7 @@ pub async fn page(
             format!("/findings{}", query(&[("resource", n)]))
         }),
         posture,
+        posture_rate,
         sources,
         chrome,
         tr,

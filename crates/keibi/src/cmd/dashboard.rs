@@ -55,11 +55,11 @@ pub fn run(args: &DashboardArgs, global: &Global) -> Result<u8> {
     let listen = match (args.listen, settings.dashboard.listen) {
         (Some(a), _) => a,
         (None, Listen::On(a)) => a,
-        (None, Listen::Off) => {
-            return Err(anyhow!(
-                "dashboard.listen is off: give --listen ADDR to serve the dashboard"
-            ))
-        }
+        // Asked for by name: the usual address when the settings name none.
+        (None, Listen::Off) => SocketAddr::from((
+            [127, 0, 0, 1],
+            keibi_engine::settings::dashboard::DEFAULT_PORT,
+        )),
     };
     let started = start(&settings, &store, listen)?;
     println!(
