@@ -4,6 +4,7 @@
 //! lookup, SQL statement classification, finding ids and aggregation).
 
 pub mod change;
+pub mod chars;
 pub mod cut;
 pub mod event;
 pub mod export;

@@ -276,10 +276,12 @@ async fn a_viewer_sees_no_workflow_forms() {
     let dir = tempfile::tempdir().unwrap();
     let (app, _) = common::app(dir.path(), common::person(Role::Viewer));
     let ids = fill(dir.path());
+    // Every page has the header's logout form; a viewer gets no other form that posts.
+    let forms = |body: &str| body.matches("<form method=\"post\"").count();
     let (_, body) = common::get(&app, &format!("/findings/{}", ids[0]), true).await;
-    assert!(!body.contains("<form method=\"post\""), "{body}");
+    assert_eq!(forms(&body), 1, "{body}");
     let (_, body) = common::get(&app, "/suppressions", true).await;
-    assert!(!body.contains("<form"), "{body}");
+    assert_eq!(body.matches("<form").count(), 1, "{body}");
 }
 
 #[tokio::test]
@@ -563,4 +565,17 @@ async fn the_overview_gives_the_last_audits_pass_rate_over_every_check() {
     // The newest round: 30 of 40 evaluated checks pass.
     assert!(body.contains("30 of 40 checks pass (75%)"), "{body}");
     assert!(body.contains("2 suppressed"), "{body}");
+}
+
+#[tokio::test]
+async fn every_page_offers_a_logout_form_with_the_sessions_token() {
+    let dir = tempfile::tempdir().unwrap();
+    let (app, _) = common::app(dir.path(), common::person(Role::Viewer));
+    for path in ["/", "/findings", "/suppressions"] {
+        let (_, body) = common::get(&app, path, true).await;
+        assert!(
+            body.contains(r#"<form method="post" action="/logout" class="logout"><input type="hidden" name="csrf" value="t0ken">"#),
+            "{path}: {body}"
+        );
+    }
 }

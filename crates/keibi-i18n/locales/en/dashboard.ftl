@@ -5,6 +5,7 @@
 dash-nav-overview = Overview
 dash-nav-findings = Findings
 dash-nav-suppressions = Suppressions
+dash-logout = Log out
 dash-nav-settings = Settings
 dash-skip = Skip to content
 dash-signed-in = { $user } ({ $role })

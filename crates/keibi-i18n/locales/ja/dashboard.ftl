@@ -4,6 +4,7 @@
 dash-nav-overview = 概要
 dash-nav-findings = 検出結果
 dash-nav-suppressions = 抑制ルール
+dash-logout = ログアウト
 dash-nav-settings = 設定
 dash-skip = 本文へ移動
 dash-signed-in = { $user }（{ $role }）

@@ -138,6 +138,7 @@ pub struct Chrome {
     pub mark: Option<i64>,
     pub live_new: String,
     pub live_reload: String,
+    pub logout: String,
 }
 
 impl Chrome {
@@ -153,6 +154,7 @@ impl Chrome {
             nav_findings: t("dash-nav-findings"),
             nav_suppressions: t("dash-nav-suppressions"),
             nav_settings: t("dash-nav-settings"),
+            logout: t("dash-logout"),
             admin: v.role >= Role::Admin,
             responder: v.role >= Role::Responder,
             skip: t("dash-skip"),
@@ -219,36 +221,11 @@ pub fn store_error(e: DbError) -> Response {
     (code, shown(&format!("{e}"), 1000)).into_response()
 }
 
-/// Whether a character must be shown as an escape: controls (ESC, CR ...), format
-/// characters (bidi overrides and isolates, zero-width ones, BOM), line and
-/// paragraph separators, unassigned code points, and the few default-ignorable
-/// characters of other categories that render as nothing.
+/// Whether a character must be shown as an escape (`keibi_model::chars`: controls,
+/// bidi and zero-width format characters, separators, unassigned and invisible
+/// ones); a page keeps newlines and tabs, which HTML shows as space.
 fn is_unsafe(c: char) -> bool {
-    use unicode_properties::{GeneralCategory, UnicodeGeneralCategory};
-    if c.is_ascii() {
-        return c.is_ascii_control() && c != '\n' && c != '\t';
-    }
-    matches!(
-        c.general_category(),
-        GeneralCategory::Control
-            | GeneralCategory::Format
-            | GeneralCategory::LineSeparator
-            | GeneralCategory::ParagraphSeparator
-            | GeneralCategory::Unassigned
-    ) || matches!(
-        c,
-        '\u{034f}'
-            | '\u{115f}'
-            | '\u{1160}'
-            | '\u{17b4}'
-            | '\u{17b5}'
-            | '\u{180b}'..='\u{180f}'
-            | '\u{2800}'
-            | '\u{3164}'
-            | '\u{fe00}'..='\u{fe0f}'
-            | '\u{ffa0}'
-            | '\u{e0100}'..='\u{e01ef}'
-    )
+    c != '\n' && c != '\t' && keibi_model::chars::is_unsafe(c)
 }
 
 /// Whether `s` holds a character [`shown`] would escape.
