@@ -476,8 +476,20 @@ impl FollowSource {
                 Err(e) => return self.unreadable(id, size, display, &e, poll),
             }
         } else {
-            let complete = false;
-            (head, complete)
+            // A first line still being written (no line end yet, in a head shorter
+            // than a full fingerprint) would be fingerprinted by a few bytes that
+            // the writer's next file may start with too: the same timestamp to the
+            // second and host after a rotation, which then took this file's
+            // checkpoint. Wait for a line end, or for the size to hold still for
+            // one round (a file of one line with no line end is read then).
+            if head.len() < HEAD
+                && !head.contains(&b'\n')
+                && self.waiting.insert(id, size) != Some(size)
+            {
+                return;
+            }
+            self.waiting.remove(&id);
+            (head, false)
         };
         // A file already known by its content?
         if let Some(fp) = self.known(&head) {

@@ -706,3 +706,27 @@ fn a_backlog_is_read_in_bounded_polls() {
     read_until(&mut src, &mut seen, 300);
     assert_eq!(seen.users(), range(0..300));
 }
+
+#[test]
+fn a_first_line_still_being_written_is_not_fingerprinted_by_its_first_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("postgresql.log");
+    let first = entry(0, false);
+    // The writer's first bytes: a timestamp the next rotated file may share.
+    append(&log, &first[..17]);
+    let mut src = follow(&[&log], fast(), vec![]);
+    let mut seen = Seen::default();
+    poll_once(&mut src, &mut seen);
+    append(&log, &first[17..30]);
+    poll_once(&mut src, &mut seen);
+    // Still growing, no line end yet: not opened, so not fingerprinted.
+    assert!(src.open_files().is_empty());
+    append(&log, &first[30..]);
+    append(&log, &entries(1..5));
+    read_until(&mut src, &mut seen, 5);
+    assert_eq!(seen.users(), range(0..5));
+    assert!(seen
+        .checkpoints
+        .values()
+        .all(|c| c.fingerprint.len as usize >= first.len()));
+}
