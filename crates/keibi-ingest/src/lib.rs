@@ -20,6 +20,7 @@ mod logfiles;
 mod merge;
 mod objects;
 mod order;
+mod partition;
 mod stream;
 mod streams;
 
@@ -35,5 +36,9 @@ pub use logfiles::{FilePortion, ListedFile, LogFileSource, LogFiles};
 pub use merge::{run, IngestOptions, Notice, Report};
 pub use objects::{source_id, Notifications, Notified, ObjectSource, Objects};
 pub use order::{OrderOptions, OrderStats, Orderer};
+pub use partition::{
+    Fetched, PartitionInfo, PartitionReader, PartitionedStream, Position, Record, StartAt,
+    StreamError,
+};
 pub use stream::{explain, Explanation, Opened};
 pub use streams::{LogEvent, LogEvents, StreamSource};
