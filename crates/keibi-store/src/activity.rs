@@ -41,9 +41,9 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::hash::{Hash, Hasher};
 use std::net::IpAddr;
 
+use crate::sql::{params, Conn as Connection};
 use chrono::{DateTime, SecondsFormat, TimeDelta, Utc};
 use keibi_model::{Action, Event, Severity, SourceKind};
-use rusqlite::{params, Connection};
 use serde::{Serialize, Serializer};
 
 use crate::store::{from_millis, millis, read_finding_opt};
@@ -484,7 +484,7 @@ pub(crate) fn write_activity(
     batch: &ActivityBatch,
     at: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    let err = |e| StoreError::sqlite(path, e);
+    let err = |e| StoreError::sql(path, e);
     if !batch.rows.is_empty() {
         let mut stmt = tx
             .prepare_cached(
@@ -536,7 +536,7 @@ pub(crate) fn index_actors(
     path: &std::path::Path,
     f: &keibi_model::Finding,
 ) -> Result<(), StoreError> {
-    let err = |e| StoreError::sqlite(path, e);
+    let err = |e| StoreError::sql(path, e);
     tx.prepare_cached("DELETE FROM finding_actors WHERE finding_id = ?1")
         .and_then(|mut s| s.execute([&f.id]))
         .map_err(err)?;
@@ -728,7 +728,7 @@ impl Timeline {
 const ACTIVITY_COLUMNS: &str = "id, first, last, count, kind, source, resource, ip, user, \
      principal, database, application, what, command, error, truncated";
 
-fn activity_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Activity> {
+fn activity_from_row(r: &crate::sql::Row<'_>) -> crate::sql::Result<Activity> {
     let kind: String = r.get(4)?;
     let ip: Option<String> = r.get(7)?;
     Ok(Activity {
@@ -765,7 +765,7 @@ impl Store {
     pub fn timeline(&self, q: &TimelineQuery) -> Result<Timeline, StoreError> {
         q.check()?;
         let limit = q.limit.min(QUERY_MAX_LIMIT);
-        let err = |e| StoreError::sqlite(&self.path, e);
+        let err = |e| StoreError::sql(&self.path, e);
         let since = millis(q.since);
         let until = millis(q.until);
         let keep = limit.saturating_add(1);
@@ -834,7 +834,7 @@ impl Store {
     /// window, in time order (the marks of [`Store::timeline`], for a timeline of
     /// activity read elsewhere: `keibi timeline FILES --store`).
     pub fn timeline_marks(&self, q: &TimelineQuery) -> Result<Vec<FindingMark>, StoreError> {
-        let err = |e| StoreError::sqlite(&self.path, e);
+        let err = |e| StoreError::sql(&self.path, e);
         let mut ids: Vec<String> = Vec::new();
         let mut seen: HashSet<String> = HashSet::new();
         {
@@ -947,7 +947,7 @@ impl Store {
         max_rows: u64,
     ) -> Result<u64, StoreError> {
         let path = self.path.clone();
-        let err = |e| StoreError::sqlite(&path, e);
+        let err = |e| StoreError::sql(&path, e);
         let cutoff = millis(older_than);
         let tx = self.write_tx()?;
         let mut n = tx
@@ -983,7 +983,7 @@ impl Store {
         let n: i64 = self
             .conn
             .query_row("SELECT count(*) FROM activity", [], |r| r.get(0))
-            .map_err(|e| StoreError::sqlite(&self.path, e))?;
+            .map_err(|e| StoreError::sql(&self.path, e))?;
         Ok(u64::try_from(n).unwrap_or(0))
     }
 }

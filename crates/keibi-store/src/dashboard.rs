@@ -7,11 +7,11 @@
 //! table and the sort indexes); a page of rows reads each row's title and texts,
 //! never the whole finding JSON of every matching row.
 
+use crate::sql::Value;
+use crate::sql::{params, params_from_iter, OptionalExtension};
 use chrono::{DateTime, Utc};
 use keibi_model::finding::SeverityLabel;
 use keibi_model::{FindingText, Severity};
-use rusqlite::types::Value;
-use rusqlite::{params, params_from_iter, OptionalExtension};
 
 use crate::store::{from_millis, millis, read_finding_opt};
 use crate::{FindingStore, PostureRound, Status, Store, StoreError, StoredFinding};
@@ -364,15 +364,16 @@ impl Store {
             }
         }
         let top = i64::from(top.min(100));
-        let list =
-            |sql: &str, args: &[&dyn rusqlite::ToSql]| -> Result<Vec<(String, u64)>, StoreError> {
-                let mut stmt = self.conn.prepare_cached(sql).map_err(e)?;
-                let rows = stmt
-                    .query_map(args, |r| Ok((r.get::<_, String>(0)?, count(r.get(1)?))))
-                    .and_then(|r| r.collect())
-                    .map_err(e)?;
-                Ok(rows)
-            };
+        let list = |sql: &str,
+                    args: &[&dyn crate::sql::ToCol]|
+         -> Result<Vec<(String, u64)>, StoreError> {
+            let mut stmt = self.conn.prepare_cached(sql).map_err(e)?;
+            let rows = stmt
+                .query_map(args, |r| Ok((r.get::<_, String>(0)?, count(r.get(1)?))))
+                .and_then(|r| r.collect())
+                .map_err(e)?;
+            Ok(rows)
+        };
         // Off the (kind, open, value) index alone: no finding is visited.
         let actors = "SELECT value, count(*) FROM finding_actors WHERE kind = ?1 AND open = 1
              GROUP BY value ORDER BY 2 DESC, 1 LIMIT ?2";
@@ -529,7 +530,7 @@ impl Store {
             return Err(StoreError::Invalid("the note is empty".into()));
         }
         let path = self.path.clone();
-        let err = |e| StoreError::sqlite(&path, e);
+        let err = |e| StoreError::sql(&path, e);
         let tx = self.write_tx()?;
         let id = Store::resolve_id(&tx, &path, id_or_prefix)?;
         tx.execute(
@@ -558,7 +559,7 @@ impl Store {
     ) -> Result<Option<u64>, StoreError> {
         field("the name", &Some(by.to_string()))?;
         let path = self.path.clone();
-        let err = |e| StoreError::sqlite(&path, e);
+        let err = |e| StoreError::sql(&path, e);
         let tx = self.write_tx()?;
         let found: Option<i64> = tx
             .query_row("SELECT id FROM suppressions WHERE id = ?1", [id], |r| {
@@ -592,13 +593,13 @@ impl Store {
     }
 }
 
-fn row_of(r: &rusqlite::Row<'_>) -> Result<FindingRow, rusqlite::Error> {
+fn row_of(r: &crate::sql::Row<'_>) -> Result<FindingRow, crate::sql::SqlError> {
     let text: Option<String> = r.get(4)?;
     let status: String = r.get(12)?;
     // The account column is the JSON's value as it is: a string in every finding
     // keibi writes; anything else is shown as absent.
-    let account = match r.get_ref(6)? {
-        rusqlite::types::ValueRef::Text(t) => Some(String::from_utf8_lossy(t).into_owned()),
+    let account = match r.get::<_, crate::sql::Value>(6)? {
+        crate::sql::Value::Text(t) => Some(t),
         _ => None,
     };
     Ok(FindingRow {

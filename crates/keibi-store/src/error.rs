@@ -37,6 +37,23 @@ pub enum StoreError {
         path: PathBuf,
         error: rusqlite::Error,
     },
+    /// A PostgreSQL store's error (the path is the server's address, without a
+    /// password). `transient`: the connection was lost, the server is starting or
+    /// stopping, or a serialization conflict: the daemon holds the batch and retries.
+    #[error("{path}: {error}")]
+    Postgres {
+        path: PathBuf,
+        error: String,
+        transient: bool,
+    },
+    /// A commit fenced by a lease (a worker's partition) whose lease another worker
+    /// holds now: nothing was written; the partition is the other worker's.
+    #[error("lease {lease} is held by {holder} now (this worker's was epoch {epoch}): nothing was written")]
+    LeaseLost {
+        lease: String,
+        holder: String,
+        epoch: i64,
+    },
     #[error("{path}: {source}")]
     Io {
         path: PathBuf,
@@ -65,6 +82,40 @@ pub enum StoreError {
 }
 
 impl StoreError {
+    /// Sorts an error of the SQL layer into the variant a person can act on.
+    pub(crate) fn sql(path: &std::path::Path, e: impl Into<crate::sql::SqlError>) -> StoreError {
+        use crate::sql::SqlError;
+        match e.into() {
+            SqlError::Sqlite(e) => StoreError::sqlite(path, e),
+            SqlError::Postgres(e) => StoreError::postgres(path, &e),
+            other => StoreError::Postgres {
+                path: path.to_path_buf(),
+                error: other.to_string(),
+                transient: matches!(&other, SqlError::Type { why, .. } if why.contains("connection")),
+            },
+        }
+    }
+
+    fn postgres(path: &std::path::Path, e: &postgres::Error) -> StoreError {
+        use postgres::error::SqlState;
+        let transient = match e.code() {
+            None => true,
+            Some(c) => {
+                c.code().starts_with("08")
+                    || c.code().starts_with("57P")
+                    || *c == SqlState::T_R_SERIALIZATION_FAILURE
+                    || *c == SqlState::T_R_DEADLOCK_DETECTED
+                    || *c == SqlState::TOO_MANY_CONNECTIONS
+                    || *c == SqlState::DISK_FULL
+            }
+        } || e.is_closed();
+        StoreError::Postgres {
+            path: path.to_path_buf(),
+            error: crate::sql::pg_message(e),
+            transient,
+        }
+    }
+
     /// Sorts an SQLite error into the variant a person can act on.
     pub(crate) fn sqlite(path: &std::path::Path, e: rusqlite::Error) -> StoreError {
         let path = path.to_path_buf();
@@ -97,6 +148,13 @@ impl StoreError {
     /// keeps the batch and tries again instead of stopping.
     pub fn is_transient(&self) -> bool {
         matches!(self, StoreError::DiskFull { .. } | StoreError::Busy { .. })
+            || matches!(
+                self,
+                StoreError::Postgres {
+                    transient: true,
+                    ..
+                }
+            )
             || matches!(self, StoreError::Io { source, .. } if source.raw_os_error() == Some(28))
     }
 }

@@ -14,10 +14,10 @@
 
 use std::path::Path;
 
+use crate::sql::{params, Conn as Connection, OptionalExtension};
 use chrono::{DateTime, Utc};
 use keibi_model::Finding;
 use keibi_respond::{Action, Mode, State, Target, Transition};
-use rusqlite::{params, Connection, OptionalExtension};
 
 use crate::outbox::{add_entry, entry_from_row, NewEntry, OutboxEntry, OutboxKind, ENTRY_COLUMNS};
 use crate::store::{from_millis, millis};
@@ -122,8 +122,8 @@ fn json_opt(
         .transpose()
 }
 
-fn action_from_row(path: &Path, r: &rusqlite::Row<'_>) -> Result<Action, StoreError> {
-    let get = |e| StoreError::sqlite(path, e);
+fn action_from_row(path: &Path, r: &crate::sql::Row<'_>) -> Result<Action, StoreError> {
+    let get = |e| StoreError::sql(path, e);
     let id: String = r.get(0).map_err(get)?;
     let target: String = r.get(3).map_err(get)?;
     let target: Target =
@@ -161,8 +161,8 @@ fn action_from_row(path: &Path, r: &rusqlite::Row<'_>) -> Result<Action, StoreEr
 }
 
 /// The finding snapshot kept for the action (columns 18 and 19 of [`RECORD_COLUMNS`]).
-fn finding_from_row(path: &Path, r: &rusqlite::Row<'_>, id: &str) -> Result<Finding, StoreError> {
-    let get = |e| StoreError::sqlite(path, e);
+fn finding_from_row(path: &Path, r: &crate::sql::Row<'_>, id: &str) -> Result<Finding, StoreError> {
+    let get = |e| StoreError::sql(path, e);
     let json: String = r.get(18).map_err(get)?;
     let mut f: Finding =
         serde_json::from_str(&json).map_err(|e| corrupt(path, id, "finding", e))?;
@@ -178,9 +178,9 @@ fn actions_where(
     c: &Connection,
     path: &Path,
     filter: &str,
-    args: impl rusqlite::Params,
+    args: impl crate::sql::Params,
 ) -> Result<Vec<Action>, StoreError> {
-    let err = |e| StoreError::sqlite(path, e);
+    let err = |e| StoreError::sql(path, e);
     let mut stmt = c
         .prepare(&format!(
             "SELECT {ACTION_COLUMNS} FROM actions a WHERE {filter}"
@@ -198,9 +198,9 @@ fn records_where(
     c: &Connection,
     path: &Path,
     filter: &str,
-    args: impl rusqlite::Params,
+    args: impl crate::sql::Params,
 ) -> Result<Vec<ActionRecord>, StoreError> {
-    let err = |e| StoreError::sqlite(path, e);
+    let err = |e| StoreError::sql(path, e);
     let mut out = Vec::new();
     {
         let mut stmt = c
@@ -229,7 +229,7 @@ fn records_where(
 type HistoryRow = (i64, Option<String>, String, String, Option<String>);
 
 fn history(c: &Connection, path: &Path, id: &str) -> Result<Vec<Transition>, StoreError> {
-    let err = |e| StoreError::sqlite(path, e);
+    let err = |e| StoreError::sql(path, e);
     let mut stmt = c
         .prepare_cached(
             "SELECT at, from_state, to_state, by, detail FROM action_history
@@ -267,7 +267,7 @@ fn add_history(
     to: State,
     by: &str,
     detail: Option<&str>,
-) -> rusqlite::Result<()> {
+) -> crate::sql::Result<()> {
     tx.prepare_cached(
         "INSERT INTO action_history (action_id, seq, at, from_state, to_state, by, detail)
          VALUES (?1, (SELECT coalesce(max(seq), 0) + 1 FROM action_history WHERE action_id = ?1),
@@ -294,7 +294,7 @@ fn tell(
     by: &str,
     at: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    add_entry(
+    let entry = add_entry(
         tx,
         path,
         &NewEntry {
@@ -308,9 +308,9 @@ fn tell(
     let json = serde_json::to_string(action).map_err(|e| corrupt(path, &action.id, "action", e))?;
     tx.execute(
         "UPDATE outbox SET action_id = ?2, action = ?3 WHERE id = ?1",
-        params![tx.last_insert_rowid(), action.id, json],
+        params![entry, action.id, json],
     )
-    .map_err(|e| StoreError::sqlite(path, e))?;
+    .map_err(|e| StoreError::sql(path, e))?;
     Ok(())
 }
 
@@ -355,7 +355,7 @@ impl Store {
     /// are never returned.)
     pub fn unplanned_entries(&mut self, limit: usize) -> Result<Vec<OutboxEntry>, StoreError> {
         let path = self.path.clone();
-        let err = |e| StoreError::sqlite(&path, e);
+        let err = |e| StoreError::sql(&path, e);
         let mut stmt = self
             .conn
             .prepare_cached(&format!(
@@ -401,7 +401,7 @@ impl Store {
             }
         }
         let path = self.path.clone();
-        let err = |e| StoreError::sqlite(&path, e);
+        let err = |e| StoreError::sql(&path, e);
         let bad = |source| StoreError::BadRow {
             path: path.clone(),
             id: finding.id.clone(),
@@ -520,7 +520,7 @@ impl Store {
             .map(|v| bounded_json(id, "done", v))
             .transpose()?;
         let path = self.path.clone();
-        let err = |e| StoreError::sqlite(&path, e);
+        let err = |e| StoreError::sql(&path, e);
         let tx = self.write_tx()?;
         let Some(ActionRecord {
             action: mut a,
@@ -664,7 +664,7 @@ impl Store {
     /// may be the start of a finding id.
     pub fn list_actions(&self, filter: &ActionFilter) -> Result<Vec<Action>, StoreError> {
         let mut sql = String::from("1");
-        let mut args: Vec<rusqlite::types::Value> = Vec::new();
+        let mut args: Vec<crate::sql::Value> = Vec::new();
         if !filter.states.is_empty() {
             sql.push_str(" AND a.state IN (");
             for (i, s) in filter.states.iter().enumerate() {
@@ -693,7 +693,7 @@ impl Store {
             &self.conn,
             &self.path,
             &sql,
-            rusqlite::params_from_iter(args),
+            crate::sql::params_from_iter(args),
         )
     }
 
@@ -750,7 +750,7 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
         let path = self.path.clone();
-        let err = |e| StoreError::sqlite(&path, e);
+        let err = |e| StoreError::sql(&path, e);
         let tx = self.write_tx()?;
         let open: bool = tx
             .query_row(
@@ -775,7 +775,7 @@ impl Store {
     /// were not paused.
     pub fn resume(&mut self, by: Option<&str>, now: DateTime<Utc>) -> Result<bool, StoreError> {
         let path = self.path.clone();
-        let err = |e| StoreError::sqlite(&path, e);
+        let err = |e| StoreError::sql(&path, e);
         let tx = self.write_tx()?;
         let n = tx
             .execute(
@@ -833,7 +833,7 @@ fn records_without_history(
     path: &Path,
     id: &str,
 ) -> Result<Option<ActionRecord>, StoreError> {
-    let err = |e| StoreError::sqlite(path, e);
+    let err = |e| StoreError::sql(path, e);
     let mut stmt = c
         .prepare_cached(&format!(
             "SELECT {RECORD_COLUMNS} FROM {RECORD_FROM} WHERE a.id = ?1"

@@ -69,6 +69,7 @@ mod journal;
 mod merge;
 mod notify;
 mod outbox;
+pub mod sql;
 mod store;
 mod users;
 

@@ -3,9 +3,9 @@
 //! and deliveries (`migrations/004-notify-routing.sql`). The decisions are
 //! keibi-notify's pure functions; this module only reads and writes the rows.
 
+use crate::sql::{params, OptionalExtension};
 use chrono::{DateTime, Utc};
 use keibi_model::{Finding, SeverityLabel};
-use rusqlite::{params, OptionalExtension};
 
 use crate::outbox::{add_entry, remember_told, NewEntry};
 use crate::store::{from_millis, millis, read_finding_opt};
@@ -74,7 +74,7 @@ impl Store {
         at: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         let path = self.path.clone();
-        let err = |e| StoreError::sqlite(&path, e);
+        let err = |e| StoreError::sql(&path, e);
         let tx = self.write_tx()?;
         for id in outbox_ids {
             tx.execute(
@@ -207,9 +207,9 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         let path = self.path.clone();
-        let err = |e| StoreError::sqlite(&path, e);
+        let err = |e| StoreError::sql(&path, e);
         let tx = self.write_tx()?;
-        add_entry(
+        let entry = add_entry(
             &tx,
             &path,
             &NewEntry {
@@ -223,7 +223,7 @@ impl Store {
         tx.execute(
             "UPDATE outbox SET count_then = ?2, since = ?3 WHERE id = ?1",
             params![
-                tx.last_insert_rowid(),
+                entry,
                 i64::try_from(count_then).unwrap_or(i64::MAX),
                 millis(since)
             ],
@@ -287,7 +287,7 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         let path = self.path.clone();
-        let err = |e| StoreError::sqlite(&path, e);
+        let err = |e| StoreError::sql(&path, e);
         let tx = self.write_tx()?;
         for c in channels {
             tx.execute(
@@ -347,7 +347,7 @@ impl Store {
         outcome: Result<&str, (&str, Option<DateTime<Utc>>)>,
     ) -> Result<(), StoreError> {
         let path = self.path.clone();
-        let err = |e| StoreError::sqlite(&path, e);
+        let err = |e| StoreError::sql(&path, e);
         let tx = self.write_tx()?;
         let (state, next, error) = match outcome {
             Ok(key) => {

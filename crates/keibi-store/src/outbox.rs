@@ -11,9 +11,9 @@
 
 use std::path::Path;
 
+use crate::sql::{params, Conn as Connection, OptionalExtension};
 use chrono::{DateTime, Utc};
 use keibi_model::{Finding, Severity};
-use rusqlite::{params, Connection, OptionalExtension};
 
 use crate::store::{from_millis, millis};
 use crate::{Store, StoreError};
@@ -176,8 +176,8 @@ pub(crate) struct NewEntry<'a> {
     pub finding: &'a Finding,
 }
 
-/// Writes one outbox entry inside the caller's transaction.
-pub(crate) fn add_entry(tx: &Connection, path: &Path, e: &NewEntry<'_>) -> Result<(), StoreError> {
+/// Writes one outbox entry inside the caller's transaction; returns its id.
+pub(crate) fn add_entry(tx: &Connection, path: &Path, e: &NewEntry<'_>) -> Result<i64, StoreError> {
     let bad = |source| StoreError::BadRow {
         path: path.to_path_buf(),
         id: e.finding.id.clone(),
@@ -188,13 +188,18 @@ pub(crate) fn add_entry(tx: &Connection, path: &Path, e: &NewEntry<'_>) -> Resul
         Some(t) => Some(serde_json::to_string(t).map_err(bad)?),
         None => None,
     };
-    tx.prepare_cached(
+    // The entry's key: 128 random bits, as hex (unique across every store).
+    let mut key = [0u8; 16];
+    getrandom::fill(&mut key).map_err(|e| StoreError::Io {
+        path: path.to_path_buf(),
+        source: std::io::Error::other(e.to_string()),
+    })?;
+    let key: String = key.iter().map(|b| format!("{b:02x}")).collect();
+    tx.query_row(
         "INSERT INTO outbox (key, finding_id, kind, previous_severity, by, at, finding, text,
              planned)
-         VALUES (lower(hex(randomblob(16))), ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-    )
-    .and_then(|mut stmt| {
-        stmt.execute(params![
+         VALUES (?9, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) RETURNING id",
+        params![
             e.finding.id,
             e.kind.as_str(),
             e.previous_severity.map(|s| s.value()),
@@ -204,10 +209,11 @@ pub(crate) fn add_entry(tx: &Connection, path: &Path, e: &NewEntry<'_>) -> Resul
             text,
             // Only what the responder plans from waits for it.
             !e.kind.plannable(),
-        ])
-    })
-    .map_err(|err| StoreError::sqlite(path, err))?;
-    Ok(())
+            key,
+        ],
+        |r| r.get(0),
+    )
+    .map_err(|err| StoreError::sql(path, err))
 }
 
 pub(crate) const ENTRY_COLUMNS: &str =
@@ -216,9 +222,9 @@ pub(crate) const ENTRY_COLUMNS: &str =
 
 pub(crate) fn entry_from_row(
     path: &Path,
-    r: &rusqlite::Row<'_>,
+    r: &crate::sql::Row<'_>,
 ) -> Result<OutboxEntry, StoreError> {
-    let get = |e| StoreError::sqlite(path, e);
+    let get = |e| StoreError::sql(path, e);
     let id: i64 = r.get(0).map_err(get)?;
     let kind: String = r.get(2).map_err(get)?;
     let json: String = r.get(6).map_err(get)?;
@@ -264,8 +270,8 @@ pub(crate) fn entry_from_row(
 const DELIVERY_COLUMNS: &str = "d.channel, d.state, d.attempts, d.next_at, d.last_error, \
      d.sent_at, d.detail, d.first_at, d.route, d.group_until, d.held";
 
-fn delivery_from_row(path: &Path, r: &rusqlite::Row<'_>) -> Result<Delivery, StoreError> {
-    let get = |e| StoreError::sqlite(path, e);
+fn delivery_from_row(path: &Path, r: &crate::sql::Row<'_>) -> Result<Delivery, StoreError> {
+    let get = |e| StoreError::sql(path, e);
     let entry = entry_from_row(path, r)?;
     let state: String = r.get(13).map_err(get)?;
     Ok(Delivery {
@@ -325,7 +331,7 @@ fn route_memory(
     c: &Connection,
     finding_id: &str,
     now: DateTime<Utc>,
-) -> rusqlite::Result<RouteMemory> {
+) -> crate::sql::Result<RouteMemory> {
     let mut stmt = c.prepare_cached(
         "SELECT route, at, severity, count FROM notify_told WHERE finding_id = ?1 ORDER BY route",
     )?;
@@ -363,7 +369,7 @@ pub(crate) fn remember_told(
     finding_id: &str,
     at: DateTime<Utc>,
     count: i64,
-) -> rusqlite::Result<()> {
+) -> crate::sql::Result<()> {
     c.execute(
         "INSERT INTO notify_last (finding_id, at, count) VALUES (?1, ?2, ?3)
          ON CONFLICT (finding_id) DO UPDATE SET at = excluded.at, count = excluded.count",
@@ -421,7 +427,7 @@ impl Store {
         plan: &mut dyn FnMut(&OutboxEntry, &RouteMemory) -> Vec<PlannedDelivery>,
     ) -> Result<usize, StoreError> {
         let path = self.path.clone();
-        let err = |e| StoreError::sqlite(&path, e);
+        let err = |e| StoreError::sql(&path, e);
         let tx = self.write_tx()?;
         let entries: Vec<OutboxEntry> = {
             let mut stmt = tx
@@ -532,7 +538,7 @@ impl Store {
         except: &[&str],
     ) -> Result<Vec<Delivery>, StoreError> {
         let mut filter = String::from("d.state = 'pending' AND d.next_at <= ?");
-        let mut args: Vec<rusqlite::types::Value> = vec![millis(now).into()];
+        let mut args: Vec<crate::sql::Value> = vec![millis(now).into()];
         if !except.is_empty() {
             filter.push_str(" AND d.channel NOT IN (");
             for (i, c) in except.iter().enumerate() {
@@ -543,7 +549,7 @@ impl Store {
         }
         filter.push_str(" ORDER BY o.id, d.channel LIMIT ?");
         args.push(i64::try_from(limit).unwrap_or(i64::MAX).into());
-        self.deliveries(&filter, rusqlite::params_from_iter(args))
+        self.deliveries(&filter, crate::sql::params_from_iter(args))
     }
 
     /// When the next pending delivery is due (None: nothing pending).
@@ -564,7 +570,7 @@ impl Store {
     pub(crate) fn deliveries_where(
         &self,
         filter: &str,
-        args: impl rusqlite::Params,
+        args: impl crate::sql::Params,
     ) -> Result<Vec<Delivery>, StoreError> {
         self.deliveries(filter, args)
     }
@@ -572,7 +578,7 @@ impl Store {
     fn deliveries(
         &self,
         filter: &str,
-        args: impl rusqlite::Params,
+        args: impl crate::sql::Params,
     ) -> Result<Vec<Delivery>, StoreError> {
         let mut stmt = self
             .conn
@@ -614,7 +620,7 @@ impl Store {
         key: Option<&str>,
     ) -> Result<(), StoreError> {
         let path = self.path.clone();
-        let err = |e| StoreError::sqlite(&path, e);
+        let err = |e| StoreError::sql(&path, e);
         let tx = self.write_tx()?;
         for id in outbox_ids {
             tx.execute(
@@ -756,7 +762,7 @@ impl Store {
     /// responses does not keep every entry for ever.
     pub fn prune_outbox(&mut self, older_than: DateTime<Utc>) -> Result<u64, StoreError> {
         let path = self.path.clone();
-        let err = |e| StoreError::sqlite(&path, e);
+        let err = |e| StoreError::sql(&path, e);
         let tx = self.write_tx()?;
         let done = "SELECT id FROM outbox WHERE at < ?1 AND routed = 1 AND NOT EXISTS
              (SELECT 1 FROM deliveries WHERE outbox_id = outbox.id AND state = 'pending')";
@@ -775,7 +781,7 @@ impl Store {
         Ok(n as u64)
     }
 
-    pub(crate) fn err_of(&self, e: rusqlite::Error) -> StoreError {
-        StoreError::sqlite(&self.path, e)
+    pub(crate) fn err_of(&self, e: crate::sql::SqlError) -> StoreError {
+        StoreError::sql(&self.path, e)
     }
 }

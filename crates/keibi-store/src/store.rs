@@ -9,9 +9,9 @@ use std::time::Duration;
 use chrono::{DateTime, TimeZone, Utc};
 use keibi_model::finding::Finding;
 use keibi_model::{FindingChange, Severity};
-use rusqlite::{
-    params, Connection, OpenFlags, OptionalExtension, Transaction, TransactionBehavior,
-};
+use rusqlite::OpenFlags;
+
+use crate::sql::{params, Conn as Connection, OptionalExtension, Tx};
 
 use crate::merge::merge;
 use crate::outbox::{add_entry, NewEntry};
@@ -150,7 +150,11 @@ impl Store {
             | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let mut store = Store::connect(path, flags)?;
         let fresh = store.identify()?;
-        if store.conn.is_readonly(rusqlite::MAIN_DB).unwrap_or(false) {
+        if store
+            .lite()?
+            .is_readonly(rusqlite::MAIN_DB)
+            .unwrap_or(false)
+        {
             return Err(StoreError::ReadOnly {
                 path: path.to_path_buf(),
             });
@@ -296,12 +300,12 @@ impl Store {
     }
 
     fn connect(path: &Path, flags: OpenFlags) -> Result<Store, StoreError> {
-        let conn =
-            Connection::open_with_flags(path, flags).map_err(|e| StoreError::sqlite(path, e))?;
+        let conn = rusqlite::Connection::open_with_flags(path, flags)
+            .map_err(|e| StoreError::sql(path, e))?;
         conn.busy_timeout(BUSY_TIMEOUT)
-            .map_err(|e| StoreError::sqlite(path, e))?;
+            .map_err(|e| StoreError::sql(path, e))?;
         Ok(Store {
-            conn,
+            conn: Connection::Sqlite(conn),
             path: path.to_path_buf(),
             lock: None,
         })
@@ -312,11 +316,13 @@ impl Store {
         let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
             | OpenFlags::SQLITE_OPEN_NO_MUTEX
             | OpenFlags::SQLITE_OPEN_URI;
-        let conn =
-            Connection::open_with_flags(format!("file:{}?immutable=1", uri_path(path)), flags)
-                .map_err(|e| StoreError::sqlite(path, e))?;
+        let conn = rusqlite::Connection::open_with_flags(
+            format!("file:{}?immutable=1", uri_path(path)),
+            flags,
+        )
+        .map_err(|e| StoreError::sql(path, e))?;
         let store = Store {
-            conn,
+            conn: Connection::Sqlite(conn),
             path: path.to_path_buf(),
             lock: None,
         };
@@ -337,13 +343,14 @@ impl Store {
         const COLUMNS: &str =
             "SELECT m.name, p.name FROM sqlite_schema m, pragma_table_info(m.name) p \
              WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%'";
-        let columns =
-            |c: &Connection| -> rusqlite::Result<std::collections::BTreeSet<(String, String)>> {
-                let mut stmt = c.prepare(COLUMNS)?;
-                let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
-                rows.collect()
-            };
-        let want = Connection::open_in_memory()
+        let columns = |c: &rusqlite::Connection| -> rusqlite::Result<
+            std::collections::BTreeSet<(String, String)>,
+        > {
+            let mut stmt = c.prepare(COLUMNS)?;
+            let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            rows.collect()
+        };
+        let want = rusqlite::Connection::open_in_memory()
             .and_then(|c| {
                 for sql in MIGRATIONS
                     .iter()
@@ -354,7 +361,7 @@ impl Store {
                 columns(&c)
             })
             .map_err(|e| self.err(e))?;
-        let have = columns(&self.conn).map_err(|e| self.err(e))?;
+        let have = columns(self.lite()?).map_err(|e| self.err(e))?;
         let missing: Vec<String> = want
             .difference(&have)
             .take(3)
@@ -442,11 +449,8 @@ impl Store {
     /// the application id with the first.
     fn migrate(&mut self) -> Result<(), StoreError> {
         let path = self.path.clone();
-        let err = |e| StoreError::sqlite(&path, e);
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(err)?;
+        let err = |e| StoreError::sql(&path, e);
+        let tx = self.conn.begin_write().map_err(err)?;
         let version: i64 = tx
             .query_row("PRAGMA user_version", [], |r| r.get(0))
             .map_err(err)?;
@@ -478,19 +482,25 @@ impl Store {
         &self.path
     }
 
-    pub(crate) fn err(&self, e: rusqlite::Error) -> StoreError {
-        StoreError::sqlite(&self.path, e)
+    pub(crate) fn err(&self, e: impl Into<crate::sql::SqlError>) -> StoreError {
+        StoreError::sql(&self.path, e)
+    }
+
+    /// The SQLite connection, for what only SQLite has (pragmas, the file).
+    fn lite(&self) -> Result<&rusqlite::Connection, StoreError> {
+        self.conn.sqlite().ok_or_else(|| {
+            StoreError::Invalid(format!("{}: not an SQLite store", self.path.display()))
+        })
     }
 
     fn exec(&self, sql: &str) -> Result<(), StoreError> {
         self.conn.execute_batch(sql).map_err(|e| self.err(e))
     }
 
-    pub(crate) fn write_tx(&mut self) -> Result<Transaction<'_>, StoreError> {
-        let path = self.path.clone();
+    pub(crate) fn write_tx(&mut self) -> Result<Tx<'_>, StoreError> {
         self.conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(|e| StoreError::sqlite(&path, e))
+            .begin_write()
+            .map_err(|e| StoreError::sql(&self.path, e))
     }
 
     /// The sizes of the file, its WAL and its free pages, and the rows kept.
@@ -554,7 +564,7 @@ impl Store {
         at: DateTime<Utc>,
     ) -> Result<Pruned, StoreError> {
         let path = self.path.clone();
-        let err = |e| StoreError::sqlite(&path, e);
+        let err = |e| StoreError::sql(&path, e);
         let cutoff = millis(older_than);
         // A finding with an action still to run, running, retried or in force (and
         // undoable) is kept: `keibi actions` and the executors' notices show it.
@@ -676,11 +686,11 @@ impl Store {
         }
         let mut stmt = conn
             .prepare("SELECT id FROM findings WHERE id GLOB ?1 || '*' LIMIT 2")
-            .map_err(|e| StoreError::sqlite(path, e))?;
+            .map_err(|e| StoreError::sql(path, e))?;
         let ids: Vec<String> = stmt
             .query_map([&p], |r| r.get(0))
             .and_then(|r| r.collect())
-            .map_err(|e| StoreError::sqlite(path, e))?;
+            .map_err(|e| StoreError::sql(path, e))?;
         match ids.len() {
             0 => Err(StoreError::NotFound(p)),
             1 => Ok(ids.into_iter().next().unwrap_or_default()),
@@ -691,7 +701,7 @@ impl Store {
                         [&p],
                         |r| r.get(0),
                     )
-                    .map_err(|e| StoreError::sqlite(path, e))?;
+                    .map_err(|e| StoreError::sql(path, e))?;
                 Err(StoreError::Ambiguous {
                     prefix: p,
                     count: usize::try_from(count).unwrap_or(usize::MAX),
@@ -718,26 +728,21 @@ impl Store {
 /// file with the final name is always complete. `None` when there is nothing to
 /// export (no empty file).
 fn export_old(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     path: &Path,
     old: &str,
     older_than: DateTime<Utc>,
     dir: &Path,
     at: DateTime<Utc>,
 ) -> Result<Option<PathBuf>, StoreError> {
-    let err = |e| StoreError::sqlite(path, e);
-    let ids: Vec<String> = {
-        let mut stmt = tx
-            .prepare(&format!(
-                "SELECT id FROM findings WHERE {old} ORDER BY first_seen, id"
-            ))
-            .map_err(err)?;
-        let rows = stmt
-            .query_map([millis(older_than)], |r| r.get(0))
-            .and_then(|r| r.collect::<Result<Vec<String>, _>>())
-            .map_err(err)?;
-        rows
-    };
+    let err = |e| StoreError::sql(path, e);
+    let ids: Vec<String> = tx
+        .query_map(
+            &format!("SELECT id FROM findings WHERE {old} ORDER BY first_seen, id"),
+            [millis(older_than)],
+            |r| r.get(0),
+        )
+        .map_err(err)?;
     if ids.is_empty() {
         return Ok(None);
     }
@@ -817,9 +822,9 @@ pub(crate) const FINDING_COLUMNS: &str =
 
 pub(crate) fn stored_from_row(
     path: &Path,
-    r: &rusqlite::Row<'_>,
+    r: &crate::sql::Row<'_>,
 ) -> Result<StoredFinding, StoreError> {
-    let get = |e| StoreError::sqlite(path, e);
+    let get = |e| StoreError::sql(path, e);
     let json: String = r.get(0).map_err(get)?;
     let id: String = r.get(6).map_err(get)?;
     let mut finding: Finding =
@@ -854,9 +859,9 @@ pub(crate) fn read_finding_opt(
         .prepare_cached(&format!(
             "SELECT {FINDING_COLUMNS} FROM findings WHERE id = ?1"
         ))
-        .map_err(|e| StoreError::sqlite(path, e))?;
-    let mut rows = stmt.query([id]).map_err(|e| StoreError::sqlite(path, e))?;
-    match rows.next().map_err(|e| StoreError::sqlite(path, e))? {
+        .map_err(|e| StoreError::sql(path, e))?;
+    let mut rows = stmt.query([id]).map_err(|e| StoreError::sql(path, e))?;
+    match rows.next().map_err(|e| StoreError::sql(path, e))? {
         Some(r) => Ok(Some(stored_from_row(path, r)?)),
         None => Ok(None),
     }
@@ -867,7 +872,7 @@ fn read_finding(conn: &Connection, path: &Path, id: &str) -> Result<StoredFindin
 }
 
 fn read_history(conn: &Connection, path: &Path, id: &str) -> Result<Vec<HistoryEntry>, StoreError> {
-    let err = |e| StoreError::sqlite(path, e);
+    let err = |e| StoreError::sql(path, e);
     let mut stmt = conn
         .prepare(
             "SELECT at, what, count, severity, by, note FROM history WHERE finding_id = ?1 ORDER BY seq",
@@ -890,7 +895,7 @@ fn read_history(conn: &Connection, path: &Path, id: &str) -> Result<Vec<HistoryE
 }
 
 fn read_suppressions(conn: &Connection, path: &Path) -> Result<Vec<Suppression>, StoreError> {
-    let err = |e| StoreError::sqlite(path, e);
+    let err = |e| StoreError::sql(path, e);
     let mut stmt = conn
         .prepare(
             "SELECT id, type, resource, network, user, expires_at, reason, created_by, created_at
@@ -940,7 +945,7 @@ fn add_history(
     by: Option<&str>,
     note: Option<&str>,
 ) -> Result<(), StoreError> {
-    let err = |e| StoreError::sqlite(path, e);
+    let err = |e| StoreError::sql(path, e);
     let count = i64::try_from(f.count).unwrap_or(i64::MAX);
     if what == "grew" || what == "closed" {
         // A run of the same detection entry is one row that moves on, so history
@@ -995,7 +1000,7 @@ struct Row<'a> {
 }
 
 fn write_row(tx: &Connection, path: &Path, row: &Row<'_>) -> Result<(), StoreError> {
-    let err = |e| StoreError::sqlite(path, e);
+    let err = |e| StoreError::sql(path, e);
     let f = row.f;
     let json = serde_json::to_string(f).map_err(|source| StoreError::BadRow {
         path: path.to_path_buf(),
@@ -1128,7 +1133,7 @@ fn apply_change(
     let suppression: Option<i64> = tx
         .prepare_cached("SELECT suppression FROM findings WHERE id = ?1")
         .and_then(|mut stmt| stmt.query_row([id], |r| r.get(0)))
-        .map_err(|e| StoreError::sqlite(path, e))?;
+        .map_err(|e| StoreError::sql(path, e))?;
 
     let mut status = old.status;
     let mut status_by = old.status_by.clone();
@@ -1248,7 +1253,7 @@ fn apply_change(
 impl FindingStore for Store {
     fn commit(&mut self, commit: &Commit) -> Result<Committed, StoreError> {
         let path = self.path.clone();
-        let err = |e| StoreError::sqlite(&path, e);
+        let err = |e| StoreError::sql(&path, e);
         let tx = self.write_tx()?;
         // Sort the checkpoints against the stored ones (the crate documentation's rule).
         let mut moving = false;
@@ -1328,7 +1333,7 @@ impl FindingStore for Store {
 
     fn record_posture_round(&mut self, round: &PostureRound) -> Result<(), StoreError> {
         let path = self.path.clone();
-        let err = |e| StoreError::sqlite(&path, e);
+        let err = |e| StoreError::sql(&path, e);
         let n = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
         let tx = self.write_tx()?;
         tx.execute(
@@ -1380,7 +1385,7 @@ impl FindingStore for Store {
 
     fn findings(&self, q: &Query) -> Result<Vec<StoredFinding>, StoreError> {
         let mut sql = format!("SELECT {FINDING_COLUMNS} FROM findings WHERE 1");
-        let mut args: Vec<rusqlite::types::Value> = Vec::new();
+        let mut args: Vec<crate::sql::Value> = Vec::new();
         if !q.statuses.is_empty() {
             sql.push_str(" AND status IN (");
             for (i, s) in q.statuses.iter().enumerate() {
@@ -1408,7 +1413,7 @@ impl FindingStore for Store {
         }
         let mut stmt = self.conn.prepare(&sql).map_err(|e| self.err(e))?;
         let mut rows = stmt
-            .query(rusqlite::params_from_iter(args))
+            .query(crate::sql::params_from_iter(args))
             .map_err(|e| self.err(e))?;
         let mut out = Vec::new();
         while let Some(r) = rows.next().map_err(|e| self.err(e))? {
@@ -1479,7 +1484,7 @@ impl FindingStore for Store {
             )?;
         }
         let now = read_finding(&tx, &path, &id)?;
-        tx.commit().map_err(|e| StoreError::sqlite(&path, e))?;
+        tx.commit().map_err(|e| StoreError::sql(&path, e))?;
         Ok(now)
     }
 
@@ -1503,11 +1508,11 @@ impl FindingStore for Store {
             bounded(what, v)?;
         }
         let path = self.path.clone();
-        let err = |e| StoreError::sqlite(&path, e);
+        let err = |e| StoreError::sql(&path, e);
         let tx = self.write_tx()?;
-        tx.execute(
-            "INSERT INTO suppressions (type, resource, network, user, expires_at, reason, created_by, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        let id: i64 = tx.query_row(
+            "INSERT INTO suppressions (type, resource, network, \"user\", expires_at, reason, created_by, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) RETURNING id",
             params![
                 rule.finding_type,
                 rule.resource,
@@ -1518,22 +1523,19 @@ impl FindingStore for Store {
                 rule.created_by,
                 millis(rule.created_at),
             ],
+            |r| r.get(0),
         )
         .map_err(err)?;
-        let id = tx.last_insert_rowid();
         let stored = Suppression { id, ..rule.clone() };
         // Findings already stored and still open are suppressed now; resolved ones
         // stay resolved (new activity on them meets the rule then).
-        let candidates: Vec<String> = {
-            let mut stmt = tx
-                .prepare("SELECT id FROM findings WHERE status IN ('new', 'acknowledged')")
-                .map_err(err)?;
-            let rows = stmt
-                .query_map([], |r| r.get(0))
-                .and_then(|r| r.collect::<Result<Vec<String>, _>>())
-                .map_err(err)?;
-            rows
-        };
+        let candidates: Vec<String> = tx
+            .query_map(
+                "SELECT id FROM findings WHERE status IN ('new', 'acknowledged')",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(err)?;
         let by = format!("rule {id}");
         let mut n = 0;
         for fid in candidates {

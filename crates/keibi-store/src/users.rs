@@ -14,8 +14,8 @@
 //!   [`failure_key`]), counted over a window by the rate limit and deleted once
 //!   older than it: kept here so a restart does not reset the count.
 
+use crate::sql::{params, OptionalExtension, Row};
 use chrono::{DateTime, Duration, Utc};
-use rusqlite::{params, OptionalExtension, Row};
 use sha2::{Digest, Sha256};
 
 use crate::store::{from_millis, millis};
@@ -161,7 +161,7 @@ fn token_hash(token: &str) -> Vec<u8> {
 
 const USER_COLUMNS: &str = "name, hash, role, lang, created, changed, disabled";
 
-fn user_from_row(r: &Row<'_>, at: usize) -> rusqlite::Result<User> {
+fn user_from_row(r: &Row<'_>, at: usize) -> crate::sql::Result<User> {
     Ok(User {
         name: r.get(at)?,
         hash: r.get(at + 1)?,
@@ -248,7 +248,7 @@ impl Store {
             .map_err(|e| self.err_(e))?;
         let rows = stmt
             .query_map([], |r| user_from_row(r, 0))
-            .and_then(|rows| rows.collect::<rusqlite::Result<Vec<User>>>());
+            .and_then(|rows| rows.collect::<crate::sql::Result<Vec<User>>>());
         rows.map_err(|e| self.err_(e))
     }
 
@@ -265,8 +265,8 @@ impl Store {
     /// Removes a user and their sessions; false when there was no such user.
     pub fn remove_user(&mut self, name: &str) -> Result<bool, StoreError> {
         let path = self.path.clone();
-        let err = |e| StoreError::sqlite(&path, e);
-        let tx = self.conn.transaction().map_err(err)?;
+        let err = |e| StoreError::sql(&path, e);
+        let tx = self.conn.begin_write().map_err(err)?;
         tx.execute("DELETE FROM sessions WHERE user = ?1", params![name])
             .map_err(err)?;
         let n = tx
@@ -344,7 +344,7 @@ impl Store {
         )
     }
 
-    fn change_user<V: rusqlite::ToSql>(
+    fn change_user<V: crate::sql::ToCol>(
         &mut self,
         name: &str,
         sql: &str,
@@ -353,8 +353,8 @@ impl Store {
         end_sessions: bool,
     ) -> Result<bool, StoreError> {
         let path = self.path.clone();
-        let err = |e| StoreError::sqlite(&path, e);
-        let tx = self.conn.transaction().map_err(err)?;
+        let err = |e| StoreError::sql(&path, e);
+        let tx = self.conn.begin_write().map_err(err)?;
         let n = tx
             .execute(sql, params![name, value, millis(at)])
             .map_err(err)?;
@@ -380,8 +380,8 @@ impl Store {
         let now = millis(at);
         let absolute = at + limits.absolute;
         let path = self.path.clone();
-        let err = |e| StoreError::sqlite(&path, e);
-        let tx = self.conn.transaction().map_err(err)?;
+        let err = |e| StoreError::sql(&path, e);
+        let tx = self.conn.begin_write().map_err(err)?;
         tx.execute(
             "DELETE FROM sessions WHERE absolute <= ?1 OR last_seen + idle_ms <= ?1",
             params![now],
@@ -514,7 +514,7 @@ impl Store {
                     expires: from_millis(r.get(3)?),
                 })
             })
-            .and_then(|rows| rows.collect::<rusqlite::Result<Vec<_>>>());
+            .and_then(|rows| rows.collect::<crate::sql::Result<Vec<_>>>());
         rows.map_err(|e| self.err_(e))
     }
 
@@ -528,9 +528,9 @@ impl Store {
         window: Duration,
     ) -> Result<(), StoreError> {
         let path = self.path.clone();
-        let err = |e| StoreError::sqlite(&path, e);
+        let err = |e| StoreError::sql(&path, e);
         let now = millis(at);
-        let tx = self.conn.transaction().map_err(err)?;
+        let tx = self.conn.begin_write().map_err(err)?;
         tx.execute(
             "DELETE FROM login_failures WHERE at <= ?1",
             params![now - window.num_milliseconds()],
@@ -611,8 +611,8 @@ impl Store {
         Ok(())
     }
 
-    fn err_(&self, e: rusqlite::Error) -> StoreError {
-        StoreError::sqlite(&self.path, e)
+    fn err_(&self, e: crate::sql::SqlError) -> StoreError {
+        StoreError::sql(&self.path, e)
     }
 }
 
