@@ -492,7 +492,8 @@ pub(crate) fn write_activity(
                      principal, database, application, what, command, error, truncated, stored)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)
                  ON CONFLICT (fold) DO UPDATE SET count = count + excluded.count,
-                     first = min(first, excluded.first), last = max(last, excluded.last)",
+                     first = CASE WHEN excluded.first < first THEN excluded.first ELSE first END,
+                     last = CASE WHEN excluded.last > last THEN excluded.last ELSE last END",
             )
             .map_err(err)?;
         for (fold, r) in &batch.rows {
@@ -542,7 +543,7 @@ pub(crate) fn index_actors(
         .map_err(err)?;
     let mut ins = tx
         .prepare_cached(
-            "INSERT OR IGNORE INTO finding_actors (kind, value, finding_id) VALUES (?1, ?2, ?3)",
+            "INSERT INTO finding_actors (kind, value, finding_id) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
         )
         .map_err(err)?;
     for ip in f.actor.ip.iter().chain(&f.actor.ips) {
@@ -821,7 +822,7 @@ impl Store {
         let dropped: i64 = self
             .conn
             .query_row(
-                "SELECT coalesce(sum(count), 0) FROM activity_dropped WHERE day BETWEEN ?1 AND ?2",
+                "SELECT CAST(coalesce(sum(count), 0) AS BIGINT) FROM activity_dropped WHERE day BETWEEN ?1 AND ?2",
                 params![since.div_euclid(DAY_MS), until.div_euclid(DAY_MS)],
                 |r| r.get(0),
             )

@@ -274,16 +274,17 @@ impl Store {
                 || f.account.is_some()
                 || f.ip.is_some()
                 || f.user.is_some();
-            let indexed = if selective {
+            let indexed = if selective || self.conn.dialect() == crate::sql::Dialect::Postgres {
                 String::new()
             } else {
                 format!(" INDEXED BY {}", f.sort.index())
             };
             let sql = format!(
-                "SELECT id, type, severity, json_extract(finding, '$.title'), text, resource_id,
+                "SELECT id, type, severity, {title}, text, resource_id,
                         account, actor_ip, actor_user, first_seen, last_seen, count, status
                  FROM findings{indexed}{wh} ORDER BY {} LIMIT ? OFFSET ?",
-                f.sort.order_by()
+                f.sort.order_by(),
+                title = self.conn.json_field("finding", "title"),
             );
             let mut page_args = args.clone();
             page_args.push(i64::from(f.limit.min(MAX_PAGE)).into());
@@ -489,14 +490,18 @@ impl Store {
         let principal = serde_json::to_string(&["principal", user]).unwrap_or_default();
         let mut stmt = self
             .conn
-            .prepare_cached(
+            .prepare_cached(&format!(
                 "SELECT key, value FROM profiles WHERE key = ?1
                  UNION ALL
                  SELECT key, value FROM profiles
                  WHERE key >= '[\"login\",' AND key < '[\"login\"-'
-                   AND json_valid(key) AND json_extract(key, '$[2]') = ?2
+                   AND {third} = ?2
                  LIMIT ?3",
-            )
+                third = match self.conn.dialect() {
+                    crate::sql::Dialect::Sqlite => "json_valid(key) AND json_extract(key, '$[2]')",
+                    crate::sql::Dialect::Postgres => "(key::jsonb ->> 2)",
+                }
+            ))
             .map_err(|e| self.err(e))?;
         let rows: Vec<(String, Vec<u8>)> = stmt
             .query_map(params![principal, user, i64::from(max)], |r| {

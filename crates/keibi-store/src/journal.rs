@@ -640,7 +640,9 @@ impl Store {
         let err = |e| self.err_of(e);
         let ids: Vec<String> = self
             .conn
-            .prepare_cached("SELECT id FROM actions WHERE id GLOB ?1 || '*' ORDER BY id LIMIT 6")
+            .prepare_cached(
+                "SELECT id FROM actions WHERE id >= ?1 AND id < ?1 || 'g' ORDER BY id LIMIT 6",
+            )
             .and_then(|mut stmt| stmt.query_map([&p], |r| r.get(0))?.collect())
             .map_err(err)?;
         match ids.as_slice() {
@@ -680,7 +682,8 @@ impl Store {
                     "{f:?} is not a finding id (hexadecimal digits, or the start of them)"
                 )));
             }
-            sql.push_str(" AND a.finding_id GLOB ? || '*'");
+            sql.push_str(" AND a.finding_id >= ? AND a.finding_id < ? || 'g'");
+            args.push(f.clone().into());
             args.push(f.into());
         }
         if let Some(t) = filter.since {

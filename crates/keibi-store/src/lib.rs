@@ -71,6 +71,8 @@ mod notify;
 mod outbox;
 pub mod sql;
 mod store;
+#[doc(hidden)]
+pub mod testing;
 mod users;
 
 use std::net::IpAddr;
@@ -97,7 +99,9 @@ pub use outbox::{
     ChannelCount, Delivery, DeliveryState, OutboxEntry, OutboxKind, OutboxStatus, PlannedDelivery,
     RouteMemory, ToldRow, WaitingGroup,
 };
-pub use store::{finding_json, Store, APPLICATION_ID, BUSY_TIMEOUT, SCHEMA};
+pub use store::{
+    finding_json, is_postgres, Store, APPLICATION_ID, BUSY_TIMEOUT, PG_SCHEMA, SCHEMA,
+};
 pub use users::{
     failure_key, valid_user_name, NewSession, Session, SessionInfo, SessionLimits, User, LANGS,
     MAX_NAME, ROLES,

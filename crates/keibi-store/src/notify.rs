@@ -262,7 +262,7 @@ impl Store {
     ) -> Result<DateTime<Utc>, StoreError> {
         self.conn
             .execute(
-                "INSERT OR IGNORE INTO notify_state (name, value) VALUES (?1, ?2)",
+                "INSERT INTO notify_state (name, value) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
                 params![name, millis(at)],
             )
             .map_err(|e| self.err_of(e))?;
@@ -291,7 +291,7 @@ impl Store {
         let tx = self.write_tx()?;
         for c in channels {
             tx.execute(
-                "INSERT OR IGNORE INTO notify_summaries (slot, channel, next_at) VALUES (?1, ?2, ?3)",
+                "INSERT INTO notify_summaries (slot, channel, next_at) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
                 params![millis(slot), c, millis(now)],
             )
             .map_err(err)?;

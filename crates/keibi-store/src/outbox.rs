@@ -452,8 +452,8 @@ impl Store {
             let mut routes: Vec<&str> = Vec::new();
             for p in &plans {
                 tx.execute(
-                    "INSERT OR IGNORE INTO deliveries (outbox_id, channel, next_at, route, group_until)
-                     VALUES (?1, ?2, ?3, ?4, ?5)",
+                    "INSERT INTO deliveries (outbox_id, channel, next_at, route, group_until)
+                     VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT DO NOTHING",
                     params![
                         e.id,
                         p.channel,

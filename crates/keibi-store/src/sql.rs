@@ -560,6 +560,7 @@ impl<'a> FromSql<'a> for PgValue<'a> {
             Type::BOOL => ValueRef::Integer(i64::from(bool::from_sql(ty, raw)?)),
             Type::BYTEA => ValueRef::Blob(raw),
             Type::JSONB => ValueRef::Text(std::str::from_utf8(raw.get(1..).unwrap_or_default())?),
+            Type::NUMERIC => numeric(raw)?,
             _ => ValueRef::Text(<&str>::from_sql(ty, raw)?),
         };
         Ok(PgValue(v))
@@ -581,8 +582,44 @@ impl<'a> FromSql<'a> for PgValue<'a> {
                 | Type::BOOL
                 | Type::BYTEA
                 | Type::JSONB
+                | Type::NUMERIC
         ) || <&str as FromSql>::accepts(ty)
     }
+}
+
+/// A `NUMERIC` (what PostgreSQL's `sum` of integers gives) as an integer when it is
+/// one, else a real. Binary form: digit count, weight, sign, scale, then base-10000
+/// digits.
+fn numeric(raw: &[u8]) -> std::result::Result<ValueRef<'static>, Box<dyn StdError + Sync + Send>> {
+    let word = |i: usize| -> std::result::Result<i16, Box<dyn StdError + Sync + Send>> {
+        raw.get(i * 2..i * 2 + 2)
+            .map(|b| i16::from_be_bytes([b[0], b[1]]))
+            .ok_or_else(|| "a NUMERIC cut short".into())
+    };
+    let (n, weight, sign, scale) = (word(0)?, word(1)?, word(2)? as u16, word(3)?);
+    if sign == 0xC000 {
+        return Ok(ValueRef::Real(f64::NAN));
+    }
+    let mut v = 0f64;
+    let mut exact: Option<i128> = Some(0);
+    for i in 0..usize::try_from(n).unwrap_or(0) {
+        let d = word(4 + i)?;
+        let power = i32::from(weight) - i as i32;
+        v += f64::from(d) * 10000f64.powi(power);
+        exact = match (exact, u32::try_from(power)) {
+            (Some(e), Ok(p)) => 10000i128
+                .checked_pow(p)
+                .and_then(|m| e.checked_add(i128::from(d) * m)),
+            _ => None,
+        };
+    }
+    let negative = sign == 0x4000;
+    Ok(match exact.and_then(|e| i64::try_from(e).ok()) {
+        Some(i) if scale == 0 || exact.is_some() => {
+            ValueRef::Integer(if negative { -i } else { i })
+        }
+        _ => ValueRef::Real(if negative { -v } else { v }),
+    })
 }
 
 /// A parameter sent as the type the server inferred for it.
@@ -678,6 +715,23 @@ pub(crate) fn to_postgres(sql: &str) -> String {
                     if c == '\n' {
                         break;
                     }
+                }
+            }
+            c if c.is_ascii_alphabetic() || c == '_' => {
+                // A word: `user` is the column of that name, never PostgreSQL's
+                // `current_user`.
+                let mut word = String::from(c);
+                while let Some(d) = chars
+                    .peek()
+                    .filter(|d| d.is_ascii_alphanumeric() || **d == '_')
+                {
+                    word.push(*d);
+                    chars.next();
+                }
+                if word.eq_ignore_ascii_case("user") {
+                    out.push_str("\"user\"");
+                } else {
+                    out.push_str(&word);
                 }
             }
             '?' => {
@@ -805,6 +859,23 @@ impl Conn {
         match self {
             Conn::Sqlite(_) => Dialect::Sqlite,
             Conn::Postgres { .. } => Dialect::Postgres,
+        }
+    }
+
+    /// `column`'s JSON text's top-level `key` as text (SQLite's `json_extract`,
+    /// PostgreSQL's `->>`). `key` is the code's own, never input.
+    pub fn json_field(&self, column: &str, key: &str) -> String {
+        match self.dialect() {
+            Dialect::Sqlite => format!("json_extract({column}, '$.{key}')"),
+            Dialect::Postgres => format!("(({column})::jsonb ->> '{key}')"),
+        }
+    }
+
+    /// The name of a row's physical id, for "all but the newest n" deletes.
+    pub fn row_id(&self) -> &'static str {
+        match self.dialect() {
+            Dialect::Sqlite => "rowid",
+            Dialect::Postgres => "ctid",
         }
     }
 

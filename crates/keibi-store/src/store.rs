@@ -40,6 +40,38 @@ const MIGRATIONS: &[&str] = &[
 /// The schema this keibi writes.
 pub const SCHEMA: i64 = MIGRATIONS.len() as i64;
 
+/// The PostgreSQL migrations, in order (a store shared by several workers). The
+/// first is SQLite's first nine; each later SQLite migration has its PostgreSQL one.
+const PG_MIGRATIONS: &[&str] = &[include_str!("../migrations/pg/001-initial.sql")];
+
+/// The PostgreSQL schema this keibi writes.
+pub const PG_SCHEMA: i64 = PG_MIGRATIONS.len() as i64;
+
+/// Whether `path` names a PostgreSQL store (`postgres://…` or `postgresql://…`, a
+/// libpq URL) rather than an SQLite file.
+pub fn is_postgres(path: &Path) -> bool {
+    let s = path.as_os_str().to_string_lossy();
+    s.starts_with("postgres://") || s.starts_with("postgresql://")
+}
+
+/// A PostgreSQL URL as it may be shown: the password replaced.
+fn redacted(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let (auth, host) = match rest.rsplit_once('@') {
+        Some((a, h)) => (Some(a), h),
+        None => (None, rest),
+    };
+    match auth.map(|a| a.split_once(':').map_or(a, |(u, _)| u)) {
+        Some(user) if auth.is_some_and(|a| a.contains(':')) => {
+            format!("{scheme}://{user}:***@{host}")
+        }
+        Some(user) => format!("{scheme}://{user}@{host}"),
+        None => format!("{scheme}://{host}"),
+    }
+}
+
 /// How long a command waits for another process's write transaction (the daemon
 /// holds one for a batch, milliseconds) before it reports the store busy.
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -47,6 +79,14 @@ pub const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 /// Longest accepted id prefix, note, name or reason, in bytes (they are typed by
 /// people or come from a finding, and a store is no place for megabytes of text).
 const MAX_TEXT: usize = 4096;
+
+/// How a store is opened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Access {
+    Read,
+    Write,
+    Exclusive,
+}
 
 /// An open store.
 pub struct Store {
@@ -144,6 +184,9 @@ impl Store {
     /// damaged) is checked before the first write, so a refused file is left as it
     /// was.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
+        if is_postgres(path) {
+            return Store::open_postgres(path, Access::Write);
+        }
         check_path(path)?;
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
             | OpenFlags::SQLITE_OPEN_CREATE
@@ -198,6 +241,9 @@ impl Store {
     /// `keibi findings` commands do not take it. The lock goes with the process, so
     /// a killed daemon leaves nothing to clean up.
     pub fn open_exclusive(path: &Path) -> Result<Store, StoreError> {
+        if is_postgres(path) {
+            return Store::open_postgres(path, Access::Exclusive);
+        }
         check_path(path)?;
         let io = |source: std::io::Error| match source.kind() {
             std::io::ErrorKind::PermissionDenied | std::io::ErrorKind::ReadOnlyFilesystem => {
@@ -238,6 +284,9 @@ impl Store {
     /// Opens an existing store for reading only (`SQLITE_OPEN_READ_ONLY`): nothing
     /// can be written through it, whatever the file's permissions.
     pub fn open_read_only(path: &Path) -> Result<Store, StoreError> {
+        if is_postgres(path) {
+            return Store::open_postgres(path, Access::Read);
+        }
         if !path.exists() {
             return Err(StoreError::Io {
                 path: path.to_path_buf(),
@@ -297,6 +346,136 @@ impl Store {
         }
         store.has_schema()?;
         Ok(store)
+    }
+
+    /// A PostgreSQL store (`path` is its URL): connects, refuses a schema holding
+    /// other tables or a newer keibi's, and applies pending migrations (under a
+    /// lock: several workers may start at once). `Exclusive` is the one `keibi run`
+    /// that follows sources into this store (a session advisory lock, released when
+    /// the connection ends); workers sharing the store open it with `Write`.
+    fn open_postgres(path: &Path, access: Access) -> Result<Store, StoreError> {
+        let url = path.as_os_str().to_string_lossy().into_owned();
+        let shown = PathBuf::from(redacted(&url));
+        let config: postgres::Config = url.parse().map_err(|e| {
+            StoreError::Invalid(format!("{}: not a PostgreSQL URL: {e}", shown.display()))
+        })?;
+        let conn = crate::sql::PgConn::connect(config).map_err(|e| StoreError::sql(&shown, e))?;
+        let store = Store {
+            conn: Connection::postgres(conn),
+            path: shown,
+            lock: None,
+        };
+        let err = |e| StoreError::sql(&store.path, e);
+        let lock = crate::sql::WRITE_LOCK + 1;
+        store
+            .conn
+            .execute_batch(&format!("SELECT pg_advisory_lock({lock})"))
+            .map_err(err)?;
+        let migrated = store.migrate_postgres(access == Access::Read);
+        let unlocked = store
+            .conn
+            .execute_batch(&format!("SELECT pg_advisory_unlock({lock})"))
+            .map_err(err);
+        migrated?;
+        unlocked?;
+        match access {
+            Access::Read => store
+                .conn
+                .execute_batch("SET default_transaction_read_only = on")
+                .map_err(err)?,
+            Access::Exclusive => {
+                let mine: bool = store
+                    .conn
+                    .query_row(
+                        "SELECT pg_try_advisory_lock(?1)",
+                        [crate::sql::WRITE_LOCK + 2],
+                        |r| r.get(0),
+                    )
+                    .map_err(err)?;
+                if !mine {
+                    return Err(StoreError::InUse { path: store.path });
+                }
+            }
+            Access::Write => {}
+        }
+        Ok(store)
+    }
+
+    /// The PostgreSQL schema's version, after refusing what is not keibi's.
+    fn postgres_version(&self) -> Result<i64, StoreError> {
+        let err = |e| StoreError::sql(&self.path, e);
+        let ours: bool = self
+            .conn
+            .query_row("SELECT to_regclass('keibi_schema') IS NOT NULL", [], |r| {
+                r.get(0)
+            })
+            .map_err(err)?;
+        if ours {
+            return self
+                .conn
+                .query_row("SELECT version FROM keibi_schema", [], |r| r.get(0))
+                .map_err(err);
+        }
+        let tables: i64 = self
+            .conn
+            .query_row(
+                "SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema()",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(err)?;
+        if tables > 0 {
+            return Err(StoreError::Foreign {
+                path: self.path.clone(),
+                why: format!(
+                    "its schema holds {tables} tables but not keibi's; give keibi a database or schema of its own (options=-csearch_path=keibi)"
+                ),
+            });
+        }
+        Ok(0)
+    }
+
+    fn migrate_postgres(&self, read_only: bool) -> Result<(), StoreError> {
+        let version = self.postgres_version()?;
+        if version > PG_SCHEMA {
+            return Err(StoreError::TooNew {
+                path: self.path.clone(),
+                found: version,
+                known: PG_SCHEMA,
+            });
+        }
+        if version == PG_SCHEMA {
+            return Ok(());
+        }
+        if read_only {
+            return Err(StoreError::Invalid(format!(
+                "{}: store schema {version} is older than this keibi's ({PG_SCHEMA}); open it once for writing to upgrade it",
+                self.path.display()
+            )));
+        }
+        let err = |e| StoreError::sql(&self.path, e);
+        let tx = self.conn.begin_write().map_err(err)?;
+        if version == 0 {
+            tx.execute_batch(
+                "CREATE TABLE keibi_schema (application TEXT NOT NULL, version BIGINT NOT NULL);
+                 INSERT INTO keibi_schema VALUES ('keibi', 0);",
+            )
+            .map_err(err)?;
+        }
+        for sql in PG_MIGRATIONS
+            .iter()
+            .skip(usize::try_from(version).unwrap_or(0))
+        {
+            tx.execute_batch(sql).map_err(err)?;
+        }
+        tx.execute("UPDATE keibi_schema SET version = ?1", [PG_SCHEMA])
+            .map_err(err)?;
+        tx.commit().map_err(err)
+    }
+
+    /// Which engine this store is on.
+    pub fn dialect(&self) -> crate::sql::Dialect {
+        self.conn.dialect()
     }
 
     fn connect(path: &Path, flags: OpenFlags) -> Result<Store, StoreError> {
@@ -505,6 +684,24 @@ impl Store {
 
     /// The sizes of the file, its WAL and its free pages, and the rows kept.
     pub fn size(&self) -> Result<Size, StoreError> {
+        if self.conn.sqlite().is_none() {
+            // PostgreSQL: the database's size on its server; no WAL or free pages of
+            // keibi's own.
+            let q = |sql: &str| -> Result<u64, StoreError> {
+                let v: i64 = self
+                    .conn
+                    .query_row(sql, [], |r| r.get(0))
+                    .map_err(|e| self.err(e))?;
+                Ok(u64::try_from(v).unwrap_or(0))
+            };
+            return Ok(Size {
+                file: q("SELECT pg_database_size(current_database())")?,
+                wal: 0,
+                free: 0,
+                findings: q("SELECT count(*) FROM findings")?,
+                history: q("SELECT count(*) FROM history")?,
+            });
+        }
         let len = |p: &Path| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0);
         let mut wal = self.path.as_os_str().to_owned();
         wal.push("-wal");
@@ -614,7 +811,9 @@ impl Store {
         tx.commit().map_err(err)?;
         // Give the freed pages back to the file system: move them to the end and cut
         // (into the WAL), then fold the WAL into the file, which shrinks it.
-        self.exec("PRAGMA incremental_vacuum; PRAGMA wal_checkpoint(TRUNCATE);")?;
+        if self.conn.sqlite().is_some() {
+            self.exec("PRAGMA incremental_vacuum; PRAGMA wal_checkpoint(TRUNCATE);")?;
+        }
         Ok(pruned)
     }
 
@@ -685,7 +884,7 @@ impl Store {
             )));
         }
         let mut stmt = conn
-            .prepare("SELECT id FROM findings WHERE id GLOB ?1 || '*' LIMIT 2")
+            .prepare("SELECT id FROM findings WHERE id >= ?1 AND id < ?1 || 'g' LIMIT 2")
             .map_err(|e| StoreError::sql(path, e))?;
         let ids: Vec<String> = stmt
             .query_map([&p], |r| r.get(0))
@@ -697,7 +896,7 @@ impl Store {
             _ => {
                 let count: i64 = conn
                     .query_row(
-                        "SELECT count(*) FROM findings WHERE id GLOB ?1 || '*'",
+                        "SELECT count(*) FROM findings WHERE id >= ?1 AND id < ?1 || 'g'",
                         [&p],
                         |r| r.get(0),
                     )
@@ -1337,8 +1536,15 @@ impl FindingStore for Store {
         let n = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
         let tx = self.write_tx()?;
         tx.execute(
-            "INSERT OR REPLACE INTO posture_rounds (at, passed, failed, suppressed) VALUES (?1, ?2, ?3, ?4)",
-            params![millis(round.at), n(round.passed), n(round.failed), n(round.suppressed)],
+            "INSERT INTO posture_rounds (at, passed, failed, suppressed) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (at) DO UPDATE SET passed = excluded.passed, failed = excluded.failed,
+                 suppressed = excluded.suppressed",
+            params![
+                millis(round.at),
+                n(round.passed),
+                n(round.failed),
+                n(round.suppressed)
+            ],
         )
         .map_err(err)?;
         tx.execute(

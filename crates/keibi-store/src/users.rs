@@ -500,7 +500,8 @@ impl Store {
         let mut stmt = self
             .conn
             .prepare(
-                "SELECT user, created, last_seen, min(absolute, last_seen + idle_ms) FROM sessions \
+                "SELECT user, created, last_seen, \
+                 CASE WHEN absolute < last_seen + idle_ms THEN absolute ELSE last_seen + idle_ms END FROM sessions \
                  WHERE (?1 IS NULL OR user = ?1) AND absolute > ?2 AND last_seen + idle_ms > ?2 \
                  ORDER BY created DESC",
             )
@@ -544,8 +545,11 @@ impl Store {
             )
             .map_err(err)?;
             tx.execute(
-                "DELETE FROM login_failures WHERE key = ?1 AND rowid NOT IN \
-                 (SELECT rowid FROM login_failures WHERE key = ?1 ORDER BY at DESC LIMIT ?2)",
+                &format!(
+                    "DELETE FROM login_failures WHERE key = ?1 AND {id} NOT IN \
+                     (SELECT {id} FROM login_failures WHERE key = ?1 ORDER BY at DESC LIMIT ?2)",
+                    id = tx.row_id()
+                ),
                 params![key, MAX_FAILURES_PER_KEY],
             )
             .map_err(err)?;

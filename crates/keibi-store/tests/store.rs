@@ -72,6 +72,14 @@ fn commit(at: DateTime<Utc>, changes: Vec<FindingChange>, cps: Vec<Checkpoint>) 
     }
 }
 
+/// Where a test's store goes: an SQLite file in `dir`, then a new PostgreSQL schema
+/// (when a test server is there: `keibi_store::testing`).
+fn backends(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut v = vec![dir.join("keibi.db")];
+    v.extend(keibi_store::testing::postgres_url().map(std::path::PathBuf::from));
+    v
+}
+
 fn history_whats(s: &Store, id: &str) -> Vec<String> {
     s.history(id).unwrap().into_iter().map(|h| h.what).collect()
 }
@@ -79,7 +87,12 @@ fn history_whats(s: &Store, id: &str) -> Vec<String> {
 #[test]
 fn counts_add_up_across_restarts() {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("keibi.db");
+    for path in backends(dir.path()) {
+        counts_add_up_across_restarts_on(&path);
+    }
+}
+
+fn counts_add_up_across_restarts_on(path: &Path) {
     let f1 = finding("a", "198.51.100.23", 5, t(10, 0), t(10, 5));
     let id = f1.id.clone();
     {
