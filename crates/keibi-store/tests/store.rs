@@ -96,7 +96,7 @@ fn counts_add_up_across_restarts_on(path: &Path) {
     let f1 = finding("a", "198.51.100.23", 5, t(10, 0), t(10, 5));
     let id = f1.id.clone();
     {
-        let mut s = Store::open(&path).unwrap();
+        let mut s = Store::open(path).unwrap();
         let c = s
             .commit(&commit(
                 t(10, 6),
@@ -121,7 +121,7 @@ fn counts_add_up_across_restarts_on(path: &Path) {
         assert_eq!(c.findings[0].count, 8);
     }
     // Restart: the detector starts from zero and raises the same id as new.
-    let mut s = Store::open(&path).unwrap();
+    let mut s = Store::open(path).unwrap();
     assert_eq!(s.checkpoints().unwrap(), vec![cp("pg", 150)]);
     let f2 = finding("a", "198.51.100.24", 4, t(11, 0), t(11, 2));
     let c = s
