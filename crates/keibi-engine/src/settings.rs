@@ -645,7 +645,9 @@ impl Settings {
         l.asn_db.as_mut().map(fix);
         l.geoip_db.as_mut().map(fix);
         self.rules.paths.iter_mut().for_each(fix);
-        fix(&mut self.store.path);
+        if !keibi_store::is_postgres(&self.store.path) {
+            fix(&mut self.store.path);
+        }
         self.store.export_dir.as_mut().map(fix);
         self.notify.resolve_paths(base);
         self.audit.aws_json.iter_mut().for_each(fix);

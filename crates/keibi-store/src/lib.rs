@@ -100,7 +100,8 @@ pub use outbox::{
     RouteMemory, ToldRow, WaitingGroup,
 };
 pub use store::{
-    finding_json, is_postgres, Store, APPLICATION_ID, BUSY_TIMEOUT, PG_SCHEMA, SCHEMA,
+    exists, finding_json, is_postgres, shown, Store, APPLICATION_ID, BUSY_TIMEOUT, PG_SCHEMA,
+    SCHEMA,
 };
 pub use users::{
     failure_key, valid_user_name, NewSession, Session, SessionInfo, SessionLimits, User, LANGS,

@@ -871,6 +871,15 @@ impl Conn {
         }
     }
 
+    /// SQLite's ` INDEXED BY name` (its planner told which index to use); nothing on
+    /// PostgreSQL, whose planner has statistics.
+    pub fn indexed_by(&self, index: &str) -> String {
+        match self.dialect() {
+            Dialect::Sqlite => format!(" INDEXED BY {index}"),
+            Dialect::Postgres => String::new(),
+        }
+    }
+
     /// The name of a row's physical id, for "all but the newest n" deletes.
     pub fn row_id(&self) -> &'static str {
         match self.dialect() {

@@ -54,6 +54,21 @@ pub fn is_postgres(path: &Path) -> bool {
     s.starts_with("postgres://") || s.starts_with("postgresql://")
 }
 
+/// Whether there is a store at `path` to open (a PostgreSQL URL always names one:
+/// opening it creates keibi's tables when missing).
+pub fn exists(path: &Path) -> bool {
+    is_postgres(path) || path.exists()
+}
+
+/// `path` as it may be shown to a person: a PostgreSQL URL without its password.
+pub fn shown(path: &Path) -> String {
+    if is_postgres(path) {
+        redacted(&path.as_os_str().to_string_lossy())
+    } else {
+        path.display().to_string()
+    }
+}
+
 /// A PostgreSQL URL as it may be shown: the password replaced.
 fn redacted(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
@@ -356,9 +371,16 @@ impl Store {
     fn open_postgres(path: &Path, access: Access) -> Result<Store, StoreError> {
         let url = path.as_os_str().to_string_lossy().into_owned();
         let shown = PathBuf::from(redacted(&url));
-        let config: postgres::Config = url.parse().map_err(|e| {
+        let mut config: postgres::Config = url.parse().map_err(|e| {
             StoreError::Invalid(format!("{}: not a PostgreSQL URL: {e}", shown.display()))
         })?;
+        // libpq's convention: the password from the environment, not the URL
+        // (which settings files and process lists show).
+        if config.get_password().is_none() {
+            if let Some(pw) = std::env::var_os("PGPASSWORD") {
+                config.password(pw.as_encoded_bytes());
+            }
+        }
         let conn = crate::sql::PgConn::connect(config).map_err(|e| StoreError::sql(&shown, e))?;
         let store = Store {
             conn: Connection::postgres(conn),
@@ -1590,7 +1612,7 @@ impl FindingStore for Store {
     }
 
     fn findings(&self, q: &Query) -> Result<Vec<StoredFinding>, StoreError> {
-        let mut sql = format!("SELECT {FINDING_COLUMNS} FROM findings WHERE 1");
+        let mut sql = format!("SELECT {FINDING_COLUMNS} FROM findings WHERE 1 = 1");
         let mut args: Vec<crate::sql::Value> = Vec::new();
         if !q.statuses.is_empty() {
             sql.push_str(" AND status IN (");

@@ -508,3 +508,141 @@ fn keibi_users_adds_lists_changes_and_removes() {
     let bytes = fs::read(&store).unwrap();
     assert!(!String::from_utf8_lossy(&bytes).contains(PASSWORD));
 }
+
+/// A brute force against two instances' RDS-format logs: 30 failed logins from one
+/// address each, then one success.
+fn brute_force_log(path: &Path, host: &str) {
+    let mut text = String::new();
+    for i in 0..30 {
+        text.push_str(&format!(
+            "2026-11-30 21:{:02}:{:02} UTC:203.0.113.77(4{i:04}):postgres@shop:[{}]:FATAL:  password authentication failed for user \"postgres\"\n",
+            i / 6,
+            (i % 6) * 10,
+            7000 + i
+        ));
+    }
+    text.push_str(&format!(
+        "2026-11-30 21:06:00 UTC:203.0.113.77(41000):postgres@shop:[7100]:LOG:  connection authorized: user=postgres database=shop application_name={host}\n"
+    ));
+    fs::write(path, text).unwrap();
+}
+
+fn findings_jsonl(store: &Path) -> Vec<serde_json::Value> {
+    let o = keibi()
+        .args(["findings", "list", "--format", "jsonl", "--store"])
+        .arg(store)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+/// Issue 20: the store of several workers is PostgreSQL; `keibi run`, `keibi
+/// findings` and `keibi dashboard` work on it exactly as on SQLite.
+#[test]
+fn a_postgresql_store_serves_the_daemon_the_cli_and_the_dashboard() {
+    let Some(url) = keibi_store::testing::postgres_url() else {
+        return;
+    };
+    let pg = Path::new(&url);
+    let dir = tempfile::tempdir().unwrap();
+    let logs = dir.path().join("logs");
+    fs::create_dir(&logs).unwrap();
+    brute_force_log(&logs.join("orders-db.log"), "psql");
+    let sqlite = dir.path().join("keibi.db");
+    for store in [pg, sqlite.as_path()] {
+        let o = keibi()
+            .args(["run", "--once", "--dashboard", "off", "--store"])
+            .arg(store)
+            .arg(logs.join("orders-db.log"))
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        // The password never reaches a log line.
+        assert!(!String::from_utf8_lossy(&o.stderr).contains("secret-pw"));
+    }
+    let on_pg = findings_jsonl(pg);
+    let on_sqlite = findings_jsonl(&sqlite);
+    assert!(!on_pg.is_empty(), "the brute force is found");
+    let key = |v: &serde_json::Value| {
+        (
+            v["id"].as_str().unwrap().to_string(),
+            v["count"].as_u64(),
+            v["first_seen"].as_str().map(String::from),
+            v["last_seen"].as_str().map(String::from),
+            v["status"].as_str().map(String::from),
+        )
+    };
+    assert_eq!(
+        on_pg.iter().map(key).collect::<Vec<_>>(),
+        on_sqlite.iter().map(key).collect::<Vec<_>>(),
+        "the same findings, counts and times on both stores"
+    );
+    // A second run over the same file counts nothing twice (the checkpoints).
+    let o = keibi()
+        .args(["run", "--once", "--dashboard", "off", "--store"])
+        .arg(pg)
+        .arg(logs.join("orders-db.log"))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        findings_jsonl(pg).iter().map(key).collect::<Vec<_>>(),
+        on_pg.iter().map(key).collect::<Vec<_>>()
+    );
+    // Workflow from the CLI.
+    let id = on_pg[0]["id"].as_str().unwrap().to_string();
+    let o = keibi()
+        .args(["findings", "ack"])
+        .arg(&id[..12])
+        .args(["--note", "looking", "--store"])
+        .arg(pg)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = keibi()
+        .args([
+            "findings",
+            "list",
+            "--status",
+            "acknowledged",
+            "--format",
+            "jsonl",
+            "--store",
+        ])
+        .arg(pg)
+        .output()
+        .unwrap();
+    let acked = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert_eq!(acked.lines().count(), 1, "{acked}");
+    assert!(acked.contains(&id), "{acked}");
+
+    // The dashboard over the same store: login, the list, the finding, resolve.
+    add_user(pg, "kim", "responder");
+    let port = free_port();
+    let _d = dashboard(pg, port, &dir.path().join("dashboard.log"));
+    let r = login(port, "kim", PASSWORD);
+    assert_eq!(r.status, 303, "{}", r.head);
+    let session = r.cookie("keibi_session").unwrap();
+    let cookie = format!("keibi_session={session}");
+    let list = http(port, "GET", "/findings", &[("Cookie", &cookie)], "");
+    assert_eq!(list.status, 200);
+    assert!(list.body.contains(&id), "{}", list.body);
+    let one = http(
+        port,
+        "GET",
+        &format!("/findings/{id}"),
+        &[("Cookie", &cookie)],
+        "",
+    );
+    assert_eq!(one.status, 200, "{}", one.head);
+    assert!(one.body.contains("203.0.113.77"), "{}", one.body);
+    let overview = page(port, &session);
+    assert_eq!(overview.status, 200);
+    // Nothing of the URL's password shows anywhere (the URL has none here; the
+    // store's name is shown without one).
+    assert!(!overview.body.contains("password="));
+}

@@ -754,7 +754,9 @@ impl Reader<'_> {
             }
         }
         let store = &s.store.path;
-        if store.is_dir() {
+        if keibi_store::is_postgres(store) {
+            // A server's URL: checked when connecting.
+        } else if store.is_dir() {
             self.at(
                 &[key("store"), key("path")],
                 format!("{}: is a directory", store.display()),

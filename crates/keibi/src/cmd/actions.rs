@@ -121,18 +121,18 @@ pub fn run(args: &ActionsArgs, global: &Global) -> Result<u8> {
 }
 
 fn open_read(path: &Path) -> Result<Store> {
-    if !path.exists() {
+    if !keibi_store::exists(path) {
         bail!(say(
-            Msg::new("act-no-store").arg("path", path.display().to_string())
+            Msg::new("act-no-store").arg("path", keibi_store::shown(path))
         ));
     }
     super::findings::open_read(path)
 }
 
 fn open_write(path: &Path) -> Result<Store> {
-    if !path.exists() {
+    if !keibi_store::exists(path) {
         bail!(say(
-            Msg::new("act-no-store").arg("path", path.display().to_string())
+            Msg::new("act-no-store").arg("path", keibi_store::shown(path))
         ));
     }
     super::findings::open_write(path)

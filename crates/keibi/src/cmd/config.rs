@@ -93,7 +93,7 @@ fn summary(s: &Settings, form: Form) -> String {
         )
         .arg(
             "store",
-            terminal(&s.store.path.display().to_string()).into_owned(),
+            terminal(&keibi_store::shown(&s.store.path)).into_owned(),
         )
         .arg("server", s.server.listen.to_string()))
 }

@@ -45,10 +45,10 @@ pub fn run(args: &DashboardArgs, global: &Global) -> Result<u8> {
         .clone()
         .unwrap_or_else(|| settings.store.path.clone());
     // A mistyped path would otherwise be served as a new, empty store.
-    if !store.exists() {
+    if !keibi_store::exists(&store) {
         eprintln!(
             "keibi: {}",
-            say(Msg::new("dashboard-no-store").arg("path", store.display().to_string()))
+            say(Msg::new("dashboard-no-store").arg("path", keibi_store::shown(&store)))
         );
         return Ok(2);
     }

@@ -246,19 +246,19 @@ pub fn run(args: &FindingsArgs, global: &Global) -> Result<u8> {
 
 fn no_store(path: &Path) -> anyhow::Error {
     anyhow::anyhow!(say(
-        Msg::new("fnd-no-store").arg("path", path.display().to_string())
+        Msg::new("fnd-no-store").arg("path", keibi_store::shown(path))
     ))
 }
 
 pub(super) fn open_read(path: &Path) -> Result<Store> {
-    if !path.exists() {
+    if !keibi_store::exists(path) {
         return Err(no_store(path));
     }
     Ok(Store::open_read_only(path)?)
 }
 
 pub(super) fn open_write(path: &Path) -> Result<Store> {
-    if !path.exists() {
+    if !keibi_store::exists(path) {
         return Err(no_store(path));
     }
     Ok(Store::open(path)?)
@@ -515,7 +515,7 @@ fn import(path: &Path, file: &str) -> Result<u8> {
         "{}",
         say(Msg::new("fnd-imported")
             .arg("n", done.findings.len())
-            .arg("store", terminal(&path.display().to_string()).into_owned())
+            .arg("store", terminal(&keibi_store::shown(path)).into_owned())
             .arg("new", new)
             .arg("grew", done.findings.len() - new)
             .arg("suppressed", suppressed))

@@ -100,7 +100,7 @@ pub fn import(path: &Path, a: &Args<'_>) -> Result<u8> {
     if regions.is_empty() {
         regions.push(None);
     }
-    let stored: Vec<Checkpoint> = if path.exists() {
+    let stored: Vec<Checkpoint> = if keibi_store::exists(path) {
         Store::open_read_only(path)?.checkpoints()?
     } else {
         Vec::new()

@@ -42,7 +42,7 @@ pub fn routes(args: &NotifyRoutesArgs, global: &Global) -> Result<u8> {
         .store
         .clone()
         .unwrap_or_else(|| settings.store.path.clone());
-    if !store_path.exists() {
+    if !keibi_store::exists(&store_path) {
         anyhow::bail!(say(
             Msg::new("fnd-no-store").arg("path", store_path.display().to_string())
         ));

@@ -158,7 +158,7 @@ pub fn run(args: &RunArgs, global: &Global) -> Result<u8> {
     // Held with a lock: a second daemon on the same file is refused.
     let store = keibi_store::Store::open_exclusive(&settings.store.path)?;
     log.info(&say(
-        Msg::new("run-store").arg("path", settings.store.path.display().to_string())
+        Msg::new("run-store").arg("path", keibi_store::shown(&settings.store.path))
     ));
     let pipeline = Live::with_remote(
         &settings,
