@@ -38,7 +38,7 @@ pub use objects::{source_id, Notifications, Notified, ObjectSource, Objects};
 pub use order::{OrderOptions, OrderStats, Orderer};
 pub use partition::{
     Fetched, PartitionInfo, PartitionReader, PartitionedStream, Position, Record, StartAt,
-    StreamError,
+    StreamError, POSITION_DIGITS,
 };
 pub use stream::{explain, Explanation, Opened};
 pub use streams::{LogEvent, LogEvents, StreamSource};

@@ -16,9 +16,67 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-/// A record's place in its partition: JetStream's stream sequence, a Kinesis
-/// sequence number (decimal, up to 128 bits). Only grows within a partition.
-pub type Position = u128;
+/// A record's place in its partition: a decimal number of any length (JetStream's
+/// stream sequence; a Kinesis sequence number, up to 129 digits: more than any
+/// machine integer holds). Only grows within a partition; ordered as numbers.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Position(String);
+
+/// The digits a [`Position::padded`] has: Kinesis's longest sequence number.
+pub const POSITION_DIGITS: usize = 129;
+
+impl Position {
+    /// A decimal number (leading zeros dropped); `None` for anything else or for
+    /// more than [`POSITION_DIGITS`] digits.
+    pub fn parse(s: &str) -> Option<Position> {
+        if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        let t = s.trim_start_matches('0');
+        let t = if t.is_empty() { "0" } else { t };
+        (t.len() <= POSITION_DIGITS).then(|| Position(t.to_string()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Zero-padded to [`POSITION_DIGITS`]: padded positions sort as the numbers do
+    /// (a checkpoint's `after_key`).
+    pub fn padded(&self) -> String {
+        format!("{:0>width$}", self.0, width = POSITION_DIGITS)
+    }
+
+    /// As a `u64` when it fits (JetStream's sequences always do).
+    pub fn as_u64(&self) -> Option<u64> {
+        self.0.parse().ok()
+    }
+}
+
+impl From<u64> for Position {
+    fn from(n: u64) -> Position {
+        Position(n.to_string())
+    }
+}
+
+impl Ord for Position {
+    fn cmp(&self, other: &Position) -> std::cmp::Ordering {
+        // Canonical digits: the longer is the larger, then digit by digit.
+        (self.0.len(), self.0.as_bytes()).cmp(&(other.0.len(), other.0.as_bytes()))
+    }
+}
+
+impl PartialOrd for Position {
+    fn partial_cmp(&self, other: &Position) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl std::fmt::Display for Position {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
 
 /// Why a stream cannot be read (the service said no, the connection dropped): the
 /// reader is opened again later from the last stored position.
@@ -90,6 +148,28 @@ pub trait PartitionedStream: Send {
         partition: &str,
         from: &StartAt,
     ) -> Result<Box<dyn PartitionReader>, StreamError>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn positions_order_as_numbers_of_any_length() {
+        let kinesis = "49590338271490256608559692538361571095921575989136588898";
+        let p = |s: &str| Position::parse(s).unwrap();
+        assert!(p("9") < p("10"));
+        assert!(p("0010") == p("10"));
+        assert!(p(kinesis) > Position::from(u64::MAX));
+        assert!(p(kinesis) < p(&format!("{kinesis}0")));
+        assert_eq!(p(kinesis).padded().len(), POSITION_DIGITS);
+        assert!(p("9").padded() < p("10").padded());
+        assert_eq!(Position::parse("12a"), None);
+        assert_eq!(Position::parse(""), None);
+        assert_eq!(Position::parse(&"1".repeat(130)), None);
+        assert_eq!(p("0").as_str(), "0");
+        assert_eq!(p("42").as_u64(), Some(42));
+    }
 }
 
 /// Reads one partition in order.
