@@ -150,6 +150,13 @@ pub trait PartitionedStream: Send {
     ) -> Result<Box<dyn PartitionReader>, StreamError>;
 }
 
+/// Reads one partition in order.
+pub trait PartitionReader: Send {
+    /// The records after the last handed out, at most `max`, waiting at most `wait`
+    /// for the first (never longer).
+    fn fetch(&mut self, max: usize, wait: Duration) -> Result<Fetched, StreamError>;
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -170,11 +177,4 @@ mod tests {
         assert_eq!(p("0").as_str(), "0");
         assert_eq!(p("42").as_u64(), Some(42));
     }
-}
-
-/// Reads one partition in order.
-pub trait PartitionReader: Send {
-    /// The records after the last handed out, at most `max`, waiting at most `wait`
-    /// for the first (never longer).
-    fn fetch(&mut self, max: usize, wait: Duration) -> Result<Fetched, StreamError>;
 }
