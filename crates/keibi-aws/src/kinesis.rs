@@ -816,6 +816,213 @@ impl PartitionReader for KinesisReader {
     }
 }
 
+/// How a producer writes log lines into records.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Form {
+    /// As a CloudWatch Logs subscription writes them: gzip'd JSON of a
+    /// `DATA_MESSAGE` with `logGroup` (the partition key), `logStream`, `owner`,
+    /// and `logEvents` (one event per log entry: a line and the tab- or
+    /// space-indented lines that continue it, as RDS exports them).
+    Subscription {
+        stream: String,
+        /// The account id CloudWatch would write (keibi does not read it).
+        owner: String,
+    },
+    /// The lines themselves, whole lines per record.
+    Raw,
+}
+
+/// The most a subscription message or a raw record holds before it is cut
+/// (uncompressed): CloudWatch Logs delivers at most 1 MiB of events per batch,
+/// and a smaller record keeps each consumer's memory small.
+pub const PACK_BYTES: usize = 256 << 10;
+/// Log events one subscription message holds at most (CloudWatch's own batch).
+pub const PACK_EVENTS: usize = 10_000;
+
+/// Packs log lines into records of one partition key (see [`Form`]): whole lines
+/// per record, each record within [`MAX_RECORD`]; a log entry that cannot fit one
+/// record is skipped and counted.
+pub struct Packer {
+    key: String,
+    form: Form,
+    max_bytes: usize,
+    max_events: usize,
+    /// The entries of the record being filled, each without its final newline.
+    entries: Vec<String>,
+    bytes: usize,
+    ready: Vec<PutRecord>,
+    /// Log entries written into records, and skipped (too large).
+    pub entries_packed: u64,
+    pub entries_skipped: u64,
+    first_id: u64,
+    now_ms: i64,
+    /// The last entry was skipped: the lines that continue it are too.
+    skipping: bool,
+}
+
+impl Packer {
+    pub fn new(key: &str, form: Form) -> Result<Packer, KinesisError> {
+        Packer::with_limits(key, form, PACK_BYTES, PACK_EVENTS)
+    }
+
+    /// A packer whose records hold at most `max_bytes` of entries (uncompressed)
+    /// and `max_events` entries.
+    pub fn with_limits(
+        key: &str,
+        form: Form,
+        max_bytes: usize,
+        max_events: usize,
+    ) -> Result<Packer, KinesisError> {
+        check_key(key)?;
+        Ok(Packer {
+            key: key.to_string(),
+            form,
+            max_bytes: max_bytes.clamp(1, MAX_RECORD),
+            max_events: max_events.max(1),
+            entries: Vec::new(),
+            bytes: 0,
+            ready: Vec::new(),
+            entries_packed: 0,
+            entries_skipped: 0,
+            first_id: 0,
+            now_ms: Utc::now().timestamp_millis(),
+            skipping: false,
+        })
+    }
+
+    /// The most an entry may take in a record: the record's room after its key
+    /// and, for a subscription message, after its envelope.
+    fn room(&self) -> usize {
+        let envelope = match &self.form {
+            Form::Raw => 0,
+            Form::Subscription { stream, owner } => 512 + 2 * (stream.len() + owner.len()),
+        };
+        MAX_RECORD.saturating_sub(self.key.len() + envelope + 1024)
+    }
+
+    fn cost(&self, entry: &str) -> usize {
+        match self.form {
+            Form::Raw => entry.len() + 1,
+            // The event as JSON: escapes can make a message up to six times longer.
+            Form::Subscription { .. } => {
+                serde_json::to_string(entry).map_or(usize::MAX, |s| s.len()) + 64
+            }
+        }
+    }
+
+    /// One line (without its newline).
+    pub fn line(&mut self, line: &str) {
+        let continues =
+            matches!(self.form, Form::Subscription { .. }) && line.starts_with([' ', '\t']);
+        if continues && self.skipping {
+            return;
+        }
+        let (entry, cost) = match self.entries.pop() {
+            Some(last) if continues => {
+                self.bytes = self.bytes.saturating_sub(self.cost(&last));
+                let joined = format!("{last}\n{line}");
+                let cost = self.cost(&joined);
+                (joined, cost)
+            }
+            last => {
+                if let Some(l) = last {
+                    self.entries.push(l);
+                }
+                (line.to_string(), self.cost(line))
+            }
+        };
+        self.skipping = cost > self.room();
+        if self.skipping {
+            self.entries_skipped += 1;
+            return;
+        }
+        let full = self.bytes + cost > self.max_bytes
+            || (!continues && self.entries.len() >= self.max_events);
+        if full {
+            self.seal();
+        }
+        self.bytes += cost;
+        self.entries.push(entry);
+    }
+
+    /// Seals the record being filled.
+    fn seal(&mut self) {
+        if self.entries.is_empty() {
+            return;
+        }
+        let entries = std::mem::take(&mut self.entries);
+        self.bytes = 0;
+        let n = entries.len() as u64;
+        let data = match &self.form {
+            Form::Raw => {
+                let mut text = entries.join("\n");
+                text.push('\n');
+                text.into_bytes()
+            }
+            Form::Subscription { stream, owner } => {
+                let events: Vec<Value> = entries
+                    .iter()
+                    .enumerate()
+                    .map(|(i, m)| {
+                        json!({"id": (self.first_id + i as u64).to_string(),
+                               "timestamp": self.now_ms, "message": m})
+                    })
+                    .collect();
+                let doc = json!({
+                    "messageType": "DATA_MESSAGE", "owner": owner, "logGroup": self.key,
+                    "logStream": stream, "subscriptionFilters": ["keibi"],
+                    "logEvents": events,
+                });
+                gzip(doc.to_string().as_bytes())
+            }
+        };
+        self.first_id += n;
+        self.entries_packed += n;
+        self.ready.push(PutRecord {
+            key: self.key.clone(),
+            data,
+        });
+    }
+
+    /// Seals what is pending: the input is over.
+    pub fn finish(&mut self) {
+        self.seal();
+    }
+
+    /// The records sealed so far, taken.
+    pub fn take(&mut self) -> Vec<PutRecord> {
+        std::mem::take(&mut self.ready)
+    }
+}
+
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    // Writing into a Vec cannot fail.
+    let _ = enc.write_all(bytes);
+    enc.finish().unwrap_or_default()
+}
+
+/// Cuts `records` into PutRecords calls: at most [`PUT_MAX_RECORDS`] records and
+/// [`PUT_MAX_BYTES`] (data and keys) each, in order.
+pub fn batches(records: &[PutRecord]) -> Vec<std::ops::Range<usize>> {
+    let mut out = Vec::new();
+    let (mut start, mut bytes) = (0usize, 0usize);
+    for (i, r) in records.iter().enumerate() {
+        let size = r.data.len() + r.key.len();
+        if i > start && (i - start >= PUT_MAX_RECORDS || bytes + size > PUT_MAX_BYTES) {
+            out.push(start..i);
+            start = i;
+            bytes = 0;
+        }
+        bytes += size;
+    }
+    if start < records.len() {
+        out.push(start..records.len());
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -872,5 +1079,99 @@ mod tests {
         assert!(!service("ResourceNotFoundException").is_throttled());
         assert!(service("ExpiredIteratorException").is_expired_iterator());
         assert!(!KinesisError::Setup("x".into()).is_expired_iterator());
+    }
+
+    fn gunzip(b: &[u8]) -> Value {
+        use std::io::Read;
+        let mut s = String::new();
+        flate2::read::GzDecoder::new(b)
+            .read_to_string(&mut s)
+            .unwrap();
+        serde_json::from_str(&s).unwrap()
+    }
+
+    #[test]
+    fn subscription_messages_hold_whole_entries_with_their_continuations() {
+        let form = Form::Subscription {
+            stream: "db1.0".into(),
+            owner: "123456789012".into(),
+        };
+        let mut p =
+            Packer::with_limits("/aws/rds/instance/db1/postgresql", form, 1 << 20, 2).unwrap();
+        for l in ["a", "b", "\tb2", "\tb3", "c", "d", "e\u{1b}"] {
+            p.line(l);
+        }
+        p.finish();
+        let recs = p.take();
+        let messages: Vec<Vec<String>> = recs
+            .iter()
+            .map(|r| {
+                let v = gunzip(&r.data);
+                assert_eq!(v["logGroup"], "/aws/rds/instance/db1/postgresql");
+                assert_eq!(v["messageType"], "DATA_MESSAGE");
+                v["logEvents"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|e| e["message"].as_str().unwrap().to_string())
+                    .collect()
+            })
+            .collect();
+        assert_eq!(
+            messages,
+            [vec!["a", "b\n\tb2\n\tb3"], vec!["c", "d"], vec!["e\u{1b}"]]
+        );
+        assert_eq!((p.entries_packed, p.entries_skipped), (5, 0));
+    }
+
+    #[test]
+    fn raw_records_hold_whole_lines_and_an_oversized_entry_is_skipped() {
+        let mut p = Packer::with_limits("k", Form::Raw, 10, 100).unwrap();
+        for l in ["aaaa", "bbbb", "cccc", "\tdd"] {
+            p.line(l);
+        }
+        p.line(&"x".repeat(MAX_RECORD));
+        p.line("e");
+        // In a subscription message, the lines that continue a skipped entry go
+        // with it.
+        let mut q = Packer::new(
+            "k",
+            Form::Subscription {
+                stream: "s".into(),
+                owner: "1".into(),
+            },
+        )
+        .unwrap();
+        for l in [&"x".repeat(MAX_RECORD), "\tcontinued", "next"] {
+            q.line(l);
+        }
+        q.finish();
+        let v = gunzip(&q.take()[0].data);
+        assert_eq!(v["logEvents"][0]["message"], "next");
+        assert_eq!((q.entries_packed, q.entries_skipped), (1, 1));
+        p.finish();
+        let texts: Vec<String> = p
+            .take()
+            .into_iter()
+            .map(|r| String::from_utf8(r.data).unwrap())
+            .collect();
+        // Raw lines are not joined: a tab-indented line is a line.
+        assert_eq!(texts, ["aaaa\nbbbb\n", "cccc\n\tdd\n", "e\n"]);
+        assert_eq!((p.entries_packed, p.entries_skipped), (5, 1));
+        assert!(Packer::new("", Form::Raw).is_err());
+    }
+
+    #[test]
+    fn put_batches_keep_to_kinesis_limits() {
+        let r = |n: usize| PutRecord {
+            key: "k".into(),
+            data: vec![0; n],
+        };
+        let many: Vec<PutRecord> = (0..1201).map(|_| r(10)).collect();
+        assert_eq!(batches(&many), [0..500, 500..1000, 1000..1201]);
+        let big: Vec<PutRecord> = (0..12).map(|_| r(MAX_RECORD - 1)).collect();
+        let b = batches(&big);
+        assert_eq!(b, [0..5, 5..10, 10..12]);
+        assert!(batches(&[]).is_empty());
     }
 }
