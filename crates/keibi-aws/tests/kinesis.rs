@@ -5,9 +5,11 @@
 //! PostgreSQL log groups, made by keibi's own producer from a real RDS log
 //! (`keibi-parse/tests/data/postgres/postgresql-rds-prefix.log`) and put with
 //! PutRecords; each shard read from TRIM_HORIZON, after a position and at a time
-//! gives exactly the records put to it, in order; after UpdateShardCount 2→4 the
-//! parents are closed, the children name them, a parent read to its end says so,
-//! and every record put before and after the reshard is read exactly once.
+//! gives exactly the records put to it, in order; after UpdateShardCount 2→4 (each
+//! shard split) and then 4→2 (merged pairwise) the parents are closed, the children
+//! name them (a merged shard both), a parent read to its end says so, and every
+//! record put before, between and after the reshards is read exactly once, each log
+//! group's events in the order they were put.
 //!
 //! Skipped without the test venv unless `KEIBI_REQUIRE_SERVERS=1` (scripts/test.sh).
 
@@ -308,6 +310,7 @@ fn a_reshard_mid_stream_loses_and_doubles_nothing() {
     let dbs = ["db-a", "db-b", "db-c", "db-d", "db-e", "db-f"];
     let before = round(&dbs, "before");
     put(&k, &before);
+    // Split: 2 → 4 (each shard split in two).
     moto.helper(&["reshard", STREAM, "4"]);
     let after = round(&dbs, "after");
     let after_at = put(&k, &after);
@@ -330,9 +333,29 @@ fn a_reshard_mid_stream_loses_and_doubles_nothing() {
         .iter()
         .all(|(shard, _)| !closed.contains(&shard.as_str())));
 
-    // Read as a worker would: a child only once its parents have ended.
+    // Merge: 4 → 2 (adjacent children merged pairwise).
+    moto.helper(&["reshard", STREAM, "2"]);
+    let merged = round(&dbs, "merged");
+    let merged_at = put(&k, &merged);
+    let parts = s.partitions().unwrap();
+    assert_eq!(parts.len(), 8, "{parts:?}");
+    let open: Vec<_> = parts.iter().filter(|p| !p.closed).collect();
+    assert_eq!(open.len(), 2, "{parts:?}");
+    for p in &open {
+        // AdjacentParentShardId: a merged shard has two parents, both closed.
+        assert_eq!(p.parents.len(), 2, "{p:?}");
+        for q in &p.parents {
+            assert!(parts.iter().any(|x| x.id == *q && x.closed), "{p:?}");
+        }
+    }
+    assert!(merged_at
+        .iter()
+        .all(|(shard, _)| open.iter().any(|p| p.id == *shard)));
+
+    // Read as a worker would: a shard only once its parents have ended.
     let mut read: Vec<(String, Vec<u8>)> = Vec::new();
     let mut ended: BTreeSet<String> = BTreeSet::new();
+    let mut per_group: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for p in &parts {
         assert!(
             p.parents.iter().all(|q| ended.contains(q)),
@@ -346,11 +369,16 @@ fn a_reshard_mid_stream_loses_and_doubles_nothing() {
         }
         let positions: Vec<Position> = got.iter().map(|r| r.position).collect();
         assert!(positions.windows(2).all(|w| w[0] < w[1]), "{positions:?}");
+        for r in &got {
+            let (_, grp, msgs) = content(r);
+            per_group.entry(grp).or_default().extend(msgs);
+        }
         read.extend(got.into_iter().map(|r| (r.key, r.data)));
     }
     let mut put_all: Vec<(String, Vec<u8>)> = before
         .iter()
         .chain(&after)
+        .chain(&merged)
         .map(|r| (r.key.clone(), r.data.clone()))
         .collect();
     assert_eq!(read.len(), put_all.len(), "each record read exactly once");
@@ -358,22 +386,17 @@ fn a_reshard_mid_stream_loses_and_doubles_nothing() {
     put_all.sort();
     assert_eq!(read, put_all);
 
-    // Per group, the events come back in the order they were put: the parent's
-    // before the child's.
-    let mut parent_then_child: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for p in &parts {
-        for r in read_all(&s, &p.id, &StartAt::Oldest).0 {
-            let (_, grp, msgs) = content(&r);
-            parent_then_child.entry(grp).or_default().extend(msgs);
-        }
-    }
-    for (grp, msgs) in parent_then_child {
-        let marks: Vec<&String> = msgs.iter().filter(|m| m.contains("keibi test")).collect();
-        assert_eq!(marks.len(), 2, "{grp}");
-        assert!(
-            marks[0].contains("before") && marks[1].contains("after"),
-            "{grp}"
-        );
+    // Per group, the events come back in the order they were put, across the
+    // parents and the children.
+    assert_eq!(per_group.len(), dbs.len());
+    let log = rds_log().join("\n");
+    for (grp, msgs) in per_group {
+        let db = grp.split('/').nth(4).unwrap().to_string();
+        let expected: Vec<String> = ["before", "after", "merged"]
+            .iter()
+            .map(|tag| format!("2026-11-28 15:41:21 UTC::@:[1]:LOG:  keibi test {tag} {db}\n{log}"))
+            .collect();
+        assert_eq!(msgs.join("\n"), expected.join("\n"), "{grp}");
     }
 
     // A closed parent opened after its last record ends at once.
