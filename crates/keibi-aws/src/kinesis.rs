@@ -22,8 +22,9 @@
 //! Answers are untrusted: a page by the signed client's bound and GetRecords'
 //! `Limit`, a record by [`MAX_RECORD`] (bigger ones are dropped and counted), a
 //! sequence number must be decimal digits and only grow within a shard (a record at
-//! or before the last one handed out is not handed out again), shard ids and keys
-//! are kept only when they are short and printable.
+//! or before the last one handed out is not handed out again), a shard id must be
+//! one (1 to 128 of letters, digits, `_ . -`), a partition key is cut to Kinesis's
+//! 256 characters (it is log text: the outputs escape it like any).
 //!
 //! Positions: a sequence number is handed out as `keibi_ingest`'s
 //! [`Position`] (`u128`). Kinesis documents sequence numbers as up to 129 decimal
