@@ -26,6 +26,8 @@
 //!   cached and refreshed five minutes before expiry, over [`signed`].
 //! * [`guardduty`]: GuardDuty's RDS and IAM findings read in (ListDetectors,
 //!   ListFindings, GetFindings) and mapped to keibi's findings, over [`signed`] too.
+//! * [`kinesis`]: Amazon Kinesis Data Streams: the shards as keibi-ingest's
+//!   partitioned stream (issue 20's workers), and PutRecords for a producer.
 //! * [`usage`]: every request [`signed`] sends, counted by service and API (retries
 //!   included) with the bytes of its answer, and by the source it was made for
 //!   ([`usage::in_source`]), and the list prices that turn the counts into an
@@ -49,6 +51,7 @@
 pub mod config;
 pub mod guardduty;
 pub mod inventory;
+pub mod kinesis;
 pub mod logs;
 pub mod lookup;
 pub mod rdslogs;

@@ -86,6 +86,53 @@ pub enum Command {
     /// Serve the dashboard over a store without the daemon (a store filled by
     /// `keibi findings import`, or a stopped daemon's).
     Dashboard(DashboardArgs),
+    /// Partitioned streams that `keibi run --worker` processes share: send log
+    /// files into one.
+    #[command(subcommand)]
+    Stream(StreamCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum StreamCommand {
+    /// Send log files into a stream, as a CloudWatch Logs subscription (or a log
+    /// shipper, with --raw) would.
+    Send(StreamSendArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct StreamSendArgs {
+    /// Plain-text log files, sent in the order given.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// The partition key: the log group the lines belong to
+    /// (`/aws/rds/instance/<id>/postgresql`); one instance's logs stay in one
+    /// partition.
+    #[arg(long, value_name = "LOGGROUP")]
+    pub key: String,
+    /// Send the lines as they are (whole lines per record) instead of as
+    /// CloudWatch Logs subscription messages (gzip'd JSON, one log event per
+    /// entry).
+    #[arg(long)]
+    pub raw: bool,
+    #[command(flatten)]
+    pub kinesis: KinesisSendArgs,
+}
+
+/// Where `keibi stream send` puts records in Amazon Kinesis Data Streams.
+#[derive(Debug, Args)]
+pub struct KinesisSendArgs {
+    /// The Kinesis data stream's name (PutRecords; IAM kinesis:PutRecords).
+    #[arg(long, value_name = "STREAM")]
+    pub kinesis: Option<String>,
+    /// The stream's region [default: the credential chain's].
+    #[arg(long, value_name = "REGION", requires = "kinesis")]
+    pub region: Option<String>,
+    /// AWS profile to send with.
+    #[arg(long, value_name = "NAME", requires = "kinesis")]
+    pub profile: Option<String>,
+    /// Send AWS calls here instead of AWS (moto, a VPC endpoint).
+    #[arg(long, value_name = "URL", requires = "kinesis")]
+    pub endpoint_url: Option<String>,
 }
 
 #[derive(Debug, Args)]

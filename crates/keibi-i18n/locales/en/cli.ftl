@@ -292,3 +292,12 @@ fnd-gd-imported = keibi: read { NUMBER($n, useGrouping: "false") } GuardDuty fin
 fnd-gd-truncated = keibi: GuardDuty has more matching findings than keibi reads at once (5000): give a later --since to read the rest
 fnd-gd-region-failed = keibi: GuardDuty in { $region } could not be read: { $error }
 fnd-gd-all-failed = keibi: GuardDuty could not be read in any of the { NUMBER($n, useGrouping: "false") } regions
+
+## keibi stream send
+stream-no-target = name the stream to send to: --kinesis STREAM
+stream-no-aws = this keibi was built without AWS (the `aws` feature): it cannot send to Amazon Kinesis
+stream-form-subscription = as CloudWatch Logs subscription messages
+stream-form-raw = as raw lines
+stream-sent = keibi: sent { NUMBER($records, useGrouping: "false") } records ({ NUMBER($entries, useGrouping: "false") } log entries, { NUMBER($bytes, useGrouping: "false") } bytes) from { NUMBER($files, useGrouping: "false") } files to the Kinesis stream { $stream } { $form }
+stream-skipped = keibi: warning: { NUMBER($n, useGrouping: "false") } log entries longer than a Kinesis record holds (1 MiB) were not sent
+stream-failed = { NUMBER($n, useGrouping: "false") } records could not be put into { $stream } after { NUMBER($tries, useGrouping: "false") } tries (last refusal: { $error })

@@ -251,3 +251,12 @@ fnd-gd-imported = keibi: { $region } の検出器 { $detectors }件から GuardD
 fnd-gd-truncated = keibi: 条件に合う GuardDuty の検出結果が一度に読み取れる上限（5000件）を超えています。残りは --since をより後の日時にして読み取ってください
 fnd-gd-region-failed = keibi: { $region } の GuardDuty を読めませんでした: { $error }
 fnd-gd-all-failed = keibi: 指定した { NUMBER($n, useGrouping: "false") } 個のリージョンのいずれでも GuardDuty を読めませんでした
+
+## keibi stream send
+stream-no-target = 送信先のストリームを指定してください: --kinesis ストリーム名
+stream-no-aws = この keibi は AWS 機能（`aws` フィーチャー）なしでビルドされているため、Amazon Kinesis には送信できません
+stream-form-subscription = CloudWatch Logs サブスクリプションのメッセージとして
+stream-form-raw = ログ行そのままで
+stream-sent = keibi: { NUMBER($files, useGrouping: "false") } 個のファイルから、ログエントリ { $entries }件をレコード { $records }件（{ $bytes } バイト）にまとめ、{ $form } Kinesis データストリーム { $stream } に送信しました
+stream-skipped = keibi: 警告: Kinesis のレコードに収まらない（1 MiB を超える）ログエントリ { $n }件は送信していません
+stream-failed = レコード { $n }件を { NUMBER($tries, useGrouping: "false") } 回試しても { $stream } に書き込めませんでした（最後の拒否理由: { $error }）
