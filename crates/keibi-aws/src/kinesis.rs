@@ -26,11 +26,10 @@
 //! one (1 to 128 of letters, digits, `_ . -`), a partition key is cut to Kinesis's
 //! 256 characters (it is log text: the outputs escape it like any).
 //!
-//! Positions: a sequence number is handed out as `keibi_ingest`'s
-//! [`Position`] (`u128`). Kinesis documents sequence numbers as up to 129 decimal
-//! digits (and AWS's are 56 today), more than 128 bits hold: a sequence number that
-//! does not fit is an error of the reader ([`KinesisError::Position`]), never a
-//! position silently wrong.
+//! Positions: a sequence number is handed out as `keibi_ingest`'s [`Position`], a
+//! decimal of any length ordered as a number (Kinesis documents up to 129 digits;
+//! AWS's are 56 today). One that is not a sequence number at all is an error of the
+//! reader ([`KinesisError::Position`]), never a position silently wrong.
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -90,8 +89,8 @@ pub enum KinesisError {
     /// An answer that breaks Kinesis's own rules.
     #[error("Kinesis: {0}")]
     Answer(String),
-    /// A sequence number keibi's 128-bit positions cannot hold.
-    #[error("Kinesis: the sequence number {0} of shard {1} has more digits than a 128-bit position holds")]
+    /// A sequence number that is not one (Kinesis's pattern `0|([1-9]\d{0,128})`).
+    #[error("Kinesis: {0:?} of shard {1} is not a sequence number")]
     Position(String, String),
 }
 
@@ -140,12 +139,12 @@ pub fn is_sequence_number(s: &str) -> bool {
         && (s == "0" || !s.starts_with('0'))
 }
 
-/// A sequence number as a position, when it fits in 128 bits.
+/// A sequence number as a position.
 pub fn position_of(sequence: &str) -> Option<Position> {
     if !is_sequence_number(sequence) {
         return None;
     }
-    sequence.parse::<u128>().ok()
+    Position::parse(sequence)
 }
 
 /// One shard as ListShards describes it.
@@ -628,7 +627,7 @@ impl KinesisStream {
             start,
             iterator: Some((iterator, Instant::now())),
             last: match from {
-                StartAt::After(p) => Some(*p),
+                StartAt::After(p) => Some(p.clone()),
                 _ => None,
             },
             not_before: Instant::now(),
@@ -718,7 +717,7 @@ impl KinesisReader {
                 return Ok(it.clone());
             }
         }
-        let from = match self.last {
+        let from = match &self.last {
             Some(p) => IteratorStart::After(p.to_string()),
             None => self.start.clone(),
         };
@@ -782,10 +781,10 @@ impl PartitionReader for KinesisReader {
                 // Positions only grow: a record at or before the last one handed
                 // out (a reopened iterator, a misbehaving endpoint) is not handed
                 // out again.
-                if self.last.is_some_and(|l| position <= l) {
+                if self.last.as_ref().is_some_and(|l| &position <= l) {
                     continue;
                 }
-                self.last = Some(position);
+                self.last = Some(position.clone());
                 records.push(Record {
                     position,
                     arrived: r.arrived,
@@ -1037,13 +1036,11 @@ mod tests {
         for bad in ["", "01", "-1", "1 2", "1e5", &"9".repeat(130)] {
             assert!(!is_sequence_number(bad), "{bad}");
         }
-        assert_eq!(position_of("12"), Some(12));
-        assert_eq!(position_of(&u128::MAX.to_string()), Some(u128::MAX));
-        // AWS's own sequence numbers (56 digits) do not fit.
-        assert_eq!(
-            position_of("49590338271490256608559692538361571095921575989136588898"),
-            None
-        );
+        assert_eq!(position_of("12"), Position::parse("12"));
+        // AWS's own sequence numbers (56 digits) are positions too, ordered.
+        let aws = position_of("49590338271490256608559692538361571095921575989136588898").unwrap();
+        assert!(aws > position_of(&u128::MAX.to_string()).unwrap());
+        assert_eq!(position_of("012"), None);
     }
 
     #[test]

@@ -236,7 +236,7 @@ fn shards_read_from_the_start_after_a_position_and_at_a_time() {
             .iter()
             .zip(&first)
             .filter(|((shard, _), _)| *shard == p.id)
-            .map(|((_, seq), r)| (*seq, r))
+            .map(|((_, seq), r)| (seq.clone(), r))
             .collect();
         assert_eq!(got.len(), expected.len(), "{}", p.id);
         for (g, (seq, r)) in got.iter().zip(&expected) {
@@ -262,10 +262,13 @@ fn shards_read_from_the_start_after_a_position_and_at_a_time() {
             assert_eq!(msgs[1..].join("\n"), log, "{grp}");
         }
         // After a position: the rest, and nothing at or before it.
-        let (rest, _) = read_all(&s, &p.id, &StartAt::After(expected[2].0));
+        let (rest, _) = read_all(&s, &p.id, &StartAt::After(expected[2].0.clone()));
         assert_eq!(
-            rest.iter().map(|r| r.position).collect::<Vec<_>>(),
-            expected[3..].iter().map(|(q, _)| *q).collect::<Vec<_>>()
+            rest.iter().map(|r| r.position.clone()).collect::<Vec<_>>(),
+            expected[3..]
+                .iter()
+                .map(|(q, _)| q.clone())
+                .collect::<Vec<_>>()
         );
     }
 
@@ -281,10 +284,10 @@ fn shards_read_from_the_start_after_a_position_and_at_a_time() {
         let expected: Vec<Position> = second_at
             .iter()
             .filter(|(shard, _)| *shard == p.id)
-            .map(|(_, q)| *q)
+            .map(|(_, q)| q.clone())
             .collect();
         assert_eq!(
-            got.iter().map(|r| r.position).collect::<Vec<_>>(),
+            got.iter().map(|r| r.position.clone()).collect::<Vec<_>>(),
             expected,
             "{}",
             p.id
@@ -367,7 +370,7 @@ fn a_reshard_mid_stream_loses_and_doubles_nothing() {
         if end {
             ended.insert(p.id.clone());
         }
-        let positions: Vec<Position> = got.iter().map(|r| r.position).collect();
+        let positions: Vec<Position> = got.iter().map(|r| r.position.clone()).collect();
         assert!(positions.windows(2).all(|w| w[0] < w[1]), "{positions:?}");
         for r in &got {
             let (_, grp, msgs) = content(r);
@@ -403,7 +406,7 @@ fn a_reshard_mid_stream_loses_and_doubles_nothing() {
     let last = read_all(&s, "shardId-000000000000", &StartAt::Oldest)
         .0
         .last()
-        .map(|r| r.position)
+        .map(|r| r.position.clone())
         .unwrap();
     let mut r = s
         .reader("shardId-000000000000", &StartAt::After(last))

@@ -53,6 +53,14 @@ impl Position {
     }
 }
 
+impl std::str::FromStr for Position {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Position, String> {
+        Position::parse(s).ok_or_else(|| format!("{s:?} is not a stream position (decimal digits)"))
+    }
+}
+
 impl From<u64> for Position {
     fn from(n: u64) -> Position {
         Position(n.to_string())
