@@ -491,9 +491,11 @@ pub(crate) fn write_activity(
                 "INSERT INTO activity (fold, first, last, count, kind, source, resource, ip, user,
                      principal, database, application, what, command, error, truncated, stored)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)
-                 ON CONFLICT (fold) DO UPDATE SET count = count + excluded.count,
-                     first = CASE WHEN excluded.first < first THEN excluded.first ELSE first END,
-                     last = CASE WHEN excluded.last > last THEN excluded.last ELSE last END",
+                 ON CONFLICT (fold) DO UPDATE SET count = activity.count + excluded.count,
+                     first = CASE WHEN excluded.first < activity.first
+                         THEN excluded.first ELSE activity.first END,
+                     last = CASE WHEN excluded.last > activity.last
+                         THEN excluded.last ELSE activity.last END",
             )
             .map_err(err)?;
         for (fold, r) in &batch.rows {
@@ -522,7 +524,7 @@ pub(crate) fn write_activity(
     for (day, n) in &batch.dropped {
         tx.prepare_cached(
             "INSERT INTO activity_dropped (day, count) VALUES (?1, ?2)
-             ON CONFLICT (day) DO UPDATE SET count = count + excluded.count",
+             ON CONFLICT (day) DO UPDATE SET count = activity_dropped.count + excluded.count",
         )
         .and_then(|mut s| s.execute(params![day, i64::try_from(*n).unwrap_or(i64::MAX)]))
         .map_err(err)?;

@@ -215,7 +215,7 @@ impl Store {
         ] {
             field(what, v)?;
         }
-        let mut wh = String::from(" WHERE 1");
+        let mut wh = String::from(" WHERE 1 = 1");
         let mut args: Vec<Value> = Vec::new();
         if let Some(t) = &f.finding_type {
             wh.push_str(" AND type = ?");
@@ -381,11 +381,21 @@ impl Store {
         o.top_ips = list(actors, &[&"ip", &top])?;
         o.top_users = list(actors, &[&"user", &top])?;
         o.top_resources = list(
-            // The covering (status, resource_id) index, named: the planner would
-            // otherwise walk the resource index and visit every finding.
-            "SELECT resource_id, count(*) FROM findings INDEXED BY findings_status_resource
-             WHERE status IN ('new', 'acknowledged')
-             GROUP BY resource_id ORDER BY 2 DESC, 1 LIMIT ?1",
+            // SQLite: the covering (status, resource_id) index, named: the planner
+            // would otherwise walk the resource index and visit every finding.
+            // PostgreSQL has no such clause (its planner chooses by statistics).
+            match self.conn.dialect() {
+                crate::sql::Dialect::Sqlite => {
+                    "SELECT resource_id, count(*) FROM findings INDEXED BY findings_status_resource
+                     WHERE status IN ('new', 'acknowledged')
+                     GROUP BY resource_id ORDER BY 2 DESC, 1 LIMIT ?1"
+                }
+                crate::sql::Dialect::Postgres => {
+                    "SELECT resource_id, count(*) FROM findings
+                     WHERE status IN ('new', 'acknowledged')
+                     GROUP BY resource_id ORDER BY 2 DESC, 1 LIMIT ?1"
+                }
+            },
             &[&top],
         )?;
         {

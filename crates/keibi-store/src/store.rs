@@ -1590,7 +1590,7 @@ impl FindingStore for Store {
     }
 
     fn findings(&self, q: &Query) -> Result<Vec<StoredFinding>, StoreError> {
-        let mut sql = format!("SELECT {FINDING_COLUMNS} FROM findings WHERE 1");
+        let mut sql = format!("SELECT {FINDING_COLUMNS} FROM findings WHERE 1 = 1");
         let mut args: Vec<crate::sql::Value> = Vec::new();
         if !q.statuses.is_empty() {
             sql.push_str(" AND status IN (");
@@ -1816,6 +1816,8 @@ mod tests {
 
     /// A full disk, made by capping the file's pages: the commit fails with a clear
     /// error, and the store is whole and as before.
+    ///
+    /// SQLite only: the disk is made full with an SQLite pragma.
     #[test]
     fn a_full_disk_fails_the_commit_and_keeps_the_store() {
         let dir = tempfile::tempdir().unwrap();
