@@ -503,7 +503,7 @@ impl Store {
                 "SELECT user, created, last_seen, \
                  CASE WHEN absolute < last_seen + idle_ms THEN absolute ELSE last_seen + idle_ms END FROM sessions \
                  WHERE (CAST(?1 AS TEXT) IS NULL OR user = ?1) AND absolute > ?2 AND last_seen + idle_ms > ?2 \
-                 ORDER BY created DESC",
+                 ORDER BY created DESC, user, last_seen DESC",
             )
             .map_err(|e| self.err_(e))?;
         let rows = stmt
