@@ -159,6 +159,49 @@ cargo clippy --version >/dev/null 2>&1 || die "clippy is missing (rustup compone
 # and wrong here: a skipped test would pass CI without testing anything.
 export KEIBI_REQUIRE_SERVERS=1
 
+# --- One PostgreSQL for the whole run ----------------------------------------------
+
+# The store's tests run each test on SQLite and on PostgreSQL: keibi_store::testing
+# gives every test a new schema on the server KEIBI_TEST_PG names. Started once here
+# (as the tests would start one: a data directory of its own, trust on 127.0.0.1, no
+# fsync) so each test process does not run initdb; stopped and removed when this
+# script ends, however it ends.
+test_pg_dir=
+stop_test_pg() {
+    if [ -n "$test_pg_dir" ] && [ -d "$test_pg_dir" ]; then
+        as_postgres "$(pg_bin)/pg_ctl" stop -D "$test_pg_dir/data" -m immediate -w >/dev/null 2>&1 || true
+        rm -rf "$test_pg_dir"
+    fi
+}
+pg_bin() { echo "/usr/lib/postgresql/$(pg_major)/bin"; }
+as_postgres() {
+    if [ "$(id -u)" -eq 0 ]; then
+        setpriv --reuid=postgres --regid=postgres --init-groups "$@"
+    else
+        "$@"
+    fi
+}
+start_test_pg() {
+    local bin port
+    bin=$(pg_bin)
+    [ -x "$bin/initdb" ] || die "no PostgreSQL server under /usr/lib/postgresql"
+    test_pg_dir=$(mktemp -d "${TMPDIR:-/tmp}/keibi-test-pg.XXXXXX")
+    trap stop_test_pg EXIT
+    [ "$(id -u)" -ne 0 ] || chown postgres:postgres "$test_pg_dir"
+    as_postgres "$bin/initdb" -A trust -U postgres --no-sync -E UTF8 --locale=C \
+        -D "$test_pg_dir/data" >"$test_pg_dir/initdb.log" 2>&1 ||
+        { cat "$test_pg_dir/initdb.log" >&2; die "initdb of the test PostgreSQL failed"; }
+    port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    as_postgres "$bin/pg_ctl" start -w -D "$test_pg_dir/data" -l "$test_pg_dir/server.log" \
+        -o "-c listen_addresses=127.0.0.1 -p $port -c unix_socket_directories=$test_pg_dir -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300" \
+        >/dev/null || { cat "$test_pg_dir/server.log" >&2; die "the test PostgreSQL did not start"; }
+    export KEIBI_TEST_PG="postgres://postgres@127.0.0.1:$port/postgres"
+    echo "PostgreSQL $(pg_major) for the store's tests at $KEIBI_TEST_PG"
+}
+
+step "test PostgreSQL for the store's tests"
+start_test_pg
+
 step "cargo fmt --all -- --check"
 cargo fmt --all -- --check || die "code is not formatted: run cargo fmt --all"
 

@@ -338,9 +338,11 @@ fn to_i64(v: u64) -> i64 {
     i64::try_from(v).unwrap_or(i64::MAX)
 }
 
+/// A `LIMIT` for `limit` (0: none, as the largest count: SQLite's `-1` is an
+/// error to PostgreSQL).
 fn limit_of(limit: usize) -> i64 {
     if limit == 0 {
-        -1
+        i64::MAX
     } else {
         i64::try_from(limit).unwrap_or(i64::MAX)
     }
@@ -665,7 +667,7 @@ impl Store {
     /// The actions the filter selects, most recently updated first. `finding_id`
     /// may be the start of a finding id.
     pub fn list_actions(&self, filter: &ActionFilter) -> Result<Vec<Action>, StoreError> {
-        let mut sql = String::from("1");
+        let mut sql = String::from("1 = 1");
         let mut args: Vec<crate::sql::Value> = Vec::new();
         if !filter.states.is_empty() {
             sql.push_str(" AND a.state IN (");

@@ -790,6 +790,9 @@ impl PgConn {
     }
 
     fn statement(&mut self, sql: &str, in_tx: bool) -> Result<postgres::Statement> {
+        // Connected again first when the server closed the connection (which
+        // forgets the statements prepared on the old one).
+        self.client(in_tx)?;
         if let Some(s) = self.statements.get(sql) {
             return Ok(s.clone());
         }

@@ -1838,6 +1838,8 @@ mod tests {
 
     /// A full disk, made by capping the file's pages: the commit fails with a clear
     /// error, and the store is whole and as before.
+    ///
+    /// SQLite only: the disk is made full with an SQLite pragma.
     #[test]
     fn a_full_disk_fails_the_commit_and_keeps_the_store() {
         let dir = tempfile::tempdir().unwrap();
@@ -1884,97 +1886,98 @@ mod tests {
     /// them again (a duplicate) and deletes them: nothing is lost.
     #[test]
     fn a_crash_between_export_and_delete_loses_nothing() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("s.db");
-        let out = dir.path().join("out");
-        std::fs::create_dir(&out).unwrap();
-        let mut s = Store::open(&path).unwrap();
-        let mut c = Commit::new(Utc.timestamp_opt(1_800_000_000, 0).unwrap());
-        c.finding_changes = (0..3)
-            .map(|i| FindingChange {
-                kind: ChangeKind::New,
-                finding: finding(i),
-                added: 1,
-            })
-            .collect();
-        s.commit(&c).unwrap();
-        let cutoff = Utc.timestamp_opt(1_900_000_000, 0).unwrap();
-        let read = |p: &Path| -> Vec<String> {
-            let mut text = String::new();
-            std::io::Read::read_to_string(
-                &mut zstd::Decoder::new(File::open(p).unwrap()).unwrap(),
-                &mut text,
-            )
-            .unwrap();
-            text.lines()
-                .map(|l| {
-                    let v: serde_json::Value = serde_json::from_str(l).unwrap();
-                    v["finding"]["id"].as_str().unwrap().to_string()
+        for (dir, path) in crate::testing::backends() {
+            let out = dir.path().join("out");
+            std::fs::create_dir(&out).unwrap();
+            let mut s = Store::open(&path).unwrap();
+            let mut c = Commit::new(Utc.timestamp_opt(1_800_000_000, 0).unwrap());
+            c.finding_changes = (0..3)
+                .map(|i| FindingChange {
+                    kind: ChangeKind::New,
+                    finding: finding(i),
+                    added: 1,
                 })
-                .collect()
-        };
-        let first = {
-            let store_path = s.path.clone();
-            let tx = s.write_tx().unwrap();
-            let f = export_old(
-                &tx,
-                &store_path,
-                "last_seen < ?1 AND updated_at < ?1",
-                cutoff,
-                &out,
-                cutoff,
-            )
-            .unwrap()
-            .unwrap();
-            tx.execute("DELETE FROM findings", []).unwrap();
-            // The crash: the transaction never commits.
-            drop(tx);
-            f
-        };
-        drop(s);
-        let mut s = Store::open(&path).unwrap();
-        assert_eq!(s.size().unwrap().findings, 3, "nothing deleted");
-        assert_eq!(read(&first).len(), 3, "the first export is whole");
-        let later = cutoff + chrono::TimeDelta::seconds(1);
-        let p = s.expire(cutoff, Some(&out), later).unwrap();
-        assert_eq!(p.findings, 3);
-        let second = p.exported_to.unwrap();
-        assert_ne!(first, second);
-        assert_eq!(
-            read(&first),
-            read(&second),
-            "a duplicate, the same findings"
-        );
-        assert_eq!(s.size().unwrap().findings, 0);
-        let names: Vec<_> = std::fs::read_dir(&out)
-            .unwrap()
-            .map(|e| e.unwrap().file_name().into_string().unwrap())
-            .collect();
-        assert_eq!(names.len(), 2, "no partial file left: {names:?}");
+                .collect();
+            s.commit(&c).unwrap();
+            let cutoff = Utc.timestamp_opt(1_900_000_000, 0).unwrap();
+            let read = |p: &Path| -> Vec<String> {
+                let mut text = String::new();
+                std::io::Read::read_to_string(
+                    &mut zstd::Decoder::new(File::open(p).unwrap()).unwrap(),
+                    &mut text,
+                )
+                .unwrap();
+                text.lines()
+                    .map(|l| {
+                        let v: serde_json::Value = serde_json::from_str(l).unwrap();
+                        v["finding"]["id"].as_str().unwrap().to_string()
+                    })
+                    .collect()
+            };
+            let first = {
+                let store_path = s.path.clone();
+                let tx = s.write_tx().unwrap();
+                let f = export_old(
+                    &tx,
+                    &store_path,
+                    "last_seen < ?1 AND updated_at < ?1",
+                    cutoff,
+                    &out,
+                    cutoff,
+                )
+                .unwrap()
+                .unwrap();
+                tx.execute("DELETE FROM findings", []).unwrap();
+                // The crash: the transaction never commits.
+                drop(tx);
+                f
+            };
+            drop(s);
+            let mut s = Store::open(&path).unwrap();
+            assert_eq!(s.size().unwrap().findings, 3, "nothing deleted");
+            assert_eq!(read(&first).len(), 3, "the first export is whole");
+            let later = cutoff + chrono::TimeDelta::seconds(1);
+            let p = s.expire(cutoff, Some(&out), later).unwrap();
+            assert_eq!(p.findings, 3);
+            let second = p.exported_to.unwrap();
+            assert_ne!(first, second);
+            assert_eq!(
+                read(&first),
+                read(&second),
+                "a duplicate, the same findings"
+            );
+            assert_eq!(s.size().unwrap().findings, 0);
+            let names: Vec<_> = std::fs::read_dir(&out)
+                .unwrap()
+                .map(|e| e.unwrap().file_name().into_string().unwrap())
+                .collect();
+            assert_eq!(names.len(), 2, "no partial file left: {names:?}");
+        }
     }
 
     /// The daemon's retention keeps a finding read from an old log but stored
     /// recently; `prune` (by last seen only) deletes it.
     #[test]
     fn expire_keeps_what_changed_recently() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut s = Store::open(&dir.path().join("s.db")).unwrap();
-        let stored_at = Utc.timestamp_opt(2_000_000_000, 0).unwrap();
-        let mut c = Commit::new(stored_at);
-        c.finding_changes.push(FindingChange {
-            kind: ChangeKind::New,
-            finding: finding(0),
-            added: 1,
-        });
-        s.commit(&c).unwrap();
-        let cutoff = Utc.timestamp_opt(1_900_000_000, 0).unwrap();
-        assert_eq!(s.expire(cutoff, None, stored_at).unwrap().findings, 0);
-        let counts = s.count_by_type().unwrap();
-        assert_eq!(counts.len(), 1);
-        assert_eq!(counts[0].finding_type, "Discovery:RDS/SchemaEnumeration");
-        assert_eq!(counts[0].severity, keibi_model::SeverityLabel::Low);
-        assert_eq!((counts[0].status, counts[0].count), (Status::New, 1));
-        assert_eq!(s.prune(cutoff, None, stored_at).unwrap().findings, 1);
-        assert!(s.count_by_type().unwrap().is_empty());
+        for (_dir, path) in crate::testing::backends() {
+            let mut s = Store::open(&path).unwrap();
+            let stored_at = Utc.timestamp_opt(2_000_000_000, 0).unwrap();
+            let mut c = Commit::new(stored_at);
+            c.finding_changes.push(FindingChange {
+                kind: ChangeKind::New,
+                finding: finding(0),
+                added: 1,
+            });
+            s.commit(&c).unwrap();
+            let cutoff = Utc.timestamp_opt(1_900_000_000, 0).unwrap();
+            assert_eq!(s.expire(cutoff, None, stored_at).unwrap().findings, 0);
+            let counts = s.count_by_type().unwrap();
+            assert_eq!(counts.len(), 1);
+            assert_eq!(counts[0].finding_type, "Discovery:RDS/SchemaEnumeration");
+            assert_eq!(counts[0].severity, keibi_model::SeverityLabel::Low);
+            assert_eq!((counts[0].status, counts[0].count), (Status::New, 1));
+            assert_eq!(s.prune(cutoff, None, stored_at).unwrap().findings, 1);
+            assert!(s.count_by_type().unwrap().is_empty());
+        }
     }
 }

@@ -20,6 +20,11 @@ pub fn postgres_url() -> Option<String> {
         Ok(url) if !url.is_empty() => url,
         _ => server()?.clone(),
     };
+    Some(new_schema(&base))
+}
+
+/// A new empty schema on the server at `base`, as a URL that uses it.
+fn new_schema(base: &str) -> String {
     static N: AtomicU64 = AtomicU64::new(0);
     let schema = format!(
         "t_{}_{}_{}",
@@ -27,13 +32,13 @@ pub fn postgres_url() -> Option<String> {
         N.fetch_add(1, Ordering::Relaxed),
         rand_bits()
     );
-    let mut client = postgres::Client::connect(&base, postgres::NoTls)
+    let mut client = postgres::Client::connect(base, postgres::NoTls)
         .unwrap_or_else(|e| panic!("the test PostgreSQL at {base}: {e}"));
     client
         .batch_execute(&format!("CREATE SCHEMA {schema}"))
         .unwrap_or_else(|e| panic!("CREATE SCHEMA {schema}: {e}"));
     let sep = if base.contains('?') { '&' } else { '?' };
-    Some(format!("{base}{sep}options=-csearch_path%3D{schema}"))
+    format!("{base}{sep}options=-csearch_path%3D{schema}")
 }
 
 fn rand_bits() -> u32 {
@@ -42,7 +47,7 @@ fn rand_bits() -> u32 {
     u32::from_le_bytes(b)
 }
 
-fn unavailable(why: &str) -> Option<&'static String> {
+fn unavailable<T>(why: &str) -> Option<T> {
     if std::env::var("KEIBI_REQUIRE_SERVERS").as_deref() == Ok("1") {
         panic!("KEIBI_REQUIRE_SERVERS=1 but {why}");
     }
@@ -53,7 +58,12 @@ fn unavailable(why: &str) -> Option<&'static String> {
 /// This process's server, started once.
 fn server() -> Option<&'static String> {
     static SERVER: OnceLock<Result<String, String>> = OnceLock::new();
-    match SERVER.get_or_init(start) {
+    let started = SERVER.get_or_init(|| {
+        let c = Cluster::init("")?;
+        c.run(false)?;
+        Ok(c.url())
+    });
+    match started {
         Ok(url) => Some(url),
         Err(why) => unavailable(why),
     }
@@ -87,102 +97,235 @@ fn as_server_user(program: &Path) -> Command {
     c
 }
 
-fn start() -> Result<String, String> {
-    let bin =
-        bindir().ok_or("no PostgreSQL server under /usr/lib/postgresql (package postgresql)")?;
-    // Data directories of test processes that have ended go first.
-    if let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) {
-        for e in entries.flatten() {
-            let name = e.file_name().to_string_lossy().into_owned();
-            if let Some(pid) = name.strip_prefix("keibi-store-pg-") {
-                if !Path::new("/proc").join(pid).exists() {
-                    let _ = std::fs::remove_dir_all(e.path());
+/// A test server's data directory, port and programs.
+struct Cluster {
+    bin: PathBuf,
+    dir: PathBuf,
+    data: PathBuf,
+    port: u16,
+}
+
+impl Cluster {
+    /// A new data directory (`initdb`) under the temporary directory, named after
+    /// this process (and `suffix`), on a free port.
+    fn init(suffix: &str) -> Result<Cluster, String> {
+        let bin = bindir()
+            .ok_or("no PostgreSQL server under /usr/lib/postgresql (package postgresql)")?;
+        // Data directories of test processes that have ended go first.
+        if let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) {
+            for e in entries.flatten() {
+                let name = e.file_name().to_string_lossy().into_owned();
+                if let Some(rest) = name.strip_prefix("keibi-store-pg-") {
+                    let pid = rest.split('-').next().unwrap_or(rest);
+                    if !Path::new("/proc").join(pid).exists() {
+                        let _ = std::fs::remove_dir_all(e.path());
+                    }
                 }
             }
         }
-    }
-    let dir = std::env::temp_dir().join(format!("keibi-store-pg-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-    if is_root() {
-        let ok = Command::new("chown")
-            .args(["-R", "postgres:postgres"])
-            .arg(&dir)
-            .status()
-            .is_ok_and(|s| s.success());
-        if !ok {
-            return Err("running as root and cannot chown the data directory to postgres".into());
+        let dir =
+            std::env::temp_dir().join(format!("keibi-store-pg-{}{suffix}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        if is_root() {
+            let ok = Command::new("chown")
+                .args(["-R", "postgres:postgres"])
+                .arg(&dir)
+                .status()
+                .is_ok_and(|s| s.success());
+            if !ok {
+                return Err(
+                    "running as root and cannot chown the data directory to postgres".into(),
+                );
+            }
         }
-    }
-    let data = dir.join("data");
-    let out = as_server_user(&bin.join("initdb"))
-        .args([
-            "-A",
-            "trust",
-            "-U",
-            "postgres",
-            "--no-sync",
-            "-E",
-            "UTF8",
-            "--locale=C",
-            "-D",
-        ])
-        .arg(&data)
-        .stdout(Stdio::null())
-        .output()
-        .map_err(|e| format!("initdb: {e}"))?;
-    if !out.status.success() {
-        return Err(format!(
-            "initdb failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        ));
-    }
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map_err(|e| e.to_string())?
-        .port();
-    // Started from a thread that never ends: `--pdeathsig` fires when the thread
-    // that started the server ends, which must be the process's end.
-    let (tx, rx) = std::sync::mpsc::channel();
-    let postgres = bin.join("postgres");
-    let log = dir.join("server.log");
-    std::thread::spawn(move || {
-        let log = std::fs::File::create(&log);
-        let mut c = as_server_user(&postgres);
-        c.arg("-D")
+        let data = dir.join("data");
+        let out = as_server_user(&bin.join("initdb"))
+            .args([
+                "-A",
+                "trust",
+                "-U",
+                "postgres",
+                "--no-sync",
+                "-E",
+                "UTF8",
+                "--locale=C",
+                "-D",
+            ])
             .arg(&data)
-            .args(["-c", "listen_addresses=127.0.0.1", "-p", &port.to_string()])
-            .arg("-c")
-            .arg(format!("unix_socket_directories={}", dir.display()))
-            .args(["-c", "fsync=off", "-c", "synchronous_commit=off"])
-            .args(["-c", "full_page_writes=off", "-c", "max_connections=300"])
-            .stdin(Stdio::null());
-        if let Ok(log) = log {
-            if let Ok(l2) = log.try_clone() {
-                c.stdout(log).stderr(l2);
+            .stdout(Stdio::null())
+            .output()
+            .map_err(|e| format!("initdb: {e}"))?;
+        if !out.status.success() {
+            return Err(format!(
+                "initdb failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            ));
+        }
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map_err(|e| e.to_string())?
+            .port();
+        Ok(Cluster {
+            bin,
+            dir,
+            data,
+            port,
+        })
+    }
+
+    fn url(&self) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
+    }
+
+    /// Starts the server and waits until it takes connections. Unless `durable`,
+    /// without the flushes to disk a test does not need (`fsync=off`).
+    fn run(&self, durable: bool) -> Result<(), String> {
+        // Started from a thread that never ends: `--pdeathsig` fires when the thread
+        // that started the server ends, which must be the process's end.
+        let (tx, rx) = std::sync::mpsc::channel();
+        let postgres = self.bin.join("postgres");
+        let log = self.dir.join("server.log");
+        let (data, dir, port) = (self.data.clone(), self.dir.clone(), self.port);
+        std::thread::spawn(move || {
+            let log = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&log);
+            let mut c = as_server_user(&postgres);
+            c.arg("-D")
+                .arg(&data)
+                .args(["-c", "listen_addresses=127.0.0.1", "-p", &port.to_string()])
+                .arg("-c")
+                .arg(format!("unix_socket_directories={}", dir.display()))
+                .args(["-c", "max_connections=300"])
+                .stdin(Stdio::null());
+            if !durable {
+                c.args(["-c", "fsync=off", "-c", "synchronous_commit=off"])
+                    .args(["-c", "full_page_writes=off"]);
             }
-        }
-        let r = c.spawn();
-        let _ = tx.send(r.as_ref().map(|_| ()).map_err(|e| e.to_string()));
-        if let Ok(mut child) = r {
-            let _ = child.wait();
-        }
+            if let Ok(log) = log {
+                if let Ok(l2) = log.try_clone() {
+                    c.stdout(log).stderr(l2);
+                }
+            }
+            let r = c.spawn();
+            let _ = tx.send(r.as_ref().map(|_| ()).map_err(|e| e.to_string()));
+            if let Ok(mut child) = r {
+                let _ = child.wait();
+            }
+            loop {
+                std::thread::park();
+            }
+        });
+        rx.recv()
+            .map_err(|e| e.to_string())?
+            .map_err(|e| format!("postgres: {e}"))?;
+        let url = self.url();
+        let until = Instant::now() + Duration::from_secs(30);
         loop {
-            std::thread::park();
-        }
-    });
-    rx.recv()
-        .map_err(|e| e.to_string())?
-        .map_err(|e| format!("postgres: {e}"))?;
-    let url = format!("postgres://postgres@127.0.0.1:{port}/postgres");
-    let until = Instant::now() + Duration::from_secs(30);
-    loop {
-        match postgres::Client::connect(&url, postgres::NoTls) {
-            Ok(_) => return Ok(url),
-            Err(e) if Instant::now() > until => {
-                return Err(format!("the test PostgreSQL did not start: {e}"))
+            match postgres::Client::connect(&url, postgres::NoTls) {
+                Ok(_) => return Ok(()),
+                Err(e) if Instant::now() > until => {
+                    return Err(format!("the test PostgreSQL did not start: {e}"))
+                }
+                Err(_) => std::thread::sleep(Duration::from_millis(50)),
             }
-            Err(_) => std::thread::sleep(Duration::from_millis(50)),
         }
     }
+
+    /// Stops the server (`pg_ctl stop -m fast`: connections are cut) and waits
+    /// until it is gone.
+    fn stop(&self) -> Result<(), String> {
+        let out = as_server_user(&self.bin.join("pg_ctl"))
+            .args(["stop", "-m", "fast", "-w", "-D"])
+            .arg(&self.data)
+            .stdout(Stdio::null())
+            .output()
+            .map_err(|e| format!("pg_ctl: {e}"))?;
+        if !out.status.success() {
+            return Err(format!(
+                "pg_ctl stop failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// A PostgreSQL server of one test's own, which it can stop and start again (a
+/// restart in the middle of use). Stopped and removed when dropped.
+pub struct PrivateServer {
+    cluster: Cluster,
+    durable: bool,
+}
+
+impl PrivateServer {
+    /// A new server, started; `None` (after saying why) when there is no
+    /// PostgreSQL here, a panic under `KEIBI_REQUIRE_SERVERS=1`.
+    pub fn start() -> Option<PrivateServer> {
+        PrivateServer::start_with(false)
+    }
+
+    /// [`PrivateServer::start`] with PostgreSQL's default durability (every
+    /// commit flushed to disk), for measurements.
+    pub fn start_durable() -> Option<PrivateServer> {
+        PrivateServer::start_with(true)
+    }
+
+    fn start_with(durable: bool) -> Option<PrivateServer> {
+        static N: AtomicU64 = AtomicU64::new(0);
+        let suffix = format!("-own{}", N.fetch_add(1, Ordering::Relaxed));
+        let started = Cluster::init(&suffix).and_then(|c| {
+            c.run(durable)?;
+            Ok(c)
+        });
+        match started {
+            Ok(cluster) => Some(PrivateServer { cluster, durable }),
+            Err(why) => unavailable(&why),
+        }
+    }
+
+    /// The URL of a new empty schema on this server.
+    pub fn new_schema(&self) -> String {
+        new_schema(&self.cluster.url())
+    }
+
+    /// Stops the server; connections to it are cut.
+    pub fn stop(&self) {
+        self.cluster.stop().unwrap_or_else(|e| panic!("{e}"));
+    }
+
+    /// Starts the stopped server again, on the same port with the same data.
+    pub fn start_again(&self) {
+        self.cluster
+            .run(self.durable)
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
+}
+
+impl Drop for PrivateServer {
+    fn drop(&mut self) {
+        let _ = self.cluster.stop();
+        let _ = std::fs::remove_dir_all(&self.cluster.dir);
+    }
+}
+
+/// For this crate's unit tests: a temporary directory and the store to open in it,
+/// an SQLite file and then a new PostgreSQL schema (as `tests/common` does for the
+/// integration tests). Each is announced on stderr.
+#[cfg(test)]
+pub(crate) fn backends() -> impl Iterator<Item = (tempfile::TempDir, PathBuf)> {
+    let sqlite = std::iter::once_with(|| {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.db");
+        (dir, path)
+    });
+    let pg = std::iter::once_with(|| {
+        postgres_url().map(|url| (tempfile::tempdir().unwrap(), PathBuf::from(url)))
+    })
+    .flatten();
+    sqlite
+        .chain(pg)
+        .inspect(|(_, p)| eprintln!("-- on {}", p.display()))
 }

@@ -502,8 +502,8 @@ impl Store {
             .prepare(
                 "SELECT user, created, last_seen, \
                  CASE WHEN absolute < last_seen + idle_ms THEN absolute ELSE last_seen + idle_ms END FROM sessions \
-                 WHERE (?1 IS NULL OR user = ?1) AND absolute > ?2 AND last_seen + idle_ms > ?2 \
-                 ORDER BY created DESC",
+                 WHERE (CAST(?1 AS TEXT) IS NULL OR user = ?1) AND absolute > ?2 AND last_seen + idle_ms > ?2 \
+                 ORDER BY created DESC, user, last_seen DESC",
             )
             .map_err(|e| self.err_(e))?;
         let rows = stmt
@@ -649,108 +649,115 @@ mod tests {
 
     #[test]
     fn users_are_added_listed_changed_and_removed() {
-        let (_d, mut s) = store();
-        s.add_user("kim", HASH, "responder", Some("ja"), t(0))
-            .unwrap();
-        assert!(s.add_user("kim", HASH, "viewer", None, t(1)).is_err());
-        assert!(s.add_user("a b", HASH, "viewer", None, t(1)).is_err());
-        assert!(s.add_user("x\u{202e}", HASH, "viewer", None, t(1)).is_err());
-        assert!(s.add_user("lee", HASH, "root", None, t(1)).is_err());
-        assert!(s.add_user("lee", HASH, "viewer", Some("fr"), t(1)).is_err());
-        assert!(s
-            .add_user("lee", "plaintext", "viewer", None, t(1))
-            .is_err());
-        let u = s.user("kim").unwrap().unwrap();
-        assert_eq!(
-            (u.role.as_str(), u.lang.as_deref()),
-            ("responder", Some("ja"))
-        );
-        assert_eq!(s.users().unwrap().len(), 1);
-        assert_eq!(s.active_users().unwrap(), 1);
-        assert!(s.set_user_role("kim", "admin", t(2)).unwrap());
-        assert!(s.set_user_lang("kim", None, t(2)).unwrap());
-        let u = s.user("kim").unwrap().unwrap();
-        assert_eq!((u.role.as_str(), u.lang, u.changed), ("admin", None, t(2)));
-        assert!(!s.set_password("nobody", HASH, t(3)).unwrap());
-        assert!(s.remove_user("kim").unwrap());
-        assert!(!s.remove_user("kim").unwrap());
-        assert!(s.user("kim").unwrap().is_none());
+        for (_d, path) in crate::testing::backends() {
+            let mut s = Store::open(&path).unwrap();
+            s.add_user("kim", HASH, "responder", Some("ja"), t(0))
+                .unwrap();
+            assert!(s.add_user("kim", HASH, "viewer", None, t(1)).is_err());
+            assert!(s.add_user("a b", HASH, "viewer", None, t(1)).is_err());
+            assert!(s.add_user("x\u{202e}", HASH, "viewer", None, t(1)).is_err());
+            assert!(s.add_user("lee", HASH, "root", None, t(1)).is_err());
+            assert!(s.add_user("lee", HASH, "viewer", Some("fr"), t(1)).is_err());
+            assert!(s
+                .add_user("lee", "plaintext", "viewer", None, t(1))
+                .is_err());
+            let u = s.user("kim").unwrap().unwrap();
+            assert_eq!(
+                (u.role.as_str(), u.lang.as_deref()),
+                ("responder", Some("ja"))
+            );
+            assert_eq!(s.users().unwrap().len(), 1);
+            assert_eq!(s.active_users().unwrap(), 1);
+            assert!(s.set_user_role("kim", "admin", t(2)).unwrap());
+            assert!(s.set_user_lang("kim", None, t(2)).unwrap());
+            let u = s.user("kim").unwrap().unwrap();
+            assert_eq!((u.role.as_str(), u.lang, u.changed), ("admin", None, t(2)));
+            assert!(!s.set_password("nobody", HASH, t(3)).unwrap());
+            assert!(s.remove_user("kim").unwrap());
+            assert!(!s.remove_user("kim").unwrap());
+            assert!(s.user("kim").unwrap().is_none());
+        }
     }
 
     #[test]
     fn a_session_is_found_by_its_token_only_and_expires() {
-        let (_d, mut s) = store();
-        s.add_user("kim", HASH, "viewer", None, t(0)).unwrap();
-        let limits = SessionLimits {
-            idle: Duration::hours(1),
-            absolute: Duration::hours(3),
-        };
-        let n = s.create_session("kim", t(0), limits).unwrap();
-        assert_eq!(n.token.len(), 64);
-        assert_ne!(n.token, n.csrf);
-        let minute = Duration::minutes(1);
-        let got = s.session(&n.token, t(10), minute).unwrap().unwrap();
-        assert_eq!(
-            (got.user.name.as_str(), got.csrf.as_str()),
-            ("kim", n.csrf.as_str())
-        );
-        // Not refreshed within the minute, refreshed after it.
-        assert_eq!(got.last_seen, t(0));
-        assert_eq!(
-            s.session(&n.token, t(61), minute)
-                .unwrap()
-                .unwrap()
-                .last_seen,
-            t(61)
-        );
-        // Another token, a token's hash, garbage: nothing.
-        let other = n
-            .token
-            .replace(&n.token[..1], if &n.token[..1] == "a" { "b" } else { "a" });
-        assert!(s.session(&other, t(62), minute).unwrap().is_none());
-        assert!(s.session("<script>", t(62), minute).unwrap().is_none());
-        // Idle: an hour after the last request it is gone.
-        assert!(s.session(&n.token, t(61 + 3599), minute).unwrap().is_some());
-        assert!(s
-            .session(&n.token, t(61 + 3599 + 3601), minute)
-            .unwrap()
-            .is_none());
-        // Absolute: kept alive every 50 minutes, it still ends at 3 hours.
-        let n = s.create_session("kim", t(0), limits).unwrap();
-        for m in [50, 100, 150] {
-            assert!(
-                s.session(&n.token, t(m * 60), minute).unwrap().is_some(),
-                "{m}"
+        for (_d, path) in crate::testing::backends() {
+            let mut s = Store::open(&path).unwrap();
+            s.add_user("kim", HASH, "viewer", None, t(0)).unwrap();
+            let limits = SessionLimits {
+                idle: Duration::hours(1),
+                absolute: Duration::hours(3),
+            };
+            let n = s.create_session("kim", t(0), limits).unwrap();
+            assert_eq!(n.token.len(), 64);
+            assert_ne!(n.token, n.csrf);
+            let minute = Duration::minutes(1);
+            let got = s.session(&n.token, t(10), minute).unwrap().unwrap();
+            assert_eq!(
+                (got.user.name.as_str(), got.csrf.as_str()),
+                ("kim", n.csrf.as_str())
             );
+            // Not refreshed within the minute, refreshed after it.
+            assert_eq!(got.last_seen, t(0));
+            assert_eq!(
+                s.session(&n.token, t(61), minute)
+                    .unwrap()
+                    .unwrap()
+                    .last_seen,
+                t(61)
+            );
+            // Another token, a token's hash, garbage: nothing.
+            let other = n
+                .token
+                .replace(&n.token[..1], if &n.token[..1] == "a" { "b" } else { "a" });
+            assert!(s.session(&other, t(62), minute).unwrap().is_none());
+            assert!(s.session("<script>", t(62), minute).unwrap().is_none());
+            // Idle: an hour after the last request it is gone.
+            assert!(s.session(&n.token, t(61 + 3599), minute).unwrap().is_some());
+            assert!(s
+                .session(&n.token, t(61 + 3599 + 3601), minute)
+                .unwrap()
+                .is_none());
+            // Absolute: kept alive every 50 minutes, it still ends at 3 hours.
+            let n = s.create_session("kim", t(0), limits).unwrap();
+            for m in [50, 100, 150] {
+                assert!(
+                    s.session(&n.token, t(m * 60), minute).unwrap().is_some(),
+                    "{m}"
+                );
+            }
+            assert!(s.session(&n.token, t(180 * 60), minute).unwrap().is_none());
         }
-        assert!(s.session(&n.token, t(180 * 60), minute).unwrap().is_none());
     }
 
     #[test]
     fn sessions_end_with_logout_password_disable_and_removal() {
-        let (_d, mut s) = store();
-        let l = SessionLimits::default();
-        let m = Duration::minutes(1);
-        s.add_user("kim", HASH, "viewer", None, t(0)).unwrap();
-        let a = s.create_session("kim", t(0), l).unwrap();
-        let b = s.create_session("kim", t(0), l).unwrap();
-        assert_eq!(s.sessions(Some("kim"), t(1)).unwrap().len(), 2);
-        assert!(s.end_session(&a.token).unwrap());
-        assert!(s.session(&a.token, t(1), m).unwrap().is_none());
-        assert!(s.session(&b.token, t(1), m).unwrap().is_some());
-        s.set_password("kim", HASH, t(2)).unwrap();
-        assert!(s.session(&b.token, t(3), m).unwrap().is_none());
-        let c = s.create_session("kim", t(4), l).unwrap();
-        s.set_user_disabled("kim", true, t(5)).unwrap();
-        assert!(s.session(&c.token, t(6), m).unwrap().is_none());
-        assert!(s.create_session("kim", t(7), l).is_err());
-        s.set_user_disabled("kim", false, t(8)).unwrap();
-        let d = s.create_session("kim", t(9), l).unwrap();
-        assert_eq!(s.revoke_sessions("kim").unwrap(), 1);
-        assert!(s.session(&d.token, t(10), m).unwrap().is_none());
-        assert!(s.create_session("nobody", t(11), l).is_err());
+        for (_d, path) in crate::testing::backends() {
+            let mut s = Store::open(&path).unwrap();
+            let l = SessionLimits::default();
+            let m = Duration::minutes(1);
+            s.add_user("kim", HASH, "viewer", None, t(0)).unwrap();
+            let a = s.create_session("kim", t(0), l).unwrap();
+            let b = s.create_session("kim", t(0), l).unwrap();
+            assert_eq!(s.sessions(Some("kim"), t(1)).unwrap().len(), 2);
+            assert!(s.end_session(&a.token).unwrap());
+            assert!(s.session(&a.token, t(1), m).unwrap().is_none());
+            assert!(s.session(&b.token, t(1), m).unwrap().is_some());
+            s.set_password("kim", HASH, t(2)).unwrap();
+            assert!(s.session(&b.token, t(3), m).unwrap().is_none());
+            let c = s.create_session("kim", t(4), l).unwrap();
+            s.set_user_disabled("kim", true, t(5)).unwrap();
+            assert!(s.session(&c.token, t(6), m).unwrap().is_none());
+            assert!(s.create_session("kim", t(7), l).is_err());
+            s.set_user_disabled("kim", false, t(8)).unwrap();
+            let d = s.create_session("kim", t(9), l).unwrap();
+            assert_eq!(s.revoke_sessions("kim").unwrap(), 1);
+            assert!(s.session(&d.token, t(10), m).unwrap().is_none());
+            assert!(s.create_session("nobody", t(11), l).is_err());
+        }
     }
 
+    /// About the SQLite file's bytes (SQLite only).
     #[test]
     fn the_store_file_holds_no_token() {
         let (d, mut s) = store();
@@ -770,29 +777,31 @@ mod tests {
 
     #[test]
     fn failures_are_counted_in_their_window_and_bounded() {
-        let (_d, mut s) = store();
-        let w = Duration::minutes(15);
-        let k = failure_key("addr", "192.0.2.1");
-        for i in 0..5 {
-            s.record_login_failure(std::slice::from_ref(&k), t(i * 60), w)
-                .unwrap();
+        for (_d, path) in crate::testing::backends() {
+            let mut s = Store::open(&path).unwrap();
+            let w = Duration::minutes(15);
+            let k = failure_key("addr", "192.0.2.1");
+            for i in 0..5 {
+                s.record_login_failure(std::slice::from_ref(&k), t(i * 60), w)
+                    .unwrap();
+            }
+            assert_eq!(s.login_failures(&k, t(300), w).unwrap(), (5, Some(t(0))));
+            // The 5th newest (at 0) leaves the window at 15 minutes.
+            assert_eq!(
+                s.login_blocked_until(&k, t(300), w, 5).unwrap(),
+                Some(t(900))
+            );
+            assert_eq!(s.login_blocked_until(&k, t(300), w, 6).unwrap(), None);
+            assert_eq!(s.login_failures(&k, t(901), w).unwrap().0, 4);
+            s.clear_login_failures(&k).unwrap();
+            assert_eq!(s.login_failures(&k, t(901), w).unwrap().0, 0);
+            let long = failure_key("user", &"é".repeat(500));
+            assert!(long.len() <= MAX_KEY);
+            for i in 0..150 {
+                s.record_login_failure(std::slice::from_ref(&long), t(1000 + i), w)
+                    .unwrap();
+            }
+            assert_eq!(s.login_failures(&long, t(1200), w).unwrap().0, 100);
         }
-        assert_eq!(s.login_failures(&k, t(300), w).unwrap(), (5, Some(t(0))));
-        // The 5th newest (at 0) leaves the window at 15 minutes.
-        assert_eq!(
-            s.login_blocked_until(&k, t(300), w, 5).unwrap(),
-            Some(t(900))
-        );
-        assert_eq!(s.login_blocked_until(&k, t(300), w, 6).unwrap(), None);
-        assert_eq!(s.login_failures(&k, t(901), w).unwrap().0, 4);
-        s.clear_login_failures(&k).unwrap();
-        assert_eq!(s.login_failures(&k, t(901), w).unwrap().0, 0);
-        let long = failure_key("user", &"é".repeat(500));
-        assert!(long.len() <= MAX_KEY);
-        for i in 0..150 {
-            s.record_login_failure(std::slice::from_ref(&long), t(1000 + i), w)
-                .unwrap();
-        }
-        assert_eq!(s.login_failures(&long, t(1200), w).unwrap().0, 100);
     }
 }

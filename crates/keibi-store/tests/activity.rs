@@ -8,6 +8,8 @@ use keibi_model::finding::Resource;
 use keibi_model::{
     Action, ChangeKind, Event, Finding, FindingChange, Severity, SourceKind, Statement,
 };
+mod common;
+
 use keibi_store::{
     Activity, ActivityBatch, ActivityKind, Checkpoint, Commit, FindingStore, Store, StoreError,
     TimelineEntry, TimelineQuery,
@@ -155,19 +157,21 @@ fn repeats_within_a_minute_fold_into_one_row() {
     assert_eq!(first.command.as_deref(), Some("SELECT"));
 
     // The same minute over two commits is still one row, counted in full.
-    let (_d, mut s) = open();
-    let (a, b2) = events.split_at(5000);
-    s.commit(&commit(t("2026-11-28T10:02:00Z"), a, 1)).unwrap();
-    s.commit(&commit(t("2026-11-28T10:02:01Z"), b2, 2)).unwrap();
-    assert_eq!(s.activity_rows().unwrap(), 5);
-    let mut q = query("2026-11-28T09:00:00Z", "2026-11-28T11:00:00Z");
-    q.users = vec!["app".into()];
-    let tl = s.timeline(&q).unwrap();
-    let r = rows(&tl);
-    assert_eq!(r.len(), 4, "app's rows: {r:#?}");
-    let counts: Vec<u64> = r.iter().map(|a| a.count).collect();
-    assert_eq!(counts.iter().sum::<u64>(), 10_003);
-    assert!(counts.contains(&10_000));
+    for b in common::backends() {
+        let mut s = Store::open(b.path()).unwrap();
+        let (a, b2) = events.split_at(5000);
+        s.commit(&commit(t("2026-11-28T10:02:00Z"), a, 1)).unwrap();
+        s.commit(&commit(t("2026-11-28T10:02:01Z"), b2, 2)).unwrap();
+        assert_eq!(s.activity_rows().unwrap(), 5);
+        let mut q = query("2026-11-28T09:00:00Z", "2026-11-28T11:00:00Z");
+        q.users = vec!["app".into()];
+        let tl = s.timeline(&q).unwrap();
+        let r = rows(&tl);
+        assert_eq!(r.len(), 4, "app's rows: {r:#?}");
+        let counts: Vec<u64> = r.iter().map(|a| a.count).collect();
+        assert_eq!(counts.iter().sum::<u64>(), 10_003);
+        assert!(counts.contains(&10_000));
+    }
 }
 
 /// Logins fold per address and user; failures keep their message; events
@@ -302,54 +306,58 @@ fn texts_and_commits_are_bounded() {
     )));
     assert_eq!(capped.len(), 3);
     assert_eq!(capped.dropped(), 7);
-    let (_d, mut s) = open();
-    s.commit(&Commit {
-        activity: capped,
-        ..Commit::new(t("2026-11-28T10:05:00Z"))
-    })
-    .unwrap();
-    let mut q = query("2026-11-28T00:00:00Z", "2026-11-28T23:59:59Z");
-    q.users = vec!["app".into()];
-    let tl = s.timeline(&q).unwrap();
-    assert_eq!(rows(&tl).len(), 3);
-    assert_eq!(tl.dropped, 7);
-    let mut q = query("2026-11-29T00:00:00Z", "2026-11-29T23:59:59Z");
-    q.users = vec!["app".into()];
-    assert_eq!(s.timeline(&q).unwrap().dropped, 0, "another day");
+    for b in common::backends() {
+        let mut s = Store::open(b.path()).unwrap();
+        s.commit(&Commit {
+            activity: capped.clone(),
+            ..Commit::new(t("2026-11-28T10:05:00Z"))
+        })
+        .unwrap();
+        let mut q = query("2026-11-28T00:00:00Z", "2026-11-28T23:59:59Z");
+        q.users = vec!["app".into()];
+        let tl = s.timeline(&q).unwrap();
+        assert_eq!(rows(&tl).len(), 3);
+        assert_eq!(tl.dropped, 7);
+        let mut q = query("2026-11-29T00:00:00Z", "2026-11-29T23:59:59Z");
+        q.users = vec!["app".into()];
+        assert_eq!(s.timeline(&q).unwrap().dropped, 0, "another day");
+    }
 }
 
 /// The same commit twice (a crash after the store committed, before the daemon
 /// knew) writes its activity once; a new position writes again.
 #[test]
 fn a_replayed_commit_writes_nothing_twice() {
-    let (_d, mut s) = open();
-    let events = [
-        pg(
-            "2026-11-28T10:00:00Z",
-            Action::LoginSuccess,
-            "10.0.0.5",
-            "app",
-        ),
-        stmt("2026-11-28T10:00:01Z", "10.0.0.5", "app", "SELECT 1"),
-    ];
-    let c = commit(t("2026-11-28T10:01:00Z"), &events, 1);
-    assert!(!s.commit(&c).unwrap().replayed);
-    assert!(s.commit(&c).unwrap().replayed);
-    let mut q = query("2026-11-28T09:00:00Z", "2026-11-28T11:00:00Z");
-    q.ips = vec!["10.0.0.5".parse().unwrap()];
-    let tl = s.timeline(&q).unwrap();
-    assert_eq!(
-        rows(&tl).iter().map(|a| a.count).collect::<Vec<_>>(),
-        [1, 1]
-    );
-    s.commit(&commit(t("2026-11-28T10:01:01Z"), &events, 2))
-        .unwrap();
-    let tl = s.timeline(&q).unwrap();
-    assert_eq!(
-        rows(&tl).iter().map(|a| a.count).collect::<Vec<_>>(),
-        [2, 2],
-        "the same events at a new position are new events (folded in their minute)"
-    );
+    for b in common::backends() {
+        let mut s = Store::open(b.path()).unwrap();
+        let events = [
+            pg(
+                "2026-11-28T10:00:00Z",
+                Action::LoginSuccess,
+                "10.0.0.5",
+                "app",
+            ),
+            stmt("2026-11-28T10:00:01Z", "10.0.0.5", "app", "SELECT 1"),
+        ];
+        let c = commit(t("2026-11-28T10:01:00Z"), &events, 1);
+        assert!(!s.commit(&c).unwrap().replayed);
+        assert!(s.commit(&c).unwrap().replayed);
+        let mut q = query("2026-11-28T09:00:00Z", "2026-11-28T11:00:00Z");
+        q.ips = vec!["10.0.0.5".parse().unwrap()];
+        let tl = s.timeline(&q).unwrap();
+        assert_eq!(
+            rows(&tl).iter().map(|a| a.count).collect::<Vec<_>>(),
+            [1, 1]
+        );
+        s.commit(&commit(t("2026-11-28T10:01:01Z"), &events, 2))
+            .unwrap();
+        let tl = s.timeline(&q).unwrap();
+        assert_eq!(
+            rows(&tl).iter().map(|a| a.count).collect::<Vec<_>>(),
+            [2, 2],
+            "the same events at a new position are new events (folded in their minute)"
+        );
+    }
 }
 
 /// Each kind of actor finds its own rows (OR across kinds), in time order,
@@ -357,169 +365,173 @@ fn a_replayed_commit_writes_nothing_twice() {
 /// query is refused; the limit cuts and says so.
 #[test]
 fn query_by_each_actor_kind_and_window() {
-    let (_d, mut s) = open();
-    let arn = "arn:aws:iam::123456789012:role/deploy";
-    let events = [
-        pg(
-            "2026-11-28T09:59:30Z",
-            Action::LoginSuccess,
-            "10.0.0.5",
-            "app",
-        ),
-        pg(
-            "2026-11-28T09:59:50Z",
-            Action::LoginSuccess,
-            "10.0.0.5",
-            "app",
-        ),
-        stmt("2026-11-28T10:00:10Z", "10.0.0.5", "app", "SELECT 1"),
-        stmt("2026-11-28T10:00:20Z", "10.0.0.9", "bob", "DROP TABLE t"),
-        api(
-            "2026-11-28T10:00:30Z",
-            "10.0.0.9",
-            arn,
-            "StopDBInstance",
-            None,
-        ),
-        pg(
-            "2026-11-28T12:00:00Z",
-            Action::Disconnect,
-            "10.0.0.5",
-            "app",
-        ),
-    ];
-    s.commit(&commit(t("2026-11-28T12:01:00Z"), &events, 1))
-        .unwrap();
-    let kinds = |tl: &keibi_store::Timeline| -> Vec<(ActivityKind, String)> {
-        rows(tl)
-            .iter()
-            .map(|a| (a.kind, a.first.format("%H:%M:%S").to_string()))
-            .collect()
-    };
-    let k = |kind, at: &str| (kind, at.to_string());
+    for b in common::backends() {
+        let mut s = Store::open(b.path()).unwrap();
+        let arn = "arn:aws:iam::123456789012:role/deploy";
+        let events = [
+            pg(
+                "2026-11-28T09:59:30Z",
+                Action::LoginSuccess,
+                "10.0.0.5",
+                "app",
+            ),
+            pg(
+                "2026-11-28T09:59:50Z",
+                Action::LoginSuccess,
+                "10.0.0.5",
+                "app",
+            ),
+            stmt("2026-11-28T10:00:10Z", "10.0.0.5", "app", "SELECT 1"),
+            stmt("2026-11-28T10:00:20Z", "10.0.0.9", "bob", "DROP TABLE t"),
+            api(
+                "2026-11-28T10:00:30Z",
+                "10.0.0.9",
+                arn,
+                "StopDBInstance",
+                None,
+            ),
+            pg(
+                "2026-11-28T12:00:00Z",
+                Action::Disconnect,
+                "10.0.0.5",
+                "app",
+            ),
+        ];
+        s.commit(&commit(t("2026-11-28T12:01:00Z"), &events, 1))
+            .unwrap();
+        let kinds = |tl: &keibi_store::Timeline| -> Vec<(ActivityKind, String)> {
+            rows(tl)
+                .iter()
+                .map(|a| (a.kind, a.first.format("%H:%M:%S").to_string()))
+                .collect()
+        };
+        let k = |kind, at: &str| (kind, at.to_string());
 
-    let mut q = query("2026-11-28T09:59:55Z", "2026-11-28T11:00:00Z");
-    assert!(matches!(s.timeline(&q), Err(StoreError::Invalid(_))));
-    q.users = vec!["app".into()];
-    // The login row spans 09:59:30-09:59:50: it ends before the window.
-    assert_eq!(
-        kinds(&s.timeline(&q).unwrap()),
-        [k(ActivityKind::Statement, "10:00:10")]
-    );
-    q.since = t("2026-11-28T09:59:40Z");
-    assert_eq!(
-        kinds(&s.timeline(&q).unwrap()),
-        [
-            k(ActivityKind::LoginOk, "09:59:30"),
-            k(ActivityKind::Statement, "10:00:10")
-        ]
-    );
-    let mut q = query("2026-11-28T09:00:00Z", "2026-11-28T11:00:00Z");
-    q.principals = vec![arn.into()];
-    assert_eq!(
-        kinds(&s.timeline(&q).unwrap()),
-        [k(ActivityKind::ApiCall, "10:00:30")]
-    );
-    q.ips = vec!["10.0.0.9".parse().unwrap()];
-    assert_eq!(
-        kinds(&s.timeline(&q).unwrap()),
-        [
-            k(ActivityKind::Statement, "10:00:20"),
-            k(ActivityKind::ApiCall, "10:00:30")
-        ],
-        "the address's and the principal's, each once"
-    );
-    q.users = vec!["app".into()];
-    q.limit = 2;
-    let tl = s.timeline(&q).unwrap();
-    assert!(tl.cut);
-    assert_eq!(
-        kinds(&tl),
-        [
-            k(ActivityKind::LoginOk, "09:59:30"),
-            k(ActivityKind::Statement, "10:00:10")
-        ]
-    );
-    q.limit = 4;
-    let tl = s.timeline(&q).unwrap();
-    assert!(!tl.cut, "exactly the limit is not cut");
-    assert_eq!(tl.entries.len(), 4);
+        let mut q = query("2026-11-28T09:59:55Z", "2026-11-28T11:00:00Z");
+        assert!(matches!(s.timeline(&q), Err(StoreError::Invalid(_))));
+        q.users = vec!["app".into()];
+        // The login row spans 09:59:30-09:59:50: it ends before the window.
+        assert_eq!(
+            kinds(&s.timeline(&q).unwrap()),
+            [k(ActivityKind::Statement, "10:00:10")]
+        );
+        q.since = t("2026-11-28T09:59:40Z");
+        assert_eq!(
+            kinds(&s.timeline(&q).unwrap()),
+            [
+                k(ActivityKind::LoginOk, "09:59:30"),
+                k(ActivityKind::Statement, "10:00:10")
+            ]
+        );
+        let mut q = query("2026-11-28T09:00:00Z", "2026-11-28T11:00:00Z");
+        q.principals = vec![arn.into()];
+        assert_eq!(
+            kinds(&s.timeline(&q).unwrap()),
+            [k(ActivityKind::ApiCall, "10:00:30")]
+        );
+        q.ips = vec!["10.0.0.9".parse().unwrap()];
+        assert_eq!(
+            kinds(&s.timeline(&q).unwrap()),
+            [
+                k(ActivityKind::Statement, "10:00:20"),
+                k(ActivityKind::ApiCall, "10:00:30")
+            ],
+            "the address's and the principal's, each once"
+        );
+        q.users = vec!["app".into()];
+        q.limit = 2;
+        let tl = s.timeline(&q).unwrap();
+        assert!(tl.cut);
+        assert_eq!(
+            kinds(&tl),
+            [
+                k(ActivityKind::LoginOk, "09:59:30"),
+                k(ActivityKind::Statement, "10:00:10")
+            ]
+        );
+        q.limit = 4;
+        let tl = s.timeline(&q).unwrap();
+        assert!(!tl.cut, "exactly the limit is not cut");
+        assert_eq!(tl.entries.len(), 4);
+    }
 }
 
 /// A finding naming the user (in its users list: a spray) shows as marks at its
 /// first event and at a person's resolution, among the activity.
 #[test]
 fn findings_of_the_actors_are_marked() {
-    let (_d, mut s) = open();
-    let mut f = Finding::new(
-        "login",
-        "CredentialAccess:RDS/PasswordSpray",
-        &["spray"],
-        Severity::new(7.0),
-        Resource::default(),
-        t("2026-11-28T10:00:05Z"),
-    );
-    f.title = "Password spray from 203.0.113.7".into();
-    f.actor.ip = Some("203.0.113.7".parse().unwrap());
-    f.actor.users = vec!["admin".into(), "app".into()];
-    f.last_seen = t("2026-11-28T10:00:40Z");
-    f.count = 12;
-    let mut c = commit(
-        t("2026-11-28T10:01:00Z"),
-        &[pg(
-            "2026-11-28T10:00:00Z",
-            Action::LoginFailure,
-            "203.0.113.7",
-            "app",
-        )],
-        1,
-    );
-    c.finding_changes = vec![FindingChange {
-        kind: ChangeKind::New,
-        finding: f.clone(),
-        added: 12,
-    }];
-    s.commit(&c).unwrap();
-    s.set_status(
-        &f.id,
-        &keibi_store::StatusChange {
-            transition: keibi_store::Transition::Resolve,
-            at: t("2026-11-28T10:30:00Z"),
-            by: Some("alice".into()),
-            note: None,
-        },
-    )
-    .unwrap();
-    let mut q = query("2026-11-28T09:00:00Z", "2026-11-28T11:00:00Z");
-    q.users = vec!["app".into()];
-    let tl = s.timeline(&q).unwrap();
-    let lines: Vec<String> = tl
-        .entries
-        .iter()
-        .map(|e| match e {
-            TimelineEntry::Activity(a) => {
-                format!("{} {}", a.first.format("%M:%S"), a.kind.as_str())
-            }
-            TimelineEntry::Finding(m) => {
-                format!("{} {} {}", m.time.format("%M:%S"), m.what, m.title)
-            }
-        })
-        .collect();
-    assert_eq!(
-        lines,
-        [
-            "00:00 login_failed",
-            "00:05 new Password spray from 203.0.113.7",
-            "30:00 resolved Password spray from 203.0.113.7",
-        ]
-    );
-    // Another user's timeline has none of it.
-    q.users = vec!["nobody".into()];
-    assert!(s.timeline(&q).unwrap().entries.is_empty());
-    // The address finds it too.
-    let mut q = query("2026-11-28T09:00:00Z", "2026-11-28T11:00:00Z");
-    q.ips = vec!["203.0.113.7".parse().unwrap()];
-    assert_eq!(s.timeline(&q).unwrap().entries.len(), 3);
+    for b in common::backends() {
+        let mut s = Store::open(b.path()).unwrap();
+        let mut f = Finding::new(
+            "login",
+            "CredentialAccess:RDS/PasswordSpray",
+            &["spray"],
+            Severity::new(7.0),
+            Resource::default(),
+            t("2026-11-28T10:00:05Z"),
+        );
+        f.title = "Password spray from 203.0.113.7".into();
+        f.actor.ip = Some("203.0.113.7".parse().unwrap());
+        f.actor.users = vec!["admin".into(), "app".into()];
+        f.last_seen = t("2026-11-28T10:00:40Z");
+        f.count = 12;
+        let mut c = commit(
+            t("2026-11-28T10:01:00Z"),
+            &[pg(
+                "2026-11-28T10:00:00Z",
+                Action::LoginFailure,
+                "203.0.113.7",
+                "app",
+            )],
+            1,
+        );
+        c.finding_changes = vec![FindingChange {
+            kind: ChangeKind::New,
+            finding: f.clone(),
+            added: 12,
+        }];
+        s.commit(&c).unwrap();
+        s.set_status(
+            &f.id,
+            &keibi_store::StatusChange {
+                transition: keibi_store::Transition::Resolve,
+                at: t("2026-11-28T10:30:00Z"),
+                by: Some("alice".into()),
+                note: None,
+            },
+        )
+        .unwrap();
+        let mut q = query("2026-11-28T09:00:00Z", "2026-11-28T11:00:00Z");
+        q.users = vec!["app".into()];
+        let tl = s.timeline(&q).unwrap();
+        let lines: Vec<String> = tl
+            .entries
+            .iter()
+            .map(|e| match e {
+                TimelineEntry::Activity(a) => {
+                    format!("{} {}", a.first.format("%M:%S"), a.kind.as_str())
+                }
+                TimelineEntry::Finding(m) => {
+                    format!("{} {} {}", m.time.format("%M:%S"), m.what, m.title)
+                }
+            })
+            .collect();
+        assert_eq!(
+            lines,
+            [
+                "00:00 login_failed",
+                "00:05 new Password spray from 203.0.113.7",
+                "30:00 resolved Password spray from 203.0.113.7",
+            ]
+        );
+        // Another user's timeline has none of it.
+        q.users = vec!["nobody".into()];
+        assert!(s.timeline(&q).unwrap().entries.is_empty());
+        // The address finds it too.
+        let mut q = query("2026-11-28T09:00:00Z", "2026-11-28T11:00:00Z");
+        q.ips = vec!["203.0.113.7".parse().unwrap()];
+        assert_eq!(s.timeline(&q).unwrap().entries.len(), 3);
+    }
 }
 
 /// A user named by more findings than a timeline reads (2,000), all of them
@@ -528,137 +540,143 @@ fn findings_of_the_actors_are_marked() {
 /// by the window first.
 #[test]
 fn a_busy_user_s_findings_outside_the_window_hide_nothing() {
-    let (_d, mut s) = open();
-    let mut changes = Vec::new();
-    let mut old_id = String::new();
-    for i in 0..2_100 {
-        let at = t("2026-10-01T00:00:00Z") + TimeDelta::minutes(i);
-        let mut f = Finding::new(
+    for b in common::backends() {
+        let mut s = Store::open(b.path()).unwrap();
+        let mut changes = Vec::new();
+        let mut old_id = String::new();
+        for i in 0..2_100 {
+            let at = t("2026-10-01T00:00:00Z") + TimeDelta::minutes(i);
+            let mut f = Finding::new(
+                "login",
+                "CredentialAccess:RDS/BruteForce",
+                &[&format!("old {i}")],
+                Severity::new(5.0),
+                Resource::default(),
+                at,
+            );
+            f.title = format!("old {i}");
+            f.actor.user = Some("postgres".into());
+            if i == 7 {
+                old_id = f.id.clone();
+            }
+            changes.push(FindingChange {
+                kind: ChangeKind::New,
+                finding: f,
+                added: 1,
+            });
+        }
+        let mut late = Finding::new(
             "login",
             "CredentialAccess:RDS/BruteForce",
-            &[&format!("old {i}")],
+            &["the window's"],
             Severity::new(5.0),
             Resource::default(),
-            at,
+            t("2026-11-28T10:00:05Z"),
         );
-        f.title = format!("old {i}");
-        f.actor.user = Some("postgres".into());
-        if i == 7 {
-            old_id = f.id.clone();
-        }
+        late.title = "the window's".into();
+        late.actor.user = Some("postgres".into());
+        // Its id sorts after every other: read last, if at all, without the window.
+        late.id = "f".repeat(32);
         changes.push(FindingChange {
             kind: ChangeKind::New,
-            finding: f,
+            finding: late.clone(),
             added: 1,
         });
+        let mut c = commit(t("2026-11-28T10:01:00Z"), &[], 1);
+        c.finding_changes = changes;
+        s.commit(&c).unwrap();
+        // An old finding resolved by a person in the window is marked at that time.
+        s.set_status(
+            &old_id,
+            &keibi_store::StatusChange {
+                transition: keibi_store::Transition::Resolve,
+                at: t("2026-11-28T10:30:00Z"),
+                by: Some("alice".into()),
+                note: None,
+            },
+        )
+        .unwrap();
+        let mut q = query("2026-11-28T09:00:00Z", "2026-11-28T11:00:00Z");
+        q.users = vec!["postgres".into()];
+        let marks: Vec<String> = s
+            .timeline(&q)
+            .unwrap()
+            .entries
+            .iter()
+            .filter_map(|e| match e {
+                TimelineEntry::Finding(m) => Some(format!(
+                    "{} {} {}",
+                    m.time.format("%d %H:%M"),
+                    m.what,
+                    m.title
+                )),
+                TimelineEntry::Activity(_) => None,
+            })
+            .collect();
+        assert_eq!(
+            marks,
+            ["28 10:00 new the window's", "28 10:30 resolved old 7"]
+        );
     }
-    let mut late = Finding::new(
-        "login",
-        "CredentialAccess:RDS/BruteForce",
-        &["the window's"],
-        Severity::new(5.0),
-        Resource::default(),
-        t("2026-11-28T10:00:05Z"),
-    );
-    late.title = "the window's".into();
-    late.actor.user = Some("postgres".into());
-    // Its id sorts after every other: read last, if at all, without the window.
-    late.id = "f".repeat(32);
-    changes.push(FindingChange {
-        kind: ChangeKind::New,
-        finding: late.clone(),
-        added: 1,
-    });
-    let mut c = commit(t("2026-11-28T10:01:00Z"), &[], 1);
-    c.finding_changes = changes;
-    s.commit(&c).unwrap();
-    // An old finding resolved by a person in the window is marked at that time.
-    s.set_status(
-        &old_id,
-        &keibi_store::StatusChange {
-            transition: keibi_store::Transition::Resolve,
-            at: t("2026-11-28T10:30:00Z"),
-            by: Some("alice".into()),
-            note: None,
-        },
-    )
-    .unwrap();
-    let mut q = query("2026-11-28T09:00:00Z", "2026-11-28T11:00:00Z");
-    q.users = vec!["postgres".into()];
-    let marks: Vec<String> = s
-        .timeline(&q)
-        .unwrap()
-        .entries
-        .iter()
-        .filter_map(|e| match e {
-            TimelineEntry::Finding(m) => Some(format!(
-                "{} {} {}",
-                m.time.format("%d %H:%M"),
-                m.what,
-                m.title
-            )),
-            TimelineEntry::Activity(_) => None,
-        })
-        .collect();
-    assert_eq!(
-        marks,
-        ["28 10:00 new the window's", "28 10:30 resolved old 7"]
-    );
 }
 
 /// Retention deletes rows whose events and storing are both older than the
 /// cutoff, then the oldest beyond the total cap.
 #[test]
 fn retention_by_age_and_total() {
-    let (_d, mut s) = open();
-    let now = t("2026-12-01T00:00:00Z");
-    let old_events = [pg(
-        "2026-11-20T10:00:00Z",
-        Action::LoginSuccess,
-        "10.0.0.1",
-        "a",
-    )];
-    // Stored long ago: goes. Read late (stored now) from an old log: stays.
-    s.commit(&commit(t("2026-11-20T10:01:00Z"), &old_events, 1))
-        .unwrap();
-    let late = [pg(
-        "2026-11-20T11:00:00Z",
-        Action::LoginSuccess,
-        "10.0.0.2",
-        "b",
-    )];
-    s.commit(&commit(now, &late, 2)).unwrap();
-    let recent: Vec<Event> = (0..5)
-        .map(|i| {
-            pg(
-                &format!("2026-11-30T1{i}:00:00Z"),
-                Action::LoginSuccess,
-                "10.0.0.3",
-                "c",
-            )
-        })
-        .collect();
-    s.commit(&commit(now, &recent, 3)).unwrap();
-    assert_eq!(s.activity_rows().unwrap(), 7);
-    let gone = s
-        .expire_activity(now - TimeDelta::days(7), 1_000_000)
-        .unwrap();
-    assert_eq!(gone, 1);
-    assert_eq!(s.activity_rows().unwrap(), 6);
-    let gone = s.expire_activity(now - TimeDelta::days(7), 4).unwrap();
-    assert_eq!(gone, 2, "the two first stored beyond the cap");
-    let mut q = query("2026-11-01T00:00:00Z", "2026-12-01T00:00:00Z");
-    q.users = vec!["b".into(), "c".into()];
-    let tl = s.timeline(&q).unwrap();
-    let users: Vec<&str> = rows(&tl)
-        .iter()
-        .map(|a| a.user.as_deref().unwrap())
-        .collect();
-    assert_eq!(users, ["c", "c", "c", "c"]);
+    for b in common::backends() {
+        let mut s = Store::open(b.path()).unwrap();
+        let now = t("2026-12-01T00:00:00Z");
+        let old_events = [pg(
+            "2026-11-20T10:00:00Z",
+            Action::LoginSuccess,
+            "10.0.0.1",
+            "a",
+        )];
+        // Stored long ago: goes. Read late (stored now) from an old log: stays.
+        s.commit(&commit(t("2026-11-20T10:01:00Z"), &old_events, 1))
+            .unwrap();
+        let late = [pg(
+            "2026-11-20T11:00:00Z",
+            Action::LoginSuccess,
+            "10.0.0.2",
+            "b",
+        )];
+        s.commit(&commit(now, &late, 2)).unwrap();
+        let recent: Vec<Event> = (0..5)
+            .map(|i| {
+                pg(
+                    &format!("2026-11-30T1{i}:00:00Z"),
+                    Action::LoginSuccess,
+                    "10.0.0.3",
+                    "c",
+                )
+            })
+            .collect();
+        s.commit(&commit(now, &recent, 3)).unwrap();
+        assert_eq!(s.activity_rows().unwrap(), 7);
+        let gone = s
+            .expire_activity(now - TimeDelta::days(7), 1_000_000)
+            .unwrap();
+        assert_eq!(gone, 1);
+        assert_eq!(s.activity_rows().unwrap(), 6);
+        let gone = s.expire_activity(now - TimeDelta::days(7), 4).unwrap();
+        assert_eq!(gone, 2, "the two first stored beyond the cap");
+        let mut q = query("2026-11-01T00:00:00Z", "2026-12-01T00:00:00Z");
+        q.users = vec!["b".into(), "c".into()];
+        let tl = s.timeline(&q).unwrap();
+        let users: Vec<&str> = rows(&tl)
+            .iter()
+            .map(|a| a.user.as_deref().unwrap())
+            .collect();
+        assert_eq!(users, ["c", "c", "c", "c"]);
+    }
 }
 
 /// The query reads the per-actor indexes (the plan), and reads millions of rows
 /// in milliseconds (printed, not asserted: `--nocapture`).
+///
+/// SQLite only: SQLite's query plan.
 #[test]
 fn the_query_uses_the_indexes() {
     let dir = tempfile::tempdir().unwrap();
@@ -768,41 +786,43 @@ fn at_now() -> DateTime<Utc> {
 /// together, whatever the order the actors are read in.
 #[test]
 fn the_limit_takes_the_earliest_across_actors() {
-    let (_d, mut s) = open();
-    let mut events = Vec::new();
-    for minute in 0..5 {
-        for ip in 0..10 {
-            // Address 9 is the earliest each minute, address 0 the latest.
-            events.push(pg(
-                &format!("2026-11-28T10:0{minute}:{:02}Z", 50 - ip * 5),
-                Action::LoginSuccess,
-                &format!("10.0.0.{ip}"),
-                "app",
-            ));
+    for b in common::backends() {
+        let mut s = Store::open(b.path()).unwrap();
+        let mut events = Vec::new();
+        for minute in 0..5 {
+            for ip in 0..10 {
+                // Address 9 is the earliest each minute, address 0 the latest.
+                events.push(pg(
+                    &format!("2026-11-28T10:0{minute}:{:02}Z", 50 - ip * 5),
+                    Action::LoginSuccess,
+                    &format!("10.0.0.{ip}"),
+                    "app",
+                ));
+            }
         }
+        s.commit(&commit(t("2026-11-28T11:00:00Z"), &events, 1))
+            .unwrap();
+        let mut q = query("2026-11-28T09:00:00Z", "2026-11-28T11:00:00Z");
+        q.ips = (0..10)
+            .map(|i| format!("10.0.0.{i}").parse().unwrap())
+            .collect();
+        q.limit = 7;
+        let tl = s.timeline(&q).unwrap();
+        assert!(tl.cut);
+        let got: Vec<String> = rows(&tl)
+            .iter()
+            .map(|a| format!("{} {}", a.first.format("%M:%S"), a.ip.unwrap()))
+            .collect();
+        let mut want: Vec<(DateTime<Utc>, String)> = events
+            .iter()
+            .map(|e| (e.time, e.client_ip.unwrap().to_string()))
+            .collect();
+        want.sort();
+        let want: Vec<String> = want
+            .iter()
+            .take(7)
+            .map(|(t, ip)| format!("{} {ip}", t.format("%M:%S")))
+            .collect();
+        assert_eq!(got, want);
     }
-    s.commit(&commit(t("2026-11-28T11:00:00Z"), &events, 1))
-        .unwrap();
-    let mut q = query("2026-11-28T09:00:00Z", "2026-11-28T11:00:00Z");
-    q.ips = (0..10)
-        .map(|i| format!("10.0.0.{i}").parse().unwrap())
-        .collect();
-    q.limit = 7;
-    let tl = s.timeline(&q).unwrap();
-    assert!(tl.cut);
-    let got: Vec<String> = rows(&tl)
-        .iter()
-        .map(|a| format!("{} {}", a.first.format("%M:%S"), a.ip.unwrap()))
-        .collect();
-    let mut want: Vec<(DateTime<Utc>, String)> = events
-        .iter()
-        .map(|e| (e.time, e.client_ip.unwrap().to_string()))
-        .collect();
-    want.sort();
-    let want: Vec<String> = want
-        .iter()
-        .take(7)
-        .map(|(t, ip)| format!("{} {ip}", t.format("%M:%S")))
-        .collect();
-    assert_eq!(got, want);
 }

@@ -42,8 +42,28 @@ fn finding(i: usize) -> Finding {
 #[ignore]
 fn measure() {
     let dir = tempfile::tempdir_in(".").unwrap();
-    let path = dir.path().join("m.db");
-    let mut s = Store::open(&path).unwrap();
+    measure_on(&dir.path().join("m.db"), "synchronous=FULL");
+}
+
+/// The same on PostgreSQL, on a server of its own with PostgreSQL's default
+/// durability (`fsync` and `synchronous_commit` on, unlike the test server):
+/// `cargo test --release -p keibi-store --test measure -- --ignored --nocapture
+/// measure_postgres`.
+#[test]
+#[ignore]
+fn measure_postgres() {
+    let Some(server) = keibi_store::testing::PrivateServer::start_durable() else {
+        return;
+    };
+    let url = server.new_schema();
+    measure_on(
+        std::path::Path::new(&url),
+        "PostgreSQL, synchronous_commit=on",
+    );
+}
+
+fn measure_on(path: &std::path::Path, durability: &str) {
+    let mut s = Store::open(path).unwrap();
     let n = 20_000;
     let started = Instant::now();
     let mut c = Commit::new(Utc::now());
@@ -85,8 +105,9 @@ fn measure() {
     }
     let el = started.elapsed();
     println!(
-        "{batches} commits of 10 changes + a checkpoint (synchronous=FULL): {el:?}, {:?} each",
-        el / batches as u32
+        "{batches} commits of 10 changes + a checkpoint ({durability}): {el:?}, {:?} each, {:.0} commits/s",
+        el / batches as u32,
+        batches as f64 / el.as_secs_f64()
     );
 
     let size = s.size().unwrap();
@@ -96,7 +117,7 @@ fn measure() {
     );
     drop(s);
     let started = Instant::now();
-    let s = Store::open(&path).unwrap();
+    let s = Store::open(path).unwrap();
     println!(
         "open for writing (quick_check) of {} MB: {:?}",
         size.file >> 20,

@@ -8,6 +8,8 @@ use std::time::Duration;
 use chrono::{DateTime, TimeZone, Utc};
 use keibi_model::finding::{Evidence, Resource};
 use keibi_model::{ChangeKind, Finding, FindingChange, Severity};
+mod common;
+
 use keibi_store::{
     Checkpoint, Commit, FindingStore, Outcome, Query, Status, StatusChange, Store, StoreError,
     Suppression, Transition,
@@ -72,23 +74,14 @@ fn commit(at: DateTime<Utc>, changes: Vec<FindingChange>, cps: Vec<Checkpoint>) 
     }
 }
 
-/// Where a test's store goes: an SQLite file in `dir`, then a new PostgreSQL schema
-/// (when a test server is there: `keibi_store::testing`).
-fn backends(dir: &Path) -> Vec<std::path::PathBuf> {
-    let mut v = vec![dir.join("keibi.db")];
-    v.extend(keibi_store::testing::postgres_url().map(std::path::PathBuf::from));
-    v
-}
-
 fn history_whats(s: &Store, id: &str) -> Vec<String> {
     s.history(id).unwrap().into_iter().map(|h| h.what).collect()
 }
 
 #[test]
 fn counts_add_up_across_restarts() {
-    let dir = tempfile::tempdir().unwrap();
-    for path in backends(dir.path()) {
-        counts_add_up_across_restarts_on(&path);
+    for b in common::backends() {
+        counts_add_up_across_restarts_on(b.path());
     }
 }
 
@@ -151,93 +144,95 @@ fn counts_add_up_across_restarts_on(path: &Path) {
 
 #[test]
 fn a_replayed_commit_counts_nothing() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut s = Store::open(&dir.path().join("s.db")).unwrap();
-    let f = finding("a", "198.51.100.23", 5, t(10, 0), t(10, 5));
-    let mut c = commit(
-        t(10, 6),
-        vec![change(ChangeKind::New, &f, 5)],
-        vec![cp("pg", 100), cp("my", 40)],
-    );
-    c.profile_puts.push(("user/app".into(), b"v1".to_vec()));
-    assert!(!s.commit(&c).unwrap().replayed);
-    let before = s.finding(&f.id).unwrap();
-    let history = s.history(&f.id).unwrap();
+    for b in common::backends() {
+        let mut s = Store::open(b.path()).unwrap();
+        let f = finding("a", "198.51.100.23", 5, t(10, 0), t(10, 5));
+        let mut c = commit(
+            t(10, 6),
+            vec![change(ChangeKind::New, &f, 5)],
+            vec![cp("pg", 100), cp("my", 40)],
+        );
+        c.profile_puts.push(("user/app".into(), b"v1".to_vec()));
+        assert!(!s.commit(&c).unwrap().replayed);
+        let before = s.finding(&f.id).unwrap();
+        let history = s.history(&f.id).unwrap();
 
-    // The same batch again (a retry after a crash between commit and acknowledgement).
-    let again = s.commit(&c).unwrap();
-    assert!(again.replayed);
-    assert_eq!(again.findings[0].outcome, Outcome::Unchanged);
-    assert_eq!(s.finding(&f.id).unwrap().finding.count, 5);
-    assert_eq!(s.finding(&f.id).unwrap().finding, before.finding);
-    assert_eq!(s.history(&f.id).unwrap(), history);
+        // The same batch again (a retry after a crash between commit and acknowledgement).
+        let again = s.commit(&c).unwrap();
+        assert!(again.replayed);
+        assert_eq!(again.findings[0].outcome, Outcome::Unchanged);
+        assert_eq!(s.finding(&f.id).unwrap().finding.count, 5);
+        assert_eq!(s.finding(&f.id).unwrap().finding, before.finding);
+        assert_eq!(s.history(&f.id).unwrap(), history);
 
-    // An older batch: also a replay; its profile put does not go back in time.
-    let mut old = commit(
-        t(10, 7),
-        vec![change(ChangeKind::Grew, &f, 2)],
-        vec![cp("pg", 90)],
-    );
-    old.profile_puts.push(("user/app".into(), b"v0".to_vec()));
-    assert!(s.commit(&old).unwrap().replayed);
-    assert_eq!(s.finding(&f.id).unwrap().finding.count, 5);
-    let mut profiles = Vec::new();
-    s.load_profiles(&mut |k, v| profiles.push((k.to_string(), v.to_vec())))
-        .unwrap();
-    assert_eq!(profiles, [("user/app".to_string(), b"v1".to_vec())]);
+        // An older batch: also a replay; its profile put does not go back in time.
+        let mut old = commit(
+            t(10, 7),
+            vec![change(ChangeKind::Grew, &f, 2)],
+            vec![cp("pg", 90)],
+        );
+        old.profile_puts.push(("user/app".into(), b"v0".to_vec()));
+        assert!(s.commit(&old).unwrap().replayed);
+        assert_eq!(s.finding(&f.id).unwrap().finding.count, 5);
+        let mut profiles = Vec::new();
+        s.load_profiles(&mut |k, v| profiles.push((k.to_string(), v.to_vec())))
+            .unwrap();
+        assert_eq!(profiles, [("user/app".to_string(), b"v1".to_vec())]);
 
-    // One source moving on while another goes back: refused, nothing written.
-    let mixed = commit(
-        t(10, 8),
-        vec![change(ChangeKind::Grew, &f, 9)],
-        vec![cp("pg", 200), cp("my", 10)],
-    );
-    match s.commit(&mixed) {
-        Err(StoreError::CheckpointConflict {
-            source_id,
-            stored,
-            given,
-        }) => {
-            assert_eq!((source_id.as_str(), stored, given), ("my", 40, 10));
+        // One source moving on while another goes back: refused, nothing written.
+        let mixed = commit(
+            t(10, 8),
+            vec![change(ChangeKind::Grew, &f, 9)],
+            vec![cp("pg", 200), cp("my", 10)],
+        );
+        match s.commit(&mixed) {
+            Err(StoreError::CheckpointConflict {
+                source_id,
+                stored,
+                given,
+            }) => {
+                assert_eq!((source_id.as_str(), stored, given), ("my", 40, 10));
+            }
+            other => panic!("expected a conflict, got {other:?}"),
         }
-        other => panic!("expected a conflict, got {other:?}"),
-    }
-    assert_eq!(s.finding(&f.id).unwrap().finding.count, 5);
-    assert_eq!(s.checkpoints().unwrap(), vec![cp("my", 40), cp("pg", 100)]);
+        assert_eq!(s.finding(&f.id).unwrap().finding.count, 5);
+        assert_eq!(s.checkpoints().unwrap(), vec![cp("my", 40), cp("pg", 100)]);
 
-    // An idle source repeating its position beside one that moves on is fine.
-    let next = commit(
-        t(10, 9),
-        vec![change(ChangeKind::Grew, &f, 2)],
-        vec![cp("pg", 120), cp("my", 40)],
-    );
-    let r = s.commit(&next).unwrap();
-    assert!(!r.replayed);
-    assert_eq!(s.finding(&f.id).unwrap().finding.count, 7);
+        // An idle source repeating its position beside one that moves on is fine.
+        let next = commit(
+            t(10, 9),
+            vec![change(ChangeKind::Grew, &f, 2)],
+            vec![cp("pg", 120), cp("my", 40)],
+        );
+        let r = s.commit(&next).unwrap();
+        assert!(!r.replayed);
+        assert_eq!(s.finding(&f.id).unwrap().finding.count, 7);
+    }
 }
 
 #[test]
 fn profiles_and_checkpoints_commit_with_findings() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("s.db");
-    let mut s = Store::open(&path).unwrap();
-    let mut c = commit(t(1, 0), vec![], vec![cp("a", 1)]);
-    c.profile_puts = vec![("k1".into(), vec![1]), ("k2".into(), vec![2])];
-    s.commit(&c).unwrap();
-    let mut c = commit(t(1, 1), vec![], vec![cp("a", 2)]);
-    c.profile_deletes = vec!["k1".into(), "absent".into()];
-    c.profile_puts = vec![("k2".into(), vec![3])];
-    s.commit(&c).unwrap();
-    drop(s);
-    let s = Store::open_read_only(&path).unwrap();
-    let mut seen = Vec::new();
-    assert_eq!(
-        s.load_profiles(&mut |k, v| seen.push((k.to_string(), v.to_vec())))
-            .unwrap(),
-        1
-    );
-    assert_eq!(seen, [("k2".to_string(), vec![3])]);
-    assert_eq!(s.checkpoints().unwrap(), vec![cp("a", 2)]);
+    for b in common::backends() {
+        let path = b.path.clone();
+        let mut s = Store::open(&path).unwrap();
+        let mut c = commit(t(1, 0), vec![], vec![cp("a", 1)]);
+        c.profile_puts = vec![("k1".into(), vec![1]), ("k2".into(), vec![2])];
+        s.commit(&c).unwrap();
+        let mut c = commit(t(1, 1), vec![], vec![cp("a", 2)]);
+        c.profile_deletes = vec!["k1".into(), "absent".into()];
+        c.profile_puts = vec![("k2".into(), vec![3])];
+        s.commit(&c).unwrap();
+        drop(s);
+        let s = Store::open_read_only(&path).unwrap();
+        let mut seen = Vec::new();
+        assert_eq!(
+            s.load_profiles(&mut |k, v| seen.push((k.to_string(), v.to_vec())))
+                .unwrap(),
+            1
+        );
+        assert_eq!(seen, [("k2".to_string(), vec![3])]);
+        assert_eq!(s.checkpoints().unwrap(), vec![cp("a", 2)]);
+    }
 }
 
 /// A daemon whose profiles forgot more keys than they could name writes them all
@@ -245,145 +240,148 @@ fn profiles_and_checkpoints_commit_with_findings() {
 /// the same transaction; a replayed batch clears nothing.
 #[test]
 fn a_profile_rewrite_replaces_every_stored_profile() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut s = Store::open(&dir.path().join("s.db")).unwrap();
-    let mut c = commit(t(1, 0), vec![], vec![cp("a", 1)]);
-    c.profile_puts = vec![("k1".into(), vec![1]), ("k2".into(), vec![2])];
-    s.commit(&c).unwrap();
-    let mut replay = commit(t(1, 1), vec![], vec![cp("a", 1)]);
-    replay.profile_clear = true;
-    assert!(s.commit(&replay).unwrap().replayed);
-    let mut seen = Vec::new();
-    s.load_profiles(&mut |k, _| seen.push(k.to_string()))
-        .unwrap();
-    assert_eq!(seen, ["k1", "k2"]);
-    let mut c = commit(t(1, 2), vec![], vec![cp("a", 2)]);
-    c.profile_clear = true;
-    c.profile_puts = vec![("k3".into(), vec![3])];
-    s.commit(&c).unwrap();
-    let mut seen = Vec::new();
-    s.load_profiles(&mut |k, v| seen.push((k.to_string(), v.to_vec())))
-        .unwrap();
-    assert_eq!(seen, [("k3".to_string(), vec![3])]);
+    for b in common::backends() {
+        let mut s = Store::open(b.path()).unwrap();
+        let mut c = commit(t(1, 0), vec![], vec![cp("a", 1)]);
+        c.profile_puts = vec![("k1".into(), vec![1]), ("k2".into(), vec![2])];
+        s.commit(&c).unwrap();
+        let mut replay = commit(t(1, 1), vec![], vec![cp("a", 1)]);
+        replay.profile_clear = true;
+        assert!(s.commit(&replay).unwrap().replayed);
+        let mut seen = Vec::new();
+        s.load_profiles(&mut |k, _| seen.push(k.to_string()))
+            .unwrap();
+        assert_eq!(seen, ["k1", "k2"]);
+        let mut c = commit(t(1, 2), vec![], vec![cp("a", 2)]);
+        c.profile_clear = true;
+        c.profile_puts = vec![("k3".into(), vec![3])];
+        s.commit(&c).unwrap();
+        let mut seen = Vec::new();
+        s.load_profiles(&mut |k, v| seen.push((k.to_string(), v.to_vec())))
+            .unwrap();
+        assert_eq!(seen, [("k3".to_string(), vec![3])]);
+    }
 }
 
 #[test]
 fn resolved_findings_reopen_when_activity_comes_back() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut s = Store::open(&dir.path().join("s.db")).unwrap();
-    let f = finding("a", "198.51.100.23", 5, t(10, 0), t(10, 5));
-    s.commit(&commit(
-        t(10, 6),
-        vec![change(ChangeKind::New, &f, 5)],
-        vec![],
-    ))
-    .unwrap();
-    let prefix = &f.id[..6];
-    let ack = s
-        .set_status(
-            prefix,
+    for b in common::backends() {
+        let mut s = Store::open(b.path()).unwrap();
+        let f = finding("a", "198.51.100.23", 5, t(10, 0), t(10, 5));
+        s.commit(&commit(
+            t(10, 6),
+            vec![change(ChangeKind::New, &f, 5)],
+            vec![],
+        ))
+        .unwrap();
+        let prefix = &f.id[..6];
+        let ack = s
+            .set_status(
+                prefix,
+                &StatusChange {
+                    transition: Transition::Acknowledge,
+                    at: t(10, 7),
+                    by: Some("alice".into()),
+                    note: Some("looking".into()),
+                },
+            )
+            .unwrap();
+        assert_eq!(ack.status, Status::Acknowledged);
+        assert_eq!(ack.status_by.as_deref(), Some("alice"));
+        // Growth keeps an acknowledged finding acknowledged.
+        let c = s
+            .commit(&commit(
+                t(10, 8),
+                vec![change(ChangeKind::Grew, &f, 1)],
+                vec![],
+            ))
+            .unwrap();
+        assert_eq!(c.findings[0].status, Status::Acknowledged);
+        s.set_status(
+            &f.id,
             &StatusChange {
-                transition: Transition::Acknowledge,
-                at: t(10, 7),
+                transition: Transition::Resolve,
+                at: t(10, 9),
                 by: Some("alice".into()),
-                note: Some("looking".into()),
+                note: Some("password rotated".into()),
             },
         )
         .unwrap();
-    assert_eq!(ack.status, Status::Acknowledged);
-    assert_eq!(ack.status_by.as_deref(), Some("alice"));
-    // Growth keeps an acknowledged finding acknowledged.
-    let c = s
-        .commit(&commit(
-            t(10, 8),
-            vec![change(ChangeKind::Grew, &f, 1)],
-            vec![],
-        ))
-        .unwrap();
-    assert_eq!(c.findings[0].status, Status::Acknowledged);
-    s.set_status(
-        &f.id,
-        &StatusChange {
-            transition: Transition::Resolve,
-            at: t(10, 9),
-            by: Some("alice".into()),
-            note: Some("password rotated".into()),
-        },
-    )
-    .unwrap();
-    assert_eq!(s.finding(&f.id).unwrap().status, Status::Resolved);
-    // A closing or replayed change (no events) does not reopen it.
-    let c = s
-        .commit(&commit(
-            t(10, 10),
-            vec![change(ChangeKind::Closed, &f, 0)],
-            vec![],
-        ))
-        .unwrap();
-    assert_eq!(c.findings[0].status, Status::Resolved);
-    // New activity does, and says so.
-    let c = s
-        .commit(&commit(
-            t(12, 0),
-            vec![change(ChangeKind::Grew, &f, 4)],
-            vec![],
-        ))
-        .unwrap();
-    assert_eq!(c.findings[0].outcome, Outcome::Reopened);
-    assert_eq!(c.findings[0].status, Status::New);
-    assert!(c.findings[0].notify);
-    let h = s.history(&f.id).unwrap();
-    let whats: Vec<&str> = h.iter().map(|h| h.what.as_str()).collect();
-    assert_eq!(
-        whats,
-        [
-            "new",
-            "acknowledged",
-            "grew",
-            "resolved",
-            "closed",
-            "grew",
-            "reopened"
-        ]
-    );
-    assert_eq!(h[3].note.as_deref(), Some("password rotated"));
-    assert_eq!(h[6].count, 10);
-    // Listing by status.
-    let q = |st| Query {
-        statuses: vec![st],
-        ..Query::default()
-    };
-    assert_eq!(s.findings(&q(Status::New)).unwrap().len(), 1);
-    assert_eq!(s.findings(&q(Status::Resolved)).unwrap().len(), 0);
+        assert_eq!(s.finding(&f.id).unwrap().status, Status::Resolved);
+        // A closing or replayed change (no events) does not reopen it.
+        let c = s
+            .commit(&commit(
+                t(10, 10),
+                vec![change(ChangeKind::Closed, &f, 0)],
+                vec![],
+            ))
+            .unwrap();
+        assert_eq!(c.findings[0].status, Status::Resolved);
+        // New activity does, and says so.
+        let c = s
+            .commit(&commit(
+                t(12, 0),
+                vec![change(ChangeKind::Grew, &f, 4)],
+                vec![],
+            ))
+            .unwrap();
+        assert_eq!(c.findings[0].outcome, Outcome::Reopened);
+        assert_eq!(c.findings[0].status, Status::New);
+        assert!(c.findings[0].notify);
+        let h = s.history(&f.id).unwrap();
+        let whats: Vec<&str> = h.iter().map(|h| h.what.as_str()).collect();
+        assert_eq!(
+            whats,
+            [
+                "new",
+                "acknowledged",
+                "grew",
+                "resolved",
+                "closed",
+                "grew",
+                "reopened"
+            ]
+        );
+        assert_eq!(h[3].note.as_deref(), Some("password rotated"));
+        assert_eq!(h[6].count, 10);
+        // Listing by status.
+        let q = |st| Query {
+            statuses: vec![st],
+            ..Query::default()
+        };
+        assert_eq!(s.findings(&q(Status::New)).unwrap().len(), 1);
+        assert_eq!(s.findings(&q(Status::Resolved)).unwrap().len(), 0);
+    }
 }
 
 #[test]
 fn id_prefixes_must_be_unique_and_hex() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut s = Store::open(&dir.path().join("s.db")).unwrap();
-    let fs: Vec<Finding> = (0..40)
-        .map(|i| finding(&i.to_string(), "192.0.2.1", 1, t(1, 0), t(1, 0)))
-        .collect();
-    let changes = fs.iter().map(|f| change(ChangeKind::New, f, 1)).collect();
-    s.commit(&commit(t(1, 1), changes, vec![])).unwrap();
-    // 40 ids over 16 first digits: some first digit is shared.
-    let mut firsts: Vec<char> = fs.iter().map(|f| f.id.chars().next().unwrap()).collect();
-    firsts.sort();
-    let shared = firsts.windows(2).find(|w| w[0] == w[1]).unwrap()[0];
-    assert!(matches!(
-        s.finding(&shared.to_string()),
-        Err(StoreError::Ambiguous { count, .. }) if count >= 2
-    ));
-    assert_eq!(
-        s.finding(&fs[3].id.to_uppercase()).unwrap().finding.id,
-        fs[3].id
-    );
-    assert!(matches!(s.finding("zz*"), Err(StoreError::Invalid(_))));
-    assert!(matches!(s.finding("*"), Err(StoreError::Invalid(_))));
-    assert!(matches!(
-        s.finding(&"0".repeat(32)),
-        Err(StoreError::NotFound(_))
-    ));
+    for b in common::backends() {
+        let mut s = Store::open(b.path()).unwrap();
+        let fs: Vec<Finding> = (0..40)
+            .map(|i| finding(&i.to_string(), "192.0.2.1", 1, t(1, 0), t(1, 0)))
+            .collect();
+        let changes = fs.iter().map(|f| change(ChangeKind::New, f, 1)).collect();
+        s.commit(&commit(t(1, 1), changes, vec![])).unwrap();
+        // 40 ids over 16 first digits: some first digit is shared.
+        let mut firsts: Vec<char> = fs.iter().map(|f| f.id.chars().next().unwrap()).collect();
+        firsts.sort();
+        let shared = firsts.windows(2).find(|w| w[0] == w[1]).unwrap()[0];
+        assert!(matches!(
+            s.finding(&shared.to_string()),
+            Err(StoreError::Ambiguous { count, .. }) if count >= 2
+        ));
+        assert_eq!(
+            s.finding(&fs[3].id.to_uppercase()).unwrap().finding.id,
+            fs[3].id
+        );
+        assert!(matches!(s.finding("zz*"), Err(StoreError::Invalid(_))));
+        assert!(matches!(s.finding("*"), Err(StoreError::Invalid(_))));
+        assert!(matches!(
+            s.finding(&"0".repeat(32)),
+            Err(StoreError::NotFound(_))
+        ));
+    }
 }
 
 fn rule(network: Option<&str>, expires_at: Option<DateTime<Utc>>) -> Suppression {
@@ -402,232 +400,242 @@ fn rule(network: Option<&str>, expires_at: Option<DateTime<Utc>>) -> Suppression
 
 #[test]
 fn suppressions_by_cidr_until_they_expire() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut s = Store::open(&dir.path().join("s.db")).unwrap();
-    let inside_before = finding("before", "10.1.2.3", 2, t(8, 0), t(8, 1));
-    s.commit(&commit(
-        t(8, 2),
-        vec![change(ChangeKind::New, &inside_before, 2)],
-        vec![],
-    ))
-    .unwrap();
-    let (rid, matched) = s
-        .suppress(&rule(Some("10.0.0.0/8"), Some(t(12, 0))))
+    for b in common::backends() {
+        let mut s = Store::open(b.path()).unwrap();
+        let inside_before = finding("before", "10.1.2.3", 2, t(8, 0), t(8, 1));
+        s.commit(&commit(
+            t(8, 2),
+            vec![change(ChangeKind::New, &inside_before, 2)],
+            vec![],
+        ))
         .unwrap();
-    assert_eq!(
-        matched, 1,
-        "the stored finding from the range is suppressed now"
-    );
-    assert_eq!(
-        s.finding(&inside_before.id).unwrap().status,
-        Status::Suppressed
-    );
+        let (rid, matched) = s
+            .suppress(&rule(Some("10.0.0.0/8"), Some(t(12, 0))))
+            .unwrap();
+        assert_eq!(
+            matched, 1,
+            "the stored finding from the range is suppressed now"
+        );
+        assert_eq!(
+            s.finding(&inside_before.id).unwrap().status,
+            Status::Suppressed
+        );
 
-    let inside = finding("in", "10.9.9.9", 3, t(10, 0), t(10, 1));
-    let outside = finding("out", "192.0.2.1", 3, t(10, 0), t(10, 1));
-    let mut mixed = finding("mixed", "10.0.0.1", 3, t(10, 0), t(10, 1));
-    mixed.actor.ip = None;
-    mixed.actor.ips = vec!["10.0.0.1".parse().unwrap(), "192.0.2.9".parse().unwrap()];
-    let c = s
-        .commit(&commit(
-            t(10, 2),
-            vec![
-                change(ChangeKind::New, &inside, 3),
-                change(ChangeKind::New, &outside, 3),
-                change(ChangeKind::New, &mixed, 3),
+        let inside = finding("in", "10.9.9.9", 3, t(10, 0), t(10, 1));
+        let outside = finding("out", "192.0.2.1", 3, t(10, 0), t(10, 1));
+        let mut mixed = finding("mixed", "10.0.0.1", 3, t(10, 0), t(10, 1));
+        mixed.actor.ip = None;
+        mixed.actor.ips = vec!["10.0.0.1".parse().unwrap(), "192.0.2.9".parse().unwrap()];
+        let c = s
+            .commit(&commit(
+                t(10, 2),
+                vec![
+                    change(ChangeKind::New, &inside, 3),
+                    change(ChangeKind::New, &outside, 3),
+                    change(ChangeKind::New, &mixed, 3),
+                ],
+                vec![],
+            ))
+            .unwrap();
+        let st: Vec<(Status, bool)> = c.findings.iter().map(|a| (a.status, a.notify)).collect();
+        assert_eq!(
+            st,
+            [
+                (Status::Suppressed, false),
+                (Status::New, true),
+                (Status::New, true)
             ],
-            vec![],
-        ))
-        .unwrap();
-    let st: Vec<(Status, bool)> = c.findings.iter().map(|a| (a.status, a.notify)).collect();
-    assert_eq!(
-        st,
-        [
-            (Status::Suppressed, false),
-            (Status::New, true),
+            "only a finding whose addresses are all inside the range is suppressed"
+        );
+        assert_eq!(history_whats(&s, &inside.id), ["new", "suppressed"]);
+        assert_eq!(
+            s.history(&inside.id).unwrap()[1].by.as_deref(),
+            Some(format!("rule {rid}").as_str())
+        );
+        // Still suppressed while the rule holds: growth stays quiet.
+        let c = s
+            .commit(&commit(
+                t(11, 0),
+                vec![change(ChangeKind::Grew, &inside, 1)],
+                vec![],
+            ))
+            .unwrap();
+        assert_eq!(
+            (c.findings[0].status, c.findings[0].notify),
+            (Status::Suppressed, false)
+        );
+        // After expiry, new activity brings it back.
+        let c = s
+            .commit(&commit(
+                t(13, 0),
+                vec![change(ChangeKind::Grew, &inside, 1)],
+                vec![],
+            ))
+            .unwrap();
+        assert_eq!(c.findings[0].outcome, Outcome::Reopened);
+        assert_eq!(
+            (c.findings[0].status, c.findings[0].notify),
             (Status::New, true)
-        ],
-        "only a finding whose addresses are all inside the range is suppressed"
-    );
-    assert_eq!(history_whats(&s, &inside.id), ["new", "suppressed"]);
-    assert_eq!(
-        s.history(&inside.id).unwrap()[1].by.as_deref(),
-        Some(format!("rule {rid}").as_str())
-    );
-    // Still suppressed while the rule holds: growth stays quiet.
-    let c = s
-        .commit(&commit(
-            t(11, 0),
-            vec![change(ChangeKind::Grew, &inside, 1)],
-            vec![],
-        ))
-        .unwrap();
-    assert_eq!(
-        (c.findings[0].status, c.findings[0].notify),
-        (Status::Suppressed, false)
-    );
-    // After expiry, new activity brings it back.
-    let c = s
-        .commit(&commit(
-            t(13, 0),
-            vec![change(ChangeKind::Grew, &inside, 1)],
-            vec![],
-        ))
-        .unwrap();
-    assert_eq!(c.findings[0].outcome, Outcome::Reopened);
-    assert_eq!(
-        (c.findings[0].status, c.findings[0].notify),
-        (Status::New, true)
-    );
-    assert_eq!(
-        history_whats(&s, &inside.id),
-        ["new", "suppressed", "grew", "unsuppressed"]
-    );
-    // A new finding after expiry is not suppressed either.
-    let late = finding("late", "10.5.5.5", 1, t(13, 0), t(13, 0));
-    let c = s
-        .commit(&commit(
-            t(13, 1),
-            vec![change(ChangeKind::New, &late, 1)],
-            vec![],
-        ))
-        .unwrap();
-    assert_eq!(c.findings[0].status, Status::New);
-    assert_eq!(
-        s.suppressions().unwrap()[0].network.unwrap().to_string(),
-        "10.0.0.0/8"
-    );
+        );
+        assert_eq!(
+            history_whats(&s, &inside.id),
+            ["new", "suppressed", "grew", "unsuppressed"]
+        );
+        // A new finding after expiry is not suppressed either.
+        let late = finding("late", "10.5.5.5", 1, t(13, 0), t(13, 0));
+        let c = s
+            .commit(&commit(
+                t(13, 1),
+                vec![change(ChangeKind::New, &late, 1)],
+                vec![],
+            ))
+            .unwrap();
+        assert_eq!(c.findings[0].status, Status::New);
+        assert_eq!(
+            s.suppressions().unwrap()[0].network.unwrap().to_string(),
+            "10.0.0.0/8"
+        );
+    }
 }
 
 #[test]
 fn suppression_by_type_user_and_resource() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut s = Store::open(&dir.path().join("s.db")).unwrap();
-    let empty = Suppression {
-        network: None,
-        reason: None,
-        ..rule(None, None)
-    };
-    assert!(matches!(s.suppress(&empty), Err(StoreError::Invalid(_))));
-    let r = Suppression {
-        finding_type: Some("CredentialAccess:RDS/BruteForce".into()),
-        resource: Some("orders-db".into()),
-        user: Some("postgres".into()),
-        ..empty.clone()
-    };
-    s.suppress(&r).unwrap();
-    let hit = finding("x", "192.0.2.1", 1, t(10, 0), t(10, 0));
-    let mut other_user = finding("y", "192.0.2.1", 1, t(10, 0), t(10, 0));
-    other_user.actor.user = Some("app".into());
-    let mut other_db = finding("z", "192.0.2.1", 1, t(10, 0), t(10, 0));
-    other_db.resource.id = "billing-db".into();
-    let c = s
-        .commit(&commit(
-            t(10, 1),
-            vec![
-                change(ChangeKind::New, &hit, 1),
-                change(ChangeKind::New, &other_user, 1),
-                change(ChangeKind::New, &other_db, 1),
-            ],
-            vec![],
-        ))
-        .unwrap();
-    let st: Vec<Status> = c.findings.iter().map(|a| a.status).collect();
-    assert_eq!(st, [Status::Suppressed, Status::New, Status::New]);
+    for b in common::backends() {
+        let mut s = Store::open(b.path()).unwrap();
+        let empty = Suppression {
+            network: None,
+            reason: None,
+            ..rule(None, None)
+        };
+        assert!(matches!(s.suppress(&empty), Err(StoreError::Invalid(_))));
+        let r = Suppression {
+            finding_type: Some("CredentialAccess:RDS/BruteForce".into()),
+            resource: Some("orders-db".into()),
+            user: Some("postgres".into()),
+            ..empty.clone()
+        };
+        s.suppress(&r).unwrap();
+        let hit = finding("x", "192.0.2.1", 1, t(10, 0), t(10, 0));
+        let mut other_user = finding("y", "192.0.2.1", 1, t(10, 0), t(10, 0));
+        other_user.actor.user = Some("app".into());
+        let mut other_db = finding("z", "192.0.2.1", 1, t(10, 0), t(10, 0));
+        other_db.resource.id = "billing-db".into();
+        let c = s
+            .commit(&commit(
+                t(10, 1),
+                vec![
+                    change(ChangeKind::New, &hit, 1),
+                    change(ChangeKind::New, &other_user, 1),
+                    change(ChangeKind::New, &other_db, 1),
+                ],
+                vec![],
+            ))
+            .unwrap();
+        let st: Vec<Status> = c.findings.iter().map(|a| a.status).collect();
+        assert_eq!(st, [Status::Suppressed, Status::New, Status::New]);
+    }
 }
 
 #[test]
 fn prune_exports_then_deletes() {
-    let dir = tempfile::tempdir().unwrap();
-    let export = dir.path().join("export");
-    std::fs::create_dir(&export).unwrap();
-    let mut s = Store::open(&dir.path().join("s.db")).unwrap();
-    let old = finding("old", "192.0.2.1", 2, day(1), day(2));
-    let recent = finding("new", "192.0.2.2", 2, day(20), day(27));
-    s.commit(&commit(
-        day(27),
-        vec![
-            change(ChangeKind::New, &old, 2),
-            change(ChangeKind::New, &recent, 2),
-        ],
-        vec![],
-    ))
-    .unwrap();
-    s.set_status(
-        &old.id,
-        &StatusChange {
-            transition: Transition::Resolve,
-            at: day(3),
-            by: None,
-            note: Some("done".into()),
-        },
-    )
-    .unwrap();
-    let before = s.size().unwrap();
-    assert_eq!((before.findings, before.history), (2, 3));
-    assert!(before.file > 0);
-
-    let p = s.prune(day(10), Some(&export), day(28)).unwrap();
-    assert_eq!((p.findings, p.history), (1, 2));
-    let file = p.exported_to.unwrap();
-    assert!(file
-        .file_name()
-        .unwrap()
-        .to_str()
-        .unwrap()
-        .ends_with(".jsonl.zst"));
-    let mut text = String::new();
-    zstd::Decoder::new(std::fs::File::open(&file).unwrap())
-        .unwrap()
-        .read_to_string(&mut text)
+    for b in common::backends() {
+        let dir = &b.dir;
+        let export = dir.path().join("export");
+        std::fs::create_dir(&export).unwrap();
+        let mut s = Store::open(b.path()).unwrap();
+        let old = finding("old", "192.0.2.1", 2, day(1), day(2));
+        let recent = finding("new", "192.0.2.2", 2, day(20), day(27));
+        s.commit(&commit(
+            day(27),
+            vec![
+                change(ChangeKind::New, &old, 2),
+                change(ChangeKind::New, &recent, 2),
+            ],
+            vec![],
+        ))
         .unwrap();
-    let lines: Vec<serde_json::Value> = text
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
-    assert_eq!(lines.len(), 1);
-    assert_eq!(lines[0]["finding"]["id"], old.id.as_str());
-    assert_eq!(lines[0]["status"], "resolved");
-    assert_eq!(lines[0]["history"][1]["what"], "resolved");
-    assert_eq!(lines[0]["history"][1]["note"], "done");
-    let back: Finding = serde_json::from_value(lines[0]["finding"].clone()).unwrap();
-    assert_eq!(back.count, 2);
+        s.set_status(
+            &old.id,
+            &StatusChange {
+                transition: Transition::Resolve,
+                at: day(3),
+                by: None,
+                note: Some("done".into()),
+            },
+        )
+        .unwrap();
+        let before = s.size().unwrap();
+        assert_eq!((before.findings, before.history), (2, 3));
+        assert!(before.file > 0);
 
-    assert!(matches!(s.finding(&old.id), Err(StoreError::NotFound(_))));
-    assert_eq!(s.finding(&recent.id).unwrap().finding.count, 2);
-    let after = s.size().unwrap();
-    assert_eq!((after.findings, after.history), (1, 1));
-    assert_eq!(after.wal, 0, "the WAL was folded in");
-    assert_eq!(after.free, 0, "freed pages went back to the file system");
-    assert!(
-        after.file < before.file + before.wal,
-        "{after:?} {before:?}"
-    );
-    // Nothing left to prune: no empty export file.
-    let p = s.prune(day(10), Some(&export), day(29)).unwrap();
-    assert_eq!((p.findings, p.exported_to), (0, None));
-    // Without export, deleted directly.
-    let p = s.prune(day(28), None, day(29)).unwrap();
-    assert_eq!(p.findings, 1);
+        let p = s.prune(day(10), Some(&export), day(28)).unwrap();
+        assert_eq!((p.findings, p.history), (1, 2));
+        let file = p.exported_to.unwrap();
+        assert!(file
+            .file_name()
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .ends_with(".jsonl.zst"));
+        let mut text = String::new();
+        zstd::Decoder::new(std::fs::File::open(&file).unwrap())
+            .unwrap()
+            .read_to_string(&mut text)
+            .unwrap();
+        let lines: Vec<serde_json::Value> = text
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(lines.len(), 1);
+        assert_eq!(lines[0]["finding"]["id"], old.id.as_str());
+        assert_eq!(lines[0]["status"], "resolved");
+        assert_eq!(lines[0]["history"][1]["what"], "resolved");
+        assert_eq!(lines[0]["history"][1]["note"], "done");
+        let back: Finding = serde_json::from_value(lines[0]["finding"].clone()).unwrap();
+        assert_eq!(back.count, 2);
+
+        assert!(matches!(s.finding(&old.id), Err(StoreError::NotFound(_))));
+        assert_eq!(s.finding(&recent.id).unwrap().finding.count, 2);
+        let after = s.size().unwrap();
+        assert_eq!((after.findings, after.history), (1, 1));
+        assert_eq!(after.wal, 0, "the WAL was folded in");
+        assert_eq!(after.free, 0, "freed pages went back to the file system");
+        // SQLite's file shrinks; PostgreSQL's size is the whole database's (other
+        // schemas on the test server too), its space reclaimed by its autovacuum.
+        if !b.is_postgres() {
+            assert!(
+                after.file < before.file + before.wal,
+                "{after:?} {before:?}"
+            );
+        }
+        // Nothing left to prune: no empty export file.
+        let p = s.prune(day(10), Some(&export), day(29)).unwrap();
+        assert_eq!((p.findings, p.exported_to), (0, None));
+        // Without export, deleted directly.
+        let p = s.prune(day(28), None, day(29)).unwrap();
+        assert_eq!(p.findings, 1);
+    }
 }
 
 #[test]
 fn an_export_that_fails_deletes_nothing() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut s = Store::open(&dir.path().join("s.db")).unwrap();
-    let old = finding("old", "192.0.2.1", 2, day(1), day(2));
-    s.commit(&commit(
-        day(3),
-        vec![change(ChangeKind::New, &old, 2)],
-        vec![],
-    ))
-    .unwrap();
-    let missing = dir.path().join("no-such-dir");
-    assert!(matches!(
-        s.prune(day(10), Some(&missing), day(28)),
-        Err(StoreError::Io { .. })
-    ));
-    assert_eq!(s.size().unwrap().findings, 1);
+    for b in common::backends() {
+        let dir = &b.dir;
+        let mut s = Store::open(b.path()).unwrap();
+        let old = finding("old", "192.0.2.1", 2, day(1), day(2));
+        s.commit(&commit(
+            day(3),
+            vec![change(ChangeKind::New, &old, 2)],
+            vec![],
+        ))
+        .unwrap();
+        let missing = dir.path().join("no-such-dir");
+        assert!(matches!(
+            s.prune(day(10), Some(&missing), day(28)),
+            Err(StoreError::Io { .. })
+        ));
+        assert_eq!(s.size().unwrap().findings, 1);
+    }
 }
 
 /// A store of `n` findings, closed (so its WAL is folded into the file).
@@ -651,6 +659,8 @@ fn overwrite(path: &Path, at: u64, len: usize) {
     f.write_all(&garbage).unwrap();
 }
 
+/// SQLite only: about the bytes of its file.
+
 #[test]
 fn garbage_over_the_header_is_not_a_store() {
     let dir = tempfile::tempdir().unwrap();
@@ -672,6 +682,8 @@ fn garbage_over_the_header_is_not_a_store() {
     );
 }
 
+/// SQLite only: about the bytes of its file.
+
 #[test]
 fn garbage_inside_is_reported_as_damage() {
     let dir = tempfile::tempdir().unwrap();
@@ -691,6 +703,9 @@ fn garbage_inside_is_reported_as_damage() {
         "the file is left as it was"
     );
 }
+
+/// SQLite only: about files that are not keibi's (PostgreSQL's equal, a schema
+/// holding other tables, is refused in `store.rs`).
 
 #[test]
 fn foreign_sqlite_files_are_refused() {
@@ -743,6 +758,8 @@ fn foreign_sqlite_files_are_refused() {
     ));
 }
 
+/// SQLite only: file permissions and a missing file.
+
 #[test]
 fn read_only_stores_refuse_writes() {
     let dir = tempfile::tempdir().unwrap();
@@ -778,6 +795,8 @@ fn read_only_stores_refuse_writes() {
 
 /// A newer store in rollback-journal mode: refused before `journal_mode = WAL`
 /// would rewrite its header.
+///
+/// SQLite only: the version is written with raw `rusqlite` (`user_version`).
 #[test]
 fn a_newer_store_is_refused_before_anything_is_written() {
     let dir = tempfile::tempdir().unwrap();
@@ -805,6 +824,8 @@ fn a_newer_store_is_refused_before_anything_is_written() {
 
 /// keibi's mark and schema number over other tables: refused at open, by name,
 /// not later by a query.
+///
+/// SQLite only: a file made with raw `rusqlite`.
 #[test]
 fn a_marked_file_without_keibis_tables_is_refused() {
     let dir = tempfile::tempdir().unwrap();
@@ -828,6 +849,8 @@ fn a_marked_file_without_keibis_tables_is_refused() {
     assert_eq!(std::fs::read(&path).unwrap(), before);
 }
 
+/// SQLite only: paths in the file system.
+
 #[test]
 fn a_directory_or_a_missing_directory_is_said_in_words() {
     let dir = tempfile::tempdir().unwrap();
@@ -845,26 +868,27 @@ fn a_directory_or_a_missing_directory_is_said_in_words() {
 
 #[test]
 fn one_exclusive_opener_at_a_time_and_the_lock_goes_with_the_store() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("s.db");
-    let first = Store::open_exclusive(&path).unwrap();
-    let e = Store::open_exclusive(&path).unwrap_err();
-    assert!(matches!(e, StoreError::InUse { .. }), "{e}");
-    // The findings commands do not take the lock.
-    let mut other = Store::open(&path).unwrap();
-    filled_store_into(&mut other, 2);
-    assert_eq!(
-        Store::open_read_only(&path)
-            .unwrap()
-            .size()
-            .unwrap()
-            .findings,
-        2
-    );
-    drop(other);
-    drop(first);
-    let again = Store::open_exclusive(&path).unwrap();
-    assert_eq!(again.size().unwrap().findings, 2);
+    for b in common::backends() {
+        let path = b.path.clone();
+        let first = Store::open_exclusive(&path).unwrap();
+        let e = Store::open_exclusive(&path).unwrap_err();
+        assert!(matches!(e, StoreError::InUse { .. }), "{e}");
+        // The findings commands do not take the lock.
+        let mut other = Store::open(&path).unwrap();
+        filled_store_into(&mut other, 2);
+        assert_eq!(
+            Store::open_read_only(&path)
+                .unwrap()
+                .size()
+                .unwrap()
+                .findings,
+            2
+        );
+        drop(other);
+        drop(first);
+        let again = Store::open_exclusive(&path).unwrap();
+        assert_eq!(again.size().unwrap().findings, 2);
+    }
 }
 
 fn filled_store_into(s: &mut Store, n: usize) {
@@ -881,6 +905,8 @@ fn filled_store_into(s: &mut Store, n: usize) {
 
 /// A store in a directory nobody may write to, with no `-wal` or `-shm` beside it,
 /// is read as immutable. Only meaningful as a user that directory permissions bind.
+///
+/// SQLite only: directory permissions.
 #[test]
 fn a_store_in_a_read_only_directory_can_still_be_listed() {
     use std::os::unix::fs::PermissionsExt;
@@ -904,6 +930,9 @@ fn a_store_in_a_read_only_directory_can_still_be_listed() {
         "{write:?}"
     );
 }
+
+/// SQLite only: the transaction is held with raw `rusqlite` (PostgreSQL's
+/// writers: `tests/postgres.rs`).
 
 #[test]
 fn readers_and_writers_wait_for_a_held_write_transaction() {
@@ -961,24 +990,22 @@ fn readers_and_writers_wait_for_a_held_write_transaction() {
 
 #[test]
 fn an_unreadable_rule_is_reported_not_guessed() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("s.db");
-    let mut s = Store::open(&path).unwrap();
-    s.suppress(&rule(Some("10.0.0.0/8"), None)).unwrap();
-    let c = rusqlite::Connection::open(&path).unwrap();
-    c.execute("UPDATE suppressions SET network = 'ten-slash-eight'", [])
-        .unwrap();
-    drop(c);
-    let f = finding("a", "10.1.1.1", 1, t(1, 0), t(1, 0));
-    let e = s
-        .commit(&commit(
-            t(1, 1),
-            vec![change(ChangeKind::New, &f, 1)],
-            vec![],
-        ))
-        .unwrap_err();
-    assert!(e.to_string().contains("unreadable range"), "{e}");
-    assert!(matches!(s.finding(&f.id), Err(StoreError::NotFound(_))));
+    for b in common::backends() {
+        let path = b.path.clone();
+        let mut s = Store::open(&path).unwrap();
+        s.suppress(&rule(Some("10.0.0.0/8"), None)).unwrap();
+        common::poke(&b, "UPDATE suppressions SET network = 'ten-slash-eight'");
+        let f = finding("a", "10.1.1.1", 1, t(1, 0), t(1, 0));
+        let e = s
+            .commit(&commit(
+                t(1, 1),
+                vec![change(ChangeKind::New, &f, 1)],
+                vec![],
+            ))
+            .unwrap_err();
+        assert!(e.to_string().contains("unreadable range"), "{e}");
+        assert!(matches!(s.finding(&f.id), Err(StoreError::NotFound(_))));
+    }
 }
 
 /// A finding's catalog messages (`Finding.text`) are kept beside its JSON, so a
@@ -987,42 +1014,43 @@ fn an_unreadable_rule_is_reported_not_guessed() {
 #[test]
 fn a_findings_messages_are_kept_and_a_damaged_text_is_dropped() {
     use keibi_model::{FindingText, Msg};
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("keibi.db");
-    let mut with = finding("a", "198.51.100.23", 5, t(10, 0), t(10, 5));
-    with.text = Some(Box::new(FindingText {
-        title: Some(
-            Msg::new("brute-force-title")
-                .arg("instance", "prod")
-                .arg("ip", "198.51.100.23")
-                .arg("failures", Msg::new("failed-logins").arg("count", 5u64)),
-        ),
-        description: vec![Msg::new("brute-force-volume")],
-        remediation: vec![Msg::new("login-make-private")],
-    }));
-    let without = finding("b", "198.51.100.24", 2, t(10, 0), t(10, 5));
-    let mut s = Store::open(&path).unwrap();
-    s.commit(&commit(
-        t(10, 6),
-        vec![
-            change(ChangeKind::New, &with, 5),
-            change(ChangeKind::New, &without, 2),
-        ],
-        vec![],
-    ))
-    .unwrap();
-    assert_eq!(s.finding(&with.id).unwrap().finding.text, with.text);
-    assert_eq!(s.finding(&without.id).unwrap().finding.text, None);
-    drop(s);
-    let c = rusqlite::Connection::open(&path).unwrap();
-    c.execute(
-        "UPDATE findings SET text = '{\"title\": 7' WHERE id = ?1",
-        [&with.id],
-    )
-    .unwrap();
-    drop(c);
-    let s = Store::open(&path).unwrap();
-    let back = s.finding(&with.id).unwrap().finding;
-    assert_eq!(back.text, None);
-    assert_eq!(back.title, with.title);
+    for b in common::backends() {
+        let path = b.path.clone();
+        let mut with = finding("a", "198.51.100.23", 5, t(10, 0), t(10, 5));
+        with.text = Some(Box::new(FindingText {
+            title: Some(
+                Msg::new("brute-force-title")
+                    .arg("instance", "prod")
+                    .arg("ip", "198.51.100.23")
+                    .arg("failures", Msg::new("failed-logins").arg("count", 5u64)),
+            ),
+            description: vec![Msg::new("brute-force-volume")],
+            remediation: vec![Msg::new("login-make-private")],
+        }));
+        let without = finding("b", "198.51.100.24", 2, t(10, 0), t(10, 5));
+        let mut s = Store::open(&path).unwrap();
+        s.commit(&commit(
+            t(10, 6),
+            vec![
+                change(ChangeKind::New, &with, 5),
+                change(ChangeKind::New, &without, 2),
+            ],
+            vec![],
+        ))
+        .unwrap();
+        assert_eq!(s.finding(&with.id).unwrap().finding.text, with.text);
+        assert_eq!(s.finding(&without.id).unwrap().finding.text, None);
+        drop(s);
+        common::poke(
+            &b,
+            &format!(
+                "UPDATE findings SET text = '{{\"title\": 7' WHERE id = '{}'",
+                with.id
+            ),
+        );
+        let s = Store::open(&path).unwrap();
+        let back = s.finding(&with.id).unwrap().finding;
+        assert_eq!(back.text, None);
+        assert_eq!(back.title, with.title);
+    }
 }
