@@ -53,7 +53,20 @@ pub enum SqlError {
 pub(crate) fn pg_message(e: &postgres::Error) -> String {
     match e.as_db_error() {
         Some(db) => format!("{} ({}): {}", db.severity(), db.code().code(), db.message()),
-        None => e.to_string(),
+        None => {
+            // The client's own words, then why (a TLS handshake: the certificate).
+            let mut text = e.to_string();
+            let mut cause = StdError::source(e);
+            while let Some(c) = cause {
+                let more = c.to_string();
+                if !text.contains(&more) {
+                    text.push_str(": ");
+                    text.push_str(&more);
+                }
+                cause = c.source();
+            }
+            text
+        }
     }
 }
 
@@ -762,9 +775,44 @@ pub struct PgConn {
     statements: HashMap<String, postgres::Statement>,
 }
 
+/// The TLS a PostgreSQL connection uses when the URL's `sslmode` asks for it
+/// (`prefer`, the default, uses it when the server offers it; `require` insists;
+/// `disable` never): rustls, verifying the server's certificate and name against
+/// `$PGSSLROOTCERT` (a PEM bundle, such as RDS's) when set, else the platform's
+/// roots. Unlike libpq's `require`, a certificate that does not verify is refused.
+fn tls() -> Result<tokio_postgres_rustls::MakeRustlsConnect> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls_platform_verifier::BuilderVerifierExt;
+    let bad = |why: String| SqlError::ty(0, why);
+    let provider = std::sync::Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let builder = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| bad(format!("TLS: {e}")))?;
+    let config = match std::env::var_os("PGSSLROOTCERT") {
+        Some(path) => {
+            let mut roots = rustls::RootCertStore::empty();
+            let certs = rustls::pki_types::CertificateDer::pem_file_iter(&path)
+                .map_err(|e| bad(format!("PGSSLROOTCERT {}: {e}", path.to_string_lossy())))?;
+            for cert in certs {
+                let cert = cert
+                    .map_err(|e| bad(format!("PGSSLROOTCERT {}: {e}", path.to_string_lossy())))?;
+                roots
+                    .add(cert)
+                    .map_err(|e| bad(format!("PGSSLROOTCERT {}: {e}", path.to_string_lossy())))?;
+            }
+            builder.with_root_certificates(roots).with_no_client_auth()
+        }
+        None => builder
+            .with_platform_verifier()
+            .map_err(|e| bad(format!("TLS: {e}")))?
+            .with_no_client_auth(),
+    };
+    Ok(tokio_postgres_rustls::MakeRustlsConnect::new(config))
+}
+
 impl PgConn {
     pub fn connect(config: postgres::Config) -> Result<PgConn> {
-        let client = config.connect(postgres::NoTls)?;
+        let client = config.connect(tls()?)?;
         Ok(PgConn {
             config,
             client: Some(client),
@@ -782,7 +830,7 @@ impl PgConn {
                 // in a new one.
                 return Err(SqlError::ty(0, "the connection to PostgreSQL was lost"));
             }
-            self.client = Some(self.config.connect(postgres::NoTls)?);
+            self.client = Some(self.config.connect(tls()?)?);
         }
         self.client
             .as_mut()

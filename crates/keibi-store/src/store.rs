@@ -495,6 +495,21 @@ impl Store {
         tx.commit().map_err(err)
     }
 
+    /// Whether the connection to the store is encrypted (TLS to a PostgreSQL
+    /// server, as the server reports it); an SQLite file is local: false.
+    pub fn connection_uses_tls(&self) -> Result<bool, StoreError> {
+        if self.conn.sqlite().is_some() {
+            return Ok(false);
+        }
+        self.conn
+            .query_row(
+                "SELECT coalesce((SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()), false)",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(|e| self.err(e))
+    }
+
     /// Which engine this store is on.
     pub fn dialect(&self) -> crate::sql::Dialect {
         self.conn.dialect()

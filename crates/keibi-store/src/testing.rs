@@ -60,7 +60,7 @@ fn server() -> Option<&'static String> {
     static SERVER: OnceLock<Result<String, String>> = OnceLock::new();
     let started = SERVER.get_or_init(|| {
         let c = Cluster::init("")?;
-        c.run(false)?;
+        c.run(false, &[])?;
         Ok(c.url())
     });
     match started {
@@ -180,7 +180,8 @@ impl Cluster {
 
     /// Starts the server and waits until it takes connections. Unless `durable`,
     /// without the flushes to disk a test does not need (`fsync=off`).
-    fn run(&self, durable: bool) -> Result<(), String> {
+    fn run(&self, durable: bool, extra: &[String]) -> Result<(), String> {
+        let extra = extra.to_vec();
         // Started from a thread that never ends: `--pdeathsig` fires when the thread
         // that started the server ends, which must be the process's end.
         let (tx, rx) = std::sync::mpsc::channel();
@@ -200,6 +201,7 @@ impl Cluster {
                 .arg(format!("unix_socket_directories={}", dir.display()))
                 .args(["-c", "max_connections=300"])
                 .stdin(Stdio::null());
+            c.args(&extra);
             if !durable {
                 c.args(["-c", "fsync=off", "-c", "synchronous_commit=off"])
                     .args(["-c", "full_page_writes=off"]);
@@ -258,6 +260,8 @@ impl Cluster {
 pub struct PrivateServer {
     cluster: Cluster,
     durable: bool,
+    /// More `postgres` arguments (`-c ssl=on` …).
+    extra: Vec<String>,
 }
 
 impl PrivateServer {
@@ -274,16 +278,65 @@ impl PrivateServer {
     }
 
     fn start_with(durable: bool) -> Option<PrivateServer> {
+        PrivateServer::start_configured(durable, |_| Ok(Vec::new()))
+    }
+
+    /// A server that also takes TLS connections, with this certificate chain and
+    /// key (PEM); plain connections are still allowed.
+    pub fn start_tls(cert_pem: &str, key_pem: &str) -> Option<PrivateServer> {
+        PrivateServer::start_configured(false, |c| {
+            let (cert, key) = (c.data.join("server.crt"), c.data.join("server.key"));
+            std::fs::write(&cert, cert_pem).map_err(|e| e.to_string())?;
+            std::fs::write(&key, key_pem).map_err(|e| e.to_string())?;
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600))
+                .map_err(|e| e.to_string())?;
+            if is_root() {
+                let ok = Command::new("chown")
+                    .args(["postgres:postgres"])
+                    .arg(&cert)
+                    .arg(&key)
+                    .status()
+                    .is_ok_and(|s| s.success());
+                if !ok {
+                    return Err("cannot chown the TLS key to postgres".into());
+                }
+            }
+            Ok(vec![
+                "-c".into(),
+                "ssl=on".into(),
+                "-c".into(),
+                format!("ssl_cert_file={}", cert.display()),
+                "-c".into(),
+                format!("ssl_key_file={}", key.display()),
+            ])
+        })
+    }
+
+    fn start_configured(
+        durable: bool,
+        configure: impl FnOnce(&Cluster) -> Result<Vec<String>, String>,
+    ) -> Option<PrivateServer> {
         static N: AtomicU64 = AtomicU64::new(0);
         let suffix = format!("-own{}", N.fetch_add(1, Ordering::Relaxed));
         let started = Cluster::init(&suffix).and_then(|c| {
-            c.run(durable)?;
-            Ok(c)
+            let extra = configure(&c)?;
+            c.run(durable, &extra)?;
+            Ok((c, extra))
         });
         match started {
-            Ok(cluster) => Some(PrivateServer { cluster, durable }),
+            Ok((cluster, extra)) => Some(PrivateServer {
+                cluster,
+                durable,
+                extra,
+            }),
             Err(why) => unavailable(&why),
         }
+    }
+
+    /// The server's address (`127.0.0.1:PORT`).
+    pub fn address(&self) -> String {
+        format!("127.0.0.1:{}", self.cluster.port)
     }
 
     /// The URL of a new empty schema on this server.
@@ -299,7 +352,7 @@ impl PrivateServer {
     /// Starts the stopped server again, on the same port with the same data.
     pub fn start_again(&self) {
         self.cluster
-            .run(self.durable)
+            .run(self.durable, &self.extra)
             .unwrap_or_else(|e| panic!("{e}"));
     }
 }
