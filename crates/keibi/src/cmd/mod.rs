@@ -18,6 +18,7 @@ pub mod rules;
 pub mod run;
 pub mod run_respond;
 pub mod scan;
+pub mod stream;
 pub mod timeline;
 pub mod users;
 
