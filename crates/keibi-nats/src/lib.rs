@@ -13,11 +13,14 @@
 //!
 //! The client is async; this crate runs it on one current-thread tokio runtime
 //! driven by a thread of its own, and offers a blocking API (the daemon's loop is
-//! synchronous).
+//! synchronous). Its calls must not be made from async code (they block on the
+//! runtime's handle). A fetch blocks at most its `wait`, or about two seconds when
+//! its consumer must be made again (after a server restart), then not again for a
+//! second after a failure.
 
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use async_nats::jetstream::{self, consumer, stream};
 use futures_util::{FutureExt, StreamExt};
@@ -40,6 +43,11 @@ const PULL_BYTES: i64 = 8 << 20;
 
 /// How long a connection attempt or a request waits.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How long making a reader's consumer may block a fetch (the daemon's loop waits
+/// meanwhile), and how long after a failure it is not tried again.
+const SUBSCRIBE_TIMEOUT: Duration = Duration::from_secs(2);
+const SUBSCRIBE_RETRY: Duration = Duration::from_secs(1);
 
 /// Why a JetStream call failed.
 #[derive(Debug, thiserror::Error)]
@@ -295,6 +303,7 @@ impl PartitionedStream for JetStream {
             from: from.clone(),
             last: None,
             messages: None,
+            retry_at: None,
         }))
     }
 }
@@ -310,6 +319,8 @@ struct Reader {
     /// The stream sequence of the last record handed out.
     last: Option<u64>,
     messages: Option<consumer::pull::Ordered>,
+    /// After a failure to make the consumer: not before this.
+    retry_at: Option<Instant>,
 }
 
 impl Reader {
@@ -371,14 +382,23 @@ impl PartitionReader for Reader {
         let inner = self.inner.clone();
         inner.run(async {
             if self.messages.is_none() {
-                let m = tokio::time::timeout(
-                    REQUEST_TIMEOUT.min(wait.max(Duration::from_secs(2))),
-                    self.subscribe(),
-                )
-                .await
-                .map_err(|_| self.error("timed out creating the consumer"))?
-                .map_err(|e| self.error(e))?;
-                self.messages = Some(m);
+                if self.retry_at.is_some_and(|t| Instant::now() < t) {
+                    return Err(self.error("waiting to make the consumer again"));
+                }
+                let made = match tokio::time::timeout(SUBSCRIBE_TIMEOUT, self.subscribe()).await {
+                    Err(_) => Err("timed out making the consumer".to_string()),
+                    Ok(m) => m,
+                };
+                match made {
+                    Ok(m) => {
+                        self.messages = Some(m);
+                        self.retry_at = None;
+                    }
+                    Err(e) => {
+                        self.retry_at = Some(Instant::now() + SUBSCRIBE_RETRY);
+                        return Err(self.error(e));
+                    }
+                }
             }
             let mut records = Vec::new();
             let Some(messages) = self.messages.as_mut() else {

@@ -110,6 +110,16 @@ impl Nats {
     /// and store.
     pub fn restart(&mut self) {
         self.stop();
+        self.start_again();
+    }
+
+    /// Stops the server (SIGTERM, then waits); [`Nats::start_again`] brings it back.
+    pub fn stop_now(&mut self) {
+        self.stop();
+    }
+
+    /// Starts a stopped server again on the same port and store.
+    pub fn start_again(&mut self) {
         let mut marks = fs::read_to_string(self.dir.path().join("starts")).unwrap_or_default();
         marks.push('x');
         fs::write(self.dir.path().join("starts"), marks).expect("count starts");
