@@ -263,3 +263,95 @@ fn stream_send_and_partition_source_read_what_keibi_events_reads() {
         .iter()
         .all(|e| e.file.starts_with("nats:KEIBI/") && e.file.contains(":orders-db.postgresql@")));
 }
+
+/// The demo's week (two instances, 170 files, about 50 000 events) through the
+/// stream: `keibi stream send` of every file (keys from the directories), then every
+/// partition read by a `PartitionSource`. The same events as `keibi events` of the
+/// directory, and the rates on this machine.
+#[test]
+fn the_demo_week_through_jetstream_gives_the_events_of_keibi_events() {
+    let Some((nats, mut js)) = start(4) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    common::check(
+        Command::new(env!("CARGO_BIN_EXE_keibi"))
+            .args(["demo", "--write-to"])
+            .arg(dir.path()),
+    );
+    let logs = dir.path().join("logs");
+    let mut files = Vec::new();
+    let mut stack = vec![logs.clone()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                files.push(p);
+            }
+        }
+    }
+    // Oldest first within a log: `server_audit.log.1` before `server_audit.log`;
+    // dated PostgreSQL names sort by their date.
+    files.sort_by_key(|p| {
+        let name = p.file_name().unwrap().to_string_lossy().into_owned();
+        let (stem, n) = match name.rsplit_once('.') {
+            Some((stem, n)) if n.bytes().all(|b| b.is_ascii_digit()) => {
+                (stem.to_string(), -n.parse::<i64>().unwrap())
+            }
+            _ => (name.clone(), 0),
+        };
+        (p.parent().unwrap().to_path_buf(), stem, n)
+    });
+    let sent = Instant::now();
+    let out = common::check(
+        Command::new(env!("CARGO_BIN_EXE_keibi"))
+            .args(["stream", "send", "--nats", &nats.url()])
+            .args(&files),
+    );
+    let send_time = sent.elapsed();
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(said.contains("keibi.logs.shop-postgres.log"), "{said}");
+    assert!(said.contains("keibi.logs.shop-mysql.log"), "{said}");
+    let read = Instant::now();
+    let mut events = Vec::new();
+    // Positions are stream sequences: the largest is the number of records.
+    let mut records = 0u128;
+    for p in js.partitions().unwrap() {
+        let reader = js.open(&p.id, &StartAt::Oldest).unwrap();
+        let mut src =
+            PartitionSource::new("nats:KEIBI", &p.id, reader, IngestOptions::default(), None);
+        let (got, _) = read_all(&mut src);
+        records = records.max(src.position().unwrap_or(0));
+        events.extend(got);
+    }
+    let read_time = read.elapsed();
+    let want = common::keibi_events(&[&logs], &[]);
+    assert_eq!(want.code, Some(0), "{}", want.stderr);
+    let key = |mut v: serde_json::Value| {
+        let o = v.as_object_mut().unwrap();
+        o.remove("file");
+        o.remove("line");
+        v.to_string()
+    };
+    let mut got: Vec<String> = events
+        .iter()
+        .map(|e| key(serde_json::to_value(e).unwrap()))
+        .collect();
+    let mut want: Vec<String> = want.events.into_iter().map(key).collect();
+    assert!(want.len() > 40_000, "{}", want.len());
+    got.sort();
+    want.sort();
+    assert_eq!(got.len(), want.len());
+    assert!(got == want, "the same events");
+    let bytes: u64 = files.iter().map(|f| f.metadata().unwrap().len()).sum();
+    eprintln!(
+        "demo week: {} files, {bytes} bytes, {records} records sent in {:.2} s; {} events read back through PartitionSource in {:.2} s ({:.0} events/s, debug build)",
+        files.len(),
+        send_time.as_secs_f64(),
+        events.len(),
+        read_time.as_secs_f64(),
+        events.len() as f64 / read_time.as_secs_f64()
+    );
+}

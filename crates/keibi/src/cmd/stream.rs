@@ -51,8 +51,8 @@ fn send(args: &crate::cli::StreamSendArgs, _global: &Global) -> Result<u8> {
         pg_prefix: args.pg_prefix.clone(),
         ..IngestOptions::default()
     };
-    let js = keibi_nats::JetStream::connect(&args.nats, &args.stream, 1)?;
-    js.ensure_stream()?;
+    // Every subject first: a bad key is a usage error before anything is sent.
+    let mut subjects = Vec::with_capacity(args.files.len());
     for path in &args.files {
         let key = match &args.key {
             Some(k) => k.clone(),
@@ -71,6 +71,11 @@ fn send(args: &crate::cli::StreamSendArgs, _global: &Global) -> Result<u8> {
             );
             return Ok(2);
         }
+        subjects.push(subject);
+    }
+    let js = keibi_nats::JetStream::connect(&args.nats, &args.stream, 1)?;
+    js.ensure_stream()?;
+    for (path, subject) in args.files.iter().zip(&subjects) {
         let shown = path.display().to_string();
         let bytes =
             crate::cmd::read_capped(path, MAX_FILE, false).with_context(|| shown.clone())?;
@@ -84,7 +89,7 @@ fn send(args: &crate::cli::StreamSendArgs, _global: &Global) -> Result<u8> {
                 skipped += 1;
                 continue;
             }
-            batch.push((subject.as_str(), record));
+            batch.push((subject, record));
             if batch.len() >= BATCH {
                 sent += js.publish_batch(&batch)?.len() as u64;
                 batch.clear();
@@ -108,7 +113,7 @@ fn send(args: &crate::cli::StreamSendArgs, _global: &Global) -> Result<u8> {
                 .arg("records", sent)
                 .arg("bytes", bytes.len() as u64)
                 .arg("file", terminal(&file).as_ref())
-                .arg("subject", terminal(&subject).as_ref()))
+                .arg("subject", terminal(subject).as_ref()))
         );
     }
     return Ok(0);
