@@ -355,3 +355,31 @@ fn the_demo_week_through_jetstream_gives_the_events_of_keibi_events() {
         events.len() as f64 / read_time.as_secs_f64()
     );
 }
+
+/// A key that is no subject token (white space, a wildcard, an escape sequence) is
+/// a usage error before any connection: exit 2, the subject shown escaped.
+#[test]
+fn stream_send_refuses_a_key_that_is_no_subject() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("postgresql.log");
+    std::fs::write(&file, "x\n").unwrap();
+    for key in ["a b.log", "db1.*", "db1.>", "\u{1b}[31mred.log", "db1..log"] {
+        let out = common::output(
+            Command::new(env!("CARGO_BIN_EXE_keibi"))
+                // Nothing listens on the discard port: a connection would fail.
+                .args([
+                    "stream",
+                    "send",
+                    "--nats",
+                    "nats://127.0.0.1:9",
+                    "--key",
+                    key,
+                ])
+                .arg(&file),
+        );
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{key}: {err}");
+        assert!(err.contains("is not a subject to publish on"), "{err}");
+        assert!(!err.contains('\u{1b}'), "{err}");
+    }
+}
