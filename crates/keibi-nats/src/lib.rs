@@ -449,3 +449,34 @@ impl PartitionReader for Reader {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_are_the_producers_tokens_after_the_partition() {
+        assert_eq!(partition_subject(3), "keibi.p.3.>");
+        assert_eq!(key_of("keibi.p.3.db1.postgresql"), "db1.postgresql");
+        assert_eq!(key_of("keibi.p.12.db1.audit.2026"), "db1.audit.2026");
+        // Not a partition's subject: shown as it is.
+        assert_eq!(
+            key_of("keibi.p.x.db1.postgresql"),
+            "keibi.p.x.db1.postgresql"
+        );
+        assert_eq!(key_of("keibi.p.3"), "keibi.p.3");
+        assert_eq!(key_of("other.subject"), "other.subject");
+        assert_eq!(key_of(""), "");
+    }
+
+    #[test]
+    fn a_stream_without_partitions_or_a_server_is_an_error() {
+        assert!(matches!(
+            JetStream::connect("nats://127.0.0.1:9", "KEIBI", 0),
+            Err(NatsError::Stream { .. })
+        ));
+        // Nothing listens on the discard port.
+        let e = JetStream::connect("nats://127.0.0.1:9", "KEIBI", 2).unwrap_err();
+        assert!(matches!(e, NatsError::Connect { .. }), "{e}");
+    }
+}
