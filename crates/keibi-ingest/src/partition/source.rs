@@ -470,10 +470,15 @@ impl LiveSource for PartitionSource {
             self.record(r, &mut poll);
         }
         if fetched.ended {
+            // Once, with the partition's end: a closed partition read to its end
+            // before (resumed at its last position) or empty says so too, at its
+            // last known position (0 when it never held a record).
             self.ended = true;
-        }
-        if let Some(last) = self.last {
-            if self.told.is_none_or(|t| last > t) || (self.ended && self.told == Some(last)) {
+            let at = self.last.or(self.resume).unwrap_or(0);
+            poll.checkpoints.push(self.checkpoint(at));
+            self.told = Some(at);
+        } else if let Some(last) = self.last {
+            if self.told.is_none_or(|t| last > t) {
                 poll.checkpoints.push(self.checkpoint(last));
                 self.told = Some(last);
             }

@@ -144,6 +144,24 @@ fn a_resumed_partition_replays_what_came_before_its_position_and_hands_out_the_r
     let mut done = source(&m, StartAt::After(10), Some(10));
     let p = done.poll(Instant::now());
     assert!(p.events.is_empty() && p.checkpoints.is_empty());
+    // The partition closes (a Kinesis parent shard): its end is told at the stored
+    // position, once.
+    m.close("0");
+    let p = done.poll(Instant::now());
+    assert_eq!(p.state, SourceState::Finished);
+    assert_eq!(p.checkpoints.len(), 1);
+    assert!(p.checkpoints[0].done);
+    assert_eq!(checkpoint_position(&p.checkpoints[0]), Some(10));
+    assert!(done.poll(Instant::now()).checkpoints.is_empty());
+    // A closed partition that never held a record ends at 0.
+    let empty = MemoryStream::new("memory:t");
+    empty.add_partition("0", &[]);
+    empty.close("0");
+    let mut src = source(&empty, StartAt::Oldest, None);
+    let p = src.poll(Instant::now());
+    assert_eq!(p.state, SourceState::Finished);
+    assert!(p.checkpoints[0].done);
+    assert_eq!(checkpoint_position(&p.checkpoints[0]), Some(0));
 }
 
 fn gzip(bytes: &[u8]) -> Vec<u8> {
