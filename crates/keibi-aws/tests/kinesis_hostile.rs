@@ -281,7 +281,7 @@ fn hostile_records_are_dropped_or_refused_never_handed_out_wrong() {
     let mut r = s.reader("shardId-000000000000", &StartAt::Oldest).unwrap();
     let f = r.fetch(10, Duration::from_millis(100)).unwrap();
     assert_eq!(f.records.len(), 1);
-    assert_eq!(f.records[0].position, 4u64.into());
+    assert_eq!(f.records[0].position, 4u64);
     assert_eq!(f.records[0].key.chars().count(), 256);
     assert_eq!(r.dropped(), 3);
     assert_eq!(r.millis_behind(), Some(1));

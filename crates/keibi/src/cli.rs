@@ -86,16 +86,17 @@ pub enum Command {
     /// Serve the dashboard over a store without the daemon (a store filled by
     /// `keibi findings import`, or a stopped daemon's).
     Dashboard(DashboardArgs),
-    /// Partitioned streams that `keibi run --worker` processes share: send log
-    /// files into one.
+    /// Partitioned streams (NATS JetStream, Amazon Kinesis) that `keibi run
+    /// --worker` processes share: send log files into one.
     #[command(subcommand)]
     Stream(StreamCommand),
 }
 
 #[derive(Debug, Subcommand)]
 pub enum StreamCommand {
-    /// Send log files into a stream, as a CloudWatch Logs subscription (or a log
-    /// shipper, with --raw) would.
+    /// Send log files into a stream: with --nats as records on PREFIX.KEY (KEY =
+    /// INSTANCE.LOG) of whole entries; with --kinesis as a CloudWatch Logs
+    /// subscription (or a log shipper, with --raw) would.
     Send(StreamSendArgs),
 }
 
@@ -104,18 +105,45 @@ pub struct StreamSendArgs {
     /// Plain-text log files, sent in the order given.
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<PathBuf>,
-    /// The partition key: the log group the lines belong to
+    /// With --nats: INSTANCE.LOG (orders-db.postgresql) [default: the instance
+    /// the file's directory names, else its name, and .log]. With --kinesis
+    /// (required): the partition key, the log group the lines belong to
     /// (`/aws/rds/instance/<id>/postgresql`); one instance's logs stay in one
     /// partition.
-    #[arg(long, value_name = "LOGGROUP")]
-    pub key: String,
-    /// Send the lines as they are (whole lines per record) instead of as
-    /// CloudWatch Logs subscription messages (gzip'd JSON, one log event per
-    /// entry).
-    #[arg(long)]
+    #[arg(long, value_name = "KEY")]
+    pub key: Option<String>,
+    /// With --kinesis: send the lines as they are (whole lines per record)
+    /// instead of as CloudWatch Logs subscription messages (gzip'd JSON, one log
+    /// event per entry).
+    #[arg(long, requires = "kinesis")]
     pub raw: bool,
     #[command(flatten)]
+    pub nats: NatsSendArgs,
+    #[command(flatten)]
     pub kinesis: KinesisSendArgs,
+}
+
+/// Where `keibi stream send` publishes records in NATS JetStream.
+#[derive(Debug, Args)]
+pub struct NatsSendArgs {
+    /// The NATS server (nats://127.0.0.1:4222).
+    #[arg(long, value_name = "URL", conflicts_with = "kinesis")]
+    pub nats: Option<String>,
+    /// The subjects the server maps onto partitions.
+    #[arg(long, value_name = "SUBJECT", default_value = "keibi.logs")]
+    pub subject_prefix: String,
+    /// The JetStream stream, created when missing (subjects keibi.p.>).
+    #[arg(long, value_name = "NAME", default_value = "KEIBI")]
+    pub stream: String,
+    /// Largest record, in KiB (at most 1024).
+    #[arg(long, value_name = "KIB", default_value_t = 256)]
+    pub record_kib: usize,
+    /// Force a format instead of detecting it (to find where entries start).
+    #[arg(long, value_name = "FORMAT")]
+    pub log_format: Option<keibi_parse::Format>,
+    /// PostgreSQL log_line_prefix, when not one keibi recognises by itself.
+    #[arg(long, value_name = "PREFIX")]
+    pub pg_prefix: Option<String>,
 }
 
 /// Where `keibi stream send` puts records in Amazon Kinesis Data Streams.

@@ -294,10 +294,15 @@ fnd-gd-region-failed = keibi: GuardDuty in { $region } could not be read: { $err
 fnd-gd-all-failed = keibi: GuardDuty could not be read in any of the { NUMBER($n, useGrouping: "false") } regions
 
 ## keibi stream send
-stream-no-target = name the stream to send to: --kinesis STREAM
+stream-no-target = name the stream to send to: --nats URL or --kinesis STREAM
+stream-kinesis-key = --kinesis needs --key LOGGROUP, the partition key (/aws/rds/instance/<id>/postgresql)
 stream-no-aws = this keibi was built without AWS (the `aws` feature): it cannot send to Amazon Kinesis
 stream-form-subscription = as CloudWatch Logs subscription messages
 stream-form-raw = as raw lines
 stream-sent = keibi: sent { NUMBER($records, useGrouping: "false") } records ({ NUMBER($entries, useGrouping: "false") } log entries, { NUMBER($bytes, useGrouping: "false") } bytes) from { NUMBER($files, useGrouping: "false") } files to the Kinesis stream { $stream } { $form }
 stream-skipped = keibi: warning: { NUMBER($n, useGrouping: "false") } log entries longer than a Kinesis record holds (1 MiB) were not sent
 stream-failed = { NUMBER($n, useGrouping: "false") } records could not be put into { $stream } after { NUMBER($tries, useGrouping: "false") } tries (last refusal: { $error })
+stream-nats-sent = sent { NUMBER($records, useGrouping: "false") } records ({ NUMBER($bytes, useGrouping: "false") } bytes) of { $file } on { $subject }
+stream-nats-skipped = { $file }: { NUMBER($n, useGrouping: "false") } entries longer than 1 MiB, the most a record holds, were not sent
+stream-bad-subject = { $subject } is not a subject to publish on: dot-separated tokens without spaces or the wildcards * and >
+stream-no-nats = this keibi was built without NATS (cargo feature nats)

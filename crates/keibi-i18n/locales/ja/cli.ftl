@@ -253,10 +253,15 @@ fnd-gd-region-failed = keibi: { $region } の GuardDuty を読めませんでし
 fnd-gd-all-failed = keibi: 指定した { NUMBER($n, useGrouping: "false") } 個のリージョンのいずれでも GuardDuty を読めませんでした
 
 ## keibi stream send
-stream-no-target = 送信先のストリームを指定してください: --kinesis ストリーム名
+stream-no-target = 送信先のストリームを指定してください: --nats URL または --kinesis ストリーム名
+stream-kinesis-key = --kinesis には --key ロググループ（パーティションキー。/aws/rds/instance/<id>/postgresql）が必要です
 stream-no-aws = この keibi は AWS 機能（`aws` フィーチャー）なしでビルドされているため、Amazon Kinesis には送信できません
 stream-form-subscription = CloudWatch Logs サブスクリプションのメッセージとして
 stream-form-raw = ログ行そのままで
 stream-sent = keibi: { NUMBER($files, useGrouping: "false") } 個のファイルから、ログエントリ { $entries }件をレコード { $records }件（{ $bytes } バイト）にまとめ、{ $form } Kinesis データストリーム { $stream } に送信しました
 stream-skipped = keibi: 警告: Kinesis のレコードに収まらない（1 MiB を超える）ログエントリ { $n }件は送信していません
 stream-failed = レコード { $n }件を { NUMBER($tries, useGrouping: "false") } 回試しても { $stream } に書き込めませんでした（最後の拒否理由: { $error }）
+stream-nats-sent = { $file } を { $subject } に { NUMBER($records, useGrouping: "false") } 件のレコード（{ NUMBER($bytes, useGrouping: "false") } バイト）として送信しました
+stream-nats-skipped = { $file }: 1 レコードの上限 1 MiB を超えるエントリ { NUMBER($n, useGrouping: "false") } 件は送信しませんでした
+stream-bad-subject = { $subject } は送信先のサブジェクトに使えません。空白やワイルドカード（* と >）を含まない、ドット区切りのトークンにしてください
+stream-no-nats = この keibi は NATS なしでビルドされています（cargo の feature nats）

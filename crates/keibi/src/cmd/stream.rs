@@ -1,5 +1,6 @@
 //! `keibi stream send`: log files into a partitioned stream, the producer side of
-//! issue 20's workers. `--kinesis STREAM` puts them into Amazon Kinesis Data Streams
+//! issue 20's workers. `--nats URL` publishes them into NATS JetStream (module
+//! [`nats`]). `--kinesis STREAM` puts them into Amazon Kinesis Data Streams
 //! (the `aws` feature): as CloudWatch Logs subscription messages of the log group
 //! `--key` (what a subscription to Kinesis writes), or with `--raw` as whole lines,
 //! partition key `--key`, in PutRecords of at most 500 records and 5 MiB. Records
@@ -19,10 +20,16 @@ pub fn run(cmd: &StreamCommand, global: &Global) -> Result<u8> {
 }
 
 fn send(args: &StreamSendArgs, global: &Global) -> Result<u8> {
-    let Some(stream) = &args.kinesis.kinesis else {
-        anyhow::bail!(say(Msg::new("stream-no-target")));
-    };
-    kinesis::send(args, stream, global.quiet)
+    if let Some(stream) = &args.kinesis.kinesis {
+        let Some(key) = &args.key else {
+            anyhow::bail!(say(Msg::new("stream-kinesis-key")));
+        };
+        return kinesis::send(args, stream, key, global.quiet);
+    }
+    if args.nats.nats.is_some() {
+        return nats::send(args, global);
+    }
+    anyhow::bail!(say(Msg::new("stream-no-target")));
 }
 
 /// The longest line read: a longer one cannot fit a Kinesis record and is skipped
@@ -104,7 +111,7 @@ mod kinesis {
         last_error: String,
     }
 
-    pub fn send(args: &StreamSendArgs, stream: &str, quiet: bool) -> Result<u8> {
+    pub fn send(args: &StreamSendArgs, stream: &str, key: &str, quiet: bool) -> Result<u8> {
         let k = Kinesis::new(&KinesisOptions {
             region: args.kinesis.region.clone(),
             endpoint_url: args.kinesis.endpoint_url.clone(),
@@ -138,7 +145,7 @@ mod kinesis {
                     owner: "000000000000".into(),
                 }
             };
-            let mut packer = Packer::new(&args.key, form)?;
+            let mut packer = Packer::new(key, form)?;
             let file = std::fs::File::open(path).with_context(|| path.display().to_string())?;
             let mut pending: Vec<PutRecord> = Vec::new();
             let mut pending_bytes = 0usize;
@@ -240,6 +247,7 @@ mod kinesis {
     pub fn send(
         _args: &crate::cli::StreamSendArgs,
         _stream: &str,
+        _key: &str,
         _quiet: bool,
     ) -> anyhow::Result<u8> {
         anyhow::bail!(crate::locale::say(Msg::new("stream-no-aws")))
@@ -270,5 +278,170 @@ mod tests {
         long.extend(vec![b'y'; MAX_LINE + 1]);
         assert_eq!(all(&long), (vec!["after".into()], 2));
         assert_eq!(all(b"\xff\xfeok\n").0, ["\u{fffd}\u{fffd}ok"]);
+    }
+}
+
+/// `--nats`: JetStream. Each file is cut into records of whole lines that keep
+/// every entry whole (`keibi_ingest::record_ranges`), published on
+/// `PREFIX.INSTANCE.LOG`, with JetStream's acknowledgement awaited per batch.
+mod nats {
+    #[allow(unused_imports)]
+    use anyhow::Result;
+
+    #[allow(unused_imports)]
+    use crate::cli::Global;
+
+    #[cfg(not(feature = "nats"))]
+    pub(super) fn send(_args: &crate::cli::StreamSendArgs, _global: &Global) -> Result<u8> {
+        use crate::locale::said;
+        eprintln!("keibi: {}", said("stream-no-nats"));
+        Ok(2)
+    }
+
+    #[cfg(feature = "nats")]
+    pub(super) fn send(args: &crate::cli::StreamSendArgs, _global: &Global) -> Result<u8> {
+        use std::path::Path;
+        use std::sync::Arc;
+
+        use anyhow::Context;
+        use keibi_ingest::{IngestOptions, Input};
+        use keibi_model::Msg;
+
+        use crate::locale::say;
+        use crate::output::sanitize::terminal;
+
+        /// Records published before their acknowledgements are awaited.
+        const BATCH: usize = 256;
+        /// The largest file read (it is read whole to find where entries start).
+        const MAX_FILE: usize = 4 << 30;
+
+        if !valid_subject(&args.nats.subject_prefix) {
+            eprintln!(
+                "keibi: {}",
+                say(Msg::new("stream-bad-subject")
+                    .arg("subject", terminal(&args.nats.subject_prefix).as_ref()))
+            );
+            return Ok(2);
+        }
+        let max = args.nats.record_kib.clamp(1, 1024) * 1024;
+        let opts = IngestOptions {
+            format: args.nats.log_format,
+            pg_prefix: args.nats.pg_prefix.clone(),
+            ..IngestOptions::default()
+        };
+        // Every subject first: a bad key is a usage error before anything is sent.
+        let mut subjects = Vec::with_capacity(args.files.len());
+        for path in &args.files {
+            let key = match &args.key {
+                Some(k) => k.clone(),
+                None => default_key(path),
+            };
+            let key = if key.contains('.') {
+                key
+            } else {
+                format!("{key}.log")
+            };
+            let subject = format!("{}.{key}", args.nats.subject_prefix);
+            if !valid_subject(&subject) {
+                eprintln!(
+                    "keibi: {}",
+                    say(Msg::new("stream-bad-subject").arg("subject", terminal(&subject).as_ref()))
+                );
+                return Ok(2);
+            }
+            subjects.push(subject);
+        }
+        let js = keibi_nats::JetStream::connect(
+            args.nats.nats.as_deref().unwrap_or_default(),
+            &args.nats.stream,
+            1,
+        )?;
+        js.ensure_stream()?;
+        for (path, subject) in args.files.iter().zip(&subjects) {
+            let shown = path.display().to_string();
+            let bytes =
+                crate::cmd::read_capped(path, MAX_FILE, false).with_context(|| shown.clone())?;
+            let ranges = keibi_ingest::record_ranges(&bytes, &opts, max);
+            let mut sent = 0u64;
+            let mut skipped = 0u64;
+            let mut batch: Vec<(&str, &[u8])> = Vec::with_capacity(BATCH);
+            for r in ranges {
+                let record = &bytes[r];
+                if record.len() > keibi_ingest::partitions::MAX_RECORD {
+                    skipped += 1;
+                    continue;
+                }
+                batch.push((subject, record));
+                if batch.len() >= BATCH {
+                    sent += js.publish_batch(&batch)?.len() as u64;
+                    batch.clear();
+                }
+            }
+            if !batch.is_empty() {
+                sent += js.publish_batch(&batch)?.len() as u64;
+            }
+            let file: Arc<str> = Arc::from(shown.as_str());
+            if skipped > 0 {
+                eprintln!(
+                    "keibi: warning: {}",
+                    say(Msg::new("stream-nats-skipped")
+                        .arg("file", terminal(&file).as_ref())
+                        .arg("n", skipped))
+                );
+            }
+            eprintln!(
+                "keibi: {}",
+                say(Msg::new("stream-nats-sent")
+                    .arg("records", sent)
+                    .arg("bytes", bytes.len() as u64)
+                    .arg("file", terminal(&file).as_ref())
+                    .arg("subject", terminal(subject).as_ref()))
+            );
+        }
+        return Ok(0);
+
+        /// The instance the file's directory names (as `keibi events` finds it), else
+        /// the file's name, as a subject token.
+        fn default_key(path: &Path) -> String {
+            let input = Input::File {
+                path: path.to_path_buf(),
+                display: Arc::from(path.display().to_string().as_str()),
+                root: path.parent().and_then(Path::parent).map(Path::to_path_buf),
+            };
+            let instance = keibi_ingest::instance_from_path(&input).unwrap_or_else(|| {
+                path.file_stem()
+                    .map(|s| s.to_string_lossy().into_owned())
+                    .unwrap_or_default()
+            });
+            let token: String = instance
+                .chars()
+                .map(|c| {
+                    if c.is_alphanumeric() || c == '-' || c == '_' {
+                        c
+                    } else {
+                        '_'
+                    }
+                })
+                .collect();
+            if token.is_empty() {
+                "log".into()
+            } else {
+                token
+            }
+        }
+    }
+
+    /// A NATS subject to publish on: dot-separated tokens, none empty, no wildcard,
+    /// no white space or control character.
+    #[cfg(feature = "nats")]
+    fn valid_subject(s: &str) -> bool {
+        !s.is_empty()
+            && s.len() <= 512
+            && s.split('.').all(|t| {
+                !t.is_empty()
+                    && t != "*"
+                    && t != ">"
+                    && !t.chars().any(|c| c.is_whitespace() || c.is_control())
+            })
     }
 }

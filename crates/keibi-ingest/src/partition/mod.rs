@@ -16,6 +16,19 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
+mod memory;
+mod produce;
+mod source;
+#[cfg(test)]
+mod tests;
+
+pub use memory::MemoryStream;
+pub use produce::record_ranges;
+pub use source::{
+    checkpoint_position, instance_from_key, partition_fingerprint, position_key, read_all,
+    PartitionSource, FETCH_WAIT, MAX_DECOMPRESSED, MAX_KEYS, MAX_RECORD,
+};
+
 /// A record's place in its partition: a decimal number of any length (JetStream's
 /// stream sequence; a Kinesis sequence number, up to 129 digits: more than any
 /// machine integer holds). Only grows within a partition; ordered as numbers.
@@ -58,6 +71,18 @@ impl std::str::FromStr for Position {
 
     fn from_str(s: &str) -> Result<Position, String> {
         Position::parse(s).ok_or_else(|| format!("{s:?} is not a stream position (decimal digits)"))
+    }
+}
+
+impl PartialEq<u64> for Position {
+    fn eq(&self, other: &u64) -> bool {
+        self.as_u64() == Some(*other)
+    }
+}
+
+impl PartialOrd<u64> for Position {
+    fn partial_cmp(&self, other: &u64) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(&Position::from(*other)))
     }
 }
 
@@ -166,7 +191,7 @@ pub trait PartitionReader: Send {
 }
 
 #[cfg(test)]
-mod tests {
+mod position_tests {
     use super::*;
 
     #[test]
@@ -175,7 +200,7 @@ mod tests {
         let p = |s: &str| Position::parse(s).unwrap();
         assert!(p("9") < p("10"));
         assert!(p("0010") == p("10"));
-        assert!(p(kinesis) > Position::from(u64::MAX));
+        assert!(p(kinesis) > u64::MAX);
         assert!(p(kinesis) < p(&format!("{kinesis}0")));
         assert_eq!(p(kinesis).padded().len(), POSITION_DIGITS);
         assert!(p("9").padded() < p("10").padded());
