@@ -60,6 +60,12 @@ pub enum StoreError {
         stored: u64,
         given: u64,
     },
+    #[error("lease {lease} is no longer held by {owner} at epoch {epoch} (expired or taken over): nothing was written, its new owner reads the partition again")]
+    LeaseLost {
+        lease: String,
+        owner: String,
+        epoch: i64,
+    },
     #[error("{0}")]
     Invalid(String),
 }
