@@ -36,9 +36,14 @@ pub use logfiles::{FilePortion, ListedFile, LogFileSource, LogFiles};
 pub use merge::{run, IngestOptions, Notice, Report};
 pub use objects::{source_id, Notifications, Notified, ObjectSource, Objects};
 pub use order::{OrderOptions, OrderStats, Orderer};
+pub mod partitions {
+    //! The limits of [`crate::PartitionSource`].
+    pub use crate::partition::{FETCH_WAIT, MAX_DECOMPRESSED, MAX_KEYS, MAX_RECORD};
+}
 pub use partition::{
-    Fetched, PartitionInfo, PartitionReader, PartitionedStream, Position, Record, StartAt,
-    StreamError,
+    checkpoint_position, instance_from_key, partition_fingerprint, position_key, read_all, Fetched,
+    MemoryStream, PartitionInfo, PartitionReader, PartitionSource, PartitionedStream, Position,
+    Record, StartAt, StreamError,
 };
 pub use stream::{explain, Explanation, Opened};
 pub use streams::{LogEvent, LogEvents, StreamSource};

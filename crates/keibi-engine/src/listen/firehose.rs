@@ -24,6 +24,8 @@ use axum::Router;
 use base64::Engine;
 use serde::Deserialize;
 
+use keibi_parse::cloudtrail::cloudwatch::is_payload;
+
 use super::{gunzip, same_secret, Counters, Inbox, Item, Offer};
 
 /// Request ids remembered for retries (Firehose retries a request for up to its
@@ -291,17 +293,4 @@ pub(crate) fn records(records: &[Record], budget: usize) -> Result<Vec<Item>, Ba
         }
     }
     Ok(items)
-}
-
-/// A CloudWatch Logs subscription payload: a JSON object naming `logEvents` or
-/// `messageType` near its start.
-fn is_payload(data: &[u8]) -> bool {
-    let start = data.iter().position(|b| !b.is_ascii_whitespace());
-    let Some(start) = start else { return false };
-    if data[start] != b'{' {
-        return false;
-    }
-    let head = &data[start..data.len().min(start + 4096)];
-    let has = |key: &[u8]| head.windows(key.len()).any(|w| w == key);
-    has(b"\"messageType\"") || has(b"\"logEvents\"")
 }

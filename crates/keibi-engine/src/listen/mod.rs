@@ -32,6 +32,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use keibi_ingest::{IngestOptions, LiveSource, Notice, Poll, SourceState};
+pub(crate) use keibi_parse::cloudtrail::cloudwatch::gunzip;
 use keibi_parse::cloudtrail::cloudwatch::CloudwatchParser;
 use keibi_parse::{Format, Output, ParseConfig, Parser};
 
@@ -141,20 +142,6 @@ pub(crate) fn same_secret(given: &[u8], expected: &[u8]) -> bool {
         diff |= usize::from(given.get(i).copied().unwrap_or(0) ^ e);
     }
     diff == 0
-}
-
-/// Decompresses gzip (one or more members) within `max` bytes.
-pub(crate) fn gunzip(bytes: &[u8], max: usize) -> Result<Vec<u8>, String> {
-    use std::io::Read;
-    let mut out = Vec::new();
-    flate2::read::MultiGzDecoder::new(bytes)
-        .take(max as u64 + 1)
-        .read_to_end(&mut out)
-        .map_err(|e| format!("not gzip: {e}"))?;
-    if out.len() > max {
-        return Err(format!("decompresses to more than {max} bytes"));
-    }
-    Ok(out)
 }
 
 /// One line stream's parser.

@@ -28,6 +28,34 @@ pub const MAX_DECODED: usize = 64 << 20;
 /// (its pending record is flushed), so memory stays bounded on hostile input.
 const MAX_STREAMS: usize = 4096;
 
+/// Decompresses gzip (several members read in turn) up to `max` bytes: a gzip
+/// bomb stops there with an error. Used for subscription payloads wherever they
+/// arrive (Firehose, a POST, a stream record).
+pub fn gunzip(bytes: &[u8], max: usize) -> Result<Vec<u8>, String> {
+    let mut out = Vec::new();
+    flate2::read::MultiGzDecoder::new(bytes)
+        .take(max as u64 + 1)
+        .read_to_end(&mut out)
+        .map_err(|e| format!("not gzip: {e}"))?;
+    if out.len() > max {
+        return Err(format!("decompresses to more than {max} bytes"));
+    }
+    Ok(out)
+}
+
+/// Whether `data` is a CloudWatch Logs subscription payload (decompressed): a JSON
+/// object naming `logEvents` or `messageType` near its start.
+pub fn is_payload(data: &[u8]) -> bool {
+    let start = data.iter().position(|b| !b.is_ascii_whitespace());
+    let Some(start) = start else { return false };
+    if data[start] != b'{' {
+        return false;
+    }
+    let head = &data[start..data.len().min(start + 4096)];
+    let has = |key: &[u8]| head.windows(key.len()).any(|w| w == key);
+    has(b"\"messageType\"") || has(b"\"logEvents\"")
+}
+
 /// How sure (0-100) this format is that the sample is written in it.
 pub fn sniff(sample: &Sample<'_>) -> u8 {
     let Some(keys) = first_object_keys(sample.head, 64) else {

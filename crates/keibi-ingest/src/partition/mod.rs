@@ -16,6 +16,17 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
+mod memory;
+mod source;
+#[cfg(test)]
+mod tests;
+
+pub use memory::MemoryStream;
+pub use source::{
+    checkpoint_position, instance_from_key, partition_fingerprint, position_key, read_all,
+    PartitionSource, FETCH_WAIT, MAX_DECOMPRESSED, MAX_KEYS, MAX_RECORD,
+};
+
 /// A record's place in its partition: JetStream's stream sequence, a Kinesis
 /// sequence number (decimal, up to 128 bits). Only grows within a partition.
 pub type Position = u128;
