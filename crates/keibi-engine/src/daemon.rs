@@ -215,7 +215,7 @@ fn source_key(cp: &Checkpoint) -> String {
 }
 
 /// How a source's events are read (format, prefix, instance, time zone).
-fn ingest_options(s: &crate::settings::Source) -> Result<IngestOptions, EngineError> {
+pub(crate) fn ingest_options(s: &crate::settings::Source) -> Result<IngestOptions, EngineError> {
     let what = || {
         s.target()
             .map(|t| match t {

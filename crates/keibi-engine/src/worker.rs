@@ -44,8 +44,8 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use keibi_detect::Scanner;
 use keibi_ingest::{
-    Fingerprint, LiveSource, PartitionInfo, PartitionReader, PartitionedStream, Position,
-    StreamError,
+    IngestOptions, LiveSource, PartitionInfo, PartitionReader, PartitionSource, PartitionedStream,
+    Position, StreamError,
 };
 use keibi_store::{FindingStore, Lease, Store, StoreError};
 
@@ -89,14 +89,9 @@ pub fn lease_name(stream: &str, partition: &str) -> String {
     format!("p/{stream}/{partition}")
 }
 
-/// What a partition's checkpoints are keyed by in the store.
-pub fn partition_fingerprint(stream: &str, partition: &str) -> Fingerprint {
-    keibi_ingest::source_id(&format!("{stream}/{partition}"))
-}
-
 /// The store's key of a partition's checkpoint (the daemon's for any source).
 fn checkpoint_key(stream: &str, partition: &str) -> String {
-    let f = partition_fingerprint(stream, partition);
+    let f = keibi_ingest::partition_fingerprint(stream, partition);
     format!("file:{:016x}/{}", f.hash, f.len)
 }
 
@@ -301,6 +296,19 @@ impl Worker {
     /// The partitions whose pipelines run here now.
     pub fn owned(&self) -> Vec<String> {
         self.jobs.keys().cloned().collect()
+    }
+
+    /// A process killed (tests): pipelines stop without a commit, nothing is
+    /// released, the heartbeat stops.
+    #[cfg(test)]
+    pub(crate) fn kill(self) {
+        for r in self.jobs.values() {
+            r.abort.store(true, Ordering::Relaxed);
+        }
+        for (_, r) in self.jobs {
+            let _ = r.handle.join();
+        }
+        std::mem::forget(self.roles);
     }
 
     /// Whether this worker holds the `_sender` lease now.
@@ -728,6 +736,32 @@ pub type MakeSource = Arc<
         + Sync,
 >;
 
+/// The usual [`MakeSource`]: keibi-ingest's [`PartitionSource`], reading records
+/// as `ingest` says (the `stream` section's format, instance...).
+pub fn partition_source(ingest: IngestOptions) -> MakeSource {
+    Arc::new(move |stream, partition, reader, resume| {
+        Box::new(PartitionSource::new(
+            stream,
+            partition,
+            reader,
+            ingest.clone(),
+            resume,
+        ))
+    })
+}
+
+/// How the `stream` section says raw records are read.
+pub fn stream_ingest(s: &crate::settings::Stream) -> Result<IngestOptions, EngineError> {
+    let source = crate::settings::Source {
+        format: s.format.clone(),
+        instance: s.instance.clone(),
+        pg_prefix: s.pg_prefix.clone(),
+        log_timezone: s.log_timezone.clone(),
+        ..crate::settings::Source::default()
+    };
+    crate::daemon::ingest_options(&source)
+}
+
 /// Makes a partition's scanner (each has its own detectors and profiles).
 pub type MakeScanner = Arc<dyn Fn() -> Result<Scanner, String> + Send + Sync>;
 
@@ -774,7 +808,7 @@ impl Partitions {
         let plan = PartitionPlan {
             stream: &job.stream,
             partition: &job.partition,
-            fingerprint: partition_fingerprint(&job.stream, &job.partition),
+            fingerprint: keibi_ingest::partition_fingerprint(&job.stream, &job.partition),
             fence: job.lease.fence(),
         };
         let make = self.source.clone();

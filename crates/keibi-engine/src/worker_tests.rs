@@ -281,3 +281,246 @@ fn one_sender_among_workers_and_it_moves_when_its_holder_stops() {
     assert!(w2.is_sender());
     assert_eq!(running.load(Ordering::SeqCst), 1);
 }
+
+// ---- Real pipelines over an in-memory stream ----
+
+use keibi_detect::detectors::login::SourceDetector;
+use keibi_detect::{Config, ThreatLists};
+use keibi_ingest::MemoryStream;
+
+const INSTANCES: [&str; 3] = ["db-a", "db-b", "db-c"];
+
+/// Per instance: failed logins one a minute from addresses that never repeat for
+/// three hours, and a brute force of 30 failures from one address from 02:50 (a
+/// different address per instance), in time order: (event time, line).
+fn brute_force(i: usize) -> Vec<(DateTime<Utc>, String)> {
+    let day = chrono::NaiveDate::from_ymd_opt(2026, 11, 28).unwrap();
+    let at = |s: u32| {
+        day.and_hms_opt(s / 3600, (s / 60) % 60, s % 60)
+            .unwrap()
+            .and_utc()
+    };
+    let mut v = Vec::new();
+    for m in 0..180u32 {
+        let t = at(m * 60);
+        v.push((
+            t,
+            format!(
+                "{} UTC:198.51.{i}.{}(40000):app@shop:[{}]:FATAL:  password authentication failed for user \"app\"\n",
+                t.format("%Y-%m-%d %H:%M:%S"),
+                m % 250,
+                1000 + m
+            ),
+        ));
+    }
+    for k in 0..30u32 {
+        let t = at(2 * 3600 + 50 * 60 + k * 10);
+        v.push((
+            t,
+            format!(
+                "{} UTC:203.0.113.{}(5{k:04}):app@shop:[{}]:FATAL:  password authentication failed for user \"app\"\n",
+                t.format("%Y-%m-%d %H:%M:%S"),
+                10 + i,
+                5000 + k
+            ),
+        ));
+    }
+    v.sort();
+    v
+}
+
+fn scanner() -> Result<Scanner, String> {
+    let config = Config::default();
+    let d: Vec<Box<dyn keibi_detect::Detector>> =
+        vec![Box::new(SourceDetector::new(&config.login))];
+    Ok(Scanner::with_detectors(config, ThreatLists::default(), d))
+}
+
+fn real_worker(id: &str, store: &std::path::Path, stream: &MemoryStream) -> Worker {
+    let mut o = WorkerOptions::new(id);
+    o.lease_ttl = TTL;
+    let settings = Settings::default();
+    let s = stream.clone();
+    let runner = Partitions {
+        settings: Arc::new(settings),
+        store: store.to_path_buf(),
+        stream: Arc::new(move || Ok(Box::new(s.clone()) as Box<dyn PartitionedStream>)),
+        source: partition_source(IngestOptions::default()),
+        scanner: Arc::new(scanner),
+        lease_ttl: TTL,
+        note: Arc::new(Mutex::new(|_n: Note| {})),
+        metrics: None,
+    }
+    .runner();
+    Worker::new(
+        o,
+        Store::open(store).unwrap(),
+        Box::new(stream.clone()),
+        runner,
+    )
+}
+
+/// Each partition's stored position (`None`: no checkpoint yet).
+fn positions(store: &std::path::Path) -> BTreeMap<String, Option<u128>> {
+    let s = Store::open(store).unwrap();
+    let cps = s.checkpoints().unwrap();
+    (0..INSTANCES.len())
+        .map(|p| {
+            let key = checkpoint_key("memory:t", &p.to_string());
+            let pos = cps.iter().find(|c| c.source == key).and_then(|c| {
+                let v: serde_json::Value = serde_json::from_slice(&c.data).ok()?;
+                v["after_key"].as_str()?.parse().ok()
+            });
+            (p.to_string(), pos)
+        })
+        .collect()
+}
+
+/// Ticks the workers until every partition's stored position is `want`'s.
+fn until_read(
+    ws: &mut [&mut Worker],
+    store: &std::path::Path,
+    want: &BTreeMap<String, Option<u128>>,
+) {
+    let t = Instant::now();
+    while positions(store) != *want {
+        assert!(
+            t.elapsed() < Duration::from_secs(60),
+            "stuck at {:?}, want {want:?}",
+            positions(store)
+        );
+        for w in ws.iter_mut() {
+            tick(w);
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// Every stored finding: type, count, first and last seen, by id.
+fn stored(store: &std::path::Path) -> BTreeMap<String, (String, u64, String, String)> {
+    let s = Store::open_read_only(store).unwrap();
+    let q = keibi_store::Query {
+        statuses: keibi_store::Status::ALL.to_vec(),
+        ..keibi_store::Query::default()
+    };
+    s.findings(&q)
+        .unwrap()
+        .into_iter()
+        .map(|f| {
+            let f = f.finding;
+            (
+                f.id,
+                (
+                    f.finding_type,
+                    f.count,
+                    f.first_seen.to_rfc3339(),
+                    f.last_seen.to_rfc3339(),
+                ),
+            )
+        })
+        .collect()
+}
+
+/// Pushes records `from..to` of every instance (instance i into partition i, one
+/// line a record, arriving at its event time).
+fn push(
+    stream: &MemoryStream,
+    logs: &[Vec<(DateTime<Utc>, String)>],
+    from: usize,
+    to: usize,
+) -> BTreeMap<String, Option<u128>> {
+    let mut last = BTreeMap::new();
+    for (i, lines) in logs.iter().enumerate() {
+        let mut pos = None;
+        for (t, l) in &lines[from.min(lines.len())..to.min(lines.len())] {
+            pos = Some(stream.push(
+                &i.to_string(),
+                &format!("{}.postgresql", INSTANCES[i]),
+                l.as_bytes(),
+                *t,
+            ));
+        }
+        last.insert(i.to_string(), pos);
+    }
+    last
+}
+
+/// Three workers share three partitions; one is killed (no last commit, no
+/// release) in the middle of the brute forces, a fourth starts later: the store
+/// ends with what one worker reading everything without a stop stores: same ids,
+/// counts, first and last seen.
+#[test]
+fn a_worker_killed_mid_stream_loses_and_doubles_nothing() {
+    let logs: Vec<_> = (0..INSTANCES.len()).map(brute_force).collect();
+    let cut = logs[0]
+        .iter()
+        .position(|(t, _)| t.format("%H:%M:%S").to_string().as_str() >= "02:53:00")
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    // One worker, no stop.
+    let one = dir.path().join("one.db");
+    drop(Store::open(&one).unwrap());
+    let stream = MemoryStream::new("memory:t");
+    for p in 0..INSTANCES.len() {
+        stream.add_partition(&p.to_string(), &[]);
+    }
+    let end = push(&stream, &logs, 0, usize::MAX);
+    let mut w = real_worker("solo", &one, &stream);
+    until_read(&mut [&mut w], &one, &end);
+    w.shutdown(&mut |_| {});
+    let want = stored(&one);
+    let brute: Vec<_> = want
+        .values()
+        .filter(|(t, n, ..)| t == "CredentialAccess:RDS/BruteForce" && *n >= 20)
+        .collect();
+    assert_eq!(brute.len(), INSTANCES.len(), "{want:?}");
+
+    // Three workers; the first part of the stream; one killed; the rest; a fourth.
+    let shared = dir.path().join("shared.db");
+    drop(Store::open(&shared).unwrap());
+    let stream = MemoryStream::new("memory:t");
+    for p in 0..INSTANCES.len() {
+        stream.add_partition(&p.to_string(), &[]);
+    }
+    let mid = push(&stream, &logs, 0, cut);
+    let mut w1 = real_worker("w1", &shared, &stream);
+    let mut w2 = real_worker("w2", &shared, &stream);
+    let mut w3 = real_worker("w3", &shared, &stream);
+    until_read(&mut [&mut w1, &mut w2, &mut w3], &shared, &mid);
+    settle_real(&mut [&mut w1, &mut w2, &mut w3]);
+    let victim = [&w1, &w2, &w3]
+        .into_iter()
+        .position(|w| !w.owned().is_empty())
+        .unwrap();
+    let (mut a, mut b, dead) = match victim {
+        0 => (w2, w3, w1),
+        1 => (w1, w3, w2),
+        _ => (w1, w2, w3),
+    };
+    assert!(!dead.owned().is_empty());
+    dead.kill();
+    let end = push(&stream, &logs, cut, usize::MAX);
+    std::thread::sleep(Duration::from_millis(300));
+    let mut w4 = real_worker("w4", &shared, &stream);
+    until_read(&mut [&mut a, &mut b, &mut w4], &shared, &end);
+    for w in [a, b, w4] {
+        w.shutdown(&mut |_| {});
+    }
+    assert_eq!(stored(&shared), want);
+}
+
+/// Ticks until every partition has an owner and none changes hands.
+fn settle_real(ws: &mut [&mut Worker]) {
+    for _ in 0..50 {
+        let before: Vec<Vec<String>> = ws.iter().map(|w| w.owned()).collect();
+        for w in ws.iter_mut() {
+            tick(w);
+        }
+        std::thread::sleep(Duration::from_millis(100));
+        let after: Vec<Vec<String>> = ws.iter().map(|w| w.owned()).collect();
+        if before == after && after.iter().map(Vec::len).sum::<usize>() == INSTANCES.len() {
+            return;
+        }
+    }
+    panic!("the workers did not settle");
+}
