@@ -692,6 +692,46 @@ mod tests {
     use keibi_store::Status;
 
     #[test]
+    fn a_worker_renders_its_partitions_and_says_its_id() {
+        let mut m = Metrics::new(Vec::new());
+        m.worker = Some(crate::worker::WorkerMetrics {
+            id: "w\"1".into(),
+            partitions_owned: 2,
+            lag_seconds: [("0".to_string(), 0.0), ("shard\n1".to_string(), 2.5)]
+                .into_iter()
+                .collect(),
+            rebalances: 3,
+            leases_lost: 1,
+            sender: true,
+            workers: 3,
+        });
+        m.last_round = Some(Instant::now());
+        let text = m.render(Utc::now());
+        for line in [
+            "keibi_worker_partitions_owned{worker=\"w\\\"1\"} 2",
+            "keibi_worker_partition_lag_seconds{worker=\"w\\\"1\",partition=\"0\"} 0.000",
+            "keibi_worker_partition_lag_seconds{worker=\"w\\\"1\",partition=\"shard\\n1\"} 2.500",
+            "keibi_worker_rebalances_total{worker=\"w\\\"1\"} 3",
+            "keibi_worker_leases_lost_total{worker=\"w\\\"1\"} 1",
+            "keibi_worker_sender{worker=\"w\\\"1\"} 1",
+            "keibi_workers_live{worker=\"w\\\"1\"} 3",
+        ] {
+            assert!(text.lines().any(|l| l == line), "{line} in\n{text}");
+        }
+        let (code, body) = m.healthz(Instant::now(), Utc::now());
+        assert_eq!(code, 200, "{body}");
+        let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(v["worker"]["id"], "w\"1");
+        assert_eq!(
+            v["worker"]["partitions"],
+            serde_json::json!(["0", "shard\n1"])
+        );
+        // Without a worker, no worker lines.
+        m.worker = None;
+        assert!(!m.render(Utc::now()).contains("keibi_worker"));
+    }
+
+    #[test]
     fn aws_calls_render_from_the_hook_each_time() {
         let n = Arc::new(std::sync::atomic::AtomicU64::new(3));
         let seen = n.clone();
