@@ -70,8 +70,9 @@ ensure_packages() {
     # chromium, nodejs: the dashboard's browser tests (Playwright drives Debian's
     # Chromium; no browser is ever downloaded). Debian's nodejs 18 is enough
     # (tests/browser pins a playwright-core that supports it); fonts-ipafont-gothic
-    # draws the Japanese pages (3.5 MB).
-    for p in postgresql mariadb-server zstd bzip2 rsyslog logrotate pgbouncer python3-venv nftables chromium nodejs fonts-ipafont-gothic; do
+    # draws the Japanese pages (3.5 MB). nats-server: JetStream, the partitioned
+    # stream of keibi run --worker (tests/nats_source.rs).
+    for p in postgresql mariadb-server zstd bzip2 rsyslog logrotate pgbouncer python3-venv nftables chromium nodejs fonts-ipafont-gothic nats-server; do
         installed "$p" || missing+=("$p")
     done
     if [ ${#missing[@]} -gt 0 ]; then apt_install "${missing[@]}"; fi

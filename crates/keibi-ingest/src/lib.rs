@@ -41,9 +41,9 @@ pub mod partitions {
     pub use crate::partition::{FETCH_WAIT, MAX_DECOMPRESSED, MAX_KEYS, MAX_RECORD};
 }
 pub use partition::{
-    checkpoint_position, instance_from_key, partition_fingerprint, position_key, read_all, Fetched,
-    MemoryStream, PartitionInfo, PartitionReader, PartitionSource, PartitionedStream, Position,
-    Record, StartAt, StreamError,
+    checkpoint_position, instance_from_key, partition_fingerprint, position_key, read_all,
+    record_ranges, Fetched, MemoryStream, PartitionInfo, PartitionReader, PartitionSource,
+    PartitionedStream, Position, Record, StartAt, StreamError,
 };
 pub use stream::{explain, Explanation, Opened};
 pub use streams::{LogEvent, LogEvents, StreamSource};

@@ -86,6 +86,45 @@ pub enum Command {
     /// Serve the dashboard over a store without the daemon (a store filled by
     /// `keibi findings import`, or a stopped daemon's).
     Dashboard(DashboardArgs),
+    /// Partitioned streams (NATS JetStream) that `keibi run --worker` reads: publish
+    /// log files into one.
+    #[command(subcommand)]
+    Stream(StreamCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum StreamCommand {
+    /// Publish log files as records on PREFIX.KEY (KEY = INSTANCE.LOG), in batches of
+    /// whole lines that keep each entry (a message and its DETAIL) in one record.
+    Send(StreamSendArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct StreamSendArgs {
+    /// The NATS server (nats://127.0.0.1:4222).
+    #[arg(long, value_name = "URL")]
+    pub nats: String,
+    /// The subjects the server maps onto partitions.
+    #[arg(long, value_name = "SUBJECT", default_value = "keibi.logs")]
+    pub subject_prefix: String,
+    /// INSTANCE.LOG (orders-db.postgresql) [default: the instance the file's
+    /// directory names, else its name, and .log].
+    #[arg(long, value_name = "KEY")]
+    pub key: Option<String>,
+    /// The JetStream stream, created when missing (subjects keibi.p.>).
+    #[arg(long, value_name = "NAME", default_value = "KEIBI")]
+    pub stream: String,
+    /// Largest record, in KiB (at most 1024).
+    #[arg(long, value_name = "KIB", default_value_t = 256)]
+    pub record_kib: usize,
+    /// Force a format instead of detecting it (to find where entries start).
+    #[arg(long, value_name = "FORMAT")]
+    pub log_format: Option<keibi_parse::Format>,
+    /// PostgreSQL log_line_prefix, when not one keibi recognises by itself.
+    #[arg(long, value_name = "PREFIX")]
+    pub pg_prefix: Option<String>,
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
 }
 
 #[derive(Debug, Args)]

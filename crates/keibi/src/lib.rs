@@ -36,6 +36,7 @@ pub fn run(cli: cli::Cli) -> Result<u8> {
         cli::Command::Notify(c) => cmd::notify::run(&c, &cli.global),
         cli::Command::Users(args) => cmd::users::run(&args, &cli.global),
         cli::Command::Dashboard(args) => cmd::dashboard::run(&args, &cli.global),
+        cli::Command::Stream(c) => cmd::stream::run(&c, &cli.global),
     }
 }
 

@@ -292,3 +292,9 @@ fnd-gd-imported = keibi: read { NUMBER($n, useGrouping: "false") } GuardDuty fin
 fnd-gd-truncated = keibi: GuardDuty has more matching findings than keibi reads at once (5000): give a later --since to read the rest
 fnd-gd-region-failed = keibi: GuardDuty in { $region } could not be read: { $error }
 fnd-gd-all-failed = keibi: GuardDuty could not be read in any of the { NUMBER($n, useGrouping: "false") } regions
+
+## keibi stream send
+stream-sent = sent { NUMBER($records, useGrouping: "false") } records ({ NUMBER($bytes, useGrouping: "false") } bytes) of { $file } on { $subject }
+stream-skipped = { $file }: { NUMBER($n, useGrouping: "false") } entries longer than 1 MiB, the most a record holds, were not sent
+stream-bad-subject = { $subject } is not a subject to publish on: dot-separated tokens without spaces or the wildcards * and >
+stream-no-nats = this keibi was built without NATS (cargo feature nats)

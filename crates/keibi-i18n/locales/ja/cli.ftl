@@ -251,3 +251,9 @@ fnd-gd-imported = keibi: { $region } の検出器 { $detectors }件から GuardD
 fnd-gd-truncated = keibi: 条件に合う GuardDuty の検出結果が一度に読み取れる上限（5000件）を超えています。残りは --since をより後の日時にして読み取ってください
 fnd-gd-region-failed = keibi: { $region } の GuardDuty を読めませんでした: { $error }
 fnd-gd-all-failed = keibi: 指定した { NUMBER($n, useGrouping: "false") } 個のリージョンのいずれでも GuardDuty を読めませんでした
+
+## keibi stream send
+stream-sent = { $file } を { $subject } に { NUMBER($records, useGrouping: "false") } 件のレコード（{ NUMBER($bytes, useGrouping: "false") } バイト）として送信しました
+stream-skipped = { $file }: 1 レコードの上限 1 MiB を超えるエントリ { NUMBER($n, useGrouping: "false") } 件は送信しませんでした
+stream-bad-subject = { $subject } は送信先のサブジェクトに使えません。空白やワイルドカード（* と >）を含まない、ドット区切りのトークンにしてください
+stream-no-nats = この keibi は NATS なしでビルドされています（cargo の feature nats）

@@ -17,11 +17,13 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 mod memory;
+mod produce;
 mod source;
 #[cfg(test)]
 mod tests;
 
 pub use memory::MemoryStream;
+pub use produce::record_ranges;
 pub use source::{
     checkpoint_position, instance_from_key, partition_fingerprint, position_key, read_all,
     PartitionSource, FETCH_WAIT, MAX_DECOMPRESSED, MAX_KEYS, MAX_RECORD,

@@ -9,7 +9,7 @@ use crate::merge::{IngestOptions, Notice};
 
 /// Entries of one PostgreSQL log, each with its continuation lines (DETAIL,
 /// STATEMENT and its tab-indented second line): what a producer sends as records.
-const ENTRIES: &[&str] = &[
+pub(super) const ENTRIES: &[&str] = &[
     "2026-11-28 15:41:43 UTC:127.0.0.1(40124):app@template1:[8002]:FATAL:  28P01: password authentication failed for user \"app\"\n\
      2026-11-28 15:41:43 UTC:127.0.0.1(40124):app@template1:[8002]:DETAIL:  Connection matched pg_hba.conf line 87: \"host all all 127.0.0.1/32 scram-sha-256\"\n",
     "2026-11-28 15:41:44 UTC:127.0.0.1(40134):app@shop:[8003]:LOG:  connection authorized: user=app database=shop\n",

@@ -19,6 +19,7 @@ pub mod run;
 pub mod run_respond;
 pub mod run_worker;
 pub mod scan;
+pub mod stream;
 pub mod timeline;
 pub mod users;
 

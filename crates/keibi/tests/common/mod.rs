@@ -9,6 +9,7 @@
 
 pub mod daemon;
 pub mod mariadb;
+pub mod nats;
 pub mod pgbouncer;
 pub mod postgres;
 pub mod rsyslog;
