@@ -143,14 +143,37 @@ fn stream_label(settings: &Settings) -> String {
 }
 
 /// The hook that makes stream clients, from the edges this keibi was built with.
+/// NATS: one connection shared by the coordinator and every partition's reader
+/// (each reader is a consumer of its own); the stream is created when missing, so
+/// workers may start before the producers.
 fn make_stream(settings: &Settings) -> std::result::Result<MakeStream, String> {
-    if settings.stream.nats.is_some() {
-        return Err("this keibi was built without the NATS client".into());
+    if let Some(n) = &settings.stream.nats {
+        return nats_stream(n);
     }
     if settings.stream.kinesis.is_some() {
-        return Err("this keibi was built without the Kinesis client".into());
+        // The Kinesis edge (keibi-aws, branch s20-k) plugs in here.
+        return Err("this keibi cannot read Kinesis streams as a worker yet".into());
     }
     Err("no stream named".into())
+}
+
+#[cfg(feature = "nats")]
+fn nats_stream(
+    n: &keibi_engine::settings::worker::NatsStream,
+) -> std::result::Result<MakeStream, String> {
+    let js = keibi_nats::JetStream::connect(&n.url, &n.stream, n.partitions)
+        .map_err(|e| e.to_string())?;
+    js.ensure_stream().map_err(|e| e.to_string())?;
+    Ok(Arc::new(move || {
+        Ok(Box::new(js.clone()) as Box<dyn keibi_ingest::PartitionedStream>)
+    }))
+}
+
+#[cfg(not(feature = "nats"))]
+fn nats_stream(
+    _n: &keibi_engine::settings::worker::NatsStream,
+) -> std::result::Result<MakeStream, String> {
+    Err("this keibi was built without the NATS client (cargo feature nats)".into())
 }
 
 /// What the `_sender` lease's holder runs, stopped together.
