@@ -191,6 +191,22 @@ pub struct Live {
     /// The push listeners' source and what stops them: at a stop they are stopped
     /// and what they queued is read before the last commit.
     listen: Option<(usize, crate::listen::Stopper)>,
+    /// A worker's partition ([`Live::partition`]): every commit carries the
+    /// partition lease's fence, and the profiles are the partition's only (their
+    /// keys in the store start with this prefix).
+    fence: Option<keibi_store::Fence>,
+    profile_prefix: Option<String>,
+}
+
+/// Which partition [`Live::partition`] reads, and under which lease.
+#[derive(Debug, Clone)]
+pub struct PartitionPlan<'a> {
+    pub stream: &'a str,
+    pub partition: &'a str,
+    /// What the partition's checkpoints are keyed by (`keibi_ingest::source_id`
+    /// of `stream/partition`).
+    pub fingerprint: keibi_ingest::Fingerprint,
+    pub fence: keibi_store::Fence,
 }
 
 /// The store's name for a file's checkpoints.
@@ -199,7 +215,7 @@ fn source_key(cp: &Checkpoint) -> String {
 }
 
 /// How a source's events are read (format, prefix, instance, time zone).
-fn ingest_options(s: &crate::settings::Source) -> Result<IngestOptions, EngineError> {
+pub(crate) fn ingest_options(s: &crate::settings::Source) -> Result<IngestOptions, EngineError> {
     let what = || {
         s.target()
             .map(|t| match t {
@@ -444,6 +460,124 @@ impl Live {
             fed_until: fed_before.flatten(),
             replay_from,
             listen,
+            fence: None,
+            profile_prefix: None,
+        })
+    }
+
+    /// One partition of a stream as a worker owns it (issue 20, [`crate::worker`]):
+    /// one source, `open`ed by the caller from where the partition's stored
+    /// checkpoint says, the partition's profiles only (keys `p/<stream>/<partition>/`
+    /// in the store), and `fence` on every commit so nothing is written once the
+    /// lease is lost. `key` is the store's name for the partition's checkpoint (the
+    /// fingerprint the source's checkpoints carry). `open` gets where to start and
+    /// the stored position (records at or before it are the source's `replay`).
+    pub fn partition(
+        settings: &Settings,
+        scanner: Scanner,
+        store: Store,
+        part: PartitionPlan<'_>,
+        open: &mut dyn FnMut(
+            keibi_ingest::StartAt,
+            Option<keibi_ingest::Position>,
+        ) -> Result<Box<dyn LiveSource>, String>,
+        note: &mut dyn FnMut(Note),
+    ) -> Result<Live, EngineError> {
+        let key = format!(
+            "file:{:016x}/{}",
+            part.fingerprint.hash, part.fingerprint.len
+        );
+        let mut positions = HashMap::new();
+        let mut fed_before = None;
+        let mut resume = None;
+        for c in store.checkpoints()? {
+            if c.source != key {
+                continue;
+            }
+            if let Ok(s) = serde_json::from_slice::<StoredCheckpoint>(&c.data) {
+                fed_before = s.fed_until;
+                resume = keibi_ingest::checkpoint_position(&s.cp);
+                positions.insert(c.source, (c.position, s.cp));
+            }
+        }
+        note(Note::Resumed(positions.len()));
+        let horizon = scanner.replay_horizon();
+        let replay_from = match (fed_before, horizon) {
+            (Some(t), Some(h)) => Some(t.checked_sub_signed(h).unwrap_or(DateTime::<Utc>::MIN_UTC)),
+            _ => None,
+        };
+        // Read again what the detectors' memory spans before the stored position
+        // (records arrive after their events are written: every record with an
+        // event at or after that time arrived at or after it); without a bound,
+        // the partition from its oldest record.
+        let start = match (&resume, replay_from) {
+            (None, _) => keibi_ingest::StartAt::Oldest,
+            (Some(p), _) if horizon.is_some_and(|h| h.is_zero()) => {
+                keibi_ingest::StartAt::After(p.clone())
+            }
+            (Some(_), Some(t)) => keibi_ingest::StartAt::Time(t),
+            (Some(_), None) => keibi_ingest::StartAt::Oldest,
+        };
+        let source = open(start, resume).map_err(|reason| EngineError::Source {
+            what: format!("{}/{}", part.stream, part.partition),
+            reason,
+        })?;
+        let prefix = format!("p/{}/{}/", part.stream, part.partition);
+        let profiles = scanner.services().baselines.clone();
+        {
+            let mut p = profiles.lock();
+            let mut fresh = Profiles::new(p.max());
+            let mut skipped = 0;
+            let loaded = store.load_profiles_prefixed(&prefix, &mut |k, v| {
+                let k = k.strip_prefix(prefix.as_str()).unwrap_or(k);
+                if fresh.import(k, v).is_err() {
+                    skipped += 1;
+                }
+            })?;
+            note(Note::Profiles { loaded, skipped });
+            fresh.export(false, |_, _| {});
+            *p = fresh;
+        }
+        let src = &settings.sources;
+        let poll = src.poll_interval.std();
+        let order = OrderOptions {
+            lateness: chrono::TimeDelta::from_std(src.allowed_lateness.std())
+                .unwrap_or(chrono::TimeDelta::zero()),
+            idle: src
+                .idle_timeout
+                .std()
+                .max(FollowOptions::default().flush_after + 2 * poll),
+            ..OrderOptions::default()
+        };
+        let mut orderer = Orderer::new(order);
+        orderer.add_source();
+        note(Note::Following(format!(
+            "{}/{}",
+            part.stream, part.partition
+        )));
+        let scanner = scanner.forget_closed(true);
+        let kinds = kinds_of(&scanner);
+        Ok(Live {
+            states: vec![SourceState::Reading],
+            queues: vec![Queue::default()],
+            sources: vec![source],
+            orderer,
+            scanner,
+            store,
+            tuning: settings.tuning.clone(),
+            kinds,
+            positions,
+            poll,
+            metrics: None,
+            unsent: None,
+            profiles,
+            scratch: BaselineStore::default(),
+            export_all: false,
+            fed_until: fed_before,
+            replay_from,
+            listen: None,
+            fence: Some(part.fence),
+            profile_prefix: Some(prefix),
         })
     }
 
@@ -682,10 +816,19 @@ impl Live {
             let mut p = self.profiles.lock();
             let all = std::mem::take(&mut self.export_all) || p.needs_rewrite();
             commit.profile_clear = all;
+            let pre = self.profile_prefix.as_deref().unwrap_or("");
             let mut puts = Vec::new();
-            commit.profile_deletes = p.export(all, |k, v| puts.push((k.to_string(), v.to_vec())));
+            commit.profile_deletes =
+                p.export(all, |k, v| puts.push((format!("{pre}{k}"), v.to_vec())));
+            if !pre.is_empty() {
+                for k in &mut commit.profile_deletes {
+                    k.insert_str(0, pre);
+                }
+            }
             commit.profile_puts = puts;
+            commit.profile_prefix = self.profile_prefix.clone();
         }
+        commit.fence = self.fence.clone();
         if changes.is_empty()
             && commit.activity.is_empty()
             && commit.checkpoints.is_empty()

@@ -23,5 +23,6 @@ pub mod respond;
 pub mod responder;
 pub mod retention;
 pub mod settings;
+pub mod worker;
 
 pub use settings::{LoadError, Problem, Settings};

@@ -75,6 +75,9 @@ pub struct Metrics {
     /// The process's AWS calls, read when `/metrics` is rendered (the binary hands
     /// the hook in when it is built with AWS).
     pub aws: Option<AwsUsage>,
+    /// `keibi run --worker`: the partitions this worker owns, their lag, its
+    /// rebalances and lost leases.
+    pub worker: Option<crate::worker::WorkerMetrics>,
 }
 
 /// The counts of one AWS API the process called (requests sent with their
@@ -230,6 +233,12 @@ impl Metrics {
             "resumed_checkpoints": self.resumed,
             "sources": self.sources.len(),
             "store_bytes": self.store_bytes,
+            "worker": self.worker.as_ref().map(|w| serde_json::json!({
+                "id": w.id,
+                "partitions": w.lag_seconds.keys().collect::<Vec<_>>(),
+                "sender": w.sender,
+                "workers": w.workers,
+            })),
         });
         (if health.is_ok() { 200 } else { 503 }, body.to_string())
     }
@@ -447,8 +456,84 @@ impl Metrics {
         if let Some(hook) = &self.aws {
             render_aws(&mut o, &(hook.0)());
         }
+        if let Some(w) = &self.worker {
+            render_worker(&mut o, w);
+        }
         o
     }
+}
+
+/// `keibi run --worker`'s lines. Partition labels are the stream's partition ids
+/// (bounded by the partitions this worker owns), escaped.
+fn render_worker(o: &mut String, w: &crate::worker::WorkerMetrics) {
+    let head = |o: &mut String, name: &str, kind: &str, help: &str| {
+        let _ = writeln!(o, "# HELP {name} {help}\n# TYPE {name} {kind}");
+    };
+    let id = escape(&w.id);
+    head(
+        o,
+        "keibi_worker_partitions_owned",
+        "gauge",
+        "Stream partitions whose pipeline runs in this worker.",
+    );
+    let _ = writeln!(
+        o,
+        "keibi_worker_partitions_owned{{worker=\"{id}\"}} {}",
+        w.partitions_owned
+    );
+    head(
+        o,
+        "keibi_worker_partition_lag_seconds",
+        "gauge",
+        "Per owned partition: seconds since its reader was last caught up with the stream (0 while it is).",
+    );
+    for (p, secs) in &w.lag_seconds {
+        let _ = writeln!(
+            o,
+            "keibi_worker_partition_lag_seconds{{worker=\"{id}\",partition=\"{}\"}} {secs:.3}",
+            escape(p)
+        );
+    }
+    head(
+        o,
+        "keibi_worker_rebalances_total",
+        "counter",
+        "Times this worker handed partitions back because it held more than its fair share.",
+    );
+    let _ = writeln!(
+        o,
+        "keibi_worker_rebalances_total{{worker=\"{id}\"}} {}",
+        w.rebalances
+    );
+    head(
+        o,
+        "keibi_worker_leases_lost_total",
+        "counter",
+        "Leases this worker lost (not renewed in time, or taken over): their work stopped without a commit.",
+    );
+    let _ = writeln!(
+        o,
+        "keibi_worker_leases_lost_total{{worker=\"{id}\"}} {}",
+        w.leases_lost
+    );
+    head(
+        o,
+        "keibi_worker_sender",
+        "gauge",
+        "1 when this worker holds the _sender lease (it sends notifications and runs responses).",
+    );
+    let _ = writeln!(
+        o,
+        "keibi_worker_sender{{worker=\"{id}\"}} {}",
+        u8::from(w.sender)
+    );
+    head(
+        o,
+        "keibi_workers_live",
+        "gauge",
+        "Workers whose heartbeat the store saw within a lease's time to live.",
+    );
+    let _ = writeln!(o, "keibi_workers_live{{worker=\"{id}\"}} {}", w.workers);
 }
 
 /// The AWS call counters: one series per (service, API, source), and the
@@ -605,6 +690,46 @@ mod tests {
     use super::*;
     use keibi_model::finding::SeverityLabel;
     use keibi_store::Status;
+
+    #[test]
+    fn a_worker_renders_its_partitions_and_says_its_id() {
+        let mut m = Metrics::new(Vec::new());
+        m.worker = Some(crate::worker::WorkerMetrics {
+            id: "w\"1".into(),
+            partitions_owned: 2,
+            lag_seconds: [("0".to_string(), 0.0), ("shard\n1".to_string(), 2.5)]
+                .into_iter()
+                .collect(),
+            rebalances: 3,
+            leases_lost: 1,
+            sender: true,
+            workers: 3,
+        });
+        m.last_round = Some(Instant::now());
+        let text = m.render(Utc::now());
+        for line in [
+            "keibi_worker_partitions_owned{worker=\"w\\\"1\"} 2",
+            "keibi_worker_partition_lag_seconds{worker=\"w\\\"1\",partition=\"0\"} 0.000",
+            "keibi_worker_partition_lag_seconds{worker=\"w\\\"1\",partition=\"shard\\n1\"} 2.500",
+            "keibi_worker_rebalances_total{worker=\"w\\\"1\"} 3",
+            "keibi_worker_leases_lost_total{worker=\"w\\\"1\"} 1",
+            "keibi_worker_sender{worker=\"w\\\"1\"} 1",
+            "keibi_workers_live{worker=\"w\\\"1\"} 3",
+        ] {
+            assert!(text.lines().any(|l| l == line), "{line} in\n{text}");
+        }
+        let (code, body) = m.healthz(Instant::now(), Utc::now());
+        assert_eq!(code, 200, "{body}");
+        let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(v["worker"]["id"], "w\"1");
+        assert_eq!(
+            v["worker"]["partitions"],
+            serde_json::json!(["0", "shard\n1"])
+        );
+        // Without a worker, no worker lines.
+        m.worker = None;
+        assert!(!m.render(Utc::now()).contains("keibi_worker"));
+    }
 
     #[test]
     fn aws_calls_render_from_the_hook_each_time() {

@@ -22,6 +22,7 @@ pub mod listen;
 mod locate;
 pub mod respond;
 pub mod values;
+pub mod worker;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -36,9 +37,10 @@ pub use listen::ListenSettings;
 use locate::{locate, Seg};
 pub use respond::Respond;
 pub use values::{Cidr, Duration, Expiry, Listen};
+pub use worker::{Stream, Worker};
 
 /// The sections of a settings file, in the order `keibi init` writes them.
-pub const SECTIONS: [&str; 14] = [
+pub const SECTIONS: [&str; 16] = [
     "sources",
     "detection",
     "lists",
@@ -53,6 +55,8 @@ pub const SECTIONS: [&str; 14] = [
     "listen",
     "respond",
     "dashboard",
+    "stream",
+    "worker",
 ];
 
 /// The commented file `keibi init` writes: every section, every value its default.
@@ -84,6 +88,10 @@ pub struct Settings {
     pub respond: Respond,
     /// The dashboard: where it is served, TLS, login (`docs/dashboard.md`).
     pub dashboard: Dashboard,
+    /// The partitioned stream `keibi run --worker` reads (`docs/scaling.md`).
+    pub stream: Stream,
+    /// How a worker holds its leases (`keibi run --worker`).
+    pub worker: Worker,
 }
 
 /// What to follow, and how the followed sources are polled and put in time order

@@ -66,6 +66,7 @@ mod activity;
 mod dashboard;
 mod error;
 mod journal;
+mod leases;
 mod merge;
 mod notify;
 mod outbox;
@@ -94,6 +95,7 @@ pub use dashboard::{
 };
 pub use error::StoreError;
 pub use journal::{ActionFilter, ActionRecord, Change, NewAction, Pause};
+pub use leases::{Fence, Lease, WorkerBeat, MAX_LEASE_NAME};
 pub use notify::{Growing, OpenFindings, SummaryDelivery};
 pub use outbox::{
     ChannelCount, Delivery, DeliveryState, OutboxEntry, OutboxKind, OutboxStatus, PlannedDelivery,
@@ -133,6 +135,12 @@ pub struct Commit {
     /// What the actors of the batch's events did (the timeline), written with the
     /// checkpoints: a replayed commit writes none of it (see [`ActivityBatch`]).
     pub activity: ActivityBatch,
+    /// Made under a lease (a worker's partition): refused with
+    /// [`StoreError::LeaseLost`], nothing written, unless the lease still holds.
+    pub fence: Option<Fence>,
+    /// `profile_clear` deletes only the profiles whose keys start with this (one
+    /// partition's, `p/<stream>/<partition>/`).
+    pub profile_prefix: Option<String>,
 }
 
 impl Commit {
@@ -145,6 +153,8 @@ impl Commit {
             profile_puts: Vec::new(),
             profile_deletes: Vec::new(),
             activity: ActivityBatch::default(),
+            fence: None,
+            profile_prefix: None,
         }
     }
 }
@@ -423,6 +433,13 @@ pub trait FindingStore {
     fn checkpoints(&self) -> Result<Vec<Checkpoint>, StoreError>;
     /// Hands every stored profile to `f`; returns how many there were.
     fn load_profiles(&self, f: &mut dyn FnMut(&str, &[u8])) -> Result<u64, StoreError>;
+    /// [`FindingStore::load_profiles`] of the keys starting with `prefix` (one
+    /// partition's), handed over whole.
+    fn load_profiles_prefixed(
+        &self,
+        prefix: &str,
+        f: &mut dyn FnMut(&str, &[u8]),
+    ) -> Result<u64, StoreError>;
     /// Findings matching `q`, most severe first, then the most recently active.
     fn findings(&self, q: &Query) -> Result<Vec<StoredFinding>, StoreError>;
     /// One finding by its id or a unique prefix of it.

@@ -35,6 +35,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/007-users.sql"),
     include_str!("../migrations/008-dashboard.sql"),
     include_str!("../migrations/009-posture-rounds.sql"),
+    include_str!("../migrations/010-leases.sql"),
 ];
 
 /// The schema this keibi writes.
@@ -42,7 +43,10 @@ pub const SCHEMA: i64 = MIGRATIONS.len() as i64;
 
 /// The PostgreSQL migrations, in order (a store shared by several workers). The
 /// first is SQLite's first nine; each later SQLite migration has its PostgreSQL one.
-const PG_MIGRATIONS: &[&str] = &[include_str!("../migrations/pg/001-initial.sql")];
+const PG_MIGRATIONS: &[&str] = &[
+    include_str!("../migrations/pg/001-initial.sql"),
+    include_str!("../migrations/pg/002-leases.sql"),
+];
 
 /// The PostgreSQL schema this keibi writes.
 pub const PG_SCHEMA: i64 = PG_MIGRATIONS.len() as i64;
@@ -1491,6 +1495,9 @@ impl FindingStore for Store {
         let path = self.path.clone();
         let err = |e| StoreError::sql(&path, e);
         let tx = self.write_tx()?;
+        if let Some(fence) = &commit.fence {
+            crate::leases::check_fence(&tx, &path, fence)?;
+        }
         // Sort the checkpoints against the stored ones (the crate documentation's rule).
         let mut moving = false;
         let mut older: Option<(String, u64, u64)> = None;
@@ -1547,8 +1554,18 @@ impl FindingStore for Store {
                 .map_err(err)?;
             }
             crate::activity::write_activity(&tx, &path, &commit.activity, commit.at)?;
-            if commit.profile_clear {
-                tx.execute("DELETE FROM profiles", []).map_err(err)?;
+            match (&commit.profile_clear, &commit.profile_prefix) {
+                (false, _) => {}
+                (true, None) => {
+                    tx.execute("DELETE FROM profiles", []).map_err(err)?;
+                }
+                (true, Some(p)) => {
+                    tx.execute(
+                        "DELETE FROM profiles WHERE substr(key, 1, length(?1)) = ?1",
+                        [p],
+                    )
+                    .map_err(err)?;
+                }
             }
             for (key, value) in &commit.profile_puts {
                 tx.execute(
@@ -1611,11 +1628,19 @@ impl FindingStore for Store {
     }
 
     fn load_profiles(&self, f: &mut dyn FnMut(&str, &[u8])) -> Result<u64, StoreError> {
+        self.load_profiles_prefixed("", f)
+    }
+
+    fn load_profiles_prefixed(
+        &self,
+        prefix: &str,
+        f: &mut dyn FnMut(&str, &[u8]),
+    ) -> Result<u64, StoreError> {
         let mut stmt = self
             .conn
-            .prepare("SELECT key, value FROM profiles ORDER BY key")
+            .prepare("SELECT key, value FROM profiles WHERE substr(key, 1, length(?1)) = ?1 ORDER BY key")
             .map_err(|e| self.err(e))?;
-        let mut rows = stmt.query([]).map_err(|e| self.err(e))?;
+        let mut rows = stmt.query([prefix]).map_err(|e| self.err(e))?;
         let mut n = 0;
         while let Some(r) = rows.next().map_err(|e| self.err(e))? {
             let k: String = r.get(0).map_err(|e| self.err(e))?;

@@ -327,6 +327,10 @@ pub struct RunArgs {
     /// settings' dashboard.listen with --config, else off].
     #[arg(long, value_name = "ADDR|off")]
     pub dashboard: Option<keibi_engine::settings::Listen>,
+    /// One of several workers sharing the settings' `stream` and store: this
+    /// process reads its share of the stream's partitions (`docs/scaling.md`).
+    #[arg(long, conflicts_with_all = ["paths", "once", "state"])]
+    pub worker: bool,
 }
 
 /// The form of the daemon's own log.

@@ -145,6 +145,8 @@ impl Reader<'_> {
                 "listen" => self.section(&padded, (start, end), &path, &mut settings.listen),
                 "respond" => self.section(&padded, (start, end), &path, &mut settings.respond),
                 "dashboard" => self.section(&padded, (start, end), &path, &mut settings.dashboard),
+                "stream" => self.section(&padded, (start, end), &path, &mut settings.stream),
+                "worker" => self.section(&padded, (start, end), &path, &mut settings.worker),
                 "detection" => match self.detection(&padded, Some((start, end)), value, &path) {
                     Some(d) => {
                         settings.detection = d;
@@ -370,6 +372,66 @@ impl Reader<'_> {
             self.at(
                 &at(&["syslog", "max_line_bytes"]),
                 "listen.syslog.max_line_bytes: 1024 or more (RFC 5424 receivers take at least 480, RFC 3164 messages are up to 1024)".into(),
+            );
+        }
+    }
+
+    /// The `stream` and `worker` sections: one stream named, a partition count a
+    /// server can map, a known format, renewals well within a lease.
+    pub(super) fn check_stream(&mut self, st: &super::Stream, w: &super::Worker) {
+        if st.nats.is_some() && st.kinesis.is_some() {
+            self.at(
+                &[key("stream"), key("kinesis")],
+                "stream: name one of nats and kinesis, not both".into(),
+            );
+        }
+        if let Some(n) = &st.nats {
+            if !(1..=1024).contains(&n.partitions) {
+                self.at(
+                    &[key("stream"), key("nats"), key("partitions")],
+                    "stream.nats.partitions: from 1 to 1024".into(),
+                );
+            }
+            if n.stream.is_empty() || n.url.is_empty() {
+                self.at(
+                    &[key("stream"), key("nats")],
+                    "stream.nats: url and stream must be given".into(),
+                );
+            }
+        }
+        if st.kinesis.as_ref().is_some_and(|k| k.stream.is_empty()) {
+            self.at(
+                &[key("stream"), key("kinesis"), key("stream")],
+                "stream.kinesis.stream: the stream's name must be given".into(),
+            );
+        }
+        if let Some(f) = &st.format {
+            if let Err(reason) = f.parse::<keibi_parse::Format>() {
+                self.at(
+                    &[key("stream"), key("format")],
+                    format!("stream.format: {reason}"),
+                );
+            }
+        }
+        if w.lease_ttl.std() < std::time::Duration::from_secs(1) {
+            self.at(
+                &[key("worker"), key("lease_ttl")],
+                "worker.lease_ttl: at least 1s".into(),
+            );
+        }
+        if w.renew_every.std().is_zero() || w.renew_every.std() * 2 > w.lease_ttl.std() {
+            self.at(
+                &[key("worker"), key("renew_every")],
+                "worker.renew_every: more than 0 and at most half of worker.lease_ttl (a renewal may be late once without losing the lease)".into(),
+            );
+        }
+        if w.id
+            .as_ref()
+            .is_some_and(|i| i.is_empty() || i.len() > 200 || i.chars().any(char::is_control))
+        {
+            self.at(
+                &[key("worker"), key("id")],
+                "worker.id: 1 to 200 bytes, no control characters".into(),
             );
         }
     }
@@ -783,6 +845,7 @@ impl Reader<'_> {
         self.check_listen(&s.listen);
         self.check_respond(&s.respond);
         self.check_dashboard(&s.dashboard);
+        self.check_stream(&s.stream, &s.worker);
         if s.store.prune_every.std() < std::time::Duration::from_secs(60) {
             self.at(
                 &[key("store"), key("prune_every")],

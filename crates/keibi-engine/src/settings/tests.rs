@@ -81,6 +81,8 @@ pub(crate) fn document_keys() -> Vec<String> {
         timezone: None,
         channels: vec![],
     });
+    s.stream.nats = Some(worker::NatsStream::default());
+    s.stream.kinesis = Some(worker::KinesisStream::default());
     let v = yaml_serde::to_value(&s).unwrap();
     let mut out = Vec::new();
     walk(&v, "", &mut out);
@@ -1054,4 +1056,39 @@ fn the_dashboard_section_keeps_the_bind_rules_and_a_proxy_names_its_peers() {
         "dashboard:\n  session:\n    idle: 8d\n  login:\n    max_failures: 0\n    window: 10s\n",
     );
     assert_eq!(r.len(), 3, "{r:?}");
+}
+
+#[test]
+fn the_stream_and_worker_sections_are_read_and_checked() {
+    let (s, _) = load(
+        "stream:\n  nats: {url: nats://10.0.0.1:4222, stream: LOGS, partitions: 4}\n  format: postgres-stderr\nworker:\n  id: w-1\n  lease_ttl: 20s\n  renew_every: 5s\n",
+    )
+    .unwrap();
+    let n = s.stream.nats.as_ref().unwrap();
+    assert_eq!(
+        (n.url.as_str(), n.stream.as_str(), n.partitions),
+        ("nats://10.0.0.1:4222", "LOGS", 4)
+    );
+    assert!(s.stream.any());
+    assert_eq!(s.worker.id.as_deref(), Some("w-1"));
+    assert_eq!(s.worker.lease_ttl.to_string(), "20s");
+    assert!(!Settings::default().stream.any());
+    let p = load(
+        "stream:\n  nats: {partitions: 0}\n  kinesis: {stream: k}\n  format: nope\nworker:\n  lease_ttl: 4s\n  renew_every: 3s\n  id: \"\"\n",
+    )
+    .unwrap_err();
+    let reasons: Vec<&str> = p.iter().map(|p| p.reason.as_str()).collect();
+    for want in [
+        "not both",
+        "stream.nats.partitions",
+        "stream.format",
+        "worker.renew_every",
+        "worker.id",
+    ] {
+        assert!(
+            reasons.iter().any(|r| r.contains(want)),
+            "{want}: {reasons:?}"
+        );
+    }
+    assert!(p.iter().all(|p| p.line > 0), "{p:?}");
 }

@@ -48,3 +48,21 @@ respond-run-planned = action { $id }: { $what } — { $state } (rule { $rule })
 respond-run-moved = action { $id }: { $what } — { $from } → { $to }
 respond-run-moved-why = action { $id }: { $what } — { $from } → { $to }: { $detail }
 respond-run-store = responses: the store refused a step ({ $reason }); trying again
+
+# keibi run --worker (crates/keibi/src/cmd/run_worker.rs).
+run-worker-no-stream = keibi run --worker reads a partitioned stream: name one in the settings file's stream section (stream.nats or stream.kinesis; docs/scaling.md)
+run-worker-stream-unavailable = stream { $what }: { $reason }
+run-worker-started = worker { $id } reading { $stream }; leases of { NUMBER($ttl, useGrouping: "false") } s renewed every { NUMBER($renew, useGrouping: "false") } s
+worker-claimed = partition { $partition } claimed (lease epoch { NUMBER($epoch, useGrouping: "false") })
+worker-released = partition { $partition } handed back after its last commit
+worker-ended = partition { $partition } read to its end
+worker-lost = lease { $lease } lost (not renewed in time, or taken over): its work stopped without a commit, and its new owner reads it again from the store's checkpoint
+worker-rebalance = { NUMBER($owned, useGrouping: "false") } partitions held, over the fair share of { NUMBER($share, useGrouping: "false") } among { NUMBER($workers, useGrouping: "false") } workers: handing the newest back
+worker-role-sender = notifications, responses, retention and the posture audit
+worker-role-global = the detections across partitions
+worker-role-started = this worker now runs { $role }
+worker-role-stopped = this worker no longer runs { $role }
+worker-role-failed = { $role } cannot start here: { $reason }
+worker-partition-failed = partition { $partition } stopped: { $reason }; claimed again later
+worker-store = the store cannot be used: { $reason } (leases held expire if this lasts)
+worker-stream = the stream cannot be listed: { $reason }

@@ -44,3 +44,21 @@ respond-run-planned = アクション { $id }: { $what } — { $state } (ルー�
 respond-run-moved = アクション { $id }: { $what } — { $from } → { $to }
 respond-run-moved-why = アクション { $id }: { $what } — { $from } → { $to }: { $detail }
 respond-run-store = 自動対応: ストアが処理を受け付けませんでした ({ $reason })。再試行します
+
+# keibi run --worker (crates/keibi/src/cmd/run_worker.rs).
+run-worker-no-stream = keibi run --worker はパーティション分割されたストリームを読みます。設定ファイルの stream セクションで指定してください（stream.nats または stream.kinesis、docs/scaling.md）
+run-worker-stream-unavailable = ストリーム { $what }: { $reason }
+run-worker-started = ワーカー { $id } が { $stream } を読んでいます。リースは { $ttl } 秒で、{ $renew } 秒ごとに更新します
+worker-claimed = パーティション { $partition } を取得しました（リースのエポック { $epoch }）
+worker-released = パーティション { $partition } を最後のコミットの後に手放しました
+worker-ended = パーティション { $partition } を最後まで読みました
+worker-lost = リース { $lease } を失いました（期限内に更新できなかったか、他のワーカーが引き継ぎました）。その処理はコミットせずに停止し、新しい担当がストアのチェックポイントから読み直します
+worker-rebalance = パーティションを { $owned } 個担当しており、ワーカー { $workers } 台での公平な分担 { $share } 個を超えています。最後に取得したものから手放します
+worker-role-sender = 通知、自動対応、保持期間による削除、設定の監査
+worker-role-global = パーティションをまたぐ検出
+worker-role-started = このワーカーが { $role } を担当します
+worker-role-stopped = このワーカーは { $role } の担当を外れました
+worker-role-failed = { $role } をこのワーカーで開始できません: { $reason }
+worker-partition-failed = パーティション { $partition } が停止しました: { $reason }。後でもう一度取得します
+worker-store = ストアを使用できません: { $reason }（続くと保持しているリースは期限切れになります）
+worker-stream = ストリームのパーティション一覧を取得できません: { $reason }

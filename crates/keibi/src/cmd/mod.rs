@@ -17,6 +17,7 @@ pub mod notify_routes;
 pub mod rules;
 pub mod run;
 pub mod run_respond;
+pub mod run_worker;
 pub mod scan;
 pub mod stream;
 pub mod timeline;

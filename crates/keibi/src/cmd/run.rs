@@ -68,6 +68,9 @@ pub fn run(args: &RunArgs, global: &Global) -> Result<u8> {
         None => {}
     }
     LOG_MIN.store(rank_of(settings.log.level), Ordering::Relaxed);
+    if args.worker {
+        return super::run_worker::run(args, global, settings);
+    }
     if settings.sources.inputs.is_empty() && !settings.listen.any() {
         // Before the store is created.
         return Err(keibi_engine::daemon::EngineError::NoSources.into());
@@ -79,34 +82,7 @@ pub fn run(args: &RunArgs, global: &Global) -> Result<u8> {
         metrics: Arc::new(Mutex::new(Metrics::new(metrics::source_labels(&settings)))),
     };
     metrics::lock(&log.metrics).aws = crate::aws::metrics_hook();
-    let server = match settings.server.listen.addr() {
-        Some(addr) if settings.server.metrics || settings.server.healthz => {
-            let server = Server::start(
-                addr,
-                Endpoints {
-                    metrics: settings.server.metrics,
-                    healthz: settings.server.healthz,
-                },
-                log.metrics.clone(),
-            )
-            .context("server.listen (--listen ADDR, or off to serve nothing)")?;
-            let at = server.addr();
-            log.emit(
-                "info",
-                &say(Msg::new("run-serving").arg("at", at.to_string())),
-                &[("listen", json!(at.to_string()))],
-            );
-            if !at.ip().is_loopback() {
-                log.emit(
-                    "warn",
-                    &say(Msg::new("run-not-loopback").arg("at", at.to_string())),
-                    &[("listen", json!(at.to_string()))],
-                );
-            }
-            Some(server)
-        }
-        _ => None,
-    };
+    let server = start_server(&settings, &log)?;
     // The dashboard: beside the daemon on a thread of its own, over the same store
     // (its connections are not the daemon's lock). Only with --config or
     // --dashboard; never with --once.
@@ -324,9 +300,42 @@ pub fn run(args: &RunArgs, global: &Global) -> Result<u8> {
     Ok(0)
 }
 
+/// `/metrics` and `/healthz` on `server.listen`, when asked.
+pub(super) fn start_server(settings: &Settings, log: &Log) -> Result<Option<Server>> {
+    let server = match settings.server.listen.addr() {
+        Some(addr) if settings.server.metrics || settings.server.healthz => {
+            let server = Server::start(
+                addr,
+                Endpoints {
+                    metrics: settings.server.metrics,
+                    healthz: settings.server.healthz,
+                },
+                log.metrics.clone(),
+            )
+            .context("server.listen (--listen ADDR, or off to serve nothing)")?;
+            let at = server.addr();
+            log.emit(
+                "info",
+                &say(Msg::new("run-serving").arg("at", at.to_string())),
+                &[("listen", json!(at.to_string()))],
+            );
+            if !at.ip().is_loopback() {
+                log.emit(
+                    "warn",
+                    &say(Msg::new("run-not-loopback").arg("at", at.to_string())),
+                    &[("listen", json!(at.to_string()))],
+                );
+            }
+            Some(server)
+        }
+        _ => None,
+    };
+    Ok(server)
+}
+
 /// Starts the scheduled audit when the settings ask for one (`audit.every` not 0
 /// and a target named). With `once`, audits once now and starts nothing.
-fn start_audit(
+pub(super) fn start_audit(
     settings: &Settings,
     once: bool,
     metrics: &metrics::Shared,
@@ -494,7 +503,7 @@ impl GuardDutyRounds {
 }
 
 /// The notifier of a daemon (its thread), or of `--once` (run after the pass).
-enum Notifying {
+pub(super) enum Notifying {
     Thread(notifier::Running),
     Once(Box<notifier::Notifier>, Box<dyn FnMut(NotifyNote) + Send>),
 }
@@ -502,7 +511,7 @@ enum Notifying {
 /// Builds the channels (a setting that cannot work is an error now, not at the
 /// first alert) and the notifier on its own store connection; starts it unless
 /// `once`.
-fn start_notifier(
+pub(super) fn start_notifier(
     n: &keibi_notify::settings::NotifySettings,
     settings: &Settings,
     once: bool,
@@ -626,24 +635,24 @@ fn start_notifier(
 }
 
 /// The daemon's own log on stderr.
-struct Log {
-    json: bool,
-    quiet: bool,
-    lines: HashMap<Arc<str>, u64>,
+pub(super) struct Log {
+    pub(super) json: bool,
+    pub(super) quiet: bool,
+    pub(super) lines: HashMap<Arc<str>, u64>,
     /// Shared with the HTTP thread.
-    metrics: metrics::Shared,
+    pub(super) metrics: metrics::Shared,
 }
 
 impl Log {
-    fn info(&self, msg: &str) {
+    pub(super) fn info(&self, msg: &str) {
         log_line(self.json, "info", msg);
     }
 
-    fn emit(&self, level: &str, msg: &str, fields: &[(&str, Value)]) {
+    pub(super) fn emit(&self, level: &str, msg: &str, fields: &[(&str, Value)]) {
         log_fields(self.json, level, msg, fields);
     }
 
-    fn note(&mut self, n: Note) {
+    pub(super) fn note(&mut self, n: Note) {
         match n {
             Note::Following(what) => self.emit(
                 "info",
@@ -799,9 +808,9 @@ impl Log {
 }
 
 /// The least severe level written (`log.level`), as [`rank`].
-static LOG_MIN: AtomicU8 = AtomicU8::new(2);
+pub(super) static LOG_MIN: AtomicU8 = AtomicU8::new(2);
 
-fn rank_of(l: LogLevel) -> u8 {
+pub(super) fn rank_of(l: LogLevel) -> u8 {
     match l {
         LogLevel::Error => 0,
         LogLevel::Warn => 1,
