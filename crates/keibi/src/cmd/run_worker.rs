@@ -150,11 +150,46 @@ fn make_stream(settings: &Settings) -> std::result::Result<MakeStream, String> {
     if let Some(n) = &settings.stream.nats {
         return nats_stream(n);
     }
-    if settings.stream.kinesis.is_some() {
-        // The Kinesis edge (keibi-aws, branch s20-k) plugs in here.
-        return Err("this keibi cannot read Kinesis streams as a worker yet".into());
+    if let Some(k) = &settings.stream.kinesis {
+        return kinesis_stream(k);
     }
     Err("no stream named".into())
+}
+
+/// Kinesis: one client (credentials, region, endpoint) shared by the coordinator
+/// and every shard's reader; shards are listed, never created.
+#[cfg(feature = "aws")]
+fn kinesis_stream(
+    k: &keibi_engine::settings::worker::KinesisStream,
+) -> std::result::Result<MakeStream, String> {
+    use keibi_aws::kinesis::{Kinesis, KinesisOptions, KinesisStream};
+    let client = Kinesis::new(&KinesisOptions {
+        region: k.region.clone(),
+        endpoint_url: k.endpoint_url.clone(),
+        profile: k.profile.clone(),
+        timeout: std::time::Duration::from_secs(30),
+        ..KinesisOptions::default()
+    })
+    .map_err(|e| e.to_string())?;
+    let client = Arc::new(client);
+    let stream = k.stream.clone();
+    // The name is checked now: a bad one is a start-up error, not a loop of them.
+    KinesisStream::new(client.clone(), &stream).map_err(|e| e.to_string())?;
+    Ok(Arc::new(move || {
+        KinesisStream::new(client.clone(), &stream)
+            .map(|s| Box::new(s) as Box<dyn keibi_ingest::PartitionedStream>)
+            .map_err(|e| keibi_ingest::StreamError {
+                stream: format!("kinesis:{stream}"),
+                reason: e.to_string(),
+            })
+    }))
+}
+
+#[cfg(not(feature = "aws"))]
+fn kinesis_stream(
+    _k: &keibi_engine::settings::worker::KinesisStream,
+) -> std::result::Result<MakeStream, String> {
+    Err("this keibi was built without AWS (cargo feature aws): it cannot read Kinesis".into())
 }
 
 #[cfg(feature = "nats")]
