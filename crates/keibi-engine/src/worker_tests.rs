@@ -524,3 +524,73 @@ fn settle_real(ws: &mut [&mut Worker]) {
     }
     panic!("the workers did not settle");
 }
+
+/// A pipeline whose lease was taken while it went on reading (its coordinator
+/// paused, cut off): its next commit is refused by the fence, it returns
+/// `LeaseLost`, and the store keeps the position the new owner will read from.
+#[test]
+fn a_pipeline_whose_lease_was_taken_commits_nothing_more() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("k.db");
+    let mut store = Store::open(&path).unwrap();
+    let stream = MemoryStream::new("memory:t");
+    stream.add_partition("0", &[]);
+    let logs = brute_force(0);
+    for (t, l) in &logs[..100] {
+        stream.push("0", "db-a.postgresql", l.as_bytes(), *t);
+    }
+    let ttl = Duration::from_millis(1200);
+    let lease = store.claim("p/memory:t/0", "w1", ttl).unwrap().unwrap();
+    let s = stream.clone();
+    let runner = Partitions {
+        settings: Arc::new(Settings::default()),
+        store: path.clone(),
+        stream: Arc::new(move || Ok(Box::new(s.clone()) as Box<dyn PartitionedStream>)),
+        source: partition_source(IngestOptions::default()),
+        scanner: Arc::new(scanner),
+        lease_ttl: ttl,
+        note: Arc::new(Mutex::new(|_n: Note| {})),
+        metrics: None,
+    }
+    .runner();
+    let job = Job {
+        stream: "memory:t".into(),
+        partition: "0".into(),
+        lease,
+        stop: Arc::new(AtomicBool::new(false)),
+        abort: Arc::new(AtomicBool::new(false)),
+        status: Arc::default(),
+    };
+    let run = std::thread::spawn(move || runner(job));
+    let until = |want: u64| {
+        let t = Instant::now();
+        while positions(&path).get("0").cloned().flatten() != Some(want.into()) {
+            assert!(
+                t.elapsed() < Duration::from_secs(30),
+                "{:?}",
+                positions(&path)
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    };
+    until(100);
+    // Nobody renews: the lease expires and w2 takes it; more records come.
+    std::thread::sleep(ttl + Duration::from_millis(200));
+    assert_eq!(
+        store
+            .claim("p/memory:t/0", "w2", TTL)
+            .unwrap()
+            .unwrap()
+            .epoch,
+        2
+    );
+    for (t, l) in &logs[100..] {
+        stream.push("0", "db-a.postgresql", l.as_bytes(), *t);
+    }
+    let exit = run.join().unwrap();
+    assert_eq!(exit, Exit::LeaseLost);
+    assert_eq!(
+        positions(&path).get("0").cloned().flatten(),
+        Some(100u64.into())
+    );
+}

@@ -69,10 +69,12 @@ pub enum StoreError {
         stored: u64,
         given: u64,
     },
-    #[error("lease {lease} is no longer held by {owner} at epoch {epoch} (expired or taken over): nothing was written, its new owner reads the partition again")]
+    /// A commit fenced by a lease (a worker's partition) whose lease another worker
+    /// holds now: nothing was written; the partition is the other worker's.
+    #[error("lease {lease} is held by {holder} now (this worker's was epoch {epoch}): nothing was written")]
     LeaseLost {
         lease: String,
-        owner: String,
+        holder: String,
         epoch: i64,
     },
     #[error("{0}")]

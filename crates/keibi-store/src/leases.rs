@@ -129,9 +129,15 @@ pub(crate) fn check_fence(
         {
             Ok(())
         }
-        _ => Err(StoreError::LeaseLost {
+        held => Err(StoreError::LeaseLost {
             lease: fence.lease.clone(),
-            owner: fence.owner.clone(),
+            holder: match held {
+                Some((owner, _, expires)) if expires <= now => {
+                    format!("nobody ({owner}'s expired)")
+                }
+                Some((owner, epoch, _)) => format!("{owner} at epoch {epoch}"),
+                None => "nobody".into(),
+            },
             epoch: fence.epoch,
         }),
     }
@@ -430,7 +436,12 @@ mod tests {
             assert!(matches!(e, StoreError::LeaseLost { .. }));
             assert!(!e.is_transient());
             let new = b.claim("p/s/0", "wb", TTL).unwrap().unwrap();
-            assert!(a.commit(&c).is_err());
+            match a.commit(&c) {
+                Err(StoreError::LeaseLost { holder, epoch, .. }) => {
+                    assert_eq!((holder.as_str(), epoch), ("wb at epoch 2", 1));
+                }
+                other => panic!("{other:?}"),
+            }
             assert!(a.checkpoints().unwrap().is_empty());
             let mut n = 0;
             a.load_profiles(&mut |_, _| n += 1).unwrap();

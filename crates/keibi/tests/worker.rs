@@ -1,8 +1,8 @@
 //! Issue 20's kill test with real processes: a private nats-server with JetStream,
 //! one shared store, three `keibi run --worker` processes; the demo's week of logs
 //! and a brute force spread over three instances are sent into the stream with
-//! `keibi stream send`; one worker is killed with SIGKILL while the stream is read
-//! and another starts later. At the end the store holds what one `keibi scan` of the
+//! `keibi stream send`; one worker is killed with SIGKILL while the stream is read,
+//! then the worker that sends notifications, and another starts later. At the end the store holds what one `keibi scan` of the
 //! same logs finds (same ids, types, counts, first and last seen), and the webhook
 //! receiver got each notification exactly once.
 //!
@@ -270,6 +270,40 @@ fn three_workers_one_killed_store_what_one_scan_finds_and_notify_once() {
     let before_kill = stored(&store_url).unwrap_or_default();
     sent(pg);
     sent(my);
+    // Once everything announced so far was delivered, the sender is killed too:
+    // another worker takes the _sender lease and announces what comes next (a
+    // kill in the middle of a POST could make the new sender repeat that one
+    // delivery: at least once; the test kills between deliveries).
+    let outbox_len = || {
+        keibi_store::Store::open_read_only(&store_url)
+            .and_then(|s| s.outbox(0, 10_000))
+            .map_or(0, |o| o.len())
+    };
+    let start = Instant::now();
+    let mut quiet = 0;
+    let mut last = usize::MAX;
+    while quiet < 3 {
+        let n = outbox_len();
+        quiet = if n == last && rx.requests().len() == n && n > 0 {
+            quiet + 1
+        } else {
+            0
+        };
+        last = n;
+        assert!(
+            start.elapsed() < Duration::from_secs(180),
+            "the outbox never settled: {n} entries, {} requests\n{}",
+            rx.requests().len(),
+            logs_of(&ws.iter().collect::<Vec<_>>())
+        );
+        std::thread::sleep(Duration::from_secs(1));
+    }
+    let announced = rx.requests().len();
+    let sender = ws
+        .iter()
+        .position(|w| w.child.is_some() && w.is_sender())
+        .expect("a sender");
+    ws[sender].kill9();
     for i in 1..=3 {
         sent(send(
             &nats,
@@ -355,6 +389,16 @@ fn three_workers_one_killed_store_what_one_scan_finds_and_notify_once() {
         "{new_per_finding:?}"
     );
     let log = logs_of(&ws.iter().collect::<Vec<_>>());
+    assert!(
+        rx.requests().len() > announced,
+        "the new sender announced the brute forces"
+    );
+    assert!(
+        ws.iter()
+            .enumerate()
+            .any(|(i, w)| i != sender && w.log().contains("this worker now runs notifications")),
+        "the _sender lease moved\n{log}"
+    );
     assert!(
         log.contains("claimed (lease epoch 2)") || log.contains("claimed (lease epoch 3)"),
         "a partition changed hands\n{log}"
