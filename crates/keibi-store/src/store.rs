@@ -956,8 +956,11 @@ fn add_history(
             .map_err(err)?;
         if let Some((seq, last_what)) = last {
             if last_what == what {
+                // It takes the next number as it moves on: a reader of changes
+                // after a position (`Store::changes_after`) sees it again.
                 tx.execute(
-                    "UPDATE history SET at = ?2, count = ?3, severity = ?4 WHERE seq = ?1",
+                    "UPDATE history SET seq = (SELECT max(seq) + 1 FROM history),
+                         at = ?2, count = ?3, severity = ?4 WHERE seq = ?1",
                     params![seq, millis(at), count, f.severity.value()],
                 )
                 .map_err(err)?;
