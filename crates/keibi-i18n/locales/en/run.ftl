@@ -48,3 +48,5 @@ respond-run-planned = action { $id }: { $what } — { $state } (rule { $rule })
 respond-run-moved = action { $id }: { $what } — { $from } → { $to }
 respond-run-moved-why = action { $id }: { $what } — { $from } → { $to }: { $detail }
 respond-run-store = responses: the store refused a step ({ $reason }); trying again
+run-global = second stage: finding changes read { NUMBER($read, useGrouping: "false") }, addresses and principals judged { NUMBER($keys, useGrouping: "false") }, global findings new or grown { NUMBER($found, useGrouping: "false") }
+run-global-failed = second stage: nothing committed, tried again at the next round: { $reason }

@@ -44,3 +44,5 @@ respond-run-planned = アクション { $id }: { $what } — { $state } (ルー�
 respond-run-moved = アクション { $id }: { $what } — { $from } → { $to }
 respond-run-moved-why = アクション { $id }: { $what } — { $from } → { $to }: { $detail }
 respond-run-store = 自動対応: ストアが処理を受け付けませんでした ({ $reason })。再試行します
+run-global = 第 2 段: 検出結果の変更 { NUMBER($read, useGrouping: "false") }件を読み、アドレスとプリンシパル { NUMBER($keys, useGrouping: "false") }件を判定、グローバルな検出結果 { NUMBER($found, useGrouping: "false") }件が新規または増加
+run-global-failed = 第 2 段: 何も記録していません。次の回に再試行します: { $reason }
