@@ -28,12 +28,13 @@
 //! after it, the checkpoint has moved; a commit sent twice is a replay (the store's
 //! aggregation rule). Either way nothing is counted twice.
 //!
-//! **Bounds.** At most `max_changes` rows and `max_keys` keys a round (the rest
-//! the next round), at most `max_per_key` findings read per key (the most recently
-//! seen), at most [`MAX_LISTED`] names in a finding's lists, [`MAX_EVIDENCE`]
+//! **Bounds.** At most `max_changes` (10,000) rows and `max_keys` (500) keys a round
+//! (the rest the next round), at most `max_per_key` (500) findings read per key (the
+//! most recently seen; judging one key compares each with each: 500,000 steps at
+//! most), at most [`MAX_LISTED`] names in a finding's lists, [`MAX_EVIDENCE`]
 //! references.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
 
 use chrono::{DateTime, Duration, Utc};
@@ -128,8 +129,8 @@ impl Default for GlobalConfig {
             min_accounts: 2,
             min_regions: 3,
             max_changes: 10_000,
-            max_keys: 1_000,
-            max_per_key: 1_000,
+            max_keys: 500,
+            max_per_key: 500,
         }
     }
 }
@@ -387,22 +388,42 @@ fn in_windows(
     w: Duration,
     min: usize,
 ) -> Vec<usize> {
-    let mut chosen = BTreeSet::new();
+    // Labels as small numbers, so each window counts its distinct labels with a
+    // stamp per label instead of a set: 2 n windows of n items, no allocation.
+    let mut ids: BTreeMap<&str, usize> = BTreeMap::new();
+    let label: Vec<usize> = items
+        .iter()
+        .map(|(_, _, l)| {
+            let next = ids.len();
+            *ids.entry(l).or_insert(next)
+        })
+        .collect();
+    if ids.len() < min {
+        return Vec::new();
+    }
+    let mut stamp = vec![0usize; ids.len()];
+    let mut chosen = vec![false; items.len()];
+    let mut window = 0usize;
     for (first, last, _) in items {
         for (from, to) in [(*first, *first + w), (*last - w, *last)] {
-            let inside: Vec<usize> = items
-                .iter()
-                .enumerate()
-                .filter(|(_, (f, l, _))| *f <= to && *l >= from)
-                .map(|(i, _)| i)
-                .collect();
-            let labels: BTreeSet<&str> = inside.iter().map(|i| items[*i].2).collect();
-            if labels.len() >= min {
-                chosen.extend(inside);
+            window += 1;
+            let mut distinct = 0;
+            for (i, (f, l, _)) in items.iter().enumerate() {
+                if *f <= to && *l >= from && stamp[label[i]] != window {
+                    stamp[label[i]] = window;
+                    distinct += 1;
+                }
+            }
+            if distinct >= min {
+                for (i, (f, l, _)) in items.iter().enumerate() {
+                    if *f <= to && *l >= from {
+                        chosen[i] = true;
+                    }
+                }
             }
         }
     }
-    chosen.into_iter().collect()
+    (0..items.len()).filter(|i| chosen[*i]).collect()
 }
 
 fn users_of(f: &Finding) -> Vec<String> {

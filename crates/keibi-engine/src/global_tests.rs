@@ -506,3 +506,44 @@ fn every_text_renders_in_japanese() {
         assert!(!f.title.contains("global-") && !f.remediation.contains("global-"));
     }
 }
+
+#[test]
+fn the_thread_of_a_single_keibi_run_judges_what_is_committed() {
+    let (dir, mut s) = store();
+    for (i, inst) in ["db-a", "db-b", "db-c"].iter().enumerate() {
+        commit_partition(&mut s, inst, 1, &[brute(inst, "198.51.100.7", i as i64, 5)]);
+    }
+    let (tx, rx) = std::sync::mpsc::channel();
+    let running = Running::start(
+        Store::open(&dir.path().join("keibi.db")).unwrap(),
+        GlobalStage::new(cfg()),
+        std::time::Duration::from_millis(20),
+        Box::new(move |r| {
+            let _ = tx.send(r.map(|r| r.findings.len()).map_err(|e| e.to_string()));
+        }),
+    )
+    .unwrap();
+    let first = rx
+        .recv_timeout(std::time::Duration::from_secs(30))
+        .expect("a round");
+    running.stop();
+    assert_eq!(first, Ok(1));
+    assert_eq!(globals(&s).len(), 1);
+}
+
+#[test]
+fn a_key_with_as_many_findings_as_it_may_read_is_judged() {
+    // max_per_key findings of one address on as many instances, spread over a
+    // week: only those within the hour of two others count.
+    let ip: IpAddr = "198.51.100.7".parse().unwrap();
+    let n = cfg().max_per_key as i64;
+    let fs: Vec<Finding> = (0..n)
+        .map(|i| brute(&format!("db-{i}"), "198.51.100.7", i * 20, i * 20 + 1))
+        .collect();
+    let f = spread(&cfg(), ip, &fs).expect("spread");
+    assert_eq!(f.count, n as u64);
+    let sparse: Vec<Finding> = (0..n)
+        .map(|i| brute(&format!("db-{i}"), "198.51.100.7", i * 100, i * 100 + 1))
+        .collect();
+    assert!(spread(&cfg(), ip, &sparse).is_none());
+}
