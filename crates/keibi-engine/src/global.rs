@@ -150,10 +150,22 @@ pub struct Round {
     pub replayed: bool,
 }
 
+/// Changes a round's commit before it is sent (a worker puts its `_global` lease's
+/// fence on it).
+pub type Prepare = Box<dyn Fn(&mut Commit) + Send>;
+
 /// The second stage. Holds its thresholds only: everything else is in the store.
-#[derive(Debug, Clone)]
 pub struct GlobalStage {
     cfg: GlobalConfig,
+    prepare: Option<Prepare>,
+}
+
+impl std::fmt::Debug for GlobalStage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GlobalStage")
+            .field("cfg", &self.cfg)
+            .finish()
+    }
 }
 
 /// Where a round starts: the last `seq` read and how many commits the stage made.
@@ -165,7 +177,15 @@ struct Cursor {
 
 impl GlobalStage {
     pub fn new(cfg: GlobalConfig) -> GlobalStage {
-        GlobalStage { cfg }
+        GlobalStage { cfg, prepare: None }
+    }
+
+    /// Runs `f` on every commit before it is sent: in worker mode, to carry the
+    /// `_global` lease's fence (every worker commit does). Counting once does not
+    /// depend on it: two holders committing from one checkpoint make a replay.
+    pub fn with_prepare(mut self, f: Prepare) -> GlobalStage {
+        self.prepare = Some(f);
+        self
     }
 
     /// The checkpoint's source name.
@@ -192,9 +212,12 @@ impl GlobalStage {
     /// Commits nothing when nothing changed.
     pub fn round(&mut self, store: &mut Store, now: DateTime<Utc>) -> Result<Round, StoreError> {
         let (mut out, commit) = self.plan(store, now)?;
-        let Some(commit) = commit else {
+        let Some(mut commit) = commit else {
             return Ok(out);
         };
+        if let Some(p) = &self.prepare {
+            p(&mut commit);
+        }
         let done = store.commit(&commit)?;
         out.replayed = done.replayed;
         out.findings = done

@@ -323,9 +323,15 @@ fn three_partitions_give_one_finding_counted_once_after_a_crash_and_replay() {
             &[brute(inst, ip, i as i64 * 10, i as i64 * 10 + 5)]
         ));
     }
-    let mut stage = GlobalStage::new(cfg());
+    let prepared = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let seen = prepared.clone();
+    let mut stage = GlobalStage::new(cfg()).with_prepare(Box::new(move |c: &mut Commit| {
+        assert_eq!(c.checkpoints.len(), 1);
+        seen.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }));
     let r = stage.round(&mut s, t(700)).unwrap();
     assert_eq!((r.read, r.keys, r.findings.len()), (3, 1, 1), "{r:?}");
+    assert_eq!(prepared.load(std::sync::atomic::Ordering::Relaxed), 1);
     let g = globals(&s);
     assert_eq!(g.len(), 1);
     assert_eq!(g[0].finding.finding_type, SPREAD);
