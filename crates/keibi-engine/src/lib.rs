@@ -13,6 +13,7 @@
 //! each executor call, undone at expiry (`docs/response.md`).
 
 pub mod daemon;
+pub mod global;
 pub mod http;
 pub mod listen;
 pub mod metrics;

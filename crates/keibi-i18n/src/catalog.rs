@@ -16,6 +16,7 @@ const EN: &[(&str, &str)] = &[
     ("common.ftl", include_str!("../locales/en/common.ftl")),
     ("output.ftl", include_str!("../locales/en/output.ftl")),
     ("login.ftl", include_str!("../locales/en/login.ftl")),
+    ("global.ftl", include_str!("../locales/en/global.ftl")),
     ("baseline.ftl", include_str!("../locales/en/baseline.ftl")),
     (
         "cloudtrail.ftl",
@@ -56,6 +57,7 @@ const JA: &[(&str, &str)] = &[
     ("common.ftl", include_str!("../locales/ja/common.ftl")),
     ("output.ftl", include_str!("../locales/ja/output.ftl")),
     ("login.ftl", include_str!("../locales/ja/login.ftl")),
+    ("global.ftl", include_str!("../locales/ja/global.ftl")),
     ("baseline.ftl", include_str!("../locales/ja/baseline.ftl")),
     (
         "cloudtrail.ftl",

@@ -63,6 +63,7 @@
 //! numbered migrations in `migrations/` applied in one transaction.
 
 mod activity;
+mod changes;
 mod dashboard;
 mod error;
 mod journal;
@@ -89,6 +90,7 @@ pub use activity::{
     TimelineQuery, COMMIT_MAX_ROWS, DEFAULT_MAX_ROWS, FINGERPRINT_MAX, QUERY_MAX_ACTORS,
     QUERY_MAX_LIMIT, STATEMENT_MAX, TEXT_MAX,
 };
+pub use changes::{ActorKind, ChangeRow, CHANGES_MAX};
 pub use dashboard::{
     Changes, DayCount, FindingFilter, FindingPage, FindingRow, Overview, ProfileRow, Sort,
     SourceHealth, MAX_PAGE,

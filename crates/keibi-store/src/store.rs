@@ -1187,9 +1187,14 @@ fn add_history(
 ) -> Result<(), StoreError> {
     let err = |e| StoreError::sql(path, e);
     let count = i64::try_from(f.count).unwrap_or(i64::MAX);
+    // A run of the same detection entry is one row that moves on, so history grows
+    // with what happened to the finding, not with the number of batches. Moving on,
+    // it takes the next number (a new row, then the old one deleted: the order keeps
+    // SQLite from handing the deleted number out again, and a sequence or identity
+    // column numbers it the same way), so a reader of changes after a position
+    // (`Store::changes_after`) sees the finding again.
+    let mut replaces = None;
     if what == "grew" || what == "closed" {
-        // A run of the same detection entry is one row that moves on, so history
-        // grows with what happened to the finding, not with the number of batches.
         let last: Option<(i64, String)> = tx
             .prepare_cached(
                 "SELECT seq, what FROM history WHERE finding_id = ?1 ORDER BY seq DESC LIMIT 1",
@@ -1199,16 +1204,7 @@ fn add_history(
                     .optional()
             })
             .map_err(err)?;
-        if let Some((seq, last_what)) = last {
-            if last_what == what {
-                tx.execute(
-                    "UPDATE history SET at = ?2, count = ?3, severity = ?4 WHERE seq = ?1",
-                    params![seq, millis(at), count, f.severity.value()],
-                )
-                .map_err(err)?;
-                return Ok(());
-            }
-        }
+        replaces = last.filter(|(_, w)| w == what).map(|(seq, _)| seq);
     }
     tx.prepare_cached(
         "INSERT INTO history (finding_id, at, what, count, severity, by, note)
@@ -1226,6 +1222,11 @@ fn add_history(
         ])
     })
     .map_err(err)?;
+    if let Some(seq) = replaces {
+        tx.prepare_cached("DELETE FROM history WHERE seq = ?1")
+            .and_then(|mut stmt| stmt.execute([seq]))
+            .map_err(err)?;
+    }
     Ok(())
 }
 

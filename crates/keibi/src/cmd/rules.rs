@@ -22,7 +22,12 @@ pub fn run(cmd: &RulesCommand, _global: &Global) -> Result<u8> {
             let sigma = set.compile(&Config::default());
             print_problems(&set);
             let scanner = Scanner::new(Config::default(), ThreatLists::default(), sigma);
-            let catalog = scanner.catalog();
+            let mut catalog = scanner.catalog();
+            // The second stage's types (keibi run, over the stored findings).
+            catalog.extend(Entry::of_detector(
+                keibi_engine::global::DETECTOR,
+                keibi_engine::global::specs(),
+            ));
             let mut out = io::stdout().lock();
             match format.unwrap_or(EventFormat::Table) {
                 EventFormat::Jsonl => write_jsonl(&mut out, &catalog)?,

@@ -178,6 +178,9 @@ pub fn run(args: &RunArgs, global: &Global) -> Result<u8> {
     // The scheduled posture audit: a thread of its own with its own store
     // connection (`audit.every`, first at start); with `--once`, one round now.
     let auditing = start_audit(&settings, args.once, &log.metrics);
+    // The second stage (global detections over the committed findings): a thread
+    // with its own store connection; with `--once`, after the pass.
+    let second_stage = (!args.once).then(|| start_global(&settings)).flatten();
     let control = Control::signals().context("installing signal handlers")?;
     let config = args.config.clone();
     let mut reload = || {
@@ -259,6 +262,12 @@ pub fn run(args: &RunArgs, global: &Global) -> Result<u8> {
     );
     if let Some(a) = auditing {
         a.stop();
+    }
+    if let Some(g) = second_stage {
+        g.stop();
+    }
+    if args.once && outcome.is_ok() {
+        global_once(&settings);
     }
     // Before the notifier's last pass (`--once`), so what was done is told.
     if let Some(r) = responding {
@@ -905,4 +914,76 @@ fn engine_text(s: &str) -> String {
         }
     }
     library_text(s)
+}
+
+/// How often the second stage reads the findings committed since its last round.
+const GLOBAL_EVERY: std::time::Duration = std::time::Duration::from_secs(10);
+
+fn global_note(json: bool, r: Result<&keibi_engine::global::Round, String>) {
+    match r {
+        Ok(r) if r.findings.is_empty() => {}
+        Ok(r) => log_fields(
+            json,
+            "info",
+            &say(Msg::new("run-global")
+                .arg("read", r.read)
+                .arg("keys", r.keys)
+                .arg("found", r.findings.len())),
+            &[
+                ("read", json!(r.read)),
+                ("keys", json!(r.keys)),
+                ("findings", json!(r.findings)),
+            ],
+        ),
+        Err(e) => log_line(
+            json,
+            "warn",
+            &say(Msg::new("run-global-failed").arg("reason", library_text(&e))),
+        ),
+    }
+}
+
+/// The second stage on its own thread (`keibi_engine::global`).
+fn start_global(settings: &Settings) -> Option<keibi_engine::global::Running> {
+    use keibi_engine::global::{GlobalConfig, GlobalStage, Running};
+    let json = settings.log.format == LogFormat::Json;
+    let store = match keibi_store::Store::open(&settings.store.path) {
+        Ok(s) => s,
+        Err(e) => {
+            global_note(json, Err(e.to_string()));
+            return None;
+        }
+    };
+    let note = Box::new(
+        move |r: Result<keibi_engine::global::Round, keibi_store::StoreError>| {
+            global_note(json, r.as_ref().map_err(|e| e.to_string()))
+        },
+    );
+    match Running::start(
+        store,
+        GlobalStage::new(GlobalConfig::default()),
+        GLOBAL_EVERY,
+        note,
+    ) {
+        Ok(r) => Some(r),
+        Err(e) => {
+            global_note(json, Err(e.to_string()));
+            None
+        }
+    }
+}
+
+/// `--once`: the second stage's rounds over what the pass committed.
+fn global_once(settings: &Settings) {
+    use keibi_engine::global::{drain, GlobalConfig, GlobalStage};
+    let json = settings.log.format == LogFormat::Json;
+    let result = keibi_store::Store::open(&settings.store.path).and_then(|mut store| {
+        let mut stage = GlobalStage::new(GlobalConfig::default());
+        drain(&mut store, &mut stage, 1_000, &mut |r| {
+            global_note(json, Ok(r))
+        })
+    });
+    if let Err(e) = result {
+        global_note(json, Err(e.to_string()));
+    }
 }
