@@ -760,6 +760,15 @@ fn window_arg(w: Duration) -> keibi_model::text::Arg {
 /// `keibi run` runs it: a round every `every`, each round followed at once by the
 /// next while more is waiting. (In worker mode the holder of the `_global` lease
 /// calls [`GlobalStage::round`] instead.)
+/// In `keibi run --worker`, the holder of the `_global` lease runs the stage; it
+/// stops when the lease is lost. Two holders for a moment (a handover) count
+/// nothing twice: each commit carries the stage's checkpoint.
+impl crate::worker::Role for Running {
+    fn stop(self: Box<Self>) {
+        (*self).stop()
+    }
+}
+
 pub struct Running {
     stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
     thread: std::thread::JoinHandle<()>,

@@ -8,8 +8,8 @@
 //! once per change it has not read yet. Its position is kept as an ordinary
 //! [`crate::Checkpoint`] committed with what it derived (the aggregation rule).
 
+use crate::sql::OptionalExtension;
 use keibi_model::Finding;
-use rusqlite::OptionalExtension;
 
 use crate::store::FINDING_COLUMNS;
 use crate::{Checkpoint, Store, StoreError, StoredFinding};
@@ -63,7 +63,7 @@ impl Store {
             .map_err(|e| self.err(e))?;
         let rows: Vec<(i64, Option<String>, String)> = stmt
             .query_map(
-                rusqlite::params![after, i64::from(max.min(CHANGES_MAX))],
+                crate::sql::params![after, i64::from(max.min(CHANGES_MAX))],
                 |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
             )
             .and_then(|r| r.collect())
@@ -105,7 +105,7 @@ impl Store {
             ))
             .map_err(|e| self.err(e))?;
         let mut rows = stmt
-            .query(rusqlite::params![
+            .query(crate::sql::params![
                 kind.as_str(),
                 value,
                 i64::from(max.min(CHANGES_MAX))

@@ -7,6 +7,8 @@ use keibi_model::finding::Resource;
 use keibi_model::{ChangeKind, Finding, FindingChange, Severity};
 use keibi_store::{ActorKind, Checkpoint, Commit, FindingStore, Store};
 
+mod common;
+
 fn t(min: i64) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 12, 1, 0, 0, 0).unwrap() + chrono::Duration::minutes(min)
 }
@@ -59,8 +61,13 @@ fn ids_after(s: &Store, after: i64) -> Vec<(i64, String)> {
 
 #[test]
 fn a_reader_after_a_position_sees_every_change_once_and_growth_again() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut s = Store::open(&dir.path().join("k.db")).unwrap();
+    for b in common::backends() {
+        on(b.path());
+    }
+}
+
+fn on(path: &std::path::Path) {
+    let mut s = Store::open(path).unwrap();
     assert_eq!(s.last_change().unwrap(), 0);
     let a = finding("db-a", "198.51.100.7", 10, 1);
     let b = finding("db-b", "198.51.100.7", 10, 1);

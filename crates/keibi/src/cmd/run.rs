@@ -944,7 +944,7 @@ fn global_note(json: bool, r: Result<&keibi_engine::global::Round, String>) {
 }
 
 /// The second stage on its own thread (`keibi_engine::global`).
-fn start_global(settings: &Settings) -> Option<keibi_engine::global::Running> {
+pub(super) fn start_global(settings: &Settings) -> Option<keibi_engine::global::Running> {
     use keibi_engine::global::{GlobalConfig, GlobalStage, Running};
     let json = settings.log.format == LogFormat::Json;
     let store = match keibi_store::Store::open(&settings.store.path) {

@@ -119,10 +119,18 @@ pub fn run(args: &RunArgs, global: &Global, settings: Settings) -> Result<u8> {
     let sender_settings = settings.clone();
     let sender_metrics = metrics.clone();
     let sender_log = log.clone();
+    let global_settings = settings.clone();
     let worker = Worker::new(opts, coordinator, stream, runner)
         .with_metrics(metrics)
         .with_sender(Box::new(move || {
             start_sender(&sender_settings, &sender_metrics, sender_log.clone())
+        }))
+        // The second stage, in the one worker holding `_global` (its failures are
+        // logged by `start_global`; tried again at the next tick).
+        .with_global(Box::new(move || {
+            super::run::start_global(&global_settings)
+                .map(|r| Box::new(r) as Box<dyn keibi_engine::worker::Role>)
+                .ok_or_else(|| "the second stage could not start".to_string())
         }));
     let control = Control::signals().context("installing signal handlers")?;
     worker.run(&control.stop, &mut |n| worker_note(json, n));
