@@ -289,6 +289,9 @@ pub struct Notifier {
     still_going_at: Option<DateTime<Utc>>,
     /// The wall clock (tests give their own).
     clock: Box<dyn Fn() -> DateTime<Utc> + Send>,
+    /// In `keibi run --worker`: the worker whose `_sender` lease lets it send, and
+    /// how long a claim on a message's deliveries holds ([`Notifier::with_claims`]).
+    claims: Option<(String, Duration)>,
 }
 
 /// The settings' routes, quiet hours or summary zone cannot be compiled (`keibi
@@ -325,7 +328,37 @@ impl Notifier {
             setup: None,
             still_going_at: None,
             clock: Box::new(Utc::now),
+            claims: None,
         })
+    }
+
+    /// Several workers share the store and only the holder of the `_sender` lease
+    /// sends: before each message, its deliveries are claimed in the store under
+    /// that lease ([`Store::claim_for_sending`], held for `hold`), so a sender that
+    /// lost its lease with a message in hand and the one that took over never
+    /// both send it. A message another sender claimed is left to it.
+    pub fn with_claims(mut self, worker: &str, hold: Duration) -> Notifier {
+        self.claims = Some((worker.to_string(), hold));
+        self
+    }
+
+    /// Whether this notifier may send `ids` on `channel` now (always, without
+    /// claims).
+    fn claim(&mut self, ids: &[i64], channel: &str) -> Result<bool, StoreError> {
+        let Some((worker, hold)) = &self.claims else {
+            return Ok(true);
+        };
+        let lease = self
+            .store
+            .leases()?
+            .into_iter()
+            .find(|l| l.name == crate::worker::SENDER && &l.owner == worker);
+        match lease {
+            Some(l) => self
+                .store
+                .claim_for_sending(ids, channel, &l.fence(), *hold),
+            None => Ok(false),
+        }
     }
 
     /// The same notifier reading time from `clock`.
@@ -567,6 +600,10 @@ impl Notifier {
     ) -> Result<(), StoreError> {
         let ids: Vec<i64> = m.deliveries.iter().map(|d| d.entry.id).collect();
         let key = msg.key().to_string();
+        if !self.claim(&ids, &m.channel)? {
+            // Another sender has it, or this one lost its lease: not sent here.
+            return Ok(());
+        }
         let Some(ch) = self.channels.iter().find(|c| c.name() == m.channel) else {
             let error = format!("channel {} is no longer in the settings", m.channel);
             let at = (self.clock)();

@@ -22,7 +22,7 @@ use crate::{Store, StoreError};
 /// The store's clock, in milliseconds since the epoch, as SQL: SQLite's
 /// `julianday`, PostgreSQL's `clock_timestamp()` (the server's clock, shared by
 /// every worker; not the transaction's start).
-fn now_sql(c: &Conn) -> &'static str {
+pub(crate) fn now_sql(c: &Conn) -> &'static str {
     match c.dialect() {
         Dialect::Sqlite => "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)",
         Dialect::Postgres => "CAST(extract(epoch FROM clock_timestamp()) * 1000 AS BIGINT)",
@@ -90,7 +90,7 @@ fn named(what: &str, s: &str) -> Result<(), StoreError> {
     Ok(())
 }
 
-fn now_ms(tx: &Conn) -> crate::sql::Result<i64> {
+pub(crate) fn now_ms(tx: &Conn) -> crate::sql::Result<i64> {
     tx.query_row(&format!("SELECT {}", now_sql(tx)), [], |r| r.get(0))
 }
 
@@ -255,6 +255,48 @@ impl Store {
     }
 
     /// Every lease, expired ones included, by name.
+    /// Claims a message's deliveries (`ids` on `channel`) for sending, for `hold`
+    /// by the store's clock, under `fence` (the `_sender` lease): in one write
+    /// transaction, only while the fence holds and only if every one is still
+    /// pending and unclaimed (or its claim expired). `false`: another sender has
+    /// them, they are done, or the lease is lost — do not send. A claim is never
+    /// released: a sent delivery is marked sent; one that failed is due again at
+    /// its retry time, after the claim ran out.
+    pub fn claim_for_sending(
+        &mut self,
+        ids: &[i64],
+        channel: &str,
+        fence: &Fence,
+        hold: Duration,
+    ) -> Result<bool, StoreError> {
+        let path = self.path.clone();
+        let err = |e| StoreError::sql(&path, e);
+        let tx = self.write_tx()?;
+        match check_fence(&tx, &path, fence) {
+            Ok(()) => {}
+            Err(StoreError::LeaseLost { .. }) => return Ok(false),
+            Err(e) => return Err(e),
+        }
+        let now = now_ms(&tx).map_err(err)?;
+        let until = now.saturating_add(ttl_ms(hold));
+        for id in ids {
+            let n = tx
+                .execute(
+                    "UPDATE deliveries SET claimed_until = ?1
+                     WHERE outbox_id = ?2 AND channel = ?3 AND state = 'pending'
+                       AND coalesce(claimed_until, 0) <= ?4",
+                    params![until, id, channel, now],
+                )
+                .map_err(err)?;
+            if n == 0 {
+                // Dropped without commit: nothing claimed.
+                return Ok(false);
+            }
+        }
+        tx.commit().map_err(err)?;
+        Ok(true)
+    }
+
     pub fn leases(&self) -> Result<Vec<Lease>, StoreError> {
         let mut stmt = self
             .conn
@@ -510,6 +552,65 @@ mod tests {
             s.load_profiles_prefixed("p/s/%", &mut |_, _| none += 1)
                 .unwrap();
             assert_eq!(none, 0);
+        }
+    }
+
+    #[test]
+    fn a_message_is_claimed_by_one_sender_at_a_time() {
+        use keibi_model::finding::Resource;
+        use keibi_model::{ChangeKind, Finding, FindingChange, Severity};
+        for (_dir, path) in crate::testing::backends() {
+            let mut a = Store::open(&path).unwrap();
+            let mut b = Store::open(&path).unwrap();
+            let now = Utc::now();
+            let f = Finding::new(
+                "login",
+                "CredentialAccess:RDS/BruteForce",
+                &["k"],
+                Severity::new(8.0),
+                Resource {
+                    kind: "db_instance".into(),
+                    id: "db".into(),
+                    ..Resource::default()
+                },
+                now,
+            );
+            let mut c = Commit::new(now);
+            c.finding_changes.push(FindingChange {
+                kind: ChangeKind::New,
+                finding: f,
+                added: 1,
+            });
+            a.commit(&c).unwrap();
+            a.route_outbox(10, now, &mut |_| vec!["hook".into()])
+                .unwrap();
+            let due = a.due_deliveries_except(now, 10, &[]).unwrap();
+            assert_eq!(due.len(), 1);
+            let id = due[0].entry.id;
+            let old = a
+                .claim("_sender", "wa", Duration::from_millis(300))
+                .unwrap()
+                .unwrap();
+            assert!(a
+                .claim_for_sending(&[id], "hook", &old.fence(), Duration::from_millis(600))
+                .unwrap());
+            // Claimed: not due for anyone, and not claimable again meanwhile.
+            assert!(b.due_deliveries_except(now, 10, &[]).unwrap().is_empty());
+            std::thread::sleep(Duration::from_millis(350));
+            let new = b.claim("_sender", "wb", TTL).unwrap().unwrap();
+            assert!(!b
+                .claim_for_sending(&[id], "hook", &new.fence(), TTL)
+                .unwrap());
+            // The old sender's lease is gone: it may not claim anything more.
+            assert!(!a
+                .claim_for_sending(&[id], "hook", &old.fence(), TTL)
+                .unwrap());
+            // Its claim runs out: the new sender sends it (at least once).
+            std::thread::sleep(Duration::from_millis(300));
+            assert_eq!(b.due_deliveries_except(now, 10, &[]).unwrap().len(), 1);
+            assert!(b
+                .claim_for_sending(&[id], "hook", &new.fence(), TTL)
+                .unwrap());
         }
     }
 }

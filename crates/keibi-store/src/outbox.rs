@@ -537,7 +537,12 @@ impl Store {
         limit: usize,
         except: &[&str],
     ) -> Result<Vec<Delivery>, StoreError> {
-        let mut filter = String::from("d.state = 'pending' AND d.next_at <= ?");
+        // A delivery another sender claimed (issue 20's workers) waits for the
+        // claim to run out, by the store's clock.
+        let mut filter = format!(
+            "d.state = 'pending' AND d.next_at <= ? AND coalesce(d.claimed_until, 0) <= {}",
+            crate::leases::now_sql(&self.conn)
+        );
         let mut args: Vec<crate::sql::Value> = vec![millis(now).into()];
         if !except.is_empty() {
             filter.push_str(" AND d.channel NOT IN (");

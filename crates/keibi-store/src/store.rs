@@ -36,6 +36,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/008-dashboard.sql"),
     include_str!("../migrations/009-posture-rounds.sql"),
     include_str!("../migrations/010-leases.sql"),
+    include_str!("../migrations/011-delivery-claims.sql"),
 ];
 
 /// The schema this keibi writes.
@@ -46,6 +47,7 @@ pub const SCHEMA: i64 = MIGRATIONS.len() as i64;
 const PG_MIGRATIONS: &[&str] = &[
     include_str!("../migrations/pg/001-initial.sql"),
     include_str!("../migrations/pg/002-leases.sql"),
+    include_str!("../migrations/pg/003-delivery-claims.sql"),
 ];
 
 /// The PostgreSQL schema this keibi writes.

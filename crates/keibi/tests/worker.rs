@@ -1,18 +1,21 @@
-//! Issue 20's kill test with real processes: a private nats-server with JetStream,
-//! one shared store, three `keibi run --worker` processes; the demo's week of logs
-//! and a brute force spread over three instances are sent into the stream with
-//! `keibi stream send`; one worker is killed with SIGKILL while the stream is read,
-//! then the worker that sends notifications, and another starts later. At the end the store holds what one `keibi scan` of the
-//! same logs finds (same ids, types, counts, first and last seen), and the webhook
-//! receiver got each notification exactly once.
-//!
-//! The store is one variable (`store_url`): a file path today, a `postgres://` URL
-//! once the PostgreSQL store is in.
+//! Issue 20's kill test with real processes: a partitioned stream (a private
+//! nats-server with JetStream, or Amazon Kinesis on moto server with two shards
+//! resharded to four mid-stream), one shared store (an SQLite file, or
+//! PostgreSQL), three `keibi run --worker` processes; the demo's week of logs and a
+//! brute force spread over three instances are sent into the stream with `keibi
+//! stream send`; one worker is killed with SIGKILL while the stream is read, then
+//! the worker that sends notifications, and another starts later. At the end the
+//! store holds what one `keibi scan` of the same logs finds (same ids, types,
+//! counts, first and last seen), and the webhook receiver got each notification
+//! exactly once.
 
 #![cfg(feature = "nats")]
 
 mod common;
 
+#[path = "../../keibi-notify/tests/common/mod.rs"]
+#[allow(dead_code)]
+mod aws;
 #[path = "../../keibi-notify/tests/common/receiver.rs"]
 mod receiver;
 
@@ -58,6 +61,122 @@ fn brute_force(instance: usize) -> String {
     lines.into_iter().map(|(_, l)| l).collect()
 }
 
+/// The stream the workers share.
+enum Bus {
+    Nats(Nats),
+    /// moto server with Kinesis (`moto_kinesis.py`), its endpoint and Python.
+    Kinesis {
+        _svc: aws::Service,
+        endpoint: String,
+        python: PathBuf,
+    },
+}
+
+const KINESIS_STREAM: &str = "keibi-logs";
+
+impl Bus {
+    fn nats() -> Option<Bus> {
+        Nats::start(PARTITIONS).map(Bus::Nats)
+    }
+
+    /// moto server with a Kinesis stream of two shards.
+    fn kinesis() -> Option<Bus> {
+        let python = aws::python_with("moto")?;
+        let port = aws::free_port();
+        let mut cmd = Command::new(&python);
+        cmd.arg(moto_script()).args(["serve", &port.to_string()]);
+        let svc = aws::Service::start(cmd, port, "Running on", "moto_server (moto_kinesis.py)");
+        let bus = Bus::Kinesis {
+            _svc: svc,
+            endpoint: format!("http://127.0.0.1:{port}"),
+            python,
+        };
+        bus.moto(&["create", KINESIS_STREAM, "2"]);
+        Some(bus)
+    }
+
+    fn moto(&self, args: &[&str]) {
+        let Bus::Kinesis {
+            endpoint, python, ..
+        } = self
+        else {
+            return;
+        };
+        let o = Command::new(python)
+            .arg(moto_script())
+            .arg(args[0])
+            .arg(endpoint)
+            .args(&args[1..])
+            .envs(AWS_ENV)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", common::describe(&o));
+    }
+
+    /// The partitions there are when the workers start.
+    fn partitions(&self) -> usize {
+        match self {
+            Bus::Nats(_) => PARTITIONS as usize,
+            Bus::Kinesis { .. } => 2,
+        }
+    }
+
+    /// The settings' `stream:` section.
+    fn settings(&self) -> String {
+        match self {
+            Bus::Nats(n) => format!(
+                "stream:\n  nats: {{url: \"{}\", stream: KEIBI, partitions: {PARTITIONS}}}\n",
+                n.url()
+            ),
+            Bus::Kinesis { endpoint, .. } => format!(
+                "stream:\n  kinesis: {{stream: {KINESIS_STREAM}, region: us-east-1, endpoint_url: \"{endpoint}\"}}\n"
+            ),
+        }
+    }
+
+    /// `keibi stream send` of `files`, one instance's `log` (postgresql, audit):
+    /// on JetStream as INSTANCE.LOG, on Kinesis as a CloudWatch Logs subscription
+    /// to the instance's log group would put them.
+    fn send(&self, instance: &str, log: &str, files: &[PathBuf]) -> Child {
+        let mut c = keibi();
+        c.args(["stream", "send"]);
+        match self {
+            Bus::Nats(n) => {
+                c.args(["--nats", &n.url(), "--key", &format!("{instance}.{log}")]);
+            }
+            Bus::Kinesis { endpoint, .. } => {
+                c.args(["--kinesis", KINESIS_STREAM, "--region", "us-east-1"])
+                    .args(["--endpoint-url", endpoint])
+                    .args(["--key", &format!("/aws/rds/instance/{instance}/{log}")])
+                    .envs(AWS_ENV);
+            }
+        }
+        c.args(files)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    }
+
+    /// Kinesis: UpdateShardCount 2 → 4 (the parents close, their children take the
+    /// keys from now on). JetStream's partitions are fixed by the server's mapping.
+    fn reshard(&self) {
+        self.moto(&["reshard", KINESIS_STREAM, "4"]);
+    }
+}
+
+/// Credentials for moto (any will do), and no real AWS configuration.
+const AWS_ENV: [(&str, &str); 3] = [
+    ("AWS_ACCESS_KEY_ID", "testing"),
+    ("AWS_SECRET_ACCESS_KEY", "testing"),
+    ("AWS_EC2_METADATA_DISABLED", "true"),
+];
+
+fn moto_script() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../keibi-aws/tests/data/moto_kinesis.py")
+}
+
 struct Worker {
     child: Option<Child>,
     log: PathBuf,
@@ -75,6 +194,8 @@ impl Worker {
             .args(["run", "--worker", "--config"])
             .arg(dir.join("keibi.yaml"))
             .env("KEIBI_TEST_HOOK_SECRET", SECRET)
+            .envs(AWS_ENV)
+            .env_remove("AWS_SESSION_TOKEN")
             .env_remove("KEIBI_LANG")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -134,17 +255,6 @@ impl Drop for Worker {
     }
 }
 
-fn send(nats: &Nats, key: &str, files: &[PathBuf]) -> Child {
-    keibi()
-        .args(["stream", "send", "--nats", &nats.url(), "--key", key])
-        .args(files)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap()
-}
-
 fn sent(c: Child) {
     let o = c.wait_with_output().unwrap();
     assert!(o.status.success(), "{}", common::describe(&o));
@@ -160,6 +270,22 @@ fn files(dir: &Path) -> Vec<PathBuf> {
     v
 }
 
+/// The second stage's types (keibi-engine's `global`): findings across
+/// partitions, which no single scan of the logs makes.
+const GLOBAL_TYPES: [&str; 3] = [
+    "CredentialAccess:RDS/BruteForce.MultipleInstances",
+    "CredentialAccess:RDS/CredentialStuffing.MultipleInstances",
+    "Behavior:IAMUser/MultipleAccounts",
+];
+
+/// A stored summary as (what one scan finds, the second stage's findings).
+fn split(all: Summary) -> (Summary, Vec<(String, u64, String, String)>) {
+    let (global, rest): (Summary, Summary) = all
+        .into_iter()
+        .partition(|(_, f)| GLOBAL_TYPES.contains(&f.0.as_str()));
+    (rest, global.into_values().collect())
+}
+
 fn logs_of(ws: &[&Worker]) -> String {
     ws.iter()
         .map(|w| format!("--- {}\n{}", w.log.display(), common::tail(&w.log(), 6000)))
@@ -167,10 +293,37 @@ fn logs_of(ws: &[&Worker]) -> String {
 }
 
 #[test]
-fn three_workers_one_killed_store_what_one_scan_finds_and_notify_once() {
-    let Some(nats) = Nats::start(PARTITIONS) else {
+fn jetstream_three_workers_on_sqlite_one_killed_store_what_one_scan_finds_and_notify_once() {
+    if let Some(bus) = Bus::nats() {
+        kill_test(bus, None);
+    }
+}
+
+#[test]
+fn jetstream_three_workers_on_postgresql_one_killed_store_what_one_scan_finds_and_notify_once() {
+    let Some(url) = keibi_store::testing::postgres_url() else {
         return;
     };
+    if let Some(bus) = Bus::nats() {
+        kill_test(bus, Some(PathBuf::from(url)));
+    }
+}
+
+#[cfg(feature = "aws")]
+#[test]
+fn kinesis_resharded_three_workers_on_postgresql_one_killed_store_what_one_scan_finds_and_notify_once(
+) {
+    let Some(url) = keibi_store::testing::postgres_url() else {
+        return;
+    };
+    if let Some(bus) = Bus::kinesis() {
+        kill_test(bus, Some(PathBuf::from(url)));
+    }
+}
+
+/// The kill test on `bus`, with the store at `store` (a PostgreSQL URL) or an
+/// SQLite file in the test's directory.
+fn kill_test(bus: Bus, store: Option<PathBuf>) {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
     // The demo's week (pinned), and the brute force beside it in the same tree.
@@ -205,19 +358,28 @@ fn three_workers_one_killed_store_what_one_scan_finds_and_notify_once() {
         "{want:?}"
     );
 
+    // The second stage's finding: 203.0.113.66's 30 failures on each of three
+    // instances (02:50:00 to 02:54:50), counted once per instance.
+    let want_global: Vec<(String, u64, String, String)> = vec![(
+        "CredentialAccess:RDS/BruteForce.MultipleInstances".into(),
+        3,
+        "2026-11-28T02:50:00Z".into(),
+        "2026-11-28T02:54:50Z".into(),
+    )];
+
     let rx = Receiver::start();
-    let store_url = dir.join("keibi.db");
+    let store_url = store.unwrap_or_else(|| dir.join("keibi.db"));
     fs::write(
         dir.join("keibi.yaml"),
         format!(
-            "store:\n  path: {store}\nserver:\n  listen: off\nlists:\n  tor: [{tor}]\n  threat: [{threat}]\n\
-             stream:\n  nats: {{url: \"{url}\", stream: KEIBI, partitions: {PARTITIONS}}}\n\
+            "store:\n  path: \"{store}\"\nserver:\n  listen: off\nlists:\n  tor: [{tor}]\n  threat: [{threat}]\n\
+             {stream}\
              worker:\n  lease_ttl: 3s\n  renew_every: 1s\n\
              notify:\n  channels:\n    - name: hook\n      type: webhook\n      url: {hook}\n      secret: {{env: KEIBI_TEST_HOOK_SECRET}}\n  routes:\n    - name: everything\n      channels: [hook]\n",
-            store = store_url.display(),
+            store = store_url.display().to_string().replace('"', "\\\""),
             tor = tor.display(),
             threat = threat.display(),
-            url = nats.url(),
+            stream = bus.settings(),
             hook = rx.url("/hooks/keibi"),
         ),
     )
@@ -225,7 +387,7 @@ fn three_workers_one_killed_store_what_one_scan_finds_and_notify_once() {
 
     let mut ws: Vec<Worker> = (1..=3).map(|n| Worker::start(dir, n)).collect();
     let start = Instant::now();
-    while ws.iter().map(Worker::claimed).sum::<usize>() < PARTITIONS as usize {
+    while ws.iter().map(Worker::claimed).sum::<usize>() < bus.partitions() {
         assert!(
             start.elapsed() < Duration::from_secs(60),
             "the partitions were not claimed\n{}",
@@ -235,16 +397,16 @@ fn three_workers_one_killed_store_what_one_scan_finds_and_notify_once() {
     }
     // The demo goes in; a worker that reads partitions and does not send is killed
     // once the store holds its first findings, while the stream is being read.
-    let pg = send(
-        &nats,
-        "shop-postgres.postgresql",
+    let pg = bus.send(
+        "shop-postgres",
+        "postgresql",
         &files(&logs.join("shop-postgres/error")),
     );
     // The rotated file first: a producer sends a log in the order it was written.
     let audit = logs.join("shop-mysql/audit");
-    let my = send(
-        &nats,
-        "shop-mysql.audit",
+    let my = bus.send(
+        "shop-mysql",
+        "audit",
         &[
             audit.join("server_audit.log.1"),
             audit.join("server_audit.log"),
@@ -304,21 +466,26 @@ fn three_workers_one_killed_store_what_one_scan_finds_and_notify_once() {
         .position(|w| w.child.is_some() && w.is_sender())
         .expect("a sender");
     ws[sender].kill9();
+    // Kinesis: the shards split under the workers; the brute forces go to the
+    // children, read only once their parents are read to their ends.
+    bus.reshard();
     for i in 1..=3 {
-        sent(send(
-            &nats,
-            &format!("db-{i}.postgresql"),
+        sent(bus.send(
+            &format!("db-{i}"),
+            "postgresql",
             &files(&logs.join(format!("db-{i}/error"))),
         ));
     }
     std::thread::sleep(Duration::from_secs(2));
     ws.push(Worker::start(dir, 4));
 
-    // Until the store holds what the scan found (or five minutes pass).
+    // Until the store holds what the scan found (or five minutes pass), and the
+    // second stage's one finding the scan cannot make: the address that brute
+    // forced db-1, db-2 and db-3, each in another partition.
     let start = Instant::now();
     loop {
-        let got = stored(&store_url).unwrap_or_default();
-        if got == want {
+        let (got, global) = split(stored(&store_url).unwrap_or_default());
+        if got == want && global == want_global {
             break;
         }
         if start.elapsed() > Duration::from_secs(300) {
@@ -331,7 +498,7 @@ fn three_workers_one_killed_store_what_one_scan_finds_and_notify_once() {
                 .filter(|(k, v)| want.get(*k) != Some(v))
                 .collect();
             panic!(
-                "the store never matched the scan\nmissing or different: {missing:#?}\nextra or different: {extra:#?}\n{}",
+                "the store never matched the scan\nmissing or different: {missing:#?}\nextra or different: {extra:#?}\nsecond stage: {global:?}\n{}",
                 logs_of(&ws.iter().collect::<Vec<_>>())
             );
         }
@@ -356,10 +523,11 @@ fn three_workers_one_killed_store_what_one_scan_finds_and_notify_once() {
             assert_eq!(w.stop(), Some(0), "{}", w.log());
         }
     }
-    let after = stored(&store_url).unwrap();
+    let (after, global) = split(stored(&store_url).unwrap());
     assert_eq!(after, want, "nothing counted twice at the stop");
+    assert_eq!(global, want_global, "nor by the second stage");
     assert!(
-        !before_kill.is_empty() && before_kill != want,
+        !before_kill.is_empty() && split(before_kill.clone()).0 != want,
         "the kill came while the stream was read"
     );
     // Each outbox entry reached the receiver once; nothing else did.

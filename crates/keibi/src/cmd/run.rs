@@ -149,7 +149,7 @@ pub fn run(args: &RunArgs, global: &Global) -> Result<u8> {
     // once the store is open (and migrated), stopped after the loop.
     // With `--once` it runs after the pass instead, until it has nothing to send.
     let notifier = match Some(&settings.notify).filter(|n| !n.channels.is_empty()) {
-        Some(n) => match start_notifier(n, &settings, args.once) {
+        Some(n) => match start_notifier(n, &settings, args.once, None) {
             Ok(r) => Some(r),
             Err(reason) => {
                 log_line(
@@ -520,10 +520,13 @@ pub(super) enum Notifying {
 /// Builds the channels (a setting that cannot work is an error now, not at the
 /// first alert) and the notifier on its own store connection; starts it unless
 /// `once`.
+/// `claims`: in `keibi run --worker`, the worker id and how long a claim on a
+/// message holds (`Notifier::with_claims`).
 pub(super) fn start_notifier(
     n: &keibi_notify::settings::NotifySettings,
     settings: &Settings,
     once: bool,
+    claims: Option<(&str, std::time::Duration)>,
 ) -> std::result::Result<Notifying, String> {
     let channels = notifier::build_channels(n, &crate::locale::current(), crate::aws::channels())
         .map_err(|e| library_text(&e.to_string()))?;
@@ -633,8 +636,11 @@ pub(super) fn start_notifier(
             &[],
         ),
     };
-    let n = notifier::Notifier::new(store, n.clone(), channels)
+    let mut n = notifier::Notifier::new(store, n.clone(), channels)
         .map_err(|e| library_text(&e.to_string()))?;
+    if let Some((worker, hold)) = claims {
+        n = n.with_claims(worker, hold);
+    }
     if once {
         return Ok(Notifying::Once(Box::new(n), Box::new(note)));
     }

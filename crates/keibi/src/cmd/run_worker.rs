@@ -119,11 +119,19 @@ pub fn run(args: &RunArgs, global: &Global, settings: Settings) -> Result<u8> {
     let sender_settings = settings.clone();
     let sender_metrics = metrics.clone();
     let sender_log = log.clone();
+    let sender_id = id.clone();
+    let sender_ttl = opts.lease_ttl;
     let global_settings = settings.clone();
     let worker = Worker::new(opts, coordinator, stream, runner)
         .with_metrics(metrics)
         .with_sender(Box::new(move || {
-            start_sender(&sender_settings, &sender_metrics, sender_log.clone())
+            start_sender(
+                &sender_settings,
+                &sender_metrics,
+                sender_log.clone(),
+                &sender_id,
+                sender_ttl,
+            )
         }))
         // The second stage, in the one worker holding `_global` (its failures are
         // logged by `start_global`; tried again at the next tick).
@@ -249,9 +257,19 @@ fn start_sender(
     settings: &Settings,
     metrics: &metrics::Shared,
     log: Arc<Mutex<Log>>,
+    worker: &str,
+    lease_ttl: std::time::Duration,
 ) -> std::result::Result<Box<dyn Role>, String> {
     let notifier = match Some(&settings.notify).filter(|n| !n.channels.is_empty()) {
-        Some(n) => Some(super::run::start_notifier(n, settings, false)?),
+        // Each message claimed under the `_sender` lease for two lease lifetimes:
+        // a successor waits that long before sending what a dead sender had in
+        // hand.
+        Some(n) => Some(super::run::start_notifier(
+            n,
+            settings,
+            false,
+            Some((worker, lease_ttl * 2)),
+        )?),
         None => None,
     };
     let responding = match super::run_respond::start(settings, false, metrics) {

@@ -55,7 +55,7 @@ pub fn scan(paths: &[&OsStr]) -> Summary {
 
 /// Every finding in the store, whatever its status (None while there is no store).
 pub fn stored(store: &Path) -> Option<Summary> {
-    if !store.exists() {
+    if !keibi_store::exists(store) {
         return None;
     }
     let o = keibi()
@@ -88,7 +88,7 @@ pub fn brief(findings: &[serde_json::Value]) -> BTreeSet<String> {
 /// [`brief`] of every finding in the store, whatever its status (None while there
 /// is no store).
 pub fn stored_brief(store: &Path) -> Option<BTreeSet<String>> {
-    if !store.exists() {
+    if !keibi_store::exists(store) {
         return None;
     }
     let o = keibi()

@@ -1,0 +1,2 @@
+-- SQLite's 011-delivery-claims.sql.
+ALTER TABLE deliveries ADD COLUMN claimed_until BIGINT;
