@@ -14,7 +14,6 @@
 mod common;
 
 #[path = "../../keibi-notify/tests/common/mod.rs"]
-#[allow(dead_code)]
 mod aws;
 #[path = "../../keibi-notify/tests/common/receiver.rs"]
 mod receiver;
