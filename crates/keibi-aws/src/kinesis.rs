@@ -224,36 +224,11 @@ impl Kinesis {
     /// A client for `opts.region` (else the chain's; us-east-1 with an endpoint
     /// URL and no region).
     pub fn new(opts: &KinesisOptions) -> Result<Kinesis, KinesisError> {
-        let rt = crate::config::runtime().map_err(|e| {
-            KinesisError::Setup(format!("cannot start the AWS client's runtime: {e}"))
+        use crate::s3::{ConnectError, Connected};
+        let Connected { rt, client, region } = opts.connect("the stream").map_err(|e| match e {
+            ConnectError::Setup(s) => KinesisError::Setup(s),
+            ConnectError::Call(e) => e.into(),
         })?;
-        let timeout = if opts.timeout.is_zero() {
-            Duration::from_secs(30)
-        } else {
-            opts.timeout
-        };
-        let conf = rt.block_on(crate::config::load_with_profile(
-            opts.region.clone(),
-            opts.endpoint_url.clone(),
-            opts.profile.clone(),
-            timeout,
-        ));
-        let region = match (conf.region(), &opts.endpoint_url) {
-            (Some(r), _) => r.to_string(),
-            (None, Some(_)) => "us-east-1".to_string(),
-            (None, None) => {
-                return Err(KinesisError::Setup(
-                    "no region for the stream: give --region, or set AWS_REGION or the profile's region".into(),
-                ))
-            }
-        };
-        let creds = conf
-            .credentials_provider()
-            .ok_or_else(|| KinesisError::Setup("no AWS credentials provider".into()))?;
-        let creds = opts
-            .signing(creds, Some(&region), timeout)
-            .map_err(KinesisError::Setup)?;
-        let client = Client::new(creds, opts.endpoint_url.as_deref(), timeout)?;
         Ok(Kinesis {
             inner: Mutex::new((rt, client)),
             region,

@@ -9,7 +9,6 @@
 //! [`MAX_BYTES`] and [`MAX_EVENTS`], the pages by [`MAX_PAGES`].
 
 use std::collections::BTreeMap;
-use std::time::Duration;
 
 use keibi_notify::text::{clip, one_line};
 use serde_json::{json, Value};
@@ -99,35 +98,12 @@ pub type LogsOptions = crate::s3::S3Options;
 
 impl LogsReader {
     pub fn new(opts: &LogsOptions) -> Result<LogsReader, LogsError> {
-        let rt = crate::config::runtime()
-            .map_err(|e| LogsError::Setup(format!("cannot start the AWS client's runtime: {e}")))?;
-        let timeout = if opts.timeout.is_zero() {
-            Duration::from_secs(30)
-        } else {
-            opts.timeout
-        };
-        let conf = rt.block_on(crate::config::load_with_profile(
-            opts.region.clone(),
-            opts.endpoint_url.clone(),
-            opts.profile.clone(),
-            timeout,
-        ));
-        let region = match (conf.region(), &opts.endpoint_url) {
-            (Some(r), _) => r.to_string(),
-            (None, Some(_)) => "us-east-1".to_string(),
-            (None, None) => {
-                return Err(LogsError::Setup(
-                    "no region for the log group: give --region, or set AWS_REGION or the profile's region".into(),
-                ))
-            }
-        };
-        let creds = conf
-            .credentials_provider()
-            .ok_or_else(|| LogsError::Setup("no AWS credentials provider".into()))?;
-        let creds = opts
-            .signing(creds, Some(&region), timeout)
-            .map_err(LogsError::Setup)?;
-        let client = Client::new(creds, opts.endpoint_url.as_deref(), timeout)?;
+        use crate::s3::{ConnectError, Connected};
+        let Connected { rt, client, region } =
+            opts.connect("the log group").map_err(|e| match e {
+                ConnectError::Setup(s) => LogsError::Setup(s),
+                ConnectError::Call(e) => e.into(),
+            })?;
         Ok(LogsReader { rt, client, region })
     }
 

@@ -9,7 +9,6 @@
 //! [`MAX_BYTES`], the calls by [`MAX_PAGES`] (a service that says there is more but
 //! never moves its marker must not loop for ever).
 
-use std::time::Duration;
 
 use keibi_notify::text::{clip, one_line};
 use serde_json::Value;
@@ -127,36 +126,12 @@ pub struct RdsLogsReader {
 
 impl RdsLogsReader {
     pub fn new(opts: &RdsOptions) -> Result<RdsLogsReader, RdsLogsError> {
-        let rt = crate::config::runtime().map_err(|e| {
-            RdsLogsError::Setup(format!("cannot start the AWS client's runtime: {e}"))
-        })?;
-        let timeout = if opts.timeout.is_zero() {
-            Duration::from_secs(30)
-        } else {
-            opts.timeout
-        };
-        let conf = rt.block_on(crate::config::load_with_profile(
-            opts.region.clone(),
-            opts.endpoint_url.clone(),
-            opts.profile.clone(),
-            timeout,
-        ));
-        let region = match (conf.region(), &opts.endpoint_url) {
-            (Some(r), _) => r.to_string(),
-            (None, Some(_)) => "us-east-1".to_string(),
-            (None, None) => {
-                return Err(RdsLogsError::Setup(
-                    "no region for the DB instance: give --region, or set AWS_REGION or the profile's region".into(),
-                ))
-            }
-        };
-        let creds = conf
-            .credentials_provider()
-            .ok_or_else(|| RdsLogsError::Setup("no AWS credentials provider".into()))?;
-        let creds = opts
-            .signing(creds, Some(&region), timeout)
-            .map_err(RdsLogsError::Setup)?;
-        let client = Client::new(creds, opts.endpoint_url.as_deref(), timeout)?;
+        use crate::s3::{ConnectError, Connected};
+        let Connected { rt, client, region } =
+            opts.connect("the DB instance").map_err(|e| match e {
+                ConnectError::Setup(s) => RdsLogsError::Setup(s),
+                ConnectError::Call(e) => e.into(),
+            })?;
         Ok(RdsLogsReader {
             rt,
             client,

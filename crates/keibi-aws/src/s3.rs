@@ -131,6 +131,58 @@ impl S3Options {
         )
         .map_err(|e| e.to_string())
     }
+
+    /// What every client of these options starts from: a runtime, the signed
+    /// client (the role's credentials when one is set) and the region (the given
+    /// one, else the chain's, else us-east-1 with an endpoint URL). `what` names
+    /// what needs a region, for the error ("the bucket").
+    pub(crate) fn connect(&self, what: &str) -> Result<Connected, ConnectError> {
+        let rt = crate::config::runtime().map_err(|e| {
+            ConnectError::Setup(format!("cannot start the AWS client's runtime: {e}"))
+        })?;
+        let timeout = if self.timeout.is_zero() {
+            Duration::from_secs(30)
+        } else {
+            self.timeout
+        };
+        let conf = rt.block_on(crate::config::load_with_profile(
+            self.region.clone(),
+            self.endpoint_url.clone(),
+            self.profile.clone(),
+            timeout,
+        ));
+        let region = match (conf.region(), &self.endpoint_url) {
+            (Some(r), _) => r.to_string(),
+            (None, Some(_)) => "us-east-1".to_string(),
+            (None, None) => {
+                return Err(ConnectError::Setup(format!(
+                    "no region for {what}: give --region, or set AWS_REGION or the profile's region"
+                )))
+            }
+        };
+        let creds = conf
+            .credentials_provider()
+            .ok_or_else(|| ConnectError::Setup("no AWS credentials provider".into()))?;
+        let creds = self
+            .signing(creds, Some(&region), timeout)
+            .map_err(ConnectError::Setup)?;
+        let client = Client::new(creds, self.endpoint_url.as_deref(), timeout)
+            .map_err(ConnectError::Call)?;
+        Ok(Connected { rt, client, region })
+    }
+}
+
+/// A client ready to call ([`S3Options::connect`]).
+pub(crate) struct Connected {
+    pub rt: tokio::runtime::Runtime,
+    pub client: Client,
+    pub region: String,
+}
+
+/// Why [`S3Options::connect`] failed: each client's error type takes both.
+pub(crate) enum ConnectError {
+    Setup(String),
+    Call(CallError),
 }
 
 /// Objects that are never logs: CloudTrail's digest files, hidden names, folder
@@ -151,35 +203,10 @@ pub struct S3Reader {
 
 impl S3Reader {
     pub fn new(opts: &S3Options) -> Result<S3Reader, S3Error> {
-        let rt = crate::config::runtime()
-            .map_err(|e| S3Error::Setup(format!("cannot start the AWS client's runtime: {e}")))?;
-        let timeout = if opts.timeout.is_zero() {
-            Duration::from_secs(30)
-        } else {
-            opts.timeout
-        };
-        let conf = rt.block_on(crate::config::load_with_profile(
-            opts.region.clone(),
-            opts.endpoint_url.clone(),
-            opts.profile.clone(),
-            timeout,
-        ));
-        let region = match (conf.region(), &opts.endpoint_url) {
-            (Some(r), _) => r.to_string(),
-            (None, Some(_)) => "us-east-1".to_string(),
-            (None, None) => {
-                return Err(S3Error::Setup(
-                    "no region for the bucket: give --region, or set AWS_REGION or the profile's region".into(),
-                ))
-            }
-        };
-        let creds = conf
-            .credentials_provider()
-            .ok_or_else(|| S3Error::Setup("no AWS credentials provider".into()))?;
-        let creds = opts
-            .signing(creds, Some(&region), timeout)
-            .map_err(S3Error::Setup)?;
-        let client = Client::new(creds, opts.endpoint_url.as_deref(), timeout)?;
+        let Connected { rt, client, region } = opts.connect("the bucket").map_err(|e| match e {
+            ConnectError::Setup(s) => S3Error::Setup(s),
+            ConnectError::Call(e) => e.into(),
+        })?;
         Ok(S3Reader {
             inner: Mutex::new((rt, client)),
             region,

@@ -574,7 +574,13 @@ impl Live {
             scratch: BaselineStore::default(),
             export_all: false,
             fed_until: fed_before,
-            replay_from,
+            // Every record read again is fed: a partition carries several logs
+            // (instances) whose event times interleave by arrival, so the latest
+            // time fed (of one log) says nothing of how far back another log's
+            // windows reach; skipping by it lost the start of a window in a
+            // Kinesis takeover. The read itself starts by arrival time (above),
+            // which bounds it.
+            replay_from: None,
             listen: None,
             fence: Some(part.fence),
             profile_prefix: Some(prefix),
