@@ -9,7 +9,6 @@
 //! [`MAX_BYTES`], the calls by [`MAX_PAGES`] (a service that says there is more but
 //! never moves its marker must not loop for ever).
 
-
 use keibi_notify::text::{clip, one_line};
 use serde_json::Value;
 
