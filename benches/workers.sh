@@ -16,18 +16,21 @@
 # fresh stream and a fresh database:
 #   0. idle: one worker's start-up cost (an empty stream);
 #   1. one worker drains the stream from its start (a backlog);
-#   2. three workers, once they have shared the partitions out, read the same
+#   2. three workers started together on the same backlog (how they share it);
+#   3. three workers, once they have shared the partitions out, read the same
 #      input while it is published (live);
-#   3. takeover: the three idle, one of them (the one owning most partitions) is
+#   4. takeover: the three idle, one of them (the one owning most partitions) is
 #      killed with SIGKILL, and the time until the others own every partition is
 #      measured (default lease_ttl 10 s, renew_every 3 s).
-# Drain time is from the workers' start (backlog) or the publishing's (live) to the last commit (the newest
-# keibi_last_commit_timestamp_seconds of their /metrics once every partition is
-# owned, caught up, and no commit happened for 6 s). CPU is utime + stime of
+# Drain time is from the workers' start (backlog) or the publishing's (live) to
+# the last commit: the newest keibi_last_commit_timestamp_seconds of their
+# /metrics once every partition is owned and caught up, the server has no record
+# pending for any reader, the last record it delivered to each is a position
+# stored in the checkpoints, and no commit happened for 6 s. CPU is utime + stime of
 # /proc/PID/stat, peak RSS VmHWM of /proc/PID/status, both read at the end of the
 # drain; "xacts" are the database's committed transactions (pg_stat_database, every
 # transaction: commits of rounds, lease renewals, listings) during the drain.
-# About 5 minutes with a debug binary at the defaults on a 2-core machine.
+# About 6 minutes with a debug binary at the defaults on a 2-core machine.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -104,8 +107,10 @@ start_nats() {
     rm -rf "$work/nats"
     mkdir -p "$work/nats"
     nats_port=$(free_port)
+    nats_http=$(free_port)
     cat >"$work/nats/nats.conf" <<EOF
 listen: "127.0.0.1:$nats_port"
+http: "127.0.0.1:$nats_http"
 jetstream { store_dir: "$work/nats/js" }
 mappings = {
   "keibi.logs.*.>": "keibi.p.{{partition($parts,1)}}.{{wildcard(1)}}.>"
@@ -165,9 +170,40 @@ metric_max() {
     for n in "$@"; do metrics "$n"; done | awk -v m="$name" '$1 == m || index($1, m "{") == 1 { if ($2 > s) s = $2 } END { printf "%.3f\n", s + 0 }'
 }
 
-# Waits until every partition is owned, caught up, and no commit for 6 s.
+# Whether everything the server delivered is committed: of the readers (consumers
+# on a partition's filter subject, from the server's /jsz), none has records
+# pending, and the last record delivered to each is a position stored in the
+# database's checkpoints.
+committed_all() {
+    {
+        curl -s -m 2 "http://127.0.0.1:$nats_http/jsz?accounts=true&streams=true&consumers=true&config=true"
+        printf '\n@@rows@@\n'
+        psql -X -q -t -A -h 127.0.0.1 -p "$pg_port" -U postgres -d "$1" -c "SELECT convert_from(data, 'UTF8') FROM checkpoints" | tr '\n' ' '
+    } | python3 -c '
+import json, re, sys
+jsz, rows = sys.stdin.read().split("\n@@rows@@\n", 1)
+best = {}
+for a in json.loads(jsz).get("account_details") or []:
+    for st in a.get("stream_detail") or []:
+        for c in st.get("consumer_detail") or []:
+            f = (c.get("config") or {}).get("filter_subject")
+            d = c.get("delivered") or {}
+            k = (d.get("stream_seq", 0), d.get("consumer_seq", 0), c.get("num_pending", 0))
+            if f and (f not in best or k > best[f]):
+                best[f] = k
+stored = {int(x) for x in re.findall(r"\"after_key\": *\"(\d+)\"", rows)}
+ok = any(n > 0 for s, n, p in best.values()) and all(p == 0 and (n == 0 or s in stored) for s, n, p in best.values())
+print(1 if ok else 0)
+if not ok and len(sys.argv) > 2:
+    print(best, sorted(stored), file=sys.stderr)
+' "$parts" ${KEIBI_DEBUG:+debug}
+}
+
+# Waits until every partition is owned, caught up, everything delivered is
+# committed, and no commit happened for 6 s.
 wait_drained() {
-    local last="" since t c owned lag
+    local db=$1 last="" since t c owned lag
+    shift
     since=$(now)
     while :; do
         owned=$(metric_sum keibi_worker_partitions_owned "$@")
@@ -178,9 +214,10 @@ wait_drained() {
             last=$c
             since=$t
         elif [ "$owned" -eq "$parts" ] && [ "$lag" = "0.000" ] && [ "$c" -gt 0 ] &&
-            [ "$(calc "int($t - $since >= 6)")" = 1 ]; then
+            [ "$(calc "int($t - $since >= 6)")" = 1 ] && [ "$(committed_all "$db")" = 1 ]; then
             return 0
         fi
+        [ "$(calc "int($t - $since > 300)")" = 0 ] || { echo "not drained: no commit for 300 s" >&2; exit 1; }
         sleep 0.5
     done
 }
@@ -207,8 +244,8 @@ idle_start() {
 # shared the partitions out, the input is published and they read it as it comes
 # (the wall time is then bound by the publisher's). "backlog": the input is
 # published first and the workers started on it (workers started together on a
-# backlog do not share it: the first takes every partition before the others are
-# live); their CPU then includes their start-up, taken off with the idle start's.
+# backlog may not share it at first: the first to renew can see itself alone and
+# claim every partition; phase 2 shows it); their CPU then includes their start-up, taken off with the idle start's.
 drain() {
     local k=$1 db=$2 mode=$3 t0 x0 x1 end wall n owned total_cpu=0 cpu rss commits start
     local -A base
@@ -238,7 +275,7 @@ drain() {
         t0=$(now)
         publish
     fi
-    wait_drained $(seq 1 "$k")
+    wait_drained "$db" $(seq 1 "$k")
     end=$(metric_max keibi_last_commit_timestamp_seconds $(seq 1 "$k"))
     wall=$(calc "round($end - $t0, 1)")
     x1=$(xacts "$db")
@@ -247,6 +284,8 @@ drain() {
         "$run" "$k $mode" "$publish_s" "$events" "$wall" "$(calc "round($events / $wall)")" "" "" \
         "$commits" "$(calc "round(($x1 - $x0) / $wall, 1)")" \
         "$(psql_q "SELECT pg_size_pretty(pg_database_size('$db'))" | tr -d ' ')"
+    printf '%-4s %-6s %s\n' "" " store" "largest tables: $(psql -X -q -t -A -h 127.0.0.1 -p "$pg_port" -U postgres -d "$db" -c \
+        "SELECT string_agg(relname || ' ' || pg_size_pretty(s), ', ') FROM (SELECT relname, pg_total_relation_size(oid) s FROM pg_class WHERE relkind = 'r' AND relnamespace = 'public'::regnamespace ORDER BY 2 DESC LIMIT 4) t")"
     for n in $(seq 1 "$k"); do
         cpu=$(calc "round($(cpu_of "${workers[n]}") - ${base[$n]}, 2)")
         rss=$(rss_of "${workers[n]}")
@@ -291,6 +330,8 @@ printf '%-4s %-6s %6s %7s %6s %6s %6s %7s %8s %8s %8s\n' run phase send_s events
 for run in $(seq 1 "$runs"); do
     idle_start
     drain 1 "one_$run" backlog
+    stop_workers
+    drain 3 "three_backlog_$run" backlog
     stop_workers
     drain 3 "three_$run" live
     takeover 3
