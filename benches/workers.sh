@@ -30,7 +30,9 @@
 # /proc/PID/stat, peak RSS VmHWM of /proc/PID/status, both read at the end of the
 # drain; "xacts" are the database's committed transactions (pg_stat_database, every
 # transaction: commits of rounds, lease renewals, listings) during the drain.
-# About 6 minutes with a debug binary at the defaults on a 2-core machine.
+# About 7 minutes with a debug binary at the defaults on a busy 2-core machine. A drain
+# judged done too early shows as a smaller database (and fewer activity rows) than
+# the other phases': the check is not yet tight while partitions move between workers.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
