@@ -143,22 +143,13 @@ impl Bus {
                 c.args(["--nats", &n.url(), "--key", &format!("{instance}.{log}")]);
             }
             Bus::Kinesis { endpoint, .. } => {
-                // Whole lines, partition key = the log group, as a log shipper
-                // (Fluent Bit's or Vector's Kinesis output) puts them. (As
-                // CloudWatch Logs subscription messages, the demo's password spray
-                // comes out with a later first_seen than a scan of the files gives:
-                // open, see the note; the takeover itself is what this
-                // test is about.)
-                c.args([
-                    "--kinesis",
-                    KINESIS_STREAM,
-                    "--region",
-                    "us-east-1",
-                    "--raw",
-                ])
-                .args(["--endpoint-url", endpoint])
-                .args(["--key", &format!("/aws/rds/instance/{instance}/{log}")])
-                .envs(AWS_ENV);
+                // As a CloudWatch Logs subscription to the instance's log group
+                // writes them (gzip'd messages of log events; partition key = the
+                // log group): the AWS-native path.
+                c.args(["--kinesis", KINESIS_STREAM, "--region", "us-east-1"])
+                    .args(["--endpoint-url", endpoint])
+                    .args(["--key", &format!("/aws/rds/instance/{instance}/{log}")])
+                    .envs(AWS_ENV);
             }
         }
         c.args(files)

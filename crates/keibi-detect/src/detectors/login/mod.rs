@@ -215,6 +215,19 @@ pub(crate) struct Ref {
 }
 
 impl Ref {
+    /// Whether this is the reference of `ev` itself. By file, line, time and user:
+    /// the events of one CloudWatch Logs subscription message share its file and
+    /// line, so file and line alone took other users' first failures for the
+    /// current event (a password spray then started at its fifth name).
+    pub(crate) fn is_of(&self, ev: &keibi_model::Event) -> bool {
+        self.line == ev.line
+            && *self.file == *ev.file
+            && self.time == ev.time
+            && self.user.as_deref() == ev.user.as_deref()
+    }
+}
+
+impl Ref {
     pub(crate) fn of(ev: &Event, user: Option<Arc<str>>) -> Ref {
         Ref {
             time: ev.time,

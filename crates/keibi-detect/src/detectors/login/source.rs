@@ -674,7 +674,7 @@ impl Source {
             .iter()
             .filter(recent)
             .filter_map(|s| s.first.clone())
-            .filter(|r| !(r.line == at.ev.line && *r.file == *at.ev.file))
+            .filter(|r| !r.is_of(at.ev))
             .collect();
         backlog.sort_by_key(|r| r.time);
         let missing = self

@@ -223,7 +223,7 @@ impl Detector for StuffingDetector {
             .sources
             .iter()
             .map(|s| s.first.clone())
-            .filter(|r| !(r.line == ev.line && *r.file == *ev.file))
+            .filter(|r| !r.is_of(ev))
             .collect();
         backlog.sort_by_key(|r| r.time);
         let total: u64 = t.sources.iter().map(|s| s.fails).sum();

@@ -375,6 +375,28 @@ fn password_spray_names_the_users_and_the_missing_ones() {
 }
 
 #[test]
+fn a_spray_read_from_one_cloudwatch_message_starts_at_its_first_name() {
+    // The events of one CloudWatch Logs subscription message share its file and
+    // line; the spray still starts at its first failure, as from the file.
+    let mut log = Log::default();
+    let users = [
+        "postgres", "admin", "root", "test", "oracle", "guest", "app", "sa", "ubnt", "backup",
+    ];
+    for (i, u) in users.iter().enumerate() {
+        log.pg_fail(i as i64 * 40, ATTACKER, u, "postgres");
+    }
+    let from_file = scan(&evs("pg.log", &log.text));
+    let mut one_line = evs("pg.log", &log.text);
+    for e in &mut one_line {
+        e.line = 14;
+    }
+    let from_message = scan(&one_line);
+    let first = |fs: &[Finding]| of(fs, SPRAY).first().map(|f| (f.first_seen, f.count));
+    assert!(first(&from_file).is_some(), "{:?}", types(&from_file));
+    assert_eq!(first(&from_message), first(&from_file));
+}
+
+#[test]
 fn a_bastion_with_a_few_people_mistyping_is_no_spray() {
     let mut log = Log::default();
     for (i, u) in ["alice", "bob", "carol", "alice"].iter().enumerate() {
