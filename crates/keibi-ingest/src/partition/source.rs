@@ -303,20 +303,14 @@ impl PartitionSource {
         cw.push(b"\n", &mut o);
         cw.finish(&mut o);
         let instance = instance_from_key(key).map(Arc::<str>::from);
-        set_instance(
-            &mut o.events,
+        hand_over(
+            o,
+            out,
+            notices,
+            &display,
             self.opts.instance.as_deref(),
             instance.as_ref(),
         );
-        out.events.append(&mut o.events);
-        for p in o.problems {
-            notices.push(Notice::Line {
-                file: display.clone(),
-                line: p.line,
-                reason: p.reason,
-                unrecognized: p.lines > 0,
-            });
-        }
     }
 
     fn key_display(&self, key: &str) -> Arc<str> {
@@ -430,16 +424,14 @@ impl PartitionSource {
         for p in &mut o.problems {
             p.line = p.line.saturating_sub(before);
         }
-        set_instance(&mut o.events, opts.instance.as_deref(), k.instance.as_ref());
-        out.events.append(&mut o.events);
-        for p in o.problems {
-            notices.push(Notice::Line {
-                file: file.clone(),
-                line: p.line,
-                reason: p.reason,
-                unrecognized: p.lines > 0,
-            });
-        }
+        hand_over(
+            o,
+            out,
+            notices,
+            &file,
+            opts.instance.as_deref(),
+            k.instance.as_ref(),
+        );
     }
 }
 
@@ -513,5 +505,27 @@ pub fn read_all(source: &mut PartitionSource) -> (Vec<Event>, Vec<Notice>) {
         {
             return (events, notices);
         }
+    }
+}
+
+/// A record's parse into the poll: its events, with the instance set (the
+/// configured one, else `instance`), and its unreadable lines as notices on `file`.
+fn hand_over(
+    mut o: Output,
+    out: &mut Output,
+    notices: &mut Vec<Notice>,
+    file: &Arc<str>,
+    configured: Option<&str>,
+    instance: Option<&Arc<str>>,
+) {
+    set_instance(&mut o.events, configured, instance);
+    out.events.append(&mut o.events);
+    for p in o.problems {
+        notices.push(Notice::Line {
+            file: file.clone(),
+            line: p.line,
+            reason: p.reason,
+            unrecognized: p.lines > 0,
+        });
     }
 }
