@@ -208,10 +208,16 @@ impl JetStream {
             retention: stream::RetentionPolicy::Limits,
             ..Default::default()
         };
-        self.inner
-            .run(self.inner.js.get_or_create_stream(config))
-            .map(|_| ())
-            .map_err(|e| self.stream_error(e))
+        let js = &self.inner.js;
+        match self.inner.run(js.get_or_create_stream(config)) {
+            Ok(_) => Ok(()),
+            // Workers start together: another made the stream between this one's
+            // look and its create ("subjects overlap"). It is there: done.
+            Err(e) => match self.inner.run(js.get_stream(self.stream.clone())) {
+                Ok(_) => Ok(()),
+                Err(_) => Err(self.stream_error(e)),
+            },
+        }
     }
 
     /// Publishes one record and waits for JetStream to store it: its sequence.
